@@ -1,0 +1,173 @@
+import { Injectable } from '@nestjs/common';
+import { envelopeSchema, fullEventType, shortEventType } from '@roam/contracts';
+import type { Response } from 'express';
+import { z } from 'zod';
+
+import { EventFeed } from './event-feed.js';
+import { type EventRow, EventsRepository, type TypeFilter } from './events.repository.js';
+
+const HEARTBEAT_MS = 15_000;
+const CATCH_UP_BATCH = 500;
+
+/** `job.succeeded`, `roam.evt.v1.job.succeeded`, `job.*` → a filter; none = every type. */
+export function typeFilter(names: readonly string[]): TypeFilter | undefined {
+  if (names.length === 0 || names.includes('*')) return undefined;
+  const filter: TypeFilter = { types: [], prefixes: [] };
+  for (const name of names) {
+    if (name.endsWith('.*')) filter.prefixes.push(`${fullEventType(name.slice(0, -2))}.`);
+    else filter.types.push(fullEventType(name));
+  }
+  return filter;
+}
+
+function matches(filter: TypeFilter | undefined, type: string): boolean {
+  return (
+    !filter ||
+    filter.types.includes(type) ||
+    filter.prefixes.some((prefix) => type.startsWith(prefix))
+  );
+}
+
+export const eventViewSchema = z
+  .object({
+    position: z
+      .number()
+      .int()
+      .describe('Place in the event log; pass the last one seen as `after` to resume.'),
+    type: z.string().describe('Short event type, e.g. `job.succeeded`.'),
+    event: envelopeSchema.describe('The event as it was published (a CloudEvents-style envelope).'),
+  })
+  .meta({ id: 'Event' });
+export type EventView = z.output<typeof eventViewSchema>;
+
+/** `GET /api/v1/events`. */
+export const eventPageSchema = z
+  .object({
+    items: z.array(eventViewSchema),
+    has_more: z.boolean(),
+    next_cursor: z
+      .string()
+      .describe('Where to continue from, also when the page is empty: poll again with it.'),
+  })
+  .meta({ id: 'EventPage' });
+
+/** `GET /api/v1/events/stream`, for the OpenAPI document. */
+export const eventStreamSchema = z
+  .string()
+  .describe(
+    'Server-Sent Events: one message per event, `id: <position>`, `event: <short type>`, `data: <envelope JSON>`; `: heartbeat` comments every 15 s.',
+  );
+
+export function eventView(row: EventRow): EventView {
+  return {
+    position: Number(row.position),
+    type: shortEventType(row.type),
+    event: row.envelope as EventView['event'],
+  };
+}
+
+/** The tenant's event log, paged or streamed; never past the feed's watermark (see EventFeed). */
+@Injectable()
+export class EventsService {
+  constructor(
+    private readonly repository: EventsRepository,
+    private readonly feed: EventFeed,
+  ) {}
+
+  async list(
+    tenantId: string,
+    query: { after: bigint; limit: number; filter: TypeFilter | undefined },
+  ): Promise<EventRow[]> {
+    const upto = await this.feed.refresh();
+    return this.repository.list(tenantId, { ...query, upto });
+  }
+
+  /**
+   * Server-Sent Events: replays from `after` out of the table, then switches to the live feed
+   * without a gap or a duplicate (the switch happens only when the replay has reached the
+   * watermark the live feed continues from). A client that cannot keep up falls back to
+   * replay until it drains. Heartbeat comments keep proxies from closing an idle stream.
+   */
+  stream(
+    tenantId: string,
+    after: bigint | undefined,
+    filter: TypeFilter | undefined,
+    res: Response,
+  ): void {
+    res.status(200);
+    res.setHeader('content-type', 'text/event-stream; charset=utf-8');
+    res.setHeader('cache-control', 'no-cache, no-transform');
+    res.setHeader('connection', 'keep-alive');
+    res.setHeader('x-accel-buffering', 'no');
+    res.flushHeaders();
+    res.write('retry: 2000\n\n');
+
+    let last = after ?? this.feed.watermark;
+    let live = false;
+    let closed = false;
+    let replaying = false;
+
+    const send = (row: EventRow): boolean => {
+      last = row.position;
+      return res.write(
+        `id: ${row.position}\nevent: ${shortEventType(row.type)}\ndata: ${JSON.stringify(row.envelope)}\n\n`,
+      );
+    };
+    const fallBehind = () => {
+      live = false;
+      res.once('drain', () => void replay());
+    };
+    const replay = async (): Promise<void> => {
+      if (replaying || closed) return;
+      replaying = true;
+      try {
+        for (;;) {
+          const watermark = this.feed.watermark;
+          const rows = await this.repository.list(tenantId, {
+            after: last,
+            upto: watermark,
+            limit: CATCH_UP_BATCH,
+            filter,
+          });
+          if (closed) return;
+          let full = true;
+          for (const row of rows) full = send(row);
+          if (!full) return fallBehind();
+          // No await between this check and `live = true`: no feed batch can slip in between.
+          if (rows.length < CATCH_UP_BATCH && this.feed.watermark === watermark) {
+            // Rows of other tenants may lie between `last` and the watermark: skip them.
+            if (last < watermark) last = watermark;
+            live = true;
+            return;
+          }
+        }
+      } catch {
+        close();
+      } finally {
+        replaying = false;
+      }
+    };
+    const listener = (rows: readonly EventRow[]) => {
+      if (!live || closed) return;
+      for (const row of rows) {
+        if (row.position <= last) continue;
+        if (row.tenantId === tenantId && matches(filter, row.type)) {
+          if (!send(row)) return fallBehind();
+        }
+      }
+      last = rows.at(-1)?.position ?? last;
+    };
+    const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
+    heartbeat.unref();
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      clearInterval(heartbeat);
+      unsubscribe();
+      res.end();
+    };
+    const unsubscribe = this.feed.subscribe(listener, close);
+    res.on('close', close);
+    void replay();
+  }
+}

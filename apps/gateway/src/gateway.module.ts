@@ -1,0 +1,97 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { kubeProvider } from '@roam/runtime';
+
+import { ActionsModule } from './actions/actions.module.js';
+import { AdminModule } from './admin/admin.module.js';
+import { ApiKeysRepository } from './auth/api-keys.repository.js';
+import { AuthGuard, RateLimitGuard } from './auth/auth.guard.js';
+import { AuthService } from './auth/auth.service.js';
+import { EventFeed } from './events/event-feed.js';
+import { EventsController } from './events/events.controller.js';
+import { EventsRepository } from './events/events.repository.js';
+import { EventsService } from './events/events.service.js';
+import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor.js';
+import { IdempotencyRepository } from './idempotency/idempotency.repository.js';
+import { IdempotencyService } from './idempotency/idempotency.service.js';
+import { JobExplainService } from './jobs/job-explain.service.js';
+import { JobsBatchController } from './jobs/jobs-batch.controller.js';
+import { JobsBatchService } from './jobs/jobs-batch.service.js';
+import { JobsController } from './jobs/jobs.controller.js';
+import { JobsRepository } from './jobs/jobs.repository.js';
+import { JobsService } from './jobs/jobs.service.js';
+import { NodeCapacityCache } from './jobs/node-capacity.cache.js';
+import { LogsModule } from './logs/logs.module.js';
+import { OpenApiModule } from './openapi/openapi.module.js';
+import { ResultsModule } from './results/results.module.js';
+import { SeedHealthController } from './seed-health.controller.js';
+import { SeedJobsFormController } from './seed/jobs-form.controller.js';
+import { drainingSink, JOB_UPLOAD_SINK } from './seed/jobs-form.parser.js';
+import { SeedModule } from './seed/seed.module.js';
+import { AdminKeysController } from './tenants/admin-keys.controller.js';
+import { SeedAuthController } from './tenants/seed-auth.controller.js';
+import { TenantsController } from './tenants/tenants.controller.js';
+import { TenantsRepository } from './tenants/tenants.repository.js';
+import { TenantsService } from './tenants/tenants.service.js';
+import { TemplatesController } from './templates/templates.controller.js';
+import { TemplatesRepository } from './templates/templates.repository.js';
+import { TemplatesService } from './templates/templates.service.js';
+import { InputsService } from './uploads/inputs.service.js';
+import { JobUploadsService } from './uploads/jobs-upload.service.js';
+import { OBJECT_STORE, objectStoreProvider } from '@roam/runtime';
+import { WebhooksController } from './webhooks/webhooks.controller.js';
+import { WebhooksRepository } from './webhooks/webhooks.repository.js';
+import { WebhooksService } from './webhooks/webhooks.service.js';
+
+@Module({
+  imports: [LogsModule, SeedModule, AdminModule, OpenApiModule, ActionsModule, ResultsModule],
+  controllers: [
+    SeedHealthController,
+    SeedAuthController,
+    TenantsController,
+    AdminKeysController,
+    JobsController,
+    JobsBatchController,
+    TemplatesController,
+    SeedJobsFormController,
+    EventsController,
+    WebhooksController,
+  ],
+  providers: [
+    // Guards run in this order: who is calling, then whether they are over their rate.
+    { provide: APP_GUARD, useClass: AuthGuard },
+    { provide: APP_GUARD, useClass: RateLimitGuard },
+    AuthService,
+    ApiKeysRepository,
+    TenantsRepository,
+    TenantsService,
+    JobsRepository,
+    JobsService,
+    JobsBatchService,
+    JobExplainService,
+    NodeCapacityCache,
+    kubeProvider,
+    TemplatesRepository,
+    TemplatesService,
+    // Runs after the guards: a request refused for auth or rate claims no Idempotency-Key.
+    { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+    IdempotencyRepository,
+    IdempotencyService,
+    EventFeed,
+    EventsRepository,
+    EventsService,
+    WebhooksRepository,
+    WebhooksService,
+    // Input uploads (docs/storage.md): staged, checked, then kept in object storage; without
+    // object storage they are drained as before.
+    objectStoreProvider,
+    InputsService,
+    JobUploadsService,
+    {
+      provide: JOB_UPLOAD_SINK,
+      inject: [OBJECT_STORE, InputsService],
+      useFactory: (store: unknown, inputs: InputsService) => (store ? inputs : drainingSink),
+    },
+  ],
+})
+export class GatewayModule {}

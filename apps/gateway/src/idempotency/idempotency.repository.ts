@@ -1,0 +1,74 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { PrismaClient } from '@roam/db';
+import { PRISMA } from '@roam/runtime';
+
+export interface IdempotencyScope {
+  /** Who sent the request: keys are private to a principal. */
+  principal: string;
+  key: string;
+  method: string;
+  path: string;
+  requestHash: string;
+}
+
+export interface StoredRequest {
+  method: string;
+  path: string;
+  requestHash: string;
+  responseStatus: number | null;
+  responseBody: unknown;
+}
+
+/** The `idempotency_keys` table; no rules here beyond the conditional writes. */
+@Injectable()
+export class IdempotencyRepository {
+  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
+
+  /**
+   * Claims the key for this request, taking over a row that expired (older than `ttlSeconds`)
+   * or whose request never finished (in flight longer than `staleSeconds`: its gateway died).
+   * True when this request owns the key now.
+   */
+  async claim(scope: IdempotencyScope, ttlSeconds: number, staleSeconds: number): Promise<boolean> {
+    const rows = await this.prisma.$queryRaw<{ claimed: boolean }[]>`
+      INSERT INTO idempotency_keys (principal, key, method, path, request_hash, created_at)
+      VALUES (${scope.principal}, ${scope.key}, ${scope.method}, ${scope.path}, ${scope.requestHash}, now())
+      ON CONFLICT (principal, key) DO UPDATE SET
+        method = EXCLUDED.method, path = EXCLUDED.path, request_hash = EXCLUDED.request_hash,
+        response_status = NULL, response_body = NULL, created_at = now()
+      WHERE idempotency_keys.created_at < now() - make_interval(secs => ${ttlSeconds})
+         OR (idempotency_keys.response_status IS NULL
+             AND idempotency_keys.created_at < now() - make_interval(secs => ${staleSeconds}))
+      RETURNING true AS claimed`;
+    return rows.length === 1;
+  }
+
+  async find(principal: string, key: string): Promise<StoredRequest | undefined> {
+    const row = await this.prisma.idempotencyKey.findUnique({
+      where: { principal_key: { principal, key } },
+    });
+    return row ?? undefined;
+  }
+
+  /** Records the response of the request that owns the key (and only while it still does). */
+  async complete(scope: IdempotencyScope, status: number, body: unknown): Promise<void> {
+    await this.prisma.$executeRaw`
+      UPDATE idempotency_keys
+      SET response_status = ${status}, response_body = ${JSON.stringify(body ?? null)}::jsonb
+      WHERE principal = ${scope.principal} AND key = ${scope.key}
+        AND request_hash = ${scope.requestHash} AND response_status IS NULL`;
+  }
+
+  /** Gives the key up (the request failed with a 5xx): a retry runs the request again. */
+  async release(scope: IdempotencyScope): Promise<void> {
+    await this.prisma.$executeRaw`
+      DELETE FROM idempotency_keys
+      WHERE principal = ${scope.principal} AND key = ${scope.key}
+        AND request_hash = ${scope.requestHash} AND response_status IS NULL`;
+  }
+
+  async prune(ttlSeconds: number): Promise<number> {
+    return this.prisma.$executeRaw`
+      DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => ${ttlSeconds})`;
+  }
+}

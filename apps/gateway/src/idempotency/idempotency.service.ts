@@ -1,0 +1,190 @@
+import {
+  Inject,
+  Injectable,
+  type OnModuleDestroy,
+  type OnModuleInit,
+  SetMetadata,
+} from '@nestjs/common';
+import { LOGGER, ProblemError, problemTypes } from '@roam/runtime';
+import type { Response } from 'express';
+import type { Logger } from 'pino';
+
+import type { Principal } from '../auth/principal.js';
+import { type IdempotencyScope, IdempotencyRepository } from './idempotency.repository.js';
+import { requestHash } from './request-hash.js';
+
+/** Keys are remembered this long (as Stripe and the IETF draft suggest), then forgotten. */
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+/**
+ * A first attempt still unfinished after this long died with its gateway; a retry may take the
+ * key over instead of being told "in flight" for a day. Far above any request's duration.
+ */
+const IN_FLIGHT_STALE_SECONDS = 120;
+const PRUNE_INTERVAL_MS = 10 * 60_000;
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+export const REPLAYED_HEADER = 'Idempotency-Replayed';
+
+export const idempotencyProblems = {
+  reused: 'https://roam.dev/problems/idempotency-key-reused',
+  inFlight: 'https://roam.dev/problems/idempotency-key-in-flight',
+} as const;
+
+/** Marks a route that reads its own body (a streamed form) and calls the service itself. */
+export const IDEMPOTENCY_BY_ROUTE = 'roam:idempotency-by-route';
+export const IdempotencyHandledByRoute = () => SetMetadata(IDEMPOTENCY_BY_ROUTE, true);
+
+export type Begun = { kind: 'proceed' } | { kind: 'replay'; status: number; body: unknown };
+
+/**
+ * Keys are private to the caller. Anonymous requests (`POST /auth/register` without a key) get
+ * no idempotency: two strangers choosing the same key would otherwise be handed each other's
+ * response, which for a registration is an API key.
+ */
+export function principalOf(principal: Principal | undefined): string | undefined {
+  if (principal === undefined) return undefined;
+  return principal.kind === 'tenant'
+    ? `tenant:${principal.tenantId}`
+    : `admin:${principal.keyId ?? 'bootstrap-token'}`;
+}
+
+/**
+ * `Idempotency-Key` on POST (draft-ietf-httpapi-idempotency-key-header): the first request with
+ * a key claims it by inserting a row; its response (any status below 500) is stored and replayed
+ * for the same key and the same request; another request under the key is a 422; a retry while
+ * the first is still running is a 409. 5xx outcomes are not stored, so a retry runs again.
+ */
+@Injectable()
+export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly repository: IdempotencyRepository,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => void this.prune(), PRUNE_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
+
+  /** The scope of a request, or undefined when it carries no key or has no principal. */
+  scopeOf(
+    principal: Principal | undefined,
+    header: string | string[] | undefined,
+    method: string,
+    url: string,
+    body: unknown,
+  ): IdempotencyScope | undefined {
+    if (header === undefined) return undefined;
+    const owner = principalOf(principal);
+    if (owner === undefined) return undefined;
+    const key = Array.isArray(header) ? header.join(',') : header;
+    if (!KEY_PATTERN.test(key)) {
+      throw new ProblemError(
+        400,
+        problemTypes.validation,
+        'Request validation failed',
+        'header Idempotency-Key: must be 1 to 255 visible ASCII characters',
+      );
+    }
+    return {
+      principal: owner,
+      key,
+      method,
+      path: url,
+      requestHash: requestHash(method, url, body),
+    };
+  }
+
+  async begin(scope: IdempotencyScope): Promise<Begun> {
+    // Two passes: a key released (5xx) between our insert and our read is simply claimed again.
+    for (let pass = 0; pass < 2; pass++) {
+      if (await this.repository.claim(scope, IDEMPOTENCY_TTL_SECONDS, IN_FLIGHT_STALE_SECONDS)) {
+        return { kind: 'proceed' };
+      }
+      const stored = await this.repository.find(scope.principal, scope.key);
+      if (!stored) continue;
+      if (
+        stored.requestHash !== scope.requestHash ||
+        stored.method !== scope.method ||
+        stored.path !== scope.path
+      ) {
+        throw new ProblemError(
+          422,
+          idempotencyProblems.reused,
+          'Idempotency key reused',
+          `Idempotency-Key "${scope.key}" was first used for a different request (${stored.method} ${stored.path} with another body); use a new key for a new request`,
+        );
+      }
+      if (stored.responseStatus === null) break;
+      return { kind: 'replay', status: stored.responseStatus, body: stored.responseBody };
+    }
+    throw new ProblemError(
+      409,
+      idempotencyProblems.inFlight,
+      'Request in flight',
+      `a request with Idempotency-Key "${scope.key}" is still being processed; retry shortly`,
+      {},
+      { 'Retry-After': '1' },
+    );
+  }
+
+  /** Stores the outcome, or releases the key when it was a server failure. */
+  async finish(scope: IdempotencyScope, status: number, body: unknown): Promise<void> {
+    try {
+      if (status >= 500) await this.repository.release(scope);
+      else await this.repository.complete(scope, status, body);
+    } catch (error) {
+      // The work is done and committed; failing the response now would invite a retry that
+      // does it twice. A row left in flight is taken over by a retry once stale.
+      this.logger.warn({ err: error, key: scope.key }, 'could not record idempotency outcome');
+    }
+  }
+
+  /**
+   * After a thrown error: a client error (a `ProblemError` below 500) is stored as the problem
+   * document the error filter sends; anything else releases the key.
+   */
+  async failed(scope: IdempotencyScope, error: unknown, instance: string): Promise<void> {
+    try {
+      if (error instanceof ProblemError && error.status < 500) {
+        await this.repository.complete(scope, error.status, {
+          type: error.type,
+          title: error.title,
+          status: error.status,
+          detail: error.message,
+          ...error.extensions,
+          instance,
+        });
+      } else {
+        await this.repository.release(scope);
+      }
+    } catch (storeError) {
+      // The request's own error is what the client must see; a row left in flight is taken
+      // over by a retry once stale.
+      this.logger.warn({ err: storeError, key: scope.key }, 'could not record idempotency outcome');
+    }
+  }
+
+  /** Sets status and headers of a replayed response; the caller sends the body. */
+  replay(response: Response, begun: Extract<Begun, { kind: 'replay' }>): unknown {
+    response.status(begun.status);
+    response.setHeader(REPLAYED_HEADER, 'true');
+    if (begun.status >= 400) response.type('application/problem+json');
+    return begun.body;
+  }
+
+  private async prune(): Promise<void> {
+    try {
+      await this.repository.prune(IDEMPOTENCY_TTL_SECONDS);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not prune idempotency keys');
+    }
+  }
+}

@@ -1,0 +1,63 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { pendingJobs, type PrismaClient, tenantStates } from '@roam/db';
+import { explain } from '@roam/domain';
+import { PRISMA } from '@roam/runtime';
+
+import type { ExplainView } from './job-explain.view.js';
+import { JobsService } from './jobs.service.js';
+import { NodeCapacityCache } from './node-capacity.cache.js';
+
+/**
+ * "Why is my job still pending?" (DESIGN.md, Job model): builds the snapshot the scheduler
+ * would decide on (Postgres for tenants and pending jobs, the node cache for capacity) and asks
+ * the domain's `explain`, which runs the scheduler's own `decide`.
+ */
+@Injectable()
+export class JobExplainService {
+  constructor(
+    private readonly jobs: JobsService,
+    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    private readonly nodes: NodeCapacityCache,
+  ) {}
+
+  async explain(tenantId: string, id: string): Promise<ExplainView> {
+    const job = await this.jobs.get(tenantId, id);
+    const base = { job_id: job.id, status: job.status, phase: job.phase };
+    if (job.status !== 'pending' || job.admittedAt !== null) {
+      const state = job.status === 'pending' ? 'admitted and starting' : job.status;
+      return {
+        ...base,
+        pending: false,
+        summary: `the job is not waiting for admission: it is ${state} (${job.phase})`,
+      };
+    }
+    const [tenants, pending, nodes] = await Promise.all([
+      tenantStates(this.prisma),
+      pendingJobs(this.prisma),
+      this.nodes.current(),
+    ]);
+    const explanation = explain({ tenants, pending, nodes, now: new Date() }, job.id);
+    if (!explanation) {
+      // Pending but outside the snapshot: its tenant is not ready yet, or a retry backs off.
+      return {
+        ...base,
+        pending: true,
+        summary:
+          job.retryAt !== null && job.retryAt > new Date()
+            ? `waiting to retry until ${job.retryAt.toISOString()}`
+            : `tenant ${tenantId} is not ready yet (its namespace is being provisioned)`,
+      };
+    }
+    return {
+      ...base,
+      pending: true,
+      summary: explanation.summary,
+      admitted: explanation.admitted,
+      ...(explanation.node ? { node: explanation.node } : {}),
+      ...(explanation.reason ? { reason: explanation.reason } : {}),
+      ...(explanation.blocker ? { blocker: explanation.blocker } : {}),
+      ...(explanation.position ? { position: explanation.position } : {}),
+      unblock: explanation.unblock,
+    };
+  }
+}

@@ -1,0 +1,108 @@
+import { z } from 'zod';
+
+/*
+ * The answer of `GET /api/v1/jobs/{id}/explain`, as a schema: the OpenAPI document shows it and
+ * `ExplainView` is inferred from it. `blocker` and `reason` mirror the domain's `Blocker` and
+ * `WaitReason`; `JobExplainService` assigns those to an `ExplainView`, so a domain change that
+ * the schema does not follow fails to compile.
+ */
+
+const resources = z
+  .object({ cpuMillis: z.number(), memoryBytes: z.number(), gpu: z.number() })
+  .meta({ id: 'SchedulingResources' });
+const resourceName = z.enum(['cpuMillis', 'memoryBytes', 'gpu']);
+const reservation = z.object({ jobId: z.string(), tenantId: z.string(), node: z.string() });
+
+const neverFitsReason = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('quota'),
+    resource: resourceName,
+    requested: z.number(),
+    limit: z.number(),
+    message: z.string(),
+  }),
+  z.object({ kind: z.literal('concurrency'), limit: z.number(), message: z.string() }),
+  z.object({
+    kind: z.literal('node'),
+    resource: resourceName,
+    requested: z.number(),
+    largest: z.object({ node: z.string(), allocatable: z.number() }),
+    message: z.string(),
+  }),
+  z.object({ kind: z.literal('noSingleNode'), requested: resources, message: z.string() }),
+  z.object({ kind: z.literal('noMatchingNode'), message: z.string() }),
+]);
+
+const blocker = z
+  .discriminatedUnion('kind', [
+    z.object({ kind: z.literal('concurrency'), active: z.number(), limit: z.number() }),
+    z.object({
+      kind: z.literal('quota'),
+      shortfalls: z.array(
+        z.object({
+          resource: resourceName,
+          used: z.number(),
+          limit: z.number(),
+          needed: z.number(),
+        }),
+      ),
+    }),
+    z.object({
+      kind: z.literal('capacity'),
+      needed: resources,
+      best: z
+        .object({ node: z.string(), free: resources })
+        .optional()
+        .describe('The usable node closest to fitting the job, if any could hold it.'),
+      unavailable: z
+        .array(z.string())
+        .describe('Nodes large enough but cordoned, NotReady or tainted right now.'),
+      reservation: reservation.optional(),
+    }),
+    z.object({ kind: z.literal('unschedulable'), reasons: z.array(neverFitsReason) }),
+    z.object({ kind: z.literal('olderJob'), jobId: z.string() }),
+    z.object({ kind: z.literal('offload') }),
+    z.object({ kind: z.literal('unknownTenant') }),
+  ])
+  .describe('The constraint that keeps the job out, with its numbers.')
+  .meta({ id: 'AdmissionBlocker' });
+
+export const explainViewSchema = z
+  .object({
+    job_id: z.uuid(),
+    status: z.string(),
+    phase: z.string(),
+    pending: z
+      .boolean()
+      .describe('Whether the job is waiting for admission; the fields below are about that wait.'),
+    summary: z.string().describe('One sentence.'),
+    admitted: z.boolean().optional().describe('True when the next scheduler cycle admits it.'),
+    node: z.string().optional().describe('Where it would be placed, when admitted.'),
+    reason: z
+      .enum([
+        'ConcurrencyLimit',
+        'WaitingForQuota',
+        'InsufficientCapacity',
+        'Unschedulable',
+        'WaitingForOlderJob',
+        'Offload',
+        'UnknownTenant',
+      ])
+      .optional(),
+    blocker: blocker.optional(),
+    position: z
+      .object({
+        tenant: z.number().int(),
+        tenantWaiting: z.number().int(),
+        global: z.number().int(),
+        globalWaiting: z.number().int(),
+      })
+      .optional()
+      .describe('1-based place in the tenant’s queue and in the global admission order.'),
+    unblock: z
+      .array(z.string())
+      .optional()
+      .describe('Each of these, on its own, would let the job move.'),
+  })
+  .meta({ id: 'JobExplanation' });
+export type ExplainView = z.output<typeof explainViewSchema>;

@@ -1,0 +1,170 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  createEnvelope,
+  type Envelope,
+  type JobSpec,
+  jobSpecSchema,
+  subjects,
+} from '@roam/contracts';
+import { neverFits, type Resources, uuidv7 } from '@roam/domain';
+import { Outbox } from '@roam/messaging';
+import { type FieldError, ProblemError, problemTypes } from '@roam/runtime';
+import { z } from 'zod';
+
+import { neverFitsView, neverRuns, requestsOf, unschedulableProblem } from './job-resources.js';
+import { JobsRepository, type NewJob } from './jobs.repository.js';
+import { defaultJobName, SOURCE } from './jobs.service.js';
+import { NodeCapacityCache } from './node-capacity.cache.js';
+
+export const batchItemSchema = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  status: z.literal('pending'),
+});
+export type BatchItem = z.output<typeof batchItemSchema>;
+
+/** `POST /api/v1/jobs:batch`: the jobs in the order they were given. */
+export const batchResultSchema = z
+  .object({ items: z.array(batchItemSchema), count: z.number().int() })
+  .meta({ id: 'JobBatchResult' });
+
+interface ItemErrors {
+  index: number;
+  errors: FieldError[];
+}
+
+/**
+ * `POST /api/v1/jobs:batch`: all or nothing. Every item is validated before anything is written
+ * (the 400 names each bad index); then one transaction writes every job and history row in one
+ * statement and every outbox and event row in another, and the messages are published after
+ * commit without waiting: the relay publishes whatever a crash leaves behind. No per-job round
+ * trip anywhere.
+ */
+@Injectable()
+export class JobsBatchService {
+  constructor(
+    private readonly repository: JobsRepository,
+    private readonly nodes: NodeCapacityCache,
+    @Inject(Outbox) private readonly outbox: Outbox,
+  ) {}
+
+  async submit(tenantId: string, items: readonly unknown[]): Promise<BatchItem[]> {
+    const jobs = this.validate(tenantId, items);
+    const nodes = await this.nodes.current();
+    // One command wakes the scheduler for the whole batch; subscribers still get an event per job.
+    const envelopes: Envelope[] = [
+      createEnvelope(
+        subjects.job.submitBatch,
+        { jobIds: jobs.map((job) => job.id) },
+        { source: SOURCE, tenantId },
+      ),
+    ];
+    for (const job of jobs) {
+      const meta = { source: SOURCE, tenantId, subject: `jobs/${job.id}` };
+      envelopes.push(
+        createEnvelope(
+          subjects.job.submitted,
+          {
+            jobId: job.id,
+            name: job.name,
+            status: 'pending',
+            phase: 'Submitted',
+            reason: null,
+            message: null,
+          },
+          { ...meta, seq: 1 },
+        ),
+      );
+    }
+    await this.repository.prisma.$transaction(
+      async (tx) => {
+        const limits = await this.repository.lockTenantForSubmit(tx, tenantId);
+        // Jobs of a batch are usually alike: check each distinct request once.
+        const verdicts = new Map<string, ReturnType<typeof neverFits>>();
+        const unschedulable: { index: number; reasons: ReturnType<typeof neverFitsView> }[] = [];
+        jobs.forEach((job, index) => {
+          const resources: Resources = {
+            cpuMillis: job.cpuMillis,
+            memoryBytes: job.memoryBytes,
+            gpu: job.spec.resources.gpu,
+          };
+          const key = `${resources.cpuMillis}/${resources.memoryBytes}/${resources.gpu}/${job.spec.offload}`;
+          let reasons = verdicts.get(key);
+          if (!reasons) {
+            reasons = neverRuns(resources, limits, nodes, job.spec.offload);
+            verdicts.set(key, reasons);
+          }
+          if (reasons.length > 0) unschedulable.push({ index, reasons: neverFitsView(reasons) });
+        });
+        if (unschedulable.length > 0) {
+          throw new ProblemError(
+            422,
+            unschedulableProblem,
+            'Jobs can never run',
+            `${unschedulable.length} of ${jobs.length} jobs can never run; first, jobs[${unschedulable[0]!.index}]: ${unschedulable[0]!.reasons.map((r) => r.message).join('; ')}`,
+            { items: unschedulable },
+          );
+        }
+        await this.repository.insertMany(tx, jobs);
+        await this.outbox.write(tx, envelopes);
+      },
+      { timeout: 30_000 },
+    );
+    // After the response is on its way: encoding thousands of messages is CPU the client
+    // need not wait for.
+    setImmediate(() => void this.outbox.dispatch(envelopes));
+    return jobs.map((job) => ({ id: job.id, name: job.name, status: 'pending' }));
+  }
+
+  /** Every item parsed, or one 400 listing the errors of every bad item by index. */
+  private validate(tenantId: string, items: readonly unknown[]): NewJob[] {
+    const bad: ItemErrors[] = [];
+    const jobs: NewJob[] = [];
+    items.forEach((item, index) => {
+      const parsed = jobSpecSchema.safeParse(item);
+      if (!parsed.success) {
+        bad.push({
+          index,
+          errors: parsed.error.issues.map((issue) => ({
+            path: issue.path.map(String).join('.') || '(root)',
+            message: issue.message,
+          })),
+        });
+        return;
+      }
+      const spec: JobSpec = parsed.data;
+      const requests = requestsOf(spec);
+      if ('errors' in requests) {
+        bad.push({ index, errors: requests.errors });
+        return;
+      }
+      const id = uuidv7();
+      jobs.push({
+        id,
+        tenantId,
+        name: spec.name ?? defaultJobName(id),
+        spec,
+        cpuMillis: requests.resources.cpuMillis,
+        memoryBytes: requests.resources.memoryBytes,
+      });
+    });
+    if (bad.length === 0) return jobs;
+    const first = bad[0]!;
+    const firstError = first.errors[0];
+    throw new ProblemError(
+      400,
+      problemTypes.validation,
+      'Request validation failed',
+      `body: ${bad.length} of ${items.length} jobs are invalid; first, jobs.${first.index}.${firstError?.path ?? ''}: ${firstError?.message ?? 'invalid'}`,
+      {
+        errors: bad.flatMap((item) =>
+          item.errors.map((error) => ({
+            path: `jobs.${item.index}.${error.path}`,
+            message: error.message,
+          })),
+        ),
+        items: bad,
+      },
+    );
+  }
+}

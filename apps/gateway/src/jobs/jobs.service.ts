@@ -1,0 +1,162 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { createEnvelope, type JobSpec, jobSpecSchema, subjects } from '@roam/contracts';
+import { type TenantLimits, uuidv7 } from '@roam/domain';
+import { Outbox } from '@roam/messaging';
+import { ProblemError, problemTypes, validationProblem } from '@roam/runtime';
+
+import { TemplatesService } from '../templates/templates.service.js';
+import { assertCanEverRun, requestsOrThrow } from './job-resources.js';
+import {
+  type JobHistoryRow,
+  type JobQuery,
+  JobsRepository,
+  type JobRow,
+  type NewJob,
+} from './jobs.repository.js';
+import { NodeCapacityCache } from './node-capacity.cache.js';
+
+export const SOURCE = 'roam/gateway';
+
+export const jobNotFound = (id: string) =>
+  new ProblemError(404, problemTypes.notFound, 'Not found', `job ${id} not found`);
+
+export function eventOf(
+  job: Pick<JobRow, 'id' | 'name' | 'status' | 'phase' | 'reason' | 'message'>,
+) {
+  return {
+    jobId: job.id,
+    name: job.name,
+    status: job.status,
+    phase: job.phase,
+    reason: job.reason,
+    message: job.message,
+  };
+}
+
+export const defaultJobName = (id: string) => `job-${id.slice(-12)}`;
+
+/** A spec to submit, and the template it was made from. */
+export interface SubmitRequest {
+  spec: JobSpec;
+  templateId?: string;
+  /** Chosen before the submit when something (an upload) must be keyed by it first. */
+  id?: string;
+  /** An input archive already checked and stored under the job's key (uploads). */
+  inputs?: { key: string; bytes: number };
+}
+
+/** How stale the limits behind the early never-fits refusal may be. */
+const LIMITS_TTL_MS = 5000;
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+@Injectable()
+export class JobsService {
+  constructor(
+    private readonly repository: JobsRepository,
+    private readonly templates: TemplatesService,
+    private readonly nodes: NodeCapacityCache,
+    @Inject(Outbox) private readonly outbox: Outbox,
+  ) {}
+
+  private readonly limitsCache = new Map<
+    string,
+    { limits: TenantLimits | undefined; expires: number }
+  >();
+
+  /** A `POST /api/v1/jobs` body: a JobSpec, or `{"template": name, ...overrides}`. */
+  async requestOf(tenantId: string, body: unknown): Promise<SubmitRequest> {
+    if (isRecord(body) && 'template' in body) return this.templates.resolve(tenantId, body);
+    const parsed = jobSpecSchema.safeParse(body);
+    if (!parsed.success) throw validationProblem('body', parsed.error.issues);
+    return { spec: parsed.data };
+  }
+
+  /**
+   * Records the job, its first history row, its command and its event in ONE statement (one
+   * round trip), then publishes. A job that can never run (bigger than the tenant's quota or
+   * any node) is a 422 and leaves nothing behind. The limits for that check come from a cache
+   * a few seconds old at most: it only decides whether to refuse early; quotas are enforced
+   * by the scheduler against the current limits.
+   */
+  async submit(tenantId: string, request: SubmitRequest): Promise<JobRow> {
+    const { spec, templateId } = request;
+    const resources = requestsOrThrow(spec);
+    const [nodes, limits] = await Promise.all([this.nodes.current(), this.limitsOf(tenantId)]);
+    if (limits) assertCanEverRun(resources, limits, nodes, spec.offload);
+    const id = request.id ?? uuidv7();
+    const name = spec.name ?? defaultJobName(id);
+    const meta = { source: SOURCE, tenantId, subject: `jobs/${id}` };
+    const job: NewJob = {
+      id,
+      tenantId,
+      name,
+      spec,
+      cpuMillis: resources.cpuMillis,
+      memoryBytes: resources.memoryBytes,
+      ...(templateId ? { templateId } : {}),
+      ...(request.inputs ? { inputs: request.inputs } : {}),
+    };
+    const messages = [
+      createEnvelope(subjects.job.submit, { jobId: id }, { ...meta, id }),
+      createEnvelope(
+        subjects.job.submitted,
+        { jobId: id, name, status: 'pending', phase: 'Submitted', reason: null, message: null },
+        { ...meta, seq: 1 },
+      ),
+    ];
+    const row = await this.repository.submitOne(job, (onlyIf) => this.outbox.cte(messages, onlyIf));
+    if (!row) {
+      throw new ProblemError(
+        409,
+        problemTypes.conflict,
+        'Conflict',
+        `tenant "${tenantId}" is being deleted`,
+      );
+    }
+    await this.outbox.dispatch(messages);
+    return row;
+  }
+
+  private async limitsOf(tenantId: string): Promise<TenantLimits | undefined> {
+    const cached = this.limitsCache.get(tenantId);
+    if (cached && cached.expires > Date.now()) return cached.limits;
+    const limits = await this.repository.limits(tenantId);
+    this.limitsCache.set(tenantId, { limits, expires: Date.now() + LIMITS_TTL_MS });
+    return limits;
+  }
+
+  async get(tenantId: string, id: string): Promise<JobRow> {
+    const job = await this.repository.find(tenantId, id);
+    if (!job) throw jobNotFound(id);
+    return job;
+  }
+
+  list(tenantId: string, query: JobQuery): Promise<JobRow[]> {
+    return this.repository.list(tenantId, query);
+  }
+
+  /** The job's history rows, oldest first; 404 for a job that is not the tenant's. */
+  async events(tenantId: string, id: string): Promise<JobHistoryRow[]> {
+    await this.get(tenantId, id);
+    return this.repository.history(tenantId, id);
+  }
+
+  /** Idempotent: cancelling a finished (or already cancelled) job returns it unchanged. */
+  async cancel(tenantId: string, id: string): Promise<JobRow> {
+    const cancelled = await this.outbox.transaction(async (tx) => {
+      const row = await this.repository.cancel(tx, tenantId, id);
+      if (!row) return { result: undefined, messages: [] };
+      const meta = { source: SOURCE, tenantId, subject: `jobs/${id}` };
+      return {
+        result: row,
+        messages: [
+          createEnvelope(subjects.job.cancel, { jobId: id }, meta),
+          createEnvelope(subjects.job.cancelled, eventOf(row), { ...meta, seq: row.seq }),
+        ],
+      };
+    });
+    return cancelled ?? this.get(tenantId, id);
+  }
+}

@@ -1,0 +1,89 @@
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import {
+  type NodeJson,
+  type NodeState,
+  nodeStatesFromKubernetes,
+  type PodJson,
+} from '@roam/domain';
+import { Kube, type KubernetesObject } from '@roam/kube';
+import { LOGGER } from '@roam/runtime';
+import type { Logger } from 'pino';
+
+type NodeObject = KubernetesObject & NodeJson;
+type PodObject = KubernetesObject & PodJson;
+
+const REFRESH_MS = 10_000;
+/** How long a submit waits for the very first load before deciding without nodes. */
+const FIRST_LOAD_WAIT_MS = 3_000;
+
+/**
+ * A read-only picture of the cluster's nodes for the request path (submit-time "can this ever
+ * run?" and explain), listed every ~10 s so a request never waits on Kubernetes. Stale by up
+ * to one refresh, which is fine for both uses: node sizes change rarely, and explain says what
+ * the next cycle would see, not a promise. When Kubernetes cannot be read the last picture
+ * stays; with none at all, callers get no nodes and `neverFits` then says nothing about nodes.
+ */
+@Injectable()
+export class NodeCapacityCache implements OnApplicationBootstrap, OnModuleDestroy {
+  private nodes: NodeState[] | undefined;
+  private loading: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private failing = false;
+
+  constructor(
+    private readonly kube: Kube,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    void this.refresh();
+    this.timer = setInterval(() => void this.refresh(), REFRESH_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
+
+  /** The latest node picture; waits (briefly) only for the first load. */
+  async current(): Promise<readonly NodeState[]> {
+    if (this.nodes) return this.nodes;
+    const first = this.loading ?? this.refresh();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, FIRST_LOAD_WAIT_MS);
+    });
+    await Promise.race([first, timeout]);
+    clearTimeout(timer);
+    return this.nodes ?? [];
+  }
+
+  refresh(): Promise<void> {
+    this.loading ??= this.load().finally(() => {
+      this.loading = undefined;
+    });
+    return this.loading;
+  }
+
+  private async load(): Promise<void> {
+    try {
+      const nodes: NodeObject[] = [];
+      for await (const node of this.kube.listAll<NodeObject>('v1', 'Node')) nodes.push(node);
+      const pods: PodObject[] = [];
+      for await (const pod of this.kube.listAll<PodObject>('v1', 'Pod')) pods.push(pod);
+      this.nodes = nodeStatesFromKubernetes(nodes, pods);
+      if (this.failing) this.logger.info('node capacity readable again');
+      this.failing = false;
+    } catch (error) {
+      if (!this.failing) {
+        this.logger.warn({ err: error }, 'cannot list nodes; keeping the last known capacity');
+      }
+      this.failing = true;
+    }
+  }
+}

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+
+/** `true`/`false`/`1`/`0` in a query string (`z.coerce.boolean` would read "false" as true). */
+export const queryFlag = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((value) => value === 'true' || value === '1');
+
+export const jobIdParam = z.uuid('must be a job id (UUID)');
+
+/** `GET /api/v1/jobs/{id}/logs` and `/logs/stream`. */
+export const logsQuery = z
+  .object({
+    tail: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(100_000)
+      .optional()
+      .describe('Only the last N lines (before following).'),
+    since: z
+      .union([
+        z.string().regex(/^\d+$/).transform(Number).describe('Seconds back from now'),
+        z.iso
+          .datetime({ offset: true })
+          .transform((value) => new Date(value))
+          .describe('An RFC3339 instant'),
+      ])
+      .optional()
+      .describe('Only lines written since this many seconds ago, or since this RFC3339 instant.'),
+    attempt: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('Which attempt of a retried job; defaults to the latest.'),
+    timestamps: queryFlag.default(false).describe('Prefix every line with its RFC3339 time.'),
+    follow: queryFlag
+      .default(false)
+      .describe(
+        'Keep the response open and stream new lines until the pod ends (chunked text/plain). 409 before the job has a pod.',
+      ),
+  })
+  .strict();
+export type LogsQuery = z.output<typeof logsQuery>;
+
+export const streamQuery = logsQuery.omit({ follow: true });
+export type StreamQuery = z.output<typeof streamQuery>;
+
+export const logTextResponse = z.string().describe('The log, one line per `\\n`.');
+export const logEventStream = z
+  .string()
+  .describe(
+    'Server-Sent Events: one `data:` message per log line, then `event: end` with `{"job_id","attempt","status","reason?"}` when the pod ends.',
+  );
+
+/** Headers every log response carries (documented in the OpenAPI document). */
+export const logHeaders = {
+  'Roam-Log-Source': 'Where the lines came from: `kubernetes`, `archive` or `none`.',
+  'Roam-Log-Reason':
+    'Only when the source is `none`: `not-started`, `container-waiting`, `pod-gone` or `pod-not-found`.',
+  'Roam-Log-Attempt': 'The attempt whose log this is.',
+};

@@ -1,0 +1,257 @@
+import { setTimeout as delay } from 'node:timers/promises';
+
+import { Inject, Injectable } from '@nestjs/common';
+import type { JobStatus } from '@roam/contracts';
+import { namespaceFor } from '@roam/domain';
+import { isNotFound, Kube, type KubernetesObject, ROAM_LABELS } from '@roam/kube';
+import { APP_CONFIG, ProblemError, problemTypes } from '@roam/runtime';
+
+import { ArchiveLogSource } from './archive-log-source.js';
+import { type JobForLogs, JobLogsRepository } from './job-logs.repository.js';
+import { KubernetesLogSource } from './kubernetes-log-source.js';
+import { formatLine, keepSince, type LogLine, sinceSecondsOf } from './log-lines.js';
+import {
+  ContainerNotStarted,
+  type LogLocation,
+  type LogReadOptions,
+  type LogUnavailableReason,
+} from './log-source.js';
+
+/** How often a follow request re-checks whether a pending job's pod exists. */
+const FOLLOW_START_POLL_MS = 250;
+
+/** Labels the scheduler puts on every Kubernetes Job and pod of a roam job. */
+
+/** How often a follower re-checks a pod whose container has not started yet. */
+const CONTAINER_WAIT_MS = 250;
+
+export type Pod = KubernetesObject & {
+  spec?: { containers?: { name: string }[]; nodeName?: string };
+  status?: { phase?: string };
+};
+
+export interface LogRequest {
+  /** Defaults to the job's latest attempt. */
+  attempt?: number;
+  tail?: number;
+  /** Seconds back from now, or an instant. */
+  since?: number | Date;
+  timestamps: boolean;
+}
+
+/** A job's log, located: which attempt, which pod (if any), and where to read it. */
+export interface LocatedLog {
+  jobId: string;
+  tenantId: string;
+  attempt: number;
+  status: JobStatus;
+  podName: string | null;
+  location: LogLocation;
+}
+
+export interface LogEnd {
+  /** Set when nothing could be read, saying why. */
+  reason?: LogUnavailableReason;
+}
+
+const jobNotFound = (id: string) =>
+  new ProblemError(404, problemTypes.notFound, 'Not found', `job ${id} not found`);
+
+function offloaded(placement: unknown): boolean {
+  return placement !== null && typeof placement === 'object' && 'runpod_pod_id' in placement;
+}
+
+function placedPod(placement: unknown): string | undefined {
+  if (placement === null || typeof placement !== 'object') return undefined;
+  const pod = (placement as { pod?: unknown }).pod;
+  return typeof pod === 'string' && pod !== '' ? pod : undefined;
+}
+
+/**
+ * Finds where a job attempt's log lives and reads or follows it: the pod while it exists
+ * (Kubernetes), the object-storage archive once the pod is gone, nothing before the pod exists.
+ */
+@Injectable()
+export class LogsService {
+  constructor(
+    private readonly jobs: JobLogsRepository,
+    private readonly kube: Kube,
+    private readonly kubernetes: KubernetesLogSource,
+    private readonly archive: ArchiveLogSource,
+    @Inject(APP_CONFIG) private readonly config: { LOGS_FOLLOW_START_WAIT_MS: number },
+  ) {}
+
+  async locate(tenantId: string, jobId: string, attempt?: number): Promise<LocatedLog> {
+    const job = await this.jobs.find(tenantId, jobId);
+    if (!job) throw jobNotFound(jobId);
+    const wanted = attempt ?? job.attempt;
+    if (wanted > job.attempt) {
+      throw new ProblemError(
+        404,
+        problemTypes.notFound,
+        'Not found',
+        `job ${jobId} has no attempt ${wanted} (latest is ${job.attempt})`,
+      );
+    }
+    const base = { jobId, tenantId, attempt: wanted, status: job.status };
+    // An offloaded run's pod in Kubernetes is only a stand-in: its log is archived by the
+    // offload worker when the RunPod pod ends.
+    const pod = offloaded(job.placement) ? undefined : await this.findPod(job, wanted);
+    if (pod) {
+      return {
+        ...base,
+        podName: pod.metadata!.name!,
+        location: {
+          kind: 'kubernetes',
+          namespace: pod.metadata!.namespace!,
+          pod: pod.metadata!.name!,
+          container: pod.spec?.containers?.[0]?.name ?? '',
+        },
+      };
+    }
+    const storageKey = await this.jobs.archiveKey(tenantId, jobId, wanted);
+    if (storageKey) return { ...base, podName: null, location: { kind: 'archive', storageKey } };
+    const reason: LogUnavailableReason =
+      job.status === 'pending' && wanted === job.attempt
+        ? 'not-started'
+        : job.status === 'running' && wanted === job.attempt
+          ? 'pod-not-found'
+          : 'pod-gone';
+    return { ...base, podName: null, location: { kind: 'none', reason } };
+  }
+
+  /**
+   * A client may follow right after submitting: wait (up to LOGS_FOLLOW_START_WAIT_MS) for a
+   * pending job's pod, then follow it; a job that has still not started is a 409.
+   */
+  async untilFollowable(log: LocatedLog, signal?: AbortSignal): Promise<LocatedLog> {
+    const deadline = Date.now() + this.config.LOGS_FOLLOW_START_WAIT_MS;
+    let current = log;
+    while (
+      current.location.kind === 'none' &&
+      current.location.reason === 'not-started' &&
+      Date.now() < deadline &&
+      !signal?.aborted
+    ) {
+      await delay(FOLLOW_START_POLL_MS);
+      current = await this.locate(log.tenantId, log.jobId, log.attempt);
+    }
+    this.assertFollowable(current);
+    return current;
+  }
+
+  /** Follow is refused before the job has a pod: there is nothing to attach to yet. */
+  assertFollowable(log: LocatedLog): void {
+    if (log.location.kind === 'none' && log.location.reason === 'not-started') {
+      throw new ProblemError(
+        409,
+        problemTypes.conflict,
+        'Conflict',
+        `job ${log.jobId} has not started yet (status ${log.status}); follow its log once it is running, or read it without follow`,
+        { job_status: log.status },
+      );
+    }
+  }
+
+  /** The whole (or tailed) log as text, one `\n` after every line. */
+  async read(log: LocatedLog, request: LogRequest): Promise<{ text: string } & LogEnd> {
+    const lines: string[] = [];
+    const end = await this.stream(
+      log,
+      request,
+      false,
+      (line) => lines.push(line),
+      new AbortController().signal,
+    );
+    return { text: lines.map((line) => `${line}\n`).join(''), ...end };
+  }
+
+  /**
+   * Calls `onLine` with every formatted line. With `follow` it lasts until the container ends
+   * (or `signal` aborts, which closes the Kubernetes stream), waiting first if the container
+   * has not started.
+   */
+  async stream(
+    log: LocatedLog,
+    request: LogRequest,
+    follow: boolean,
+    onLine: (line: string) => void,
+    signal: AbortSignal,
+  ): Promise<LogEnd> {
+    const now = new Date();
+    let since =
+      request.since === undefined
+        ? undefined
+        : request.since instanceof Date
+          ? request.since
+          : new Date(now.getTime() - request.since * 1000);
+    if (request.tail === 0) {
+      // Kubernetes reads tailLines=0 as "no limit"; zero lines means only lines from now on.
+      if (!follow) return {};
+      if (!since || since.getTime() < now.getTime()) since = now;
+    }
+    if (since && since.getTime() > now.getTime() && !follow) return {};
+    const options: LogReadOptions = {
+      tailLines: request.tail === 0 ? undefined : request.tail,
+      sinceSeconds: since ? sinceSecondsOf(since, now) : undefined,
+      follow,
+    };
+    const emit = (line: LogLine) => {
+      if (keepSince(line, since)) onLine(formatLine(line, request.timestamps));
+    };
+    let location = log.location;
+    for (;;) {
+      switch (location.kind) {
+        case 'none':
+          return { reason: location.reason };
+        case 'archive':
+          await this.archive.stream(location, options, emit, signal);
+          return {};
+        case 'kubernetes':
+          try {
+            await this.kubernetes.stream(location, options, emit, signal);
+            return {};
+          } catch (error) {
+            if (isNotFound(error)) {
+              // The pod went away between locating and reading: try the archive.
+              location = (await this.locate(log.tenantId, log.jobId, log.attempt)).location;
+              if (location.kind === 'kubernetes') throw error;
+              continue;
+            }
+            if (!(error instanceof ContainerNotStarted)) throw error;
+            if (!follow) return { reason: 'container-waiting' };
+          }
+          await delay(CONTAINER_WAIT_MS, undefined, { signal }).catch(() => undefined);
+          if (signal.aborted) return {};
+          location = (await this.locate(log.tenantId, log.jobId, log.attempt)).location;
+      }
+    }
+  }
+
+  /** The job's status now (for the SSE `end` event). */
+  async statusOf(log: LocatedLog): Promise<JobStatus> {
+    return (await this.jobs.status(log.tenantId, log.jobId)) ?? log.status;
+  }
+
+  private async findPod(job: JobForLogs, attempt: number): Promise<Pod | undefined> {
+    const namespace = namespaceFor(job.tenantId);
+    const placed = attempt === job.attempt ? placedPod(job.placement) : undefined;
+    if (placed) {
+      const pod = await this.kube.get<Pod>({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        name: placed,
+        namespace,
+      });
+      // The label check keeps a stale or wrong placement from showing another job's pod.
+      if (pod?.metadata?.labels?.[ROAM_LABELS.jobId] === job.id) return pod;
+    }
+    const { items } = await this.kube.list<Pod>('v1', 'Pod', {
+      namespace,
+      labelSelector: `${ROAM_LABELS.jobId}=${job.id},${ROAM_LABELS.attempt}=${attempt}`,
+    });
+    // A Job with retries inside Kubernetes may leave several pods: the newest one is current.
+    const created = (pod: Pod) => new Date(pod.metadata?.creationTimestamp ?? 0).getTime();
+    return items.sort((a, b) => created(b) - created(a))[0];
+  }
+}

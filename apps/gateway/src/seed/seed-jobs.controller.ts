@@ -1,0 +1,98 @@
+import { Controller, Get, Param, Res } from '@nestjs/common';
+import { ApiOperation, ProblemError, problemTypes, ZodPipe } from '@roam/runtime';
+import type { Response } from 'express';
+
+import { CurrentTenant, TenantOnly, type TenantPrincipal } from '../auth/principal.js';
+import { streamLogEvents } from '../logs/log-responses.js';
+import { logEventStream, logHeaders } from '../logs/logs.schemas.js';
+import { LogsService } from '../logs/logs.service.js';
+import {
+  type SeedJob,
+  seedJobIdParam,
+  seedJobSchema,
+  seedLogsSchema,
+  toSeedStatus,
+} from './seed.schemas.js';
+import { SeedRepository } from './seed.repository.js';
+import { seedJobView } from './seed.views.js';
+
+/** The seed returns the last 500 lines (`read_namespaced_pod_log(tail_lines=500)`). */
+const SEED_TAIL_LINES = 500;
+
+const jobId = new ZodPipe(seedJobIdParam, 'path');
+
+/**
+ * SUMO-K8's job read routes, in the seed's shapes (capitalised statuses). The seed's
+ * `POST /jobs` lives beside them in `jobs-form*`.
+ */
+@TenantOnly()
+@Controller('jobs')
+export class SeedJobsController {
+  constructor(
+    private readonly repository: SeedRepository,
+    private readonly logs: LogsService,
+  ) {}
+
+  @ApiOperation({
+    summary: 'Job status (SUMO-K8 seed)',
+    tags: ['seed'],
+    params: { job_id: seedJobIdParam },
+    responses: { 200: seedJobSchema },
+    errors: [404],
+  })
+  @Get(':job_id')
+  async get(
+    @CurrentTenant() caller: TenantPrincipal,
+    @Param('job_id', jobId) id: string,
+  ): Promise<SeedJob> {
+    const job = await this.repository.findJob(caller.tenantId, id);
+    if (!job)
+      throw new ProblemError(404, problemTypes.notFound, 'Not found', `job ${id} not found`);
+    return seedJobView(job);
+  }
+
+  @ApiOperation({
+    summary: "The last 500 lines of a job's log (SUMO-K8 seed)",
+    tags: ['seed', 'logs'],
+    params: { job_id: seedJobIdParam },
+    responses: { 200: seedLogsSchema },
+    errors: [404],
+  })
+  @Get(':job_id/logs')
+  async logsOf(@CurrentTenant() caller: TenantPrincipal, @Param('job_id', jobId) id: string) {
+    const log = await this.logs.locate(caller.tenantId, id);
+    const { text, reason } = await this.logs.read(log, {
+      tail: SEED_TAIL_LINES,
+      timestamps: false,
+    });
+    return {
+      job_id: id,
+      pod_name: log.podName,
+      logs: text,
+      attempt: log.attempt,
+      source: log.location.kind,
+      reason: reason ?? null,
+    };
+  }
+
+  @ApiOperation({
+    summary: "Stream a job's log as Server-Sent Events (SUMO-K8 seed)",
+    description:
+      'Same stream as `GET /api/v1/jobs/{id}/logs/stream`; the `end` event carries the status in capitals.',
+    tags: ['seed', 'logs'],
+    params: { job_id: seedJobIdParam },
+    responses: {
+      200: { schema: logEventStream, contentType: 'text/event-stream', headers: logHeaders },
+    },
+    errors: [404, 409],
+  })
+  @Get(':job_id/logs/stream')
+  async stream(
+    @CurrentTenant() caller: TenantPrincipal,
+    @Param('job_id', jobId) id: string,
+    @Res() response: Response,
+  ): Promise<void> {
+    const log = await this.logs.locate(caller.tenantId, id);
+    await streamLogEvents(response, this.logs, log, { timestamps: false }, toSeedStatus);
+  }
+}

@@ -1,0 +1,71 @@
+import { tenantIdProblem } from '@roam/domain';
+import { z } from 'zod';
+
+const tenantId = z.string().superRefine((id, context) => {
+  const problem = tenantIdProblem(id);
+  if (problem) context.addIssue({ code: 'custom', message: problem });
+});
+
+/** Limits in the seed's units (cores, GiB); stored as millicores and bytes. */
+const limits = {
+  max_cpu: z.number().positive().max(100_000),
+  max_memory_gi: z.number().positive().max(1_000_000),
+  max_gpu: z.number().int().min(0).max(10_000),
+  max_concurrent_jobs: z.number().int().min(1).max(100_000),
+  rate_limit_per_second: z.number().positive().max(100_000).nullable(),
+  results_retention_days: z.number().int().min(1).max(3650).nullable(),
+  offload_budget_usd: z.number().min(0).max(10_000_000).nullable(),
+  weight: z.number().int().min(1).max(1000),
+};
+
+/** `POST /auth/register` (seed body) and `POST /api/v1/tenants`. */
+export const registerTenantSchema = z
+  .object({
+    tenant_id: tenantId,
+    max_cpu: limits.max_cpu.default(10),
+    max_memory_gi: limits.max_memory_gi.default(20),
+    max_gpu: limits.max_gpu.default(0),
+    max_concurrent_jobs: limits.max_concurrent_jobs.default(2),
+    rate_limit_per_second: limits.rate_limit_per_second.optional(),
+    results_retention_days: limits.results_retention_days.optional(),
+    offload_budget_usd: limits.offload_budget_usd.optional(),
+    weight: limits.weight.default(1),
+  })
+  .strict();
+export type RegisterTenant = z.output<typeof registerTenantSchema>;
+
+export const updateTenantSchema = z
+  .object({
+    max_cpu: limits.max_cpu,
+    max_memory_gi: limits.max_memory_gi,
+    max_gpu: limits.max_gpu,
+    max_concurrent_jobs: limits.max_concurrent_jobs,
+    rate_limit_per_second: limits.rate_limit_per_second,
+    results_retention_days: limits.results_retention_days,
+    offload_budget_usd: limits.offload_budget_usd,
+    weight: limits.weight,
+  })
+  .partial()
+  .strict()
+  .refine((body) => Object.keys(body).length > 0, 'name at least one field to change');
+export type UpdateTenant = z.output<typeof updateTenantSchema>;
+
+export const createKeySchema = z
+  .object({ name: z.string().trim().min(1).max(100).default('default') })
+  .strict()
+  .default({ name: 'default' });
+
+export const regenerateKeySchema = z
+  .object({ tenant_id: tenantId.optional() })
+  .strict()
+  .default({});
+
+export const tenantIdParam = z.string().max(100);
+export const keyIdParam = z.uuid('must be a key id (UUID)');
+
+export const listTenantsQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+    cursor: z.string().max(100).optional(),
+  })
+  .strict();

@@ -1,0 +1,97 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Prisma, PrismaClient, Tenant } from '@roam/db';
+import { namespaceFor } from '@roam/domain';
+import { PRISMA } from '@roam/runtime';
+
+import type { RegisterTenant, UpdateTenant } from './tenant.schemas.js';
+import { cpuMillisOf, memoryBytesOf, microsOf } from './tenant.view.js';
+
+type Db = Prisma.TransactionClient | PrismaClient;
+
+function limitsData(input: UpdateTenant): Prisma.TenantUpdateInput {
+  const data: Prisma.TenantUpdateInput = {};
+  if (input.max_cpu !== undefined) data.maxCpuMillis = cpuMillisOf(input.max_cpu);
+  if (input.max_memory_gi !== undefined) data.maxMemoryBytes = memoryBytesOf(input.max_memory_gi);
+  if (input.max_gpu !== undefined) data.maxGpu = input.max_gpu;
+  if (input.max_concurrent_jobs !== undefined) data.maxConcurrentJobs = input.max_concurrent_jobs;
+  if (input.rate_limit_per_second !== undefined) {
+    data.rateLimitPerSecond =
+      input.rate_limit_per_second === null ? null : Math.ceil(input.rate_limit_per_second);
+  }
+  if (input.results_retention_days !== undefined)
+    data.resultsRetentionDays = input.results_retention_days;
+  if (input.offload_budget_usd !== undefined) {
+    data.offloadBudgetMicros =
+      input.offload_budget_usd === null ? null : microsOf(input.offload_budget_usd);
+  }
+  if (input.weight !== undefined) data.weight = input.weight;
+  return data;
+}
+
+@Injectable()
+export class TenantsRepository {
+  constructor(@Inject(PRISMA) readonly prisma: PrismaClient) {}
+
+  create(db: Db, input: RegisterTenant): Promise<Tenant> {
+    return db.tenant.create({
+      data: {
+        id: input.tenant_id,
+        namespace: namespaceFor(input.tenant_id),
+        maxCpuMillis: cpuMillisOf(input.max_cpu),
+        maxMemoryBytes: memoryBytesOf(input.max_memory_gi),
+        maxGpu: input.max_gpu,
+        maxConcurrentJobs: input.max_concurrent_jobs,
+        rateLimitPerSecond:
+          input.rate_limit_per_second == null ? null : Math.ceil(input.rate_limit_per_second),
+        resultsRetentionDays: input.results_retention_days ?? null,
+        offloadBudgetMicros:
+          input.offload_budget_usd == null ? null : microsOf(input.offload_budget_usd),
+        weight: input.weight,
+      },
+    });
+  }
+
+  find(id: string): Promise<Tenant | null> {
+    return this.prisma.tenant.findUnique({ where: { id } });
+  }
+
+  list(limit: number, cursor?: string): Promise<Tenant[]> {
+    return this.prisma.tenant.findMany({
+      where: cursor ? { id: { gt: cursor } } : {},
+      orderBy: { id: 'asc' },
+      take: limit,
+    });
+  }
+
+  /** Applies new limits and bumps `generation` so the scheduler re-provisions the quota. */
+  update(db: Db, id: string, input: UpdateTenant): Promise<Tenant> {
+    return db.tenant.update({
+      where: { id },
+      data: {
+        ...limitsData(input),
+        generation: { increment: 1 },
+        status: 'provisioning',
+        statusReason: null,
+      },
+    });
+  }
+
+  /** Locks the tenant row; used so a deletion and a job submission never interleave. */
+  async lock(db: Prisma.TransactionClient, id: string): Promise<{ status: string } | undefined> {
+    const rows = await db.$queryRaw<
+      { status: string }[]
+    >`SELECT status::text AS status FROM tenants WHERE id = ${id} FOR UPDATE`;
+    return rows[0];
+  }
+
+  countUnfinishedJobs(db: Db, tenantId: string): Promise<number> {
+    return db.job.count({ where: { tenantId, status: { in: ['pending', 'running'] } } });
+  }
+
+  markDeleting(db: Db, id: string): Promise<Tenant> {
+    return db.tenant.update({
+      where: { id },
+      data: { status: 'deleting', statusReason: 'deletion requested' },
+    });
+  }
+}

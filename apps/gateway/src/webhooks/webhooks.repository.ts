@@ -1,0 +1,114 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Prisma, PrismaClient, WebhookDelivery, WebhookEndpoint } from '@roam/db';
+import { PRISMA } from '@roam/runtime';
+
+export interface NewEndpoint {
+  id: string;
+  tenantId: string;
+  url: string;
+  events: string[];
+  description: string;
+  secret: string;
+}
+
+/** Endpoints and deliveries. Every method takes the tenant id: another tenant's row is not found. */
+@Injectable()
+export class WebhooksRepository {
+  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
+
+  create(endpoint: NewEndpoint): Promise<WebhookEndpoint> {
+    return this.prisma.webhookEndpoint.create({ data: endpoint });
+  }
+
+  find(tenantId: string, id: string): Promise<WebhookEndpoint | null> {
+    return this.prisma.webhookEndpoint.findFirst({ where: { id, tenantId } });
+  }
+
+  list(tenantId: string): Promise<WebhookEndpoint[]> {
+    return this.prisma.webhookEndpoint.findMany({
+      where: { tenantId },
+      orderBy: { createdAt: 'asc' },
+      take: 1000,
+    });
+  }
+
+  /** Conditional on the tenant; returns undefined when there is no such endpoint. */
+  async update(
+    tenantId: string,
+    id: string,
+    data: Prisma.WebhookEndpointUpdateManyMutationInput,
+    where: Prisma.WebhookEndpointWhereInput = {},
+  ): Promise<WebhookEndpoint | undefined> {
+    const { count } = await this.prisma.webhookEndpoint.updateMany({
+      where: { ...where, id, tenantId },
+      data,
+    });
+    if (count === 0) return undefined;
+    return (await this.find(tenantId, id)) ?? undefined;
+  }
+
+  async delete(tenantId: string, id: string): Promise<boolean> {
+    const { count } = await this.prisma.webhookEndpoint.deleteMany({ where: { id, tenantId } });
+    return count > 0;
+  }
+
+  createDelivery(delivery: {
+    id: string;
+    endpointId: string;
+    tenantId: string;
+    eventId: string;
+    eventType: string;
+    payload: Prisma.InputJsonValue;
+  }): Promise<WebhookDelivery> {
+    return this.prisma.webhookDelivery.create({
+      data: { ...delivery, status: 'pending', nextAttemptAt: new Date() },
+    });
+  }
+
+  /** Newest first; deliveries ids are random, so the keyset is (created_at, id). */
+  async deliveries(
+    tenantId: string,
+    endpointId: string,
+    query: { status?: 'pending' | 'succeeded' | 'failed'; limit: number; cursor?: string },
+  ) {
+    let after: { createdAt: Date; id: string } | null = null;
+    if (query.cursor) {
+      after = await this.prisma.webhookDelivery.findFirst({
+        where: { id: query.cursor, tenantId, endpointId },
+        select: { createdAt: true, id: true },
+      });
+    }
+    return this.prisma.webhookDelivery.findMany({
+      where: {
+        tenantId,
+        endpointId,
+        ...(query.status ? { status: query.status } : {}),
+        ...(after
+          ? {
+              OR: [
+                { createdAt: { lt: after.createdAt } },
+                { createdAt: after.createdAt, id: { lt: after.id } },
+              ],
+            }
+          : {}),
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: query.limit,
+      include: { attemptsList: { orderBy: { id: 'asc' }, take: 50 } },
+    });
+  }
+
+  /** Due again at once with a fresh schedule; the attempt log is kept. */
+  async redeliver(
+    tenantId: string,
+    endpointId: string,
+    deliveryId: string,
+  ): Promise<WebhookDelivery | undefined> {
+    const { count } = await this.prisma.webhookDelivery.updateMany({
+      where: { id: deliveryId, endpointId, tenantId },
+      data: { status: 'pending', attempts: 0, nextAttemptAt: new Date() },
+    });
+    if (count === 0) return undefined;
+    return this.prisma.webhookDelivery.findUniqueOrThrow({ where: { id: deliveryId } });
+  }
+}

@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createEnvelope } from '@roam/contracts';
+import { Outbox } from '@roam/messaging';
+
+import { call, type Harness, register, startHarness } from './harness.js';
+
+interface SseFrame {
+  id?: string;
+  event?: string;
+  data?: string;
+}
+
+/** A minimal SSE reader over fetch: `next(n)` resolves with the next n event frames. */
+function openStream(url: string, key: string, headers: Record<string, string> = {}) {
+  const controller = new AbortController();
+  const frames: SseFrame[] = [];
+  const waiters: (() => void)[] = [];
+  const done = fetch(url, {
+    headers: { authorization: `Bearer ${key}`, accept: 'text/event-stream', ...headers },
+    signal: controller.signal,
+  }).then(async (response) => {
+    if (response.status !== 200) throw new Error(`stream answered ${response.status}`);
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of response.body!) {
+      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const frame: SseFrame = {};
+        for (const line of block.split('\n')) {
+          const [field, ...rest] = line.split(': ');
+          if (field === 'id' || field === 'event' || field === 'data')
+            frame[field] = rest.join(': ');
+        }
+        if (frame.data !== undefined) {
+          frames.push(frame);
+          for (const wake of waiters.splice(0)) wake();
+        }
+      }
+    }
+  });
+  done.catch(() => {});
+  let read = 0;
+  return {
+    async next(count: number): Promise<SseFrame[]> {
+      while (frames.length < read + count)
+        await new Promise<void>((resolve) => waiters.push(resolve));
+      const out = frames.slice(read, read + count);
+      read += count;
+      return out;
+    },
+    close: () => controller.abort(),
+  };
+}
+
+describe('/api/v1/events', () => {
+  let h: Harness;
+  let outbox: Outbox;
+  let key: string;
+  let otherKey: string;
+
+  const emit = (tenantId: string, type: string, seq: number) => {
+    const jobId = crypto.randomUUID();
+    const envelope = createEnvelope(
+      type,
+      { jobId, name: `job-${seq}`, status: 'running', phase: 'Running' },
+      { source: 'roam/test', tenantId, subject: `jobs/${jobId}`, seq },
+    );
+    return outbox.transaction(() => Promise.resolve({ result: envelope, messages: [envelope] }));
+  };
+
+  beforeAll(async () => {
+    h = await startHarness('gateway_events', { EVENTS_POLL_INTERVAL_MS: '50' });
+    outbox = (await h.gateway({})).app.get(Outbox);
+    key = await register(h.url, 'watcher');
+    otherKey = await register(h.url, 'bystander');
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('pages through the caller’s own events by position, with a type filter', async () => {
+    const emitted = [];
+    for (let i = 1; i <= 5; i += 1) {
+      emitted.push(
+        await emit('watcher', i % 2 ? 'roam.evt.v1.job.started' : 'roam.evt.v1.job.succeeded', i),
+      );
+      await emit('bystander', 'roam.evt.v1.job.started', i);
+    }
+    const first = await call(h.url, 'GET', '/api/v1/events?limit=2', undefined, key);
+    expect(first.status).toBe(200);
+    expect(first.body.has_more).toBe(true);
+    const second = await call(
+      h.url,
+      'GET',
+      `/api/v1/events?limit=100&after=${first.body.next_cursor}`,
+      undefined,
+      key,
+    );
+    const all = [...first.body.items, ...second.body.items];
+    const mine = all.filter((item) => item.event.source === 'roam/test');
+    expect(mine.map((item) => item.event.id)).toEqual(emitted.map((e) => e.id));
+    expect(all.every((item) => item.event.tenantId === 'watcher')).toBe(true);
+    const positions = all.map((item) => item.position);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    expect(second.body.has_more).toBe(false);
+
+    const succeeded = await call(h.url, 'GET', '/api/v1/events?type=job.succeeded', undefined, key);
+    expect(succeeded.body.items.map((item: { event: { id: string } }) => item.event.id)).toEqual([
+      emitted[1]!.id,
+      emitted[3]!.id,
+    ]);
+    expect(succeeded.body.items[0].type).toBe('job.succeeded');
+    const full = await call(
+      h.url,
+      'GET',
+      '/api/v1/events?type=roam.evt.v1.job.succeeded,job.started',
+      undefined,
+      key,
+    );
+    expect(
+      full.body.items.filter((i: { event: { source: string } }) => i.event.source === 'roam/test'),
+    ).toHaveLength(5);
+
+    const bad = await call(h.url, 'GET', '/api/v1/events?after=abc', undefined, key);
+    expect(bad.status).toBe(400);
+  });
+
+  it('streams events as SSE and resumes after Last-Event-ID without repeats', async () => {
+    const stream = openStream(`${h.url}/api/v1/events/stream?type=job.succeeded`, key);
+    const a = await emit('watcher', 'roam.evt.v1.job.succeeded', 10);
+    await emit('bystander', 'roam.evt.v1.job.succeeded', 10);
+    await emit('watcher', 'roam.evt.v1.job.started', 11);
+    const b = await emit('watcher', 'roam.evt.v1.job.succeeded', 12);
+    const frames = await stream.next(2);
+    stream.close();
+    expect(frames.map((f) => JSON.parse(f.data!).id)).toEqual([a.id, b.id]);
+    expect(frames.map((f) => f.event)).toEqual(['job.succeeded', 'job.succeeded']);
+
+    // Missed while disconnected: c. Resuming after a's id must give b, then c, then live d.
+    const c = await emit('watcher', 'roam.evt.v1.job.succeeded', 13);
+    const resumed = openStream(`${h.url}/api/v1/events/stream?type=job.succeeded`, key, {
+      'last-event-id': frames[0]!.id!,
+    });
+    const replayed = await resumed.next(2);
+    expect(replayed.map((f) => JSON.parse(f.data!).id)).toEqual([b.id, c.id]);
+    expect(replayed[0]!.id).toBe(frames[1]!.id);
+    const d = await emit('watcher', 'roam.evt.v1.job.succeeded', 14);
+    const [live] = await resumed.next(1);
+    expect(JSON.parse(live!.data!).id).toBe(d.id);
+    expect(Number(live!.id)).toBeGreaterThan(Number(replayed[1]!.id));
+    resumed.close();
+
+    // Another tenant's stream from the same point sees none of these.
+    const theirs = openStream(`${h.url}/api/v1/events/stream?after=${frames[0]!.id}`, otherKey);
+    const [first] = await theirs.next(1);
+    expect(JSON.parse(first!.data!).tenantId).toBe('bystander');
+    theirs.close();
+  });
+});

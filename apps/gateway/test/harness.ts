@@ -1,0 +1,157 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { gatewayEnv } from '@roam/config';
+import type { PrismaClient } from '@roam/db';
+import { Kube } from '@roam/kube';
+import { createRoamApp, type RoamApp } from '@roam/runtime';
+import { type RunningSimulator, startSimulator } from '@roam/sim';
+import {
+  createTestDatabase,
+  deleteTestStreams,
+  testNatsUrl,
+  testSubjectPrefix,
+} from '@roam/testing';
+
+import { schedulerEnv } from '../../scheduler/src/scheduler.config.js';
+import { reconcilerEnv } from '../../reconciler/src/reconciler.config.js';
+import { ReconcilerModule } from '../../reconciler/src/reconciler.module.js';
+import { SchedulerModule } from '../../scheduler/src/scheduler.module.js';
+import { GatewayModule } from '../src/gateway.module.js';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789';
+
+export interface Harness {
+  url: string;
+  prisma: PrismaClient;
+  kube: Kube;
+  sim: RunningSimulator;
+  env: Record<string, string>;
+  /** Starts another gateway on the same database and NATS prefix with extra settings. */
+  gateway(extra: Record<string, string>): Promise<RoamApp<unknown>>;
+  close(): Promise<void>;
+}
+
+/**
+ * One suite's world: its own database, NATS subject prefix and simulator, and the gateway,
+ * scheduler and reconciler running in-process against them.
+ */
+export async function startHarness(
+  name: string,
+  extraEnv: Record<string, string> = {},
+  options: { world?: unknown } = {},
+): Promise<Harness> {
+  const dir = await mkdtemp(join(tmpdir(), `roam-${name}-`));
+  const prefix = testSubjectPrefix();
+  const db = await createTestDatabase(name);
+  const sim = await startSimulator({
+    port: 0,
+    speed: 200,
+    ...(options.world ? { world: options.world } : {}),
+    kubeconfigPath: join(dir, 'kubeconfig'),
+    log: () => {},
+  });
+  const env = {
+    DATABASE_URL: db.url,
+    NATS_URL: testNatsUrl(),
+    NATS_SUBJECT_PREFIX: prefix,
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    KUBECONFIG: sim.kubeconfigPath,
+    ROAM_ADMIN_TOKEN: ADMIN_TOKEN,
+    ROAM_REGISTRATION: 'open',
+    RECONCILE_INTERVAL_MS: '200',
+    ADMISSION_INTERVAL_MS: '200',
+    LOST_GRACE_MS: '2000',
+    OUTBOX_RELAY_INTERVAL_MS: '200',
+    ...extraEnv,
+  };
+  const apps: RoamApp<unknown>[] = [];
+  const gateway = async (extra: Record<string, string>) => {
+    const app = await createRoamApp({
+      name: 'gateway',
+      schema: gatewayEnv,
+      module: GatewayModule,
+      env: { ...env, ...extra },
+    });
+    apps.push(app);
+    return app;
+  };
+  const main = await gateway({});
+  apps.push(
+    await createRoamApp({
+      name: 'scheduler',
+      schema: schedulerEnv,
+      module: SchedulerModule,
+      env,
+    }),
+  );
+  apps.push(
+    await createRoamApp({
+      name: 'reconciler',
+      schema: reconcilerEnv,
+      module: ReconcilerModule,
+      env,
+    }),
+  );
+  return {
+    url: main.url,
+    prisma: db.prisma,
+    kube: Kube.fromKubeconfig(sim.kubeconfigPath),
+    sim,
+    env,
+    gateway,
+    async close() {
+      for (const app of apps.reverse()) await app.close();
+      await sim.close();
+      await db.drop();
+      await deleteTestStreams(prefix);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Call {
+  status: number;
+  headers: Headers;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** A tiny JSON client: `call(url, 'POST', '/api/v1/jobs', body, key)`. */
+export async function call(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  key?: string,
+): Promise<Call> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (key) headers.authorization = `Bearer ${key}`;
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON
+  }
+  return { status: response.status, headers: response.headers, body: parsed };
+}
+
+/** Registers a tenant through the seed route and returns its API key. */
+export async function register(
+  base: string,
+  tenantId: string,
+  limits: Record<string, unknown> = {},
+): Promise<string> {
+  const response = await call(base, 'POST', '/auth/register', { tenant_id: tenantId, ...limits });
+  if (response.status !== 201)
+    throw new Error(`register ${tenantId}: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body.api_key as string;
+}

@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { eventually } from '@roam/testing';
+
+import { call, type Harness, register, startHarness } from './harness.js';
+
+describe('POST /api/v1/jobs → scheduler', () => {
+  let h: Harness;
+  let key: string;
+
+  beforeAll(async () => {
+    h = await startHarness('gateway_submit', { MAX_BODY_BYTES: '4096' });
+    key = await register(h.url, 'submitter');
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const post = (body: string, headers: Record<string, string> = {}) =>
+    fetch(`${h.url}/api/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...headers },
+      body,
+    });
+
+  it('records the job and its history in one go, and the scheduler sees the command', async () => {
+    const response = await post(
+      JSON.stringify({
+        image: 'busybox',
+        command: ['echo', 'hi'],
+        resources: { cpu: '250m', memory: '64Mi' },
+      }),
+    );
+    expect(response.status).toBe(201);
+    const job = (await response.json()) as {
+      id: string;
+      status: string;
+      tenant_id: string;
+      spec: { queue: string };
+    };
+    expect(job).toMatchObject({
+      status: 'pending',
+      tenant_id: 'submitter',
+      spec: { queue: 'user-queue' },
+    });
+
+    const row = await h.prisma.job.findUniqueOrThrow({ where: { id: job.id } });
+    expect(row.cpuMillis).toBe(250);
+    expect(row.memoryBytes).toBe(64n * 1024n * 1024n);
+    expect(await h.prisma.jobHistory.count({ where: { jobId: job.id } })).toBe(1);
+    expect(
+      await h.prisma.outboxMessage.count({
+        where: { subject: 'roam.cmd.v1.job.submit', id: job.id },
+      }),
+    ).toBe(1);
+
+    const seen = await eventually('the scheduler to record the job', async () => {
+      const current = await h.prisma.job.findUniqueOrThrow({ where: { id: job.id } });
+      return current.seenAt ?? undefined;
+    });
+    expect(seen).toBeInstanceOf(Date);
+  });
+
+  it('answers a bad body with 400 problem+json naming the field, and writes nothing', async () => {
+    const before = await h.prisma.job.count();
+    const response = await post(
+      JSON.stringify({ image: '', command: ['x'], resources: { cpu: 'lots' } }),
+    );
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
+    const problem = (await response.json()) as {
+      type: string;
+      errors: { path: string }[];
+      detail: string;
+    };
+    expect(problem.type).toBe('https://roam.dev/problems/validation-error');
+    expect(problem.errors.map((error) => error.path).sort()).toEqual(['image', 'resources.cpu']);
+    expect(await h.prisma.job.count()).toBe(before);
+  });
+
+  it('rejects unknown fields by name', async () => {
+    const response = await post(
+      JSON.stringify({ image: 'busybox', comand: ['x'], command: ['x'] }),
+    );
+    expect(response.status).toBe(400);
+    const problem = (await response.json()) as { detail: string };
+    expect(problem.detail).toContain('comand');
+  });
+
+  it('answers malformed JSON with 400 and an oversized body with 413', async () => {
+    const malformed = await post('{"image": ');
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as { type: string }).type).toBe(
+      'https://roam.dev/problems/malformed-request',
+    );
+
+    const huge = await post(JSON.stringify({ image: 'x', command: ['x'.repeat(8000)] }));
+    expect(huge.status).toBe(413);
+    expect(huge.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  it('answers an unknown route with a 404 problem, without a stack', async () => {
+    const response = await call(h.url, 'GET', '/api/v1/nope', undefined, key);
+    expect(response.status).toBe(404);
+    expect(JSON.stringify(response.body)).not.toContain(' at ');
+    expect(response.body).toMatchObject({
+      status: 404,
+      type: 'https://roam.dev/problems/not-found',
+    });
+  });
+
+  it('serves the seed health routes without a key', async () => {
+    const health = await call(h.url, 'GET', '/health');
+    expect(health.body).toMatchObject({
+      status: 'healthy',
+      checks: { postgres: true, nats: true },
+    });
+    expect((await call(h.url, 'GET', '/health/live')).status).toBe(200);
+    expect((await call(h.url, 'GET', '/health/ready')).status).toBe(200);
+    expect((await call(h.url, 'GET', '/ready')).status).toBe(200);
+  });
+});

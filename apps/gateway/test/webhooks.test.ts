@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { RoamApp } from '@roam/runtime';
+
+import { call, type Harness, register, startHarness } from './harness.js';
+
+describe('/api/v1/webhooks', () => {
+  let h: Harness;
+  let open: RoamApp<unknown>;
+  let key: string;
+  let otherKey: string;
+
+  beforeAll(async () => {
+    // The main gateway has no allow-list (production default); a second one allows 127.0.0.1.
+    h = await startHarness('gateway_webhooks');
+    open = await h.gateway({ WEBHOOK_ALLOWED_HOSTS: '127.0.0.1/32' });
+    key = await register(h.url, 'hooks');
+    otherKey = await register(h.url, 'others');
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const create = (base: string, body: unknown, k = key) =>
+    call(base, 'POST', '/api/v1/webhooks', body, k);
+
+  it.each([
+    'http://127.0.0.1:9/hook',
+    'http://localhost:9/hook',
+    'http://[::1]/hook',
+    'http://169.254.169.254/latest/meta-data',
+    'http://10.0.0.8/hook',
+    'ftp://example.com/hook',
+  ])('refuses %s without an allow-list', async (url) => {
+    const response = await create(h.url, { url, events: ['job.succeeded'] });
+    expect(response.status).toBe(400);
+    expect(response.body.errors[0].path).toBe('url');
+    expect(await h.prisma.webhookEndpoint.count({ where: { url } })).toBe(0);
+  });
+
+  it('refuses unknown event types by name', async () => {
+    const response = await create(open.url, {
+      url: 'http://127.0.0.1:9/x',
+      events: ['job.succeded'],
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.errors[0].path).toBe('events.0');
+  });
+
+  it('creates, returns the secret once, lists, gets, updates, pauses, resumes and deletes', async () => {
+    const created = await create(open.url, {
+      url: 'http://127.0.0.1:9/hook',
+      events: ['job.succeeded', 'roam.evt.v1.job.failed'],
+      description: 'ci',
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      url: 'http://127.0.0.1:9/hook',
+      events: ['job.succeeded', 'job.failed'],
+      description: 'ci',
+      status: 'active',
+    });
+    expect(created.body.secret).toMatch(/^whsec_[A-Za-z0-9+/]{32,}=*$/);
+    const id = created.body.id as string;
+
+    const got = await call(h.url, 'GET', `/api/v1/webhooks/${id}`, undefined, key);
+    expect(got.status).toBe(200);
+    expect(got.body.id).toBe(id);
+    expect(JSON.stringify(got.body)).not.toContain(created.body.secret);
+    const listed = await call(h.url, 'GET', '/api/v1/webhooks', undefined, key);
+    expect(listed.body.items.map((item: { id: string }) => item.id)).toContain(id);
+    expect(JSON.stringify(listed.body)).not.toContain('whsec_');
+
+    const updated = await call(
+      open.url,
+      'PATCH',
+      `/api/v1/webhooks/${id}`,
+      { events: ['job.*'] },
+      key,
+    );
+    expect(updated.body).toMatchObject({ events: ['job.*'], url: 'http://127.0.0.1:9/hook' });
+    // The URL is checked on update too.
+    const badUpdate = await call(
+      h.url,
+      'PATCH',
+      `/api/v1/webhooks/${id}`,
+      { url: 'http://127.0.0.1/x' },
+      key,
+    );
+    expect(badUpdate.status).toBe(400);
+
+    expect(
+      (await call(h.url, 'POST', `/api/v1/webhooks/${id}/pause`, undefined, key)).body.status,
+    ).toBe('paused');
+    expect(
+      (await call(h.url, 'POST', `/api/v1/webhooks/${id}/resume`, undefined, key)).body.status,
+    ).toBe('active');
+
+    const rotated = await call(
+      h.url,
+      'POST',
+      `/api/v1/webhooks/${id}/rotate-secret`,
+      { grace_hours: 2 },
+      key,
+    );
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.secret).toMatch(/^whsec_/);
+    expect(rotated.body.secret).not.toBe(created.body.secret);
+    const row = await h.prisma.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+    expect(row.previousSecret).toBe(created.body.secret);
+    const graceMs = row.previousSecretExpiresAt!.getTime() - row.updatedAt.getTime();
+    expect(Math.round(graceMs / 3600_000)).toBe(2);
+
+    expect((await call(h.url, 'DELETE', `/api/v1/webhooks/${id}`, undefined, key)).status).toBe(
+      204,
+    );
+    expect((await call(h.url, 'GET', `/api/v1/webhooks/${id}`, undefined, key)).status).toBe(404);
+  });
+
+  it("answers 404 for another tenant's webhook, and changes nothing", async () => {
+    const created = await create(open.url, { url: 'http://127.0.0.1:9/mine', events: [] });
+    const id = created.body.id as string;
+    for (const [method, path, body] of [
+      ['GET', `/api/v1/webhooks/${id}`, undefined],
+      ['PATCH', `/api/v1/webhooks/${id}`, { description: 'stolen' }],
+      ['POST', `/api/v1/webhooks/${id}/pause`, undefined],
+      ['POST', `/api/v1/webhooks/${id}/rotate-secret`, {}],
+      ['POST', `/api/v1/webhooks/${id}/test`, undefined],
+      ['DELETE', `/api/v1/webhooks/${id}`, undefined],
+    ] as const) {
+      expect((await call(h.url, method, path, body, otherKey)).status).toBe(404);
+    }
+    const listed = await call(h.url, 'GET', '/api/v1/webhooks', undefined, otherKey);
+    expect(listed.body.items).toEqual([]);
+    const row = await h.prisma.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+    expect(row).toMatchObject({ description: '', status: 'active', secret: created.body.secret });
+  });
+});

@@ -1,0 +1,199 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Prisma, PrismaClient } from '@roam/db';
+import { PRISMA } from '@roam/runtime';
+
+import type { WebhookResponse } from './sender.js';
+
+/** A claimed delivery with what is needed to sign and send it. */
+export interface ClaimedDelivery {
+  id: string;
+  endpointId: string;
+  tenantId: string;
+  eventType: string;
+  payload: unknown;
+  attempts: number;
+  url: string;
+  secret: string;
+  previousSecret: string | null;
+  previousSecretExpiresAt: Date | null;
+  failingSince: Date | null;
+}
+
+export interface ClaimRequest {
+  /** Deliveries wanted in total. */
+  limit: number;
+  /** Default per-endpoint allowance. */
+  perEndpoint: number;
+  /** Endpoints with requests already in flight here, and how many more each may take. */
+  partial: Map<string, number>;
+  /** How long the claim holds: after this, another notifier may take the delivery over. */
+  leaseMs: number;
+}
+
+/**
+ * Deliveries and attempts in Postgres. Claims are leases: a claim moves `next_attempt_at`
+ * forward by the lease, so a notifier that dies mid-attempt leaves the delivery due again
+ * once the lease ends, and another picks it up (at-least-once).
+ */
+@Injectable()
+export class DeliveriesRepository {
+  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
+
+  /**
+   * Claims due deliveries round-robin over active endpoints: at most `perEndpoint` (or the
+   * endpoint's remaining allowance) per endpoint, ordered by rank within the endpoint first, so
+   * one endpoint's backlog never fills a batch while another endpoint waits.
+   * `FOR UPDATE SKIP LOCKED` keeps concurrent notifiers off each other's rows.
+   */
+  async claim(request: ClaimRequest): Promise<ClaimedDelivery[]> {
+    if (request.limit <= 0) return [];
+    const ids = [...request.partial.keys()];
+    const free = ids.map((id) => request.partial.get(id) ?? 0);
+    return this.prisma.$queryRaw<ClaimedDelivery[]>`
+      WITH candidates AS (
+        SELECT d.id, d.endpoint_id, d.next_attempt_at
+        FROM webhook_endpoints e
+        CROSS JOIN LATERAL (
+          SELECT w.id, w.endpoint_id, w.next_attempt_at
+          FROM webhook_deliveries w
+          WHERE w.endpoint_id = e.id AND w.status = 'pending' AND w.next_attempt_at <= now()
+          ORDER BY w.next_attempt_at
+          LIMIT ${request.perEndpoint}
+          FOR UPDATE OF w SKIP LOCKED
+        ) d
+        WHERE e.status = 'active'
+      ),
+      ranked AS (
+        SELECT c.id, c.next_attempt_at, COALESCE(b.free, ${request.perEndpoint}) AS allowance,
+               row_number() OVER (PARTITION BY c.endpoint_id ORDER BY c.next_attempt_at) AS rank
+        FROM candidates c
+        LEFT JOIN unnest(${ids}::uuid[], ${free}::int[]) AS b(endpoint_id, free)
+          ON b.endpoint_id = c.endpoint_id
+      ),
+      chosen AS (
+        SELECT id FROM ranked WHERE rank <= allowance
+        ORDER BY rank, next_attempt_at
+        LIMIT ${request.limit}
+      )
+      UPDATE webhook_deliveries w
+      SET next_attempt_at = now() + make_interval(secs => ${request.leaseMs / 1000})
+      FROM chosen, webhook_endpoints e
+      WHERE w.id = chosen.id AND e.id = w.endpoint_id
+      RETURNING w.id, w.endpoint_id AS "endpointId", w.tenant_id AS "tenantId",
+        w.event_type AS "eventType", w.payload, w.attempts, e.url, e.secret,
+        e.previous_secret AS "previousSecret",
+        e.previous_secret_expires_at AS "previousSecretExpiresAt",
+        e.failing_since AS "failingSince"`;
+  }
+
+  /**
+   * Records one attempt and the delivery's new state in the caller's transaction. The update
+   * is conditional on the delivery still being pending: if a redelivery or another notifier
+   * finished it meanwhile, this attempt is recorded but changes nothing else.
+   */
+  async recordAttempt(
+    tx: Prisma.TransactionClient,
+    deliveryId: string,
+    response: WebhookResponse,
+    next: { status: 'pending' | 'succeeded' | 'failed'; nextAttemptAt: Date | null },
+  ): Promise<void> {
+    await tx.webhookAttempt.create({
+      data: {
+        deliveryId,
+        durationMs: response.durationMs,
+        statusCode: response.statusCode ?? null,
+        error: response.error?.slice(0, 500) ?? null,
+        responseBody: response.body ?? null,
+      },
+    });
+    await tx.webhookDelivery.updateMany({
+      where: { id: deliveryId, status: 'pending' },
+      data: {
+        status: next.status,
+        nextAttemptAt: next.nextAttemptAt,
+        attempts: { increment: 1 },
+        lastAttemptAt: new Date(),
+      },
+    });
+  }
+
+  /**
+   * The common case in one statement, without an interactive transaction: a success on an
+   * endpoint that was not failing changes only the attempt log and the delivery.
+   */
+  async recordSuccess(deliveryId: string, response: WebhookResponse): Promise<void> {
+    await this.prisma.$executeRaw`
+      WITH attempt AS (
+        INSERT INTO webhook_attempts (delivery_id, duration_ms, status_code, error, response_body)
+        VALUES (${deliveryId}::uuid, ${response.durationMs}, ${response.statusCode ?? null},
+                NULL, ${response.body ?? null})
+      )
+      UPDATE webhook_deliveries
+      SET status = 'succeeded', next_attempt_at = NULL, attempts = attempts + 1,
+          last_attempt_at = now()
+      WHERE id = ${deliveryId}::uuid AND status = 'pending'`;
+  }
+
+  async markEndpointHealthy(tx: Prisma.TransactionClient, endpointId: string): Promise<void> {
+    await tx.webhookEndpoint.updateMany({
+      where: { id: endpointId, failingSince: { not: null } },
+      data: { failingSince: null },
+    });
+  }
+
+  async markEndpointFailing(
+    tx: Prisma.TransactionClient,
+    endpointId: string,
+    since: Date,
+  ): Promise<void> {
+    await tx.webhookEndpoint.updateMany({
+      where: { id: endpointId, failingSince: null },
+      data: { failingSince: since },
+    });
+  }
+
+  /** Disables an active endpoint; returns it when this call did (so the event is sent once). */
+  async disableEndpoint(
+    tx: Prisma.TransactionClient,
+    endpointId: string,
+    reason: string,
+    since: Date,
+  ): Promise<{ id: string; tenantId: string; url: string } | undefined> {
+    const { count } = await tx.webhookEndpoint.updateMany({
+      where: { id: endpointId, status: 'active' },
+      data: { status: 'disabled', disabledReason: reason, failingSince: since },
+    });
+    if (count === 0) return undefined;
+    return tx.webhookEndpoint.findUniqueOrThrow({
+      where: { id: endpointId },
+      select: { id: true, tenantId: true, url: true },
+    });
+  }
+
+  /**
+   * Fan-out: one pending delivery per active endpoint of the tenant subscribed to the event,
+   * created after it happened. The unique (endpoint, event) makes a second run a no-op, so a
+   * redelivered NATS message creates nothing twice. Returns how many were created.
+   */
+  async fanOut(event: {
+    id: string;
+    tenantId: string;
+    type: string;
+    shortType: string;
+    time: Date;
+    envelope: unknown;
+  }): Promise<number> {
+    const area = `${event.shortType.split('.')[0]}.*`;
+    return this.prisma.$executeRaw`
+      INSERT INTO webhook_deliveries
+        (id, endpoint_id, tenant_id, event_id, event_type, payload, status, attempts, next_attempt_at)
+      SELECT gen_random_uuid(), e.id, e.tenant_id, ${event.id}::uuid, ${event.type},
+             ${JSON.stringify(event.envelope)}::jsonb, 'pending', 0, now()
+      FROM webhook_endpoints e
+      WHERE e.tenant_id = ${event.tenantId} AND e.status = 'active'
+        AND e.created_at <= ${event.time}
+        AND (cardinality(e.events) = 0 OR e.events IS NULL
+             OR ${event.shortType} = ANY(e.events) OR ${area} = ANY(e.events) OR '*' = ANY(e.events))
+      ON CONFLICT (endpoint_id, event_id) DO NOTHING`;
+  }
+}

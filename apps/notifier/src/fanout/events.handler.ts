@@ -1,0 +1,44 @@
+import { Controller, Inject } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import { type Envelope, shortEventType } from '@roam/contracts';
+import { JetStreamEventPattern } from '@roam/messaging';
+import { LOGGER } from '@roam/runtime';
+import type { Logger } from 'pino';
+
+import { DeliveriesRepository } from '../delivery/deliveries.repository.js';
+import { DeliveryLoop } from '../delivery/delivery.loop.js';
+
+/**
+ * Every roam event, through one wildcard durable consumer: fan out to the tenant's subscribed
+ * endpoints, then ack. Safe to run twice (see `DeliveriesRepository.fanOut`).
+ */
+@Controller()
+export class EventsHandler {
+  constructor(
+    private readonly repository: DeliveriesRepository,
+    private readonly loop: DeliveryLoop,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  @JetStreamEventPattern('roam.evt.v1.>')
+  async onEvent(@Payload() envelope: Envelope): Promise<void> {
+    // Events about no tenant (platform events) have no subscriber; test events are sent
+    // directly to their one endpoint and never fanned out.
+    if (!envelope.tenantId || envelope.type === 'roam.evt.v1.webhook.test') return;
+    const created = await this.repository.fanOut({
+      id: envelope.id,
+      tenantId: envelope.tenantId,
+      type: envelope.type,
+      shortType: shortEventType(envelope.type),
+      time: new Date(envelope.time),
+      envelope,
+    });
+    if (created > 0) {
+      this.logger.debug(
+        { eventId: envelope.id, tenantId: envelope.tenantId, type: envelope.type, created },
+        'webhook deliveries created',
+      );
+      this.loop.wake();
+    }
+  }
+}

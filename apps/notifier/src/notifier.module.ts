@@ -1,0 +1,31 @@
+import { Module } from '@nestjs/common';
+import type { NotifierConfig } from '@roam/config';
+import { APP_CONFIG } from '@roam/runtime';
+import { parseDestinationPolicy } from '@roam/webhooks';
+
+import { DeliveriesRepository } from './delivery/deliveries.repository.js';
+import { DeliveryLoop, WEBHOOK_SENDER } from './delivery/delivery.loop.js';
+import { HttpWebhookSender } from './delivery/sender.js';
+import { EventsHandler } from './fanout/events.handler.js';
+
+/**
+ * The notifier: fans every tenant event out to the tenant's webhook endpoints
+ * (`webhook_deliveries`), and delivers them signed, with retries, per Standard Webhooks.
+ */
+@Module({
+  controllers: [EventsHandler],
+  providers: [
+    DeliveriesRepository,
+    DeliveryLoop,
+    {
+      provide: WEBHOOK_SENDER,
+      inject: [APP_CONFIG],
+      useFactory: (config: NotifierConfig) =>
+        new HttpWebhookSender(
+          parseDestinationPolicy(config.WEBHOOK_ALLOWED_HOSTS),
+          config.WEBHOOK_TIMEOUT_MS,
+        ),
+    },
+  ],
+})
+export class NotifierModule {}

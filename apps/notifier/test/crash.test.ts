@@ -1,0 +1,63 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { eventually } from '@roam/testing';
+import { verifyWebhook } from '@roam/webhooks';
+
+import { builtApp } from '../../../test/support/processes.js';
+import { hang } from './receiver.js';
+import { FAST_NOTIFIER, register, startWorld, type World } from './world.js';
+
+describe('notifier crash safety', () => {
+  let w: World;
+  let child: ChildProcess | undefined;
+
+  beforeAll(async () => {
+    w = await startWorld('notifier_crash', { notifier: false });
+  });
+
+  afterAll(async () => {
+    child?.kill('SIGKILL');
+    await w?.close();
+  });
+
+  it('delivers an event whose notifier was killed -9 mid-delivery', async () => {
+    const key = await register(w.h.url, 'crashy');
+    w.receiver.on('/crash', (_request, count) => (count === 1 ? hang() : 200));
+    const endpoint = await w.endpoint(key, '/crash', ['job.succeeded']);
+
+    child = spawn(process.execPath, [builtApp('notifier')], {
+      env: { ...process.env, ...w.h.env, ...FAST_NOTIFIER, PORT: '0' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child!.once('exit', (_code, signal) => resolve(signal)),
+    );
+
+    const event = await w.emit('crashy', 'roam.evt.v1.job.succeeded');
+    const [first] = await w.receiver.received('/crash').catch((error: unknown) => {
+      throw new Error(`${String(error)}; notifier stderr: ${stderr}`);
+    });
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    const claimed = await w.h.prisma.webhookDelivery.findFirstOrThrow({
+      where: { eventId: event.id, endpointId: endpoint.id },
+    });
+    expect(claimed).toMatchObject({ status: 'pending', attempts: 0 });
+
+    // A new notifier takes the delivery over once the dead one's claim has expired.
+    await w.startNotifier();
+    const [, second] = await w.receiver.received('/crash', 2);
+    expect(second!.headers['webhook-id']).toBe(first!.headers['webhook-id']);
+    expect(verifyWebhook(endpoint.secret, second!.headers, second!.body)).toMatchObject({
+      id: event.id,
+    });
+    const done = await eventually('the delivery to succeed', async () => {
+      const row = await w.h.prisma.webhookDelivery.findUniqueOrThrow({ where: { id: claimed.id } });
+      return row.status === 'succeeded' ? row : undefined;
+    });
+    expect(done.attempts).toBe(1);
+  });
+});

@@ -1,0 +1,249 @@
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { offloadTriggers, type PendingCandidate } from '@roam/domain';
+import { type Informer, Kube, type ObjectCache, ROAM_LABELS } from '@roam/kube';
+import { APP_CONFIG, LOGGER } from '@roam/runtime';
+import type { RunPod } from '@roam/runpod';
+import type { Logger } from 'pino';
+
+import { isFinished, type KubeJob, POD_NAME_PREFIX, RUNPOD as ANN } from './kube-objects.js';
+import type { OffloadConfig } from './offload.config.js';
+import { OffloadRepository } from './offload.repository.js';
+import { OffloadService, type OffloadTarget } from './offload.service.js';
+import { roamJob } from './roam-job.js';
+import { RUNPOD } from './runpod.provider.js';
+
+type Job = KubeJob & { apiVersion?: string; kind?: string };
+const keyOf = (job: Job) => `${job.metadata?.namespace}/${job.metadata?.name}`;
+
+/**
+ * The level-triggered loop (DESIGN.md rule 3): every RECONCILE_INTERVAL_MS, and soon after a
+ * Job changes, it repairs interrupted creates, follows running offloads, terminates pods whose
+ * Job is gone, offloads what the seed's rules pick, and sweeps RunPod for orphans. One pass at
+ * a time; a failed pass is logged and the next one starts from observed state again.
+ */
+@Injectable()
+export class OffloadLoop implements OnApplicationBootstrap, OnModuleDestroy {
+  private informer?: Informer<Job> & ObjectCache<Job>;
+  private synced = false;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: OffloadConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(RUNPOD) private readonly runpod: RunPod,
+    private readonly kube: Kube,
+    private readonly repo: OffloadRepository,
+    private readonly service: OffloadService,
+  ) {}
+
+  isSynced(): boolean {
+    return this.synced;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.informer = this.kube.informer<Job>('/apis/batch/v1/jobs', 'batch/v1', 'Job');
+    for (const event of ['add', 'update', 'delete'] as const)
+      this.informer.on(event, () => this.kick());
+    this.informer.on('error', (error: unknown) =>
+      this.logger.warn({ err: error }, 'Job informer error; it re-lists'),
+    );
+    await this.informer.start();
+    this.synced = true;
+    this.timer = setInterval(() => this.kick(), this.config.RECONCILE_INTERVAL_MS);
+    this.kick();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.informer?.stop();
+  }
+
+  /** Runs a pass now, or right after the one in progress. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.pass()
+      .catch((error: unknown) => this.logger.error({ err: error }, 'offload pass failed'))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  private async pass(): Promise<void> {
+    const now = new Date();
+    const jobs = new Map((this.informer?.list() ?? []).map((j) => [keyOf(j), j]));
+    const rows = await this.repo.active();
+    const tagged = await this.runpod.listPods(POD_NAME_PREFIX);
+    const byTag = new Map<string, typeof tagged>();
+    for (const pod of tagged) {
+      const tag = pod.name.slice(POD_NAME_PREFIX.length);
+      byTag.set(tag, [...(byTag.get(tag) ?? []), pod]);
+    }
+    for (const row of rows) {
+      const job = jobs.get(`${row.kubeNamespace}/${row.kubeJobName}`);
+      const step = async () => {
+        if (row.state === 'creating') {
+          if (now.getTime() - row.createdAt.getTime() >= this.config.OFFLOAD_CREATE_GRACE_MS)
+            await this.service.repair(
+              row,
+              byTag.get(row.id) ?? [],
+              !!job && !job.metadata?.deletionTimestamp,
+            );
+        } else if (!job || job.metadata?.deletionTimestamp)
+          await this.service.terminate(row, 'its Job was deleted');
+        else await this.service.follow(row);
+      };
+      await step().catch((error: unknown) =>
+        this.logger.warn(
+          { err: error, offloadId: row.id },
+          'offload step failed; retried next pass',
+        ),
+      );
+    }
+    await this.sweepOrphans(tagged, now);
+    await this.offloadKubeJobs([...jobs.values()], rows, now);
+    if (this.config.OFFLOAD_ROAM_JOBS) await this.offloadRoamJobs(now);
+  }
+
+  /** Tagged RunPod pods with no Offload row: a roam worker made them and nobody will follow them. */
+  private async sweepOrphans(
+    tagged: Awaited<ReturnType<RunPod['listPods']>>,
+    now: Date,
+  ): Promise<void> {
+    const ids = tagged
+      .map((p) => p.name.slice(POD_NAME_PREFIX.length))
+      .filter((id) => /^[0-9a-f-]{36}$/.test(id));
+    const known = new Map((await this.repo.byIds(ids)).map((r) => [r.id, r]));
+    for (const pod of tagged) {
+      const row = known.get(pod.name.slice(POD_NAME_PREFIX.length));
+      const age = now.getTime() - Date.parse(pod.lastStartedAt ?? now.toISOString());
+      // A row that ended (or never was) means nobody follows this pod; give a fresh create its grace.
+      const orphan =
+        (!row && age >= this.config.OFFLOAD_CREATE_GRACE_MS) ||
+        (row && row.state !== 'creating' && row.state !== 'running') ||
+        (row?.runpodPodId && row.runpodPodId !== pod.id);
+      if (!orphan || pod.desiredStatus === 'TERMINATED') continue;
+      this.logger.warn({ podId: pod.id, name: pod.name }, 'terminating an orphaned RunPod pod');
+      await this.runpod
+        .terminatePod(pod.id)
+        .catch((error: unknown) =>
+          this.logger.warn({ err: error, podId: pod.id }, 'orphan terminate failed'),
+        );
+    }
+  }
+
+  /** Any Job annotated `runpod.io/managed` (kubectl-applied too); roam's come from Postgres. */
+  private async offloadKubeJobs(
+    jobs: Job[],
+    rows: { kubeNamespace: string; kubeJobName: string }[],
+    now: Date,
+  ): Promise<void> {
+    const taken = new Set(rows.map((r) => `${r.kubeNamespace}/${r.kubeJobName}`));
+    const pending = jobs.filter((job) => {
+      const a = job.metadata?.annotations ?? {};
+      return (
+        a[ANN.managed] === 'true' &&
+        !a[ANN.podId] &&
+        job.metadata?.labels?.[ROAM_LABELS.managedBy] !== 'roam' &&
+        !job.metadata?.deletionTimestamp &&
+        !job.spec?.suspend &&
+        !isFinished(job) &&
+        !(job.status?.ready ?? 0) &&
+        !(job.status?.succeeded ?? 0) &&
+        !taken.has(keyOf(job))
+      );
+    });
+    const candidates: PendingCandidate[] = pending.map((job) => ({
+      key: keyOf(job),
+      forced: job.metadata?.annotations?.[ANN.offload] === 'true',
+      pendingSince: new Date(job.metadata?.creationTimestamp ?? now),
+    }));
+    const byKey = new Map(pending.map((j) => [keyOf(j), j]));
+    for (const trigger of offloadTriggers(candidates, this.policy(), now)) {
+      const job = byKey.get(trigger.key)!;
+      if (await this.repo.known(job.metadata?.namespace ?? '', job.metadata?.name ?? '')) continue;
+      await this.offloadOne({ job, why: trigger.why });
+    }
+  }
+
+  private async offloadRoamJobs(now: Date): Promise<void> {
+    const candidates = await this.repo.roamCandidates(200);
+    const byId = new Map(candidates.map((c) => [c.id, c]));
+    const triggers = offloadTriggers(
+      candidates.map((c) => ({
+        key: c.id,
+        forced: c.spec.offload === 'required',
+        pendingSince: c.createdAt,
+      })),
+      this.policy(),
+      now,
+    );
+    for (const trigger of triggers) {
+      const c = byId.get(trigger.key)!;
+      const job = roamJob({
+        id: c.id,
+        tenantId: c.tenantId,
+        namespace: c.namespace,
+        name: c.name,
+        attempt: c.attempt,
+        spec: c.spec,
+      });
+      const target: OffloadTarget = {
+        job,
+        roam: { jobId: c.id, tenantId: c.tenantId, seq: c.seq, name: c.name, attempt: c.attempt },
+        why: trigger.why,
+      };
+      if (c.budgetMicros !== null && c.spendMicros >= c.budgetMicros) {
+        await this.repo.noteWaiting(
+          c.id,
+          c.seq,
+          `not offloaded: tenant ${c.tenantId} has spent its offload budget ($${Number(c.spendMicros) / 1e6} of $${Number(c.budgetMicros) / 1e6})`,
+        );
+        continue;
+      }
+      await this.offloadOne(target);
+    }
+  }
+
+  private policy() {
+    return {
+      maxPendingMs: this.config.MAX_PENDING_TIME_SECONDS * 1000,
+      pendingThreshold: this.config.PENDING_JOB_THRESHOLD,
+    };
+  }
+
+  private async offloadOne(target: OffloadTarget): Promise<void> {
+    const log = {
+      job: target.job.metadata?.name,
+      jobId: target.roam?.jobId,
+      tenantId: target.roam?.tenantId,
+    };
+    try {
+      const choice = await this.service.choose(target.job, target.roam?.tenantId);
+      if (!choice.ok) {
+        this.logger.debug({ ...log, why: choice.why }, 'not offloaded');
+        await this.service.noteNotOffloaded(target, choice.why);
+        return;
+      }
+      await this.service.offload(target, choice);
+    } catch (error) {
+      this.logger.warn({ ...log, err: error }, 'offload failed; retried next pass');
+    }
+  }
+}

@@ -1,0 +1,369 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { createEnvelope, type Envelope, type JobSpec, subjects } from '@roam/contracts';
+import { type LogArchiveRow, Prisma, type PrismaClient, saveLogArchive } from '@roam/db';
+import { transition, type JobEvent, type JobState } from '@roam/domain';
+import { Outbox } from '@roam/messaging';
+import { PRISMA } from '@roam/runtime';
+
+const SOURCE = 'roam/offload';
+
+export interface OffloadRow {
+  id: string;
+  jobId: string | null;
+  tenantId: string | null;
+  kubeNamespace: string;
+  kubeJobName: string;
+  runpodPodId: string | null;
+  gpuType: string;
+  dataCenter: string | null;
+  pricePerHourMicros: bigint;
+  state: 'creating' | 'running' | 'succeeded' | 'failed' | 'terminated';
+  startedAt: Date | null;
+  createdAt: Date;
+}
+
+/** A roam job waiting in Postgres that may go to RunPod. */
+export interface RoamCandidate {
+  id: string;
+  tenantId: string;
+  namespace: string;
+  name: string;
+  attempt: number;
+  seq: number;
+  status: JobState['status'];
+  phase: string;
+  reason: string | null;
+  spec: JobSpec;
+  createdAt: Date;
+  budgetMicros: bigint | null;
+  spendMicros: bigint;
+}
+
+interface RoamTransition {
+  jobId: string;
+  event: JobEvent;
+  subject: string;
+  set?: Prisma.JobUpdateManyMutationInput;
+  placement?: Record<string, unknown>;
+}
+
+export const micros = (usd: number): bigint => BigInt(Math.round(usd * 1e6));
+
+/** Offload rows, tenant spend and the roam-job transitions the offload worker makes. */
+@Injectable()
+export class OffloadRepository {
+  constructor(
+    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    @Inject(Outbox) private readonly outbox: Outbox,
+  ) {}
+
+  active(): Promise<OffloadRow[]> {
+    return this.prisma.offload.findMany({
+      where: { state: { in: ['creating', 'running'] } },
+    });
+  }
+
+  byIds(ids: string[]): Promise<OffloadRow[]> {
+    return this.prisma.offload.findMany({ where: { id: { in: ids } } });
+  }
+
+  async known(namespace: string, name: string): Promise<boolean> {
+    return (
+      (await this.prisma.offload.count({
+        where: { kubeNamespace: namespace, kubeJobName: name },
+      })) > 0
+    );
+  }
+
+  /**
+   * Roam jobs the cluster cannot take that allow offload: `required` at once, `allowed` ones
+   * the scheduler set aside for capacity. Waiting since creation (or since their retry).
+   */
+  async roamCandidates(limit: number): Promise<RoamCandidate[]> {
+    const rows = await this.prisma.$queryRaw<
+      Array<
+        Omit<RoamCandidate, 'tenantId' | 'createdAt' | 'budgetMicros' | 'spendMicros'> & {
+          tenant_id: string;
+          created_at: Date;
+          budget: bigint | null;
+          spend: bigint;
+        }
+      >
+    >`
+      SELECT j.id, j.tenant_id, t.namespace, j.name, j.attempt, j.seq, j.status::text AS status, j.phase, j.reason, j.spec,
+             COALESCE(j.retry_at, j.created_at) AS created_at, t.offload_budget_micros AS budget, t.offload_spend_micros AS spend
+      FROM jobs j JOIN tenants t ON t.id = j.tenant_id AND t.status = 'ready'
+      WHERE j.status = 'pending' AND j.admitted_at IS NULL AND j.phase = 'Queued'
+        AND (j.offload_preference = 'required'
+             OR (j.offload_preference = 'allowed' AND j.reason IN ('Unschedulable', 'InsufficientCapacity')))
+        AND NOT EXISTS (SELECT 1 FROM offloads o WHERE o.job_id = j.id AND o.state IN ('creating', 'running'))
+      ORDER BY j.created_at, j.id LIMIT ${limit}`;
+    return rows.map((r) => ({
+      ...r,
+      tenantId: r.tenant_id,
+      createdAt: r.created_at,
+      budgetMicros: r.budget,
+      spendMicros: r.spend,
+    }));
+  }
+
+  /** Says on the waiting job why it is not offloaded (no GPU under the cap, budget spent). */
+  async noteWaiting(jobId: string, seq: number, message: string): Promise<void> {
+    await this.prisma.job.updateMany({
+      where: { id: jobId, seq, status: 'pending', admittedAt: null, NOT: { message } },
+      data: { message },
+    });
+  }
+
+  /**
+   * Written BEFORE the RunPod create (crash safety): the row's id is the pod's tag, so a pod
+   * created by a worker that died before recording it is found and adopted (or terminated).
+   * For a roam job the same transaction claims the job (Running/Offloaded, conditional on the
+   * seq read), so the scheduler cannot admit it meanwhile. False when someone else won.
+   */
+  async reserve(
+    row: Omit<OffloadRow, 'runpodPodId' | 'state' | 'startedAt' | 'createdAt'>,
+    roam?: { seq: number; name: string; attempt: number; why: string },
+  ): Promise<boolean> {
+    try {
+      return await this.outbox.transaction(async (tx) => {
+        const messages: Envelope[] = [];
+        if (roam && row.jobId && row.tenantId) {
+          const claimed = await this.transitionIn(
+            tx,
+            {
+              id: row.jobId,
+              tenantId: row.tenantId,
+              seq: roam.seq,
+              name: roam.name,
+              attempt: roam.attempt,
+              state: { status: 'pending', phase: 'Queued', reason: 'Offload' },
+            },
+            {
+              jobId: row.jobId,
+              event: { type: 'offload', message: `offloaded to RunPod: ${roam.why}` },
+              subject: subjects.job.offloaded,
+              placement: {
+                runpod_pod_id: null,
+                gpu_type: row.gpuType,
+                price_per_hour: Number(row.pricePerHourMicros) / 1e6,
+                data_center: row.dataCenter,
+              },
+            },
+          );
+          if (!claimed) return { result: false, messages };
+          messages.push(claimed);
+        }
+        await tx.offload.create({ data: { ...row, state: 'creating' } });
+        return { result: true, messages };
+      });
+    } catch (error) {
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002')
+        return false;
+      throw error;
+    }
+  }
+
+  async recordCreated(
+    id: string,
+    podId: string,
+    pricePerHourMicros: bigint,
+    dataCenter: string | null,
+    startedAt: Date,
+    jobId: string | null,
+    gpuType: string,
+  ): Promise<void> {
+    await this.prisma.$transaction(async (tx) => {
+      await tx.offload.updateMany({
+        where: { id, state: 'creating' },
+        data: { runpodPodId: podId, state: 'running', pricePerHourMicros, dataCenter, startedAt },
+      });
+      if (jobId)
+        await tx.job.updateMany({
+          where: { id: jobId, status: 'running', reason: 'Offloaded' },
+          data: {
+            startedAt,
+            placement: {
+              runpod_pod_id: podId,
+              gpu_type: gpuType,
+              price_per_hour: Number(pricePerHourMicros) / 1e6,
+              data_center: dataCenter,
+            },
+          },
+        });
+    });
+  }
+
+  /** Nothing was created (RunPod refused, or a repaired reservation found no pod): free the pair. */
+  async release(row: OffloadRow, why: string): Promise<void> {
+    await this.outbox.transaction(async (tx) => {
+      const messages: Envelope[] = [];
+      await tx.offload.deleteMany({ where: { id: row.id, state: 'creating' } });
+      if (row.jobId) {
+        const job = await this.jobState(tx, row.jobId);
+        // Back to the queue: the scheduler or a later offload (maybe another GPU type) takes it.
+        const retried =
+          job && job.reason === 'Offloaded'
+            ? await this.transitionIn(tx, job, {
+                jobId: row.jobId,
+                event: { type: 'retry', message: `offload failed: ${why}` },
+                subject: subjects.job.retried,
+                set: { retryAt: new Date(Date.now() + 5_000), startedAt: null },
+                placement: undefined,
+              })
+            : undefined;
+        if (retried) messages.push(retried);
+      }
+      return { result: undefined, messages };
+    });
+  }
+
+  /** The RunPod pod ended (or vanished): cost, tenant spend, and the roam job's outcome. */
+  async finish(
+    row: OffloadRow,
+    end: {
+      state: 'succeeded' | 'failed' | 'terminated';
+      exitCode: number | null;
+      endedAt: Date;
+      costMicros: bigint;
+      message: string;
+    },
+  ): Promise<boolean> {
+    return this.outbox.transaction(async (tx) => {
+      const messages: Envelope[] = [];
+      const { count } = await tx.offload.updateMany({
+        where: { id: row.id, state: { in: ['creating', 'running'] } },
+        data: {
+          state: end.state,
+          exitCode: end.exitCode,
+          endedAt: end.endedAt,
+          costMicros: end.costMicros,
+        },
+      });
+      if (count !== 1) return { result: false, messages };
+      if (row.tenantId && end.costMicros > 0n)
+        await tx.tenant.updateMany({
+          where: { id: row.tenantId },
+          data: { offloadSpendMicros: { increment: end.costMicros } },
+        });
+      if (row.jobId && end.state !== 'terminated') {
+        const job = await this.jobState(tx, row.jobId);
+        const event: JobEvent =
+          end.state === 'succeeded'
+            ? { type: 'succeed', message: end.message }
+            : { type: 'fail', reason: 'Error', message: end.message };
+        const done = job
+          ? await this.transitionIn(tx, job, {
+              jobId: row.jobId,
+              event,
+              subject: end.state === 'succeeded' ? subjects.job.succeeded : subjects.job.failed,
+              set: { finishedAt: end.endedAt, exitCode: end.exitCode },
+            })
+          : undefined;
+        if (done) messages.push(done);
+      }
+      return { result: true, messages };
+    });
+  }
+
+  private async jobState(tx: Prisma.TransactionClient, id: string) {
+    const job = await tx.job.findUnique({
+      where: { id },
+      select: {
+        id: true,
+        tenantId: true,
+        seq: true,
+        name: true,
+        attempt: true,
+        status: true,
+        phase: true,
+        reason: true,
+        placement: true,
+      },
+    });
+    return job
+      ? {
+          ...job,
+          state: {
+            status: job.status,
+            phase: job.phase,
+            reason: job.reason ?? undefined,
+          } as JobState,
+        }
+      : undefined;
+  }
+
+  /** One domain transition on a job, conditional on its seq: history row + event envelope. */
+  private async transitionIn(
+    tx: Prisma.TransactionClient,
+    job: {
+      id: string;
+      tenantId: string;
+      seq: number;
+      name: string;
+      attempt: number;
+      state: JobState;
+      placement?: unknown;
+    },
+    change: RoamTransition,
+  ): Promise<Envelope | undefined> {
+    const result = transition(job.state, change.event);
+    if (!result.ok || !result.changed) return undefined;
+    const next = result.state;
+    const seq = job.seq + 1;
+    const placement =
+      change.placement ?? (job.placement as Record<string, unknown> | null | undefined) ?? null;
+    const { count } = await tx.job.updateMany({
+      where: { id: job.id, seq: job.seq },
+      data: {
+        status: next.status,
+        phase: next.phase,
+        reason: next.reason ?? null,
+        message: next.message ?? null,
+        seq,
+        ...(change.placement ? { placement: change.placement as Prisma.InputJsonValue } : {}),
+        ...change.set,
+      },
+    });
+    if (count !== 1) return undefined;
+    await tx.jobHistory.create({
+      data: {
+        jobId: job.id,
+        tenantId: job.tenantId,
+        seq,
+        status: next.status,
+        phase: next.phase,
+        reason: next.reason ?? null,
+        message: next.message ?? null,
+        data: { attempt: job.attempt, placement } as Prisma.InputJsonValue,
+      },
+    });
+    return createEnvelope(
+      change.subject as typeof subjects.job.offloaded,
+      {
+        jobId: job.id,
+        name: job.name,
+        status: next.status,
+        phase: next.phase,
+        reason: next.reason ?? null,
+        message: next.message ?? null,
+        attempt: job.attempt,
+        exitCode: (change.set?.exitCode as number | null | undefined) ?? null,
+        placement,
+      },
+      { source: SOURCE, tenantId: job.tenantId, subject: `jobs/${job.id}`, seq },
+    );
+  }
+
+  async attemptOf(jobId: string): Promise<number | undefined> {
+    const job = await this.prisma.job.findUnique({
+      where: { id: jobId },
+      select: { attempt: true },
+    });
+    return job?.attempt;
+  }
+
+  saveLogArchive(row: LogArchiveRow): Promise<void> {
+    return saveLogArchive(this.prisma, row);
+  }
+}

@@ -1,0 +1,123 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import type { KubeJob, KubePod } from '@roam/domain';
+import {
+  attemptOf,
+  type Informer,
+  Kube,
+  type KubernetesObject,
+  MANAGED_BY_ROAM,
+  type ObjectCache,
+  ROAM_LABELS,
+} from '@roam/kube';
+import { LOGGER } from '@roam/runtime';
+import type { Logger } from 'pino';
+
+type Tracked = KubernetesObject & { metadata?: { labels?: Record<string, string> } };
+
+export interface AttemptKey {
+  jobId: string;
+  attempt: number;
+}
+
+const keyOf = (object: Tracked): AttemptKey | undefined => {
+  const labels = object.metadata?.labels;
+  const jobId = labels?.[ROAM_LABELS.jobId];
+  const attempt = attemptOf(labels);
+  return jobId && attempt !== undefined ? { jobId, attempt } : undefined;
+};
+
+/**
+ * roam's Jobs and Pods as the informers last saw them, indexed by job id and attempt. Every
+ * change calls `onChange(jobId)`; the reconciler then reads the whole picture from here.
+ */
+@Injectable()
+export class KubeState implements OnModuleDestroy {
+  private jobsInformer?: Informer<KubeJob & Tracked> & ObjectCache<KubeJob & Tracked>;
+  private podsInformer?: Informer<KubePod & Tracked> & ObjectCache<KubePod & Tracked>;
+  private readonly jobs = new Map<string, KubeJob & Tracked>();
+  private readonly pods = new Map<string, Map<string, KubePod & Tracked>>();
+  private synced = false;
+
+  constructor(
+    readonly kube: Kube,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async start(onChange: (jobId: string) => void): Promise<void> {
+    // A retry after a failed start replaces the informers of the failed attempt.
+    await Promise.all([this.jobsInformer?.stop(), this.podsInformer?.stop()]);
+    this.jobsInformer = this.kube.informer<KubeJob & Tracked>(
+      '/apis/batch/v1/jobs',
+      'batch/v1',
+      'Job',
+      MANAGED_BY_ROAM,
+    );
+    this.podsInformer = this.kube.informer<KubePod & Tracked>(
+      '/api/v1/pods',
+      'v1',
+      'Pod',
+      MANAGED_BY_ROAM,
+    );
+    const track = <T extends Tracked>(index: (object: T, present: boolean) => void) => ({
+      put: (object: T) => index(object, true),
+      drop: (object: T) => index(object, false),
+    });
+    const jobs = track<KubeJob & Tracked>((object, present) => {
+      const key = keyOf(object);
+      if (!key) return;
+      const id = `${key.jobId}/${key.attempt}`;
+      if (present) this.jobs.set(id, object);
+      else this.jobs.delete(id);
+      onChange(key.jobId);
+    });
+    const pods = track<KubePod & Tracked>((object, present) => {
+      const key = keyOf(object);
+      const name = object.metadata?.name;
+      if (!key || !name) return;
+      const id = `${key.jobId}/${key.attempt}`;
+      const set = this.pods.get(id) ?? new Map<string, KubePod & Tracked>();
+      if (present) set.set(name, object);
+      else set.delete(name);
+      if (set.size === 0) this.pods.delete(id);
+      else this.pods.set(id, set);
+      onChange(key.jobId);
+    });
+    this.jobsInformer.on('add', jobs.put);
+    this.jobsInformer.on('update', jobs.put);
+    this.jobsInformer.on('delete', jobs.drop);
+    this.podsInformer.on('add', pods.put);
+    this.podsInformer.on('update', pods.put);
+    this.podsInformer.on('delete', pods.drop);
+    for (const informer of [this.jobsInformer, this.podsInformer]) {
+      informer.on('error', (error: unknown) =>
+        this.logger.warn({ err: error }, 'informer error; it re-lists'),
+      );
+    }
+    await Promise.all([this.jobsInformer.start(), this.podsInformer.start()]);
+    this.synced = true;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all([this.jobsInformer?.stop(), this.podsInformer?.stop()]);
+  }
+
+  isSynced(): boolean {
+    return this.synced;
+  }
+
+  job(jobId: string, attempt: number): (KubeJob & Tracked) | undefined {
+    return this.jobs.get(`${jobId}/${attempt}`);
+  }
+
+  podsOf(jobId: string, attempt: number): (KubePod & Tracked)[] {
+    return [...(this.pods.get(`${jobId}/${attempt}`)?.values() ?? [])];
+  }
+
+  /** Every Job roam created that the cache holds, with its job id and attempt. */
+  *allJobs(): Generator<AttemptKey & { object: KubeJob & Tracked }> {
+    for (const object of this.jobs.values()) {
+      const key = keyOf(object);
+      if (key) yield { ...key, object };
+    }
+  }
+}

@@ -1,0 +1,20 @@
+import { workerEnv } from '@roam/config';
+import { z } from 'zod';
+
+export const reconcilerEnv = workerEnv('reconciler').extend({
+  LOST_GRACE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(30_000)
+    .describe('A created Kubernetes Job missing this long while roam thinks it runs is Lost.'),
+  RECONCILE_BATCH: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(5000)
+    .default(500)
+    .describe('Jobs reconciled per transaction.'),
+});
+
+export type ReconcilerConfig = z.infer<typeof reconcilerEnv>;

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { JobCountsSampler, kubeProvider } from '@roam/runtime';
+
+import { JobCommandsHandler } from './job-commands.handler.js';
+import { KubeState } from './kube-state.js';
+import { ReconcileRepository } from './reconcile.repository.js';
+import { ReconcilerService } from './reconciler.service.js';
+
+/** Watches roam's Kubernetes Jobs and Pods and moves jobs forward (DESIGN.md, "reconciler"). */
+@Module({
+  controllers: [JobCommandsHandler],
+  // JobCountsSampler: `roam_jobs{status,tenant}` is reported by the reconciler only.
+  providers: [kubeProvider, KubeState, ReconcileRepository, ReconcilerService, JobCountsSampler],
+})
+export class ReconcilerModule {}

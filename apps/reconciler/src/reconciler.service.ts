@@ -1,0 +1,285 @@
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { createEnvelope, subjects } from '@roam/contracts';
+import { APP_CONFIG, LOGGER } from '@roam/runtime';
+import { metrics, secondsSince } from '@roam/telemetry';
+import type { Logger } from 'pino';
+
+import { KubeState } from './kube-state.js';
+import { plan, type JobRecord, type Plan } from './plan.js';
+import { type Change, ReconcileRepository } from './reconcile.repository.js';
+import type { ReconcilerConfig } from './reconciler.config.js';
+
+const SOURCE = 'roam/reconciler';
+const EVENT_SUBJECT = {
+  started: subjects.job.started,
+  succeeded: subjects.job.succeeded,
+  failed: subjects.job.failed,
+  retried: subjects.job.retried,
+} as const;
+
+function finishedAt(object: {
+  status?: {
+    completionTime?: unknown;
+    conditions?: { type: string; status: string; lastTransitionTime?: unknown }[];
+  };
+}): Date | undefined {
+  const done = object.status?.conditions?.find(
+    (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
+  );
+  if (!done) return undefined;
+  const time = object.status?.completionTime ?? done.lastTransitionTime;
+  return time ? new Date(time as string) : new Date(0);
+}
+
+/**
+ * Moves jobs forward from what Kubernetes shows: watch events enqueue the job, a drain loop
+ * reconciles up to RECONCILE_BATCH jobs per transaction, and a periodic resync enqueues every
+ * active job and every Job roam created, so nothing depends on a single event arriving.
+ */
+@Injectable()
+export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly queue = new Set<string>();
+  private draining: Promise<void> | undefined;
+  private readonly rechecks = new Map<string, NodeJS.Timeout>();
+  /** When a watch event about the job first arrived since its last reconcile (reconcile lag). */
+  private readonly eventAt = new Map<string, number>();
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly state: KubeState,
+    private readonly repository: ReconcileRepository,
+    @Inject(APP_CONFIG) private readonly config: ReconcilerConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.resyncTimer = setInterval(() => void this.resync(), this.config.RECONCILE_INTERVAL_MS);
+    this.resyncTimer.unref();
+    void this.startWatching(1000);
+  }
+
+  /** Keeps trying to reach the cluster without failing the process: Postgres work goes on. */
+  private async startWatching(delayMs: number): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.state.start((jobId) => {
+        if (!this.eventAt.has(jobId)) this.eventAt.set(jobId, performance.now());
+        this.enqueue(jobId);
+      });
+      this.logger.info({ server: this.state.kube.server }, 'watching roam Jobs and Pods');
+      await this.resync();
+    } catch (error) {
+      this.logger.warn({ err: error, retryInMs: delayMs }, 'cannot watch the cluster yet');
+      const timer = setTimeout(
+        () => void this.startWatching(Math.min(delayMs * 2, 30_000)),
+        delayMs,
+      );
+      timer.unref();
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    for (const timer of this.rechecks.values()) clearTimeout(timer);
+    await this.draining;
+  }
+
+  enqueue(jobId: string): void {
+    if (this.stopped) return;
+    this.queue.add(jobId);
+    this.draining ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
+      this.drain(),
+    );
+  }
+
+  /** Enqueues every active job (keyset pages) and every Job roam created. */
+  async resync(): Promise<void> {
+    try {
+      let after: string | undefined;
+      for (;;) {
+        const ids = await this.repository.activeIds(after, 1000);
+        for (const id of ids) this.enqueue(id);
+        if (ids.length < 1000) break;
+        after = ids.at(-1);
+      }
+      for (const { jobId } of this.state.allJobs()) this.enqueue(jobId);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'resync failed');
+    }
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.size > 0 && !this.stopped) {
+        const batch = [...this.queue].slice(0, this.config.RECONCILE_BATCH);
+        for (const id of batch) this.queue.delete(id);
+        const started = performance.now();
+        try {
+          await this.reconcile(batch);
+          metrics.reconcileBatchDuration.observe(secondsSince(started));
+        } catch (error) {
+          this.logger.error(
+            { err: error, count: batch.length },
+            'reconcile batch failed; will retry',
+          );
+          for (const id of batch) this.recheck(id, new Date(Date.now() + 1000));
+        }
+      }
+    } finally {
+      this.draining = undefined;
+      if (this.queue.size > 0 && !this.stopped) this.enqueue([...this.queue][0]!);
+    }
+  }
+
+  private async reconcile(ids: readonly string[]): Promise<void> {
+    const now = new Date();
+    const seenAt = new Map<string, number>();
+    for (const id of ids) {
+      const at = this.eventAt.get(id);
+      if (at === undefined) continue;
+      seenAt.set(id, at);
+      this.eventAt.delete(id);
+    }
+    const records = await this.repository.load(ids);
+    const known = new Set(records.map((record) => record.id));
+    const deletions: { jobId: string; attempt: number; current: boolean }[] = [];
+    for (const id of ids) {
+      // A Job whose roam job no longer exists (its tenant was deleted, say) is an orphan.
+      if (!known.has(id))
+        for (const job of this.state.allJobs())
+          if (job.jobId === id) deletions.push({ jobId: id, attempt: job.attempt, current: false });
+    }
+    const changes: Change[] = [];
+    for (const record of records) {
+      const result = plan(
+        record,
+        {
+          kubeJob: this.state.job(record.id, record.attempt),
+          pods: this.state.podsOf(record.id, record.attempt),
+          synced: this.state.isSynced(),
+        },
+        { now, lostGraceMs: this.config.LOST_GRACE_MS },
+      );
+      if (result.steps.length > 0 || result.set.placement !== undefined)
+        changes.push({ record, plan: result, events: this.events(record, result) });
+      if (result.deleteKubeJob)
+        deletions.push({ jobId: record.id, attempt: record.attempt, current: true });
+      if (result.recheckAt) this.recheck(record.id, result.recheckAt);
+      this.oldAttempts(record, now, deletions);
+    }
+    if (changes.length > 0) {
+      const { applied, stale } = await this.repository.apply(changes);
+      for (const id of stale) this.enqueue(id);
+      for (const change of applied) {
+        for (const step of change.plan.steps)
+          metrics.jobTransitions.inc({ event: step.event, phase: step.state.phase });
+        const seen = seenAt.get(change.record.id);
+        if (seen !== undefined) metrics.reconcileLag.observe(secondsSince(seen));
+        const last = change.plan.steps.at(-1);
+        if (last)
+          this.logger.info(
+            {
+              jobId: change.record.id,
+              tenantId: change.record.tenantId,
+              phase: last.state.phase,
+              reason: last.state.reason,
+            },
+            `job ${last.event}`,
+          );
+      }
+    }
+    for (const deletion of deletions) await this.deleteKubeJob(deletion);
+  }
+
+  /** Jobs of earlier attempts are kept (with their logs) until the TTL after they finished. */
+  private oldAttempts(
+    record: JobRecord,
+    now: Date,
+    deletions: { jobId: string; attempt: number; current: boolean }[],
+  ): void {
+    for (let attempt = 1; attempt < record.attempt; attempt += 1) {
+      const object = this.state.job(record.id, attempt);
+      if (!object) continue;
+      const ended = finishedAt(object) ?? now;
+      const due = new Date(ended.getTime() + record.spec.ttl_seconds_after_finished * 1000);
+      if (due <= now) deletions.push({ jobId: record.id, attempt, current: false });
+      else this.recheck(record.id, due);
+    }
+  }
+
+  private events(record: JobRecord, result: Plan) {
+    return result.steps.map((step, index) =>
+      createEnvelope(
+        EVENT_SUBJECT[step.event],
+        {
+          jobId: record.id,
+          name: record.name,
+          status: step.state.status,
+          phase: step.state.phase,
+          reason: step.state.reason ?? null,
+          message: step.state.message ?? null,
+          attempt: record.attempt,
+          exitCode: result.set.exitCode ?? null,
+          placement: result.set.placement ?? record.placement,
+        },
+        {
+          source: SOURCE,
+          tenantId: record.tenantId,
+          subject: `jobs/${record.id}`,
+          seq: record.seq + index + 1,
+        },
+      ),
+    );
+  }
+
+  private async deleteKubeJob(target: {
+    jobId: string;
+    attempt: number;
+    current: boolean;
+  }): Promise<void> {
+    const object = this.state.job(target.jobId, target.attempt);
+    if (!object?.metadata?.name) return;
+    try {
+      await this.state.kube.delete(
+        {
+          apiVersion: 'batch/v1',
+          kind: 'Job',
+          name: object.metadata.name,
+          namespace: object.metadata.namespace,
+        },
+        'Background',
+      );
+      if (target.current) await this.repository.markCleaned(target.jobId);
+      this.logger.info(
+        { jobId: target.jobId, attempt: target.attempt },
+        'deleted the Kubernetes Job',
+      );
+    } catch (error) {
+      this.logger.warn(
+        { jobId: target.jobId, err: error },
+        'could not delete the Kubernetes Job; will retry',
+      );
+      this.recheck(target.jobId, new Date(Date.now() + 5000));
+    }
+  }
+
+  private recheck(jobId: string, at: Date): void {
+    if (this.stopped || this.rechecks.has(jobId)) return;
+    const timer = setTimeout(
+      () => {
+        this.rechecks.delete(jobId);
+        this.enqueue(jobId);
+      },
+      Math.max(0, at.getTime() - Date.now()) + 10,
+    );
+    timer.unref();
+    this.rechecks.set(jobId, timer);
+  }
+}

@@ -1,0 +1,200 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { JobSpec } from '@roam/contracts';
+import { pendingJobs, type Prisma, type PrismaClient, tenantStates } from '@roam/db';
+import type { PendingJob, TenantState, Waiting } from '@roam/domain';
+import { PRISMA } from '@roam/runtime';
+
+type Tx = Prisma.TransactionClient;
+
+/** Admission decisions are made by one scheduler at a time (DESIGN.md rule 4). */
+const ADMISSION_LOCK = 7_261_001;
+
+export interface AdmittedRow {
+  id: string;
+  tenantId: string;
+  namespace: string;
+  name: string;
+  attempt: number;
+  seq: number;
+  spec: JobSpec;
+}
+
+export interface QueuedRow {
+  id: string;
+  tenantId: string;
+  name: string;
+  attempt: number;
+  seq: number;
+  phase: string;
+  reason: string;
+  message: string;
+}
+
+@Injectable()
+export class AdmissionRepository {
+  constructor(@Inject(PRISMA) readonly prisma: PrismaClient) {}
+
+  /** Runs `work` holding the admission lock; undefined when another scheduler holds it. */
+  async withAdmissionLock<T>(work: (tx: Tx) => Promise<T>): Promise<T | undefined> {
+    return this.prisma.$transaction(
+      async (tx) => {
+        const [row] = await tx.$queryRaw<
+          { locked: boolean }[]
+        >`SELECT pg_try_advisory_xact_lock(${ADMISSION_LOCK}) AS locked`;
+        if (!row?.locked) return undefined;
+        return work(tx);
+      },
+      { timeout: 60_000, maxWait: 10_000 },
+    );
+  }
+
+  /** Ready tenants with what they hold (the reading `explain` uses too). */
+  tenants(tx: Tx): Promise<TenantState[]> {
+    return tenantStates(tx);
+  }
+
+  /** Jobs waiting for admission, and the phase/reason each was last given. */
+  async pending(
+    tx: Tx,
+    limit: number,
+  ): Promise<{ jobs: PendingJob[]; state: Map<string, { phase: string; reason: string | null }> }> {
+    const rows = await pendingJobs(tx, limit);
+    const state = new Map(rows.map((row) => [row.id, { phase: row.phase, reason: row.reason }]));
+    return { jobs: rows, state };
+  }
+
+  /** Marks jobs admitted in one statement; returns those still pending and unadmitted. */
+  async admit(tx: Tx, ids: readonly string[]): Promise<AdmittedRow[]> {
+    if (ids.length === 0) return [];
+    const rows = await tx.$queryRaw<
+      {
+        id: string;
+        tenant_id: string;
+        namespace: string;
+        name: string;
+        attempt: number;
+        seq: number;
+        spec: JobSpec;
+      }[]
+    >`
+      UPDATE jobs j SET phase = 'Admitted', reason = 'ContainerCreating', message = 'admitted; creating the Kubernetes Job',
+             admitted_at = now(), seq = j.seq + 1, updated_at = now()
+      FROM tenants t
+      WHERE j.id = ANY(${ids}::uuid[]) AND t.id = j.tenant_id AND j.status = 'pending' AND j.admitted_at IS NULL
+      RETURNING j.id, j.tenant_id, t.namespace, j.name, j.attempt, j.seq, j.spec`;
+    return rows.map((row) => ({
+      id: row.id,
+      tenantId: row.tenant_id,
+      namespace: row.namespace,
+      name: row.name,
+      attempt: row.attempt,
+      seq: row.seq,
+      spec: row.spec,
+    }));
+  }
+
+  /**
+   * Records why jobs wait, only for jobs whose reason changed since the last cycle (numbers
+   * in messages change every cycle; writing them would make every cycle write every job).
+   */
+  async queue(tx: Tx, waiting: readonly Waiting[]): Promise<QueuedRow[]> {
+    if (waiting.length === 0) return [];
+    const rows = await tx.$queryRaw<
+      {
+        id: string;
+        tenant_id: string;
+        name: string;
+        attempt: number;
+        seq: number;
+        previous_phase: string;
+        reason: string;
+        message: string;
+      }[]
+    >`
+      UPDATE jobs j SET phase = 'Queued', reason = v.reason, message = v.message, seq = j.seq + 1, updated_at = now()
+      FROM (SELECT unnest(${waiting.map((w) => w.jobId)}::uuid[]) AS id,
+                   unnest(${waiting.map((w) => w.reason)}::text[]) AS reason,
+                   unnest(${waiting.map((w) => w.message)}::text[]) AS message) v,
+           (SELECT id, phase AS previous_phase FROM jobs WHERE id = ANY(${waiting.map((w) => w.jobId)}::uuid[])) p
+      WHERE j.id = v.id AND p.id = j.id AND j.status = 'pending' AND j.admitted_at IS NULL
+      RETURNING j.id, j.tenant_id, j.name, j.attempt, j.seq, p.previous_phase, v.reason, v.message`;
+    return rows.map((row) => ({
+      id: row.id,
+      tenantId: row.tenant_id,
+      name: row.name,
+      attempt: row.attempt,
+      seq: row.seq,
+      phase: row.previous_phase,
+      reason: row.reason,
+      message: row.message,
+    }));
+  }
+
+  async history(
+    tx: Tx,
+    rows: readonly {
+      id: string;
+      tenantId: string;
+      seq: number;
+      phase: string;
+      reason: string | null;
+      message: string | null;
+    }[],
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    await tx.jobHistory.createMany({
+      data: rows.map((row) => ({
+        jobId: row.id,
+        tenantId: row.tenantId,
+        seq: row.seq,
+        status: 'pending' as const,
+        phase: row.phase,
+        reason: row.reason,
+        message: row.message,
+      })),
+    });
+  }
+
+  /** Admitted jobs whose Kubernetes Job was not confirmed created (a crash, an API error). */
+  async unconfirmed(olderThanMs: number, limit: number): Promise<AdmittedRow[]> {
+    const rows = await this.prisma.$queryRaw<
+      {
+        id: string;
+        tenant_id: string;
+        namespace: string;
+        name: string;
+        attempt: number;
+        seq: number;
+        spec: JobSpec;
+      }[]
+    >`
+      SELECT j.id, j.tenant_id, t.namespace, j.name, j.attempt, j.seq, j.spec
+      FROM jobs j JOIN tenants t ON t.id = j.tenant_id
+      WHERE j.status = 'pending' AND j.admitted_at IS NOT NULL AND j.placement IS NULL
+        AND j.admitted_at < now() - make_interval(secs => ${olderThanMs / 1000})
+      ORDER BY j.admitted_at LIMIT ${limit}`;
+    return rows.map((row) => ({
+      id: row.id,
+      tenantId: row.tenant_id,
+      namespace: row.namespace,
+      name: row.name,
+      attempt: row.attempt,
+      seq: row.seq,
+      spec: row.spec,
+    }));
+  }
+
+  /** Records where each created Job lives; the reconciler fills in pod and node later. */
+  async confirmCreated(
+    created: readonly { id: string; attempt: number; namespace: string; job: string }[],
+  ): Promise<void> {
+    if (created.length === 0) return;
+    await this.prisma.$executeRaw`
+      UPDATE jobs j SET placement = jsonb_build_object('namespace', v.namespace, 'job', v.job), updated_at = now()
+      FROM (SELECT unnest(${created.map((c) => c.id)}::uuid[]) AS id,
+                   unnest(${created.map((c) => c.attempt)}::int[]) AS attempt,
+                   unnest(${created.map((c) => c.namespace)}::text[]) AS namespace,
+                   unnest(${created.map((c) => c.job)}::text[]) AS job) v
+      WHERE j.id = v.id AND j.attempt = v.attempt AND j.placement IS NULL`;
+  }
+}

@@ -1,0 +1,192 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { createEnvelope, type Envelope, subjects } from '@roam/contracts';
+import { decide } from '@roam/domain';
+import { Kube } from '@roam/kube';
+import { Outbox } from '@roam/messaging';
+import { APP_CONFIG, LOGGER } from '@roam/runtime';
+import { metrics } from '@roam/telemetry';
+import type { Logger } from 'pino';
+
+import type { SchedulerConfig } from '../scheduler.config.js';
+import { AdmissionRepository, type AdmittedRow, type QueuedRow } from './admission.repository.js';
+import { ClusterView } from './cluster-view.js';
+import { JobInputs } from './inputs.js';
+import { kubeJobName } from '@roam/kube';
+
+import { jobManifest } from './job-manifest.js';
+
+const SOURCE = 'roam/scheduler';
+
+export interface CycleResult {
+  leader: boolean;
+  admitted: number;
+  queued: number;
+  pending: number;
+}
+
+const event = (
+  type: string,
+  row: { id: string; tenantId: string; name: string; attempt: number; seq: number },
+  phase: string,
+  extra: { reason?: string | null; message?: string | null } = {},
+): Envelope =>
+  createEnvelope(
+    type,
+    {
+      jobId: row.id,
+      name: row.name,
+      status: 'pending',
+      phase,
+      attempt: row.attempt,
+      reason: extra.reason ?? null,
+      message: extra.message ?? null,
+    },
+    { source: SOURCE, tenantId: row.tenantId, subject: `jobs/${row.id}`, seq: row.seq },
+  );
+
+/** Queue depth by tenant after this cycle, admitted jobs and how long they waited. */
+function recordAdmission(
+  pending: readonly { id: string; tenantId: string; createdAt: Date }[],
+  admitted: readonly AdmittedRow[],
+  now: Date,
+): void {
+  const admittedIds = new Set(admitted.map((row) => row.id));
+  const depth = new Map<string, number>();
+  for (const job of pending) {
+    if (admittedIds.has(job.id)) {
+      metrics.jobsAdmitted.inc({ tenant: job.tenantId });
+      metrics.admissionWait.observe(Math.max(0, (now.getTime() - job.createdAt.getTime()) / 1000));
+    } else depth.set(job.tenantId, (depth.get(job.tenantId) ?? 0) + 1);
+  }
+  metrics.queueDepth.reset();
+  for (const [tenant, count] of depth) metrics.queueDepth.set({ tenant }, count);
+}
+
+/**
+ * One admission cycle (Kueue's shape): read an immutable snapshot under the admission lock,
+ * `decide()` (pure), write the decisions and their events in the same transaction, then
+ * create the Kubernetes Jobs. A crash after commit leaves admitted jobs without a confirmed
+ * Job; `ensureCreated()` finds and creates them on a later cycle.
+ */
+@Injectable()
+export class AdmissionService {
+  constructor(
+    private readonly repository: AdmissionRepository,
+    private readonly cluster: ClusterView,
+    private readonly kube: Kube,
+    @Inject(Outbox) private readonly outbox: Outbox,
+    @Inject(APP_CONFIG) private readonly config: SchedulerConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly inputs: JobInputs,
+  ) {}
+
+  async cycle(now = new Date()): Promise<CycleResult> {
+    await this.cluster.ready();
+    const nodes = this.cluster.current();
+    let admittedRows: AdmittedRow[] = [];
+    let messages: Envelope[] = [];
+    const outcome = await this.repository.withAdmissionLock(async (tx) => {
+      const tenants = await this.repository.tenants(tx);
+      const { jobs: pending, state } = await this.repository.pending(
+        tx,
+        this.config.ADMISSION_MAX_PENDING,
+      );
+      if (pending.length === 0) {
+        metrics.queueDepth.reset();
+        return { admitted: 0, queued: 0, pending: 0 };
+      }
+      const decision = decide(
+        { tenants, pending, nodes, now },
+        { starvationThresholdMs: this.config.ADMISSION_STARVATION_MS },
+      );
+      admittedRows = await this.repository.admit(
+        tx,
+        decision.admitted.map((a) => a.jobId),
+      );
+      recordAdmission(pending, admittedRows, now);
+      const changed = decision.waiting.filter((w) => {
+        const current = state.get(w.jobId);
+        return current?.phase !== 'Queued' || current.reason !== w.reason;
+      });
+      const queued: QueuedRow[] = await this.repository.queue(tx, changed);
+      await this.repository.history(tx, [
+        ...admittedRows.map((row) => ({
+          ...row,
+          phase: 'Admitted',
+          reason: 'ContainerCreating',
+          message: 'admitted',
+        })),
+        ...queued.map((row) => ({ ...row, phase: 'Queued' })),
+      ]);
+      messages = [
+        ...admittedRows.map((row) => event(subjects.job.admitted, row, 'Admitted')),
+        // Only entering the queue is an event; a change of reason within it is history.
+        ...queued
+          .filter((row) => row.phase !== 'Queued')
+          .map((row) => event(subjects.job.queued, row, 'Queued', row)),
+      ];
+      await this.outbox.write(tx, messages);
+      return { admitted: admittedRows.length, queued: queued.length, pending: pending.length };
+    });
+    if (!outcome) {
+      // Only the leader reports a queue, so summing over replicas counts each job once.
+      metrics.queueDepth.reset();
+      return { leader: false, admitted: 0, queued: 0, pending: 0 };
+    }
+    await this.outbox.dispatch(messages);
+    if (admittedRows.length > 0) {
+      this.logger.info(
+        { admitted: admittedRows.length, pending: outcome.pending },
+        'admitted jobs',
+      );
+      await this.createJobs(admittedRows);
+    }
+    return { leader: true, ...outcome };
+  }
+
+  /** Creates the Jobs of admitted jobs not yet confirmed created (crash or API error recovery). */
+  async ensureCreated(): Promise<number> {
+    const rows = await this.repository.unconfirmed(this.config.ADMISSION_CREATE_GRACE_MS, 500);
+    if (rows.length > 0) {
+      this.logger.info({ count: rows.length }, 'creating Kubernetes Jobs left unconfirmed');
+      await this.createJobs(rows);
+    }
+    return rows.length;
+  }
+
+  private async createJobs(rows: readonly AdmittedRow[]): Promise<void> {
+    const created: { id: string; attempt: number; namespace: string; job: string }[] = [];
+    const inputs = await this.inputs.forJobs(rows.map((row) => row.id));
+    let next = 0;
+    const worker = async () => {
+      while (next < rows.length) {
+        const row = rows[next++]!;
+        try {
+          await this.kube.createOrAdopt(
+            jobManifest({
+              ...row,
+              defaultMaxDurationSeconds: this.config.DEFAULT_MAX_DURATION_SECONDS,
+              ...(inputs.has(row.id) ? { inputs: inputs.get(row.id)! } : {}),
+            }),
+          );
+          created.push({
+            id: row.id,
+            attempt: row.attempt,
+            namespace: row.namespace,
+            job: kubeJobName(row.id, row.attempt),
+          });
+        } catch (error) {
+          // Left unconfirmed: ensureCreated() tries again after the grace period.
+          this.logger.warn(
+            { jobId: row.id, tenantId: row.tenantId, err: error },
+            'could not create the Kubernetes Job',
+          );
+        }
+      }
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(this.config.KUBE_CREATE_CONCURRENCY, rows.length) }, worker),
+    );
+    await this.repository.confirmCreated(created);
+  }
+}

@@ -1,0 +1,61 @@
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import {
+  type NodeJson,
+  type NodeState,
+  nodeStatesFromKubernetes,
+  type PodJson,
+} from '@roam/domain';
+import { type Informer, Kube, type KubernetesObject, type ObjectCache } from '@roam/kube';
+import { LOGGER } from '@roam/runtime';
+import type { Logger } from 'pino';
+
+type NodeObject = KubernetesObject & NodeJson;
+type PodObject = KubernetesObject & PodJson;
+
+/**
+ * Informer caches of nodes and pods: the capacity half of the admission snapshot, kept
+ * current by watch events so a cycle never lists the cluster.
+ */
+@Injectable()
+export class ClusterView implements OnApplicationBootstrap, OnModuleDestroy {
+  private nodes?: Informer<NodeObject> & ObjectCache<NodeObject>;
+  private pods?: Informer<PodObject> & ObjectCache<PodObject>;
+  private started?: Promise<void>;
+
+  constructor(
+    private readonly kube: Kube,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.nodes = this.kube.informer<NodeObject>('/api/v1/nodes', 'v1', 'Node');
+    this.pods = this.kube.informer<PodObject>('/api/v1/pods', 'v1', 'Pod');
+    for (const informer of [this.nodes, this.pods]) {
+      informer.on('error', (error: unknown) =>
+        this.logger.warn({ err: error }, 'cluster informer error; it re-lists'),
+      );
+    }
+    this.started = Promise.all([this.nodes.start(), this.pods.start()]).then(() => undefined);
+    this.started.catch((error: unknown) =>
+      this.logger.error({ err: error }, 'cluster informers failed to start'),
+    );
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all([this.nodes?.stop(), this.pods?.stop()]);
+  }
+
+  /** Resolves once both caches hold a first full list. */
+  async ready(): Promise<void> {
+    await this.started;
+  }
+
+  current(): NodeState[] {
+    return nodeStatesFromKubernetes(this.nodes?.list() ?? [], this.pods?.list() ?? []);
+  }
+}

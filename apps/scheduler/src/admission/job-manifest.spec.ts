@@ -1,0 +1,87 @@
+import { describe, expect, it } from '@jest/globals';
+import { jobSpecSchema } from '@roam/contracts';
+
+import { kubeJobName } from '@roam/kube';
+
+import { jobManifest } from './job-manifest.js';
+
+const input = (spec: Record<string, unknown>, attempt = 1) => ({
+  id: '01930000-0000-7000-8000-000000000001',
+  tenantId: 'city-a',
+  namespace: 'roam-city-a',
+  name: 'sim',
+  attempt,
+  spec: jobSpecSchema.parse({ image: 'busybox', command: ['sh', '-c', 'true'], ...spec }),
+  defaultMaxDurationSeconds: 86_400,
+});
+
+describe('jobManifest', () => {
+  it('names the Job from the job id and attempt and labels Job and pod', () => {
+    const manifest = jobManifest(input({}, 2));
+    expect(manifest.metadata.name).toBe(kubeJobName('01930000-0000-7000-8000-000000000001', 2));
+    expect(manifest.metadata.name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+    expect(manifest.metadata.name.length).toBeLessThanOrEqual(63);
+    const labels = {
+      'app.kubernetes.io/managed-by': 'roam',
+      'roam.dev/job-id': '01930000-0000-7000-8000-000000000001',
+      'roam.dev/tenant': 'city-a',
+      'roam.dev/attempt': '2',
+    };
+    expect(manifest.metadata.labels).toEqual(labels);
+    expect(manifest.spec.template.metadata.labels).toEqual(labels);
+  });
+
+  it('leaves retries to roam and derives the deadline from max_duration_seconds', () => {
+    expect(jobManifest(input({})).spec).toMatchObject({
+      backoffLimit: 0,
+      activeDeadlineSeconds: 86_400,
+    });
+    expect(jobManifest(input({ max_duration_seconds: 60 })).spec.activeDeadlineSeconds).toBe(60);
+  });
+
+  it('requests what the spec asks, limits memory, and tolerates the GPU taint only for GPU jobs', () => {
+    const cpu = jobManifest(input({ resources: { cpu: '500m', memory: '1Gi' } })).spec.template
+      .spec;
+    expect(cpu.containers[0]!.resources).toEqual({
+      requests: { cpu: '500m', memory: '1Gi' },
+      limits: { memory: '1Gi' },
+    });
+    expect(cpu).not.toHaveProperty('tolerations');
+    const gpu = jobManifest(input({ resources: { cpu: '1', memory: '1Gi', gpu: 2 } })).spec.template
+      .spec;
+    expect(gpu.containers[0]!.resources.limits['nvidia.com/gpu']).toBe('2');
+    expect(gpu.tolerations).toEqual([
+      { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' },
+    ]);
+  });
+
+  it('passes env, pod annotations and the attempt to the container', () => {
+    const manifest = jobManifest(
+      input({ env: { A: '1' }, annotations: { 'example.com/x': 'y' } }, 3),
+    );
+    expect(manifest.spec.template.spec.containers[0]!.env).toEqual([
+      { name: 'A', value: '1' },
+      { name: 'ROAM_JOB_ID', value: '01930000-0000-7000-8000-000000000001' },
+      { name: 'ROAM_TENANT', value: 'city-a' },
+      { name: 'ROAM_ATTEMPT', value: '3' },
+      // Working directories (inputs.ts).
+      { name: 'ROAM_INPUTS_DIR', value: '/roam/inputs' },
+      { name: 'ROAM_RESULTS_DIR', value: '/roam/results' },
+    ]);
+    expect(manifest.spec.template.metadata.annotations).toMatchObject({
+      'example.com/x': 'y',
+      'roam.dev/job-name': 'sim',
+    });
+  });
+
+  it('marks offloadable jobs with the RunPod controller annotations', () => {
+    expect(jobManifest(input({})).metadata.annotations).not.toHaveProperty('runpod.io/managed');
+    expect(jobManifest(input({ offload: 'allowed' })).metadata.annotations).toMatchObject({
+      'runpod.io/managed': 'true',
+    });
+    expect(jobManifest(input({ offload: 'required' })).metadata.annotations).toMatchObject({
+      'runpod.io/managed': 'true',
+      'runpod.io/offload': 'true',
+    });
+  });
+});

@@ -1,0 +1,87 @@
+import type { JobSpec } from '@roam/contracts';
+import { jobLabels, kubeJobName } from '@roam/kube';
+
+import { type InputsFetch, withJobFiles } from './inputs.js';
+
+export interface ManifestInput {
+  id: string;
+  tenantId: string;
+  namespace: string;
+  name: string;
+  attempt: number;
+  spec: JobSpec;
+  defaultMaxDurationSeconds: number;
+  /** The job's input archive, when it has one (apps/scheduler/src/admission/inputs.ts). */
+  inputs?: InputsFetch;
+}
+
+/**
+ * The batch/v1 Job for one attempt. `backoffLimit: 0`: roam owns retries (its policy decides,
+ * and each retry is a new attempt with its own Job). No `ttlSecondsAfterFinished`: the
+ * reconciler deletes the objects once it has recorded the outcome, so Kubernetes never
+ * removes a Job whose end roam has not seen.
+ */
+export function jobManifest(input: ManifestInput) {
+  const { spec } = input;
+  const labels = jobLabels(input.id, input.tenantId, input.attempt);
+  const requests: Record<string, string> = {
+    cpu: spec.resources.cpu,
+    memory: spec.resources.memory,
+  };
+  const limits: Record<string, string> = { memory: spec.resources.memory };
+  if (spec.resources.gpu > 0) {
+    requests['nvidia.com/gpu'] = String(spec.resources.gpu);
+    limits['nvidia.com/gpu'] = String(spec.resources.gpu);
+  }
+  const annotations: Record<string, string> = { 'roam.dev/job-name': input.name };
+  const podAnnotations: Record<string, string> = { ...spec.annotations, ...annotations };
+  if (spec.offload !== 'never') annotations['runpod.io/managed'] = 'true';
+  if (spec.offload === 'required') annotations['runpod.io/offload'] = 'true';
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: kubeJobName(input.id, input.attempt),
+      namespace: input.namespace,
+      labels,
+      annotations,
+    },
+    spec: {
+      backoffLimit: 0,
+      activeDeadlineSeconds: spec.max_duration_seconds ?? input.defaultMaxDurationSeconds,
+      template: {
+        metadata: { labels, annotations: podAnnotations },
+        // Working directories and the inputs fetcher: owned by inputs.ts.
+        spec: withJobFiles(
+          {
+            restartPolicy: 'Never',
+            ...(spec.resources.gpu > 0
+              ? {
+                  tolerations: [
+                    { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' },
+                  ],
+                }
+              : {}),
+            containers: [
+              {
+                name: 'main',
+                image: spec.image,
+                command: spec.command,
+                ...(spec.args ? { args: spec.args } : {}),
+                // The job's own env, then roam's (so a job can tell which attempt it is).
+                env: [
+                  ...Object.entries(spec.env ?? {}).map(([name, value]) => ({ name, value })),
+                  { name: 'ROAM_JOB_ID', value: input.id },
+                  { name: 'ROAM_TENANT', value: input.tenantId },
+                  { name: 'ROAM_ATTEMPT', value: String(input.attempt) },
+                ],
+                resources: { requests, limits },
+              },
+            ],
+          },
+          input.inputs,
+        ),
+      },
+    },
+  };
+}

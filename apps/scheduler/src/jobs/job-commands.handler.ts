@@ -1,0 +1,52 @@
+import { Controller } from '@nestjs/common';
+import { Ctx, Payload } from '@nestjs/microservices';
+import {
+  type Envelope,
+  type JobEvent,
+  type JobSubmitBatchCommand,
+  type JobSubmitCommand,
+  subjects,
+} from '@roam/contracts';
+import { type JetStreamContext, JetStreamEventPattern } from '@roam/messaging';
+
+import { AdmissionLoop } from '../admission/admission.loop.js';
+import { JobIntakeService } from './job-intake.service.js';
+
+@Controller()
+export class JobCommandsHandler {
+  constructor(
+    private readonly intake: JobIntakeService,
+    private readonly admission: AdmissionLoop,
+  ) {}
+
+  @JetStreamEventPattern(subjects.job.submit)
+  async onSubmit(
+    @Payload() envelope: Envelope<JobSubmitCommand>,
+    @Ctx() context: JetStreamContext,
+  ): Promise<void> {
+    await this.intake.receive(envelope.data.jobId, context.deliveryCount);
+    this.admission.wake();
+  }
+
+  @JetStreamEventPattern(subjects.job.submitBatch)
+  async onSubmitBatch(@Payload() envelope: Envelope<JobSubmitBatchCommand>): Promise<void> {
+    await this.intake.receiveMany(envelope.data.jobIds);
+    this.admission.wake();
+  }
+
+  /** A finished job frees quota and capacity: admit the next ones now, not at the next tick. */
+  @JetStreamEventPattern(subjects.job.succeeded)
+  onSucceeded(@Payload() _envelope: Envelope<JobEvent>): void {
+    this.admission.wake();
+  }
+
+  @JetStreamEventPattern(subjects.job.failed)
+  onFailed(@Payload() _envelope: Envelope<JobEvent>): void {
+    this.admission.wake();
+  }
+
+  @JetStreamEventPattern(subjects.job.cancelled)
+  onCancelled(@Payload() _envelope: Envelope<JobEvent>): void {
+    this.admission.wake();
+  }
+}

@@ -1,0 +1,55 @@
+import { workerEnv } from '@roam/config';
+import { z } from 'zod';
+
+export const schedulerEnv = workerEnv('scheduler').extend({
+  ADMISSION_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(50)
+    .default(1000)
+    .describe('Admission cycle period.'),
+  ADMISSION_MAX_PENDING: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(20_000)
+    .describe('Pending jobs read per cycle.'),
+  ADMISSION_STARVATION_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(10 * 60_000)
+    .describe('A job waiting this long at the head of its queue reserves capacity.'),
+  ADMISSION_CREATE_GRACE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(10_000)
+    .describe('Admitted jobs whose Kubernetes Job is unconfirmed this long are created again.'),
+  KUBE_CREATE_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .default(16)
+    .describe('Kubernetes Job creates in flight after a cycle.'),
+  INPUTS_URL_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .default(3600)
+    .describe('Lifetime of the presigned URL the roam-inputs init container fetches inputs with.'),
+  INPUTS_FETCHER_IMAGE: z
+    .string()
+    .min(1)
+    .default('busybox:1.36')
+    .describe('Image of the roam-inputs init container (needs sh, wget, unzip, tar).'),
+  DEFAULT_MAX_DURATION_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(24 * 3600)
+    .describe('activeDeadlineSeconds of jobs that set no max_duration_seconds (seed: 24 h).'),
+});
+
+export type SchedulerConfig = z.infer<typeof schedulerEnv>;

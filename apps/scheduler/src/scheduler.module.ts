@@ -1,0 +1,29 @@
+import { Module } from '@nestjs/common';
+import { kubeProvider } from '@roam/runtime';
+
+import { AdmissionLoop } from './admission/admission.loop.js';
+import { AdmissionRepository } from './admission/admission.repository.js';
+import { AdmissionService } from './admission/admission.service.js';
+import { ClusterView } from './admission/cluster-view.js';
+import { JobInputs } from './admission/inputs.js';
+import { JobCommandsHandler } from './jobs/job-commands.handler.js';
+import { JobIntakeService } from './jobs/job-intake.service.js';
+import { TenantCommandsHandler } from './tenants/tenant-commands.handler.js';
+import { TenantConvergeLoop } from './tenants/tenant-converge.loop.js';
+import { TenantProvisioner } from './tenants/tenant-provisioner.service.js';
+
+@Module({
+  controllers: [JobCommandsHandler, TenantCommandsHandler],
+  providers: [
+    kubeProvider,
+    ClusterView,
+    JobInputs,
+    AdmissionRepository,
+    AdmissionService,
+    AdmissionLoop,
+    JobIntakeService,
+    TenantProvisioner,
+    TenantConvergeLoop,
+  ],
+})
+export class SchedulerModule {}

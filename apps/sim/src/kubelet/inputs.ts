@@ -1,0 +1,81 @@
+// The roam inputs contract, as the simulated kubelet honours it: an init container named
+// `roam-inputs` with ROAM_INPUTS_URL (a presigned GET of the job's archive) is not "run" as a
+// script — the kubelet fetches the archive and writes its files under ROAM_INPUTS_DIR into the
+// pod's file store, as busybox's wget + unzip would into the pod's emptyDir. Also the read-only
+// HTTP door to the file store that roam's storage worker collects results through.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import { extractArchive } from '@roam/object-store';
+
+import type { Container } from '../api/models.js';
+import type { FileStore } from './files.js';
+
+export const INPUTS_CONTAINER = 'roam-inputs';
+
+/** The same caps the gateway checks at upload (a fetched archive is trusted no further). */
+const LIMITS = { maxEntries: 100_000, maxUncompressedBytes: 4 * 1024 * 1024 * 1024 };
+
+const envOf = (c: Container): Record<string, string> =>
+  Object.fromEntries(
+    (c.env ?? []).flatMap((e) => (e.value !== undefined ? [[e.name, e.value]] : [])),
+  );
+
+export function isInputsFetcher(c: Container): boolean {
+  return c.name === INPUTS_CONTAINER && envOf(c).ROAM_INPUTS_URL !== undefined;
+}
+
+export interface FetchOutcome {
+  exitCode: number;
+  lines: string[];
+}
+
+/**
+ * Fetches and unpacks; `write(path, content)` puts one file in the pod's store. Text files are
+ * kept as UTF-8 (the simulator's file store holds text).
+ */
+export async function fetchInputs(
+  c: Container,
+  write: (path: string, content: string) => void,
+): Promise<FetchOutcome> {
+  const env = envOf(c);
+  const dir = (env.ROAM_INPUTS_DIR ?? '/roam/inputs').replace(/\/+$/, '');
+  try {
+    const response = await fetch(env.ROAM_INPUTS_URL!);
+    if (!response.ok)
+      return { exitCode: 1, lines: [`wget: server returned error: HTTP ${response.status}`] };
+    const data = Buffer.from(await response.arrayBuffer());
+    const summary = await extractArchive(data, LIMITS, (path, content) =>
+      write(`${dir}/${path}`, content.toString('utf8')),
+    );
+    return {
+      exitCode: 0,
+      lines: [`[sim] roam-inputs: unpacked ${summary.entries.length} files into ${dir}`],
+    };
+  } catch (error) {
+    return { exitCode: 1, lines: [`roam-inputs: ${(error as Error).message}`] };
+  }
+}
+
+/**
+ * `GET /sim/v1/namespaces/{ns}/pods/{pod}/files` and
+ * `GET /sim/v1/namespaces/{ns}/persistentvolumeclaims/{claim}/files`: `{ files: { path: text } }`.
+ * Answers false for any other path.
+ */
+export function serveFiles(
+  files: FileStore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+): boolean {
+  const m = /^\/sim\/v1\/namespaces\/([^/]+)\/(pods|persistentvolumeclaims)\/([^/]+)\/files$/.exec(
+    path,
+  );
+  if (!m || req.method !== 'GET') return false;
+  const [, ns, kind, name] = m.map((p) => decodeURIComponent(p ?? ''));
+  const body = {
+    files: kind === 'pods' ? files.forPod(ns!, name!) : files.forClaim(ns!, name!),
+  };
+  res.writeHead(200, { 'Content-Type': 'application/json', 'X-Simulated': 'true' });
+  res.end(JSON.stringify(body));
+  return true;
+}

@@ -1,0 +1,44 @@
+// Jest 30 in ESM mode (see README, "Tests"). Every file is transformed by SWC with decorator
+// metadata so Nest modules load as they do at run time. `@roam/<lib>` resolves to the lib's
+// TypeScript source, so tests never depend on a stale build.
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2022',
+      keepClassNames: true,
+    },
+    module: { type: 'es6' },
+  },
+];
+
+const common = {
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: { '^.+\\.ts$': swc },
+  moduleNameMapper: {
+    '^@roam/sim$': '<rootDir>/apps/sim/src/index.ts',
+    '^@roam/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  testEnvironment: 'node',
+};
+
+export default {
+  maxWorkers: 2,
+  // Integration suites start real services; a bounded wait inside a test fails first, with its own message.
+  testTimeout: 60_000,
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{apps,libs}/*/src/**/*.spec.ts'],
+    },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/{apps,libs}/*/test/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
+    },
+  ],
+};

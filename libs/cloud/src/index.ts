@@ -1,0 +1,3 @@
+export * from './compute.js';
+export * from './fake-compute.js';
+export * from './gce-compute.js';

@@ -1,0 +1,297 @@
+import { z } from 'zod';
+
+/** `true/false/1/0/yes/no`, case-insensitive. `z.coerce.boolean()` would read "false" as true. */
+export const envBoolean = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no']))
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const port = z.coerce.number().int().min(0).max(65535);
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a ${protocols.join(' or ')} URL`,
+  );
+
+/** What every roam process reads. Each app extends it with its own keys and its default PORT. */
+export const commonEnv = {
+  NODE_ENV: z
+    .enum(['development', 'test', 'production'])
+    .default('development')
+    .describe('development, test or production.'),
+  LOG_LEVEL: z
+    .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+    .default('info')
+    .describe('JSON log level (pino).'),
+  HOST: z.string().min(1).default('127.0.0.1').describe('Address the HTTP server binds to.'),
+  DATABASE_URL: url(['postgresql:', 'postgres:'])
+    .default('postgresql://postgres@127.0.0.1:5432/roam')
+    .describe('Postgres connection string.'),
+  DATABASE_POOL_SIZE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(200)
+    .default(10)
+    .describe('Postgres connections in the pool.'),
+  NATS_URL: z
+    .string()
+    .min(1)
+    .default('nats://127.0.0.1:4222')
+    .describe('NATS server(s) with JetStream, comma-separated.'),
+  NATS_SUBJECT_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, _ and - only')
+    .optional()
+    .describe('Isolates one roam installation on a shared NATS (tests use it).'),
+  NATS_MAX_DELIVER: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(5)
+    .describe('Deliveries of a failing message before it is dead-lettered.'),
+  OUTBOX_RELAY_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(50)
+    .default(1000)
+    .describe('How often the outbox relay republishes messages left unpublished by a crash.'),
+  SHUTDOWN_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(10000)
+    .describe('Grace period on SIGTERM/SIGINT before the process exits anyway.'),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024)
+    .describe('Largest JSON request body accepted (413 above).'),
+  OTEL_SERVICE_NAME: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Service name on this process's spans; unset = roam-<app>."),
+  OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:'])
+    .optional()
+    .describe(
+      'OTLP/HTTP collector base URL (spans go to <url>/v1/traces); unset = no trace export.',
+    ),
+  OTEL_TRACES_EXPORTER: z
+    .enum(['otlp', 'console', 'none'])
+    .optional()
+    .describe(
+      'Where spans go: otlp, console (stdout) or none; unset = otlp when OTEL_EXPORTER_OTLP_ENDPOINT is set, else none.',
+    ),
+  METRICS_SAMPLE_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(15_000)
+    .describe(
+      'How often sampled gauges (consumer lag, outbox backlog, jobs by status) are refreshed.',
+    ),
+};
+
+export function appEnv<T extends z.ZodRawShape>(defaultPort: number, extra: T) {
+  return z.object({
+    ...commonEnv,
+    PORT: port.default(defaultPort),
+    ...extra,
+  });
+}
+
+export const workerPorts = {
+  gateway: 8000,
+  scheduler: 8001,
+  reconciler: 8002,
+  storage: 8003,
+  offload: 8004,
+  failover: 8005,
+  notifier: 8006,
+} as const;
+
+export type AppName = keyof typeof workerPorts;
+
+/** Webhook destinations; read by the gateway (at registration) and the notifier (at delivery). */
+const webhookDestinationEnv = {
+  WEBHOOK_ALLOWED_HOSTS: z
+    .string()
+    .optional()
+    .describe(
+      'Comma-separated CIDRs (127.0.0.0/8) and hostnames webhooks may reach although private, loopback or link-local. Unset: public addresses only.',
+    ),
+};
+
+/**
+ * Object storage (inputs, results, log archives), read by the gateway, the scheduler and the
+ * storage worker; docs/storage.md. Unset `S3_ENDPOINT` = no object storage: results stay on the
+ * tenant PVC (the seed's local-cluster mode) and input uploads are not kept.
+ */
+export const objectStoreEnv = {
+  S3_ENDPOINT: url(['http:', 'https:'])
+    .optional()
+    .describe('S3/MinIO endpoint (http://minio:9000). Unset: no object storage (PVC mode).'),
+  S3_REGION: z.string().min(1).default('us-east-1').describe('S3 region (used for signing).'),
+  S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name')
+    .default('roam')
+    .describe('Bucket for inputs, results and log archives; created at boot if missing.'),
+  S3_ACCESS_KEY: z.string().min(1).default('S3RVER').describe('S3 access key id.'),
+  S3_SECRET_KEY: z.string().min(1).default('S3RVER').describe('S3 secret access key.'),
+  S3_PATH_STYLE: envBoolean
+    .default(true)
+    .describe('Path-style URLs (http://host/bucket/key): true for MinIO and s3rver.'),
+  S3_PUBLIC_ENDPOINT: url(['http:', 'https:'])
+    .optional()
+    .describe(
+      'Endpoint presigned URLs point at, when clients and pods reach the store by another address. Default: S3_ENDPOINT.',
+    ),
+  RESULTS_PVC_ROOT: z
+    .string()
+    .optional()
+    .describe(
+      'PVC mode (no S3_ENDPOINT): directory where the tenant result volumes are mounted, one per tenant (<root>/<tenant>/results/<job>/).',
+    ),
+};
+
+export const gatewayEnv = appEnv(workerPorts.gateway, {
+  ...objectStoreEnv,
+  MAX_FILE_SIZE_MB: z.coerce
+    .number()
+    .positive()
+    .default(100)
+    .describe('Largest input archive accepted (seed default 100); 413 above.'),
+  INPUTS_MAX_ENTRIES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(10_000)
+    .describe('Most files an input archive may hold (zip-bomb guard).'),
+  INPUTS_MAX_UNCOMPRESSED_MB: z.coerce
+    .number()
+    .positive()
+    .default(2048)
+    .describe('Largest total expanded size of an input archive (zip-bomb guard).'),
+  RESULTS_URL_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 3600)
+    .default(900)
+    .describe('Lifetime of the presigned download URLs in result listings.'),
+  ...webhookDestinationEnv,
+  WEBHOOK_SECRET_GRACE_HOURS: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 30)
+    .default(24)
+    .describe('After a webhook secret rotation, how long the previous secret still signs.'),
+  LOGS_FOLLOW_START_WAIT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(60_000)
+    .describe('How long a log follow waits for a pending job to start before answering 409.'),
+  EVENTS_POLL_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(20)
+    .default(250)
+    .describe('How often the gateway looks for new events to push to SSE clients.'),
+  ROAM_ADMIN_TOKEN: z
+    .string()
+    .min(32, 'must be at least 32 characters')
+    .optional()
+    .describe('Bootstrap admin bearer token; unset = only admin API keys are admins.'),
+  ROAM_REGISTRATION: z
+    .enum(['open', 'admin'])
+    .default('admin')
+    .describe('Who may POST /auth/register: anyone (open) or admins only.'),
+  RATE_LIMIT_PER_SECOND: z.coerce
+    .number()
+    .positive()
+    .default(50)
+    .describe('Default per-tenant request rate (token bucket); a tenant may set its own.'),
+  RATE_LIMIT_BURST: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(100)
+    .describe('Token bucket size (requests allowed at once).'),
+  KUBECONFIG: z
+    .string()
+    .optional()
+    .describe('Cluster to read (GET /admin/cluster); unset = in-cluster or ~/.kube/config.'),
+});
+
+export const workerEnv = (name: Exclude<AppName, 'gateway'>) =>
+  appEnv(workerPorts[name], {
+    ...objectStoreEnv,
+    KUBECONFIG: z
+      .string()
+      .optional()
+      .describe('kubeconfig file of the cluster to manage; unset = in-cluster or ~/.kube/config.'),
+    RECONCILE_INTERVAL_MS: z.coerce
+      .number()
+      .int()
+      .min(100)
+      .default(10_000)
+      .describe('Period of the level-triggered resync/converge loops.'),
+  });
+
+/** The notifier: workers' keys plus webhook delivery settings. */
+export const notifierEnv = workerEnv('notifier').extend({
+  ...webhookDestinationEnv,
+  WEBHOOK_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(10_000)
+    .describe('Time a webhook endpoint has to answer one attempt (2xx = delivered).'),
+  WEBHOOK_RETRY_SCALE: z.coerce
+    .number()
+    .positive()
+    .default(1)
+    .describe(
+      'Divides the retry schedule (immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h); tests compress it.',
+    ),
+  WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(4)
+    .describe('Requests in flight to one endpoint from one notifier.'),
+  WEBHOOK_MAX_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(128)
+    .describe('Requests in flight from one notifier in total.'),
+  WEBHOOK_DISABLE_AFTER_HOURS: z.coerce
+    .number()
+    .positive()
+    .default(120)
+    .describe('An endpoint failing without a success for longer than this is disabled.'),
+  WEBHOOK_POLL_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .default(250)
+    .describe('How often the delivery loop looks for due deliveries when not woken.'),
+});
+export type NotifierConfig = z.infer<typeof notifierEnv>;
+
+export type CommonConfig = z.infer<ReturnType<typeof appEnv<Record<never, never>>>>;
+export type GatewayConfig = z.infer<typeof gatewayEnv>;

@@ -1,0 +1,131 @@
+import { z } from 'zod';
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** Kubernetes label key: optional DNS-subdomain prefix, then a name of ≤63 characters. */
+const LABEL_KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+/** Kubernetes quantity syntax; the value itself is checked by `@roam/domain` when admitted. */
+const QUANTITY =
+  /^([0-9]+(\.[0-9]+)?|\.[0-9]+)([eE][+-]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$/;
+
+export const quantity = z
+  .union([
+    z.string().regex(QUANTITY, 'must be a Kubernetes quantity such as 500m, 2 or 4Gi'),
+    z.number().nonnegative(),
+  ])
+  .transform(String);
+
+export const resourcesSchema = z
+  .object({
+    cpu: quantity.default('100m'),
+    memory: quantity.default('128Mi'),
+    gpu: z
+      .number()
+      .int()
+      .min(0)
+      .max(64)
+      .nullish()
+      .transform((gpu) => gpu ?? 0),
+  })
+  .strict();
+
+/** Failure reasons a retry policy can name (the `Failed/<reason>` values of the job model). */
+export const retryReason = z.enum([
+  'Error',
+  'OOMKilled',
+  'Evicted',
+  'Lost',
+  'DeadlineExceeded',
+  'BackoffLimitExceeded',
+  'ImagePullBackOff',
+]);
+
+/**
+ * Retry policy in API form (snake_case, like the rest of the JobSpec). With neither
+ * `on_exit_codes` nor `on_reasons` every failure is retried up to `max_attempts`; with either,
+ * only matching failures are. Attempt n+1 waits `initial_seconds · factor^(n-1)`, capped.
+ */
+export const retryPolicySchema = z
+  .object({
+    max_attempts: z.number().int().min(1).max(100).default(1),
+    on_exit_codes: z.array(z.number().int().min(0).max(255)).min(1).max(64).optional(),
+    on_reasons: z.array(retryReason).min(1).max(16).optional(),
+    backoff: z
+      .object({
+        initial_seconds: z.number().min(0).max(86_400).default(10),
+        factor: z.number().min(1).max(10).default(2),
+        max_seconds: z.number().min(0).max(86_400).default(600),
+      })
+      .strict()
+      .refine((b) => b.max_seconds >= b.initial_seconds, {
+        message: 'max_seconds must be at least initial_seconds',
+        path: ['max_seconds'],
+      })
+      .default({ initial_seconds: 10, factor: 2, max_seconds: 600 }),
+  })
+  .strict();
+export type RetryPolicyInput = z.input<typeof retryPolicySchema>;
+export type RetryPolicySpec = z.output<typeof retryPolicySchema>;
+
+export const offloadPreference = z.enum(['never', 'allowed', 'required']);
+
+/**
+ * The ROAM JobSpec (seed: roam-controller.md). Unknown fields are rejected so a typo
+ * ("comand") is an error instead of a silently ignored setting.
+ */
+export const jobSpecSchema = z
+  .object({
+    name: z
+      .string()
+      .max(63)
+      .regex(DNS_LABEL, 'must be a DNS-1123 label: lower-case letters, digits and -')
+      .optional(),
+    image: z.string().min(1).max(512),
+    command: z.array(z.string().max(4096)).min(1).max(256),
+    args: z.array(z.string().max(4096)).max(256).optional(),
+    env: z
+      .record(
+        z.string().regex(ENV_NAME, 'must be a valid environment variable name').max(256),
+        z.string().max(32768),
+      )
+      .optional(),
+    resources: resourcesSchema.default({ cpu: '100m', memory: '128Mi', gpu: 0 }),
+    queue: z.string().max(63).regex(DNS_LABEL, 'must be a DNS-1123 label').default('user-queue'),
+    labels: z
+      .record(
+        z.string().max(253).regex(LABEL_KEY, 'must be a Kubernetes label key'),
+        z.string().max(63).regex(LABEL_VALUE, 'must be a Kubernetes label value'),
+      )
+      .optional(),
+    /** Annotations on the job's pod (Kubernetes annotation keys; e.g. for sidecar injectors). */
+    annotations: z
+      .record(
+        z.string().max(253).regex(LABEL_KEY, 'must be a Kubernetes annotation key'),
+        z.string().max(65_536),
+      )
+      .optional(),
+    priority: z.number().int().min(-1000).max(1000).default(0),
+    /** Wall-clock limit of one attempt (Kubernetes `activeDeadlineSeconds`); default from config. */
+    max_duration_seconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(30 * 24 * 3600)
+      .optional(),
+    retry_policy: retryPolicySchema.optional(),
+    /** Kubernetes objects of a finished job are deleted after this long; roam keeps its record. */
+    ttl_seconds_after_finished: z
+      .number()
+      .int()
+      .min(0)
+      .max(30 * 24 * 3600)
+      .default(120),
+    /** Whether the RunPod offload worker may (or must) run this job off-cluster. */
+    offload: offloadPreference.default('never'),
+  })
+  .strict();
+
+export type JobSpecInput = z.input<typeof jobSpecSchema>;
+export type JobSpec = z.output<typeof jobSpecSchema>;

@@ -1,0 +1,100 @@
+import type { OffloadPreference, PendingJob, TenantState } from '@roam/domain';
+
+import type { Prisma, PrismaClient } from './generated/prisma/client.js';
+
+type Db = Prisma.TransactionClient | PrismaClient;
+
+/** Bound on pending jobs read for one decision; the scheduler's default and explain's. */
+export const DEFAULT_MAX_PENDING = 20_000;
+
+/**
+ * The Postgres half of an admission snapshot. The scheduler decides on it and the gateway's
+ * `explain` answers from it: one reading, so the two can never disagree.
+ * Ready tenants, with what their admitted or running jobs hold.
+ */
+export async function tenantStates(db: Db): Promise<TenantState[]> {
+  const rows = await db.$queryRaw<
+    {
+      id: string;
+      max_cpu_millis: number;
+      max_memory_bytes: bigint;
+      max_gpu: number;
+      max_concurrent_jobs: number;
+      weight: number;
+      count: bigint | null;
+      cpu: bigint | null;
+      memory: bigint | null;
+      gpu: bigint | null;
+    }[]
+  >`
+    SELECT t.id, t.max_cpu_millis, t.max_memory_bytes, t.max_gpu, t.max_concurrent_jobs, t.weight,
+           u.count, u.cpu, u.memory, u.gpu
+    FROM tenants t
+    LEFT JOIN (
+      SELECT tenant_id, count(*) AS count, sum(cpu_millis) AS cpu, sum(memory_bytes) AS memory,
+             sum(gpu) AS gpu
+      FROM jobs WHERE admitted_at IS NOT NULL AND status IN ('pending', 'running')
+      GROUP BY tenant_id
+    ) u ON u.tenant_id = t.id
+    WHERE t.status = 'ready'`;
+  return rows.map((row) => ({
+    id: row.id,
+    limits: {
+      cpuMillis: row.max_cpu_millis,
+      memoryBytes: Number(row.max_memory_bytes),
+      gpu: row.max_gpu,
+      maxConcurrentJobs: row.max_concurrent_jobs,
+    },
+    weight: row.weight,
+    running: {
+      count: Number(row.count ?? 0),
+      resources: {
+        cpuMillis: Number(row.cpu ?? 0),
+        memoryBytes: Number(row.memory ?? 0),
+        gpu: Number(row.gpu ?? 0),
+      },
+    },
+  }));
+}
+
+/** A pending job with the queue reason it was last given. */
+export type QueuedJob = PendingJob & { phase: string; reason: string | null };
+
+/** Jobs waiting for admission (retries once their backoff has passed), of ready tenants. */
+export async function pendingJobs(db: Db, limit = DEFAULT_MAX_PENDING): Promise<QueuedJob[]> {
+  const rows = await db.$queryRaw<
+    {
+      id: string;
+      tenant_id: string;
+      priority: number;
+      created_at: Date;
+      retry_at: Date | null;
+      cpu_millis: number;
+      memory_bytes: bigint;
+      gpu: number;
+      queue: string;
+      offload_preference: OffloadPreference;
+      phase: string;
+      reason: string | null;
+    }[]
+  >`
+    SELECT j.id, j.tenant_id, j.priority, j.created_at, j.retry_at, j.cpu_millis,
+           j.memory_bytes, j.gpu, j.queue, j.offload_preference::text AS offload_preference,
+           j.phase, j.reason
+    FROM jobs j JOIN tenants t ON t.id = j.tenant_id AND t.status = 'ready'
+    WHERE j.status = 'pending' AND j.admitted_at IS NULL AND (j.retry_at IS NULL OR j.retry_at <= now())
+    ORDER BY j.priority DESC, j.id
+    LIMIT ${limit}`;
+  return rows.map((row) => ({
+    id: row.id,
+    tenantId: row.tenant_id,
+    // A retry waits from when it became due, not from its first submission.
+    priority: row.priority,
+    createdAt: row.retry_at ?? row.created_at,
+    resources: { cpuMillis: row.cpu_millis, memoryBytes: Number(row.memory_bytes), gpu: row.gpu },
+    queue: row.queue,
+    offloadPreference: row.offload_preference,
+    phase: row.phase,
+    reason: row.reason,
+  }));
+}

@@ -1,0 +1,22 @@
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient } from './generated/prisma/client.js';
+
+export interface CreatePrismaClientOptions {
+  databaseUrl: string;
+  /** Connections in the pg pool. Prisma's own default (5 on 2 cores) starves concurrent workers. */
+  poolSize?: number;
+}
+
+export const DEFAULT_POOL_SIZE = 10;
+
+/**
+ * A PrismaClient over node-postgres (Prisma 7 has no native query engine: the driver adapter is
+ * the connection). The caller owns it and must `$disconnect()` it, which also ends the pool.
+ */
+export function createPrismaClient(options: CreatePrismaClientOptions): PrismaClient {
+  const adapter = new PrismaPg({
+    connectionString: options.databaseUrl,
+    max: options.poolSize ?? DEFAULT_POOL_SIZE,
+  });
+  return new PrismaClient({ adapter });
+}

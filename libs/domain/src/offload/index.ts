@@ -1,0 +1,2 @@
+export * from './gpu-choice.js';
+export * from './triggers.js';

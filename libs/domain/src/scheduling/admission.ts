@@ -1,0 +1,576 @@
+import { neverFits, type NeverFitsReason } from './never-fits.js';
+import {
+  clusterCapacity,
+  compareStrings,
+  deficit,
+  freeOn,
+  isUsable,
+  nodeAccepts,
+  nodesThatCouldFit,
+} from './nodes.js';
+import {
+  add,
+  dominantShare,
+  fits,
+  formatAmount,
+  formatResources,
+  RESOURCE_NAMES,
+  resourceLabel,
+  subtract,
+  type ResourceName,
+  type Resources,
+} from './resources.js';
+import type { NodeState, PendingJob, Snapshot, TenantState } from './snapshot.js';
+
+/**
+ * A job that has waited this long at the head of its tenant's queue is *starving*: it is
+ * considered before fair share, and if it cannot start it reserves what it needs (see `decide`).
+ */
+export const DEFAULT_STARVATION_THRESHOLD_MS = 10 * 60_000;
+
+export interface DecideOptions {
+  starvationThresholdMs?: number;
+}
+
+/** Why a pending job was not admitted; becomes the job's `Queued/<reason>`. */
+export type WaitReason =
+  | 'ConcurrencyLimit'
+  | 'WaitingForQuota'
+  | 'InsufficientCapacity'
+  | 'Unschedulable'
+  | 'WaitingForOlderJob'
+  | 'Offload'
+  | 'UnknownTenant';
+
+export interface QuotaShortfall {
+  resource: ResourceName;
+  /** Held by the tenant's running jobs plus those admitted earlier in this cycle. */
+  used: number;
+  limit: number;
+  needed: number;
+}
+
+/** The constraint that blocks a job, with the numbers explain() turns into advice. */
+export type Blocker =
+  | { kind: 'concurrency'; active: number; limit: number }
+  | { kind: 'quota'; shortfalls: QuotaShortfall[] }
+  | {
+      kind: 'capacity';
+      needed: Resources;
+      /** The usable node closest to fitting the job (least to drain), if any could hold it. */
+      best?: { node: string; free: Resources };
+      /** Nodes large enough but cordoned, NotReady, or tainted right now. */
+      unavailable: string[];
+      /** The node this job reserves (it is starving), or the reservation that kept it out. */
+      reservation?: Reservation;
+    }
+  | { kind: 'unschedulable'; reasons: NeverFitsReason[] }
+  | { kind: 'olderJob'; jobId: string }
+  | { kind: 'offload' }
+  | { kind: 'unknownTenant' };
+
+export interface Admission {
+  jobId: string;
+  tenantId: string;
+  /**
+   * The node first-fit placed it on. A hint for messages and tests: Kubernetes' scheduler
+   * makes the real binding.
+   */
+  node: string;
+  /** Admitted ahead of fair share because it had waited past the starvation threshold. */
+  starving: boolean;
+}
+
+export interface QueuePosition {
+  /** 1-based, among the tenant's waiting jobs that can eventually run on the cluster. */
+  tenant: number;
+  /** 1-based, in the order fair share would hand out the next slots (reservations first). */
+  global: number;
+}
+
+export interface Waiting {
+  jobId: string;
+  tenantId: string;
+  reason: WaitReason;
+  message: string;
+  blocker: Blocker;
+  /** Absent for jobs that will never run on this cluster (Unschedulable, Offload, unknown). */
+  position?: QueuePosition;
+  /**
+   * True when the cluster is what keeps it out and the job allows offload: the offload worker
+   * may take it (it still applies its own rules: GPUs, price cap, budget).
+   */
+  offloadCandidate: boolean;
+}
+
+/** A node held empty-of-newcomers for a starving job until enough of it drains. */
+export interface Reservation {
+  jobId: string;
+  tenantId: string;
+  node: string;
+}
+
+export interface AdmissionDecision {
+  /** In admission order: starving jobs first, then the fair-share order. */
+  admitted: Admission[];
+  /** Every other pending job, in the snapshot's rank order (tenant id, then queue order). */
+  waiting: Waiting[];
+  reservations: Reservation[];
+}
+
+/** Rank within a tenant's queue: highest priority, then oldest, then id. */
+export function compareJobs(a: PendingJob, b: PendingJob): number {
+  return (
+    b.priority - a.priority ||
+    a.createdAt.getTime() - b.createdAt.getTime() ||
+    compareStrings(a.id, b.id)
+  );
+}
+
+interface TenantWork {
+  state: TenantState;
+  weight: number;
+  used: Resources;
+  /** Weighted dominant share of `used`, kept in step with it (the fair-share loop reads it often). */
+  share: number;
+  active: number;
+  /** Ranked; `cursor` is the next one the fair-share loop looks at. */
+  queue: PendingJob[];
+  cursor: number;
+  /** Set when a starving job holds the tenant's queue: nothing behind it is admitted. */
+  heldBy?: string;
+}
+
+type Evaluation = { ok: true; node: string } | { ok: false; reason: WaitReason; blocker: Blocker };
+
+/**
+ * One admission cycle over an immutable snapshot.
+ *
+ * 1. Jobs that can never run here are set aside: `offloadPreference: 'required'` (Offload),
+ *    unknown tenant, or `neverFits` (Unschedulable: larger than the tenant's whole quota or
+ *    than any node).
+ * 2. Anti-starvation: the head of each tenant's queue (its highest-ranked job) that has waited
+ *    at least `starvationThresholdMs` is considered first, oldest first. If it fits it is
+ *    admitted. If not, it *holds its tenant's queue* (no job ranked behind it is admitted, so
+ *    the tenant's own small jobs cannot keep eating the quota it waits for) and, when cluster
+ *    capacity is what blocks it, it *reserves one node*: the usable node closest to fitting it.
+ *    No other job is placed on a reserved node, so that node only drains, and the job starts
+ *    once enough of it has finished. Backfill continues on every other node. Roam does not know
+ *    job durations, so it cannot backfill "jobs that finish before the reservation" (EASY
+ *    backfill); draining one node is the simple rule that is certain to terminate.
+ * 3. Weighted dominant-resource fair share: repeatedly pick the tenant with the lowest
+ *    dominant share / weight (share of the usable cluster's allocatable, counting running jobs
+ *    and those admitted in this cycle) that still has jobs to look at; ties go to the higher
+ *    priority, older head job, then the tenant id. Its next job is admitted if the tenant's
+ *    concurrency limit and quota allow and first-fit finds a usable node with room (nodes by
+ *    name; room accounts for everything placed in this cycle). A job that does not fit is
+ *    skipped and the tenant's next one is tried (backfill), so one big job does not block its
+ *    tenant's smaller ones until it starves.
+ *
+ * Priority orders jobs within a tenant; across tenants fair share decides. Same snapshot, same
+ * decision: every collection is sorted by id/name first and nothing reads a clock.
+ */
+export function decide(snapshot: Snapshot, options: DecideOptions = {}): AdmissionDecision {
+  return new AdmissionCycle(snapshot, options).run();
+}
+
+class AdmissionCycle {
+  private readonly threshold: number;
+  private readonly nodes: NodeState[];
+  private readonly usable: NodeState[];
+  private readonly total: Resources;
+  private readonly free = new Map<string, Resources>();
+  private readonly reserved = new Map<string, Reservation>();
+  private readonly tenants = new Map<string, TenantWork>();
+  private readonly admitted: Admission[] = [];
+  private readonly waiting = new Map<string, Waiting>();
+  private readonly ranked: PendingJob[];
+  /**
+   * Shapes (requests + node constraints) first-fit already failed for in this cycle. Room only
+   * shrinks during a cycle and reservations only add, so a failure stays a failure.
+   */
+  private readonly failedShapes = new Set<string>();
+
+  constructor(
+    private readonly snapshot: Snapshot,
+    options: DecideOptions,
+  ) {
+    this.threshold = options.starvationThresholdMs ?? DEFAULT_STARVATION_THRESHOLD_MS;
+    this.nodes = [...snapshot.nodes].sort((a, b) => compareStrings(a.name, b.name));
+    this.usable = this.nodes.filter(isUsable);
+    this.total = clusterCapacity(this.nodes);
+    for (const node of this.usable) this.free.set(node.name, freeOn(node));
+    for (const state of [...snapshot.tenants].sort((a, b) => compareStrings(a.id, b.id))) {
+      this.tenants.set(state.id, {
+        state,
+        // A zero or negative weight would divide by zero; treat it as the default.
+        weight: state.weight > 0 ? state.weight : 1,
+        used: { ...state.running.resources },
+        share: 0,
+        active: state.running.count,
+        queue: [],
+        cursor: 0,
+      });
+    }
+    for (const t of this.tenants.values()) t.share = dominantShare(t.used, this.total) / t.weight;
+    this.ranked = [...snapshot.pending].sort(
+      (a, b) => compareStrings(a.tenantId, b.tenantId) || compareJobs(a, b),
+    );
+  }
+
+  run(): AdmissionDecision {
+    this.classify();
+    this.protectStarving();
+    this.fairShare();
+    this.releaseHeld();
+    this.describeCapacity();
+    this.assignPositions();
+    return {
+      admitted: this.admitted,
+      waiting: this.ranked.flatMap((job) => this.waiting.get(job.id) ?? []),
+      reservations: [...this.reserved.values()],
+    };
+  }
+
+  private classify(): void {
+    const verdicts = new Map<string, NeverFitsReason[]>();
+    for (const job of this.ranked) {
+      const tenant = this.tenants.get(job.tenantId);
+      if (job.offloadPreference === 'required') {
+        this.wait(job, 'Offload', { kind: 'offload' });
+      } else if (!tenant) {
+        this.wait(job, 'UnknownTenant', { kind: 'unknownTenant' });
+      } else {
+        const key = `${job.tenantId} ${shapeKey(job)}`;
+        const reasons =
+          verdicts.get(key) ?? neverFits(job.resources, tenant.state.limits, this.nodes, job);
+        verdicts.set(key, reasons);
+        if (reasons.length > 0) this.wait(job, 'Unschedulable', { kind: 'unschedulable', reasons });
+        else tenant.queue.push(job);
+      }
+    }
+  }
+
+  private protectStarving(): void {
+    const now = this.snapshot.now.getTime();
+    const heads = [...this.tenants.values()]
+      .flatMap((t) => (t.queue[0] ? [{ tenant: t, job: t.queue[0] }] : []))
+      .filter(({ job }) => now - job.createdAt.getTime() >= this.threshold)
+      .sort(
+        (a, b) =>
+          a.job.createdAt.getTime() - b.job.createdAt.getTime() ||
+          compareStrings(a.job.id, b.job.id),
+      );
+    for (const { tenant, job } of heads) {
+      tenant.cursor = 1;
+      const result = this.evaluate(job, tenant);
+      if (result.ok) {
+        this.admit(job, tenant, result.node, true);
+        continue;
+      }
+      if (result.reason === 'InsufficientCapacity') {
+        const node = this.reservationFor(job);
+        if (node) {
+          this.reserved.set(node.name, { jobId: job.id, tenantId: job.tenantId, node: node.name });
+        }
+      }
+      if (result.blocker.kind !== 'concurrency') tenant.heldBy = job.id;
+      this.wait(job, result.reason, result.blocker);
+    }
+  }
+
+  private fairShare(): void {
+    for (;;) {
+      const tenant = this.nextTenant();
+      if (!tenant) return;
+      const job = tenant.queue[tenant.cursor++];
+      if (!job) continue;
+      const result = this.evaluate(job, tenant);
+      if (result.ok) {
+        this.admit(job, tenant, result.node, false);
+      } else {
+        this.wait(job, result.reason, result.blocker);
+        if (result.blocker.kind === 'concurrency') {
+          // The limit only tightens within a cycle: the rest of the queue waits for the same.
+          for (const rest of tenant.queue.slice(tenant.cursor)) {
+            this.wait(rest, result.reason, result.blocker);
+          }
+          tenant.cursor = tenant.queue.length;
+        }
+      }
+    }
+  }
+
+  /** Jobs queued behind a starving job of their tenant. */
+  private releaseHeld(): void {
+    for (const tenant of this.tenants.values()) {
+      if (!tenant.heldBy) continue;
+      for (const job of tenant.queue.slice(tenant.cursor)) {
+        this.wait(job, 'WaitingForOlderJob', { kind: 'olderJob', jobId: tenant.heldBy });
+      }
+      tenant.cursor = tenant.queue.length;
+    }
+  }
+
+  private nextTenant(): TenantWork | undefined {
+    let best: { tenant: TenantWork; share: number; head: PendingJob } | undefined;
+    for (const tenant of this.tenants.values()) {
+      const head = tenant.queue[tenant.cursor];
+      if (tenant.heldBy || !head) continue;
+      const share = tenant.share;
+      // Tenants are visited in id order, so a full tie keeps the smaller id.
+      if (!best || share < best.share || (share === best.share && compareJobs(head, best.head) < 0))
+        best = { tenant, share, head };
+    }
+    return best?.tenant;
+  }
+
+  private evaluate(job: PendingJob, tenant: TenantWork): Evaluation {
+    const limits = tenant.state.limits;
+    if (tenant.active >= limits.maxConcurrentJobs) {
+      return {
+        ok: false,
+        reason: 'ConcurrencyLimit',
+        blocker: { kind: 'concurrency', active: tenant.active, limit: limits.maxConcurrentJobs },
+      };
+    }
+    // A dimension the job does not request cannot block it, even if a lowered limit left the
+    // tenant over quota there (Kubernetes' ResourceQuota behaves the same way).
+    const shortfalls = RESOURCE_NAMES.filter(
+      (r) => job.resources[r] > 0 && tenant.used[r] + job.resources[r] > limits[r],
+    ).map((r) => ({
+      resource: r,
+      used: tenant.used[r],
+      limit: limits[r],
+      needed: job.resources[r],
+    }));
+    if (shortfalls.length > 0) {
+      return { ok: false, reason: 'WaitingForQuota', blocker: { kind: 'quota', shortfalls } };
+    }
+    const shape = shapeKey(job);
+    if (!this.failedShapes.has(shape)) {
+      for (const node of this.usable) {
+        const reservation = this.reserved.get(node.name);
+        if (reservation && reservation.jobId !== job.id) continue;
+        if (!nodeAccepts(job, node)) continue;
+        if (fits(job.resources, this.free.get(node.name) ?? node.allocatable)) {
+          return { ok: true, node: node.name };
+        }
+      }
+      this.failedShapes.add(shape);
+    }
+    // Details (closest node, reservations in the way) are filled in by describeCapacity().
+    return {
+      ok: false,
+      reason: 'InsufficientCapacity',
+      blocker: { kind: 'capacity', needed: job.resources, unavailable: [] },
+    };
+  }
+
+  /**
+   * Fills in the capacity blockers against the cluster as this cycle leaves it, which is what
+   * a user asking "why" sees next. Done once at the end rather than on every failed fit: it
+   * scans every node, and identical shapes share the answer.
+   */
+  private describeCapacity(): void {
+    const cache = new Map<string, Blocker>();
+    for (const job of this.ranked) {
+      if (this.waiting.get(job.id)?.reason !== 'InsufficientCapacity') continue;
+      const own = [...this.reserved.values()].find((r) => r.jobId === job.id);
+      const key = shapeKey(job);
+      let blocker = own ? undefined : cache.get(key);
+      if (!blocker) {
+        blocker = this.capacityBlocker(job, own);
+        if (!own) cache.set(key, blocker);
+      }
+      this.wait(job, 'InsufficientCapacity', blocker);
+    }
+  }
+
+  private capacityBlocker(job: PendingJob, own: Reservation | undefined): Blocker {
+    let best: { node: NodeState; free: Resources; deficit: number } | undefined;
+    let blockedBy: Reservation | undefined;
+    for (const node of this.usable) {
+      if (!nodeAccepts(job, node) || !fits(job.resources, node.allocatable)) continue;
+      const free = this.free.get(node.name) ?? node.allocatable;
+      const reservation = this.reserved.get(node.name);
+      if (reservation && reservation.jobId !== job.id) {
+        if (fits(job.resources, free)) blockedBy ??= reservation;
+        continue;
+      }
+      const d = deficit(job.resources, free, node.allocatable);
+      if (!best || d < best.deficit) best = { node, free, deficit: d };
+    }
+    const blocker: Blocker = {
+      kind: 'capacity',
+      needed: job.resources,
+      unavailable: nodesThatCouldFit(job, this.nodes)
+        .filter((n) => !isUsable(n) || !nodeAccepts(job, n))
+        .map((n) => n.name),
+    };
+    if (best) blocker.best = { node: best.node.name, free: best.free };
+    const reservation = own ?? blockedBy;
+    if (reservation) blocker.reservation = reservation;
+    return blocker;
+  }
+
+  /** The unreserved usable node, able to hold the job, that needs the least to drain. */
+  private reservationFor(job: PendingJob): NodeState | undefined {
+    let best: { node: NodeState; deficit: number } | undefined;
+    for (const node of this.usable) {
+      if (this.reserved.has(node.name) || !nodeAccepts(job, node)) continue;
+      if (!fits(job.resources, node.allocatable)) continue;
+      const d = deficit(
+        job.resources,
+        this.free.get(node.name) ?? node.allocatable,
+        node.allocatable,
+      );
+      if (!best || d < best.deficit) best = { node, deficit: d };
+    }
+    return best?.node;
+  }
+
+  private admit(job: PendingJob, tenant: TenantWork, node: string, starving: boolean): void {
+    tenant.used = add(tenant.used, job.resources);
+    tenant.share = dominantShare(tenant.used, this.total) / tenant.weight;
+    tenant.active += 1;
+    this.free.set(node, subtract(this.free.get(node) ?? job.resources, job.resources));
+    this.admitted.push({ jobId: job.id, tenantId: job.tenantId, node, starving });
+  }
+
+  private wait(job: PendingJob, reason: WaitReason, blocker: Blocker): void {
+    const clusterBound =
+      reason === 'InsufficientCapacity' ||
+      (blocker.kind === 'unschedulable' &&
+        blocker.reasons.every((r) => r.kind === 'node' || r.kind === 'noSingleNode'));
+    this.waiting.set(job.id, {
+      jobId: job.id,
+      tenantId: job.tenantId,
+      reason,
+      message: describeBlocker(job, blocker, this.threshold),
+      blocker,
+      offloadCandidate:
+        job.offloadPreference === 'required' ||
+        (job.offloadPreference === 'allowed' && clusterBound),
+    });
+  }
+
+  /**
+   * Positions among jobs that can eventually run here: reservation holders first (they are
+   * next by the starvation rule), then the order weighted DRF would hand out slots if every
+   * job fitted, starting from what each tenant holds after this cycle.
+   */
+  private assignPositions(): void {
+    const runnable = this.ranked.filter((job) => {
+      const w = this.waiting.get(job.id);
+      return (
+        w && w.reason !== 'Offload' && w.reason !== 'Unschedulable' && w.reason !== 'UnknownTenant'
+      );
+    });
+    const reservedIds = new Set([...this.reserved.values()].map((r) => r.jobId));
+    const order: PendingJob[] = runnable
+      .filter((j) => reservedIds.has(j.id))
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || compareStrings(a.id, b.id));
+    interface Lane {
+      weight: number;
+      jobs: PendingJob[];
+      next: number;
+      used: Resources;
+      share: number;
+    }
+    const lanes = new Map<string, Lane>();
+    for (const job of runnable) {
+      const tenant = this.tenants.get(job.tenantId);
+      if (!tenant || reservedIds.has(job.id)) continue;
+      const lane = lanes.get(job.tenantId) ?? {
+        weight: tenant.weight,
+        jobs: [],
+        next: 0,
+        used: tenant.used,
+        share: tenant.share,
+      };
+      lane.jobs.push(job);
+      lanes.set(job.tenantId, lane);
+    }
+    for (;;) {
+      let best: { lane: Lane; head: PendingJob } | undefined;
+      for (const lane of lanes.values()) {
+        const head = lane.jobs[lane.next];
+        if (!head) continue;
+        if (
+          !best ||
+          lane.share < best.lane.share ||
+          (lane.share === best.lane.share && compareJobs(head, best.head) < 0)
+        )
+          best = { lane, head };
+      }
+      if (!best) break;
+      const { lane, head } = best;
+      lane.next += 1;
+      lane.used = add(lane.used, head.resources);
+      lane.share = dominantShare(lane.used, this.total) / lane.weight;
+      order.push(head);
+    }
+    const perTenant = new Map<string, number>();
+    for (const job of runnable) {
+      const n = (perTenant.get(job.tenantId) ?? 0) + 1;
+      perTenant.set(job.tenantId, n);
+      const w = this.waiting.get(job.id);
+      if (w) w.position = { tenant: n, global: 0 };
+    }
+    order.forEach((job, i) => {
+      const w = this.waiting.get(job.id);
+      if (w?.position) w.position.global = i + 1;
+    });
+  }
+}
+
+/** Jobs with the same key place identically: same requests, selector and tolerations. */
+function shapeKey(job: PendingJob): string {
+  const r = job.resources;
+  return `${r.cpuMillis}/${r.memoryBytes}/${r.gpu}/${JSON.stringify(job.nodeSelector ?? {})}/${JSON.stringify(job.tolerations ?? [])}`;
+}
+
+/** The one-line `message` of a waiting job. */
+export function describeBlocker(job: PendingJob, blocker: Blocker, thresholdMs: number): string {
+  switch (blocker.kind) {
+    case 'concurrency':
+      return `Tenant ${job.tenantId} is at its concurrency limit (${blocker.active} of ${blocker.limit} jobs admitted or running)`;
+    case 'quota':
+      return `Waiting for tenant ${job.tenantId}'s ${blocker.shortfalls
+        .map(
+          (s) =>
+            `${resourceLabel(s.resource)} quota (${formatAmount(s.resource, s.used)} in use + ${formatAmount(s.resource, s.needed)} requested > ${formatAmount(s.resource, s.limit)} limit)`,
+        )
+        .join(' and ')}`;
+    case 'capacity': {
+      const parts = [`No usable node has room for ${formatResources(blocker.needed)} now`];
+      if (blocker.best) {
+        parts.push(
+          `closest is ${blocker.best.node} with ${formatResources(blocker.best.free)} free`,
+        );
+      } else if (blocker.unavailable.length > 0) {
+        parts.push(
+          `nodes large enough are cordoned, NotReady or tainted: ${blocker.unavailable.join(', ')}`,
+        );
+      }
+      const r = blocker.reservation;
+      if (r?.jobId === job.id) {
+        parts.push(
+          `it has waited over ${Math.round(thresholdMs / 60_000)}m, so node ${r.node} is reserved for it and takes no new jobs`,
+        );
+      } else if (r) {
+        parts.push(`node ${r.node} has room but is reserved for starving job ${r.jobId}`);
+      }
+      return parts.join('; ');
+    }
+    case 'unschedulable':
+      return `Can never run on this cluster: ${blocker.reasons.map((r) => r.message).join('; ')}`;
+    case 'olderJob':
+      return `Held behind job ${blocker.jobId} of tenant ${job.tenantId}, which has waited over ${Math.round(thresholdMs / 60_000)}m and goes first`;
+    case 'offload':
+      return 'Offload is required: not admitted to the cluster; the offload worker places it';
+    case 'unknownTenant':
+      return `Tenant ${job.tenantId} is unknown`;
+  }
+}

@@ -1,0 +1,153 @@
+import { decide, type Blocker, type DecideOptions, type WaitReason } from './admission.js';
+import { formatCpu } from '../quantity.js';
+import {
+  formatAmount,
+  formatResources,
+  formatMemoryForHumans,
+  RESOURCE_NAMES,
+  resourceLabel,
+  subtract,
+  type Resources,
+} from './resources.js';
+import type { PendingJob, Snapshot } from './snapshot.js';
+
+/** The answer to "why is my job still pending?" (DESIGN.md, Job model). */
+export interface Explanation {
+  jobId: string;
+  tenantId: string;
+  /** True when the next cycle on this snapshot admits it. */
+  admitted: boolean;
+  /** Where first-fit would put it, when admitted. */
+  node?: string;
+  reason?: WaitReason;
+  blocker?: Blocker;
+  /** Absent for admitted jobs and for jobs that can never run on this cluster. */
+  position?: {
+    tenant: number;
+    /** Waiting jobs of the tenant that can eventually run here. */
+    tenantWaiting: number;
+    global: number;
+    globalWaiting: number;
+  };
+  /** One sentence: the decision's message. */
+  summary: string;
+  /** Each of these, on its own, would let the job move (e.g. "raise memory quota to ≥ 6Gi"). */
+  unblock: string[];
+}
+
+/**
+ * Explains one pending job against a snapshot, by running the same `decide` the scheduler
+ * runs, so the answer can never disagree with what the scheduler does. Undefined when the job
+ * is not pending in the snapshot (the caller answers 404 or shows the job's own status).
+ */
+export function explain(
+  snapshot: Snapshot,
+  jobId: string,
+  options: DecideOptions = {},
+): Explanation | undefined {
+  const job = snapshot.pending.find((j) => j.id === jobId);
+  if (!job) return undefined;
+  const decision = decide(snapshot, options);
+  const admission = decision.admitted.find((a) => a.jobId === jobId);
+  if (admission) {
+    return {
+      jobId,
+      tenantId: job.tenantId,
+      admitted: true,
+      node: admission.node,
+      summary: `Admitted in the next cycle (fits on ${admission.node})`,
+      unblock: [],
+    };
+  }
+  const waiting = decision.waiting.find((w) => w.jobId === jobId);
+  if (!waiting) return undefined;
+  const runnable = decision.waiting.filter((w) => w.position);
+  const explanation: Explanation = {
+    jobId,
+    tenantId: job.tenantId,
+    admitted: false,
+    reason: waiting.reason,
+    blocker: waiting.blocker,
+    summary: waiting.message,
+    unblock: unblockers(job, waiting.blocker),
+  };
+  if (waiting.position) {
+    explanation.position = {
+      tenant: waiting.position.tenant,
+      tenantWaiting: runnable.filter((w) => w.tenantId === job.tenantId).length,
+      global: waiting.position.global,
+      globalWaiting: runnable.length,
+    };
+  }
+  return explanation;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** A threshold, rounded up so "≥ X" is always enough. */
+function atLeast(r: keyof Resources, value: number): string {
+  if (r === 'cpuMillis') return `${formatCpu(value)}`;
+  if (r === 'memoryBytes') return formatMemoryForHumans(value);
+  return `${value}`;
+}
+
+function unblockers(job: PendingJob, blocker: Blocker): string[] {
+  const tenant = job.tenantId;
+  switch (blocker.kind) {
+    case 'concurrency': {
+      const finishing = blocker.active - blocker.limit + 1;
+      return [
+        `${plural(finishing, 'running job')} of tenant ${tenant} finishing`,
+        `raise tenant ${tenant}'s concurrency limit to ≥ ${blocker.active + 1}`,
+      ];
+    }
+    case 'quota':
+      // used + needed ≤ limit + used always holds here (a job larger than the whole quota is
+      // Unschedulable), so the running jobs can always free enough.
+      return blocker.shortfalls.flatMap((s) => [
+        `running jobs of tenant ${tenant} releasing ≥ ${formatAmount(s.resource, s.used + s.needed - s.limit)}`,
+        `raise ${resourceLabel(s.resource)} quota to ≥ ${atLeast(s.resource, s.used + s.needed)}`,
+      ]);
+    case 'capacity': {
+      const hints: string[] = [];
+      if (blocker.reservation && blocker.reservation.jobId !== job.id) {
+        hints.push(`starving job ${blocker.reservation.jobId} being admitted`);
+      }
+      if (blocker.best) {
+        const missing = subtract(blocker.needed, blocker.best.free);
+        const parts = RESOURCE_NAMES.filter((r) => missing[r] > 0).map((r) =>
+          formatAmount(r, missing[r]),
+        );
+        hints.push(`jobs on node ${blocker.best.node} releasing ≥ ${parts.join(', ')}`);
+      }
+      for (const node of blocker.unavailable) {
+        hints.push(`node ${node} becoming ready and schedulable`);
+      }
+      hints.push(`a node with ≥ ${formatResources(blocker.needed)} free`);
+      return hints;
+    }
+    case 'unschedulable':
+      return blocker.reasons.map((r) => {
+        switch (r.kind) {
+          case 'quota':
+            return `raise ${resourceLabel(r.resource)} quota to ≥ ${atLeast(r.resource, r.requested)}`;
+          case 'concurrency':
+            return `raise tenant ${tenant}'s concurrency limit to ≥ 1`;
+          case 'node':
+            return `a node with ≥ ${formatAmount(r.resource, r.requested)}`;
+          case 'noSingleNode':
+            return `a node with ≥ ${formatResources(r.requested)} allocatable`;
+          case 'noMatchingNode':
+            return "a node matching the job's node selector and tolerations";
+        }
+      });
+    case 'olderJob':
+      return [`job ${blocker.jobId} of tenant ${tenant} being admitted`];
+    case 'offload':
+      return ['the offload worker placing it (offloadPreference is "required")'];
+    case 'unknownTenant':
+      return [`tenant ${tenant} being created`];
+  }
+}

@@ -1,0 +1,160 @@
+import type { WaitReason } from './admission.js';
+
+/** The seed-compatible status every API shows. */
+export type JobStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export type JobPhase =
+  'Submitted' | 'Queued' | 'Admitted' | 'Running' | 'Succeeded' | 'Failed' | 'Cancelled';
+
+/** Why a job is queued: an admission wait reason, or waiting out a retry's backoff. */
+export type QueuedReason = WaitReason | 'RetryBackoff';
+
+/** Why a run failed. `Error` is a container that exited non-zero for no more specific reason. */
+export type FailureReason =
+  | 'Error'
+  | 'OOMKilled'
+  | 'DeadlineExceeded'
+  | 'BackoffLimitExceeded'
+  | 'ImagePullBackOff'
+  | 'Evicted'
+  | 'Lost';
+
+export const FAILURE_REASONS: readonly FailureReason[] = [
+  'Error',
+  'OOMKilled',
+  'DeadlineExceeded',
+  'BackoffLimitExceeded',
+  'ImagePullBackOff',
+  'Evicted',
+  'Lost',
+];
+
+/**
+ * status + phase + reason, as stored on the job row (DESIGN.md, Job model). Status follows
+ * from phase, so the union makes an inconsistent pair (`running` + `Queued`) unrepresentable.
+ */
+export type JobState = { message?: string } & (
+  | { status: 'pending'; phase: 'Submitted'; reason?: undefined }
+  | { status: 'pending'; phase: 'Queued'; reason: QueuedReason }
+  | { status: 'pending'; phase: 'Admitted'; reason: 'ContainerCreating' }
+  | { status: 'running'; phase: 'Running'; reason?: 'Offloaded' }
+  | { status: 'succeeded'; phase: 'Succeeded'; reason?: undefined }
+  | { status: 'failed'; phase: 'Failed'; reason: FailureReason }
+  | { status: 'cancelled'; phase: 'Cancelled'; reason?: undefined }
+);
+
+export type JobEvent = { message?: string } &
+  /** Waiting for admission (again), with the reason `decide` gave. */
+  (
+    | { type: 'queue'; reason: WaitReason }
+    | { type: 'admit' }
+    | { type: 'start' }
+    /** Placed outside the cluster (RunPod): runs as Running/Offloaded. */
+    | { type: 'offload' }
+    | { type: 'succeed' }
+    | { type: 'fail'; reason: FailureReason }
+    /** The attempt failed and the retry policy retries it: back to the queue until `retryAt`. */
+    | { type: 'retry' }
+    | { type: 'cancel' }
+  );
+
+export type TransitionResult =
+  /** `changed` is false for a no-op (duplicate event, cancel of a finished job): no history row. */
+  { ok: true; state: JobState; changed: boolean } | { ok: false; error: string };
+
+export const SUBMITTED: JobState = { status: 'pending', phase: 'Submitted' };
+
+export type FinishedJobState = Extract<JobState, { phase: 'Succeeded' | 'Failed' | 'Cancelled' }>;
+
+export function isFinished(state: JobState): state is FinishedJobState {
+  return state.phase === 'Succeeded' || state.phase === 'Failed' || state.phase === 'Cancelled';
+}
+
+/** "Queued/WaitingForQuota", "Running", … as shown in lists and events. */
+export function phaseLabel(state: JobState): string {
+  return state.reason ? `${state.phase}/${state.reason}` : state.phase;
+}
+
+/** Which events each non-terminal phase accepts (besides duplicates, which are no-ops). */
+const ACCEPTS: Record<
+  'Submitted' | 'Queued' | 'Admitted' | 'Running',
+  ReadonlySet<JobEvent['type']>
+> = {
+  Submitted: new Set(['queue', 'admit', 'offload', 'fail', 'cancel']),
+  Queued: new Set(['queue', 'admit', 'offload', 'fail', 'cancel']),
+  // queue: admission undone before the pod started (Kubernetes object lost, offload fallback).
+  // succeed/fail: an observation may skip Running when the pod was short-lived.
+  Admitted: new Set(['queue', 'start', 'offload', 'succeed', 'fail', 'retry', 'cancel']),
+  Running: new Set(['succeed', 'fail', 'retry', 'cancel']),
+};
+
+function withMessage<T extends JobState>(state: T, message: string | undefined): T {
+  return message === undefined ? state : { ...state, message };
+}
+
+/** The state an event leads to, wherever it comes from. */
+function target(event: JobEvent): JobState {
+  switch (event.type) {
+    case 'queue':
+      return withMessage(
+        { status: 'pending', phase: 'Queued', reason: event.reason },
+        event.message,
+      );
+    case 'admit':
+      return withMessage(
+        { status: 'pending', phase: 'Admitted', reason: 'ContainerCreating' },
+        event.message,
+      );
+    case 'start':
+      return withMessage({ status: 'running', phase: 'Running' }, event.message);
+    case 'offload':
+      return withMessage(
+        { status: 'running', phase: 'Running', reason: 'Offloaded' },
+        event.message,
+      );
+    case 'succeed':
+      return withMessage({ status: 'succeeded', phase: 'Succeeded' }, event.message);
+    case 'fail':
+      return withMessage(
+        { status: 'failed', phase: 'Failed', reason: event.reason },
+        event.message,
+      );
+    case 'retry':
+      return withMessage(
+        { status: 'pending', phase: 'Queued', reason: 'RetryBackoff' },
+        event.message,
+      );
+    case 'cancel':
+      return withMessage({ status: 'cancelled', phase: 'Cancelled' }, event.message);
+  }
+}
+
+/**
+ * Applies one event. Rules: a finished job never changes (a repeat of the event that finished
+ * it, or a cancel, is a no-op); an event that leads to the state the job is already in is a
+ * no-op that only refreshes the message (at-least-once delivery repeats events); anything else
+ * must be in `ACCEPTS`, so e.g. a queued job cannot succeed and a running job cannot be
+ * re-admitted.
+ */
+export function transition(current: JobState, event: JobEvent): TransitionResult {
+  const next = target(event);
+  const same = next.phase === current.phase && next.reason === current.reason;
+  if (isFinished(current)) {
+    if (same || event.type === 'cancel') return { ok: true, state: current, changed: false };
+    return {
+      ok: false,
+      error: `job is ${phaseLabel(current)}; a finished job never changes (got ${event.type})`,
+    };
+  }
+  // A repeated observation of a running job: keep its reason (Offloaded stays Offloaded).
+  if (same || (event.type === 'start' && current.phase === 'Running')) {
+    return { ok: true, state: withMessage(current, event.message), changed: false };
+  }
+  if (!ACCEPTS[current.phase].has(event.type)) {
+    return {
+      ok: false,
+      error: `cannot ${event.type} a job that is ${phaseLabel(current)} (to ${phaseLabel(next)})`,
+    };
+  }
+  return { ok: true, state: next, changed: true };
+}

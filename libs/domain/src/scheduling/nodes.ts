@@ -1,0 +1,91 @@
+import { add, fits, RESOURCE_NAMES, subtract, ZERO, type Resources } from './resources.js';
+import type { NodeState, PendingJob, Taint, Toleration } from './snapshot.js';
+
+/** What placement looks at in a job: its requests and the node constraints of its pod. */
+export type JobPlacement = Pick<PendingJob, 'resources' | 'nodeSelector' | 'tolerations'>;
+
+/**
+ * The taint GPU node pools carry. A job that requests GPUs tolerates it implicitly, as the
+ * ExtendedResourceToleration admission plugin (and roam's pod template) make it do.
+ */
+export const GPU_TAINT_KEY = 'nvidia.com/gpu';
+
+/**
+ * Taints Kubernetes derives from node conditions (not-ready, unreachable, unschedulable,
+ * pressure). They come and go with the condition, so "could this job *ever* fit" ignores them;
+ * "does it fit *now*" honours them.
+ */
+const CONDITION_TAINT_PREFIXES = ['node.kubernetes.io/', 'node.cloudprovider.kubernetes.io/'];
+
+function tolerationMatches(toleration: Toleration, taint: Taint): boolean {
+  if (toleration.effect !== undefined && toleration.effect !== taint.effect) return false;
+  if ((toleration.operator ?? 'Equal') === 'Exists') {
+    return !toleration.key || toleration.key === taint.key;
+  }
+  return toleration.key === taint.key && (toleration.value ?? '') === (taint.value ?? '');
+}
+
+export function toleratesTaint(job: JobPlacement, taint: Taint): boolean {
+  if (taint.effect === 'PreferNoSchedule') return true; // soft: never blocks placement
+  if (taint.key === GPU_TAINT_KEY && job.resources.gpu > 0) return true;
+  return (job.tolerations ?? []).some((t) => tolerationMatches(t, taint));
+}
+
+/** Labels and taints allow the job's pod on the node (resources aside). */
+export function nodeAccepts(
+  job: JobPlacement,
+  node: NodeState,
+  opts: { ignoreConditionTaints?: boolean } = {},
+): boolean {
+  if (node.taints.length === 0 && !job.nodeSelector) return true; // the common case, kept cheap
+  for (const [key, value] of Object.entries(job.nodeSelector ?? {})) {
+    if (node.labels[key] !== value) return false;
+  }
+  return node.taints.every(
+    (taint) =>
+      (opts.ignoreConditionTaints === true &&
+        CONDITION_TAINT_PREFIXES.some((p) => taint.key.startsWith(p))) ||
+      toleratesTaint(job, taint),
+  );
+}
+
+/** Ready and not cordoned: the only nodes roam places work on. */
+export function isUsable(node: NodeState): boolean {
+  return node.ready && node.schedulable;
+}
+
+export function freeOn(node: NodeState): Resources {
+  return subtract(node.allocatable, node.requested);
+}
+
+/** Total allocatable of usable nodes: the denominator of every fair share. */
+export function clusterCapacity(nodes: readonly NodeState[]): Resources {
+  return nodes.filter(isUsable).reduce((sum, n) => add(sum, n.allocatable), { ...ZERO });
+}
+
+/**
+ * How far a node is from fitting `request`: the largest missing fraction of its allocatable over
+ * all dimensions (0 = fits now). Used to pick the node a starving job reserves and the "best
+ * node" explain() reports: the one that needs the least to drain.
+ */
+export function deficit(request: Resources, free: Resources, allocatable: Resources): number {
+  let worst = 0;
+  for (const r of RESOURCE_NAMES) {
+    const missing = request[r] - free[r];
+    if (missing > 0) worst = Math.max(worst, allocatable[r] > 0 ? missing / allocatable[r] : 1);
+  }
+  return worst;
+}
+
+/** Nodes whose allocatable could hold the job at all (any readiness), by name. */
+export function nodesThatCouldFit(job: JobPlacement, nodes: readonly NodeState[]): NodeState[] {
+  return nodes
+    .filter((n) => nodeAccepts(job, n, { ignoreConditionTaints: true }))
+    .filter((n) => fits(job.resources, n.allocatable))
+    .sort((a, b) => compareStrings(a.name, b.name));
+}
+
+/** Code-unit order, independent of locale, so decisions do not depend on the host. */
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,83 @@
+import type { TenantLimits } from '../tenancy.js';
+import type { Resources } from './resources.js';
+
+// Tenant limits are the tenancy module's (the same numbers become the namespace's
+// ResourceQuota), so admission and provisioning cannot disagree about their shape.
+export type { TenantLimits };
+
+/**
+ * The immutable picture one admission cycle decides on (Kueue's "snapshot"): the scheduler
+ * reads it from Postgres and the Kubernetes informers, calls `decide`, then writes. Nothing in
+ * this folder mutates a snapshot or reads a clock; `now` is part of the snapshot.
+ */
+export interface Snapshot {
+  tenants: readonly TenantState[];
+  /** Jobs waiting for admission (status `pending`, not yet admitted), in any order. */
+  pending: readonly PendingJob[];
+  /** Every node the cluster reports, including cordoned and NotReady ones. */
+  nodes: readonly NodeState[];
+  now: Date;
+}
+
+export interface TenantState {
+  id: string;
+  /** Quota (requests) and concurrency limit: `maxConcurrentJobs` counts admitted + running. */
+  limits: TenantLimits;
+  /** Fair-share weight; a tenant with weight 2 is entitled to twice the share of weight 1. */
+  weight: number;
+  /**
+   * What the tenant holds now: jobs admitted or running on the cluster, with the sum of their
+   * requests. Offloaded jobs run elsewhere and belong here only if the adapter wants them to
+   * count against the tenant's quota.
+   */
+  running: { count: number; resources: Resources };
+}
+
+export type OffloadPreference = 'never' | 'allowed' | 'required';
+
+export interface PendingJob {
+  id: string;
+  tenantId: string;
+  /** Higher runs first within the tenant's queue. */
+  priority: number;
+  /** When the job started waiting (submit time, or the time a retry was due). */
+  createdAt: Date;
+  resources: Resources;
+  /** The Kueue LocalQueue name; carried through, not used for ordering. */
+  queue: string;
+  offloadPreference: OffloadPreference;
+  /** Labels a node must carry (Kubernetes `nodeSelector`). */
+  nodeSelector?: Readonly<Record<string, string>>;
+  /** Taints the job's pod tolerates, beyond the GPU taint a GPU job tolerates implicitly. */
+  tolerations?: readonly Toleration[];
+}
+
+export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: TaintEffect;
+}
+
+export interface Toleration {
+  key?: string;
+  operator?: 'Equal' | 'Exists';
+  value?: string;
+  effect?: TaintEffect;
+}
+
+export interface NodeState {
+  name: string;
+  /** Node pool (failover unit), for messages. */
+  pool?: string;
+  allocatable: Resources;
+  /** Sum of the requests of every pod bound to the node, roam's or not. */
+  requested: Resources;
+  /** False when cordoned (`spec.unschedulable`). */
+  schedulable: boolean;
+  /** The node's Ready condition. */
+  ready: boolean;
+  labels: Readonly<Record<string, string>>;
+  taints: readonly Taint[];
+}

@@ -1,0 +1,251 @@
+/*
+ * Fluent builders for scheduling snapshots (Kueue's MakeWorkload(...).Obj() style), for this
+ * folder's specs and for the scheduler's own tests. Not exported from the package index: they
+ * are test helpers, with defaults chosen to stay out of the way (large quotas, 8-CPU nodes).
+ */
+import { cpuMillis, memoryBytes } from '../quantity.js';
+import type { Resources } from './resources.js';
+import type {
+  NodeState,
+  OffloadPreference,
+  PendingJob,
+  Snapshot,
+  TaintEffect,
+  TenantState,
+  Toleration,
+} from './snapshot.js';
+
+/** The epoch of every built snapshot; times in builders are minutes after it. */
+export const T0 = new Date('2030-01-01T00:00:00Z');
+
+export const minutes = (n: number): Date => new Date(T0.getTime() + n * 60_000);
+
+export interface Quantities {
+  cpu?: string | number;
+  memory?: string | number;
+  gpu?: number;
+}
+
+export function resources(q: Quantities): Resources {
+  return {
+    cpuMillis: q.cpu === undefined ? 0 : cpuMillis(q.cpu),
+    memoryBytes: q.memory === undefined ? 0 : memoryBytes(q.memory),
+    gpu: q.gpu ?? 0,
+  };
+}
+
+export class TenantBuilder {
+  private readonly state: TenantState;
+
+  constructor(id: string) {
+    this.state = {
+      id,
+      limits: { ...resources({ cpu: 1000, memory: '1Ti', gpu: 100 }), maxConcurrentJobs: 1000 },
+      weight: 1,
+      running: { count: 0, resources: resources({}) },
+    };
+  }
+
+  /** Sets the given quota dimensions; the others keep their (large) defaults. */
+  quota(q: Quantities): this {
+    const r = resources(q);
+    if (q.cpu !== undefined) this.state.limits.cpuMillis = r.cpuMillis;
+    if (q.memory !== undefined) this.state.limits.memoryBytes = r.memoryBytes;
+    if (q.gpu !== undefined) this.state.limits.gpu = r.gpu;
+    return this;
+  }
+
+  concurrency(n: number): this {
+    this.state.limits.maxConcurrentJobs = n;
+    return this;
+  }
+
+  weight(w: number): this {
+    this.state.weight = w;
+    return this;
+  }
+
+  running(count: number, q: Quantities = {}): this {
+    this.state.running = { count, resources: resources(q) };
+    return this;
+  }
+
+  obj(): TenantState {
+    return structuredClone(this.state);
+  }
+}
+
+export class JobBuilder {
+  private readonly job: PendingJob;
+
+  constructor(id: string) {
+    this.job = {
+      id,
+      tenantId: 'a',
+      priority: 0,
+      createdAt: T0,
+      resources: resources({ cpu: 1, memory: '1Gi' }),
+      queue: 'default',
+      offloadPreference: 'never',
+    };
+  }
+
+  of(tenantId: string): this {
+    this.job.tenantId = tenantId;
+    return this;
+  }
+
+  cpu(q: string | number): this {
+    this.job.resources.cpuMillis = cpuMillis(q);
+    return this;
+  }
+
+  memory(q: string | number): this {
+    this.job.resources.memoryBytes = memoryBytes(q);
+    return this;
+  }
+
+  gpu(n: number): this {
+    this.job.resources.gpu = n;
+    return this;
+  }
+
+  priority(p: number): this {
+    this.job.priority = p;
+    return this;
+  }
+
+  /** Submitted `n` minutes after T0. */
+  at(n: number): this {
+    this.job.createdAt = minutes(n);
+    return this;
+  }
+
+  offload(preference: OffloadPreference): this {
+    this.job.offloadPreference = preference;
+    return this;
+  }
+
+  selector(labels: Record<string, string>): this {
+    this.job.nodeSelector = labels;
+    return this;
+  }
+
+  tolerate(toleration: Toleration): this {
+    this.job.tolerations = [...(this.job.tolerations ?? []), toleration];
+    return this;
+  }
+
+  obj(): PendingJob {
+    return { ...structuredClone(this.job), createdAt: new Date(this.job.createdAt) };
+  }
+}
+
+export class NodeBuilder {
+  private readonly node: NodeState;
+
+  constructor(name: string) {
+    this.node = {
+      name,
+      allocatable: resources({ cpu: 8, memory: '32Gi' }),
+      requested: resources({}),
+      schedulable: true,
+      ready: true,
+      labels: {},
+      taints: [],
+    };
+  }
+
+  allocatable(q: Quantities): this {
+    this.node.allocatable = resources({ cpu: 8, memory: '32Gi', ...q });
+    return this;
+  }
+
+  requested(q: Quantities): this {
+    this.node.requested = resources(q);
+    return this;
+  }
+
+  cordoned(): this {
+    this.node.schedulable = false;
+    return this;
+  }
+
+  notReady(): this {
+    this.node.ready = false;
+    return this;
+  }
+
+  pool(pool: string): this {
+    this.node.pool = pool;
+    return this;
+  }
+
+  label(key: string, value: string): this {
+    this.node.labels = { ...this.node.labels, [key]: value };
+    return this;
+  }
+
+  taint(key: string, effect: TaintEffect = 'NoSchedule', value?: string): this {
+    this.node.taints = [
+      ...this.node.taints,
+      value === undefined ? { key, effect } : { key, value, effect },
+    ];
+    return this;
+  }
+
+  obj(): NodeState {
+    return structuredClone(this.node);
+  }
+}
+
+type Buildable<T> = T | { obj(): T };
+const built = <T>(x: Buildable<T>): T =>
+  x instanceof TenantBuilder ||
+  x instanceof JobBuilder ||
+  x instanceof NodeBuilder ||
+  x instanceof SnapshotBuilder
+    ? (x.obj() as T)
+    : (x as T);
+
+export class SnapshotBuilder {
+  private tenantList: TenantState[] = [];
+  private jobList: PendingJob[] = [];
+  private nodeList: NodeState[] = [];
+  private time = T0;
+
+  tenants(...tenants: Buildable<TenantState>[]): this {
+    this.tenantList.push(...tenants.map(built));
+    return this;
+  }
+
+  jobs(...jobs: Buildable<PendingJob>[]): this {
+    this.jobList.push(...jobs.map(built));
+    return this;
+  }
+
+  nodes(...nodes: Buildable<NodeState>[]): this {
+    this.nodeList.push(...nodes.map(built));
+    return this;
+  }
+
+  /** `now`, in minutes after T0. */
+  at(n: number): this {
+    this.time = minutes(n);
+    return this;
+  }
+
+  obj(): Snapshot {
+    return {
+      tenants: this.tenantList,
+      pending: this.jobList,
+      nodes: this.nodeList,
+      now: this.time,
+    };
+  }
+}
+
+export const tenant = (id: string): TenantBuilder => new TenantBuilder(id);
+export const job = (id: string): JobBuilder => new JobBuilder(id);
+export const node = (name: string): NodeBuilder => new NodeBuilder(name);
+export const snapshot = (): SnapshotBuilder => new SnapshotBuilder();

@@ -1,0 +1,3 @@
+export * from './errors.js';
+export * from './kube.js';
+export * from './labels.js';

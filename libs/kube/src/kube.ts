@@ -1,0 +1,459 @@
+import http from 'node:http';
+import https from 'node:https';
+import { type Writable } from 'node:stream';
+
+import {
+  type Informer,
+  KubeConfig,
+  KubernetesObjectApi,
+  Log,
+  makeInformer,
+  type ObjectCache,
+  PatchStrategy,
+  Watch,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+
+import { isAlreadyExists, isNotFound, KubeError, toKubeError } from './errors.js';
+
+export type { Informer, KubernetesObject, ObjectCache } from '@kubernetes/client-node';
+
+/** Identifies one object: enough for get/patch/delete. */
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continue?: string;
+}
+
+export interface ListPage<T> {
+  items: T[];
+  continue?: string;
+  resourceVersion?: string;
+}
+
+export interface LogOptions {
+  container?: string;
+  tailLines?: number;
+  sinceSeconds?: number;
+  timestamps?: boolean;
+}
+
+export type WatchEvent<T> = { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK'; object: T };
+
+/**
+ * client-node 2.0 builds a new undici Agent for every request, so no connection is ever
+ * reused: each call pays a TCP (and TLS) handshake, which capped Job creation near 200/s.
+ * One dispatcher per cluster fixes that. Its TLS material is fixed by the kubeconfig; tokens
+ * travel in headers, which are still set (and refreshed) per request.
+ */
+function poolDispatchers(kc: KubeConfig): KubeConfig {
+  // createDispatcher is private in client-node's typings, public at run time.
+  const target = kc as unknown as {
+    createDispatcher(cluster: { server?: string } | null, options: unknown): unknown;
+  };
+  const create = target.createDispatcher.bind(kc);
+  const dispatchers = new Map<string, unknown>();
+  target.createDispatcher = (cluster, options) => {
+    const key = cluster?.server ?? '';
+    if (!dispatchers.has(key)) dispatchers.set(key, create(cluster, options));
+    return dispatchers.get(key);
+  };
+  return kc;
+}
+
+/**
+ * Every request (API calls, watches, logs all pass through applySecurityAuthentication) says
+ * which roam app made it, in the User-Agent, as kubectl does: audit logs and the simulator's
+ * RBAC check tell the workers apart by it.
+ */
+function identify(kc: KubeConfig, agent: string): KubeConfig {
+  const authenticate = kc.applySecurityAuthentication.bind(kc);
+  kc.applySecurityAuthentication = async (context) => {
+    await authenticate(context);
+    context.setHeaderParam('User-Agent', agent);
+  };
+  return kc;
+}
+
+/** Where to find the cluster: an explicit kubeconfig file, `KUBECONFIG`, in-cluster, or ~/.kube/config. */
+export function loadKubeConfig(kubeconfigPath?: string, agent = 'roam'): KubeConfig {
+  const kc = identify(poolDispatchers(new KubeConfig()), agent);
+  const path = kubeconfigPath ?? process.env.KUBECONFIG;
+  if (path) kc.loadFromFile(path);
+  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+  else kc.loadFromDefault();
+  return kc;
+}
+
+const ref = (object: ObjectRef) => ({
+  apiVersion: object.apiVersion,
+  kind: object.kind,
+  metadata: { name: object.name, ...(object.namespace ? { namespace: object.namespace } : {}) },
+});
+
+async function call<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw toKubeError(error);
+  }
+}
+
+/** What a client span says about the call: verb, kind and, when known, namespace and name. */
+interface CallTarget {
+  verb: string;
+  kind?: string;
+  namespace?: string;
+  name?: string;
+}
+
+/**
+ * `call` inside a CLIENT span (a no-op until the app installs a tracer provider). NotFound and
+ * AlreadyExists are answers callers act on (adopt, "already gone"), so they leave the span OK.
+ */
+function traced<T>(server: string, target: CallTarget, work: () => Promise<T>): Promise<T> {
+  const attributes: Record<string, string> = { 'server.address': server, 'k8s.verb': target.verb };
+  if (target.kind) attributes['k8s.object.kind'] = target.kind;
+  if (target.namespace) attributes['k8s.namespace.name'] = target.namespace;
+  if (target.name) attributes['k8s.object.name'] = target.name;
+  const span = trace
+    .getTracer('roam')
+    .startSpan(`kube ${target.verb} ${target.kind ?? ''}`.trimEnd(), {
+      kind: SpanKind.CLIENT,
+      attributes,
+    });
+  return context.with(trace.setSpan(context.active(), span), async () => {
+    try {
+      return await call(work);
+    } catch (error) {
+      if (error instanceof KubeError) span.setAttribute('http.response.status_code', error.status);
+      if (!isNotFound(error) && !isAlreadyExists(error)) {
+        if (error instanceof Error) span.recordException(error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+      }
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+const isRef = (object: KubernetesObject | ObjectRef): object is ObjectRef =>
+  typeof (object as ObjectRef).name === 'string';
+
+const targetOf = (verb: string, object: KubernetesObject | ObjectRef): CallTarget =>
+  isRef(object)
+    ? { verb, kind: object.kind, namespace: object.namespace, name: object.name }
+    : {
+        verb,
+        kind: object.kind,
+        namespace: object.metadata?.namespace,
+        name: object.metadata?.name,
+      };
+
+/**
+ * The one door to Kubernetes (DESIGN.md, "Kubernetes"): every roam worker goes through this
+ * class, nothing else imports the client. Errors are `KubeError`s with the API's reason.
+ * Names are derived from roam ids, so `createOrAdopt` turns a second create (after a crash or
+ * a redelivered command) into adopting the object that is already there.
+ */
+export class Kube {
+  private readonly objects: KubernetesObjectApi;
+
+  constructor(
+    readonly config: KubeConfig,
+    private readonly agent = 'roam',
+  ) {
+    this.objects = KubernetesObjectApi.makeApiClient(config);
+    // makeApiClient adds a middleware that sets client-node's own User-Agent after
+    // authentication: wrap each one so this app's name is set last. (Middlewares return
+    // client-node's own observables, so they are wrapped, not replaced.)
+    type Context = { setHeaderParam(key: string, value: string): void };
+    type Middleware = { pre(context: Context): unknown; post(response: unknown): unknown };
+    const configuration = (
+      this.objects as unknown as { configuration: { middleware: Middleware[] } }
+    ).configuration;
+    configuration.middleware = configuration.middleware.map((middleware) => ({
+      pre: (context: Context) => {
+        const next = middleware.pre(context);
+        context.setHeaderParam('User-Agent', agent);
+        return next;
+      },
+      post: (response: unknown) => middleware.post(response),
+    }));
+  }
+
+  /** `agent` names the caller in every request's User-Agent (`roam-scheduler`, …). */
+  static fromKubeconfig(path?: string, agent = 'roam'): Kube {
+    return new Kube(loadKubeConfig(path, agent), agent);
+  }
+
+  /**
+   * Merge-patches a pod's `status` subresource (the offload worker keeps its virtual pods
+   * Running this way). client-node's object API has no subresource call, so this is one
+   * plain request with the kubeconfig's TLS and credentials.
+   */
+  async patchPodStatus(namespace: string, name: string, status: unknown): Promise<void> {
+    const url = new URL(
+      `${this.server.replace(/\/+$/, '')}/api/v1/namespaces/${namespace}/pods/${name}/status`,
+    );
+    const options: https.RequestOptions = {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/merge-patch+json', 'user-agent': this.agent },
+    };
+    await this.config.applyToHTTPSOptions(options);
+    await new Promise<void>((resolve, reject) => {
+      const request = (url.protocol === 'https:' ? https : http).request(
+        url,
+        options,
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => {
+            if ((response.statusCode ?? 500) < 300) return resolve();
+            const error = toKubeError({
+              code: response.statusCode ?? 500,
+              body: Buffer.concat(chunks).toString(),
+            });
+            reject(error instanceof Error ? error : new Error(String(error)));
+          });
+        },
+      );
+      request.on('error', reject);
+      request.setTimeout(15_000, () => request.destroy(new Error('timed out')));
+      request.end(JSON.stringify({ status }));
+    });
+  }
+
+  /** The API server's base URL, for logs and health. */
+  get server(): string {
+    return this.config.getCurrentCluster()?.server ?? 'unknown';
+  }
+
+  create<T extends KubernetesObject>(object: T): Promise<T> {
+    return traced(this.server, targetOf('create', object), () => this.objects.create(object));
+  }
+
+  /** Creates, or returns the existing object of that name. */
+  async createOrAdopt<T extends KubernetesObject>(
+    object: T,
+  ): Promise<{ object: T; created: boolean }> {
+    try {
+      return { object: await this.create(object), created: true };
+    } catch (error) {
+      if (!isAlreadyExists(error)) throw error;
+      const existing = await this.get<T>({
+        apiVersion: object.apiVersion!,
+        kind: object.kind!,
+        name: object.metadata!.name!,
+        namespace: object.metadata?.namespace,
+      });
+      if (!existing) throw error;
+      return { object: existing, created: false };
+    }
+  }
+
+  /** Creates the object, or merge-patches the existing one to match it. */
+  async upsert<T extends KubernetesObject>(object: T): Promise<'created' | 'updated'> {
+    try {
+      await this.create(object);
+      return 'created';
+    } catch (error) {
+      if (!isAlreadyExists(error)) throw error;
+      await traced(this.server, targetOf('patch', object), () =>
+        this.objects.patch(
+          object,
+          undefined,
+          undefined,
+          'roam',
+          undefined,
+          PatchStrategy.MergePatch,
+        ),
+      );
+      return 'updated';
+    }
+  }
+
+  /** The object, or undefined when it does not exist. */
+  async get<T extends KubernetesObject>(object: ObjectRef): Promise<T | undefined> {
+    try {
+      return await traced(this.server, targetOf('get', object), () =>
+        this.objects.read<T>(ref(object) as never),
+      );
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async list<T extends KubernetesObject>(
+    apiVersion: string,
+    kind: string,
+    options: ListOptions = {},
+  ): Promise<ListPage<T>> {
+    const page = await traced(
+      this.server,
+      { verb: 'list', kind, namespace: options.namespace },
+      () =>
+        this.objects.list<T>(
+          apiVersion,
+          kind,
+          options.namespace,
+          undefined,
+          undefined,
+          undefined,
+          options.fieldSelector,
+          options.labelSelector,
+          options.limit,
+          options.continue,
+        ),
+    );
+    return {
+      items: page.items,
+      continue: page.metadata?._continue,
+      resourceVersion: page.metadata?.resourceVersion,
+    };
+  }
+
+  /** Every item, following `continue` tokens page by page. */
+  async *listAll<T extends KubernetesObject>(
+    apiVersion: string,
+    kind: string,
+    options: Omit<ListOptions, 'continue'> = {},
+  ): AsyncGenerator<T> {
+    let token: string | undefined;
+    do {
+      const page = await this.list<T>(apiVersion, kind, {
+        limit: 500,
+        ...options,
+        continue: token,
+      });
+      yield* page.items;
+      token = page.continue || undefined;
+    } while (token);
+  }
+
+  mergePatch<T extends KubernetesObject>(
+    object: ObjectRef,
+    patch: Record<string, unknown>,
+  ): Promise<T> {
+    return traced(this.server, targetOf('patch', object), () =>
+      this.objects.patch<T>(
+        { ...ref(object), ...patch } as T,
+        undefined,
+        undefined,
+        'roam',
+        undefined,
+        PatchStrategy.MergePatch,
+      ),
+    );
+  }
+
+  /** Deletes the object; false when it was already gone (NotFound means done). */
+  async delete(
+    object: ObjectRef,
+    propagationPolicy: 'Foreground' | 'Background' | 'Orphan' = 'Background',
+  ): Promise<boolean> {
+    try {
+      await traced(this.server, targetOf('delete', object), () =>
+        this.objects.delete(
+          ref(object),
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          propagationPolicy,
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * A list-then-watch cache of every object of a kind across namespaces (e.g. path
+   * `/apis/batch/v1/jobs`), re-listing after a 410 or a dropped watch. Call `start()`.
+   */
+  informer<T extends KubernetesObject>(
+    path: string,
+    apiVersion: string,
+    kind: string,
+    labelSelector?: string,
+  ): Informer<T> & ObjectCache<T> {
+    const list = () =>
+      this.objects.list<T>(
+        apiVersion,
+        kind,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        labelSelector,
+      );
+    return makeInformer<T>(this.config, path, list, labelSelector);
+  }
+
+  /** Watches `path` (e.g. `/apis/batch/v1/jobs`) from `resourceVersion`; call `abort()` to stop. */
+  watch<T>(
+    path: string,
+    params: Record<string, string | number | boolean | undefined>,
+    onEvent: (event: WatchEvent<T>) => void,
+    onDone: (error?: unknown) => void,
+  ): Promise<AbortController> {
+    return new Watch(this.config).watch(
+      path,
+      params,
+      (type, object) => onEvent({ type: type as WatchEvent<T>['type'], object: object as T }),
+      (error: unknown) => onDone(error ? toKubeError(error) : undefined),
+    );
+  }
+
+  /** The pod's log as text (not following). */
+  async logs(namespace: string, pod: string, options: LogOptions = {}): Promise<string> {
+    const chunks: Buffer[] = [];
+    const { Writable } = await import('node:stream');
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        chunks.push(chunk);
+        done();
+      },
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.followLogs(namespace, pod, sink, { ...options }, false)
+        .then(() => sink.once('finish', () => resolve()))
+        .catch(reject);
+    });
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  /** Streams the pod's log into `sink`; with `follow` it ends when the container ends. */
+  followLogs(
+    namespace: string,
+    pod: string,
+    sink: Writable,
+    options: LogOptions = {},
+    follow = true,
+  ): Promise<AbortController> {
+    return traced(this.server, { verb: 'logs', kind: 'Pod', namespace, name: pod }, () =>
+      new Log(this.config).log(namespace, pod, options.container ?? '', sink, {
+        follow,
+        tailLines: options.tailLines,
+        sinceSeconds: options.sinceSeconds,
+        timestamps: options.timestamps,
+      }),
+    );
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * How roam marks what it creates in Kubernetes (DESIGN.md, "Kubernetes"): every service that
+ * creates, watches or reads roam's objects names them through here, so they cannot drift.
+ */
+export const ROAM_LABELS = {
+  managedBy: 'app.kubernetes.io/managed-by',
+  jobId: 'roam.dev/job-id',
+  tenant: 'roam.dev/tenant',
+  attempt: 'roam.dev/attempt',
+} as const;
+
+/** Label selector for everything roam manages. */
+export const MANAGED_BY_ROAM = `${ROAM_LABELS.managedBy}=roam`;
+
+/** Labels on a tenant's objects (namespace, quota, limit range). */
+export const tenantLabels = (tenantId: string): Record<string, string> => ({
+  [ROAM_LABELS.managedBy]: 'roam',
+  [ROAM_LABELS.tenant]: tenantId,
+});
+
+/** Labels on a job attempt's Job and Pods. */
+export const jobLabels = (
+  jobId: string,
+  tenantId: string,
+  attempt: number,
+): Record<string, string> => ({
+  ...tenantLabels(tenantId),
+  [ROAM_LABELS.jobId]: jobId,
+  [ROAM_LABELS.attempt]: String(attempt),
+});
+
+/** One Kubernetes Job per attempt, named from the job id so a second create is an adoption. */
+export const kubeJobName = (jobId: string, attempt: number): string => `roam-${jobId}-${attempt}`;
+
+/** The attempt an object's labels name, when they name a valid one. */
+export const attemptOf = (labels: Record<string, string> | undefined): number | undefined => {
+  const attempt = Number(labels?.[ROAM_LABELS.attempt]);
+  return Number.isInteger(attempt) && attempt >= 1 ? attempt : undefined;
+};

@@ -1,0 +1,2 @@
+export * from './jetstream/index.js';
+export * from './outbox/index.js';

@@ -1,0 +1,15 @@
+export { JetStreamClient } from './client.js';
+export { JetStreamConnection } from './connection.js';
+export { JetStreamContext, type JetStreamContextArgs } from './context.js';
+export type { DeadLetter } from './dead-letter.js';
+export { checkEnvelope, type EnvelopeCheck } from './envelope.js';
+export { JetStreamExceptionFilter } from './exception-filter.js';
+export { SubjectMapper, type JetStreamLogger, type JetStreamOptions } from './options.js';
+export { JetStreamPublisher, type PublishOptions, type PublishResult } from './publisher.js';
+export {
+  durableName,
+  JETSTREAM_TRANSPORT,
+  JetStreamEventPattern,
+  JetStreamServer,
+  type JetStreamServerStatus,
+} from './server.js';

@@ -1,0 +1,289 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type ConsumerConfig,
+  type ConsumerMessages,
+} from '@nats-io/jetstream';
+import type { LoggerService } from '@nestjs/common';
+import {
+  EventPattern,
+  Server,
+  type CustomTransportStrategy,
+  type MessageHandler,
+} from '@nestjs/microservices';
+import { streamOf } from '@roam/contracts';
+import { isObservable, lastValueFrom } from 'rxjs';
+
+import { isNotFound, JetStreamConnection } from './connection.js';
+import { asError } from './dead-letter.js';
+import type { JetStreamContext } from './context.js';
+import { resolveOptions, type JetStreamLogger, type JetStreamOptions } from './options.js';
+import { MessageProcessor, type ConsumerBinding, type InvokeHandler } from './processor.js';
+
+/** Transport id: pass it to `@EventPattern(subject, JETSTREAM_TRANSPORT)` to pin a handler in a hybrid app. */
+export const JETSTREAM_TRANSPORT = Symbol.for('roam.jetstream');
+
+/**
+ * Extra deliveries the server allows beyond `maxDeliver`, so a message whose last attempt
+ * timed out, or whose dead letter failed to publish, comes back once more to be
+ * dead-lettered instead of being silently parked by the server.
+ */
+const DEAD_LETTER_MARGIN = 3;
+const MS_TO_NS = 1_000_000;
+
+/**
+ * `@EventPattern` for this transport. Nest 12's typed `@EventPattern(literal)` overload
+ * rejects a handler whose second parameter is typed (`@Ctx() ctx: JetStreamContext`); this
+ * wrapper avoids it and pins the handler to JetStream in a hybrid app.
+ */
+export function JetStreamEventPattern(subject: string): MethodDecorator {
+  return EventPattern<string>(subject, JETSTREAM_TRANSPORT);
+}
+
+/** `name` + subject, made a legal durable name: `scheduler_roam_cmd_v1_job_submit`. */
+export function durableName(appName: string, subject: string): string {
+  const safe = subject
+    .replaceAll('*', 'STAR')
+    .replaceAll('>', 'ALL')
+    .replace(/[^A-Za-z0-9_-]/g, '_');
+  return `${appName}_${safe}`;
+}
+
+class Slots {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+  constructor(size: number) {
+    this.free = size;
+  }
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free -= 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free += 1;
+  }
+}
+
+function nestLogger(logger: LoggerService): JetStreamLogger {
+  const line = (msg: string, obj: object): string => `${msg} ${JSON.stringify(obj)}`;
+  return {
+    info: (obj, msg) => {
+      logger.log(line(msg, obj), 'JetStreamServer');
+    },
+    warn: (obj, msg) => {
+      logger.warn(line(msg, obj), 'JetStreamServer');
+    },
+    error: (obj, msg) => {
+      logger.error(line(msg, obj), undefined, 'JetStreamServer');
+    },
+  };
+}
+
+/**
+ * Nest custom transport over JetStream. Each `@EventPattern(subject)` gets its own durable
+ * pull consumer (`name` + subject), so handlers never share a queue and one slow or failing
+ * handler never holds up another. The server awaits every handler itself — Nest's base
+ * class would not, and would ack a failed message — and only then acks or naks.
+ */
+export type JetStreamServerStatus = 'connected' | 'closing' | 'draining' | 'closed';
+
+export class JetStreamServer
+  extends Server<Record<string, never>, JetStreamServerStatus>
+  implements CustomTransportStrategy
+{
+  override readonly transportId = JETSTREAM_TRANSPORT;
+  readonly connection: JetStreamConnection;
+  private readonly ownsConnection: boolean;
+  private readonly processor: MessageProcessor;
+  private readonly subscriptions: ConsumerMessages[] = [];
+  private readonly loops: Promise<void>[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private failedLoops = 0;
+  private closing = false;
+
+  /**
+   * Pass a `JetStreamConnection` to share one NATS connection with a publisher; the server
+   * then leaves draining it to its owner. Given options, it opens and drains its own.
+   */
+  constructor(options: JetStreamOptions | JetStreamConnection) {
+    super();
+    this.ownsConnection = !(options instanceof JetStreamConnection);
+    this.connection =
+      options instanceof JetStreamConnection
+        ? options
+        : new JetStreamConnection(resolveOptions(options, nestLogger(this.logger)));
+    this.processor = new MessageProcessor(this.connection);
+  }
+
+  listen(callback: (...optionalParams: unknown[]) => unknown): void {
+    this.start().then(
+      () => callback(),
+      (err: unknown) => callback(err),
+    );
+  }
+
+  /** For readiness: the connection is up and every consumer loop is still running. */
+  isHealthy(): boolean {
+    return !this.closing && this.failedLoops === 0 && this.connection.isHealthy();
+  }
+
+  private async start(): Promise<void> {
+    await this.connection.ensureStreams();
+    const bindings = [...this.messageHandlers].map(([pattern, handler]) =>
+      this.bind(pattern, handler),
+    );
+    for (const binding of bindings) await this.ensureConsumer(binding);
+    for (const binding of bindings) {
+      const consumer = await this.connection.client.consumers.get(binding.stream, binding.durable);
+      const messages = await consumer.consume({
+        max_messages: this.connection.options.concurrency,
+      });
+      this.subscriptions.push(messages);
+      this.loops.push(this.run(binding, messages));
+    }
+    this._status$.next('connected');
+    this.connection.options.logger.info(
+      { consumers: bindings.map((b) => b.durable) },
+      'jetstream server listening',
+    );
+  }
+
+  /** Checks a registered pattern up front: a handler that could never be served is a boot error. */
+  private bind(pattern: string, handler: MessageHandler): ConsumerBinding {
+    const { name, registry } = this.connection.options;
+    if (!handler.isEventHandler) {
+      throw new Error(
+        `JetStream transport serves @EventPattern only; "${pattern}" is a @MessagePattern (request/response)`,
+      );
+    }
+    const wildcard = pattern.includes('*') || pattern.includes('>');
+    if (!wildcard && !registry.schemaFor(pattern)) {
+      throw new Error(
+        `no schema registered for "${pattern}": every message would be dead-lettered`,
+      );
+    }
+    const stream = this.connection.options.subjects.streamName(streamOf(pattern));
+    return { pattern, stream, durable: durableName(name, pattern), invoke: this.invoker(handler) };
+  }
+
+  private async ensureConsumer(binding: ConsumerBinding): Promise<void> {
+    const { maxDeliver, ackWaitMs, subjects } = this.connection.options;
+    const jsm = this.connection.manager;
+    const mutable: Partial<ConsumerConfig> = {
+      ack_wait: ackWaitMs * MS_TO_NS,
+      max_deliver: maxDeliver + DEAD_LETTER_MARGIN,
+      max_ack_pending: Math.max(1000, this.connection.options.concurrency * 4),
+    };
+    try {
+      await jsm.consumers.info(binding.stream, binding.durable);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await jsm.consumers.add(binding.stream, {
+        ...mutable,
+        durable_name: binding.durable,
+        filter_subject: subjects.toWire(binding.pattern),
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+      });
+      return;
+    }
+    await jsm.consumers.update(binding.stream, binding.durable, mutable);
+  }
+
+  /** Calls Nest's handler and waits for its promise or observable, surfacing its failure. */
+  private invoker(handler: MessageHandler): InvokeHandler {
+    return (envelope, ctx) =>
+      this.withProcessingHooks(ctx, async () => {
+        const result: unknown = await handler(envelope, ctx);
+        if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+      });
+  }
+
+  /** Keeps Nest's processing hooks (tracing instrumentation) around the awaited handler. */
+  private withProcessingHooks(ctx: JetStreamContext, run: () => Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const runEndHook = this.createProcessingEndHookRunner(ctx);
+      const done = async (): Promise<void> => {
+        try {
+          await run();
+          resolve();
+        } catch (err) {
+          reject(asError(err));
+        } finally {
+          runEndHook();
+        }
+      };
+      try {
+        void this.onProcessingStartHook(this.transportId, ctx, done);
+      } catch (err) {
+        reject(asError(err));
+      }
+    });
+  }
+
+  private async run(binding: ConsumerBinding, messages: ConsumerMessages): Promise<void> {
+    const slots = new Slots(this.connection.options.concurrency);
+    try {
+      for await (const msg of messages) {
+        if (!this.closing) await slots.acquire();
+        if (this.closing) {
+          // Buffered but not started: hand it straight back for another replica.
+          msg.nak();
+          continue;
+        }
+        const task: Promise<void> = this.processor
+          .process(msg, binding)
+          .catch((err: unknown) => {
+            this.connection.options.logger.error(
+              { consumer: binding.durable, error: String(err) },
+              'message processing failed',
+            );
+          })
+          .finally(() => {
+            slots.release();
+            this.inFlight.delete(task);
+          });
+        this.inFlight.add(task);
+      }
+    } catch (err) {
+      if (this.closing) return;
+      this.failedLoops += 1;
+      this.connection.options.logger.error(
+        { consumer: binding.durable, error: String(err) },
+        'consumer stopped',
+      );
+    }
+  }
+
+  /**
+   * Stops pulling, lets in-flight handlers finish and settle their messages, then drains.
+   * `status` reports `closing` (stopping consumers), `draining` (waiting for in-flight
+   * handlers), then `closed`.
+   */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this._status$.next('closing');
+    await Promise.all(this.subscriptions.map((m) => m.close()));
+    await Promise.all(this.loops);
+    this._status$.next('draining');
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+    if (this.ownsConnection) await this.connection.drain();
+    this._status$.next('closed');
+  }
+
+  on(event: string, _callback: unknown): never {
+    throw new Error(
+      `JetStreamServer does not emit "${event}"; use isHealthy() or the connection's status`,
+    );
+  }
+
+  unwrap<T>(): T {
+    return this.connection.nats as T;
+  }
+}

@@ -1,0 +1,167 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Controller, Module } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import { NestFactory } from '@nestjs/core';
+import { createEnvelope, type Envelope, registryOf } from '@roam/contracts';
+import type { PrismaClient } from '@roam/db';
+import {
+  createTestDatabase,
+  deleteTestStreams,
+  eventually,
+  testNatsUrl,
+  testSubjectPrefix,
+} from '@roam/testing';
+import { pino } from 'pino';
+import { z } from 'zod';
+
+import {
+  JetStreamConnection,
+  JetStreamEventPattern,
+  JetStreamPublisher,
+  JetStreamServer,
+} from '../src/jetstream/index.js';
+import { MAX_RELAY_ATTEMPTS, Outbox } from '../src/outbox/index.js';
+
+const SUBJECT = 'roam.cmd.v1.test.apply';
+const EVENT = 'roam.evt.v1.test.happened';
+const effects: string[] = [];
+
+@Controller()
+class SideEffectHandler {
+  @JetStreamEventPattern(SUBJECT)
+  apply(@Payload() envelope: Envelope<{ n: number }>): void {
+    effects.push(envelope.id);
+  }
+}
+
+@Module({ controllers: [SideEffectHandler] })
+class TestModule {}
+
+describe('transactional outbox', () => {
+  const prefix = testSubjectPrefix();
+  const registry = registryOf({
+    [SUBJECT]: z.object({ n: z.number() }),
+    [EVENT]: z.object({ any: z.number() }),
+  });
+  const logger = pino({ level: 'silent' });
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let prisma: PrismaClient;
+  let connection: JetStreamConnection;
+  let outbox: Outbox;
+  let close: () => Promise<void>;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('outbox');
+    prisma = db.prisma;
+    connection = new JetStreamConnection({
+      servers: testNatsUrl(),
+      name: 'outboxtest',
+      subjectPrefix: prefix,
+      registry,
+    });
+    await connection.connect();
+    await connection.ensureStreams();
+    outbox = new Outbox(prisma, new JetStreamPublisher(connection), logger);
+    const app = await NestFactory.createMicroservice(TestModule, {
+      strategy: new JetStreamServer(connection),
+      logger: false,
+    });
+    await app.listen();
+    close = () => app.close();
+  });
+
+  afterAll(async () => {
+    await close?.();
+    await connection?.drain();
+    await db?.drop();
+    await deleteTestStreams(prefix);
+  });
+
+  const waitForEffects = (count: number) =>
+    eventually(`${count} side effects`, () => effects.length >= count && effects.length);
+
+  it('commits the message with the state change and publishes it after commit', async () => {
+    const envelope = createEnvelope(SUBJECT, { n: 1 }, { source: 'test' });
+    await outbox.transaction(async (tx) => {
+      await tx.tenant.create({ data: { id: 'outbox-a', namespace: 'roam-outbox-a' } });
+      return { result: undefined, messages: [envelope] };
+    });
+    await waitForEffects(1);
+    expect(effects).toEqual([envelope.id]);
+    await outbox.flushMarks();
+    const row = await prisma.outboxMessage.findUniqueOrThrow({ where: { id: envelope.id } });
+    expect(row.publishedAt).not.toBeNull();
+  });
+
+  it('keeps events, not commands, in the event log of the same transaction', async () => {
+    const event = createEnvelope(EVENT, { any: 1 }, { source: 'test', tenantId: 't1' });
+    const command = createEnvelope(SUBJECT, { n: 9 }, { source: 'test' });
+    await outbox.transaction(() =>
+      Promise.resolve({ result: undefined, messages: [event, command] }),
+    );
+    await outbox.flushMarks();
+    const logged = await prisma.event.findMany({ where: { id: { in: [event.id, command.id] } } });
+    expect(logged.map((row) => [row.id, row.tenantId, row.type])).toEqual([
+      [event.id, 't1', EVENT],
+    ]);
+    expect(await prisma.outboxMessage.count({ where: { publishedAt: null } })).toBe(0);
+  });
+
+  it('a message that cannot be published does not hold back the ones behind it', async () => {
+    effects.length = 0;
+    const poison = createEnvelope('roam.cmd.v1.test.unregistered', { n: 0 }, { source: 'test' });
+    const good = createEnvelope(SUBJECT, { n: 10 }, { source: 'test' });
+    await prisma.$transaction((tx) => outbox.write(tx, [poison]));
+    await prisma.$transaction((tx) => outbox.write(tx, [good]));
+    expect(await outbox.relayOnce(0)).toBe(1);
+    await waitForEffects(1);
+    expect(effects).toEqual([good.id]);
+    const stuck = await prisma.outboxMessage.findUniqueOrThrow({ where: { id: poison.id } });
+    expect(stuck).toMatchObject({ publishedAt: null, attempts: 1 });
+    expect(stuck.lastError).toContain('unregistered');
+    // Put aside so the tests after this one start from a clean outbox.
+    await prisma.outboxMessage.update({
+      where: { id: poison.id },
+      data: { attempts: MAX_RELAY_ATTEMPTS },
+    });
+  });
+
+  it('writes nothing when the transaction rolls back', async () => {
+    const envelope = createEnvelope(SUBJECT, { n: 2 }, { source: 'test' });
+    await expect(
+      outbox.transaction(async (tx) => {
+        await tx.tenant.create({ data: { id: 'outbox-b', namespace: 'roam-outbox-b' } });
+        await outbox.write(tx, [envelope]);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await prisma.outboxMessage.count({ where: { id: envelope.id } })).toBe(0);
+    expect(await prisma.tenant.count({ where: { id: 'outbox-b' } })).toBe(0);
+  });
+
+  it('relays a message committed but never published (a crash after commit), exactly once', async () => {
+    effects.length = 0;
+    const envelope = createEnvelope(SUBJECT, { n: 3 }, { source: 'test' });
+    // The crash: the transaction commits, the process dies before dispatch().
+    await prisma.$transaction((tx) => outbox.write(tx, [envelope]));
+    expect(await outbox.relayOnce(0)).toBe(1);
+    await waitForEffects(1);
+    expect(effects).toEqual([envelope.id]);
+    // Nothing is left for a second relay pass.
+    expect(await outbox.relayOnce(0)).toBe(0);
+  });
+
+  it('a republish of a message already published (crash before marking) is deduplicated', async () => {
+    effects.length = 0;
+    const first = createEnvelope(SUBJECT, { n: 4 }, { source: 'test' });
+    const marker = createEnvelope(SUBJECT, { n: 5 }, { source: 'test' });
+    await prisma.$transaction((tx) => outbox.write(tx, [first]));
+    // Published, but the process died before the row was marked.
+    await new JetStreamPublisher(connection).publish(first);
+    expect(await outbox.relayOnce(0)).toBe(1);
+    // A later message proves the consumer has caught up past any duplicate.
+    await new JetStreamPublisher(connection).publish(marker);
+    await eventually('the marker message', () => effects.includes(marker.id));
+    expect(effects.filter((id) => id === first.id)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,304 @@
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+
+import tar from 'tar-stream';
+import yauzl from 'yauzl';
+
+/** The archive formats roam accepts as a job's inputs. */
+export type ArchiveFormat = 'zip' | 'tar.gz';
+
+export interface ArchiveLimits {
+  maxEntries: number;
+  maxUncompressedBytes: number;
+}
+
+export interface ArchiveEntry {
+  path: string;
+  size: number;
+}
+
+export interface ArchiveSummary {
+  format: ArchiveFormat;
+  entries: ArchiveEntry[];
+  uncompressedBytes: number;
+}
+
+/** Why an archive was refused; `code` is stable (it names the problem type). */
+export class ArchiveRejected extends Error {
+  constructor(
+    readonly code:
+      | 'not-an-archive'
+      | 'too-many-entries'
+      | 'too-large-uncompressed'
+      | 'unsafe-path'
+      | 'missing-required',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ArchiveRejected';
+  }
+}
+
+/** `*.xml`, `data/*.csv`, `**` style globs; a pattern without `/` matches the base name. */
+export function globMatcher(patterns: readonly string[]): (path: string) => boolean {
+  const regexes = patterns.map((pattern) => {
+    const body = pattern
+      .split('**')
+      .map((part) =>
+        part
+          .split('*')
+          .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('[^/]*'),
+      )
+      .join('.*');
+    return { base: !pattern.includes('/'), regex: new RegExp(`^${body}$`) };
+  });
+  return (path) => {
+    const base = path.split('/').pop() ?? path;
+    return regexes.some((r) => r.regex.test(r.base ? base : path));
+  };
+}
+
+/** Refuses absolute paths, drive letters, backslashes and any `..` segment (zip slip). */
+export function safeEntryPath(raw: string): string {
+  const path = raw.replace(/^\.\/+/, '');
+  if (
+    path === '' ||
+    path.startsWith('/') ||
+    path.includes('\\') ||
+    /^[A-Za-z]:/.test(path) ||
+    path.includes('\0') ||
+    path.split('/').some((segment) => segment === '..')
+  )
+    throw new ArchiveRejected('unsafe-path', `archive entry "${raw}" escapes the inputs directory`);
+  return path;
+}
+
+/** Sniffs the first bytes: `PK\x03\x04` (or an empty zip's `PK\x05\x06`) or gzip's `\x1f\x8b`. */
+export async function sniffArchive(file: string): Promise<ArchiveFormat | undefined> {
+  const handle = await open(file, 'r');
+  try {
+    const head = Buffer.alloc(4);
+    const { bytesRead } = await handle.read(head, 0, 4, 0);
+    if (bytesRead >= 4 && head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5))
+      return 'zip';
+    if (bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'tar.gz';
+    return undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** yauzl refuses unsafe names itself ("absolute path", "invalid relative path"): zip slip. */
+function zipError(e: Error): ArchiveRejected {
+  return /absolute path|invalid relative path|invalid characters/i.test(e.message)
+    ? new ArchiveRejected('unsafe-path', `archive entry escapes the inputs directory: ${e.message}`)
+    : new ArchiveRejected('not-an-archive', `not a readable zip: ${e.message}`);
+}
+
+class Tally {
+  readonly entries: ArchiveEntry[] = [];
+  bytes = 0;
+  constructor(private readonly limits: ArchiveLimits) {}
+  add(rawPath: string, size: number): void {
+    const path = safeEntryPath(rawPath);
+    if (this.entries.length + 1 > this.limits.maxEntries)
+      throw new ArchiveRejected(
+        'too-many-entries',
+        `archive has more than ${this.limits.maxEntries} entries`,
+      );
+    this.bytes += size;
+    if (this.bytes > this.limits.maxUncompressedBytes)
+      throw new ArchiveRejected(
+        'too-large-uncompressed',
+        `archive expands to more than ${this.limits.maxUncompressedBytes} bytes`,
+      );
+    this.entries.push({ path, size });
+  }
+}
+
+function inspectZip(file: string, limits: ArchiveLimits): Promise<ArchiveSummary> {
+  return new Promise((resolve, reject) => {
+    // Sizes come from the central directory; a lying entry is caught when it is extracted
+    // (yauzl checks every entry's real size against the declared one).
+    yauzl.open(file, { lazyEntries: true, strictFileNames: false }, (error, zip) => {
+      if (error || !zip) {
+        reject(
+          new ArchiveRejected('not-an-archive', `not a readable zip: ${error?.message ?? ''}`),
+        );
+        return;
+      }
+      const tally = new Tally(limits);
+      if (zip.entryCount > limits.maxEntries) {
+        zip.close();
+        reject(
+          new ArchiveRejected(
+            'too-many-entries',
+            `archive has more than ${limits.maxEntries} entries`,
+          ),
+        );
+        return;
+      }
+      zip.on('entry', (entry: yauzl.Entry) => {
+        try {
+          if (!entry.fileName.endsWith('/')) tally.add(entry.fileName, entry.uncompressedSize);
+          else safeEntryPath(entry.fileName);
+          zip.readEntry();
+        } catch (e) {
+          zip.close();
+          reject(e instanceof Error ? e : new Error(String(e)));
+        }
+      });
+      zip.once('end', () =>
+        resolve({ format: 'zip', entries: tally.entries, uncompressedBytes: tally.bytes }),
+      );
+      zip.once('error', (e: Error) => reject(zipError(e)));
+      zip.readEntry();
+    });
+  });
+}
+
+/** Reads a tar.gz to its end (it has no directory), counting entries and expanded bytes. */
+async function walkTarGz(
+  source: Readable,
+  limits: ArchiveLimits,
+  onFile?: (path: string, content: Buffer) => void,
+): Promise<ArchiveSummary> {
+  const tally = new Tally(limits);
+  const extract = tar.extract();
+  const gunzip = createGunzip();
+  let expanded = 0;
+  gunzip.on('data', (chunk: Buffer) => {
+    // The gzip stream itself is bounded too: headers and padding of a bomb count.
+    expanded += chunk.length;
+    if (expanded > limits.maxUncompressedBytes * 2 + 1024 * 1024)
+      gunzip.destroy(
+        new ArchiveRejected(
+          'too-large-uncompressed',
+          `archive expands to more than ${limits.maxUncompressedBytes} bytes`,
+        ),
+      );
+  });
+  source.pipe(gunzip).pipe(extract);
+  const failed = new Promise<never>((_, reject) => {
+    const fail = (e: Error) =>
+      reject(
+        e instanceof ArchiveRejected
+          ? e
+          : new ArchiveRejected('not-an-archive', `not a readable tar.gz: ${e.message}`),
+      );
+    gunzip.once('error', fail);
+    source.once('error', fail);
+  });
+  const walk = (async () => {
+    for await (const entry of extract) {
+      const header = entry.header;
+      if (header.type === 'file' || header.type === 'contiguous-file') {
+        tally.add(header.name, header.size ?? 0);
+        const chunks: Buffer[] = [];
+        for await (const chunk of entry) if (onFile) chunks.push(chunk as Buffer);
+        onFile?.(safeEntryPath(header.name), Buffer.concat(chunks));
+      } else {
+        if (header.type !== 'directory')
+          throw new ArchiveRejected(
+            'unsafe-path',
+            `archive entry "${header.name}" is a ${header.type}, not a file`,
+          );
+        safeEntryPath(header.name);
+        entry.resume();
+      }
+    }
+    return { format: 'tar.gz' as const, entries: tally.entries, uncompressedBytes: tally.bytes };
+  })();
+  try {
+    return await Promise.race([walk, failed]);
+  } catch (error) {
+    source.destroy();
+    extract.destroy();
+    throw error instanceof ArchiveRejected
+      ? error
+      : new ArchiveRejected('not-an-archive', `not a readable tar.gz: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Checks an uploaded archive on disk before anything is kept: a real zip or tar.gz, within the
+ * entry-count and expanded-size limits (zip bombs), no absolute or `..` paths (zip slip), and
+ * every `required` glob matched by at least one file.
+ */
+export async function inspectArchive(
+  file: string,
+  limits: ArchiveLimits,
+  required: readonly string[] = [],
+): Promise<ArchiveSummary> {
+  const format = await sniffArchive(file);
+  if (!format)
+    throw new ArchiveRejected('not-an-archive', 'the upload is neither a zip nor a tar.gz archive');
+  const summary =
+    format === 'zip'
+      ? await inspectZip(file, limits)
+      : await walkTarGz(createReadStream(file), limits);
+  for (const pattern of required) {
+    const matches = globMatcher([pattern]);
+    if (!summary.entries.some((entry) => matches(entry.path)))
+      throw new ArchiveRejected('missing-required', `the archive has no file matching ${pattern}`);
+  }
+  return summary;
+}
+
+/**
+ * Unpacks an archive held in memory, calling `onFile` for every file (after the same checks as
+ * `inspectArchive`). Used by the simulator's inputs fetcher; the real fetcher is `unzip`/`tar`.
+ */
+export async function extractArchive(
+  data: Buffer,
+  limits: ArchiveLimits,
+  onFile: (path: string, content: Buffer) => void,
+): Promise<ArchiveSummary> {
+  if (data[0] === 0x1f && data[1] === 0x8b) return walkTarGz(Readable.from([data]), limits, onFile);
+  return new Promise((resolve, reject) => {
+    yauzl.fromBuffer(data, { lazyEntries: true, strictFileNames: false }, (error, zip) => {
+      if (error || !zip) {
+        reject(
+          new ArchiveRejected('not-an-archive', `not a readable zip: ${error?.message ?? ''}`),
+        );
+        return;
+      }
+      const tally = new Tally(limits);
+      zip.on('entry', (entry: yauzl.Entry) => {
+        try {
+          if (entry.fileName.endsWith('/')) {
+            safeEntryPath(entry.fileName);
+            zip.readEntry();
+            return;
+          }
+          tally.add(entry.fileName, entry.uncompressedSize);
+        } catch (e) {
+          zip.close();
+          reject(e instanceof Error ? e : new Error(String(e)));
+          return;
+        }
+        zip.openReadStream(entry, (err, stream) => {
+          if (err || !stream) {
+            reject(err ?? new Error('unreadable entry'));
+            return;
+          }
+          const chunks: Buffer[] = [];
+          stream.on('data', (c: Buffer) => chunks.push(c));
+          stream.once('error', reject);
+          stream.once('end', () => {
+            onFile(safeEntryPath(entry.fileName), Buffer.concat(chunks));
+            zip.readEntry();
+          });
+        });
+      });
+      zip.once('end', () =>
+        resolve({ format: 'zip', entries: tally.entries, uncompressedBytes: tally.bytes }),
+      );
+      zip.once('error', (e: Error) => reject(zipError(e)));
+      zip.readEntry();
+    });
+  });
+}

@@ -1,0 +1,105 @@
+import {
+  type DynamicModule,
+  Global,
+  Inject,
+  Injectable,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import type { CommonConfig } from '@roam/config';
+import { createPrismaClient, type PrismaClient } from '@roam/db';
+import { JetStreamConnection, JetStreamPublisher, Outbox, OutboxRelay } from '@roam/messaging';
+import type { Logger } from 'pino';
+
+import { HealthController, HealthService } from './health.controller.js';
+import { APP_CONFIG, APP_NAME, LOGGER, PRISMA } from './tokens.js';
+
+export interface RuntimeContext {
+  app: string;
+  config: CommonConfig;
+  logger: Logger;
+  connection: JetStreamConnection;
+}
+
+/** Starts the outbox relay after boot and closes every connection on shutdown, in order. */
+@Injectable()
+class RuntimeLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    private readonly relay: OutboxRelay,
+    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    private readonly connection: JetStreamConnection,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.relay.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.relay.stop();
+    await this.connection.drain();
+    await this.prisma.$disconnect();
+  }
+}
+
+/**
+ * What every roam app shares: config, logger, Prisma, the JetStream connection and publisher,
+ * the transactional outbox with its relay, and the health routes.
+ */
+@Global()
+@Module({})
+export class RuntimeModule {
+  static forRoot(context: RuntimeContext): DynamicModule {
+    const { config, logger, connection } = context;
+    return {
+      module: RuntimeModule,
+      controllers: [HealthController],
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: APP_NAME, useValue: context.app },
+        { provide: LOGGER, useValue: logger },
+        {
+          provide: PRISMA,
+          useFactory: () =>
+            createPrismaClient({
+              databaseUrl: config.DATABASE_URL,
+              poolSize: config.DATABASE_POOL_SIZE,
+            }),
+        },
+        { provide: JetStreamConnection, useValue: connection },
+        {
+          provide: JetStreamPublisher,
+          useFactory: () => new JetStreamPublisher(connection),
+        },
+        {
+          provide: Outbox,
+          inject: [PRISMA, JetStreamPublisher],
+          useFactory: (prisma: PrismaClient, publisher: JetStreamPublisher) =>
+            new Outbox(prisma, publisher, logger.child({ component: 'outbox' })),
+        },
+        {
+          provide: OutboxRelay,
+          inject: [Outbox],
+          useFactory: (outbox: Outbox) =>
+            new OutboxRelay(
+              outbox,
+              logger.child({ component: 'outbox-relay' }),
+              config.OUTBOX_RELAY_INTERVAL_MS,
+            ),
+        },
+        HealthService,
+        RuntimeLifecycle,
+      ],
+      exports: [
+        APP_CONFIG,
+        APP_NAME,
+        LOGGER,
+        PRISMA,
+        JetStreamConnection,
+        JetStreamPublisher,
+        Outbox,
+        HealthService,
+      ],
+    };
+  }
+}

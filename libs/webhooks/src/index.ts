@@ -1,0 +1,2 @@
+export * from './destination.js';
+export * from './signature.js';
