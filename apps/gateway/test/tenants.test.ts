@@ -228,7 +228,7 @@ describe('tenants, keys and per-tenant namespaces', () => {
         h.url,
         'POST',
         '/api/v1/jobs',
-        { image: 'busybox', command: ['sleep', '60'] },
+        { image: 'busybox', command: ['sleep', '100000'] },
         a,
       );
       expect(job.status).toBe(201);
