@@ -98,3 +98,26 @@ export async function pendingJobs(db: Db, limit = DEFAULT_MAX_PENDING): Promise<
     reason: row.reason,
   }));
 }
+
+/** An admitted job Kubernetes may not show on a node yet, with what it will request. */
+export interface InFlightJob {
+  id: string;
+  resources: { cpuMillis: number; memoryBytes: number; gpu: number };
+}
+
+/**
+ * Admitted jobs not yet seen running: between admission and the pod being bound, the cluster's
+ * pods do not account for them, so admission must ("assumed" pods, as kube-scheduler and Kueue
+ * keep them) or it would hand the same room out twice.
+ */
+export async function inFlightJobs(db: Db): Promise<InFlightJob[]> {
+  const rows = await db.$queryRaw<
+    { id: string; cpu_millis: number; memory_bytes: bigint; gpu: number }[]
+  >`
+    SELECT id, cpu_millis, memory_bytes, gpu FROM jobs
+    WHERE status = 'pending' AND admitted_at IS NOT NULL`;
+  return rows.map((row) => ({
+    id: row.id,
+    resources: { cpuMillis: row.cpu_millis, memoryBytes: Number(row.memory_bytes), gpu: row.gpu },
+  }));
+}

@@ -1,6 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { JobSpec } from '@roam/contracts';
-import { pendingJobs, type Prisma, type PrismaClient, tenantStates } from '@roam/db';
+import {
+  type InFlightJob,
+  inFlightJobs,
+  pendingJobs,
+  type Prisma,
+  type PrismaClient,
+  tenantStates,
+} from '@roam/db';
 import type { PendingJob, TenantState, Waiting } from '@roam/domain';
 import { PRISMA } from '@roam/runtime';
 
@@ -51,6 +58,11 @@ export class AdmissionRepository {
   /** Ready tenants with what they hold (the reading `explain` uses too). */
   tenants(tx: Tx): Promise<TenantState[]> {
     return tenantStates(tx);
+  }
+
+  /** Admitted jobs not yet running (their pods may not be bound yet). */
+  inFlight(tx: Tx): Promise<InFlightJob[]> {
+    return inFlightJobs(tx);
   }
 
   /** Jobs waiting for admission, and the phase/reason each was last given. */

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createEnvelope, type Envelope, subjects } from '@roam/contracts';
-import { decide } from '@roam/domain';
+import { decide, withAssumed } from '@roam/domain';
 import { Kube } from '@roam/kube';
 import { Outbox } from '@roam/messaging';
 import { APP_CONFIG, LOGGER } from '@roam/runtime';
@@ -82,7 +82,6 @@ export class AdmissionService {
 
   async cycle(now = new Date()): Promise<CycleResult> {
     await this.cluster.ready();
-    const nodes = this.cluster.current();
     let admittedRows: AdmittedRow[] = [];
     let messages: Envelope[] = [];
     const outcome = await this.repository.withAdmissionLock(async (tx) => {
@@ -95,6 +94,14 @@ export class AdmissionService {
         metrics.queueDepth.reset();
         return { admitted: 0, queued: 0, pending: 0 };
       }
+      // Read after the in-flight jobs: a pod bound since then is in `placed`, one not yet is
+      // assumed, so no admitted job is ever missing from the room in use.
+      const inFlight = await this.repository.inFlight(tx);
+      const cluster = this.cluster.snapshot();
+      const nodes = withAssumed(
+        cluster.nodes,
+        inFlight.filter((job) => !cluster.placed.has(job.id)),
+      );
       const decision = decide(
         { tenants, pending, nodes, now },
         { starvationThresholdMs: this.config.ADMISSION_STARVATION_MS },

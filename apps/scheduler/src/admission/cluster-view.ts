@@ -10,12 +10,18 @@ import {
   nodeStatesFromKubernetes,
   type PodJson,
 } from '@roam/domain';
-import { type Informer, Kube, type KubernetesObject, type ObjectCache } from '@roam/kube';
+import {
+  type Informer,
+  Kube,
+  type KubernetesObject,
+  type ObjectCache,
+  ROAM_LABELS,
+} from '@roam/kube';
 import { LOGGER } from '@roam/runtime';
 import type { Logger } from 'pino';
 
 type NodeObject = KubernetesObject & NodeJson;
-type PodObject = KubernetesObject & PodJson;
+type PodObject = KubernetesObject & PodJson & { metadata?: { labels?: Record<string, string> } };
 
 /**
  * Informer caches of nodes and pods: the capacity half of the admission snapshot, kept
@@ -55,7 +61,19 @@ export class ClusterView implements OnApplicationBootstrap, OnModuleDestroy {
     await this.started;
   }
 
-  current(): NodeState[] {
-    return nodeStatesFromKubernetes(this.nodes?.list() ?? [], this.pods?.list() ?? []);
+  /**
+   * The nodes, and the roam jobs whose pods are bound to one (and so counted in its
+   * `requested`): admission adds the admitted jobs missing from that set itself.
+   */
+  snapshot(): { nodes: NodeState[]; placed: Set<string> } {
+    const pods = this.pods?.list() ?? [];
+    const placed = new Set<string>();
+    for (const pod of pods) {
+      const jobId = pod.metadata?.labels?.[ROAM_LABELS.jobId];
+      const phase = pod.status?.phase;
+      if (jobId && pod.spec?.nodeName && phase !== 'Succeeded' && phase !== 'Failed')
+        placed.add(jobId);
+    }
+    return { nodes: nodeStatesFromKubernetes(this.nodes?.list() ?? [], pods), placed };
   }
 }

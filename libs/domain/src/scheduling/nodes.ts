@@ -89,3 +89,23 @@ export function nodesThatCouldFit(job: JobPlacement, nodes: readonly NodeState[]
 export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/**
+ * The nodes with the requests of admitted jobs whose pods are not on a node yet added, each
+ * placed first-fit (usable nodes by name) the way admission placed it. Without them a cycle
+ * running before the pods are bound would see their room as free and give it out again. A job
+ * that fits nowhere now (the cluster changed under it) holds nothing: its pod stays Pending.
+ */
+export function withAssumed(
+  nodes: readonly NodeState[],
+  assumed: readonly Pick<PendingJob, 'resources'>[],
+): NodeState[] {
+  if (assumed.length === 0) return [...nodes];
+  const result = nodes.map((node) => ({ ...node }));
+  const order = result.filter(isUsable).sort((a, b) => compareStrings(a.name, b.name));
+  for (const job of assumed) {
+    const node = order.find((n) => nodeAccepts(job, n) && fits(job.resources, freeOn(n)));
+    if (node) node.requested = add(node.requested, job.resources);
+  }
+  return result;
+}
