@@ -87,7 +87,7 @@ describe('RBAC covers every call each app makes', () => {
         name: 'storage',
         schema: storageEnv,
         module: StorageModule,
-        env: { ...env, RESULTS_COLLECTOR: 'simulator' },
+        env,
       }),
       await createRoamApp({
         name: 'failover',

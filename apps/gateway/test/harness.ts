@@ -40,7 +40,7 @@ export interface Harness {
 export async function startHarness(
   name: string,
   extraEnv: Record<string, string> = {},
-  options: { world?: unknown } = {},
+  options: { world?: unknown; volumesDir?: string } = {},
 ): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), `roam-${name}-`));
   const prefix = testSubjectPrefix();
@@ -49,6 +49,7 @@ export async function startHarness(
     port: 0,
     speed: 200,
     ...(options.world ? { world: options.world } : {}),
+    ...(options.volumesDir ? { volumesDir: options.volumesDir } : {}),
     kubeconfigPath: join(dir, 'kubeconfig'),
     log: () => {},
   });

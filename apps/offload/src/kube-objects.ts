@@ -1,4 +1,5 @@
 import type { CreatePodInput } from '@roam/runpod';
+import { JOB_INPUTS_DIR, JOB_RESULTS_DIR, wrapForResults } from '@roam/object-store';
 
 /** Annotations of the seed (runpod-controller.md), read and written on Jobs. */
 export const RUNPOD = {
@@ -51,6 +52,7 @@ export interface KubeJob {
   };
   spec?: {
     suspend?: boolean;
+    activeDeadlineSeconds?: number;
     template?: {
       metadata?: { annotations?: Record<string, string> };
       spec?: { containers?: ContainerSpec[] };
@@ -86,14 +88,35 @@ function diskGb(container: ContainerSpec): number {
   return Math.max(1, Math.ceil(gb));
 }
 
-/** `sim.roam.dev/duration` → `ROAM_SIM_DURATION`: the simulated RunPod honours these (harmless on the real one). */
+/** `sim.roam.dev/duration` → `ROAM_SIM_DURATION` (and exit-code, logs, files): the simulated RunPod honours these (harmless on the real one). */
 function simEnv(annotations: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(annotations)) {
-    const m = /^sim\.roam\.dev\/(duration|exit-code|logs)$/.exec(key);
+    const m = /^sim\.roam\.dev\/(duration|exit-code|logs|files)$/.exec(key);
     if (m) out[`ROAM_SIM_${m[1]!.toUpperCase().replace('-', '_')}`] = value;
   }
   return out;
+}
+
+/**
+ * What a roam job's RunPod pod gets to move its files (there are no init containers or
+ * sidecars there): presigned URLs, used by the wrapper around its command (@roam/object-store
+ * results-upload.ts).
+ */
+export interface OffloadFiles {
+  inputs?: { url: string; format: 'zip' | 'tar.gz' };
+  resultsUploadUrl: string;
+}
+
+function filesEnv(files: OffloadFiles): Record<string, string> {
+  return {
+    ROAM_INPUTS_DIR: JOB_INPUTS_DIR,
+    ROAM_RESULTS_DIR: JOB_RESULTS_DIR,
+    ROAM_RESULTS_UPLOAD_URL: files.resultsUploadUrl,
+    ...(files.inputs
+      ? { ROAM_INPUTS_URL: files.inputs.url, ROAM_INPUTS_FORMAT: files.inputs.format }
+      : {}),
+  };
 }
 
 /** The RunPod pod for a Job's first container, env already resolved (secret refs read). */
@@ -106,14 +129,26 @@ export function runpodPodInput(input: {
   gpuCount: number;
   dataCenterIds: string[];
   cloudType: 'SECURE' | 'COMMUNITY';
+  /** A roam job's inputs and results; wraps the command, which must then be set. */
+  files?: OffloadFiles;
 }): CreatePodInput {
   const { container } = input;
+  const wrap = input.files && container.command?.length ? input.files : undefined;
   return {
     name: `${POD_NAME_PREFIX}${input.offloadId}`,
     imageName: container.image ?? '',
-    ...(container.command?.length ? { dockerEntrypoint: container.command } : {}),
-    ...(container.args?.length ? { dockerStartCmd: container.args } : {}),
-    env: { ...simEnv(input.podAnnotations), ...input.env, ROAM_OFFLOAD_ID: input.offloadId },
+    ...(wrap
+      ? { dockerEntrypoint: wrapForResults([...container.command!, ...(container.args ?? [])]) }
+      : {
+          ...(container.command?.length ? { dockerEntrypoint: container.command } : {}),
+          ...(container.args?.length ? { dockerStartCmd: container.args } : {}),
+        }),
+    env: {
+      ...simEnv(input.podAnnotations),
+      ...input.env,
+      ...(wrap ? filesEnv(wrap) : {}),
+      ROAM_OFFLOAD_ID: input.offloadId,
+    },
     ports: (container.ports ?? []).map(
       (p) =>
         `${p.containerPort}/${p.protocol === 'UDP' ? 'udp' : p.protocol === 'TCP' ? 'tcp' : 'http'}`,

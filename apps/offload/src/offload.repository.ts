@@ -355,6 +355,15 @@ export class OffloadRepository {
     );
   }
 
+  /** The key of a roam job's input archive, if it has one. */
+  async inputsKeyOf(jobId: string): Promise<string | undefined> {
+    const job = await this.prisma.job.findUnique({
+      where: { id: jobId },
+      select: { inputsKey: true },
+    });
+    return job?.inputsKey ?? undefined;
+  }
+
   async attemptOf(jobId: string): Promise<number | undefined> {
     const job = await this.prisma.job.findUnique({
       where: { id: jobId },

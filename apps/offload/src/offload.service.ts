@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { metrics } from '@roam/telemetry';
 import { chooseGpu, costMicros, type GpuChoice, type GpuPolicy } from '@roam/domain';
 import { Kube } from '@roam/kube';
-import { type ObjectStore, logKey } from '@roam/object-store';
+import { logKey, type ObjectStore, resultsUploadKey, resultsUploadTtl } from '@roam/object-store';
 import { APP_CONFIG, LOGGER, OBJECT_STORE } from '@roam/runtime';
 import { exitCodeOf, type RunPod, RunPodError, type RunPodPod } from '@roam/runpod';
 import type { Logger } from 'pino';
@@ -13,6 +13,7 @@ import {
   type ContainerSpec,
   gpuCountOf,
   type KubeJob,
+  type OffloadFiles,
   podStatus,
   RUNPOD as ANN,
   runpodPodInput,
@@ -156,6 +157,7 @@ export class OffloadService {
           gpuCount: gpuCountOf(container),
           dataCenterIds: choice.dataCenterIds,
           cloudType: this.config.RUNPOD_CLOUD_TYPE,
+          ...(target.roam ? await this.filesOf(target.roam, current) : {}),
         }),
       );
     } catch (error) {
@@ -388,6 +390,31 @@ export class OffloadService {
           ),
         )
         .catch(() => undefined);
+  }
+
+  /**
+   * With object storage, a roam job's RunPod pod gets presigned URLs for its input archive and
+   * its results upload (the same key as on Kubernetes, so the storage worker cannot tell).
+   */
+  private async filesOf(
+    roam: NonNullable<OffloadTarget['roam']>,
+    job: KubeJob,
+  ): Promise<{ files?: OffloadFiles }> {
+    if (this.store?.kind !== 's3') return {};
+    const resultsUploadUrl = await this.store.presignPut(
+      resultsUploadKey(roam.tenantId, roam.jobId, roam.attempt),
+      resultsUploadTtl(job.spec?.activeDeadlineSeconds),
+    );
+    if (!resultsUploadUrl) return {};
+    const key = await this.repo.inputsKeyOf(roam.jobId);
+    // RunPod starts a pod within minutes; a day leaves room for a slow image pull.
+    const url = key ? await this.store.presignGet(key, 24 * 3600) : undefined;
+    return {
+      files: {
+        resultsUploadUrl,
+        ...(key && url ? { inputs: { url, format: key.endsWith('.zip') ? 'zip' : 'tar.gz' } } : {}),
+      },
+    };
   }
 
   private async resolveEnv(

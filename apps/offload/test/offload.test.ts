@@ -12,6 +12,9 @@ import { eventually } from '@roam/testing';
 
 import { call, type Harness, register, startHarness } from '../../gateway/test/harness.js';
 import { offloadEnv } from '../src/offload.config.js';
+import { storageEnv } from '../../storage/src/storage.config.js';
+import { StorageModule } from '../../storage/src/storage.module.js';
+import { zipOf } from '../../storage/test/zip-fixtures.js';
 import { OffloadModule } from '../src/offload.module.js';
 
 const SEED_JOB = `apiVersion: batch/v1
@@ -54,6 +57,7 @@ describe('offload to RunPod', () => {
   let s3dir: string;
   let h: Harness;
   let worker: RoamApp<unknown>;
+  let storage: RoamApp<unknown>;
   let key: string;
   const workerEnv = (extra: Record<string, string> = {}) => ({
     ...h.env,
@@ -87,6 +91,12 @@ describe('offload to RunPod', () => {
     s3 = await startS3rver({ directory: s3dir });
     h = await startHarness('offload', { S3_ENDPOINT: s3.endpoint, S3_BUCKET: 'roam-offload' });
     worker = await startWorker();
+    storage = await createRoamApp({
+      name: 'storage',
+      schema: storageEnv,
+      module: StorageModule,
+      env: { ...h.env, PORT: '0', LOG_LEVEL: 'silent' },
+    });
     key = await register(h.url, 'gpu-lab', {
       max_cpu: 64,
       max_memory_gi: 256,
@@ -101,6 +111,7 @@ describe('offload to RunPod', () => {
   });
 
   afterAll(async () => {
+    await storage?.close();
     await worker?.close();
     await h?.close();
     await s3?.close();
@@ -320,6 +331,62 @@ describe('offload to RunPod', () => {
       async () => (await job('default', 'crash-me'))?.metadata?.annotations?.['runpod.io/pod-id'],
     );
     expect(annotated).toBe(created.id);
+  });
+
+  it('gives an offloaded job its inputs and keeps its results, as on Kubernetes', async () => {
+    const form = new FormData();
+    form.set(
+      'spec',
+      JSON.stringify({
+        name: 'remote-train',
+        image: 'trainer:1',
+        command: ['sh', '-c', 'echo trained > $ROAM_RESULTS_DIR/model.txt; echo done'],
+        resources: { cpu: '1', memory: '1Gi', gpu: 1 },
+        offload: 'required',
+        annotations: {
+          'sim.roam.dev/files': JSON.stringify({ '/roam/results/metrics.json': '{"loss":0.1}' }),
+        },
+      }),
+    );
+    form.set('inputs', new Blob([await zipOf({ 'data/train.csv': 'x,y\n1,2\n' })]), 'in.zip');
+    const submitted = await fetch(`${h.url}/api/v1/jobs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}` },
+      body: form,
+    });
+    expect(submitted.status).toBe(201);
+    const { id } = (await submitted.json()) as { id: string };
+    const listing = await eventually(
+      'the offloaded job to succeed and its results to be listed',
+      async () => {
+        const row = await h.prisma.job.findUnique({ where: { id } });
+        if (row?.status === 'failed') throw new Error(`job failed: ${row.message}`);
+        const res = await call(h.url, 'GET', `/api/v1/jobs/${id}/results`, undefined, key);
+        return res.status === 200 && res.body.files.length === 2 ? res.body : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(listing.files.map((f: { name: string }) => f.name)).toEqual([
+      'metrics.json',
+      'model.txt',
+    ]);
+    const model = await fetch(`${h.url}/api/v1/jobs/${id}/results/model.txt`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(await model.text()).toBe('trained\n');
+    // RunPod ran the job's command inside roam's wrapper, which fetched the inputs first.
+    const offload = await h.prisma.offload.findFirstOrThrow({ where: { jobId: id } });
+    const pod = h.sim.runpod.allPods().find((p) => p.id === offload.runpodPodId)!;
+    expect(pod.dockerEntrypoint.slice(0, 2)).toEqual(['sh', '-c']);
+    expect(pod.dockerEntrypoint.slice(4)).toEqual([
+      'sh',
+      '-c',
+      'echo trained > $ROAM_RESULTS_DIR/model.txt; echo done',
+    ]);
+    expect(pod.logs).toContain('[sim] roam-inputs: unpacked 1 files into /roam/inputs');
+    expect(pod.logs.some((line) => line.startsWith('[sim] roam-results: uploaded 2 files'))).toBe(
+      true,
+    );
   });
 
   it('stops offloading a tenant whose budget is spent', async () => {

@@ -44,6 +44,25 @@ export const schedulerEnv = workerEnv('scheduler').extend({
     .min(1)
     .default('busybox:1.36')
     .describe('Image of the roam-inputs init container (needs sh, wget, unzip, tar).'),
+  RESULTS_UPLOADER_IMAGE: z
+    .string()
+    .min(1)
+    .default('curlimages/curl:8.11.1')
+    .describe(
+      "Image of the roam-results sidecar that uploads a job's results (needs sh, tar, curl).",
+    ),
+  RESULTS_PVC_SIZE: z
+    .string()
+    .regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'must be a Kubernetes quantity such as 10Gi')
+    .default('10Gi')
+    .describe("PVC mode: size of each tenant's roam-results volume."),
+  RESULTS_PVC_STORAGE_CLASS: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'PVC mode: storage class of the tenant volumes (ReadWriteMany); unset = the default class.',
+    ),
   DEFAULT_MAX_DURATION_SECONDS: z.coerce
     .number()
     .int()

@@ -5,7 +5,7 @@ import { AdmissionLoop } from './admission/admission.loop.js';
 import { AdmissionRepository } from './admission/admission.repository.js';
 import { AdmissionService } from './admission/admission.service.js';
 import { ClusterView } from './admission/cluster-view.js';
-import { JobInputs } from './admission/inputs.js';
+import { JobFilesService } from './admission/job-files.js';
 import { JobCommandsHandler } from './jobs/job-commands.handler.js';
 import { JobIntakeService } from './jobs/job-intake.service.js';
 import { TenantCommandsHandler } from './tenants/tenant-commands.handler.js';
@@ -17,7 +17,7 @@ import { TenantProvisioner } from './tenants/tenant-provisioner.service.js';
   providers: [
     kubeProvider,
     ClusterView,
-    JobInputs,
+    JobFilesService,
     AdmissionRepository,
     AdmissionService,
     AdmissionLoop,

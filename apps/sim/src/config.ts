@@ -13,6 +13,8 @@ const EnvSchema = z.object({
   SIM_COMPUTE_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** Default: SIM_PORT + 1 (6444), or random when SIM_PORT is 0. */
   SIM_RUNPOD_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Where PVC contents live on disk (`<dir>/<namespace>/<claim>/`); unset = in memory. */
+  SIM_VOLUMES_DIR: z.string().min(1).optional(),
 });
 
 export interface SimOptions {
@@ -34,6 +36,11 @@ export interface SimOptions {
   runpodCatalog?: unknown;
   /** Port of the simulated Compute Engine API (0 = any free port). */
   computePort?: number;
+  /**
+   * Directory PVC contents are kept in (`<dir>/<namespace>/<claim>/`), as a local-path
+   * provisioner does; unset = in memory.
+   */
+  volumesDir?: string;
   /** Log lines to stdout (main) or stay quiet (tests). */
   log: (line: string) => void;
 }
@@ -57,6 +64,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): SimOptions
     snapshotIntervalSeconds: e.SIM_SNAPSHOT_INTERVAL_SECONDS,
     computePort: e.SIM_COMPUTE_PORT ?? (e.SIM_PORT === 0 ? 0 : e.SIM_PORT + 2),
     runpodPort: e.SIM_RUNPOD_PORT ?? (e.SIM_PORT === 0 ? 0 : e.SIM_PORT + 1),
+    ...(e.SIM_VOLUMES_DIR ? { volumesDir: e.SIM_VOLUMES_DIR } : {}),
     log: (line) => void process.stdout.write(`${line}\n`),
   };
 }

@@ -103,7 +103,7 @@ export async function startSimulator(partial: Partial<SimOptions> = {}): Promise
     new QuotaAdmission(store, registry),
   ]);
   const logs = new LogStore();
-  const files = new FileStore();
+  const files = new FileStore(options.volumesDir);
   const scheduler = new Scheduler(store);
   const controllers = [
     scheduler,

@@ -83,6 +83,15 @@ export const stackEnvSchema = z.object({
     'Object storage (S3/MinIO) the apps use. Unset: an s3rver the launcher runs in-process, data under <state dir>/s3.',
   ),
   ROAM_STACK_S3_PORT: port.default(4568).describe('Port of the launcher-run s3rver.'),
+  ROAM_STACK_RESULTS: z
+    .enum(['s3', 'pvc'])
+    .default('s3')
+    .describe(
+      "Where inputs, results and logs are kept: s3 (S3_ENDPOINT or the s3rver) or pvc (the seed's local-cluster mode: a roam-results PVC per tenant, no object storage).",
+    ),
+  RESULTS_PVC_ROOT: optionalString.describe(
+    'PVC mode: where the tenant volumes are mounted on this machine. Default with the simulator: <state dir>/volumes/roam-{tenant}/roam-results (the simulator keeps claims there); required with a real cluster.',
+  ),
   ROAM_STACK_NATS_SERVER: z
     .string()
     .min(1)

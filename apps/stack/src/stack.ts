@@ -52,6 +52,7 @@ export class Stack {
   /** The in-process s3rver (object storage) when S3_ENDPOINT is not set. */
   private s3: RunningS3rver | undefined;
   private s3Endpoint: string | undefined;
+  private pvcRoot: string | undefined;
 
   constructor(private readonly deps: StackDeps) {
     const { config, output } = deps;
@@ -114,7 +115,7 @@ export class Stack {
     });
 
     await this.startServices(plan);
-    await this.startObjectStorage();
+    await this.startObjectStorage(plan);
     this.throwIfAborted();
 
     const migrate = await this.deps.migrate();
@@ -227,6 +228,10 @@ export class Stack {
           SIM_PORT: String(port),
           SIM_KUBECONFIG: kubeconfigPath,
           SIM_SNAPSHOT: join(config.stateDir, 'sim-snapshot.json'),
+          // PVC mode: claims live on disk, where the apps' RESULTS_PVC_ROOT finds them.
+          ...(config.ROAM_STACK_RESULTS === 'pvc'
+            ? { SIM_VOLUMES_DIR: join(config.stateDir, 'volumes') }
+            : {}),
           LOG_LEVEL: config.LOG_LEVEL,
         },
       });
@@ -245,8 +250,21 @@ export class Stack {
    * in-process (it is small and has no state but its directory; a crash of it is a crash of
    * the launcher, which stops the stack rather than leaving apps writing to nowhere).
    */
-  private async startObjectStorage(): Promise<void> {
+  private async startObjectStorage(plan: ServicePlan): Promise<void> {
     const { config, output } = this.deps;
+    if (config.ROAM_STACK_RESULTS === 'pvc') {
+      this.pvcRoot =
+        config.RESULTS_PVC_ROOT ??
+        (plan.kube.kind === 'simulator'
+          ? join(config.stateDir, 'volumes', 'roam-{tenant}', 'roam-results')
+          : undefined);
+      if (!this.pvcRoot)
+        throw new Error(
+          'ROAM_STACK_RESULTS=pvc with a real cluster needs RESULTS_PVC_ROOT: where the tenant volumes are mounted on this machine',
+        );
+      output.info(`PVC mode: inputs, results and logs on the tenant volumes (${this.pvcRoot})`);
+      return;
+    }
     if (config.S3_ENDPOINT) {
       this.s3Endpoint = config.S3_ENDPOINT;
       return;
@@ -281,9 +299,7 @@ export class Stack {
               ...(this.s3 ? { S3_ACCESS_KEY: 'S3RVER', S3_SECRET_KEY: 'S3RVER' } : {}),
             }
           : {}),
-        ...(name === 'storage' && plan.kube.kind === 'simulator'
-          ? { RESULTS_COLLECTOR: 'simulator' }
-          : {}),
+        ...(this.pvcRoot ? { RESULTS_PVC_ROOT: this.pvcRoot } : {}),
         ROAM_ADMIN_TOKEN: token,
         // The local stack keeps the seed's flow (register without a key); production's
         // default is admin-only.
@@ -397,7 +413,9 @@ export class Stack {
         : `  kubernetes: ${plan.kube.kubeconfigPath} (from ${plan.kube.variable})`,
     );
     lines.push(
-      `  object storage: ${this.s3Endpoint ?? 'none'}${this.s3 ? ` (s3rver, data in ${this.rel(join(config.stateDir, 's3'))}/, bucket roam)` : ' (from S3_ENDPOINT)'}`,
+      this.pvcRoot
+        ? `  results: PVC mode, tenant volumes at ${this.pvcRoot}`
+        : `  object storage: ${this.s3Endpoint ?? 'none'}${this.s3 ? ` (s3rver, data in ${this.rel(join(config.stateDir, 's3'))}/, bucket roam)` : ' (from S3_ENDPOINT)'}`,
     );
     lines.push(
       `  admin token: ${token.token} (${token.source})`,

@@ -2,12 +2,17 @@ import { workerEnv } from '@roam/config';
 import { z } from 'zod';
 
 export const storageEnv = workerEnv('storage').extend({
-  RESULTS_COLLECTOR: z
-    .enum(['simulator', 'objects'])
-    .default('objects')
-    .describe(
-      'How results reach storage: objects = the pod (uploader sidecar) or the PVC already holds them and the worker indexes them; simulator = copied from the Kubernetes simulator pod file store.',
-    ),
+  RESULTS_MAX_FILES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(100_000)
+    .describe('Most files one results upload may unpack to.'),
+  RESULTS_MAX_UNCOMPRESSED_MB: z.coerce
+    .number()
+    .positive()
+    .default(100 * 1024)
+    .describe('Largest total size one results upload may unpack to.'),
   RETENTION_INTERVAL_MS: z.coerce
     .number()
     .int()

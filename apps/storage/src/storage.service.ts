@@ -1,36 +1,55 @@
 import { createHash } from 'node:crypto';
+import { Transform } from 'node:stream';
 
 import { Inject, Injectable } from '@nestjs/common';
 import { attemptOf, Kube, type KubernetesObject, ROAM_LABELS } from '@roam/kube';
 import {
+  ArchiveRejected,
   globMatcher,
   listAll,
   logKey,
   type ObjectStore,
   resultKey,
   resultsPrefix,
+  RESULTS_UPLOAD_DIR,
+  resultsUploadKey,
+  tarGzFiles,
 } from '@roam/object-store';
-import { LOGGER } from '@roam/runtime';
+import { APP_CONFIG, LOGGER, OBJECT_STORE } from '@roam/runtime';
 import type { Logger } from 'pino';
 
 import { contentTypeOf } from './content-types.js';
-import { OBJECT_STORE } from '@roam/runtime';
-import { POD_FILES, type PodFiles } from './results/pod-files.js';
+import type { StorageConfig } from './storage.config.js';
 import { type JobForStorage, StorageRepository } from './storage.repository.js';
 
-/** Where the job's main container leaves its results (apps/scheduler/src/admission/inputs.ts). */
-const RESULTS_DIR = '/roam/results';
 const MAIN_CONTAINER = 'main';
 
 type Pod = KubernetesObject & { metadata?: { labels?: Record<string, string> } };
 
-const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+/** Counts and hashes bytes on their way through. */
+function digesting(): Transform & { hex: () => string; bytes: () => number } {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+  return Object.assign(stream, { hex: () => hash.digest('hex'), bytes: () => bytes });
+}
 
 /**
  * What happens when a job ends: its results are put under `tenants/<t>/jobs/<j>/results/` and
  * indexed in `result_files` (filtered by the template's result patterns), and every attempt's
  * log is archived to `…/logs/attempt-<n>.log` and recorded in `log_archives`, while the pods
  * still exist. Idempotent: a redelivered event rewrites the same keys and rows.
+ *
+ * Results arrive one of two ways (docs/storage.md): with object storage the pod's
+ * `roam-results` sidecar has PUT its results directory as one archive
+ * (`results/.roam/attempt-<n>.tar.gz`), which is unpacked here file by file, streaming; in
+ * PVC mode the job wrote straight to its tenant's volume, and what is there is indexed.
  */
 @Injectable()
 export class StorageService {
@@ -38,7 +57,7 @@ export class StorageService {
     private readonly repository: StorageRepository,
     private readonly kube: Kube,
     @Inject(OBJECT_STORE) private readonly store: ObjectStore | null,
-    @Inject(POD_FILES) private readonly podFiles: PodFiles,
+    @Inject(APP_CONFIG) private readonly config: StorageConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -49,8 +68,7 @@ export class StorageService {
     if (!job) return;
     const pods = await this.podsOf(job);
     await this.archiveLogs(store, job, pods);
-    const latest = pods.find((p) => attemptOf(p.metadata?.labels) === job.attempt);
-    const collected = await this.collectResults(store, job, latest);
+    const collected = await this.collectResults(store, job);
     this.logger.info(
       { jobId, tenantId: job.tenantId, results: collected, pods: pods.length },
       'stored results and logs of a finished job',
@@ -87,42 +105,71 @@ export class StorageService {
     }
   }
 
-  private async collectResults(
+  private async collectResults(store: ObjectStore, job: JobForStorage): Promise<number> {
+    const keep = job.patterns.length > 0 ? globMatcher(job.patterns) : () => true;
+    const upload = resultsUploadKey(job.tenantId, job.id, job.attempt);
+    if (await store.stat(upload)) return this.unpackUpload(store, job, upload, keep);
+    return this.indexStored(store, job, keep);
+  }
+
+  /** The sidecar's archive of the last attempt, unpacked file by file into `results/`. */
+  private async unpackUpload(
     store: ObjectStore,
     job: JobForStorage,
-    pod: Pod | undefined,
+    upload: string,
+    keep: (path: string) => boolean,
   ): Promise<number> {
-    const keep = job.patterns.length > 0 ? globMatcher(job.patterns) : () => true;
     let count = 0;
-    if (pod) {
-      // Simulator: the pod's file store; a real pod already uploaded (sidecar) and reads as [].
-      for (const file of await this.podFiles.read(
-        job.namespace,
-        pod.metadata!.name!,
-        RESULTS_DIR,
-      )) {
-        if (!keep(file.path)) continue;
+    const limits = {
+      maxEntries: this.config.RESULTS_MAX_FILES,
+      maxUncompressedBytes: this.config.RESULTS_MAX_UNCOMPRESSED_MB * 1024 * 1024,
+    };
+    try {
+      for await (const file of tarGzFiles(await store.get(upload), limits)) {
+        if (!keep(file.path) || file.path.startsWith(RESULTS_UPLOAD_DIR)) {
+          file.content.resume();
+          continue;
+        }
         const key = resultKey(job.tenantId, job.id, file.path);
         const contentType = contentTypeOf(file.path);
-        await store.put(key, file.content, file.content.length, contentType);
+        const digest = digesting();
+        await store.put(key, file.content.pipe(digest), file.size, contentType);
         await this.repository.saveResult({
           jobId: job.id,
           tenantId: job.tenantId,
           path: file.path,
-          size: file.content.length,
-          checksum: sha256(file.content),
+          size: digest.bytes(),
+          checksum: digest.hex(),
           contentType,
           storageKey: key,
         });
         count += 1;
       }
-      if (count > 0) return count;
+    } catch (error) {
+      if (!(error instanceof ArchiveRejected)) throw error;
+      // Nothing a retry could fix: say so, keep what was unpacked and the archive to look at.
+      this.logger.warn(
+        { jobId: job.id, tenantId: job.tenantId, key: upload, code: error.code, err: error },
+        'the results upload could not be unpacked',
+      );
+      return count;
     }
-    // Objects already under the results prefix (uploader sidecar, or the PVC in PVC mode).
+    // Every attempt's upload goes once the last one is unpacked (retries leave theirs too).
+    await store.removePrefix(`${resultsPrefix(job.tenantId, job.id)}${RESULTS_UPLOAD_DIR}`);
+    return count;
+  }
+
+  /** Files already under `results/` (PVC mode: the job wrote to its tenant volume). */
+  private async indexStored(
+    store: ObjectStore,
+    job: JobForStorage,
+    keep: (path: string) => boolean,
+  ): Promise<number> {
+    let count = 0;
     const prefix = resultsPrefix(job.tenantId, job.id);
     for await (const object of listAll(store, prefix)) {
       const path = object.key.slice(prefix.length);
-      if (!keep(path)) continue;
+      if (path.startsWith(RESULTS_UPLOAD_DIR) || !keep(path)) continue;
       const hash = createHash('sha256');
       for await (const chunk of await store.get(object.key)) hash.update(chunk as Buffer);
       await this.repository.saveResult({

@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { listAll, MinioObjectStore, type RunningS3rver, startS3rver } from '@roam/object-store';
+import {
+  listAll,
+  MinioObjectStore,
+  resultsUploadKey,
+  type RunningS3rver,
+  startS3rver,
+} from '@roam/object-store';
 import { createRoamApp, type RoamApp } from '@roam/runtime';
 import { eventually } from '@roam/testing';
 import yauzl from 'yauzl';
@@ -13,6 +19,8 @@ import { call, type Harness, register, startHarness } from '../../gateway/test/h
 import { RetentionLoop } from '../src/retention/retention.loop.js';
 import { storageEnv } from '../src/storage.config.js';
 import { StorageModule } from '../src/storage.module.js';
+import { StorageService } from '../src/storage.service.js';
+import { logsAfterPodsGone, seedForm, succeeded } from './seed-flow.js';
 import { SUMO_SCENARIO, zipOf, zipWithEntryName } from './zip-fixtures.js';
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
@@ -46,6 +54,8 @@ describe('inputs, results and logs in object storage (s3rver)', () => {
   let storage: RoamApp<unknown>;
   let store: MinioObjectStore;
   const bucket = `roam-${randomBytes(4).toString('hex')}`;
+  /** The first test's job, once it has run. */
+  let finished: { tenant: string; jobId: string } | undefined;
 
   beforeAll(async () => {
     s3dir = await mkdtemp(join(tmpdir(), 'roam-s3-'));
@@ -61,7 +71,7 @@ describe('inputs, results and logs in object storage (s3rver)', () => {
       name: 'storage',
       schema: storageEnv,
       module: StorageModule,
-      env: { ...h.env, PORT: '0', RESULTS_COLLECTOR: 'simulator' },
+      env: { ...h.env, PORT: '0' },
     });
     store = new MinioObjectStore({
       S3_ENDPOINT: s3.endpoint,
@@ -86,15 +96,6 @@ describe('inputs, results and logs in object storage (s3rver)', () => {
     return keys;
   }
 
-  function seedForm(zip: Buffer | string, filename = 'scenario.zip'): FormData {
-    const form = new FormData();
-    form.set('scenario_id', 'corridor');
-    form.set('cpu_request', '1');
-    form.set('memory_gi', '1');
-    form.set('sumo_files', new Blob([zip]), filename);
-    return form;
-  }
-
   const post = (path: string, body: FormData | string | Buffer, key: string, type?: string) =>
     fetch(`${h.url}${path}`, {
       method: 'POST',
@@ -105,7 +106,8 @@ describe('inputs, results and logs in object storage (s3rver)', () => {
   it('runs the seed SUMO flow: zip upload → inputs in the pod → results → downloads → archived logs', async () => {
     const tenant = `sumo-${randomBytes(3).toString('hex')}`;
     const key = await register(h.url, tenant, { max_cpu: 4, max_memory_gi: 8 });
-    const zip = await zipOf(SUMO_SCENARIO);
+    const seed = randomBytes(256);
+    const zip = await zipOf({ ...SUMO_SCENARIO, 'scenario/seed.bin': seed });
 
     const submitted = await post('/jobs', seedForm(zip), key);
     expect(submitted.status).toBe(200);
@@ -116,15 +118,7 @@ describe('inputs, results and logs in object storage (s3rver)', () => {
     expect(Number(row.inputsBytes)).toBe(zip.length);
     expect((await store.stat(row.inputsKey!))?.size).toBe(zip.length);
 
-    await eventually(
-      'the job to succeed',
-      async () => {
-        const job = await h.prisma.job.findUniqueOrThrow({ where: { id: jobId } });
-        if (job.status === 'failed') throw new Error(`job failed: ${job.reason} ${job.message}`);
-        return job.status === 'succeeded';
-      },
-      { timeoutMs: 30_000 },
-    );
+    await succeeded(h, jobId);
 
     // The init container unpacked the archive into the pod's working directory.
     const namespace = `roam-${tenant}`;
@@ -140,15 +134,32 @@ describe('inputs, results and logs in object storage (s3rver)', () => {
     expect(podFiles['/roam/inputs/scenario/grid.net.xml']).toBe(
       SUMO_SCENARIO['scenario/grid.net.xml'],
     );
-    const pod = await h.kube.get<{ kind?: string; spec?: { initContainers?: { name: string }[] } }>(
-      {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        namespace,
-        name: podName,
-      },
+    // Byte for byte, binary files too.
+    expect(h.sim.files.podFiles(namespace, podName).get('/roam/inputs/scenario/seed.bin')).toEqual(
+      seed,
     );
-    expect((pod?.spec?.initContainers ?? []).map((c) => c.name)).toContain('roam-inputs');
+    const pod = await h.kube.get<{
+      kind?: string;
+      spec?: { initContainers?: { name: string; restartPolicy?: string }[] };
+      status?: {
+        initContainerStatuses?: {
+          name: string;
+          state?: { terminated?: { exitCode: number } };
+        }[];
+      };
+    }>({ apiVersion: 'v1', kind: 'Pod', namespace, name: podName });
+    // The inputs fetcher, then the results uploader as a native sidecar that ended cleanly.
+    expect((pod?.spec?.initContainers ?? []).map((c) => [c.name, c.restartPolicy ?? null])).toEqual(
+      [
+        ['roam-inputs', null],
+        ['roam-results', 'Always'],
+      ],
+    );
+    expect(
+      pod?.status?.initContainerStatuses?.find((c) => c.name === 'roam-results')?.state?.terminated
+        ?.exitCode,
+    ).toBe(0);
+    finished = { tenant, jobId };
 
     const expected = `scenario=corridor job=${jobId} attempt=1\n`;
     const listing = await eventually('the results to be listed', async () => {
@@ -205,23 +216,20 @@ describe('inputs, results and logs in object storage (s3rver)', () => {
     const archivedText = Buffer.concat(chunks).toString('utf8');
     expect(archivedText).toMatch(/^\d{4}-\d{2}-\d{2}T\S+ Starting SUMO simulation corridor/m);
 
-    await h.kube.delete({
-      apiVersion: 'batch/v1',
-      kind: 'Job',
-      namespace,
-      name: `roam-${jobId}-1`,
-    });
-    await eventually('the pod to be gone', async () => {
-      const left = await h.kube.list('v1', 'Pod', {
-        namespace,
-        labelSelector: `roam.dev/job-id=${jobId}`,
-      });
-      return left.items.length === 0;
-    });
-    const logs = await call(h.url, 'GET', `/jobs/${jobId}/logs`, undefined, key);
-    expect(logs.status).toBe(200);
-    expect(logs.body.source).toBe('archive');
-    expect(logs.body.logs).toContain('Starting SUMO simulation corridor');
+    const logs = await logsAfterPodsGone(h, key, namespace, jobId);
+    expect(logs.logs).toContain('Starting SUMO simulation corridor');
+  });
+
+  it('reports an upload that is not a tar.gz once, and keeps it, instead of retrying forever', async () => {
+    const { tenant, jobId } = finished!;
+    const upload = resultsUploadKey(tenant, jobId, 1);
+    await store.put(upload, Buffer.from('not gzip'), 8, 'application/gzip');
+    await expect(storage.app.get(StorageService).jobFinished(jobId)).resolves.toBeUndefined();
+    expect((await store.stat(upload))?.size).toBe(8);
+    expect(
+      (await h.prisma.resultFile.findMany({ where: { jobId } })).map((file) => file.path),
+    ).toEqual(['run.txt']);
+    await store.remove(upload);
   });
 
   it('takes multipart POST /api/v1/jobs, keeps only files matching the result patterns, deletes results, and applies retention', async () => {

@@ -162,7 +162,7 @@ export const objectStoreEnv = {
     .string()
     .optional()
     .describe(
-      'PVC mode (no S3_ENDPOINT): directory where the tenant result volumes are mounted, one per tenant (<root>/<tenant>/results/<job>/).',
+      "PVC mode (no S3_ENDPOINT): where the tenant volumes are mounted, <root>/<tenant>/ or wherever a {tenant} segment says (/volumes/roam-{tenant}/roam-results); a job's results are at results/<job>/ in its volume.",
     ),
 };
 

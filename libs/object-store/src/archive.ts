@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, createGzip } from 'node:zlib';
 
 import tar from 'tar-stream';
 import yauzl from 'yauzl';
@@ -301,4 +301,70 @@ export async function extractArchive(
       zip.readEntry();
     });
   });
+}
+
+/** One file of a streamed tar.gz: read `content` to its end before asking for the next. */
+export interface TarFile {
+  path: string;
+  size: number;
+  content: Readable;
+}
+
+/**
+ * Streams the files of a tar.gz (a results upload) without holding any of them in memory.
+ * Entries are checked as inputs are (safe paths, entry-count and expanded-size caps); `.` and
+ * other directories, symlinks and devices are skipped, since only regular files are results.
+ */
+export async function* tarGzFiles(
+  source: Readable,
+  limits: ArchiveLimits,
+): AsyncGenerator<TarFile> {
+  const tally = new Tally(limits);
+  const extract = tar.extract();
+  const gunzip = createGunzip();
+  const fail = (e: Error) =>
+    extract.destroy(
+      e instanceof ArchiveRejected
+        ? e
+        : new ArchiveRejected('not-an-archive', `not a readable tar.gz: ${e.message}`),
+    );
+  source.once('error', fail);
+  gunzip.once('error', fail);
+  source.pipe(gunzip).pipe(extract);
+  try {
+    for await (const entry of extract) {
+      const { header } = entry;
+      if (header.type !== 'file' && header.type !== 'contiguous-file') {
+        entry.resume();
+        continue;
+      }
+      tally.add(header.name, header.size ?? 0);
+      yield {
+        path: safeEntryPath(header.name),
+        size: header.size ?? 0,
+        content: Readable.from(entry),
+      };
+      entry.resume();
+    }
+  } finally {
+    source.destroy();
+    gunzip.destroy();
+    extract.destroy();
+  }
+}
+
+/** Packs files (path → content) into a tar.gz in memory: the simulator's results uploader. */
+export async function packTarGz(files: Iterable<readonly [string, Buffer]>): Promise<Buffer> {
+  const pack = tar.pack();
+  const gzip = pack.pipe(createGzip());
+  const chunks: Buffer[] = [];
+  gzip.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const done = new Promise<void>((resolve, reject) => {
+    gzip.once('end', resolve);
+    gzip.once('error', reject);
+  });
+  for (const [path, content] of files) pack.entry({ name: path, size: content.length }, content);
+  pack.finalize();
+  await done;
+  return Buffer.concat(chunks);
 }

@@ -15,15 +15,6 @@ export type KeyLayout = (key: string) => string | undefined;
 
 export const identityLayout: KeyLayout = (key) => key;
 
-/**
- * SUMO-K8's PVC layout: every tenant has its own volume (mounted at `<root>/<tenant>/`), and a
- * job's results are at `/results/{job_id}/` in it; logs and inputs sit beside them.
- */
-export const pvcLayout: KeyLayout = (key) => {
-  const m = /^tenants\/([^/]+)\/jobs\/([^/]+)\/(inputs|results|logs)\/(.+)$/.exec(key);
-  return m ? `${m[1]}/${m[3]}/${m[2]}/${m[4]}` : undefined;
-};
-
 function safePath(root: string, rel: string): string {
   const path = join(root, rel);
   const back = relative(root, path);
@@ -159,10 +150,31 @@ export class FsObjectStore implements ObjectStore {
   }
 }
 
-/** The PVC store with the seed's layout under `root` (one directory per tenant volume). */
+/**
+ * The PVC store with the seed's layout: each tenant's volume holds `results/<job>/…` (and
+ * `inputs/`, `logs/`). `root` is where the volumes are mounted: `<root>/<tenant>/` by default,
+ * or wherever a `{tenant}` segment puts them (`/volumes/roam-{tenant}/roam-results`, the way a
+ * local-path provisioner lays claims out).
+ */
 export function pvcObjectStore(root: string): FsObjectStore {
-  return new FsObjectStore(root, pvcLayout, (path) => {
-    const m = /^([^/]+)\/(inputs|results|logs)\/([^/]+)\/(.+)$/.exec(path);
-    return m ? `tenants/${m[1]}/jobs/${m[3]}/${m[2]}/${m[4]}` : undefined;
-  });
+  const parts = root.replace(/\/+$/, '').split('/');
+  const at = parts.findIndex((part) => part.includes('{tenant}'));
+  const base = at < 0 ? root : parts.slice(0, at).join('/') || '/';
+  const [head = '{tenant}', ...rest] = at < 0 ? [] : parts.slice(at);
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const volume = new RegExp(
+    `^${escape(head).replace(escape('{tenant}'), '([^/]+)')}${rest.map((p) => `/${escape(p)}`).join('')}/(inputs|results|logs)/([^/]+)/(.+)$`,
+  );
+  const dirOf = (tenant: string) => [head.replace('{tenant}', tenant), ...rest].join('/');
+  return new FsObjectStore(
+    base,
+    (key) => {
+      const m = /^tenants\/([^/]+)\/jobs\/([^/]+)\/(inputs|results|logs)\/(.+)$/.exec(key);
+      return m ? `${dirOf(m[1]!)}/${m[3]}/${m[2]}/${m[4]}` : undefined;
+    },
+    (path) => {
+      const m = volume.exec(path);
+      return m ? `tenants/${m[1]}/jobs/${m[3]}/${m[2]}/${m[4]}` : undefined;
+    },
+  );
 }

@@ -7,3 +7,4 @@ export * from './minio-store.js';
 export * from './object-store.js';
 export * from './s3rver.js';
 export * from './store-factory.js';
+export * from './results-upload.js';

@@ -17,3 +17,13 @@ export const resultKey = (tenantId: string, jobId: string, path: string): string
 
 export const logKey = (tenantId: string, jobId: string, attempt: number): string =>
   `${jobPrefix(tenantId, jobId)}logs/attempt-${attempt}.log`;
+
+/**
+ * Where a pod's results uploader PUTs the archive of its results directory, one per attempt,
+ * inside the results prefix so a job's keys stay under DESIGN.md's three folders. The storage
+ * worker unpacks it into `results/<path>` and removes it; no result file can be named `.roam/…`.
+ */
+export const RESULTS_UPLOAD_DIR = '.roam/';
+
+export const resultsUploadKey = (tenantId: string, jobId: string, attempt: number): string =>
+  `${resultsPrefix(tenantId, jobId)}${RESULTS_UPLOAD_DIR}attempt-${attempt}.tar.gz`;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -145,6 +145,19 @@ describe('the PVC layout', () => {
     expect(await readFile(join(root, 'acme/results/job-9/tripinfo.xml'), 'utf8')).toBe('<x/>');
     expect((await store.list('tenants/acme/')).items.map((i) => i.key)).toEqual([key]);
     expect(await store.presignGet(key, 60)).toBeUndefined();
+  });
+
+  it('finds each tenant volume where a {tenant} segment of the root puts it', async () => {
+    const volumes = join(dir, 'volumes');
+    const store = pvcObjectStore(`${volumes}/roam-{tenant}/roam-results`);
+    const key = resultKey('acme', 'job-9', 'out/summary.txt');
+    await store.put(key, Buffer.from('ok'), 2, 'text/plain');
+    expect(
+      await readFile(join(volumes, 'roam-acme/roam-results/results/job-9/out/summary.txt'), 'utf8'),
+    ).toBe('ok');
+    await mkdir(join(volumes, 'roam-acme/other/results/job-9'), { recursive: true });
+    await writeFile(join(volumes, 'roam-acme/other/results/job-9/stray.txt'), 'not a key');
+    expect((await store.list('tenants/')).items.map((i) => i.key)).toEqual([key]);
   });
 
   it('refuses keys that would leave the root', async () => {

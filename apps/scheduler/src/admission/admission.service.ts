@@ -10,10 +10,10 @@ import type { Logger } from 'pino';
 import type { SchedulerConfig } from '../scheduler.config.js';
 import { AdmissionRepository, type AdmittedRow, type QueuedRow } from './admission.repository.js';
 import { ClusterView } from './cluster-view.js';
-import { JobInputs } from './inputs.js';
+import { JobFilesService } from './job-files.js';
 import { kubeJobName } from '@roam/kube';
 
-import { jobManifest } from './job-manifest.js';
+import { deadlineSeconds, jobManifest } from './job-manifest.js';
 
 const SOURCE = 'roam/scheduler';
 
@@ -77,7 +77,7 @@ export class AdmissionService {
     @Inject(Outbox) private readonly outbox: Outbox,
     @Inject(APP_CONFIG) private readonly config: SchedulerConfig,
     @Inject(LOGGER) private readonly logger: Logger,
-    private readonly inputs: JobInputs,
+    private readonly files: JobFilesService,
   ) {}
 
   async cycle(now = new Date()): Promise<CycleResult> {
@@ -163,7 +163,15 @@ export class AdmissionService {
 
   private async createJobs(rows: readonly AdmittedRow[]): Promise<void> {
     const created: { id: string; attempt: number; namespace: string; job: string }[] = [];
-    const inputs = await this.inputs.forJobs(rows.map((row) => row.id));
+    const defaultDeadline = this.config.DEFAULT_MAX_DURATION_SECONDS;
+    const files = await this.files.forJobs(
+      rows.map((row) => ({
+        id: row.id,
+        tenantId: row.tenantId,
+        attempt: row.attempt,
+        deadlineSeconds: deadlineSeconds(row.spec, defaultDeadline),
+      })),
+    );
     let next = 0;
     const worker = async () => {
       while (next < rows.length) {
@@ -172,8 +180,8 @@ export class AdmissionService {
           await this.kube.createOrAdopt(
             jobManifest({
               ...row,
-              defaultMaxDurationSeconds: this.config.DEFAULT_MAX_DURATION_SECONDS,
-              ...(inputs.has(row.id) ? { inputs: inputs.get(row.id)! } : {}),
+              defaultMaxDurationSeconds: defaultDeadline,
+              ...(files.has(row.id) ? { files: files.get(row.id)! } : {}),
             }),
           );
           created.push({

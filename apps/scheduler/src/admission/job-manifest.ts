@@ -1,7 +1,7 @@
 import type { JobSpec } from '@roam/contracts';
 import { jobLabels, kubeJobName } from '@roam/kube';
 
-import { type InputsFetch, withJobFiles } from './inputs.js';
+import { type JobFiles, withJobFiles } from './job-files.js';
 
 export interface ManifestInput {
   id: string;
@@ -11,8 +11,8 @@ export interface ManifestInput {
   attempt: number;
   spec: JobSpec;
   defaultMaxDurationSeconds: number;
-  /** The job's input archive, when it has one (apps/scheduler/src/admission/inputs.ts). */
-  inputs?: InputsFetch;
+  /** How the pod gets its inputs and gives back its results (job-files.ts). */
+  files?: JobFiles;
 }
 
 /**
@@ -21,6 +21,10 @@ export interface ManifestInput {
  * reconciler deletes the objects once it has recorded the outcome, so Kubernetes never
  * removes a Job whose end roam has not seen.
  */
+/** The Job's activeDeadlineSeconds: the job's own limit, or the scheduler's default. */
+export const deadlineSeconds = (spec: JobSpec, fallback: number): number =>
+  spec.max_duration_seconds ?? fallback;
+
 export function jobManifest(input: ManifestInput) {
   const { spec } = input;
   const labels = jobLabels(input.id, input.tenantId, input.attempt);
@@ -48,10 +52,10 @@ export function jobManifest(input: ManifestInput) {
     },
     spec: {
       backoffLimit: 0,
-      activeDeadlineSeconds: spec.max_duration_seconds ?? input.defaultMaxDurationSeconds,
+      activeDeadlineSeconds: deadlineSeconds(spec, input.defaultMaxDurationSeconds),
       template: {
         metadata: { labels, annotations: podAnnotations },
-        // Working directories and the inputs fetcher: owned by inputs.ts.
+        // Working directories, the inputs fetcher and the results side: owned by job-files.ts.
         spec: withJobFiles(
           {
             restartPolicy: 'Never',
@@ -79,7 +83,8 @@ export function jobManifest(input: ManifestInput) {
               },
             ],
           },
-          input.inputs,
+          input.id,
+          input.files,
         ),
       },
     },

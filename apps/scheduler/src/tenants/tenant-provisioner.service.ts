@@ -4,8 +4,11 @@ import type { PrismaClient, Tenant } from '@roam/db';
 import { containerDefaults, quotaHard } from '@roam/domain';
 import { Kube, tenantLabels } from '@roam/kube';
 import { Outbox } from '@roam/messaging';
-import { LOGGER, PRISMA } from '@roam/runtime';
+import { APP_CONFIG, LOGGER, PRISMA } from '@roam/runtime';
 import type { Logger } from 'pino';
+
+import { RESULTS_CLAIM, resultsMode } from '../admission/job-files.js';
+import type { SchedulerConfig } from '../scheduler.config.js';
 
 const SOURCE = 'roam/scheduler';
 export const QUOTA_NAME = 'roam-quota';
@@ -15,7 +18,8 @@ export type ProvisionOutcome = 'ready' | 'stale' | 'gone' | 'deleting';
 
 /**
  * Brings a tenant's Kubernetes objects to its current limits: namespace `roam-<tenant>`, a
- * ResourceQuota and a LimitRange. Idempotent (create-or-adopt, then merge-patch), and guarded
+ * ResourceQuota and a LimitRange, and in PVC mode the `roam-results` claim its jobs keep
+ * inputs and results on. Idempotent (create-or-adopt, then merge-patch), and guarded
  * by the tenant's `generation`, so a slow run for old limits never marks newer ones ready.
  */
 @Injectable()
@@ -25,6 +29,7 @@ export class TenantProvisioner {
     private readonly kube: Kube,
     @Inject(Outbox) private readonly outbox: Outbox,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(APP_CONFIG) private readonly config: SchedulerConfig,
   ) {}
 
   async provision(tenantId: string): Promise<ProvisionOutcome> {
@@ -111,6 +116,21 @@ export class TenantProvisioner {
       metadata: { name: LIMIT_RANGE_NAME, namespace: tenant.namespace, labels },
       spec: { limits: [{ type: 'Container', ...containerDefaults }] },
     });
+    if (resultsMode(this.config) === 'pvc') {
+      // Created once and left alone: a claim's spec is immutable but for growing it.
+      await this.kube.createOrAdopt({
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: { name: RESULTS_CLAIM, namespace: tenant.namespace, labels },
+        spec: {
+          accessModes: ['ReadWriteMany'],
+          resources: { requests: { storage: this.config.RESULTS_PVC_SIZE } },
+          ...(this.config.RESULTS_PVC_STORAGE_CLASS
+            ? { storageClassName: this.config.RESULTS_PVC_STORAGE_CLASS }
+            : {}),
+        },
+      });
+    }
   }
 
   private async recordFailure(tenant: Tenant, error: unknown): Promise<void> {

@@ -1,8 +1,9 @@
 // The roam inputs contract, as the simulated kubelet honours it: an init container named
-// `roam-inputs` with ROAM_INPUTS_URL (a presigned GET of the job's archive) is not "run" as a
-// script — the kubelet fetches the archive and writes its files under ROAM_INPUTS_DIR into the
-// pod's file store, as busybox's wget + unzip would into the pod's emptyDir. Also the read-only
-// HTTP door to the file store that roam's storage worker collects results through.
+// `roam-inputs` with ROAM_INPUTS_URL (a presigned GET of the job's archive) or ROAM_INPUTS_FILE
+// (the archive on the tenant's results PVC, in PVC mode) is not "run" as a script: the kubelet
+// fetches the archive and writes its files under ROAM_INPUTS_DIR into the pod's file store, as
+// busybox's wget (or cp) + unzip would into the pod's emptyDir. Also the read-only HTTP door to
+// the file store.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { extractArchive } from '@roam/object-store';
@@ -15,13 +16,17 @@ export const INPUTS_CONTAINER = 'roam-inputs';
 /** The same caps the gateway checks at upload (a fetched archive is trusted no further). */
 const LIMITS = { maxEntries: 100_000, maxUncompressedBytes: 4 * 1024 * 1024 * 1024 };
 
-const envOf = (c: Container): Record<string, string> =>
+export const envOf = (c: Container): Record<string, string> =>
   Object.fromEntries(
     (c.env ?? []).flatMap((e) => (e.value !== undefined ? [[e.name, e.value]] : [])),
   );
 
 export function isInputsFetcher(c: Container): boolean {
-  return c.name === INPUTS_CONTAINER && envOf(c).ROAM_INPUTS_URL !== undefined;
+  const env = envOf(c);
+  return (
+    c.name === INPUTS_CONTAINER &&
+    (env.ROAM_INPUTS_URL !== undefined || env.ROAM_INPUTS_FILE !== undefined)
+  );
 }
 
 export interface FetchOutcome {
@@ -30,22 +35,31 @@ export interface FetchOutcome {
 }
 
 /**
- * Fetches and unpacks; `write(path, content)` puts one file in the pod's store. Text files are
- * kept as UTF-8 (the simulator's file store holds text).
+ * Fetches (URL) or reads (`readFile`, a path on a mounted claim) the archive and unpacks it;
+ * `write(path, content)` puts one file in the pod's store.
  */
 export async function fetchInputs(
   c: Container,
-  write: (path: string, content: string) => void,
+  readFile: (path: string) => Buffer | undefined,
+  write: (path: string, content: Buffer) => void,
 ): Promise<FetchOutcome> {
   const env = envOf(c);
   const dir = (env.ROAM_INPUTS_DIR ?? '/roam/inputs').replace(/\/+$/, '');
   try {
-    const response = await fetch(env.ROAM_INPUTS_URL!);
-    if (!response.ok)
-      return { exitCode: 1, lines: [`wget: server returned error: HTTP ${response.status}`] };
-    const data = Buffer.from(await response.arrayBuffer());
+    let data: Buffer;
+    if (env.ROAM_INPUTS_FILE !== undefined) {
+      const found = readFile(env.ROAM_INPUTS_FILE);
+      if (!found)
+        return { exitCode: 1, lines: [`cp: can't stat '${env.ROAM_INPUTS_FILE}': No such file`] };
+      data = found;
+    } else {
+      const response = await fetch(env.ROAM_INPUTS_URL!);
+      if (!response.ok)
+        return { exitCode: 1, lines: [`wget: server returned error: HTTP ${response.status}`] };
+      data = Buffer.from(await response.arrayBuffer());
+    }
     const summary = await extractArchive(data, LIMITS, (path, content) =>
-      write(`${dir}/${path}`, content.toString('utf8')),
+      write(`${dir}/${path}`, content),
     );
     return {
       exitCode: 0,

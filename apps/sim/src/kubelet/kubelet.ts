@@ -7,6 +7,7 @@ import type { Store, StoredEvent } from '../store/store.js';
 import type { FileStore } from './files.js';
 import { fetchInputs, isInputsFetcher } from './inputs.js';
 import type { LogStore } from './logs.js';
+import { isResultsUploader, uploadResults } from './results.js';
 import { type Plan, planContainer, type Step } from './script.js';
 
 /** Pod annotations the simulated kubelet understands (documented in the README). */
@@ -28,6 +29,10 @@ interface PodRun {
   name: string;
   cancels: Array<() => void>;
   restarts: Map<string, number>;
+  /** Native sidecars started (init containers with restartPolicy Always), by init index. */
+  sidecars: Map<number, Container>;
+  /** Set once the main containers ended and the sidecars were told to stop. */
+  stopping?: boolean;
 }
 
 function seconds(value: string | undefined): number | undefined {
@@ -36,6 +41,24 @@ function seconds(value: string | undefined): number | undefined {
   if (!m) return undefined;
   const n = Number(m[1]);
   return m[2] === 'ms' ? n / 1000 : m[2] === 'm' ? n * 60 : m[2] === 'h' ? n * 3600 : n;
+}
+
+/** Every main container has terminated: the pod's phase follows their exit codes. */
+function completePod(status: PodStatus): void {
+  const statuses = status.containerStatuses ?? [];
+  status.phase = statuses.every((s) => s.state?.terminated?.exitCode === 0)
+    ? 'Succeeded'
+    : 'Failed';
+  status.conditions = setCondition(status.conditions, {
+    type: 'Ready',
+    status: 'False',
+    reason: 'PodCompleted',
+  });
+  status.conditions = setCondition(status.conditions, {
+    type: 'ContainersReady',
+    status: 'False',
+    reason: 'PodCompleted',
+  });
 }
 
 export class Kubelet {
@@ -144,6 +167,7 @@ export class Kubelet {
       name: pod.metadata.name ?? '',
       cancels: [],
       restarts: new Map(),
+      sidecars: new Map(),
     };
     this.runs.set(uid, run);
     const ann = pod.metadata.annotations ?? {};
@@ -236,6 +260,7 @@ export class Kubelet {
       return;
     }
     const now = nowIso();
+    const sidecar = c.restartPolicy === 'Always';
     this.mutate(run.namespace, run.name, (p, status) => {
       status.hostIP = this.hostIp(p);
       status.startTime ??= now;
@@ -243,8 +268,9 @@ export class Kubelet {
         name: ic.name,
         image: ic.image,
         imageID: '',
-        ready: false,
+        ready: i < index ? (status.initContainerStatuses?.[i]?.ready ?? false) : false,
         restartCount: 0,
+        ...(run.sidecars.has(i) || (sidecar && i === index) ? { started: true } : {}),
         state:
           i < index
             ? (status.initContainerStatuses?.[i]?.state ?? {})
@@ -252,7 +278,16 @@ export class Kubelet {
               ? { running: { startedAt: now } }
               : { waiting: { reason: 'PodInitializing' } },
       }));
+      if (sidecar) status.initContainerStatuses[index]!.ready = true;
     });
+    if (sidecar) {
+      // A native sidecar runs beside the rest of the pod; the next init container starts as
+      // soon as it has started. It is stopped once the main containers have ended.
+      run.sidecars.set(index, c);
+      this.logs.started(run.uid, c.name);
+      this.runInit(run, index + 1);
+      return;
+    }
     const finished = (exitCode: number, reason: string) => {
       this.mutate(run.namespace, run.name, (p, status) => {
         const st = status.initContainerStatuses?.[index];
@@ -283,7 +318,13 @@ export class Kubelet {
     done: (exitCode: number, reason: string) => void,
   ): void {
     this.logs.started(run.uid, c.name);
-    void fetchInputs(c, (path, content) =>
+    const readFile = (path: string) => {
+      const onClaim = this.files.claimOf(pod, c.name, path);
+      return onClaim
+        ? this.files.readClaim(run.namespace, onClaim)
+        : this.files.podFiles(run.namespace, run.name).get(path);
+    };
+    void fetchInputs(c, readFile, (path, content) =>
       this.files.write(pod, c.name, path, content, false),
     ).then(({ exitCode, lines }) => {
       for (const line of lines) this.logs.append(run.uid, c.name, line);
@@ -400,6 +441,7 @@ export class Kubelet {
       finishedAt: nowIso(),
       containerID: `sim://${run.uid.slice(0, 8)}-${c.name}`,
     };
+    let sidecarsToStop = false;
     if (reason === 'OOMKilled')
       this.events.record(
         pod,
@@ -426,20 +468,11 @@ export class Kubelet {
         st.started = false;
       }
       const allDone = statuses.every((s) => s.state?.terminated);
-      if (allDone) {
-        status.phase = statuses.every((s) => s.state?.terminated?.exitCode === 0)
-          ? 'Succeeded'
-          : 'Failed';
-        status.conditions = setCondition(status.conditions, {
-          type: 'Ready',
-          status: 'False',
-          reason: 'PodCompleted',
-        });
-        status.conditions = setCondition(status.conditions, {
-          type: 'ContainersReady',
-          status: 'False',
-          reason: 'PodCompleted',
-        });
+      if (allDone && run.sidecars.size > 0) {
+        // The pod ends once its sidecars have stopped (the uploader's work happens here).
+        sidecarsToStop = true;
+      } else if (allDone) {
+        completePod(status);
       } else {
         status.conditions = setCondition(status.conditions, {
           type: 'Ready',
@@ -449,6 +482,7 @@ export class Kubelet {
         });
       }
     });
+    if (sidecarsToStop) this.stopSidecars(run);
     if (!restart) return;
     const count = (run.restarts.get(c.name) ?? 0) + 1;
     run.restarts.set(c.name, count);
@@ -475,6 +509,48 @@ export class Kubelet {
         if (updated) this.runContainer(run, c);
       }),
     );
+  }
+
+  /**
+   * SIGTERM to the native sidecars once the main containers have ended: roam's results
+   * uploader packs and PUTs the results directory; any other sidecar exits 0. Then the pod's
+   * phase follows its main containers, as on a cluster.
+   */
+  private stopSidecars(run: PodRun): void {
+    if (run.stopping) return;
+    run.stopping = true;
+    const pod = this.current(run);
+    if (!pod) return;
+    const outcomes = [...run.sidecars].map(async ([index, c]) => {
+      const outcome = isResultsUploader(c)
+        ? await uploadResults(c, this.files.podFiles(run.namespace, run.name))
+        : { exitCode: 0, lines: [] };
+      for (const line of outcome.lines) this.logs.append(run.uid, c.name, line);
+      this.logs.finish(run.uid, c.name);
+      return { index, exitCode: outcome.exitCode };
+    });
+    void Promise.all(outcomes).then((ended) => {
+      if (!this.current(run)) return;
+      this.mutate(run.namespace, run.name, (_p, status) => {
+        if (status.phase === 'Succeeded' || status.phase === 'Failed') return false;
+        const finishedAt = nowIso();
+        for (const { index, exitCode } of ended) {
+          const st = status.initContainerStatuses?.[index];
+          if (!st) continue;
+          st.ready = false;
+          st.started = false;
+          st.state = {
+            terminated: {
+              exitCode,
+              reason: exitCode === 0 ? 'Completed' : 'Error',
+              startedAt: st.state?.running?.startedAt ?? finishedAt,
+              finishedAt,
+            },
+          };
+        }
+        completePod(status);
+      });
+    });
   }
 
   close(): void {

@@ -3,14 +3,22 @@
 // Pods "run" the container's command as the Kubernetes simulator's kubelet reads it (sleep,
 // echo, exit…), scaled by the simulator's speed; env ROAM_SIM_DURATION / ROAM_SIM_EXIT_CODE /
 // ROAM_SIM_LOGS (the offload worker copies a Job's `sim.roam.dev/*` annotations into them)
-// override the command's duration, exit code and log lines.
+// override the command's duration, exit code and log lines. A command wrapped by roam's
+// results wrapper (`sh -c <wrapper> roam-job …`, @roam/object-store) fetches its inputs from
+// ROAM_INPUTS_URL first and PUTs its results directory (files its script wrote, and
+// ROAM_SIM_FILES) to ROAM_RESULTS_UPLOAD_URL before it is reported exited, as the wrapper does.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { z } from 'zod';
 
-import { planContainer, planDuration } from '../kubelet/script.js';
+import { unwrapResults } from '@roam/object-store';
+
+import type { Container } from '../api/models.js';
+import { fetchInputs } from '../kubelet/inputs.js';
+import { uploadResults } from '../kubelet/results.js';
+import { type Plan, planContainer, planDuration } from '../kubelet/script.js';
 import { CatalogSchema, DEFAULT_CATALOG, type GpuOffer } from './catalog.js';
 
 const CreateSchema = z.object({
@@ -266,7 +274,66 @@ export class RunPodSimulator {
   }
 
   private run(pod: SimRunPodPod): void {
-    const plan = planContainer(pod.dockerEntrypoint, pod.dockerStartCmd, pod.imageName);
+    const inner = unwrapResults(pod.dockerEntrypoint);
+    if (inner) {
+      void this.runWrapped(pod, inner);
+      return;
+    }
+    this.runPlan(pod, planContainer(pod.dockerEntrypoint, pod.dockerStartCmd, pod.imageName));
+  }
+
+  /** roam's wrapper: inputs in, the job's own command, results out (see the header). */
+  private async runWrapped(pod: SimRunPodPod, command: string[]): Promise<void> {
+    const container: Container = {
+      name: 'main',
+      env: Object.entries(pod.env).map(([name, value]) => ({ name, value })),
+    };
+    const files = new Map<string, Buffer>();
+    if (pod.env.ROAM_INPUTS_URL) {
+      const fetched = await fetchInputs(
+        container,
+        () => undefined,
+        (path, content) => files.set(path, content),
+      );
+      pod.logs.push(...fetched.lines);
+      if (fetched.exitCode !== 0) {
+        pod.logs.push('roam: could not fetch the inputs');
+        this.end(pod, 'EXITED', 'Exited with code 1', 1);
+        return;
+      }
+    }
+    const plan = planContainer(command, undefined, pod.imageName, pod.env);
+    this.runPlan(pod, plan, async (exitCode) => {
+      if (!pod.env.ROAM_RESULTS_UPLOAD_URL) return;
+      for (const step of plan.steps)
+        if (step.kind === 'file')
+          files.set(
+            step.path,
+            step.append
+              ? Buffer.concat([files.get(step.path) ?? Buffer.alloc(0), Buffer.from(step.content)])
+              : Buffer.from(step.content),
+          );
+      if (exitCode === 0 && pod.env.ROAM_SIM_FILES) {
+        try {
+          const extra = JSON.parse(pod.env.ROAM_SIM_FILES) as Record<string, string>;
+          for (const [path, content] of Object.entries(extra))
+            files.set(path, Buffer.from(String(content)));
+        } catch {
+          pod.logs.push('[sim] ROAM_SIM_FILES is not a JSON object of path → content');
+        }
+      }
+      const uploaded = await uploadResults(container, files);
+      pod.logs.push(...uploaded.lines);
+      if (uploaded.exitCode !== 0) pod.logs.push('roam: the results upload failed');
+    });
+  }
+
+  private runPlan(
+    pod: SimRunPodPod,
+    plan: Plan,
+    beforeExit?: (exitCode: number) => Promise<void>,
+  ): void {
+    if (pod.desiredStatus !== 'RUNNING') return;
     const env = pod.env;
     const duration =
       env.ROAM_SIM_DURATION !== undefined
@@ -277,7 +344,14 @@ export class RunPodSimulator {
     pod.logs.push(...(env.ROAM_SIM_LOGS ? env.ROAM_SIM_LOGS.split('\n') : []));
     pod.logs.push(...plan.steps.flatMap((s) => (s.kind === 'log' ? [s.text] : [])));
     const ms = (Number.isFinite(duration) ? duration : 0) * (1000 / this.options.speed);
-    const timer = setTimeout(() => this.end(pod, 'EXITED', `Exited with code ${exit}`, exit), ms);
+    const exited = () => this.end(pod, 'EXITED', `Exited with code ${exit}`, exit);
+    const timer = setTimeout(() => {
+      if (!beforeExit) return exited();
+      // Reported exited only once the wrapper is done, as the real container's exit would be.
+      void beforeExit(exit).then(() => {
+        if (pod.desiredStatus === 'RUNNING') exited();
+      });
+    }, ms);
     timer.unref();
     this.timers.set(pod.id, timer);
   }

@@ -1,0 +1,103 @@
+import { describe, expect, it } from '@jest/globals';
+import { jobSpecSchema } from '@roam/contracts';
+
+import { INPUTS_CONTAINER, type JobFiles, RESULTS_CLAIM, RESULTS_CONTAINER } from './job-files.js';
+import { jobManifest } from './job-manifest.js';
+
+const ID = '01930000-0000-7000-8000-000000000001';
+
+const podOf = (files?: JobFiles) =>
+  jobManifest({
+    id: ID,
+    tenantId: 'city-a',
+    namespace: 'roam-city-a',
+    name: 'sim',
+    attempt: 1,
+    spec: jobSpecSchema.parse({ image: 'sumo', command: ['sh', '-c', 'true'] }),
+    defaultMaxDurationSeconds: 60,
+    ...(files ? { files } : {}),
+  }).spec.template.spec as unknown as {
+    volumes: unknown[];
+    initContainers?: {
+      name: string;
+      image: string;
+      restartPolicy?: string;
+      env: { name: string; value: string }[];
+      volumeMounts: unknown[];
+      resources: unknown;
+    }[];
+    containers: { volumeMounts: unknown[] }[];
+  };
+
+describe('the files side of the Job manifest', () => {
+  it('adds no helper to a job when nothing keeps files, but still gives it /roam', () => {
+    const pod = podOf();
+    expect(pod).not.toHaveProperty('initContainers');
+    expect(pod.volumes).toEqual([{ name: 'roam-work', emptyDir: {} }]);
+    expect(pod.containers[0]!.volumeMounts).toEqual([{ name: 'roam-work', mountPath: '/roam' }]);
+  });
+
+  it('unpacks the archive from its presigned URL into ROAM_INPUTS_DIR before main starts', () => {
+    const pod = podOf({
+      inputs: {
+        url: 'http://s3/roam/in.zip?X-Amz-Signature=abc',
+        format: 'zip',
+        image: 'busybox:1.36',
+      },
+    });
+    expect(pod.initContainers).toHaveLength(1);
+    const fetcher = pod.initContainers![0]!;
+    expect(fetcher.name).toBe(INPUTS_CONTAINER);
+    expect(fetcher.image).toBe('busybox:1.36');
+    expect(fetcher.env).toEqual([
+      { name: 'ROAM_INPUTS_URL', value: 'http://s3/roam/in.zip?X-Amz-Signature=abc' },
+      { name: 'ROAM_INPUTS_FORMAT', value: 'zip' },
+      { name: 'ROAM_INPUTS_DIR', value: '/roam/inputs' },
+    ]);
+    expect(fetcher.volumeMounts).toEqual([{ name: 'roam-work', mountPath: '/roam' }]);
+  });
+
+  it('uploads results through a native sidecar that requests nothing', () => {
+    const pod = podOf({
+      results: { uploadUrl: 'http://s3/roam/up?X-Amz-Signature=def', image: 'curl:1' },
+    });
+    const [sidecar] = pod.initContainers!;
+    expect(sidecar).toMatchObject({
+      name: RESULTS_CONTAINER,
+      image: 'curl:1',
+      restartPolicy: 'Always',
+      env: [
+        { name: 'ROAM_RESULTS_UPLOAD_URL', value: 'http://s3/roam/up?X-Amz-Signature=def' },
+        { name: 'ROAM_RESULTS_DIR', value: '/roam/results' },
+      ],
+      volumeMounts: [{ name: 'roam-work', mountPath: '/roam' }],
+      resources: { requests: { cpu: '0', memory: '0' } },
+    });
+  });
+
+  it('in PVC mode mounts the tenant claim at the results directory and reads inputs from it', () => {
+    const pod = podOf({
+      claim: RESULTS_CLAIM,
+      inputs: { file: `inputs/${ID}/inputs.zip`, format: 'zip', image: 'busybox:1.36' },
+    });
+    expect(pod.volumes).toContainEqual({
+      name: 'roam-results-volume',
+      persistentVolumeClaim: { claimName: 'roam-results' },
+    });
+    expect(pod.containers[0]!.volumeMounts).toContainEqual({
+      name: 'roam-results-volume',
+      mountPath: '/roam/results',
+      subPath: `results/${ID}`,
+    });
+    const fetcher = pod.initContainers![0]!;
+    expect(fetcher.env[0]).toEqual({
+      name: 'ROAM_INPUTS_FILE',
+      value: `/roam-volume/inputs/${ID}/inputs.zip`,
+    });
+    expect(fetcher.volumeMounts).toContainEqual({
+      name: 'roam-results-volume',
+      mountPath: '/roam-volume',
+      readOnly: true,
+    });
+  });
+});

@@ -1,0 +1,52 @@
+// The roam results contract, as the simulated kubelet honours it: a native sidecar (an init
+// container with `restartPolicy: Always`) named `roam-results` with ROAM_RESULTS_UPLOAD_URL.
+// On a cluster it waits for SIGTERM, which the kubelet sends once the main containers have
+// exited, then tars ROAM_RESULTS_DIR and PUTs it to the URL. Here the kubelet does the same
+// with the pod's file store before it reports the pod finished.
+import { packTarGz } from '@roam/object-store';
+
+import type { Container } from '../api/models.js';
+import { envOf } from './inputs.js';
+
+export const RESULTS_CONTAINER = 'roam-results';
+
+export function isResultsUploader(c: Container): boolean {
+  return c.name === RESULTS_CONTAINER && envOf(c).ROAM_RESULTS_UPLOAD_URL !== undefined;
+}
+
+export interface UploadOutcome {
+  exitCode: number;
+  lines: string[];
+}
+
+/** Packs the files under the container's ROAM_RESULTS_DIR and PUTs the archive. */
+export async function uploadResults(
+  c: Container,
+  files: ReadonlyMap<string, Buffer>,
+): Promise<UploadOutcome> {
+  const env = envOf(c);
+  const dir = `${(env.ROAM_RESULTS_DIR ?? '/roam/results').replace(/\/+$/, '')}/`;
+  const kept = [...files]
+    .filter(([path]) => path.startsWith(dir))
+    .map(([path, data]) => [path.slice(dir.length), data] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  try {
+    const archive = await packTarGz(kept);
+    const response = await fetch(env.ROAM_RESULTS_UPLOAD_URL!, {
+      method: 'PUT',
+      body: archive,
+      headers: { 'Content-Type': 'application/gzip' },
+    });
+    if (!response.ok)
+      return {
+        exitCode: 1,
+        lines: [`curl: (22) The requested URL returned error: ${response.status}`],
+      };
+    return {
+      exitCode: 0,
+      lines: [`[sim] roam-results: uploaded ${kept.length} files (${archive.length} bytes)`],
+    };
+  } catch (error) {
+    return { exitCode: 1, lines: [`roam-results: ${(error as Error).message}`] };
+  }
+}

@@ -1,0 +1,73 @@
+/** Where a job finds its unpacked inputs and leaves its results, wherever it runs. */
+export const JOB_INPUTS_DIR = '/roam/inputs';
+export const JOB_RESULTS_DIR = '/roam/results';
+
+/** S3's longest presigned URL. */
+const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
+
+/** A results upload URL outlives the run: its deadline and an hour, at most S3's 7 days. */
+export const resultsUploadTtl = (deadlineSeconds: number | undefined): number =>
+  Math.min(MAX_PRESIGN_SECONDS, (deadlineSeconds ?? MAX_PRESIGN_SECONDS) + 3600);
+
+/**
+ * How a job's results leave wherever it ran (docs/storage.md): pack `$ROAM_RESULTS_DIR` as a
+ * tar.gz and PUT it to `$ROAM_RESULTS_UPLOAD_URL`, a presigned URL for
+ * `resultsUploadKey(tenant, job, attempt)`. On Kubernetes a native sidecar does it once main
+ * has exited; on RunPod, where there are no sidecars, a wrapper around the job's command does.
+ * The storage worker unpacks the archive; the simulators recognise both scripts.
+ * Needs sh, tar and curl (curl's own image has all three).
+ */
+const UPLOAD = [
+  'mkdir -p "$ROAM_RESULTS_DIR"',
+  'tar -czf /tmp/roam-results.tar.gz -C "$ROAM_RESULTS_DIR" .',
+  'curl -fsS --retry 3 -X PUT -H "Content-Type: application/gzip" --upload-file /tmp/roam-results.tar.gz "$ROAM_RESULTS_UPLOAD_URL"',
+].join(' && ');
+
+/**
+ * The sidecar: creates the results directory, sleeps until the kubelet's SIGTERM (sent once
+ * main has exited), then uploads.
+ */
+export const RESULTS_SIDECAR_SCRIPT = [
+  // Started before main (a native sidecar), so the directory is there when main starts.
+  'mkdir -p "$ROAM_RESULTS_DIR"',
+  // `kill $!` ends the pending sleep, which would otherwise outlive the shell.
+  `upload() { kill $! 2>/dev/null; ${UPLOAD}; exit $?; }`,
+  'trap upload TERM',
+  'while true; do sleep 3600 & wait $!; done',
+].join('\n');
+
+/**
+ * The wrapper: fetches and unpacks the inputs when `$ROAM_INPUTS_URL` is set (as the
+ * `roam-inputs` init container does on Kubernetes; needs unzip for a zip), creates the results
+ * directory, runs the job's command, uploads whatever it left, and exits with the job's code.
+ */
+export const RESULTS_WRAPPER_SCRIPT = [
+  'if [ -n "${ROAM_INPUTS_URL:-}" ]; then',
+  '  { mkdir -p "$ROAM_INPUTS_DIR" && curl -fsS --retry 3 -o /tmp/roam-inputs "$ROAM_INPUTS_URL" &&',
+  '    if [ "$ROAM_INPUTS_FORMAT" = zip ]; then unzip -o -q /tmp/roam-inputs -d "$ROAM_INPUTS_DIR"; else tar -xzf /tmp/roam-inputs -C "$ROAM_INPUTS_DIR"; fi; } ||',
+  '    { echo "roam: could not fetch the inputs" >&2; exit 1; }',
+  'fi',
+  'mkdir -p "$ROAM_RESULTS_DIR"',
+  '"$@"',
+  'rc=$?',
+  'if [ -n "${ROAM_RESULTS_UPLOAD_URL:-}" ]; then',
+  `  { ${UPLOAD}; } || echo "roam: the results upload failed" >&2`,
+  'fi',
+  'exit $rc',
+].join('\n');
+
+const WRAPPER_NAME = 'roam-job';
+
+/** `command` run through the wrapper: `sh -c <wrapper> roam-job <command…>`. */
+export function wrapForResults(command: readonly string[]): string[] {
+  return ['sh', '-c', RESULTS_WRAPPER_SCRIPT, WRAPPER_NAME, ...command];
+}
+
+/** The job's own command inside a wrapped one, or `undefined` when it is not wrapped. */
+export function unwrapResults(command: readonly string[] | undefined): string[] | undefined {
+  if (!command || command.length < 4) return undefined;
+  const [sh, flag, script, name] = command;
+  return sh === 'sh' && flag === '-c' && script === RESULTS_WRAPPER_SCRIPT && name === WRAPPER_NAME
+    ? command.slice(4)
+    : undefined;
+}
