@@ -1,15 +1,24 @@
 // Storage figures: (1) upload throughput of a 50 MB input archive through the seed's
 // `POST /jobs` (multipart → temp file → zip checks → object storage), (2) latency of
 // `GET /api/v1/jobs/{id}/results` for a job with 1,000 result files (rows + objects, each
-// listed with a presigned URL). Real Postgres, NATS and s3rver on 127.0.0.1; prints figures,
-// asserts nothing. `pnpm bench:storage` (BENCH_UPLOAD_MB, BENCH_RESULT_FILES, BENCH_ROUNDS).
+// listed with a presigned URL), (3) results collection: the storage worker streaming a job's
+// results upload (a tar.gz of 1,000 small files and one large one, as the roam-results sidecar
+// PUTs it) apart into object storage with checksums and rows. Real Postgres, NATS, s3rver and
+// the Kubernetes simulator on 127.0.0.1; prints figures, asserts nothing.
+// `pnpm bench:storage` (BENCH_UPLOAD_MB, BENCH_RESULT_FILES, BENCH_ROUNDS).
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { gatewayEnv } from '@roam/config';
-import { MinioObjectStore, resultKey, startS3rver } from '@roam/object-store';
+import {
+  MinioObjectStore,
+  packTarGz,
+  resultKey,
+  resultsUploadKey,
+  startS3rver,
+} from '@roam/object-store';
 import { createRoamApp } from '@roam/runtime';
 import {
   createTestDatabase,
@@ -21,6 +30,14 @@ import yazl from 'yazl';
 
 // @ts-expect-error -- the built module (bench runs against dist, like the apps do).
 import { GatewayModule } from '../apps/gateway/dist/gateway.module.js';
+// @ts-expect-error -- built, as above.
+import { startSimulator } from '../apps/sim/dist/index.js';
+// @ts-expect-error -- built, as above.
+import { storageEnv } from '../apps/storage/dist/storage.config.js';
+// @ts-expect-error -- built, as above.
+import { StorageModule } from '../apps/storage/dist/storage.module.js';
+// @ts-expect-error -- built, as above.
+import { StorageService } from '../apps/storage/dist/storage.service.js';
 
 const UPLOAD_MB = Number(process.env.BENCH_UPLOAD_MB ?? 50);
 const RESULT_FILES = Number(process.env.BENCH_RESULT_FILES ?? 1000);
@@ -45,22 +62,26 @@ const s3 = await startS3rver({ directory: join(dir, 's3') });
 const db = await createTestDatabase('bench_storage');
 const prefix = testSubjectPrefix();
 const bucket = 'bench';
+/** What every process of the bench shares: its database, NATS prefix and bucket. */
+const shared = {
+  DATABASE_URL: db.url,
+  NATS_URL: testNatsUrl(),
+  NATS_SUBJECT_PREFIX: prefix,
+  PORT: '0',
+  LOG_LEVEL: 'silent',
+  S3_ENDPOINT: s3.endpoint,
+  S3_BUCKET: bucket,
+};
 const gateway = await createRoamApp({
   name: 'gateway',
   schema: gatewayEnv,
   module: GatewayModule,
   env: {
-    DATABASE_URL: db.url,
-    NATS_URL: testNatsUrl(),
-    NATS_SUBJECT_PREFIX: prefix,
-    PORT: '0',
-    LOG_LEVEL: 'silent',
+    ...shared,
     ROAM_ADMIN_TOKEN: ADMIN,
     ROAM_REGISTRATION: 'open',
     RATE_LIMIT_PER_SECOND: '10000',
     RATE_LIMIT_BURST: '10000',
-    S3_ENDPOINT: s3.endpoint,
-    S3_BUCKET: bucket,
     MAX_FILE_SIZE_MB: String(UPLOAD_MB + 8),
   },
 });
@@ -73,6 +94,18 @@ try {
   });
   const { api_key: key } = (await registered.json()) as { api_key: string };
   const auth = { authorization: `Bearer ${key}` };
+  const createJob = async () => {
+    const created = await fetch(`${gateway.url}/api/v1/jobs`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        image: 'busybox',
+        command: ['true'],
+        resources: { cpu: '100m', memory: '64Mi' },
+      }),
+    });
+    return ((await created.json()) as { id: string }).id;
+  };
 
   // (1) Upload throughput.
   const payload = randomBytes(UPLOAD_MB * 1024 * 1024);
@@ -99,16 +132,7 @@ try {
   );
 
   // (2) Listing latency for RESULT_FILES files.
-  const created = await fetch(`${gateway.url}/api/v1/jobs`, {
-    method: 'POST',
-    headers: { ...auth, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      image: 'busybox',
-      command: ['true'],
-      resources: { cpu: '100m', memory: '64Mi' },
-    }),
-  });
-  const { id: jobId } = (await created.json()) as { id: string };
+  const jobId = await createJob();
   const store = new MinioObjectStore({
     S3_ENDPOINT: s3.endpoint,
     S3_BUCKET: bucket,
@@ -159,6 +183,39 @@ try {
   console.log(
     `results listing: ${files} files, ${ROUNDS} requests: p50 ${percentile(times, 50).toFixed(1)} ms, p95 ${percentile(times, 95).toFixed(1)} ms, max ${times.at(-1)!.toFixed(1)} ms`,
   );
+
+  // (3) Results collection from one upload.
+  const collectId = await createJob();
+  const { attempt } = await db.prisma.job.findUniqueOrThrow({ where: { id: collectId } });
+  const entries: [string, Buffer][] = Array.from({ length: RESULT_FILES }, (_, i) => [
+    `out/tripinfo-${String(i).padStart(4, '0')}.xml`,
+    randomBytes(1024),
+  ]);
+  entries.push(['out/big.bin', randomBytes(UPLOAD_MB * 1024 * 1024)]);
+  const upload = await packTarGz(entries);
+  const uploadKey = resultsUploadKey(tenant, collectId, attempt);
+  await store.put(uploadKey, upload, upload.length, 'application/gzip');
+  const kubeDir = join(dir, 'kube');
+  const sim = await startSimulator({ port: 0, kubeconfigPath: join(kubeDir, 'kubeconfig') });
+  const storage = await createRoamApp({
+    name: 'storage',
+    schema: storageEnv,
+    module: StorageModule,
+    env: { ...shared, KUBECONFIG: sim.kubeconfigPath },
+  });
+  try {
+    const t0 = performance.now();
+    await storage.app.get(StorageService).jobFinished(collectId);
+    const took = (performance.now() - t0) / 1000;
+    const kept = await db.prisma.resultFile.count({ where: { jobId: collectId } });
+    const expanded = entries.reduce((sum, [, content]) => sum + content.length, 0) / 2 ** 20;
+    console.log(
+      `results collection: ${kept} files (${expanded.toFixed(1)} MiB expanded, ${(upload.length / 2 ** 20).toFixed(1)} MiB upload) unpacked, hashed, stored and indexed in ${took.toFixed(2)} s = ${(kept / took).toFixed(0)} files/s, ${(expanded / took).toFixed(1)} MiB/s`,
+    );
+  } finally {
+    await storage.close();
+    await sim.close();
+  }
 } finally {
   await gateway.close();
   await db.drop();

@@ -56,18 +56,17 @@ export class StorageRepository {
     };
   }
 
-  async saveResult(file: NewResultFile): Promise<void> {
-    const data = { ...file, size: BigInt(file.size) };
-    await this.prisma.resultFile.upsert({
-      where: { jobId_path: { jobId: file.jobId, path: file.path } },
-      create: data,
-      update: {
-        size: data.size,
-        checksum: data.checksum,
-        contentType: data.contentType,
-        storageKey: data.storageKey,
-      },
-    });
+  /** Upserts result rows in one statement (a redelivered event rewrites the same rows). */
+  async saveResults(files: readonly NewResultFile[]): Promise<void> {
+    if (files.length === 0) return;
+    const column = <K extends keyof NewResultFile>(key: K) => files.map((file) => file[key]);
+    await this.prisma.$executeRaw`
+      INSERT INTO result_files (job_id, tenant_id, path, size, checksum, content_type, storage_key)
+      SELECT * FROM unnest(${column('jobId')}::uuid[], ${column('tenantId')}::text[],
+        ${column('path')}::text[], ${column('size')}::bigint[], ${column('checksum')}::text[],
+        ${column('contentType')}::text[], ${column('storageKey')}::text[])
+      ON CONFLICT (job_id, path) DO UPDATE SET size = excluded.size, checksum = excluded.checksum,
+        content_type = excluded.content_type, storage_key = excluded.storage_key`;
   }
 
   async archivedAttempts(jobId: string): Promise<Set<number>> {

@@ -20,11 +20,62 @@ import type { Logger } from 'pino';
 
 import { contentTypeOf } from './content-types.js';
 import type { StorageConfig } from './storage.config.js';
-import { type JobForStorage, StorageRepository } from './storage.repository.js';
+import { type JobForStorage, type NewResultFile, StorageRepository } from './storage.repository.js';
 
 const MAIN_CONTAINER = 'main';
 
 type Pod = KubernetesObject & { metadata?: { labels?: Record<string, string> } };
+
+/** Files up to this size are read whole and put concurrently; larger ones stream. */
+const SMALL_FILE_BYTES = 1024 * 1024;
+const PUTS_IN_FLIGHT = 16;
+const ROWS_PER_STATEMENT = 500;
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+/** Result rows written in batches of ROWS_PER_STATEMENT. */
+class ResultRows {
+  private pending: NewResultFile[] = [];
+  count = 0;
+
+  constructor(private readonly repository: StorageRepository) {}
+
+  async add(row: NewResultFile): Promise<void> {
+    this.pending.push(row);
+    this.count += 1;
+    if (this.pending.length >= ROWS_PER_STATEMENT) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    await this.repository.saveResults(batch);
+  }
+}
+
+/** Runs tasks with at most `limit` in flight; the first failure surfaces on the next call. */
+class Bounded {
+  private readonly running = new Set<Promise<void>>();
+  private failure: Error | undefined;
+
+  constructor(private readonly limit: number) {}
+
+  async run(task: () => Promise<void>): Promise<void> {
+    if (this.failure) throw this.failure;
+    while (this.running.size >= this.limit) await Promise.race(this.running);
+    const done: Promise<void> = task()
+      .catch((error: unknown) => {
+        this.failure ??= error instanceof Error ? error : new Error(String(error));
+      })
+      .finally(() => this.running.delete(done));
+    this.running.add(done);
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all(this.running);
+    if (this.failure) throw this.failure;
+  }
+}
 
 /** Counts and hashes bytes on their way through. */
 function digesting(): Transform & { hex: () => string; bytes: () => number } {
@@ -112,18 +163,23 @@ export class StorageService {
     return this.indexStored(store, job, keep);
   }
 
-  /** The sidecar's archive of the last attempt, unpacked file by file into `results/`. */
+  /**
+   * The sidecar's archive of the last attempt, unpacked file by file into `results/`. Small
+   * files are read whole and put up to PUTS_IN_FLIGHT at a time while the archive reads on;
+   * large ones stream through a hash straight into the store. Rows go in batches.
+   */
   private async unpackUpload(
     store: ObjectStore,
     job: JobForStorage,
     upload: string,
     keep: (path: string) => boolean,
   ): Promise<number> {
-    let count = 0;
     const limits = {
       maxEntries: this.config.RESULTS_MAX_FILES,
       maxUncompressedBytes: this.config.RESULTS_MAX_UNCOMPRESSED_MB * 1024 * 1024,
     };
+    const rows = new ResultRows(this.repository);
+    const puts = new Bounded(PUTS_IN_FLIGHT);
     try {
       for await (const file of tarGzFiles(await store.get(upload), limits)) {
         if (!keep(file.path) || file.path.startsWith(RESULTS_UPLOAD_DIR)) {
@@ -132,31 +188,37 @@ export class StorageService {
         }
         const key = resultKey(job.tenantId, job.id, file.path);
         const contentType = contentTypeOf(file.path);
-        const digest = digesting();
-        await store.put(key, file.content.pipe(digest), file.size, contentType);
-        await this.repository.saveResult({
-          jobId: job.id,
-          tenantId: job.tenantId,
-          path: file.path,
-          size: digest.bytes(),
-          checksum: digest.hex(),
-          contentType,
-          storageKey: key,
-        });
-        count += 1;
+        const row = { jobId: job.id, tenantId: job.tenantId, path: file.path, contentType };
+        if (file.size <= SMALL_FILE_BYTES) {
+          const chunks: Buffer[] = [];
+          for await (const chunk of file.content) chunks.push(chunk as Buffer);
+          const body = Buffer.concat(chunks);
+          await puts.run(async () => {
+            await store.put(key, body, body.length, contentType);
+            await rows.add({ ...row, size: body.length, checksum: sha256(body), storageKey: key });
+          });
+        } else {
+          const digest = digesting();
+          await store.put(key, file.content.pipe(digest), file.size, contentType);
+          await rows.add({ ...row, size: digest.bytes(), checksum: digest.hex(), storageKey: key });
+        }
       }
+      await puts.drain();
+      await rows.flush();
     } catch (error) {
+      await puts.drain().catch(() => undefined);
+      await rows.flush();
       if (!(error instanceof ArchiveRejected)) throw error;
       // Nothing a retry could fix: say so, keep what was unpacked and the archive to look at.
       this.logger.warn(
         { jobId: job.id, tenantId: job.tenantId, key: upload, code: error.code, err: error },
         'the results upload could not be unpacked',
       );
-      return count;
+      return rows.count;
     }
     // Every attempt's upload goes once the last one is unpacked (retries leave theirs too).
     await store.removePrefix(`${resultsPrefix(job.tenantId, job.id)}${RESULTS_UPLOAD_DIR}`);
-    return count;
+    return rows.count;
   }
 
   /** Files already under `results/` (PVC mode: the job wrote to its tenant volume). */
@@ -165,14 +227,14 @@ export class StorageService {
     job: JobForStorage,
     keep: (path: string) => boolean,
   ): Promise<number> {
-    let count = 0;
+    const rows = new ResultRows(this.repository);
     const prefix = resultsPrefix(job.tenantId, job.id);
     for await (const object of listAll(store, prefix)) {
       const path = object.key.slice(prefix.length);
       if (path.startsWith(RESULTS_UPLOAD_DIR) || !keep(path)) continue;
       const hash = createHash('sha256');
       for await (const chunk of await store.get(object.key)) hash.update(chunk as Buffer);
-      await this.repository.saveResult({
+      await rows.add({
         jobId: job.id,
         tenantId: job.tenantId,
         path,
@@ -181,8 +243,8 @@ export class StorageService {
         contentType: contentTypeOf(path),
         storageKey: object.key,
       });
-      count += 1;
     }
-    return count;
+    await rows.flush();
+    return rows.count;
   }
 }
