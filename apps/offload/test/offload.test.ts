@@ -389,6 +389,41 @@ describe('offload to RunPod', () => {
     );
   });
 
+  it('cancelling a running offloaded job terminates its RunPod pod and leaves it cancelled', async () => {
+    const submitted = await call(
+      h.url,
+      'POST',
+      '/api/v1/jobs',
+      {
+        name: 'long-remote',
+        image: 'trainer:1',
+        command: ['sleep', '100000'],
+        resources: { cpu: '1', memory: '1Gi', gpu: 1 },
+        offload: 'required',
+      },
+      key,
+    );
+    expect(submitted.status).toBe(201);
+    const id = submitted.body.id as string;
+    const running = await eventually('the RunPod pod to run', async () => {
+      const row = await h.prisma.offload.findFirst({ where: { jobId: id, state: 'running' } });
+      return row?.runpodPodId ?? undefined;
+    });
+    expect(h.sim.runpod.livePods().map((p) => p.id)).toContain(running);
+    const cancelled = await call(h.url, 'DELETE', `/api/v1/jobs/${id}`, undefined, key);
+    expect(cancelled.body).toMatchObject({ status: 'cancelled' });
+    await eventually(
+      'the RunPod pod to be terminated',
+      () => !h.sim.runpod.livePods().some((p) => p.id === running),
+    );
+    const row = await eventually('the offload to end', async () => {
+      const offload = await h.prisma.offload.findFirstOrThrow({ where: { jobId: id } });
+      return offload.state !== 'running' && offload.state !== 'creating' ? offload : undefined;
+    });
+    expect(row.state).toBe('terminated');
+    expect((await h.prisma.job.findUniqueOrThrow({ where: { id } })).status).toBe('cancelled');
+  });
+
   it('stops offloading a tenant whose budget is spent', async () => {
     await h.prisma.tenant.update({
       where: { id: 'gpu-lab' },
