@@ -35,6 +35,16 @@ export interface ClaimRequest {
  * forward by the lease, so a notifier that dies mid-attempt leaves the delivery due again
  * once the lease ends, and another picks it up (at-least-once).
  */
+/** An event to fan out to its tenant's webhook endpoints. */
+export interface FanOutEvent {
+  id: string;
+  tenantId: string;
+  type: string;
+  shortType: string;
+  time: Date;
+  envelope: unknown;
+}
+
 @Injectable()
 export class DeliveriesRepository {
   constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
@@ -121,17 +131,31 @@ export class DeliveriesRepository {
    * The common case in one statement, without an interactive transaction: a success on an
    * endpoint that was not failing changes only the attempt log and the delivery.
    */
-  async recordSuccess(deliveryId: string, response: WebhookResponse): Promise<void> {
+  /**
+   * Records first-time successes of many deliveries in one statement: their attempts, and each
+   * delivery succeeded (if still pending). The common path, so it is batched.
+   */
+  async recordSuccesses(
+    successes: readonly { deliveryId: string; response: WebhookResponse }[],
+  ): Promise<void> {
+    if (successes.length === 0) return;
+    const ids = successes.map((s) => s.deliveryId);
+    const durations = successes.map((s) => s.response.durationMs);
+    const codes = successes.map((s) => s.response.statusCode ?? null);
+    const bodies = successes.map((s) => s.response.body ?? null);
     await this.prisma.$executeRaw`
-      WITH attempt AS (
+      WITH input AS (
+        SELECT * FROM unnest(${ids}::uuid[], ${durations}::int[], ${codes}::int[], ${bodies}::text[])
+          AS t(id, duration_ms, status_code, response_body)
+      ),
+      attempt AS (
         INSERT INTO webhook_attempts (delivery_id, duration_ms, status_code, error, response_body)
-        VALUES (${deliveryId}::uuid, ${response.durationMs}, ${response.statusCode ?? null},
-                NULL, ${response.body ?? null})
+        SELECT id, duration_ms, status_code, NULL, response_body FROM input
       )
-      UPDATE webhook_deliveries
-      SET status = 'succeeded', next_attempt_at = NULL, attempts = attempts + 1,
+      UPDATE webhook_deliveries d
+      SET status = 'succeeded', next_attempt_at = NULL, attempts = d.attempts + 1,
           last_attempt_at = now()
-      WHERE id = ${deliveryId}::uuid AND status = 'pending'`;
+      FROM input WHERE d.id = input.id AND d.status = 'pending'`;
   }
 
   async markEndpointHealthy(tx: Prisma.TransactionClient, endpointId: string): Promise<void> {
@@ -172,28 +196,32 @@ export class DeliveriesRepository {
 
   /**
    * Fan-out: one pending delivery per active endpoint of the tenant subscribed to the event,
-   * created after it happened. The unique (endpoint, event) makes a second run a no-op, so a
-   * redelivered NATS message creates nothing twice. Returns how many were created.
+   * created after it happened, for many events in one statement. The unique (endpoint, event)
+   * makes a second run a no-op, so a redelivered NATS message creates nothing twice. Returns
+   * how many were created.
    */
-  async fanOut(event: {
-    id: string;
-    tenantId: string;
-    type: string;
-    shortType: string;
-    time: Date;
-    envelope: unknown;
-  }): Promise<number> {
-    const area = `${event.shortType.split('.')[0]}.*`;
+  async fanOut(events: readonly FanOutEvent[]): Promise<number> {
+    if (events.length === 0) return 0;
+    const ids = events.map((e) => e.id);
+    const tenants = events.map((e) => e.tenantId);
+    const types = events.map((e) => e.type);
+    const shortTypes = events.map((e) => e.shortType);
+    const areas = events.map((e) => `${e.shortType.split('.')[0]}.*`);
+    const times = events.map((e) => e.time.toISOString());
+    const payloads = events.map((e) => JSON.stringify(e.envelope));
     return this.prisma.$executeRaw`
+      WITH ev AS (
+        SELECT * FROM unnest(${ids}::uuid[], ${tenants}::text[], ${types}::text[],
+          ${shortTypes}::text[], ${areas}::text[], ${times}::timestamptz[], ${payloads}::jsonb[])
+          AS t(id, tenant_id, type, short_type, area, time, payload)
+      )
       INSERT INTO webhook_deliveries
         (id, endpoint_id, tenant_id, event_id, event_type, payload, status, attempts, next_attempt_at)
-      SELECT gen_random_uuid(), e.id, e.tenant_id, ${event.id}::uuid, ${event.type},
-             ${JSON.stringify(event.envelope)}::jsonb, 'pending', 0, now()
-      FROM webhook_endpoints e
-      WHERE e.tenant_id = ${event.tenantId} AND e.status = 'active'
-        AND e.created_at <= ${event.time}
+      SELECT gen_random_uuid(), e.id, e.tenant_id, ev.id, ev.type, ev.payload, 'pending', 0, now()
+      FROM ev JOIN webhook_endpoints e
+        ON e.tenant_id = ev.tenant_id AND e.status = 'active' AND e.created_at <= ev.time
         AND (cardinality(e.events) = 0 OR e.events IS NULL
-             OR ${event.shortType} = ANY(e.events) OR ${area} = ANY(e.events) OR '*' = ANY(e.events))
+             OR ev.short_type = ANY(e.events) OR ev.area = ANY(e.events) OR '*' = ANY(e.events))
       ON CONFLICT (endpoint_id, event_id) DO NOTHING`;
   }
 }

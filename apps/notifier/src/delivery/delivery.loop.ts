@@ -12,6 +12,7 @@ import { APP_CONFIG, LOGGER } from '@roam/runtime';
 import { webhookHeaders } from '@roam/webhooks';
 import type { Logger } from 'pino';
 
+import { Batcher } from './batcher.js';
 import { type ClaimedDelivery, DeliveriesRepository } from './deliveries.repository.js';
 import { decideAfterAttempt } from './policy.js';
 import type { WebhookResponse, WebhookSender } from './sender.js';
@@ -35,6 +36,7 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
   private wakeUp: (() => void) | undefined;
   private woken = false;
   private readonly leaseMs: number;
+  private readonly successes: Batcher<{ deliveryId: string; response: WebhookResponse }>;
 
   constructor(
     private readonly repository: DeliveriesRepository,
@@ -46,6 +48,8 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
     // Long enough for one attempt to time out and be recorded; a dead notifier's claim
     // comes due again after this.
     this.leaseMs = config.WEBHOOK_TIMEOUT_MS * 2 + 1000;
+    // First-time successes, the common case, are recorded together (one statement each turn).
+    this.successes = new Batcher((items) => this.repository.recordSuccesses(items));
   }
 
   onApplicationBootstrap(): void {
@@ -174,7 +178,7 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
       durationMs: response.durationMs,
     };
     if (decision.delivery.status === 'succeeded' && delivery.failingSince === null) {
-      await this.repository.recordSuccess(delivery.id, response);
+      await this.successes.add({ deliveryId: delivery.id, response });
       this.logger.debug(log, 'webhook delivered');
       return;
     }

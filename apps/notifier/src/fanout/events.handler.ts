@@ -5,7 +5,8 @@ import { JetStreamEventPattern } from '@roam/messaging';
 import { LOGGER } from '@roam/runtime';
 import type { Logger } from 'pino';
 
-import { DeliveriesRepository } from '../delivery/deliveries.repository.js';
+import { Batcher } from '../delivery/batcher.js';
+import { DeliveriesRepository, type FanOutEvent } from '../delivery/deliveries.repository.js';
 import { DeliveryLoop } from '../delivery/delivery.loop.js';
 
 /**
@@ -14,18 +15,31 @@ import { DeliveryLoop } from '../delivery/delivery.loop.js';
  */
 @Controller()
 export class EventsHandler {
+  /**
+   * Events handled together (the consumer runs several at once) are fanned out in one
+   * statement; each message is still acked only after its batch is committed.
+   */
+  private readonly batch: Batcher<FanOutEvent>;
+
   constructor(
     private readonly repository: DeliveriesRepository,
     private readonly loop: DeliveryLoop,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.batch = new Batcher(async (events) => {
+      const created = await this.repository.fanOut(events);
+      if (created === 0) return;
+      this.logger.debug({ events: events.length, created }, 'webhook deliveries created');
+      this.loop.wake();
+    });
+  }
 
   @JetStreamEventPattern('roam.evt.v1.>')
   async onEvent(@Payload() envelope: Envelope): Promise<void> {
     // Events about no tenant (platform events) have no subscriber; test events are sent
     // directly to their one endpoint and never fanned out.
     if (!envelope.tenantId || envelope.type === 'roam.evt.v1.webhook.test') return;
-    const created = await this.repository.fanOut({
+    await this.batch.add({
       id: envelope.id,
       tenantId: envelope.tenantId,
       type: envelope.type,
@@ -33,12 +47,5 @@ export class EventsHandler {
       time: new Date(envelope.time),
       envelope,
     });
-    if (created > 0) {
-      this.logger.debug(
-        { eventId: envelope.id, tenantId: envelope.tenantId, type: envelope.type, created },
-        'webhook deliveries created',
-      );
-      this.loop.wake();
-    }
   }
 }
