@@ -1,6 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { describeChoice, planServices, probesNeeded, type PlanInput } from './services.js';
+import {
+  describeChoice,
+  planResultVolumes,
+  planServices,
+  probesNeeded,
+  type PlanInput,
+} from './services.js';
 
 const base: Omit<PlanInput, 'env' | 'probes'> = {
   embedded: { postgresPort: 5433, natsPort: 4223, simPort: 6443 },
@@ -103,5 +109,33 @@ describe('describeChoice', () => {
     expect(
       describeChoice('postgres', { kind: 'embedded', port: 5433, url, reason: 'down' }),
     ).toContain(url);
+  });
+});
+
+describe('planResultVolumes', () => {
+  const state = '/state';
+
+  it('is nothing in object-storage mode', () => {
+    expect(
+      planResultVolumes({ results: 's3', pvcRoot: undefined, kube: 'simulator', stateDir: state }),
+    ).toBeUndefined();
+  });
+
+  it('with the simulator, keeps claims in the state directory and reads them per tenant', () => {
+    expect(
+      planResultVolumes({ results: 'pvc', pvcRoot: undefined, kube: 'simulator', stateDir: state }),
+    ).toEqual({
+      pvcRoot: '/state/volumes/roam-{tenant}/roam-results',
+      simVolumesDir: '/state/volumes',
+    });
+  });
+
+  it('with a real cluster, needs to be told where the volumes are mounted', () => {
+    expect(() =>
+      planResultVolumes({ results: 'pvc', pvcRoot: undefined, kube: 'env', stateDir: state }),
+    ).toThrow(/needs RESULTS_PVC_ROOT/);
+    expect(
+      planResultVolumes({ results: 'pvc', pvcRoot: '/mnt/roam', kube: 'env', stateDir: state }),
+    ).toEqual({ pvcRoot: '/mnt/roam' });
   });
 });

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+
 /**
  * Which Postgres, NATS and Kubernetes the stack uses. Pure: the launcher probes the default
  * local services (only those the environment did not already name) and hands the results here.
@@ -121,4 +123,30 @@ export function redact(url: string): string {
   } catch {
     return url;
   }
+}
+
+/**
+ * PVC mode (`ROAM_STACK_RESULTS=pvc`): where the tenant volumes are, for the apps'
+ * RESULTS_PVC_ROOT, and where the simulator keeps claims. With the simulator both come from
+ * the state directory (`<state>/volumes/<namespace>/<claim>/`, read back through the root's
+ * `{tenant}` segment); a real cluster's volumes must be mounted and named by the user.
+ */
+export function planResultVolumes(input: {
+  results: 's3' | 'pvc';
+  pvcRoot: string | undefined;
+  kube: ServicePlan['kube']['kind'];
+  stateDir: string;
+}): { pvcRoot: string; simVolumesDir?: string } | undefined {
+  if (input.results !== 'pvc') return undefined;
+  const simVolumesDir = join(input.stateDir, 'volumes');
+  if (input.kube === 'simulator')
+    return {
+      pvcRoot: input.pvcRoot ?? join(simVolumesDir, 'roam-{tenant}', 'roam-results'),
+      simVolumesDir,
+    };
+  if (!input.pvcRoot)
+    throw new Error(
+      'ROAM_STACK_RESULTS=pvc with a real cluster needs RESULTS_PVC_ROOT: where the tenant volumes are mounted on this machine',
+    );
+  return { pvcRoot: input.pvcRoot };
 }

@@ -12,6 +12,7 @@ import {
   describeChoice,
   LOCAL_NATS,
   LOCAL_POSTGRES,
+  planResultVolumes,
   planServices,
   probesNeeded,
   redact,
@@ -52,7 +53,7 @@ export class Stack {
   /** The in-process s3rver (object storage) when S3_ENDPOINT is not set. */
   private s3: RunningS3rver | undefined;
   private s3Endpoint: string | undefined;
-  private pvcRoot: string | undefined;
+  private volumes: ReturnType<typeof planResultVolumes>;
 
   constructor(private readonly deps: StackDeps) {
     const { config, output } = deps;
@@ -114,8 +115,14 @@ export class Stack {
       simKubeconfigPath: join(config.stateDir, 'kubeconfig'),
     });
 
+    this.volumes = planResultVolumes({
+      results: config.ROAM_STACK_RESULTS,
+      pvcRoot: config.RESULTS_PVC_ROOT,
+      kube: plan.kube.kind,
+      stateDir: config.stateDir,
+    });
     await this.startServices(plan);
-    await this.startObjectStorage(plan);
+    await this.startObjectStorage();
     this.throwIfAborted();
 
     const migrate = await this.deps.migrate();
@@ -229,9 +236,7 @@ export class Stack {
           SIM_KUBECONFIG: kubeconfigPath,
           SIM_SNAPSHOT: join(config.stateDir, 'sim-snapshot.json'),
           // PVC mode: claims live on disk, where the apps' RESULTS_PVC_ROOT finds them.
-          ...(config.ROAM_STACK_RESULTS === 'pvc'
-            ? { SIM_VOLUMES_DIR: join(config.stateDir, 'volumes') }
-            : {}),
+          ...(this.volumes?.simVolumesDir ? { SIM_VOLUMES_DIR: this.volumes.simVolumesDir } : {}),
           LOG_LEVEL: config.LOG_LEVEL,
         },
       });
@@ -250,19 +255,12 @@ export class Stack {
    * in-process (it is small and has no state but its directory; a crash of it is a crash of
    * the launcher, which stops the stack rather than leaving apps writing to nowhere).
    */
-  private async startObjectStorage(plan: ServicePlan): Promise<void> {
+  private async startObjectStorage(): Promise<void> {
     const { config, output } = this.deps;
-    if (config.ROAM_STACK_RESULTS === 'pvc') {
-      this.pvcRoot =
-        config.RESULTS_PVC_ROOT ??
-        (plan.kube.kind === 'simulator'
-          ? join(config.stateDir, 'volumes', 'roam-{tenant}', 'roam-results')
-          : undefined);
-      if (!this.pvcRoot)
-        throw new Error(
-          'ROAM_STACK_RESULTS=pvc with a real cluster needs RESULTS_PVC_ROOT: where the tenant volumes are mounted on this machine',
-        );
-      output.info(`PVC mode: inputs, results and logs on the tenant volumes (${this.pvcRoot})`);
+    if (this.volumes) {
+      output.info(
+        `PVC mode: inputs, results and logs on the tenant volumes (${this.volumes.pvcRoot})`,
+      );
       return;
     }
     if (config.S3_ENDPOINT) {
@@ -299,7 +297,7 @@ export class Stack {
               ...(this.s3 ? { S3_ACCESS_KEY: 'S3RVER', S3_SECRET_KEY: 'S3RVER' } : {}),
             }
           : {}),
-        ...(this.pvcRoot ? { RESULTS_PVC_ROOT: this.pvcRoot } : {}),
+        ...(this.volumes ? { RESULTS_PVC_ROOT: this.volumes.pvcRoot } : {}),
         ROAM_ADMIN_TOKEN: token,
         // The local stack keeps the seed's flow (register without a key); production's
         // default is admin-only.
@@ -413,8 +411,8 @@ export class Stack {
         : `  kubernetes: ${plan.kube.kubeconfigPath} (from ${plan.kube.variable})`,
     );
     lines.push(
-      this.pvcRoot
-        ? `  results: PVC mode, tenant volumes at ${this.pvcRoot}`
+      this.volumes
+        ? `  results: PVC mode, tenant volumes at ${this.volumes.pvcRoot}`
         : `  object storage: ${this.s3Endpoint ?? 'none'}${this.s3 ? ` (s3rver, data in ${this.rel(join(config.stateDir, 's3'))}/, bucket roam)` : ' (from S3_ENDPOINT)'}`,
     );
     lines.push(
