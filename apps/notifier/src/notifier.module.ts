@@ -7,16 +7,19 @@ import { DeliveriesRepository } from './delivery/deliveries.repository.js';
 import { DeliveryLoop, WEBHOOK_SENDER } from './delivery/delivery.loop.js';
 import { HttpWebhookSender } from './delivery/sender.js';
 import { EventsHandler } from './fanout/events.handler.js';
+import { HistoryRetention } from './retention/history-retention.js';
 
 /**
  * The notifier: fans every tenant event out to the tenant's webhook endpoints
- * (`webhook_deliveries`), and delivers them signed, with retries, per Standard Webhooks.
+ * (`webhook_deliveries`), delivers them signed, with retries, per Standard Webhooks, and
+ * deletes deliveries and events past their retention.
  */
 @Module({
   controllers: [EventsHandler],
   providers: [
     DeliveriesRepository,
     DeliveryLoop,
+    HistoryRetention,
     {
       provide: WEBHOOK_SENDER,
       inject: [APP_CONFIG],

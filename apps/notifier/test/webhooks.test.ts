@@ -3,6 +3,7 @@ import { eventually } from '@roam/testing';
 import { verifyWebhook } from '@roam/webhooks';
 
 import { EventsHandler } from '../src/fanout/events.handler.js';
+import { HistoryRetention } from '../src/retention/history-retention.js';
 import { call, register, startWorld, type World } from './world.js';
 
 describe('notifier: job events to signed webhooks', () => {
@@ -201,5 +202,53 @@ describe('notifier: job events to signed webhooks', () => {
     ] as const) {
       expect((await call(w.h.url, method, path, undefined, otherKey)).status).toBe(404);
     }
+  });
+  it('deletes finished deliveries and events past their retention, and keeps the rest', async () => {
+    const old = new Date(Date.now() - 40 * 86_400_000);
+    const endpoint = await w.endpoint(key, '/history', ['job.*']);
+    const [done, waiting, recent] = await Promise.all(
+      ['succeeded', 'pending', 'succeeded'].map((status, i) =>
+        w.h.prisma.webhookDelivery.create({
+          data: {
+            id: crypto.randomUUID(),
+            endpointId: endpoint.id,
+            tenantId: 'hooked',
+            eventId: crypto.randomUUID(),
+            eventType: 'roam.evt.v1.job.succeeded',
+            payload: {},
+            status: status as 'succeeded' | 'pending',
+            // A pending one not due for a day, so the delivery loop leaves it alone.
+            nextAttemptAt: status === 'pending' ? new Date(Date.now() + 86_400_000) : null,
+            createdAt: i < 2 ? old : new Date(),
+          },
+        }),
+      ),
+    );
+    await w.h.prisma.webhookAttempt.create({
+      data: { deliveryId: done!.id, durationMs: 3, statusCode: 200 },
+    });
+    const event = (time: Date) =>
+      w.h.prisma.event.create({
+        data: {
+          id: crypto.randomUUID(),
+          tenantId: 'hooked',
+          type: 'roam.evt.v1.job.succeeded',
+          time,
+          envelope: {},
+        },
+      });
+    const [oldEvent, newEvent] = [await event(old), await event(new Date())];
+
+    const swept = await w.notifier!.app.get(HistoryRetention).sweep(new Date());
+    expect(swept.deliveries).toBeGreaterThanOrEqual(1);
+    expect(swept.events).toBeGreaterThanOrEqual(1);
+    const left = await w.h.prisma.webhookDelivery.findMany({
+      where: { id: { in: [done!.id, waiting!.id, recent!.id] } },
+      select: { id: true },
+    });
+    expect(left.map((row) => row.id).sort()).toEqual([waiting!.id, recent!.id].sort());
+    expect(await w.h.prisma.webhookAttempt.count({ where: { deliveryId: done!.id } })).toBe(0);
+    expect(await w.h.prisma.event.findUnique({ where: { id: oldEvent.id } })).toBeNull();
+    expect(await w.h.prisma.event.findUnique({ where: { id: newEvent.id } })).not.toBeNull();
   });
 });

@@ -90,6 +90,14 @@ describe('inputs, results and logs in object storage (s3rver)', () => {
     await rm(s3dir, { recursive: true, force: true });
   });
 
+  /** Waits for the storage worker to finish a job: it removes the uploads last. */
+  const uploadsGone = (tenant: string, jobId: string) =>
+    eventually('the results upload to be removed', async () => {
+      const uploads = await objectsUnder(`tenants/${tenant}/jobs/${jobId}/results/.roam/`);
+      if (uploads.length > 0) throw new Error(`still there: ${uploads.join(', ')}`);
+      return true;
+    });
+
   async function objectsUnder(prefix: string): Promise<string[]> {
     const keys: string[] = [];
     for await (const object of listAll(store, prefix)) keys.push(object.key);
@@ -175,6 +183,8 @@ describe('inputs, results and logs in object storage (s3rver)', () => {
         content_type: 'text/plain; charset=utf-8',
       }),
     ]);
+    // Once unpacked, the sidecar's upload is removed: only the results stay.
+    await uploadsGone(tenant, jobId);
     expect(await objectsUnder(`tenants/${tenant}/jobs/${jobId}/results/`)).toEqual([
       `tenants/${tenant}/jobs/${jobId}/results/run.txt`,
     ]);
@@ -263,6 +273,7 @@ describe('inputs, results and logs in object storage (s3rver)', () => {
       { timeoutMs: 30_000 },
     );
     expect(listing.files.map((f: { name: string }) => f.name)).toEqual(['run.txt', 'tripinfo.xml']);
+    await uploadsGone(tenant, jobId);
     expect(listing.files[1]).toMatchObject({
       content_type: 'application/xml',
       checksum: sha256('<tripinfos/>'),

@@ -290,6 +290,24 @@ export const notifierEnv = workerEnv('notifier').extend({
     .min(10)
     .default(250)
     .describe('How often the delivery loop looks for due deliveries when not woken.'),
+  WEBHOOK_RETENTION_DAYS: z.coerce
+    .number()
+    .positive()
+    .default(30)
+    .describe('Finished webhook deliveries (and their attempts) older than this are deleted.'),
+  EVENTS_RETENTION_DAYS: z.coerce
+    .number()
+    .positive()
+    .default(30)
+    .describe(
+      'Events older than this leave the events table (GET /api/v1/events and SSE resume); NATS keeps its own retention.',
+    ),
+  RETENTION_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(3_600_000)
+    .describe('How often the notifier deletes deliveries and events past their retention.'),
 });
 export type NotifierConfig = z.infer<typeof notifierEnv>;
 

@@ -1,14 +1,8 @@
-import {
-  Inject,
-  Injectable,
-  type OnApplicationBootstrap,
-  type OnModuleDestroy,
-} from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { ObjectStore } from '@roam/object-store';
-import { APP_CONFIG, LOGGER } from '@roam/runtime';
+import { APP_CONFIG, LOGGER, OBJECT_STORE, PeriodicSweep } from '@roam/runtime';
 import type { Logger } from 'pino';
 
-import { OBJECT_STORE } from '@roam/runtime';
 import type { StorageConfig } from '../storage.config.js';
 import { StorageRepository } from '../storage.repository.js';
 
@@ -19,37 +13,14 @@ const BATCH = 500;
  * a timer: object first, then its row, so a crash in between only repeats a delete.
  */
 @Injectable()
-export class RetentionLoop implements OnApplicationBootstrap, OnModuleDestroy {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> | undefined;
-
+export class RetentionLoop extends PeriodicSweep<number> {
   constructor(
     private readonly repository: StorageRepository,
     @Inject(OBJECT_STORE) private readonly store: ObjectStore | null,
-    @Inject(APP_CONFIG) private readonly config: StorageConfig,
+    @Inject(APP_CONFIG) config: StorageConfig,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.tick(), this.config.RETENTION_INTERVAL_MS);
-    this.timer.unref();
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
-  }
-
-  private async tick(): Promise<void> {
-    if (this.running) return;
-    this.running = this.sweep(new Date());
-    try {
-      await this.running;
-    } catch (error) {
-      this.logger.warn({ err: error }, 'results retention sweep failed');
-    } finally {
-      this.running = undefined;
-    }
+  ) {
+    super('results retention sweep', config.RETENTION_INTERVAL_MS, logger);
   }
 
   /** One sweep; returns how many files it deleted. */
