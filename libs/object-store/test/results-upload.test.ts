@@ -58,17 +58,48 @@ async function filesOf(key: string): Promise<Record<string, string>> {
   return out;
 }
 
+/**
+ * Runs `sh <args>` in its own process group. Once the shell exits, anything it left behind
+ * in the group (a sleep it did not reap) is killed, so its pipes close and nothing outlives
+ * the test.
+ */
 function run(
   args: string[],
   env: Record<string, string>,
 ): { pid: number; done: Promise<{ code: number | null; stderr: string }> } {
-  const child = spawn('sh', args, { env: { PATH: process.env.PATH ?? '', ...env } });
+  const child = spawn('sh', args, {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.once('exit', () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // The group is already empty.
+    }
+  });
   const done = new Promise<{ code: number | null; stderr: string }>((resolve) =>
     child.once('close', (code) => resolve({ code, stderr })),
   );
   return { pid: child.pid!, done };
+}
+
+/** The commands a process's children run (`/proc/<pid>/task/<pid>/children`). */
+async function childCommands(pid: number): Promise<string[]> {
+  const children = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8'))
+    .split(' ')
+    .filter(Boolean);
+  return Promise.all(
+    children.map((child) =>
+      readFile(`/proc/${child}/comm`, 'utf8').then(
+        (comm) => comm.trim(),
+        () => '',
+      ),
+    ),
+  );
 }
 
 async function zip(files: Record<string, string>): Promise<Buffer> {
@@ -139,9 +170,9 @@ describe('the Kubernetes results sidecar', () => {
       ROAM_RESULTS_DIR: results,
       ROAM_RESULTS_UPLOAD_URL: await store.presignPut(uploadKey, 60),
     });
-    // The trap is set once the loop's `sleep` child exists.
+    // The trap is set once the loop's `sleep` child runs (`mkdir` comes before it).
     await eventually('the sidecar to wait', async () =>
-      (await readFile(`/proc/${sidecar.pid}/task/${sidecar.pid}/children`, 'utf8')).trim(),
+      (await childCommands(sidecar.pid)).includes('sleep'),
     );
     expect(await store.stat(uploadKey)).toBeUndefined();
     await mkdir(join(results, 'out'));
