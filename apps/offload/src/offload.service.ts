@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { metrics } from '@roam/telemetry';
 import { chooseGpu, costMicros, type GpuChoice, type GpuPolicy } from '@roam/domain';
 import { Kube } from '@roam/kube';
-import { logKey, type ObjectStore, resultsUploadKey, resultsUploadTtl } from '@roam/object-store';
+import { logKey, type ObjectStore, presignJobFiles } from '@roam/object-store';
 import { APP_CONFIG, LOGGER, OBJECT_STORE } from '@roam/runtime';
 import { exitCodeOf, type RunPod, RunPodError, type RunPodPod } from '@roam/runpod';
 import type { Logger } from 'pino';
@@ -401,18 +401,23 @@ export class OffloadService {
     job: KubeJob,
   ): Promise<{ files?: OffloadFiles }> {
     if (this.store?.kind !== 's3') return {};
-    const resultsUploadUrl = await this.store.presignPut(
-      resultsUploadKey(roam.tenantId, roam.jobId, roam.attempt),
-      resultsUploadTtl(job.spec?.activeDeadlineSeconds),
+    const urls = await presignJobFiles(
+      this.store,
+      {
+        id: roam.jobId,
+        tenantId: roam.tenantId,
+        attempt: roam.attempt,
+        deadlineSeconds: job.spec?.activeDeadlineSeconds,
+        inputsKey: await this.repo.inputsKeyOf(roam.jobId),
+      },
+      // RunPod starts a pod within minutes; a day leaves room for a slow image pull.
+      24 * 3600,
     );
-    if (!resultsUploadUrl) return {};
-    const key = await this.repo.inputsKeyOf(roam.jobId);
-    // RunPod starts a pod within minutes; a day leaves room for a slow image pull.
-    const url = key ? await this.store.presignGet(key, 24 * 3600) : undefined;
+    if (!urls.resultsUploadUrl) return {};
     return {
       files: {
-        resultsUploadUrl,
-        ...(key && url ? { inputs: { url, format: key.endsWith('.zip') ? 'zip' : 'tar.gz' } } : {}),
+        resultsUploadUrl: urls.resultsUploadUrl,
+        ...(urls.inputs ? { inputs: urls.inputs } : {}),
       },
     };
   }

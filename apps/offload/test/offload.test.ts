@@ -78,6 +78,24 @@ describe('offload to RunPod', () => {
       module: OffloadModule,
       env: workerEnv(extra),
     });
+  /** A one-GPU roam job that must run on RunPod; returns its id. */
+  const submitRemote = async (name: string, command: string[]) => {
+    const submitted = await call(
+      h.url,
+      'POST',
+      '/api/v1/jobs',
+      {
+        name,
+        image: 'trainer:1',
+        command,
+        resources: { cpu: '1', memory: '1Gi', gpu: 1 },
+        offload: 'required',
+      },
+      key,
+    );
+    expect(submitted.status).toBe(201);
+    return submitted.body.id as string;
+  };
   const job = (namespace: string, name: string) =>
     h.kube.get<AnyJob & { apiVersion: string; kind: string }>({
       apiVersion: 'batch/v1',
@@ -390,21 +408,7 @@ describe('offload to RunPod', () => {
   });
 
   it('cancelling a running offloaded job terminates its RunPod pod and leaves it cancelled', async () => {
-    const submitted = await call(
-      h.url,
-      'POST',
-      '/api/v1/jobs',
-      {
-        name: 'long-remote',
-        image: 'trainer:1',
-        command: ['sleep', '100000'],
-        resources: { cpu: '1', memory: '1Gi', gpu: 1 },
-        offload: 'required',
-      },
-      key,
-    );
-    expect(submitted.status).toBe(201);
-    const id = submitted.body.id as string;
+    const id = await submitRemote('long-remote', ['sleep', '100000']);
     const running = await eventually('the RunPod pod to run', async () => {
       const row = await h.prisma.offload.findFirst({ where: { jobId: id, state: 'running' } });
       return row?.runpodPodId ?? undefined;
@@ -429,21 +433,7 @@ describe('offload to RunPod', () => {
       where: { id: 'gpu-lab' },
       data: { offloadBudgetMicros: 1n, offloadSpendMicros: 5n },
     });
-    const submitted = await call(
-      h.url,
-      'POST',
-      '/api/v1/jobs',
-      {
-        name: 'over-budget',
-        image: 'trainer:1',
-        command: ['sleep', '1'],
-        resources: { cpu: '1', memory: '1Gi', gpu: 1 },
-        offload: 'required',
-      },
-      key,
-    );
-    expect(submitted.status).toBe(201);
-    const id = submitted.body.id as string;
+    const id = await submitRemote('over-budget', ['sleep', '1']);
     const row = await eventually('budget noted on the job', async () => {
       const j = await h.prisma.job.findUnique({ where: { id } });
       return j?.message?.includes('offload budget') ? j : undefined;

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { kubeProvider } from '@roam/runtime';
+import { kubeProvider, objectStoreProvider } from '@roam/runtime';
 
 import { AdmissionLoop } from './admission/admission.loop.js';
 import { AdmissionRepository } from './admission/admission.repository.js';
@@ -16,6 +16,7 @@ import { TenantProvisioner } from './tenants/tenant-provisioner.service.js';
   controllers: [JobCommandsHandler, TenantCommandsHandler],
   providers: [
     kubeProvider,
+    objectStoreProvider,
     ClusterView,
     JobFilesService,
     AdmissionRepository,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Transform } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 
 import { Inject, Injectable } from '@nestjs/common';
 import { attemptOf, Kube, type KubernetesObject, ROAM_LABELS } from '@roam/kube';
@@ -8,6 +8,7 @@ import {
   globMatcher,
   listAll,
   logKey,
+  ObjectNotFound,
   type ObjectStore,
   resultKey,
   resultsPrefix,
@@ -159,7 +160,12 @@ export class StorageService {
   private async collectResults(store: ObjectStore, job: JobForStorage): Promise<number> {
     const keep = job.patterns.length > 0 ? globMatcher(job.patterns) : () => true;
     const upload = resultsUploadKey(job.tenantId, job.id, job.attempt);
-    if (await store.stat(upload)) return this.unpackUpload(store, job, upload, keep);
+    // One request either way: the upload's body, or the sign there is none (PVC mode).
+    const body = await store.get(upload).catch((error: unknown) => {
+      if (error instanceof ObjectNotFound) return undefined;
+      throw error;
+    });
+    if (body) return this.unpackUpload(store, job, upload, body, keep);
     return this.indexStored(store, job, keep);
   }
 
@@ -172,6 +178,7 @@ export class StorageService {
     store: ObjectStore,
     job: JobForStorage,
     upload: string,
+    body: Readable,
     keep: (path: string) => boolean,
   ): Promise<number> {
     const limits = {
@@ -181,7 +188,7 @@ export class StorageService {
     const rows = new ResultRows(this.repository);
     const puts = new Bounded(PUTS_IN_FLIGHT);
     try {
-      for await (const file of tarGzFiles(await store.get(upload), limits)) {
+      for await (const file of tarGzFiles(body, limits)) {
         if (!keep(file.path) || file.path.startsWith(RESULTS_UPLOAD_DIR)) {
           file.content.resume();
           continue;

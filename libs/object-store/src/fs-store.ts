@@ -157,23 +157,24 @@ export class FsObjectStore implements ObjectStore {
  * local-path provisioner lays claims out).
  */
 export function pvcObjectStore(root: string): FsObjectStore {
-  const parts = root.replace(/\/+$/, '').split('/');
+  const template = (root.includes('{tenant}') ? root : `${root}/{tenant}`).replace(/\/+$/, '');
+  const parts = template.split('/');
   const at = parts.findIndex((part) => part.includes('{tenant}'));
-  const base = at < 0 ? root : parts.slice(0, at).join('/') || '/';
-  const [head = '{tenant}', ...rest] = at < 0 ? [] : parts.slice(at);
+  const base = parts.slice(0, at).join('/') || '/';
+  // A tenant's volume relative to `base`, e.g. `roam-{tenant}/roam-results` or `{tenant}`.
+  const volume = parts.slice(at).join('/');
   const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const volume = new RegExp(
-    `^${escape(head).replace(escape('{tenant}'), '([^/]+)')}${rest.map((p) => `/${escape(p)}`).join('')}/(inputs|results|logs)/([^/]+)/(.+)$`,
+  const inVolume = new RegExp(
+    `^${escape(volume).replace(escape('{tenant}'), '([^/]+)')}/(inputs|results|logs)/([^/]+)/(.+)$`,
   );
-  const dirOf = (tenant: string) => [head.replace('{tenant}', tenant), ...rest].join('/');
   return new FsObjectStore(
     base,
     (key) => {
       const m = /^tenants\/([^/]+)\/jobs\/([^/]+)\/(inputs|results|logs)\/(.+)$/.exec(key);
-      return m ? `${dirOf(m[1]!)}/${m[3]}/${m[2]}/${m[4]}` : undefined;
+      return m ? `${volume.replace('{tenant}', m[1]!)}/${m[3]}/${m[2]}/${m[4]}` : undefined;
     },
     (path) => {
-      const m = volume.exec(path);
+      const m = inVolume.exec(path);
       return m ? `tenants/${m[1]}/jobs/${m[3]}/${m[2]}/${m[4]}` : undefined;
     },
   );

@@ -1,12 +1,20 @@
+import type { ArchiveFormat } from './archive.js';
+import { resultsUploadKey } from './keys.js';
+import type { ObjectStore } from './object-store.js';
+
 /** Where a job finds its unpacked inputs and leaves its results, wherever it runs. */
 export const JOB_INPUTS_DIR = '/roam/inputs';
 export const JOB_RESULTS_DIR = '/roam/results';
+
+/** The init container that fetches a job's inputs, and the native sidecar that uploads its results (simulators know them by name). */
+export const INPUTS_CONTAINER = 'roam-inputs';
+export const RESULTS_CONTAINER = 'roam-results';
 
 /** S3's longest presigned URL. */
 const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
 
 /** A results upload URL outlives the run: its deadline and an hour, at most S3's 7 days. */
-export const resultsUploadTtl = (deadlineSeconds: number | undefined): number =>
+const resultsUploadTtl = (deadlineSeconds: number | undefined): number =>
   Math.min(MAX_PRESIGN_SECONDS, (deadlineSeconds ?? MAX_PRESIGN_SECONDS) + 3600);
 
 /**
@@ -70,4 +78,41 @@ export function unwrapResults(command: readonly string[] | undefined): string[] 
   return sh === 'sh' && flag === '-c' && script === RESULTS_WRAPPER_SCRIPT && name === WRAPPER_NAME
     ? command.slice(4)
     : undefined;
+}
+
+/** How an archive kept under `inputsKey` is unpacked (its kind is in its name). */
+export const inputsFormatOf = (key: string): ArchiveFormat =>
+  key.endsWith('.zip') ? 'zip' : 'tar.gz';
+
+/** The URLs a run gets to move its files, wherever it runs. */
+export interface PresignedJobFiles {
+  inputs?: { url: string; format: ArchiveFormat };
+  resultsUploadUrl?: string;
+}
+
+/**
+ * Presigns one attempt's files: a GET of its input archive (if it has one) valid for
+ * `inputsTtlSeconds`, and the PUT its results upload goes to, valid for the run's deadline
+ * (see `resultsUploadTtl`). A store without URLs (a directory) gives none.
+ */
+export async function presignJobFiles(
+  store: ObjectStore,
+  job: {
+    id: string;
+    tenantId: string;
+    attempt: number;
+    deadlineSeconds: number | undefined;
+    inputsKey: string | null | undefined;
+  },
+  inputsTtlSeconds: number,
+): Promise<PresignedJobFiles> {
+  const resultsUploadUrl = await store.presignPut(
+    resultsUploadKey(job.tenantId, job.id, job.attempt),
+    resultsUploadTtl(job.deadlineSeconds),
+  );
+  const url = job.inputsKey ? await store.presignGet(job.inputsKey, inputsTtlSeconds) : undefined;
+  return {
+    ...(url && job.inputsKey ? { inputs: { url, format: inputsFormatOf(job.inputsKey) } } : {}),
+    ...(resultsUploadUrl ? { resultsUploadUrl } : {}),
+  };
 }

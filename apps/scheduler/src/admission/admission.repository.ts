@@ -24,7 +24,32 @@ export interface AdmittedRow {
   attempt: number;
   seq: number;
   spec: JobSpec;
+  /** The uploaded input archive, if any (the pod's fetcher needs it). */
+  inputsKey: string | null;
 }
+
+/** An admitted job as `admit` and `unconfirmed` read it. */
+interface AdmittedSqlRow {
+  id: string;
+  tenant_id: string;
+  namespace: string;
+  name: string;
+  attempt: number;
+  seq: number;
+  spec: JobSpec;
+  inputs_key: string | null;
+}
+
+const toAdmitted = (row: AdmittedSqlRow): AdmittedRow => ({
+  id: row.id,
+  tenantId: row.tenant_id,
+  namespace: row.namespace,
+  name: row.name,
+  attempt: row.attempt,
+  seq: row.seq,
+  spec: row.spec,
+  inputsKey: row.inputs_key,
+});
 
 export interface QueuedRow {
   id: string;
@@ -78,31 +103,13 @@ export class AdmissionRepository {
   /** Marks jobs admitted in one statement; returns those still pending and unadmitted. */
   async admit(tx: Tx, ids: readonly string[]): Promise<AdmittedRow[]> {
     if (ids.length === 0) return [];
-    const rows = await tx.$queryRaw<
-      {
-        id: string;
-        tenant_id: string;
-        namespace: string;
-        name: string;
-        attempt: number;
-        seq: number;
-        spec: JobSpec;
-      }[]
-    >`
+    const rows = await tx.$queryRaw<AdmittedSqlRow[]>`
       UPDATE jobs j SET phase = 'Admitted', reason = 'ContainerCreating', message = 'admitted; creating the Kubernetes Job',
              admitted_at = now(), seq = j.seq + 1, updated_at = now()
       FROM tenants t
       WHERE j.id = ANY(${ids}::uuid[]) AND t.id = j.tenant_id AND j.status = 'pending' AND j.admitted_at IS NULL
-      RETURNING j.id, j.tenant_id, t.namespace, j.name, j.attempt, j.seq, j.spec`;
-    return rows.map((row) => ({
-      id: row.id,
-      tenantId: row.tenant_id,
-      namespace: row.namespace,
-      name: row.name,
-      attempt: row.attempt,
-      seq: row.seq,
-      spec: row.spec,
-    }));
+      RETURNING j.id, j.tenant_id, t.namespace, j.name, j.attempt, j.seq, j.spec, j.inputs_key`;
+    return rows.map(toAdmitted);
   }
 
   /**
@@ -169,31 +176,13 @@ export class AdmissionRepository {
 
   /** Admitted jobs whose Kubernetes Job was not confirmed created (a crash, an API error). */
   async unconfirmed(olderThanMs: number, limit: number): Promise<AdmittedRow[]> {
-    const rows = await this.prisma.$queryRaw<
-      {
-        id: string;
-        tenant_id: string;
-        namespace: string;
-        name: string;
-        attempt: number;
-        seq: number;
-        spec: JobSpec;
-      }[]
-    >`
-      SELECT j.id, j.tenant_id, t.namespace, j.name, j.attempt, j.seq, j.spec
+    const rows = await this.prisma.$queryRaw<AdmittedSqlRow[]>`
+      SELECT j.id, j.tenant_id, t.namespace, j.name, j.attempt, j.seq, j.spec, j.inputs_key
       FROM jobs j JOIN tenants t ON t.id = j.tenant_id
       WHERE j.status = 'pending' AND j.admitted_at IS NOT NULL AND j.placement IS NULL
         AND j.admitted_at < now() - make_interval(secs => ${olderThanMs / 1000})
       ORDER BY j.admitted_at LIMIT ${limit}`;
-    return rows.map((row) => ({
-      id: row.id,
-      tenantId: row.tenant_id,
-      namespace: row.namespace,
-      name: row.name,
-      attempt: row.attempt,
-      seq: row.seq,
-      spec: row.spec,
-    }));
+    return rows.map(toAdmitted);
   }
 
   /** Records where each created Job lives; the reconciler fills in pod and node later. */

@@ -170,6 +170,7 @@ export class AdmissionService {
         tenantId: row.tenantId,
         attempt: row.attempt,
         deadlineSeconds: deadlineSeconds(row.spec, defaultDeadline),
+        inputsKey: row.inputsKey,
       })),
     );
     let next = 0;

@@ -5,6 +5,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import {
+  holdsNode,
   type NodeJson,
   type NodeState,
   nodeStatesFromKubernetes,
@@ -70,9 +71,7 @@ export class ClusterView implements OnApplicationBootstrap, OnModuleDestroy {
     const placed = new Set<string>();
     for (const pod of pods) {
       const jobId = pod.metadata?.labels?.[ROAM_LABELS.jobId];
-      const phase = pod.status?.phase;
-      if (jobId && pod.spec?.nodeName && phase !== 'Succeeded' && phase !== 'Failed')
-        placed.add(jobId);
+      if (jobId && holdsNode(pod)) placed.add(jobId);
     }
     return { nodes: nodeStatesFromKubernetes(this.nodes?.list() ?? [], pods), placed };
   }

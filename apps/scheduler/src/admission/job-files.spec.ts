@@ -1,7 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { jobSpecSchema } from '@roam/contracts';
 
-import { INPUTS_CONTAINER, type JobFiles, RESULTS_CLAIM, RESULTS_CONTAINER } from './job-files.js';
+import { INPUTS_CONTAINER, RESULTS_CONTAINER } from '@roam/object-store';
+
+import { type JobFiles, RESULTS_CLAIM } from './job-files.js';
 import { jobManifest } from './job-manifest.js';
 
 const ID = '01930000-0000-7000-8000-000000000001';

@@ -1,24 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { PrismaClient } from '@roam/db';
 import {
-  type ObjectStore,
-  objectStoreFromConfig,
+  INPUTS_CONTAINER,
+  inputsFormatOf,
   JOB_INPUTS_DIR,
   JOB_RESULTS_DIR,
+  type ObjectStore,
+  presignJobFiles,
+  RESULTS_CONTAINER,
   RESULTS_SIDECAR_SCRIPT,
-  resultsUploadKey,
-  resultsUploadTtl,
 } from '@roam/object-store';
-import { APP_CONFIG, PRISMA } from '@roam/runtime';
+import { APP_CONFIG, OBJECT_STORE } from '@roam/runtime';
 
 import type { SchedulerConfig } from '../scheduler.config.js';
 
-const INPUTS_DIR = JOB_INPUTS_DIR;
-const RESULTS_DIR = JOB_RESULTS_DIR;
-/** The init container that fetches and unpacks the inputs; the simulator's kubelet knows it by name. */
-export const INPUTS_CONTAINER = 'roam-inputs';
-/** The native sidecar that uploads the results directory when main has exited. */
-export const RESULTS_CONTAINER = 'roam-results';
 /** PVC mode: each tenant's results volume (DESIGN.md: "a results PVC when results are kept on a PVC"). */
 export const RESULTS_CLAIM = 'roam-results';
 const WORK_VOLUME = 'roam-work';
@@ -32,7 +26,7 @@ export interface JobFiles {
   inputs?: { url?: string; file?: string; format: 'zip' | 'tar.gz'; image: string };
   /** Object storage: the presigned PUT the results sidecar uploads the results archive to. */
   results?: { uploadUrl: string; image: string };
-  /** PVC mode: the tenant's results claim, mounted at RESULTS_DIR with `results/<job>` as subPath. */
+  /** PVC mode: the tenant's results claim, mounted at JOB_RESULTS_DIR with `results/<job>` as subPath. */
   claim?: string;
 }
 
@@ -73,8 +67,8 @@ export function withJobFiles<T extends PodSpecLike>(
 ): T {
   const work = { name: WORK_VOLUME, mountPath: '/roam' };
   const dirs = [
-    { name: 'ROAM_INPUTS_DIR', value: INPUTS_DIR },
-    { name: 'ROAM_RESULTS_DIR', value: RESULTS_DIR },
+    { name: 'ROAM_INPUTS_DIR', value: JOB_INPUTS_DIR },
+    { name: 'ROAM_RESULTS_DIR', value: JOB_RESULTS_DIR },
   ];
   const { inputs, results, claim } = files;
   const volume = { name: CLAIM_VOLUME, mountPath: VOLUME_MOUNT, readOnly: true };
@@ -89,7 +83,7 @@ export function withJobFiles<T extends PodSpecLike>(
           ? { name: 'ROAM_INPUTS_FILE', value: `${VOLUME_MOUNT}/${inputs.file}` }
           : { name: 'ROAM_INPUTS_URL', value: inputs.url ?? '' },
         { name: 'ROAM_INPUTS_FORMAT', value: inputs.format },
-        { name: 'ROAM_INPUTS_DIR', value: INPUTS_DIR },
+        { name: 'ROAM_INPUTS_DIR', value: JOB_INPUTS_DIR },
       ],
       volumeMounts: inputs.file && claim ? [work, volume] : [work],
       resources: helperResources,
@@ -104,14 +98,14 @@ export function withJobFiles<T extends PodSpecLike>(
       command: ['sh', '-c', RESULTS_SIDECAR_SCRIPT],
       env: [
         { name: 'ROAM_RESULTS_UPLOAD_URL', value: results.uploadUrl },
-        { name: 'ROAM_RESULTS_DIR', value: RESULTS_DIR },
+        { name: 'ROAM_RESULTS_DIR', value: JOB_RESULTS_DIR },
       ],
       volumeMounts: [work],
       // Nothing requested, so the sidecar never changes where (or whether) the job fits.
       resources: { requests: { cpu: '0', memory: '0' }, limits: { memory: '256Mi' } },
     });
   const resultsMount = claim
-    ? [{ name: CLAIM_VOLUME, mountPath: RESULTS_DIR, subPath: `results/${jobId}` }]
+    ? [{ name: CLAIM_VOLUME, mountPath: JOB_RESULTS_DIR, subPath: `results/${jobId}` }]
     : [];
   return {
     ...spec,
@@ -133,16 +127,6 @@ export function withJobFiles<T extends PodSpecLike>(
   };
 }
 
-export type ResultsMode = 's3' | 'pvc' | 'none';
-
-/** `s3` with S3_ENDPOINT, `pvc` with RESULTS_PVC_ROOT alone, else `none` (files not kept). */
-export function resultsMode(
-  config: Pick<SchedulerConfig, 'S3_ENDPOINT' | 'RESULTS_PVC_ROOT'>,
-): ResultsMode {
-  if (config.S3_ENDPOINT) return 's3';
-  return config.RESULTS_PVC_ROOT ? 'pvc' : 'none';
-}
-
 /** What the scheduler knows of a job about to get its Kubernetes Job. */
 export interface JobFilesRequest {
   id: string;
@@ -150,71 +134,57 @@ export interface JobFilesRequest {
   attempt: number;
   /** The Job's activeDeadlineSeconds: the results URL must outlive the run. */
   deadlineSeconds: number;
+  inputsKey: string | null;
 }
 
 /**
- * Prepares the files side of jobs about to get their Kubernetes Job. With object storage:
- * presigned GETs of input archives (`jobs.inputs_key`, INPUTS_URL_TTL_SECONDS: roam admits a
- * job only when it can start, and a retry is a new Job with a fresh URL) and a presigned PUT
- * per attempt for the results archive (valid for the job's deadline and an hour, at most the
- * 7 days S3 allows). In PVC mode: the tenant's claim, and the archive's path on it.
+ * Prepares the files side of jobs about to get their Kubernetes Job, from the store the
+ * process has (`OBJECT_STORE`). Object storage: presigned GETs of input archives
+ * (INPUTS_URL_TTL_SECONDS: roam admits a job only when it can start, and a retry is a new Job
+ * with a fresh URL) and a presigned PUT per attempt for the results archive. PVC mode: the
+ * tenant's claim, and the archive's path on it. No store: nothing is kept.
  */
 @Injectable()
 export class JobFilesService {
-  private store: Promise<ObjectStore | undefined> | undefined;
-
   constructor(
-    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    @Inject(OBJECT_STORE) private readonly store: ObjectStore | null,
     @Inject(APP_CONFIG) private readonly config: SchedulerConfig,
   ) {}
 
-  get mode(): ResultsMode {
-    return resultsMode(this.config);
-  }
-
   async forJobs(jobs: readonly JobFilesRequest[]): Promise<Map<string, JobFiles>> {
     const found = new Map<string, JobFiles>();
-    if (jobs.length === 0 || this.mode === 'none') return found;
-    const rows = await this.prisma.job.findMany({
-      where: { id: { in: jobs.map((job) => job.id) }, inputsKey: { not: null } },
-      select: { id: true, inputsKey: true },
-    });
-    const inputKeys = new Map(rows.map((row) => [row.id, row.inputsKey!]));
-    const formatOf = (key: string): 'zip' | 'tar.gz' => (key.endsWith('.zip') ? 'zip' : 'tar.gz');
-    if (this.mode === 'pvc') {
-      for (const job of jobs) {
-        const key = inputKeys.get(job.id);
+    const { store } = this;
+    if (!store) return found;
+    const image = this.config.INPUTS_FETCHER_IMAGE;
+    for (const job of jobs) {
+      if (store.kind === 'pvc') {
+        const key = job.inputsKey;
         found.set(job.id, {
           claim: RESULTS_CLAIM,
+          // The PVC layout keeps a job's inputs at inputs/<job>/ on its tenant's volume.
           ...(key
             ? {
                 inputs: {
-                  // The PVC layout keeps a job's inputs at inputs/<job>/ on its tenant's volume.
                   file: `inputs/${job.id}/${key.split('/').pop()!}`,
-                  format: formatOf(key),
-                  image: this.config.INPUTS_FETCHER_IMAGE,
+                  format: inputsFormatOf(key),
+                  image,
                 },
               }
             : {}),
         });
+        continue;
       }
-      return found;
-    }
-    this.store ??= objectStoreFromConfig(this.config);
-    const store = await this.store;
-    if (!store) return found;
-    for (const job of jobs) {
-      const key = inputKeys.get(job.id);
-      const url = key ? await store.presignGet(key, this.config.INPUTS_URL_TTL_SECONDS) : undefined;
-      const uploadUrl = await store.presignPut(
-        resultsUploadKey(job.tenantId, job.id, job.attempt),
-        resultsUploadTtl(job.deadlineSeconds),
-      );
+      const urls = await presignJobFiles(store, job, this.config.INPUTS_URL_TTL_SECONDS);
       found.set(job.id, {
-        ...(key && url
-          ? { inputs: { url, format: formatOf(key), image: this.config.INPUTS_FETCHER_IMAGE } }
+        ...(urls.inputs ? { inputs: { ...urls.inputs, image } } : {}),
+        ...(urls.resultsUploadUrl
+          ? {
+              results: {
+                uploadUrl: urls.resultsUploadUrl,
+                image: this.config.RESULTS_UPLOADER_IMAGE,
+              },
+            }
           : {}),
-        ...(uploadUrl ? { results: { uploadUrl, image: this.config.RESULTS_UPLOADER_IMAGE } } : {}),
       });
     }
     return found;

@@ -15,16 +15,16 @@ export interface ManifestInput {
   files?: JobFiles;
 }
 
+/** The Job's activeDeadlineSeconds: the job's own limit, or the scheduler's default. */
+export const deadlineSeconds = (spec: JobSpec, fallback: number): number =>
+  spec.max_duration_seconds ?? fallback;
+
 /**
  * The batch/v1 Job for one attempt. `backoffLimit: 0`: roam owns retries (its policy decides,
  * and each retry is a new attempt with its own Job). No `ttlSecondsAfterFinished`: the
  * reconciler deletes the objects once it has recorded the outcome, so Kubernetes never
  * removes a Job whose end roam has not seen.
  */
-/** The Job's activeDeadlineSeconds: the job's own limit, or the scheduler's default. */
-export const deadlineSeconds = (spec: JobSpec, fallback: number): number =>
-  spec.max_duration_seconds ?? fallback;
-
 export function jobManifest(input: ManifestInput) {
   const { spec } = input;
   const labels = jobLabels(input.id, input.tenantId, input.attempt);

@@ -4,10 +4,11 @@ import type { PrismaClient, Tenant } from '@roam/db';
 import { containerDefaults, quotaHard } from '@roam/domain';
 import { Kube, tenantLabels } from '@roam/kube';
 import { Outbox } from '@roam/messaging';
-import { APP_CONFIG, LOGGER, PRISMA } from '@roam/runtime';
+import type { ObjectStore } from '@roam/object-store';
+import { APP_CONFIG, LOGGER, OBJECT_STORE, PRISMA } from '@roam/runtime';
 import type { Logger } from 'pino';
 
-import { RESULTS_CLAIM, resultsMode } from '../admission/job-files.js';
+import { RESULTS_CLAIM } from '../admission/job-files.js';
 import type { SchedulerConfig } from '../scheduler.config.js';
 
 const SOURCE = 'roam/scheduler';
@@ -30,6 +31,7 @@ export class TenantProvisioner {
     @Inject(Outbox) private readonly outbox: Outbox,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(APP_CONFIG) private readonly config: SchedulerConfig,
+    @Inject(OBJECT_STORE) private readonly store: ObjectStore | null,
   ) {}
 
   async provision(tenantId: string): Promise<ProvisionOutcome> {
@@ -116,7 +118,7 @@ export class TenantProvisioner {
       metadata: { name: LIMIT_RANGE_NAME, namespace: tenant.namespace, labels },
       spec: { limits: [{ type: 'Container', ...containerDefaults }] },
     });
-    if (resultsMode(this.config) === 'pvc') {
+    if (this.store?.kind === 'pvc') {
       // Created once and left alone: a claim's spec is immutable but for growing it.
       await this.kube.createOrAdopt({
         apiVersion: 'v1',

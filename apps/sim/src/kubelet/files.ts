@@ -11,6 +11,31 @@ import type { Container, Pod } from '../api/models.js';
 const bytes = (content: string | Buffer): Buffer =>
   Buffer.isBuffer(content) ? content : Buffer.from(content, 'utf8');
 
+/** Writes or appends one file of an in-memory file map. */
+export function putFile(
+  files: Map<string, Buffer>,
+  path: string,
+  content: string | Buffer,
+  append: boolean,
+): void {
+  const data = bytes(content);
+  files.set(path, append ? Buffer.concat([files.get(path) ?? Buffer.alloc(0), data]) : data);
+}
+
+/**
+ * The `sim.roam.dev/files` annotation (`{ "/abs/path": "content" }`), or undefined when it is
+ * not such a JSON object.
+ */
+export function parseFilesAnnotation(json: string): Record<string, string> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(json);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
+    return Object.fromEntries(Object.entries(parsed).map(([path, c]) => [path, String(c)]));
+  } catch {
+    return undefined;
+  }
+}
+
 /** A path inside a claim: the claim, and the path relative to the volume root. */
 interface ClaimPath {
   claim: string;
@@ -32,9 +57,7 @@ export class FileStore {
   ): void {
     const data = bytes(content);
     const podKey = `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`;
-    let files = this.byPod.get(podKey);
-    if (!files) this.byPod.set(podKey, (files = new Map<string, Buffer>()));
-    files.set(path, append ? Buffer.concat([files.get(path) ?? Buffer.alloc(0), data]) : data);
+    putFile(this.filesOf(this.byPod, podKey), path, data, append);
     const target = this.claimOf(pod, container, path);
     if (target) this.writeClaim(pod.metadata.namespace ?? '', target, data, append);
   }
@@ -69,11 +92,13 @@ export class FileStore {
       writeFileSync(file, data, append ? { flag: 'a' } : {});
       return;
     }
-    const key = `${namespace}/${target.claim}`;
-    let files = this.byClaim.get(key);
-    if (!files) this.byClaim.set(key, (files = new Map<string, Buffer>()));
-    const before = append ? (files.get(target.path) ?? Buffer.alloc(0)) : Buffer.alloc(0);
-    files.set(target.path, Buffer.concat([before, data]));
+    putFile(this.filesOf(this.byClaim, `${namespace}/${target.claim}`), target.path, data, append);
+  }
+
+  private filesOf(map: Map<string, Map<string, Buffer>>, key: string): Map<string, Buffer> {
+    let files = map.get(key);
+    if (!files) map.set(key, (files = new Map<string, Buffer>()));
+    return files;
   }
 
   /** One file of a claim, or undefined. */

@@ -6,12 +6,10 @@
 // the file store.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { extractArchive } from '@roam/object-store';
+import { extractArchive, INPUTS_CONTAINER, JOB_INPUTS_DIR } from '@roam/object-store';
 
 import type { Container } from '../api/models.js';
 import type { FileStore } from './files.js';
-
-export const INPUTS_CONTAINER = 'roam-inputs';
 
 /** The same caps the gateway checks at upload (a fetched archive is trusted no further). */
 const LIMITS = { maxEntries: 100_000, maxUncompressedBytes: 4 * 1024 * 1024 * 1024 };
@@ -44,7 +42,7 @@ export async function fetchInputs(
   write: (path: string, content: Buffer) => void,
 ): Promise<FetchOutcome> {
   const env = envOf(c);
-  const dir = (env.ROAM_INPUTS_DIR ?? '/roam/inputs').replace(/\/+$/, '');
+  const dir = (env.ROAM_INPUTS_DIR ?? JOB_INPUTS_DIR).replace(/\/+$/, '');
   try {
     let data: Buffer;
     if (env.ROAM_INPUTS_FILE !== undefined) {

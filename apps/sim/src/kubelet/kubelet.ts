@@ -4,7 +4,7 @@ import type { Container, ContainerStatus, Node, Pod, PodStatus } from '../api/mo
 import type { KubeObject } from '../api/registry.js';
 import { type Clock, EventRecorder, nowIso, setCondition } from '../controllers/runtime.js';
 import type { Store, StoredEvent } from '../store/store.js';
-import type { FileStore } from './files.js';
+import { type FileStore, parseFilesAnnotation } from './files.js';
 import { fetchInputs, isInputsFetcher } from './inputs.js';
 import type { LogStore } from './logs.js';
 import { isResultsUploader, uploadResults } from './results.js';
@@ -261,6 +261,7 @@ export class Kubelet {
     }
     const now = nowIso();
     const sidecar = c.restartPolicy === 'Always';
+    if (sidecar) run.sidecars.set(index, c);
     this.mutate(run.namespace, run.name, (p, status) => {
       status.hostIP = this.hostIp(p);
       status.startTime ??= now;
@@ -268,9 +269,10 @@ export class Kubelet {
         name: ic.name,
         image: ic.image,
         imageID: '',
-        ready: i < index ? (status.initContainerStatuses?.[i]?.ready ?? false) : false,
+        // Native sidecars run (and are ready) beside the rest; other init containers ran to the end.
+        ready: run.sidecars.has(i),
         restartCount: 0,
-        ...(run.sidecars.has(i) || (sidecar && i === index) ? { started: true } : {}),
+        ...(run.sidecars.has(i) ? { started: true } : {}),
         state:
           i < index
             ? (status.initContainerStatuses?.[i]?.state ?? {})
@@ -278,12 +280,10 @@ export class Kubelet {
               ? { running: { startedAt: now } }
               : { waiting: { reason: 'PodInitializing' } },
       }));
-      if (sidecar) status.initContainerStatuses[index]!.ready = true;
     });
     if (sidecar) {
-      // A native sidecar runs beside the rest of the pod; the next init container starts as
-      // soon as it has started. It is stopped once the main containers have ended.
-      run.sidecars.set(index, c);
+      // The next init container starts as soon as a sidecar has started; the sidecar is
+      // stopped once the main containers have ended.
       this.logs.started(run.uid, c.name);
       this.runInit(run, index + 1);
       return;
@@ -404,17 +404,15 @@ export class Kubelet {
       const oom = ann[ANNOTATIONS.oom] !== undefined && ann[ANNOTATIONS.oom] !== 'false';
       const filesJson = ann[ANNOTATIONS.files];
       if (!oom && plan.exitCode === 0 && filesJson) {
-        try {
-          const files = JSON.parse(filesJson) as Record<string, string>;
-          for (const [path, content] of Object.entries(files))
-            this.files.write(pod, c.name, path, String(content), false);
-        } catch {
+        const files = parseFilesAnnotation(filesJson);
+        if (!files)
           this.logs.append(
             run.uid,
             c.name,
             `[sim] ${ANNOTATIONS.files} is not a JSON object of path → content`,
           );
-        }
+        for (const [path, content] of Object.entries(files ?? {}))
+          this.files.write(pod, c.name, path, content, false);
       }
       this.logs.finish(run.uid, c.name);
       if (oom) done(137, 'OOMKilled');

@@ -3,12 +3,10 @@
 // On a cluster it waits for SIGTERM, which the kubelet sends once the main containers have
 // exited, then tars ROAM_RESULTS_DIR and PUTs it to the URL. Here the kubelet does the same
 // with the pod's file store before it reports the pod finished.
-import { packTarGz } from '@roam/object-store';
+import { JOB_RESULTS_DIR, packTarGz, RESULTS_CONTAINER } from '@roam/object-store';
 
 import type { Container } from '../api/models.js';
 import { envOf } from './inputs.js';
-
-export const RESULTS_CONTAINER = 'roam-results';
 
 export function isResultsUploader(c: Container): boolean {
   return c.name === RESULTS_CONTAINER && envOf(c).ROAM_RESULTS_UPLOAD_URL !== undefined;
@@ -25,7 +23,7 @@ export async function uploadResults(
   files: ReadonlyMap<string, Buffer>,
 ): Promise<UploadOutcome> {
   const env = envOf(c);
-  const dir = `${(env.ROAM_RESULTS_DIR ?? '/roam/results').replace(/\/+$/, '')}/`;
+  const dir = `${(env.ROAM_RESULTS_DIR ?? JOB_RESULTS_DIR).replace(/\/+$/, '')}/`;
   const kept = [...files]
     .filter(([path]) => path.startsWith(dir))
     .map(([path, data]) => [path.slice(dir.length), data] as const)

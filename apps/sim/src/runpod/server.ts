@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { unwrapResults } from '@roam/object-store';
 
 import type { Container } from '../api/models.js';
+import { parseFilesAnnotation, putFile } from '../kubelet/files.js';
 import { fetchInputs } from '../kubelet/inputs.js';
 import { uploadResults } from '../kubelet/results.js';
 import { type Plan, planContainer, planDuration } from '../kubelet/script.js';
@@ -306,21 +307,12 @@ export class RunPodSimulator {
     this.runPlan(pod, plan, async (exitCode) => {
       if (!pod.env.ROAM_RESULTS_UPLOAD_URL) return;
       for (const step of plan.steps)
-        if (step.kind === 'file')
-          files.set(
-            step.path,
-            step.append
-              ? Buffer.concat([files.get(step.path) ?? Buffer.alloc(0), Buffer.from(step.content)])
-              : Buffer.from(step.content),
-          );
+        if (step.kind === 'file') putFile(files, step.path, step.content, step.append);
       if (exitCode === 0 && pod.env.ROAM_SIM_FILES) {
-        try {
-          const extra = JSON.parse(pod.env.ROAM_SIM_FILES) as Record<string, string>;
-          for (const [path, content] of Object.entries(extra))
-            files.set(path, Buffer.from(String(content)));
-        } catch {
-          pod.logs.push('[sim] ROAM_SIM_FILES is not a JSON object of path → content');
-        }
+        const extra = parseFilesAnnotation(pod.env.ROAM_SIM_FILES);
+        if (!extra) pod.logs.push('[sim] ROAM_SIM_FILES is not a JSON object of path → content');
+        for (const [path, content] of Object.entries(extra ?? {}))
+          putFile(files, path, content, false);
       }
       const uploaded = await uploadResults(container, files);
       pod.logs.push(...uploaded.lines);

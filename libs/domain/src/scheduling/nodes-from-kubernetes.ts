@@ -58,7 +58,7 @@ export function podRequests(pod: PodJson): Resources {
 }
 
 /** A pod holds its requests on a node once bound (`nodeName`) and until it has finished. */
-function holdsNode(pod: PodJson): pod is PodJson & { spec: { nodeName: string } } {
+export function holdsNode(pod: PodJson): pod is PodJson & { spec: { nodeName: string } } {
   const phase = pod.status?.phase;
   return !!pod.spec?.nodeName && phase !== 'Succeeded' && phase !== 'Failed';
 }
