@@ -17,7 +17,7 @@ import {
 } from '@roam/testing';
 
 import { GatewayModule } from '../apps/gateway/src/gateway.module.js';
-import { call, register } from '../apps/gateway/test/harness.js';
+import { call, register } from './support/harness.js';
 import { type AppProcess, killHard, startApp, stopApp } from './support/processes.js';
 
 /**

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eventually } from '@roam/testing';
 
-import { call, type Harness, register, startHarness } from '../apps/gateway/test/harness.js';
+import { call, type Harness, register, startHarness } from './support/harness.js';
 
 /**
  * Two tenants with equal weight on a cluster with room for four 1-CPU jobs. Tenant A fills

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eventually } from '@roam/testing';
 
-import { call, type Harness, register, startHarness } from '../apps/gateway/test/harness.js';
+import { call, type Harness, register, startHarness } from './support/harness.js';
 
 /**
  * Jobs end to end through the HTTP API, with real Postgres, NATS and the Kubernetes

@@ -6,7 +6,7 @@ import { createRoamApp, type RoamApp } from '@roam/runtime';
 import { metricsRegistry, type ReadableSpan, recordSpansInMemory } from '@roam/telemetry';
 import { connectTestNats, eventually } from '@roam/testing';
 
-import { call, type Harness, register, startHarness } from '../apps/gateway/test/harness.js';
+import { call, type Harness, register, startHarness } from './support/harness.js';
 import { kubeJobName } from '@roam/kube';
 import { StorageModule } from '../apps/storage/src/storage.module.js';
 

@@ -15,7 +15,7 @@ import {
   type Harness,
   register,
   startHarness,
-} from '../../apps/gateway/test/harness.js';
+} from '../support/harness.js';
 import { offloadEnv } from '../../apps/offload/src/offload.config.js';
 import { OffloadModule } from '../../apps/offload/src/offload.module.js';
 import { storageEnv } from '../../apps/storage/src/storage.config.js';

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RoamApp } from '@roam/runtime';
 import { eventually } from '@roam/testing';
 
-import { register } from '../../gateway/test/harness.js';
-import type { Harness } from '../../gateway/test/harness.js';
+import { register } from '../../../test/support/harness.js';
+import type { Harness } from '../../../test/support/harness.js';
 import {
   CORDON_AND_REPAIR,
   CORDON_AND_RESTART_JOBSET,

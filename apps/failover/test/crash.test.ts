@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eventually } from '@roam/testing';
 
 import { builtApp } from '../../../test/support/processes.js';
-import type { Harness } from '../../gateway/test/harness.js';
+import type { Harness } from '../../../test/support/harness.js';
 import { CORDON_AND_REPAIR } from './seed-bodies.js';
 import { ADMIN_TOKEN, call, failoverSettings, startWorld, unschedulable } from './world.js';
 

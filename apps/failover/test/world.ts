@@ -11,7 +11,7 @@ import {
   type Call,
   type Harness,
   startHarness,
-} from '../../gateway/test/harness.js';
+} from '../../../test/support/harness.js';
 import { failoverEnv } from '../src/failover.config.js';
 import { FailoverModule } from '../src/failover.module.js';
 

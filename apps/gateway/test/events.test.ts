@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createEnvelope } from '@roam/contracts';
 import { Outbox } from '@roam/messaging';
 
-import { call, type Harness, register, startHarness } from './harness.js';
+import { call, type Harness, register, startHarness } from '../../../test/support/harness.js';
 
 interface SseFrame {
   id?: string;

@@ -28,7 +28,7 @@ import {
   webhookTestSchema,
   webhookWithSecretSchema,
 } from '../src/webhooks/webhook.view.js';
-import { ADMIN_TOKEN, call, type Harness, startHarness } from './harness.js';
+import { ADMIN_TOKEN, call, type Harness, startHarness } from '../../../test/support/harness.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 

@@ -5,8 +5,8 @@ import { eventually } from '@roam/testing';
 
 import { activitySchema, adminJobsSchema, clusterSchema } from '../src/admin/admin.schemas.js';
 import { dashboardSchema, seedJobSchema, seedLogsSchema } from '../src/seed/seed.schemas.js';
-import { ADMIN_TOKEN, call, type Harness, startHarness } from './harness.js';
-import { placeJob, podPhase, readyTenant, reader, sseMessages, type Pod } from './job-fixtures.js';
+import { ADMIN_TOKEN, call, type Harness, startHarness } from '../../../test/support/harness.js';
+import { placeJob, podPhase, readyTenant, reader, sseMessages, type Pod } from '../../../test/support/job-fixtures.js';
 
 type Quota = KubernetesObject & { status?: { used?: Record<string, string> } };
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eventually } from '@roam/testing';
 
-import { call, type Harness, register, startHarness } from './harness.js';
+import { call, type Harness, register, startHarness } from '../../../test/support/harness.js';
 
 describe('POST /api/v1/jobs → scheduler', () => {
   let h: Harness;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RoamApp } from '@roam/runtime';
 
-import { call, type Harness, register, startHarness } from './harness.js';
+import { call, type Harness, register, startHarness } from '../../../test/support/harness.js';
 
 describe('/api/v1/webhooks', () => {
   let h: Harness;

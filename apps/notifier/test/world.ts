@@ -3,7 +3,7 @@ import { createEnvelope, type Envelope, type JobEvent } from '@roam/contracts';
 import { Outbox } from '@roam/messaging';
 import { createRoamApp, type RoamApp } from '@roam/runtime';
 
-import { call, type Harness, register, startHarness } from '../../gateway/test/harness.js';
+import { call, type Harness, register, startHarness } from '../../../test/support/harness.js';
 import { NotifierModule } from '../src/notifier.module.js';
 import { Receiver } from './receiver.js';
 

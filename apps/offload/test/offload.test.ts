@@ -10,7 +10,7 @@ import { type RunningS3rver, startS3rver } from '@roam/object-store';
 import { createRoamApp, type RoamApp } from '@roam/runtime';
 import { eventually } from '@roam/testing';
 
-import { call, type Harness, register, startHarness } from '../../gateway/test/harness.js';
+import { call, type Harness, register, startHarness } from '../../../test/support/harness.js';
 import { offloadEnv } from '../src/offload.config.js';
 import { storageEnv } from '../../storage/src/storage.config.js';
 import { StorageModule } from '../../storage/src/storage.module.js';

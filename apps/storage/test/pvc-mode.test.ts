@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createRoamApp, type RoamApp } from '@roam/runtime';
 import { eventually } from '@roam/testing';
 
-import { call, type Harness, register, startHarness } from '../../gateway/test/harness.js';
+import { call, type Harness, register, startHarness } from '../../../test/support/harness.js';
 import { storageEnv } from '../src/storage.config.js';
 import { StorageModule } from '../src/storage.module.js';
 import { logsAfterPodsGone, seedForm, succeeded } from './seed-flow.js';

@@ -1,7 +1,7 @@
 import { expect } from '@jest/globals';
 import { eventually } from '@roam/testing';
 
-import { call, type Harness } from '../../gateway/test/harness.js';
+import { call, type Harness } from '../../../test/support/harness.js';
 
 /** The seed's `POST /jobs` form (scenario_id, cpu_request, memory_gi, sumo_files). */
 export function seedForm(zip: Buffer | string, filename = 'scenario.zip'): FormData {

@@ -15,7 +15,7 @@ import { createRoamApp, type RoamApp } from '@roam/runtime';
 import { eventually } from '@roam/testing';
 import yauzl from 'yauzl';
 
-import { call, type Harness, register, startHarness } from '../../gateway/test/harness.js';
+import { call, type Harness, register, startHarness } from '../../../test/support/harness.js';
 import { RetentionLoop } from '../src/retention/retention.loop.js';
 import { storageEnv } from '../src/storage.config.js';
 import { StorageModule } from '../src/storage.module.js';

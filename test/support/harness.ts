@@ -14,11 +14,11 @@ import {
   testSubjectPrefix,
 } from '@roam/testing';
 
-import { schedulerEnv } from '../../scheduler/src/scheduler.config.js';
-import { reconcilerEnv } from '../../reconciler/src/reconciler.config.js';
-import { ReconcilerModule } from '../../reconciler/src/reconciler.module.js';
-import { SchedulerModule } from '../../scheduler/src/scheduler.module.js';
-import { GatewayModule } from '../src/gateway.module.js';
+import { schedulerEnv } from '../../apps/scheduler/src/scheduler.config.js';
+import { reconcilerEnv } from '../../apps/reconciler/src/reconciler.config.js';
+import { ReconcilerModule } from '../../apps/reconciler/src/reconciler.module.js';
+import { SchedulerModule } from '../../apps/scheduler/src/scheduler.module.js';
+import { GatewayModule } from '../../apps/gateway/src/gateway.module.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789';
 
