@@ -74,12 +74,16 @@ async function ensureTemplate(serverUrl: string): Promise<string> {
   await withMaintenance(serverUrl, async (client) => {
     await client.query('SELECT pg_advisory_lock($1)', [TEMPLATE_LOCK_KEY]);
     try {
-      if (await databaseExists(client, tpl)) return;
+      if (await databaseExists(client, tpl)) {
+        await markUsed(client, tpl);
+        return;
+      }
       await dropStaleTemplates(client);
       const building = `${tpl}_building`;
       await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(building)} WITH (FORCE)`);
       await migrateDatabase({ databaseUrl: withDatabase(serverUrl, building), migrationsDir });
       await client.query(`ALTER DATABASE ${quoteIdent(building)} RENAME TO ${quoteIdent(tpl)}`);
+      await markUsed(client, tpl);
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [TEMPLATE_LOCK_KEY]);
     }
@@ -87,12 +91,28 @@ async function ensureTemplate(serverUrl: string): Promise<string> {
   return tpl;
 }
 
-/** Templates of older migration sets; only ever dropped under the template lock. */
+/**
+ * How long a template of another migration set is kept. Checkouts of other branches may share
+ * this server and still be creating suite databases from theirs; dropping it under them would
+ * fail their suites, so only templates nobody has used for a day go.
+ */
+const STALE_TEMPLATE_MS = 24 * 3600 * 1000;
+const USED_AT = 'roam test template, last used ';
+
+function markUsed(client: pg.Client, tpl: string): Promise<unknown> {
+  const comment = `${USED_AT}${new Date().toISOString()}`;
+  return client.query(`COMMENT ON DATABASE ${quoteIdent(tpl)} IS ${quoteLiteral(comment)}`);
+}
+
+/** Templates of other migration sets older than a day; only ever dropped under the template lock. */
 async function dropStaleTemplates(client: pg.Client): Promise<void> {
-  const { rows } = await client.query<{ datname: string }>(
-    "SELECT datname FROM pg_database WHERE datname LIKE 'roam\\_tpl\\_%'",
+  const { rows } = await client.query<{ datname: string; comment: string | null }>(
+    "SELECT datname, shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname LIKE 'roam\\_tpl\\_%'",
   );
-  for (const { datname } of rows) {
+  const now = Date.now();
+  for (const { datname, comment } of rows) {
+    const used = comment?.startsWith(USED_AT) ? Date.parse(comment.slice(USED_AT.length)) : NaN;
+    if (Number.isFinite(used) && now - used < STALE_TEMPLATE_MS) continue;
     await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(datname)} WITH (FORCE)`);
   }
 }
@@ -156,4 +176,8 @@ function redact(url: string): string {
 
 function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
+}
+
+function quoteLiteral(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
 }
