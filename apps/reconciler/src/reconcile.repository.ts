@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Envelope, JobSpec } from '@roam/contracts';
 import { Prisma, type PrismaClient } from '@roam/db';
+import { type ReconcilePlan as Plan, type ReconcileRecord as JobRecord } from '@roam/domain';
 import { Outbox } from '@roam/messaging';
 import { PRISMA } from '@roam/runtime';
-
-import type { JobRecord, Plan } from './plan.js';
 
 interface Row {
   id: string;

@@ -5,12 +5,16 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { createEnvelope, subjects } from '@roam/contracts';
+import {
+  planReconcile as plan,
+  type ReconcilePlan as Plan,
+  type ReconcileRecord as JobRecord,
+} from '@roam/domain';
 import { APP_CONFIG, LOGGER } from '@roam/runtime';
 import { metrics, secondsSince } from '@roam/telemetry';
 import type { Logger } from 'pino';
 
 import { KubeState } from './kube-state.js';
-import { plan, type JobRecord, type Plan } from './plan.js';
 import { type Change, ReconcileRepository } from './reconcile.repository.js';
 import type { ReconcilerConfig } from './reconciler.config.js';
 

@@ -1,5 +1,5 @@
-// Pure scheduling decisions (DESIGN.md rule 5): admission, explanations, submit-time
-// rejection, retries and the job state model. No framework, database or Kubernetes imports.
+// Pure scheduling decisions: admission, explanations, submit-time rejection, retries, the job
+// state model and the reconciler's plan. No framework, database or Kubernetes imports.
 export * from './admission.js';
 export * from './explain.js';
 export * from './job-state.js';
@@ -7,6 +7,7 @@ export * from './kubernetes.js';
 export * from './never-fits.js';
 export * from './nodes.js';
 export * from './nodes-from-kubernetes.js';
+export * from './reconcile.js';
 export * from './resources.js';
 export * from './retry.js';
 export * from './snapshot.js';

@@ -1,17 +1,23 @@
-import type { JobSpec } from '@roam/contracts';
-import {
-  type FailureReason,
-  type JobState,
-  type KubeJob,
-  type KubePod,
-  nextAttempt,
-  observeKubernetes,
-  type RetryPolicy,
-  transition,
-} from '@roam/domain';
+import { type FailureReason, type JobState, transition } from './job-state.js';
+import { type KubeJob, type KubePod, observeKubernetes } from './kubernetes.js';
+import { nextAttempt, type RetryPolicy } from './retry.js';
+
+/**
+ * The parts of a submitted JobSpec the reconciler's decisions read, in the spec's own
+ * (snake_case, defaults applied) shape, so a parsed JobSpec fits as it is.
+ */
+export interface ReconcileSpec {
+  retry_policy?: {
+    max_attempts?: number;
+    on_exit_codes?: number[];
+    on_reasons?: string[];
+    backoff: { initial_seconds: number; factor: number; max_seconds: number };
+  };
+  ttl_seconds_after_finished: number;
+}
 
 /** What the reconciler knows of a job from Postgres. */
-export interface JobRecord {
+export interface ReconcileRecord {
   id: string;
   tenantId: string;
   name: string;
@@ -21,7 +27,7 @@ export interface JobRecord {
   message: string | null;
   attempt: number;
   seq: number;
-  spec: JobSpec;
+  spec: ReconcileSpec;
   placement: Record<string, unknown> | null;
   admittedAt: Date | null;
   startedAt: Date | null;
@@ -30,20 +36,20 @@ export interface JobRecord {
 }
 
 /** What the informers show for the job's current attempt. */
-export interface Observation {
+export interface ReconcileObservation {
   kubeJob: KubeJob | undefined;
   pods: readonly KubePod[];
   /** False until the informers hold a full list: absence means nothing before that. */
   synced: boolean;
 }
 
-export interface Step {
+export interface ReconcileStep {
   event: 'started' | 'succeeded' | 'failed' | 'retried';
   state: JobState;
 }
 
-export interface Plan {
-  steps: Step[];
+export interface ReconcilePlan {
+  steps: ReconcileStep[];
   /** Columns to set with the last step. */
   set: {
     exitCode?: number | null;
@@ -60,15 +66,15 @@ export interface Plan {
   recheckAt?: Date;
 }
 
-export interface PlanOptions {
+export interface ReconcileOptions {
   now: Date;
   /** A Kubernetes Job that was confirmed created and is missing this long is Lost. */
   lostGraceMs: number;
 }
 
-const none = (): Plan => ({ steps: [], set: {}, deleteKubeJob: false });
+const none = (): ReconcilePlan => ({ steps: [], set: {}, deleteKubeJob: false });
 
-function stateOf(record: JobRecord): JobState {
+function stateOf(record: ReconcileRecord): JobState {
   return {
     status: record.status,
     phase: record.phase,
@@ -76,7 +82,8 @@ function stateOf(record: JobRecord): JobState {
   } as JobState;
 }
 
-export function retryPolicyOf(spec: JobSpec): RetryPolicy {
+/** The JobSpec's `retry_policy` as `nextAttempt` reads it; no policy means a single attempt. */
+export function retryPolicyOf(spec: ReconcileSpec): RetryPolicy {
   const policy = spec.retry_policy;
   return {
     maxAttempts: policy?.max_attempts ?? 1,
@@ -90,7 +97,11 @@ export function retryPolicyOf(spec: JobSpec): RetryPolicy {
   };
 }
 
-function finishedPlan(record: JobRecord, observation: Observation, now: Date): Plan {
+function finishedPlan(
+  record: ReconcileRecord,
+  observation: ReconcileObservation,
+  now: Date,
+): ReconcilePlan {
   const plan = none();
   if (!observation.kubeJob || record.cleanupAt) return plan;
   if (record.status === 'cancelled') return { ...plan, deleteKubeJob: true };
@@ -106,7 +117,11 @@ function finishedPlan(record: JobRecord, observation: Observation, now: Date): P
  * at which watch event arrived, so a replayed or missed event changes nothing). Pure: the
  * reconciler applies the plan in one transaction.
  */
-export function plan(record: JobRecord, observation: Observation, options: PlanOptions): Plan {
+export function planReconcile(
+  record: ReconcileRecord,
+  observation: ReconcileObservation,
+  options: ReconcileOptions,
+): ReconcilePlan {
   const { now } = options;
   if (
     record.status === 'succeeded' ||
@@ -125,15 +140,15 @@ export function plan(record: JobRecord, observation: Observation, options: PlanO
 
   const observed = observeKubernetes(observation.kubeJob ?? null, observation.pods);
   let state = stateOf(record);
-  const steps: Step[] = [];
-  const apply = (event: Step['event'], input: Parameters<typeof transition>[1]) => {
+  const steps: ReconcileStep[] = [];
+  const apply = (event: ReconcileStep['event'], input: Parameters<typeof transition>[1]) => {
     const result = transition(state, input);
     if (!result.ok || !result.changed) return false;
     state = result.state;
     steps.push({ event, state });
     return true;
   };
-  const set: Plan['set'] = {};
+  const set: ReconcilePlan['set'] = {};
   if (observed.placement && Object.keys(observed.placement).length > 0)
     set.placement = { ...observed.placement };
 
