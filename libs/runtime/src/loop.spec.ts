@@ -267,6 +267,7 @@ describe('Loop', () => {
       await h.clock.advance(600);
       expect(stopped).toBe(false);
       expect(h.signals[0]?.aborted).toBe(true);
+      expect(h.loop.health.running).toBe(true);
       await h.clock.advance(100);
       await stopping;
       expect(stopped).toBe(true);

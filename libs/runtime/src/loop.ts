@@ -93,7 +93,7 @@ export class Loop {
     const date = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms));
     return {
       name: this.options.name,
-      running: this.state === 'running',
+      running: this.current !== undefined,
       lastSuccessAt: date(this.lastSuccessAt),
       lastFailureAt: date(this.lastFailureAt),
       consecutiveFailures: this.failures,
