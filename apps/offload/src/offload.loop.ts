@@ -6,7 +6,7 @@ import {
 } from '@nestjs/common';
 import { offloadTriggers, type PendingCandidate } from '@roam/domain';
 import { type Informer, Kube, type ObjectCache, ROAM_LABELS } from '@roam/kube';
-import { APP_CONFIG, LOGGER } from '@roam/runtime';
+import { APP_CONFIG, LOGGER, Loop, type LoopHealth } from '@roam/runtime';
 import type { RunPod } from '@roam/runpod';
 import type { Logger } from 'pino';
 
@@ -24,16 +24,13 @@ const keyOf = (job: Job) => `${job.metadata?.namespace}/${job.metadata?.name}`;
  * The level-triggered loop (DESIGN.md rule 3): every RECONCILE_INTERVAL_MS, and soon after a
  * Job changes, it repairs interrupted creates, follows running offloads, terminates pods whose
  * Job is gone, offloads what the seed's rules pick, and sweeps RunPod for orphans. One pass at
- * a time; a failed pass is logged and the next one starts from observed state again.
+ * a time; a failed pass is logged and retried after a backoff, from observed state again.
  */
 @Injectable()
 export class OffloadLoop implements OnApplicationBootstrap, OnModuleDestroy {
   private informer?: Informer<Job> & ObjectCache<Job>;
   private synced = false;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private again = false;
-  private stopped = false;
+  private readonly loop: Loop;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: OffloadConfig,
@@ -42,10 +39,23 @@ export class OffloadLoop implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly kube: Kube,
     private readonly repo: OffloadRepository,
     private readonly service: OffloadService,
-  ) {}
+  ) {
+    this.loop = new Loop({
+      name: 'offload pass',
+      intervalMs: config.RECONCILE_INTERVAL_MS,
+      runAtStart: true,
+      failureLevel: 'error',
+      logger,
+      pass: () => this.pass(),
+    });
+  }
 
   isSynced(): boolean {
     return this.synced;
+  }
+
+  get health(): LoopHealth {
+    return this.loop.health;
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -57,32 +67,18 @@ export class OffloadLoop implements OnApplicationBootstrap, OnModuleDestroy {
     );
     await this.informer.start();
     this.synced = true;
-    this.timer = setInterval(() => this.kick(), this.config.RECONCILE_INTERVAL_MS);
-    this.kick();
+    // Events of the first list, before this, are covered by the pass the start runs.
+    this.loop.start();
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
+    await this.loop.stop();
     await this.informer?.stop();
   }
 
   /** Runs a pass now, or right after the one in progress. */
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.pass()
-      .catch((error: unknown) => this.logger.error({ err: error }, 'offload pass failed'))
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        }
-      });
+    this.loop.wake();
   }
 
   private async pass(): Promise<void> {

@@ -10,7 +10,7 @@ import {
   type ReconcilePlan as Plan,
   type ReconcileRecord as JobRecord,
 } from '@roam/domain';
-import { APP_CONFIG, LOGGER } from '@roam/runtime';
+import { APP_CONFIG, LOGGER, Loop, type LoopHealth } from '@roam/runtime';
 import { metrics, secondsSince } from '@roam/telemetry';
 import type { Logger } from 'pino';
 
@@ -52,7 +52,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
   private readonly rechecks = new Map<string, NodeJS.Timeout>();
   /** When a watch event about the job first arrived since its last reconcile (reconcile lag). */
   private readonly eventAt = new Map<string, number>();
-  private resyncTimer: NodeJS.Timeout | undefined;
+  private readonly resyncs: Loop;
   private stopped = false;
 
   constructor(
@@ -60,11 +60,21 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
     private readonly repository: ReconcileRepository,
     @Inject(APP_CONFIG) private readonly config: ReconcilerConfig,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.resyncs = new Loop({
+      name: 'resync',
+      intervalMs: config.RECONCILE_INTERVAL_MS,
+      logger,
+      pass: () => this.resync(),
+    });
+  }
+
+  get resyncHealth(): LoopHealth {
+    return this.resyncs.health;
+  }
 
   onApplicationBootstrap(): void {
-    this.resyncTimer = setInterval(() => void this.resync(), this.config.RECONCILE_INTERVAL_MS);
-    this.resyncTimer.unref();
+    this.resyncs.start();
     void this.startWatching(1000);
   }
 
@@ -77,7 +87,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
         this.enqueue(jobId);
       });
       this.logger.info({ server: this.state.kube.server }, 'watching roam Jobs and Pods');
-      await this.resync();
+      this.resyncs.wake();
     } catch (error) {
       this.logger.warn({ err: error, retryInMs: delayMs }, 'cannot watch the cluster yet');
       const timer = setTimeout(
@@ -90,7 +100,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
-    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    await this.resyncs.stop();
     for (const timer of this.rechecks.values()) clearTimeout(timer);
     await this.draining;
   }
@@ -105,18 +115,14 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
 
   /** Enqueues every active job (keyset pages) and every Job roam created. */
   async resync(): Promise<void> {
-    try {
-      let after: string | undefined;
-      for (;;) {
-        const ids = await this.repository.activeIds(after, 1000);
-        for (const id of ids) this.enqueue(id);
-        if (ids.length < 1000) break;
-        after = ids.at(-1);
-      }
-      for (const { jobId } of this.state.allJobs()) this.enqueue(jobId);
-    } catch (error) {
-      this.logger.warn({ err: error }, 'resync failed');
+    let after: string | undefined;
+    for (;;) {
+      const ids = await this.repository.activeIds(after, 1000);
+      for (const id of ids) this.enqueue(id);
+      if (ids.length < 1000) break;
+      after = ids.at(-1);
     }
+    for (const { jobId } of this.state.allJobs()) this.enqueue(jobId);
   }
 
   private async drain(): Promise<void> {

@@ -8,4 +8,4 @@ export * from './kube.provider.js';
 export * from './openapi.js';
 export * from './metrics.controller.js';
 export * from './object-store.provider.js';
-export * from './periodic.js';
+export * from './loop.js';

@@ -15,6 +15,7 @@ import { JetStreamConnection } from '@roam/messaging';
 import { collectProcessMetrics, metrics, metricsRegistry } from '@roam/telemetry';
 import type { Logger } from 'pino';
 
+import { Loop, type LoopHealth } from './loop.js';
 import { ApiOperation } from './openapi.js';
 import { Public } from './public.js';
 import { APP_CONFIG, LOGGER, PRISMA } from './tokens.js';
@@ -38,39 +39,35 @@ export class MetricsController {
 }
 
 /**
- * Runs `sample` every METRICS_SAMPLE_INTERVAL_MS (and once at boot), never two at a time;
- * stops before the connections close. A failed sample keeps the previous values.
+ * Runs `sample` every METRICS_SAMPLE_INTERVAL_MS (and once at boot) on a `Loop`; stops before
+ * the connections close. A failed sample keeps the previous values.
  */
 abstract class PeriodicSampler implements OnApplicationBootstrap, OnModuleDestroy {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly loop: Loop;
 
-  constructor(
-    private readonly intervalMs: number,
-    protected readonly logger: Logger,
-  ) {}
+  constructor(name: string, intervalMs: number, logger: Logger) {
+    this.loop = new Loop({
+      name,
+      intervalMs,
+      runAtStart: true,
+      failureLevel: 'debug',
+      logger,
+      pass: () => this.sample(),
+    });
+  }
 
   protected abstract sample(): Promise<void>;
 
+  get health(): LoopHealth {
+    return this.loop.health;
+  }
+
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => this.tick(), this.intervalMs);
-    this.timer.unref();
-    this.tick();
+    this.loop.start();
   }
 
-  async onModuleDestroy(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
-  }
-
-  private tick(): void {
-    if (this.running) return;
-    this.running = this.sample()
-      .catch((error: unknown) => this.logger.debug({ err: error }, 'metrics sample failed'))
-      .finally(() => {
-        this.running = undefined;
-      });
+  onModuleDestroy(): Promise<void> {
+    return this.loop.stop();
   }
 }
 
@@ -83,7 +80,7 @@ export class RuntimeMetricsSampler extends PeriodicSampler {
     @Inject(PRISMA) private readonly prisma: PrismaClient,
     private readonly connection: JetStreamConnection,
   ) {
-    super(config.METRICS_SAMPLE_INTERVAL_MS, logger);
+    super('runtime metrics sample', config.METRICS_SAMPLE_INTERVAL_MS, logger);
   }
 
   protected async sample(): Promise<void> {
@@ -137,7 +134,7 @@ export class JobCountsSampler extends PeriodicSampler {
     @Inject(LOGGER) logger: Logger,
     @Inject(PRISMA) private readonly prisma: PrismaClient,
   ) {
-    super(config.METRICS_SAMPLE_INTERVAL_MS, logger);
+    super('job counts sample', config.METRICS_SAMPLE_INTERVAL_MS, logger);
   }
 
   protected async sample(): Promise<void> {

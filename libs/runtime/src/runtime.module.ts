@@ -13,6 +13,7 @@ import { JetStreamConnection, JetStreamPublisher, Outbox, OutboxRelay } from '@r
 import type { Logger } from 'pino';
 
 import { HealthController, HealthService } from './health.controller.js';
+import { Loop } from './loop.js';
 import { APP_CONFIG, APP_NAME, LOGGER, PRISMA } from './tokens.js';
 
 export interface RuntimeContext {
@@ -83,8 +84,13 @@ export class RuntimeModule {
           useFactory: (outbox: Outbox) =>
             new OutboxRelay(
               outbox,
-              logger.child({ component: 'outbox-relay' }),
-              config.OUTBOX_RELAY_INTERVAL_MS,
+              (pass) =>
+                new Loop({
+                  name: 'outbox relay pass',
+                  intervalMs: config.OUTBOX_RELAY_INTERVAL_MS,
+                  logger: logger.child({ component: 'outbox-relay' }),
+                  pass,
+                }),
             ),
         },
         HealthService,

@@ -4,7 +4,7 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { APP_CONFIG, LOGGER } from '@roam/runtime';
+import { APP_CONFIG, LOGGER, Loop, type LoopHealth } from '@roam/runtime';
 import type { Logger } from 'pino';
 
 import { ActionRunner } from './action-runner.service.js';
@@ -17,42 +17,43 @@ import { ActionsRepository } from './actions.repository.js';
  */
 @Injectable()
 export class ActionResumeLoop implements OnApplicationBootstrap, OnModuleDestroy {
-  private timer: NodeJS.Timeout | undefined;
-  private pass: Promise<void> = Promise.resolve();
-  private stopped = false;
+  private readonly loop: Loop;
 
   constructor(
     private readonly actions: ActionsRepository,
     private readonly runner: ActionRunner,
-    @Inject(APP_CONFIG) private readonly config: { RECONCILE_INTERVAL_MS: number },
+    @Inject(APP_CONFIG) config: { RECONCILE_INTERVAL_MS: number },
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.loop = new Loop({
+      name: 'action resume pass',
+      intervalMs: config.RECONCILE_INTERVAL_MS,
+      logger,
+      pass: (signal) => this.resume(signal),
+    });
+  }
+
+  get health(): LoopHealth {
+    return this.loop.health;
+  }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.pass = this.pass.then(() => this.resume());
-    }, this.config.RECONCILE_INTERVAL_MS);
-    this.timer.unref();
+    this.loop.start();
   }
 
-  async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.pass;
+  onModuleDestroy(): Promise<void> {
+    return this.loop.stop();
   }
 
-  async resume(): Promise<void> {
-    try {
-      for (const id of await this.actions.unfinishedIds(50)) {
-        if (this.stopped) return;
-        try {
-          await this.runner.run(id);
-        } catch (error) {
-          this.logger.warn({ actionId: id, err: error }, 'action resume failed; will retry');
-        }
+  /** One pass; stops between actions once `signal` aborts (the app is shutting down). */
+  async resume(signal?: AbortSignal): Promise<void> {
+    for (const id of await this.actions.unfinishedIds(50)) {
+      if (signal?.aborted) return;
+      try {
+        await this.runner.run(id);
+      } catch (error) {
+        this.logger.warn({ actionId: id, err: error }, 'action resume failed; will retry');
       }
-    } catch (error) {
-      this.logger.warn({ err: error }, 'action resume pass failed');
     }
   }
 }

@@ -1,7 +1,8 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { ApiKeyRole, Prisma, PrismaClient } from '@roam/db';
 import { generateApiKey } from '@roam/domain';
-import { PRISMA } from '@roam/runtime';
+import { LOGGER, Loop, type LoopHealth, PRISMA } from '@roam/runtime';
+import type { Logger } from 'pino';
 
 export interface ActiveKey {
   id: string;
@@ -28,21 +29,37 @@ const KEY_CACHE_MS = 5_000;
 const KEY_CACHE_MAX = 10_000;
 
 @Injectable()
-export class ApiKeysRepository implements OnModuleDestroy {
+export class ApiKeysRepository implements OnModuleInit, OnModuleDestroy {
   private readonly used = new Set<string>();
   private readonly cache = new Map<string, { key: ActiveKey | undefined; expires: number }>();
-  private readonly timer: NodeJS.Timeout;
+  private readonly flushing: Loop;
 
-  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {
+  constructor(
+    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    @Inject(LOGGER) logger: Logger,
+  ) {
     // Last-used times are written in batches: a write per request would double the gateway's
     // database load for a value nobody needs to the second.
-    this.timer = setInterval(() => void this.flushLastUsed(), LAST_USED_FLUSH_MS);
-    this.timer.unref();
+    this.flushing = new Loop({
+      name: 'API key last-used flush',
+      intervalMs: LAST_USED_FLUSH_MS,
+      logger,
+      pass: () => this.flushLastUsed(),
+    });
+  }
+
+  get flushHealth(): LoopHealth {
+    return this.flushing.health;
+  }
+
+  onModuleInit(): void {
+    this.flushing.start();
   }
 
   async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.flushLastUsed();
+    await this.flushing.stop();
+    // Best effort, as every flush: a missed last-used time is not worth failing shutdown for.
+    await this.flushLastUsed().catch(() => undefined);
   }
 
   async findActive(hash: string): Promise<ActiveKey | undefined> {
@@ -142,17 +159,14 @@ export class ApiKeysRepository implements OnModuleDestroy {
     return count;
   }
 
+  /** Best effort: the ids of a failed write are dropped, as a last-used time is only a hint. */
   private async flushLastUsed(): Promise<void> {
     if (this.used.size === 0) return;
     const ids = [...this.used];
     this.used.clear();
-    try {
-      await this.prisma.apiKey.updateMany({
-        where: { id: { in: ids } },
-        data: { lastUsedAt: new Date() },
-      });
-    } catch {
-      // Best effort: a missed last-used update is not worth failing anything for.
-    }
+    await this.prisma.apiKey.updateMany({
+      where: { id: { in: ids } },
+      data: { lastUsedAt: new Date() },
+    });
   }
 }

@@ -5,7 +5,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import type { GatewayConfig } from '@roam/config';
-import { APP_CONFIG, LOGGER } from '@roam/runtime';
+import { APP_CONFIG, LOGGER, Loop, type LoopHealth } from '@roam/runtime';
 import type { Logger } from 'pino';
 
 import { type EventRow, EventsRepository } from './events.repository.js';
@@ -35,25 +35,35 @@ export class EventFeed implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly closers = new Set<() => void>();
   private gap: { position: bigint; seenAt: number } | undefined;
   private polling: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
+  private readonly loop: Loop;
 
   constructor(
     private readonly repository: EventsRepository,
-    @Inject(APP_CONFIG) private readonly config: GatewayConfig,
+    @Inject(APP_CONFIG) config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.loop = new Loop({
+      name: 'event feed poll',
+      intervalMs: config.EVENTS_POLL_INTERVAL_MS,
+      logger,
+      pass: () => this.refresh(),
+    });
+  }
+
+  get health(): LoopHealth {
+    return this.loop.health;
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     this.mark = await this.repository.maxPosition();
-    this.schedule();
+    this.loop.start();
   }
 
-  /** Ends every open stream so the HTTP server can close. */
-  onModuleDestroy(): void {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+  /** Stops polling and ends every open stream so the HTTP server can close. */
+  async onModuleDestroy(): Promise<void> {
+    const stopping = this.loop.stop();
     for (const close of [...this.closers]) close();
+    await stopping;
   }
 
   get watermark(): bigint {
@@ -76,20 +86,6 @@ export class EventFeed implements OnApplicationBootstrap, OnModuleDestroy {
     });
     await this.polling;
     return this.mark;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.refresh().then(
-        () => this.schedule(),
-        (error: unknown) => {
-          this.logger.warn({ err: error }, 'event feed poll failed');
-          this.schedule();
-        },
-      );
-    }, this.config.EVENTS_POLL_INTERVAL_MS);
-    this.timer.unref();
   }
 
   private async poll(): Promise<void> {

@@ -5,7 +5,7 @@ import {
   type OnModuleInit,
   SetMetadata,
 } from '@nestjs/common';
-import { LOGGER, ProblemError, problemTypes } from '@roam/runtime';
+import { LOGGER, Loop, type LoopHealth, ProblemError, problemTypes } from '@roam/runtime';
 import type { Response } from 'express';
 import type { Logger } from 'pino';
 
@@ -57,20 +57,30 @@ export function principalOf(principal: Principal | undefined): string | undefine
  */
 @Injectable()
 export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
-  private timer: NodeJS.Timeout | undefined;
+  private readonly pruning: Loop;
 
   constructor(
     private readonly repository: IdempotencyRepository,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
-
-  onModuleInit(): void {
-    this.timer = setInterval(() => void this.prune(), PRUNE_INTERVAL_MS);
-    this.timer.unref();
+  ) {
+    this.pruning = new Loop({
+      name: 'idempotency key prune',
+      intervalMs: PRUNE_INTERVAL_MS,
+      logger,
+      pass: () => this.repository.prune(IDEMPOTENCY_TTL_SECONDS),
+    });
   }
 
-  onModuleDestroy(): void {
-    clearInterval(this.timer);
+  get pruneHealth(): LoopHealth {
+    return this.pruning.health;
+  }
+
+  onModuleInit(): void {
+    this.pruning.start();
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return this.pruning.stop();
   }
 
   /** The scope of a request, or undefined when it carries no key or has no principal. */
@@ -178,13 +188,5 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
     response.setHeader(REPLAYED_HEADER, 'true');
     if (begun.status >= 400) response.type('application/problem+json');
     return begun.body;
-  }
-
-  private async prune(): Promise<void> {
-    try {
-      await this.repository.prune(IDEMPOTENCY_TTL_SECONDS);
-    } catch (error) {
-      this.logger.warn({ err: error }, 'could not prune idempotency keys');
-    }
   }
 }

@@ -11,7 +11,7 @@ import {
   type PodJson,
 } from '@roam/domain';
 import { Kube, type KubernetesObject } from '@roam/kube';
-import { LOGGER } from '@roam/runtime';
+import { LOGGER, Loop, type LoopHealth } from '@roam/runtime';
 import type { Logger } from 'pino';
 
 type NodeObject = KubernetesObject & NodeJson;
@@ -32,28 +32,38 @@ const FIRST_LOAD_WAIT_MS = 3_000;
 export class NodeCapacityCache implements OnApplicationBootstrap, OnModuleDestroy {
   private nodes: NodeState[] | undefined;
   private loading: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private failing = false;
+  private readonly loop: Loop;
 
   constructor(
     private readonly kube: Kube,
-    @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    void this.refresh();
-    this.timer = setInterval(() => void this.refresh(), REFRESH_MS);
-    this.timer.unref();
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    this.loop = new Loop({
+      name: 'node capacity refresh',
+      intervalMs: REFRESH_MS,
+      runAtStart: true,
+      logger,
+      pass: () => this.refresh(),
+    });
   }
 
-  onModuleDestroy(): void {
-    clearInterval(this.timer);
+  get health(): LoopHealth {
+    return this.loop.health;
+  }
+
+  onApplicationBootstrap(): void {
+    this.loop.start();
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** The latest node picture; waits (briefly) only for the first load. */
   async current(): Promise<readonly NodeState[]> {
     if (this.nodes) return this.nodes;
-    const first = this.loading ?? this.refresh();
+    // A failed load is the loop's to log and retry; here it only means "no nodes yet".
+    const first = (this.loading ?? this.refresh()).catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, FIRST_LOAD_WAIT_MS);
@@ -63,6 +73,7 @@ export class NodeCapacityCache implements OnApplicationBootstrap, OnModuleDestro
     return this.nodes ?? [];
   }
 
+  /** Lists nodes and pods now, or joins the listing under way; the last picture stays on failure. */
   refresh(): Promise<void> {
     this.loading ??= this.load().finally(() => {
       this.loading = undefined;
@@ -71,19 +82,10 @@ export class NodeCapacityCache implements OnApplicationBootstrap, OnModuleDestro
   }
 
   private async load(): Promise<void> {
-    try {
-      const nodes: NodeObject[] = [];
-      for await (const node of this.kube.listAll<NodeObject>('v1', 'Node')) nodes.push(node);
-      const pods: PodObject[] = [];
-      for await (const pod of this.kube.listAll<PodObject>('v1', 'Pod')) pods.push(pod);
-      this.nodes = nodeStatesFromKubernetes(nodes, pods);
-      if (this.failing) this.logger.info('node capacity readable again');
-      this.failing = false;
-    } catch (error) {
-      if (!this.failing) {
-        this.logger.warn({ err: error }, 'cannot list nodes; keeping the last known capacity');
-      }
-      this.failing = true;
-    }
+    const nodes: NodeObject[] = [];
+    for await (const node of this.kube.listAll<NodeObject>('v1', 'Node')) nodes.push(node);
+    const pods: PodObject[] = [];
+    for await (const pod of this.kube.listAll<PodObject>('v1', 'Pod')) pods.push(pod);
+    this.nodes = nodeStatesFromKubernetes(nodes, pods);
   }
 }

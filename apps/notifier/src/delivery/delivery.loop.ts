@@ -8,7 +8,7 @@ import {
 import type { NotifierConfig } from '@roam/config';
 import { createEnvelope } from '@roam/contracts';
 import { Outbox } from '@roam/messaging';
-import { APP_CONFIG, LOGGER } from '@roam/runtime';
+import { APP_CONFIG, LOGGER, Loop, type LoopHealth } from '@roam/runtime';
 import { webhookHeaders } from '@roam/webhooks';
 import type { Logger } from 'pino';
 
@@ -31,10 +31,7 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly inFlight = new Map<string, number>();
   private readonly tasks = new Set<Promise<void>>();
   private total = 0;
-  private running = false;
-  private loop: Promise<void> = Promise.resolve();
-  private wakeUp: (() => void) | undefined;
-  private woken = false;
+  private readonly loop: Loop;
   private readonly leaseMs: number;
   private readonly successes: Batcher<{ deliveryId: string; response: WebhookResponse }>;
 
@@ -50,47 +47,38 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
     this.leaseMs = config.WEBHOOK_TIMEOUT_MS * 2 + 1000;
     // First-time successes, the common case, are recorded together (one statement each turn).
     this.successes = new Batcher((items) => this.repository.recordSuccesses(items));
+    this.loop = new Loop({
+      name: 'webhook claim',
+      intervalMs: config.WEBHOOK_POLL_INTERVAL_MS,
+      runAtStart: true,
+      logger,
+      pass: () => this.claimPass(),
+    });
+  }
+
+  get health(): LoopHealth {
+    return this.loop.health;
   }
 
   onApplicationBootstrap(): void {
-    this.running = true;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.running = false;
-    this.wake();
-    await this.loop;
+    await this.loop.stop();
     // In-flight attempts finish (bounded by the timeout) and are recorded before exit.
     await Promise.all([...this.tasks]);
   }
 
   /** Something may be due now (new deliveries, a freed slot). */
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.loop.wake();
   }
 
-  private async run(): Promise<void> {
-    while (this.running) {
-      this.woken = false;
-      let claimed = 0;
-      try {
-        claimed = await this.claimAndStart();
-      } catch (error) {
-        this.logger.warn({ err: error }, 'webhook claim failed');
-      }
-      // A full batch means more may be due: go again at once if there is room.
-      if (this.woken || (claimed > 0 && this.total < this.config.WEBHOOK_MAX_CONCURRENCY)) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.config.WEBHOOK_POLL_INTERVAL_MS);
-        this.wakeUp = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wakeUp = undefined;
-    }
+  private async claimPass(): Promise<void> {
+    const claimed = await this.claimAndStart();
+    // A full batch means more may be due: go again at once if there is room.
+    if (claimed > 0 && this.total < this.config.WEBHOOK_MAX_CONCURRENCY) this.loop.wake();
   }
 
   private async claimAndStart(): Promise<number> {

@@ -4,7 +4,7 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { APP_CONFIG, LOGGER } from '@roam/runtime';
+import { APP_CONFIG, LOGGER, Loop, type LoopHealth } from '@roam/runtime';
 import { metrics, secondsSince } from '@roam/telemetry';
 import type { Logger } from 'pino';
 
@@ -18,44 +18,39 @@ import { AdmissionService } from './admission.service.js';
  */
 @Injectable()
 export class AdmissionLoop implements OnApplicationBootstrap, OnModuleDestroy {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
+  private readonly loop: Loop;
   private cycles = 0;
 
   constructor(
     private readonly admission: AdmissionService,
-    @Inject(APP_CONFIG) private readonly config: SchedulerConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => this.wake(), this.config.ADMISSION_INTERVAL_MS);
-    this.timer.unref();
-    this.wake();
+    @Inject(APP_CONFIG) config: SchedulerConfig,
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    this.loop = new Loop({
+      name: 'admission cycle',
+      intervalMs: config.ADMISSION_INTERVAL_MS,
+      runAtStart: true,
+      failureLevel: 'error',
+      logger,
+      pass: () => this.run(),
+    });
   }
 
-  async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+  get health(): LoopHealth {
+    return this.loop.health;
+  }
+
+  onApplicationBootstrap(): void {
+    this.loop.start();
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Asks for a cycle soon; calls while one runs coalesce into one more. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.run().finally(() => {
-      this.running = undefined;
-      if (this.again && !this.stopped) {
-        this.again = false;
-        this.wake();
-      }
-    });
+    this.loop.wake();
   }
 
   private async run(): Promise<void> {
@@ -70,7 +65,7 @@ export class AdmissionLoop implements OnApplicationBootstrap, OnModuleDestroy {
       if (this.cycles % 5 === 1) await this.admission.ensureCreated();
     } catch (error) {
       metrics.admissionCycleDuration.observe({ outcome: 'error' }, secondsSince(started));
-      this.logger.error({ err: error }, 'admission cycle failed');
+      throw error;
     }
   }
 }

@@ -5,7 +5,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import type { PrismaClient } from '@roam/db';
-import { APP_CONFIG, LOGGER, PRISMA } from '@roam/runtime';
+import { APP_CONFIG, LOGGER, Loop, type LoopHealth, PRISMA } from '@roam/runtime';
 import type { Logger } from 'pino';
 
 import { TenantProvisioner } from './tenant-provisioner.service.js';
@@ -16,44 +16,47 @@ import { TenantProvisioner } from './tenant-provisioner.service.js';
  */
 @Injectable()
 export class TenantConvergeLoop implements OnApplicationBootstrap, OnModuleDestroy {
-  private timer: NodeJS.Timeout | undefined;
-  private pass: Promise<void> = Promise.resolve();
+  private readonly loop: Loop;
 
   constructor(
     @Inject(PRISMA) private readonly prisma: PrismaClient,
     private readonly provisioner: TenantProvisioner,
-    @Inject(APP_CONFIG) private readonly config: { RECONCILE_INTERVAL_MS: number },
+    @Inject(APP_CONFIG) config: { RECONCILE_INTERVAL_MS: number },
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.loop = new Loop({
+      name: 'tenant converge pass',
+      intervalMs: config.RECONCILE_INTERVAL_MS,
+      logger,
+      pass: () => this.converge(),
+    });
+  }
+
+  get health(): LoopHealth {
+    return this.loop.health;
+  }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.pass = this.pass.then(() => this.converge());
-    }, this.config.RECONCILE_INTERVAL_MS);
-    this.timer.unref();
+    this.loop.start();
   }
 
-  async onModuleDestroy(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.pass;
+  onModuleDestroy(): Promise<void> {
+    return this.loop.stop();
   }
 
+  /** One pass; a tenant that fails is logged and retried next pass, a failed query throws. */
   async converge(): Promise<void> {
-    try {
-      const stale = await this.prisma.$queryRaw<{ id: string; status: string }[]>`
-        SELECT id, status::text AS status FROM tenants
-        WHERE status = 'deleting' OR provisioned_generation < generation OR status <> 'ready'
-        ORDER BY updated_at LIMIT 100`;
-      for (const tenant of stale) {
-        try {
-          if (tenant.status === 'deleting') await this.provisioner.remove(tenant.id);
-          else await this.provisioner.provision(tenant.id);
-        } catch (error) {
-          this.logger.warn({ tenantId: tenant.id, err: error }, 'tenant converge failed');
-        }
+    const stale = await this.prisma.$queryRaw<{ id: string; status: string }[]>`
+      SELECT id, status::text AS status FROM tenants
+      WHERE status = 'deleting' OR provisioned_generation < generation OR status <> 'ready'
+      ORDER BY updated_at LIMIT 100`;
+    for (const tenant of stale) {
+      try {
+        if (tenant.status === 'deleting') await this.provisioner.remove(tenant.id);
+        else await this.provisioner.provision(tenant.id);
+      } catch (error) {
+        this.logger.warn({ tenantId: tenant.id, err: error }, 'tenant converge failed');
       }
-    } catch (error) {
-      this.logger.warn({ err: error }, 'tenant converge pass failed');
     }
   }
 }

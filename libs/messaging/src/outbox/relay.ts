@@ -1,43 +1,42 @@
-import type { Logger } from 'pino';
-
 import type { Outbox } from './outbox.js';
+
+/**
+ * What runs the relay's passes on a timer: the runtime's loop helper (no overlap, backoff on
+ * errors, a stop that waits for the pass in progress), seen from here.
+ */
+export interface RelaySchedule {
+  start(): void;
+  stop(): Promise<void>;
+}
 
 /**
  * Runs the outbox relay on a timer in every app that writes to the outbox. Several replicas
  * may run it at once: rows are claimed with `FOR UPDATE SKIP LOCKED`.
  */
 export class OutboxRelay {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> = Promise.resolve();
+  private readonly schedule: RelaySchedule;
   private passes = 0;
 
   constructor(
     private readonly outbox: Outbox,
-    private readonly logger: Logger,
-    private readonly intervalMs: number,
-  ) {}
+    schedule: (pass: () => Promise<void>) => RelaySchedule,
+  ) {
+    this.schedule = schedule(() => this.pass());
+  }
 
   start(): void {
-    this.timer ??= setInterval(() => {
-      this.running = this.pass();
-    }, this.intervalMs);
-    this.timer.unref();
+    this.schedule.start();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+    await this.schedule.stop();
     await this.outbox.flushMarks();
   }
 
+  /** One pass; every 600th also deletes published rows past their retention. */
   private async pass(): Promise<void> {
-    try {
-      await this.outbox.relayOnce();
-      this.passes += 1;
-      if (this.passes % 600 === 0) await this.outbox.prune();
-    } catch (error) {
-      this.logger.warn({ err: error }, 'outbox relay pass failed');
-    }
+    await this.outbox.relayOnce();
+    this.passes += 1;
+    if (this.passes % 600 === 0) await this.outbox.prune();
   }
 }
