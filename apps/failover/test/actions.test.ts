@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { subjects } from '@roam/contracts';
 import type { RoamApp } from '@roam/runtime';
 import { eventually } from '@roam/testing';
 
@@ -174,9 +175,9 @@ describe('failover actions: the seed examples end to end', () => {
       orderBy: { time: 'asc' },
     });
     expect(events.map((e) => e.type)).toEqual([
-      'roam.evt.v1.action.requested',
-      'roam.evt.v1.action.started',
-      'roam.evt.v1.action.succeeded',
+      subjects.action.requested,
+      subjects.action.started,
+      subjects.action.succeeded,
     ]);
     expect(
       (events[2]?.envelope as { data: { plan: { steps: unknown[] } } }).data.plan.steps,
@@ -195,7 +196,7 @@ describe('failover actions: the seed examples end to end', () => {
     expect(action.started_at).not.toBeNull();
     expect(action.finished_at).not.toBeNull();
     const succeeded = await h.prisma.event.findFirstOrThrow({
-      where: { subject: `actions/${response.body.id}`, type: 'roam.evt.v1.action.succeeded' },
+      where: { subject: `actions/${response.body.id}`, type: subjects.action.succeeded },
     });
     expect((succeeded.envelope as { data: unknown }).data).toMatchObject({
       nodePool: 'my-node-pool',
@@ -311,7 +312,7 @@ describe('failover actions: the seed examples end to end', () => {
     expect(await h.prisma.actionStep.count({ where: { actionId: 'twice-1' } })).toBe(1);
     expect(
       await h.prisma.event.count({
-        where: { subject: 'actions/twice-1', type: 'roam.evt.v1.action.started' },
+        where: { subject: 'actions/twice-1', type: subjects.action.started },
       }),
     ).toBe(1);
     await uncordon();

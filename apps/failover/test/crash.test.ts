@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { subjects } from '@roam/contracts';
 import { eventually } from '@roam/testing';
 
 import { builtApp } from '../../../test/support/processes.js';
@@ -102,9 +103,9 @@ describe('failover worker crash safety', () => {
     expect(h.sim.compute.deletions.map((d) => d.instance)).toEqual(['my-node-pool-0']);
     const events = await h.prisma.event.findMany({ where: { subject: 'actions/crash-1' } });
     expect(events.map((e) => e.type).sort()).toEqual([
-      'roam.evt.v1.action.requested',
-      'roam.evt.v1.action.started',
-      'roam.evt.v1.action.succeeded',
+      subjects.action.requested,
+      subjects.action.started,
+      subjects.action.succeeded,
     ]);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBeNull();

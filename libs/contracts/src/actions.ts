@@ -47,11 +47,3 @@ export const actionEvent = z.object({
   error: z.string().nullish(),
 });
 export type ActionEvent = z.infer<typeof actionEvent>;
-
-export const actionSubjects = {
-  execute: 'roam.cmd.v1.action.execute',
-  requested: 'roam.evt.v1.action.requested',
-  started: 'roam.evt.v1.action.started',
-  succeeded: 'roam.evt.v1.action.succeeded',
-  failed: 'roam.evt.v1.action.failed',
-} as const;

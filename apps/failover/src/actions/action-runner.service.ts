@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   type ActionEvent,
-  actionSubjects,
   type ActionType,
   createEnvelope,
   type Envelope,
+  subjects,
 } from '@roam/contracts';
 import { buildPlan, cordonEffect, type FailoverRequest, type PlannedStep } from '@roam/domain';
 import { Outbox } from '@roam/messaging';
@@ -149,7 +149,7 @@ export class ActionRunner {
         },
         new Date(),
       );
-      return { result: ended, messages: ended ? [eventOf(ended, actionSubjects.succeeded)] : [] };
+      return { result: ended, messages: ended ? [eventOf(ended, subjects.action.succeeded)] : [] };
     });
     log.info('action succeeded');
   }
@@ -190,8 +190,8 @@ export class ActionRunner {
         return {
           result: ended,
           messages: [
-            eventOf({ ...ended, state: 'running' }, actionSubjects.started),
-            eventOf(ended, actionSubjects.succeeded),
+            eventOf({ ...ended, state: 'running' }, subjects.action.started),
+            eventOf(ended, subjects.action.succeeded),
           ],
         };
       });
@@ -214,7 +214,7 @@ export class ActionRunner {
         startedAt: now,
       };
       log.info({ steps: plan.steps.map((s) => s.name) }, 'action started');
-      return { result: true, messages: [eventOf(started, actionSubjects.started)] };
+      return { result: true, messages: [eventOf(started, subjects.action.started)] };
     });
   }
 
@@ -234,7 +234,7 @@ export class ActionRunner {
         { state: 'failed', error, outcome },
         now,
       );
-      return { result: ended, messages: ended ? [eventOf(ended, actionSubjects.failed)] : [] };
+      return { result: ended, messages: ended ? [eventOf(ended, subjects.action.failed)] : [] };
     });
   }
 }

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { Injectable } from '@nestjs/common';
-import { type ActionEvent, actionSubjects, type ActionType, createEnvelope } from '@roam/contracts';
+import { type ActionEvent, type ActionType, createEnvelope, subjects } from '@roam/contracts';
 import { type Action, type ActionStep, isUniqueViolation } from '@roam/db';
 import { Outbox } from '@roam/messaging';
 import { ProblemError, problemTypes } from '@roam/runtime';
@@ -27,7 +27,7 @@ function requestedEvent(action: Action) {
     jobsetName: action.jobsetName,
     nodeName: action.nodeName,
   };
-  return createEnvelope(actionSubjects.requested, data, {
+  return createEnvelope(subjects.action.requested, data, {
     source: SOURCE,
     subject: `actions/${action.id}`,
   });
@@ -99,7 +99,7 @@ export class ActionsService {
           request: { ...request, id },
         });
         const command = createEnvelope(
-          actionSubjects.execute,
+          subjects.action.execute,
           { actionId: id },
           {
             source: SOURCE,

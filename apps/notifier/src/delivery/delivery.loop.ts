@@ -6,7 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { NotifierConfig } from '@roam/config';
-import { createEnvelope } from '@roam/contracts';
+import { createEnvelope, subjects } from '@roam/contracts';
 import { Outbox } from '@roam/messaging';
 import { APP_CONFIG, LOGGER } from '@roam/runtime';
 import { webhookHeaders } from '@roam/webhooks';
@@ -214,7 +214,7 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
             result: undefined,
             messages: [
               createEnvelope(
-                'roam.evt.v1.webhook.disabled',
+                subjects.webhook.disabled,
                 {
                   endpointId: disabled.id,
                   url: disabled.url,

@@ -1,4 +1,4 @@
-import type { Envelope } from '@roam/contracts';
+import { EVENT_SUBJECT_LIKE, type Envelope } from '@roam/contracts';
 import { Prisma, type PrismaClient } from '@roam/db';
 import { bindToActiveContext, currentTraceparent, metrics } from '@roam/telemetry';
 import type { Logger } from 'pino';
@@ -10,7 +10,6 @@ export interface EnvelopePublisher {
 
 export type Tx = Prisma.TransactionClient;
 
-const EVENT_PREFIX = 'roam.evt.';
 const { sql } = Prisma;
 /** A row the relay failed to publish this many times is left for an operator (see `last_error`). */
 export const MAX_RELAY_ATTEMPTS = 20;
@@ -92,7 +91,7 @@ export class Outbox {
       ), outbox_events AS (
         INSERT INTO events (id, tenant_id, type, subject, time, envelope)
         SELECT id, tenant_id, type, subject, time, envelope FROM outbox_input
-        WHERE type LIKE ${`${EVENT_PREFIX}%`}
+        WHERE type LIKE ${EVENT_SUBJECT_LIKE}
       )`;
   }
 
