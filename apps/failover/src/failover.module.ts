@@ -4,7 +4,7 @@ import { kubeProvider } from '@roam/runtime';
 import { ActionCommandsHandler } from './actions/action-commands.handler.js';
 import { ActionResumeLoop } from './actions/action-resume.loop.js';
 import { ActionRunner } from './actions/action-runner.service.js';
-import { ActionsRepository } from './actions/actions.repository.js';
+import { ActionRunsRepository } from './actions/action-runs.repository.js';
 import { ClusterSnapshotReader } from './actions/cluster-snapshot.js';
 import { StepExecutor } from './actions/step-executor.js';
 import { computeProvider } from './compute.provider.js';
@@ -15,7 +15,7 @@ import { computeProvider } from './compute.provider.js';
   providers: [
     kubeProvider,
     computeProvider,
-    ActionsRepository,
+    ActionRunsRepository,
     ClusterSnapshotReader,
     StepExecutor,
     ActionRunner,

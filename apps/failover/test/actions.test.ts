@@ -179,6 +179,12 @@ describe('failover actions: the seed examples end to end', () => {
       subjects.action.started,
       subjects.action.succeeded,
     ]);
+    // The gateway records the request; the failover worker runs it.
+    expect(events.map((e) => (e.envelope as { source: string }).source)).toEqual([
+      'roam/gateway',
+      'roam/failover',
+      'roam/failover',
+    ]);
     expect(
       (events[2]?.envelope as { data: { plan: { steps: unknown[] } } }).data.plan.steps,
     ).toHaveLength(2);

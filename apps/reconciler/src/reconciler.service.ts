@@ -13,8 +13,8 @@ import { KubeState } from './kube-state.js';
 import { plan, type JobRecord, type Plan } from './plan.js';
 import { type Change, ReconcileRepository } from './reconcile.repository.js';
 import type { ReconcilerConfig } from './reconciler.config.js';
+import { SOURCE } from './source.js';
 
-const SOURCE = 'roam/reconciler';
 const EVENT_SUBJECT = {
   started: subjects.job.started,
   succeeded: subjects.job.succeeded,

@@ -8,7 +8,7 @@ import { APP_CONFIG, LOGGER } from '@roam/runtime';
 import type { Logger } from 'pino';
 
 import { ActionRunner } from './action-runner.service.js';
-import { ActionsRepository } from './actions.repository.js';
+import { ActionRunsRepository } from './action-runs.repository.js';
 
 /**
  * Level-triggered (DESIGN.md rule 3): on a timer, resumes every action left pending or running,
@@ -22,7 +22,7 @@ export class ActionResumeLoop implements OnApplicationBootstrap, OnModuleDestroy
   private stopped = false;
 
   constructor(
-    private readonly actions: ActionsRepository,
+    private readonly actions: ActionRunsRepository,
     private readonly runner: ActionRunner,
     @Inject(APP_CONFIG) private readonly config: { RECONCILE_INTERVAL_MS: number },
     @Inject(LOGGER) private readonly logger: Logger,

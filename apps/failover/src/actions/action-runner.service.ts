@@ -11,11 +11,10 @@ import { Outbox } from '@roam/messaging';
 import { LOGGER } from '@roam/runtime';
 import type { Logger } from 'pino';
 
-import { type ActionRow, ActionsRepository } from './actions.repository.js';
+import { SOURCE } from '../source.js';
+import { type ActionRow, ActionRunsRepository } from './action-runs.repository.js';
 import { ClusterSnapshotReader } from './cluster-snapshot.js';
 import { isTransient, StepExecutor } from './step-executor.js';
-
-const SOURCE = 'failover';
 
 /** The request an action was recorded with (the gateway stores the validated seed body). */
 interface StoredRequest {
@@ -79,7 +78,7 @@ function uuidFrom(text: string): string {
 @Injectable()
 export class ActionRunner {
   constructor(
-    private readonly actions: ActionsRepository,
+    private readonly actions: ActionRunsRepository,
     private readonly snapshots: ClusterSnapshotReader,
     private readonly steps: StepExecutor,
     private readonly outbox: Outbox,

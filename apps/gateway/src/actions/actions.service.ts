@@ -6,10 +6,10 @@ import { type Action, type ActionStep, isUniqueViolation } from '@roam/db';
 import { Outbox } from '@roam/messaging';
 import { ProblemError, problemTypes } from '@roam/runtime';
 
+import { SOURCE } from '../source.js';
 import type { ActionRequest, ListActionsQuery } from './actions.schemas.js';
-import { ActionsRepository } from './actions.repository.js';
+import { ActionRequestsRepository } from './action-requests.repository.js';
 
-const SOURCE = 'gateway';
 const POLL_MS = 100;
 
 export type SubmitOutcome = { action: Action; created: boolean };
@@ -65,7 +65,7 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
 @Injectable()
 export class ActionsService {
   constructor(
-    private readonly actions: ActionsRepository,
+    private readonly actions: ActionRequestsRepository,
     private readonly outbox: Outbox,
   ) {}
 

@@ -12,6 +12,7 @@ import {
   parseDestinationPolicy,
 } from '@roam/webhooks';
 
+import { SOURCE } from '../source.js';
 import type {
   CreateWebhook,
   ListDeliveries,
@@ -19,8 +20,6 @@ import type {
   UpdateWebhook,
 } from './webhook.schemas.js';
 import { WebhooksRepository } from './webhooks.repository.js';
-
-const SOURCE = 'roam/gateway';
 
 export const webhookNotFound = (id: string) =>
   new ProblemError(404, problemTypes.notFound, 'Not found', `webhook ${id} not found`);

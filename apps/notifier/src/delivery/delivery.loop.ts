@@ -12,13 +12,13 @@ import { APP_CONFIG, LOGGER } from '@roam/runtime';
 import { webhookHeaders } from '@roam/webhooks';
 import type { Logger } from 'pino';
 
+import { SOURCE } from '../source.js';
 import { Batcher } from './batcher.js';
 import { type ClaimedDelivery, DeliveriesRepository } from './deliveries.repository.js';
 import { decideAfterAttempt } from './policy.js';
 import type { WebhookResponse, WebhookSender } from './sender.js';
 
 export const WEBHOOK_SENDER = Symbol('WEBHOOK_SENDER');
-const SOURCE = 'roam/notifier';
 
 /**
  * Claims due deliveries and POSTs them, with at most WEBHOOK_MAX_CONCURRENCY requests in
