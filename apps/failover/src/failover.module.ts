@@ -9,7 +9,7 @@ import { ClusterSnapshotReader } from './actions/cluster-snapshot.js';
 import { StepExecutor } from './actions/step-executor.js';
 import { computeProvider } from './compute.provider.js';
 
-/** The failover worker: runs node-pool actions (seed failover-controller.md) recorded by the gateway. */
+/** The failover worker: runs node-pool actions (the failover controller) recorded by the gateway. */
 @Module({
   controllers: [ActionCommandsHandler],
   providers: [

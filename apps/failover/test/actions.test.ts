@@ -11,7 +11,7 @@ import {
   CORDON_NODEPOOL,
   KIND_EXAMPLE,
   REPAIR_NODEPOOL,
-} from './seed-bodies.js';
+} from './compat-bodies.js';
 import {
   ADMIN_TOKEN,
   call,
@@ -30,7 +30,7 @@ const UNCORDON = {
   node_pool: 'my-node-pool',
 };
 
-describe('failover actions: the seed examples end to end', () => {
+describe("failover actions: the failover controller's examples end to end", () => {
   let h: Harness;
   let worker: RoamApp<unknown>;
   let roamJobId: string;
@@ -280,8 +280,8 @@ describe('failover actions: the seed examples end to end', () => {
     ]);
     await poolBack();
     expect(await cordonStates()).toEqual(['', '', '', '']);
-    const seedBody = await postAction(h, REPAIR_NODEPOOL);
-    expect(seedBody.status).toBe(200);
+    const compatBody = await postAction(h, REPAIR_NODEPOOL);
+    expect(compatBody.status).toBe(200);
     expect(h.sim.compute.deletions).toHaveLength(3);
     await poolBack();
   });

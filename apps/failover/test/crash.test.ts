@@ -6,7 +6,7 @@ import { eventually } from '@roam/testing';
 
 import { builtApp } from '../../../test/support/processes.js';
 import type { Harness } from '../../../test/support/harness.js';
-import { CORDON_AND_REPAIR } from './seed-bodies.js';
+import { CORDON_AND_REPAIR } from './compat-bodies.js';
 import { ADMIN_TOKEN, call, failoverSettings, startWorld, unschedulable } from './world.js';
 
 describe('failover worker crash safety', () => {

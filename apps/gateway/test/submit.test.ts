@@ -110,7 +110,7 @@ describe('POST /api/v1/jobs → scheduler', () => {
     });
   });
 
-  it('serves the seed health routes without a key', async () => {
+  it('serves SUMO-K8 health routes without a key', async () => {
     const health = await call(h.url, 'GET', '/health');
     expect(health.body).toMatchObject({
       status: 'healthy',

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Node-pool failover actions (seed failover-controller.md). The seed's four types plus
+ * Node-pool failover actions (the failover controller). The failover controller's four types plus
  * `uncordon_nodepool`, which undoes a cordon once the pool is healthy again.
  */
 export const actionTypes = [

@@ -16,7 +16,7 @@ import { type ActionRow, ActionRunsRepository } from './action-runs.repository.j
 import { ClusterSnapshotReader } from './cluster-snapshot.js';
 import { isTransient, StepExecutor } from './step-executor.js';
 
-/** The request an action was recorded with (the gateway stores the validated seed body). */
+/** The request an action was recorded with (the gateway stores the validated the failover controller body). */
 interface StoredRequest {
   preflight_checks?: { expected_node_counts?: boolean | number };
 }

@@ -158,7 +158,7 @@ export class ActionsService {
 
   private conflict(id: string, pool: string, running: Action): ProblemError {
     const detail = `node pool ${pool} already has action ${running.id} (${running.type}, ${running.state}) in flight; retry when it has finished`;
-    // `id` and `error` keep the seed's response fields on this problem too.
+    // `id` and `error` keep the failover controller's response fields on this problem too.
     return new ProblemError(409, problemTypes.conflict, 'Action in flight', detail, {
       id,
       error: detail,

@@ -161,7 +161,7 @@ export class TenantsService {
   }
 
   /**
-   * Seed `POST /auth/regenerate-key`: a tenant replaces the key it calls with; an admin
+   * SUMO-K8 `POST /auth/regenerate-key`: a tenant replaces the key it calls with; an admin
    * replaces every key of the named tenant.
    */
   async regenerateKey(
