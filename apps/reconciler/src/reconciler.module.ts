@@ -6,7 +6,7 @@ import { KubeState } from './kube-state.js';
 import { ReconcileRepository } from './reconcile.repository.js';
 import { ReconcilerService } from './reconciler.service.js';
 
-/** Watches roam's Kubernetes Jobs and Pods and moves jobs forward (DESIGN.md, "reconciler"). */
+/** Watches roam's Kubernetes Jobs and Pods and moves jobs forward. */
 @Module({
   controllers: [JobCancelHandler],
   // JobCountsSampler: `roam_jobs{status,tenant}` is reported by the reconciler only.

@@ -11,7 +11,7 @@ import { ActionRunner } from './action-runner.service.js';
 import { ActionRunsRepository } from './action-runs.repository.js';
 
 /**
- * Level-triggered (DESIGN.md rule 3): on a timer, resumes every action left pending or running,
+ * Level-triggered (docs/architecture.md#rule-3): on a timer, resumes every action left pending or running,
  * e.g. by a worker that died mid-action or a command that was lost. The runner's per-action
  * lock keeps this from running an action another worker is running.
  */

@@ -1,4 +1,4 @@
-// Pure scheduling decisions (DESIGN.md rule 5): admission, explanations, submit-time
+// Pure scheduling decisions (docs/architecture.md#rule-5): admission, explanations, submit-time
 // rejection, retries and the job state model. No framework, database or Kubernetes imports.
 export * from './admission.js';
 export * from './explain.js';

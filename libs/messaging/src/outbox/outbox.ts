@@ -24,7 +24,7 @@ export interface OutboxOptions {
 }
 
 /**
- * Transactional outbox (DESIGN.md rule 1). `write()` adds the messages to the caller's
+ * Transactional outbox (docs/architecture.md#outbox). `write()` adds the messages to the caller's
  * transaction; `dispatch()` publishes them once that transaction has committed. If the process
  * dies in between, `relayOnce()` (run on a timer by every app) publishes what is left; the
  * JetStream duplicate window makes a second publish of the same id a no-op.
