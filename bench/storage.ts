@@ -1,4 +1,4 @@
-// Storage figures: (1) upload throughput of a 50 MB input archive through the seed's
+// Storage figures: (1) upload throughput of a 50 MB input archive through SUMO-K8's
 // `POST /jobs` (multipart → temp file → zip checks → object storage), (2) latency of
 // `GET /api/v1/jobs/{id}/results` for a job with 1,000 result files (rows + objects, each
 // listed with a presigned URL), (3) results collection: the storage worker streaming a job's

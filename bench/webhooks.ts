@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { notifierEnv } from '@roam/config';
-import { createEnvelope, type Envelope } from '@roam/contracts';
+import { createEnvelope, type Envelope, subjects } from '@roam/contracts';
 import { Outbox } from '@roam/messaging';
 import { createRoamApp } from '@roam/runtime';
 import {
@@ -97,7 +97,7 @@ await Promise.all(
         const jobId = crypto.randomUUID();
         envelopes.push(
           createEnvelope(
-            'roam.evt.v1.job.succeeded',
+            subjects.job.succeeded,
             { jobId, name: `job-${i}`, status: 'succeeded', phase: 'Succeeded' },
             { source: 'roam/bench', tenantId, subject: `jobs/${jobId}`, seq: 5 },
           ),

@@ -17,7 +17,7 @@ import {
 import { builtApp } from './support/processes.js';
 
 /**
- * Every app is its own process (DESIGN.md, "Shape"): each boots from its built `main.js`,
+ * Every app is its own process: each boots from its built `main.js`,
  * becomes ready against real Postgres and NATS, and exits cleanly on SIGTERM. A bad variable
  * stops it at boot naming the variable.
  */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { gatewayEnv } from '@roam/config';
+import { subjects } from '@roam/contracts';
 import type { PrismaClient } from '@roam/db';
 import { Kube, type KubernetesObject } from '@roam/kube';
 import { createRoamApp, type RoamApp } from '@roam/runtime';
@@ -168,7 +169,7 @@ describe('crash recovery of the scheduler and the reconciler', () => {
     // Exactly one terminal event per job, whatever was replayed.
     const terminal = await prisma.event.groupBy({
       by: ['subject'],
-      where: { type: { in: ['roam.evt.v1.job.succeeded', 'roam.evt.v1.job.failed'] } },
+      where: { type: { in: [subjects.job.succeeded, subjects.job.failed] } },
       _count: true,
     });
     expect(terminal).toHaveLength(ids.length);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { subjects } from '@roam/contracts';
 import { eventually } from '@roam/testing';
 
 import { call, type Harness, register, startHarness } from './support/harness.js';
@@ -71,10 +72,10 @@ describe('job lifecycle', () => {
       orderBy: { position: 'asc' },
     });
     expect(events.map((event) => event.type)).toEqual([
-      'roam.evt.v1.job.submitted',
-      'roam.evt.v1.job.admitted',
-      'roam.evt.v1.job.started',
-      'roam.evt.v1.job.succeeded',
+      subjects.job.submitted,
+      subjects.job.admitted,
+      subjects.job.started,
+      subjects.job.succeeded,
     ]);
     expect(events.map((event) => (event.envelope as { seq: number }).seq)).toEqual([1, 2, 3, 4]);
 
@@ -144,8 +145,8 @@ describe('job lifecycle', () => {
       where: { subject: `jobs/${id}` },
       orderBy: { position: 'asc' },
     });
-    expect(events.filter((event) => event.type === 'roam.evt.v1.job.retried')).toHaveLength(2);
-    expect(events.filter((event) => event.type === 'roam.evt.v1.job.failed')).toHaveLength(1);
+    expect(events.filter((event) => event.type === subjects.job.retried)).toHaveLength(2);
+    expect(events.filter((event) => event.type === subjects.job.failed)).toHaveLength(1);
   });
 
   it('retries a failed attempt and succeeds on the next one', async () => {

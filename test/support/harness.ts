@@ -145,7 +145,7 @@ export async function call(
   return { status: response.status, headers: response.headers, body: parsed };
 }
 
-/** Registers a tenant through the seed route and returns its API key. */
+/** Registers a tenant through SUMO-K8 route and returns its API key. */
 export async function register(
   base: string,
   tenantId: string,

@@ -4,18 +4,18 @@ import { kubeProvider } from '@roam/runtime';
 import { ActionCommandsHandler } from './actions/action-commands.handler.js';
 import { ActionResumeLoop } from './actions/action-resume.loop.js';
 import { ActionRunner } from './actions/action-runner.service.js';
-import { ActionsRepository } from './actions/actions.repository.js';
+import { ActionRunsRepository } from './actions/action-runs.repository.js';
 import { ClusterSnapshotReader } from './actions/cluster-snapshot.js';
 import { StepExecutor } from './actions/step-executor.js';
 import { computeProvider } from './compute.provider.js';
 
-/** The failover worker: runs node-pool actions (seed failover-controller.md) recorded by the gateway. */
+/** The failover worker: runs node-pool actions (the failover controller) recorded by the gateway. */
 @Module({
   controllers: [ActionCommandsHandler],
   providers: [
     kubeProvider,
     computeProvider,
-    ActionsRepository,
+    ActionRunsRepository,
     ClusterSnapshotReader,
     StepExecutor,
     ActionRunner,

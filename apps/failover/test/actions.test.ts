@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { subjects } from '@roam/contracts';
 import type { RoamApp } from '@roam/runtime';
 import { eventually } from '@roam/testing';
 
@@ -10,7 +11,7 @@ import {
   CORDON_NODEPOOL,
   KIND_EXAMPLE,
   REPAIR_NODEPOOL,
-} from './seed-bodies.js';
+} from './compat-bodies.js';
 import {
   ADMIN_TOKEN,
   call,
@@ -29,7 +30,7 @@ const UNCORDON = {
   node_pool: 'my-node-pool',
 };
 
-describe('failover actions: the seed examples end to end', () => {
+describe("failover actions: the failover controller's examples end to end", () => {
   let h: Harness;
   let worker: RoamApp<unknown>;
   let roamJobId: string;
@@ -174,9 +175,15 @@ describe('failover actions: the seed examples end to end', () => {
       orderBy: { time: 'asc' },
     });
     expect(events.map((e) => e.type)).toEqual([
-      'roam.evt.v1.action.requested',
-      'roam.evt.v1.action.started',
-      'roam.evt.v1.action.succeeded',
+      subjects.action.requested,
+      subjects.action.started,
+      subjects.action.succeeded,
+    ]);
+    // The gateway records the request; the failover worker runs it.
+    expect(events.map((e) => (e.envelope as { source: string }).source)).toEqual([
+      'roam/gateway',
+      'roam/failover',
+      'roam/failover',
     ]);
     expect(
       (events[2]?.envelope as { data: { plan: { steps: unknown[] } } }).data.plan.steps,
@@ -195,7 +202,7 @@ describe('failover actions: the seed examples end to end', () => {
     expect(action.started_at).not.toBeNull();
     expect(action.finished_at).not.toBeNull();
     const succeeded = await h.prisma.event.findFirstOrThrow({
-      where: { subject: `actions/${response.body.id}`, type: 'roam.evt.v1.action.succeeded' },
+      where: { subject: `actions/${response.body.id}`, type: subjects.action.succeeded },
     });
     expect((succeeded.envelope as { data: unknown }).data).toMatchObject({
       nodePool: 'my-node-pool',
@@ -273,8 +280,8 @@ describe('failover actions: the seed examples end to end', () => {
     ]);
     await poolBack();
     expect(await cordonStates()).toEqual(['', '', '', '']);
-    const seedBody = await postAction(h, REPAIR_NODEPOOL);
-    expect(seedBody.status).toBe(200);
+    const compatBody = await postAction(h, REPAIR_NODEPOOL);
+    expect(compatBody.status).toBe(200);
     expect(h.sim.compute.deletions).toHaveLength(3);
     await poolBack();
   });
@@ -311,7 +318,7 @@ describe('failover actions: the seed examples end to end', () => {
     expect(await h.prisma.actionStep.count({ where: { actionId: 'twice-1' } })).toBe(1);
     expect(
       await h.prisma.event.count({
-        where: { subject: 'actions/twice-1', type: 'roam.evt.v1.action.started' },
+        where: { subject: 'actions/twice-1', type: subjects.action.started },
       }),
     ).toBe(1);
     await uncordon();

@@ -1,11 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { subjects } from '@roam/contracts';
 import { eventually } from '@roam/testing';
 
 import { builtApp } from '../../../test/support/processes.js';
 import type { Harness } from '../../../test/support/harness.js';
-import { CORDON_AND_REPAIR } from './seed-bodies.js';
+import { CORDON_AND_REPAIR } from './compat-bodies.js';
 import { ADMIN_TOKEN, call, failoverSettings, startWorld, unschedulable } from './world.js';
 
 describe('failover worker crash safety', () => {
@@ -102,9 +103,9 @@ describe('failover worker crash safety', () => {
     expect(h.sim.compute.deletions.map((d) => d.instance)).toEqual(['my-node-pool-0']);
     const events = await h.prisma.event.findMany({ where: { subject: 'actions/crash-1' } });
     expect(events.map((e) => e.type).sort()).toEqual([
-      'roam.evt.v1.action.requested',
-      'roam.evt.v1.action.started',
-      'roam.evt.v1.action.succeeded',
+      subjects.action.requested,
+      subjects.action.started,
+      subjects.action.succeeded,
     ]);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBeNull();

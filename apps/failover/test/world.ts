@@ -26,8 +26,8 @@ const TPU_LABELS = {
 const SPARE = [{ key: 'roam.test/spare', value: 'true', effect: 'NoSchedule' as const }];
 
 /**
- * The seed's pools: `my-node-pool` (a 2x2x4 TPU slice: 4 nodes × 4 chips, the only pool
- * untainted, so roam jobs land there), `test-pool` (the seed's kind node, 8x8x8), a spare
+ * The failover controller's pools: `my-node-pool` (a 2x2x4 TPU slice: 4 nodes × 4 chips, the only pool
+ * untainted, so roam jobs land there), `test-pool` (the failover controller's kind node, 8x8x8), a spare
  * slice a restarted JobSet can move to, and `short-pool`, one node short of its topology.
  */
 export const WORLD = {

@@ -24,12 +24,12 @@ import { NodeCapacityCache } from './jobs/node-capacity.cache.js';
 import { LogsModule } from './logs/logs.module.js';
 import { OpenApiModule } from './openapi/openapi.module.js';
 import { ResultsModule } from './results/results.module.js';
-import { SeedHealthController } from './seed-health.controller.js';
-import { SeedJobsFormController } from './seed/jobs-form.controller.js';
-import { drainingSink, JOB_UPLOAD_SINK } from './seed/jobs-form.parser.js';
-import { SeedModule } from './seed/seed.module.js';
+import { CompatHealthController } from './compat-health.controller.js';
+import { CompatJobsFormController } from './compat/jobs-form.controller.js';
+import { drainingSink, JOB_UPLOAD_SINK } from './compat/jobs-form.parser.js';
+import { CompatModule } from './compat/compat.module.js';
 import { AdminKeysController } from './tenants/admin-keys.controller.js';
-import { SeedAuthController } from './tenants/seed-auth.controller.js';
+import { CompatAuthController } from './tenants/compat-auth.controller.js';
 import { TenantsController } from './tenants/tenants.controller.js';
 import { TenantsRepository } from './tenants/tenants.repository.js';
 import { TenantsService } from './tenants/tenants.service.js';
@@ -44,16 +44,16 @@ import { WebhooksRepository } from './webhooks/webhooks.repository.js';
 import { WebhooksService } from './webhooks/webhooks.service.js';
 
 @Module({
-  imports: [LogsModule, SeedModule, AdminModule, OpenApiModule, ActionsModule, ResultsModule],
+  imports: [LogsModule, CompatModule, AdminModule, OpenApiModule, ActionsModule, ResultsModule],
   controllers: [
-    SeedHealthController,
-    SeedAuthController,
+    CompatHealthController,
+    CompatAuthController,
     TenantsController,
     AdminKeysController,
     JobsController,
     JobsBatchController,
     TemplatesController,
-    SeedJobsFormController,
+    CompatJobsFormController,
     EventsController,
     WebhooksController,
   ],

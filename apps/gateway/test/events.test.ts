@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createEnvelope } from '@roam/contracts';
+import { createEnvelope, subjects } from '@roam/contracts';
 import { Outbox } from '@roam/messaging';
 
 import { call, type Harness, register, startHarness } from '../../../test/support/harness.js';
@@ -85,10 +85,8 @@ describe('/api/v1/events', () => {
   it('pages through the caller’s own events by position, with a type filter', async () => {
     const emitted = [];
     for (let i = 1; i <= 5; i += 1) {
-      emitted.push(
-        await emit('watcher', i % 2 ? 'roam.evt.v1.job.started' : 'roam.evt.v1.job.succeeded', i),
-      );
-      await emit('bystander', 'roam.evt.v1.job.started', i);
+      emitted.push(await emit('watcher', i % 2 ? subjects.job.started : subjects.job.succeeded, i));
+      await emit('bystander', subjects.job.started, i);
     }
     const first = await call(h.url, 'GET', '/api/v1/events?limit=2', undefined, key);
     expect(first.status).toBe(200);
@@ -117,7 +115,7 @@ describe('/api/v1/events', () => {
     const full = await call(
       h.url,
       'GET',
-      '/api/v1/events?type=roam.evt.v1.job.succeeded,job.started',
+      `/api/v1/events?type=${subjects.job.succeeded},job.started`,
       undefined,
       key,
     );
@@ -131,24 +129,24 @@ describe('/api/v1/events', () => {
 
   it('streams events as SSE and resumes after Last-Event-ID without repeats', async () => {
     const stream = openStream(`${h.url}/api/v1/events/stream?type=job.succeeded`, key);
-    const a = await emit('watcher', 'roam.evt.v1.job.succeeded', 10);
-    await emit('bystander', 'roam.evt.v1.job.succeeded', 10);
-    await emit('watcher', 'roam.evt.v1.job.started', 11);
-    const b = await emit('watcher', 'roam.evt.v1.job.succeeded', 12);
+    const a = await emit('watcher', subjects.job.succeeded, 10);
+    await emit('bystander', subjects.job.succeeded, 10);
+    await emit('watcher', subjects.job.started, 11);
+    const b = await emit('watcher', subjects.job.succeeded, 12);
     const frames = await stream.next(2);
     stream.close();
     expect(frames.map((f) => JSON.parse(f.data!).id)).toEqual([a.id, b.id]);
     expect(frames.map((f) => f.event)).toEqual(['job.succeeded', 'job.succeeded']);
 
     // Missed while disconnected: c. Resuming after a's id must give b, then c, then live d.
-    const c = await emit('watcher', 'roam.evt.v1.job.succeeded', 13);
+    const c = await emit('watcher', subjects.job.succeeded, 13);
     const resumed = openStream(`${h.url}/api/v1/events/stream?type=job.succeeded`, key, {
       'last-event-id': frames[0]!.id!,
     });
     const replayed = await resumed.next(2);
     expect(replayed.map((f) => JSON.parse(f.data!).id)).toEqual([b.id, c.id]);
     expect(replayed[0]!.id).toBe(frames[1]!.id);
-    const d = await emit('watcher', 'roam.evt.v1.job.succeeded', 14);
+    const d = await emit('watcher', subjects.job.succeeded, 14);
     const [live] = await resumed.next(1);
     expect(JSON.parse(live!.data!).id).toBe(d.id);
     expect(Number(live!.id)).toBeGreaterThan(Number(replayed[1]!.id));

@@ -6,7 +6,7 @@ import {
   issuedKeySchema,
   keyListSchema,
   registeredTenantSchema,
-  seedHealthSchema,
+  compatHealthSchema,
   tenantViewSchema,
 } from '../src/openapi/common.schemas.js';
 import { eventPageSchema } from '../src/events/events.service.js';
@@ -19,7 +19,7 @@ import {
 } from '../src/jobs/job.view.js';
 import { batchResultSchema } from '../src/jobs/jobs-batch.service.js';
 import { openApiPath } from '../src/openapi/openapi.document.js';
-import { seedJobAcceptedSchema } from '../src/seed/jobs-form.controller.js';
+import { compatJobAcceptedSchema } from '../src/compat/jobs-form.controller.js';
 import { templateListSchema, templateViewSchema } from '../src/templates/template.view.js';
 import {
   deliveryPageSchema,
@@ -106,7 +106,7 @@ describe('OpenAPI document and docs page', () => {
       )
       .sort();
     expect(routes.length).toBeGreaterThan(20);
-    // Both lists name the seed and roam routes the suites exercise.
+    // Both lists name SUMO-K8 and roam routes the suites exercise.
     expect(routes).toEqual(
       expect.arrayContaining([
         'get /api/v1/jobs/{id}/logs',
@@ -227,7 +227,7 @@ describe('OpenAPI document and docs page', () => {
     expect(job.status).toBe(201);
     expect(jobViewSchema.safeParse(job.body).error).toBeUndefined();
     const health = await call(h.url, 'GET', '/health');
-    expect(seedHealthSchema.safeParse(health.body).error).toBeUndefined();
+    expect(compatHealthSchema.safeParse(health.body).error).toBeUndefined();
     const adminKeys = await call(h.url, 'GET', '/api/v1/admin/keys', undefined, ADMIN_TOKEN);
     expect(keyListSchema.safeParse(adminKeys.body).error).toBeUndefined();
   });
@@ -298,12 +298,12 @@ describe('OpenAPI document and docs page', () => {
     const form = new FormData();
     form.set('scenario_id', 'doc');
     form.set('cpu_request', '1');
-    const seed = await fetch(`${h.url}/jobs`, {
+    const compat = await fetch(`${h.url}/jobs`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}` },
       body: form,
     });
-    expectFits(seedJobAcceptedSchema, { status: seed.status, body: await seed.json() });
+    expectFits(compatJobAcceptedSchema, { status: compat.status, body: await compat.json() });
 
     const template = await call(
       h.url,

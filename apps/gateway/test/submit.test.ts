@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { subjects } from '@roam/contracts';
 import { eventually } from '@roam/testing';
 
 import { call, type Harness, register, startHarness } from '../../../test/support/harness.js';
@@ -50,7 +51,7 @@ describe('POST /api/v1/jobs → scheduler', () => {
     expect(await h.prisma.jobHistory.count({ where: { jobId: job.id } })).toBe(1);
     expect(
       await h.prisma.outboxMessage.count({
-        where: { subject: 'roam.cmd.v1.job.submit', id: job.id },
+        where: { subject: subjects.job.submit, id: job.id },
       }),
     ).toBe(1);
 
@@ -109,7 +110,7 @@ describe('POST /api/v1/jobs → scheduler', () => {
     });
   });
 
-  it('serves the seed health routes without a key', async () => {
+  it('serves SUMO-K8 health routes without a key', async () => {
     const health = await call(h.url, 'GET', '/health');
     expect(health.body).toMatchObject({
       status: 'healthy',

@@ -34,7 +34,7 @@ describe('tenants, keys and per-tenant namespaces', () => {
     await h?.close();
   });
 
-  describe('registration (seed flow)', () => {
+  describe('registration (SUMO-K8 flow)', () => {
     it('returns an sk- key once, stores only its hash, and provisions namespace, quota and limits', async () => {
       const response = await call(h.url, 'POST', '/auth/register', {
         tenant_id: 'city-a',
@@ -188,7 +188,7 @@ describe('tenants, keys and per-tenant namespaces', () => {
       ]);
     });
 
-    it('regenerate-key (seed) rotates: the old key gets 401, the new one works', async () => {
+    it('regenerate-key (SUMO-K8) rotates: the old key gets 401, the new one works', async () => {
       const old = await register(h.url, 'rotate-a');
       const rotated = await call(h.url, 'POST', '/auth/regenerate-key', undefined, old);
       expect(rotated.status).toBe(200);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { subjects } from '@roam/contracts';
 import type { RoamApp } from '@roam/runtime';
 
 import { call, type Harness, register, startHarness } from '../../../test/support/harness.js';
@@ -50,7 +51,7 @@ describe('/api/v1/webhooks', () => {
   it('creates, returns the secret once, lists, gets, updates, pauses, resumes and deletes', async () => {
     const created = await create(open.url, {
       url: 'http://127.0.0.1:9/hook',
-      events: ['job.succeeded', 'roam.evt.v1.job.failed'],
+      events: ['job.succeeded', subjects.job.failed],
       description: 'ci',
     });
     expect(created.status).toBe(201);

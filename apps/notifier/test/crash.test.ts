@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { subjects } from '@roam/contracts';
 import { eventually } from '@roam/testing';
 import { verifyWebhook } from '@roam/webhooks';
 
@@ -36,7 +37,7 @@ describe('notifier crash safety', () => {
       child!.once('exit', (_code, signal) => resolve(signal)),
     );
 
-    const event = await w.emit('crashy', 'roam.evt.v1.job.succeeded');
+    const event = await w.emit('crashy', subjects.job.succeeded);
     const [first] = await w.receiver.received('/crash').catch((error: unknown) => {
       throw new Error(`${String(error)}; notifier stderr: ${stderr}`);
     });

@@ -30,7 +30,7 @@ describe('docs/events/schemas', () => {
         text: expected[name],
       });
     }
-    expect(names).toContain('roam.evt.v1.job.succeeded.schema.json');
-    expect(names).toContain('roam.evt.v1.webhook.disabled.schema.json');
+    expect(names).toContain(`${contracts.subjects.job.succeeded}.schema.json`);
+    expect(names).toContain(`${contracts.subjects.webhook.disabled}.schema.json`);
   });
 });

@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
-import { createEnvelope } from '@roam/contracts';
+import { createEnvelope, subjects } from '@roam/contracts';
 import { JetStreamConnection, JetStreamPublisher } from '@roam/messaging';
 import { deleteTestStreams, testNatsUrl, testSubjectPrefix } from '@roam/testing';
 
@@ -73,7 +73,7 @@ describe('docs/events/subscriber.mjs', () => {
   const publish = async (seq: number) => {
     const jobId = crypto.randomUUID();
     const envelope = createEnvelope(
-      'roam.evt.v1.job.succeeded',
+      subjects.job.succeeded,
       { jobId, name: 'docs', status: 'succeeded', phase: 'Succeeded' },
       { source: 'roam/test', tenantId: 'docs', subject: `jobs/${jobId}`, seq },
     );
@@ -98,7 +98,7 @@ describe('docs/events/subscriber.mjs', () => {
     children.push(first.child);
     const a = await publish(1);
     const [got] = await first.received(1);
-    expect(got).toMatchObject({ id: a.id, type: 'roam.evt.v1.job.succeeded', seq: 1 });
+    expect(got).toMatchObject({ id: a.id, type: subjects.job.succeeded, seq: 1 });
     expect(await first.stop()).toBe(0);
 
     // Published while the subscriber is down: delivered after the restart, and only it.

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { subjects } from '@roam/contracts';
 import { eventually } from '@roam/testing';
 import { verifyWebhook } from '@roam/webhooks';
 
@@ -22,7 +23,7 @@ describe('notifier: job events to signed webhooks', () => {
   it('delivers a job.succeeded event once, signed, to the subscribed endpoint only', async () => {
     const subscribed = await w.endpoint(key, '/succeeded', ['job.succeeded']);
     const other = await w.endpoint(key, '/failed-only', ['job.failed']);
-    const event = await w.emit('hooked', 'roam.evt.v1.job.succeeded');
+    const event = await w.emit('hooked', subjects.job.succeeded);
 
     const [request] = await w.receiver.received('/succeeded');
     const payload = verifyWebhook<{ id: string; type: string; seq: number }>(
@@ -30,7 +31,7 @@ describe('notifier: job events to signed webhooks', () => {
       request!.headers,
       request!.body,
     );
-    expect(payload).toMatchObject({ id: event.id, type: 'roam.evt.v1.job.succeeded', seq: 3 });
+    expect(payload).toMatchObject({ id: event.id, type: subjects.job.succeeded, seq: 3 });
     expect(() => verifyWebhook(other.secret, request!.headers, request!.body)).toThrow();
 
     // The fan-out is one statement for all endpoints: the other endpoint's row would exist now.
@@ -55,7 +56,7 @@ describe('notifier: job events to signed webhooks', () => {
   it('retries a failing receiver with the same webhook-id until it succeeds', async () => {
     w.receiver.on('/flaky', (_request, count) => (count <= 2 ? 503 : 200));
     const endpoint = await w.endpoint(key, '/flaky', ['job.*']);
-    const event = await w.emit('hooked', 'roam.evt.v1.job.failed');
+    const event = await w.emit('hooked', subjects.job.failed);
 
     const requests = await w.receiver.received('/flaky', 3);
     const ids = new Set(requests.map((request) => request.headers['webhook-id']));
@@ -106,7 +107,7 @@ describe('notifier: job events to signed webhooks', () => {
     const endpoint = await w.endpoint(key, '/gone', []);
     w.receiver.on('/watcher', () => 200);
     const watcher = await w.endpoint(key, '/watcher', ['webhook.disabled']);
-    await w.emit('hooked', 'roam.evt.v1.job.started');
+    await w.emit('hooked', subjects.job.started);
 
     await w.receiver.received('/gone');
     const disabled = await eventually('the endpoint to be disabled', async () => {
@@ -118,12 +119,12 @@ describe('notifier: job events to signed webhooks', () => {
     expect(disabled.disabledReason).toContain('410');
     const [notice] = await w.receiver.received('/watcher');
     expect(verifyWebhook(watcher.secret, notice!.headers, notice!.body)).toMatchObject({
-      type: 'roam.evt.v1.webhook.disabled',
+      type: subjects.webhook.disabled,
       tenantId: 'hooked',
       data: { endpointId: endpoint.id, reason: 'gone' },
     });
     // A disabled endpoint gets no new deliveries.
-    const next = await w.emit('hooked', 'roam.evt.v1.job.succeeded');
+    const next = await w.emit('hooked', subjects.job.succeeded);
     await eventually('the watcher-less fan-out of the next event', async () =>
       (await w.h.prisma.webhookDelivery.count({ where: { eventId: next.id } })) > 0
         ? true
@@ -163,7 +164,7 @@ describe('notifier: job events to signed webhooks', () => {
     expect(request!.headers['webhook-id']).toBe(test.body.delivery_id);
     for (const secret of [endpoint.secret, rotated.body.secret as string]) {
       expect(verifyWebhook(secret, request!.headers, request!.body)).toMatchObject({
-        type: 'roam.evt.v1.webhook.test',
+        type: subjects.webhook.test,
         data: { endpointId: endpoint.id },
       });
     }
@@ -171,7 +172,7 @@ describe('notifier: job events to signed webhooks', () => {
 
   it('redelivers a delivery on request, with the same webhook-id', async () => {
     const endpoint = await w.endpoint(key, '/again', ['job.cancelled']);
-    const event = await w.emit('hooked', 'roam.evt.v1.job.cancelled');
+    const event = await w.emit('hooked', subjects.job.cancelled);
     const [first] = await w.receiver.received('/again');
     const delivery = await eventually('the first delivery to succeed', async () => {
       const row = await w.h.prisma.webhookDelivery.findFirstOrThrow({
@@ -214,7 +215,7 @@ describe('notifier: job events to signed webhooks', () => {
             endpointId: endpoint.id,
             tenantId: 'hooked',
             eventId: crypto.randomUUID(),
-            eventType: 'roam.evt.v1.job.succeeded',
+            eventType: subjects.job.succeeded,
             payload: {},
             status: status as 'succeeded' | 'pending',
             // A pending one not due for a day, so the delivery loop leaves it alone.
@@ -232,7 +233,7 @@ describe('notifier: job events to signed webhooks', () => {
         data: {
           id: crypto.randomUUID(),
           tenantId: 'hooked',
-          type: 'roam.evt.v1.job.succeeded',
+          type: subjects.job.succeeded,
           time,
           envelope: {},
         },

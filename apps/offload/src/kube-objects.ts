@@ -1,7 +1,7 @@
 import type { CreatePodInput } from '@roam/runpod';
 import { JOB_INPUTS_DIR, JOB_RESULTS_DIR, wrapForResults } from '@roam/object-store';
 
-/** Annotations of the seed (runpod-controller.md), read and written on Jobs. */
+/** Annotations of the RunPod controller, read and written on Jobs. */
 export const RUNPOD = {
   managed: 'runpod.io/managed',
   offload: 'runpod.io/offload',

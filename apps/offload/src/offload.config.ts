@@ -42,7 +42,7 @@ const tenantPolicies = z
   );
 
 /**
- * The seed's flags as roam env (docs/offload.md): `--reconcile-interval` → RECONCILE_INTERVAL_MS,
+ * The RunPod controller's flags as roam env (docs/offload.md): `--reconcile-interval` → RECONCILE_INTERVAL_MS,
  * `--pending-job-threshold` → PENDING_JOB_THRESHOLD, `--max-pending-time` →
  * MAX_PENDING_TIME_SECONDS, `--max-gpu-price` → MAX_GPU_PRICE, `--health-server-address` →
  * HOST + PORT (the app's one HTTP server serves `/healthz`, `/readyz` and `/health/*`),
@@ -69,7 +69,7 @@ export const offloadEnv = workerEnv('offload').extend({
     .regex(/^[a-z0-9-]+\/[a-z0-9.-]+\/[A-Za-z0-9_.-]+$/, 'namespace/name/key')
     .default('kube-system/runpod-controller-secrets/RUNPOD_KEY')
     .describe(
-      'Kubernetes Secret holding the key (seed: runpod-controller-secrets, key RUNPOD_KEY).',
+      'Kubernetes Secret holding the key (the RunPod controller: runpod-controller-secrets, key RUNPOD_KEY).',
     ),
   RUNPOD_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
   RUNPOD_CLOUD_TYPE: z.enum(['SECURE', 'COMMUNITY']).default('SECURE'),

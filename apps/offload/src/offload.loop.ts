@@ -21,10 +21,11 @@ type Job = KubeJob & { apiVersion?: string; kind?: string };
 const keyOf = (job: Job) => `${job.metadata?.namespace}/${job.metadata?.name}`;
 
 /**
- * The level-triggered loop (DESIGN.md rule 3): every RECONCILE_INTERVAL_MS, and soon after a
+ * The level-triggered loop (docs/architecture.md#rule-3): every RECONCILE_INTERVAL_MS, and soon after a
  * Job changes, it repairs interrupted creates, follows running offloads, terminates pods whose
- * Job is gone, offloads what the seed's rules pick, and sweeps RunPod for orphans. One pass at
- * a time; a failed pass is logged and retried after a backoff, from observed state again.
+ * Job is gone, offloads what the RunPod controller's rules pick, and sweeps RunPod for orphans.
+ * One pass at a time; a failed pass is logged and retried after a backoff, from observed state
+ * again.
  */
 @Injectable()
 export class OffloadLoop implements OnApplicationBootstrap, OnModuleDestroy {

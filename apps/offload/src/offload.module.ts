@@ -7,7 +7,7 @@ import { OffloadService } from './offload.service.js';
 import { ProbesController } from './probes.controller.js';
 import { runpodProvider } from './runpod.provider.js';
 
-/** The offload worker (seed runpod-controller.md; docs/offload.md). */
+/** The offload worker (the RunPod controller; docs/offload.md). */
 @Module({
   controllers: [ProbesController],
   providers: [

@@ -9,7 +9,7 @@ import {
 
 import { OffloadLoop } from './offload.loop.js';
 
-/** The seed's probes: `/healthz` (the process answers), `/readyz` (deps answer, informer synced). */
+/** The RunPod controller's probes: `/healthz` (the process answers), `/readyz` (deps answer, informer synced). */
 @Public()
 @Controller()
 export class ProbesController {

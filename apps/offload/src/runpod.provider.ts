@@ -11,7 +11,7 @@ interface SecretObject {
   data?: Record<string, string>;
 }
 
-/** The RunPod client; its key from RUNPOD_API_KEY, else from the Kubernetes Secret (seed). */
+/** The RunPod client; its key from RUNPOD_API_KEY, else from the Kubernetes Secret (the RunPod controller). */
 export const runpodProvider: Provider = {
   provide: RUNPOD,
   inject: [APP_CONFIG, Kube],

@@ -17,7 +17,7 @@ import { StorageModule } from '../../storage/src/storage.module.js';
 import { zipOf } from '../../storage/test/zip-fixtures.js';
 import { OffloadModule } from '../src/offload.module.js';
 
-const SEED_JOB = `apiVersion: batch/v1
+const EXAMPLE_JOB = `apiVersion: batch/v1
 kind: Job
 metadata:
   name: my-gpu-job
@@ -215,9 +215,9 @@ describe('offload to RunPod', () => {
     expect(await logs.text()).toContain('training');
   });
 
-  it('offloads the seed example Job applied with kubectl at once, and deleting it terminates the RunPod pod', async () => {
-    const file = join(tmpdir(), `seed-job-${process.pid}.yaml`);
-    await writeFile(file, SEED_JOB);
+  it("offloads the RunPod controller's example Job applied with kubectl at once, and deleting it terminates the RunPod pod", async () => {
+    const file = join(tmpdir(), `example-job-${process.pid}.yaml`);
+    await writeFile(file, EXAMPLE_JOB);
     await kubectl(h.sim.kubeconfigPath, ['apply', '-n', 'default', '-f', file]);
     const annotated = await eventually('Job annotated with its RunPod pod', async () => {
       const j = await job('default', 'my-gpu-job');

@@ -17,8 +17,8 @@ import type { Logger } from 'pino';
 import { KubeState } from './kube-state.js';
 import { type Change, ReconcileRepository } from './reconcile.repository.js';
 import type { ReconcilerConfig } from './reconciler.config.js';
+import { SOURCE } from './source.js';
 
-const SOURCE = 'roam/reconciler';
 const EVENT_SUBJECT = {
   started: subjects.job.started,
   succeeded: subjects.job.succeeded,

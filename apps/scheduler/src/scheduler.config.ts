@@ -68,7 +68,7 @@ export const schedulerEnv = workerEnv('scheduler').extend({
     .int()
     .min(1)
     .default(24 * 3600)
-    .describe('activeDeadlineSeconds of jobs that set no max_duration_seconds (seed: 24 h).'),
+    .describe('activeDeadlineSeconds of jobs that set no max_duration_seconds (SUMO-K8: 24 h).'),
 });
 
 export type SchedulerConfig = z.infer<typeof schedulerEnv>;

@@ -6,14 +6,14 @@ import { AdmissionRepository } from './admission/admission.repository.js';
 import { AdmissionService } from './admission/admission.service.js';
 import { ClusterView } from './admission/cluster-view.js';
 import { JobFilesService } from './admission/job-files.js';
-import { JobCommandsHandler } from './jobs/job-commands.handler.js';
+import { JobIntakeHandler } from './jobs/job-intake.handler.js';
 import { JobIntakeService } from './jobs/job-intake.service.js';
 import { TenantCommandsHandler } from './tenants/tenant-commands.handler.js';
 import { TenantConvergeLoop } from './tenants/tenant-converge.loop.js';
 import { TenantProvisioner } from './tenants/tenant-provisioner.service.js';
 
 @Module({
-  controllers: [JobCommandsHandler, TenantCommandsHandler],
+  controllers: [JobIntakeHandler, TenantCommandsHandler],
   providers: [
     kubeProvider,
     objectStoreProvider,

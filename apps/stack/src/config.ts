@@ -87,7 +87,7 @@ export const stackEnvSchema = z.object({
     .enum(['s3', 'pvc'])
     .default('s3')
     .describe(
-      "Where inputs, results and logs are kept: s3 (S3_ENDPOINT or the s3rver) or pvc (the seed's local-cluster mode: a roam-results PVC per tenant, no object storage).",
+      "Where inputs, results and logs are kept: s3 (S3_ENDPOINT or the s3rver) or pvc (SUMO-K8's local-cluster mode: a roam-results PVC per tenant, no object storage).",
     ),
   RESULTS_PVC_ROOT: optionalString.describe(
     'PVC mode: where the tenant volumes are mounted on this machine. Default with the simulator: <state dir>/volumes/roam-{tenant}/roam-results (the simulator keeps claims there); required with a real cluster.',

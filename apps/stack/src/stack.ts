@@ -299,7 +299,7 @@ export class Stack {
           : {}),
         ...(this.volumes ? { RESULTS_PVC_ROOT: this.volumes.pvcRoot } : {}),
         ROAM_ADMIN_TOKEN: token,
-        // The local stack keeps the seed's flow (register without a key); production's
+        // The local stack keeps SUMO-K8's flow (register without a key); production's
         // default is admin-only.
         ...(name === 'gateway'
           ? { ROAM_REGISTRATION: this.deps.env.ROAM_REGISTRATION ?? 'open' }

@@ -125,7 +125,7 @@ describe('pnpm dev (the launcher)', () => {
 
     const health = await fetch(`http://127.0.0.1:${port}/health`);
     expect(health.status).toBe(200);
-    // The local stack keeps the seed's flow: registration needs no key.
+    // The local stack keeps SUMO-K8's flow: registration needs no key.
     const registered = await fetch(`http://127.0.0.1:${port}/auth/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

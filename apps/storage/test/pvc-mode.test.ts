@@ -10,13 +10,13 @@ import { eventually } from '@roam/testing';
 import { call, type Harness, register, startHarness } from '../../../test/support/harness.js';
 import { storageEnv } from '../src/storage.config.js';
 import { StorageModule } from '../src/storage.module.js';
-import { logsAfterPodsGone, seedForm, succeeded } from './seed-flow.js';
+import { logsAfterPodsGone, compatForm, succeeded } from './compat-flow.js';
 import { SUMO_SCENARIO, zipOf } from './zip-fixtures.js';
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
 /**
- * The seed's local-cluster mode: no object storage, a `roam-results` PVC per tenant. The
+ * SUMO-K8's local-cluster mode: no object storage, a `roam-results` PVC per tenant. The
  * simulator keeps claims on disk as a local-path provisioner does (`<dir>/<ns>/<claim>/`), and
  * roam's processes read the same volumes through RESULTS_PVC_ROOT's `{tenant}` segment.
  */
@@ -43,7 +43,7 @@ describe('inputs, results and logs on the tenant PVC (no object storage)', () =>
     await rm(volumes, { recursive: true, force: true });
   });
 
-  it('gives each tenant a results claim, and runs the seed SUMO flow on it', async () => {
+  it('gives each tenant a results claim, and runs the SUMO-K8 flow on it', async () => {
     const tenant = `pvc-${randomBytes(3).toString('hex')}`;
     const key = await register(h.url, tenant, { max_cpu: 4, max_memory_gi: 8 });
     const namespace = `roam-${tenant}`;
@@ -61,7 +61,7 @@ describe('inputs, results and logs on the tenant PVC (no object storage)', () =>
     const submitted = await fetch(`${h.url}/jobs`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}` },
-      body: seedForm(zip),
+      body: compatForm(zip),
     });
     expect(submitted.status).toBe(200);
     const { job_id: jobId } = (await submitted.json()) as { job_id: string };
@@ -79,7 +79,7 @@ describe('inputs, results and logs on the tenant PVC (no object storage)', () =>
       SUMO_SCENARIO['scenario/grid.sumocfg'],
     );
 
-    // The job wrote to /roam/results, which is results/<job>/ on the claim (the seed's path).
+    // The job wrote to /roam/results, which is results/<job>/ on the claim (SUMO-K8's path).
     const expected = `scenario=corridor job=${jobId} attempt=1\n`;
     expect(await readFile(join(volume, 'results', jobId, 'run.txt'), 'utf8')).toBe(expected);
     const listing = await eventually('the results to be listed', async () => {

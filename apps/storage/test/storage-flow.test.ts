@@ -20,7 +20,7 @@ import { RetentionLoop } from '../src/retention/retention.loop.js';
 import { storageEnv } from '../src/storage.config.js';
 import { StorageModule } from '../src/storage.module.js';
 import { StorageService } from '../src/storage.service.js';
-import { logsAfterPodsGone, seedForm, succeeded } from './seed-flow.js';
+import { logsAfterPodsGone, compatForm, succeeded } from './compat-flow.js';
 import { SUMO_SCENARIO, zipOf, zipWithEntryName } from './zip-fixtures.js';
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
@@ -111,13 +111,13 @@ describe('inputs, results and logs in object storage (s3rver)', () => {
       body,
     });
 
-  it('runs the seed SUMO flow: zip upload → inputs in the pod → results → downloads → archived logs', async () => {
+  it('runs the SUMO-K8 flow: zip upload → inputs in the pod → results → downloads → archived logs', async () => {
     const tenant = `sumo-${randomBytes(3).toString('hex')}`;
     const key = await register(h.url, tenant, { max_cpu: 4, max_memory_gi: 8 });
     const seed = randomBytes(256);
     const zip = await zipOf({ ...SUMO_SCENARIO, 'scenario/seed.bin': seed });
 
-    const submitted = await post('/jobs', seedForm(zip), key);
+    const submitted = await post('/jobs', compatForm(zip), key);
     expect(submitted.status).toBe(200);
     const { job_id: jobId } = (await submitted.json()) as { job_id: string };
 
@@ -362,7 +362,7 @@ describe('inputs, results and logs in object storage (s3rver)', () => {
     ];
 
     it.each(cases)('refuses %s', async (_name, make, status, code) => {
-      const res = await post('/jobs', seedForm(await make()), key);
+      const res = await post('/jobs', compatForm(await make()), key);
       expect(res.status).toBe(status);
       expect(res.headers.get('content-type')).toContain('application/problem+json');
       if (code) expect(((await res.json()) as { code: string }).code).toBe(code);

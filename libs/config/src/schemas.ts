@@ -136,7 +136,7 @@ const webhookDestinationEnv = {
 /**
  * Object storage (inputs, results, log archives), read by the gateway, the scheduler and the
  * storage worker; docs/storage.md. Unset `S3_ENDPOINT` = no object storage: results stay on the
- * tenant PVC (the seed's local-cluster mode) and input uploads are not kept.
+ * tenant PVC (SUMO-K8's local-cluster mode) and input uploads are not kept.
  */
 export const objectStoreEnv = {
   S3_ENDPOINT: url(['http:', 'https:'])
@@ -172,7 +172,7 @@ export const gatewayEnv = appEnv(workerPorts.gateway, {
     .number()
     .positive()
     .default(100)
-    .describe('Largest input archive accepted (seed default 100); 413 above.'),
+    .describe('Largest input archive accepted (SUMO-K8 default 100); 413 above.'),
   INPUTS_MAX_ENTRIES: z.coerce
     .number()
     .int()

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Node-pool failover actions (seed failover-controller.md). The seed's four types plus
+ * Node-pool failover actions (the failover controller). The failover controller's four types plus
  * `uncordon_nodepool`, which undoes a cordon once the pool is healthy again.
  */
 export const actionTypes = [
@@ -47,11 +47,3 @@ export const actionEvent = z.object({
   error: z.string().nullish(),
 });
 export type ActionEvent = z.infer<typeof actionEvent>;
-
-export const actionSubjects = {
-  execute: 'roam.cmd.v1.action.execute',
-  requested: 'roam.evt.v1.action.requested',
-  started: 'roam.evt.v1.action.started',
-  succeeded: 'roam.evt.v1.action.succeeded',
-  failed: 'roam.evt.v1.action.failed',
-} as const;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Every message on NATS is one envelope (DESIGN.md, "Messaging contract"), CloudEvents-style.
+ * Every message on NATS is one envelope (docs/architecture.md#messaging), CloudEvents-style.
  * `type` is the versioned subject the message is published on, so a consumer that receives it
  * on another subject (a dead-letter replay, say) still knows what it is.
  */

@@ -35,7 +35,7 @@ describe('retryPolicySchema (API form)', () => {
 });
 
 describe('jobSpecSchema', () => {
-  it('applies the seed defaults', () => {
+  it('applies the ROAM job API defaults', () => {
     expect(jobSpecSchema.parse({ image: 'busybox', command: ['true'] })).toEqual({
       image: 'busybox',
       command: ['true'],

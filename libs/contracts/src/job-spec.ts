@@ -72,7 +72,7 @@ export type RetryPolicySpec = z.output<typeof retryPolicySchema>;
 export const offloadPreference = z.enum(['never', 'allowed', 'required']);
 
 /**
- * The ROAM JobSpec (seed: roam-controller.md). Unknown fields are rejected so a typo
+ * The ROAM JobSpec, as the ROAM job API defines it. Unknown fields are rejected so a typo
  * ("comand") is an error instead of a silently ignored setting.
  */
 export const jobSpecSchema = z

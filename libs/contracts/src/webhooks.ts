@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+import { EVENT_TYPE_PREFIX } from './subjects.js';
+
 /** Data of `roam.evt.v1.webhook.test`: sent to one endpoint on request, never fanned out. */
 export const webhookTestEvent = z.object({
   endpointId: z.uuid(),
@@ -19,9 +21,6 @@ export const webhookDisabledEvent = z.object({
   failingSince: z.iso.datetime({ offset: true }).nullish(),
 });
 export type WebhookDisabledEvent = z.infer<typeof webhookDisabledEvent>;
-
-/** Public event types are the event subjects; clients may name them without this prefix. */
-export const EVENT_TYPE_PREFIX = 'roam.evt.v1.';
 
 /** `roam.evt.v1.job.succeeded` → `job.succeeded` (what SSE `event:` and webhook filters use). */
 export function shortEventType(type: string): string {

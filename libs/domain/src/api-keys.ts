@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
- * API keys: `sk-` (seed format) + 43 characters of base64url = 256 random bits. Only the
+ * API keys: `sk-` (SUMO-K8 format) + 43 characters of base64url = 256 random bits. Only the
  * SHA-256 of a key is stored; a slow hash adds nothing for secrets of this entropy and would
  * cost every request. `prefix` (the first 11 characters) is shown so users can tell keys apart.
  */

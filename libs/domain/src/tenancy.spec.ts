@@ -30,7 +30,7 @@ describe('tenant ids', () => {
 });
 
 describe('quotaHard', () => {
-  it('has the seed keys plus GPU', () => {
+  it('has SUMO-K8 keys plus GPU', () => {
     expect(
       quotaHard({ cpuMillis: 10_000, memoryBytes: 20 * 2 ** 30, gpu: 2, maxConcurrentJobs: 3 }),
     ).toEqual({
@@ -46,7 +46,7 @@ describe('quotaHard', () => {
 });
 
 describe('API keys', () => {
-  it('look like the seed keys, carry 256 bits, and hash deterministically', () => {
+  it('look like SUMO-K8 keys, carry 256 bits, and hash deterministically', () => {
     const { key, hash, prefix } = generateApiKey();
     expect(key).toMatch(/^sk-[A-Za-z0-9_-]{43}$/);
     expect(looksLikeApiKey(key)).toBe(true);

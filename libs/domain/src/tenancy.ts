@@ -45,9 +45,9 @@ export interface TenantLimits {
 }
 
 /**
- * The ResourceQuota `hard` map for a tenant (seed shape plus GPU). `pods` allows two per
+ * The ResourceQuota `hard` map for a tenant (SUMO-K8 shape plus GPU). `pods` allows two per
  * concurrent job so a retry's new pod can start while the old one terminates, and never
- * fewer than the seed's 10.
+ * fewer than SUMO-K8's 10.
  */
 export function quotaHard(limits: TenantLimits): Record<string, string> {
   return {

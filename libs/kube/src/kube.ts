@@ -162,7 +162,7 @@ const targetOf = (verb: string, object: KubernetesObject | ObjectRef): CallTarge
       };
 
 /**
- * The one door to Kubernetes (DESIGN.md, "Kubernetes"): every roam worker goes through this
+ * The one door to Kubernetes: every roam worker goes through this
  * class, nothing else imports the client. Errors are `KubeError`s with the API's reason.
  * Names are derived from roam ids, so `createOrAdopt` turns a second create (after a crash or
  * a redelivered command) into adopting the object that is already there.

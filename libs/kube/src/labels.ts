@@ -1,5 +1,5 @@
 /**
- * How roam marks what it creates in Kubernetes (DESIGN.md, "Kubernetes"): every service that
+ * How roam marks what it creates in Kubernetes: every service that
  * creates, watches or reads roam's objects names them through here, so they cannot drift.
  */
 export const ROAM_LABELS = {

@@ -9,7 +9,7 @@ import type { ByteRange, ObjectInfo, ObjectPage, ObjectStore } from './object-st
 
 /**
  * Maps an object key to a path under a root directory, or `undefined` for a key the store
- * does not hold. The identity layout keeps keys as paths; `pvcLayout` is the seed's.
+ * does not hold. The identity layout keeps keys as paths; `pvcLayout` is SUMO-K8's.
  */
 export type KeyLayout = (key: string) => string | undefined;
 
@@ -151,7 +151,7 @@ export class FsObjectStore implements ObjectStore {
 }
 
 /**
- * The PVC store with the seed's layout: each tenant's volume holds `results/<job>/…` (and
+ * The PVC store with SUMO-K8's layout: each tenant's volume holds `results/<job>/…` (and
  * `inputs/`, `logs/`). `root` is where the volumes are mounted: `<root>/<tenant>/` by default,
  * or wherever a `{tenant}` segment puts them (`/volumes/roam-{tenant}/roam-results`, the way a
  * local-path provisioner lays claims out).

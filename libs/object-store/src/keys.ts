@@ -1,4 +1,4 @@
-/** Object keys, exactly as DESIGN.md fixes them: `tenants/<tenant>/jobs/<job>/{inputs,results,logs}/…`. */
+/** Object keys, fixed for good (stored rows and objects use them): `tenants/<tenant>/jobs/<job>/{inputs,results,logs}/…`. */
 export const jobPrefix = (tenantId: string, jobId: string): string =>
   `tenants/${tenantId}/jobs/${jobId}/`;
 
@@ -20,7 +20,7 @@ export const logKey = (tenantId: string, jobId: string, attempt: number): string
 
 /**
  * Where a pod's results uploader PUTs the archive of its results directory, one per attempt,
- * inside the results prefix so a job's keys stay under DESIGN.md's three folders. The storage
+ * inside the results prefix so a job's keys stay under the three folders above. The storage
  * worker unpacks it into `results/<path>` and removes it; no result file can be named `.roam/…`.
  */
 export const RESULTS_UPLOAD_DIR = '.roam/';

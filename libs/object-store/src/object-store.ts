@@ -21,7 +21,7 @@ export interface ByteRange {
 }
 
 /**
- * Where roam keeps inputs, results and log archives (DESIGN.md, "Data at rest"). Keys are
+ * Where roam keeps inputs, results and log archives. Keys are
  * `tenants/<tenant>/jobs/<job>/{inputs,results,logs}/…` (see `keys.ts`). Two adapters: S3
  * through the `minio` client, and a directory (a mounted PVC) for clusters without object
  * storage. The fake for tests is the directory adapter over a temp dir.

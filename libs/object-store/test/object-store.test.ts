@@ -137,7 +137,7 @@ describe('MinioObjectStore specifics', () => {
 });
 
 describe('the PVC layout', () => {
-  it('keeps results at <tenant>/results/<job>/ as the seed does, and maps back to keys', async () => {
+  it('keeps results at <tenant>/results/<job>/ as SUMO-K8 does, and maps back to keys', async () => {
     const root = join(dir, 'layout');
     const store = pvcObjectStore(root);
     const key = resultKey('acme', 'job-9', 'tripinfo.xml');

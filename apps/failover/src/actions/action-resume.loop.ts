@@ -8,10 +8,10 @@ import { APP_CONFIG, LOGGER, Loop, type LoopHealth } from '@roam/runtime';
 import type { Logger } from 'pino';
 
 import { ActionRunner } from './action-runner.service.js';
-import { ActionsRepository } from './actions.repository.js';
+import { ActionRunsRepository } from './action-runs.repository.js';
 
 /**
- * Level-triggered (DESIGN.md rule 3): on a timer, resumes every action left pending or running,
+ * Level-triggered (docs/architecture.md#rule-3): on a timer, resumes every action left pending or running,
  * e.g. by a worker that died mid-action or a command that was lost. The runner's per-action
  * lock keeps this from running an action another worker is running.
  */
@@ -20,7 +20,7 @@ export class ActionResumeLoop implements OnApplicationBootstrap, OnModuleDestroy
   private readonly loop: Loop;
 
   constructor(
-    private readonly actions: ActionsRepository,
+    private readonly actions: ActionRunsRepository,
     private readonly runner: ActionRunner,
     @Inject(APP_CONFIG) config: { RECONCILE_INTERVAL_MS: number },
     @Inject(LOGGER) private readonly logger: Logger,

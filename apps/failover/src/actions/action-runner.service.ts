@@ -1,23 +1,22 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   type ActionEvent,
-  actionSubjects,
   type ActionType,
   createEnvelope,
   type Envelope,
+  subjects,
 } from '@roam/contracts';
 import { buildPlan, cordonEffect, type FailoverRequest, type PlannedStep } from '@roam/domain';
 import { Outbox } from '@roam/messaging';
 import { LOGGER } from '@roam/runtime';
 import type { Logger } from 'pino';
 
-import { type ActionRow, ActionsRepository } from './actions.repository.js';
+import { SOURCE } from '../source.js';
+import { type ActionRow, ActionRunsRepository } from './action-runs.repository.js';
 import { ClusterSnapshotReader } from './cluster-snapshot.js';
 import { isTransient, StepExecutor } from './step-executor.js';
 
-const SOURCE = 'failover';
-
-/** The request an action was recorded with (the gateway stores the validated seed body). */
+/** The request an action was recorded with (the gateway stores the validated the failover controller body). */
 interface StoredRequest {
   preflight_checks?: { expected_node_counts?: boolean | number };
 }
@@ -79,7 +78,7 @@ function uuidFrom(text: string): string {
 @Injectable()
 export class ActionRunner {
   constructor(
-    private readonly actions: ActionsRepository,
+    private readonly actions: ActionRunsRepository,
     private readonly snapshots: ClusterSnapshotReader,
     private readonly steps: StepExecutor,
     private readonly outbox: Outbox,
@@ -149,7 +148,7 @@ export class ActionRunner {
         },
         new Date(),
       );
-      return { result: ended, messages: ended ? [eventOf(ended, actionSubjects.succeeded)] : [] };
+      return { result: ended, messages: ended ? [eventOf(ended, subjects.action.succeeded)] : [] };
     });
     log.info('action succeeded');
   }
@@ -190,8 +189,8 @@ export class ActionRunner {
         return {
           result: ended,
           messages: [
-            eventOf({ ...ended, state: 'running' }, actionSubjects.started),
-            eventOf(ended, actionSubjects.succeeded),
+            eventOf({ ...ended, state: 'running' }, subjects.action.started),
+            eventOf(ended, subjects.action.succeeded),
           ],
         };
       });
@@ -214,7 +213,7 @@ export class ActionRunner {
         startedAt: now,
       };
       log.info({ steps: plan.steps.map((s) => s.name) }, 'action started');
-      return { result: true, messages: [eventOf(started, actionSubjects.started)] };
+      return { result: true, messages: [eventOf(started, subjects.action.started)] };
     });
   }
 
@@ -234,7 +233,7 @@ export class ActionRunner {
         { state: 'failed', error, outcome },
         now,
       );
-      return { result: ended, messages: ended ? [eventOf(ended, actionSubjects.failed)] : [] };
+      return { result: ended, messages: ended ? [eventOf(ended, subjects.action.failed)] : [] };
     });
   }
 }

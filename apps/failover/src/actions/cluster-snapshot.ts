@@ -12,7 +12,7 @@ import {
 import { Kube, type KubernetesObject } from '@roam/kube';
 
 import { COMPUTE } from '../compute.provider.js';
-import { ActionsRepository } from './actions.repository.js';
+import { ActionRunsRepository } from './action-runs.repository.js';
 
 interface NodeObject extends KubernetesObject {
   spec?: { unschedulable?: boolean };
@@ -54,7 +54,7 @@ export class ClusterSnapshotReader {
   constructor(
     private readonly kube: Kube,
     @Inject(COMPUTE) private readonly compute: ComputePort,
-    private readonly actions: ActionsRepository,
+    private readonly actions: ActionRunsRepository,
   ) {}
 
   async read(request: FailoverRequest): Promise<FailoverSnapshot> {

@@ -39,7 +39,7 @@ const submitDoc = {
 };
 
 /**
- * Node-pool failover actions (seed failover-controller.md). The seed served them without auth;
+ * Node-pool failover actions (the failover controller). The the failover controller served them without auth;
  * roam requires an admin (operators are admins).
  */
 @AdminOnly()
@@ -48,12 +48,12 @@ export class ActionsController {
   constructor(private readonly actions: ActionsService) {}
 
   @ApiOperation({
-    summary: 'Run a node-pool action (failover seed route)',
+    summary: 'Run a node-pool action (failover controller route)',
     ...submitDoc,
     tags: ['actions', 'seed'],
   })
   @Post('actions')
-  seedSubmit(
+  compatSubmit(
     @Body(body) request: ActionRequest,
     @Query(query) options: SubmitQuery,
     @Res({ passthrough: true }) res: Response,

@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
 
 import { ActionsController } from './actions.controller.js';
-import { ActionsRepository } from './actions.repository.js';
+import { ActionRequestsRepository } from './action-requests.repository.js';
 import { ActionsService } from './actions.service.js';
 
 @Module({
   controllers: [ActionsController],
-  providers: [ActionsRepository, ActionsService],
+  providers: [ActionRequestsRepository, ActionsService],
 })
 export class ActionsModule {}

@@ -5,7 +5,7 @@ import { z } from 'zod';
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const dns1123Subdomain = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
-/** Client-chosen action id (seed: optional, generated when absent); also a URL path segment. */
+/** Client-chosen action id (the failover controller: optional, generated when absent); also a URL path segment. */
 export const actionId = z
   .string()
   .min(1)
@@ -13,7 +13,7 @@ export const actionId = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]*$/, 'letters, digits and . _ : @ - only');
 
 /**
- * The seed's `POST /actions` body, field for field. Which of `node_pool` / `jobset_name` is
+ * The failover controller's `POST /actions` body, field for field. Which of `node_pool` / `jobset_name` is
  * required depends on `type` (REQUIRED_FIELDS in @roam/domain); a missing one is a 400 naming it.
  * `preflight_checks.expected_node_counts`: true = derive the expected node count from the
  * pool's TPU topology labels, a number = expect exactly that many nodes, false = no check.
@@ -72,7 +72,7 @@ export const submitQuery = z
   .strict();
 export type SubmitQuery = z.output<typeof submitQuery>;
 
-/** The seed's response: the id, and `error` when the action failed. */
+/** The failover controller's response: the id, and `error` when the action failed. */
 export const actionResponseSchema = z
   .object({ id: z.string(), error: z.string().optional() })
   .meta({ id: 'ActionResponse' });

@@ -1,15 +1,15 @@
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { Injectable } from '@nestjs/common';
-import { type ActionEvent, actionSubjects, type ActionType, createEnvelope } from '@roam/contracts';
+import { type ActionEvent, type ActionType, createEnvelope, subjects } from '@roam/contracts';
 import { type Action, type ActionStep, isUniqueViolation } from '@roam/db';
 import { Outbox } from '@roam/messaging';
 import { ProblemError, problemTypes } from '@roam/runtime';
 
+import { SOURCE } from '../source.js';
 import type { ActionRequest, ListActionsQuery } from './actions.schemas.js';
-import { ActionsRepository } from './actions.repository.js';
+import { ActionRequestsRepository } from './action-requests.repository.js';
 
-const SOURCE = 'gateway';
 const POLL_MS = 100;
 
 export type SubmitOutcome = { action: Action; created: boolean };
@@ -27,7 +27,7 @@ function requestedEvent(action: Action) {
     jobsetName: action.jobsetName,
     nodeName: action.nodeName,
   };
-  return createEnvelope(actionSubjects.requested, data, {
+  return createEnvelope(subjects.action.requested, data, {
     source: SOURCE,
     subject: `actions/${action.id}`,
   });
@@ -65,7 +65,7 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
 @Injectable()
 export class ActionsService {
   constructor(
-    private readonly actions: ActionsRepository,
+    private readonly actions: ActionRequestsRepository,
     private readonly outbox: Outbox,
   ) {}
 
@@ -99,7 +99,7 @@ export class ActionsService {
           request: { ...request, id },
         });
         const command = createEnvelope(
-          actionSubjects.execute,
+          subjects.action.execute,
           { actionId: id },
           {
             source: SOURCE,
@@ -158,7 +158,7 @@ export class ActionsService {
 
   private conflict(id: string, pool: string, running: Action): ProblemError {
     const detail = `node pool ${pool} already has action ${running.id} (${running.type}, ${running.state}) in flight; retry when it has finished`;
-    // `id` and `error` keep the seed's response fields on this problem too.
+    // `id` and `error` keep the failover controller's response fields on this problem too.
     return new ProblemError(409, problemTypes.conflict, 'Action in flight', detail, {
       id,
       error: detail,

@@ -14,14 +14,14 @@ import {
 } from './admin.schemas.js';
 import { AdminService } from './admin.service.js';
 
-/** SUMO-K8's admin views. The seed left them open; roam requires an admin key. */
+/** SUMO-K8's admin views. SUMO-K8 left them open; roam requires an admin key. */
 @AdminOnly()
 @Controller('admin')
 export class AdminController {
   constructor(private readonly admin: AdminService) {}
 
   @ApiOperation({
-    summary: 'Cluster nodes: conditions, capacity, allocatable, running pods (SUMO-K8 seed)',
+    summary: 'Cluster nodes: conditions, capacity, allocatable, running pods (SUMO-K8)',
     tags: ['admin', 'seed'],
     responses: { 200: clusterSchema },
   })
@@ -31,7 +31,7 @@ export class AdminController {
   }
 
   @ApiOperation({
-    summary: "Every tenant's jobs with their Kubernetes Job status (SUMO-K8 seed)",
+    summary: "Every tenant's jobs with their Kubernetes Job status (SUMO-K8)",
     tags: ['admin', 'seed'],
     query: adminJobsQuery,
     responses: { 200: adminJobsSchema },
@@ -43,7 +43,7 @@ export class AdminController {
 
   @ApiOperation({
     summary:
-      'Cluster activity: nodes, pods by phase, Kubernetes Jobs, roam jobs by status (SUMO-K8 seed)',
+      'Cluster activity: nodes, pods by phase, Kubernetes Jobs, roam jobs by status (SUMO-K8)',
     tags: ['admin', 'seed'],
     responses: { 200: activitySchema },
   })

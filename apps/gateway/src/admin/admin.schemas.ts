@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { seedStatus } from '../seed/seed.schemas.js';
+import { compatStatus } from '../compat/compat.schemas.js';
 
 const resources = z.record(z.string(), z.string());
 
@@ -27,13 +27,13 @@ export const clusterSchema = z
   .meta({ id: 'AdminCluster' });
 export type ClusterView = z.infer<typeof clusterSchema>;
 
-/** `?status=` in the seed's capitals; lower case is accepted too. */
+/** `?status=` in SUMO-K8's capitals; lower case is accepted too. */
 export const adminJobsQuery = z
   .object({
     status: z
       .string()
       .transform((value) => value.toUpperCase())
-      .pipe(seedStatus)
+      .pipe(compatStatus)
       .optional(),
     tenant_id: z.string().max(100).optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -55,7 +55,7 @@ export const adminJobsSchema = z
         tenant_id: z.string(),
         namespace: z.string(),
         name: z.string(),
-        status: seedStatus,
+        status: compatStatus,
         phase: z.string(),
         attempt: z.number().int(),
         submitted_at: z.string(),
@@ -83,7 +83,7 @@ export const activitySchema = z
       succeeded: z.number().int(),
       failed: z.number().int(),
     }),
-    db_jobs: z.record(seedStatus, z.number().int()),
+    db_jobs: z.record(compatStatus, z.number().int()),
   })
   .meta({ id: 'AdminActivity' });
 export type ActivityView = z.infer<typeof activitySchema>;

@@ -3,7 +3,7 @@ import { jobStatus, type JobStatus } from '@roam/contracts';
 import { namespaceFor } from '@roam/domain';
 import { Kube, MANAGED_BY_ROAM, ROAM_LABELS } from '@roam/kube';
 
-import { toSeedStatus } from '../seed/seed.schemas.js';
+import { toCompatStatus } from '../compat/compat.schemas.js';
 import type { ActivityView, AdminJobsQuery, AdminJobsView, ClusterView } from './admin.schemas.js';
 import { AdminRepository } from './admin.repository.js';
 import {
@@ -62,7 +62,7 @@ export class AdminService {
           tenant_id: row.tenantId,
           namespace: namespaceFor(row.tenantId),
           name: row.name,
-          status: toSeedStatus(row.status),
+          status: toCompatStatus(row.status),
           phase: row.phase,
           attempt: row.attempt,
           submitted_at: row.createdAt.toISOString(),
@@ -89,7 +89,7 @@ export class AdminService {
       pods: countBy(pods, (pod) => pod.status?.phase ?? 'Unknown'),
       k8s_jobs: jobTotals(kubeJobs),
       db_jobs: Object.fromEntries(
-        jobStatus.options.map((status) => [toSeedStatus(status), counts[status] ?? 0]),
+        jobStatus.options.map((status) => [toCompatStatus(status), counts[status] ?? 0]),
       ) as ActivityView['db_jobs'],
     };
   }

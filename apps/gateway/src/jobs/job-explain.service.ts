@@ -8,7 +8,7 @@ import { JobsService } from './jobs.service.js';
 import { NodeCapacityCache } from './node-capacity.cache.js';
 
 /**
- * "Why is my job still pending?" (DESIGN.md, Job model): builds the snapshot the scheduler
+ * "Why is my job still pending?": builds the snapshot the scheduler
  * would decide on (Postgres for tenants and pending jobs, the node cache for capacity) and asks
  * the domain's `explain`, which runs the scheduler's own `decide`.
  */

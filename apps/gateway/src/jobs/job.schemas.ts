@@ -12,7 +12,7 @@ export const jobIdParam = z.uuid('must be a job id (UUID)');
  */
 export const namedJobSpec = jobSpecSchema.meta({ id: 'JobSpec' });
 
-/** `status=pending` or `status=pending,running`; case-insensitive (the seed writes RUNNING). */
+/** `status=pending` or `status=pending,running`; case-insensitive (SUMO-K8 writes RUNNING). */
 const statuses = z
   .string()
   .max(100)

@@ -16,7 +16,7 @@ const placement = z
   .nullable()
   .describe('Where it runs: `{ namespace, job, pod, node }`, or the offload target.');
 
-/** The seed's JobResponse (id, status, spec, created_at, started_at, completed_at) plus roam's detail. */
+/** SUMO-K8's JobResponse (id, status, spec, created_at, started_at, completed_at) plus roam's detail. */
 export const jobViewSchema = z
   .object({
     id: z.uuid(),

@@ -11,9 +11,10 @@ import { Outbox } from '@roam/messaging';
 import { type FieldError, ProblemError, problemTypes } from '@roam/runtime';
 import { z } from 'zod';
 
+import { SOURCE } from '../source.js';
 import { neverFitsView, neverRuns, requestsOf, unschedulableProblem } from './job-resources.js';
 import { JobsRepository, type NewJob } from './jobs.repository.js';
-import { defaultJobName, SOURCE } from './jobs.service.js';
+import { defaultJobName } from './jobs.service.js';
 import { NodeCapacityCache } from './node-capacity.cache.js';
 
 export const batchItemSchema = z.object({

@@ -4,6 +4,7 @@ import { type TenantLimits, uuidv7 } from '@roam/domain';
 import { Outbox } from '@roam/messaging';
 import { ProblemError, problemTypes, validationProblem } from '@roam/runtime';
 
+import { SOURCE } from '../source.js';
 import { TemplatesService } from '../templates/templates.service.js';
 import { assertCanEverRun, requestsOrThrow } from './job-resources.js';
 import {
@@ -14,8 +15,6 @@ import {
   type NewJob,
 } from './jobs.repository.js';
 import { NodeCapacityCache } from './node-capacity.cache.js';
-
-export const SOURCE = 'roam/gateway';
 
 export const jobNotFound = (id: string) =>
   new ProblemError(404, problemTypes.notFound, 'Not found', `job ${id} not found`);

@@ -12,7 +12,7 @@ import { LogsController } from './logs.controller.js';
 import { LogsService } from './logs.service.js';
 
 /**
- * Job logs. Also the gateway's read-only door to Kubernetes (`Kube` is exported for the seed
+ * Job logs. Also the gateway's read-only door to Kubernetes (`Kube` is exported for the compat
  * and admin views); the gateway never writes to the cluster.
  */
 @Module({

@@ -92,7 +92,7 @@ const checks = z.object({ postgres: z.boolean(), nats: z.boolean() });
 
 export const readinessSchema = z.object({ status: z.enum(['ready', 'unready']), checks });
 
-export const seedHealthSchema = z.object({
+export const compatHealthSchema = z.object({
   status: z.enum(['healthy', 'degraded']),
   service: z.string(),
   checks,

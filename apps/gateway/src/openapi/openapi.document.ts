@@ -37,7 +37,8 @@ const TAGS: Record<string, string> = {
   webhooks: 'Webhook endpoints (Standard Webhooks), their deliveries and attempts',
   logs: 'Job logs: text, follow, Server-Sent Events',
   admin: 'Cluster and cross-tenant views for admins',
-  seed: 'Routes served as the SUMO-K8 seed documents them',
+  // `seed` is the published name of the compat routes' tag; clients' generated code uses it.
+  seed: 'Routes kept from the systems roam replaces (SUMO-K8, the failover controller), in their shapes',
   health: 'Probes',
   docs: 'This document and its interactive viewer',
 };

@@ -106,11 +106,11 @@ export class ResultsController {
 /** SUMO-K8's `GET /jobs/{job_id}/results` (and the same downloads under `/jobs`). */
 @TenantOnly()
 @Controller('jobs')
-export class SeedResultsController {
+export class CompatResultsController {
   constructor(private readonly results: ResultsService) {}
 
   @ApiOperation({
-    summary: "Get a job's result files (SUMO-K8 seed)",
+    summary: "Get a job's result files (SUMO-K8)",
     tags: ['seed'],
     params: { job_id: jobIdSchema },
     responses: { 200: resultListSchema },
@@ -125,7 +125,7 @@ export class SeedResultsController {
   }
 
   @ApiOperation({
-    summary: "Download all of a job's results as one zip (SUMO-K8 seed)",
+    summary: "Download all of a job's results as one zip (SUMO-K8)",
     tags: ['seed'],
     params: { job_id: jobIdSchema },
     responses: { 200: { schema: binary, contentType: 'application/zip' } },
@@ -141,7 +141,7 @@ export class SeedResultsController {
   }
 
   @ApiOperation({
-    summary: 'Download one result file (SUMO-K8 seed)',
+    summary: 'Download one result file (SUMO-K8)',
     tags: ['seed'],
     params: { job_id: jobIdSchema, path: z.string() },
     query: resultFileQuery,

@@ -32,7 +32,7 @@ const SUMO_SCRIPT = [
 /**
  * SUMO-K8's simulation job as a template. The image is Eclipse SUMO's official one
  * (https://github.com/eclipse-sumo/sumo/pkgs/container/sumo); pin a version tag in production.
- * The seed form (`POST /jobs`) fills SCENARIO_ID and the resources.
+ * SUMO-K8 form (`POST /jobs`) fills SCENARIO_ID and the resources.
  */
 export const SUMO_TEMPLATE: BuiltinTemplate = {
   id: '00000000-0000-4000-8000-73756d6f0001',

@@ -6,7 +6,7 @@ const tenantId = z.string().superRefine((id, context) => {
   if (problem) context.addIssue({ code: 'custom', message: problem });
 });
 
-/** Limits in the seed's units (cores, GiB); stored as millicores and bytes. */
+/** Limits in SUMO-K8's units (cores, GiB); stored as millicores and bytes. */
 const limits = {
   max_cpu: z.number().positive().max(100_000),
   max_memory_gi: z.number().positive().max(1_000_000),
@@ -18,7 +18,7 @@ const limits = {
   weight: z.number().int().min(1).max(1000),
 };
 
-/** `POST /auth/register` (seed body) and `POST /api/v1/tenants`. */
+/** `POST /auth/register` (SUMO-K8 body) and `POST /api/v1/tenants`. */
 export const registerTenantSchema = z
   .object({
     tenant_id: tenantId,

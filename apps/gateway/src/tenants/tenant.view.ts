@@ -2,7 +2,7 @@ import type { Tenant } from '@roam/db';
 
 const GI = 2 ** 30;
 
-/** A tenant as the API shows it: the seed's field names and units. */
+/** A tenant as the API shows it: SUMO-K8's field names and units. */
 export interface TenantView {
   tenant_id: string;
   namespace: string;

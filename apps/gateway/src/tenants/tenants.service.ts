@@ -8,11 +8,10 @@ import { APP_CONFIG, ProblemError, problemTypes } from '@roam/runtime';
 import { ApiKeysRepository, type IssuedKey } from '../auth/api-keys.repository.js';
 import { unauthorized } from '../auth/auth.service.js';
 import type { Principal } from '../auth/principal.js';
+import { SOURCE } from '../source.js';
 import type { RegisterTenant, UpdateTenant } from './tenant.schemas.js';
 import { TenantsRepository } from './tenants.repository.js';
 import { type TenantView, tenantView } from './tenant.view.js';
-
-const SOURCE = 'roam/gateway';
 
 export interface RegisteredTenant extends TenantView {
   api_key: string;
@@ -162,7 +161,7 @@ export class TenantsService {
   }
 
   /**
-   * Seed `POST /auth/regenerate-key`: a tenant replaces the key it calls with; an admin
+   * SUMO-K8 `POST /auth/regenerate-key`: a tenant replaces the key it calls with; an admin
    * replaces every key of the named tenant.
    */
   async regenerateKey(

@@ -17,7 +17,7 @@ import type {
   ReceivedFile,
   UploadContext,
   UploadSink,
-} from '../seed/jobs-form.parser.js';
+} from '../compat/jobs-form.parser.js';
 import type { TemplateSpec } from '../templates/template.schemas.js';
 import { OBJECT_STORE } from '@roam/runtime';
 

@@ -5,7 +5,7 @@ import type { Request } from 'express';
 
 import type { JobRow } from '../jobs/jobs.repository.js';
 import { JobsService } from '../jobs/jobs.service.js';
-import { parseForm } from '../seed/jobs-form.parser.js';
+import { parseForm } from '../compat/jobs-form.parser.js';
 import { InputsService } from './inputs.service.js';
 
 const FORM_LIMITS = {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { GatewayConfig } from '@roam/config';
-import { createEnvelope, type Envelope, type WebhookTestEvent } from '@roam/contracts';
+import { createEnvelope, type Envelope, subjects, type WebhookTestEvent } from '@roam/contracts';
 import type { Prisma, WebhookEndpoint } from '@roam/db';
 import { uuidv7 } from '@roam/domain';
 import { APP_CONFIG, ProblemError, problemTypes } from '@roam/runtime';
@@ -12,6 +12,7 @@ import {
   parseDestinationPolicy,
 } from '@roam/webhooks';
 
+import { SOURCE } from '../source.js';
 import type {
   CreateWebhook,
   ListDeliveries,
@@ -19,8 +20,6 @@ import type {
   UpdateWebhook,
 } from './webhook.schemas.js';
 import { WebhooksRepository } from './webhooks.repository.js';
-
-const SOURCE = 'roam/gateway';
 
 export const webhookNotFound = (id: string) =>
   new ProblemError(404, problemTypes.notFound, 'Not found', `webhook ${id} not found`);
@@ -161,7 +160,7 @@ export class WebhooksService {
   ): Promise<{ deliveryId: string; event: Envelope<WebhookTestEvent> }> {
     const endpoint = await this.get(tenantId, id);
     const event = createEnvelope<WebhookTestEvent>(
-      'roam.evt.v1.webhook.test',
+      subjects.webhook.test,
       { endpointId: endpoint.id, message: 'a test event sent from the roam API' },
       { source: SOURCE, tenantId, subject: `webhooks/${endpoint.id}` },
     );

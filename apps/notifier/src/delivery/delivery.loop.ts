@@ -6,19 +6,19 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { NotifierConfig } from '@roam/config';
-import { createEnvelope } from '@roam/contracts';
+import { createEnvelope, subjects } from '@roam/contracts';
 import { Outbox } from '@roam/messaging';
 import { APP_CONFIG, LOGGER, Loop, type LoopHealth } from '@roam/runtime';
 import { webhookHeaders } from '@roam/webhooks';
 import type { Logger } from 'pino';
 
+import { SOURCE } from '../source.js';
 import { Batcher } from './batcher.js';
 import { type ClaimedDelivery, DeliveriesRepository } from './deliveries.repository.js';
 import { decideAfterAttempt } from './policy.js';
 import type { WebhookResponse, WebhookSender } from './sender.js';
 
 export const WEBHOOK_SENDER = Symbol('WEBHOOK_SENDER');
-const SOURCE = 'roam/notifier';
 
 /**
  * Claims due deliveries and POSTs them, with at most WEBHOOK_MAX_CONCURRENCY requests in
@@ -202,7 +202,7 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
             result: undefined,
             messages: [
               createEnvelope(
-                'roam.evt.v1.webhook.disabled',
+                subjects.webhook.disabled,
                 {
                   endpointId: disabled.id,
                   url: disabled.url,

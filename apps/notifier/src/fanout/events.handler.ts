@@ -1,6 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { type Envelope, shortEventType } from '@roam/contracts';
+import { type Envelope, shortEventType, subjects, wildcards } from '@roam/contracts';
 import { JetStreamEventPattern } from '@roam/messaging';
 import { LOGGER } from '@roam/runtime';
 import type { Logger } from 'pino';
@@ -34,11 +34,11 @@ export class EventsHandler {
     });
   }
 
-  @JetStreamEventPattern('roam.evt.v1.>')
+  @JetStreamEventPattern(wildcards.eventsV1)
   async onEvent(@Payload() envelope: Envelope): Promise<void> {
     // Events about no tenant (platform events) have no subscriber; test events are sent
     // directly to their one endpoint and never fanned out.
-    if (!envelope.tenantId || envelope.type === 'roam.evt.v1.webhook.test') return;
+    if (!envelope.tenantId || envelope.type === subjects.webhook.test) return;
     await this.batch.add({
       id: envelope.id,
       tenantId: envelope.tenantId,

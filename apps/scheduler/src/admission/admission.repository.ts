@@ -13,7 +13,7 @@ import { PRISMA } from '@roam/runtime';
 
 type Tx = Prisma.TransactionClient;
 
-/** Admission decisions are made by one scheduler at a time (DESIGN.md rule 4). */
+/** Admission decisions are made by one scheduler at a time (docs/architecture.md#rule-4). */
 const ADMISSION_LOCK = 7_261_001;
 
 export interface AdmittedRow {

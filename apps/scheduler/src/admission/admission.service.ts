@@ -8,14 +8,13 @@ import { metrics } from '@roam/telemetry';
 import type { Logger } from 'pino';
 
 import type { SchedulerConfig } from '../scheduler.config.js';
+import { SOURCE } from '../source.js';
 import { AdmissionRepository, type AdmittedRow, type QueuedRow } from './admission.repository.js';
 import { ClusterView } from './cluster-view.js';
 import { JobFilesService } from './job-files.js';
 import { kubeJobName } from '@roam/kube';
 
 import { deadlineSeconds, jobManifest } from './job-manifest.js';
-
-const SOURCE = 'roam/scheduler';
 
 export interface CycleResult {
   leader: boolean;

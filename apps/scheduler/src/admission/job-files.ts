@@ -13,7 +13,7 @@ import { APP_CONFIG, OBJECT_STORE } from '@roam/runtime';
 
 import type { SchedulerConfig } from '../scheduler.config.js';
 
-/** PVC mode: each tenant's results volume (DESIGN.md: "a results PVC when results are kept on a PVC"). */
+/** PVC mode: each tenant's results volume. */
 export const RESULTS_CLAIM = 'roam-results';
 const WORK_VOLUME = 'roam-work';
 const CLAIM_VOLUME = 'roam-results-volume';

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { TenantProvisioner } from './tenant-provisioner.service.js';
 
 /**
- * Level-triggered (DESIGN.md rule 3): on a timer, provisions every tenant whose limits are
+ * Level-triggered (docs/architecture.md#rule-3): on a timer, provisions every tenant whose limits are
  * newer than what was applied and finishes every pending deletion. A lost command only delays.
  */
 @Injectable()

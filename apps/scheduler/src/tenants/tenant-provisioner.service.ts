@@ -10,8 +10,8 @@ import type { Logger } from 'pino';
 
 import { RESULTS_CLAIM } from '../admission/job-files.js';
 import type { SchedulerConfig } from '../scheduler.config.js';
+import { SOURCE } from '../source.js';
 
-const SOURCE = 'roam/scheduler';
 export const QUOTA_NAME = 'roam-quota';
 export const LIMIT_RANGE_NAME = 'roam-limits';
 

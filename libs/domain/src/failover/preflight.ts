@@ -46,7 +46,7 @@ export function expectedNodesFromLabels(
 }
 
 /**
- * The seed's preflight: refuse to act on a pool that does not have the node count its TPU
+ * The failover controller's preflight: refuse to act on a pool that does not have the node count its TPU
  * slice needs (a pool already missing nodes is being repaired by someone else, or is not the
  * pool the caller thinks). Says what was expected and what was found.
  */

@@ -1,6 +1,6 @@
 import type { FailoverActionType } from './types.js';
 
-/** Which request fields each action type needs (seed: "required for certain actions"). */
+/** Which request fields each action type needs (the failover controller: "required for certain actions"). */
 export const REQUIRED_FIELDS: Record<FailoverActionType, readonly ('node_pool' | 'jobset_name')[]> =
   {
     cordon_nodepool: ['node_pool'],

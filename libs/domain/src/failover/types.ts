@@ -14,7 +14,7 @@ export interface FailoverRequest {
   jobsetName: string | null;
   nodeName: string | null;
   /**
-   * Seed `preflight_checks.expected_node_counts`: `true` derives the count from the nodes'
+   * the failover controller `preflight_checks.expected_node_counts`: `true` derives the count from the nodes'
    * TPU topology and accelerator-count labels, a number states it, false/absent skips the check.
    */
   expectedNodeCount: boolean | number;

@@ -1,5 +1,5 @@
 /**
- * Which RunPod GPU type an offloaded job gets (seed runpod-controller.md: "Selects
+ * Which RunPod GPU type an offloaded job gets (the RunPod controller: "Selects
  * cost-effective GPUs from RunPod based on memory requirements"). Pure: the catalogue and the
  * policy come in, a choice and its reasons go out, so "why this GPU" and "why no GPU" can be
  * shown to the user.
@@ -16,7 +16,7 @@ export interface GpuOfferView {
 
 /** Operator defaults, narrowed per tenant (roam jobs): lists are exact RunPod ids. */
 export interface GpuPolicy {
-  /** USD per hour for the whole pod (price × GPU count), seed `--max-gpu-price`. */
+  /** USD per hour for the whole pod (price × GPU count), the RunPod controller `--max-gpu-price`. */
   maxPricePerHour: number;
   allowGpuTypes?: readonly string[];
   denyGpuTypes?: readonly string[];

@@ -1,5 +1,5 @@
 /**
- * When a pending, offloadable job goes to RunPod (seed runpod-controller.md): at once when
+ * When a pending, offloadable job goes to RunPod (the RunPod controller): at once when
  * forced (`runpod.io/offload: "true"`, roam `offload: required`); otherwise when it has been
  * pending longer than `maxPendingMs`, or when more jobs are pending than `pendingThreshold`.
  */
@@ -11,7 +11,7 @@ export interface PendingCandidate {
 
 export interface TriggerPolicy {
   maxPendingMs: number;
-  /** Seed `--pending-job-threshold`: offload once more than this many are pending. */
+  /** the RunPod controller `--pending-job-threshold`: offload once more than this many are pending. */
   pendingThreshold: number;
 }
 

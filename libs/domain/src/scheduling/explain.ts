@@ -11,7 +11,7 @@ import {
 } from './resources.js';
 import type { PendingJob, Snapshot } from './snapshot.js';
 
-/** The answer to "why is my job still pending?" (DESIGN.md, Job model). */
+/** The answer to "why is my job still pending?". */
 export interface Explanation {
   jobId: string;
   tenantId: string;

@@ -1,5 +1,6 @@
-// Pure scheduling decisions: admission, explanations, submit-time rejection, retries, the job
-// state model and the reconciler's plan. No framework, database or Kubernetes imports.
+// Pure scheduling decisions (docs/architecture.md#rule-5): admission, explanations, submit-time
+// rejection, retries, the job state model and the reconciler's plan. No framework, database or
+// Kubernetes imports.
 export * from './admission.js';
 export * from './explain.js';
 export * from './job-state.js';

@@ -1,6 +1,6 @@
 import type { WaitReason } from './admission.js';
 
-/** The seed-compatible status every API shows. */
+/** The status every API shows, spelled as the replaced systems spell it. */
 export type JobStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export type JobPhase =
@@ -30,7 +30,7 @@ export const FAILURE_REASONS: readonly FailureReason[] = [
 ];
 
 /**
- * status + phase + reason, as stored on the job row (DESIGN.md, Job model). Status follows
+ * status + phase + reason, as stored on the job row (docs/architecture.md#jobs). Status follows
  * from phase, so the union makes an inconsistent pair (`running` + `Queued`) unrepresentable.
  */
 export type JobState = { message?: string } & (

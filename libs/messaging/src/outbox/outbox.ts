@@ -1,4 +1,4 @@
-import type { Envelope } from '@roam/contracts';
+import { EVENT_SUBJECT_LIKE, type Envelope } from '@roam/contracts';
 import { Prisma, type PrismaClient } from '@roam/db';
 import { bindToActiveContext, currentTraceparent, metrics } from '@roam/telemetry';
 import type { Logger } from 'pino';
@@ -10,7 +10,6 @@ export interface EnvelopePublisher {
 
 export type Tx = Prisma.TransactionClient;
 
-const EVENT_PREFIX = 'roam.evt.';
 const { sql } = Prisma;
 /** A row the relay failed to publish this many times is left for an operator (see `last_error`). */
 export const MAX_RELAY_ATTEMPTS = 20;
@@ -25,7 +24,7 @@ export interface OutboxOptions {
 }
 
 /**
- * Transactional outbox (DESIGN.md rule 1). `write()` adds the messages to the caller's
+ * Transactional outbox (docs/architecture.md#outbox). `write()` adds the messages to the caller's
  * transaction; `dispatch()` publishes them once that transaction has committed. If the process
  * dies in between, `relayOnce()` (run on a timer by every app) publishes what is left; the
  * JetStream duplicate window makes a second publish of the same id a no-op.
@@ -92,7 +91,7 @@ export class Outbox {
       ), outbox_events AS (
         INSERT INTO events (id, tenant_id, type, subject, time, envelope)
         SELECT id, tenant_id, type, subject, time, envelope FROM outbox_input
-        WHERE type LIKE ${`${EVENT_PREFIX}%`}
+        WHERE type LIKE ${EVENT_SUBJECT_LIKE}
       )`;
   }
 

@@ -110,7 +110,7 @@ export type WebhookDelivery = Prisma.WebhookDeliveryModel
 export type WebhookAttempt = Prisma.WebhookAttemptModel
 /**
  * Model Action
- * A node-pool action (seed: failover-controller.md). `id` is the client's; the same id twice
+ * A node-pool action (the failover controller). `id` is the client's; the same id twice
  * runs once.
  */
 export type Action = Prisma.ActionModel

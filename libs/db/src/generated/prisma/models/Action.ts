@@ -14,7 +14,7 @@ import type * as Prisma from "../internal/prismaNamespace.js"
 
 /**
  * Model Action
- * A node-pool action (seed: failover-controller.md). `id` is the client's; the same id twice
+ * A node-pool action (the failover controller). `id` is the client's; the same id twice
  * runs once.
  */
 export type ActionModel = runtime.Types.Result.DefaultSelection<Prisma.$ActionPayload>

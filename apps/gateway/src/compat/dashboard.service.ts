@@ -5,9 +5,9 @@ import { ProblemError, problemTypes } from '@roam/runtime';
 
 import type { Pod } from '../logs/logs.service.js';
 import { tenantView } from '../tenants/tenant.view.js';
-import type { Dashboard } from './seed.schemas.js';
-import { SeedRepository } from './seed.repository.js';
-import { seedJobView } from './seed.views.js';
+import type { Dashboard } from './compat.schemas.js';
+import { CompatRepository } from './compat.repository.js';
+import { compatJobView } from './compat.views.js';
 
 /** The per-tenant quota the scheduler provisions (apps/scheduler, `QUOTA_NAME`). */
 export const QUOTA_NAME = 'roam-quota';
@@ -20,7 +20,7 @@ type ResourceQuota = KubernetesObject & {
 @Injectable()
 export class DashboardService {
   constructor(
-    private readonly repository: SeedRepository,
+    private readonly repository: CompatRepository,
     private readonly kube: Kube,
   ) {}
 
@@ -57,7 +57,7 @@ export class DashboardService {
       current_usage: quota?.status?.used ?? {},
       quota_hard: quota?.status?.hard ?? {},
       running_pods: pods.items.filter((pod) => pod.status?.phase === 'Running').length,
-      recent_jobs: recent.map(seedJobView),
+      recent_jobs: recent.map(compatJobView),
       stats: Object.fromEntries(
         jobStatus.options.map((status) => [status, counts[status] ?? 0]),
       ) as Dashboard['stats'],

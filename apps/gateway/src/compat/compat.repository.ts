@@ -3,9 +3,9 @@ import type { JobStatus } from '@roam/contracts';
 import type { PrismaClient, Tenant } from '@roam/db';
 import { PRISMA } from '@roam/runtime';
 
-import type { SeedJobRow } from './seed.views.js';
+import type { CompatJobRow } from './compat.views.js';
 
-const seedJobFields = {
+const compatJobFields = {
   id: true,
   tenantId: true,
   name: true,
@@ -21,21 +21,21 @@ const seedJobFields = {
   finishedAt: true,
 } as const;
 
-/** Reads for the seed's tenant routes; every method takes the tenant id. */
+/** Reads for SUMO-K8's tenant routes; every method takes the tenant id. */
 @Injectable()
-export class SeedRepository {
+export class CompatRepository {
   constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
 
-  findJob(tenantId: string, id: string): Promise<SeedJobRow | null> {
-    return this.prisma.job.findFirst({ where: { id, tenantId }, select: seedJobFields });
+  findJob(tenantId: string, id: string): Promise<CompatJobRow | null> {
+    return this.prisma.job.findFirst({ where: { id, tenantId }, select: compatJobFields });
   }
 
-  recentJobs(tenantId: string, limit: number): Promise<SeedJobRow[]> {
+  recentJobs(tenantId: string, limit: number): Promise<CompatJobRow[]> {
     return this.prisma.job.findMany({
       where: { tenantId },
       orderBy: { id: 'desc' },
       take: limit,
-      select: seedJobFields,
+      select: compatJobFields,
     });
   }
 

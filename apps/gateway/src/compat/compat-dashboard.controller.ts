@@ -3,15 +3,15 @@ import { ApiOperation } from '@roam/runtime';
 
 import { CurrentTenant, TenantOnly, type TenantPrincipal } from '../auth/principal.js';
 import { DashboardService } from './dashboard.service.js';
-import { type Dashboard, dashboardSchema } from './seed.schemas.js';
+import { type Dashboard, dashboardSchema } from './compat.schemas.js';
 
 @TenantOnly()
 @Controller('tenants/me')
-export class SeedDashboardController {
+export class CompatDashboardController {
   constructor(private readonly dashboards: DashboardService) {}
 
   @ApiOperation({
-    summary: "The calling tenant's limits, quota usage and jobs (SUMO-K8 seed)",
+    summary: "The calling tenant's limits, quota usage and jobs (SUMO-K8)",
     tags: ['seed', 'tenants'],
     responses: { 200: dashboardSchema },
   })

@@ -1,8 +1,8 @@
 import { namespaceFor } from '@roam/domain';
 
-import { type SeedJob, toSeedStatus } from './seed.schemas.js';
+import { type CompatJob, toCompatStatus } from './compat.schemas.js';
 
-export interface SeedJobRow {
+export interface CompatJobRow {
   id: string;
   tenantId: string;
   name: string;
@@ -24,10 +24,10 @@ function placementField(placement: unknown, field: 'job' | 'pod'): string | null
   return typeof value === 'string' && value !== '' ? value : null;
 }
 
-export function seedJobView(job: SeedJobRow): SeedJob {
+export function compatJobView(job: CompatJobRow): CompatJob {
   return {
     job_id: job.id,
-    status: toSeedStatus(job.status),
+    status: toCompatStatus(job.status),
     submitted_at: job.createdAt.toISOString(),
     started_at: job.startedAt?.toISOString() ?? null,
     finished_at: job.finishedAt?.toISOString() ?? null,

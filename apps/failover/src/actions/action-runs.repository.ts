@@ -11,9 +11,9 @@ export type StepRow = ActionStep;
 
 const json = (value: unknown) => value as Prisma.InputJsonValue;
 
-/** Postgres access for actions and their steps; no decisions here. */
+/** Postgres access for running actions: claims, steps and outcomes; no decisions here. */
 @Injectable()
-export class ActionsRepository {
+export class ActionRunsRepository {
   constructor(
     @Inject(PRISMA) private readonly prisma: PrismaClient,
     @Inject(APP_CONFIG) private readonly config: { ACTION_LOCK_TIMEOUT_MS?: number },

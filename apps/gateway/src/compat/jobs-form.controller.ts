@@ -28,7 +28,7 @@ import {
 } from './jobs-form.parser.js';
 
 /** SUMO-K8's submission form; numbers arrive as strings from a form and as numbers from JSON. */
-const seedJobForm = z
+const compatJobForm = z
   .object({
     scenario_id: z.string().trim().min(1).max(256).describe('Passed to the job as `SCENARIO_ID`.'),
     cpu_request: z.coerce
@@ -48,7 +48,7 @@ const seedJobForm = z
   .meta({ id: 'SeedJobForm' });
 
 /** The multipart form as the OpenAPI document shows it: the fields, and the scenario's zip. */
-const seedJobUpload = seedJobForm.extend({
+const compatJobUpload = compatJobForm.extend({
   sumo_files: z.string().optional().meta({
     description: 'The scenario as a zip (at most 512 MiB); not stored yet (see `message`).',
     format: 'binary',
@@ -64,21 +64,21 @@ const FORM_LIMITS = {
   fileBytes: 512 * 1024 * 1024,
 };
 
-export const seedJobAcceptedSchema = z
+export const compatJobAcceptedSchema = z
   .object({
     job_id: z.uuid(),
     status: z.literal('PENDING'),
     message: z.string().optional().describe('A note, e.g. about an upload that was not kept.'),
   })
   .meta({ id: 'SeedJobAccepted' });
-export type SeedJobAccepted = z.output<typeof seedJobAcceptedSchema>;
+export type CompatJobAccepted = z.output<typeof compatJobAcceptedSchema>;
 
 function mediaType(request: AuthenticatedRequest): string {
   return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
 /**
- * The seed's `curl -d '{"scenario_id": …}'` sends JSON labelled as a urlencoded form, which
+ * SUMO-K8's `curl -d '{"scenario_id": …}'` sends JSON labelled as a urlencoded form, which
  * reads as one field named by the whole JSON text; take it for the JSON it is.
  */
 function jsonSentAsForm(fields: Record<string, string>): unknown {
@@ -101,7 +101,7 @@ function jsonSentAsForm(fields: Record<string, string>): unknown {
  */
 @TenantOnly()
 @Controller('jobs')
-export class SeedJobsFormController {
+export class CompatJobsFormController {
   private readonly sink: UploadSink;
 
   constructor(
@@ -117,18 +117,18 @@ export class SeedJobsFormController {
   // The form is read here, after authentication, so the interceptor cannot hash it: this
   // route applies Idempotency-Key itself once it has the fields.
   @ApiOperation({
-    summary: 'Submit a SUMO simulation (SUMO-K8 seed)',
+    summary: 'Submit a SUMO simulation (SUMO-K8)',
     description:
-      'Runs the built-in `sumo` template with the form’s scenario and resources. The form may be `multipart/form-data` (with the scenario zip as `sumo_files`), urlencoded, or JSON (also JSON sent with a urlencoded content type, as the seed’s curl example does). `Idempotency-Key` makes a retry safe.',
+      'Runs the built-in `sumo` template with the form’s scenario and resources. The form may be `multipart/form-data` (with the scenario zip as `sumo_files`), urlencoded, or JSON (also JSON sent with a urlencoded content type, as SUMO-K8’s curl example does). `Idempotency-Key` makes a retry safe.',
     tags: ['seed', 'jobs'],
     body: {
       content: {
-        'multipart/form-data': seedJobUpload,
-        'application/x-www-form-urlencoded': seedJobForm,
-        'application/json': seedJobForm,
+        'multipart/form-data': compatJobUpload,
+        'application/x-www-form-urlencoded': compatJobForm,
+        'application/json': compatJobForm,
       },
     },
-    responses: { 200: seedJobAcceptedSchema },
+    responses: { 200: compatJobAcceptedSchema },
     errors: [409, 413, 415, 422],
   })
   @IdempotencyHandledByRoute()
@@ -199,8 +199,8 @@ export class SeedJobsFormController {
     jobId: string,
     body: unknown,
     files: ReceivedFile[],
-  ): Promise<SeedJobAccepted> {
-    const parsed = seedJobForm.safeParse(body);
+  ): Promise<CompatJobAccepted> {
+    const parsed = compatJobForm.safeParse(body);
     if (!parsed.success) throw validationProblem('form', parsed.error.issues);
     const form = parsed.data;
     const overrides: Record<string, unknown> = { env: { SCENARIO_ID: form.scenario_id } };
@@ -225,7 +225,7 @@ export class SeedJobsFormController {
       await this.inputs?.discard(inputs);
       throw error;
     }
-    const accepted: SeedJobAccepted = { job_id: job.id, status: 'PENDING' };
+    const accepted: CompatJobAccepted = { job_id: job.id, status: 'PENDING' };
     const dropped = files.filter((file) => !file.stored);
     if (dropped.length > 0) {
       accepted.message = `uploaded file ${dropped.map((f) => `"${f.filename}"`).join(', ')} was received but not kept: this roam has no object storage for inputs`;

@@ -5,8 +5,9 @@ import { JetStreamEventPattern } from '@roam/messaging';
 
 import { ReconcilerService } from './reconciler.service.js';
 
+/** Cancel commands: the reconciler stops and cleans up what runs for a cancelled job. */
 @Controller()
-export class JobCommandsHandler {
+export class JobCancelHandler {
   constructor(private readonly reconciler: ReconcilerService) {}
 
   /** The gateway has recorded the cancel; stopping what runs is the reconciler's part. */

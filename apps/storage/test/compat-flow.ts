@@ -3,8 +3,8 @@ import { eventually } from '@roam/testing';
 
 import { call, type Harness } from '../../../test/support/harness.js';
 
-/** The seed's `POST /jobs` form (scenario_id, cpu_request, memory_gi, sumo_files). */
-export function seedForm(zip: Buffer | string, filename = 'scenario.zip'): FormData {
+/** SUMO-K8's `POST /jobs` form (scenario_id, cpu_request, memory_gi, sumo_files). */
+export function compatForm(zip: Buffer | string, filename = 'scenario.zip'): FormData {
   const form = new FormData();
   form.set('scenario_id', 'corridor');
   form.set('cpu_request', '1');

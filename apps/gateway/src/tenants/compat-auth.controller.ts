@@ -21,15 +21,15 @@ import {
 const tenantId = new ZodPipe(tenantIdParam, 'path');
 
 /**
- * SUMO-K8's account routes, served as the seed documents them. Unlike the seed, reading a
+ * SUMO-K8's account routes, served as SUMO-K8 documents them. Unlike SUMO-K8, reading a
  * tenant needs its own key or an admin's, and changing limits needs an admin.
  */
 @Controller('auth')
-export class SeedAuthController {
+export class CompatAuthController {
   constructor(private readonly tenants: TenantsService) {}
 
   @ApiOperation({
-    summary: 'Register a tenant (SUMO-K8 seed)',
+    summary: 'Register a tenant (SUMO-K8)',
     description:
       'Open or admin-only depending on `ROAM_REGISTRATION`; an admin key may always register.',
     tags: ['seed', 'tenants'],
@@ -48,7 +48,7 @@ export class SeedAuthController {
   }
 
   @ApiOperation({
-    summary: 'Replace an API key (SUMO-K8 seed)',
+    summary: 'Replace an API key (SUMO-K8)',
     description:
       'A tenant replaces the key it calls with; an admin replaces every key of `tenant_id`.',
     tags: ['seed', 'tenants'],
@@ -72,7 +72,7 @@ export class SeedAuthController {
   }
 
   @ApiOperation({
-    summary: 'Read a tenant (SUMO-K8 seed)',
+    summary: 'Read a tenant (SUMO-K8)',
     tags: ['seed', 'tenants'],
     params: { id: tenantIdParam },
     responses: { 200: tenantViewSchema },
@@ -87,7 +87,7 @@ export class SeedAuthController {
   }
 
   @ApiOperation({
-    summary: "Change a tenant's limits (SUMO-K8 seed)",
+    summary: "Change a tenant's limits (SUMO-K8)",
     tags: ['seed', 'tenants'],
     params: { id: tenantIdParam },
     body: updateTenantSchema,

@@ -1,19 +1,20 @@
 import { z } from 'zod';
 
-/** The SUMO-K8 seed spells statuses in capitals. */
-export const seedStatus = z.enum(['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED']);
-export type SeedStatus = z.infer<typeof seedStatus>;
-export const toSeedStatus = (status: string): SeedStatus => status.toUpperCase() as SeedStatus;
+/** The SUMO-K8 spells statuses in capitals. */
+export const compatStatus = z.enum(['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED']);
+export type CompatStatus = z.infer<typeof compatStatus>;
+export const toCompatStatus = (status: string): CompatStatus =>
+  status.toUpperCase() as CompatStatus;
 
-export const seedJobIdParam = z.uuid('must be a job id (UUID)');
+export const compatJobIdParam = z.uuid('must be a job id (UUID)');
 
 const isoTime = z.iso.datetime();
 
-/** `GET /jobs/{job_id}`: the seed's `job_id, status, submitted_at` plus roam's detail. */
-export const seedJobSchema = z
+/** `GET /jobs/{job_id}`: SUMO-K8's `job_id, status, submitted_at` plus roam's detail. */
+export const compatJobSchema = z
   .object({
     job_id: z.uuid(),
-    status: seedStatus,
+    status: compatStatus,
     submitted_at: isoTime,
     started_at: isoTime.nullable(),
     finished_at: isoTime.nullable(),
@@ -28,10 +29,10 @@ export const seedJobSchema = z
     pod_name: z.string().nullable(),
   })
   .meta({ id: 'SeedJob' });
-export type SeedJob = z.infer<typeof seedJobSchema>;
+export type CompatJob = z.infer<typeof compatJobSchema>;
 
 /** `GET /jobs/{job_id}/logs`: the last 500 lines of the current pod. */
-export const seedLogsSchema = z
+export const compatLogsSchema = z
   .object({
     job_id: z.uuid(),
     pod_name: z.string().nullable(),
@@ -69,7 +70,7 @@ export const dashboardSchema = z
       .describe('`status.used` of the namespace ResourceQuota `roam-quota` ({} until it exists).'),
     quota_hard: z.record(z.string(), z.string()),
     running_pods: z.number().int(),
-    recent_jobs: z.array(seedJobSchema).describe('The 10 most recent jobs, newest first.'),
+    recent_jobs: z.array(compatJobSchema).describe('The 10 most recent jobs, newest first.'),
     stats,
   })
   .meta({ id: 'TenantDashboard' });

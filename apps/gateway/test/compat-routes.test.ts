@@ -4,7 +4,11 @@ import type { KubernetesObject } from '@roam/kube';
 import { eventually } from '@roam/testing';
 
 import { activitySchema, adminJobsSchema, clusterSchema } from '../src/admin/admin.schemas.js';
-import { dashboardSchema, seedJobSchema, seedLogsSchema } from '../src/seed/seed.schemas.js';
+import {
+  dashboardSchema,
+  compatJobSchema,
+  compatLogsSchema,
+} from '../src/compat/compat.schemas.js';
 import { ADMIN_TOKEN, call, type Harness, startHarness } from '../../../test/support/harness.js';
 import {
   placeJob,
@@ -17,7 +21,7 @@ import {
 
 type Quota = KubernetesObject & { status?: { used?: Record<string, string> } };
 
-describe('SUMO-K8 seed routes', () => {
+describe('SUMO-K8 routes', () => {
   let h: Harness;
   let key: string;
   let otherKey: string;
@@ -27,13 +31,13 @@ describe('SUMO-K8 seed routes', () => {
   let longLog: string;
 
   beforeAll(async () => {
-    h = await startHarness('seed-routes');
-    key = await readyTenant(h, 'seed-a');
-    otherKey = await readyTenant(h, 'seed-b');
-    running = await placeJob(h, 'seed-a', 'echo working; sleep 100000');
+    h = await startHarness('compat-routes');
+    key = await readyTenant(h, 'compat-a');
+    otherKey = await readyTenant(h, 'compat-b');
+    running = await placeJob(h, 'compat-a', 'echo working; sleep 100000');
     await eventually('the running pod', async () => (await podPhase(h, running.pod)) === 'Running');
     const many = Array.from({ length: 600 }, (_, i) => `line-${i + 1}`).join('\n');
-    const done = await placeJob(h, 'seed-a', 'true', {
+    const done = await placeJob(h, 'compat-a', 'true', {
       annotations: { 'sim.roam.dev/logs': many },
     });
     await eventually(
@@ -50,7 +54,7 @@ describe('SUMO-K8 seed routes', () => {
     await h.prisma.job.create({
       data: {
         id: pending,
-        tenantId: 'seed-a',
+        tenantId: 'compat-a',
         name: 'queued',
         spec: { image: 'busybox', command: ['true'] },
         cpuMillis: 100,
@@ -73,11 +77,11 @@ describe('SUMO-K8 seed routes', () => {
     it('answers job_id, status in capitals and submitted_at, plus roam detail', async () => {
       const response = await get(`/jobs/${running.id}`);
       expect(response.status).toBe(200);
-      expect(seedJobSchema.safeParse(response.body).error).toBeUndefined();
+      expect(compatJobSchema.safeParse(response.body).error).toBeUndefined();
       expect(response.body).toMatchObject({
         job_id: running.id,
         status: 'RUNNING',
-        k8s_namespace: 'roam-seed-a',
+        k8s_namespace: 'roam-compat-a',
         k8s_job_name: `roam-${running.id}-1`,
         pod_name: running.pod.metadata!.name,
         attempt: 1,
@@ -104,7 +108,7 @@ describe('SUMO-K8 seed routes', () => {
     it('answers job_id, pod_name and the last 500 lines', async () => {
       const response = await get(`/jobs/${succeeded}/logs`);
       expect(response.status).toBe(200);
-      expect(seedLogsSchema.safeParse(response.body).error).toBeUndefined();
+      expect(compatLogsSchema.safeParse(response.body).error).toBeUndefined();
       expect(response.body.job_id).toBe(succeeded);
       expect(response.body.pod_name).toMatch(new RegExp(`^roam-${succeeded}-1-`));
       const lines = (response.body.logs as string).trimEnd().split('\n');
@@ -125,7 +129,7 @@ describe('SUMO-K8 seed routes', () => {
     });
   });
 
-  it('GET /jobs/{job_id}/logs/stream is SSE ending with an end event in seed capitals', async () => {
+  it('GET /jobs/{job_id}/logs/stream is SSE ending with an end event in SUMO-K8 capitals', async () => {
     const response = await fetch(`${h.url}/jobs/${succeeded}/logs/stream`, {
       headers: { authorization: `Bearer ${key}` },
     });
@@ -149,7 +153,7 @@ describe('SUMO-K8 seed routes', () => {
         apiVersion: 'v1',
         kind: 'ResourceQuota',
         name: 'roam-quota',
-        namespace: 'roam-seed-a',
+        namespace: 'roam-compat-a',
       });
       return current?.status?.used?.pods === '1' && current;
     });
@@ -157,8 +161,8 @@ describe('SUMO-K8 seed routes', () => {
     expect(response.status).toBe(200);
     expect(dashboardSchema.safeParse(response.body).error).toBeUndefined();
     expect(response.body).toMatchObject({
-      tenant_id: 'seed-a',
-      namespace: 'roam-seed-a',
+      tenant_id: 'compat-a',
+      namespace: 'roam-compat-a',
       plan_limits: { max_cpu: 10, max_memory_gi: 20, max_concurrent_jobs: 2, max_gpu: 0 },
       running_pods: 1,
       stats: { pending: 1, running: 1, succeeded: 1, failed: 0, cancelled: 0 },
@@ -171,7 +175,7 @@ describe('SUMO-K8 seed routes', () => {
       running.id,
     ]);
     const other = await get('/tenants/me/dashboard', otherKey);
-    expect(other.body).toMatchObject({ tenant_id: 'seed-b', running_pods: 0, recent_jobs: [] });
+    expect(other.body).toMatchObject({ tenant_id: 'compat-b', running_pods: 0, recent_jobs: [] });
     expect((await get('/tenants/me/dashboard', ADMIN_TOKEN)).status).toBe(403);
   });
 
@@ -199,7 +203,7 @@ describe('SUMO-K8 seed routes', () => {
         apiVersion: 'v1',
         kind: 'Pod',
         name: running.pod.metadata!.name!,
-        namespace: 'roam-seed-a',
+        namespace: 'roam-compat-a',
       });
       const host = response.body.nodes.find(
         (n: { name: string }) => n.name === current!.spec.nodeName,
@@ -227,8 +231,8 @@ describe('SUMO-K8 seed routes', () => {
         jobs: [
           expect.objectContaining({
             job_id: running.id,
-            tenant_id: 'seed-a',
-            namespace: 'roam-seed-a',
+            tenant_id: 'compat-a',
+            namespace: 'roam-compat-a',
             status: 'RUNNING',
             k8s_job_name: `roam-${running.id}-1`,
             k8s_status: { active: 1, succeeded: 0, failed: 0 },
@@ -246,7 +250,7 @@ describe('SUMO-K8 seed routes', () => {
       const queued = await get('/admin/jobs?status=PENDING', ADMIN_TOKEN);
       expect(queued.body.jobs[0]).toMatchObject({ job_id: pending, k8s_status: null });
       expect((await get('/admin/jobs?status=LOST', ADMIN_TOKEN)).status).toBe(400);
-      expect((await get('/admin/jobs?tenant_id=seed-b', ADMIN_TOKEN)).body).toEqual({
+      expect((await get('/admin/jobs?tenant_id=compat-b', ADMIN_TOKEN)).body).toEqual({
         jobs: [],
         total: 0,
       });

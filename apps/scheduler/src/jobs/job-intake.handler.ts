@@ -12,8 +12,12 @@ import { type JetStreamContext, JetStreamEventPattern } from '@roam/messaging';
 import { AdmissionLoop } from '../admission/admission.loop.js';
 import { JobIntakeService } from './job-intake.service.js';
 
+/**
+ * Takes submitted jobs in (one or a batch per command) and wakes admission whenever a job
+ * arrives or a finished one frees quota, so the next cycle does not wait for its timer.
+ */
 @Controller()
-export class JobCommandsHandler {
+export class JobIntakeHandler {
   constructor(
     private readonly intake: JobIntakeService,
     private readonly admission: AdmissionLoop,

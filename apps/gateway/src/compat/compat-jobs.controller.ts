@@ -7,62 +7,62 @@ import { streamLogEvents } from '../logs/log-responses.js';
 import { logEventStream, logHeaders } from '../logs/logs.schemas.js';
 import { LogsService } from '../logs/logs.service.js';
 import {
-  type SeedJob,
-  seedJobIdParam,
-  seedJobSchema,
-  seedLogsSchema,
-  toSeedStatus,
-} from './seed.schemas.js';
-import { SeedRepository } from './seed.repository.js';
-import { seedJobView } from './seed.views.js';
+  type CompatJob,
+  compatJobIdParam,
+  compatJobSchema,
+  compatLogsSchema,
+  toCompatStatus,
+} from './compat.schemas.js';
+import { CompatRepository } from './compat.repository.js';
+import { compatJobView } from './compat.views.js';
 
-/** The seed returns the last 500 lines (`read_namespaced_pod_log(tail_lines=500)`). */
-const SEED_TAIL_LINES = 500;
+/** SUMO-K8 returns the last 500 lines (`read_namespaced_pod_log(tail_lines=500)`). */
+const COMPAT_TAIL_LINES = 500;
 
-const jobId = new ZodPipe(seedJobIdParam, 'path');
+const jobId = new ZodPipe(compatJobIdParam, 'path');
 
 /**
- * SUMO-K8's job read routes, in the seed's shapes (capitalised statuses). The seed's
+ * SUMO-K8's job read routes, in SUMO-K8's shapes (capitalised statuses). SUMO-K8's
  * `POST /jobs` lives beside them in `jobs-form*`.
  */
 @TenantOnly()
 @Controller('jobs')
-export class SeedJobsController {
+export class CompatJobsController {
   constructor(
-    private readonly repository: SeedRepository,
+    private readonly repository: CompatRepository,
     private readonly logs: LogsService,
   ) {}
 
   @ApiOperation({
-    summary: 'Job status (SUMO-K8 seed)',
+    summary: 'Job status (SUMO-K8)',
     tags: ['seed'],
-    params: { job_id: seedJobIdParam },
-    responses: { 200: seedJobSchema },
+    params: { job_id: compatJobIdParam },
+    responses: { 200: compatJobSchema },
     errors: [404],
   })
   @Get(':job_id')
   async get(
     @CurrentTenant() caller: TenantPrincipal,
     @Param('job_id', jobId) id: string,
-  ): Promise<SeedJob> {
+  ): Promise<CompatJob> {
     const job = await this.repository.findJob(caller.tenantId, id);
     if (!job)
       throw new ProblemError(404, problemTypes.notFound, 'Not found', `job ${id} not found`);
-    return seedJobView(job);
+    return compatJobView(job);
   }
 
   @ApiOperation({
-    summary: "The last 500 lines of a job's log (SUMO-K8 seed)",
+    summary: "The last 500 lines of a job's log (SUMO-K8)",
     tags: ['seed', 'logs'],
-    params: { job_id: seedJobIdParam },
-    responses: { 200: seedLogsSchema },
+    params: { job_id: compatJobIdParam },
+    responses: { 200: compatLogsSchema },
     errors: [404],
   })
   @Get(':job_id/logs')
   async logsOf(@CurrentTenant() caller: TenantPrincipal, @Param('job_id', jobId) id: string) {
     const log = await this.logs.locate(caller.tenantId, id);
     const { text, reason } = await this.logs.read(log, {
-      tail: SEED_TAIL_LINES,
+      tail: COMPAT_TAIL_LINES,
       timestamps: false,
     });
     return {
@@ -76,11 +76,11 @@ export class SeedJobsController {
   }
 
   @ApiOperation({
-    summary: "Stream a job's log as Server-Sent Events (SUMO-K8 seed)",
+    summary: "Stream a job's log as Server-Sent Events (SUMO-K8)",
     description:
       'Same stream as `GET /api/v1/jobs/{id}/logs/stream`; the `end` event carries the status in capitals.',
     tags: ['seed', 'logs'],
-    params: { job_id: seedJobIdParam },
+    params: { job_id: compatJobIdParam },
     responses: {
       200: { schema: logEventStream, contentType: 'text/event-stream', headers: logHeaders },
     },
@@ -93,6 +93,6 @@ export class SeedJobsController {
     @Res() response: Response,
   ): Promise<void> {
     const log = await this.logs.locate(caller.tenantId, id);
-    await streamLogEvents(response, this.logs, log, { timestamps: false }, toSeedStatus);
+    await streamLogEvents(response, this.logs, log, { timestamps: false }, toCompatStatus);
   }
 }

@@ -1,18 +1,18 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, HealthService, Public, type ReadinessReport } from '@roam/runtime';
 
-import { readinessSchema, seedHealthSchema } from './openapi/common.schemas.js';
+import { readinessSchema, compatHealthSchema } from './openapi/common.schemas.js';
 
-/** The seeds' probe routes: `GET /health` (SUMO-K8, ROAM) and `GET /ready` (SUMO-K8). */
+/** The replaced systems' probe routes: `GET /health` (SUMO-K8, ROAM) and `GET /ready` (SUMO-K8). */
 @Public()
 @Controller()
-export class SeedHealthController {
+export class CompatHealthController {
   constructor(private readonly health: HealthService) {}
 
   @ApiOperation({
-    summary: 'Health with the state of each dependency (SUMO-K8, ROAM seeds)',
+    summary: 'Health with the state of each dependency (SUMO-K8, ROAM job API)',
     tags: ['health', 'seed'],
-    responses: { 200: seedHealthSchema },
+    responses: { 200: compatHealthSchema },
   })
   @Get('health')
   async status(): Promise<{
@@ -29,7 +29,7 @@ export class SeedHealthController {
   }
 
   @ApiOperation({
-    summary: 'Readiness (SUMO-K8 seed); 503 naming what is unreachable',
+    summary: 'Readiness (SUMO-K8); 503 naming what is unreachable',
     tags: ['health', 'seed'],
     responses: { 200: readinessSchema },
     errors: [503],

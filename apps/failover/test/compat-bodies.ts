@@ -1,4 +1,4 @@
-// The request bodies of the seed's curl examples (seeds/failover-controller.md), as written.
+// The request bodies of the failover controller's documented curl examples, as written.
 
 /** "Test the API" against the kind cluster's `test-pool`. */
 export const KIND_EXAMPLE = {

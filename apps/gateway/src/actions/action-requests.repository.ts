@@ -15,9 +15,9 @@ export interface ActionFilter {
   limit: number;
 }
 
-/** Postgres access for the actions API; no rules here. */
+/** Postgres access for the actions API: records action requests and reads them back; no rules here. */
 @Injectable()
-export class ActionsRepository {
+export class ActionRequestsRepository {
   constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
 
   /**
