@@ -1,6 +1,7 @@
 import type { JobSpec } from '@roam/contracts';
 import {
   type FailureReason,
+  jobStateOf,
   type JobState,
   type KubeJob,
   type KubePod,
@@ -68,13 +69,7 @@ export interface PlanOptions {
 
 const none = (): Plan => ({ steps: [], set: {}, deleteKubeJob: false });
 
-function stateOf(record: JobRecord): JobState {
-  return {
-    status: record.status,
-    phase: record.phase,
-    reason: record.reason ?? undefined,
-  } as JobState;
-}
+const stateOf = (record: JobRecord): JobState => jobStateOf(record);
 
 export function retryPolicyOf(spec: JobSpec): RetryPolicy {
   const policy = spec.retry_policy;
