@@ -236,7 +236,7 @@ describe('job logs', () => {
     await eventually('the pod to end', async () => (await podPhase(h, pod)) === 'Succeeded');
     await h.prisma.job.update({
       where: { id },
-      data: { status: 'succeeded', finishedAt: new Date() },
+      data: { status: 'succeeded', phase: 'Succeeded', reason: null, finishedAt: new Date() },
     });
     await h.kube.delete({
       apiVersion: 'batch/v1',

@@ -1,11 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createEnvelope, type Envelope, type JobSpec, subjects } from '@roam/contracts';
+import type { Envelope, JobSpec } from '@roam/contracts';
 import { type LogArchiveRow, Prisma, type PrismaClient, saveLogArchive } from '@roam/db';
-import { transition, type JobEvent, type JobState } from '@roam/domain';
+import { type JobEvent, type JobState, jobStateOf } from '@roam/domain';
+import { type JobColumns, JobLedger, type LedgerJob } from '@roam/jobs';
 import { Outbox } from '@roam/messaging';
 import { PRISMA } from '@roam/runtime';
 
-const SOURCE = 'roam/offload';
+import { SOURCE } from './source.js';
 
 export interface OffloadRow {
   id: string;
@@ -39,14 +40,6 @@ export interface RoamCandidate {
   spendMicros: bigint;
 }
 
-interface RoamTransition {
-  jobId: string;
-  event: JobEvent;
-  subject: string;
-  set?: Prisma.JobUpdateManyMutationInput;
-  placement?: Record<string, unknown>;
-}
-
 export const micros = (usd: number): bigint => BigInt(Math.round(usd * 1e6));
 
 /** Offload rows, tenant spend and the roam-job transitions the offload worker makes. */
@@ -55,7 +48,11 @@ export class OffloadRepository {
   constructor(
     @Inject(PRISMA) private readonly prisma: PrismaClient,
     @Inject(Outbox) private readonly outbox: Outbox,
-  ) {}
+  ) {
+    this.ledger = new JobLedger(outbox, SOURCE);
+  }
+
+  private readonly ledger: JobLedger;
 
   active(): Promise<OffloadRow[]> {
     return this.prisma.offload.findMany({
@@ -125,24 +122,18 @@ export class OffloadRepository {
     row: Omit<OffloadRow, 'runpodPodId' | 'state' | 'startedAt' | 'createdAt'>,
     roam?: { seq: number; name: string; attempt: number; why: string },
   ): Promise<boolean> {
+    const events: Envelope[] = [];
     try {
-      return await this.outbox.transaction(async (tx) => {
-        const messages: Envelope[] = [];
+      const reserved = await this.outbox.transaction(async (tx) => {
         if (roam && row.jobId && row.tenantId) {
+          const job = await this.jobState(tx, row.jobId);
+          if (!job) return { result: false, messages: [] };
+          // Guarded by the seq the candidate was read with, not the one just read.
           const claimed = await this.transitionIn(
             tx,
+            { ...job, seq: roam.seq },
+            { type: 'offload', message: `offloaded to RunPod: ${roam.why}` },
             {
-              id: row.jobId,
-              tenantId: row.tenantId,
-              seq: roam.seq,
-              name: roam.name,
-              attempt: roam.attempt,
-              state: { status: 'pending', phase: 'Queued', reason: 'Offload' },
-            },
-            {
-              jobId: row.jobId,
-              event: { type: 'offload', message: `offloaded to RunPod: ${roam.why}` },
-              subject: subjects.job.offloaded,
               placement: {
                 runpod_pod_id: null,
                 gpu_type: row.gpuType,
@@ -151,12 +142,14 @@ export class OffloadRepository {
               },
             },
           );
-          if (!claimed) return { result: false, messages };
-          messages.push(claimed);
+          if (!claimed) return { result: false, messages: [] };
+          events.push(...claimed);
         }
         await tx.offload.create({ data: { ...row, state: 'creating' } });
-        return { result: true, messages };
+        return { result: true, messages: [] };
       });
+      if (reserved) await this.outbox.dispatch(events);
+      return reserved;
     } catch (error) {
       if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002')
         return false;
@@ -196,26 +189,22 @@ export class OffloadRepository {
 
   /** Nothing was created (RunPod refused, or a repaired reservation found no pod): free the pair. */
   async release(row: OffloadRow, why: string): Promise<void> {
-    await this.outbox.transaction(async (tx) => {
-      const messages: Envelope[] = [];
+    const events: Envelope[] = [];
+    await this.prisma.$transaction(async (tx) => {
       await tx.offload.deleteMany({ where: { id: row.id, state: 'creating' } });
-      if (row.jobId) {
-        const job = await this.jobState(tx, row.jobId);
-        // Back to the queue: the scheduler or a later offload (maybe another GPU type) takes it.
-        const retried =
-          job && job.reason === 'Offloaded'
-            ? await this.transitionIn(tx, job, {
-                jobId: row.jobId,
-                event: { type: 'retry', message: `offload failed: ${why}` },
-                subject: subjects.job.retried,
-                set: { retryAt: new Date(Date.now() + 5_000), startedAt: null },
-                placement: undefined,
-              })
-            : undefined;
-        if (retried) messages.push(retried);
-      }
-      return { result: undefined, messages };
+      if (!row.jobId) return;
+      const job = await this.jobState(tx, row.jobId);
+      // Back to the queue: the scheduler or a later offload (maybe another GPU type) takes it.
+      if (job?.state.reason !== 'Offloaded') return;
+      const retried = await this.transitionIn(
+        tx,
+        job,
+        { type: 'retry', message: `offload failed: ${why}` },
+        { retryAt: new Date(Date.now() + 5_000), startedAt: null },
+      );
+      if (retried) events.push(...retried);
     });
+    await this.outbox.dispatch(events);
   }
 
   /** The RunPod pod ended (or vanished): cost, tenant spend, and the roam job's outcome. */
@@ -229,8 +218,8 @@ export class OffloadRepository {
       message: string;
     },
   ): Promise<boolean> {
-    return this.outbox.transaction(async (tx) => {
-      const messages: Envelope[] = [];
+    const events: Envelope[] = [];
+    const finished = await this.prisma.$transaction(async (tx) => {
       const { count } = await tx.offload.updateMany({
         where: { id: row.id, state: { in: ['creating', 'running'] } },
         data: {
@@ -240,7 +229,7 @@ export class OffloadRepository {
           costMicros: end.costMicros,
         },
       });
-      if (count !== 1) return { result: false, messages };
+      if (count !== 1) return false;
       if (row.tenantId && end.costMicros > 0n)
         await tx.tenant.updateMany({
           where: { id: row.tenantId },
@@ -253,20 +242,21 @@ export class OffloadRepository {
             ? { type: 'succeed', message: end.message }
             : { type: 'fail', reason: 'Error', message: end.message };
         const done = job
-          ? await this.transitionIn(tx, job, {
-              jobId: row.jobId,
-              event,
-              subject: end.state === 'succeeded' ? subjects.job.succeeded : subjects.job.failed,
-              set: { finishedAt: end.endedAt, exitCode: end.exitCode },
+          ? await this.transitionIn(tx, job, event, {
+              finishedAt: end.endedAt,
+              exitCode: end.exitCode,
             })
           : undefined;
-        if (done) messages.push(done);
+        if (done) events.push(...done);
       }
-      return { result: true, messages };
+      return true;
     });
+    await this.outbox.dispatch(events);
+    return finished;
   }
 
-  private async jobState(tx: Prisma.TransactionClient, id: string) {
+  /** The job as the ledger needs it, read in the caller's transaction. */
+  private async jobState(tx: Prisma.TransactionClient, id: string): Promise<LedgerJob | undefined> {
     const job = await tx.job.findUnique({
       where: { id },
       select: {
@@ -278,81 +268,31 @@ export class OffloadRepository {
         status: true,
         phase: true,
         reason: true,
+        message: true,
         placement: true,
       },
     });
-    return job
-      ? {
-          ...job,
-          state: {
-            status: job.status,
-            phase: job.phase,
-            reason: job.reason ?? undefined,
-          } as JobState,
-        }
-      : undefined;
+    if (!job) return undefined;
+    return {
+      id: job.id,
+      tenantId: job.tenantId,
+      name: job.name,
+      attempt: job.attempt,
+      seq: job.seq,
+      state: jobStateOf(job),
+      placement: job.placement as Record<string, unknown> | null,
+    };
   }
 
-  /** One domain transition on a job, conditional on its seq: history row + event envelope. */
+  /** One domain transition through the ledger; the envelopes to dispatch after commit. */
   private async transitionIn(
     tx: Prisma.TransactionClient,
-    job: {
-      id: string;
-      tenantId: string;
-      seq: number;
-      name: string;
-      attempt: number;
-      state: JobState;
-      placement?: unknown;
-    },
-    change: RoamTransition,
-  ): Promise<Envelope | undefined> {
-    const result = transition(job.state, change.event);
-    if (!result.ok || !result.changed) return undefined;
-    const next = result.state;
-    const seq = job.seq + 1;
-    const placement =
-      change.placement ?? (job.placement as Record<string, unknown> | null | undefined) ?? null;
-    const { count } = await tx.job.updateMany({
-      where: { id: job.id, seq: job.seq },
-      data: {
-        status: next.status,
-        phase: next.phase,
-        reason: next.reason ?? null,
-        message: next.message ?? null,
-        seq,
-        ...(change.placement ? { placement: change.placement as Prisma.InputJsonValue } : {}),
-        ...change.set,
-      },
-    });
-    if (count !== 1) return undefined;
-    await tx.jobHistory.create({
-      data: {
-        jobId: job.id,
-        tenantId: job.tenantId,
-        seq,
-        status: next.status,
-        phase: next.phase,
-        reason: next.reason ?? null,
-        message: next.message ?? null,
-        data: { attempt: job.attempt, placement } as Prisma.InputJsonValue,
-      },
-    });
-    return createEnvelope(
-      change.subject as typeof subjects.job.offloaded,
-      {
-        jobId: job.id,
-        name: job.name,
-        status: next.status,
-        phase: next.phase,
-        reason: next.reason ?? null,
-        message: next.message ?? null,
-        attempt: job.attempt,
-        exitCode: (change.set?.exitCode as number | null | undefined) ?? null,
-        placement,
-      },
-      { source: SOURCE, tenantId: job.tenantId, subject: `jobs/${job.id}`, seq },
-    );
+    job: LedgerJob,
+    event: JobEvent,
+    set: JobColumns,
+  ): Promise<Envelope[] | undefined> {
+    const result = await this.ledger.apply(tx, [{ job, events: [event], set }]);
+    return result.written.length === 1 ? result.envelopes : undefined;
   }
 
   /** The key of a roam job's input archive, if it has one. */

@@ -1,9 +1,34 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Envelope, JobSpec } from '@roam/contracts';
-import { Prisma, type PrismaClient } from '@roam/db';
-import { type ReconcilePlan as Plan, type ReconcileRecord as JobRecord } from '@roam/domain';
+import type { JobSpec } from '@roam/contracts';
+import type { PrismaClient } from '@roam/db';
+import {
+  type JobEvent,
+  jobStateOf,
+  type ReconcilePlan as Plan,
+  type ReconcileRecord as JobRecord,
+  type ReconcileStep as Step,
+} from '@roam/domain';
+import { type JobChange, JobLedger } from '@roam/jobs';
 import { Outbox } from '@roam/messaging';
 import { PRISMA } from '@roam/runtime';
+
+import { SOURCE } from './source.js';
+
+/** The domain event behind a planned step (the plan ran it through the same state machine). */
+function eventOf(step: Step): JobEvent {
+  const { message } = step.state;
+  switch (step.event) {
+    case 'started':
+      return { type: 'start', message };
+    case 'succeeded':
+      return { type: 'succeed', message };
+    case 'retried':
+      return { type: 'retry', message };
+    case 'failed':
+      if (step.state.phase !== 'Failed') throw new Error(`a failed step in ${step.state.phase}`);
+      return { type: 'fail', reason: step.state.reason, message };
+  }
+}
 
 interface Row {
   id: string;
@@ -26,7 +51,6 @@ interface Row {
 export interface Change {
   record: JobRecord;
   plan: Plan;
-  events: Envelope[];
 }
 
 @Injectable()
@@ -34,7 +58,11 @@ export class ReconcileRepository {
   constructor(
     @Inject(PRISMA) readonly prisma: PrismaClient,
     @Inject(Outbox) private readonly outbox: Outbox,
-  ) {}
+  ) {
+    this.ledger = new JobLedger(outbox, SOURCE);
+  }
+
+  private readonly ledger: JobLedger;
 
   async load(ids: readonly string[]): Promise<JobRecord[]> {
     if (ids.length === 0) return [];
@@ -72,84 +100,53 @@ export class ReconcileRepository {
   }
 
   /**
-   * Applies every change in one transaction. Each update is conditional on the job's `seq`
-   * and `attempt`, so a change computed from a stale read (another reconciler, a cancel in
-   * between) is skipped; the skipped jobs are returned to be looked at again.
+   * Applies every change in one transaction, through the ledger: one statement for the batch.
+   * Each write is conditional on the job's `seq` (which moves with every attempt), so a change
+   * computed from a stale read (another reconciler, a cancel in between) is skipped; the
+   * skipped jobs are returned to be looked at again.
    */
   async apply(changes: readonly Change[]): Promise<{ applied: Change[]; stale: string[] }> {
     const applied: Change[] = [];
-    const stale: string[] = [];
-    const envelopes: Envelope[] = [];
-    await this.prisma.$transaction(
-      async (tx) => {
-        for (const change of changes) {
-          if (await this.applyOne(tx, change)) {
-            applied.push(change);
-            envelopes.push(...change.events);
-          } else {
-            stale.push(change.record.id);
-          }
-        }
-        await this.outbox.write(tx, envelopes);
-      },
-      { timeout: 60_000, maxWait: 10_000 },
-    );
-    await this.outbox.dispatch(envelopes);
-    return { applied, stale };
-  }
-
-  private async applyOne(tx: Prisma.TransactionClient, { record, plan }: Change): Promise<boolean> {
-    const last = plan.steps.at(-1);
-    if (!last) {
-      if (plan.set.placement === undefined || sameJson(plan.set.placement, record.placement))
-        return true;
-      const { count } = await tx.job.updateMany({
-        where: { id: record.id, seq: record.seq, attempt: record.attempt },
-        data: {
-          placement:
-            plan.set.placement === null
-              ? Prisma.DbNull
-              : (plan.set.placement as Prisma.InputJsonValue),
+    const writes: JobChange[] = [];
+    const byId = new Map<string, Change>();
+    for (const change of changes) {
+      const { record, plan } = change;
+      // Placement alone, unchanged: nothing to write.
+      if (
+        plan.steps.length === 0 &&
+        (plan.set.placement === undefined || sameJson(plan.set.placement, record.placement))
+      ) {
+        applied.push(change);
+        continue;
+      }
+      byId.set(record.id, change);
+      writes.push({
+        job: {
+          id: record.id,
+          tenantId: record.tenantId,
+          name: record.name,
+          attempt: record.attempt,
+          seq: record.seq,
+          state: jobStateOf(record),
+          placement: record.placement,
         },
+        events: plan.steps.map(eventOf),
+        set: plan.set,
       });
-      return count === 1;
     }
-    const seq = record.seq + plan.steps.length;
-    const data: Prisma.JobUpdateManyMutationInput = {
-      status: last.state.status,
-      phase: last.state.phase,
-      reason: last.state.reason ?? null,
-      message: last.state.message ?? null,
-      seq,
-    };
-    if (plan.set.exitCode !== undefined) data.exitCode = plan.set.exitCode;
-    if (plan.set.startedAt !== undefined) data.startedAt = plan.set.startedAt;
-    if (plan.set.finishedAt !== undefined) data.finishedAt = plan.set.finishedAt;
-    if (plan.set.attempt !== undefined) data.attempt = plan.set.attempt;
-    if (plan.set.retryAt !== undefined) data.retryAt = plan.set.retryAt;
-    if (plan.set.admittedAt !== undefined) data.admittedAt = plan.set.admittedAt;
-    if (plan.set.placement !== undefined) {
-      data.placement =
-        plan.set.placement === null ? Prisma.DbNull : (plan.set.placement as Prisma.InputJsonValue);
-    }
-    const { count } = await tx.job.updateMany({
-      where: { id: record.id, seq: record.seq, attempt: record.attempt },
-      data,
+    if (writes.length === 0) return { applied, stale: [] };
+    const result = await this.prisma.$transaction((tx) => this.ledger.apply(tx, writes), {
+      timeout: 60_000,
+      maxWait: 10_000,
     });
-    if (count !== 1) return false;
-    await tx.jobHistory.createMany({
-      data: plan.steps.map((step, index) => ({
-        jobId: record.id,
-        tenantId: record.tenantId,
-        seq: record.seq + index + 1,
-        status: step.state.status,
-        phase: step.state.phase,
-        reason: step.state.reason ?? null,
-        message: step.state.message ?? null,
-        data: { attempt: record.attempt },
-      })),
-    });
-    return true;
+    await this.outbox.dispatch(result.envelopes);
+    for (const written of [...result.written, ...result.unchanged.map((change) => ({ change }))])
+      applied.push(byId.get(written.change.job.id)!);
+    const stale = [
+      ...result.stale.map((change) => change.job.id),
+      ...result.rejected.map(({ change }) => change.job.id),
+    ];
+    return { applied, stale };
   }
 
   async markCleaned(jobId: string): Promise<void> {

@@ -4,7 +4,6 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { createEnvelope, subjects } from '@roam/contracts';
 import {
   planReconcile as plan,
   type ReconcilePlan as Plan,
@@ -18,13 +17,6 @@ import { KubeState } from './kube-state.js';
 import { type Change, ReconcileRepository } from './reconcile.repository.js';
 import type { ReconcilerConfig } from './reconciler.config.js';
 import { SOURCE } from './source.js';
-
-const EVENT_SUBJECT = {
-  started: subjects.job.started,
-  succeeded: subjects.job.succeeded,
-  failed: subjects.job.failed,
-  retried: subjects.job.retried,
-} as const;
 
 function finishedAt(object: {
   status?: {
@@ -178,7 +170,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
         { now, lostGraceMs: this.config.LOST_GRACE_MS },
       );
       if (result.steps.length > 0 || result.set.placement !== undefined)
-        changes.push({ record, plan: result, events: this.events(record, result) });
+        changes.push({ record, plan: result });
       if (result.deleteKubeJob)
         deletions.push({ jobId: record.id, attempt: record.attempt, current: true });
       if (result.recheckAt) this.recheck(record.id, result.recheckAt);
@@ -222,31 +214,6 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
       if (due <= now) deletions.push({ jobId: record.id, attempt, current: false });
       else this.recheck(record.id, due);
     }
-  }
-
-  private events(record: JobRecord, result: Plan) {
-    return result.steps.map((step, index) =>
-      createEnvelope(
-        EVENT_SUBJECT[step.event],
-        {
-          jobId: record.id,
-          name: record.name,
-          status: step.state.status,
-          phase: step.state.phase,
-          reason: step.state.reason ?? null,
-          message: step.state.message ?? null,
-          attempt: record.attempt,
-          exitCode: result.set.exitCode ?? null,
-          placement: result.set.placement ?? record.placement,
-        },
-        {
-          source: SOURCE,
-          tenantId: record.tenantId,
-          subject: `jobs/${record.id}`,
-          seq: record.seq + index + 1,
-        },
-      ),
-    );
   }
 
   private async deleteKubeJob(target: {

@@ -7,13 +7,14 @@ import {
   subjects,
 } from '@roam/contracts';
 import { neverFits, type Resources, uuidv7 } from '@roam/domain';
+import { JobLedger } from '@roam/jobs';
 import { Outbox } from '@roam/messaging';
 import { type FieldError, ProblemError, problemTypes } from '@roam/runtime';
 import { z } from 'zod';
 
 import { SOURCE } from '../source.js';
 import { neverFitsView, neverRuns, requestsOf, unschedulableProblem } from './job-resources.js';
-import { JobsRepository, type NewJob } from './jobs.repository.js';
+import { JobsRepository, type NewJob, newJobRecord } from './jobs.repository.js';
 import { defaultJobName } from './jobs.service.js';
 import { NodeCapacityCache } from './node-capacity.cache.js';
 
@@ -36,8 +37,8 @@ interface ItemErrors {
 
 /**
  * `POST /api/v1/jobs:batch`: all or nothing. Every item is validated before anything is written
- * (the 400 names each bad index); then one transaction writes every job and history row in one
- * statement and every outbox and event row in another, and the messages are published after
+ * (the 400 names each bad index); then one transaction writes every job, history row, event
+ * and the command through the ledger in one statement, and the messages are published after
  * commit without waiting: the relay publishes whatever a crash leaves behind. No per-job round
  * trip anywhere.
  */
@@ -47,37 +48,24 @@ export class JobsBatchService {
     private readonly repository: JobsRepository,
     private readonly nodes: NodeCapacityCache,
     @Inject(Outbox) private readonly outbox: Outbox,
-  ) {}
+  ) {
+    this.ledger = new JobLedger(outbox, SOURCE);
+  }
+
+  private readonly ledger: JobLedger;
 
   async submit(tenantId: string, items: readonly unknown[]): Promise<BatchItem[]> {
     const jobs = this.validate(tenantId, items);
     const nodes = await this.nodes.current();
     // One command wakes the scheduler for the whole batch; subscribers still get an event per job.
-    const envelopes: Envelope[] = [
+    const messages: Envelope[] = [
       createEnvelope(
         subjects.job.submitBatch,
         { jobIds: jobs.map((job) => job.id) },
         { source: SOURCE, tenantId },
       ),
     ];
-    for (const job of jobs) {
-      const meta = { source: SOURCE, tenantId, subject: `jobs/${job.id}` };
-      envelopes.push(
-        createEnvelope(
-          subjects.job.submitted,
-          {
-            jobId: job.id,
-            name: job.name,
-            status: 'pending',
-            phase: 'Submitted',
-            reason: null,
-            message: null,
-          },
-          { ...meta, seq: 1 },
-        ),
-      );
-    }
-    await this.repository.prisma.$transaction(
+    const written = await this.repository.prisma.$transaction(
       async (tx) => {
         const limits = await this.repository.lockTenantForSubmit(tx, tenantId);
         // Jobs of a batch are usually alike: check each distinct request once.
@@ -106,14 +94,15 @@ export class JobsBatchService {
             { items: unschedulable },
           );
         }
-        await this.repository.insertMany(tx, jobs);
-        await this.outbox.write(tx, envelopes);
+        // Jobs, history rows, events and the command: one statement, however many jobs.
+        const { envelopes } = await this.ledger.submit(tx, jobs.map(newJobRecord), { messages });
+        return envelopes;
       },
       { timeout: 30_000 },
     );
     // After the response is on its way: encoding thousands of messages is CPU the client
     // need not wait for.
-    setImmediate(() => void this.outbox.dispatch(envelopes));
+    setImmediate(() => void this.outbox.dispatch(written));
     return jobs.map((job) => ({ id: job.id, name: job.name, status: 'pending' }));
   }
 

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { JobSpec, JobStatus } from '@roam/contracts';
 import { type Job, type JobHistory, Prisma, type PrismaClient } from '@roam/db';
-import type { LabelRequirement, TenantLimits } from '@roam/domain';
+import { jobStateOf, type LabelRequirement, type TenantLimits } from '@roam/domain';
+import type { LedgerJob, NewJobRecord } from '@roam/jobs';
 import { PRISMA, ProblemError, problemTypes } from '@roam/runtime';
 
 import { labelSelectorSql } from './label-selector.sql.js';
@@ -33,54 +34,29 @@ export interface JobQuery {
   cursor?: string;
 }
 
-const jobColumns = (job: NewJob) => ({
-  id: job.id,
-  tenantId: job.tenantId,
-  name: job.name,
-  queue: job.spec.queue,
-  priority: job.spec.priority,
-  spec: job.spec,
-  labels: job.spec.labels ?? {},
-  cpuMillis: job.cpuMillis,
-  memoryBytes: job.memoryBytes,
-  gpu: job.spec.resources.gpu,
-  offloadPreference: job.spec.offload,
-  maxAttempts: job.spec.retry_policy?.max_attempts ?? 1,
-  templateId: job.templateId ?? null,
-});
-
-/** Rows for `jsonb_to_recordset`: one jsonb parameter however many jobs (see insertMany). */
-function recordsJson(jobs: readonly NewJob[]): string {
-  return JSON.stringify(
-    jobs.map((job) => {
-      const c = jobColumns(job);
-      return {
-        id: c.id,
-        tenant_id: c.tenantId,
-        name: c.name,
-        queue: c.queue,
-        priority: c.priority,
-        spec: c.spec,
-        labels: c.labels,
-        cpu_millis: c.cpuMillis,
-        memory_bytes: c.memoryBytes,
-        gpu: c.gpu,
-        offload_preference: c.offloadPreference,
-        max_attempts: c.maxAttempts,
-        template_id: c.templateId,
-        inputs_key: job.inputs?.key ?? null,
-        inputs_bytes: job.inputs?.bytes ?? null,
-      };
-    }),
-  );
+/** The ledger's record of a new job (its state is always Submitted at seq 1). */
+export function newJobRecord(job: NewJob): NewJobRecord {
+  return {
+    id: job.id,
+    tenantId: job.tenantId,
+    name: job.name,
+    queue: job.spec.queue,
+    priority: job.spec.priority,
+    spec: job.spec,
+    labels: job.spec.labels ?? {},
+    cpuMillis: job.cpuMillis,
+    memoryBytes: job.memoryBytes,
+    gpu: job.spec.resources.gpu,
+    offloadPreference: job.spec.offload,
+    maxAttempts: job.spec.retry_policy?.max_attempts ?? 1,
+    templateId: job.templateId ?? null,
+    inputsKey: job.inputs?.key ?? null,
+    inputsBytes: job.inputs?.bytes ?? null,
+  };
 }
 
-const RECORD_COLUMNS = Prisma.sql`
-  id uuid, tenant_id text, name text, queue text, priority int, spec jsonb, labels jsonb,
-  cpu_millis int, memory_bytes bigint, gpu int, offload_preference text, max_attempts int,
-  template_id text, inputs_key text, inputs_bytes bigint`;
-
-interface JobRecordRow {
+/** A job row as `SELECT *` returns it (the ledger's submit). */
+export interface JobRecordRow {
   id: string;
   tenant_id: string;
   name: string;
@@ -115,7 +91,7 @@ interface JobRecordRow {
   updated_at: Date;
 }
 
-function jobOfRow(row: JobRecordRow): JobRow {
+export function jobOfRow(row: JobRecordRow): JobRow {
   return {
     id: row.id,
     tenantId: row.tenant_id,
@@ -190,75 +166,6 @@ export class JobsRepository {
     };
   }
 
-  /** Inserts the job and its first history row (seq 1) inside the caller's transaction. */
-  async insert(tx: Prisma.TransactionClient, job: NewJob): Promise<JobRow> {
-    const columns = jobColumns(job);
-    const row = await tx.job.create({
-      data: {
-        ...columns,
-        labels: columns.labels,
-        memoryBytes: BigInt(columns.memoryBytes),
-        seq: 1,
-        ...(job.inputs ? { inputsKey: job.inputs.key, inputsBytes: BigInt(job.inputs.bytes) } : {}),
-      },
-    });
-    await tx.jobHistory.create({
-      data: { jobId: job.id, tenantId: job.tenantId, seq: 1, status: row.status, phase: row.phase },
-    });
-    return row;
-  }
-
-  /**
-   * Inserts many jobs and their first history rows in ONE statement: the rows travel as a single
-   * jsonb parameter and `jsonb_to_recordset` unpacks them server-side, so a batch of 1000 costs
-   * one round trip and no per-row parameter binding (Prisma's createMany would bind ~15 000).
-   */
-  async insertMany(tx: Prisma.TransactionClient, jobs: readonly NewJob[]): Promise<void> {
-    if (jobs.length === 0) return;
-    const rows = recordsJson(jobs);
-    await tx.$executeRaw`
-      WITH inserted AS (
-        INSERT INTO jobs (id, tenant_id, name, queue, priority, spec, labels, cpu_millis,
-                          memory_bytes, gpu, offload_preference, max_attempts, template_id,
-                          inputs_key, inputs_bytes, seq, updated_at)
-        SELECT r.id, r.tenant_id, r.name, r.queue, r.priority, r.spec, r.labels, r.cpu_millis,
-               r.memory_bytes, r.gpu, r.offload_preference::"OffloadPreference", r.max_attempts,
-               r.template_id, r.inputs_key, r.inputs_bytes, 1, now()
-        FROM jsonb_to_recordset(${rows}::jsonb) AS r(${RECORD_COLUMNS})
-        RETURNING id, tenant_id, status, phase
-      )
-      INSERT INTO job_history (job_id, tenant_id, seq, status, phase)
-      SELECT id, tenant_id, 1, status, phase FROM inserted`;
-  }
-  /**
-   * The whole submit in ONE statement (atomic by itself, one round trip): the job, its first
-   * history row and its messages, written only if the tenant exists and is not being deleted
-   * (its row is share-locked, so a deletion cannot interleave). Undefined when it was not.
-   */
-  async submitOne(
-    job: NewJob,
-    messages: (onlyIf: Prisma.Sql) => Prisma.Sql,
-  ): Promise<JobRow | undefined> {
-    const rows = await this.prisma.$queryRaw<JobRecordRow[]>`
-      WITH tenant AS (
-        SELECT id FROM tenants WHERE id = ${job.tenantId} AND status <> 'deleting' FOR SHARE
-      ), inserted AS (
-        INSERT INTO jobs (id, tenant_id, name, queue, priority, spec, labels, cpu_millis,
-                          memory_bytes, gpu, offload_preference, max_attempts, template_id,
-                          inputs_key, inputs_bytes, seq, updated_at)
-        SELECT r.id, r.tenant_id, r.name, r.queue, r.priority, r.spec, r.labels, r.cpu_millis,
-               r.memory_bytes, r.gpu, r.offload_preference::"OffloadPreference", r.max_attempts,
-               r.template_id, r.inputs_key, r.inputs_bytes, 1, now()
-        FROM jsonb_to_recordset(${recordsJson([job])}::jsonb) AS r(${RECORD_COLUMNS}), tenant
-        RETURNING *
-      ), history AS (
-        INSERT INTO job_history (job_id, tenant_id, seq, status, phase)
-        SELECT id, tenant_id, 1, status, phase FROM inserted
-      ), ${messages(Prisma.sql`EXISTS (SELECT 1 FROM inserted)`)}
-      SELECT * FROM inserted`;
-    return rows[0] ? jobOfRow(rows[0]) : undefined;
-  }
-
   /** The tenant's limits (for the never-fits check), without locking anything. */
   async limits(tenantId: string): Promise<TenantLimits | undefined> {
     const tenant = await this.prisma.tenant.findUnique({
@@ -314,41 +221,39 @@ export class JobsRepository {
   }
 
   /**
-   * Cancels a pending or running job: a conditional update, so of two concurrent cancels one
-   * wins and the other sees the job already cancelled. Returns the new row, or undefined when
-   * the job was already finished (it stays as it is).
+   * The job as the ledger needs it, its row locked for the rest of the transaction (so the
+   * change the caller makes from it cannot lose a race). Undefined for another tenant's job.
    */
-  async cancel(
+  async lockForChange(
     tx: Prisma.TransactionClient,
     tenantId: string,
     id: string,
-  ): Promise<JobRow | undefined> {
-    const now = new Date();
-    const { count } = await tx.job.updateMany({
-      where: { id, tenantId, status: { in: ['pending', 'running'] } },
-      data: {
-        status: 'cancelled',
-        phase: 'Cancelled',
-        reason: 'CancelledByUser',
-        message: 'cancelled through the API',
-        cancelRequestedAt: now,
-        finishedAt: now,
-        seq: { increment: 1 },
-      },
-    });
-    if (count === 0) return undefined;
-    const row = await tx.job.findUniqueOrThrow({ where: { id } });
-    await tx.jobHistory.create({
-      data: {
-        jobId: id,
-        tenantId,
-        seq: row.seq,
-        status: row.status,
-        phase: row.phase,
-        reason: row.reason,
-        message: row.message,
-      },
-    });
-    return row;
+  ): Promise<LedgerJob | undefined> {
+    const [row] = await tx.$queryRaw<
+      {
+        id: string;
+        tenant_id: string;
+        name: string;
+        attempt: number;
+        seq: number;
+        status: string;
+        phase: string;
+        reason: string | null;
+        message: string | null;
+        placement: Record<string, unknown> | null;
+      }[]
+    >`SELECT id::text AS id, tenant_id, name, attempt, seq, status::text AS status, phase, reason,
+             message, placement
+      FROM jobs WHERE id = ${id}::uuid AND tenant_id = ${tenantId} FOR UPDATE`;
+    if (!row) return undefined;
+    return {
+      id: row.id,
+      tenantId: row.tenant_id,
+      name: row.name,
+      attempt: row.attempt,
+      seq: row.seq,
+      state: jobStateOf(row),
+      placement: row.placement,
+    };
   }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createEnvelope, type JobSpec, jobSpecSchema, subjects } from '@roam/contracts';
 import { type TenantLimits, uuidv7 } from '@roam/domain';
+import { JobLedger } from '@roam/jobs';
 import { Outbox } from '@roam/messaging';
 import { ProblemError, problemTypes, validationProblem } from '@roam/runtime';
 
@@ -10,27 +11,17 @@ import { assertCanEverRun, requestsOrThrow } from './job-resources.js';
 import {
   type JobHistoryRow,
   type JobQuery,
+  type JobRecordRow,
+  jobOfRow,
   JobsRepository,
   type JobRow,
   type NewJob,
+  newJobRecord,
 } from './jobs.repository.js';
 import { NodeCapacityCache } from './node-capacity.cache.js';
 
 export const jobNotFound = (id: string) =>
   new ProblemError(404, problemTypes.notFound, 'Not found', `job ${id} not found`);
-
-export function eventOf(
-  job: Pick<JobRow, 'id' | 'name' | 'status' | 'phase' | 'reason' | 'message'>,
-) {
-  return {
-    jobId: job.id,
-    name: job.name,
-    status: job.status,
-    phase: job.phase,
-    reason: job.reason,
-    message: job.message,
-  };
-}
 
 export const defaultJobName = (id: string) => `job-${id.slice(-12)}`;
 
@@ -57,7 +48,11 @@ export class JobsService {
     private readonly templates: TemplatesService,
     private readonly nodes: NodeCapacityCache,
     @Inject(Outbox) private readonly outbox: Outbox,
-  ) {}
+  ) {
+    this.ledger = new JobLedger(outbox, SOURCE);
+  }
+
+  private readonly ledger: JobLedger;
 
   private readonly limitsCache = new Map<
     string,
@@ -73,8 +68,8 @@ export class JobsService {
   }
 
   /**
-   * Records the job, its first history row, its command and its event in ONE statement (one
-   * round trip), then publishes. A job that can never run (bigger than the tenant's quota or
+   * Records the job, its first history row, its command and its event through the ledger in
+   * ONE statement (one round trip), then publishes. A job that can never run (bigger than the tenant's quota or
    * any node) is a 422 and leaves nothing behind. The limits for that check come from a cache
    * a few seconds old at most: it only decides whether to refuse early; quotas are enforced
    * by the scheduler against the current limits.
@@ -97,15 +92,16 @@ export class JobsService {
       ...(templateId ? { templateId } : {}),
       ...(request.inputs ? { inputs: request.inputs } : {}),
     };
-    const messages = [
-      createEnvelope(subjects.job.submit, { jobId: id }, { ...meta, id }),
-      createEnvelope(
-        subjects.job.submitted,
-        { jobId: id, name, status: 'pending', phase: 'Submitted', reason: null, message: null },
-        { ...meta, seq: 1 },
-      ),
-    ];
-    const row = await this.repository.submitOne(job, (onlyIf) => this.outbox.cte(messages, onlyIf));
+    const { rows, envelopes } = await this.ledger.submit<JobRecordRow>(
+      this.repository.prisma,
+      [newJobRecord(job)],
+      {
+        tenantGuard: tenantId,
+        messages: [createEnvelope(subjects.job.submit, { jobId: id }, { ...meta, id })],
+        returnRows: true,
+      },
+    );
+    const row = rows[0];
     if (!row) {
       throw new ProblemError(
         409,
@@ -114,8 +110,8 @@ export class JobsService {
         `tenant "${tenantId}" is being deleted`,
       );
     }
-    await this.outbox.dispatch(messages);
-    return row;
+    await this.outbox.dispatch(envelopes);
+    return jobOfRow(row);
   }
 
   private async limitsOf(tenantId: string): Promise<TenantLimits | undefined> {
@@ -144,18 +140,27 @@ export class JobsService {
 
   /** Idempotent: cancelling a finished (or already cancelled) job returns it unchanged. */
   async cancel(tenantId: string, id: string): Promise<JobRow> {
-    const cancelled = await this.outbox.transaction(async (tx) => {
-      const row = await this.repository.cancel(tx, tenantId, id);
-      if (!row) return { result: undefined, messages: [] };
+    const written = await this.outbox.transaction(async (tx) => {
+      const job = await this.repository.lockForChange(tx, tenantId, id);
+      if (!job) return { result: undefined, messages: [] };
+      const now = new Date();
+      const result = await this.ledger.apply(tx, [
+        {
+          job,
+          events: [
+            { type: 'cancel', reason: 'CancelledByUser', message: 'cancelled through the API' },
+          ],
+          set: { cancelRequestedAt: now, finishedAt: now },
+        },
+      ]);
+      if (result.written.length === 0) return { result: undefined, messages: [] };
       const meta = { source: SOURCE, tenantId, subject: `jobs/${id}` };
       return {
-        result: row,
-        messages: [
-          createEnvelope(subjects.job.cancel, { jobId: id }, meta),
-          createEnvelope(subjects.job.cancelled, eventOf(row), { ...meta, seq: row.seq }),
-        ],
+        result: result.envelopes,
+        messages: [createEnvelope(subjects.job.cancel, { jobId: id }, meta)],
       };
     });
-    return cancelled ?? this.get(tenantId, id);
+    if (written) await this.outbox.dispatch(written);
+    return this.get(tenantId, id);
   }
 }

@@ -8,7 +8,8 @@ import {
   type PrismaClient,
   tenantStates,
 } from '@roam/db';
-import type { PendingJob, TenantState, Waiting } from '@roam/domain';
+import { jobStateOf, type PendingJob, type TenantState } from '@roam/domain';
+import type { LedgerJob } from '@roam/jobs';
 import { PRISMA } from '@roam/runtime';
 
 type Tx = Prisma.TransactionClient;
@@ -51,15 +52,12 @@ const toAdmitted = (row: AdmittedSqlRow): AdmittedRow => ({
   inputsKey: row.inputs_key,
 });
 
-export interface QueuedRow {
-  id: string;
-  tenantId: string;
-  name: string;
-  attempt: number;
-  seq: number;
-  phase: string;
-  reason: string;
-  message: string;
+/** A job admission just decided on, as the ledger needs it, with what its Kubernetes Job needs. */
+export interface DecidedRow {
+  job: LedgerJob;
+  namespace: string;
+  spec: JobSpec;
+  inputsKey: string | null;
 }
 
 @Injectable()
@@ -100,78 +98,45 @@ export class AdmissionRepository {
     return { jobs: rows, state };
   }
 
-  /** Marks jobs admitted in one statement; returns those still pending and unadmitted. */
-  async admit(tx: Tx, ids: readonly string[]): Promise<AdmittedRow[]> {
-    if (ids.length === 0) return [];
-    const rows = await tx.$queryRaw<AdmittedSqlRow[]>`
-      UPDATE jobs j SET phase = 'Admitted', reason = 'ContainerCreating', message = 'admitted; creating the Kubernetes Job',
-             admitted_at = now(), seq = j.seq + 1, updated_at = now()
-      FROM tenants t
-      WHERE j.id = ANY(${ids}::uuid[]) AND t.id = j.tenant_id AND j.status = 'pending' AND j.admitted_at IS NULL
-      RETURNING j.id, j.tenant_id, t.namespace, j.name, j.attempt, j.seq, j.spec, j.inputs_key`;
-    return rows.map(toAdmitted);
-  }
-
   /**
-   * Records why jobs wait, only for jobs whose reason changed since the last cycle (numbers
-   * in messages change every cycle; writing them would make every cycle write every job).
+   * The jobs a cycle decided on, read again in its transaction for the ledger (their seq
+   * guards the write); only those still pending and unadmitted. One statement.
    */
-  async queue(tx: Tx, waiting: readonly Waiting[]): Promise<QueuedRow[]> {
-    if (waiting.length === 0) return [];
+  async decided(tx: Tx, ids: readonly string[]): Promise<DecidedRow[]> {
+    if (ids.length === 0) return [];
     const rows = await tx.$queryRaw<
       {
         id: string;
         tenant_id: string;
+        namespace: string;
         name: string;
         attempt: number;
         seq: number;
-        previous_phase: string;
-        reason: string;
-        message: string;
+        status: string;
+        phase: string;
+        reason: string | null;
+        message: string | null;
+        spec: JobSpec;
+        inputs_key: string | null;
       }[]
     >`
-      UPDATE jobs j SET phase = 'Queued', reason = v.reason, message = v.message, seq = j.seq + 1, updated_at = now()
-      FROM (SELECT unnest(${waiting.map((w) => w.jobId)}::uuid[]) AS id,
-                   unnest(${waiting.map((w) => w.reason)}::text[]) AS reason,
-                   unnest(${waiting.map((w) => w.message)}::text[]) AS message) v,
-           (SELECT id, phase AS previous_phase FROM jobs WHERE id = ANY(${waiting.map((w) => w.jobId)}::uuid[])) p
-      WHERE j.id = v.id AND p.id = j.id AND j.status = 'pending' AND j.admitted_at IS NULL
-      RETURNING j.id, j.tenant_id, j.name, j.attempt, j.seq, p.previous_phase, v.reason, v.message`;
+      SELECT j.id::text AS id, j.tenant_id, t.namespace, j.name, j.attempt, j.seq,
+             j.status::text AS status, j.phase, j.reason, j.message, j.spec, j.inputs_key
+      FROM jobs j JOIN tenants t ON t.id = j.tenant_id
+      WHERE j.id = ANY(${ids}::uuid[]) AND j.status = 'pending' AND j.admitted_at IS NULL`;
     return rows.map((row) => ({
-      id: row.id,
-      tenantId: row.tenant_id,
-      name: row.name,
-      attempt: row.attempt,
-      seq: row.seq,
-      phase: row.previous_phase,
-      reason: row.reason,
-      message: row.message,
-    }));
-  }
-
-  async history(
-    tx: Tx,
-    rows: readonly {
-      id: string;
-      tenantId: string;
-      seq: number;
-      phase: string;
-      reason: string | null;
-      message: string | null;
-    }[],
-  ): Promise<void> {
-    if (rows.length === 0) return;
-    await tx.jobHistory.createMany({
-      data: rows.map((row) => ({
-        jobId: row.id,
-        tenantId: row.tenantId,
+      job: {
+        id: row.id,
+        tenantId: row.tenant_id,
+        name: row.name,
+        attempt: row.attempt,
         seq: row.seq,
-        status: 'pending' as const,
-        phase: row.phase,
-        reason: row.reason,
-        message: row.message,
-      })),
-    });
+        state: jobStateOf(row),
+      },
+      namespace: row.namespace,
+      spec: row.spec,
+      inputsKey: row.inputs_key,
+    }));
   }
 
   /** Admitted jobs whose Kubernetes Job was not confirmed created (a crash, an API error). */

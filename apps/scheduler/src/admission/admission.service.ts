@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createEnvelope, type Envelope, subjects } from '@roam/contracts';
+import type { Envelope } from '@roam/contracts';
 import { decide, withAssumed } from '@roam/domain';
 import { Kube } from '@roam/kube';
+import { type JobChange, JobLedger } from '@roam/jobs';
 import { Outbox } from '@roam/messaging';
 import { APP_CONFIG, LOGGER } from '@roam/runtime';
 import { metrics } from '@roam/telemetry';
@@ -9,7 +10,7 @@ import type { Logger } from 'pino';
 
 import type { SchedulerConfig } from '../scheduler.config.js';
 import { SOURCE } from '../source.js';
-import { AdmissionRepository, type AdmittedRow, type QueuedRow } from './admission.repository.js';
+import { AdmissionRepository, type AdmittedRow } from './admission.repository.js';
 import { ClusterView } from './cluster-view.js';
 import { JobFilesService } from './job-files.js';
 import { kubeJobName } from '@roam/kube';
@@ -22,26 +23,6 @@ export interface CycleResult {
   queued: number;
   pending: number;
 }
-
-const event = (
-  type: string,
-  row: { id: string; tenantId: string; name: string; attempt: number; seq: number },
-  phase: string,
-  extra: { reason?: string | null; message?: string | null } = {},
-): Envelope =>
-  createEnvelope(
-    type,
-    {
-      jobId: row.id,
-      name: row.name,
-      status: 'pending',
-      phase,
-      attempt: row.attempt,
-      reason: extra.reason ?? null,
-      message: extra.message ?? null,
-    },
-    { source: SOURCE, tenantId: row.tenantId, subject: `jobs/${row.id}`, seq: row.seq },
-  );
 
 /** Queue depth by tenant after this cycle, admitted jobs and how long they waited. */
 function recordAdmission(
@@ -77,7 +58,11 @@ export class AdmissionService {
     @Inject(APP_CONFIG) private readonly config: SchedulerConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly files: JobFilesService,
-  ) {}
+  ) {
+    this.ledger = new JobLedger(outbox, SOURCE);
+  }
+
+  private readonly ledger: JobLedger;
 
   async cycle(now = new Date()): Promise<CycleResult> {
     await this.cluster.ready();
@@ -105,34 +90,56 @@ export class AdmissionService {
         { tenants, pending, nodes, now },
         { starvationThresholdMs: this.config.ADMISSION_STARVATION_MS },
       );
-      admittedRows = await this.repository.admit(
-        tx,
-        decision.admitted.map((a) => a.jobId),
-      );
-      recordAdmission(pending, admittedRows, now);
       const changed = decision.waiting.filter((w) => {
         const current = state.get(w.jobId);
         return current?.phase !== 'Queued' || current.reason !== w.reason;
       });
-      const queued: QueuedRow[] = await this.repository.queue(tx, changed);
-      await this.repository.history(tx, [
-        ...admittedRows.map((row) => ({
-          ...row,
-          phase: 'Admitted',
-          reason: 'ContainerCreating',
-          message: 'admitted',
-        })),
-        ...queued.map((row) => ({ ...row, phase: 'Queued' })),
+      const admitIds = new Set(decision.admitted.map((a) => a.jobId));
+      const decided = await this.repository.decided(tx, [
+        ...admitIds,
+        ...changed.map((w) => w.jobId),
       ]);
-      messages = [
-        ...admittedRows.map((row) => event(subjects.job.admitted, row, 'Admitted')),
-        // Only entering the queue is an event; a change of reason within it is history.
-        ...queued
-          .filter((row) => row.phase !== 'Queued')
-          .map((row) => event(subjects.job.queued, row, 'Queued', row)),
-      ];
-      await this.outbox.write(tx, messages);
-      return { admitted: admittedRows.length, queued: queued.length, pending: pending.length };
+      const waiting = new Map(changed.map((w) => [w.jobId, w]));
+      const admittedAt = new Date();
+      // Admissions and wait reasons: one ledger write (one statement) for the whole cycle.
+      const result = await this.ledger.apply(
+        tx,
+        decided.flatMap(({ job }): JobChange[] => {
+          if (admitIds.has(job.id))
+            return [
+              {
+                job,
+                events: [{ type: 'admit', message: 'admitted; creating the Kubernetes Job' }],
+                set: { admittedAt },
+              },
+            ];
+          const w = waiting.get(job.id);
+          return w
+            ? [{ job, events: [{ type: 'queue', reason: w.reason, message: w.message }] }]
+            : [];
+        }),
+      );
+      for (const { change, error } of result.rejected)
+        this.logger.warn({ jobId: change.job.id, err: error }, 'admission refused by the ledger');
+      const byId = new Map(decided.map((row) => [row.job.id, row]));
+      const written = result.written.filter((w) => w.state.phase === 'Admitted');
+      admittedRows = written.map((w) => {
+        const row = byId.get(w.change.job.id)!;
+        return {
+          id: row.job.id,
+          tenantId: row.job.tenantId,
+          namespace: row.namespace,
+          name: row.job.name,
+          attempt: row.job.attempt,
+          seq: w.seq,
+          spec: row.spec,
+          inputsKey: row.inputsKey,
+        };
+      });
+      recordAdmission(pending, admittedRows, now);
+      messages = result.envelopes;
+      const queued = result.written.length - admittedRows.length;
+      return { admitted: admittedRows.length, queued, pending: pending.length };
     });
     if (!outcome) {
       // Only the leader reports a queue, so summing over replicas counts each job once.

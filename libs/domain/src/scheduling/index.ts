@@ -4,6 +4,7 @@
 export * from './admission.js';
 export * from './explain.js';
 export * from './job-state.js';
+export * from './job-state-table.js';
 export * from './kubernetes.js';
 export * from './never-fits.js';
 export * from './nodes.js';

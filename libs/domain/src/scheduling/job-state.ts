@@ -3,11 +3,14 @@ import type { WaitReason } from './admission.js';
 /** The status every API shows, spelled as the replaced systems spell it. */
 export type JobStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
-export type JobPhase =
-  'Submitted' | 'Queued' | 'Admitted' | 'Running' | 'Succeeded' | 'Failed' | 'Cancelled';
+/** The closed set of phases: the variants of `JobState` (its table is `JOB_PHASES`). */
+export type JobPhase = JobState['phase'];
 
 /** Why a job is queued: an admission wait reason, or waiting out a retry's backoff. */
 export type QueuedReason = WaitReason | 'RetryBackoff';
+
+/** Why a job was cancelled; today only a tenant's cancel through the API says why. */
+export type CancelReason = 'CancelledByUser';
 
 /** Why a run failed. `Error` is a container that exited non-zero for no more specific reason. */
 export type FailureReason =
@@ -40,8 +43,11 @@ export type JobState = { message?: string } & (
   | { status: 'running'; phase: 'Running'; reason?: 'Offloaded' }
   | { status: 'succeeded'; phase: 'Succeeded'; reason?: undefined }
   | { status: 'failed'; phase: 'Failed'; reason: FailureReason }
-  | { status: 'cancelled'; phase: 'Cancelled'; reason?: undefined }
+  | { status: 'cancelled'; phase: 'Cancelled'; reason?: CancelReason }
 );
+
+/** Every reason a job row may carry, whatever its phase. */
+export type JobReason = NonNullable<JobState['reason']>;
 
 export type JobEvent = { message?: string } &
   /** Waiting for admission (again), with the reason `decide` gave. */
@@ -55,7 +61,7 @@ export type JobEvent = { message?: string } &
     | { type: 'fail'; reason: FailureReason }
     /** The attempt failed and the retry policy retries it: back to the queue until `retryAt`. */
     | { type: 'retry' }
-    | { type: 'cancel' }
+    | { type: 'cancel'; reason?: CancelReason }
   );
 
 export type TransitionResult =
@@ -77,7 +83,7 @@ export function phaseLabel(state: JobState): string {
 
 /** Which events each non-terminal phase accepts (besides duplicates, which are no-ops). */
 const ACCEPTS: Record<
-  'Submitted' | 'Queued' | 'Admitted' | 'Running',
+  Exclude<JobPhase, FinishedJobState['phase']>,
   ReadonlySet<JobEvent['type']>
 > = {
   Submitted: new Set(['queue', 'admit', 'offload', 'fail', 'cancel']),
@@ -125,7 +131,12 @@ function target(event: JobEvent): JobState {
         event.message,
       );
     case 'cancel':
-      return withMessage({ status: 'cancelled', phase: 'Cancelled' }, event.message);
+      return withMessage(
+        event.reason
+          ? { status: 'cancelled', phase: 'Cancelled', reason: event.reason }
+          : { status: 'cancelled', phase: 'Cancelled' },
+        event.message,
+      );
   }
 }
 

@@ -1,4 +1,5 @@
 import { type FailureReason, type JobState, transition } from './job-state.js';
+import { jobStateOf } from './job-state-table.js';
 import { type KubeJob, type KubePod, observeKubernetes } from './kubernetes.js';
 import { nextAttempt, type RetryPolicy } from './retry.js';
 
@@ -74,13 +75,7 @@ export interface ReconcileOptions {
 
 const none = (): ReconcilePlan => ({ steps: [], set: {}, deleteKubeJob: false });
 
-function stateOf(record: ReconcileRecord): JobState {
-  return {
-    status: record.status,
-    phase: record.phase,
-    reason: record.reason ?? undefined,
-  } as JobState;
-}
+const stateOf = (record: ReconcileRecord): JobState => jobStateOf(record);
 
 /** The JobSpec's `retry_policy` as `nextAttempt` reads it; no policy means a single attempt. */
 export function retryPolicyOf(spec: ReconcileSpec): RetryPolicy {

@@ -1,0 +1,63 @@
+import {
+  createEnvelope,
+  type Envelope,
+  type JobEvent as JobEventData,
+  subjects,
+} from '@roam/contracts';
+import type { JobEvent, JobState } from '@roam/domain';
+
+/** What caused a step: a domain event, or the submit that created the job. */
+export type JobCause = JobEvent['type'] | 'submit';
+
+/** The event each cause announces. Total: a new cause fails compilation until it has one. */
+export const JOB_EVENT_SUBJECTS = {
+  submit: subjects.job.submitted,
+  queue: subjects.job.queued,
+  admit: subjects.job.admitted,
+  start: subjects.job.started,
+  offload: subjects.job.offloaded,
+  succeed: subjects.job.succeeded,
+  fail: subjects.job.failed,
+  retry: subjects.job.retried,
+  cancel: subjects.job.cancelled,
+} as const satisfies Record<JobCause, string>;
+
+/** The subject of a job event, `jobs/<id>`: the envelope's `subject` and the outbox key. */
+export const jobSubject = (jobId: string): string => `jobs/${jobId}`;
+
+export interface JobEventInput {
+  source: string;
+  cause: JobCause;
+  /** The state before the step; undefined for a submit. */
+  from: JobState | undefined;
+  to: JobState;
+  seq: number;
+  job: { id: string; tenantId: string; name: string; attempt: number };
+  exitCode?: number | null;
+  placement?: Record<string, unknown> | null;
+}
+
+/**
+ * THE builder of `roam.evt.v1.job.*` envelopes. Undefined when a step is history only: a
+ * queued job whose wait reason changes stays queued, so subscribers hear of entering the
+ * queue, not of every change of reason.
+ */
+export function jobEventEnvelope(input: JobEventInput): Envelope<JobEventData> | undefined {
+  const { from, to, job } = input;
+  if (input.cause === 'queue' && from?.phase === 'Queued') return undefined;
+  return createEnvelope<JobEventData>(
+    JOB_EVENT_SUBJECTS[input.cause],
+    {
+      jobId: job.id,
+      name: job.name,
+      status: to.status,
+      phase: to.phase,
+      reason: to.reason ?? null,
+      message: to.message ?? null,
+      attempt: job.attempt,
+      exitCode: input.exitCode ?? null,
+      placement: input.placement ?? null,
+    },
+    { source: input.source, tenantId: job.tenantId, subject: jobSubject(job.id), seq: input.seq },
+  );
+}

@@ -1,0 +1,3 @@
+// @roam/jobs: the job ledger, the one way a job's state changes (docs/ledger.md).
+export * from './envelope.js';
+export * from './ledger.js';

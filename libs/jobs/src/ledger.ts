@@ -1,0 +1,363 @@
+import type { Envelope, JobSpec } from '@roam/contracts';
+import { Prisma } from '@roam/db';
+import { type JobEvent, type JobState, SUBMITTED, transition } from '@roam/domain';
+import type { Outbox } from '@roam/messaging';
+
+import { jobEventEnvelope } from './envelope.js';
+
+const { sql } = Prisma;
+
+/** What the ledger needs of a Prisma client or transaction: raw queries. */
+export type LedgerDb = Pick<Prisma.TransactionClient, '$queryRaw'>;
+
+/** A job as its caller read it: the ledger writes only if `seq` is still the row's. */
+export interface LedgerJob {
+  id: string;
+  tenantId: string;
+  name: string;
+  attempt: number;
+  seq: number;
+  /** Parsed from the row (`jobStateOf`), never cast. */
+  state: JobState;
+  /** Where it runs, as read; events carry it unless the change sets a new one. */
+  placement?: Record<string, unknown> | null;
+}
+
+/** Columns written together with a change (a key left out keeps the column as it is). */
+export interface JobColumns {
+  exitCode?: number | null;
+  admittedAt?: Date | null;
+  startedAt?: Date | null;
+  finishedAt?: Date | null;
+  retryAt?: Date | null;
+  cancelRequestedAt?: Date | null;
+  attempt?: number;
+  placement?: Record<string, unknown> | null;
+}
+
+/**
+ * One job's change: domain events applied in order (the reconciler may see a short-lived pod
+ * start and finish at once), and columns to write with them. With no events, only the columns
+ * are written (still guarded by `seq`; no history, no event).
+ */
+export interface JobChange {
+  job: LedgerJob;
+  events: readonly JobEvent[];
+  set?: JobColumns;
+}
+
+export interface LedgerStep {
+  cause: JobEvent['type'];
+  state: JobState;
+  seq: number;
+}
+
+export interface WrittenChange {
+  change: JobChange;
+  /** The changed steps, each one history row (and event, unless history only). */
+  steps: LedgerStep[];
+  state: JobState;
+  seq: number;
+}
+
+export interface LedgerResult {
+  written: WrittenChange[];
+  /** The row's seq moved since it was read (a lost race): nothing written, read again. */
+  stale: JobChange[];
+  /** Every event was a no-op (a duplicate, a cancel of a finished job): nothing written. */
+  unchanged: JobChange[];
+  /** An event the state machine refuses: nothing written for that job. */
+  rejected: { change: JobChange; error: string }[];
+  /** Written to the outbox; dispatch them after commit. */
+  envelopes: Envelope[];
+}
+
+/** A new job's columns; its state is always `Submitted` at seq 1. */
+export interface NewJobRecord {
+  id: string;
+  tenantId: string;
+  name: string;
+  queue: string;
+  priority: number;
+  spec: JobSpec;
+  labels: Record<string, string>;
+  cpuMillis: number;
+  memoryBytes: number;
+  gpu: number;
+  offloadPreference: 'never' | 'allowed' | 'required';
+  maxAttempts: number;
+  templateId: string | null;
+  inputsKey: string | null;
+  inputsBytes: number | null;
+}
+
+export interface SubmitOptions {
+  /**
+   * Insert only if this tenant exists and is not being deleted (its row is share-locked for
+   * the statement, so a deletion cannot interleave). Leave out when the caller holds the lock.
+   */
+  tenantGuard?: string;
+  /** Other messages the submit causes (commands), written in the same statement. */
+  messages?: readonly Envelope[];
+}
+
+/** A planned write: the ledger decides in TypeScript, then writes every job in one statement. */
+interface Planned {
+  change: JobChange;
+  steps: LedgerStep[];
+  state: JobState;
+  seq: number;
+  envelopes: Envelope[];
+}
+
+const COLUMN_SQL: { [K in keyof JobColumns]-?: { column: string; type: string } } = {
+  exitCode: { column: 'exit_code', type: 'int' },
+  admittedAt: { column: 'admitted_at', type: 'timestamptz' },
+  startedAt: { column: 'started_at', type: 'timestamptz' },
+  finishedAt: { column: 'finished_at', type: 'timestamptz' },
+  retryAt: { column: 'retry_at', type: 'timestamptz' },
+  cancelRequestedAt: { column: 'cancel_requested_at', type: 'timestamptz' },
+  attempt: { column: 'attempt', type: 'int' },
+  placement: { column: 'placement', type: 'jsonb' },
+};
+
+/** `set = { exit_code: 1, placement: {...} }` → `exit_code = CASE WHEN … END, …`. */
+const SET_COLUMNS = Prisma.join(
+  Object.values(COLUMN_SQL).map(({ column, type }) => {
+    const value = type === 'jsonb' ? `v.set -> '${column}'` : `(v.set ->> '${column}')::${type}`;
+    // A key present with JSON null sets SQL NULL; an absent key keeps the column.
+    return Prisma.raw(
+      `${column} = CASE WHEN v.set -> '${column}' IS NULL THEN j.${column} ` +
+        `WHEN jsonb_typeof(v.set -> '${column}') = 'null' THEN NULL ELSE ${value} END`,
+    );
+  }),
+  ', ',
+);
+
+function setJson(set: JobColumns | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (!set) return out;
+  for (const [key, spec] of Object.entries(COLUMN_SQL)) {
+    const value = set[key as keyof JobColumns];
+    if (value === undefined) continue;
+    out[spec.column] = value instanceof Date ? value.toISOString() : value;
+  }
+  return out;
+}
+
+/**
+ * The job ledger: the one way a job's state changes. Every change is checked against the
+ * state machine (`transition` in @roam/domain), written conditionally on the `seq` its caller
+ * read, and recorded with one history row per step and one event per step (built by
+ * `jobEventEnvelope`) in the outbox, all in ONE statement whatever the number of jobs.
+ */
+export class JobLedger {
+  constructor(
+    private readonly outbox: Pick<Outbox, 'cte'>,
+    /** The app writing, e.g. `roam/scheduler`: the events' `source`. */
+    private readonly source: string,
+  ) {}
+
+  /** Decides every change (pure), then writes those that change something. */
+  async apply(db: LedgerDb, changes: readonly JobChange[]): Promise<LedgerResult> {
+    const result: LedgerResult = {
+      written: [],
+      stale: [],
+      unchanged: [],
+      rejected: [],
+      envelopes: [],
+    };
+    const planned: Planned[] = [];
+    const ids = new Set<string>();
+    for (const change of changes) {
+      if (ids.has(change.job.id))
+        throw new Error(`job ${change.job.id} appears twice in one ledger write`);
+      ids.add(change.job.id);
+      const outcome = this.plan(change);
+      if ('error' in outcome) result.rejected.push({ change, error: outcome.error });
+      else if (outcome.steps.length === 0 && (change.events.length > 0 || !hasColumns(change.set)))
+        result.unchanged.push(change);
+      else planned.push(outcome);
+    }
+    if (planned.length === 0) return result;
+
+    const input = JSON.stringify(
+      planned.map((p) => ({
+        id: p.change.job.id,
+        seq: p.change.job.seq,
+        next_seq: p.seq,
+        status: p.state.status,
+        phase: p.state.phase,
+        reason: p.state.reason ?? null,
+        message: p.state.message ?? null,
+        set: setJson(p.change.set),
+      })),
+    );
+    const history = JSON.stringify(
+      planned.flatMap((p) =>
+        p.steps.map((step) => ({
+          job_id: p.change.job.id,
+          tenant_id: p.change.job.tenantId,
+          seq: step.seq,
+          status: step.state.status,
+          phase: step.state.phase,
+          reason: step.state.reason ?? null,
+          message: step.state.message ?? null,
+          data: {
+            attempt: p.change.job.attempt,
+            ...(p.change.set?.placement !== undefined ? { placement: p.change.set.placement } : {}),
+          },
+        })),
+      ),
+    );
+    const envelopes = planned.flatMap((p) => p.envelopes);
+    const rows = await db.$queryRaw<{ id: string }[]>`
+      WITH ledger_input AS (
+        SELECT * FROM jsonb_to_recordset(${input}::jsonb) AS r(
+          id uuid, seq int, next_seq int, status text, phase text, reason text, message text,
+          set jsonb)
+      ), ledger_updated AS (
+        UPDATE jobs j SET status = v.status::"JobStatus", phase = v.phase, reason = v.reason,
+               message = v.message, seq = v.next_seq, ${SET_COLUMNS}, updated_at = now()
+        FROM ledger_input v
+        WHERE j.id = v.id AND j.seq = v.seq
+        RETURNING j.id
+      ), ledger_history AS (
+        INSERT INTO job_history (job_id, tenant_id, seq, status, phase, reason, message, data)
+        SELECT h.job_id, h.tenant_id, h.seq, h.status::"JobStatus", h.phase, h.reason,
+               h.message, h.data
+        FROM jsonb_to_recordset(${history}::jsonb) AS h(
+          job_id uuid, tenant_id text, seq int, status text, phase text, reason text,
+          message text, data jsonb)
+        JOIN ledger_updated u ON u.id = h.job_id
+      ), ${this.outbox.cte(
+        envelopes,
+        sql`subject IN (SELECT 'jobs/' || id::text FROM ledger_updated)`,
+      )}
+      SELECT id::text AS id FROM ledger_updated`;
+    const updated = new Set(rows.map((row) => row.id));
+    for (const p of planned) {
+      if (!updated.has(p.change.job.id)) {
+        result.stale.push(p.change);
+        continue;
+      }
+      result.written.push({ change: p.change, steps: p.steps, state: p.state, seq: p.seq });
+      result.envelopes.push(...p.envelopes);
+    }
+    return result;
+  }
+
+  /** `apply` for one job. */
+  async applyOne(db: LedgerDb, change: JobChange): Promise<LedgerResult> {
+    return this.apply(db, [change]);
+  }
+
+  /**
+   * Inserts new jobs (state `Submitted`, seq 1) with their first history row, their
+   * `submitted` events and `options.messages`, in ONE statement. Returns the inserted rows as
+   * `Row` (raw column names, `SELECT *`), empty when the tenant guard failed.
+   */
+  async submit<Row = { id: string }>(
+    db: LedgerDb,
+    jobs: readonly NewJobRecord[],
+    options: SubmitOptions & { returnRows?: boolean } = {},
+  ): Promise<{ rows: Row[]; envelopes: Envelope[] }> {
+    if (jobs.length === 0) return { rows: [], envelopes: [] };
+    const envelopes: Envelope[] = [];
+    for (const job of jobs) {
+      const envelope = jobEventEnvelope({
+        source: this.source,
+        cause: 'submit',
+        from: undefined,
+        to: SUBMITTED,
+        seq: 1,
+        job: { id: job.id, tenantId: job.tenantId, name: job.name, attempt: 1 },
+      });
+      if (envelope) envelopes.push(envelope);
+    }
+    envelopes.push(...(options.messages ?? []));
+    const records = JSON.stringify(
+      jobs.map((job) => ({
+        id: job.id,
+        tenant_id: job.tenantId,
+        name: job.name,
+        queue: job.queue,
+        priority: job.priority,
+        spec: job.spec,
+        labels: job.labels,
+        cpu_millis: job.cpuMillis,
+        memory_bytes: job.memoryBytes,
+        gpu: job.gpu,
+        offload_preference: job.offloadPreference,
+        max_attempts: job.maxAttempts,
+        template_id: job.templateId,
+        inputs_key: job.inputsKey,
+        inputs_bytes: job.inputsBytes,
+      })),
+    );
+    const guard = options.tenantGuard;
+    const tenant =
+      guard === undefined
+        ? sql``
+        : sql`ledger_tenant AS (
+            SELECT id FROM tenants WHERE id = ${guard} AND status <> 'deleting' FOR SHARE
+          ),`;
+    const from = guard === undefined ? sql`` : sql`, ledger_tenant`;
+    const select = options.returnRows
+      ? sql`SELECT * FROM ledger_inserted`
+      : sql`SELECT id::text AS id FROM ledger_inserted`;
+    const rows = await db.$queryRaw<Row[]>`
+      WITH ${tenant} ledger_inserted AS (
+        INSERT INTO jobs (id, tenant_id, name, queue, priority, spec, labels, cpu_millis,
+                          memory_bytes, gpu, offload_preference, max_attempts, template_id,
+                          inputs_key, inputs_bytes, status, phase, seq, updated_at)
+        SELECT r.id, r.tenant_id, r.name, r.queue, r.priority, r.spec, r.labels, r.cpu_millis,
+               r.memory_bytes, r.gpu, r.offload_preference::"OffloadPreference", r.max_attempts,
+               r.template_id, r.inputs_key, r.inputs_bytes,
+               ${SUBMITTED.status}::"JobStatus", ${SUBMITTED.phase}, 1, now()
+        FROM jsonb_to_recordset(${records}::jsonb) AS r(
+          id uuid, tenant_id text, name text, queue text, priority int, spec jsonb, labels jsonb,
+          cpu_millis int, memory_bytes bigint, gpu int, offload_preference text,
+          max_attempts int, template_id text, inputs_key text, inputs_bytes bigint)${from}
+        RETURNING *
+      ), ledger_history AS (
+        INSERT INTO job_history (job_id, tenant_id, seq, status, phase)
+        SELECT id, tenant_id, 1, status, phase FROM ledger_inserted
+      ), ${this.outbox.cte(envelopes, sql`EXISTS (SELECT 1 FROM ledger_inserted)`)}
+      ${select}`;
+    return { rows, envelopes: rows.length > 0 ? envelopes : [] };
+  }
+
+  /** Runs the events through the state machine; the envelopes follow from the steps. */
+  private plan(change: JobChange): Planned | { error: string } {
+    const { job } = change;
+    let state = job.state;
+    const steps: LedgerStep[] = [];
+    const envelopes: Envelope[] = [];
+    const placement = change.set?.placement !== undefined ? change.set.placement : job.placement;
+    for (const event of change.events) {
+      const next = transition(state, event);
+      if (!next.ok) return { error: next.error };
+      if (!next.changed) continue;
+      const seq = job.seq + steps.length + 1;
+      const envelope = jobEventEnvelope({
+        source: this.source,
+        cause: event.type,
+        from: state,
+        to: next.state,
+        seq,
+        job,
+        ...(change.set?.exitCode !== undefined ? { exitCode: change.set.exitCode } : {}),
+        ...(placement !== undefined ? { placement } : {}),
+      });
+      if (envelope) envelopes.push(envelope);
+      steps.push({ cause: event.type, state: next.state, seq });
+      state = next.state;
+    }
+    return { change, steps, state, seq: job.seq + steps.length, envelopes };
+  }
+}
+
+function hasColumns(set: JobColumns | undefined): boolean {
+  return set !== undefined && Object.values(set).some((value) => value !== undefined);
+}
