@@ -190,8 +190,61 @@ describe('decide: priority', () => {
         .obj(),
       'low',
     ],
+    [
+      'at equal shares, priority does not rank one tenant above another: the longer wait wins',
+      snapshot()
+        .tenants(tenant('noisy'), tenant('quiet'))
+        .jobs(job('loud').of('noisy').priority(1000).at(1), job('calm').of('quiet').at(0))
+        .nodes(node('n1').requested({ cpu: 7 }))
+        .at(2)
+        .obj(),
+      'calm',
+    ],
   ])('%s', (_name, snap, winner) => {
     expect(admittedIds(decide(snap))).toEqual([winner]);
+  });
+
+  it("a noisy tenant's flood at priority 1000 does not keep a quiet tenant's job out", () => {
+    // The noisy tenant's backlog is older, larger than any window, and all at priority 1000.
+    const flood = Array.from({ length: 25_000 }, (_, i) =>
+      job(`noisy-${String(i).padStart(5, '0')}`)
+        .of('noisy')
+        .priority(1000)
+        .at(i / 60_000)
+        .obj(),
+    );
+    const d = decide(
+      snapshot()
+        .tenants(tenant('noisy'), tenant('quiet'))
+        .jobs(...flood, job('calm').of('quiet').at(1))
+        .nodes(node('n1').allocatable({ cpu: 2 }))
+        .at(2)
+        .obj(),
+    );
+    expect(d.admitted.map((a) => [a.tenantId, a.jobId])).toEqual([
+      ['noisy', 'noisy-00000'],
+      ['quiet', 'calm'],
+    ]);
+    // Its queue position puts it ahead of the flood too: fair share, not priority, orders tenants.
+    expect(waitingFor(d, 'noisy-00001').position).toEqual({ tenant: 1, global: 1 });
+  });
+
+  it('ranks tenants for queue positions by share and wait, never by priority', () => {
+    const d = decide(
+      snapshot()
+        .tenants(tenant('noisy'), tenant('quiet'))
+        .jobs(
+          job('loud').of('noisy').priority(1000).at(1),
+          job('calm').of('quiet').at(0),
+          job('running').of('quiet').at(0),
+        )
+        .nodes(node('n1').requested({ cpu: 8 }))
+        .at(2)
+        .obj(),
+    );
+    expect(d.admitted).toEqual([]);
+    expect(waitingFor(d, 'calm').position?.global).toBe(1);
+    expect(waitingFor(d, 'loud').position?.global).toBe(2);
   });
 });
 

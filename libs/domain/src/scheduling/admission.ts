@@ -127,6 +127,15 @@ export function compareJobs(a: PendingJob, b: PendingJob): number {
   );
 }
 
+/**
+ * Between the heads of two tenants' queues at equal share: the one waiting longer, then the
+ * smaller id. Never priority: a tenant chooses its own priorities, so they rank its jobs against
+ * each other and never against another tenant's.
+ */
+function compareWaits(a: PendingJob, b: PendingJob): number {
+  return a.createdAt.getTime() - b.createdAt.getTime() || compareStrings(a.id, b.id);
+}
+
 interface TenantWork {
   state: TenantState;
   weight: number;
@@ -160,8 +169,9 @@ type Evaluation = { ok: true; node: string } | { ok: false; reason: WaitReason; 
  *    backfill); draining one node is the simple rule that is certain to terminate.
  * 3. Weighted dominant-resource fair share: repeatedly pick the tenant with the lowest
  *    dominant share / weight (share of the usable cluster's allocatable, counting running jobs
- *    and those admitted in this cycle) that still has jobs to look at; ties go to the higher
- *    priority, older head job, then the tenant id. Its next job is admitted if the tenant's
+ *    and those admitted in this cycle) that still has jobs to look at; ties go to the tenant
+ *    whose head job has waited longer, then the tenant id (never to the higher priority). Its
+ *    next job is admitted if the tenant's
  *    concurrency limit and quota allow and first-fit finds a usable node with room (nodes by
  *    name; room accounts for everything placed in this cycle). A job that does not fit is
  *    skipped and the tenant's next one is tried (backfill), so one big job does not block its
@@ -319,7 +329,11 @@ class AdmissionCycle {
       if (tenant.heldBy || !head) continue;
       const share = tenant.share;
       // Tenants are visited in id order, so a full tie keeps the smaller id.
-      if (!best || share < best.share || (share === best.share && compareJobs(head, best.head) < 0))
+      if (
+        !best ||
+        share < best.share ||
+        (share === best.share && compareWaits(head, best.head) < 0)
+      )
         best = { tenant, share, head };
     }
     return best?.tenant;
@@ -500,7 +514,7 @@ class AdmissionCycle {
         if (
           !best ||
           lane.share < best.lane.share ||
-          (lane.share === best.lane.share && compareJobs(head, best.head) < 0)
+          (lane.share === best.lane.share && compareWaits(head, best.head) < 0)
         )
           best = { lane, head };
       }
