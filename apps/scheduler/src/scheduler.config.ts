@@ -12,8 +12,18 @@ export const schedulerEnv = workerEnv('scheduler').extend({
     .number()
     .int()
     .min(1)
+    .max(1_000_000)
     .default(20_000)
-    .describe('Pending jobs read per cycle.'),
+    .describe('Pending jobs read per cycle, all tenants together (cut round-robin by tenant).'),
+  ADMISSION_MAX_PENDING_PER_TENANT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(1000)
+    .describe(
+      "Pending jobs read per cycle from each tenant's queue (its first ones by its own priority).",
+    ),
   ADMISSION_STARVATION_MS: z.coerce
     .number()
     .int()

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { pendingJobs, type PrismaClient, tenantStates } from '@roam/db';
+import { pendingJobs, type PrismaClient, queueStanding, tenantStates } from '@roam/db';
 import { explain } from '@roam/domain';
 import { PRISMA } from '@roam/runtime';
 
@@ -38,13 +38,22 @@ export class JobExplainService {
     ]);
     const explanation = explain({ tenants, pending, nodes, now: new Date() }, job.id);
     if (!explanation) {
-      // Pending but outside the snapshot: its tenant is not ready yet, or a retry backs off.
+      // Pending but outside the snapshot: a retry backs off, its tenant is not ready yet, or it
+      // is deeper in its tenant's queue than the window a cycle reads.
+      if (job.retryAt !== null && job.retryAt > new Date()) {
+        return {
+          ...base,
+          pending: true,
+          summary: `waiting to retry until ${job.retryAt.toISOString()}`,
+        };
+      }
+      const standing = await queueStanding(this.prisma, tenantId, job.id);
       return {
         ...base,
         pending: true,
         summary:
-          job.retryAt !== null && job.retryAt > new Date()
-            ? `waiting to retry until ${job.retryAt.toISOString()}`
+          standing && standing.tenantReady
+            ? `number ${standing.position} of ${standing.waiting} in tenant ${tenantId}'s queue, deeper than the jobs an admission cycle considers per tenant: it moves up as the ${standing.position - 1} ahead of it are admitted`
             : `tenant ${tenantId} is not ready yet (its namespace is being provisioned)`,
       };
     }
