@@ -234,6 +234,13 @@ export const gatewayEnv = appEnv(workerPorts.gateway, {
     .string()
     .optional()
     .describe('Cluster to read (GET /admin/cluster); unset = in-cluster or ~/.kube/config.'),
+  MAX_PENDING_JOBS_PER_TENANT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000_000)
+    .default(100_000)
+    .describe('Most pending jobs a tenant may have; a submit that would exceed it is a 429.'),
 });
 
 export const workerEnv = (name: Exclude<AppName, 'gateway'>) =>

@@ -15,6 +15,7 @@ import { neverFitsView, neverRuns, requestsOf, unschedulableProblem } from './jo
 import { JobsRepository, type NewJob } from './jobs.repository.js';
 import { defaultJobName, SOURCE } from './jobs.service.js';
 import { NodeCapacityCache } from './node-capacity.cache.js';
+import { PendingCap } from './pending-cap.js';
 
 export const batchItemSchema = z.object({
   id: z.uuid(),
@@ -46,6 +47,7 @@ export class JobsBatchService {
     private readonly repository: JobsRepository,
     private readonly nodes: NodeCapacityCache,
     @Inject(Outbox) private readonly outbox: Outbox,
+    private readonly pendingCap: PendingCap,
   ) {}
 
   async submit(tenantId: string, items: readonly unknown[]): Promise<BatchItem[]> {
@@ -105,6 +107,7 @@ export class JobsBatchService {
             { items: unschedulable },
           );
         }
+        await this.pendingCap.assertRoomInTransaction(tx, tenantId, jobs.length);
         await this.repository.insertMany(tx, jobs);
         await this.outbox.write(tx, envelopes);
       },

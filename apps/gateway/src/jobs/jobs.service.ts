@@ -14,6 +14,7 @@ import {
   type NewJob,
 } from './jobs.repository.js';
 import { NodeCapacityCache } from './node-capacity.cache.js';
+import { PendingCap } from './pending-cap.js';
 
 export const SOURCE = 'roam/gateway';
 
@@ -58,6 +59,7 @@ export class JobsService {
     private readonly templates: TemplatesService,
     private readonly nodes: NodeCapacityCache,
     @Inject(Outbox) private readonly outbox: Outbox,
+    private readonly pendingCap: PendingCap,
   ) {}
 
   private readonly limitsCache = new Map<
@@ -85,6 +87,7 @@ export class JobsService {
     const resources = requestsOrThrow(spec);
     const [nodes, limits] = await Promise.all([this.nodes.current(), this.limitsOf(tenantId)]);
     if (limits) assertCanEverRun(resources, limits, nodes, spec.offload);
+    await this.pendingCap.assertRoom(tenantId, 1);
     const id = request.id ?? uuidv7();
     const name = spec.name ?? defaultJobName(id);
     const meta = { source: SOURCE, tenantId, subject: `jobs/${id}` };
