@@ -82,6 +82,26 @@ describe('admission under a noisy tenant and scarce pod slots', () => {
     ).toBe(48);
   });
 
+  it("explains a job beyond its tenant's window by its place in that tenant's queue", async () => {
+    const waiting = await h.prisma.job.findMany({
+      where: { tenantId: 'noisy', status: 'pending', admittedAt: null },
+      orderBy: { id: 'asc' },
+      select: { id: true },
+    });
+    const explain = (id: string) =>
+      call(h.url, 'GET', `/api/v1/jobs/${id}/explain`, undefined, keys.noisy);
+    const head = await explain(waiting[0]!.id);
+    expect(head.body).toMatchObject({
+      pending: true,
+      reason: 'ConcurrencyLimit',
+      position: { tenant: 1 },
+    });
+    const last = await explain(waiting[47]!.id);
+    expect(last.status).toBe(200);
+    expect(last.body.pending).toBe(true);
+    expect(last.body.summary).toMatch(/^number 48 of 48 in tenant noisy's queue/);
+  });
+
   it('never admits more jobs onto a node than its pod slots', async () => {
     // Two nodes of three pod slots: noisy's two and quiet's one leave three.
     await batch('packed', 6);

@@ -1,4 +1,4 @@
-import { workerEnv } from '@roam/config';
+import { admissionWindowEnv, workerEnv } from '@roam/config';
 import { z } from 'zod';
 
 export const schedulerEnv = workerEnv('scheduler').extend({
@@ -8,22 +8,7 @@ export const schedulerEnv = workerEnv('scheduler').extend({
     .min(50)
     .default(1000)
     .describe('Admission cycle period.'),
-  ADMISSION_MAX_PENDING: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(1_000_000)
-    .default(20_000)
-    .describe('Pending jobs read per cycle, all tenants together (cut round-robin by tenant).'),
-  ADMISSION_MAX_PENDING_PER_TENANT: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(100_000)
-    .default(1000)
-    .describe(
-      "Pending jobs read per cycle from each tenant's queue (its first ones by its own priority).",
-    ),
+  ...admissionWindowEnv,
   ADMISSION_STARVATION_MS: z.coerce
     .number()
     .int()

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { GatewayConfig } from '@roam/config';
 import { pendingJobs, type PrismaClient, queueStanding, tenantStates } from '@roam/db';
 import { explain } from '@roam/domain';
-import { PRISMA } from '@roam/runtime';
+import { APP_CONFIG, PRISMA } from '@roam/runtime';
 
 import type { ExplainView } from './job-explain.view.js';
 import { JobsService } from './jobs.service.js';
@@ -18,6 +19,7 @@ export class JobExplainService {
     private readonly jobs: JobsService,
     @Inject(PRISMA) private readonly prisma: PrismaClient,
     private readonly nodes: NodeCapacityCache,
+    @Inject(APP_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   async explain(tenantId: string, id: string): Promise<ExplainView> {
@@ -33,7 +35,11 @@ export class JobExplainService {
     }
     const [tenants, pending, nodes] = await Promise.all([
       tenantStates(this.prisma),
-      pendingJobs(this.prisma),
+      // The scheduler's window, so a job it cannot see is not explained as if it could.
+      pendingJobs(this.prisma, {
+        perTenant: this.config.ADMISSION_MAX_PENDING_PER_TENANT,
+        total: this.config.ADMISSION_MAX_PENDING,
+      }),
       this.nodes.current(),
     ]);
     const explanation = explain({ tenants, pending, nodes, now: new Date() }, job.id);
