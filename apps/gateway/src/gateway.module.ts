@@ -21,6 +21,7 @@ import { JobsController } from './jobs/jobs.controller.js';
 import { JobsRepository } from './jobs/jobs.repository.js';
 import { JobsService } from './jobs/jobs.service.js';
 import { NodeCapacityCache } from './jobs/node-capacity.cache.js';
+import { PendingCap } from './jobs/pending-cap.js';
 import { LogsModule } from './logs/logs.module.js';
 import { OpenApiModule } from './openapi/openapi.module.js';
 import { ResultsModule } from './results/results.module.js';
@@ -68,6 +69,7 @@ import { WebhooksService } from './webhooks/webhooks.service.js';
     JobsRepository,
     JobsService,
     JobsBatchService,
+    PendingCap,
     JobExplainService,
     NodeCapacityCache,
     kubeProvider,

@@ -1,4 +1,4 @@
-import { workerEnv } from '@roam/config';
+import { admissionWindowEnv, workerEnv } from '@roam/config';
 import { z } from 'zod';
 
 export const schedulerEnv = workerEnv('scheduler').extend({
@@ -8,12 +8,7 @@ export const schedulerEnv = workerEnv('scheduler').extend({
     .min(50)
     .default(1000)
     .describe('Admission cycle period.'),
-  ADMISSION_MAX_PENDING: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .default(20_000)
-    .describe('Pending jobs read per cycle.'),
+  ...admissionWindowEnv,
   ADMISSION_STARVATION_MS: z.coerce
     .number()
     .int()

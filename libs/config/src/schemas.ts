@@ -166,8 +166,32 @@ export const objectStoreEnv = {
     ),
 };
 
+/**
+ * How much of the pending queue an admission snapshot reads. The scheduler decides on it and
+ * the gateway's explain answers from it, so both apps read these two.
+ */
+export const admissionWindowEnv = {
+  ADMISSION_MAX_PENDING: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(20_000)
+    .describe('Pending jobs read per cycle, all tenants together (cut round-robin by tenant).'),
+  ADMISSION_MAX_PENDING_PER_TENANT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(1000)
+    .describe(
+      "Pending jobs read per cycle from each tenant's queue (its first ones by its own priority).",
+    ),
+};
+
 export const gatewayEnv = appEnv(workerPorts.gateway, {
   ...objectStoreEnv,
+  ...admissionWindowEnv,
   MAX_FILE_SIZE_MB: z.coerce
     .number()
     .positive()
@@ -234,6 +258,13 @@ export const gatewayEnv = appEnv(workerPorts.gateway, {
     .string()
     .optional()
     .describe('Cluster to read (GET /admin/cluster); unset = in-cluster or ~/.kube/config.'),
+  MAX_PENDING_JOBS_PER_TENANT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000_000)
+    .default(100_000)
+    .describe('Most pending jobs a tenant may have; a submit that would exceed it is a 429.'),
 });
 
 export const workerEnv = (name: Exclude<AppName, 'gateway'>) =>

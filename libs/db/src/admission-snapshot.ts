@@ -4,8 +4,19 @@ import type { Prisma, PrismaClient } from './generated/prisma/client.js';
 
 type Db = Prisma.TransactionClient | PrismaClient;
 
-/** Bound on pending jobs read for one decision; the scheduler's default and explain's. */
-export const DEFAULT_MAX_PENDING = 20_000;
+/**
+ * How many pending jobs one decision reads: each tenant's first `perTenant` in its own queue
+ * order, and at most `total` in all. The scheduler's defaults and explain's.
+ */
+export interface AdmissionWindow {
+  perTenant: number;
+  total: number;
+}
+
+export const DEFAULT_ADMISSION_WINDOW: Readonly<AdmissionWindow> = Object.freeze({
+  perTenant: 1000,
+  total: 20_000,
+});
 
 /**
  * The Postgres half of an admission snapshot. The scheduler decides on it and the gateway's
@@ -60,8 +71,19 @@ export async function tenantStates(db: Db): Promise<TenantState[]> {
 /** A pending job with the queue reason it was last given. */
 export type QueuedJob = PendingJob & { phase: string; reason: string | null };
 
-/** Jobs waiting for admission (retries once their backoff has passed), of ready tenants. */
-export async function pendingJobs(db: Db, limit = DEFAULT_MAX_PENDING): Promise<QueuedJob[]> {
+/**
+ * Jobs waiting for admission (retries once their backoff has passed), of ready tenants: a window
+ * per tenant, never one global ranking. A tenant picks its own priorities and its own backlog, so
+ * a global `ORDER BY priority` would let one tenant fill the window and hide every other tenant
+ * from fair share. Each tenant contributes its first `perTenant` jobs by its own order (priority,
+ * then id: ids are UUIDv7, so submission order), read through `jobs_admission_queue_idx`, so a
+ * cycle costs at most tenants × `perTenant` rows however deep one backlog is. When `total` cuts,
+ * it cuts round-robin: every tenant's first job before anyone's second.
+ */
+export async function pendingJobs(
+  db: Db,
+  window: AdmissionWindow = DEFAULT_ADMISSION_WINDOW,
+): Promise<QueuedJob[]> {
   const rows = await db.$queryRaw<
     {
       id: string;
@@ -79,12 +101,21 @@ export async function pendingJobs(db: Db, limit = DEFAULT_MAX_PENDING): Promise<
     }[]
   >`
     SELECT j.id, j.tenant_id, j.priority, j.created_at, j.retry_at, j.cpu_millis,
-           j.memory_bytes, j.gpu, j.queue, j.offload_preference::text AS offload_preference,
-           j.phase, j.reason
-    FROM jobs j JOIN tenants t ON t.id = j.tenant_id AND t.status = 'ready'
-    WHERE j.status = 'pending' AND j.admitted_at IS NULL AND (j.retry_at IS NULL OR j.retry_at <= now())
-    ORDER BY j.priority DESC, j.id
-    LIMIT ${limit}`;
+           j.memory_bytes, j.gpu, j.queue, j.offload_preference, j.phase, j.reason
+    FROM tenants t
+    CROSS JOIN LATERAL (
+      SELECT q.id, q.tenant_id, q.priority, q.created_at, q.retry_at, q.cpu_millis,
+             q.memory_bytes, q.gpu, q.queue, q.offload_preference::text AS offload_preference,
+             q.phase, q.reason, row_number() OVER (ORDER BY q.priority DESC, q.id) AS rank
+      FROM jobs q
+      WHERE q.tenant_id = t.id AND q.status = 'pending' AND q.admitted_at IS NULL
+        AND (q.retry_at IS NULL OR q.retry_at <= now())
+      ORDER BY q.priority DESC, q.id
+      LIMIT ${window.perTenant}
+    ) j
+    WHERE t.status = 'ready'
+    ORDER BY j.rank, t.id
+    LIMIT ${window.total}`;
   return rows.map((row) => ({
     id: row.id,
     tenantId: row.tenant_id,
@@ -97,6 +128,40 @@ export async function pendingJobs(db: Db, limit = DEFAULT_MAX_PENDING): Promise<
     phase: row.phase,
     reason: row.reason,
   }));
+}
+
+/** Where a pending job stands in its tenant's queue, for jobs a window may not reach. */
+export interface QueueStanding {
+  /** 1-based, in the tenant's queue order (priority, then submission). */
+  position: number;
+  /** Jobs of the tenant waiting for admission. */
+  waiting: number;
+  tenantReady: boolean;
+}
+
+/**
+ * A pending job's place in its tenant's queue, counted through `jobs_admission_queue_idx` (one
+ * tenant's range, bounded by its pending cap). Undefined when the job is not waiting for
+ * admission.
+ */
+export async function queueStanding(
+  db: Db,
+  tenantId: string,
+  jobId: string,
+): Promise<QueueStanding | undefined> {
+  const [row] = await db.$queryRaw<{ ahead: bigint; waiting: bigint; ready: boolean }[]>`
+    SELECT
+      (SELECT count(*) FROM jobs o
+        WHERE o.tenant_id = j.tenant_id AND o.status = 'pending' AND o.admitted_at IS NULL
+          AND (o.priority > j.priority OR (o.priority = j.priority AND o.id < j.id))) AS ahead,
+      (SELECT count(*) FROM jobs o
+        WHERE o.tenant_id = j.tenant_id AND o.status = 'pending' AND o.admitted_at IS NULL) AS waiting,
+      t.status = 'ready' AS ready
+    FROM jobs j JOIN tenants t ON t.id = j.tenant_id
+    WHERE j.id = ${jobId}::uuid AND j.tenant_id = ${tenantId}
+      AND j.status = 'pending' AND j.admitted_at IS NULL`;
+  if (!row) return undefined;
+  return { position: Number(row.ahead) + 1, waiting: Number(row.waiting), tenantReady: row.ready };
 }
 
 /** An admitted job Kubernetes may not show on a node yet, with what it will request. */

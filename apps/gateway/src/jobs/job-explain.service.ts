@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { pendingJobs, type PrismaClient, tenantStates } from '@roam/db';
+import type { GatewayConfig } from '@roam/config';
+import { pendingJobs, type PrismaClient, queueStanding, tenantStates } from '@roam/db';
 import { explain } from '@roam/domain';
-import { PRISMA } from '@roam/runtime';
+import { APP_CONFIG, PRISMA } from '@roam/runtime';
 
 import type { ExplainView } from './job-explain.view.js';
 import { JobsService } from './jobs.service.js';
@@ -18,6 +19,7 @@ export class JobExplainService {
     private readonly jobs: JobsService,
     @Inject(PRISMA) private readonly prisma: PrismaClient,
     private readonly nodes: NodeCapacityCache,
+    @Inject(APP_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   async explain(tenantId: string, id: string): Promise<ExplainView> {
@@ -33,18 +35,31 @@ export class JobExplainService {
     }
     const [tenants, pending, nodes] = await Promise.all([
       tenantStates(this.prisma),
-      pendingJobs(this.prisma),
+      // The scheduler's window, so a job it cannot see is not explained as if it could.
+      pendingJobs(this.prisma, {
+        perTenant: this.config.ADMISSION_MAX_PENDING_PER_TENANT,
+        total: this.config.ADMISSION_MAX_PENDING,
+      }),
       this.nodes.current(),
     ]);
     const explanation = explain({ tenants, pending, nodes, now: new Date() }, job.id);
     if (!explanation) {
-      // Pending but outside the snapshot: its tenant is not ready yet, or a retry backs off.
+      // Pending but outside the snapshot: a retry backs off, its tenant is not ready yet, or it
+      // is deeper in its tenant's queue than the window a cycle reads.
+      if (job.retryAt !== null && job.retryAt > new Date()) {
+        return {
+          ...base,
+          pending: true,
+          summary: `waiting to retry until ${job.retryAt.toISOString()}`,
+        };
+      }
+      const standing = await queueStanding(this.prisma, tenantId, job.id);
       return {
         ...base,
         pending: true,
         summary:
-          job.retryAt !== null && job.retryAt > new Date()
-            ? `waiting to retry until ${job.retryAt.toISOString()}`
+          standing && standing.tenantReady
+            ? `number ${standing.position} of ${standing.waiting} in tenant ${tenantId}'s queue, deeper than the jobs an admission cycle considers per tenant: it moves up as the ${standing.position - 1} ahead of it are admitted`
             : `tenant ${tenantId} is not ready yet (its namespace is being provisioned)`,
       };
     }

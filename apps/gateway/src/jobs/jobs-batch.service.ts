@@ -17,6 +17,7 @@ import { neverFitsView, neverRuns, requestsOf, unschedulableProblem } from './jo
 import { JobsRepository, type NewJob, newJobRecord } from './jobs.repository.js';
 import { defaultJobName } from './jobs.service.js';
 import { NodeCapacityCache } from './node-capacity.cache.js';
+import { PendingCap } from './pending-cap.js';
 
 export const batchItemSchema = z.object({
   id: z.uuid(),
@@ -48,6 +49,7 @@ export class JobsBatchService {
     private readonly repository: JobsRepository,
     private readonly nodes: NodeCapacityCache,
     @Inject(Outbox) private readonly outbox: Outbox,
+    private readonly pendingCap: PendingCap,
   ) {
     this.ledger = new JobLedger(outbox, SOURCE);
   }
@@ -94,6 +96,7 @@ export class JobsBatchService {
             { items: unschedulable },
           );
         }
+        await this.pendingCap.assertRoomInTransaction(tx, tenantId, jobs.length);
         // Jobs, history rows, events and the command: one statement, however many jobs.
         const { envelopes } = await this.ledger.submit(tx, jobs.map(newJobRecord), { messages });
         return envelopes;

@@ -19,6 +19,7 @@ import {
   newJobRecord,
 } from './jobs.repository.js';
 import { NodeCapacityCache } from './node-capacity.cache.js';
+import { PendingCap } from './pending-cap.js';
 
 export const jobNotFound = (id: string) =>
   new ProblemError(404, problemTypes.notFound, 'Not found', `job ${id} not found`);
@@ -48,6 +49,7 @@ export class JobsService {
     private readonly templates: TemplatesService,
     private readonly nodes: NodeCapacityCache,
     @Inject(Outbox) private readonly outbox: Outbox,
+    private readonly pendingCap: PendingCap,
   ) {
     this.ledger = new JobLedger(outbox, SOURCE);
   }
@@ -79,6 +81,7 @@ export class JobsService {
     const resources = requestsOrThrow(spec);
     const [nodes, limits] = await Promise.all([this.nodes.current(), this.limitsOf(tenantId)]);
     if (limits) assertCanEverRun(resources, limits, nodes, spec.offload);
+    await this.pendingCap.assertRoom(tenantId, 1);
     const id = request.id ?? uuidv7();
     const name = spec.name ?? defaultJobName(id);
     const meta = { source: SOURCE, tenantId, subject: `jobs/${id}` };

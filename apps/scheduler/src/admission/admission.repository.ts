@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { JobSpec } from '@roam/contracts';
 import {
+  type AdmissionWindow,
   type InFlightJob,
   inFlightJobs,
   pendingJobs,
@@ -91,9 +92,9 @@ export class AdmissionRepository {
   /** Jobs waiting for admission, and the phase/reason each was last given. */
   async pending(
     tx: Tx,
-    limit: number,
+    window: AdmissionWindow,
   ): Promise<{ jobs: PendingJob[]; state: Map<string, { phase: string; reason: string | null }> }> {
-    const rows = await pendingJobs(tx, limit);
+    const rows = await pendingJobs(tx, window);
     const state = new Map(rows.map((row) => [row.id, { phase: row.phase, reason: row.reason }]));
     return { jobs: rows, state };
   }

@@ -70,10 +70,10 @@ export class AdmissionService {
     let messages: Envelope[] = [];
     const outcome = await this.repository.withAdmissionLock(async (tx) => {
       const tenants = await this.repository.tenants(tx);
-      const { jobs: pending, state } = await this.repository.pending(
-        tx,
-        this.config.ADMISSION_MAX_PENDING,
-      );
+      const { jobs: pending, state } = await this.repository.pending(tx, {
+        perTenant: this.config.ADMISSION_MAX_PENDING_PER_TENANT,
+        total: this.config.ADMISSION_MAX_PENDING,
+      });
       if (pending.length === 0) {
         metrics.queueDepth.reset();
         return { admitted: 0, queued: 0, pending: 0 };

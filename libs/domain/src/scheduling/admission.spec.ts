@@ -190,8 +190,61 @@ describe('decide: priority', () => {
         .obj(),
       'low',
     ],
+    [
+      'at equal shares, priority does not rank one tenant above another: the longer wait wins',
+      snapshot()
+        .tenants(tenant('noisy'), tenant('quiet'))
+        .jobs(job('loud').of('noisy').priority(1000).at(1), job('calm').of('quiet').at(0))
+        .nodes(node('n1').requested({ cpu: 7 }))
+        .at(2)
+        .obj(),
+      'calm',
+    ],
   ])('%s', (_name, snap, winner) => {
     expect(admittedIds(decide(snap))).toEqual([winner]);
+  });
+
+  it("a noisy tenant's flood at priority 1000 does not keep a quiet tenant's job out", () => {
+    // The noisy tenant's backlog is older, larger than any window, and all at priority 1000.
+    const flood = Array.from({ length: 25_000 }, (_, i) =>
+      job(`noisy-${String(i).padStart(5, '0')}`)
+        .of('noisy')
+        .priority(1000)
+        .at(i / 60_000)
+        .obj(),
+    );
+    const d = decide(
+      snapshot()
+        .tenants(tenant('noisy'), tenant('quiet'))
+        .jobs(...flood, job('calm').of('quiet').at(1))
+        .nodes(node('n1').allocatable({ cpu: 2 }))
+        .at(2)
+        .obj(),
+    );
+    expect(d.admitted.map((a) => [a.tenantId, a.jobId])).toEqual([
+      ['noisy', 'noisy-00000'],
+      ['quiet', 'calm'],
+    ]);
+    // Its queue position puts it ahead of the flood too: fair share, not priority, orders tenants.
+    expect(waitingFor(d, 'noisy-00001').position).toEqual({ tenant: 1, global: 1 });
+  });
+
+  it('ranks tenants for queue positions by share and wait, never by priority', () => {
+    const d = decide(
+      snapshot()
+        .tenants(tenant('noisy'), tenant('quiet'))
+        .jobs(
+          job('loud').of('noisy').priority(1000).at(1),
+          job('calm').of('quiet').at(0),
+          job('running').of('quiet').at(0),
+        )
+        .nodes(node('n1').requested({ cpu: 8 }))
+        .at(2)
+        .obj(),
+    );
+    expect(d.admitted).toEqual([]);
+    expect(waitingFor(d, 'calm').position?.global).toBe(1);
+    expect(waitingFor(d, 'loud').position?.global).toBe(2);
   });
 });
 
@@ -323,6 +376,82 @@ describe('decide: nodes', () => {
         .obj(),
     );
     expect(admittedIds(d)).toEqual(['b1']);
+  });
+});
+
+describe('decide: pod slots', () => {
+  it.each<[string, Snapshot, string[]]>([
+    [
+      'never places more pods on a node than its allocatable.pods',
+      snapshot()
+        .tenants(tenant('a'))
+        .jobs(...many('a', 5, 0.1))
+        .nodes(node('n1').pods(3, 1))
+        .at(1)
+        .obj(),
+      ['a-000', 'a-001'],
+    ],
+    [
+      'a node whose slots are all taken takes nothing, however much CPU is free',
+      snapshot()
+        .tenants(tenant('a'))
+        .jobs(job('j').cpu('100m'))
+        .nodes(node('n1').pods(110, 110))
+        .obj(),
+      [],
+    ],
+    [
+      'spills over to the next node once a node is out of slots',
+      snapshot()
+        .tenants(tenant('a'), tenant('b'))
+        .jobs(...many('a', 2, 0.1), ...many('b', 2, 0.1))
+        .nodes(node('n1').pods(2), node('n2').pods(1))
+        .at(1)
+        .obj(),
+      ['a-000', 'b-000', 'a-001'],
+    ],
+    [
+      'a node without a pod limit is limited by resources only',
+      snapshot()
+        .tenants(tenant('a'))
+        .jobs(...many('a', 4, 2))
+        .nodes(node('n1'))
+        .at(1)
+        .obj(),
+      ['a-000', 'a-001', 'a-002', 'a-003'],
+    ],
+  ])('%s', (_name, snap, admitted) => {
+    expect(admittedIds(decide(snap))).toEqual(admitted);
+  });
+
+  it('says the node is out of pod slots when that is what keeps a job out', () => {
+    const d = decide(
+      snapshot().tenants(tenant('a')).jobs(job('j').cpu(1)).nodes(node('n1').pods(3, 3)).obj(),
+    );
+    const w = waitingFor(d, 'j');
+    expect(w.reason).toBe('InsufficientCapacity');
+    expect(w.blocker).toMatchObject({ best: { node: 'n1', pods: { free: 0, allocatable: 3 } } });
+    expect(w.message).toMatch(
+      /closest is n1 with 8 CPU, 32Gi memory free but all 3 of its pod slots taken/,
+    );
+  });
+
+  it('a starving job reserves a node out of pod slots and starts once one frees', () => {
+    const full = node('n1').pods(2, 2);
+    const waiting = snapshot()
+      .tenants(tenant('a'), tenant('b'))
+      .jobs(job('old').of('a').at(0), job('new').of('b').at(20))
+      .nodes(full)
+      .at(30);
+    const d = decide(waiting.obj());
+    expect(d.reservations).toEqual([{ jobId: 'old', tenantId: 'a', node: 'n1' }]);
+    const freed = snapshot()
+      .tenants(tenant('a'), tenant('b'))
+      .jobs(job('old').of('a').at(0), job('new').of('b').at(20))
+      .nodes(node('n1').pods(2, 1))
+      .at(31)
+      .obj();
+    expect(admittedIds(decide(freed))).toEqual(['old']);
   });
 });
 

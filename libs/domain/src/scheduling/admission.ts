@@ -4,6 +4,7 @@ import {
   compareStrings,
   deficit,
   freeOn,
+  freePodSlots,
   isUsable,
   nodeAccepts,
   nodesThatCouldFit,
@@ -57,8 +58,11 @@ export type Blocker =
   | {
       kind: 'capacity';
       needed: Resources;
-      /** The usable node closest to fitting the job (least to drain), if any could hold it. */
-      best?: { node: string; free: Resources };
+      /**
+       * The usable node closest to fitting the job (least to drain), if any could hold it;
+       * `pods` when every pod slot of that node is taken.
+       */
+      best?: { node: string; free: Resources; pods?: { free: number; allocatable: number } };
       /** Nodes large enough but cordoned, NotReady, or tainted right now. */
       unavailable: string[];
       /** The node this job reserves (it is starving), or the reservation that kept it out. */
@@ -127,6 +131,15 @@ export function compareJobs(a: PendingJob, b: PendingJob): number {
   );
 }
 
+/**
+ * Between the heads of two tenants' queues at equal share: the one waiting longer, then the
+ * smaller id. Never priority: a tenant chooses its own priorities, so they rank its jobs against
+ * each other and never against another tenant's.
+ */
+function compareWaits(a: PendingJob, b: PendingJob): number {
+  return a.createdAt.getTime() - b.createdAt.getTime() || compareStrings(a.id, b.id);
+}
+
 interface TenantWork {
   state: TenantState;
   weight: number;
@@ -160,9 +173,10 @@ type Evaluation = { ok: true; node: string } | { ok: false; reason: WaitReason; 
  *    backfill); draining one node is the simple rule that is certain to terminate.
  * 3. Weighted dominant-resource fair share: repeatedly pick the tenant with the lowest
  *    dominant share / weight (share of the usable cluster's allocatable, counting running jobs
- *    and those admitted in this cycle) that still has jobs to look at; ties go to the higher
- *    priority, older head job, then the tenant id. Its next job is admitted if the tenant's
- *    concurrency limit and quota allow and first-fit finds a usable node with room (nodes by
+ *    and those admitted in this cycle) that still has jobs to look at; ties go to the tenant
+ *    whose head job has waited longer, then the tenant id (never to the higher priority). Its
+ *    next job is admitted if the tenant's concurrency limit and quota allow and first-fit finds
+ *    a usable node with room: requests within its free resources and a free pod slot (nodes by
  *    name; room accounts for everything placed in this cycle). A job that does not fit is
  *    skipped and the tenant's next one is tried (backfill), so one big job does not block its
  *    tenant's smaller ones until it starves.
@@ -180,6 +194,8 @@ class AdmissionCycle {
   private readonly usable: NodeState[];
   private readonly total: Resources;
   private readonly free = new Map<string, Resources>();
+  /** Pod slots left per usable node (absent: the node reports no pod limit). */
+  private readonly slots = new Map<string, number>();
   private readonly reserved = new Map<string, Reservation>();
   private readonly tenants = new Map<string, TenantWork>();
   private readonly admitted: Admission[] = [];
@@ -199,7 +215,10 @@ class AdmissionCycle {
     this.nodes = [...snapshot.nodes].sort((a, b) => compareStrings(a.name, b.name));
     this.usable = this.nodes.filter(isUsable);
     this.total = clusterCapacity(this.nodes);
-    for (const node of this.usable) this.free.set(node.name, freeOn(node));
+    for (const node of this.usable) {
+      this.free.set(node.name, freeOn(node));
+      if (node.pods) this.slots.set(node.name, freePodSlots(node));
+    }
     for (const state of [...snapshot.tenants].sort((a, b) => compareStrings(a.id, b.id))) {
       this.tenants.set(state.id, {
         state,
@@ -319,7 +338,11 @@ class AdmissionCycle {
       if (tenant.heldBy || !head) continue;
       const share = tenant.share;
       // Tenants are visited in id order, so a full tie keeps the smaller id.
-      if (!best || share < best.share || (share === best.share && compareJobs(head, best.head) < 0))
+      if (
+        !best ||
+        share < best.share ||
+        (share === best.share && compareWaits(head, best.head) < 0)
+      )
         best = { tenant, share, head };
     }
     return best?.tenant;
@@ -352,7 +375,7 @@ class AdmissionCycle {
       for (const node of this.usable) {
         const reservation = this.reserved.get(node.name);
         if (reservation && reservation.jobId !== job.id) continue;
-        if (!nodeAccepts(job, node)) continue;
+        if (!nodeAccepts(job, node) || !this.hasPodSlot(node)) continue;
         if (fits(job.resources, this.free.get(node.name) ?? node.allocatable)) {
           return { ok: true, node: node.name };
         }
@@ -395,10 +418,10 @@ class AdmissionCycle {
       const free = this.free.get(node.name) ?? node.allocatable;
       const reservation = this.reserved.get(node.name);
       if (reservation && reservation.jobId !== job.id) {
-        if (fits(job.resources, free)) blockedBy ??= reservation;
+        if (fits(job.resources, free) && this.hasPodSlot(node)) blockedBy ??= reservation;
         continue;
       }
-      const d = deficit(job.resources, free, node.allocatable);
+      const d = deficit(job.resources, free, node.allocatable, this.podsOf(node));
       if (!best || d < best.deficit) best = { node, free, deficit: d };
     }
     const blocker: Blocker = {
@@ -408,10 +431,26 @@ class AdmissionCycle {
         .filter((n) => !isUsable(n) || !nodeAccepts(job, n))
         .map((n) => n.name),
     };
-    if (best) blocker.best = { node: best.node.name, free: best.free };
+    if (best) {
+      blocker.best = { node: best.node.name, free: best.free };
+      const pods = this.podsOf(best.node);
+      if (pods && pods.free < 1) blocker.best.pods = pods;
+    }
     const reservation = own ?? blockedBy;
     if (reservation) blocker.reservation = reservation;
     return blocker;
+  }
+
+  private hasPodSlot(node: NodeState): boolean {
+    return (this.slots.get(node.name) ?? Infinity) >= 1;
+  }
+
+  /** A node's pod slots as this cycle leaves them; undefined when it has no pod limit. */
+  private podsOf(node: NodeState): { free: number; allocatable: number } | undefined {
+    const free = this.slots.get(node.name);
+    return node.pods && free !== undefined
+      ? { free, allocatable: node.pods.allocatable }
+      : undefined;
   }
 
   /** The unreserved usable node, able to hold the job, that needs the least to drain. */
@@ -419,11 +458,12 @@ class AdmissionCycle {
     let best: { node: NodeState; deficit: number } | undefined;
     for (const node of this.usable) {
       if (this.reserved.has(node.name) || !nodeAccepts(job, node)) continue;
-      if (!fits(job.resources, node.allocatable)) continue;
+      if (!fits(job.resources, node.allocatable) || node.pods?.allocatable === 0) continue;
       const d = deficit(
         job.resources,
         this.free.get(node.name) ?? node.allocatable,
         node.allocatable,
+        this.podsOf(node),
       );
       if (!best || d < best.deficit) best = { node, deficit: d };
     }
@@ -435,6 +475,8 @@ class AdmissionCycle {
     tenant.share = dominantShare(tenant.used, this.total) / tenant.weight;
     tenant.active += 1;
     this.free.set(node, subtract(this.free.get(node) ?? job.resources, job.resources));
+    const slots = this.slots.get(node);
+    if (slots !== undefined) this.slots.set(node, slots - 1);
     this.admitted.push({ jobId: job.id, tenantId: job.tenantId, node, starving });
   }
 
@@ -500,7 +542,7 @@ class AdmissionCycle {
         if (
           !best ||
           lane.share < best.lane.share ||
-          (lane.share === best.lane.share && compareJobs(head, best.head) < 0)
+          (lane.share === best.lane.share && compareWaits(head, best.head) < 0)
         )
           best = { lane, head };
       }
@@ -546,8 +588,10 @@ export function describeBlocker(job: PendingJob, blocker: Blocker, thresholdMs: 
     case 'capacity': {
       const parts = [`No usable node has room for ${formatResources(blocker.needed)} now`];
       if (blocker.best) {
+        const pods = blocker.best.pods;
         parts.push(
-          `closest is ${blocker.best.node} with ${formatResources(blocker.best.free)} free`,
+          `closest is ${blocker.best.node} with ${formatResources(blocker.best.free)} free` +
+            (pods ? ` but all ${pods.allocatable} of its pod slots taken` : ''),
         );
       } else if (blocker.unavailable.length > 0) {
         parts.push(

@@ -120,6 +120,7 @@ function unblockers(job: PendingJob, blocker: Blocker): string[] {
         const parts = RESOURCE_NAMES.filter((r) => missing[r] > 0).map((r) =>
           formatAmount(r, missing[r]),
         );
+        if (blocker.best.pods) parts.push('1 pod slot');
         hints.push(`jobs on node ${blocker.best.node} releasing ≥ ${parts.join(', ')}`);
       }
       for (const node of blocker.unavailable) {

@@ -172,6 +172,34 @@ describe('nodeStatesFromKubernetes', () => {
     expect(nodeStatesFromKubernetes([input], [])[0]).toEqual(expect.objectContaining(expected));
   });
 
+  it('counts the pods holding a slot on each node against its allocatable.pods', () => {
+    const withPods = (name: string, pods: string | undefined): NodeJson =>
+      node(name, {
+        status: {
+          allocatable: { cpu: '4', memory: '16Gi', ...(pods === undefined ? {} : { pods }) },
+          conditions: [{ type: 'Ready', status: 'True' }],
+        },
+      });
+    const states = nodeStatesFromKubernetes(
+      [withPods('a', '3'), withPods('b', '110'), withPods('c', undefined), withPods('d', 'lots')],
+      [
+        pod('a', 'Running'),
+        pod('a', 'Pending'),
+        pod('a', 'Succeeded'),
+        pod('a', 'Failed'),
+        pod(undefined, 'Pending'),
+        pod('c', 'Running'),
+      ],
+    );
+    expect(states.map((s) => [s.name, s.pods])).toEqual([
+      ['a', { allocatable: 3, used: 2 }],
+      ['b', { allocatable: 110, used: 0 }],
+      // No (or no readable) pod limit: placement is not limited by pods.
+      ['c', undefined],
+      ['d', undefined],
+    ]);
+  });
+
   it('keeps every node, in order, each with only its own pods', () => {
     const states = nodeStatesFromKubernetes(
       [node('b'), node('a', { spec: { unschedulable: true } })],

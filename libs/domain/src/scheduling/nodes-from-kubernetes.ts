@@ -43,6 +43,13 @@ function quantity(parse: (value: string) => number, value: string | undefined): 
   }
 }
 
+/** `allocatable.pods`; undefined (no limit) when absent or not a whole number. */
+function podLimit(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  return Number.isInteger(n) && n >= 0 ? n : undefined;
+}
+
 /** The sum of a pod's container requests (init containers and overhead are not counted). */
 export function podRequests(pod: PodJson): Resources {
   let requested: Resources = { ...ZERO };
@@ -65,24 +72,28 @@ export function holdsNode(pod: PodJson): pod is PodJson & { spec: { nodeName: st
 
 /**
  * Nodes as admission sees them, each with the sum of what every bound, unfinished pod on it
- * requests (roam's or not). Every node is kept, cordoned and NotReady ones too: the decision
- * reads `schedulable` and `ready` itself.
+ * requests (roam's or not) and how many such pods it holds against its `allocatable.pods`.
+ * Every node is kept, cordoned and NotReady ones too: the decision reads `schedulable` and
+ * `ready` itself.
  */
 export function nodeStatesFromKubernetes(
   nodes: readonly NodeJson[],
   pods: readonly PodJson[],
 ): NodeState[] {
   const requested = new Map<string, Resources>();
+  const bound = new Map<string, number>();
   for (const pod of pods) {
     if (!holdsNode(pod)) continue;
     const node = pod.spec.nodeName;
     requested.set(node, add(requested.get(node) ?? ZERO, podRequests(pod)));
+    bound.set(node, (bound.get(node) ?? 0) + 1);
   }
   return nodes.map((node) => {
     const name = node.metadata?.name ?? '';
     const labels = node.metadata?.labels ?? {};
     const allocatable = node.status?.allocatable ?? {};
     const pool = POOL_LABELS.map((label) => labels[label]).find((value) => value !== undefined);
+    const podSlots = podLimit(allocatable.pods);
     return {
       name,
       ...(pool ? { pool } : {}),
@@ -92,6 +103,9 @@ export function nodeStatesFromKubernetes(
         gpu: quantity(Number, allocatable[GPU]),
       },
       requested: requested.get(name) ?? { ...ZERO },
+      ...(podSlots === undefined
+        ? {}
+        : { pods: { allocatable: podSlots, used: bound.get(name) ?? 0 } }),
       schedulable: node.spec?.unschedulable !== true,
       ready: (node.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
       labels,

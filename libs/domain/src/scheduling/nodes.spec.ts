@@ -25,6 +25,28 @@ describe('withAssumed', () => {
     expect(nodes.map((n) => n.requested.cpuMillis)).toEqual([0, 8000]);
   });
 
+  it('takes a pod slot on the node it assumes a job on, and skips nodes without one', () => {
+    const nodes = withAssumed(
+      [node('a').pods(2, 1).obj(), node('b').pods(3).obj()],
+      [cpu(1), cpu(1), cpu(1)],
+    );
+    expect(nodes.map((n) => [n.name, n.pods, n.requested.cpuMillis])).toEqual([
+      ['a', { allocatable: 2, used: 2 }, 1000],
+      ['b', { allocatable: 3, used: 2 }, 2000],
+    ]);
+  });
+
+  it('keeps admission from handing out a pod slot an admitted job already holds', () => {
+    const base = snapshot()
+      .tenants(tenant('a'))
+      .jobs(job('next').of('a').cpu(1).memory('1Gi'))
+      .nodes(node('n1').pods(1))
+      .obj();
+    expect(decide(base).admitted.map((a) => a.jobId)).toEqual(['next']);
+    const held = { ...base, nodes: withAssumed(base.nodes, [cpu(1)]) };
+    expect(decide(held).admitted).toEqual([]);
+  });
+
   it('keeps admission from handing out room an admitted job already holds', () => {
     const base = snapshot()
       .tenants(tenant('a'))

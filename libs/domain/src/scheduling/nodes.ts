@@ -58,6 +58,11 @@ export function freeOn(node: NodeState): Resources {
   return subtract(node.allocatable, node.requested);
 }
 
+/** Pods the node can still take (`allocatable.pods` minus pods on it); Infinity if unlimited. */
+export function freePodSlots(node: NodeState): number {
+  return node.pods ? Math.max(0, node.pods.allocatable - node.pods.used) : Infinity;
+}
+
 /** Total allocatable of usable nodes: the denominator of every fair share. */
 export function clusterCapacity(nodes: readonly NodeState[]): Resources {
   return nodes.filter(isUsable).reduce((sum, n) => add(sum, n.allocatable), { ...ZERO });
@@ -65,15 +70,22 @@ export function clusterCapacity(nodes: readonly NodeState[]): Resources {
 
 /**
  * How far a node is from fitting `request`: the largest missing fraction of its allocatable over
- * all dimensions (0 = fits now). Used to pick the node a starving job reserves and the "best
- * node" explain() reports: the one that needs the least to drain.
+ * all dimensions, its pod slots included (0 = fits now). Used to pick the node a starving job
+ * reserves and the "best node" explain() reports: the one that needs the least to drain.
  */
-export function deficit(request: Resources, free: Resources, allocatable: Resources): number {
+export function deficit(
+  request: Resources,
+  free: Resources,
+  allocatable: Resources,
+  pods?: { free: number; allocatable: number },
+): number {
   let worst = 0;
   for (const r of RESOURCE_NAMES) {
     const missing = request[r] - free[r];
     if (missing > 0) worst = Math.max(worst, allocatable[r] > 0 ? missing / allocatable[r] : 1);
   }
+  if (pods && pods.free < 1)
+    worst = Math.max(worst, pods.allocatable > 0 ? 1 / pods.allocatable : 1);
   return worst;
 }
 
@@ -91,10 +103,10 @@ export function compareStrings(a: string, b: string): number {
 }
 
 /**
- * The nodes with the requests of admitted jobs whose pods are not on a node yet added, each
- * placed first-fit (usable nodes by name) the way admission placed it. Without them a cycle
- * running before the pods are bound would see their room as free and give it out again. A job
- * that fits nowhere now (the cluster changed under it) holds nothing: its pod stays Pending.
+ * The nodes with the requests and pod slots of admitted jobs whose pods are not on a node yet
+ * added, each placed first-fit (usable nodes by name) the way admission placed it. Without them
+ * a cycle running before the pods are bound would see their room as free and give it out again.
+ * A job that fits nowhere now (the cluster changed under it) holds nothing: its pod stays Pending.
  */
 export function withAssumed(
   nodes: readonly NodeState[],
@@ -104,8 +116,12 @@ export function withAssumed(
   const result = nodes.map((node) => ({ ...node }));
   const order = result.filter(isUsable).sort((a, b) => compareStrings(a.name, b.name));
   for (const job of assumed) {
-    const node = order.find((n) => nodeAccepts(job, n) && fits(job.resources, freeOn(n)));
-    if (node) node.requested = add(node.requested, job.resources);
+    const node = order.find(
+      (n) => nodeAccepts(job, n) && fits(job.resources, freeOn(n)) && freePodSlots(n) >= 1,
+    );
+    if (!node) continue;
+    node.requested = add(node.requested, job.resources);
+    if (node.pods) node.pods = { ...node.pods, used: node.pods.used + 1 };
   }
   return result;
 }

@@ -74,6 +74,11 @@ export interface NodeState {
   allocatable: Resources;
   /** Sum of the requests of every pod bound to the node, roam's or not. */
   requested: Resources;
+  /**
+   * Pod slots: the node's `allocatable.pods`, and how many pods hold one (bound and unfinished,
+   * roam's or not, plus admitted jobs assumed on it). Absent when the node reports no limit.
+   */
+  pods?: { allocatable: number; used: number };
   /** False when cordoned (`spec.unschedulable`). */
   schedulable: boolean;
   /** The node's Ready condition. */

@@ -166,6 +166,12 @@ export class NodeBuilder {
     return this;
   }
 
+  /** `allocatable.pods`, and the pods already bound to the node. */
+  pods(allocatable: number, used = 0): this {
+    this.node.pods = { allocatable, used };
+    return this;
+  }
+
   cordoned(): this {
     this.node.schedulable = false;
     return this;
