@@ -24,6 +24,16 @@ export type ProvisionOutcome = 'ready' | 'stale' | 'gone' | 'deleting' | 'failed
 export type RemoveOutcome = 'deleted' | 'in-progress' | 'gone' | 'not-deleting';
 const DELETE_BATCH = 1000;
 
+/**
+ * client-node serializes a LimitRange item through its model, whose `default` field is named
+ * `_default` (a reserved word); a plain `default` key would be dropped on the way out, leaving
+ * containers without default limits, which a `max` or a limits quota then refuses.
+ */
+function forClientNode<T extends { default: unknown }>(item: T) {
+  const { default: limits, ...rest } = item;
+  return { ...rest, _default: limits };
+}
+
 /** Provisioning cannot go on until an admin acts: retrying would change nothing. */
 class NamespaceNotOwned extends Error {}
 
@@ -204,7 +214,7 @@ export class TenantProvisioner {
       apiVersion: 'v1',
       kind: 'LimitRange',
       metadata: { name: LIMIT_RANGE_NAME, namespace: tenant.namespace, labels },
-      spec: { limits: [containerLimits(this.disk)] },
+      spec: { limits: [forClientNode(containerLimits(this.disk))] },
     });
     if (this.store?.kind === 'pvc') {
       // Created once and left alone: a claim's spec is immutable but for growing it.
