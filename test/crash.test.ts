@@ -18,7 +18,7 @@ import {
 } from '@roam/testing';
 
 import { GatewayModule } from '../apps/gateway/src/gateway.module.js';
-import { call, register } from './support/harness.js';
+import { ADMIN_TOKEN, call, register } from './support/harness.js';
 import { type AppProcess, killHard, startApp, stopApp } from './support/processes.js';
 
 /**
@@ -56,6 +56,7 @@ describe('crash recovery of the scheduler and the reconciler', () => {
       LOG_LEVEL: 'info',
       KUBECONFIG: sim.kubeconfigPath,
       ROAM_REGISTRATION: 'open',
+      ROAM_ADMIN_TOKEN: ADMIN_TOKEN,
       RECONCILE_INTERVAL_MS: '300',
       ADMISSION_INTERVAL_MS: '200',
       ADMISSION_CREATE_GRACE_MS: '500',

@@ -117,6 +117,7 @@ describe('RBAC covers every call each app makes', () => {
       max_memory_gi: 256,
       max_concurrent_jobs: 10,
       max_gpu: 8,
+      offload_budget_usd: null,
     });
     await eventually(
       'tenant ready',

@@ -145,13 +145,22 @@ export async function call(
   return { status: response.status, headers: response.headers, body: parsed };
 }
 
-/** Registers a tenant through SUMO-K8 route and returns its API key. */
+/**
+ * Registers a tenant through the SUMO-K8 route, as an admin (so the limits asked for are the
+ * limits given, not open registration's ceilings), and returns its API key.
+ */
 export async function register(
   base: string,
   tenantId: string,
   limits: Record<string, unknown> = {},
 ): Promise<string> {
-  const response = await call(base, 'POST', '/auth/register', { tenant_id: tenantId, ...limits });
+  const response = await call(
+    base,
+    'POST',
+    '/auth/register',
+    { tenant_id: tenantId, ...limits },
+    ADMIN_TOKEN,
+  );
   if (response.status !== 201)
     throw new Error(`register ${tenantId}: ${response.status} ${JSON.stringify(response.body)}`);
   return response.body.api_key as string;

@@ -12,7 +12,13 @@ import {
 
 type Quota = KubernetesObject & { spec: { hard: Record<string, string> } };
 type LimitRange = KubernetesObject & {
-  spec: { limits: { defaultRequest: Record<string, string> }[] };
+  spec: {
+    limits: {
+      defaultRequest: Record<string, string>;
+      _default: Record<string, string>;
+      max: Record<string, string>;
+    }[];
+  };
 };
 
 const quotaOf = (h: Harness, tenant: string) =>
@@ -36,13 +42,13 @@ describe('tenants, keys and per-tenant namespaces', () => {
 
   describe('registration (SUMO-K8 flow)', () => {
     it('returns an sk- key once, stores only its hash, and provisions namespace, quota and limits', async () => {
-      const response = await call(h.url, 'POST', '/auth/register', {
-        tenant_id: 'city-a',
-        max_cpu: 10,
-        max_memory_gi: 20,
-        max_concurrent_jobs: 2,
-        max_gpu: 1,
-      });
+      const response = await call(
+        h.url,
+        'POST',
+        '/auth/register',
+        { tenant_id: 'city-a', max_cpu: 10, max_memory_gi: 20, max_concurrent_jobs: 2, max_gpu: 1 },
+        ADMIN_TOKEN,
+      );
       expect(response.status).toBe(201);
       expect(response.body).toMatchObject({
         tenant_id: 'city-a',
@@ -60,6 +66,8 @@ describe('tenants, keys and per-tenant namespaces', () => {
         'requests.cpu': '10',
         'requests.memory': '20Gi',
         'requests.nvidia.com/gpu': '1',
+        'requests.ephemeral-storage': '40Gi',
+        'limits.ephemeral-storage': '40Gi',
         pods: '10',
       });
       const limits = await h.kube.get<LimitRange>({
@@ -68,7 +76,13 @@ describe('tenants, keys and per-tenant namespaces', () => {
         name: 'roam-limits',
         namespace: 'roam-city-a',
       });
-      expect(limits?.spec.limits[0]?.defaultRequest).toEqual({ cpu: '100m', memory: '128Mi' });
+      // Node disk is bounded too: a container that sets nothing gets a default, none gets more than the max.
+      // (client-node reads the item's `default` back as `_default`.)
+      expect(limits?.spec.limits[0]).toMatchObject({
+        defaultRequest: { cpu: '100m', memory: '128Mi', 'ephemeral-storage': '256Mi' },
+        _default: { cpu: '1', memory: '1Gi', 'ephemeral-storage': '2Gi' },
+        max: { 'ephemeral-storage': '10Gi' },
+      });
       const ready = await eventually('the tenant to be ready', async () => {
         const tenant = await call(h.url, 'GET', '/auth/tenants/city-a', undefined, key);
         return tenant.body.status === 'ready' && tenant.body;

@@ -120,6 +120,7 @@ describe('offload to RunPod', () => {
       max_memory_gi: 256,
       max_concurrent_jobs: 10,
       max_gpu: 16,
+      offload_budget_usd: null,
     });
     await eventually(
       'tenant ready',

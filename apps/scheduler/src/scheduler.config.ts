@@ -58,6 +58,28 @@ export const schedulerEnv = workerEnv('scheduler').extend({
     .describe(
       'PVC mode: storage class of the tenant volumes (ReadWriteMany); unset = the default class.',
     ),
+  TENANT_EPHEMERAL_STORAGE_DEFAULT_REQUEST: z
+    .string()
+    .regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'must be a Kubernetes quantity such as 10Gi')
+    .default('256Mi')
+    .describe("Node disk (ephemeral-storage) requested for a tenant's container that sets none."),
+  TENANT_EPHEMERAL_STORAGE_DEFAULT_LIMIT: z
+    .string()
+    .regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'must be a Kubernetes quantity such as 10Gi')
+    .default('2Gi')
+    .describe("Node disk (ephemeral-storage) limit of a tenant's container that sets none."),
+  TENANT_EPHEMERAL_STORAGE_MAX: z
+    .string()
+    .regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'must be a Kubernetes quantity such as 10Gi')
+    .default('10Gi')
+    .describe("Largest node disk (ephemeral-storage) limit one of a tenant's containers may have."),
+  TENANT_EPHEMERAL_STORAGE_PER_JOB: z
+    .string()
+    .regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'must be a Kubernetes quantity such as 10Gi')
+    .default('20Gi')
+    .describe(
+      "A tenant namespace's ephemeral-storage quota (requests and limits) per concurrent job it may run.",
+    ),
   DEFAULT_MAX_DURATION_SECONDS: z.coerce
     .number()
     .int()

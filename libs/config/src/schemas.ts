@@ -1,4 +1,16 @@
+import { isIP } from 'node:net';
+
 import { z } from 'zod';
+
+/** `10.0.0.1`, `10.0.0.0/8`, `::1` or `fd00::/8`. */
+export function isAddressOrCidr(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d+$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+}
 
 /** `true/false/1/0/yes/no`, case-insensitive. `z.coerce.boolean()` would read "false" as true. */
 export const envBoolean = z
@@ -243,6 +255,102 @@ export const gatewayEnv = appEnv(workerPorts.gateway, {
     .enum(['open', 'admin'])
     .default('admin')
     .describe('Who may POST /auth/register: anyone (open) or admins only.'),
+  OPEN_REGISTRATION_MAX_CPU: z.coerce
+    .number()
+    .positive()
+    .default(10)
+    .describe(
+      'Open registration: CPU cores a self-registered tenant gets; its body may only ask for less.',
+    ),
+  OPEN_REGISTRATION_MAX_MEMORY_GI: z.coerce
+    .number()
+    .positive()
+    .default(20)
+    .describe('Open registration: memory (GiB) a self-registered tenant gets, at most.'),
+  OPEN_REGISTRATION_MAX_GPU: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe('Open registration: GPUs a self-registered tenant gets, at most.'),
+  OPEN_REGISTRATION_MAX_CONCURRENT_JOBS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(2)
+    .describe('Open registration: concurrent jobs a self-registered tenant gets, at most.'),
+  OPEN_REGISTRATION_RATE_LIMIT_PER_SECOND: z.coerce
+    .number()
+    .positive()
+    .default(10)
+    .describe('Open registration: API requests per second a self-registered tenant gets, at most.'),
+  OPEN_REGISTRATION_WEIGHT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(1)
+    .describe('Open registration: fair-share weight a self-registered tenant gets, at most.'),
+  OPEN_REGISTRATION_OFFLOAD_BUDGET_USD: z.coerce
+    .number()
+    .min(0)
+    .default(0)
+    .describe(
+      'Open registration: RunPod budget (USD) a self-registered tenant gets, at most; 0 = no spend until an admin sets one.',
+    ),
+  ANONYMOUS_RATE_LIMIT_PER_SECOND: z.coerce
+    .number()
+    .positive()
+    .default(5)
+    .describe(
+      'Requests per second from one client address without an API key (registration included).',
+    ),
+  ANONYMOUS_RATE_LIMIT_BURST: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(50)
+    .describe('Token bucket size for requests without an API key, per client address.'),
+  AUTH_FAILURES_PER_MINUTE: z.coerce
+    .number()
+    .positive()
+    .default(30)
+    .describe(
+      'Failed authentications refilled per minute per client address; past the burst, 429 without a key lookup.',
+    ),
+  AUTH_FAILURES_BURST: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(20)
+    .describe('Failed authentications one client address may make at once before 429.'),
+  TRUSTED_PROXIES: z
+    .string()
+    .refine(
+      (value) => value.split(',').every((entry) => isAddressOrCidr(entry.trim())),
+      'must be comma-separated IP addresses or CIDRs (10.0.0.0/8)',
+    )
+    .optional()
+    .describe(
+      'Comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client; unset = the socket address is the client.',
+    ),
+  MAX_API_KEYS_PER_TENANT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(100)
+    .describe('Active API keys one tenant may hold (429 above).'),
+  MAX_WEBHOOKS_PER_TENANT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(50)
+    .describe('Webhook endpoints one tenant may have (429 above).'),
+  MAX_TEMPLATES_PER_TENANT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(200)
+    .describe('Job templates one tenant may have (429 above).'),
   RATE_LIMIT_PER_SECOND: z.coerce
     .number()
     .positive()

@@ -8,7 +8,7 @@ export type TenantProvisionCommand = z.infer<typeof tenantProvisionCommand>;
 export const tenantDeleteCommand = z.object({ tenantId: z.string().min(1).max(63) });
 export type TenantDeleteCommand = z.infer<typeof tenantDeleteCommand>;
 
-export const tenantStatus = z.enum(['provisioning', 'ready', 'error', 'deleting']);
+export const tenantStatus = z.enum(['provisioning', 'ready', 'error', 'failed', 'deleting']);
 
 export const tenantEvent = z.object({
   tenantId: z.string(),

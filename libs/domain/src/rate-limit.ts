@@ -22,6 +22,14 @@ export class TokenBuckets {
 
   constructor(private readonly maxKeys = 100_000) {}
 
+  /** Whether `take` would allow a request now, without taking a token. */
+  wouldAllow(key: string, ratePerSecond: number, burst: number, nowMs: number): boolean {
+    const bucket = this.buckets.get(key);
+    if (!bucket) return true;
+    const elapsed = Math.max(0, nowMs - bucket.at) / 1000;
+    return Math.min(burst, bucket.tokens + elapsed * ratePerSecond) >= 1;
+  }
+
   take(key: string, ratePerSecond: number, burst: number, nowMs: number): BucketDecision {
     const bucket = this.buckets.get(key) ?? { tokens: burst, at: nowMs };
     const elapsed = Math.max(0, nowMs - bucket.at) / 1000;

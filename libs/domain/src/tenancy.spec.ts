@@ -2,7 +2,21 @@ import { describe, expect, it } from '@jest/globals';
 
 import { generateApiKey, hashApiKey, looksLikeApiKey, secretsEqual } from './api-keys.js';
 import { TokenBuckets } from './rate-limit.js';
-import { namespaceFor, quotaHard, tenantIdProblem } from './tenancy.js';
+import {
+  containerLimits,
+  type EphemeralStoragePolicy,
+  namespaceFor,
+  namespaceOwnershipProblem,
+  quotaHard,
+  tenantIdProblem,
+} from './tenancy.js';
+
+const disk: EphemeralStoragePolicy = {
+  defaultRequest: '256Mi',
+  defaultLimit: '2Gi',
+  max: '10Gi',
+  perJob: '20Gi',
+};
 
 describe('tenant ids', () => {
   it.each(['a', 'city-a', 'x1', 'a'.repeat(58)])('accepts %p', (id) => {
@@ -30,18 +44,53 @@ describe('tenant ids', () => {
 });
 
 describe('quotaHard', () => {
-  it('has SUMO-K8 keys plus GPU', () => {
+  it('has SUMO-K8 keys plus GPU and node disk per concurrent job', () => {
     expect(
-      quotaHard({ cpuMillis: 10_000, memoryBytes: 20 * 2 ** 30, gpu: 2, maxConcurrentJobs: 3 }),
+      quotaHard(
+        { cpuMillis: 10_000, memoryBytes: 20 * 2 ** 30, gpu: 2, maxConcurrentJobs: 3 },
+        disk,
+      ),
     ).toEqual({
       'requests.cpu': '10',
       'requests.memory': '20Gi',
       'requests.nvidia.com/gpu': '2',
+      'requests.ephemeral-storage': '60Gi',
+      'limits.ephemeral-storage': '60Gi',
       pods: '10',
     });
     expect(
-      quotaHard({ cpuMillis: 1500, memoryBytes: 2 ** 29, gpu: 0, maxConcurrentJobs: 8 }).pods,
+      quotaHard({ cpuMillis: 1500, memoryBytes: 2 ** 29, gpu: 0, maxConcurrentJobs: 8 }, disk).pods,
     ).toBe('16');
+  });
+});
+
+describe('containerLimits', () => {
+  it('gives containers default disk requests and limits, and a ceiling', () => {
+    expect(containerLimits(disk)).toEqual({
+      type: 'Container',
+      defaultRequest: { cpu: '100m', memory: '128Mi', 'ephemeral-storage': '256Mi' },
+      default: { cpu: '1', memory: '1Gi', 'ephemeral-storage': '2Gi' },
+      max: { 'ephemeral-storage': '10Gi' },
+    });
+  });
+});
+
+describe('namespaceOwnershipProblem', () => {
+  const ours = { 'app.kubernetes.io/managed-by': 'roam', 'roam.dev/tenant': 'city-a' };
+
+  it('adopts only a namespace roam made for this tenant', () => {
+    expect(namespaceOwnershipProblem('roam-city-a', ours, 'city-a')).toBeUndefined();
+  });
+
+  it.each([
+    ['no labels', undefined, 'not labelled'],
+    ['someone else', { team: 'payments' }, 'not labelled'],
+    ['only the tenant label', { 'roam.dev/tenant': 'city-a' }, 'not labelled'],
+    ['another tenant', { ...ours, 'roam.dev/tenant': 'city-b' }, 'tenant "city-b"'],
+  ])('refuses a namespace with %s', (_, labels, why) => {
+    const problem = namespaceOwnershipProblem('roam-city-a', labels, 'city-a');
+    expect(problem).toContain('roam-city-a');
+    expect(problem).toContain(why);
   });
 });
 
@@ -91,6 +140,16 @@ describe('TokenBuckets', () => {
     expect(buckets.take('a', 1, 1, 0).allowed).toBe(true);
     expect(buckets.take('a', 1, 1, 0).allowed).toBe(false);
     expect(buckets.take('b', 1, 1, 0).allowed).toBe(true);
+  });
+
+  it('tells whether a request would pass without taking a token', () => {
+    const buckets = new TokenBuckets();
+    expect(buckets.wouldAllow('t', 1, 1, 0)).toBe(true);
+    expect(buckets.take('t', 1, 1, 0).allowed).toBe(true);
+    expect(buckets.wouldAllow('t', 1, 1, 0)).toBe(false);
+    expect(buckets.wouldAllow('t', 1, 1, 0)).toBe(false);
+    expect(buckets.wouldAllow('t', 1, 1, 1000)).toBe(true);
+    expect(buckets.take('t', 1, 1, 1000).allowed).toBe(true);
   });
 
   it('forgets the least recently used key past its size', () => {

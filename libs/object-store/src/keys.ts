@@ -1,6 +1,9 @@
 /** Object keys, fixed for good (stored rows and objects use them): `tenants/<tenant>/jobs/<job>/{inputs,results,logs}/…`. */
 export const jobPrefix = (tenantId: string, jobId: string): string =>
-  `tenants/${tenantId}/jobs/${jobId}/`;
+  `${tenantObjectsPrefix(tenantId)}jobs/${jobId}/`;
+
+/** Everything a tenant owns in object storage; removed with the tenant. */
+export const tenantObjectsPrefix = (tenantId: string): string => `tenants/${tenantId}/`;
 
 export const inputsPrefix = (tenantId: string, jobId: string): string =>
   `${jobPrefix(tenantId, jobId)}inputs/`;

@@ -27,11 +27,52 @@ const LAST_USED_FLUSH_MS = 10_000;
  */
 const KEY_CACHE_MS = 5_000;
 const KEY_CACHE_MAX = 10_000;
+/**
+ * How long "no such key" is remembered: a client retrying a wrong key does not cost a query
+ * each time. Kept apart from the found keys, so a flood of misses never evicts a valid key.
+ */
+const MISS_CACHE_MS = 2_000;
+const MISS_CACHE_MAX = 10_000;
+
+/** A map bounded to `max` entries that drops the least recently used one past it. */
+class LruCache<V> {
+  private readonly entries = new Map<string, { value: V; expires: number }>();
+
+  constructor(private readonly max: number) {}
+
+  /** `found: false` when absent or expired. */
+  get(key: string, now: number): { found: true; value: V } | { found: false } {
+    const entry = this.entries.get(key);
+    if (!entry) return { found: false };
+    this.entries.delete(key);
+    if (entry.expires <= now) return { found: false };
+    this.entries.set(key, entry);
+    return { found: true, value: entry.value };
+  }
+
+  set(key: string, value: V, expires: number): void {
+    this.entries.delete(key);
+    this.entries.set(key, { value, expires });
+    if (this.entries.size > this.max) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
 
 @Injectable()
 export class ApiKeysRepository implements OnModuleInit, OnModuleDestroy {
   private readonly used = new Set<string>();
-  private readonly cache = new Map<string, { key: ActiveKey | undefined; expires: number }>();
+  private readonly found = new LruCache<ActiveKey>(KEY_CACHE_MAX);
+  private readonly missing = new LruCache<true>(MISS_CACHE_MAX);
   private readonly flushing: Loop;
 
   constructor(
@@ -62,18 +103,33 @@ export class ApiKeysRepository implements OnModuleInit, OnModuleDestroy {
     await this.flushLastUsed().catch(() => undefined);
   }
 
+  /** What the caches know without a query: the key, `null` for a known miss, undefined when unknown. */
+  cached(hash: string): ActiveKey | null | undefined {
+    const now = Date.now();
+    const hit = this.found.get(hash, now);
+    if (hit.found) return hit.value;
+    return this.missing.get(hash, now).found ? null : undefined;
+  }
+
   async findActive(hash: string): Promise<ActiveKey | undefined> {
-    const cached = this.cache.get(hash);
-    if (cached && cached.expires > Date.now()) return cached.key;
+    const known = this.cached(hash);
+    if (known !== undefined) return known ?? undefined;
     const key = await this.lookup(hash);
-    if (this.cache.size >= KEY_CACHE_MAX) this.cache.clear();
-    this.cache.set(hash, { key, expires: Date.now() + KEY_CACHE_MS });
+    const now = Date.now();
+    if (key) this.found.set(hash, key, now + KEY_CACHE_MS);
+    else this.missing.set(hash, true, now + MISS_CACHE_MS);
     return key;
   }
 
-  /** Drops every cached lookup: after a revocation or a change of tenant status or limits. */
+  /** Drops every cached lookup: after a revocation, a new key or a change of tenant status or limits. */
   forget(): void {
-    this.cache.clear();
+    this.found.clear();
+    this.missing.clear();
+  }
+
+  /** Cached lookups, found and missing (for tests and metrics). */
+  get cacheSize(): { found: number; missing: number } {
+    return { found: this.found.size, missing: this.missing.size };
   }
 
   private async lookup(hash: string): Promise<ActiveKey | undefined> {
@@ -150,13 +206,20 @@ export class ApiKeysRepository implements OnModuleInit, OnModuleDestroy {
     return count === 1;
   }
 
-  async revokeAll(db: Prisma.TransactionClient, tenantId: string): Promise<number> {
+  /** Revokes every active key of the tenant; returns their ids. */
+  async revokeAll(db: Prisma.TransactionClient, tenantId: string): Promise<string[]> {
     this.forget();
-    const { count } = await db.apiKey.updateMany({
+    const revoked = await db.apiKey.updateManyAndReturn({
       where: { tenantId, revokedAt: null },
       data: { revokedAt: new Date() },
+      select: { id: true },
     });
-    return count;
+    return revoked.map((key) => key.id);
+  }
+
+  /** Active keys of a tenant, for the per-tenant cap. */
+  countActive(db: Prisma.TransactionClient | PrismaClient, tenantId: string): Promise<number> {
+    return db.apiKey.count({ where: { tenantId, revokedAt: null } });
   }
 
   /** Best effort: the ids of a failed write are dropped, as a last-used time is only a hint. */

@@ -2,6 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { isUniqueViolation, type JobTemplate, type Prisma, type PrismaClient } from '@roam/db';
 import { PRISMA } from '@roam/runtime';
 
+import { createWithinCap } from '../tenants/tenant-caps.js';
+
 import type { BuiltinTemplate } from './builtin-templates.js';
 import type { TemplateSpec } from './template.schemas.js';
 
@@ -30,17 +32,28 @@ export class TemplatesRepository {
     return rows.find((row) => row.tenantId === tenantId) ?? rows[0];
   }
 
-  /** Undefined when the tenant already has a template of that name. */
+  /**
+   * Undefined when the tenant already has a template of that name; 429 when it has `max`
+   * (see `createWithinCap`).
+   */
   async create(
     id: string,
     tenantId: string,
     name: string,
     spec: TemplateSpec,
+    max: number,
   ): Promise<TemplateRow | undefined> {
     try {
-      return await this.prisma.jobTemplate.create({
-        data: { id, tenantId, name, spec: json(spec) },
-      });
+      return await createWithinCap(
+        this.prisma,
+        tenantId,
+        { max, what: 'templates', variable: 'MAX_TEMPLATES_PER_TENANT' },
+        (tx) => tx.jobTemplate.count({ where: { tenantId } }),
+        async (tx) =>
+          (await tx.jobTemplate.findFirst({ where: { tenantId, name }, select: { id: true } }))
+            ? undefined
+            : tx.jobTemplate.create({ data: { id, tenantId, name, spec: json(spec) } }),
+      );
     } catch (error) {
       if (isUniqueViolation(error)) return undefined;
       throw error;

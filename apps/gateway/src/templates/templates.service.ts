@@ -1,7 +1,8 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { type JobSpec, jobSpecSchema } from '@roam/contracts';
 import { uuidv7 } from '@roam/domain';
-import { LOGGER, ProblemError, problemTypes, validationProblem } from '@roam/runtime';
+import type { GatewayConfig } from '@roam/config';
+import { APP_CONFIG, LOGGER, ProblemError, problemTypes, validationProblem } from '@roam/runtime';
 import type { Logger } from 'pino';
 
 import { BUILTIN_TEMPLATES } from './builtin-templates.js';
@@ -33,6 +34,7 @@ export class TemplatesService implements OnApplicationBootstrap {
   constructor(
     private readonly repository: TemplatesRepository,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(APP_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   /** Built-ins are code: every boot writes them as this version defines them. */
@@ -61,7 +63,13 @@ export class TemplatesService implements OnApplicationBootstrap {
         `"${name}" is the name of a built-in template`,
       );
     }
-    const row = await this.repository.create(uuidv7(), tenantId, name, spec);
+    const row = await this.repository.create(
+      uuidv7(),
+      tenantId,
+      name,
+      spec,
+      this.config.MAX_TEMPLATES_PER_TENANT,
+    );
     if (!row) {
       throw new ProblemError(
         409,

@@ -60,7 +60,6 @@ export class AdminKeysController {
   @Delete(':keyId')
   @HttpCode(204)
   async revoke(@Param('keyId', new ZodPipe(keyIdParam, 'path')) keyId: string): Promise<void> {
-    if (!(await this.keys.revoke(this.tenants.prisma, null, keyId)))
-      throw notFound(`active admin key ${keyId}`);
+    if (!(await this.tenants.revokeKey(null, keyId))) throw notFound(`active admin key ${keyId}`);
   }
 }

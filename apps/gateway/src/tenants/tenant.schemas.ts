@@ -18,21 +18,38 @@ const limits = {
   weight: z.number().int().min(1).max(1000),
 };
 
-/** `POST /auth/register` (SUMO-K8 body) and `POST /api/v1/tenants`. */
+/**
+ * `POST /auth/register` (SUMO-K8 body) and `POST /api/v1/tenants`. Unset limits are filled in by
+ * `TenantsService`: SUMO-K8's defaults for an admin, the operator's ceilings for open
+ * registration (where the body may only lower them).
+ */
 export const registerTenantSchema = z
   .object({
     tenant_id: tenantId,
-    max_cpu: limits.max_cpu.default(10),
-    max_memory_gi: limits.max_memory_gi.default(20),
-    max_gpu: limits.max_gpu.default(0),
-    max_concurrent_jobs: limits.max_concurrent_jobs.default(2),
+    max_cpu: limits.max_cpu.optional(),
+    max_memory_gi: limits.max_memory_gi.optional(),
+    max_gpu: limits.max_gpu.optional(),
+    max_concurrent_jobs: limits.max_concurrent_jobs.optional(),
     rate_limit_per_second: limits.rate_limit_per_second.optional(),
     results_retention_days: limits.results_retention_days.optional(),
     offload_budget_usd: limits.offload_budget_usd.optional(),
-    weight: limits.weight.default(1),
+    weight: limits.weight.optional(),
   })
   .strict();
 export type RegisterTenant = z.output<typeof registerTenantSchema>;
+
+/** What a new tenant gets once the defaults and ceilings are applied. */
+export interface NewTenant {
+  tenant_id: string;
+  max_cpu: number;
+  max_memory_gi: number;
+  max_gpu: number;
+  max_concurrent_jobs: number;
+  rate_limit_per_second: number | null;
+  results_retention_days: number | null;
+  offload_budget_usd: number | null;
+  weight: number;
+}
 
 export const updateTenantSchema = z
   .object({

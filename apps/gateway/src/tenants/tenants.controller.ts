@@ -156,7 +156,7 @@ export class TenantsController {
     params: { id: tenantIdParam },
     body: createKeySchema,
     responses: { 201: issuedKeySchema },
-    errors: [404],
+    errors: [404, 429],
   })
   @Post(':id/keys')
   @HttpCode(201)
@@ -166,11 +166,7 @@ export class TenantsController {
     @CurrentPrincipal() caller: Principal,
   ) {
     await this.tenants.get(id, caller);
-    const key = await this.keys.issue(
-      this.tenants.prisma,
-      { tenantId: id, role: 'tenant' },
-      body.name,
-    );
+    const key = await this.tenants.issueKey(id, body.name);
     return {
       id: key.id,
       name: key.name,
@@ -195,8 +191,7 @@ export class TenantsController {
     @CurrentPrincipal() caller: Principal,
   ): Promise<void> {
     await this.tenants.get(id, caller);
-    if (!(await this.keys.revoke(this.tenants.prisma, id, keyId)))
-      throw notFound(`active key ${keyId}`);
+    if (!(await this.tenants.revokeKey(id, keyId))) throw notFound(`active key ${keyId}`);
   }
 }
 

@@ -3,7 +3,7 @@ import type { Prisma, PrismaClient, Tenant } from '@roam/db';
 import { namespaceFor } from '@roam/domain';
 import { PRISMA } from '@roam/runtime';
 
-import type { RegisterTenant, UpdateTenant } from './tenant.schemas.js';
+import type { NewTenant, UpdateTenant } from './tenant.schemas.js';
 import { cpuMillisOf, memoryBytesOf, microsOf } from './tenant.view.js';
 
 type Db = Prisma.TransactionClient | PrismaClient;
@@ -32,7 +32,7 @@ function limitsData(input: UpdateTenant): Prisma.TenantUpdateInput {
 export class TenantsRepository {
   constructor(@Inject(PRISMA) readonly prisma: PrismaClient) {}
 
-  create(db: Db, input: RegisterTenant): Promise<Tenant> {
+  create(db: Db, input: NewTenant): Promise<Tenant> {
     return db.tenant.create({
       data: {
         id: input.tenant_id,
@@ -42,10 +42,10 @@ export class TenantsRepository {
         maxGpu: input.max_gpu,
         maxConcurrentJobs: input.max_concurrent_jobs,
         rateLimitPerSecond:
-          input.rate_limit_per_second == null ? null : Math.ceil(input.rate_limit_per_second),
-        resultsRetentionDays: input.results_retention_days ?? null,
+          input.rate_limit_per_second === null ? null : Math.ceil(input.rate_limit_per_second),
+        resultsRetentionDays: input.results_retention_days,
         offloadBudgetMicros:
-          input.offload_budget_usd == null ? null : microsOf(input.offload_budget_usd),
+          input.offload_budget_usd === null ? null : microsOf(input.offload_budget_usd),
         weight: input.weight,
       },
     });

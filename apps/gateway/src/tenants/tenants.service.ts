@@ -6,10 +6,11 @@ import { Outbox } from '@roam/messaging';
 import { APP_CONFIG, ProblemError, problemTypes } from '@roam/runtime';
 
 import { ApiKeysRepository, type IssuedKey } from '../auth/api-keys.repository.js';
-import { unauthorized } from '../auth/auth.service.js';
+import { AuthService, unauthorized } from '../auth/auth.service.js';
 import type { Principal } from '../auth/principal.js';
 import { SOURCE } from '../source.js';
-import type { RegisterTenant, UpdateTenant } from './tenant.schemas.js';
+import { createWithinCap } from './tenant-caps.js';
+import type { NewTenant, RegisterTenant, UpdateTenant } from './tenant.schemas.js';
 import { TenantsRepository } from './tenants.repository.js';
 import { type TenantView, tenantView } from './tenant.view.js';
 
@@ -17,6 +18,80 @@ export interface RegisteredTenant extends TenantView {
   api_key: string;
   api_key_id: string;
   message: string;
+}
+
+/** The seed's limits: what an admin's registration gets for what it leaves out. */
+const SEED_DEFAULTS = {
+  max_cpu: 10,
+  max_memory_gi: 20,
+  max_gpu: 0,
+  max_concurrent_jobs: 2,
+  weight: 1,
+} as const;
+
+/**
+ * Fills in what a registration left out. An admin gets the seed's defaults and may ask for
+ * anything; a RunPod budget left out is 0 (no spend until an admin sets one; an explicit null
+ * is unlimited). Open registration gets the operator's ceilings, and the body may only lower
+ * them: a null rate limit or budget means the ceiling, not unlimited.
+ */
+export function newTenantLimits(
+  input: RegisterTenant,
+  byAdmin: boolean,
+  config: GatewayConfig,
+): { tenant: NewTenant; lowered: string[] } {
+  if (byAdmin) {
+    return {
+      tenant: {
+        tenant_id: input.tenant_id,
+        max_cpu: input.max_cpu ?? SEED_DEFAULTS.max_cpu,
+        max_memory_gi: input.max_memory_gi ?? SEED_DEFAULTS.max_memory_gi,
+        max_gpu: input.max_gpu ?? SEED_DEFAULTS.max_gpu,
+        max_concurrent_jobs: input.max_concurrent_jobs ?? SEED_DEFAULTS.max_concurrent_jobs,
+        rate_limit_per_second: input.rate_limit_per_second ?? null,
+        results_retention_days: input.results_retention_days ?? null,
+        offload_budget_usd: input.offload_budget_usd === undefined ? 0 : input.offload_budget_usd,
+        weight: input.weight ?? SEED_DEFAULTS.weight,
+      },
+      lowered: [],
+    };
+  }
+  const lowered: string[] = [];
+  const atMost = (field: keyof RegisterTenant, asked: number | null | undefined, max: number) => {
+    if (asked === undefined || asked === null) return max;
+    if (asked > max) lowered.push(field);
+    return Math.min(asked, max);
+  };
+  return {
+    tenant: {
+      tenant_id: input.tenant_id,
+      max_cpu: atMost('max_cpu', input.max_cpu, config.OPEN_REGISTRATION_MAX_CPU),
+      max_memory_gi: atMost(
+        'max_memory_gi',
+        input.max_memory_gi,
+        config.OPEN_REGISTRATION_MAX_MEMORY_GI,
+      ),
+      max_gpu: atMost('max_gpu', input.max_gpu, config.OPEN_REGISTRATION_MAX_GPU),
+      max_concurrent_jobs: atMost(
+        'max_concurrent_jobs',
+        input.max_concurrent_jobs,
+        config.OPEN_REGISTRATION_MAX_CONCURRENT_JOBS,
+      ),
+      rate_limit_per_second: atMost(
+        'rate_limit_per_second',
+        input.rate_limit_per_second,
+        config.OPEN_REGISTRATION_RATE_LIMIT_PER_SECOND,
+      ),
+      results_retention_days: input.results_retention_days ?? null,
+      offload_budget_usd: atMost(
+        'offload_budget_usd',
+        input.offload_budget_usd,
+        config.OPEN_REGISTRATION_OFFLOAD_BUDGET_USD,
+      ),
+      weight: atMost('weight', input.weight, config.OPEN_REGISTRATION_WEIGHT),
+    },
+    lowered,
+  };
 }
 
 export const notFound = (what: string) =>
@@ -29,6 +104,7 @@ export class TenantsService {
     private readonly keys: ApiKeysRepository,
     @Inject(Outbox) private readonly outbox: Outbox,
     @Inject(APP_CONFIG) private readonly config: GatewayConfig,
+    private readonly auth: AuthService,
   ) {}
 
   get prisma() {
@@ -50,9 +126,14 @@ export class TenantsService {
         'registration needs an admin key on this installation',
       );
     }
+    const { tenant: limits, lowered } = newTenantLimits(
+      input,
+      caller?.kind === 'admin',
+      this.config,
+    );
     try {
       const { tenant, key } = await this.outbox.transaction(async (tx) => {
-        const tenant = await this.tenants.create(tx, input);
+        const tenant = await this.tenants.create(tx, limits);
         const key = await this.keys.issue(tx, { tenantId: tenant.id, role: 'tenant' }, 'default');
         return {
           result: { tenant, key },
@@ -74,15 +155,22 @@ export class TenantsService {
         ...tenantView(tenant),
         api_key: key.key,
         api_key_id: key.id,
-        message: 'Save this API key now: it is stored only as a hash and cannot be shown again.',
+        message:
+          'Save this API key now: it is stored only as a hash and cannot be shown again.' +
+          (lowered.length > 0
+            ? ` Lowered to this installation's limits for open registration: ${lowered.join(', ')}.`
+            : ''),
       };
     } catch (error) {
       if (isUniqueViolation(error)) {
+        const existing = await this.tenants.find(input.tenant_id);
         throw new ProblemError(
           409,
           problemTypes.conflict,
           'Conflict',
-          `tenant "${input.tenant_id}" already exists`,
+          existing?.status === 'deleting'
+            ? `tenant "${input.tenant_id}" is being deleted; its id can be registered again once everything it owned is gone`
+            : `tenant "${input.tenant_id}" already exists`,
         );
       }
       throw error;
@@ -157,7 +245,32 @@ export class TenantsService {
       };
     });
     this.keys.forget();
+    this.auth.revoked({ kind: 'tenant', tenantId: id });
     return tenant;
+  }
+
+  /** Another key for the tenant, refused with 429 once it has `MAX_API_KEYS_PER_TENANT` active ones. */
+  async issueKey(tenantId: string, name: string): Promise<IssuedKey> {
+    const key = await createWithinCap(
+      this.prisma,
+      tenantId,
+      {
+        max: this.config.MAX_API_KEYS_PER_TENANT,
+        what: 'active API keys',
+        variable: 'MAX_API_KEYS_PER_TENANT',
+      },
+      (tx) => this.keys.countActive(tx, tenantId),
+      (tx) => this.keys.issue(tx, { tenantId, role: 'tenant' }, name),
+    );
+    this.keys.forget();
+    return key;
+  }
+
+  /** Revokes one key; listeners hear of it once it committed. False when no such active key. */
+  async revokeKey(tenantId: string | null, keyId: string): Promise<boolean> {
+    const revoked = await this.keys.revoke(this.prisma, tenantId, keyId);
+    if (revoked) this.auth.revoked({ kind: 'key', keyId });
+    return revoked;
   }
 
   /**
@@ -180,14 +293,20 @@ export class TenantsService {
     if (caller.kind === 'tenant' && tenantId !== undefined && tenantId !== caller.tenantId) {
       throw notFound(`tenant "${tenantId}"`);
     }
-    const key = await this.tenants.prisma.$transaction(async (tx) => {
+    const { key, revoked } = await this.tenants.prisma.$transaction(async (tx) => {
       const locked = await this.tenants.lock(tx, target);
       if (!locked) throw notFound(`tenant "${target}"`);
-      if (caller.kind === 'tenant') await this.keys.revoke(tx, target, caller.keyId);
-      else await this.keys.revokeAll(tx, target);
-      return this.keys.issue(tx, { tenantId: target, role: 'tenant' }, 'default');
+      const revoked =
+        caller.kind === 'tenant'
+          ? (await this.keys.revoke(tx, target, caller.keyId))
+            ? [caller.keyId]
+            : []
+          : await this.keys.revokeAll(tx, target);
+      const key = await this.keys.issue(tx, { tenantId: target, role: 'tenant' }, 'default');
+      return { key, revoked };
     });
     this.keys.forget();
+    for (const keyId of revoked) this.auth.revoked({ kind: 'key', keyId });
     return { tenantId: target, key };
   }
 }

@@ -2,6 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Prisma, PrismaClient, WebhookDelivery, WebhookEndpoint } from '@roam/db';
 import { PRISMA } from '@roam/runtime';
 
+import { createWithinCap } from '../tenants/tenant-caps.js';
+
 export interface NewEndpoint {
   id: string;
   tenantId: string;
@@ -16,8 +18,15 @@ export interface NewEndpoint {
 export class WebhooksRepository {
   constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
 
-  create(endpoint: NewEndpoint): Promise<WebhookEndpoint> {
-    return this.prisma.webhookEndpoint.create({ data: endpoint });
+  /** Creates the endpoint unless the tenant already has `max` (429, see `createWithinCap`). */
+  create(endpoint: NewEndpoint, max: number): Promise<WebhookEndpoint> {
+    return createWithinCap(
+      this.prisma,
+      endpoint.tenantId,
+      { max, what: 'webhook endpoints', variable: 'MAX_WEBHOOKS_PER_TENANT' },
+      (tx) => tx.webhookEndpoint.count({ where: { tenantId: endpoint.tenantId } }),
+      (tx) => tx.webhookEndpoint.create({ data: endpoint }),
+    );
   }
 
   find(tenantId: string, id: string): Promise<WebhookEndpoint | null> {

@@ -64,14 +64,17 @@ export class WebhooksService {
   ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
     const url = await this.checkUrl(body.url);
     const secret = generateWebhookSecret();
-    const endpoint = await this.repository.create({
-      id: uuidv7(),
-      tenantId,
-      url,
-      events: [...new Set(body.events)],
-      description: body.description,
-      secret,
-    });
+    const endpoint = await this.repository.create(
+      {
+        id: uuidv7(),
+        tenantId,
+        url,
+        events: [...new Set(body.events)],
+        description: body.description,
+        secret,
+      },
+      this.config.MAX_WEBHOOKS_PER_TENANT,
+    );
     return { endpoint, secret };
   }
 

@@ -1,10 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createEnvelope, subjects } from '@roam/contracts';
 import type { PrismaClient, Tenant } from '@roam/db';
-import { containerDefaults, quotaHard } from '@roam/domain';
+import {
+  containerLimits,
+  type EphemeralStoragePolicy,
+  namespaceOwnershipProblem,
+  quotaHard,
+} from '@roam/domain';
 import { Kube, tenantLabels } from '@roam/kube';
 import { Outbox } from '@roam/messaging';
-import type { ObjectStore } from '@roam/object-store';
+import { type ObjectStore, tenantObjectsPrefix } from '@roam/object-store';
 import { APP_CONFIG, LOGGER, OBJECT_STORE, PRISMA } from '@roam/runtime';
 import type { Logger } from 'pino';
 
@@ -15,7 +20,22 @@ import { SOURCE } from '../source.js';
 export const QUOTA_NAME = 'roam-quota';
 export const LIMIT_RANGE_NAME = 'roam-limits';
 
-export type ProvisionOutcome = 'ready' | 'stale' | 'gone' | 'deleting';
+export type ProvisionOutcome = 'ready' | 'stale' | 'gone' | 'deleting' | 'failed';
+export type RemoveOutcome = 'deleted' | 'in-progress' | 'gone' | 'not-deleting';
+const DELETE_BATCH = 1000;
+
+/**
+ * client-node serializes a LimitRange item through its model, whose `default` field is named
+ * `_default` (a reserved word); a plain `default` key would be dropped on the way out, leaving
+ * containers without default limits, which a `max` or a limits quota then refuses.
+ */
+function forClientNode<T extends { default: unknown }>(item: T) {
+  const { default: limits, ...rest } = item;
+  return { ...rest, _default: limits };
+}
+
+/** Provisioning cannot go on until an admin acts: retrying would change nothing. */
+class NamespaceNotOwned extends Error {}
 
 /**
  * Brings a tenant's Kubernetes objects to its current limits: namespace `roam-<tenant>`, a
@@ -32,7 +52,16 @@ export class TenantProvisioner {
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(APP_CONFIG) private readonly config: SchedulerConfig,
     @Inject(OBJECT_STORE) private readonly store: ObjectStore | null,
-  ) {}
+  ) {
+    this.disk = {
+      defaultRequest: config.TENANT_EPHEMERAL_STORAGE_DEFAULT_REQUEST,
+      defaultLimit: config.TENANT_EPHEMERAL_STORAGE_DEFAULT_LIMIT,
+      max: config.TENANT_EPHEMERAL_STORAGE_MAX,
+      perJob: config.TENANT_EPHEMERAL_STORAGE_PER_JOB,
+    };
+  }
+
+  private readonly disk: EphemeralStoragePolicy;
 
   async provision(tenantId: string): Promise<ProvisionOutcome> {
     const tenant = await this.prisma.tenant.findUnique({ where: { id: tenantId } });
@@ -41,7 +70,15 @@ export class TenantProvisioner {
     try {
       await this.apply(tenant);
     } catch (error) {
-      await this.recordFailure(tenant, error);
+      if (error instanceof NamespaceNotOwned) {
+        await this.recordFailure(tenant, 'failed', error.message);
+        return 'failed';
+      }
+      await this.recordFailure(
+        tenant,
+        'error',
+        `provisioning failed: ${(error as Error)?.message ?? String(error)}`,
+      );
       throw error;
     }
     return this.outbox.transaction(async (tx) => {
@@ -64,18 +101,33 @@ export class TenantProvisioner {
     });
   }
 
-  /** Deletes the namespace (Kubernetes removes what is in it), then the tenant and its records. */
-  async remove(tenantId: string): Promise<'deleted' | 'gone' | 'not-deleting'> {
+  /**
+   * Removes everything the tenant owned, then its tombstone row (status `deleting`), which
+   * keeps the id from being registered again until this finished. Every step is idempotent,
+   * so a crash anywhere is resumed by the next command or converge pass:
+   * 1. its keys, so nothing authenticates as it any more;
+   * 2. its namespace, when roam made it for this tenant (Kubernetes removes what is in it);
+   *    a namespace that is not the tenant's is left alone;
+   * 3. its rows, in batches: jobs (with history, result and log records), webhook deliveries,
+   *    events, idempotency keys, offloads, templates and webhook endpoints;
+   * 4. its objects under `tenants/<id>/` in object storage;
+   * 5. once the namespace is gone, the tenant row; the foreign keys cascade whatever was
+   *    written meanwhile, and `tenant.deleted` is announced without a tenant, so a new owner
+   *    of the id never sees it.
+   */
+  async remove(tenantId: string): Promise<RemoveOutcome> {
     const tenant = await this.prisma.tenant.findUnique({ where: { id: tenantId } });
     if (!tenant) return 'gone';
     if (tenant.status !== 'deleting') return 'not-deleting';
-    await this.kube.delete(
-      { apiVersion: 'v1', kind: 'Namespace', name: tenant.namespace },
-      'Background',
-    );
+    await this.prisma.apiKey.deleteMany({ where: { tenantId } });
+    const namespaceLeft = await this.removeNamespace(tenant);
+    await this.removeRows(tenantId);
+    if (this.store) await this.store.removePrefix(tenantObjectsPrefix(tenantId));
+    if (namespaceLeft) {
+      this.logger.info({ tenantId }, 'tenant deletion waits for its namespace to go');
+      return 'in-progress';
+    }
     return this.outbox.transaction(async (tx) => {
-      await tx.jobHistory.deleteMany({ where: { tenantId } });
-      await tx.job.deleteMany({ where: { tenantId } });
       const { count } = await tx.tenant.deleteMany({ where: { id: tenantId, status: 'deleting' } });
       if (count === 0) return { result: 'gone' as const, messages: [] };
       this.logger.info({ tenantId }, 'tenant deleted');
@@ -85,38 +137,84 @@ export class TenantProvisioner {
           createEnvelope(
             subjects.tenant.deleted,
             { tenantId, status: 'deleted' },
-            { source: SOURCE, tenantId, subject: `tenants/${tenantId}` },
+            { source: SOURCE, subject: `tenants/${tenantId}` },
           ),
         ],
       };
     });
   }
 
+  /** True while the tenant's own namespace still exists (deletion asked for, not done yet). */
+  private async removeNamespace(tenant: Tenant): Promise<boolean> {
+    const ref = { apiVersion: 'v1', kind: 'Namespace', name: tenant.namespace };
+    const namespace = await this.kube.get(ref);
+    if (!namespace) return false;
+    if (namespaceOwnershipProblem(tenant.namespace, namespace.metadata?.labels, tenant.id)) {
+      this.logger.warn(
+        { tenantId: tenant.id, namespace: tenant.namespace },
+        "namespace is not this tenant's; left untouched",
+      );
+      return false;
+    }
+    await this.kube.delete(ref, 'Background');
+    return (await this.kube.get(ref)) !== undefined;
+  }
+
+  /** Deletes the tenant's rows table by table, in batches, so no transaction grows with the tenant. */
+  private async removeRows(tenantId: string): Promise<void> {
+    const principal = `tenant:${tenantId}`;
+    const batches = [
+      // History, result files and log archives go with their job (ON DELETE CASCADE).
+      () => this.prisma.$executeRaw`DELETE FROM jobs WHERE id IN (
+        SELECT id FROM jobs WHERE tenant_id = ${tenantId} LIMIT ${DELETE_BATCH})`,
+      () => this.prisma.$executeRaw`DELETE FROM webhook_deliveries WHERE id IN (
+        SELECT id FROM webhook_deliveries WHERE tenant_id = ${tenantId} LIMIT ${DELETE_BATCH})`,
+      () => this.prisma.$executeRaw`DELETE FROM events WHERE position IN (
+        SELECT position FROM events WHERE tenant_id = ${tenantId} LIMIT ${DELETE_BATCH})`,
+      () => this.prisma.$executeRaw`DELETE FROM idempotency_keys WHERE (principal, key) IN (
+        SELECT principal, key FROM idempotency_keys WHERE principal = ${principal} LIMIT ${DELETE_BATCH})`,
+      () => this.prisma.$executeRaw`DELETE FROM offloads WHERE id IN (
+        SELECT id FROM offloads WHERE tenant_id = ${tenantId} LIMIT ${DELETE_BATCH})`,
+    ];
+    for (const batch of batches) while ((await batch()) > 0);
+    await this.prisma.jobTemplate.deleteMany({ where: { tenantId } });
+    await this.prisma.webhookEndpoint.deleteMany({ where: { tenantId } });
+  }
+
   private async apply(tenant: Tenant): Promise<void> {
     const labels = tenantLabels(tenant.id);
-    await this.kube.createOrAdopt({
+    const { object: namespace } = await this.kube.createOrAdopt({
       apiVersion: 'v1',
       kind: 'Namespace',
       metadata: { name: tenant.namespace, labels },
     });
+    const problem = namespaceOwnershipProblem(
+      tenant.namespace,
+      namespace.metadata?.labels,
+      tenant.id,
+    );
+    if (problem) throw new NamespaceNotOwned(problem);
     await this.kube.upsert({
       apiVersion: 'v1',
       kind: 'ResourceQuota',
       metadata: { name: QUOTA_NAME, namespace: tenant.namespace, labels },
       spec: {
-        hard: quotaHard({
-          cpuMillis: tenant.maxCpuMillis,
-          memoryBytes: Number(tenant.maxMemoryBytes),
-          gpu: tenant.maxGpu,
-          maxConcurrentJobs: tenant.maxConcurrentJobs,
-        }),
+        hard: quotaHard(
+          {
+            cpuMillis: tenant.maxCpuMillis,
+            memoryBytes: Number(tenant.maxMemoryBytes),
+            gpu: tenant.maxGpu,
+            maxConcurrentJobs: tenant.maxConcurrentJobs,
+          },
+          this.disk,
+        ),
       },
     });
     await this.kube.upsert({
       apiVersion: 'v1',
       kind: 'LimitRange',
       metadata: { name: LIMIT_RANGE_NAME, namespace: tenant.namespace, labels },
-      spec: { limits: [{ type: 'Container', ...containerDefaults }] },
+      spec: { limits: [forClientNode(containerLimits(this.disk))] },
     });
     if (this.store?.kind === 'pvc') {
       // Created once and left alone: a claim's spec is immutable but for growing it.
@@ -135,20 +233,26 @@ export class TenantProvisioner {
     }
   }
 
-  private async recordFailure(tenant: Tenant, error: unknown): Promise<void> {
-    const reason = `provisioning failed: ${(error as Error)?.message ?? String(error)}`.slice(
-      0,
-      500,
-    );
-    this.logger.warn({ tenantId: tenant.id, err: error }, 'tenant provisioning failed; will retry');
+  /**
+   * `error` is retried (a Kubernetes failure); `failed` waits for an admin and is re-checked on
+   * every converge pass. Announced once per change of status or reason.
+   */
+  private async recordFailure(
+    tenant: Tenant,
+    status: 'error' | 'failed',
+    why: string,
+  ): Promise<void> {
+    const reason = why.slice(0, 500);
+    this.logger.warn({ tenantId: tenant.id, reason }, `tenant provisioning ${status}`);
     await this.outbox.transaction(async (tx) => {
       const { count } = await tx.tenant.updateMany({
         where: {
           id: tenant.id,
           generation: tenant.generation,
-          status: { in: ['provisioning', 'error'] },
+          status: { in: ['provisioning', 'error', 'failed'] },
+          NOT: { status, statusReason: reason },
         },
-        data: { status: 'error', statusReason: reason },
+        data: { status, statusReason: reason },
       });
       return {
         result: undefined,
@@ -158,7 +262,7 @@ export class TenantProvisioner {
             : [
                 createEnvelope(
                   subjects.tenant.failed,
-                  { tenantId: tenant.id, status: 'error', reason },
+                  { tenantId: tenant.id, status, reason },
                   { source: SOURCE, tenantId: tenant.id, subject: `tenants/${tenant.id}` },
                 ),
               ],

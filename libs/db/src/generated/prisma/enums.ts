@@ -13,6 +13,7 @@ export const TenantStatus = {
   provisioning: 'provisioning',
   ready: 'ready',
   error: 'error',
+  failed: 'failed',
   deleting: 'deleting'
 } as const
 

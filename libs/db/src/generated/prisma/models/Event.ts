@@ -230,6 +230,7 @@ export type EventWhereInput = {
   subject?: Prisma.StringNullableFilter<"Event"> | string | null
   time?: Prisma.DateTimeFilter<"Event"> | Date | string
   envelope?: Prisma.JsonFilter<"Event">
+  tenant?: Prisma.XOR<Prisma.TenantNullableScalarRelationFilter, Prisma.TenantWhereInput> | null
 }
 
 export type EventOrderByWithRelationInput = {
@@ -240,6 +241,7 @@ export type EventOrderByWithRelationInput = {
   subject?: Prisma.SortOrderInput | Prisma.SortOrder
   time?: Prisma.SortOrder
   envelope?: Prisma.SortOrder
+  tenant?: Prisma.TenantOrderByWithRelationInput
 }
 
 export type EventWhereUniqueInput = Prisma.AtLeast<{
@@ -253,6 +255,7 @@ export type EventWhereUniqueInput = Prisma.AtLeast<{
   subject?: Prisma.StringNullableFilter<"Event"> | string | null
   time?: Prisma.DateTimeFilter<"Event"> | Date | string
   envelope?: Prisma.JsonFilter<"Event">
+  tenant?: Prisma.XOR<Prisma.TenantNullableScalarRelationFilter, Prisma.TenantWhereInput> | null
 }, "position" | "id">
 
 export type EventOrderByWithAggregationInput = {
@@ -286,11 +289,11 @@ export type EventScalarWhereWithAggregatesInput = {
 export type EventCreateInput = {
   position?: bigint | number
   id: string
-  tenantId?: string | null
   type: string
   subject?: string | null
   time: Date | string
   envelope: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  tenant?: Prisma.TenantCreateNestedOneWithoutEventsInput
 }
 
 export type EventUncheckedCreateInput = {
@@ -306,11 +309,11 @@ export type EventUncheckedCreateInput = {
 export type EventUpdateInput = {
   position?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   id?: Prisma.StringFieldUpdateOperationsInput | string
-  tenantId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   type?: Prisma.StringFieldUpdateOperationsInput | string
   subject?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   time?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   envelope?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  tenant?: Prisma.TenantUpdateOneWithoutEventsNestedInput
 }
 
 export type EventUncheckedUpdateInput = {
@@ -336,7 +339,6 @@ export type EventCreateManyInput = {
 export type EventUpdateManyMutationInput = {
   position?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   id?: Prisma.StringFieldUpdateOperationsInput | string
-  tenantId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   type?: Prisma.StringFieldUpdateOperationsInput | string
   subject?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   time?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -351,6 +353,16 @@ export type EventUncheckedUpdateManyInput = {
   subject?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   time?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   envelope?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+}
+
+export type EventListRelationFilter = {
+  every?: Prisma.EventWhereInput
+  some?: Prisma.EventWhereInput
+  none?: Prisma.EventWhereInput
+}
+
+export type EventOrderByRelationAggregateInput = {
+  _count?: Prisma.SortOrder
 }
 
 export type EventCountOrderByAggregateInput = {
@@ -389,6 +401,141 @@ export type EventSumOrderByAggregateInput = {
   position?: Prisma.SortOrder
 }
 
+export type EventCreateNestedManyWithoutTenantInput = {
+  create?: Prisma.XOR<Prisma.EventCreateWithoutTenantInput, Prisma.EventUncheckedCreateWithoutTenantInput> | Prisma.EventCreateWithoutTenantInput[] | Prisma.EventUncheckedCreateWithoutTenantInput[]
+  connectOrCreate?: Prisma.EventCreateOrConnectWithoutTenantInput | Prisma.EventCreateOrConnectWithoutTenantInput[]
+  createMany?: Prisma.EventCreateManyTenantInputEnvelope
+  connect?: Prisma.EventWhereUniqueInput | Prisma.EventWhereUniqueInput[]
+}
+
+export type EventUncheckedCreateNestedManyWithoutTenantInput = {
+  create?: Prisma.XOR<Prisma.EventCreateWithoutTenantInput, Prisma.EventUncheckedCreateWithoutTenantInput> | Prisma.EventCreateWithoutTenantInput[] | Prisma.EventUncheckedCreateWithoutTenantInput[]
+  connectOrCreate?: Prisma.EventCreateOrConnectWithoutTenantInput | Prisma.EventCreateOrConnectWithoutTenantInput[]
+  createMany?: Prisma.EventCreateManyTenantInputEnvelope
+  connect?: Prisma.EventWhereUniqueInput | Prisma.EventWhereUniqueInput[]
+}
+
+export type EventUpdateManyWithoutTenantNestedInput = {
+  create?: Prisma.XOR<Prisma.EventCreateWithoutTenantInput, Prisma.EventUncheckedCreateWithoutTenantInput> | Prisma.EventCreateWithoutTenantInput[] | Prisma.EventUncheckedCreateWithoutTenantInput[]
+  connectOrCreate?: Prisma.EventCreateOrConnectWithoutTenantInput | Prisma.EventCreateOrConnectWithoutTenantInput[]
+  upsert?: Prisma.EventUpsertWithWhereUniqueWithoutTenantInput | Prisma.EventUpsertWithWhereUniqueWithoutTenantInput[]
+  createMany?: Prisma.EventCreateManyTenantInputEnvelope
+  set?: Prisma.EventWhereUniqueInput | Prisma.EventWhereUniqueInput[]
+  disconnect?: Prisma.EventWhereUniqueInput | Prisma.EventWhereUniqueInput[]
+  delete?: Prisma.EventWhereUniqueInput | Prisma.EventWhereUniqueInput[]
+  connect?: Prisma.EventWhereUniqueInput | Prisma.EventWhereUniqueInput[]
+  update?: Prisma.EventUpdateWithWhereUniqueWithoutTenantInput | Prisma.EventUpdateWithWhereUniqueWithoutTenantInput[]
+  updateMany?: Prisma.EventUpdateManyWithWhereWithoutTenantInput | Prisma.EventUpdateManyWithWhereWithoutTenantInput[]
+  deleteMany?: Prisma.EventScalarWhereInput | Prisma.EventScalarWhereInput[]
+}
+
+export type EventUncheckedUpdateManyWithoutTenantNestedInput = {
+  create?: Prisma.XOR<Prisma.EventCreateWithoutTenantInput, Prisma.EventUncheckedCreateWithoutTenantInput> | Prisma.EventCreateWithoutTenantInput[] | Prisma.EventUncheckedCreateWithoutTenantInput[]
+  connectOrCreate?: Prisma.EventCreateOrConnectWithoutTenantInput | Prisma.EventCreateOrConnectWithoutTenantInput[]
+  upsert?: Prisma.EventUpsertWithWhereUniqueWithoutTenantInput | Prisma.EventUpsertWithWhereUniqueWithoutTenantInput[]
+  createMany?: Prisma.EventCreateManyTenantInputEnvelope
+  set?: Prisma.EventWhereUniqueInput | Prisma.EventWhereUniqueInput[]
+  disconnect?: Prisma.EventWhereUniqueInput | Prisma.EventWhereUniqueInput[]
+  delete?: Prisma.EventWhereUniqueInput | Prisma.EventWhereUniqueInput[]
+  connect?: Prisma.EventWhereUniqueInput | Prisma.EventWhereUniqueInput[]
+  update?: Prisma.EventUpdateWithWhereUniqueWithoutTenantInput | Prisma.EventUpdateWithWhereUniqueWithoutTenantInput[]
+  updateMany?: Prisma.EventUpdateManyWithWhereWithoutTenantInput | Prisma.EventUpdateManyWithWhereWithoutTenantInput[]
+  deleteMany?: Prisma.EventScalarWhereInput | Prisma.EventScalarWhereInput[]
+}
+
+export type EventCreateWithoutTenantInput = {
+  position?: bigint | number
+  id: string
+  type: string
+  subject?: string | null
+  time: Date | string
+  envelope: Prisma.JsonNullValueInput | runtime.InputJsonValue
+}
+
+export type EventUncheckedCreateWithoutTenantInput = {
+  position?: bigint | number
+  id: string
+  type: string
+  subject?: string | null
+  time: Date | string
+  envelope: Prisma.JsonNullValueInput | runtime.InputJsonValue
+}
+
+export type EventCreateOrConnectWithoutTenantInput = {
+  where: Prisma.EventWhereUniqueInput
+  create: Prisma.XOR<Prisma.EventCreateWithoutTenantInput, Prisma.EventUncheckedCreateWithoutTenantInput>
+}
+
+export type EventCreateManyTenantInputEnvelope = {
+  data: Prisma.EventCreateManyTenantInput | Prisma.EventCreateManyTenantInput[]
+  skipDuplicates?: boolean
+}
+
+export type EventUpsertWithWhereUniqueWithoutTenantInput = {
+  where: Prisma.EventWhereUniqueInput
+  update: Prisma.XOR<Prisma.EventUpdateWithoutTenantInput, Prisma.EventUncheckedUpdateWithoutTenantInput>
+  create: Prisma.XOR<Prisma.EventCreateWithoutTenantInput, Prisma.EventUncheckedCreateWithoutTenantInput>
+}
+
+export type EventUpdateWithWhereUniqueWithoutTenantInput = {
+  where: Prisma.EventWhereUniqueInput
+  data: Prisma.XOR<Prisma.EventUpdateWithoutTenantInput, Prisma.EventUncheckedUpdateWithoutTenantInput>
+}
+
+export type EventUpdateManyWithWhereWithoutTenantInput = {
+  where: Prisma.EventScalarWhereInput
+  data: Prisma.XOR<Prisma.EventUpdateManyMutationInput, Prisma.EventUncheckedUpdateManyWithoutTenantInput>
+}
+
+export type EventScalarWhereInput = {
+  AND?: Prisma.EventScalarWhereInput | Prisma.EventScalarWhereInput[]
+  OR?: Prisma.EventScalarWhereInput[]
+  NOT?: Prisma.EventScalarWhereInput | Prisma.EventScalarWhereInput[]
+  position?: Prisma.BigIntFilter<"Event"> | bigint | number
+  id?: Prisma.UuidFilter<"Event"> | string
+  tenantId?: Prisma.StringNullableFilter<"Event"> | string | null
+  type?: Prisma.StringFilter<"Event"> | string
+  subject?: Prisma.StringNullableFilter<"Event"> | string | null
+  time?: Prisma.DateTimeFilter<"Event"> | Date | string
+  envelope?: Prisma.JsonFilter<"Event">
+}
+
+export type EventCreateManyTenantInput = {
+  position?: bigint | number
+  id: string
+  type: string
+  subject?: string | null
+  time: Date | string
+  envelope: Prisma.JsonNullValueInput | runtime.InputJsonValue
+}
+
+export type EventUpdateWithoutTenantInput = {
+  position?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  type?: Prisma.StringFieldUpdateOperationsInput | string
+  subject?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  time?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  envelope?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+}
+
+export type EventUncheckedUpdateWithoutTenantInput = {
+  position?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  type?: Prisma.StringFieldUpdateOperationsInput | string
+  subject?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  time?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  envelope?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+}
+
+export type EventUncheckedUpdateManyWithoutTenantInput = {
+  position?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  type?: Prisma.StringFieldUpdateOperationsInput | string
+  subject?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  time?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  envelope?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+}
+
 
 
 export type EventSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -399,6 +546,7 @@ export type EventSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
   subject?: boolean
   time?: boolean
   envelope?: boolean
+  tenant?: boolean | Prisma.Event$tenantArgs<ExtArgs>
 }, ExtArgs["result"]["event"]>
 
 export type EventSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -409,6 +557,7 @@ export type EventSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   subject?: boolean
   time?: boolean
   envelope?: boolean
+  tenant?: boolean | Prisma.Event$tenantArgs<ExtArgs>
 }, ExtArgs["result"]["event"]>
 
 export type EventSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -419,6 +568,7 @@ export type EventSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   subject?: boolean
   time?: boolean
   envelope?: boolean
+  tenant?: boolean | Prisma.Event$tenantArgs<ExtArgs>
 }, ExtArgs["result"]["event"]>
 
 export type EventSelectScalar = {
@@ -432,10 +582,21 @@ export type EventSelectScalar = {
 }
 
 export type EventOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"position" | "id" | "tenantId" | "type" | "subject" | "time" | "envelope", ExtArgs["result"]["event"]>
+export type EventInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  tenant?: boolean | Prisma.Event$tenantArgs<ExtArgs>
+}
+export type EventIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  tenant?: boolean | Prisma.Event$tenantArgs<ExtArgs>
+}
+export type EventIncludeUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  tenant?: boolean | Prisma.Event$tenantArgs<ExtArgs>
+}
 
 export type $EventPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   name: "Event"
-  objects: {}
+  objects: {
+    tenant: Prisma.$TenantPayload<ExtArgs> | null
+  }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     position: bigint
     id: string
@@ -838,6 +999,7 @@ readonly fields: EventFieldRefs;
  */
 export interface Prisma__EventClient<T, Null = never, ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs, GlobalOmitOptions = {}> extends Prisma.PrismaPromise<T> {
   readonly [Symbol.toStringTag]: "PrismaPromise"
+  tenant<T extends Prisma.Event$tenantArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Event$tenantArgs<ExtArgs>>): Prisma.Prisma__TenantClient<runtime.Types.Result.GetResult<Prisma.$TenantPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | null, null, ExtArgs, GlobalOmitOptions>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -891,6 +1053,10 @@ export type EventFindUniqueArgs<ExtArgs extends runtime.Types.Extensions.Interna
    */
   omit?: Prisma.EventOmit<ExtArgs> | null
   /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.EventInclude<ExtArgs> | null
+  /**
    * Filter, which Event to fetch.
    */
   where: Prisma.EventWhereUniqueInput
@@ -909,6 +1075,10 @@ export type EventFindUniqueOrThrowArgs<ExtArgs extends runtime.Types.Extensions.
    */
   omit?: Prisma.EventOmit<ExtArgs> | null
   /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.EventInclude<ExtArgs> | null
+  /**
    * Filter, which Event to fetch.
    */
   where: Prisma.EventWhereUniqueInput
@@ -926,6 +1096,10 @@ export type EventFindFirstArgs<ExtArgs extends runtime.Types.Extensions.Internal
    * Omit specific fields from the Event
    */
   omit?: Prisma.EventOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.EventInclude<ExtArgs> | null
   /**
    * Filter, which Event to fetch.
    */
@@ -975,6 +1149,10 @@ export type EventFindFirstOrThrowArgs<ExtArgs extends runtime.Types.Extensions.I
    */
   omit?: Prisma.EventOmit<ExtArgs> | null
   /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.EventInclude<ExtArgs> | null
+  /**
    * Filter, which Event to fetch.
    */
   where?: Prisma.EventWhereInput
@@ -1022,6 +1200,10 @@ export type EventFindManyArgs<ExtArgs extends runtime.Types.Extensions.InternalA
    * Omit specific fields from the Event
    */
   omit?: Prisma.EventOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.EventInclude<ExtArgs> | null
   /**
    * Filter, which Events to fetch.
    */
@@ -1071,6 +1253,10 @@ export type EventCreateArgs<ExtArgs extends runtime.Types.Extensions.InternalArg
    */
   omit?: Prisma.EventOmit<ExtArgs> | null
   /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.EventInclude<ExtArgs> | null
+  /**
    * The data needed to create a Event.
    */
   data: Prisma.XOR<Prisma.EventCreateInput, Prisma.EventUncheckedCreateInput>
@@ -1104,6 +1290,10 @@ export type EventCreateManyAndReturnArgs<ExtArgs extends runtime.Types.Extension
    */
   data: Prisma.EventCreateManyInput | Prisma.EventCreateManyInput[]
   skipDuplicates?: boolean
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.EventIncludeCreateManyAndReturn<ExtArgs> | null
 }
 
 /**
@@ -1118,6 +1308,10 @@ export type EventUpdateArgs<ExtArgs extends runtime.Types.Extensions.InternalArg
    * Omit specific fields from the Event
    */
   omit?: Prisma.EventOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.EventInclude<ExtArgs> | null
   /**
    * The data needed to update a Event.
    */
@@ -1170,6 +1364,10 @@ export type EventUpdateManyAndReturnArgs<ExtArgs extends runtime.Types.Extension
    * Limit how many Events to update.
    */
   limit?: number
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.EventIncludeUpdateManyAndReturn<ExtArgs> | null
 }
 
 /**
@@ -1184,6 +1382,10 @@ export type EventUpsertArgs<ExtArgs extends runtime.Types.Extensions.InternalArg
    * Omit specific fields from the Event
    */
   omit?: Prisma.EventOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.EventInclude<ExtArgs> | null
   /**
    * The filter to search for the Event to update in case it exists.
    */
@@ -1211,6 +1413,10 @@ export type EventDeleteArgs<ExtArgs extends runtime.Types.Extensions.InternalArg
    */
   omit?: Prisma.EventOmit<ExtArgs> | null
   /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.EventInclude<ExtArgs> | null
+  /**
    * Filter which Event to delete.
    */
   where: Prisma.EventWhereUniqueInput
@@ -1231,6 +1437,25 @@ export type EventDeleteManyArgs<ExtArgs extends runtime.Types.Extensions.Interna
 }
 
 /**
+ * Event.tenant
+ */
+export type Event$tenantArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the Tenant
+   */
+  select?: Prisma.TenantSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the Tenant
+   */
+  omit?: Prisma.TenantOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.TenantInclude<ExtArgs> | null
+  where?: Prisma.TenantWhereInput
+}
+
+/**
  * Event without action
  */
 export type EventDefaultArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -1242,4 +1467,8 @@ export type EventDefaultArgs<ExtArgs extends runtime.Types.Extensions.InternalAr
    * Omit specific fields from the Event
    */
   omit?: Prisma.EventOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.EventInclude<ExtArgs> | null
 }

@@ -305,6 +305,7 @@ export type OffloadWhereInput = {
   createdAt?: Prisma.DateTimeFilter<"Offload"> | Date | string
   startedAt?: Prisma.DateTimeNullableFilter<"Offload"> | Date | string | null
   endedAt?: Prisma.DateTimeNullableFilter<"Offload"> | Date | string | null
+  tenant?: Prisma.XOR<Prisma.TenantNullableScalarRelationFilter, Prisma.TenantWhereInput> | null
 }
 
 export type OffloadOrderByWithRelationInput = {
@@ -323,6 +324,7 @@ export type OffloadOrderByWithRelationInput = {
   createdAt?: Prisma.SortOrder
   startedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   endedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  tenant?: Prisma.TenantOrderByWithRelationInput
 }
 
 export type OffloadWhereUniqueInput = Prisma.AtLeast<{
@@ -345,6 +347,7 @@ export type OffloadWhereUniqueInput = Prisma.AtLeast<{
   createdAt?: Prisma.DateTimeFilter<"Offload"> | Date | string
   startedAt?: Prisma.DateTimeNullableFilter<"Offload"> | Date | string | null
   endedAt?: Prisma.DateTimeNullableFilter<"Offload"> | Date | string | null
+  tenant?: Prisma.XOR<Prisma.TenantNullableScalarRelationFilter, Prisma.TenantWhereInput> | null
 }, "id" | "runpodPodId" | "kubeNamespace_kubeJobName">
 
 export type OffloadOrderByWithAggregationInput = {
@@ -394,7 +397,6 @@ export type OffloadScalarWhereWithAggregatesInput = {
 export type OffloadCreateInput = {
   id: string
   jobId?: string | null
-  tenantId?: string | null
   kubeNamespace: string
   kubeJobName: string
   runpodPodId?: string | null
@@ -407,6 +409,7 @@ export type OffloadCreateInput = {
   createdAt?: Date | string
   startedAt?: Date | string | null
   endedAt?: Date | string | null
+  tenant?: Prisma.TenantCreateNestedOneWithoutOffloadsInput
 }
 
 export type OffloadUncheckedCreateInput = {
@@ -430,7 +433,6 @@ export type OffloadUncheckedCreateInput = {
 export type OffloadUpdateInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   jobId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  tenantId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   kubeNamespace?: Prisma.StringFieldUpdateOperationsInput | string
   kubeJobName?: Prisma.StringFieldUpdateOperationsInput | string
   runpodPodId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -443,6 +445,7 @@ export type OffloadUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   startedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   endedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  tenant?: Prisma.TenantUpdateOneWithoutOffloadsNestedInput
 }
 
 export type OffloadUncheckedUpdateInput = {
@@ -484,7 +487,6 @@ export type OffloadCreateManyInput = {
 export type OffloadUpdateManyMutationInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   jobId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  tenantId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   kubeNamespace?: Prisma.StringFieldUpdateOperationsInput | string
   kubeJobName?: Prisma.StringFieldUpdateOperationsInput | string
   runpodPodId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -515,6 +517,16 @@ export type OffloadUncheckedUpdateManyInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   startedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   endedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+}
+
+export type OffloadListRelationFilter = {
+  every?: Prisma.OffloadWhereInput
+  some?: Prisma.OffloadWhereInput
+  none?: Prisma.OffloadWhereInput
+}
+
+export type OffloadOrderByRelationAggregateInput = {
+  _count?: Prisma.SortOrder
 }
 
 export type OffloadKubeNamespaceKubeJobNameCompoundUniqueInput = {
@@ -588,8 +600,199 @@ export type OffloadSumOrderByAggregateInput = {
   costMicros?: Prisma.SortOrder
 }
 
+export type OffloadCreateNestedManyWithoutTenantInput = {
+  create?: Prisma.XOR<Prisma.OffloadCreateWithoutTenantInput, Prisma.OffloadUncheckedCreateWithoutTenantInput> | Prisma.OffloadCreateWithoutTenantInput[] | Prisma.OffloadUncheckedCreateWithoutTenantInput[]
+  connectOrCreate?: Prisma.OffloadCreateOrConnectWithoutTenantInput | Prisma.OffloadCreateOrConnectWithoutTenantInput[]
+  createMany?: Prisma.OffloadCreateManyTenantInputEnvelope
+  connect?: Prisma.OffloadWhereUniqueInput | Prisma.OffloadWhereUniqueInput[]
+}
+
+export type OffloadUncheckedCreateNestedManyWithoutTenantInput = {
+  create?: Prisma.XOR<Prisma.OffloadCreateWithoutTenantInput, Prisma.OffloadUncheckedCreateWithoutTenantInput> | Prisma.OffloadCreateWithoutTenantInput[] | Prisma.OffloadUncheckedCreateWithoutTenantInput[]
+  connectOrCreate?: Prisma.OffloadCreateOrConnectWithoutTenantInput | Prisma.OffloadCreateOrConnectWithoutTenantInput[]
+  createMany?: Prisma.OffloadCreateManyTenantInputEnvelope
+  connect?: Prisma.OffloadWhereUniqueInput | Prisma.OffloadWhereUniqueInput[]
+}
+
+export type OffloadUpdateManyWithoutTenantNestedInput = {
+  create?: Prisma.XOR<Prisma.OffloadCreateWithoutTenantInput, Prisma.OffloadUncheckedCreateWithoutTenantInput> | Prisma.OffloadCreateWithoutTenantInput[] | Prisma.OffloadUncheckedCreateWithoutTenantInput[]
+  connectOrCreate?: Prisma.OffloadCreateOrConnectWithoutTenantInput | Prisma.OffloadCreateOrConnectWithoutTenantInput[]
+  upsert?: Prisma.OffloadUpsertWithWhereUniqueWithoutTenantInput | Prisma.OffloadUpsertWithWhereUniqueWithoutTenantInput[]
+  createMany?: Prisma.OffloadCreateManyTenantInputEnvelope
+  set?: Prisma.OffloadWhereUniqueInput | Prisma.OffloadWhereUniqueInput[]
+  disconnect?: Prisma.OffloadWhereUniqueInput | Prisma.OffloadWhereUniqueInput[]
+  delete?: Prisma.OffloadWhereUniqueInput | Prisma.OffloadWhereUniqueInput[]
+  connect?: Prisma.OffloadWhereUniqueInput | Prisma.OffloadWhereUniqueInput[]
+  update?: Prisma.OffloadUpdateWithWhereUniqueWithoutTenantInput | Prisma.OffloadUpdateWithWhereUniqueWithoutTenantInput[]
+  updateMany?: Prisma.OffloadUpdateManyWithWhereWithoutTenantInput | Prisma.OffloadUpdateManyWithWhereWithoutTenantInput[]
+  deleteMany?: Prisma.OffloadScalarWhereInput | Prisma.OffloadScalarWhereInput[]
+}
+
+export type OffloadUncheckedUpdateManyWithoutTenantNestedInput = {
+  create?: Prisma.XOR<Prisma.OffloadCreateWithoutTenantInput, Prisma.OffloadUncheckedCreateWithoutTenantInput> | Prisma.OffloadCreateWithoutTenantInput[] | Prisma.OffloadUncheckedCreateWithoutTenantInput[]
+  connectOrCreate?: Prisma.OffloadCreateOrConnectWithoutTenantInput | Prisma.OffloadCreateOrConnectWithoutTenantInput[]
+  upsert?: Prisma.OffloadUpsertWithWhereUniqueWithoutTenantInput | Prisma.OffloadUpsertWithWhereUniqueWithoutTenantInput[]
+  createMany?: Prisma.OffloadCreateManyTenantInputEnvelope
+  set?: Prisma.OffloadWhereUniqueInput | Prisma.OffloadWhereUniqueInput[]
+  disconnect?: Prisma.OffloadWhereUniqueInput | Prisma.OffloadWhereUniqueInput[]
+  delete?: Prisma.OffloadWhereUniqueInput | Prisma.OffloadWhereUniqueInput[]
+  connect?: Prisma.OffloadWhereUniqueInput | Prisma.OffloadWhereUniqueInput[]
+  update?: Prisma.OffloadUpdateWithWhereUniqueWithoutTenantInput | Prisma.OffloadUpdateWithWhereUniqueWithoutTenantInput[]
+  updateMany?: Prisma.OffloadUpdateManyWithWhereWithoutTenantInput | Prisma.OffloadUpdateManyWithWhereWithoutTenantInput[]
+  deleteMany?: Prisma.OffloadScalarWhereInput | Prisma.OffloadScalarWhereInput[]
+}
+
 export type EnumOffloadStateFieldUpdateOperationsInput = {
   set?: $Enums.OffloadState
+}
+
+export type OffloadCreateWithoutTenantInput = {
+  id: string
+  jobId?: string | null
+  kubeNamespace: string
+  kubeJobName: string
+  runpodPodId?: string | null
+  gpuType: string
+  dataCenter?: string | null
+  pricePerHourMicros: bigint | number
+  state?: $Enums.OffloadState
+  exitCode?: number | null
+  costMicros?: bigint | number
+  createdAt?: Date | string
+  startedAt?: Date | string | null
+  endedAt?: Date | string | null
+}
+
+export type OffloadUncheckedCreateWithoutTenantInput = {
+  id: string
+  jobId?: string | null
+  kubeNamespace: string
+  kubeJobName: string
+  runpodPodId?: string | null
+  gpuType: string
+  dataCenter?: string | null
+  pricePerHourMicros: bigint | number
+  state?: $Enums.OffloadState
+  exitCode?: number | null
+  costMicros?: bigint | number
+  createdAt?: Date | string
+  startedAt?: Date | string | null
+  endedAt?: Date | string | null
+}
+
+export type OffloadCreateOrConnectWithoutTenantInput = {
+  where: Prisma.OffloadWhereUniqueInput
+  create: Prisma.XOR<Prisma.OffloadCreateWithoutTenantInput, Prisma.OffloadUncheckedCreateWithoutTenantInput>
+}
+
+export type OffloadCreateManyTenantInputEnvelope = {
+  data: Prisma.OffloadCreateManyTenantInput | Prisma.OffloadCreateManyTenantInput[]
+  skipDuplicates?: boolean
+}
+
+export type OffloadUpsertWithWhereUniqueWithoutTenantInput = {
+  where: Prisma.OffloadWhereUniqueInput
+  update: Prisma.XOR<Prisma.OffloadUpdateWithoutTenantInput, Prisma.OffloadUncheckedUpdateWithoutTenantInput>
+  create: Prisma.XOR<Prisma.OffloadCreateWithoutTenantInput, Prisma.OffloadUncheckedCreateWithoutTenantInput>
+}
+
+export type OffloadUpdateWithWhereUniqueWithoutTenantInput = {
+  where: Prisma.OffloadWhereUniqueInput
+  data: Prisma.XOR<Prisma.OffloadUpdateWithoutTenantInput, Prisma.OffloadUncheckedUpdateWithoutTenantInput>
+}
+
+export type OffloadUpdateManyWithWhereWithoutTenantInput = {
+  where: Prisma.OffloadScalarWhereInput
+  data: Prisma.XOR<Prisma.OffloadUpdateManyMutationInput, Prisma.OffloadUncheckedUpdateManyWithoutTenantInput>
+}
+
+export type OffloadScalarWhereInput = {
+  AND?: Prisma.OffloadScalarWhereInput | Prisma.OffloadScalarWhereInput[]
+  OR?: Prisma.OffloadScalarWhereInput[]
+  NOT?: Prisma.OffloadScalarWhereInput | Prisma.OffloadScalarWhereInput[]
+  id?: Prisma.UuidFilter<"Offload"> | string
+  jobId?: Prisma.UuidNullableFilter<"Offload"> | string | null
+  tenantId?: Prisma.StringNullableFilter<"Offload"> | string | null
+  kubeNamespace?: Prisma.StringFilter<"Offload"> | string
+  kubeJobName?: Prisma.StringFilter<"Offload"> | string
+  runpodPodId?: Prisma.StringNullableFilter<"Offload"> | string | null
+  gpuType?: Prisma.StringFilter<"Offload"> | string
+  dataCenter?: Prisma.StringNullableFilter<"Offload"> | string | null
+  pricePerHourMicros?: Prisma.BigIntFilter<"Offload"> | bigint | number
+  state?: Prisma.EnumOffloadStateFilter<"Offload"> | $Enums.OffloadState
+  exitCode?: Prisma.IntNullableFilter<"Offload"> | number | null
+  costMicros?: Prisma.BigIntFilter<"Offload"> | bigint | number
+  createdAt?: Prisma.DateTimeFilter<"Offload"> | Date | string
+  startedAt?: Prisma.DateTimeNullableFilter<"Offload"> | Date | string | null
+  endedAt?: Prisma.DateTimeNullableFilter<"Offload"> | Date | string | null
+}
+
+export type OffloadCreateManyTenantInput = {
+  id: string
+  jobId?: string | null
+  kubeNamespace: string
+  kubeJobName: string
+  runpodPodId?: string | null
+  gpuType: string
+  dataCenter?: string | null
+  pricePerHourMicros: bigint | number
+  state?: $Enums.OffloadState
+  exitCode?: number | null
+  costMicros?: bigint | number
+  createdAt?: Date | string
+  startedAt?: Date | string | null
+  endedAt?: Date | string | null
+}
+
+export type OffloadUpdateWithoutTenantInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  jobId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  kubeNamespace?: Prisma.StringFieldUpdateOperationsInput | string
+  kubeJobName?: Prisma.StringFieldUpdateOperationsInput | string
+  runpodPodId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  gpuType?: Prisma.StringFieldUpdateOperationsInput | string
+  dataCenter?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  pricePerHourMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  state?: Prisma.EnumOffloadStateFieldUpdateOperationsInput | $Enums.OffloadState
+  exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  costMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  startedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  endedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+}
+
+export type OffloadUncheckedUpdateWithoutTenantInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  jobId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  kubeNamespace?: Prisma.StringFieldUpdateOperationsInput | string
+  kubeJobName?: Prisma.StringFieldUpdateOperationsInput | string
+  runpodPodId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  gpuType?: Prisma.StringFieldUpdateOperationsInput | string
+  dataCenter?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  pricePerHourMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  state?: Prisma.EnumOffloadStateFieldUpdateOperationsInput | $Enums.OffloadState
+  exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  costMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  startedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  endedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+}
+
+export type OffloadUncheckedUpdateManyWithoutTenantInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  jobId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  kubeNamespace?: Prisma.StringFieldUpdateOperationsInput | string
+  kubeJobName?: Prisma.StringFieldUpdateOperationsInput | string
+  runpodPodId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  gpuType?: Prisma.StringFieldUpdateOperationsInput | string
+  dataCenter?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  pricePerHourMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  state?: Prisma.EnumOffloadStateFieldUpdateOperationsInput | $Enums.OffloadState
+  exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  costMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  startedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  endedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 
@@ -610,6 +813,7 @@ export type OffloadSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   createdAt?: boolean
   startedAt?: boolean
   endedAt?: boolean
+  tenant?: boolean | Prisma.Offload$tenantArgs<ExtArgs>
 }, ExtArgs["result"]["offload"]>
 
 export type OffloadSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -628,6 +832,7 @@ export type OffloadSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exten
   createdAt?: boolean
   startedAt?: boolean
   endedAt?: boolean
+  tenant?: boolean | Prisma.Offload$tenantArgs<ExtArgs>
 }, ExtArgs["result"]["offload"]>
 
 export type OffloadSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -646,6 +851,7 @@ export type OffloadSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exten
   createdAt?: boolean
   startedAt?: boolean
   endedAt?: boolean
+  tenant?: boolean | Prisma.Offload$tenantArgs<ExtArgs>
 }, ExtArgs["result"]["offload"]>
 
 export type OffloadSelectScalar = {
@@ -667,10 +873,21 @@ export type OffloadSelectScalar = {
 }
 
 export type OffloadOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "jobId" | "tenantId" | "kubeNamespace" | "kubeJobName" | "runpodPodId" | "gpuType" | "dataCenter" | "pricePerHourMicros" | "state" | "exitCode" | "costMicros" | "createdAt" | "startedAt" | "endedAt", ExtArgs["result"]["offload"]>
+export type OffloadInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  tenant?: boolean | Prisma.Offload$tenantArgs<ExtArgs>
+}
+export type OffloadIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  tenant?: boolean | Prisma.Offload$tenantArgs<ExtArgs>
+}
+export type OffloadIncludeUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  tenant?: boolean | Prisma.Offload$tenantArgs<ExtArgs>
+}
 
 export type $OffloadPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   name: "Offload"
-  objects: {}
+  objects: {
+    tenant: Prisma.$TenantPayload<ExtArgs> | null
+  }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: string
     jobId: string | null
@@ -1081,6 +1298,7 @@ readonly fields: OffloadFieldRefs;
  */
 export interface Prisma__OffloadClient<T, Null = never, ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs, GlobalOmitOptions = {}> extends Prisma.PrismaPromise<T> {
   readonly [Symbol.toStringTag]: "PrismaPromise"
+  tenant<T extends Prisma.Offload$tenantArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Offload$tenantArgs<ExtArgs>>): Prisma.Prisma__TenantClient<runtime.Types.Result.GetResult<Prisma.$TenantPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | null, null, ExtArgs, GlobalOmitOptions>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -1142,6 +1360,10 @@ export type OffloadFindUniqueArgs<ExtArgs extends runtime.Types.Extensions.Inter
    */
   omit?: Prisma.OffloadOmit<ExtArgs> | null
   /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.OffloadInclude<ExtArgs> | null
+  /**
    * Filter, which Offload to fetch.
    */
   where: Prisma.OffloadWhereUniqueInput
@@ -1160,6 +1382,10 @@ export type OffloadFindUniqueOrThrowArgs<ExtArgs extends runtime.Types.Extension
    */
   omit?: Prisma.OffloadOmit<ExtArgs> | null
   /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.OffloadInclude<ExtArgs> | null
+  /**
    * Filter, which Offload to fetch.
    */
   where: Prisma.OffloadWhereUniqueInput
@@ -1177,6 +1403,10 @@ export type OffloadFindFirstArgs<ExtArgs extends runtime.Types.Extensions.Intern
    * Omit specific fields from the Offload
    */
   omit?: Prisma.OffloadOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.OffloadInclude<ExtArgs> | null
   /**
    * Filter, which Offload to fetch.
    */
@@ -1226,6 +1456,10 @@ export type OffloadFindFirstOrThrowArgs<ExtArgs extends runtime.Types.Extensions
    */
   omit?: Prisma.OffloadOmit<ExtArgs> | null
   /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.OffloadInclude<ExtArgs> | null
+  /**
    * Filter, which Offload to fetch.
    */
   where?: Prisma.OffloadWhereInput
@@ -1273,6 +1507,10 @@ export type OffloadFindManyArgs<ExtArgs extends runtime.Types.Extensions.Interna
    * Omit specific fields from the Offload
    */
   omit?: Prisma.OffloadOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.OffloadInclude<ExtArgs> | null
   /**
    * Filter, which Offloads to fetch.
    */
@@ -1322,6 +1560,10 @@ export type OffloadCreateArgs<ExtArgs extends runtime.Types.Extensions.InternalA
    */
   omit?: Prisma.OffloadOmit<ExtArgs> | null
   /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.OffloadInclude<ExtArgs> | null
+  /**
    * The data needed to create a Offload.
    */
   data: Prisma.XOR<Prisma.OffloadCreateInput, Prisma.OffloadUncheckedCreateInput>
@@ -1355,6 +1597,10 @@ export type OffloadCreateManyAndReturnArgs<ExtArgs extends runtime.Types.Extensi
    */
   data: Prisma.OffloadCreateManyInput | Prisma.OffloadCreateManyInput[]
   skipDuplicates?: boolean
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.OffloadIncludeCreateManyAndReturn<ExtArgs> | null
 }
 
 /**
@@ -1369,6 +1615,10 @@ export type OffloadUpdateArgs<ExtArgs extends runtime.Types.Extensions.InternalA
    * Omit specific fields from the Offload
    */
   omit?: Prisma.OffloadOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.OffloadInclude<ExtArgs> | null
   /**
    * The data needed to update a Offload.
    */
@@ -1421,6 +1671,10 @@ export type OffloadUpdateManyAndReturnArgs<ExtArgs extends runtime.Types.Extensi
    * Limit how many Offloads to update.
    */
   limit?: number
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.OffloadIncludeUpdateManyAndReturn<ExtArgs> | null
 }
 
 /**
@@ -1435,6 +1689,10 @@ export type OffloadUpsertArgs<ExtArgs extends runtime.Types.Extensions.InternalA
    * Omit specific fields from the Offload
    */
   omit?: Prisma.OffloadOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.OffloadInclude<ExtArgs> | null
   /**
    * The filter to search for the Offload to update in case it exists.
    */
@@ -1462,6 +1720,10 @@ export type OffloadDeleteArgs<ExtArgs extends runtime.Types.Extensions.InternalA
    */
   omit?: Prisma.OffloadOmit<ExtArgs> | null
   /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.OffloadInclude<ExtArgs> | null
+  /**
    * Filter which Offload to delete.
    */
   where: Prisma.OffloadWhereUniqueInput
@@ -1482,6 +1744,25 @@ export type OffloadDeleteManyArgs<ExtArgs extends runtime.Types.Extensions.Inter
 }
 
 /**
+ * Offload.tenant
+ */
+export type Offload$tenantArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the Tenant
+   */
+  select?: Prisma.TenantSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the Tenant
+   */
+  omit?: Prisma.TenantOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.TenantInclude<ExtArgs> | null
+  where?: Prisma.TenantWhereInput
+}
+
+/**
  * Offload without action
  */
 export type OffloadDefaultArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -1493,4 +1774,8 @@ export type OffloadDefaultArgs<ExtArgs extends runtime.Types.Extensions.Internal
    * Omit specific fields from the Offload
    */
   omit?: Prisma.OffloadOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.OffloadInclude<ExtArgs> | null
 }

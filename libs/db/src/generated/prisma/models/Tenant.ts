@@ -355,6 +355,10 @@ export type TenantWhereInput = {
   apiKeys?: Prisma.ApiKeyListRelationFilter
   jobs?: Prisma.JobListRelationFilter
   templates?: Prisma.JobTemplateListRelationFilter
+  events?: Prisma.EventListRelationFilter
+  webhookEndpoints?: Prisma.WebhookEndpointListRelationFilter
+  webhookDeliveries?: Prisma.WebhookDeliveryListRelationFilter
+  offloads?: Prisma.OffloadListRelationFilter
 }
 
 export type TenantOrderByWithRelationInput = {
@@ -378,6 +382,10 @@ export type TenantOrderByWithRelationInput = {
   apiKeys?: Prisma.ApiKeyOrderByRelationAggregateInput
   jobs?: Prisma.JobOrderByRelationAggregateInput
   templates?: Prisma.JobTemplateOrderByRelationAggregateInput
+  events?: Prisma.EventOrderByRelationAggregateInput
+  webhookEndpoints?: Prisma.WebhookEndpointOrderByRelationAggregateInput
+  webhookDeliveries?: Prisma.WebhookDeliveryOrderByRelationAggregateInput
+  offloads?: Prisma.OffloadOrderByRelationAggregateInput
 }
 
 export type TenantWhereUniqueInput = Prisma.AtLeast<{
@@ -404,6 +412,10 @@ export type TenantWhereUniqueInput = Prisma.AtLeast<{
   apiKeys?: Prisma.ApiKeyListRelationFilter
   jobs?: Prisma.JobListRelationFilter
   templates?: Prisma.JobTemplateListRelationFilter
+  events?: Prisma.EventListRelationFilter
+  webhookEndpoints?: Prisma.WebhookEndpointListRelationFilter
+  webhookDeliveries?: Prisma.WebhookDeliveryListRelationFilter
+  offloads?: Prisma.OffloadListRelationFilter
 }, "id" | "namespace">
 
 export type TenantOrderByWithAggregationInput = {
@@ -475,6 +487,10 @@ export type TenantCreateInput = {
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   jobs?: Prisma.JobCreateNestedManyWithoutTenantInput
   templates?: Prisma.JobTemplateCreateNestedManyWithoutTenantInput
+  events?: Prisma.EventCreateNestedManyWithoutTenantInput
+  webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutTenantInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
+  offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateInput = {
@@ -498,6 +514,10 @@ export type TenantUncheckedCreateInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   jobs?: Prisma.JobUncheckedCreateNestedManyWithoutTenantInput
   templates?: Prisma.JobTemplateUncheckedCreateNestedManyWithoutTenantInput
+  events?: Prisma.EventUncheckedCreateNestedManyWithoutTenantInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutTenantInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
+  offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUpdateInput = {
@@ -521,6 +541,10 @@ export type TenantUpdateInput = {
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   jobs?: Prisma.JobUpdateManyWithoutTenantNestedInput
   templates?: Prisma.JobTemplateUpdateManyWithoutTenantNestedInput
+  events?: Prisma.EventUpdateManyWithoutTenantNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutTenantNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
+  offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateInput = {
@@ -544,6 +568,10 @@ export type TenantUncheckedUpdateInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   jobs?: Prisma.JobUncheckedUpdateManyWithoutTenantNestedInput
   templates?: Prisma.JobTemplateUncheckedUpdateManyWithoutTenantNestedInput
+  events?: Prisma.EventUncheckedUpdateManyWithoutTenantNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutTenantNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
+  offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateManyInput = {
@@ -798,6 +826,66 @@ export type TenantUpdateOneWithoutTemplatesNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutTemplatesInput, Prisma.TenantUpdateWithoutTemplatesInput>, Prisma.TenantUncheckedUpdateWithoutTemplatesInput>
 }
 
+export type TenantCreateNestedOneWithoutEventsInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutEventsInput, Prisma.TenantUncheckedCreateWithoutEventsInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutEventsInput
+  connect?: Prisma.TenantWhereUniqueInput
+}
+
+export type TenantUpdateOneWithoutEventsNestedInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutEventsInput, Prisma.TenantUncheckedCreateWithoutEventsInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutEventsInput
+  upsert?: Prisma.TenantUpsertWithoutEventsInput
+  disconnect?: Prisma.TenantWhereInput | boolean
+  delete?: Prisma.TenantWhereInput | boolean
+  connect?: Prisma.TenantWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutEventsInput, Prisma.TenantUpdateWithoutEventsInput>, Prisma.TenantUncheckedUpdateWithoutEventsInput>
+}
+
+export type TenantCreateNestedOneWithoutWebhookEndpointsInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutWebhookEndpointsInput, Prisma.TenantUncheckedCreateWithoutWebhookEndpointsInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutWebhookEndpointsInput
+  connect?: Prisma.TenantWhereUniqueInput
+}
+
+export type TenantUpdateOneRequiredWithoutWebhookEndpointsNestedInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutWebhookEndpointsInput, Prisma.TenantUncheckedCreateWithoutWebhookEndpointsInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutWebhookEndpointsInput
+  upsert?: Prisma.TenantUpsertWithoutWebhookEndpointsInput
+  connect?: Prisma.TenantWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutWebhookEndpointsInput, Prisma.TenantUpdateWithoutWebhookEndpointsInput>, Prisma.TenantUncheckedUpdateWithoutWebhookEndpointsInput>
+}
+
+export type TenantCreateNestedOneWithoutWebhookDeliveriesInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutWebhookDeliveriesInput, Prisma.TenantUncheckedCreateWithoutWebhookDeliveriesInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutWebhookDeliveriesInput
+  connect?: Prisma.TenantWhereUniqueInput
+}
+
+export type TenantUpdateOneRequiredWithoutWebhookDeliveriesNestedInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutWebhookDeliveriesInput, Prisma.TenantUncheckedCreateWithoutWebhookDeliveriesInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutWebhookDeliveriesInput
+  upsert?: Prisma.TenantUpsertWithoutWebhookDeliveriesInput
+  connect?: Prisma.TenantWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutWebhookDeliveriesInput, Prisma.TenantUpdateWithoutWebhookDeliveriesInput>, Prisma.TenantUncheckedUpdateWithoutWebhookDeliveriesInput>
+}
+
+export type TenantCreateNestedOneWithoutOffloadsInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutOffloadsInput, Prisma.TenantUncheckedCreateWithoutOffloadsInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutOffloadsInput
+  connect?: Prisma.TenantWhereUniqueInput
+}
+
+export type TenantUpdateOneWithoutOffloadsNestedInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutOffloadsInput, Prisma.TenantUncheckedCreateWithoutOffloadsInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutOffloadsInput
+  upsert?: Prisma.TenantUpsertWithoutOffloadsInput
+  disconnect?: Prisma.TenantWhereInput | boolean
+  delete?: Prisma.TenantWhereInput | boolean
+  connect?: Prisma.TenantWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutOffloadsInput, Prisma.TenantUpdateWithoutOffloadsInput>, Prisma.TenantUncheckedUpdateWithoutOffloadsInput>
+}
+
 export type TenantCreateWithoutApiKeysInput = {
   id: string
   namespace: string
@@ -818,6 +906,10 @@ export type TenantCreateWithoutApiKeysInput = {
   updatedAt?: Date | string
   jobs?: Prisma.JobCreateNestedManyWithoutTenantInput
   templates?: Prisma.JobTemplateCreateNestedManyWithoutTenantInput
+  events?: Prisma.EventCreateNestedManyWithoutTenantInput
+  webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutTenantInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
+  offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutApiKeysInput = {
@@ -840,6 +932,10 @@ export type TenantUncheckedCreateWithoutApiKeysInput = {
   updatedAt?: Date | string
   jobs?: Prisma.JobUncheckedCreateNestedManyWithoutTenantInput
   templates?: Prisma.JobTemplateUncheckedCreateNestedManyWithoutTenantInput
+  events?: Prisma.EventUncheckedCreateNestedManyWithoutTenantInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutTenantInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
+  offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutApiKeysInput = {
@@ -878,6 +974,10 @@ export type TenantUpdateWithoutApiKeysInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   jobs?: Prisma.JobUpdateManyWithoutTenantNestedInput
   templates?: Prisma.JobTemplateUpdateManyWithoutTenantNestedInput
+  events?: Prisma.EventUpdateManyWithoutTenantNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutTenantNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
+  offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutApiKeysInput = {
@@ -900,6 +1000,10 @@ export type TenantUncheckedUpdateWithoutApiKeysInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   jobs?: Prisma.JobUncheckedUpdateManyWithoutTenantNestedInput
   templates?: Prisma.JobTemplateUncheckedUpdateManyWithoutTenantNestedInput
+  events?: Prisma.EventUncheckedUpdateManyWithoutTenantNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutTenantNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
+  offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutJobsInput = {
@@ -922,6 +1026,10 @@ export type TenantCreateWithoutJobsInput = {
   updatedAt?: Date | string
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   templates?: Prisma.JobTemplateCreateNestedManyWithoutTenantInput
+  events?: Prisma.EventCreateNestedManyWithoutTenantInput
+  webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutTenantInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
+  offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutJobsInput = {
@@ -944,6 +1052,10 @@ export type TenantUncheckedCreateWithoutJobsInput = {
   updatedAt?: Date | string
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   templates?: Prisma.JobTemplateUncheckedCreateNestedManyWithoutTenantInput
+  events?: Prisma.EventUncheckedCreateNestedManyWithoutTenantInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutTenantInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
+  offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutJobsInput = {
@@ -982,6 +1094,10 @@ export type TenantUpdateWithoutJobsInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   templates?: Prisma.JobTemplateUpdateManyWithoutTenantNestedInput
+  events?: Prisma.EventUpdateManyWithoutTenantNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutTenantNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
+  offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutJobsInput = {
@@ -1004,6 +1120,10 @@ export type TenantUncheckedUpdateWithoutJobsInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   templates?: Prisma.JobTemplateUncheckedUpdateManyWithoutTenantNestedInput
+  events?: Prisma.EventUncheckedUpdateManyWithoutTenantNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutTenantNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
+  offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutTemplatesInput = {
@@ -1026,6 +1146,10 @@ export type TenantCreateWithoutTemplatesInput = {
   updatedAt?: Date | string
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   jobs?: Prisma.JobCreateNestedManyWithoutTenantInput
+  events?: Prisma.EventCreateNestedManyWithoutTenantInput
+  webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutTenantInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
+  offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutTemplatesInput = {
@@ -1048,6 +1172,10 @@ export type TenantUncheckedCreateWithoutTemplatesInput = {
   updatedAt?: Date | string
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   jobs?: Prisma.JobUncheckedCreateNestedManyWithoutTenantInput
+  events?: Prisma.EventUncheckedCreateNestedManyWithoutTenantInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutTenantInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
+  offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutTemplatesInput = {
@@ -1086,6 +1214,10 @@ export type TenantUpdateWithoutTemplatesInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   jobs?: Prisma.JobUpdateManyWithoutTenantNestedInput
+  events?: Prisma.EventUpdateManyWithoutTenantNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutTenantNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
+  offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutTemplatesInput = {
@@ -1108,6 +1240,490 @@ export type TenantUncheckedUpdateWithoutTemplatesInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   jobs?: Prisma.JobUncheckedUpdateManyWithoutTenantNestedInput
+  events?: Prisma.EventUncheckedUpdateManyWithoutTenantNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutTenantNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
+  offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantCreateWithoutEventsInput = {
+  id: string
+  namespace: string
+  status?: $Enums.TenantStatus
+  statusReason?: string | null
+  maxCpuMillis?: number
+  maxMemoryBytes?: bigint | number
+  maxGpu?: number
+  maxConcurrentJobs?: number
+  rateLimitPerSecond?: number | null
+  resultsRetentionDays?: number | null
+  offloadBudgetMicros?: bigint | number | null
+  offloadSpendMicros?: bigint | number
+  weight?: number
+  generation?: number
+  provisionedGeneration?: number
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
+  jobs?: Prisma.JobCreateNestedManyWithoutTenantInput
+  templates?: Prisma.JobTemplateCreateNestedManyWithoutTenantInput
+  webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutTenantInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
+  offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
+}
+
+export type TenantUncheckedCreateWithoutEventsInput = {
+  id: string
+  namespace: string
+  status?: $Enums.TenantStatus
+  statusReason?: string | null
+  maxCpuMillis?: number
+  maxMemoryBytes?: bigint | number
+  maxGpu?: number
+  maxConcurrentJobs?: number
+  rateLimitPerSecond?: number | null
+  resultsRetentionDays?: number | null
+  offloadBudgetMicros?: bigint | number | null
+  offloadSpendMicros?: bigint | number
+  weight?: number
+  generation?: number
+  provisionedGeneration?: number
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
+  jobs?: Prisma.JobUncheckedCreateNestedManyWithoutTenantInput
+  templates?: Prisma.JobTemplateUncheckedCreateNestedManyWithoutTenantInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutTenantInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
+  offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
+}
+
+export type TenantCreateOrConnectWithoutEventsInput = {
+  where: Prisma.TenantWhereUniqueInput
+  create: Prisma.XOR<Prisma.TenantCreateWithoutEventsInput, Prisma.TenantUncheckedCreateWithoutEventsInput>
+}
+
+export type TenantUpsertWithoutEventsInput = {
+  update: Prisma.XOR<Prisma.TenantUpdateWithoutEventsInput, Prisma.TenantUncheckedUpdateWithoutEventsInput>
+  create: Prisma.XOR<Prisma.TenantCreateWithoutEventsInput, Prisma.TenantUncheckedCreateWithoutEventsInput>
+  where?: Prisma.TenantWhereInput
+}
+
+export type TenantUpdateToOneWithWhereWithoutEventsInput = {
+  where?: Prisma.TenantWhereInput
+  data: Prisma.XOR<Prisma.TenantUpdateWithoutEventsInput, Prisma.TenantUncheckedUpdateWithoutEventsInput>
+}
+
+export type TenantUpdateWithoutEventsInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  namespace?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumTenantStatusFieldUpdateOperationsInput | $Enums.TenantStatus
+  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
+  maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
+  rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  weight?: Prisma.IntFieldUpdateOperationsInput | number
+  generation?: Prisma.IntFieldUpdateOperationsInput | number
+  provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
+  jobs?: Prisma.JobUpdateManyWithoutTenantNestedInput
+  templates?: Prisma.JobTemplateUpdateManyWithoutTenantNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutTenantNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
+  offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantUncheckedUpdateWithoutEventsInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  namespace?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumTenantStatusFieldUpdateOperationsInput | $Enums.TenantStatus
+  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
+  maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
+  rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  weight?: Prisma.IntFieldUpdateOperationsInput | number
+  generation?: Prisma.IntFieldUpdateOperationsInput | number
+  provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
+  jobs?: Prisma.JobUncheckedUpdateManyWithoutTenantNestedInput
+  templates?: Prisma.JobTemplateUncheckedUpdateManyWithoutTenantNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutTenantNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
+  offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantCreateWithoutWebhookEndpointsInput = {
+  id: string
+  namespace: string
+  status?: $Enums.TenantStatus
+  statusReason?: string | null
+  maxCpuMillis?: number
+  maxMemoryBytes?: bigint | number
+  maxGpu?: number
+  maxConcurrentJobs?: number
+  rateLimitPerSecond?: number | null
+  resultsRetentionDays?: number | null
+  offloadBudgetMicros?: bigint | number | null
+  offloadSpendMicros?: bigint | number
+  weight?: number
+  generation?: number
+  provisionedGeneration?: number
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
+  jobs?: Prisma.JobCreateNestedManyWithoutTenantInput
+  templates?: Prisma.JobTemplateCreateNestedManyWithoutTenantInput
+  events?: Prisma.EventCreateNestedManyWithoutTenantInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
+  offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
+}
+
+export type TenantUncheckedCreateWithoutWebhookEndpointsInput = {
+  id: string
+  namespace: string
+  status?: $Enums.TenantStatus
+  statusReason?: string | null
+  maxCpuMillis?: number
+  maxMemoryBytes?: bigint | number
+  maxGpu?: number
+  maxConcurrentJobs?: number
+  rateLimitPerSecond?: number | null
+  resultsRetentionDays?: number | null
+  offloadBudgetMicros?: bigint | number | null
+  offloadSpendMicros?: bigint | number
+  weight?: number
+  generation?: number
+  provisionedGeneration?: number
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
+  jobs?: Prisma.JobUncheckedCreateNestedManyWithoutTenantInput
+  templates?: Prisma.JobTemplateUncheckedCreateNestedManyWithoutTenantInput
+  events?: Prisma.EventUncheckedCreateNestedManyWithoutTenantInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
+  offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
+}
+
+export type TenantCreateOrConnectWithoutWebhookEndpointsInput = {
+  where: Prisma.TenantWhereUniqueInput
+  create: Prisma.XOR<Prisma.TenantCreateWithoutWebhookEndpointsInput, Prisma.TenantUncheckedCreateWithoutWebhookEndpointsInput>
+}
+
+export type TenantUpsertWithoutWebhookEndpointsInput = {
+  update: Prisma.XOR<Prisma.TenantUpdateWithoutWebhookEndpointsInput, Prisma.TenantUncheckedUpdateWithoutWebhookEndpointsInput>
+  create: Prisma.XOR<Prisma.TenantCreateWithoutWebhookEndpointsInput, Prisma.TenantUncheckedCreateWithoutWebhookEndpointsInput>
+  where?: Prisma.TenantWhereInput
+}
+
+export type TenantUpdateToOneWithWhereWithoutWebhookEndpointsInput = {
+  where?: Prisma.TenantWhereInput
+  data: Prisma.XOR<Prisma.TenantUpdateWithoutWebhookEndpointsInput, Prisma.TenantUncheckedUpdateWithoutWebhookEndpointsInput>
+}
+
+export type TenantUpdateWithoutWebhookEndpointsInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  namespace?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumTenantStatusFieldUpdateOperationsInput | $Enums.TenantStatus
+  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
+  maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
+  rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  weight?: Prisma.IntFieldUpdateOperationsInput | number
+  generation?: Prisma.IntFieldUpdateOperationsInput | number
+  provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
+  jobs?: Prisma.JobUpdateManyWithoutTenantNestedInput
+  templates?: Prisma.JobTemplateUpdateManyWithoutTenantNestedInput
+  events?: Prisma.EventUpdateManyWithoutTenantNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
+  offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantUncheckedUpdateWithoutWebhookEndpointsInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  namespace?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumTenantStatusFieldUpdateOperationsInput | $Enums.TenantStatus
+  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
+  maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
+  rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  weight?: Prisma.IntFieldUpdateOperationsInput | number
+  generation?: Prisma.IntFieldUpdateOperationsInput | number
+  provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
+  jobs?: Prisma.JobUncheckedUpdateManyWithoutTenantNestedInput
+  templates?: Prisma.JobTemplateUncheckedUpdateManyWithoutTenantNestedInput
+  events?: Prisma.EventUncheckedUpdateManyWithoutTenantNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
+  offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantCreateWithoutWebhookDeliveriesInput = {
+  id: string
+  namespace: string
+  status?: $Enums.TenantStatus
+  statusReason?: string | null
+  maxCpuMillis?: number
+  maxMemoryBytes?: bigint | number
+  maxGpu?: number
+  maxConcurrentJobs?: number
+  rateLimitPerSecond?: number | null
+  resultsRetentionDays?: number | null
+  offloadBudgetMicros?: bigint | number | null
+  offloadSpendMicros?: bigint | number
+  weight?: number
+  generation?: number
+  provisionedGeneration?: number
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
+  jobs?: Prisma.JobCreateNestedManyWithoutTenantInput
+  templates?: Prisma.JobTemplateCreateNestedManyWithoutTenantInput
+  events?: Prisma.EventCreateNestedManyWithoutTenantInput
+  webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutTenantInput
+  offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
+}
+
+export type TenantUncheckedCreateWithoutWebhookDeliveriesInput = {
+  id: string
+  namespace: string
+  status?: $Enums.TenantStatus
+  statusReason?: string | null
+  maxCpuMillis?: number
+  maxMemoryBytes?: bigint | number
+  maxGpu?: number
+  maxConcurrentJobs?: number
+  rateLimitPerSecond?: number | null
+  resultsRetentionDays?: number | null
+  offloadBudgetMicros?: bigint | number | null
+  offloadSpendMicros?: bigint | number
+  weight?: number
+  generation?: number
+  provisionedGeneration?: number
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
+  jobs?: Prisma.JobUncheckedCreateNestedManyWithoutTenantInput
+  templates?: Prisma.JobTemplateUncheckedCreateNestedManyWithoutTenantInput
+  events?: Prisma.EventUncheckedCreateNestedManyWithoutTenantInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutTenantInput
+  offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
+}
+
+export type TenantCreateOrConnectWithoutWebhookDeliveriesInput = {
+  where: Prisma.TenantWhereUniqueInput
+  create: Prisma.XOR<Prisma.TenantCreateWithoutWebhookDeliveriesInput, Prisma.TenantUncheckedCreateWithoutWebhookDeliveriesInput>
+}
+
+export type TenantUpsertWithoutWebhookDeliveriesInput = {
+  update: Prisma.XOR<Prisma.TenantUpdateWithoutWebhookDeliveriesInput, Prisma.TenantUncheckedUpdateWithoutWebhookDeliveriesInput>
+  create: Prisma.XOR<Prisma.TenantCreateWithoutWebhookDeliveriesInput, Prisma.TenantUncheckedCreateWithoutWebhookDeliveriesInput>
+  where?: Prisma.TenantWhereInput
+}
+
+export type TenantUpdateToOneWithWhereWithoutWebhookDeliveriesInput = {
+  where?: Prisma.TenantWhereInput
+  data: Prisma.XOR<Prisma.TenantUpdateWithoutWebhookDeliveriesInput, Prisma.TenantUncheckedUpdateWithoutWebhookDeliveriesInput>
+}
+
+export type TenantUpdateWithoutWebhookDeliveriesInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  namespace?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumTenantStatusFieldUpdateOperationsInput | $Enums.TenantStatus
+  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
+  maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
+  rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  weight?: Prisma.IntFieldUpdateOperationsInput | number
+  generation?: Prisma.IntFieldUpdateOperationsInput | number
+  provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
+  jobs?: Prisma.JobUpdateManyWithoutTenantNestedInput
+  templates?: Prisma.JobTemplateUpdateManyWithoutTenantNestedInput
+  events?: Prisma.EventUpdateManyWithoutTenantNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutTenantNestedInput
+  offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantUncheckedUpdateWithoutWebhookDeliveriesInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  namespace?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumTenantStatusFieldUpdateOperationsInput | $Enums.TenantStatus
+  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
+  maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
+  rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  weight?: Prisma.IntFieldUpdateOperationsInput | number
+  generation?: Prisma.IntFieldUpdateOperationsInput | number
+  provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
+  jobs?: Prisma.JobUncheckedUpdateManyWithoutTenantNestedInput
+  templates?: Prisma.JobTemplateUncheckedUpdateManyWithoutTenantNestedInput
+  events?: Prisma.EventUncheckedUpdateManyWithoutTenantNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutTenantNestedInput
+  offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantCreateWithoutOffloadsInput = {
+  id: string
+  namespace: string
+  status?: $Enums.TenantStatus
+  statusReason?: string | null
+  maxCpuMillis?: number
+  maxMemoryBytes?: bigint | number
+  maxGpu?: number
+  maxConcurrentJobs?: number
+  rateLimitPerSecond?: number | null
+  resultsRetentionDays?: number | null
+  offloadBudgetMicros?: bigint | number | null
+  offloadSpendMicros?: bigint | number
+  weight?: number
+  generation?: number
+  provisionedGeneration?: number
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
+  jobs?: Prisma.JobCreateNestedManyWithoutTenantInput
+  templates?: Prisma.JobTemplateCreateNestedManyWithoutTenantInput
+  events?: Prisma.EventCreateNestedManyWithoutTenantInput
+  webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutTenantInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
+}
+
+export type TenantUncheckedCreateWithoutOffloadsInput = {
+  id: string
+  namespace: string
+  status?: $Enums.TenantStatus
+  statusReason?: string | null
+  maxCpuMillis?: number
+  maxMemoryBytes?: bigint | number
+  maxGpu?: number
+  maxConcurrentJobs?: number
+  rateLimitPerSecond?: number | null
+  resultsRetentionDays?: number | null
+  offloadBudgetMicros?: bigint | number | null
+  offloadSpendMicros?: bigint | number
+  weight?: number
+  generation?: number
+  provisionedGeneration?: number
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
+  jobs?: Prisma.JobUncheckedCreateNestedManyWithoutTenantInput
+  templates?: Prisma.JobTemplateUncheckedCreateNestedManyWithoutTenantInput
+  events?: Prisma.EventUncheckedCreateNestedManyWithoutTenantInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutTenantInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
+}
+
+export type TenantCreateOrConnectWithoutOffloadsInput = {
+  where: Prisma.TenantWhereUniqueInput
+  create: Prisma.XOR<Prisma.TenantCreateWithoutOffloadsInput, Prisma.TenantUncheckedCreateWithoutOffloadsInput>
+}
+
+export type TenantUpsertWithoutOffloadsInput = {
+  update: Prisma.XOR<Prisma.TenantUpdateWithoutOffloadsInput, Prisma.TenantUncheckedUpdateWithoutOffloadsInput>
+  create: Prisma.XOR<Prisma.TenantCreateWithoutOffloadsInput, Prisma.TenantUncheckedCreateWithoutOffloadsInput>
+  where?: Prisma.TenantWhereInput
+}
+
+export type TenantUpdateToOneWithWhereWithoutOffloadsInput = {
+  where?: Prisma.TenantWhereInput
+  data: Prisma.XOR<Prisma.TenantUpdateWithoutOffloadsInput, Prisma.TenantUncheckedUpdateWithoutOffloadsInput>
+}
+
+export type TenantUpdateWithoutOffloadsInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  namespace?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumTenantStatusFieldUpdateOperationsInput | $Enums.TenantStatus
+  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
+  maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
+  rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  weight?: Prisma.IntFieldUpdateOperationsInput | number
+  generation?: Prisma.IntFieldUpdateOperationsInput | number
+  provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
+  jobs?: Prisma.JobUpdateManyWithoutTenantNestedInput
+  templates?: Prisma.JobTemplateUpdateManyWithoutTenantNestedInput
+  events?: Prisma.EventUpdateManyWithoutTenantNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutTenantNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantUncheckedUpdateWithoutOffloadsInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  namespace?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumTenantStatusFieldUpdateOperationsInput | $Enums.TenantStatus
+  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
+  maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
+  rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  weight?: Prisma.IntFieldUpdateOperationsInput | number
+  generation?: Prisma.IntFieldUpdateOperationsInput | number
+  provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
+  jobs?: Prisma.JobUncheckedUpdateManyWithoutTenantNestedInput
+  templates?: Prisma.JobTemplateUncheckedUpdateManyWithoutTenantNestedInput
+  events?: Prisma.EventUncheckedUpdateManyWithoutTenantNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutTenantNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 
@@ -1119,12 +1735,20 @@ export type TenantCountOutputType = {
   apiKeys: number
   jobs: number
   templates: number
+  events: number
+  webhookEndpoints: number
+  webhookDeliveries: number
+  offloads: number
 }
 
 export type TenantCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   apiKeys?: boolean | TenantCountOutputTypeCountApiKeysArgs
   jobs?: boolean | TenantCountOutputTypeCountJobsArgs
   templates?: boolean | TenantCountOutputTypeCountTemplatesArgs
+  events?: boolean | TenantCountOutputTypeCountEventsArgs
+  webhookEndpoints?: boolean | TenantCountOutputTypeCountWebhookEndpointsArgs
+  webhookDeliveries?: boolean | TenantCountOutputTypeCountWebhookDeliveriesArgs
+  offloads?: boolean | TenantCountOutputTypeCountOffloadsArgs
 }
 
 /**
@@ -1158,6 +1782,34 @@ export type TenantCountOutputTypeCountTemplatesArgs<ExtArgs extends runtime.Type
   where?: Prisma.JobTemplateWhereInput
 }
 
+/**
+ * TenantCountOutputType without action
+ */
+export type TenantCountOutputTypeCountEventsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.EventWhereInput
+}
+
+/**
+ * TenantCountOutputType without action
+ */
+export type TenantCountOutputTypeCountWebhookEndpointsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.WebhookEndpointWhereInput
+}
+
+/**
+ * TenantCountOutputType without action
+ */
+export type TenantCountOutputTypeCountWebhookDeliveriesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.WebhookDeliveryWhereInput
+}
+
+/**
+ * TenantCountOutputType without action
+ */
+export type TenantCountOutputTypeCountOffloadsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.OffloadWhereInput
+}
+
 
 export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -1180,6 +1832,10 @@ export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   apiKeys?: boolean | Prisma.Tenant$apiKeysArgs<ExtArgs>
   jobs?: boolean | Prisma.Tenant$jobsArgs<ExtArgs>
   templates?: boolean | Prisma.Tenant$templatesArgs<ExtArgs>
+  events?: boolean | Prisma.Tenant$eventsArgs<ExtArgs>
+  webhookEndpoints?: boolean | Prisma.Tenant$webhookEndpointsArgs<ExtArgs>
+  webhookDeliveries?: boolean | Prisma.Tenant$webhookDeliveriesArgs<ExtArgs>
+  offloads?: boolean | Prisma.Tenant$offloadsArgs<ExtArgs>
   _count?: boolean | Prisma.TenantCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["tenant"]>
 
@@ -1248,6 +1904,10 @@ export type TenantInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   apiKeys?: boolean | Prisma.Tenant$apiKeysArgs<ExtArgs>
   jobs?: boolean | Prisma.Tenant$jobsArgs<ExtArgs>
   templates?: boolean | Prisma.Tenant$templatesArgs<ExtArgs>
+  events?: boolean | Prisma.Tenant$eventsArgs<ExtArgs>
+  webhookEndpoints?: boolean | Prisma.Tenant$webhookEndpointsArgs<ExtArgs>
+  webhookDeliveries?: boolean | Prisma.Tenant$webhookDeliveriesArgs<ExtArgs>
+  offloads?: boolean | Prisma.Tenant$offloadsArgs<ExtArgs>
   _count?: boolean | Prisma.TenantCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type TenantIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
@@ -1259,6 +1919,10 @@ export type $TenantPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
     apiKeys: Prisma.$ApiKeyPayload<ExtArgs>[]
     jobs: Prisma.$JobPayload<ExtArgs>[]
     templates: Prisma.$JobTemplatePayload<ExtArgs>[]
+    events: Prisma.$EventPayload<ExtArgs>[]
+    webhookEndpoints: Prisma.$WebhookEndpointPayload<ExtArgs>[]
+    webhookDeliveries: Prisma.$WebhookDeliveryPayload<ExtArgs>[]
+    offloads: Prisma.$OffloadPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: string
@@ -1687,6 +2351,10 @@ export interface Prisma__TenantClient<T, Null = never, ExtArgs extends runtime.T
   apiKeys<T extends Prisma.Tenant$apiKeysArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$apiKeysArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ApiKeyPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   jobs<T extends Prisma.Tenant$jobsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$jobsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$JobPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   templates<T extends Prisma.Tenant$templatesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$templatesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$JobTemplatePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  events<T extends Prisma.Tenant$eventsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$eventsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$EventPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  webhookEndpoints<T extends Prisma.Tenant$webhookEndpointsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$webhookEndpointsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$WebhookEndpointPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  webhookDeliveries<T extends Prisma.Tenant$webhookDeliveriesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$webhookDeliveriesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$WebhookDeliveryPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  offloads<T extends Prisma.Tenant$offloadsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$offloadsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$OffloadPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -2195,6 +2863,102 @@ export type Tenant$templatesArgs<ExtArgs extends runtime.Types.Extensions.Intern
   take?: number
   skip?: number
   distinct?: Prisma.JobTemplateScalarFieldEnum | Prisma.JobTemplateScalarFieldEnum[]
+}
+
+/**
+ * Tenant.events
+ */
+export type Tenant$eventsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the Event
+   */
+  select?: Prisma.EventSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the Event
+   */
+  omit?: Prisma.EventOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.EventInclude<ExtArgs> | null
+  where?: Prisma.EventWhereInput
+  orderBy?: Prisma.EventOrderByWithRelationInput | Prisma.EventOrderByWithRelationInput[]
+  cursor?: Prisma.EventWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.EventScalarFieldEnum | Prisma.EventScalarFieldEnum[]
+}
+
+/**
+ * Tenant.webhookEndpoints
+ */
+export type Tenant$webhookEndpointsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the WebhookEndpoint
+   */
+  select?: Prisma.WebhookEndpointSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the WebhookEndpoint
+   */
+  omit?: Prisma.WebhookEndpointOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.WebhookEndpointInclude<ExtArgs> | null
+  where?: Prisma.WebhookEndpointWhereInput
+  orderBy?: Prisma.WebhookEndpointOrderByWithRelationInput | Prisma.WebhookEndpointOrderByWithRelationInput[]
+  cursor?: Prisma.WebhookEndpointWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.WebhookEndpointScalarFieldEnum | Prisma.WebhookEndpointScalarFieldEnum[]
+}
+
+/**
+ * Tenant.webhookDeliveries
+ */
+export type Tenant$webhookDeliveriesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the WebhookDelivery
+   */
+  select?: Prisma.WebhookDeliverySelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the WebhookDelivery
+   */
+  omit?: Prisma.WebhookDeliveryOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.WebhookDeliveryInclude<ExtArgs> | null
+  where?: Prisma.WebhookDeliveryWhereInput
+  orderBy?: Prisma.WebhookDeliveryOrderByWithRelationInput | Prisma.WebhookDeliveryOrderByWithRelationInput[]
+  cursor?: Prisma.WebhookDeliveryWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.WebhookDeliveryScalarFieldEnum | Prisma.WebhookDeliveryScalarFieldEnum[]
+}
+
+/**
+ * Tenant.offloads
+ */
+export type Tenant$offloadsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the Offload
+   */
+  select?: Prisma.OffloadSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the Offload
+   */
+  omit?: Prisma.OffloadOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.OffloadInclude<ExtArgs> | null
+  where?: Prisma.OffloadWhereInput
+  orderBy?: Prisma.OffloadOrderByWithRelationInput | Prisma.OffloadOrderByWithRelationInput[]
+  cursor?: Prisma.OffloadWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.OffloadScalarFieldEnum | Prisma.OffloadScalarFieldEnum[]
 }
 
 /**

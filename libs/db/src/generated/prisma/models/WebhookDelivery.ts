@@ -261,6 +261,7 @@ export type WebhookDeliveryWhereInput = {
   lastAttemptAt?: Prisma.DateTimeNullableFilter<"WebhookDelivery"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"WebhookDelivery"> | Date | string
   endpoint?: Prisma.XOR<Prisma.WebhookEndpointScalarRelationFilter, Prisma.WebhookEndpointWhereInput>
+  tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
   attemptsList?: Prisma.WebhookAttemptListRelationFilter
 }
 
@@ -277,6 +278,7 @@ export type WebhookDeliveryOrderByWithRelationInput = {
   lastAttemptAt?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   endpoint?: Prisma.WebhookEndpointOrderByWithRelationInput
+  tenant?: Prisma.TenantOrderByWithRelationInput
   attemptsList?: Prisma.WebhookAttemptOrderByRelationAggregateInput
 }
 
@@ -297,6 +299,7 @@ export type WebhookDeliveryWhereUniqueInput = Prisma.AtLeast<{
   lastAttemptAt?: Prisma.DateTimeNullableFilter<"WebhookDelivery"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"WebhookDelivery"> | Date | string
   endpoint?: Prisma.XOR<Prisma.WebhookEndpointScalarRelationFilter, Prisma.WebhookEndpointWhereInput>
+  tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
   attemptsList?: Prisma.WebhookAttemptListRelationFilter
 }, "id" | "endpointId_eventId">
 
@@ -338,7 +341,6 @@ export type WebhookDeliveryScalarWhereWithAggregatesInput = {
 
 export type WebhookDeliveryCreateInput = {
   id: string
-  tenantId: string
   eventId: string
   eventType: string
   payload: Prisma.JsonNullValueInput | runtime.InputJsonValue
@@ -348,6 +350,7 @@ export type WebhookDeliveryCreateInput = {
   lastAttemptAt?: Date | string | null
   createdAt?: Date | string
   endpoint: Prisma.WebhookEndpointCreateNestedOneWithoutDeliveriesInput
+  tenant: Prisma.TenantCreateNestedOneWithoutWebhookDeliveriesInput
   attemptsList?: Prisma.WebhookAttemptCreateNestedManyWithoutDeliveryInput
 }
 
@@ -368,7 +371,6 @@ export type WebhookDeliveryUncheckedCreateInput = {
 
 export type WebhookDeliveryUpdateInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
-  tenantId?: Prisma.StringFieldUpdateOperationsInput | string
   eventId?: Prisma.StringFieldUpdateOperationsInput | string
   eventType?: Prisma.StringFieldUpdateOperationsInput | string
   payload?: Prisma.JsonNullValueInput | runtime.InputJsonValue
@@ -378,6 +380,7 @@ export type WebhookDeliveryUpdateInput = {
   lastAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   endpoint?: Prisma.WebhookEndpointUpdateOneRequiredWithoutDeliveriesNestedInput
+  tenant?: Prisma.TenantUpdateOneRequiredWithoutWebhookDeliveriesNestedInput
   attemptsList?: Prisma.WebhookAttemptUpdateManyWithoutDeliveryNestedInput
 }
 
@@ -412,7 +415,6 @@ export type WebhookDeliveryCreateManyInput = {
 
 export type WebhookDeliveryUpdateManyMutationInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
-  tenantId?: Prisma.StringFieldUpdateOperationsInput | string
   eventId?: Prisma.StringFieldUpdateOperationsInput | string
   eventType?: Prisma.StringFieldUpdateOperationsInput | string
   payload?: Prisma.JsonNullValueInput | runtime.InputJsonValue
@@ -505,6 +507,48 @@ export type WebhookDeliveryScalarRelationFilter = {
   isNot?: Prisma.WebhookDeliveryWhereInput
 }
 
+export type WebhookDeliveryCreateNestedManyWithoutTenantInput = {
+  create?: Prisma.XOR<Prisma.WebhookDeliveryCreateWithoutTenantInput, Prisma.WebhookDeliveryUncheckedCreateWithoutTenantInput> | Prisma.WebhookDeliveryCreateWithoutTenantInput[] | Prisma.WebhookDeliveryUncheckedCreateWithoutTenantInput[]
+  connectOrCreate?: Prisma.WebhookDeliveryCreateOrConnectWithoutTenantInput | Prisma.WebhookDeliveryCreateOrConnectWithoutTenantInput[]
+  createMany?: Prisma.WebhookDeliveryCreateManyTenantInputEnvelope
+  connect?: Prisma.WebhookDeliveryWhereUniqueInput | Prisma.WebhookDeliveryWhereUniqueInput[]
+}
+
+export type WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput = {
+  create?: Prisma.XOR<Prisma.WebhookDeliveryCreateWithoutTenantInput, Prisma.WebhookDeliveryUncheckedCreateWithoutTenantInput> | Prisma.WebhookDeliveryCreateWithoutTenantInput[] | Prisma.WebhookDeliveryUncheckedCreateWithoutTenantInput[]
+  connectOrCreate?: Prisma.WebhookDeliveryCreateOrConnectWithoutTenantInput | Prisma.WebhookDeliveryCreateOrConnectWithoutTenantInput[]
+  createMany?: Prisma.WebhookDeliveryCreateManyTenantInputEnvelope
+  connect?: Prisma.WebhookDeliveryWhereUniqueInput | Prisma.WebhookDeliveryWhereUniqueInput[]
+}
+
+export type WebhookDeliveryUpdateManyWithoutTenantNestedInput = {
+  create?: Prisma.XOR<Prisma.WebhookDeliveryCreateWithoutTenantInput, Prisma.WebhookDeliveryUncheckedCreateWithoutTenantInput> | Prisma.WebhookDeliveryCreateWithoutTenantInput[] | Prisma.WebhookDeliveryUncheckedCreateWithoutTenantInput[]
+  connectOrCreate?: Prisma.WebhookDeliveryCreateOrConnectWithoutTenantInput | Prisma.WebhookDeliveryCreateOrConnectWithoutTenantInput[]
+  upsert?: Prisma.WebhookDeliveryUpsertWithWhereUniqueWithoutTenantInput | Prisma.WebhookDeliveryUpsertWithWhereUniqueWithoutTenantInput[]
+  createMany?: Prisma.WebhookDeliveryCreateManyTenantInputEnvelope
+  set?: Prisma.WebhookDeliveryWhereUniqueInput | Prisma.WebhookDeliveryWhereUniqueInput[]
+  disconnect?: Prisma.WebhookDeliveryWhereUniqueInput | Prisma.WebhookDeliveryWhereUniqueInput[]
+  delete?: Prisma.WebhookDeliveryWhereUniqueInput | Prisma.WebhookDeliveryWhereUniqueInput[]
+  connect?: Prisma.WebhookDeliveryWhereUniqueInput | Prisma.WebhookDeliveryWhereUniqueInput[]
+  update?: Prisma.WebhookDeliveryUpdateWithWhereUniqueWithoutTenantInput | Prisma.WebhookDeliveryUpdateWithWhereUniqueWithoutTenantInput[]
+  updateMany?: Prisma.WebhookDeliveryUpdateManyWithWhereWithoutTenantInput | Prisma.WebhookDeliveryUpdateManyWithWhereWithoutTenantInput[]
+  deleteMany?: Prisma.WebhookDeliveryScalarWhereInput | Prisma.WebhookDeliveryScalarWhereInput[]
+}
+
+export type WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput = {
+  create?: Prisma.XOR<Prisma.WebhookDeliveryCreateWithoutTenantInput, Prisma.WebhookDeliveryUncheckedCreateWithoutTenantInput> | Prisma.WebhookDeliveryCreateWithoutTenantInput[] | Prisma.WebhookDeliveryUncheckedCreateWithoutTenantInput[]
+  connectOrCreate?: Prisma.WebhookDeliveryCreateOrConnectWithoutTenantInput | Prisma.WebhookDeliveryCreateOrConnectWithoutTenantInput[]
+  upsert?: Prisma.WebhookDeliveryUpsertWithWhereUniqueWithoutTenantInput | Prisma.WebhookDeliveryUpsertWithWhereUniqueWithoutTenantInput[]
+  createMany?: Prisma.WebhookDeliveryCreateManyTenantInputEnvelope
+  set?: Prisma.WebhookDeliveryWhereUniqueInput | Prisma.WebhookDeliveryWhereUniqueInput[]
+  disconnect?: Prisma.WebhookDeliveryWhereUniqueInput | Prisma.WebhookDeliveryWhereUniqueInput[]
+  delete?: Prisma.WebhookDeliveryWhereUniqueInput | Prisma.WebhookDeliveryWhereUniqueInput[]
+  connect?: Prisma.WebhookDeliveryWhereUniqueInput | Prisma.WebhookDeliveryWhereUniqueInput[]
+  update?: Prisma.WebhookDeliveryUpdateWithWhereUniqueWithoutTenantInput | Prisma.WebhookDeliveryUpdateWithWhereUniqueWithoutTenantInput[]
+  updateMany?: Prisma.WebhookDeliveryUpdateManyWithWhereWithoutTenantInput | Prisma.WebhookDeliveryUpdateManyWithWhereWithoutTenantInput[]
+  deleteMany?: Prisma.WebhookDeliveryScalarWhereInput | Prisma.WebhookDeliveryScalarWhereInput[]
+}
+
 export type WebhookDeliveryCreateNestedManyWithoutEndpointInput = {
   create?: Prisma.XOR<Prisma.WebhookDeliveryCreateWithoutEndpointInput, Prisma.WebhookDeliveryUncheckedCreateWithoutEndpointInput> | Prisma.WebhookDeliveryCreateWithoutEndpointInput[] | Prisma.WebhookDeliveryUncheckedCreateWithoutEndpointInput[]
   connectOrCreate?: Prisma.WebhookDeliveryCreateOrConnectWithoutEndpointInput | Prisma.WebhookDeliveryCreateOrConnectWithoutEndpointInput[]
@@ -565,9 +609,8 @@ export type WebhookDeliveryUpdateOneRequiredWithoutAttemptsListNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.WebhookDeliveryUpdateToOneWithWhereWithoutAttemptsListInput, Prisma.WebhookDeliveryUpdateWithoutAttemptsListInput>, Prisma.WebhookDeliveryUncheckedUpdateWithoutAttemptsListInput>
 }
 
-export type WebhookDeliveryCreateWithoutEndpointInput = {
+export type WebhookDeliveryCreateWithoutTenantInput = {
   id: string
-  tenantId: string
   eventId: string
   eventType: string
   payload: Prisma.JsonNullValueInput | runtime.InputJsonValue
@@ -576,6 +619,78 @@ export type WebhookDeliveryCreateWithoutEndpointInput = {
   nextAttemptAt?: Date | string | null
   lastAttemptAt?: Date | string | null
   createdAt?: Date | string
+  endpoint: Prisma.WebhookEndpointCreateNestedOneWithoutDeliveriesInput
+  attemptsList?: Prisma.WebhookAttemptCreateNestedManyWithoutDeliveryInput
+}
+
+export type WebhookDeliveryUncheckedCreateWithoutTenantInput = {
+  id: string
+  endpointId: string
+  eventId: string
+  eventType: string
+  payload: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  status?: $Enums.DeliveryStatus
+  attempts?: number
+  nextAttemptAt?: Date | string | null
+  lastAttemptAt?: Date | string | null
+  createdAt?: Date | string
+  attemptsList?: Prisma.WebhookAttemptUncheckedCreateNestedManyWithoutDeliveryInput
+}
+
+export type WebhookDeliveryCreateOrConnectWithoutTenantInput = {
+  where: Prisma.WebhookDeliveryWhereUniqueInput
+  create: Prisma.XOR<Prisma.WebhookDeliveryCreateWithoutTenantInput, Prisma.WebhookDeliveryUncheckedCreateWithoutTenantInput>
+}
+
+export type WebhookDeliveryCreateManyTenantInputEnvelope = {
+  data: Prisma.WebhookDeliveryCreateManyTenantInput | Prisma.WebhookDeliveryCreateManyTenantInput[]
+  skipDuplicates?: boolean
+}
+
+export type WebhookDeliveryUpsertWithWhereUniqueWithoutTenantInput = {
+  where: Prisma.WebhookDeliveryWhereUniqueInput
+  update: Prisma.XOR<Prisma.WebhookDeliveryUpdateWithoutTenantInput, Prisma.WebhookDeliveryUncheckedUpdateWithoutTenantInput>
+  create: Prisma.XOR<Prisma.WebhookDeliveryCreateWithoutTenantInput, Prisma.WebhookDeliveryUncheckedCreateWithoutTenantInput>
+}
+
+export type WebhookDeliveryUpdateWithWhereUniqueWithoutTenantInput = {
+  where: Prisma.WebhookDeliveryWhereUniqueInput
+  data: Prisma.XOR<Prisma.WebhookDeliveryUpdateWithoutTenantInput, Prisma.WebhookDeliveryUncheckedUpdateWithoutTenantInput>
+}
+
+export type WebhookDeliveryUpdateManyWithWhereWithoutTenantInput = {
+  where: Prisma.WebhookDeliveryScalarWhereInput
+  data: Prisma.XOR<Prisma.WebhookDeliveryUpdateManyMutationInput, Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantInput>
+}
+
+export type WebhookDeliveryScalarWhereInput = {
+  AND?: Prisma.WebhookDeliveryScalarWhereInput | Prisma.WebhookDeliveryScalarWhereInput[]
+  OR?: Prisma.WebhookDeliveryScalarWhereInput[]
+  NOT?: Prisma.WebhookDeliveryScalarWhereInput | Prisma.WebhookDeliveryScalarWhereInput[]
+  id?: Prisma.UuidFilter<"WebhookDelivery"> | string
+  endpointId?: Prisma.UuidFilter<"WebhookDelivery"> | string
+  tenantId?: Prisma.StringFilter<"WebhookDelivery"> | string
+  eventId?: Prisma.UuidFilter<"WebhookDelivery"> | string
+  eventType?: Prisma.StringFilter<"WebhookDelivery"> | string
+  payload?: Prisma.JsonFilter<"WebhookDelivery">
+  status?: Prisma.EnumDeliveryStatusFilter<"WebhookDelivery"> | $Enums.DeliveryStatus
+  attempts?: Prisma.IntFilter<"WebhookDelivery"> | number
+  nextAttemptAt?: Prisma.DateTimeNullableFilter<"WebhookDelivery"> | Date | string | null
+  lastAttemptAt?: Prisma.DateTimeNullableFilter<"WebhookDelivery"> | Date | string | null
+  createdAt?: Prisma.DateTimeFilter<"WebhookDelivery"> | Date | string
+}
+
+export type WebhookDeliveryCreateWithoutEndpointInput = {
+  id: string
+  eventId: string
+  eventType: string
+  payload: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  status?: $Enums.DeliveryStatus
+  attempts?: number
+  nextAttemptAt?: Date | string | null
+  lastAttemptAt?: Date | string | null
+  createdAt?: Date | string
+  tenant: Prisma.TenantCreateNestedOneWithoutWebhookDeliveriesInput
   attemptsList?: Prisma.WebhookAttemptCreateNestedManyWithoutDeliveryInput
 }
 
@@ -619,26 +734,8 @@ export type WebhookDeliveryUpdateManyWithWhereWithoutEndpointInput = {
   data: Prisma.XOR<Prisma.WebhookDeliveryUpdateManyMutationInput, Prisma.WebhookDeliveryUncheckedUpdateManyWithoutEndpointInput>
 }
 
-export type WebhookDeliveryScalarWhereInput = {
-  AND?: Prisma.WebhookDeliveryScalarWhereInput | Prisma.WebhookDeliveryScalarWhereInput[]
-  OR?: Prisma.WebhookDeliveryScalarWhereInput[]
-  NOT?: Prisma.WebhookDeliveryScalarWhereInput | Prisma.WebhookDeliveryScalarWhereInput[]
-  id?: Prisma.UuidFilter<"WebhookDelivery"> | string
-  endpointId?: Prisma.UuidFilter<"WebhookDelivery"> | string
-  tenantId?: Prisma.StringFilter<"WebhookDelivery"> | string
-  eventId?: Prisma.UuidFilter<"WebhookDelivery"> | string
-  eventType?: Prisma.StringFilter<"WebhookDelivery"> | string
-  payload?: Prisma.JsonFilter<"WebhookDelivery">
-  status?: Prisma.EnumDeliveryStatusFilter<"WebhookDelivery"> | $Enums.DeliveryStatus
-  attempts?: Prisma.IntFilter<"WebhookDelivery"> | number
-  nextAttemptAt?: Prisma.DateTimeNullableFilter<"WebhookDelivery"> | Date | string | null
-  lastAttemptAt?: Prisma.DateTimeNullableFilter<"WebhookDelivery"> | Date | string | null
-  createdAt?: Prisma.DateTimeFilter<"WebhookDelivery"> | Date | string
-}
-
 export type WebhookDeliveryCreateWithoutAttemptsListInput = {
   id: string
-  tenantId: string
   eventId: string
   eventType: string
   payload: Prisma.JsonNullValueInput | runtime.InputJsonValue
@@ -648,6 +745,7 @@ export type WebhookDeliveryCreateWithoutAttemptsListInput = {
   lastAttemptAt?: Date | string | null
   createdAt?: Date | string
   endpoint: Prisma.WebhookEndpointCreateNestedOneWithoutDeliveriesInput
+  tenant: Prisma.TenantCreateNestedOneWithoutWebhookDeliveriesInput
 }
 
 export type WebhookDeliveryUncheckedCreateWithoutAttemptsListInput = {
@@ -682,7 +780,6 @@ export type WebhookDeliveryUpdateToOneWithWhereWithoutAttemptsListInput = {
 
 export type WebhookDeliveryUpdateWithoutAttemptsListInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
-  tenantId?: Prisma.StringFieldUpdateOperationsInput | string
   eventId?: Prisma.StringFieldUpdateOperationsInput | string
   eventType?: Prisma.StringFieldUpdateOperationsInput | string
   payload?: Prisma.JsonNullValueInput | runtime.InputJsonValue
@@ -692,12 +789,67 @@ export type WebhookDeliveryUpdateWithoutAttemptsListInput = {
   lastAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   endpoint?: Prisma.WebhookEndpointUpdateOneRequiredWithoutDeliveriesNestedInput
+  tenant?: Prisma.TenantUpdateOneRequiredWithoutWebhookDeliveriesNestedInput
 }
 
 export type WebhookDeliveryUncheckedUpdateWithoutAttemptsListInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   endpointId?: Prisma.StringFieldUpdateOperationsInput | string
   tenantId?: Prisma.StringFieldUpdateOperationsInput | string
+  eventId?: Prisma.StringFieldUpdateOperationsInput | string
+  eventType?: Prisma.StringFieldUpdateOperationsInput | string
+  payload?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  status?: Prisma.EnumDeliveryStatusFieldUpdateOperationsInput | $Enums.DeliveryStatus
+  attempts?: Prisma.IntFieldUpdateOperationsInput | number
+  nextAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  lastAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+}
+
+export type WebhookDeliveryCreateManyTenantInput = {
+  id: string
+  endpointId: string
+  eventId: string
+  eventType: string
+  payload: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  status?: $Enums.DeliveryStatus
+  attempts?: number
+  nextAttemptAt?: Date | string | null
+  lastAttemptAt?: Date | string | null
+  createdAt?: Date | string
+}
+
+export type WebhookDeliveryUpdateWithoutTenantInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  eventId?: Prisma.StringFieldUpdateOperationsInput | string
+  eventType?: Prisma.StringFieldUpdateOperationsInput | string
+  payload?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  status?: Prisma.EnumDeliveryStatusFieldUpdateOperationsInput | $Enums.DeliveryStatus
+  attempts?: Prisma.IntFieldUpdateOperationsInput | number
+  nextAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  lastAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  endpoint?: Prisma.WebhookEndpointUpdateOneRequiredWithoutDeliveriesNestedInput
+  attemptsList?: Prisma.WebhookAttemptUpdateManyWithoutDeliveryNestedInput
+}
+
+export type WebhookDeliveryUncheckedUpdateWithoutTenantInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  endpointId?: Prisma.StringFieldUpdateOperationsInput | string
+  eventId?: Prisma.StringFieldUpdateOperationsInput | string
+  eventType?: Prisma.StringFieldUpdateOperationsInput | string
+  payload?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  status?: Prisma.EnumDeliveryStatusFieldUpdateOperationsInput | $Enums.DeliveryStatus
+  attempts?: Prisma.IntFieldUpdateOperationsInput | number
+  nextAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  lastAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  attemptsList?: Prisma.WebhookAttemptUncheckedUpdateManyWithoutDeliveryNestedInput
+}
+
+export type WebhookDeliveryUncheckedUpdateManyWithoutTenantInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  endpointId?: Prisma.StringFieldUpdateOperationsInput | string
   eventId?: Prisma.StringFieldUpdateOperationsInput | string
   eventType?: Prisma.StringFieldUpdateOperationsInput | string
   payload?: Prisma.JsonNullValueInput | runtime.InputJsonValue
@@ -723,7 +875,6 @@ export type WebhookDeliveryCreateManyEndpointInput = {
 
 export type WebhookDeliveryUpdateWithoutEndpointInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
-  tenantId?: Prisma.StringFieldUpdateOperationsInput | string
   eventId?: Prisma.StringFieldUpdateOperationsInput | string
   eventType?: Prisma.StringFieldUpdateOperationsInput | string
   payload?: Prisma.JsonNullValueInput | runtime.InputJsonValue
@@ -732,6 +883,7 @@ export type WebhookDeliveryUpdateWithoutEndpointInput = {
   nextAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   lastAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  tenant?: Prisma.TenantUpdateOneRequiredWithoutWebhookDeliveriesNestedInput
   attemptsList?: Prisma.WebhookAttemptUpdateManyWithoutDeliveryNestedInput
 }
 
@@ -806,6 +958,7 @@ export type WebhookDeliverySelect<ExtArgs extends runtime.Types.Extensions.Inter
   lastAttemptAt?: boolean
   createdAt?: boolean
   endpoint?: boolean | Prisma.WebhookEndpointDefaultArgs<ExtArgs>
+  tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   attemptsList?: boolean | Prisma.WebhookDelivery$attemptsListArgs<ExtArgs>
   _count?: boolean | Prisma.WebhookDeliveryCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["webhookDelivery"]>
@@ -823,6 +976,7 @@ export type WebhookDeliverySelectCreateManyAndReturn<ExtArgs extends runtime.Typ
   lastAttemptAt?: boolean
   createdAt?: boolean
   endpoint?: boolean | Prisma.WebhookEndpointDefaultArgs<ExtArgs>
+  tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["webhookDelivery"]>
 
 export type WebhookDeliverySelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -838,6 +992,7 @@ export type WebhookDeliverySelectUpdateManyAndReturn<ExtArgs extends runtime.Typ
   lastAttemptAt?: boolean
   createdAt?: boolean
   endpoint?: boolean | Prisma.WebhookEndpointDefaultArgs<ExtArgs>
+  tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["webhookDelivery"]>
 
 export type WebhookDeliverySelectScalar = {
@@ -857,20 +1012,24 @@ export type WebhookDeliverySelectScalar = {
 export type WebhookDeliveryOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "endpointId" | "tenantId" | "eventId" | "eventType" | "payload" | "status" | "attempts" | "nextAttemptAt" | "lastAttemptAt" | "createdAt", ExtArgs["result"]["webhookDelivery"]>
 export type WebhookDeliveryInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   endpoint?: boolean | Prisma.WebhookEndpointDefaultArgs<ExtArgs>
+  tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   attemptsList?: boolean | Prisma.WebhookDelivery$attemptsListArgs<ExtArgs>
   _count?: boolean | Prisma.WebhookDeliveryCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type WebhookDeliveryIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   endpoint?: boolean | Prisma.WebhookEndpointDefaultArgs<ExtArgs>
+  tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }
 export type WebhookDeliveryIncludeUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   endpoint?: boolean | Prisma.WebhookEndpointDefaultArgs<ExtArgs>
+  tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }
 
 export type $WebhookDeliveryPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   name: "WebhookDelivery"
   objects: {
     endpoint: Prisma.$WebhookEndpointPayload<ExtArgs>
+    tenant: Prisma.$TenantPayload<ExtArgs>
     attemptsList: Prisma.$WebhookAttemptPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
@@ -1280,6 +1439,7 @@ readonly fields: WebhookDeliveryFieldRefs;
 export interface Prisma__WebhookDeliveryClient<T, Null = never, ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs, GlobalOmitOptions = {}> extends Prisma.PrismaPromise<T> {
   readonly [Symbol.toStringTag]: "PrismaPromise"
   endpoint<T extends Prisma.WebhookEndpointDefaultArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.WebhookEndpointDefaultArgs<ExtArgs>>): Prisma.Prisma__WebhookEndpointClient<runtime.Types.Result.GetResult<Prisma.$WebhookEndpointPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | Null, Null, ExtArgs, GlobalOmitOptions>
+  tenant<T extends Prisma.TenantDefaultArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.TenantDefaultArgs<ExtArgs>>): Prisma.Prisma__TenantClient<runtime.Types.Result.GetResult<Prisma.$TenantPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | Null, Null, ExtArgs, GlobalOmitOptions>
   attemptsList<T extends Prisma.WebhookDelivery$attemptsListArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.WebhookDelivery$attemptsListArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$WebhookAttemptPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.

@@ -243,6 +243,7 @@ export type WebhookEndpointWhereInput = {
   failingSince?: Prisma.DateTimeNullableFilter<"WebhookEndpoint"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"WebhookEndpoint"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"WebhookEndpoint"> | Date | string
+  tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
   deliveries?: Prisma.WebhookDeliveryListRelationFilter
 }
 
@@ -260,6 +261,7 @@ export type WebhookEndpointOrderByWithRelationInput = {
   failingSince?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
+  tenant?: Prisma.TenantOrderByWithRelationInput
   deliveries?: Prisma.WebhookDeliveryOrderByRelationAggregateInput
 }
 
@@ -280,6 +282,7 @@ export type WebhookEndpointWhereUniqueInput = Prisma.AtLeast<{
   failingSince?: Prisma.DateTimeNullableFilter<"WebhookEndpoint"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"WebhookEndpoint"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"WebhookEndpoint"> | Date | string
+  tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
   deliveries?: Prisma.WebhookDeliveryListRelationFilter
 }, "id">
 
@@ -323,7 +326,6 @@ export type WebhookEndpointScalarWhereWithAggregatesInput = {
 
 export type WebhookEndpointCreateInput = {
   id: string
-  tenantId: string
   url: string
   events?: Prisma.WebhookEndpointCreateeventsInput | string[]
   description?: string
@@ -335,6 +337,7 @@ export type WebhookEndpointCreateInput = {
   failingSince?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
+  tenant: Prisma.TenantCreateNestedOneWithoutWebhookEndpointsInput
   deliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutEndpointInput
 }
 
@@ -357,7 +360,6 @@ export type WebhookEndpointUncheckedCreateInput = {
 
 export type WebhookEndpointUpdateInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
-  tenantId?: Prisma.StringFieldUpdateOperationsInput | string
   url?: Prisma.StringFieldUpdateOperationsInput | string
   events?: Prisma.WebhookEndpointUpdateeventsInput | string[]
   description?: Prisma.StringFieldUpdateOperationsInput | string
@@ -369,6 +371,7 @@ export type WebhookEndpointUpdateInput = {
   failingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  tenant?: Prisma.TenantUpdateOneRequiredWithoutWebhookEndpointsNestedInput
   deliveries?: Prisma.WebhookDeliveryUpdateManyWithoutEndpointNestedInput
 }
 
@@ -407,7 +410,6 @@ export type WebhookEndpointCreateManyInput = {
 
 export type WebhookEndpointUpdateManyMutationInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
-  tenantId?: Prisma.StringFieldUpdateOperationsInput | string
   url?: Prisma.StringFieldUpdateOperationsInput | string
   events?: Prisma.WebhookEndpointUpdateeventsInput | string[]
   description?: Prisma.StringFieldUpdateOperationsInput | string
@@ -435,6 +437,16 @@ export type WebhookEndpointUncheckedUpdateManyInput = {
   failingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+}
+
+export type WebhookEndpointListRelationFilter = {
+  every?: Prisma.WebhookEndpointWhereInput
+  some?: Prisma.WebhookEndpointWhereInput
+  none?: Prisma.WebhookEndpointWhereInput
+}
+
+export type WebhookEndpointOrderByRelationAggregateInput = {
+  _count?: Prisma.SortOrder
 }
 
 export type StringNullableListFilter<$PrismaModel = never> = {
@@ -496,6 +508,48 @@ export type WebhookEndpointScalarRelationFilter = {
   isNot?: Prisma.WebhookEndpointWhereInput
 }
 
+export type WebhookEndpointCreateNestedManyWithoutTenantInput = {
+  create?: Prisma.XOR<Prisma.WebhookEndpointCreateWithoutTenantInput, Prisma.WebhookEndpointUncheckedCreateWithoutTenantInput> | Prisma.WebhookEndpointCreateWithoutTenantInput[] | Prisma.WebhookEndpointUncheckedCreateWithoutTenantInput[]
+  connectOrCreate?: Prisma.WebhookEndpointCreateOrConnectWithoutTenantInput | Prisma.WebhookEndpointCreateOrConnectWithoutTenantInput[]
+  createMany?: Prisma.WebhookEndpointCreateManyTenantInputEnvelope
+  connect?: Prisma.WebhookEndpointWhereUniqueInput | Prisma.WebhookEndpointWhereUniqueInput[]
+}
+
+export type WebhookEndpointUncheckedCreateNestedManyWithoutTenantInput = {
+  create?: Prisma.XOR<Prisma.WebhookEndpointCreateWithoutTenantInput, Prisma.WebhookEndpointUncheckedCreateWithoutTenantInput> | Prisma.WebhookEndpointCreateWithoutTenantInput[] | Prisma.WebhookEndpointUncheckedCreateWithoutTenantInput[]
+  connectOrCreate?: Prisma.WebhookEndpointCreateOrConnectWithoutTenantInput | Prisma.WebhookEndpointCreateOrConnectWithoutTenantInput[]
+  createMany?: Prisma.WebhookEndpointCreateManyTenantInputEnvelope
+  connect?: Prisma.WebhookEndpointWhereUniqueInput | Prisma.WebhookEndpointWhereUniqueInput[]
+}
+
+export type WebhookEndpointUpdateManyWithoutTenantNestedInput = {
+  create?: Prisma.XOR<Prisma.WebhookEndpointCreateWithoutTenantInput, Prisma.WebhookEndpointUncheckedCreateWithoutTenantInput> | Prisma.WebhookEndpointCreateWithoutTenantInput[] | Prisma.WebhookEndpointUncheckedCreateWithoutTenantInput[]
+  connectOrCreate?: Prisma.WebhookEndpointCreateOrConnectWithoutTenantInput | Prisma.WebhookEndpointCreateOrConnectWithoutTenantInput[]
+  upsert?: Prisma.WebhookEndpointUpsertWithWhereUniqueWithoutTenantInput | Prisma.WebhookEndpointUpsertWithWhereUniqueWithoutTenantInput[]
+  createMany?: Prisma.WebhookEndpointCreateManyTenantInputEnvelope
+  set?: Prisma.WebhookEndpointWhereUniqueInput | Prisma.WebhookEndpointWhereUniqueInput[]
+  disconnect?: Prisma.WebhookEndpointWhereUniqueInput | Prisma.WebhookEndpointWhereUniqueInput[]
+  delete?: Prisma.WebhookEndpointWhereUniqueInput | Prisma.WebhookEndpointWhereUniqueInput[]
+  connect?: Prisma.WebhookEndpointWhereUniqueInput | Prisma.WebhookEndpointWhereUniqueInput[]
+  update?: Prisma.WebhookEndpointUpdateWithWhereUniqueWithoutTenantInput | Prisma.WebhookEndpointUpdateWithWhereUniqueWithoutTenantInput[]
+  updateMany?: Prisma.WebhookEndpointUpdateManyWithWhereWithoutTenantInput | Prisma.WebhookEndpointUpdateManyWithWhereWithoutTenantInput[]
+  deleteMany?: Prisma.WebhookEndpointScalarWhereInput | Prisma.WebhookEndpointScalarWhereInput[]
+}
+
+export type WebhookEndpointUncheckedUpdateManyWithoutTenantNestedInput = {
+  create?: Prisma.XOR<Prisma.WebhookEndpointCreateWithoutTenantInput, Prisma.WebhookEndpointUncheckedCreateWithoutTenantInput> | Prisma.WebhookEndpointCreateWithoutTenantInput[] | Prisma.WebhookEndpointUncheckedCreateWithoutTenantInput[]
+  connectOrCreate?: Prisma.WebhookEndpointCreateOrConnectWithoutTenantInput | Prisma.WebhookEndpointCreateOrConnectWithoutTenantInput[]
+  upsert?: Prisma.WebhookEndpointUpsertWithWhereUniqueWithoutTenantInput | Prisma.WebhookEndpointUpsertWithWhereUniqueWithoutTenantInput[]
+  createMany?: Prisma.WebhookEndpointCreateManyTenantInputEnvelope
+  set?: Prisma.WebhookEndpointWhereUniqueInput | Prisma.WebhookEndpointWhereUniqueInput[]
+  disconnect?: Prisma.WebhookEndpointWhereUniqueInput | Prisma.WebhookEndpointWhereUniqueInput[]
+  delete?: Prisma.WebhookEndpointWhereUniqueInput | Prisma.WebhookEndpointWhereUniqueInput[]
+  connect?: Prisma.WebhookEndpointWhereUniqueInput | Prisma.WebhookEndpointWhereUniqueInput[]
+  update?: Prisma.WebhookEndpointUpdateWithWhereUniqueWithoutTenantInput | Prisma.WebhookEndpointUpdateWithWhereUniqueWithoutTenantInput[]
+  updateMany?: Prisma.WebhookEndpointUpdateManyWithWhereWithoutTenantInput | Prisma.WebhookEndpointUpdateManyWithWhereWithoutTenantInput[]
+  deleteMany?: Prisma.WebhookEndpointScalarWhereInput | Prisma.WebhookEndpointScalarWhereInput[]
+}
+
 export type WebhookEndpointCreateeventsInput = {
   set: string[]
 }
@@ -523,9 +577,8 @@ export type WebhookEndpointUpdateOneRequiredWithoutDeliveriesNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.WebhookEndpointUpdateToOneWithWhereWithoutDeliveriesInput, Prisma.WebhookEndpointUpdateWithoutDeliveriesInput>, Prisma.WebhookEndpointUncheckedUpdateWithoutDeliveriesInput>
 }
 
-export type WebhookEndpointCreateWithoutDeliveriesInput = {
+export type WebhookEndpointCreateWithoutTenantInput = {
   id: string
-  tenantId: string
   url: string
   events?: Prisma.WebhookEndpointCreateeventsInput | string[]
   description?: string
@@ -537,6 +590,84 @@ export type WebhookEndpointCreateWithoutDeliveriesInput = {
   failingSince?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
+  deliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutEndpointInput
+}
+
+export type WebhookEndpointUncheckedCreateWithoutTenantInput = {
+  id: string
+  url: string
+  events?: Prisma.WebhookEndpointCreateeventsInput | string[]
+  description?: string
+  status?: $Enums.WebhookStatus
+  disabledReason?: string | null
+  secret: string
+  previousSecret?: string | null
+  previousSecretExpiresAt?: Date | string | null
+  failingSince?: Date | string | null
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  deliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutEndpointInput
+}
+
+export type WebhookEndpointCreateOrConnectWithoutTenantInput = {
+  where: Prisma.WebhookEndpointWhereUniqueInput
+  create: Prisma.XOR<Prisma.WebhookEndpointCreateWithoutTenantInput, Prisma.WebhookEndpointUncheckedCreateWithoutTenantInput>
+}
+
+export type WebhookEndpointCreateManyTenantInputEnvelope = {
+  data: Prisma.WebhookEndpointCreateManyTenantInput | Prisma.WebhookEndpointCreateManyTenantInput[]
+  skipDuplicates?: boolean
+}
+
+export type WebhookEndpointUpsertWithWhereUniqueWithoutTenantInput = {
+  where: Prisma.WebhookEndpointWhereUniqueInput
+  update: Prisma.XOR<Prisma.WebhookEndpointUpdateWithoutTenantInput, Prisma.WebhookEndpointUncheckedUpdateWithoutTenantInput>
+  create: Prisma.XOR<Prisma.WebhookEndpointCreateWithoutTenantInput, Prisma.WebhookEndpointUncheckedCreateWithoutTenantInput>
+}
+
+export type WebhookEndpointUpdateWithWhereUniqueWithoutTenantInput = {
+  where: Prisma.WebhookEndpointWhereUniqueInput
+  data: Prisma.XOR<Prisma.WebhookEndpointUpdateWithoutTenantInput, Prisma.WebhookEndpointUncheckedUpdateWithoutTenantInput>
+}
+
+export type WebhookEndpointUpdateManyWithWhereWithoutTenantInput = {
+  where: Prisma.WebhookEndpointScalarWhereInput
+  data: Prisma.XOR<Prisma.WebhookEndpointUpdateManyMutationInput, Prisma.WebhookEndpointUncheckedUpdateManyWithoutTenantInput>
+}
+
+export type WebhookEndpointScalarWhereInput = {
+  AND?: Prisma.WebhookEndpointScalarWhereInput | Prisma.WebhookEndpointScalarWhereInput[]
+  OR?: Prisma.WebhookEndpointScalarWhereInput[]
+  NOT?: Prisma.WebhookEndpointScalarWhereInput | Prisma.WebhookEndpointScalarWhereInput[]
+  id?: Prisma.UuidFilter<"WebhookEndpoint"> | string
+  tenantId?: Prisma.StringFilter<"WebhookEndpoint"> | string
+  url?: Prisma.StringFilter<"WebhookEndpoint"> | string
+  events?: Prisma.StringNullableListFilter<"WebhookEndpoint">
+  description?: Prisma.StringFilter<"WebhookEndpoint"> | string
+  status?: Prisma.EnumWebhookStatusFilter<"WebhookEndpoint"> | $Enums.WebhookStatus
+  disabledReason?: Prisma.StringNullableFilter<"WebhookEndpoint"> | string | null
+  secret?: Prisma.StringFilter<"WebhookEndpoint"> | string
+  previousSecret?: Prisma.StringNullableFilter<"WebhookEndpoint"> | string | null
+  previousSecretExpiresAt?: Prisma.DateTimeNullableFilter<"WebhookEndpoint"> | Date | string | null
+  failingSince?: Prisma.DateTimeNullableFilter<"WebhookEndpoint"> | Date | string | null
+  createdAt?: Prisma.DateTimeFilter<"WebhookEndpoint"> | Date | string
+  updatedAt?: Prisma.DateTimeFilter<"WebhookEndpoint"> | Date | string
+}
+
+export type WebhookEndpointCreateWithoutDeliveriesInput = {
+  id: string
+  url: string
+  events?: Prisma.WebhookEndpointCreateeventsInput | string[]
+  description?: string
+  status?: $Enums.WebhookStatus
+  disabledReason?: string | null
+  secret: string
+  previousSecret?: string | null
+  previousSecretExpiresAt?: Date | string | null
+  failingSince?: Date | string | null
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  tenant: Prisma.TenantCreateNestedOneWithoutWebhookEndpointsInput
 }
 
 export type WebhookEndpointUncheckedCreateWithoutDeliveriesInput = {
@@ -573,6 +704,22 @@ export type WebhookEndpointUpdateToOneWithWhereWithoutDeliveriesInput = {
 
 export type WebhookEndpointUpdateWithoutDeliveriesInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
+  url?: Prisma.StringFieldUpdateOperationsInput | string
+  events?: Prisma.WebhookEndpointUpdateeventsInput | string[]
+  description?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumWebhookStatusFieldUpdateOperationsInput | $Enums.WebhookStatus
+  disabledReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  secret?: Prisma.StringFieldUpdateOperationsInput | string
+  previousSecret?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  previousSecretExpiresAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  failingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  tenant?: Prisma.TenantUpdateOneRequiredWithoutWebhookEndpointsNestedInput
+}
+
+export type WebhookEndpointUncheckedUpdateWithoutDeliveriesInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
   tenantId?: Prisma.StringFieldUpdateOperationsInput | string
   url?: Prisma.StringFieldUpdateOperationsInput | string
   events?: Prisma.WebhookEndpointUpdateeventsInput | string[]
@@ -587,9 +734,55 @@ export type WebhookEndpointUpdateWithoutDeliveriesInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
-export type WebhookEndpointUncheckedUpdateWithoutDeliveriesInput = {
+export type WebhookEndpointCreateManyTenantInput = {
+  id: string
+  url: string
+  events?: Prisma.WebhookEndpointCreateeventsInput | string[]
+  description?: string
+  status?: $Enums.WebhookStatus
+  disabledReason?: string | null
+  secret: string
+  previousSecret?: string | null
+  previousSecretExpiresAt?: Date | string | null
+  failingSince?: Date | string | null
+  createdAt?: Date | string
+  updatedAt?: Date | string
+}
+
+export type WebhookEndpointUpdateWithoutTenantInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
-  tenantId?: Prisma.StringFieldUpdateOperationsInput | string
+  url?: Prisma.StringFieldUpdateOperationsInput | string
+  events?: Prisma.WebhookEndpointUpdateeventsInput | string[]
+  description?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumWebhookStatusFieldUpdateOperationsInput | $Enums.WebhookStatus
+  disabledReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  secret?: Prisma.StringFieldUpdateOperationsInput | string
+  previousSecret?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  previousSecretExpiresAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  failingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  deliveries?: Prisma.WebhookDeliveryUpdateManyWithoutEndpointNestedInput
+}
+
+export type WebhookEndpointUncheckedUpdateWithoutTenantInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  url?: Prisma.StringFieldUpdateOperationsInput | string
+  events?: Prisma.WebhookEndpointUpdateeventsInput | string[]
+  description?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumWebhookStatusFieldUpdateOperationsInput | $Enums.WebhookStatus
+  disabledReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  secret?: Prisma.StringFieldUpdateOperationsInput | string
+  previousSecret?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  previousSecretExpiresAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  failingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  deliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutEndpointNestedInput
+}
+
+export type WebhookEndpointUncheckedUpdateManyWithoutTenantInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
   url?: Prisma.StringFieldUpdateOperationsInput | string
   events?: Prisma.WebhookEndpointUpdateeventsInput | string[]
   description?: Prisma.StringFieldUpdateOperationsInput | string
@@ -648,6 +841,7 @@ export type WebhookEndpointSelect<ExtArgs extends runtime.Types.Extensions.Inter
   failingSince?: boolean
   createdAt?: boolean
   updatedAt?: boolean
+  tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   deliveries?: boolean | Prisma.WebhookEndpoint$deliveriesArgs<ExtArgs>
   _count?: boolean | Prisma.WebhookEndpointCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["webhookEndpoint"]>
@@ -666,6 +860,7 @@ export type WebhookEndpointSelectCreateManyAndReturn<ExtArgs extends runtime.Typ
   failingSince?: boolean
   createdAt?: boolean
   updatedAt?: boolean
+  tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["webhookEndpoint"]>
 
 export type WebhookEndpointSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -682,6 +877,7 @@ export type WebhookEndpointSelectUpdateManyAndReturn<ExtArgs extends runtime.Typ
   failingSince?: boolean
   createdAt?: boolean
   updatedAt?: boolean
+  tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["webhookEndpoint"]>
 
 export type WebhookEndpointSelectScalar = {
@@ -702,15 +898,21 @@ export type WebhookEndpointSelectScalar = {
 
 export type WebhookEndpointOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "url" | "events" | "description" | "status" | "disabledReason" | "secret" | "previousSecret" | "previousSecretExpiresAt" | "failingSince" | "createdAt" | "updatedAt", ExtArgs["result"]["webhookEndpoint"]>
 export type WebhookEndpointInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   deliveries?: boolean | Prisma.WebhookEndpoint$deliveriesArgs<ExtArgs>
   _count?: boolean | Prisma.WebhookEndpointCountOutputTypeDefaultArgs<ExtArgs>
 }
-export type WebhookEndpointIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
-export type WebhookEndpointIncludeUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
+export type WebhookEndpointIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
+}
+export type WebhookEndpointIncludeUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
+}
 
 export type $WebhookEndpointPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   name: "WebhookEndpoint"
   objects: {
+    tenant: Prisma.$TenantPayload<ExtArgs>
     deliveries: Prisma.$WebhookDeliveryPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
@@ -1127,6 +1329,7 @@ readonly fields: WebhookEndpointFieldRefs;
  */
 export interface Prisma__WebhookEndpointClient<T, Null = never, ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs, GlobalOmitOptions = {}> extends Prisma.PrismaPromise<T> {
   readonly [Symbol.toStringTag]: "PrismaPromise"
+  tenant<T extends Prisma.TenantDefaultArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.TenantDefaultArgs<ExtArgs>>): Prisma.Prisma__TenantClient<runtime.Types.Result.GetResult<Prisma.$TenantPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | Null, Null, ExtArgs, GlobalOmitOptions>
   deliveries<T extends Prisma.WebhookEndpoint$deliveriesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.WebhookEndpoint$deliveriesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$WebhookDeliveryPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
@@ -1424,6 +1627,10 @@ export type WebhookEndpointCreateManyAndReturnArgs<ExtArgs extends runtime.Types
    */
   data: Prisma.WebhookEndpointCreateManyInput | Prisma.WebhookEndpointCreateManyInput[]
   skipDuplicates?: boolean
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.WebhookEndpointIncludeCreateManyAndReturn<ExtArgs> | null
 }
 
 /**
@@ -1494,6 +1701,10 @@ export type WebhookEndpointUpdateManyAndReturnArgs<ExtArgs extends runtime.Types
    * Limit how many WebhookEndpoints to update.
    */
   limit?: number
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.WebhookEndpointIncludeUpdateManyAndReturn<ExtArgs> | null
 }
 
 /**
