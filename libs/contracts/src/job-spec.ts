@@ -10,6 +10,19 @@ const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 const QUANTITY =
   /^([0-9]+(\.[0-9]+)?|\.[0-9]+)([eE][+-]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$/;
 
+/** Bounds of a tenant's glob (`*.xml`, `out/**`): its length and its runs of `*`. */
+export const GLOB_MAX_LENGTH = 255;
+export const GLOB_MAX_WILDCARDS = 16;
+
+/** A file glob a tenant supplies (template result patterns and required inputs). */
+export const globPattern = z
+  .string()
+  .min(1)
+  .max(GLOB_MAX_LENGTH)
+  .refine((pattern) => (pattern.match(/\*+/g) ?? []).length <= GLOB_MAX_WILDCARDS, {
+    message: `must have at most ${GLOB_MAX_WILDCARDS} wildcards (* or **)`,
+  });
+
 export const quantity = z
   .union([
     z.string().regex(QUANTITY, 'must be a Kubernetes quantity such as 500m, 2 or 4Gi'),

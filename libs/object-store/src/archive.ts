@@ -41,23 +41,68 @@ export class ArchiveRejected extends Error {
   }
 }
 
-/** `*.xml`, `data/*.csv`, `**` style globs; a pattern without `/` matches the base name. */
+type GlobToken = { kind: 'char'; char: string } | { kind: 'star' } | { kind: 'globstar' };
+
+function globTokens(pattern: string): GlobToken[] {
+  const tokens: GlobToken[] = [];
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i] !== '*') tokens.push({ kind: 'char', char: pattern[i]! });
+    else if (pattern[i + 1] === '*') {
+      tokens.push({ kind: 'globstar' });
+      while (pattern[i + 1] === '*') i++;
+    } else tokens.push({ kind: 'star' });
+  }
+  return tokens;
+}
+
+/**
+ * Whether `text` matches the glob's tokens. The pattern is run as a set of positions (an NFA),
+ * one pass over `text`: O(text · pattern) whatever the pattern, where a backtracking regex
+ * takes exponential time on `*a*a*a…b` (patterns come from tenants).
+ */
+function globTest(tokens: readonly GlobToken[], text: string): boolean {
+  const size = tokens.length + 1;
+  let live = new Uint8Array(size);
+  let next = new Uint8Array(size);
+  // A star may match nothing: a live position before a star makes the one after it live.
+  const close = (set: Uint8Array) => {
+    for (let i = 0; i < tokens.length; i++)
+      if (set[i] && tokens[i]!.kind !== 'char') set[i + 1] = 1;
+  };
+  live[0] = 1;
+  close(live);
+  // Code units, as the pattern is read (and as the regex this replaced did).
+  for (let at = 0; at < text.length; at++) {
+    const char = text[at];
+    next.fill(0);
+    let any = false;
+    for (let i = 0; i < tokens.length; i++) {
+      if (!live[i]) continue;
+      const token = tokens[i]!;
+      if (token.kind === 'globstar' || (token.kind === 'star' && char !== '/')) next[i] = 1;
+      else if (token.kind === 'char' && token.char === char) next[i + 1] = 1;
+      else continue;
+      any = true;
+    }
+    if (!any) return false;
+    close(next);
+    [live, next] = [next, live];
+  }
+  return live[tokens.length] === 1;
+}
+
+/**
+ * `*.xml`, `data/*.csv`, `**` style globs: `*` matches within one path segment, `**` across
+ * segments, every other character itself. A pattern without `/` matches the base name.
+ */
 export function globMatcher(patterns: readonly string[]): (path: string) => boolean {
-  const regexes = patterns.map((pattern) => {
-    const body = pattern
-      .split('**')
-      .map((part) =>
-        part
-          .split('*')
-          .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-          .join('[^/]*'),
-      )
-      .join('.*');
-    return { base: !pattern.includes('/'), regex: new RegExp(`^${body}$`) };
-  });
+  const compiled = patterns.map((pattern) => ({
+    base: !pattern.includes('/'),
+    tokens: globTokens(pattern),
+  }));
   return (path) => {
     const base = path.split('/').pop() ?? path;
-    return regexes.some((r) => r.regex.test(r.base ? base : path));
+    return compiled.some((c) => globTest(c.tokens, c.base ? base : path));
   };
 }
 

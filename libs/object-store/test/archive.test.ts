@@ -68,4 +68,43 @@ describe('globMatcher', () => {
       false,
     ]);
   });
+
+  it.each([
+    ['*.xml', 'a.xml', true],
+    ['*.xml', 'deep/dir/a.xml', true],
+    ['*.xml', 'a.xml.bak', false],
+    ['*.xml', '.xml', true],
+    ['out/*.csv', 'out/c.csv', true],
+    ['out/*.csv', 'out/sub/c.csv', false],
+    ['out/*.csv', 'x/out/c.csv', false],
+    ['out/**', 'out/a/b/c', true],
+    ['out/**', 'out/', true],
+    ['out/**', 'outx/a', false],
+    ['**/*.log', 'a/b/run.log', true],
+    ['**/*.log', 'run.log', false],
+    ['a**b', 'a/x/b', false],
+    ['x/a**b', 'x/a/y/b', true],
+    ['*', 'anything', true],
+    ['a*b*c', 'abc', true],
+    ['a*b*c', 'aXbYc', true],
+    ['a*b*c', 'acb', false],
+    ['run?.txt', 'run?.txt', true],
+    ['run?.txt', 'run1.txt', false],
+    ['[ab].txt', '[ab].txt', true],
+    ['[ab].txt', 'a.txt', false],
+    ['a.b', 'axb', false],
+    ['sim/*/out.xml', 'sim/1/out.xml', true],
+    ['sim/*/out.xml', 'sim/1/2/out.xml', false],
+    ['ünï*.txt', 'ünïcode.txt', true],
+  ])('%s against %s is %s', (pattern, path, expected) => {
+    expect(globMatcher([pattern])(path)).toBe(expected);
+  });
+
+  it('answers hostile patterns without backtracking', () => {
+    // A backtracking regex needs exponential time for these; the matcher one pass per name.
+    const name = 'a'.repeat(5000);
+    expect(globMatcher(['*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b'])(name)).toBe(false);
+    expect(globMatcher(['**a**a**a**a**a**a**a**a**b'])(`${'a/'.repeat(2000)}c`)).toBe(false);
+    expect(globMatcher(['*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a'])(name)).toBe(true);
+  });
 });
