@@ -46,8 +46,13 @@ export function tenantAnnotationAllowed(key: string): boolean {
  * `app.kubernetes.io/managed-by`): a tenant's label must not pass for one of them.
  */
 const RESERVED_LABEL_DOMAINS = ['roam.dev', 'kubernetes.io', 'k8s.io', 'x-k8s.io'];
-/** Recommended labels a tenant may use, though under `kubernetes.io`. */
-const TENANT_APP_LABELS = /^app\.kubernetes\.io\/(name|instance|version|component|part-of)$/;
+/**
+ * Labels a job may carry though under a reserved domain: the recommended `app.kubernetes.io`
+ * ones, and `roam.dev/template`, which templates (the built-in `sumo` too) set to name
+ * themselves; it is informational, matched by label selectors only.
+ */
+const TENANT_APP_LABELS =
+  /^(app\.kubernetes\.io\/(name|instance|version|component|part-of)|roam\.dev\/template)$/;
 
 /** Whether a tenant may label its job with this key. */
 export function tenantLabelAllowed(key: string): boolean {
