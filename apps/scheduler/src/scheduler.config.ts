@@ -1,6 +1,8 @@
 import { admissionWindowEnv, workerEnv } from '@roam/config';
 import { z } from 'zod';
 
+const BYTES_QUANTITY = /^[1-9][0-9]*(Ki|Mi|Gi|Ti)?$/;
+
 export const schedulerEnv = workerEnv('scheduler').extend({
   ADMISSION_INTERVAL_MS: z.coerce
     .number()
@@ -34,6 +36,18 @@ export const schedulerEnv = workerEnv('scheduler').extend({
     .min(60)
     .default(3600)
     .describe('Lifetime of the presigned URL the roam-inputs init container fetches inputs with.'),
+  JOB_WORK_SIZE_LIMIT: z
+    .string()
+    .regex(BYTES_QUANTITY, 'must be a Kubernetes byte quantity such as 10Gi')
+    .default('10Gi')
+    .describe("sizeLimit of the /roam emptyDir in every job's pod (inputs and results scratch)."),
+  JOB_HELPER_EPHEMERAL_STORAGE: z
+    .string()
+    .regex(BYTES_QUANTITY, 'must be a Kubernetes byte quantity such as 1Gi')
+    .default('1Gi')
+    .describe(
+      'ephemeral-storage request and limit of the roam-inputs and roam-results containers.',
+    ),
   INPUTS_FETCHER_IMAGE: z
     .string()
     .min(1)

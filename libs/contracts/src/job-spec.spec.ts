@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { jobSpecSchema, retryPolicySchema } from './job-spec.js';
+import { globPattern, jobSpecSchema, retryPolicySchema } from './job-spec.js';
 
 describe('retryPolicySchema (API form)', () => {
   it('fills defaults: one attempt, exponential backoff', () => {
@@ -47,14 +47,63 @@ describe('jobSpecSchema', () => {
     });
   });
 
-  it.each([
+  it.each<[string, unknown]>([
     ['no command', { image: 'x' }],
     ['string command', { image: 'x', command: 'echo' }],
     ['bad quantity', { image: 'x', command: ['x'], resources: { cpu: '1 core' } }],
     ['bad label key', { image: 'x', command: ['x'], labels: { 'bad key': 'v' } }],
     ['bad name', { image: 'x', command: ['x'], name: 'Not_A_Label' }],
     ['bad offload', { image: 'x', command: ['x'], offload: 'sometimes' }],
+    ...[
+      'runpod.io/managed',
+      'runpod.io/offload',
+      'container.apparmor.security.beta.kubernetes.io/main',
+      'seccomp.security.alpha.kubernetes.io/pod',
+      'cluster-autoscaler.kubernetes.io/safe-to-evict',
+      'roam.dev/job-name',
+      'sidecar.istio.io/inject',
+    ].map((key): [string, unknown] => [
+      `annotation ${key}`,
+      { image: 'x', command: ['x'], annotations: { [key]: 'v' } },
+    ]),
+    ...[
+      'roam.dev/tenant',
+      'sim.roam.dev/pool',
+      'app.kubernetes.io/managed-by',
+      'kueue.x-k8s.io/queue-name',
+      'kubernetes.io/hostname',
+    ].map((key): [string, unknown] => [
+      `label ${key}`,
+      { image: 'x', command: ['x'], labels: { [key]: 'v' } },
+    ]),
   ])('rejects %s', (_name, input) => {
     expect(jobSpecSchema.safeParse(input).success).toBe(false);
+  });
+
+  it('accepts the annotations and labels a tenant may set', () => {
+    const annotations = {
+      note: 'x',
+      'sim.roam.dev/duration': '1s',
+      'runpod.io/required-gpu-memory': '20',
+    };
+    const labels = { app: 'web', 'example.com/team': 'a', 'app.kubernetes.io/name': 'web' };
+    expect(jobSpecSchema.parse({ image: 'x', command: ['x'], annotations, labels })).toMatchObject({
+      annotations,
+      labels,
+    });
+  });
+});
+
+describe('globPattern', () => {
+  it.each(['*.xml', 'out/**', '*a'.repeat(16)])('accepts %s', (p) => {
+    expect(globPattern.safeParse(p).success).toBe(true);
+  });
+
+  it.each([
+    ['', 'empty'],
+    ['x'.repeat(256), 'too long'],
+    ['*a'.repeat(17), '17 wildcards'],
+  ])('refuses %s (%s)', (p) => {
+    expect(globPattern.safeParse(p).success).toBe(false);
   });
 });

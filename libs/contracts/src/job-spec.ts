@@ -10,6 +10,58 @@ const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 const QUANTITY =
   /^([0-9]+(\.[0-9]+)?|\.[0-9]+)([eE][+-]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$/;
 
+/** Bounds of a tenant's glob (`*.xml`, `out/**`): its length and its runs of `*`. */
+export const GLOB_MAX_LENGTH = 255;
+export const GLOB_MAX_WILDCARDS = 16;
+
+/** A file glob a tenant supplies (template result patterns and required inputs). */
+export const globPattern = z
+  .string()
+  .min(1)
+  .max(GLOB_MAX_LENGTH)
+  .refine((pattern) => (pattern.match(/\*+/g) ?? []).length <= GLOB_MAX_WILDCARDS, {
+    message: `must have at most ${GLOB_MAX_WILDCARDS} wildcards (* or **)`,
+  });
+
+/**
+ * Pod annotations a tenant may set. Annotations steer the kubelet, admission webhooks,
+ * AppArmor/seccomp, the cluster autoscaler and roam's own offload, so only these are allowed:
+ * keys without a prefix (`note`), the simulator's behaviour hints (`sim.roam.dev/…`, inert on
+ * a real cluster) and RunPod's GPU memory request (`runpod.io/required-gpu-memory`).
+ */
+export const TENANT_ANNOTATION_PREFIXES: readonly string[] = ['sim.roam.dev/'];
+export const TENANT_ANNOTATION_KEYS: readonly string[] = ['runpod.io/required-gpu-memory'];
+
+/** Whether a tenant may put this annotation on its job's pod. */
+export function tenantAnnotationAllowed(key: string): boolean {
+  return (
+    !key.includes('/') ||
+    TENANT_ANNOTATION_KEYS.includes(key) ||
+    TENANT_ANNOTATION_PREFIXES.some((prefix) => key.startsWith(prefix))
+  );
+}
+
+/**
+ * Label prefixes that belong to roam, Kubernetes or Kueue (`roam.dev/tenant`, `kueue.x-k8s.io/queue-name`,
+ * `app.kubernetes.io/managed-by`): a tenant's label must not pass for one of them.
+ */
+const RESERVED_LABEL_DOMAINS = ['roam.dev', 'kubernetes.io', 'k8s.io', 'x-k8s.io'];
+/**
+ * Labels a job may carry though under a reserved domain: the recommended `app.kubernetes.io`
+ * ones, and `roam.dev/template`, which templates (the built-in `sumo` too) set to name
+ * themselves; it is informational, matched by label selectors only.
+ */
+const TENANT_APP_LABELS =
+  /^(app\.kubernetes\.io\/(name|instance|version|component|part-of)|roam\.dev\/template)$/;
+
+/** Whether a tenant may label its job with this key. */
+export function tenantLabelAllowed(key: string): boolean {
+  const slash = key.indexOf('/');
+  if (slash < 0 || TENANT_APP_LABELS.test(key)) return true;
+  const domain = key.slice(0, slash);
+  return !RESERVED_LABEL_DOMAINS.some((d) => domain === d || domain.endsWith(`.${d}`));
+}
+
 export const quantity = z
   .union([
     z.string().regex(QUANTITY, 'must be a Kubernetes quantity such as 500m, 2 or 4Gi'),
@@ -95,14 +147,27 @@ export const jobSpecSchema = z
     queue: z.string().max(63).regex(DNS_LABEL, 'must be a DNS-1123 label').default('user-queue'),
     labels: z
       .record(
-        z.string().max(253).regex(LABEL_KEY, 'must be a Kubernetes label key'),
+        z
+          .string()
+          .max(253)
+          .regex(LABEL_KEY, 'must be a Kubernetes label key')
+          .refine(tenantLabelAllowed, {
+            message:
+              'is reserved for roam, Kubernetes or Kueue (roam.dev/, kubernetes.io/, k8s.io/)',
+          }),
         z.string().max(63).regex(LABEL_VALUE, 'must be a Kubernetes label value'),
       )
       .optional(),
-    /** Annotations on the job's pod (Kubernetes annotation keys; e.g. for sidecar injectors). */
+    /** Annotations on the job's pod: only the keys `tenantAnnotationAllowed` accepts. */
     annotations: z
       .record(
-        z.string().max(253).regex(LABEL_KEY, 'must be a Kubernetes annotation key'),
+        z
+          .string()
+          .max(253)
+          .regex(LABEL_KEY, 'must be a Kubernetes annotation key')
+          .refine(tenantAnnotationAllowed, {
+            message: `is not an annotation a job may set (allowed: keys without a prefix, ${[...TENANT_ANNOTATION_PREFIXES.map((p) => `${p}*`), ...TENANT_ANNOTATION_KEYS].join(', ')})`,
+          }),
         z.string().max(65_536),
       )
       .optional(),

@@ -33,6 +33,8 @@ export class ArchiveRejected extends Error {
       | 'too-many-entries'
       | 'too-large-uncompressed'
       | 'unsafe-path'
+      | 'not-a-file'
+      | 'size-mismatch'
       | 'missing-required',
     message: string,
   ) {
@@ -41,23 +43,68 @@ export class ArchiveRejected extends Error {
   }
 }
 
-/** `*.xml`, `data/*.csv`, `**` style globs; a pattern without `/` matches the base name. */
+type GlobToken = { kind: 'char'; char: string } | { kind: 'star' } | { kind: 'globstar' };
+
+function globTokens(pattern: string): GlobToken[] {
+  const tokens: GlobToken[] = [];
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i] !== '*') tokens.push({ kind: 'char', char: pattern[i]! });
+    else if (pattern[i + 1] === '*') {
+      tokens.push({ kind: 'globstar' });
+      while (pattern[i + 1] === '*') i++;
+    } else tokens.push({ kind: 'star' });
+  }
+  return tokens;
+}
+
+/**
+ * Whether `text` matches the glob's tokens. The pattern is run as a set of positions (an NFA),
+ * one pass over `text`: O(text · pattern) whatever the pattern, where a backtracking regex
+ * takes exponential time on `*a*a*a…b` (patterns come from tenants).
+ */
+function globTest(tokens: readonly GlobToken[], text: string): boolean {
+  const size = tokens.length + 1;
+  let live = new Uint8Array(size);
+  let next = new Uint8Array(size);
+  // A star may match nothing: a live position before a star makes the one after it live.
+  const close = (set: Uint8Array) => {
+    for (let i = 0; i < tokens.length; i++)
+      if (set[i] && tokens[i]!.kind !== 'char') set[i + 1] = 1;
+  };
+  live[0] = 1;
+  close(live);
+  // Code units, as the pattern is read (and as the regex this replaced did).
+  for (let at = 0; at < text.length; at++) {
+    const char = text[at];
+    next.fill(0);
+    let any = false;
+    for (let i = 0; i < tokens.length; i++) {
+      if (!live[i]) continue;
+      const token = tokens[i]!;
+      if (token.kind === 'globstar' || (token.kind === 'star' && char !== '/')) next[i] = 1;
+      else if (token.kind === 'char' && token.char === char) next[i + 1] = 1;
+      else continue;
+      any = true;
+    }
+    if (!any) return false;
+    close(next);
+    [live, next] = [next, live];
+  }
+  return live[tokens.length] === 1;
+}
+
+/**
+ * `*.xml`, `data/*.csv`, `**` style globs: `*` matches within one path segment, `**` across
+ * segments, every other character itself. A pattern without `/` matches the base name.
+ */
 export function globMatcher(patterns: readonly string[]): (path: string) => boolean {
-  const regexes = patterns.map((pattern) => {
-    const body = pattern
-      .split('**')
-      .map((part) =>
-        part
-          .split('*')
-          .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-          .join('[^/]*'),
-      )
-      .join('.*');
-    return { base: !pattern.includes('/'), regex: new RegExp(`^${body}$`) };
-  });
+  const compiled = patterns.map((pattern) => ({
+    base: !pattern.includes('/'),
+    tokens: globTokens(pattern),
+  }));
   return (path) => {
     const base = path.split('/').pop() ?? path;
-    return regexes.some((r) => r.regex.test(r.base ? base : path));
+    return compiled.some((c) => globTest(c.tokens, c.base ? base : path));
   };
 }
 
@@ -98,6 +145,12 @@ function zipError(e: Error): ArchiveRejected {
     : new ArchiveRejected('not-an-archive', `not a readable zip: ${e.message}`);
 }
 
+const tooLarge = (limits: ArchiveLimits) =>
+  new ArchiveRejected(
+    'too-large-uncompressed',
+    `archive expands to more than ${limits.maxUncompressedBytes} bytes`,
+  );
+
 class Tally {
   readonly entries: ArchiveEntry[] = [];
   bytes = 0;
@@ -110,54 +163,152 @@ class Tally {
         `archive has more than ${this.limits.maxEntries} entries`,
       );
     this.bytes += size;
-    if (this.bytes > this.limits.maxUncompressedBytes)
-      throw new ArchiveRejected(
-        'too-large-uncompressed',
-        `archive expands to more than ${this.limits.maxUncompressedBytes} bytes`,
-      );
+    if (this.bytes > this.limits.maxUncompressedBytes) throw tooLarge(this.limits);
     this.entries.push({ path, size });
   }
 }
 
-function inspectZip(file: string, limits: ArchiveLimits): Promise<ArchiveSummary> {
+/** S_IFMT of the Unix mode a zip keeps in the high half of an entry's external attributes. */
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+
+/** Directories and regular files only: a symlink would point the unpacked tree anywhere. */
+function zipEntryKind(entry: yauzl.Entry): 'file' | 'directory' {
+  const madeByUnix = entry.versionMadeBy >> 8 === 3;
+  const type = madeByUnix ? (entry.externalFileAttributes >>> 16) & S_IFMT : 0;
+  if (type !== 0 && type !== S_IFREG && type !== S_IFDIR)
+    throw new ArchiveRejected(
+      'not-a-file',
+      `archive entry "${entry.fileName}" is a ${type === 0o120000 ? 'symlink' : 'special file'}, not a file`,
+    );
+  return entry.fileName.endsWith('/') || type === S_IFDIR ? 'directory' : 'file';
+}
+
+/**
+ * Reads every entry of an open zip to its end, counting the bytes it really expands to: the
+ * sizes in the central directory are the uploader's word, while `unzip` in the pod writes what
+ * the data inflates to. Stops at the expanded-size cap, and refuses an entry whose real size
+ * differs from its header and any entry that is not a file or directory.
+ */
+function walkZip(
+  zip: yauzl.ZipFile,
+  limits: ArchiveLimits,
+  onFile?: (path: string, content: Buffer) => void,
+): Promise<ArchiveSummary> {
   return new Promise((resolve, reject) => {
-    // Sizes come from the central directory; a lying entry is caught when it is extracted
-    // (yauzl checks every entry's real size against the declared one).
-    yauzl.open(file, { lazyEntries: true, strictFileNames: false }, (error, zip) => {
-      if (error || !zip) {
+    const tally = new Tally(limits);
+    let expanded = 0;
+    let settled = false;
+    const fail = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      zip.close();
+      reject(
+        error instanceof ArchiveRejected
+          ? error
+          : error instanceof Error
+            ? zipReadError(error)
+            : new Error(String(error)),
+      );
+    };
+    if (zip.entryCount > limits.maxEntries) {
+      fail(
+        new ArchiveRejected(
+          'too-many-entries',
+          `archive has more than ${limits.maxEntries} entries`,
+        ),
+      );
+      return;
+    }
+    zip.on('entry', (entry: yauzl.Entry) => {
+      let path: string;
+      try {
+        if (zipEntryKind(entry) === 'directory') {
+          safeEntryPath(entry.fileName);
+          zip.readEntry();
+          return;
+        }
+        tally.add(entry.fileName, entry.uncompressedSize);
+        path = safeEntryPath(entry.fileName);
+      } catch (e) {
+        fail(e);
+        return;
+      }
+      zip.openReadStream(entry, (error, stream) => {
+        if (error || !stream) {
+          fail(error ?? new Error('unreadable entry'));
+          return;
+        }
+        let real = 0;
+        const chunks: Buffer[] = [];
+        stream.on('data', (chunk: Buffer) => {
+          real += chunk.length;
+          expanded += chunk.length;
+          if (expanded > limits.maxUncompressedBytes) {
+            stream.destroy();
+            fail(tooLarge(limits));
+            return;
+          }
+          if (onFile) chunks.push(chunk);
+        });
+        stream.once('error', fail);
+        stream.once('end', () => {
+          if (settled) return;
+          if (real !== entry.uncompressedSize) {
+            fail(
+              new ArchiveRejected(
+                'size-mismatch',
+                `archive entry "${entry.fileName}" expands to ${real} bytes, its header says ${entry.uncompressedSize}`,
+              ),
+            );
+            return;
+          }
+          onFile?.(path, Buffer.concat(chunks));
+          zip.readEntry();
+        });
+      });
+    });
+    zip.once('end', () => {
+      if (settled) return;
+      settled = true;
+      resolve({ format: 'zip', entries: tally.entries, uncompressedBytes: tally.bytes });
+    });
+    zip.once('error', fail);
+    zip.readEntry();
+  });
+}
+
+/** What yauzl's own checks mean: an unsafe name, data that disagrees with its header, or junk. */
+function zipReadError(e: Error): ArchiveRejected {
+  if (/too many bytes|not enough bytes|expected \d+|uncompressed ?size/i.test(e.message))
+    return new ArchiveRejected(
+      'size-mismatch',
+      `an archive entry does not expand to the size its header says: ${e.message}`,
+    );
+  return zipError(e);
+}
+
+function openZip(
+  open: (callback: (error: Error | null, zip?: yauzl.ZipFile) => void) => void,
+): Promise<yauzl.ZipFile> {
+  return new Promise((resolve, reject) =>
+    open((error, zip) => {
+      if (error || !zip)
         reject(
           new ArchiveRejected('not-an-archive', `not a readable zip: ${error?.message ?? ''}`),
         );
-        return;
-      }
-      const tally = new Tally(limits);
-      if (zip.entryCount > limits.maxEntries) {
-        zip.close();
-        reject(
-          new ArchiveRejected(
-            'too-many-entries',
-            `archive has more than ${limits.maxEntries} entries`,
-          ),
-        );
-        return;
-      }
-      zip.on('entry', (entry: yauzl.Entry) => {
-        try {
-          if (!entry.fileName.endsWith('/')) tally.add(entry.fileName, entry.uncompressedSize);
-          else safeEntryPath(entry.fileName);
-          zip.readEntry();
-        } catch (e) {
-          zip.close();
-          reject(e instanceof Error ? e : new Error(String(e)));
-        }
-      });
-      zip.once('end', () =>
-        resolve({ format: 'zip', entries: tally.entries, uncompressedBytes: tally.bytes }),
-      );
-      zip.once('error', (e: Error) => reject(zipError(e)));
-      zip.readEntry();
-    });
-  });
+      else resolve(zip);
+    }),
+  );
+}
+
+// Entry sizes are checked by walkZip itself, which counts to the cap before comparing.
+const ZIP_OPTIONS = { lazyEntries: true, strictFileNames: false, validateEntrySizes: false };
+
+async function inspectZip(file: string, limits: ArchiveLimits): Promise<ArchiveSummary> {
+  const zip = await openZip((callback) => yauzl.open(file, ZIP_OPTIONS, callback));
+  return walkZip(zip, limits);
 }
 
 /** Reads a tar.gz to its end (it has no directory), counting entries and expanded bytes. */
@@ -203,7 +354,7 @@ async function walkTarGz(
       } else {
         if (header.type !== 'directory')
           throw new ArchiveRejected(
-            'unsafe-path',
+            'not-a-file',
             `archive entry "${header.name}" is a ${header.type}, not a file`,
           );
         safeEntryPath(header.name);
@@ -258,49 +409,8 @@ export async function extractArchive(
   onFile: (path: string, content: Buffer) => void,
 ): Promise<ArchiveSummary> {
   if (data[0] === 0x1f && data[1] === 0x8b) return walkTarGz(Readable.from([data]), limits, onFile);
-  return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(data, { lazyEntries: true, strictFileNames: false }, (error, zip) => {
-      if (error || !zip) {
-        reject(
-          new ArchiveRejected('not-an-archive', `not a readable zip: ${error?.message ?? ''}`),
-        );
-        return;
-      }
-      const tally = new Tally(limits);
-      zip.on('entry', (entry: yauzl.Entry) => {
-        try {
-          if (entry.fileName.endsWith('/')) {
-            safeEntryPath(entry.fileName);
-            zip.readEntry();
-            return;
-          }
-          tally.add(entry.fileName, entry.uncompressedSize);
-        } catch (e) {
-          zip.close();
-          reject(e instanceof Error ? e : new Error(String(e)));
-          return;
-        }
-        zip.openReadStream(entry, (err, stream) => {
-          if (err || !stream) {
-            reject(err ?? new Error('unreadable entry'));
-            return;
-          }
-          const chunks: Buffer[] = [];
-          stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.once('error', reject);
-          stream.once('end', () => {
-            onFile(safeEntryPath(entry.fileName), Buffer.concat(chunks));
-            zip.readEntry();
-          });
-        });
-      });
-      zip.once('end', () =>
-        resolve({ format: 'zip', entries: tally.entries, uncompressedBytes: tally.bytes }),
-      );
-      zip.once('error', (e: Error) => reject(zipError(e)));
-      zip.readEntry();
-    });
-  });
+  const zip = await openZip((callback) => yauzl.fromBuffer(data, ZIP_OPTIONS, callback));
+  return walkZip(zip, limits, onFile);
 }
 
 /** One file of a streamed tar.gz: read `content` to its end before asking for the next. */

@@ -1,5 +1,6 @@
 export * from './archive.js';
 export * from './config.js';
+export * from './content-disposition.js';
 export * from './errors.js';
 export * from './fs-store.js';
 export * from './keys.js';

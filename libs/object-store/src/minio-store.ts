@@ -3,6 +3,7 @@ import { type Readable, Transform } from 'node:stream';
 import { type BucketItem, Client, S3Error } from 'minio';
 
 import type { ObjectStoreConfig } from './config.js';
+import { attachmentDisposition } from './content-disposition.js';
 import { ObjectNotFound } from './errors.js';
 import type { ByteRange, ObjectInfo, ObjectPage, ObjectStore } from './object-store.js';
 
@@ -165,8 +166,7 @@ export class MinioObjectStore implements ObjectStore {
   presignGet(key: string, ttlSeconds: number, options: { filename?: string } = {}) {
     const headers: Record<string, string> = {};
     if (options.filename)
-      headers['response-content-disposition'] =
-        `attachment; filename="${options.filename.replace(/["\\\r\n]/g, '_')}"`;
+      headers['response-content-disposition'] = attachmentDisposition(options.filename);
     return this.presigner.presignedGetObject(this.bucket, key, ttlSeconds, headers);
   }
 

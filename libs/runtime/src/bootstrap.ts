@@ -95,6 +95,17 @@ export async function createRoamApp<S extends z.ZodObject>(
   app.use(httpTelemetry());
   app.useGlobalFilters(new ProblemDetailsFilter(logger));
   app.disable('x-powered-by');
+  // Responses carry tenants' bytes (result files, logs): a browser must not sniff them into HTML.
+  app.use(
+    (
+      _request: unknown,
+      response: { setHeader(name: string, value: string): void },
+      next: () => void,
+    ) => {
+      response.setHeader('X-Content-Type-Options', 'nosniff');
+      next();
+    },
+  );
   app.connectMicroservice(
     { strategy: new JetStreamServer(connection) },
     { inheritAppConfig: true },

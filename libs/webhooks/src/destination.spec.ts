@@ -23,11 +23,31 @@ describe('webhook destinations', () => {
     'fd00:ec2::254',
     '::ffff:127.0.0.1',
     '::ffff:a9fe:a9fe',
+    '::127.0.0.1',
+    '::a9fe:a9fe',
+    '0:0:0:0:0:ffff:10.0.0.1',
+    '::ffff:0:127.0.0.1',
+    '64:ff9b::127.0.0.1',
+    '64:ff9b::a00:1',
+    '64:ff9b:1::8.8.8.8',
+    '64:ff9b:1:ffff::1',
+    '2002:7f00:1::',
+    '2002:a9fe:a9fe:1::1',
+    '2001:0:4136:e378:8000:63bf:80ff:fffe',
+    'fec0::1',
+    'feff::1',
   ])('refuses %s by default', (address) => {
     expect(addressRefusal(address, none)).toBeDefined();
   });
 
-  it.each(['93.184.216.34', '2606:4700::1111', '8.8.8.8'])('accepts public %s', (address) => {
+  it.each([
+    '93.184.216.34',
+    '2606:4700::1111',
+    '8.8.8.8',
+    '::ffff:8.8.8.8',
+    '64:ff9b::808:808',
+    '2002:808:808::1',
+  ])('accepts public %s', (address) => {
     expect(addressRefusal(address, none)).toBeUndefined();
   });
 
@@ -58,6 +78,8 @@ describe('webhook destinations', () => {
     ['not a url', /valid absolute URL/],
     ['http://user:pw@example.com/', /credentials/],
     ['http://localhost:8080/hook', /private/],
+    ['http://[::127.0.0.1]/hook', /private/],
+    ['http://[2002:7f00:1::]/hook', /private/],
     ['http://[::1]/hook', /private/],
     ['http://metadata.google.internal/computeMetadata', /metadata/],
   ])('refuses %s at registration', async (url, message) => {

@@ -33,6 +33,8 @@ for (const [net, prefix] of [
   ['::1', 128],
   ['fc00::', 7], // unique local, including AWS' fd00:ec2::254 metadata address
   ['fe80::', 10],
+  ['fec0::', 10], // site-local: deprecated, still routed inside some networks
+  ['64:ff9b:1::', 48], // local-use NAT64: translates into the operator's own network
   ['ff00::', 8],
   ['2001:db8::', 32],
 ] as const) {
@@ -42,16 +44,45 @@ for (const [net, prefix] of [
 /** Names that point at metadata services whatever they resolve to. */
 const BLOCKED_NAMES = new Set(['metadata', 'metadata.google.internal', 'metadata.goog']);
 
-/** An IPv4 address hidden in an IPv6 one (`::ffff:a.b.c.d`, NAT64 `64:ff9b::a.b.c.d`). */
+/** The eight 16-bit groups of an IPv6 address (dotted IPv4 tails included), or undefined. */
+function ipv6Groups(address: string): number[] | undefined {
+  let host: string;
+  try {
+    // The URL parser accepts every IPv6 spelling and prints it in one form: hex groups, `::`.
+    host = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  } catch {
+    return undefined;
+  }
+  const [head, tail] = host.split('::') as [string, string | undefined];
+  const parse = (part: string | undefined) =>
+    part ? part.split(':').map((group) => parseInt(group, 16)) : [];
+  const left = parse(head);
+  const right = parse(tail);
+  const groups =
+    tail === undefined
+      ? left
+      : [...left, ...Array<number>(8 - left.length - right.length).fill(0), ...right];
+  return groups.length === 8 ? groups : undefined;
+}
+
+const dotted = (high: number, low: number) => `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+
+/**
+ * The IPv4 address an IPv6 one stands for, when it embeds one: IPv4-compatible `::a.b.c.d`,
+ * mapped `::ffff:a.b.c.d`, translated `::ffff:0:a.b.c.d`, NAT64 `64:ff9b::a.b.c.d`, 6to4
+ * `2002:aabb:ccdd::` and Teredo `2001:0::` (its client address, bit-inverted). Such an address
+ * reaches whatever that IPv4 reaches, so it is judged as that IPv4.
+ */
 function embeddedIpv4(address: string): string | undefined {
-  const lower = address.toLowerCase();
-  const dotted = /^(?:::ffff:|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
-  if (dotted) return dotted[1];
-  const hex = /^(?:::ffff:|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
-  if (!hex) return undefined;
-  const high = parseInt(hex[1]!, 16);
-  const low = parseInt(hex[2]!, 16);
-  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+  const g = ipv6Groups(address);
+  if (!g) return undefined;
+  const zeros = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
+  if (zeros(0, 5) && (g[5] === 0 || g[5] === 0xffff)) return dotted(g[6]!, g[7]!);
+  if (zeros(0, 4) && g[4] === 0xffff && g[5] === 0) return dotted(g[6]!, g[7]!);
+  if (g[0] === 0x64 && g[1] === 0xff9b && zeros(2, 6)) return dotted(g[6]!, g[7]!);
+  if (g[0] === 0x2002) return dotted(g[1]!, g[2]!);
+  if (g[0] === 0x2001 && g[1] === 0) return dotted(g[6]! ^ 0xffff, g[7]! ^ 0xffff);
+  return undefined;
 }
 
 export interface DestinationPolicy {

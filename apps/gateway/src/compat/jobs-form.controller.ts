@@ -160,7 +160,12 @@ export class CompatJobsFormController {
       request.headers[IDEMPOTENCY_HEADER],
       request.method,
       request.originalUrl,
-      { body, files: files.map((f) => ({ field: f.field, filename: f.filename, bytes: f.bytes })) },
+      {
+        body,
+        files: files.map((f) => ({ field: f.field, filename: f.filename, bytes: f.bytes })),
+        // The upload's bytes: a different archive under the same key is not the same request.
+        sha256: this.inputs?.digest(jobId) ?? null,
+      },
     );
     if (!scope) return this.accept(caller.tenantId, jobId, body, files);
     const begun = await this.idempotency.begin(scope);

@@ -9,6 +9,7 @@ import type { Response } from 'express';
 import { catchError, from, mergeMap, type Observable, of } from 'rxjs';
 
 import type { AuthenticatedRequest } from '../auth/principal.js';
+import { isMultipart } from '../uploads/jobs-upload.service.js';
 import {
   IDEMPOTENCY_BY_ROUTE,
   IDEMPOTENCY_HEADER,
@@ -33,7 +34,11 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const header = request.headers[IDEMPOTENCY_HEADER];
     if (header === undefined) return next.handle();
     const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IDEMPOTENCY_BY_ROUTE, targets)) {
+    // A streamed form is read by its route, which applies the key once it knows the bytes.
+    if (
+      this.reflector.getAllAndOverride<boolean>(IDEMPOTENCY_BY_ROUTE, targets) ||
+      isMultipart(request)
+    ) {
       return next.handle();
     }
     const scope = this.idempotency.scopeOf(

@@ -9,12 +9,18 @@ import {
   Post,
   Query,
   Req,
+  Res,
 } from '@nestjs/common';
 import { ApiOperation, ZodPipe } from '@roam/runtime';
 
-import type { Request } from 'express';
+import type { Response } from 'express';
 
-import { CurrentTenant, TenantOnly, type TenantPrincipal } from '../auth/principal.js';
+import {
+  type AuthenticatedRequest,
+  CurrentTenant,
+  TenantOnly,
+  type TenantPrincipal,
+} from '../auth/principal.js';
 import { isMultipart, JobUploadsService } from '../uploads/jobs-upload.service.js';
 import { JobExplainService } from './job-explain.service.js';
 import { type ExplainView, explainViewSchema } from './job-explain.view.js';
@@ -58,11 +64,12 @@ export class JobsController {
   async submit(
     @CurrentTenant() caller: TenantPrincipal,
     @Body() body: unknown,
-    @Req() http: Request,
-  ): Promise<JobView> {
+    @Req() http: AuthenticatedRequest,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<unknown> {
     // multipart/form-data: `spec` (this JSON body) + `inputs` (an archive); docs/storage.md.
     if (this.uploads && isMultipart(http))
-      return jobView(await this.uploads.submit(caller.tenantId, http));
+      return this.uploads.submit(caller.tenantId, http, response);
     const request = await this.jobs.requestOf(caller.tenantId, body);
     return jobView(await this.jobs.submit(caller.tenantId, request));
   }

@@ -1,5 +1,6 @@
 import { pipeline } from 'node:stream/promises';
 
+import { attachmentDisposition } from '@roam/object-store';
 import type { Request, Response } from 'express';
 
 import type { ResultsService } from './results.service.js';
@@ -9,8 +10,6 @@ export function wildcardPath(request: Request): string {
   const raw = (request.params as Record<string, string | string[] | undefined>).path;
   return Array.isArray(raw) ? raw.join('/') : (raw ?? '');
 }
-
-const quoted = (name: string) => name.replace(/["\\\r\n]/g, '_');
 
 /** Streams one result file, or redirects to its presigned URL (`?redirect=true`). */
 export async function sendResultFile(
@@ -36,7 +35,7 @@ export async function sendResultFile(
   response.setHeader('Roam-Checksum-Sha256', row.checksum);
   response.setHeader(
     'Content-Disposition',
-    `attachment; filename="${quoted(row.path.split('/').pop() ?? row.path)}"`,
+    attachmentDisposition(row.path.split('/').pop() ?? row.path),
   );
   await pipeline(body, response);
 }
@@ -50,6 +49,6 @@ export async function sendResultsZip(
   const zip = await service.zip(tenantId, jobId);
   response.status(200);
   response.setHeader('Content-Type', 'application/zip');
-  response.setHeader('Content-Disposition', `attachment; filename="results-${jobId}.zip"`);
+  response.setHeader('Content-Disposition', attachmentDisposition(`results-${jobId}.zip`));
   await pipeline(zip, response);
 }

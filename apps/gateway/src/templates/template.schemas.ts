@@ -1,8 +1,7 @@
-import { jobSpecSchema } from '@roam/contracts';
+import { globPattern, jobSpecSchema } from '@roam/contracts';
 import { z } from 'zod';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const GLOB = z.string().min(1).max(255);
 
 export const templateName = z
   .string()
@@ -16,12 +15,12 @@ export const templateName = z
 export const templateSpecSchema = jobSpecSchema.extend({
   /** Files kept as results, as globs relative to the job's working directory. */
   results: z
-    .object({ patterns: z.array(GLOB).min(1).max(64) })
+    .object({ patterns: z.array(globPattern).min(1).max(64) })
     .strict()
     .optional(),
   /** Inputs the job cannot run without, as globs (the `sumo` template requires `*.sumocfg`). */
   inputs: z
-    .object({ required: z.array(GLOB).max(16) })
+    .object({ required: z.array(globPattern).max(16) })
     .strict()
     .optional(),
 });

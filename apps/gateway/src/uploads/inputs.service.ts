@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -35,6 +36,8 @@ interface Staged {
   file: string;
   bytes: number;
   filename: string;
+  /** SHA-256 of the uploaded bytes, taken as they streamed: what makes two uploads "the same". */
+  sha256: string;
 }
 
 const MIB = 1024 * 1024;
@@ -69,10 +72,12 @@ export class InputsService implements UploadSink {
     const max = this.maxBytes;
     let bytes = 0;
     let over = false;
+    const hash = createHash('sha256');
     const cap = new Transform({
       transform(chunk: Buffer, _encoding, done) {
         bytes += chunk.length;
         if (bytes > max) over = true;
+        if (!over) hash.update(chunk);
         // Past the cap the rest is read and dropped, so the form can still be parsed to its end.
         done(null, over ? undefined : chunk);
       },
@@ -101,8 +106,19 @@ export class InputsService implements UploadSink {
     }
     const previous = this.staged.get(context.jobId);
     if (previous) await rm(previous.dir, { recursive: true, force: true });
-    this.staged.set(context.jobId, { dir, file: path, bytes, filename: file.filename });
+    this.staged.set(context.jobId, {
+      dir,
+      file: path,
+      bytes,
+      filename: file.filename,
+      sha256: hash.digest('hex'),
+    });
     return { field: file.field, filename: file.filename, bytes, stored: true };
+  }
+
+  /** SHA-256 of a job's staged upload (for `Idempotency-Key`), if it has one. */
+  digest(jobId: string): string | undefined {
+    return this.staged.get(jobId)?.sha256;
   }
 
   /** Whether a job has a staged upload. */

@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { uuidv7 } from '@roam/domain';
 import { ProblemError, problemTypes } from '@roam/runtime';
-import type { Request } from 'express';
+import type { Response } from 'express';
 
-import type { JobRow } from '../jobs/jobs.repository.js';
+import type { AuthenticatedRequest } from '../auth/principal.js';
+import { IDEMPOTENCY_HEADER, IdempotencyService } from '../idempotency/idempotency.service.js';
+import { type JobView, jobView } from '../jobs/job.view.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { parseForm } from '../compat/jobs-form.parser.js';
 import { InputsService } from './inputs.service.js';
@@ -17,22 +19,33 @@ const FORM_LIMITS = {
   fileBytes: 64 * 1024 * 1024 * 1024,
 };
 
-export const isMultipart = (request: Request): boolean =>
-  (request.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/form-data');
+export const isMultipart = (request: {
+  headers: Record<string, string | string[] | undefined>;
+}): boolean =>
+  String(request.headers['content-type'] ?? '')
+    .toLowerCase()
+    .startsWith('multipart/form-data');
 
 /**
  * `POST /api/v1/jobs` as `multipart/form-data`: a `spec` field (the JSON body the route takes
  * otherwise) and an `inputs` file (zip or tar.gz). The archive is checked and stored before the
- * job row is written, and removed again when the job is refused.
+ * job row is written, and removed again when the job is refused. `Idempotency-Key` is applied
+ * here, once the form is read: two requests are the same when their spec and the SHA-256 of
+ * their archive are, so a different upload under a used key is refused, never replayed.
  */
 @Injectable()
 export class JobUploadsService {
   constructor(
     private readonly jobs: JobsService,
     private readonly inputs: InputsService,
+    private readonly idempotency: IdempotencyService,
   ) {}
 
-  async submit(tenantId: string, request: Request): Promise<JobRow> {
+  async submit(
+    tenantId: string,
+    request: AuthenticatedRequest,
+    response: Response,
+  ): Promise<unknown> {
     const jobId = uuidv7();
     try {
       const form = await parseForm(request, { tenantId, jobId }, this.inputs, FORM_LIMITS);
@@ -63,20 +76,39 @@ export class JobUploadsService {
           'form: spec: must be JSON',
         );
       }
-      const resolved = await this.jobs.requestOf(tenantId, body);
-      const inputs = await this.inputs.store(tenantId, jobId, resolved.templateId);
+      const scope = this.idempotency.scopeOf(
+        request.principal,
+        request.headers[IDEMPOTENCY_HEADER],
+        request.method,
+        request.originalUrl,
+        { spec: body, inputs: this.inputs.digest(jobId) ?? null },
+      );
+      if (!scope) return await this.accept(tenantId, jobId, body);
+      const begun = await this.idempotency.begin(scope);
+      if (begun.kind === 'replay') return this.idempotency.replay(response, begun);
       try {
-        return await this.jobs.submit(tenantId, {
-          ...resolved,
-          id: jobId,
-          ...(inputs ? { inputs } : {}),
-        });
+        const accepted = await this.accept(tenantId, jobId, body);
+        await this.idempotency.finish(scope, 201, accepted);
+        return accepted;
       } catch (error) {
-        await this.inputs.discard(inputs);
+        await this.idempotency.failed(scope, error, request.originalUrl);
         throw error;
       }
     } finally {
       await this.inputs.release(jobId);
+    }
+  }
+
+  private async accept(tenantId: string, jobId: string, body: unknown): Promise<JobView> {
+    const resolved = await this.jobs.requestOf(tenantId, body);
+    const inputs = await this.inputs.store(tenantId, jobId, resolved.templateId);
+    try {
+      return jobView(
+        await this.jobs.submit(tenantId, { ...resolved, id: jobId, ...(inputs ? { inputs } : {}) }),
+      );
+    } catch (error) {
+      await this.inputs.discard(inputs);
+      throw error;
     }
   }
 }

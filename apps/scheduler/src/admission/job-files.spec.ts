@@ -35,7 +35,7 @@ describe('the files side of the Job manifest', () => {
   it('adds no helper to a job when nothing keeps files, but still gives it /roam', () => {
     const pod = podOf();
     expect(pod).not.toHaveProperty('initContainers');
-    expect(pod.volumes).toEqual([{ name: 'roam-work', emptyDir: {} }]);
+    expect(pod.volumes).toEqual([{ name: 'roam-work', emptyDir: { sizeLimit: '10Gi' } }]);
     expect(pod.containers[0]!.volumeMounts).toEqual([{ name: 'roam-work', mountPath: '/roam' }]);
   });
 
@@ -73,8 +73,30 @@ describe('the files side of the Job manifest', () => {
         { name: 'ROAM_RESULTS_DIR', value: '/roam/results' },
       ],
       volumeMounts: [{ name: 'roam-work', mountPath: '/roam' }],
-      resources: { requests: { cpu: '0', memory: '0' } },
+      resources: {
+        requests: { cpu: '0', memory: '0', 'ephemeral-storage': '1Gi' },
+        limits: { 'ephemeral-storage': '1Gi' },
+      },
     });
+  });
+
+  it('bounds the node disk of the work volume and of every helper', () => {
+    const pod = podOf({
+      inputs: { url: 'http://s3/in.zip', format: 'zip', image: 'busybox:1.36' },
+      results: { uploadUrl: 'http://s3/up', image: 'curl:1' },
+      disk: { workSizeLimit: '3Gi', helperEphemeralStorage: '512Mi' },
+    });
+    expect(pod.volumes).toEqual([{ name: 'roam-work', emptyDir: { sizeLimit: '3Gi' } }]);
+    expect(pod.initContainers!.map((c) => c.resources)).toEqual([
+      expect.objectContaining({
+        requests: expect.objectContaining({ 'ephemeral-storage': '512Mi' }),
+        limits: expect.objectContaining({ 'ephemeral-storage': '512Mi' }),
+      }),
+      expect.objectContaining({
+        requests: expect.objectContaining({ 'ephemeral-storage': '512Mi' }),
+        limits: expect.objectContaining({ 'ephemeral-storage': '512Mi' }),
+      }),
+    ]);
   });
 
   it('in PVC mode mounts the tenant claim at the results directory and reads inputs from it', () => {

@@ -28,7 +28,23 @@ export interface JobFiles {
   results?: { uploadUrl: string; image: string };
   /** PVC mode: the tenant's results claim, mounted at JOB_RESULTS_DIR with `results/<job>` as subPath. */
   claim?: string;
+  /** Node disk the pod's roam parts may use; `DEFAULT_POD_DISK` when not given. */
+  disk?: PodDisk;
 }
+
+/**
+ * Node disk bounds of what roam adds to a pod: the `/roam` emptyDir (inputs and results
+ * scratch) gets a `sizeLimit`, and the helper containers an `ephemeral-storage` request and
+ * limit (the fetcher keeps the downloaded archive in its own filesystem until unpacked). Past
+ * either, the kubelet evicts the pod instead of the node filling up.
+ */
+export interface PodDisk {
+  workSizeLimit: string;
+  helperEphemeralStorage: string;
+}
+
+/** The scheduler's defaults (JOB_WORK_SIZE_LIMIT, JOB_HELPER_EPHEMERAL_STORAGE). */
+export const DEFAULT_POD_DISK: PodDisk = { workSizeLimit: '10Gi', helperEphemeralStorage: '1Gi' };
 
 /**
  * What the fetcher runs (busybox has wget, unzip and tar). The archive was checked at upload
@@ -48,10 +64,10 @@ interface PodSpecLike {
   volumes?: unknown[];
 }
 
-const helperResources = {
-  requests: { cpu: '100m', memory: '64Mi' },
-  limits: { memory: '256Mi' },
-};
+const helperResources = (disk: PodDisk) => ({
+  requests: { cpu: '100m', memory: '64Mi', 'ephemeral-storage': disk.helperEphemeralStorage },
+  limits: { memory: '256Mi', 'ephemeral-storage': disk.helperEphemeralStorage },
+});
 
 /**
  * Gives a job's pod its working directories and the helpers that move its files: an emptyDir
@@ -70,7 +86,7 @@ export function withJobFiles<T extends PodSpecLike>(
     { name: 'ROAM_INPUTS_DIR', value: JOB_INPUTS_DIR },
     { name: 'ROAM_RESULTS_DIR', value: JOB_RESULTS_DIR },
   ];
-  const { inputs, results, claim } = files;
+  const { inputs, results, claim, disk = DEFAULT_POD_DISK } = files;
   const volume = { name: CLAIM_VOLUME, mountPath: VOLUME_MOUNT, readOnly: true };
   const initContainers: unknown[] = [...(spec.initContainers ?? [])];
   if (inputs)
@@ -86,7 +102,7 @@ export function withJobFiles<T extends PodSpecLike>(
         { name: 'ROAM_INPUTS_DIR', value: JOB_INPUTS_DIR },
       ],
       volumeMounts: inputs.file && claim ? [work, volume] : [work],
-      resources: helperResources,
+      resources: helperResources(disk),
     });
   if (results)
     initContainers.push({
@@ -101,8 +117,12 @@ export function withJobFiles<T extends PodSpecLike>(
         { name: 'ROAM_RESULTS_DIR', value: JOB_RESULTS_DIR },
       ],
       volumeMounts: [work],
-      // Nothing requested, so the sidecar never changes where (or whether) the job fits.
-      resources: { requests: { cpu: '0', memory: '0' }, limits: { memory: '256Mi' } },
+      // No CPU or memory requested, so the sidecar never changes where (or whether) the job
+      // fits; its disk is bounded like the fetcher's.
+      resources: {
+        requests: { cpu: '0', memory: '0', 'ephemeral-storage': disk.helperEphemeralStorage },
+        limits: { memory: '256Mi', 'ephemeral-storage': disk.helperEphemeralStorage },
+      },
     });
   const resultsMount = claim
     ? [{ name: CLAIM_VOLUME, mountPath: JOB_RESULTS_DIR, subPath: `results/${jobId}` }]
@@ -111,7 +131,7 @@ export function withJobFiles<T extends PodSpecLike>(
     ...spec,
     volumes: [
       ...(spec.volumes ?? []),
-      { name: WORK_VOLUME, emptyDir: {} },
+      { name: WORK_VOLUME, emptyDir: { sizeLimit: disk.workSizeLimit } },
       ...(claim ? [{ name: CLAIM_VOLUME, persistentVolumeClaim: { claimName: claim } }] : []),
     ],
     ...(initContainers.length > 0 ? { initContainers } : {}),
@@ -154,12 +174,20 @@ export class JobFilesService {
   async forJobs(jobs: readonly JobFilesRequest[]): Promise<Map<string, JobFiles>> {
     const found = new Map<string, JobFiles>();
     const { store } = this;
-    if (!store) return found;
+    const disk: PodDisk = {
+      workSizeLimit: this.config.JOB_WORK_SIZE_LIMIT,
+      helperEphemeralStorage: this.config.JOB_HELPER_EPHEMERAL_STORAGE,
+    };
+    if (!store) {
+      for (const job of jobs) found.set(job.id, { disk });
+      return found;
+    }
     const image = this.config.INPUTS_FETCHER_IMAGE;
     for (const job of jobs) {
       if (store.kind === 'pvc') {
         const key = job.inputsKey;
         found.set(job.id, {
+          disk,
           claim: RESULTS_CLAIM,
           // The PVC layout keeps a job's inputs at inputs/<job>/ on its tenant's volume.
           ...(key
@@ -176,6 +204,7 @@ export class JobFilesService {
       }
       const urls = await presignJobFiles(store, job, this.config.INPUTS_URL_TTL_SECONDS);
       found.set(job.id, {
+        disk,
         ...(urls.inputs ? { inputs: { ...urls.inputs, image } } : {}),
         ...(urls.resultsUploadUrl
           ? {

@@ -57,7 +57,7 @@ describe('jobManifest', () => {
 
   it('passes env, pod annotations and the attempt to the container', () => {
     const manifest = jobManifest(
-      input({ env: { A: '1' }, annotations: { 'example.com/x': 'y' } }, 3),
+      input({ env: { A: '1' }, annotations: { note: 'y', 'sim.roam.dev/duration': '1s' } }, 3),
     );
     expect(manifest.spec.template.spec.containers[0]!.env).toEqual([
       { name: 'A', value: '1' },
@@ -68,10 +68,31 @@ describe('jobManifest', () => {
       { name: 'ROAM_INPUTS_DIR', value: '/roam/inputs' },
       { name: 'ROAM_RESULTS_DIR', value: '/roam/results' },
     ]);
-    expect(manifest.spec.template.metadata.annotations).toMatchObject({
-      'example.com/x': 'y',
+    expect(manifest.spec.template.metadata.annotations).toEqual({
+      note: 'y',
+      'sim.roam.dev/duration': '1s',
       'roam.dev/job-name': 'sim',
     });
+  });
+
+  it('drops annotations a job may not set, even from a spec that skipped validation', () => {
+    const base = input({});
+    const spec = {
+      ...base.spec,
+      annotations: {
+        note: 'kept',
+        'roam.dev/job-name': 'spoofed',
+        'runpod.io/offload': 'true',
+        'container.apparmor.security.beta.kubernetes.io/main': 'unconfined',
+        'cluster-autoscaler.kubernetes.io/safe-to-evict': 'false',
+      },
+    };
+    const manifest = jobManifest({ ...base, spec });
+    expect(manifest.spec.template.metadata.annotations).toEqual({
+      note: 'kept',
+      'roam.dev/job-name': 'sim',
+    });
+    expect(manifest.metadata.annotations).toEqual({ 'roam.dev/job-name': 'sim' });
   });
 
   it('marks offloadable jobs with the RunPod controller annotations', () => {

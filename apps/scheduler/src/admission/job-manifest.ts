@@ -1,4 +1,4 @@
-import type { JobSpec } from '@roam/contracts';
+import { type JobSpec, tenantAnnotationAllowed } from '@roam/contracts';
 import { jobLabels, kubeJobName } from '@roam/kube';
 
 import { type JobFiles, withJobFiles } from './job-files.js';
@@ -38,7 +38,15 @@ export function jobManifest(input: ManifestInput) {
     limits['nvidia.com/gpu'] = String(spec.resources.gpu);
   }
   const annotations: Record<string, string> = { 'roam.dev/job-name': input.name };
-  const podAnnotations: Record<string, string> = { ...spec.annotations, ...annotations };
+  // The JobSpec schema refuses other keys at submit; a row written before that rule (or by
+  // any other path) still never steers the kubelet, the autoscaler or the offload worker.
+  const tenantAnnotations = Object.entries(spec.annotations ?? {}).filter(([key]) =>
+    tenantAnnotationAllowed(key),
+  );
+  const podAnnotations: Record<string, string> = {
+    ...Object.fromEntries(tenantAnnotations),
+    ...annotations,
+  };
   if (spec.offload !== 'never') annotations['runpod.io/managed'] = 'true';
   if (spec.offload === 'required') annotations['runpod.io/offload'] = 'true';
   return {
