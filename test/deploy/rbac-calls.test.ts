@@ -9,13 +9,7 @@ import { eventually } from '@roam/testing';
 
 import { failoverEnv } from '../../apps/failover/src/failover.config.js';
 import { FailoverModule } from '../../apps/failover/src/failover.module.js';
-import {
-  ADMIN_TOKEN,
-  call,
-  type Harness,
-  register,
-  startHarness,
-} from '../support/harness.js';
+import { ADMIN_TOKEN, call, type Harness, register, startHarness } from '../support/harness.js';
 import { offloadEnv } from '../../apps/offload/src/offload.config.js';
 import { OffloadModule } from '../../apps/offload/src/offload.module.js';
 import { storageEnv } from '../../apps/storage/src/storage.config.js';

@@ -3,7 +3,12 @@ import fc from 'fast-check';
 
 import { eventually } from '@roam/testing';
 
-import { ADMIN_TOKEN, type Harness, register, startHarness } from '../../../test/support/harness.js';
+import {
+  ADMIN_TOKEN,
+  type Harness,
+  register,
+  startHarness,
+} from '../../../test/support/harness.js';
 
 /**
  * Throws random methods, bodies, headers and ids at every route: the gateway must never

@@ -3,7 +3,14 @@ import { uuidv7 } from '@roam/domain';
 import { eventually } from '@roam/testing';
 
 import { call, type Harness, startHarness } from '../../../test/support/harness.js';
-import { placeJob, podPhase, readyTenant, reader, sseMessages, type Pod } from '../../../test/support/job-fixtures.js';
+import {
+  placeJob,
+  podPhase,
+  readyTenant,
+  reader,
+  sseMessages,
+  type Pod,
+} from '../../../test/support/job-fixtures.js';
 
 /** The simulator's live log followers for a pod's container (its API server side of a follow). */
 function simFollowers(h: Harness, pod: Pod): number {

@@ -6,7 +6,14 @@ import { eventually } from '@roam/testing';
 import { activitySchema, adminJobsSchema, clusterSchema } from '../src/admin/admin.schemas.js';
 import { dashboardSchema, seedJobSchema, seedLogsSchema } from '../src/seed/seed.schemas.js';
 import { ADMIN_TOKEN, call, type Harness, startHarness } from '../../../test/support/harness.js';
-import { placeJob, podPhase, readyTenant, reader, sseMessages, type Pod } from '../../../test/support/job-fixtures.js';
+import {
+  placeJob,
+  podPhase,
+  readyTenant,
+  reader,
+  sseMessages,
+  type Pod,
+} from '../../../test/support/job-fixtures.js';
 
 type Quota = KubernetesObject & { status?: { used?: Record<string, string> } };
 

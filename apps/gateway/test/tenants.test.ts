@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KubernetesObject } from '@roam/kube';
 import { eventually } from '@roam/testing';
 
-import { ADMIN_TOKEN, call, type Harness, register, startHarness } from '../../../test/support/harness.js';
+import {
+  ADMIN_TOKEN,
+  call,
+  type Harness,
+  register,
+  startHarness,
+} from '../../../test/support/harness.js';
 
 type Quota = KubernetesObject & { spec: { hard: Record<string, string> } };
 type LimitRange = KubernetesObject & {
