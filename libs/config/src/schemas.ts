@@ -191,6 +191,20 @@ export const gatewayEnv = appEnv(workerPorts.gateway, {
     .max(7 * 24 * 3600)
     .default(900)
     .describe('Lifetime of the presigned download URLs in result listings.'),
+  RESULTS_PAGE_SIZE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(100)
+    .describe('Result files per listing page when the request gives no `limit`.'),
+  RESULTS_PAGE_MAX: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(1000)
+    .describe('Largest `limit` a result listing accepts (each file on a page is presigned).'),
   ...webhookDestinationEnv,
   WEBHOOK_SECRET_GRACE_HOURS: z.coerce
     .number()
