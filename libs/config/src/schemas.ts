@@ -218,6 +218,24 @@ export const gatewayEnv = appEnv(workerPorts.gateway, {
     .min(0)
     .default(60_000)
     .describe('How long a log follow waits for a pending job to start before answering 409.'),
+  STREAMS_PER_TENANT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(20)
+    .describe(
+      'Concurrent open streams (event SSE, log SSE, log follows) per tenant on one gateway replica; more answer 429.',
+    ),
+  STREAM_KEY_CHECK_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .default(10)
+    .describe(
+      'How often an open stream re-checks the API key it was opened with; a revoked key or deleted tenant ends it.',
+    ),
   EVENTS_POLL_INTERVAL_MS: z.coerce
     .number()
     .int()

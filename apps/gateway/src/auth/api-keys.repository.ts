@@ -31,6 +31,7 @@ const KEY_CACHE_MAX = 10_000;
 export class ApiKeysRepository implements OnModuleDestroy {
   private readonly used = new Set<string>();
   private readonly cache = new Map<string, { key: ActiveKey | undefined; expires: number }>();
+  private readonly forgetListeners = new Set<() => void>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {
@@ -57,6 +58,13 @@ export class ApiKeysRepository implements OnModuleDestroy {
   /** Drops every cached lookup: after a revocation or a change of tenant status or limits. */
   forget(): void {
     this.cache.clear();
+    for (const listener of this.forgetListeners) listener();
+  }
+
+  /** Called after every `forget()`: holders of long-lived access (open streams) re-check it. */
+  onForget(listener: () => void): () => void {
+    this.forgetListeners.add(listener);
+    return () => this.forgetListeners.delete(listener);
   }
 
   private async lookup(hash: string): Promise<ActiveKey | undefined> {
