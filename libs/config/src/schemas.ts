@@ -236,6 +236,15 @@ export const gatewayEnv = appEnv(workerPorts.gateway, {
     .describe(
       'How often an open stream re-checks the API key it was opened with; a revoked key or deleted tenant ends it.',
     ),
+  EXPLAIN_CACHE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(60_000)
+    .default(2000)
+    .describe(
+      'How long one admission decision answers every `/explain` call on a gateway replica (0 = a decision per call).',
+    ),
   EVENTS_POLL_INTERVAL_MS: z.coerce
     .number()
     .int()
