@@ -218,6 +218,21 @@ export const gatewayEnv = appEnv(workerPorts.gateway, {
     .min(0)
     .default(60_000)
     .describe('How long a log follow waits for a pending job to start before answering 409.'),
+  LOGS_MAX_TAIL_LINES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(10_000)
+    .describe('Largest `tail` a log read accepts; a tail read holds at most this many lines.'),
+  LOGS_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(16 * 2 ** 20)
+    .describe(
+      'Most bytes one log read without `follow` returns; a longer log is cut, with a last line saying so.',
+    ),
   STREAMS_PER_TENANT: z.coerce
     .number()
     .int()

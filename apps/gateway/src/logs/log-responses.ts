@@ -53,17 +53,55 @@ export const closedLine = (reason: string): string => `[roam] log stream closed:
 export const closedEvent = (reason: string): string =>
   sseEvent('closed', { reason: 'unauthorized', detail: reason });
 
-/** Plain text; an empty body carries `Roam-Log-Reason` saying why. */
+/** The last line of a read cut at LOGS_MAX_BYTES. */
+export const truncatedLine = (max: number): string =>
+  `[roam] log cut at ${max} bytes (LOGS_MAX_BYTES); read the rest with tail or since\n`;
+
+/**
+ * Plain text, streamed as it is read (headers go with the first line); an empty body carries
+ * `Roam-Log-Reason` saying why, a log longer than LOGS_MAX_BYTES ends with a line saying so.
+ */
 export async function sendLogText(
   response: Response,
   logs: LogsService,
   log: LocatedLog,
   request: LogRequest,
 ): Promise<void> {
-  const { text, reason } = await logs.read(log, request);
-  logHeaders(response, log);
-  if (reason) response.setHeader('Roam-Log-Reason', reason);
-  response.status(200).type('text/plain; charset=utf-8').send(text);
+  logs.assertBounded(request);
+  const controller = new AbortController();
+  response.once('close', () => controller.abort());
+  let started = false;
+  const start = () => {
+    if (started) return;
+    started = true;
+    logHeaders(response, log);
+    response.status(200).type('text/plain; charset=utf-8');
+  };
+  let end: Awaited<ReturnType<LogsService['readInto']>>;
+  try {
+    end = await logs.readInto(
+      log,
+      request,
+      (text) => {
+        start();
+        response.write(text);
+      },
+      controller.signal,
+    );
+  } catch (error) {
+    // Once lines are out, a problem document cannot follow them: cut the response instead.
+    if (!started) throw error;
+    response.destroy(error instanceof Error ? error : new Error(String(error)));
+    return;
+  }
+  if (!started) {
+    logHeaders(response, log);
+    if (end.reason) response.setHeader('Roam-Log-Reason', end.reason);
+    response.status(200).type('text/plain; charset=utf-8').send('');
+    return;
+  }
+  if (end.truncated) response.write(truncatedLine(logs.maxReadBytes));
+  response.end();
 }
 
 /** Chunked text/plain that ends when the pod's container ends (or at once for a finished pod). */
@@ -74,6 +112,7 @@ export async function followLogText(
   request: LogRequest,
   slot: StreamSlot,
 ): Promise<void> {
+  logs.assertBounded(request);
   const signal = abortOnClose(response, slot);
   log = await logs.untilFollowable(log, signal);
   refuseClosed(slot);
@@ -100,6 +139,7 @@ export async function streamLogEvents(
   slot: StreamSlot,
   formatStatus: (status: string) => string = (status) => status,
 ): Promise<void> {
+  logs.assertBounded(request);
   const signal = abortOnClose(response, slot);
   log = await logs.untilFollowable(log, signal);
   refuseClosed(slot);
