@@ -11,6 +11,8 @@ import { EventFeed } from './events/event-feed.js';
 import { EventsController } from './events/events.controller.js';
 import { EventsRepository } from './events/events.repository.js';
 import { EventsService } from './events/events.service.js';
+import { OpenStreamsModule } from './events/open-streams.js';
+import { StreamKeyWatch } from './events/stream-key-watch.js';
 import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor.js';
 import { IdempotencyRepository } from './idempotency/idempotency.repository.js';
 import { IdempotencyService } from './idempotency/idempotency.service.js';
@@ -45,7 +47,15 @@ import { WebhooksRepository } from './webhooks/webhooks.repository.js';
 import { WebhooksService } from './webhooks/webhooks.service.js';
 
 @Module({
-  imports: [LogsModule, CompatModule, AdminModule, OpenApiModule, ActionsModule, ResultsModule],
+  imports: [
+    LogsModule,
+    CompatModule,
+    AdminModule,
+    OpenApiModule,
+    ActionsModule,
+    ResultsModule,
+    OpenStreamsModule,
+  ],
   controllers: [
     CompatHealthController,
     CompatAuthController,
@@ -82,6 +92,8 @@ import { WebhooksService } from './webhooks/webhooks.service.js';
     EventFeed,
     EventsRepository,
     EventsService,
+    // Ends open streams whose key was revoked or whose tenant is being deleted.
+    StreamKeyWatch,
     WebhooksRepository,
     WebhooksService,
     // Input uploads (docs/storage.md): staged, checked, then kept in object storage; without

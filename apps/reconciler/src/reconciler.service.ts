@@ -4,11 +4,7 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import {
-  planReconcile as plan,
-  type ReconcilePlan as Plan,
-  type ReconcileRecord as JobRecord,
-} from '@roam/domain';
+import { planReconcile as plan, type ReconcileRecord as JobRecord } from '@roam/domain';
 import { APP_CONFIG, LOGGER, Loop, type LoopHealth } from '@roam/runtime';
 import { metrics, secondsSince } from '@roam/telemetry';
 import type { Logger } from 'pino';
@@ -16,7 +12,6 @@ import type { Logger } from 'pino';
 import { KubeState } from './kube-state.js';
 import { type Change, ReconcileRepository } from './reconcile.repository.js';
 import type { ReconcilerConfig } from './reconciler.config.js';
-import { SOURCE } from './source.js';
 
 function finishedAt(object: {
   status?: {

@@ -227,6 +227,20 @@ export const gatewayEnv = appEnv(workerPorts.gateway, {
     .max(7 * 24 * 3600)
     .default(900)
     .describe('Lifetime of the presigned download URLs in result listings.'),
+  RESULTS_PAGE_SIZE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(100)
+    .describe('Result files per listing page when the request gives no `limit`.'),
+  RESULTS_PAGE_MAX: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(1000)
+    .describe('Largest `limit` a result listing accepts (each file on a page is presigned).'),
   ...webhookDestinationEnv,
   WEBHOOK_SECRET_GRACE_HOURS: z.coerce
     .number()
@@ -240,6 +254,48 @@ export const gatewayEnv = appEnv(workerPorts.gateway, {
     .min(0)
     .default(60_000)
     .describe('How long a log follow waits for a pending job to start before answering 409.'),
+  LOGS_MAX_TAIL_LINES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(10_000)
+    .describe('Largest `tail` a log read accepts; a tail read holds at most this many lines.'),
+  LOGS_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(16 * 2 ** 20)
+    .describe(
+      'Most bytes one log read without `follow` returns; a longer log is cut, with a last line saying so.',
+    ),
+  STREAMS_PER_TENANT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(20)
+    .describe(
+      'Concurrent open streams (event SSE, log SSE, log follows) per tenant on one gateway replica; more answer 429.',
+    ),
+  STREAM_KEY_CHECK_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .default(10)
+    .describe(
+      'How often an open stream re-checks the API key it was opened with; a revoked key or deleted tenant ends it.',
+    ),
+  EXPLAIN_CACHE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(60_000)
+    .default(2000)
+    .describe(
+      'How long one admission decision answers every `/explain` call on a gateway replica (0 = a decision per call).',
+    ),
   EVENTS_POLL_INTERVAL_MS: z.coerce
     .number()
     .int()

@@ -1,9 +1,10 @@
-import { Controller, Get, Param, Res } from '@nestjs/common';
+import { Controller, Get, Headers, Param, Res } from '@nestjs/common';
 import { ApiOperation, ProblemError, problemTypes, ZodPipe } from '@roam/runtime';
 import type { Response } from 'express';
 
 import { CurrentTenant, TenantOnly, type TenantPrincipal } from '../auth/principal.js';
-import { streamLogEvents } from '../logs/log-responses.js';
+import { OpenStreams } from '../events/open-streams.js';
+import { inStreamSlot, streamLogEvents } from '../logs/log-responses.js';
 import { logEventStream, logHeaders } from '../logs/logs.schemas.js';
 import { LogsService } from '../logs/logs.service.js';
 import {
@@ -31,6 +32,7 @@ export class CompatJobsController {
   constructor(
     private readonly repository: CompatRepository,
     private readonly logs: LogsService,
+    private readonly streams: OpenStreams,
   ) {}
 
   @ApiOperation({
@@ -84,15 +86,19 @@ export class CompatJobsController {
     responses: {
       200: { schema: logEventStream, contentType: 'text/event-stream', headers: logHeaders },
     },
-    errors: [404, 409],
+    errors: [404, 409, 429],
   })
   @Get(':job_id/logs/stream')
   async stream(
     @CurrentTenant() caller: TenantPrincipal,
     @Param('job_id', jobId) id: string,
+    @Headers('authorization') authorization: string | undefined,
     @Res() response: Response,
   ): Promise<void> {
-    const log = await this.logs.locate(caller.tenantId, id);
-    await streamLogEvents(response, this.logs, log, { timestamps: false }, toCompatStatus);
+    await inStreamSlot(this.streams, caller.tenantId, authorization, async (slot) => {
+      const log = await this.logs.locate(caller.tenantId, id);
+      const request = { timestamps: false };
+      await streamLogEvents(response, this.logs, log, request, slot, toCompatStatus);
+    });
   }
 }

@@ -11,6 +11,7 @@ import {
   EventsService,
   typeFilter,
 } from './events.service.js';
+import { OpenStreams } from './open-streams.js';
 
 const position = z
   .string()
@@ -60,7 +61,10 @@ const streamQuery = z.object({ type: types, after: position.optional() }).strict
 @TenantOnly()
 @Controller('api/v1/events')
 export class EventsController {
-  constructor(private readonly events: EventsService) {}
+  constructor(
+    private readonly events: EventsService,
+    private readonly streams: OpenStreams,
+  ) {}
 
   @ApiOperation({
     summary: 'Your events, oldest first',
@@ -93,22 +97,25 @@ export class EventsController {
   @ApiOperation({
     summary: 'Your events as Server-Sent Events',
     description:
-      'Replays from `after` (or from now), then streams live events. Reconnecting with `Last-Event-ID` resumes exactly after the last event received.',
+      'Replays from `after` (or from now), then streams live events. Reconnecting with `Last-Event-ID` resumes exactly after the last event received. Ends with `event: closed` when the API key it was opened with is revoked; 429 beyond STREAMS_PER_TENANT open streams.',
     tags: ['events'],
     query: streamQuery,
     responses: { 200: { schema: eventStreamSchema, contentType: 'text/event-stream' } },
+    errors: [429],
   })
   @Get('stream')
   stream(
     @CurrentTenant() caller: TenantPrincipal,
     @Query(new ZodPipe(streamQuery, 'query')) query: z.output<typeof streamQuery>,
     @Headers('last-event-id') lastEventId: string | undefined,
+    @Headers('authorization') authorization: string | undefined,
     @Res() res: Response,
   ): void {
+    const slot = this.streams.open(caller.tenantId, authorization);
     const resumeFrom =
       lastEventId !== undefined && /^\d{1,18}$/.test(lastEventId.trim())
         ? BigInt(lastEventId.trim())
         : query.after;
-    this.events.stream(caller.tenantId, resumeFrom, typeFilter(query.type), res);
+    this.events.stream(caller.tenantId, resumeFrom, typeFilter(query.type), res, slot);
   }
 }

@@ -5,6 +5,7 @@ import { z } from 'zod';
 
 import { EventFeed } from './event-feed.js';
 import { type EventRow, EventsRepository, type TypeFilter } from './events.repository.js';
+import type { StreamSlot } from './open-streams.js';
 
 const HEARTBEAT_MS = 15_000;
 const CATCH_UP_BATCH = 500;
@@ -55,7 +56,7 @@ export const eventPageSchema = z
 export const eventStreamSchema = z
   .string()
   .describe(
-    'Server-Sent Events: one message per event, `id: <position>`, `event: <short type>`, `data: <envelope JSON>`; `: heartbeat` comments every 15 s.',
+    'Server-Sent Events: one message per event, `id: <position>`, `event: <short type>`, `data: <envelope JSON>`; `: heartbeat` comments every 15 s; a last `event: closed` with `{"reason":"unauthorized","detail"}` when the API key it was opened with is revoked or its tenant deleted.',
   );
 
 export function eventView(row: EventRow): EventView {
@@ -87,12 +88,15 @@ export class EventsService {
    * without a gap or a duplicate (the switch happens only when the replay has reached the
    * watermark the live feed continues from). A client that cannot keep up falls back to
    * replay until it drains. Heartbeat comments keep proxies from closing an idle stream.
+   * The stream holds `slot` until it ends; a slot closed under it (key revoked) ends it with a
+   * last `event: closed` saying why.
    */
   stream(
     tenantId: string,
     after: bigint | undefined,
     filter: TypeFilter | undefined,
     res: Response,
+    slot: StreamSlot,
   ): void {
     res.status(200);
     res.setHeader('content-type', 'text/event-stream; charset=utf-8');
@@ -164,10 +168,16 @@ export class EventsService {
       closed = true;
       clearInterval(heartbeat);
       unsubscribe();
-      res.end();
+      slot.release();
+      if (slot.closedBecause !== undefined) {
+        res.end(
+          `event: closed\ndata: ${JSON.stringify({ reason: 'unauthorized', detail: slot.closedBecause })}\n\n`,
+        );
+      } else res.end();
     };
     const unsubscribe = this.feed.subscribe(listener, close);
     res.on('close', close);
+    slot.signal.addEventListener('abort', close, { once: true });
     void replay();
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { GatewayConfig } from '@roam/config';
 import { pendingJobs, type PrismaClient, queueStanding, tenantStates } from '@roam/db';
-import { explain } from '@roam/domain';
+import { type AdmissionDecision, decide, explainDecision, type Snapshot } from '@roam/domain';
 import { APP_CONFIG, PRISMA } from '@roam/runtime';
 
 import type { ExplainView } from './job-explain.view.js';
@@ -9,18 +9,75 @@ import { JobsService } from './jobs.service.js';
 import { NodeCapacityCache } from './node-capacity.cache.js';
 
 /**
- * "Why is my job still pending?": builds the snapshot the scheduler
- * would decide on (Postgres for tenants and pending jobs, the node cache for capacity) and asks
- * the domain's `explain`, which runs the scheduler's own `decide`.
+ * How far before a shared decision a job may have been queued and still be missing from it
+ * (its transaction had not committed when the decision read the pending jobs).
+ */
+const QUEUED_SLACK_MS = 1000;
+
+/** One admission decision and the snapshot it was taken on. */
+interface Decided {
+  snapshot: Snapshot;
+  decision: AdmissionDecision;
+}
+
+/**
+ * "Why is my job still pending?": builds the snapshot the scheduler would decide on (Postgres
+ * for tenants and pending jobs, the node cache for capacity), runs the scheduler's own
+ * `decide` on it and explains the caller's job from the result.
+ *
+ * A decision covers every pending job of every tenant, so it is shared: one decision answers
+ * every caller of this replica for EXPLAIN_CACHE_MS, and concurrent callers wait for the same
+ * one. However often tenants ask, the cost is at most one decision per interval (plus one for
+ * a job queued after the shared decision was taken). The answer shows only the caller's own
+ * jobs; other tenants appear as counts.
  */
 @Injectable()
 export class JobExplainService {
+  private cached: Decided | undefined;
+  private deciding: Promise<Decided> | undefined;
+
   constructor(
     private readonly jobs: JobsService,
     @Inject(PRISMA) private readonly prisma: PrismaClient,
     private readonly nodes: NodeCapacityCache,
     @Inject(APP_CONFIG) private readonly config: GatewayConfig,
   ) {}
+
+  /** The shared decision, taken at or after `notBefore` when given. */
+  private async decided(notBefore?: Date): Promise<Decided> {
+    const fresh = (d: Decided | undefined): d is Decided =>
+      d !== undefined &&
+      Date.now() - d.snapshot.now.getTime() < this.config.EXPLAIN_CACHE_MS &&
+      (notBefore === undefined || d.snapshot.now >= notBefore);
+    if (fresh(this.cached)) return this.cached;
+    const joined = await this.decideOnce();
+    if (notBefore === undefined || joined.snapshot.now >= notBefore) return joined;
+    return this.decideOnce();
+  }
+
+  private decideOnce(): Promise<Decided> {
+    this.deciding ??= this.decideNow().finally(() => {
+      this.deciding = undefined;
+    });
+    return this.deciding;
+  }
+
+  private async decideNow(): Promise<Decided> {
+    const now = new Date();
+    const [tenants, pending, nodes] = await Promise.all([
+      tenantStates(this.prisma),
+      // The scheduler's window, so a job it cannot see is not explained as if it could.
+      pendingJobs(this.prisma, {
+        perTenant: this.config.ADMISSION_MAX_PENDING_PER_TENANT,
+        total: this.config.ADMISSION_MAX_PENDING,
+      }),
+      this.nodes.current(),
+    ]);
+    const snapshot: Snapshot = { tenants, pending, nodes, now };
+    const decided = { snapshot, decision: decide(snapshot) };
+    this.cached = decided;
+    return decided;
+  }
 
   async explain(tenantId: string, id: string): Promise<ExplainView> {
     const job = await this.jobs.get(tenantId, id);
@@ -33,16 +90,18 @@ export class JobExplainService {
         summary: `the job is not waiting for admission: it is ${state} (${job.phase})`,
       };
     }
-    const [tenants, pending, nodes] = await Promise.all([
-      tenantStates(this.prisma),
-      // The scheduler's window, so a job it cannot see is not explained as if it could.
-      pendingJobs(this.prisma, {
-        perTenant: this.config.ADMISSION_MAX_PENDING_PER_TENANT,
-        total: this.config.ADMISSION_MAX_PENDING,
-      }),
-      this.nodes.current(),
-    ]);
-    const explanation = explain({ tenants, pending, nodes, now: new Date() }, job.id);
+    const asked = new Date();
+    let decided = await this.decided();
+    // A job queued (or due to retry) just before or after the shared decision may be missing
+    // from it: ask for one taken after this question. Older absences are real (tenant not
+    // ready, retry backoff) and cost no extra decision.
+    const queuedAt =
+      job.retryAt !== null && job.retryAt > job.createdAt ? job.retryAt : job.createdAt;
+    const missing = !decided.snapshot.pending.some((p) => p.id === job.id);
+    if (missing && queuedAt.getTime() >= decided.snapshot.now.getTime() - QUEUED_SLACK_MS)
+      decided = await this.decided(asked);
+    const explanation = explainDecision(decided.snapshot, decided.decision, job.id);
+    const decidedAt = decided.snapshot.now.toISOString();
     if (!explanation) {
       // Pending but outside the snapshot: a retry backs off, its tenant is not ready yet, or it
       // is deeper in its tenant's queue than the window a cycle reads.
@@ -57,6 +116,7 @@ export class JobExplainService {
       return {
         ...base,
         pending: true,
+        decided_at: decidedAt,
         summary:
           standing && standing.tenantReady
             ? `number ${standing.position} of ${standing.waiting} in tenant ${tenantId}'s queue, deeper than the jobs an admission cycle considers per tenant: it moves up as the ${standing.position - 1} ahead of it are admitted`
@@ -66,6 +126,7 @@ export class JobExplainService {
     return {
       ...base,
       pending: true,
+      decided_at: decidedAt,
       summary: explanation.summary,
       admitted: explanation.admitted,
       ...(explanation.node ? { node: explanation.node } : {}),

@@ -11,7 +11,13 @@ const resources = z
   .object({ cpuMillis: z.number(), memoryBytes: z.number(), gpu: z.number() })
   .meta({ id: 'SchedulingResources' });
 const resourceName = z.enum(['cpuMillis', 'memoryBytes', 'gpu']);
-const reservation = z.object({ jobId: z.string(), tenantId: z.string(), node: z.string() });
+const reservation = z
+  .object({
+    jobId: z.string().optional(),
+    tenantId: z.string().optional(),
+    node: z.string(),
+  })
+  .describe('A node held for a starving job: which job only when it is one of yours.');
 
 const neverFitsReason = z.discriminatedUnion('kind', [
   z.object({
@@ -75,6 +81,12 @@ export const explainViewSchema = z
     pending: z
       .boolean()
       .describe('Whether the job is waiting for admission; the fields below are about that wait.'),
+    decided_at: z
+      .string()
+      .optional()
+      .describe(
+        'When the admission decision this answer comes from was taken; one decision answers every caller for EXPLAIN_CACHE_MS.',
+      ),
     summary: z.string().describe('One sentence.'),
     admitted: z.boolean().optional().describe('True when the next scheduler cycle admits it.'),
     node: z.string().optional().describe('Where it would be placed, when admitted.'),
@@ -96,6 +108,10 @@ export const explainViewSchema = z
         tenantWaiting: z.number().int(),
         global: z.number().int(),
         globalWaiting: z.number().int(),
+        otherTenantsAhead: z
+          .number()
+          .int()
+          .describe('Jobs of other tenants that fair share admits before this one.'),
       })
       .optional()
       .describe('1-based place in the tenant’s queue and in the global admission order.'),

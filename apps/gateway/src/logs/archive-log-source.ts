@@ -32,11 +32,18 @@ export class ArchiveLogSource implements LogSource<Extract<LogLocation, { kind: 
     };
     const splitter = new LineSplitter();
     const decoder = new TextDecoder();
-    for await (const chunk of body) {
+    try {
+      for await (const chunk of body) {
+        if (signal.aborted) return;
+        const text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+        for (const raw of splitter.push(text)) emit(raw);
+      }
+    } catch (error) {
+      // Aborting destroys the body under the loop: the reader is gone or has read enough.
       if (signal.aborted) return;
-      const text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
-      for (const raw of splitter.push(text)) emit(raw);
+      throw error;
     }
+    if (signal.aborted) return;
     for (const raw of splitter.end()) emit(raw);
     for (const line of tail?.values() ?? []) onLine(line);
   }

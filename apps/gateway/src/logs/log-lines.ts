@@ -49,20 +49,32 @@ export function sinceSecondsOf(since: Date, now: Date): number {
 export const keepSince = (line: LogLine, since: Date | undefined): boolean =>
   since === undefined || line.at === undefined || line.at.getTime() >= since.getTime();
 
-/** Keeps the last `size` items pushed. */
+/**
+ * Keeps the last `size` items pushed, in a ring: however long the input, it holds at most
+ * `size` items, and a push costs the same whatever `size` is.
+ */
 export class Tail<T> {
   private readonly items: T[] = [];
+  private next = 0;
 
   constructor(private readonly size: number) {}
 
-  push(item: T): void {
-    if (this.size <= 0) return;
-    this.items.push(item);
-    if (this.items.length > this.size) this.items.shift();
+  /** How many items it holds now (never more than `size`). */
+  get length(): number {
+    return this.items.length;
   }
 
+  push(item: T): void {
+    if (this.size <= 0) return;
+    if (this.items.length < this.size) this.items.push(item);
+    else this.items[this.next] = item;
+    this.next = (this.next + 1) % this.size;
+  }
+
+  /** Oldest first. */
   values(): T[] {
-    return [...this.items];
+    if (this.items.length < this.size) return [...this.items];
+    return [...this.items.slice(this.next), ...this.items.slice(0, this.next)];
   }
 }
 

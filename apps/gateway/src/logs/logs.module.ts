@@ -8,6 +8,7 @@ import { KubernetesLogSource } from './kubernetes-log-source.js';
 import { ObjectStoreLogArchive } from './log-archive.js';
 import { LOG_ARCHIVE } from './log-source.js';
 import { objectStoreProvider } from '@roam/runtime';
+import { OpenStreamsModule } from '../events/open-streams.js';
 import { LogsController } from './logs.controller.js';
 import { LogsService } from './logs.service.js';
 
@@ -16,6 +17,7 @@ import { LogsService } from './logs.service.js';
  * and admin views); the gateway never writes to the cluster.
  */
 @Module({
+  imports: [OpenStreamsModule],
   controllers: [LogsController],
   providers: [
     kubeProvider,
@@ -27,6 +29,6 @@ import { LogsService } from './logs.service.js';
     { provide: LOG_ARCHIVE, useClass: ObjectStoreLogArchive },
     LogsService,
   ],
-  exports: [Kube, LogsService],
+  exports: [Kube, LogsService, OpenStreamsModule],
 })
 export class LogsModule {}

@@ -50,7 +50,7 @@ export const logTextResponse = z.string().describe('The log, one line per `\\n`.
 export const logEventStream = z
   .string()
   .describe(
-    'Server-Sent Events: one `data:` message per log line, then `event: end` with `{"job_id","attempt","status","reason?"}` when the pod ends.',
+    'Server-Sent Events: one `data:` message per log line, then `event: end` with `{"job_id","attempt","status","reason?"}` when the pod ends, or `event: closed` with `{"reason":"unauthorized","detail"}` when the API key it was opened with is revoked.',
   );
 
 /** Headers every log response carries (documented in the OpenAPI document). */

@@ -78,8 +78,31 @@ export class LogsService {
     private readonly kube: Kube,
     private readonly kubernetes: KubernetesLogSource,
     private readonly archive: ArchiveLogSource,
-    @Inject(APP_CONFIG) private readonly config: { LOGS_FOLLOW_START_WAIT_MS: number },
+    @Inject(APP_CONFIG)
+    private readonly config: {
+      LOGS_FOLLOW_START_WAIT_MS: number;
+      LOGS_MAX_TAIL_LINES: number;
+      LOGS_MAX_BYTES: number;
+    },
   ) {}
+
+  /** Refuses a `tail` over LOGS_MAX_TAIL_LINES (a tail read holds that many lines). */
+  assertBounded(request: LogRequest): void {
+    const max = this.config.LOGS_MAX_TAIL_LINES;
+    if (request.tail === undefined || request.tail <= max) return;
+    throw new ProblemError(
+      400,
+      problemTypes.validation,
+      'Request validation failed',
+      `query: tail: must be at most ${max} (LOGS_MAX_TAIL_LINES)`,
+      { errors: [{ path: 'tail', message: `must be at most ${max}` }] },
+    );
+  }
+
+  /** The most bytes one read without follow returns. */
+  get maxReadBytes(): number {
+    return this.config.LOGS_MAX_BYTES;
+  }
 
   async locate(tenantId: string, jobId: string, attempt?: number): Promise<LocatedLog> {
     const job = await this.jobs.find(tenantId, jobId);
@@ -153,17 +176,55 @@ export class LogsService {
     }
   }
 
-  /** The whole (or tailed) log as text, one `\n` after every line. */
-  async read(log: LocatedLog, request: LogRequest): Promise<{ text: string } & LogEnd> {
-    const lines: string[] = [];
+  /** The whole (or tailed) log as text, one `\n` after every line, cut at LOGS_MAX_BYTES. */
+  async read(
+    log: LocatedLog,
+    request: LogRequest,
+  ): Promise<{ text: string; truncated: boolean } & LogEnd> {
+    const chunks: string[] = [];
+    const end = await this.readInto(
+      log,
+      request,
+      (text) => chunks.push(text),
+      new AbortController().signal,
+    );
+    return { text: chunks.join(''), ...end };
+  }
+
+  /**
+   * Reads without follow, handing `write` each line with its `\n` as it comes, so nothing but
+   * a `tail` (at most LOGS_MAX_TAIL_LINES lines) is held. Stops reading once LOGS_MAX_BYTES
+   * would be passed and says so with `truncated`.
+   */
+  async readInto(
+    log: LocatedLog,
+    request: LogRequest,
+    write: (text: string) => void,
+    signal: AbortSignal,
+  ): Promise<{ truncated: boolean } & LogEnd> {
+    this.assertBounded(request);
+    const max = this.config.LOGS_MAX_BYTES;
+    const cut = new AbortController();
+    let bytes = 0;
+    let truncated = false;
     const end = await this.stream(
       log,
       request,
       false,
-      (line) => lines.push(line),
-      new AbortController().signal,
+      (line) => {
+        if (truncated) return;
+        const text = `${line}\n`;
+        bytes += Buffer.byteLength(text);
+        if (bytes > max) {
+          truncated = true;
+          cut.abort();
+          return;
+        }
+        write(text);
+      },
+      AbortSignal.any([signal, cut.signal]),
     );
-    return { text: lines.map((line) => `${line}\n`).join(''), ...end };
+    return { ...end, truncated };
   }
 
   /**

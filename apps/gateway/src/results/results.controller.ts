@@ -9,6 +9,8 @@ import {
   deletedResultsSchema,
   resultFileQuery,
   type ResultList,
+  resultListQuery,
+  type ResultListQuery,
   resultListSchema,
 } from './results.schemas.js';
 import { ResultsService } from './results.service.js';
@@ -16,6 +18,28 @@ import { ResultsService } from './results.service.js';
 const jobIdSchema = z.uuid('must be a job id (UUID)');
 const jobId = new ZodPipe(jobIdSchema, 'path');
 const fileQuery = new ZodPipe(resultFileQuery, 'query');
+const listQuery = new ZodPipe(resultListQuery, 'query');
+const pagedHeaders = {
+  Link: 'When more files follow: `<…?cursor=…>; rel="next"`, the next page of the listing.',
+};
+
+/** Lists one page and points at the next with an RFC 8288 `Link` header. */
+async function listPage(
+  results: ResultsService,
+  response: Response,
+  tenantId: string,
+  id: string,
+  route: string,
+  query: ResultListQuery,
+): Promise<ResultList> {
+  const page = await results.list(tenantId, id, route, query);
+  if (page.next_cursor !== null) {
+    const next = new URLSearchParams({ cursor: page.next_cursor });
+    if (query.limit !== undefined) next.set('limit', String(query.limit));
+    response.setHeader('Link', `<${route}?${next.toString()}>; rel="next"`);
+  }
+  return page;
+}
 const binary = z.string().meta({ format: 'binary' });
 
 /** `/api/v1/jobs/{id}/results…`: list, one file, all as zip, delete. */
@@ -27,18 +51,22 @@ export class ResultsController {
   @ApiOperation({
     summary: "List a job's result files",
     description:
-      'Name, size, sha256 checksum, content type and a short-lived download URL (RESULTS_URL_TTL_SECONDS) per file.',
+      'Name, size, sha256 checksum, content type and a short-lived download URL (RESULTS_URL_TTL_SECONDS) per file, one page at a time in path order: `limit` files (default RESULTS_PAGE_SIZE, at most RESULTS_PAGE_MAX), then `next_cursor` (and a `Link: rel="next"` header) while more follow.',
     tags: ['jobs'],
     params: { id: jobIdSchema },
-    responses: { 200: resultListSchema },
-    errors: [404, 503],
+    query: resultListQuery,
+    responses: { 200: { schema: resultListSchema, headers: pagedHeaders } },
+    errors: [400, 404, 503],
   })
   @Get(':id/results')
   list(
     @CurrentTenant() caller: TenantPrincipal,
     @Param('id', jobId) id: string,
+    @Query(listQuery) query: ResultListQuery,
+    @Res({ passthrough: true }) response: Response,
   ): Promise<ResultList> {
-    return this.results.list(caller.tenantId, id, `/api/v1/jobs/${id}/results`);
+    const route = `/api/v1/jobs/${id}/results`;
+    return listPage(this.results, response, caller.tenantId, id, route, query);
   }
 
   @ApiOperation({
@@ -111,17 +139,23 @@ export class CompatResultsController {
 
   @ApiOperation({
     summary: "Get a job's result files (SUMO-K8)",
+    description:
+      'SUMO-K8 answered every file at once; roam answers the first page (RESULTS_PAGE_SIZE files) in the same shape, with `has_more`, `next_cursor` and a `Link: rel="next"` header when more follow.',
     tags: ['seed'],
     params: { job_id: jobIdSchema },
-    responses: { 200: resultListSchema },
-    errors: [404, 503],
+    query: resultListQuery,
+    responses: { 200: { schema: resultListSchema, headers: pagedHeaders } },
+    errors: [400, 404, 503],
   })
   @Get(':job_id/results')
   list(
     @CurrentTenant() caller: TenantPrincipal,
     @Param('job_id', jobId) id: string,
+    @Query(listQuery) query: ResultListQuery,
+    @Res({ passthrough: true }) response: Response,
   ): Promise<ResultList> {
-    return this.results.list(caller.tenantId, id, `/jobs/${id}/results`);
+    const route = `/jobs/${id}/results`;
+    return listPage(this.results, response, caller.tenantId, id, route, query);
   }
 
   @ApiOperation({

@@ -11,6 +11,15 @@ export interface ResultRow {
   createdAt: Date;
 }
 
+const columns = {
+  path: true,
+  size: true,
+  checksum: true,
+  contentType: true,
+  storageKey: true,
+  createdAt: true,
+} as const;
+
 /** Read side of `result_files`; every method takes the tenant id. */
 @Injectable()
 export class ResultsRepository {
@@ -24,28 +33,29 @@ export class ResultsRepository {
     return this.prisma.resultFile.findMany({
       where: { tenantId, jobId },
       orderBy: { path: 'asc' },
-      select: {
-        path: true,
-        size: true,
-        checksum: true,
-        contentType: true,
-        storageKey: true,
-        createdAt: true,
-      },
+      select: columns,
+    });
+  }
+
+  /** Up to `limit` rows with a path after `after`, in path order (keyset on the primary key). */
+  page(
+    tenantId: string,
+    jobId: string,
+    after: string | undefined,
+    limit: number,
+  ): Promise<ResultRow[]> {
+    return this.prisma.resultFile.findMany({
+      where: { tenantId, jobId, ...(after === undefined ? {} : { path: { gt: after } }) },
+      orderBy: { path: 'asc' },
+      take: limit,
+      select: columns,
     });
   }
 
   find(tenantId: string, jobId: string, path: string): Promise<ResultRow | null> {
     return this.prisma.resultFile.findFirst({
       where: { tenantId, jobId, path },
-      select: {
-        path: true,
-        size: true,
-        checksum: true,
-        contentType: true,
-        storageKey: true,
-        createdAt: true,
-      },
+      select: columns,
     });
   }
 

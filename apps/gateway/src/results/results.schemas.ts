@@ -19,10 +19,43 @@ export const resultListSchema = z
     job_id: z.string(),
     storage_type: z.enum(['s3', 'pvc']),
     result_location: z.string().nullable(),
-    files: z.array(resultFileSchema),
+    files: z.array(resultFileSchema).describe('One page, in path order.'),
+    has_more: z.boolean().describe('True when more files follow this page.'),
+    next_cursor: z
+      .string()
+      .nullable()
+      .describe('Pass as `cursor` for the next page; null on the last page.'),
   })
   .meta({ id: 'ResultList' });
 export type ResultList = z.output<typeof resultListSchema>;
+
+/**
+ * Paging of a listing: `limit` is checked against RESULTS_PAGE_MAX by the service (the bound
+ * is configuration, this schema only knows the hard ceiling). The cursor is the last path of
+ * the previous page, base64url-encoded so a client treats it as opaque.
+ */
+export const resultListQuery = z
+  .object({
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .optional()
+      .describe('Files per page (default RESULTS_PAGE_SIZE, at most RESULTS_PAGE_MAX).'),
+    cursor: z
+      .string()
+      .max(4096)
+      .regex(/^[A-Za-z0-9_-]+$/, 'must be the next_cursor of a previous page')
+      .transform((value) => Buffer.from(value, 'base64url').toString('utf8'))
+      .optional()
+      .describe('The `next_cursor` of the previous page.'),
+  })
+  .strict();
+export type ResultListQuery = z.output<typeof resultListQuery>;
+
+export const encodeResultCursor = (path: string): string =>
+  Buffer.from(path, 'utf8').toString('base64url');
 
 export const resultFileQuery = z
   .object({

@@ -8,7 +8,7 @@ import yazl from 'yazl';
 
 import { OBJECT_STORE } from '@roam/runtime';
 import { type ResultRow, ResultsRepository } from './results.repository.js';
-import type { ResultList } from './results.schemas.js';
+import { encodeResultCursor, type ResultList, type ResultListQuery } from './results.schemas.js';
 
 const notFound = (detail: string) =>
   new ProblemError(404, problemTypes.notFound, 'Not found', detail);
@@ -46,10 +46,32 @@ export class ResultsService {
     );
   }
 
-  /** `routeBase` is the gateway path of this listing, for PVC-mode download links. */
-  async list(tenantId: string, jobId: string, routeBase: string): Promise<ResultList> {
+  /**
+   * One page of the listing. `routeBase` is the gateway path of this listing, for PVC-mode
+   * download links. Only the page's files are presigned, so a job with many files costs a
+   * caller one page of work per request.
+   */
+  async list(
+    tenantId: string,
+    jobId: string,
+    routeBase: string,
+    query: ResultListQuery = {},
+  ): Promise<ResultList> {
+    const limit = query.limit ?? this.config.RESULTS_PAGE_SIZE;
+    const max = this.config.RESULTS_PAGE_MAX;
+    if (limit > max) {
+      throw new ProblemError(
+        400,
+        problemTypes.validation,
+        'Request validation failed',
+        `query: limit: must be at most ${max} (RESULTS_PAGE_MAX)`,
+        { errors: [{ path: 'limit', message: `must be at most ${max}` }] },
+      );
+    }
     await this.assertJob(tenantId, jobId);
-    const rows = await this.repository.list(tenantId, jobId);
+    const fetched = await this.repository.page(tenantId, jobId, query.cursor, limit + 1);
+    const rows = fetched.slice(0, limit);
+    const hasMore = fetched.length > limit;
     const ttl = this.config.RESULTS_URL_TTL_SECONDS;
     const expires = new Date(Date.now() + ttl * 1000).toISOString();
     const files = await Promise.all(
@@ -68,16 +90,18 @@ export class ResultsService {
         };
       }),
     );
+    const hasAny = rows.length > 0 || query.cursor !== undefined;
     return {
       job_id: jobId,
       storage_type: this.store?.kind ?? 'pvc',
-      result_location:
-        rows.length === 0
-          ? null
-          : this.store?.kind === 's3'
-            ? `s3://${this.config.S3_BUCKET}/${resultsPrefix(tenantId, jobId)}`
-            : `pvc:/results/${jobId}/`,
+      result_location: !hasAny
+        ? null
+        : this.store?.kind === 's3'
+          ? `s3://${this.config.S3_BUCKET}/${resultsPrefix(tenantId, jobId)}`
+          : `pvc:/results/${jobId}/`,
       files,
+      has_more: hasMore,
+      next_cursor: hasMore ? encodeResultCursor(rows.at(-1)!.path) : null,
     };
   }
 

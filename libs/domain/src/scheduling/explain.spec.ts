@@ -96,6 +96,7 @@ describe('explain', () => {
       tenantWaiting: 2,
       global: 4,
       globalWaiting: 4,
+      otherTenantsAhead: 2,
     });
     expect(explain(snap, 'a2')?.position).toMatchObject({ tenant: 2, global: 3 });
   });
@@ -117,5 +118,67 @@ describe('explain', () => {
       reason: 'WaitingForOlderJob',
       unblock: ['job big of tenant a being admitted'],
     });
+  });
+});
+
+describe('explain, seen by the job’s tenant', () => {
+  /** `acme-big` (tenant acme) has starved past the threshold and reserves n2; bolt waits. */
+  const snap = snapshot()
+    .tenants(tenant('acme').running(1, { cpu: 1 }), tenant('bolt').running(5, { cpu: 5 }))
+    .jobs(
+      job('acme-big').of('acme').cpu(4).at(0),
+      job('bolt-1').of('bolt').cpu(1).at(15),
+      job('bolt-2').of('bolt').cpu(1).at(16),
+    )
+    .nodes(
+      node('n1').allocatable({ cpu: 4 }).requested({ cpu: 3 }),
+      node('n2').allocatable({ cpu: 4 }).requested({ cpu: 2 }),
+    )
+    .at(20)
+    .obj();
+
+  it("never names another tenant's job or the tenant itself", () => {
+    const e = explain(snap, 'bolt-2');
+    expect(e).toMatchObject({
+      reason: 'InsufficientCapacity',
+      blocker: { kind: 'capacity', reservation: { node: 'n2' } },
+    });
+    expect(e?.summary).toMatch(
+      /node n2 has room but is reserved for a starving job of another tenant/,
+    );
+    expect(e?.unblock).toContain(
+      'the starving job of another tenant reserving node n2 being admitted',
+    );
+    expect(JSON.stringify(e)).not.toMatch(/acme/);
+  });
+
+  it('names its own reservation in full', () => {
+    expect(explain(snap, 'acme-big')?.blocker).toMatchObject({
+      reservation: { jobId: 'acme-big', tenantId: 'acme', node: 'n2' },
+    });
+  });
+
+  it('counts the jobs of other tenants ahead, without naming them', () => {
+    const queue = snapshot()
+      .tenants(tenant('acme'), tenant('bolt'))
+      .jobs(
+        job('acme-1').of('acme').at(0),
+        job('acme-2').of('acme').at(0.1),
+        job('bolt-1').of('bolt').at(0.2),
+        job('bolt-2').of('bolt').at(0.3),
+      )
+      .nodes(node('n1').requested({ cpu: 8 }))
+      .at(1)
+      .obj();
+    const e = explain(queue, 'bolt-2');
+    expect(e?.position).toEqual({
+      tenant: 2,
+      tenantWaiting: 2,
+      global: 4,
+      globalWaiting: 4,
+      otherTenantsAhead: 2,
+    });
+    expect(e?.summary).toMatch(/; 2 jobs of other tenants ahead by fair share$/);
+    expect(JSON.stringify(e)).not.toMatch(/acme/);
   });
 });

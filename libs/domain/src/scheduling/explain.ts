@@ -1,4 +1,12 @@
-import { decide, type Blocker, type DecideOptions, type WaitReason } from './admission.js';
+import {
+  type AdmissionDecision,
+  type Blocker,
+  decide,
+  type DecideOptions,
+  DEFAULT_STARVATION_THRESHOLD_MS,
+  describeBlocker,
+  type WaitReason,
+} from './admission.js';
 import { formatCpu } from '../quantity.js';
 import {
   formatAmount,
@@ -11,7 +19,27 @@ import {
 } from './resources.js';
 import type { PendingJob, Snapshot } from './snapshot.js';
 
-/** The answer to "why is my job still pending?". */
+/**
+ * A node reservation as the job's tenant may see it: which job holds it only when that job is
+ * the tenant's own. Another tenant's starving job shows as "a job of another tenant".
+ */
+export interface VisibleReservation {
+  node: string;
+  jobId?: string;
+  tenantId?: string;
+}
+
+/** A `Blocker` with nothing of other tenants in it. */
+export type VisibleBlocker =
+  | Exclude<Blocker, { kind: 'capacity' }>
+  | (Omit<Extract<Blocker, { kind: 'capacity' }>, 'reservation'> & {
+      reservation?: VisibleReservation;
+    });
+
+/**
+ * The answer to "why is my job still pending?", for the job's own tenant: other tenants'
+ * jobs appear only as counts, never by id or name.
+ */
 export interface Explanation {
   jobId: string;
   tenantId: string;
@@ -20,7 +48,7 @@ export interface Explanation {
   /** Where first-fit would put it, when admitted. */
   node?: string;
   reason?: WaitReason;
-  blocker?: Blocker;
+  blocker?: VisibleBlocker;
   /** Absent for admitted jobs and for jobs that can never run on this cluster. */
   position?: {
     tenant: number;
@@ -28,6 +56,8 @@ export interface Explanation {
     tenantWaiting: number;
     global: number;
     globalWaiting: number;
+    /** Jobs of other tenants that fair share hands the next slots to before this one. */
+    otherTenantsAhead: number;
   };
   /** One sentence: the decision's message. */
   summary: string;
@@ -45,9 +75,22 @@ export function explain(
   jobId: string,
   options: DecideOptions = {},
 ): Explanation | undefined {
+  if (!snapshot.pending.some((j) => j.id === jobId)) return undefined;
+  return explainDecision(snapshot, decide(snapshot, options), jobId, options);
+}
+
+/**
+ * `explain` over a decision already taken on `snapshot`, so one decision can answer many
+ * questions (the gateway shares one among every caller for a short while).
+ */
+export function explainDecision(
+  snapshot: Snapshot,
+  decision: AdmissionDecision,
+  jobId: string,
+  options: DecideOptions = {},
+): Explanation | undefined {
   const job = snapshot.pending.find((j) => j.id === jobId);
   if (!job) return undefined;
-  const decision = decide(snapshot, options);
   const admission = decision.admitted.find((a) => a.jobId === jobId);
   if (admission) {
     return {
@@ -62,24 +105,50 @@ export function explain(
   const waiting = decision.waiting.find((w) => w.jobId === jobId);
   if (!waiting) return undefined;
   const runnable = decision.waiting.filter((w) => w.position);
+  const blocker = visibleBlocker(job, waiting.blocker);
+  const threshold = options.starvationThresholdMs ?? DEFAULT_STARVATION_THRESHOLD_MS;
   const explanation: Explanation = {
     jobId,
     tenantId: job.tenantId,
     admitted: false,
     reason: waiting.reason,
-    blocker: waiting.blocker,
-    summary: waiting.message,
-    unblock: unblockers(job, waiting.blocker),
+    blocker,
+    summary:
+      blocker === waiting.blocker ? waiting.message : describeVisible(job, blocker, threshold),
+    unblock: unblockers(job, blocker),
   };
   if (waiting.position) {
+    const global = waiting.position.global;
+    const ownAhead = runnable.filter(
+      (w) => w.tenantId === job.tenantId && w.position!.global < global,
+    ).length;
+    const otherTenantsAhead = global - 1 - ownAhead;
     explanation.position = {
       tenant: waiting.position.tenant,
       tenantWaiting: runnable.filter((w) => w.tenantId === job.tenantId).length,
-      global: waiting.position.global,
+      global,
       globalWaiting: runnable.length,
+      otherTenantsAhead,
     };
+    if (otherTenantsAhead > 0)
+      explanation.summary += `; ${plural(otherTenantsAhead, 'job')} of other tenants ahead by fair share`;
   }
   return explanation;
+}
+
+/** The blocker without another tenant's ids (the same object when it has none). */
+function visibleBlocker(job: PendingJob, blocker: Blocker): VisibleBlocker {
+  if (blocker.kind !== 'capacity' || !blocker.reservation) return blocker;
+  if (blocker.reservation.tenantId === job.tenantId) return blocker;
+  return { ...blocker, reservation: { node: blocker.reservation.node } };
+}
+
+/** The waiting message of a blocker held by another tenant's reservation, without its ids. */
+function describeVisible(job: PendingJob, blocker: VisibleBlocker, thresholdMs: number): string {
+  if (blocker.kind !== 'capacity' || !blocker.reservation)
+    return describeBlocker(job, blocker as Blocker, thresholdMs);
+  const message = describeBlocker(job, { ...blocker, reservation: undefined }, thresholdMs);
+  return `${message}; node ${blocker.reservation.node} has room but is reserved for a starving job of another tenant`;
 }
 
 function plural(n: number, word: string): string {
@@ -93,7 +162,7 @@ function atLeast(r: keyof Resources, value: number): string {
   return `${value}`;
 }
 
-function unblockers(job: PendingJob, blocker: Blocker): string[] {
+function unblockers(job: PendingJob, blocker: VisibleBlocker): string[] {
   const tenant = job.tenantId;
   switch (blocker.kind) {
     case 'concurrency': {
@@ -112,8 +181,13 @@ function unblockers(job: PendingJob, blocker: Blocker): string[] {
       ]);
     case 'capacity': {
       const hints: string[] = [];
-      if (blocker.reservation && blocker.reservation.jobId !== job.id) {
-        hints.push(`starving job ${blocker.reservation.jobId} being admitted`);
+      const reservation = blocker.reservation;
+      if (reservation && reservation.jobId !== job.id) {
+        hints.push(
+          reservation.jobId === undefined
+            ? `the starving job of another tenant reserving node ${reservation.node} being admitted`
+            : `starving job ${reservation.jobId} being admitted`,
+        );
       }
       if (blocker.best) {
         const missing = subtract(blocker.needed, blocker.best.free);

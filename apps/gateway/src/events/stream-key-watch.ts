@@ -1,0 +1,39 @@
+import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { ProblemError } from '@roam/runtime';
+
+import { ApiKeysRepository } from '../auth/api-keys.repository.js';
+import { AuthService } from '../auth/auth.service.js';
+import { OpenStreams } from './open-streams.js';
+
+/**
+ * Ties open streams to the keys they were opened with: a key that no longer authenticates
+ * (revoked, tenant being deleted) ends its streams. Revocations through this replica are seen
+ * at once (the key cache's forget hook), the rest by the streams' periodic check.
+ */
+@Injectable()
+export class StreamKeyWatch implements OnModuleInit, OnModuleDestroy {
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(
+    private readonly streams: OpenStreams,
+    private readonly auth: AuthService,
+    private readonly keys: ApiKeysRepository,
+  ) {}
+
+  onModuleInit(): void {
+    this.streams.checkKeysWith(async (authorization) => {
+      try {
+        await this.auth.authenticate(authorization);
+        return undefined;
+      } catch (error) {
+        if (error instanceof ProblemError && error.status === 401) return error.message;
+        throw error;
+      }
+    });
+    this.unsubscribe = this.keys.onForget(() => this.streams.recheck());
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe?.();
+  }
+}
