@@ -96,9 +96,11 @@ describe('transactional outbox', () => {
   it('keeps events, not commands, in the event log of the same transaction', async () => {
     const event = createEnvelope(EVENT, { any: 1 }, { source: 'test', tenantId: 't1' });
     const command = createEnvelope(SUBJECT, { n: 9 }, { source: 'test' });
-    await outbox.transaction(() =>
-      Promise.resolve({ result: undefined, messages: [event, command] }),
-    );
+    // An event belongs to its tenant (the events table refers to tenants).
+    await outbox.transaction(async (tx) => {
+      await tx.tenant.create({ data: { id: 't1', namespace: 'roam-t1' } });
+      return { result: undefined, messages: [event, command] };
+    });
     await outbox.flushMarks();
     const logged = await prisma.event.findMany({ where: { id: { in: [event.id, command.id] } } });
     expect(logged.map((row) => [row.id, row.tenantId, row.type])).toEqual([

@@ -152,9 +152,13 @@ export class Cluster {
   }
 
   createNode(spec: PoolSpec, name: string): KubeObject {
-    const capacity = Object.fromEntries(
-      Object.entries(spec.capacity).map(([k, v]) => [k, String(v)]),
-    );
+    // A kubelet always reports pod slots and node disk; a pool that names neither gets its
+    // defaults, so pods that request ephemeral storage (roam's helpers do) still fit.
+    const capacity: Record<string, string> = {
+      pods: '110',
+      'ephemeral-storage': '100Gi',
+      ...Object.fromEntries(Object.entries(spec.capacity).map(([k, v]) => [k, String(v)])),
+    };
     const ip = `10.0.${Math.floor(this.ipCounter / 250)}.${(this.ipCounter % 250) + 2}`;
     this.ipCounter += 1;
     const now = nowIso();
