@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
-import { type AppName, workerPorts } from '@roam/config';
+import { type AppName, gatewayEnv, workerPorts } from '@roam/config';
 import { parse } from 'yaml';
 
 import { appNames, envSchema, repoRoot, resolveLaunch, schemaKeys } from './deploy-helpers.js';
@@ -34,6 +34,7 @@ interface Container {
   livenessProbe?: Probe;
   readinessProbe?: Probe;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  volumeMounts?: { name: string; mountPath: string }[];
   securityContext?: {
     readOnlyRootFilesystem?: boolean;
     allowPrivilegeEscalation?: boolean;
@@ -46,6 +47,7 @@ interface PodSpec {
   automountServiceAccountToken?: boolean;
   securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
   containers: Container[];
+  volumes?: { name: string; emptyDir?: { sizeLimit?: string; medium?: string } }[];
 }
 interface Workload extends K8sObject {
   spec: {
@@ -116,6 +118,25 @@ const secretTemplate = parse(
 
 function byKind<T extends K8sObject>(objects: K8sObject[], kind: string): T[] {
   return objects.filter((object) => object.kind === kind) as T[];
+}
+
+const quantityUnits: Record<string, number> = {
+  '': 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+};
+
+/** Bytes of a Kubernetes quantity such as `64Mi` or `1G`. */
+function bytesOf(quantity: string): number {
+  const match = /^(\d+(?:\.\d+)?)([kMGT]i?|Ki)?$/.exec(quantity);
+  expect({ quantity, valid: match !== null }).toEqual({ quantity, valid: true });
+  return Number(match![1]) * quantityUnits[match![2] ?? '']!;
 }
 
 function deploymentFor(objects: K8sObject[], app: AppName): Workload {
@@ -290,6 +311,22 @@ describe.each(Object.entries(overlays))('deploy/overlays/%s', (overlay, { object
     const pod = deploymentFor(objects, app).spec.template.spec;
     expect(permissions(objects, namespace, pod.serviceAccountName!).bindings).toEqual([]);
     expect(pod.automountServiceAccountToken).toBe(false);
+  });
+
+  it('gateway: the /tmp emptyDir holds MAX_FILE_SIZE_MB × UPLOADS_PER_REPLICA of staged uploads', () => {
+    const pod = deploymentFor(objects, 'gateway').spec.template.spec;
+    const container = pod.containers[0]!;
+    const env = containerEnv(container);
+    // Set on the Deployment itself, so a change of either is seen next to the volume.
+    for (const key of ['MAX_FILE_SIZE_MB', 'UPLOADS_PER_REPLICA', 'UPLOADS_PER_TENANT'])
+      expect(container.env?.map((variable) => variable.name)).toContain(key);
+    const config = gatewayEnv.parse(env);
+    const mount = container.volumeMounts?.find((m) => m.mountPath === '/tmp');
+    const volume = pod.volumes?.find((v) => v.name === mount?.name);
+    expect(volume?.emptyDir?.sizeLimit).toEqual(expect.any(String));
+    const staged = config.MAX_FILE_SIZE_MB * 2 ** 20 * config.UPLOADS_PER_REPLICA;
+    expect(bytesOf(volume!.emptyDir!.sizeLimit!)).toBeGreaterThan(staged);
+    expect(config.UPLOADS_PER_TENANT).toBeLessThanOrEqual(config.UPLOADS_PER_REPLICA);
   });
 
   it('gateway: reads the cluster (capacity, logs, quotas, dashboards) and writes nothing', () => {

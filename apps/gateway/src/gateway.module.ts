@@ -40,6 +40,7 @@ import { TemplatesController } from './templates/templates.controller.js';
 import { TemplatesRepository } from './templates/templates.repository.js';
 import { TemplatesService } from './templates/templates.service.js';
 import { InputsService } from './uploads/inputs.service.js';
+import { UploadSlots } from './uploads/upload-slots.js';
 import { JobUploadsService } from './uploads/jobs-upload.service.js';
 import { OBJECT_STORE, objectStoreProvider } from '@roam/runtime';
 import { WebhooksController } from './webhooks/webhooks.controller.js';
@@ -100,6 +101,8 @@ import { WebhooksService } from './webhooks/webhooks.service.js';
     // object storage they are drained as before.
     objectStoreProvider,
     InputsService,
+    // Bounds the uploads staged at once on /tmp, per tenant and per replica.
+    UploadSlots,
     JobUploadsService,
     {
       provide: JOB_UPLOAD_SINK,

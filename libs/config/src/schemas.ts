@@ -209,6 +209,24 @@ export const gatewayEnv = appEnv(workerPorts.gateway, {
     .positive()
     .default(100)
     .describe('Largest input archive accepted (SUMO-K8 default 100); 413 above.'),
+  UPLOADS_PER_TENANT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(2)
+    .describe(
+      'Concurrent job uploads (multipart `POST /api/v1/jobs`, seed `POST /jobs`) per tenant on one gateway replica; more answer 429.',
+    ),
+  UPLOADS_PER_REPLICA: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(8)
+    .describe(
+      'Concurrent job uploads on one gateway replica, all tenants together; more answer 429. Staging needs MAX_FILE_SIZE_MB × this on /tmp.',
+    ),
   INPUTS_MAX_ENTRIES: z.coerce
     .number()
     .int()

@@ -19,6 +19,7 @@ import { JobsService } from '../jobs/jobs.service.js';
 import { SUMO_TEMPLATE } from '../templates/builtin-templates.js';
 import { TemplatesService } from '../templates/templates.service.js';
 import { InputsService } from '../uploads/inputs.service.js';
+import { UploadSlots } from '../uploads/upload-slots.js';
 import {
   drainingSink,
   JOB_UPLOAD_SINK,
@@ -110,6 +111,7 @@ export class CompatJobsFormController {
     private readonly idempotency: IdempotencyService,
     @Optional() @Inject(JOB_UPLOAD_SINK) sink?: UploadSink,
     @Optional() private readonly inputs?: InputsService,
+    @Optional() private readonly slots?: UploadSlots,
   ) {
     this.sink = sink ?? drainingSink;
   }
@@ -140,11 +142,19 @@ export class CompatJobsFormController {
     @Res({ passthrough: true }) response: Response,
   ): Promise<unknown> {
     const jobId = uuidv7();
+    // A multipart form may carry a scenario zip: it takes an upload slot before any byte is
+    // read (429 beyond the tenant's or the replica's uploads), held until the request ends.
+    const slot =
+      mediaType(request) === 'multipart/form-data' ? this.slots?.claim(caller.tenantId) : undefined;
     // Whatever happens below, a staged upload of this request does not outlive it.
     try {
       return await this.submitWithId(caller, request, response, jobId);
     } finally {
-      await this.inputs?.release(jobId);
+      try {
+        await this.inputs?.release(jobId);
+      } finally {
+        slot?.release();
+      }
     }
   }
 

@@ -162,6 +162,12 @@ export function parseForm(
         },
       );
     });
+    // A client that goes away mid-body never ends the request: without this the form (and the
+    // upload staging it) would wait forever. Destroying the parser fails the file part too.
+    request.once('close', () => {
+      if (!request.complete)
+        parser.destroy(new Error('the client closed the request before its end'));
+    });
     request.pipe(parser);
   });
 }

@@ -9,6 +9,7 @@ import { type JobView, jobView } from '../jobs/job.view.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { parseForm } from '../compat/jobs-form.parser.js';
 import { InputsService } from './inputs.service.js';
+import { UploadSlots } from './upload-slots.js';
 
 const FORM_LIMITS = {
   /** The `spec` field: a JobSpec or `{"template": …}` as JSON. */
@@ -32,6 +33,7 @@ export const isMultipart = (request: {
  * job row is written, and removed again when the job is refused. `Idempotency-Key` is applied
  * here, once the form is read: two requests are the same when their spec and the SHA-256 of
  * their archive are, so a different upload under a used key is refused, never replayed.
+ * Each upload holds one of the `UploadSlots` from before its body is read until it ends.
  */
 @Injectable()
 export class JobUploadsService {
@@ -39,6 +41,7 @@ export class JobUploadsService {
     private readonly jobs: JobsService,
     private readonly inputs: InputsService,
     private readonly idempotency: IdempotencyService,
+    private readonly slots: UploadSlots,
   ) {}
 
   async submit(
@@ -47,6 +50,8 @@ export class JobUploadsService {
     response: Response,
   ): Promise<unknown> {
     const jobId = uuidv7();
+    // Before any byte is read: beyond the tenant's or the replica's uploads this is a 429.
+    const slot = this.slots.claim(tenantId);
     try {
       const form = await parseForm(request, { tenantId, jobId }, this.inputs, FORM_LIMITS);
       const unexpected = form.files.find((file) => file.field !== 'inputs');
@@ -95,7 +100,11 @@ export class JobUploadsService {
         throw error;
       }
     } finally {
-      await this.inputs.release(jobId);
+      try {
+        await this.inputs.release(jobId);
+      } finally {
+        slot.release();
+      }
     }
   }
 
