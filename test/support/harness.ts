@@ -28,6 +28,8 @@ export interface Harness {
   kube: Kube;
   sim: RunningSimulator;
   env: Record<string, string>;
+  /** The in-process scheduler, for tests that drive its services (`scheduler.app.get(…)`). */
+  scheduler: RoamApp<unknown>;
   /** Starts another gateway on the same database and NATS prefix with extra settings. */
   gateway(extra: Record<string, string>): Promise<RoamApp<unknown>>;
   close(): Promise<void>;
@@ -80,14 +82,13 @@ export async function startHarness(
     return app;
   };
   const main = await gateway({});
-  apps.push(
-    await createRoamApp({
-      name: 'scheduler',
-      schema: schedulerEnv,
-      module: SchedulerModule,
-      env,
-    }),
-  );
+  const scheduler = await createRoamApp({
+    name: 'scheduler',
+    schema: schedulerEnv,
+    module: SchedulerModule,
+    env,
+  });
+  apps.push(scheduler);
   apps.push(
     await createRoamApp({
       name: 'reconciler',
@@ -102,6 +103,7 @@ export async function startHarness(
     kube: Kube.fromKubeconfig(sim.kubeconfigPath),
     sim,
     env,
+    scheduler,
     gateway,
     async close() {
       for (const app of apps.reverse()) await app.close();
