@@ -6,7 +6,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import type { GatewayConfig } from '@roam/config';
-import { APP_CONFIG, LOGGER, ProblemError, problemTypes } from '@roam/runtime';
+import { APP_CONFIG, LOGGER, Loop, ProblemError, problemTypes } from '@roam/runtime';
 import type { Logger } from 'pino';
 
 /** How long a refused stream is told to wait before trying again. */
@@ -49,22 +49,26 @@ interface Slot extends StreamSlot {
 export class OpenStreams implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly byTenant = new Map<string, Set<Slot>>();
   private check: StreamKeyCheck | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private checking: Promise<void> | undefined;
-  private again = false;
+  private readonly checks: Loop;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => this.recheck(), this.config.STREAM_KEY_CHECK_SECONDS * 1000);
-    this.timer.unref();
+  ) {
+    this.checks = new Loop({
+      name: 'stream key check',
+      intervalMs: config.STREAM_KEY_CHECK_SECONDS * 1000,
+      logger,
+      pass: () => this.checkAll(),
+    });
   }
 
-  onModuleDestroy(): void {
-    clearInterval(this.timer);
+  onApplicationBootstrap(): void {
+    this.checks.start();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.checks.stop();
   }
 
   /** Installs how keys are re-checked (the auth service, wired by `StreamKeyWatch`). */
@@ -122,24 +126,7 @@ export class OpenStreams implements OnApplicationBootstrap, OnModuleDestroy {
    * revocation committed while one runs is still seen.
    */
   recheck(): void {
-    if (this.checking) {
-      this.again = true;
-      return;
-    }
-    this.checking = this.checkAll()
-      .catch((error: unknown) => this.logger.warn({ err: error }, 'stream key check failed'))
-      .finally(() => {
-        this.checking = undefined;
-        if (this.again) {
-          this.again = false;
-          this.recheck();
-        }
-      });
-  }
-
-  /** Resolves once the checks asked for so far have run (for shutdown and tests). */
-  async settled(): Promise<void> {
-    while (this.checking) await this.checking;
+    this.checks.wake();
   }
 
   private async checkAll(): Promise<void> {
