@@ -73,7 +73,6 @@ export class ApiKeysRepository implements OnModuleInit, OnModuleDestroy {
   private readonly used = new Set<string>();
   private readonly found = new LruCache<ActiveKey>(KEY_CACHE_MAX);
   private readonly missing = new LruCache<true>(MISS_CACHE_MAX);
-  private readonly forgetListeners = new Set<() => void>();
   private readonly flushing: Loop;
 
   constructor(
@@ -126,13 +125,6 @@ export class ApiKeysRepository implements OnModuleInit, OnModuleDestroy {
   forget(): void {
     this.found.clear();
     this.missing.clear();
-    for (const listener of this.forgetListeners) listener();
-  }
-
-  /** Called after every `forget()`: holders of long-lived access (open streams) re-check it. */
-  onForget(listener: () => void): () => void {
-    this.forgetListeners.add(listener);
-    return () => this.forgetListeners.delete(listener);
   }
 
   /** Cached lookups, found and missing (for tests and metrics). */

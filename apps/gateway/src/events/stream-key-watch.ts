@@ -1,14 +1,14 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { ProblemError } from '@roam/runtime';
 
-import { ApiKeysRepository } from '../auth/api-keys.repository.js';
 import { AuthService } from '../auth/auth.service.js';
 import { OpenStreams } from './open-streams.js';
 
 /**
  * Ties open streams to the keys they were opened with: a key that no longer authenticates
  * (revoked, tenant being deleted) ends its streams. Revocations through this replica are seen
- * at once (the key cache's forget hook), the rest by the streams' periodic check.
+ * once they commit (the auth service's revocation listeners), the rest by the streams'
+ * periodic check.
  */
 @Injectable()
 export class StreamKeyWatch implements OnModuleInit, OnModuleDestroy {
@@ -17,7 +17,6 @@ export class StreamKeyWatch implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly streams: OpenStreams,
     private readonly auth: AuthService,
-    private readonly keys: ApiKeysRepository,
   ) {}
 
   onModuleInit(): void {
@@ -30,7 +29,7 @@ export class StreamKeyWatch implements OnModuleInit, OnModuleDestroy {
         throw error;
       }
     });
-    this.unsubscribe = this.keys.onForget(() => this.streams.recheck());
+    this.unsubscribe = this.auth.onRevocation(() => this.streams.recheck());
   }
 
   onModuleDestroy(): void {
