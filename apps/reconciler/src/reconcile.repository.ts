@@ -4,9 +4,9 @@ import type { PrismaClient } from '@roam/db';
 import {
   type JobEvent,
   jobStateOf,
-  type ReconcilePlan as Plan,
-  type ReconcileRecord as JobRecord,
-  type ReconcileStep as Step,
+  type ReconcilePlan,
+  type ReconcileRecord,
+  type ReconcileStep,
 } from '@roam/domain';
 import { type JobChange, JobLedger } from '@roam/jobs';
 import { Outbox } from '@roam/messaging';
@@ -15,7 +15,7 @@ import { PRISMA } from '@roam/runtime';
 import { SOURCE } from './source.js';
 
 /** The domain event behind a planned step (the plan ran it through the same state machine). */
-function eventOf(step: Step): JobEvent {
+function eventOf(step: ReconcileStep): JobEvent {
   const { message } = step.state;
   switch (step.event) {
     case 'started':
@@ -34,7 +34,7 @@ interface Row {
   id: string;
   tenant_id: string;
   name: string;
-  status: JobRecord['status'];
+  status: ReconcileRecord['status'];
   phase: string;
   reason: string | null;
   message: string | null;
@@ -49,8 +49,8 @@ interface Row {
 }
 
 export interface Change {
-  record: JobRecord;
-  plan: Plan;
+  record: ReconcileRecord;
+  plan: ReconcilePlan;
 }
 
 @Injectable()
@@ -64,7 +64,7 @@ export class ReconcileRepository {
 
   private readonly ledger: JobLedger;
 
-  async load(ids: readonly string[]): Promise<JobRecord[]> {
+  async load(ids: readonly string[]): Promise<ReconcileRecord[]> {
     if (ids.length === 0) return [];
     const rows = await this.prisma.$queryRaw<Row[]>`
       SELECT id, tenant_id, name, status::text AS status, phase, reason, message, attempt, seq, spec, placement,

@@ -4,7 +4,7 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { planReconcile as plan, type ReconcileRecord as JobRecord } from '@roam/domain';
+import { planReconcile, type ReconcileRecord } from '@roam/domain';
 import { APP_CONFIG, LOGGER, Loop, type LoopHealth } from '@roam/runtime';
 import { metrics, secondsSince } from '@roam/telemetry';
 import type { Logger } from 'pino';
@@ -155,7 +155,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
     }
     const changes: Change[] = [];
     for (const record of records) {
-      const result = plan(
+      const result = planReconcile(
         record,
         {
           kubeJob: this.state.job(record.id, record.attempt),
@@ -197,7 +197,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
 
   /** Jobs of earlier attempts are kept (with their logs) until the TTL after they finished. */
   private oldAttempts(
-    record: JobRecord,
+    record: ReconcileRecord,
     now: Date,
     deletions: { jobId: string; attempt: number; current: boolean }[],
   ): void {
