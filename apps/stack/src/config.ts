@@ -80,7 +80,7 @@ export const stackEnvSchema = z.object({
   ROAM_STACK_NATS_PORT: port.default(4223).describe('Port of the launcher-started nats-server.'),
   ROAM_STACK_SIM_PORT: port.default(6443).describe('Port of the Kubernetes simulator.'),
   S3_ENDPOINT: urlWith(['http:', 'https:']).describe(
-    'Object storage (S3/MinIO) the apps use. Unset: an s3rver the launcher runs in-process, data under <state dir>/s3.',
+    'Object storage (S3/MinIO) the apps use. Unset: an s3rver the launcher runs as a child process, data under <state dir>/s3.',
   ),
   ROAM_STACK_S3_PORT: port.default(4568).describe('Port of the launcher-run s3rver.'),
   ROAM_STACK_RESULTS: z

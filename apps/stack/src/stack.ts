@@ -1,8 +1,6 @@
 import { access, mkdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 
-import { type RunningS3rver, startS3rver } from '@roam/object-store';
-
 import { appPorts, type AppName, type StackConfig } from './config.js';
 import { prepareEmbeddedPostgres } from './embedded-postgres.js';
 import { natsServerSpec } from './nats.js';
@@ -37,7 +35,8 @@ export interface StackDeps {
 }
 
 /** Stop order: apps first (they still need the services while draining), infrastructure last. */
-const SERVICE_STOP_ORDER = [['sim'], ['nats'], ['postgres']];
+const SERVICE_STOP_ORDER = [['sim', 's3'], ['nats'], ['postgres']];
+const SERVICES = ['postgres', 'nats', 'sim', 's3'];
 
 /**
  * The whole local stack: chooses or starts Postgres, NATS and the Kubernetes simulator,
@@ -50,8 +49,8 @@ export class Stack {
   private releaseLock: (() => Promise<void>) | undefined;
   private started = false;
   private stopping: Promise<void> | undefined;
-  /** The in-process s3rver (object storage) when S3_ENDPOINT is not set. */
-  private s3: RunningS3rver | undefined;
+  /** True when the launcher runs s3rver (object storage) because S3_ENDPOINT is not set. */
+  private s3 = false;
   private s3Endpoint: string | undefined;
   private volumes: ReturnType<typeof planResultVolumes>;
 
@@ -72,7 +71,7 @@ export class Stack {
       if (event.type === 'spawn' && event.restarts > 0)
         output.info(`${event.name} restarted (pid ${event.pid})`);
     });
-    output.register(['postgres', 'nats', 'sim', ...config.ROAM_STACK_APPS]);
+    output.register([...SERVICES, ...config.ROAM_STACK_APPS]);
   }
 
   /** Resolves once every app is ready; throws (after cleaning up) when the stack cannot start. */
@@ -155,7 +154,7 @@ export class Stack {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.aborted.abort();
-      const apps = this.supervisor.names().filter((n) => !['postgres', 'nats', 'sim'].includes(n));
+      const apps = this.supervisor.names().filter((n) => !SERVICES.includes(n));
       if (apps.length) this.deps.output.info(`stopping ${apps.join(', ')}`);
       await this.supervisor.stop(apps);
       for (const group of SERVICE_STOP_ORDER) {
@@ -164,7 +163,6 @@ export class Stack {
         this.deps.output.info(`stopping ${present.join(', ')}`);
         await this.supervisor.stop(present);
       }
-      await this.s3?.close();
       await this.releaseLock?.();
       if (this.started) this.deps.output.info('stopped');
     })();
@@ -252,8 +250,8 @@ export class Stack {
 
   /**
    * Object storage for inputs, results and log archives: S3_ENDPOINT when given, else s3rver
-   * in-process (it is small and has no state but its directory; a crash of it is a crash of
-   * the launcher, which stops the stack rather than leaving apps writing to nowhere).
+   * as a supervised child like the simulator (its CPU shows on its own, a burst of uploads
+   * cannot slow the launcher's log relay, and a crash of it is restarted).
    */
   private async startObjectStorage(): Promise<void> {
     const { config, output } = this.deps;
@@ -267,12 +265,32 @@ export class Stack {
       this.s3Endpoint = config.S3_ENDPOINT;
       return;
     }
-    this.s3 = await startS3rver({
-      directory: join(config.stateDir, 's3'),
-      port: config.ROAM_STACK_S3_PORT,
+    const main = join(this.deps.root, 'apps', 'stack', 'dist', 's3-server.js');
+    const port = config.ROAM_STACK_S3_PORT;
+    // A busy port would let the readiness probe below pass against whatever holds it.
+    if (!(await portFree(port)))
+      throw new Error(
+        `port ${port} (s3rver) already in use: is another roam stack running? Choose another with ROAM_STACK_S3_PORT, or set S3_ENDPOINT.`,
+      );
+    this.s3 = true;
+    this.s3Endpoint = `http://127.0.0.1:${port}`;
+    output.info(`starting s3rver (object storage) on port ${port}`);
+    this.supervisor.start({
+      name: 's3',
+      command: process.execPath,
+      args: ['--enable-source-maps', main],
+      cwd: this.deps.root,
+      env: {
+        ...this.deps.env,
+        S3RVER_DIR: join(config.stateDir, 's3'),
+        S3RVER_PORT: String(port),
+      },
     });
-    this.s3Endpoint = this.s3.endpoint;
-    output.info(`started s3rver (object storage) at ${this.s3.endpoint}`);
+    await this.waitFor(
+      's3rver',
+      config.ROAM_STACK_SERVICE_TIMEOUT_MS,
+      async () => (await httpStatus(`${this.s3Endpoint}/`)) !== undefined,
+    );
   }
 
   private appSpec(name: AppName, port: number, plan: ServicePlan, token: string): ChildSpec {

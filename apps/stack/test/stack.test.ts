@@ -122,6 +122,9 @@ describe('pnpm dev (the launcher)', () => {
     await Promise.race([output.waitFor((l) => l.includes('Ctrl-C stops everything')), failed]);
     expect(output.seen.some((l) => l.includes('from DATABASE_URL'))).toBe(true);
     expect(output.seen.some((l) => l.includes('simulator at'))).toBe(true);
+    // Object storage runs as its own supervised child, its lines prefixed like the apps'.
+    expect(output.seen.some((l) => l.startsWith('[s3]') && l.includes('listening on'))).toBe(true);
+    expect((await fetch(`http://127.0.0.1:${port + 10}/`)).status).toBeLessThan(500);
 
     const health = await fetch(`http://127.0.0.1:${port}/health`);
     expect(health.status).toBe(200);
