@@ -15,8 +15,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { startSimulator } from '@roam/sim';
 import {
   createTestDatabase,
@@ -24,9 +22,9 @@ import {
   testNatsUrl,
   testSubjectPrefix,
 } from '@roam/testing';
-import pg from 'pg';
 
 import { type AppProcess, startApp, stopApp } from '../test/support/processes.js';
+import { jetstreamFloor, postgresFloor } from './floor.js';
 
 const SUBMIT_SECONDS = Number(process.env.BENCH_SUBMIT_SECONDS ?? 10);
 const RATE = Number(process.env.BENCH_RATE ?? 500);
@@ -37,52 +35,6 @@ const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function postgresFloor(url: string): Promise<number> {
-  const pool = new pg.Pool({ connectionString: url, max: 8 });
-  await pool.query(
-    'CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, at timestamptz DEFAULT now())',
-  );
-  let commits = 0;
-  const until = Date.now() + 3000;
-  await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      while (Date.now() < until) {
-        await pool.query('INSERT INTO bench_floor DEFAULT VALUES');
-        commits += 1;
-      }
-    }),
-  );
-  await pool.query('DROP TABLE bench_floor');
-  await pool.end();
-  return commits / 3;
-}
-
-async function jetstreamFloor(prefix: string): Promise<number> {
-  const nc = await connect({ servers: testNatsUrl() });
-  const jsm = await jetstreamManager(nc);
-  const stream = `BENCH_FLOOR_${prefix.toUpperCase()}`;
-  await jsm.streams.add({ name: stream, subjects: [`${prefix}.floor.>`] });
-  const js = jetstream(nc);
-  const payload = new TextEncoder().encode(
-    JSON.stringify({ id: 'x'.repeat(36), data: { jobId: 'y'.repeat(36) } }),
-  );
-  let published = 0;
-  const until = Date.now() + 3000;
-  let inFlight: Promise<unknown>[] = [];
-  while (Date.now() < until) {
-    inFlight.push(js.publish(`${prefix}.floor.x`, payload, { msgID: `${published}` }));
-    published += 1;
-    if (inFlight.length >= 256) {
-      await Promise.all(inFlight);
-      inFlight = [];
-    }
-  }
-  await Promise.all(inFlight);
-  await jsm.streams.delete(stream);
-  await nc.close();
-  return published / 3;
-}
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'roam-bench-'));
@@ -117,7 +69,7 @@ async function main(): Promise<void> {
     console.log('machine floor: Postgres commits…');
     const pgFloor = await postgresFloor(db.url);
     console.log('machine floor: JetStream publishes…');
-    const jsFloor = await jetstreamFloor(prefix);
+    const jsFloor = await jetstreamFloor(testNatsUrl(), prefix);
     console.log('starting gateway, scheduler and reconciler…');
 
     const ports = { gateway: 18000, scheduler: 18001, reconciler: 18002 };
