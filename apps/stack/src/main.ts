@@ -28,6 +28,7 @@ const output = new Output({
   pretty:
     config.ROAM_STACK_LOG_FORMAT === 'pretty' || (config.ROAM_STACK_LOG_FORMAT === 'auto' && tty),
   color: tty && !process.env.NO_COLOR,
+  coalesce: true,
 });
 
 const stack = new Stack({
@@ -60,7 +61,10 @@ process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 process.on('SIGHUP', onSignal);
 // Whatever the way out, no child may outlive the launcher.
-process.on('exit', () => stack.killAllNow());
+process.on('exit', () => {
+  stack.killAllNow();
+  output.flush();
+});
 
 try {
   await stack.start();

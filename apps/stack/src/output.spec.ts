@@ -46,4 +46,23 @@ describe('Output', () => {
     output.info('ready');
     expect(out).toEqual(['[nats]      {"msg":"hi"}\n', '[stack]     ready\n']);
   });
+
+  it('coalesces lines of one turn into one write, in order, when asked', () => {
+    const out: string[] = [];
+    const output = new Output({
+      pretty: false,
+      color: false,
+      coalesce: true,
+      write: (t) => out.push(t),
+      writeError: (t) => out.push(t),
+    });
+    output.child('sim', 'stdout', 'a');
+    output.child('sim', 'stdout', 'b');
+    output.info('c');
+    expect(out).toEqual([]);
+    output.flush();
+    expect(out).toEqual(['[sim]   a\n[sim]   b\n[stack] c\n']);
+    output.flush();
+    expect(out).toHaveLength(1);
+  });
 });

@@ -7,6 +7,12 @@ export interface OutputOptions {
   color: boolean;
   write?: (text: string) => void;
   writeError?: (text: string) => void;
+  /**
+   * Coalesce lines written in the same turn of the event loop into one write (the children's
+   * lines arrive in bursts; one write per line is most of the relay's cost). `flush()` writes
+   * what is pending, and must run before the process exits.
+   */
+  coalesce?: boolean;
 }
 
 const COLORS = [36, 32, 33, 34, 35, 96, 92, 93, 94, 95];
@@ -26,10 +32,36 @@ export class Output {
   private readonly colorOf = new Map<string, number>();
   private readonly write: (text: string) => void;
   private readonly writeError: (text: string) => void;
+  private readonly sink: (text: string) => void;
+  private readonly errorSink: (text: string) => void;
+  private readonly pending: { out: string[]; err: string[] } = { out: [], err: [] };
+  private flushScheduled = false;
 
   constructor(private readonly options: OutputOptions) {
-    this.write = options.write ?? ((text) => process.stdout.write(text));
-    this.writeError = options.writeError ?? ((text) => process.stderr.write(text));
+    this.sink = options.write ?? ((text) => process.stdout.write(text));
+    this.errorSink = options.writeError ?? ((text) => process.stderr.write(text));
+    if (options.coalesce) {
+      this.write = (text) => this.enqueue(this.pending.out, text);
+      this.writeError = (text) => this.enqueue(this.pending.err, text);
+    } else {
+      this.write = this.sink;
+      this.writeError = this.errorSink;
+    }
+  }
+
+  /** Writes every coalesced line still pending. */
+  flush(): void {
+    this.flushScheduled = false;
+    const { out, err } = this.pending;
+    if (out.length) this.sink(out.splice(0).join(''));
+    if (err.length) this.errorSink(err.splice(0).join(''));
+  }
+
+  private enqueue(queue: string[], text: string): void {
+    queue.push(text);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
   }
 
   /** Names known up front keep the prefixes aligned. */
