@@ -97,6 +97,11 @@ export const stackEnvSchema = z.object({
     .min(1)
     .default('nats-server')
     .describe('nats-server executable (name on PATH or path).'),
+  ROAM_STACK_NODE_ARGS: optionalString
+    .transform((value) => (value ? value.split(/\s+/).filter(Boolean) : []))
+    .describe(
+      'Extra node arguments (space-separated) for every Node child: the apps, the simulator and s3rver; e.g. "--cpu-prof --cpu-prof-dir=prof" (Node refuses --cpu-prof in NODE_OPTIONS).',
+    ),
   ROAM_STACK_GRACE_MS: millis
     .default(15_000)
     .describe('On shutdown, how long a process gets after SIGTERM before SIGKILL.'),

@@ -226,7 +226,7 @@ export class Stack {
       this.supervisor.start({
         name: 'sim',
         command: process.execPath,
-        args: ['--enable-source-maps', main],
+        args: ['--enable-source-maps', ...config.ROAM_STACK_NODE_ARGS, main],
         cwd: this.deps.root,
         env: {
           ...this.deps.env,
@@ -278,7 +278,7 @@ export class Stack {
     this.supervisor.start({
       name: 's3',
       command: process.execPath,
-      args: ['--enable-source-maps', main],
+      args: ['--enable-source-maps', ...config.ROAM_STACK_NODE_ARGS, main],
       cwd: this.deps.root,
       env: {
         ...this.deps.env,
@@ -298,7 +298,11 @@ export class Stack {
     return {
       name,
       command: process.execPath,
-      args: ['--enable-source-maps', join(root, 'apps', name, 'dist', 'main.js')],
+      args: [
+        '--enable-source-maps',
+        ...config.ROAM_STACK_NODE_ARGS,
+        join(root, 'apps', name, 'dist', 'main.js'),
+      ],
       cwd: root,
       env: {
         ...this.deps.env,
