@@ -49,6 +49,7 @@ const { values: args } = parseArgs({
     'sim-speed': { type: 'string', default: '1000' },
     port: { type: 'string', default: process.env.BENCH_STACK_PORT ?? '8600' },
     'cpu-prof': { type: 'string' },
+    'print-profiles': { type: 'string' },
     keep: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -65,6 +66,7 @@ if (args.help) {
   --sim-speed X       simulated seconds per real second (default 1000)
   --port P            first of 13 consecutive ports the stack uses (default 8600)
   --cpu-prof DIR      run every Node process with --cpu-prof into DIR; print top self time
+  --print-profiles DIR  only print the top self time of the profiles already in DIR
   --keep              keep the state directory (database, logs) afterwards
 Environment: BENCH_STACK_JOBS, BENCH_STACK_RATE, BENCH_STACK_SECONDS, BENCH_STACK_BACKLOG,
 BENCH_STACK_PORT.
@@ -81,13 +83,7 @@ const cpuProfDir = args['cpu-prof'] ? resolve(args['cpu-prof']) : undefined;
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 const log = (message: string) => console.error(`[bench] ${message}`);
 
-/** Every pid seen under each name, to label profiles. */
-const namesByPid = new Map<number, string>();
-function snapshot(stack: RunningStack): CpuSnapshot {
-  const snap = snapshotCpu(stack.child.pid!);
-  for (const [name, pid] of snap.pids) namesByPid.set(pid, name);
-  return snap;
-}
+const snapshot = (stack: RunningStack): CpuSnapshot => snapshotCpu(stack.child.pid!);
 
 interface PassResult {
   submit: {
@@ -228,6 +224,7 @@ async function main(): Promise<void> {
       registerTenant({
         gatewayUrl: stack.gatewayUrl,
         db: db!,
+        adminToken: stack.adminToken,
         id,
         ...(extra.maxConcurrentJobs ? { maxConcurrentJobs: extra.maxConcurrentJobs } : {}),
         ...(extra.webhook ? { webhookUrl: receiver.url } : {}),
@@ -391,12 +388,14 @@ function printTable(r: {
 async function printProfiles(dir: string): Promise<void> {
   const summaries = await summariseProfiles(dir, root);
   for (const summary of summaries.sort((a, b) => b.totalMs - a.totalMs)) {
-    const name = namesByPid.get(summary.pid) ?? `pid ${summary.pid}`;
+    const name = summary.name;
     console.log('');
-    console.log(`${name} (${summary.file}): ${fmt(summary.totalMs)} ms sampled, top self time`);
+    // Sample spacing is wall-clock time: on a loaded machine the ms overstate CPU, the shares hold.
+    console.log(`${name} (${summary.file}): ${fmt(summary.totalMs)} ms sampled; top self time`);
     for (const f of summary.top)
       console.log(`  ${fmt(f.ms).padStart(7)} ms ${fmt(f.share * 100, 1).padStart(5)}%  ${f.name}`);
   }
 }
 
-await main();
+if (args['print-profiles']) await printProfiles(resolve(args['print-profiles']));
+else await main();

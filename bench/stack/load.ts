@@ -21,13 +21,15 @@ export interface Tenant {
 export async function registerTenant(options: {
   gatewayUrl: string;
   db: pg.Pool;
+  /** Registering as the admin lifts open registration's ceilings (two concurrent jobs…). */
+  adminToken: string;
   id: string;
   maxConcurrentJobs?: number;
   webhookUrl?: string;
 }): Promise<Tenant> {
   const response = await fetch(`${options.gatewayUrl}/auth/register`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${options.adminToken}` },
     body: JSON.stringify({
       tenant_id: options.id,
       max_cpu: 100_000,

@@ -16,6 +16,8 @@ interface CpuProfile {
 
 export interface ProfileSummary {
   file: string;
+  /** The process, from the entry script its profile contains. */
+  name: string;
   pid: number;
   totalMs: number;
   top: { name: string; ms: number; share: number }[];
@@ -32,6 +34,7 @@ export async function summariseProfiles(
   for (const file of files) {
     const profile = JSON.parse(await readFile(join(dir, file), 'utf8')) as CpuProfile;
     const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    const entries = new Set(profile.nodes.map((n) => n.callFrame.url));
     const selfUs = new Map<string, number>();
     let totalUs = 0;
     profile.samples.forEach((id, i) => {
@@ -51,7 +54,22 @@ export async function summariseProfiles(
       .map(([name, us]) => ({ name, ms: us / 1000, share: totalUs ? us / totalUs : 0 }));
     // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile
     const pid = Number(file.split('.')[3]);
-    summaries.push({ file, pid, totalMs: totalUs / 1000, top });
+    summaries.push({
+      file,
+      name: processOf(entries) ?? `pid ${pid}`,
+      pid,
+      totalMs: totalUs / 1000,
+      top,
+    });
   }
   return summaries;
+}
+
+function processOf(urls: Set<string>): string | undefined {
+  for (const url of urls) {
+    if (url.endsWith('apps/stack/dist/s3-server.js')) return 's3 server';
+    const app = /apps\/([a-z-]+)\/dist\/main\.js$/.exec(url);
+    if (app) return app[1] === 'stack' ? 'launcher' : app[1] === 'sim' ? 'simulator' : app[1];
+  }
+  return undefined;
 }
