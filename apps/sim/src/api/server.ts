@@ -399,11 +399,22 @@ export class ApiServer {
       'Cache-Control': 'no-cache',
     });
     res.flushHeaders();
+    let corked = false;
     const write = (line: string) => {
       if (res.writableLength > 64 * 1024 * 1024) {
         // A watcher this far behind would only grow memory; the client re-watches.
         res.end();
         return;
+      }
+      // Events of one store change (a pod's status, its Job's) arrive in the same tick: cork
+      // so each watcher gets them in one socket write instead of one write per event.
+      if (!corked) {
+        corked = true;
+        res.cork();
+        process.nextTick(() => {
+          corked = false;
+          res.uncork();
+        });
       }
       res.write(line);
     };
