@@ -179,6 +179,10 @@ export class OffloadLoop implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
+  /**
+   * Roam jobs the rules pick. Those that cannot go (budget spent, no GPU under the policy) get
+   * their reason in one statement for the whole pass, not a write each.
+   */
   private async offloadRoamJobs(now: Date): Promise<void> {
     const candidates = await this.repo.roamCandidates(200);
     const byId = new Map(candidates.map((c) => [c.id, c]));
@@ -191,8 +195,17 @@ export class OffloadLoop implements OnApplicationBootstrap, OnModuleDestroy {
       this.policy(),
       now,
     );
+    const notes: { jobId: string; seq: number; message: string }[] = [];
     for (const trigger of triggers) {
       const c = byId.get(trigger.key)!;
+      if (c.budgetMicros !== null && c.spendMicros >= c.budgetMicros) {
+        notes.push({
+          jobId: c.id,
+          seq: c.seq,
+          message: `not offloaded: tenant ${c.tenantId} has spent its offload budget ($${Number(c.spendMicros) / 1e6} of $${Number(c.budgetMicros) / 1e6})`,
+        });
+        continue;
+      }
       const job = roamJob({
         id: c.id,
         tenantId: c.tenantId,
@@ -206,16 +219,10 @@ export class OffloadLoop implements OnApplicationBootstrap, OnModuleDestroy {
         roam: { jobId: c.id, tenantId: c.tenantId, seq: c.seq, name: c.name, attempt: c.attempt },
         why: trigger.why,
       };
-      if (c.budgetMicros !== null && c.spendMicros >= c.budgetMicros) {
-        await this.repo.noteWaiting(
-          c.id,
-          c.seq,
-          `not offloaded: tenant ${c.tenantId} has spent its offload budget ($${Number(c.spendMicros) / 1e6} of $${Number(c.budgetMicros) / 1e6})`,
-        );
-        continue;
-      }
-      await this.offloadOne(target);
+      const why = await this.offloadOne(target);
+      if (why) notes.push({ jobId: c.id, seq: c.seq, message: `not offloaded: ${why}` });
     }
+    await this.repo.noteWaiting(notes);
   }
 
   private policy() {
@@ -225,7 +232,8 @@ export class OffloadLoop implements OnApplicationBootstrap, OnModuleDestroy {
     };
   }
 
-  private async offloadOne(target: OffloadTarget): Promise<void> {
+  /** Offloads the target; returns why not when the policy finds no GPU for it. */
+  private async offloadOne(target: OffloadTarget): Promise<string | undefined> {
     const log = {
       job: target.job.metadata?.name,
       jobId: target.roam?.jobId,
@@ -236,11 +244,12 @@ export class OffloadLoop implements OnApplicationBootstrap, OnModuleDestroy {
       if (!choice.ok) {
         this.logger.debug({ ...log, why: choice.why }, 'not offloaded');
         await this.service.noteNotOffloaded(target, choice.why);
-        return;
+        return choice.why;
       }
       await this.service.offload(target, choice);
     } catch (error) {
       this.logger.warn({ ...log, err: error }, 'offload failed; retried next pass');
     }
+    return undefined;
   }
 }

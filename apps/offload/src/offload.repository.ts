@@ -104,12 +104,22 @@ export class OffloadRepository {
     }));
   }
 
-  /** Says on the waiting job why it is not offloaded (no GPU under the cap, budget spent). */
-  async noteWaiting(jobId: string, seq: number, message: string): Promise<void> {
-    await this.prisma.job.updateMany({
-      where: { id: jobId, seq, status: 'pending', admittedAt: null, NOT: { message } },
-      data: { message },
-    });
+  /**
+   * Says on waiting jobs why they are not offloaded (no GPU under the cap, budget spent): one
+   * statement for a pass's notes, writing only messages that changed, only on jobs still
+   * waiting at the seq read (a column, not a state: no ledger entry).
+   */
+  async noteWaiting(
+    notes: readonly { jobId: string; seq: number; message: string }[],
+  ): Promise<void> {
+    if (notes.length === 0) return;
+    await this.prisma.$executeRaw`
+      UPDATE jobs j SET message = v.message, updated_at = now()
+      FROM (SELECT unnest(${notes.map((n) => n.jobId)}::uuid[]) AS id,
+                   unnest(${notes.map((n) => n.seq)}::int[]) AS seq,
+                   unnest(${notes.map((n) => n.message)}::text[]) AS message) v
+      WHERE j.id = v.id AND j.seq = v.seq AND j.status = 'pending' AND j.admitted_at IS NULL
+        AND j.message IS DISTINCT FROM v.message`;
   }
 
   /**

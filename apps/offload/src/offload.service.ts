@@ -93,20 +93,22 @@ export class OffloadService {
     );
   }
 
-  /** Tells the Job (and the roam job) why it is still here; written only when it changes. */
+  /**
+   * Tells a Kubernetes Job why it is still here (an annotation, written only when it changes).
+   * A waiting roam job has no Kubernetes Job yet: the offload loop notes its reason in Postgres.
+   */
   async noteNotOffloaded(target: OffloadTarget, why: string): Promise<void> {
     const meta = target.job.metadata ?? {};
-    if (meta.annotations?.[ANN.reason] !== why && meta.namespace && meta.name)
-      await this.kube
-        .mergePatch(
-          jobRef(meta.namespace, meta.name),
-          jobPatch(meta.namespace, meta.name, { [ANN.status]: 'Pending', [ANN.reason]: why }),
-        )
-        .catch((error: unknown) =>
-          this.logger.warn({ err: error, job: meta.name }, 'could not annotate the Job'),
-        );
-    if (target.roam)
-      await this.repo.noteWaiting(target.roam.jobId, target.roam.seq, `not offloaded: ${why}`);
+    if (target.roam || meta.annotations?.[ANN.reason] === why || !meta.namespace || !meta.name)
+      return;
+    await this.kube
+      .mergePatch(
+        jobRef(meta.namespace, meta.name),
+        jobPatch(meta.namespace, meta.name, { [ANN.status]: 'Pending', [ANN.reason]: why }),
+      )
+      .catch((error: unknown) =>
+        this.logger.warn({ err: error, job: meta.name }, 'could not annotate the Job'),
+      );
   }
 
   async offload(target: OffloadTarget, choice: Extract<GpuChoice, { ok: true }>): Promise<void> {

@@ -29,7 +29,9 @@ export const schedulerEnv = workerEnv('scheduler').extend({
     .min(1)
     .max(256)
     .default(16)
-    .describe('Kubernetes Job creates in flight after a cycle.'),
+    .describe(
+      'Kubernetes Job creates in flight at once (admission does not wait for them); KUBE_CLIENT_QPS bounds their rate.',
+    ),
   INPUTS_URL_TTL_SECONDS: z.coerce
     .number()
     .int()

@@ -5,6 +5,7 @@ import { AdmissionLoop } from './admission/admission.loop.js';
 import { AdmissionRepository } from './admission/admission.repository.js';
 import { AdmissionService } from './admission/admission.service.js';
 import { ClusterView } from './admission/cluster-view.js';
+import { JobCreator } from './admission/job-creator.js';
 import { JobFilesService } from './admission/job-files.js';
 import { JobIntakeHandler } from './jobs/job-intake.handler.js';
 import { JobIntakeService } from './jobs/job-intake.service.js';
@@ -20,6 +21,7 @@ import { TenantProvisioner } from './tenants/tenant-provisioner.service.js';
     ClusterView,
     JobFilesService,
     AdmissionRepository,
+    JobCreator,
     AdmissionService,
     AdmissionLoop,
     JobIntakeService,

@@ -449,6 +449,46 @@ export const gatewayEnv = appEnv(workerPorts.gateway, {
     .describe('Most pending jobs a tenant may have; a submit that would exceed it is a 429.'),
 });
 
+/** How a worker's Kubernetes client treats the API server (client-go's QPS/burst and timeouts). */
+export const kubeClientEnv = {
+  KUBE_CLIENT_QPS: z.coerce
+    .number()
+    .min(0)
+    .default(500)
+    .describe(
+      'Kubernetes API requests per second one worker sends on average (token bucket); 0 = unlimited.',
+    ),
+  KUBE_CLIENT_BURST: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(1000)
+    .describe(
+      'Kubernetes API requests one worker may send at once before KUBE_CLIENT_QPS applies.',
+    ),
+  KUBE_REQUEST_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(30_000)
+    .describe('Time one Kubernetes API call (request and answer) may take before it fails.'),
+  KUBE_REQUEST_RETRIES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10)
+    .default(3)
+    .describe(
+      'Retries of a Kubernetes API call after a transient failure (connection error, timeout, 429 honouring Retry-After, 5xx).',
+    ),
+  KUBE_LOG_IDLE_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(30_000)
+    .describe('A pod log read fails when its stream sends nothing for this long.'),
+};
+
 export const workerEnv = (name: Exclude<AppName, 'gateway'>) =>
   appEnv(workerPorts[name], {
     ...objectStoreEnv,
@@ -456,6 +496,7 @@ export const workerEnv = (name: Exclude<AppName, 'gateway'>) =>
       .string()
       .optional()
       .describe('kubeconfig file of the cluster to manage; unset = in-cluster or ~/.kube/config.'),
+    ...kubeClientEnv,
     RECONCILE_INTERVAL_MS: z.coerce
       .number()
       .int()

@@ -5,6 +5,8 @@ export class KubeError extends Error {
     readonly reason: string,
     message: string,
     readonly details?: unknown,
+    /** The server's `Retry-After` (429, 503), in milliseconds. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'KubeError';
@@ -24,6 +26,15 @@ interface ApiExceptionLike {
   code?: number;
   body?: unknown;
   message?: string;
+  headers?: Record<string, string>;
+}
+
+/** `Retry-After` in milliseconds: delay-seconds or an HTTP date; undefined when absent or bad. */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 /** client-node throws `ApiException` with the raw `Status` body; this turns it into a KubeError. */
@@ -45,5 +56,6 @@ export function toKubeError(error: unknown): unknown {
     status.reason ?? 'Unknown',
     status.message ?? api.message ?? `HTTP ${api.code}`,
     status.details,
+    parseRetryAfter(api.headers?.['retry-after']),
   );
 }

@@ -1,3 +1,4 @@
 export * from './errors.js';
 export * from './kube.js';
 export * from './labels.js';
+export * from './throttle.js';

@@ -16,6 +16,13 @@ import {
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 
 import { isAlreadyExists, isNotFound, KubeError, toKubeError } from './errors.js';
+import {
+  DEFAULT_KUBE_CLIENT,
+  type KubeClientOptions,
+  KubeTimeoutError,
+  throttled,
+  TokenBucket,
+} from './throttle.js';
 
 export type { Informer, KubernetesObject, ObjectCache } from '@kubernetes/client-node';
 
@@ -101,12 +108,21 @@ const ref = (object: ObjectRef) => ({
   metadata: { name: object.name, ...(object.namespace ? { namespace: object.namespace } : {}) },
 });
 
-async function call<T>(work: () => Promise<T>): Promise<T> {
+async function call<T>(work: () => Promise<T>, timeoutMs: number): Promise<T> {
   try {
     return await work();
   } catch (error) {
+    if ((error as { name?: unknown })?.name === 'TimeoutError')
+      throw new KubeTimeoutError(`no answer from the API server within ${timeoutMs} ms`);
     throw toKubeError(error);
   }
+}
+
+/** What one `traced` call needs from its client: the bucket, the retry budget, the timeout. */
+interface CallPolicy {
+  bucket: TokenBucket;
+  options: KubeClientOptions;
+  onRetry?: (error: unknown, delayMs: number) => void;
 }
 
 /** What a client span says about the call: verb, kind and, when known, namespace and name. */
@@ -121,7 +137,12 @@ interface CallTarget {
  * `call` inside a CLIENT span (a no-op until the app installs a tracer provider). NotFound and
  * AlreadyExists are answers callers act on (adopt, "already gone"), so they leave the span OK.
  */
-function traced<T>(server: string, target: CallTarget, work: () => Promise<T>): Promise<T> {
+function traced<T>(
+  server: string,
+  target: CallTarget,
+  policy: CallPolicy,
+  work: () => Promise<T>,
+): Promise<T> {
   const attributes: Record<string, string> = { 'server.address': server, 'k8s.verb': target.verb };
   if (target.kind) attributes['k8s.object.kind'] = target.kind;
   if (target.namespace) attributes['k8s.namespace.name'] = target.namespace;
@@ -134,7 +155,15 @@ function traced<T>(server: string, target: CallTarget, work: () => Promise<T>): 
     });
   return context.with(trace.setSpan(context.active(), span), async () => {
     try {
-      return await call(work);
+      return await throttled(
+        policy.bucket,
+        policy.options.retries,
+        () => call(work, policy.options.requestTimeoutMs),
+        (error, delayMs) => {
+          span.addEvent('retry', { 'retry.delay_ms': Math.round(delayMs) });
+          policy.onRetry?.(error, delayMs);
+        },
+      );
     } catch (error) {
       if (error instanceof KubeError) span.setAttribute('http.response.status_code', error.status);
       if (!isNotFound(error) && !isAlreadyExists(error)) {
@@ -169,16 +198,28 @@ const targetOf = (verb: string, object: KubernetesObject | ObjectRef): CallTarge
  */
 export class Kube {
   private readonly objects: KubernetesObjectApi;
+  private readonly policy: CallPolicy;
+  readonly options: KubeClientOptions;
 
   constructor(
     readonly config: KubeConfig,
     private readonly agent = 'roam',
+    options: Partial<KubeClientOptions> = {},
   ) {
+    this.options = { ...DEFAULT_KUBE_CLIENT, ...options };
+    this.policy = {
+      bucket: new TokenBucket(this.options.qps, this.options.burst),
+      options: this.options,
+    };
+    const timeoutMs = this.options.requestTimeoutMs;
     this.objects = KubernetesObjectApi.makeApiClient(config);
     // makeApiClient adds a middleware that sets client-node's own User-Agent after
     // authentication: wrap each one so this app's name is set last. (Middlewares return
     // client-node's own observables, so they are wrapped, not replaced.)
-    type Context = { setHeaderParam(key: string, value: string): void };
+    type Context = {
+      setHeaderParam(key: string, value: string): void;
+      setSignal(signal: AbortSignal): void;
+    };
     type Middleware = { pre(context: Context): unknown; post(response: unknown): unknown };
     const configuration = (
       this.objects as unknown as { configuration: { middleware: Middleware[] } }
@@ -187,6 +228,8 @@ export class Kube {
       pre: (context: Context) => {
         const next = middleware.pre(context);
         context.setHeaderParam('User-Agent', agent);
+        // Bounds the request and the reading of its body (undici aborts both).
+        context.setSignal(AbortSignal.timeout(timeoutMs));
         return next;
       },
       post: (response: unknown) => middleware.post(response),
@@ -194,8 +237,21 @@ export class Kube {
   }
 
   /** `agent` names the caller in every request's User-Agent (`roam-scheduler`, …). */
-  static fromKubeconfig(path?: string, agent = 'roam'): Kube {
-    return new Kube(loadKubeConfig(path, agent), agent);
+  static fromKubeconfig(
+    path?: string,
+    agent = 'roam',
+    options: Partial<KubeClientOptions> = {},
+  ): Kube {
+    return new Kube(loadKubeConfig(path, agent), agent, options);
+  }
+
+  /** Reports each retry of a transient failure (the app logs it). */
+  onRetry(listener: (error: unknown, delayMs: number) => void): void {
+    this.policy.onRetry = listener;
+  }
+
+  private traced<T>(target: CallTarget, work: () => Promise<T>): Promise<T> {
+    return traced(this.server, target, this.policy, work);
   }
 
   /**
@@ -204,34 +260,79 @@ export class Kube {
    * plain request with the kubeconfig's TLS and credentials.
    */
   async patchPodStatus(namespace: string, name: string, status: unknown): Promise<void> {
-    const url = new URL(
-      `${this.server.replace(/\/+$/, '')}/api/v1/namespaces/${namespace}/pods/${name}/status`,
+    await this.traced({ verb: 'patch', kind: 'Pod', namespace, name }, () =>
+      this.request('PATCH', `/api/v1/namespaces/${namespace}/pods/${name}/status`, {
+        contentType: 'application/merge-patch+json',
+        body: JSON.stringify({ status }),
+      }),
     );
-    const options: https.RequestOptions = {
-      method: 'PATCH',
-      headers: { 'content-type': 'application/merge-patch+json', 'user-agent': this.agent },
-    };
-    await this.config.applyToHTTPSOptions(options);
-    await new Promise<void>((resolve, reject) => {
+  }
+
+  /**
+   * One plain request with the kubeconfig's TLS and credentials, its answer read whole. It
+   * fails with a `KubeTimeoutError` when the whole exchange exceeds `requestTimeoutMs` or the
+   * connection goes quiet for `idleTimeoutMs`, and with the socket's error when the server drops
+   * the connection mid-answer: a caller never waits on a stream that will not end.
+   */
+  private async request(
+    method: string,
+    path: string,
+    options: { contentType?: string; body?: string; idleTimeoutMs?: number } = {},
+  ): Promise<string> {
+    const url = new URL(`${this.server.replace(/\/+$/, '')}${path}`);
+    const headers: Record<string, string> = { 'user-agent': this.agent };
+    if (options.contentType) headers['content-type'] = options.contentType;
+    const requestOptions: https.RequestOptions = { method, headers };
+    await this.config.applyToHTTPSOptions(requestOptions);
+    const timeoutMs = this.options.requestTimeoutMs;
+    const idleMs = options.idleTimeoutMs ?? timeoutMs;
+    return new Promise<string>((resolve, reject) => {
+      let settled = false;
+      const fail = (error: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(overall);
+        request.destroy();
+        reject(error);
+      };
+      const overall = setTimeout(
+        () =>
+          fail(new KubeTimeoutError(`${method} ${path}: no complete answer in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       const request = (url.protocol === 'https:' ? https : http).request(
         url,
-        options,
+        requestOptions,
         (response) => {
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('error', fail);
+          // 'close' before 'end': the server dropped the connection mid-answer.
+          response.on('close', () => {
+            if (!response.complete)
+              fail(new Error(`${method} ${path}: the connection closed before the answer ended`));
+          });
           response.on('end', () => {
-            if ((response.statusCode ?? 500) < 300) return resolve();
+            if (settled) return;
+            settled = true;
+            clearTimeout(overall);
+            const text = Buffer.concat(chunks).toString('utf8');
+            if ((response.statusCode ?? 500) < 300) return resolve(text);
             const error = toKubeError({
               code: response.statusCode ?? 500,
-              body: Buffer.concat(chunks).toString(),
+              body: text,
+              headers: { 'retry-after': String(response.headers['retry-after'] ?? '') },
             });
             reject(error instanceof Error ? error : new Error(String(error)));
           });
         },
       );
-      request.on('error', reject);
-      request.setTimeout(15_000, () => request.destroy(new Error('timed out')));
-      request.end(JSON.stringify({ status }));
+      request.on('error', fail);
+      // Socket inactivity in either direction, headers or body alike.
+      request.setTimeout(idleMs, () =>
+        fail(new KubeTimeoutError(`${method} ${path}: nothing received for ${idleMs} ms`)),
+      );
+      request.end(options.body);
     });
   }
 
@@ -241,7 +342,7 @@ export class Kube {
   }
 
   create<T extends KubernetesObject>(object: T): Promise<T> {
-    return traced(this.server, targetOf('create', object), () => this.objects.create(object));
+    return this.traced(targetOf('create', object), () => this.objects.create(object));
   }
 
   /** Creates, or returns the existing object of that name. */
@@ -270,7 +371,7 @@ export class Kube {
       return 'created';
     } catch (error) {
       if (!isAlreadyExists(error)) throw error;
-      await traced(this.server, targetOf('patch', object), () =>
+      await this.traced(targetOf('patch', object), () =>
         this.objects.patch(
           object,
           undefined,
@@ -287,7 +388,7 @@ export class Kube {
   /** The object, or undefined when it does not exist. */
   async get<T extends KubernetesObject>(object: ObjectRef): Promise<T | undefined> {
     try {
-      return await traced(this.server, targetOf('get', object), () =>
+      return await this.traced(targetOf('get', object), () =>
         this.objects.read<T>(ref(object) as never),
       );
     } catch (error) {
@@ -301,22 +402,19 @@ export class Kube {
     kind: string,
     options: ListOptions = {},
   ): Promise<ListPage<T>> {
-    const page = await traced(
-      this.server,
-      { verb: 'list', kind, namespace: options.namespace },
-      () =>
-        this.objects.list<T>(
-          apiVersion,
-          kind,
-          options.namespace,
-          undefined,
-          undefined,
-          undefined,
-          options.fieldSelector,
-          options.labelSelector,
-          options.limit,
-          options.continue,
-        ),
+    const page = await this.traced({ verb: 'list', kind, namespace: options.namespace }, () =>
+      this.objects.list<T>(
+        apiVersion,
+        kind,
+        options.namespace,
+        undefined,
+        undefined,
+        undefined,
+        options.fieldSelector,
+        options.labelSelector,
+        options.limit,
+        options.continue,
+      ),
     );
     return {
       items: page.items,
@@ -347,7 +445,7 @@ export class Kube {
     object: ObjectRef,
     patch: Record<string, unknown>,
   ): Promise<T> {
-    return traced(this.server, targetOf('patch', object), () =>
+    return this.traced(targetOf('patch', object), () =>
       this.objects.patch<T>(
         { ...ref(object), ...patch } as T,
         undefined,
@@ -365,7 +463,7 @@ export class Kube {
     propagationPolicy: 'Foreground' | 'Background' | 'Orphan' = 'Background',
   ): Promise<boolean> {
     try {
-      await traced(this.server, targetOf('delete', object), () =>
+      await this.traced(targetOf('delete', object), () =>
         this.objects.delete(
           ref(object),
           undefined,
@@ -421,22 +519,23 @@ export class Kube {
     );
   }
 
-  /** The pod's log as text (not following). */
-  async logs(namespace: string, pod: string, options: LogOptions = {}): Promise<string> {
-    const chunks: Buffer[] = [];
-    const { Writable } = await import('node:stream');
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        chunks.push(chunk);
-        done();
-      },
-    });
-    await new Promise<void>((resolve, reject) => {
-      this.followLogs(namespace, pod, sink, { ...options }, false)
-        .then(() => sink.once('finish', () => resolve()))
-        .catch(reject);
-    });
-    return Buffer.concat(chunks).toString('utf8');
+  /**
+   * The pod's log as text (not following). Bounded like every object call: a stream that goes
+   * quiet for `logIdleTimeoutMs`, outlasts `requestTimeoutMs` or is dropped fails, and the
+   * call is retried like any other transient failure.
+   */
+  logs(namespace: string, pod: string, options: LogOptions = {}): Promise<string> {
+    const query = new URLSearchParams();
+    if (options.container) query.set('container', options.container);
+    if (options.tailLines !== undefined) query.set('tailLines', String(options.tailLines));
+    if (options.sinceSeconds !== undefined) query.set('sinceSeconds', String(options.sinceSeconds));
+    if (options.timestamps) query.set('timestamps', 'true');
+    const search = query.toString() ? `?${query.toString()}` : '';
+    return this.traced({ verb: 'logs', kind: 'Pod', namespace, name: pod }, () =>
+      this.request('GET', `/api/v1/namespaces/${namespace}/pods/${pod}/log${search}`, {
+        idleTimeoutMs: this.options.logIdleTimeoutMs,
+      }),
+    );
   }
 
   /** Streams the pod's log into `sink`; with `follow` it ends when the container ends. */
@@ -447,7 +546,7 @@ export class Kube {
     options: LogOptions = {},
     follow = true,
   ): Promise<AbortController> {
-    return traced(this.server, { verb: 'logs', kind: 'Pod', namespace, name: pod }, () =>
+    return this.traced({ verb: 'logs', kind: 'Pod', namespace, name: pod }, () =>
       new Log(this.config).log(namespace, pod, options.container ?? '', sink, {
         follow,
         tailLines: options.tailLines,

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Envelope } from '@roam/contracts';
 import { decide, withAssumed } from '@roam/domain';
-import { Kube } from '@roam/kube';
 import { type JobChange, JobLedger } from '@roam/jobs';
 import { Outbox } from '@roam/messaging';
 import { APP_CONFIG, LOGGER } from '@roam/runtime';
@@ -12,10 +11,7 @@ import type { SchedulerConfig } from '../scheduler.config.js';
 import { SOURCE } from '../source.js';
 import { AdmissionRepository, type AdmittedRow } from './admission.repository.js';
 import { ClusterView } from './cluster-view.js';
-import { JobFilesService } from './job-files.js';
-import { kubeJobName } from '@roam/kube';
-
-import { deadlineSeconds, jobManifest } from './job-manifest.js';
+import { JobCreator } from './job-creator.js';
 
 export interface CycleResult {
   leader: boolean;
@@ -44,20 +40,20 @@ function recordAdmission(
 
 /**
  * One admission cycle (Kueue's shape): read an immutable snapshot under the admission lock,
- * `decide()` (pure), write the decisions and their events in the same transaction, then
- * create the Kubernetes Jobs. A crash after commit leaves admitted jobs without a confirmed
- * Job; `ensureCreated()` finds and creates them on a later cycle.
+ * `decide()` (pure), write the decisions and their events in the same transaction, then hand
+ * the admitted jobs to the `JobCreator`, which creates their Kubernetes Jobs while the next
+ * cycles run. A crash after commit leaves admitted jobs without a confirmed Job;
+ * `ensureCreated()` finds and queues them again on a later cycle.
  */
 @Injectable()
 export class AdmissionService {
   constructor(
     private readonly repository: AdmissionRepository,
     private readonly cluster: ClusterView,
-    private readonly kube: Kube,
+    private readonly creator: JobCreator,
     @Inject(Outbox) private readonly outbox: Outbox,
     @Inject(APP_CONFIG) private readonly config: SchedulerConfig,
     @Inject(LOGGER) private readonly logger: Logger,
-    private readonly files: JobFilesService,
   ) {
     this.ledger = new JobLedger(outbox, SOURCE);
   }
@@ -152,7 +148,7 @@ export class AdmissionService {
         { admitted: admittedRows.length, pending: outcome.pending },
         'admitted jobs',
       );
-      await this.createJobs(admittedRows);
+      await this.creator.enqueue(admittedRows);
     }
     return { leader: true, ...outcome };
   }
@@ -161,54 +157,10 @@ export class AdmissionService {
   async ensureCreated(): Promise<number> {
     const rows = await this.repository.unconfirmed(this.config.ADMISSION_CREATE_GRACE_MS, 500);
     if (rows.length > 0) {
-      this.logger.info({ count: rows.length }, 'creating Kubernetes Jobs left unconfirmed');
-      await this.createJobs(rows);
+      const fresh = await this.creator.enqueue(rows);
+      if (fresh > 0)
+        this.logger.info({ count: fresh }, 'creating Kubernetes Jobs left unconfirmed');
     }
     return rows.length;
-  }
-
-  private async createJobs(rows: readonly AdmittedRow[]): Promise<void> {
-    const created: { id: string; attempt: number; namespace: string; job: string }[] = [];
-    const defaultDeadline = this.config.DEFAULT_MAX_DURATION_SECONDS;
-    const files = await this.files.forJobs(
-      rows.map((row) => ({
-        id: row.id,
-        tenantId: row.tenantId,
-        attempt: row.attempt,
-        deadlineSeconds: deadlineSeconds(row.spec, defaultDeadline),
-        inputsKey: row.inputsKey,
-      })),
-    );
-    let next = 0;
-    const worker = async () => {
-      while (next < rows.length) {
-        const row = rows[next++]!;
-        try {
-          await this.kube.createOrAdopt(
-            jobManifest({
-              ...row,
-              defaultMaxDurationSeconds: defaultDeadline,
-              ...(files.has(row.id) ? { files: files.get(row.id)! } : {}),
-            }),
-          );
-          created.push({
-            id: row.id,
-            attempt: row.attempt,
-            namespace: row.namespace,
-            job: kubeJobName(row.id, row.attempt),
-          });
-        } catch (error) {
-          // Left unconfirmed: ensureCreated() tries again after the grace period.
-          this.logger.warn(
-            { jobId: row.id, tenantId: row.tenantId, err: error },
-            'could not create the Kubernetes Job',
-          );
-        }
-      }
-    };
-    await Promise.all(
-      Array.from({ length: Math.min(this.config.KUBE_CREATE_CONCURRENCY, rows.length) }, worker),
-    );
-    await this.repository.confirmCreated(created);
   }
 }

@@ -1,0 +1,214 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { renderKubeconfig } from '@roam/sim';
+
+import { KubeError } from '../src/errors.js';
+import { Kube, type KubeClientOptions } from '../src/index.js';
+import { KubeTimeoutError, TokenBucket } from '../src/throttle.js';
+
+/** What the test server does with the n-th request it gets (0-based). */
+type Answer = (request: http.IncomingMessage, response: http.ServerResponse, n: number) => void;
+
+const configMap = {
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name: 'cm', namespace: 'default' },
+  data: { a: 'b' },
+};
+
+const discovery = {
+  kind: 'APIResourceList',
+  apiVersion: 'v1',
+  groupVersion: 'v1',
+  resources: [
+    { name: 'configmaps', singularName: '', namespaced: true, kind: 'ConfigMap', verbs: [] },
+  ],
+};
+
+const status = (code: number, reason: string) =>
+  JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, code });
+
+describe('Kube client against a misbehaving API server', () => {
+  let dir: string;
+  let server: http.Server;
+  let answer: Answer;
+  let seen: { method: string; url: string; at: number }[];
+  const sockets = new Set<Socket>();
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'roam-kube-resilience-'));
+    server = http.createServer((request, response) => {
+      // client-node looks a kind's resource up once per client; that is not under test.
+      if (request.url === '/api/v1') {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(discovery));
+        return;
+      }
+      seen.push({ method: request.method!, url: request.url!, at: performance.now() });
+      request.resume();
+      request.on('end', () => answer(request, response, seen.length - 1));
+    });
+    server.on('connection', (socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await writeFile(join(dir, 'kubeconfig'), renderKubeconfig(`http://127.0.0.1:${port}`));
+  });
+
+  afterEach(() => {
+    // Stalled answers keep their sockets open: close them so each test starts clean.
+    for (const socket of sockets) socket.destroy();
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const kube = (options: Partial<KubeClientOptions> = {}) => {
+    seen = [];
+    return Kube.fromKubeconfig(join(dir, 'kubeconfig'), 'roam-test', options);
+  };
+
+  it('waits out a 429 for its Retry-After, then creates', async () => {
+    answer = (_request, response, n) => {
+      if (n === 0) {
+        response.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' });
+        response.end(status(429, 'TooManyRequests'));
+      } else {
+        response.writeHead(201, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(configMap));
+      }
+    };
+    const created = await kube().create(configMap);
+    expect(created.metadata?.name).toBe('cm');
+    expect(seen.map((s) => s.method)).toEqual(['POST', 'POST']);
+    // Retry-After: 1 means the second attempt may not leave before a second has passed.
+    expect(seen[1]!.at - seen[0]!.at).toBeGreaterThanOrEqual(950);
+  });
+
+  it('gives up after its retries with the 429, and never retries a refusal', async () => {
+    answer = (_request, response) => {
+      response.writeHead(429, { 'content-type': 'application/json', 'retry-after': '0' });
+      response.end(status(429, 'TooManyRequests'));
+    };
+    const client = kube({ retries: 2 });
+    const error = await client.create(configMap).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KubeError);
+    expect((error as KubeError).status).toBe(429);
+    expect(seen).toHaveLength(3);
+
+    answer = (_request, response) => {
+      response.writeHead(422, { 'content-type': 'application/json' });
+      response.end(status(422, 'Invalid'));
+    };
+    seen = [];
+    const invalid = await client.create(configMap).catch((e: unknown) => e);
+    expect((invalid as KubeError).reason).toBe('Invalid');
+    expect(seen).toHaveLength(1);
+  });
+
+  it('retries a 503 and a dropped connection', async () => {
+    answer = (request, response, n) => {
+      if (n === 0) {
+        response.writeHead(503, { 'content-type': 'application/json' });
+        response.end(status(503, 'ServiceUnavailable'));
+      } else if (n === 1) request.socket.destroy();
+      else {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(configMap));
+      }
+    };
+    const read = await kube().get({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      name: 'cm',
+      namespace: 'default',
+    });
+    expect(read?.metadata?.name).toBe('cm');
+    expect(seen).toHaveLength(3);
+  });
+
+  it('fails a call the server never answers with a timeout, retrying it first', async () => {
+    answer = () => {};
+    const error = await kube({ requestTimeoutMs: 200, retries: 1 })
+      .get({ apiVersion: 'v1', kind: 'ConfigMap', name: 'cm', namespace: 'default' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KubeTimeoutError);
+    expect(seen).toHaveLength(2);
+  });
+
+  it('fails a call whose answer stalls halfway through its body', async () => {
+    answer = (_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      response.write('{"apiVersion":"v1",');
+    };
+    const error = await kube({ requestTimeoutMs: 200, retries: 0 })
+      .get({ apiVersion: 'v1', kind: 'ConfigMap', name: 'cm', namespace: 'default' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KubeTimeoutError);
+  });
+
+  it('reads a log whole, and fails one whose stream stalls or drops instead of hanging', async () => {
+    answer = (request, response) => {
+      expect(request.url).toBe('/api/v1/namespaces/ns/pods/p/log?container=main&tailLines=10');
+      response.writeHead(200, { 'content-type': 'text/plain' });
+      response.write('line one\n');
+      response.end('line two\n');
+    };
+    const client = kube({ logIdleTimeoutMs: 200, retries: 0 });
+    expect(await client.logs('ns', 'p', { container: 'main', tailLines: 10 })).toBe(
+      'line one\nline two\n',
+    );
+
+    answer = (_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/plain' });
+      response.write('line one\n');
+    };
+    await expect(client.logs('ns', 'p')).rejects.toBeInstanceOf(KubeTimeoutError);
+
+    answer = (request, response) => {
+      response.writeHead(200, { 'content-type': 'text/plain' });
+      response.write('line one\n', () => request.socket.destroy());
+    };
+    await expect(client.logs('ns', 'p')).rejects.toThrow(/closed|aborted|socket hang up/);
+  });
+
+  it('answers a log request for a missing pod with the API error', async () => {
+    answer = (_request, response) => {
+      response.writeHead(404, { 'content-type': 'application/json' });
+      response.end(status(404, 'NotFound'));
+    };
+    const error = await kube({ retries: 0 })
+      .logs('ns', 'gone')
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KubeError);
+    expect((error as KubeError).reason).toBe('NotFound');
+  });
+});
+
+describe('TokenBucket', () => {
+  it('lets a burst through at once, then spaces requests by 1/qps', () => {
+    const bucket = new TokenBucket(10, 3);
+    expect([bucket.reserve(), bucket.reserve(), bucket.reserve()]).toEqual([0, 0, 0]);
+    const fourth = bucket.reserve();
+    const fifth = bucket.reserve();
+    expect(fourth).toBeGreaterThan(0);
+    expect(fourth).toBeLessThanOrEqual(100);
+    expect(fifth).toBeGreaterThan(fourth);
+    expect(fifth).toBeLessThanOrEqual(200);
+  });
+
+  it('never waits with qps 0 (no client-side limit)', () => {
+    const bucket = new TokenBucket(0, 1);
+    expect(Array.from({ length: 5 }, () => bucket.reserve())).toEqual([0, 0, 0, 0, 0]);
+  });
+});
