@@ -205,7 +205,7 @@ try {
   });
   try {
     const t0 = performance.now();
-    await storage.app.get(StorageService).jobFinished(collectId);
+    await storage.app.get(StorageService).storeJob(collectId);
     const took = (performance.now() - t0) / 1000;
     const kept = await db.prisma.resultFile.count({ where: { jobId: collectId } });
     const expanded = entries.reduce((sum, [, content]) => sum + content.length, 0) / 2 ** 20;

@@ -46,6 +46,8 @@ interface Row {
   started_at: Date | null;
   finished_at: Date | null;
   cleanup_at: Date | null;
+  stored_at: Date | null;
+  archived: number[];
 }
 
 export interface Change {
@@ -64,12 +66,17 @@ export class ReconcileRepository {
 
   private readonly ledger: JobLedger;
 
+  /** The jobs, with what the storage worker has kept of them (archived attempts, stored_at). */
   async load(ids: readonly string[]): Promise<ReconcileRecord[]> {
     if (ids.length === 0) return [];
     const rows = await this.prisma.$queryRaw<Row[]>`
-      SELECT id, tenant_id, name, status::text AS status, phase, reason, message, attempt, seq, spec, placement,
-             admitted_at, started_at, finished_at, cleanup_at
-      FROM jobs WHERE id = ANY(${ids}::uuid[])`;
+      SELECT j.id, j.tenant_id, j.name, j.status::text AS status, j.phase, j.reason, j.message,
+             j.attempt, j.seq, j.spec, j.placement, j.admitted_at, j.started_at, j.finished_at,
+             j.cleanup_at, s.stored_at,
+             COALESCE((SELECT array_agg(l.attempt) FROM log_archives l WHERE l.job_id = j.id),
+                      '{}'::int[]) AS archived
+      FROM jobs j LEFT JOIN stored_jobs s ON s.job_id = j.id
+      WHERE j.id = ANY(${ids}::uuid[])`;
     return rows.map((row) => ({
       id: row.id,
       tenantId: row.tenant_id,
@@ -86,6 +93,8 @@ export class ReconcileRepository {
       startedAt: row.started_at,
       finishedAt: row.finished_at,
       cleanupAt: row.cleanup_at,
+      storedAt: row.stored_at,
+      archivedAttempts: row.archived,
     }));
   }
 
@@ -149,11 +158,11 @@ export class ReconcileRepository {
     return { applied, stale };
   }
 
-  async markCleaned(jobId: string): Promise<void> {
-    await this.prisma.job.updateMany({
-      where: { id: jobId, cleanupAt: null },
-      data: { cleanupAt: new Date() },
-    });
+  /** Records that the current attempts' Jobs were deleted: one statement for the batch. */
+  async markCleaned(jobIds: readonly string[]): Promise<void> {
+    if (jobIds.length === 0) return;
+    await this.prisma.$executeRaw`
+      UPDATE jobs SET cleanup_at = now() WHERE id = ANY(${jobIds}::uuid[]) AND cleanup_at IS NULL`;
   }
 }
 

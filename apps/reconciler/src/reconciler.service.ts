@@ -4,7 +4,7 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { planReconcile, type ReconcileRecord } from '@roam/domain';
+import { type EarlierAttempt, planReconcile, type ReconcileRecord } from '@roam/domain';
 import { APP_CONFIG, LOGGER, Loop, type LoopHealth } from '@roam/runtime';
 import { metrics, secondsSince } from '@roam/telemetry';
 import type { Logger } from 'pino';
@@ -26,6 +26,8 @@ function finishedAt(object: {
   const time = object.status?.completionTime ?? done.lastTransitionTime;
   return time ? new Date(time as string) : new Date(0);
 }
+
+type Deletion = { jobId: string; attempt: number; current: boolean };
 
 /**
  * Moves jobs forward from what Kubernetes shows: watch events enqueue the job, a drain loop
@@ -146,7 +148,9 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
     }
     const records = await this.repository.load(ids);
     const known = new Set(records.map((record) => record.id));
-    const deletions: { jobId: string; attempt: number; current: boolean }[] = [];
+    const deletions: Deletion[] = [];
+    // Object storage or a results volume: Jobs wait for their logs and results to be stored.
+    const storage = Boolean(this.config.S3_ENDPOINT ?? this.config.RESULTS_PVC_ROOT);
     for (const id of ids) {
       // A Job whose roam job no longer exists (its tenant was deleted, say) is an orphan.
       if (!known.has(id))
@@ -161,15 +165,25 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
           kubeJob: this.state.job(record.id, record.attempt),
           pods: this.state.podsOf(record.id, record.attempt),
           synced: this.state.isSynced(),
+          earlier: this.earlierAttempts(record),
         },
-        { now, lostGraceMs: this.config.LOST_GRACE_MS },
+        { now, lostGraceMs: this.config.LOST_GRACE_MS, storage },
       );
       if (result.steps.length > 0 || result.set.placement !== undefined)
         changes.push({ record, plan: result });
       if (result.deleteKubeJob)
         deletions.push({ jobId: record.id, attempt: record.attempt, current: true });
+      for (const attempt of result.deleteAttempts ?? [])
+        deletions.push({ jobId: record.id, attempt, current: false });
+      if (result.awaitingStorage) {
+        // The resync looks again (every Job roam created is enqueued): no timer needed.
+        metrics.kubeJobDeletionsDeferred.inc(result.awaitingStorage.length);
+        this.logger.debug(
+          { jobId: record.id, tenantId: record.tenantId, attempts: result.awaitingStorage },
+          'the Kubernetes Job is due for deletion; waiting for its logs and results to be stored',
+        );
+      }
       if (result.recheckAt) this.recheck(record.id, result.recheckAt);
-      this.oldAttempts(record, now, deletions);
     }
     if (changes.length > 0) {
       const { applied, stale } = await this.repository.apply(changes);
@@ -192,32 +206,27 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
           );
       }
     }
-    for (const deletion of deletions) await this.deleteKubeJob(deletion);
+    const cleaned: string[] = [];
+    for (const deletion of deletions)
+      if ((await this.deleteKubeJob(deletion)) && deletion.current) cleaned.push(deletion.jobId);
+    // Recorded after the deletes (recording first could leak a Job whose delete then failed).
+    await this.repository.markCleaned(cleaned);
   }
 
-  /** Jobs of earlier attempts are kept (with their logs) until the TTL after they finished. */
-  private oldAttempts(
-    record: ReconcileRecord,
-    now: Date,
-    deletions: { jobId: string; attempt: number; current: boolean }[],
-  ): void {
+  /** The Jobs of the job's earlier attempts the informers still hold, and when each ended. */
+  private earlierAttempts(record: ReconcileRecord): EarlierAttempt[] {
+    const earlier: EarlierAttempt[] = [];
     for (let attempt = 1; attempt < record.attempt; attempt += 1) {
       const object = this.state.job(record.id, attempt);
-      if (!object) continue;
-      const ended = finishedAt(object) ?? now;
-      const due = new Date(ended.getTime() + record.spec.ttl_seconds_after_finished * 1000);
-      if (due <= now) deletions.push({ jobId: record.id, attempt, current: false });
-      else this.recheck(record.id, due);
+      if (object) earlier.push({ attempt, finishedAt: finishedAt(object) });
     }
+    return earlier;
   }
 
-  private async deleteKubeJob(target: {
-    jobId: string;
-    attempt: number;
-    current: boolean;
-  }): Promise<void> {
+  /** Deletes one attempt's Job; true when it is gone. */
+  private async deleteKubeJob(target: Deletion): Promise<boolean> {
     const object = this.state.job(target.jobId, target.attempt);
-    if (!object?.metadata?.name) return;
+    if (!object?.metadata?.name) return false;
     try {
       await this.state.kube.delete(
         {
@@ -228,17 +237,18 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
         },
         'Background',
       );
-      if (target.current) await this.repository.markCleaned(target.jobId);
       this.logger.info(
         { jobId: target.jobId, attempt: target.attempt },
         'deleted the Kubernetes Job',
       );
+      return true;
     } catch (error) {
       this.logger.warn(
         { jobId: target.jobId, err: error },
         'could not delete the Kubernetes Job; will retry',
       );
       this.recheck(target.jobId, new Date(Date.now() + 5000));
+      return false;
     }
   }
 

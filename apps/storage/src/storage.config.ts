@@ -19,6 +19,28 @@ export const storageEnv = workerEnv('storage').extend({
     .min(100)
     .default(3_600_000)
     .describe('How often results older than their tenant results_retention_days are deleted.'),
+  STORAGE_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .default(8)
+    .describe('Jobs whose logs and results are stored at once.'),
+  STORAGE_BATCH: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(5000)
+    .default(200)
+    .describe('Jobs loaded, and their rows written, per statement.'),
+  STORAGE_SWEEP_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(30_000)
+    .describe(
+      'How often the backlog (finished jobs not stored yet) is measured and worked off, whether or not their events arrived.',
+    ),
 });
 
 export type StorageConfig = z.infer<typeof storageEnv>;

@@ -1,15 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type LogArchiveRow, type PrismaClient, saveLogArchive } from '@roam/db';
+import type { PrismaClient } from '@roam/db';
+import type { JobStatus } from '@roam/contracts';
 import { PRISMA } from '@roam/runtime';
 
-/** A finished job, as the storage worker needs it. */
+/** A job as the storage worker needs it: what ran, and what is already kept of it. */
 export interface JobForStorage {
   id: string;
   tenantId: string;
   namespace: string;
+  status: JobStatus;
   attempt: number;
   /** The template's `results.patterns`; empty = keep every file. */
   patterns: string[];
+  /** Attempts with a `log_archives` row (archived, or recorded as never archivable). */
+  archived: Set<number>;
+  /** When the finished job was stored; null while it is not. */
+  storedAt: Date | null;
 }
 
 export interface NewResultFile {
@@ -22,38 +28,74 @@ export interface NewResultFile {
   storageKey: string;
 }
 
-/** `result_files` and `log_archives`; every write is an upsert so a redelivered event is harmless. */
+export interface NewLogArchive {
+  jobId: string;
+  attempt: number;
+  tenantId: string;
+  storageKey: string;
+  size: number;
+  /** Why the log could not be archived and never will be; the object then says so. */
+  error: string | null;
+}
+
+/** A finished job stored: its results collected, or why they could not be. */
+export interface StoredJob {
+  jobId: string;
+  resultsError: string | null;
+}
+
+/** The storage backlog: finished jobs not stored yet, and how long the oldest has waited. */
+export interface StorageBacklog {
+  jobs: number;
+  oldestFinishedAt: Date | null;
+}
+
+const FINISHED: JobStatus[] = ['succeeded', 'failed', 'cancelled'];
+
+/**
+ * `result_files`, `log_archives` and `stored_jobs`. Every write is an upsert or a conditional update, in one statement per
+ * batch, so a redelivered event or a second run is harmless.
+ */
 @Injectable()
 export class StorageRepository {
   constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
 
-  async job(jobId: string): Promise<JobForStorage | undefined> {
-    const job = await this.prisma.job.findUnique({
-      where: { id: jobId },
-      select: {
-        id: true,
-        tenantId: true,
-        attempt: true,
-        templateId: true,
-        tenant: { select: { namespace: true } },
-      },
-    });
-    if (!job) return undefined;
-    const template = job.templateId
-      ? await this.prisma.jobTemplate.findUnique({
-          where: { id: job.templateId },
-          select: { spec: true },
-        })
-      : null;
-    const patterns =
-      (template?.spec as { results?: { patterns?: string[] } } | null)?.results?.patterns ?? [];
-    return {
-      id: job.id,
-      tenantId: job.tenantId,
-      namespace: job.tenant.namespace,
-      attempt: job.attempt,
-      patterns,
-    };
+  /** The jobs with their namespace, result patterns and archived attempts, in one query. */
+  async jobs(ids: readonly string[]): Promise<JobForStorage[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.prisma.$queryRaw<
+      {
+        id: string;
+        tenant_id: string;
+        namespace: string;
+        status: JobStatus;
+        attempt: number;
+        patterns: unknown;
+        archived: number[];
+        stored_at: Date | null;
+      }[]
+    >`
+      SELECT j.id, j.tenant_id, t.namespace, j.status::text AS status, j.attempt, s.stored_at,
+             tpl.spec -> 'results' -> 'patterns' AS patterns,
+             COALESCE((SELECT array_agg(l.attempt) FROM log_archives l WHERE l.job_id = j.id),
+                      '{}'::int[]) AS archived
+      FROM jobs j
+      JOIN tenants t ON t.id = j.tenant_id
+      LEFT JOIN stored_jobs s ON s.job_id = j.id
+      LEFT JOIN job_templates tpl ON tpl.id::text = j.template_id
+      WHERE j.id = ANY(${ids}::uuid[])`;
+    return rows.map((row) => ({
+      id: row.id,
+      tenantId: row.tenant_id,
+      namespace: row.namespace,
+      status: row.status,
+      attempt: row.attempt,
+      patterns: Array.isArray(row.patterns)
+        ? row.patterns.filter((p): p is string => typeof p === 'string')
+        : [],
+      archived: new Set(row.archived),
+      storedAt: row.stored_at,
+    }));
   }
 
   /** Upserts result rows in one statement (a redelivered event rewrites the same rows). */
@@ -69,16 +111,69 @@ export class StorageRepository {
         content_type = excluded.content_type, storage_key = excluded.storage_key`;
   }
 
-  async archivedAttempts(jobId: string): Promise<Set<number>> {
-    const rows = await this.prisma.logArchive.findMany({
+  /** Result files of the job already indexed (an interrupted unpack skips them), path → size. */
+  async resultSizes(jobId: string): Promise<Map<string, number>> {
+    const rows = await this.prisma.resultFile.findMany({
       where: { jobId },
-      select: { attempt: true },
+      select: { path: true, size: true },
     });
-    return new Set(rows.map((row) => row.attempt));
+    return new Map(rows.map((row) => [row.path, Number(row.size)]));
   }
 
-  saveLogArchive(row: LogArchiveRow): Promise<void> {
-    return saveLogArchive(this.prisma, row);
+  /**
+   * Records archived logs in one statement. An archived log replaces a recorded failure; a
+   * failure never replaces an archived log.
+   */
+  async saveLogArchives(rows: readonly NewLogArchive[]): Promise<void> {
+    if (rows.length === 0) return;
+    const column = <K extends keyof NewLogArchive>(key: K) => rows.map((row) => row[key]);
+    await this.prisma.$executeRaw`
+      INSERT INTO log_archives (job_id, attempt, tenant_id, storage_key, size, error)
+      SELECT * FROM unnest(${column('jobId')}::uuid[], ${column('attempt')}::int[],
+        ${column('tenantId')}::text[], ${column('storageKey')}::text[], ${column('size')}::bigint[],
+        ${column('error')}::text[])
+      ON CONFLICT (job_id, attempt) DO UPDATE SET storage_key = excluded.storage_key,
+        size = excluded.size, error = excluded.error
+      WHERE excluded.error IS NULL OR log_archives.error IS NOT NULL`;
+  }
+
+  /** Marks finished jobs stored, in one statement; a job already stored keeps its first mark. */
+  async markStored(jobs: readonly StoredJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.prisma.$executeRaw`
+      INSERT INTO stored_jobs (job_id, tenant_id, results_error)
+      SELECT s.id, j.tenant_id, s.results_error
+      FROM unnest(${jobs.map((job) => job.jobId)}::uuid[],
+                  ${jobs.map((job) => job.resultsError)}::text[]) AS s(id, results_error)
+      JOIN jobs j ON j.id = s.id
+      ON CONFLICT (job_id) DO NOTHING`;
+  }
+
+  async backlog(): Promise<StorageBacklog> {
+    const [row] = await this.prisma.$queryRaw<{ jobs: bigint; oldest: Date | null }[]>`
+      SELECT count(*) AS jobs, min(j.finished_at) AS oldest FROM jobs j
+      WHERE j.status = ANY(${FINISHED}::"JobStatus"[])
+        AND NOT EXISTS (SELECT 1 FROM stored_jobs s WHERE s.job_id = j.id)`;
+    return { jobs: Number(row?.jobs ?? 0), oldestFinishedAt: row?.oldest ?? null };
+  }
+
+  /**
+   * Jobs with something to store, oldest first: finished and not stored, or running again
+   * after a retry with an earlier attempt's log not archived (a bounded batch).
+   */
+  async unstored(limit: number): Promise<string[]> {
+    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
+      (SELECT j.id FROM jobs j
+       WHERE j.status = ANY(${FINISHED}::"JobStatus"[])
+         AND NOT EXISTS (SELECT 1 FROM stored_jobs s WHERE s.job_id = j.id)
+       ORDER BY j.finished_at NULLS FIRST LIMIT ${limit})
+      UNION
+      (SELECT j.id FROM jobs j
+       WHERE j.status IN ('pending', 'running') AND j.attempt > 1
+         AND (SELECT count(*) FROM log_archives l WHERE l.job_id = j.id AND l.attempt < j.attempt)
+             < j.attempt - 1
+       LIMIT ${limit})`;
+    return rows.map((row) => row.id);
   }
 
   /**

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { type Readable, Transform } from 'node:stream';
 
-import { Inject, Injectable } from '@nestjs/common';
-import { attemptOf, Kube, type KubernetesObject, ROAM_LABELS } from '@roam/kube';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { attemptOf, Kube, KubeError, type KubernetesObject, ROAM_LABELS } from '@roam/kube';
 import {
   ArchiveRejected,
   globMatcher,
@@ -17,11 +17,18 @@ import {
   tarGzFiles,
 } from '@roam/object-store';
 import { APP_CONFIG, LOGGER, OBJECT_STORE } from '@roam/runtime';
+import { metrics, secondsSince } from '@roam/telemetry';
 import type { Logger } from 'pino';
 
 import { contentTypeOf } from './content-types.js';
 import type { StorageConfig } from './storage.config.js';
-import { type JobForStorage, type NewResultFile, StorageRepository } from './storage.repository.js';
+import {
+  type JobForStorage,
+  type NewLogArchive,
+  type NewResultFile,
+  StorageRepository,
+  type StoredJob,
+} from './storage.repository.js';
 
 const MAIN_CONTAINER = 'main';
 
@@ -55,7 +62,7 @@ class ResultRows {
 }
 
 /** Runs tasks with at most `limit` in flight; the first failure surfaces on the next call. */
-class Bounded {
+export class Bounded {
   private readonly running = new Set<Promise<void>>();
   private failure: Error | undefined;
 
@@ -92,19 +99,47 @@ function digesting(): Transform & { hex: () => string; bytes: () => number } {
   return Object.assign(stream, { hex: () => hash.digest('hex'), bytes: () => bytes });
 }
 
+/** What storing one job produced, written for the whole batch at once. */
+interface Outcome {
+  logs: NewLogArchive[];
+  stored?: StoredJob;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+const FINISHED = new Set(['succeeded', 'failed', 'cancelled']);
+
 /**
- * What happens when a job ends: its results are put under `tenants/<t>/jobs/<j>/results/` and
- * indexed in `result_files` (filtered by the template's result patterns), and every attempt's
- * log is archived to `…/logs/attempt-<n>.log` and recorded in `log_archives`, while the pods
- * still exist. Idempotent: a redelivered event rewrites the same keys and rows.
+ * Keeps what a job's pods hold before the reconciler deletes them (docs/storage.md):
  *
- * Results arrive one of two ways (docs/storage.md): with object storage the pod's
- * `roam-results` sidecar has PUT its results directory as one archive
- * (`results/.roam/attempt-<n>.tar.gz`), which is unpacked here file by file, streaming; in
- * PVC mode the job wrote straight to its tenant's volume, and what is there is indexed.
+ * - every attempt's log, as soon as the attempt is over (a retried attempt included), to
+ *   `…/logs/attempt-<n>.log`, recorded in `log_archives`; a log that can never be read (the pod
+ *   is gone, its container never started) is recorded with the reason, so deletion is not held
+ *   forever;
+ * - the last attempt's results, once the job has succeeded or failed, under `…/results/`,
+ *   indexed in `result_files` (filtered by the template's result patterns); then the job is
+ *   marked `stored_at` (with `results_error` when the results could not be read).
+ *
+ * Results arrive one of two ways: with object storage the pod's `roam-results` sidecar has PUT
+ * its results directory as one archive (`results/.roam/attempt-<n>.tar.gz`), unpacked here
+ * file by file, streaming; in PVC mode the job wrote straight to its tenant's volume, and what
+ * is there is indexed.
+ *
+ * Requests (events, the sweep) are queued and taken in batches: one query loads a batch's
+ * jobs, STORAGE_CONCURRENCY jobs are stored at once, and the batch's rows are written in one
+ * statement each. Idempotent and resumable: keys and rows are upserts, an attempt already
+ * archived is skipped, result files already indexed are not put again, and a job is marked
+ * stored only once everything is.
  */
 @Injectable()
-export class StorageService {
+export class StorageService implements OnModuleDestroy {
+  private readonly waiting = new Map<string, Waiter[]>();
+  private draining: Promise<void> | undefined;
+  private stopped = false;
+
   constructor(
     private readonly repository: StorageRepository,
     private readonly kube: Kube,
@@ -113,51 +148,195 @@ export class StorageService {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  async jobFinished(jobId: string): Promise<void> {
-    const store = this.store;
-    if (!store) return;
-    const job = await this.repository.job(jobId);
-    if (!job) return;
-    const pods = await this.podsOf(job);
-    await this.archiveLogs(store, job, pods);
-    const collected = await this.collectResults(store, job);
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    await this.draining;
+  }
+
+  /** Stores what there is to store of the job; resolves once it is written. */
+  storeJob(jobId: string): Promise<void> {
+    return this.storeJobs([jobId]);
+  }
+
+  /** Same, for many jobs; they join the queue and are stored in batches. */
+  storeJobs(jobIds: readonly string[]): Promise<void> {
+    if (!this.store || jobIds.length === 0) return Promise.resolve();
+    const done = jobIds.map(
+      (jobId) =>
+        new Promise<void>((resolve, reject) => {
+          const list = this.waiting.get(jobId) ?? [];
+          list.push({ resolve, reject });
+          this.waiting.set(jobId, list);
+        }),
+    );
+    this.draining ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
+      this.drain(),
+    );
+    return Promise.all(done).then(() => undefined);
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.waiting.size > 0) {
+        const batch = new Map([...this.waiting.entries()].slice(0, this.config.STORAGE_BATCH));
+        for (const id of batch.keys()) this.waiting.delete(id);
+        if (this.stopped) {
+          for (const waiters of batch.values())
+            for (const waiter of waiters) waiter.reject(new Error('the storage worker stopped'));
+          continue;
+        }
+        await this.storeBatch(batch);
+      }
+    } finally {
+      this.draining = undefined;
+    }
+  }
+
+  private async storeBatch(batch: Map<string, Waiter[]>): Promise<void> {
+    const settle = (ids: Iterable<string>, error?: unknown) => {
+      for (const id of ids)
+        for (const waiter of batch.get(id) ?? []) {
+          if (error === undefined) waiter.resolve();
+          else waiter.reject(error);
+        }
+    };
+    let jobs: JobForStorage[];
+    try {
+      jobs = await this.repository.jobs([...batch.keys()]);
+    } catch (error) {
+      settle(batch.keys(), error);
+      return;
+    }
+    const found = new Set(jobs.map((job) => job.id));
+    // A job that no longer exists (its tenant was deleted) has nothing left to store.
+    settle([...batch.keys()].filter((id) => !found.has(id)));
+    const outcomes = new Map<string, Outcome>();
+    const failures = new Map<string, unknown>();
+    const work = new Bounded(this.config.STORAGE_CONCURRENCY);
+    for (const job of jobs) {
+      await work.run(async () => {
+        const outcome: Outcome = { logs: [] };
+        try {
+          await this.storeOne(job, outcome);
+        } catch (error) {
+          failures.set(job.id, error);
+          this.logger.warn(
+            { jobId: job.id, tenantId: job.tenantId, err: error },
+            'could not store the job yet; it is retried',
+          );
+        }
+        // Logs archived before a failure are recorded all the same: a retry skips them.
+        outcomes.set(job.id, outcome);
+      });
+    }
+    await work.drain();
+    const all = [...outcomes.values()];
+    try {
+      await this.repository.saveLogArchives(all.flatMap((outcome) => outcome.logs));
+      await this.repository.markStored(
+        all.flatMap((outcome) => (outcome.stored ? [outcome.stored] : [])),
+      );
+    } catch (error) {
+      settle(found, error);
+      return;
+    }
+    for (const [id, outcome] of outcomes) {
+      if (outcome.stored) metrics.storageJobsStored.inc();
+      const failure = failures.get(id);
+      settle([id], failure);
+    }
+  }
+
+  /** One job: the logs of its attempts that are over, then (finished) its results. */
+  private async storeOne(job: JobForStorage, outcome: Outcome): Promise<void> {
+    const store = this.store!;
+    const started = performance.now();
+    const finished = FINISHED.has(job.status);
+    if (finished && job.storedAt) return;
+    // An attempt is over once a later one exists, or the job has finished.
+    const over: number[] = [];
+    for (let attempt = 1; attempt <= job.attempt; attempt += 1)
+      if ((attempt < job.attempt || finished) && !job.archived.has(attempt)) over.push(attempt);
+    let pods = 0;
+    if (over.length > 0) {
+      const byAttempt = await this.podsOf(job);
+      pods = byAttempt.size;
+      for (const attempt of over)
+        outcome.logs.push(await this.archiveLog(store, job, attempt, byAttempt.get(attempt)));
+    }
+    if (!finished) return;
+    let results = 0;
+    let resultsError: string | null = null;
+    if (job.status !== 'cancelled') {
+      const collected = await this.collectResults(store, job);
+      results = collected.count;
+      resultsError = collected.error;
+    }
+    outcome.stored = { jobId: job.id, resultsError };
+    metrics.storageDuration.observe(secondsSince(started));
     this.logger.info(
-      { jobId, tenantId: job.tenantId, results: collected, pods: pods.length },
-      'stored results and logs of a finished job',
+      { jobId: job.id, tenantId: job.tenantId, results, pods, logs: outcome.logs.length },
+      'stored the results and logs of a finished job',
     );
   }
 
-  private async podsOf(job: JobForStorage): Promise<Pod[]> {
+  /** The job's pods by attempt (one list call). */
+  private async podsOf(job: JobForStorage): Promise<Map<number, Pod>> {
     const page = await this.kube.list<Pod>('v1', 'Pod', {
       namespace: job.namespace,
       labelSelector: `${ROAM_LABELS.jobId}=${job.id}`,
     });
-    return page.items;
+    const byAttempt = new Map<number, Pod>();
+    for (const pod of page.items) {
+      const attempt = attemptOf(pod.metadata?.labels);
+      if (attempt !== undefined) byAttempt.set(attempt, pod);
+    }
+    return byAttempt;
   }
 
-  private async archiveLogs(store: ObjectStore, job: JobForStorage, pods: Pod[]): Promise<void> {
-    const done = await this.repository.archivedAttempts(job.id);
-    for (const pod of pods) {
-      const attempt = attemptOf(pod.metadata?.labels);
-      if (attempt === undefined || done.has(attempt)) continue;
-      const text = await this.kube.logs(job.namespace, pod.metadata!.name!, {
+  /**
+   * Archives one attempt's log. A log that can never be read (no pod any more, a container
+   * that never started) is recorded as such, with the reason in the object; anything else
+   * (the API unreachable, the store failing) throws, and the job is tried again.
+   */
+  private async archiveLog(
+    store: ObjectStore,
+    job: JobForStorage,
+    attempt: number,
+    pod: Pod | undefined,
+  ): Promise<NewLogArchive> {
+    const key = logKey(job.tenantId, job.id, attempt);
+    let text: string;
+    let error: string | null = null;
+    try {
+      if (!pod?.metadata?.name) throw new KubeError(404, 'NotFound', 'the pod no longer exists');
+      text = await this.kube.logs(job.namespace, pod.metadata.name, {
         container: MAIN_CONTAINER,
         timestamps: true,
       });
-      const body = Buffer.from(text, 'utf8');
-      const key = logKey(job.tenantId, job.id, attempt);
-      await store.put(key, body, body.length, 'text/plain; charset=utf-8');
-      await this.repository.saveLogArchive({
-        jobId: job.id,
-        attempt,
-        tenantId: job.tenantId,
-        storageKey: key,
-        size: body.length,
-      });
+    } catch (failure) {
+      if (!(failure instanceof KubeError) || (failure.status !== 404 && failure.status !== 400))
+        throw failure;
+      error = `the log of attempt ${attempt} could not be read: ${failure.message}`;
+      text = `${new Date().toISOString()} roam: ${error}\n`;
+      this.logger.warn({ jobId: job.id, tenantId: job.tenantId, attempt, reason: error }, error);
     }
+    const body = Buffer.from(text, 'utf8');
+    await store.put(key, body, body.length, 'text/plain; charset=utf-8');
+    return {
+      jobId: job.id,
+      attempt,
+      tenantId: job.tenantId,
+      storageKey: key,
+      size: body.length,
+      error,
+    };
   }
 
-  private async collectResults(store: ObjectStore, job: JobForStorage): Promise<number> {
+  private async collectResults(
+    store: ObjectStore,
+    job: JobForStorage,
+  ): Promise<{ count: number; error: string | null }> {
     const keep = job.patterns.length > 0 ? globMatcher(job.patterns) : () => true;
     const upload = resultsUploadKey(job.tenantId, job.id, job.attempt);
     // One request either way: the upload's body, or the sign there is none (PVC mode).
@@ -166,13 +345,14 @@ export class StorageService {
       throw error;
     });
     if (body) return this.unpackUpload(store, job, upload, body, keep);
-    return this.indexStored(store, job, keep);
+    return { count: await this.indexStored(store, job, keep), error: null };
   }
 
   /**
    * The sidecar's archive of the last attempt, unpacked file by file into `results/`. Small
    * files are read whole and put up to PUTS_IN_FLIGHT at a time while the archive reads on;
-   * large ones stream through a hash straight into the store. Rows go in batches.
+   * large ones stream through a hash straight into the store. Rows go in batches. A file
+   * already indexed with the same size (an unpack that was interrupted) is not put again.
    */
   private async unpackUpload(
     store: ObjectStore,
@@ -180,16 +360,23 @@ export class StorageService {
     upload: string,
     body: Readable,
     keep: (path: string) => boolean,
-  ): Promise<number> {
+  ): Promise<{ count: number; error: string | null }> {
     const limits = {
       maxEntries: this.config.RESULTS_MAX_FILES,
       maxUncompressedBytes: this.config.RESULTS_MAX_UNCOMPRESSED_MB * 1024 * 1024,
     };
+    const indexed = await this.repository.resultSizes(job.id);
     const rows = new ResultRows(this.repository);
     const puts = new Bounded(PUTS_IN_FLIGHT);
+    let kept = 0;
     try {
       for await (const file of tarGzFiles(body, limits)) {
         if (!keep(file.path) || file.path.startsWith(RESULTS_UPLOAD_DIR)) {
+          file.content.resume();
+          continue;
+        }
+        kept += 1;
+        if (indexed.get(file.path) === file.size) {
           file.content.resume();
           continue;
         }
@@ -221,11 +408,14 @@ export class StorageService {
         { jobId: job.id, tenantId: job.tenantId, key: upload, code: error.code, err: error },
         'the results upload could not be unpacked',
       );
-      return rows.count;
+      return {
+        count: kept,
+        error: `the results upload ${upload} could not be unpacked (${error.code}): ${error.message}`,
+      };
     }
     // Every attempt's upload goes once the last one is unpacked (retries leave theirs too).
     await store.removePrefix(`${resultsPrefix(job.tenantId, job.id)}${RESULTS_UPLOAD_DIR}`);
-    return rows.count;
+    return { count: kept, error: null };
   }
 
   /** Files already under `results/` (PVC mode: the job wrote to its tenant volume). */

@@ -234,7 +234,12 @@ describe('inputs, results and logs in object storage (s3rver)', () => {
     const { tenant, jobId } = finished!;
     const upload = resultsUploadKey(tenant, jobId, 1);
     await store.put(upload, Buffer.from('not gzip'), 8, 'application/gzip');
-    await expect(storage.app.get(StorageService).jobFinished(jobId)).resolves.toBeUndefined();
+    // As if the job had not been stored yet (a redelivery after a crash, say).
+    await h.prisma.storedJob.delete({ where: { jobId } });
+    await expect(storage.app.get(StorageService).storeJob(jobId)).resolves.toBeUndefined();
+    expect((await h.prisma.storedJob.findUniqueOrThrow({ where: { jobId } })).resultsError).toMatch(
+      /could not be unpacked/,
+    );
     expect((await store.stat(upload))?.size).toBe(8);
     expect(
       (await h.prisma.resultFile.findMany({ where: { jobId } })).map((file) => file.path),

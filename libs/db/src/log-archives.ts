@@ -20,6 +20,6 @@ export async function saveLogArchive(
   await db.logArchive.upsert({
     where: { jobId_attempt: { jobId: row.jobId, attempt: row.attempt } },
     create: data,
-    update: { storageKey: data.storageKey, size: data.size },
+    update: { storageKey: data.storageKey, size: data.size, error: null },
   });
 }

@@ -167,6 +167,35 @@ export const metrics = {
     registers,
   }),
 
+  kubeJobDeletionsDeferred: new Counter({
+    name: 'roam_kube_job_deletions_deferred_total',
+    help: 'Times the reconciler kept a Kubernetes Job due for deletion until its logs and results are stored.',
+    registers,
+  }),
+
+  // Storage
+  storageBacklogJobs: new Gauge({
+    name: 'roam_storage_backlog_jobs',
+    help: 'Finished jobs whose logs and results the storage worker has not stored yet (sampled; every storage replica reports the same table, use max()).',
+    registers,
+  }),
+  storageBacklogAge: new Gauge({
+    name: 'roam_storage_backlog_oldest_age_seconds',
+    help: 'Time since the oldest finished, not yet stored job finished; 0 when the backlog is empty.',
+    registers,
+  }),
+  storageJobsStored: new Counter({
+    name: 'roam_storage_jobs_stored_total',
+    help: 'Finished jobs the storage worker stored (logs archived, results collected or their failure recorded).',
+    registers,
+  }),
+  storageDuration: new Histogram({
+    name: 'roam_storage_job_duration_seconds',
+    help: 'Time to store one finished job (its logs not archived yet, and its results).',
+    buckets: LATENCY_BUCKETS,
+    registers,
+  }),
+
   // Offload, webhooks, failover: incremented by those workers.
   offloadSpendMicros: new Counter({
     name: 'roam_offload_spend_usd_micros_total',

@@ -47,6 +47,8 @@ const admitted = (o: Partial<ReconcileRecord> = {}): ReconcileRecord => ({
   startedAt: null,
   finishedAt: null,
   cleanupAt: null,
+  storedAt: null,
+  archivedAttempts: [],
   ...o,
 });
 const running = (o: Partial<ReconcileRecord> = {}) =>
@@ -117,8 +119,9 @@ const obs = {
   gone: seen(undefined),
 };
 
+/** Without storage configured: nothing waits for it (the other cases are below). */
 const plan = (record: ReconcileRecord, observation: ReconcileObservation, now = NOW) =>
-  planReconcile(record, observation, { now, lostGraceMs: GRACE_MS });
+  planReconcile(record, observation, { now, lostGraceMs: GRACE_MS, storage: false });
 /** The steps as `event → phase/reason`, the way the history reads. */
 const stepsOf = (p: ReconcilePlan) => p.steps.map((s) => `${s.event} → ${phaseLabel(s.state)}`);
 const NOTHING: ReconcilePlan = { steps: [], set: {}, deleteKubeJob: false };
@@ -548,5 +551,140 @@ describe('retryPolicyOf', () => {
     ],
   ])('%s', (_name, spec, policy) => {
     expect(retryPolicyOf(spec)).toEqual(policy);
+  });
+});
+
+describe('planReconcile: a Kubernetes Job goes only once what it holds is stored', () => {
+  const stored = (record: ReconcileRecord, observation: ReconcileObservation) =>
+    planReconcile(record, observation, { now: NOW, lostGraceMs: GRACE_MS, storage: true });
+  const ttl = (seconds: number, o: Partial<ReconcileRecord> = {}) => ({
+    spec: { ttl_seconds_after_finished: seconds },
+    ...o,
+  });
+  /** The job's current attempt is `attempt`; Jobs of earlier attempts ended at `at(endedAt)`. */
+  const withEarlier = (
+    observation: ReconcileObservation,
+    ...attempts: [attempt: number, endedAt: number | undefined][]
+  ): ReconcileObservation => ({
+    ...observation,
+    earlier: attempts.map(([attempt, endedAt]) => ({
+      attempt,
+      finishedAt: endedAt === undefined ? undefined : at(endedAt),
+    })),
+  });
+  const pick = (p: ReconcilePlan) => ({
+    deleteKubeJob: p.deleteKubeJob,
+    deleteAttempts: p.deleteAttempts ?? [],
+    awaitingStorage: p.awaitingStorage ?? [],
+    recheckAt: p.recheckAt,
+  });
+  type Expected = ReturnType<typeof pick>;
+  const expected = (o: Partial<Expected>): Expected => ({
+    deleteKubeJob: false,
+    deleteAttempts: [],
+    awaitingStorage: [],
+    recheckAt: undefined,
+    ...o,
+  });
+
+  it.each<[string, ReconcileRecord, ReconcileObservation, Expected]>([
+    [
+      'past its TTL, not stored yet: keep the Job and say it waits for storage',
+      finished('succeeded', ttl(0)),
+      obs.completed,
+      expected({ awaitingStorage: [1] }),
+    ],
+    [
+      'past its TTL, log archived but results not collected: still waits',
+      finished('failed', ttl(0, { archivedAttempts: [1] })),
+      obs.exited3,
+      expected({ awaitingStorage: [1] }),
+    ],
+    [
+      'past its TTL and stored: delete the Job',
+      finished('succeeded', ttl(0, { storedAt: at(30), archivedAttempts: [1] })),
+      obs.completed,
+      expected({ deleteKubeJob: true }),
+    ],
+    [
+      'stored with a recorded failure (no log, results unreadable): delete the Job',
+      finished('failed', ttl(0, { storedAt: at(30) })),
+      obs.exited3,
+      expected({ deleteKubeJob: true }),
+    ],
+    [
+      'stored before its TTL: the TTL still holds',
+      finished('succeeded', ttl(300, { storedAt: at(30) })),
+      obs.completed,
+      expected({ recheckAt: at(320) }),
+    ],
+    [
+      'cancelled: waits for the log so far',
+      finished('cancelled', ttl(3600)),
+      obs.running,
+      expected({ awaitingStorage: [1] }),
+    ],
+    [
+      'cancelled, log archived: delete at once (results of a cancelled job are not awaited)',
+      finished('cancelled', ttl(3600, { archivedAttempts: [1] })),
+      obs.running,
+      expected({ deleteKubeJob: true }),
+    ],
+    [
+      'an earlier attempt past its TTL, log not archived: kept, waiting',
+      running(ttl(10, { attempt: 2 })),
+      withEarlier(obs.running, [1, 20]),
+      expected({ awaitingStorage: [1] }),
+    ],
+    [
+      'an earlier attempt past its TTL with its log archived: deleted',
+      running(ttl(10, { attempt: 3, archivedAttempts: [1, 2] })),
+      withEarlier(obs.running, [1, 20], [2, 40]),
+      expected({ deleteAttempts: [1, 2] }),
+    ],
+    [
+      'earlier attempts before their TTL: look again at the first expiry, stored or not',
+      running(ttl(100, { attempt: 3, archivedAttempts: [2] })),
+      withEarlier(obs.running, [1, 30], [2, 10]),
+      expected({ recheckAt: at(110) }),
+    ],
+    [
+      'an earlier attempt with no recorded end: the TTL counts from now',
+      running(ttl(0, { attempt: 2 })),
+      withEarlier(obs.running, [1, undefined]),
+      expected({ awaitingStorage: [1] }),
+    ],
+    [
+      'a finished retried job: each Job waits for its own log, the last one for the results',
+      finished('succeeded', ttl(0, { attempt: 2, archivedAttempts: [1, 2] })),
+      withEarlier(obs.completed, [1, 10]),
+      expected({ deleteAttempts: [1], awaitingStorage: [2] }),
+    ],
+    [
+      'an image that never pulls: deleted at once, it has no log and no results',
+      admitted(),
+      obs.pullBackOff,
+      expected({ deleteKubeJob: true }),
+    ],
+  ])('%s', (_name, record, observation, want) => {
+    expect(pick(stored(record, observation))).toEqual(want);
+  });
+
+  it.each<[string, ReconcileRecord, ReconcileObservation, Expected]>([
+    [
+      'the current attempt at its TTL',
+      finished('succeeded', ttl(0)),
+      obs.completed,
+      expected({ deleteKubeJob: true }),
+    ],
+    ['a cancel', finished('cancelled', ttl(3600)), obs.running, expected({ deleteKubeJob: true })],
+    [
+      'an earlier attempt at its TTL',
+      running(ttl(10, { attempt: 2 })),
+      withEarlier(obs.running, [1, 20]),
+      expected({ deleteAttempts: [1] }),
+    ],
+  ])('with no storage configured nothing waits: %s', (_name, record, observation, want) => {
+    expect(pick(plan(record, observation))).toEqual(want);
   });
 });

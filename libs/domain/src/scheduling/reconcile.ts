@@ -34,6 +34,20 @@ export interface ReconcileRecord {
   startedAt: Date | null;
   finishedAt: Date | null;
   cleanupAt: Date | null;
+  /**
+   * What the storage worker has kept (docs/storage.md): when it finished storing the finished
+   * job (every attempt's log, the last attempt's results, or their recorded failure), and which
+   * attempts' logs are archived (or recorded as never archivable).
+   */
+  storedAt: Date | null;
+  archivedAttempts: readonly number[];
+}
+
+/** A Kubernetes Job of an earlier attempt, as the informers show it. */
+export interface EarlierAttempt {
+  attempt: number;
+  /** When the Job finished; undefined when Kubernetes shows no end (the TTL counts from now). */
+  finishedAt: Date | undefined;
 }
 
 /** What the informers show for the job's current attempt. */
@@ -42,6 +56,8 @@ export interface ReconcileObservation {
   pods: readonly KubePod[];
   /** False until the informers hold a full list: absence means nothing before that. */
   synced: boolean;
+  /** Jobs of the job's earlier attempts still in the cluster. */
+  earlier?: readonly EarlierAttempt[];
 }
 
 export interface ReconcileStep {
@@ -63,6 +79,13 @@ export interface ReconcilePlan {
   };
   /** Delete this attempt's Kubernetes Job (cancelled, past its TTL, or an image that never pulls). */
   deleteKubeJob: boolean;
+  /** Earlier attempts whose Jobs are past their TTL and stored: delete them. */
+  deleteAttempts?: number[];
+  /**
+   * Attempts whose Jobs are due for deletion but kept until the storage worker has archived
+   * what they hold (the storage backlog delays deletion, it never loses a log).
+   */
+  awaitingStorage?: number[];
   /** When to look again even if nothing changes (TTL expiry). */
   recheckAt?: Date;
 }
@@ -71,6 +94,11 @@ export interface ReconcileOptions {
   now: Date;
   /** A Kubernetes Job that was confirmed created and is missing this long is Lost. */
   lostGraceMs: number;
+  /**
+   * Whether object storage or a results volume is configured. Without one there is nothing to
+   * wait for: Jobs are deleted at their TTL, and logs live only as long as their pods.
+   */
+  storage: boolean;
 }
 
 const none = (): ReconcilePlan => ({ steps: [], set: {}, deleteKubeJob: false });
@@ -92,27 +120,113 @@ export function retryPolicyOf(spec: ReconcileSpec): RetryPolicy {
   };
 }
 
+/**
+ * Whether what an attempt's Kubernetes Job holds is stored, so deleting the Job loses nothing
+ * (docs/storage.md, "When Kubernetes Jobs are deleted"): its log is archived (or recorded as
+ * never archivable, with the reason); for the last attempt of a succeeded or failed job, the
+ * results are collected too (the job is `storedAt`). With no storage configured, nothing can
+ * be kept, so nothing waits.
+ */
+export function attemptStored(
+  record: ReconcileRecord,
+  attempt: number,
+  options: Pick<ReconcileOptions, 'storage'>,
+): boolean {
+  if (!options.storage || record.storedAt !== null) return true;
+  if (attempt === record.attempt && (record.status === 'succeeded' || record.status === 'failed'))
+    return false;
+  return record.archivedAttempts.includes(attempt);
+}
+
 function finishedPlan(
   record: ReconcileRecord,
   observation: ReconcileObservation,
-  now: Date,
+  options: ReconcileOptions,
 ): ReconcilePlan {
   const plan = none();
+  const { now } = options;
   if (!observation.kubeJob || record.cleanupAt) return plan;
-  if (record.status === 'cancelled') return { ...plan, deleteKubeJob: true };
-  const due = new Date(
-    (record.finishedAt ?? now).getTime() + record.spec.ttl_seconds_after_finished * 1000,
-  );
-  if (due <= now) return { ...plan, deleteKubeJob: true };
-  return { ...plan, recheckAt: due };
+  const due =
+    record.status === 'cancelled'
+      ? now
+      : new Date(
+          (record.finishedAt ?? now).getTime() + record.spec.ttl_seconds_after_finished * 1000,
+        );
+  if (due > now) return { ...plan, recheckAt: due };
+  if (!attemptStored(record, record.attempt, options))
+    return { ...plan, awaitingStorage: [record.attempt] };
+  return { ...plan, deleteKubeJob: true };
+}
+
+/**
+ * Earlier attempts' Jobs are kept (with their logs) until the TTL after they finished, and
+ * then until their log is archived.
+ */
+function earlierAttempts(
+  record: ReconcileRecord,
+  observation: ReconcileObservation,
+  options: ReconcileOptions,
+): Pick<ReconcilePlan, 'deleteAttempts' | 'awaitingStorage' | 'recheckAt'> {
+  const { now } = options;
+  const deleteAttempts: number[] = [];
+  const awaitingStorage: number[] = [];
+  let recheckAt: Date | undefined;
+  for (const earlier of observation.earlier ?? []) {
+    if (earlier.attempt >= record.attempt) continue;
+    const ended = earlier.finishedAt ?? now;
+    const due = new Date(ended.getTime() + record.spec.ttl_seconds_after_finished * 1000);
+    if (due > now) {
+      if (!recheckAt || due < recheckAt) recheckAt = due;
+    } else if (attemptStored(record, earlier.attempt, options)) {
+      deleteAttempts.push(earlier.attempt);
+    } else {
+      awaitingStorage.push(earlier.attempt);
+    }
+  }
+  return {
+    ...(deleteAttempts.length > 0 ? { deleteAttempts } : {}),
+    ...(awaitingStorage.length > 0 ? { awaitingStorage } : {}),
+    ...(recheckAt ? { recheckAt } : {}),
+  };
+}
+
+/** The current attempt's plan with the earlier attempts' deletions folded in. */
+function withEarlier(
+  plan: ReconcilePlan,
+  record: ReconcileRecord,
+  observation: ReconcileObservation,
+  options: ReconcileOptions,
+): ReconcilePlan {
+  const earlier = earlierAttempts(record, observation, options);
+  const awaiting = [...(plan.awaitingStorage ?? []), ...(earlier.awaitingStorage ?? [])];
+  const recheckAt =
+    plan.recheckAt && earlier.recheckAt
+      ? new Date(Math.min(plan.recheckAt.getTime(), earlier.recheckAt.getTime()))
+      : (plan.recheckAt ?? earlier.recheckAt);
+  const { awaitingStorage: _awaiting, recheckAt: _recheck, ...rest } = plan;
+  return {
+    ...rest,
+    ...(earlier.deleteAttempts ? { deleteAttempts: earlier.deleteAttempts } : {}),
+    ...(awaiting.length > 0 ? { awaitingStorage: awaiting.sort((a, b) => a - b) } : {}),
+    ...(recheckAt ? { recheckAt } : {}),
+  };
 }
 
 /**
  * Moves a job forward from what Kubernetes shows (level-triggered: it looks at state, not
- * at which watch event arrived, so a replayed or missed event changes nothing). Pure: the
- * reconciler applies the plan in one transaction.
+ * at which watch event arrived, so a replayed or missed event changes nothing), and says which
+ * of its Kubernetes Jobs may go: one past its TTL (or cancelled) whose log and results are
+ * stored. Pure: the reconciler applies the plan in one transaction.
  */
 export function planReconcile(
+  record: ReconcileRecord,
+  observation: ReconcileObservation,
+  options: ReconcileOptions,
+): ReconcilePlan {
+  return withEarlier(currentPlan(record, observation, options), record, observation, options);
+}
+
+function currentPlan(
   record: ReconcileRecord,
   observation: ReconcileObservation,
   options: ReconcileOptions,
@@ -123,7 +237,7 @@ export function planReconcile(
     record.status === 'failed' ||
     record.status === 'cancelled'
   ) {
-    return finishedPlan(record, observation, now);
+    return finishedPlan(record, observation, options);
   }
   // Queued jobs belong to the scheduler; admitted ones wait for their Job to be confirmed.
   if (record.admittedAt === null || !observation.synced) return none();
@@ -201,8 +315,10 @@ export function planReconcile(
       set.exitCode = observed.exitCode ?? null;
     }
   }
-  // An image that never pulls keeps its Job retrying forever. Other finished attempts keep
-  // their Job (and its logs) until the TTL; the resync removes old attempts' Jobs then.
+  // An image that never pulls keeps its Job retrying forever, and holds its namespace's quota:
+  // it goes at once. Its container never started, so there is no log and no result to lose.
+  // Other finished attempts keep their Job (and its logs) until the TTL and until stored; the
+  // resync removes old attempts' Jobs then.
   const deleteKubeJob = observation.kubeJob !== undefined && pullFailure && steps.length > 0;
   return { steps, set, deleteKubeJob };
 }

@@ -111,3 +111,10 @@ export type ResultFile = Prisma.ResultFileModel
  * A job attempt's log, archived when the attempt finished.
  */
 export type LogArchive = Prisma.LogArchiveModel
+/**
+ * Model StoredJob
+ * A finished job the storage worker has stored: every attempt's log archived (or its failure
+ * recorded in `log_archives`), the last attempt's results collected. Until this row exists the
+ * reconciler keeps the job's Kubernetes Job (docs/storage.md). Written by the storage worker.
+ */
+export type StoredJob = Prisma.StoredJobModel

@@ -413,7 +413,8 @@ export const ModelName = {
   ActionStep: 'ActionStep',
   Offload: 'Offload',
   ResultFile: 'ResultFile',
-  LogArchive: 'LogArchive'
+  LogArchive: 'LogArchive',
+  StoredJob: 'StoredJob'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -429,7 +430,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "tenant" | "apiKey" | "job" | "jobHistory" | "jobTemplate" | "outboxMessage" | "idempotencyKey" | "processedMessage" | "event" | "webhookEndpoint" | "webhookDelivery" | "webhookAttempt" | "action" | "actionStep" | "offload" | "resultFile" | "logArchive"
+    modelProps: "tenant" | "apiKey" | "job" | "jobHistory" | "jobTemplate" | "outboxMessage" | "idempotencyKey" | "processedMessage" | "event" | "webhookEndpoint" | "webhookDelivery" | "webhookAttempt" | "action" | "actionStep" | "offload" | "resultFile" | "logArchive" | "storedJob"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -1691,6 +1692,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    StoredJob: {
+      payload: Prisma.$StoredJobPayload<ExtArgs>
+      fields: Prisma.StoredJobFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.StoredJobFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StoredJobPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.StoredJobFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StoredJobPayload>
+        }
+        findFirst: {
+          args: Prisma.StoredJobFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StoredJobPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.StoredJobFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StoredJobPayload>
+        }
+        findMany: {
+          args: Prisma.StoredJobFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StoredJobPayload>[]
+        }
+        create: {
+          args: Prisma.StoredJobCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StoredJobPayload>
+        }
+        createMany: {
+          args: Prisma.StoredJobCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.StoredJobCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StoredJobPayload>[]
+        }
+        delete: {
+          args: Prisma.StoredJobDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StoredJobPayload>
+        }
+        update: {
+          args: Prisma.StoredJobUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StoredJobPayload>
+        }
+        deleteMany: {
+          args: Prisma.StoredJobDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.StoredJobUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.StoredJobUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StoredJobPayload>[]
+        }
+        upsert: {
+          args: Prisma.StoredJobUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StoredJobPayload>
+        }
+        aggregate: {
+          args: Prisma.StoredJobAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateStoredJob>
+        }
+        groupBy: {
+          args: Prisma.StoredJobGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.StoredJobGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.StoredJobCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.StoredJobCountAggregateOutputType> | number
+        }
+      }
+    }
   }
 } & {
   other: {
@@ -2011,10 +2086,21 @@ export const LogArchiveScalarFieldEnum = {
   tenantId: 'tenantId',
   storageKey: 'storageKey',
   size: 'size',
+  error: 'error',
   createdAt: 'createdAt'
 } as const
 
 export type LogArchiveScalarFieldEnum = (typeof LogArchiveScalarFieldEnum)[keyof typeof LogArchiveScalarFieldEnum]
+
+
+export const StoredJobScalarFieldEnum = {
+  jobId: 'jobId',
+  tenantId: 'tenantId',
+  resultsError: 'resultsError',
+  storedAt: 'storedAt'
+} as const
+
+export type StoredJobScalarFieldEnum = (typeof StoredJobScalarFieldEnum)[keyof typeof StoredJobScalarFieldEnum]
 
 
 export const SortOrder = {
@@ -2441,6 +2527,7 @@ export type GlobalOmitConfig = {
   offload?: Prisma.OffloadOmit
   resultFile?: Prisma.ResultFileOmit
   logArchive?: Prisma.LogArchiveOmit
+  storedJob?: Prisma.StoredJobOmit
 }
 
 /* Types for Logging */

@@ -67,7 +67,8 @@ export const ModelName = {
   ActionStep: 'ActionStep',
   Offload: 'Offload',
   ResultFile: 'ResultFile',
-  LogArchive: 'LogArchive'
+  LogArchive: 'LogArchive',
+  StoredJob: 'StoredJob'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -367,10 +368,21 @@ export const LogArchiveScalarFieldEnum = {
   tenantId: 'tenantId',
   storageKey: 'storageKey',
   size: 'size',
+  error: 'error',
   createdAt: 'createdAt'
 } as const
 
 export type LogArchiveScalarFieldEnum = (typeof LogArchiveScalarFieldEnum)[keyof typeof LogArchiveScalarFieldEnum]
+
+
+export const StoredJobScalarFieldEnum = {
+  jobId: 'jobId',
+  tenantId: 'tenantId',
+  resultsError: 'resultsError',
+  storedAt: 'storedAt'
+} as const
+
+export type StoredJobScalarFieldEnum = (typeof StoredJobScalarFieldEnum)[keyof typeof StoredJobScalarFieldEnum]
 
 
 export const SortOrder = {

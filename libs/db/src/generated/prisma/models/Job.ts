@@ -456,6 +456,7 @@ export type JobWhereInput = {
   history?: Prisma.JobHistoryListRelationFilter
   results?: Prisma.ResultFileListRelationFilter
   logs?: Prisma.LogArchiveListRelationFilter
+  stored?: Prisma.XOR<Prisma.StoredJobNullableScalarRelationFilter, Prisma.StoredJobWhereInput> | null
 }
 
 export type JobOrderByWithRelationInput = {
@@ -495,6 +496,7 @@ export type JobOrderByWithRelationInput = {
   history?: Prisma.JobHistoryOrderByRelationAggregateInput
   results?: Prisma.ResultFileOrderByRelationAggregateInput
   logs?: Prisma.LogArchiveOrderByRelationAggregateInput
+  stored?: Prisma.StoredJobOrderByWithRelationInput
 }
 
 export type JobWhereUniqueInput = Prisma.AtLeast<{
@@ -537,6 +539,7 @@ export type JobWhereUniqueInput = Prisma.AtLeast<{
   history?: Prisma.JobHistoryListRelationFilter
   results?: Prisma.ResultFileListRelationFilter
   logs?: Prisma.LogArchiveListRelationFilter
+  stored?: Prisma.XOR<Prisma.StoredJobNullableScalarRelationFilter, Prisma.StoredJobWhereInput> | null
 }, "id">
 
 export type JobOrderByWithAggregationInput = {
@@ -653,6 +656,7 @@ export type JobCreateInput = {
   history?: Prisma.JobHistoryCreateNestedManyWithoutJobInput
   results?: Prisma.ResultFileCreateNestedManyWithoutJobInput
   logs?: Prisma.LogArchiveCreateNestedManyWithoutJobInput
+  stored?: Prisma.StoredJobCreateNestedOneWithoutJobInput
 }
 
 export type JobUncheckedCreateInput = {
@@ -691,6 +695,7 @@ export type JobUncheckedCreateInput = {
   history?: Prisma.JobHistoryUncheckedCreateNestedManyWithoutJobInput
   results?: Prisma.ResultFileUncheckedCreateNestedManyWithoutJobInput
   logs?: Prisma.LogArchiveUncheckedCreateNestedManyWithoutJobInput
+  stored?: Prisma.StoredJobUncheckedCreateNestedOneWithoutJobInput
 }
 
 export type JobUpdateInput = {
@@ -729,6 +734,7 @@ export type JobUpdateInput = {
   history?: Prisma.JobHistoryUpdateManyWithoutJobNestedInput
   results?: Prisma.ResultFileUpdateManyWithoutJobNestedInput
   logs?: Prisma.LogArchiveUpdateManyWithoutJobNestedInput
+  stored?: Prisma.StoredJobUpdateOneWithoutJobNestedInput
 }
 
 export type JobUncheckedUpdateInput = {
@@ -767,6 +773,7 @@ export type JobUncheckedUpdateInput = {
   history?: Prisma.JobHistoryUncheckedUpdateManyWithoutJobNestedInput
   results?: Prisma.ResultFileUncheckedUpdateManyWithoutJobNestedInput
   logs?: Prisma.LogArchiveUncheckedUpdateManyWithoutJobNestedInput
+  stored?: Prisma.StoredJobUncheckedUpdateOneWithoutJobNestedInput
 }
 
 export type JobCreateManyInput = {
@@ -1103,6 +1110,20 @@ export type JobUpdateOneRequiredWithoutLogsNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.JobUpdateToOneWithWhereWithoutLogsInput, Prisma.JobUpdateWithoutLogsInput>, Prisma.JobUncheckedUpdateWithoutLogsInput>
 }
 
+export type JobCreateNestedOneWithoutStoredInput = {
+  create?: Prisma.XOR<Prisma.JobCreateWithoutStoredInput, Prisma.JobUncheckedCreateWithoutStoredInput>
+  connectOrCreate?: Prisma.JobCreateOrConnectWithoutStoredInput
+  connect?: Prisma.JobWhereUniqueInput
+}
+
+export type JobUpdateOneRequiredWithoutStoredNestedInput = {
+  create?: Prisma.XOR<Prisma.JobCreateWithoutStoredInput, Prisma.JobUncheckedCreateWithoutStoredInput>
+  connectOrCreate?: Prisma.JobCreateOrConnectWithoutStoredInput
+  upsert?: Prisma.JobUpsertWithoutStoredInput
+  connect?: Prisma.JobWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.JobUpdateToOneWithWhereWithoutStoredInput, Prisma.JobUpdateWithoutStoredInput>, Prisma.JobUncheckedUpdateWithoutStoredInput>
+}
+
 export type JobCreateWithoutTenantInput = {
   id: string
   name: string
@@ -1138,6 +1159,7 @@ export type JobCreateWithoutTenantInput = {
   history?: Prisma.JobHistoryCreateNestedManyWithoutJobInput
   results?: Prisma.ResultFileCreateNestedManyWithoutJobInput
   logs?: Prisma.LogArchiveCreateNestedManyWithoutJobInput
+  stored?: Prisma.StoredJobCreateNestedOneWithoutJobInput
 }
 
 export type JobUncheckedCreateWithoutTenantInput = {
@@ -1175,6 +1197,7 @@ export type JobUncheckedCreateWithoutTenantInput = {
   history?: Prisma.JobHistoryUncheckedCreateNestedManyWithoutJobInput
   results?: Prisma.ResultFileUncheckedCreateNestedManyWithoutJobInput
   logs?: Prisma.LogArchiveUncheckedCreateNestedManyWithoutJobInput
+  stored?: Prisma.StoredJobUncheckedCreateNestedOneWithoutJobInput
 }
 
 export type JobCreateOrConnectWithoutTenantInput = {
@@ -1276,6 +1299,7 @@ export type JobCreateWithoutHistoryInput = {
   tenant: Prisma.TenantCreateNestedOneWithoutJobsInput
   results?: Prisma.ResultFileCreateNestedManyWithoutJobInput
   logs?: Prisma.LogArchiveCreateNestedManyWithoutJobInput
+  stored?: Prisma.StoredJobCreateNestedOneWithoutJobInput
 }
 
 export type JobUncheckedCreateWithoutHistoryInput = {
@@ -1313,6 +1337,7 @@ export type JobUncheckedCreateWithoutHistoryInput = {
   updatedAt?: Date | string
   results?: Prisma.ResultFileUncheckedCreateNestedManyWithoutJobInput
   logs?: Prisma.LogArchiveUncheckedCreateNestedManyWithoutJobInput
+  stored?: Prisma.StoredJobUncheckedCreateNestedOneWithoutJobInput
 }
 
 export type JobCreateOrConnectWithoutHistoryInput = {
@@ -1366,6 +1391,7 @@ export type JobUpdateWithoutHistoryInput = {
   tenant?: Prisma.TenantUpdateOneRequiredWithoutJobsNestedInput
   results?: Prisma.ResultFileUpdateManyWithoutJobNestedInput
   logs?: Prisma.LogArchiveUpdateManyWithoutJobNestedInput
+  stored?: Prisma.StoredJobUpdateOneWithoutJobNestedInput
 }
 
 export type JobUncheckedUpdateWithoutHistoryInput = {
@@ -1403,6 +1429,7 @@ export type JobUncheckedUpdateWithoutHistoryInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   results?: Prisma.ResultFileUncheckedUpdateManyWithoutJobNestedInput
   logs?: Prisma.LogArchiveUncheckedUpdateManyWithoutJobNestedInput
+  stored?: Prisma.StoredJobUncheckedUpdateOneWithoutJobNestedInput
 }
 
 export type JobCreateWithoutResultsInput = {
@@ -1440,6 +1467,7 @@ export type JobCreateWithoutResultsInput = {
   tenant: Prisma.TenantCreateNestedOneWithoutJobsInput
   history?: Prisma.JobHistoryCreateNestedManyWithoutJobInput
   logs?: Prisma.LogArchiveCreateNestedManyWithoutJobInput
+  stored?: Prisma.StoredJobCreateNestedOneWithoutJobInput
 }
 
 export type JobUncheckedCreateWithoutResultsInput = {
@@ -1477,6 +1505,7 @@ export type JobUncheckedCreateWithoutResultsInput = {
   updatedAt?: Date | string
   history?: Prisma.JobHistoryUncheckedCreateNestedManyWithoutJobInput
   logs?: Prisma.LogArchiveUncheckedCreateNestedManyWithoutJobInput
+  stored?: Prisma.StoredJobUncheckedCreateNestedOneWithoutJobInput
 }
 
 export type JobCreateOrConnectWithoutResultsInput = {
@@ -1530,6 +1559,7 @@ export type JobUpdateWithoutResultsInput = {
   tenant?: Prisma.TenantUpdateOneRequiredWithoutJobsNestedInput
   history?: Prisma.JobHistoryUpdateManyWithoutJobNestedInput
   logs?: Prisma.LogArchiveUpdateManyWithoutJobNestedInput
+  stored?: Prisma.StoredJobUpdateOneWithoutJobNestedInput
 }
 
 export type JobUncheckedUpdateWithoutResultsInput = {
@@ -1567,6 +1597,7 @@ export type JobUncheckedUpdateWithoutResultsInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   history?: Prisma.JobHistoryUncheckedUpdateManyWithoutJobNestedInput
   logs?: Prisma.LogArchiveUncheckedUpdateManyWithoutJobNestedInput
+  stored?: Prisma.StoredJobUncheckedUpdateOneWithoutJobNestedInput
 }
 
 export type JobCreateWithoutLogsInput = {
@@ -1604,6 +1635,7 @@ export type JobCreateWithoutLogsInput = {
   tenant: Prisma.TenantCreateNestedOneWithoutJobsInput
   history?: Prisma.JobHistoryCreateNestedManyWithoutJobInput
   results?: Prisma.ResultFileCreateNestedManyWithoutJobInput
+  stored?: Prisma.StoredJobCreateNestedOneWithoutJobInput
 }
 
 export type JobUncheckedCreateWithoutLogsInput = {
@@ -1641,6 +1673,7 @@ export type JobUncheckedCreateWithoutLogsInput = {
   updatedAt?: Date | string
   history?: Prisma.JobHistoryUncheckedCreateNestedManyWithoutJobInput
   results?: Prisma.ResultFileUncheckedCreateNestedManyWithoutJobInput
+  stored?: Prisma.StoredJobUncheckedCreateNestedOneWithoutJobInput
 }
 
 export type JobCreateOrConnectWithoutLogsInput = {
@@ -1694,6 +1727,7 @@ export type JobUpdateWithoutLogsInput = {
   tenant?: Prisma.TenantUpdateOneRequiredWithoutJobsNestedInput
   history?: Prisma.JobHistoryUpdateManyWithoutJobNestedInput
   results?: Prisma.ResultFileUpdateManyWithoutJobNestedInput
+  stored?: Prisma.StoredJobUpdateOneWithoutJobNestedInput
 }
 
 export type JobUncheckedUpdateWithoutLogsInput = {
@@ -1731,6 +1765,175 @@ export type JobUncheckedUpdateWithoutLogsInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   history?: Prisma.JobHistoryUncheckedUpdateManyWithoutJobNestedInput
   results?: Prisma.ResultFileUncheckedUpdateManyWithoutJobNestedInput
+  stored?: Prisma.StoredJobUncheckedUpdateOneWithoutJobNestedInput
+}
+
+export type JobCreateWithoutStoredInput = {
+  id: string
+  name: string
+  queue?: string
+  status?: $Enums.JobStatus
+  phase?: string
+  reason?: string | null
+  message?: string | null
+  priority?: number
+  spec: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  labels?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  cpuMillis: number
+  memoryBytes: bigint | number
+  gpu?: number
+  offloadPreference?: $Enums.OffloadPreference
+  templateId?: string | null
+  attempt?: number
+  maxAttempts?: number
+  retryAt?: Date | string | null
+  placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  exitCode?: number | null
+  seq?: number
+  seenAt?: Date | string | null
+  cancelRequestedAt?: Date | string | null
+  createdAt?: Date | string
+  admittedAt?: Date | string | null
+  startedAt?: Date | string | null
+  finishedAt?: Date | string | null
+  inputsKey?: string | null
+  inputsBytes?: bigint | number | null
+  cleanupAt?: Date | string | null
+  updatedAt?: Date | string
+  tenant: Prisma.TenantCreateNestedOneWithoutJobsInput
+  history?: Prisma.JobHistoryCreateNestedManyWithoutJobInput
+  results?: Prisma.ResultFileCreateNestedManyWithoutJobInput
+  logs?: Prisma.LogArchiveCreateNestedManyWithoutJobInput
+}
+
+export type JobUncheckedCreateWithoutStoredInput = {
+  id: string
+  tenantId: string
+  name: string
+  queue?: string
+  status?: $Enums.JobStatus
+  phase?: string
+  reason?: string | null
+  message?: string | null
+  priority?: number
+  spec: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  labels?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  cpuMillis: number
+  memoryBytes: bigint | number
+  gpu?: number
+  offloadPreference?: $Enums.OffloadPreference
+  templateId?: string | null
+  attempt?: number
+  maxAttempts?: number
+  retryAt?: Date | string | null
+  placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  exitCode?: number | null
+  seq?: number
+  seenAt?: Date | string | null
+  cancelRequestedAt?: Date | string | null
+  createdAt?: Date | string
+  admittedAt?: Date | string | null
+  startedAt?: Date | string | null
+  finishedAt?: Date | string | null
+  inputsKey?: string | null
+  inputsBytes?: bigint | number | null
+  cleanupAt?: Date | string | null
+  updatedAt?: Date | string
+  history?: Prisma.JobHistoryUncheckedCreateNestedManyWithoutJobInput
+  results?: Prisma.ResultFileUncheckedCreateNestedManyWithoutJobInput
+  logs?: Prisma.LogArchiveUncheckedCreateNestedManyWithoutJobInput
+}
+
+export type JobCreateOrConnectWithoutStoredInput = {
+  where: Prisma.JobWhereUniqueInput
+  create: Prisma.XOR<Prisma.JobCreateWithoutStoredInput, Prisma.JobUncheckedCreateWithoutStoredInput>
+}
+
+export type JobUpsertWithoutStoredInput = {
+  update: Prisma.XOR<Prisma.JobUpdateWithoutStoredInput, Prisma.JobUncheckedUpdateWithoutStoredInput>
+  create: Prisma.XOR<Prisma.JobCreateWithoutStoredInput, Prisma.JobUncheckedCreateWithoutStoredInput>
+  where?: Prisma.JobWhereInput
+}
+
+export type JobUpdateToOneWithWhereWithoutStoredInput = {
+  where?: Prisma.JobWhereInput
+  data: Prisma.XOR<Prisma.JobUpdateWithoutStoredInput, Prisma.JobUncheckedUpdateWithoutStoredInput>
+}
+
+export type JobUpdateWithoutStoredInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  queue?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumJobStatusFieldUpdateOperationsInput | $Enums.JobStatus
+  phase?: Prisma.StringFieldUpdateOperationsInput | string
+  reason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  priority?: Prisma.IntFieldUpdateOperationsInput | number
+  spec?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  labels?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
+  memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
+  templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
+  retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  seq?: Prisma.IntFieldUpdateOperationsInput | number
+  seenAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  cancelRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  admittedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  startedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  tenant?: Prisma.TenantUpdateOneRequiredWithoutJobsNestedInput
+  history?: Prisma.JobHistoryUpdateManyWithoutJobNestedInput
+  results?: Prisma.ResultFileUpdateManyWithoutJobNestedInput
+  logs?: Prisma.LogArchiveUpdateManyWithoutJobNestedInput
+}
+
+export type JobUncheckedUpdateWithoutStoredInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  tenantId?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  queue?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumJobStatusFieldUpdateOperationsInput | $Enums.JobStatus
+  phase?: Prisma.StringFieldUpdateOperationsInput | string
+  reason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  priority?: Prisma.IntFieldUpdateOperationsInput | number
+  spec?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  labels?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
+  memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
+  templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
+  retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  seq?: Prisma.IntFieldUpdateOperationsInput | number
+  seenAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  cancelRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  admittedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  startedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  history?: Prisma.JobHistoryUncheckedUpdateManyWithoutJobNestedInput
+  results?: Prisma.ResultFileUncheckedUpdateManyWithoutJobNestedInput
+  logs?: Prisma.LogArchiveUncheckedUpdateManyWithoutJobNestedInput
 }
 
 export type JobCreateManyTenantInput = {
@@ -1802,6 +2005,7 @@ export type JobUpdateWithoutTenantInput = {
   history?: Prisma.JobHistoryUpdateManyWithoutJobNestedInput
   results?: Prisma.ResultFileUpdateManyWithoutJobNestedInput
   logs?: Prisma.LogArchiveUpdateManyWithoutJobNestedInput
+  stored?: Prisma.StoredJobUpdateOneWithoutJobNestedInput
 }
 
 export type JobUncheckedUpdateWithoutTenantInput = {
@@ -1839,6 +2043,7 @@ export type JobUncheckedUpdateWithoutTenantInput = {
   history?: Prisma.JobHistoryUncheckedUpdateManyWithoutJobNestedInput
   results?: Prisma.ResultFileUncheckedUpdateManyWithoutJobNestedInput
   logs?: Prisma.LogArchiveUncheckedUpdateManyWithoutJobNestedInput
+  stored?: Prisma.StoredJobUncheckedUpdateOneWithoutJobNestedInput
 }
 
 export type JobUncheckedUpdateManyWithoutTenantInput = {
@@ -1961,6 +2166,7 @@ export type JobSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = ru
   history?: boolean | Prisma.Job$historyArgs<ExtArgs>
   results?: boolean | Prisma.Job$resultsArgs<ExtArgs>
   logs?: boolean | Prisma.Job$logsArgs<ExtArgs>
+  stored?: boolean | Prisma.Job$storedArgs<ExtArgs>
   _count?: boolean | Prisma.JobCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["job"]>
 
@@ -2077,6 +2283,7 @@ export type JobInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = r
   history?: boolean | Prisma.Job$historyArgs<ExtArgs>
   results?: boolean | Prisma.Job$resultsArgs<ExtArgs>
   logs?: boolean | Prisma.Job$logsArgs<ExtArgs>
+  stored?: boolean | Prisma.Job$storedArgs<ExtArgs>
   _count?: boolean | Prisma.JobCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type JobIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -2093,6 +2300,7 @@ export type $JobPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
     history: Prisma.$JobHistoryPayload<ExtArgs>[]
     results: Prisma.$ResultFilePayload<ExtArgs>[]
     logs: Prisma.$LogArchivePayload<ExtArgs>[]
+    stored: Prisma.$StoredJobPayload<ExtArgs> | null
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     /**
@@ -2549,6 +2757,7 @@ export interface Prisma__JobClient<T, Null = never, ExtArgs extends runtime.Type
   history<T extends Prisma.Job$historyArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Job$historyArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$JobHistoryPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   results<T extends Prisma.Job$resultsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Job$resultsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ResultFilePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   logs<T extends Prisma.Job$logsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Job$logsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$LogArchivePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  stored<T extends Prisma.Job$storedArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Job$storedArgs<ExtArgs>>): Prisma.Prisma__StoredJobClient<runtime.Types.Result.GetResult<Prisma.$StoredJobPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | null, null, ExtArgs, GlobalOmitOptions>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -3080,6 +3289,25 @@ export type Job$logsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   take?: number
   skip?: number
   distinct?: Prisma.LogArchiveScalarFieldEnum | Prisma.LogArchiveScalarFieldEnum[]
+}
+
+/**
+ * Job.stored
+ */
+export type Job$storedArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the StoredJob
+   */
+  select?: Prisma.StoredJobSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the StoredJob
+   */
+  omit?: Prisma.StoredJobOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.StoredJobInclude<ExtArgs> | null
+  where?: Prisma.StoredJobWhereInput
 }
 
 /**

@@ -42,6 +42,7 @@ export type LogArchiveMinAggregateOutputType = {
   tenantId: string | null
   storageKey: string | null
   size: bigint | null
+  error: string | null
   createdAt: Date | null
 }
 
@@ -51,6 +52,7 @@ export type LogArchiveMaxAggregateOutputType = {
   tenantId: string | null
   storageKey: string | null
   size: bigint | null
+  error: string | null
   createdAt: Date | null
 }
 
@@ -60,6 +62,7 @@ export type LogArchiveCountAggregateOutputType = {
   tenantId: number
   storageKey: number
   size: number
+  error: number
   createdAt: number
   _all: number
 }
@@ -81,6 +84,7 @@ export type LogArchiveMinAggregateInputType = {
   tenantId?: true
   storageKey?: true
   size?: true
+  error?: true
   createdAt?: true
 }
 
@@ -90,6 +94,7 @@ export type LogArchiveMaxAggregateInputType = {
   tenantId?: true
   storageKey?: true
   size?: true
+  error?: true
   createdAt?: true
 }
 
@@ -99,6 +104,7 @@ export type LogArchiveCountAggregateInputType = {
   tenantId?: true
   storageKey?: true
   size?: true
+  error?: true
   createdAt?: true
   _all?: true
 }
@@ -195,6 +201,7 @@ export type LogArchiveGroupByOutputType = {
   tenantId: string
   storageKey: string
   size: bigint
+  error: string | null
   createdAt: Date
   _count: LogArchiveCountAggregateOutputType | null
   _avg: LogArchiveAvgAggregateOutputType | null
@@ -227,6 +234,7 @@ export type LogArchiveWhereInput = {
   tenantId?: Prisma.StringFilter<"LogArchive"> | string
   storageKey?: Prisma.StringFilter<"LogArchive"> | string
   size?: Prisma.BigIntFilter<"LogArchive"> | bigint | number
+  error?: Prisma.StringNullableFilter<"LogArchive"> | string | null
   createdAt?: Prisma.DateTimeFilter<"LogArchive"> | Date | string
   job?: Prisma.XOR<Prisma.JobScalarRelationFilter, Prisma.JobWhereInput>
 }
@@ -237,6 +245,7 @@ export type LogArchiveOrderByWithRelationInput = {
   tenantId?: Prisma.SortOrder
   storageKey?: Prisma.SortOrder
   size?: Prisma.SortOrder
+  error?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   job?: Prisma.JobOrderByWithRelationInput
 }
@@ -251,6 +260,7 @@ export type LogArchiveWhereUniqueInput = Prisma.AtLeast<{
   tenantId?: Prisma.StringFilter<"LogArchive"> | string
   storageKey?: Prisma.StringFilter<"LogArchive"> | string
   size?: Prisma.BigIntFilter<"LogArchive"> | bigint | number
+  error?: Prisma.StringNullableFilter<"LogArchive"> | string | null
   createdAt?: Prisma.DateTimeFilter<"LogArchive"> | Date | string
   job?: Prisma.XOR<Prisma.JobScalarRelationFilter, Prisma.JobWhereInput>
 }, "jobId_attempt">
@@ -261,6 +271,7 @@ export type LogArchiveOrderByWithAggregationInput = {
   tenantId?: Prisma.SortOrder
   storageKey?: Prisma.SortOrder
   size?: Prisma.SortOrder
+  error?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   _count?: Prisma.LogArchiveCountOrderByAggregateInput
   _avg?: Prisma.LogArchiveAvgOrderByAggregateInput
@@ -278,6 +289,7 @@ export type LogArchiveScalarWhereWithAggregatesInput = {
   tenantId?: Prisma.StringWithAggregatesFilter<"LogArchive"> | string
   storageKey?: Prisma.StringWithAggregatesFilter<"LogArchive"> | string
   size?: Prisma.BigIntWithAggregatesFilter<"LogArchive"> | bigint | number
+  error?: Prisma.StringNullableWithAggregatesFilter<"LogArchive"> | string | null
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"LogArchive"> | Date | string
 }
 
@@ -286,6 +298,7 @@ export type LogArchiveCreateInput = {
   tenantId: string
   storageKey: string
   size: bigint | number
+  error?: string | null
   createdAt?: Date | string
   job: Prisma.JobCreateNestedOneWithoutLogsInput
 }
@@ -296,6 +309,7 @@ export type LogArchiveUncheckedCreateInput = {
   tenantId: string
   storageKey: string
   size: bigint | number
+  error?: string | null
   createdAt?: Date | string
 }
 
@@ -304,6 +318,7 @@ export type LogArchiveUpdateInput = {
   tenantId?: Prisma.StringFieldUpdateOperationsInput | string
   storageKey?: Prisma.StringFieldUpdateOperationsInput | string
   size?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   job?: Prisma.JobUpdateOneRequiredWithoutLogsNestedInput
 }
@@ -314,6 +329,7 @@ export type LogArchiveUncheckedUpdateInput = {
   tenantId?: Prisma.StringFieldUpdateOperationsInput | string
   storageKey?: Prisma.StringFieldUpdateOperationsInput | string
   size?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -323,6 +339,7 @@ export type LogArchiveCreateManyInput = {
   tenantId: string
   storageKey: string
   size: bigint | number
+  error?: string | null
   createdAt?: Date | string
 }
 
@@ -331,6 +348,7 @@ export type LogArchiveUpdateManyMutationInput = {
   tenantId?: Prisma.StringFieldUpdateOperationsInput | string
   storageKey?: Prisma.StringFieldUpdateOperationsInput | string
   size?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -340,6 +358,7 @@ export type LogArchiveUncheckedUpdateManyInput = {
   tenantId?: Prisma.StringFieldUpdateOperationsInput | string
   storageKey?: Prisma.StringFieldUpdateOperationsInput | string
   size?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -364,6 +383,7 @@ export type LogArchiveCountOrderByAggregateInput = {
   tenantId?: Prisma.SortOrder
   storageKey?: Prisma.SortOrder
   size?: Prisma.SortOrder
+  error?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
 }
 
@@ -378,6 +398,7 @@ export type LogArchiveMaxOrderByAggregateInput = {
   tenantId?: Prisma.SortOrder
   storageKey?: Prisma.SortOrder
   size?: Prisma.SortOrder
+  error?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
 }
 
@@ -387,6 +408,7 @@ export type LogArchiveMinOrderByAggregateInput = {
   tenantId?: Prisma.SortOrder
   storageKey?: Prisma.SortOrder
   size?: Prisma.SortOrder
+  error?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
 }
 
@@ -442,6 +464,7 @@ export type LogArchiveCreateWithoutJobInput = {
   tenantId: string
   storageKey: string
   size: bigint | number
+  error?: string | null
   createdAt?: Date | string
 }
 
@@ -450,6 +473,7 @@ export type LogArchiveUncheckedCreateWithoutJobInput = {
   tenantId: string
   storageKey: string
   size: bigint | number
+  error?: string | null
   createdAt?: Date | string
 }
 
@@ -488,6 +512,7 @@ export type LogArchiveScalarWhereInput = {
   tenantId?: Prisma.StringFilter<"LogArchive"> | string
   storageKey?: Prisma.StringFilter<"LogArchive"> | string
   size?: Prisma.BigIntFilter<"LogArchive"> | bigint | number
+  error?: Prisma.StringNullableFilter<"LogArchive"> | string | null
   createdAt?: Prisma.DateTimeFilter<"LogArchive"> | Date | string
 }
 
@@ -496,6 +521,7 @@ export type LogArchiveCreateManyJobInput = {
   tenantId: string
   storageKey: string
   size: bigint | number
+  error?: string | null
   createdAt?: Date | string
 }
 
@@ -504,6 +530,7 @@ export type LogArchiveUpdateWithoutJobInput = {
   tenantId?: Prisma.StringFieldUpdateOperationsInput | string
   storageKey?: Prisma.StringFieldUpdateOperationsInput | string
   size?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -512,6 +539,7 @@ export type LogArchiveUncheckedUpdateWithoutJobInput = {
   tenantId?: Prisma.StringFieldUpdateOperationsInput | string
   storageKey?: Prisma.StringFieldUpdateOperationsInput | string
   size?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -520,6 +548,7 @@ export type LogArchiveUncheckedUpdateManyWithoutJobInput = {
   tenantId?: Prisma.StringFieldUpdateOperationsInput | string
   storageKey?: Prisma.StringFieldUpdateOperationsInput | string
   size?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -531,6 +560,7 @@ export type LogArchiveSelect<ExtArgs extends runtime.Types.Extensions.InternalAr
   tenantId?: boolean
   storageKey?: boolean
   size?: boolean
+  error?: boolean
   createdAt?: boolean
   job?: boolean | Prisma.JobDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["logArchive"]>
@@ -541,6 +571,7 @@ export type LogArchiveSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Ex
   tenantId?: boolean
   storageKey?: boolean
   size?: boolean
+  error?: boolean
   createdAt?: boolean
   job?: boolean | Prisma.JobDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["logArchive"]>
@@ -551,6 +582,7 @@ export type LogArchiveSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Ex
   tenantId?: boolean
   storageKey?: boolean
   size?: boolean
+  error?: boolean
   createdAt?: boolean
   job?: boolean | Prisma.JobDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["logArchive"]>
@@ -561,10 +593,11 @@ export type LogArchiveSelectScalar = {
   tenantId?: boolean
   storageKey?: boolean
   size?: boolean
+  error?: boolean
   createdAt?: boolean
 }
 
-export type LogArchiveOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"jobId" | "attempt" | "tenantId" | "storageKey" | "size" | "createdAt", ExtArgs["result"]["logArchive"]>
+export type LogArchiveOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"jobId" | "attempt" | "tenantId" | "storageKey" | "size" | "error" | "createdAt", ExtArgs["result"]["logArchive"]>
 export type LogArchiveInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   job?: boolean | Prisma.JobDefaultArgs<ExtArgs>
 }
@@ -586,6 +619,11 @@ export type $LogArchivePayload<ExtArgs extends runtime.Types.Extensions.Internal
     tenantId: string
     storageKey: string
     size: bigint
+    /**
+     * Set when the log could not be archived and never will be (the pod is gone, its container
+     * never started): the object at `storage_key` then holds this reason instead of the log.
+     */
+    error: string | null
     createdAt: Date
   }, ExtArgs["result"]["logArchive"]>
   composites: {}
@@ -1016,6 +1054,7 @@ export interface LogArchiveFieldRefs {
   readonly tenantId: Prisma.FieldRef<"LogArchive", 'String'>
   readonly storageKey: Prisma.FieldRef<"LogArchive", 'String'>
   readonly size: Prisma.FieldRef<"LogArchive", 'BigInt'>
+  readonly error: Prisma.FieldRef<"LogArchive", 'String'>
   readonly createdAt: Prisma.FieldRef<"LogArchive", 'DateTime'>
 }
     
