@@ -71,6 +71,35 @@ export const commonEnv = {
     .max(100)
     .default(5)
     .describe('Deliveries of a failing message before it is dead-lettered.'),
+  NATS_ACK_WAIT_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(30_000)
+    .describe(
+      'JetStream ack wait: an unacked message is redelivered after it; running handlers heartbeat every third of it.',
+    ),
+  NATS_MAX_HANDLER_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(15 * 60_000)
+    .describe(
+      'Longest a message handler may run; past it the message is dead-lettered (parked), never redelivered.',
+    ),
+  NATS_PUBLISH_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(5000)
+    .describe("One publish attempt's wait for the stream's ack."),
+  NATS_PUBLISH_ATTEMPTS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10)
+    .default(3)
+    .describe('Attempts of one publish (timeouts included) before it fails.'),
   OUTBOX_RELAY_INTERVAL_MS: z.coerce
     .number()
     .int()

@@ -70,6 +70,10 @@ export async function createRoamApp<S extends z.ZodObject>(
     name: options.name,
     subjectPrefix: config.NATS_SUBJECT_PREFIX,
     maxDeliver: config.NATS_MAX_DELIVER,
+    ackWaitMs: config.NATS_ACK_WAIT_MS,
+    maxHandlerMs: config.NATS_MAX_HANDLER_MS,
+    publishTimeoutMs: config.NATS_PUBLISH_TIMEOUT_MS,
+    publishAttempts: config.NATS_PUBLISH_ATTEMPTS,
     logger: logger.child({ component: 'jetstream' }),
   });
   await connection.connect();

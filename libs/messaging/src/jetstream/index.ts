@@ -5,7 +5,12 @@ export type { DeadLetter } from './dead-letter.js';
 export { checkEnvelope, type EnvelopeCheck } from './envelope.js';
 export { JetStreamExceptionFilter } from './exception-filter.js';
 export { SubjectMapper, type JetStreamLogger, type JetStreamOptions } from './options.js';
-export { JetStreamPublisher, type PublishOptions, type PublishResult } from './publisher.js';
+export {
+  JetStreamPublisher,
+  PublishError,
+  type PublishOptions,
+  type PublishResult,
+} from './publisher.js';
 export {
   durableName,
   JETSTREAM_TRANSPORT,
