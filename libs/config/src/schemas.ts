@@ -199,6 +199,23 @@ export const objectStoreEnv = {
     .describe(
       'Endpoint presigned URLs point at, when clients and pods reach the store by another address. Default: S3_ENDPOINT.',
     ),
+  S3_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(30_000)
+    .describe(
+      'An S3 request (or a transfer) that sends or receives nothing for this long fails as timed out.',
+    ),
+  S3_ATTEMPTS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10)
+    .default(3)
+    .describe(
+      'Attempts of an S3 call that can be repeated safely (stat, list, get, delete, put of a buffer) on a timeout or network error.',
+    ),
   RESULTS_PVC_ROOT: z
     .string()
     .optional()
