@@ -106,6 +106,15 @@ export const commonEnv = {
     .min(50)
     .default(1000)
     .describe('How often the outbox relay republishes messages left unpublished by a crash.'),
+  OUTBOX_MAX_ATTEMPTS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(20)
+    .describe(
+      'Relay attempts of one outbox message (timeouts included) before it is parked for an operator (GET /api/v1/admin/parked).',
+    ),
   SHUTDOWN_TIMEOUT_MS: z.coerce
     .number()
     .int()

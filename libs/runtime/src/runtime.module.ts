@@ -76,7 +76,9 @@ export class RuntimeModule {
           provide: Outbox,
           inject: [PRISMA, JetStreamPublisher],
           useFactory: (prisma: PrismaClient, publisher: JetStreamPublisher) =>
-            new Outbox(prisma, publisher, logger.child({ component: 'outbox' })),
+            new Outbox(prisma, publisher, logger.child({ component: 'outbox' }), {
+              maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
+            }),
         },
         {
           provide: OutboxRelay,

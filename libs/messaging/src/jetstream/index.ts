@@ -1,7 +1,7 @@
 export { JetStreamClient } from './client.js';
 export { JetStreamConnection } from './connection.js';
 export { JetStreamContext, type JetStreamContextArgs } from './context.js';
-export type { DeadLetter } from './dead-letter.js';
+export { listDeadLetters, type DeadLetter, type StoredDeadLetter } from './dead-letter.js';
 export { checkEnvelope, type EnvelopeCheck } from './envelope.js';
 export { JetStreamExceptionFilter } from './exception-filter.js';
 export { SubjectMapper, type JetStreamLogger, type JetStreamOptions } from './options.js';
