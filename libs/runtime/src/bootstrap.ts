@@ -78,10 +78,11 @@ export async function createRoamApp<S extends z.ZodObject>(
   });
   await connection.connect();
   await connection.ensureStreams();
+  const server = new JetStreamServer(connection);
 
   @Module({
     imports: [
-      RuntimeModule.forRoot({ app: options.name, config, logger, connection }),
+      RuntimeModule.forRoot({ app: options.name, config, logger, connection, consumers: server }),
       MetricsModule,
       options.module,
     ],
@@ -110,10 +111,7 @@ export async function createRoamApp<S extends z.ZodObject>(
       next();
     },
   );
-  app.connectMicroservice(
-    { strategy: new JetStreamServer(connection) },
-    { inheritAppConfig: true },
-  );
+  app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
   await app.startAllMicroservices();
   await app.listen(config.PORT, config.HOST);
   const address = app.getHttpServer().address() as { port: number } | string;

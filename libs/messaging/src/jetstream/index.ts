@@ -12,6 +12,7 @@ export {
   type PublishResult,
 } from './publisher.js';
 export {
+  type ConsumerHealth,
   durableName,
   JETSTREAM_TRANSPORT,
   JetStreamEventPattern,
