@@ -96,10 +96,21 @@ describe('every app as its own process', () => {
       const live = await fetch(`${url}/health/live`);
       expect(live.status).toBe(200);
       const ready = await fetch(`${url}/health/ready`);
-      expect(await ready.json()).toEqual({
+      const report = (await ready.json()) as {
+        status: string;
+        checks: Record<string, boolean>;
+        consumers: { consumer: string; up: boolean }[];
+        loops: { name: string }[];
+      };
+      expect(report).toMatchObject({
         status: 'ready',
-        checks: { postgres: true, nats: true },
+        checks: { postgres: true, nats: true, consumers: true },
       });
+      for (const consumer of report.consumers) {
+        expect(consumer.consumer.startsWith(`${app}_`)).toBe(true);
+        expect(consumer.up).toBe(true);
+      }
+      expect(report.loops.map((loop) => loop.name)).toContain('outbox relay pass');
     } finally {
       const exited = once(child, 'exit');
       child.kill('SIGTERM');

@@ -17,5 +17,6 @@ export const computeProvider: Provider = {
       cluster: config.GKE_CLUSTER,
       accessToken: config.GCE_ACCESS_TOKEN,
       timeoutMs: config.COMPUTE_TIMEOUT_MS,
+      attempts: config.COMPUTE_ATTEMPTS,
     }),
 };

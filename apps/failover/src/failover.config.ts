@@ -29,6 +29,13 @@ export const failoverEnv = workerEnv('failover').extend({
     .min(100)
     .default(10_000)
     .describe('Time one compute API request may take.'),
+  COMPUTE_ATTEMPTS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10)
+    .default(3)
+    .describe('Attempts of a compute API request on a timeout, 429 or 5xx.'),
   ACTION_LOCK_TIMEOUT_MS: z.coerce
     .number()
     .int()

@@ -71,7 +71,19 @@ export const offloadEnv = workerEnv('offload').extend({
     .describe(
       'Kubernetes Secret holding the key (the RunPod controller: runpod-controller-secrets, key RUNPOD_KEY).',
     ),
-  RUNPOD_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
+  RUNPOD_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(15_000)
+    .describe('Time one RunPod API request may take before it fails as timed out.'),
+  RUNPOD_ATTEMPTS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10)
+    .default(4)
+    .describe('Attempts of a RunPod call on a timeout, 429 or 5xx (never for a pod create).'),
   RUNPOD_CLOUD_TYPE: z.enum(['SECURE', 'COMMUNITY']).default('SECURE'),
   PENDING_JOB_THRESHOLD: z.coerce
     .number()

@@ -42,6 +42,7 @@ export const runpodProvider: Provider = {
       ...(config.RUNPOD_GRAPHQL_URL ? { graphqlUrl: config.RUNPOD_GRAPHQL_URL } : {}),
       apiKey,
       timeoutMs: config.RUNPOD_TIMEOUT_MS,
+      maxAttempts: config.RUNPOD_ATTEMPTS,
     });
   },
 };

@@ -1,3 +1,5 @@
+import { setTimeout as delay } from 'node:timers/promises';
+
 import {
   type ComputeInstance,
   ComputeError,
@@ -22,6 +24,11 @@ export interface GceComputeOptions {
   accessToken?: string;
   /** Per request, metadata server included. */
   timeoutMs?: number;
+  /**
+   * Attempts of a request that failed retryably (timeout, network error, 429, 5xx). Every call
+   * here is safe to repeat: listing reads, and deleting skips instances already gone. Default 3.
+   */
+  attempts?: number;
   fetch?: typeof fetch;
 }
 
@@ -40,6 +47,7 @@ const lastSegment = (url: string) => url.slice(url.lastIndexOf('/') + 1);
 export class GceCompute implements ComputePort {
   private readonly baseUrl: string;
   private readonly timeoutMs: number;
+  private readonly attempts: number;
   private readonly fetch: typeof fetch;
   private project: string | undefined;
   private token: { value: string; expiresAt: number } | undefined;
@@ -47,6 +55,7 @@ export class GceCompute implements ComputePort {
   constructor(private readonly options: GceComputeOptions = {}) {
     this.baseUrl = (options.baseUrl ?? GCE_DEFAULT_URL).replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.attempts = Math.max(1, options.attempts ?? 3);
     this.fetch = options.fetch ?? fetch;
     this.project = options.project;
   }
@@ -188,7 +197,23 @@ export class GceCompute implements ComputePort {
     return (text ? JSON.parse(text) : {}) as T;
   }
 
+  /** One request, repeated (short doubling pause) while it fails retryably, `attempts` in all. */
   private async send(url: string, init: RequestInit): Promise<Response> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const response = await this.sendOnce(url, init);
+        const retryable = response.status === 429 || response.status >= 500;
+        if (!retryable || attempt >= this.attempts) return response;
+        await response.body?.cancel();
+      } catch (error) {
+        if (attempt >= this.attempts || !(error instanceof ComputeError) || !error.retryable)
+          throw error;
+      }
+      await delay(Math.min(100 * 2 ** (attempt - 1), 2000));
+    }
+  }
+
+  private async sendOnce(url: string, init: RequestInit): Promise<Response> {
     try {
       return await this.fetch(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (error) {

@@ -71,12 +71,50 @@ export const commonEnv = {
     .max(100)
     .default(5)
     .describe('Deliveries of a failing message before it is dead-lettered.'),
+  NATS_ACK_WAIT_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(30_000)
+    .describe(
+      'JetStream ack wait: an unacked message is redelivered after it; running handlers heartbeat every third of it.',
+    ),
+  NATS_MAX_HANDLER_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(15 * 60_000)
+    .describe(
+      'Longest a message handler may run; past it the message is dead-lettered (parked), never redelivered.',
+    ),
+  NATS_PUBLISH_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(5000)
+    .describe("One publish attempt's wait for the stream's ack."),
+  NATS_PUBLISH_ATTEMPTS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10)
+    .default(3)
+    .describe('Attempts of one publish (timeouts included) before it fails.'),
   OUTBOX_RELAY_INTERVAL_MS: z.coerce
     .number()
     .int()
     .min(50)
     .default(1000)
     .describe('How often the outbox relay republishes messages left unpublished by a crash.'),
+  OUTBOX_MAX_ATTEMPTS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(20)
+    .describe(
+      'Relay attempts of one outbox message (timeouts included) before it is parked for an operator (GET /api/v1/admin/parked).',
+    ),
   SHUTDOWN_TIMEOUT_MS: z.coerce
     .number()
     .int()
@@ -169,6 +207,23 @@ export const objectStoreEnv = {
     .optional()
     .describe(
       'Endpoint presigned URLs point at, when clients and pods reach the store by another address. Default: S3_ENDPOINT.',
+    ),
+  S3_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(30_000)
+    .describe(
+      'An S3 request (or a transfer) that sends or receives nothing for this long fails as timed out.',
+    ),
+  S3_ATTEMPTS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10)
+    .default(3)
+    .describe(
+      'Attempts of an S3 call that can be repeated safely (stat, list, get, delete, put of a buffer) on a timeout or network error.',
     ),
   RESULTS_PVC_ROOT: z
     .string()

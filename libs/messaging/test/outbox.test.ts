@@ -20,7 +20,7 @@ import {
   JetStreamPublisher,
   JetStreamServer,
 } from '../src/jetstream/index.js';
-import { MAX_RELAY_ATTEMPTS, Outbox } from '../src/outbox/index.js';
+import { Outbox } from '../src/outbox/index.js';
 
 const SUBJECT = 'roam.cmd.v1.test.apply';
 const EVENT = 'roam.evt.v1.test.happened';
@@ -124,7 +124,7 @@ describe('transactional outbox', () => {
     // Put aside so the tests after this one start from a clean outbox.
     await prisma.outboxMessage.update({
       where: { id: poison.id },
-      data: { attempts: MAX_RELAY_ATTEMPTS },
+      data: { parkedAt: new Date() },
     });
   });
 
@@ -165,5 +165,68 @@ describe('transactional outbox', () => {
     await new JetStreamPublisher(connection).publish(marker);
     await eventually('the marker message', () => effects.includes(marker.id));
     expect(effects.filter((id) => id === first.id)).toHaveLength(1);
+  });
+
+  it('counts a publish that timed out as an attempt and parks the row after its last one', async () => {
+    // A publisher whose acks never come: a subject no stream covers, with a core subscriber
+    // that swallows the publish request.
+    const silentPrefix = testSubjectPrefix();
+    const silent = new JetStreamConnection({
+      servers: testNatsUrl(),
+      name: 'outboxsilent',
+      subjectPrefix: silentPrefix,
+      registry,
+      publishTimeoutMs: 100,
+      publishAttempts: 1,
+    });
+    await silent.connect();
+    const swallow = silent.nats.subscribe(`${silentPrefix}.>`);
+    const hung = new Outbox(prisma, new JetStreamPublisher(silent), logger, {
+      maxAttempts: 2,
+      retryBackoffMs: 0,
+    });
+    const envelope = createEnvelope(SUBJECT, { n: 20 }, { source: 'test' });
+    try {
+      await prisma.$transaction((tx) => hung.write(tx, [envelope]));
+      expect(await hung.relayOnce(0)).toBe(0);
+      const first = await prisma.outboxMessage.findUniqueOrThrow({ where: { id: envelope.id } });
+      expect(first).toMatchObject({ attempts: 1, parkedAt: null, publishedAt: null });
+      expect(first.lastError).toMatch(/failed after 1 attempt\(s\) of at most 100 ms each/);
+      expect(await hung.relayOnce(0)).toBe(0);
+      const parked = await prisma.outboxMessage.findUniqueOrThrow({ where: { id: envelope.id } });
+      expect(parked).toMatchObject({ attempts: 2, publishedAt: null });
+      expect(parked.parkedAt).not.toBeNull();
+      // Parked means never tried again by the relay.
+      expect(await hung.relayOnce(0)).toBe(0);
+      expect(
+        (await prisma.outboxMessage.findUniqueOrThrow({ where: { id: envelope.id } })).attempts,
+      ).toBe(2);
+      expect((await hung.parked({ limit: 10 })).map((row) => row.id)).toContain(envelope.id);
+    } finally {
+      swallow.unsubscribe();
+      await silent.drain();
+    }
+
+    // An operator's retry puts it back; the working relay then publishes it.
+    effects.length = 0;
+    expect(await outbox.requeue(envelope.id)).toBe('requeued');
+    expect(await outbox.requeue(envelope.id)).toBe('not_parked');
+    expect(await outbox.requeue('00000000-0000-4000-8000-000000000000')).toBe('not_found');
+    expect(await outbox.relayOnce(0)).toBe(1);
+    await eventually('the requeued message', () => effects.includes(envelope.id));
+  });
+
+  it('parks a row whose last attempt never reported (the relay died mid-publish)', async () => {
+    const envelope = createEnvelope(SUBJECT, { n: 21 }, { source: 'test' });
+    await prisma.$transaction((tx) => outbox.write(tx, [envelope]));
+    // What a relay that claimed its 20th attempt and died leaves behind: an expired lease.
+    await prisma.outboxMessage.update({
+      where: { id: envelope.id },
+      data: { attempts: 20, nextAttemptAt: new Date(Date.now() - 1000) },
+    });
+    expect(await outbox.relayOnce(0)).toBe(0);
+    const row = await prisma.outboxMessage.findUniqueOrThrow({ where: { id: envelope.id } });
+    expect(row.parkedAt).not.toBeNull();
+    expect(row.lastError).toMatch(/attempt 20 had no outcome within the claim lease/);
   });
 });

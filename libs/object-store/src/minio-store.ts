@@ -1,10 +1,13 @@
+import http from 'node:http';
+import https from 'node:https';
 import { type Readable, Transform } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
 
 import { type BucketItem, Client, S3Error } from 'minio';
 
 import type { ObjectStoreConfig } from './config.js';
 import { attachmentDisposition } from './content-disposition.js';
-import { ObjectNotFound } from './errors.js';
+import { ObjectNotFound, ObjectStoreTimeout } from './errors.js';
 import type { ByteRange, ObjectInfo, ObjectPage, ObjectStore } from './object-store.js';
 
 const NOT_FOUND_CODES = new Set(['NoSuchKey', 'NotFound', 'NoSuchBucket']);
@@ -13,10 +16,44 @@ function notFound(error: unknown): boolean {
   return error instanceof S3Error && NOT_FOUND_CODES.has(String(error.code));
 }
 
+const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_ATTEMPTS = 3;
+
+/**
+ * `http(s).request` whose socket may stay silent at most `timeoutMs`: a store that accepts the
+ * connection and never answers (or stops mid-transfer) fails the call instead of hanging it.
+ * An idle limit, not a total one, so a large object that keeps flowing is never cut.
+ */
+function timedTransport(useSSL: boolean, timeoutMs: number): Pick<typeof http, 'request'> {
+  const base = useSSL ? https : http;
+  return {
+    request: ((options: http.RequestOptions, callback?: (res: http.IncomingMessage) => void) => {
+      const request = base.request(options, callback);
+      request.setTimeout(timeoutMs, () => {
+        request.destroy(
+          new ObjectStoreTimeout(`${options.method ?? 'GET'} ${options.path ?? '/'}`, timeoutMs),
+        );
+      });
+      return request;
+    }) as typeof http.request,
+  };
+}
+
+/** Timeouts and connection failures are worth another try; S3's own answers are not. */
+function transient(error: unknown): boolean {
+  if (error instanceof ObjectStoreTimeout) return true;
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return (
+    typeof code === 'string' &&
+    ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN'].includes(code)
+  );
+}
+
 function clientFor(endpoint: string, config: ObjectStoreConfig): Client {
   const url = new URL(endpoint);
   const useSSL = url.protocol === 'https:';
   return new Client({
+    transport: timedTransport(useSSL, config.S3_TIMEOUT_MS ?? DEFAULT_TIMEOUT_MS),
     endPoint: url.hostname,
     port: url.port ? Number(url.port) : useSSL ? 443 : 80,
     useSSL,
@@ -47,8 +84,10 @@ export class MinioObjectStore implements ObjectStore {
   private readonly client: Client;
   private readonly presigner: Client;
   private readonly bucket: string;
+  private readonly attempts: number;
 
   constructor(config: ObjectStoreConfig & { S3_ENDPOINT: string }) {
+    this.attempts = Math.max(1, config.S3_ATTEMPTS ?? DEFAULT_ATTEMPTS);
     this.client = clientFor(config.S3_ENDPOINT, config);
     this.presigner = config.S3_PUBLIC_ENDPOINT
       ? clientFor(config.S3_PUBLIC_ENDPOINT, config)
@@ -58,7 +97,7 @@ export class MinioObjectStore implements ObjectStore {
 
   /** Creates the bucket when it is missing (a second caller racing to create it is fine). */
   async ensureBucket(): Promise<void> {
-    if (await this.client.bucketExists(this.bucket)) return;
+    if (await this.retrying(() => this.client.bucketExists(this.bucket))) return;
     try {
       await this.client.makeBucket(this.bucket);
     } catch (error) {
@@ -72,7 +111,7 @@ export class MinioObjectStore implements ObjectStore {
     if (Buffer.isBuffer(body)) {
       if (body.length !== size)
         throw new Error(`object ${key}: ${body.length} bytes given, ${size} announced`);
-      await this.client.putObject(this.bucket, key, body, size, meta);
+      await this.retrying(() => this.client.putObject(this.bucket, key, body, size, meta));
       return;
     }
     const guard = sizeGuard(size);
@@ -92,9 +131,11 @@ export class MinioObjectStore implements ObjectStore {
 
   async get(key: string, range?: ByteRange): Promise<Readable> {
     try {
-      if (!range) return await this.client.getObject(this.bucket, key);
+      if (!range) return await this.retrying(() => this.client.getObject(this.bucket, key));
       const length = range.end === undefined ? 0 : range.end - range.start + 1;
-      return await this.client.getPartialObject(this.bucket, key, range.start, length);
+      return await this.retrying(() =>
+        this.client.getPartialObject(this.bucket, key, range.start, length),
+      );
     } catch (error) {
       if (notFound(error)) throw new ObjectNotFound(key);
       throw error;
@@ -103,7 +144,7 @@ export class MinioObjectStore implements ObjectStore {
 
   async stat(key: string): Promise<ObjectInfo | undefined> {
     try {
-      const stat = await this.client.statObject(this.bucket, key);
+      const stat = await this.retrying(() => this.client.statObject(this.bucket, key));
       const contentType = (stat.metaData as Record<string, string | undefined>)['content-type'];
       return {
         key,
@@ -117,9 +158,13 @@ export class MinioObjectStore implements ObjectStore {
     }
   }
 
-  async list(
+  list(prefix: string, options: { after?: string; limit?: number } = {}): Promise<ObjectPage> {
+    return this.retrying(() => this.listOnce(prefix, options));
+  }
+
+  private async listOnce(
     prefix: string,
-    options: { after?: string; limit?: number } = {},
+    options: { after?: string; limit?: number },
   ): Promise<ObjectPage> {
     const limit = options.limit ?? 1000;
     const stream = this.client.listObjectsV2(this.bucket, prefix, true, options.after ?? '');
@@ -143,7 +188,7 @@ export class MinioObjectStore implements ObjectStore {
 
   async remove(key: string): Promise<void> {
     try {
-      await this.client.removeObject(this.bucket, key);
+      await this.retrying(() => this.client.removeObject(this.bucket, key));
     } catch (error) {
       if (!notFound(error)) throw error;
     }
@@ -160,6 +205,21 @@ export class MinioObjectStore implements ObjectStore {
       for (let i = 0; i < page.items.length; i += 16)
         await Promise.all(page.items.slice(i, i + 16).map((item) => this.remove(item.key)));
       removed += page.items.length;
+    }
+  }
+
+  /**
+   * Runs a call that is safe to repeat, again on a timeout or a connection failure, up to
+   * `S3_ATTEMPTS` times with a short doubling pause; any other error surfaces at once.
+   */
+  private async retrying<T>(call: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await call();
+      } catch (error) {
+        if (attempt >= this.attempts || !transient(error)) throw error;
+        await delay(Math.min(100 * 2 ** (attempt - 1), 2000));
+      }
     }
   }
 

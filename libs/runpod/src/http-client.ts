@@ -8,6 +8,7 @@ import {
   type RunPod,
   RunPodError,
   type RunPodPod,
+  RunPodTimeout,
 } from './port.js';
 
 export interface RunPodClientOptions {
@@ -243,7 +244,11 @@ export class RunPodHttpClient implements RunPod {
         lastError = error;
         const retryAfter = Number(response.headers.get('retry-after'));
         if (Number.isFinite(retryAfter) && retryAfter > 0) waitMs = retryAfter * 1000;
-      } catch (error) {
+      } catch (caught) {
+        const error =
+          (caught as Error).name === 'TimeoutError'
+            ? new RunPodTimeout(`${method} ${new URL(url).pathname}`, this.timeoutMs)
+            : caught;
         if (
           error instanceof RunPodError &&
           !(error.status === 429 || (error.status >= 500 && retry5xx))

@@ -66,6 +66,17 @@ export interface RunPodPod {
 }
 
 /** A RunPod call failed with this status; `retryable` for 429 and 5xx (already retried). */
+/** A RunPod call that got no (complete) answer within its time budget. */
+export class RunPodTimeout extends Error {
+  constructor(
+    readonly what: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`RunPod ${what}: no answer within ${timeoutMs} ms`);
+    this.name = 'RunPodTimeout';
+  }
+}
+
 export class RunPodError extends Error {
   constructor(
     readonly status: number,

@@ -70,14 +70,19 @@ export async function createRoamApp<S extends z.ZodObject>(
     name: options.name,
     subjectPrefix: config.NATS_SUBJECT_PREFIX,
     maxDeliver: config.NATS_MAX_DELIVER,
+    ackWaitMs: config.NATS_ACK_WAIT_MS,
+    maxHandlerMs: config.NATS_MAX_HANDLER_MS,
+    publishTimeoutMs: config.NATS_PUBLISH_TIMEOUT_MS,
+    publishAttempts: config.NATS_PUBLISH_ATTEMPTS,
     logger: logger.child({ component: 'jetstream' }),
   });
   await connection.connect();
   await connection.ensureStreams();
+  const server = new JetStreamServer(connection);
 
   @Module({
     imports: [
-      RuntimeModule.forRoot({ app: options.name, config, logger, connection }),
+      RuntimeModule.forRoot({ app: options.name, config, logger, connection, consumers: server }),
       MetricsModule,
       options.module,
     ],
@@ -106,10 +111,7 @@ export async function createRoamApp<S extends z.ZodObject>(
       next();
     },
   );
-  app.connectMicroservice(
-    { strategy: new JetStreamServer(connection) },
-    { inheritAppConfig: true },
-  );
+  app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
   await app.startAllMicroservices();
   await app.listen(config.PORT, config.HOST);
   const address = app.getHttpServer().address() as { port: number } | string;

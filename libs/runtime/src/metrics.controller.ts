@@ -15,6 +15,7 @@ import { JetStreamConnection } from '@roam/messaging';
 import { collectProcessMetrics, metrics, metricsRegistry } from '@roam/telemetry';
 import type { Logger } from 'pino';
 
+import { HealthService } from './health.controller.js';
 import { Loop, type LoopHealth } from './loop.js';
 import { ApiOperation } from './openapi.js';
 import { Public } from './public.js';
@@ -79,12 +80,26 @@ export class RuntimeMetricsSampler extends PeriodicSampler {
     @Inject(LOGGER) logger: Logger,
     @Inject(PRISMA) private readonly prisma: PrismaClient,
     private readonly connection: JetStreamConnection,
+    private readonly readiness: HealthService,
   ) {
     super('runtime metrics sample', config.METRICS_SAMPLE_INTERVAL_MS, logger);
   }
 
   protected async sample(): Promise<void> {
+    this.loops();
     await Promise.all([this.consumers(), this.outbox()]);
+  }
+
+  /** `roam_loop_*` for every timer loop of this app (the same list readiness reports). */
+  private loops(): void {
+    const loops = this.readiness.loops();
+    metrics.loopConsecutiveFailures.reset();
+    metrics.loopLastSuccess.reset();
+    for (const loop of loops) {
+      const labels = { loop: loop.name };
+      metrics.loopConsecutiveFailures.set(labels, loop.consecutiveFailures);
+      metrics.loopLastSuccess.set(labels, (loop.lastSuccessAt?.getTime() ?? 0) / 1000);
+    }
   }
 
   private async consumers(): Promise<void> {

@@ -7,12 +7,18 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import type { CommonConfig } from '@roam/config';
 import { createPrismaClient, type PrismaClient } from '@roam/db';
 import { JetStreamConnection, JetStreamPublisher, Outbox, OutboxRelay } from '@roam/messaging';
 import type { Logger } from 'pino';
 
-import { HealthController, HealthService } from './health.controller.js';
+import {
+  CONSUMER_HEALTH,
+  type ConsumerHealthSource,
+  HealthController,
+  HealthService,
+} from './health.controller.js';
 import { Loop } from './loop.js';
 import { APP_CONFIG, APP_NAME, LOGGER, PRISMA } from './tokens.js';
 
@@ -21,6 +27,8 @@ export interface RuntimeContext {
   config: CommonConfig;
   logger: Logger;
   connection: JetStreamConnection;
+  /** The app's JetStream server, whose consumer loops readiness reports. */
+  consumers?: ConsumerHealthSource;
 }
 
 /** Starts the outbox relay after boot and closes every connection on shutdown, in order. */
@@ -54,8 +62,10 @@ export class RuntimeModule {
     const { config, logger, connection } = context;
     return {
       module: RuntimeModule,
+      imports: [DiscoveryModule],
       controllers: [HealthController],
       providers: [
+        { provide: CONSUMER_HEALTH, useValue: context.consumers ?? null },
         { provide: APP_CONFIG, useValue: config },
         { provide: APP_NAME, useValue: context.app },
         { provide: LOGGER, useValue: logger },
@@ -76,7 +86,9 @@ export class RuntimeModule {
           provide: Outbox,
           inject: [PRISMA, JetStreamPublisher],
           useFactory: (prisma: PrismaClient, publisher: JetStreamPublisher) =>
-            new Outbox(prisma, publisher, logger.child({ component: 'outbox' })),
+            new Outbox(prisma, publisher, logger.child({ component: 'outbox' }), {
+              maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
+            }),
         },
         {
           provide: OutboxRelay,

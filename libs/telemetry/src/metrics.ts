@@ -73,6 +73,30 @@ export const metrics = {
     labelNames: ['subject'] as const,
     registers,
   }),
+  consumerUp: new Gauge({
+    name: 'roam_consumer_up',
+    help: '1 while the consumer loop of this app pulls messages, 0 while it waits to restart after dying.',
+    labelNames: ['consumer'] as const,
+    registers,
+  }),
+  consumerRestarts: new Counter({
+    name: 'roam_consumer_restarts_total',
+    help: 'Times a consumer loop of this app died and was restarted.',
+    labelNames: ['consumer'] as const,
+    registers,
+  }),
+  loopConsecutiveFailures: new Gauge({
+    name: 'roam_loop_consecutive_failures',
+    help: 'Failed passes in a row of a timer loop of this app (0 after a success), sampled.',
+    labelNames: ['loop'] as const,
+    registers,
+  }),
+  loopLastSuccess: new Gauge({
+    name: 'roam_loop_last_success_timestamp_seconds',
+    help: 'Unix time of the last successful pass of a timer loop of this app (0: none yet), sampled.',
+    labelNames: ['loop'] as const,
+    registers,
+  }),
   consumerPending: new Gauge({
     name: 'roam_consumer_pending_messages',
     help: 'Messages in the stream not yet delivered to the consumer (num_pending), sampled; one series per consumer of this app.',

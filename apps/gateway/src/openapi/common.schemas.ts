@@ -88,7 +88,7 @@ export const regeneratedKeySchema = z.object({
   message: z.string(),
 });
 
-const checks = z.object({ postgres: z.boolean(), nats: z.boolean() });
+const checks = z.object({ postgres: z.boolean(), nats: z.boolean(), consumers: z.boolean() });
 
 export const readinessSchema = z.object({ status: z.enum(['ready', 'unready']), checks });
 

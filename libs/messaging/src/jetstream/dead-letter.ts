@@ -53,3 +53,47 @@ export function describeError(err: unknown): DeadLetter['error'] {
 export function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(describeError(err).message, { cause: err });
 }
+
+/** A dead letter as operators list it: where it sits in the stream, and why it is there. */
+export interface StoredDeadLetter {
+  seq: number;
+  letter: DeadLetter;
+}
+
+/** Connection pieces the reader needs (a `JetStreamConnection` fits). */
+interface DeadLetterSource {
+  manager: {
+    streams: {
+      info(stream: string): Promise<{ state: { first_seq: number; last_seq: number } }>;
+      getMessage(stream: string, query: { seq: number }): Promise<{ json<T>(): T } | null>;
+    };
+  };
+  options: { subjects: { streamName(stream: 'deadLetters'): string } };
+}
+
+/**
+ * Dead letters in stream order, after sequence `after` (keyset paging: pass the last `seq`
+ * back). Reads by sequence, skipping gaps left by deleted messages; scans at most `limit · 4`
+ * sequences per call, so `next` may come back with fewer items than asked for.
+ */
+export async function listDeadLetters(
+  source: DeadLetterSource,
+  options: { after?: number; limit: number },
+): Promise<{ items: StoredDeadLetter[]; next: number | null }> {
+  const stream = source.options.subjects.streamName('deadLetters');
+  const { state } = await source.manager.streams.info(stream);
+  const items: StoredDeadLetter[] = [];
+  let seq = Math.max((options.after ?? 0) + 1, state.first_seq);
+  const scanEnd = Math.min(state.last_seq, seq + options.limit * 4 - 1);
+  for (; seq <= scanEnd && items.length < options.limit; seq += 1) {
+    let message: { json<T>(): T } | null;
+    try {
+      message = await source.manager.streams.getMessage(stream, { seq });
+    } catch {
+      continue; // deleted or expired since `info`
+    }
+    if (message) items.push({ seq, letter: message.json<DeadLetter>() });
+  }
+  const last = seq - 1;
+  return { items, next: last < state.last_seq ? last : null };
+}

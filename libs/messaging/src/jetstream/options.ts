@@ -34,6 +34,15 @@ export interface JetStreamOptions {
   /** Messages in flight per consumer. Default 32. */
   concurrency?: number;
   logger?: JetStreamLogger;
+  /**
+   * Longest a handler may run. While it runs its message is kept in progress (`working()`
+   * every ackWait/3), so it is not redelivered; past this it is dead-lettered. Default 15 min.
+   */
+  maxHandlerMs?: number;
+  /** Budget of one publish attempt (waiting for the stream's ack). Default 5 s. */
+  publishTimeoutMs?: number;
+  /** Publish attempts on a timeout or an unreachable stream. Default 3. */
+  publishAttempts?: number;
 }
 
 export interface ResolvedJetStreamOptions {
@@ -47,6 +56,10 @@ export interface ResolvedJetStreamOptions {
   concurrency: number;
   logger: JetStreamLogger;
   subjects: SubjectMapper;
+  maxHandlerMs: number;
+  heartbeatMs: number;
+  publishTimeoutMs: number;
+  publishAttempts: number;
 }
 
 const silentLogger: JetStreamLogger = { info: () => {}, warn: () => {}, error: () => {} };
@@ -56,17 +69,23 @@ export function resolveOptions(
   fallbackLogger: JetStreamLogger = silentLogger,
 ): ResolvedJetStreamOptions {
   const backoffMs = options.backoffMs ?? [1000, 5000, 30_000, 120_000];
+  const ackWaitMs = options.ackWaitMs ?? 30_000;
   const resolved: ResolvedJetStreamOptions = {
     servers: Array.isArray(options.servers) ? options.servers : [options.servers],
     name: options.name,
     maxDeliver: options.maxDeliver ?? 5,
     backoffMs: backoffMs.length > 0 ? backoffMs : [0],
-    ackWaitMs: options.ackWaitMs ?? 30_000,
+    ackWaitMs,
     duplicateWindowMs: options.duplicateWindowMs ?? 10 * 60_000,
     registry: options.registry ?? defaultRegistry,
     concurrency: options.concurrency ?? 32,
     logger: options.logger ?? fallbackLogger,
     subjects: new SubjectMapper(options.subjectPrefix),
+    maxHandlerMs: options.maxHandlerMs ?? 15 * 60_000,
+    // Three heartbeats per ack wait: one lost or late still leaves two before redelivery.
+    heartbeatMs: Math.max(10, Math.floor(ackWaitMs / 3)),
+    publishTimeoutMs: options.publishTimeoutMs ?? 5000,
+    publishAttempts: options.publishAttempts ?? 3,
   };
   // Fail at construction rather than on the first message: these are programming errors.
   if (!resolved.name || !/^[A-Za-z0-9_-]+$/.test(resolved.name)) {
@@ -83,6 +102,10 @@ export function resolveOptions(
     throw new Error(
       `JetStream option "concurrency" must be a positive integer, got ${resolved.concurrency}`,
     );
+  }
+  for (const key of ['ackWaitMs', 'maxHandlerMs', 'publishTimeoutMs', 'publishAttempts'] as const) {
+    if (!Number.isInteger(resolved[key]) || resolved[key] < 1)
+      throw new Error(`JetStream option "${key}" must be a positive integer, got ${resolved[key]}`);
   }
   if (resolved.servers.length === 0) throw new Error('JetStream option "servers" is empty');
   return resolved;

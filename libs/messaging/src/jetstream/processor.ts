@@ -30,6 +30,8 @@ export interface ConsumerBinding {
 /** How a delivery was settled: the `outcome` label of `roam_messages_handled_total`. */
 export type Outcome = 'ack' | 'nak' | 'dead_letter';
 
+type HandlerResult = { kind: 'done' } | { kind: 'failed'; error: unknown } | { kind: 'overran' };
+
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
 
@@ -108,11 +110,26 @@ export class MessageProcessor {
       { kind: SpanKind.CONSUMER, attributes, parent: contextFromTraceparent(ctx.traceparent) },
       async (span) => {
         let outcome: Outcome;
-        try {
-          await binding.invoke(envelope, ctx);
-        } catch (err) {
-          failSpan(span, err);
-          const error = describeError(err);
+        const running = Promise.resolve().then(() => binding.invoke(envelope, ctx));
+        const result = await this.supervise(msg, running);
+        if (result.kind === 'overran') {
+          const { maxHandlerMs } = this.connection.options;
+          const message = `handler still running after maxHandlerMs (${maxHandlerMs} ms): parked, not retried`;
+          logger.error({ ...log, maxHandlerMs }, message);
+          failSpan(span, new Error(message));
+          outcome = await this.deadLetter(msg, binding, subject, { message });
+          span.setAttribute('roam.outcome', outcome);
+          // Keep the slot until the handler really ends, so overrunning handlers cannot pile up.
+          const late = await running.then(
+            () => 'succeeded',
+            (err: unknown) => `failed: ${describeError(err).message}`,
+          );
+          logger.warn({ ...log, result: late }, 'parked handler finished late');
+          return outcome;
+        }
+        if (result.kind === 'failed') {
+          failSpan(span, result.error);
+          const error = describeError(result.error);
           if (deliveries >= maxDeliver) {
             logger.error(
               { ...log, error: error.message },
@@ -136,6 +153,38 @@ export class MessageProcessor {
         return 'ack';
       },
     );
+  }
+
+  /**
+   * Waits for the handler while keeping its message in progress: `working()` every
+   * `heartbeatMs` (a third of the ack wait) resets the server's redelivery timer, so a long
+   * handler is never delivered a second time while it runs. Gives up waiting at `maxHandlerMs`.
+   */
+  private async supervise(msg: JsMsg, running: Promise<void>): Promise<HandlerResult> {
+    const { heartbeatMs, maxHandlerMs } = this.connection.options;
+    const heartbeat = setInterval(() => {
+      try {
+        msg.working();
+      } catch {
+        // The connection is closing; the message will be redelivered to another replica.
+      }
+    }, heartbeatMs);
+    let deadline: NodeJS.Timeout | undefined;
+    const overran = new Promise<HandlerResult>((resolve) => {
+      deadline = setTimeout(() => resolve({ kind: 'overran' }), maxHandlerMs);
+    });
+    try {
+      return await Promise.race([
+        running.then(
+          (): HandlerResult => ({ kind: 'done' }),
+          (error: unknown): HandlerResult => ({ kind: 'failed', error }),
+        ),
+        overran,
+      ]);
+    } finally {
+      clearInterval(heartbeat);
+      clearTimeout(deadline);
+    }
   }
 
   /**
@@ -169,6 +218,7 @@ export class MessageProcessor {
         {
           msgID: `dlq:${msg.info.stream}:${msg.info.streamSequence}:${binding.durable}`,
           headers: h,
+          timeout: this.connection.options.publishTimeoutMs,
         },
       );
     } catch (err) {
@@ -183,7 +233,9 @@ export class MessageProcessor {
       { subject, consumer: binding.durable, deliveries: letter.deliveries, error: error.message },
       'message dead-lettered',
     );
-    msg.term(error.message.slice(0, 200));
+    // A plain +TERM: NATS 2.9 does not recognise `+TERM <reason>` and ignores it, so the
+    // message would come back after the ack wait. The reason travels in the dead letter.
+    msg.term();
     metrics.deadLetters.inc({ subject });
     return 'dead_letter';
   }

@@ -1,4 +1,7 @@
-import { headers as natsHeaders } from '@nats-io/transport-node';
+import { setTimeout as delay } from 'node:timers/promises';
+
+import type { PubAck } from '@nats-io/jetstream';
+import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import type { Envelope } from '@roam/contracts';
 import { currentTraceparent, metrics } from '@roam/telemetry';
 
@@ -16,6 +19,11 @@ export interface PublishResult {
 }
 
 const encoder = new TextEncoder();
+
+/** A publish that got no ack from the stream within its attempts (timeouts included). */
+export class PublishError extends Error {
+  override readonly name = 'PublishError';
+}
 
 /**
  * Publishes envelopes to JetStream with the envelope id as `Nats-Msg-Id`, so republishing
@@ -37,16 +45,46 @@ export class JetStreamPublisher {
     const traceparent = envelope.traceparent ?? currentTraceparent();
     if (traceparent && !h.has('traceparent')) h.set('traceparent', traceparent);
     // Publish what the caller gave (not zod's parsed copy) so the payload is byte-for-byte theirs.
-    const ack = await this.connection.client.publish(
+    const ack = await this.publishWithRetry(
       subjects.toWire(envelope.type),
       encoder.encode(JSON.stringify(envelope)),
-      {
-        msgID: envelope.id,
-        headers: h,
-      },
+      envelope.id,
+      h,
     );
     metrics.messagesPublished.inc({ subject: envelope.type });
     return { seq: ack.seq, duplicate: ack.duplicate };
+  }
+
+  /**
+   * Each attempt waits at most `publishTimeoutMs` for the stream's ack; a failed attempt is
+   * retried (`publishAttempts` in all, short doubling pause) — safe, because the stream drops
+   * a second copy with the same `Nats-Msg-Id`. The last error names the subject and the budget.
+   */
+  private async publishWithRetry(
+    wireSubject: string,
+    data: Uint8Array,
+    msgID: string,
+    headers: MsgHdrs,
+  ): Promise<PubAck> {
+    const { publishTimeoutMs, publishAttempts } = this.connection.options;
+    let last: unknown;
+    for (let attempt = 1; attempt <= publishAttempts; attempt += 1) {
+      try {
+        return await this.connection.client.publish(wireSubject, data, {
+          msgID,
+          headers,
+          timeout: publishTimeoutMs,
+        });
+      } catch (err) {
+        last = err;
+        if (attempt < publishAttempts) await delay(Math.min(100 * 2 ** (attempt - 1), 2000));
+      }
+    }
+    const reason = last instanceof Error ? last.message : String(last);
+    throw new PublishError(
+      `publish to ${wireSubject} failed after ${publishAttempts} attempt(s) of at most ${publishTimeoutMs} ms each: ${reason}`,
+      { cause: last },
+    );
   }
 
   /**

@@ -1,3 +1,5 @@
+import { setTimeout as delay } from 'node:timers/promises';
+
 import {
   AckPolicy,
   DeliverPolicy,
@@ -12,6 +14,7 @@ import {
   type MessageHandler,
 } from '@nestjs/microservices';
 import { streamOf } from '@roam/contracts';
+import { metrics } from '@roam/telemetry';
 import { isObservable, lastValueFrom } from 'rxjs';
 
 import { isNotFound, JetStreamConnection } from './connection.js';
@@ -92,6 +95,22 @@ function nestLogger(logger: LoggerService): JetStreamLogger {
  */
 export type JetStreamServerStatus = 'connected' | 'closing' | 'draining' | 'closed';
 
+/** One durable consumer's loop, as readiness and `roam_consumer_up` report it. */
+export interface ConsumerHealth {
+  consumer: string;
+  /** The loop is pulling messages; false while it waits to restart. */
+  up: boolean;
+  /** Times the loop died and was restarted since boot. */
+  restarts: number;
+  lastError: string | undefined;
+}
+
+/** First wait before restarting a dead consumer loop; doubles per failure in a row. */
+const RESTART_BACKOFF_MS = 250;
+const RESTART_BACKOFF_CAP_MS = 30_000;
+/** A loop that ran this long before dying starts its backoff from the beginning again. */
+const STABLE_RUN_MS = 60_000;
+
 export class JetStreamServer
   extends Server<Record<string, never>, JetStreamServerStatus>
   implements CustomTransportStrategy
@@ -100,10 +119,11 @@ export class JetStreamServer
   readonly connection: JetStreamConnection;
   private readonly ownsConnection: boolean;
   private readonly processor: MessageProcessor;
-  private readonly subscriptions: ConsumerMessages[] = [];
+  private readonly subscriptions = new Set<ConsumerMessages>();
   private readonly loops: Promise<void>[] = [];
   private readonly inFlight = new Set<Promise<void>>();
-  private failedLoops = 0;
+  private readonly consumers = new Map<string, ConsumerHealth>();
+  private readonly stopping = new AbortController();
   private closing = false;
 
   /**
@@ -127,9 +147,18 @@ export class JetStreamServer
     );
   }
 
-  /** For readiness: the connection is up and every consumer loop is still running. */
+  /** For readiness: the connection is up and every consumer loop is pulling. */
   isHealthy(): boolean {
-    return !this.closing && this.failedLoops === 0 && this.connection.isHealthy();
+    return (
+      !this.closing &&
+      this.connection.isHealthy() &&
+      [...this.consumers.values()].every((consumer) => consumer.up)
+    );
+  }
+
+  /** Every consumer loop of this server, for readiness. */
+  consumerHealth(): ConsumerHealth[] {
+    return [...this.consumers.values()].map((consumer) => ({ ...consumer }));
   }
 
   private async start(): Promise<void> {
@@ -139,12 +168,15 @@ export class JetStreamServer
     );
     for (const binding of bindings) await this.ensureConsumer(binding);
     for (const binding of bindings) {
-      const consumer = await this.connection.client.consumers.get(binding.stream, binding.durable);
-      const messages = await consumer.consume({
-        max_messages: this.connection.options.concurrency,
+      const messages = await this.open(binding);
+      this.consumers.set(binding.durable, {
+        consumer: binding.durable,
+        up: true,
+        restarts: 0,
+        lastError: undefined,
       });
-      this.subscriptions.push(messages);
-      this.loops.push(this.run(binding, messages));
+      metrics.consumerUp.set({ consumer: binding.durable }, 1);
+      this.loops.push(this.supervise(binding, messages));
     }
     this._status$.next('connected');
     this.connection.options.logger.info(
@@ -226,37 +258,94 @@ export class JetStreamServer
     });
   }
 
+  private async open(binding: ConsumerBinding): Promise<ConsumerMessages> {
+    const consumer = await this.connection.client.consumers.get(binding.stream, binding.durable);
+    // Abort, rather than wait forever, when the consumer or stream disappears: the supervisor
+    // then recreates it. Left to itself the client would wait for someone else to restore it.
+    const messages = await consumer.consume({
+      max_messages: this.connection.options.concurrency,
+      abort_on_missing_resource: true,
+    });
+    this.subscriptions.add(messages);
+    return messages;
+  }
+
+  /**
+   * Keeps one consumer loop alive: when its iterator fails or ends while the server is open,
+   * the loop is reported down, and after a doubling backoff the durable consumer is recreated
+   * if it is gone and pulling starts again.
+   */
+  private async supervise(binding: ConsumerBinding, first: ConsumerMessages): Promise<void> {
+    const health = this.consumers.get(binding.durable)!;
+    const labels = { consumer: binding.durable };
+    let messages: ConsumerMessages | undefined = first;
+    let failures = 0;
+    while (!this.closing) {
+      let startedAt = Date.now();
+      try {
+        if (!messages) {
+          await this.ensureConsumer(binding);
+          messages = await this.open(binding);
+          startedAt = Date.now();
+          health.up = true;
+          metrics.consumerUp.set(labels, 1);
+          this.connection.options.logger.info(
+            { consumer: binding.durable, restarts: health.restarts },
+            'consumer restarted',
+          );
+        }
+        await this.run(binding, messages);
+        if (this.closing) return;
+        throw new Error('the message iterator ended');
+      } catch (err) {
+        if (this.closing) return;
+        if (messages) {
+          this.subscriptions.delete(messages);
+          messages.stop();
+        }
+        messages = undefined;
+        failures = Date.now() - startedAt >= STABLE_RUN_MS ? 1 : failures + 1;
+        const retryInMs = Math.min(
+          RESTART_BACKOFF_MS * 2 ** (failures - 1),
+          RESTART_BACKOFF_CAP_MS,
+        );
+        health.up = false;
+        health.restarts += 1;
+        health.lastError = asError(err).message;
+        metrics.consumerUp.set(labels, 0);
+        metrics.consumerRestarts.inc(labels);
+        this.connection.options.logger.error(
+          { consumer: binding.durable, error: health.lastError, retryInMs },
+          'consumer stopped; restarting',
+        );
+        await delay(retryInMs, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+      }
+    }
+  }
+
+  /** Pulls until the iterator ends (returns) or fails (throws). */
   private async run(binding: ConsumerBinding, messages: ConsumerMessages): Promise<void> {
     const slots = new Slots(this.connection.options.concurrency);
-    try {
-      for await (const msg of messages) {
-        if (!this.closing) await slots.acquire();
-        if (this.closing) {
-          // Buffered but not started: hand it straight back for another replica.
-          msg.nak();
-          continue;
-        }
-        const task: Promise<void> = this.processor
-          .process(msg, binding)
-          .catch((err: unknown) => {
-            this.connection.options.logger.error(
-              { consumer: binding.durable, error: String(err) },
-              'message processing failed',
-            );
-          })
-          .finally(() => {
-            slots.release();
-            this.inFlight.delete(task);
-          });
-        this.inFlight.add(task);
+    for await (const msg of messages) {
+      if (!this.closing) await slots.acquire();
+      if (this.closing) {
+        // Buffered but not started: hand it straight back for another replica.
+        msg.nak();
+        continue;
       }
-    } catch (err) {
-      if (this.closing) return;
-      this.failedLoops += 1;
-      this.connection.options.logger.error(
-        { consumer: binding.durable, error: String(err) },
-        'consumer stopped',
-      );
+      const task: Promise<void> = this.processor
+        .process(msg, binding)
+        .catch((err: unknown) => {
+          this.connection.options.logger.error(
+            { consumer: binding.durable, error: String(err) },
+            'message processing failed',
+          );
+        })
+        .finally(() => {
+          slots.release();
+          this.inFlight.delete(task);
+        });
+      this.inFlight.add(task);
     }
   }
 
@@ -269,7 +358,8 @@ export class JetStreamServer
     if (this.closing) return;
     this.closing = true;
     this._status$.next('closing');
-    await Promise.all(this.subscriptions.map((m) => m.close()));
+    this.stopping.abort();
+    await Promise.all([...this.subscriptions].map((m) => m.close()));
     await Promise.all(this.loops);
     this._status$.next('draining');
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);

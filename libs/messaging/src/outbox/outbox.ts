@@ -10,9 +10,26 @@ export interface EnvelopePublisher {
 
 export type Tx = Prisma.TransactionClient;
 
+interface ClaimedRow {
+  id: string;
+  envelope: Envelope;
+  attempts: number;
+  createdAt: Date;
+}
+
 const { sql } = Prisma;
-/** A row the relay failed to publish this many times is left for an operator (see `last_error`). */
+/** Default relay attempts of one row before it is parked for an operator (see `last_error`). */
 export const MAX_RELAY_ATTEMPTS = 20;
+
+/** An outbox row the relay gave up on, as operators see it. */
+export interface ParkedOutboxRow {
+  id: string;
+  subject: string;
+  attempts: number;
+  lastError: string | null;
+  createdAt: Date;
+  parkedAt: Date;
+}
 
 export interface OutboxOptions {
   /** How long a row may stay unpublished before the relay takes it over. */
@@ -21,6 +38,15 @@ export interface OutboxOptions {
   batchSize?: number;
   /** Published rows older than this are deleted by the relay. */
   retainPublishedMs?: number;
+  /** Relay attempts of one row, timeouts and crashes included, before it is parked. */
+  maxAttempts?: number;
+  /**
+   * How long a claimed row stays claimed: a relay that died mid-publish leaves its rows to the
+   * next claim after this (the dead attempt still counts). Longer than a publish's whole budget.
+   */
+  claimLeaseMs?: number;
+  /** Pause before a failed row is tried again: doubles per attempt, capped at 5 min. */
+  retryBackoffMs?: number;
 }
 
 /**
@@ -36,6 +62,9 @@ export class Outbox {
   private readonly relayGraceMs: number;
   private readonly batchSize: number;
   private readonly retainPublishedMs: number;
+  private readonly maxAttempts: number;
+  private readonly claimLeaseMs: number;
+  private readonly retryBackoffMs: number;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -46,6 +75,9 @@ export class Outbox {
     this.relayGraceMs = options.relayGraceMs ?? 5000;
     this.batchSize = options.batchSize ?? 500;
     this.retainPublishedMs = options.retainPublishedMs ?? 24 * 3600 * 1000;
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? MAX_RELAY_ATTEMPTS);
+    this.claimLeaseMs = options.claimLeaseMs ?? 60_000;
+    this.retryBackoffMs = options.retryBackoffMs ?? 1000;
   }
 
   /**
@@ -134,56 +166,144 @@ export class Outbox {
   }
 
   /**
-   * Publishes rows left unpublished for longer than the grace period. Returns how many. If the
-   * batch fails, rows are tried one by one so a single bad row cannot block the others; a row
-   * that fails MAX_RELAY_ATTEMPTS times is left aside (with its last error) for an operator.
+   * Publishes rows left unpublished for longer than the grace period; returns how many.
+   *
+   * No transaction is held while publishing (an interactive one would hit Prisma's 5 s limit
+   * on a slow NATS, roll back, and count nothing). Instead each pass:
+   * 1. parks rows whose attempts are used up and whose last claim expired without an outcome
+   *    (the publish hung past the lease, or the relay died);
+   * 2. claims a batch in one statement, counting the attempt and setting a lease
+   *    (`next_attempt_at`), so other replicas skip it (`FOR UPDATE SKIP LOCKED`);
+   * 3. publishes (each publish bounded by the publisher's timeout and retries); if the batch
+   *    fails, row by row, so one bad row cannot block the others;
+   * 4. marks the published rows, and gives each failed row its error and a backoff, or parks it
+   *    when that was its last attempt.
    */
   async relayOnce(graceMs = this.relayGraceMs): Promise<number> {
-    return this.prisma.$transaction(async (tx) => {
-      const rows = await tx.$queryRaw<{ id: string; envelope: Envelope }[]>`
-        SELECT id, envelope FROM outbox_messages
-        WHERE published_at IS NULL AND attempts < ${MAX_RELAY_ATTEMPTS}
+    await this.parkAbandoned();
+    const rows = await this.claim(graceMs);
+    if (rows.length === 0) return 0;
+    const published: string[] = [];
+    const failed: { row: ClaimedRow; error: unknown }[] = [];
+    try {
+      await this.publisher.publishMany(rows.map((row) => row.envelope));
+      published.push(...rows.map((row) => row.id));
+    } catch {
+      for (const row of rows) {
+        try {
+          await this.publisher.publishMany([row.envelope]);
+          published.push(row.id);
+        } catch (error) {
+          failed.push({ row, error });
+        }
+      }
+    }
+    if (published.length > 0) {
+      metrics.outboxRelayed.inc(published.length);
+      await this.prisma.outboxMessage.updateMany({
+        where: { id: { in: published } },
+        data: { publishedAt: new Date(), nextAttemptAt: null },
+      });
+      this.logger.info({ count: published.length }, 'outbox relay published messages left behind');
+    }
+    for (const { row, error } of failed) await this.recordFailure(row, error);
+    return published.length;
+  }
+
+  private async parkAbandoned(): Promise<void> {
+    const parked = await this.prisma.$executeRaw`
+      UPDATE outbox_messages
+      SET parked_at = now(), next_attempt_at = NULL,
+          last_error = left(coalesce(last_error || '; ', '') ||
+            'attempt ' || attempts || ' had no outcome within the claim lease (publish hung, or the relay died)', 500)
+      WHERE published_at IS NULL AND parked_at IS NULL AND attempts >= ${this.maxAttempts}
+        AND next_attempt_at <= now()`;
+    if (parked > 0) {
+      metrics.outboxPublishFailures.inc({ path: 'relay' }, parked);
+      this.logger.error(
+        { count: parked, maxAttempts: this.maxAttempts },
+        'outbox rows parked: attempts used up without an outcome',
+      );
+    }
+  }
+
+  private async claim(graceMs: number): Promise<ClaimedRow[]> {
+    const rows = await this.prisma.$queryRaw<ClaimedRow[]>`
+      UPDATE outbox_messages o
+      SET attempts = o.attempts + 1,
+          next_attempt_at = now() + make_interval(secs => ${this.claimLeaseMs / 1000})
+      FROM (
+        SELECT id FROM outbox_messages
+        WHERE published_at IS NULL AND parked_at IS NULL AND attempts < ${this.maxAttempts}
+          AND (next_attempt_at IS NULL OR next_attempt_at <= now())
           AND created_at <= now() - make_interval(secs => ${graceMs / 1000})
         ORDER BY created_at
         LIMIT ${this.batchSize}
-        FOR UPDATE SKIP LOCKED`;
-      if (rows.length === 0) return 0;
-      let published: string[];
-      try {
-        await this.publisher.publishMany(rows.map((row) => row.envelope));
-        published = rows.map((row) => row.id);
-      } catch {
-        published = [];
-        for (const row of rows) {
-          try {
-            await this.publisher.publishMany([row.envelope]);
-            published.push(row.id);
-          } catch (error) {
-            metrics.outboxPublishFailures.inc({ path: 'relay' });
-            await tx.outboxMessage.update({
-              where: { id: row.id },
-              data: { attempts: { increment: 1 }, lastError: String(error).slice(0, 500) },
-            });
-            this.logger.error(
-              { err: error, messageId: row.id },
-              'outbox relay could not publish a message',
-            );
-          }
-        }
-      }
-      if (published.length > 0) {
-        metrics.outboxRelayed.inc(published.length);
-        await tx.outboxMessage.updateMany({
-          where: { id: { in: published } },
-          data: { publishedAt: new Date(), attempts: { increment: 1 } },
-        });
-        this.logger.info(
-          { count: published.length },
-          'outbox relay published messages left behind',
-        );
-      }
-      return published.length;
+        FOR UPDATE SKIP LOCKED
+      ) claimed
+      WHERE o.id = claimed.id
+      RETURNING o.id, o.envelope, o.attempts, o.created_at AS "createdAt"`;
+    // RETURNING keeps no order: publish oldest first, as they were written.
+    return rows.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  }
+
+  private async recordFailure(row: ClaimedRow, error: unknown): Promise<void> {
+    metrics.outboxPublishFailures.inc({ path: 'relay' });
+    const message = (error instanceof Error ? error.message : String(error)).slice(0, 500);
+    const park = row.attempts >= this.maxAttempts;
+    const retryInMs = Math.min(this.retryBackoffMs * 2 ** (row.attempts - 1), 5 * 60_000);
+    await this.prisma.outboxMessage.update({
+      where: { id: row.id },
+      data: park
+        ? { lastError: message, parkedAt: new Date(), nextAttemptAt: null }
+        : { lastError: message, nextAttemptAt: new Date(Date.now() + retryInMs) },
     });
+    if (park)
+      this.logger.error(
+        { err: error, messageId: row.id, attempts: row.attempts },
+        'outbox message parked after its last attempt; retry it from the admin API',
+      );
+    else
+      this.logger.warn(
+        { err: error, messageId: row.id, attempts: row.attempts, retryInMs },
+        'outbox relay could not publish a message; will retry',
+      );
+  }
+
+  /** Parked rows, oldest parked first, from after the row `after` (keyset paging on id). */
+  async parked(options: { after?: string; limit: number }): Promise<ParkedOutboxRow[]> {
+    return this.prisma.outboxMessage.findMany({
+      where: {
+        parkedAt: { not: null },
+        publishedAt: null,
+        ...(options.after ? { id: { gt: options.after } } : {}),
+      },
+      orderBy: { id: 'asc' },
+      take: options.limit,
+      select: {
+        id: true,
+        subject: true,
+        attempts: true,
+        lastError: true,
+        createdAt: true,
+        parkedAt: true,
+      },
+    }) as Promise<ParkedOutboxRow[]>;
+  }
+
+  /**
+   * Puts a parked row back in the relay's queue with a fresh attempt budget (its last error is
+   * kept until the next attempt replaces it). `not_found` when no such row exists, `not_parked`
+   * when it exists but is not parked (already published, or still being retried).
+   */
+  async requeue(id: string): Promise<'requeued' | 'not_found' | 'not_parked'> {
+    const { count } = await this.prisma.outboxMessage.updateMany({
+      where: { id, parkedAt: { not: null }, publishedAt: null },
+      data: { parkedAt: null, attempts: 0, nextAttemptAt: null },
+    });
+    if (count === 1) return 'requeued';
+    const exists = await this.prisma.outboxMessage.count({ where: { id } });
+    return exists > 0 ? 'not_parked' : 'not_found';
   }
 
   /** Deletes published rows past retention. */

@@ -7,6 +7,8 @@ import type { Outbox } from './outbox.js';
 export interface RelaySchedule {
   start(): void;
   stop(): Promise<void>;
+  /** The loop's health (the runtime's `LoopHealth`), reported by readiness. */
+  readonly health?: { name: string; running: boolean; consecutiveFailures: number };
 }
 
 /**
@@ -22,6 +24,10 @@ export class OutboxRelay {
     schedule: (pass: () => Promise<void>) => RelaySchedule,
   ) {
     this.schedule = schedule(() => this.pass());
+  }
+
+  get health(): RelaySchedule['health'] {
+    return this.schedule.health;
   }
 
   start(): void {

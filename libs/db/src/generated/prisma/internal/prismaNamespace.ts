@@ -1917,7 +1917,9 @@ export const OutboxMessageScalarFieldEnum = {
   createdAt: 'createdAt',
   publishedAt: 'publishedAt',
   attempts: 'attempts',
-  lastError: 'lastError'
+  lastError: 'lastError',
+  nextAttemptAt: 'nextAttemptAt',
+  parkedAt: 'parkedAt'
 } as const
 
 export type OutboxMessageScalarFieldEnum = (typeof OutboxMessageScalarFieldEnum)[keyof typeof OutboxMessageScalarFieldEnum]

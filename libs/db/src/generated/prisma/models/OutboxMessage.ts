@@ -43,6 +43,8 @@ export type OutboxMessageMinAggregateOutputType = {
   publishedAt: Date | null
   attempts: number | null
   lastError: string | null
+  nextAttemptAt: Date | null
+  parkedAt: Date | null
 }
 
 export type OutboxMessageMaxAggregateOutputType = {
@@ -52,6 +54,8 @@ export type OutboxMessageMaxAggregateOutputType = {
   publishedAt: Date | null
   attempts: number | null
   lastError: string | null
+  nextAttemptAt: Date | null
+  parkedAt: Date | null
 }
 
 export type OutboxMessageCountAggregateOutputType = {
@@ -63,6 +67,8 @@ export type OutboxMessageCountAggregateOutputType = {
   publishedAt: number
   attempts: number
   lastError: number
+  nextAttemptAt: number
+  parkedAt: number
   _all: number
 }
 
@@ -82,6 +88,8 @@ export type OutboxMessageMinAggregateInputType = {
   publishedAt?: true
   attempts?: true
   lastError?: true
+  nextAttemptAt?: true
+  parkedAt?: true
 }
 
 export type OutboxMessageMaxAggregateInputType = {
@@ -91,6 +99,8 @@ export type OutboxMessageMaxAggregateInputType = {
   publishedAt?: true
   attempts?: true
   lastError?: true
+  nextAttemptAt?: true
+  parkedAt?: true
 }
 
 export type OutboxMessageCountAggregateInputType = {
@@ -102,6 +112,8 @@ export type OutboxMessageCountAggregateInputType = {
   publishedAt?: true
   attempts?: true
   lastError?: true
+  nextAttemptAt?: true
+  parkedAt?: true
   _all?: true
 }
 
@@ -200,6 +212,8 @@ export type OutboxMessageGroupByOutputType = {
   publishedAt: Date | null
   attempts: number
   lastError: string | null
+  nextAttemptAt: Date | null
+  parkedAt: Date | null
   _count: OutboxMessageCountAggregateOutputType | null
   _avg: OutboxMessageAvgAggregateOutputType | null
   _sum: OutboxMessageSumAggregateOutputType | null
@@ -234,6 +248,8 @@ export type OutboxMessageWhereInput = {
   publishedAt?: Prisma.DateTimeNullableFilter<"OutboxMessage"> | Date | string | null
   attempts?: Prisma.IntFilter<"OutboxMessage"> | number
   lastError?: Prisma.StringNullableFilter<"OutboxMessage"> | string | null
+  nextAttemptAt?: Prisma.DateTimeNullableFilter<"OutboxMessage"> | Date | string | null
+  parkedAt?: Prisma.DateTimeNullableFilter<"OutboxMessage"> | Date | string | null
 }
 
 export type OutboxMessageOrderByWithRelationInput = {
@@ -245,6 +261,8 @@ export type OutboxMessageOrderByWithRelationInput = {
   publishedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   attempts?: Prisma.SortOrder
   lastError?: Prisma.SortOrderInput | Prisma.SortOrder
+  nextAttemptAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  parkedAt?: Prisma.SortOrderInput | Prisma.SortOrder
 }
 
 export type OutboxMessageWhereUniqueInput = Prisma.AtLeast<{
@@ -259,6 +277,8 @@ export type OutboxMessageWhereUniqueInput = Prisma.AtLeast<{
   publishedAt?: Prisma.DateTimeNullableFilter<"OutboxMessage"> | Date | string | null
   attempts?: Prisma.IntFilter<"OutboxMessage"> | number
   lastError?: Prisma.StringNullableFilter<"OutboxMessage"> | string | null
+  nextAttemptAt?: Prisma.DateTimeNullableFilter<"OutboxMessage"> | Date | string | null
+  parkedAt?: Prisma.DateTimeNullableFilter<"OutboxMessage"> | Date | string | null
 }, "id">
 
 export type OutboxMessageOrderByWithAggregationInput = {
@@ -270,6 +290,8 @@ export type OutboxMessageOrderByWithAggregationInput = {
   publishedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   attempts?: Prisma.SortOrder
   lastError?: Prisma.SortOrderInput | Prisma.SortOrder
+  nextAttemptAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  parkedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.OutboxMessageCountOrderByAggregateInput
   _avg?: Prisma.OutboxMessageAvgOrderByAggregateInput
   _max?: Prisma.OutboxMessageMaxOrderByAggregateInput
@@ -289,6 +311,8 @@ export type OutboxMessageScalarWhereWithAggregatesInput = {
   publishedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"OutboxMessage"> | Date | string | null
   attempts?: Prisma.IntWithAggregatesFilter<"OutboxMessage"> | number
   lastError?: Prisma.StringNullableWithAggregatesFilter<"OutboxMessage"> | string | null
+  nextAttemptAt?: Prisma.DateTimeNullableWithAggregatesFilter<"OutboxMessage"> | Date | string | null
+  parkedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"OutboxMessage"> | Date | string | null
 }
 
 export type OutboxMessageCreateInput = {
@@ -300,6 +324,8 @@ export type OutboxMessageCreateInput = {
   publishedAt?: Date | string | null
   attempts?: number
   lastError?: string | null
+  nextAttemptAt?: Date | string | null
+  parkedAt?: Date | string | null
 }
 
 export type OutboxMessageUncheckedCreateInput = {
@@ -311,6 +337,8 @@ export type OutboxMessageUncheckedCreateInput = {
   publishedAt?: Date | string | null
   attempts?: number
   lastError?: string | null
+  nextAttemptAt?: Date | string | null
+  parkedAt?: Date | string | null
 }
 
 export type OutboxMessageUpdateInput = {
@@ -322,6 +350,8 @@ export type OutboxMessageUpdateInput = {
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
   lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  nextAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  parkedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type OutboxMessageUncheckedUpdateInput = {
@@ -333,6 +363,8 @@ export type OutboxMessageUncheckedUpdateInput = {
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
   lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  nextAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  parkedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type OutboxMessageCreateManyInput = {
@@ -344,6 +376,8 @@ export type OutboxMessageCreateManyInput = {
   publishedAt?: Date | string | null
   attempts?: number
   lastError?: string | null
+  nextAttemptAt?: Date | string | null
+  parkedAt?: Date | string | null
 }
 
 export type OutboxMessageUpdateManyMutationInput = {
@@ -355,6 +389,8 @@ export type OutboxMessageUpdateManyMutationInput = {
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
   lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  nextAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  parkedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type OutboxMessageUncheckedUpdateManyInput = {
@@ -366,6 +402,8 @@ export type OutboxMessageUncheckedUpdateManyInput = {
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
   lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  nextAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  parkedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type OutboxMessageCountOrderByAggregateInput = {
@@ -377,6 +415,8 @@ export type OutboxMessageCountOrderByAggregateInput = {
   publishedAt?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
   lastError?: Prisma.SortOrder
+  nextAttemptAt?: Prisma.SortOrder
+  parkedAt?: Prisma.SortOrder
 }
 
 export type OutboxMessageAvgOrderByAggregateInput = {
@@ -390,6 +430,8 @@ export type OutboxMessageMaxOrderByAggregateInput = {
   publishedAt?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
   lastError?: Prisma.SortOrder
+  nextAttemptAt?: Prisma.SortOrder
+  parkedAt?: Prisma.SortOrder
 }
 
 export type OutboxMessageMinOrderByAggregateInput = {
@@ -399,6 +441,8 @@ export type OutboxMessageMinOrderByAggregateInput = {
   publishedAt?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
   lastError?: Prisma.SortOrder
+  nextAttemptAt?: Prisma.SortOrder
+  parkedAt?: Prisma.SortOrder
 }
 
 export type OutboxMessageSumOrderByAggregateInput = {
@@ -416,6 +460,8 @@ export type OutboxMessageSelect<ExtArgs extends runtime.Types.Extensions.Interna
   publishedAt?: boolean
   attempts?: boolean
   lastError?: boolean
+  nextAttemptAt?: boolean
+  parkedAt?: boolean
 }, ExtArgs["result"]["outboxMessage"]>
 
 export type OutboxMessageSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -427,6 +473,8 @@ export type OutboxMessageSelectCreateManyAndReturn<ExtArgs extends runtime.Types
   publishedAt?: boolean
   attempts?: boolean
   lastError?: boolean
+  nextAttemptAt?: boolean
+  parkedAt?: boolean
 }, ExtArgs["result"]["outboxMessage"]>
 
 export type OutboxMessageSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -438,6 +486,8 @@ export type OutboxMessageSelectUpdateManyAndReturn<ExtArgs extends runtime.Types
   publishedAt?: boolean
   attempts?: boolean
   lastError?: boolean
+  nextAttemptAt?: boolean
+  parkedAt?: boolean
 }, ExtArgs["result"]["outboxMessage"]>
 
 export type OutboxMessageSelectScalar = {
@@ -449,9 +499,11 @@ export type OutboxMessageSelectScalar = {
   publishedAt?: boolean
   attempts?: boolean
   lastError?: boolean
+  nextAttemptAt?: boolean
+  parkedAt?: boolean
 }
 
-export type OutboxMessageOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "subject" | "envelope" | "headers" | "createdAt" | "publishedAt" | "attempts" | "lastError", ExtArgs["result"]["outboxMessage"]>
+export type OutboxMessageOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "subject" | "envelope" | "headers" | "createdAt" | "publishedAt" | "attempts" | "lastError" | "nextAttemptAt" | "parkedAt", ExtArgs["result"]["outboxMessage"]>
 
 export type $OutboxMessagePayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   name: "OutboxMessage"
@@ -463,8 +515,20 @@ export type $OutboxMessagePayload<ExtArgs extends runtime.Types.Extensions.Inter
     headers: runtime.JsonValue | null
     createdAt: Date
     publishedAt: Date | null
+    /**
+     * Relay attempts so far, counted when a row is claimed: a publish that timed out or a relay
+     * that died mid-publish counts too.
+     */
     attempts: number
     lastError: string | null
+    /**
+     * Not claimed again before this: the lease of a claim, or the backoff after a failure.
+     */
+    nextAttemptAt: Date | null
+    /**
+     * Set when the relay gave up (attempts exhausted): the row waits for an operator's retry.
+     */
+    parkedAt: Date | null
   }, ExtArgs["result"]["outboxMessage"]>
   composites: {}
 }
@@ -896,6 +960,8 @@ export interface OutboxMessageFieldRefs {
   readonly publishedAt: Prisma.FieldRef<"OutboxMessage", 'DateTime'>
   readonly attempts: Prisma.FieldRef<"OutboxMessage", 'Int'>
   readonly lastError: Prisma.FieldRef<"OutboxMessage", 'String'>
+  readonly nextAttemptAt: Prisma.FieldRef<"OutboxMessage", 'DateTime'>
+  readonly parkedAt: Prisma.FieldRef<"OutboxMessage", 'DateTime'>
 }
     
 
