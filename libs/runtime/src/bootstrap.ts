@@ -8,6 +8,7 @@ import {
   type Env,
   exitOnConfigError,
   loadConfig,
+  natsConnectionSettings,
   type CommonConfig,
 } from '@roam/config';
 import { JetStreamConnection, JetStreamServer } from '@roam/messaging';
@@ -71,6 +72,7 @@ export async function createRoamApp<S extends z.ZodObject>(
     subjectPrefix: config.NATS_SUBJECT_PREFIX,
     maxDeliver: config.NATS_MAX_DELIVER,
     logger: logger.child({ component: 'jetstream' }),
+    ...natsConnectionSettings(options.name, config),
   });
   await connection.connect();
   await connection.ensureStreams();

@@ -9,7 +9,14 @@ import {
 } from '@nestjs/common';
 import type { CommonConfig } from '@roam/config';
 import { createPrismaClient, type PrismaClient } from '@roam/db';
-import { JetStreamConnection, JetStreamPublisher, Outbox, OutboxRelay } from '@roam/messaging';
+import {
+  busRoles,
+  isBusApp,
+  JetStreamConnection,
+  JetStreamPublisher,
+  Outbox,
+  OutboxRelay,
+} from '@roam/messaging';
 import type { Logger } from 'pino';
 
 import { HealthController, HealthService } from './health.controller.js';
@@ -76,7 +83,13 @@ export class RuntimeModule {
           provide: Outbox,
           inject: [PRISMA, JetStreamPublisher],
           useFactory: (prisma: PrismaClient, publisher: JetStreamPublisher) =>
-            new Outbox(prisma, publisher, logger.child({ component: 'outbox' })),
+            new Outbox(prisma, publisher, logger.child({ component: 'outbox' }), {
+              // With per-app NATS users, a row another app wrote is not ours to publish.
+              relaySubjects:
+                connection.options.credentials && isBusApp(context.app)
+                  ? busRoles[context.app].publishes
+                  : undefined,
+            }),
         },
         {
           provide: OutboxRelay,

@@ -34,6 +34,25 @@ export interface JetStreamOptions {
   /** Messages in flight per consumer. Default 32. */
   concurrency?: number;
   logger?: JetStreamLogger;
+  /** Who the connection authenticates as; unset = anonymous (a server without authorization). */
+  credentials?: NatsCredentials;
+  /** TLS to the server; unset = plain TCP unless the URL says `tls://`. */
+  tls?: NatsTlsOptions;
+}
+
+/** One way to authenticate: user + password, an nkey seed, or a `.creds` file (JWT + seed). */
+export interface NatsCredentials {
+  user?: string;
+  password?: string;
+  nkeySeed?: string;
+  credsFile?: string;
+}
+
+/** Paths to PEM files: the CA that signed the server, and a client certificate for mutual TLS. */
+export interface NatsTlsOptions {
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
 }
 
 export interface ResolvedJetStreamOptions {
@@ -47,6 +66,8 @@ export interface ResolvedJetStreamOptions {
   concurrency: number;
   logger: JetStreamLogger;
   subjects: SubjectMapper;
+  credentials?: NatsCredentials;
+  tls?: NatsTlsOptions;
 }
 
 const silentLogger: JetStreamLogger = { info: () => {}, warn: () => {}, error: () => {} };
@@ -67,6 +88,8 @@ export function resolveOptions(
     concurrency: options.concurrency ?? 32,
     logger: options.logger ?? fallbackLogger,
     subjects: new SubjectMapper(options.subjectPrefix),
+    credentials: options.credentials,
+    tls: options.tls,
   };
   // Fail at construction rather than on the first message: these are programming errors.
   if (!resolved.name || !/^[A-Za-z0-9_-]+$/.test(resolved.name)) {

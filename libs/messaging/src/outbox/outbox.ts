@@ -21,6 +21,11 @@ export interface OutboxOptions {
   batchSize?: number;
   /** Published rows older than this are deleted by the relay. */
   retainPublishedMs?: number;
+  /**
+   * The subjects this process may publish (its NATS user's permissions, `busRoles`); the relay
+   * leaves other processes' rows to them. Unset = every row.
+   */
+  relaySubjects?: readonly string[];
 }
 
 /**
@@ -34,6 +39,7 @@ export class Outbox {
   private markTimer: NodeJS.Timeout | undefined;
   private marking: Promise<void> = Promise.resolve();
   private readonly relayGraceMs: number;
+  private readonly relaySubjects: string[] | null;
   private readonly batchSize: number;
   private readonly retainPublishedMs: number;
 
@@ -44,6 +50,7 @@ export class Outbox {
     options: OutboxOptions = {},
   ) {
     this.relayGraceMs = options.relayGraceMs ?? 5000;
+    this.relaySubjects = options.relaySubjects ? [...options.relaySubjects] : null;
     this.batchSize = options.batchSize ?? 500;
     this.retainPublishedMs = options.retainPublishedMs ?? 24 * 3600 * 1000;
   }
@@ -144,6 +151,7 @@ export class Outbox {
         SELECT id, envelope FROM outbox_messages
         WHERE published_at IS NULL AND attempts < ${MAX_RELAY_ATTEMPTS}
           AND created_at <= now() - make_interval(secs => ${graceMs / 1000})
+          AND (${this.relaySubjects}::text[] IS NULL OR subject = ANY(${this.relaySubjects}::text[]))
         ORDER BY created_at
         LIMIT ${this.batchSize}
         FOR UPDATE SKIP LOCKED`;
