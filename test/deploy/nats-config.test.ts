@@ -3,7 +3,8 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
 import { subjects, wildcards } from '@roam/contracts';
-import { busApps, busRoles } from '@roam/messaging';
+import { busApps, busRoles, natsPasswordVariable } from '@roam/messaging';
+import { parse } from 'yaml';
 
 import { shippedNatsConfig, shippedNatsConfigPath } from '../../scripts/nats-config.js';
 import { repoRoot } from './deploy-helpers.js';
@@ -38,5 +39,17 @@ describe('NATS authorization', () => {
   it.each(busApps)('lets %s consume exactly what its handlers listen to', (app) => {
     const handled = handledSubjects(join(repoRoot, 'apps', app, 'src'));
     expect(handled).toEqual([...busRoles[app].consumes].sort());
+  });
+
+  it.each(busApps)('docker-compose.yml logs %s in as its own user', (app) => {
+    const compose = parse(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8')) as {
+      services: Record<string, { environment?: Record<string, string>; volumes?: string[] }>;
+    };
+    const nats = compose.services['nats'];
+    expect(nats?.volumes).toContain('./deploy/nats/nats.conf:/etc/nats/nats.conf:ro');
+    const env = compose.services[app]?.environment;
+    expect(env?.['NATS_USER']).toBe(app);
+    // The app's password and the server's variable resolve the same way.
+    expect(env?.['NATS_PASSWORD']).toBe(nats?.environment?.[natsPasswordVariable(app)]);
   });
 });
