@@ -104,10 +104,12 @@ describe('docker-compose.yml', () => {
 
     const nats = services['nats'];
     expect(nats?.image).toMatch(/^nats:2\.10(\.|$|-)/);
-    const natsArgs = list(nats?.command);
-    expect(natsArgs).toContain('-js');
-    expect(natsArgs[natsArgs.indexOf('-sd') + 1]).toBe('/data');
-    const monitorPort = natsArgs[natsArgs.indexOf('-m') + 1];
+    // JetStream, /data and the monitoring port come from the generated deploy/nats/nats.conf
+    // (test/deploy/nats-config.test.ts checks the file and the logins).
+    expect(list(nats?.command)).toEqual(['-c', '/etc/nats/nats.conf']);
+    const natsConfig = readFileSync(join(repoRoot, 'deploy/nats/nats.conf'), 'utf8');
+    expect(natsConfig).toMatch(/jetstream \{\n {2}store_dir: "\/data"/);
+    const monitorPort = /^http_port: (\d+)$/m.exec(natsConfig)?.[1];
     expect(list(nats?.healthcheck?.test).join(' ')).toContain(
       `http://127.0.0.1:${monitorPort}/healthz`,
     );

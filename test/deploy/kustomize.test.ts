@@ -3,6 +3,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
 import { type AppName, gatewayEnv, workerPorts } from '@roam/config';
+import { busApps, natsPasswordVariable } from '@roam/messaging';
 import { parse } from 'yaml';
 
 import { appNames, envSchema, repoRoot, resolveLaunch, schemaKeys } from './deploy-helpers.js';
@@ -508,7 +509,8 @@ describe('overlay differences', () => {
   });
 
   it('the secret template only holds keys some app schema knows', () => {
-    const known = new Set(appNames.flatMap(schemaKeys));
+    // Besides the apps' keys: the per-app NATS passwords the nats-server reads.
+    const known = new Set([...appNames.flatMap(schemaKeys), ...busApps.map(natsPasswordVariable)]);
     expect(Object.keys(secretTemplate.stringData ?? {}).filter((key) => !known.has(key))).toEqual(
       [],
     );

@@ -7,6 +7,7 @@ import { DeliveriesRepository } from './delivery/deliveries.repository.js';
 import { DeliveryLoop, WEBHOOK_SENDER } from './delivery/delivery.loop.js';
 import { HttpWebhookSender } from './delivery/sender.js';
 import { EventsHandler } from './fanout/events.handler.js';
+import { StoredEventsRepository } from './fanout/stored-events.repository.js';
 import { HistoryRetention } from './retention/history-retention.js';
 
 /**
@@ -20,6 +21,7 @@ import { HistoryRetention } from './retention/history-retention.js';
     DeliveriesRepository,
     DeliveryLoop,
     HistoryRetention,
+    StoredEventsRepository,
     {
       provide: WEBHOOK_SENDER,
       inject: [APP_CONFIG],

@@ -1,5 +1,14 @@
-import { admissionWindowEnv, workerEnv } from '@roam/config';
+import { admissionWindowEnv, envBoolean, isAddressOrCidr, workerEnv } from '@roam/config';
 import { z } from 'zod';
+
+import { POD_SECURITY_LEVELS } from './tenants/tenant-isolation.js';
+
+const cidrList = z
+  .string()
+  .refine(
+    (value) => value.split(',').every((entry) => isAddressOrCidr(entry.trim())),
+    'must be comma-separated IP addresses or CIDRs (10.0.0.0/8)',
+  );
 
 const BYTES_QUANTITY = /^[1-9][0-9]*(Ki|Mi|Gi|Ti)?$/;
 
@@ -102,6 +111,32 @@ export const schedulerEnv = workerEnv('scheduler').extend({
     .min(1)
     .default(24 * 3600)
     .describe('activeDeadlineSeconds of jobs that set no max_duration_seconds (SUMO-K8: 24 h).'),
+  // Tenant namespace isolation (docs/security.md#tenant-pods).
+  TENANT_NETWORK_POLICY: envBoolean
+    .default(true)
+    .describe(
+      'Write the roam-tenant-isolation NetworkPolicy in every tenant namespace (needs a CNI that enforces NetworkPolicy).',
+    ),
+  TENANT_EGRESS_DENY_CIDRS: cidrList
+    .default(
+      '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,169.254.0.0/16,fc00::/7,fe80::/10',
+    )
+    .describe(
+      "Addresses tenant pods may not reach: the cluster's pod and service CIDRs, roam, NATS, Postgres (169.254.169.254 is always added).",
+    ),
+  TENANT_EGRESS_ALLOW_CIDRS: cidrList
+    .optional()
+    .describe(
+      'Exceptions inside TENANT_EGRESS_DENY_CIDRS tenant pods may reach, e.g. an in-cluster object store serving presigned URLs.',
+    ),
+  TENANT_POD_SECURITY_ENFORCE: z
+    .enum(POD_SECURITY_LEVELS)
+    .default('baseline')
+    .describe('Pod Security level enforced in tenant namespaces.'),
+  TENANT_POD_SECURITY_WARN: z
+    .enum(POD_SECURITY_LEVELS)
+    .default('restricted')
+    .describe('Pod Security level tenant namespaces warn and audit against.'),
 });
 
 export type SchedulerConfig = z.infer<typeof schedulerEnv>;

@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 
 import { appPorts, type AppName, type StackConfig } from './config.js';
 import { prepareEmbeddedPostgres } from './embedded-postgres.js';
-import { natsServerSpec } from './nats.js';
+import { type NatsLogins, natsServerSpec } from './nats.js';
 import type { Output } from './output.js';
 import { describe, httpStatus, portFree, probeNats, probePostgres } from './probes.js';
 import {
@@ -53,6 +53,8 @@ export class Stack {
   private s3 = false;
   private s3Endpoint: string | undefined;
   private volumes: ReturnType<typeof planResultVolumes>;
+  /** Per-app NATS logins when the stack runs its own nats-server; none for an open one. */
+  private natsLogins: NatsLogins | undefined;
 
   constructor(private readonly deps: StackDeps) {
     const { config, output } = deps;
@@ -202,13 +204,14 @@ export class Stack {
     if (plan.nats.kind === 'embedded') {
       output.info(`starting nats-server on port ${plan.nats.port} (${plan.nats.reason})`);
       const port = plan.nats.port;
-      this.supervisor.start(
-        await natsServerSpec({
-          executable: config.ROAM_STACK_NATS_SERVER,
-          port,
-          storeDir: join(config.stateDir, 'nats'),
-        }),
-      );
+      // Our own nats-server runs with per-app users; each app gets its login (appSpec).
+      const nats = await natsServerSpec({
+        executable: config.ROAM_STACK_NATS_SERVER,
+        port,
+        stateDir: config.stateDir,
+      });
+      this.natsLogins = nats.logins;
+      this.supervisor.start(nats.spec);
       await this.waitFor('NATS', timeoutMs, async () => (await probeNats('127.0.0.1', port)).ok);
     }
 
@@ -308,6 +311,7 @@ export class Stack {
         ...this.deps.env,
         DATABASE_URL: plan.postgres.url,
         NATS_URL: plan.nats.url,
+        ...(this.natsLogins?.[name] ?? {}),
         HOST: config.HOST,
         PORT: String(port),
         KUBECONFIG: plan.kube.kubeconfigPath,

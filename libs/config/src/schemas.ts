@@ -64,6 +64,35 @@ export const commonEnv = {
     .regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, _ and - only')
     .optional()
     .describe('Isolates one roam installation on a shared NATS (tests use it).'),
+  NATS_USER: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'NATS user this app connects as (with NATS_PASSWORD); each app has its own (docs/security.md). Unset = anonymous.',
+    ),
+  NATS_PASSWORD: z.string().min(1).optional().describe("NATS_USER's password."),
+  NATS_NKEY_SEED: z
+    .string()
+    .regex(/^SU[A-Z2-7]+$/, 'an nkey user seed (SU...)')
+    .optional()
+    .describe('NATS nkey user seed, instead of NATS_USER/NATS_PASSWORD.'),
+  NATS_CREDS: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Path to a NATS .creds file (JWT + nkey seed), instead of a user or an nkey.'),
+  NATS_TLS_CA: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("PEM file of the CA that signed the NATS server's certificate; enables TLS."),
+  NATS_TLS_CERT: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('PEM client certificate for NATS mutual TLS (with NATS_TLS_KEY).'),
+  NATS_TLS_KEY: z.string().min(1).optional().describe("NATS_TLS_CERT's private key (PEM file)."),
   NATS_MAX_DELIVER: z.coerce
     .number()
     .int()

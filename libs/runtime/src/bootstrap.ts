@@ -8,6 +8,7 @@ import {
   type Env,
   exitOnConfigError,
   loadConfig,
+  natsConnectionSettings,
   type CommonConfig,
 } from '@roam/config';
 import { JetStreamConnection, JetStreamServer } from '@roam/messaging';
@@ -75,6 +76,7 @@ export async function createRoamApp<S extends z.ZodObject>(
     publishTimeoutMs: config.NATS_PUBLISH_TIMEOUT_MS,
     publishAttempts: config.NATS_PUBLISH_ATTEMPTS,
     logger: logger.child({ component: 'jetstream' }),
+    ...natsConnectionSettings(options.name, config),
   });
   await connection.connect();
   await connection.ensureStreams();

@@ -10,7 +10,14 @@ import {
 import { DiscoveryModule } from '@nestjs/core';
 import type { CommonConfig } from '@roam/config';
 import { createPrismaClient, type PrismaClient } from '@roam/db';
-import { JetStreamConnection, JetStreamPublisher, Outbox, OutboxRelay } from '@roam/messaging';
+import {
+  busRoles,
+  isBusApp,
+  JetStreamConnection,
+  JetStreamPublisher,
+  Outbox,
+  OutboxRelay,
+} from '@roam/messaging';
 import type { Logger } from 'pino';
 
 import {
@@ -88,6 +95,11 @@ export class RuntimeModule {
           useFactory: (prisma: PrismaClient, publisher: JetStreamPublisher) =>
             new Outbox(prisma, publisher, logger.child({ component: 'outbox' }), {
               maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
+              // With per-app NATS users, a row another app wrote is not ours to publish.
+              relaySubjects:
+                connection.options.credentials && isBusApp(context.app)
+                  ? busRoles[context.app].publishes
+                  : undefined,
             }),
         },
         {

@@ -240,6 +240,12 @@ export const metrics = {
     buckets: LATENCY_BUCKETS,
     registers,
   }),
+  webhookUntrustedEvents: new Counter({
+    name: 'roam_webhook_untrusted_events_total',
+    help: 'Bus events the notifier did not deliver as sent: unknown (never committed, dropped) or altered (tenant or type differ; the committed event is delivered).',
+    labelNames: ['reason'] as const,
+    registers,
+  }),
   failoverActions: new Counter({
     name: 'roam_failover_actions_total',
     help: 'Failover actions taken, by action and result.',

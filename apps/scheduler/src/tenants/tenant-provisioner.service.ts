@@ -16,6 +16,13 @@ import type { Logger } from 'pino';
 import { RESULTS_CLAIM } from '../admission/job-files.js';
 import type { SchedulerConfig } from '../scheduler.config.js';
 import { SOURCE } from '../source.js';
+import {
+  NETWORK_POLICY_NAME,
+  podSecurityLabels,
+  type TenantIsolation,
+  tenantIsolationOf,
+  tenantNetworkPolicy,
+} from './tenant-isolation.js';
 
 export const QUOTA_NAME = 'roam-quota';
 export const LIMIT_RANGE_NAME = 'roam-limits';
@@ -38,8 +45,8 @@ function forClientNode<T extends { default: unknown }>(item: T) {
 class NamespaceNotOwned extends Error {}
 
 /**
- * Brings a tenant's Kubernetes objects to its current limits: namespace `roam-<tenant>`, a
- * ResourceQuota and a LimitRange, and in PVC mode the `roam-results` claim its jobs keep
+ * Brings a tenant's Kubernetes objects to its current limits: namespace `roam-<tenant>` with
+ * its Pod Security labels, the isolating NetworkPolicy, a ResourceQuota and a LimitRange, and in PVC mode the `roam-results` claim its jobs keep
  * inputs and results on. Idempotent (create-or-adopt, then merge-patch), and guarded
  * by the tenant's `generation`, so a slow run for old limits never marks newer ones ready.
  */
@@ -59,9 +66,11 @@ export class TenantProvisioner {
       max: config.TENANT_EPHEMERAL_STORAGE_MAX,
       perJob: config.TENANT_EPHEMERAL_STORAGE_PER_JOB,
     };
+    this.isolation = tenantIsolationOf(config);
   }
 
   private readonly disk: EphemeralStoragePolicy;
+  private readonly isolation: TenantIsolation;
 
   async provision(tenantId: string): Promise<ProvisionOutcome> {
     const tenant = await this.prisma.tenant.findUnique({ where: { id: tenantId } });
@@ -186,7 +195,10 @@ export class TenantProvisioner {
     const { object: namespace } = await this.kube.createOrAdopt({
       apiVersion: 'v1',
       kind: 'Namespace',
-      metadata: { name: tenant.namespace, labels },
+      metadata: {
+        name: tenant.namespace,
+        labels: { ...labels, ...podSecurityLabels(this.isolation) },
+      },
     });
     const problem = namespaceOwnershipProblem(
       tenant.namespace,
@@ -194,6 +206,16 @@ export class TenantProvisioner {
       tenant.id,
     );
     if (problem) throw new NamespaceNotOwned(problem);
+    // Labelled on every pass: an adopted namespace, or a changed level, converges too.
+    await this.kube.upsert({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name: tenant.namespace,
+        labels: { ...labels, ...podSecurityLabels(this.isolation) },
+      },
+    });
+    await this.applyNetworkPolicy(tenant.namespace, labels);
     await this.kube.upsert({
       apiVersion: 'v1',
       kind: 'ResourceQuota',
@@ -231,6 +253,27 @@ export class TenantProvisioner {
         },
       });
     }
+  }
+
+  /**
+   * Tenant pods reach the internet and their own namespace, nothing of the cluster
+   * (docs/security.md#tenant-pods). Turned off, an earlier policy is removed, so the setting
+   * is what the namespace has.
+   */
+  private async applyNetworkPolicy(
+    namespace: string,
+    labels: Record<string, string>,
+  ): Promise<void> {
+    if (this.isolation.networkPolicy) {
+      await this.kube.upsert(tenantNetworkPolicy(namespace, labels, this.isolation));
+      return;
+    }
+    await this.kube.delete({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      name: NETWORK_POLICY_NAME,
+      namespace,
+    });
   }
 
   /**

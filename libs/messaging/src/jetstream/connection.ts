@@ -8,7 +8,15 @@ import {
   type JetStreamManager,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { readFileSync } from 'node:fs';
+
+import {
+  connect,
+  credsAuthenticator,
+  nkeyAuthenticator,
+  type NatsConnection,
+  type NodeConnectionOptions,
+} from '@nats-io/transport-node';
 import { streams, type StreamName } from '@roam/contracts';
 
 import { resolveOptions, type JetStreamOptions, type ResolvedJetStreamOptions } from './options.js';
@@ -21,6 +29,39 @@ export function isNotFound(err: unknown): boolean {
     err instanceof JetStreamApiError &&
     (err.code === 10059 || err.code === 10014 || err.status === 404)
   );
+}
+
+/**
+ * The client options of a connection. Every connection uses a private inbox root
+ * (`_INBOX_<name>`): a per-app NATS user may subscribe only to its own replies, so one app
+ * cannot read another's JetStream API answers or pulled messages.
+ */
+export function connectionOptionsOf(options: ResolvedJetStreamOptions): NodeConnectionOptions {
+  const { servers, name, credentials, tls } = options;
+  const connectOptions: NodeConnectionOptions = {
+    servers,
+    name,
+    maxReconnectAttempts: -1,
+    inboxPrefix: `_INBOX_${name}`,
+  };
+  if (credentials?.credsFile) {
+    connectOptions.authenticator = credsAuthenticator(readFileSync(credentials.credsFile));
+  } else if (credentials?.nkeySeed) {
+    connectOptions.authenticator = nkeyAuthenticator(
+      new TextEncoder().encode(credentials.nkeySeed),
+    );
+  } else if (credentials?.user) {
+    connectOptions.user = credentials.user;
+    connectOptions.pass = credentials.password;
+  }
+  if (tls && (tls.caFile || tls.certFile || tls.keyFile)) {
+    connectOptions.tls = {
+      ...(tls.caFile ? { caFile: tls.caFile } : {}),
+      ...(tls.certFile ? { certFile: tls.certFile } : {}),
+      ...(tls.keyFile ? { keyFile: tls.keyFile } : {}),
+    };
+  }
+  return connectOptions;
 }
 
 /**
@@ -51,7 +92,7 @@ export class JetStreamConnection {
     const { servers, name, logger } = this.options;
     let nc: NatsConnection;
     try {
-      nc = await connect({ servers, name, maxReconnectAttempts: -1 });
+      nc = await connect(connectionOptionsOf(this.options));
     } catch (err) {
       throw new Error(`cannot reach NATS at ${servers.join(', ')}: ${(err as Error).message}`, {
         cause: err,
@@ -61,7 +102,15 @@ export class JetStreamConnection {
     this.js = jetstream(nc);
     this.jsm = await jetstreamManager(nc);
     void this.watchStatus(nc);
-    logger.info({ servers, name }, 'nats connected');
+    logger.info(
+      {
+        servers,
+        name,
+        user: this.options.credentials?.user,
+        tls: this.options.tls !== undefined,
+      },
+      'nats connected',
+    );
     return nc;
   }
 

@@ -43,6 +43,25 @@ export interface JetStreamOptions {
   publishTimeoutMs?: number;
   /** Publish attempts on a timeout or an unreachable stream. Default 3. */
   publishAttempts?: number;
+  /** Who the connection authenticates as; unset = anonymous (a server without authorization). */
+  credentials?: NatsCredentials;
+  /** TLS to the server; unset = plain TCP unless the URL says `tls://`. */
+  tls?: NatsTlsOptions;
+}
+
+/** One way to authenticate: user + password, an nkey seed, or a `.creds` file (JWT + seed). */
+export interface NatsCredentials {
+  user?: string;
+  password?: string;
+  nkeySeed?: string;
+  credsFile?: string;
+}
+
+/** Paths to PEM files: the CA that signed the server, and a client certificate for mutual TLS. */
+export interface NatsTlsOptions {
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
 }
 
 export interface ResolvedJetStreamOptions {
@@ -60,6 +79,8 @@ export interface ResolvedJetStreamOptions {
   heartbeatMs: number;
   publishTimeoutMs: number;
   publishAttempts: number;
+  credentials?: NatsCredentials;
+  tls?: NatsTlsOptions;
 }
 
 const silentLogger: JetStreamLogger = { info: () => {}, warn: () => {}, error: () => {} };
@@ -86,6 +107,8 @@ export function resolveOptions(
     heartbeatMs: Math.max(10, Math.floor(ackWaitMs / 3)),
     publishTimeoutMs: options.publishTimeoutMs ?? 5000,
     publishAttempts: options.publishAttempts ?? 3,
+    credentials: options.credentials,
+    tls: options.tls,
   };
   // Fail at construction rather than on the first message: these are programming errors.
   if (!resolved.name || !/^[A-Za-z0-9_-]+$/.test(resolved.name)) {

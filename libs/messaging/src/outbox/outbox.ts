@@ -47,6 +47,11 @@ export interface OutboxOptions {
   claimLeaseMs?: number;
   /** Pause before a failed row is tried again: doubles per attempt, capped at 5 min. */
   retryBackoffMs?: number;
+  /**
+   * The subjects this process may publish (its NATS user's permissions, `busRoles`); the relay
+   * leaves other processes' rows to them. Unset = every row.
+   */
+  relaySubjects?: readonly string[];
 }
 
 /**
@@ -60,6 +65,7 @@ export class Outbox {
   private markTimer: NodeJS.Timeout | undefined;
   private marking: Promise<void> = Promise.resolve();
   private readonly relayGraceMs: number;
+  private readonly relaySubjects: string[] | null;
   private readonly batchSize: number;
   private readonly retainPublishedMs: number;
   private readonly maxAttempts: number;
@@ -73,6 +79,7 @@ export class Outbox {
     options: OutboxOptions = {},
   ) {
     this.relayGraceMs = options.relayGraceMs ?? 5000;
+    this.relaySubjects = options.relaySubjects ? [...options.relaySubjects] : null;
     this.batchSize = options.batchSize ?? 500;
     this.retainPublishedMs = options.retainPublishedMs ?? 24 * 3600 * 1000;
     this.maxAttempts = Math.max(1, options.maxAttempts ?? MAX_RELAY_ATTEMPTS);
@@ -237,6 +244,7 @@ export class Outbox {
         WHERE published_at IS NULL AND parked_at IS NULL AND attempts < ${this.maxAttempts}
           AND (next_attempt_at IS NULL OR next_attempt_at <= now())
           AND created_at <= now() - make_interval(secs => ${graceMs / 1000})
+          AND (${this.relaySubjects}::text[] IS NULL OR subject = ANY(${this.relaySubjects}::text[]))
         ORDER BY created_at
         LIMIT ${this.batchSize}
         FOR UPDATE SKIP LOCKED
