@@ -187,6 +187,17 @@ export const metrics = {
     buckets: LATENCY_BUCKETS,
     registers,
   }),
+  secretsResealed: new Counter({
+    name: 'roam_secrets_resealed_total',
+    help: 'Stored secrets re-encrypted under the primary key of ROAM_SECRETS_KEYS (plaintext or older key before), by table.',
+    labelNames: ['table'] as const,
+    registers,
+  }),
+  secretsUnreadable: new Gauge({
+    name: 'roam_secrets_unreadable_rows',
+    help: 'Rows the last re-encryption pass could not decrypt (their key is not configured); 0 when all open.',
+    registers,
+  }),
   failoverActions: new Counter({
     name: 'roam_failover_actions_total',
     help: 'Failover actions taken, by action and result.',
