@@ -343,6 +343,14 @@ export const gatewayEnv = appEnv(workerPorts.gateway, {
     .min(20)
     .default(250)
     .describe('How often the gateway looks for new events to push to SSE clients.'),
+  EVENTS_STALL_WARN_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(30_000)
+    .describe(
+      'Warn when committed events have waited this long behind a database transaction still open (the event feed never passes one).',
+    ),
   ROAM_ADMIN_TOKEN: z
     .string()
     .min(32, 'must be at least 32 characters')

@@ -187,6 +187,11 @@ export const metrics = {
     buckets: LATENCY_BUCKETS,
     registers,
   }),
+  eventFeedStalled: new Gauge({
+    name: 'roam_event_feed_stalled_seconds',
+    help: 'How long committed events have waited behind a database transaction still open (the gateway event feed does not pass it); 0 when none wait.',
+    registers,
+  }),
   secretsResealed: new Counter({
     name: 'roam_secrets_resealed_total',
     help: 'Stored secrets re-encrypted under the primary key of ROAM_SECRETS_KEYS (plaintext or older key before), by table.',
