@@ -42,7 +42,10 @@ import { TemplatesService } from './templates/templates.service.js';
 import { InputsService } from './uploads/inputs.service.js';
 import { UploadSlots } from './uploads/upload-slots.js';
 import { JobUploadsService } from './uploads/jobs-upload.service.js';
-import { OBJECT_STORE, objectStoreProvider } from '@roam/runtime';
+import { APP_CONFIG, LOGGER, OBJECT_STORE, objectStoreProvider } from '@roam/runtime';
+import { type GatewayConfig, SecretBox, secretBoxFrom } from '@roam/config';
+import type { Logger } from 'pino';
+import { SecretsReseal } from './webhooks/secrets-reseal.js';
 import { WebhooksController } from './webhooks/webhooks.controller.js';
 import { WebhooksRepository } from './webhooks/webhooks.repository.js';
 import { WebhooksService } from './webhooks/webhooks.service.js';
@@ -97,6 +100,15 @@ import { WebhooksService } from './webhooks/webhooks.service.js';
     StreamKeyWatch,
     WebhooksRepository,
     WebhooksService,
+    // Secrets at rest (webhook secrets, stored idempotent responses) are sealed with it, and
+    // re-sealed under the primary key after a rotation (docs/security.md, "Secrets at rest").
+    {
+      provide: SecretBox,
+      inject: [APP_CONFIG, LOGGER],
+      useFactory: (config: GatewayConfig, logger: Logger) =>
+        secretBoxFrom(config, (message) => logger.warn(message)),
+    },
+    SecretsReseal,
     // Input uploads (docs/storage.md): staged, checked, then kept in object storage; without
     // object storage they are drained as before.
     objectStoreProvider,

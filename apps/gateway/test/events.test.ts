@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createEnvelope, subjects } from '@roam/contracts';
 import { Outbox } from '@roam/messaging';
+import { metrics } from '@roam/telemetry';
+import { eventually } from '@roam/testing';
+
+import { EventFeed } from '../src/events/event-feed.js';
 
 import { call, type Harness, register, startHarness } from '../../../test/support/harness.js';
 
@@ -58,6 +62,7 @@ function openStream(url: string, key: string, headers: Record<string, string> = 
 describe('/api/v1/events', () => {
   let h: Harness;
   let outbox: Outbox;
+  let feed: EventFeed;
   let key: string;
   let otherKey: string;
 
@@ -73,7 +78,9 @@ describe('/api/v1/events', () => {
 
   beforeAll(async () => {
     h = await startHarness('gateway_events', { EVENTS_POLL_INTERVAL_MS: '50' });
-    outbox = (await h.gateway({})).app.get(Outbox);
+    const gateway = await h.gateway({});
+    outbox = gateway.app.get(Outbox);
+    feed = gateway.app.get(EventFeed);
     key = await register(h.url, 'watcher');
     otherKey = await register(h.url, 'bystander');
   });
@@ -157,5 +164,93 @@ describe('/api/v1/events', () => {
     const [first] = await theirs.next(1);
     expect(JSON.parse(first!.data!).tenantId).toBe('bystander');
     theirs.close();
+  });
+
+  it('never skips an event whose transaction commits after later ones', async () => {
+    const idOf = (frame: SseFrame) => (JSON.parse(frame.data!) as { id: string }).id;
+    const positionOf = async (id: string) =>
+      (await h.prisma.event.findUniqueOrThrow({ where: { id }, select: { position: true } }))
+        .position;
+    const live = openStream(`${h.url}/api/v1/events/stream`, key);
+    const before = await emit('watcher', subjects.job.started, 20);
+    const [first] = await live.next(1);
+    expect(idOf(first!)).toBe(before.id);
+
+    // A transaction writes an event (taking its position) and stays open on its own
+    // connection while later events commit.
+    const jobId = crypto.randomUUID();
+    const late = createEnvelope(
+      subjects.job.succeeded,
+      { jobId, name: 'late', status: 'succeeded', phase: 'Succeeded' },
+      { source: 'roam/test', tenantId: 'watcher', subject: `jobs/${jobId}`, seq: 21 },
+    );
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let written!: () => void;
+    const isWritten = new Promise<void>((resolve) => (written = resolve));
+    const holding = h.prisma.$transaction(
+      async (tx) => {
+        await outbox.write(tx, [late]);
+        written();
+        await held;
+      },
+      { timeout: 600_000, maxWait: 10_000 },
+    );
+    await isWritten;
+    const after1 = await emit('watcher', subjects.job.started, 22);
+    const after2 = await emit('watcher', subjects.job.started, 23);
+
+    // While it is open, the later events are not given out: no client can hold an id past it.
+    await feed.refresh();
+    const page = await call(
+      h.url,
+      'GET',
+      `/api/v1/events?after=${await positionOf(before.id)}`,
+      undefined,
+      key,
+    );
+    expect(page.body.items).toEqual([]);
+    // …and the feed says it is held back.
+    await eventually('the feed to report the stall', async () => {
+      await feed.refresh();
+      const [sample] = (await metrics.eventFeedStalled.get()).values;
+      return (sample?.value ?? 0) > 0 ? true : undefined;
+    });
+    // A subscriber resuming from the last id it could have got waits with the others.
+    const resumed = openStream(`${h.url}/api/v1/events/stream`, key, {
+      'last-event-id': String(await positionOf(before.id)),
+    });
+
+    release();
+    await holding;
+    const expected = [late.id, after1.id, after2.id];
+    expect((await live.next(3)).map(idOf)).toEqual(expected);
+    const replayed = await resumed.next(3);
+    expect(replayed.map(idOf)).toEqual(expected);
+    // The late event has the lowest position of the three, yet the later ones were not
+    // handed out before it.
+    expect(await positionOf(late.id)).toBeLessThan(await positionOf(after1.id));
+
+    // Resuming from any of those ids gives exactly what followed it, once.
+    const fromLate = openStream(`${h.url}/api/v1/events/stream`, key, {
+      'last-event-id': replayed[0]!.id!,
+    });
+    expect((await fromLate.next(2)).map(idOf)).toEqual([after1.id, after2.id]);
+    const last = await emit('watcher', subjects.job.started, 24);
+    for (const stream of [live, resumed, fromLate]) {
+      expect((await stream.next(1)).map(idOf)).toEqual([last.id]);
+      stream.close();
+    }
+    const listed = await call(
+      h.url,
+      'GET',
+      `/api/v1/events?after=${await positionOf(before.id)}`,
+      undefined,
+      key,
+    );
+    expect(listed.body.items.map((item: { event: { id: string } }) => item.event.id)).toEqual([
+      ...expected,
+      last.id,
+    ]);
   });
 });

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { subjects } from '@roam/contracts';
+import { keyringFrom, SecretBox } from '@roam/config';
 import type { RoamApp } from '@roam/runtime';
+import { webhookSecretContext } from '@roam/webhooks';
 
 import { call, type Harness, register, startHarness } from '../../../test/support/harness.js';
 
@@ -108,7 +110,11 @@ describe('/api/v1/webhooks', () => {
     expect(rotated.body.secret).toMatch(/^whsec_/);
     expect(rotated.body.secret).not.toBe(created.body.secret);
     const row = await h.prisma.webhookEndpoint.findUniqueOrThrow({ where: { id } });
-    expect(row.previousSecret).toBe(created.body.secret);
+    // Stored sealed, with the key the gateway derives when none is configured.
+    const box = new SecretBox(keyringFrom({ NODE_ENV: 'test', DATABASE_URL: h.env.DATABASE_URL! }));
+    expect(row.previousSecret).not.toContain('whsec_');
+    expect(box.open(row.previousSecret!, webhookSecretContext(id))).toBe(created.body.secret);
+    expect(box.open(row.secret, webhookSecretContext(id))).toBe(rotated.body.secret);
     const graceMs = row.previousSecretExpiresAt!.getTime() - row.updatedAt.getTime();
     expect(Math.round(graceMs / 3600_000)).toBe(2);
 
@@ -134,6 +140,8 @@ describe('/api/v1/webhooks', () => {
     const listed = await call(h.url, 'GET', '/api/v1/webhooks', undefined, otherKey);
     expect(listed.body.items).toEqual([]);
     const row = await h.prisma.webhookEndpoint.findUniqueOrThrow({ where: { id } });
-    expect(row).toMatchObject({ description: '', status: 'active', secret: created.body.secret });
+    expect(row).toMatchObject({ description: '', status: 'active', previousSecret: null });
+    const box = new SecretBox(keyringFrom({ NODE_ENV: 'test', DATABASE_URL: h.env.DATABASE_URL! }));
+    expect(box.open(row.secret, webhookSecretContext(id))).toBe(created.body.secret);
   });
 });

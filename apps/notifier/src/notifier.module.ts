@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
-import type { NotifierConfig } from '@roam/config';
-import { APP_CONFIG } from '@roam/runtime';
+import { type NotifierConfig, SecretBox, secretBoxFrom } from '@roam/config';
+import { APP_CONFIG, LOGGER } from '@roam/runtime';
+import type { Logger } from 'pino';
 import { parseDestinationPolicy } from '@roam/webhooks';
 
 import { DeliveriesRepository } from './delivery/deliveries.repository.js';
@@ -22,6 +23,13 @@ import { HistoryRetention } from './retention/history-retention.js';
     DeliveryLoop,
     HistoryRetention,
     StoredEventsRepository,
+    // Opens the sealed webhook secrets it signs with (docs/security.md, "Secrets at rest").
+    {
+      provide: SecretBox,
+      inject: [APP_CONFIG, LOGGER],
+      useFactory: (config: NotifierConfig, logger: Logger) =>
+        secretBoxFrom(config, (message) => logger.warn(message)),
+    },
     {
       provide: WEBHOOK_SENDER,
       inject: [APP_CONFIG],

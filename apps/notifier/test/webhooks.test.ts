@@ -170,6 +170,26 @@ describe('notifier: job events to signed webhooks', () => {
     }
   });
 
+  it('signs with a secret stored in clear before secrets were encrypted', async () => {
+    const endpoint = await w.endpoint(key, '/legacy', ['webhook.test']);
+    const legacy = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    await w.h.prisma.$executeRaw`
+      UPDATE webhook_endpoints SET secret = ${legacy} WHERE id = ${endpoint.id}::uuid`;
+    const test = await call(
+      w.h.url,
+      'POST',
+      `/api/v1/webhooks/${endpoint.id}/test`,
+      undefined,
+      key,
+    );
+    expect(test.status).toBe(202);
+    const [request] = await w.receiver.received('/legacy');
+    expect(verifyWebhook(legacy, request!.headers, request!.body)).toMatchObject({
+      type: subjects.webhook.test,
+      data: { endpointId: endpoint.id },
+    });
+  });
+
   it('redelivers a delivery on request, with the same webhook-id', async () => {
     const endpoint = await w.endpoint(key, '/again', ['job.cancelled']);
     const event = await w.emit('hooked', subjects.job.cancelled);

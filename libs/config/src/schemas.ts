@@ -213,6 +213,20 @@ const webhookDestinationEnv = {
 };
 
 /**
+ * The keyring that encrypts secrets at rest (webhook signing secrets, stored idempotent
+ * responses); read by the gateway (which seals) and the notifier (which opens). See
+ * `secret-box.ts` and docs/security.md ("Secrets at rest").
+ */
+const secretsEnv = {
+  ROAM_SECRETS_KEYS: z
+    .string()
+    .optional()
+    .describe(
+      'Keys that encrypt secrets at rest: `id:base64key,…` (32-byte keys; the first seals, all open). Required in production; unset elsewhere: a key derived from DATABASE_URL, with a warning.',
+    ),
+};
+
+/**
  * Object storage (inputs, results, log archives), read by the gateway, the scheduler and the
  * storage worker; docs/storage.md. Unset `S3_ENDPOINT` = no object storage: results stay on the
  * tenant PVC (SUMO-K8's local-cluster mode) and input uploads are not kept.
@@ -344,6 +358,15 @@ export const gatewayEnv = appEnv(workerPorts.gateway, {
     .default(1000)
     .describe('Largest `limit` a result listing accepts (each file on a page is presigned).'),
   ...webhookDestinationEnv,
+  ...secretsEnv,
+  SECRETS_RESEAL_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(60_000)
+    .describe(
+      'How often the gateway re-encrypts secrets stored in clear or under a key that is no longer the first of ROAM_SECRETS_KEYS.',
+    ),
   WEBHOOK_SECRET_GRACE_HOURS: z.coerce
     .number()
     .min(0)
@@ -404,6 +427,14 @@ export const gatewayEnv = appEnv(workerPorts.gateway, {
     .min(20)
     .default(250)
     .describe('How often the gateway looks for new events to push to SSE clients.'),
+  EVENTS_STALL_WARN_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(30_000)
+    .describe(
+      'Warn when committed events have waited this long behind a database transaction still open (the event feed never passes one).',
+    ),
   ROAM_ADMIN_TOKEN: z
     .string()
     .min(32, 'must be at least 32 characters')
@@ -592,6 +623,7 @@ export const workerEnv = (name: Exclude<AppName, 'gateway'>) =>
 /** The notifier: workers' keys plus webhook delivery settings. */
 export const notifierEnv = workerEnv('notifier').extend({
   ...webhookDestinationEnv,
+  ...secretsEnv,
   WEBHOOK_TIMEOUT_MS: z.coerce
     .number()
     .int()

@@ -246,6 +246,22 @@ export const metrics = {
     labelNames: ['reason'] as const,
     registers,
   }),
+  eventFeedStalled: new Gauge({
+    name: 'roam_event_feed_stalled_seconds',
+    help: 'How long committed events have waited behind a database transaction still open (the gateway event feed does not pass it); 0 when none wait.',
+    registers,
+  }),
+  secretsResealed: new Counter({
+    name: 'roam_secrets_resealed_total',
+    help: 'Stored secrets re-encrypted under the primary key of ROAM_SECRETS_KEYS (plaintext or older key before), by table.',
+    labelNames: ['table'] as const,
+    registers,
+  }),
+  secretsUnreadable: new Gauge({
+    name: 'roam_secrets_unreadable_rows',
+    help: 'Rows the last re-encryption pass could not decrypt (their key is not configured); 0 when all open.',
+    registers,
+  }),
   failoverActions: new Counter({
     name: 'roam_failover_actions_total',
     help: 'Failover actions taken, by action and result.',

@@ -157,3 +157,11 @@ export function verifyWebhook<T = unknown>(
     throw new WebhookVerificationError('invalid-payload', 'the body is not JSON');
   }
 }
+
+/**
+ * What an endpoint's stored signing secret is sealed with (see `SecretBox` in `@roam/config`):
+ * bound to the endpoint, so a sealed secret copied onto another endpoint's row does not open.
+ */
+export function webhookSecretContext(endpointId: string): string {
+  return `webhook-secret:${endpointId}`;
+}

@@ -6,42 +6,52 @@ import {
 } from '@nestjs/common';
 import type { GatewayConfig } from '@roam/config';
 import { APP_CONFIG, LOGGER, Loop, type LoopHealth } from '@roam/runtime';
+import { metrics } from '@roam/telemetry';
 import type { Logger } from 'pino';
 
-import { type EventRow, EventsRepository } from './events.repository.js';
+import {
+  compareCursors,
+  type EventRow,
+  EventsRepository,
+  FEED_START,
+  type FeedCursor,
+} from './events.repository.js';
 
-/** How long a hole in `position` may stay open before it is taken for a rolled-back insert. */
-const GAP_SETTLE_MS = 1000;
 const BATCH = 1000;
 
 export type FeedListener = (rows: readonly EventRow[]) => void;
 
 /**
  * One poller per gateway process, shared by every SSE connection: the cost is one indexed
- * query per interval whatever the number of clients, and it needs no schema change (no
- * trigger for LISTEN/NOTIFY) nor a connection outside Prisma's pool.
+ * query per interval whatever the number of clients, and it needs no trigger for
+ * LISTEN/NOTIFY nor a connection outside Prisma's pool.
  *
  * `position` comes from a sequence, so a transaction that took a lower position may commit
- * after one that took a higher one. Reading `position > last` naively would skip the late
- * one forever. The feed therefore keeps a *watermark*: every position at or below it is
- * visible or will never be (a rolled-back insert leaves a hole for good, so a hole older
- * than GAP_SETTLE_MS is passed). Readers — SSE and `GET /events` — never read above it, so a
- * cursor handed to a client never jumps over an event that is still to appear.
+ * after one that took a higher one; reading `position > last` would skip the late one forever.
+ * The feed therefore reads in (writing transaction id, position) order and only rows of
+ * transactions below the oldest one still open (`pg_snapshot_xmin`): those are all committed
+ * or rolled back, and any row still to appear has a higher transaction id, so the *watermark*
+ * (the last row read) never jumps over an event to come. Readers — SSE and `GET /events` —
+ * never read past it. The price: while a transaction that has written anything stays open,
+ * anywhere on the database server, events committed after it wait; the feed reports that wait
+ * (`roam_event_feed_stalled_seconds`, and a warning after EVENTS_STALL_WARN_MS).
  */
 @Injectable()
 export class EventFeed implements OnApplicationBootstrap, OnModuleDestroy {
-  private mark = 0n;
+  private mark: FeedCursor = FEED_START;
   private readonly listeners = new Set<FeedListener>();
   private readonly closers = new Set<() => void>();
-  private gap: { position: bigint; seenAt: number } | undefined;
   private polling: Promise<void> | undefined;
   private readonly loop: Loop;
+  private readonly stallWarnMs: number;
+  private stall: { horizon: bigint; since: number; warnedAt: number } | undefined;
 
   constructor(
     private readonly repository: EventsRepository,
     @Inject(APP_CONFIG) config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
+    this.stallWarnMs = config.EVENTS_STALL_WARN_MS;
     this.loop = new Loop({
       name: 'event feed poll',
       intervalMs: config.EVENTS_POLL_INTERVAL_MS,
@@ -55,7 +65,7 @@ export class EventFeed implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.mark = await this.repository.maxPosition();
+    this.mark = await this.repository.end();
     this.loop.start();
   }
 
@@ -66,7 +76,7 @@ export class EventFeed implements OnApplicationBootstrap, OnModuleDestroy {
     await stopping;
   }
 
-  get watermark(): bigint {
+  get watermark(): FeedCursor {
     return this.mark;
   }
 
@@ -80,7 +90,7 @@ export class EventFeed implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** Polls now (or joins the poll under way) and returns the new watermark. */
-  async refresh(): Promise<bigint> {
+  async refresh(): Promise<FeedCursor> {
     this.polling ??= this.poll().finally(() => {
       this.polling = undefined;
     });
@@ -91,27 +101,40 @@ export class EventFeed implements OnApplicationBootstrap, OnModuleDestroy {
   private async poll(): Promise<void> {
     for (;;) {
       const rows = await this.repository.after(this.mark, BATCH);
-      const ready: EventRow[] = [];
-      for (const row of rows) {
-        const expected = this.mark + 1n;
-        if (row.position !== expected) {
-          const now = Date.now();
-          if (this.gap?.position !== expected) this.gap = { position: expected, seenAt: now };
-          if (now - this.gap.seenAt < GAP_SETTLE_MS) break;
-        }
-        ready.push(row);
-        this.mark = row.position;
-      }
-      if (ready.length > 0) {
+      const last = rows.at(-1);
+      if (last && compareCursors(last, this.mark) > 0) {
+        this.mark = { xid: last.xid, position: last.position };
         for (const listener of this.listeners) {
           try {
-            listener(ready);
+            listener(rows);
           } catch (error) {
             this.logger.warn({ err: error }, 'event stream listener failed');
           }
         }
       }
-      if (rows.length < BATCH || ready.length < rows.length) return;
+      if (rows.length < BATCH) break;
+    }
+    await this.watchStall();
+  }
+
+  /** Measures how long committed events have waited behind one open transaction. */
+  private async watchStall(): Promise<void> {
+    const { horizon, waiting } = await this.repository.waiting();
+    const now = Date.now();
+    if (!waiting) {
+      this.stall = undefined;
+      metrics.eventFeedStalled.set(0);
+      return;
+    }
+    if (this.stall?.horizon !== horizon) this.stall = { horizon, since: now, warnedAt: now };
+    const waited = now - this.stall.since;
+    metrics.eventFeedStalled.set(waited / 1000);
+    if (now - this.stall.warnedAt >= this.stallWarnMs) {
+      this.stall.warnedAt = now;
+      this.logger.warn(
+        { waitedMs: waited, oldestOpenXid: horizon.toString() },
+        'events are held back by a database transaction left open (see pg_stat_activity, state "idle in transaction")',
+      );
     }
   }
 }

@@ -4,7 +4,13 @@ import type { Response } from 'express';
 import { z } from 'zod';
 
 import { EventFeed } from './event-feed.js';
-import { type EventRow, EventsRepository, type TypeFilter } from './events.repository.js';
+import {
+  compareCursors,
+  type EventRow,
+  EventsRepository,
+  type FeedCursor,
+  type TypeFilter,
+} from './events.repository.js';
 import type { StreamSlot } from './open-streams.js';
 
 const HEARTBEAT_MS = 15_000;
@@ -34,7 +40,9 @@ export const eventViewSchema = z
     position: z
       .number()
       .int()
-      .describe('Place in the event log; pass the last one seen as `after` to resume.'),
+      .describe(
+        'The event’s id in the log; pass the last one seen as `after` to resume. Events come in commit order, which may differ from the order of these numbers.',
+      ),
     type: z.string().describe('Short event type, e.g. `job.succeeded`.'),
     event: envelopeSchema.describe('The event as it was published (a CloudEvents-style envelope).'),
   })
@@ -80,7 +88,9 @@ export class EventsService {
     query: { after: bigint; limit: number; filter: TypeFilter | undefined },
   ): Promise<EventRow[]> {
     const upto = await this.feed.refresh();
-    return this.repository.list(tenantId, { ...query, upto });
+    // No event at or after that position: the client is at the end; nothing to list yet.
+    const after = (await this.repository.cursorAt(query.after)) ?? upto;
+    return this.repository.list(tenantId, { ...query, after, upto });
   }
 
   /**
@@ -106,13 +116,13 @@ export class EventsService {
     res.flushHeaders();
     res.write('retry: 2000\n\n');
 
-    let last = after ?? this.feed.watermark;
+    let last: FeedCursor = this.feed.watermark;
     let live = false;
     let closed = false;
     let replaying = false;
 
     const send = (row: EventRow): boolean => {
-      last = row.position;
+      last = { xid: row.xid, position: row.position };
       return res.write(
         `id: ${row.position}\nevent: ${shortEventType(row.type)}\ndata: ${JSON.stringify(row.envelope)}\n\n`,
       );
@@ -140,7 +150,7 @@ export class EventsService {
           // No await between this check and `live = true`: no feed batch can slip in between.
           if (rows.length < CATCH_UP_BATCH && this.feed.watermark === watermark) {
             // Rows of other tenants may lie between `last` and the watermark: skip them.
-            if (last < watermark) last = watermark;
+            if (compareCursors(last, watermark) < 0) last = watermark;
             live = true;
             return;
           }
@@ -154,12 +164,13 @@ export class EventsService {
     const listener = (rows: readonly EventRow[]) => {
       if (!live || closed) return;
       for (const row of rows) {
-        if (row.position <= last) continue;
+        if (compareCursors(row, last) <= 0) continue;
         if (row.tenantId === tenantId && matches(filter, row.type)) {
           if (!send(row)) return fallBehind();
         }
       }
-      last = rows.at(-1)?.position ?? last;
+      const end = rows.at(-1);
+      if (end && compareCursors(end, last) > 0) last = { xid: end.xid, position: end.position };
     };
     const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
     heartbeat.unref();
@@ -178,6 +189,14 @@ export class EventsService {
     const unsubscribe = this.feed.subscribe(listener, close);
     res.on('close', close);
     slot.signal.addEventListener('abort', close, { once: true });
-    void replay();
+    const start = async () => {
+      if (after !== undefined) {
+        const cursor = await this.repository.cursorAt(after);
+        // No event at or after it: the client is at the end; continue live from the watermark.
+        if (cursor) last = cursor;
+      }
+      await replay();
+    };
+    start().catch(close);
   }
 }

@@ -19,6 +19,12 @@ export interface StoredRequest {
   responseBody: unknown;
 }
 
+export interface StoredResponse {
+  principal: string;
+  key: string;
+  responseBody: unknown;
+}
+
 /** The `idempotency_keys` table; no rules here beyond the conditional writes. */
 @Injectable()
 export class IdempotencyRepository {
@@ -70,5 +76,33 @@ export class IdempotencyRepository {
   async prune(ttlSeconds: number): Promise<number> {
     return this.prisma.$executeRaw`
       DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => ${ttlSeconds})`;
+  }
+
+  /**
+   * Completed rows after `after` (by principal, key) whose response is not sealed under the key
+   * `sealedPrefix` names: what the re-encryption pass works on.
+   */
+  responsesToReseal(
+    after: { principal: string; key: string },
+    sealedPrefix: string,
+    limit: number,
+  ): Promise<StoredResponse[]> {
+    return this.prisma.$queryRaw<StoredResponse[]>`
+      SELECT principal, key, response_body AS "responseBody"
+      FROM idempotency_keys
+      WHERE (principal, key) > (${after.principal}, ${after.key})
+        AND response_status IS NOT NULL
+        AND NOT starts_with(coalesce(response_body ->> '$sealed', ''), ${sealedPrefix})
+      ORDER BY principal, key
+      LIMIT ${limit}`;
+  }
+
+  /** Replaces a stored response only if it is still `was.responseBody`. */
+  async replaceResponse(was: StoredResponse, body: unknown): Promise<boolean> {
+    const count = await this.prisma.$executeRaw`
+      UPDATE idempotency_keys SET response_body = ${JSON.stringify(body)}::jsonb
+      WHERE principal = ${was.principal} AND key = ${was.key}
+        AND response_body = ${JSON.stringify(was.responseBody)}::jsonb`;
+    return count === 1;
   }
 }

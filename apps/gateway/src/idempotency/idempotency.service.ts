@@ -5,6 +5,7 @@ import {
   type OnModuleInit,
   SetMetadata,
 } from '@nestjs/common';
+import { SecretBox } from '@roam/config';
 import { LOGGER, Loop, type LoopHealth, ProblemError, problemTypes } from '@roam/runtime';
 import type { Response } from 'express';
 import type { Logger } from 'pino';
@@ -12,6 +13,24 @@ import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.js';
 import { type IdempotencyScope, IdempotencyRepository } from './idempotency.repository.js';
 import { requestHash } from './request-hash.js';
+
+/**
+ * A stored response is kept sealed (`{"$sealed": "enc:v1:…"}`): the responses worth replaying
+ * include new API keys and webhook secrets, and the replay must return them as the first answer
+ * did (as Stripe does), so they are encrypted rather than dropped. Rows from before sealing
+ * hold the body itself; the re-encryption pass seals them.
+ */
+export const SEALED_FIELD = '$sealed';
+
+export function idempotentResponseContext(principal: string, key: string): string {
+  return `idempotent-response:${principal}:${key}`;
+}
+
+export function sealedText(body: unknown): string | undefined {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  const sealed = (body as Record<string, unknown>)[SEALED_FIELD];
+  return typeof sealed === 'string' ? sealed : undefined;
+}
 
 /** Keys are remembered this long (as Stripe and the IETF draft suggest), then forgotten. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
@@ -62,6 +81,7 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly repository: IdempotencyRepository,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly box: SecretBox,
   ) {
     this.pruning = new Loop({
       name: 'idempotency key prune',
@@ -133,7 +153,7 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
         );
       }
       if (stored.responseStatus === null) break;
-      return { kind: 'replay', status: stored.responseStatus, body: stored.responseBody };
+      return { kind: 'replay', status: stored.responseStatus, body: this.open(scope, stored) };
     }
     throw new ProblemError(
       409,
@@ -145,11 +165,36 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
     );
   }
 
+  private seal(scope: IdempotencyScope, body: unknown): { [SEALED_FIELD]: string } {
+    const context = idempotentResponseContext(scope.principal, scope.key);
+    return { [SEALED_FIELD]: this.box.seal(JSON.stringify(body ?? null), context) };
+  }
+
+  private open(scope: IdempotencyScope, stored: { responseBody: unknown }): unknown {
+    const sealed = sealedText(stored.responseBody);
+    if (sealed === undefined) return stored.responseBody;
+    try {
+      const context = idempotentResponseContext(scope.principal, scope.key);
+      return JSON.parse(this.box.open(sealed, context)) as unknown;
+    } catch (error) {
+      this.logger.error(
+        { err: error, key: scope.key },
+        'stored idempotent response cannot be decrypted: check ROAM_SECRETS_KEYS',
+      );
+      throw new ProblemError(
+        500,
+        problemTypes.internal,
+        'Internal Server Error',
+        `the response stored for Idempotency-Key "${scope.key}" cannot be read back; use a new key`,
+      );
+    }
+  }
+
   /** Stores the outcome, or releases the key when it was a server failure. */
   async finish(scope: IdempotencyScope, status: number, body: unknown): Promise<void> {
     try {
       if (status >= 500) await this.repository.release(scope);
-      else await this.repository.complete(scope, status, body);
+      else await this.repository.complete(scope, status, this.seal(scope, body));
     } catch (error) {
       // The work is done and committed; failing the response now would invite a retry that
       // does it twice. A row left in flight is taken over by a retry once stale.
@@ -164,14 +209,18 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
   async failed(scope: IdempotencyScope, error: unknown, instance: string): Promise<void> {
     try {
       if (error instanceof ProblemError && error.status < 500) {
-        await this.repository.complete(scope, error.status, {
-          type: error.type,
-          title: error.title,
-          status: error.status,
-          detail: error.message,
-          ...error.extensions,
-          instance,
-        });
+        await this.repository.complete(
+          scope,
+          error.status,
+          this.seal(scope, {
+            type: error.type,
+            title: error.title,
+            status: error.status,
+            detail: error.message,
+            ...error.extensions,
+            instance,
+          }),
+        );
       } else {
         await this.repository.release(scope);
       }

@@ -13,6 +13,13 @@ export interface NewEndpoint {
   secret: string;
 }
 
+/** An endpoint's secrets as stored (sealed, or plaintext from before sealing). */
+export interface StoredSecrets {
+  id: string;
+  secret: string;
+  previousSecret: string | null;
+}
+
 /** Endpoints and deliveries. Every method takes the tenant id: another tenant's row is not found. */
 @Injectable()
 export class WebhooksRepository {
@@ -119,5 +126,29 @@ export class WebhooksRepository {
     });
     if (count === 0) return undefined;
     return this.prisma.webhookDelivery.findUniqueOrThrow({ where: { id: deliveryId } });
+  }
+
+  /**
+   * Endpoints after `after` (by id) whose secret or previous secret is not sealed under the key
+   * `sealedPrefix` names (plaintext or an older key): what the re-encryption pass works on.
+   */
+  secretsToReseal(after: string, sealedPrefix: string, limit: number): Promise<StoredSecrets[]> {
+    return this.prisma.$queryRaw<StoredSecrets[]>`
+      SELECT id, secret, previous_secret AS "previousSecret"
+      FROM webhook_endpoints
+      WHERE id > ${after}::uuid
+        AND (NOT starts_with(secret, ${sealedPrefix})
+             OR (previous_secret IS NOT NULL AND NOT starts_with(previous_secret, ${sealedPrefix})))
+      ORDER BY id
+      LIMIT ${limit}`;
+  }
+
+  /** Replaces the stored secrets only if they are still `was` (a rotation may have won). */
+  async replaceSecrets(was: StoredSecrets, now: Omit<StoredSecrets, 'id'>): Promise<boolean> {
+    const count = await this.prisma.$executeRaw`
+      UPDATE webhook_endpoints SET secret = ${now.secret}, previous_secret = ${now.previousSecret}
+      WHERE id = ${was.id}::uuid AND secret = ${was.secret}
+        AND previous_secret IS NOT DISTINCT FROM ${was.previousSecret}`;
+    return count === 1;
   }
 }

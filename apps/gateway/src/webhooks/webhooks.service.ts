@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { GatewayConfig } from '@roam/config';
+import { type GatewayConfig, SecretBox } from '@roam/config';
 import { createEnvelope, type Envelope, subjects, type WebhookTestEvent } from '@roam/contracts';
 import type { Prisma, WebhookEndpoint } from '@roam/db';
 import { uuidv7 } from '@roam/domain';
@@ -10,6 +10,7 @@ import {
   type DestinationPolicy,
   generateWebhookSecret,
   parseDestinationPolicy,
+  webhookSecretContext,
 } from '@roam/webhooks';
 
 import { SOURCE } from '../source.js';
@@ -43,6 +44,7 @@ export class WebhooksService {
   constructor(
     private readonly repository: WebhooksRepository,
     @Inject(APP_CONFIG) private readonly config: GatewayConfig,
+    private readonly box: SecretBox,
   ) {
     this.policy = parseDestinationPolicy(config.WEBHOOK_ALLOWED_HOSTS);
   }
@@ -57,21 +59,25 @@ export class WebhooksService {
     }
   }
 
-  /** The secret is returned here and by `rotateSecret` only. */
+  /**
+   * The secret is returned here and by `rotateSecret` only; the row holds it sealed
+   * (docs/security.md, "Secrets at rest").
+   */
   async create(
     tenantId: string,
     body: CreateWebhook,
   ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
     const url = await this.checkUrl(body.url);
     const secret = generateWebhookSecret();
+    const id = uuidv7();
     const endpoint = await this.repository.create(
       {
-        id: uuidv7(),
+        id,
         tenantId,
         url,
         events: [...new Set(body.events)],
         description: body.description,
-        secret,
+        secret: this.box.seal(secret, webhookSecretContext(id)),
       },
       this.config.MAX_WEBHOOKS_PER_TENANT,
     );
@@ -137,7 +143,8 @@ export class WebhooksService {
       tenantId,
       id,
       {
-        secret,
+        secret: this.box.seal(secret, webhookSecretContext(id)),
+        // Still sealed as stored: the same endpoint, the same context.
         previousSecret: graceHours > 0 ? current.secret : null,
         previousSecretExpiresAt:
           graceHours > 0 ? new Date(Date.now() + graceHours * 3600_000) : null,

@@ -5,11 +5,11 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import type { NotifierConfig } from '@roam/config';
+import { type NotifierConfig, SecretBox, SecretBoxError } from '@roam/config';
 import { createEnvelope, subjects } from '@roam/contracts';
 import { Outbox } from '@roam/messaging';
 import { APP_CONFIG, LOGGER, Loop, type LoopHealth } from '@roam/runtime';
-import { webhookHeaders } from '@roam/webhooks';
+import { webhookHeaders, webhookSecretContext } from '@roam/webhooks';
 import type { Logger } from 'pino';
 
 import { SOURCE } from '../source.js';
@@ -41,6 +41,7 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
     @Inject(Outbox) private readonly outbox: Outbox,
     @Inject(APP_CONFIG) private readonly config: NotifierConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly box: SecretBox,
   ) {
     // Long enough for one attempt to time out and be recorded; a dead notifier's claim
     // comes due again after this.
@@ -102,6 +103,14 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
     this.inFlight.set(delivery.endpointId, (this.inFlight.get(delivery.endpointId) ?? 0) + 1);
     const task = this.attempt(delivery)
       .catch((error: unknown) => {
+        if (error instanceof SecretBoxError) {
+          // Not sent: the lease runs out and it is tried again once the key is configured.
+          this.logger.error(
+            { err: error, deliveryId: delivery.id, endpointId: delivery.endpointId },
+            'webhook secret cannot be decrypted: check ROAM_SECRETS_KEYS',
+          );
+          return;
+        }
         // The lease runs out and the delivery is tried again: nothing is lost.
         this.logger.error(
           { err: error, deliveryId: delivery.id, tenantId: delivery.tenantId },
@@ -122,13 +131,15 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
   private async attempt(delivery: ClaimedDelivery): Promise<void> {
     const now = new Date();
     const body = JSON.stringify(delivery.payload);
-    const secrets = [delivery.secret];
+    // Stored sealed (docs/security.md, "Secrets at rest"); opened only to sign.
+    const context = webhookSecretContext(delivery.endpointId);
+    const secrets = [this.box.open(delivery.secret, context)];
     if (
       delivery.previousSecret &&
       delivery.previousSecretExpiresAt &&
       delivery.previousSecretExpiresAt > now
     ) {
-      secrets.push(delivery.previousSecret);
+      secrets.push(this.box.open(delivery.previousSecret, context));
     }
     const headers = webhookHeaders(secrets, {
       id: delivery.id,
