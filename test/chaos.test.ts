@@ -39,5 +39,5 @@ describe('chaos: a short seeded run', () => {
     expect(report.violations.length === 0 ? 'no violations' : formatReport(report)).toBe(
       'no violations',
     );
-  }, 170_000);
+  }, 300_000);
 });

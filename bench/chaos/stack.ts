@@ -1,9 +1,10 @@
 // The stack under test: `pnpm dev`'s launcher run in-process, isolated (its own embedded
 // Postgres, nats-server, simulator and s3rver on ports of its own), so the chaos run may kill
 // every part of it. The supervisor restarts whatever dies; `pid(name)` finds the current one.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // @ts-expect-error -- the built launcher (like the other benchmarks, this runs against dist).
@@ -47,6 +48,12 @@ export function portsFrom(base: number): StackPorts {
   };
 }
 
+/** Where the launcher puts Postgres's data when the postgres user cannot use `preferred`. */
+function postgresFallbackDir(preferred: string): string {
+  const hash = createHash('sha256').update(resolve(preferred)).digest('hex').slice(0, 12);
+  return join(tmpdir(), `roam-postgres-${hash}`);
+}
+
 interface LauncherStack {
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -73,6 +80,9 @@ export async function startChaosStack(options: {
   const ports = portsFrom(options.basePort);
   // A fresh state dir: every run starts from an empty database, stream store and cluster.
   rmSync(options.stateDir, { recursive: true, force: true });
+  // Run as root, the launcher keeps Postgres's data outside a state dir the postgres user
+  // cannot reach (apps/stack/src/embedded-postgres.ts): that copy goes too.
+  rmSync(postgresFallbackDir(join(options.stateDir, 'postgres')), { recursive: true, force: true });
   mkdirSync(options.stateDir, { recursive: true });
   const logFile = join(options.stateDir, 'stack.log');
   const adminToken = `chaos-admin-${randomBytes(24).toString('hex')}`;
@@ -106,6 +116,10 @@ export async function startChaosStack(options: {
     LOG_LEVEL: 'warn',
     OTEL_TRACES_EXPORTER: 'none',
     WEBHOOK_ALLOWED_HOSTS: '127.0.0.0/8',
+    // The retry schedule compressed 60× (its third attempt comes after 5 s, not 5 min) and a
+    // short timeout, so a run settles in minutes; the order of attempts is unchanged.
+    WEBHOOK_RETRY_SCALE: '60',
+    WEBHOOK_TIMEOUT_MS: '3000',
     RECONCILE_INTERVAL_MS: '2000',
     ...options.env,
   });
