@@ -8,6 +8,7 @@ import { LimitRangeAdmission } from './admission/limitrange.js';
 import { QuotaAdmission } from './admission/quota.js';
 import { registerBuiltins } from './api/builtin-types.js';
 import { CallLog } from './api/calls.js';
+import { serveFaults } from './api/faults.js';
 import { registerPlatformTypes } from './api/platform-types.js';
 import type { Pod } from './api/models.js';
 import { Registry } from './api/registry.js';
@@ -150,7 +151,8 @@ export async function startSimulator(partial: Partial<SimOptions> = {}): Promise
         );
       scheduler.bind(pod, node);
     },
-    simRoutes: (req, res, path) => serveFiles(files, req, res, path),
+    simRoutes: (req, res, path): boolean =>
+      serveFiles(files, req, res, path) || serveFaults(api, req, res, path),
     health: () =>
       `ok\nsimulated: true (roam Kubernetes simulator, speed x${options.speed}, ${store.count('nodes')} nodes)\n`,
   });
