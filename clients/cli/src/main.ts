@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Readable, Transform } from 'node:stream';
+import { type ReadableStream as WebReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
 
 import { isTerminal, type Job, type JobSubmission, RoamClient, RoamError } from '@roam/client';
@@ -414,7 +415,7 @@ export function buildProgram(): Command {
         },
       });
       await pipeline(
-        Readable.fromWeb(response.body as import('node:stream/web').ReadableStream),
+        Readable.fromWeb(response.body as WebReadableStream),
         counter,
         target === '-' ? process.stdout : createWriteStream(target),
       );

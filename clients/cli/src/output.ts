@@ -22,7 +22,6 @@ export function colourStatus(status: string): string {
 
 /** Aligned columns; the width ignores colour escapes. */
 export function table(headers: string[], rows: string[][]): string {
-  // eslint-disable-next-line no-control-regex
   const visible = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, '').length;
   const widths = headers.map((header, i) =>
     Math.max(header.length, ...rows.map((row) => visible(row[i] ?? ''))),
