@@ -91,7 +91,7 @@ describe('@roam/client', () => {
     expect(await roam.logs(job.id)).toBe('one\ntwo\n');
   });
 
-  it('streams the event feed and pages through it', async () => {
+  it('pages through the event feed', async () => {
     // Events reach the feed through the outbox, as every app publishes them.
     const outbox = (await h.gateway({})).app.get(Outbox);
     const emitted: string[] = [];
@@ -105,18 +105,6 @@ describe('@roam/client', () => {
       await outbox.transaction(() => Promise.resolve({ result: envelope, messages: [envelope] }));
       emitted.push(envelope.id);
     }
-    const controller = new AbortController();
-    const streamed: string[] = [];
-    for await (const event of roam.eventStream(
-      { after: '0', type: 'job.succeeded' },
-      controller.signal,
-    )) {
-      if (event.type !== 'job.succeeded') continue; // the tenant's own events come first
-      streamed.push(event.event.id);
-      if (emitted.every((id) => streamed.includes(id))) controller.abort();
-    }
-    // In feed order; other jobs of this suite may have ended in between.
-    expect(streamed.filter((id) => emitted.includes(id))).toEqual(emitted);
     const paged: string[] = [];
     for await (const event of roam.events({ limit: 2, type: 'job.succeeded' }))
       paged.push(event.event.id);
