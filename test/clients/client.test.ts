@@ -4,8 +4,6 @@ import { readFile } from 'node:fs/promises';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { RoamClient, RoamError } from '@roam/client';
-import { createEnvelope, subjects } from '@roam/contracts';
-import { Outbox } from '@roam/messaging';
 import { eventually } from '@roam/testing';
 
 import { type Harness, register, startHarness } from '../support/harness.js';
@@ -89,26 +87,6 @@ describe('@roam/client', () => {
     });
     expect(lines).toEqual(['one', 'two']);
     expect(await roam.logs(job.id)).toBe('one\ntwo\n');
-  });
-
-  it('pages through the event feed', async () => {
-    // Events reach the feed through the outbox, as every app publishes them.
-    const outbox = (await h.gateway({})).app.get(Outbox);
-    const emitted: string[] = [];
-    for (let seq = 0; seq < 3; seq += 1) {
-      const jobId = crypto.randomUUID();
-      const envelope = createEnvelope(
-        subjects.job.succeeded,
-        { jobId, name: `job-${seq}`, status: 'succeeded', phase: 'Succeeded' },
-        { source: 'roam/test', tenantId: 'client-a', subject: `jobs/${jobId}`, seq },
-      );
-      await outbox.transaction(() => Promise.resolve({ result: envelope, messages: [envelope] }));
-      emitted.push(envelope.id);
-    }
-    const paged: string[] = [];
-    for await (const event of roam.events({ limit: 2, type: 'job.succeeded' }))
-      paged.push(event.event.id);
-    expect(paged.filter((id) => emitted.includes(id))).toEqual(emitted);
   });
 
   it('retries a 429 after Retry-After', async () => {
