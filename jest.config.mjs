@@ -19,6 +19,7 @@ const common = {
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: {
     '^@roam/sim$': '<rootDir>/apps/sim/src/index.ts',
+    '^@roam/client$': '<rootDir>/clients/typescript/src/index.ts',
     '^@roam/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

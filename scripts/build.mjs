@@ -62,7 +62,7 @@ async function buildPackage(pkgDir) {
 
 const started = Date.now();
 let total = 0;
-for (const group of ['libs', 'apps']) {
+for (const group of ['libs', 'apps', 'clients']) {
   let names = [];
   try {
     names = await readdir(join(root, group));

@@ -89,7 +89,30 @@ export async function prismaClientDrift(root = ROOT) {
   }
 }
 
+/**
+ * The TypeScript client's types, generated from clients/openapi.json (which
+ * test/clients/client.test.ts checks against the document the gateway serves). Returns the
+ * drift, one line, or none.
+ */
+export async function clientTypesDrift(root = ROOT) {
+  const { generateTypes, OUTPUT } = await import(
+    join(root, 'clients/typescript/scripts/generate.mjs')
+  );
+  const want = await generateTypes();
+  const have = existsSync(OUTPUT) ? await readFile(OUTPUT, 'utf8') : '';
+  return want === have ? [] : [`differs: ${relative(root, OUTPUT)}`];
+}
+
 async function main() {
+  const types = await clientTypesDrift();
+  if (types.length === 0) console.log('generated: @roam/client matches clients/openapi.json');
+  else {
+    console.error(
+      'generated: the committed @roam/client types differ from what clients/openapi.json ' +
+        `generates (run \`pnpm clients:generate\` and commit the result):\n  ${types.join('\n  ')}`,
+    );
+    process.exitCode = 1;
+  }
   const drift = await prismaClientDrift();
   if (drift.length === 0) {
     console.log(`generated: the Prisma client matches ${SCHEMA}`);

@@ -1,16 +1,24 @@
 // Helpers shared by the gateway's jobs API suites (apps/gateway/test/jobs-*.test.ts).
+import { type Job, type JobSpecInput, type JobSubmission, RoamClient } from '@roam/client';
 import type { PrismaClient } from '@roam/db';
 import { eventually } from '@roam/testing';
 
+/** The typed client for one tenant (or the admin token), as users of the API would call it. */
+export const apiClient = (base: string, key: string): RoamClient =>
+  new RoamClient({ baseUrl: base, apiKey: key });
+
 /** Long enough that a job the scheduler admits is still running when the test ends. */
-export const sleeper = (extra: Record<string, unknown> = {}) => ({
+export const sleeper = (extra: Partial<JobSpecInput> = {}): JobSpecInput => ({
   image: 'busybox',
   command: ['sleep', '1000000'],
   resources: { cpu: '100m', memory: '64Mi' },
   ...extra,
 });
 
-/** `POST /api/v1/jobs` with a JSON body; the raw response, for status and header checks. */
+/**
+ * `POST /api/v1/jobs` with any body, typed or not; the raw response, for the suites that check
+ * what the route answers to malformed input and which headers it sends.
+ */
 export const submitJob = (
   base: string,
   key: string,
@@ -23,13 +31,9 @@ export const submitJob = (
     body: JSON.stringify(body),
   });
 
-/** Submits a job that must be accepted (201) and returns it. */
-export async function createJob(base: string, key: string, body: unknown): Promise<{ id: string }> {
-  const response = await submitJob(base, key, body);
-  if (response.status !== 201)
-    throw new Error(`submit: expected 201, got ${response.status} ${await response.text()}`);
-  return (await response.json()) as { id: string };
-}
+/** Submits a job that must be accepted (through the typed client) and returns it. */
+export const createJob = (base: string, key: string, body: JobSubmission): Promise<Job> =>
+  apiClient(base, key).submitJob(body);
 
 /** Waits until the scheduler has provisioned the tenant (namespace, quota). */
 export const tenantReady = (prisma: PrismaClient, tenant: string) =>

@@ -1,0 +1,656 @@
+import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { Readable, Transform } from 'node:stream';
+import { type ReadableStream as WebReadableStream } from 'node:stream/web';
+import { pipeline } from 'node:stream/promises';
+
+import { isTerminal, type Job, type JobSubmission, RoamClient, RoamError } from '@roam/client';
+import { Command, CommanderError, Option } from 'commander';
+import { parse } from 'yaml';
+
+import { completionScript } from './completion.js';
+import { configFile, loadCredentials, saveCredentials } from './config.js';
+import {
+  age,
+  colourStatus,
+  type Format,
+  FORMATS,
+  type Printable,
+  render,
+  table,
+} from './output.js';
+import { progressBar } from './progress.js';
+import { zipDirectory } from './zip.js';
+
+/** Exit codes scripts can rely on (docs/cli.md). */
+export const EXIT = { ok: 0, error: 1, usage: 2, auth: 3, notFound: 4, conflict: 5 } as const;
+
+class ExitError extends Error {
+  constructor(
+    message: string,
+    readonly code: number,
+  ) {
+    super(message);
+  }
+}
+
+const out = (text: string) => {
+  if (text) process.stdout.write(`${text}\n`);
+};
+const note = (text: string) => process.stderr.write(`${text}\n`);
+
+async function client(): Promise<RoamClient> {
+  const { url, apiKey } = await loadCredentials();
+  if (!url) throw new ExitError('not logged in: run `roam login` or set ROAM_URL', EXIT.auth);
+  return new RoamClient({ baseUrl: url, ...(apiKey ? { apiKey } : {}) });
+}
+
+const format = (options: { output?: string }): Format => (options.output ?? 'table') as Format;
+const outputOption = () =>
+  new Option('-o, --output <format>', 'output format').choices(FORMATS).default('table');
+
+const jobView: Printable<Job> = {
+  headers: ['ID', 'NAME', 'STATUS', 'QUEUE', 'EXIT', 'AGE'],
+  row: (job) => [
+    job.id,
+    job.name,
+    colourStatus(job.status),
+    job.queue,
+    job.exit_code === null || job.exit_code === undefined ? '-' : String(job.exit_code),
+    age(job.created_at),
+  ],
+  name: (job) => job.id,
+};
+
+/** Reads `-f file` (YAML or JSON; `-` is stdin) and applies flag overrides. */
+async function buildSpec(
+  options: Record<string, unknown>,
+  command: string[],
+): Promise<JobSubmission> {
+  let spec: Record<string, unknown> = {};
+  if (typeof options.file === 'string') {
+    const text =
+      options.file === '-'
+        ? await new Response(Readable.toWeb(process.stdin) as ReadableStream).text()
+        : await readFile(options.file, 'utf8');
+    spec = (parse(text) ?? {}) as Record<string, unknown>;
+  }
+  if (options.image) spec.image = options.image;
+  if (command.length > 0) spec.command = command;
+  if (options.name) spec.name = options.name;
+  if (options.queue) spec.queue = options.queue;
+  if (options.priority !== undefined) spec.priority = Number(options.priority);
+  const resources = { ...(spec.resources as Record<string, string | number> | undefined) };
+  if (options.cpu) resources.cpu = options.cpu as string;
+  if (options.memory) resources.memory = options.memory as string;
+  if (options.gpu) resources.gpu = Number(options.gpu);
+  if (Object.keys(resources).length > 0) spec.resources = resources;
+  const pairs = (list: unknown) =>
+    Object.fromEntries(
+      ((list as string[] | undefined) ?? []).map((pair) => {
+        const at = pair.indexOf('=');
+        if (at < 1) throw new ExitError(`expected KEY=VALUE, got "${pair}"`, EXIT.usage);
+        return [pair.slice(0, at), pair.slice(at + 1)];
+      }),
+    );
+  if (options.env) spec.env = { ...(spec.env as object), ...pairs(options.env) };
+  if (options.label) spec.labels = { ...(spec.labels as object), ...pairs(options.label) };
+  if (!spec.template && (!spec.image || !spec.command))
+    throw new ExitError('a job needs --image and a command (after --), or -f job.yaml', EXIT.usage);
+  return spec as JobSubmission;
+}
+
+/** Follows a job until it ends, printing each status change on stderr; returns the end state. */
+async function watchJob(roam: RoamClient, id: string, logs: boolean): Promise<Job> {
+  let last = '';
+  let streamed = false;
+  for (;;) {
+    const job = await roam.getJob(id);
+    if (job.status !== last) {
+      note(`${job.id} ${colourStatus(job.status)}${job.reason ? ` (${job.reason})` : ''}`);
+      last = job.status;
+    }
+    if (logs && !streamed && job.status !== 'pending') {
+      streamed = true;
+      try {
+        for await (const line of roam.followLogs(id)) out(line);
+      } catch (error) {
+        if (!(error instanceof RoamError && error.status === 409)) throw error;
+        streamed = false;
+      }
+    }
+    if (isTerminal(job.status)) return job;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+/** A job's end as a process exit code: its own code, else 1 when it failed, 130 when cancelled. */
+const jobExitCode = (job: Job): number =>
+  job.status === 'succeeded'
+    ? 0
+    : typeof job.exit_code === 'number' && job.exit_code !== 0
+      ? job.exit_code
+      : job.status === 'cancelled'
+        ? 130
+        : 1;
+
+async function confirm(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) return false;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('roam')
+    .description('Submit, follow and manage batch jobs on roam')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('login')
+    .description('store the gateway URL and API key in the config dir (mode 0600)')
+    .requiredOption('--url <url>', 'gateway URL, e.g. http://127.0.0.1:3000')
+    .option('--api-key <key>', 'API key (default: read from stdin or ROAM_API_KEY)')
+    .action(async (options: { url: string; apiKey?: string }) => {
+      let apiKey = options.apiKey ?? process.env.ROAM_API_KEY;
+      if (!apiKey && !process.stdin.isTTY)
+        apiKey = (
+          await new Response(Readable.toWeb(process.stdin) as ReadableStream).text()
+        ).trim();
+      if (!apiKey) throw new ExitError('give --api-key, or pipe the key on stdin', EXIT.usage);
+      const roam = new RoamClient({ baseUrl: options.url, apiKey });
+      const who = await roam.me().catch((error: unknown) => {
+        if (error instanceof RoamError && error.status === 403) return undefined; // an admin key
+        throw error;
+      });
+      const file = await saveCredentials({ url: options.url, apiKey });
+      note(
+        `logged in to ${options.url}${who ? ` as tenant ${who.tenant_id}` : ' (admin)'}; saved to ${file}`,
+      );
+    });
+
+  program
+    .command('whoami')
+    .description('the tenant the current key belongs to')
+    .addOption(outputOption())
+    .action(async (options: { output: string }) => {
+      const roam = await client();
+      const me = await roam.me();
+      out(
+        render(
+          format(options),
+          [me],
+          {
+            headers: ['TENANT', 'STATUS', 'NAMESPACE', 'MAX CPU', 'MAX JOBS', 'URL'],
+            row: (t) => [
+              t.tenant_id,
+              t.status,
+              t.namespace,
+              String(t.max_cpu),
+              String(t.max_concurrent_jobs),
+              roam.baseUrl,
+            ],
+            name: (t) => t.tenant_id,
+          },
+          true,
+        ),
+      );
+    });
+
+  program
+    .command('submit')
+    .description('submit a job from flags or a JobSpec file')
+    .argument('[command...]', 'the command to run (after --)')
+    .option('-f, --file <path>', 'JobSpec as YAML or JSON (- for stdin)')
+    .option('--image <image>', 'container image')
+    .option('--name <name>', 'job name')
+    .option('--queue <queue>', 'queue')
+    .option('--priority <n>', 'priority')
+    .option('--cpu <cpu>', 'CPU request, e.g. 100m')
+    .option('--memory <memory>', 'memory request, e.g. 128Mi')
+    .option('--gpu <gpu>', 'GPUs')
+    .option('-e, --env <KEY=VALUE...>', 'environment variables')
+    .option('-l, --label <KEY=VALUE...>', 'labels')
+    .option('--inputs <dir>', 'zip this directory and upload it as the job inputs')
+    .option('--idempotency-key <key>', 'reuse a key to make a retried submit safe (default: fresh)')
+    .option('-w, --watch', 'follow the job to its end (with logs) and exit with its exit code')
+    .addOption(outputOption())
+    .action(async (command: string[], options: Record<string, unknown>) => {
+      const roam = await client();
+      const spec = await buildSpec(options, command);
+      let inputs: { data: Uint8Array; filename: string } | undefined;
+      if (typeof options.inputs === 'string')
+        inputs = {
+          data: await zipDirectory(options.inputs),
+          filename: `${basename(options.inputs)}.zip`,
+        };
+      const bar = progressBar('upload');
+      const job = await roam.submitJob(spec, {
+        ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey as string } : {}),
+        ...(inputs ? { inputs, onUploadProgress: (sent, total) => bar.update(sent, total) } : {}),
+      });
+      bar.stop();
+      out(render(format(options as { output?: string }), [job], jobView, true));
+      if (!options.watch) return;
+      const end = await watchJob(roam, job.id, true);
+      process.exitCode = jobExitCode(end);
+    });
+
+  program
+    .command('ls')
+    .description('list jobs, newest first')
+    .option('-s, --status <status>', 'only jobs in this status')
+    .option('-q, --queue <queue>', 'only jobs in this queue')
+    .option('-l, --selector <selector>', 'label selector, e.g. team=ml,tier!=dev')
+    .option('--limit <n>', 'at most this many jobs', '50')
+    .option('-w, --watch', 'redraw every 2 s until interrupted')
+    .addOption(outputOption())
+    .action(async (options: Record<string, string | boolean>) => {
+      const roam = await client();
+      const limit = Number(options.limit);
+      const list = async () => {
+        const jobs: Job[] = [];
+        for await (const job of roam.jobs({
+          limit: Math.min(limit, 200),
+          ...(options.status ? { status: options.status as Job['status'] } : {}),
+          ...(options.queue ? { queue: options.queue as string } : {}),
+          ...(options.selector ? { labelSelector: options.selector as string } : {}),
+        })) {
+          jobs.push(job);
+          if (jobs.length >= limit) break;
+        }
+        return render(format(options as { output?: string }), jobs, jobView);
+      };
+      if (!options.watch) return out(await list());
+      for (;;) {
+        const text = await list();
+        if (process.stdout.isTTY) process.stdout.write('\u001b[2J\u001b[H');
+        out(text);
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+      }
+    });
+
+  program
+    .command('get')
+    .description('one job')
+    .argument('<id>')
+    .addOption(outputOption())
+    .action(async (id: string, options: { output: string }) => {
+      const roam = await client();
+      out(render(format(options), [await roam.getJob(id)], jobView, true));
+    });
+
+  program
+    .command('describe')
+    .description('a job in full: spec, timeline and why it is where it is')
+    .argument('<id>')
+    .action(async (id: string) => {
+      const roam = await client();
+      const [job, events, explanation] = await Promise.all([
+        roam.getJob(id),
+        roam.jobEvents(id),
+        roam.explain(id),
+      ]);
+      out(
+        [
+          `Job:      ${job.id}`,
+          `Name:     ${job.name}`,
+          `Status:   ${colourStatus(job.status)}${job.reason ? ` (${job.reason})` : ''}`,
+          `Queue:    ${job.queue}   Priority: ${job.priority}   Attempt: ${job.attempt}`,
+          `Exit:     ${job.exit_code ?? '-'}`,
+          `Created:  ${job.created_at}`,
+          '',
+          'Spec:',
+          ...JSON.stringify(job.spec, null, 2)
+            .split('\n')
+            .map((line) => `  ${line}`),
+          '',
+          'Timeline:',
+          ...table(
+            ['AT', 'STATUS', 'PHASE', 'REASON'],
+            events.map((event) => [event.at, event.status, event.phase, event.reason ?? '']),
+          )
+            .split('\n')
+            .map((line) => `  ${line}`),
+          '',
+          `Explain:  ${explanation.summary}`,
+        ].join('\n'),
+      );
+    });
+
+  program
+    .command('explain')
+    .description('why a job is pending, or where it was placed')
+    .argument('<id>')
+    .addOption(outputOption())
+    .action(async (id: string, options: { output: string }) => {
+      const roam = await client();
+      const explanation = await roam.explain(id);
+      if (format(options) === 'table') return out(explanation.summary);
+      out(
+        render(
+          format(options),
+          [explanation],
+          {
+            headers: [],
+            row: () => [],
+            name: (e) => e.job_id,
+          },
+          true,
+        ),
+      );
+    });
+
+  program
+    .command('logs')
+    .description("a job's log")
+    .argument('<id>')
+    .option('-f, --follow', 'stream new lines until the job ends')
+    .option('--tail <n>', 'only the last n lines')
+    .action(async (id: string, options: { follow?: boolean; tail?: string }) => {
+      const roam = await client();
+      const query = options.tail ? { tail: Number(options.tail) } : {};
+      if (!options.follow) return void process.stdout.write(await roam.logs(id, query));
+      for await (const line of roam.followLogs(id, query)) out(line);
+    });
+
+  program
+    .command('cancel')
+    .description('cancel jobs')
+    .argument('<ids...>')
+    .addOption(outputOption())
+    .action(async (ids: string[], options: { output: string }) => {
+      const roam = await client();
+      const bar = ids.length > 1 ? progressBar('cancel') : undefined;
+      const jobs: Job[] = [];
+      for (const id of ids) {
+        jobs.push(await roam.cancelJob(id));
+        bar?.update(jobs.length, ids.length);
+      }
+      bar?.stop();
+      out(render(format(options), jobs, jobView, ids.length === 1));
+    });
+
+  const results = program.command('results').description("a job's result files");
+  results
+    .command('ls')
+    .argument('<id>')
+    .addOption(outputOption())
+    .action(async (id: string, options: { output: string }) => {
+      const roam = await client();
+      const list = await roam.results(id);
+      out(
+        render(format(options), list.files, {
+          headers: ['NAME', 'SIZE', 'TYPE'],
+          row: (file) => [file.name, String(file.size), file.content_type],
+          name: (file) => file.name,
+        }),
+      );
+    });
+  results
+    .command('get')
+    .description('download one file, or every file as a zip')
+    .argument('<id>')
+    .argument('[path]', 'one result file (default: all, as a zip)')
+    .option('-O, --out <file>', 'where to write (default: the file name, or <id>.zip)')
+    .action(async (id: string, path: string | undefined, options: { out?: string }) => {
+      const roam = await client();
+      const response = path ? await roam.resultFile(id, path) : await roam.resultsZip(id);
+      const target = options.out ?? (path ? basename(path) : `${id}.zip`);
+      const total = Number(response.headers.get('content-length') ?? 0);
+      const bar = progressBar('download');
+      let done = 0;
+      const counter = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          done += chunk.length;
+          bar.update(done, Math.max(total, done));
+          callback(null, chunk);
+        },
+      });
+      await pipeline(
+        Readable.fromWeb(response.body as WebReadableStream),
+        counter,
+        target === '-' ? process.stdout : createWriteStream(target),
+      );
+      bar.stop();
+      if (target !== '-') note(`wrote ${target} (${done} bytes)`);
+    });
+
+  program
+    .command('events')
+    .description("the tenant's event feed")
+    .option('-f, --follow', 'stream live events until interrupted')
+    .option('--type <type>', 'only events of this type (prefix match as the API does)')
+    .option('--after <position>', 'start after this position')
+    .addOption(outputOption())
+    .action(
+      async (options: { follow?: boolean; type?: string; after?: string; output: string }) => {
+        const roam = await client();
+        const query = {
+          ...(options.type ? { type: options.type } : {}),
+          ...(options.after ? { after: options.after } : {}),
+        };
+        const line = (event: { position: number; type: string; event: unknown }) =>
+          format(options) === 'json'
+            ? JSON.stringify(event)
+            : `${event.position}  ${event.type}  ${JSON.stringify((event.event as { data?: unknown }).data ?? {})}`;
+        if (!options.follow) {
+          for await (const event of roam.events(query)) out(line(event));
+          return;
+        }
+        const controller = new AbortController();
+        process.once('SIGINT', () => controller.abort());
+        for await (const event of roam.eventStream(query, controller.signal)) out(line(event));
+      },
+    );
+
+  const tenants = program.command('tenants').description('tenants (admin)');
+  tenants
+    .command('ls')
+    .addOption(outputOption())
+    .action(async (options: { output: string }) => {
+      const roam = await client();
+      const page = unwrapData(
+        await roam.api.GET('/api/v1/tenants', { params: { query: { limit: 200 } } }),
+      );
+      out(
+        render(format(options), page.items, {
+          headers: ['TENANT', 'STATUS', 'NAMESPACE', 'MAX CPU', 'MAX JOBS', 'AGE'],
+          row: (t) => [
+            t.tenant_id,
+            t.status,
+            t.namespace,
+            String(t.max_cpu),
+            String(t.max_concurrent_jobs),
+            age(t.created_at),
+          ],
+          name: (t) => t.tenant_id,
+        }),
+      );
+    });
+
+  const keys = program.command('keys').description("a tenant's API keys");
+  const keyView: Printable<{
+    id: string;
+    name: string;
+    prefix: string;
+    created_at: string;
+    revoked_at: string | null;
+  }> = {
+    headers: ['ID', 'NAME', 'PREFIX', 'AGE', 'REVOKED'],
+    row: (k) => [k.id, k.name, k.prefix, age(k.created_at), k.revoked_at ?? '-'],
+    name: (k) => k.id,
+  };
+  const tenantOf = async (roam: RoamClient, tenant?: string) =>
+    tenant ?? (await roam.me()).tenant_id;
+  keys
+    .command('ls')
+    .option('--tenant <id>', "tenant (default: the current key's)")
+    .addOption(outputOption())
+    .action(async (options: { tenant?: string; output: string }) => {
+      const roam = await client();
+      const id = await tenantOf(roam, options.tenant);
+      const list = unwrapData(
+        await roam.api.GET('/api/v1/tenants/{id}/keys', { params: { path: { id } } }),
+      );
+      out(render(format(options), list.items, keyView));
+    });
+  keys
+    .command('create')
+    .argument('<name>')
+    .option('--tenant <id>', "tenant (default: the current key's)")
+    .action(async (name: string, options: { tenant?: string }) => {
+      const roam = await client();
+      const id = await tenantOf(roam, options.tenant);
+      const key = unwrapData(
+        await roam.api.POST('/api/v1/tenants/{id}/keys', {
+          params: { path: { id } },
+          body: { name },
+        }),
+      );
+      note(`created key ${key.id}; it is shown once:`);
+      out(key.api_key);
+    });
+  keys
+    .command('revoke')
+    .argument('<keyId>')
+    .option('--tenant <id>', "tenant (default: the current key's)")
+    .action(async (keyId: string, options: { tenant?: string }) => {
+      const roam = await client();
+      const id = await tenantOf(roam, options.tenant);
+      unwrapData(
+        await roam.api.DELETE('/api/v1/tenants/{id}/keys/{keyId}', {
+          params: { path: { id, keyId } },
+        }),
+      );
+      note(`revoked ${keyId}`);
+    });
+
+  const webhooks = program.command('webhooks').description("the tenant's webhooks");
+  webhooks
+    .command('ls')
+    .addOption(outputOption())
+    .action(async (options: { output: string }) => {
+      const roam = await client();
+      const list = unwrapData(await roam.api.GET('/api/v1/webhooks'));
+      out(
+        render(format(options), list.items, {
+          headers: ['ID', 'URL', 'STATUS', 'EVENTS'],
+          row: (w) => [w.id, w.url, w.status, w.events.join(',')],
+          name: (w) => w.id,
+        }),
+      );
+    });
+
+  const actions = program.command('actions').description('failover actions on node pools (admin)');
+  actions
+    .command('ls')
+    .addOption(outputOption())
+    .action(async (options: { output: string }) => {
+      const roam = await client();
+      const page = unwrapData(await roam.api.GET('/api/v1/actions', { params: { query: {} } }));
+      out(
+        render(format(options), page.items, {
+          headers: ['ID', 'TYPE', 'POOL', 'STATE', 'REQUESTOR'],
+          row: (a) => [a.id, a.type, a.node_pool ?? '-', a.state, a.requestor],
+          name: (a) => a.id,
+        }),
+      );
+    });
+  actions
+    .command('run')
+    .description('run an action; --dry-run shows its impact, then asks before running it')
+    .argument('<type>', 'cordon_nodepool, repair_nodepool, uncordon_nodepool, …')
+    .requiredOption('--pool <pool>', 'node pool')
+    .requiredOption('--reason <text>', 'why (kept in the audit trail)')
+    .option('--requestor <name>', 'who asks', process.env.USER ?? 'roam-cli')
+    .option('--dry-run', 'show the impact table first, then ask to confirm')
+    .option('-y, --yes', 'do not ask')
+    .action(
+      async (
+        type: string,
+        options: {
+          pool: string;
+          reason: string;
+          requestor: string;
+          dryRun?: boolean;
+          yes?: boolean;
+        },
+      ) => {
+        const roam = await client();
+        const body = {
+          type: type as 'cordon_nodepool',
+          namespace: 'default',
+          dry_run: false,
+          node_pool: options.pool,
+          reason: options.reason,
+          requestor: options.requestor,
+        };
+        if (options.dryRun) {
+          const plan = await roam.api.POST('/api/v1/actions', { body: { ...body, dry_run: true } });
+          const result = plan.data ?? (plan.error as Record<string, unknown>);
+          out(JSON.stringify(result, null, 2));
+          if (!plan.response.ok && plan.response.status !== 422)
+            throw RoamError.fromBody(plan.response, plan.error);
+          if (!options.yes && !(await confirm(`run ${type} on ${options.pool}?`)))
+            throw new ExitError('not confirmed', EXIT.error);
+        }
+        const done = await roam.api.POST('/api/v1/actions', { body });
+        out(JSON.stringify(done.data ?? done.error, null, 2));
+        if (!done.response.ok) process.exitCode = EXIT.error;
+      },
+    );
+
+  program
+    .command('completion')
+    .description('print a shell completion script: roam completion bash >> ~/.bashrc')
+    .argument('[shell]', 'bash or zsh', 'bash')
+    .action((shell: string) => out(completionScript(program, shell)));
+
+  program.addHelpText(
+    'after',
+    `\nConfig: ${configFile()} (ROAM_URL and ROAM_API_KEY override it).`,
+  );
+  return program;
+}
+
+function unwrapData<T>(result: { data?: T; error?: unknown; response: Response }): T {
+  if (result.response.ok) return result.data as T;
+  throw RoamError.fromBody(result.response, result.error);
+}
+
+/** The exit code for an error: usage 2, auth 3, not found 4, conflict 5, anything else 1. */
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof ExitError) return error.code;
+  if (error instanceof RoamError) {
+    if (error.status === 401 || error.status === 403) return EXIT.auth;
+    if (error.status === 404) return EXIT.notFound;
+    if (error.status === 409) return EXIT.conflict;
+    if (error.status === 400 || error.status === 422) return EXIT.usage;
+  }
+  return EXIT.error;
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode === 0 ? 0 : EXIT.usage;
+      return;
+    }
+    const problem = error instanceof RoamError ? error.problem : undefined;
+    note(`roam: ${error instanceof Error ? error.message : String(error)}`);
+    for (const detail of problem?.errors ?? []) note(`  ${detail.path}: ${detail.message}`);
+    process.exitCode = exitCodeOf(error);
+  }
+}
+
+await main(process.argv);
