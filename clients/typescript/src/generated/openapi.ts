@@ -173,6 +173,48 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/admin/parked': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Messages the platform gave up on: parked outbox rows and dead letters, with reasons
+     * @description Two lists, each paged on its own cursor (`outbox_after`, `dead_letter_after`). Outbox rows are parked after OUTBOX_MAX_ATTEMPTS failed publishes; dead letters are messages a handler failed NATS_MAX_DELIVER times, could not parse, or ran past NATS_MAX_HANDLER_MS.
+     *
+     *     Needs an admin key (`sk-admin-…` or the bootstrap token).
+     */
+    get: operations['Parked_list'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/admin/parked/{id}/retry': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Put a parked outbox message back in the relay queue with a fresh attempt budget
+     * @description Needs an admin key (`sk-admin-…` or the bootstrap token).
+     */
+    post: operations['Parked_retry'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/events': {
     parameters: {
       query?: never;
@@ -977,7 +1019,7 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Readiness: Postgres and NATS answer; 503 naming what is unreachable
+     * Readiness: Postgres and NATS answer and every consumer loop pulls; 503 naming what is down
      * @description No API key needed.
      */
     get: operations['Health_ready'];
@@ -1484,6 +1526,17 @@ export interface components {
       prefix: string;
       revoked_at: string | null;
     };
+    DeadLetter: {
+      /** @description The durable consumer that gave up on it. */
+      consumer: string;
+      deliveries: number;
+      failed_at: string;
+      reason: string;
+      /** @description Position in the dead-letter stream (the paging cursor). */
+      seq: number;
+      /** @description Where the message was published. */
+      subject: string;
+    };
     DeletedResults: {
       deleted: number;
       job_id: string;
@@ -1503,7 +1556,7 @@ export interface components {
         traceparent?: string;
         type: string;
       };
-      /** @description Place in the event log; pass the last one seen as `after` to resume. */
+      /** @description The event’s id in the log; pass the last one seen as `after` to resume. Events come in commit order, which may differ from the order of these numbers. */
       position: number;
       /** @description Short event type, e.g. `job.succeeded`. */
       type: string;
@@ -1763,6 +1816,33 @@ export interface components {
       /** @enum {string} */
       status: 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
     };
+    Parked: {
+      dead_letters: {
+        items: components['schemas']['DeadLetter'][];
+        /** @description Pass as `dead_letter_after` for the next page. */
+        next_cursor: number | null;
+      };
+      outbox: {
+        items: components['schemas']['ParkedOutboxMessage'][];
+        /** @description Pass as `outbox_after` for the next page. */
+        next_cursor: string | null;
+      };
+    };
+    ParkedOutboxMessage: {
+      attempts: number;
+      /** Format: date-time */
+      created_at: string;
+      /**
+       * Format: uuid
+       * @description The envelope id (and Nats-Msg-Id) of the message.
+       */
+      id: string;
+      /** Format: date-time */
+      parked_at: string;
+      /** @description The last publish error. */
+      reason: string | null;
+      subject: string;
+    };
     Problem: {
       detail?: string;
       /** @description Validation problems: every bad field. */
@@ -1783,9 +1863,25 @@ export interface components {
     };
     Readiness: {
       checks: {
+        consumers: boolean;
         nats: boolean;
         postgres: boolean;
       };
+      /** @description Each durable consumer loop of this app; a dead one is restarted with backoff. */
+      consumers: {
+        consumer: string;
+        last_error: string | null;
+        restarts: number;
+        up: boolean;
+      }[];
+      /** @description This app's timer loops: reported, not gating readiness (they retry by themselves). */
+      loops: {
+        consecutive_failures: number;
+        last_failure_at: string | null;
+        last_success_at: string | null;
+        name: string;
+        running: boolean;
+      }[];
       /** @enum {string} */
       status: 'ready' | 'unready';
     };
@@ -1813,6 +1909,12 @@ export interface components {
       /** Format: date-time */
       updated_at: string;
       weight: number;
+    };
+    Requeued: {
+      /** Format: uuid */
+      id: string;
+      /** @constant */
+      status: 'requeued';
     };
     ResultFile: {
       /** @description sha256, hex. */
@@ -2838,6 +2940,160 @@ export interface operations {
       };
       /** @description Not found (another tenant’s object is a 404 too) */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  Parked_list: {
+    parameters: {
+      query?: {
+        dead_letter_after?: number;
+        limit?: number;
+        outbox_after?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Parked'];
+        };
+      };
+      /** @description Invalid request (every bad field is listed in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  Parked_retry: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Requeued'];
+        };
+      };
+      /** @description Invalid request (every bad field is listed in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not found (another tenant’s object is a 404 too) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Conflict with the current state */
+      409: {
         headers: {
           [name: string]: unknown;
         };
@@ -6649,6 +6905,7 @@ export interface operations {
         content: {
           'application/json': {
             checks: {
+              consumers: boolean;
               nats: boolean;
               postgres: boolean;
             };
@@ -7447,6 +7704,7 @@ export interface operations {
         content: {
           'application/json': {
             checks: {
+              consumers: boolean;
               nats: boolean;
               postgres: boolean;
             };
