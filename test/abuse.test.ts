@@ -5,11 +5,14 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type RunningS3rver, startS3rver } from '@roam/object-store';
+import { createRoamApp, type RoamApp } from '@roam/runtime';
 import { eventually } from '@roam/testing';
 
 import { AdmissionLoop } from '../apps/scheduler/src/admission/admission.loop.js';
 import { AdmissionService } from '../apps/scheduler/src/admission/admission.service.js';
 import { ClusterView } from '../apps/scheduler/src/admission/cluster-view.js';
+import { storageEnv } from '../apps/storage/src/storage.config.js';
+import { StorageModule } from '../apps/storage/src/storage.module.js';
 import { SUMO_SCENARIO, zipOf } from '../apps/storage/test/zip-fixtures.js';
 import { call, type Harness, register, startHarness } from './support/harness.js';
 
@@ -47,6 +50,8 @@ describe('a noisy tenant beside a quiet one', () => {
   let s3: RunningS3rver;
   let s3dir: string;
   let h: Harness;
+  // With object storage configured, a cancelled job's Job goes once its log is archived.
+  let storage: RoamApp<unknown> | undefined;
   const keys: Record<string, string> = {};
 
   beforeAll(async () => {
@@ -83,6 +88,12 @@ describe('a noisy tenant beside a quiet one', () => {
       },
     );
     const limits = { max_cpu: 100, max_memory_gi: 100, max_concurrent_jobs: 100 };
+    storage = await createRoamApp({
+      name: 'storage',
+      schema: storageEnv,
+      module: StorageModule,
+      env: { ...h.env, PORT: '0' },
+    });
     keys.noisy = await register(h.url, 'noisy', limits);
     keys.quiet = await register(h.url, 'quiet', limits);
     // Never used, so no gateway cache knows it.
@@ -94,6 +105,7 @@ describe('a noisy tenant beside a quiet one', () => {
   });
 
   afterAll(async () => {
+    await storage?.close();
     await h?.close();
     await s3?.close();
     if (s3dir) await rm(s3dir, { recursive: true, force: true });

@@ -33,7 +33,7 @@ export async function placeJob(
       id,
       tenantId: tenant,
       name: `logs-${id.slice(-6)}`,
-      spec: { image: 'busybox', command: ['sh', '-c', script] },
+      spec: { image: 'busybox', command: ['sh', '-c', script], ttl_seconds_after_finished: 120 },
       cpuMillis: 100,
       memoryBytes: BigInt(128 * 2 ** 20),
       status: options.status ?? 'running',

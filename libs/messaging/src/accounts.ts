@@ -69,7 +69,15 @@ export const busRoles = {
     ],
     consumes: [],
   },
-  storage: { publishes: [], consumes: [subjects.job.succeeded, subjects.job.failed] },
+  storage: {
+    publishes: [],
+    consumes: [
+      subjects.job.succeeded,
+      subjects.job.failed,
+      subjects.job.retried,
+      subjects.job.cancelled,
+    ],
+  },
   failover: {
     publishes: [subjects.action.started, subjects.action.succeeded, subjects.action.failed],
     consumes: [subjects.action.execute],
