@@ -2,6 +2,12 @@
  * The machine's floor, for benchmarks to compare against: what one Postgres and one JetStream
  * do here with nothing of roam in between. Shared by `bench:jobs` and `bench:stack`.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
@@ -56,4 +62,32 @@ export async function jetstreamFloor(
   await jsm.streams.delete(stream);
   await nc.close();
   return published / seconds;
+}
+
+/**
+ * The JetStream floor on a throwaway nats-server of the same binary: the stack's own server
+ * admits only roam's per-app users, none of which may create a stream of its own.
+ */
+export async function jetstreamFloorOwnServer(port: number, seconds = 3): Promise<number> {
+  const store = await mkdtemp(join(tmpdir(), 'roam-bench-nats-'));
+  const server = spawn(
+    process.env.ROAM_STACK_NATS_SERVER ?? 'nats-server',
+    ['-js', '-sd', store, '-a', '127.0.0.1', '-p', String(port)],
+    { stdio: 'ignore' },
+  );
+  try {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        return await jetstreamFloor(`nats://127.0.0.1:${port}`, 'benchfloor', seconds);
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  } finally {
+    server.kill('SIGTERM');
+    await once(server, 'exit');
+    await rm(store, { recursive: true, force: true });
+  }
 }

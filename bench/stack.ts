@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 
 import pg from 'pg';
 
-import { jetstreamFloor, postgresFloor } from './floor.js';
+import { jetstreamFloorOwnServer, postgresFloor } from './floor.js';
 import { cpuDelta, type CpuSnapshot, snapshotCpu, TEST_BED } from './stack/cpu.js';
 import {
   percentile,
@@ -64,7 +64,7 @@ if (args.help) {
   --skip-cold-start   no restart at the end
   --nodes N, --pods-per-node N   the simulated cluster (default 100 × 110)
   --sim-speed X       simulated seconds per real second (default 1000)
-  --port P            first of 13 consecutive ports the stack uses (default 8600)
+  --port P            first of 14 consecutive ports the stack uses (default 8600)
   --cpu-prof DIR      run every Node process with --cpu-prof into DIR; print top self time
   --print-profiles DIR  only print the top self time of the profiles already in DIR
   --keep              keep the state directory (database, logs) afterwards
@@ -217,7 +217,8 @@ async function main(): Promise<void> {
 
     log('machine floor: Postgres commits/s, JetStream acked publishes/s…');
     const pgFloor = await postgresFloor(stack.databaseUrl);
-    const jsFloor = await jetstreamFloor(stack.natsUrl, 'benchfloor');
+    // The stack's nats-server admits only roam's users: the floor runs on a twin of it.
+    const jsFloor = await jetstreamFloorOwnServer(ports.nats + 1);
 
     // Every tenant up front: registering one under load would measure that instead.
     const register = (id: string, extra: { maxConcurrentJobs?: number; webhook?: boolean } = {}) =>
