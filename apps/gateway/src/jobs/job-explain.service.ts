@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { GatewayConfig } from '@roam/config';
-import { pendingJobs, type PrismaClient, queueStanding, tenantStates } from '@roam/db';
+import { pendingJobs, Prisma, type PrismaClient, queueStanding, tenantStates } from '@roam/db';
 import { type AdmissionDecision, decide, explainDecision, type Snapshot } from '@roam/domain';
 import { APP_CONFIG, PRISMA } from '@roam/runtime';
 
@@ -64,13 +64,21 @@ export class JobExplainService {
 
   private async decideNow(): Promise<Decided> {
     const now = new Date();
-    const [tenants, pending, nodes] = await Promise.all([
-      tenantStates(this.prisma),
-      // The scheduler's window, so a job it cannot see is not explained as if it could.
-      pendingJobs(this.prisma, {
-        perTenant: this.config.ADMISSION_MAX_PENDING_PER_TENANT,
-        total: this.config.ADMISSION_MAX_PENDING,
-      }),
+    const [{ tenants, pending }, nodes] = await Promise.all([
+      // One snapshot for both readings: read apart, a job the scheduler admits in between
+      // would be missing from both what its tenant holds and what is pending, and the next
+      // job would look admissible.
+      this.prisma.$transaction(
+        async (tx) => ({
+          tenants: await tenantStates(tx),
+          // The scheduler's window, so a job it cannot see is not explained as if it could.
+          pending: await pendingJobs(tx, {
+            perTenant: this.config.ADMISSION_MAX_PENDING_PER_TENANT,
+            total: this.config.ADMISSION_MAX_PENDING,
+          }),
+        }),
+        { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead },
+      ),
       this.nodes.current(),
     ]);
     const snapshot: Snapshot = { tenants, pending, nodes, now };
