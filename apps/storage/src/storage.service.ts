@@ -414,7 +414,12 @@ export class StorageService implements OnModuleDestroy {
       };
     }
     // Every attempt's upload goes once the last one is unpacked (retries leave theirs too).
-    await store.removePrefix(`${resultsPrefix(job.tenantId, job.id)}${RESULTS_UPLOAD_DIR}`);
+    // Their keys are known, so they are removed by name: listing the prefix costs a store
+    // like s3rver a walk of every job directory of the tenant, for each job.
+    const uploads = Array.from({ length: job.attempt }, (_, i) =>
+      resultsUploadKey(job.tenantId, job.id, i + 1),
+    );
+    await Promise.all(uploads.map((key) => store.remove(key)));
     return { count: kept, error: null };
   }
 
