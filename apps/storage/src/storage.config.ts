@@ -24,8 +24,19 @@ export const storageEnv = workerEnv('storage').extend({
     .int()
     .min(1)
     .max(256)
+    .default(32)
+    .describe(
+      'Jobs whose logs and results are stored at once (mostly waiting on Kubernetes and object storage round trips).',
+    ),
+  STORAGE_UNPACK_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(64)
     .default(8)
-    .describe('Jobs whose logs and results are stored at once.'),
+    .describe(
+      'Results uploads unpacked at once, of those jobs; each holds up to 16 MiB of small files in memory.',
+    ),
   STORAGE_BATCH: z.coerce
     .number()
     .int()

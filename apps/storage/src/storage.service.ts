@@ -85,6 +85,28 @@ export class Bounded {
   }
 }
 
+/** At most `limit` tasks inside `use` at once; the others wait their turn, in order. */
+export class Slots {
+  private free: number;
+  private readonly queue: (() => void)[] = [];
+
+  constructor(limit: number) {
+    this.free = limit;
+  }
+
+  async use<T>(task: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free -= 1;
+    else await new Promise<void>((resolve) => this.queue.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = this.queue.shift();
+      if (next) next();
+      else this.free += 1;
+    }
+  }
+}
+
 /** Counts and hashes bytes on their way through. */
 function digesting(): Transform & { hex: () => string; bytes: () => number } {
   const hash = createHash('sha256');
@@ -129,7 +151,8 @@ const FINISHED = new Set(['succeeded', 'failed', 'cancelled']);
  * is there is indexed.
  *
  * Requests (events, the sweep) are queued and taken in batches: one query loads a batch's
- * jobs, STORAGE_CONCURRENCY jobs are stored at once, and the batch's rows are written in one
+ * jobs, STORAGE_CONCURRENCY jobs are stored at once (of which STORAGE_UNPACK_CONCURRENCY may
+ * be unpacking results, the part that holds memory), and the batch's rows are written in one
  * statement each. Idempotent and resumable: keys and rows are upserts, an attempt already
  * archived is skipped, result files already indexed are not put again, and a job is marked
  * stored only once everything is.
@@ -139,6 +162,7 @@ export class StorageService implements OnModuleDestroy {
   private readonly waiting = new Map<string, Waiter[]>();
   private draining: Promise<void> | undefined;
   private stopped = false;
+  private readonly unpacking: Slots;
 
   constructor(
     private readonly repository: StorageRepository,
@@ -146,7 +170,9 @@ export class StorageService implements OnModuleDestroy {
     @Inject(OBJECT_STORE) private readonly store: ObjectStore | null,
     @Inject(APP_CONFIG) private readonly config: StorageConfig,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.unpacking = new Slots(config.STORAGE_UNPACK_CONCURRENCY);
+  }
 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
@@ -268,7 +294,7 @@ export class StorageService implements OnModuleDestroy {
     let results = 0;
     let resultsError: string | null = null;
     if (job.status !== 'cancelled') {
-      const collected = await this.collectResults(store, job);
+      const collected = await this.unpacking.use(() => this.collectResults(store, job));
       results = collected.count;
       resultsError = collected.error;
     }
