@@ -308,16 +308,12 @@ class AdmissionCycle {
         quota: new Map(),
       });
     });
-    const shapes = new Map<string, Shape>();
-    this.ranked = snapshot.pending.map((job) => {
-      const key = shapeKey(job);
-      let shape = shapes.get(key);
-      if (!shape) {
-        shape = { job, cursor: 0 };
-        shapes.set(key, shape);
-      }
-      return { job, time: job.createdAt.getTime(), shape };
-    });
+    const shapes = new ShapeIndex();
+    this.ranked = snapshot.pending.map((job) => ({
+      job,
+      time: job.createdAt.getTime(),
+      shape: shapes.of(job),
+    }));
     this.ranked.sort(
       (a, b) =>
         compareStrings(a.job.tenantId, b.job.tenantId) ||
@@ -724,12 +720,32 @@ class AdmissionCycle {
   }
 }
 
-/** Jobs with the same key place identically: same requests, selector and tolerations. */
-function shapeKey(job: PendingJob): string {
-  const r = job.resources;
-  const selector = job.nodeSelector ? JSON.stringify(job.nodeSelector) : '{}';
-  const tolerations = job.tolerations ? JSON.stringify(job.tolerations) : '[]';
-  return `${r.cpuMillis}/${r.memoryBytes}/${r.gpu}/${selector}/${tolerations}`;
+/**
+ * Interns shapes: jobs with the same requests, selector and tolerations share one `Shape`. Most
+ * jobs have neither selector nor tolerations; they are looked up by their three numbers, without
+ * building a string key per job.
+ */
+class ShapeIndex {
+  private readonly plain = new Map<number, Map<number, Map<number, Shape>>>();
+  private readonly constrained = new Map<string, Shape>();
+
+  of(job: PendingJob): Shape {
+    const r = job.resources;
+    if (!job.nodeSelector && !job.tolerations) {
+      let byMemory = this.plain.get(r.cpuMillis);
+      if (!byMemory)
+        this.plain.set(r.cpuMillis, (byMemory = new Map<number, Map<number, Shape>>()));
+      let byGpu = byMemory.get(r.memoryBytes);
+      if (!byGpu) byMemory.set(r.memoryBytes, (byGpu = new Map<number, Shape>()));
+      let shape = byGpu.get(r.gpu);
+      if (!shape) byGpu.set(r.gpu, (shape = { job, cursor: 0 }));
+      return shape;
+    }
+    const key = `${r.cpuMillis}/${r.memoryBytes}/${r.gpu}/${JSON.stringify(job.nodeSelector ?? {})}/${JSON.stringify(job.tolerations ?? [])}`;
+    let shape = this.constrained.get(key);
+    if (!shape) this.constrained.set(key, (shape = { job, cursor: 0 }));
+    return shape;
+  }
 }
 
 /** The one-line `message` of a waiting job. */
