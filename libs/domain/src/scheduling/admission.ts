@@ -6,6 +6,7 @@ import {
   deficit,
   freeOn,
   freePodSlots,
+  hasFlavor,
   isUsable,
   nodeAccepts,
   nodesThatCouldFit,
@@ -48,6 +49,8 @@ export interface QuotaShortfall {
   used: number;
   limit: number;
   needed: number;
+  /** Set when the limit is the tenant's quota for one accelerator type (`gpuQuotaByType`). */
+  gpuType?: string;
 }
 
 /** The constraint that blocks a job, with the numbers explain() turns into advice. */
@@ -191,6 +194,8 @@ interface TenantWork {
   verdicts: Map<Shape, Blocker | null>;
   /** Per shape: the quota blocker for the current `used`; emptied on every admission. */
   quota: Map<Shape, Blocker>;
+  /** GPUs held per accelerator type, running and admitted in this cycle. */
+  gpuByType: Map<string, number>;
 }
 
 /** A usable node's index, or the reason and blocker a job waits for. */
@@ -306,6 +311,7 @@ class AdmissionCycle {
         cursor: 0,
         verdicts: new Map(),
         quota: new Map(),
+        gpuByType: new Map(Object.entries(state.running.gpuByType ?? {})),
       });
     });
     const shapes = new ShapeIndex();
@@ -353,6 +359,7 @@ class AdmissionCycle {
           entry.shape.nodeReasons ??= neverFits(job.resources, NO_LIMITS, this.nodes, job);
           const reasons = [
             ...neverFits(job.resources, tenant.state.limits, [], job),
+            ...typeQuotaNeverFits(job, tenant.state),
             ...entry.shape.nodeReasons,
           ];
           verdict = reasons.length > 0 ? { kind: 'unschedulable', reasons } : null;
@@ -450,24 +457,37 @@ class AdmissionCycle {
     // tenant over quota there (Kubernetes' ResourceQuota behaves the same way).
     const r = entry.job.resources;
     const used = tenant.used;
+    const gpuType = entry.job.gpuType;
+    const typeLimit =
+      gpuType !== undefined && r.gpu > 0 ? tenant.state.gpuQuotaByType?.[gpuType] : undefined;
+    const typeUsed = typeLimit === undefined ? 0 : (tenant.gpuByType.get(gpuType ?? '') ?? 0);
+    const overType = typeLimit !== undefined && typeUsed + r.gpu > typeLimit;
     if (
       (r.cpuMillis > 0 && used.cpuMillis + r.cpuMillis > limits.cpuMillis) ||
       (r.memoryBytes > 0 && used.memoryBytes + r.memoryBytes > limits.memoryBytes) ||
-      (r.gpu > 0 && used.gpu + r.gpu > limits.gpu)
+      (r.gpu > 0 && used.gpu + r.gpu > limits.gpu) ||
+      overType
     ) {
       let blocker = tenant.quota.get(entry.shape);
       if (!blocker) {
-        blocker = {
-          kind: 'quota',
-          shortfalls: RESOURCE_NAMES.filter(
-            (name) => r[name] > 0 && used[name] + r[name] > limits[name],
-          ).map((name) => ({
-            resource: name,
-            used: used[name],
-            limit: limits[name],
-            needed: r[name],
-          })),
-        };
+        const shortfalls: QuotaShortfall[] = RESOURCE_NAMES.filter(
+          (name) => r[name] > 0 && used[name] + r[name] > limits[name],
+        ).map((name) => ({
+          resource: name,
+          used: used[name],
+          limit: limits[name],
+          needed: r[name],
+        }));
+        if (overType) {
+          shortfalls.push({
+            resource: 'gpu',
+            used: typeUsed,
+            limit: typeLimit,
+            needed: r.gpu,
+            gpuType,
+          });
+        }
+        blocker = { kind: 'quota', shortfalls };
         tenant.quota.set(entry.shape, blocker);
       }
       return { reason: 'WaitingForQuota', blocker };
@@ -598,6 +618,10 @@ class AdmissionCycle {
     tenant.share = weightedShare(used, this.total, tenant.weight);
     tenant.active += 1;
     if (tenant.quota.size > 0) tenant.quota.clear();
+    const gpuType = entry.job.gpuType;
+    if (gpuType !== undefined && r.gpu > 0) {
+      tenant.gpuByType.set(gpuType, (tenant.gpuByType.get(gpuType) ?? 0) + r.gpu);
+    }
     this.freeCpu[i] = Math.max(0, (this.freeCpu[i] as number) - r.cpuMillis);
     this.freeMemory[i] = Math.max(0, (this.freeMemory[i] as number) - r.memoryBytes);
     this.freeGpu[i] = Math.max(0, (this.freeGpu[i] as number) - r.gpu);
@@ -721,9 +745,9 @@ class AdmissionCycle {
 }
 
 /**
- * Interns shapes: jobs with the same requests, selector and tolerations share one `Shape`. Most
- * jobs have neither selector nor tolerations; they are looked up by their three numbers, without
- * building a string key per job.
+ * Interns shapes: jobs with the same requests, flavor, selector and tolerations share one
+ * `Shape`. Most jobs have none of the last three; they are looked up by their three numbers,
+ * without building a string key per job.
  */
 class ShapeIndex {
   private readonly plain = new Map<number, Map<number, Map<number, Shape>>>();
@@ -731,7 +755,7 @@ class ShapeIndex {
 
   of(job: PendingJob): Shape {
     const r = job.resources;
-    if (!job.nodeSelector && !job.tolerations) {
+    if (!job.nodeSelector && !job.tolerations && !hasFlavor(job)) {
       let byMemory = this.plain.get(r.cpuMillis);
       if (!byMemory)
         this.plain.set(r.cpuMillis, (byMemory = new Map<number, Map<number, Shape>>()));
@@ -741,11 +765,27 @@ class ShapeIndex {
       if (!shape) byGpu.set(r.gpu, (shape = { job, cursor: 0 }));
       return shape;
     }
-    const key = `${r.cpuMillis}/${r.memoryBytes}/${r.gpu}/${JSON.stringify(job.nodeSelector ?? {})}/${JSON.stringify(job.tolerations ?? [])}`;
+    const key = `${r.cpuMillis}/${r.memoryBytes}/${r.gpu}/${job.gpuType ?? ''}/${job.capacity ?? 'any'}/${JSON.stringify(job.nodeSelector ?? {})}/${JSON.stringify(job.tolerations ?? [])}`;
     let shape = this.constrained.get(key);
     if (!shape) this.constrained.set(key, (shape = { job, cursor: 0 }));
     return shape;
   }
+}
+
+/** A job asking for more GPUs of its type than the tenant's whole quota for that type. */
+function typeQuotaNeverFits(job: PendingJob, tenant: TenantState): NeverFitsReason[] {
+  const type = job.gpuType;
+  const limit = type === undefined ? undefined : tenant.gpuQuotaByType?.[type];
+  if (type === undefined || limit === undefined || job.resources.gpu <= limit) return [];
+  return [
+    {
+      kind: 'quota',
+      resource: 'gpu',
+      requested: job.resources.gpu,
+      limit,
+      message: `requests ${formatAmount('gpu', job.resources.gpu)} of type ${type} but the tenant's whole ${type} quota is ${formatAmount('gpu', limit)}`,
+    },
+  ];
 }
 
 /** The one-line `message` of a waiting job. */
@@ -757,7 +797,7 @@ export function describeBlocker(job: PendingJob, blocker: Blocker, thresholdMs: 
       return `Waiting for tenant ${job.tenantId}'s ${blocker.shortfalls
         .map(
           (s) =>
-            `${resourceLabel(s.resource)} quota (${formatAmount(s.resource, s.used)} in use + ${formatAmount(s.resource, s.needed)} requested > ${formatAmount(s.resource, s.limit)} limit)`,
+            `${s.gpuType !== undefined ? `${s.gpuType} ` : ''}${resourceLabel(s.resource)} quota (${formatAmount(s.resource, s.used)} in use + ${formatAmount(s.resource, s.needed)} requested > ${formatAmount(s.resource, s.limit)} limit)`,
         )
         .join(' and ')}`;
     case 'capacity': {
