@@ -127,7 +127,7 @@ const median = (xs: number[]): number => {
 
 function measure(pendingCount: number, nodeCount: number): void {
   const snapshot = buildSnapshot(pendingCount, nodeCount);
-  run(snapshot); // warm-up: JIT and shapes
+  for (let w = 0; w < 3; w++) run(snapshot); // warm-up: JIT and shapes
   const wall: number[] = [];
   const cpu: number[] = [];
   let admitted = 0;
