@@ -2,7 +2,9 @@
  * The admission cycle as it was before it was made fast (a node scan per job, a sort-free but
  * linear pick of the next tenant, a fresh object per arithmetic step), kept only as the oracle
  * of the equivalence test in admission.equivalence.spec.ts: the fast `decide()` must return the
- * same decision on every snapshot. Not exported from the package index.
+ * same decision on every snapshot. Not exported from the package index. It predates flavors
+ * (its shape key ignores GPU type and capacity), so it is an oracle only for snapshots without
+ * them; flavors have their own table tests (flavors.spec.ts).
  */
 import {
   compareJobs,
