@@ -1,3 +1,4 @@
+import { MinHeap } from './heap.js';
 import { neverFits, type NeverFitsReason } from './never-fits.js';
 import {
   clusterCapacity,
@@ -5,19 +6,18 @@ import {
   deficit,
   freeOn,
   freePodSlots,
+  hasFlavor,
   isUsable,
   nodeAccepts,
   nodesThatCouldFit,
 } from './nodes.js';
 import {
-  add,
   dominantShare,
   fits,
   formatAmount,
   formatResources,
   RESOURCE_NAMES,
   resourceLabel,
-  subtract,
   type ResourceName,
   type Resources,
 } from './resources.js';
@@ -49,6 +49,8 @@ export interface QuotaShortfall {
   used: number;
   limit: number;
   needed: number;
+  /** Set when the limit is the tenant's quota for one accelerator type (`gpuQuotaByType`). */
+  gpuType?: string;
 }
 
 /** The constraint that blocks a job, with the numbers explain() turns into advice. */
@@ -131,30 +133,87 @@ export function compareJobs(a: PendingJob, b: PendingJob): number {
   );
 }
 
-/**
- * Between the heads of two tenants' queues at equal share: the one waiting longer, then the
- * smaller id. Never priority: a tenant chooses its own priorities, so they rank its jobs against
- * each other and never against another tenant's.
- */
-function compareWaits(a: PendingJob, b: PendingJob): number {
-  return a.createdAt.getTime() - b.createdAt.getTime() || compareStrings(a.id, b.id);
+/** A pending job with what the cycle derives from it once: its wait start and its shape. */
+interface Entry {
+  job: PendingJob;
+  /** `createdAt` in ms, read once: the sorts and the fair-share heap compare it often. */
+  time: number;
+  shape: Shape;
+  /** Set when the job is not admitted (the last call to `wait` wins). */
+  reason?: WaitReason;
+  blocker?: Blocker;
+  position?: QueuePosition;
 }
+
+/**
+ * Jobs with the same shape (requests, node selector, tolerations) place identically, so what
+ * the cycle learns about one holds for all of them.
+ */
+interface Shape {
+  /** A job of this shape, whose requests and constraints stand for all of them. */
+  job: PendingJob;
+  /**
+   * Index (into the usable nodes) of the first node not yet known to refuse this shape. A
+   * node refuses a shape for good within a cycle: room and pod slots only shrink, labels and
+   * taints do not change, and a reservation only adds. So first-fit resumes here instead of
+   * rescanning the full nodes in front of it, and costs O(nodes + placements) per shape per
+   * cycle rather than O(nodes) per job. The one exception, a starving job's own reserved node,
+   * never matters: a job is never evaluated again once it holds a reservation.
+   */
+  cursor: number;
+  /** The capacity blocker of its waiting jobs, once computed (`describeCapacity`). */
+  capacity?: Blocker;
+  /** Why it can never run on any node, whatever the tenant (`classify`). */
+  nodeReasons?: NeverFitsReason[];
+}
+
+/** Limits no request exceeds: asks `neverFits` about the nodes only. */
+const NO_LIMITS = {
+  cpuMillis: Infinity,
+  memoryBytes: Infinity,
+  gpu: Infinity,
+  maxConcurrentJobs: Infinity,
+} as const;
 
 interface TenantWork {
   state: TenantState;
+  /** Position in tenant-id order: the last tie-breaker of the fair-share heap. */
+  index: number;
   weight: number;
+  /** The cycle's own copy, updated in place as jobs are admitted. */
   used: Resources;
   /** Weighted dominant share of `used`, kept in step with it (the fair-share loop reads it often). */
   share: number;
   active: number;
   /** Ranked; `cursor` is the next one the fair-share loop looks at. */
-  queue: PendingJob[];
+  queue: Entry[];
   cursor: number;
   /** Set when a starving job holds the tenant's queue: nothing behind it is admitted. */
   heldBy?: string;
+  /** Per shape: can never run (Unschedulable reasons), computed once. */
+  verdicts: Map<Shape, Blocker | null>;
+  /** Per shape: the quota blocker for the current `used`; emptied on every admission. */
+  quota: Map<Shape, Blocker>;
+  /** GPUs held per accelerator type, running and admitted in this cycle. */
+  gpuByType: Map<string, number>;
 }
 
-type Evaluation = { ok: true; node: string } | { ok: false; reason: WaitReason; blocker: Blocker };
+/** A usable node's index, or the reason and blocker a job waits for. */
+type Evaluation = number | { reason: WaitReason; blocker: Blocker };
+
+/**
+ * Between the heads of two tenants' queues at equal share: the one waiting longer, then the
+ * smaller id. Never priority: a tenant chooses its own priorities, so they rank its jobs against
+ * each other and never against another tenant's.
+ */
+function waitsLonger(a: Entry, b: Entry): number {
+  return a.time - b.time || compareStrings(a.job.id, b.job.id);
+}
+
+/** Weighted dominant share, the same arithmetic as `dominantShare(used, total) / weight`. */
+function weightedShare(used: Resources, total: Resources, weight: number): number {
+  return dominantShare(used, total) / weight;
+}
 
 /**
  * One admission cycle over an immutable snapshot.
@@ -183,6 +242,12 @@ type Evaluation = { ok: true; node: string } | { ok: false; reason: WaitReason; 
  *
  * Priority orders jobs within a tenant; across tenants fair share decides. Same snapshot, same
  * decision: every collection is sorted by id/name first and nothing reads a clock.
+ *
+ * Cost (docs/scheduling.md#cost): O(P log P) to rank P pending jobs, then O(log T) per job
+ * for the next tenant (a heap over T tenants), O(1) amortised per job for first-fit (a cursor per
+ * shape, see `Shape`), and O(N) per distinct shape for the checks that scan the N nodes. Blockers
+ * and messages are shared by the jobs that wait for the same thing; the objects of a decision
+ * are read-only.
  */
 export function decide(snapshot: Snapshot, options: DecideOptions = {}): AdmissionDecision {
   return new AdmissionCycle(snapshot, options).run();
@@ -193,19 +258,21 @@ class AdmissionCycle {
   private readonly nodes: NodeState[];
   private readonly usable: NodeState[];
   private readonly total: Resources;
-  private readonly free = new Map<string, Resources>();
-  /** Pod slots left per usable node (absent: the node reports no pod limit). */
-  private readonly slots = new Map<string, number>();
-  private readonly reserved = new Map<string, Reservation>();
+  /** Room left on each usable node (by index) after what this cycle placed. */
+  private readonly freeCpu: Float64Array;
+  private readonly freeMemory: Float64Array;
+  private readonly freeGpu: Float64Array;
+  /** Pod slots left per usable node; Infinity when the node reports no pod limit. */
+  private readonly slots: Float64Array;
+  /** The reservation on each usable node, if any. */
+  private readonly reservedAt: (Reservation | undefined)[];
+  private readonly reservations: Reservation[] = [];
   private readonly tenants = new Map<string, TenantWork>();
   private readonly admitted: Admission[] = [];
-  private readonly waiting = new Map<string, Waiting>();
-  private readonly ranked: PendingJob[];
-  /**
-   * Shapes (requests + node constraints) first-fit already failed for in this cycle. Room only
-   * shrinks during a cycle and reservations only add, so a failure stays a failure.
-   */
-  private readonly failedShapes = new Set<string>();
+  private readonly ranked: Entry[];
+  /** Reused by node scans that only compare, so a scan allocates nothing per node. */
+  private readonly scratchFree: Resources = { cpuMillis: 0, memoryBytes: 0, gpu: 0 };
+  private readonly scratchPods = { free: 0, allocatable: 0 };
 
   constructor(
     private readonly snapshot: Snapshot,
@@ -215,25 +282,50 @@ class AdmissionCycle {
     this.nodes = [...snapshot.nodes].sort((a, b) => compareStrings(a.name, b.name));
     this.usable = this.nodes.filter(isUsable);
     this.total = clusterCapacity(this.nodes);
-    for (const node of this.usable) {
-      this.free.set(node.name, freeOn(node));
-      if (node.pods) this.slots.set(node.name, freePodSlots(node));
-    }
-    for (const state of [...snapshot.tenants].sort((a, b) => compareStrings(a.id, b.id))) {
+    const n = this.usable.length;
+    this.freeCpu = new Float64Array(n);
+    this.freeMemory = new Float64Array(n);
+    this.freeGpu = new Float64Array(n);
+    this.slots = new Float64Array(n);
+    this.reservedAt = new Array<Reservation | undefined>(n).fill(undefined);
+    this.usable.forEach((node, i) => {
+      const free = freeOn(node);
+      this.freeCpu[i] = free.cpuMillis;
+      this.freeMemory[i] = free.memoryBytes;
+      this.freeGpu[i] = free.gpu;
+      this.slots[i] = freePodSlots(node);
+    });
+    const sortedTenants = [...snapshot.tenants].sort((a, b) => compareStrings(a.id, b.id));
+    sortedTenants.forEach((state, index) => {
+      // A zero or negative weight would divide by zero; treat it as the default.
+      const weight = state.weight > 0 ? state.weight : 1;
+      const used = { ...state.running.resources };
       this.tenants.set(state.id, {
         state,
-        // A zero or negative weight would divide by zero; treat it as the default.
-        weight: state.weight > 0 ? state.weight : 1,
-        used: { ...state.running.resources },
-        share: 0,
+        index,
+        weight,
+        used,
+        share: weightedShare(used, this.total, weight),
         active: state.running.count,
         queue: [],
         cursor: 0,
+        verdicts: new Map(),
+        quota: new Map(),
+        gpuByType: new Map(Object.entries(state.running.gpuByType ?? {})),
       });
-    }
-    for (const t of this.tenants.values()) t.share = dominantShare(t.used, this.total) / t.weight;
-    this.ranked = [...snapshot.pending].sort(
-      (a, b) => compareStrings(a.tenantId, b.tenantId) || compareJobs(a, b),
+    });
+    const shapes = new ShapeIndex();
+    this.ranked = snapshot.pending.map((job) => ({
+      job,
+      time: job.createdAt.getTime(),
+      shape: shapes.of(job),
+    }));
+    this.ranked.sort(
+      (a, b) =>
+        compareStrings(a.job.tenantId, b.job.tenantId) ||
+        b.job.priority - a.job.priority ||
+        a.time - b.time ||
+        compareStrings(a.job.id, b.job.id),
     );
   }
 
@@ -246,77 +338,98 @@ class AdmissionCycle {
     this.assignPositions();
     return {
       admitted: this.admitted,
-      waiting: this.ranked.flatMap((job) => this.waiting.get(job.id) ?? []),
-      reservations: [...this.reserved.values()],
+      waiting: this.waitingList(),
+      reservations: this.reservations,
     };
   }
 
   private classify(): void {
-    const verdicts = new Map<string, NeverFitsReason[]>();
-    for (const job of this.ranked) {
+    for (const entry of this.ranked) {
+      const job = entry.job;
       const tenant = this.tenants.get(job.tenantId);
       if (job.offloadPreference === 'required') {
-        this.wait(job, 'Offload', { kind: 'offload' });
+        this.wait(entry, 'Offload', { kind: 'offload' });
       } else if (!tenant) {
-        this.wait(job, 'UnknownTenant', { kind: 'unknownTenant' });
+        this.wait(entry, 'UnknownTenant', { kind: 'unknownTenant' });
       } else {
-        const key = `${job.tenantId} ${shapeKey(job)}`;
-        const reasons =
-          verdicts.get(key) ?? neverFits(job.resources, tenant.state.limits, this.nodes, job);
-        verdicts.set(key, reasons);
-        if (reasons.length > 0) this.wait(job, 'Unschedulable', { kind: 'unschedulable', reasons });
-        else tenant.queue.push(job);
+        let verdict = tenant.verdicts.get(entry.shape);
+        if (verdict === undefined) {
+          // neverFits' reasons are the tenant's limits' then the nodes'; the nodes' part
+          // depends on the shape alone, so it is computed once per shape, not per tenant.
+          entry.shape.nodeReasons ??= neverFits(job.resources, NO_LIMITS, this.nodes, job);
+          const reasons = [
+            ...neverFits(job.resources, tenant.state.limits, [], job),
+            ...typeQuotaNeverFits(job, tenant.state),
+            ...entry.shape.nodeReasons,
+          ];
+          verdict = reasons.length > 0 ? { kind: 'unschedulable', reasons } : null;
+          tenant.verdicts.set(entry.shape, verdict);
+        }
+        if (verdict) this.wait(entry, 'Unschedulable', verdict);
+        else tenant.queue.push(entry);
       }
     }
   }
 
   private protectStarving(): void {
     const now = this.snapshot.now.getTime();
-    const heads = [...this.tenants.values()]
-      .flatMap((t) => (t.queue[0] ? [{ tenant: t, job: t.queue[0] }] : []))
-      .filter(({ job }) => now - job.createdAt.getTime() >= this.threshold)
-      .sort(
-        (a, b) =>
-          a.job.createdAt.getTime() - b.job.createdAt.getTime() ||
-          compareStrings(a.job.id, b.job.id),
-      );
-    for (const { tenant, job } of heads) {
+    const heads: { tenant: TenantWork; entry: Entry }[] = [];
+    for (const tenant of this.tenants.values()) {
+      const head = tenant.queue[0];
+      if (head && now - head.time >= this.threshold) heads.push({ tenant, entry: head });
+    }
+    heads.sort((a, b) => waitsLonger(a.entry, b.entry));
+    for (const { tenant, entry } of heads) {
       tenant.cursor = 1;
-      const result = this.evaluate(job, tenant);
-      if (result.ok) {
-        this.admit(job, tenant, result.node, true);
+      const result = this.evaluate(entry, tenant);
+      if (typeof result === 'number') {
+        this.admit(entry, tenant, result, true);
         continue;
       }
       if (result.reason === 'InsufficientCapacity') {
-        const node = this.reservationFor(job);
-        if (node) {
-          this.reserved.set(node.name, { jobId: job.id, tenantId: job.tenantId, node: node.name });
+        const i = this.reservationFor(entry);
+        if (i !== undefined) {
+          const reservation = {
+            jobId: entry.job.id,
+            tenantId: entry.job.tenantId,
+            node: (this.usable[i] as NodeState).name,
+          };
+          this.reservedAt[i] = reservation;
+          this.reservations.push(reservation);
         }
       }
-      if (result.blocker.kind !== 'concurrency') tenant.heldBy = job.id;
-      this.wait(job, result.reason, result.blocker);
+      if (result.blocker.kind !== 'concurrency') tenant.heldBy = entry.job.id;
+      this.wait(entry, result.reason, result.blocker);
     }
   }
 
   private fairShare(): void {
-    for (;;) {
-      const tenant = this.nextTenant();
-      if (!tenant) return;
-      const job = tenant.queue[tenant.cursor++];
-      if (!job) continue;
-      const result = this.evaluate(job, tenant);
-      if (result.ok) {
-        this.admit(job, tenant, result.node, false);
+    const heap = new MinHeap<TenantWork>(
+      (a, b) =>
+        a.share < b.share ||
+        (a.share === b.share &&
+          (waitsLonger(a.queue[a.cursor] as Entry, b.queue[b.cursor] as Entry) ||
+            a.index - b.index) < 0),
+    );
+    for (const tenant of this.tenants.values()) {
+      if (!tenant.heldBy && tenant.cursor < tenant.queue.length) heap.push(tenant);
+    }
+    for (let tenant = heap.pop(); tenant; tenant = heap.pop()) {
+      const entry = tenant.queue[tenant.cursor++] as Entry;
+      const result = this.evaluate(entry, tenant);
+      if (typeof result === 'number') {
+        this.admit(entry, tenant, result, false);
       } else {
-        this.wait(job, result.reason, result.blocker);
+        this.wait(entry, result.reason, result.blocker);
         if (result.blocker.kind === 'concurrency') {
           // The limit only tightens within a cycle: the rest of the queue waits for the same.
-          for (const rest of tenant.queue.slice(tenant.cursor)) {
-            this.wait(rest, result.reason, result.blocker);
+          for (let i = tenant.cursor; i < tenant.queue.length; i++) {
+            this.wait(tenant.queue[i] as Entry, result.reason, result.blocker);
           }
           tenant.cursor = tenant.queue.length;
         }
       }
+      if (tenant.cursor < tenant.queue.length) heap.push(tenant);
     }
   }
 
@@ -324,70 +437,90 @@ class AdmissionCycle {
   private releaseHeld(): void {
     for (const tenant of this.tenants.values()) {
       if (!tenant.heldBy) continue;
-      for (const job of tenant.queue.slice(tenant.cursor)) {
-        this.wait(job, 'WaitingForOlderJob', { kind: 'olderJob', jobId: tenant.heldBy });
+      const blocker: Blocker = { kind: 'olderJob', jobId: tenant.heldBy };
+      for (let i = tenant.cursor; i < tenant.queue.length; i++) {
+        this.wait(tenant.queue[i] as Entry, 'WaitingForOlderJob', blocker);
       }
       tenant.cursor = tenant.queue.length;
     }
   }
 
-  private nextTenant(): TenantWork | undefined {
-    let best: { tenant: TenantWork; share: number; head: PendingJob } | undefined;
-    for (const tenant of this.tenants.values()) {
-      const head = tenant.queue[tenant.cursor];
-      if (tenant.heldBy || !head) continue;
-      const share = tenant.share;
-      // Tenants are visited in id order, so a full tie keeps the smaller id.
-      if (
-        !best ||
-        share < best.share ||
-        (share === best.share && compareWaits(head, best.head) < 0)
-      )
-        best = { tenant, share, head };
-    }
-    return best?.tenant;
-  }
-
-  private evaluate(job: PendingJob, tenant: TenantWork): Evaluation {
+  private evaluate(entry: Entry, tenant: TenantWork): Evaluation {
     const limits = tenant.state.limits;
     if (tenant.active >= limits.maxConcurrentJobs) {
       return {
-        ok: false,
         reason: 'ConcurrencyLimit',
         blocker: { kind: 'concurrency', active: tenant.active, limit: limits.maxConcurrentJobs },
       };
     }
     // A dimension the job does not request cannot block it, even if a lowered limit left the
     // tenant over quota there (Kubernetes' ResourceQuota behaves the same way).
-    const shortfalls = RESOURCE_NAMES.filter(
-      (r) => job.resources[r] > 0 && tenant.used[r] + job.resources[r] > limits[r],
-    ).map((r) => ({
-      resource: r,
-      used: tenant.used[r],
-      limit: limits[r],
-      needed: job.resources[r],
-    }));
-    if (shortfalls.length > 0) {
-      return { ok: false, reason: 'WaitingForQuota', blocker: { kind: 'quota', shortfalls } };
-    }
-    const shape = shapeKey(job);
-    if (!this.failedShapes.has(shape)) {
-      for (const node of this.usable) {
-        const reservation = this.reserved.get(node.name);
-        if (reservation && reservation.jobId !== job.id) continue;
-        if (!nodeAccepts(job, node) || !this.hasPodSlot(node)) continue;
-        if (fits(job.resources, this.free.get(node.name) ?? node.allocatable)) {
-          return { ok: true, node: node.name };
+    const r = entry.job.resources;
+    const used = tenant.used;
+    const gpuType = entry.job.gpuType;
+    const typeLimit =
+      gpuType !== undefined && r.gpu > 0 ? tenant.state.gpuQuotaByType?.[gpuType] : undefined;
+    const typeUsed = typeLimit === undefined ? 0 : (tenant.gpuByType.get(gpuType ?? '') ?? 0);
+    const overType = typeLimit !== undefined && typeUsed + r.gpu > typeLimit;
+    if (
+      (r.cpuMillis > 0 && used.cpuMillis + r.cpuMillis > limits.cpuMillis) ||
+      (r.memoryBytes > 0 && used.memoryBytes + r.memoryBytes > limits.memoryBytes) ||
+      (r.gpu > 0 && used.gpu + r.gpu > limits.gpu) ||
+      overType
+    ) {
+      let blocker = tenant.quota.get(entry.shape);
+      if (!blocker) {
+        const shortfalls: QuotaShortfall[] = RESOURCE_NAMES.filter(
+          (name) => r[name] > 0 && used[name] + r[name] > limits[name],
+        ).map((name) => ({
+          resource: name,
+          used: used[name],
+          limit: limits[name],
+          needed: r[name],
+        }));
+        if (overType) {
+          shortfalls.push({
+            resource: 'gpu',
+            used: typeUsed,
+            limit: typeLimit,
+            needed: r.gpu,
+            gpuType,
+          });
         }
+        blocker = { kind: 'quota', shortfalls };
+        tenant.quota.set(entry.shape, blocker);
       }
-      this.failedShapes.add(shape);
+      return { reason: 'WaitingForQuota', blocker };
     }
+    const node = this.firstFit(entry);
+    if (node >= 0) return node;
     // Details (closest node, reservations in the way) are filled in by describeCapacity().
     return {
-      ok: false,
       reason: 'InsufficientCapacity',
-      blocker: { kind: 'capacity', needed: job.resources, unavailable: [] },
+      blocker: { kind: 'capacity', needed: r, unavailable: [] },
     };
+  }
+
+  /** The first usable node (by name) the job fits on now, or -1; see `Shape.cursor`. */
+  private firstFit(entry: Entry): number {
+    const shape = entry.shape;
+    const r = shape.job.resources;
+    const n = this.usable.length;
+    let i = shape.cursor;
+    for (; i < n; i++) {
+      const reservation = this.reservedAt[i];
+      if (reservation && reservation.jobId !== entry.job.id) continue;
+      if (
+        (this.slots[i] as number) >= 1 &&
+        r.cpuMillis <= (this.freeCpu[i] as number) &&
+        r.memoryBytes <= (this.freeMemory[i] as number) &&
+        r.gpu <= (this.freeGpu[i] as number) &&
+        nodeAccepts(shape.job, this.usable[i] as NodeState)
+      )
+        break;
+    }
+    shape.cursor = i;
+    return i < n ? i : -1;
   }
 
   /**
@@ -396,34 +529,34 @@ class AdmissionCycle {
    * scans every node, and identical shapes share the answer.
    */
   private describeCapacity(): void {
-    const cache = new Map<string, Blocker>();
-    for (const job of this.ranked) {
-      if (this.waiting.get(job.id)?.reason !== 'InsufficientCapacity') continue;
-      const own = [...this.reserved.values()].find((r) => r.jobId === job.id);
-      const key = shapeKey(job);
-      let blocker = own ? undefined : cache.get(key);
+    const own = new Map(this.reservations.map((r) => [r.jobId, r]));
+    for (const entry of this.ranked) {
+      if (entry.reason !== 'InsufficientCapacity') continue;
+      const reservation = own.get(entry.job.id);
+      let blocker = reservation ? undefined : entry.shape.capacity;
       if (!blocker) {
-        blocker = this.capacityBlocker(job, own);
-        if (!own) cache.set(key, blocker);
+        blocker = this.capacityBlocker(entry, reservation);
+        if (!reservation) entry.shape.capacity = blocker;
       }
-      this.wait(job, 'InsufficientCapacity', blocker);
+      entry.blocker = blocker;
     }
   }
 
-  private capacityBlocker(job: PendingJob, own: Reservation | undefined): Blocker {
-    let best: { node: NodeState; free: Resources; deficit: number } | undefined;
+  private capacityBlocker(entry: Entry, own: Reservation | undefined): Blocker {
+    const job = entry.job;
+    let best: { i: number; free: Resources; deficit: number } | undefined;
     let blockedBy: Reservation | undefined;
-    for (const node of this.usable) {
-      if (!nodeAccepts(job, node) || !fits(job.resources, node.allocatable)) continue;
-      const free = this.free.get(node.name) ?? node.allocatable;
-      const reservation = this.reserved.get(node.name);
+    this.usable.forEach((node, i) => {
+      if (!nodeAccepts(job, node) || !fits(job.resources, node.allocatable)) return;
+      const free = this.freeOf(i, this.scratchFree);
+      const reservation = this.reservedAt[i];
       if (reservation && reservation.jobId !== job.id) {
-        if (fits(job.resources, free) && this.hasPodSlot(node)) blockedBy ??= reservation;
-        continue;
+        if (fits(job.resources, free) && (this.slots[i] as number) >= 1) blockedBy ??= reservation;
+        return;
       }
-      const d = deficit(job.resources, free, node.allocatable, this.podsOf(node));
-      if (!best || d < best.deficit) best = { node, free, deficit: d };
-    }
+      const d = deficit(job.resources, free, node.allocatable, this.podsOf(i, this.scratchPods));
+      if (!best || d < best.deficit) best = { i, free: this.freeOf(i), deficit: d };
+    });
     const blocker: Blocker = {
       kind: 'capacity',
       needed: job.resources,
@@ -431,9 +564,10 @@ class AdmissionCycle {
         .filter((n) => !isUsable(n) || !nodeAccepts(job, n))
         .map((n) => n.name),
     };
-    if (best) {
-      blocker.best = { node: best.node.name, free: best.free };
-      const pods = this.podsOf(best.node);
+    const found = best as { i: number; free: Resources } | undefined;
+    if (found) {
+      blocker.best = { node: (this.usable[found.i] as NodeState).name, free: found.free };
+      const pods = this.podsOf(found.i);
       if (pods && pods.free < 1) blocker.best.pods = pods;
     }
     const reservation = own ?? blockedBy;
@@ -441,60 +575,102 @@ class AdmissionCycle {
     return blocker;
   }
 
-  private hasPodSlot(node: NodeState): boolean {
-    return (this.slots.get(node.name) ?? Infinity) >= 1;
+  /** Room left on usable node `i`, in `into` when given (a scratch object for node scans). */
+  private freeOf(i: number, into: Resources = { cpuMillis: 0, memoryBytes: 0, gpu: 0 }): Resources {
+    into.cpuMillis = this.freeCpu[i] as number;
+    into.memoryBytes = this.freeMemory[i] as number;
+    into.gpu = this.freeGpu[i] as number;
+    return into;
   }
 
   /** A node's pod slots as this cycle leaves them; undefined when it has no pod limit. */
-  private podsOf(node: NodeState): { free: number; allocatable: number } | undefined {
-    const free = this.slots.get(node.name);
-    return node.pods && free !== undefined
-      ? { free, allocatable: node.pods.allocatable }
-      : undefined;
+  private podsOf(
+    i: number,
+    into: { free: number; allocatable: number } = { free: 0, allocatable: 0 },
+  ): { free: number; allocatable: number } | undefined {
+    const pods = (this.usable[i] as NodeState).pods;
+    if (!pods) return undefined;
+    into.free = this.slots[i] as number;
+    into.allocatable = pods.allocatable;
+    return into;
   }
 
   /** The unreserved usable node, able to hold the job, that needs the least to drain. */
-  private reservationFor(job: PendingJob): NodeState | undefined {
-    let best: { node: NodeState; deficit: number } | undefined;
-    for (const node of this.usable) {
-      if (this.reserved.has(node.name) || !nodeAccepts(job, node)) continue;
-      if (!fits(job.resources, node.allocatable) || node.pods?.allocatable === 0) continue;
-      const d = deficit(
-        job.resources,
-        this.free.get(node.name) ?? node.allocatable,
-        node.allocatable,
-        this.podsOf(node),
-      );
-      if (!best || d < best.deficit) best = { node, deficit: d };
-    }
-    return best?.node;
-  }
-
-  private admit(job: PendingJob, tenant: TenantWork, node: string, starving: boolean): void {
-    tenant.used = add(tenant.used, job.resources);
-    tenant.share = dominantShare(tenant.used, this.total) / tenant.weight;
-    tenant.active += 1;
-    this.free.set(node, subtract(this.free.get(node) ?? job.resources, job.resources));
-    const slots = this.slots.get(node);
-    if (slots !== undefined) this.slots.set(node, slots - 1);
-    this.admitted.push({ jobId: job.id, tenantId: job.tenantId, node, starving });
-  }
-
-  private wait(job: PendingJob, reason: WaitReason, blocker: Blocker): void {
-    const clusterBound =
-      reason === 'InsufficientCapacity' ||
-      (blocker.kind === 'unschedulable' &&
-        blocker.reasons.every((r) => r.kind === 'node' || r.kind === 'noSingleNode'));
-    this.waiting.set(job.id, {
-      jobId: job.id,
-      tenantId: job.tenantId,
-      reason,
-      message: describeBlocker(job, blocker, this.threshold),
-      blocker,
-      offloadCandidate:
-        job.offloadPreference === 'required' ||
-        (job.offloadPreference === 'allowed' && clusterBound),
+  private reservationFor(entry: Entry): number | undefined {
+    const job = entry.job;
+    let best: { i: number; deficit: number } | undefined;
+    this.usable.forEach((node, i) => {
+      if (this.reservedAt[i] || !nodeAccepts(job, node)) return;
+      if (!fits(job.resources, node.allocatable) || node.pods?.allocatable === 0) return;
+      const free = this.freeOf(i, this.scratchFree);
+      const d = deficit(job.resources, free, node.allocatable, this.podsOf(i, this.scratchPods));
+      if (!best || d < best.deficit) best = { i, deficit: d };
     });
+    return (best as { i: number } | undefined)?.i;
+  }
+
+  private admit(entry: Entry, tenant: TenantWork, i: number, starving: boolean): void {
+    const r = entry.job.resources;
+    const used = tenant.used;
+    used.cpuMillis += r.cpuMillis;
+    used.memoryBytes += r.memoryBytes;
+    used.gpu += r.gpu;
+    tenant.share = weightedShare(used, this.total, tenant.weight);
+    tenant.active += 1;
+    if (tenant.quota.size > 0) tenant.quota.clear();
+    const gpuType = entry.job.gpuType;
+    if (gpuType !== undefined && r.gpu > 0) {
+      tenant.gpuByType.set(gpuType, (tenant.gpuByType.get(gpuType) ?? 0) + r.gpu);
+    }
+    this.freeCpu[i] = Math.max(0, (this.freeCpu[i] as number) - r.cpuMillis);
+    this.freeMemory[i] = Math.max(0, (this.freeMemory[i] as number) - r.memoryBytes);
+    this.freeGpu[i] = Math.max(0, (this.freeGpu[i] as number) - r.gpu);
+    this.slots[i] = (this.slots[i] as number) - 1;
+    this.admitted.push({
+      jobId: entry.job.id,
+      tenantId: entry.job.tenantId,
+      node: (this.usable[i] as NodeState).name,
+      starving,
+    });
+  }
+
+  private wait(entry: Entry, reason: WaitReason, blocker: Blocker): void {
+    entry.reason = reason;
+    entry.blocker = blocker;
+  }
+
+  /** The waiting jobs in rank order, with their messages (shared by jobs with one blocker). */
+  private waitingList(): Waiting[] {
+    const messages = new Map<Blocker, string>();
+    const waiting: Waiting[] = [];
+    for (const { job, reason, blocker, position } of this.ranked) {
+      if (!reason || !blocker) continue;
+      // Only a job's own reservation makes a capacity message personal; such a blocker is
+      // never shared (describeCapacity).
+      let message = messages.get(blocker);
+      if (message === undefined) {
+        message = describeBlocker(job, blocker, this.threshold);
+        if (blocker.kind !== 'capacity' || blocker.reservation?.jobId !== job.id)
+          messages.set(blocker, message);
+      }
+      const clusterBound =
+        reason === 'InsufficientCapacity' ||
+        (blocker.kind === 'unschedulable' &&
+          blocker.reasons.every((r) => r.kind === 'node' || r.kind === 'noSingleNode'));
+      const w: Waiting = {
+        jobId: job.id,
+        tenantId: job.tenantId,
+        reason,
+        message,
+        blocker,
+        offloadCandidate:
+          job.offloadPreference === 'required' ||
+          (job.offloadPreference === 'allowed' && clusterBound),
+      };
+      if (position) w.position = position;
+      waiting.push(w);
+    }
+    return waiting;
   }
 
   /**
@@ -503,74 +679,113 @@ class AdmissionCycle {
    * job fitted, starting from what each tenant holds after this cycle.
    */
   private assignPositions(): void {
-    const runnable = this.ranked.filter((job) => {
-      const w = this.waiting.get(job.id);
-      return (
-        w && w.reason !== 'Offload' && w.reason !== 'Unschedulable' && w.reason !== 'UnknownTenant'
-      );
-    });
-    const reservedIds = new Set([...this.reserved.values()].map((r) => r.jobId));
-    const order: PendingJob[] = runnable
-      .filter((j) => reservedIds.has(j.id))
-      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || compareStrings(a.id, b.id));
+    const runnable = this.ranked.filter(
+      (e) =>
+        e.reason !== undefined &&
+        e.reason !== 'Offload' &&
+        e.reason !== 'Unschedulable' &&
+        e.reason !== 'UnknownTenant',
+    );
+    const reservedIds = new Set(this.reservations.map((r) => r.jobId));
+    const order: Entry[] = runnable.filter((e) => reservedIds.has(e.job.id)).sort(waitsLonger);
     interface Lane {
+      index: number;
       weight: number;
-      jobs: PendingJob[];
+      entries: Entry[];
       next: number;
       used: Resources;
       share: number;
     }
     const lanes = new Map<string, Lane>();
-    for (const job of runnable) {
-      const tenant = this.tenants.get(job.tenantId);
-      if (!tenant || reservedIds.has(job.id)) continue;
-      const lane = lanes.get(job.tenantId) ?? {
-        weight: tenant.weight,
-        jobs: [],
-        next: 0,
-        used: tenant.used,
-        share: tenant.share,
-      };
-      lane.jobs.push(job);
-      lanes.set(job.tenantId, lane);
-    }
-    for (;;) {
-      let best: { lane: Lane; head: PendingJob } | undefined;
-      for (const lane of lanes.values()) {
-        const head = lane.jobs[lane.next];
-        if (!head) continue;
-        if (
-          !best ||
-          lane.share < best.lane.share ||
-          (lane.share === best.lane.share && compareWaits(head, best.head) < 0)
-        )
-          best = { lane, head };
+    for (const entry of runnable) {
+      const tenant = this.tenants.get(entry.job.tenantId);
+      if (!tenant || reservedIds.has(entry.job.id)) continue;
+      let lane = lanes.get(entry.job.tenantId);
+      if (!lane) {
+        lane = {
+          index: lanes.size,
+          weight: tenant.weight,
+          entries: [],
+          next: 0,
+          used: { ...tenant.used },
+          share: tenant.share,
+        };
+        lanes.set(entry.job.tenantId, lane);
       }
-      if (!best) break;
-      const { lane, head } = best;
-      lane.next += 1;
-      lane.used = add(lane.used, head.resources);
-      lane.share = dominantShare(lane.used, this.total) / lane.weight;
+      lane.entries.push(entry);
+    }
+    const heap = new MinHeap<Lane>(
+      (a, b) =>
+        a.share < b.share ||
+        (a.share === b.share &&
+          (waitsLonger(a.entries[a.next] as Entry, b.entries[b.next] as Entry) ||
+            a.index - b.index) < 0),
+    );
+    for (const lane of lanes.values()) heap.push(lane);
+    for (let lane = heap.pop(); lane; lane = heap.pop()) {
+      const head = lane.entries[lane.next++] as Entry;
+      const r = head.job.resources;
+      lane.used.cpuMillis += r.cpuMillis;
+      lane.used.memoryBytes += r.memoryBytes;
+      lane.used.gpu += r.gpu;
+      lane.share = weightedShare(lane.used, this.total, lane.weight);
       order.push(head);
+      if (lane.next < lane.entries.length) heap.push(lane);
     }
     const perTenant = new Map<string, number>();
-    for (const job of runnable) {
-      const n = (perTenant.get(job.tenantId) ?? 0) + 1;
-      perTenant.set(job.tenantId, n);
-      const w = this.waiting.get(job.id);
-      if (w) w.position = { tenant: n, global: 0 };
+    for (const entry of runnable) {
+      const n = (perTenant.get(entry.job.tenantId) ?? 0) + 1;
+      perTenant.set(entry.job.tenantId, n);
+      entry.position = { tenant: n, global: 0 };
     }
-    order.forEach((job, i) => {
-      const w = this.waiting.get(job.id);
-      if (w?.position) w.position.global = i + 1;
+    order.forEach((entry, i) => {
+      if (entry.position) entry.position.global = i + 1;
     });
   }
 }
 
-/** Jobs with the same key place identically: same requests, selector and tolerations. */
-function shapeKey(job: PendingJob): string {
-  const r = job.resources;
-  return `${r.cpuMillis}/${r.memoryBytes}/${r.gpu}/${JSON.stringify(job.nodeSelector ?? {})}/${JSON.stringify(job.tolerations ?? [])}`;
+/**
+ * Interns shapes: jobs with the same requests, flavor, selector and tolerations share one
+ * `Shape`. Most jobs have none of the last three; they are looked up by their three numbers,
+ * without building a string key per job.
+ */
+class ShapeIndex {
+  private readonly plain = new Map<number, Map<number, Map<number, Shape>>>();
+  private readonly constrained = new Map<string, Shape>();
+
+  of(job: PendingJob): Shape {
+    const r = job.resources;
+    if (!job.nodeSelector && !job.tolerations && !hasFlavor(job)) {
+      let byMemory = this.plain.get(r.cpuMillis);
+      if (!byMemory)
+        this.plain.set(r.cpuMillis, (byMemory = new Map<number, Map<number, Shape>>()));
+      let byGpu = byMemory.get(r.memoryBytes);
+      if (!byGpu) byMemory.set(r.memoryBytes, (byGpu = new Map<number, Shape>()));
+      let shape = byGpu.get(r.gpu);
+      if (!shape) byGpu.set(r.gpu, (shape = { job, cursor: 0 }));
+      return shape;
+    }
+    const key = `${r.cpuMillis}/${r.memoryBytes}/${r.gpu}/${job.gpuType ?? ''}/${job.capacity ?? 'any'}/${JSON.stringify(job.nodeSelector ?? {})}/${JSON.stringify(job.tolerations ?? [])}`;
+    let shape = this.constrained.get(key);
+    if (!shape) this.constrained.set(key, (shape = { job, cursor: 0 }));
+    return shape;
+  }
+}
+
+/** A job asking for more GPUs of its type than the tenant's whole quota for that type. */
+function typeQuotaNeverFits(job: PendingJob, tenant: TenantState): NeverFitsReason[] {
+  const type = job.gpuType;
+  const limit = type === undefined ? undefined : tenant.gpuQuotaByType?.[type];
+  if (type === undefined || limit === undefined || job.resources.gpu <= limit) return [];
+  return [
+    {
+      kind: 'quota',
+      resource: 'gpu',
+      requested: job.resources.gpu,
+      limit,
+      message: `requests ${formatAmount('gpu', job.resources.gpu)} of type ${type} but the tenant's whole ${type} quota is ${formatAmount('gpu', limit)}`,
+    },
+  ];
 }
 
 /** The one-line `message` of a waiting job. */
@@ -582,7 +797,7 @@ export function describeBlocker(job: PendingJob, blocker: Blocker, thresholdMs: 
       return `Waiting for tenant ${job.tenantId}'s ${blocker.shortfalls
         .map(
           (s) =>
-            `${resourceLabel(s.resource)} quota (${formatAmount(s.resource, s.used)} in use + ${formatAmount(s.resource, s.needed)} requested > ${formatAmount(s.resource, s.limit)} limit)`,
+            `${s.gpuType !== undefined ? `${s.gpuType} ` : ''}${resourceLabel(s.resource)} quota (${formatAmount(s.resource, s.used)} in use + ${formatAmount(s.resource, s.needed)} requested > ${formatAmount(s.resource, s.limit)} limit)`,
         )
         .join(' and ')}`;
     case 'capacity': {

@@ -177,7 +177,7 @@ function unblockers(job: PendingJob, blocker: VisibleBlocker): string[] {
       // Unschedulable), so the running jobs can always free enough.
       return blocker.shortfalls.flatMap((s) => [
         `running jobs of tenant ${tenant} releasing ≥ ${formatAmount(s.resource, s.used + s.needed - s.limit)}`,
-        `raise ${resourceLabel(s.resource)} quota to ≥ ${atLeast(s.resource, s.used + s.needed)}`,
+        `raise ${s.gpuType !== undefined ? `${s.gpuType} ` : ''}${resourceLabel(s.resource)} quota to ≥ ${atLeast(s.resource, s.used + s.needed)}`,
       ]);
     case 'capacity': {
       const hints: string[] = [];

@@ -35,6 +35,8 @@ export type NeverFitsReason =
 export interface PlacementConstraints {
   nodeSelector?: Readonly<Record<string, string>>;
   tolerations?: JobPlacement['tolerations'];
+  gpuType?: JobPlacement['gpuType'];
+  capacity?: JobPlacement['capacity'];
 }
 
 /**
@@ -72,9 +74,13 @@ export function neverFits(
   const job: JobPlacement = { resources, ...constraints };
   const accepting = nodes.filter((n) => nodeAccepts(job, n, { ignoreConditionTaints: true }));
   if (accepting.length === 0) {
+    const flavor = [
+      job.gpuType !== undefined ? `GPU type ${job.gpuType}` : '',
+      job.capacity === 'spot' || job.capacity === 'on-demand' ? `${job.capacity} capacity` : '',
+    ].filter(Boolean);
     reasons.push({
       kind: 'noMatchingNode',
-      message: `no node matches the job's node selector and tolerations (${nodes.length} nodes checked)`,
+      message: `no node matches the job's ${flavor.length > 0 ? `${flavor.join(', ')}, ` : ''}node selector and tolerations (${nodes.length} nodes checked)`,
     });
     return reasons;
   }

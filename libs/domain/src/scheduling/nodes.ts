@@ -2,7 +2,31 @@ import { add, fits, RESOURCE_NAMES, subtract, ZERO, type Resources } from './res
 import type { NodeState, PendingJob, Taint, Toleration } from './snapshot.js';
 
 /** What placement looks at in a job: its requests and the node constraints of its pod. */
-export type JobPlacement = Pick<PendingJob, 'resources' | 'nodeSelector' | 'tolerations'>;
+export type JobPlacement = Pick<
+  PendingJob,
+  'resources' | 'nodeSelector' | 'tolerations' | 'gpuType' | 'capacity'
+>;
+
+/** GKE's node labels for the accelerator type and for spot capacity (value `"true"`). */
+export const GKE_ACCELERATOR_LABEL = 'cloud.google.com/gke-accelerator';
+export const GKE_SPOT_LABEL = 'cloud.google.com/gke-spot';
+
+/** True when the job names a flavor (accelerator type or spot/on-demand capacity). */
+export function hasFlavor(job: Pick<PendingJob, 'gpuType' | 'capacity'>): boolean {
+  return job.gpuType !== undefined || (job.capacity !== undefined && job.capacity !== 'any');
+}
+
+/** The node is of the job's flavor: its accelerator type and its kind of capacity. */
+export function flavorMatches(
+  job: Pick<PendingJob, 'gpuType' | 'capacity'>,
+  node: Pick<NodeState, 'labels'>,
+): boolean {
+  if (job.gpuType !== undefined && node.labels[GKE_ACCELERATOR_LABEL] !== job.gpuType) return false;
+  const spot = node.labels[GKE_SPOT_LABEL] === 'true';
+  if (job.capacity === 'spot') return spot;
+  if (job.capacity === 'on-demand') return !spot;
+  return true;
+}
 
 /**
  * The taint GPU node pools carry. A job that requests GPUs tolerates it implicitly, as the
@@ -31,12 +55,13 @@ export function toleratesTaint(job: JobPlacement, taint: Taint): boolean {
   return (job.tolerations ?? []).some((t) => tolerationMatches(t, taint));
 }
 
-/** Labels and taints allow the job's pod on the node (resources aside). */
+/** Flavor, labels and taints allow the job's pod on the node (resources aside). */
 export function nodeAccepts(
   job: JobPlacement,
   node: NodeState,
   opts: { ignoreConditionTaints?: boolean } = {},
 ): boolean {
+  if (hasFlavor(job) && !flavorMatches(job, node)) return false;
   if (node.taints.length === 0 && !job.nodeSelector) return true; // the common case, kept cheap
   for (const [key, value] of Object.entries(job.nodeSelector ?? {})) {
     if (node.labels[key] !== value) return false;

@@ -38,7 +38,12 @@ export function subtract(a: Resources, b: Resources): Resources {
 
 /** True when every dimension of `request` fits in `available`. */
 export function fits(request: Resources, available: Resources): boolean {
-  return RESOURCE_NAMES.every((r) => request[r] <= available[r]);
+  // Spelled out rather than a loop over RESOURCE_NAMES: admission calls it per node and shape.
+  return (
+    request.cpuMillis <= available.cpuMillis &&
+    request.memoryBytes <= available.memoryBytes &&
+    request.gpu <= available.gpu
+  );
 }
 
 /** True when `a` is at least `b` in every dimension. */

@@ -30,8 +30,24 @@ export interface TenantState {
    * requests. Offloaded jobs run elsewhere and belong here only if the adapter wants them to
    * count against the tenant's quota.
    */
-  running: { count: number; resources: Resources };
+  running: {
+    count: number;
+    resources: Resources;
+    /** GPUs held per accelerator type (jobs that named one); counted against `gpuQuotaByType`. */
+    gpuByType?: Readonly<Record<string, number>>;
+  };
+  /**
+   * GPUs the tenant may hold per accelerator type (`nvidia-l4: 16`), within `limits.gpu`, which
+   * caps all types together. A type without an entry is capped by `limits.gpu` alone.
+   */
+  gpuQuotaByType?: Readonly<Record<string, number>>;
 }
+
+/**
+ * Where a job may run by the kind of capacity: only on spot (preemptible) nodes, only on
+ * on-demand nodes, or on either (the default).
+ */
+export type CapacityType = 'spot' | 'on-demand' | 'any';
 
 export type OffloadPreference = 'never' | 'allowed' | 'required';
 
@@ -50,6 +66,13 @@ export interface PendingJob {
   nodeSelector?: Readonly<Record<string, string>>;
   /** Taints the job's pod tolerates, beyond the GPU taint a GPU job tolerates implicitly. */
   tolerations?: readonly Toleration[];
+  /**
+   * The accelerator its GPUs must be (`nvidia-h100-80gb`): only nodes whose
+   * `cloud.google.com/gke-accelerator` label says so, and counted in that type's quota.
+   */
+  gpuType?: string;
+  /** Spot, on-demand or any capacity (`cloud.google.com/gke-spot`); absent means `any`. */
+  capacity?: CapacityType;
 }
 
 export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';

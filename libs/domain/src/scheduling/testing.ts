@@ -4,8 +4,10 @@
  * are test helpers, with defaults chosen to stay out of the way (large quotas, 8-CPU nodes).
  */
 import { cpuMillis, memoryBytes } from '../quantity.js';
+import { GKE_ACCELERATOR_LABEL, GKE_SPOT_LABEL } from './nodes.js';
 import type { Resources } from './resources.js';
 import type {
+  CapacityType,
   NodeState,
   OffloadPreference,
   PendingJob,
@@ -66,7 +68,22 @@ export class TenantBuilder {
   }
 
   running(count: number, q: Quantities = {}): this {
-    this.state.running = { count, resources: resources(q) };
+    this.state.running = { ...this.state.running, count, resources: resources(q) };
+    return this;
+  }
+
+  /** The tenant's quota for one accelerator type. */
+  gpuQuota(type: string, n: number): this {
+    this.state.gpuQuotaByType = { ...this.state.gpuQuotaByType, [type]: n };
+    return this;
+  }
+
+  /** GPUs of a type its running jobs hold (part of what `running` counts). */
+  runningGpus(type: string, n: number): this {
+    this.state.running = {
+      ...this.state.running,
+      gpuByType: { ...this.state.running.gpuByType, [type]: n },
+    };
     return this;
   }
 
@@ -131,6 +148,16 @@ export class JobBuilder {
     return this;
   }
 
+  gpuType(type: string): this {
+    this.job.gpuType = type;
+    return this;
+  }
+
+  capacity(capacity: CapacityType): this {
+    this.job.capacity = capacity;
+    return this;
+  }
+
   tolerate(toleration: Toleration): this {
     this.job.tolerations = [...(this.job.tolerations ?? []), toleration];
     return this;
@@ -185,6 +212,18 @@ export class NodeBuilder {
   pool(pool: string): this {
     this.node.pool = pool;
     return this;
+  }
+
+  /** A GKE GPU node: `count` GPUs of `type`, the accelerator label and the GPU taint. */
+  accelerator(type: string, count = 8): this {
+    return this.allocatable({ cpu: 96, memory: '680Gi', gpu: count })
+      .label(GKE_ACCELERATOR_LABEL, type)
+      .taint('nvidia.com/gpu');
+  }
+
+  /** A GKE spot node. */
+  spot(): this {
+    return this.label(GKE_SPOT_LABEL, 'true');
   }
 
   label(key: string, value: string): this {

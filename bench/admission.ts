@@ -1,0 +1,176 @@
+/**
+ * `pnpm bench:admission`: the pure admission decision, `decide()`, alone (no database, no
+ * NATS): one cycle over a synthetic snapshot of many tenants, mixed CPU/memory/GPU jobs and a
+ * cluster of CPU and GPU nodes half full of other work. Prints, per scenario, the cycle time
+ * (median CPU time of BENCH_ROUNDS runs after a warm-up, with the wall time beside it), the
+ * placements per second of CPU it implies, and the cost per pending job, for a growing backlog and a growing cluster. Asserts nothing.
+ *
+ * BENCH_ROUNDS (default 7), BENCH_SEED (default 1), BENCH_REFERENCE=1 (time the implementation
+ * decide() replaced). Profile one scenario with
+ * `node --cpu-prof bench/run.mjs bench/admission.ts` and BENCH_ONLY=<pending>x<nodes>.
+ */
+import { decide, type NodeState, type PendingJob, type Snapshot } from '@roam/domain';
+
+// The implementation decide() replaced, kept as its test oracle: BENCH_REFERENCE=1 times it
+// instead, for a before/after on the same host under the same load.
+import { decideReference } from '../libs/domain/src/scheduling/admission-reference.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const SEED = Number(process.env.BENCH_SEED ?? 1);
+const ONLY = process.env.BENCH_ONLY;
+const REFERENCE = process.env.BENCH_REFERENCE === '1';
+const run = REFERENCE ? decideReference : decide;
+
+const GiB = 2 ** 30;
+const NOW = new Date('2030-01-01T12:00:00Z');
+
+/** A small seeded generator (mulberry32), so every run decides on the same snapshot. */
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const pick = <T>(rnd: () => number, items: readonly T[]): T =>
+  items[Math.floor(rnd() * items.length)] as T;
+
+/** Job shapes as sweeps submit them: many identical small jobs, fewer large and GPU ones. */
+const SHAPES = [
+  { cpuMillis: 500, memoryBytes: 1 * GiB, gpu: 0 },
+  { cpuMillis: 1000, memoryBytes: 2 * GiB, gpu: 0 },
+  { cpuMillis: 1000, memoryBytes: 2 * GiB, gpu: 0 },
+  { cpuMillis: 2000, memoryBytes: 4 * GiB, gpu: 0 },
+  { cpuMillis: 2000, memoryBytes: 8 * GiB, gpu: 0 },
+  { cpuMillis: 4000, memoryBytes: 16 * GiB, gpu: 0 },
+  { cpuMillis: 8000, memoryBytes: 32 * GiB, gpu: 0 },
+  { cpuMillis: 4000, memoryBytes: 32 * GiB, gpu: 1 },
+  { cpuMillis: 8000, memoryBytes: 64 * GiB, gpu: 2 },
+  { cpuMillis: 32000, memoryBytes: 256 * GiB, gpu: 8 },
+] as const;
+
+/**
+ * `tenants` tenants with weights 1–3; one in four has a tight CPU quota and one in five a
+ * concurrency limit, so some queues stop early. Each tenant submits sweeps of one shape.
+ */
+function buildSnapshot(pendingCount: number, nodeCount: number, tenantCount = 20): Snapshot {
+  const rnd = random(SEED + pendingCount * 7 + nodeCount);
+  const tenants = Array.from({ length: tenantCount }, (_, i) => ({
+    id: `tenant-${String(i).padStart(2, '0')}`,
+    weight: 1 + (i % 3),
+    limits: {
+      cpuMillis: i % 4 === 0 ? 200_000 : 100_000_000,
+      memoryBytes: 1_000_000 * GiB,
+      gpu: i % 4 === 0 ? 16 : 10_000,
+      maxConcurrentJobs: i % 5 === 0 ? 300 : 1_000_000,
+    },
+    running: { count: 0, resources: { cpuMillis: 0, memoryBytes: 0, gpu: 0 } },
+  }));
+  const pending: PendingJob[] = [];
+  for (let i = 0; pending.length < pendingCount; i++) {
+    const tenant = pick(rnd, tenants);
+    const shape = pick(rnd, SHAPES);
+    const sweep = 1 + Math.floor(rnd() * 200);
+    // Waiting from a few seconds to nine minutes: under the starvation threshold, except
+    // a handful of old big jobs.
+    const waitedMs = shape.gpu >= 8 && rnd() < 0.05 ? 30 * 60_000 : Math.floor(rnd() * 540_000);
+    for (let j = 0; j < sweep && pending.length < pendingCount; j++) {
+      pending.push({
+        id: `job-${String(pending.length).padStart(6, '0')}`,
+        tenantId: tenant.id,
+        priority: rnd() < 0.1 ? 10 : 0,
+        createdAt: new Date(NOW.getTime() - waitedMs + j),
+        resources: { ...shape },
+        queue: 'default',
+        offloadPreference: shape.gpu > 0 && rnd() < 0.3 ? 'allowed' : 'never',
+      });
+    }
+  }
+  const nodes: NodeState[] = Array.from({ length: nodeCount }, (_, i) => {
+    const gpuNode = i % 5 === 0;
+    const allocatable = gpuNode
+      ? { cpuMillis: 96_000, memoryBytes: 680 * GiB, gpu: 8 }
+      : { cpuMillis: 32_000, memoryBytes: 128 * GiB, gpu: 0 };
+    // Half to nine tenths full of other work.
+    const filled = 0.5 + rnd() * 0.4;
+    const usedGpu = gpuNode ? Math.floor(rnd() * 9) : 0;
+    const labels: Record<string, string> = gpuNode
+      ? { 'cloud.google.com/gke-accelerator': 'nvidia-l4' }
+      : {};
+    return {
+      name: `node-${String(i).padStart(5, '0')}`,
+      pool: gpuNode ? 'gpu' : 'cpu',
+      allocatable,
+      requested: {
+        cpuMillis: Math.floor(allocatable.cpuMillis * filled),
+        memoryBytes: Math.floor(allocatable.memoryBytes * filled),
+        gpu: usedGpu,
+      },
+      pods: { allocatable: 110, used: Math.floor(rnd() * 60) },
+      schedulable: i % 97 !== 0,
+      ready: true,
+      labels,
+      taints: gpuNode ? [{ key: 'nvidia.com/gpu', effect: 'NoSchedule' }] : [],
+    };
+  });
+  return { tenants, pending, nodes, now: NOW };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
+};
+
+function measure(pendingCount: number, nodeCount: number): void {
+  const snapshot = buildSnapshot(pendingCount, nodeCount);
+  for (let w = 0; w < 3; w++) run(snapshot); // warm-up: JIT and shapes
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  let admitted = 0;
+  let waiting = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    const decision = run(snapshot);
+    wall.push(performance.now() - started);
+    const used = process.cpuUsage(cpuBefore);
+    cpu.push((used.user + used.system) / 1000);
+    admitted = decision.admitted.length;
+    waiting = decision.waiting.length;
+  }
+  // CPU time is what the cycle costs; wall time also counts waiting for a core on a busy host.
+  const ms = median(cpu);
+  console.log(
+    [
+      `${String(pendingCount).padStart(6)} pending`,
+      `${String(nodeCount).padStart(5)} nodes`,
+      `${String(admitted).padStart(6)} admitted`,
+      `${String(waiting).padStart(6)} waiting`,
+      `${ms.toFixed(1).padStart(7)} CPU ms/cycle`,
+      `(wall ${median(wall).toFixed(1)}, min ${Math.min(...wall).toFixed(1)})`,
+      `${Math.round(admitted / (ms / 1000))
+        .toLocaleString('en')
+        .padStart(9)} placements/s`,
+      `${((ms * 1000) / pendingCount).toFixed(2).padStart(6)} µs per pending job`,
+    ].join('  '),
+  );
+}
+
+const scenarios: [number, number][] = [
+  [10_000, 1_000],
+  [1_000, 1_000],
+  [50_000, 1_000],
+  [10_000, 100],
+  [10_000, 5_000],
+];
+console.log(
+  `${REFERENCE ? 'reference implementation' : 'decide()'}: 20 tenants, ${ROUNDS} rounds per scenario, median; seed ${SEED}`,
+);
+for (const [pendingCount, nodeCount] of scenarios) {
+  if (ONLY && ONLY !== `${pendingCount}x${nodeCount}`) continue;
+  measure(pendingCount, nodeCount);
+}
