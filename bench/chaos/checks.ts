@@ -171,15 +171,21 @@ export async function evaluate(observed: Observed): Promise<Evaluation> {
             .join(', ')}${missing.length > 10 ? ', …' : ''})`,
         );
       const perJob = new Map<string, number[]>();
+      const arrivals = new Map<string, string[]>();
       for (const e of feed.events)
-        if (e.jobId && e.seq !== undefined)
+        if (e.jobId && e.seq !== undefined) {
           perJob.set(e.jobId, [...(perJob.get(e.jobId) ?? []), e.seq]);
+          arrivals.set(e.jobId, [
+            ...(arrivals.get(e.jobId) ?? []),
+            `${e.seq}@${e.position} on connection ${e.connection} (resumed after ${feed.resumedAfter[e.connection - 1] ?? '?'})`,
+          ]);
+        }
       for (const [jobId, seqs] of perJob) {
         for (let i = 1; i < seqs.length; i += 1)
           if (seqs[i]! < seqs[i - 1]!) {
             add(
               'feed-in-order-without-gaps',
-              `job ${jobId}: seq ${seqs[i]} arrived after ${seqs[i - 1]} (order ${seqs.join(',')})`,
+              `job ${jobId}: seq ${seqs[i]} arrived after ${seqs[i - 1]} (order ${seqs.join(',')}; seq@position: ${arrivals.get(jobId)!.join(', ')})`,
             );
             break;
           }

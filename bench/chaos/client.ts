@@ -10,8 +10,9 @@ export interface Answer {
 }
 
 /**
- * One call, retried on connection errors and 5xx with the same Idempotency-Key until it gets
- * a definite answer or `attempts` run out (then undefined: accepted or not is unknown).
+ * One call, retried on connection errors, 5xx, 429 and 409 in flight with the same
+ * Idempotency-Key until it gets a definite answer or `attempts` run out (then undefined:
+ * accepted or not is unknown). Enough attempts to outlast a dead gateway's key lease.
  */
 export async function call(
   url: string,
@@ -22,7 +23,7 @@ export async function call(
     form?: () => FormData;
     idempotent?: boolean;
   },
-  attempts = 20,
+  attempts = 40,
 ): Promise<Answer | undefined> {
   const key = init.idempotent === false ? undefined : randomUUID();
   for (let i = 0; i < attempts; i += 1) {
@@ -42,8 +43,12 @@ export async function call(
         signal: AbortSignal.timeout(15_000),
       });
       const text = await response.text();
-      if (response.status >= 500 || response.status === 429) {
-        await sleep(250 + i * 100);
+      // 409 in flight: the first attempt under this key still holds it (or its dead gateway's
+      // lease has not lapsed yet); the key is ours to retry after Retry-After.
+      const inFlight = response.status === 409 && text.includes('idempotency-key-in-flight');
+      if (response.status >= 500 || response.status === 429 || inFlight) {
+        const after = Number(response.headers.get('retry-after') ?? 0) * 1000;
+        await sleep(Math.max(after, 250 + i * 100));
         continue;
       }
       let body: unknown = text;

@@ -35,7 +35,7 @@ export const DEFAULT_OPTIONS: Omit<ChaosOptions, 'log'> = {
   stateDir: join(ROOT, '.roam', 'chaos'),
   cycleMs: 4_000,
   pauseMs: 15_000,
-  quiesceMs: 240_000,
+  quiesceMs: 120_000,
   tickMs: 300,
 };
 
@@ -53,7 +53,11 @@ export interface ChaosReport {
   webhookEvents: number;
   feedEvents: number;
   feedReconnects: number;
+  /** Why the feed streams ended, counted. */
+  feedEndings: Record<string, number>;
   kubeJobs: number;
+  /** Offload stand-ins: Jobs only ever seen suspended (see KubeJobWatcher). */
+  kubeStandIns: number;
   watchDrops: number;
   quotaSamples: number;
   quiesceSeconds: number;
@@ -121,7 +125,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       databaseUrl: stack.databaseUrl,
     };
     const quietFrom = Date.now();
-    const deadline = quietFrom + options.quiesceMs;
+    // The stack gets `quiesceMs` to settle, renewed whenever jobs are still finishing (a
+    // tenant's backlog drains at its concurrency limit), up to ten times that in all.
+    let deadline = quietFrom + options.quiesceMs;
+    const cap = quietFrom + options.quiesceMs * 10;
+    let finished = -1;
     for (;;) {
       const evaluation = await evaluate(observed).catch((err: unknown) => ({
         violations: [
@@ -131,6 +139,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       }));
       violations = evaluation.violations;
       jobsByStatus = evaluation.jobsByStatus;
+      const final = ['succeeded', 'failed', 'cancelled'].reduce(
+        (n, status) => n + (jobsByStatus[status] ?? 0),
+        0,
+      );
+      if (final > finished) {
+        if (finished >= 0) deadline = Math.min(cap, Date.now() + options.quiesceMs);
+        finished = final;
+      }
       if (violations.length === 0 || Date.now() > deadline) break;
       await sleep(2_000);
     }
@@ -161,7 +177,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     webhookEvents: new Set(receiver.deliveries.map((d) => d.eventId)).size,
     feedEvents: [...feeds.values()].reduce((n, f) => n + f.events.length, 0),
     feedReconnects: [...feeds.values()].reduce((n, f) => n + f.reconnects, 0),
+    feedEndings: [...feeds.values()].reduce<Record<string, number>>((all, f) => {
+      for (const [why, n] of f.endings) all[why] = (all[why] ?? 0) + n;
+      return all;
+    }, {}),
     kubeJobs: kubeJobs.uids.size,
+    kubeStandIns: kubeJobs.suspendedOnly.size,
     watchDrops: kubeJobs.watchDrops,
     quotaSamples: quota.samples,
     quiesceSeconds: Math.round(quiesceSeconds),
@@ -201,7 +222,11 @@ export function formatReport(report: ChaosReport): string {
       .join(
         ', ',
       )}); requests ${report.requests.submitted} jobs submitted (${report.requests.batches} batches, ${report.requests.uploads} uploads, ${report.requests.gpuJobs} GPU), ${report.requests.rejected} refused, ${report.requests.unknown} without an answer; ${report.actions} failover actions`,
-    `  webhooks: ${report.webhookRequests} requests for ${report.webhookEvents} events; feed: ${report.feedEvents} events, ${report.feedReconnects} reconnects; ${report.kubeJobs} Kubernetes Jobs watched, ${report.watchDrops} watch drops; ${report.quotaSamples} quota samples; settled in ${report.quiesceSeconds} s`,
+    `  webhooks: ${report.webhookRequests} requests for ${report.webhookEvents} events; feed: ${report.feedEvents} events, ${report.feedReconnects} reconnects (${
+      Object.entries(report.feedEndings)
+        .map(([why, n]) => `${why} ×${n}`)
+        .join(', ') || 'none'
+    }); ${report.kubeJobs} Kubernetes Jobs watched (and ${report.kubeStandIns} offload stand-ins), ${report.watchDrops} watch drops; ${report.quotaSamples} quota samples; settled in ${report.quiesceSeconds} s`,
     '  checks:',
     ...CHECKS.map((c) => `    ${report.checks[c] === 'held' ? 'held    ' : 'VIOLATED'} ${c}`),
   ];

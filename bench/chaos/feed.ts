@@ -9,12 +9,18 @@ export interface FeedEvent {
   type: string;
   jobId: string | undefined;
   seq: number | undefined;
+  /** Which connection (1, 2, …) brought it: with `resumedAfter`, how a reorder came about. */
+  connection: number;
 }
 
 export class FeedReader {
   readonly events: FeedEvent[] = [];
   reconnects = 0;
+  /** Why each stream ended (`ended`, `status 429`, `error: …`), counted: what the reconnects were. */
+  readonly endings = new Map<string, number>();
   lastPosition = 0;
+  /** The Last-Event-ID each connection sent (index = connection - 1; 0 = none). */
+  readonly resumedAfter: number[] = [];
   private stopped = false;
   private controller: AbortController | undefined;
   private loop: Promise<void> | undefined;
@@ -37,6 +43,7 @@ export class FeedReader {
   private async run(): Promise<void> {
     while (!this.stopped) {
       this.controller = new AbortController();
+      this.resumedAfter.push(this.lastPosition);
       try {
         const response = await fetch(`${this.gateway}/api/v1/events/stream?after=0`, {
           headers: {
@@ -46,15 +53,26 @@ export class FeedReader {
           },
           signal: this.controller.signal,
         });
-        if (response.status === 200 && response.body) await this.read(response.body);
-        else await response.body?.cancel();
-      } catch {
-        /* the gateway died or restarts: reconnect below */
+        if (response.status === 200 && response.body) {
+          await this.read(response.body);
+          this.ended('ended');
+        } else {
+          await response.body?.cancel();
+          this.ended(`status ${response.status}`);
+        }
+      } catch (error) {
+        // The gateway died or restarts: reconnect below.
+        const cause = (error as { cause?: { code?: string } }).cause?.code;
+        this.ended(`error: ${cause ?? (error as Error).message}`);
       }
       if (this.stopped) return;
       this.reconnects += 1;
       await sleep(300);
     }
+  }
+
+  private ended(why: string): void {
+    if (!this.stopped) this.endings.set(why, (this.endings.get(why) ?? 0) + 1);
   }
 
   private async read(body: ReadableStream<Uint8Array>): Promise<void> {
@@ -86,13 +104,16 @@ export class FeedReader {
       subject?: string;
       seq?: number;
     };
-    this.lastPosition = Math.max(this.lastPosition, position);
+    // The last id received, not the highest: positions do not follow commit order, so resuming
+    // after the highest one seen would skip an event that committed later with a lower position.
+    this.lastPosition = position;
     this.events.push({
       position,
       id: envelope.id,
       type: envelope.type,
       jobId: envelope.subject?.startsWith('jobs/') ? envelope.subject.slice(5) : undefined,
       seq: envelope.seq,
+      connection: this.resumedAfter.length,
     });
   }
 }

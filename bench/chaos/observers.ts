@@ -7,11 +7,20 @@ import { sleep } from './random.js';
 
 interface KubeJob {
   metadata: { name?: string; namespace?: string; uid?: string; resourceVersion?: string };
+  spec?: { suspend?: boolean };
 }
 
-/** Every uid seen per Kubernetes Job name (`roam-<job>-<attempt>` for roam's own). */
+/**
+ * Every uid seen per Kubernetes Job name (`roam-<job>-<attempt>` for roam's own) among Jobs
+ * that could make a pod here. A Job only ever seen suspended is the offload worker's stand-in
+ * for a pod on RunPod: it never makes a pod in the cluster, and when RunPod made no pod it is
+ * deleted and a later placement of the same attempt creates another. Those are counted apart
+ * (`suspendedOnly`); RunPod's side is checked by `no-duplicate-runpod-pods`.
+ */
 export class KubeJobWatcher {
   readonly uids = new Map<string, Set<string>>();
+  readonly suspendedOnly = new Map<string, Set<string>>();
+  private readonly unsuspended = new Set<string>();
   watchDrops = 0;
   private stopped = false;
   private controller: AbortController | undefined;
@@ -31,9 +40,17 @@ export class KubeJobWatcher {
 
   private record(job: KubeJob): void {
     const key = `${job.metadata.namespace}/${job.metadata.name}`;
+    const uid = job.metadata.uid;
+    if (!uid) return;
+    if (job.spec?.suspend === true && !this.unsuspended.has(uid)) {
+      const set = this.suspendedOnly.get(key) ?? new Set<string>();
+      this.suspendedOnly.set(key, set.add(uid));
+      return;
+    }
+    this.unsuspended.add(uid);
+    this.suspendedOnly.get(key)?.delete(uid);
     const set = this.uids.get(key) ?? new Set<string>();
-    if (job.metadata.uid) set.add(job.metadata.uid);
-    this.uids.set(key, set);
+    this.uids.set(key, set.add(uid));
   }
 
   private async run(): Promise<void> {

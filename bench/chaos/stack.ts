@@ -121,6 +121,9 @@ export async function startChaosStack(options: {
     WEBHOOK_RETRY_SCALE: '60',
     WEBHOOK_TIMEOUT_MS: '3000',
     RECONCILE_INTERVAL_MS: '2000',
+    // The GPU lane asks 4 GPUs with 16 GB each: the default cap ($0.5/h) fits no RunPod type,
+    // and an `offload: required` job would wait for a GPU that no policy allows.
+    MAX_GPU_PRICE: '20',
     ...options.env,
   });
 

@@ -5,6 +5,7 @@ import { metrics } from '@roam/telemetry';
 import { eventually } from '@roam/testing';
 
 import { EventFeed } from '../src/events/event-feed.js';
+import { EventsRepository, FEED_START } from '../src/events/events.repository.js';
 
 import { call, type Harness, register, startHarness } from '../../../test/support/harness.js';
 
@@ -76,9 +77,12 @@ describe('/api/v1/events', () => {
     return outbox.transaction(() => Promise.resolve({ result: envelope, messages: [envelope] }));
   };
 
+  let gatewayRepository: () => EventsRepository;
+
   beforeAll(async () => {
     h = await startHarness('gateway_events', { EVENTS_POLL_INTERVAL_MS: '50' });
     const gateway = await h.gateway({});
+    gatewayRepository = () => gateway.app.get(EventsRepository);
     outbox = gateway.app.get(Outbox);
     feed = gateway.app.get(EventFeed);
     key = await register(h.url, 'watcher');
@@ -252,5 +256,35 @@ describe('/api/v1/events', () => {
       ...expected,
       last.id,
     ]);
+  });
+
+  it('reads in transaction-id order by number, not as text (998 before 1017)', async () => {
+    await register(h.url, 'xid-order');
+    const repository = gatewayRepository();
+    // Two events as transactions 998 and 1017 would have written them: as text, '1017' < '998'.
+    const written: bigint[] = [];
+    for (const xid of ['1017', '998']) {
+      const rows = await h.prisma.$queryRaw<{ position: bigint }[]>`
+        INSERT INTO events (id, tenant_id, type, subject, time, envelope, xid)
+        VALUES (gen_random_uuid(), 'xid-order', 'roam.evt.v1.job.started', 'jobs/x', now(),
+                '{}'::jsonb, ${xid}::xid8)
+        RETURNING position`;
+      written.push(rows[0]!.position);
+    }
+    const listed = await repository.list('xid-order', {
+      after: FEED_START,
+      upto: { xid: 2n ** 62n, position: 2n ** 62n },
+      limit: 10,
+    });
+    const ours = listed.filter((row) => written.includes(row.position));
+    expect(ours.map((row) => [row.xid, row.position])).toEqual([
+      [998n, written[1]],
+      [1017n, written[0]],
+    ]);
+    // Where a new feed starts: the numerically last transaction, wherever its digits fall.
+    const [newest] = await h.prisma.$queryRaw<{ newest: string }[]>`
+      SELECT max(xid::text::numeric)::text AS newest FROM events
+      WHERE xid < pg_snapshot_xmin(pg_current_snapshot())`;
+    expect((await repository.end()).xid).toBe(BigInt(newest!.newest));
   });
 });

@@ -2,6 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { type Harness, register, startHarness } from '../../../test/support/harness.js';
 import { sleeper, submitJob } from '../../../test/support/jobs-api.js';
+import {
+  IN_FLIGHT_STALE_SECONDS,
+  IdempotencyService,
+} from '../src/idempotency/idempotency.service.js';
 
 describe('POST /api/v1/jobs with an Idempotency-Key', () => {
   let h: Harness;
@@ -87,6 +91,60 @@ describe('POST /api/v1/jobs with an Idempotency-Key', () => {
     });
     expect(mine.status).toBe(201);
     expect(mine.headers.get('idempotency-replayed')).toBeNull();
+  });
+
+  // What a gateway killed mid-request leaves: the row claimed, no response, the lease aging.
+  const leaveInFlight = (tenant: string, key: string, agoSeconds: number) =>
+    h.prisma.$executeRaw`
+      UPDATE idempotency_keys
+      SET response_status = NULL, response_body = NULL,
+          created_at = now() - make_interval(secs => ${agoSeconds})
+      WHERE principal = ${`tenant:${tenant}`} AND key = ${key}`;
+
+  it('lets a retry take over a key whose gateway died once its lease lapses, not before', async () => {
+    const body = sleeper({ name: 'orphan' });
+    expect((await submitJob(h.url, key, body, { 'idempotency-key': 'k-dead' })).status).toBe(201);
+
+    await leaveInFlight('idem', 'k-dead', IN_FLIGHT_STALE_SECONDS - 10);
+    const early = await submitJob(h.url, key, body, { 'idempotency-key': 'k-dead' });
+    expect(early.status).toBe(409);
+    expect(early.headers.get('retry-after')).toBe('1');
+
+    await leaveInFlight('idem', 'k-dead', IN_FLIGHT_STALE_SECONDS + 1);
+    const retried = await submitJob(h.url, key, body, { 'idempotency-key': 'k-dead' });
+    expect(retried.status).toBe(201);
+    expect(retried.headers.get('idempotency-replayed')).toBeNull();
+    // The taker's answer is stored and replayed from then on.
+    const replayed = await submitJob(h.url, key, body, { 'idempotency-key': 'k-dead' });
+    expect(replayed.headers.get('idempotency-replayed')).toBe('true');
+    expect(await replayed.json()).toEqual(await retried.json());
+  });
+
+  it('renews the lease of a request still running, so a slow request keeps its key', async () => {
+    const gateway = await h.gateway({});
+    try {
+      const service = gateway.app.get(IdempotencyService);
+      const scope = service.scopeOf(
+        { kind: 'tenant', tenantId: 'idem' } as never,
+        'k-slow',
+        'POST',
+        '/api/v1/jobs',
+        sleeper({ name: 'slow' }),
+      )!;
+      expect(await service.begin(scope)).toEqual({ kind: 'proceed' });
+      // Long after the stale bound, the running request still renews its row…
+      await leaveInFlight('idem', 'k-slow', IN_FLIGHT_STALE_SECONDS * 4);
+      expect(await service.renewHeld()).toBe(1);
+      const retry = await submitJob(h.url, key, sleeper({ name: 'slow' }), {
+        'idempotency-key': 'k-slow',
+      });
+      expect(retry.status).toBe(409);
+      // …and once it has finished, nothing is renewed any more.
+      await service.finish(scope, 201, { id: 'x' });
+      expect(await service.renewHeld()).toBe(0);
+    } finally {
+      await gateway.close();
+    }
   });
 
   it('rejects a malformed key', async () => {

@@ -151,6 +151,7 @@ export class OffloadRepository {
                 data_center: row.dataCenter,
               },
             },
+            'lose',
           );
           if (!claimed) return { result: false, messages: [] };
           events.push(...claimed);
@@ -294,14 +295,22 @@ export class OffloadRepository {
     };
   }
 
-  /** One domain transition through the ledger; the envelopes to dispatch after commit. */
+  /**
+   * One domain transition through the ledger; the envelopes to dispatch after commit. A stale
+   * job (changed since it was read, or by a younger transaction) is a lost race for a claim
+   * (`onStale: 'lose'`); for an outcome it throws, so the whole transaction rolls back and the
+   * next pass records the outcome again instead of leaving the job behind its offload.
+   */
   private async transitionIn(
     tx: Prisma.TransactionClient,
     job: LedgerJob,
     event: JobEvent,
     set: JobColumns,
+    onStale: 'lose' | 'retry' = 'retry',
   ): Promise<Envelope[] | undefined> {
     const result = await this.ledger.apply(tx, [{ job, events: [event], set }]);
+    if (result.stale.length > 0 && onStale === 'retry')
+      throw new Error(`job ${job.id} changed under this transaction; retried next pass`);
     return result.written.length === 1 ? result.envelopes : undefined;
   }
 

@@ -38,13 +38,12 @@ export interface JobEventInput {
 }
 
 /**
- * THE builder of `roam.evt.v1.job.*` envelopes. Undefined when a step is history only: a
- * queued job whose wait reason changes stays queued, so subscribers hear of entering the
- * queue, not of every change of reason.
+ * THE builder of `roam.evt.v1.job.*` envelopes. Every step that takes a `seq` announces itself,
+ * a change of wait reason within the queue included (a `queued` event with the new reason): a
+ * subscriber that sees `seq` jump knows an event is missing, never a silent step.
  */
-export function jobEventEnvelope(input: JobEventInput): Envelope<JobEventData> | undefined {
-  const { from, to, job } = input;
-  if (input.cause === 'queue' && from?.phase === 'Queued') return undefined;
+export function jobEventEnvelope(input: JobEventInput): Envelope<JobEventData> {
+  const { to, job } = input;
   return createEnvelope<JobEventData>(
     JOB_EVENT_SUBJECTS[input.cause],
     {

@@ -54,7 +54,7 @@ export interface LedgerStep {
 
 export interface WrittenChange {
   change: JobChange;
-  /** The changed steps, each one history row (and event, unless history only). */
+  /** The changed steps, each one history row and one event with the same `seq`. */
   steps: LedgerStep[];
   state: JobState;
   seq: number;
@@ -62,7 +62,10 @@ export interface WrittenChange {
 
 export interface LedgerResult {
   written: WrittenChange[];
-  /** The row's seq moved since it was read (a lost race): nothing written, read again. */
+  /**
+   * The row's seq moved since it was read (a lost race), or a transaction younger than the
+   * caller's wrote it last: nothing written; read again in a new transaction.
+   */
   stale: JobChange[];
   /** Every event was a no-op (a duplicate, a cancel of a finished job): nothing written. */
   unchanged: JobChange[];
@@ -150,6 +153,12 @@ function setJson(set: JobColumns | undefined): Record<string, unknown> {
  * state machine (`transition` in @roam/domain), written conditionally on the `seq` its caller
  * read, and recorded with one history row per step and one event per step (built by
  * `jobEventEnvelope`) in the outbox, all in ONE statement whatever the number of jobs.
+ *
+ * A job's events must also be in `seq` order in the event feed, which reads in (writing
+ * transaction id, position) order. A transaction that took its id early (it wrote something
+ * else first) and then changes a job that a younger transaction changed meanwhile would put a
+ * higher `seq` before a lower one there. So a row last written by a younger transaction
+ * (`age(xmin) < 0`) is stale too: the caller retries in a new transaction, whose id is younger.
  */
 export class JobLedger {
   constructor(
@@ -220,7 +229,7 @@ export class JobLedger {
         UPDATE jobs j SET status = v.status::"JobStatus", phase = v.phase, reason = v.reason,
                message = v.message, seq = v.next_seq, ${SET_COLUMNS}, updated_at = now()
         FROM ledger_input v
-        WHERE j.id = v.id AND j.seq = v.seq
+        WHERE j.id = v.id AND j.seq = v.seq AND age(j.xmin) >= 0
         RETURNING j.id
       ), ledger_history AS (
         INSERT INTO job_history (job_id, tenant_id, seq, status, phase, reason, message, data)
@@ -264,17 +273,17 @@ export class JobLedger {
   ): Promise<{ rows: Row[]; envelopes: Envelope[] }> {
     if (jobs.length === 0) return { rows: [], envelopes: [] };
     const envelopes: Envelope[] = [];
-    for (const job of jobs) {
-      const envelope = jobEventEnvelope({
-        source: this.source,
-        cause: 'submit',
-        from: undefined,
-        to: SUBMITTED,
-        seq: 1,
-        job: { id: job.id, tenantId: job.tenantId, name: job.name, attempt: 1 },
-      });
-      if (envelope) envelopes.push(envelope);
-    }
+    for (const job of jobs)
+      envelopes.push(
+        jobEventEnvelope({
+          source: this.source,
+          cause: 'submit',
+          from: undefined,
+          to: SUBMITTED,
+          seq: 1,
+          job: { id: job.id, tenantId: job.tenantId, name: job.name, attempt: 1 },
+        }),
+      );
     envelopes.push(...(options.messages ?? []));
     const records = JSON.stringify(
       jobs.map((job) => ({
@@ -339,18 +348,20 @@ export class JobLedger {
       const next = transition(state, event);
       if (!next.ok) return { error: next.error };
       if (!next.changed) continue;
+      // The one place a seq is taken: every step gets the next one, a history row and an event.
       const seq = job.seq + steps.length + 1;
-      const envelope = jobEventEnvelope({
-        source: this.source,
-        cause: event.type,
-        from: state,
-        to: next.state,
-        seq,
-        job,
-        ...(change.set?.exitCode !== undefined ? { exitCode: change.set.exitCode } : {}),
-        ...(placement !== undefined ? { placement } : {}),
-      });
-      if (envelope) envelopes.push(envelope);
+      envelopes.push(
+        jobEventEnvelope({
+          source: this.source,
+          cause: event.type,
+          from: state,
+          to: next.state,
+          seq,
+          job,
+          ...(change.set?.exitCode !== undefined ? { exitCode: change.set.exitCode } : {}),
+          ...(placement !== undefined ? { placement } : {}),
+        }),
+      );
       steps.push({ cause: event.type, state: next.state, seq });
       state = next.state;
     }

@@ -83,7 +83,14 @@ describe('job ledger (Postgres)', () => {
     prisma.jobHistory.findMany({ where: { jobId: id }, orderBy: { seq: 'asc' } });
   const outboxOf = async (id: string) =>
     (await prisma.outboxMessage.findMany({ orderBy: { createdAt: 'asc' } }))
-      .map((row) => row.envelope as unknown as Envelope<{ jobId: string; phase: string }>)
+      .map(
+        (row) =>
+          row.envelope as unknown as Envelope<{
+            jobId: string;
+            phase: string;
+            reason: string | null;
+          }>,
+      )
       .filter((envelope) => envelope.subject === `jobs/${id}`);
 
   it('submits: the row, its first history row and its submitted event, in one statement', async () => {
@@ -151,7 +158,7 @@ describe('job ledger (Postgres)', () => {
     expect(await prisma.event.count({ where: { subject: `jobs/${job!.id}` } })).toBe(2);
   });
 
-  it('applies a batch in one statement: several steps per job, history-only steps, columns', async () => {
+  it('applies a batch in one statement: several steps per job, re-queues, columns', async () => {
     const jobs = await submitted(300);
     const changes: JobChange[] = jobs.map((job, i) =>
       i % 3 === 0
@@ -185,15 +192,17 @@ describe('job ledger (Postgres)', () => {
     expect([doneRow.seq, doneRow.exitCode, doneRow.placement]).toEqual([4, 0, { node: 'n1' }]);
     expect((await outboxOf(done!.id)).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
 
-    // Entering the queue is an event; a change of reason within it is history only.
+    // Every step is an event with its seq, a change of wait reason within the queue included.
     expect((await history(waiting!.id)).map((h) => `${h.phase}/${h.reason}`)).toEqual([
       'Submitted/null',
       'Queued/WaitingForQuota',
       'Queued/InsufficientCapacity',
     ]);
-    expect((await outboxOf(waiting!.id)).map((e) => e.type)).toEqual([
-      'roam.evt.v1.job.submitted',
-      'roam.evt.v1.job.queued',
+    const requeued = (await outboxOf(waiting!.id)).sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+    expect(requeued.map((e) => [e.type, e.seq, e.data.reason])).toEqual([
+      ['roam.evt.v1.job.submitted', 1, null],
+      ['roam.evt.v1.job.queued', 2, 'WaitingForQuota'],
+      ['roam.evt.v1.job.queued', 3, 'InsufficientCapacity'],
     ]);
     const lostRow = await prisma.job.findUniqueOrThrow({ where: { id: lost!.id } });
     expect([lostRow.status, lostRow.reason, lostRow.message, lostRow.seq]).toEqual([
@@ -222,6 +231,33 @@ describe('job ledger (Postgres)', () => {
       'roam.evt.v1.job.submitted',
       'roam.evt.v1.job.cancelled',
     ]);
+  });
+
+  it('treats a job last changed by a younger transaction as stale, so the feed keeps seq order', async () => {
+    const [job] = await submitted(1);
+    await prisma.$transaction(async (tx) => {
+      // This transaction takes its id now (as one that wrote something else first would)…
+      await tx.$queryRaw`SELECT pg_current_xact_id()::text`;
+      // …then a younger one changes the job and commits.
+      await ledger.apply(prisma, [
+        { job: job!, events: [{ type: 'queue', reason: 'WaitingForQuota' }] },
+      ]);
+      // Read again, the change is visible (read committed), but writing on top of it would
+      // give seq 3 an older transaction id than seq 2: refused as stale.
+      const [fresh] = await read([job!.id]);
+      const result = await ledger.apply(tx, [{ job: fresh!, events: [{ type: 'admit' }] }]);
+      expect(result.stale.map((c) => c.job.id)).toEqual([job!.id]);
+      expect(result.envelopes).toEqual([]);
+    });
+    // A new transaction writes it.
+    const [fresh] = await read([job!.id]);
+    const retried = await ledger.apply(prisma, [{ job: fresh!, events: [{ type: 'admit' }] }]);
+    expect(retried.written).toHaveLength(1);
+    // The feed's read order is the seq order.
+    const rows = await prisma.$queryRaw<{ seq: number }[]>`
+      SELECT (envelope ->> 'seq')::int AS seq FROM events
+      WHERE subject = ${`jobs/${job!.id}`} ORDER BY xid, position`;
+    expect(rows.map((r) => r.seq)).toEqual([1, 2, 3]);
   });
 
   it('rejects an illegal transition and writes nothing for that job', async () => {

@@ -7,7 +7,6 @@ import {
   KubeConfig,
   KubernetesObjectApi,
   Log,
-  makeInformer,
   type ObjectCache,
   PatchStrategy,
   Watch,
@@ -16,6 +15,7 @@ import {
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 
 import { isAlreadyExists, isNotFound, KubeError, toKubeError } from './errors.js';
+import { resilientInformer } from './informer.js';
 import {
   DEFAULT_KUBE_CLIENT,
   type KubeClientOptions,
@@ -482,7 +482,8 @@ export class Kube {
 
   /**
    * A list-then-watch cache of every object of a kind across namespaces (e.g. path
-   * `/apis/batch/v1/jobs`), re-listing after a 410 or a dropped watch. Call `start()`.
+   * `/apis/batch/v1/jobs`), re-listing after a 410 and starting again after any error (see
+   * `resilientInformer`). Call `start()`.
    */
   informer<T extends KubernetesObject>(
     path: string,
@@ -501,7 +502,7 @@ export class Kube {
         undefined,
         labelSelector,
       );
-    return makeInformer<T>(this.config, path, list, labelSelector);
+    return resilientInformer<T>(this.config, path, list, labelSelector);
   }
 
   /** Watches `path` (e.g. `/apis/batch/v1/jobs`) from `resourceVersion`; call `abort()` to stop. */

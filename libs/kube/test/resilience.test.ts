@@ -182,6 +182,57 @@ describe('Kube client against a misbehaving API server', () => {
     await expect(client.logs('ns', 'p')).rejects.toThrow(/closed|aborted|socket hang up/);
   });
 
+  it('keeps an informer watching through a dropped watch and a refused one', async () => {
+    const watches: number[] = [];
+    answer = (request, response, n) => {
+      if (!request.url!.includes('watch=true')) {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(
+          JSON.stringify({
+            kind: 'ConfigMapList',
+            metadata: { resourceVersion: '1' },
+            items: [configMap],
+          }),
+        );
+        return;
+      }
+      watches.push(n);
+      // The first watch is cut (as an API server restart does), the second refused with a 500:
+      // each is an error, after which the client's own informer would stop for good.
+      if (watches.length === 1) request.socket.destroy();
+      else if (watches.length === 2) {
+        response.writeHead(500, { 'content-type': 'application/json' });
+        response.end(status(500, 'InternalError'));
+      } else {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        const later = {
+          ...configMap,
+          metadata: { ...configMap.metadata, name: 'cm2', resourceVersion: '2' },
+        };
+        response.write(`${JSON.stringify({ type: 'ADDED', object: later })}\n`);
+      }
+    };
+    const informer = kube().informer<typeof configMap>('/api/v1/configmaps', 'v1', 'ConfigMap');
+    const added = new Promise<string>((resolve) =>
+      informer.on('add', (object) => {
+        if (object.metadata.name === 'cm2') resolve(object.metadata.name);
+      }),
+    );
+    try {
+      await informer.start();
+      expect(await added).toBe('cm2');
+      expect(
+        informer
+          .list()
+          .map((object) => object.metadata.name)
+          .sort(),
+      ).toEqual(['cm', 'cm2']);
+      expect(watches).toHaveLength(3);
+    } finally {
+      await informer.stop();
+    }
+  });
+
   it('answers a log request for a missing pod with the API error', async () => {
     answer = (_request, response) => {
       response.writeHead(404, { 'content-type': 'application/json' });

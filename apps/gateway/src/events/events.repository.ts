@@ -45,6 +45,8 @@ interface RawRow {
 
 const toRow = (row: RawRow): EventRow => ({ ...row, xid: BigInt(row.xid) });
 
+// `xid` is selected as text (Prisma has no xid8): every ORDER BY names `events.xid`, the
+// column, since a bare `xid` there means this text alias and sorts '1017' before '998'.
 const columns = Prisma.sql`position, xid::text AS xid, tenant_id AS "tenantId", type, envelope`;
 
 function typeCondition(filter: TypeFilter | undefined): Prisma.Sql {
@@ -74,7 +76,7 @@ export class EventsRepository {
         AND (xid, position) > (${query.after.xid.toString()}::xid8, ${query.after.position})
         AND (xid, position) <= (${query.upto.xid.toString()}::xid8, ${query.upto.position})
         AND ${typeCondition(query.filter)}
-      ORDER BY xid, position
+      ORDER BY events.xid, events.position
       LIMIT ${query.limit}`;
     return rows.map(toRow);
   }
@@ -88,7 +90,7 @@ export class EventsRepository {
       SELECT ${columns} FROM events
       WHERE (xid, position) > (${after.xid.toString()}::xid8, ${after.position})
         AND xid < pg_snapshot_xmin(pg_current_snapshot())
-      ORDER BY xid, position
+      ORDER BY events.xid, events.position
       LIMIT ${limit}`;
     return rows.map(toRow);
   }
@@ -98,7 +100,7 @@ export class EventsRepository {
     const rows = await this.prisma.$queryRaw<{ position: bigint; xid: string }[]>`
       SELECT position, xid::text AS xid FROM events
       WHERE xid < pg_snapshot_xmin(pg_current_snapshot())
-      ORDER BY xid DESC, position DESC
+      ORDER BY events.xid DESC, events.position DESC
       LIMIT 1`;
     const row = rows[0];
     return row ? { xid: BigInt(row.xid), position: row.position } : FEED_START;

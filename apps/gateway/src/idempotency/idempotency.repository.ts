@@ -32,7 +32,8 @@ export class IdempotencyRepository {
 
   /**
    * Claims the key for this request, taking over a row that expired (older than `ttlSeconds`)
-   * or whose request never finished (in flight longer than `staleSeconds`: its gateway died).
+   * or whose request never finished and whose lease was not renewed for `staleSeconds` (its
+   * gateway died).
    * True when this request owns the key now.
    */
   async claim(scope: IdempotencyScope, ttlSeconds: number, staleSeconds: number): Promise<boolean> {
@@ -47,6 +48,20 @@ export class IdempotencyRepository {
              AND idempotency_keys.created_at < now() - make_interval(secs => ${staleSeconds}))
       RETURNING true AS claimed`;
     return rows.length === 1;
+  }
+
+  /**
+   * Renews the leases of requests still in flight (`created_at` is the lease's start while the
+   * response is not stored). Returns how many rows were renewed.
+   */
+  async renew(scopes: readonly IdempotencyScope[]): Promise<number> {
+    if (scopes.length === 0) return 0;
+    return this.prisma.$executeRaw`
+      UPDATE idempotency_keys k SET created_at = now()
+      FROM unnest(${scopes.map((s) => s.principal)}::text[], ${scopes.map((s) => s.key)}::text[],
+                  ${scopes.map((s) => s.requestHash)}::text[]) AS h(principal, key, request_hash)
+      WHERE k.principal = h.principal AND k.key = h.key AND k.request_hash = h.request_hash
+        AND k.response_status IS NULL`;
   }
 
   async find(principal: string, key: string): Promise<StoredRequest | undefined> {

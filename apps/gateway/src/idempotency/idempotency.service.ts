@@ -35,10 +35,16 @@ export function sealedText(body: unknown): string | undefined {
 /** Keys are remembered this long (as Stripe and the IETF draft suggest), then forgotten. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 /**
- * A first attempt still unfinished after this long died with its gateway; a retry may take the
- * key over instead of being told "in flight" for a day. Far above any request's duration.
+ * A request in flight holds its key by a lease: its gateway renews the row every
+ * `IN_FLIGHT_RENEW_MS` for as long as the request runs, however long that is. A row not renewed
+ * for `IN_FLIGHT_STALE_SECONDS` belongs to a gateway that died (or has been stopped longer than
+ * any pause it should survive); a retry takes the key over instead of being told "in flight"
+ * until the key expires.
  */
-const IN_FLIGHT_STALE_SECONDS = 120;
+export const IN_FLIGHT_STALE_SECONDS = 30;
+export const IN_FLIGHT_RENEW_MS = 5_000;
+/** A held key is renewed at most this long: a request that never settles cannot pin it. */
+const IN_FLIGHT_MAX_MS = 30 * 60_000;
 const PRUNE_INTERVAL_MS = 10 * 60_000;
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
@@ -61,6 +67,8 @@ export type Begun = { kind: 'proceed' } | { kind: 'replay'; status: number; body
  * no idempotency: two strangers choosing the same key would otherwise be handed each other's
  * response, which for a registration is an API key.
  */
+const heldId = (scope: IdempotencyScope): string => `${scope.principal}\u0000${scope.key}`;
+
 export function principalOf(principal: Principal | undefined): string | undefined {
   if (principal === undefined) return undefined;
   return principal.kind === 'tenant'
@@ -77,6 +85,9 @@ export function principalOf(principal: Principal | undefined): string | undefine
 @Injectable()
 export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
   private readonly pruning: Loop;
+  private readonly renewing: Loop;
+  /** Keys whose request runs in this process, with when it began: their leases are renewed. */
+  private readonly held = new Map<string, { scope: IdempotencyScope; since: number }>();
 
   constructor(
     private readonly repository: IdempotencyRepository,
@@ -89,6 +100,22 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
       logger,
       pass: () => this.repository.prune(IDEMPOTENCY_TTL_SECONDS),
     });
+    this.renewing = new Loop({
+      name: 'idempotency key renew',
+      intervalMs: IN_FLIGHT_RENEW_MS,
+      logger,
+      pass: () => this.renewHeld(),
+    });
+  }
+
+  /** Renews the lease of every key held here (one statement); exposed for tests. */
+  async renewHeld(now = Date.now()): Promise<number> {
+    const scopes: IdempotencyScope[] = [];
+    for (const [id, { scope, since }] of this.held) {
+      if (now - since > IN_FLIGHT_MAX_MS) this.held.delete(id);
+      else scopes.push(scope);
+    }
+    return this.repository.renew(scopes);
   }
 
   get pruneHealth(): LoopHealth {
@@ -97,10 +124,11 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     this.pruning.start();
+    this.renewing.start();
   }
 
-  onModuleDestroy(): Promise<void> {
-    return this.pruning.stop();
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all([this.pruning.stop(), this.renewing.stop()]);
   }
 
   /** The scope of a request, or undefined when it carries no key or has no principal. */
@@ -136,6 +164,7 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
     // Two passes: a key released (5xx) between our insert and our read is simply claimed again.
     for (let pass = 0; pass < 2; pass++) {
       if (await this.repository.claim(scope, IDEMPOTENCY_TTL_SECONDS, IN_FLIGHT_STALE_SECONDS)) {
+        this.held.set(heldId(scope), { scope, since: Date.now() });
         return { kind: 'proceed' };
       }
       const stored = await this.repository.find(scope.principal, scope.key);
@@ -192,6 +221,7 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
 
   /** Stores the outcome, or releases the key when it was a server failure. */
   async finish(scope: IdempotencyScope, status: number, body: unknown): Promise<void> {
+    this.held.delete(heldId(scope));
     try {
       if (status >= 500) await this.repository.release(scope);
       else await this.repository.complete(scope, status, this.seal(scope, body));
@@ -207,6 +237,7 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
    * document the error filter sends; anything else releases the key.
    */
   async failed(scope: IdempotencyScope, error: unknown, instance: string): Promise<void> {
+    this.held.delete(heldId(scope));
     try {
       if (error instanceof ProblemError && error.status < 500) {
         await this.repository.complete(

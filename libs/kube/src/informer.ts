@@ -1,0 +1,85 @@
+import {
+  type Informer,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+  ListWatch,
+  type ObjectCache,
+  Watch,
+} from '@kubernetes/client-node';
+
+/** Bounds of the delay before an informer that failed starts again (doubling in between). */
+export const INFORMER_RESTART_MS = { initial: 250, max: 5_000 } as const;
+
+/**
+ * A watch whose start never rejects: a failure to connect is reported through `done`, as a
+ * dropped watch is. The client's ListWatch awaits `watch()` inside its own done handler, where a
+ * rejection would be unhandled and leave the informer stopped for good.
+ */
+class ReportingWatch extends Watch {
+  override async watch(
+    path: string,
+    params: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, object: unknown, watchObject?: unknown) => void,
+    done: (error: unknown) => void,
+  ): Promise<AbortController> {
+    try {
+      return await super.watch(path, params, callback, done);
+    } catch (error) {
+      queueMicrotask(() => done(error));
+      return new AbortController();
+    }
+  }
+}
+
+/**
+ * A list-then-watch cache that never gives up. The client's ListWatch re-watches after a watch
+ * ends cleanly and re-lists after a 410, but after any other error (the connection reset, the
+ * API server restarting, a failed list) it reports `error` and stops: the cache then stays as
+ * it was, silently, and whoever reads it acts on a stale picture forever. This one starts again
+ * after a backoff (re-watching from the last resourceVersion, re-listing when that has expired)
+ * until `stop()`.
+ */
+export function resilientInformer<T extends KubernetesObject>(
+  config: KubeConfig,
+  path: string,
+  list: () => Promise<KubernetesListObject<T>>,
+  labelSelector?: string,
+): Informer<T> & ObjectCache<T> {
+  const informer = new ListWatch<T>(path, new ReportingWatch(config), list, false, labelSelector);
+  let stopped = true;
+  let delayMs = 0;
+  let failedAt = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const start = informer.start.bind(informer);
+  const stop = informer.stop.bind(informer);
+
+  const restartLater = () => {
+    if (stopped || timer) return;
+    const now = Date.now();
+    // Failures in a row back off; a failure after a long healthy stretch starts over.
+    const streak = now - failedAt < INFORMER_RESTART_MS.max * 4;
+    failedAt = now;
+    delayMs = streak
+      ? Math.min(Math.max(delayMs * 2, INFORMER_RESTART_MS.initial), INFORMER_RESTART_MS.max)
+      : INFORMER_RESTART_MS.initial;
+    timer = setTimeout(() => {
+      timer = undefined;
+      if (!stopped) start().catch(restartLater);
+    }, delayMs);
+    timer.unref();
+  };
+  informer.on('error', restartLater);
+
+  informer.start = async () => {
+    stopped = false;
+    await start();
+  };
+  informer.stop = async () => {
+    stopped = true;
+    clearTimeout(timer);
+    timer = undefined;
+    await stop();
+  };
+  return informer;
+}
