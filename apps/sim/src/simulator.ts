@@ -36,7 +36,7 @@ import { Store, type StoreSnapshot } from './store/store.js';
 import { Cluster, DEFAULT_WORLD, WorldSchema } from './world/world.js';
 import { RunPodSimulator } from './runpod/server.js';
 import { KueueController, KueueJobWebhook } from './kueue/controller.js';
-import { registerKueue } from './kueue/types.js';
+import { KUEUE_KEYS, registerKueue } from './kueue/types.js';
 import { visibilityRoute } from './kueue/visibility.js';
 
 export interface RunningSimulator {
@@ -127,6 +127,12 @@ export async function startSimulator(partial: Partial<SimOptions> = {}): Promise
     if (!store.get('namespaces', undefined, ns))
       resources.create(registry.get('namespaces'), undefined, { metadata: { name: ns } });
   }
+  // As on a cluster where Kueue is installed: the flavor its ClusterQueues quote.
+  if (!store.get(KUEUE_KEYS.flavors, undefined, 'default-flavor'))
+    resources.create(registry.get(KUEUE_KEYS.flavors), undefined, {
+      metadata: { name: 'default-flavor' },
+      spec: {},
+    });
   const cluster = new Cluster(store, clock);
   cluster.start(world);
   const kubelet = new Kubelet(store, clock, logs, files);
