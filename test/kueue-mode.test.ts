@@ -32,7 +32,12 @@ describe('kueue mode', () => {
   let key: string;
 
   beforeAll(async () => {
-    h = await startHarness('kueue', { ROAM_ADMISSION: 'kueue' });
+    // A small window, so the test below sees one tenant's backlog fill it.
+    h = await startHarness('kueue', {
+      ROAM_ADMISSION: 'kueue',
+      ADMISSION_MAX_PENDING: '4',
+      ADMISSION_MAX_PENDING_PER_TENANT: '3',
+    });
     key = await register(h.url, 'kq-a', { max_cpu: 4, max_memory_gi: 8, max_concurrent_jobs: 2 });
     await eventually(
       'the tenant to be ready',
@@ -198,6 +203,43 @@ describe('kueue mode', () => {
     expect(admitted.admittedAt!.getTime()).toBeGreaterThanOrEqual(firstDone.finishedAt!.getTime());
     await call(h.url, 'DELETE', `/api/v1/jobs/${second}`, undefined, key);
     await until(second, 'cancelled');
+  });
+
+  it("does not let one tenant's backlog keep another tenant's jobs from Kueue", async () => {
+    const running = [
+      await submit({ command: ['sleep', '100000'] }),
+      await submit({ command: ['sleep', '100000'] }),
+    ];
+    for (const id of running) await until(id, 'running');
+    const backlog: string[] = [];
+    for (let i = 0; i < 4; i += 1) backlog.push(await submit({ command: ['echo', String(i)] }));
+    await eventually(
+      'the backlog to wait in Kueue',
+      async () => (await get(backlog[0]!)).phase === 'Queued',
+    );
+    const other = await register(h.url, 'kq-b', {
+      max_cpu: 1,
+      max_memory_gi: 1,
+      max_concurrent_jobs: 1,
+    });
+    await eventually(
+      'tenant b ready',
+      async () => (await h.prisma.tenant.findUnique({ where: { id: 'kq-b' } }))?.status === 'ready',
+    );
+    const response = await call(
+      h.url,
+      'POST',
+      '/api/v1/jobs',
+      { image: 'busybox', command: ['echo', 'b'] },
+      other,
+    );
+    expect(response.status).toBe(201);
+    await eventually('tenant b job to succeed', async () => {
+      const job = await call(h.url, 'GET', `/api/v1/jobs/${response.body.id}`, undefined, other);
+      return job.body.status === 'succeeded';
+    });
+    for (const id of [...running, ...backlog])
+      await call(h.url, 'DELETE', `/api/v1/jobs/${id}`, undefined, key);
   });
 
   it("updates the ClusterQueue when the tenant's limits change, and removes it with the tenant", async () => {

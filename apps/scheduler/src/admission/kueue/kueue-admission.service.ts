@@ -44,7 +44,10 @@ export class KueueAdmissionService {
     let messages: Envelope[] = [];
     let create: AdmittedRow[] = [];
     const outcome = await this.admission.withAdmissionLock(async (tx) => {
-      const rows = await this.repository.pending(tx, this.config.ADMISSION_MAX_PENDING);
+      const rows = await this.repository.pending(tx, {
+        perTenant: this.config.ADMISSION_MAX_PENDING_PER_TENANT,
+        total: this.config.ADMISSION_MAX_PENDING,
+      });
       const changes: JobChange[] = [];
       for (const row of rows) {
         if (!row.created) continue;
