@@ -34,6 +34,22 @@ export class KueueExplainer {
   ) {}
 
   async explain(base: Base, job: JobRow, namespace: string): Promise<ExplainView> {
+    try {
+      return await this.fromWorkload(base, job, namespace);
+    } catch (error) {
+      // The answer is about Kubernetes' state: when it cannot be read, say so (never a 500).
+      this.logger.warn({ err: error, jobId: job.id }, 'cannot read the Kueue Workload for explain');
+      return {
+        ...base,
+        pending: true,
+        admission: 'kueue',
+        summary:
+          "Kueue's view of the job cannot be read from Kubernetes right now; ask again shortly",
+      };
+    }
+  }
+
+  private async fromWorkload(base: Base, job: JobRow, namespace: string): Promise<ExplainView> {
     const queue = (job.spec as { queue?: string } | null)?.queue ?? 'user-queue';
     const jobName = kubeJobName(job.id, job.attempt);
     const waiting = (summary: string): ExplainView => ({
