@@ -86,7 +86,7 @@ interface ConfigMapOrSecret extends K8sObject {
 /** The Kubernetes API calls each worker makes, as the brief for each worker lists them. */
 const required: Partial<Record<AppName, [group: string, resource: string, verbs: string[]][]>> = {
   scheduler: [
-    ['', 'namespaces', ['create', 'patch']],
+    ['', 'namespaces', ['create', 'patch', 'delete']],
     ['', 'resourcequotas', ['create', 'patch']],
     ['', 'limitranges', ['create', 'patch']],
     ['', 'persistentvolumeclaims', ['create', 'patch']],
@@ -527,19 +527,32 @@ describe('optional components', () => {
     objects.find((o) => o.kind === kind && o.metadata.name === name) as
       (K8sObject & { spec: Record<string, unknown> }) | undefined;
 
-  it('kueue: a ResourceFlavor, a ClusterQueue and the LocalQueue `user-queue`', () => {
+  it('kueue: the ResourceFlavor, and ROAM_ADMISSION=kueue on the scheduler and the gateway', () => {
     const flavor = find('ResourceFlavor', 'default-flavor');
-    const clusterQueue = find('ClusterQueue', 'roam-cluster-queue');
-    const localQueue = find('LocalQueue', 'user-queue');
     expect(flavor?.metadata.namespace).toBeUndefined();
-    expect(clusterQueue?.metadata.namespace).toBeUndefined();
-    expect(localQueue?.spec['clusterQueue']).toBe('roam-cluster-queue');
-    expect(JSON.stringify(clusterQueue?.spec['resourceGroups'])).toContain('"default-flavor"');
+    // The scheduler makes each tenant's ClusterQueue and LocalQueue; the component ships none.
+    expect(objects.filter((o) => o.kind === 'ClusterQueue' || o.kind === 'LocalQueue')).toEqual([]);
+    for (const name of ['roam-scheduler', 'roam-gateway']) {
+      const deployment = find('Deployment', name) as
+        | {
+            spec: {
+              template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } };
+            };
+          }
+        | undefined;
+      expect(deployment?.spec.template.spec.containers[0]?.env).toContainEqual({
+        name: 'ROAM_ADMISSION',
+        value: 'kueue',
+      });
+    }
   });
 
-  it('kueue: the scheduler may create LocalQueues, still without wildcards', () => {
+  it('kueue: the scheduler may create queues and follow Workloads, still without wildcards', () => {
     const { rules, roles } = permissions(objects, 'roam', 'roam-scheduler');
     expect(allows(rules, 'kueue.x-k8s.io', 'localqueues', 'create')).toBe(true);
+    expect(allows(rules, 'kueue.x-k8s.io', 'clusterqueues', 'delete')).toBe(true);
+    expect(allows(rules, 'kueue.x-k8s.io', 'workloads', 'watch')).toBe(true);
+    expect(allows(rules, 'kueue.x-k8s.io', 'workloads', 'delete')).toBe(false);
     for (const role of roles)
       expect(role.metadata.labels?.['app.kubernetes.io/name']).toBe('scheduler');
     for (const rule of rules) expect([...rule.verbs, ...(rule.resources ?? [])]).not.toContain('*');

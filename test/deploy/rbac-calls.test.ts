@@ -14,50 +14,8 @@ import { offloadEnv } from '../../apps/offload/src/offload.config.js';
 import { OffloadModule } from '../../apps/offload/src/offload.module.js';
 import { storageEnv } from '../../apps/storage/src/storage.config.js';
 import { StorageModule } from '../../apps/storage/src/storage.module.js';
-import { type K8sObject, render } from './kustomize-render.js';
-
-interface Rule {
-  apiGroups?: string[];
-  resources?: string[];
-  verbs?: string[];
-}
-
-/** Every rule bound to `roam-<app>`'s ServiceAccount by the rendered manifests. */
-function rulesOf(objects: K8sObject[], serviceAccount: string): Rule[] {
-  const roles = new Map<string, Rule[]>();
-  for (const object of objects) {
-    if (object.kind === 'ClusterRole' || object.kind === 'Role') {
-      roles.set(
-        `${object.kind}/${object.metadata?.name}`,
-        (object as { rules?: Rule[] }).rules ?? [],
-      );
-    }
-  }
-  const rules: Rule[] = [];
-  for (const object of objects) {
-    if (object.kind !== 'ClusterRoleBinding' && object.kind !== 'RoleBinding') continue;
-    const binding = object as {
-      subjects?: { kind: string; name: string }[];
-      roleRef?: { kind: string; name: string };
-    };
-    if (
-      !binding.subjects?.some(
-        (subject) => subject.kind === 'ServiceAccount' && subject.name === serviceAccount,
-      )
-    )
-      continue;
-    rules.push(...(roles.get(`${binding.roleRef?.kind}/${binding.roleRef?.name}`) ?? []));
-  }
-  return rules;
-}
-
-const allows = (rules: Rule[], call: { group: string; resource: string; verb: string }) =>
-  rules.some(
-    (rule) =>
-      (rule.apiGroups ?? []).includes(call.group) &&
-      (rule.resources ?? []).includes(call.resource) &&
-      (rule.verbs ?? []).includes(call.verb),
-  );
+import { render } from './kustomize-render.js';
+import { allows, rulesOf } from './rbac-rules.js';
 
 /**
  * The RBAC in deploy/ must cover every Kubernetes call each worker really makes: the workers

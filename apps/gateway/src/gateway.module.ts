@@ -16,6 +16,7 @@ import { StreamKeyWatch } from './events/stream-key-watch.js';
 import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor.js';
 import { IdempotencyRepository } from './idempotency/idempotency.repository.js';
 import { IdempotencyService } from './idempotency/idempotency.service.js';
+import { KueueExplainer } from './jobs/job-explain.kueue.js';
 import { JobExplainService } from './jobs/job-explain.service.js';
 import { JobsBatchController } from './jobs/jobs-batch.controller.js';
 import { JobsBatchService } from './jobs/jobs-batch.service.js';
@@ -85,6 +86,7 @@ import { WebhooksService } from './webhooks/webhooks.service.js';
     JobsBatchService,
     PendingCap,
     JobExplainService,
+    KueueExplainer,
     NodeCapacityCache,
     kubeProvider,
     TemplatesRepository,

@@ -1,4 +1,10 @@
-import { admissionWindowEnv, envBoolean, isAddressOrCidr, workerEnv } from '@roam/config';
+import {
+  admissionModeEnv,
+  admissionWindowEnv,
+  envBoolean,
+  isAddressOrCidr,
+  workerEnv,
+} from '@roam/config';
 import { z } from 'zod';
 
 import { POD_SECURITY_LEVELS } from './tenants/tenant-isolation.js';
@@ -10,6 +16,9 @@ const cidrList = z
     'must be comma-separated IP addresses or CIDRs (10.0.0.0/8)',
   );
 
+const DNS_SUBDOMAIN =
+  /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
 const BYTES_QUANTITY = /^[1-9][0-9]*(Ki|Mi|Gi|Ti)?$/;
 
 export const schedulerEnv = workerEnv('scheduler').extend({
@@ -20,6 +29,26 @@ export const schedulerEnv = workerEnv('scheduler').extend({
     .default(1000)
     .describe('Admission cycle period.'),
   ...admissionWindowEnv,
+  ...admissionModeEnv,
+  KUEUE_CLUSTER_QUEUE: z
+    .string()
+    .regex(DNS_SUBDOMAIN, 'must be a DNS-1123 subdomain')
+    .optional()
+    .describe(
+      "ROAM_ADMISSION=kueue: an existing ClusterQueue every tenant's LocalQueue points at; unset = a ClusterQueue `roam-<tenant>` per tenant with its limits as nominal quota.",
+    ),
+  KUEUE_COHORT: z
+    .string()
+    .regex(DNS_SUBDOMAIN, 'must be a DNS-1123 subdomain')
+    .default('roam')
+    .describe('ROAM_ADMISSION=kueue: the cohort of the per-tenant ClusterQueues.'),
+  KUEUE_FLAVOR: z
+    .string()
+    .regex(DNS_SUBDOMAIN, 'must be a DNS-1123 subdomain')
+    .default('default-flavor')
+    .describe(
+      "ROAM_ADMISSION=kueue: the ResourceFlavor the per-tenant ClusterQueues' quotas are in.",
+    ),
   ADMISSION_STARVATION_MS: z.coerce
     .number()
     .int()

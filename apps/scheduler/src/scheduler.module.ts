@@ -7,6 +7,9 @@ import { AdmissionService } from './admission/admission.service.js';
 import { ClusterView } from './admission/cluster-view.js';
 import { JobCreator } from './admission/job-creator.js';
 import { JobFilesService } from './admission/job-files.js';
+import { KueueAdmissionRepository } from './admission/kueue/kueue-admission.repository.js';
+import { KueueAdmissionService } from './admission/kueue/kueue-admission.service.js';
+import { KueueWorkloads } from './admission/kueue/kueue-workloads.js';
 import { JobIntakeHandler } from './jobs/job-intake.handler.js';
 import { JobIntakeService } from './jobs/job-intake.service.js';
 import { TenantCommandsHandler } from './tenants/tenant-commands.handler.js';
@@ -23,6 +26,9 @@ import { TenantProvisioner } from './tenants/tenant-provisioner.service.js';
     AdmissionRepository,
     JobCreator,
     AdmissionService,
+    KueueWorkloads,
+    KueueAdmissionRepository,
+    KueueAdmissionService,
     AdmissionLoop,
     JobIntakeService,
     TenantProvisioner,

@@ -43,3 +43,12 @@ export {
   type ComputeDeletion,
 } from './compute/compute-server.js';
 export { CallLog, type Call } from './api/calls.js';
+export { KueueController, JOB_UID_LABEL, type PendingInfo } from './kueue/controller.js';
+export {
+  KUEUE_API_VERSION,
+  KUEUE_KEYS,
+  QUEUE_NAME_LABEL,
+  type ClusterQueue,
+  type LocalQueue,
+  type Workload,
+} from './kueue/types.js';

@@ -35,6 +35,9 @@ import { renderKubeconfig } from './kubeconfig.js';
 import { Store, type StoreSnapshot } from './store/store.js';
 import { Cluster, DEFAULT_WORLD, WorldSchema } from './world/world.js';
 import { RunPodSimulator } from './runpod/server.js';
+import { KueueController, KueueJobWebhook } from './kueue/controller.js';
+import { KUEUE_KEYS, registerKueue } from './kueue/types.js';
+import { visibilityRoute } from './kueue/visibility.js';
 
 export interface RunningSimulator {
   url: string;
@@ -89,6 +92,7 @@ export async function startSimulator(partial: Partial<SimOptions> = {}): Promise
   registerBuiltins(registry);
   registerPlatformTypes(registry);
   registerJobSet(registry);
+  registerKueue(registry);
   const store = new Store(registry);
   if (options.snapshotFile && existsSync(options.snapshotFile)) {
     const snap = JSON.parse(await readFile(options.snapshotFile, 'utf8')) as StoreSnapshot;
@@ -102,11 +106,14 @@ export async function startSimulator(partial: Partial<SimOptions> = {}): Promise
     new LimitRangeAdmission(store),
     new ExtendedResourceTolerationAdmission(),
     new QuotaAdmission(store, registry),
+    new KueueJobWebhook(),
   ]);
   const logs = new LogStore();
   const files = new FileStore(options.volumesDir);
   const scheduler = new Scheduler(store);
+  const kueue = new KueueController(store, resources);
   const controllers = [
+    kueue,
     scheduler,
     new JobController(store, registry, resources, clock),
     new JobSetController(store, registry, resources),
@@ -120,6 +127,12 @@ export async function startSimulator(partial: Partial<SimOptions> = {}): Promise
     if (!store.get('namespaces', undefined, ns))
       resources.create(registry.get('namespaces'), undefined, { metadata: { name: ns } });
   }
+  // As on a cluster where Kueue is installed: the flavor its ClusterQueues quote.
+  if (!store.get(KUEUE_KEYS.flavors, undefined, 'default-flavor'))
+    resources.create(registry.get(KUEUE_KEYS.flavors), undefined, {
+      metadata: { name: 'default-flavor' },
+      spec: {},
+    });
   const cluster = new Cluster(store, clock);
   cluster.start(world);
   const kubelet = new Kubelet(store, clock, logs, files);
@@ -153,6 +166,7 @@ export async function startSimulator(partial: Partial<SimOptions> = {}): Promise
     },
     simRoutes: (req, res, path): boolean =>
       serveFiles(files, req, res, path) || serveFaults(api, req, res, path),
+    aggregated: (path) => visibilityRoute(kueue, path),
     health: () =>
       `ok\nsimulated: true (roam Kubernetes simulator, speed x${options.speed}, ${store.count('nodes')} nodes)\n`,
   });

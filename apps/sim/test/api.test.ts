@@ -38,6 +38,7 @@ describe('discovery and health', () => {
       'batch',
       'coordination.k8s.io',
       'jobset.x-k8s.io',
+      'kueue.x-k8s.io',
       'networking.k8s.io',
       'policy',
       'rbac.authorization.k8s.io',
@@ -280,37 +281,37 @@ describe('objects', () => {
 describe('custom resource types', () => {
   it('serves a type registered at run time through discovery, CRUD and tables', async () => {
     sim.registry.register({
-      group: 'kueue.x-k8s.io',
-      version: 'v1beta1',
-      kind: 'ClusterQueue',
-      plural: 'clusterqueues',
-      singular: 'clusterqueue',
+      group: 'example.roam.dev',
+      version: 'v1alpha1',
+      kind: 'Widget',
+      plural: 'widgets',
+      singular: 'widget',
       namespaced: false,
       subresources: ['status'],
     });
-    const group = (await (await fetch(`${sim.url}/apis/kueue.x-k8s.io/v1beta1`)).json()) as {
+    const group = (await (await fetch(`${sim.url}/apis/example.roam.dev/v1alpha1`)).json()) as {
       resources: Array<{ name: string }>;
     };
-    expect(group.resources.map((r) => r.name)).toEqual(['clusterqueues', 'clusterqueues/status']);
+    expect(group.resources.map((r) => r.name)).toEqual(['widgets', 'widgets/status']);
     const custom = kc.makeApiClient(CustomObjectsApi);
     await custom.createClusterCustomObject({
-      group: 'kueue.x-k8s.io',
-      version: 'v1beta1',
-      plural: 'clusterqueues',
+      group: 'example.roam.dev',
+      version: 'v1alpha1',
+      plural: 'widgets',
       body: {
-        apiVersion: 'kueue.x-k8s.io/v1beta1',
-        kind: 'ClusterQueue',
-        metadata: { name: 'cq' },
-        spec: { cohort: 'all' },
+        apiVersion: 'example.roam.dev/v1alpha1',
+        kind: 'Widget',
+        metadata: { name: 'w' },
+        spec: { size: 'all' },
       },
     });
     const got = (await custom.getClusterCustomObject({
-      group: 'kueue.x-k8s.io',
-      version: 'v1beta1',
-      plural: 'clusterqueues',
-      name: 'cq',
-    })) as { spec: { cohort: string } };
-    expect(got.spec.cohort).toBe('all');
+      group: 'example.roam.dev',
+      version: 'v1alpha1',
+      plural: 'widgets',
+      name: 'w',
+    })) as { spec: { size: string } };
+    expect(got.spec.size).toBe('all');
   });
 });
 

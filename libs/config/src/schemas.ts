@@ -299,9 +299,24 @@ export const admissionWindowEnv = {
     ),
 };
 
+/**
+ * Who decides admission: roam's own scheduler, or Kueue on the cluster (roam then creates
+ * each job's Job suspended in the tenant's LocalQueue and follows its Workload). The
+ * scheduler acts on it and the gateway's explain answers from it, so both apps read it.
+ */
+export const admissionModeEnv = {
+  ROAM_ADMISSION: z
+    .enum(['roam', 'kueue'])
+    .default('roam')
+    .describe(
+      "Who admits jobs: `roam` (roam's quotas, fair share and capacity) or `kueue` (Kueue's Workloads on the cluster).",
+    ),
+};
+
 export const gatewayEnv = appEnv(workerPorts.gateway, {
   ...objectStoreEnv,
   ...admissionWindowEnv,
+  ...admissionModeEnv,
   MAX_FILE_SIZE_MB: z.coerce
     .number()
     .positive()

@@ -7,3 +7,5 @@ export * from './scheduling/index.js';
 export * from './label-selector.js';
 export * from './failover/index.js';
 export * from './offload/index.js';
+export * from './kueue/workload.js';
+export * from './kueue/queues.js';

@@ -269,6 +269,20 @@ export class Kube {
   }
 
   /**
+   * GETs an API path no typed call covers (an aggregated API such as Kueue's visibility API),
+   * parsed as JSON; undefined when it is not found.
+   */
+  async getPath<T>(path: string, kind = 'Raw'): Promise<T | undefined> {
+    try {
+      const text = await this.traced({ verb: 'get', kind }, () => this.request('GET', path));
+      return JSON.parse(text) as T;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
    * One plain request with the kubeconfig's TLS and credentials, its answer read whole. It
    * fails with a `KubeTimeoutError` when the whole exchange exceeds `requestTimeoutMs` or the
    * connection goes quiet for `idleTimeoutMs`, and with the socket's error when the server drops

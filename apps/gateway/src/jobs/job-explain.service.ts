@@ -4,6 +4,7 @@ import { pendingJobs, Prisma, type PrismaClient, queueStanding, tenantStates } f
 import { type AdmissionDecision, decide, explainDecision, type Snapshot } from '@roam/domain';
 import { APP_CONFIG, PRISMA } from '@roam/runtime';
 
+import { KueueExplainer } from './job-explain.kueue.js';
 import type { ExplainView } from './job-explain.view.js';
 import { JobsService } from './jobs.service.js';
 import { NodeCapacityCache } from './node-capacity.cache.js';
@@ -40,6 +41,7 @@ export class JobExplainService {
     private readonly jobs: JobsService,
     @Inject(PRISMA) private readonly prisma: PrismaClient,
     private readonly nodes: NodeCapacityCache,
+    private readonly kueue: KueueExplainer,
     @Inject(APP_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
@@ -97,6 +99,10 @@ export class JobExplainService {
         pending: false,
         summary: `the job is not waiting for admission: it is ${state} (${job.phase})`,
       };
+    }
+    if (this.config.ROAM_ADMISSION === 'kueue') {
+      const tenant = await this.prisma.tenant.findUniqueOrThrow({ where: { id: tenantId } });
+      return this.kueue.explain(base, job, tenant.namespace);
     }
     const asked = new Date();
     let decided = await this.decided();

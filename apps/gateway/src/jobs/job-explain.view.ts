@@ -119,6 +119,25 @@ export const explainViewSchema = z
       .array(z.string())
       .optional()
       .describe('Each of these, on its own, would let the job move.'),
+    admission: z
+      .enum(['roam', 'kueue'])
+      .optional()
+      .describe('`kueue` when Kueue decides admission (ROAM_ADMISSION=kueue).'),
+    kueue: z
+      .object({
+        workload: z.string(),
+        local_queue: z.string(),
+        reason: z.string().describe("The Workload's QuotaReserved (or Evicted) reason."),
+        message: z.string(),
+        position_in_local_queue: z
+          .number()
+          .int()
+          .optional()
+          .describe("0-based, from Kueue's visibility API when the cluster serves it."),
+        position_in_cluster_queue: z.number().int().optional(),
+      })
+      .optional()
+      .describe("What the job's Kueue Workload says, when Kueue decides admission."),
   })
   .meta({ id: 'JobExplanation' });
 export type ExplainView = z.output<typeof explainViewSchema>;

@@ -10,6 +10,8 @@ import type { Logger } from 'pino';
 
 import type { SchedulerConfig } from '../scheduler.config.js';
 import { AdmissionService } from './admission.service.js';
+import { KueueAdmissionService } from './kueue/kueue-admission.service.js';
+import { KueueWorkloads } from './kueue/kueue-workloads.js';
 
 /**
  * Runs admission on a timer (level-triggered: a lost message only delays) and at once when
@@ -23,9 +25,12 @@ export class AdmissionLoop implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     private readonly admission: AdmissionService,
-    @Inject(APP_CONFIG) config: SchedulerConfig,
+    private readonly kueue: KueueAdmissionService,
+    workloads: KueueWorkloads,
+    @Inject(APP_CONFIG) private readonly config: SchedulerConfig,
     @Inject(LOGGER) logger: Logger,
   ) {
+    workloads.onChange(() => this.wake());
     this.loop = new Loop({
       name: 'admission cycle',
       intervalMs: config.ADMISSION_INTERVAL_MS,
@@ -56,13 +61,18 @@ export class AdmissionLoop implements OnApplicationBootstrap, OnModuleDestroy {
   private async run(): Promise<void> {
     const started = performance.now();
     try {
-      const result = await this.admission.cycle();
+      // ROAM_ADMISSION=kueue: Kueue decides; the cycle creates Jobs and follows Workloads.
+      const result =
+        this.config.ROAM_ADMISSION === 'kueue'
+          ? await this.kueue.cycle()
+          : await this.admission.cycle();
       metrics.admissionCycleDuration.observe(
         { outcome: result.leader ? 'leader' : 'standby' },
         secondsSince(started),
       );
       this.cycles += 1;
-      if (this.cycles % 5 === 1) await this.admission.ensureCreated();
+      if (this.cycles % 5 === 1 && this.config.ROAM_ADMISSION === 'roam')
+        await this.admission.ensureCreated();
     } catch (error) {
       metrics.admissionCycleDuration.observe({ outcome: 'error' }, secondsSince(started));
       throw error;

@@ -28,6 +28,8 @@ export interface AdmittedRow {
   spec: JobSpec;
   /** The uploaded input archive, if any (the pod's fetcher needs it). */
   inputsKey: string | null;
+  /** ROAM_ADMISSION=kueue: the LocalQueue its Job is created suspended in. */
+  kueueQueue?: string;
 }
 
 /** An admitted job as `admit` and `unconfirmed` read it. */

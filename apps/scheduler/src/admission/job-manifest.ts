@@ -13,7 +13,18 @@ export interface ManifestInput {
   defaultMaxDurationSeconds: number;
   /** How the pod gets its inputs and gives back its results (job-files.ts). */
   files?: JobFiles;
+  /**
+   * ROAM_ADMISSION=kueue: the LocalQueue Kueue admits the Job from. The Job is created
+   * suspended with the queue-name label; Kueue unsuspends it once its Workload is admitted.
+   */
+  kueueQueue?: string;
 }
+
+/** The LocalQueue of a job that names none (the ROAM controller's DEFAULT_QUEUE). */
+export const DEFAULT_QUEUE = 'user-queue';
+
+/** The label Kueue reads a Job's LocalQueue from. */
+export const KUEUE_QUEUE_LABEL = 'kueue.x-k8s.io/queue-name';
 
 /** The Job's activeDeadlineSeconds: the job's own limit, or the scheduler's default. */
 export const deadlineSeconds = (spec: JobSpec, fallback: number): number =>
@@ -55,10 +66,11 @@ export function jobManifest(input: ManifestInput) {
     metadata: {
       name: kubeJobName(input.id, input.attempt),
       namespace: input.namespace,
-      labels,
+      labels: input.kueueQueue ? { ...labels, [KUEUE_QUEUE_LABEL]: input.kueueQueue } : labels,
       annotations,
     },
     spec: {
+      ...(input.kueueQueue ? { suspend: true } : {}),
       backoffLimit: 0,
       activeDeadlineSeconds: deadlineSeconds(spec, input.defaultMaxDurationSeconds),
       template: {

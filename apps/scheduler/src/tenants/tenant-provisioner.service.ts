@@ -6,14 +6,17 @@ import {
   type EphemeralStoragePolicy,
   namespaceOwnershipProblem,
   quotaHard,
+  tenantClusterQueue,
+  tenantLocalQueue,
 } from '@roam/domain';
-import { Kube, tenantLabels } from '@roam/kube';
+import { Kube, ROAM_LABELS, tenantLabels } from '@roam/kube';
 import { Outbox } from '@roam/messaging';
 import { type ObjectStore, tenantObjectsPrefix } from '@roam/object-store';
 import { APP_CONFIG, LOGGER, OBJECT_STORE, PRISMA } from '@roam/runtime';
 import type { Logger } from 'pino';
 
 import { RESULTS_CLAIM } from '../admission/job-files.js';
+import { DEFAULT_QUEUE } from '../admission/job-manifest.js';
 import type { SchedulerConfig } from '../scheduler.config.js';
 import { SOURCE } from '../source.js';
 import {
@@ -129,6 +132,7 @@ export class TenantProvisioner {
     if (!tenant) return 'gone';
     if (tenant.status !== 'deleting') return 'not-deleting';
     await this.prisma.apiKey.deleteMany({ where: { tenantId } });
+    await this.removeClusterQueue(tenant);
     const namespaceLeft = await this.removeNamespace(tenant);
     await this.removeRows(tenantId);
     if (this.store) await this.store.removePrefix(tenantObjectsPrefix(tenantId));
@@ -238,6 +242,7 @@ export class TenantProvisioner {
       metadata: { name: LIMIT_RANGE_NAME, namespace: tenant.namespace, labels },
       spec: { limits: [forClientNode(containerLimits(this.disk))] },
     });
+    if (this.config.ROAM_ADMISSION === 'kueue') await this.applyKueue(tenant, labels);
     if (this.store?.kind === 'pvc') {
       // Created once and left alone: a claim's spec is immutable but for growing it.
       await this.kube.createOrAdopt({
@@ -253,6 +258,49 @@ export class TenantProvisioner {
         },
       });
     }
+  }
+
+  /**
+   * ROAM_ADMISSION=kueue: the tenant's ClusterQueue (its limits as nominal quota, in the shared
+   * cohort), unless the operator maps every tenant onto KUEUE_CLUSTER_QUEUE, and the LocalQueue
+   * its jobs are queued in. Merge-patched on every pass, so changed limits converge.
+   */
+  private async applyKueue(tenant: Tenant, labels: Record<string, string>): Promise<void> {
+    const clusterQueue = this.config.KUEUE_CLUSTER_QUEUE ?? tenant.namespace;
+    if (!this.config.KUEUE_CLUSTER_QUEUE)
+      await this.kube.upsert(
+        tenantClusterQueue(
+          {
+            cpuMillis: tenant.maxCpuMillis,
+            memoryBytes: Number(tenant.maxMemoryBytes),
+            gpu: tenant.maxGpu,
+            maxConcurrentJobs: tenant.maxConcurrentJobs,
+          },
+          this.disk,
+          {
+            name: clusterQueue,
+            namespace: tenant.namespace,
+            cohort: this.config.KUEUE_COHORT,
+            flavor: this.config.KUEUE_FLAVOR,
+            labels,
+          },
+        ),
+      );
+    await this.kube.upsert(tenantLocalQueue(DEFAULT_QUEUE, tenant.namespace, clusterQueue, labels));
+  }
+
+  /** The tenant's own ClusterQueue (cluster-scoped: the namespace's deletion does not take it). */
+  private async removeClusterQueue(tenant: Tenant): Promise<void> {
+    if (this.config.ROAM_ADMISSION !== 'kueue' || this.config.KUEUE_CLUSTER_QUEUE) return;
+    const ref = {
+      apiVersion: 'kueue.x-k8s.io/v1beta1',
+      kind: 'ClusterQueue',
+      name: tenant.namespace,
+    };
+    const queue = await this.kube.get(ref);
+    // Only one roam made for this tenant.
+    if (queue?.metadata?.labels?.[ROAM_LABELS.tenant] !== tenant.id) return;
+    await this.kube.delete(ref, 'Background');
   }
 
   /**

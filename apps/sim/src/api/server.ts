@@ -51,6 +51,11 @@ export interface ApiServerDeps {
   simRoutes?: (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
   /** Records who made which call (api/calls.ts). */
   calls?: CallLog;
+  /**
+   * Aggregated read-only APIs served by a controller rather than the store (Kueue's
+   * visibility API): the document for a GET of `path`, or undefined when it is not theirs.
+   */
+  aggregated?: (path: string) => object | undefined;
 }
 
 const MAX_BODY = 16 * 1024 * 1024;
@@ -148,6 +153,8 @@ export class ApiServer {
     }
     if (path.startsWith('/sim/v1/') && this.deps.simRoutes?.(req, res, path)) return;
     if (path === '/version') return send(res, 200, SERVER_VERSION);
+    const aggregated = method === 'GET' ? this.deps.aggregated?.(path) : undefined;
+    if (aggregated) return send(res, 200, aggregated);
     if (path === '/openapi/v3') return send(res, 200, openApiRoot(this.deps.registry));
     if (path.startsWith('/openapi/v3/')) {
       const p = path.slice('/openapi/v3/'.length).split('/');

@@ -1625,6 +1625,11 @@ export interface components {
       status: 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
     };
     JobExplanation: {
+      /**
+       * @description `kueue` when Kueue decides admission (ROAM_ADMISSION=kueue).
+       * @enum {string}
+       */
+      admission?: 'roam' | 'kueue';
       /** @description True when the next scheduler cycle admits it. */
       admitted?: boolean;
       blocker?: components['schemas']['AdmissionBlocker'];
@@ -1632,6 +1637,17 @@ export interface components {
       decided_at?: string;
       /** Format: uuid */
       job_id: string;
+      /** @description What the job's Kueue Workload says, when Kueue decides admission. */
+      kueue?: {
+        local_queue: string;
+        message: string;
+        position_in_cluster_queue?: number;
+        /** @description 0-based, from Kueue's visibility API when the cluster serves it. */
+        position_in_local_queue?: number;
+        /** @description The Workload's QuotaReserved (or Evicted) reason. */
+        reason: string;
+        workload: string;
+      };
       /** @description Where it would be placed, when admitted. */
       node?: string;
       /** @description Whether the job is waiting for admission; the fields below are about that wait. */

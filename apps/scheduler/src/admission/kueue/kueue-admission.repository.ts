@@ -1,0 +1,76 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { JobSpec } from '@roam/contracts';
+import type { AdmissionWindow, Prisma, PrismaClient } from '@roam/db';
+import { jobStateOf } from '@roam/domain';
+import type { LedgerJob } from '@roam/jobs';
+import { PRISMA } from '@roam/runtime';
+
+type Tx = Prisma.TransactionClient;
+
+/** A job Kueue has still to admit or start, with what its Kubernetes Job needs. */
+export interface KueueRow {
+  job: LedgerJob;
+  namespace: string;
+  spec: JobSpec;
+  inputsKey: string | null;
+  /** Set once its (suspended) Kubernetes Job was confirmed created. */
+  created: boolean;
+}
+
+@Injectable()
+export class KueueAdmissionRepository {
+  constructor(@Inject(PRISMA) readonly prisma: PrismaClient) {}
+
+  /**
+   * Pending jobs of ready tenants whose retry backoff (if any) is over: those waiting for
+   * Kueue and those admitted but not running yet (Kueue may evict them). Each tenant's oldest
+   * `window.perTenant` first, so one tenant's backlog never keeps another's jobs from reaching
+   * Kueue; `window.total` in all. Read in the admission transaction, so each row's seq guards
+   * the ledger write.
+   */
+  async pending(tx: Tx, window: AdmissionWindow): Promise<KueueRow[]> {
+    const rows = await tx.$queryRaw<
+      {
+        id: string;
+        tenant_id: string;
+        namespace: string;
+        name: string;
+        attempt: number;
+        seq: number;
+        status: string;
+        phase: string;
+        reason: string | null;
+        spec: JobSpec;
+        inputs_key: string | null;
+        created: boolean;
+      }[]
+    >`
+      SELECT j.id::text AS id, t.id AS tenant_id, t.namespace, j.name, j.attempt, j.seq,
+             j.status::text AS status, j.phase, j.reason, j.spec, j.inputs_key,
+             j.placement IS NOT NULL AS created
+      FROM tenants t CROSS JOIN LATERAL (
+        SELECT q.id, q.name, q.attempt, q.seq, q.status, q.phase, q.reason, q.spec,
+               q.inputs_key, q.placement, q.created_at
+        FROM jobs q
+        WHERE q.tenant_id = t.id AND q.status = 'pending'
+          AND (q.retry_at IS NULL OR q.retry_at <= now())
+        ORDER BY q.created_at, q.id LIMIT ${window.perTenant}
+      ) j
+      WHERE t.status = 'ready'
+      ORDER BY j.created_at, j.id LIMIT ${window.total}`;
+    return rows.map((row) => ({
+      job: {
+        id: row.id,
+        tenantId: row.tenant_id,
+        name: row.name,
+        attempt: row.attempt,
+        seq: row.seq,
+        state: jobStateOf(row),
+      },
+      namespace: row.namespace,
+      spec: row.spec,
+      inputsKey: row.inputs_key,
+      created: row.created,
+    }));
+  }
+}

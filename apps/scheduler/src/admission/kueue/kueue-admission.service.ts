@@ -1,0 +1,97 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Envelope } from '@roam/contracts';
+import { kueueEvent, workloadVerdict } from '@roam/domain';
+import { type JobChange, JobLedger } from '@roam/jobs';
+import { kubeJobName } from '@roam/kube';
+import { Outbox } from '@roam/messaging';
+import { APP_CONFIG, LOGGER } from '@roam/runtime';
+import type { Logger } from 'pino';
+
+import type { SchedulerConfig } from '../../scheduler.config.js';
+import { SOURCE } from '../../source.js';
+import { AdmissionRepository, type AdmittedRow } from '../admission.repository.js';
+import type { CycleResult } from '../admission.service.js';
+import { JobCreator } from '../job-creator.js';
+import { DEFAULT_QUEUE } from '../job-manifest.js';
+import { KueueAdmissionRepository } from './kueue-admission.repository.js';
+import { KueueWorkloads } from './kueue-workloads.js';
+
+/**
+ * ROAM_ADMISSION=kueue: the admission cycle when Kueue decides. Under the same admission lock
+ * as roam's own cycle (docs/architecture.md#rule-4), it reads the pending jobs, hands those
+ * without a Kubernetes Job to the `JobCreator` (created suspended in the job's LocalQueue),
+ * and turns what each job's Workload says into ledger events: Queued with Kueue's reason,
+ * Admitted when Kueue admits it, back to Queued when Kueue evicts it before it ran. Starting
+ * and finishing stay with the reconciler, which follows the Job and its pods as in roam mode.
+ */
+@Injectable()
+export class KueueAdmissionService {
+  private readonly ledger: JobLedger;
+
+  constructor(
+    private readonly admission: AdmissionRepository,
+    private readonly repository: KueueAdmissionRepository,
+    private readonly workloads: KueueWorkloads,
+    private readonly creator: JobCreator,
+    @Inject(Outbox) private readonly outbox: Outbox,
+    @Inject(APP_CONFIG) private readonly config: SchedulerConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
+    this.ledger = new JobLedger(outbox, SOURCE);
+  }
+
+  async cycle(now = new Date()): Promise<CycleResult> {
+    let messages: Envelope[] = [];
+    let create: AdmittedRow[] = [];
+    const outcome = await this.admission.withAdmissionLock(async (tx) => {
+      const rows = await this.repository.pending(tx, {
+        perTenant: this.config.ADMISSION_MAX_PENDING_PER_TENANT,
+        total: this.config.ADMISSION_MAX_PENDING,
+      });
+      const changes: JobChange[] = [];
+      for (const row of rows) {
+        if (!row.created) continue;
+        const workload = this.workloads.of(row.namespace, kubeJobName(row.job.id, row.job.attempt));
+        const next = kueueEvent(row.job.state, workload && workloadVerdict(workload), now);
+        if (next)
+          changes.push({
+            job: row.job,
+            events: [next.event],
+            ...(next.admittedAt !== undefined ? { set: { admittedAt: next.admittedAt } } : {}),
+          });
+      }
+      const result = await this.ledger.apply(tx, changes);
+      for (const { change, error } of result.rejected)
+        this.logger.warn(
+          { jobId: change.job.id, err: error },
+          'Kueue admission refused by the ledger',
+        );
+      messages = result.envelopes;
+      const seqs = new Map(result.written.map((w) => [w.change.job.id, w.seq]));
+      create = rows
+        .filter((row) => !row.created)
+        .map((row) => ({
+          id: row.job.id,
+          tenantId: row.job.tenantId,
+          namespace: row.namespace,
+          name: row.job.name,
+          attempt: row.job.attempt,
+          seq: seqs.get(row.job.id) ?? row.job.seq,
+          spec: row.spec,
+          inputsKey: row.inputsKey,
+          kueueQueue: row.spec.queue ?? DEFAULT_QUEUE,
+        }));
+      const admitted = result.written.filter((w) => w.state.phase === 'Admitted').length;
+      return { admitted, queued: result.written.length - admitted, pending: rows.length };
+    });
+    if (!outcome) return { leader: false, admitted: 0, queued: 0, pending: 0 };
+    await this.outbox.dispatch(messages);
+    if (create.length > 0) await this.creator.enqueue(create);
+    if (outcome.admitted > 0)
+      this.logger.info(
+        { admitted: outcome.admitted, pending: outcome.pending },
+        'Kueue admitted jobs',
+      );
+    return { leader: true, ...outcome };
+  }
+}

@@ -1,0 +1,97 @@
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import type { KueueWorkload } from '@roam/domain';
+import { type Informer, Kube, type KubernetesObject, type ObjectCache } from '@roam/kube';
+import { APP_CONFIG, LOGGER } from '@roam/runtime';
+import type { Logger } from 'pino';
+
+import type { SchedulerConfig } from '../../scheduler.config.js';
+
+type WorkloadObject = KubernetesObject &
+  KueueWorkload & {
+    metadata?: { ownerReferences?: { kind: string; name: string }[] };
+  };
+
+/** The Job a Workload was made for: Kueue names it in the Workload's ownerReferences. */
+const ownerJob = (w: WorkloadObject): string | undefined =>
+  w.metadata?.ownerReferences?.find((o) => o.kind === 'Job')?.name;
+
+/**
+ * ROAM_ADMISSION=kueue: an informer cache of Kueue's Workloads, indexed by the Job each was
+ * made for, so an admission cycle never lists the cluster. Every change wakes the cycle.
+ */
+@Injectable()
+export class KueueWorkloads implements OnApplicationBootstrap, OnModuleDestroy {
+  private informer?: Informer<WorkloadObject> & ObjectCache<WorkloadObject>;
+  private readonly byJob = new Map<string, WorkloadObject>();
+  private stopped = false;
+  private listener: () => void = () => undefined;
+
+  constructor(
+    private readonly kube: Kube,
+    @Inject(APP_CONFIG) private readonly config: SchedulerConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** Called on every Workload change (the admission loop wakes). */
+  onChange(listener: () => void): void {
+    this.listener = listener;
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.config.ROAM_ADMISSION === 'kueue') void this.start(1000);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    await this.informer?.stop();
+  }
+
+  /** The Workload Kueue made for the Job `namespace/job`, if any. */
+  of(namespace: string, job: string): KueueWorkload | undefined {
+    return this.byJob.get(`${namespace}/${job}`);
+  }
+
+  /** Keeps trying (Kueue's CRDs may be installed after roam): admission waits meanwhile. */
+  private async start(delayMs: number): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.informer?.stop();
+      const informer = this.kube.informer<WorkloadObject>(
+        '/apis/kueue.x-k8s.io/v1beta1/workloads',
+        'kueue.x-k8s.io/v1beta1',
+        'Workload',
+      );
+      this.informer = informer;
+      const put = (w: WorkloadObject) => {
+        const job = ownerJob(w);
+        if (!job) return;
+        this.byJob.set(`${w.metadata?.namespace}/${job}`, w);
+        this.listener();
+      };
+      const drop = (w: WorkloadObject) => {
+        const job = ownerJob(w);
+        if (!job) return;
+        const key = `${w.metadata?.namespace}/${job}`;
+        if (this.byJob.get(key)?.metadata?.uid === w.metadata?.uid) this.byJob.delete(key);
+        this.listener();
+      };
+      informer.on('add', put);
+      informer.on('update', put);
+      informer.on('delete', drop);
+      informer.on('error', (error: unknown) =>
+        this.logger.warn({ err: error }, 'Workload informer error; it re-lists'),
+      );
+      await informer.start();
+      this.logger.info('following Kueue Workloads');
+      this.listener();
+    } catch (error) {
+      this.logger.warn({ err: error, retryInMs: delayMs }, 'cannot watch Kueue Workloads yet');
+      setTimeout(() => void this.start(Math.min(delayMs * 2, 30_000)), delayMs).unref();
+    }
+  }
+}

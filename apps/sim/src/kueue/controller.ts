@@ -1,0 +1,466 @@
+// A Kueue-like controller: a batch/v1 Job labelled `kueue.x-k8s.io/queue-name` (suspended at
+// create by the webhook below) gets a Workload it owns; a scheduling pass reserves quota for
+// pending Workloads (queueing.ts), writes QuotaReserved and Admitted, and unsuspends the Job;
+// the Workload is Finished when its Job ends, which releases its quota. Deleting the Job
+// deletes the Workload (ownerReference). No preemption: a workload that does not fit waits.
+import type { Job } from '../api/models.js';
+import { formatQuantity, type ResourceList } from '../api/quantity.js';
+import type { KubeObject, ResourceType } from '../api/registry.js';
+import type { AdmissionPlugin, Operation, ResourceService } from '../api/resources.js';
+import { ApiError } from '../api/status.js';
+import { podResources } from '../admission/resources.js';
+import { isJobFinished } from '../controllers/job.js';
+import {
+  EventRecorder,
+  nsName,
+  ownerRef,
+  setCondition,
+  splitKey,
+  WorkQueue,
+} from '../controllers/runtime.js';
+import type { Store } from '../store/store.js';
+import { assignQuota, type PendingWorkload, type QueueSnapshot, type Usage } from './queueing.js';
+import {
+  type ClusterQueue,
+  conditionTrue,
+  KUEUE_API_VERSION,
+  KUEUE_KEYS,
+  type LocalQueue,
+  QUEUE_NAME_LABEL,
+  type ResourceFlavor,
+  type Workload,
+} from './types.js';
+
+export const JOB_UID_LABEL = 'kueue.x-k8s.io/job-uid';
+
+/** Kueue's Job webhook: a Job that names a queue starts suspended, so Kueue decides when it runs. */
+export class KueueJobWebhook implements AdmissionPlugin {
+  admit(op: Operation, type: ResourceType, obj: KubeObject): void {
+    if (op !== 'CREATE' || type.group !== 'batch' || type.plural !== 'jobs') return;
+    if (!obj.metadata.labels?.[QUEUE_NAME_LABEL]) return;
+    const spec = obj.spec as Job['spec'];
+    if (spec) spec.suspend = true;
+  }
+}
+
+/** One pending workload in visibility order (`pendingworkloads`). */
+export interface PendingInfo {
+  namespace: string;
+  name: string;
+  localQueue: string;
+  clusterQueue: string;
+  priority: number;
+  positionInClusterQueue: number;
+  positionInLocalQueue: number;
+  creationTimestamp: string;
+}
+
+const workloadName = (job: KubeObject) =>
+  `job-${job.metadata.name}-${(job.metadata.uid ?? '').replace(/-/g, '').slice(0, 5)}`.slice(
+    0,
+    253,
+  );
+
+function totalRequests(wl: Workload): ResourceList {
+  const total: ResourceList = {};
+  for (const set of wl.spec?.podSets ?? []) {
+    const one = podResources({ metadata: {}, spec: set.template.spec }, 'requests');
+    one.pods = 1;
+    for (const [k, v] of Object.entries(one)) total[k] = (total[k] ?? 0) + v * (set.count ?? 1);
+  }
+  return total;
+}
+
+/** What an admitted workload holds: its pod sets' requests, in the flavors it was assigned. */
+function usageOfAdmission(wl: Workload): { flavors: Record<string, string>; usage: ResourceList } {
+  const flavors: Record<string, string> = {};
+  for (const a of wl.status?.admission?.podSetAssignments ?? []) Object.assign(flavors, a.flavors);
+  return { flavors, usage: totalRequests(wl) };
+}
+
+export class KueueController {
+  private readonly jobs: WorkQueue;
+  private readonly passes: WorkQueue;
+  private readonly events: EventRecorder;
+  private pending: PendingInfo[] = [];
+
+  constructor(
+    private readonly store: Store,
+    private readonly resources: ResourceService,
+  ) {
+    this.jobs = new WorkQueue((key) => this.reconcileJob(key));
+    this.passes = new WorkQueue(() => this.schedule());
+    this.events = new EventRecorder(store, 'kueue-admission');
+  }
+
+  start(): void {
+    this.store.onChange((key, ev) => {
+      if (key === 'jobs.batch') {
+        if (ev.object.metadata.labels?.[QUEUE_NAME_LABEL]) this.jobs.add(nsName(ev.object));
+      } else if (
+        key === KUEUE_KEYS.workloads ||
+        key === KUEUE_KEYS.clusterQueues ||
+        key === KUEUE_KEYS.localQueues ||
+        key === KUEUE_KEYS.flavors
+      ) {
+        if (key === KUEUE_KEYS.workloads && ev.type !== 'DELETED') {
+          const owner = ev.object.metadata.ownerReferences?.find((o) => o.kind === 'Job');
+          if (owner) this.jobs.add(`${ev.object.metadata.namespace}/${owner.name}`);
+        }
+        this.passes.add('schedule');
+      }
+    });
+    for (const job of this.store.list('jobs.batch'))
+      if (job.metadata.labels?.[QUEUE_NAME_LABEL]) this.jobs.add(nsName(job));
+    this.passes.add('schedule');
+  }
+
+  close(): void {
+    this.jobs.close();
+    this.passes.close();
+  }
+
+  /** Pending workloads of a ClusterQueue, or of a LocalQueue, in the order Kueue takes them. */
+  pendingWorkloads(filter: { clusterQueue?: string; namespace?: string; localQueue?: string }) {
+    return this.pending.filter(
+      (p) =>
+        (filter.clusterQueue === undefined || p.clusterQueue === filter.clusterQueue) &&
+        (filter.namespace === undefined || p.namespace === filter.namespace) &&
+        (filter.localQueue === undefined || p.localQueue === filter.localQueue),
+    );
+  }
+
+  private workloadOf(job: KubeObject): Workload | undefined {
+    for (const d of this.store.dependentsOf(job.metadata.uid ?? '')) {
+      if (d.key !== KUEUE_KEYS.workloads) continue;
+      const wl = this.store.get<Workload>(d.key, d.namespace, d.name);
+      if (wl && !wl.metadata.deletionTimestamp) return wl;
+    }
+    return undefined;
+  }
+
+  private reconcileJob(key: string): void {
+    const [ns, name] = splitKey(key);
+    const job = this.store.get<Job>('jobs.batch', ns, name);
+    const queueName = job?.metadata.labels?.[QUEUE_NAME_LABEL];
+    if (!job?.spec || !queueName || job.metadata.deletionTimestamp) return;
+    const wl = this.workloadOf(job);
+    const finished = isJobFinished(job);
+    if (!wl) {
+      if (finished) return;
+      this.createWorkload(job, queueName);
+      return;
+    }
+    if (finished) {
+      if (conditionTrue(wl, 'Finished')) return;
+      const failed = conditionTrue(job, 'Failed');
+      this.store.mutate<Workload>(KUEUE_KEYS.workloads, ns, wl.metadata.name ?? '', (o) => {
+        const status = (o.status ??= {});
+        status.conditions = setCondition(status.conditions, {
+          type: 'Finished',
+          status: 'True',
+          reason: failed ? 'Failed' : 'Succeeded',
+          message: failed ? 'Job failed' : 'Job finished successfully',
+        });
+      });
+      return;
+    }
+    if (conditionTrue(wl, 'Admitted') && job.spec.suspend) this.unsuspend(job, wl);
+  }
+
+  private createWorkload(job: Job, queueName: string): void {
+    const spec = job.spec!;
+    const workload: Workload = {
+      apiVersion: KUEUE_API_VERSION,
+      kind: 'Workload',
+      metadata: {
+        name: workloadName(job),
+        namespace: job.metadata.namespace,
+        labels: { [JOB_UID_LABEL]: job.metadata.uid ?? '' },
+        ownerReferences: [ownerRef(job, 'batch/v1')],
+      },
+      spec: {
+        queueName,
+        priority: 0,
+        active: true,
+        podSets: [
+          {
+            name: 'main',
+            count: spec.parallelism ?? 1,
+            template: structuredClone(spec.template),
+          },
+        ],
+      },
+    };
+    try {
+      this.resources.create(
+        this.store.registry.get(KUEUE_KEYS.workloads),
+        job.metadata.namespace,
+        workload,
+      );
+      this.events.record(
+        job,
+        'Normal',
+        'CreatedWorkload',
+        `Created Workload: ${job.metadata.namespace}/${workload.metadata.name}`,
+      );
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 409) return;
+      throw err;
+    }
+  }
+
+  /** Starts an admitted Job, steering its pods to the assigned flavors' nodes. */
+  private unsuspend(job: Job, wl: Workload): void {
+    const nodeSelector: Record<string, string> = {};
+    for (const a of wl.status?.admission?.podSetAssignments ?? [])
+      for (const flavor of new Set(Object.values(a.flavors)))
+        Object.assign(
+          nodeSelector,
+          this.store.get<ResourceFlavor>(KUEUE_KEYS.flavors, undefined, flavor)?.spec?.nodeLabels,
+        );
+    this.store.mutate<Job>('jobs.batch', job.metadata.namespace, job.metadata.name ?? '', (o) => {
+      if (!o.spec || o.metadata.uid !== job.metadata.uid) return false;
+      o.spec.suspend = false;
+      if (Object.keys(nodeSelector).length > 0)
+        o.spec.template.spec.nodeSelector = {
+          ...(o.spec.template.spec.nodeSelector ?? {}),
+          ...nodeSelector,
+        };
+    });
+  }
+
+  private schedule(): void {
+    const queues = new Map<string, ClusterQueue>();
+    for (const cq of this.store.list<ClusterQueue>(KUEUE_KEYS.clusterQueues))
+      if (!cq.metadata.deletionTimestamp) queues.set(cq.metadata.name ?? '', cq);
+    const snapshots: QueueSnapshot[] = [...queues.values()].map((cq) => ({
+      name: cq.metadata.name ?? '',
+      ...(cq.spec?.cohort ? { cohort: cq.spec.cohort } : {}),
+      strategy: cq.spec?.queueingStrategy ?? 'BestEffortFIFO',
+      resourceGroups:
+        cq.spec?.stopPolicy && cq.spec.stopPolicy !== 'None' ? [] : (cq.spec?.resourceGroups ?? []),
+    }));
+    const inUse = new Map<string, Usage>();
+    const counts = new Map<string, { pending: number; admitted: number }>();
+    const count = (key: string, field: 'pending' | 'admitted') => {
+      const c = counts.get(key) ?? { pending: 0, admitted: 0 };
+      c[field] += 1;
+      counts.set(key, c);
+    };
+    const pending: PendingWorkload[] = [];
+    const inadmissible = new Map<string, string>();
+    const workloads = new Map<string, Workload>();
+    for (const wl of this.store.list<Workload>(KUEUE_KEYS.workloads)) {
+      if (wl.metadata.deletionTimestamp || conditionTrue(wl, 'Finished')) continue;
+      const key = nsName(wl);
+      workloads.set(key, wl);
+      const lqName = wl.spec?.queueName ?? '';
+      const lqKey = `lq:${wl.metadata.namespace}/${lqName}`;
+      if (conditionTrue(wl, 'QuotaReserved') && wl.status?.admission) {
+        const cq = wl.status.admission.clusterQueue;
+        const { flavors, usage } = usageOfAdmission(wl);
+        const byFlavor = inUse.get(cq) ?? new Map<string, Map<string, number>>();
+        inUse.set(cq, byFlavor);
+        for (const [resource, amount] of Object.entries(usage)) {
+          const flavor = flavors[resource];
+          if (!flavor) continue;
+          const m = byFlavor.get(flavor) ?? new Map<string, number>();
+          byFlavor.set(flavor, m);
+          m.set(resource, (m.get(resource) ?? 0) + amount);
+        }
+        count(`cq:${cq}`, 'admitted');
+        count(lqKey, 'admitted');
+        continue;
+      }
+      if (wl.spec?.active === false) continue;
+      const lq = this.store.get<LocalQueue>(KUEUE_KEYS.localQueues, wl.metadata.namespace, lqName);
+      if (!lq) {
+        inadmissible.set(key, `LocalQueue ${lqName} doesn't exist`);
+        continue;
+      }
+      count(lqKey, 'pending');
+      const cq = queues.get(lq.spec?.clusterQueue ?? '');
+      if (!cq) {
+        inadmissible.set(key, `ClusterQueue ${lq.spec?.clusterQueue} doesn't exist`);
+        continue;
+      }
+      count(`cq:${cq.metadata.name}`, 'pending');
+      if (!this.namespaceMatches(cq, wl.metadata.namespace)) {
+        inadmissible.set(key, "Workload namespace doesn't match ClusterQueue selector");
+        continue;
+      }
+      pending.push({
+        key,
+        clusterQueue: cq.metadata.name ?? '',
+        priority: wl.spec?.priority ?? 0,
+        createdAt: wl.metadata.creationTimestamp ?? '',
+        requests: totalRequests(wl),
+      });
+    }
+    const decision = assignQuota(snapshots, inUse, pending);
+    for (const a of decision.admitted) {
+      const wl = workloads.get(a.key)!;
+      const [ns, name] = splitKey(a.key);
+      const resourceUsage = Object.fromEntries(
+        Object.entries(a.usage).map(([r, v]) => [r, formatQuantity(v, r)]),
+      );
+      this.store.mutate<Workload>(KUEUE_KEYS.workloads, ns, name, (o) => {
+        const status = (o.status ??= {});
+        status.admission = {
+          clusterQueue: a.clusterQueue,
+          podSetAssignments: [
+            {
+              name: 'main',
+              flavors: a.flavors,
+              resourceUsage,
+              count: o.spec?.podSets[0]?.count ?? 1,
+            },
+          ],
+        };
+        status.conditions = setCondition(status.conditions, {
+          type: 'QuotaReserved',
+          status: 'True',
+          reason: 'QuotaReserved',
+          message: `Quota reserved in ClusterQueue ${a.clusterQueue}`,
+        });
+        status.conditions = setCondition(status.conditions, {
+          type: 'Admitted',
+          status: 'True',
+          reason: 'Admitted',
+          message: 'The workload is admitted',
+        });
+      });
+      this.events.record(
+        wl,
+        'Normal',
+        'QuotaReserved',
+        `Quota reserved in ClusterQueue ${a.clusterQueue}`,
+      );
+      this.events.record(wl, 'Normal', 'Admitted', `Admitted by ClusterQueue ${a.clusterQueue}`);
+      const cqCounts = counts.get(`cq:${a.clusterQueue}`);
+      const lqCounts = counts.get(`lq:${ns}/${wl.spec?.queueName ?? ''}`);
+      for (const c of [cqCounts, lqCounts])
+        if (c) {
+          c.pending -= 1;
+          c.admitted += 1;
+        }
+    }
+    const waiting = new Map([...inadmissible, ...decision.waiting]);
+    for (const [key, message] of waiting) {
+      const [ns, name] = splitKey(key);
+      const reason = inadmissible.has(key) ? 'Inadmissible' : 'Pending';
+      this.store.mutate<Workload>(KUEUE_KEYS.workloads, ns, name, (o) => {
+        const status = (o.status ??= {});
+        status.conditions = setCondition(status.conditions, {
+          type: 'QuotaReserved',
+          status: 'False',
+          reason,
+          message,
+        });
+      });
+    }
+    this.pending = this.visibility(decision.order, workloads);
+    this.writeQueueStatus(counts);
+  }
+
+  private namespaceMatches(cq: ClusterQueue, namespace: string | undefined): boolean {
+    const want = cq.spec?.namespaceSelector?.matchLabels;
+    if (!want) return true;
+    const labels = this.store.get('namespaces', undefined, namespace ?? '')?.metadata.labels ?? {};
+    return Object.entries(want).every(([k, v]) => labels[k] === v);
+  }
+
+  private visibility(
+    order: Map<string, string[]>,
+    workloads: Map<string, Workload>,
+  ): PendingInfo[] {
+    const out: PendingInfo[] = [];
+    const perLocal = new Map<string, number>();
+    for (const [cq, keys] of order) {
+      keys.forEach((key, i) => {
+        const wl = workloads.get(key);
+        if (!wl) return;
+        const lq = `${wl.metadata.namespace}/${wl.spec?.queueName ?? ''}`;
+        const inLocal = perLocal.get(lq) ?? 0;
+        perLocal.set(lq, inLocal + 1);
+        out.push({
+          namespace: wl.metadata.namespace ?? '',
+          name: wl.metadata.name ?? '',
+          localQueue: wl.spec?.queueName ?? '',
+          clusterQueue: cq,
+          priority: wl.spec?.priority ?? 0,
+          positionInClusterQueue: i,
+          positionInLocalQueue: inLocal,
+          creationTimestamp: wl.metadata.creationTimestamp ?? '',
+        });
+      });
+    }
+    return out;
+  }
+
+  private writeQueueStatus(counts: Map<string, { pending: number; admitted: number }>): void {
+    for (const cq of this.store.list<ClusterQueue>(KUEUE_KEYS.clusterQueues)) {
+      const c = counts.get(`cq:${cq.metadata.name}`) ?? { pending: 0, admitted: 0 };
+      this.store.mutate<ClusterQueue>(
+        KUEUE_KEYS.clusterQueues,
+        undefined,
+        cq.metadata.name ?? '',
+        (o) => {
+          o.status = {
+            ...o.status,
+            pendingWorkloads: c.pending,
+            reservingWorkloads: c.admitted,
+            admittedWorkloads: c.admitted,
+            conditions: setCondition(o.status?.conditions, {
+              type: 'Active',
+              status: 'True',
+              reason: 'Ready',
+              message: 'Can admit new workloads',
+            }),
+          };
+        },
+      );
+    }
+    for (const lq of this.store.list<LocalQueue>(KUEUE_KEYS.localQueues)) {
+      const c = counts.get(`lq:${lq.metadata.namespace}/${lq.metadata.name}`) ?? {
+        pending: 0,
+        admitted: 0,
+      };
+      const active = this.store.get(
+        KUEUE_KEYS.clusterQueues,
+        undefined,
+        lq.spec?.clusterQueue ?? '',
+      );
+      this.store.mutate<LocalQueue>(
+        KUEUE_KEYS.localQueues,
+        lq.metadata.namespace,
+        lq.metadata.name ?? '',
+        (o) => {
+          o.status = {
+            ...o.status,
+            pendingWorkloads: c.pending,
+            reservingWorkloads: c.admitted,
+            admittedWorkloads: c.admitted,
+            conditions: setCondition(
+              o.status?.conditions,
+              active
+                ? {
+                    type: 'Active',
+                    status: 'True',
+                    reason: 'Ready',
+                    message: 'Can submit new workloads to localQueue',
+                  }
+                : {
+                    type: 'Active',
+                    status: 'False',
+                    reason: 'ClusterQueueDoesNotExist',
+                    message: "Can't submit new workloads to clusterQueue",
+                  },
+            ),
+          };
+        },
+      );
+    }
+  }
+}

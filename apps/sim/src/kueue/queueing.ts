@@ -1,0 +1,180 @@
+// Kueue's quota decision, as a pure function over a snapshot: for each ClusterQueue, its
+// pending workloads in order (priority, then age) get the first flavor of each resource group
+// whose nominal quota, plus what the cohort leaves unused (up to the borrowing limit), covers
+// them. StrictFIFO stops a queue at the first workload that does not fit; BestEffortFIFO lets
+// later, smaller ones past it.
+import { formatQuantity, parseQuantity, type ResourceList } from '../api/quantity.js';
+import type { ClusterQueueSpec } from './types.js';
+
+export interface QueueSnapshot {
+  name: string;
+  cohort?: string;
+  strategy: 'StrictFIFO' | 'BestEffortFIFO';
+  resourceGroups: NonNullable<ClusterQueueSpec['resourceGroups']>;
+}
+
+export interface PendingWorkload {
+  key: string;
+  clusterQueue: string;
+  priority: number;
+  createdAt: string;
+  /** Total requests over the workload's pod sets (count × pod requests). */
+  requests: ResourceList;
+}
+
+/** flavor → resource → amount in use (admitted, not finished). */
+export type Usage = Map<string, Map<string, number>>;
+
+export interface Assignment {
+  key: string;
+  clusterQueue: string;
+  /** resource → flavor. */
+  flavors: Record<string, string>;
+  usage: ResourceList;
+}
+
+export interface QueueingDecision {
+  admitted: Assignment[];
+  /** Workloads left pending, with the message Kueue writes on QuotaReserved=False. */
+  waiting: Map<string, string>;
+  /** Pending workloads in the order each ClusterQueue would take them (its visibility order). */
+  order: Map<string, string[]>;
+}
+
+const usageOf = (usage: Map<string, Usage>, cq: string, flavor: string, resource: string) =>
+  usage.get(cq)?.get(flavor)?.get(resource) ?? 0;
+
+function addUsage(
+  usage: Map<string, Usage>,
+  cq: string,
+  flavors: Record<string, string>,
+  amounts: ResourceList,
+): void {
+  const byFlavor = usage.get(cq) ?? new Map<string, Map<string, number>>();
+  usage.set(cq, byFlavor);
+  for (const [resource, amount] of Object.entries(amounts)) {
+    const flavor = flavors[resource];
+    if (!flavor) continue;
+    const byResource = byFlavor.get(flavor) ?? new Map<string, number>();
+    byFlavor.set(flavor, byResource);
+    byResource.set(resource, (byResource.get(resource) ?? 0) + amount);
+  }
+}
+
+function quotaOf(q: QueueSnapshot, flavor: string, resource: string) {
+  for (const group of q.resourceGroups)
+    for (const f of group.flavors)
+      if (f.name === flavor)
+        for (const r of f.resources)
+          if (r.name === resource)
+            return {
+              nominal: parseQuantity(r.nominalQuota) ?? 0,
+              borrowingLimit:
+                r.borrowingLimit === undefined ? undefined : parseQuantity(r.borrowingLimit),
+            };
+  return undefined;
+}
+
+/** How much of `resource` in `flavor` the queue can still take, borrowing from its cohort. */
+function available(
+  q: QueueSnapshot,
+  queues: readonly QueueSnapshot[],
+  usage: Map<string, Usage>,
+  flavor: string,
+  resource: string,
+): number {
+  const quota = quotaOf(q, flavor, resource);
+  if (!quota) return 0;
+  const used = usageOf(usage, q.name, flavor, resource);
+  if (!q.cohort) return quota.nominal - used;
+  const ceiling = quota.nominal + (quota.borrowingLimit ?? Infinity) - used;
+  let cohortFree = 0;
+  for (const member of queues) {
+    if (member.cohort !== q.cohort) continue;
+    const m = quotaOf(member, flavor, resource);
+    cohortFree += (m?.nominal ?? 0) - usageOf(usage, member.name, flavor, resource);
+  }
+  return Math.min(ceiling, cohortFree);
+}
+
+type Fit = { ok: true; flavors: Record<string, string> } | { ok: false; message: string };
+
+function fit(
+  q: QueueSnapshot,
+  queues: readonly QueueSnapshot[],
+  usage: Map<string, Usage>,
+  requests: ResourceList,
+): Fit {
+  const wanted = Object.entries(requests).filter(([, v]) => v > 0);
+  const flavors: Record<string, string> = {};
+  for (const [resource] of wanted) {
+    if (!q.resourceGroups.some((g) => g.coveredResources.includes(resource)))
+      return {
+        ok: false,
+        message: `couldn't assign flavors to pod set main: resource ${resource} unavailable in ClusterQueue`,
+      };
+  }
+  for (const group of q.resourceGroups) {
+    const inGroup = wanted.filter(([r]) => group.coveredResources.includes(r));
+    if (inGroup.length === 0) continue;
+    let why = '';
+    const chosen = group.flavors.find((flavor) =>
+      inGroup.every(([resource, amount]) => {
+        const free = available(q, queues, usage, flavor.name, resource);
+        if (amount <= free) return true;
+        why ||= `insufficient unused quota for ${resource} in flavor ${flavor.name}, ${formatQuantity(amount - Math.max(0, free), resource)} more needed`;
+        return false;
+      }),
+    );
+    if (!chosen) return { ok: false, message: `couldn't assign flavors to pod set main: ${why}` };
+    for (const [resource] of inGroup) flavors[resource] = chosen.name;
+  }
+  return { ok: true, flavors };
+}
+
+const byQueueOrder = (a: PendingWorkload, b: PendingWorkload) =>
+  b.priority - a.priority || a.createdAt.localeCompare(b.createdAt) || a.key.localeCompare(b.key);
+
+export function assignQuota(
+  queues: readonly QueueSnapshot[],
+  inUse: ReadonlyMap<string, Usage>,
+  pending: readonly PendingWorkload[],
+): QueueingDecision {
+  const usage = new Map<string, Usage>();
+  for (const [cq, byFlavor] of inUse)
+    usage.set(cq, new Map([...byFlavor].map(([f, m]) => [f, new Map(m)])));
+  const admitted: Assignment[] = [];
+  const waiting = new Map<string, string>();
+  const order = new Map<string, string[]>();
+  for (const q of [...queues].sort((a, b) => a.name.localeCompare(b.name))) {
+    const mine = pending.filter((w) => w.clusterQueue === q.name).sort(byQueueOrder);
+    let blockedBy: string | undefined;
+    const left: string[] = [];
+    for (const w of mine) {
+      if (blockedBy) {
+        waiting.set(
+          w.key,
+          `StrictFIFO: waiting for the older workload ${blockedBy} in ClusterQueue ${q.name}`,
+        );
+        left.push(w.key);
+        continue;
+      }
+      const result = fit(q, queues, usage, w.requests);
+      if (result.ok) {
+        addUsage(usage, q.name, result.flavors, w.requests);
+        admitted.push({
+          key: w.key,
+          clusterQueue: q.name,
+          flavors: result.flavors,
+          usage: w.requests,
+        });
+        continue;
+      }
+      waiting.set(w.key, result.message);
+      left.push(w.key);
+      if (q.strategy === 'StrictFIFO') blockedBy = w.key;
+    }
+    order.set(q.name, left);
+  }
+  return { admitted, waiting, order };
+}

@@ -1,0 +1,226 @@
+// kueue.x-k8s.io/v1beta1: ResourceFlavor, ClusterQueue, LocalQueue and Workload, as the
+// shapes of Kueue's CRDs (config/components/crd/bases) that roam and kubectl read. Served
+// like every other type: one `register` call each.
+import type { Condition, PodTemplate } from '../api/models.js';
+import type { Column, KubeObject, Registry, ResourceType } from '../api/registry.js';
+import { formatAge } from '../api/builtin-types.js';
+import { isQuantity } from '../api/quantity.js';
+import { invalidValue, required, type StatusCause } from '../api/status.js';
+
+export const KUEUE_GROUP = 'kueue.x-k8s.io';
+export const KUEUE_VERSION = 'v1beta1';
+export const KUEUE_API_VERSION = `${KUEUE_GROUP}/${KUEUE_VERSION}`;
+/** The label a Job names its LocalQueue with. */
+export const QUEUE_NAME_LABEL = 'kueue.x-k8s.io/queue-name';
+
+export const KUEUE_KEYS = {
+  flavors: `resourceflavors.${KUEUE_GROUP}`,
+  clusterQueues: `clusterqueues.${KUEUE_GROUP}`,
+  localQueues: `localqueues.${KUEUE_GROUP}`,
+  workloads: `workloads.${KUEUE_GROUP}`,
+} as const;
+
+export interface FlavorQuotas {
+  name: string;
+  resources: { name: string; nominalQuota: string | number; borrowingLimit?: string | number }[];
+}
+
+export interface ClusterQueueSpec {
+  cohort?: string;
+  queueingStrategy?: 'StrictFIFO' | 'BestEffortFIFO';
+  namespaceSelector?: { matchLabels?: Record<string, string> };
+  resourceGroups?: { coveredResources: string[]; flavors: FlavorQuotas[] }[];
+  stopPolicy?: 'None' | 'Hold' | 'HoldAndDrain';
+}
+
+export interface FlavorUsage {
+  name: string;
+  resources: { name: string; total: string; borrowed: string }[];
+}
+
+export type ClusterQueue = KubeObject<
+  ClusterQueueSpec,
+  {
+    pendingWorkloads?: number;
+    reservingWorkloads?: number;
+    admittedWorkloads?: number;
+    flavorsReservation?: FlavorUsage[];
+    flavorsUsage?: FlavorUsage[];
+    conditions?: Condition[];
+  }
+>;
+
+export type LocalQueue = KubeObject<
+  { clusterQueue: string },
+  {
+    pendingWorkloads?: number;
+    reservingWorkloads?: number;
+    admittedWorkloads?: number;
+    conditions?: Condition[];
+  }
+>;
+
+export type ResourceFlavor = KubeObject<{ nodeLabels?: Record<string, string> }>;
+
+export interface PodSetAssignment {
+  name: string;
+  flavors: Record<string, string>;
+  resourceUsage: Record<string, string>;
+  count: number;
+}
+
+export type Workload = KubeObject<
+  {
+    queueName?: string;
+    priority?: number;
+    active?: boolean;
+    podSets: { name: string; count: number; template: PodTemplate }[];
+  },
+  {
+    admission?: { clusterQueue: string; podSetAssignments: PodSetAssignment[] };
+    conditions?: Condition[];
+  }
+>;
+
+export const conditionTrue = (obj: KubeObject, type: string): boolean =>
+  ((obj.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).some(
+    (c) => c.type === type && c.status === 'True',
+  );
+
+const col = <T extends KubeObject>(
+  name: string,
+  cell: (o: T, now: number) => string | number,
+  type: Column['type'] = 'string',
+): Column => ({ name, type, cell: (o, now) => cell(o as T, now) });
+
+const age = col('Age', (o, now) => formatAge(o.metadata.creationTimestamp, now));
+
+function spec(obj: KubeObject): Record<string, unknown> | undefined {
+  return obj.spec && typeof obj.spec === 'object' && !Array.isArray(obj.spec)
+    ? (obj.spec as Record<string, unknown>)
+    : undefined;
+}
+
+function validateClusterQueue(obj: KubeObject): StatusCause[] {
+  const s = spec(obj);
+  if (!s) return [required('spec')];
+  const out: StatusCause[] = [];
+  const strategy = s.queueingStrategy;
+  if (strategy !== undefined && strategy !== 'StrictFIFO' && strategy !== 'BestEffortFIFO')
+    out.push(
+      invalidValue(
+        'spec.queueingStrategy',
+        strategy,
+        'supported values: StrictFIFO, BestEffortFIFO',
+      ),
+    );
+  const groups = s.resourceGroups ?? [];
+  if (!Array.isArray(groups))
+    return [...out, invalidValue('spec.resourceGroups', groups, 'must be a list')];
+  groups.forEach((g: unknown, i: number) => {
+    const group = g as Partial<NonNullable<ClusterQueueSpec['resourceGroups']>[number]> | null;
+    if (!Array.isArray(group?.coveredResources) || group.coveredResources.length === 0)
+      out.push(required(`spec.resourceGroups[${i}].coveredResources`));
+    if (!Array.isArray(group?.flavors) || group.flavors.length === 0) {
+      out.push(required(`spec.resourceGroups[${i}].flavors`));
+      return;
+    }
+    group.flavors.forEach((f, j) => {
+      if (!f?.name) out.push(required(`spec.resourceGroups[${i}].flavors[${j}].name`));
+      (f?.resources ?? []).forEach((r, k) => {
+        const at = `spec.resourceGroups[${i}].flavors[${j}].resources[${k}]`;
+        if (!isQuantity(r?.nominalQuota))
+          out.push(invalidValue(`${at}.nominalQuota`, r?.nominalQuota, 'must be a quantity'));
+        if (r?.borrowingLimit !== undefined && !isQuantity(r.borrowingLimit))
+          out.push(invalidValue(`${at}.borrowingLimit`, r.borrowingLimit, 'must be a quantity'));
+      });
+    });
+  });
+  return out;
+}
+
+const kueueType = (
+  t: Omit<ResourceType, 'group' | 'version' | 'categories' | 'subresources'>,
+): ResourceType => ({
+  group: KUEUE_GROUP,
+  version: KUEUE_VERSION,
+  categories: ['kueue'],
+  subresources: ['status'],
+  ...t,
+});
+
+export const kueueTypes: ResourceType[] = [
+  kueueType({
+    kind: 'ResourceFlavor',
+    plural: 'resourceflavors',
+    singular: 'resourceflavor',
+    namespaced: false,
+    shortNames: ['flavor', 'flavors', 'rf'],
+    columns: [age],
+  }),
+  kueueType({
+    kind: 'ClusterQueue',
+    plural: 'clusterqueues',
+    singular: 'clusterqueue',
+    namespaced: false,
+    shortNames: ['cq'],
+    columns: [
+      col<ClusterQueue>('Cohort', (o) => o.spec?.cohort ?? ''),
+      col<ClusterQueue>('Strategy', (o) => o.spec?.queueingStrategy ?? 'BestEffortFIFO'),
+      col<ClusterQueue>('Pending Workloads', (o) => o.status?.pendingWorkloads ?? 0, 'integer'),
+      col<ClusterQueue>('Admitted Workloads', (o) => o.status?.admittedWorkloads ?? 0, 'integer'),
+      age,
+    ],
+    validate: validateClusterQueue,
+    defaults: (obj) => {
+      const s = obj.spec as ClusterQueueSpec | undefined;
+      if (s) s.queueingStrategy ??= 'BestEffortFIFO';
+    },
+  }),
+  kueueType({
+    kind: 'LocalQueue',
+    plural: 'localqueues',
+    singular: 'localqueue',
+    namespaced: true,
+    shortNames: ['queue', 'queues', 'lq'],
+    columns: [
+      col<LocalQueue>('ClusterQueue', (o) => o.spec?.clusterQueue ?? ''),
+      col<LocalQueue>('Pending Workloads', (o) => o.status?.pendingWorkloads ?? 0, 'integer'),
+      col<LocalQueue>('Admitted Workloads', (o) => o.status?.admittedWorkloads ?? 0, 'integer'),
+      age,
+    ],
+    validate: (obj) => {
+      const cq = spec(obj)?.clusterQueue;
+      return typeof cq === 'string' && cq ? [] : [required('spec.clusterQueue')];
+    },
+  }),
+  kueueType({
+    kind: 'Workload',
+    plural: 'workloads',
+    singular: 'workload',
+    namespaced: true,
+    shortNames: ['wl'],
+    columns: [
+      col<Workload>('Queue', (o) => o.spec?.queueName ?? ''),
+      col<Workload>('Reserved in', (o) => o.status?.admission?.clusterQueue ?? ''),
+      col<Workload>('Admitted', (o) => (conditionTrue(o, 'Admitted') ? 'True' : '')),
+      col<Workload>('Finished', (o) => (conditionTrue(o, 'Finished') ? 'True' : '')),
+      age,
+    ],
+    validate: (obj) => {
+      const podSets = spec(obj)?.podSets;
+      if (!Array.isArray(podSets) || podSets.length === 0) return [required('spec.podSets')];
+      return podSets.flatMap((p: unknown, i: number) => {
+        const set = p as Partial<NonNullable<Workload['spec']>['podSets'][number]> | null;
+        const out: StatusCause[] = [];
+        if (!set?.name) out.push(required(`spec.podSets[${i}].name`));
+        if (!set?.template?.spec) out.push(required(`spec.podSets[${i}].template.spec`));
+        return out;
+      });
+    },
+  }),
+];
+
+export function registerKueue(registry: Registry): void {
+  for (const type of kueueTypes) registry.register(type);
+}

@@ -1,0 +1,331 @@
+// The simulator's Kueue: served CRDs, Workloads for queued Jobs, admission by quota with
+// cohort borrowing, the visibility API and kubectl, through @kubernetes/client-node.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  BatchV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  type V1Job,
+} from '@kubernetes/client-node';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunningSimulator, startSimulator, type Workload } from '../src/index.js';
+import { eventually, statusCode } from './helpers.js';
+
+let sim: RunningSimulator;
+let kc: KubeConfig;
+let core: CoreV1Api;
+let batch: BatchV1Api;
+let custom: CustomObjectsApi;
+let dir: string;
+
+const group = 'kueue.x-k8s.io';
+const version = 'v1beta1';
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'roam-sim-kueue-'));
+  sim = await startSimulator({ port: 0, speed: 200, kubeconfigPath: join(dir, 'kubeconfig') });
+  kc = new KubeConfig();
+  kc.loadFromString(sim.kubeconfig);
+  core = kc.makeApiClient(CoreV1Api);
+  batch = kc.makeApiClient(BatchV1Api);
+  custom = kc.makeApiClient(CustomObjectsApi);
+  await custom.createClusterCustomObject({
+    group,
+    version,
+    plural: 'resourceflavors',
+    body: {
+      apiVersion: `${group}/${version}`,
+      kind: 'ResourceFlavor',
+      metadata: { name: 'default' },
+    },
+  });
+});
+
+afterAll(async () => {
+  await sim.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function clusterQueue(name: string, cpu: string, extra: Record<string, unknown> = {}) {
+  await custom.createClusterCustomObject({
+    group,
+    version,
+    plural: 'clusterqueues',
+    body: {
+      apiVersion: `${group}/${version}`,
+      kind: 'ClusterQueue',
+      metadata: { name },
+      spec: {
+        resourceGroups: [
+          {
+            coveredResources: ['cpu', 'memory', 'pods'],
+            flavors: [
+              {
+                name: 'default',
+                resources: [
+                  { name: 'cpu', nominalQuota: cpu },
+                  { name: 'memory', nominalQuota: '64Gi' },
+                  { name: 'pods', nominalQuota: '100' },
+                ],
+              },
+            ],
+          },
+        ],
+        ...extra,
+      },
+    },
+  });
+}
+
+async function namespaceWithQueue(ns: string, cq: string, queue = 'user-queue') {
+  await core.createNamespace({ body: { metadata: { name: ns } } });
+  await custom.createNamespacedCustomObject({
+    group,
+    version,
+    namespace: ns,
+    plural: 'localqueues',
+    body: {
+      apiVersion: `${group}/${version}`,
+      kind: 'LocalQueue',
+      metadata: { name: queue },
+      spec: { clusterQueue: cq },
+    },
+  });
+}
+
+function job(name: string, cpu: string, command: string, queue = 'user-queue'): V1Job {
+  return {
+    metadata: { name, labels: { 'kueue.x-k8s.io/queue-name': queue } },
+    spec: {
+      backoffLimit: 0,
+      template: {
+        spec: {
+          restartPolicy: 'Never',
+          containers: [
+            {
+              name: 'main',
+              image: 'busybox',
+              command: ['sh', '-c', command],
+              resources: { requests: { cpu, memory: '64Mi' } },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+async function workloadOf(ns: string, jobName: string): Promise<Workload | undefined> {
+  const list = (await custom.listNamespacedCustomObject({
+    group,
+    version,
+    namespace: ns,
+    plural: 'workloads',
+  })) as { items: Workload[] };
+  return list.items.find((w) => w.metadata.ownerReferences?.some((o) => o.name === jobName));
+}
+
+const condition = (wl: Workload | undefined, type: string) =>
+  wl?.status?.conditions?.find((c) => c.type === type);
+
+describe('Kueue in the simulator', () => {
+  it('suspends a queued Job, admits its Workload by quota, runs it and finishes the Workload', async () => {
+    await clusterQueue('cq-run', '2');
+    await namespaceWithQueue('kq-run', 'cq-run');
+    await batch.createNamespacedJob({
+      namespace: 'kq-run',
+      body: job('first', '1', 'echo hi; sleep 5'),
+    });
+    const admitted = await eventually('the Workload admitted', async () => {
+      const wl = await workloadOf('kq-run', 'first');
+      return condition(wl, 'Admitted')?.status === 'True' ? wl : undefined;
+    });
+    expect(admitted.spec?.queueName).toBe('user-queue');
+    expect(condition(admitted, 'QuotaReserved')).toMatchObject({
+      status: 'True',
+      reason: 'QuotaReserved',
+      message: 'Quota reserved in ClusterQueue cq-run',
+    });
+    expect(admitted.status?.admission?.podSetAssignments[0]).toMatchObject({
+      name: 'main',
+      flavors: { cpu: 'default', memory: 'default', pods: 'default' },
+      resourceUsage: { cpu: '1', memory: '64Mi', pods: '1' },
+    });
+
+    const done = await eventually('the Job completes', async () => {
+      const j = await batch.readNamespacedJob({ namespace: 'kq-run', name: 'first' });
+      return j.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True')
+        ? j
+        : undefined;
+    });
+    expect(done.spec?.suspend).toBe(false);
+    const finished = await eventually('the Workload finished', async () => {
+      const wl = await workloadOf('kq-run', 'first');
+      return condition(wl, 'Finished')?.status === 'True' ? wl : undefined;
+    });
+    expect(condition(finished, 'Finished')?.reason).toBe('Succeeded');
+
+    const cq = (await custom.getClusterCustomObject({
+      group,
+      version,
+      plural: 'clusterqueues',
+      name: 'cq-run',
+    })) as { status?: { admittedWorkloads?: number; pendingWorkloads?: number } };
+    expect(cq.status).toMatchObject({ admittedWorkloads: 0, pendingWorkloads: 0 });
+
+    // Deleting the Job takes its Workload with it.
+    await batch.deleteNamespacedJob({
+      namespace: 'kq-run',
+      name: 'first',
+      propagationPolicy: 'Background',
+    });
+    await eventually(
+      'the Workload deleted',
+      async () => (await workloadOf('kq-run', 'first')) === undefined,
+    );
+  });
+
+  it('keeps a Workload pending while quota is used, shows its position, admits it once quota frees', async () => {
+    await clusterQueue('cq-wait', '1');
+    await namespaceWithQueue('kq-wait', 'cq-wait');
+    await batch.createNamespacedJob({
+      namespace: 'kq-wait',
+      body: job('holder', '1', 'sleep 100000'),
+    });
+    await eventually(
+      'holder admitted',
+      async () => condition(await workloadOf('kq-wait', 'holder'), 'Admitted')?.status === 'True',
+    );
+    await batch.createNamespacedJob({
+      namespace: 'kq-wait',
+      body: job('waiter', '500m', 'echo ok'),
+    });
+    const pending = await eventually('waiter pending', async () => {
+      const wl = await workloadOf('kq-wait', 'waiter');
+      return condition(wl, 'QuotaReserved')?.status === 'False' ? wl : undefined;
+    });
+    expect(condition(pending, 'QuotaReserved')).toMatchObject({
+      reason: 'Pending',
+      message:
+        "couldn't assign flavors to pod set main: insufficient unused quota for cpu in flavor default, 500m more needed",
+    });
+    expect(
+      (await batch.readNamespacedJob({ namespace: 'kq-wait', name: 'waiter' })).spec?.suspend,
+    ).toBe(true);
+
+    const res = await fetch(
+      `${sim.url}/apis/visibility.kueue.x-k8s.io/v1beta1/namespaces/kq-wait/localqueues/user-queue/pendingworkloads`,
+    );
+    expect(res.status).toBe(200);
+    const summary = (await res.json()) as {
+      items: {
+        metadata: { name: string };
+        positionInLocalQueue: number;
+        positionInClusterQueue: number;
+      }[];
+    };
+    expect(summary.items).toEqual([
+      expect.objectContaining({
+        metadata: expect.objectContaining({ name: pending.metadata.name }),
+        positionInLocalQueue: 0,
+        positionInClusterQueue: 0,
+        localQueueName: 'user-queue',
+      }),
+    ]);
+    const byCq = await fetch(
+      `${sim.url}/apis/visibility.kueue.x-k8s.io/v1beta1/clusterqueues/cq-wait/pendingworkloads`,
+    );
+    expect(((await byCq.json()) as { items: unknown[] }).items).toHaveLength(1);
+
+    await batch.deleteNamespacedJob({
+      namespace: 'kq-wait',
+      name: 'holder',
+      propagationPolicy: 'Background',
+    });
+    await eventually(
+      'waiter admitted',
+      async () => condition(await workloadOf('kq-wait', 'waiter'), 'Admitted')?.status === 'True',
+    );
+  });
+
+  it('borrows unused quota from the cohort', async () => {
+    await clusterQueue('cq-lender', '4', { cohort: 'pool' });
+    await clusterQueue('cq-borrower', '1', { cohort: 'pool' });
+    await namespaceWithQueue('kq-borrow', 'cq-borrower');
+    await batch.createNamespacedJob({ namespace: 'kq-borrow', body: job('big', '3', 'echo big') });
+    const wl = await eventually('borrowed admission', async () => {
+      const w = await workloadOf('kq-borrow', 'big');
+      return condition(w, 'Admitted')?.status === 'True' ? w : undefined;
+    });
+    expect(wl.status?.admission?.clusterQueue).toBe('cq-borrower');
+  });
+
+  it('marks a Workload whose LocalQueue does not exist inadmissible', async () => {
+    await core.createNamespace({ body: { metadata: { name: 'kq-none' } } });
+    await batch.createNamespacedJob({
+      namespace: 'kq-none',
+      body: job('orphan', '100m', 'true', 'nowhere'),
+    });
+    const wl = await eventually('inadmissible', async () => {
+      const w = await workloadOf('kq-none', 'orphan');
+      return condition(w, 'QuotaReserved') ? w : undefined;
+    });
+    expect(condition(wl, 'QuotaReserved')).toMatchObject({
+      status: 'False',
+      reason: 'Inadmissible',
+      message: "LocalQueue nowhere doesn't exist",
+    });
+    // Kueue's webhook suspended it at create, and nothing admits it.
+    expect(
+      (await batch.readNamespacedJob({ namespace: 'kq-none', name: 'orphan' })).spec?.suspend,
+    ).toBe(true);
+  });
+
+  it('refuses a ClusterQueue with a bad quota or strategy (422)', async () => {
+    const bad = custom.createClusterCustomObject({
+      group,
+      version,
+      plural: 'clusterqueues',
+      body: {
+        apiVersion: `${group}/${version}`,
+        kind: 'ClusterQueue',
+        metadata: { name: 'bad' },
+        spec: {
+          queueingStrategy: 'Random',
+          resourceGroups: [
+            {
+              coveredResources: ['cpu'],
+              flavors: [{ name: 'default', resources: [{ name: 'cpu', nominalQuota: 'lots' }] }],
+            },
+          ],
+        },
+      },
+    });
+    const code = await bad.then(
+      () => 200,
+      (err: unknown) => statusCode(err),
+    );
+    expect(code).toBe(422);
+  });
+
+  it('answers kubectl get clusterqueues,localqueues,workloads -A', async () => {
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(
+        'kubectl',
+        ['--kubeconfig', sim.kubeconfigPath, 'get', 'clusterqueues,localqueues,workloads', '-A'],
+        { timeout: 30_000 },
+        (err, stdout, stderr) =>
+          err ? reject(new Error(`${err.message}: ${stderr}`)) : resolve(stdout),
+      ),
+    );
+    expect(out).toMatch(/clusterqueue\.kueue\.x-k8s\.io\/cq-wait\s+BestEffortFIFO/);
+    expect(out).toMatch(/kq-wait\s+localqueue\.kueue\.x-k8s\.io\/user-queue\s+cq-wait/);
+    expect(out).toMatch(
+      /kq-wait\s+workload\.kueue\.x-k8s\.io\/job-waiter-\w+\s+user-queue\s+cq-wait\s+True/,
+    );
+  });
+});

@@ -1,0 +1,86 @@
+import { describe, expect, it } from '@jest/globals';
+
+import { type JobState, SUBMITTED } from '../scheduling/job-state.js';
+import { kueueEvent, type KueueWorkload, workloadVerdict } from './workload.js';
+
+const wl = (...conditions: [string, string, string?, string?][]): KueueWorkload => ({
+  status: {
+    admission: { clusterQueue: 'roam-acme' },
+    conditions: conditions.map(([type, status, reason, message]) => ({
+      type,
+      status,
+      ...(reason ? { reason } : {}),
+      ...(message ? { message } : {}),
+    })),
+  },
+});
+
+const QUEUED: JobState = { status: 'pending', phase: 'Queued', reason: 'WaitingForQuota' };
+const RETRYING: JobState = { status: 'pending', phase: 'Queued', reason: 'RetryBackoff' };
+const ADMITTED: JobState = { status: 'pending', phase: 'Admitted', reason: 'ContainerCreating' };
+const now = new Date('2026-01-01T00:00:00Z');
+
+describe('workloadVerdict', () => {
+  it.each([
+    [wl(['QuotaReserved', 'False', 'Pending', 'insufficient unused quota for cpu']), 'pending'],
+    [wl(['QuotaReserved', 'True'], ['Admitted', 'True']), 'admitted'],
+    [wl(['QuotaReserved', 'True']), 'pending'],
+    [wl(['Evicted', 'True', 'Preempted', 'preempted by a higher priority workload']), 'evicted'],
+    [wl(['Admitted', 'True'], ['Finished', 'True', 'Succeeded']), 'finished'],
+    [{}, 'unseen'],
+  ])('reads %j as %s', (workload, kind) => {
+    expect(workloadVerdict(workload).kind).toBe(kind);
+  });
+
+  it("keeps Kueue's reason and message for a pending workload", () => {
+    expect(
+      workloadVerdict(wl(['QuotaReserved', 'False', 'Inadmissible', "LocalQueue q doesn't exist"])),
+    ).toEqual({
+      kind: 'pending',
+      reason: 'Inadmissible',
+      message: "LocalQueue q doesn't exist",
+    });
+  });
+});
+
+describe('kueueEvent', () => {
+  const pending = workloadVerdict(wl(['QuotaReserved', 'False', 'Pending', 'no quota']));
+  const admitted = workloadVerdict(wl(['QuotaReserved', 'True'], ['Admitted', 'True']));
+  const evicted = workloadVerdict(wl(['Evicted', 'True', 'Preempted', 'preempted']));
+
+  it('leaves the job as it is until Kueue has a verdict', () => {
+    expect(kueueEvent(SUBMITTED, undefined, now)).toBeUndefined();
+    expect(kueueEvent(RETRYING, workloadVerdict({}), now)).toBeUndefined();
+  });
+
+  it("admits when Kueue admits the Workload, with Kueue's reason while it waits", () => {
+    expect(kueueEvent(SUBMITTED, pending, now)?.event).toMatchObject({
+      type: 'queue',
+      message: 'Kueue Pending: no quota',
+    });
+    expect(kueueEvent(QUEUED, pending, now)).toBeUndefined();
+    expect(kueueEvent(QUEUED, admitted, now)).toEqual({
+      event: { type: 'admit', message: 'admitted by Kueue in ClusterQueue roam-acme' },
+      admittedAt: now,
+    });
+    expect(kueueEvent(ADMITTED, admitted, now)).toBeUndefined();
+  });
+
+  it('admits a job whose Workload finished before roam saw it admitted', () => {
+    const finished = workloadVerdict(wl(['Admitted', 'True'], ['Finished', 'True', 'Succeeded']));
+    expect(kueueEvent(QUEUED, finished, now)?.event.type).toBe('admit');
+    expect(kueueEvent(SUBMITTED, finished, now)?.admittedAt).toBe(now);
+  });
+
+  it('puts an admitted job back in the queue when Kueue evicts it', () => {
+    expect(kueueEvent(ADMITTED, evicted, now)).toEqual({
+      event: { type: 'queue', reason: 'WaitingForQuota', message: 'Kueue Preempted: preempted' },
+      admittedAt: null,
+    });
+  });
+
+  it('leaves running and finished jobs to the reconciler', () => {
+    expect(kueueEvent({ status: 'running', phase: 'Running' }, evicted, now)).toBeUndefined();
+    expect(kueueEvent(ADMITTED, { kind: 'finished', clusterQueue: 'q' }, now)).toBeUndefined();
+  });
+});

@@ -1,0 +1,113 @@
+// ROAM_ADMISSION=kueue: Kueue decides admission, roam follows. What a Workload's conditions
+// say (QuotaReserved, Admitted, Evicted, Preempted, Finished), and what that means for a job
+// roam has not started yet. Pure: the scheduler reads Workloads and applies the result through
+// the job ledger (docs/architecture.md#rule-9).
+import type { JobEvent, JobState } from '../scheduling/job-state.js';
+
+export interface WorkloadCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+}
+
+/** The parts of a kueue.x-k8s.io Workload roam reads. */
+export interface KueueWorkload {
+  metadata?: { name?: string; namespace?: string };
+  spec?: { queueName?: string };
+  status?: {
+    admission?: { clusterQueue?: string };
+    conditions?: WorkloadCondition[];
+  };
+}
+
+export type WorkloadVerdict =
+  | { kind: 'admitted'; clusterQueue: string }
+  | { kind: 'pending'; reason: string; message: string }
+  | { kind: 'evicted'; reason: string; message: string }
+  /** Its Job ended (it ran, so Kueue had admitted it). */
+  | { kind: 'finished'; clusterQueue: string }
+  /** Kueue has not looked at it yet (no QuotaReserved condition). */
+  | { kind: 'unseen' };
+
+const condition = (w: KueueWorkload, type: string) =>
+  w.status?.conditions?.find((c) => c.type === type);
+const isTrue = (w: KueueWorkload, type: string) => condition(w, type)?.status === 'True';
+
+/** Where Kueue stands on a workload; pending with Kueue's own reason and message. */
+export function workloadVerdict(w: KueueWorkload): WorkloadVerdict {
+  if (isTrue(w, 'Finished'))
+    return { kind: 'finished', clusterQueue: w.status?.admission?.clusterQueue ?? '' };
+  if (isTrue(w, 'Admitted'))
+    return { kind: 'admitted', clusterQueue: w.status?.admission?.clusterQueue ?? '' };
+  for (const type of ['Preempted', 'Evicted']) {
+    const c = condition(w, type);
+    if (c?.status === 'True')
+      return { kind: 'evicted', reason: c.reason ?? type, message: c.message ?? type };
+  }
+  const reserved = condition(w, 'QuotaReserved');
+  if (reserved?.status === 'True')
+    // Quota reserved, admission checks not yet passed: still waiting, for a different reason.
+    return {
+      kind: 'pending',
+      reason: 'QuotaReserved',
+      message: reserved.message ?? 'quota reserved; waiting for admission checks',
+    };
+  if (!reserved) return { kind: 'unseen' };
+  return {
+    kind: 'pending',
+    reason: reserved.reason ?? 'Pending',
+    message: reserved.message ?? 'waiting for quota',
+  };
+}
+
+/**
+ * The ledger event for a job not yet admitted in roam (or admitted and not yet running)
+ * given its Workload, or undefined when nothing changes. Until Kueue has a verdict (no Job,
+ * no Workload, or a Workload Kueue has not looked at), the job stays as it is; the first
+ * verdict queues it with Kueue's own reason, or admits it.
+ */
+export function kueueEvent(
+  state: JobState,
+  verdict: WorkloadVerdict | undefined,
+  now: Date,
+): { event: JobEvent; admittedAt?: Date | null } | undefined {
+  const waiting = (message: string) =>
+    state.phase === 'Queued' && state.reason === 'WaitingForQuota'
+      ? undefined
+      : { event: { type: 'queue', reason: 'WaitingForQuota', message } as JobEvent };
+  if (state.status !== 'pending' || verdict === undefined) return undefined;
+  switch (verdict.kind) {
+    case 'admitted':
+    // A short job may run and finish between two cycles: it was admitted all the same, and
+    // the reconciler records its outcome from the Job.
+    case 'finished':
+      return state.phase === 'Admitted'
+        ? undefined
+        : {
+            event: {
+              type: 'admit',
+              message: `admitted by Kueue in ClusterQueue ${verdict.clusterQueue}`,
+            },
+            admittedAt: now,
+          };
+    case 'pending':
+      return state.phase === 'Admitted'
+        ? undefined
+        : waiting(`Kueue ${verdict.reason}: ${verdict.message}`);
+    case 'evicted':
+      // Kueue suspended the Job again; it waits in the queue until readmitted.
+      return state.phase === 'Admitted'
+        ? {
+            event: {
+              type: 'queue',
+              reason: 'WaitingForQuota',
+              message: `Kueue ${verdict.reason}: ${verdict.message}`,
+            },
+            admittedAt: null,
+          }
+        : waiting(`Kueue ${verdict.reason}: ${verdict.message}`);
+    case 'unseen':
+      return undefined;
+  }
+}
