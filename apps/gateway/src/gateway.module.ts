@@ -16,6 +16,9 @@ import { StreamKeyWatch } from './events/stream-key-watch.js';
 import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor.js';
 import { IdempotencyRepository } from './idempotency/idempotency.repository.js';
 import { IdempotencyService } from './idempotency/idempotency.service.js';
+import { GroupsController } from './jobs/groups.controller.js';
+import { GroupsRepository } from './jobs/groups.repository.js';
+import { GroupsService } from './jobs/groups.service.js';
 import { JobExplainService } from './jobs/job-explain.service.js';
 import { JobsBatchController } from './jobs/jobs-batch.controller.js';
 import { JobsBatchService } from './jobs/jobs-batch.service.js';
@@ -67,6 +70,7 @@ import { WebhooksService } from './webhooks/webhooks.service.js';
     AdminKeysController,
     JobsController,
     JobsBatchController,
+    GroupsController,
     TemplatesController,
     CompatJobsFormController,
     EventsController,
@@ -83,6 +87,8 @@ import { WebhooksService } from './webhooks/webhooks.service.js';
     JobsRepository,
     JobsService,
     JobsBatchService,
+    GroupsRepository,
+    GroupsService,
     PendingCap,
     JobExplainService,
     NodeCapacityCache,

@@ -30,6 +30,8 @@ export const busRoles = {
       subjects.action.execute,
       subjects.action.requested,
       subjects.webhook.test,
+      // Written by the database's group counters; the gateway's relay publishes it.
+      subjects.group.finished,
     ],
     consumes: [],
   },

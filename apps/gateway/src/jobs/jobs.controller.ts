@@ -88,6 +88,7 @@ export class JobsController {
     const rows = await this.jobs.list(caller.tenantId, {
       statuses: query.status,
       queue: query.queue,
+      group: query.group,
       labels: query.labelSelector,
       createdSince: query.created_since,
       createdUntil: query.created_until,

@@ -32,6 +32,7 @@ export interface OpenApiDocument {
 const TAGS: Record<string, string> = {
   tenants: 'Tenants, their limits and API keys',
   jobs: 'Submit, list, read, explain and cancel jobs',
+  groups: 'Job groups: summary per phase, cancel, list',
   templates: 'Job templates: yours and the built-ins',
   events: 'Your event log, paged or as Server-Sent Events',
   webhooks: 'Webhook endpoints (Standard Webhooks), their deliveries and attempts',

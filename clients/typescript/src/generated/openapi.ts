@@ -259,6 +259,54 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/groups': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List your job groups, by name
+     * @description Needs a tenant API key.
+     */
+    get: operations['Groups_list'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/groups/{name}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Summary of a job group: jobs per phase
+     * @description Read from counters kept as the jobs change: the same cost for 10 jobs or 100,000.
+     *
+     *     Needs a tenant API key.
+     */
+    get: operations['Groups_get'];
+    put?: never;
+    post?: never;
+    /**
+     * Cancel every unfinished job of a group
+     * @description Idempotent: finished jobs are left as they are, and a group with nothing left to cancel answers `cancelled: 0`.
+     *
+     *     Needs a tenant API key.
+     */
+    delete: operations['Groups_cancel'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/jobs': {
     parameters: {
       query?: never;
@@ -1583,6 +1631,8 @@ export interface components {
       /** Format: date-time */
       created_at: string;
       exit_code: number | null;
+      /** @description The job group (`spec.group`), or null. */
+      group: string | null;
       /** Format: uuid */
       id: string;
       message: string | null;
@@ -1661,6 +1711,42 @@ export interface components {
       /** @description Each of these, on its own, would let the job move. */
       unblock?: string[];
     };
+    JobGroup: {
+      /** @description Jobs per phase. */
+      counts: {
+        admitted: number;
+        cancelled: number;
+        failed: number;
+        queued: number;
+        running: number;
+        submitted: number;
+        succeeded: number;
+      };
+      /** Format: date-time */
+      created_at: string;
+      /** @description Every job of the group has finished. */
+      done: boolean;
+      /** @description Succeeded, failed or cancelled. */
+      finished: number;
+      /** @description When its last unfinished job finished (`group.finished`); null while not done. */
+      finished_at: string | null;
+      name: string;
+      /** @description Submitted, queued or admitted. */
+      pending: number;
+      running: number;
+      /** @description Jobs ever submitted to the group. */
+      total: number;
+    };
+    JobGroupCancel: {
+      /** @description Jobs this request cancelled. */
+      cancelled: number;
+      group: components['schemas']['JobGroup'];
+    };
+    JobGroupPage: {
+      items: components['schemas']['JobGroup'][];
+      /** @description Pass as `cursor` for the next page. */
+      next_cursor: string | null;
+    };
     JobPage: {
       items: components['schemas']['Job'][];
       /** @description Pass as `cursor` for the next page; null at the end. */
@@ -1675,6 +1761,7 @@ export interface components {
       env?: {
         [key: string]: string;
       };
+      group?: string;
       image: string;
       labels?: {
         [key: string]: string;
@@ -1745,6 +1832,7 @@ export interface components {
       env?: {
         [key: string]: string;
       };
+      group?: string;
       image: string;
       labels?: {
         [key: string]: string;
@@ -2007,6 +2095,7 @@ export interface components {
         env?: {
           [key: string]: string;
         };
+        group?: string;
         image: string;
         inputs?: {
           required: string[];
@@ -3128,6 +3217,8 @@ export interface operations {
         after?: string;
         /** @description The `next_cursor` of the previous page. */
         cursor?: string;
+        /** @description Only events of this job group: its jobs’ events and its `group.finished`. */
+        group?: string;
         limit?: number;
         /** @description Event types to keep: `job.succeeded`, an area `job.*`, or `*`; comma-separated or repeated. None = every type. */
         type?: string | string[];
@@ -3199,6 +3290,8 @@ export interface operations {
       query?: {
         /** @description An event position: only events after it. */
         after?: string;
+        /** @description Only events of this job group: its jobs’ events and its `group.finished`. */
+        group?: string;
         /** @description Event types to keep: `job.succeeded`, an area `job.*`, or `*`; comma-separated or repeated. None = every type. */
         type?: string | string[];
       };
@@ -3264,6 +3357,227 @@ export interface operations {
       };
     };
   };
+  Groups_list: {
+    parameters: {
+      query?: {
+        /** @description The `next_cursor` of the previous page. */
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JobGroupPage'];
+        };
+      };
+      /** @description Invalid request (every bad field is listed in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  Groups_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JobGroup'];
+        };
+      };
+      /** @description Invalid request (every bad field is listed in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not found (another tenant’s object is a 404 too) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  Groups_cancel: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JobGroupCancel'];
+        };
+      };
+      /** @description Invalid request (every bad field is listed in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not found (another tenant’s object is a 404 too) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   Jobs_list: {
     parameters: {
       query?: {
@@ -3273,6 +3587,8 @@ export interface operations {
         created_until?: string;
         /** @description The `next_cursor` of the previous page. */
         cursor?: string;
+        /** @description Only jobs of this group (`spec.group`). */
+        group?: string;
         /** @description A Kubernetes label selector over the spec’s labels: `team=a,tier in (x,y),!debug`. */
         labelSelector?: string;
         limit?: number;
@@ -4540,6 +4856,7 @@ export interface operations {
             env?: {
               [key: string]: string;
             };
+            group?: string;
             image: string;
             inputs?: {
               required: string[];
@@ -4764,6 +5081,7 @@ export interface operations {
             env?: {
               [key: string]: string;
             };
+            group?: string;
             image: string;
             inputs?: {
               required: string[];

@@ -58,6 +58,12 @@ export type ApiKey = Prisma.ApiKeyModel
  */
 export type Job = Prisma.JobModel
 /**
+ * Model JobGroup
+ * A job group's counters per phase, kept by triggers on `jobs` as its jobs are inserted and
+ * change phase (docs/architecture.md#rule-10), so a summary is one row read whatever the size.
+ */
+export type JobGroup = Prisma.JobGroupModel
+/**
  * Model JobHistory
  * Append-only: one row per transition of a job, in `seq` order.
  */

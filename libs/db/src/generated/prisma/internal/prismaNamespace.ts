@@ -400,6 +400,7 @@ export const ModelName = {
   Tenant: 'Tenant',
   ApiKey: 'ApiKey',
   Job: 'Job',
+  JobGroup: 'JobGroup',
   JobHistory: 'JobHistory',
   JobTemplate: 'JobTemplate',
   OutboxMessage: 'OutboxMessage',
@@ -430,7 +431,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "tenant" | "apiKey" | "job" | "jobHistory" | "jobTemplate" | "outboxMessage" | "idempotencyKey" | "processedMessage" | "event" | "webhookEndpoint" | "webhookDelivery" | "webhookAttempt" | "action" | "actionStep" | "offload" | "resultFile" | "logArchive" | "storedJob"
+    modelProps: "tenant" | "apiKey" | "job" | "jobGroup" | "jobHistory" | "jobTemplate" | "outboxMessage" | "idempotencyKey" | "processedMessage" | "event" | "webhookEndpoint" | "webhookDelivery" | "webhookAttempt" | "action" | "actionStep" | "offload" | "resultFile" | "logArchive" | "storedJob"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -653,6 +654,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         count: {
           args: Prisma.JobCountArgs<ExtArgs>
           result: runtime.Types.Utils.Optional<Prisma.JobCountAggregateOutputType> | number
+        }
+      }
+    }
+    JobGroup: {
+      payload: Prisma.$JobGroupPayload<ExtArgs>
+      fields: Prisma.JobGroupFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.JobGroupFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobGroupPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.JobGroupFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobGroupPayload>
+        }
+        findFirst: {
+          args: Prisma.JobGroupFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobGroupPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.JobGroupFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobGroupPayload>
+        }
+        findMany: {
+          args: Prisma.JobGroupFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobGroupPayload>[]
+        }
+        create: {
+          args: Prisma.JobGroupCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobGroupPayload>
+        }
+        createMany: {
+          args: Prisma.JobGroupCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.JobGroupCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobGroupPayload>[]
+        }
+        delete: {
+          args: Prisma.JobGroupDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobGroupPayload>
+        }
+        update: {
+          args: Prisma.JobGroupUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobGroupPayload>
+        }
+        deleteMany: {
+          args: Prisma.JobGroupDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.JobGroupUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.JobGroupUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobGroupPayload>[]
+        }
+        upsert: {
+          args: Prisma.JobGroupUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobGroupPayload>
+        }
+        aggregate: {
+          args: Prisma.JobGroupAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateJobGroup>
+        }
+        groupBy: {
+          args: Prisma.JobGroupGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.JobGroupGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.JobGroupCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.JobGroupCountAggregateOutputType> | number
         }
       }
     }
@@ -1875,10 +1950,29 @@ export const JobScalarFieldEnum = {
   inputsKey: 'inputsKey',
   inputsBytes: 'inputsBytes',
   cleanupAt: 'cleanupAt',
+  groupName: 'groupName',
   updatedAt: 'updatedAt'
 } as const
 
 export type JobScalarFieldEnum = (typeof JobScalarFieldEnum)[keyof typeof JobScalarFieldEnum]
+
+
+export const JobGroupScalarFieldEnum = {
+  tenantId: 'tenantId',
+  name: 'name',
+  submitted: 'submitted',
+  queued: 'queued',
+  admitted: 'admitted',
+  running: 'running',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  createdAt: 'createdAt',
+  finishedAt: 'finishedAt',
+  updatedAt: 'updatedAt'
+} as const
+
+export type JobGroupScalarFieldEnum = (typeof JobGroupScalarFieldEnum)[keyof typeof JobGroupScalarFieldEnum]
 
 
 export const JobHistoryScalarFieldEnum = {
@@ -2515,6 +2609,7 @@ export type GlobalOmitConfig = {
   tenant?: Prisma.TenantOmit
   apiKey?: Prisma.ApiKeyOmit
   job?: Prisma.JobOmit
+  jobGroup?: Prisma.JobGroupOmit
   jobHistory?: Prisma.JobHistoryOmit
   jobTemplate?: Prisma.JobTemplateOmit
   outboxMessage?: Prisma.OutboxMessageOmit

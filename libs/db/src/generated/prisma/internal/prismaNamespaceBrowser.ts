@@ -54,6 +54,7 @@ export const ModelName = {
   Tenant: 'Tenant',
   ApiKey: 'ApiKey',
   Job: 'Job',
+  JobGroup: 'JobGroup',
   JobHistory: 'JobHistory',
   JobTemplate: 'JobTemplate',
   OutboxMessage: 'OutboxMessage',
@@ -157,10 +158,29 @@ export const JobScalarFieldEnum = {
   inputsKey: 'inputsKey',
   inputsBytes: 'inputsBytes',
   cleanupAt: 'cleanupAt',
+  groupName: 'groupName',
   updatedAt: 'updatedAt'
 } as const
 
 export type JobScalarFieldEnum = (typeof JobScalarFieldEnum)[keyof typeof JobScalarFieldEnum]
+
+
+export const JobGroupScalarFieldEnum = {
+  tenantId: 'tenantId',
+  name: 'name',
+  submitted: 'submitted',
+  queued: 'queued',
+  admitted: 'admitted',
+  running: 'running',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  createdAt: 'createdAt',
+  finishedAt: 'finishedAt',
+  updatedAt: 'updatedAt'
+} as const
+
+export type JobGroupScalarFieldEnum = (typeof JobGroupScalarFieldEnum)[keyof typeof JobGroupScalarFieldEnum]
 
 
 export const JobHistoryScalarFieldEnum = {

@@ -79,6 +79,7 @@ export type JobMinAggregateOutputType = {
   inputsKey: string | null
   inputsBytes: bigint | null
   cleanupAt: Date | null
+  groupName: string | null
   updatedAt: Date | null
 }
 
@@ -111,6 +112,7 @@ export type JobMaxAggregateOutputType = {
   inputsKey: string | null
   inputsBytes: bigint | null
   cleanupAt: Date | null
+  groupName: string | null
   updatedAt: Date | null
 }
 
@@ -146,6 +148,7 @@ export type JobCountAggregateOutputType = {
   inputsKey: number
   inputsBytes: number
   cleanupAt: number
+  groupName: number
   updatedAt: number
   _all: number
 }
@@ -204,6 +207,7 @@ export type JobMinAggregateInputType = {
   inputsKey?: true
   inputsBytes?: true
   cleanupAt?: true
+  groupName?: true
   updatedAt?: true
 }
 
@@ -236,6 +240,7 @@ export type JobMaxAggregateInputType = {
   inputsKey?: true
   inputsBytes?: true
   cleanupAt?: true
+  groupName?: true
   updatedAt?: true
 }
 
@@ -271,6 +276,7 @@ export type JobCountAggregateInputType = {
   inputsKey?: true
   inputsBytes?: true
   cleanupAt?: true
+  groupName?: true
   updatedAt?: true
   _all?: true
 }
@@ -393,6 +399,7 @@ export type JobGroupByOutputType = {
   inputsKey: string | null
   inputsBytes: bigint | null
   cleanupAt: Date | null
+  groupName: string | null
   updatedAt: Date
   _count: JobCountAggregateOutputType | null
   _avg: JobAvgAggregateOutputType | null
@@ -451,6 +458,7 @@ export type JobWhereInput = {
   inputsKey?: Prisma.StringNullableFilter<"Job"> | string | null
   inputsBytes?: Prisma.BigIntNullableFilter<"Job"> | bigint | number | null
   cleanupAt?: Prisma.DateTimeNullableFilter<"Job"> | Date | string | null
+  groupName?: Prisma.StringNullableFilter<"Job"> | string | null
   updatedAt?: Prisma.DateTimeFilter<"Job"> | Date | string
   tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
   history?: Prisma.JobHistoryListRelationFilter
@@ -491,6 +499,7 @@ export type JobOrderByWithRelationInput = {
   inputsKey?: Prisma.SortOrderInput | Prisma.SortOrder
   inputsBytes?: Prisma.SortOrderInput | Prisma.SortOrder
   cleanupAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  groupName?: Prisma.SortOrderInput | Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   tenant?: Prisma.TenantOrderByWithRelationInput
   history?: Prisma.JobHistoryOrderByRelationAggregateInput
@@ -534,6 +543,7 @@ export type JobWhereUniqueInput = Prisma.AtLeast<{
   inputsKey?: Prisma.StringNullableFilter<"Job"> | string | null
   inputsBytes?: Prisma.BigIntNullableFilter<"Job"> | bigint | number | null
   cleanupAt?: Prisma.DateTimeNullableFilter<"Job"> | Date | string | null
+  groupName?: Prisma.StringNullableFilter<"Job"> | string | null
   updatedAt?: Prisma.DateTimeFilter<"Job"> | Date | string
   tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
   history?: Prisma.JobHistoryListRelationFilter
@@ -574,6 +584,7 @@ export type JobOrderByWithAggregationInput = {
   inputsKey?: Prisma.SortOrderInput | Prisma.SortOrder
   inputsBytes?: Prisma.SortOrderInput | Prisma.SortOrder
   cleanupAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  groupName?: Prisma.SortOrderInput | Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   _count?: Prisma.JobCountOrderByAggregateInput
   _avg?: Prisma.JobAvgOrderByAggregateInput
@@ -617,6 +628,7 @@ export type JobScalarWhereWithAggregatesInput = {
   inputsKey?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
   inputsBytes?: Prisma.BigIntNullableWithAggregatesFilter<"Job"> | bigint | number | null
   cleanupAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Job"> | Date | string | null
+  groupName?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"Job"> | Date | string
 }
 
@@ -651,6 +663,7 @@ export type JobCreateInput = {
   inputsKey?: string | null
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
+  groupName?: string | null
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutJobsInput
   history?: Prisma.JobHistoryCreateNestedManyWithoutJobInput
@@ -691,6 +704,7 @@ export type JobUncheckedCreateInput = {
   inputsKey?: string | null
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
+  groupName?: string | null
   updatedAt?: Date | string
   history?: Prisma.JobHistoryUncheckedCreateNestedManyWithoutJobInput
   results?: Prisma.ResultFileUncheckedCreateNestedManyWithoutJobInput
@@ -729,6 +743,7 @@ export type JobUpdateInput = {
   inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutJobsNestedInput
   history?: Prisma.JobHistoryUpdateManyWithoutJobNestedInput
@@ -769,6 +784,7 @@ export type JobUncheckedUpdateInput = {
   inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   history?: Prisma.JobHistoryUncheckedUpdateManyWithoutJobNestedInput
   results?: Prisma.ResultFileUncheckedUpdateManyWithoutJobNestedInput
@@ -808,6 +824,7 @@ export type JobCreateManyInput = {
   inputsKey?: string | null
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
+  groupName?: string | null
   updatedAt?: Date | string
 }
 
@@ -842,6 +859,7 @@ export type JobUpdateManyMutationInput = {
   inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -877,6 +895,7 @@ export type JobUncheckedUpdateManyInput = {
   inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -922,6 +941,7 @@ export type JobCountOrderByAggregateInput = {
   inputsKey?: Prisma.SortOrder
   inputsBytes?: Prisma.SortOrder
   cleanupAt?: Prisma.SortOrder
+  groupName?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
 
@@ -966,6 +986,7 @@ export type JobMaxOrderByAggregateInput = {
   inputsKey?: Prisma.SortOrder
   inputsBytes?: Prisma.SortOrder
   cleanupAt?: Prisma.SortOrder
+  groupName?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
 
@@ -998,6 +1019,7 @@ export type JobMinOrderByAggregateInput = {
   inputsKey?: Prisma.SortOrder
   inputsBytes?: Prisma.SortOrder
   cleanupAt?: Prisma.SortOrder
+  groupName?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
 
@@ -1155,6 +1177,7 @@ export type JobCreateWithoutTenantInput = {
   inputsKey?: string | null
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
+  groupName?: string | null
   updatedAt?: Date | string
   history?: Prisma.JobHistoryCreateNestedManyWithoutJobInput
   results?: Prisma.ResultFileCreateNestedManyWithoutJobInput
@@ -1193,6 +1216,7 @@ export type JobUncheckedCreateWithoutTenantInput = {
   inputsKey?: string | null
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
+  groupName?: string | null
   updatedAt?: Date | string
   history?: Prisma.JobHistoryUncheckedCreateNestedManyWithoutJobInput
   results?: Prisma.ResultFileUncheckedCreateNestedManyWithoutJobInput
@@ -1261,6 +1285,7 @@ export type JobScalarWhereInput = {
   inputsKey?: Prisma.StringNullableFilter<"Job"> | string | null
   inputsBytes?: Prisma.BigIntNullableFilter<"Job"> | bigint | number | null
   cleanupAt?: Prisma.DateTimeNullableFilter<"Job"> | Date | string | null
+  groupName?: Prisma.StringNullableFilter<"Job"> | string | null
   updatedAt?: Prisma.DateTimeFilter<"Job"> | Date | string
 }
 
@@ -1295,6 +1320,7 @@ export type JobCreateWithoutHistoryInput = {
   inputsKey?: string | null
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
+  groupName?: string | null
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutJobsInput
   results?: Prisma.ResultFileCreateNestedManyWithoutJobInput
@@ -1334,6 +1360,7 @@ export type JobUncheckedCreateWithoutHistoryInput = {
   inputsKey?: string | null
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
+  groupName?: string | null
   updatedAt?: Date | string
   results?: Prisma.ResultFileUncheckedCreateNestedManyWithoutJobInput
   logs?: Prisma.LogArchiveUncheckedCreateNestedManyWithoutJobInput
@@ -1387,6 +1414,7 @@ export type JobUpdateWithoutHistoryInput = {
   inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutJobsNestedInput
   results?: Prisma.ResultFileUpdateManyWithoutJobNestedInput
@@ -1426,6 +1454,7 @@ export type JobUncheckedUpdateWithoutHistoryInput = {
   inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   results?: Prisma.ResultFileUncheckedUpdateManyWithoutJobNestedInput
   logs?: Prisma.LogArchiveUncheckedUpdateManyWithoutJobNestedInput
@@ -1463,6 +1492,7 @@ export type JobCreateWithoutResultsInput = {
   inputsKey?: string | null
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
+  groupName?: string | null
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutJobsInput
   history?: Prisma.JobHistoryCreateNestedManyWithoutJobInput
@@ -1502,6 +1532,7 @@ export type JobUncheckedCreateWithoutResultsInput = {
   inputsKey?: string | null
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
+  groupName?: string | null
   updatedAt?: Date | string
   history?: Prisma.JobHistoryUncheckedCreateNestedManyWithoutJobInput
   logs?: Prisma.LogArchiveUncheckedCreateNestedManyWithoutJobInput
@@ -1555,6 +1586,7 @@ export type JobUpdateWithoutResultsInput = {
   inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutJobsNestedInput
   history?: Prisma.JobHistoryUpdateManyWithoutJobNestedInput
@@ -1594,6 +1626,7 @@ export type JobUncheckedUpdateWithoutResultsInput = {
   inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   history?: Prisma.JobHistoryUncheckedUpdateManyWithoutJobNestedInput
   logs?: Prisma.LogArchiveUncheckedUpdateManyWithoutJobNestedInput
@@ -1631,6 +1664,7 @@ export type JobCreateWithoutLogsInput = {
   inputsKey?: string | null
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
+  groupName?: string | null
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutJobsInput
   history?: Prisma.JobHistoryCreateNestedManyWithoutJobInput
@@ -1670,6 +1704,7 @@ export type JobUncheckedCreateWithoutLogsInput = {
   inputsKey?: string | null
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
+  groupName?: string | null
   updatedAt?: Date | string
   history?: Prisma.JobHistoryUncheckedCreateNestedManyWithoutJobInput
   results?: Prisma.ResultFileUncheckedCreateNestedManyWithoutJobInput
@@ -1723,6 +1758,7 @@ export type JobUpdateWithoutLogsInput = {
   inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutJobsNestedInput
   history?: Prisma.JobHistoryUpdateManyWithoutJobNestedInput
@@ -1762,6 +1798,7 @@ export type JobUncheckedUpdateWithoutLogsInput = {
   inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   history?: Prisma.JobHistoryUncheckedUpdateManyWithoutJobNestedInput
   results?: Prisma.ResultFileUncheckedUpdateManyWithoutJobNestedInput
@@ -1799,6 +1836,7 @@ export type JobCreateWithoutStoredInput = {
   inputsKey?: string | null
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
+  groupName?: string | null
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutJobsInput
   history?: Prisma.JobHistoryCreateNestedManyWithoutJobInput
@@ -1838,6 +1876,7 @@ export type JobUncheckedCreateWithoutStoredInput = {
   inputsKey?: string | null
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
+  groupName?: string | null
   updatedAt?: Date | string
   history?: Prisma.JobHistoryUncheckedCreateNestedManyWithoutJobInput
   results?: Prisma.ResultFileUncheckedCreateNestedManyWithoutJobInput
@@ -1891,6 +1930,7 @@ export type JobUpdateWithoutStoredInput = {
   inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutJobsNestedInput
   history?: Prisma.JobHistoryUpdateManyWithoutJobNestedInput
@@ -1930,6 +1970,7 @@ export type JobUncheckedUpdateWithoutStoredInput = {
   inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   history?: Prisma.JobHistoryUncheckedUpdateManyWithoutJobNestedInput
   results?: Prisma.ResultFileUncheckedUpdateManyWithoutJobNestedInput
@@ -1967,6 +2008,7 @@ export type JobCreateManyTenantInput = {
   inputsKey?: string | null
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
+  groupName?: string | null
   updatedAt?: Date | string
 }
 
@@ -2001,6 +2043,7 @@ export type JobUpdateWithoutTenantInput = {
   inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   history?: Prisma.JobHistoryUpdateManyWithoutJobNestedInput
   results?: Prisma.ResultFileUpdateManyWithoutJobNestedInput
@@ -2039,6 +2082,7 @@ export type JobUncheckedUpdateWithoutTenantInput = {
   inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   history?: Prisma.JobHistoryUncheckedUpdateManyWithoutJobNestedInput
   results?: Prisma.ResultFileUncheckedUpdateManyWithoutJobNestedInput
@@ -2077,6 +2121,7 @@ export type JobUncheckedUpdateManyWithoutTenantInput = {
   inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -2161,6 +2206,7 @@ export type JobSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = ru
   inputsKey?: boolean
   inputsBytes?: boolean
   cleanupAt?: boolean
+  groupName?: boolean
   updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   history?: boolean | Prisma.Job$historyArgs<ExtArgs>
@@ -2202,6 +2248,7 @@ export type JobSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extension
   inputsKey?: boolean
   inputsBytes?: boolean
   cleanupAt?: boolean
+  groupName?: boolean
   updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["job"]>
@@ -2238,6 +2285,7 @@ export type JobSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extension
   inputsKey?: boolean
   inputsBytes?: boolean
   cleanupAt?: boolean
+  groupName?: boolean
   updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["job"]>
@@ -2274,10 +2322,11 @@ export type JobSelectScalar = {
   inputsKey?: boolean
   inputsBytes?: boolean
   cleanupAt?: boolean
+  groupName?: boolean
   updatedAt?: boolean
 }
 
-export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "offloadPreference" | "templateId" | "attempt" | "maxAttempts" | "retryAt" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "updatedAt", ExtArgs["result"]["job"]>
+export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "offloadPreference" | "templateId" | "attempt" | "maxAttempts" | "retryAt" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "groupName" | "updatedAt", ExtArgs["result"]["job"]>
 export type JobInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   history?: boolean | Prisma.Job$historyArgs<ExtArgs>
@@ -2358,6 +2407,10 @@ export type $JobPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
      * When the Kubernetes objects of a finished job were (or are to be) deleted.
      */
     cleanupAt: Date | null
+    /**
+     * The job group (`spec.group`); `job_groups` keeps its counters.
+     */
+    groupName: string | null
     updatedAt: Date
   }, ExtArgs["result"]["job"]>
   composites: {}
@@ -2818,6 +2871,7 @@ export interface JobFieldRefs {
   readonly inputsKey: Prisma.FieldRef<"Job", 'String'>
   readonly inputsBytes: Prisma.FieldRef<"Job", 'BigInt'>
   readonly cleanupAt: Prisma.FieldRef<"Job", 'DateTime'>
+  readonly groupName: Prisma.FieldRef<"Job", 'String'>
   readonly updatedAt: Prisma.FieldRef<"Job", 'DateTime'>
 }
     

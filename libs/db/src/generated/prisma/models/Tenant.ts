@@ -359,6 +359,7 @@ export type TenantWhereInput = {
   webhookEndpoints?: Prisma.WebhookEndpointListRelationFilter
   webhookDeliveries?: Prisma.WebhookDeliveryListRelationFilter
   offloads?: Prisma.OffloadListRelationFilter
+  jobGroups?: Prisma.JobGroupListRelationFilter
 }
 
 export type TenantOrderByWithRelationInput = {
@@ -386,6 +387,7 @@ export type TenantOrderByWithRelationInput = {
   webhookEndpoints?: Prisma.WebhookEndpointOrderByRelationAggregateInput
   webhookDeliveries?: Prisma.WebhookDeliveryOrderByRelationAggregateInput
   offloads?: Prisma.OffloadOrderByRelationAggregateInput
+  jobGroups?: Prisma.JobGroupOrderByRelationAggregateInput
 }
 
 export type TenantWhereUniqueInput = Prisma.AtLeast<{
@@ -416,6 +418,7 @@ export type TenantWhereUniqueInput = Prisma.AtLeast<{
   webhookEndpoints?: Prisma.WebhookEndpointListRelationFilter
   webhookDeliveries?: Prisma.WebhookDeliveryListRelationFilter
   offloads?: Prisma.OffloadListRelationFilter
+  jobGroups?: Prisma.JobGroupListRelationFilter
 }, "id" | "namespace">
 
 export type TenantOrderByWithAggregationInput = {
@@ -491,6 +494,7 @@ export type TenantCreateInput = {
   webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateInput = {
@@ -518,6 +522,7 @@ export type TenantUncheckedCreateInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUpdateInput = {
@@ -545,6 +550,7 @@ export type TenantUpdateInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutTenantNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateInput = {
@@ -572,6 +578,7 @@ export type TenantUncheckedUpdateInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutTenantNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateManyInput = {
@@ -810,6 +817,20 @@ export type TenantUpdateOneRequiredWithoutJobsNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutJobsInput, Prisma.TenantUpdateWithoutJobsInput>, Prisma.TenantUncheckedUpdateWithoutJobsInput>
 }
 
+export type TenantCreateNestedOneWithoutJobGroupsInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutJobGroupsInput, Prisma.TenantUncheckedCreateWithoutJobGroupsInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutJobGroupsInput
+  connect?: Prisma.TenantWhereUniqueInput
+}
+
+export type TenantUpdateOneRequiredWithoutJobGroupsNestedInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutJobGroupsInput, Prisma.TenantUncheckedCreateWithoutJobGroupsInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutJobGroupsInput
+  upsert?: Prisma.TenantUpsertWithoutJobGroupsInput
+  connect?: Prisma.TenantWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutJobGroupsInput, Prisma.TenantUpdateWithoutJobGroupsInput>, Prisma.TenantUncheckedUpdateWithoutJobGroupsInput>
+}
+
 export type TenantCreateNestedOneWithoutTemplatesInput = {
   create?: Prisma.XOR<Prisma.TenantCreateWithoutTemplatesInput, Prisma.TenantUncheckedCreateWithoutTemplatesInput>
   connectOrCreate?: Prisma.TenantCreateOrConnectWithoutTemplatesInput
@@ -910,6 +931,7 @@ export type TenantCreateWithoutApiKeysInput = {
   webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutApiKeysInput = {
@@ -936,6 +958,7 @@ export type TenantUncheckedCreateWithoutApiKeysInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutApiKeysInput = {
@@ -978,6 +1001,7 @@ export type TenantUpdateWithoutApiKeysInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutTenantNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutApiKeysInput = {
@@ -1004,6 +1028,7 @@ export type TenantUncheckedUpdateWithoutApiKeysInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutTenantNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutJobsInput = {
@@ -1030,6 +1055,7 @@ export type TenantCreateWithoutJobsInput = {
   webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutJobsInput = {
@@ -1056,6 +1082,7 @@ export type TenantUncheckedCreateWithoutJobsInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutJobsInput = {
@@ -1098,6 +1125,7 @@ export type TenantUpdateWithoutJobsInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutTenantNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutJobsInput = {
@@ -1119,6 +1147,131 @@ export type TenantUncheckedUpdateWithoutJobsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
+  templates?: Prisma.JobTemplateUncheckedUpdateManyWithoutTenantNestedInput
+  events?: Prisma.EventUncheckedUpdateManyWithoutTenantNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutTenantNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
+  offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantCreateWithoutJobGroupsInput = {
+  id: string
+  namespace: string
+  status?: $Enums.TenantStatus
+  statusReason?: string | null
+  maxCpuMillis?: number
+  maxMemoryBytes?: bigint | number
+  maxGpu?: number
+  maxConcurrentJobs?: number
+  rateLimitPerSecond?: number | null
+  resultsRetentionDays?: number | null
+  offloadBudgetMicros?: bigint | number | null
+  offloadSpendMicros?: bigint | number
+  weight?: number
+  generation?: number
+  provisionedGeneration?: number
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
+  jobs?: Prisma.JobCreateNestedManyWithoutTenantInput
+  templates?: Prisma.JobTemplateCreateNestedManyWithoutTenantInput
+  events?: Prisma.EventCreateNestedManyWithoutTenantInput
+  webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutTenantInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
+  offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
+}
+
+export type TenantUncheckedCreateWithoutJobGroupsInput = {
+  id: string
+  namespace: string
+  status?: $Enums.TenantStatus
+  statusReason?: string | null
+  maxCpuMillis?: number
+  maxMemoryBytes?: bigint | number
+  maxGpu?: number
+  maxConcurrentJobs?: number
+  rateLimitPerSecond?: number | null
+  resultsRetentionDays?: number | null
+  offloadBudgetMicros?: bigint | number | null
+  offloadSpendMicros?: bigint | number
+  weight?: number
+  generation?: number
+  provisionedGeneration?: number
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
+  jobs?: Prisma.JobUncheckedCreateNestedManyWithoutTenantInput
+  templates?: Prisma.JobTemplateUncheckedCreateNestedManyWithoutTenantInput
+  events?: Prisma.EventUncheckedCreateNestedManyWithoutTenantInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutTenantInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
+  offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
+}
+
+export type TenantCreateOrConnectWithoutJobGroupsInput = {
+  where: Prisma.TenantWhereUniqueInput
+  create: Prisma.XOR<Prisma.TenantCreateWithoutJobGroupsInput, Prisma.TenantUncheckedCreateWithoutJobGroupsInput>
+}
+
+export type TenantUpsertWithoutJobGroupsInput = {
+  update: Prisma.XOR<Prisma.TenantUpdateWithoutJobGroupsInput, Prisma.TenantUncheckedUpdateWithoutJobGroupsInput>
+  create: Prisma.XOR<Prisma.TenantCreateWithoutJobGroupsInput, Prisma.TenantUncheckedCreateWithoutJobGroupsInput>
+  where?: Prisma.TenantWhereInput
+}
+
+export type TenantUpdateToOneWithWhereWithoutJobGroupsInput = {
+  where?: Prisma.TenantWhereInput
+  data: Prisma.XOR<Prisma.TenantUpdateWithoutJobGroupsInput, Prisma.TenantUncheckedUpdateWithoutJobGroupsInput>
+}
+
+export type TenantUpdateWithoutJobGroupsInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  namespace?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumTenantStatusFieldUpdateOperationsInput | $Enums.TenantStatus
+  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
+  maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
+  rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  weight?: Prisma.IntFieldUpdateOperationsInput | number
+  generation?: Prisma.IntFieldUpdateOperationsInput | number
+  provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
+  jobs?: Prisma.JobUpdateManyWithoutTenantNestedInput
+  templates?: Prisma.JobTemplateUpdateManyWithoutTenantNestedInput
+  events?: Prisma.EventUpdateManyWithoutTenantNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutTenantNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
+  offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantUncheckedUpdateWithoutJobGroupsInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  namespace?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumTenantStatusFieldUpdateOperationsInput | $Enums.TenantStatus
+  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
+  maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
+  rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  weight?: Prisma.IntFieldUpdateOperationsInput | number
+  generation?: Prisma.IntFieldUpdateOperationsInput | number
+  provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
+  jobs?: Prisma.JobUncheckedUpdateManyWithoutTenantNestedInput
   templates?: Prisma.JobTemplateUncheckedUpdateManyWithoutTenantNestedInput
   events?: Prisma.EventUncheckedUpdateManyWithoutTenantNestedInput
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutTenantNestedInput
@@ -1150,6 +1303,7 @@ export type TenantCreateWithoutTemplatesInput = {
   webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutTemplatesInput = {
@@ -1176,6 +1330,7 @@ export type TenantUncheckedCreateWithoutTemplatesInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutTemplatesInput = {
@@ -1218,6 +1373,7 @@ export type TenantUpdateWithoutTemplatesInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutTenantNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutTemplatesInput = {
@@ -1244,6 +1400,7 @@ export type TenantUncheckedUpdateWithoutTemplatesInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutTenantNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutEventsInput = {
@@ -1270,6 +1427,7 @@ export type TenantCreateWithoutEventsInput = {
   webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutEventsInput = {
@@ -1296,6 +1454,7 @@ export type TenantUncheckedCreateWithoutEventsInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutEventsInput = {
@@ -1338,6 +1497,7 @@ export type TenantUpdateWithoutEventsInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutTenantNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutEventsInput = {
@@ -1364,6 +1524,7 @@ export type TenantUncheckedUpdateWithoutEventsInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutTenantNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutWebhookEndpointsInput = {
@@ -1390,6 +1551,7 @@ export type TenantCreateWithoutWebhookEndpointsInput = {
   events?: Prisma.EventCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutWebhookEndpointsInput = {
@@ -1416,6 +1578,7 @@ export type TenantUncheckedCreateWithoutWebhookEndpointsInput = {
   events?: Prisma.EventUncheckedCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutWebhookEndpointsInput = {
@@ -1458,6 +1621,7 @@ export type TenantUpdateWithoutWebhookEndpointsInput = {
   events?: Prisma.EventUpdateManyWithoutTenantNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutWebhookEndpointsInput = {
@@ -1484,6 +1648,7 @@ export type TenantUncheckedUpdateWithoutWebhookEndpointsInput = {
   events?: Prisma.EventUncheckedUpdateManyWithoutTenantNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutWebhookDeliveriesInput = {
@@ -1510,6 +1675,7 @@ export type TenantCreateWithoutWebhookDeliveriesInput = {
   events?: Prisma.EventCreateNestedManyWithoutTenantInput
   webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutWebhookDeliveriesInput = {
@@ -1536,6 +1702,7 @@ export type TenantUncheckedCreateWithoutWebhookDeliveriesInput = {
   events?: Prisma.EventUncheckedCreateNestedManyWithoutTenantInput
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutWebhookDeliveriesInput = {
@@ -1578,6 +1745,7 @@ export type TenantUpdateWithoutWebhookDeliveriesInput = {
   events?: Prisma.EventUpdateManyWithoutTenantNestedInput
   webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutWebhookDeliveriesInput = {
@@ -1604,6 +1772,7 @@ export type TenantUncheckedUpdateWithoutWebhookDeliveriesInput = {
   events?: Prisma.EventUncheckedUpdateManyWithoutTenantNestedInput
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutOffloadsInput = {
@@ -1630,6 +1799,7 @@ export type TenantCreateWithoutOffloadsInput = {
   events?: Prisma.EventCreateNestedManyWithoutTenantInput
   webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutOffloadsInput = {
@@ -1656,6 +1826,7 @@ export type TenantUncheckedCreateWithoutOffloadsInput = {
   events?: Prisma.EventUncheckedCreateNestedManyWithoutTenantInput
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutOffloadsInput = {
@@ -1698,6 +1869,7 @@ export type TenantUpdateWithoutOffloadsInput = {
   events?: Prisma.EventUpdateManyWithoutTenantNestedInput
   webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutTenantNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutOffloadsInput = {
@@ -1724,6 +1896,7 @@ export type TenantUncheckedUpdateWithoutOffloadsInput = {
   events?: Prisma.EventUncheckedUpdateManyWithoutTenantNestedInput
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutTenantNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 
@@ -1739,6 +1912,7 @@ export type TenantCountOutputType = {
   webhookEndpoints: number
   webhookDeliveries: number
   offloads: number
+  jobGroups: number
 }
 
 export type TenantCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -1749,6 +1923,7 @@ export type TenantCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions
   webhookEndpoints?: boolean | TenantCountOutputTypeCountWebhookEndpointsArgs
   webhookDeliveries?: boolean | TenantCountOutputTypeCountWebhookDeliveriesArgs
   offloads?: boolean | TenantCountOutputTypeCountOffloadsArgs
+  jobGroups?: boolean | TenantCountOutputTypeCountJobGroupsArgs
 }
 
 /**
@@ -1810,6 +1985,13 @@ export type TenantCountOutputTypeCountOffloadsArgs<ExtArgs extends runtime.Types
   where?: Prisma.OffloadWhereInput
 }
 
+/**
+ * TenantCountOutputType without action
+ */
+export type TenantCountOutputTypeCountJobGroupsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.JobGroupWhereInput
+}
+
 
 export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -1836,6 +2018,7 @@ export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   webhookEndpoints?: boolean | Prisma.Tenant$webhookEndpointsArgs<ExtArgs>
   webhookDeliveries?: boolean | Prisma.Tenant$webhookDeliveriesArgs<ExtArgs>
   offloads?: boolean | Prisma.Tenant$offloadsArgs<ExtArgs>
+  jobGroups?: boolean | Prisma.Tenant$jobGroupsArgs<ExtArgs>
   _count?: boolean | Prisma.TenantCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["tenant"]>
 
@@ -1908,6 +2091,7 @@ export type TenantInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   webhookEndpoints?: boolean | Prisma.Tenant$webhookEndpointsArgs<ExtArgs>
   webhookDeliveries?: boolean | Prisma.Tenant$webhookDeliveriesArgs<ExtArgs>
   offloads?: boolean | Prisma.Tenant$offloadsArgs<ExtArgs>
+  jobGroups?: boolean | Prisma.Tenant$jobGroupsArgs<ExtArgs>
   _count?: boolean | Prisma.TenantCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type TenantIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
@@ -1923,6 +2107,7 @@ export type $TenantPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
     webhookEndpoints: Prisma.$WebhookEndpointPayload<ExtArgs>[]
     webhookDeliveries: Prisma.$WebhookDeliveryPayload<ExtArgs>[]
     offloads: Prisma.$OffloadPayload<ExtArgs>[]
+    jobGroups: Prisma.$JobGroupPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: string
@@ -2355,6 +2540,7 @@ export interface Prisma__TenantClient<T, Null = never, ExtArgs extends runtime.T
   webhookEndpoints<T extends Prisma.Tenant$webhookEndpointsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$webhookEndpointsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$WebhookEndpointPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   webhookDeliveries<T extends Prisma.Tenant$webhookDeliveriesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$webhookDeliveriesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$WebhookDeliveryPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   offloads<T extends Prisma.Tenant$offloadsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$offloadsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$OffloadPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  jobGroups<T extends Prisma.Tenant$jobGroupsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$jobGroupsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$JobGroupPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -2959,6 +3145,30 @@ export type Tenant$offloadsArgs<ExtArgs extends runtime.Types.Extensions.Interna
   take?: number
   skip?: number
   distinct?: Prisma.OffloadScalarFieldEnum | Prisma.OffloadScalarFieldEnum[]
+}
+
+/**
+ * Tenant.jobGroups
+ */
+export type Tenant$jobGroupsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the JobGroup
+   */
+  select?: Prisma.JobGroupSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the JobGroup
+   */
+  omit?: Prisma.JobGroupOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.JobGroupInclude<ExtArgs> | null
+  where?: Prisma.JobGroupWhereInput
+  orderBy?: Prisma.JobGroupOrderByWithRelationInput | Prisma.JobGroupOrderByWithRelationInput[]
+  cursor?: Prisma.JobGroupWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.JobGroupScalarFieldEnum | Prisma.JobGroupScalarFieldEnum[]
 }
 
 /**
