@@ -16,6 +16,9 @@ import { StreamKeyWatch } from './events/stream-key-watch.js';
 import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor.js';
 import { IdempotencyRepository } from './idempotency/idempotency.repository.js';
 import { IdempotencyService } from './idempotency/idempotency.service.js';
+import { ArraysController } from './jobs/arrays.controller.js';
+import { ArraysRepository } from './jobs/arrays.repository.js';
+import { ArraysService } from './jobs/arrays.service.js';
 import { GroupsController } from './jobs/groups.controller.js';
 import { GroupsRepository } from './jobs/groups.repository.js';
 import { GroupsService } from './jobs/groups.service.js';
@@ -71,6 +74,7 @@ import { WebhooksService } from './webhooks/webhooks.service.js';
     JobsController,
     JobsBatchController,
     GroupsController,
+    ArraysController,
     TemplatesController,
     CompatJobsFormController,
     EventsController,
@@ -89,6 +93,8 @@ import { WebhooksService } from './webhooks/webhooks.service.js';
     JobsBatchService,
     GroupsRepository,
     GroupsService,
+    ArraysRepository,
+    ArraysService,
     PendingCap,
     JobExplainService,
     NodeCapacityCache,

@@ -33,3 +33,40 @@ export const groupFinishedEvent = z.object({
   counts: phaseCounts,
 });
 export type GroupFinishedEvent = z.infer<typeof groupFinishedEvent>;
+
+/** `roam.evt.v1.array.finished`: the last unfinished element of the array has finished. */
+export const arrayFinishedEvent = z.object({
+  arrayId: z.uuid(),
+  name: z.string(),
+  size: z.number().int().positive(),
+  counts: phaseCounts,
+});
+export type ArrayFinishedEvent = z.infer<typeof arrayFinishedEvent>;
+
+/** Longest `ROAM_ARRAY_ITEM` value. */
+export const ARRAY_ITEM_MAX_LENGTH = 4096;
+
+/** `array` in a `POST /api/v1/jobs` body: submit `size` elements of the spec as one array. */
+export const arrayRequest = z
+  .object({
+    size: z.number().int().min(1),
+    items: z
+      .array(z.string().max(ARRAY_ITEM_MAX_LENGTH))
+      .optional()
+      .describe(
+        'One value per element (exactly `size`), given to element i as `ROAM_ARRAY_ITEM`: a route file name, a parameter set as a CSV row or JSON text.',
+      ),
+    parallelism: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('Most elements admitted or running at once; unset = only the tenant’s limits.'),
+  })
+  .strict()
+  .refine((array) => array.items === undefined || array.items.length === array.size, {
+    message: 'must hold exactly `size` items, one per element',
+    path: ['items'],
+  })
+  .meta({ id: 'ArrayRequest' });
+export type ArrayRequest = z.infer<typeof arrayRequest>;

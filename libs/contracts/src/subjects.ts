@@ -47,6 +47,10 @@ export const subjects = {
     /** Every job of the group has finished (again, if jobs were added after it had). */
     finished: 'roam.evt.v1.group.finished',
   },
+  array: {
+    /** Every element of the array has finished. */
+    finished: 'roam.evt.v1.array.finished',
+  },
   action: {
     execute: 'roam.cmd.v1.action.execute',
     requested: 'roam.evt.v1.action.requested',

@@ -91,6 +91,8 @@ export interface JobRecordRow {
   inputs_bytes: bigint | null;
   cleanup_at: Date | null;
   group_name: string | null;
+  array_id: string | null;
+  array_index: number | null;
   updated_at: Date;
 }
 
@@ -128,6 +130,8 @@ export function jobOfRow(row: JobRecordRow): JobRow {
     inputsBytes: row.inputs_bytes,
     cleanupAt: row.cleanup_at,
     groupName: row.group_name,
+    arrayId: row.array_id,
+    arrayIndex: row.array_index,
     updatedAt: row.updated_at,
   };
 }

@@ -401,6 +401,7 @@ export const ModelName = {
   ApiKey: 'ApiKey',
   Job: 'Job',
   JobGroup: 'JobGroup',
+  JobArray: 'JobArray',
   JobHistory: 'JobHistory',
   JobTemplate: 'JobTemplate',
   OutboxMessage: 'OutboxMessage',
@@ -431,7 +432,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "tenant" | "apiKey" | "job" | "jobGroup" | "jobHistory" | "jobTemplate" | "outboxMessage" | "idempotencyKey" | "processedMessage" | "event" | "webhookEndpoint" | "webhookDelivery" | "webhookAttempt" | "action" | "actionStep" | "offload" | "resultFile" | "logArchive" | "storedJob"
+    modelProps: "tenant" | "apiKey" | "job" | "jobGroup" | "jobArray" | "jobHistory" | "jobTemplate" | "outboxMessage" | "idempotencyKey" | "processedMessage" | "event" | "webhookEndpoint" | "webhookDelivery" | "webhookAttempt" | "action" | "actionStep" | "offload" | "resultFile" | "logArchive" | "storedJob"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -728,6 +729,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         count: {
           args: Prisma.JobGroupCountArgs<ExtArgs>
           result: runtime.Types.Utils.Optional<Prisma.JobGroupCountAggregateOutputType> | number
+        }
+      }
+    }
+    JobArray: {
+      payload: Prisma.$JobArrayPayload<ExtArgs>
+      fields: Prisma.JobArrayFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.JobArrayFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobArrayPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.JobArrayFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobArrayPayload>
+        }
+        findFirst: {
+          args: Prisma.JobArrayFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobArrayPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.JobArrayFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobArrayPayload>
+        }
+        findMany: {
+          args: Prisma.JobArrayFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobArrayPayload>[]
+        }
+        create: {
+          args: Prisma.JobArrayCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobArrayPayload>
+        }
+        createMany: {
+          args: Prisma.JobArrayCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.JobArrayCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobArrayPayload>[]
+        }
+        delete: {
+          args: Prisma.JobArrayDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobArrayPayload>
+        }
+        update: {
+          args: Prisma.JobArrayUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobArrayPayload>
+        }
+        deleteMany: {
+          args: Prisma.JobArrayDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.JobArrayUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.JobArrayUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobArrayPayload>[]
+        }
+        upsert: {
+          args: Prisma.JobArrayUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobArrayPayload>
+        }
+        aggregate: {
+          args: Prisma.JobArrayAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateJobArray>
+        }
+        groupBy: {
+          args: Prisma.JobArrayGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.JobArrayGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.JobArrayCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.JobArrayCountAggregateOutputType> | number
         }
       }
     }
@@ -1951,6 +2026,8 @@ export const JobScalarFieldEnum = {
   inputsBytes: 'inputsBytes',
   cleanupAt: 'cleanupAt',
   groupName: 'groupName',
+  arrayId: 'arrayId',
+  arrayIndex: 'arrayIndex',
   updatedAt: 'updatedAt'
 } as const
 
@@ -1973,6 +2050,28 @@ export const JobGroupScalarFieldEnum = {
 } as const
 
 export type JobGroupScalarFieldEnum = (typeof JobGroupScalarFieldEnum)[keyof typeof JobGroupScalarFieldEnum]
+
+
+export const JobArrayScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  name: 'name',
+  size: 'size',
+  parallelism: 'parallelism',
+  groupName: 'groupName',
+  submitted: 'submitted',
+  queued: 'queued',
+  admitted: 'admitted',
+  running: 'running',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  createdAt: 'createdAt',
+  finishedAt: 'finishedAt',
+  updatedAt: 'updatedAt'
+} as const
+
+export type JobArrayScalarFieldEnum = (typeof JobArrayScalarFieldEnum)[keyof typeof JobArrayScalarFieldEnum]
 
 
 export const JobHistoryScalarFieldEnum = {
@@ -2610,6 +2709,7 @@ export type GlobalOmitConfig = {
   apiKey?: Prisma.ApiKeyOmit
   job?: Prisma.JobOmit
   jobGroup?: Prisma.JobGroupOmit
+  jobArray?: Prisma.JobArrayOmit
   jobHistory?: Prisma.JobHistoryOmit
   jobTemplate?: Prisma.JobTemplateOmit
   outboxMessage?: Prisma.OutboxMessageOmit

@@ -55,6 +55,7 @@ export const ModelName = {
   ApiKey: 'ApiKey',
   Job: 'Job',
   JobGroup: 'JobGroup',
+  JobArray: 'JobArray',
   JobHistory: 'JobHistory',
   JobTemplate: 'JobTemplate',
   OutboxMessage: 'OutboxMessage',
@@ -159,6 +160,8 @@ export const JobScalarFieldEnum = {
   inputsBytes: 'inputsBytes',
   cleanupAt: 'cleanupAt',
   groupName: 'groupName',
+  arrayId: 'arrayId',
+  arrayIndex: 'arrayIndex',
   updatedAt: 'updatedAt'
 } as const
 
@@ -181,6 +184,28 @@ export const JobGroupScalarFieldEnum = {
 } as const
 
 export type JobGroupScalarFieldEnum = (typeof JobGroupScalarFieldEnum)[keyof typeof JobGroupScalarFieldEnum]
+
+
+export const JobArrayScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  name: 'name',
+  size: 'size',
+  parallelism: 'parallelism',
+  groupName: 'groupName',
+  submitted: 'submitted',
+  queued: 'queued',
+  admitted: 'admitted',
+  running: 'running',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  createdAt: 'createdAt',
+  finishedAt: 'finishedAt',
+  updatedAt: 'updatedAt'
+} as const
+
+export type JobArrayScalarFieldEnum = (typeof JobArrayScalarFieldEnum)[keyof typeof JobArrayScalarFieldEnum]
 
 
 export const JobHistoryScalarFieldEnum = {

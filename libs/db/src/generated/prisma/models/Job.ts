@@ -36,6 +36,7 @@ export type JobAvgAggregateOutputType = {
   exitCode: number | null
   seq: number | null
   inputsBytes: number | null
+  arrayIndex: number | null
 }
 
 export type JobSumAggregateOutputType = {
@@ -48,6 +49,7 @@ export type JobSumAggregateOutputType = {
   exitCode: number | null
   seq: number | null
   inputsBytes: bigint | null
+  arrayIndex: number | null
 }
 
 export type JobMinAggregateOutputType = {
@@ -80,6 +82,8 @@ export type JobMinAggregateOutputType = {
   inputsBytes: bigint | null
   cleanupAt: Date | null
   groupName: string | null
+  arrayId: string | null
+  arrayIndex: number | null
   updatedAt: Date | null
 }
 
@@ -113,6 +117,8 @@ export type JobMaxAggregateOutputType = {
   inputsBytes: bigint | null
   cleanupAt: Date | null
   groupName: string | null
+  arrayId: string | null
+  arrayIndex: number | null
   updatedAt: Date | null
 }
 
@@ -149,6 +155,8 @@ export type JobCountAggregateOutputType = {
   inputsBytes: number
   cleanupAt: number
   groupName: number
+  arrayId: number
+  arrayIndex: number
   updatedAt: number
   _all: number
 }
@@ -164,6 +172,7 @@ export type JobAvgAggregateInputType = {
   exitCode?: true
   seq?: true
   inputsBytes?: true
+  arrayIndex?: true
 }
 
 export type JobSumAggregateInputType = {
@@ -176,6 +185,7 @@ export type JobSumAggregateInputType = {
   exitCode?: true
   seq?: true
   inputsBytes?: true
+  arrayIndex?: true
 }
 
 export type JobMinAggregateInputType = {
@@ -208,6 +218,8 @@ export type JobMinAggregateInputType = {
   inputsBytes?: true
   cleanupAt?: true
   groupName?: true
+  arrayId?: true
+  arrayIndex?: true
   updatedAt?: true
 }
 
@@ -241,6 +253,8 @@ export type JobMaxAggregateInputType = {
   inputsBytes?: true
   cleanupAt?: true
   groupName?: true
+  arrayId?: true
+  arrayIndex?: true
   updatedAt?: true
 }
 
@@ -277,6 +291,8 @@ export type JobCountAggregateInputType = {
   inputsBytes?: true
   cleanupAt?: true
   groupName?: true
+  arrayId?: true
+  arrayIndex?: true
   updatedAt?: true
   _all?: true
 }
@@ -400,6 +416,8 @@ export type JobGroupByOutputType = {
   inputsBytes: bigint | null
   cleanupAt: Date | null
   groupName: string | null
+  arrayId: string | null
+  arrayIndex: number | null
   updatedAt: Date
   _count: JobCountAggregateOutputType | null
   _avg: JobAvgAggregateOutputType | null
@@ -459,6 +477,8 @@ export type JobWhereInput = {
   inputsBytes?: Prisma.BigIntNullableFilter<"Job"> | bigint | number | null
   cleanupAt?: Prisma.DateTimeNullableFilter<"Job"> | Date | string | null
   groupName?: Prisma.StringNullableFilter<"Job"> | string | null
+  arrayId?: Prisma.UuidNullableFilter<"Job"> | string | null
+  arrayIndex?: Prisma.IntNullableFilter<"Job"> | number | null
   updatedAt?: Prisma.DateTimeFilter<"Job"> | Date | string
   tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
   history?: Prisma.JobHistoryListRelationFilter
@@ -500,6 +520,8 @@ export type JobOrderByWithRelationInput = {
   inputsBytes?: Prisma.SortOrderInput | Prisma.SortOrder
   cleanupAt?: Prisma.SortOrderInput | Prisma.SortOrder
   groupName?: Prisma.SortOrderInput | Prisma.SortOrder
+  arrayId?: Prisma.SortOrderInput | Prisma.SortOrder
+  arrayIndex?: Prisma.SortOrderInput | Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   tenant?: Prisma.TenantOrderByWithRelationInput
   history?: Prisma.JobHistoryOrderByRelationAggregateInput
@@ -510,6 +532,7 @@ export type JobOrderByWithRelationInput = {
 
 export type JobWhereUniqueInput = Prisma.AtLeast<{
   id?: string
+  arrayId_arrayIndex?: Prisma.JobArrayIdArrayIndexCompoundUniqueInput
   AND?: Prisma.JobWhereInput | Prisma.JobWhereInput[]
   OR?: Prisma.JobWhereInput[]
   NOT?: Prisma.JobWhereInput | Prisma.JobWhereInput[]
@@ -544,13 +567,15 @@ export type JobWhereUniqueInput = Prisma.AtLeast<{
   inputsBytes?: Prisma.BigIntNullableFilter<"Job"> | bigint | number | null
   cleanupAt?: Prisma.DateTimeNullableFilter<"Job"> | Date | string | null
   groupName?: Prisma.StringNullableFilter<"Job"> | string | null
+  arrayId?: Prisma.UuidNullableFilter<"Job"> | string | null
+  arrayIndex?: Prisma.IntNullableFilter<"Job"> | number | null
   updatedAt?: Prisma.DateTimeFilter<"Job"> | Date | string
   tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
   history?: Prisma.JobHistoryListRelationFilter
   results?: Prisma.ResultFileListRelationFilter
   logs?: Prisma.LogArchiveListRelationFilter
   stored?: Prisma.XOR<Prisma.StoredJobNullableScalarRelationFilter, Prisma.StoredJobWhereInput> | null
-}, "id">
+}, "id" | "arrayId_arrayIndex">
 
 export type JobOrderByWithAggregationInput = {
   id?: Prisma.SortOrder
@@ -585,6 +610,8 @@ export type JobOrderByWithAggregationInput = {
   inputsBytes?: Prisma.SortOrderInput | Prisma.SortOrder
   cleanupAt?: Prisma.SortOrderInput | Prisma.SortOrder
   groupName?: Prisma.SortOrderInput | Prisma.SortOrder
+  arrayId?: Prisma.SortOrderInput | Prisma.SortOrder
+  arrayIndex?: Prisma.SortOrderInput | Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   _count?: Prisma.JobCountOrderByAggregateInput
   _avg?: Prisma.JobAvgOrderByAggregateInput
@@ -629,6 +656,8 @@ export type JobScalarWhereWithAggregatesInput = {
   inputsBytes?: Prisma.BigIntNullableWithAggregatesFilter<"Job"> | bigint | number | null
   cleanupAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Job"> | Date | string | null
   groupName?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
+  arrayId?: Prisma.UuidNullableWithAggregatesFilter<"Job"> | string | null
+  arrayIndex?: Prisma.IntNullableWithAggregatesFilter<"Job"> | number | null
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"Job"> | Date | string
 }
 
@@ -664,6 +693,8 @@ export type JobCreateInput = {
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
   groupName?: string | null
+  arrayId?: string | null
+  arrayIndex?: number | null
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutJobsInput
   history?: Prisma.JobHistoryCreateNestedManyWithoutJobInput
@@ -705,6 +736,8 @@ export type JobUncheckedCreateInput = {
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
   groupName?: string | null
+  arrayId?: string | null
+  arrayIndex?: number | null
   updatedAt?: Date | string
   history?: Prisma.JobHistoryUncheckedCreateNestedManyWithoutJobInput
   results?: Prisma.ResultFileUncheckedCreateNestedManyWithoutJobInput
@@ -744,6 +777,8 @@ export type JobUpdateInput = {
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutJobsNestedInput
   history?: Prisma.JobHistoryUpdateManyWithoutJobNestedInput
@@ -785,6 +820,8 @@ export type JobUncheckedUpdateInput = {
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   history?: Prisma.JobHistoryUncheckedUpdateManyWithoutJobNestedInput
   results?: Prisma.ResultFileUncheckedUpdateManyWithoutJobNestedInput
@@ -825,6 +862,8 @@ export type JobCreateManyInput = {
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
   groupName?: string | null
+  arrayId?: string | null
+  arrayIndex?: number | null
   updatedAt?: Date | string
 }
 
@@ -860,6 +899,8 @@ export type JobUpdateManyMutationInput = {
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -896,6 +937,8 @@ export type JobUncheckedUpdateManyInput = {
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -907,6 +950,11 @@ export type JobListRelationFilter = {
 
 export type JobOrderByRelationAggregateInput = {
   _count?: Prisma.SortOrder
+}
+
+export type JobArrayIdArrayIndexCompoundUniqueInput = {
+  arrayId: string
+  arrayIndex: number
 }
 
 export type JobCountOrderByAggregateInput = {
@@ -942,6 +990,8 @@ export type JobCountOrderByAggregateInput = {
   inputsBytes?: Prisma.SortOrder
   cleanupAt?: Prisma.SortOrder
   groupName?: Prisma.SortOrder
+  arrayId?: Prisma.SortOrder
+  arrayIndex?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
 
@@ -955,6 +1005,7 @@ export type JobAvgOrderByAggregateInput = {
   exitCode?: Prisma.SortOrder
   seq?: Prisma.SortOrder
   inputsBytes?: Prisma.SortOrder
+  arrayIndex?: Prisma.SortOrder
 }
 
 export type JobMaxOrderByAggregateInput = {
@@ -987,6 +1038,8 @@ export type JobMaxOrderByAggregateInput = {
   inputsBytes?: Prisma.SortOrder
   cleanupAt?: Prisma.SortOrder
   groupName?: Prisma.SortOrder
+  arrayId?: Prisma.SortOrder
+  arrayIndex?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
 
@@ -1020,6 +1073,8 @@ export type JobMinOrderByAggregateInput = {
   inputsBytes?: Prisma.SortOrder
   cleanupAt?: Prisma.SortOrder
   groupName?: Prisma.SortOrder
+  arrayId?: Prisma.SortOrder
+  arrayIndex?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
 
@@ -1033,6 +1088,7 @@ export type JobSumOrderByAggregateInput = {
   exitCode?: Prisma.SortOrder
   seq?: Prisma.SortOrder
   inputsBytes?: Prisma.SortOrder
+  arrayIndex?: Prisma.SortOrder
 }
 
 export type JobScalarRelationFilter = {
@@ -1178,6 +1234,8 @@ export type JobCreateWithoutTenantInput = {
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
   groupName?: string | null
+  arrayId?: string | null
+  arrayIndex?: number | null
   updatedAt?: Date | string
   history?: Prisma.JobHistoryCreateNestedManyWithoutJobInput
   results?: Prisma.ResultFileCreateNestedManyWithoutJobInput
@@ -1217,6 +1275,8 @@ export type JobUncheckedCreateWithoutTenantInput = {
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
   groupName?: string | null
+  arrayId?: string | null
+  arrayIndex?: number | null
   updatedAt?: Date | string
   history?: Prisma.JobHistoryUncheckedCreateNestedManyWithoutJobInput
   results?: Prisma.ResultFileUncheckedCreateNestedManyWithoutJobInput
@@ -1286,6 +1346,8 @@ export type JobScalarWhereInput = {
   inputsBytes?: Prisma.BigIntNullableFilter<"Job"> | bigint | number | null
   cleanupAt?: Prisma.DateTimeNullableFilter<"Job"> | Date | string | null
   groupName?: Prisma.StringNullableFilter<"Job"> | string | null
+  arrayId?: Prisma.UuidNullableFilter<"Job"> | string | null
+  arrayIndex?: Prisma.IntNullableFilter<"Job"> | number | null
   updatedAt?: Prisma.DateTimeFilter<"Job"> | Date | string
 }
 
@@ -1321,6 +1383,8 @@ export type JobCreateWithoutHistoryInput = {
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
   groupName?: string | null
+  arrayId?: string | null
+  arrayIndex?: number | null
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutJobsInput
   results?: Prisma.ResultFileCreateNestedManyWithoutJobInput
@@ -1361,6 +1425,8 @@ export type JobUncheckedCreateWithoutHistoryInput = {
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
   groupName?: string | null
+  arrayId?: string | null
+  arrayIndex?: number | null
   updatedAt?: Date | string
   results?: Prisma.ResultFileUncheckedCreateNestedManyWithoutJobInput
   logs?: Prisma.LogArchiveUncheckedCreateNestedManyWithoutJobInput
@@ -1415,6 +1481,8 @@ export type JobUpdateWithoutHistoryInput = {
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutJobsNestedInput
   results?: Prisma.ResultFileUpdateManyWithoutJobNestedInput
@@ -1455,6 +1523,8 @@ export type JobUncheckedUpdateWithoutHistoryInput = {
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   results?: Prisma.ResultFileUncheckedUpdateManyWithoutJobNestedInput
   logs?: Prisma.LogArchiveUncheckedUpdateManyWithoutJobNestedInput
@@ -1493,6 +1563,8 @@ export type JobCreateWithoutResultsInput = {
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
   groupName?: string | null
+  arrayId?: string | null
+  arrayIndex?: number | null
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutJobsInput
   history?: Prisma.JobHistoryCreateNestedManyWithoutJobInput
@@ -1533,6 +1605,8 @@ export type JobUncheckedCreateWithoutResultsInput = {
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
   groupName?: string | null
+  arrayId?: string | null
+  arrayIndex?: number | null
   updatedAt?: Date | string
   history?: Prisma.JobHistoryUncheckedCreateNestedManyWithoutJobInput
   logs?: Prisma.LogArchiveUncheckedCreateNestedManyWithoutJobInput
@@ -1587,6 +1661,8 @@ export type JobUpdateWithoutResultsInput = {
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutJobsNestedInput
   history?: Prisma.JobHistoryUpdateManyWithoutJobNestedInput
@@ -1627,6 +1703,8 @@ export type JobUncheckedUpdateWithoutResultsInput = {
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   history?: Prisma.JobHistoryUncheckedUpdateManyWithoutJobNestedInput
   logs?: Prisma.LogArchiveUncheckedUpdateManyWithoutJobNestedInput
@@ -1665,6 +1743,8 @@ export type JobCreateWithoutLogsInput = {
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
   groupName?: string | null
+  arrayId?: string | null
+  arrayIndex?: number | null
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutJobsInput
   history?: Prisma.JobHistoryCreateNestedManyWithoutJobInput
@@ -1705,6 +1785,8 @@ export type JobUncheckedCreateWithoutLogsInput = {
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
   groupName?: string | null
+  arrayId?: string | null
+  arrayIndex?: number | null
   updatedAt?: Date | string
   history?: Prisma.JobHistoryUncheckedCreateNestedManyWithoutJobInput
   results?: Prisma.ResultFileUncheckedCreateNestedManyWithoutJobInput
@@ -1759,6 +1841,8 @@ export type JobUpdateWithoutLogsInput = {
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutJobsNestedInput
   history?: Prisma.JobHistoryUpdateManyWithoutJobNestedInput
@@ -1799,6 +1883,8 @@ export type JobUncheckedUpdateWithoutLogsInput = {
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   history?: Prisma.JobHistoryUncheckedUpdateManyWithoutJobNestedInput
   results?: Prisma.ResultFileUncheckedUpdateManyWithoutJobNestedInput
@@ -1837,6 +1923,8 @@ export type JobCreateWithoutStoredInput = {
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
   groupName?: string | null
+  arrayId?: string | null
+  arrayIndex?: number | null
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutJobsInput
   history?: Prisma.JobHistoryCreateNestedManyWithoutJobInput
@@ -1877,6 +1965,8 @@ export type JobUncheckedCreateWithoutStoredInput = {
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
   groupName?: string | null
+  arrayId?: string | null
+  arrayIndex?: number | null
   updatedAt?: Date | string
   history?: Prisma.JobHistoryUncheckedCreateNestedManyWithoutJobInput
   results?: Prisma.ResultFileUncheckedCreateNestedManyWithoutJobInput
@@ -1931,6 +2021,8 @@ export type JobUpdateWithoutStoredInput = {
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutJobsNestedInput
   history?: Prisma.JobHistoryUpdateManyWithoutJobNestedInput
@@ -1971,6 +2063,8 @@ export type JobUncheckedUpdateWithoutStoredInput = {
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   history?: Prisma.JobHistoryUncheckedUpdateManyWithoutJobNestedInput
   results?: Prisma.ResultFileUncheckedUpdateManyWithoutJobNestedInput
@@ -2009,6 +2103,8 @@ export type JobCreateManyTenantInput = {
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
   groupName?: string | null
+  arrayId?: string | null
+  arrayIndex?: number | null
   updatedAt?: Date | string
 }
 
@@ -2044,6 +2140,8 @@ export type JobUpdateWithoutTenantInput = {
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   history?: Prisma.JobHistoryUpdateManyWithoutJobNestedInput
   results?: Prisma.ResultFileUpdateManyWithoutJobNestedInput
@@ -2083,6 +2181,8 @@ export type JobUncheckedUpdateWithoutTenantInput = {
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   history?: Prisma.JobHistoryUncheckedUpdateManyWithoutJobNestedInput
   results?: Prisma.ResultFileUncheckedUpdateManyWithoutJobNestedInput
@@ -2122,6 +2222,8 @@ export type JobUncheckedUpdateManyWithoutTenantInput = {
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -2207,6 +2309,8 @@ export type JobSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = ru
   inputsBytes?: boolean
   cleanupAt?: boolean
   groupName?: boolean
+  arrayId?: boolean
+  arrayIndex?: boolean
   updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   history?: boolean | Prisma.Job$historyArgs<ExtArgs>
@@ -2249,6 +2353,8 @@ export type JobSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extension
   inputsBytes?: boolean
   cleanupAt?: boolean
   groupName?: boolean
+  arrayId?: boolean
+  arrayIndex?: boolean
   updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["job"]>
@@ -2286,6 +2392,8 @@ export type JobSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extension
   inputsBytes?: boolean
   cleanupAt?: boolean
   groupName?: boolean
+  arrayId?: boolean
+  arrayIndex?: boolean
   updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["job"]>
@@ -2323,10 +2431,12 @@ export type JobSelectScalar = {
   inputsBytes?: boolean
   cleanupAt?: boolean
   groupName?: boolean
+  arrayId?: boolean
+  arrayIndex?: boolean
   updatedAt?: boolean
 }
 
-export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "offloadPreference" | "templateId" | "attempt" | "maxAttempts" | "retryAt" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "groupName" | "updatedAt", ExtArgs["result"]["job"]>
+export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "offloadPreference" | "templateId" | "attempt" | "maxAttempts" | "retryAt" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "groupName" | "arrayId" | "arrayIndex" | "updatedAt", ExtArgs["result"]["job"]>
 export type JobInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   history?: boolean | Prisma.Job$historyArgs<ExtArgs>
@@ -2411,6 +2521,11 @@ export type $JobPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
      * The job group (`spec.group`); `job_groups` keeps its counters.
      */
     groupName: string | null
+    /**
+     * The array this job is an element of (`job_arrays`), and its index there.
+     */
+    arrayId: string | null
+    arrayIndex: number | null
     updatedAt: Date
   }, ExtArgs["result"]["job"]>
   composites: {}
@@ -2872,6 +2987,8 @@ export interface JobFieldRefs {
   readonly inputsBytes: Prisma.FieldRef<"Job", 'BigInt'>
   readonly cleanupAt: Prisma.FieldRef<"Job", 'DateTime'>
   readonly groupName: Prisma.FieldRef<"Job", 'String'>
+  readonly arrayId: Prisma.FieldRef<"Job", 'String'>
+  readonly arrayIndex: Prisma.FieldRef<"Job", 'Int'>
   readonly updatedAt: Prisma.FieldRef<"Job", 'DateTime'>
 }
     

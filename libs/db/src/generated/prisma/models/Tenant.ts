@@ -360,6 +360,7 @@ export type TenantWhereInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryListRelationFilter
   offloads?: Prisma.OffloadListRelationFilter
   jobGroups?: Prisma.JobGroupListRelationFilter
+  jobArrays?: Prisma.JobArrayListRelationFilter
 }
 
 export type TenantOrderByWithRelationInput = {
@@ -388,6 +389,7 @@ export type TenantOrderByWithRelationInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryOrderByRelationAggregateInput
   offloads?: Prisma.OffloadOrderByRelationAggregateInput
   jobGroups?: Prisma.JobGroupOrderByRelationAggregateInput
+  jobArrays?: Prisma.JobArrayOrderByRelationAggregateInput
 }
 
 export type TenantWhereUniqueInput = Prisma.AtLeast<{
@@ -419,6 +421,7 @@ export type TenantWhereUniqueInput = Prisma.AtLeast<{
   webhookDeliveries?: Prisma.WebhookDeliveryListRelationFilter
   offloads?: Prisma.OffloadListRelationFilter
   jobGroups?: Prisma.JobGroupListRelationFilter
+  jobArrays?: Prisma.JobArrayListRelationFilter
 }, "id" | "namespace">
 
 export type TenantOrderByWithAggregationInput = {
@@ -495,6 +498,7 @@ export type TenantCreateInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateInput = {
@@ -523,6 +527,7 @@ export type TenantUncheckedCreateInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUpdateInput = {
@@ -551,6 +556,7 @@ export type TenantUpdateInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateInput = {
@@ -579,6 +585,7 @@ export type TenantUncheckedUpdateInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateManyInput = {
@@ -831,6 +838,20 @@ export type TenantUpdateOneRequiredWithoutJobGroupsNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutJobGroupsInput, Prisma.TenantUpdateWithoutJobGroupsInput>, Prisma.TenantUncheckedUpdateWithoutJobGroupsInput>
 }
 
+export type TenantCreateNestedOneWithoutJobArraysInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutJobArraysInput, Prisma.TenantUncheckedCreateWithoutJobArraysInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutJobArraysInput
+  connect?: Prisma.TenantWhereUniqueInput
+}
+
+export type TenantUpdateOneRequiredWithoutJobArraysNestedInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutJobArraysInput, Prisma.TenantUncheckedCreateWithoutJobArraysInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutJobArraysInput
+  upsert?: Prisma.TenantUpsertWithoutJobArraysInput
+  connect?: Prisma.TenantWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutJobArraysInput, Prisma.TenantUpdateWithoutJobArraysInput>, Prisma.TenantUncheckedUpdateWithoutJobArraysInput>
+}
+
 export type TenantCreateNestedOneWithoutTemplatesInput = {
   create?: Prisma.XOR<Prisma.TenantCreateWithoutTemplatesInput, Prisma.TenantUncheckedCreateWithoutTemplatesInput>
   connectOrCreate?: Prisma.TenantCreateOrConnectWithoutTemplatesInput
@@ -932,6 +953,7 @@ export type TenantCreateWithoutApiKeysInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutApiKeysInput = {
@@ -959,6 +981,7 @@ export type TenantUncheckedCreateWithoutApiKeysInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutApiKeysInput = {
@@ -1002,6 +1025,7 @@ export type TenantUpdateWithoutApiKeysInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutApiKeysInput = {
@@ -1029,6 +1053,7 @@ export type TenantUncheckedUpdateWithoutApiKeysInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutJobsInput = {
@@ -1056,6 +1081,7 @@ export type TenantCreateWithoutJobsInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutJobsInput = {
@@ -1083,6 +1109,7 @@ export type TenantUncheckedCreateWithoutJobsInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutJobsInput = {
@@ -1126,6 +1153,7 @@ export type TenantUpdateWithoutJobsInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutJobsInput = {
@@ -1153,6 +1181,7 @@ export type TenantUncheckedUpdateWithoutJobsInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutJobGroupsInput = {
@@ -1180,6 +1209,7 @@ export type TenantCreateWithoutJobGroupsInput = {
   webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutJobGroupsInput = {
@@ -1207,6 +1237,7 @@ export type TenantUncheckedCreateWithoutJobGroupsInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutJobGroupsInput = {
@@ -1250,6 +1281,7 @@ export type TenantUpdateWithoutJobGroupsInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutTenantNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutJobGroupsInput = {
@@ -1277,6 +1309,135 @@ export type TenantUncheckedUpdateWithoutJobGroupsInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutTenantNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUncheckedUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantCreateWithoutJobArraysInput = {
+  id: string
+  namespace: string
+  status?: $Enums.TenantStatus
+  statusReason?: string | null
+  maxCpuMillis?: number
+  maxMemoryBytes?: bigint | number
+  maxGpu?: number
+  maxConcurrentJobs?: number
+  rateLimitPerSecond?: number | null
+  resultsRetentionDays?: number | null
+  offloadBudgetMicros?: bigint | number | null
+  offloadSpendMicros?: bigint | number
+  weight?: number
+  generation?: number
+  provisionedGeneration?: number
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
+  jobs?: Prisma.JobCreateNestedManyWithoutTenantInput
+  templates?: Prisma.JobTemplateCreateNestedManyWithoutTenantInput
+  events?: Prisma.EventCreateNestedManyWithoutTenantInput
+  webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutTenantInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
+  offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
+}
+
+export type TenantUncheckedCreateWithoutJobArraysInput = {
+  id: string
+  namespace: string
+  status?: $Enums.TenantStatus
+  statusReason?: string | null
+  maxCpuMillis?: number
+  maxMemoryBytes?: bigint | number
+  maxGpu?: number
+  maxConcurrentJobs?: number
+  rateLimitPerSecond?: number | null
+  resultsRetentionDays?: number | null
+  offloadBudgetMicros?: bigint | number | null
+  offloadSpendMicros?: bigint | number
+  weight?: number
+  generation?: number
+  provisionedGeneration?: number
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
+  jobs?: Prisma.JobUncheckedCreateNestedManyWithoutTenantInput
+  templates?: Prisma.JobTemplateUncheckedCreateNestedManyWithoutTenantInput
+  events?: Prisma.EventUncheckedCreateNestedManyWithoutTenantInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutTenantInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
+  offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
+}
+
+export type TenantCreateOrConnectWithoutJobArraysInput = {
+  where: Prisma.TenantWhereUniqueInput
+  create: Prisma.XOR<Prisma.TenantCreateWithoutJobArraysInput, Prisma.TenantUncheckedCreateWithoutJobArraysInput>
+}
+
+export type TenantUpsertWithoutJobArraysInput = {
+  update: Prisma.XOR<Prisma.TenantUpdateWithoutJobArraysInput, Prisma.TenantUncheckedUpdateWithoutJobArraysInput>
+  create: Prisma.XOR<Prisma.TenantCreateWithoutJobArraysInput, Prisma.TenantUncheckedCreateWithoutJobArraysInput>
+  where?: Prisma.TenantWhereInput
+}
+
+export type TenantUpdateToOneWithWhereWithoutJobArraysInput = {
+  where?: Prisma.TenantWhereInput
+  data: Prisma.XOR<Prisma.TenantUpdateWithoutJobArraysInput, Prisma.TenantUncheckedUpdateWithoutJobArraysInput>
+}
+
+export type TenantUpdateWithoutJobArraysInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  namespace?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumTenantStatusFieldUpdateOperationsInput | $Enums.TenantStatus
+  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
+  maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
+  rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  weight?: Prisma.IntFieldUpdateOperationsInput | number
+  generation?: Prisma.IntFieldUpdateOperationsInput | number
+  provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
+  jobs?: Prisma.JobUpdateManyWithoutTenantNestedInput
+  templates?: Prisma.JobTemplateUpdateManyWithoutTenantNestedInput
+  events?: Prisma.EventUpdateManyWithoutTenantNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutTenantNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
+  offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantUncheckedUpdateWithoutJobArraysInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  namespace?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumTenantStatusFieldUpdateOperationsInput | $Enums.TenantStatus
+  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
+  maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
+  rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  weight?: Prisma.IntFieldUpdateOperationsInput | number
+  generation?: Prisma.IntFieldUpdateOperationsInput | number
+  provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
+  jobs?: Prisma.JobUncheckedUpdateManyWithoutTenantNestedInput
+  templates?: Prisma.JobTemplateUncheckedUpdateManyWithoutTenantNestedInput
+  events?: Prisma.EventUncheckedUpdateManyWithoutTenantNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutTenantNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
+  offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutTemplatesInput = {
@@ -1304,6 +1465,7 @@ export type TenantCreateWithoutTemplatesInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutTemplatesInput = {
@@ -1331,6 +1493,7 @@ export type TenantUncheckedCreateWithoutTemplatesInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutTemplatesInput = {
@@ -1374,6 +1537,7 @@ export type TenantUpdateWithoutTemplatesInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutTemplatesInput = {
@@ -1401,6 +1565,7 @@ export type TenantUncheckedUpdateWithoutTemplatesInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutEventsInput = {
@@ -1428,6 +1593,7 @@ export type TenantCreateWithoutEventsInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutEventsInput = {
@@ -1455,6 +1621,7 @@ export type TenantUncheckedCreateWithoutEventsInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutEventsInput = {
@@ -1498,6 +1665,7 @@ export type TenantUpdateWithoutEventsInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutEventsInput = {
@@ -1525,6 +1693,7 @@ export type TenantUncheckedUpdateWithoutEventsInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutWebhookEndpointsInput = {
@@ -1552,6 +1721,7 @@ export type TenantCreateWithoutWebhookEndpointsInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutWebhookEndpointsInput = {
@@ -1579,6 +1749,7 @@ export type TenantUncheckedCreateWithoutWebhookEndpointsInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutWebhookEndpointsInput = {
@@ -1622,6 +1793,7 @@ export type TenantUpdateWithoutWebhookEndpointsInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutWebhookEndpointsInput = {
@@ -1649,6 +1821,7 @@ export type TenantUncheckedUpdateWithoutWebhookEndpointsInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutWebhookDeliveriesInput = {
@@ -1676,6 +1849,7 @@ export type TenantCreateWithoutWebhookDeliveriesInput = {
   webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutWebhookDeliveriesInput = {
@@ -1703,6 +1877,7 @@ export type TenantUncheckedCreateWithoutWebhookDeliveriesInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutWebhookDeliveriesInput = {
@@ -1746,6 +1921,7 @@ export type TenantUpdateWithoutWebhookDeliveriesInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutWebhookDeliveriesInput = {
@@ -1773,6 +1949,7 @@ export type TenantUncheckedUpdateWithoutWebhookDeliveriesInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutOffloadsInput = {
@@ -1800,6 +1977,7 @@ export type TenantCreateWithoutOffloadsInput = {
   webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutOffloadsInput = {
@@ -1827,6 +2005,7 @@ export type TenantUncheckedCreateWithoutOffloadsInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutOffloadsInput = {
@@ -1870,6 +2049,7 @@ export type TenantUpdateWithoutOffloadsInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutTenantNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutOffloadsInput = {
@@ -1897,6 +2077,7 @@ export type TenantUncheckedUpdateWithoutOffloadsInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutTenantNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 
@@ -1913,6 +2094,7 @@ export type TenantCountOutputType = {
   webhookDeliveries: number
   offloads: number
   jobGroups: number
+  jobArrays: number
 }
 
 export type TenantCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -1924,6 +2106,7 @@ export type TenantCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions
   webhookDeliveries?: boolean | TenantCountOutputTypeCountWebhookDeliveriesArgs
   offloads?: boolean | TenantCountOutputTypeCountOffloadsArgs
   jobGroups?: boolean | TenantCountOutputTypeCountJobGroupsArgs
+  jobArrays?: boolean | TenantCountOutputTypeCountJobArraysArgs
 }
 
 /**
@@ -1992,6 +2175,13 @@ export type TenantCountOutputTypeCountJobGroupsArgs<ExtArgs extends runtime.Type
   where?: Prisma.JobGroupWhereInput
 }
 
+/**
+ * TenantCountOutputType without action
+ */
+export type TenantCountOutputTypeCountJobArraysArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.JobArrayWhereInput
+}
+
 
 export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -2019,6 +2209,7 @@ export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   webhookDeliveries?: boolean | Prisma.Tenant$webhookDeliveriesArgs<ExtArgs>
   offloads?: boolean | Prisma.Tenant$offloadsArgs<ExtArgs>
   jobGroups?: boolean | Prisma.Tenant$jobGroupsArgs<ExtArgs>
+  jobArrays?: boolean | Prisma.Tenant$jobArraysArgs<ExtArgs>
   _count?: boolean | Prisma.TenantCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["tenant"]>
 
@@ -2092,6 +2283,7 @@ export type TenantInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   webhookDeliveries?: boolean | Prisma.Tenant$webhookDeliveriesArgs<ExtArgs>
   offloads?: boolean | Prisma.Tenant$offloadsArgs<ExtArgs>
   jobGroups?: boolean | Prisma.Tenant$jobGroupsArgs<ExtArgs>
+  jobArrays?: boolean | Prisma.Tenant$jobArraysArgs<ExtArgs>
   _count?: boolean | Prisma.TenantCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type TenantIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
@@ -2108,6 +2300,7 @@ export type $TenantPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
     webhookDeliveries: Prisma.$WebhookDeliveryPayload<ExtArgs>[]
     offloads: Prisma.$OffloadPayload<ExtArgs>[]
     jobGroups: Prisma.$JobGroupPayload<ExtArgs>[]
+    jobArrays: Prisma.$JobArrayPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: string
@@ -2541,6 +2734,7 @@ export interface Prisma__TenantClient<T, Null = never, ExtArgs extends runtime.T
   webhookDeliveries<T extends Prisma.Tenant$webhookDeliveriesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$webhookDeliveriesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$WebhookDeliveryPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   offloads<T extends Prisma.Tenant$offloadsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$offloadsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$OffloadPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   jobGroups<T extends Prisma.Tenant$jobGroupsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$jobGroupsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$JobGroupPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  jobArrays<T extends Prisma.Tenant$jobArraysArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$jobArraysArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$JobArrayPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -3169,6 +3363,30 @@ export type Tenant$jobGroupsArgs<ExtArgs extends runtime.Types.Extensions.Intern
   take?: number
   skip?: number
   distinct?: Prisma.JobGroupScalarFieldEnum | Prisma.JobGroupScalarFieldEnum[]
+}
+
+/**
+ * Tenant.jobArrays
+ */
+export type Tenant$jobArraysArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the JobArray
+   */
+  select?: Prisma.JobArraySelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the JobArray
+   */
+  omit?: Prisma.JobArrayOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.JobArrayInclude<ExtArgs> | null
+  where?: Prisma.JobArrayWhereInput
+  orderBy?: Prisma.JobArrayOrderByWithRelationInput | Prisma.JobArrayOrderByWithRelationInput[]
+  cursor?: Prisma.JobArrayWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.JobArrayScalarFieldEnum | Prisma.JobArrayScalarFieldEnum[]
 }
 
 /**
