@@ -17,6 +17,12 @@ import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor.js
 import { IdempotencyRepository } from './idempotency/idempotency.repository.js';
 import { IdempotencyService } from './idempotency/idempotency.service.js';
 import { KueueExplainer } from './jobs/job-explain.kueue.js';
+import { ArraysController } from './jobs/arrays.controller.js';
+import { ArraysRepository } from './jobs/arrays.repository.js';
+import { ArraysService } from './jobs/arrays.service.js';
+import { GroupsController } from './jobs/groups.controller.js';
+import { GroupsRepository } from './jobs/groups.repository.js';
+import { GroupsService } from './jobs/groups.service.js';
 import { JobExplainService } from './jobs/job-explain.service.js';
 import { JobsBatchController } from './jobs/jobs-batch.controller.js';
 import { JobsBatchService } from './jobs/jobs-batch.service.js';
@@ -68,6 +74,8 @@ import { WebhooksService } from './webhooks/webhooks.service.js';
     AdminKeysController,
     JobsController,
     JobsBatchController,
+    GroupsController,
+    ArraysController,
     TemplatesController,
     CompatJobsFormController,
     EventsController,
@@ -84,6 +92,10 @@ import { WebhooksService } from './webhooks/webhooks.service.js';
     JobsRepository,
     JobsService,
     JobsBatchService,
+    GroupsRepository,
+    GroupsService,
+    ArraysRepository,
+    ArraysService,
     PendingCap,
     JobExplainService,
     KueueExplainer,

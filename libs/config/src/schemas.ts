@@ -577,6 +577,13 @@ export const gatewayEnv = appEnv(workerPorts.gateway, {
     .max(10_000_000)
     .default(100_000)
     .describe('Most pending jobs a tenant may have; a submit that would exceed it is a 429.'),
+  ARRAY_MAX_SIZE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(100_000)
+    .describe('Most elements of one job array (`array.size`); 400 above.'),
 });
 
 /** How a worker's Kubernetes client treats the API server (client-go's QPS/burst and timeouts). */

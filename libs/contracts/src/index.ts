@@ -1,5 +1,6 @@
 export * from './actions.js';
 export * from './envelope.js';
+export * from './groups.js';
 export * from './job-spec.js';
 export * from './jobs.js';
 export * from './registry.js';

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+import { groupName } from './groups.js';
+
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** Kubernetes label key: optional DNS-subdomain prefix, then a name of ≤63 characters. */
 const LABEL_KEY =
@@ -189,6 +191,8 @@ export const jobSpecSchema = z
       .default(120),
     /** Whether the RunPod offload worker may (or must) run this job off-cluster. */
     offload: offloadPreference.default('never'),
+    /** A group the job belongs to: list, watch, summarise and cancel jobs by it. */
+    group: groupName.optional(),
   })
   .strict();
 

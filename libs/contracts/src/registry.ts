@@ -2,13 +2,14 @@ import type { z } from 'zod';
 
 import { actionEvent, actionExecuteCommand } from './actions.js';
 import { jobCancelCommand, jobEvent, jobSubmitBatchCommand, jobSubmitCommand } from './jobs.js';
+import { arrayFinishedEvent, groupFinishedEvent } from './groups.js';
 import { type Subject, subjects } from './subjects.js';
 import { tenantDeleteCommand, tenantEvent, tenantProvisionCommand } from './tenants.js';
 import { webhookDisabledEvent, webhookTestEvent } from './webhooks.js';
 
 export type { Subject } from './subjects.js';
 
-const { job, tenant, webhook, action } = subjects;
+const { job, tenant, webhook, action, group, array } = subjects;
 
 /**
  * Every subject roam publishes, with the schema of its `data`. Publisher and consumer parse
@@ -36,6 +37,8 @@ export const messages = {
   [tenant.deleted]: tenantEvent,
   [webhook.test]: webhookTestEvent,
   [webhook.disabled]: webhookDisabledEvent,
+  [group.finished]: groupFinishedEvent,
+  [array.finished]: arrayFinishedEvent,
   [action.execute]: actionExecuteCommand,
   [action.requested]: actionEvent,
   [action.started]: actionEvent,

@@ -43,6 +43,14 @@ export const subjects = {
     test: 'roam.evt.v1.webhook.test',
     disabled: 'roam.evt.v1.webhook.disabled',
   },
+  group: {
+    /** Every job of the group has finished (again, if jobs were added after it had). */
+    finished: 'roam.evt.v1.group.finished',
+  },
+  array: {
+    /** Every element of the array has finished. */
+    finished: 'roam.evt.v1.array.finished',
+  },
   action: {
     execute: 'roam.cmd.v1.action.execute',
     requested: 'roam.evt.v1.action.requested',

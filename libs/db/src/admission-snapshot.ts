@@ -79,6 +79,12 @@ export type QueuedJob = PendingJob & { phase: string; reason: string | null };
  * then id: ids are UUIDv7, so submission order), read through `jobs_admission_queue_idx`, so a
  * cycle costs at most tenants × `perTenant` rows however deep one backlog is. When `total` cuts,
  * it cuts round-robin: every tenant's first job before anyone's second.
+ *
+ * An array's `parallelism` P is honoured here, not by the decision: an element is offered only
+ * while its index is below (finished elements + P). The bound only grows, so every element ever
+ * admitted lies below it, finished ones included; of the f + P indices below it f are finished,
+ * so at most P are admitted or running, however many the decision admits in one cycle. The bound is one primary-key read
+ * of the array's counters (docs/architecture.md#rule-10).
  */
 export async function pendingJobs(
   db: Db,
@@ -110,6 +116,9 @@ export async function pendingJobs(
       FROM jobs q
       WHERE q.tenant_id = t.id AND q.status = 'pending' AND q.admitted_at IS NULL
         AND (q.retry_at IS NULL OR q.retry_at <= now())
+        AND (q.array_id IS NULL OR q.array_index < (
+          SELECT a.succeeded + a.failed + a.cancelled + coalesce(a.parallelism, a.size)
+          FROM job_arrays a WHERE a.id = q.array_id))
       ORDER BY q.priority DESC, q.id
       LIMIT ${window.perTenant}
     ) j

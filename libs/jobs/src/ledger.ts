@@ -92,6 +92,8 @@ export interface NewJobRecord {
   templateId: string | null;
   inputsKey: string | null;
   inputsBytes: number | null;
+  /** The job group it belongs to (`spec.group`); its counters follow by trigger. */
+  group?: string | null;
 }
 
 export interface SubmitOptions {
@@ -302,6 +304,7 @@ export class JobLedger {
         template_id: job.templateId,
         inputs_key: job.inputsKey,
         inputs_bytes: job.inputsBytes,
+        group_name: job.group ?? null,
       })),
     );
     const guard = options.tenantGuard;
@@ -319,15 +322,16 @@ export class JobLedger {
       WITH ${tenant} ledger_inserted AS (
         INSERT INTO jobs (id, tenant_id, name, queue, priority, spec, labels, cpu_millis,
                           memory_bytes, gpu, offload_preference, max_attempts, template_id,
-                          inputs_key, inputs_bytes, status, phase, seq, updated_at)
+                          inputs_key, inputs_bytes, group_name, status, phase, seq, updated_at)
         SELECT r.id, r.tenant_id, r.name, r.queue, r.priority, r.spec, r.labels, r.cpu_millis,
                r.memory_bytes, r.gpu, r.offload_preference::"OffloadPreference", r.max_attempts,
-               r.template_id, r.inputs_key, r.inputs_bytes,
+               r.template_id, r.inputs_key, r.inputs_bytes, r.group_name,
                ${SUBMITTED.status}::"JobStatus", ${SUBMITTED.phase}, 1, now()
         FROM jsonb_to_recordset(${records}::jsonb) AS r(
           id uuid, tenant_id text, name text, queue text, priority int, spec jsonb, labels jsonb,
           cpu_millis int, memory_bytes bigint, gpu int, offload_preference text,
-          max_attempts int, template_id text, inputs_key text, inputs_bytes bigint)${from}
+          max_attempts int, template_id text, inputs_key text, inputs_bytes bigint,
+          group_name text)${from}
         RETURNING *
       ), ledger_history AS (
         INSERT INTO job_history (job_id, tenant_id, seq, status, phase)

@@ -30,6 +30,9 @@ export const busRoles = {
       subjects.action.execute,
       subjects.action.requested,
       subjects.webhook.test,
+      // Written by the database's group and array counters; the gateway's relay publishes them.
+      subjects.group.finished,
+      subjects.array.finished,
     ],
     consumes: [],
   },

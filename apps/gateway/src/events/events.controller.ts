@@ -1,6 +1,7 @@
 import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
 import { ApiOperation, ZodPipe } from '@roam/runtime';
 import type { Response } from 'express';
+import { groupName } from '@roam/contracts';
 import { z } from 'zod';
 
 import { CurrentTenant, TenantOnly, type TenantPrincipal } from '../auth/principal.js';
@@ -43,16 +44,21 @@ const types = z
       .max(32),
   );
 
+const group = groupName
+  .optional()
+  .describe('Only events of this job group: its jobs’ events and its `group.finished`.');
+
 const listQuery = z
   .object({
     type: types,
+    group,
     after: position.optional(),
     cursor: position.optional().describe('The `next_cursor` of the previous page.'),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
   })
   .strict();
 
-const streamQuery = z.object({ type: types, after: position.optional() }).strict();
+const streamQuery = z.object({ type: types, group, after: position.optional() }).strict();
 
 /**
  * The caller's events for clients without NATS: a paged log (`position` is the cursor) and
@@ -84,6 +90,7 @@ export class EventsController {
       after,
       limit: query.limit + 1,
       filter: typeFilter(query.type),
+      ...(query.group !== undefined ? { group: query.group } : {}),
     });
     const items = rows.slice(0, query.limit).map(eventView);
     return {
@@ -116,6 +123,6 @@ export class EventsController {
       lastEventId !== undefined && /^\d{1,18}$/.test(lastEventId.trim())
         ? BigInt(lastEventId.trim())
         : query.after;
-    this.events.stream(caller.tenantId, resumeFrom, typeFilter(query.type), res, slot);
+    this.events.stream(caller.tenantId, resumeFrom, typeFilter(query.type), res, slot, query.group);
   }
 }

@@ -60,6 +60,18 @@ function typeCondition(filter: TypeFilter | undefined): Prisma.Sql {
     : Prisma.sql`FALSE`;
 }
 
+/**
+ * Events of one job group: its `group.finished` events and the events of its jobs (subject
+ * `jobs/<id>`, each looked up by primary key).
+ */
+function groupCondition(tenantId: string, group: string | undefined): Prisma.Sql {
+  if (group === undefined) return Prisma.sql`TRUE`;
+  return Prisma.sql`(subject = ${`groups/${group}`} OR EXISTS (
+    SELECT 1 FROM jobs j
+    WHERE j.id = (CASE WHEN subject ~ '^jobs/[0-9a-f-]{36}$' THEN substr(subject, 6)::uuid END)
+      AND j.tenant_id = ${tenantId} AND j.group_name = ${group}))`;
+}
+
 /** The `events` log written by the outbox. Tenant reads take the tenant id. */
 @Injectable()
 export class EventsRepository {
@@ -68,7 +80,13 @@ export class EventsRepository {
   /** One tenant's events with `after < (xid, position) ≤ upto`, in read order. */
   async list(
     tenantId: string,
-    query: { after: FeedCursor; upto: FeedCursor; limit: number; filter?: TypeFilter },
+    query: {
+      after: FeedCursor;
+      upto: FeedCursor;
+      limit: number;
+      filter?: TypeFilter | undefined;
+      group?: string | undefined;
+    },
   ): Promise<EventRow[]> {
     const rows = await this.prisma.$queryRaw<RawRow[]>`
       SELECT ${columns} FROM events
@@ -76,6 +94,7 @@ export class EventsRepository {
         AND (xid, position) > (${query.after.xid.toString()}::xid8, ${query.after.position})
         AND (xid, position) <= (${query.upto.xid.toString()}::xid8, ${query.upto.position})
         AND ${typeCondition(query.filter)}
+        AND ${groupCondition(tenantId, query.group)}
       ORDER BY events.xid, events.position
       LIMIT ${query.limit}`;
     return rows.map(toRow);

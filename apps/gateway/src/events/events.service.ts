@@ -85,7 +85,7 @@ export class EventsService {
 
   async list(
     tenantId: string,
-    query: { after: bigint; limit: number; filter: TypeFilter | undefined },
+    query: { after: bigint; limit: number; filter: TypeFilter | undefined; group?: string },
   ): Promise<EventRow[]> {
     const upto = await this.feed.refresh();
     // No event at or after that position: the client is at the end; nothing to list yet.
@@ -100,6 +100,10 @@ export class EventsService {
    * replay until it drains. Heartbeat comments keep proxies from closing an idle stream.
    * The stream holds `slot` until it ends; a slot closed under it (key revoked) ends it with a
    * last `event: closed` saying why.
+   *
+   * With `group`, whether an event belongs to the group is known only to the database (the
+   * job's group is not in its events): each live batch then wakes a replay from the table,
+   * which filters by group, instead of being matched in memory.
    */
   stream(
     tenantId: string,
@@ -107,6 +111,7 @@ export class EventsService {
     filter: TypeFilter | undefined,
     res: Response,
     slot: StreamSlot,
+    group?: string,
   ): void {
     res.status(200);
     res.setHeader('content-type', 'text/event-stream; charset=utf-8');
@@ -142,6 +147,7 @@ export class EventsService {
             upto: watermark,
             limit: CATCH_UP_BATCH,
             filter,
+            group,
           });
           if (closed) return;
           let full = true;
@@ -163,6 +169,11 @@ export class EventsService {
     };
     const listener = (rows: readonly EventRow[]) => {
       if (!live || closed) return;
+      if (group !== undefined) {
+        live = false;
+        void replay();
+        return;
+      }
       for (const row of rows) {
         if (compareCursors(row, last) <= 0) continue;
         if (row.tenantId === tenantId && matches(filter, row.type)) {

@@ -89,6 +89,23 @@ export class JobExplainService {
     return decided;
   }
 
+  /**
+   * For an array element that admission does not offer yet because of its array's parallelism
+   * (libs/db admission-snapshot, `pendingJobs`), what it waits for; undefined otherwise.
+   */
+  private async arrayParallelism(
+    tenantId: string,
+    job: { arrayId: string | null; arrayIndex: number | null },
+  ): Promise<string | undefined> {
+    if (job.arrayId === null || job.arrayIndex === null) return undefined;
+    const array = await this.prisma.jobArray.findFirst({ where: { id: job.arrayId, tenantId } });
+    if (!array || array.parallelism === null) return undefined;
+    const finished = array.succeeded + array.failed + array.cancelled;
+    if (job.arrayIndex < finished + array.parallelism) return undefined;
+    const more = job.arrayIndex - (finished + array.parallelism) + 1;
+    return `element ${job.arrayIndex} of array ${array.id} waits for its parallelism: at most ${array.parallelism} of its elements are admitted or running at once; ${more} more must finish before it is offered to admission`;
+  }
+
   async explain(tenantId: string, id: string): Promise<ExplainView> {
     const job = await this.jobs.get(tenantId, id);
     const base = { job_id: job.id, status: job.status, phase: job.phase };
@@ -126,6 +143,9 @@ export class JobExplainService {
           summary: `waiting to retry until ${job.retryAt.toISOString()}`,
         };
       }
+      const parallelism = await this.arrayParallelism(tenantId, job);
+      if (parallelism)
+        return { ...base, pending: true, decided_at: decidedAt, summary: parallelism };
       const standing = await queueStanding(this.prisma, tenantId, job.id);
       return {
         ...base,

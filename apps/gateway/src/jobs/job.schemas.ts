@@ -1,4 +1,4 @@
-import { jobSpecSchema, jobStatus, type JobStatus } from '@roam/contracts';
+import { groupName, jobSpecSchema, jobStatus, type JobStatus } from '@roam/contracts';
 import { LabelSelectorError, type LabelRequirement, parseLabelSelector } from '@roam/domain';
 import { z } from 'zod';
 
@@ -52,6 +52,7 @@ export const listJobsQuery = z
       .optional()
       .describe('One status or several, comma-separated: `pending,running` (any case).'),
     queue: z.string().max(63).optional(),
+    group: groupName.optional().describe('Only jobs of this group (`spec.group`).'),
     labelSelector: labelSelector
       .optional()
       .describe(

@@ -27,6 +27,11 @@ export const jobViewSchema = z
     reason: z.string().nullable(),
     message: z.string().nullable(),
     queue: z.string(),
+    group: z.string().nullable().describe('The job group (`spec.group`), or null.'),
+    array: z
+      .object({ id: z.uuid(), index: z.number().int() })
+      .nullable()
+      .describe('For an element of a job array: the array and its index (`ROAM_ARRAY_INDEX`).'),
     priority: z.number().int(),
     attempt: z.number().int(),
     spec: namedJobSpec,
@@ -52,6 +57,11 @@ export function jobView(job: JobRow): JobView {
     reason: job.reason,
     message: job.message,
     queue: job.queue,
+    group: job.groupName,
+    array:
+      job.arrayId !== null && job.arrayIndex !== null
+        ? { id: job.arrayId, index: job.arrayIndex }
+        : null,
     priority: job.priority,
     attempt: job.attempt,
     spec: job.spec as JobSpec,

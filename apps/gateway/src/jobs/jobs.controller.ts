@@ -22,6 +22,8 @@ import {
   type TenantPrincipal,
 } from '../auth/principal.js';
 import { isMultipart, JobUploadsService } from '../uploads/jobs-upload.service.js';
+import { arrayView } from './array.view.js';
+import { ArraysService } from './arrays.service.js';
 import { JobExplainService } from './job-explain.service.js';
 import { type ExplainView, explainViewSchema } from './job-explain.view.js';
 import { jobIdParam, type ListJobsQuery, listJobsQuery, submitJobBody } from './job.schemas.js';
@@ -47,13 +49,14 @@ export class JobsController {
   constructor(
     private readonly jobs: JobsService,
     private readonly explainer: JobExplainService,
+    private readonly arrays: ArraysService,
     @Optional() private readonly uploads?: JobUploadsService,
   ) {}
 
   @ApiOperation({
     summary: 'Submit a job',
     description:
-      'The body is a JobSpec, or `{"template": "<name>", ...overrides}`: the overrides are merge-patched (RFC 7396) onto the template and the result is validated as a JobSpec. 422 when the job can never run (larger than the tenant’s quota or than any node); `Idempotency-Key` makes a retry safe.',
+      'The body is a JobSpec, or `{"template": "<name>", ...overrides}`: the overrides are merge-patched (RFC 7396) onto the template and the result is validated as a JobSpec. With `array: { size, parallelism? }` it submits a job array and answers as `POST /api/v1/arrays` does. 422 when the job can never run (larger than the tenant’s quota or than any node); `Idempotency-Key` makes a retry safe.',
     tags: ['jobs'],
     body: submitJobBody,
     responses: { 201: jobViewSchema },
@@ -70,6 +73,8 @@ export class JobsController {
     // multipart/form-data: `spec` (this JSON body) + `inputs` (an archive); docs/storage.md.
     if (this.uploads && isMultipart(http))
       return this.uploads.submit(caller.tenantId, http, response);
+    if (body !== null && typeof body === 'object' && 'array' in body)
+      return arrayView(await this.arrays.submitBody(caller.tenantId, body));
     const request = await this.jobs.requestOf(caller.tenantId, body);
     return jobView(await this.jobs.submit(caller.tenantId, request));
   }
@@ -88,6 +93,7 @@ export class JobsController {
     const rows = await this.jobs.list(caller.tenantId, {
       statuses: query.status,
       queue: query.queue,
+      group: query.group,
       labels: query.labelSelector,
       createdSince: query.created_since,
       createdUntil: query.created_until,

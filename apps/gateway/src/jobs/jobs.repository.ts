@@ -26,6 +26,7 @@ export interface NewJob {
 export interface JobQuery {
   statuses?: JobStatus[];
   queue?: string;
+  group?: string;
   labels?: LabelRequirement[];
   createdSince?: Date;
   createdUntil?: Date;
@@ -52,6 +53,7 @@ export function newJobRecord(job: NewJob): NewJobRecord {
     templateId: job.templateId ?? null,
     inputsKey: job.inputs?.key ?? null,
     inputsBytes: job.inputs?.bytes ?? null,
+    group: job.spec.group ?? null,
   };
 }
 
@@ -88,6 +90,9 @@ export interface JobRecordRow {
   inputs_key: string | null;
   inputs_bytes: bigint | null;
   cleanup_at: Date | null;
+  group_name: string | null;
+  array_id: string | null;
+  array_index: number | null;
   updated_at: Date;
 }
 
@@ -124,6 +129,9 @@ export function jobOfRow(row: JobRecordRow): JobRow {
     inputsKey: row.inputs_key,
     inputsBytes: row.inputs_bytes,
     cleanupAt: row.cleanup_at,
+    groupName: row.group_name,
+    arrayId: row.array_id,
+    arrayIndex: row.array_index,
     updatedAt: row.updated_at,
   };
 }
@@ -196,6 +204,7 @@ export class JobsRepository {
       where.push(Prisma.sql`status::text IN (${Prisma.join(query.statuses)})`);
     }
     if (query.queue !== undefined) where.push(Prisma.sql`queue = ${query.queue}`);
+    if (query.group !== undefined) where.push(Prisma.sql`group_name = ${query.group}`);
     if (query.createdSince) where.push(Prisma.sql`created_at >= ${query.createdSince}`);
     if (query.createdUntil) where.push(Prisma.sql`created_at < ${query.createdUntil}`);
     if (query.cursor !== undefined) where.push(Prisma.sql`id < ${query.cursor}::uuid`);

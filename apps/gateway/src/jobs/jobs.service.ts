@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createEnvelope, type JobSpec, jobSpecSchema, subjects } from '@roam/contracts';
-import { type TenantLimits, uuidv7 } from '@roam/domain';
+import { type Resources, type TenantLimits, uuidv7 } from '@roam/domain';
 import { JobLedger } from '@roam/jobs';
 import { Outbox } from '@roam/messaging';
 import { ProblemError, problemTypes, validationProblem } from '@roam/runtime';
@@ -78,9 +78,7 @@ export class JobsService {
    */
   async submit(tenantId: string, request: SubmitRequest): Promise<JobRow> {
     const { spec, templateId } = request;
-    const resources = requestsOrThrow(spec);
-    const [nodes, limits] = await Promise.all([this.nodes.current(), this.limitsOf(tenantId)]);
-    if (limits) assertCanEverRun(resources, limits, nodes, spec.offload);
+    const resources = await this.assertCanEverRun(tenantId, spec);
     await this.pendingCap.assertRoom(tenantId, 1);
     const id = request.id ?? uuidv7();
     const name = spec.name ?? defaultJobName(id);
@@ -115,6 +113,14 @@ export class JobsService {
     }
     await this.outbox.dispatch(envelopes);
     return jobOfRow(row);
+  }
+
+  /** The spec's resources; 422 when it can never run (larger than the quota or any node). */
+  async assertCanEverRun(tenantId: string, spec: JobSpec): Promise<Resources> {
+    const resources = requestsOrThrow(spec);
+    const [nodes, limits] = await Promise.all([this.nodes.current(), this.limitsOf(tenantId)]);
+    if (limits) assertCanEverRun(resources, limits, nodes, spec.offload);
+    return resources;
   }
 
   private async limitsOf(tenantId: string): Promise<TenantLimits | undefined> {

@@ -32,6 +32,8 @@ export interface OpenApiDocument {
 const TAGS: Record<string, string> = {
   tenants: 'Tenants, their limits and API keys',
   jobs: 'Submit, list, read, explain and cancel jobs',
+  groups: 'Job groups: summary per phase, cancel, list',
+  arrays: 'Job arrays: one spec as many indexed elements, summary, elements, cancel',
   templates: 'Job templates: yours and the built-ins',
   events: 'Your event log, paged or as Server-Sent Events',
   webhooks: 'Webhook endpoints (Standard Webhooks), their deliveries and attempts',

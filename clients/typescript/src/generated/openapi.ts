@@ -215,6 +215,100 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/arrays': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Submit a job array
+     * @description A JobSpec (or `{"template": …}`) with `array: { size, parallelism? }`: `size` elements (at most ARRAY_MAX_SIZE) are created in one statement, each a job with `ROAM_ARRAY_INDEX` (0…size-1) and `ROAM_ARRAY_SIZE` in its environment. `POST /api/v1/jobs` with `array` does the same. 422 when the spec can never run, 429 when the elements would exceed the pending cap; either way nothing is written.
+     *
+     *     Needs a tenant API key.
+     */
+    post: operations['Arrays_submit'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/arrays/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * An array’s summary: elements per phase and progress
+     * @description Read from counters kept as the elements change: one row, whatever the size.
+     *
+     *     Needs a tenant API key.
+     */
+    get: operations['Arrays_get'];
+    put?: never;
+    post?: never;
+    /**
+     * Cancel every unfinished element of an array
+     * @description Idempotent: an array with nothing left to cancel answers `cancelled: 0`.
+     *
+     *     Needs a tenant API key.
+     */
+    delete: operations['Arrays_cancel'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/arrays/{id}/elements': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * An array’s elements, by index
+     * @description Each element is a job: its logs and results are those of its `id`.
+     *
+     *     Needs a tenant API key.
+     */
+    get: operations['Arrays_elements'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/arrays/{id}/elements/{index}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * One element of an array
+     * @description The same as `GET /api/v1/jobs/{id}/elements/{index}`.
+     *
+     *     Needs a tenant API key.
+     */
+    get: operations['Arrays_elementOfArray'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/events': {
     parameters: {
       query?: never;
@@ -259,6 +353,54 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/groups': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List your job groups, by name
+     * @description Needs a tenant API key.
+     */
+    get: operations['Groups_list'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/groups/{name}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Summary of a job group: jobs per phase
+     * @description Read from counters kept as the jobs change: the same cost for 10 jobs or 100,000.
+     *
+     *     Needs a tenant API key.
+     */
+    get: operations['Groups_get'];
+    put?: never;
+    post?: never;
+    /**
+     * Cancel every unfinished job of a group
+     * @description Idempotent: finished jobs are left as they are, and a group with nothing left to cancel answers `cancelled: 0`.
+     *
+     *     Needs a tenant API key.
+     */
+    delete: operations['Groups_cancel'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/jobs': {
     parameters: {
       query?: never;
@@ -274,7 +416,7 @@ export interface paths {
     put?: never;
     /**
      * Submit a job
-     * @description The body is a JobSpec, or `{"template": "<name>", ...overrides}`: the overrides are merge-patched (RFC 7396) onto the template and the result is validated as a JobSpec. 422 when the job can never run (larger than the tenant’s quota or than any node); `Idempotency-Key` makes a retry safe.
+     * @description The body is a JobSpec, or `{"template": "<name>", ...overrides}`: the overrides are merge-patched (RFC 7396) onto the template and the result is validated as a JobSpec. With `array: { size, parallelism? }` it submits a job array and answers as `POST /api/v1/arrays` does. 422 when the job can never run (larger than the tenant’s quota or than any node); `Idempotency-Key` makes a retry safe.
      *
      *     Needs a tenant API key.
      */
@@ -328,6 +470,28 @@ export interface paths {
      *     Needs a tenant API key.
      */
     delete: operations['Jobs_cancel'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/jobs/{id}/elements/{index}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * One element of an array
+     * @description The element job at `index`: its status, attempt, exit code and id.
+     *
+     *     Needs a tenant API key.
+     */
+    get: operations['Arrays_element'];
+    put?: never;
+    post?: never;
+    delete?: never;
     options?: never;
     head?: never;
     patch?: never;
@@ -1526,6 +1690,13 @@ export interface components {
       prefix: string;
       revoked_at: string | null;
     };
+    ArrayRequest: {
+      /** @description One value per element (exactly `size`), given to element i as `ROAM_ARRAY_ITEM`: a route file name, a parameter set as a CSV row or JSON text. */
+      items?: string[];
+      /** @description Most elements admitted or running at once; unset = only the tenant’s limits. */
+      parallelism?: number;
+      size: number;
+    };
     DeadLetter: {
       /** @description The durable consumer that gave up on it. */
       consumer: string;
@@ -1578,11 +1749,19 @@ export interface components {
       prefix: string;
     };
     Job: {
+      /** @description For an element of a job array: the array and its index (`ROAM_ARRAY_INDEX`). */
+      array: {
+        /** Format: uuid */
+        id: string;
+        index: number;
+      } | null;
       attempt: number;
       completed_at: string | null;
       /** Format: date-time */
       created_at: string;
       exit_code: number | null;
+      /** @description The job group (`spec.group`), or null. */
+      group: string | null;
       /** Format: uuid */
       id: string;
       message: string | null;
@@ -1600,6 +1779,46 @@ export interface components {
       /** @enum {string} */
       status: 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
       tenant_id: string;
+    };
+    JobArray: {
+      /** @description Elements per phase. */
+      counts: {
+        admitted: number;
+        cancelled: number;
+        failed: number;
+        queued: number;
+        running: number;
+        submitted: number;
+        succeeded: number;
+      };
+      /** Format: date-time */
+      created_at: string;
+      done: boolean;
+      /** @description Elements succeeded, failed or cancelled. */
+      finished: number;
+      /** @description When its last element finished (`array.finished`). */
+      finished_at: string | null;
+      group: string | null;
+      /** Format: uuid */
+      id: string;
+      name: string;
+      parallelism: number | null;
+      /** @description Elements submitted, queued or admitted. */
+      pending: number;
+      /** @description finished / size, from 0 to 1. */
+      progress: number;
+      running: number;
+      size: number;
+    };
+    JobArrayCancel: {
+      array: components['schemas']['JobArray'];
+      /** @description Elements this request cancelled. */
+      cancelled: number;
+    };
+    JobArrayElementPage: {
+      items: components['schemas']['Job'][];
+      /** @description Pass as `cursor` for the next page (an index); null at the end. */
+      next_cursor: number | null;
     };
     JobBatchResult: {
       count: number;
@@ -1677,6 +1896,42 @@ export interface components {
       /** @description Each of these, on its own, would let the job move. */
       unblock?: string[];
     };
+    JobGroup: {
+      /** @description Jobs per phase. */
+      counts: {
+        admitted: number;
+        cancelled: number;
+        failed: number;
+        queued: number;
+        running: number;
+        submitted: number;
+        succeeded: number;
+      };
+      /** Format: date-time */
+      created_at: string;
+      /** @description Every job of the group has finished. */
+      done: boolean;
+      /** @description Succeeded, failed or cancelled. */
+      finished: number;
+      /** @description When its last unfinished job finished (`group.finished`); null while not done. */
+      finished_at: string | null;
+      name: string;
+      /** @description Submitted, queued or admitted. */
+      pending: number;
+      running: number;
+      /** @description Jobs ever submitted to the group. */
+      total: number;
+    };
+    JobGroupCancel: {
+      /** @description Jobs this request cancelled. */
+      cancelled: number;
+      group: components['schemas']['JobGroup'];
+    };
+    JobGroupPage: {
+      items: components['schemas']['JobGroup'][];
+      /** @description Pass as `cursor` for the next page. */
+      next_cursor: string | null;
+    };
     JobPage: {
       items: components['schemas']['Job'][];
       /** @description Pass as `cursor` for the next page; null at the end. */
@@ -1691,6 +1946,7 @@ export interface components {
       env?: {
         [key: string]: string;
       };
+      group?: string;
       image: string;
       labels?: {
         [key: string]: string;
@@ -1761,6 +2017,7 @@ export interface components {
       env?: {
         [key: string]: string;
       };
+      group?: string;
       image: string;
       labels?: {
         [key: string]: string;
@@ -2023,6 +2280,7 @@ export interface components {
         env?: {
           [key: string]: string;
         };
+        group?: string;
         image: string;
         inputs?: {
           required: string[];
@@ -3137,6 +3395,468 @@ export interface operations {
       };
     };
   };
+  Arrays_submit: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json':
+          | {
+              annotations?: {
+                [key: string]: string;
+              };
+              args?: string[];
+              array: components['schemas']['ArrayRequest'];
+              command: string[];
+              env?: {
+                [key: string]: string;
+              };
+              group?: string;
+              image: string;
+              labels?: {
+                [key: string]: string;
+              };
+              max_duration_seconds?: number;
+              name?: string;
+              /**
+               * @default never
+               * @enum {string}
+               */
+              offload?: 'never' | 'allowed' | 'required';
+              /** @default 0 */
+              priority?: number;
+              /** @default user-queue */
+              queue?: string;
+              resources?: {
+                cpu?: string | number;
+                gpu?: number | null;
+                memory?: string | number;
+              };
+              retry_policy?: {
+                /**
+                 * @default {
+                 *       "initial_seconds": 10,
+                 *       "factor": 2,
+                 *       "max_seconds": 600
+                 *     }
+                 */
+                backoff?: {
+                  /** @default 2 */
+                  factor?: number;
+                  /** @default 10 */
+                  initial_seconds?: number;
+                  /** @default 600 */
+                  max_seconds?: number;
+                };
+                /** @default 1 */
+                max_attempts?: number;
+                on_exit_codes?: number[];
+                on_reasons?: (
+                  | 'Error'
+                  | 'OOMKilled'
+                  | 'Evicted'
+                  | 'Lost'
+                  | 'DeadlineExceeded'
+                  | 'BackoffLimitExceeded'
+                  | 'ImagePullBackOff'
+                )[];
+              };
+              /** @default 120 */
+              ttl_seconds_after_finished?: number;
+            }
+          | components['schemas']['TemplateSubmit'];
+      };
+    };
+    responses: {
+      /** @description Success */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JobArray'];
+        };
+      };
+      /** @description Invalid request (every bad field is listed in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Conflict with the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unprocessable */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  Arrays_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JobArray'];
+        };
+      };
+      /** @description Invalid request (every bad field is listed in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not found (another tenant’s object is a 404 too) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  Arrays_cancel: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JobArrayCancel'];
+        };
+      };
+      /** @description Invalid request (every bad field is listed in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not found (another tenant’s object is a 404 too) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  Arrays_elements: {
+    parameters: {
+      query?: {
+        /** @description The `next_cursor` of the previous page: elements after this index. */
+        cursor?: number;
+        limit?: number;
+        /** @description Only elements in this status. */
+        status?: 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JobArrayElementPage'];
+        };
+      };
+      /** @description Invalid request (every bad field is listed in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not found (another tenant’s object is a 404 too) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  Arrays_elementOfArray: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+        index: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Job'];
+        };
+      };
+      /** @description Invalid request (every bad field is listed in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not found (another tenant’s object is a 404 too) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   Events_list: {
     parameters: {
       query?: {
@@ -3144,6 +3864,8 @@ export interface operations {
         after?: string;
         /** @description The `next_cursor` of the previous page. */
         cursor?: string;
+        /** @description Only events of this job group: its jobs’ events and its `group.finished`. */
+        group?: string;
         limit?: number;
         /** @description Event types to keep: `job.succeeded`, an area `job.*`, or `*`; comma-separated or repeated. None = every type. */
         type?: string | string[];
@@ -3215,6 +3937,8 @@ export interface operations {
       query?: {
         /** @description An event position: only events after it. */
         after?: string;
+        /** @description Only events of this job group: its jobs’ events and its `group.finished`. */
+        group?: string;
         /** @description Event types to keep: `job.succeeded`, an area `job.*`, or `*`; comma-separated or repeated. None = every type. */
         type?: string | string[];
       };
@@ -3280,6 +4004,227 @@ export interface operations {
       };
     };
   };
+  Groups_list: {
+    parameters: {
+      query?: {
+        /** @description The `next_cursor` of the previous page. */
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JobGroupPage'];
+        };
+      };
+      /** @description Invalid request (every bad field is listed in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  Groups_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JobGroup'];
+        };
+      };
+      /** @description Invalid request (every bad field is listed in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not found (another tenant’s object is a 404 too) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  Groups_cancel: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JobGroupCancel'];
+        };
+      };
+      /** @description Invalid request (every bad field is listed in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not found (another tenant’s object is a 404 too) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   Jobs_list: {
     parameters: {
       query?: {
@@ -3289,6 +4234,8 @@ export interface operations {
         created_until?: string;
         /** @description The `next_cursor` of the previous page. */
         cursor?: string;
+        /** @description Only jobs of this group (`spec.group`). */
+        group?: string;
         /** @description A Kubernetes label selector over the spec’s labels: `team=a,tier in (x,y),!debug`. */
         labelSelector?: string;
         limit?: number;
@@ -3618,6 +4565,83 @@ export interface operations {
       header?: never;
       path: {
         id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Job'];
+        };
+      };
+      /** @description Invalid request (every bad field is listed in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not found (another tenant’s object is a 404 too) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  Arrays_element: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+        index: number;
       };
       cookie?: never;
     };
@@ -4556,6 +5580,7 @@ export interface operations {
             env?: {
               [key: string]: string;
             };
+            group?: string;
             image: string;
             inputs?: {
               required: string[];
@@ -4780,6 +5805,7 @@ export interface operations {
             env?: {
               [key: string]: string;
             };
+            group?: string;
             image: string;
             inputs?: {
               required: string[];

@@ -58,6 +58,19 @@ export type ApiKey = Prisma.ApiKeyModel
  */
 export type Job = Prisma.JobModel
 /**
+ * Model JobGroup
+ * A job group's counters per phase, kept by triggers on `jobs` as its jobs are inserted and
+ * change phase (docs/architecture.md#rule-10), so a summary is one row read whatever the size.
+ */
+export type JobGroup = Prisma.JobGroupModel
+/**
+ * Model JobArray
+ * A job array: `size` element jobs (`jobs.array_id`) submitted in one request. Its counters per
+ * phase are kept like a group's (docs/architecture.md#rule-10); `parallelism` bounds how many
+ * of its elements admission lets be admitted or running at once.
+ */
+export type JobArray = Prisma.JobArrayModel
+/**
  * Model JobHistory
  * Append-only: one row per transition of a job, in `seq` order.
  */

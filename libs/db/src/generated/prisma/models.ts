@@ -11,6 +11,8 @@
 export type * from './models/Tenant.js'
 export type * from './models/ApiKey.js'
 export type * from './models/Job.js'
+export type * from './models/JobGroup.js'
+export type * from './models/JobArray.js'
 export type * from './models/JobHistory.js'
 export type * from './models/JobTemplate.js'
 export type * from './models/OutboxMessage.js'

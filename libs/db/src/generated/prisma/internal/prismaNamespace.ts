@@ -400,6 +400,8 @@ export const ModelName = {
   Tenant: 'Tenant',
   ApiKey: 'ApiKey',
   Job: 'Job',
+  JobGroup: 'JobGroup',
+  JobArray: 'JobArray',
   JobHistory: 'JobHistory',
   JobTemplate: 'JobTemplate',
   OutboxMessage: 'OutboxMessage',
@@ -430,7 +432,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "tenant" | "apiKey" | "job" | "jobHistory" | "jobTemplate" | "outboxMessage" | "idempotencyKey" | "processedMessage" | "event" | "webhookEndpoint" | "webhookDelivery" | "webhookAttempt" | "action" | "actionStep" | "offload" | "resultFile" | "logArchive" | "storedJob"
+    modelProps: "tenant" | "apiKey" | "job" | "jobGroup" | "jobArray" | "jobHistory" | "jobTemplate" | "outboxMessage" | "idempotencyKey" | "processedMessage" | "event" | "webhookEndpoint" | "webhookDelivery" | "webhookAttempt" | "action" | "actionStep" | "offload" | "resultFile" | "logArchive" | "storedJob"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -653,6 +655,154 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         count: {
           args: Prisma.JobCountArgs<ExtArgs>
           result: runtime.Types.Utils.Optional<Prisma.JobCountAggregateOutputType> | number
+        }
+      }
+    }
+    JobGroup: {
+      payload: Prisma.$JobGroupPayload<ExtArgs>
+      fields: Prisma.JobGroupFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.JobGroupFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobGroupPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.JobGroupFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobGroupPayload>
+        }
+        findFirst: {
+          args: Prisma.JobGroupFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobGroupPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.JobGroupFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobGroupPayload>
+        }
+        findMany: {
+          args: Prisma.JobGroupFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobGroupPayload>[]
+        }
+        create: {
+          args: Prisma.JobGroupCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobGroupPayload>
+        }
+        createMany: {
+          args: Prisma.JobGroupCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.JobGroupCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobGroupPayload>[]
+        }
+        delete: {
+          args: Prisma.JobGroupDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobGroupPayload>
+        }
+        update: {
+          args: Prisma.JobGroupUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobGroupPayload>
+        }
+        deleteMany: {
+          args: Prisma.JobGroupDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.JobGroupUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.JobGroupUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobGroupPayload>[]
+        }
+        upsert: {
+          args: Prisma.JobGroupUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobGroupPayload>
+        }
+        aggregate: {
+          args: Prisma.JobGroupAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateJobGroup>
+        }
+        groupBy: {
+          args: Prisma.JobGroupGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.JobGroupGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.JobGroupCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.JobGroupCountAggregateOutputType> | number
+        }
+      }
+    }
+    JobArray: {
+      payload: Prisma.$JobArrayPayload<ExtArgs>
+      fields: Prisma.JobArrayFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.JobArrayFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobArrayPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.JobArrayFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobArrayPayload>
+        }
+        findFirst: {
+          args: Prisma.JobArrayFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobArrayPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.JobArrayFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobArrayPayload>
+        }
+        findMany: {
+          args: Prisma.JobArrayFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobArrayPayload>[]
+        }
+        create: {
+          args: Prisma.JobArrayCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobArrayPayload>
+        }
+        createMany: {
+          args: Prisma.JobArrayCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.JobArrayCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobArrayPayload>[]
+        }
+        delete: {
+          args: Prisma.JobArrayDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobArrayPayload>
+        }
+        update: {
+          args: Prisma.JobArrayUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobArrayPayload>
+        }
+        deleteMany: {
+          args: Prisma.JobArrayDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.JobArrayUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.JobArrayUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobArrayPayload>[]
+        }
+        upsert: {
+          args: Prisma.JobArrayUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobArrayPayload>
+        }
+        aggregate: {
+          args: Prisma.JobArrayAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateJobArray>
+        }
+        groupBy: {
+          args: Prisma.JobArrayGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.JobArrayGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.JobArrayCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.JobArrayCountAggregateOutputType> | number
         }
       }
     }
@@ -1875,10 +2025,53 @@ export const JobScalarFieldEnum = {
   inputsKey: 'inputsKey',
   inputsBytes: 'inputsBytes',
   cleanupAt: 'cleanupAt',
+  groupName: 'groupName',
+  arrayId: 'arrayId',
+  arrayIndex: 'arrayIndex',
   updatedAt: 'updatedAt'
 } as const
 
 export type JobScalarFieldEnum = (typeof JobScalarFieldEnum)[keyof typeof JobScalarFieldEnum]
+
+
+export const JobGroupScalarFieldEnum = {
+  tenantId: 'tenantId',
+  name: 'name',
+  submitted: 'submitted',
+  queued: 'queued',
+  admitted: 'admitted',
+  running: 'running',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  createdAt: 'createdAt',
+  finishedAt: 'finishedAt',
+  updatedAt: 'updatedAt'
+} as const
+
+export type JobGroupScalarFieldEnum = (typeof JobGroupScalarFieldEnum)[keyof typeof JobGroupScalarFieldEnum]
+
+
+export const JobArrayScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  name: 'name',
+  size: 'size',
+  parallelism: 'parallelism',
+  groupName: 'groupName',
+  submitted: 'submitted',
+  queued: 'queued',
+  admitted: 'admitted',
+  running: 'running',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  createdAt: 'createdAt',
+  finishedAt: 'finishedAt',
+  updatedAt: 'updatedAt'
+} as const
+
+export type JobArrayScalarFieldEnum = (typeof JobArrayScalarFieldEnum)[keyof typeof JobArrayScalarFieldEnum]
 
 
 export const JobHistoryScalarFieldEnum = {
@@ -2515,6 +2708,8 @@ export type GlobalOmitConfig = {
   tenant?: Prisma.TenantOmit
   apiKey?: Prisma.ApiKeyOmit
   job?: Prisma.JobOmit
+  jobGroup?: Prisma.JobGroupOmit
+  jobArray?: Prisma.JobArrayOmit
   jobHistory?: Prisma.JobHistoryOmit
   jobTemplate?: Prisma.JobTemplateOmit
   outboxMessage?: Prisma.OutboxMessageOmit

@@ -54,6 +54,8 @@ export const ModelName = {
   Tenant: 'Tenant',
   ApiKey: 'ApiKey',
   Job: 'Job',
+  JobGroup: 'JobGroup',
+  JobArray: 'JobArray',
   JobHistory: 'JobHistory',
   JobTemplate: 'JobTemplate',
   OutboxMessage: 'OutboxMessage',
@@ -157,10 +159,53 @@ export const JobScalarFieldEnum = {
   inputsKey: 'inputsKey',
   inputsBytes: 'inputsBytes',
   cleanupAt: 'cleanupAt',
+  groupName: 'groupName',
+  arrayId: 'arrayId',
+  arrayIndex: 'arrayIndex',
   updatedAt: 'updatedAt'
 } as const
 
 export type JobScalarFieldEnum = (typeof JobScalarFieldEnum)[keyof typeof JobScalarFieldEnum]
+
+
+export const JobGroupScalarFieldEnum = {
+  tenantId: 'tenantId',
+  name: 'name',
+  submitted: 'submitted',
+  queued: 'queued',
+  admitted: 'admitted',
+  running: 'running',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  createdAt: 'createdAt',
+  finishedAt: 'finishedAt',
+  updatedAt: 'updatedAt'
+} as const
+
+export type JobGroupScalarFieldEnum = (typeof JobGroupScalarFieldEnum)[keyof typeof JobGroupScalarFieldEnum]
+
+
+export const JobArrayScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  name: 'name',
+  size: 'size',
+  parallelism: 'parallelism',
+  groupName: 'groupName',
+  submitted: 'submitted',
+  queued: 'queued',
+  admitted: 'admitted',
+  running: 'running',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  createdAt: 'createdAt',
+  finishedAt: 'finishedAt',
+  updatedAt: 'updatedAt'
+} as const
+
+export type JobArrayScalarFieldEnum = (typeof JobArrayScalarFieldEnum)[keyof typeof JobArrayScalarFieldEnum]
 
 
 export const JobHistoryScalarFieldEnum = {

@@ -36,6 +36,7 @@ export type JobAvgAggregateOutputType = {
   exitCode: number | null
   seq: number | null
   inputsBytes: number | null
+  arrayIndex: number | null
 }
 
 export type JobSumAggregateOutputType = {
@@ -48,6 +49,7 @@ export type JobSumAggregateOutputType = {
   exitCode: number | null
   seq: number | null
   inputsBytes: bigint | null
+  arrayIndex: number | null
 }
 
 export type JobMinAggregateOutputType = {
@@ -79,6 +81,9 @@ export type JobMinAggregateOutputType = {
   inputsKey: string | null
   inputsBytes: bigint | null
   cleanupAt: Date | null
+  groupName: string | null
+  arrayId: string | null
+  arrayIndex: number | null
   updatedAt: Date | null
 }
 
@@ -111,6 +116,9 @@ export type JobMaxAggregateOutputType = {
   inputsKey: string | null
   inputsBytes: bigint | null
   cleanupAt: Date | null
+  groupName: string | null
+  arrayId: string | null
+  arrayIndex: number | null
   updatedAt: Date | null
 }
 
@@ -146,6 +154,9 @@ export type JobCountAggregateOutputType = {
   inputsKey: number
   inputsBytes: number
   cleanupAt: number
+  groupName: number
+  arrayId: number
+  arrayIndex: number
   updatedAt: number
   _all: number
 }
@@ -161,6 +172,7 @@ export type JobAvgAggregateInputType = {
   exitCode?: true
   seq?: true
   inputsBytes?: true
+  arrayIndex?: true
 }
 
 export type JobSumAggregateInputType = {
@@ -173,6 +185,7 @@ export type JobSumAggregateInputType = {
   exitCode?: true
   seq?: true
   inputsBytes?: true
+  arrayIndex?: true
 }
 
 export type JobMinAggregateInputType = {
@@ -204,6 +217,9 @@ export type JobMinAggregateInputType = {
   inputsKey?: true
   inputsBytes?: true
   cleanupAt?: true
+  groupName?: true
+  arrayId?: true
+  arrayIndex?: true
   updatedAt?: true
 }
 
@@ -236,6 +252,9 @@ export type JobMaxAggregateInputType = {
   inputsKey?: true
   inputsBytes?: true
   cleanupAt?: true
+  groupName?: true
+  arrayId?: true
+  arrayIndex?: true
   updatedAt?: true
 }
 
@@ -271,6 +290,9 @@ export type JobCountAggregateInputType = {
   inputsKey?: true
   inputsBytes?: true
   cleanupAt?: true
+  groupName?: true
+  arrayId?: true
+  arrayIndex?: true
   updatedAt?: true
   _all?: true
 }
@@ -393,6 +415,9 @@ export type JobGroupByOutputType = {
   inputsKey: string | null
   inputsBytes: bigint | null
   cleanupAt: Date | null
+  groupName: string | null
+  arrayId: string | null
+  arrayIndex: number | null
   updatedAt: Date
   _count: JobCountAggregateOutputType | null
   _avg: JobAvgAggregateOutputType | null
@@ -451,6 +476,9 @@ export type JobWhereInput = {
   inputsKey?: Prisma.StringNullableFilter<"Job"> | string | null
   inputsBytes?: Prisma.BigIntNullableFilter<"Job"> | bigint | number | null
   cleanupAt?: Prisma.DateTimeNullableFilter<"Job"> | Date | string | null
+  groupName?: Prisma.StringNullableFilter<"Job"> | string | null
+  arrayId?: Prisma.UuidNullableFilter<"Job"> | string | null
+  arrayIndex?: Prisma.IntNullableFilter<"Job"> | number | null
   updatedAt?: Prisma.DateTimeFilter<"Job"> | Date | string
   tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
   history?: Prisma.JobHistoryListRelationFilter
@@ -491,6 +519,9 @@ export type JobOrderByWithRelationInput = {
   inputsKey?: Prisma.SortOrderInput | Prisma.SortOrder
   inputsBytes?: Prisma.SortOrderInput | Prisma.SortOrder
   cleanupAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  groupName?: Prisma.SortOrderInput | Prisma.SortOrder
+  arrayId?: Prisma.SortOrderInput | Prisma.SortOrder
+  arrayIndex?: Prisma.SortOrderInput | Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   tenant?: Prisma.TenantOrderByWithRelationInput
   history?: Prisma.JobHistoryOrderByRelationAggregateInput
@@ -501,6 +532,7 @@ export type JobOrderByWithRelationInput = {
 
 export type JobWhereUniqueInput = Prisma.AtLeast<{
   id?: string
+  arrayId_arrayIndex?: Prisma.JobArrayIdArrayIndexCompoundUniqueInput
   AND?: Prisma.JobWhereInput | Prisma.JobWhereInput[]
   OR?: Prisma.JobWhereInput[]
   NOT?: Prisma.JobWhereInput | Prisma.JobWhereInput[]
@@ -534,13 +566,16 @@ export type JobWhereUniqueInput = Prisma.AtLeast<{
   inputsKey?: Prisma.StringNullableFilter<"Job"> | string | null
   inputsBytes?: Prisma.BigIntNullableFilter<"Job"> | bigint | number | null
   cleanupAt?: Prisma.DateTimeNullableFilter<"Job"> | Date | string | null
+  groupName?: Prisma.StringNullableFilter<"Job"> | string | null
+  arrayId?: Prisma.UuidNullableFilter<"Job"> | string | null
+  arrayIndex?: Prisma.IntNullableFilter<"Job"> | number | null
   updatedAt?: Prisma.DateTimeFilter<"Job"> | Date | string
   tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
   history?: Prisma.JobHistoryListRelationFilter
   results?: Prisma.ResultFileListRelationFilter
   logs?: Prisma.LogArchiveListRelationFilter
   stored?: Prisma.XOR<Prisma.StoredJobNullableScalarRelationFilter, Prisma.StoredJobWhereInput> | null
-}, "id">
+}, "id" | "arrayId_arrayIndex">
 
 export type JobOrderByWithAggregationInput = {
   id?: Prisma.SortOrder
@@ -574,6 +609,9 @@ export type JobOrderByWithAggregationInput = {
   inputsKey?: Prisma.SortOrderInput | Prisma.SortOrder
   inputsBytes?: Prisma.SortOrderInput | Prisma.SortOrder
   cleanupAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  groupName?: Prisma.SortOrderInput | Prisma.SortOrder
+  arrayId?: Prisma.SortOrderInput | Prisma.SortOrder
+  arrayIndex?: Prisma.SortOrderInput | Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   _count?: Prisma.JobCountOrderByAggregateInput
   _avg?: Prisma.JobAvgOrderByAggregateInput
@@ -617,6 +655,9 @@ export type JobScalarWhereWithAggregatesInput = {
   inputsKey?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
   inputsBytes?: Prisma.BigIntNullableWithAggregatesFilter<"Job"> | bigint | number | null
   cleanupAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Job"> | Date | string | null
+  groupName?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
+  arrayId?: Prisma.UuidNullableWithAggregatesFilter<"Job"> | string | null
+  arrayIndex?: Prisma.IntNullableWithAggregatesFilter<"Job"> | number | null
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"Job"> | Date | string
 }
 
@@ -651,6 +692,9 @@ export type JobCreateInput = {
   inputsKey?: string | null
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
+  groupName?: string | null
+  arrayId?: string | null
+  arrayIndex?: number | null
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutJobsInput
   history?: Prisma.JobHistoryCreateNestedManyWithoutJobInput
@@ -691,6 +735,9 @@ export type JobUncheckedCreateInput = {
   inputsKey?: string | null
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
+  groupName?: string | null
+  arrayId?: string | null
+  arrayIndex?: number | null
   updatedAt?: Date | string
   history?: Prisma.JobHistoryUncheckedCreateNestedManyWithoutJobInput
   results?: Prisma.ResultFileUncheckedCreateNestedManyWithoutJobInput
@@ -729,6 +776,9 @@ export type JobUpdateInput = {
   inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutJobsNestedInput
   history?: Prisma.JobHistoryUpdateManyWithoutJobNestedInput
@@ -769,6 +819,9 @@ export type JobUncheckedUpdateInput = {
   inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   history?: Prisma.JobHistoryUncheckedUpdateManyWithoutJobNestedInput
   results?: Prisma.ResultFileUncheckedUpdateManyWithoutJobNestedInput
@@ -808,6 +861,9 @@ export type JobCreateManyInput = {
   inputsKey?: string | null
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
+  groupName?: string | null
+  arrayId?: string | null
+  arrayIndex?: number | null
   updatedAt?: Date | string
 }
 
@@ -842,6 +898,9 @@ export type JobUpdateManyMutationInput = {
   inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -877,6 +936,9 @@ export type JobUncheckedUpdateManyInput = {
   inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -888,6 +950,11 @@ export type JobListRelationFilter = {
 
 export type JobOrderByRelationAggregateInput = {
   _count?: Prisma.SortOrder
+}
+
+export type JobArrayIdArrayIndexCompoundUniqueInput = {
+  arrayId: string
+  arrayIndex: number
 }
 
 export type JobCountOrderByAggregateInput = {
@@ -922,6 +989,9 @@ export type JobCountOrderByAggregateInput = {
   inputsKey?: Prisma.SortOrder
   inputsBytes?: Prisma.SortOrder
   cleanupAt?: Prisma.SortOrder
+  groupName?: Prisma.SortOrder
+  arrayId?: Prisma.SortOrder
+  arrayIndex?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
 
@@ -935,6 +1005,7 @@ export type JobAvgOrderByAggregateInput = {
   exitCode?: Prisma.SortOrder
   seq?: Prisma.SortOrder
   inputsBytes?: Prisma.SortOrder
+  arrayIndex?: Prisma.SortOrder
 }
 
 export type JobMaxOrderByAggregateInput = {
@@ -966,6 +1037,9 @@ export type JobMaxOrderByAggregateInput = {
   inputsKey?: Prisma.SortOrder
   inputsBytes?: Prisma.SortOrder
   cleanupAt?: Prisma.SortOrder
+  groupName?: Prisma.SortOrder
+  arrayId?: Prisma.SortOrder
+  arrayIndex?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
 
@@ -998,6 +1072,9 @@ export type JobMinOrderByAggregateInput = {
   inputsKey?: Prisma.SortOrder
   inputsBytes?: Prisma.SortOrder
   cleanupAt?: Prisma.SortOrder
+  groupName?: Prisma.SortOrder
+  arrayId?: Prisma.SortOrder
+  arrayIndex?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
 
@@ -1011,6 +1088,7 @@ export type JobSumOrderByAggregateInput = {
   exitCode?: Prisma.SortOrder
   seq?: Prisma.SortOrder
   inputsBytes?: Prisma.SortOrder
+  arrayIndex?: Prisma.SortOrder
 }
 
 export type JobScalarRelationFilter = {
@@ -1155,6 +1233,9 @@ export type JobCreateWithoutTenantInput = {
   inputsKey?: string | null
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
+  groupName?: string | null
+  arrayId?: string | null
+  arrayIndex?: number | null
   updatedAt?: Date | string
   history?: Prisma.JobHistoryCreateNestedManyWithoutJobInput
   results?: Prisma.ResultFileCreateNestedManyWithoutJobInput
@@ -1193,6 +1274,9 @@ export type JobUncheckedCreateWithoutTenantInput = {
   inputsKey?: string | null
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
+  groupName?: string | null
+  arrayId?: string | null
+  arrayIndex?: number | null
   updatedAt?: Date | string
   history?: Prisma.JobHistoryUncheckedCreateNestedManyWithoutJobInput
   results?: Prisma.ResultFileUncheckedCreateNestedManyWithoutJobInput
@@ -1261,6 +1345,9 @@ export type JobScalarWhereInput = {
   inputsKey?: Prisma.StringNullableFilter<"Job"> | string | null
   inputsBytes?: Prisma.BigIntNullableFilter<"Job"> | bigint | number | null
   cleanupAt?: Prisma.DateTimeNullableFilter<"Job"> | Date | string | null
+  groupName?: Prisma.StringNullableFilter<"Job"> | string | null
+  arrayId?: Prisma.UuidNullableFilter<"Job"> | string | null
+  arrayIndex?: Prisma.IntNullableFilter<"Job"> | number | null
   updatedAt?: Prisma.DateTimeFilter<"Job"> | Date | string
 }
 
@@ -1295,6 +1382,9 @@ export type JobCreateWithoutHistoryInput = {
   inputsKey?: string | null
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
+  groupName?: string | null
+  arrayId?: string | null
+  arrayIndex?: number | null
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutJobsInput
   results?: Prisma.ResultFileCreateNestedManyWithoutJobInput
@@ -1334,6 +1424,9 @@ export type JobUncheckedCreateWithoutHistoryInput = {
   inputsKey?: string | null
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
+  groupName?: string | null
+  arrayId?: string | null
+  arrayIndex?: number | null
   updatedAt?: Date | string
   results?: Prisma.ResultFileUncheckedCreateNestedManyWithoutJobInput
   logs?: Prisma.LogArchiveUncheckedCreateNestedManyWithoutJobInput
@@ -1387,6 +1480,9 @@ export type JobUpdateWithoutHistoryInput = {
   inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutJobsNestedInput
   results?: Prisma.ResultFileUpdateManyWithoutJobNestedInput
@@ -1426,6 +1522,9 @@ export type JobUncheckedUpdateWithoutHistoryInput = {
   inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   results?: Prisma.ResultFileUncheckedUpdateManyWithoutJobNestedInput
   logs?: Prisma.LogArchiveUncheckedUpdateManyWithoutJobNestedInput
@@ -1463,6 +1562,9 @@ export type JobCreateWithoutResultsInput = {
   inputsKey?: string | null
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
+  groupName?: string | null
+  arrayId?: string | null
+  arrayIndex?: number | null
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutJobsInput
   history?: Prisma.JobHistoryCreateNestedManyWithoutJobInput
@@ -1502,6 +1604,9 @@ export type JobUncheckedCreateWithoutResultsInput = {
   inputsKey?: string | null
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
+  groupName?: string | null
+  arrayId?: string | null
+  arrayIndex?: number | null
   updatedAt?: Date | string
   history?: Prisma.JobHistoryUncheckedCreateNestedManyWithoutJobInput
   logs?: Prisma.LogArchiveUncheckedCreateNestedManyWithoutJobInput
@@ -1555,6 +1660,9 @@ export type JobUpdateWithoutResultsInput = {
   inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutJobsNestedInput
   history?: Prisma.JobHistoryUpdateManyWithoutJobNestedInput
@@ -1594,6 +1702,9 @@ export type JobUncheckedUpdateWithoutResultsInput = {
   inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   history?: Prisma.JobHistoryUncheckedUpdateManyWithoutJobNestedInput
   logs?: Prisma.LogArchiveUncheckedUpdateManyWithoutJobNestedInput
@@ -1631,6 +1742,9 @@ export type JobCreateWithoutLogsInput = {
   inputsKey?: string | null
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
+  groupName?: string | null
+  arrayId?: string | null
+  arrayIndex?: number | null
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutJobsInput
   history?: Prisma.JobHistoryCreateNestedManyWithoutJobInput
@@ -1670,6 +1784,9 @@ export type JobUncheckedCreateWithoutLogsInput = {
   inputsKey?: string | null
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
+  groupName?: string | null
+  arrayId?: string | null
+  arrayIndex?: number | null
   updatedAt?: Date | string
   history?: Prisma.JobHistoryUncheckedCreateNestedManyWithoutJobInput
   results?: Prisma.ResultFileUncheckedCreateNestedManyWithoutJobInput
@@ -1723,6 +1840,9 @@ export type JobUpdateWithoutLogsInput = {
   inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutJobsNestedInput
   history?: Prisma.JobHistoryUpdateManyWithoutJobNestedInput
@@ -1762,6 +1882,9 @@ export type JobUncheckedUpdateWithoutLogsInput = {
   inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   history?: Prisma.JobHistoryUncheckedUpdateManyWithoutJobNestedInput
   results?: Prisma.ResultFileUncheckedUpdateManyWithoutJobNestedInput
@@ -1799,6 +1922,9 @@ export type JobCreateWithoutStoredInput = {
   inputsKey?: string | null
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
+  groupName?: string | null
+  arrayId?: string | null
+  arrayIndex?: number | null
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutJobsInput
   history?: Prisma.JobHistoryCreateNestedManyWithoutJobInput
@@ -1838,6 +1964,9 @@ export type JobUncheckedCreateWithoutStoredInput = {
   inputsKey?: string | null
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
+  groupName?: string | null
+  arrayId?: string | null
+  arrayIndex?: number | null
   updatedAt?: Date | string
   history?: Prisma.JobHistoryUncheckedCreateNestedManyWithoutJobInput
   results?: Prisma.ResultFileUncheckedCreateNestedManyWithoutJobInput
@@ -1891,6 +2020,9 @@ export type JobUpdateWithoutStoredInput = {
   inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutJobsNestedInput
   history?: Prisma.JobHistoryUpdateManyWithoutJobNestedInput
@@ -1930,6 +2062,9 @@ export type JobUncheckedUpdateWithoutStoredInput = {
   inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   history?: Prisma.JobHistoryUncheckedUpdateManyWithoutJobNestedInput
   results?: Prisma.ResultFileUncheckedUpdateManyWithoutJobNestedInput
@@ -1967,6 +2102,9 @@ export type JobCreateManyTenantInput = {
   inputsKey?: string | null
   inputsBytes?: bigint | number | null
   cleanupAt?: Date | string | null
+  groupName?: string | null
+  arrayId?: string | null
+  arrayIndex?: number | null
   updatedAt?: Date | string
 }
 
@@ -2001,6 +2139,9 @@ export type JobUpdateWithoutTenantInput = {
   inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   history?: Prisma.JobHistoryUpdateManyWithoutJobNestedInput
   results?: Prisma.ResultFileUpdateManyWithoutJobNestedInput
@@ -2039,6 +2180,9 @@ export type JobUncheckedUpdateWithoutTenantInput = {
   inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   history?: Prisma.JobHistoryUncheckedUpdateManyWithoutJobNestedInput
   results?: Prisma.ResultFileUncheckedUpdateManyWithoutJobNestedInput
@@ -2077,6 +2221,9 @@ export type JobUncheckedUpdateManyWithoutTenantInput = {
   inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -2161,6 +2308,9 @@ export type JobSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = ru
   inputsKey?: boolean
   inputsBytes?: boolean
   cleanupAt?: boolean
+  groupName?: boolean
+  arrayId?: boolean
+  arrayIndex?: boolean
   updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   history?: boolean | Prisma.Job$historyArgs<ExtArgs>
@@ -2202,6 +2352,9 @@ export type JobSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extension
   inputsKey?: boolean
   inputsBytes?: boolean
   cleanupAt?: boolean
+  groupName?: boolean
+  arrayId?: boolean
+  arrayIndex?: boolean
   updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["job"]>
@@ -2238,6 +2391,9 @@ export type JobSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extension
   inputsKey?: boolean
   inputsBytes?: boolean
   cleanupAt?: boolean
+  groupName?: boolean
+  arrayId?: boolean
+  arrayIndex?: boolean
   updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["job"]>
@@ -2274,10 +2430,13 @@ export type JobSelectScalar = {
   inputsKey?: boolean
   inputsBytes?: boolean
   cleanupAt?: boolean
+  groupName?: boolean
+  arrayId?: boolean
+  arrayIndex?: boolean
   updatedAt?: boolean
 }
 
-export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "offloadPreference" | "templateId" | "attempt" | "maxAttempts" | "retryAt" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "updatedAt", ExtArgs["result"]["job"]>
+export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "offloadPreference" | "templateId" | "attempt" | "maxAttempts" | "retryAt" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "groupName" | "arrayId" | "arrayIndex" | "updatedAt", ExtArgs["result"]["job"]>
 export type JobInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   history?: boolean | Prisma.Job$historyArgs<ExtArgs>
@@ -2358,6 +2517,15 @@ export type $JobPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
      * When the Kubernetes objects of a finished job were (or are to be) deleted.
      */
     cleanupAt: Date | null
+    /**
+     * The job group (`spec.group`); `job_groups` keeps its counters.
+     */
+    groupName: string | null
+    /**
+     * The array this job is an element of (`job_arrays`), and its index there.
+     */
+    arrayId: string | null
+    arrayIndex: number | null
     updatedAt: Date
   }, ExtArgs["result"]["job"]>
   composites: {}
@@ -2818,6 +2986,9 @@ export interface JobFieldRefs {
   readonly inputsKey: Prisma.FieldRef<"Job", 'String'>
   readonly inputsBytes: Prisma.FieldRef<"Job", 'BigInt'>
   readonly cleanupAt: Prisma.FieldRef<"Job", 'DateTime'>
+  readonly groupName: Prisma.FieldRef<"Job", 'String'>
+  readonly arrayId: Prisma.FieldRef<"Job", 'String'>
+  readonly arrayIndex: Prisma.FieldRef<"Job", 'Int'>
   readonly updatedAt: Prisma.FieldRef<"Job", 'DateTime'>
 }
     

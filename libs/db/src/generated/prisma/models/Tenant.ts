@@ -359,6 +359,8 @@ export type TenantWhereInput = {
   webhookEndpoints?: Prisma.WebhookEndpointListRelationFilter
   webhookDeliveries?: Prisma.WebhookDeliveryListRelationFilter
   offloads?: Prisma.OffloadListRelationFilter
+  jobGroups?: Prisma.JobGroupListRelationFilter
+  jobArrays?: Prisma.JobArrayListRelationFilter
 }
 
 export type TenantOrderByWithRelationInput = {
@@ -386,6 +388,8 @@ export type TenantOrderByWithRelationInput = {
   webhookEndpoints?: Prisma.WebhookEndpointOrderByRelationAggregateInput
   webhookDeliveries?: Prisma.WebhookDeliveryOrderByRelationAggregateInput
   offloads?: Prisma.OffloadOrderByRelationAggregateInput
+  jobGroups?: Prisma.JobGroupOrderByRelationAggregateInput
+  jobArrays?: Prisma.JobArrayOrderByRelationAggregateInput
 }
 
 export type TenantWhereUniqueInput = Prisma.AtLeast<{
@@ -416,6 +420,8 @@ export type TenantWhereUniqueInput = Prisma.AtLeast<{
   webhookEndpoints?: Prisma.WebhookEndpointListRelationFilter
   webhookDeliveries?: Prisma.WebhookDeliveryListRelationFilter
   offloads?: Prisma.OffloadListRelationFilter
+  jobGroups?: Prisma.JobGroupListRelationFilter
+  jobArrays?: Prisma.JobArrayListRelationFilter
 }, "id" | "namespace">
 
 export type TenantOrderByWithAggregationInput = {
@@ -491,6 +497,8 @@ export type TenantCreateInput = {
   webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateInput = {
@@ -518,6 +526,8 @@ export type TenantUncheckedCreateInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUpdateInput = {
@@ -545,6 +555,8 @@ export type TenantUpdateInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutTenantNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateInput = {
@@ -572,6 +584,8 @@ export type TenantUncheckedUpdateInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutTenantNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateManyInput = {
@@ -810,6 +824,34 @@ export type TenantUpdateOneRequiredWithoutJobsNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutJobsInput, Prisma.TenantUpdateWithoutJobsInput>, Prisma.TenantUncheckedUpdateWithoutJobsInput>
 }
 
+export type TenantCreateNestedOneWithoutJobGroupsInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutJobGroupsInput, Prisma.TenantUncheckedCreateWithoutJobGroupsInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutJobGroupsInput
+  connect?: Prisma.TenantWhereUniqueInput
+}
+
+export type TenantUpdateOneRequiredWithoutJobGroupsNestedInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutJobGroupsInput, Prisma.TenantUncheckedCreateWithoutJobGroupsInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutJobGroupsInput
+  upsert?: Prisma.TenantUpsertWithoutJobGroupsInput
+  connect?: Prisma.TenantWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutJobGroupsInput, Prisma.TenantUpdateWithoutJobGroupsInput>, Prisma.TenantUncheckedUpdateWithoutJobGroupsInput>
+}
+
+export type TenantCreateNestedOneWithoutJobArraysInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutJobArraysInput, Prisma.TenantUncheckedCreateWithoutJobArraysInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutJobArraysInput
+  connect?: Prisma.TenantWhereUniqueInput
+}
+
+export type TenantUpdateOneRequiredWithoutJobArraysNestedInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutJobArraysInput, Prisma.TenantUncheckedCreateWithoutJobArraysInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutJobArraysInput
+  upsert?: Prisma.TenantUpsertWithoutJobArraysInput
+  connect?: Prisma.TenantWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutJobArraysInput, Prisma.TenantUpdateWithoutJobArraysInput>, Prisma.TenantUncheckedUpdateWithoutJobArraysInput>
+}
+
 export type TenantCreateNestedOneWithoutTemplatesInput = {
   create?: Prisma.XOR<Prisma.TenantCreateWithoutTemplatesInput, Prisma.TenantUncheckedCreateWithoutTemplatesInput>
   connectOrCreate?: Prisma.TenantCreateOrConnectWithoutTemplatesInput
@@ -910,6 +952,8 @@ export type TenantCreateWithoutApiKeysInput = {
   webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutApiKeysInput = {
@@ -936,6 +980,8 @@ export type TenantUncheckedCreateWithoutApiKeysInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutApiKeysInput = {
@@ -978,6 +1024,8 @@ export type TenantUpdateWithoutApiKeysInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutTenantNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutApiKeysInput = {
@@ -1004,6 +1052,8 @@ export type TenantUncheckedUpdateWithoutApiKeysInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutTenantNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutJobsInput = {
@@ -1030,6 +1080,8 @@ export type TenantCreateWithoutJobsInput = {
   webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutJobsInput = {
@@ -1056,6 +1108,8 @@ export type TenantUncheckedCreateWithoutJobsInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutJobsInput = {
@@ -1098,6 +1152,8 @@ export type TenantUpdateWithoutJobsInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutTenantNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutJobsInput = {
@@ -1124,6 +1180,264 @@ export type TenantUncheckedUpdateWithoutJobsInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutTenantNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUncheckedUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantCreateWithoutJobGroupsInput = {
+  id: string
+  namespace: string
+  status?: $Enums.TenantStatus
+  statusReason?: string | null
+  maxCpuMillis?: number
+  maxMemoryBytes?: bigint | number
+  maxGpu?: number
+  maxConcurrentJobs?: number
+  rateLimitPerSecond?: number | null
+  resultsRetentionDays?: number | null
+  offloadBudgetMicros?: bigint | number | null
+  offloadSpendMicros?: bigint | number
+  weight?: number
+  generation?: number
+  provisionedGeneration?: number
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
+  jobs?: Prisma.JobCreateNestedManyWithoutTenantInput
+  templates?: Prisma.JobTemplateCreateNestedManyWithoutTenantInput
+  events?: Prisma.EventCreateNestedManyWithoutTenantInput
+  webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutTenantInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
+  offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayCreateNestedManyWithoutTenantInput
+}
+
+export type TenantUncheckedCreateWithoutJobGroupsInput = {
+  id: string
+  namespace: string
+  status?: $Enums.TenantStatus
+  statusReason?: string | null
+  maxCpuMillis?: number
+  maxMemoryBytes?: bigint | number
+  maxGpu?: number
+  maxConcurrentJobs?: number
+  rateLimitPerSecond?: number | null
+  resultsRetentionDays?: number | null
+  offloadBudgetMicros?: bigint | number | null
+  offloadSpendMicros?: bigint | number
+  weight?: number
+  generation?: number
+  provisionedGeneration?: number
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
+  jobs?: Prisma.JobUncheckedCreateNestedManyWithoutTenantInput
+  templates?: Prisma.JobTemplateUncheckedCreateNestedManyWithoutTenantInput
+  events?: Prisma.EventUncheckedCreateNestedManyWithoutTenantInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutTenantInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
+  offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayUncheckedCreateNestedManyWithoutTenantInput
+}
+
+export type TenantCreateOrConnectWithoutJobGroupsInput = {
+  where: Prisma.TenantWhereUniqueInput
+  create: Prisma.XOR<Prisma.TenantCreateWithoutJobGroupsInput, Prisma.TenantUncheckedCreateWithoutJobGroupsInput>
+}
+
+export type TenantUpsertWithoutJobGroupsInput = {
+  update: Prisma.XOR<Prisma.TenantUpdateWithoutJobGroupsInput, Prisma.TenantUncheckedUpdateWithoutJobGroupsInput>
+  create: Prisma.XOR<Prisma.TenantCreateWithoutJobGroupsInput, Prisma.TenantUncheckedCreateWithoutJobGroupsInput>
+  where?: Prisma.TenantWhereInput
+}
+
+export type TenantUpdateToOneWithWhereWithoutJobGroupsInput = {
+  where?: Prisma.TenantWhereInput
+  data: Prisma.XOR<Prisma.TenantUpdateWithoutJobGroupsInput, Prisma.TenantUncheckedUpdateWithoutJobGroupsInput>
+}
+
+export type TenantUpdateWithoutJobGroupsInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  namespace?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumTenantStatusFieldUpdateOperationsInput | $Enums.TenantStatus
+  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
+  maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
+  rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  weight?: Prisma.IntFieldUpdateOperationsInput | number
+  generation?: Prisma.IntFieldUpdateOperationsInput | number
+  provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
+  jobs?: Prisma.JobUpdateManyWithoutTenantNestedInput
+  templates?: Prisma.JobTemplateUpdateManyWithoutTenantNestedInput
+  events?: Prisma.EventUpdateManyWithoutTenantNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutTenantNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
+  offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantUncheckedUpdateWithoutJobGroupsInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  namespace?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumTenantStatusFieldUpdateOperationsInput | $Enums.TenantStatus
+  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
+  maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
+  rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  weight?: Prisma.IntFieldUpdateOperationsInput | number
+  generation?: Prisma.IntFieldUpdateOperationsInput | number
+  provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
+  jobs?: Prisma.JobUncheckedUpdateManyWithoutTenantNestedInput
+  templates?: Prisma.JobTemplateUncheckedUpdateManyWithoutTenantNestedInput
+  events?: Prisma.EventUncheckedUpdateManyWithoutTenantNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutTenantNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
+  offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUncheckedUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantCreateWithoutJobArraysInput = {
+  id: string
+  namespace: string
+  status?: $Enums.TenantStatus
+  statusReason?: string | null
+  maxCpuMillis?: number
+  maxMemoryBytes?: bigint | number
+  maxGpu?: number
+  maxConcurrentJobs?: number
+  rateLimitPerSecond?: number | null
+  resultsRetentionDays?: number | null
+  offloadBudgetMicros?: bigint | number | null
+  offloadSpendMicros?: bigint | number
+  weight?: number
+  generation?: number
+  provisionedGeneration?: number
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
+  jobs?: Prisma.JobCreateNestedManyWithoutTenantInput
+  templates?: Prisma.JobTemplateCreateNestedManyWithoutTenantInput
+  events?: Prisma.EventCreateNestedManyWithoutTenantInput
+  webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutTenantInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
+  offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
+}
+
+export type TenantUncheckedCreateWithoutJobArraysInput = {
+  id: string
+  namespace: string
+  status?: $Enums.TenantStatus
+  statusReason?: string | null
+  maxCpuMillis?: number
+  maxMemoryBytes?: bigint | number
+  maxGpu?: number
+  maxConcurrentJobs?: number
+  rateLimitPerSecond?: number | null
+  resultsRetentionDays?: number | null
+  offloadBudgetMicros?: bigint | number | null
+  offloadSpendMicros?: bigint | number
+  weight?: number
+  generation?: number
+  provisionedGeneration?: number
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
+  jobs?: Prisma.JobUncheckedCreateNestedManyWithoutTenantInput
+  templates?: Prisma.JobTemplateUncheckedCreateNestedManyWithoutTenantInput
+  events?: Prisma.EventUncheckedCreateNestedManyWithoutTenantInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutTenantInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
+  offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
+}
+
+export type TenantCreateOrConnectWithoutJobArraysInput = {
+  where: Prisma.TenantWhereUniqueInput
+  create: Prisma.XOR<Prisma.TenantCreateWithoutJobArraysInput, Prisma.TenantUncheckedCreateWithoutJobArraysInput>
+}
+
+export type TenantUpsertWithoutJobArraysInput = {
+  update: Prisma.XOR<Prisma.TenantUpdateWithoutJobArraysInput, Prisma.TenantUncheckedUpdateWithoutJobArraysInput>
+  create: Prisma.XOR<Prisma.TenantCreateWithoutJobArraysInput, Prisma.TenantUncheckedCreateWithoutJobArraysInput>
+  where?: Prisma.TenantWhereInput
+}
+
+export type TenantUpdateToOneWithWhereWithoutJobArraysInput = {
+  where?: Prisma.TenantWhereInput
+  data: Prisma.XOR<Prisma.TenantUpdateWithoutJobArraysInput, Prisma.TenantUncheckedUpdateWithoutJobArraysInput>
+}
+
+export type TenantUpdateWithoutJobArraysInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  namespace?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumTenantStatusFieldUpdateOperationsInput | $Enums.TenantStatus
+  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
+  maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
+  rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  weight?: Prisma.IntFieldUpdateOperationsInput | number
+  generation?: Prisma.IntFieldUpdateOperationsInput | number
+  provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
+  jobs?: Prisma.JobUpdateManyWithoutTenantNestedInput
+  templates?: Prisma.JobTemplateUpdateManyWithoutTenantNestedInput
+  events?: Prisma.EventUpdateManyWithoutTenantNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutTenantNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
+  offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantUncheckedUpdateWithoutJobArraysInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  namespace?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumTenantStatusFieldUpdateOperationsInput | $Enums.TenantStatus
+  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
+  maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
+  rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  weight?: Prisma.IntFieldUpdateOperationsInput | number
+  generation?: Prisma.IntFieldUpdateOperationsInput | number
+  provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
+  jobs?: Prisma.JobUncheckedUpdateManyWithoutTenantNestedInput
+  templates?: Prisma.JobTemplateUncheckedUpdateManyWithoutTenantNestedInput
+  events?: Prisma.EventUncheckedUpdateManyWithoutTenantNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutTenantNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
+  offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutTemplatesInput = {
@@ -1150,6 +1464,8 @@ export type TenantCreateWithoutTemplatesInput = {
   webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutTemplatesInput = {
@@ -1176,6 +1492,8 @@ export type TenantUncheckedCreateWithoutTemplatesInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutTemplatesInput = {
@@ -1218,6 +1536,8 @@ export type TenantUpdateWithoutTemplatesInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutTenantNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutTemplatesInput = {
@@ -1244,6 +1564,8 @@ export type TenantUncheckedUpdateWithoutTemplatesInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutTenantNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutEventsInput = {
@@ -1270,6 +1592,8 @@ export type TenantCreateWithoutEventsInput = {
   webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutEventsInput = {
@@ -1296,6 +1620,8 @@ export type TenantUncheckedCreateWithoutEventsInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutEventsInput = {
@@ -1338,6 +1664,8 @@ export type TenantUpdateWithoutEventsInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutTenantNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutEventsInput = {
@@ -1364,6 +1692,8 @@ export type TenantUncheckedUpdateWithoutEventsInput = {
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutTenantNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutWebhookEndpointsInput = {
@@ -1390,6 +1720,8 @@ export type TenantCreateWithoutWebhookEndpointsInput = {
   events?: Prisma.EventCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutWebhookEndpointsInput = {
@@ -1416,6 +1748,8 @@ export type TenantUncheckedCreateWithoutWebhookEndpointsInput = {
   events?: Prisma.EventUncheckedCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutWebhookEndpointsInput = {
@@ -1458,6 +1792,8 @@ export type TenantUpdateWithoutWebhookEndpointsInput = {
   events?: Prisma.EventUpdateManyWithoutTenantNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutWebhookEndpointsInput = {
@@ -1484,6 +1820,8 @@ export type TenantUncheckedUpdateWithoutWebhookEndpointsInput = {
   events?: Prisma.EventUncheckedUpdateManyWithoutTenantNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutWebhookDeliveriesInput = {
@@ -1510,6 +1848,8 @@ export type TenantCreateWithoutWebhookDeliveriesInput = {
   events?: Prisma.EventCreateNestedManyWithoutTenantInput
   webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutWebhookDeliveriesInput = {
@@ -1536,6 +1876,8 @@ export type TenantUncheckedCreateWithoutWebhookDeliveriesInput = {
   events?: Prisma.EventUncheckedCreateNestedManyWithoutTenantInput
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutWebhookDeliveriesInput = {
@@ -1578,6 +1920,8 @@ export type TenantUpdateWithoutWebhookDeliveriesInput = {
   events?: Prisma.EventUpdateManyWithoutTenantNestedInput
   webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutWebhookDeliveriesInput = {
@@ -1604,6 +1948,8 @@ export type TenantUncheckedUpdateWithoutWebhookDeliveriesInput = {
   events?: Prisma.EventUncheckedUpdateManyWithoutTenantNestedInput
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutOffloadsInput = {
@@ -1630,6 +1976,8 @@ export type TenantCreateWithoutOffloadsInput = {
   events?: Prisma.EventCreateNestedManyWithoutTenantInput
   webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutOffloadsInput = {
@@ -1656,6 +2004,8 @@ export type TenantUncheckedCreateWithoutOffloadsInput = {
   events?: Prisma.EventUncheckedCreateNestedManyWithoutTenantInput
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutTenantInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutOffloadsInput = {
@@ -1698,6 +2048,8 @@ export type TenantUpdateWithoutOffloadsInput = {
   events?: Prisma.EventUpdateManyWithoutTenantNestedInput
   webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutTenantNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutOffloadsInput = {
@@ -1724,6 +2076,8 @@ export type TenantUncheckedUpdateWithoutOffloadsInput = {
   events?: Prisma.EventUncheckedUpdateManyWithoutTenantNestedInput
   webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutTenantNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 
@@ -1739,6 +2093,8 @@ export type TenantCountOutputType = {
   webhookEndpoints: number
   webhookDeliveries: number
   offloads: number
+  jobGroups: number
+  jobArrays: number
 }
 
 export type TenantCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -1749,6 +2105,8 @@ export type TenantCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions
   webhookEndpoints?: boolean | TenantCountOutputTypeCountWebhookEndpointsArgs
   webhookDeliveries?: boolean | TenantCountOutputTypeCountWebhookDeliveriesArgs
   offloads?: boolean | TenantCountOutputTypeCountOffloadsArgs
+  jobGroups?: boolean | TenantCountOutputTypeCountJobGroupsArgs
+  jobArrays?: boolean | TenantCountOutputTypeCountJobArraysArgs
 }
 
 /**
@@ -1810,6 +2168,20 @@ export type TenantCountOutputTypeCountOffloadsArgs<ExtArgs extends runtime.Types
   where?: Prisma.OffloadWhereInput
 }
 
+/**
+ * TenantCountOutputType without action
+ */
+export type TenantCountOutputTypeCountJobGroupsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.JobGroupWhereInput
+}
+
+/**
+ * TenantCountOutputType without action
+ */
+export type TenantCountOutputTypeCountJobArraysArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.JobArrayWhereInput
+}
+
 
 export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -1836,6 +2208,8 @@ export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   webhookEndpoints?: boolean | Prisma.Tenant$webhookEndpointsArgs<ExtArgs>
   webhookDeliveries?: boolean | Prisma.Tenant$webhookDeliveriesArgs<ExtArgs>
   offloads?: boolean | Prisma.Tenant$offloadsArgs<ExtArgs>
+  jobGroups?: boolean | Prisma.Tenant$jobGroupsArgs<ExtArgs>
+  jobArrays?: boolean | Prisma.Tenant$jobArraysArgs<ExtArgs>
   _count?: boolean | Prisma.TenantCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["tenant"]>
 
@@ -1908,6 +2282,8 @@ export type TenantInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   webhookEndpoints?: boolean | Prisma.Tenant$webhookEndpointsArgs<ExtArgs>
   webhookDeliveries?: boolean | Prisma.Tenant$webhookDeliveriesArgs<ExtArgs>
   offloads?: boolean | Prisma.Tenant$offloadsArgs<ExtArgs>
+  jobGroups?: boolean | Prisma.Tenant$jobGroupsArgs<ExtArgs>
+  jobArrays?: boolean | Prisma.Tenant$jobArraysArgs<ExtArgs>
   _count?: boolean | Prisma.TenantCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type TenantIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
@@ -1923,6 +2299,8 @@ export type $TenantPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
     webhookEndpoints: Prisma.$WebhookEndpointPayload<ExtArgs>[]
     webhookDeliveries: Prisma.$WebhookDeliveryPayload<ExtArgs>[]
     offloads: Prisma.$OffloadPayload<ExtArgs>[]
+    jobGroups: Prisma.$JobGroupPayload<ExtArgs>[]
+    jobArrays: Prisma.$JobArrayPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: string
@@ -2355,6 +2733,8 @@ export interface Prisma__TenantClient<T, Null = never, ExtArgs extends runtime.T
   webhookEndpoints<T extends Prisma.Tenant$webhookEndpointsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$webhookEndpointsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$WebhookEndpointPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   webhookDeliveries<T extends Prisma.Tenant$webhookDeliveriesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$webhookDeliveriesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$WebhookDeliveryPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   offloads<T extends Prisma.Tenant$offloadsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$offloadsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$OffloadPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  jobGroups<T extends Prisma.Tenant$jobGroupsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$jobGroupsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$JobGroupPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  jobArrays<T extends Prisma.Tenant$jobArraysArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$jobArraysArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$JobArrayPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -2959,6 +3339,54 @@ export type Tenant$offloadsArgs<ExtArgs extends runtime.Types.Extensions.Interna
   take?: number
   skip?: number
   distinct?: Prisma.OffloadScalarFieldEnum | Prisma.OffloadScalarFieldEnum[]
+}
+
+/**
+ * Tenant.jobGroups
+ */
+export type Tenant$jobGroupsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the JobGroup
+   */
+  select?: Prisma.JobGroupSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the JobGroup
+   */
+  omit?: Prisma.JobGroupOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.JobGroupInclude<ExtArgs> | null
+  where?: Prisma.JobGroupWhereInput
+  orderBy?: Prisma.JobGroupOrderByWithRelationInput | Prisma.JobGroupOrderByWithRelationInput[]
+  cursor?: Prisma.JobGroupWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.JobGroupScalarFieldEnum | Prisma.JobGroupScalarFieldEnum[]
+}
+
+/**
+ * Tenant.jobArrays
+ */
+export type Tenant$jobArraysArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the JobArray
+   */
+  select?: Prisma.JobArraySelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the JobArray
+   */
+  omit?: Prisma.JobArrayOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.JobArrayInclude<ExtArgs> | null
+  where?: Prisma.JobArrayWhereInput
+  orderBy?: Prisma.JobArrayOrderByWithRelationInput | Prisma.JobArrayOrderByWithRelationInput[]
+  cursor?: Prisma.JobArrayWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.JobArrayScalarFieldEnum | Prisma.JobArrayScalarFieldEnum[]
 }
 
 /**

@@ -1,0 +1,100 @@
+import { jobStatus, phaseCounts } from '@roam/contracts';
+import { z } from 'zod';
+
+import { jobViewSchema } from './job.view.js';
+import type { ArrayRow } from './arrays.repository.js';
+
+const isoTime = z.iso.datetime();
+
+/** Above any index `ARRAY_MAX_SIZE` allows; keeps a path or cursor within a Postgres int. */
+const ARRAY_INDEX_MAX = 1_000_000;
+
+/** An array and its counters, read from one row whatever its size. */
+export const arrayViewSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    size: z.number().int(),
+    parallelism: z.number().int().nullable(),
+    group: z.string().nullable(),
+    pending: z.number().int().describe('Elements submitted, queued or admitted.'),
+    running: z.number().int(),
+    finished: z.number().int().describe('Elements succeeded, failed or cancelled.'),
+    progress: z.number().describe('finished / size, from 0 to 1.'),
+    counts: phaseCounts.describe('Elements per phase.'),
+    done: z.boolean(),
+    created_at: isoTime,
+    finished_at: isoTime.nullable().describe('When its last element finished (`array.finished`).'),
+  })
+  .meta({ id: 'JobArray' });
+export type ArrayView = z.output<typeof arrayViewSchema>;
+
+export function arrayView(row: ArrayRow): ArrayView {
+  const counts = {
+    submitted: row.submitted,
+    queued: row.queued,
+    admitted: row.admitted,
+    running: row.running,
+    succeeded: row.succeeded,
+    failed: row.failed,
+    cancelled: row.cancelled,
+  };
+  const pending = counts.submitted + counts.queued + counts.admitted;
+  const finished = counts.succeeded + counts.failed + counts.cancelled;
+  return {
+    id: row.id,
+    name: row.name,
+    size: row.size,
+    parallelism: row.parallelism,
+    group: row.groupName,
+    pending,
+    running: counts.running,
+    finished,
+    progress: row.size > 0 ? finished / row.size : 1,
+    counts,
+    done: pending + counts.running === 0,
+    created_at: row.createdAt.toISOString(),
+    finished_at: row.finishedAt?.toISOString() ?? null,
+  };
+}
+
+/** `GET /api/v1/arrays/{id}/elements`: elements by index. */
+export const elementPageSchema = z
+  .object({
+    items: z.array(jobViewSchema),
+    next_cursor: z
+      .number()
+      .int()
+      .nullable()
+      .describe('Pass as `cursor` for the next page (an index); null at the end.'),
+  })
+  .meta({ id: 'JobArrayElementPage' });
+
+export const arrayCancelSchema = z
+  .object({
+    cancelled: z.number().int().describe('Elements this request cancelled.'),
+    array: arrayViewSchema,
+  })
+  .meta({ id: 'JobArrayCancel' });
+export type ArrayCancelView = z.output<typeof arrayCancelSchema>;
+
+export const elementIndexParam = z.coerce
+  .number('must be an element index')
+  .int('must be an element index')
+  .min(0, 'must be an element index')
+  .max(ARRAY_INDEX_MAX, 'must be an element index');
+
+export const listElementsQuery = z
+  .object({
+    status: jobStatus.optional().describe('Only elements in this status.'),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+    cursor: z.coerce
+      .number()
+      .int()
+      .min(-1)
+      .max(ARRAY_INDEX_MAX)
+      .optional()
+      .describe('The `next_cursor` of the previous page: elements after this index.'),
+  })
+  .strict();
+export type ListElementsQuery = z.output<typeof listElementsQuery>;

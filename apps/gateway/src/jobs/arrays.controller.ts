@@ -1,0 +1,149 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { arrayRequest } from '@roam/contracts';
+import { ApiOperation, ZodPipe } from '@roam/runtime';
+import { z } from 'zod';
+
+import { CurrentTenant, TenantOnly, type TenantPrincipal } from '../auth/principal.js';
+import {
+  arrayCancelSchema,
+  type ArrayCancelView,
+  arrayView,
+  type ArrayView,
+  arrayViewSchema,
+  elementIndexParam,
+  elementPageSchema,
+  type ListElementsQuery,
+  listElementsQuery,
+} from './array.view.js';
+import { ArraysService } from './arrays.service.js';
+import { jobIdParam, namedJobSpec, submitFromTemplateSchema } from './job.schemas.js';
+import { type JobView, jobView, jobViewSchema } from './job.view.js';
+
+const arrayId = new ZodPipe(jobIdParam, 'path');
+const elementIndex = new ZodPipe(elementIndexParam, 'path');
+
+/** What `POST /api/v1/arrays` accepts, for the OpenAPI document (the service parses it). */
+const submitArrayBody = z.union([
+  namedJobSpec.extend({ array: arrayRequest }),
+  submitFromTemplateSchema,
+]);
+
+/**
+ * Job arrays: one spec run as `size` elements, each a job with `ROAM_ARRAY_INDEX`. Submitted
+ * with `POST /api/v1/arrays` or `POST /api/v1/jobs` with `array` in the body (the same route).
+ */
+@TenantOnly()
+@Controller()
+export class ArraysController {
+  constructor(private readonly arrays: ArraysService) {}
+
+  @ApiOperation({
+    summary: 'Submit a job array',
+    description:
+      'A JobSpec (or `{"template": …}`) with `array: { size, parallelism? }`: `size` elements (at most ARRAY_MAX_SIZE) are created in one statement, each a job with `ROAM_ARRAY_INDEX` (0…size-1) and `ROAM_ARRAY_SIZE` in its environment. `POST /api/v1/jobs` with `array` does the same. 422 when the spec can never run, 429 when the elements would exceed the pending cap; either way nothing is written.',
+    tags: ['arrays'],
+    body: submitArrayBody,
+    responses: { 201: arrayViewSchema },
+    errors: [409, 422, 429],
+  })
+  @Post('api/v1/arrays')
+  @HttpCode(201)
+  async submit(
+    @CurrentTenant() caller: TenantPrincipal,
+    @Body() body: unknown,
+  ): Promise<ArrayView> {
+    return arrayView(await this.arrays.submitBody(caller.tenantId, body));
+  }
+
+  @ApiOperation({
+    summary: 'An array’s summary: elements per phase and progress',
+    description: 'Read from counters kept as the elements change: one row, whatever the size.',
+    tags: ['arrays'],
+    params: { id: jobIdParam },
+    responses: { 200: arrayViewSchema },
+    errors: [404],
+  })
+  @Get('api/v1/arrays/:id')
+  async get(
+    @CurrentTenant() caller: TenantPrincipal,
+    @Param('id', arrayId) id: string,
+  ): Promise<ArrayView> {
+    return arrayView(await this.arrays.get(caller.tenantId, id));
+  }
+
+  @ApiOperation({
+    summary: 'An array’s elements, by index',
+    description: 'Each element is a job: its logs and results are those of its `id`.',
+    tags: ['arrays'],
+    params: { id: jobIdParam },
+    query: listElementsQuery,
+    responses: { 200: elementPageSchema },
+    errors: [404],
+  })
+  @Get('api/v1/arrays/:id/elements')
+  async elements(
+    @CurrentTenant() caller: TenantPrincipal,
+    @Param('id', arrayId) id: string,
+    @Query(new ZodPipe(listElementsQuery, 'query')) query: ListElementsQuery,
+  ): Promise<{ items: JobView[]; next_cursor: number | null }> {
+    const rows = await this.arrays.elements(caller.tenantId, id, {
+      ...(query.status !== undefined ? { status: query.status } : {}),
+      ...(query.cursor !== undefined ? { after: query.cursor } : {}),
+      limit: query.limit + 1,
+    });
+    const items = rows.slice(0, query.limit).map(jobView);
+    const last = items.at(-1)?.array?.index;
+    return { items, next_cursor: rows.length > query.limit ? (last ?? null) : null };
+  }
+
+  @ApiOperation({
+    summary: 'One element of an array',
+    description: 'The element job at `index`: its status, attempt, exit code and id.',
+    tags: ['arrays'],
+    params: { id: jobIdParam, index: elementIndexParam },
+    responses: { 200: jobViewSchema },
+    errors: [404],
+  })
+  @Get('api/v1/jobs/:id/elements/:index')
+  async element(
+    @CurrentTenant() caller: TenantPrincipal,
+    @Param('id', arrayId) id: string,
+    @Param('index', elementIndex) index: number,
+  ): Promise<JobView> {
+    return jobView(await this.arrays.element(caller.tenantId, id, index));
+  }
+
+  @ApiOperation({
+    summary: 'One element of an array',
+    description: 'The same as `GET /api/v1/jobs/{id}/elements/{index}`.',
+    tags: ['arrays'],
+    params: { id: jobIdParam, index: elementIndexParam },
+    responses: { 200: jobViewSchema },
+    errors: [404],
+  })
+  @Get('api/v1/arrays/:id/elements/:index')
+  elementOfArray(
+    @CurrentTenant() caller: TenantPrincipal,
+    @Param('id', arrayId) id: string,
+    @Param('index', elementIndex) index: number,
+  ): Promise<JobView> {
+    return this.element(caller, id, index);
+  }
+
+  @ApiOperation({
+    summary: 'Cancel every unfinished element of an array',
+    description: 'Idempotent: an array with nothing left to cancel answers `cancelled: 0`.',
+    tags: ['arrays'],
+    params: { id: jobIdParam },
+    responses: { 200: arrayCancelSchema },
+    errors: [404],
+  })
+  @Delete('api/v1/arrays/:id')
+  async cancel(
+    @CurrentTenant() caller: TenantPrincipal,
+    @Param('id', arrayId) id: string,
+  ): Promise<ArrayCancelView> {
+    const outcome = await this.arrays.cancel(caller.tenantId, id);
+    return { cancelled: outcome.cancelled, array: arrayView(outcome.array) };
+  }
+}

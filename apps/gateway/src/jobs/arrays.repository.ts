@@ -1,0 +1,57 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { JobStatus } from '@roam/contracts';
+import { type JobArray, Prisma, type PrismaClient } from '@roam/db';
+import type { LedgerJob } from '@roam/jobs';
+import { PRISMA } from '@roam/runtime';
+
+import { lockUnfinishedJobs } from './groups.repository.js';
+import type { JobRow } from './jobs.repository.js';
+
+export type ArrayRow = JobArray;
+
+/** Job arrays of one tenant: their counters (kept by the database) and their elements. */
+@Injectable()
+export class ArraysRepository {
+  constructor(@Inject(PRISMA) readonly prisma: PrismaClient) {}
+
+  find(tenantId: string, id: string): Promise<ArrayRow | null> {
+    return this.prisma.jobArray.findFirst({ where: { id, tenantId } });
+  }
+
+  element(tenantId: string, arrayId: string, index: number): Promise<JobRow | null> {
+    return this.prisma.job.findFirst({ where: { arrayId, arrayIndex: index, tenantId } });
+  }
+
+  /** Elements by index after `after`, read through the (array_id, array_index) index. */
+  elements(
+    tenantId: string,
+    arrayId: string,
+    query: { status?: JobStatus; after?: number; limit: number },
+  ): Promise<JobRow[]> {
+    return this.prisma.job.findMany({
+      where: {
+        arrayId,
+        tenantId,
+        ...(query.status !== undefined ? { status: query.status } : {}),
+        ...(query.after !== undefined ? { arrayIndex: { gt: query.after } } : {}),
+      },
+      orderBy: { arrayIndex: 'asc' },
+      take: query.limit,
+    });
+  }
+
+  lockUnfinished(
+    tx: Prisma.TransactionClient,
+    tenantId: string,
+    arrayId: string,
+    limit: number,
+  ): Promise<LedgerJob[]> {
+    return lockUnfinishedJobs(
+      tx,
+      tenantId,
+      Prisma.sql`array_id = ${arrayId}::uuid`,
+      Prisma.sql`array_index`,
+      limit,
+    );
+  }
+}
