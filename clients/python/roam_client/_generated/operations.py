@@ -101,9 +101,9 @@ class AsyncOperations:
         "GET /jobs/{job_id}/logs/stream: Stream a job's log as Server-Sent Events (SUMO-K8)"
         return await self._call("GET", "/jobs/{job_id}/logs/stream", path_params={"job_id": job_id}, query={}, headers={}, returns="response")  # type: ignore[no-any-return]
 
-    async def compat_results_file(self, job_id: str, *, redirect: Optional[Literal["true", "false"]] = None) -> httpx.Response:
+    async def compat_results_file(self, job_id: str, path: str, *, redirect: Optional[Literal["true", "false"]] = None) -> httpx.Response:
         "GET /jobs/{job_id}/results/{path}: Download one result file (SUMO-K8)"
-        return await self._call("GET", "/jobs/{job_id}/results/{path}", path_params={"job_id": job_id}, query={"redirect": redirect}, headers={}, returns="response")  # type: ignore[no-any-return]
+        return await self._call("GET", "/jobs/{job_id}/results/{path}", path_params={"job_id": job_id, "path": path}, query={"redirect": redirect}, headers={}, returns="response")  # type: ignore[no-any-return]
 
     async def compat_results_list(self, job_id: str, *, limit: Optional[int] = None, cursor: Optional[str] = None) -> ResultList:
         "GET /jobs/{job_id}/results: Get a job's result files (SUMO-K8)"
@@ -193,9 +193,9 @@ class AsyncOperations:
         "POST /api/v1/admin/parked/{id}/retry: Put a parked outbox message back in the relay queue with a fresh attempt budget"
         return await self._call("POST", "/api/v1/admin/parked/{id}/retry", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
 
-    async def results_file(self, id: str, *, redirect: Optional[Literal["true", "false"]] = None) -> httpx.Response:
+    async def results_file(self, id: str, path: str, *, redirect: Optional[Literal["true", "false"]] = None) -> httpx.Response:
         "GET /api/v1/jobs/{id}/results/{path}: Download one result file"
-        return await self._call("GET", "/api/v1/jobs/{id}/results/{path}", path_params={"id": id}, query={"redirect": redirect}, headers={}, returns="response")  # type: ignore[no-any-return]
+        return await self._call("GET", "/api/v1/jobs/{id}/results/{path}", path_params={"id": id, "path": path}, query={"redirect": redirect}, headers={}, returns="response")  # type: ignore[no-any-return]
 
     async def results_list(self, id: str, *, limit: Optional[int] = None, cursor: Optional[str] = None) -> ResultList:
         "GET /api/v1/jobs/{id}/results: List a job's result files"
@@ -400,9 +400,9 @@ class SyncOperations:
         "GET /jobs/{job_id}/logs/stream: Stream a job's log as Server-Sent Events (SUMO-K8)"
         return self._call("GET", "/jobs/{job_id}/logs/stream", path_params={"job_id": job_id}, query={}, headers={}, returns="response")  # type: ignore[no-any-return]
 
-    def compat_results_file(self, job_id: str, *, redirect: Optional[Literal["true", "false"]] = None) -> httpx.Response:
+    def compat_results_file(self, job_id: str, path: str, *, redirect: Optional[Literal["true", "false"]] = None) -> httpx.Response:
         "GET /jobs/{job_id}/results/{path}: Download one result file (SUMO-K8)"
-        return self._call("GET", "/jobs/{job_id}/results/{path}", path_params={"job_id": job_id}, query={"redirect": redirect}, headers={}, returns="response")  # type: ignore[no-any-return]
+        return self._call("GET", "/jobs/{job_id}/results/{path}", path_params={"job_id": job_id, "path": path}, query={"redirect": redirect}, headers={}, returns="response")  # type: ignore[no-any-return]
 
     def compat_results_list(self, job_id: str, *, limit: Optional[int] = None, cursor: Optional[str] = None) -> ResultList:
         "GET /jobs/{job_id}/results: Get a job's result files (SUMO-K8)"
@@ -492,9 +492,9 @@ class SyncOperations:
         "POST /api/v1/admin/parked/{id}/retry: Put a parked outbox message back in the relay queue with a fresh attempt budget"
         return self._call("POST", "/api/v1/admin/parked/{id}/retry", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
 
-    def results_file(self, id: str, *, redirect: Optional[Literal["true", "false"]] = None) -> httpx.Response:
+    def results_file(self, id: str, path: str, *, redirect: Optional[Literal["true", "false"]] = None) -> httpx.Response:
         "GET /api/v1/jobs/{id}/results/{path}: Download one result file"
-        return self._call("GET", "/api/v1/jobs/{id}/results/{path}", path_params={"id": id}, query={"redirect": redirect}, headers={}, returns="response")  # type: ignore[no-any-return]
+        return self._call("GET", "/api/v1/jobs/{id}/results/{path}", path_params={"id": id, "path": path}, query={"redirect": redirect}, headers={}, returns="response")  # type: ignore[no-any-return]
 
     def results_list(self, id: str, *, limit: Optional[int] = None, cursor: Optional[str] = None) -> ResultList:
         "GET /api/v1/jobs/{id}/results: List a job's result files"
