@@ -6,7 +6,9 @@ Every method of the generated ``AsyncOperations`` (one per API operation) is the
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 import uuid
 from pathlib import Path
 from typing import Any, AsyncIterator, Dict, Iterator, List, Mapping, Optional, Sequence, Union
@@ -19,7 +21,9 @@ from ._transport import async_send, build_path, clean, result, settings, sse_eve
 from .errors import RoamError
 
 Inputs = Union[str, Path, bytes]
-TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
+# How long stream_logs waits for a pending job's pod (the API answers 409 until there is one).
+POD_WAIT_SECONDS = 300.0
+POD_POLL_SECONDS = 0.5
 
 
 def _spec(
@@ -168,13 +172,22 @@ class JobsAPI(AsyncOperations):
         response = await self.logs_read(job_id, tail=tail, follow="false")
         return response.text
 
-    async def stream_logs(self, job_id: str, *, tail: Optional[int] = None) -> AsyncIterator[str]:
-        """The log line by line, live until the pod ends (Server-Sent Events)."""
+    async def stream_logs(
+        self, job_id: str, *, tail: Optional[int] = None, wait: float = POD_WAIT_SECONDS
+    ) -> AsyncIterator[str]:
+        """The log line by line, live until the pod ends (Server-Sent Events). A job that has
+        no pod yet (409) is waited for, up to ``wait`` seconds."""
         path = build_path("/api/v1/jobs/{id}/logs/stream", {"id": job_id})
-        request = self._http.build_request(
-            "GET", path, params=clean({"tail": tail}), headers={"accept": "text/event-stream"}
-        )
-        response = await self._http.send(request, stream=True)
+        deadline = time.monotonic() + wait
+        while True:
+            request = self._http.build_request(
+                "GET", path, params=clean({"tail": tail}), headers={"accept": "text/event-stream"}
+            )
+            response = await self._http.send(request, stream=True)
+            if response.status_code != 409 or time.monotonic() >= deadline:
+                break
+            await response.aclose()
+            await asyncio.sleep(POD_POLL_SECONDS)
         try:
             if response.status_code >= 400:
                 await response.aread()
@@ -320,12 +333,20 @@ class SyncJobsAPI(SyncOperations):
     def get_logs(self, job_id: str, *, tail: Optional[int] = None) -> str:
         return self.logs_read(job_id, tail=tail, follow="false").text
 
-    def stream_logs(self, job_id: str, *, tail: Optional[int] = None) -> Iterator[str]:
+    def stream_logs(
+        self, job_id: str, *, tail: Optional[int] = None, wait: float = POD_WAIT_SECONDS
+    ) -> Iterator[str]:
         path = build_path("/api/v1/jobs/{id}/logs/stream", {"id": job_id})
-        request = self._http.build_request(
-            "GET", path, params=clean({"tail": tail}), headers={"accept": "text/event-stream"}
-        )
-        response = self._http.send(request, stream=True)
+        deadline = time.monotonic() + wait
+        while True:
+            request = self._http.build_request(
+                "GET", path, params=clean({"tail": tail}), headers={"accept": "text/event-stream"}
+            )
+            response = self._http.send(request, stream=True)
+            if response.status_code != 409 or time.monotonic() >= deadline:
+                break
+            response.close()
+            time.sleep(POD_POLL_SECONDS)
         try:
             if response.status_code >= 400:
                 response.read()

@@ -38,17 +38,8 @@ async def eventually(what: str, probe: Callable[[], Awaitable[Optional[T]]]) -> 
 
 
 async def follow(client: JobsAPI, job_id: str) -> List[str]:
-    """The whole log, followed live (409 until the pod exists, so try again until then)."""
-
-    async def attempt() -> Optional[List[str]]:
-        try:
-            return [line async for line in client.stream_logs(job_id)]
-        except RoamError as error:
-            if error.status == 409:
-                return None
-            raise
-
-    return await eventually(f"the log of {job_id}", attempt)
+    """The whole log, followed live (stream_logs waits for the pod itself)."""
+    return [line async for line in client.stream_logs(job_id, wait=DEADLINE_SECONDS)]
 
 
 async def finished(client: JobsAPI, job_id: str) -> dict[str, Any]:
@@ -70,9 +61,10 @@ async def test_the_seed_example_runs_verbatim() -> None:
         assert job["spec"]["image"] == "python:3.12"
         assert job["spec"]["resources"]["memory"] == "128Mi"
         assert job["status"] == "pending"
+        lines = [line async for line in client.stream_logs(job["id"])]
+        assert any("print('hello world')" in line for line in lines)
         end = await finished(client, job["id"])
         assert end["status"] == "succeeded"
-        assert "print('hello world')" in await client.get_logs(job["id"])
 
 
 async def test_submit_follow_list_results_and_cancel() -> None:
@@ -162,17 +154,7 @@ def test_the_sync_twin() -> None:
             image="busybox", command=["sh", "-c", "echo sync"], resources={"cpu": "100m", "memory": "64Mi"}
         )
         assert client.get_job(job["id"])["id"] == job["id"]
-        deadline = time.monotonic() + DEADLINE_SECONDS
-        lines: List[str] = []
-        while True:
-            try:
-                lines = list(client.stream_logs(job["id"]))
-                break
-            except RoamError as error:
-                if error.status != 409 or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        assert lines == ["sync"]
+        assert list(client.stream_logs(job["id"], wait=DEADLINE_SECONDS)) == ["sync"]
         assert client.get_logs(job["id"]) == "sync\n"
         assert job["id"] in [j["id"] for j in client.list_jobs(limit=50)]
         sleeper = client.submit_job(image="busybox", command=["sleep", "100000"], resources={"cpu": "100m", "memory": "64Mi"})
