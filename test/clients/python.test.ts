@@ -51,6 +51,6 @@ describe('roam_client (Python)', () => {
     });
     // On failure the assertion shows pytest's own report.
     expect({ code: run.code, output: run.output }).toMatchObject({ code: 0 });
-    expect(run.output).toMatch(/\b5 passed\b/);
+    expect(run.output).toMatch(/\b6 passed\b/);
   });
 });

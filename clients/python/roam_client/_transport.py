@@ -39,9 +39,9 @@ def retry_after(response: httpx.Response, attempt: int) -> float:
     """Seconds to wait before retrying a 429: its ``Retry-After``, else a short backoff."""
     header = response.headers.get("retry-after")
     try:
-        return max(0.0, float(header)) if header is not None else min(8.0, 0.25 * 2**attempt)
+        return max(0.0, float(header)) if header is not None else min(8.0, 0.25 * 2.0**attempt)
     except ValueError:
-        return min(8.0, 0.25 * 2**attempt)
+        return min(8.0, 0.25 * 2.0**attempt)
 
 
 def result(response: httpx.Response, returns: str) -> Any:

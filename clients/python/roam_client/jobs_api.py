@@ -11,7 +11,7 @@ import json
 import time
 import uuid
 from pathlib import Path
-from typing import Any, AsyncIterator, Dict, Iterator, List, Mapping, Optional, Sequence, Union
+from typing import Any, AsyncIterator, Dict, Iterator, List, Mapping, Optional, Sequence, Union, cast
 
 import httpx
 
@@ -32,7 +32,7 @@ def _spec(
     resources: Optional[Mapping[str, Any]],
     fields: Dict[str, Any],
 ) -> Dict[str, Any]:
-    spec = {"image": image, "command": list(command) if command is not None else None}
+    spec: Dict[str, Any] = {"image": image, "command": list(command) if command is not None else None}
     spec["resources"] = dict(resources) if resources is not None else None
     return clean({**spec, **fields})
 
@@ -165,7 +165,7 @@ class JobsAPI(AsyncOperations):
 
     async def get_job_events(self, job_id: str) -> List[JobEvent]:
         """The job's timeline, oldest first."""
-        return (await self.jobs_events(job_id))["items"]
+        return cast(List[JobEvent], (await self.jobs_events(job_id))["items"])
 
     async def get_logs(self, job_id: str, *, tail: Optional[int] = None) -> str:
         """The log as it is now (the last ``tail`` lines when given)."""
@@ -328,7 +328,7 @@ class SyncJobsAPI(SyncOperations):
         return self.jobs_cancel(job_id)
 
     def get_job_events(self, job_id: str) -> List[JobEvent]:
-        return self.jobs_events(job_id)["items"]
+        return cast(List[JobEvent], self.jobs_events(job_id)["items"])
 
     def get_logs(self, job_id: str, *, tail: Optional[int] = None) -> str:
         return self.logs_read(job_id, tail=tail, follow="false").text
