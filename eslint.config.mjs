@@ -32,6 +32,7 @@ export default tseslint.config(
       'libs/db/src/generated/**',
       'coverage/**',
       '.roam/**',
+      'clients/python/.venv/**',
     ],
   },
   ...tseslint.configs.recommendedTypeChecked,

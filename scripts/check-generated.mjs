@@ -103,7 +103,33 @@ export async function clientTypesDrift(root = ROOT) {
   return want === have ? [] : [`differs: ${relative(root, OUTPUT)}`];
 }
 
+/**
+ * The Python client's models and operations, generated from clients/openapi.json by
+ * clients/python/scripts/generate.mjs. Returns one line per file that differs.
+ */
+export async function pythonClientDrift(root = ROOT) {
+  const { generatePython, OUTPUT_DIR } = await import(
+    join(root, 'clients/python/scripts/generate.mjs')
+  );
+  const drift = [];
+  for (const [file, want] of Object.entries(await generatePython())) {
+    const path = join(OUTPUT_DIR, file);
+    const have = existsSync(path) ? await readFile(path, 'utf8') : '';
+    if (want !== have) drift.push(`differs: ${relative(root, path)}`);
+  }
+  return drift;
+}
+
 async function main() {
+  const python = await pythonClientDrift();
+  if (python.length === 0) console.log('generated: roam_client matches clients/openapi.json');
+  else {
+    console.error(
+      'generated: the committed roam_client models/operations differ from what ' +
+        `clients/openapi.json generates (run \`pnpm clients:generate\` and commit):\n  ${python.join('\n  ')}`,
+    );
+    process.exitCode = 1;
+  }
   const types = await clientTypesDrift();
   if (types.length === 0) console.log('generated: @roam/client matches clients/openapi.json');
   else {

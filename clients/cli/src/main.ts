@@ -6,7 +6,14 @@ import { Readable, Transform } from 'node:stream';
 import { type ReadableStream as WebReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
 
-import { isTerminal, type Job, type JobSubmission, RoamClient, RoamError } from '@roam/client';
+import {
+  isTerminal,
+  type Job,
+  type JobSubmission,
+  RoamClient,
+  RoamError,
+  type Schemas,
+} from '@roam/client';
 import { Command, CommanderError, Option } from 'commander';
 import { parse } from 'yaml';
 
@@ -143,6 +150,99 @@ async function confirm(question: string): Promise<boolean> {
     return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
   } finally {
     rl.close();
+  }
+}
+
+const tenantView: Printable<Schemas['Tenant']> = {
+  headers: ['TENANT', 'STATUS', 'NAMESPACE', 'MAX CPU', 'MAX MEM GI', 'MAX JOBS', 'AGE'],
+  row: (t) => [
+    t.tenant_id,
+    t.status,
+    t.namespace,
+    String(t.max_cpu),
+    String(t.max_memory_gi),
+    String(t.max_concurrent_jobs),
+    age(t.created_at),
+  ],
+  name: (t) => t.tenant_id,
+};
+
+const webhookView: Printable<Pick<Schemas['Webhook'], 'id' | 'url' | 'status' | 'events'>> = {
+  headers: ['ID', 'URL', 'STATUS', 'EVENTS'],
+  row: (w) => [w.id, w.url, w.status, w.events.join(',') || '*'],
+  name: (w) => w.id,
+};
+
+const ACTION_TYPES = [
+  'cordon_nodepool',
+  'cordon_nodepool_and_restart_jobset',
+  'cordon_and_repair_nodepool',
+  'repair_nodepool',
+  'uncordon_nodepool',
+] as const;
+
+type ActionView = Schemas['ActionView'];
+
+const actionView: Printable<ActionView> = {
+  headers: ['ID', 'TYPE', 'POOL', 'STATE', 'DRY RUN', 'REQUESTOR'],
+  row: (a) => [a.id, a.type, a.node_pool ?? '-', a.state, a.dry_run ? 'yes' : 'no', a.requestor],
+  name: (a) => a.id,
+};
+
+/** The part of a failover plan the impact table shows (the plan is the worker's, untyped). */
+interface PlanView {
+  nodes?: { name: string; ready: boolean; unschedulable: boolean }[];
+  pods?: { namespace: string; name: string; node: string }[];
+  roamJobs?: { jobId: string; tenantId: string; node: string }[];
+  jobset?: { namespace: string; name: string; leaderPod?: { name: string } };
+  instance?: { node: string; name?: string };
+  steps?: { name: string }[];
+}
+
+/** An action with its impact: one row per node it changes, with the pods and roam jobs on it. */
+function describeAction(action: ActionView): string {
+  const plan = (action.plan ?? {}) as PlanView;
+  const lines = [
+    `Action:   ${action.id} (${action.type}${action.dry_run ? ', dry run' : ''})`,
+    `Pool:     ${action.node_pool ?? '-'}   State: ${action.state}${action.error ? `   Error: ${action.error}` : ''}`,
+  ];
+  if (plan.steps) lines.push(`Steps:    ${plan.steps.map((step) => step.name).join(' → ') || '-'}`);
+  if (plan.jobset)
+    lines.push(
+      `JobSet:   ${plan.jobset.namespace}/${plan.jobset.name} (leader pod ${plan.jobset.leaderPod?.name ?? '-'} deleted)`,
+    );
+  if (plan.instance)
+    lines.push(`Instance: ${plan.instance.name ?? '-'} on ${plan.instance.node} deleted`);
+  if (plan.nodes) {
+    const rows = plan.nodes.map((node) => {
+      const pods = (plan.pods ?? []).filter((pod) => pod.node === node.name);
+      const jobs = (plan.roamJobs ?? []).filter((job) => job.node === node.name);
+      return [
+        node.name,
+        node.ready ? 'Ready' : 'NotReady',
+        node.unschedulable ? 'yes' : 'no',
+        String(pods.length),
+        jobs.map((job) => `${job.tenantId}/${job.jobId}`).join(',') || '-',
+      ];
+    });
+    lines.push('', table(['NODE', 'STATUS', 'CORDONED', 'PODS', 'ROAM JOBS (TENANT/JOB)'], rows));
+  }
+  return lines.join('\n');
+}
+
+/** Posts an action and follows it until the worker is done with it. */
+async function runAction(roam: RoamClient, body: Schemas['ActionRequest']): Promise<ActionView> {
+  const posted = await roam.api.POST('/api/v1/actions', { body, params: { query: { wait: 30 } } });
+  // 422 is an action that ran and failed: it has an id and a view like any other.
+  const id = (posted.data ?? (posted.error as { id?: string } | undefined))?.id;
+  if (!id || (!posted.response.ok && posted.response.status !== 422))
+    throw RoamError.fromBody(posted.response, posted.error);
+  for (;;) {
+    const view = unwrapData(
+      await roam.api.GET('/api/v1/actions/{id}', { params: { path: { id } } }),
+    );
+    if (view.state === 'succeeded' || view.state === 'failed') return view;
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 
@@ -460,21 +560,56 @@ export function buildProgram(): Command {
       const page = unwrapData(
         await roam.api.GET('/api/v1/tenants', { params: { query: { limit: 200 } } }),
       );
-      out(
-        render(format(options), page.items, {
-          headers: ['TENANT', 'STATUS', 'NAMESPACE', 'MAX CPU', 'MAX JOBS', 'AGE'],
-          row: (t) => [
-            t.tenant_id,
-            t.status,
-            t.namespace,
-            String(t.max_cpu),
-            String(t.max_concurrent_jobs),
-            age(t.created_at),
-          ],
-          name: (t) => t.tenant_id,
-        }),
-      );
+      out(render(format(options), page.items, tenantView));
     });
+
+  tenants
+    .command('get')
+    .argument('[id]', "tenant (default: the current key's)")
+    .addOption(outputOption())
+    .action(async (id: string | undefined, options: { output: string }) => {
+      const roam = await client();
+      const tenant = id
+        ? unwrapData(await roam.api.GET('/api/v1/tenants/{id}', { params: { path: { id } } }))
+        : await roam.me();
+      out(render(format(options), [tenant], tenantView, true));
+    });
+  tenants
+    .command('create')
+    .description('create a tenant and print its first API key (shown once)')
+    .argument('<id>')
+    .option('--max-cpu <n>', 'CPU cores')
+    .option('--max-memory-gi <n>', 'memory in GiB')
+    .option('--max-gpu <n>', 'GPUs')
+    .option('--max-jobs <n>', 'jobs running at once')
+    .action(
+      async (
+        id: string,
+        options: { maxCpu?: string; maxMemoryGi?: string; maxGpu?: string; maxJobs?: string },
+      ) => {
+        const roam = await client();
+        const number = (value: string | undefined, flag: string) => {
+          if (value === undefined) return undefined;
+          const n = Number(value);
+          if (!Number.isFinite(n) || n < 0)
+            throw new ExitError(`${flag} needs a number, got "${value}"`, EXIT.usage);
+          return n;
+        };
+        const limits = Object.entries({
+          max_cpu: number(options.maxCpu, '--max-cpu'),
+          max_memory_gi: number(options.maxMemoryGi, '--max-memory-gi'),
+          max_gpu: number(options.maxGpu, '--max-gpu'),
+          max_concurrent_jobs: number(options.maxJobs, '--max-jobs'),
+        }).filter(([, value]) => value !== undefined);
+        const created = unwrapData(
+          await roam.api.POST('/api/v1/tenants', {
+            body: { tenant_id: id, ...Object.fromEntries(limits) },
+          }),
+        );
+        note(`created tenant ${created.tenant_id}; its API key is shown once:`);
+        out(created.api_key);
+      },
+    );
 
   const keys = program.command('keys').description("a tenant's API keys");
   const keyView: Printable<{
@@ -540,13 +675,41 @@ export function buildProgram(): Command {
     .action(async (options: { output: string }) => {
       const roam = await client();
       const list = unwrapData(await roam.api.GET('/api/v1/webhooks'));
-      out(
-        render(format(options), list.items, {
-          headers: ['ID', 'URL', 'STATUS', 'EVENTS'],
-          row: (w) => [w.id, w.url, w.status, w.events.join(',')],
-          name: (w) => w.id,
-        }),
-      );
+      out(render(format(options), list.items, webhookView));
+    });
+
+  webhooks
+    .command('create')
+    .description('subscribe a URL to events; prints the signing secret (shown once)')
+    .argument('<url>')
+    .option('--event <type...>', 'only these events, e.g. job.succeeded job.failed (default: all)')
+    .option('--description <text>', 'what it is for')
+    .addOption(outputOption())
+    .action(
+      async (url: string, options: { event?: string[]; description?: string; output: string }) => {
+        const roam = await client();
+        const hook = unwrapData(
+          await roam.api.POST('/api/v1/webhooks', {
+            body: {
+              url,
+              ...(options.event ? { events: options.event } : {}),
+              ...(options.description ? { description: options.description } : {}),
+            },
+          }),
+        );
+        if (format(options) !== 'table')
+          return out(render(format(options), [hook], webhookView, true));
+        note(`created webhook ${hook.id}; its signing secret is shown once:`);
+        out(hook.secret);
+      },
+    );
+  webhooks
+    .command('rm')
+    .argument('<id>')
+    .action(async (id: string) => {
+      const roam = await client();
+      unwrapData(await roam.api.DELETE('/api/v1/webhooks/{id}', { params: { path: { id } } }));
+      note(`deleted webhook ${id}`);
     });
 
   const actions = program.command('actions').description('failover actions on node pools (admin)');
@@ -556,23 +719,33 @@ export function buildProgram(): Command {
     .action(async (options: { output: string }) => {
       const roam = await client();
       const page = unwrapData(await roam.api.GET('/api/v1/actions', { params: { query: {} } }));
-      out(
-        render(format(options), page.items, {
-          headers: ['ID', 'TYPE', 'POOL', 'STATE', 'REQUESTOR'],
-          row: (a) => [a.id, a.type, a.node_pool ?? '-', a.state, a.requestor],
-          name: (a) => a.id,
-        }),
+      out(render(format(options), page.items, actionView));
+    });
+  actions
+    .command('get')
+    .argument('<id>')
+    .addOption(outputOption())
+    .action(async (id: string, options: { output: string }) => {
+      const roam = await client();
+      const action = unwrapData(
+        await roam.api.GET('/api/v1/actions/{id}', { params: { path: { id } } }),
       );
+      if (format(options) !== 'table')
+        return out(render(format(options), [action], actionView, true));
+      out(describeAction(action));
     });
   actions
     .command('run')
-    .description('run an action; --dry-run shows its impact, then asks before running it')
-    .argument('<type>', 'cordon_nodepool, repair_nodepool, uncordon_nodepool, …')
+    .description('run an action; --dry-run shows its impact first, then asks before running it')
+    .argument('<type>', ACTION_TYPES.join(', '))
     .requiredOption('--pool <pool>', 'node pool')
     .requiredOption('--reason <text>', 'why (kept in the audit trail)')
     .option('--requestor <name>', 'who asks', process.env.USER ?? 'roam-cli')
+    .option('--jobset <name>', 'the JobSet to restart (cordon_nodepool_and_restart_jobset)')
+    .option('--namespace <ns>', "the JobSet's namespace", 'default')
+    .option('--node <name>', 'the node whose instance a repair deletes')
     .option('--dry-run', 'show the impact table first, then ask to confirm')
-    .option('-y, --yes', 'do not ask')
+    .option('-y, --yes', 'do not ask (needed to go on from a dry run without a terminal)')
     .action(
       async (
         type: string,
@@ -580,31 +753,45 @@ export function buildProgram(): Command {
           pool: string;
           reason: string;
           requestor: string;
+          jobset?: string;
+          namespace: string;
+          node?: string;
           dryRun?: boolean;
           yes?: boolean;
         },
       ) => {
+        if (!(ACTION_TYPES as readonly string[]).includes(type))
+          throw new ExitError(
+            `unknown action type "${type}": one of ${ACTION_TYPES.join(', ')}`,
+            EXIT.usage,
+          );
         const roam = await client();
         const body = {
-          type: type as 'cordon_nodepool',
-          namespace: 'default',
+          type: type as (typeof ACTION_TYPES)[number],
+          namespace: options.namespace,
           dry_run: false,
           node_pool: options.pool,
           reason: options.reason,
           requestor: options.requestor,
+          ...(options.jobset ? { jobset_name: options.jobset } : {}),
+          ...(options.node ? { node_name: options.node } : {}),
         };
         if (options.dryRun) {
-          const plan = await roam.api.POST('/api/v1/actions', { body: { ...body, dry_run: true } });
-          const result = plan.data ?? (plan.error as Record<string, unknown>);
-          out(JSON.stringify(result, null, 2));
-          if (!plan.response.ok && plan.response.status !== 422)
-            throw RoamError.fromBody(plan.response, plan.error);
-          if (!options.yes && !(await confirm(`run ${type} on ${options.pool}?`)))
-            throw new ExitError('not confirmed', EXIT.error);
+          const plan = await runAction(roam, { ...body, dry_run: true });
+          out(describeAction(plan));
+          if (plan.state === 'failed')
+            throw new ExitError(`dry run failed: ${plan.error ?? 'see above'}`, EXIT.error);
+          if (!options.yes) {
+            if (!process.stdin.isTTY)
+              throw new ExitError('not confirmed: no terminal to ask on (pass --yes)', EXIT.error);
+            if (!(await confirm(`run ${type} on ${options.pool}?`)))
+              throw new ExitError('not confirmed', EXIT.error);
+          }
         }
-        const done = await roam.api.POST('/api/v1/actions', { body });
-        out(JSON.stringify(done.data ?? done.error, null, 2));
-        if (!done.response.ok) process.exitCode = EXIT.error;
+        const done = await runAction(roam, body);
+        out(describeAction(done));
+        if (done.state !== 'succeeded')
+          throw new ExitError(`action ${done.id} ${done.state}: ${done.error ?? ''}`, EXIT.error);
       },
     );
 

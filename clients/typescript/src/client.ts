@@ -187,7 +187,8 @@ export class RoamClient {
     do {
       const page = await this.listEvents({ ...query, ...(cursor ? { cursor } : {}) });
       yield* page.items;
-      cursor = page.next_cursor ?? undefined;
+      // The feed always names a cursor (to poll from later); `has_more` says whether to go on.
+      cursor = page.has_more ? (page.next_cursor ?? undefined) : undefined;
     } while (cursor);
   }
 

@@ -14,6 +14,7 @@ import {
 import { ApiOperation, ZodPipe } from '@roam/runtime';
 
 import type { Response } from 'express';
+import { z } from 'zod';
 
 import {
   type AuthenticatedRequest,
@@ -43,6 +44,19 @@ import { JobsService } from './jobs.service.js';
 
 const jobId = new ZodPipe(jobIdParam, 'path');
 
+/** The submit with inputs, as documented (the upload service reads the parts itself). */
+const submitWithInputs = z.object({
+  spec: z
+    .string()
+    .describe('The JobSpec (or template submit) as JSON, the same body as `application/json`.'),
+  inputs: z
+    .string()
+    .meta({ format: 'binary' })
+    .describe(
+      'The job inputs, a zip or tar.gz archive; unpacked into the pod (docs/storage.md) before the command runs.',
+    ),
+});
+
 @TenantOnly()
 @Controller('api/v1/jobs')
 export class JobsController {
@@ -58,7 +72,9 @@ export class JobsController {
     description:
       'The body is a JobSpec, or `{"template": "<name>", ...overrides}`: the overrides are merge-patched (RFC 7396) onto the template and the result is validated as a JobSpec. With `array: { size, parallelism? }` it submits a job array and answers as `POST /api/v1/arrays` does. 422 when the job can never run (larger than the tenant’s quota or than any node); `Idempotency-Key` makes a retry safe.',
     tags: ['jobs'],
-    body: submitJobBody,
+    body: {
+      content: { 'application/json': submitJobBody, 'multipart/form-data': submitWithInputs },
+    },
     responses: { 201: jobViewSchema },
     errors: [409, 422],
   })

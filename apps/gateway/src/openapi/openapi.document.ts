@@ -65,16 +65,24 @@ const AUTH_NOTE: Record<RouteAuth, string> = {
   'any-key': 'Needs a tenant key (for itself) or an admin key.',
 };
 
-/** `/api/v1/jobs/:id` → `/api/v1/jobs/{id}` and the names of its parameters. */
-export function openApiPath(path: string): { path: string; params: string[] } {
+/**
+ * `/api/v1/jobs/:id` → `/api/v1/jobs/{id}` and the names of its parameters. A wildcard
+ * (`*path`, the rest of the path, slashes included) becomes `{path}` too, listed in `wildcards`.
+ */
+export function openApiPath(path: string): { path: string; params: string[]; wildcards: string[] } {
   const params: string[] = [];
+  const wildcards: string[] = [];
   // `\:batch` (escaped in the route) is a literal colon (a custom method), not a parameter.
-  const converted = path.replace(/(\\?):([A-Za-z0-9_]+)/g, (_, escaped: string, name: string) => {
-    if (escaped) return `:${name}`;
-    params.push(name);
-    return `{${name}}`;
-  });
-  return { path: converted, params };
+  const converted = path.replace(
+    /(\\?)([:*])([A-Za-z0-9_]+)/g,
+    (_, escaped: string, kind: string, name: string) => {
+      if (escaped) return `${kind}${name}`;
+      params.push(name);
+      if (kind === '*') wildcards.push(name);
+      return `{${name}}`;
+    },
+  );
+  return { path: converted, params, wildcards };
 }
 
 function isResponseSpec(value: z.ZodType | ApiResponse): value is ApiResponse {
@@ -122,16 +130,26 @@ export function buildOpenApiDocument(
   for (const route of routes) {
     const op = route.operation;
     if (!op) continue;
-    const { path, params } = openApiPath(route.path);
+    const { path, params, wildcards } = openApiPath(route.path);
     const parameters: Record<string, unknown>[] = params.map((name) => {
       const schema = op.params?.[name];
       const json = schema ? schemas.convert(schema, 'input') : { type: 'string' };
+      const wildcard = wildcards.includes(name);
+      const description = [
+        typeof json.description === 'string' ? json.description : undefined,
+        wildcard
+          ? 'The rest of the path: it may hold `/` (send each segment percent-encoded, the slashes as they are).'
+          : undefined,
+      ]
+        .filter(Boolean)
+        .join(' ');
       return {
         name,
         in: 'path',
         required: true,
         schema: json,
-        ...(typeof json.description === 'string' ? { description: json.description } : {}),
+        ...(description ? { description } : {}),
+        ...(wildcard ? { 'x-roam-wildcard': true } : {}),
       };
     });
     if (op.query) {

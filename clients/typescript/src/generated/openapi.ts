@@ -629,7 +629,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/api/v1/jobs/{id}/results/*path': {
+  '/api/v1/jobs/{id}/results/{path}': {
     parameters: {
       query?: never;
       header?: never;
@@ -1321,7 +1321,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/jobs/{job_id}/results/*path': {
+  '/jobs/{job_id}/results/{path}': {
     parameters: {
       query?: never;
       header?: never;
@@ -4316,6 +4316,15 @@ export interface operations {
       content: {
         'application/json':
           components['schemas']['JobSpecInput'] | components['schemas']['TemplateSubmit'];
+        'multipart/form-data': {
+          /**
+           * Format: binary
+           * @description The job inputs, a zip or tar.gz archive; unpacked into the pod (docs/storage.md) before the command runs.
+           */
+          inputs: string;
+          /** @description The JobSpec (or template submit) as JSON, the same body as `application/json`. */
+          spec: string;
+        };
       };
     };
     responses: {
@@ -5340,6 +5349,8 @@ export interface operations {
       header?: never;
       path: {
         id: string;
+        /** @description The rest of the path: it may hold `/` (send each segment percent-encoded, the slashes as they are). */
+        path: string;
       };
       cookie?: never;
     };
@@ -8585,6 +8596,8 @@ export interface operations {
       header?: never;
       path: {
         job_id: string;
+        /** @description The rest of the path: it may hold `/` (send each segment percent-encoded, the slashes as they are). */
+        path: string;
       };
       cookie?: never;
     };

@@ -1,0 +1,475 @@
+# Generated from clients/openapi.json by clients/python/scripts/generate.mjs: do not edit.
+# `pnpm clients:generate` rewrites it; `pnpm check` fails when it is stale.
+"""The roam API's schemas, as TypedDicts (what the API sends and accepts is plain JSON)."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Literal, NotRequired, Optional, Required, TypedDict, Union
+
+
+class ActionPage(TypedDict, total=False):
+    items: Required[List[Dict[str, Any]]]
+    next_cursor: Required[Optional[str]]
+
+
+class ActionRequest(TypedDict, total=False):
+    dry_run: NotRequired[bool]
+    id: NotRequired[str]
+    jobset_name: NotRequired[str]
+    namespace: NotRequired[str]
+    node_name: NotRequired[str]
+    node_pool: NotRequired[str]
+    preflight_checks: NotRequired[Dict[str, Any]]
+    reason: Required[str]
+    requestor: Required[str]
+    type: Required[Literal["cordon_nodepool", "cordon_nodepool_and_restart_jobset", "cordon_and_repair_nodepool", "repair_nodepool", "uncordon_nodepool"]]
+
+
+class ActionResponse(TypedDict, total=False):
+    error: NotRequired[str]
+    id: Required[str]
+
+
+class ActionView(TypedDict, total=False):
+    created_at: Required[str]
+    dry_run: Required[bool]
+    error: Required[Optional[str]]
+    finished_at: Required[Optional[str]]
+    id: Required[str]
+    jobset_name: Required[Optional[str]]
+    namespace: Required[Optional[str]]
+    node_name: Required[Optional[str]]
+    node_pool: Required[Optional[str]]
+    outcome: Required[Any]
+    # What the action does (or, for a dry run, would do).
+    plan: Required[Any]
+    reason: Required[str]
+    request: Required[Any]
+    requestor: Required[str]
+    started_at: Required[Optional[str]]
+    state: Required[Literal["pending", "running", "succeeded", "failed"]]
+    steps: Required[List[Dict[str, Any]]]
+    type: Required[Literal["cordon_nodepool", "cordon_nodepool_and_restart_jobset", "cordon_and_repair_nodepool", "repair_nodepool", "uncordon_nodepool"]]
+
+
+class AdminActivity(TypedDict, total=False):
+    db_jobs: Required[Dict[str, int]]
+    k8s_jobs: Required[Dict[str, Any]]
+    nodes: Required[int]
+    # Pods in every namespace by phase.
+    pods: Required[Dict[str, int]]
+    timestamp: Required[str]
+
+
+class AdminCluster(TypedDict, total=False):
+    nodes: Required[List[Dict[str, Any]]]
+    total_nodes: Required[int]
+
+
+class AdminJobs(TypedDict, total=False):
+    jobs: Required[List[Dict[str, Any]]]
+    # Jobs matching the filter (the list holds at most `limit`).
+    total: Required[int]
+
+
+# The constraint that keeps the job out, with its numbers.
+AdmissionBlocker = Dict[str, Any]
+
+
+class ApiKey(TypedDict, total=False):
+    created_at: Required[str]
+    id: Required[str]
+    last_used_at: Required[Optional[str]]
+    name: Required[str]
+    prefix: Required[str]
+    revoked_at: Required[Optional[str]]
+
+
+class DeadLetter(TypedDict, total=False):
+    # The durable consumer that gave up on it.
+    consumer: Required[str]
+    deliveries: Required[int]
+    failed_at: Required[str]
+    reason: Required[str]
+    # Position in the dead-letter stream (the paging cursor).
+    seq: Required[int]
+    # Where the message was published.
+    subject: Required[str]
+
+
+class DeletedResults(TypedDict, total=False):
+    deleted: Required[int]
+    job_id: Required[str]
+
+
+class Event(TypedDict, total=False):
+    # The event as it was published (a CloudEvents-style envelope).
+    event: Required[Dict[str, Any]]
+    # The event’s id in the log; pass the last one seen as `after` to resume. Events come in commit order, which may differ from the order of these numbers.
+    position: Required[int]
+    # Short event type, e.g. `job.succeeded`.
+    type: Required[str]
+
+
+class EventPage(TypedDict, total=False):
+    has_more: Required[bool]
+    items: Required[List["Event"]]
+    # Where to continue from, also when the page is empty: poll again with it.
+    next_cursor: Required[str]
+
+
+class IssuedApiKey(TypedDict, total=False):
+    # Shown once; stored only as a hash.
+    api_key: Required[str]
+    created_at: Required[str]
+    id: Required[str]
+    name: Required[str]
+    prefix: Required[str]
+
+
+class Job(TypedDict, total=False):
+    attempt: Required[int]
+    completed_at: Required[Optional[str]]
+    created_at: Required[str]
+    exit_code: Required[Optional[int]]
+    id: Required[str]
+    message: Required[Optional[str]]
+    name: Required[str]
+    phase: Required[str]
+    # Where it runs: `{ namespace, job, pod, node }`, or the offload target.
+    placement: Required[Optional[Dict[str, Any]]]
+    priority: Required[int]
+    queue: Required[str]
+    reason: Required[Optional[str]]
+    spec: Required["JobSpec"]
+    started_at: Required[Optional[str]]
+    status: Required[Literal["pending", "running", "succeeded", "failed", "cancelled"]]
+    tenant_id: Required[str]
+
+
+class JobBatchResult(TypedDict, total=False):
+    count: Required[int]
+    items: Required[List[Dict[str, Any]]]
+
+
+class JobEvent(TypedDict, total=False):
+    at: Required[str]
+    # Detail of the change (exit code, placement…), or null.
+    data: Required[Any]
+    message: Required[Optional[str]]
+    phase: Required[str]
+    reason: Required[Optional[str]]
+    # Per-job sequence number, from 1.
+    seq: Required[int]
+    status: Required[Literal["pending", "running", "succeeded", "failed", "cancelled"]]
+
+
+class JobExplanation(TypedDict, total=False):
+    # True when the next scheduler cycle admits it.
+    admitted: NotRequired[bool]
+    blocker: NotRequired["AdmissionBlocker"]
+    # When the admission decision this answer comes from was taken; one decision answers every caller for EXPLAIN_CACHE_MS.
+    decided_at: NotRequired[str]
+    job_id: Required[str]
+    # Where it would be placed, when admitted.
+    node: NotRequired[str]
+    # Whether the job is waiting for admission; the fields below are about that wait.
+    pending: Required[bool]
+    phase: Required[str]
+    # 1-based place in the tenant’s queue and in the global admission order.
+    position: NotRequired[Dict[str, Any]]
+    reason: NotRequired[Literal["ConcurrencyLimit", "WaitingForQuota", "InsufficientCapacity", "Unschedulable", "WaitingForOlderJob", "Offload", "UnknownTenant"]]
+    status: Required[str]
+    # One sentence.
+    summary: Required[str]
+    # Each of these, on its own, would let the job move.
+    unblock: NotRequired[List[str]]
+
+
+class JobPage(TypedDict, total=False):
+    items: Required[List["Job"]]
+    # Pass as `cursor` for the next page; null at the end.
+    next_cursor: Required[Optional[str]]
+
+
+class JobSpec(TypedDict, total=False):
+    annotations: NotRequired[Dict[str, str]]
+    args: NotRequired[List[str]]
+    command: Required[List[str]]
+    env: NotRequired[Dict[str, str]]
+    image: Required[str]
+    labels: NotRequired[Dict[str, str]]
+    max_duration_seconds: NotRequired[int]
+    name: NotRequired[str]
+    offload: Required[Literal["never", "allowed", "required"]]
+    priority: Required[int]
+    queue: Required[str]
+    resources: Required[Dict[str, Any]]
+    retry_policy: NotRequired[Dict[str, Any]]
+    ttl_seconds_after_finished: Required[int]
+
+
+class JobSpecInput(TypedDict, total=False):
+    annotations: NotRequired[Dict[str, str]]
+    args: NotRequired[List[str]]
+    command: Required[List[str]]
+    env: NotRequired[Dict[str, str]]
+    image: Required[str]
+    labels: NotRequired[Dict[str, str]]
+    max_duration_seconds: NotRequired[int]
+    name: NotRequired[str]
+    offload: NotRequired[Literal["never", "allowed", "required"]]
+    priority: NotRequired[int]
+    queue: NotRequired[str]
+    resources: NotRequired[Dict[str, Any]]
+    retry_policy: NotRequired[Dict[str, Any]]
+    ttl_seconds_after_finished: NotRequired[int]
+
+
+class JobStatus(TypedDict, total=False):
+    attempt: Required[int]
+    completed_at: Required[Optional[str]]
+    created_at: Required[str]
+    exit_code: Required[Optional[int]]
+    id: Required[str]
+    message: Required[Optional[str]]
+    phase: Required[str]
+    # Where it runs: `{ namespace, job, pod, node }`, or the offload target.
+    placement: Required[Optional[Dict[str, Any]]]
+    reason: Required[Optional[str]]
+    started_at: Required[Optional[str]]
+    status: Required[Literal["pending", "running", "succeeded", "failed", "cancelled"]]
+
+
+class Parked(TypedDict, total=False):
+    dead_letters: Required[Dict[str, Any]]
+    outbox: Required[Dict[str, Any]]
+
+
+class ParkedOutboxMessage(TypedDict, total=False):
+    attempts: Required[int]
+    created_at: Required[str]
+    # The envelope id (and Nats-Msg-Id) of the message.
+    id: Required[str]
+    parked_at: Required[str]
+    # The last publish error.
+    reason: Required[Optional[str]]
+    subject: Required[str]
+
+
+class Problem(TypedDict, total=False):
+    detail: NotRequired[str]
+    # Validation problems: every bad field.
+    errors: NotRequired[List[Dict[str, Any]]]
+    instance: NotRequired[str]
+    status: Required[int]
+    title: Required[str]
+    # Stable identifier of the kind of problem; switch on this.
+    type: Required[str]
+
+
+class Readiness(TypedDict, total=False):
+    checks: Required[Dict[str, Any]]
+    # Each durable consumer loop of this app; a dead one is restarted with backoff.
+    consumers: Required[List[Dict[str, Any]]]
+    # This app's timer loops: reported, not gating readiness (they retry by themselves).
+    loops: Required[List[Dict[str, Any]]]
+    status: Required[Literal["ready", "unready"]]
+
+
+class RegisteredTenant(TypedDict, total=False):
+    # Shown once; stored only as a hash.
+    api_key: Required[str]
+    api_key_id: Required[str]
+    created_at: Required[str]
+    max_concurrent_jobs: Required[int]
+    max_cpu: Required[float]
+    max_gpu: Required[int]
+    max_memory_gi: Required[float]
+    message: Required[str]
+    namespace: Required[str]
+    offload_budget_usd: Required[Optional[float]]
+    offload_spend_usd: Required[float]
+    rate_limit_per_second: Required[Optional[float]]
+    results_retention_days: Required[Optional[int]]
+    status: Required[Literal["provisioning", "ready", "error", "deleting"]]
+    status_reason: Required[Optional[str]]
+    tenant_id: Required[str]
+    updated_at: Required[str]
+    weight: Required[int]
+
+
+class Requeued(TypedDict, total=False):
+    id: Required[str]
+    status: Required[Literal["requeued"]]
+
+
+class ResultFile(TypedDict, total=False):
+    # sha256, hex.
+    checksum: Required[str]
+    checksum_algorithm: Required[Literal["sha256"]]
+    content_type: Required[str]
+    expires_at: Required[Optional[str]]
+    # Path relative to the results directory.
+    name: Required[str]
+    size: Required[int]
+    # Short-lived download URL (presigned), or the gateway route in PVC mode.
+    url: Required[str]
+
+
+class ResultList(TypedDict, total=False):
+    # One page, in path order.
+    files: Required[List["ResultFile"]]
+    # True when more files follow this page.
+    has_more: Required[bool]
+    job_id: Required[str]
+    # Pass as `cursor` for the next page; null on the last page.
+    next_cursor: Required[Optional[str]]
+    result_location: Required[Optional[str]]
+    storage_type: Required[Literal["s3", "pvc"]]
+
+
+class SchedulingResources(TypedDict, total=False):
+    cpuMillis: Required[float]
+    gpu: Required[float]
+    memoryBytes: Required[float]
+
+
+class SeedJob(TypedDict, total=False):
+    attempt: Required[int]
+    exit_code: Required[Optional[int]]
+    finished_at: Required[Optional[str]]
+    job_id: Required[str]
+    k8s_job_name: Required[Optional[str]]
+    k8s_namespace: Required[str]
+    message: Required[Optional[str]]
+    name: Required[str]
+    phase: Required[str]
+    pod_name: Required[Optional[str]]
+    reason: Required[Optional[str]]
+    started_at: Required[Optional[str]]
+    status: Required[Literal["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"]]
+    submitted_at: Required[str]
+
+
+class SeedJobAccepted(TypedDict, total=False):
+    job_id: Required[str]
+    # A note, e.g. about an upload that was not kept.
+    message: NotRequired[str]
+    status: Required[Literal["PENDING"]]
+
+
+class SeedJobForm(TypedDict, total=False):
+    # CPU cores; the `sumo` template’s when absent.
+    cpu_request: NotRequired[float]
+    # Memory in GiB; the `sumo` template’s when absent.
+    memory_gi: NotRequired[float]
+    # Passed to the job as `SCENARIO_ID`.
+    scenario_id: Required[str]
+
+
+class SeedLogs(TypedDict, total=False):
+    attempt: Required[int]
+    job_id: Required[str]
+    logs: Required[str]
+    pod_name: Required[Optional[str]]
+    # Why `logs` is empty, when it is for lack of a log.
+    reason: Required[Optional[Literal["not-started", "container-waiting", "pod-gone", "pod-not-found"]]]
+    source: Required[Literal["kubernetes", "archive", "none"]]
+
+
+class Template(TypedDict, total=False):
+    # Built-ins are shared by every tenant and read-only.
+    builtin: Required[bool]
+    created_at: Required[str]
+    name: Required[str]
+    spec: Required[Dict[str, Any]]
+    updated_at: Required[str]
+
+
+class TemplateSubmit(TypedDict, total=False):
+    "Any other JobSpec field is an override, merge-patched (RFC 7396) onto the template: objects merge key by key, arrays and scalars replace, `null` removes."
+    # Name of one of your templates or a built-in.
+    template: Required[str]
+
+
+class Tenant(TypedDict, total=False):
+    created_at: Required[str]
+    max_concurrent_jobs: Required[int]
+    max_cpu: Required[float]
+    max_gpu: Required[int]
+    max_memory_gi: Required[float]
+    namespace: Required[str]
+    offload_budget_usd: Required[Optional[float]]
+    offload_spend_usd: Required[float]
+    rate_limit_per_second: Required[Optional[float]]
+    results_retention_days: Required[Optional[int]]
+    status: Required[Literal["provisioning", "ready", "error", "deleting"]]
+    status_reason: Required[Optional[str]]
+    tenant_id: Required[str]
+    updated_at: Required[str]
+    weight: Required[int]
+
+
+class TenantDashboard(TypedDict, total=False):
+    # `status.used` of the namespace ResourceQuota `roam-quota` ({} until it exists).
+    current_usage: Required[Dict[str, str]]
+    namespace: Required[str]
+    plan_limits: Required[Dict[str, Any]]
+    quota_hard: Required[Dict[str, str]]
+    # The 10 most recent jobs, newest first.
+    recent_jobs: Required[List["SeedJob"]]
+    running_pods: Required[int]
+    stats: Required[Dict[str, Any]]
+    tenant_id: Required[str]
+
+
+class Webhook(TypedDict, total=False):
+    created_at: Required[str]
+    description: Required[str]
+    disabled_reason: Required[Optional[str]]
+    # Event filters; empty = every event.
+    events: Required[List[str]]
+    # First failure of the current failing streak.
+    failing_since: Required[Optional[str]]
+    id: Required[str]
+    # After a rotation, until when the previous secret still signs.
+    previous_secret_expires_at: Required[Optional[str]]
+    # `disabled` when deliveries kept failing (see `disabled_reason`); `resume` re-enables it.
+    status: Required[Literal["active", "paused", "disabled"]]
+    updated_at: Required[str]
+    url: Required[str]
+
+
+class WebhookDelivery(TypedDict, total=False):
+    attempt_log: Required[List[Dict[str, Any]]]
+    attempts: Required[int]
+    created_at: Required[str]
+    event_id: Required[str]
+    event_type: Required[str]
+    # The `webhook-id` header, the same on every attempt.
+    id: Required[str]
+    last_attempt_at: Required[Optional[str]]
+    next_attempt_at: Required[Optional[str]]
+    # The event sent, as the body of every attempt.
+    payload: Required[Dict[str, Any]]
+    status: Required[Literal["pending", "succeeded", "failed"]]
+
+
+class WebhookWithSecret(TypedDict, total=False):
+    created_at: Required[str]
+    description: Required[str]
+    disabled_reason: Required[Optional[str]]
+    # Event filters; empty = every event.
+    events: Required[List[str]]
+    # First failure of the current failing streak.
+    failing_since: Required[Optional[str]]
+    id: Required[str]
+    # After a rotation, until when the previous secret still signs.
+    previous_secret_expires_at: Required[Optional[str]]
+    # The signing secret (`whsec_…`, Standard Webhooks). Shown only here; keep it.
+    secret: Required[str]
+    # `disabled` when deliveries kept failing (see `disabled_reason`); `resume` re-enables it.
+    status: Required[Literal["active", "paused", "disabled"]]
+    updated_at: Required[str]
+    url: Required[str]
