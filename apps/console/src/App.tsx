@@ -5,10 +5,13 @@ import { useEventFeed } from './live.js';
 import { ClusterPage } from './pages/ClusterPage.js';
 import { JobPage } from './pages/JobPage.js';
 import { JobsPage } from './pages/JobsPage.js';
+import { KeysPage } from './pages/KeysPage.js';
 import { SignInPage } from './pages/SignInPage.js';
 import { SubmitPage } from './pages/SubmitPage.js';
 import { TenantsPage } from './pages/TenantsPage.js';
-import { Link, type Route, useRoute } from './router.js';
+import { UsagePage } from './pages/UsagePage.js';
+import { WebhooksPage } from './pages/WebhooksPage.js';
+import { Link, navigate, type Route, useRoute } from './router.js';
 import {
   forgetKey,
   type Session,
@@ -35,6 +38,8 @@ export function App() {
   const signedIn = (next: Session, key: string) => {
     storeKey(key);
     setSession(next);
+    // A fresh sign-in starts on the key's home page, whatever page the last key was on.
+    navigate(next.role === 'admin' ? '/tenants' : '/jobs');
   };
   const signOut = () => {
     forgetKey();
@@ -76,6 +81,9 @@ function Shell(props: { session: Session; onSignOut: () => void }) {
       ? [
           { to: '/jobs', label: 'Jobs', page: 'jobs' },
           { to: '/submit', label: 'Submit', page: 'submit' },
+          { to: '/usage', label: 'Usage', page: 'usage' },
+          { to: '/webhooks', label: 'Webhooks', page: 'webhooks' },
+          { to: '/keys', label: 'API keys', page: 'keys' },
         ]
       : [
           { to: '/tenants', label: 'Tenants', page: 'tenants' },
@@ -133,6 +141,12 @@ function titleOf(route: Route): string {
       return `Job ${route.id}`;
     case 'submit':
       return 'Submit a job';
+    case 'usage':
+      return 'Usage';
+    case 'webhooks':
+      return 'Webhooks';
+    case 'keys':
+      return 'API keys';
     case 'tenants':
       return 'Tenants';
     case 'cluster':
@@ -152,6 +166,12 @@ function Page(props: { route: Route; session: Session }): ReactNode {
       return operator ? <OnlyFor who="tenant" /> : <JobPage id={route.id} />;
     case 'submit':
       return operator ? <OnlyFor who="tenant" /> : <SubmitPage />;
+    case 'usage':
+      return operator ? <OnlyFor who="tenant" /> : <UsagePage />;
+    case 'webhooks':
+      return operator ? <OnlyFor who="tenant" /> : <WebhooksPage />;
+    case 'keys':
+      return operator ? <OnlyFor who="tenant" /> : <KeysPage />;
     case 'tenants':
       return operator ? <TenantsPage /> : <OnlyFor who="operator" />;
     case 'cluster':

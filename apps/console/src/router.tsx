@@ -7,6 +7,9 @@ export type Route =
   | { page: 'jobs' }
   | { page: 'job'; id: string }
   | { page: 'submit' }
+  | { page: 'usage' }
+  | { page: 'webhooks' }
+  | { page: 'keys' }
   | { page: 'tenants' }
   | { page: 'cluster' }
   | { page: 'not-found' };
@@ -17,6 +20,9 @@ export function parseRoute(pathname: string): Route {
   if (parts.length === 0 || (parts.length === 1 && parts[0] === 'jobs')) return { page: 'jobs' };
   if (parts.length === 2 && parts[0] === 'jobs') return { page: 'job', id: parts[1]! };
   if (parts.length === 1 && parts[0] === 'submit') return { page: 'submit' };
+  if (parts.length === 1 && parts[0] === 'usage') return { page: 'usage' };
+  if (parts.length === 1 && parts[0] === 'webhooks') return { page: 'webhooks' };
+  if (parts.length === 1 && parts[0] === 'keys') return { page: 'keys' };
   if (parts.length === 1 && parts[0] === 'tenants') return { page: 'tenants' };
   if (parts.length === 1 && parts[0] === 'cluster') return { page: 'cluster' };
   return { page: 'not-found' };

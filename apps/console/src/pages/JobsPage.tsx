@@ -25,6 +25,8 @@ export function JobsPage() {
   const [status, setStatus] = useState('');
   const [queue, setQueue] = useState('');
   const [queueInput, setQueueInput] = useState('');
+  const [labels, setLabels] = useState('');
+  const [labelsInput, setLabelsInput] = useState('');
   // Cursors of the pages before this one, so Previous needs no offset.
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const cursor = cursors[cursors.length - 1];
@@ -32,12 +34,13 @@ export function JobsPage() {
   const [notice, setNotice] = useState<string | null>(null);
 
   const page = useQuery({
-    queryKey: ['jobs', { status, queue, cursor }],
+    queryKey: ['jobs', { status, queue, labels, cursor }],
     queryFn: () =>
       client.listJobs({
         limit: PAGE_SIZE,
         ...(status ? { status } : {}),
         ...(queue ? { queue } : {}),
+        ...(labels ? { labelSelector: labels } : {}),
         ...(cursor ? { cursor } : {}),
       }),
     placeholderData: keepPreviousData,
@@ -122,6 +125,7 @@ export function JobsPage() {
   const applyQueue = (event: FormEvent) => {
     event.preventDefault();
     setQueue(queueInput.trim());
+    setLabels(labelsInput.trim());
     resetPaging();
   };
 
@@ -151,6 +155,14 @@ export function JobsPage() {
           value={queueInput}
           onChange={(event) => setQueueInput(event.target.value)}
           placeholder="any"
+        />
+        <label htmlFor="labels-filter">Labels</label>
+        <input
+          id="labels-filter"
+          value={labelsInput}
+          maxLength={1000}
+          onChange={(event) => setLabelsInput(event.target.value)}
+          placeholder="team=web,tier in (a,b)"
         />
         <button type="submit">Apply</button>
       </form>
