@@ -49,7 +49,12 @@ describe('console in a browser', () => {
     s3 = await startS3rver({ directory: s3dir });
     h = await startHarness(
       'console',
-      { S3_ENDPOINT: s3.endpoint, S3_BUCKET: 'roam-console' },
+      {
+        S3_ENDPOINT: s3.endpoint,
+        S3_BUCKET: 'roam-console',
+        // The webhooks page's endpoint is local; nothing needs to answer it.
+        WEBHOOK_ALLOWED_HOSTS: '127.0.0.1/32',
+      },
       { world: WORLD },
     );
     workers = [
@@ -325,7 +330,58 @@ describe('console in a browser', () => {
     await page.locator('tr[data-job-id]').first().waitFor();
     const names = await page.locator('tr[data-job-id] td:nth-child(2)').allTextContents();
     expect(names.sort()).toEqual(['console-hello', 'console-sumo']);
+    // So does the label selector (only the first job has team=web).
+    await page.getByLabel('Labels').fill('team=web');
+    await page.getByLabel('Labels').press('Enter');
+    await page.locator('tr[data-job-id]').nth(1).waitFor({ state: 'detached' });
+    expect(await page.locator('tr[data-job-id] td:nth-child(2)').allTextContents()).toEqual([
+      'console-hello',
+    ]);
     await expectAccessible('jobs');
+  });
+
+  it('shows usage, issues and revokes an API key, and manages a webhook', async () => {
+    await page.getByRole('link', { name: 'Usage' }).click();
+    await page.getByRole('heading', { name: 'Quota in use' }).waitFor();
+    await page.getByTestId('stats').filter({ hasText: 'succeeded2' }).waitFor();
+    await expectAccessible('usage');
+    await shot('usage');
+
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await page.getByLabel('Name of a new key').fill('ci');
+    await page.getByLabel('Name of a new key').press('Enter');
+    const issued = (await page.getByTestId('issued-key').textContent())?.trim() ?? '';
+    expect(issued).toMatch(/^sk-/);
+    expect((await call(h.url, 'GET', '/api/v1/tenants/me', undefined, issued)).status).toBe(200);
+    await expectAccessible('api keys');
+    await shot('keys');
+    await page.getByRole('button', { name: /^Revoke key ci / }).click();
+    await page
+      .getByRole('row', { name: /^ci / })
+      .getByText(/^revoked/)
+      .waitFor();
+    expect((await call(h.url, 'GET', '/api/v1/tenants/me', undefined, issued)).status).toBe(401);
+
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    // A bad URL is refused with the API's reason, and nothing is created.
+    await page.getByLabel('Endpoint URL').fill('ftp://127.0.0.1/hook');
+    await page.getByLabel('Description').fill('bad');
+    await page.getByLabel('Description').press('Enter');
+    await page.getByRole('alert').filter({ hasText: /url/ }).waitFor();
+    expect(await h.prisma.webhookEndpoint.count()).toBe(0);
+
+    await page.getByLabel('Endpoint URL').fill('http://127.0.0.1:9/roam');
+    await page.getByLabel('Events (comma-separated; empty = all)').fill('job.succeeded');
+    await page.getByLabel('Description').fill('console test');
+    await page.getByRole('button', { name: 'Create webhook' }).click();
+    expect((await page.getByTestId('secret').textContent())?.trim()).toMatch(/^whsec_/);
+    await page.getByRole('button', { name: 'Test http://127.0.0.1:9/roam' }).click();
+    await page.getByTestId('deliveries').locator('tbody tr').first().waitFor();
+    await page.getByRole('button', { name: 'Pause http://127.0.0.1:9/roam' }).click();
+    await page.getByRole('button', { name: 'Resume http://127.0.0.1:9/roam' }).waitFor();
+    expect((await h.prisma.webhookEndpoint.findFirstOrThrow()).status).toBe('paused');
+    await expectAccessible('webhooks');
+    await shot('webhooks');
   });
 
   it('shows operators the tenants and the cluster, and previews a failover action before running it', async () => {
