@@ -1,7 +1,10 @@
 // Compiles every workspace package's src/ into its dist/ with SWC (no type checking: that is
-// `pnpm typecheck`). One process for the whole tree keeps the build to about a second.
+// `pnpm typecheck`). One process for the whole tree keeps the build to about a second. A package
+// with a vite.config.ts (the console) is a browser app: Vite bundles it instead, and only when
+// its sources (or the typed client's) changed since its last bundle.
 import { transformFile } from '@swc/core';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -60,8 +63,42 @@ async function buildPackage(pkgDir) {
   return count;
 }
 
+/** Newest modification time under `paths` (files or directories), in ms; 0 if none exist. */
+async function newest(paths) {
+  let latest = 0;
+  for (const path of paths) {
+    let info;
+    try {
+      info = await stat(path);
+    } catch {
+      continue;
+    }
+    if (!info.isDirectory()) latest = Math.max(latest, info.mtimeMs);
+    else
+      for (const entry of await readdir(path, { withFileTypes: true, recursive: true }))
+        if (entry.isFile())
+          latest = Math.max(latest, (await stat(join(entry.parentPath, entry.name))).mtimeMs);
+  }
+  return latest;
+}
+
+async function bundleBrowserApp(pkgDir) {
+  const inputs = ['src', 'index.html', 'vite.config.ts', 'package.json'].map((p) =>
+    join(pkgDir, p),
+  );
+  inputs.push(join(root, 'clients', 'typescript', 'src'));
+  const built = await newest([join(pkgDir, 'dist', 'index.html')]);
+  if (built > 0 && built >= (await newest(inputs))) return false;
+  const vite = await import(createRequire(join(pkgDir, 'package.json')).resolve('vite'));
+  await vite.build({ root: pkgDir, logLevel: 'warn' });
+  return true;
+}
+
+const isBrowserApp = async (pkgDir) => (await newest([join(pkgDir, 'vite.config.ts')])) > 0;
+
 const started = Date.now();
 let total = 0;
+const browserApps = [];
 for (const group of ['libs', 'apps', 'clients']) {
   let names = [];
   try {
@@ -76,9 +113,18 @@ for (const group of ['libs', 'apps', 'clients']) {
       } catch {
         return 0;
       }
+      if (await isBrowserApp(join(root, group, name))) {
+        browserApps.push(join(root, group, name));
+        return 0;
+      }
       return buildPackage(join(root, group, name));
     }),
   );
   total += built.reduce((a, b) => a + b, 0);
 }
-console.log(`build: ${total} files in ${Date.now() - started} ms`);
+// After the SWC pass: the bundles import the typed client, which is built above.
+const bundled = [];
+for (const app of browserApps) if (await bundleBrowserApp(app)) bundled.push(relative(root, app));
+console.log(
+  `build: ${total} files${bundled.length ? `, bundled ${bundled.join(', ')}` : ''} in ${Date.now() - started} ms`,
+);

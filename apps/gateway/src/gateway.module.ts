@@ -38,6 +38,7 @@ import { CompatHealthController } from './compat-health.controller.js';
 import { CompatJobsFormController } from './compat/jobs-form.controller.js';
 import { drainingSink, JOB_UPLOAD_SINK } from './compat/jobs-form.parser.js';
 import { CompatModule } from './compat/compat.module.js';
+import { ConsoleModule } from './console/console.module.js';
 import { AdminKeysController } from './tenants/admin-keys.controller.js';
 import { CompatAuthController } from './tenants/compat-auth.controller.js';
 import { TenantsController } from './tenants/tenants.controller.js';
@@ -66,6 +67,7 @@ import { WebhooksService } from './webhooks/webhooks.service.js';
     ActionsModule,
     ResultsModule,
     OpenStreamsModule,
+    ConsoleModule,
   ],
   controllers: [
     CompatHealthController,

@@ -425,6 +425,8 @@ export class Stack {
       lines.push(
         `  ${name.padEnd(11)} ${name === 'gateway' ? `${url}  (API; health at ${url}/health)` : `${url}/health/ready`}`,
       );
+      if (name === 'gateway')
+        lines.push(`  ${'console'.padEnd(11)} ${url}/console/  (web UI; sign in with an API key)`);
     }
     lines.push(
       '',

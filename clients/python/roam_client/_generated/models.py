@@ -85,6 +85,14 @@ class ApiKey(TypedDict, total=False):
     revoked_at: Required[Optional[str]]
 
 
+class ArrayRequest(TypedDict, total=False):
+    # One value per element (exactly `size`), given to element i as `ROAM_ARRAY_ITEM`: a route file name, a parameter set as a CSV row or JSON text.
+    items: NotRequired[List[str]]
+    # Most elements admitted or running at once; unset = only the tenant’s limits.
+    parallelism: NotRequired[int]
+    size: Required[int]
+
+
 class DeadLetter(TypedDict, total=False):
     # The durable consumer that gave up on it.
     consumer: Required[str]
@@ -128,10 +136,14 @@ class IssuedApiKey(TypedDict, total=False):
 
 
 class Job(TypedDict, total=False):
+    # For an element of a job array: the array and its index (`ROAM_ARRAY_INDEX`).
+    array: Required[Optional[Dict[str, Any]]]
     attempt: Required[int]
     completed_at: Required[Optional[str]]
     created_at: Required[str]
     exit_code: Required[Optional[int]]
+    # The job group (`spec.group`), or null.
+    group: Required[Optional[str]]
     id: Required[str]
     message: Required[Optional[str]]
     name: Required[str]
@@ -145,6 +157,39 @@ class Job(TypedDict, total=False):
     started_at: Required[Optional[str]]
     status: Required[Literal["pending", "running", "succeeded", "failed", "cancelled"]]
     tenant_id: Required[str]
+
+
+class JobArray(TypedDict, total=False):
+    # Elements per phase.
+    counts: Required[Dict[str, Any]]
+    created_at: Required[str]
+    done: Required[bool]
+    # Elements succeeded, failed or cancelled.
+    finished: Required[int]
+    # When its last element finished (`array.finished`).
+    finished_at: Required[Optional[str]]
+    group: Required[Optional[str]]
+    id: Required[str]
+    name: Required[str]
+    parallelism: Required[Optional[int]]
+    # Elements submitted, queued or admitted.
+    pending: Required[int]
+    # finished / size, from 0 to 1.
+    progress: Required[float]
+    running: Required[int]
+    size: Required[int]
+
+
+class JobArrayCancel(TypedDict, total=False):
+    array: Required["JobArray"]
+    # Elements this request cancelled.
+    cancelled: Required[int]
+
+
+class JobArrayElementPage(TypedDict, total=False):
+    items: Required[List["Job"]]
+    # Pass as `cursor` for the next page (an index); null at the end.
+    next_cursor: Required[Optional[int]]
 
 
 class JobBatchResult(TypedDict, total=False):
@@ -165,12 +210,16 @@ class JobEvent(TypedDict, total=False):
 
 
 class JobExplanation(TypedDict, total=False):
+    # `kueue` when Kueue decides admission (ROAM_ADMISSION=kueue).
+    admission: NotRequired[Literal["roam", "kueue"]]
     # True when the next scheduler cycle admits it.
     admitted: NotRequired[bool]
     blocker: NotRequired["AdmissionBlocker"]
     # When the admission decision this answer comes from was taken; one decision answers every caller for EXPLAIN_CACHE_MS.
     decided_at: NotRequired[str]
     job_id: Required[str]
+    # What the job's Kueue Workload says, when Kueue decides admission.
+    kueue: NotRequired[Dict[str, Any]]
     # Where it would be placed, when admitted.
     node: NotRequired[str]
     # Whether the job is waiting for admission; the fields below are about that wait.
@@ -186,6 +235,36 @@ class JobExplanation(TypedDict, total=False):
     unblock: NotRequired[List[str]]
 
 
+class JobGroup(TypedDict, total=False):
+    # Jobs per phase.
+    counts: Required[Dict[str, Any]]
+    created_at: Required[str]
+    # Every job of the group has finished.
+    done: Required[bool]
+    # Succeeded, failed or cancelled.
+    finished: Required[int]
+    # When its last unfinished job finished (`group.finished`); null while not done.
+    finished_at: Required[Optional[str]]
+    name: Required[str]
+    # Submitted, queued or admitted.
+    pending: Required[int]
+    running: Required[int]
+    # Jobs ever submitted to the group.
+    total: Required[int]
+
+
+class JobGroupCancel(TypedDict, total=False):
+    # Jobs this request cancelled.
+    cancelled: Required[int]
+    group: Required["JobGroup"]
+
+
+class JobGroupPage(TypedDict, total=False):
+    items: Required[List["JobGroup"]]
+    # Pass as `cursor` for the next page.
+    next_cursor: Required[Optional[str]]
+
+
 class JobPage(TypedDict, total=False):
     items: Required[List["Job"]]
     # Pass as `cursor` for the next page; null at the end.
@@ -197,6 +276,7 @@ class JobSpec(TypedDict, total=False):
     args: NotRequired[List[str]]
     command: Required[List[str]]
     env: NotRequired[Dict[str, str]]
+    group: NotRequired[str]
     image: Required[str]
     labels: NotRequired[Dict[str, str]]
     max_duration_seconds: NotRequired[int]
@@ -214,6 +294,7 @@ class JobSpecInput(TypedDict, total=False):
     args: NotRequired[List[str]]
     command: Required[List[str]]
     env: NotRequired[Dict[str, str]]
+    group: NotRequired[str]
     image: Required[str]
     labels: NotRequired[Dict[str, str]]
     max_duration_seconds: NotRequired[int]

@@ -57,6 +57,30 @@ class AsyncOperations:
         "DELETE /api/v1/admin/keys/{keyId}: Revoke an admin API key"
         return await self._call("DELETE", "/api/v1/admin/keys/{keyId}", path_params={"keyId": key_id}, query={}, headers={}, returns="none")  # type: ignore[no-any-return]
 
+    async def arrays_cancel(self, id: str) -> JobArrayCancel:
+        "DELETE /api/v1/arrays/{id}: Cancel every unfinished element of an array"
+        return await self._call("DELETE", "/api/v1/arrays/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+
+    async def arrays_element(self, id: str, index: int) -> Job:
+        "GET /api/v1/jobs/{id}/elements/{index}: One element of an array"
+        return await self._call("GET", "/api/v1/jobs/{id}/elements/{index}", path_params={"id": id, "index": index}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+
+    async def arrays_element_of_array(self, id: str, index: int) -> Job:
+        "GET /api/v1/arrays/{id}/elements/{index}: One element of an array"
+        return await self._call("GET", "/api/v1/arrays/{id}/elements/{index}", path_params={"id": id, "index": index}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+
+    async def arrays_elements(self, id: str, *, status: Optional[Literal["pending", "running", "succeeded", "failed", "cancelled"]] = None, limit: Optional[int] = None, cursor: Optional[int] = None) -> JobArrayElementPage:
+        "GET /api/v1/arrays/{id}/elements: An array’s elements, by index"
+        return await self._call("GET", "/api/v1/arrays/{id}/elements", path_params={"id": id}, query={"status": status, "limit": limit, "cursor": cursor}, headers={}, returns="json")  # type: ignore[no-any-return]
+
+    async def arrays_get(self, id: str) -> JobArray:
+        "GET /api/v1/arrays/{id}: An array’s summary: elements per phase and progress"
+        return await self._call("GET", "/api/v1/arrays/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+
+    async def arrays_submit(self, body: Union[Dict[str, Any], TemplateSubmit]) -> JobArray:
+        "POST /api/v1/arrays: Submit a job array"
+        return await self._call("POST", "/api/v1/arrays", path_params={}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+
     async def compat_auth_get(self, id: str) -> Tenant:
         "GET /auth/tenants/{id}: Read a tenant (SUMO-K8)"
         return await self._call("GET", "/auth/tenants/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
@@ -113,13 +137,25 @@ class AsyncOperations:
         "GET /jobs/{job_id}/results.zip: Download all of a job's results as one zip (SUMO-K8)"
         return await self._call("GET", "/jobs/{job_id}/results.zip", path_params={"job_id": job_id}, query={}, headers={}, returns="response")  # type: ignore[no-any-return]
 
-    async def events_list(self, *, type: Optional[Union[str, List[str]]] = None, after: Optional[str] = None, cursor: Optional[str] = None, limit: Optional[int] = None) -> EventPage:
+    async def events_list(self, *, type: Optional[Union[str, List[str]]] = None, group: Optional[str] = None, after: Optional[str] = None, cursor: Optional[str] = None, limit: Optional[int] = None) -> EventPage:
         "GET /api/v1/events: Your events, oldest first"
-        return await self._call("GET", "/api/v1/events", path_params={}, query={"type": type, "after": after, "cursor": cursor, "limit": limit}, headers={}, returns="json")  # type: ignore[no-any-return]
+        return await self._call("GET", "/api/v1/events", path_params={}, query={"type": type, "group": group, "after": after, "cursor": cursor, "limit": limit}, headers={}, returns="json")  # type: ignore[no-any-return]
 
-    async def events_stream(self, *, type: Optional[Union[str, List[str]]] = None, after: Optional[str] = None) -> httpx.Response:
+    async def events_stream(self, *, type: Optional[Union[str, List[str]]] = None, group: Optional[str] = None, after: Optional[str] = None) -> httpx.Response:
         "GET /api/v1/events/stream: Your events as Server-Sent Events"
-        return await self._call("GET", "/api/v1/events/stream", path_params={}, query={"type": type, "after": after}, headers={}, returns="response")  # type: ignore[no-any-return]
+        return await self._call("GET", "/api/v1/events/stream", path_params={}, query={"type": type, "group": group, "after": after}, headers={}, returns="response")  # type: ignore[no-any-return]
+
+    async def groups_cancel(self, name: str) -> JobGroupCancel:
+        "DELETE /api/v1/groups/{name}: Cancel every unfinished job of a group"
+        return await self._call("DELETE", "/api/v1/groups/{name}", path_params={"name": name}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+
+    async def groups_get(self, name: str) -> JobGroup:
+        "GET /api/v1/groups/{name}: Summary of a job group: jobs per phase"
+        return await self._call("GET", "/api/v1/groups/{name}", path_params={"name": name}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+
+    async def groups_list(self, *, limit: Optional[int] = None, cursor: Optional[str] = None) -> JobGroupPage:
+        "GET /api/v1/groups: List your job groups, by name"
+        return await self._call("GET", "/api/v1/groups", path_params={}, query={"limit": limit, "cursor": cursor}, headers={}, returns="json")  # type: ignore[no-any-return]
 
     async def health_live(self) -> Dict[str, Any]:
         "GET /health/live: Liveness: the process answers"
@@ -149,9 +185,9 @@ class AsyncOperations:
         "GET /api/v1/jobs/{id}: Read a job"
         return await self._call("GET", "/api/v1/jobs/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
 
-    async def jobs_list(self, *, status: Optional[str] = None, queue: Optional[str] = None, label_selector: Optional[str] = None, created_since: Optional[str] = None, created_until: Optional[str] = None, limit: Optional[int] = None, cursor: Optional[str] = None) -> JobPage:
+    async def jobs_list(self, *, status: Optional[str] = None, queue: Optional[str] = None, group: Optional[str] = None, label_selector: Optional[str] = None, created_since: Optional[str] = None, created_until: Optional[str] = None, limit: Optional[int] = None, cursor: Optional[str] = None) -> JobPage:
         "GET /api/v1/jobs: List jobs, newest first"
-        return await self._call("GET", "/api/v1/jobs", path_params={}, query={"status": status, "queue": queue, "labelSelector": label_selector, "created_since": created_since, "created_until": created_until, "limit": limit, "cursor": cursor}, headers={}, returns="json")  # type: ignore[no-any-return]
+        return await self._call("GET", "/api/v1/jobs", path_params={}, query={"status": status, "queue": queue, "group": group, "labelSelector": label_selector, "created_since": created_since, "created_until": created_until, "limit": limit, "cursor": cursor}, headers={}, returns="json")  # type: ignore[no-any-return]
 
     async def jobs_status(self, id: str) -> JobStatus:
         "GET /api/v1/jobs/{id}/status: A job's state, without its spec"
@@ -356,6 +392,30 @@ class SyncOperations:
         "DELETE /api/v1/admin/keys/{keyId}: Revoke an admin API key"
         return self._call("DELETE", "/api/v1/admin/keys/{keyId}", path_params={"keyId": key_id}, query={}, headers={}, returns="none")  # type: ignore[no-any-return]
 
+    def arrays_cancel(self, id: str) -> JobArrayCancel:
+        "DELETE /api/v1/arrays/{id}: Cancel every unfinished element of an array"
+        return self._call("DELETE", "/api/v1/arrays/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+
+    def arrays_element(self, id: str, index: int) -> Job:
+        "GET /api/v1/jobs/{id}/elements/{index}: One element of an array"
+        return self._call("GET", "/api/v1/jobs/{id}/elements/{index}", path_params={"id": id, "index": index}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+
+    def arrays_element_of_array(self, id: str, index: int) -> Job:
+        "GET /api/v1/arrays/{id}/elements/{index}: One element of an array"
+        return self._call("GET", "/api/v1/arrays/{id}/elements/{index}", path_params={"id": id, "index": index}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+
+    def arrays_elements(self, id: str, *, status: Optional[Literal["pending", "running", "succeeded", "failed", "cancelled"]] = None, limit: Optional[int] = None, cursor: Optional[int] = None) -> JobArrayElementPage:
+        "GET /api/v1/arrays/{id}/elements: An array’s elements, by index"
+        return self._call("GET", "/api/v1/arrays/{id}/elements", path_params={"id": id}, query={"status": status, "limit": limit, "cursor": cursor}, headers={}, returns="json")  # type: ignore[no-any-return]
+
+    def arrays_get(self, id: str) -> JobArray:
+        "GET /api/v1/arrays/{id}: An array’s summary: elements per phase and progress"
+        return self._call("GET", "/api/v1/arrays/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+
+    def arrays_submit(self, body: Union[Dict[str, Any], TemplateSubmit]) -> JobArray:
+        "POST /api/v1/arrays: Submit a job array"
+        return self._call("POST", "/api/v1/arrays", path_params={}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+
     def compat_auth_get(self, id: str) -> Tenant:
         "GET /auth/tenants/{id}: Read a tenant (SUMO-K8)"
         return self._call("GET", "/auth/tenants/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
@@ -412,13 +472,25 @@ class SyncOperations:
         "GET /jobs/{job_id}/results.zip: Download all of a job's results as one zip (SUMO-K8)"
         return self._call("GET", "/jobs/{job_id}/results.zip", path_params={"job_id": job_id}, query={}, headers={}, returns="response")  # type: ignore[no-any-return]
 
-    def events_list(self, *, type: Optional[Union[str, List[str]]] = None, after: Optional[str] = None, cursor: Optional[str] = None, limit: Optional[int] = None) -> EventPage:
+    def events_list(self, *, type: Optional[Union[str, List[str]]] = None, group: Optional[str] = None, after: Optional[str] = None, cursor: Optional[str] = None, limit: Optional[int] = None) -> EventPage:
         "GET /api/v1/events: Your events, oldest first"
-        return self._call("GET", "/api/v1/events", path_params={}, query={"type": type, "after": after, "cursor": cursor, "limit": limit}, headers={}, returns="json")  # type: ignore[no-any-return]
+        return self._call("GET", "/api/v1/events", path_params={}, query={"type": type, "group": group, "after": after, "cursor": cursor, "limit": limit}, headers={}, returns="json")  # type: ignore[no-any-return]
 
-    def events_stream(self, *, type: Optional[Union[str, List[str]]] = None, after: Optional[str] = None) -> httpx.Response:
+    def events_stream(self, *, type: Optional[Union[str, List[str]]] = None, group: Optional[str] = None, after: Optional[str] = None) -> httpx.Response:
         "GET /api/v1/events/stream: Your events as Server-Sent Events"
-        return self._call("GET", "/api/v1/events/stream", path_params={}, query={"type": type, "after": after}, headers={}, returns="response")  # type: ignore[no-any-return]
+        return self._call("GET", "/api/v1/events/stream", path_params={}, query={"type": type, "group": group, "after": after}, headers={}, returns="response")  # type: ignore[no-any-return]
+
+    def groups_cancel(self, name: str) -> JobGroupCancel:
+        "DELETE /api/v1/groups/{name}: Cancel every unfinished job of a group"
+        return self._call("DELETE", "/api/v1/groups/{name}", path_params={"name": name}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+
+    def groups_get(self, name: str) -> JobGroup:
+        "GET /api/v1/groups/{name}: Summary of a job group: jobs per phase"
+        return self._call("GET", "/api/v1/groups/{name}", path_params={"name": name}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+
+    def groups_list(self, *, limit: Optional[int] = None, cursor: Optional[str] = None) -> JobGroupPage:
+        "GET /api/v1/groups: List your job groups, by name"
+        return self._call("GET", "/api/v1/groups", path_params={}, query={"limit": limit, "cursor": cursor}, headers={}, returns="json")  # type: ignore[no-any-return]
 
     def health_live(self) -> Dict[str, Any]:
         "GET /health/live: Liveness: the process answers"
@@ -448,9 +520,9 @@ class SyncOperations:
         "GET /api/v1/jobs/{id}: Read a job"
         return self._call("GET", "/api/v1/jobs/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
 
-    def jobs_list(self, *, status: Optional[str] = None, queue: Optional[str] = None, label_selector: Optional[str] = None, created_since: Optional[str] = None, created_until: Optional[str] = None, limit: Optional[int] = None, cursor: Optional[str] = None) -> JobPage:
+    def jobs_list(self, *, status: Optional[str] = None, queue: Optional[str] = None, group: Optional[str] = None, label_selector: Optional[str] = None, created_since: Optional[str] = None, created_until: Optional[str] = None, limit: Optional[int] = None, cursor: Optional[str] = None) -> JobPage:
         "GET /api/v1/jobs: List jobs, newest first"
-        return self._call("GET", "/api/v1/jobs", path_params={}, query={"status": status, "queue": queue, "labelSelector": label_selector, "created_since": created_since, "created_until": created_until, "limit": limit, "cursor": cursor}, headers={}, returns="json")  # type: ignore[no-any-return]
+        return self._call("GET", "/api/v1/jobs", path_params={}, query={"status": status, "queue": queue, "group": group, "labelSelector": label_selector, "created_since": created_since, "created_until": created_until, "limit": limit, "cursor": cursor}, headers={}, returns="json")  # type: ignore[no-any-return]
 
     def jobs_status(self, id: str) -> JobStatus:
         "GET /api/v1/jobs/{id}/status: A job's state, without its spec"
