@@ -2,12 +2,16 @@
 // against a running gateway, scheduler, reconciler, storage and failover worker. Every
 // assertion reads what the process printed and the code it exited with.
 import { execFile, spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+
+import { ZipFile } from 'yazl';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KubernetesObject } from '@roam/kube';
@@ -181,6 +185,76 @@ describe('roam CLI', () => {
       const zip = await readFile(join(dir, 'results.zip'));
       expect(zip.subarray(0, 4).toString('binary')).toBe('PK\u0003\u0004');
       expect(zip.includes(Buffer.from('answer.txt'))).toBe(true);
+      const unpacked = await roam(['results', 'get', job.id, '-d', 'unpacked']);
+      expect(unpacked.code).toBe(0);
+      expect(await readFile(join(dir, 'unpacked', 'answer.txt'), 'utf8')).toBe('42\n');
+    },
+    SPAWNING,
+  );
+
+  it(
+    'unpacks results with -d but refuses entries escaping the directory, symlinks and oversize archives',
+    async () => {
+      const build = async (add: (zip: ZipFile) => void) => {
+        const zip = new ZipFile();
+        add(zip);
+        zip.end();
+        const chunks: Buffer[] = [];
+        for await (const chunk of zip.outputStream) chunks.push(chunk as Buffer);
+        return Buffer.concat(chunks);
+      };
+      // yazl refuses to write `..` itself: name the entry `aa/…` and rewrite both headers.
+      const slip = await build((zip) => zip.addBuffer(Buffer.from('owned'), 'aa/escaped.txt'));
+      const zips: Record<string, Buffer> = {
+        slip: Buffer.from(slip.toString('binary').replaceAll('aa/escaped', '../escaped'), 'binary'),
+        link: await build((zip) =>
+          zip.addBuffer(Buffer.from('/etc/passwd'), 'link', { mode: 0o120777 }),
+        ),
+        big: await build((zip) => zip.addBuffer(Buffer.alloc(4096), 'zeros.bin')),
+        fine: await build((zip) => zip.addBuffer(Buffer.from('ok'), 'sub/ok.txt')),
+      };
+      const api = createServer((request, response) => {
+        const id = /^\/api\/v1\/jobs\/(\w+)\/results\.zip$/.exec(request.url ?? '')?.[1];
+        const body = id ? zips[id] : undefined;
+        if (!body) return void response.writeHead(404).end();
+        response.writeHead(200, { 'content-type': 'application/zip' }).end(body);
+      });
+      await new Promise<void>((ready) => api.listen(0, '127.0.0.1', ready));
+      const env = {
+        ROAM_URL: `http://127.0.0.1:${(api.address() as AddressInfo).port}`,
+        ROAM_API_KEY: 'roam_test',
+      };
+      try {
+        const target = join(dir, 'guarded', 'inside');
+        const slipped = await roam(['results', 'get', 'slip', '-d', target], { env });
+        expect(slipped.code).toBe(1);
+        expect(slipped.stderr).toContain('../escaped.txt');
+        expect(existsSync(join(dir, 'guarded', 'escaped.txt'))).toBe(false);
+
+        const linked = await roam(['results', 'get', 'link', '-d', target], { env });
+        expect(linked.code).toBe(1);
+        expect(linked.stderr).toContain('not a plain file');
+        expect(existsSync(join(target, 'link'))).toBe(false);
+
+        const big = await roam(['results', 'get', 'big', '-d', target, '--max-bytes', '1000'], {
+          env,
+        });
+        expect(big.code).toBe(1);
+        expect(big.stderr).toContain('more than 1000 bytes');
+
+        const usage = await roam(['results', 'get', 'fine', 'x.txt', '-d', target], { env });
+        expect(usage.code).toBe(2);
+
+        const fine = await roam(['results', 'get', 'fine', '-d', target], { env });
+        expect(fine.code).toBe(0);
+        expect(await readFile(join(target, 'sub', 'ok.txt'), 'utf8')).toBe('ok');
+        // Never overwrites what is already there.
+        const again = await roam(['results', 'get', 'fine', '-d', target], { env });
+        expect(again.code).toBe(1);
+        expect(await readFile(join(target, 'sub', 'ok.txt'), 'utf8')).toBe('ok');
+      } finally {
+        await new Promise((closed) => api.close(closed));
+      }
     },
     SPAWNING,
   );

@@ -174,6 +174,24 @@ describe('OpenAPI document and docs page', () => {
     expect(refs.filter((ref) => resolvePointer(doc, ref) === undefined)).toEqual([]);
   });
 
+  it('documents the optional Idempotency-Key header on every POST and on nothing else', () => {
+    type Param = { name: string; in: string; required: boolean };
+    for (const [path, item] of Object.entries(
+      doc.paths as Record<string, Record<string, unknown>>,
+    )) {
+      for (const [method, op] of Object.entries(item)) {
+        const header = ((op as { parameters?: Param[] }).parameters ?? []).find(
+          (p) => p.name === 'Idempotency-Key',
+        );
+        const where = `${method.toUpperCase()} ${path}`;
+        expect([where, header && { in: header.in, required: header.required }]).toEqual([
+          where,
+          method === 'post' ? { in: 'header', required: false } : undefined,
+        ]);
+      }
+    }
+  });
+
   it('describes auth, inputs and problem+json errors from the routes themselves', () => {
     const submitLogs = doc.paths['/api/v1/jobs/{id}/logs'].get;
     expect(submitLogs.security).toEqual([{ bearerAuth: [] }]);
@@ -261,7 +279,11 @@ describe('OpenAPI document and docs page', () => {
       doc.paths['/api/v1/jobs:batch'].post.requestBody.content['application/json'].schema,
     ).toEqual(expect.objectContaining({ required: ['jobs'] }));
     const redeliver = doc.paths['/api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver'].post;
-    expect(redeliver.parameters.map((p: { name: string }) => p.name)).toEqual(['id', 'deliveryId']);
+    expect(redeliver.parameters.map((p: { name: string }) => p.name)).toEqual([
+      'id',
+      'deliveryId',
+      'Idempotency-Key',
+    ]);
     expect(redeliver.parameters[1].schema).toEqual(expect.objectContaining({ format: 'uuid' }));
   });
 

@@ -29,6 +29,7 @@ import {
   table,
 } from './output.js';
 import { progressBar } from './progress.js';
+import { DEFAULT_UNPACK_LIMIT, unpackZip } from './unzip.js';
 import { zipDirectory } from './zip.js';
 
 /** Exit codes scripts can rely on (docs/cli.md). */
@@ -500,28 +501,67 @@ export function buildProgram(): Command {
     .argument('<id>')
     .argument('[path]', 'one result file (default: all, as a zip)')
     .option('-O, --out <file>', 'where to write (default: the file name, or <id>.zip)')
-    .action(async (id: string, path: string | undefined, options: { out?: string }) => {
-      const roam = await client();
-      const response = path ? await roam.resultFile(id, path) : await roam.resultsZip(id);
-      const target = options.out ?? (path ? basename(path) : `${id}.zip`);
-      const total = Number(response.headers.get('content-length') ?? 0);
-      const bar = progressBar('download');
-      let done = 0;
-      const counter = new Transform({
-        transform(chunk: Buffer, _encoding, callback) {
-          done += chunk.length;
-          bar.update(done, Math.max(total, done));
-          callback(null, chunk);
-        },
-      });
-      await pipeline(
-        Readable.fromWeb(response.body as WebReadableStream),
-        counter,
-        target === '-' ? process.stdout : createWriteStream(target),
-      );
-      bar.stop();
-      if (target !== '-') note(`wrote ${target} (${done} bytes)`);
-    });
+    .option('-d, --dir <dir>', 'unpack every result file into this directory instead of a zip')
+    .option(
+      '--max-bytes <n>',
+      'with -d: refuse an archive larger than this, packed or unpacked',
+      String(DEFAULT_UNPACK_LIMIT),
+    )
+    .action(
+      async (
+        id: string,
+        path: string | undefined,
+        options: { out?: string; dir?: string; maxBytes: string },
+      ) => {
+        if (options.dir !== undefined) {
+          if (path || options.out)
+            throw new ExitError('-d unpacks every result file: drop [path] and -O', EXIT.usage);
+          const limit = Number(options.maxBytes);
+          if (!Number.isSafeInteger(limit) || limit <= 0)
+            throw new ExitError('--max-bytes takes a positive whole number', EXIT.usage);
+          const roam = await client();
+          const response = await roam.resultsZip(id);
+          const chunks: Buffer[] = [];
+          let size = 0;
+          for await (const chunk of Readable.fromWeb(response.body as WebReadableStream)) {
+            size += (chunk as Buffer).length;
+            if (size > limit)
+              throw new ExitError(
+                `the archive is larger than ${limit} bytes (raise --max-bytes)`,
+                EXIT.error,
+              );
+            chunks.push(chunk as Buffer);
+          }
+          const unpacked = await unpackZip(Buffer.concat(chunks), options.dir, limit).catch(
+            (error: Error) => {
+              throw new ExitError(error.message, EXIT.error);
+            },
+          );
+          note(`unpacked ${unpacked.files} files (${unpacked.bytes} bytes) into ${options.dir}`);
+          return;
+        }
+        const roam = await client();
+        const response = path ? await roam.resultFile(id, path) : await roam.resultsZip(id);
+        const target = options.out ?? (path ? basename(path) : `${id}.zip`);
+        const total = Number(response.headers.get('content-length') ?? 0);
+        const bar = progressBar('download');
+        let done = 0;
+        const counter = new Transform({
+          transform(chunk: Buffer, _encoding, callback) {
+            done += chunk.length;
+            bar.update(done, Math.max(total, done));
+            callback(null, chunk);
+          },
+        });
+        await pipeline(
+          Readable.fromWeb(response.body as WebReadableStream),
+          counter,
+          target === '-' ? process.stdout : createWriteStream(target),
+        );
+        bar.stop();
+        if (target !== '-') note(`wrote ${target} (${done} bytes)`);
+      },
+    );
 
   program
     .command('events')

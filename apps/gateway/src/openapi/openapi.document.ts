@@ -167,6 +167,16 @@ export function buildOpenApiDocument(
         });
       }
     }
+    // Every POST takes the optional `Idempotency-Key` (the gateway's idempotency interceptor).
+    if (route.method === 'post')
+      parameters.push({
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+        schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' },
+        description:
+          'Makes a retry safe: a retry with the same key and request answers with the first outcome; another request under the key is 422, a retry while the first still runs is 409.',
+      });
     const responses: Record<string, unknown> = {};
     for (const [status, spec] of Object.entries(op.responses)) {
       if (spec === null) {

@@ -17,9 +17,9 @@ class AsyncOperations:
     async def _call(self, method: str, path: str, *, path_params: Dict[str, Any], query: Dict[str, Any], headers: Dict[str, Any], json: Any = None, returns: str) -> Any:  # noqa: E501
         raise NotImplementedError
 
-    async def actions_compat_submit(self, body: ActionRequest, *, wait: Optional[float] = None) -> ActionResponse:
+    async def actions_compat_submit(self, body: ActionRequest, *, wait: Optional[float] = None, idempotency_key: Optional[str] = None) -> ActionResponse:
         "POST /actions: Run a node-pool action (failover controller route)"
-        return await self._call("POST", "/actions", path_params={}, query={"wait": wait}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+        return await self._call("POST", "/actions", path_params={}, query={"wait": wait}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
     async def actions_get(self, id: str) -> ActionView:
         "GET /api/v1/actions/{id}: An action: state, plan, steps, outcome and timestamps"
@@ -29,9 +29,9 @@ class AsyncOperations:
         "GET /api/v1/actions: Audit log of actions, newest first"
         return await self._call("GET", "/api/v1/actions", path_params={}, query={"type": type, "node_pool": node_pool, "requestor": requestor, "state": state, "since": since, "until": until, "limit": limit, "cursor": cursor}, headers={}, returns="json")  # type: ignore[no-any-return]
 
-    async def actions_submit(self, body: ActionRequest, *, wait: Optional[float] = None) -> ActionResponse:
+    async def actions_submit(self, body: ActionRequest, *, wait: Optional[float] = None, idempotency_key: Optional[str] = None) -> ActionResponse:
         "POST /api/v1/actions: Run a node-pool action"
-        return await self._call("POST", "/api/v1/actions", path_params={}, query={"wait": wait}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+        return await self._call("POST", "/api/v1/actions", path_params={}, query={"wait": wait}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
     async def admin_activity(self) -> AdminActivity:
         "GET /admin/activity: Cluster activity: nodes, pods by phase, Kubernetes Jobs, roam jobs by status (SUMO-K8)"
@@ -45,9 +45,9 @@ class AsyncOperations:
         "GET /admin/jobs: Every tenant's jobs with their Kubernetes Job status (SUMO-K8)"
         return await self._call("GET", "/admin/jobs", path_params={}, query={"status": status, "tenant_id": tenant_id, "limit": limit}, headers={}, returns="json")  # type: ignore[no-any-return]
 
-    async def admin_keys_create(self, *, body: Optional[Dict[str, Any]] = None) -> IssuedApiKey:
+    async def admin_keys_create(self, *, body: Optional[Dict[str, Any]] = None, idempotency_key: Optional[str] = None) -> IssuedApiKey:
         "POST /api/v1/admin/keys: Issue an admin API key"
-        return await self._call("POST", "/api/v1/admin/keys", path_params={}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+        return await self._call("POST", "/api/v1/admin/keys", path_params={}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
     async def admin_keys_list(self) -> Dict[str, Any]:
         "GET /api/v1/admin/keys: List admin API keys"
@@ -77,21 +77,21 @@ class AsyncOperations:
         "GET /api/v1/arrays/{id}: An array’s summary: elements per phase and progress"
         return await self._call("GET", "/api/v1/arrays/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
 
-    async def arrays_submit(self, body: Union[Dict[str, Any], TemplateSubmit]) -> JobArray:
+    async def arrays_submit(self, body: Union[Dict[str, Any], TemplateSubmit], *, idempotency_key: Optional[str] = None) -> JobArray:
         "POST /api/v1/arrays: Submit a job array"
-        return await self._call("POST", "/api/v1/arrays", path_params={}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+        return await self._call("POST", "/api/v1/arrays", path_params={}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
     async def compat_auth_get(self, id: str) -> Tenant:
         "GET /auth/tenants/{id}: Read a tenant (SUMO-K8)"
         return await self._call("GET", "/auth/tenants/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
 
-    async def compat_auth_regenerate(self, *, body: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    async def compat_auth_regenerate(self, *, body: Optional[Dict[str, Any]] = None, idempotency_key: Optional[str] = None) -> Dict[str, Any]:
         "POST /auth/regenerate-key: Replace an API key (SUMO-K8)"
-        return await self._call("POST", "/auth/regenerate-key", path_params={}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+        return await self._call("POST", "/auth/regenerate-key", path_params={}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
-    async def compat_auth_register(self, body: Dict[str, Any]) -> RegisteredTenant:
+    async def compat_auth_register(self, body: Dict[str, Any], *, idempotency_key: Optional[str] = None) -> RegisteredTenant:
         "POST /auth/register: Register a tenant (SUMO-K8)"
-        return await self._call("POST", "/auth/register", path_params={}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+        return await self._call("POST", "/auth/register", path_params={}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
     async def compat_auth_update(self, id: str, body: Dict[str, Any]) -> Tenant:
         "PATCH /auth/tenants/{id}: Change a tenant's limits (SUMO-K8)"
@@ -109,9 +109,9 @@ class AsyncOperations:
         "GET /health: Health with the state of each dependency (SUMO-K8, ROAM job API)"
         return await self._call("GET", "/health", path_params={}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
 
-    async def compat_jobs_form_submit(self, body: SeedJobForm) -> SeedJobAccepted:
+    async def compat_jobs_form_submit(self, body: SeedJobForm, *, idempotency_key: Optional[str] = None) -> SeedJobAccepted:
         "POST /jobs: Submit a SUMO simulation (SUMO-K8)"
-        return await self._call("POST", "/jobs", path_params={}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+        return await self._call("POST", "/jobs", path_params={}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
     async def compat_jobs_get(self, job_id: str) -> SeedJob:
         "GET /jobs/{job_id}: Job status (SUMO-K8)"
@@ -165,9 +165,9 @@ class AsyncOperations:
         "GET /health/ready: Readiness: Postgres and NATS answer and every consumer loop pulls; 503 naming what is down"
         return await self._call("GET", "/health/ready", path_params={}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
 
-    async def jobs_batch_submit(self, body: Dict[str, Any]) -> JobBatchResult:
+    async def jobs_batch_submit(self, body: Dict[str, Any], *, idempotency_key: Optional[str] = None) -> JobBatchResult:
         "POST /api/v1/jobs:batch: Submit many jobs at once, all or nothing"
-        return await self._call("POST", "/api/v1/jobs:batch", path_params={}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+        return await self._call("POST", "/api/v1/jobs:batch", path_params={}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
     async def jobs_cancel(self, id: str) -> Job:
         "DELETE /api/v1/jobs/{id}: Cancel a job"
@@ -193,9 +193,9 @@ class AsyncOperations:
         "GET /api/v1/jobs/{id}/status: A job's state, without its spec"
         return await self._call("GET", "/api/v1/jobs/{id}/status", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
 
-    async def jobs_submit(self, body: Union[JobSpecInput, TemplateSubmit]) -> Job:
+    async def jobs_submit(self, body: Union[JobSpecInput, TemplateSubmit], *, idempotency_key: Optional[str] = None) -> Job:
         "POST /api/v1/jobs: Submit a job"
-        return await self._call("POST", "/api/v1/jobs", path_params={}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+        return await self._call("POST", "/api/v1/jobs", path_params={}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
     async def logs_read(self, id: str, *, tail: Optional[int] = None, since: Optional[str] = None, attempt: Optional[int] = None, timestamps: Optional[Literal["0", "1", "true", "false"]] = None, follow: Optional[Literal["0", "1", "true", "false"]] = None) -> httpx.Response:
         "GET /api/v1/jobs/{id}/logs: Read or follow a job's log"
@@ -225,9 +225,9 @@ class AsyncOperations:
         "GET /api/v1/admin/parked: Messages the platform gave up on: parked outbox rows and dead letters, with reasons"
         return await self._call("GET", "/api/v1/admin/parked", path_params={}, query={"limit": limit, "outbox_after": outbox_after, "dead_letter_after": dead_letter_after}, headers={}, returns="json")  # type: ignore[no-any-return]
 
-    async def parked_retry(self, id: str) -> Requeued:
+    async def parked_retry(self, id: str, *, idempotency_key: Optional[str] = None) -> Requeued:
         "POST /api/v1/admin/parked/{id}/retry: Put a parked outbox message back in the relay queue with a fresh attempt budget"
-        return await self._call("POST", "/api/v1/admin/parked/{id}/retry", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+        return await self._call("POST", "/api/v1/admin/parked/{id}/retry", path_params={"id": id}, query={}, headers={"Idempotency-Key": idempotency_key}, returns="json")  # type: ignore[no-any-return]
 
     async def results_file(self, id: str, path: str, *, redirect: Optional[Literal["true", "false"]] = None) -> httpx.Response:
         "GET /api/v1/jobs/{id}/results/{path}: Download one result file"
@@ -245,9 +245,9 @@ class AsyncOperations:
         "GET /api/v1/jobs/{id}/results.zip: Download all of a job's results as one zip"
         return await self._call("GET", "/api/v1/jobs/{id}/results.zip", path_params={"id": id}, query={}, headers={}, returns="response")  # type: ignore[no-any-return]
 
-    async def templates_create(self, body: Dict[str, Any]) -> Template:
+    async def templates_create(self, body: Dict[str, Any], *, idempotency_key: Optional[str] = None) -> Template:
         "POST /api/v1/templates: Create a template"
-        return await self._call("POST", "/api/v1/templates", path_params={}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+        return await self._call("POST", "/api/v1/templates", path_params={}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
     async def templates_delete(self, name: str) -> None:
         "DELETE /api/v1/templates/{name}: Delete one of your templates"
@@ -265,13 +265,13 @@ class AsyncOperations:
         "PUT /api/v1/templates/{name}: Replace the spec of one of your templates"
         return await self._call("PUT", "/api/v1/templates/{name}", path_params={"name": name}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
 
-    async def tenants_create(self, body: Dict[str, Any]) -> RegisteredTenant:
+    async def tenants_create(self, body: Dict[str, Any], *, idempotency_key: Optional[str] = None) -> RegisteredTenant:
         "POST /api/v1/tenants: Register a tenant and get its first API key"
-        return await self._call("POST", "/api/v1/tenants", path_params={}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+        return await self._call("POST", "/api/v1/tenants", path_params={}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
-    async def tenants_create_key(self, id: str, *, body: Optional[Dict[str, Any]] = None) -> IssuedApiKey:
+    async def tenants_create_key(self, id: str, *, body: Optional[Dict[str, Any]] = None, idempotency_key: Optional[str] = None) -> IssuedApiKey:
         "POST /api/v1/tenants/{id}/keys: Issue another API key for a tenant"
-        return await self._call("POST", "/api/v1/tenants/{id}/keys", path_params={"id": id}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+        return await self._call("POST", "/api/v1/tenants/{id}/keys", path_params={"id": id}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
     async def tenants_get(self, id: str) -> Tenant:
         "GET /api/v1/tenants/{id}: Read a tenant (itself, or any for an admin)"
@@ -301,9 +301,9 @@ class AsyncOperations:
         "PATCH /api/v1/tenants/{id}: Change a tenant's limits"
         return await self._call("PATCH", "/api/v1/tenants/{id}", path_params={"id": id}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
 
-    async def webhooks_create(self, body: Dict[str, Any]) -> WebhookWithSecret:
+    async def webhooks_create(self, body: Dict[str, Any], *, idempotency_key: Optional[str] = None) -> WebhookWithSecret:
         "POST /api/v1/webhooks: Add a webhook endpoint"
-        return await self._call("POST", "/api/v1/webhooks", path_params={}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+        return await self._call("POST", "/api/v1/webhooks", path_params={}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
     async def webhooks_delete(self, id: str) -> None:
         "DELETE /api/v1/webhooks/{id}: Delete a webhook endpoint and its deliveries"
@@ -321,25 +321,25 @@ class AsyncOperations:
         "GET /api/v1/webhooks: List your webhook endpoints"
         return await self._call("GET", "/api/v1/webhooks", path_params={}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
 
-    async def webhooks_pause(self, id: str) -> Webhook:
+    async def webhooks_pause(self, id: str, *, idempotency_key: Optional[str] = None) -> Webhook:
         "POST /api/v1/webhooks/{id}/pause: Pause deliveries to an endpoint"
-        return await self._call("POST", "/api/v1/webhooks/{id}/pause", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+        return await self._call("POST", "/api/v1/webhooks/{id}/pause", path_params={"id": id}, query={}, headers={"Idempotency-Key": idempotency_key}, returns="json")  # type: ignore[no-any-return]
 
-    async def webhooks_redeliver(self, id: str, delivery_id: str) -> WebhookDelivery:
+    async def webhooks_redeliver(self, id: str, delivery_id: str, *, idempotency_key: Optional[str] = None) -> WebhookDelivery:
         "POST /api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver: Deliver an event again"
-        return await self._call("POST", "/api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver", path_params={"id": id, "deliveryId": delivery_id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+        return await self._call("POST", "/api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver", path_params={"id": id, "deliveryId": delivery_id}, query={}, headers={"Idempotency-Key": idempotency_key}, returns="json")  # type: ignore[no-any-return]
 
-    async def webhooks_resume(self, id: str) -> Webhook:
+    async def webhooks_resume(self, id: str, *, idempotency_key: Optional[str] = None) -> Webhook:
         "POST /api/v1/webhooks/{id}/resume: Resume a paused endpoint, or re-enable a disabled one"
-        return await self._call("POST", "/api/v1/webhooks/{id}/resume", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+        return await self._call("POST", "/api/v1/webhooks/{id}/resume", path_params={"id": id}, query={}, headers={"Idempotency-Key": idempotency_key}, returns="json")  # type: ignore[no-any-return]
 
-    async def webhooks_rotate_secret(self, id: str, *, body: Optional[Dict[str, Any]] = None) -> WebhookWithSecret:
+    async def webhooks_rotate_secret(self, id: str, *, body: Optional[Dict[str, Any]] = None, idempotency_key: Optional[str] = None) -> WebhookWithSecret:
         "POST /api/v1/webhooks/{id}/rotate-secret: Rotate an endpoint’s signing secret"
-        return await self._call("POST", "/api/v1/webhooks/{id}/rotate-secret", path_params={"id": id}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+        return await self._call("POST", "/api/v1/webhooks/{id}/rotate-secret", path_params={"id": id}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
-    async def webhooks_test(self, id: str) -> Dict[str, Any]:
+    async def webhooks_test(self, id: str, *, idempotency_key: Optional[str] = None) -> Dict[str, Any]:
         "POST /api/v1/webhooks/{id}/test: Send a `webhook.test` event to an endpoint"
-        return await self._call("POST", "/api/v1/webhooks/{id}/test", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+        return await self._call("POST", "/api/v1/webhooks/{id}/test", path_params={"id": id}, query={}, headers={"Idempotency-Key": idempotency_key}, returns="json")  # type: ignore[no-any-return]
 
     async def webhooks_update(self, id: str, body: Dict[str, Any]) -> Webhook:
         "PATCH /api/v1/webhooks/{id}: Change a webhook endpoint’s URL, events or description"
@@ -352,9 +352,9 @@ class SyncOperations:
     def _call(self, method: str, path: str, *, path_params: Dict[str, Any], query: Dict[str, Any], headers: Dict[str, Any], json: Any = None, returns: str) -> Any:  # noqa: E501
         raise NotImplementedError
 
-    def actions_compat_submit(self, body: ActionRequest, *, wait: Optional[float] = None) -> ActionResponse:
+    def actions_compat_submit(self, body: ActionRequest, *, wait: Optional[float] = None, idempotency_key: Optional[str] = None) -> ActionResponse:
         "POST /actions: Run a node-pool action (failover controller route)"
-        return self._call("POST", "/actions", path_params={}, query={"wait": wait}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+        return self._call("POST", "/actions", path_params={}, query={"wait": wait}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
     def actions_get(self, id: str) -> ActionView:
         "GET /api/v1/actions/{id}: An action: state, plan, steps, outcome and timestamps"
@@ -364,9 +364,9 @@ class SyncOperations:
         "GET /api/v1/actions: Audit log of actions, newest first"
         return self._call("GET", "/api/v1/actions", path_params={}, query={"type": type, "node_pool": node_pool, "requestor": requestor, "state": state, "since": since, "until": until, "limit": limit, "cursor": cursor}, headers={}, returns="json")  # type: ignore[no-any-return]
 
-    def actions_submit(self, body: ActionRequest, *, wait: Optional[float] = None) -> ActionResponse:
+    def actions_submit(self, body: ActionRequest, *, wait: Optional[float] = None, idempotency_key: Optional[str] = None) -> ActionResponse:
         "POST /api/v1/actions: Run a node-pool action"
-        return self._call("POST", "/api/v1/actions", path_params={}, query={"wait": wait}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+        return self._call("POST", "/api/v1/actions", path_params={}, query={"wait": wait}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
     def admin_activity(self) -> AdminActivity:
         "GET /admin/activity: Cluster activity: nodes, pods by phase, Kubernetes Jobs, roam jobs by status (SUMO-K8)"
@@ -380,9 +380,9 @@ class SyncOperations:
         "GET /admin/jobs: Every tenant's jobs with their Kubernetes Job status (SUMO-K8)"
         return self._call("GET", "/admin/jobs", path_params={}, query={"status": status, "tenant_id": tenant_id, "limit": limit}, headers={}, returns="json")  # type: ignore[no-any-return]
 
-    def admin_keys_create(self, *, body: Optional[Dict[str, Any]] = None) -> IssuedApiKey:
+    def admin_keys_create(self, *, body: Optional[Dict[str, Any]] = None, idempotency_key: Optional[str] = None) -> IssuedApiKey:
         "POST /api/v1/admin/keys: Issue an admin API key"
-        return self._call("POST", "/api/v1/admin/keys", path_params={}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+        return self._call("POST", "/api/v1/admin/keys", path_params={}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
     def admin_keys_list(self) -> Dict[str, Any]:
         "GET /api/v1/admin/keys: List admin API keys"
@@ -412,21 +412,21 @@ class SyncOperations:
         "GET /api/v1/arrays/{id}: An array’s summary: elements per phase and progress"
         return self._call("GET", "/api/v1/arrays/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
 
-    def arrays_submit(self, body: Union[Dict[str, Any], TemplateSubmit]) -> JobArray:
+    def arrays_submit(self, body: Union[Dict[str, Any], TemplateSubmit], *, idempotency_key: Optional[str] = None) -> JobArray:
         "POST /api/v1/arrays: Submit a job array"
-        return self._call("POST", "/api/v1/arrays", path_params={}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+        return self._call("POST", "/api/v1/arrays", path_params={}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
     def compat_auth_get(self, id: str) -> Tenant:
         "GET /auth/tenants/{id}: Read a tenant (SUMO-K8)"
         return self._call("GET", "/auth/tenants/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
 
-    def compat_auth_regenerate(self, *, body: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    def compat_auth_regenerate(self, *, body: Optional[Dict[str, Any]] = None, idempotency_key: Optional[str] = None) -> Dict[str, Any]:
         "POST /auth/regenerate-key: Replace an API key (SUMO-K8)"
-        return self._call("POST", "/auth/regenerate-key", path_params={}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+        return self._call("POST", "/auth/regenerate-key", path_params={}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
-    def compat_auth_register(self, body: Dict[str, Any]) -> RegisteredTenant:
+    def compat_auth_register(self, body: Dict[str, Any], *, idempotency_key: Optional[str] = None) -> RegisteredTenant:
         "POST /auth/register: Register a tenant (SUMO-K8)"
-        return self._call("POST", "/auth/register", path_params={}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+        return self._call("POST", "/auth/register", path_params={}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
     def compat_auth_update(self, id: str, body: Dict[str, Any]) -> Tenant:
         "PATCH /auth/tenants/{id}: Change a tenant's limits (SUMO-K8)"
@@ -444,9 +444,9 @@ class SyncOperations:
         "GET /health: Health with the state of each dependency (SUMO-K8, ROAM job API)"
         return self._call("GET", "/health", path_params={}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
 
-    def compat_jobs_form_submit(self, body: SeedJobForm) -> SeedJobAccepted:
+    def compat_jobs_form_submit(self, body: SeedJobForm, *, idempotency_key: Optional[str] = None) -> SeedJobAccepted:
         "POST /jobs: Submit a SUMO simulation (SUMO-K8)"
-        return self._call("POST", "/jobs", path_params={}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+        return self._call("POST", "/jobs", path_params={}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
     def compat_jobs_get(self, job_id: str) -> SeedJob:
         "GET /jobs/{job_id}: Job status (SUMO-K8)"
@@ -500,9 +500,9 @@ class SyncOperations:
         "GET /health/ready: Readiness: Postgres and NATS answer and every consumer loop pulls; 503 naming what is down"
         return self._call("GET", "/health/ready", path_params={}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
 
-    def jobs_batch_submit(self, body: Dict[str, Any]) -> JobBatchResult:
+    def jobs_batch_submit(self, body: Dict[str, Any], *, idempotency_key: Optional[str] = None) -> JobBatchResult:
         "POST /api/v1/jobs:batch: Submit many jobs at once, all or nothing"
-        return self._call("POST", "/api/v1/jobs:batch", path_params={}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+        return self._call("POST", "/api/v1/jobs:batch", path_params={}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
     def jobs_cancel(self, id: str) -> Job:
         "DELETE /api/v1/jobs/{id}: Cancel a job"
@@ -528,9 +528,9 @@ class SyncOperations:
         "GET /api/v1/jobs/{id}/status: A job's state, without its spec"
         return self._call("GET", "/api/v1/jobs/{id}/status", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
 
-    def jobs_submit(self, body: Union[JobSpecInput, TemplateSubmit]) -> Job:
+    def jobs_submit(self, body: Union[JobSpecInput, TemplateSubmit], *, idempotency_key: Optional[str] = None) -> Job:
         "POST /api/v1/jobs: Submit a job"
-        return self._call("POST", "/api/v1/jobs", path_params={}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+        return self._call("POST", "/api/v1/jobs", path_params={}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
     def logs_read(self, id: str, *, tail: Optional[int] = None, since: Optional[str] = None, attempt: Optional[int] = None, timestamps: Optional[Literal["0", "1", "true", "false"]] = None, follow: Optional[Literal["0", "1", "true", "false"]] = None) -> httpx.Response:
         "GET /api/v1/jobs/{id}/logs: Read or follow a job's log"
@@ -560,9 +560,9 @@ class SyncOperations:
         "GET /api/v1/admin/parked: Messages the platform gave up on: parked outbox rows and dead letters, with reasons"
         return self._call("GET", "/api/v1/admin/parked", path_params={}, query={"limit": limit, "outbox_after": outbox_after, "dead_letter_after": dead_letter_after}, headers={}, returns="json")  # type: ignore[no-any-return]
 
-    def parked_retry(self, id: str) -> Requeued:
+    def parked_retry(self, id: str, *, idempotency_key: Optional[str] = None) -> Requeued:
         "POST /api/v1/admin/parked/{id}/retry: Put a parked outbox message back in the relay queue with a fresh attempt budget"
-        return self._call("POST", "/api/v1/admin/parked/{id}/retry", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+        return self._call("POST", "/api/v1/admin/parked/{id}/retry", path_params={"id": id}, query={}, headers={"Idempotency-Key": idempotency_key}, returns="json")  # type: ignore[no-any-return]
 
     def results_file(self, id: str, path: str, *, redirect: Optional[Literal["true", "false"]] = None) -> httpx.Response:
         "GET /api/v1/jobs/{id}/results/{path}: Download one result file"
@@ -580,9 +580,9 @@ class SyncOperations:
         "GET /api/v1/jobs/{id}/results.zip: Download all of a job's results as one zip"
         return self._call("GET", "/api/v1/jobs/{id}/results.zip", path_params={"id": id}, query={}, headers={}, returns="response")  # type: ignore[no-any-return]
 
-    def templates_create(self, body: Dict[str, Any]) -> Template:
+    def templates_create(self, body: Dict[str, Any], *, idempotency_key: Optional[str] = None) -> Template:
         "POST /api/v1/templates: Create a template"
-        return self._call("POST", "/api/v1/templates", path_params={}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+        return self._call("POST", "/api/v1/templates", path_params={}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
     def templates_delete(self, name: str) -> None:
         "DELETE /api/v1/templates/{name}: Delete one of your templates"
@@ -600,13 +600,13 @@ class SyncOperations:
         "PUT /api/v1/templates/{name}: Replace the spec of one of your templates"
         return self._call("PUT", "/api/v1/templates/{name}", path_params={"name": name}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
 
-    def tenants_create(self, body: Dict[str, Any]) -> RegisteredTenant:
+    def tenants_create(self, body: Dict[str, Any], *, idempotency_key: Optional[str] = None) -> RegisteredTenant:
         "POST /api/v1/tenants: Register a tenant and get its first API key"
-        return self._call("POST", "/api/v1/tenants", path_params={}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+        return self._call("POST", "/api/v1/tenants", path_params={}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
-    def tenants_create_key(self, id: str, *, body: Optional[Dict[str, Any]] = None) -> IssuedApiKey:
+    def tenants_create_key(self, id: str, *, body: Optional[Dict[str, Any]] = None, idempotency_key: Optional[str] = None) -> IssuedApiKey:
         "POST /api/v1/tenants/{id}/keys: Issue another API key for a tenant"
-        return self._call("POST", "/api/v1/tenants/{id}/keys", path_params={"id": id}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+        return self._call("POST", "/api/v1/tenants/{id}/keys", path_params={"id": id}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
     def tenants_get(self, id: str) -> Tenant:
         "GET /api/v1/tenants/{id}: Read a tenant (itself, or any for an admin)"
@@ -636,9 +636,9 @@ class SyncOperations:
         "PATCH /api/v1/tenants/{id}: Change a tenant's limits"
         return self._call("PATCH", "/api/v1/tenants/{id}", path_params={"id": id}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
 
-    def webhooks_create(self, body: Dict[str, Any]) -> WebhookWithSecret:
+    def webhooks_create(self, body: Dict[str, Any], *, idempotency_key: Optional[str] = None) -> WebhookWithSecret:
         "POST /api/v1/webhooks: Add a webhook endpoint"
-        return self._call("POST", "/api/v1/webhooks", path_params={}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+        return self._call("POST", "/api/v1/webhooks", path_params={}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
     def webhooks_delete(self, id: str) -> None:
         "DELETE /api/v1/webhooks/{id}: Delete a webhook endpoint and its deliveries"
@@ -656,25 +656,25 @@ class SyncOperations:
         "GET /api/v1/webhooks: List your webhook endpoints"
         return self._call("GET", "/api/v1/webhooks", path_params={}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
 
-    def webhooks_pause(self, id: str) -> Webhook:
+    def webhooks_pause(self, id: str, *, idempotency_key: Optional[str] = None) -> Webhook:
         "POST /api/v1/webhooks/{id}/pause: Pause deliveries to an endpoint"
-        return self._call("POST", "/api/v1/webhooks/{id}/pause", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+        return self._call("POST", "/api/v1/webhooks/{id}/pause", path_params={"id": id}, query={}, headers={"Idempotency-Key": idempotency_key}, returns="json")  # type: ignore[no-any-return]
 
-    def webhooks_redeliver(self, id: str, delivery_id: str) -> WebhookDelivery:
+    def webhooks_redeliver(self, id: str, delivery_id: str, *, idempotency_key: Optional[str] = None) -> WebhookDelivery:
         "POST /api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver: Deliver an event again"
-        return self._call("POST", "/api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver", path_params={"id": id, "deliveryId": delivery_id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+        return self._call("POST", "/api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver", path_params={"id": id, "deliveryId": delivery_id}, query={}, headers={"Idempotency-Key": idempotency_key}, returns="json")  # type: ignore[no-any-return]
 
-    def webhooks_resume(self, id: str) -> Webhook:
+    def webhooks_resume(self, id: str, *, idempotency_key: Optional[str] = None) -> Webhook:
         "POST /api/v1/webhooks/{id}/resume: Resume a paused endpoint, or re-enable a disabled one"
-        return self._call("POST", "/api/v1/webhooks/{id}/resume", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+        return self._call("POST", "/api/v1/webhooks/{id}/resume", path_params={"id": id}, query={}, headers={"Idempotency-Key": idempotency_key}, returns="json")  # type: ignore[no-any-return]
 
-    def webhooks_rotate_secret(self, id: str, *, body: Optional[Dict[str, Any]] = None) -> WebhookWithSecret:
+    def webhooks_rotate_secret(self, id: str, *, body: Optional[Dict[str, Any]] = None, idempotency_key: Optional[str] = None) -> WebhookWithSecret:
         "POST /api/v1/webhooks/{id}/rotate-secret: Rotate an endpoint’s signing secret"
-        return self._call("POST", "/api/v1/webhooks/{id}/rotate-secret", path_params={"id": id}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+        return self._call("POST", "/api/v1/webhooks/{id}/rotate-secret", path_params={"id": id}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
-    def webhooks_test(self, id: str) -> Dict[str, Any]:
+    def webhooks_test(self, id: str, *, idempotency_key: Optional[str] = None) -> Dict[str, Any]:
         "POST /api/v1/webhooks/{id}/test: Send a `webhook.test` event to an endpoint"
-        return self._call("POST", "/api/v1/webhooks/{id}/test", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+        return self._call("POST", "/api/v1/webhooks/{id}/test", path_params={"id": id}, query={}, headers={"Idempotency-Key": idempotency_key}, returns="json")  # type: ignore[no-any-return]
 
     def webhooks_update(self, id: str, body: Dict[str, Any]) -> Webhook:
         "PATCH /api/v1/webhooks/{id}: Change a webhook endpoint’s URL, events or description"

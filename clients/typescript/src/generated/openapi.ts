@@ -2506,7 +2506,10 @@ export interface operations {
         /** @description Seconds to wait for the action to finish before answering 202 (0 = answer at once). */
         wait?: number;
       };
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe: a retry with the same key and request answers with the first outcome; another request under the key is 422, a retry while the first still runs is 409. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -2868,7 +2871,10 @@ export interface operations {
         /** @description Seconds to wait for the action to finish before answering 202 (0 = answer at once). */
         wait?: number;
       };
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe: a retry with the same key and request answers with the first outcome; another request under the key is 422, a retry while the first still runs is 409. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -3098,7 +3104,10 @@ export interface operations {
   AdminKeys_create: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe: a retry with the same key and request answers with the first outcome; another request under the key is 422, a retry while the first still runs is 409. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -3313,7 +3322,10 @@ export interface operations {
   Parked_retry: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe: a retry with the same key and request answers with the first outcome; another request under the key is 422, a retry while the first still runs is 409. */
+        'Idempotency-Key'?: string;
+      };
       path: {
         id: string;
       };
@@ -3398,7 +3410,10 @@ export interface operations {
   Arrays_submit: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe: a retry with the same key and request answers with the first outcome; another request under the key is 422, a retry while the first still runs is 409. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -4308,7 +4323,10 @@ export interface operations {
   Jobs_submit: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe: a retry with the same key and request answers with the first outcome; another request under the key is 422, a retry while the first still runs is 409. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -4405,7 +4423,10 @@ export interface operations {
   JobsBatch_submit: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe: a retry with the same key and request answers with the first outcome; another request under the key is 422, a retry while the first still runs is 409. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -5574,7 +5595,10 @@ export interface operations {
   Templates_create: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe: a retry with the same key and request answers with the first outcome; another request under the key is 422, a retry while the first still runs is 409. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -6092,7 +6116,10 @@ export interface operations {
   Tenants_create: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe: a retry with the same key and request answers with the first outcome; another request under the key is 422, a retry while the first still runs is 409. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -6490,7 +6517,10 @@ export interface operations {
   Tenants_createKey: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe: a retry with the same key and request answers with the first outcome; another request under the key is 422, a retry while the first still runs is 409. */
+        'Idempotency-Key'?: string;
+      };
       path: {
         id: string;
       };
@@ -6744,7 +6774,10 @@ export interface operations {
   Webhooks_create: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe: a retry with the same key and request answers with the first outcome; another request under the key is 422, a retry while the first still runs is 409. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -7136,7 +7169,10 @@ export interface operations {
   Webhooks_redeliver: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe: a retry with the same key and request answers with the first outcome; another request under the key is 422, a retry while the first still runs is 409. */
+        'Idempotency-Key'?: string;
+      };
       path: {
         deliveryId: string;
         id: string;
@@ -7213,7 +7249,10 @@ export interface operations {
   Webhooks_pause: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe: a retry with the same key and request answers with the first outcome; another request under the key is 422, a retry while the first still runs is 409. */
+        'Idempotency-Key'?: string;
+      };
       path: {
         id: string;
       };
@@ -7289,7 +7328,10 @@ export interface operations {
   Webhooks_resume: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe: a retry with the same key and request answers with the first outcome; another request under the key is 422, a retry while the first still runs is 409. */
+        'Idempotency-Key'?: string;
+      };
       path: {
         id: string;
       };
@@ -7365,7 +7407,10 @@ export interface operations {
   Webhooks_rotateSecret: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe: a retry with the same key and request answers with the first outcome; another request under the key is 422, a retry while the first still runs is 409. */
+        'Idempotency-Key'?: string;
+      };
       path: {
         id: string;
       };
@@ -7456,7 +7501,10 @@ export interface operations {
   Webhooks_test: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe: a retry with the same key and request answers with the first outcome; another request under the key is 422, a retry while the first still runs is 409. */
+        'Idempotency-Key'?: string;
+      };
       path: {
         id: string;
       };
@@ -7540,7 +7588,10 @@ export interface operations {
   CompatAuth_regenerate: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe: a retry with the same key and request answers with the first outcome; another request under the key is 422, a retry while the first still runs is 409. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -7617,7 +7668,10 @@ export interface operations {
   CompatAuth_register: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe: a retry with the same key and request answers with the first outcome; another request under the key is 422, a retry while the first still runs is 409. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -8052,7 +8106,10 @@ export interface operations {
   CompatJobsForm_submit: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe: a retry with the same key and request answers with the first outcome; another request under the key is 422, a retry while the first still runs is 409. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
