@@ -24,15 +24,11 @@ import {
 } from '@roam/testing';
 
 import { type AppProcess, startApp, stopApp } from '../test/support/processes.js';
+import { fmt, percentile, sleep } from './figures.js';
 
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef0123456789';
 const SIZE = Number(process.env.BENCH_ARRAY_SIZE ?? 100_000);
 const ADMIT_SECONDS = Number(process.env.BENCH_ADMIT_SECONDS ?? 20);
-
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'roam-bench-'));

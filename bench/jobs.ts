@@ -25,16 +25,12 @@ import {
 
 import { type AppProcess, startApp, stopApp } from '../test/support/processes.js';
 import { jetstreamFloor, postgresFloor } from './floor.js';
+import { fmt, percentile, sleep } from './figures.js';
 
 const SUBMIT_SECONDS = Number(process.env.BENCH_SUBMIT_SECONDS ?? 10);
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const E2E_JOBS = Number(process.env.BENCH_E2E_JOBS ?? 3000);
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 20);
-
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'roam-bench-'));

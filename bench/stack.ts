@@ -15,8 +15,8 @@ import pg from 'pg';
 
 import { jetstreamFloorOwnServer, postgresFloor } from './floor.js';
 import { cpuDelta, type CpuSnapshot, snapshotCpu, TEST_BED } from './stack/cpu.js';
+import { percentile } from './figures.js';
 import {
-  percentile,
   registerTenant,
   submitBatches,
   submitOpenLoop,

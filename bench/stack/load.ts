@@ -1,16 +1,12 @@
 /** The load the bench offers: tenants, open-loop single submits, batch submits, drain waits. */
 import type pg from 'pg';
+import { sleep } from '../figures.js';
 
 export const ZERO_JOB = {
   image: 'busybox',
   command: ['true'],
   resources: { cpu: '10m', memory: '16Mi' },
 };
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-export const percentile = (sorted: number[], p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 export interface Tenant {
   id: string;

@@ -5,7 +5,7 @@
  */
 import type pg from 'pg';
 
-import { percentile } from './load.js';
+import { percentile } from '../figures.js';
 
 export interface StageDelay {
   stage: string;
