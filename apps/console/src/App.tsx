@@ -2,7 +2,9 @@ import { useQueryClient } from '@tanstack/react-query';
 import { type ReactNode, useEffect, useRef, useState } from 'react';
 
 import { useEventFeed } from './live.js';
+import { ArrayPage } from './pages/ArrayPage.js';
 import { ClusterPage } from './pages/ClusterPage.js';
+import { GroupPage, GroupsPage } from './pages/GroupsPage.js';
 import { JobPage } from './pages/JobPage.js';
 import { JobsPage } from './pages/JobsPage.js';
 import { KeysPage } from './pages/KeysPage.js';
@@ -80,6 +82,7 @@ function Shell(props: { session: Session; onSignOut: () => void }) {
     props.session.role === 'tenant'
       ? [
           { to: '/jobs', label: 'Jobs', page: 'jobs' },
+          { to: '/groups', label: 'Groups', page: 'groups' },
           { to: '/submit', label: 'Submit', page: 'submit' },
           { to: '/usage', label: 'Usage', page: 'usage' },
           { to: '/webhooks', label: 'Webhooks', page: 'webhooks' },
@@ -139,6 +142,12 @@ function titleOf(route: Route): string {
       return 'Jobs';
     case 'job':
       return `Job ${route.id}`;
+    case 'groups':
+      return 'Groups';
+    case 'group':
+      return `Group ${route.name}`;
+    case 'array':
+      return `Array ${route.id}`;
     case 'submit':
       return 'Submit a job';
     case 'usage':
@@ -161,9 +170,16 @@ function Page(props: { route: Route; session: Session }): ReactNode {
   const operator = session.role === 'admin';
   switch (route.page) {
     case 'jobs':
-      return operator ? <TenantsPage /> : <JobsPage />;
+      // Keyed on the query, so a link to `/jobs?group=…` starts from its filters.
+      return operator ? <TenantsPage /> : <JobsPage key={window.location.search} />;
     case 'job':
       return operator ? <OnlyFor who="tenant" /> : <JobPage id={route.id} />;
+    case 'groups':
+      return operator ? <OnlyFor who="tenant" /> : <GroupsPage />;
+    case 'group':
+      return operator ? <OnlyFor who="tenant" /> : <GroupPage name={route.name} />;
+    case 'array':
+      return operator ? <OnlyFor who="tenant" /> : <ArrayPage id={route.id} />;
     case 'submit':
       return operator ? <OnlyFor who="tenant" /> : <SubmitPage />;
     case 'usage':

@@ -10,7 +10,7 @@ const jobIdOf = (subject: string | undefined) =>
 
 /**
  * Follows the tenant's event feed (SSE) for as long as the console is open and refreshes what
- * a job event changes: the job's page at once, the jobs table at most every 500 ms. A dropped
+ * a job event changes: the job's page at once, the jobs table, groups and arrays at most every 500 ms. A dropped
  * stream is resumed from the last position seen, after a growing pause.
  */
 export function useEventFeed(client: RoamClient | undefined, queries: QueryClient): FeedState {
@@ -23,7 +23,8 @@ export function useEventFeed(client: RoamClient | undefined, queries: QueryClien
     const refreshLists = () => {
       listTimer ??= setTimeout(() => {
         listTimer = undefined;
-        void queries.invalidateQueries({ queryKey: ['jobs'] });
+        for (const list of ['jobs', 'groups', 'arrays'])
+          void queries.invalidateQueries({ queryKey: [list] });
       }, 500);
     };
     const run = async () => {

@@ -6,6 +6,9 @@ export const BASE = '/console';
 export type Route =
   | { page: 'jobs' }
   | { page: 'job'; id: string }
+  | { page: 'groups' }
+  | { page: 'group'; name: string }
+  | { page: 'array'; id: string }
   | { page: 'submit' }
   | { page: 'usage' }
   | { page: 'webhooks' }
@@ -19,6 +22,10 @@ export function parseRoute(pathname: string): Route {
   const parts = path.split('/').filter(Boolean);
   if (parts.length === 0 || (parts.length === 1 && parts[0] === 'jobs')) return { page: 'jobs' };
   if (parts.length === 2 && parts[0] === 'jobs') return { page: 'job', id: parts[1]! };
+  if (parts.length === 1 && parts[0] === 'groups') return { page: 'groups' };
+  if (parts.length === 2 && parts[0] === 'groups')
+    return { page: 'group', name: decodeURIComponent(parts[1]!) };
+  if (parts.length === 2 && parts[0] === 'arrays') return { page: 'array', id: parts[1]! };
   if (parts.length === 1 && parts[0] === 'submit') return { page: 'submit' };
   if (parts.length === 1 && parts[0] === 'usage') return { page: 'usage' };
   if (parts.length === 1 && parts[0] === 'webhooks') return { page: 'webhooks' };

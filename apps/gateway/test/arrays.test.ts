@@ -92,6 +92,19 @@ describe('job arrays', () => {
     expect(page2.body.items.map((e: { array: { index: number } }) => e.array.index)).toEqual([3]);
     expect(page2.body.next_cursor).toBeNull();
 
+    // The jobs list filters on the array; another tenant sees none of its elements.
+    const listed = await call(h.url, 'GET', `/api/v1/jobs?array=${id}`, undefined, key);
+    expect(listed.body.items.map((job: { name: string }) => job.name).sort()).toEqual([
+      'sweep-0',
+      'sweep-1',
+      'sweep-2',
+      'sweep-3',
+    ]);
+    expect(
+      (await call(h.url, 'GET', `/api/v1/jobs?array=${id}`, undefined, other)).body.items,
+    ).toEqual([]);
+    expect((await call(h.url, 'GET', '/api/v1/jobs?array=nope', undefined, key)).status).toBe(400);
+
     // The group counts the elements too.
     expect(
       (await call(h.url, 'GET', '/api/v1/groups/arrays-group', undefined, key)).body,

@@ -61,6 +61,22 @@ function Summary({ job }: { job: Job }) {
       </dd>
       <dt>Queue</dt>
       <dd>{job.queue}</dd>
+      {job.group ? (
+        <>
+          <dt>Group</dt>
+          <dd>
+            <Link to={`/groups/${encodeURIComponent(job.group)}`}>{job.group}</Link>
+          </dd>
+        </>
+      ) : null}
+      {job.array ? (
+        <>
+          <dt>Array</dt>
+          <dd>
+            <Link to={`/arrays/${job.array.id}`}>element {job.array.index}</Link>
+          </dd>
+        </>
+      ) : null}
       <dt>Attempt</dt>
       <dd>{job.attempt}</dd>
       <dt>Submitted</dt>

@@ -1,5 +1,5 @@
-import type { Job } from '@roam/client';
-import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { Job, JobListQuery } from '@roam/client';
+import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
   type ColumnDef,
   flexRender,
@@ -7,49 +7,90 @@ import {
   type RowSelectionState,
   useReactTable,
 } from '@tanstack/react-table';
-import { type FormEvent, useMemo, useState } from 'react';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { type FormEvent, useEffect, useMemo, useRef, useState } from 'react';
 
 import { formatTime, STATUSES, TERMINAL_STATUSES } from '../format.js';
 import { Link } from '../router.js';
 import { describeError, useSession } from '../session.js';
 
-const PAGE_SIZE = 50;
+/** Rows asked of the server at a time; the table only renders the rows in view. */
+const PAGE_SIZE = 200;
+const ROW_HEIGHT = 37;
+
+interface Filters {
+  status: string;
+  queue: string;
+  labels: string;
+  group: string;
+  array: string;
+  since: string;
+  until: string;
+}
+
+const NO_FILTERS: Filters = {
+  status: '',
+  queue: '',
+  labels: '',
+  group: '',
+  array: '',
+  since: '',
+  until: '',
+};
+
+/** `/jobs?group=sweep` or `/jobs?array=<id>`: the arrays and groups pages link here. */
+function filtersFromUrl(): Filters {
+  const params = new URLSearchParams(window.location.search);
+  return { ...NO_FILTERS, group: params.get('group') ?? '', array: params.get('array') ?? '' };
+}
+
+/** A `datetime-local` value (the browser's zone) as the API's ISO instant. */
+const instant = (local: string): string | undefined =>
+  local ? new Date(local).toISOString() : undefined;
+
+function queryOf(filters: Filters, cursor: string | undefined): JobListQuery {
+  const query: JobListQuery = { limit: PAGE_SIZE };
+  if (filters.status) query.status = filters.status;
+  if (filters.queue) query.queue = filters.queue;
+  if (filters.labels) query.labelSelector = filters.labels;
+  if (filters.group) query.group = filters.group;
+  if (filters.array) query.array = filters.array;
+  const since = instant(filters.since);
+  const until = instant(filters.until);
+  if (since) query.created_since = since;
+  if (until) query.created_until = until;
+  if (cursor) query.cursor = cursor;
+  return query;
+}
 
 /**
- * The tenant's jobs, one server page at a time (keyset cursors, so a page stays cheap at any
- * number of jobs), filtered by status and queue on the server; live through the event feed.
+ * The tenant's jobs, newest first: server pages of 200 (keyset cursors, so a page stays cheap
+ * at any number of jobs) fetched as the table scrolls, and only the rows in view rendered, so
+ * 100,000 jobs scroll like 100. Filtered on the server; live through the event feed.
  */
 export function JobsPage() {
   const { client } = useSession();
   const queries = useQueryClient();
-  const [status, setStatus] = useState('');
-  const [queue, setQueue] = useState('');
-  const [queueInput, setQueueInput] = useState('');
-  const [labels, setLabels] = useState('');
-  const [labelsInput, setLabelsInput] = useState('');
-  // Cursors of the pages before this one, so Previous needs no offset.
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const [filters, setFilters] = useState<Filters>(filtersFromUrl);
+  const [draft, setDraft] = useState<Filters>(filters);
   const [selection, setSelection] = useState<RowSelectionState>({});
   const [notice, setNotice] = useState<string | null>(null);
 
-  const page = useQuery({
-    queryKey: ['jobs', { status, queue, labels, cursor }],
-    queryFn: () =>
-      client.listJobs({
-        limit: PAGE_SIZE,
-        ...(status ? { status } : {}),
-        ...(queue ? { queue } : {}),
-        ...(labels ? { labelSelector: labels } : {}),
-        ...(cursor ? { cursor } : {}),
-      }),
-    placeholderData: keepPreviousData,
+  const pages = useInfiniteQuery({
+    queryKey: ['jobs', filters],
+    queryFn: ({ pageParam }) => client.listJobs(queryOf(filters, pageParam)),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
+  const jobs = useMemo(() => pages.data?.pages.flatMap((page) => page.items) ?? [], [pages.data]);
 
-  const resetPaging = () => {
-    setCursors([undefined]);
-    setSelection({});
-  };
+  const groups = useQuery({
+    queryKey: ['groups', 'names'],
+    queryFn: async () => {
+      const result = await client.api.GET('/api/v1/groups', { params: { query: { limit: 100 } } });
+      return result.data?.items.map((group) => group.name) ?? [];
+    },
+  });
 
   const columns = useMemo<ColumnDef<Job>[]>(
     () => [
@@ -58,7 +99,7 @@ export function JobsPage() {
         header: ({ table }) => (
           <input
             type="checkbox"
-            aria-label="Select every job on this page"
+            aria-label="Select every loaded job"
             checked={table.getIsAllRowsSelected()}
             onChange={table.getToggleAllRowsSelectedHandler()}
           />
@@ -87,6 +128,28 @@ export function JobsPage() {
       },
       { header: 'Phase', accessorKey: 'phase' },
       { header: 'Queue', accessorKey: 'queue' },
+      {
+        header: 'Group',
+        accessorKey: 'group',
+        cell: ({ row }) =>
+          row.original.group ? (
+            <Link to={`/groups/${encodeURIComponent(row.original.group)}`}>
+              {row.original.group}
+            </Link>
+          ) : (
+            '—'
+          ),
+      },
+      {
+        header: 'Array',
+        id: 'array',
+        cell: ({ row }) =>
+          row.original.array ? (
+            <Link to={`/arrays/${row.original.array.id}`}>#{row.original.array.index}</Link>
+          ) : (
+            '—'
+          ),
+      },
       { header: 'Attempt', accessorKey: 'attempt' },
       {
         header: 'Submitted',
@@ -98,7 +161,7 @@ export function JobsPage() {
   );
 
   const table = useReactTable({
-    data: page.data?.items ?? [],
+    data: jobs,
     columns,
     getRowId: (job) => job.id,
     getCoreRowModel: getCoreRowModel(),
@@ -107,6 +170,24 @@ export function JobsPage() {
     state: { rowSelection: selection },
     onRowSelectionChange: setSelection,
   });
+  const rows = table.getRowModel().rows;
+
+  const scroller = useRef<HTMLDivElement>(null);
+  const virtual = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 15,
+  });
+  const items = virtual.getVirtualItems();
+  const lastInView = items.at(-1)?.index ?? -1;
+  // The next server page is asked for as the last loaded rows come into view.
+  useEffect(() => {
+    if (lastInView >= rows.length - 20 && pages.hasNextPage && !pages.isFetchingNextPage)
+      void pages.fetchNextPage();
+  }, [lastInView, rows.length, pages]);
+  const padTop = items[0]?.start ?? 0;
+  const padBottom = items.length > 0 ? virtual.getTotalSize() - items.at(-1)!.end : 0;
 
   const selected = Object.keys(selection).filter((id) => selection[id]);
   const cancelSelected = async () => {
@@ -122,25 +203,35 @@ export function JobsPage() {
     await queries.invalidateQueries({ queryKey: ['jobs'] });
   };
 
-  const applyQueue = (event: FormEvent) => {
-    event.preventDefault();
-    setQueue(queueInput.trim());
-    setLabels(labelsInput.trim());
-    resetPaging();
+  const apply = (next: Filters) => {
+    const trimmed = { ...next };
+    for (const name of Object.keys(trimmed) as (keyof Filters)[])
+      trimmed[name] = trimmed[name].trim();
+    setDraft(trimmed);
+    setFilters(trimmed);
+    setSelection({});
+    scroller.current?.scrollTo({ top: 0 });
   };
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    apply(draft);
+  };
+  const field = (name: keyof Filters) => ({
+    id: `${name}-filter`,
+    value: draft[name],
+    onChange: (event: { target: { value: string } }) =>
+      setDraft({ ...draft, [name]: event.target.value }),
+  });
 
+  const loaded = jobs.length;
   return (
     <>
       <h1>Jobs</h1>
-      <form className="filters" onSubmit={applyQueue} aria-label="Filter jobs">
+      <form className="filters" onSubmit={onSubmit} aria-label="Filter jobs">
         <label htmlFor="status-filter">Status</label>
         <select
-          id="status-filter"
-          value={status}
-          onChange={(event) => {
-            setStatus(event.target.value);
-            resetPaging();
-          }}
+          {...field('status')}
+          onChange={(event) => apply({ ...draft, status: event.target.value })}
         >
           <option value="">any</option>
           {STATUSES.map((s) => (
@@ -150,21 +241,26 @@ export function JobsPage() {
           ))}
         </select>
         <label htmlFor="queue-filter">Queue</label>
-        <input
-          id="queue-filter"
-          value={queueInput}
-          onChange={(event) => setQueueInput(event.target.value)}
-          placeholder="any"
-        />
+        <input {...field('queue')} maxLength={63} placeholder="any" />
         <label htmlFor="labels-filter">Labels</label>
-        <input
-          id="labels-filter"
-          value={labelsInput}
-          maxLength={1000}
-          onChange={(event) => setLabelsInput(event.target.value)}
-          placeholder="team=web,tier in (a,b)"
-        />
+        <input {...field('labels')} maxLength={1000} placeholder="team=web,tier in (a,b)" />
+        <label htmlFor="group-filter">Group</label>
+        <input {...field('group')} maxLength={63} list="group-names" placeholder="any" />
+        <datalist id="group-names">
+          {groups.data?.map((name) => (
+            <option key={name} value={name} />
+          ))}
+        </datalist>
+        <label htmlFor="array-filter">Array id</label>
+        <input {...field('array')} maxLength={36} placeholder="any" />
+        <label htmlFor="since-filter">Submitted from</label>
+        <input {...field('since')} type="datetime-local" />
+        <label htmlFor="until-filter">until</label>
+        <input {...field('until')} type="datetime-local" />
         <button type="submit">Apply</button>
+        <button type="button" onClick={() => apply(NO_FILTERS)}>
+          Clear
+        </button>
       </form>
 
       <div className="toolbar">
@@ -178,66 +274,74 @@ export function JobsPage() {
         <span role="status" className="notice">
           {notice}
         </span>
+        <span className="count" data-testid="loaded">
+          {loaded} job(s) loaded{pages.hasNextPage ? ', more as you scroll' : ''}
+        </span>
       </div>
 
-      {page.error ? (
+      {pages.error ? (
         <p role="alert" className="error">
-          {describeError(page.error)}
+          {describeError(pages.error)}
         </p>
       ) : null}
 
-      <table className="grid" aria-busy={page.isFetching}>
-        <caption className="visually-hidden">Your jobs, newest first</caption>
-        <thead>
-          {table.getHeaderGroups().map((group) => (
-            <tr key={group.id}>
-              {group.headers.map((header) => (
-                <th key={header.id} scope="col">
-                  {flexRender(header.column.columnDef.header, header.getContext())}
-                </th>
-              ))}
-            </tr>
-          ))}
-        </thead>
-        <tbody>
-          {table.getRowModel().rows.map((row) => (
-            <tr key={row.id} data-job-id={row.id}>
-              {row.getVisibleCells().map((cell) => (
-                <td key={cell.id}>{flexRender(cell.column.columnDef.cell, cell.getContext())}</td>
-              ))}
-            </tr>
-          ))}
-          {page.data && page.data.items.length === 0 ? (
-            <tr>
-              <td colSpan={columns.length}>No jobs match.</td>
-            </tr>
-          ) : null}
-        </tbody>
-      </table>
-
-      <nav className="pager" aria-label="Pages">
-        <button
-          type="button"
-          disabled={cursors.length <= 1}
-          onClick={() => {
-            setCursors(cursors.slice(0, -1));
-            setSelection({});
-          }}
-        >
-          Previous page
-        </button>
-        <span>Page {cursors.length}</span>
-        <button
-          type="button"
-          disabled={!page.data?.next_cursor}
-          onClick={() => {
-            setCursors([...cursors, page.data!.next_cursor!]);
-            setSelection({});
-          }}
-        >
-          Next page
-        </button>
-      </nav>
+      <div
+        className="grid-scroll"
+        ref={scroller}
+        tabIndex={0}
+        role="region"
+        aria-label="Jobs, scrollable"
+        data-testid="jobs-scroll"
+      >
+        <table className="grid" aria-busy={pages.isFetching} aria-rowcount={rows.length + 1}>
+          <caption className="visually-hidden">Your jobs, newest first</caption>
+          <thead>
+            {table.getHeaderGroups().map((group) => (
+              <tr key={group.id} aria-rowindex={1}>
+                {group.headers.map((header) => (
+                  <th key={header.id} scope="col">
+                    {flexRender(header.column.columnDef.header, header.getContext())}
+                  </th>
+                ))}
+              </tr>
+            ))}
+          </thead>
+          <tbody>
+            {padTop > 0 ? (
+              <tr aria-hidden="true" style={{ height: padTop }}>
+                <td colSpan={columns.length} />
+              </tr>
+            ) : null}
+            {items.map((item) => {
+              const row = rows[item.index]!;
+              return (
+                <tr
+                  key={row.id}
+                  data-job-id={row.id}
+                  aria-rowindex={item.index + 2}
+                  style={{ height: ROW_HEIGHT }}
+                >
+                  {row.getVisibleCells().map((cell) => (
+                    <td key={cell.id}>
+                      {flexRender(cell.column.columnDef.cell, cell.getContext())}
+                    </td>
+                  ))}
+                </tr>
+              );
+            })}
+            {padBottom > 0 ? (
+              <tr aria-hidden="true" style={{ height: padBottom }}>
+                <td colSpan={columns.length} />
+              </tr>
+            ) : null}
+            {pages.data && loaded === 0 ? (
+              <tr>
+                <td colSpan={columns.length}>No jobs match.</td>
+              </tr>
+            ) : null}
+          </tbody>
+        </table>
+      </div>
     </>
   );
 }

@@ -53,6 +53,10 @@ export const listJobsQuery = z
       .describe('One status or several, comma-separated: `pending,running` (any case).'),
     queue: z.string().max(63).optional(),
     group: groupName.optional().describe('Only jobs of this group (`spec.group`).'),
+    array: z
+      .uuid('must be an array id (UUID)')
+      .optional()
+      .describe('Only the elements of this job array.'),
     labelSelector: labelSelector
       .optional()
       .describe(

@@ -110,6 +110,7 @@ export class JobsController {
       statuses: query.status,
       queue: query.queue,
       group: query.group,
+      arrayId: query.array,
       labels: query.labelSelector,
       createdSince: query.created_since,
       createdUntil: query.created_until,

@@ -27,6 +27,7 @@ export interface JobQuery {
   statuses?: JobStatus[];
   queue?: string;
   group?: string;
+  arrayId?: string;
   labels?: LabelRequirement[];
   createdSince?: Date;
   createdUntil?: Date;
@@ -205,6 +206,7 @@ export class JobsRepository {
     }
     if (query.queue !== undefined) where.push(Prisma.sql`queue = ${query.queue}`);
     if (query.group !== undefined) where.push(Prisma.sql`group_name = ${query.group}`);
+    if (query.arrayId !== undefined) where.push(Prisma.sql`array_id = ${query.arrayId}::uuid`);
     if (query.createdSince) where.push(Prisma.sql`created_at >= ${query.createdSince}`);
     if (query.createdUntil) where.push(Prisma.sql`created_at < ${query.createdUntil}`);
     if (query.cursor !== undefined) where.push(Prisma.sql`id < ${query.cursor}::uuid`);

@@ -185,9 +185,9 @@ class AsyncOperations:
         "GET /api/v1/jobs/{id}: Read a job"
         return await self._call("GET", "/api/v1/jobs/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
 
-    async def jobs_list(self, *, status: Optional[str] = None, queue: Optional[str] = None, group: Optional[str] = None, label_selector: Optional[str] = None, created_since: Optional[str] = None, created_until: Optional[str] = None, limit: Optional[int] = None, cursor: Optional[str] = None) -> JobPage:
+    async def jobs_list(self, *, status: Optional[str] = None, queue: Optional[str] = None, group: Optional[str] = None, array: Optional[str] = None, label_selector: Optional[str] = None, created_since: Optional[str] = None, created_until: Optional[str] = None, limit: Optional[int] = None, cursor: Optional[str] = None) -> JobPage:
         "GET /api/v1/jobs: List jobs, newest first"
-        return await self._call("GET", "/api/v1/jobs", path_params={}, query={"status": status, "queue": queue, "group": group, "labelSelector": label_selector, "created_since": created_since, "created_until": created_until, "limit": limit, "cursor": cursor}, headers={}, returns="json")  # type: ignore[no-any-return]
+        return await self._call("GET", "/api/v1/jobs", path_params={}, query={"status": status, "queue": queue, "group": group, "array": array, "labelSelector": label_selector, "created_since": created_since, "created_until": created_until, "limit": limit, "cursor": cursor}, headers={}, returns="json")  # type: ignore[no-any-return]
 
     async def jobs_status(self, id: str) -> JobStatus:
         "GET /api/v1/jobs/{id}/status: A job's state, without its spec"
@@ -520,9 +520,9 @@ class SyncOperations:
         "GET /api/v1/jobs/{id}: Read a job"
         return self._call("GET", "/api/v1/jobs/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
 
-    def jobs_list(self, *, status: Optional[str] = None, queue: Optional[str] = None, group: Optional[str] = None, label_selector: Optional[str] = None, created_since: Optional[str] = None, created_until: Optional[str] = None, limit: Optional[int] = None, cursor: Optional[str] = None) -> JobPage:
+    def jobs_list(self, *, status: Optional[str] = None, queue: Optional[str] = None, group: Optional[str] = None, array: Optional[str] = None, label_selector: Optional[str] = None, created_since: Optional[str] = None, created_until: Optional[str] = None, limit: Optional[int] = None, cursor: Optional[str] = None) -> JobPage:
         "GET /api/v1/jobs: List jobs, newest first"
-        return self._call("GET", "/api/v1/jobs", path_params={}, query={"status": status, "queue": queue, "group": group, "labelSelector": label_selector, "created_since": created_since, "created_until": created_until, "limit": limit, "cursor": cursor}, headers={}, returns="json")  # type: ignore[no-any-return]
+        return self._call("GET", "/api/v1/jobs", path_params={}, query={"status": status, "queue": queue, "group": group, "array": array, "labelSelector": label_selector, "created_since": created_since, "created_until": created_until, "limit": limit, "cursor": cursor}, headers={}, returns="json")  # type: ignore[no-any-return]
 
     def jobs_status(self, id: str) -> JobStatus:
         "GET /api/v1/jobs/{id}/status: A job's state, without its spec"

@@ -4243,6 +4243,8 @@ export interface operations {
   Jobs_list: {
     parameters: {
       query?: {
+        /** @description Only the elements of this job array. */
+        array?: string;
         /** @description Only jobs created at or after this instant. */
         created_since?: string;
         /** @description Only jobs created before this instant. */
