@@ -31,6 +31,11 @@ import { JobsRepository } from './jobs/jobs.repository.js';
 import { JobsService } from './jobs/jobs.service.js';
 import { NodeCapacityCache } from './jobs/node-capacity.cache.js';
 import { PendingCap } from './jobs/pending-cap.js';
+import { OperatorInsightsController, UsageController } from './insights/insights.controller.js';
+import { InsightsRepository } from './insights/insights.repository.js';
+import { OffloadOverviewService } from './insights/offload-overview.service.js';
+import { QueueSeriesService } from './insights/queue-series.service.js';
+import { UsageSeriesService } from './insights/usage-series.service.js';
 import { LogsModule } from './logs/logs.module.js';
 import { OpenApiModule } from './openapi/openapi.module.js';
 import { ResultsModule } from './results/results.module.js';
@@ -82,6 +87,8 @@ import { WebhooksService } from './webhooks/webhooks.service.js';
     CompatJobsFormController,
     EventsController,
     WebhooksController,
+    UsageController,
+    OperatorInsightsController,
   ],
   providers: [
     // Guards run in this order: who is calling, then whether they are over their rate.
@@ -105,6 +112,11 @@ import { WebhooksService } from './webhooks/webhooks.service.js';
     kubeProvider,
     TemplatesRepository,
     TemplatesService,
+    // Usage over time, the queue and offloads, derived read-only from the tables.
+    InsightsRepository,
+    UsageSeriesService,
+    QueueSeriesService,
+    OffloadOverviewService,
     // Runs after the guards: a request refused for auth or rate claims no Idempotency-Key.
     { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
     IdempotencyRepository,

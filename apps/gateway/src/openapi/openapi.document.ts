@@ -38,6 +38,7 @@ const TAGS: Record<string, string> = {
   events: 'Your event log, paged or as Server-Sent Events',
   webhooks: 'Webhook endpoints (Standard Webhooks), their deliveries and attempts',
   logs: 'Job logs: text, follow, Server-Sent Events',
+  usage: 'Your quota use over time and fair-share standing',
   admin: 'Cluster and cross-tenant views for admins',
   // `seed` is the published name of the compat routes' tag; clients' generated code uses it.
   seed: 'Routes kept from the systems roam replaces (SUMO-K8, the failover controller), in their shapes',

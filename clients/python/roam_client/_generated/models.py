@@ -322,6 +322,15 @@ class JobStatus(TypedDict, total=False):
     status: Required[Literal["pending", "running", "succeeded", "failed", "cancelled"]]
 
 
+class OffloadOverview(TypedDict, total=False):
+    # The 100 most recent offloads, newest first; live ones (creating, running) first.
+    pods: Required[List[Dict[str, Any]]]
+    # Per GPU type, the hourly prices pods were created at (the last 30 days).
+    prices: Required[List[Dict[str, Any]]]
+    # Per tenant with spend, a budget above zero or a pod: most spend first (at most 100).
+    spend: Required[List[Dict[str, Any]]]
+
+
 class Parked(TypedDict, total=False):
     dead_letters: Required[Dict[str, Any]]
     outbox: Required[Dict[str, Any]]
@@ -347,6 +356,21 @@ class Problem(TypedDict, total=False):
     title: Required[str]
     # Stable identifier of the kind of problem; switch on this.
     type: Required[str]
+
+
+QueueSeries = TypedDict(
+    "QueueSeries",
+    {
+      "admitted": Required[List[int]],
+      "bucket_seconds": Required[int],
+      "from": Required[str],
+      "oldest_waiting": Required[List[Dict[str, Any]]],
+      "pending": Required[List[Dict[str, Any]]],
+      "times": Required[List[str]],
+      "until": Required[str],
+    },
+    total=False,
+)
 
 
 class Readiness(TypedDict, total=False):
@@ -503,6 +527,20 @@ class TenantDashboard(TypedDict, total=False):
     running_pods: Required[int]
     stats: Required[Dict[str, Any]]
     tenant_id: Required[str]
+
+
+UsageSeries = TypedDict(
+    "UsageSeries",
+    {
+      "bucket_seconds": Required[int],
+      "fair_share": Required[Dict[str, Any]],
+      "from": Required[str],
+      "limits": Required[Dict[str, Any]],
+      "points": Required[List[Dict[str, Any]]],
+      "until": Required[str],
+    },
+    total=False,
+)
 
 
 class Webhook(TypedDict, total=False):

@@ -221,6 +221,14 @@ class AsyncOperations:
         "GET /openapi.json: This OpenAPI 3.1 document"
         return await self._call("GET", "/openapi.json", path_params={}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
 
+    async def operator_insights_get_offload(self) -> OffloadOverview:
+        "GET /api/v1/admin/offload: RunPod offloads: recent pods, the prices they run at, spend per tenant"
+        return await self._call("GET", "/api/v1/admin/offload", path_params={}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+
+    async def operator_insights_get_queue(self, *, hours: Optional[int] = None, buckets: Optional[int] = None) -> QueueSeries:
+        "GET /api/v1/admin/queue: The admission queue over time: jobs waiting per tenant, admissions, oldest waits"
+        return await self._call("GET", "/api/v1/admin/queue", path_params={}, query={"hours": hours, "buckets": buckets}, headers={}, returns="json")  # type: ignore[no-any-return]
+
     async def parked_list(self, *, limit: Optional[int] = None, outbox_after: Optional[str] = None, dead_letter_after: Optional[int] = None) -> Parked:
         "GET /api/v1/admin/parked: Messages the platform gave up on: parked outbox rows and dead letters, with reasons"
         return await self._call("GET", "/api/v1/admin/parked", path_params={}, query={"limit": limit, "outbox_after": outbox_after, "dead_letter_after": dead_letter_after}, headers={}, returns="json")  # type: ignore[no-any-return]
@@ -300,6 +308,10 @@ class AsyncOperations:
     async def tenants_update(self, id: str, body: Dict[str, Any]) -> Tenant:
         "PATCH /api/v1/tenants/{id}: Change a tenant's limits"
         return await self._call("PATCH", "/api/v1/tenants/{id}", path_params={"id": id}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+
+    async def usage_get(self, *, hours: Optional[int] = None, buckets: Optional[int] = None) -> UsageSeries:
+        "GET /api/v1/usage/series: Your quota use over time, and your fair-share position now"
+        return await self._call("GET", "/api/v1/usage/series", path_params={}, query={"hours": hours, "buckets": buckets}, headers={}, returns="json")  # type: ignore[no-any-return]
 
     async def webhooks_create(self, body: Dict[str, Any], *, idempotency_key: Optional[str] = None) -> WebhookWithSecret:
         "POST /api/v1/webhooks: Add a webhook endpoint"
@@ -556,6 +568,14 @@ class SyncOperations:
         "GET /openapi.json: This OpenAPI 3.1 document"
         return self._call("GET", "/openapi.json", path_params={}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
 
+    def operator_insights_get_offload(self) -> OffloadOverview:
+        "GET /api/v1/admin/offload: RunPod offloads: recent pods, the prices they run at, spend per tenant"
+        return self._call("GET", "/api/v1/admin/offload", path_params={}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+
+    def operator_insights_get_queue(self, *, hours: Optional[int] = None, buckets: Optional[int] = None) -> QueueSeries:
+        "GET /api/v1/admin/queue: The admission queue over time: jobs waiting per tenant, admissions, oldest waits"
+        return self._call("GET", "/api/v1/admin/queue", path_params={}, query={"hours": hours, "buckets": buckets}, headers={}, returns="json")  # type: ignore[no-any-return]
+
     def parked_list(self, *, limit: Optional[int] = None, outbox_after: Optional[str] = None, dead_letter_after: Optional[int] = None) -> Parked:
         "GET /api/v1/admin/parked: Messages the platform gave up on: parked outbox rows and dead letters, with reasons"
         return self._call("GET", "/api/v1/admin/parked", path_params={}, query={"limit": limit, "outbox_after": outbox_after, "dead_letter_after": dead_letter_after}, headers={}, returns="json")  # type: ignore[no-any-return]
@@ -635,6 +655,10 @@ class SyncOperations:
     def tenants_update(self, id: str, body: Dict[str, Any]) -> Tenant:
         "PATCH /api/v1/tenants/{id}: Change a tenant's limits"
         return self._call("PATCH", "/api/v1/tenants/{id}", path_params={"id": id}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+
+    def usage_get(self, *, hours: Optional[int] = None, buckets: Optional[int] = None) -> UsageSeries:
+        "GET /api/v1/usage/series: Your quota use over time, and your fair-share position now"
+        return self._call("GET", "/api/v1/usage/series", path_params={}, query={"hours": hours, "buckets": buckets}, headers={}, returns="json")  # type: ignore[no-any-return]
 
     def webhooks_create(self, body: Dict[str, Any], *, idempotency_key: Optional[str] = None) -> WebhookWithSecret:
         "POST /api/v1/webhooks: Add a webhook endpoint"

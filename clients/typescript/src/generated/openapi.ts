@@ -173,6 +173,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/admin/offload': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * RunPod offloads: recent pods, the prices they run at, spend per tenant
+     * @description Needs an admin key (`sk-admin-…` or the bootstrap token).
+     */
+    get: operations['OperatorInsights_getOffload'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/admin/parked': {
     parameters: {
       query?: never;
@@ -209,6 +229,26 @@ export interface paths {
      * @description Needs an admin key (`sk-admin-…` or the bootstrap token).
      */
     post: operations['Parked_retry'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/admin/queue': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The admission queue over time: jobs waiting per tenant, admissions, oldest waits
+     * @description Needs an admin key (`sk-admin-…` or the bootstrap token).
+     */
+    get: operations['OperatorInsights_getQueue'];
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -839,6 +879,28 @@ export interface paths {
      * @description Needs a tenant API key.
      */
     get: operations['Tenants_me'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/usage/series': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Your quota use over time, and your fair-share position now
+     * @description Derived from your jobs’ submit, admission and finish times over the last `hours`, in `buckets` evenly spaced points.
+     *
+     *     Needs a tenant API key.
+     */
+    get: operations['Usage_get'];
     put?: never;
     post?: never;
     delete?: never;
@@ -2089,6 +2151,47 @@ export interface components {
       /** @enum {string} */
       status: 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
     };
+    OffloadOverview: {
+      /** @description The 100 most recent offloads, newest first; live ones (creating, running) first. */
+      pods: {
+        /** @description Micro-dollars (1,000,000 = $1). */
+        cost_micros: number;
+        /** Format: date-time */
+        created_at: string;
+        data_center: string | null;
+        ended_at: string | null;
+        gpu_type: string;
+        /** Format: uuid */
+        id: string;
+        job_id: string | null;
+        /** @description Micro-dollars (1,000,000 = $1). */
+        price_per_hour_micros: number;
+        runpod_pod_id: string | null;
+        /** @enum {string} */
+        state: 'creating' | 'running' | 'succeeded' | 'failed' | 'terminated';
+        tenant: string | null;
+      }[];
+      /** @description Per GPU type, the hourly prices pods were created at (the last 30 days). */
+      prices: {
+        gpu_type: string;
+        /** @description Micro-dollars (1,000,000 = $1). */
+        last_price_per_hour_micros: number;
+        /** @description Micro-dollars (1,000,000 = $1). */
+        max_price_per_hour_micros: number;
+        /** @description Micro-dollars (1,000,000 = $1). */
+        min_price_per_hour_micros: number;
+        pods: number;
+      }[];
+      /** @description Per tenant with spend, a budget above zero or a pod: most spend first (at most 100). */
+      spend: {
+        /** @description Null: no budget set. */
+        budget_micros: number | null;
+        running_pods: number;
+        /** @description Micro-dollars (1,000,000 = $1). */
+        spend_micros: number;
+        tenant: string;
+      }[];
+    };
     Parked: {
       dead_letters: {
         items: components['schemas']['DeadLetter'][];
@@ -2133,6 +2236,30 @@ export interface components {
       type: string;
     } & {
       [key: string]: unknown;
+    };
+    QueueSeries: {
+      /** @description Jobs admitted during each bucket (÷ bucket_seconds = admission rate). */
+      admitted: number[];
+      bucket_seconds: number;
+      /** Format: date-time */
+      from: string;
+      /** @description Now: tenants with jobs waiting, longest wait first (at most 20). */
+      oldest_waiting: {
+        /** Format: date-time */
+        oldest_created_at: string;
+        oldest_wait_seconds: number;
+        tenant: string;
+        waiting: number;
+      }[];
+      /** @description Jobs waiting at each time, per tenant: the 10 with the most at their peak, then `(others)`. */
+      pending: {
+        tenant: string;
+        values: number[];
+      }[];
+      /** @description Bucket ends; every series below has one value per time. */
+      times: string[];
+      /** Format: date-time */
+      until: string;
     };
     Readiness: {
       checks: {
@@ -2404,6 +2531,47 @@ export interface components {
         succeeded: number;
       };
       tenant_id: string;
+    };
+    UsageSeries: {
+      bucket_seconds: number;
+      /** @description Now, not over time. Other tenants are counted, never named. */
+      fair_share: {
+        /** @description Tenants with jobs waiting now. */
+        competing: number;
+        /** @description Place among tenants with jobs waiting, lowest share first (the next free slot goes to 1); null with nothing waiting. */
+        position: number | null;
+        /** @description Weighted dominant share of the cluster the tenant holds now (0 to 1). */
+        share: number;
+      };
+      /** Format: date-time */
+      from: string;
+      limits: {
+        concurrent_jobs: number;
+        cpu_millis: number;
+        gpu: number;
+        memory_bytes: number;
+      };
+      points: {
+        /**
+         * Format: date-time
+         * @description The end of the bucket: in-use figures are as of this instant.
+         */
+        at: string;
+        /** @description CPU of those jobs, against `limits.cpu_millis`. */
+        cpu_millis: number;
+        /** @description Jobs that finished during the bucket. */
+        finished: number;
+        gpu: number;
+        memory_bytes: number;
+        /** @description Jobs waiting (not yet admitted) at `at`. */
+        pending: number;
+        /** @description Jobs admitted and not finished at `at`. */
+        running: number;
+        /** @description Jobs submitted during the bucket. */
+        submitted: number;
+      }[];
+      /** Format: date-time */
+      until: string;
     };
     Webhook: {
       /** Format: date-time */
@@ -3250,6 +3418,62 @@ export interface operations {
       };
     };
   };
+  OperatorInsights_getOffload: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['OffloadOverview'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   Parked_list: {
     parameters: {
       query?: {
@@ -3380,6 +3604,76 @@ export interface operations {
       };
       /** @description Conflict with the current state */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  OperatorInsights_getQueue: {
+    parameters: {
+      query?: {
+        /** @description Points in the series (2 to 200), evenly spaced. */
+        buckets?: number;
+        /** @description How far back, in hours (1 to 720). */
+        hours?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['QueueSeries'];
+        };
+      };
+      /** @description Invalid request (every bad field is listed in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -6675,6 +6969,76 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['Tenant'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  Usage_get: {
+    parameters: {
+      query?: {
+        /** @description Points in the series (2 to 200), evenly spaced. */
+        buckets?: number;
+        /** @description How far back, in hours (1 to 720). */
+        hours?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UsageSeries'];
+        };
+      };
+      /** @description Invalid request (every bad field is listed in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
         };
       };
       /** @description Missing or invalid API key */

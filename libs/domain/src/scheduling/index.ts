@@ -3,6 +3,7 @@
 // Kubernetes imports.
 export * from './admission.js';
 export * from './explain.js';
+export * from './fair-share.js';
 export * from './job-state.js';
 export * from './job-state-table.js';
 export * from './kubernetes.js';
