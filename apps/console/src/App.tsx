@@ -8,6 +8,8 @@ import { GroupPage, GroupsPage } from './pages/GroupsPage.js';
 import { JobPage } from './pages/JobPage.js';
 import { JobsPage } from './pages/JobsPage.js';
 import { KeysPage } from './pages/KeysPage.js';
+import { OffloadPage } from './pages/OffloadPage.js';
+import { QueuePage } from './pages/QueuePage.js';
 import { SignInPage } from './pages/SignInPage.js';
 import { SubmitPage } from './pages/SubmitPage.js';
 import { TenantsPage } from './pages/TenantsPage.js';
@@ -90,7 +92,9 @@ function Shell(props: { session: Session; onSignOut: () => void }) {
         ]
       : [
           { to: '/tenants', label: 'Tenants', page: 'tenants' },
+          { to: '/queue', label: 'Queue', page: 'queue' },
           { to: '/cluster', label: 'Cluster', page: 'cluster' },
+          { to: '/offload', label: 'Offload', page: 'offload' },
         ];
 
   return (
@@ -160,6 +164,10 @@ function titleOf(route: Route): string {
       return 'Tenants';
     case 'cluster':
       return 'Cluster';
+    case 'queue':
+      return 'Queue';
+    case 'offload':
+      return 'Offload';
     case 'not-found':
       return 'Not found';
   }
@@ -192,6 +200,10 @@ function Page(props: { route: Route; session: Session }): ReactNode {
       return operator ? <TenantsPage /> : <OnlyFor who="operator" />;
     case 'cluster':
       return operator ? <ClusterPage /> : <OnlyFor who="operator" />;
+    case 'queue':
+      return operator ? <QueuePage /> : <OnlyFor who="operator" />;
+    case 'offload':
+      return operator ? <OffloadPage /> : <OnlyFor who="operator" />;
     case 'not-found':
       return (
         <>

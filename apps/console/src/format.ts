@@ -31,3 +31,16 @@ export async function saveResponse(response: Response, filename: string): Promis
   // Revoke once the click has been handled; the download holds its own reference.
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
+
+/** Micro-dollars as dollars: `1250000` → `$1.25`. */
+export const usd = (micros: number): string => `$${(micros / 1_000_000).toFixed(2)}`;
+
+/** Seconds in words: `3725` → `1 h 2 min`. */
+export function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h ${minutes % 60} min`;
+  return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+}

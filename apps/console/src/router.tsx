@@ -15,6 +15,8 @@ export type Route =
   | { page: 'keys' }
   | { page: 'tenants' }
   | { page: 'cluster' }
+  | { page: 'queue' }
+  | { page: 'offload' }
   | { page: 'not-found' };
 
 export function parseRoute(pathname: string): Route {
@@ -32,6 +34,8 @@ export function parseRoute(pathname: string): Route {
   if (parts.length === 1 && parts[0] === 'keys') return { page: 'keys' };
   if (parts.length === 1 && parts[0] === 'tenants') return { page: 'tenants' };
   if (parts.length === 1 && parts[0] === 'cluster') return { page: 'cluster' };
+  if (parts.length === 1 && parts[0] === 'queue') return { page: 'queue' };
+  if (parts.length === 1 && parts[0] === 'offload') return { page: 'offload' };
   return { page: 'not-found' };
 }
 

@@ -1,8 +1,18 @@
 import { RoamError } from '@roam/client';
 import { useQuery } from '@tanstack/react-query';
-import { Fragment } from 'react';
+import { Fragment, useMemo, useState } from 'react';
 
+import { type Line, PALETTE, TimeChart } from '../components/TimeChart.js';
+import { ordinal } from '../format.js';
 import { describeError, useSession } from '../session.js';
+
+/** The windows the page offers: hours back, in 48 points. */
+const WINDOWS = [
+  { hours: 1, label: 'Last hour' },
+  { hours: 6, label: 'Last 6 hours' },
+  { hours: 24, label: 'Last 24 hours' },
+  { hours: 168, label: 'Last 7 days' },
+];
 
 /** Kubernetes quantities as numbers: CPU in cores, memory in GiB. */
 function cores(value: string | undefined): number {
@@ -105,6 +115,7 @@ export function UsagePage() {
           </tbody>
         </table>
       </section>
+      <OverTime />
       {data ? (
         <section aria-labelledby="stats-heading">
           <h2 id="stats-heading">Jobs by status</h2>
@@ -131,5 +142,101 @@ export function UsagePage() {
         </section>
       ) : null}
     </>
+  );
+}
+
+/** Quota in use over a window against the limits, and where fair share puts the tenant now. */
+function OverTime() {
+  const { client } = useSession();
+  const [hours, setHours] = useState(24);
+  const series = useQuery({
+    queryKey: ['usage-series', hours],
+    queryFn: async () => {
+      const result = await client.api.GET('/api/v1/usage/series', {
+        params: { query: { hours, buckets: 48 } },
+      });
+      if (!result.data) throw RoamError.fromBody(result.response, result.error);
+      return result.data;
+    },
+    refetchInterval: 30_000,
+  });
+  const data = series.data;
+  const charts = useMemo(() => {
+    if (!data) return null;
+    const times = data.points.map((point) => point.at);
+    const flat = (value: number) => data.points.map(() => value);
+    const cpu: Line[] = [
+      {
+        label: 'CPU in use (cores)',
+        values: data.points.map((point) => point.cpu_millis / 1000),
+        colour: PALETTE[0]!,
+      },
+      {
+        label: 'CPU limit',
+        values: flat(data.limits.cpu_millis / 1000),
+        colour: PALETTE[1]!,
+        dashed: true,
+      },
+    ];
+    const jobs: Line[] = [
+      { label: 'Running', values: data.points.map((point) => point.running), colour: PALETTE[0]! },
+      { label: 'Waiting', values: data.points.map((point) => point.pending), colour: PALETTE[3]! },
+      {
+        label: 'Concurrent jobs limit',
+        values: flat(data.limits.concurrent_jobs),
+        colour: PALETTE[1]!,
+        dashed: true,
+      },
+    ];
+    return { times, cpu, jobs };
+  }, [data]);
+  const standing = data?.fair_share;
+  return (
+    <section aria-labelledby="time-heading">
+      <h2 id="time-heading">Over time</h2>
+      <label htmlFor="usage-window">Window</label>{' '}
+      <select
+        id="usage-window"
+        value={hours}
+        onChange={(event) => setHours(Number(event.target.value))}
+      >
+        {WINDOWS.map((window) => (
+          <option key={window.hours} value={window.hours}>
+            {window.label}
+          </option>
+        ))}
+      </select>
+      {series.error ? (
+        <p role="alert" className="error">
+          {describeError(series.error)}
+        </p>
+      ) : null}
+      {standing ? (
+        <p className="standing" data-testid="fair-share">
+          {standing.position === null
+            ? `Nothing of yours is waiting. `
+            : `Fair share: ${ordinal(standing.position)} of ${standing.competing} tenant(s) with jobs waiting for the next free slot. `}
+          You hold {(standing.share * 100).toFixed(1)}% of the cluster (weighted dominant share).
+        </p>
+      ) : null}
+      {charts ? (
+        <>
+          <TimeChart
+            title="CPU in use against your limit"
+            times={charts.times}
+            lines={charts.cpu}
+            unit="cores"
+            testId="cpu-chart"
+          />
+          <TimeChart
+            title="Jobs running and waiting"
+            times={charts.times}
+            lines={charts.jobs}
+            unit="jobs"
+            testId="jobs-chart"
+          />
+        </>
+      ) : null}
+    </section>
   );
 }
