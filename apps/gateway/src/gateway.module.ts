@@ -59,6 +59,7 @@ import { APP_CONFIG, LOGGER, OBJECT_STORE, objectStoreProvider } from '@roam/run
 import { type GatewayConfig, SecretBox, secretBoxFrom } from '@roam/config';
 import type { Logger } from 'pino';
 import { SecretsReseal } from './webhooks/secrets-reseal.js';
+import { JobDeliveriesController } from './webhooks/job-deliveries.controller.js';
 import { WebhooksController } from './webhooks/webhooks.controller.js';
 import { WebhooksRepository } from './webhooks/webhooks.repository.js';
 import { WebhooksService } from './webhooks/webhooks.service.js';
@@ -87,6 +88,7 @@ import { WebhooksService } from './webhooks/webhooks.service.js';
     CompatJobsFormController,
     EventsController,
     WebhooksController,
+    JobDeliveriesController,
     UsageController,
     OperatorInsightsController,
   ],

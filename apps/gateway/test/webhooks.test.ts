@@ -5,6 +5,7 @@ import type { RoamApp } from '@roam/runtime';
 import { webhookSecretContext } from '@roam/webhooks';
 
 import { call, type Harness, register, startHarness } from '../../../test/support/harness.js';
+import { sleeper, tenantReady } from '../../../test/support/jobs-api.js';
 
 describe('/api/v1/webhooks', () => {
   let h: Harness;
@@ -143,5 +144,65 @@ describe('/api/v1/webhooks', () => {
     expect(row).toMatchObject({ description: '', status: 'active', previousSecret: null });
     const box = new SecretBox(keyringFrom({ NODE_ENV: 'test', DATABASE_URL: h.env.DATABASE_URL! }));
     expect(box.open(row.secret, webhookSecretContext(id))).toBe(created.body.secret);
+  });
+
+  it("lists the deliveries of one job's events across endpoints, and nothing of another tenant", async () => {
+    await tenantReady(h.prisma, 'hooks');
+    const hook = (await create(open.url, { url: 'http://127.0.0.1:9/jobs', events: [] })).body;
+    const job = (await call(h.url, 'POST', '/api/v1/jobs', sleeper({ name: 'hooked' }), key)).body;
+    // What the notifier's fan-out writes: one delivery per event and endpoint.
+    const delivery = (subject: string, type: string) => {
+      const id = crypto.randomUUID();
+      return {
+        id: crypto.randomUUID(),
+        endpointId: hook.id as string,
+        tenantId: 'hooks',
+        eventId: id,
+        eventType: type,
+        payload: {
+          specversion: '1.0',
+          id,
+          type,
+          subject,
+          source: 'roam',
+          time: new Date().toISOString(),
+          data: {},
+        },
+      };
+    };
+    await h.prisma.webhookDelivery.createMany({
+      data: [
+        delivery(`jobs/${job.id}`, 'roam.evt.v1.job.submitted'),
+        delivery(`jobs/${job.id}`, 'roam.evt.v1.job.running'),
+        delivery('jobs/01900000-0000-7000-8000-000000000000', 'roam.evt.v1.job.submitted'),
+      ],
+    });
+
+    const listed = await call(h.url, 'GET', `/api/v1/jobs/${job.id}/deliveries`, undefined, key);
+    expect(listed.status).toBe(200);
+    expect(listed.body.items).toHaveLength(2);
+    expect(listed.body.items[0]).toMatchObject({ endpoint_id: hook.id, status: 'pending' });
+    expect(listed.body.items.map((item: { event_type: string }) => item.event_type).sort()).toEqual(
+      ['roam.evt.v1.job.running', 'roam.evt.v1.job.submitted'],
+    );
+    const one = await call(
+      h.url,
+      'GET',
+      `/api/v1/jobs/${job.id}/deliveries?limit=1`,
+      undefined,
+      key,
+    );
+    expect(one.body.items).toHaveLength(1);
+
+    expect(
+      (await call(h.url, 'GET', `/api/v1/jobs/${job.id}/deliveries`, undefined, otherKey)).status,
+    ).toBe(404);
+    expect((await call(h.url, 'GET', '/api/v1/jobs/nope/deliveries', undefined, key)).status).toBe(
+      400,
+    );
+    expect(
+      (await call(h.url, 'GET', `/api/v1/jobs/${job.id}/deliveries?limit=201`, undefined, key))
+        .status,
+    ).toBe(400);
   });
 });

@@ -1,4 +1,4 @@
-import { isTerminal, type Job, type RoamClient, type Schemas } from '@roam/client';
+import { isTerminal, type Job, type RoamClient, RoamError, type Schemas } from '@roam/client';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 
@@ -36,6 +36,7 @@ export function JobPage(props: { id: string }) {
       <Timeline job={current} />
       <Logs job={current} client={client} />
       <Results job={current} client={client} />
+      <Deliveries id={current.id} />
       <section aria-labelledby="spec-heading">
         <h2 id="spec-heading">Spec</h2>
         <pre className="code" tabIndex={0} aria-label="Job spec as JSON">
@@ -358,6 +359,69 @@ function Results({ job, client }: { job: Job; client: RoamClient }) {
         <p role="alert" className="error">
           {error}
         </p>
+      ) : null}
+    </section>
+  );
+}
+
+/** Webhook deliveries of the job's events, to any of the tenant's endpoints. */
+function Deliveries({ id }: { id: string }) {
+  const { client } = useSession();
+  const deliveries = useQuery({
+    queryKey: ['job', id, 'deliveries'],
+    queryFn: async () => {
+      const result = await client.api.GET('/api/v1/jobs/{id}/deliveries', {
+        params: { path: { id }, query: { limit: 50 } },
+      });
+      if (!result.data) throw RoamError.fromBody(result.response, result.error);
+      return result.data.items;
+    },
+  });
+  const items = deliveries.data ?? [];
+  return (
+    <section aria-labelledby="job-deliveries-heading">
+      <h2 id="job-deliveries-heading">Webhook deliveries</h2>
+      {deliveries.error ? (
+        <p role="alert" className="error">
+          {describeError(deliveries.error)}
+        </p>
+      ) : null}
+      {deliveries.data && items.length === 0 ? (
+        <p>None: no webhook endpoint takes this job&apos;s events.</p>
+      ) : null}
+      {items.length > 0 ? (
+        <table className="grid" data-testid="job-deliveries">
+          <caption className="visually-hidden">
+            Webhook deliveries of this job&apos;s events
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Created</th>
+              <th scope="col">Event</th>
+              <th scope="col">Endpoint</th>
+              <th scope="col">Status</th>
+              <th scope="col">Attempts</th>
+              <th scope="col">Last answer</th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((delivery) => {
+              const last = delivery.attempt_log.at(-1);
+              return (
+                <tr key={delivery.id}>
+                  <td>{formatTime(delivery.created_at)}</td>
+                  <td>{delivery.event_type}</td>
+                  <td>
+                    <code>{delivery.endpoint_id}</code>
+                  </td>
+                  <td>{delivery.status}</td>
+                  <td>{delivery.attempts}</td>
+                  <td>{last ? (last.status_code ?? last.error ?? '—') : '—'}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
       ) : null}
     </section>
   );

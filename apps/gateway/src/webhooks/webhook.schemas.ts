@@ -62,5 +62,10 @@ export const listDeliveriesQuery = z
   .strict();
 export type ListDeliveries = z.output<typeof listDeliveriesQuery>;
 
+export const jobDeliveriesQuery = z
+  .object({ limit: z.coerce.number().int().min(1).max(200).default(50) })
+  .strict();
+export type JobDeliveries = z.output<typeof jobDeliveriesQuery>;
+
 export const webhookIdParam = z.uuid('must be a webhook id (UUID)');
 export const deliveryIdParam = z.uuid('must be a delivery id (UUID)');

@@ -84,6 +84,7 @@ export function attemptView(attempt: WebhookAttempt): AttemptView {
 export const deliveryViewSchema = z
   .object({
     id: z.uuid().describe('The `webhook-id` header, the same on every attempt.'),
+    endpoint_id: z.uuid().describe('The webhook endpoint it goes to.'),
     event_id: z.uuid(),
     event_type: z.string(),
     status: z.enum(['pending', 'succeeded', 'failed']),
@@ -102,6 +103,7 @@ export function deliveryView(
 ): DeliveryView {
   return {
     id: delivery.id,
+    endpoint_id: delivery.endpointId,
     event_id: delivery.eventId,
     event_type: delivery.eventType,
     status: delivery.status,
@@ -114,6 +116,11 @@ export function deliveryView(
     attempt_log: (delivery.attemptsList ?? []).map(attemptView),
   };
 }
+
+/** `GET /api/v1/jobs/{id}/deliveries`. */
+export const jobDeliveryListSchema = z
+  .object({ items: z.array(deliveryViewSchema) })
+  .meta({ id: 'JobWebhookDeliveries' });
 
 export const deliveryPageSchema = z.object({
   items: z.array(deliveryViewSchema),

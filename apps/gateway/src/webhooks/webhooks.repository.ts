@@ -82,6 +82,29 @@ export class WebhooksRepository {
   }
 
   /** Newest first; deliveries ids are random, so the keyset is (created_at, id). */
+  /**
+   * Deliveries of one job's events (subject `jobs/<id>`) to any endpoint, newest first; null
+   * when the tenant has no such job. Only deliveries made since the job was created are read,
+   * along the (tenant_id, created_at) index.
+   */
+  async jobDeliveries(tenantId: string, jobId: string, limit: number) {
+    const job = await this.prisma.job.findFirst({
+      where: { id: jobId, tenantId },
+      select: { createdAt: true },
+    });
+    if (!job) return null;
+    return this.prisma.webhookDelivery.findMany({
+      where: {
+        tenantId,
+        createdAt: { gte: job.createdAt },
+        payload: { path: ['subject'], equals: `jobs/${jobId}` },
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: limit,
+      include: { attemptsList: { orderBy: { id: 'asc' }, take: 50 } },
+    });
+  }
+
   async deliveries(
     tenantId: string,
     endpointId: string,

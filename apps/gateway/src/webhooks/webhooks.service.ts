@@ -191,6 +191,13 @@ export class WebhooksService {
     return this.repository.deliveries(tenantId, id, query);
   }
 
+  async jobDeliveries(tenantId: string, jobId: string, limit: number) {
+    const rows = await this.repository.jobDeliveries(tenantId, jobId, limit);
+    if (!rows)
+      throw new ProblemError(404, problemTypes.notFound, 'Not found', `job ${jobId} not found`);
+    return rows;
+  }
+
   async redeliver(tenantId: string, id: string, deliveryId: string) {
     const delivery = await this.repository.redeliver(tenantId, id, deliveryId);
     if (!delivery) {

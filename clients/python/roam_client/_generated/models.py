@@ -322,6 +322,10 @@ class JobStatus(TypedDict, total=False):
     status: Required[Literal["pending", "running", "succeeded", "failed", "cancelled"]]
 
 
+class JobWebhookDeliveries(TypedDict, total=False):
+    items: Required[List["WebhookDelivery"]]
+
+
 class OffloadOverview(TypedDict, total=False):
     # The 100 most recent offloads, newest first; live ones (creating, running) first.
     pods: Required[List[Dict[str, Any]]]
@@ -564,6 +568,8 @@ class WebhookDelivery(TypedDict, total=False):
     attempt_log: Required[List[Dict[str, Any]]]
     attempts: Required[int]
     created_at: Required[str]
+    # The webhook endpoint it goes to.
+    endpoint_id: Required[str]
     event_id: Required[str]
     event_type: Required[str]
     # The `webhook-id` header, the same on every attempt.

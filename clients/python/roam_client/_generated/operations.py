@@ -165,6 +165,10 @@ class AsyncOperations:
         "GET /health/ready: Readiness: Postgres and NATS answer and every consumer loop pulls; 503 naming what is down"
         return await self._call("GET", "/health/ready", path_params={}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
 
+    async def job_deliveries_list(self, id: str, *, limit: Optional[int] = None) -> JobWebhookDeliveries:
+        "GET /api/v1/jobs/{id}/deliveries: Webhook deliveries of a job's events, newest first, with their attempts"
+        return await self._call("GET", "/api/v1/jobs/{id}/deliveries", path_params={"id": id}, query={"limit": limit}, headers={}, returns="json")  # type: ignore[no-any-return]
+
     async def jobs_batch_submit(self, body: Dict[str, Any], *, idempotency_key: Optional[str] = None) -> JobBatchResult:
         "POST /api/v1/jobs:batch: Submit many jobs at once, all or nothing"
         return await self._call("POST", "/api/v1/jobs:batch", path_params={}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
@@ -511,6 +515,10 @@ class SyncOperations:
     def health_ready(self) -> Readiness:
         "GET /health/ready: Readiness: Postgres and NATS answer and every consumer loop pulls; 503 naming what is down"
         return self._call("GET", "/health/ready", path_params={}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+
+    def job_deliveries_list(self, id: str, *, limit: Optional[int] = None) -> JobWebhookDeliveries:
+        "GET /api/v1/jobs/{id}/deliveries: Webhook deliveries of a job's events, newest first, with their attempts"
+        return self._call("GET", "/api/v1/jobs/{id}/deliveries", path_params={"id": id}, query={"limit": limit}, headers={}, returns="json")  # type: ignore[no-any-return]
 
     def jobs_batch_submit(self, body: Dict[str, Any], *, idempotency_key: Optional[str] = None) -> JobBatchResult:
         "POST /api/v1/jobs:batch: Submit many jobs at once, all or nothing"

@@ -515,6 +515,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/jobs/{id}/deliveries': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Webhook deliveries of a job's events, newest first, with their attempts
+     * @description Needs a tenant API key.
+     */
+    get: operations['JobDeliveries_list'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/jobs/{id}/elements/{index}': {
     parameters: {
       query?: never;
@@ -2151,6 +2171,9 @@ export interface components {
       /** @enum {string} */
       status: 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
     };
+    JobWebhookDeliveries: {
+      items: components['schemas']['WebhookDelivery'][];
+    };
     OffloadOverview: {
       /** @description The 100 most recent offloads, newest first; live ones (creating, running) first. */
       pods: {
@@ -2608,6 +2631,11 @@ export interface components {
       attempts: number;
       /** Format: date-time */
       created_at: string;
+      /**
+       * Format: uuid
+       * @description The webhook endpoint it goes to.
+       */
+      endpoint_id: string;
       /** Format: uuid */
       event_id: string;
       event_type: string;
@@ -4903,6 +4931,84 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['Job'];
+        };
+      };
+      /** @description Invalid request (every bad field is listed in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not found (another tenant’s object is a 404 too) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  JobDeliveries_list: {
+    parameters: {
+      query?: {
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JobWebhookDeliveries'];
         };
       };
       /** @description Invalid request (every bad field is listed in `errors`) */
