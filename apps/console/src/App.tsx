@@ -12,6 +12,7 @@ import { OffloadPage } from './pages/OffloadPage.js';
 import { QueuePage } from './pages/QueuePage.js';
 import { SignInPage } from './pages/SignInPage.js';
 import { SubmitPage } from './pages/SubmitPage.js';
+import { TemplatesPage } from './pages/TemplatesPage.js';
 import { TenantsPage } from './pages/TenantsPage.js';
 import { UsagePage } from './pages/UsagePage.js';
 import { WebhooksPage } from './pages/WebhooksPage.js';
@@ -86,6 +87,7 @@ function Shell(props: { session: Session; onSignOut: () => void }) {
           { to: '/jobs', label: 'Jobs', page: 'jobs' },
           { to: '/groups', label: 'Groups', page: 'groups' },
           { to: '/submit', label: 'Submit', page: 'submit' },
+          { to: '/templates', label: 'Templates', page: 'templates' },
           { to: '/usage', label: 'Usage', page: 'usage' },
           { to: '/webhooks', label: 'Webhooks', page: 'webhooks' },
           { to: '/keys', label: 'API keys', page: 'keys' },
@@ -154,6 +156,8 @@ function titleOf(route: Route): string {
       return `Array ${route.id}`;
     case 'submit':
       return 'Submit a job';
+    case 'templates':
+      return 'Templates';
     case 'usage':
       return 'Usage';
     case 'webhooks':
@@ -190,6 +194,8 @@ function Page(props: { route: Route; session: Session }): ReactNode {
       return operator ? <OnlyFor who="tenant" /> : <ArrayPage id={route.id} />;
     case 'submit':
       return operator ? <OnlyFor who="tenant" /> : <SubmitPage />;
+    case 'templates':
+      return operator ? <OnlyFor who="tenant" /> : <TemplatesPage />;
     case 'usage':
       return operator ? <OnlyFor who="tenant" /> : <UsagePage />;
     case 'webhooks':

@@ -10,6 +10,7 @@ export type Route =
   | { page: 'group'; name: string }
   | { page: 'array'; id: string }
   | { page: 'submit' }
+  | { page: 'templates' }
   | { page: 'usage' }
   | { page: 'webhooks' }
   | { page: 'keys' }
@@ -29,6 +30,7 @@ export function parseRoute(pathname: string): Route {
     return { page: 'group', name: decodeURIComponent(parts[1]!) };
   if (parts.length === 2 && parts[0] === 'arrays') return { page: 'array', id: parts[1]! };
   if (parts.length === 1 && parts[0] === 'submit') return { page: 'submit' };
+  if (parts.length === 1 && parts[0] === 'templates') return { page: 'templates' };
   if (parts.length === 1 && parts[0] === 'usage') return { page: 'usage' };
   if (parts.length === 1 && parts[0] === 'webhooks') return { page: 'webhooks' };
   if (parts.length === 1 && parts[0] === 'keys') return { page: 'keys' };

@@ -1,5 +1,6 @@
-import { type Schemas } from '@roam/client';
-import { useQuery } from '@tanstack/react-query';
+import { RoamError, type Schemas } from '@roam/client';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
 
 import { formatTime } from '../format.js';
 import { describeError, useSession } from '../session.js';
@@ -7,6 +8,7 @@ import { describeError, useSession } from '../session.js';
 /** Every tenant with its limits and offload spend against its budget (admin keys). */
 export function TenantsPage() {
   const { client } = useSession();
+  const [editing, setEditing] = useState<string | null>(null);
   const tenants = useQuery({
     queryKey: ['tenants'],
     queryFn: async () => {
@@ -46,6 +48,7 @@ export function TenantsPage() {
             <th scope="col">Fair-share weight</th>
             <th scope="col">Offload spend</th>
             <th scope="col">Created</th>
+            <th scope="col">Limits</th>
           </tr>
         </thead>
         <tbody>
@@ -65,11 +68,131 @@ export function TenantsPage() {
                 <Spend tenant={tenant} />
               </td>
               <td>{formatTime(tenant.created_at)}</td>
+              <td>
+                <button
+                  type="button"
+                  aria-expanded={editing === tenant.tenant_id}
+                  aria-label={`Edit limits of ${tenant.tenant_id}`}
+                  onClick={() => setEditing(editing === tenant.tenant_id ? null : tenant.tenant_id)}
+                >
+                  Edit
+                </button>
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
+      {editing && tenants.data?.some((t) => t.tenant_id === editing) ? (
+        <EditLimits
+          key={editing}
+          tenant={tenants.data.find((t) => t.tenant_id === editing)!}
+          onDone={() => setEditing(null)}
+        />
+      ) : null}
     </>
+  );
+}
+
+/** The limits an operator may change, with the bounds the API enforces (tenant.schemas.ts). */
+const FIELDS = [
+  { name: 'max_cpu', label: 'CPU (cores)', min: 0.001, max: 100_000, step: 'any' },
+  { name: 'max_memory_gi', label: 'Memory (GiB)', min: 0.001, max: 1_000_000, step: 'any' },
+  { name: 'max_gpu', label: 'GPUs', min: 0, max: 10_000, step: '1' },
+  { name: 'max_concurrent_jobs', label: 'Concurrent jobs', min: 1, max: 100_000, step: '1' },
+  { name: 'weight', label: 'Fair-share weight', min: 1, max: 1000, step: '1' },
+  {
+    name: 'offload_budget_usd',
+    label: 'Offload budget (USD, empty = none)',
+    min: 0,
+    max: 10_000_000,
+    step: 'any',
+  },
+] as const;
+type Field = (typeof FIELDS)[number]['name'];
+
+const valueOf = (tenant: Schemas['Tenant'], name: Field): string => {
+  const value = tenant[name];
+  return value === null ? '' : String(value);
+};
+
+/**
+ * Limits of one tenant: the browser checks each bound as it is typed, the API checks them again
+ * and names every field it refuses; only the fields changed are sent.
+ */
+function EditLimits(props: { tenant: Schemas['Tenant']; onDone: () => void }) {
+  const { client } = useSession();
+  const queries = useQueryClient();
+  const [values, setValues] = useState<Record<Field, string>>(
+    () =>
+      Object.fromEntries(FIELDS.map((f) => [f.name, valueOf(props.tenant, f.name)])) as Record<
+        Field,
+        string
+      >,
+  );
+  const [error, setError] = useState<string | null>(null);
+  const [saving, setSaving] = useState(false);
+
+  const save = async (event: FormEvent) => {
+    event.preventDefault();
+    const body: Record<string, number | null> = {};
+    for (const field of FIELDS) {
+      const text = values[field.name].trim();
+      if (text === valueOf(props.tenant, field.name)) continue;
+      body[field.name] = text === '' && field.name === 'offload_budget_usd' ? null : Number(text);
+    }
+    if (Object.keys(body).length === 0) {
+      setError('Nothing changed.');
+      return;
+    }
+    setSaving(true);
+    setError(null);
+    const result = await client.api.PATCH('/api/v1/tenants/{id}', {
+      params: { path: { id: props.tenant.tenant_id } },
+      body,
+    });
+    setSaving(false);
+    if (!result.response.ok) {
+      setError(describeError(RoamError.fromBody(result.response, result.error)));
+      return;
+    }
+    await queries.invalidateQueries({ queryKey: ['tenants'] });
+    props.onDone();
+  };
+
+  return (
+    <section aria-labelledby="limits-heading">
+      <h2 id="limits-heading">Limits of {props.tenant.tenant_id}</h2>
+      <form className="form" onSubmit={(event) => void save(event)}>
+        {FIELDS.map((field) => (
+          <div key={field.name} className="field">
+            <label htmlFor={`limit-${field.name}`}>{field.label}</label>
+            <input
+              id={`limit-${field.name}`}
+              type="number"
+              min={field.min}
+              max={field.max}
+              step={field.step}
+              required={field.name !== 'offload_budget_usd'}
+              value={values[field.name]}
+              onChange={(event) => setValues({ ...values, [field.name]: event.target.value })}
+            />
+          </div>
+        ))}
+        {error ? (
+          <p role="alert" className="error">
+            {error}
+          </p>
+        ) : null}
+        <div className="toolbar">
+          <button type="submit" disabled={saving}>
+            Save limits
+          </button>
+          <button type="button" onClick={props.onDone}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </section>
   );
 }
 
