@@ -215,10 +215,10 @@ describe('console in a browser', () => {
     await page.getByLabel('Name').fill('console-hello');
     await page.getByLabel('Image').fill('busybox');
     await page.getByLabel('Labels (key=value, one a line)').fill('team=web');
-    // 1,000 simulated seconds: a few real ones at the simulator's speed.
+    // 2,000 simulated seconds: about 10 real ones at the simulator's speed, time enough to see it run.
     await page
       .getByLabel('Command (run with sh -c)')
-      .fill('echo hello from the console; sleep 1000; echo goodbye');
+      .fill('echo hello from the console; sleep 2000; echo goodbye');
     await page.getByLabel('Command (run with sh -c)').press('Enter');
 
     await page.getByRole('heading', { name: /Job console-hello/ }).waitFor();
@@ -340,10 +340,95 @@ describe('console in a browser', () => {
     await expectAccessible('jobs');
   });
 
+  it('scrolls hundreds of jobs by keyboard, fetching server pages as it goes, and shows an array and its group', async () => {
+    // 450 elements, at most one admitted at a time, then all cancelled: they stay in the list.
+    const array = await call(
+      h.url,
+      'POST',
+      '/api/v1/arrays',
+      {
+        name: 'console-sweep',
+        image: 'busybox',
+        command: ['sleep', '1000000'],
+        group: 'console-sweep',
+        array: { size: 450, parallelism: 1 },
+      },
+      key,
+    );
+    expect(array.status).toBe(201);
+    const arrayId = array.body.id as string;
+    await call(h.url, 'DELETE', `/api/v1/arrays/${arrayId}`, undefined, key);
+    await eventually(
+      'the array to be cancelled',
+      async () =>
+        (await call(h.url, 'GET', `/api/v1/arrays/${arrayId}`, undefined, key)).body.done === true,
+    );
+
+    await page.getByRole('button', { name: 'Clear' }).click();
+    const loaded = page.getByTestId('loaded');
+    await loaded.filter({ hasText: /^200 job\(s\) loaded, more as you scroll$/ }).waitFor();
+    // Only the rows in view are in the page, whatever has been loaded.
+    expect(await page.locator('tr[data-job-id]').count()).toBeLessThan(60);
+    // Keyboard: the table's region takes focus and End scrolls it; each end fetches a page.
+    const region = page.getByRole('region', { name: 'Jobs, scrollable' });
+    await region.focus();
+    await region.press('End');
+    await loaded.filter({ hasText: /^400 job\(s\) loaded/ }).waitFor();
+    await region.press('End');
+    await loaded.filter({ hasText: /^45\d job\(s\) loaded$/ }).waitFor();
+    expect(await page.locator('tr[data-job-id]').count()).toBeLessThan(60);
+    // The oldest job is at the bottom.
+    await region.press('End');
+    await page.locator('tr[data-job-id]').filter({ hasText: 'console-hello' }).waitFor();
+
+    // The group and time filters ask the server too.
+    await page.getByLabel('Group').fill('console-sweep');
+    await page.getByLabel('Submitted from').fill('2099-01-01T00:00');
+    await page.getByLabel('Group').press('Enter');
+    await page.getByText('No jobs match.').waitFor();
+    await page.getByLabel('Submitted from').fill('');
+    await page.getByLabel('Group').press('Enter');
+    await loaded.filter({ hasText: /^200 job\(s\) loaded, more/ }).waitFor();
+    await expectAccessible('jobs, scrolled and filtered');
+
+    // From an element to its array: progress per phase, then the elements listed by array.
+    await page.locator('tr[data-job-id] a[href*="/arrays/"]').first().click();
+    await page.getByRole('heading', { name: 'Array console-sweep' }).waitFor();
+    await page.getByTestId('array-summary').filter({ hasText: '450' }).waitFor();
+    await page
+      .getByLabel('Array console-sweep: jobs per phase')
+      .getByText('cancelled 450')
+      .waitFor();
+    await expectAccessible('array');
+    await shot('array');
+    await page.getByRole('link', { name: "The array's elements" }).click();
+    await page.waitForFunction(`document.getElementById('array-filter')?.value === '${arrayId}'`);
+    await loaded.filter({ hasText: /^200 job\(s\) loaded, more/ }).waitFor();
+    expect(await page.locator('tr[data-job-id] td:nth-child(2)').first().textContent()).toMatch(
+      /^console-sweep-\d+$/,
+    );
+    await page.getByRole('link', { name: 'console-sweep', exact: true }).first().click();
+    await page.getByRole('heading', { name: 'Group console-sweep' }).waitFor();
+    await page.getByTestId('group-summary').filter({ hasText: '450' }).waitFor();
+
+    await page.getByRole('link', { name: 'Groups', exact: true }).click();
+    await page.getByRole('heading', { name: 'Groups', exact: true }).waitFor();
+    await page.locator('[data-group="console-sweep"] progress').waitFor();
+    await expectAccessible('groups');
+    await shot('groups');
+  }, 120_000);
+
   it('shows usage, issues and revokes an API key, and manages a webhook', async () => {
     await page.getByRole('link', { name: 'Usage' }).click();
     await page.getByRole('heading', { name: 'Quota in use' }).waitFor();
     await page.getByTestId('stats').filter({ hasText: 'succeeded2' }).waitFor();
+    await page
+      .getByTestId('fair-share')
+      .filter({ hasText: /of the cluster/ })
+      .waitFor();
+    await page.getByTestId('cpu-chart').locator('canvas').waitFor();
+    await page.getByTestId('jobs-chart').getByText('Show the data').click();
+    await page.getByRole('region', { name: 'Jobs running and waiting: data' }).waitFor();
     await expectAccessible('usage');
     await shot('usage');
 
@@ -384,7 +469,65 @@ describe('console in a browser', () => {
     await shot('webhooks');
   });
 
-  it('shows operators the tenants and the cluster, and previews a failover action before running it', async () => {
+  it('creates, edits and deletes a template, and shows the webhook deliveries of a job', async () => {
+    await page.getByRole('link', { name: 'Templates' }).click();
+    await page.getByRole('rowheader', { name: 'sumo' }).waitFor();
+    await page.getByRole('button', { name: 'New template' }).click();
+    await page.getByLabel('Name').fill('console-tpl');
+    // The API's reason for a bad spec is shown, and nothing is created.
+    await page.getByLabel('Spec (JSON)').fill('{"image": "", "command": ["true"]}');
+    await page.getByRole('button', { name: 'Create template' }).click();
+    await page.getByRole('alert').filter({ hasText: /image/ }).waitFor();
+    expect(await h.prisma.jobTemplate.count({ where: { name: 'console-tpl' } })).toBe(0);
+    await page
+      .getByLabel('Spec (JSON)')
+      .fill('{"image": "busybox", "command": ["echo", "from a template"]}');
+    await page.getByRole('button', { name: 'Create template' }).click();
+    await page.getByText('Created console-tpl.').waitFor();
+    await page.getByRole('button', { name: 'Edit template console-tpl' }).click();
+    await page
+      .getByLabel('Spec (JSON)')
+      .fill('{"image": "alpine", "command": ["echo", "from a template"]}');
+    await page.getByRole('button', { name: 'Save template' }).click();
+    await page.getByRole('row', { name: /console-tpl alpine/ }).waitFor();
+    await expectAccessible('templates');
+    await shot('templates');
+    await page.getByRole('button', { name: 'Delete template console-tpl' }).click();
+    await page.getByRole('rowheader', { name: 'console-tpl' }).waitFor({ state: 'detached' });
+
+    // A delivery of console-hello's success, as the notifier's fan-out writes it.
+    const hello = await h.prisma.job.findFirstOrThrow({ where: { name: 'console-hello' } });
+    const endpoint = await h.prisma.webhookEndpoint.findFirstOrThrow();
+    const eventId = '01900000-0000-7000-8000-0000000000e1';
+    await h.prisma.webhookDelivery.create({
+      data: {
+        id: '01900000-0000-7000-8000-0000000000d1',
+        endpointId: endpoint.id,
+        tenantId: tenant,
+        eventId,
+        eventType: 'roam.evt.v1.job.succeeded',
+        status: 'succeeded',
+        attempts: 1,
+        payload: {
+          specversion: '1.0',
+          id: eventId,
+          type: 'roam.evt.v1.job.succeeded',
+          source: 'roam',
+          subject: `jobs/${hello.id}`,
+          time: new Date().toISOString(),
+          data: {},
+        },
+      },
+    });
+    await page.goto(`${h.url}/console/jobs/${hello.id}`);
+    await page
+      .getByTestId('job-deliveries')
+      .getByRole('cell', { name: 'roam.evt.v1.job.succeeded' })
+      .waitFor();
+    await expectAccessible('job with deliveries');
+  });
+
+  it('shows operators the tenants, the queue, offloads and the cluster, and previews a failover action before running it', async () => {
     // A job running on the pool, for the dry run to find.
     const running = await call(
       h.url,
@@ -407,8 +550,60 @@ describe('console in a browser', () => {
     await page.getByLabel('API key').press('Enter');
     await page.getByRole('heading', { name: 'Tenants' }).waitFor();
     await page.getByRole('rowheader', { name: tenant }).waitFor();
+    // Limits: the browser refuses what the API would (0 concurrent jobs), by keyboard too.
+    await page.getByRole('button', { name: `Edit limits of ${tenant}` }).click();
+    const concurrent = page.getByLabel('Concurrent jobs');
+    await concurrent.fill('0');
+    await concurrent.press('Enter');
+    await page.locator('#limit-max_concurrent_jobs:invalid').waitFor();
+    expect(
+      (await h.prisma.tenant.findUniqueOrThrow({ where: { id: tenant } })).maxConcurrentJobs,
+    ).toBe(8);
+    await concurrent.fill('6');
+    await concurrent.press('Enter');
+    await page.getByRole('heading', { name: `Limits of ${tenant}` }).waitFor({ state: 'detached' });
+    expect(
+      (await h.prisma.tenant.findUniqueOrThrow({ where: { id: tenant } })).maxConcurrentJobs,
+    ).toBe(6);
+    await page
+      .getByRole('row', { name: new RegExp(`^${tenant} `) })
+      .getByRole('cell', { name: '6', exact: true })
+      .waitFor();
     await expectAccessible('tenants');
     await shot('tenants');
+
+    // The queue: nothing of console-a waits (its jobs run or were cancelled), one admission at least.
+    await page.getByRole('link', { name: 'Queue' }).click();
+    await page.getByRole('heading', { name: 'Queue' }).waitFor();
+    await page.getByTestId('admitted-chart').locator('canvas').waitFor();
+    await page.getByTestId('oldest-waiting').waitFor();
+    await expectAccessible('queue');
+    await shot('queue');
+
+    // Offload: pods the offload worker would have written, read back as pods, prices and spend.
+    await h.prisma.tenant.update({
+      where: { id: tenant },
+      data: { offloadBudgetMicros: 20_000_000n, offloadSpendMicros: 4_600_000n },
+    });
+    await h.prisma.offload.create({
+      data: {
+        id: '01900000-0000-7000-8000-000000000001',
+        tenantId: tenant,
+        kubeNamespace: `roam-${tenant}`,
+        kubeJobName: 'console-gpu',
+        runpodPodId: 'pod-console-1',
+        gpuType: 'NVIDIA RTX A4000',
+        dataCenter: 'EU-RO-1',
+        pricePerHourMicros: 190_000n,
+        state: 'running',
+      },
+    });
+    await page.getByRole('link', { name: 'Offload' }).click();
+    await page.getByRole('rowheader', { name: 'pod-console-1' }).waitFor();
+    await page.getByTestId('spend').getByText('$4.60').waitFor();
+    await page.getByTestId('prices').getByText('$0.19').first().waitFor();
+    await expectAccessible('offload');
+    await shot('offload');
 
     await page.getByRole('link', { name: 'Cluster' }).click();
     await page.getByRole('rowheader', { name: 'my-node-pool-0' }).waitFor();
