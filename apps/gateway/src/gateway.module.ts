@@ -28,6 +28,7 @@ import { JobsBatchController } from './jobs/jobs-batch.controller.js';
 import { JobsBatchService } from './jobs/jobs-batch.service.js';
 import { JobsController } from './jobs/jobs.controller.js';
 import { JobsRepository } from './jobs/jobs.repository.js';
+import { DependenciesService } from './jobs/dependencies.service.js';
 import { JobsService } from './jobs/jobs.service.js';
 import { NodeCapacityCache } from './jobs/node-capacity.cache.js';
 import { PendingCap } from './jobs/pending-cap.js';
@@ -93,6 +94,7 @@ import { WebhooksService } from './webhooks/webhooks.service.js';
     TenantsService,
     JobsRepository,
     JobsService,
+    DependenciesService,
     JobsBatchService,
     GroupsRepository,
     GroupsService,

@@ -110,6 +110,14 @@ class DeletedResults(TypedDict, total=False):
     job_id: Required[str]
 
 
+class Dependency(TypedDict, total=False):
+    # A job or array id.
+    job: Required[str]
+    on: Required[Literal["succeeded", "finished", "failed", "all_succeeded", "any_failed"]]
+    # Between two arrays of the same size: element i waits for element i of `job`, by `on` (succeeded, finished or failed).
+    type: NotRequired[Literal["N_TO_N"]]
+
+
 class Event(TypedDict, total=False):
     # The event as it was published (a CloudEvents-style envelope).
     event: Required[Dict[str, Any]]
@@ -275,6 +283,8 @@ class JobSpec(TypedDict, total=False):
     annotations: NotRequired[Dict[str, str]]
     args: NotRequired[List[str]]
     command: Required[List[str]]
+    # Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`.
+    depends_on: NotRequired[List["Dependency"]]
     env: NotRequired[Dict[str, str]]
     group: NotRequired[str]
     image: Required[str]
@@ -282,6 +292,8 @@ class JobSpec(TypedDict, total=False):
     max_duration_seconds: NotRequired[int]
     name: NotRequired[str]
     offload: Required[Literal["never", "allowed", "required"]]
+    # `cancel` (the default): cancelled with reason DependencyFailed. `keep`: stays queued with reason DependencyNeverSatisfied until you cancel it.
+    on_dependency_failure: NotRequired[Literal["cancel", "keep"]]
     priority: Required[int]
     queue: Required[str]
     resources: Required[Dict[str, Any]]
@@ -293,6 +305,8 @@ class JobSpecInput(TypedDict, total=False):
     annotations: NotRequired[Dict[str, str]]
     args: NotRequired[List[str]]
     command: Required[List[str]]
+    # Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`.
+    depends_on: NotRequired[List["Dependency"]]
     env: NotRequired[Dict[str, str]]
     group: NotRequired[str]
     image: Required[str]
@@ -300,6 +314,8 @@ class JobSpecInput(TypedDict, total=False):
     max_duration_seconds: NotRequired[int]
     name: NotRequired[str]
     offload: NotRequired[Literal["never", "allowed", "required"]]
+    # `cancel` (the default): cancelled with reason DependencyFailed. `keep`: stays queued with reason DependencyNeverSatisfied until you cancel it.
+    on_dependency_failure: NotRequired[Literal["cancel", "keep"]]
     priority: NotRequired[int]
     queue: NotRequired[str]
     resources: NotRequired[Dict[str, Any]]

@@ -1712,6 +1712,20 @@ export interface components {
       deleted: number;
       job_id: string;
     };
+    Dependency: {
+      /**
+       * Format: uuid
+       * @description A job or array id.
+       */
+      job: string;
+      /** @enum {string} */
+      on: 'succeeded' | 'finished' | 'failed' | 'all_succeeded' | 'any_failed';
+      /**
+       * @description Between two arrays of the same size: element i waits for element i of `job`, by `on` (succeeded, finished or failed).
+       * @constant
+       */
+      type?: 'N_TO_N';
+    };
     Event: {
       /** @description The event as it was published (a CloudEvents-style envelope). */
       event: {
@@ -1943,6 +1957,8 @@ export interface components {
       };
       args?: string[];
       command: string[];
+      /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
+      depends_on?: components['schemas']['Dependency'][];
       env?: {
         [key: string]: string;
       };
@@ -1958,6 +1974,11 @@ export interface components {
        * @enum {string}
        */
       offload: 'never' | 'allowed' | 'required';
+      /**
+       * @description `cancel` (the default): cancelled with reason DependencyFailed. `keep`: stays queued with reason DependencyNeverSatisfied until you cancel it.
+       * @enum {string}
+       */
+      on_dependency_failure?: 'cancel' | 'keep';
       /** @default 0 */
       priority: number;
       /** @default user-queue */
@@ -2014,6 +2035,8 @@ export interface components {
       };
       args?: string[];
       command: string[];
+      /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
+      depends_on?: components['schemas']['Dependency'][];
       env?: {
         [key: string]: string;
       };
@@ -2029,6 +2052,11 @@ export interface components {
        * @enum {string}
        */
       offload?: 'never' | 'allowed' | 'required';
+      /**
+       * @description `cancel` (the default): cancelled with reason DependencyFailed. `keep`: stays queued with reason DependencyNeverSatisfied until you cancel it.
+       * @enum {string}
+       */
+      on_dependency_failure?: 'cancel' | 'keep';
       /** @default 0 */
       priority?: number;
       /** @default user-queue */
@@ -2277,6 +2305,8 @@ export interface components {
         };
         args?: string[];
         command: string[];
+        /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
+        depends_on?: components['schemas']['Dependency'][];
         env?: {
           [key: string]: string;
         };
@@ -2295,6 +2325,11 @@ export interface components {
          * @enum {string}
          */
         offload: 'never' | 'allowed' | 'required';
+        /**
+         * @description `cancel` (the default): cancelled with reason DependencyFailed. `keep`: stays queued with reason DependencyNeverSatisfied until you cancel it.
+         * @enum {string}
+         */
+        on_dependency_failure?: 'cancel' | 'keep';
         /** @default 0 */
         priority: number;
         /** @default user-queue */
@@ -3427,6 +3462,8 @@ export interface operations {
               args?: string[];
               array: components['schemas']['ArrayRequest'];
               command: string[];
+              /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
+              depends_on?: components['schemas']['Dependency'][];
               env?: {
                 [key: string]: string;
               };
@@ -3442,6 +3479,11 @@ export interface operations {
                * @enum {string}
                */
               offload?: 'never' | 'allowed' | 'required';
+              /**
+               * @description `cancel` (the default): cancelled with reason DependencyFailed. `keep`: stays queued with reason DependencyNeverSatisfied until you cancel it.
+               * @enum {string}
+               */
+              on_dependency_failure?: 'cancel' | 'keep';
               /** @default 0 */
               priority?: number;
               /** @default user-queue */
@@ -5612,6 +5654,8 @@ export interface operations {
             };
             args?: string[];
             command: string[];
+            /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
+            depends_on?: components['schemas']['Dependency'][];
             env?: {
               [key: string]: string;
             };
@@ -5630,6 +5674,11 @@ export interface operations {
              * @enum {string}
              */
             offload?: 'never' | 'allowed' | 'required';
+            /**
+             * @description `cancel` (the default): cancelled with reason DependencyFailed. `keep`: stays queued with reason DependencyNeverSatisfied until you cancel it.
+             * @enum {string}
+             */
+            on_dependency_failure?: 'cancel' | 'keep';
             /** @default 0 */
             priority?: number;
             /** @default user-queue */
@@ -5837,6 +5886,8 @@ export interface operations {
             };
             args?: string[];
             command: string[];
+            /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
+            depends_on?: components['schemas']['Dependency'][];
             env?: {
               [key: string]: string;
             };
@@ -5855,6 +5906,11 @@ export interface operations {
              * @enum {string}
              */
             offload?: 'never' | 'allowed' | 'required';
+            /**
+             * @description `cancel` (the default): cancelled with reason DependencyFailed. `keep`: stays queued with reason DependencyNeverSatisfied until you cancel it.
+             * @enum {string}
+             */
+            on_dependency_failure?: 'cancel' | 'keep';
             /** @default 0 */
             priority?: number;
             /** @default user-queue */
