@@ -30,6 +30,9 @@ import { JobsController } from './jobs/jobs.controller.js';
 import { JobsRepository } from './jobs/jobs.repository.js';
 import { DependenciesService } from './jobs/dependencies.service.js';
 import { JobsService } from './jobs/jobs.service.js';
+import { PipelinesController } from './pipelines/pipelines.controller.js';
+import { PipelinesRepository } from './pipelines/pipelines.repository.js';
+import { PipelinesService } from './pipelines/pipelines.service.js';
 import { NodeCapacityCache } from './jobs/node-capacity.cache.js';
 import { PendingCap } from './jobs/pending-cap.js';
 import { LogsModule } from './logs/logs.module.js';
@@ -79,6 +82,7 @@ import { WebhooksService } from './webhooks/webhooks.service.js';
     JobsBatchController,
     GroupsController,
     ArraysController,
+    PipelinesController,
     TemplatesController,
     CompatJobsFormController,
     EventsController,
@@ -100,6 +104,8 @@ import { WebhooksService } from './webhooks/webhooks.service.js';
     GroupsService,
     ArraysRepository,
     ArraysService,
+    PipelinesRepository,
+    PipelinesService,
     PendingCap,
     JobExplainService,
     KueueExplainer,

@@ -44,6 +44,7 @@ CREATE TABLE "pipeline_steps" (
     "name" TEXT NOT NULL,
     "job_id" UUID,
     "array_id" UUID,
+    "depends_on" JSONB NOT NULL DEFAULT '[]',
     "outcome" TEXT,
 
     CONSTRAINT "pipeline_steps_pkey" PRIMARY KEY ("pipeline_id","position")

@@ -108,16 +108,20 @@ export class DependenciesService {
 
   /**
    * Every request checked (one read for all their targets); a 404 naming the first unknown
-   * id, or one 400 listing every other problem by path.
+   * id, or one 400 listing every other problem by path. `known`: targets created in the same
+   * request (a pipeline's steps), not read.
    */
   async check(
     db: LedgerDb,
     tenantId: string,
     requests: readonly DependencyRequest[],
+    known: ReadonlyMap<string, DependencyTarget> = new Map(),
   ): Promise<CheckedDependency[][]> {
-    const ids = [...new Set(requests.flatMap((r) => r.requested.map((d) => d.job)))];
+    const ids = [...new Set(requests.flatMap((r) => r.requested.map((d) => d.job)))].filter(
+      (id) => !known.has(id),
+    );
     const found = await lockDependencyTargets(db, tenantId, ids);
-    const targets = new Map<string, DependencyTarget>();
+    const targets = new Map<string, DependencyTarget>(known);
     for (const target of found)
       targets.set(
         target.id,

@@ -354,6 +354,40 @@ class ParkedOutboxMessage(TypedDict, total=False):
     subject: Required[str]
 
 
+class Pipeline(TypedDict, total=False):
+    # Jobs of every step (array elements included) per phase.
+    counts: Required[Dict[str, Any]]
+    created_at: Required[str]
+    done: Required[bool]
+    # When its last step finished (`pipeline.finished`).
+    finished_at: Required[Optional[str]]
+    id: Required[str]
+    name: Required[str]
+    # Finished steps by outcome.
+    outcome: Required[Dict[str, Any]]
+    steps: Required[List["PipelineStep"]]
+
+
+class PipelineStep(TypedDict, total=False):
+    # Jobs of the step per phase (1 job, or the array’s elements).
+    counts: Required[Dict[str, Any]]
+    depends_on: Required[List[Dict[str, Any]]]
+    # The job’s or the array’s id.
+    id: Required[str]
+    kind: Required[Literal["job", "array"]]
+    name: Required[str]
+    # A job step’s phase (`Queued`…); null for an array.
+    phase: Required[Optional[str]]
+    reason: Required[Optional[str]]
+    # A job’s status; an array’s: succeeded when every element did.
+    status: Required[Literal["pending", "running", "succeeded", "failed", "cancelled"]]
+
+
+class PipelineSubmit(TypedDict, total=False):
+    name: Required[str]
+    steps: Required[List[Dict[str, Any]]]
+
+
 class Problem(TypedDict, total=False):
     detail: NotRequired[str]
     # Validation problems: every bad field.
@@ -473,6 +507,12 @@ class SeedLogs(TypedDict, total=False):
     # Why `logs` is empty, when it is for lack of a log.
     reason: Required[Optional[Literal["not-started", "container-waiting", "pod-gone", "pod-not-found"]]]
     source: Required[Literal["kubernetes", "archive", "none"]]
+
+
+class StepDependency(TypedDict, total=False):
+    on: Required[Literal["succeeded", "finished", "failed", "all_succeeded", "any_failed"]]
+    step: Required[str]
+    type: NotRequired[Literal["N_TO_N"]]
 
 
 class Template(TypedDict, total=False):

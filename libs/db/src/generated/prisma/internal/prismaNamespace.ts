@@ -2340,6 +2340,7 @@ export const PipelineStepScalarFieldEnum = {
   name: 'name',
   jobId: 'jobId',
   arrayId: 'arrayId',
+  dependsOn: 'dependsOn',
   outcome: 'outcome'
 } as const
 

@@ -252,6 +252,7 @@ export const PipelineStepScalarFieldEnum = {
   name: 'name',
   jobId: 'jobId',
   arrayId: 'arrayId',
+  dependsOn: 'dependsOn',
   outcome: 'outcome'
 } as const
 

@@ -58,6 +58,7 @@ export type PipelineStepCountAggregateOutputType = {
   name: number
   jobId: number
   arrayId: number
+  dependsOn: number
   outcome: number
   _all: number
 }
@@ -95,6 +96,7 @@ export type PipelineStepCountAggregateInputType = {
   name?: true
   jobId?: true
   arrayId?: true
+  dependsOn?: true
   outcome?: true
   _all?: true
 }
@@ -191,6 +193,7 @@ export type PipelineStepGroupByOutputType = {
   name: string
   jobId: string | null
   arrayId: string | null
+  dependsOn: runtime.JsonValue
   outcome: string | null
   _count: PipelineStepCountAggregateOutputType | null
   _avg: PipelineStepAvgAggregateOutputType | null
@@ -223,6 +226,7 @@ export type PipelineStepWhereInput = {
   name?: Prisma.StringFilter<"PipelineStep"> | string
   jobId?: Prisma.UuidNullableFilter<"PipelineStep"> | string | null
   arrayId?: Prisma.UuidNullableFilter<"PipelineStep"> | string | null
+  dependsOn?: Prisma.JsonFilter<"PipelineStep">
   outcome?: Prisma.StringNullableFilter<"PipelineStep"> | string | null
   pipeline?: Prisma.XOR<Prisma.PipelineScalarRelationFilter, Prisma.PipelineWhereInput>
 }
@@ -233,6 +237,7 @@ export type PipelineStepOrderByWithRelationInput = {
   name?: Prisma.SortOrder
   jobId?: Prisma.SortOrderInput | Prisma.SortOrder
   arrayId?: Prisma.SortOrderInput | Prisma.SortOrder
+  dependsOn?: Prisma.SortOrder
   outcome?: Prisma.SortOrderInput | Prisma.SortOrder
   pipeline?: Prisma.PipelineOrderByWithRelationInput
 }
@@ -248,6 +253,7 @@ export type PipelineStepWhereUniqueInput = Prisma.AtLeast<{
   name?: Prisma.StringFilter<"PipelineStep"> | string
   jobId?: Prisma.UuidNullableFilter<"PipelineStep"> | string | null
   arrayId?: Prisma.UuidNullableFilter<"PipelineStep"> | string | null
+  dependsOn?: Prisma.JsonFilter<"PipelineStep">
   outcome?: Prisma.StringNullableFilter<"PipelineStep"> | string | null
   pipeline?: Prisma.XOR<Prisma.PipelineScalarRelationFilter, Prisma.PipelineWhereInput>
 }, "pipelineId_position" | "pipelineId_name">
@@ -258,6 +264,7 @@ export type PipelineStepOrderByWithAggregationInput = {
   name?: Prisma.SortOrder
   jobId?: Prisma.SortOrderInput | Prisma.SortOrder
   arrayId?: Prisma.SortOrderInput | Prisma.SortOrder
+  dependsOn?: Prisma.SortOrder
   outcome?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.PipelineStepCountOrderByAggregateInput
   _avg?: Prisma.PipelineStepAvgOrderByAggregateInput
@@ -275,6 +282,7 @@ export type PipelineStepScalarWhereWithAggregatesInput = {
   name?: Prisma.StringWithAggregatesFilter<"PipelineStep"> | string
   jobId?: Prisma.UuidNullableWithAggregatesFilter<"PipelineStep"> | string | null
   arrayId?: Prisma.UuidNullableWithAggregatesFilter<"PipelineStep"> | string | null
+  dependsOn?: Prisma.JsonWithAggregatesFilter<"PipelineStep">
   outcome?: Prisma.StringNullableWithAggregatesFilter<"PipelineStep"> | string | null
 }
 
@@ -283,6 +291,7 @@ export type PipelineStepCreateInput = {
   name: string
   jobId?: string | null
   arrayId?: string | null
+  dependsOn?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   outcome?: string | null
   pipeline: Prisma.PipelineCreateNestedOneWithoutStepsListInput
 }
@@ -293,6 +302,7 @@ export type PipelineStepUncheckedCreateInput = {
   name: string
   jobId?: string | null
   arrayId?: string | null
+  dependsOn?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   outcome?: string | null
 }
 
@@ -301,6 +311,7 @@ export type PipelineStepUpdateInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   jobId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  dependsOn?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   outcome?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   pipeline?: Prisma.PipelineUpdateOneRequiredWithoutStepsListNestedInput
 }
@@ -311,6 +322,7 @@ export type PipelineStepUncheckedUpdateInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   jobId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  dependsOn?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   outcome?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
@@ -320,6 +332,7 @@ export type PipelineStepCreateManyInput = {
   name: string
   jobId?: string | null
   arrayId?: string | null
+  dependsOn?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   outcome?: string | null
 }
 
@@ -328,6 +341,7 @@ export type PipelineStepUpdateManyMutationInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   jobId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  dependsOn?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   outcome?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
@@ -337,6 +351,7 @@ export type PipelineStepUncheckedUpdateManyInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   jobId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  dependsOn?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   outcome?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
@@ -366,6 +381,7 @@ export type PipelineStepCountOrderByAggregateInput = {
   name?: Prisma.SortOrder
   jobId?: Prisma.SortOrder
   arrayId?: Prisma.SortOrder
+  dependsOn?: Prisma.SortOrder
   outcome?: Prisma.SortOrder
 }
 
@@ -442,6 +458,7 @@ export type PipelineStepCreateWithoutPipelineInput = {
   name: string
   jobId?: string | null
   arrayId?: string | null
+  dependsOn?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   outcome?: string | null
 }
 
@@ -450,6 +467,7 @@ export type PipelineStepUncheckedCreateWithoutPipelineInput = {
   name: string
   jobId?: string | null
   arrayId?: string | null
+  dependsOn?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   outcome?: string | null
 }
 
@@ -488,6 +506,7 @@ export type PipelineStepScalarWhereInput = {
   name?: Prisma.StringFilter<"PipelineStep"> | string
   jobId?: Prisma.UuidNullableFilter<"PipelineStep"> | string | null
   arrayId?: Prisma.UuidNullableFilter<"PipelineStep"> | string | null
+  dependsOn?: Prisma.JsonFilter<"PipelineStep">
   outcome?: Prisma.StringNullableFilter<"PipelineStep"> | string | null
 }
 
@@ -496,6 +515,7 @@ export type PipelineStepCreateManyPipelineInput = {
   name: string
   jobId?: string | null
   arrayId?: string | null
+  dependsOn?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   outcome?: string | null
 }
 
@@ -504,6 +524,7 @@ export type PipelineStepUpdateWithoutPipelineInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   jobId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  dependsOn?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   outcome?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
@@ -512,6 +533,7 @@ export type PipelineStepUncheckedUpdateWithoutPipelineInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   jobId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  dependsOn?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   outcome?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
@@ -520,6 +542,7 @@ export type PipelineStepUncheckedUpdateManyWithoutPipelineInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   jobId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  dependsOn?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   outcome?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
@@ -531,6 +554,7 @@ export type PipelineStepSelect<ExtArgs extends runtime.Types.Extensions.Internal
   name?: boolean
   jobId?: boolean
   arrayId?: boolean
+  dependsOn?: boolean
   outcome?: boolean
   pipeline?: boolean | Prisma.PipelineDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["pipelineStep"]>
@@ -541,6 +565,7 @@ export type PipelineStepSelectCreateManyAndReturn<ExtArgs extends runtime.Types.
   name?: boolean
   jobId?: boolean
   arrayId?: boolean
+  dependsOn?: boolean
   outcome?: boolean
   pipeline?: boolean | Prisma.PipelineDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["pipelineStep"]>
@@ -551,6 +576,7 @@ export type PipelineStepSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.
   name?: boolean
   jobId?: boolean
   arrayId?: boolean
+  dependsOn?: boolean
   outcome?: boolean
   pipeline?: boolean | Prisma.PipelineDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["pipelineStep"]>
@@ -561,10 +587,11 @@ export type PipelineStepSelectScalar = {
   name?: boolean
   jobId?: boolean
   arrayId?: boolean
+  dependsOn?: boolean
   outcome?: boolean
 }
 
-export type PipelineStepOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"pipelineId" | "position" | "name" | "jobId" | "arrayId" | "outcome", ExtArgs["result"]["pipelineStep"]>
+export type PipelineStepOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"pipelineId" | "position" | "name" | "jobId" | "arrayId" | "dependsOn" | "outcome", ExtArgs["result"]["pipelineStep"]>
 export type PipelineStepInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   pipeline?: boolean | Prisma.PipelineDefaultArgs<ExtArgs>
 }
@@ -586,6 +613,10 @@ export type $PipelineStepPayload<ExtArgs extends runtime.Types.Extensions.Intern
     name: string
     jobId: string | null
     arrayId: string | null
+    /**
+     * The steps it waits for, as submitted: `[{ step, on }]`.
+     */
+    dependsOn: runtime.JsonValue
     outcome: string | null
   }, ExtArgs["result"]["pipelineStep"]>
   composites: {}
@@ -1016,6 +1047,7 @@ export interface PipelineStepFieldRefs {
   readonly name: Prisma.FieldRef<"PipelineStep", 'String'>
   readonly jobId: Prisma.FieldRef<"PipelineStep", 'String'>
   readonly arrayId: Prisma.FieldRef<"PipelineStep", 'String'>
+  readonly dependsOn: Prisma.FieldRef<"PipelineStep", 'Json'>
   readonly outcome: Prisma.FieldRef<"PipelineStep", 'String'>
 }
     
