@@ -117,6 +117,19 @@ describe('job dependencies', () => {
       }),
     );
     expect(pairs.status).toBe(201);
+    // Element i of `pairs` waits for element i of `sweep`, and for nothing else.
+    const edges = await h.prisma.jobDependency.findMany({
+      where: { tenantId: 'deps-a', onJobId: { not: null }, condition: 'succeeded' },
+      select: { jobId: true, onJobId: true },
+    });
+    const elementOf = async (arrayId: string, index: number) =>
+      (await call(h.url, 'GET', `/api/v1/arrays/${arrayId}/elements/${index}`, undefined, key)).body
+        .id as string;
+    for (const index of [0, 1, 2])
+      expect(edges).toContainEqual({
+        jobId: await elementOf(pairs.body.id, index),
+        onJobId: await elementOf(sweepId, index),
+      });
     const aggregate = await submit(
       quick('echo aggregate', { depends_on: [{ job: pairs.body.id, on: 'all_succeeded' }] }),
     );
