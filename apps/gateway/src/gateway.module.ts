@@ -28,7 +28,11 @@ import { JobsBatchController } from './jobs/jobs-batch.controller.js';
 import { JobsBatchService } from './jobs/jobs-batch.service.js';
 import { JobsController } from './jobs/jobs.controller.js';
 import { JobsRepository } from './jobs/jobs.repository.js';
+import { DependenciesService } from './jobs/dependencies.service.js';
 import { JobsService } from './jobs/jobs.service.js';
+import { PipelinesController } from './pipelines/pipelines.controller.js';
+import { PipelinesRepository } from './pipelines/pipelines.repository.js';
+import { PipelinesService } from './pipelines/pipelines.service.js';
 import { NodeCapacityCache } from './jobs/node-capacity.cache.js';
 import { PendingCap } from './jobs/pending-cap.js';
 import { OperatorInsightsController, UsageController } from './insights/insights.controller.js';
@@ -84,6 +88,7 @@ import { WebhooksService } from './webhooks/webhooks.service.js';
     JobsBatchController,
     GroupsController,
     ArraysController,
+    PipelinesController,
     TemplatesController,
     CompatJobsFormController,
     EventsController,
@@ -102,11 +107,14 @@ import { WebhooksService } from './webhooks/webhooks.service.js';
     TenantsService,
     JobsRepository,
     JobsService,
+    DependenciesService,
     JobsBatchService,
     GroupsRepository,
     GroupsService,
     ArraysRepository,
     ArraysService,
+    PipelinesRepository,
+    PipelinesService,
     PendingCap,
     JobExplainService,
     KueueExplainer,

@@ -10,6 +10,8 @@ import { JobFilesService } from './admission/job-files.js';
 import { KueueAdmissionRepository } from './admission/kueue/kueue-admission.repository.js';
 import { KueueAdmissionService } from './admission/kueue/kueue-admission.service.js';
 import { KueueWorkloads } from './admission/kueue/kueue-workloads.js';
+import { DependencyFailuresRepository } from './dependencies/dependency-failures.repository.js';
+import { DependencyFailuresService } from './dependencies/dependency-failures.service.js';
 import { JobIntakeHandler } from './jobs/job-intake.handler.js';
 import { JobIntakeService } from './jobs/job-intake.service.js';
 import { TenantCommandsHandler } from './tenants/tenant-commands.handler.js';
@@ -29,6 +31,8 @@ import { TenantProvisioner } from './tenants/tenant-provisioner.service.js';
     KueueWorkloads,
     KueueAdmissionRepository,
     KueueAdmissionService,
+    DependencyFailuresRepository,
+    DependencyFailuresService,
     AdmissionLoop,
     JobIntakeService,
     TenantProvisioner,

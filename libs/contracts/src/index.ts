@@ -1,4 +1,5 @@
 export * from './actions.js';
+export * from './dependencies.js';
 export * from './envelope.js';
 export * from './groups.js';
 export * from './job-spec.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { dependsOn, onDependencyFailure } from './dependencies.js';
 import { groupName } from './groups.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -193,6 +194,8 @@ export const jobSpecSchema = z
     offload: offloadPreference.default('never'),
     /** A group the job belongs to: list, watch, summarise and cancel jobs by it. */
     group: groupName.optional(),
+    depends_on: dependsOn.optional(),
+    on_dependency_failure: onDependencyFailure.optional(),
   })
   .strict();
 

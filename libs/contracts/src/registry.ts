@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 
 import { actionEvent, actionExecuteCommand } from './actions.js';
+import { pipelineFinishedEvent } from './dependencies.js';
 import { jobCancelCommand, jobEvent, jobSubmitBatchCommand, jobSubmitCommand } from './jobs.js';
 import { arrayFinishedEvent, groupFinishedEvent } from './groups.js';
 import { type Subject, subjects } from './subjects.js';
@@ -9,7 +10,7 @@ import { webhookDisabledEvent, webhookTestEvent } from './webhooks.js';
 
 export type { Subject } from './subjects.js';
 
-const { job, tenant, webhook, action, group, array } = subjects;
+const { job, tenant, webhook, action, group, array, pipeline } = subjects;
 
 /**
  * Every subject roam publishes, with the schema of its `data`. Publisher and consumer parse
@@ -39,6 +40,7 @@ export const messages = {
   [webhook.disabled]: webhookDisabledEvent,
   [group.finished]: groupFinishedEvent,
   [array.finished]: arrayFinishedEvent,
+  [pipeline.finished]: pipelineFinishedEvent,
   [action.execute]: actionExecuteCommand,
   [action.requested]: actionEvent,
   [action.started]: actionEvent,

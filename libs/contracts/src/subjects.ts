@@ -51,6 +51,10 @@ export const subjects = {
     /** Every element of the array has finished. */
     finished: 'roam.evt.v1.array.finished',
   },
+  pipeline: {
+    /** Every step of the pipeline has finished. */
+    finished: 'roam.evt.v1.pipeline.finished',
+  },
   action: {
     execute: 'roam.cmd.v1.action.execute',
     requested: 'roam.evt.v1.action.requested',

@@ -85,6 +85,10 @@ export type QueuedJob = PendingJob & { phase: string; reason: string | null };
  * admitted lies below it, finished ones included; of the f + P indices below it f are finished,
  * so at most P are admitted or running, however many the decision admits in one cycle. The bound is one primary-key read
  * of the array's counters (docs/architecture.md#rule-10).
+ *
+ * A job waiting for dependencies (`deps_unmet > 0`, on the job or on its whole array) is not
+ * offered: `jobs_admission_ready_idx` leads with `deps_unmet`, so such jobs are skipped in the
+ * index, with no read per job (docs/architecture.md#rule-11).
  */
 export async function pendingJobs(
   db: Db,
@@ -114,11 +118,11 @@ export async function pendingJobs(
              q.memory_bytes, q.gpu, q.queue, q.offload_preference::text AS offload_preference,
              q.phase, q.reason, row_number() OVER (ORDER BY q.priority DESC, q.id) AS rank
       FROM jobs q
-      WHERE q.tenant_id = t.id AND q.status = 'pending' AND q.admitted_at IS NULL
-        AND (q.retry_at IS NULL OR q.retry_at <= now())
+      WHERE q.tenant_id = t.id AND q.status = 'pending' AND q.deps_unmet = 0
+        AND q.admitted_at IS NULL AND (q.retry_at IS NULL OR q.retry_at <= now())
         AND (q.array_id IS NULL OR q.array_index < (
           SELECT a.succeeded + a.failed + a.cancelled + coalesce(a.parallelism, a.size)
-          FROM job_arrays a WHERE a.id = q.array_id))
+          FROM job_arrays a WHERE a.id = q.array_id AND a.deps_unmet = 0))
       ORDER BY q.priority DESC, q.id
       LIMIT ${window.perTenant}
     ) j

@@ -33,6 +33,7 @@ export const busRoles = {
       // Written by the database's group and array counters; the gateway's relay publishes them.
       subjects.group.finished,
       subjects.array.finished,
+      subjects.pipeline.finished,
     ],
     consumes: [],
   },
@@ -40,6 +41,8 @@ export const busRoles = {
     publishes: [
       subjects.job.queued,
       subjects.job.admitted,
+      // A job whose dependency can no longer be met (docs/pipelines.md).
+      subjects.job.cancelled,
       subjects.tenant.ready,
       subjects.tenant.failed,
       subjects.tenant.deleted,

@@ -8,6 +8,7 @@ import { APP_CONFIG, ProblemError, problemTypes, validationProblem } from '@roam
 import { z } from 'zod';
 
 import { SOURCE } from '../source.js';
+import { DependenciesService, requestedOf } from './dependencies.service.js';
 import { type ArrayRow, ArraysRepository } from './arrays.repository.js';
 import { cancelInBatches } from './cancel-batches.js';
 import type { JobRow } from './jobs.repository.js';
@@ -42,6 +43,7 @@ export class ArraysService {
     private readonly pendingCap: PendingCap,
     @Inject(Outbox) private readonly outbox: Outbox,
     @Inject(APP_CONFIG) config: GatewayConfig,
+    private readonly dependencies: DependenciesService,
   ) {
     this.ledger = new JobLedger(outbox, SOURCE);
     const max = config.ARRAY_MAX_SIZE;
@@ -113,13 +115,27 @@ export class ArraysService {
     const inserted = await this.repository.prisma.$transaction(
       async (tx) => {
         await this.pendingCap.assertRoomInTransaction(tx, tenantId, array.size);
-        return submitJobArray(tx, {
+        const requested = requestedOf(spec);
+        const [checked = []] = await this.dependencies.check(
+          tx,
+          tenantId,
+          requested.length === 0
+            ? []
+            : [{ dependent: { kind: 'array', size: array.size }, requested, path: 'depends_on' }],
+        );
+        const count = await submitJobArray(tx, {
           id,
           size: array.size,
           parallelism: array.parallelism ?? null,
           element,
           items: array.items ?? null,
         });
+        // The whole array waits on its dependencies; on an N_TO_N one, element by element.
+        if (count > 0 && checked.length > 0)
+          await this.dependencies.record(tx, tenantId, [
+            { dependent: { arrayId: id }, dependencies: checked },
+          ]);
+        return count;
       },
       { timeout: 60_000 },
     );

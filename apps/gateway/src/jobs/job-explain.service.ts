@@ -4,6 +4,7 @@ import { pendingJobs, Prisma, type PrismaClient, queueStanding, tenantStates } f
 import { type AdmissionDecision, decide, explainDecision, type Snapshot } from '@roam/domain';
 import { APP_CONFIG, PRISMA } from '@roam/runtime';
 
+import { DependenciesService } from './dependencies.service.js';
 import { KueueExplainer } from './job-explain.kueue.js';
 import type { ExplainView } from './job-explain.view.js';
 import { JobsService } from './jobs.service.js';
@@ -43,6 +44,7 @@ export class JobExplainService {
     private readonly nodes: NodeCapacityCache,
     private readonly kueue: KueueExplainer,
     @Inject(APP_CONFIG) private readonly config: GatewayConfig,
+    private readonly dependencies: DependenciesService,
   ) {}
 
   /** The shared decision, taken at or after `notBefore` when given. */
@@ -117,6 +119,9 @@ export class JobExplainService {
         summary: `the job is not waiting for admission: it is ${state} (${job.phase})`,
       };
     }
+    // Admission never sees a job its dependencies hold: say which one it waits for.
+    const waiting = await this.dependencies.explain(tenantId, job);
+    if (waiting) return { ...base, pending: true, summary: waiting };
     if (this.config.ROAM_ADMISSION === 'kueue') {
       const tenant = await this.prisma.tenant.findUniqueOrThrow({ where: { id: tenantId } });
       return this.kueue.explain(base, job, tenant.namespace);

@@ -13,6 +13,7 @@ import { type FieldError, ProblemError, problemTypes } from '@roam/runtime';
 import { z } from 'zod';
 
 import { SOURCE } from '../source.js';
+import { DependenciesService, requestedOf } from './dependencies.service.js';
 import { neverFitsView, neverRuns, requestsOf, unschedulableProblem } from './job-resources.js';
 import { JobsRepository, type NewJob, newJobRecord } from './jobs.repository.js';
 import { defaultJobName } from './jobs.service.js';
@@ -50,6 +51,7 @@ export class JobsBatchService {
     private readonly nodes: NodeCapacityCache,
     @Inject(Outbox) private readonly outbox: Outbox,
     private readonly pendingCap: PendingCap,
+    private readonly dependencies: DependenciesService,
   ) {
     this.ledger = new JobLedger(outbox, SOURCE);
   }
@@ -97,9 +99,31 @@ export class JobsBatchService {
           );
         }
         await this.pendingCap.assertRoomInTransaction(tx, tenantId, jobs.length);
+        const dependents = jobs.flatMap((job, index) => {
+          const requested = requestedOf(job.spec);
+          return requested.length === 0 ? [] : [{ job, index, requested }];
+        });
+        const checked = await this.dependencies.check(
+          tx,
+          tenantId,
+          dependents.map(({ index, requested }) => ({
+            dependent: { kind: 'job' as const },
+            requested,
+            path: `jobs.${index}.depends_on`,
+          })),
+        );
         // Jobs, history rows, events and the command: one statement, however many jobs.
         const { envelopes } = await this.ledger.submit(tx, jobs.map(newJobRecord), { messages });
-        return envelopes;
+        const queued = await this.dependencies.record(
+          tx,
+          tenantId,
+          dependents.map(({ job }, i) => ({
+            dependent: { jobId: job.id },
+            jobName: job.name,
+            dependencies: checked[i] ?? [],
+          })),
+        );
+        return [...envelopes, ...queued];
       },
       { timeout: 30_000 },
     );

@@ -94,6 +94,7 @@ export interface JobRecordRow {
   group_name: string | null;
   array_id: string | null;
   array_index: number | null;
+  deps_unmet: number;
   updated_at: Date;
 }
 
@@ -133,6 +134,7 @@ export function jobOfRow(row: JobRecordRow): JobRow {
     groupName: row.group_name,
     arrayId: row.array_id,
     arrayIndex: row.array_index,
+    depsUnmet: row.deps_unmet,
     updatedAt: row.updated_at,
   };
 }

@@ -7,6 +7,7 @@ import { ProblemError, problemTypes, validationProblem } from '@roam/runtime';
 
 import { SOURCE } from '../source.js';
 import { TemplatesService } from '../templates/templates.service.js';
+import { DependenciesService, requestedOf } from './dependencies.service.js';
 import { assertCanEverRun, requestsOrThrow } from './job-resources.js';
 import {
   type JobHistoryRow,
@@ -50,6 +51,7 @@ export class JobsService {
     private readonly nodes: NodeCapacityCache,
     @Inject(Outbox) private readonly outbox: Outbox,
     private readonly pendingCap: PendingCap,
+    private readonly dependencies: DependenciesService,
   ) {
     this.ledger = new JobLedger(outbox, SOURCE);
   }
@@ -93,15 +95,33 @@ export class JobsService {
       ...(templateId ? { templateId } : {}),
       ...(request.inputs ? { inputs: request.inputs } : {}),
     };
-    const { rows, envelopes } = await this.ledger.submit<JobRecordRow>(
-      this.repository.prisma,
-      [newJobRecord(job)],
-      {
-        tenantGuard: tenantId,
-        messages: [createEnvelope(subjects.job.submit, { jobId: id }, { ...meta, id })],
-        returnRows: true,
-      },
-    );
+    const messages = [createEnvelope(subjects.job.submit, { jobId: id }, { ...meta, id })];
+    const record = newJobRecord(job);
+    const requested = requestedOf(spec);
+    const { rows, envelopes } =
+      requested.length === 0
+        ? await this.ledger.submit<JobRecordRow>(this.repository.prisma, [record], {
+            tenantGuard: tenantId,
+            messages,
+            returnRows: true,
+          })
+        : // With dependencies: the job and its dependencies in one transaction, the targets
+          // locked from their check to the commit.
+          await this.repository.prisma.$transaction(async (tx) => {
+            const [checked = []] = await this.dependencies.check(tx, tenantId, [
+              { dependent: { kind: 'job' }, requested, path: 'depends_on' },
+            ]);
+            const submitted = await this.ledger.submit<JobRecordRow>(tx, [record], {
+              tenantGuard: tenantId,
+              messages,
+              returnRows: true,
+            });
+            if (submitted.rows.length === 0) return submitted;
+            const queued = await this.dependencies.record(tx, tenantId, [
+              { dependent: { jobId: id }, jobName: name, dependencies: checked },
+            ]);
+            return { rows: submitted.rows, envelopes: [...submitted.envelopes, ...queued] };
+          });
     const row = rows[0];
     if (!row) {
       throw new ProblemError(
@@ -112,7 +132,8 @@ export class JobsService {
       );
     }
     await this.outbox.dispatch(envelopes);
-    return jobOfRow(row);
+    // A job with dependencies was queued after its insert: answer with its row as committed.
+    return requested.length === 0 ? jobOfRow(row) : this.get(tenantId, id);
   }
 
   /** The spec's resources; 422 when it can never run (larger than the quota or any node). */

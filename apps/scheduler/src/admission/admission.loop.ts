@@ -8,6 +8,7 @@ import { APP_CONFIG, LOGGER, Loop, type LoopHealth } from '@roam/runtime';
 import { metrics, secondsSince } from '@roam/telemetry';
 import type { Logger } from 'pino';
 
+import { DependencyFailuresService } from '../dependencies/dependency-failures.service.js';
 import type { SchedulerConfig } from '../scheduler.config.js';
 import { AdmissionService } from './admission.service.js';
 import { KueueAdmissionService } from './kueue/kueue-admission.service.js';
@@ -15,7 +16,7 @@ import { KueueWorkloads } from './kueue/kueue-workloads.js';
 
 /**
  * Runs admission on a timer (level-triggered: a lost message only delays) and at once when
- * woken by a submit or a finished job. Never two cycles at a time in one process; across
+ * woken by a submit or a finished job; each pass first acts on dependencies that failed. Never two cycles at a time in one process; across
  * processes the admission lock serialises them.
  */
 @Injectable()
@@ -26,6 +27,7 @@ export class AdmissionLoop implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     private readonly admission: AdmissionService,
     private readonly kueue: KueueAdmissionService,
+    private readonly dependencies: DependencyFailuresService,
     workloads: KueueWorkloads,
     @Inject(APP_CONFIG) private readonly config: SchedulerConfig,
     @Inject(LOGGER) logger: Logger,
@@ -60,6 +62,8 @@ export class AdmissionLoop implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async run(): Promise<void> {
     const started = performance.now();
+    // Jobs whose dependency failed are settled first: woken by the same finished job.
+    await this.dependencies.settle();
     try {
       // ROAM_ADMISSION=kueue: Kueue decides; the cycle creates Jobs and follows Workloads.
       const result =

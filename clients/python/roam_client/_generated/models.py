@@ -110,6 +110,14 @@ class DeletedResults(TypedDict, total=False):
     job_id: Required[str]
 
 
+class Dependency(TypedDict, total=False):
+    # A job or array id.
+    job: Required[str]
+    on: Required[Literal["succeeded", "finished", "failed", "all_succeeded", "any_failed"]]
+    # Between two arrays of the same size: element i waits for element i of `job`, by `on` (succeeded, finished or failed).
+    type: NotRequired[Literal["N_TO_N"]]
+
+
 class Event(TypedDict, total=False):
     # The event as it was published (a CloudEvents-style envelope).
     event: Required[Dict[str, Any]]
@@ -275,6 +283,8 @@ class JobSpec(TypedDict, total=False):
     annotations: NotRequired[Dict[str, str]]
     args: NotRequired[List[str]]
     command: Required[List[str]]
+    # Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`.
+    depends_on: NotRequired[List["Dependency"]]
     env: NotRequired[Dict[str, str]]
     group: NotRequired[str]
     image: Required[str]
@@ -282,6 +292,8 @@ class JobSpec(TypedDict, total=False):
     max_duration_seconds: NotRequired[int]
     name: NotRequired[str]
     offload: Required[Literal["never", "allowed", "required"]]
+    # `cancel` (the default): cancelled with reason DependencyFailed. `keep`: stays queued with reason DependencyNeverSatisfied until you cancel it.
+    on_dependency_failure: NotRequired[Literal["cancel", "keep"]]
     priority: Required[int]
     queue: Required[str]
     resources: Required[Dict[str, Any]]
@@ -293,6 +305,8 @@ class JobSpecInput(TypedDict, total=False):
     annotations: NotRequired[Dict[str, str]]
     args: NotRequired[List[str]]
     command: Required[List[str]]
+    # Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`.
+    depends_on: NotRequired[List["Dependency"]]
     env: NotRequired[Dict[str, str]]
     group: NotRequired[str]
     image: Required[str]
@@ -300,6 +314,8 @@ class JobSpecInput(TypedDict, total=False):
     max_duration_seconds: NotRequired[int]
     name: NotRequired[str]
     offload: NotRequired[Literal["never", "allowed", "required"]]
+    # `cancel` (the default): cancelled with reason DependencyFailed. `keep`: stays queued with reason DependencyNeverSatisfied until you cancel it.
+    on_dependency_failure: NotRequired[Literal["cancel", "keep"]]
     priority: NotRequired[int]
     queue: NotRequired[str]
     resources: NotRequired[Dict[str, Any]]
@@ -349,6 +365,40 @@ class ParkedOutboxMessage(TypedDict, total=False):
     # The last publish error.
     reason: Required[Optional[str]]
     subject: Required[str]
+
+
+class Pipeline(TypedDict, total=False):
+    # Jobs of every step (array elements included) per phase.
+    counts: Required[Dict[str, Any]]
+    created_at: Required[str]
+    done: Required[bool]
+    # When its last step finished (`pipeline.finished`).
+    finished_at: Required[Optional[str]]
+    id: Required[str]
+    name: Required[str]
+    # Finished steps by outcome.
+    outcome: Required[Dict[str, Any]]
+    steps: Required[List["PipelineStep"]]
+
+
+class PipelineStep(TypedDict, total=False):
+    # Jobs of the step per phase (1 job, or the array’s elements).
+    counts: Required[Dict[str, Any]]
+    depends_on: Required[List[Dict[str, Any]]]
+    # The job’s or the array’s id.
+    id: Required[str]
+    kind: Required[Literal["job", "array"]]
+    name: Required[str]
+    # A job step’s phase (`Queued`…); null for an array.
+    phase: Required[Optional[str]]
+    reason: Required[Optional[str]]
+    # A job’s status; an array’s: succeeded when every element did.
+    status: Required[Literal["pending", "running", "succeeded", "failed", "cancelled"]]
+
+
+class PipelineSubmit(TypedDict, total=False):
+    name: Required[str]
+    steps: Required[List[Dict[str, Any]]]
 
 
 class Problem(TypedDict, total=False):
@@ -485,6 +535,12 @@ class SeedLogs(TypedDict, total=False):
     # Why `logs` is empty, when it is for lack of a log.
     reason: Required[Optional[Literal["not-started", "container-waiting", "pod-gone", "pod-not-found"]]]
     source: Required[Literal["kubernetes", "archive", "none"]]
+
+
+class StepDependency(TypedDict, total=False):
+    on: Required[Literal["succeeded", "finished", "failed", "all_succeeded", "any_failed"]]
+    step: Required[str]
+    type: NotRequired[Literal["N_TO_N"]]
 
 
 class Template(TypedDict, total=False):

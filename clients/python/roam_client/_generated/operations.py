@@ -241,6 +241,18 @@ class AsyncOperations:
         "POST /api/v1/admin/parked/{id}/retry: Put a parked outbox message back in the relay queue with a fresh attempt budget"
         return await self._call("POST", "/api/v1/admin/parked/{id}/retry", path_params={"id": id}, query={}, headers={"Idempotency-Key": idempotency_key}, returns="json")  # type: ignore[no-any-return]
 
+    async def pipelines_cancel(self, id: str) -> Pipeline:
+        "DELETE /api/v1/pipelines/{id}: Cancel a pipeline"
+        return await self._call("DELETE", "/api/v1/pipelines/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+
+    async def pipelines_get(self, id: str) -> Pipeline:
+        "GET /api/v1/pipelines/{id}: A pipeline: its steps with their status and counts"
+        return await self._call("GET", "/api/v1/pipelines/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+
+    async def pipelines_submit(self, body: PipelineSubmit, *, idempotency_key: Optional[str] = None) -> Pipeline:
+        "POST /api/v1/pipelines: Submit a pipeline"
+        return await self._call("POST", "/api/v1/pipelines", path_params={}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
+
     async def results_file(self, id: str, path: str, *, redirect: Optional[Literal["true", "false"]] = None) -> httpx.Response:
         "GET /api/v1/jobs/{id}/results/{path}: Download one result file"
         return await self._call("GET", "/api/v1/jobs/{id}/results/{path}", path_params={"id": id, "path": path}, query={"redirect": redirect}, headers={}, returns="response")  # type: ignore[no-any-return]
@@ -591,6 +603,18 @@ class SyncOperations:
     def parked_retry(self, id: str, *, idempotency_key: Optional[str] = None) -> Requeued:
         "POST /api/v1/admin/parked/{id}/retry: Put a parked outbox message back in the relay queue with a fresh attempt budget"
         return self._call("POST", "/api/v1/admin/parked/{id}/retry", path_params={"id": id}, query={}, headers={"Idempotency-Key": idempotency_key}, returns="json")  # type: ignore[no-any-return]
+
+    def pipelines_cancel(self, id: str) -> Pipeline:
+        "DELETE /api/v1/pipelines/{id}: Cancel a pipeline"
+        return self._call("DELETE", "/api/v1/pipelines/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+
+    def pipelines_get(self, id: str) -> Pipeline:
+        "GET /api/v1/pipelines/{id}: A pipeline: its steps with their status and counts"
+        return self._call("GET", "/api/v1/pipelines/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+
+    def pipelines_submit(self, body: PipelineSubmit, *, idempotency_key: Optional[str] = None) -> Pipeline:
+        "POST /api/v1/pipelines: Submit a pipeline"
+        return self._call("POST", "/api/v1/pipelines", path_params={}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
     def results_file(self, id: str, path: str, *, redirect: Optional[Literal["true", "false"]] = None) -> httpx.Response:
         "GET /api/v1/jobs/{id}/results/{path}: Download one result file"

@@ -731,6 +731,56 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/pipelines': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Submit a pipeline
+     * @description Named steps, each a job (a JobSpec or `{"template": …}`) or an array (`array: { size, … }`), that wait for each other by name (`depends_on: [{ step, on }]`, `on` as in a JobSpec’s `depends_on`, `type: N_TO_N` between arrays of one size). Everything is written in one transaction or nothing is: 400 for a cycle, an unknown step or a condition that does not fit, 404 for a job id of a step’s own `depends_on` that is not yours, 422 when a step can never run, 429 over the pending cap.
+     *
+     *     Needs a tenant API key.
+     */
+    post: operations['Pipelines_submit'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/pipelines/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A pipeline: its steps with their status and counts
+     * @description One read of the steps, each with its job’s state or its array’s counters.
+     *
+     *     Needs a tenant API key.
+     */
+    get: operations['Pipelines_get'];
+    put?: never;
+    post?: never;
+    /**
+     * Cancel a pipeline
+     * @description Cancels every unfinished step (the pipeline and its jobs stay readable); idempotent.
+     *
+     *     Needs a tenant API key.
+     */
+    delete: operations['Pipelines_cancel'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/templates': {
     parameters: {
       query?: never;
@@ -1794,6 +1844,20 @@ export interface components {
       deleted: number;
       job_id: string;
     };
+    Dependency: {
+      /**
+       * Format: uuid
+       * @description A job or array id.
+       */
+      job: string;
+      /** @enum {string} */
+      on: 'succeeded' | 'finished' | 'failed' | 'all_succeeded' | 'any_failed';
+      /**
+       * @description Between two arrays of the same size: element i waits for element i of `job`, by `on` (succeeded, finished or failed).
+       * @constant
+       */
+      type?: 'N_TO_N';
+    };
     Event: {
       /** @description The event as it was published (a CloudEvents-style envelope). */
       event: {
@@ -2025,6 +2089,8 @@ export interface components {
       };
       args?: string[];
       command: string[];
+      /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
+      depends_on?: components['schemas']['Dependency'][];
       env?: {
         [key: string]: string;
       };
@@ -2040,6 +2106,11 @@ export interface components {
        * @enum {string}
        */
       offload: 'never' | 'allowed' | 'required';
+      /**
+       * @description `cancel` (the default): cancelled with reason DependencyFailed. `keep`: stays queued with reason DependencyNeverSatisfied until you cancel it.
+       * @enum {string}
+       */
+      on_dependency_failure?: 'cancel' | 'keep';
       /** @default 0 */
       priority: number;
       /** @default user-queue */
@@ -2096,6 +2167,8 @@ export interface components {
       };
       args?: string[];
       command: string[];
+      /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
+      depends_on?: components['schemas']['Dependency'][];
       env?: {
         [key: string]: string;
       };
@@ -2111,6 +2184,11 @@ export interface components {
        * @enum {string}
        */
       offload?: 'never' | 'allowed' | 'required';
+      /**
+       * @description `cancel` (the default): cancelled with reason DependencyFailed. `keep`: stays queued with reason DependencyNeverSatisfied until you cancel it.
+       * @enum {string}
+       */
+      on_dependency_failure?: 'cancel' | 'keep';
       /** @default 0 */
       priority?: number;
       /** @default user-queue */
@@ -2241,6 +2319,74 @@ export interface components {
       /** @description The last publish error. */
       reason: string | null;
       subject: string;
+    };
+    Pipeline: {
+      /** @description Jobs of every step (array elements included) per phase. */
+      counts: {
+        admitted: number;
+        cancelled: number;
+        failed: number;
+        queued: number;
+        running: number;
+        submitted: number;
+        succeeded: number;
+      };
+      /** Format: date-time */
+      created_at: string;
+      done: boolean;
+      /** @description When its last step finished (`pipeline.finished`). */
+      finished_at: string | null;
+      /** Format: uuid */
+      id: string;
+      name: string;
+      /** @description Finished steps by outcome. */
+      outcome: {
+        cancelled: number;
+        failed: number;
+        succeeded: number;
+      };
+      steps: components['schemas']['PipelineStep'][];
+    };
+    PipelineStep: {
+      /** @description Jobs of the step per phase (1 job, or the array’s elements). */
+      counts: {
+        admitted: number;
+        cancelled: number;
+        failed: number;
+        queued: number;
+        running: number;
+        submitted: number;
+        succeeded: number;
+      };
+      depends_on: {
+        on: string;
+        step: string;
+      }[];
+      /**
+       * Format: uuid
+       * @description The job’s or the array’s id.
+       */
+      id: string;
+      /** @enum {string} */
+      kind: 'job' | 'array';
+      name: string;
+      /** @description A job step’s phase (`Queued`…); null for an array. */
+      phase: string | null;
+      reason: string | null;
+      /**
+       * @description A job’s status; an array’s: succeeded when every element did.
+       * @enum {string}
+       */
+      status: 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+    };
+    PipelineSubmit: {
+      name: string;
+      steps: {
+        array?: components['schemas']['ArrayRequest'];
+        depends_on?: components['schemas']['StepDependency'][];
+        job: components['schemas']['JobSpecInput'] | components['schemas']['TemplateSubmit'];
+        name: string;
+      }[];
     };
     Problem: {
       detail?: string;
@@ -2415,6 +2561,13 @@ export interface components {
       /** @enum {string} */
       source: 'kubernetes' | 'archive' | 'none';
     };
+    StepDependency: {
+      /** @enum {string} */
+      on: 'succeeded' | 'finished' | 'failed' | 'all_succeeded' | 'any_failed';
+      step: string;
+      /** @constant */
+      type?: 'N_TO_N';
+    };
     Template: {
       /** @description Built-ins are shared by every tenant and read-only. */
       builtin: boolean;
@@ -2427,6 +2580,8 @@ export interface components {
         };
         args?: string[];
         command: string[];
+        /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
+        depends_on?: components['schemas']['Dependency'][];
         env?: {
           [key: string]: string;
         };
@@ -2445,6 +2600,11 @@ export interface components {
          * @enum {string}
          */
         offload: 'never' | 'allowed' | 'required';
+        /**
+         * @description `cancel` (the default): cancelled with reason DependencyFailed. `keep`: stays queued with reason DependencyNeverSatisfied until you cancel it.
+         * @enum {string}
+         */
+        on_dependency_failure?: 'cancel' | 'keep';
         /** @default 0 */
         priority: number;
         /** @default user-queue */
@@ -3749,6 +3909,8 @@ export interface operations {
               args?: string[];
               array: components['schemas']['ArrayRequest'];
               command: string[];
+              /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
+              depends_on?: components['schemas']['Dependency'][];
               env?: {
                 [key: string]: string;
               };
@@ -3764,6 +3926,11 @@ export interface operations {
                * @enum {string}
                */
               offload?: 'never' | 'allowed' | 'required';
+              /**
+               * @description `cancel` (the default): cancelled with reason DependencyFailed. `keep`: stays queued with reason DependencyNeverSatisfied until you cancel it.
+               * @enum {string}
+               */
+              on_dependency_failure?: 'cancel' | 'keep';
               /** @default 0 */
               priority?: number;
               /** @default user-queue */
@@ -5936,6 +6103,257 @@ export interface operations {
       };
     };
   };
+  Pipelines_submit: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Makes a retry safe: a retry with the same key and request answers with the first outcome; another request under the key is 422, a retry while the first still runs is 409. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PipelineSubmit'];
+      };
+    };
+    responses: {
+      /** @description Success */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Pipeline'];
+        };
+      };
+      /** @description Invalid request (every bad field is listed in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not found (another tenant’s object is a 404 too) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Conflict with the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unprocessable */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  Pipelines_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Pipeline'];
+        };
+      };
+      /** @description Invalid request (every bad field is listed in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not found (another tenant’s object is a 404 too) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  Pipelines_cancel: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Pipeline'];
+        };
+      };
+      /** @description Invalid request (every bad field is listed in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not found (another tenant’s object is a 404 too) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   Templates_list: {
     parameters: {
       query?: never;
@@ -6014,6 +6432,8 @@ export interface operations {
             };
             args?: string[];
             command: string[];
+            /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
+            depends_on?: components['schemas']['Dependency'][];
             env?: {
               [key: string]: string;
             };
@@ -6032,6 +6452,11 @@ export interface operations {
              * @enum {string}
              */
             offload?: 'never' | 'allowed' | 'required';
+            /**
+             * @description `cancel` (the default): cancelled with reason DependencyFailed. `keep`: stays queued with reason DependencyNeverSatisfied until you cancel it.
+             * @enum {string}
+             */
+            on_dependency_failure?: 'cancel' | 'keep';
             /** @default 0 */
             priority?: number;
             /** @default user-queue */
@@ -6239,6 +6664,8 @@ export interface operations {
             };
             args?: string[];
             command: string[];
+            /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
+            depends_on?: components['schemas']['Dependency'][];
             env?: {
               [key: string]: string;
             };
@@ -6257,6 +6684,11 @@ export interface operations {
              * @enum {string}
              */
             offload?: 'never' | 'allowed' | 'required';
+            /**
+             * @description `cancel` (the default): cancelled with reason DependencyFailed. `keep`: stays queued with reason DependencyNeverSatisfied until you cancel it.
+             * @enum {string}
+             */
+            on_dependency_failure?: 'cancel' | 'keep';
             /** @default 0 */
             priority?: number;
             /** @default user-queue */

@@ -37,6 +37,8 @@ export const JOB_PHASES: { readonly [P in JobPhase]: PhaseRule<P> } = {
       Offload: true,
       UnknownTenant: true,
       RetryBackoff: true,
+      WaitingForDependency: true,
+      DependencyNeverSatisfied: true,
     },
     reasonRequired: true,
   },
@@ -44,7 +46,11 @@ export const JOB_PHASES: { readonly [P in JobPhase]: PhaseRule<P> } = {
   Running: { status: 'running', reasons: { Offloaded: true }, reasonRequired: false },
   Succeeded: { status: 'succeeded', reasons: {}, reasonRequired: false },
   Failed: { status: 'failed', reasons: FAILURE, reasonRequired: true },
-  Cancelled: { status: 'cancelled', reasons: { CancelledByUser: true }, reasonRequired: false },
+  Cancelled: {
+    status: 'cancelled',
+    reasons: { CancelledByUser: true, DependencyFailed: true },
+    reasonRequired: false,
+  },
 };
 
 /** The same table, read without the per-phase types. */

@@ -6,11 +6,17 @@ export type JobStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancel
 /** The closed set of phases: the variants of `JobState` (its table is `JOB_PHASES`). */
 export type JobPhase = JobState['phase'];
 
-/** Why a job is queued: an admission wait reason, or waiting out a retry's backoff. */
-export type QueuedReason = WaitReason | 'RetryBackoff';
+/**
+ * Why a job is queued: an admission wait reason, waiting out a retry's backoff, waiting for its
+ * dependencies, or kept although one of them can no longer be met (`on_dependency_failure: keep`).
+ */
+export type QueuedReason = WaitReason | 'RetryBackoff' | DependencyWaitReason;
 
-/** Why a job was cancelled; today only a tenant's cancel through the API says why. */
-export type CancelReason = 'CancelledByUser';
+/** Queued by its dependencies rather than by admission. */
+export type DependencyWaitReason = 'WaitingForDependency' | 'DependencyNeverSatisfied';
+
+/** Why a job was cancelled: a tenant's cancel, or a dependency that can no longer be met. */
+export type CancelReason = 'CancelledByUser' | 'DependencyFailed';
 
 /** Why a run failed. `Error` is a container that exited non-zero for no more specific reason. */
 export type FailureReason =
@@ -50,9 +56,9 @@ export type JobState = { message?: string } & (
 export type JobReason = NonNullable<JobState['reason']>;
 
 export type JobEvent = { message?: string } &
-  /** Waiting for admission (again), with the reason `decide` gave. */
+  /** Waiting for admission (again), with the reason `decide` gave, or for dependencies. */
   (
-    | { type: 'queue'; reason: WaitReason }
+    | { type: 'queue'; reason: WaitReason | DependencyWaitReason }
     | { type: 'admit' }
     | { type: 'start' }
     /** Placed outside the cluster (RunPod): runs as Running/Offloaded. */

@@ -52,8 +52,10 @@ export class KueueAdmissionRepository {
         SELECT q.id, q.name, q.attempt, q.seq, q.status, q.phase, q.reason, q.spec,
                q.inputs_key, q.placement, q.created_at
         FROM jobs q
-        WHERE q.tenant_id = t.id AND q.status = 'pending'
+        WHERE q.tenant_id = t.id AND q.status = 'pending' AND q.deps_unmet = 0
           AND (q.retry_at IS NULL OR q.retry_at <= now())
+          AND (q.array_id IS NULL OR EXISTS (
+            SELECT 1 FROM job_arrays a WHERE a.id = q.array_id AND a.deps_unmet = 0))
         ORDER BY q.created_at, q.id LIMIT ${window.perTenant}
       ) j
       WHERE t.status = 'ready'

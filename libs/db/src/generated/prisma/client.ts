@@ -71,6 +71,26 @@ export type JobGroup = Prisma.JobGroupModel
  */
 export type JobArray = Prisma.JobArrayModel
 /**
+ * Model JobDependency
+ * One dependency: a job or a whole array (the dependent) waits for a job or an array (the
+ * dependency) to reach `condition`. `state` goes from `waiting` to `met` or `failed` (can no
+ * longer be met) once, by trigger on `jobs` and `job_arrays` (docs/architecture.md#rule-11);
+ * the dependent's `deps_unmet` counts those not met. `handled` marks a failed one whose
+ * dependent the scheduler has cancelled (or kept).
+ */
+export type JobDependency = Prisma.JobDependencyModel
+/**
+ * Model Pipeline
+ * A DAG of jobs and arrays submitted in one request (`POST /api/v1/pipelines`). Its step
+ * outcomes are counted by trigger as steps finish; `pipeline.finished` goes out with the last.
+ */
+export type Pipeline = Prisma.PipelineModel
+/**
+ * Model PipelineStep
+ * One named step of a pipeline: a job or an array; `outcome` once it finished.
+ */
+export type PipelineStep = Prisma.PipelineStepModel
+/**
  * Model JobHistory
  * Append-only: one row per transition of a job, in `seq` order.
  */

@@ -402,6 +402,9 @@ export const ModelName = {
   Job: 'Job',
   JobGroup: 'JobGroup',
   JobArray: 'JobArray',
+  JobDependency: 'JobDependency',
+  Pipeline: 'Pipeline',
+  PipelineStep: 'PipelineStep',
   JobHistory: 'JobHistory',
   JobTemplate: 'JobTemplate',
   OutboxMessage: 'OutboxMessage',
@@ -432,7 +435,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "tenant" | "apiKey" | "job" | "jobGroup" | "jobArray" | "jobHistory" | "jobTemplate" | "outboxMessage" | "idempotencyKey" | "processedMessage" | "event" | "webhookEndpoint" | "webhookDelivery" | "webhookAttempt" | "action" | "actionStep" | "offload" | "resultFile" | "logArchive" | "storedJob"
+    modelProps: "tenant" | "apiKey" | "job" | "jobGroup" | "jobArray" | "jobDependency" | "pipeline" | "pipelineStep" | "jobHistory" | "jobTemplate" | "outboxMessage" | "idempotencyKey" | "processedMessage" | "event" | "webhookEndpoint" | "webhookDelivery" | "webhookAttempt" | "action" | "actionStep" | "offload" | "resultFile" | "logArchive" | "storedJob"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -803,6 +806,228 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         count: {
           args: Prisma.JobArrayCountArgs<ExtArgs>
           result: runtime.Types.Utils.Optional<Prisma.JobArrayCountAggregateOutputType> | number
+        }
+      }
+    }
+    JobDependency: {
+      payload: Prisma.$JobDependencyPayload<ExtArgs>
+      fields: Prisma.JobDependencyFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.JobDependencyFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobDependencyPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.JobDependencyFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobDependencyPayload>
+        }
+        findFirst: {
+          args: Prisma.JobDependencyFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobDependencyPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.JobDependencyFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobDependencyPayload>
+        }
+        findMany: {
+          args: Prisma.JobDependencyFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobDependencyPayload>[]
+        }
+        create: {
+          args: Prisma.JobDependencyCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobDependencyPayload>
+        }
+        createMany: {
+          args: Prisma.JobDependencyCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.JobDependencyCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobDependencyPayload>[]
+        }
+        delete: {
+          args: Prisma.JobDependencyDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobDependencyPayload>
+        }
+        update: {
+          args: Prisma.JobDependencyUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobDependencyPayload>
+        }
+        deleteMany: {
+          args: Prisma.JobDependencyDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.JobDependencyUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.JobDependencyUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobDependencyPayload>[]
+        }
+        upsert: {
+          args: Prisma.JobDependencyUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$JobDependencyPayload>
+        }
+        aggregate: {
+          args: Prisma.JobDependencyAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateJobDependency>
+        }
+        groupBy: {
+          args: Prisma.JobDependencyGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.JobDependencyGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.JobDependencyCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.JobDependencyCountAggregateOutputType> | number
+        }
+      }
+    }
+    Pipeline: {
+      payload: Prisma.$PipelinePayload<ExtArgs>
+      fields: Prisma.PipelineFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.PipelineFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PipelinePayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.PipelineFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PipelinePayload>
+        }
+        findFirst: {
+          args: Prisma.PipelineFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PipelinePayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.PipelineFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PipelinePayload>
+        }
+        findMany: {
+          args: Prisma.PipelineFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PipelinePayload>[]
+        }
+        create: {
+          args: Prisma.PipelineCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PipelinePayload>
+        }
+        createMany: {
+          args: Prisma.PipelineCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.PipelineCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PipelinePayload>[]
+        }
+        delete: {
+          args: Prisma.PipelineDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PipelinePayload>
+        }
+        update: {
+          args: Prisma.PipelineUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PipelinePayload>
+        }
+        deleteMany: {
+          args: Prisma.PipelineDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.PipelineUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.PipelineUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PipelinePayload>[]
+        }
+        upsert: {
+          args: Prisma.PipelineUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PipelinePayload>
+        }
+        aggregate: {
+          args: Prisma.PipelineAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregatePipeline>
+        }
+        groupBy: {
+          args: Prisma.PipelineGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PipelineGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.PipelineCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PipelineCountAggregateOutputType> | number
+        }
+      }
+    }
+    PipelineStep: {
+      payload: Prisma.$PipelineStepPayload<ExtArgs>
+      fields: Prisma.PipelineStepFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.PipelineStepFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PipelineStepPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.PipelineStepFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PipelineStepPayload>
+        }
+        findFirst: {
+          args: Prisma.PipelineStepFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PipelineStepPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.PipelineStepFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PipelineStepPayload>
+        }
+        findMany: {
+          args: Prisma.PipelineStepFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PipelineStepPayload>[]
+        }
+        create: {
+          args: Prisma.PipelineStepCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PipelineStepPayload>
+        }
+        createMany: {
+          args: Prisma.PipelineStepCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.PipelineStepCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PipelineStepPayload>[]
+        }
+        delete: {
+          args: Prisma.PipelineStepDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PipelineStepPayload>
+        }
+        update: {
+          args: Prisma.PipelineStepUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PipelineStepPayload>
+        }
+        deleteMany: {
+          args: Prisma.PipelineStepDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.PipelineStepUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.PipelineStepUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PipelineStepPayload>[]
+        }
+        upsert: {
+          args: Prisma.PipelineStepUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PipelineStepPayload>
+        }
+        aggregate: {
+          args: Prisma.PipelineStepAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregatePipelineStep>
+        }
+        groupBy: {
+          args: Prisma.PipelineStepGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PipelineStepGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.PipelineStepCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PipelineStepCountAggregateOutputType> | number
         }
       }
     }
@@ -2028,6 +2253,7 @@ export const JobScalarFieldEnum = {
   groupName: 'groupName',
   arrayId: 'arrayId',
   arrayIndex: 'arrayIndex',
+  depsUnmet: 'depsUnmet',
   updatedAt: 'updatedAt'
 } as const
 
@@ -2068,10 +2294,57 @@ export const JobArrayScalarFieldEnum = {
   cancelled: 'cancelled',
   createdAt: 'createdAt',
   finishedAt: 'finishedAt',
+  depsUnmet: 'depsUnmet',
   updatedAt: 'updatedAt'
 } as const
 
 export type JobArrayScalarFieldEnum = (typeof JobArrayScalarFieldEnum)[keyof typeof JobArrayScalarFieldEnum]
+
+
+export const JobDependencyScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  jobId: 'jobId',
+  arrayId: 'arrayId',
+  onJobId: 'onJobId',
+  onArrayId: 'onArrayId',
+  condition: 'condition',
+  state: 'state',
+  handled: 'handled',
+  createdAt: 'createdAt',
+  resolvedAt: 'resolvedAt'
+} as const
+
+export type JobDependencyScalarFieldEnum = (typeof JobDependencyScalarFieldEnum)[keyof typeof JobDependencyScalarFieldEnum]
+
+
+export const PipelineScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  name: 'name',
+  steps: 'steps',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  createdAt: 'createdAt',
+  finishedAt: 'finishedAt',
+  updatedAt: 'updatedAt'
+} as const
+
+export type PipelineScalarFieldEnum = (typeof PipelineScalarFieldEnum)[keyof typeof PipelineScalarFieldEnum]
+
+
+export const PipelineStepScalarFieldEnum = {
+  pipelineId: 'pipelineId',
+  position: 'position',
+  name: 'name',
+  jobId: 'jobId',
+  arrayId: 'arrayId',
+  dependsOn: 'dependsOn',
+  outcome: 'outcome'
+} as const
+
+export type PipelineStepScalarFieldEnum = (typeof PipelineStepScalarFieldEnum)[keyof typeof PipelineStepScalarFieldEnum]
 
 
 export const JobHistoryScalarFieldEnum = {
@@ -2479,6 +2752,13 @@ export type ListEnumOffloadPreferenceFieldRefInput<$PrismaModel> = FieldRefInput
 
 
 /**
+ * Reference to a field of type 'Boolean'
+ */
+export type BooleanFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Boolean'>
+    
+
+
+/**
  * Reference to a field of type 'WebhookStatus'
  */
 export type EnumWebhookStatusFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'WebhookStatus'>
@@ -2517,13 +2797,6 @@ export type EnumActionStateFieldRefInput<$PrismaModel> = FieldRefInputType<$Pris
  * Reference to a field of type 'ActionState[]'
  */
 export type ListEnumActionStateFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'ActionState[]'>
-    
-
-
-/**
- * Reference to a field of type 'Boolean'
- */
-export type BooleanFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Boolean'>
     
 
 
@@ -2710,6 +2983,9 @@ export type GlobalOmitConfig = {
   job?: Prisma.JobOmit
   jobGroup?: Prisma.JobGroupOmit
   jobArray?: Prisma.JobArrayOmit
+  jobDependency?: Prisma.JobDependencyOmit
+  pipeline?: Prisma.PipelineOmit
+  pipelineStep?: Prisma.PipelineStepOmit
   jobHistory?: Prisma.JobHistoryOmit
   jobTemplate?: Prisma.JobTemplateOmit
   outboxMessage?: Prisma.OutboxMessageOmit

@@ -56,6 +56,9 @@ export const ModelName = {
   Job: 'Job',
   JobGroup: 'JobGroup',
   JobArray: 'JobArray',
+  JobDependency: 'JobDependency',
+  Pipeline: 'Pipeline',
+  PipelineStep: 'PipelineStep',
   JobHistory: 'JobHistory',
   JobTemplate: 'JobTemplate',
   OutboxMessage: 'OutboxMessage',
@@ -162,6 +165,7 @@ export const JobScalarFieldEnum = {
   groupName: 'groupName',
   arrayId: 'arrayId',
   arrayIndex: 'arrayIndex',
+  depsUnmet: 'depsUnmet',
   updatedAt: 'updatedAt'
 } as const
 
@@ -202,10 +206,57 @@ export const JobArrayScalarFieldEnum = {
   cancelled: 'cancelled',
   createdAt: 'createdAt',
   finishedAt: 'finishedAt',
+  depsUnmet: 'depsUnmet',
   updatedAt: 'updatedAt'
 } as const
 
 export type JobArrayScalarFieldEnum = (typeof JobArrayScalarFieldEnum)[keyof typeof JobArrayScalarFieldEnum]
+
+
+export const JobDependencyScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  jobId: 'jobId',
+  arrayId: 'arrayId',
+  onJobId: 'onJobId',
+  onArrayId: 'onArrayId',
+  condition: 'condition',
+  state: 'state',
+  handled: 'handled',
+  createdAt: 'createdAt',
+  resolvedAt: 'resolvedAt'
+} as const
+
+export type JobDependencyScalarFieldEnum = (typeof JobDependencyScalarFieldEnum)[keyof typeof JobDependencyScalarFieldEnum]
+
+
+export const PipelineScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  name: 'name',
+  steps: 'steps',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  createdAt: 'createdAt',
+  finishedAt: 'finishedAt',
+  updatedAt: 'updatedAt'
+} as const
+
+export type PipelineScalarFieldEnum = (typeof PipelineScalarFieldEnum)[keyof typeof PipelineScalarFieldEnum]
+
+
+export const PipelineStepScalarFieldEnum = {
+  pipelineId: 'pipelineId',
+  position: 'position',
+  name: 'name',
+  jobId: 'jobId',
+  arrayId: 'arrayId',
+  dependsOn: 'dependsOn',
+  outcome: 'outcome'
+} as const
+
+export type PipelineStepScalarFieldEnum = (typeof PipelineStepScalarFieldEnum)[keyof typeof PipelineStepScalarFieldEnum]
 
 
 export const JobHistoryScalarFieldEnum = {

@@ -568,10 +568,6 @@ export type EnumActionStateFieldUpdateOperationsInput = {
   set?: $Enums.ActionState
 }
 
-export type BoolFieldUpdateOperationsInput = {
-  set?: boolean
-}
-
 export type ActionCreateNestedOneWithoutStepsInput = {
   create?: Prisma.XOR<Prisma.ActionCreateWithoutStepsInput, Prisma.ActionUncheckedCreateWithoutStepsInput>
   connectOrCreate?: Prisma.ActionCreateOrConnectWithoutStepsInput

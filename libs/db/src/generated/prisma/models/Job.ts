@@ -37,6 +37,7 @@ export type JobAvgAggregateOutputType = {
   seq: number | null
   inputsBytes: number | null
   arrayIndex: number | null
+  depsUnmet: number | null
 }
 
 export type JobSumAggregateOutputType = {
@@ -50,6 +51,7 @@ export type JobSumAggregateOutputType = {
   seq: number | null
   inputsBytes: bigint | null
   arrayIndex: number | null
+  depsUnmet: number | null
 }
 
 export type JobMinAggregateOutputType = {
@@ -84,6 +86,7 @@ export type JobMinAggregateOutputType = {
   groupName: string | null
   arrayId: string | null
   arrayIndex: number | null
+  depsUnmet: number | null
   updatedAt: Date | null
 }
 
@@ -119,6 +122,7 @@ export type JobMaxAggregateOutputType = {
   groupName: string | null
   arrayId: string | null
   arrayIndex: number | null
+  depsUnmet: number | null
   updatedAt: Date | null
 }
 
@@ -157,6 +161,7 @@ export type JobCountAggregateOutputType = {
   groupName: number
   arrayId: number
   arrayIndex: number
+  depsUnmet: number
   updatedAt: number
   _all: number
 }
@@ -173,6 +178,7 @@ export type JobAvgAggregateInputType = {
   seq?: true
   inputsBytes?: true
   arrayIndex?: true
+  depsUnmet?: true
 }
 
 export type JobSumAggregateInputType = {
@@ -186,6 +192,7 @@ export type JobSumAggregateInputType = {
   seq?: true
   inputsBytes?: true
   arrayIndex?: true
+  depsUnmet?: true
 }
 
 export type JobMinAggregateInputType = {
@@ -220,6 +227,7 @@ export type JobMinAggregateInputType = {
   groupName?: true
   arrayId?: true
   arrayIndex?: true
+  depsUnmet?: true
   updatedAt?: true
 }
 
@@ -255,6 +263,7 @@ export type JobMaxAggregateInputType = {
   groupName?: true
   arrayId?: true
   arrayIndex?: true
+  depsUnmet?: true
   updatedAt?: true
 }
 
@@ -293,6 +302,7 @@ export type JobCountAggregateInputType = {
   groupName?: true
   arrayId?: true
   arrayIndex?: true
+  depsUnmet?: true
   updatedAt?: true
   _all?: true
 }
@@ -418,6 +428,7 @@ export type JobGroupByOutputType = {
   groupName: string | null
   arrayId: string | null
   arrayIndex: number | null
+  depsUnmet: number
   updatedAt: Date
   _count: JobCountAggregateOutputType | null
   _avg: JobAvgAggregateOutputType | null
@@ -479,6 +490,7 @@ export type JobWhereInput = {
   groupName?: Prisma.StringNullableFilter<"Job"> | string | null
   arrayId?: Prisma.UuidNullableFilter<"Job"> | string | null
   arrayIndex?: Prisma.IntNullableFilter<"Job"> | number | null
+  depsUnmet?: Prisma.IntFilter<"Job"> | number
   updatedAt?: Prisma.DateTimeFilter<"Job"> | Date | string
   tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
   history?: Prisma.JobHistoryListRelationFilter
@@ -522,6 +534,7 @@ export type JobOrderByWithRelationInput = {
   groupName?: Prisma.SortOrderInput | Prisma.SortOrder
   arrayId?: Prisma.SortOrderInput | Prisma.SortOrder
   arrayIndex?: Prisma.SortOrderInput | Prisma.SortOrder
+  depsUnmet?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   tenant?: Prisma.TenantOrderByWithRelationInput
   history?: Prisma.JobHistoryOrderByRelationAggregateInput
@@ -569,6 +582,7 @@ export type JobWhereUniqueInput = Prisma.AtLeast<{
   groupName?: Prisma.StringNullableFilter<"Job"> | string | null
   arrayId?: Prisma.UuidNullableFilter<"Job"> | string | null
   arrayIndex?: Prisma.IntNullableFilter<"Job"> | number | null
+  depsUnmet?: Prisma.IntFilter<"Job"> | number
   updatedAt?: Prisma.DateTimeFilter<"Job"> | Date | string
   tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
   history?: Prisma.JobHistoryListRelationFilter
@@ -612,6 +626,7 @@ export type JobOrderByWithAggregationInput = {
   groupName?: Prisma.SortOrderInput | Prisma.SortOrder
   arrayId?: Prisma.SortOrderInput | Prisma.SortOrder
   arrayIndex?: Prisma.SortOrderInput | Prisma.SortOrder
+  depsUnmet?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   _count?: Prisma.JobCountOrderByAggregateInput
   _avg?: Prisma.JobAvgOrderByAggregateInput
@@ -658,6 +673,7 @@ export type JobScalarWhereWithAggregatesInput = {
   groupName?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
   arrayId?: Prisma.UuidNullableWithAggregatesFilter<"Job"> | string | null
   arrayIndex?: Prisma.IntNullableWithAggregatesFilter<"Job"> | number | null
+  depsUnmet?: Prisma.IntWithAggregatesFilter<"Job"> | number
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"Job"> | Date | string
 }
 
@@ -695,6 +711,7 @@ export type JobCreateInput = {
   groupName?: string | null
   arrayId?: string | null
   arrayIndex?: number | null
+  depsUnmet?: number
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutJobsInput
   history?: Prisma.JobHistoryCreateNestedManyWithoutJobInput
@@ -738,6 +755,7 @@ export type JobUncheckedCreateInput = {
   groupName?: string | null
   arrayId?: string | null
   arrayIndex?: number | null
+  depsUnmet?: number
   updatedAt?: Date | string
   history?: Prisma.JobHistoryUncheckedCreateNestedManyWithoutJobInput
   results?: Prisma.ResultFileUncheckedCreateNestedManyWithoutJobInput
@@ -779,6 +797,7 @@ export type JobUpdateInput = {
   groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutJobsNestedInput
   history?: Prisma.JobHistoryUpdateManyWithoutJobNestedInput
@@ -822,6 +841,7 @@ export type JobUncheckedUpdateInput = {
   groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   history?: Prisma.JobHistoryUncheckedUpdateManyWithoutJobNestedInput
   results?: Prisma.ResultFileUncheckedUpdateManyWithoutJobNestedInput
@@ -864,6 +884,7 @@ export type JobCreateManyInput = {
   groupName?: string | null
   arrayId?: string | null
   arrayIndex?: number | null
+  depsUnmet?: number
   updatedAt?: Date | string
 }
 
@@ -901,6 +922,7 @@ export type JobUpdateManyMutationInput = {
   groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -939,6 +961,7 @@ export type JobUncheckedUpdateManyInput = {
   groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -992,6 +1015,7 @@ export type JobCountOrderByAggregateInput = {
   groupName?: Prisma.SortOrder
   arrayId?: Prisma.SortOrder
   arrayIndex?: Prisma.SortOrder
+  depsUnmet?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
 
@@ -1006,6 +1030,7 @@ export type JobAvgOrderByAggregateInput = {
   seq?: Prisma.SortOrder
   inputsBytes?: Prisma.SortOrder
   arrayIndex?: Prisma.SortOrder
+  depsUnmet?: Prisma.SortOrder
 }
 
 export type JobMaxOrderByAggregateInput = {
@@ -1040,6 +1065,7 @@ export type JobMaxOrderByAggregateInput = {
   groupName?: Prisma.SortOrder
   arrayId?: Prisma.SortOrder
   arrayIndex?: Prisma.SortOrder
+  depsUnmet?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
 
@@ -1075,6 +1101,7 @@ export type JobMinOrderByAggregateInput = {
   groupName?: Prisma.SortOrder
   arrayId?: Prisma.SortOrder
   arrayIndex?: Prisma.SortOrder
+  depsUnmet?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
 
@@ -1089,6 +1116,7 @@ export type JobSumOrderByAggregateInput = {
   seq?: Prisma.SortOrder
   inputsBytes?: Prisma.SortOrder
   arrayIndex?: Prisma.SortOrder
+  depsUnmet?: Prisma.SortOrder
 }
 
 export type JobScalarRelationFilter = {
@@ -1236,6 +1264,7 @@ export type JobCreateWithoutTenantInput = {
   groupName?: string | null
   arrayId?: string | null
   arrayIndex?: number | null
+  depsUnmet?: number
   updatedAt?: Date | string
   history?: Prisma.JobHistoryCreateNestedManyWithoutJobInput
   results?: Prisma.ResultFileCreateNestedManyWithoutJobInput
@@ -1277,6 +1306,7 @@ export type JobUncheckedCreateWithoutTenantInput = {
   groupName?: string | null
   arrayId?: string | null
   arrayIndex?: number | null
+  depsUnmet?: number
   updatedAt?: Date | string
   history?: Prisma.JobHistoryUncheckedCreateNestedManyWithoutJobInput
   results?: Prisma.ResultFileUncheckedCreateNestedManyWithoutJobInput
@@ -1348,6 +1378,7 @@ export type JobScalarWhereInput = {
   groupName?: Prisma.StringNullableFilter<"Job"> | string | null
   arrayId?: Prisma.UuidNullableFilter<"Job"> | string | null
   arrayIndex?: Prisma.IntNullableFilter<"Job"> | number | null
+  depsUnmet?: Prisma.IntFilter<"Job"> | number
   updatedAt?: Prisma.DateTimeFilter<"Job"> | Date | string
 }
 
@@ -1385,6 +1416,7 @@ export type JobCreateWithoutHistoryInput = {
   groupName?: string | null
   arrayId?: string | null
   arrayIndex?: number | null
+  depsUnmet?: number
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutJobsInput
   results?: Prisma.ResultFileCreateNestedManyWithoutJobInput
@@ -1427,6 +1459,7 @@ export type JobUncheckedCreateWithoutHistoryInput = {
   groupName?: string | null
   arrayId?: string | null
   arrayIndex?: number | null
+  depsUnmet?: number
   updatedAt?: Date | string
   results?: Prisma.ResultFileUncheckedCreateNestedManyWithoutJobInput
   logs?: Prisma.LogArchiveUncheckedCreateNestedManyWithoutJobInput
@@ -1483,6 +1516,7 @@ export type JobUpdateWithoutHistoryInput = {
   groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutJobsNestedInput
   results?: Prisma.ResultFileUpdateManyWithoutJobNestedInput
@@ -1525,6 +1559,7 @@ export type JobUncheckedUpdateWithoutHistoryInput = {
   groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   results?: Prisma.ResultFileUncheckedUpdateManyWithoutJobNestedInput
   logs?: Prisma.LogArchiveUncheckedUpdateManyWithoutJobNestedInput
@@ -1565,6 +1600,7 @@ export type JobCreateWithoutResultsInput = {
   groupName?: string | null
   arrayId?: string | null
   arrayIndex?: number | null
+  depsUnmet?: number
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutJobsInput
   history?: Prisma.JobHistoryCreateNestedManyWithoutJobInput
@@ -1607,6 +1643,7 @@ export type JobUncheckedCreateWithoutResultsInput = {
   groupName?: string | null
   arrayId?: string | null
   arrayIndex?: number | null
+  depsUnmet?: number
   updatedAt?: Date | string
   history?: Prisma.JobHistoryUncheckedCreateNestedManyWithoutJobInput
   logs?: Prisma.LogArchiveUncheckedCreateNestedManyWithoutJobInput
@@ -1663,6 +1700,7 @@ export type JobUpdateWithoutResultsInput = {
   groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutJobsNestedInput
   history?: Prisma.JobHistoryUpdateManyWithoutJobNestedInput
@@ -1705,6 +1743,7 @@ export type JobUncheckedUpdateWithoutResultsInput = {
   groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   history?: Prisma.JobHistoryUncheckedUpdateManyWithoutJobNestedInput
   logs?: Prisma.LogArchiveUncheckedUpdateManyWithoutJobNestedInput
@@ -1745,6 +1784,7 @@ export type JobCreateWithoutLogsInput = {
   groupName?: string | null
   arrayId?: string | null
   arrayIndex?: number | null
+  depsUnmet?: number
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutJobsInput
   history?: Prisma.JobHistoryCreateNestedManyWithoutJobInput
@@ -1787,6 +1827,7 @@ export type JobUncheckedCreateWithoutLogsInput = {
   groupName?: string | null
   arrayId?: string | null
   arrayIndex?: number | null
+  depsUnmet?: number
   updatedAt?: Date | string
   history?: Prisma.JobHistoryUncheckedCreateNestedManyWithoutJobInput
   results?: Prisma.ResultFileUncheckedCreateNestedManyWithoutJobInput
@@ -1843,6 +1884,7 @@ export type JobUpdateWithoutLogsInput = {
   groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutJobsNestedInput
   history?: Prisma.JobHistoryUpdateManyWithoutJobNestedInput
@@ -1885,6 +1927,7 @@ export type JobUncheckedUpdateWithoutLogsInput = {
   groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   history?: Prisma.JobHistoryUncheckedUpdateManyWithoutJobNestedInput
   results?: Prisma.ResultFileUncheckedUpdateManyWithoutJobNestedInput
@@ -1925,6 +1968,7 @@ export type JobCreateWithoutStoredInput = {
   groupName?: string | null
   arrayId?: string | null
   arrayIndex?: number | null
+  depsUnmet?: number
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutJobsInput
   history?: Prisma.JobHistoryCreateNestedManyWithoutJobInput
@@ -1967,6 +2011,7 @@ export type JobUncheckedCreateWithoutStoredInput = {
   groupName?: string | null
   arrayId?: string | null
   arrayIndex?: number | null
+  depsUnmet?: number
   updatedAt?: Date | string
   history?: Prisma.JobHistoryUncheckedCreateNestedManyWithoutJobInput
   results?: Prisma.ResultFileUncheckedCreateNestedManyWithoutJobInput
@@ -2023,6 +2068,7 @@ export type JobUpdateWithoutStoredInput = {
   groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutJobsNestedInput
   history?: Prisma.JobHistoryUpdateManyWithoutJobNestedInput
@@ -2065,6 +2111,7 @@ export type JobUncheckedUpdateWithoutStoredInput = {
   groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   history?: Prisma.JobHistoryUncheckedUpdateManyWithoutJobNestedInput
   results?: Prisma.ResultFileUncheckedUpdateManyWithoutJobNestedInput
@@ -2105,6 +2152,7 @@ export type JobCreateManyTenantInput = {
   groupName?: string | null
   arrayId?: string | null
   arrayIndex?: number | null
+  depsUnmet?: number
   updatedAt?: Date | string
 }
 
@@ -2142,6 +2190,7 @@ export type JobUpdateWithoutTenantInput = {
   groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   history?: Prisma.JobHistoryUpdateManyWithoutJobNestedInput
   results?: Prisma.ResultFileUpdateManyWithoutJobNestedInput
@@ -2183,6 +2232,7 @@ export type JobUncheckedUpdateWithoutTenantInput = {
   groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   history?: Prisma.JobHistoryUncheckedUpdateManyWithoutJobNestedInput
   results?: Prisma.ResultFileUncheckedUpdateManyWithoutJobNestedInput
@@ -2224,6 +2274,7 @@ export type JobUncheckedUpdateManyWithoutTenantInput = {
   groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -2311,6 +2362,7 @@ export type JobSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = ru
   groupName?: boolean
   arrayId?: boolean
   arrayIndex?: boolean
+  depsUnmet?: boolean
   updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   history?: boolean | Prisma.Job$historyArgs<ExtArgs>
@@ -2355,6 +2407,7 @@ export type JobSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extension
   groupName?: boolean
   arrayId?: boolean
   arrayIndex?: boolean
+  depsUnmet?: boolean
   updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["job"]>
@@ -2394,6 +2447,7 @@ export type JobSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extension
   groupName?: boolean
   arrayId?: boolean
   arrayIndex?: boolean
+  depsUnmet?: boolean
   updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["job"]>
@@ -2433,10 +2487,11 @@ export type JobSelectScalar = {
   groupName?: boolean
   arrayId?: boolean
   arrayIndex?: boolean
+  depsUnmet?: boolean
   updatedAt?: boolean
 }
 
-export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "offloadPreference" | "templateId" | "attempt" | "maxAttempts" | "retryAt" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "groupName" | "arrayId" | "arrayIndex" | "updatedAt", ExtArgs["result"]["job"]>
+export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "offloadPreference" | "templateId" | "attempt" | "maxAttempts" | "retryAt" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "groupName" | "arrayId" | "arrayIndex" | "depsUnmet" | "updatedAt", ExtArgs["result"]["job"]>
 export type JobInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   history?: boolean | Prisma.Job$historyArgs<ExtArgs>
@@ -2526,6 +2581,11 @@ export type $JobPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
      */
     arrayId: string | null
     arrayIndex: number | null
+    /**
+     * Dependencies (`job_dependencies`) not met yet; admission only offers a job at 0. Kept by
+     * the database as its dependencies finish (docs/pipelines.md).
+     */
+    depsUnmet: number
     updatedAt: Date
   }, ExtArgs["result"]["job"]>
   composites: {}
@@ -2989,6 +3049,7 @@ export interface JobFieldRefs {
   readonly groupName: Prisma.FieldRef<"Job", 'String'>
   readonly arrayId: Prisma.FieldRef<"Job", 'String'>
   readonly arrayIndex: Prisma.FieldRef<"Job", 'Int'>
+  readonly depsUnmet: Prisma.FieldRef<"Job", 'Int'>
   readonly updatedAt: Prisma.FieldRef<"Job", 'DateTime'>
 }
     

@@ -38,6 +38,7 @@ export type JobArrayAvgAggregateOutputType = {
   succeeded: number | null
   failed: number | null
   cancelled: number | null
+  depsUnmet: number | null
 }
 
 export type JobArraySumAggregateOutputType = {
@@ -50,6 +51,7 @@ export type JobArraySumAggregateOutputType = {
   succeeded: number | null
   failed: number | null
   cancelled: number | null
+  depsUnmet: number | null
 }
 
 export type JobArrayMinAggregateOutputType = {
@@ -68,6 +70,7 @@ export type JobArrayMinAggregateOutputType = {
   cancelled: number | null
   createdAt: Date | null
   finishedAt: Date | null
+  depsUnmet: number | null
   updatedAt: Date | null
 }
 
@@ -87,6 +90,7 @@ export type JobArrayMaxAggregateOutputType = {
   cancelled: number | null
   createdAt: Date | null
   finishedAt: Date | null
+  depsUnmet: number | null
   updatedAt: Date | null
 }
 
@@ -106,6 +110,7 @@ export type JobArrayCountAggregateOutputType = {
   cancelled: number
   createdAt: number
   finishedAt: number
+  depsUnmet: number
   updatedAt: number
   _all: number
 }
@@ -121,6 +126,7 @@ export type JobArrayAvgAggregateInputType = {
   succeeded?: true
   failed?: true
   cancelled?: true
+  depsUnmet?: true
 }
 
 export type JobArraySumAggregateInputType = {
@@ -133,6 +139,7 @@ export type JobArraySumAggregateInputType = {
   succeeded?: true
   failed?: true
   cancelled?: true
+  depsUnmet?: true
 }
 
 export type JobArrayMinAggregateInputType = {
@@ -151,6 +158,7 @@ export type JobArrayMinAggregateInputType = {
   cancelled?: true
   createdAt?: true
   finishedAt?: true
+  depsUnmet?: true
   updatedAt?: true
 }
 
@@ -170,6 +178,7 @@ export type JobArrayMaxAggregateInputType = {
   cancelled?: true
   createdAt?: true
   finishedAt?: true
+  depsUnmet?: true
   updatedAt?: true
 }
 
@@ -189,6 +198,7 @@ export type JobArrayCountAggregateInputType = {
   cancelled?: true
   createdAt?: true
   finishedAt?: true
+  depsUnmet?: true
   updatedAt?: true
   _all?: true
 }
@@ -295,6 +305,7 @@ export type JobArrayGroupByOutputType = {
   cancelled: number
   createdAt: Date
   finishedAt: Date | null
+  depsUnmet: number
   updatedAt: Date
   _count: JobArrayCountAggregateOutputType | null
   _avg: JobArrayAvgAggregateOutputType | null
@@ -337,6 +348,7 @@ export type JobArrayWhereInput = {
   cancelled?: Prisma.IntFilter<"JobArray"> | number
   createdAt?: Prisma.DateTimeFilter<"JobArray"> | Date | string
   finishedAt?: Prisma.DateTimeNullableFilter<"JobArray"> | Date | string | null
+  depsUnmet?: Prisma.IntFilter<"JobArray"> | number
   updatedAt?: Prisma.DateTimeFilter<"JobArray"> | Date | string
   tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
 }
@@ -357,6 +369,7 @@ export type JobArrayOrderByWithRelationInput = {
   cancelled?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   finishedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  depsUnmet?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   tenant?: Prisma.TenantOrderByWithRelationInput
 }
@@ -380,6 +393,7 @@ export type JobArrayWhereUniqueInput = Prisma.AtLeast<{
   cancelled?: Prisma.IntFilter<"JobArray"> | number
   createdAt?: Prisma.DateTimeFilter<"JobArray"> | Date | string
   finishedAt?: Prisma.DateTimeNullableFilter<"JobArray"> | Date | string | null
+  depsUnmet?: Prisma.IntFilter<"JobArray"> | number
   updatedAt?: Prisma.DateTimeFilter<"JobArray"> | Date | string
   tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
 }, "id">
@@ -400,6 +414,7 @@ export type JobArrayOrderByWithAggregationInput = {
   cancelled?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   finishedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  depsUnmet?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   _count?: Prisma.JobArrayCountOrderByAggregateInput
   _avg?: Prisma.JobArrayAvgOrderByAggregateInput
@@ -427,6 +442,7 @@ export type JobArrayScalarWhereWithAggregatesInput = {
   cancelled?: Prisma.IntWithAggregatesFilter<"JobArray"> | number
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"JobArray"> | Date | string
   finishedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"JobArray"> | Date | string | null
+  depsUnmet?: Prisma.IntWithAggregatesFilter<"JobArray"> | number
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"JobArray"> | Date | string
 }
 
@@ -445,6 +461,7 @@ export type JobArrayCreateInput = {
   cancelled?: number
   createdAt?: Date | string
   finishedAt?: Date | string | null
+  depsUnmet?: number
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutJobArraysInput
 }
@@ -465,6 +482,7 @@ export type JobArrayUncheckedCreateInput = {
   cancelled?: number
   createdAt?: Date | string
   finishedAt?: Date | string | null
+  depsUnmet?: number
   updatedAt?: Date | string
 }
 
@@ -483,6 +501,7 @@ export type JobArrayUpdateInput = {
   cancelled?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutJobArraysNestedInput
 }
@@ -503,6 +522,7 @@ export type JobArrayUncheckedUpdateInput = {
   cancelled?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -522,6 +542,7 @@ export type JobArrayCreateManyInput = {
   cancelled?: number
   createdAt?: Date | string
   finishedAt?: Date | string | null
+  depsUnmet?: number
   updatedAt?: Date | string
 }
 
@@ -540,6 +561,7 @@ export type JobArrayUpdateManyMutationInput = {
   cancelled?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -559,6 +581,7 @@ export type JobArrayUncheckedUpdateManyInput = {
   cancelled?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -588,6 +611,7 @@ export type JobArrayCountOrderByAggregateInput = {
   cancelled?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   finishedAt?: Prisma.SortOrder
+  depsUnmet?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
 
@@ -601,6 +625,7 @@ export type JobArrayAvgOrderByAggregateInput = {
   succeeded?: Prisma.SortOrder
   failed?: Prisma.SortOrder
   cancelled?: Prisma.SortOrder
+  depsUnmet?: Prisma.SortOrder
 }
 
 export type JobArrayMaxOrderByAggregateInput = {
@@ -619,6 +644,7 @@ export type JobArrayMaxOrderByAggregateInput = {
   cancelled?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   finishedAt?: Prisma.SortOrder
+  depsUnmet?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
 
@@ -638,6 +664,7 @@ export type JobArrayMinOrderByAggregateInput = {
   cancelled?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   finishedAt?: Prisma.SortOrder
+  depsUnmet?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
 
@@ -651,6 +678,7 @@ export type JobArraySumOrderByAggregateInput = {
   succeeded?: Prisma.SortOrder
   failed?: Prisma.SortOrder
   cancelled?: Prisma.SortOrder
+  depsUnmet?: Prisma.SortOrder
 }
 
 export type JobArrayCreateNestedManyWithoutTenantInput = {
@@ -710,6 +738,7 @@ export type JobArrayCreateWithoutTenantInput = {
   cancelled?: number
   createdAt?: Date | string
   finishedAt?: Date | string | null
+  depsUnmet?: number
   updatedAt?: Date | string
 }
 
@@ -728,6 +757,7 @@ export type JobArrayUncheckedCreateWithoutTenantInput = {
   cancelled?: number
   createdAt?: Date | string
   finishedAt?: Date | string | null
+  depsUnmet?: number
   updatedAt?: Date | string
 }
 
@@ -776,6 +806,7 @@ export type JobArrayScalarWhereInput = {
   cancelled?: Prisma.IntFilter<"JobArray"> | number
   createdAt?: Prisma.DateTimeFilter<"JobArray"> | Date | string
   finishedAt?: Prisma.DateTimeNullableFilter<"JobArray"> | Date | string | null
+  depsUnmet?: Prisma.IntFilter<"JobArray"> | number
   updatedAt?: Prisma.DateTimeFilter<"JobArray"> | Date | string
 }
 
@@ -794,6 +825,7 @@ export type JobArrayCreateManyTenantInput = {
   cancelled?: number
   createdAt?: Date | string
   finishedAt?: Date | string | null
+  depsUnmet?: number
   updatedAt?: Date | string
 }
 
@@ -812,6 +844,7 @@ export type JobArrayUpdateWithoutTenantInput = {
   cancelled?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -830,6 +863,7 @@ export type JobArrayUncheckedUpdateWithoutTenantInput = {
   cancelled?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -848,6 +882,7 @@ export type JobArrayUncheckedUpdateManyWithoutTenantInput = {
   cancelled?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -869,6 +904,7 @@ export type JobArraySelect<ExtArgs extends runtime.Types.Extensions.InternalArgs
   cancelled?: boolean
   createdAt?: boolean
   finishedAt?: boolean
+  depsUnmet?: boolean
   updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["jobArray"]>
@@ -889,6 +925,7 @@ export type JobArraySelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exte
   cancelled?: boolean
   createdAt?: boolean
   finishedAt?: boolean
+  depsUnmet?: boolean
   updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["jobArray"]>
@@ -909,6 +946,7 @@ export type JobArraySelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exte
   cancelled?: boolean
   createdAt?: boolean
   finishedAt?: boolean
+  depsUnmet?: boolean
   updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["jobArray"]>
@@ -929,10 +967,11 @@ export type JobArraySelectScalar = {
   cancelled?: boolean
   createdAt?: boolean
   finishedAt?: boolean
+  depsUnmet?: boolean
   updatedAt?: boolean
 }
 
-export type JobArrayOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "size" | "parallelism" | "groupName" | "submitted" | "queued" | "admitted" | "running" | "succeeded" | "failed" | "cancelled" | "createdAt" | "finishedAt" | "updatedAt", ExtArgs["result"]["jobArray"]>
+export type JobArrayOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "size" | "parallelism" | "groupName" | "submitted" | "queued" | "admitted" | "running" | "succeeded" | "failed" | "cancelled" | "createdAt" | "finishedAt" | "depsUnmet" | "updatedAt", ExtArgs["result"]["jobArray"]>
 export type JobArrayInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }
@@ -967,6 +1006,10 @@ export type $JobArrayPayload<ExtArgs extends runtime.Types.Extensions.InternalAr
      * When its last unfinished element finished (`array.finished`).
      */
     finishedAt: Date | null
+    /**
+     * Dependencies of the whole array not met yet; none of its elements is offered before 0.
+     */
+    depsUnmet: number
     updatedAt: Date
   }, ExtArgs["result"]["jobArray"]>
   composites: {}
@@ -1407,6 +1450,7 @@ export interface JobArrayFieldRefs {
   readonly cancelled: Prisma.FieldRef<"JobArray", 'Int'>
   readonly createdAt: Prisma.FieldRef<"JobArray", 'DateTime'>
   readonly finishedAt: Prisma.FieldRef<"JobArray", 'DateTime'>
+  readonly depsUnmet: Prisma.FieldRef<"JobArray", 'Int'>
   readonly updatedAt: Prisma.FieldRef<"JobArray", 'DateTime'>
 }
     

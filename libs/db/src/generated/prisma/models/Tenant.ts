@@ -361,6 +361,8 @@ export type TenantWhereInput = {
   offloads?: Prisma.OffloadListRelationFilter
   jobGroups?: Prisma.JobGroupListRelationFilter
   jobArrays?: Prisma.JobArrayListRelationFilter
+  jobDependencies?: Prisma.JobDependencyListRelationFilter
+  pipelines?: Prisma.PipelineListRelationFilter
 }
 
 export type TenantOrderByWithRelationInput = {
@@ -390,6 +392,8 @@ export type TenantOrderByWithRelationInput = {
   offloads?: Prisma.OffloadOrderByRelationAggregateInput
   jobGroups?: Prisma.JobGroupOrderByRelationAggregateInput
   jobArrays?: Prisma.JobArrayOrderByRelationAggregateInput
+  jobDependencies?: Prisma.JobDependencyOrderByRelationAggregateInput
+  pipelines?: Prisma.PipelineOrderByRelationAggregateInput
 }
 
 export type TenantWhereUniqueInput = Prisma.AtLeast<{
@@ -422,6 +426,8 @@ export type TenantWhereUniqueInput = Prisma.AtLeast<{
   offloads?: Prisma.OffloadListRelationFilter
   jobGroups?: Prisma.JobGroupListRelationFilter
   jobArrays?: Prisma.JobArrayListRelationFilter
+  jobDependencies?: Prisma.JobDependencyListRelationFilter
+  pipelines?: Prisma.PipelineListRelationFilter
 }, "id" | "namespace">
 
 export type TenantOrderByWithAggregationInput = {
@@ -499,6 +505,8 @@ export type TenantCreateInput = {
   offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
   jobArrays?: Prisma.JobArrayCreateNestedManyWithoutTenantInput
+  jobDependencies?: Prisma.JobDependencyCreateNestedManyWithoutTenantInput
+  pipelines?: Prisma.PipelineCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateInput = {
@@ -528,6 +536,8 @@ export type TenantUncheckedCreateInput = {
   offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
   jobArrays?: Prisma.JobArrayUncheckedCreateNestedManyWithoutTenantInput
+  jobDependencies?: Prisma.JobDependencyUncheckedCreateNestedManyWithoutTenantInput
+  pipelines?: Prisma.PipelineUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUpdateInput = {
@@ -557,6 +567,8 @@ export type TenantUpdateInput = {
   offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
   jobArrays?: Prisma.JobArrayUpdateManyWithoutTenantNestedInput
+  jobDependencies?: Prisma.JobDependencyUpdateManyWithoutTenantNestedInput
+  pipelines?: Prisma.PipelineUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateInput = {
@@ -586,6 +598,8 @@ export type TenantUncheckedUpdateInput = {
   offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
   jobArrays?: Prisma.JobArrayUncheckedUpdateManyWithoutTenantNestedInput
+  jobDependencies?: Prisma.JobDependencyUncheckedUpdateManyWithoutTenantNestedInput
+  pipelines?: Prisma.PipelineUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateManyInput = {
@@ -852,6 +866,34 @@ export type TenantUpdateOneRequiredWithoutJobArraysNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutJobArraysInput, Prisma.TenantUpdateWithoutJobArraysInput>, Prisma.TenantUncheckedUpdateWithoutJobArraysInput>
 }
 
+export type TenantCreateNestedOneWithoutJobDependenciesInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutJobDependenciesInput, Prisma.TenantUncheckedCreateWithoutJobDependenciesInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutJobDependenciesInput
+  connect?: Prisma.TenantWhereUniqueInput
+}
+
+export type TenantUpdateOneRequiredWithoutJobDependenciesNestedInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutJobDependenciesInput, Prisma.TenantUncheckedCreateWithoutJobDependenciesInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutJobDependenciesInput
+  upsert?: Prisma.TenantUpsertWithoutJobDependenciesInput
+  connect?: Prisma.TenantWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutJobDependenciesInput, Prisma.TenantUpdateWithoutJobDependenciesInput>, Prisma.TenantUncheckedUpdateWithoutJobDependenciesInput>
+}
+
+export type TenantCreateNestedOneWithoutPipelinesInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutPipelinesInput, Prisma.TenantUncheckedCreateWithoutPipelinesInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutPipelinesInput
+  connect?: Prisma.TenantWhereUniqueInput
+}
+
+export type TenantUpdateOneRequiredWithoutPipelinesNestedInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutPipelinesInput, Prisma.TenantUncheckedCreateWithoutPipelinesInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutPipelinesInput
+  upsert?: Prisma.TenantUpsertWithoutPipelinesInput
+  connect?: Prisma.TenantWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutPipelinesInput, Prisma.TenantUpdateWithoutPipelinesInput>, Prisma.TenantUncheckedUpdateWithoutPipelinesInput>
+}
+
 export type TenantCreateNestedOneWithoutTemplatesInput = {
   create?: Prisma.XOR<Prisma.TenantCreateWithoutTemplatesInput, Prisma.TenantUncheckedCreateWithoutTemplatesInput>
   connectOrCreate?: Prisma.TenantCreateOrConnectWithoutTemplatesInput
@@ -954,6 +996,8 @@ export type TenantCreateWithoutApiKeysInput = {
   offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
   jobArrays?: Prisma.JobArrayCreateNestedManyWithoutTenantInput
+  jobDependencies?: Prisma.JobDependencyCreateNestedManyWithoutTenantInput
+  pipelines?: Prisma.PipelineCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutApiKeysInput = {
@@ -982,6 +1026,8 @@ export type TenantUncheckedCreateWithoutApiKeysInput = {
   offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
   jobArrays?: Prisma.JobArrayUncheckedCreateNestedManyWithoutTenantInput
+  jobDependencies?: Prisma.JobDependencyUncheckedCreateNestedManyWithoutTenantInput
+  pipelines?: Prisma.PipelineUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutApiKeysInput = {
@@ -1026,6 +1072,8 @@ export type TenantUpdateWithoutApiKeysInput = {
   offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
   jobArrays?: Prisma.JobArrayUpdateManyWithoutTenantNestedInput
+  jobDependencies?: Prisma.JobDependencyUpdateManyWithoutTenantNestedInput
+  pipelines?: Prisma.PipelineUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutApiKeysInput = {
@@ -1054,6 +1102,8 @@ export type TenantUncheckedUpdateWithoutApiKeysInput = {
   offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
   jobArrays?: Prisma.JobArrayUncheckedUpdateManyWithoutTenantNestedInput
+  jobDependencies?: Prisma.JobDependencyUncheckedUpdateManyWithoutTenantNestedInput
+  pipelines?: Prisma.PipelineUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutJobsInput = {
@@ -1082,6 +1132,8 @@ export type TenantCreateWithoutJobsInput = {
   offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
   jobArrays?: Prisma.JobArrayCreateNestedManyWithoutTenantInput
+  jobDependencies?: Prisma.JobDependencyCreateNestedManyWithoutTenantInput
+  pipelines?: Prisma.PipelineCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutJobsInput = {
@@ -1110,6 +1162,8 @@ export type TenantUncheckedCreateWithoutJobsInput = {
   offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
   jobArrays?: Prisma.JobArrayUncheckedCreateNestedManyWithoutTenantInput
+  jobDependencies?: Prisma.JobDependencyUncheckedCreateNestedManyWithoutTenantInput
+  pipelines?: Prisma.PipelineUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutJobsInput = {
@@ -1154,6 +1208,8 @@ export type TenantUpdateWithoutJobsInput = {
   offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
   jobArrays?: Prisma.JobArrayUpdateManyWithoutTenantNestedInput
+  jobDependencies?: Prisma.JobDependencyUpdateManyWithoutTenantNestedInput
+  pipelines?: Prisma.PipelineUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutJobsInput = {
@@ -1182,6 +1238,8 @@ export type TenantUncheckedUpdateWithoutJobsInput = {
   offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
   jobArrays?: Prisma.JobArrayUncheckedUpdateManyWithoutTenantNestedInput
+  jobDependencies?: Prisma.JobDependencyUncheckedUpdateManyWithoutTenantNestedInput
+  pipelines?: Prisma.PipelineUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutJobGroupsInput = {
@@ -1210,6 +1268,8 @@ export type TenantCreateWithoutJobGroupsInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
   jobArrays?: Prisma.JobArrayCreateNestedManyWithoutTenantInput
+  jobDependencies?: Prisma.JobDependencyCreateNestedManyWithoutTenantInput
+  pipelines?: Prisma.PipelineCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutJobGroupsInput = {
@@ -1238,6 +1298,8 @@ export type TenantUncheckedCreateWithoutJobGroupsInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
   jobArrays?: Prisma.JobArrayUncheckedCreateNestedManyWithoutTenantInput
+  jobDependencies?: Prisma.JobDependencyUncheckedCreateNestedManyWithoutTenantInput
+  pipelines?: Prisma.PipelineUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutJobGroupsInput = {
@@ -1282,6 +1344,8 @@ export type TenantUpdateWithoutJobGroupsInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
   jobArrays?: Prisma.JobArrayUpdateManyWithoutTenantNestedInput
+  jobDependencies?: Prisma.JobDependencyUpdateManyWithoutTenantNestedInput
+  pipelines?: Prisma.PipelineUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutJobGroupsInput = {
@@ -1310,6 +1374,8 @@ export type TenantUncheckedUpdateWithoutJobGroupsInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
   jobArrays?: Prisma.JobArrayUncheckedUpdateManyWithoutTenantNestedInput
+  jobDependencies?: Prisma.JobDependencyUncheckedUpdateManyWithoutTenantNestedInput
+  pipelines?: Prisma.PipelineUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutJobArraysInput = {
@@ -1338,6 +1404,8 @@ export type TenantCreateWithoutJobArraysInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
+  jobDependencies?: Prisma.JobDependencyCreateNestedManyWithoutTenantInput
+  pipelines?: Prisma.PipelineCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutJobArraysInput = {
@@ -1366,6 +1434,8 @@ export type TenantUncheckedCreateWithoutJobArraysInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
   offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
+  jobDependencies?: Prisma.JobDependencyUncheckedCreateNestedManyWithoutTenantInput
+  pipelines?: Prisma.PipelineUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutJobArraysInput = {
@@ -1410,6 +1480,8 @@ export type TenantUpdateWithoutJobArraysInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
+  jobDependencies?: Prisma.JobDependencyUpdateManyWithoutTenantNestedInput
+  pipelines?: Prisma.PipelineUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutJobArraysInput = {
@@ -1438,6 +1510,280 @@ export type TenantUncheckedUpdateWithoutJobArraysInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
   offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
+  jobDependencies?: Prisma.JobDependencyUncheckedUpdateManyWithoutTenantNestedInput
+  pipelines?: Prisma.PipelineUncheckedUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantCreateWithoutJobDependenciesInput = {
+  id: string
+  namespace: string
+  status?: $Enums.TenantStatus
+  statusReason?: string | null
+  maxCpuMillis?: number
+  maxMemoryBytes?: bigint | number
+  maxGpu?: number
+  maxConcurrentJobs?: number
+  rateLimitPerSecond?: number | null
+  resultsRetentionDays?: number | null
+  offloadBudgetMicros?: bigint | number | null
+  offloadSpendMicros?: bigint | number
+  weight?: number
+  generation?: number
+  provisionedGeneration?: number
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
+  jobs?: Prisma.JobCreateNestedManyWithoutTenantInput
+  templates?: Prisma.JobTemplateCreateNestedManyWithoutTenantInput
+  events?: Prisma.EventCreateNestedManyWithoutTenantInput
+  webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutTenantInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
+  offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayCreateNestedManyWithoutTenantInput
+  pipelines?: Prisma.PipelineCreateNestedManyWithoutTenantInput
+}
+
+export type TenantUncheckedCreateWithoutJobDependenciesInput = {
+  id: string
+  namespace: string
+  status?: $Enums.TenantStatus
+  statusReason?: string | null
+  maxCpuMillis?: number
+  maxMemoryBytes?: bigint | number
+  maxGpu?: number
+  maxConcurrentJobs?: number
+  rateLimitPerSecond?: number | null
+  resultsRetentionDays?: number | null
+  offloadBudgetMicros?: bigint | number | null
+  offloadSpendMicros?: bigint | number
+  weight?: number
+  generation?: number
+  provisionedGeneration?: number
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
+  jobs?: Prisma.JobUncheckedCreateNestedManyWithoutTenantInput
+  templates?: Prisma.JobTemplateUncheckedCreateNestedManyWithoutTenantInput
+  events?: Prisma.EventUncheckedCreateNestedManyWithoutTenantInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutTenantInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
+  offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayUncheckedCreateNestedManyWithoutTenantInput
+  pipelines?: Prisma.PipelineUncheckedCreateNestedManyWithoutTenantInput
+}
+
+export type TenantCreateOrConnectWithoutJobDependenciesInput = {
+  where: Prisma.TenantWhereUniqueInput
+  create: Prisma.XOR<Prisma.TenantCreateWithoutJobDependenciesInput, Prisma.TenantUncheckedCreateWithoutJobDependenciesInput>
+}
+
+export type TenantUpsertWithoutJobDependenciesInput = {
+  update: Prisma.XOR<Prisma.TenantUpdateWithoutJobDependenciesInput, Prisma.TenantUncheckedUpdateWithoutJobDependenciesInput>
+  create: Prisma.XOR<Prisma.TenantCreateWithoutJobDependenciesInput, Prisma.TenantUncheckedCreateWithoutJobDependenciesInput>
+  where?: Prisma.TenantWhereInput
+}
+
+export type TenantUpdateToOneWithWhereWithoutJobDependenciesInput = {
+  where?: Prisma.TenantWhereInput
+  data: Prisma.XOR<Prisma.TenantUpdateWithoutJobDependenciesInput, Prisma.TenantUncheckedUpdateWithoutJobDependenciesInput>
+}
+
+export type TenantUpdateWithoutJobDependenciesInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  namespace?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumTenantStatusFieldUpdateOperationsInput | $Enums.TenantStatus
+  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
+  maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
+  rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  weight?: Prisma.IntFieldUpdateOperationsInput | number
+  generation?: Prisma.IntFieldUpdateOperationsInput | number
+  provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
+  jobs?: Prisma.JobUpdateManyWithoutTenantNestedInput
+  templates?: Prisma.JobTemplateUpdateManyWithoutTenantNestedInput
+  events?: Prisma.EventUpdateManyWithoutTenantNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutTenantNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
+  offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUpdateManyWithoutTenantNestedInput
+  pipelines?: Prisma.PipelineUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantUncheckedUpdateWithoutJobDependenciesInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  namespace?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumTenantStatusFieldUpdateOperationsInput | $Enums.TenantStatus
+  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
+  maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
+  rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  weight?: Prisma.IntFieldUpdateOperationsInput | number
+  generation?: Prisma.IntFieldUpdateOperationsInput | number
+  provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
+  jobs?: Prisma.JobUncheckedUpdateManyWithoutTenantNestedInput
+  templates?: Prisma.JobTemplateUncheckedUpdateManyWithoutTenantNestedInput
+  events?: Prisma.EventUncheckedUpdateManyWithoutTenantNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutTenantNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
+  offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUncheckedUpdateManyWithoutTenantNestedInput
+  pipelines?: Prisma.PipelineUncheckedUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantCreateWithoutPipelinesInput = {
+  id: string
+  namespace: string
+  status?: $Enums.TenantStatus
+  statusReason?: string | null
+  maxCpuMillis?: number
+  maxMemoryBytes?: bigint | number
+  maxGpu?: number
+  maxConcurrentJobs?: number
+  rateLimitPerSecond?: number | null
+  resultsRetentionDays?: number | null
+  offloadBudgetMicros?: bigint | number | null
+  offloadSpendMicros?: bigint | number
+  weight?: number
+  generation?: number
+  provisionedGeneration?: number
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
+  jobs?: Prisma.JobCreateNestedManyWithoutTenantInput
+  templates?: Prisma.JobTemplateCreateNestedManyWithoutTenantInput
+  events?: Prisma.EventCreateNestedManyWithoutTenantInput
+  webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutTenantInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
+  offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayCreateNestedManyWithoutTenantInput
+  jobDependencies?: Prisma.JobDependencyCreateNestedManyWithoutTenantInput
+}
+
+export type TenantUncheckedCreateWithoutPipelinesInput = {
+  id: string
+  namespace: string
+  status?: $Enums.TenantStatus
+  statusReason?: string | null
+  maxCpuMillis?: number
+  maxMemoryBytes?: bigint | number
+  maxGpu?: number
+  maxConcurrentJobs?: number
+  rateLimitPerSecond?: number | null
+  resultsRetentionDays?: number | null
+  offloadBudgetMicros?: bigint | number | null
+  offloadSpendMicros?: bigint | number
+  weight?: number
+  generation?: number
+  provisionedGeneration?: number
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
+  jobs?: Prisma.JobUncheckedCreateNestedManyWithoutTenantInput
+  templates?: Prisma.JobTemplateUncheckedCreateNestedManyWithoutTenantInput
+  events?: Prisma.EventUncheckedCreateNestedManyWithoutTenantInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutTenantInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
+  offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
+  jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
+  jobArrays?: Prisma.JobArrayUncheckedCreateNestedManyWithoutTenantInput
+  jobDependencies?: Prisma.JobDependencyUncheckedCreateNestedManyWithoutTenantInput
+}
+
+export type TenantCreateOrConnectWithoutPipelinesInput = {
+  where: Prisma.TenantWhereUniqueInput
+  create: Prisma.XOR<Prisma.TenantCreateWithoutPipelinesInput, Prisma.TenantUncheckedCreateWithoutPipelinesInput>
+}
+
+export type TenantUpsertWithoutPipelinesInput = {
+  update: Prisma.XOR<Prisma.TenantUpdateWithoutPipelinesInput, Prisma.TenantUncheckedUpdateWithoutPipelinesInput>
+  create: Prisma.XOR<Prisma.TenantCreateWithoutPipelinesInput, Prisma.TenantUncheckedCreateWithoutPipelinesInput>
+  where?: Prisma.TenantWhereInput
+}
+
+export type TenantUpdateToOneWithWhereWithoutPipelinesInput = {
+  where?: Prisma.TenantWhereInput
+  data: Prisma.XOR<Prisma.TenantUpdateWithoutPipelinesInput, Prisma.TenantUncheckedUpdateWithoutPipelinesInput>
+}
+
+export type TenantUpdateWithoutPipelinesInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  namespace?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumTenantStatusFieldUpdateOperationsInput | $Enums.TenantStatus
+  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
+  maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
+  rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  weight?: Prisma.IntFieldUpdateOperationsInput | number
+  generation?: Prisma.IntFieldUpdateOperationsInput | number
+  provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
+  jobs?: Prisma.JobUpdateManyWithoutTenantNestedInput
+  templates?: Prisma.JobTemplateUpdateManyWithoutTenantNestedInput
+  events?: Prisma.EventUpdateManyWithoutTenantNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutTenantNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
+  offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUpdateManyWithoutTenantNestedInput
+  jobDependencies?: Prisma.JobDependencyUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantUncheckedUpdateWithoutPipelinesInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  namespace?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumTenantStatusFieldUpdateOperationsInput | $Enums.TenantStatus
+  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
+  maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
+  rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  weight?: Prisma.IntFieldUpdateOperationsInput | number
+  generation?: Prisma.IntFieldUpdateOperationsInput | number
+  provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
+  jobs?: Prisma.JobUncheckedUpdateManyWithoutTenantNestedInput
+  templates?: Prisma.JobTemplateUncheckedUpdateManyWithoutTenantNestedInput
+  events?: Prisma.EventUncheckedUpdateManyWithoutTenantNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutTenantNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
+  offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
+  jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
+  jobArrays?: Prisma.JobArrayUncheckedUpdateManyWithoutTenantNestedInput
+  jobDependencies?: Prisma.JobDependencyUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutTemplatesInput = {
@@ -1466,6 +1812,8 @@ export type TenantCreateWithoutTemplatesInput = {
   offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
   jobArrays?: Prisma.JobArrayCreateNestedManyWithoutTenantInput
+  jobDependencies?: Prisma.JobDependencyCreateNestedManyWithoutTenantInput
+  pipelines?: Prisma.PipelineCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutTemplatesInput = {
@@ -1494,6 +1842,8 @@ export type TenantUncheckedCreateWithoutTemplatesInput = {
   offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
   jobArrays?: Prisma.JobArrayUncheckedCreateNestedManyWithoutTenantInput
+  jobDependencies?: Prisma.JobDependencyUncheckedCreateNestedManyWithoutTenantInput
+  pipelines?: Prisma.PipelineUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutTemplatesInput = {
@@ -1538,6 +1888,8 @@ export type TenantUpdateWithoutTemplatesInput = {
   offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
   jobArrays?: Prisma.JobArrayUpdateManyWithoutTenantNestedInput
+  jobDependencies?: Prisma.JobDependencyUpdateManyWithoutTenantNestedInput
+  pipelines?: Prisma.PipelineUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutTemplatesInput = {
@@ -1566,6 +1918,8 @@ export type TenantUncheckedUpdateWithoutTemplatesInput = {
   offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
   jobArrays?: Prisma.JobArrayUncheckedUpdateManyWithoutTenantNestedInput
+  jobDependencies?: Prisma.JobDependencyUncheckedUpdateManyWithoutTenantNestedInput
+  pipelines?: Prisma.PipelineUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutEventsInput = {
@@ -1594,6 +1948,8 @@ export type TenantCreateWithoutEventsInput = {
   offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
   jobArrays?: Prisma.JobArrayCreateNestedManyWithoutTenantInput
+  jobDependencies?: Prisma.JobDependencyCreateNestedManyWithoutTenantInput
+  pipelines?: Prisma.PipelineCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutEventsInput = {
@@ -1622,6 +1978,8 @@ export type TenantUncheckedCreateWithoutEventsInput = {
   offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
   jobArrays?: Prisma.JobArrayUncheckedCreateNestedManyWithoutTenantInput
+  jobDependencies?: Prisma.JobDependencyUncheckedCreateNestedManyWithoutTenantInput
+  pipelines?: Prisma.PipelineUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutEventsInput = {
@@ -1666,6 +2024,8 @@ export type TenantUpdateWithoutEventsInput = {
   offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
   jobArrays?: Prisma.JobArrayUpdateManyWithoutTenantNestedInput
+  jobDependencies?: Prisma.JobDependencyUpdateManyWithoutTenantNestedInput
+  pipelines?: Prisma.PipelineUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutEventsInput = {
@@ -1694,6 +2054,8 @@ export type TenantUncheckedUpdateWithoutEventsInput = {
   offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
   jobArrays?: Prisma.JobArrayUncheckedUpdateManyWithoutTenantNestedInput
+  jobDependencies?: Prisma.JobDependencyUncheckedUpdateManyWithoutTenantNestedInput
+  pipelines?: Prisma.PipelineUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutWebhookEndpointsInput = {
@@ -1722,6 +2084,8 @@ export type TenantCreateWithoutWebhookEndpointsInput = {
   offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
   jobArrays?: Prisma.JobArrayCreateNestedManyWithoutTenantInput
+  jobDependencies?: Prisma.JobDependencyCreateNestedManyWithoutTenantInput
+  pipelines?: Prisma.PipelineCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutWebhookEndpointsInput = {
@@ -1750,6 +2114,8 @@ export type TenantUncheckedCreateWithoutWebhookEndpointsInput = {
   offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
   jobArrays?: Prisma.JobArrayUncheckedCreateNestedManyWithoutTenantInput
+  jobDependencies?: Prisma.JobDependencyUncheckedCreateNestedManyWithoutTenantInput
+  pipelines?: Prisma.PipelineUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutWebhookEndpointsInput = {
@@ -1794,6 +2160,8 @@ export type TenantUpdateWithoutWebhookEndpointsInput = {
   offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
   jobArrays?: Prisma.JobArrayUpdateManyWithoutTenantNestedInput
+  jobDependencies?: Prisma.JobDependencyUpdateManyWithoutTenantNestedInput
+  pipelines?: Prisma.PipelineUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutWebhookEndpointsInput = {
@@ -1822,6 +2190,8 @@ export type TenantUncheckedUpdateWithoutWebhookEndpointsInput = {
   offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
   jobArrays?: Prisma.JobArrayUncheckedUpdateManyWithoutTenantNestedInput
+  jobDependencies?: Prisma.JobDependencyUncheckedUpdateManyWithoutTenantNestedInput
+  pipelines?: Prisma.PipelineUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutWebhookDeliveriesInput = {
@@ -1850,6 +2220,8 @@ export type TenantCreateWithoutWebhookDeliveriesInput = {
   offloads?: Prisma.OffloadCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
   jobArrays?: Prisma.JobArrayCreateNestedManyWithoutTenantInput
+  jobDependencies?: Prisma.JobDependencyCreateNestedManyWithoutTenantInput
+  pipelines?: Prisma.PipelineCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutWebhookDeliveriesInput = {
@@ -1878,6 +2250,8 @@ export type TenantUncheckedCreateWithoutWebhookDeliveriesInput = {
   offloads?: Prisma.OffloadUncheckedCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
   jobArrays?: Prisma.JobArrayUncheckedCreateNestedManyWithoutTenantInput
+  jobDependencies?: Prisma.JobDependencyUncheckedCreateNestedManyWithoutTenantInput
+  pipelines?: Prisma.PipelineUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutWebhookDeliveriesInput = {
@@ -1922,6 +2296,8 @@ export type TenantUpdateWithoutWebhookDeliveriesInput = {
   offloads?: Prisma.OffloadUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
   jobArrays?: Prisma.JobArrayUpdateManyWithoutTenantNestedInput
+  jobDependencies?: Prisma.JobDependencyUpdateManyWithoutTenantNestedInput
+  pipelines?: Prisma.PipelineUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutWebhookDeliveriesInput = {
@@ -1950,6 +2326,8 @@ export type TenantUncheckedUpdateWithoutWebhookDeliveriesInput = {
   offloads?: Prisma.OffloadUncheckedUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
   jobArrays?: Prisma.JobArrayUncheckedUpdateManyWithoutTenantNestedInput
+  jobDependencies?: Prisma.JobDependencyUncheckedUpdateManyWithoutTenantNestedInput
+  pipelines?: Prisma.PipelineUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutOffloadsInput = {
@@ -1978,6 +2356,8 @@ export type TenantCreateWithoutOffloadsInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupCreateNestedManyWithoutTenantInput
   jobArrays?: Prisma.JobArrayCreateNestedManyWithoutTenantInput
+  jobDependencies?: Prisma.JobDependencyCreateNestedManyWithoutTenantInput
+  pipelines?: Prisma.PipelineCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutOffloadsInput = {
@@ -2006,6 +2386,8 @@ export type TenantUncheckedCreateWithoutOffloadsInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutTenantInput
   jobGroups?: Prisma.JobGroupUncheckedCreateNestedManyWithoutTenantInput
   jobArrays?: Prisma.JobArrayUncheckedCreateNestedManyWithoutTenantInput
+  jobDependencies?: Prisma.JobDependencyUncheckedCreateNestedManyWithoutTenantInput
+  pipelines?: Prisma.PipelineUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutOffloadsInput = {
@@ -2050,6 +2432,8 @@ export type TenantUpdateWithoutOffloadsInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUpdateManyWithoutTenantNestedInput
   jobArrays?: Prisma.JobArrayUpdateManyWithoutTenantNestedInput
+  jobDependencies?: Prisma.JobDependencyUpdateManyWithoutTenantNestedInput
+  pipelines?: Prisma.PipelineUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutOffloadsInput = {
@@ -2078,6 +2462,8 @@ export type TenantUncheckedUpdateWithoutOffloadsInput = {
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutTenantNestedInput
   jobGroups?: Prisma.JobGroupUncheckedUpdateManyWithoutTenantNestedInput
   jobArrays?: Prisma.JobArrayUncheckedUpdateManyWithoutTenantNestedInput
+  jobDependencies?: Prisma.JobDependencyUncheckedUpdateManyWithoutTenantNestedInput
+  pipelines?: Prisma.PipelineUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 
@@ -2095,6 +2481,8 @@ export type TenantCountOutputType = {
   offloads: number
   jobGroups: number
   jobArrays: number
+  jobDependencies: number
+  pipelines: number
 }
 
 export type TenantCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -2107,6 +2495,8 @@ export type TenantCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions
   offloads?: boolean | TenantCountOutputTypeCountOffloadsArgs
   jobGroups?: boolean | TenantCountOutputTypeCountJobGroupsArgs
   jobArrays?: boolean | TenantCountOutputTypeCountJobArraysArgs
+  jobDependencies?: boolean | TenantCountOutputTypeCountJobDependenciesArgs
+  pipelines?: boolean | TenantCountOutputTypeCountPipelinesArgs
 }
 
 /**
@@ -2182,6 +2572,20 @@ export type TenantCountOutputTypeCountJobArraysArgs<ExtArgs extends runtime.Type
   where?: Prisma.JobArrayWhereInput
 }
 
+/**
+ * TenantCountOutputType without action
+ */
+export type TenantCountOutputTypeCountJobDependenciesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.JobDependencyWhereInput
+}
+
+/**
+ * TenantCountOutputType without action
+ */
+export type TenantCountOutputTypeCountPipelinesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.PipelineWhereInput
+}
+
 
 export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -2210,6 +2614,8 @@ export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   offloads?: boolean | Prisma.Tenant$offloadsArgs<ExtArgs>
   jobGroups?: boolean | Prisma.Tenant$jobGroupsArgs<ExtArgs>
   jobArrays?: boolean | Prisma.Tenant$jobArraysArgs<ExtArgs>
+  jobDependencies?: boolean | Prisma.Tenant$jobDependenciesArgs<ExtArgs>
+  pipelines?: boolean | Prisma.Tenant$pipelinesArgs<ExtArgs>
   _count?: boolean | Prisma.TenantCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["tenant"]>
 
@@ -2284,6 +2690,8 @@ export type TenantInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   offloads?: boolean | Prisma.Tenant$offloadsArgs<ExtArgs>
   jobGroups?: boolean | Prisma.Tenant$jobGroupsArgs<ExtArgs>
   jobArrays?: boolean | Prisma.Tenant$jobArraysArgs<ExtArgs>
+  jobDependencies?: boolean | Prisma.Tenant$jobDependenciesArgs<ExtArgs>
+  pipelines?: boolean | Prisma.Tenant$pipelinesArgs<ExtArgs>
   _count?: boolean | Prisma.TenantCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type TenantIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
@@ -2301,6 +2709,8 @@ export type $TenantPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
     offloads: Prisma.$OffloadPayload<ExtArgs>[]
     jobGroups: Prisma.$JobGroupPayload<ExtArgs>[]
     jobArrays: Prisma.$JobArrayPayload<ExtArgs>[]
+    jobDependencies: Prisma.$JobDependencyPayload<ExtArgs>[]
+    pipelines: Prisma.$PipelinePayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: string
@@ -2735,6 +3145,8 @@ export interface Prisma__TenantClient<T, Null = never, ExtArgs extends runtime.T
   offloads<T extends Prisma.Tenant$offloadsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$offloadsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$OffloadPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   jobGroups<T extends Prisma.Tenant$jobGroupsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$jobGroupsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$JobGroupPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   jobArrays<T extends Prisma.Tenant$jobArraysArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$jobArraysArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$JobArrayPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  jobDependencies<T extends Prisma.Tenant$jobDependenciesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$jobDependenciesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$JobDependencyPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  pipelines<T extends Prisma.Tenant$pipelinesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$pipelinesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$PipelinePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -3387,6 +3799,54 @@ export type Tenant$jobArraysArgs<ExtArgs extends runtime.Types.Extensions.Intern
   take?: number
   skip?: number
   distinct?: Prisma.JobArrayScalarFieldEnum | Prisma.JobArrayScalarFieldEnum[]
+}
+
+/**
+ * Tenant.jobDependencies
+ */
+export type Tenant$jobDependenciesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the JobDependency
+   */
+  select?: Prisma.JobDependencySelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the JobDependency
+   */
+  omit?: Prisma.JobDependencyOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.JobDependencyInclude<ExtArgs> | null
+  where?: Prisma.JobDependencyWhereInput
+  orderBy?: Prisma.JobDependencyOrderByWithRelationInput | Prisma.JobDependencyOrderByWithRelationInput[]
+  cursor?: Prisma.JobDependencyWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.JobDependencyScalarFieldEnum | Prisma.JobDependencyScalarFieldEnum[]
+}
+
+/**
+ * Tenant.pipelines
+ */
+export type Tenant$pipelinesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the Pipeline
+   */
+  select?: Prisma.PipelineSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the Pipeline
+   */
+  omit?: Prisma.PipelineOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.PipelineInclude<ExtArgs> | null
+  where?: Prisma.PipelineWhereInput
+  orderBy?: Prisma.PipelineOrderByWithRelationInput | Prisma.PipelineOrderByWithRelationInput[]
+  cursor?: Prisma.PipelineWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.PipelineScalarFieldEnum | Prisma.PipelineScalarFieldEnum[]
 }
 
 /**
