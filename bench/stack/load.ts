@@ -22,6 +22,8 @@ export async function registerTenant(options: {
   id: string;
   maxConcurrentJobs?: number;
   webhookUrl?: string;
+  /** Waits until the scheduler has provisioned the tenant (default); false when none runs. */
+  awaitReady?: boolean;
 }): Promise<Tenant> {
   const response = await fetch(`${options.gatewayUrl}/auth/register`, {
     method: 'POST',
@@ -37,7 +39,7 @@ export async function registerTenant(options: {
     throw new Error(`registering ${options.id}: ${response.status} ${await response.text()}`);
   const { api_key: key } = (await response.json()) as { api_key: string };
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${key}` };
-  for (;;) {
+  while (options.awaitReady ?? true) {
     const { rows } = await options.db.query<{ status: string }>(
       'SELECT status FROM tenants WHERE id = $1',
       [options.id],

@@ -33,6 +33,8 @@ export interface StackOptions {
   simSpeed: number;
   /** Directory for `node --cpu-prof` output of every Node process; none = no profiling. */
   cpuProfDir?: string | undefined;
+  /** Only these apps (`ROAM_STACK_APPS`, gateway first); default every app. */
+  apps?: string[] | undefined;
 }
 
 export interface RunningStack {
@@ -101,6 +103,7 @@ export async function startStack(options: StackOptions, attempt: string): Promis
     WEBHOOK_ALLOWED_HOSTS: '127.0.0.0/8',
     // Node refuses --cpu-prof in NODE_OPTIONS: the launcher passes it to its Node children.
     ...(options.cpuProfDir ? { ROAM_STACK_NODE_ARGS: profArgs(options.cpuProfDir).join(' ') } : {}),
+    ...(options.apps ? { ROAM_STACK_APPS: options.apps.join(',') } : {}),
   });
   const logFile = join(stateDir, `stack-${attempt}.log`);
   const fd = openSync(logFile, 'a');
@@ -123,13 +126,17 @@ export async function startStack(options: StackOptions, attempt: string): Promis
   };
 }
 
-/** Resolves once every app answers /health/ready; throws if the launcher exits first. */
+/**
+ * Resolves once every app answers /health/ready (the first `apps` of the stack's seven ports);
+ * throws if the launcher exits first.
+ */
 export async function waitReady(
   stack: RunningStack,
   ports: StackPorts,
   timeoutMs = 180_000,
+  apps = 7,
 ): Promise<void> {
-  const urls = Array.from({ length: 7 }, (_, i) => `http://127.0.0.1:${ports.gateway + i}`);
+  const urls = Array.from({ length: apps }, (_, i) => `http://127.0.0.1:${ports.gateway + i}`);
   const pending = new Set(urls);
   const deadline = Date.now() + timeoutMs;
   while (pending.size > 0) {

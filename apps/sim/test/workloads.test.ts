@@ -279,6 +279,27 @@ describe('admission', () => {
     expect(q.status?.used?.['requests.cpu']).toBe('600m');
   });
 
+  it('frees the quota a pod held once it has finished', async () => {
+    const n = await ns('quota2');
+    await core.createNamespacedResourceQuota({
+      namespace: n,
+      body: { metadata: { name: 'q' }, spec: { hard: { 'requests.cpu': '1' } } },
+    });
+    const first = pod('first', 'true');
+    first.spec!.containers[0]!.resources = { requests: { cpu: '600m' } };
+    await core.createNamespacedPod({ namespace: n, body: first });
+    await eventually('first succeeded', async () => {
+      const p = await core.readNamespacedPod({ namespace: n, name: 'first' });
+      return p.status?.phase === 'Succeeded' ? p : undefined;
+    });
+    // The quota's usage of a stored pod is kept per stored object: the finished pod is a new
+    // one, which holds nothing.
+    const second = pod('second', 'sleep 1000');
+    second.spec!.containers[0]!.resources = { requests: { cpu: '600m' } };
+    const created = await core.createNamespacedPod({ namespace: n, body: second });
+    expect(created.metadata?.name).toBe('second');
+  });
+
   it('fills container requests and limits from a LimitRange', async () => {
     const n = await ns('lr1');
     await core.createNamespacedLimitRange({

@@ -18,5 +18,8 @@ export function createPrismaClient(options: CreatePrismaClientOptions): PrismaCl
     connectionString: options.databaseUrl,
     max: options.poolSize ?? DEFAULT_POOL_SIZE,
   });
-  return new PrismaClient({ adapter });
+  // 'minimal': the default formats capture a `new Error()` call site on every query, only to
+  // quote the caller's source line in a failed query's message; that was ~1.3% of the gateway's
+  // CPU per submit. Errors keep their code, message and (async) stack.
+  return new PrismaClient({ adapter, errorFormat: 'minimal' });
 }

@@ -42,6 +42,22 @@ export function usageOf(type: ResourceType, obj: KubeObject): ResourceList {
   return out;
 }
 
+/**
+ * `usageOf` of stored objects, computed once per stored object: the store never changes one in
+ * place (a write stores a new object), so the object itself is the key. Without it every create
+ * in a namespace with a quota re-parsed the resources of every pod already there.
+ */
+const storedUsage = new WeakMap<KubeObject, Readonly<ResourceList>>();
+
+function usageOfStored(type: ResourceType, obj: KubeObject): Readonly<ResourceList> {
+  let usage = storedUsage.get(obj);
+  if (!usage) {
+    usage = usageOf(type, obj);
+    storedUsage.set(obj, usage);
+  }
+  return usage;
+}
+
 function tracked(hard: ResourceList): boolean {
   return Object.keys(hard).length > 0;
 }
@@ -66,7 +82,7 @@ export function namespaceUsage(
           type.plural === 'persistentvolumeclaims'));
     if (!relevant) continue;
     for (const obj of store.list(typeKey(type), namespace)) {
-      for (const [k, v] of Object.entries(usageOf(type, obj)))
+      for (const [k, v] of Object.entries(usageOfStored(type, obj)))
         if (wanted.has(k)) used[k] = (used[k] ?? 0) + v;
     }
   }

@@ -2,6 +2,7 @@
 // for watch resume, an owner index for garbage collection and a node index for pods.
 // Stored objects are shared with readers: never mutate one, use `mutate` or `update`.
 import { logError } from '../log.js';
+import { jsonEqual } from './json-equal.js';
 import { randomUUID } from 'node:crypto';
 import { ApiError, errors } from '../api/status.js';
 import {
@@ -181,8 +182,7 @@ export class Store {
     meta.creationTimestamp = old.metadata.creationTimestamp;
     if (s.type.namespaced) meta.namespace = ns;
     if (old.metadata.deletionTimestamp) meta.deletionTimestamp = old.metadata.deletionTimestamp;
-    if (JSON.stringify(next.spec) !== JSON.stringify(old.spec))
-      meta.generation = (old.metadata.generation ?? 1) + 1;
+    if (!jsonEqual(next.spec, old.spec)) meta.generation = (old.metadata.generation ?? 1) + 1;
     else meta.generation = old.metadata.generation;
     // Removing the last finalizer of an object being deleted completes the deletion.
     if (
@@ -210,7 +210,7 @@ export class Store {
     if (!cur) return undefined;
     const next = structuredClone(cur);
     if (fn(next) === false) return cur;
-    if (JSON.stringify(next) === JSON.stringify(cur)) return cur;
+    if (jsonEqual(next, cur)) return cur;
     return this.update(key, next) as T;
   }
 

@@ -13,6 +13,7 @@ describe('connectionOptionsOf', () => {
       name: 'scheduler',
       maxReconnectAttempts: -1,
       inboxPrefix: '_INBOX_scheduler',
+      noAsyncTraces: true,
     });
   });
 

@@ -1,0 +1,37 @@
+import { describe, expect, it } from '@jest/globals';
+
+import { jsonEqual } from './json-equal.js';
+
+describe('jsonEqual', () => {
+  const cases: [string, unknown, unknown][] = [
+    [
+      'equal nested objects',
+      { a: 1, b: { c: [1, 'x', null] } },
+      { a: 1, b: { c: [1, 'x', null] } },
+    ],
+    ['a different leaf', { a: { b: 1 } }, { a: { b: 2 } }],
+    ['another key order', { a: 1, b: 2 }, { b: 2, a: 1 }],
+    ['an undefined property and an absent one', { a: 1, b: undefined }, { a: 1 }],
+    ['a missing key', { a: 1, b: 2 }, { a: 1 }],
+    ['an extra key on the right', { a: 1 }, { a: 1, c: 3 }],
+    ['arrays of other lengths', [1, 2], [1, 2, 3]],
+    ['an array and an object', [1], { 0: 1 }],
+    ['undefined in an array and null', [undefined], [null]],
+    ['null and an object', null, {}],
+    ['a number and its string', 1, '1'],
+    ['equal dates', new Date(0), new Date(0)],
+    ['a date and its ISO string', { t: new Date(0) }, { t: new Date(0).toISOString() }],
+  ];
+
+  it.each(cases)('agrees with comparing JSON text, key order aside: %s', (_label, a, b) => {
+    const sorted = (v: unknown): unknown =>
+      JSON.parse(JSON.stringify(v), (_k, value: unknown) =>
+        value && typeof value === 'object' && !Array.isArray(value)
+          ? Object.fromEntries(Object.entries(value).sort(([x], [y]) => x.localeCompare(y)))
+          : value,
+      );
+    const expected = JSON.stringify(sorted(a)) === JSON.stringify(sorted(b));
+    expect(jsonEqual(a, b)).toBe(expected);
+    expect(jsonEqual(b, a)).toBe(expected);
+  });
+});
