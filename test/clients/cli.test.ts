@@ -5,9 +5,9 @@ import { execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -22,7 +22,11 @@ import { tenantReady } from '../support/jobs-api.js';
 import { type ClientStack, startClientStack } from './stack.js';
 
 const BIN = fileURLToPath(new URL('../../clients/cli/bin/roam.js', import.meta.url));
+const PACK = fileURLToPath(new URL('../../clients/cli/scripts/pack.mjs', import.meta.url));
+const CLI_PACKAGE = fileURLToPath(new URL('../../clients/cli/package.json', import.meta.url));
 const ESC = '\u001b[';
+/** This node first, so an installed `roam` (`#!/usr/bin/env node`) runs on it. */
+const PATH = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
 /** Each test spawns the CLI a dozen times; on a busy machine a process start takes seconds. */
 const SPAWNING = 180_000;
 
@@ -39,11 +43,18 @@ describe('roam CLI', () => {
   /** The environment of a user who ran `roam login`: only the config dir, no ROAM_* variables. */
   let userEnv: Record<string, string>;
 
-  /** Runs `roam …` with pipes for stdin/stdout/stderr (not a terminal). */
-  const roam = (args: string[], options: { env?: Record<string, string>; input?: string } = {}) =>
+  /**
+   * Runs `roam …` with pipes for stdin/stdout/stderr (not a terminal): the workspace's binary,
+   * or `bin`, an installed one run through its `#!` line.
+   */
+  const roam = (
+    args: string[],
+    options: { env?: Record<string, string>; input?: string; bin?: string } = {},
+  ) =>
     new Promise<Run>((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args], {
-        env: { PATH: process.env.PATH ?? '', ...userEnv, ...options.env },
+      const [command, prefix] = options.bin ? [options.bin, []] : [process.execPath, [BIN]];
+      const child = spawn(command, [...prefix, ...args], {
+        env: { PATH, ...userEnv, ...options.env },
         cwd: dir,
       });
       let stdout = '';
@@ -188,6 +199,55 @@ describe('roam CLI', () => {
       const unpacked = await roam(['results', 'get', job.id, '-d', 'unpacked']);
       expect(unpacked.code).toBe(0);
       expect(await readFile(join(dir, 'unpacked', 'answer.txt'), 'utf8')).toBe('42\n');
+    },
+    SPAWNING,
+  );
+
+  it(
+    'installs from its packed tarball on its own, with no network, and runs against the stack',
+    async () => {
+      const run = promisify(execFile);
+      const tarball = (await run(process.execPath, [PACK, join(dir, 'packed')])).stdout.trim();
+      const { version } = JSON.parse(await readFile(CLI_PACKAGE, 'utf8')) as { version: string };
+      expect(tarball).toBe(join(dir, 'packed', `roam-cli-${version}.tgz`));
+      // --offline with an empty cache: the install can only succeed if it needs nothing fetched.
+      const prefix = join(dir, 'prefix');
+      await run(
+        'npm',
+        [
+          'install',
+          '--global',
+          '--offline',
+          '--no-audit',
+          '--no-fund',
+          '--cache',
+          join(dir, 'npm-cache'),
+          '--prefix',
+          prefix,
+          tarball,
+        ],
+        { env: { PATH, HOME: dir } },
+      );
+      // One bundled file and its manifest: no node_modules, no workspace link.
+      expect((await readdir(join(prefix, 'lib', 'node_modules', '@roam', 'cli'))).sort()).toEqual([
+        'package.json',
+        'roam.js',
+      ]);
+      const bin = join(prefix, 'bin', 'roam');
+      expect(await roam(['--version'], { bin })).toMatchObject({ code: 0, stdout: `${version}\n` });
+      expect((await roam(['whoami', '-o', 'name'], { bin })).stdout.trim()).toBe('cli-a');
+      const inputs = join(dir, 'installed-inputs');
+      await mkdir(inputs, { recursive: true });
+      await writeFile(join(inputs, 'data.txt'), 'from the installed cli\n');
+      const submitted = await roam(
+        ['submit', '--image', 'busybox', '--inputs', inputs, '-w', '-o', 'name', '--', 'true'],
+        { bin },
+      );
+      expect(submitted.code).toBe(0);
+      const row = await h.prisma.job.findUniqueOrThrow({
+        where: { id: submitted.stdout.trim().split('\n')[0]! },
+      });
+      expect(Number(row.inputsBytes)).toBeGreaterThan(0);
     },
     SPAWNING,
   );
@@ -475,7 +535,7 @@ describe('roam CLI', () => {
         ['-q', '-e', '-c', command, '/dev/null'],
         {
           cwd: dir,
-          env: { PATH: process.env.PATH ?? '', ...userEnv, TERM: 'xterm' },
+          env: { PATH, ...userEnv, TERM: 'xterm' },
         },
       );
       expect(stdout).toMatch(/upload \[[=-]+\] 100% \| \d+\/\d+ bytes/);
@@ -484,7 +544,7 @@ describe('roam CLI', () => {
       const plain = await promisify(execFile)(
         'script',
         ['-q', '-e', '-c', `${process.execPath} ${BIN} ls -l suite=cli`, '/dev/null'],
-        { cwd: dir, env: { PATH: process.env.PATH ?? '', ...userEnv, NO_COLOR: '1' } },
+        { cwd: dir, env: { PATH, ...userEnv, NO_COLOR: '1' } },
       );
       expect(plain.stdout).toMatch(/failed/);
       expect(plain.stdout).not.toContain(`${ESC}31m`);
