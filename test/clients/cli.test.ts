@@ -253,6 +253,75 @@ describe('roam CLI', () => {
   );
 
   it(
+    'submits a batch from a JobSpec list and an array, follows each to its end, and exits 1 when an element failed',
+    async () => {
+      await writeFile(
+        join(dir, 'batch.yaml'),
+        [
+          '- { image: busybox, command: [sh, -c, "echo one"] }',
+          '- { image: busybox, command: [sh, -c, "echo two"] }',
+          '- { image: busybox, command: [sh, -c, "exit 2"] }',
+        ].join('\n'),
+      );
+      const batch = await roam([
+        'submit',
+        '-f',
+        'batch.yaml',
+        '-l',
+        'suite=batch',
+        '-w',
+        '-o',
+        'name',
+      ]);
+      expect(batch.code).toBe(1);
+      expect(batch.stdout.trim().split('\n')).toHaveLength(3);
+      // Not a terminal: a plain line each time the counts change, the last one the outcome.
+      const [, group] = /^group (batch-[0-9a-f]{8}): /.exec(batch.stderr) ?? [];
+      expect(group).toBeDefined();
+      expect(batch.stderr).toMatch(
+        /: 3\/3 finished \(pending 0 {2}running 0 {2}succeeded 2 {2}failed 1 {2}cancelled 0\)\n$/,
+      );
+      expect(batch.stderr).not.toContain(ESC);
+      const summary = json<{ total: number; counts: { failed: number } }>(
+        await roam(['groups', 'get', group!, '-o', 'json']),
+      );
+      expect(summary).toMatchObject({ total: 3, counts: { failed: 1 } });
+      expect((await roam(['groups', 'ls', '-o', 'name'])).stdout.split('\n')).toContain(group);
+
+      const array = await roam([
+        'submit',
+        '--image',
+        'busybox',
+        '--array',
+        '4',
+        '--parallelism',
+        '2',
+        '-w',
+        '-o',
+        'name',
+        '--',
+        'sh',
+        '-c',
+        'echo element $ROAM_ARRAY_INDEX',
+      ]);
+      expect(array.code).toBe(0);
+      const id = array.stdout.trim();
+      expect(array.stderr).toMatch(/: 4\/4 finished \(pending 0 {2}running 0 {2}succeeded 4 /);
+      expect(
+        json<{ size: number; done: boolean }>(await roam(['arrays', 'get', id, '-o', 'json'])),
+      ).toMatchObject({ size: 4, done: true });
+      expect(
+        (await roam(['arrays', 'elements', id, '-o', 'name'])).stdout.trim().split('\n'),
+      ).toHaveLength(4);
+      expect((await roam(['arrays', 'watch', id])).code).toBe(0);
+      // Flags that make no sense together are refused before anything is sent.
+      expect((await roam(['submit', '-f', 'batch.yaml', '--inputs', 'inputs'])).code).toBe(2);
+      expect((await roam(['submit', '--image', 'b', '--array', '0', '--', 'true'])).code).toBe(2);
+    },
+    SPAWNING,
+  );
+
+  it(
     'unpacks results with -d but refuses entries escaping the directory, symlinks and oversize archives',
     async () => {
       const build = async (add: (zip: ZipFile) => void) => {
@@ -548,6 +617,21 @@ describe('roam CLI', () => {
       );
       expect(plain.stdout).toMatch(/failed/);
       expect(plain.stdout).not.toContain(`${ESC}31m`);
+
+      // An array followed in a terminal: a live bar of finished elements with the count per
+      // phase, and exit 1 because element 1 failed (`script -e` passes the code on).
+      const array = `${process.execPath} ${BIN} submit --image busybox --array 3 --watch -o name -- sh -c 'test $ROAM_ARRAY_INDEX != 1'`;
+      const failed = await promisify(execFile)('script', ['-q', '-e', '-c', array, '/dev/null'], {
+        cwd: dir,
+        env: { PATH, ...userEnv, TERM: 'xterm' },
+      }).then(
+        () => undefined,
+        (error: { code: number; stdout: string }) => error,
+      );
+      expect(failed?.code).toBe(1);
+      expect(failed?.stdout).toMatch(
+        /array job-[0-9a-f]+ \[[=-]+\] 3\/3 finished \| pending 0 {2}running 0 {2}succeeded 2 {2}failed 1 {2}cancelled 0/,
+      );
     },
     SPAWNING,
   );

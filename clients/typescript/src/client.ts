@@ -12,6 +12,9 @@ export type Job = Schemas['Job'];
 export type JobSpecInput = Schemas['JobSpecInput'];
 export type JobSubmission = Schemas['JobSpecInput'] | Schemas['TemplateSubmit'];
 export type JobPage = Schemas['JobPage'];
+export type ArraySubmission = NonNullable<
+  operations['Arrays_submit']['requestBody']
+>['content']['application/json'];
 export type Event = Schemas['Event'];
 export type JobListQuery = NonNullable<operations['Jobs_list']['parameters']['query']>;
 export type LogQuery = NonNullable<operations['Logs_stream']['parameters']['query']>;
@@ -104,6 +107,40 @@ export class RoamClient {
       duplex: 'half',
     });
     return (await response.json()) as Job;
+  }
+
+  /** Submits up to 1000 JobSpecs in one transaction (`POST /api/v1/jobs:batch`), idempotently. */
+  async submitBatch(
+    jobs: JobSpecInput[],
+    options: Pick<SubmitOptions, 'idempotencyKey'> = {},
+  ): Promise<Schemas['JobBatchResult']> {
+    return unwrap(
+      await this.api.POST('/api/v1/jobs:batch', {
+        body: { jobs },
+        headers: { 'idempotency-key': options.idempotencyKey ?? randomUUID() },
+      }),
+    );
+  }
+
+  /** Submits a job array (a spec with `array: { size, … }`), idempotently. */
+  async submitArray(
+    spec: ArraySubmission,
+    options: Pick<SubmitOptions, 'idempotencyKey'> = {},
+  ): Promise<Schemas['JobArray']> {
+    return unwrap(
+      await this.api.POST('/api/v1/arrays', {
+        body: spec,
+        headers: { 'idempotency-key': options.idempotencyKey ?? randomUUID() },
+      }),
+    );
+  }
+
+  async getArray(id: string): Promise<Schemas['JobArray']> {
+    return unwrap(await this.api.GET('/api/v1/arrays/{id}', { params: { path: { id } } }));
+  }
+
+  async getGroup(name: string): Promise<Schemas['JobGroup']> {
+    return unwrap(await this.api.GET('/api/v1/groups/{name}', { params: { path: { name } } }));
   }
 
   async getJob(id: string): Promise<Job> {

@@ -1,4 +1,5 @@
 export {
+  type ArraySubmission,
   type Event,
   type EventQuery,
   isTerminal,
