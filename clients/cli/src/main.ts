@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 
 import {
   type ArraySubmission,
+  type Event,
   isTerminal,
   type Job,
   type JobSpecInput,
@@ -675,10 +676,10 @@ export function buildProgram(): Command {
           ...(options.type ? { type: options.type } : {}),
           ...(options.after ? { after: options.after } : {}),
         };
-        const line = (event: { position: number; type: string; event: unknown }) =>
+        const line = (event: Event) =>
           format(options) === 'json'
             ? JSON.stringify(event)
-            : `${event.position}  ${event.type}  ${JSON.stringify((event.event as { data?: unknown }).data ?? {})}`;
+            : `${event.position}  ${event.type}  ${JSON.stringify(event.event.data ?? {})}`;
         if (!options.follow) {
           for await (const event of roam.events(query)) out(line(event));
           return;

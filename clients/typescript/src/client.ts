@@ -16,6 +16,10 @@ export type ArraySubmission = NonNullable<
   operations['Arrays_submit']['requestBody']
 >['content']['application/json'];
 export type Event = Schemas['Event'];
+/** An event as published, as the feed sends it (`Event.event`, and `data` of a streamed one). */
+export type EventEnvelope = Schemas['EventEnvelope'];
+/** The `data` of a log stream's last message when the pod ended. */
+export type LogStreamEnd = Schemas['LogStreamEnd'];
 export type JobListQuery = NonNullable<operations['Jobs_list']['parameters']['query']>;
 export type LogQuery = NonNullable<operations['Logs_stream']['parameters']['query']>;
 export type EventQuery = NonNullable<operations['Events_stream']['parameters']['query']>;
@@ -195,7 +199,7 @@ export class RoamClient {
     id: string,
     query: LogQuery = {},
     signal?: AbortSignal,
-  ): AsyncGenerator<string, Record<string, unknown> | undefined> {
+  ): AsyncGenerator<string, LogStreamEnd | undefined> {
     const response = await this.raw(
       'GET',
       `/api/v1/jobs/${encodeURIComponent(id)}/logs/stream${search(query)}`,
@@ -203,7 +207,8 @@ export class RoamClient {
     );
     for await (const message of readSse(response.body!)) {
       if (message.event === 'message') yield message.data;
-      else if (message.event === 'end') return JSON.parse(message.data) as Record<string, unknown>;
+      else if (message.event === 'end')
+        return JSON.parse(message.data) as Schemas['LogStreamEndMessage']['data'];
       else if (message.event === 'closed') throw closedError(response, message);
     }
     return undefined;
@@ -238,12 +243,13 @@ export class RoamClient {
     try {
       for await (const message of readSse(response.body!)) {
         if (message.event === 'closed') throw closedError(response, message);
-        // The feed sends the envelope as `data`, its position as `id`, its short type as `event`.
+        // One `EventStreamEvent`: the envelope as `data`, its position as `id`, its short type
+        // as `event`; yielded as the paged feed's `Event`.
         if (message.data)
           yield {
             position: Number(message.id),
             type: message.event,
-            event: JSON.parse(message.data) as Event['event'],
+            event: JSON.parse(message.data) as Schemas['EventStreamEvent']['data'],
           };
       }
     } catch (error) {
@@ -294,12 +300,12 @@ function search(
 }
 
 function closedError(response: Response, message: SseMessage): RoamError {
-  const detail = (JSON.parse(message.data) as { detail?: string }).detail;
+  const { detail } = JSON.parse(message.data) as Schemas['StreamClosedMessage']['data'];
   return new RoamError({
     type: 'about:blank',
     title: 'Stream closed by the server',
     status: response.status,
-    ...(detail ? { detail } : {}),
+    detail,
   });
 }
 
