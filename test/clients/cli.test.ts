@@ -464,6 +464,34 @@ describe('roam CLI', () => {
   );
 
   it(
+    'follows the event feed live with events -f until interrupted',
+    async () => {
+      // From position 0, so the job's event is replayed if it lands before the stream opens.
+      const child = spawn(
+        process.execPath,
+        [BIN, 'events', '-f', '--type', 'job.succeeded', '--after', '0', '-o', 'json'],
+        { env: { PATH, ...userEnv }, cwd: dir },
+      );
+      let stdout = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+      const id = (
+        await roam(['submit', '--image', 'busybox', '-o', 'name', '--', 'true'])
+      ).stdout.trim();
+      const line = await eventually('the job.succeeded event on the live feed', async () =>
+        stdout.split('\n').find((text) => text.includes(`jobs/${id}`)),
+      );
+      expect(JSON.parse(line)).toMatchObject({
+        type: 'job.succeeded',
+        event: { type: 'roam.evt.v1.job.succeeded', subject: `jobs/${id}` },
+      });
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+    },
+    SPAWNING,
+  );
+
+  it(
     'manages tenants, keys and webhooks',
     async () => {
       const admin = { ROAM_API_KEY: ADMIN_TOKEN };
