@@ -478,7 +478,7 @@ describe('roam CLI', () => {
       const id = (
         await roam(['submit', '--image', 'busybox', '-o', 'name', '--', 'true'])
       ).stdout.trim();
-      const line = await eventually('the job.succeeded event on the live feed', async () =>
+      const line = await eventually('the job.succeeded event on the live feed', () =>
         stdout.split('\n').find((text) => text.includes(`jobs/${id}`)),
       );
       expect(JSON.parse(line)).toMatchObject({
