@@ -5,9 +5,9 @@ import { execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -22,7 +22,11 @@ import { tenantReady } from '../support/jobs-api.js';
 import { type ClientStack, startClientStack } from './stack.js';
 
 const BIN = fileURLToPath(new URL('../../clients/cli/bin/roam.js', import.meta.url));
+const PACK = fileURLToPath(new URL('../../clients/cli/scripts/pack.mjs', import.meta.url));
+const CLI_PACKAGE = fileURLToPath(new URL('../../clients/cli/package.json', import.meta.url));
 const ESC = '\u001b[';
+/** This node first, so an installed `roam` (`#!/usr/bin/env node`) runs on it. */
+const PATH = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
 /** Each test spawns the CLI a dozen times; on a busy machine a process start takes seconds. */
 const SPAWNING = 180_000;
 
@@ -39,11 +43,18 @@ describe('roam CLI', () => {
   /** The environment of a user who ran `roam login`: only the config dir, no ROAM_* variables. */
   let userEnv: Record<string, string>;
 
-  /** Runs `roam …` with pipes for stdin/stdout/stderr (not a terminal). */
-  const roam = (args: string[], options: { env?: Record<string, string>; input?: string } = {}) =>
+  /**
+   * Runs `roam …` with pipes for stdin/stdout/stderr (not a terminal): the workspace's binary,
+   * or `bin`, an installed one run through its `#!` line.
+   */
+  const roam = (
+    args: string[],
+    options: { env?: Record<string, string>; input?: string; bin?: string } = {},
+  ) =>
     new Promise<Run>((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args], {
-        env: { PATH: process.env.PATH ?? '', ...userEnv, ...options.env },
+      const [command, prefix] = options.bin ? [options.bin, []] : [process.execPath, [BIN]];
+      const child = spawn(command, [...prefix, ...args], {
+        env: { PATH, ...userEnv, ...options.env },
         cwd: dir,
       });
       let stdout = '';
@@ -193,6 +204,124 @@ describe('roam CLI', () => {
   );
 
   it(
+    'installs from its packed tarball on its own, with no network, and runs against the stack',
+    async () => {
+      const run = promisify(execFile);
+      const tarball = (await run(process.execPath, [PACK, join(dir, 'packed')])).stdout.trim();
+      const { version } = JSON.parse(await readFile(CLI_PACKAGE, 'utf8')) as { version: string };
+      expect(tarball).toBe(join(dir, 'packed', `roam-cli-${version}.tgz`));
+      // --offline with an empty cache: the install can only succeed if it needs nothing fetched.
+      const prefix = join(dir, 'prefix');
+      await run(
+        'npm',
+        [
+          'install',
+          '--global',
+          '--offline',
+          '--no-audit',
+          '--no-fund',
+          '--cache',
+          join(dir, 'npm-cache'),
+          '--prefix',
+          prefix,
+          tarball,
+        ],
+        { env: { PATH, HOME: dir } },
+      );
+      // One bundled file and its manifest: no node_modules, no workspace link.
+      expect((await readdir(join(prefix, 'lib', 'node_modules', '@roam', 'cli'))).sort()).toEqual([
+        'package.json',
+        'roam.js',
+      ]);
+      const bin = join(prefix, 'bin', 'roam');
+      expect(await roam(['--version'], { bin })).toMatchObject({ code: 0, stdout: `${version}\n` });
+      expect((await roam(['whoami', '-o', 'name'], { bin })).stdout.trim()).toBe('cli-a');
+      const inputs = join(dir, 'installed-inputs');
+      await mkdir(inputs, { recursive: true });
+      await writeFile(join(inputs, 'data.txt'), 'from the installed cli\n');
+      const submitted = await roam(
+        ['submit', '--image', 'busybox', '--inputs', inputs, '-w', '-o', 'name', '--', 'true'],
+        { bin },
+      );
+      expect(submitted.code).toBe(0);
+      const row = await h.prisma.job.findUniqueOrThrow({
+        where: { id: submitted.stdout.trim().split('\n')[0]! },
+      });
+      expect(Number(row.inputsBytes)).toBeGreaterThan(0);
+    },
+    SPAWNING,
+  );
+
+  it(
+    'submits a batch from a JobSpec list and an array, follows each to its end, and exits 1 when an element failed',
+    async () => {
+      await writeFile(
+        join(dir, 'batch.yaml'),
+        [
+          '- { image: busybox, command: [sh, -c, "echo one"] }',
+          '- { image: busybox, command: [sh, -c, "echo two"] }',
+          '- { image: busybox, command: [sh, -c, "exit 2"] }',
+        ].join('\n'),
+      );
+      const batch = await roam([
+        'submit',
+        '-f',
+        'batch.yaml',
+        '-l',
+        'suite=batch',
+        '-w',
+        '-o',
+        'name',
+      ]);
+      expect(batch.code).toBe(1);
+      expect(batch.stdout.trim().split('\n')).toHaveLength(3);
+      // Not a terminal: a plain line each time the counts change, the last one the outcome.
+      const [, group] = /^group (batch-[0-9a-f]{8}): /.exec(batch.stderr) ?? [];
+      expect(group).toBeDefined();
+      expect(batch.stderr).toMatch(
+        /: 3\/3 finished \(pending 0 {2}running 0 {2}succeeded 2 {2}failed 1 {2}cancelled 0\)\n$/,
+      );
+      expect(batch.stderr).not.toContain(ESC);
+      const summary = json<{ total: number; counts: { failed: number } }>(
+        await roam(['groups', 'get', group!, '-o', 'json']),
+      );
+      expect(summary).toMatchObject({ total: 3, counts: { failed: 1 } });
+      expect((await roam(['groups', 'ls', '-o', 'name'])).stdout.split('\n')).toContain(group);
+
+      const array = await roam([
+        'submit',
+        '--image',
+        'busybox',
+        '--array',
+        '4',
+        '--parallelism',
+        '2',
+        '-w',
+        '-o',
+        'name',
+        '--',
+        'sh',
+        '-c',
+        'echo element $ROAM_ARRAY_INDEX',
+      ]);
+      expect(array.code).toBe(0);
+      const id = array.stdout.trim();
+      expect(array.stderr).toMatch(/: 4\/4 finished \(pending 0 {2}running 0 {2}succeeded 4 /);
+      expect(
+        json<{ size: number; done: boolean }>(await roam(['arrays', 'get', id, '-o', 'json'])),
+      ).toMatchObject({ size: 4, done: true });
+      expect(
+        (await roam(['arrays', 'elements', id, '-o', 'name'])).stdout.trim().split('\n'),
+      ).toHaveLength(4);
+      expect((await roam(['arrays', 'watch', id])).code).toBe(0);
+      // Flags that make no sense together are refused before anything is sent.
+      expect((await roam(['submit', '-f', 'batch.yaml', '--inputs', 'inputs'])).code).toBe(2);
+      expect((await roam(['submit', '--image', 'b', '--array', '0', '--', 'true'])).code).toBe(2);
+    },
+    SPAWNING,
+  );
+
+  it(
     'unpacks results with -d but refuses entries escaping the directory, symlinks and oversize archives',
     async () => {
       const build = async (add: (zip: ZipFile) => void) => {
@@ -330,6 +459,34 @@ describe('roam CLI', () => {
       const nowhere = await roam(['ls'], { env: { XDG_CONFIG_HOME: join(dir, 'empty') } });
       expect(nowhere.code).toBe(3);
       expect(nowhere.stderr).toMatch(/roam login/);
+    },
+    SPAWNING,
+  );
+
+  it(
+    'follows the event feed live with events -f until interrupted',
+    async () => {
+      // From position 0, so the job's event is replayed if it lands before the stream opens.
+      const child = spawn(
+        process.execPath,
+        [BIN, 'events', '-f', '--type', 'job.succeeded', '--after', '0', '-o', 'json'],
+        { env: { PATH, ...userEnv }, cwd: dir },
+      );
+      let stdout = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+      const id = (
+        await roam(['submit', '--image', 'busybox', '-o', 'name', '--', 'true'])
+      ).stdout.trim();
+      const line = await eventually('the job.succeeded event on the live feed', () =>
+        stdout.split('\n').find((text) => text.includes(`jobs/${id}`)),
+      );
+      expect(JSON.parse(line)).toMatchObject({
+        type: 'job.succeeded',
+        event: { type: 'roam.evt.v1.job.succeeded', subject: `jobs/${id}` },
+      });
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
     },
     SPAWNING,
   );
@@ -475,7 +632,7 @@ describe('roam CLI', () => {
         ['-q', '-e', '-c', command, '/dev/null'],
         {
           cwd: dir,
-          env: { PATH: process.env.PATH ?? '', ...userEnv, TERM: 'xterm' },
+          env: { PATH, ...userEnv, TERM: 'xterm' },
         },
       );
       expect(stdout).toMatch(/upload \[[=-]+\] 100% \| \d+\/\d+ bytes/);
@@ -484,10 +641,25 @@ describe('roam CLI', () => {
       const plain = await promisify(execFile)(
         'script',
         ['-q', '-e', '-c', `${process.execPath} ${BIN} ls -l suite=cli`, '/dev/null'],
-        { cwd: dir, env: { PATH: process.env.PATH ?? '', ...userEnv, NO_COLOR: '1' } },
+        { cwd: dir, env: { PATH, ...userEnv, NO_COLOR: '1' } },
       );
       expect(plain.stdout).toMatch(/failed/);
       expect(plain.stdout).not.toContain(`${ESC}31m`);
+
+      // An array followed in a terminal: a live bar of finished elements with the count per
+      // phase, and exit 1 because element 1 failed (`script -e` passes the code on).
+      const array = `${process.execPath} ${BIN} submit --image busybox --array 3 --watch -o name -- sh -c 'test $ROAM_ARRAY_INDEX != 1'`;
+      const failed = await promisify(execFile)('script', ['-q', '-e', '-c', array, '/dev/null'], {
+        cwd: dir,
+        env: { PATH, ...userEnv, TERM: 'xterm' },
+      }).then(
+        () => undefined,
+        (error: { code: number; stdout: string }) => error,
+      );
+      expect(failed?.code).toBe(1);
+      expect(failed?.stdout).toMatch(
+        /array job-[0-9a-f]+ \[[=-]+\] 3\/3 finished \| pending 0 {2}running 0 {2}succeeded 2 {2}failed 1 {2}cancelled 0/,
+      );
     },
     SPAWNING,
   );

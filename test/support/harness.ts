@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { type operations, RoamClient } from '@roam/client';
 import { gatewayEnv } from '@roam/config';
 import type { PrismaClient } from '@roam/db';
 import { Kube } from '@roam/kube';
@@ -19,6 +20,10 @@ import { reconcilerEnv } from '../../apps/reconciler/src/reconciler.config.js';
 import { ReconcilerModule } from '../../apps/reconciler/src/reconciler.module.js';
 import { SchedulerModule } from '../../apps/scheduler/src/scheduler.module.js';
 import { GatewayModule } from '../../apps/gateway/src/gateway.module.js';
+
+type TenantCreate = NonNullable<
+  operations['Tenants_create']['requestBody']
+>['content']['application/json'];
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789';
 
@@ -148,22 +153,21 @@ export async function call(
 }
 
 /**
- * Registers a tenant through the SUMO-K8 route, as an admin (so the limits asked for are the
- * limits given, not open registration's ceilings), and returns its API key.
+ * Creates a tenant through the typed client (`POST /api/v1/tenants`), as an admin (so the limits
+ * asked for are the limits given, not open registration's ceilings), and returns its API key.
  */
 export async function register(
   base: string,
   tenantId: string,
-  limits: Record<string, unknown> = {},
+  limits: Partial<Omit<TenantCreate, 'tenant_id'>> = {},
 ): Promise<string> {
-  const response = await call(
-    base,
-    'POST',
-    '/auth/register',
-    { tenant_id: tenantId, ...limits },
-    ADMIN_TOKEN,
-  );
-  if (response.status !== 201)
-    throw new Error(`register ${tenantId}: ${response.status} ${JSON.stringify(response.body)}`);
-  return response.body.api_key as string;
+  const roam = new RoamClient({ baseUrl: base, apiKey: ADMIN_TOKEN });
+  const created = await roam.api.POST('/api/v1/tenants', {
+    body: { tenant_id: tenantId, ...limits },
+  });
+  if (!created.data)
+    throw new Error(
+      `register ${tenantId}: ${created.response.status} ${JSON.stringify(created.error)}`,
+    );
+  return created.data.api_key;
 }

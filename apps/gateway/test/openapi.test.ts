@@ -275,6 +275,20 @@ describe('OpenAPI document and docs page', () => {
     expect(Object.keys(doc.paths['/api/v1/events/stream'].get.responses['200'].content)).toEqual([
       'text/event-stream',
     ]);
+    // The streams' messages are named schemas, so generated clients get a type for each.
+    expect(
+      doc.paths['/api/v1/events/stream'].get.responses['200'].content['text/event-stream'].schema,
+    ).toEqual({ $ref: '#/components/schemas/EventStreamMessage' });
+    expect(
+      doc.paths['/api/v1/jobs/{id}/logs/stream'].get.responses['200'].content['text/event-stream']
+        .schema,
+    ).toEqual({ $ref: '#/components/schemas/LogStreamMessage' });
+    expect(doc.components.schemas.EventStreamEvent.properties.data).toEqual({
+      $ref: '#/components/schemas/EventEnvelope',
+    });
+    expect(doc.components.schemas.Event.properties.event).toEqual({
+      $ref: '#/components/schemas/EventEnvelope',
+    });
     expect(
       doc.paths['/api/v1/jobs:batch'].post.requestBody.content['application/json'].schema,
     ).toEqual(expect.objectContaining({ required: ['jobs'] }));

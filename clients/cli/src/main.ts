@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -7,8 +8,11 @@ import { type ReadableStream as WebReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
 
 import {
+  type ArraySubmission,
+  type Event,
   isTerminal,
   type Job,
+  type JobSpecInput,
   type JobSubmission,
   RoamClient,
   RoamError,
@@ -17,6 +21,15 @@ import {
 import { Command, CommanderError, Option } from 'commander';
 import { parse } from 'yaml';
 
+import {
+  allSucceeded,
+  arrayCounts,
+  arrayView,
+  batchView,
+  groupCounts,
+  groupView,
+  watchCounts,
+} from './batches.js';
 import { completionScript } from './completion.js';
 import { configFile, loadCredentials, saveCredentials } from './config.js';
 import {
@@ -28,7 +41,7 @@ import {
   render,
   table,
 } from './output.js';
-import { progressBar } from './progress.js';
+import { type PhaseCounts, progressBar } from './progress.js';
 import { DEFAULT_UNPACK_LIMIT, unpackZip } from './unzip.js';
 import { zipDirectory } from './zip.js';
 
@@ -72,23 +85,39 @@ const jobView: Printable<Job> = {
   name: (job) => job.id,
 };
 
-/** Reads `-f file` (YAML or JSON; `-` is stdin) and applies flag overrides. */
-async function buildSpec(
+/** Reads `-f file` (YAML or JSON; `-` is stdin): one JobSpec, or a list of them (a batch). */
+async function readSpecFile(file: string): Promise<Record<string, unknown>> {
+  const text =
+    file === '-'
+      ? await new Response(Readable.toWeb(process.stdin) as ReadableStream).text()
+      : await readFile(file, 'utf8');
+  const parsed = (parse(text) ?? {}) as unknown;
+  // A list, or `{jobs: [...]}` as `POST /api/v1/jobs:batch` takes it, is a batch.
+  return (Array.isArray(parsed) ? { jobs: parsed } : parsed) as Record<string, unknown>;
+}
+
+const whole = (value: unknown, flag: string): number => {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new ExitError(
+      `${flag} takes a positive whole number, got "${String(value)}"`,
+      EXIT.usage,
+    );
+  return n;
+};
+
+/** A JobSpec from a file's fields (if any) with the flags applied over them. */
+function buildSpec(
+  base: Record<string, unknown>,
   options: Record<string, unknown>,
   command: string[],
-): Promise<JobSubmission> {
-  let spec: Record<string, unknown> = {};
-  if (typeof options.file === 'string') {
-    const text =
-      options.file === '-'
-        ? await new Response(Readable.toWeb(process.stdin) as ReadableStream).text()
-        : await readFile(options.file, 'utf8');
-    spec = (parse(text) ?? {}) as Record<string, unknown>;
-  }
+): Record<string, unknown> {
+  const spec = { ...base };
   if (options.image) spec.image = options.image;
   if (command.length > 0) spec.command = command;
   if (options.name) spec.name = options.name;
   if (options.queue) spec.queue = options.queue;
+  if (options.group) spec.group = options.group;
   if (options.priority !== undefined) spec.priority = Number(options.priority);
   const resources = { ...(spec.resources as Record<string, string | number> | undefined) };
   if (options.cpu) resources.cpu = options.cpu as string;
@@ -105,10 +134,61 @@ async function buildSpec(
     );
   if (options.env) spec.env = { ...(spec.env as object), ...pairs(options.env) };
   if (options.label) spec.labels = { ...(spec.labels as object), ...pairs(options.label) };
+  if (options.array !== undefined || options.parallelism !== undefined) {
+    const array = { ...(spec.array as Record<string, unknown> | undefined) };
+    if (options.array !== undefined) array.size = whole(options.array, '--array');
+    if (options.parallelism !== undefined)
+      array.parallelism = whole(options.parallelism, '--parallelism');
+    spec.array = array;
+  }
   if (!spec.template && (!spec.image || !spec.command))
     throw new ExitError('a job needs --image and a command (after --), or -f job.yaml', EXIT.usage);
-  return spec as JobSubmission;
+  return spec;
 }
+
+/** `--watch` on many jobs: 0 when every one succeeded, 1 when any failed or was cancelled. */
+const batchExitCode = (counts: PhaseCounts): number =>
+  allSucceeded(counts) ? EXIT.ok : EXIT.error;
+
+/** Submits a batch; with `--watch`, follows it as one group (named for it when it has none). */
+async function submitBatch(
+  roam: RoamClient,
+  specs: Record<string, unknown>[],
+  options: Record<string, unknown>,
+): Promise<void> {
+  const groups = new Set(specs.map((spec) => spec.group));
+  if (options.watch && (groups.size !== 1 || groups.has(undefined))) {
+    if (groups.size !== 1)
+      throw new ExitError(
+        '--watch follows a batch as one group: give all its jobs one group (--group NAME)',
+        EXIT.usage,
+      );
+    const group = `batch-${randomBytes(4).toString('hex')}`;
+    for (const spec of specs) spec.group = group;
+  }
+  const submitted = await roam.submitBatch(specs as JobSpecInput[], idempotency(options));
+  out(render(format(options), submitted.items, batchView));
+  if (!options.watch) return;
+  const group = specs[0]!.group as string;
+  const end = await watchCounts(`group ${group}`, () => roam.getGroup(group), groupCounts);
+  process.exitCode = batchExitCode(groupCounts(end));
+}
+
+/** Submits an array; with `--watch`, follows it to its end. */
+async function submitArray(
+  roam: RoamClient,
+  spec: Record<string, unknown>,
+  options: Record<string, unknown>,
+): Promise<void> {
+  const array = await roam.submitArray(spec as ArraySubmission, idempotency(options));
+  out(render(format(options), [array], arrayView, true));
+  if (!options.watch) return;
+  const end = await watchCounts(`array ${array.name}`, () => roam.getArray(array.id), arrayCounts);
+  process.exitCode = batchExitCode(arrayCounts(end));
+}
+
+const idempotency = (options: Record<string, unknown>) =>
+  options.idempotencyKey ? { idempotencyKey: options.idempotencyKey as string } : {};
 
 /** Follows a job until it ends, printing each status change on stderr; returns the end state. */
 async function watchJob(roam: RoamClient, id: string, logs: boolean): Promise<Job> {
@@ -309,7 +389,7 @@ export function buildProgram(): Command {
     .command('submit')
     .description('submit a job from flags or a JobSpec file')
     .argument('[command...]', 'the command to run (after --)')
-    .option('-f, --file <path>', 'JobSpec as YAML or JSON (- for stdin)')
+    .option('-f, --file <path>', 'JobSpec as YAML or JSON (- for stdin); a list of them is a batch')
     .option('--image <image>', 'container image')
     .option('--name <name>', 'job name')
     .option('--queue <queue>', 'queue')
@@ -319,13 +399,32 @@ export function buildProgram(): Command {
     .option('--gpu <gpu>', 'GPUs')
     .option('-e, --env <KEY=VALUE...>', 'environment variables')
     .option('-l, --label <KEY=VALUE...>', 'labels')
+    .option('--group <name>', 'put the job (every job of a batch) in this group')
+    .option('--array <n>', 'submit an array of n elements (each gets ROAM_ARRAY_INDEX)')
+    .option('--parallelism <n>', 'with --array: at most n elements admitted or running at once')
     .option('--inputs <dir>', 'zip this directory and upload it as the job inputs')
     .option('--idempotency-key <key>', 'reuse a key to make a retried submit safe (default: fresh)')
-    .option('-w, --watch', 'follow the job to its end (with logs) and exit with its exit code')
+    .option(
+      '-w, --watch',
+      'follow to the end: a job with its logs, exiting with its exit code; a batch or array with a progress bar, exiting 1 if any element failed',
+    )
     .addOption(outputOption())
     .action(async (command: string[], options: Record<string, unknown>) => {
+      const file = typeof options.file === 'string' ? await readSpecFile(options.file) : {};
+      const batch = Array.isArray(file.jobs) ? (file.jobs as Record<string, unknown>[]) : undefined;
+      const specs = (batch ?? [file]).map((base) => buildSpec(base, options, command));
+      const many = batch !== undefined || specs[0]!.array !== undefined;
+      if (many && options.inputs !== undefined)
+        throw new ExitError(
+          '--inputs uploads the inputs of one job: not of a batch or array',
+          EXIT.usage,
+        );
+      if (batch && specs.some((spec) => spec.array !== undefined))
+        throw new ExitError('a batch takes plain JobSpecs: submit an array on its own', EXIT.usage);
       const roam = await client();
-      const spec = await buildSpec(options, command);
+      if (batch) return submitBatch(roam, specs, options);
+      const spec = specs[0]!;
+      if (spec.array !== undefined) return submitArray(roam, spec, options);
       let inputs: { data: Uint8Array; filename: string } | undefined;
       if (typeof options.inputs === 'string')
         inputs = {
@@ -333,8 +432,8 @@ export function buildProgram(): Command {
           filename: `${basename(options.inputs)}.zip`,
         };
       const bar = progressBar('upload');
-      const job = await roam.submitJob(spec, {
-        ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey as string } : {}),
+      const job = await roam.submitJob(spec as JobSubmission, {
+        ...idempotency(options),
         ...(inputs ? { inputs, onUploadProgress: (sent, total) => bar.update(sent, total) } : {}),
       });
       bar.stop();
@@ -577,10 +676,10 @@ export function buildProgram(): Command {
           ...(options.type ? { type: options.type } : {}),
           ...(options.after ? { after: options.after } : {}),
         };
-        const line = (event: { position: number; type: string; event: unknown }) =>
+        const line = (event: Event) =>
           format(options) === 'json'
             ? JSON.stringify(event)
-            : `${event.position}  ${event.type}  ${JSON.stringify((event.event as { data?: unknown }).data ?? {})}`;
+            : `${event.position}  ${event.type}  ${JSON.stringify(event.event.data ?? {})}`;
         if (!options.follow) {
           for await (const event of roam.events(query)) out(line(event));
           return;
@@ -590,6 +689,104 @@ export function buildProgram(): Command {
         for await (const event of roam.eventStream(query, controller.signal)) out(line(event));
       },
     );
+
+  const arrays = program.command('arrays').description('job arrays: progress, elements, cancel');
+  arrays
+    .command('get')
+    .argument('<id>')
+    .addOption(outputOption())
+    .action(async (id: string, options: { output: string }) => {
+      const roam = await client();
+      out(render(format(options), [await roam.getArray(id)], arrayView, true));
+    });
+  arrays
+    .command('watch')
+    .description('a progress bar until every element has finished; exit 1 if any failed')
+    .argument('<id>')
+    .action(async (id: string) => {
+      const roam = await client();
+      const end = await watchCounts(`array ${id}`, () => roam.getArray(id), arrayCounts);
+      process.exitCode = batchExitCode(arrayCounts(end));
+    });
+  arrays
+    .command('elements')
+    .description("an array's elements (jobs), by index")
+    .argument('<id>')
+    .option('-s, --status <status>', 'only elements in this status')
+    .addOption(outputOption())
+    .action(async (id: string, options: { status?: string; output: string }) => {
+      const roam = await client();
+      const jobs: Job[] = [];
+      let cursor: number | undefined;
+      do {
+        const page = unwrapData(
+          await roam.api.GET('/api/v1/arrays/{id}/elements', {
+            params: {
+              path: { id },
+              query: {
+                limit: 500,
+                ...(options.status ? { status: options.status as Job['status'] } : {}),
+                ...(cursor !== undefined ? { cursor } : {}),
+              },
+            },
+          }),
+        );
+        jobs.push(...page.items);
+        cursor = page.next_cursor ?? undefined;
+      } while (cursor !== undefined);
+      out(render(format(options), jobs, jobView));
+    });
+  arrays
+    .command('cancel')
+    .description('cancel every element not finished yet')
+    .argument('<id>')
+    .action(async (id: string) => {
+      const roam = await client();
+      const { cancelled } = unwrapData(
+        await roam.api.DELETE('/api/v1/arrays/{id}', { params: { path: { id } } }),
+      );
+      note(`cancelled ${cancelled} elements of ${id}`);
+    });
+
+  const groups = program.command('groups').description('job groups (sweeps): progress, cancel');
+  groups
+    .command('ls')
+    .addOption(outputOption())
+    .action(async (options: { output: string }) => {
+      const roam = await client();
+      const page = unwrapData(
+        await roam.api.GET('/api/v1/groups', { params: { query: { limit: 200 } } }),
+      );
+      out(render(format(options), page.items, groupView));
+    });
+  groups
+    .command('get')
+    .argument('<name>')
+    .addOption(outputOption())
+    .action(async (name: string, options: { output: string }) => {
+      const roam = await client();
+      out(render(format(options), [await roam.getGroup(name)], groupView, true));
+    });
+  groups
+    .command('watch')
+    .description('a progress bar until every job of the group has finished; exit 1 if any failed')
+    .argument('<name>')
+    .action(async (name: string) => {
+      const roam = await client();
+      const end = await watchCounts(`group ${name}`, () => roam.getGroup(name), groupCounts);
+      process.exitCode = batchExitCode(groupCounts(end));
+    });
+  groups
+    .command('cancel')
+    .description('cancel every job of the group not finished yet')
+    .argument('<name>')
+    .action(async (name: string) => {
+      const roam = await client();
+      const { cancelled } = unwrapData(
+        await roam.api.DELETE('/api/v1/groups/{name}', { params: { path: { name } } }),
+      );
+      note(`cancelled ${cancelled} jobs of group ${name}`);
+    });
 
   const tenants = program.command('tenants').description('tenants (admin)');
   tenants

@@ -30,3 +30,58 @@ export function progressBar(label: string): {
     },
   };
 }
+
+/** Where the elements of a batch, group or array are, as the API counts them. */
+export interface PhaseCounts {
+  total: number;
+  pending: number;
+  running: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+}
+
+const phases = (c: PhaseCounts) =>
+  `pending ${c.pending}  running ${c.running}  succeeded ${c.succeeded}  failed ${c.failed}  cancelled ${c.cancelled}`;
+
+/**
+ * Progress of many jobs on stderr: on a terminal a live bar of finished elements with the
+ * count in every phase; otherwise one plain line each time a count changes (for CI logs).
+ */
+export function phaseProgress(label: string): {
+  update(counts: PhaseCounts): void;
+  stop(): void;
+} {
+  const finished = (c: PhaseCounts) => c.succeeded + c.failed + c.cancelled;
+  if (!process.stderr.isTTY) {
+    let last = '';
+    return {
+      update(counts) {
+        const line = `${label}: ${finished(counts)}/${counts.total} finished (${phases(counts)})`;
+        if (line !== last) process.stderr.write(`${line}\n`);
+        last = line;
+      },
+      stop: () => undefined,
+    };
+  }
+  const bar = new SingleBar({
+    stream: process.stderr,
+    format: `${label} [{bar}] {value}/{total} finished | {phases}`,
+    hideCursor: true,
+    clearOnComplete: false,
+  });
+  let started = false;
+  return {
+    update(counts) {
+      if (!started) {
+        bar.start(counts.total, 0, { phases: phases(counts) });
+        started = true;
+      }
+      bar.setTotal(counts.total);
+      bar.update(finished(counts), { phases: phases(counts) });
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}

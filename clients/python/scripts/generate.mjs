@@ -100,11 +100,19 @@ function models(document) {
   const schemas = Object.entries(document.components?.schemas ?? {}).sort(([a], [b]) =>
     a < b ? -1 : a > b ? 1 : 0,
   );
-  const blocks = schemas.map(([name, schema]) =>
-    schema.type === 'object' || schema.properties
-      ? typedDict(name, schema)
-      : `${comment(schema.description, '')}${name} = ${typeOf(schema, false)}\n`,
-  );
+  const isDict = (schema) => schema.type === 'object' || schema.properties;
+  // Aliases (a union of dicts…) are evaluated at import: after every class they may name.
+  const blocks = [
+    ...schemas
+      .filter(([, schema]) => isDict(schema))
+      .map(([name, schema]) => typedDict(name, schema)),
+    ...schemas
+      .filter(([, schema]) => !isDict(schema))
+      .map(
+        ([name, schema]) =>
+          `${comment(schema.description, '')}${name} = ${typeOf(schema, false)}\n`,
+      ),
+  ];
   return (
     `${HEADER}"""The roam API's schemas, as TypedDicts (what the API sends and accepts is plain JSON)."""\n\n` +
     'from __future__ import annotations\n\n' +

@@ -12,7 +12,14 @@ export type Job = Schemas['Job'];
 export type JobSpecInput = Schemas['JobSpecInput'];
 export type JobSubmission = Schemas['JobSpecInput'] | Schemas['TemplateSubmit'];
 export type JobPage = Schemas['JobPage'];
+export type ArraySubmission = NonNullable<
+  operations['Arrays_submit']['requestBody']
+>['content']['application/json'];
 export type Event = Schemas['Event'];
+/** An event as published, as the feed sends it (`Event.event`, and `data` of a streamed one). */
+export type EventEnvelope = Schemas['EventEnvelope'];
+/** The `data` of a log stream's last message when the pod ended. */
+export type LogStreamEnd = Schemas['LogStreamEnd'];
 export type JobListQuery = NonNullable<operations['Jobs_list']['parameters']['query']>;
 export type LogQuery = NonNullable<operations['Logs_stream']['parameters']['query']>;
 export type EventQuery = NonNullable<operations['Events_stream']['parameters']['query']>;
@@ -106,6 +113,40 @@ export class RoamClient {
     return (await response.json()) as Job;
   }
 
+  /** Submits up to 1000 JobSpecs in one transaction (`POST /api/v1/jobs:batch`), idempotently. */
+  async submitBatch(
+    jobs: JobSpecInput[],
+    options: Pick<SubmitOptions, 'idempotencyKey'> = {},
+  ): Promise<Schemas['JobBatchResult']> {
+    return unwrap(
+      await this.api.POST('/api/v1/jobs:batch', {
+        body: { jobs },
+        headers: { 'idempotency-key': options.idempotencyKey ?? randomUUID() },
+      }),
+    );
+  }
+
+  /** Submits a job array (a spec with `array: { size, … }`), idempotently. */
+  async submitArray(
+    spec: ArraySubmission,
+    options: Pick<SubmitOptions, 'idempotencyKey'> = {},
+  ): Promise<Schemas['JobArray']> {
+    return unwrap(
+      await this.api.POST('/api/v1/arrays', {
+        body: spec,
+        headers: { 'idempotency-key': options.idempotencyKey ?? randomUUID() },
+      }),
+    );
+  }
+
+  async getArray(id: string): Promise<Schemas['JobArray']> {
+    return unwrap(await this.api.GET('/api/v1/arrays/{id}', { params: { path: { id } } }));
+  }
+
+  async getGroup(name: string): Promise<Schemas['JobGroup']> {
+    return unwrap(await this.api.GET('/api/v1/groups/{name}', { params: { path: { name } } }));
+  }
+
   async getJob(id: string): Promise<Job> {
     return unwrap(await this.api.GET('/api/v1/jobs/{id}', { params: { path: { id } } }));
   }
@@ -158,7 +199,7 @@ export class RoamClient {
     id: string,
     query: LogQuery = {},
     signal?: AbortSignal,
-  ): AsyncGenerator<string, Record<string, unknown> | undefined> {
+  ): AsyncGenerator<string, LogStreamEnd | undefined> {
     const response = await this.raw(
       'GET',
       `/api/v1/jobs/${encodeURIComponent(id)}/logs/stream${search(query)}`,
@@ -166,7 +207,8 @@ export class RoamClient {
     );
     for await (const message of readSse(response.body!)) {
       if (message.event === 'message') yield message.data;
-      else if (message.event === 'end') return JSON.parse(message.data) as Record<string, unknown>;
+      else if (message.event === 'end')
+        return JSON.parse(message.data) as Schemas['LogStreamEndMessage']['data'];
       else if (message.event === 'closed') throw closedError(response, message);
     }
     return undefined;
@@ -201,12 +243,13 @@ export class RoamClient {
     try {
       for await (const message of readSse(response.body!)) {
         if (message.event === 'closed') throw closedError(response, message);
-        // The feed sends the envelope as `data`, its position as `id`, its short type as `event`.
+        // One `EventStreamEvent`: the envelope as `data`, its position as `id`, its short type
+        // as `event`; yielded as the paged feed's `Event`.
         if (message.data)
           yield {
             position: Number(message.id),
             type: message.event,
-            event: JSON.parse(message.data) as Event['event'],
+            event: JSON.parse(message.data) as Schemas['EventStreamEvent']['data'],
           };
       }
     } catch (error) {
@@ -257,12 +300,12 @@ function search(
 }
 
 function closedError(response: Response, message: SseMessage): RoamError {
-  const detail = (JSON.parse(message.data) as { detail?: string }).detail;
+  const { detail } = JSON.parse(message.data) as Schemas['StreamClosedMessage']['data'];
   return new RoamError({
     type: 'about:blank',
     title: 'Stream closed by the server',
     status: response.status,
-    ...(detail ? { detail } : {}),
+    detail,
   });
 }
 

@@ -1,5 +1,7 @@
 export {
+  type ArraySubmission,
   type Event,
+  type EventEnvelope,
   type EventQuery,
   isTerminal,
   type Job,
@@ -8,6 +10,7 @@ export {
   type JobSpecInput,
   type JobSubmission,
   type LogQuery,
+  type LogStreamEnd,
   RoamClient,
   type RoamClientOptions,
   type Schemas,

@@ -12,6 +12,7 @@ import {
   type TypeFilter,
 } from './events.repository.js';
 import type { StreamSlot } from './open-streams.js';
+import { SSE_FRAMING, streamClosedMessageSchema } from './stream.schemas.js';
 
 const HEARTBEAT_MS = 15_000;
 const CATCH_UP_BATCH = 500;
@@ -35,6 +36,13 @@ function matches(filter: TypeFilter | undefined, type: string): boolean {
   );
 }
 
+/** What the feed sends for every event, paged (`event`) or streamed (`data`). */
+export const eventEnvelopeSchema = envelopeSchema
+  .describe(
+    'The event as it was published: a CloudEvents-style envelope whose `data` is the payload of its `type` (JSON Schemas per type in docs/events).',
+  )
+  .meta({ id: 'EventEnvelope' });
+
 export const eventViewSchema = z
   .object({
     position: z
@@ -44,7 +52,7 @@ export const eventViewSchema = z
         'The event’s id in the log; pass the last one seen as `after` to resume. Events come in commit order, which may differ from the order of these numbers.',
       ),
     type: z.string().describe('Short event type, e.g. `job.succeeded`.'),
-    event: envelopeSchema.describe('The event as it was published (a CloudEvents-style envelope).'),
+    event: eventEnvelopeSchema,
   })
   .meta({ id: 'Event' });
 export type EventView = z.output<typeof eventViewSchema>;
@@ -60,12 +68,26 @@ export const eventPageSchema = z
   })
   .meta({ id: 'EventPage' });
 
-/** `GET /api/v1/events/stream`, for the OpenAPI document. */
+/** `GET /api/v1/events/stream`, for the OpenAPI document: one message of the stream. */
 export const eventStreamSchema = z
-  .string()
+  .union([
+    z
+      .object({
+        id: z
+          .string()
+          .describe(
+            'The event’s position (`position` in the paged feed); reconnect with it as `Last-Event-ID` to resume.',
+          ),
+        event: z.string().describe('The short event type, e.g. `job.succeeded`.'),
+        data: eventEnvelopeSchema,
+      })
+      .meta({ id: 'EventStreamEvent' }),
+    streamClosedMessageSchema,
+  ])
   .describe(
-    'Server-Sent Events: one message per event, `id: <position>`, `event: <short type>`, `data: <envelope JSON>`; `: heartbeat` comments every 15 s; a last `event: closed` with `{"reason":"unauthorized","detail"}` when the API key it was opened with is revoked or its tenant deleted.',
-  );
+    `${SSE_FRAMING} Here: one message per event; \`: heartbeat\` every 15 s; a last \`event: closed\` when the API key the stream was opened with is revoked or its tenant deleted.`,
+  )
+  .meta({ id: 'EventStreamMessage' });
 
 export function eventView(row: EventRow): EventView {
   return {

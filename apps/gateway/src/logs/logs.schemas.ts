@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+import { SSE_FRAMING, streamClosedMessageSchema } from '../events/stream.schemas.js';
+
 /** `true`/`false`/`1`/`0` in a query string (`z.coerce.boolean` would read "false" as true). */
 export const queryFlag = z
   .enum(['true', 'false', '1', '0'])
@@ -47,11 +49,34 @@ export const streamQuery = logsQuery.omit({ follow: true });
 export type StreamQuery = z.output<typeof streamQuery>;
 
 export const logTextResponse = z.string().describe('The log, one line per `\\n`.');
+/** The `data` of a log stream's `event: end`. */
+export const logStreamEndSchema = z
+  .object({
+    job_id: z.uuid(),
+    attempt: z.number().int().describe('The attempt whose log this was.'),
+    status: z.string().describe('The job’s status when its pod ended.'),
+    reason: z.string().optional(),
+  })
+  .meta({ id: 'LogStreamEnd' });
+
+/** `GET /api/v1/jobs/{id}/logs/stream` (and the SUMO-K8 route), for the OpenAPI document. */
 export const logEventStream = z
-  .string()
+  .union([
+    z
+      .object({
+        event: z.literal('message').describe('No `event:` line: the SSE default type.'),
+        data: z.string().describe('One log line, as is (not JSON).'),
+      })
+      .meta({ id: 'LogStreamLine' }),
+    z
+      .object({ event: z.literal('end'), data: logStreamEndSchema })
+      .meta({ id: 'LogStreamEndMessage' }),
+    streamClosedMessageSchema,
+  ])
   .describe(
-    'Server-Sent Events: one `data:` message per log line, then `event: end` with `{"job_id","attempt","status","reason?"}` when the pod ends, or `event: closed` with `{"reason":"unauthorized","detail"}` when the API key it was opened with is revoked.',
-  );
+    `${SSE_FRAMING} Here: one message per log line, then \`event: end\` when the pod ends, or \`event: closed\` when the API key it was opened with is revoked.`,
+  )
+  .meta({ id: 'LogStreamMessage' });
 
 /** Headers every log response carries (documented in the OpenAPI document). */
 export const logHeaders = {

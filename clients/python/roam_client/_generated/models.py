@@ -72,10 +72,6 @@ class AdminJobs(TypedDict, total=False):
     total: Required[int]
 
 
-# The constraint that keeps the job out, with its numbers.
-AdmissionBlocker = Dict[str, Any]
-
-
 class ApiKey(TypedDict, total=False):
     created_at: Required[str]
     id: Required[str]
@@ -119,11 +115,23 @@ class Dependency(TypedDict, total=False):
 
 
 class Event(TypedDict, total=False):
-    # The event as it was published (a CloudEvents-style envelope).
-    event: Required[Dict[str, Any]]
+    event: Required["EventEnvelope"]
     # The event’s id in the log; pass the last one seen as `after` to resume. Events come in commit order, which may differ from the order of these numbers.
     position: Required[int]
     # Short event type, e.g. `job.succeeded`.
+    type: Required[str]
+
+
+class EventEnvelope(TypedDict, total=False):
+    "The event as it was published: a CloudEvents-style envelope whose `data` is the payload of its `type` (JSON Schemas per type in docs/events)."
+    data: Required[Any]
+    id: Required[str]
+    seq: NotRequired[int]
+    source: Required[str]
+    subject: NotRequired[str]
+    tenantId: NotRequired[str]
+    time: Required[str]
+    traceparent: NotRequired[str]
     type: Required[str]
 
 
@@ -132,6 +140,14 @@ class EventPage(TypedDict, total=False):
     items: Required[List["Event"]]
     # Where to continue from, also when the page is empty: poll again with it.
     next_cursor: Required[str]
+
+
+class EventStreamEvent(TypedDict, total=False):
+    data: Required["EventEnvelope"]
+    # The short event type, e.g. `job.succeeded`.
+    event: Required[str]
+    # The event’s position (`position` in the paged feed); reconnect with it as `Last-Event-ID` to resume.
+    id: Required[str]
 
 
 class IssuedApiKey(TypedDict, total=False):
@@ -342,6 +358,27 @@ class JobWebhookDeliveries(TypedDict, total=False):
     items: Required[List["WebhookDelivery"]]
 
 
+class LogStreamEnd(TypedDict, total=False):
+    # The attempt whose log this was.
+    attempt: Required[int]
+    job_id: Required[str]
+    reason: NotRequired[str]
+    # The job’s status when its pod ended.
+    status: Required[str]
+
+
+class LogStreamEndMessage(TypedDict, total=False):
+    data: Required["LogStreamEnd"]
+    event: Required[Literal["end"]]
+
+
+class LogStreamLine(TypedDict, total=False):
+    # One log line, as is (not JSON).
+    data: Required[str]
+    # No `event:` line: the SSE default type.
+    event: Required[Literal["message"]]
+
+
 class OffloadOverview(TypedDict, total=False):
     # The 100 most recent offloads, newest first; live ones (creating, running) first.
     pods: Required[List[Dict[str, Any]]]
@@ -543,6 +580,17 @@ class StepDependency(TypedDict, total=False):
     type: NotRequired[Literal["N_TO_N"]]
 
 
+class StreamClosed(TypedDict, total=False):
+    # Why: the key was revoked, or its tenant deleted.
+    detail: Required[str]
+    reason: Required[Literal["unauthorized"]]
+
+
+class StreamClosedMessage(TypedDict, total=False):
+    data: Required["StreamClosed"]
+    event: Required[Literal["closed"]]
+
+
 class Template(TypedDict, total=False):
     # Built-ins are shared by every tenant and read-only.
     builtin: Required[bool]
@@ -654,3 +702,15 @@ class WebhookWithSecret(TypedDict, total=False):
     status: Required[Literal["active", "paused", "disabled"]]
     updated_at: Required[str]
     url: Required[str]
+
+
+# The constraint that keeps the job out, with its numbers.
+AdmissionBlocker = Dict[str, Any]
+
+
+# Server-Sent Events: each message is one of these shapes written as SSE fields: `id:` and `event:` lines (when present) and a `data:` line carrying `data` (as JSON, except a log line, which is sent as is), then a blank line. Lines starting with `:` are comments (heartbeats) to ignore. Here: one message per event; `: heartbeat` every 15 s; a last `event: closed` when the API key the stream was opened with is revoked or its tenant deleted.
+EventStreamMessage = Union[EventStreamEvent, StreamClosedMessage]
+
+
+# Server-Sent Events: each message is one of these shapes written as SSE fields: `id:` and `event:` lines (when present) and a `data:` line carrying `data` (as JSON, except a log line, which is sent as is), then a blank line. Lines starting with `:` are comments (heartbeats) to ignore. Here: one message per log line, then `event: end` when the pod ends, or `event: closed` when the API key it was opened with is revoked.
+LogStreamMessage = Union[LogStreamLine, LogStreamEndMessage, StreamClosedMessage]

@@ -1859,23 +1859,24 @@ export interface components {
       type?: 'N_TO_N';
     };
     Event: {
-      /** @description The event as it was published (a CloudEvents-style envelope). */
-      event: {
-        data: unknown;
-        /** Format: uuid */
-        id: string;
-        seq?: number;
-        source: string;
-        subject?: string;
-        tenantId?: string;
-        /** Format: date-time */
-        time: string;
-        traceparent?: string;
-        type: string;
-      };
+      event: components['schemas']['EventEnvelope'];
       /** @description The event’s id in the log; pass the last one seen as `after` to resume. Events come in commit order, which may differ from the order of these numbers. */
       position: number;
       /** @description Short event type, e.g. `job.succeeded`. */
+      type: string;
+    };
+    /** @description The event as it was published: a CloudEvents-style envelope whose `data` is the payload of its `type` (JSON Schemas per type in docs/events). */
+    EventEnvelope: {
+      data: unknown;
+      /** Format: uuid */
+      id: string;
+      seq?: number;
+      source: string;
+      subject?: string;
+      tenantId?: string;
+      /** Format: date-time */
+      time: string;
+      traceparent?: string;
       type: string;
     };
     EventPage: {
@@ -1884,6 +1885,16 @@ export interface components {
       /** @description Where to continue from, also when the page is empty: poll again with it. */
       next_cursor: string;
     };
+    EventStreamEvent: {
+      data: components['schemas']['EventEnvelope'];
+      /** @description The short event type, e.g. `job.succeeded`. */
+      event: string;
+      /** @description The event’s position (`position` in the paged feed); reconnect with it as `Last-Event-ID` to resume. */
+      id: string;
+    };
+    /** @description Server-Sent Events: each message is one of these shapes written as SSE fields: `id:` and `event:` lines (when present) and a `data:` line carrying `data` (as JSON, except a log line, which is sent as is), then a blank line. Lines starting with `:` are comments (heartbeats) to ignore. Here: one message per event; `: heartbeat` every 15 s; a last `event: closed` when the API key the stream was opened with is revoked or its tenant deleted. */
+    EventStreamMessage:
+      components['schemas']['EventStreamEvent'] | components['schemas']['StreamClosedMessage'];
     IssuedApiKey: {
       /** @description Shown once; stored only as a hash. */
       api_key: string;
@@ -2252,6 +2263,34 @@ export interface components {
     JobWebhookDeliveries: {
       items: components['schemas']['WebhookDelivery'][];
     };
+    LogStreamEnd: {
+      /** @description The attempt whose log this was. */
+      attempt: number;
+      /** Format: uuid */
+      job_id: string;
+      reason?: string;
+      /** @description The job’s status when its pod ended. */
+      status: string;
+    };
+    LogStreamEndMessage: {
+      data: components['schemas']['LogStreamEnd'];
+      /** @constant */
+      event: 'end';
+    };
+    LogStreamLine: {
+      /** @description One log line, as is (not JSON). */
+      data: string;
+      /**
+       * @description No `event:` line: the SSE default type.
+       * @constant
+       */
+      event: 'message';
+    };
+    /** @description Server-Sent Events: each message is one of these shapes written as SSE fields: `id:` and `event:` lines (when present) and a `data:` line carrying `data` (as JSON, except a log line, which is sent as is), then a blank line. Lines starting with `:` are comments (heartbeats) to ignore. Here: one message per log line, then `event: end` when the pod ends, or `event: closed` when the API key it was opened with is revoked. */
+    LogStreamMessage:
+      | components['schemas']['LogStreamLine']
+      | components['schemas']['LogStreamEndMessage']
+      | components['schemas']['StreamClosedMessage'];
     OffloadOverview: {
       /** @description The 100 most recent offloads, newest first; live ones (creating, running) first. */
       pods: {
@@ -2567,6 +2606,17 @@ export interface components {
       step: string;
       /** @constant */
       type?: 'N_TO_N';
+    };
+    StreamClosed: {
+      /** @description Why: the key was revoked, or its tenant deleted. */
+      detail: string;
+      /** @constant */
+      reason: 'unauthorized';
+    };
+    StreamClosedMessage: {
+      data: components['schemas']['StreamClosed'];
+      /** @constant */
+      event: 'closed';
     };
     Template: {
       /** @description Built-ins are shared by every tenant and read-only. */
@@ -4458,7 +4508,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'text/event-stream': string;
+          'text/event-stream': components['schemas']['EventStreamMessage'];
         };
       };
       /** @description Invalid request (every bad field is listed in `errors`) */
@@ -5601,7 +5651,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'text/event-stream': string;
+          'text/event-stream': components['schemas']['LogStreamMessage'];
         };
       };
       /** @description Invalid request (every bad field is listed in `errors`) */
@@ -9304,7 +9354,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'text/event-stream': string;
+          'text/event-stream': components['schemas']['LogStreamMessage'];
         };
       };
       /** @description Invalid request (every bad field is listed in `errors`) */
