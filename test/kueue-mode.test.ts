@@ -205,6 +205,49 @@ describe('kueue mode', () => {
     await until(second, 'cancelled');
   });
 
+  it('marks a job Lost when its suspended Job is deleted while it waits in Kueue, and retries it as roam mode does', async () => {
+    const sleepers = [
+      await submit({ command: ['sleep', '100000'] }),
+      await submit({ command: ['sleep', '100000'] }),
+    ];
+    for (const id of sleepers) await until(id, 'running');
+    const once = await submit({ command: ['echo', 'once'] });
+    const retried = await submit({
+      command: ['echo', 'retried'],
+      retry_policy: {
+        max_attempts: 2,
+        on_reasons: ['Lost'],
+        backoff: { initial_seconds: 0, factor: 1, max_seconds: 0 },
+      },
+    });
+    for (const id of [once, retried])
+      await eventually(`job ${id} to wait in Kueue`, async () => {
+        const job = await h.prisma.job.findUniqueOrThrow({ where: { id } });
+        return job.phase === 'Queued' && job.placement !== null;
+      });
+    for (const id of [once, retried])
+      await h.kube.delete(
+        { apiVersion: 'batch/v1', kind: 'Job', name: `roam-${id}-1`, namespace: 'roam-kq-a' },
+        'Background',
+      );
+
+    expect(await until(once, 'failed')).toMatchObject({ phase: 'Failed', reason: 'Lost' });
+    expect((await get(once)).message).toBe(
+      'the Kubernetes Job no longer exists; the retry policy allows a single attempt',
+    );
+    await eventually('the second attempt to wait in Kueue with its own Job', async () => {
+      const job = await h.prisma.job.findUniqueOrThrow({ where: { id: retried } });
+      return job.attempt === 2 && job.phase === 'Queued' && job.placement !== null;
+    });
+    expect(await phases(retried)).toContain('Queued/RetryBackoff');
+    const events = await h.prisma.event.findMany({ where: { subject: `jobs/${once}` } });
+    expect(events.map((e) => e.type)).toContain(subjects.job.failed);
+
+    // Quota frees: the second attempt runs to success.
+    for (const id of sleepers) await call(h.url, 'DELETE', `/api/v1/jobs/${id}`, undefined, key);
+    expect(await until(retried, 'succeeded')).toMatchObject({ attempt: 2 });
+  });
+
   it("does not let one tenant's backlog keep another tenant's jobs from Kueue", async () => {
     const running = [
       await submit({ command: ['sleep', '100000'] }),

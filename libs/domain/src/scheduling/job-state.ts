@@ -87,7 +87,8 @@ const ACCEPTS: Record<
   ReadonlySet<JobEvent['type']>
 > = {
   Submitted: new Set(['queue', 'admit', 'offload', 'fail', 'cancel']),
-  Queued: new Set(['queue', 'admit', 'offload', 'fail', 'cancel']),
+  // retry: with ROAM_ADMISSION=kueue a queued job already has its (suspended) Job, which can be lost.
+  Queued: new Set(['queue', 'admit', 'offload', 'fail', 'retry', 'cancel']),
   // queue: admission undone before the pod started (Kubernetes object lost, offload fallback).
   // succeed/fail: an observation may skip Running when the pod was short-lived.
   Admitted: new Set(['queue', 'start', 'offload', 'succeed', 'fail', 'retry', 'cancel']),
