@@ -248,6 +248,95 @@ describe('kueue mode', () => {
     expect(await until(retried, 'succeeded')).toMatchObject({ attempt: 2 });
   });
 
+  it('follows a running job Kueue preempts back to the queue, same attempt, and runs it again', async () => {
+    const sleepers = [
+      await submit({ command: ['sleep', '100000'] }),
+      await submit({ command: ['sleep', '100000'] }),
+    ];
+    for (const id of sleepers) await until(id, 'running');
+    // A workload of a higher priority class in the tenant's LocalQueue: Kueue preempts the
+    // lowest-priority (then newest) workload in the ClusterQueue to make room for it.
+    await h.kube.create({
+      apiVersion: 'kueue.x-k8s.io/v1beta1',
+      kind: 'WorkloadPriorityClass',
+      metadata: { name: 'urgent' },
+      value: 100,
+    });
+    const urgent = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: {
+        name: 'urgent',
+        namespace: 'roam-kq-a',
+        labels: {
+          'kueue.x-k8s.io/queue-name': 'user-queue',
+          'kueue.x-k8s.io/priority-class': 'urgent',
+        },
+      },
+      spec: {
+        backoffLimit: 0,
+        template: {
+          spec: {
+            restartPolicy: 'Never',
+            containers: [
+              {
+                name: 'main',
+                image: 'busybox',
+                command: ['sleep', '100000'],
+                resources: {
+                  requests: { cpu: '100m', memory: '64Mi' },
+                  limits: { memory: '64Mi' },
+                },
+              },
+            ],
+          },
+        },
+      },
+    };
+    await h.kube.create(urgent);
+    const queued = await eventually('one of the jobs to be preempted', async () => {
+      for (const id of sleepers) {
+        const job = await get(id);
+        if (job.phase === 'Queued') return job;
+      }
+      return false;
+    });
+    const preempted = queued.id as string;
+    const other = sleepers.find((id) => id !== preempted)!;
+    expect(queued).toMatchObject({ status: 'pending', reason: 'WaitingForQuota', attempt: 1 });
+    expect(queued.message).toMatch(
+      /^Kueue Preempted: Preempted to accommodate a workload \(UID: .+\) due to prioritization in the ClusterQueue; waiting to be admitted again$/,
+    );
+    expect((await get(other)).status).toBe('running');
+    expect((await kubeJob(preempted))?.spec.suspend).toBe(true);
+    const explained = await call(h.url, 'GET', `/api/v1/jobs/${preempted}/explain`, undefined, key);
+    expect(explained.body).toMatchObject({
+      pending: true,
+      admission: 'kueue',
+      kueue: { reason: 'Preempted' },
+    });
+    expect(explained.body.summary).toContain('due to prioritization in the ClusterQueue');
+    const events = await h.prisma.event.findMany({
+      where: { subject: `jobs/${preempted}` },
+      orderBy: { position: 'asc' },
+    });
+    expect(events.map((e) => e.type).at(-1)).toBe(subjects.job.queued);
+
+    // The urgent work ends: Kueue admits the same Job again and it runs, attempt 1 still.
+    await h.kube.delete(
+      { apiVersion: 'batch/v1', kind: 'Job', name: 'urgent', namespace: 'roam-kq-a' },
+      'Background',
+    );
+    expect(await until(preempted, 'running')).toMatchObject({ attempt: 1 });
+    expect((await phases(preempted)).slice(-3)).toEqual([
+      'Queued/WaitingForQuota',
+      'Admitted/ContainerCreating',
+      'Running',
+    ]);
+    for (const id of sleepers) await call(h.url, 'DELETE', `/api/v1/jobs/${id}`, undefined, key);
+    for (const id of sleepers) await until(id, 'cancelled');
+  });
+
   it("does not let one tenant's backlog keep another tenant's jobs from Kueue", async () => {
     const running = [
       await submit({ command: ['sleep', '100000'] }),

@@ -79,8 +79,29 @@ describe('kueueEvent', () => {
     });
   });
 
-  it('leaves running and finished jobs to the reconciler', () => {
-    expect(kueueEvent({ status: 'running', phase: 'Running' }, evicted, now)).toBeUndefined();
+  it('puts a running job Kueue preempted back in the queue, same attempt, not started', () => {
+    const preempted = workloadVerdict(
+      wl(
+        ['Evicted', 'True', 'Preempted', 'Preempted to accommodate a workload (UID: u)'],
+        ['Preempted', 'True', 'InClusterQueue', 'Preempted to accommodate a workload (UID: u)'],
+      ),
+    );
+    expect(kueueEvent({ status: 'running', phase: 'Running' }, preempted, now)).toEqual({
+      event: {
+        type: 'queue',
+        reason: 'WaitingForQuota',
+        message:
+          'Kueue Preempted: Preempted to accommodate a workload (UID: u); waiting to be admitted again',
+      },
+      admittedAt: null,
+      startedAt: null,
+    });
+  });
+
+  it('leaves running, offloaded and finished jobs to the reconciler otherwise', () => {
+    const running = { status: 'running', phase: 'Running' } as const;
+    expect(kueueEvent(running, admitted, now)).toBeUndefined();
+    expect(kueueEvent({ ...running, reason: 'Offloaded' }, evicted, now)).toBeUndefined();
     expect(kueueEvent(ADMITTED, { kind: 'finished', clusterQueue: 'q' }, now)).toBeUndefined();
   });
 });

@@ -26,6 +26,7 @@ describe('transition', () => {
     [running, { type: 'succeed' }, 'Succeeded'],
     [running, { type: 'fail', reason: 'OOMKilled' }, 'Failed/OOMKilled'],
     [running, { type: 'retry' }, 'Queued/RetryBackoff'],
+    [running, { type: 'queue', reason: 'WaitingForQuota' }, 'Queued/WaitingForQuota'],
     [running, { type: 'cancel' }, 'Cancelled'],
     [offloaded, { type: 'fail', reason: 'Lost' }, 'Failed/Lost'],
   ])('%o + %o → %s', (from, event, to) => {
@@ -39,7 +40,6 @@ describe('transition', () => {
     [SUBMITTED, { type: 'succeed' }],
     [queued, { type: 'succeed' }],
     [running, { type: 'admit' }],
-    [running, { type: 'queue', reason: 'WaitingForQuota' }],
     [succeeded, { type: 'fail', reason: 'Error' }],
     [succeeded, { type: 'start' }],
     [oom, { type: 'retry' }],

@@ -92,7 +92,8 @@ const ACCEPTS: Record<
   // queue: admission undone before the pod started (Kubernetes object lost, offload fallback).
   // succeed/fail: an observation may skip Running when the pod was short-lived.
   Admitted: new Set(['queue', 'start', 'offload', 'succeed', 'fail', 'retry', 'cancel']),
-  Running: new Set(['succeed', 'fail', 'retry', 'cancel']),
+  // queue: Kueue evicted it (ROAM_ADMISSION=kueue); its Job waits, suspended, to be readmitted.
+  Running: new Set(['queue', 'succeed', 'fail', 'retry', 'cancel']),
 };
 
 function withMessage<T extends JobState>(state: T, message: string | undefined): T {
