@@ -3,6 +3,10 @@ import { subjects } from '@roam/contracts';
 import type { KubernetesObject } from '@roam/kube';
 import { eventually } from '@roam/testing';
 
+import { createRoamApp } from '@roam/runtime';
+
+import { offloadEnv } from '../apps/offload/src/offload.config.js';
+import { OffloadModule } from '../apps/offload/src/offload.module.js';
 import { renderWithComponents } from './deploy/kustomize-render.js';
 import { allows, rulesOf } from './deploy/rbac-rules.js';
 import { ADMIN_TOKEN, call, type Harness, register, startHarness } from './support/harness.js';
@@ -335,6 +339,91 @@ describe('kueue mode', () => {
     ]);
     for (const id of sleepers) await call(h.url, 'DELETE', `/api/v1/jobs/${id}`, undefined, key);
     for (const id of sleepers) await until(id, 'cancelled');
+  });
+
+  it('offloads a GPU job Kueue has not admitted within KUEUE_OFFLOAD_AFTER_SECONDS, its Kueue Job and Workload removed', async () => {
+    const gpuKey = await register(h.url, 'kq-gpu', {
+      max_cpu: 8,
+      max_memory_gi: 16,
+      max_gpu: 1,
+      max_concurrent_jobs: 2,
+      offload_budget_usd: null,
+    });
+    await eventually(
+      'the GPU tenant ready',
+      async () =>
+        (await h.prisma.tenant.findUnique({ where: { id: 'kq-gpu' } }))?.status === 'ready',
+    );
+    const worker = await createRoamApp({
+      name: 'offload',
+      schema: offloadEnv,
+      module: OffloadModule,
+      env: {
+        ...h.env,
+        RUNPOD_API_URL: `${h.sim.runpodUrl}/v1`,
+        RUNPOD_API_KEY: 'sim-key',
+        MAX_GPU_PRICE: '5',
+        OFFLOAD_DENY_GPU_TYPES: '',
+        KUEUE_OFFLOAD_AFTER_SECONDS: '1',
+      },
+    });
+    try {
+      const gpuJob = async (offload: string, command: string[]) => {
+        const response = await call(
+          h.url,
+          'POST',
+          '/api/v1/jobs',
+          { image: 'trainer:1', command, resources: { cpu: '1', memory: '1Gi', gpu: 1 }, offload },
+          gpuKey,
+        );
+        expect(response.status).toBe(201);
+        return response.body.id as string;
+      };
+      // The tenant's one GPU of Kueue quota is taken: the next GPU job waits in Kueue.
+      const holder = await gpuJob('never', ['sleep', '100000']);
+      await eventually('the first GPU job admitted by Kueue', async () => {
+        const job = await h.prisma.job.findUniqueOrThrow({ where: { id: holder } });
+        return job.admittedAt !== null;
+      });
+      const waiting = await gpuJob('allowed', ['sh', '-c', 'echo trained']);
+      const done = await eventually('the waiting GPU job to finish on RunPod', async () => {
+        const job = await call(h.url, 'GET', `/api/v1/jobs/${waiting}`, undefined, gpuKey);
+        return job.body.status === 'succeeded' && job.body;
+      });
+      expect(done.placement.runpod_pod_id).toBeTruthy();
+      const history = (
+        await h.prisma.jobHistory.findMany({ where: { jobId: waiting }, orderBy: { seq: 'asc' } })
+      ).map((row) => (row.reason ? `${row.phase}/${row.reason}` : row.phase));
+      expect(history).toEqual([
+        'Submitted',
+        'Queued/WaitingForQuota',
+        'Running/Offloaded',
+        'Succeeded',
+      ]);
+      const offloaded = await h.prisma.jobHistory.findFirstOrThrow({
+        where: { jobId: waiting, reason: 'Offloaded' },
+      });
+      expect(offloaded.message).toContain('Kueue has not admitted it in 1 s');
+      // Its Job is the offload's own now: no queue label, so no Workload, nothing Kueue could run.
+      const job = await h.kube.get<KubernetesObject>({
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        name: `roam-${waiting}-1`,
+        namespace: 'roam-kq-gpu',
+      });
+      expect(job?.metadata?.labels?.['kueue.x-k8s.io/queue-name']).toBeUndefined();
+      const { items } = await h.kube.list<Workload>('kueue.x-k8s.io/v1beta1', 'Workload', {
+        namespace: 'roam-kq-gpu',
+      });
+      expect(
+        items.filter((w) =>
+          w.metadata?.ownerReferences?.some((o) => o.name === `roam-${waiting}-1`),
+        ),
+      ).toEqual([]);
+      await call(h.url, 'DELETE', `/api/v1/jobs/${holder}`, undefined, gpuKey);
+    } finally {
+      await worker.close();
+    }
   });
 
   it("does not let one tenant's backlog keep another tenant's jobs from Kueue", async () => {
