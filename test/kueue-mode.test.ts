@@ -117,7 +117,7 @@ describe('kueue mode', () => {
     const job = await until(id, 'succeeded');
     expect(job).toMatchObject({ phase: 'Succeeded', exit_code: 0 });
     // Queued only if roam saw Kueue's verdict before Kueue admitted it.
-    const history = (await phases(id)).filter((p) => p !== 'Queued/WaitingForQuota');
+    const history = (await phases(id)).filter((p) => !p.startsWith('Queued/'));
     expect(history).toEqual(['Submitted', 'Admitted/ContainerCreating', 'Running', 'Succeeded']);
     const admittedRow = await h.prisma.jobHistory.findFirst({
       where: { jobId: id, phase: 'Admitted' },
@@ -174,7 +174,8 @@ describe('kueue mode', () => {
       const job = await get(third);
       return job.phase === 'Queued' && job.message?.startsWith('Kueue Pending') && job;
     });
-    expect(waiting).toMatchObject({ status: 'pending', reason: 'WaitingForQuota' });
+    // Short of the `pods` quota (max_concurrent_jobs): roam's own reason, as in roam mode.
+    expect(waiting).toMatchObject({ status: 'pending', reason: 'ConcurrencyLimit' });
     expect(waiting.message).toContain(
       'insufficient unused quota for pods in flavor default-flavor',
     );
@@ -185,6 +186,7 @@ describe('kueue mode', () => {
     expect(explained.body).toMatchObject({
       pending: true,
       admission: 'kueue',
+      reason: 'ConcurrencyLimit',
       kueue: { reason: 'Pending', local_queue: 'user-queue', position_in_local_queue: 0 },
     });
     expect(explained.body.kueue.message).toContain('insufficient unused quota for pods');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { type JobState, SUBMITTED } from '../scheduling/job-state.js';
-import { kueueEvent, type KueueWorkload, workloadVerdict } from './workload.js';
+import { kueueEvent, kueueWaitReason, type KueueWorkload, workloadVerdict } from './workload.js';
 
 const wl = (...conditions: [string, string, string?, string?][]): KueueWorkload => ({
   status: {
@@ -64,6 +64,28 @@ describe('kueueEvent', () => {
       admittedAt: now,
     });
     expect(kueueEvent(ADMITTED, admitted, now)).toBeUndefined();
+  });
+
+  it("names roam's wait reason: short of pods is the concurrency limit, else quota", () => {
+    const short = (resource: string) =>
+      workloadVerdict(
+        wl([
+          'QuotaReserved',
+          'False',
+          'Pending',
+          `couldn't assign flavors to pod set main: insufficient unused quota for ${resource} in flavor f, 1 more needed`,
+        ]),
+      );
+    expect(kueueEvent(SUBMITTED, short('pods'), now)?.event).toMatchObject({
+      type: 'queue',
+      reason: 'ConcurrencyLimit',
+    });
+    expect(kueueEvent(SUBMITTED, short('cpu'), now)?.event).toMatchObject({
+      reason: 'WaitingForQuota',
+    });
+    expect(kueueWaitReason('insufficient unused quota for pods in flavor f')).toBe(
+      'ConcurrencyLimit',
+    );
   });
 
   it('admits a job whose Workload finished before roam saw it admitted', () => {
