@@ -29,7 +29,7 @@ const common = {
 /** The roam-mode suites the `kueue` project runs again with ROAM_ADMISSION=kueue. */
 const KUEUE_FLOWS = [
   'test/jobs-lifecycle.test.ts',
-  'apps/gateway/test/tenant-lifecycle.test.ts',
+  'apps/gateway/test/tenants.test.ts',
   'apps/gateway/test/results-paging.test.ts',
   'apps/gateway/test/webhooks.test.ts',
 ];
