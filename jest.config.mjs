@@ -26,6 +26,14 @@ const common = {
   testEnvironment: 'node',
 };
 
+/** The roam-mode suites the `kueue` project runs again with ROAM_ADMISSION=kueue. */
+const KUEUE_FLOWS = [
+  'test/jobs-lifecycle.test.ts',
+  'apps/gateway/test/tenants.test.ts',
+  'apps/gateway/test/results-paging.test.ts',
+  'apps/gateway/test/webhooks.test.ts',
+];
+
 export default {
   maxWorkers: 2,
   // Integration suites start real services; a bounded wait inside a test fails first, with its own message.
@@ -40,6 +48,14 @@ export default {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/{apps,libs}/*/test/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
+    },
+    {
+      // The flows of jobs, tenants, results and webhooks again, unchanged, with Kueue admitting
+      // (ROAM_ADMISSION=kueue): the same suites, their harness switched by the setup file.
+      ...common,
+      displayName: 'kueue',
+      setupFiles: ['<rootDir>/test/support/kueue-admission.setup.ts'],
+      testMatch: KUEUE_FLOWS.map((path) => `<rootDir>/${path}`),
     },
   ],
 };

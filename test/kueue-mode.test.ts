@@ -3,6 +3,10 @@ import { subjects } from '@roam/contracts';
 import type { KubernetesObject } from '@roam/kube';
 import { eventually } from '@roam/testing';
 
+import { createRoamApp } from '@roam/runtime';
+
+import { offloadEnv } from '../apps/offload/src/offload.config.js';
+import { OffloadModule } from '../apps/offload/src/offload.module.js';
 import { renderWithComponents } from './deploy/kustomize-render.js';
 import { allows, rulesOf } from './deploy/rbac-rules.js';
 import { ADMIN_TOKEN, call, type Harness, register, startHarness } from './support/harness.js';
@@ -113,7 +117,7 @@ describe('kueue mode', () => {
     const job = await until(id, 'succeeded');
     expect(job).toMatchObject({ phase: 'Succeeded', exit_code: 0 });
     // Queued only if roam saw Kueue's verdict before Kueue admitted it.
-    const history = (await phases(id)).filter((p) => p !== 'Queued/WaitingForQuota');
+    const history = (await phases(id)).filter((p) => !p.startsWith('Queued/'));
     expect(history).toEqual(['Submitted', 'Admitted/ContainerCreating', 'Running', 'Succeeded']);
     const admittedRow = await h.prisma.jobHistory.findFirst({
       where: { jobId: id, phase: 'Admitted' },
@@ -170,7 +174,8 @@ describe('kueue mode', () => {
       const job = await get(third);
       return job.phase === 'Queued' && job.message?.startsWith('Kueue Pending') && job;
     });
-    expect(waiting).toMatchObject({ status: 'pending', reason: 'WaitingForQuota' });
+    // Short of the `pods` quota (max_concurrent_jobs): roam's own reason, as in roam mode.
+    expect(waiting).toMatchObject({ status: 'pending', reason: 'ConcurrencyLimit' });
     expect(waiting.message).toContain(
       'insufficient unused quota for pods in flavor default-flavor',
     );
@@ -181,6 +186,7 @@ describe('kueue mode', () => {
     expect(explained.body).toMatchObject({
       pending: true,
       admission: 'kueue',
+      reason: 'ConcurrencyLimit',
       kueue: { reason: 'Pending', local_queue: 'user-queue', position_in_local_queue: 0 },
     });
     expect(explained.body.kueue.message).toContain('insufficient unused quota for pods');
@@ -203,6 +209,223 @@ describe('kueue mode', () => {
     expect(admitted.admittedAt!.getTime()).toBeGreaterThanOrEqual(firstDone.finishedAt!.getTime());
     await call(h.url, 'DELETE', `/api/v1/jobs/${second}`, undefined, key);
     await until(second, 'cancelled');
+  });
+
+  it('marks a job Lost when its suspended Job is deleted while it waits in Kueue, and retries it as roam mode does', async () => {
+    const sleepers = [
+      await submit({ command: ['sleep', '100000'] }),
+      await submit({ command: ['sleep', '100000'] }),
+    ];
+    for (const id of sleepers) await until(id, 'running');
+    const once = await submit({ command: ['echo', 'once'] });
+    const retried = await submit({
+      command: ['echo', 'retried'],
+      retry_policy: {
+        max_attempts: 2,
+        on_reasons: ['Lost'],
+        backoff: { initial_seconds: 0, factor: 1, max_seconds: 0 },
+      },
+    });
+    for (const id of [once, retried])
+      await eventually(`job ${id} to wait in Kueue`, async () => {
+        const job = await h.prisma.job.findUniqueOrThrow({ where: { id } });
+        return job.phase === 'Queued' && job.placement !== null;
+      });
+    for (const id of [once, retried])
+      await h.kube.delete(
+        { apiVersion: 'batch/v1', kind: 'Job', name: `roam-${id}-1`, namespace: 'roam-kq-a' },
+        'Background',
+      );
+
+    expect(await until(once, 'failed')).toMatchObject({ phase: 'Failed', reason: 'Lost' });
+    expect((await get(once)).message).toBe(
+      'the Kubernetes Job no longer exists; the retry policy allows a single attempt',
+    );
+    await eventually('the second attempt to wait in Kueue with its own Job', async () => {
+      const job = await h.prisma.job.findUniqueOrThrow({ where: { id: retried } });
+      return job.attempt === 2 && job.phase === 'Queued' && job.placement !== null;
+    });
+    expect(await phases(retried)).toContain('Queued/RetryBackoff');
+    const events = await h.prisma.event.findMany({ where: { subject: `jobs/${once}` } });
+    expect(events.map((e) => e.type)).toContain(subjects.job.failed);
+
+    // Quota frees: the second attempt runs to success.
+    for (const id of sleepers) await call(h.url, 'DELETE', `/api/v1/jobs/${id}`, undefined, key);
+    expect(await until(retried, 'succeeded')).toMatchObject({ attempt: 2 });
+  });
+
+  it('follows a running job Kueue preempts back to the queue, same attempt, and runs it again', async () => {
+    const sleepers = [
+      await submit({ command: ['sleep', '100000'] }),
+      await submit({ command: ['sleep', '100000'] }),
+    ];
+    for (const id of sleepers) await until(id, 'running');
+    // A workload of a higher priority class in the tenant's LocalQueue: Kueue preempts the
+    // lowest-priority (then newest) workload in the ClusterQueue to make room for it.
+    await h.kube.create({
+      apiVersion: 'kueue.x-k8s.io/v1beta1',
+      kind: 'WorkloadPriorityClass',
+      metadata: { name: 'urgent' },
+      value: 100,
+    });
+    const urgent = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: {
+        name: 'urgent',
+        namespace: 'roam-kq-a',
+        labels: {
+          'kueue.x-k8s.io/queue-name': 'user-queue',
+          'kueue.x-k8s.io/priority-class': 'urgent',
+        },
+      },
+      spec: {
+        backoffLimit: 0,
+        template: {
+          spec: {
+            restartPolicy: 'Never',
+            containers: [
+              {
+                name: 'main',
+                image: 'busybox',
+                command: ['sleep', '100000'],
+                resources: {
+                  requests: { cpu: '100m', memory: '64Mi' },
+                  limits: { memory: '64Mi' },
+                },
+              },
+            ],
+          },
+        },
+      },
+    };
+    await h.kube.create(urgent);
+    const queued = await eventually('one of the jobs to be preempted', async () => {
+      for (const id of sleepers) {
+        const job = await get(id);
+        if (job.phase === 'Queued') return job;
+      }
+      return false;
+    });
+    const preempted = queued.id as string;
+    const other = sleepers.find((id) => id !== preempted)!;
+    expect(queued).toMatchObject({ status: 'pending', reason: 'WaitingForQuota', attempt: 1 });
+    expect(queued.message).toMatch(
+      /^Kueue Preempted: Preempted to accommodate a workload \(UID: .+\) due to prioritization in the ClusterQueue; waiting to be admitted again$/,
+    );
+    expect((await get(other)).status).toBe('running');
+    expect((await kubeJob(preempted))?.spec.suspend).toBe(true);
+    const explained = await call(h.url, 'GET', `/api/v1/jobs/${preempted}/explain`, undefined, key);
+    expect(explained.body).toMatchObject({
+      pending: true,
+      admission: 'kueue',
+      kueue: { reason: 'Preempted' },
+    });
+    expect(explained.body.summary).toContain('due to prioritization in the ClusterQueue');
+    const events = await h.prisma.event.findMany({
+      where: { subject: `jobs/${preempted}` },
+      orderBy: { position: 'asc' },
+    });
+    expect(events.map((e) => e.type).at(-1)).toBe(subjects.job.queued);
+
+    // The urgent work ends: Kueue admits the same Job again and it runs, attempt 1 still.
+    await h.kube.delete(
+      { apiVersion: 'batch/v1', kind: 'Job', name: 'urgent', namespace: 'roam-kq-a' },
+      'Background',
+    );
+    expect(await until(preempted, 'running')).toMatchObject({ attempt: 1 });
+    expect((await phases(preempted)).slice(-3)).toEqual([
+      'Queued/WaitingForQuota',
+      'Admitted/ContainerCreating',
+      'Running',
+    ]);
+    for (const id of sleepers) await call(h.url, 'DELETE', `/api/v1/jobs/${id}`, undefined, key);
+    for (const id of sleepers) await until(id, 'cancelled');
+  });
+
+  it('offloads a GPU job Kueue has not admitted within KUEUE_OFFLOAD_AFTER_SECONDS, its Kueue Job and Workload removed', async () => {
+    const gpuKey = await register(h.url, 'kq-gpu', {
+      max_cpu: 8,
+      max_memory_gi: 16,
+      max_gpu: 1,
+      max_concurrent_jobs: 2,
+      offload_budget_usd: null,
+    });
+    await eventually(
+      'the GPU tenant ready',
+      async () =>
+        (await h.prisma.tenant.findUnique({ where: { id: 'kq-gpu' } }))?.status === 'ready',
+    );
+    const worker = await createRoamApp({
+      name: 'offload',
+      schema: offloadEnv,
+      module: OffloadModule,
+      env: {
+        ...h.env,
+        RUNPOD_API_URL: `${h.sim.runpodUrl}/v1`,
+        RUNPOD_API_KEY: 'sim-key',
+        MAX_GPU_PRICE: '5',
+        OFFLOAD_DENY_GPU_TYPES: '',
+        KUEUE_OFFLOAD_AFTER_SECONDS: '1',
+      },
+    });
+    try {
+      const gpuJob = async (offload: string, command: string[]) => {
+        const response = await call(
+          h.url,
+          'POST',
+          '/api/v1/jobs',
+          { image: 'trainer:1', command, resources: { cpu: '1', memory: '1Gi', gpu: 1 }, offload },
+          gpuKey,
+        );
+        expect(response.status).toBe(201);
+        return response.body.id as string;
+      };
+      // The tenant's one GPU of Kueue quota is taken: the next GPU job waits in Kueue.
+      const holder = await gpuJob('never', ['sleep', '100000']);
+      await eventually('the first GPU job admitted by Kueue', async () => {
+        const job = await h.prisma.job.findUniqueOrThrow({ where: { id: holder } });
+        return job.admittedAt !== null;
+      });
+      const waiting = await gpuJob('allowed', ['sh', '-c', 'echo trained']);
+      const done = await eventually('the waiting GPU job to finish on RunPod', async () => {
+        const job = await call(h.url, 'GET', `/api/v1/jobs/${waiting}`, undefined, gpuKey);
+        return job.body.status === 'succeeded' && job.body;
+      });
+      expect(done.placement.runpod_pod_id).toBeTruthy();
+      const history = (
+        await h.prisma.jobHistory.findMany({ where: { jobId: waiting }, orderBy: { seq: 'asc' } })
+      ).map((row) => (row.reason ? `${row.phase}/${row.reason}` : row.phase));
+      expect(history).toEqual([
+        'Submitted',
+        'Queued/WaitingForQuota',
+        'Running/Offloaded',
+        'Succeeded',
+      ]);
+      const offloaded = await h.prisma.jobHistory.findFirstOrThrow({
+        where: { jobId: waiting, reason: 'Offloaded' },
+      });
+      expect(offloaded.message).toContain('Kueue has not admitted it in 1 s');
+      // Its Job is the offload's own now: no queue label, so no Workload, nothing Kueue could run.
+      const job = await h.kube.get<KubernetesObject>({
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        name: `roam-${waiting}-1`,
+        namespace: 'roam-kq-gpu',
+      });
+      expect(job?.metadata?.labels?.['kueue.x-k8s.io/queue-name']).toBeUndefined();
+      const { items } = await h.kube.list<Workload>('kueue.x-k8s.io/v1beta1', 'Workload', {
+        namespace: 'roam-kq-gpu',
+      });
+      expect(
+        items.filter((w) =>
+          w.metadata?.ownerReferences?.some((o) => o.name === `roam-${waiting}-1`),
+        ),
+      ).toEqual([]);
+      await call(h.url, 'DELETE', `/api/v1/jobs/${holder}`, undefined, gpuKey);
+    } finally {
+      await worker.close();
+    }
   });
 
   it("does not let one tenant's backlog keep another tenant's jobs from Kueue", async () => {

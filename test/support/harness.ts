@@ -41,6 +41,14 @@ export interface Harness {
 }
 
 /**
+ * The admission mode suites run in: `roam`, or `kueue` when the `kueue` jest project runs the
+ * roam-mode flow suites again (jest.config.mjs), so they must pass unchanged with Kueue (the
+ * simulator's) admitting. A suite's own `ROAM_ADMISSION` wins.
+ */
+const harnessAdmission = (): Record<string, string> =>
+  process.env.ROAM_HARNESS_ADMISSION ? { ROAM_ADMISSION: process.env.ROAM_HARNESS_ADMISSION } : {};
+
+/**
  * One suite's world: its own database, NATS subject prefix and simulator, and the gateway,
  * scheduler and reconciler running in-process against them.
  */
@@ -73,6 +81,7 @@ export async function startHarness(
     ADMISSION_INTERVAL_MS: '200',
     LOST_GRACE_MS: '2000',
     OUTBOX_RELAY_INTERVAL_MS: '200',
+    ...harnessAdmission(),
     ...extraEnv,
   };
   const apps: RoamApp<unknown>[] = [];

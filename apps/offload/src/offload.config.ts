@@ -111,6 +111,15 @@ export const offloadEnv = workerEnv('offload').extend({
   OFFLOAD_ROAM_JOBS: envBoolean
     .default(true)
     .describe('Also offload roam jobs waiting in Postgres.'),
+  KUEUE_OFFLOAD_AFTER_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 3600)
+    .default(300)
+    .describe(
+      'ROAM_ADMISSION=kueue: a GPU job (offload allowed) that Kueue has not admitted this long is offloaded; its suspended Job and Workload are deleted.',
+    ),
   VIRTUAL_NODE_NAME: z.string().min(1).default('runpod-virtual-node'),
   OFFLOAD_CREATE_GRACE_MS: z.coerce
     .number()

@@ -184,16 +184,21 @@ export class OffloadLoop implements OnApplicationBootstrap, OnModuleDestroy {
    * their reason in one statement for the whole pass, not a write each.
    */
   private async offloadRoamJobs(now: Date): Promise<void> {
-    const candidates = await this.repo.roamCandidates(200);
+    const delay = this.config.KUEUE_OFFLOAD_AFTER_SECONDS;
+    const candidates = await this.repo.roamCandidates(200, delay);
     const byId = new Map(candidates.map((c) => [c.id, c]));
     const triggers = offloadTriggers(
       candidates.map((c) => ({
         key: c.id,
-        forced: c.spec.offload === 'required',
+        forced: c.spec.offload === 'required' || c.waitingInKueue,
         pendingSince: c.createdAt,
       })),
       this.policy(),
       now,
+    ).map((t) =>
+      byId.get(t.key)!.waitingInKueue && byId.get(t.key)!.spec.offload !== 'required'
+        ? { ...t, why: `Kueue has not admitted it in ${delay} s (KUEUE_OFFLOAD_AFTER_SECONDS)` }
+        : t,
     );
     const notes: { jobId: string; seq: number; message: string }[] = [];
     for (const trigger of triggers) {

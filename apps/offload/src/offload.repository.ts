@@ -36,6 +36,11 @@ export interface RoamCandidate {
   reason: string | null;
   spec: JobSpec;
   createdAt: Date;
+  /**
+   * ROAM_ADMISSION=kueue: its Job waits, suspended, in Kueue, and has waited past the policy
+   * delay (KUEUE_OFFLOAD_AFTER_SECONDS): offload it now.
+   */
+  waitingInKueue: boolean;
   budgetMicros: bigint | null;
   spendMicros: bigint;
 }
@@ -74,31 +79,42 @@ export class OffloadRepository {
 
   /**
    * Roam jobs the cluster cannot take that allow offload: `required` at once, `allowed` ones
-   * the scheduler set aside for capacity. Waiting since creation (or since their retry).
+   * the scheduler set aside for capacity, and (ROAM_ADMISSION=kueue) `allowed` GPU jobs whose
+   * Job has waited in Kueue longer than `kueueDelaySeconds`. Waiting since creation (or since
+   * their retry).
    */
-  async roamCandidates(limit: number): Promise<RoamCandidate[]> {
+  async roamCandidates(limit: number, kueueDelaySeconds: number): Promise<RoamCandidate[]> {
     const rows = await this.prisma.$queryRaw<
       Array<
-        Omit<RoamCandidate, 'tenantId' | 'createdAt' | 'budgetMicros' | 'spendMicros'> & {
+        Omit<
+          RoamCandidate,
+          'tenantId' | 'createdAt' | 'waitingInKueue' | 'budgetMicros' | 'spendMicros'
+        > & {
           tenant_id: string;
           created_at: Date;
+          in_kueue: boolean;
           budget: bigint | null;
           spend: bigint;
         }
       >
     >`
       SELECT j.id, j.tenant_id, t.namespace, j.name, j.attempt, j.seq, j.status::text AS status, j.phase, j.reason, j.spec,
-             COALESCE(j.retry_at, j.created_at) AS created_at, t.offload_budget_micros AS budget, t.offload_spend_micros AS spend
+             COALESCE(j.retry_at, j.created_at) AS created_at, j.placement IS NOT NULL AS in_kueue,
+             t.offload_budget_micros AS budget, t.offload_spend_micros AS spend
       FROM jobs j JOIN tenants t ON t.id = j.tenant_id AND t.status = 'ready'
       WHERE j.status = 'pending' AND j.admitted_at IS NULL AND j.phase = 'Queued'
         AND (j.offload_preference = 'required'
-             OR (j.offload_preference = 'allowed' AND j.reason IN ('Unschedulable', 'InsufficientCapacity')))
+             OR (j.offload_preference = 'allowed' AND j.reason IN ('Unschedulable', 'InsufficientCapacity'))
+             OR (j.offload_preference = 'allowed' AND j.placement IS NOT NULL
+                 AND (j.spec->'resources'->>'gpu')::numeric > 0
+                 AND COALESCE(j.retry_at, j.created_at) <= now() - make_interval(secs => ${kueueDelaySeconds})))
         AND NOT EXISTS (SELECT 1 FROM offloads o WHERE o.job_id = j.id AND o.state IN ('creating', 'running'))
       ORDER BY j.created_at, j.id LIMIT ${limit}`;
     return rows.map((r) => ({
       ...r,
       tenantId: r.tenant_id,
       createdAt: r.created_at,
+      waitingInKueue: r.in_kueue,
       budgetMicros: r.budget,
       spendMicros: r.spend,
     }));

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { metrics } from '@roam/telemetry';
 import { chooseGpu, costMicros, type GpuChoice, type GpuPolicy } from '@roam/domain';
-import { Kube } from '@roam/kube';
+import { Kube, KUEUE_QUEUE_LABEL } from '@roam/kube';
 import { logKey, type ObjectStore, presignJobFiles } from '@roam/object-store';
 import { APP_CONFIG, LOGGER, OBJECT_STORE } from '@roam/runtime';
 import { exitCodeOf, type RunPod, RunPodError, type RunPodPod } from '@roam/runpod';
@@ -137,10 +137,13 @@ export class OffloadService {
       target.roam ? { ...target.roam, why: `${target.why}; ${choice.why}` } : undefined,
     );
     if (!reserved) return;
+    if (target.roam) await this.leaveKueue(namespace, name);
     // The Job must not also run here: suspended, its pending pod goes and none is made.
     const current = target.roam
       ? ((await this.kube.createOrAdopt(job as never)).object as KubeJob)
       : job;
+    if (current.metadata?.labels?.[KUEUE_QUEUE_LABEL])
+      throw new Error(`the Kueue Job ${namespace}/${name} is still being deleted; will retry`);
     if (!current.spec?.suspend)
       await this.kube.mergePatch(
         jobRef(namespace, name),
@@ -209,6 +212,18 @@ export class OffloadService {
       },
       'offloaded to RunPod',
     );
+  }
+
+  /**
+   * ROAM_ADMISSION=kueue: a roam job offloaded while it waited in Kueue has a suspended Job in
+   * its LocalQueue. It goes, and its Workload with it (owned by the Job), so Kueue can never
+   * admit and run it beside the RunPod pod; the offload's own Job takes its name.
+   */
+  private async leaveKueue(namespace: string, name: string): Promise<void> {
+    const existing = await this.kube.get<KubeJob>(jobRef(namespace, name));
+    if (!existing?.metadata?.labels?.[KUEUE_QUEUE_LABEL]) return;
+    await this.kube.delete(jobRef(namespace, name), 'Background');
+    this.logger.info({ namespace, job: name }, 'deleted the Kueue Job of an offloaded job');
   }
 
   /** Records a RunPod pod on its reserved row and shows it in Kubernetes (also the crash repair). */

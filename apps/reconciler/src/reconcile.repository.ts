@@ -47,6 +47,7 @@ interface Row {
   finished_at: Date | null;
   cleanup_at: Date | null;
   stored_at: Date | null;
+  updated_at: Date;
   archived: number[];
 }
 
@@ -72,7 +73,7 @@ export class ReconcileRepository {
     const rows = await this.prisma.$queryRaw<Row[]>`
       SELECT j.id, j.tenant_id, j.name, j.status::text AS status, j.phase, j.reason, j.message,
              j.attempt, j.seq, j.spec, j.placement, j.admitted_at, j.started_at, j.finished_at,
-             j.cleanup_at, s.stored_at,
+             j.cleanup_at, s.stored_at, j.updated_at,
              COALESCE((SELECT array_agg(l.attempt) FROM log_archives l WHERE l.job_id = j.id),
                       '{}'::int[]) AS archived
       FROM jobs j LEFT JOIN stored_jobs s ON s.job_id = j.id
@@ -95,14 +96,19 @@ export class ReconcileRepository {
       cleanupAt: row.cleanup_at,
       storedAt: row.stored_at,
       archivedAttempts: row.archived,
+      changedAt: row.updated_at,
     }));
   }
 
-  /** Ids of jobs admitted or running, a page at a time (keyset on id). */
+  /**
+   * Ids of jobs admitted or running, or with a Job created while they wait in Kueue, a page at a
+   * time (keyset on id).
+   */
   async activeIds(after: string | undefined, limit: number): Promise<string[]> {
     const rows = await this.prisma.$queryRaw<{ id: string }[]>`
       SELECT id FROM jobs
-      WHERE ((status = 'pending' AND admitted_at IS NOT NULL) OR status = 'running')
+      WHERE ((status = 'pending' AND (admitted_at IS NOT NULL OR placement IS NOT NULL))
+             OR status = 'running')
         AND id > ${after ?? '00000000-0000-0000-0000-000000000000'}::uuid
       ORDER BY id LIMIT ${limit}`;
     return rows.map((row) => row.id);

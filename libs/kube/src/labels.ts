@@ -9,6 +9,9 @@ export const ROAM_LABELS = {
   attempt: 'roam.dev/attempt',
 } as const;
 
+/** The label Kueue reads a Job's LocalQueue from (ROAM_ADMISSION=kueue). */
+export const KUEUE_QUEUE_LABEL = 'kueue.x-k8s.io/queue-name';
+
 /** Label selector for everything roam manages. */
 export const MANAGED_BY_ROAM = `${ROAM_LABELS.managedBy}=roam`;
 

@@ -1,5 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type KueueWorkload, workloadVerdict } from '@roam/domain';
+import {
+  type KueueWorkload,
+  kueueWaitReason,
+  type WaitReason,
+  workloadVerdict,
+} from '@roam/domain';
 import { Kube, kubeJobName } from '@roam/kube';
 import { LOGGER } from '@roam/runtime';
 import type { Logger } from 'pino';
@@ -52,12 +57,12 @@ export class KueueExplainer {
   private async fromWorkload(base: Base, job: JobRow, namespace: string): Promise<ExplainView> {
     const queue = (job.spec as { queue?: string } | null)?.queue ?? 'user-queue';
     const jobName = kubeJobName(job.id, job.attempt);
-    const waiting = (summary: string): ExplainView => ({
+    const waiting = (summary: string, reason: WaitReason = 'WaitingForQuota'): ExplainView => ({
       ...base,
       pending: true,
       admission: 'kueue',
       summary,
-      reason: 'WaitingForQuota',
+      reason,
     });
     if (job.retryAt !== null && job.retryAt > new Date())
       return waiting(`waiting to retry until ${job.retryAt.toISOString()}`);
@@ -93,7 +98,10 @@ export class KueueExplainer {
         ? `; number ${position.positionInLocalQueue + 1} in LocalQueue ${queue}`
         : '';
     return {
-      ...waiting(`Kueue ${verdict.reason}: ${verdict.message}${where}`),
+      ...waiting(
+        `Kueue ${verdict.reason}: ${verdict.message}${where}`,
+        verdict.kind === 'pending' ? kueueWaitReason(verdict.message) : 'WaitingForQuota',
+      ),
       kueue: {
         workload: workload.metadata.name,
         local_queue: queue,

@@ -1,5 +1,5 @@
 import { type JobSpec, tenantAnnotationAllowed } from '@roam/contracts';
-import { jobLabels, kubeJobName } from '@roam/kube';
+import { jobLabels, KUEUE_QUEUE_LABEL, kubeJobName } from '@roam/kube';
 
 import { type JobFiles, withJobFiles } from './job-files.js';
 
@@ -22,9 +22,6 @@ export interface ManifestInput {
 
 /** The LocalQueue of a job that names none (the ROAM controller's DEFAULT_QUEUE). */
 export const DEFAULT_QUEUE = 'user-queue';
-
-/** The label Kueue reads a Job's LocalQueue from. */
-export const KUEUE_QUEUE_LABEL = 'kueue.x-k8s.io/queue-name';
 
 /** The Job's activeDeadlineSeconds: the job's own limit, or the scheduler's default. */
 export const deadlineSeconds = (spec: JobSpec, fallback: number): number =>

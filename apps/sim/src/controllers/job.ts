@@ -138,8 +138,11 @@ export class JobController {
         status.succeeded += 1;
         const idx = pod.metadata.annotations?.[INDEX_ANNOTATION];
         if (indexed && idx !== undefined) completed.add(Number(idx));
-      } else if (phase === 'Failed' || deleting) status.failed += 1;
-      else continue;
+      } else if (phase === 'Failed' || deleting) {
+        // A pod deleted because the Job was suspended is no failure (KEP-2232): Kueue's
+        // preemption suspends Jobs and resumes them later with their backoff intact.
+        if (!(deleting && spec.suspend)) status.failed += 1;
+      } else continue;
       this.releasePod(pod);
     }
     if (indexed) status.completedIndexes = formatIndexes([...completed]);

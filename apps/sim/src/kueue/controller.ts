@@ -2,7 +2,9 @@
 // create by the webhook below) gets a Workload it owns; a scheduling pass reserves quota for
 // pending Workloads (queueing.ts), writes QuotaReserved and Admitted, and unsuspends the Job;
 // the Workload is Finished when its Job ends, which releases its quota. Deleting the Job
-// deletes the Workload (ownerReference). No preemption: a workload that does not fit waits.
+// deletes the Workload (ownerReference). A workload that does not fit may preempt others, as
+// its ClusterQueue's `preemption` allows (queueing.ts): they are Evicted and Preempted, lose
+// their quota, and their Jobs are suspended (their pods go) until Kueue admits them again.
 import type { Job } from '../api/models.js';
 import { formatQuantity, type ResourceList } from '../api/quantity.js';
 import type { KubeObject, ResourceType } from '../api/registry.js';
@@ -19,16 +21,25 @@ import {
   WorkQueue,
 } from '../controllers/runtime.js';
 import type { Store } from '../store/store.js';
-import { assignQuota, type PendingWorkload, type QueueSnapshot, type Usage } from './queueing.js';
+import {
+  assignQuota,
+  type PendingWorkload,
+  type Preemption,
+  type QueueSnapshot,
+  type ReservedWorkload,
+  type Usage,
+} from './queueing.js';
 import {
   type ClusterQueue,
   conditionTrue,
   KUEUE_API_VERSION,
   KUEUE_KEYS,
   type LocalQueue,
+  PRIORITY_CLASS_LABEL,
   QUEUE_NAME_LABEL,
   type ResourceFlavor,
   type Workload,
+  type WorkloadPriorityClass,
 } from './types.js';
 
 export const JOB_UID_LABEL = 'kueue.x-k8s.io/job-uid';
@@ -165,7 +176,27 @@ export class KueueController {
       });
       return;
     }
-    if (conditionTrue(wl, 'Admitted') && job.spec.suspend) this.unsuspend(job, wl);
+    if (conditionTrue(wl, 'Admitted')) {
+      if (job.spec.suspend) this.unsuspend(job, wl);
+    } else if (!job.spec.suspend && conditionTrue(wl, 'Evicted')) this.suspend(job);
+  }
+
+  /** An evicted Workload's Job stops: suspended, its pods go, until Kueue admits it again. */
+  private suspend(job: Job): void {
+    this.store.mutate<Job>('jobs.batch', job.metadata.namespace, job.metadata.name ?? '', (o) => {
+      if (!o.spec || o.metadata.uid !== job.metadata.uid) return false;
+      o.spec.suspend = true;
+    });
+    this.events.record(job, 'Normal', 'Stopped', 'Workload evicted; the Job is suspended');
+  }
+
+  /** The priority a Job's label names (a WorkloadPriorityClass), 0 without one. */
+  private priorityOf(job: Job): number {
+    const name = job.metadata.labels?.[PRIORITY_CLASS_LABEL];
+    if (!name) return 0;
+    return (
+      this.store.get<WorkloadPriorityClass>(KUEUE_KEYS.priorityClasses, undefined, name)?.value ?? 0
+    );
   }
 
   private createWorkload(job: Job, queueName: string): void {
@@ -181,7 +212,7 @@ export class KueueController {
       },
       spec: {
         queueName,
-        priority: 0,
+        priority: this.priorityOf(job),
         active: true,
         podSets: [
           {
@@ -240,7 +271,9 @@ export class KueueController {
       strategy: cq.spec?.queueingStrategy ?? 'BestEffortFIFO',
       resourceGroups:
         cq.spec?.stopPolicy && cq.spec.stopPolicy !== 'None' ? [] : (cq.spec?.resourceGroups ?? []),
+      ...(cq.spec?.preemption ? { preemption: cq.spec.preemption } : {}),
     }));
+    const reserved: ReservedWorkload[] = [];
     const inUse = new Map<string, Usage>();
     const counts = new Map<string, { pending: number; admitted: number }>();
     const count = (key: string, field: 'pending' | 'admitted') => {
@@ -260,6 +293,14 @@ export class KueueController {
       if (conditionTrue(wl, 'QuotaReserved') && wl.status?.admission) {
         const cq = wl.status.admission.clusterQueue;
         const { flavors, usage } = usageOfAdmission(wl);
+        reserved.push({
+          key,
+          clusterQueue: cq,
+          priority: wl.spec?.priority ?? 0,
+          createdAt: wl.metadata.creationTimestamp ?? '',
+          flavors,
+          usage,
+        });
         const byFlavor = inUse.get(cq) ?? new Map<string, Map<string, number>>();
         inUse.set(cq, byFlavor);
         for (const [resource, amount] of Object.entries(usage)) {
@@ -298,7 +339,8 @@ export class KueueController {
         requests: totalRequests(wl),
       });
     }
-    const decision = assignQuota(snapshots, inUse, pending);
+    const decision = assignQuota(snapshots, inUse, pending, reserved);
+    for (const p of decision.preempted) this.preempt(p, workloads);
     for (const a of decision.admitted) {
       const wl = workloads.get(a.key)!;
       const [ns, name] = splitKey(a.key);
@@ -330,6 +372,17 @@ export class KueueController {
           reason: 'Admitted',
           message: 'The workload is admitted',
         });
+        // Admitted again after an eviction: the eviction is history.
+        for (const type of ['Evicted', 'Preempted']) {
+          const previous = status.conditions.find((c) => c.type === type && c.status === 'True');
+          if (previous)
+            status.conditions = setCondition(status.conditions, {
+              type,
+              status: 'False',
+              reason: 'QuotaReserved',
+              message: `Previously: ${previous.message ?? previous.reason ?? type}`,
+            });
+        }
       });
       this.events.record(
         wl,
@@ -362,6 +415,35 @@ export class KueueController {
     }
     this.pending = this.visibility(decision.order, workloads);
     this.writeQueueStatus(counts);
+  }
+
+  /**
+   * Evicts a workload to make room for another: it loses its quota (QuotaReserved and
+   * Admitted False), is Evicted and Preempted with Kueue's reasons, and goes back to its queue;
+   * its Job is suspended by the next job reconcile.
+   */
+  private preempt(p: Preemption, workloads: Map<string, Workload>): void {
+    const victim = workloads.get(p.key);
+    const by = workloads.get(p.by);
+    if (!victim) return;
+    const [ns, name] = splitKey(p.key);
+    const why =
+      p.reason === 'InClusterQueue'
+        ? 'prioritization in the ClusterQueue'
+        : 'reclamation within the cohort';
+    const message = `Preempted to accommodate a workload (UID: ${by?.metadata.uid ?? ''}) due to ${why}`;
+    this.store.mutate<Workload>(KUEUE_KEYS.workloads, ns, name, (o) => {
+      const status = (o.status ??= {});
+      delete status.admission;
+      for (const c of [
+        { type: 'Evicted', status: 'True', reason: 'Preempted', message },
+        { type: 'Preempted', status: 'True', reason: p.reason, message },
+        { type: 'QuotaReserved', status: 'False', reason: 'Preempted', message },
+        { type: 'Admitted', status: 'False', reason: 'Preempted', message },
+      ])
+        status.conditions = setCondition(status.conditions, c);
+    });
+    this.events.record(victim, 'Normal', 'Preempted', message);
   }
 
   private namespaceMatches(cq: ClusterQueue, namespace: string | undefined): boolean {

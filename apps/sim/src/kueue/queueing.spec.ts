@@ -1,6 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { assignQuota, type PendingWorkload, type QueueSnapshot, type Usage } from './queueing.js';
+import {
+  assignQuota,
+  type PendingWorkload,
+  type QueueSnapshot,
+  type ReservedWorkload,
+  type Usage,
+} from './queueing.js';
 
 const queue = (
   name: string,
@@ -93,5 +99,57 @@ describe('assignQuota', () => {
       { ...wl('gpu', 'q', 1), requests: { cpu: 1, 'nvidia.com/gpu': 1 } },
     ]);
     expect(d.waiting.get('gpu')).toMatch(/resource nvidia.com\/gpu unavailable in ClusterQueue/);
+  });
+});
+
+describe('assignQuota: preemption', () => {
+  const reserved = (
+    key: string,
+    clusterQueue: string,
+    cpu: number,
+    priority = 0,
+  ): ReservedWorkload => ({
+    key,
+    clusterQueue,
+    priority,
+    createdAt: new Date(Date.UTC(2025, 0, 1, 0, 0, clock++)).toISOString(),
+    flavors: { cpu: 'default' },
+    usage: { cpu },
+  });
+
+  it('evicts lower-priority workloads of its own ClusterQueue, lowest first, when withinClusterQueue allows', () => {
+    const q = queue('a', '2', { preemption: { withinClusterQueue: 'LowerPriority' } });
+    const held = [reserved('low', 'a', 1, 1), reserved('lowest', 'a', 1, 0)];
+    const d = assignQuota([q], using('a', 2), [wl('urgent', 'a', 1, 5)], held);
+    expect(d.preempted).toEqual([{ key: 'lowest', by: 'urgent', reason: 'InClusterQueue' }]);
+    expect(d.admitted).toEqual([]);
+    expect(d.waiting.get('urgent')).toBe('Pending: preempting 1 workload(s) to fit');
+  });
+
+  it('never preempts equal priority, nor without a policy', () => {
+    const held = [reserved('same', 'a', 2, 5)];
+    const lower = queue('a', '2', { preemption: { withinClusterQueue: 'LowerPriority' } });
+    expect(assignQuota([lower], using('a', 2), [wl('w', 'a', 1, 5)], held).preempted).toEqual([]);
+    expect(
+      assignQuota([queue('a', '2')], using('a', 2), [wl('w', 'a', 1, 9)], [reserved('x', 'a', 2)])
+        .preempted,
+    ).toEqual([]);
+  });
+
+  it('reclaims quota a cohort member borrowed, when reclaimWithinCohort allows', () => {
+    const a = queue('a', '2', { cohort: 'c', preemption: { reclaimWithinCohort: 'Any' } });
+    const b = queue('b', '2', { cohort: 'c' });
+    const usage: Map<string, Usage> = new Map([
+      ['b', new Map([['default', new Map([['cpu', 4]])]])],
+    ]);
+    const held = [reserved('b1', 'b', 2), reserved('b2', 'b', 2)];
+    const d = assignQuota([a, b], usage, [wl('mine', 'a', 2)], held);
+    expect(d.preempted).toEqual([{ key: 'b2', by: 'mine', reason: 'InCohortReclamation' }]);
+  });
+
+  it('preempts nothing when even evicting every candidate would not make it fit', () => {
+    const q = queue('a', '2', { preemption: { withinClusterQueue: 'LowerPriority' } });
+    const d = assignQuota([q], using('a', 2), [wl('big', 'a', 3, 5)], [reserved('l', 'a', 2)]);
+    expect(d.preempted).toEqual([]);
   });
 });

@@ -2,15 +2,19 @@
 // pending workloads in order (priority, then age) get the first flavor of each resource group
 // whose nominal quota, plus what the cohort leaves unused (up to the borrowing limit), covers
 // them. StrictFIFO stops a queue at the first workload that does not fit; BestEffortFIFO lets
-// later, smaller ones past it.
+// later, smaller ones past it. A workload that does not fit may preempt, as the queue's
+// `preemption` allows: admitted workloads of lower priority in its own ClusterQueue
+// (`withinClusterQueue`), and workloads of cohort members that borrow (`reclaimWithinCohort`).
+// It waits for them to be evicted (their quota is released) and is admitted in a later pass.
 import { formatQuantity, parseQuantity, type ResourceList } from '../api/quantity.js';
-import type { ClusterQueueSpec } from './types.js';
+import type { ClusterQueueSpec, PreemptionPolicy } from './types.js';
 
 export interface QueueSnapshot {
   name: string;
   cohort?: string;
   strategy: 'StrictFIFO' | 'BestEffortFIFO';
   resourceGroups: NonNullable<ClusterQueueSpec['resourceGroups']>;
+  preemption?: PreemptionPolicy;
 }
 
 export interface PendingWorkload {
@@ -33,8 +37,27 @@ export interface Assignment {
   usage: ResourceList;
 }
 
+/** A workload holding quota (QuotaReserved, not finished): a candidate for preemption. */
+export interface ReservedWorkload {
+  key: string;
+  clusterQueue: string;
+  priority: number;
+  createdAt: string;
+  flavors: Record<string, string>;
+  usage: ResourceList;
+}
+
+export interface Preemption {
+  key: string;
+  /** The pending workload it makes room for. */
+  by: string;
+  reason: 'InClusterQueue' | 'InCohortReclamation';
+}
+
 export interface QueueingDecision {
   admitted: Assignment[];
+  /** Reserved workloads to evict so that higher-priority or reclaiming workloads fit. */
+  preempted: Preemption[];
   /** Workloads left pending, with the message Kueue writes on QuotaReserved=False. */
   waiting: Map<string, string>;
   /** Pending workloads in the order each ClusterQueue would take them (its visibility order). */
@@ -60,6 +83,26 @@ function addUsage(
     byResource.set(resource, (byResource.get(resource) ?? 0) + amount);
   }
 }
+
+function removeUsage(
+  usage: Map<string, Usage>,
+  cq: string,
+  flavors: Record<string, string>,
+  amounts: ResourceList,
+): void {
+  for (const [resource, amount] of Object.entries(amounts)) {
+    const byResource = usage.get(cq)?.get(flavors[resource] ?? '');
+    if (byResource) byResource.set(resource, (byResource.get(resource) ?? 0) - amount);
+  }
+}
+
+const copyUsage = (usage: ReadonlyMap<string, Usage>): Map<string, Usage> =>
+  new Map(
+    [...usage].map(([cq, byFlavor]) => [
+      cq,
+      new Map([...byFlavor].map(([f, m]) => [f, new Map(m)])),
+    ]),
+  );
 
 function quotaOf(q: QueueSnapshot, flavor: string, resource: string) {
   for (const group of q.resourceGroups)
@@ -132,6 +175,69 @@ function fit(
   return { ok: true, flavors };
 }
 
+/** Whether the queue uses more than its nominal quota of something the workload holds. */
+function borrowing(q: QueueSnapshot, usage: Map<string, Usage>, w: ReservedWorkload): boolean {
+  return Object.entries(w.usage).some(([resource]) => {
+    const flavor = w.flavors[resource];
+    if (!flavor) return false;
+    const quota = quotaOf(q, flavor, resource);
+    return usageOf(usage, q.name, flavor, resource) > (quota?.nominal ?? 0);
+  });
+}
+
+/**
+ * The reserved workloads whose eviction lets `w` fit in `q`, or none when no allowed set does.
+ * Candidates: borrowers of the cohort first (reclaim), then the queue's own by priority, lowest
+ * and newest first; taken one by one until `w` fits.
+ */
+function preemptionFor(
+  q: QueueSnapshot,
+  queues: readonly QueueSnapshot[],
+  usage: Map<string, Usage>,
+  w: PendingWorkload,
+  reserved: readonly ReservedWorkload[],
+  taken: ReadonlySet<string>,
+): Preemption[] {
+  const within = q.preemption?.withinClusterQueue ?? 'Never';
+  const reclaim = q.preemption?.reclaimWithinCohort ?? 'Never';
+  const byName = new Map(queues.map((m) => [m.name, m]));
+  const candidates: Preemption[] = [];
+  const ordered = [...reserved].sort(
+    (a, b) =>
+      Number(a.clusterQueue === q.name) - Number(b.clusterQueue === q.name) ||
+      a.priority - b.priority ||
+      b.createdAt.localeCompare(a.createdAt) ||
+      b.key.localeCompare(a.key),
+  );
+  for (const c of ordered) {
+    if (taken.has(c.key)) continue;
+    if (c.clusterQueue === q.name) {
+      const lower = c.priority < w.priority;
+      const newerEqual = c.priority === w.priority && c.createdAt > w.createdAt;
+      if (
+        (within === 'LowerPriority' && lower) ||
+        (within === 'LowerOrNewerEqualPriority' && (lower || newerEqual))
+      )
+        candidates.push({ key: c.key, by: w.key, reason: 'InClusterQueue' });
+      continue;
+    }
+    const member = byName.get(c.clusterQueue);
+    if (!q.cohort || member?.cohort !== q.cohort || !borrowing(member, usage, c)) continue;
+    if (reclaim === 'Any' || (reclaim === 'LowerPriority' && c.priority < w.priority))
+      candidates.push({ key: c.key, by: w.key, reason: 'InCohortReclamation' });
+  }
+  const left = copyUsage(usage);
+  const byKey = new Map(reserved.map((r) => [r.key, r]));
+  const chosen: Preemption[] = [];
+  for (const candidate of candidates) {
+    const c = byKey.get(candidate.key)!;
+    removeUsage(left, c.clusterQueue, c.flavors, c.usage);
+    chosen.push(candidate);
+    if (fit(q, queues, left, w.requests).ok) return chosen;
+  }
+  return [];
+}
+
 const byQueueOrder = (a: PendingWorkload, b: PendingWorkload) =>
   b.priority - a.priority || a.createdAt.localeCompare(b.createdAt) || a.key.localeCompare(b.key);
 
@@ -139,11 +245,12 @@ export function assignQuota(
   queues: readonly QueueSnapshot[],
   inUse: ReadonlyMap<string, Usage>,
   pending: readonly PendingWorkload[],
+  reserved: readonly ReservedWorkload[] = [],
 ): QueueingDecision {
-  const usage = new Map<string, Usage>();
-  for (const [cq, byFlavor] of inUse)
-    usage.set(cq, new Map([...byFlavor].map(([f, m]) => [f, new Map(m)])));
+  const usage = copyUsage(inUse);
   const admitted: Assignment[] = [];
+  const preempted: Preemption[] = [];
+  const taken = new Set<string>();
   const waiting = new Map<string, string>();
   const order = new Map<string, string[]>();
   for (const q of [...queues].sort((a, b) => a.name.localeCompare(b.name))) {
@@ -170,11 +277,20 @@ export function assignQuota(
         });
         continue;
       }
-      waiting.set(w.key, result.message);
+      // Its victims keep their quota until they are evicted: it is admitted in a later pass.
+      const victims = preemptionFor(q, queues, usage, w, reserved, taken);
+      for (const v of victims) taken.add(v.key);
+      preempted.push(...victims);
+      waiting.set(
+        w.key,
+        victims.length > 0
+          ? `Pending: preempting ${victims.length} workload(s) to fit`
+          : result.message,
+      );
       left.push(w.key);
       if (q.strategy === 'StrictFIFO') blockedBy = w.key;
     }
     order.set(q.name, left);
   }
-  return { admitted, waiting, order };
+  return { admitted, preempted, waiting, order };
 }

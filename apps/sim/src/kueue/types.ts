@@ -12,12 +12,15 @@ export const KUEUE_VERSION = 'v1beta1';
 export const KUEUE_API_VERSION = `${KUEUE_GROUP}/${KUEUE_VERSION}`;
 /** The label a Job names its LocalQueue with. */
 export const QUEUE_NAME_LABEL = 'kueue.x-k8s.io/queue-name';
+/** The label a Job names its WorkloadPriorityClass with (the Workload's priority). */
+export const PRIORITY_CLASS_LABEL = 'kueue.x-k8s.io/priority-class';
 
 export const KUEUE_KEYS = {
   flavors: `resourceflavors.${KUEUE_GROUP}`,
   clusterQueues: `clusterqueues.${KUEUE_GROUP}`,
   localQueues: `localqueues.${KUEUE_GROUP}`,
   workloads: `workloads.${KUEUE_GROUP}`,
+  priorityClasses: `workloadpriorityclasses.${KUEUE_GROUP}`,
 } as const;
 
 export interface FlavorQuotas {
@@ -31,7 +34,17 @@ export interface ClusterQueueSpec {
   namespaceSelector?: { matchLabels?: Record<string, string> };
   resourceGroups?: { coveredResources: string[]; flavors: FlavorQuotas[] }[];
   stopPolicy?: 'None' | 'Hold' | 'HoldAndDrain';
+  preemption?: PreemptionPolicy;
 }
+
+/** Which admitted workloads a pending one may evict to fit (Kueue's ClusterQueue `preemption`). */
+export interface PreemptionPolicy {
+  withinClusterQueue?: 'Never' | 'LowerPriority' | 'LowerOrNewerEqualPriority';
+  reclaimWithinCohort?: 'Never' | 'LowerPriority' | 'Any';
+}
+
+/** A priority Jobs name with PRIORITY_CLASS_LABEL; `value` is the Workload's priority. */
+export type WorkloadPriorityClass = KubeObject & { value?: number; description?: string };
 
 export interface FlavorUsage {
   name: string;
@@ -136,6 +149,18 @@ function validateClusterQueue(obj: KubeObject): StatusCause[] {
       });
     });
   });
+  const preemption = s.preemption as Record<string, unknown> | undefined;
+  const allowed = {
+    withinClusterQueue: ['Never', 'LowerPriority', 'LowerOrNewerEqualPriority'],
+    reclaimWithinCohort: ['Never', 'LowerPriority', 'Any'],
+  };
+  for (const [field, values] of Object.entries(allowed)) {
+    const value = preemption?.[field];
+    if (value !== undefined && !values.includes(value as string))
+      out.push(
+        invalidValue(`spec.preemption.${field}`, value, `supported values: ${values.join(', ')}`),
+      );
+  }
   return out;
 }
 
@@ -193,6 +218,16 @@ export const kueueTypes: ResourceType[] = [
       const cq = spec(obj)?.clusterQueue;
       return typeof cq === 'string' && cq ? [] : [required('spec.clusterQueue')];
     },
+  }),
+  kueueType({
+    kind: 'WorkloadPriorityClass',
+    plural: 'workloadpriorityclasses',
+    singular: 'workloadpriorityclass',
+    namespaced: false,
+    shortNames: ['wpc'],
+    columns: [col<WorkloadPriorityClass>('Value', (o) => o.value ?? 0, 'integer'), age],
+    validate: (obj) =>
+      Number.isInteger(obj.value) ? [] : [invalidValue('value', obj.value, 'must be an integer')],
   }),
   kueueType({
     kind: 'Workload',

@@ -45,6 +45,8 @@ export function tenantClusterQueue(
     spec: {
       cohort: q.cohort,
       queueingStrategy: 'BestEffortFIFO',
+      // Higher-priority workloads in the tenant's queue (Kueue priority classes) evict lower ones.
+      preemption: { withinClusterQueue: 'LowerPriority' },
       namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': q.namespace } },
       resourceGroups: [
         {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { type JobState, SUBMITTED } from '../scheduling/job-state.js';
-import { kueueEvent, type KueueWorkload, workloadVerdict } from './workload.js';
+import { kueueEvent, kueueWaitReason, type KueueWorkload, workloadVerdict } from './workload.js';
 
 const wl = (...conditions: [string, string, string?, string?][]): KueueWorkload => ({
   status: {
@@ -66,6 +66,28 @@ describe('kueueEvent', () => {
     expect(kueueEvent(ADMITTED, admitted, now)).toBeUndefined();
   });
 
+  it("names roam's wait reason: short of pods is the concurrency limit, else quota", () => {
+    const short = (resource: string) =>
+      workloadVerdict(
+        wl([
+          'QuotaReserved',
+          'False',
+          'Pending',
+          `couldn't assign flavors to pod set main: insufficient unused quota for ${resource} in flavor f, 1 more needed`,
+        ]),
+      );
+    expect(kueueEvent(SUBMITTED, short('pods'), now)?.event).toMatchObject({
+      type: 'queue',
+      reason: 'ConcurrencyLimit',
+    });
+    expect(kueueEvent(SUBMITTED, short('cpu'), now)?.event).toMatchObject({
+      reason: 'WaitingForQuota',
+    });
+    expect(kueueWaitReason('insufficient unused quota for pods in flavor f')).toBe(
+      'ConcurrencyLimit',
+    );
+  });
+
   it('admits a job whose Workload finished before roam saw it admitted', () => {
     const finished = workloadVerdict(wl(['Admitted', 'True'], ['Finished', 'True', 'Succeeded']));
     expect(kueueEvent(QUEUED, finished, now)?.event.type).toBe('admit');
@@ -79,8 +101,29 @@ describe('kueueEvent', () => {
     });
   });
 
-  it('leaves running and finished jobs to the reconciler', () => {
-    expect(kueueEvent({ status: 'running', phase: 'Running' }, evicted, now)).toBeUndefined();
+  it('puts a running job Kueue preempted back in the queue, same attempt, not started', () => {
+    const preempted = workloadVerdict(
+      wl(
+        ['Evicted', 'True', 'Preempted', 'Preempted to accommodate a workload (UID: u)'],
+        ['Preempted', 'True', 'InClusterQueue', 'Preempted to accommodate a workload (UID: u)'],
+      ),
+    );
+    expect(kueueEvent({ status: 'running', phase: 'Running' }, preempted, now)).toEqual({
+      event: {
+        type: 'queue',
+        reason: 'WaitingForQuota',
+        message:
+          'Kueue Preempted: Preempted to accommodate a workload (UID: u); waiting to be admitted again',
+      },
+      admittedAt: null,
+      startedAt: null,
+    });
+  });
+
+  it('leaves running, offloaded and finished jobs to the reconciler otherwise', () => {
+    const running = { status: 'running', phase: 'Running' } as const;
+    expect(kueueEvent(running, admitted, now)).toBeUndefined();
+    expect(kueueEvent({ ...running, reason: 'Offloaded' }, evicted, now)).toBeUndefined();
     expect(kueueEvent(ADMITTED, { kind: 'finished', clusterQueue: 'q' }, now)).toBeUndefined();
   });
 });

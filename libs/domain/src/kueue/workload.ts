@@ -2,6 +2,7 @@
 // say (QuotaReserved, Admitted, Evicted, Preempted, Finished), and what that means for a job
 // roam has not started yet. Pure: the scheduler reads Workloads and applies the result through
 // the job ledger (docs/architecture.md#rule-9).
+import type { WaitReason } from '../scheduling/admission.js';
 import type { JobEvent, JobState } from '../scheduling/job-state.js';
 
 export interface WorkloadCondition {
@@ -40,7 +41,8 @@ export function workloadVerdict(w: KueueWorkload): WorkloadVerdict {
     return { kind: 'finished', clusterQueue: w.status?.admission?.clusterQueue ?? '' };
   if (isTrue(w, 'Admitted'))
     return { kind: 'admitted', clusterQueue: w.status?.admission?.clusterQueue ?? '' };
-  for (const type of ['Preempted', 'Evicted']) {
+  // Evicted carries why (Preempted, PodsReadyTimeout, InactiveWorkload…); its message says by whom.
+  for (const type of ['Evicted', 'Preempted']) {
     const c = condition(w, type);
     if (c?.status === 'True')
       return { kind: 'evicted', reason: c.reason ?? type, message: c.message ?? type };
@@ -62,20 +64,44 @@ export function workloadVerdict(w: KueueWorkload): WorkloadVerdict {
 }
 
 /**
- * The ledger event for a job not yet admitted in roam (or admitted and not yet running)
- * given its Workload, or undefined when nothing changes. Until Kueue has a verdict (no Job,
+ * roam's wait reason for Kueue's pending message: short of `pods` quota is the tenant's
+ * concurrency limit (its ClusterQueue's `pods` quota is `max_concurrent_jobs`), as roam mode
+ * says; short of anything else is waiting for quota.
+ */
+export function kueueWaitReason(message: string): WaitReason {
+  return /insufficient unused quota for pods\b/.test(message)
+    ? 'ConcurrencyLimit'
+    : 'WaitingForQuota';
+}
+
+/**
+ * The ledger event for a job given its Workload, or undefined when nothing changes. A job not
+ * yet admitted in roam (or admitted and not yet running): until Kueue has a verdict (no Job,
  * no Workload, or a Workload Kueue has not looked at), the job stays as it is; the first
- * verdict queues it with Kueue's own reason, or admits it.
+ * verdict queues it with Kueue's own reason, or admits it. A running job Kueue evicts
+ * (preempted, say) goes back to the queue: Kueue suspended its Job, whose pods go, and admits
+ * the same Job again later. That is Kueue's decision, not a failure of the run: the attempt
+ * stays the same and no retry is counted, as Kubernetes counts no failure for a suspension.
  */
 export function kueueEvent(
   state: JobState,
   verdict: WorkloadVerdict | undefined,
   now: Date,
-): { event: JobEvent; admittedAt?: Date | null } | undefined {
-  const waiting = (message: string) =>
-    state.phase === 'Queued' && state.reason === 'WaitingForQuota'
+): { event: JobEvent; admittedAt?: Date | null; startedAt?: null } | undefined {
+  const waiting = (message: string, reason: WaitReason = 'WaitingForQuota') =>
+    state.phase === 'Queued' && state.reason === reason
       ? undefined
-      : { event: { type: 'queue', reason: 'WaitingForQuota', message } as JobEvent };
+      : { event: { type: 'queue', reason, message } as JobEvent };
+  if (state.phase === 'Running' && state.reason !== 'Offloaded' && verdict?.kind === 'evicted')
+    return {
+      event: {
+        type: 'queue',
+        reason: 'WaitingForQuota',
+        message: `Kueue ${verdict.reason}: ${verdict.message}; waiting to be admitted again`,
+      },
+      admittedAt: null,
+      startedAt: null,
+    };
   if (state.status !== 'pending' || verdict === undefined) return undefined;
   switch (verdict.kind) {
     case 'admitted':
@@ -94,7 +120,7 @@ export function kueueEvent(
     case 'pending':
       return state.phase === 'Admitted'
         ? undefined
-        : waiting(`Kueue ${verdict.reason}: ${verdict.message}`);
+        : waiting(`Kueue ${verdict.reason}: ${verdict.message}`, kueueWaitReason(verdict.message));
     case 'evicted':
       // Kueue suspended the Job again; it waits in the queue until readmitted.
       return state.phase === 'Admitted'

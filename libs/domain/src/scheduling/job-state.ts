@@ -93,11 +93,13 @@ const ACCEPTS: Record<
   ReadonlySet<JobEvent['type']>
 > = {
   Submitted: new Set(['queue', 'admit', 'offload', 'fail', 'cancel']),
-  Queued: new Set(['queue', 'admit', 'offload', 'fail', 'cancel']),
+  // retry: with ROAM_ADMISSION=kueue a queued job already has its (suspended) Job, which can be lost.
+  Queued: new Set(['queue', 'admit', 'offload', 'fail', 'retry', 'cancel']),
   // queue: admission undone before the pod started (Kubernetes object lost, offload fallback).
   // succeed/fail: an observation may skip Running when the pod was short-lived.
   Admitted: new Set(['queue', 'start', 'offload', 'succeed', 'fail', 'retry', 'cancel']),
-  Running: new Set(['succeed', 'fail', 'retry', 'cancel']),
+  // queue: Kueue evicted it (ROAM_ADMISSION=kueue); its Job waits, suspended, to be readmitted.
+  Running: new Set(['queue', 'succeed', 'fail', 'retry', 'cancel']),
 };
 
 function withMessage<T extends JobState>(state: T, message: string | undefined): T {

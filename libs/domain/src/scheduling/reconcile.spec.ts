@@ -49,6 +49,7 @@ const admitted = (o: Partial<ReconcileRecord> = {}): ReconcileRecord => ({
   cleanupAt: null,
   storedAt: null,
   archivedAttempts: [],
+  changedAt: at(0),
   ...o,
 });
 const running = (o: Partial<ReconcileRecord> = {}) =>
@@ -289,6 +290,27 @@ describe('planReconcile: a missing Kubernetes Job is Lost only when it is surely
       null,
     ],
     ['queued: the scheduler owns it, even with a Job in sight', queued(), obs.running, NOW, null],
+    [
+      'waiting in Kueue (Job created suspended) and missing past the grace period: Lost',
+      queued(),
+      obs.gone,
+      at(GRACE_MS / 1000 + 1),
+      { ...lost, set: { finishedAt: at(GRACE_MS / 1000 + 1), exitCode: null } },
+    ],
+    [
+      'waiting in Kueue and missing within the grace period: not yet',
+      queued({ changedAt: at(5) }),
+      obs.gone,
+      at(GRACE_MS / 1000 + 1),
+      null,
+    ],
+    [
+      'queued with no Job created: the scheduler owns it',
+      queued({ placement: null }),
+      obs.gone,
+      at(3600),
+      null,
+    ],
   ])('%s', (_name, record, observation, now, expected) => {
     const result = plan(record, observation, now);
     if (expected === null) {
@@ -355,6 +377,18 @@ describe('planReconcile: retries', () => {
     [
       'a Lost attempt is retried when the policy names Lost',
       running({
+        spec: {
+          ttl_seconds_after_finished: 3600,
+          retry_policy: retries(2, { on_reasons: ['Lost'] }),
+        },
+      }),
+      obs.gone,
+      ['retried → Queued/RetryBackoff'],
+      requeued(2, 10, null),
+    ],
+    [
+      'a Job lost while it waited in Kueue is retried when the policy names Lost',
+      queued({
         spec: {
           ttl_seconds_after_finished: 3600,
           retry_policy: retries(2, { on_reasons: ['Lost'] }),

@@ -41,6 +41,11 @@ export interface ReconcileRecord {
    */
   storedAt: Date | null;
   archivedAttempts: readonly number[];
+  /**
+   * When the row last changed. A job waiting in Kueue (its Job created suspended, not
+   * admitted) had its Job confirmed at or before this: its Lost grace counts from here.
+   */
+  changedAt: Date;
 }
 
 /** A Kubernetes Job of an earlier attempt, as the informers show it. */
@@ -239,9 +244,19 @@ function currentPlan(
   ) {
     return finishedPlan(record, observation, options);
   }
-  // Queued jobs belong to the scheduler; admitted ones wait for their Job to be confirmed.
-  if (record.admittedAt === null || !observation.synced) return none();
-  if (!observation.kubeJob) {
+  if (!observation.synced) return none();
+  // ROAM_ADMISSION=kueue: a job waiting in Kueue has its Job (created suspended, placement
+  // confirmed) but is not admitted. What Kueue says of it is the scheduler's to record; the Job
+  // vanishing (deleted out from under roam) is Lost here, as for an admitted job.
+  const waitingInKueue =
+    record.status === 'pending' && record.admittedAt === null && record.placement !== null;
+  if (waitingInKueue) {
+    if (observation.kubeJob) return none();
+    if (now.getTime() - record.changedAt.getTime() <= options.lostGraceMs) return none();
+  }
+  // Other queued jobs belong to the scheduler; admitted ones wait for their Job to be confirmed.
+  else if (record.admittedAt === null) return none();
+  else if (!observation.kubeJob) {
     const confirmed = record.placement !== null;
     const late = now.getTime() - record.admittedAt.getTime() > options.lostGraceMs;
     if (record.status !== 'running' && !(confirmed && late)) return none();

@@ -17,6 +17,21 @@ export interface KueueRow {
   created: boolean;
 }
 
+interface PendingRow {
+  id: string;
+  tenant_id: string;
+  namespace: string;
+  name: string;
+  attempt: number;
+  seq: number;
+  status: string;
+  phase: string;
+  reason: string | null;
+  spec: JobSpec;
+  inputs_key: string | null;
+  created: boolean;
+}
+
 @Injectable()
 export class KueueAdmissionRepository {
   constructor(@Inject(PRISMA) readonly prisma: PrismaClient) {}
@@ -29,22 +44,7 @@ export class KueueAdmissionRepository {
    * the ledger write.
    */
   async pending(tx: Tx, window: AdmissionWindow): Promise<KueueRow[]> {
-    const rows = await tx.$queryRaw<
-      {
-        id: string;
-        tenant_id: string;
-        namespace: string;
-        name: string;
-        attempt: number;
-        seq: number;
-        status: string;
-        phase: string;
-        reason: string | null;
-        spec: JobSpec;
-        inputs_key: string | null;
-        created: boolean;
-      }[]
-    >`
+    const rows = await tx.$queryRaw<PendingRow[]>`
       SELECT j.id::text AS id, t.id AS tenant_id, t.namespace, j.name, j.attempt, j.seq,
              j.status::text AS status, j.phase, j.reason, j.spec, j.inputs_key,
              j.placement IS NOT NULL AS created
@@ -60,7 +60,28 @@ export class KueueAdmissionRepository {
       ) j
       WHERE t.status = 'ready'
       ORDER BY j.created_at, j.id LIMIT ${window.total}`;
-    return rows.map((row) => ({
+    return rows.map((row) => this.toRow(row));
+  }
+
+  /**
+   * The running jobs among `jobs` (id and attempt) not offloaded: those whose Workload Kueue
+   * evicted are put back in the queue. Read in the admission transaction.
+   */
+  async running(tx: Tx, jobs: readonly { id: string; attempt: number }[]): Promise<KueueRow[]> {
+    if (jobs.length === 0) return [];
+    const rows = await tx.$queryRaw<PendingRow[]>`
+      SELECT j.id::text AS id, t.id AS tenant_id, t.namespace, j.name, j.attempt, j.seq,
+             j.status::text AS status, j.phase, j.reason, j.spec, j.inputs_key,
+             j.placement IS NOT NULL AS created
+      FROM jobs j JOIN tenants t ON t.id = j.tenant_id
+      JOIN unnest(${jobs.map((j) => j.id)}::uuid[], ${jobs.map((j) => j.attempt)}::int[])
+        AS v(id, attempt) ON v.id = j.id AND v.attempt = j.attempt
+      WHERE j.status = 'running' AND j.reason IS DISTINCT FROM 'Offloaded'`;
+    return rows.map((row) => this.toRow(row));
+  }
+
+  private toRow(row: PendingRow): KueueRow {
+    return {
       job: {
         id: row.id,
         tenantId: row.tenant_id,
@@ -73,6 +94,6 @@ export class KueueAdmissionRepository {
       spec: row.spec,
       inputsKey: row.inputs_key,
       created: row.created,
-    }));
+    };
   }
 }

@@ -48,17 +48,19 @@ export class KueueAdmissionService {
         perTenant: this.config.ADMISSION_MAX_PENDING_PER_TENANT,
         total: this.config.ADMISSION_MAX_PENDING,
       });
+      // Running jobs whose Workload Kueue evicted go back to the queue too.
+      const evicted = await this.repository.running(tx, this.workloads.evicted());
       const changes: JobChange[] = [];
-      for (const row of rows) {
+      for (const row of [...rows, ...evicted]) {
         if (!row.created) continue;
         const workload = this.workloads.of(row.namespace, kubeJobName(row.job.id, row.job.attempt));
         const next = kueueEvent(row.job.state, workload && workloadVerdict(workload), now);
-        if (next)
-          changes.push({
-            job: row.job,
-            events: [next.event],
-            ...(next.admittedAt !== undefined ? { set: { admittedAt: next.admittedAt } } : {}),
-          });
+        if (!next) continue;
+        const set = {
+          ...(next.admittedAt !== undefined ? { admittedAt: next.admittedAt } : {}),
+          ...(next.startedAt !== undefined ? { startedAt: next.startedAt } : {}),
+        };
+        changes.push({ job: row.job, events: [next.event], set });
       }
       const result = await this.ledger.apply(tx, changes);
       for (const { change, error } of result.rejected)

@@ -4,7 +4,7 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import type { KueueWorkload } from '@roam/domain';
+import { type KueueWorkload, workloadVerdict } from '@roam/domain';
 import { type Informer, Kube, type KubernetesObject, type ObjectCache } from '@roam/kube';
 import { APP_CONFIG, LOGGER } from '@roam/runtime';
 import type { Logger } from 'pino';
@@ -20,6 +20,16 @@ type WorkloadObject = KubernetesObject &
 const ownerJob = (w: WorkloadObject): string | undefined =>
   w.metadata?.ownerReferences?.find((o) => o.kind === 'Job')?.name;
 
+/** A roam Job's name, `roam-<job id>-<attempt>` (kubeJobName), read back. */
+const ROAM_JOB = /^roam-([0-9a-f-]{36})-(\d+)$/;
+
+/** A Job of roam whose Workload Kueue evicted. */
+export interface EvictedJob {
+  id: string;
+  attempt: number;
+  namespace: string;
+}
+
 /**
  * ROAM_ADMISSION=kueue: an informer cache of Kueue's Workloads, indexed by the Job each was
  * made for, so an admission cycle never lists the cluster. Every change wakes the cycle.
@@ -28,6 +38,8 @@ const ownerJob = (w: WorkloadObject): string | undefined =>
 export class KueueWorkloads implements OnApplicationBootstrap, OnModuleDestroy {
   private informer?: Informer<WorkloadObject> & ObjectCache<WorkloadObject>;
   private readonly byJob = new Map<string, WorkloadObject>();
+  /** Keys (`namespace/job`) of roam Jobs whose Workload is evicted: a running job may be one. */
+  private readonly evictedKeys = new Set<string>();
   private stopped = false;
   private listener: () => void = () => undefined;
 
@@ -56,6 +68,17 @@ export class KueueWorkloads implements OnApplicationBootstrap, OnModuleDestroy {
     return this.byJob.get(`${namespace}/${job}`);
   }
 
+  /** roam's Jobs whose Workloads Kueue evicted (preempted, say). */
+  evicted(): EvictedJob[] {
+    const out: EvictedJob[] = [];
+    for (const key of this.evictedKeys) {
+      const [namespace = '', job = ''] = key.split('/');
+      const match = ROAM_JOB.exec(job);
+      if (match) out.push({ id: match[1]!, attempt: Number(match[2]), namespace });
+    }
+    return out;
+  }
+
   /** Keeps trying (Kueue's CRDs may be installed after roam): admission waits meanwhile. */
   private async start(delayMs: number): Promise<void> {
     if (this.stopped) return;
@@ -70,14 +93,20 @@ export class KueueWorkloads implements OnApplicationBootstrap, OnModuleDestroy {
       const put = (w: WorkloadObject) => {
         const job = ownerJob(w);
         if (!job) return;
-        this.byJob.set(`${w.metadata?.namespace}/${job}`, w);
+        const key = `${w.metadata?.namespace}/${job}`;
+        this.byJob.set(key, w);
+        if (workloadVerdict(w).kind === 'evicted') this.evictedKeys.add(key);
+        else this.evictedKeys.delete(key);
         this.listener();
       };
       const drop = (w: WorkloadObject) => {
         const job = ownerJob(w);
         if (!job) return;
         const key = `${w.metadata?.namespace}/${job}`;
-        if (this.byJob.get(key)?.metadata?.uid === w.metadata?.uid) this.byJob.delete(key);
+        if (this.byJob.get(key)?.metadata?.uid === w.metadata?.uid) {
+          this.byJob.delete(key);
+          this.evictedKeys.delete(key);
+        }
         this.listener();
       };
       informer.on('add', put);
