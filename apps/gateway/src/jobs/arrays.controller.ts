@@ -1,9 +1,28 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
 import { arrayRequest } from '@roam/contracts';
 import { ApiOperation, ZodPipe } from '@roam/runtime';
 import { z } from 'zod';
 
-import { CurrentTenant, TenantOnly, type TenantPrincipal } from '../auth/principal.js';
+import type { Response } from 'express';
+
+import {
+  type AuthenticatedRequest,
+  CurrentTenant,
+  TenantOnly,
+  type TenantPrincipal,
+} from '../auth/principal.js';
+import { isMultipart, JobUploadsService } from '../uploads/jobs-upload.service.js';
 import {
   arrayCancelSchema,
   type ArrayCancelView,
@@ -28,6 +47,21 @@ const submitArrayBody = z.union([
   submitFromTemplateSchema,
 ]);
 
+/** The same as `multipart/form-data`, the items in a file. */
+const submitArrayWithItems = z.object({
+  spec: z
+    .string()
+    .describe(
+      "The JSON body as above; `array.size` may be left out (the file's row count) and `array.items` is not allowed.",
+    ),
+  items: z
+    .string()
+    .meta({ format: 'binary' })
+    .describe(
+      'One `ROAM_ARRAY_ITEM` per row: plain lines, CSV (`.csv` or `text/csv`: a header row, given to every element as `ROAM_ARRAY_COLUMNS`, then one row per element) or JSON lines (`.jsonl`, `.ndjson` or `application/x-ndjson`). Rows of at most 4096 characters, at most ARRAY_MAX_SIZE of them.',
+    ),
+});
+
 /**
  * Job arrays: one spec run as `size` elements, each a job with `ROAM_ARRAY_INDEX`. Submitted
  * with `POST /api/v1/arrays` or `POST /api/v1/jobs` with `array` in the body (the same route).
@@ -35,23 +69,35 @@ const submitArrayBody = z.union([
 @TenantOnly()
 @Controller()
 export class ArraysController {
-  constructor(private readonly arrays: ArraysService) {}
+  constructor(
+    private readonly arrays: ArraysService,
+    private readonly uploads: JobUploadsService,
+  ) {}
 
   @ApiOperation({
     summary: 'Submit a job array',
     description:
-      'A JobSpec (or `{"template": …}`) with `array: { size, parallelism? }`: `size` elements (at most ARRAY_MAX_SIZE) are created in one statement, each a job with `ROAM_ARRAY_INDEX` (0…size-1) and `ROAM_ARRAY_SIZE` in its environment. `POST /api/v1/jobs` with `array` does the same. 422 when the spec can never run, 429 when the elements would exceed the pending cap; either way nothing is written.',
+      'A JobSpec (or `{"template": …}`) with `array: { size, parallelism?, items? }`, or as `multipart/form-data` with the items in an `items` file: `size` elements (at most ARRAY_MAX_SIZE) are created in one statement, each a job with `ROAM_ARRAY_INDEX` (0…size-1) and `ROAM_ARRAY_SIZE` in its environment. `POST /api/v1/jobs` with `array` does the same. 422 when the spec can never run, 429 when the elements would exceed the pending cap; either way nothing is written.',
     tags: ['arrays'],
-    body: submitArrayBody,
+    body: {
+      content: {
+        'application/json': submitArrayBody,
+        'multipart/form-data': submitArrayWithItems,
+      },
+    },
     responses: { 201: arrayViewSchema },
-    errors: [409, 422, 429],
+    errors: [409, 413, 422, 429],
   })
   @Post('api/v1/arrays')
   @HttpCode(201)
   async submit(
     @CurrentTenant() caller: TenantPrincipal,
     @Body() body: unknown,
-  ): Promise<ArrayView> {
+    @Req() http: AuthenticatedRequest,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<unknown> {
+    // multipart/form-data: `spec` (this JSON body) + `items` (one ROAM_ARRAY_ITEM per row).
+    if (isMultipart(http)) return this.uploads.submit(caller.tenantId, http, response, 'arrays');
     return arrayView(await this.arrays.submitBody(caller.tenantId, body));
   }
 

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { GatewayConfig } from '@roam/config';
 import { arrayRequest, type JobStatus } from '@roam/contracts';
 import { uuidv7 } from '@roam/domain';
-import { JobLedger, submitJobArray } from '@roam/jobs';
+import { JobLedger, stageArrayItems, submitJobArray } from '@roam/jobs';
 import { Outbox } from '@roam/messaging';
 import { APP_CONFIG, ProblemError, problemTypes, validationProblem } from '@roam/runtime';
 import { z } from 'zod';
@@ -21,12 +21,28 @@ export const arrayNotFound = (id: string) =>
 const elementNotFound = (id: string, index: number) =>
   new ProblemError(404, problemTypes.notFound, 'Not found', `array ${id} has no element ${index}`);
 
+/** Items from an uploaded file, checked and staged (`ArrayItemsService`). */
+export interface ItemsUpload {
+  count: number;
+  /** A CSV file's header row, given to every element as `ROAM_ARRAY_COLUMNS`. */
+  columns: string | undefined;
+  chunks(): AsyncIterable<readonly string[]>;
+}
+
 /** A checked `array` member. */
 export interface ArraySize {
   size: number;
   parallelism?: number | undefined;
-  items?: string[] | undefined;
+  items?: string[] | ItemsUpload | undefined;
 }
+
+/** `array` of a submit whose items come in a file: `size`, if given, must be its row count. */
+const uploadArrayRequest = z
+  .object({
+    size: z.number().int().min(1).optional(),
+    parallelism: z.number().int().min(1).optional(),
+  })
+  .strict();
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -35,6 +51,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 export class ArraysService {
   private readonly ledger: JobLedger;
   private readonly request: z.ZodType<ArraySize>;
+  private readonly max: number;
 
   constructor(
     private readonly repository: ArraysRepository,
@@ -45,6 +62,7 @@ export class ArraysService {
   ) {
     this.ledger = new JobLedger(outbox, SOURCE);
     const max = config.ARRAY_MAX_SIZE;
+    this.max = max;
     this.request = arrayRequest.superRefine((array, context) => {
       if (array.size > max)
         context.addIssue({
@@ -64,12 +82,40 @@ export class ArraysService {
   /**
    * A submit body with `array` (`POST /api/v1/arrays`, or `POST /api/v1/jobs` with `array`):
    * `array` is taken out and checked, the rest is a submit body as `POST /api/v1/jobs` takes it.
+   * With `upload` (an items file), the file's rows are the items and its row count the size.
    */
-  async submitBody(tenantId: string, body: unknown): Promise<ArrayRow> {
+  async submitBody(tenantId: string, body: unknown, upload?: ItemsUpload): Promise<ArrayRow> {
     const { array, ...rest } = isRecord(body) ? body : { array: undefined };
-    const size = this.parse(array);
+    const size = upload ? this.parseWithUpload(array, upload) : this.parse(array);
     const request = await this.jobs.requestOf(tenantId, isRecord(body) ? rest : body);
     return this.submit(tenantId, request, size);
+  }
+
+  private parseWithUpload(value: unknown, upload: ItemsUpload): ArraySize {
+    const parsed = uploadArrayRequest.safeParse(value ?? {});
+    if (!parsed.success) {
+      throw validationProblem(
+        'body',
+        parsed.error.issues.map((issue) => ({ ...issue, path: ['array', ...issue.path] })),
+      );
+    }
+    const { size, parallelism } = parsed.data;
+    if (size !== undefined && size !== upload.count)
+      throw new ProblemError(
+        422,
+        problemTypes.validation,
+        'Request validation failed',
+        `array.size is ${size} but the items file has ${upload.count} items (leave size out to take the file's count)`,
+      );
+    if (parallelism !== undefined && parallelism > this.max)
+      throw new ProblemError(
+        400,
+        problemTypes.validation,
+        'Request validation failed',
+        `body: array.parallelism: must be at most ${this.max} (ARRAY_MAX_SIZE)`,
+        { errors: [{ path: 'array.parallelism', message: `must be at most ${this.max}` }] },
+      );
+    return { size: upload.count, parallelism, items: upload };
   }
 
   /** The `array` member of a submit body, bounded by `ARRAY_MAX_SIZE`; 400 otherwise. */
@@ -98,7 +144,11 @@ export class ArraysService {
         'an array cannot take an input archive upload',
       );
     }
-    const { spec } = request;
+    const upload = array.items !== undefined && !Array.isArray(array.items) ? array.items : null;
+    const spec =
+      upload?.columns !== undefined
+        ? { ...request.spec, env: { ...request.spec.env, ROAM_ARRAY_COLUMNS: upload.columns } }
+        : request.spec;
     const resources = await this.jobs.assertCanEverRun(tenantId, spec);
     const id = uuidv7();
     const element = newJobRecord({
@@ -113,12 +163,13 @@ export class ArraysService {
     const inserted = await this.repository.prisma.$transaction(
       async (tx) => {
         await this.pendingCap.assertRoomInTransaction(tx, tenantId, array.size);
+        if (upload) await stageArrayItems(tx, upload.chunks());
         return submitJobArray(tx, {
           id,
           size: array.size,
           parallelism: array.parallelism ?? null,
           element,
-          items: array.items ?? null,
+          items: upload ? 'staged' : Array.isArray(array.items) ? array.items : null,
         });
       },
       { timeout: 60_000 },

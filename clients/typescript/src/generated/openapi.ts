@@ -226,7 +226,7 @@ export interface paths {
     put?: never;
     /**
      * Submit a job array
-     * @description A JobSpec (or `{"template": …}`) with `array: { size, parallelism? }`: `size` elements (at most ARRAY_MAX_SIZE) are created in one statement, each a job with `ROAM_ARRAY_INDEX` (0…size-1) and `ROAM_ARRAY_SIZE` in its environment. `POST /api/v1/jobs` with `array` does the same. 422 when the spec can never run, 429 when the elements would exceed the pending cap; either way nothing is written.
+     * @description A JobSpec (or `{"template": …}`) with `array: { size, parallelism?, items? }`, or as `multipart/form-data` with the items in an `items` file: `size` elements (at most ARRAY_MAX_SIZE) are created in one statement, each a job with `ROAM_ARRAY_INDEX` (0…size-1) and `ROAM_ARRAY_SIZE` in its environment. `POST /api/v1/jobs` with `array` does the same. 422 when the spec can never run, 429 when the elements would exceed the pending cap; either way nothing is written.
      *
      *     Needs a tenant API key.
      */
@@ -3484,6 +3484,15 @@ export interface operations {
               ttl_seconds_after_finished?: number;
             }
           | components['schemas']['TemplateSubmit'];
+        'multipart/form-data': {
+          /**
+           * Format: binary
+           * @description One `ROAM_ARRAY_ITEM` per row: plain lines, CSV (`.csv` or `text/csv`: a header row, given to every element as `ROAM_ARRAY_COLUMNS`, then one row per element) or JSON lines (`.jsonl`, `.ndjson` or `application/x-ndjson`). Rows of at most 4096 characters, at most ARRAY_MAX_SIZE of them.
+           */
+          items: string;
+          /** @description The JSON body as above; `array.size` may be left out (the file's row count) and `array.items` is not allowed. */
+          spec: string;
+        };
       };
     };
     responses: {
@@ -3525,6 +3534,15 @@ export interface operations {
       };
       /** @description Conflict with the current state */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body too large */
+      413: {
         headers: {
           [name: string]: unknown;
         };
