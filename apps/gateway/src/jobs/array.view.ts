@@ -78,6 +78,14 @@ export const arrayCancelSchema = z
   .meta({ id: 'JobArrayCancel' });
 export type ArrayCancelView = z.output<typeof arrayCancelSchema>;
 
+export const arrayRetrySchema = z
+  .object({
+    retried: z.number().int().describe('Failed elements this request submitted again.'),
+    array: arrayViewSchema,
+  })
+  .meta({ id: 'JobArrayRetry' });
+export type ArrayRetryView = z.output<typeof arrayRetrySchema>;
+
 export const elementIndexParam = z.coerce
   .number('must be an element index')
   .int('must be an element index')

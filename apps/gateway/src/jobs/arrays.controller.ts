@@ -26,6 +26,8 @@ import { isMultipart, JobUploadsService } from '../uploads/jobs-upload.service.j
 import {
   arrayCancelSchema,
   type ArrayCancelView,
+  arrayRetrySchema,
+  type ArrayRetryView,
   arrayView,
   type ArrayView,
   arrayViewSchema,
@@ -191,5 +193,24 @@ export class ArraysController {
   ): Promise<ArrayCancelView> {
     const outcome = await this.arrays.cancel(caller.tenantId, id);
     return { cancelled: outcome.cancelled, array: arrayView(outcome.array) };
+  }
+
+  @ApiOperation({
+    summary: 'Run an array’s failed elements again',
+    description:
+      'Every failed element goes back to `Submitted` with its `attempt` counted on (its history and events show a `job.retried` step); the others are left as they are, and the summary counts them again as they run. 409 while any element is still unfinished, or when none failed.',
+    tags: ['arrays'],
+    params: { id: jobIdParam },
+    responses: { 200: arrayRetrySchema },
+    errors: [404, 409],
+  })
+  @Post('api/v1/arrays/:id/retry')
+  @HttpCode(200)
+  async retry(
+    @CurrentTenant() caller: TenantPrincipal,
+    @Param('id', arrayId) id: string,
+  ): Promise<ArrayRetryView> {
+    const outcome = await this.arrays.retryFailed(caller.tenantId, id);
+    return { retried: outcome.retried, array: arrayView(outcome.array) };
   }
 }

@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { JobStatus } from '@roam/contracts';
 import { type JobArray, Prisma, type PrismaClient } from '@roam/db';
-import type { LedgerJob } from '@roam/jobs';
 import { PRISMA } from '@roam/runtime';
 
-import { lockUnfinishedJobs } from './groups.repository.js';
+import { type LockedJobs, lockJobs } from './groups.repository.js';
 import type { JobRow } from './jobs.repository.js';
 
 export type ArrayRow = JobArray;
@@ -40,18 +39,33 @@ export class ArraysRepository {
     });
   }
 
-  lockUnfinished(
+  /** The array's elements in one of `statuses` after index `after`, locked (`lockJobs`). */
+  lockElements(
     tx: Prisma.TransactionClient,
     tenantId: string,
     arrayId: string,
+    statuses: readonly JobStatus[],
+    after: number | undefined,
     limit: number,
-  ): Promise<LedgerJob[]> {
-    return lockUnfinishedJobs(
-      tx,
+  ): Promise<LockedJobs<number>> {
+    return lockJobs(tx, {
       tenantId,
-      Prisma.sql`array_id = ${arrayId}::uuid`,
-      Prisma.sql`array_index`,
+      where: Prisma.sql`array_id = ${arrayId}::uuid`,
+      statuses,
+      key: {
+        column: Prisma.sql`array_index`,
+        after: after === undefined ? null : Prisma.sql`${after}::int`,
+      },
+      read: (row) => row.array_index ?? 0,
       limit,
-    );
+    });
+  }
+
+  /** The array's row, locked for the rest of the transaction. */
+  async lock(tx: Prisma.TransactionClient, tenantId: string, id: string): Promise<ArrayRow | null> {
+    const rows = await tx.$queryRaw<{ id: string }[]>`
+      SELECT id::text AS id FROM job_arrays WHERE id = ${id}::uuid AND tenant_id = ${tenantId}
+      FOR UPDATE`;
+    return rows.length === 0 ? null : tx.jobArray.findUnique({ where: { id } });
   }
 }

@@ -9,7 +9,8 @@ import { z } from 'zod';
 
 import { SOURCE } from '../source.js';
 import { type ArrayRow, ArraysRepository } from './arrays.repository.js';
-import { cancelInBatches } from './cancel-batches.js';
+import { applyInBatches, cancelInBatches } from './cancel-batches.js';
+import { UNFINISHED } from './groups.repository.js';
 import type { JobRow } from './jobs.repository.js';
 import { newJobRecord } from './jobs.repository.js';
 import { defaultJobName, JobsService, type SubmitRequest } from './jobs.service.js';
@@ -210,13 +211,70 @@ export class ArraysService {
   /** Cancels every unfinished element; idempotent (`cancelled: 0` when none is left). */
   async cancel(tenantId: string, id: string): Promise<{ cancelled: number; array: ArrayRow }> {
     await this.get(tenantId, id);
-    const cancelled = await cancelInBatches(
+    const cancelled = await cancelInBatches<number>(
       this.outbox,
       this.ledger,
       tenantId,
-      (tx, limit) => this.repository.lockUnfinished(tx, tenantId, id, limit),
+      (tx, after, limit) =>
+        this.repository.lockElements(tx, tenantId, id, UNFINISHED, after, limit),
       `array ${id} cancelled through the API`,
     );
     return { cancelled, array: await this.get(tenantId, id) };
   }
+
+  /**
+   * Runs every failed element again (the ledger's `rerun`: back to `Submitted` with its attempt
+   * counted on), in batches. 409 while any element is unfinished (the array is still running,
+   * or a retry is under way) or when none failed.
+   */
+  async retryFailed(tenantId: string, id: string): Promise<{ retried: number; array: ArrayRow }> {
+    const message = `failed elements of array ${id} retried through the API`;
+    let checked = false;
+    const retried = await applyInBatches<number>(
+      this.outbox,
+      this.ledger,
+      async (tx, after, limit) => {
+        if (!checked) {
+          // Under the array's lock, so two retries cannot both pass.
+          const array = await this.repository.lock(tx, tenantId, id);
+          if (!array) throw arrayNotFound(id);
+          assertRetryable(array);
+          checked = true;
+        }
+        return this.repository.lockElements(tx, tenantId, id, ['failed'], after, limit);
+      },
+      (job) => ({
+        job,
+        events: [{ type: 'rerun', message }],
+        set: {
+          attempt: job.attempt + 1,
+          exitCode: null,
+          admittedAt: null,
+          startedAt: null,
+          finishedAt: null,
+          retryAt: null,
+          placement: null,
+        },
+      }),
+    );
+    return { retried, array: await this.get(tenantId, id) };
+  }
+}
+
+function assertRetryable(array: ArrayRow): void {
+  const unfinished = array.submitted + array.queued + array.admitted + array.running;
+  if (unfinished > 0)
+    throw new ProblemError(
+      409,
+      problemTypes.conflict,
+      'Conflict',
+      `array ${array.id} still has ${unfinished} unfinished elements: retry its failed elements once it has finished (or cancel it first)`,
+    );
+  if (array.failed === 0)
+    throw new ProblemError(
+      409,
+      problemTypes.conflict,
+      'Conflict',
+      `array ${array.id} has no failed element to retry`,
+    );
 }

@@ -1,51 +1,82 @@
 import { createEnvelope, type Envelope, subjects } from '@roam/contracts';
-import type { JobLedger, LedgerJob } from '@roam/jobs';
+import type { JobChange, JobLedger } from '@roam/jobs';
 import type { Outbox, Tx } from '@roam/messaging';
 
 import { SOURCE } from '../source.js';
+import type { LockedJobs } from './groups.repository.js';
 
-/** Jobs cancelled per transaction when a whole group or array is cancelled. */
-export const CANCEL_BATCH = 200;
+/** Jobs changed per transaction when a whole group or array is cancelled or retried. */
+export const JOB_SET_BATCH = 1000;
 
 /**
- * Cancels, through the ledger, every job `lock` returns (unfinished jobs of a set, locked), a
- * batch per transaction, each with its `job.cancel` command as a single cancel has; until `lock`
- * returns none. Returns how many it cancelled.
+ * Applies `change` through the ledger to every job `lock` returns, a batch per transaction,
+ * walking the set once by its key (`lock` returns the jobs after `after`, locked, and the key of
+ * the last), until `lock` returns none. `messages` are the commands the written changes cause.
+ * A batch with a stale job (written meanwhile by a younger transaction) is walked again from
+ * the same key in a new transaction. Returns how many jobs were written.
  */
-export async function cancelInBatches(
+export async function applyInBatches<K>(
   outbox: Outbox,
   ledger: JobLedger,
-  tenantId: string,
-  lock: (tx: Tx, limit: number) => Promise<LedgerJob[]>,
-  message: string,
+  lock: (tx: Tx, after: K | undefined, limit: number) => Promise<LockedJobs<K>>,
+  change: (job: JobChange['job'], now: Date) => JobChange,
+  messages: (written: JobChange[]) => Envelope[] = () => [],
 ): Promise<number> {
-  let cancelled = 0;
+  let written = 0;
+  let after: K | undefined;
   for (;;) {
     const outcome = await outbox.transaction(async (tx) => {
-      const jobs = await lock(tx, CANCEL_BATCH);
-      if (jobs.length === 0) return { result: undefined, messages: [] };
+      const locked = await lock(tx, after, JOB_SET_BATCH);
+      if (locked.jobs.length === 0) return { result: undefined, messages: [] };
       const now = new Date();
       const result = await ledger.apply(
         tx,
-        jobs.map((job) => ({
-          job,
-          events: [{ type: 'cancel' as const, reason: 'CancelledByUser' as const, message }],
-          set: { cancelRequestedAt: now, finishedAt: now },
-        })),
+        locked.jobs.map((job) => change(job, now)),
       );
-      const messages: Envelope[] = result.written.map(({ change }) =>
+      return {
+        result: {
+          events: result.envelopes,
+          count: result.written.length,
+          last: locked.last,
+          stale: result.stale.length > 0,
+        },
+        messages: messages(result.written.map((w) => w.change)),
+      };
+    });
+    if (!outcome) return written;
+    await outbox.dispatch(outcome.events);
+    written += outcome.count;
+    if (!outcome.stale) after = outcome.last;
+  }
+}
+
+/**
+ * Cancels, through the ledger, every unfinished job of a set (`applyInBatches`), each with its
+ * `job.cancel` command as a single cancel has. Returns how many it cancelled.
+ */
+export function cancelInBatches<K>(
+  outbox: Outbox,
+  ledger: JobLedger,
+  tenantId: string,
+  lock: (tx: Tx, after: K | undefined, limit: number) => Promise<LockedJobs<K>>,
+  message: string,
+): Promise<number> {
+  return applyInBatches(
+    outbox,
+    ledger,
+    lock,
+    (job, now) => ({
+      job,
+      events: [{ type: 'cancel', reason: 'CancelledByUser', message }],
+      set: { cancelRequestedAt: now, finishedAt: now },
+    }),
+    (written) =>
+      written.map(({ job }) =>
         createEnvelope(
           subjects.job.cancel,
-          { jobId: change.job.id },
-          { source: SOURCE, tenantId, subject: `jobs/${change.job.id}` },
+          { jobId: job.id },
+          { source: SOURCE, tenantId, subject: `jobs/${job.id}` },
         ),
-      );
-      return { result: { events: result.envelopes, count: result.written.length }, messages };
-    });
-    if (!outcome) return cancelled;
-    await outbox.dispatch(outcome.events);
-    cancelled += outcome.count;
-    // Locked rows the ledger did not write would come back forever: stop.
-    if (outcome.count === 0) return cancelled;
-  }
+      ),
+  );
 }

@@ -38,11 +38,11 @@ export class GroupsService {
    */
   async cancel(tenantId: string, name: string): Promise<{ cancelled: number; group: GroupRow }> {
     await this.get(tenantId, name);
-    const cancelled = await cancelInBatches(
+    const cancelled = await cancelInBatches<string>(
       this.outbox,
       this.ledger,
       tenantId,
-      (tx, limit) => this.repository.lockUnfinished(tx, tenantId, name, limit),
+      (tx, after, limit) => this.repository.lockUnfinished(tx, tenantId, name, after, limit),
       `group ${name} cancelled through the API`,
     );
     return { cancelled, group: await this.get(tenantId, name) };

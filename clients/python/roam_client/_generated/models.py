@@ -192,6 +192,12 @@ class JobArrayElementPage(TypedDict, total=False):
     next_cursor: Required[Optional[int]]
 
 
+class JobArrayRetry(TypedDict, total=False):
+    array: Required["JobArray"]
+    # Failed elements this request submitted again.
+    retried: Required[int]
+
+
 class JobBatchResult(TypedDict, total=False):
     count: Required[int]
     items: Required[List[Dict[str, Any]]]

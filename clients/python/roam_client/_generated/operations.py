@@ -77,6 +77,10 @@ class AsyncOperations:
         "GET /api/v1/arrays/{id}: An array’s summary: elements per phase and progress"
         return await self._call("GET", "/api/v1/arrays/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
 
+    async def arrays_retry(self, id: str, *, idempotency_key: Optional[str] = None) -> JobArrayRetry:
+        "POST /api/v1/arrays/{id}/retry: Run an array’s failed elements again"
+        return await self._call("POST", "/api/v1/arrays/{id}/retry", path_params={"id": id}, query={}, headers={"Idempotency-Key": idempotency_key}, returns="json")  # type: ignore[no-any-return]
+
     async def arrays_submit(self, body: Union[Dict[str, Any], TemplateSubmit], *, idempotency_key: Optional[str] = None) -> JobArray:
         "POST /api/v1/arrays: Submit a job array"
         return await self._call("POST", "/api/v1/arrays", path_params={}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
@@ -411,6 +415,10 @@ class SyncOperations:
     def arrays_get(self, id: str) -> JobArray:
         "GET /api/v1/arrays/{id}: An array’s summary: elements per phase and progress"
         return self._call("GET", "/api/v1/arrays/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+
+    def arrays_retry(self, id: str, *, idempotency_key: Optional[str] = None) -> JobArrayRetry:
+        "POST /api/v1/arrays/{id}/retry: Run an array’s failed elements again"
+        return self._call("POST", "/api/v1/arrays/{id}/retry", path_params={"id": id}, query={}, headers={"Idempotency-Key": idempotency_key}, returns="json")  # type: ignore[no-any-return]
 
     def arrays_submit(self, body: Union[Dict[str, Any], TemplateSubmit], *, idempotency_key: Optional[str] = None) -> JobArray:
         "POST /api/v1/arrays: Submit a job array"

@@ -309,6 +309,28 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/arrays/{id}/retry': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Run an array’s failed elements again
+     * @description Every failed element goes back to `Submitted` with its `attempt` counted on (its history and events show a `job.retried` step); the others are left as they are, and the summary counts them again as they run. 409 while any element is still unfinished, or when none failed.
+     *
+     *     Needs a tenant API key.
+     */
+    post: operations['Arrays_retry'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/events': {
     parameters: {
       query?: never;
@@ -1819,6 +1841,11 @@ export interface components {
       items: components['schemas']['Job'][];
       /** @description Pass as `cursor` for the next page (an index); null at the end. */
       next_cursor: number | null;
+    };
+    JobArrayRetry: {
+      array: components['schemas']['JobArray'];
+      /** @description Failed elements this request submitted again. */
+      retried: number;
     };
     JobBatchResult: {
       count: number;
@@ -3863,6 +3890,94 @@ export interface operations {
       };
       /** @description Not found (another tenant’s object is a 404 too) */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  Arrays_retry: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Makes a retry safe: a retry with the same key and request answers with the first outcome; another request under the key is 422, a retry while the first still runs is 409. */
+        'Idempotency-Key'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JobArrayRetry'];
+        };
+      };
+      /** @description Invalid request (every bad field is listed in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not found (another tenant’s object is a 404 too) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Conflict with the current state */
+      409: {
         headers: {
           [name: string]: unknown;
         };

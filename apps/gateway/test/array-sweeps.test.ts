@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { eventually } from '@roam/testing';
 
 import {
   call,
@@ -9,12 +10,12 @@ import {
 } from '../../../test/support/harness.js';
 import { sleeper, tenantReady } from '../../../test/support/jobs-api.js';
 
-describe('job arrays: items from an uploaded file', () => {
+describe('job arrays: items from a file, retry of failed elements', () => {
   let h: Harness;
   let key: string;
 
   beforeAll(async () => {
-    h = await startHarness('array_items', { ARRAY_MAX_SIZE: '20' });
+    h = await startHarness('array_sweeps', { ARRAY_MAX_SIZE: '20' });
     key = await register(h.url, 'items-a', {
       max_cpu: 100,
       max_memory_gi: 100,
@@ -118,5 +119,107 @@ describe('job arrays: items from an uploaded file', () => {
     expect(single.status).toBe(400);
     expect(single.body.detail).toMatch(/needs `array`/);
     expect(await h.prisma.job.count()).toBe(before);
+  });
+
+  it('retries only the failed elements, once the array has finished', async () => {
+    const submitted = await call(
+      h.url,
+      'POST',
+      '/api/v1/arrays',
+      {
+        name: 'flaky',
+        image: 'busybox',
+        command: ['sh', '-c', 'exit $ROAM_ARRAY_ITEM'],
+        resources: { cpu: '100m', memory: '64Mi' },
+        group: 'flaky-group',
+        array: { size: 4, items: ['0', '3', '0', '5'] },
+      },
+      key,
+    );
+    expect(submitted.status).toBe(201);
+    const id = submitted.body.id as string;
+    const summary = async () =>
+      (await call(h.url, 'GET', `/api/v1/arrays/${id}`, undefined, key)).body;
+    const retry = () => call(h.url, 'POST', `/api/v1/arrays/${id}/retry`, undefined, key);
+
+    // Still running: a conflict, nothing changed.
+    const early = await retry();
+    if (early.status === 409) expect(early.body.detail).toMatch(/unfinished elements/);
+    await eventually('the array finished', async () => (await summary()).done === true);
+    expect(await summary()).toMatchObject({ counts: { succeeded: 2, failed: 2 } });
+    const finishedAt = (await summary()).finished_at;
+    expect(finishedAt).not.toBeNull();
+
+    const retried = await retry();
+    expect(retried.status).toBe(200);
+    expect(retried.body.retried).toBe(2);
+    expect(retried.body.array).toMatchObject({
+      done: false,
+      finished_at: null,
+      pending: 2,
+      counts: { succeeded: 2, failed: 0 },
+    });
+    const again = await retry();
+    expect(again.status).toBe(409);
+    expect(again.body.detail).toMatch(/unfinished elements/);
+
+    // The element is the same job, on its second attempt, its history showing the rerun.
+    const element = await call(h.url, 'GET', `/api/v1/jobs/${id}/elements/1`, undefined, key);
+    expect(element.body.attempt).toBe(2);
+    const history = await h.prisma.jobHistory.findMany({
+      where: { jobId: element.body.id },
+      orderBy: { seq: 'asc' },
+      select: { phase: true },
+    });
+    expect(history.map((row) => row.phase)).toContain('Failed');
+    const untouched = await call(h.url, 'GET', `/api/v1/jobs/${id}/elements/0`, undefined, key);
+    expect(untouched.body).toMatchObject({ status: 'succeeded', attempt: 1 });
+
+    // They fail again (same exit codes): the counters and array.finished follow.
+    await eventually('the retried elements failed again', async () => {
+      const now = await summary();
+      return now.done === true ? now : undefined;
+    });
+    expect(await summary()).toMatchObject({ counts: { succeeded: 2, failed: 2 } });
+    expect((await summary()).finished_at).not.toBeNull();
+    expect(
+      (await call(h.url, 'GET', '/api/v1/groups/flaky-group', undefined, key)).body,
+    ).toMatchObject({ total: 4, done: true, counts: { failed: 2 } });
+    await eventually('array.finished twice in the event log', async () => {
+      const page = await call(h.url, 'GET', '/api/v1/events?type=array.finished', undefined, key);
+      return (
+        page.body.items.filter(
+          (e: { event: { subject: string } }) => e.event.subject === `arrays/${id}`,
+        ).length === 2
+      );
+    });
+
+    // Nothing failed: a conflict. Another tenant's or an unknown array: 404.
+    const clean = await call(
+      h.url,
+      'POST',
+      '/api/v1/arrays',
+      { name: 'clean', image: 'busybox', command: ['true'], array: { size: 2 } },
+      key,
+    );
+    await eventually(
+      'the clean array finished',
+      async () =>
+        (await call(h.url, 'GET', `/api/v1/arrays/${clean.body.id}`, undefined, key)).body.done,
+    );
+    const none = await call(h.url, 'POST', `/api/v1/arrays/${clean.body.id}/retry`, undefined, key);
+    expect(none.status).toBe(409);
+    expect(none.body.detail).toMatch(/no failed element/);
+    const other = await register(h.url, 'items-b', {
+      max_cpu: 1,
+      max_memory_gi: 1,
+      max_concurrent_jobs: 1,
+    });
+    expect((await call(h.url, 'POST', `/api/v1/arrays/${id}/retry`, undefined, other)).status).toBe(
+      404,
+    );
+    expect((await call(h.url, 'POST', '/api/v1/arrays/nope/retry', undefined, key)).status).toBe(
+      400,
+    );
   });
 });
