@@ -15,7 +15,7 @@ describe('job arrays: items from a file, retry of failed elements', () => {
   let key: string;
 
   beforeAll(async () => {
-    h = await startHarness('array_sweeps', { ARRAY_MAX_SIZE: '20' });
+    h = await startHarness('array_sweeps', { ARRAY_MAX_SIZE: '2500' });
     key = await register(h.url, 'items-a', {
       max_cpu: 100,
       max_memory_gi: 100,
@@ -103,7 +103,7 @@ describe('job arrays: items from a file, retry of failed elements', () => {
       [{}, { text: 'a,b\n1,2\n3\n', name: 'x.csv' }, 422, /line 3: 1 fields, the header has 2/],
       [{}, { text: 'a\n"open\n', name: 'x.csv' }, 422, /line 2: a quoted field is not closed/],
       [{}, { text: '{"a":1}\n{nope\n', name: 'x.jsonl' }, 422, /line 2: not JSON/],
-      [{}, { text: 'x\n'.repeat(21), name: 'x.txt' }, 422, /more than 20 items/],
+      [{}, { text: 'x\n'.repeat(2501), name: 'x.txt' }, 422, /more than 2500 items/],
       [{ items: ['a'] }, { text: 'a\n', name: 'x.txt' }, 400, /array/],
       [{ parallelism: 0 }, { text: 'a\n', name: 'x.txt' }, 400, /array\.parallelism/],
     ];
@@ -221,5 +221,32 @@ describe('job arrays: items from a file, retry of failed elements', () => {
     expect((await call(h.url, 'POST', '/api/v1/arrays/nope/retry', undefined, key)).status).toBe(
       400,
     );
+  });
+
+  it('cancels a large array in the background: 202 at once, the counts advancing to done', async () => {
+    const submitted = await call(
+      h.url,
+      'POST',
+      '/api/v1/arrays',
+      { ...sleeper({ name: 'big' }), array: { size: 2100, parallelism: 1 } },
+      key,
+    );
+    expect(submitted.status).toBe(201);
+    const id = submitted.body.id as string;
+    const cancel = await call(h.url, 'DELETE', `/api/v1/arrays/${id}`, undefined, key);
+    expect(cancel.status).toBe(202);
+    expect(cancel.body.cancelled).toBe(1000);
+    expect(cancel.body.array).toMatchObject({ cancelling: true, done: false, pending: 1100 });
+    const done = await eventually('the reconciler cancelled the rest', async () => {
+      const now = (await call(h.url, 'GET', `/api/v1/arrays/${id}`, undefined, key)).body;
+      return now.done === true ? now : undefined;
+    });
+    expect(done).toMatchObject({ cancelling: false, counts: { cancelled: 2100 } });
+    // Every element went through the ledger: a history step each.
+    expect(
+      await h.prisma.jobHistory.count({ where: { job: { arrayId: id }, phase: 'Cancelled' } }),
+    ).toBe(2100);
+    const again = await call(h.url, 'DELETE', `/api/v1/arrays/${id}`, undefined, key);
+    expect([again.status, again.body.cancelled]).toEqual([200, 0]);
   });
 });

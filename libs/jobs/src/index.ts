@@ -2,3 +2,4 @@
 export * from './envelope.js';
 export * from './ledger.js';
 export * from './array.js';
+export * from './job-sets.js';

@@ -23,6 +23,11 @@ export const arrayViewSchema = z
     progress: z.number().describe('finished / size, from 0 to 1.'),
     counts: phaseCounts.describe('Elements per phase.'),
     done: z.boolean(),
+    cancelling: z
+      .boolean()
+      .describe(
+        'A cancel was accepted (202) and is under way: the counts show how far it has got.',
+      ),
     created_at: isoTime,
     finished_at: isoTime.nullable().describe('When its last element finished (`array.finished`).'),
   })
@@ -53,6 +58,7 @@ export function arrayView(row: ArrayRow): ArrayView {
     progress: row.size > 0 ? finished / row.size : 1,
     counts,
     done: pending + counts.running === 0,
+    cancelling: row.cancelRequestedAt !== null && pending + counts.running > 0,
     created_at: row.createdAt.toISOString(),
     finished_at: row.finishedAt?.toISOString() ?? null,
   };
@@ -72,7 +78,10 @@ export const elementPageSchema = z
 
 export const arrayCancelSchema = z
   .object({
-    cancelled: z.number().int().describe('Elements this request cancelled.'),
+    cancelled: z
+      .number()
+      .int()
+      .describe('Elements this request cancelled (with a 202, those of its first batch).'),
     array: arrayViewSchema,
   })
   .meta({ id: 'JobArrayCancel' });

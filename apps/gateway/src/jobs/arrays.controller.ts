@@ -180,18 +180,21 @@ export class ArraysController {
 
   @ApiOperation({
     summary: 'Cancel every unfinished element of an array',
-    description: 'Idempotent: an array with nothing left to cancel answers `cancelled: 0`.',
+    description:
+      'Up to 1,000 elements are cancelled in the request: 200 when that was all of them. A larger array answers 202 at once: the cancel is recorded and finished in the background, 1,000 elements per transaction; its summary shows `cancelling: true` and the counts advance until `done`. Idempotent: an array with nothing left to cancel answers `cancelled: 0`.',
     tags: ['arrays'],
     params: { id: jobIdParam },
-    responses: { 200: arrayCancelSchema },
+    responses: { 200: arrayCancelSchema, 202: arrayCancelSchema },
     errors: [404],
   })
   @Delete('api/v1/arrays/:id')
   async cancel(
     @CurrentTenant() caller: TenantPrincipal,
     @Param('id', arrayId) id: string,
+    @Res({ passthrough: true }) response: Response,
   ): Promise<ArrayCancelView> {
     const outcome = await this.arrays.cancel(caller.tenantId, id);
+    response.status(outcome.accepted ? 202 : 200);
     return { cancelled: outcome.cancelled, array: arrayView(outcome.array) };
   }
 

@@ -3,7 +3,6 @@ import type { JobStatus } from '@roam/contracts';
 import { type JobArray, Prisma, type PrismaClient } from '@roam/db';
 import { PRISMA } from '@roam/runtime';
 
-import { type LockedJobs, lockJobs } from './groups.repository.js';
 import type { JobRow } from './jobs.repository.js';
 
 export type ArrayRow = JobArray;
@@ -39,26 +38,13 @@ export class ArraysRepository {
     });
   }
 
-  /** The array's elements in one of `statuses` after index `after`, locked (`lockJobs`). */
-  lockElements(
-    tx: Prisma.TransactionClient,
-    tenantId: string,
-    arrayId: string,
-    statuses: readonly JobStatus[],
-    after: number | undefined,
-    limit: number,
-  ): Promise<LockedJobs<number>> {
-    return lockJobs(tx, {
-      tenantId,
-      where: Prisma.sql`array_id = ${arrayId}::uuid`,
-      statuses,
-      key: {
-        column: Prisma.sql`array_index`,
-        after: after === undefined ? null : Prisma.sql`${after}::int`,
-      },
-      read: (row) => row.array_index ?? 0,
-      limit,
+  /** Records a cancel for the reconciler to finish (the first request's time is kept). */
+  async requestCancel(tenantId: string, id: string): Promise<ArrayRow | null> {
+    await this.prisma.jobArray.updateMany({
+      where: { id, tenantId, cancelRequestedAt: null },
+      data: { cancelRequestedAt: new Date() },
     });
+    return this.find(tenantId, id);
   }
 
   /** The array's row, locked for the rest of the transaction. */

@@ -2,15 +2,20 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { GatewayConfig } from '@roam/config';
 import { arrayRequest, type JobStatus } from '@roam/contracts';
 import { uuidv7 } from '@roam/domain';
-import { JobLedger, stageArrayItems, submitJobArray } from '@roam/jobs';
+import {
+  applyInBatches,
+  cancelArrayElements,
+  JobLedger,
+  lockArrayElements,
+  stageArrayItems,
+  submitJobArray,
+} from '@roam/jobs';
 import { Outbox } from '@roam/messaging';
 import { APP_CONFIG, ProblemError, problemTypes, validationProblem } from '@roam/runtime';
 import { z } from 'zod';
 
 import { SOURCE } from '../source.js';
 import { type ArrayRow, ArraysRepository } from './arrays.repository.js';
-import { applyInBatches, cancelInBatches } from './cancel-batches.js';
-import { UNFINISHED } from './groups.repository.js';
 import type { JobRow } from './jobs.repository.js';
 import { newJobRecord } from './jobs.repository.js';
 import { defaultJobName, JobsService, type SubmitRequest } from './jobs.service.js';
@@ -208,18 +213,29 @@ export class ArraysService {
     return this.repository.elements(tenantId, id, query);
   }
 
-  /** Cancels every unfinished element; idempotent (`cancelled: 0` when none is left). */
-  async cancel(tenantId: string, id: string): Promise<{ cancelled: number; array: ArrayRow }> {
+  /**
+   * Cancels the unfinished elements: one batch (`JOB_SET_BATCH`) here; if more are left, the
+   * cancel is recorded (`cancel_requested_at`) and the reconciler's array-cancel loop does the
+   * rest, batch by batch, while the summary's counters show it advance. Idempotent
+   * (`cancelled: 0` when none is left). `accepted` is true when the rest is left to the loop.
+   */
+  async cancel(
+    tenantId: string,
+    id: string,
+  ): Promise<{ cancelled: number; accepted: boolean; array: ArrayRow }> {
     await this.get(tenantId, id);
-    const cancelled = await cancelInBatches<number>(
+    const cancelled = await cancelArrayElements(
       this.outbox,
       this.ledger,
-      tenantId,
-      (tx, after, limit) =>
-        this.repository.lockElements(tx, tenantId, id, UNFINISHED, after, limit),
-      `array ${id} cancelled through the API`,
+      SOURCE,
+      { id, tenantId },
+      1,
     );
-    return { cancelled, array: await this.get(tenantId, id) };
+    let array = await this.get(tenantId, id);
+    const unfinished = array.submitted + array.queued + array.admitted + array.running;
+    if (unfinished === 0) return { cancelled, accepted: false, array };
+    array = (await this.repository.requestCancel(tenantId, id)) ?? array;
+    return { cancelled, accepted: true, array };
   }
 
   /**
@@ -241,7 +257,7 @@ export class ArraysService {
           assertRetryable(array);
           checked = true;
         }
-        return this.repository.lockElements(tx, tenantId, id, ['failed'], after, limit);
+        return lockArrayElements(tx, tenantId, id, ['failed'], after, limit);
       },
       (job) => ({
         job,

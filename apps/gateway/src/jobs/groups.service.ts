@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { JobLedger } from '@roam/jobs';
+import { cancelInBatches, JobLedger } from '@roam/jobs';
 import { Outbox } from '@roam/messaging';
 import { ProblemError, problemTypes } from '@roam/runtime';
 
 import { SOURCE } from '../source.js';
-import { cancelInBatches } from './cancel-batches.js';
 import { type GroupRow, GroupsRepository } from './groups.repository.js';
 
 export const groupNotFound = (name: string) =>
@@ -41,6 +40,7 @@ export class GroupsService {
     const cancelled = await cancelInBatches<string>(
       this.outbox,
       this.ledger,
+      SOURCE,
       tenantId,
       (tx, after, limit) => this.repository.lockUnfinished(tx, tenantId, name, after, limit),
       `group ${name} cancelled through the API`,

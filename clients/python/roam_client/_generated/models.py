@@ -160,6 +160,8 @@ class Job(TypedDict, total=False):
 
 
 class JobArray(TypedDict, total=False):
+    # A cancel was accepted (202) and is under way: the counts show how far it has got.
+    cancelling: Required[bool]
     # Elements per phase.
     counts: Required[Dict[str, Any]]
     created_at: Required[str]
@@ -182,7 +184,7 @@ class JobArray(TypedDict, total=False):
 
 class JobArrayCancel(TypedDict, total=False):
     array: Required["JobArray"]
-    # Elements this request cancelled.
+    # Elements this request cancelled (with a 202, those of its first batch).
     cancelled: Required[int]
 
 

@@ -255,7 +255,7 @@ export interface paths {
     post?: never;
     /**
      * Cancel every unfinished element of an array
-     * @description Idempotent: an array with nothing left to cancel answers `cancelled: 0`.
+     * @description Up to 1,000 elements are cancelled in the request: 200 when that was all of them. A larger array answers 202 at once: the cancel is recorded and finished in the background, 1,000 elements per transaction; its summary shows `cancelling: true` and the counts advance until `done`. Idempotent: an array with nothing left to cancel answers `cancelled: 0`.
      *
      *     Needs a tenant API key.
      */
@@ -1803,6 +1803,8 @@ export interface components {
       tenant_id: string;
     };
     JobArray: {
+      /** @description A cancel was accepted (202) and is under way: the counts show how far it has got. */
+      cancelling: boolean;
       /** @description Elements per phase. */
       counts: {
         admitted: number;
@@ -1834,7 +1836,7 @@ export interface components {
     };
     JobArrayCancel: {
       array: components['schemas']['JobArray'];
-      /** @description Elements this request cancelled. */
+      /** @description Elements this request cancelled (with a 202, those of its first batch). */
       cancelled: number;
     };
     JobArrayElementPage: {
@@ -3695,6 +3697,15 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JobArrayCancel'];
+        };
+      };
+      /** @description Success */
+      202: {
         headers: {
           [name: string]: unknown;
         };

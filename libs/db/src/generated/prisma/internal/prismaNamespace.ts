@@ -2068,6 +2068,7 @@ export const JobArrayScalarFieldEnum = {
   cancelled: 'cancelled',
   createdAt: 'createdAt',
   finishedAt: 'finishedAt',
+  cancelRequestedAt: 'cancelRequestedAt',
   updatedAt: 'updatedAt'
 } as const
 

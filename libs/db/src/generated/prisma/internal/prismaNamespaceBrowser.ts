@@ -202,6 +202,7 @@ export const JobArrayScalarFieldEnum = {
   cancelled: 'cancelled',
   createdAt: 'createdAt',
   finishedAt: 'finishedAt',
+  cancelRequestedAt: 'cancelRequestedAt',
   updatedAt: 'updatedAt'
 } as const
 

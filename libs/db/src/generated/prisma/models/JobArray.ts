@@ -68,6 +68,7 @@ export type JobArrayMinAggregateOutputType = {
   cancelled: number | null
   createdAt: Date | null
   finishedAt: Date | null
+  cancelRequestedAt: Date | null
   updatedAt: Date | null
 }
 
@@ -87,6 +88,7 @@ export type JobArrayMaxAggregateOutputType = {
   cancelled: number | null
   createdAt: Date | null
   finishedAt: Date | null
+  cancelRequestedAt: Date | null
   updatedAt: Date | null
 }
 
@@ -106,6 +108,7 @@ export type JobArrayCountAggregateOutputType = {
   cancelled: number
   createdAt: number
   finishedAt: number
+  cancelRequestedAt: number
   updatedAt: number
   _all: number
 }
@@ -151,6 +154,7 @@ export type JobArrayMinAggregateInputType = {
   cancelled?: true
   createdAt?: true
   finishedAt?: true
+  cancelRequestedAt?: true
   updatedAt?: true
 }
 
@@ -170,6 +174,7 @@ export type JobArrayMaxAggregateInputType = {
   cancelled?: true
   createdAt?: true
   finishedAt?: true
+  cancelRequestedAt?: true
   updatedAt?: true
 }
 
@@ -189,6 +194,7 @@ export type JobArrayCountAggregateInputType = {
   cancelled?: true
   createdAt?: true
   finishedAt?: true
+  cancelRequestedAt?: true
   updatedAt?: true
   _all?: true
 }
@@ -295,6 +301,7 @@ export type JobArrayGroupByOutputType = {
   cancelled: number
   createdAt: Date
   finishedAt: Date | null
+  cancelRequestedAt: Date | null
   updatedAt: Date
   _count: JobArrayCountAggregateOutputType | null
   _avg: JobArrayAvgAggregateOutputType | null
@@ -337,6 +344,7 @@ export type JobArrayWhereInput = {
   cancelled?: Prisma.IntFilter<"JobArray"> | number
   createdAt?: Prisma.DateTimeFilter<"JobArray"> | Date | string
   finishedAt?: Prisma.DateTimeNullableFilter<"JobArray"> | Date | string | null
+  cancelRequestedAt?: Prisma.DateTimeNullableFilter<"JobArray"> | Date | string | null
   updatedAt?: Prisma.DateTimeFilter<"JobArray"> | Date | string
   tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
 }
@@ -357,6 +365,7 @@ export type JobArrayOrderByWithRelationInput = {
   cancelled?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   finishedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  cancelRequestedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   tenant?: Prisma.TenantOrderByWithRelationInput
 }
@@ -380,6 +389,7 @@ export type JobArrayWhereUniqueInput = Prisma.AtLeast<{
   cancelled?: Prisma.IntFilter<"JobArray"> | number
   createdAt?: Prisma.DateTimeFilter<"JobArray"> | Date | string
   finishedAt?: Prisma.DateTimeNullableFilter<"JobArray"> | Date | string | null
+  cancelRequestedAt?: Prisma.DateTimeNullableFilter<"JobArray"> | Date | string | null
   updatedAt?: Prisma.DateTimeFilter<"JobArray"> | Date | string
   tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
 }, "id">
@@ -400,6 +410,7 @@ export type JobArrayOrderByWithAggregationInput = {
   cancelled?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   finishedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  cancelRequestedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   _count?: Prisma.JobArrayCountOrderByAggregateInput
   _avg?: Prisma.JobArrayAvgOrderByAggregateInput
@@ -427,6 +438,7 @@ export type JobArrayScalarWhereWithAggregatesInput = {
   cancelled?: Prisma.IntWithAggregatesFilter<"JobArray"> | number
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"JobArray"> | Date | string
   finishedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"JobArray"> | Date | string | null
+  cancelRequestedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"JobArray"> | Date | string | null
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"JobArray"> | Date | string
 }
 
@@ -445,6 +457,7 @@ export type JobArrayCreateInput = {
   cancelled?: number
   createdAt?: Date | string
   finishedAt?: Date | string | null
+  cancelRequestedAt?: Date | string | null
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutJobArraysInput
 }
@@ -465,6 +478,7 @@ export type JobArrayUncheckedCreateInput = {
   cancelled?: number
   createdAt?: Date | string
   finishedAt?: Date | string | null
+  cancelRequestedAt?: Date | string | null
   updatedAt?: Date | string
 }
 
@@ -483,6 +497,7 @@ export type JobArrayUpdateInput = {
   cancelled?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  cancelRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutJobArraysNestedInput
 }
@@ -503,6 +518,7 @@ export type JobArrayUncheckedUpdateInput = {
   cancelled?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  cancelRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -522,6 +538,7 @@ export type JobArrayCreateManyInput = {
   cancelled?: number
   createdAt?: Date | string
   finishedAt?: Date | string | null
+  cancelRequestedAt?: Date | string | null
   updatedAt?: Date | string
 }
 
@@ -540,6 +557,7 @@ export type JobArrayUpdateManyMutationInput = {
   cancelled?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  cancelRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -559,6 +577,7 @@ export type JobArrayUncheckedUpdateManyInput = {
   cancelled?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  cancelRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -588,6 +607,7 @@ export type JobArrayCountOrderByAggregateInput = {
   cancelled?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   finishedAt?: Prisma.SortOrder
+  cancelRequestedAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
 
@@ -619,6 +639,7 @@ export type JobArrayMaxOrderByAggregateInput = {
   cancelled?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   finishedAt?: Prisma.SortOrder
+  cancelRequestedAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
 
@@ -638,6 +659,7 @@ export type JobArrayMinOrderByAggregateInput = {
   cancelled?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   finishedAt?: Prisma.SortOrder
+  cancelRequestedAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
 
@@ -710,6 +732,7 @@ export type JobArrayCreateWithoutTenantInput = {
   cancelled?: number
   createdAt?: Date | string
   finishedAt?: Date | string | null
+  cancelRequestedAt?: Date | string | null
   updatedAt?: Date | string
 }
 
@@ -728,6 +751,7 @@ export type JobArrayUncheckedCreateWithoutTenantInput = {
   cancelled?: number
   createdAt?: Date | string
   finishedAt?: Date | string | null
+  cancelRequestedAt?: Date | string | null
   updatedAt?: Date | string
 }
 
@@ -776,6 +800,7 @@ export type JobArrayScalarWhereInput = {
   cancelled?: Prisma.IntFilter<"JobArray"> | number
   createdAt?: Prisma.DateTimeFilter<"JobArray"> | Date | string
   finishedAt?: Prisma.DateTimeNullableFilter<"JobArray"> | Date | string | null
+  cancelRequestedAt?: Prisma.DateTimeNullableFilter<"JobArray"> | Date | string | null
   updatedAt?: Prisma.DateTimeFilter<"JobArray"> | Date | string
 }
 
@@ -794,6 +819,7 @@ export type JobArrayCreateManyTenantInput = {
   cancelled?: number
   createdAt?: Date | string
   finishedAt?: Date | string | null
+  cancelRequestedAt?: Date | string | null
   updatedAt?: Date | string
 }
 
@@ -812,6 +838,7 @@ export type JobArrayUpdateWithoutTenantInput = {
   cancelled?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  cancelRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -830,6 +857,7 @@ export type JobArrayUncheckedUpdateWithoutTenantInput = {
   cancelled?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  cancelRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -848,6 +876,7 @@ export type JobArrayUncheckedUpdateManyWithoutTenantInput = {
   cancelled?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  cancelRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -869,6 +898,7 @@ export type JobArraySelect<ExtArgs extends runtime.Types.Extensions.InternalArgs
   cancelled?: boolean
   createdAt?: boolean
   finishedAt?: boolean
+  cancelRequestedAt?: boolean
   updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["jobArray"]>
@@ -889,6 +919,7 @@ export type JobArraySelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exte
   cancelled?: boolean
   createdAt?: boolean
   finishedAt?: boolean
+  cancelRequestedAt?: boolean
   updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["jobArray"]>
@@ -909,6 +940,7 @@ export type JobArraySelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exte
   cancelled?: boolean
   createdAt?: boolean
   finishedAt?: boolean
+  cancelRequestedAt?: boolean
   updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["jobArray"]>
@@ -929,10 +961,11 @@ export type JobArraySelectScalar = {
   cancelled?: boolean
   createdAt?: boolean
   finishedAt?: boolean
+  cancelRequestedAt?: boolean
   updatedAt?: boolean
 }
 
-export type JobArrayOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "size" | "parallelism" | "groupName" | "submitted" | "queued" | "admitted" | "running" | "succeeded" | "failed" | "cancelled" | "createdAt" | "finishedAt" | "updatedAt", ExtArgs["result"]["jobArray"]>
+export type JobArrayOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "size" | "parallelism" | "groupName" | "submitted" | "queued" | "admitted" | "running" | "succeeded" | "failed" | "cancelled" | "createdAt" | "finishedAt" | "cancelRequestedAt" | "updatedAt", ExtArgs["result"]["jobArray"]>
 export type JobArrayInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }
@@ -967,6 +1000,10 @@ export type $JobArrayPayload<ExtArgs extends runtime.Types.Extensions.InternalAr
      * When its last unfinished element finished (`array.finished`).
      */
     finishedAt: Date | null
+    /**
+     * A cancel too large for one request: the reconciler cancels the rest (docs/api.md#arrays).
+     */
+    cancelRequestedAt: Date | null
     updatedAt: Date
   }, ExtArgs["result"]["jobArray"]>
   composites: {}
@@ -1407,6 +1444,7 @@ export interface JobArrayFieldRefs {
   readonly cancelled: Prisma.FieldRef<"JobArray", 'Int'>
   readonly createdAt: Prisma.FieldRef<"JobArray", 'DateTime'>
   readonly finishedAt: Prisma.FieldRef<"JobArray", 'DateTime'>
+  readonly cancelRequestedAt: Prisma.FieldRef<"JobArray", 'DateTime'>
   readonly updatedAt: Prisma.FieldRef<"JobArray", 'DateTime'>
 }
     
