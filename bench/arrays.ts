@@ -123,10 +123,8 @@ async function main(): Promise<void> {
     const left = answered.array.pending + answered.array.running;
     // A 202: the reconciler walks the rest; follow the summary's counters until done.
     for (;;) {
-      const now = (await (await fetch(`${url}/api/v1/arrays/${array.id}`, { headers })).json()) as {
-        done: boolean;
-      };
-      if (now.done) break;
+      const row = await db.prisma.jobArray.findUniqueOrThrow({ where: { id: array.id } });
+      if (row.submitted + row.queued + row.admitted + row.running === 0) break;
       await sleep(500);
     }
     const cancelMs = performance.now() - c0;

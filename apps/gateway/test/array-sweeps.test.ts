@@ -249,4 +249,51 @@ describe('job arrays: items from a file, retry of failed elements', () => {
     const again = await call(h.url, 'DELETE', `/api/v1/arrays/${id}`, undefined, key);
     expect([again.status, again.body.cancelled]).toEqual([200, 0]);
   });
+
+  it('lists the elements as a CSV index, streamed; no archive without object storage', async () => {
+    const submitted = await call(
+      h.url,
+      'POST',
+      '/api/v1/arrays',
+      {
+        name: 'indexed',
+        image: 'busybox',
+        command: ['sh', '-c', 'exit $ROAM_ARRAY_ITEM'],
+        resources: { cpu: '100m', memory: '64Mi' },
+        array: { size: 3, items: ['0', '2', '0'] },
+      },
+      key,
+    );
+    const id = submitted.body.id as string;
+    await eventually(
+      'the array finished',
+      async () => (await call(h.url, 'GET', `/api/v1/arrays/${id}`, undefined, key)).body.done,
+    );
+    const response = await fetch(`${h.url}/api/v1/arrays/${id}/index.csv`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/csv/);
+    const lines = (await response.text()).trimEnd().split('\r\n');
+    expect(lines[0]).toBe('index,job_id,status,exit_code,duration_seconds,result_files');
+    expect(lines).toHaveLength(4);
+    const element = await call(h.url, 'GET', `/api/v1/jobs/${id}/elements/1`, undefined, key);
+    expect(lines[2]).toMatch(new RegExp(`^1,${element.body.id},failed,2,[0-9.]*,$`));
+    expect(lines[1]).toMatch(/^0,[0-9a-f-]{36},succeeded,0,/);
+
+    const other = await register(h.url, 'items-c', {
+      max_cpu: 1,
+      max_memory_gi: 1,
+      max_concurrent_jobs: 1,
+    });
+    for (const path of ['index.csv', 'results.zip']) {
+      const foreign = await call(h.url, 'GET', `/api/v1/arrays/${id}/${path}`, undefined, other);
+      expect(foreign.status).toBe(404);
+    }
+    expect((await call(h.url, 'GET', '/api/v1/arrays/nope/index.csv', undefined, key)).status).toBe(
+      400,
+    );
+    const zip = await call(h.url, 'GET', `/api/v1/arrays/${id}/results.zip`, undefined, key);
+    expect(zip.status).toBe(503);
+  });
 });

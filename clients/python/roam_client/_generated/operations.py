@@ -57,6 +57,14 @@ class AsyncOperations:
         "DELETE /api/v1/admin/keys/{keyId}: Revoke an admin API key"
         return await self._call("DELETE", "/api/v1/admin/keys/{keyId}", path_params={"keyId": key_id}, query={}, headers={}, returns="none")  # type: ignore[no-any-return]
 
+    async def array_results_index(self, id: str) -> httpx.Response:
+        "GET /api/v1/arrays/{id}/index.csv: An array’s elements as a CSV index"
+        return await self._call("GET", "/api/v1/arrays/{id}/index.csv", path_params={"id": id}, query={}, headers={}, returns="response")  # type: ignore[no-any-return]
+
+    async def array_results_zip(self, id: str) -> httpx.Response:
+        "GET /api/v1/arrays/{id}/results.zip: Every element’s results as one zip"
+        return await self._call("GET", "/api/v1/arrays/{id}/results.zip", path_params={"id": id}, query={}, headers={}, returns="response")  # type: ignore[no-any-return]
+
     async def arrays_cancel(self, id: str) -> JobArrayCancel:
         "DELETE /api/v1/arrays/{id}: Cancel every unfinished element of an array"
         return await self._call("DELETE", "/api/v1/arrays/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
@@ -395,6 +403,14 @@ class SyncOperations:
     def admin_keys_revoke(self, key_id: str) -> None:
         "DELETE /api/v1/admin/keys/{keyId}: Revoke an admin API key"
         return self._call("DELETE", "/api/v1/admin/keys/{keyId}", path_params={"keyId": key_id}, query={}, headers={}, returns="none")  # type: ignore[no-any-return]
+
+    def array_results_index(self, id: str) -> httpx.Response:
+        "GET /api/v1/arrays/{id}/index.csv: An array’s elements as a CSV index"
+        return self._call("GET", "/api/v1/arrays/{id}/index.csv", path_params={"id": id}, query={}, headers={}, returns="response")  # type: ignore[no-any-return]
+
+    def array_results_zip(self, id: str) -> httpx.Response:
+        "GET /api/v1/arrays/{id}/results.zip: Every element’s results as one zip"
+        return self._call("GET", "/api/v1/arrays/{id}/results.zip", path_params={"id": id}, query={}, headers={}, returns="response")  # type: ignore[no-any-return]
 
     def arrays_cancel(self, id: str) -> JobArrayCancel:
         "DELETE /api/v1/arrays/{id}: Cancel every unfinished element of an array"
