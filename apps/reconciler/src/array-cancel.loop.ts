@@ -17,7 +17,7 @@ import { SOURCE } from './source.js';
 const ARRAYS_PER_PASS = 10;
 
 /**
- * Finishes the cancels the gateway accepted (202) for arrays larger than one batch: on a timer
+ * Does the cancels the gateway accepted (202) for arrays larger than one batch: on a timer
  * (architecture rule 3), every array with `cancel_requested_at` and unfinished elements has
  * them cancelled through the ledger, a batch per transaction, each with its `job.cancel`
  * command. The walk locks each batch's elements, so two replicas on one array wait for each

@@ -81,7 +81,7 @@ export const arrayCancelSchema = z
     cancelled: z
       .number()
       .int()
-      .describe('Elements this request cancelled (with a 202, those of its first batch).'),
+      .describe('Elements this request cancelled (0 with a 202: the background cancel does them).'),
     array: arrayViewSchema,
   })
   .meta({ id: 'JobArrayCancel' });

@@ -181,7 +181,7 @@ export class ArraysController {
   @ApiOperation({
     summary: 'Cancel every unfinished element of an array',
     description:
-      'Up to 1,000 elements are cancelled in the request: 200 when that was all of them. A larger array answers 202 at once: the cancel is recorded and finished in the background, 1,000 elements per transaction; its summary shows `cancelling: true` and the counts advance until `done`. Idempotent: an array with nothing left to cancel answers `cancelled: 0`.',
+      'An array with at most 1,000 unfinished elements has them cancelled in the request (200). A larger one answers 202 at once: the cancel is recorded and done in the background, 1,000 elements per transaction; its summary shows `cancelling: true` and the counts advance until `done`. Idempotent: an array with nothing left to cancel answers `cancelled: 0`.',
     tags: ['arrays'],
     params: { id: jobIdParam },
     responses: { 200: arrayCancelSchema, 202: arrayCancelSchema },

@@ -5,6 +5,7 @@ import { uuidv7 } from '@roam/domain';
 import {
   applyInBatches,
   cancelArrayElements,
+  JOB_SET_BATCH,
   JobLedger,
   lockArrayElements,
   stageArrayItems,
@@ -214,28 +215,26 @@ export class ArraysService {
   }
 
   /**
-   * Cancels the unfinished elements: one batch (`JOB_SET_BATCH`) here; if more are left, the
-   * cancel is recorded (`cancel_requested_at`) and the reconciler's array-cancel loop does the
-   * rest, batch by batch, while the summary's counters show it advance. Idempotent
-   * (`cancelled: 0` when none is left). `accepted` is true when the rest is left to the loop.
+   * Cancels the unfinished elements. Up to one batch (`JOB_SET_BATCH`) is cancelled here; a
+   * larger remainder is recorded (`cancel_requested_at`) and answered at once (`accepted`):
+   * the reconciler's array-cancel loop walks it, batch by batch, while the summary's counters
+   * show it advance. Idempotent (`cancelled: 0` when none is left).
    */
   async cancel(
     tenantId: string,
     id: string,
   ): Promise<{ cancelled: number; accepted: boolean; array: ArrayRow }> {
-    await this.get(tenantId, id);
-    const cancelled = await cancelArrayElements(
-      this.outbox,
-      this.ledger,
-      SOURCE,
-      { id, tenantId },
-      1,
-    );
-    let array = await this.get(tenantId, id);
+    const array = await this.get(tenantId, id);
     const unfinished = array.submitted + array.queued + array.admitted + array.running;
-    if (unfinished === 0) return { cancelled, accepted: false, array };
-    array = (await this.repository.requestCancel(tenantId, id)) ?? array;
-    return { cancelled, accepted: true, array };
+    if (unfinished > JOB_SET_BATCH) {
+      const requested = await this.repository.requestCancel(tenantId, id);
+      return { cancelled: 0, accepted: true, array: requested ?? array };
+    }
+    const cancelled = await cancelArrayElements(this.outbox, this.ledger, SOURCE, {
+      id,
+      tenantId,
+    });
+    return { cancelled, accepted: false, array: await this.get(tenantId, id) };
   }
 
   /**

@@ -184,7 +184,7 @@ class JobArray(TypedDict, total=False):
 
 class JobArrayCancel(TypedDict, total=False):
     array: Required["JobArray"]
-    # Elements this request cancelled (with a 202, those of its first batch).
+    # Elements this request cancelled (0 with a 202: the background cancel does them).
     cancelled: Required[int]
 
 

@@ -255,7 +255,7 @@ export interface paths {
     post?: never;
     /**
      * Cancel every unfinished element of an array
-     * @description Up to 1,000 elements are cancelled in the request: 200 when that was all of them. A larger array answers 202 at once: the cancel is recorded and finished in the background, 1,000 elements per transaction; its summary shows `cancelling: true` and the counts advance until `done`. Idempotent: an array with nothing left to cancel answers `cancelled: 0`.
+     * @description An array with at most 1,000 unfinished elements has them cancelled in the request (200). A larger one answers 202 at once: the cancel is recorded and done in the background, 1,000 elements per transaction; its summary shows `cancelling: true` and the counts advance until `done`. Idempotent: an array with nothing left to cancel answers `cancelled: 0`.
      *
      *     Needs a tenant API key.
      */
@@ -1880,7 +1880,7 @@ export interface components {
     };
     JobArrayCancel: {
       array: components['schemas']['JobArray'];
-      /** @description Elements this request cancelled (with a 202, those of its first batch). */
+      /** @description Elements this request cancelled (0 with a 202: the background cancel does them). */
       cancelled: number;
     };
     JobArrayElementPage: {
