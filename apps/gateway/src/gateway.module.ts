@@ -56,6 +56,7 @@ import { TenantsService } from './tenants/tenants.service.js';
 import { TemplatesController } from './templates/templates.controller.js';
 import { TemplatesRepository } from './templates/templates.repository.js';
 import { TemplatesService } from './templates/templates.service.js';
+import { ArrayItemsService } from './uploads/array-items.service.js';
 import { InputsService } from './uploads/inputs.service.js';
 import { UploadSlots } from './uploads/upload-slots.js';
 import { JobUploadsService } from './uploads/jobs-upload.service.js';
@@ -151,6 +152,7 @@ import { WebhooksService } from './webhooks/webhooks.service.js';
     // object storage they are drained as before.
     objectStoreProvider,
     InputsService,
+    ArrayItemsService,
     // Bounds the uploads staged at once on /tmp, per tenant and per replica.
     UploadSlots,
     JobUploadsService,

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { JobCountsSampler, kubeProvider } from '@roam/runtime';
 
+import { ArrayCancelLoop } from './array-cancel.loop.js';
 import { JobCancelHandler } from './job-cancel.handler.js';
 import { KubeState } from './kube-state.js';
 import { ReconcileRepository } from './reconcile.repository.js';
@@ -10,6 +11,14 @@ import { ReconcilerService } from './reconciler.service.js';
 @Module({
   controllers: [JobCancelHandler],
   // JobCountsSampler: `roam_jobs{status,tenant}` is reported by the reconciler only.
-  providers: [kubeProvider, KubeState, ReconcileRepository, ReconcilerService, JobCountsSampler],
+  providers: [
+    kubeProvider,
+    KubeState,
+    ReconcileRepository,
+    ReconcilerService,
+    JobCountsSampler,
+    // Finishes the array cancels the gateway accepted (202).
+    ArrayCancelLoop,
+  ],
 })
 export class ReconcilerModule {}

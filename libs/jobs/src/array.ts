@@ -13,8 +13,32 @@ export interface NewJobArray {
   parallelism: number | null;
   /** Every element's columns; `id` and `name` are the array's, each element derives its own. */
   element: NewJobRecord;
-  /** One value per index, given to its element as `ROAM_ARRAY_ITEM`; `size` of them. */
-  items?: readonly string[] | null;
+  /**
+   * One value per index, given to its element as `ROAM_ARRAY_ITEM`; `size` of them. `staged`:
+   * they were put in this transaction's `roam_array_items` by `stageArrayItems`.
+   */
+  items?: readonly string[] | 'staged' | null;
+}
+
+/**
+ * Puts an array's items in a temporary table of the transaction (`roam_array_items`, dropped
+ * at commit), a chunk per statement, so a file of 100,000 items is never one parameter nor in
+ * memory whole. `submitJobArray` with `items: 'staged'` reads them from there. Returns how many.
+ */
+export async function stageArrayItems(
+  db: Pick<Prisma.TransactionClient, '$executeRaw'>,
+  chunks: AsyncIterable<readonly string[]>,
+): Promise<number> {
+  await db.$executeRaw`CREATE TEMPORARY TABLE roam_array_items (i int PRIMARY KEY, item text NOT NULL)
+    ON COMMIT DROP`;
+  let count = 0;
+  for await (const chunk of chunks) {
+    await db.$executeRaw`INSERT INTO roam_array_items (i, item)
+      SELECT ${count}::int + (n - 1)::int, item
+      FROM unnest(${[...chunk]}::text[]) WITH ORDINALITY AS it(item, n)`;
+    count += chunk.length;
+  }
+  return count;
 }
 
 /**
@@ -51,10 +75,13 @@ export async function submitJobArray(db: LedgerDb, array: NewJobArray): Promise<
   });
   const prefix = array.id.slice(0, 28);
   // The elements' (index, item) pairs, made by the database: no parameter per element.
-  const series = array.items
-    ? sql`SELECT (n - 1)::int AS i, item FROM unnest(${[...array.items]}::text[])
+  const series =
+    array.items === 'staged'
+      ? sql`SELECT i, item FROM roam_array_items`
+      : array.items
+        ? sql`SELECT (n - 1)::int AS i, item FROM unnest(${[...array.items]}::text[])
             WITH ORDINALITY AS it(item, n)`
-    : sql`SELECT i, NULL::text AS item FROM generate_series(0, ${array.size - 1}) AS i`;
+        : sql`SELECT i, NULL::text AS item FROM generate_series(0, ${array.size - 1}) AS i`;
   const rows = await db.$queryRaw<{ count: bigint }[]>`
     WITH array_tenant AS (
       SELECT id FROM tenants WHERE id = ${job.tenantId} AND status <> 'deleting' FOR SHARE

@@ -20,6 +20,8 @@ export const JOB_EVENT_SUBJECTS = {
   fail: subjects.job.failed,
   retry: subjects.job.retried,
   cancel: subjects.job.cancelled,
+  // A failed job run again (an array's failed elements): announced as a retry.
+  rerun: subjects.job.retried,
 } as const satisfies Record<JobCause, string>;
 
 /** The subject of a job event, `jobs/<id>`: the envelope's `subject` and the outbox key. */

@@ -3,3 +3,4 @@ export * from './envelope.js';
 export * from './ledger.js';
 export * from './array.js';
 export * from './dependencies.js';
+export * from './job-sets.js';

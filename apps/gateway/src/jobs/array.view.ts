@@ -23,6 +23,11 @@ export const arrayViewSchema = z
     progress: z.number().describe('finished / size, from 0 to 1.'),
     counts: phaseCounts.describe('Elements per phase.'),
     done: z.boolean(),
+    cancelling: z
+      .boolean()
+      .describe(
+        'A cancel was accepted (202) and is under way: the counts show how far it has got.',
+      ),
     created_at: isoTime,
     finished_at: isoTime.nullable().describe('When its last element finished (`array.finished`).'),
   })
@@ -53,6 +58,7 @@ export function arrayView(row: ArrayRow): ArrayView {
     progress: row.size > 0 ? finished / row.size : 1,
     counts,
     done: pending + counts.running === 0,
+    cancelling: row.cancelRequestedAt !== null && pending + counts.running > 0,
     created_at: row.createdAt.toISOString(),
     finished_at: row.finishedAt?.toISOString() ?? null,
   };
@@ -72,11 +78,22 @@ export const elementPageSchema = z
 
 export const arrayCancelSchema = z
   .object({
-    cancelled: z.number().int().describe('Elements this request cancelled.'),
+    cancelled: z
+      .number()
+      .int()
+      .describe('Elements this request cancelled (0 with a 202: the background cancel does them).'),
     array: arrayViewSchema,
   })
   .meta({ id: 'JobArrayCancel' });
 export type ArrayCancelView = z.output<typeof arrayCancelSchema>;
+
+export const arrayRetrySchema = z
+  .object({
+    retried: z.number().int().describe('Failed elements this request submitted again.'),
+    array: arrayViewSchema,
+  })
+  .meta({ id: 'JobArrayRetry' });
+export type ArrayRetryView = z.output<typeof arrayRetrySchema>;
 
 export const elementIndexParam = z.coerce
   .number('must be an element index')

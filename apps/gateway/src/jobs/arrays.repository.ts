@@ -1,10 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { JobStatus } from '@roam/contracts';
 import { type JobArray, Prisma, type PrismaClient } from '@roam/db';
-import type { LedgerJob } from '@roam/jobs';
 import { PRISMA } from '@roam/runtime';
 
-import { lockUnfinishedJobs } from './groups.repository.js';
 import type { JobRow } from './jobs.repository.js';
 
 export type ArrayRow = JobArray;
@@ -40,18 +38,20 @@ export class ArraysRepository {
     });
   }
 
-  lockUnfinished(
-    tx: Prisma.TransactionClient,
-    tenantId: string,
-    arrayId: string,
-    limit: number,
-  ): Promise<LedgerJob[]> {
-    return lockUnfinishedJobs(
-      tx,
-      tenantId,
-      Prisma.sql`array_id = ${arrayId}::uuid`,
-      Prisma.sql`array_index`,
-      limit,
-    );
+  /** Records a cancel for the reconciler to finish (the first request's time is kept). */
+  async requestCancel(tenantId: string, id: string): Promise<ArrayRow | null> {
+    await this.prisma.jobArray.updateMany({
+      where: { id, tenantId, cancelRequestedAt: null },
+      data: { cancelRequestedAt: new Date() },
+    });
+    return this.find(tenantId, id);
+  }
+
+  /** The array's row, locked for the rest of the transaction. */
+  async lock(tx: Prisma.TransactionClient, tenantId: string, id: string): Promise<ArrayRow | null> {
+    const rows = await tx.$queryRaw<{ id: string }[]>`
+      SELECT id::text AS id FROM job_arrays WHERE id = ${id}::uuid AND tenant_id = ${tenantId}
+      FOR UPDATE`;
+    return rows.length === 0 ? null : tx.jobArray.findUnique({ where: { id } });
   }
 }

@@ -2,7 +2,15 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { GatewayConfig } from '@roam/config';
 import { arrayRequest, type JobStatus } from '@roam/contracts';
 import { uuidv7 } from '@roam/domain';
-import { JobLedger, submitJobArray } from '@roam/jobs';
+import {
+  applyInBatches,
+  cancelArrayElements,
+  JOB_SET_BATCH,
+  JobLedger,
+  lockArrayElements,
+  stageArrayItems,
+  submitJobArray,
+} from '@roam/jobs';
 import { Outbox } from '@roam/messaging';
 import { APP_CONFIG, ProblemError, problemTypes, validationProblem } from '@roam/runtime';
 import { z } from 'zod';
@@ -10,7 +18,6 @@ import { z } from 'zod';
 import { SOURCE } from '../source.js';
 import { DependenciesService, requestedOf } from './dependencies.service.js';
 import { type ArrayRow, ArraysRepository } from './arrays.repository.js';
-import { cancelInBatches } from './cancel-batches.js';
 import type { JobRow } from './jobs.repository.js';
 import { newJobRecord } from './jobs.repository.js';
 import { defaultJobName, JobsService, type SubmitRequest } from './jobs.service.js';
@@ -22,12 +29,28 @@ export const arrayNotFound = (id: string) =>
 const elementNotFound = (id: string, index: number) =>
   new ProblemError(404, problemTypes.notFound, 'Not found', `array ${id} has no element ${index}`);
 
+/** Items from an uploaded file, checked and staged (`ArrayItemsService`). */
+export interface ItemsUpload {
+  count: number;
+  /** A CSV file's header row, given to every element as `ROAM_ARRAY_COLUMNS`. */
+  columns: string | undefined;
+  chunks(): AsyncIterable<readonly string[]>;
+}
+
 /** A checked `array` member. */
 export interface ArraySize {
   size: number;
   parallelism?: number | undefined;
-  items?: string[] | undefined;
+  items?: string[] | ItemsUpload | undefined;
 }
+
+/** `array` of a submit whose items come in a file: `size`, if given, must be its row count. */
+const uploadArrayRequest = z
+  .object({
+    size: z.number().int().min(1).optional(),
+    parallelism: z.number().int().min(1).optional(),
+  })
+  .strict();
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -36,6 +59,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 export class ArraysService {
   private readonly ledger: JobLedger;
   private readonly request: z.ZodType<ArraySize>;
+  private readonly max: number;
 
   constructor(
     private readonly repository: ArraysRepository,
@@ -47,6 +71,7 @@ export class ArraysService {
   ) {
     this.ledger = new JobLedger(outbox, SOURCE);
     const max = config.ARRAY_MAX_SIZE;
+    this.max = max;
     this.request = arrayRequest.superRefine((array, context) => {
       if (array.size > max)
         context.addIssue({
@@ -66,12 +91,40 @@ export class ArraysService {
   /**
    * A submit body with `array` (`POST /api/v1/arrays`, or `POST /api/v1/jobs` with `array`):
    * `array` is taken out and checked, the rest is a submit body as `POST /api/v1/jobs` takes it.
+   * With `upload` (an items file), the file's rows are the items and its row count the size.
    */
-  async submitBody(tenantId: string, body: unknown): Promise<ArrayRow> {
+  async submitBody(tenantId: string, body: unknown, upload?: ItemsUpload): Promise<ArrayRow> {
     const { array, ...rest } = isRecord(body) ? body : { array: undefined };
-    const size = this.parse(array);
+    const size = upload ? this.parseWithUpload(array, upload) : this.parse(array);
     const request = await this.jobs.requestOf(tenantId, isRecord(body) ? rest : body);
     return this.submit(tenantId, request, size);
+  }
+
+  private parseWithUpload(value: unknown, upload: ItemsUpload): ArraySize {
+    const parsed = uploadArrayRequest.safeParse(value ?? {});
+    if (!parsed.success) {
+      throw validationProblem(
+        'body',
+        parsed.error.issues.map((issue) => ({ ...issue, path: ['array', ...issue.path] })),
+      );
+    }
+    const { size, parallelism } = parsed.data;
+    if (size !== undefined && size !== upload.count)
+      throw new ProblemError(
+        422,
+        problemTypes.validation,
+        'Request validation failed',
+        `array.size is ${size} but the items file has ${upload.count} items (leave size out to take the file's count)`,
+      );
+    if (parallelism !== undefined && parallelism > this.max)
+      throw new ProblemError(
+        400,
+        problemTypes.validation,
+        'Request validation failed',
+        `body: array.parallelism: must be at most ${this.max} (ARRAY_MAX_SIZE)`,
+        { errors: [{ path: 'array.parallelism', message: `must be at most ${this.max}` }] },
+      );
+    return { size: upload.count, parallelism, items: upload };
   }
 
   /** The `array` member of a submit body, bounded by `ARRAY_MAX_SIZE`; 400 otherwise. */
@@ -100,7 +153,11 @@ export class ArraysService {
         'an array cannot take an input archive upload',
       );
     }
-    const { spec } = request;
+    const upload = array.items !== undefined && !Array.isArray(array.items) ? array.items : null;
+    const spec =
+      upload?.columns !== undefined
+        ? { ...request.spec, env: { ...request.spec.env, ROAM_ARRAY_COLUMNS: upload.columns } }
+        : request.spec;
     const resources = await this.jobs.assertCanEverRun(tenantId, spec);
     const id = uuidv7();
     const element = newJobRecord({
@@ -123,12 +180,13 @@ export class ArraysService {
             ? []
             : [{ dependent: { kind: 'array', size: array.size }, requested, path: 'depends_on' }],
         );
+        if (upload) await stageArrayItems(tx, upload.chunks());
         const count = await submitJobArray(tx, {
           id,
           size: array.size,
           parallelism: array.parallelism ?? null,
           element,
-          items: array.items ?? null,
+          items: upload ? 'staged' : Array.isArray(array.items) ? array.items : null,
         });
         // The whole array waits on its dependencies; on an N_TO_N one, element by element.
         if (count > 0 && checked.length > 0)
@@ -172,16 +230,82 @@ export class ArraysService {
     return this.repository.elements(tenantId, id, query);
   }
 
-  /** Cancels every unfinished element; idempotent (`cancelled: 0` when none is left). */
-  async cancel(tenantId: string, id: string): Promise<{ cancelled: number; array: ArrayRow }> {
-    await this.get(tenantId, id);
-    const cancelled = await cancelInBatches(
+  /**
+   * Cancels the unfinished elements. Up to one batch (`JOB_SET_BATCH`) is cancelled here; a
+   * larger remainder is recorded (`cancel_requested_at`) and answered at once (`accepted`):
+   * the reconciler's array-cancel loop walks it, batch by batch, while the summary's counters
+   * show it advance. Idempotent (`cancelled: 0` when none is left).
+   */
+  async cancel(
+    tenantId: string,
+    id: string,
+  ): Promise<{ cancelled: number; accepted: boolean; array: ArrayRow }> {
+    const array = await this.get(tenantId, id);
+    const unfinished = array.submitted + array.queued + array.admitted + array.running;
+    if (unfinished > JOB_SET_BATCH) {
+      const requested = await this.repository.requestCancel(tenantId, id);
+      return { cancelled: 0, accepted: true, array: requested ?? array };
+    }
+    const cancelled = await cancelArrayElements(this.outbox, this.ledger, SOURCE, {
+      id,
+      tenantId,
+    });
+    return { cancelled, accepted: false, array: await this.get(tenantId, id) };
+  }
+
+  /**
+   * Runs every failed element again (the ledger's `rerun`: back to `Submitted` with its attempt
+   * counted on), in batches. 409 while any element is unfinished (the array is still running,
+   * or a retry is under way) or when none failed.
+   */
+  async retryFailed(tenantId: string, id: string): Promise<{ retried: number; array: ArrayRow }> {
+    const message = `failed elements of array ${id} retried through the API`;
+    let checked = false;
+    const retried = await applyInBatches<number>(
       this.outbox,
       this.ledger,
-      tenantId,
-      (tx, limit) => this.repository.lockUnfinished(tx, tenantId, id, limit),
-      `array ${id} cancelled through the API`,
+      async (tx, after, limit) => {
+        if (!checked) {
+          // Under the array's lock, so two retries cannot both pass.
+          const array = await this.repository.lock(tx, tenantId, id);
+          if (!array) throw arrayNotFound(id);
+          assertRetryable(array);
+          checked = true;
+        }
+        return lockArrayElements(tx, tenantId, id, ['failed'], after, limit);
+      },
+      (job) => ({
+        job,
+        events: [{ type: 'rerun', message }],
+        set: {
+          attempt: job.attempt + 1,
+          exitCode: null,
+          admittedAt: null,
+          startedAt: null,
+          finishedAt: null,
+          retryAt: null,
+          placement: null,
+        },
+      }),
     );
-    return { cancelled, array: await this.get(tenantId, id) };
+    return { retried, array: await this.get(tenantId, id) };
   }
+}
+
+function assertRetryable(array: ArrayRow): void {
+  const unfinished = array.submitted + array.queued + array.admitted + array.running;
+  if (unfinished > 0)
+    throw new ProblemError(
+      409,
+      problemTypes.conflict,
+      'Conflict',
+      `array ${array.id} still has ${unfinished} unfinished elements: retry its failed elements once it has finished (or cancel it first)`,
+    );
+  if (array.failed === 0)
+    throw new ProblemError(
+      409,
+      problemTypes.conflict,
+      'Conflict',
+      `array ${array.id} has no failed element to retry`,
+    );
 }

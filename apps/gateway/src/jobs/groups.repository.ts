@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type JobGroup, Prisma, type PrismaClient } from '@roam/db';
-import { jobStateOf } from '@roam/domain';
-import type { LedgerJob } from '@roam/jobs';
+import { type LockedJobs, lockJobs, UNFINISHED } from '@roam/jobs';
 import { PRISMA } from '@roam/runtime';
 
 export type GroupRow = JobGroup;
@@ -24,63 +23,24 @@ export class GroupsRepository {
     });
   }
 
-  /** Up to `limit` unfinished jobs of the group, locked (`lockUnfinishedJobs`). */
+  /** The group's unfinished jobs after `after` (by id), locked (`lockJobs`). */
   lockUnfinished(
     tx: Prisma.TransactionClient,
     tenantId: string,
     group: string,
+    after: string | undefined,
     limit: number,
-  ): Promise<LedgerJob[]> {
-    return lockUnfinishedJobs(
-      tx,
+  ): Promise<LockedJobs<string>> {
+    return lockJobs(tx, {
       tenantId,
-      Prisma.sql`group_name = ${group}`,
-      Prisma.sql`id`,
+      where: Prisma.sql`group_name = ${group}`,
+      statuses: UNFINISHED,
+      key: {
+        column: Prisma.sql`id`,
+        after: after === undefined ? null : Prisma.sql`${after}::uuid`,
+      },
+      read: (row) => row.id,
       limit,
-    );
+    });
   }
-}
-
-/**
- * Up to `limit` unfinished jobs of the tenant matching `where`, locked for the rest of the
- * transaction, as the ledger needs them. Finished jobs are skipped, so a caller that finishes
- * what it locked reaches the end by calling again.
- */
-export async function lockUnfinishedJobs(
-  tx: Prisma.TransactionClient,
-  tenantId: string,
-  where: Prisma.Sql,
-  /** An order an index of `where` gives, so a batch does not sort the whole set. */
-  orderBy: Prisma.Sql,
-  limit: number,
-): Promise<LedgerJob[]> {
-  const rows = await tx.$queryRaw<
-    {
-      id: string;
-      tenant_id: string;
-      name: string;
-      attempt: number;
-      seq: number;
-      status: string;
-      phase: string;
-      reason: string | null;
-      message: string | null;
-      placement: Record<string, unknown> | null;
-    }[]
-  >`SELECT id::text AS id, tenant_id, name, attempt, seq, status::text AS status, phase, reason,
-           message, placement
-    FROM jobs
-    WHERE tenant_id = ${tenantId} AND ${where} AND status IN ('pending', 'running')
-    ORDER BY ${orderBy}
-    LIMIT ${limit}
-    FOR UPDATE`;
-  return rows.map((row) => ({
-    id: row.id,
-    tenantId: row.tenant_id,
-    name: row.name,
-    attempt: row.attempt,
-    seq: row.seq,
-    state: jobStateOf(row),
-    placement: row.placement,
-  }));
 }

@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { JobLedger } from '@roam/jobs';
+import { cancelInBatches, JobLedger } from '@roam/jobs';
 import { Outbox } from '@roam/messaging';
 import { ProblemError, problemTypes } from '@roam/runtime';
 
 import { SOURCE } from '../source.js';
-import { cancelInBatches } from './cancel-batches.js';
 import { type GroupRow, GroupsRepository } from './groups.repository.js';
 
 export const groupNotFound = (name: string) =>
@@ -38,11 +37,12 @@ export class GroupsService {
    */
   async cancel(tenantId: string, name: string): Promise<{ cancelled: number; group: GroupRow }> {
     await this.get(tenantId, name);
-    const cancelled = await cancelInBatches(
+    const cancelled = await cancelInBatches<string>(
       this.outbox,
       this.ledger,
+      SOURCE,
       tenantId,
-      (tx, limit) => this.repository.lockUnfinished(tx, tenantId, name, limit),
+      (tx, after, limit) => this.repository.lockUnfinished(tx, tenantId, name, after, limit),
       `group ${name} cancelled through the API`,
     );
     return { cancelled, group: await this.get(tenantId, name) };

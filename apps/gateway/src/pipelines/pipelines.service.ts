@@ -143,7 +143,7 @@ export class PipelinesService {
               size: step.array.size,
               parallelism: step.array.parallelism ?? null,
               element: step.record,
-              items: step.array.items ?? null,
+              items: Array.isArray(step.array.items) ? step.array.items : null,
             })) > 0;
         }
         if (!inserted) {

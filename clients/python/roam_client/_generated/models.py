@@ -184,6 +184,8 @@ class Job(TypedDict, total=False):
 
 
 class JobArray(TypedDict, total=False):
+    # A cancel was accepted (202) and is under way: the counts show how far it has got.
+    cancelling: Required[bool]
     # Elements per phase.
     counts: Required[Dict[str, Any]]
     created_at: Required[str]
@@ -206,7 +208,7 @@ class JobArray(TypedDict, total=False):
 
 class JobArrayCancel(TypedDict, total=False):
     array: Required["JobArray"]
-    # Elements this request cancelled.
+    # Elements this request cancelled (0 with a 202: the background cancel does them).
     cancelled: Required[int]
 
 
@@ -214,6 +216,12 @@ class JobArrayElementPage(TypedDict, total=False):
     items: Required[List["Job"]]
     # Pass as `cursor` for the next page (an index); null at the end.
     next_cursor: Required[Optional[int]]
+
+
+class JobArrayRetry(TypedDict, total=False):
+    array: Required["JobArray"]
+    # Failed elements this request submitted again.
+    retried: Required[int]
 
 
 class JobBatchResult(TypedDict, total=False):

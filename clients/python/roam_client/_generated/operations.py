@@ -57,6 +57,14 @@ class AsyncOperations:
         "DELETE /api/v1/admin/keys/{keyId}: Revoke an admin API key"
         return await self._call("DELETE", "/api/v1/admin/keys/{keyId}", path_params={"keyId": key_id}, query={}, headers={}, returns="none")  # type: ignore[no-any-return]
 
+    async def array_results_index(self, id: str) -> httpx.Response:
+        "GET /api/v1/arrays/{id}/index.csv: An array’s elements as a CSV index"
+        return await self._call("GET", "/api/v1/arrays/{id}/index.csv", path_params={"id": id}, query={}, headers={}, returns="response")  # type: ignore[no-any-return]
+
+    async def array_results_zip(self, id: str) -> httpx.Response:
+        "GET /api/v1/arrays/{id}/results.zip: Every element’s results as one zip"
+        return await self._call("GET", "/api/v1/arrays/{id}/results.zip", path_params={"id": id}, query={}, headers={}, returns="response")  # type: ignore[no-any-return]
+
     async def arrays_cancel(self, id: str) -> JobArrayCancel:
         "DELETE /api/v1/arrays/{id}: Cancel every unfinished element of an array"
         return await self._call("DELETE", "/api/v1/arrays/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
@@ -76,6 +84,10 @@ class AsyncOperations:
     async def arrays_get(self, id: str) -> JobArray:
         "GET /api/v1/arrays/{id}: An array’s summary: elements per phase and progress"
         return await self._call("GET", "/api/v1/arrays/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+
+    async def arrays_retry(self, id: str, *, idempotency_key: Optional[str] = None) -> JobArrayRetry:
+        "POST /api/v1/arrays/{id}/retry: Run an array’s failed elements again"
+        return await self._call("POST", "/api/v1/arrays/{id}/retry", path_params={"id": id}, query={}, headers={"Idempotency-Key": idempotency_key}, returns="json")  # type: ignore[no-any-return]
 
     async def arrays_submit(self, body: Union[Dict[str, Any], TemplateSubmit], *, idempotency_key: Optional[str] = None) -> JobArray:
         "POST /api/v1/arrays: Submit a job array"
@@ -420,6 +432,14 @@ class SyncOperations:
         "DELETE /api/v1/admin/keys/{keyId}: Revoke an admin API key"
         return self._call("DELETE", "/api/v1/admin/keys/{keyId}", path_params={"keyId": key_id}, query={}, headers={}, returns="none")  # type: ignore[no-any-return]
 
+    def array_results_index(self, id: str) -> httpx.Response:
+        "GET /api/v1/arrays/{id}/index.csv: An array’s elements as a CSV index"
+        return self._call("GET", "/api/v1/arrays/{id}/index.csv", path_params={"id": id}, query={}, headers={}, returns="response")  # type: ignore[no-any-return]
+
+    def array_results_zip(self, id: str) -> httpx.Response:
+        "GET /api/v1/arrays/{id}/results.zip: Every element’s results as one zip"
+        return self._call("GET", "/api/v1/arrays/{id}/results.zip", path_params={"id": id}, query={}, headers={}, returns="response")  # type: ignore[no-any-return]
+
     def arrays_cancel(self, id: str) -> JobArrayCancel:
         "DELETE /api/v1/arrays/{id}: Cancel every unfinished element of an array"
         return self._call("DELETE", "/api/v1/arrays/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
@@ -439,6 +459,10 @@ class SyncOperations:
     def arrays_get(self, id: str) -> JobArray:
         "GET /api/v1/arrays/{id}: An array’s summary: elements per phase and progress"
         return self._call("GET", "/api/v1/arrays/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+
+    def arrays_retry(self, id: str, *, idempotency_key: Optional[str] = None) -> JobArrayRetry:
+        "POST /api/v1/arrays/{id}/retry: Run an array’s failed elements again"
+        return self._call("POST", "/api/v1/arrays/{id}/retry", path_params={"id": id}, query={}, headers={"Idempotency-Key": idempotency_key}, returns="json")  # type: ignore[no-any-return]
 
     def arrays_submit(self, body: Union[Dict[str, Any], TemplateSubmit], *, idempotency_key: Optional[str] = None) -> JobArray:
         "POST /api/v1/arrays: Submit a job array"

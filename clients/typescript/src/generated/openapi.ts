@@ -266,7 +266,7 @@ export interface paths {
     put?: never;
     /**
      * Submit a job array
-     * @description A JobSpec (or `{"template": …}`) with `array: { size, parallelism? }`: `size` elements (at most ARRAY_MAX_SIZE) are created in one statement, each a job with `ROAM_ARRAY_INDEX` (0…size-1) and `ROAM_ARRAY_SIZE` in its environment. `POST /api/v1/jobs` with `array` does the same. 422 when the spec can never run, 429 when the elements would exceed the pending cap; either way nothing is written.
+     * @description A JobSpec (or `{"template": …}`) with `array: { size, parallelism?, items? }`, or as `multipart/form-data` with the items in an `items` file: `size` elements (at most ARRAY_MAX_SIZE) are created in one statement, each a job with `ROAM_ARRAY_INDEX` (0…size-1) and `ROAM_ARRAY_SIZE` in its environment. `POST /api/v1/jobs` with `array` does the same. 422 when the spec can never run, 429 when the elements would exceed the pending cap; either way nothing is written.
      *
      *     Needs a tenant API key.
      */
@@ -295,7 +295,7 @@ export interface paths {
     post?: never;
     /**
      * Cancel every unfinished element of an array
-     * @description Idempotent: an array with nothing left to cancel answers `cancelled: 0`.
+     * @description An array with at most 1,000 unfinished elements has them cancelled in the request (200). A larger one answers 202 at once: the cancel is recorded and done in the background, 1,000 elements per transaction; its summary shows `cancelling: true` and the counts advance until `done`. Idempotent: an array with nothing left to cancel answers `cancelled: 0`.
      *
      *     Needs a tenant API key.
      */
@@ -343,6 +343,72 @@ export interface paths {
     get: operations['Arrays_elementOfArray'];
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/arrays/{id}/index.csv': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * An array’s elements as a CSV index
+     * @description One row per element, by index: `index,job_id,status,exit_code,duration_seconds,result_files` (result file paths joined by `;`). Streamed, read 1,000 elements at a time.
+     *
+     *     Needs a tenant API key.
+     */
+    get: operations['ArrayResults_index'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/arrays/{id}/results.zip': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Every element’s results as one zip
+     * @description Each element’s result files under `<index>/<path>`, streamed: files are opened one at a time as the archive is written. 413 above 200,000 files (download per element then).
+     *
+     *     Needs a tenant API key.
+     */
+    get: operations['ArrayResults_zip'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/arrays/{id}/retry': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Run an array’s failed elements again
+     * @description Every failed element goes back to `Submitted` with its `attempt` counted on (its history and events show a `job.retried` step); the others are left as they are, and the summary counts them again as they run. 409 while any element is still unfinished, or when none failed.
+     *
+     *     Needs a tenant API key.
+     */
+    post: operations['Arrays_retry'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1938,6 +2004,8 @@ export interface components {
       tenant_id: string;
     };
     JobArray: {
+      /** @description A cancel was accepted (202) and is under way: the counts show how far it has got. */
+      cancelling: boolean;
       /** @description Elements per phase. */
       counts: {
         admitted: number;
@@ -1969,13 +2037,18 @@ export interface components {
     };
     JobArrayCancel: {
       array: components['schemas']['JobArray'];
-      /** @description Elements this request cancelled. */
+      /** @description Elements this request cancelled (0 with a 202: the background cancel does them). */
       cancelled: number;
     };
     JobArrayElementPage: {
       items: components['schemas']['Job'][];
       /** @description Pass as `cursor` for the next page (an index); null at the end. */
       next_cursor: number | null;
+    };
+    JobArrayRetry: {
+      array: components['schemas']['JobArray'];
+      /** @description Failed elements this request submitted again. */
+      retried: number;
     };
     JobBatchResult: {
       count: number;
@@ -4023,6 +4096,15 @@ export interface operations {
               ttl_seconds_after_finished?: number;
             }
           | components['schemas']['TemplateSubmit'];
+        'multipart/form-data': {
+          /**
+           * Format: binary
+           * @description One `ROAM_ARRAY_ITEM` per row: plain lines, CSV (`.csv` or `text/csv`: a header row, given to every element as `ROAM_ARRAY_COLUMNS`, then one row per element) or JSON lines (`.jsonl`, `.ndjson` or `application/x-ndjson`). Rows of at most 4096 characters, at most ARRAY_MAX_SIZE of them.
+           */
+          items: string;
+          /** @description The JSON body as above; `array.size` may be left out (the file's row count) and `array.items` is not allowed. */
+          spec: string;
+        };
       };
     };
     responses: {
@@ -4064,6 +4146,15 @@ export interface operations {
       };
       /** @description Conflict with the current state */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body too large */
+      413: {
         headers: {
           [name: string]: unknown;
         };
@@ -4189,6 +4280,15 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JobArrayCancel'];
+        };
+      };
+      /** @description Success */
+      202: {
         headers: {
           [name: string]: unknown;
         };
@@ -4384,6 +4484,264 @@ export interface operations {
       };
       /** @description Not found (another tenant’s object is a 404 too) */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  ArrayResults_index: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/csv': string;
+        };
+      };
+      /** @description Invalid request (every bad field is listed in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not found (another tenant’s object is a 404 too) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  ArrayResults_zip: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/zip': string;
+        };
+      };
+      /** @description Invalid request (every bad field is listed in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not found (another tenant’s object is a 404 too) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A dependency is unreachable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  Arrays_retry: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Makes a retry safe: a retry with the same key and request answers with the first outcome; another request under the key is 422, a retry while the first still runs is 409. */
+        'Idempotency-Key'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JobArrayRetry'];
+        };
+      };
+      /** @description Invalid request (every bad field is listed in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not found (another tenant’s object is a 404 too) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Conflict with the current state */
+      409: {
         headers: {
           [name: string]: unknown;
         };

@@ -29,6 +29,7 @@ describe('transition', () => {
     [running, { type: 'queue', reason: 'WaitingForQuota' }, 'Queued/WaitingForQuota'],
     [running, { type: 'cancel' }, 'Cancelled'],
     [offloaded, { type: 'fail', reason: 'Lost' }, 'Failed/Lost'],
+    [oom, { type: 'rerun' }, 'Submitted'],
   ])('%o + %o → %s', (from, event, to) => {
     const r = transition(from, event);
     expect(r.ok && phaseLabel(r.state)).toBe(to);
@@ -45,6 +46,10 @@ describe('transition', () => {
     [oom, { type: 'retry' }],
     [oom, { type: 'succeed' }],
     [cancelled, { type: 'admit' }],
+    [succeeded, { type: 'rerun' }],
+    [cancelled, { type: 'rerun' }],
+    [running, { type: 'rerun' }],
+    [queued, { type: 'rerun' }],
   ])('rejects %o + %o', (from, event) => {
     const r = transition(from, event);
     expect(r).toEqual({ ok: false, error: expect.stringMatching(/never changes|cannot/) });

@@ -68,6 +68,8 @@ export type JobEvent = { message?: string } &
     /** The attempt failed and the retry policy retries it: back to the queue until `retryAt`. */
     | { type: 'retry' }
     | { type: 'cancel'; reason?: CancelReason }
+    /** A failed job run again on request (an array's failed elements): submitted anew. */
+    | { type: 'rerun' }
   );
 
 export type TransitionResult =
@@ -145,12 +147,14 @@ function target(event: JobEvent): JobState {
           : { status: 'cancelled', phase: 'Cancelled' },
         event.message,
       );
+    case 'rerun':
+      return withMessage(SUBMITTED, event.message);
   }
 }
 
 /**
  * Applies one event. Rules: a finished job never changes (a repeat of the event that finished
- * it, or a cancel, is a no-op); an event that leads to the state the job is already in is a
+ * it, or a cancel, is a no-op), except that a failed one may be rerun; an event that leads to the state the job is already in is a
  * no-op that only refreshes the message (at-least-once delivery repeats events); anything else
  * must be in `ACCEPTS`, so e.g. a queued job cannot succeed and a running job cannot be
  * re-admitted.
@@ -158,6 +162,9 @@ function target(event: JobEvent): JobState {
 export function transition(current: JobState, event: JobEvent): TransitionResult {
   const next = target(event);
   const same = next.phase === current.phase && next.reason === current.reason;
+  if (current.phase === 'Failed' && event.type === 'rerun') {
+    return { ok: true, state: next, changed: true };
+  }
   if (isFinished(current)) {
     if (same || event.type === 'cancel') return { ok: true, state: current, changed: false };
     return {

@@ -2295,6 +2295,7 @@ export const JobArrayScalarFieldEnum = {
   createdAt: 'createdAt',
   finishedAt: 'finishedAt',
   depsUnmet: 'depsUnmet',
+  cancelRequestedAt: 'cancelRequestedAt',
   updatedAt: 'updatedAt'
 } as const
 

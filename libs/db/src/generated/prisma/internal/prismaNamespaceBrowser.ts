@@ -207,6 +207,7 @@ export const JobArrayScalarFieldEnum = {
   createdAt: 'createdAt',
   finishedAt: 'finishedAt',
   depsUnmet: 'depsUnmet',
+  cancelRequestedAt: 'cancelRequestedAt',
   updatedAt: 'updatedAt'
 } as const
 

@@ -71,6 +71,7 @@ export type JobArrayMinAggregateOutputType = {
   createdAt: Date | null
   finishedAt: Date | null
   depsUnmet: number | null
+  cancelRequestedAt: Date | null
   updatedAt: Date | null
 }
 
@@ -91,6 +92,7 @@ export type JobArrayMaxAggregateOutputType = {
   createdAt: Date | null
   finishedAt: Date | null
   depsUnmet: number | null
+  cancelRequestedAt: Date | null
   updatedAt: Date | null
 }
 
@@ -111,6 +113,7 @@ export type JobArrayCountAggregateOutputType = {
   createdAt: number
   finishedAt: number
   depsUnmet: number
+  cancelRequestedAt: number
   updatedAt: number
   _all: number
 }
@@ -159,6 +162,7 @@ export type JobArrayMinAggregateInputType = {
   createdAt?: true
   finishedAt?: true
   depsUnmet?: true
+  cancelRequestedAt?: true
   updatedAt?: true
 }
 
@@ -179,6 +183,7 @@ export type JobArrayMaxAggregateInputType = {
   createdAt?: true
   finishedAt?: true
   depsUnmet?: true
+  cancelRequestedAt?: true
   updatedAt?: true
 }
 
@@ -199,6 +204,7 @@ export type JobArrayCountAggregateInputType = {
   createdAt?: true
   finishedAt?: true
   depsUnmet?: true
+  cancelRequestedAt?: true
   updatedAt?: true
   _all?: true
 }
@@ -306,6 +312,7 @@ export type JobArrayGroupByOutputType = {
   createdAt: Date
   finishedAt: Date | null
   depsUnmet: number
+  cancelRequestedAt: Date | null
   updatedAt: Date
   _count: JobArrayCountAggregateOutputType | null
   _avg: JobArrayAvgAggregateOutputType | null
@@ -349,6 +356,7 @@ export type JobArrayWhereInput = {
   createdAt?: Prisma.DateTimeFilter<"JobArray"> | Date | string
   finishedAt?: Prisma.DateTimeNullableFilter<"JobArray"> | Date | string | null
   depsUnmet?: Prisma.IntFilter<"JobArray"> | number
+  cancelRequestedAt?: Prisma.DateTimeNullableFilter<"JobArray"> | Date | string | null
   updatedAt?: Prisma.DateTimeFilter<"JobArray"> | Date | string
   tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
 }
@@ -370,6 +378,7 @@ export type JobArrayOrderByWithRelationInput = {
   createdAt?: Prisma.SortOrder
   finishedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   depsUnmet?: Prisma.SortOrder
+  cancelRequestedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   tenant?: Prisma.TenantOrderByWithRelationInput
 }
@@ -394,6 +403,7 @@ export type JobArrayWhereUniqueInput = Prisma.AtLeast<{
   createdAt?: Prisma.DateTimeFilter<"JobArray"> | Date | string
   finishedAt?: Prisma.DateTimeNullableFilter<"JobArray"> | Date | string | null
   depsUnmet?: Prisma.IntFilter<"JobArray"> | number
+  cancelRequestedAt?: Prisma.DateTimeNullableFilter<"JobArray"> | Date | string | null
   updatedAt?: Prisma.DateTimeFilter<"JobArray"> | Date | string
   tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
 }, "id">
@@ -415,6 +425,7 @@ export type JobArrayOrderByWithAggregationInput = {
   createdAt?: Prisma.SortOrder
   finishedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   depsUnmet?: Prisma.SortOrder
+  cancelRequestedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   _count?: Prisma.JobArrayCountOrderByAggregateInput
   _avg?: Prisma.JobArrayAvgOrderByAggregateInput
@@ -443,6 +454,7 @@ export type JobArrayScalarWhereWithAggregatesInput = {
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"JobArray"> | Date | string
   finishedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"JobArray"> | Date | string | null
   depsUnmet?: Prisma.IntWithAggregatesFilter<"JobArray"> | number
+  cancelRequestedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"JobArray"> | Date | string | null
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"JobArray"> | Date | string
 }
 
@@ -462,6 +474,7 @@ export type JobArrayCreateInput = {
   createdAt?: Date | string
   finishedAt?: Date | string | null
   depsUnmet?: number
+  cancelRequestedAt?: Date | string | null
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutJobArraysInput
 }
@@ -483,6 +496,7 @@ export type JobArrayUncheckedCreateInput = {
   createdAt?: Date | string
   finishedAt?: Date | string | null
   depsUnmet?: number
+  cancelRequestedAt?: Date | string | null
   updatedAt?: Date | string
 }
 
@@ -502,6 +516,7 @@ export type JobArrayUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
+  cancelRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutJobArraysNestedInput
 }
@@ -523,6 +538,7 @@ export type JobArrayUncheckedUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
+  cancelRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -543,6 +559,7 @@ export type JobArrayCreateManyInput = {
   createdAt?: Date | string
   finishedAt?: Date | string | null
   depsUnmet?: number
+  cancelRequestedAt?: Date | string | null
   updatedAt?: Date | string
 }
 
@@ -562,6 +579,7 @@ export type JobArrayUpdateManyMutationInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
+  cancelRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -582,6 +600,7 @@ export type JobArrayUncheckedUpdateManyInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
+  cancelRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -612,6 +631,7 @@ export type JobArrayCountOrderByAggregateInput = {
   createdAt?: Prisma.SortOrder
   finishedAt?: Prisma.SortOrder
   depsUnmet?: Prisma.SortOrder
+  cancelRequestedAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
 
@@ -645,6 +665,7 @@ export type JobArrayMaxOrderByAggregateInput = {
   createdAt?: Prisma.SortOrder
   finishedAt?: Prisma.SortOrder
   depsUnmet?: Prisma.SortOrder
+  cancelRequestedAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
 
@@ -665,6 +686,7 @@ export type JobArrayMinOrderByAggregateInput = {
   createdAt?: Prisma.SortOrder
   finishedAt?: Prisma.SortOrder
   depsUnmet?: Prisma.SortOrder
+  cancelRequestedAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
 
@@ -739,6 +761,7 @@ export type JobArrayCreateWithoutTenantInput = {
   createdAt?: Date | string
   finishedAt?: Date | string | null
   depsUnmet?: number
+  cancelRequestedAt?: Date | string | null
   updatedAt?: Date | string
 }
 
@@ -758,6 +781,7 @@ export type JobArrayUncheckedCreateWithoutTenantInput = {
   createdAt?: Date | string
   finishedAt?: Date | string | null
   depsUnmet?: number
+  cancelRequestedAt?: Date | string | null
   updatedAt?: Date | string
 }
 
@@ -807,6 +831,7 @@ export type JobArrayScalarWhereInput = {
   createdAt?: Prisma.DateTimeFilter<"JobArray"> | Date | string
   finishedAt?: Prisma.DateTimeNullableFilter<"JobArray"> | Date | string | null
   depsUnmet?: Prisma.IntFilter<"JobArray"> | number
+  cancelRequestedAt?: Prisma.DateTimeNullableFilter<"JobArray"> | Date | string | null
   updatedAt?: Prisma.DateTimeFilter<"JobArray"> | Date | string
 }
 
@@ -826,6 +851,7 @@ export type JobArrayCreateManyTenantInput = {
   createdAt?: Date | string
   finishedAt?: Date | string | null
   depsUnmet?: number
+  cancelRequestedAt?: Date | string | null
   updatedAt?: Date | string
 }
 
@@ -845,6 +871,7 @@ export type JobArrayUpdateWithoutTenantInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
+  cancelRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -864,6 +891,7 @@ export type JobArrayUncheckedUpdateWithoutTenantInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
+  cancelRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -883,6 +911,7 @@ export type JobArrayUncheckedUpdateManyWithoutTenantInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
+  cancelRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -905,6 +934,7 @@ export type JobArraySelect<ExtArgs extends runtime.Types.Extensions.InternalArgs
   createdAt?: boolean
   finishedAt?: boolean
   depsUnmet?: boolean
+  cancelRequestedAt?: boolean
   updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["jobArray"]>
@@ -926,6 +956,7 @@ export type JobArraySelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exte
   createdAt?: boolean
   finishedAt?: boolean
   depsUnmet?: boolean
+  cancelRequestedAt?: boolean
   updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["jobArray"]>
@@ -947,6 +978,7 @@ export type JobArraySelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exte
   createdAt?: boolean
   finishedAt?: boolean
   depsUnmet?: boolean
+  cancelRequestedAt?: boolean
   updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["jobArray"]>
@@ -968,10 +1000,11 @@ export type JobArraySelectScalar = {
   createdAt?: boolean
   finishedAt?: boolean
   depsUnmet?: boolean
+  cancelRequestedAt?: boolean
   updatedAt?: boolean
 }
 
-export type JobArrayOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "size" | "parallelism" | "groupName" | "submitted" | "queued" | "admitted" | "running" | "succeeded" | "failed" | "cancelled" | "createdAt" | "finishedAt" | "depsUnmet" | "updatedAt", ExtArgs["result"]["jobArray"]>
+export type JobArrayOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "size" | "parallelism" | "groupName" | "submitted" | "queued" | "admitted" | "running" | "succeeded" | "failed" | "cancelled" | "createdAt" | "finishedAt" | "depsUnmet" | "cancelRequestedAt" | "updatedAt", ExtArgs["result"]["jobArray"]>
 export type JobArrayInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }
@@ -1010,6 +1043,10 @@ export type $JobArrayPayload<ExtArgs extends runtime.Types.Extensions.InternalAr
      * Dependencies of the whole array not met yet; none of its elements is offered before 0.
      */
     depsUnmet: number
+    /**
+     * A cancel too large for one request: the reconciler cancels the rest (docs/api.md#arrays).
+     */
+    cancelRequestedAt: Date | null
     updatedAt: Date
   }, ExtArgs["result"]["jobArray"]>
   composites: {}
@@ -1451,6 +1488,7 @@ export interface JobArrayFieldRefs {
   readonly createdAt: Prisma.FieldRef<"JobArray", 'DateTime'>
   readonly finishedAt: Prisma.FieldRef<"JobArray", 'DateTime'>
   readonly depsUnmet: Prisma.FieldRef<"JobArray", 'Int'>
+  readonly cancelRequestedAt: Prisma.FieldRef<"JobArray", 'DateTime'>
   readonly updatedAt: Prisma.FieldRef<"JobArray", 'DateTime'>
 }
     
