@@ -227,7 +227,7 @@ export function formatReport(report: ChaosReport): string {
       Object.entries(report.requests.peakOutstanding)
         .map(([tenant, n]) => `${tenant} ${n}`)
         .join(', ') || 'none sampled'
-    }; a lane waited for room ${report.requests.heldBack} times`,
+    }; the lanes waited ${report.requests.heldBack} ticks for room`,
     `  webhooks: ${report.webhookRequests} requests for ${report.webhookEvents} events; feed: ${report.feedEvents} events, ${report.feedReconnects} reconnects (${
       Object.entries(report.feedEndings)
         .map(([why, n]) => `${why} ×${n}`)

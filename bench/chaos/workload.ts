@@ -30,12 +30,14 @@ export interface WorkloadStats {
   uploads: number;
   gpuJobs: number;
   actions: number;
-  /** Times a lane found every tenant it could submit to at its outstanding bound. */
+  /** Ticks the lanes spent waiting for a tenant with room for the kind they drew. */
   heldBack: number;
   /** The most unfinished jobs a tenant had at a sample, per tenant. */
   peakOutstanding: Record<string, number>;
   byStatus: Record<string, number>;
 }
+
+type Kind = 'single' | 'failing' | 'batch' | 'upload' | 'gpu' | 'action';
 
 export class Workload {
   readonly accepted = new Map<string, string>(); // job id → tenant id
@@ -132,8 +134,17 @@ export class Workload {
         ['gpu', lane === 0 ? 2 : 0],
         ['action', lane === 1 ? 0.3 : 0],
       ] as const);
+      // The drawn kind waits for a tenant with room (rather than being dropped), so the
+      // traffic keeps the mix of the weights: a batch needs more room than a single.
+      let tenants = this.withRoom(kind);
+      while (!this.stopped && tenants?.length === 0) {
+        this.stats.heldBack += 1;
+        await sleep(this.options.tickMs);
+        tenants = this.withRoom(kind);
+      }
+      if (this.stopped) break;
       try {
-        await this.once(kind);
+        await this.once(kind, tenants);
       } catch (err) {
         this.rejections.push(`${kind}: ${String(err)}`);
       }
@@ -141,19 +152,18 @@ export class Workload {
     }
   }
 
-  private async once(
-    kind: 'single' | 'failing' | 'batch' | 'upload' | 'gpu' | 'action',
-  ): Promise<void> {
-    if (kind === 'action') return this.action();
+  /** The tenants a submission of this kind may go to now; undefined for an action. */
+  private withRoom(kind: Kind): Tenant[] | undefined {
+    if (kind === 'action') return undefined;
     const needs = kind === 'batch' ? 2 : 1;
-    const candidates = this.tenants.filter(
+    return this.tenants.filter(
       (t) => (kind === 'gpu') === (t.id === 'chaos-gpu') && this.backlog.room(t) >= needs,
     );
-    if (candidates.length === 0) {
-      this.stats.heldBack += 1;
-      return;
-    }
-    const tenant = this.random.pick(candidates);
+  }
+
+  private async once(kind: Kind, tenants: Tenant[] | undefined): Promise<void> {
+    if (kind === 'action' || !tenants) return this.action();
+    const tenant = this.random.pick(tenants);
     switch (kind) {
       case 'single':
         return this.submit(tenant, 1, this.sleeper());
