@@ -10,7 +10,7 @@ import { KubeJobWatcher, QuotaSampler } from './observers.js';
 import { Random, sleep } from './random.js';
 import { WebhookReceiver } from './receiver.js';
 import { ROOT, startChaosStack } from './stack.js';
-import { Workload } from './workload.js';
+import { OUTSTANDING_PER_SLOT, Workload } from './workload.js';
 
 export interface ChaosOptions {
   seed: number;
@@ -84,6 +84,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const workload = new Workload(stack.gateway, stack.adminToken, new Random(options.seed + 2), {
     webhookUrl,
     tickMs: options.tickMs,
+    databaseUrl: stack.databaseUrl,
   });
   const kubeJobs = new KubeJobWatcher(`http://127.0.0.1:${stack.ports.sim}`);
   const quota = new QuotaSampler(stack.databaseUrl, 250);
@@ -222,6 +223,11 @@ export function formatReport(report: ChaosReport): string {
       .join(
         ', ',
       )}); requests ${report.requests.submitted} jobs submitted (${report.requests.batches} batches, ${report.requests.uploads} uploads, ${report.requests.gpuJobs} GPU), ${report.requests.rejected} refused, ${report.requests.unknown} without an answer; ${report.actions} failover actions`,
+    `  closed loop: at most ${OUTSTANDING_PER_SLOT} unfinished jobs per concurrent-job slot; peak unfinished ${
+      Object.entries(report.requests.peakOutstanding)
+        .map(([tenant, n]) => `${tenant} ${n}`)
+        .join(', ') || 'none sampled'
+    }; the lanes waited ${report.requests.heldBack} ticks for room`,
     `  webhooks: ${report.webhookRequests} requests for ${report.webhookEvents} events; feed: ${report.feedEvents} events, ${report.feedReconnects} reconnects (${
       Object.entries(report.feedEndings)
         .map(([why, n]) => `${why} ×${n}`)

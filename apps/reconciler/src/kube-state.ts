@@ -2,12 +2,11 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { KubeJob, KubePod } from '@roam/domain';
 import {
   attemptOf,
-  type Informer,
   Kube,
   type KubernetesObject,
   MANAGED_BY_ROAM,
-  type ObjectCache,
   ROAM_LABELS,
+  type ResilientInformer,
 } from '@roam/kube';
 import { LOGGER } from '@roam/runtime';
 import type { Logger } from 'pino';
@@ -32,11 +31,10 @@ const keyOf = (object: Tracked): AttemptKey | undefined => {
  */
 @Injectable()
 export class KubeState implements OnModuleDestroy {
-  private jobsInformer?: Informer<KubeJob & Tracked> & ObjectCache<KubeJob & Tracked>;
-  private podsInformer?: Informer<KubePod & Tracked> & ObjectCache<KubePod & Tracked>;
+  private jobsInformer?: ResilientInformer<KubeJob & Tracked>;
+  private podsInformer?: ResilientInformer<KubePod & Tracked>;
   private readonly jobs = new Map<string, KubeJob & Tracked>();
   private readonly pods = new Map<string, Map<string, KubePod & Tracked>>();
-  private synced = false;
 
   constructor(
     readonly kube: Kube,
@@ -93,16 +91,21 @@ export class KubeState implements OnModuleDestroy {
         this.logger.warn({ err: error }, 'informer error; it re-lists'),
       );
     }
+    // Resolves even when a first list failed: the informers then retry on their own, and
+    // `isSynced()` stays false until both have listed.
     await Promise.all([this.jobsInformer.start(), this.podsInformer.start()]);
-    this.synced = true;
   }
 
   async onModuleDestroy(): Promise<void> {
     await Promise.all([this.jobsInformer?.stop(), this.podsInformer?.stop()]);
   }
 
+  /**
+   * Both caches hold a successful list. Before that, a Job missing from the cache is unknown,
+   * not gone: the reconciler must not call its job lost.
+   */
   isSynced(): boolean {
-    return this.synced;
+    return Boolean(this.jobsInformer?.hasSynced() && this.podsInformer?.hasSynced());
   }
 
   job(jobId: string, attempt: number): (KubeJob & Tracked) | undefined {

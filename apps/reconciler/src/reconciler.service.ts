@@ -75,7 +75,10 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
         if (!this.eventAt.has(jobId)) this.eventAt.set(jobId, performance.now());
         this.enqueue(jobId);
       });
-      this.logger.info({ server: this.state.kube.server }, 'watching roam Jobs and Pods');
+      this.logger.info(
+        { server: this.state.kube.server, synced: this.state.isSynced() },
+        'watching roam Jobs and Pods',
+      );
       this.resyncs.wake();
     } catch (error) {
       this.logger.warn({ err: error, retryInMs: delayMs }, 'cannot watch the cluster yet');

@@ -17,12 +17,20 @@ export const INFORMER_RESTART_MS = { initial: 250, max: 5_000 } as const;
  * rejection would be unhandled and leave the informer stopped for good.
  */
 class ReportingWatch extends Watch {
+  constructor(
+    config: KubeConfig,
+    private readonly onWatch: () => void,
+  ) {
+    super(config);
+  }
+
   override async watch(
     path: string,
     params: Record<string, string | number | boolean | undefined>,
     callback: (phase: string, object: unknown, watchObject?: unknown) => void,
     done: (error: unknown) => void,
   ): Promise<AbortController> {
+    this.onWatch();
     try {
       return await super.watch(path, params, callback, done);
     } catch (error) {
@@ -31,6 +39,17 @@ class ReportingWatch extends Watch {
     }
   }
 }
+
+/** An informer that also says whether its cache has ever been filled by a successful list. */
+export type ResilientInformer<T extends KubernetesObject> = Informer<T> &
+  ObjectCache<T> & {
+    /**
+     * True once a list has succeeded and its objects are in the cache. `start()` resolves even
+     * when the first list fails (the informer retries on its own), so it proves nothing: an
+     * empty cache before this is "not known yet", never "no objects".
+     */
+    hasSynced(): boolean;
+  };
 
 /**
  * A list-then-watch cache that never gives up. The client's ListWatch re-watches after a watch
@@ -45,8 +64,12 @@ export function resilientInformer<T extends KubernetesObject>(
   path: string,
   list: () => Promise<KubernetesListObject<T>>,
   labelSelector?: string,
-): Informer<T> & ObjectCache<T> {
-  const informer = new ListWatch<T>(path, new ReportingWatch(config), list, false, labelSelector);
+): ResilientInformer<T> {
+  let synced = false;
+  // ListWatch opens its first watch only after a list succeeded and its items were applied;
+  // every later watch follows that one.
+  const watch = new ReportingWatch(config, () => (synced = true));
+  const informer = new ListWatch<T>(path, watch, list, false, labelSelector);
   let stopped = true;
   let delayMs = 0;
   let failedAt = 0;
@@ -81,5 +104,5 @@ export function resilientInformer<T extends KubernetesObject>(
     timer = undefined;
     await stop();
   };
-  return informer;
+  return Object.assign(informer, { hasSynced: () => synced });
 }

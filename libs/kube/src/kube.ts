@@ -3,11 +3,9 @@ import https from 'node:https';
 import { type Writable } from 'node:stream';
 
 import {
-  type Informer,
   KubeConfig,
   KubernetesObjectApi,
   Log,
-  type ObjectCache,
   PatchStrategy,
   Watch,
   type KubernetesObject,
@@ -15,7 +13,7 @@ import {
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 
 import { isAlreadyExists, isNotFound, KubeError, toKubeError } from './errors.js';
-import { resilientInformer } from './informer.js';
+import { type ResilientInformer, resilientInformer } from './informer.js';
 import {
   DEFAULT_KUBE_CLIENT,
   type KubeClientOptions,
@@ -25,6 +23,7 @@ import {
 } from './throttle.js';
 
 export type { Informer, KubernetesObject, ObjectCache } from '@kubernetes/client-node';
+export type { ResilientInformer } from './informer.js';
 
 /** Identifies one object: enough for get/patch/delete. */
 export interface ObjectRef {
@@ -504,7 +503,7 @@ export class Kube {
     apiVersion: string,
     kind: string,
     labelSelector?: string,
-  ): Informer<T> & ObjectCache<T> {
+  ): ResilientInformer<T> {
     const list = () =>
       this.objects.list<T>(
         apiVersion,

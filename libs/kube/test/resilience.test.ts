@@ -233,6 +233,53 @@ describe('Kube client against a misbehaving API server', () => {
     }
   });
 
+  it('is not synced after a failed first list, and is once a list has filled the cache', async () => {
+    let watched!: () => void;
+    const watching = new Promise<void>((resolve) => (watched = resolve));
+    let lists = 0;
+    answer = (request, response) => {
+      if (request.url!.includes('watch=true')) {
+        // Held open: the informer is watching.
+        response.writeHead(200, { 'content-type': 'application/json' });
+        watched();
+        return;
+      }
+      lists += 1;
+      if (lists === 1) {
+        response.writeHead(500, { 'content-type': 'application/json' });
+        response.end(status(500, 'InternalError'));
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(
+        JSON.stringify({
+          kind: 'ConfigMapList',
+          metadata: { resourceVersion: '1' },
+          items: [configMap],
+        }),
+      );
+    };
+    const informer = kube({ retries: 0 }).informer<typeof configMap>(
+      '/api/v1/configmaps',
+      'v1',
+      'ConfigMap',
+    );
+    try {
+      // start() resolves although the list failed: the empty cache means "not known yet".
+      await informer.start();
+      expect(lists).toBe(1);
+      expect(informer.hasSynced()).toBe(false);
+      expect(informer.list()).toEqual([]);
+      // The informer lists again on its own; it watches only after that list filled the cache.
+      await watching;
+      expect(lists).toBe(2);
+      expect(informer.hasSynced()).toBe(true);
+      expect(informer.list().map((object) => object.metadata.name)).toEqual(['cm']);
+    } finally {
+      await informer.stop();
+    }
+  });
+
   it('answers a log request for a missing pod with the API error', async () => {
     answer = (_request, response) => {
       response.writeHead(404, { 'content-type': 'application/json' });
