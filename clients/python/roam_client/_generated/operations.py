@@ -290,7 +290,7 @@ class AsyncOperations:
         return await self._call("GET", "/api/v1/tenants/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
 
     async def tenants_list(self, *, limit: Optional[int] = None, cursor: Optional[str] = None) -> Dict[str, Any]:
-        "GET /api/v1/tenants: List tenants"
+        "GET /api/v1/tenants: List tenants, with what each holds of its quota now"
         return await self._call("GET", "/api/v1/tenants", path_params={}, query={"limit": limit, "cursor": cursor}, headers={}, returns="json")  # type: ignore[no-any-return]
 
     async def tenants_list_keys(self, id: str) -> Dict[str, Any]:
@@ -641,7 +641,7 @@ class SyncOperations:
         return self._call("GET", "/api/v1/tenants/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
 
     def tenants_list(self, *, limit: Optional[int] = None, cursor: Optional[str] = None) -> Dict[str, Any]:
-        "GET /api/v1/tenants: List tenants"
+        "GET /api/v1/tenants: List tenants, with what each holds of its quota now"
         return self._call("GET", "/api/v1/tenants", path_params={}, query={"limit": limit, "cursor": cursor}, headers={}, returns="json")  # type: ignore[no-any-return]
 
     def tenants_list_keys(self, id: str) -> Dict[str, Any]:

@@ -797,7 +797,7 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * List tenants
+     * List tenants, with what each holds of its quota now
      * @description Needs an admin key (`sk-admin-…` or the bootstrap token).
      */
     get: operations['Tenants_list'];
@@ -2555,6 +2555,40 @@ export interface components {
       };
       tenant_id: string;
     };
+    /** @description What the tenant's jobs hold of its quota now. */
+    TenantUsage: {
+      /** @description Cores held by admitted, unfinished jobs (against `max_cpu`). */
+      cpu: number;
+      /** @description GPUs held (against `max_gpu`). */
+      gpu: number;
+      /** @description GiB held (against `max_memory_gi`). */
+      memory_gi: number;
+      /** @description Jobs waiting for admission. */
+      pending_jobs: number;
+      /** @description Jobs admitted and not finished (against `max_concurrent_jobs`). */
+      running_jobs: number;
+    };
+    TenantWithUsage: {
+      /** Format: date-time */
+      created_at: string;
+      max_concurrent_jobs: number;
+      max_cpu: number;
+      max_gpu: number;
+      max_memory_gi: number;
+      namespace: string;
+      offload_budget_usd: number | null;
+      offload_spend_usd: number;
+      rate_limit_per_second: number | null;
+      results_retention_days: number | null;
+      /** @enum {string} */
+      status: 'provisioning' | 'ready' | 'error' | 'deleting';
+      status_reason: string | null;
+      tenant_id: string;
+      /** Format: date-time */
+      updated_at: string;
+      usage: components['schemas']['TenantUsage'];
+      weight: number;
+    };
     UsageSeries: {
       bucket_seconds: number;
       /** @description Now, not over time. Other tenants are counted, never named. */
@@ -2573,6 +2607,8 @@ export interface components {
         cpu_millis: number;
         gpu: number;
         memory_bytes: number;
+        /** @description RunPod offload budget in micro-dollars (1,000,000 = $1); null: none. */
+        offload_budget_micros: number | null;
       };
       points: {
         /**
@@ -2586,6 +2622,8 @@ export interface components {
         finished: number;
         gpu: number;
         memory_bytes: number;
+        /** @description Offload spend so far at `at` (a pod is charged when it ends), against `limits.offload_budget_micros`. */
+        offload_spend_micros: number;
         /** @description Jobs waiting (not yet admitted) at `at`. */
         pending: number;
         /** @description Jobs admitted and not finished at `at`. */
@@ -6463,7 +6501,7 @@ export interface operations {
         };
         content: {
           'application/json': {
-            items: components['schemas']['Tenant'][];
+            items: components['schemas']['TenantWithUsage'][];
             next_cursor: string | null;
           };
         };
