@@ -417,6 +417,18 @@ describe('console in a browser', () => {
     await page.locator('[data-group="console-sweep"] progress').waitFor();
     await expectAccessible('groups');
     await shot('groups');
+
+    // The tenant's arrays, each linked to its page.
+    await page.getByRole('link', { name: 'Arrays', exact: true }).click();
+    await page.getByRole('heading', { name: 'Arrays', exact: true }).waitFor();
+    await page.locator(`[data-array="${arrayId}"] progress`).waitFor();
+    await expectAccessible('arrays');
+    await shot('arrays');
+    await page
+      .locator(`[data-array="${arrayId}"]`)
+      .getByRole('link', { name: 'console-sweep' })
+      .click();
+    await page.getByRole('heading', { name: 'Array console-sweep' }).waitFor();
   }, 120_000);
 
   it('shows usage, issues and revokes an API key, and manages a webhook', async () => {

@@ -6,12 +6,15 @@ import { z } from 'zod';
 import { CurrentTenant, TenantOnly, type TenantPrincipal } from '../auth/principal.js';
 import {
   arrayCancelSchema,
+  arrayPageSchema,
   type ArrayCancelView,
   arrayView,
   type ArrayView,
   arrayViewSchema,
   elementIndexParam,
   elementPageSchema,
+  type ListArraysQuery,
+  listArraysQuery,
   type ListElementsQuery,
   listElementsQuery,
 } from './array.view.js';
@@ -53,6 +56,25 @@ export class ArraysController {
     @Body() body: unknown,
   ): Promise<ArrayView> {
     return arrayView(await this.arrays.submitBody(caller.tenantId, body));
+  }
+
+  @ApiOperation({
+    summary: 'List your job arrays, newest first, each with its counts per phase',
+    tags: ['arrays'],
+    query: listArraysQuery,
+    responses: { 200: arrayPageSchema },
+  })
+  @Get('api/v1/arrays')
+  async list(
+    @CurrentTenant() caller: TenantPrincipal,
+    @Query(new ZodPipe(listArraysQuery, 'query')) query: ListArraysQuery,
+  ): Promise<{ items: ArrayView[]; next_cursor: string | null }> {
+    const rows = await this.arrays.list(caller.tenantId, {
+      ...(query.cursor !== undefined ? { before: query.cursor } : {}),
+      limit: query.limit + 1,
+    });
+    const items = rows.slice(0, query.limit).map(arrayView);
+    return { items, next_cursor: rows.length > query.limit ? (items.at(-1)?.id ?? null) : null };
   }
 
   @ApiOperation({

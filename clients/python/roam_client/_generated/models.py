@@ -192,6 +192,12 @@ class JobArrayElementPage(TypedDict, total=False):
     next_cursor: Required[Optional[int]]
 
 
+class JobArrayPage(TypedDict, total=False):
+    items: Required[List["JobArray"]]
+    # Pass as `cursor` for the next page (older arrays); null at the end.
+    next_cursor: Required[Optional[str]]
+
+
 class JobBatchResult(TypedDict, total=False):
     count: Required[int]
     items: Required[List[Dict[str, Any]]]

@@ -77,6 +77,10 @@ class AsyncOperations:
         "GET /api/v1/arrays/{id}: An array’s summary: elements per phase and progress"
         return await self._call("GET", "/api/v1/arrays/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
 
+    async def arrays_list(self, *, limit: Optional[int] = None, cursor: Optional[str] = None) -> JobArrayPage:
+        "GET /api/v1/arrays: List your job arrays, newest first, each with its counts per phase"
+        return await self._call("GET", "/api/v1/arrays", path_params={}, query={"limit": limit, "cursor": cursor}, headers={}, returns="json")  # type: ignore[no-any-return]
+
     async def arrays_submit(self, body: Union[Dict[str, Any], TemplateSubmit], *, idempotency_key: Optional[str] = None) -> JobArray:
         "POST /api/v1/arrays: Submit a job array"
         return await self._call("POST", "/api/v1/arrays", path_params={}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
@@ -427,6 +431,10 @@ class SyncOperations:
     def arrays_get(self, id: str) -> JobArray:
         "GET /api/v1/arrays/{id}: An array’s summary: elements per phase and progress"
         return self._call("GET", "/api/v1/arrays/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+
+    def arrays_list(self, *, limit: Optional[int] = None, cursor: Optional[str] = None) -> JobArrayPage:
+        "GET /api/v1/arrays: List your job arrays, newest first, each with its counts per phase"
+        return self._call("GET", "/api/v1/arrays", path_params={}, query={"limit": limit, "cursor": cursor}, headers={}, returns="json")  # type: ignore[no-any-return]
 
     def arrays_submit(self, body: Union[Dict[str, Any], TemplateSubmit], *, idempotency_key: Optional[str] = None) -> JobArray:
         "POST /api/v1/arrays: Submit a job array"

@@ -262,7 +262,11 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get?: never;
+    /**
+     * List your job arrays, newest first, each with its counts per phase
+     * @description Needs a tenant API key.
+     */
+    get: operations['Arrays_list'];
     put?: never;
     /**
      * Submit a job array
@@ -1901,6 +1905,11 @@ export interface components {
       items: components['schemas']['Job'][];
       /** @description Pass as `cursor` for the next page (an index); null at the end. */
       next_cursor: number | null;
+    };
+    JobArrayPage: {
+      items: components['schemas']['JobArray'][];
+      /** @description Pass as `cursor` for the next page (older arrays); null at the end. */
+      next_cursor: string | null;
     };
     JobBatchResult: {
       count: number;
@@ -3718,6 +3727,75 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['QueueSeries'];
+        };
+      };
+      /** @description Invalid request (every bad field is listed in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  Arrays_list: {
+    parameters: {
+      query?: {
+        /** @description The `next_cursor` of the previous page. */
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JobArrayPage'];
         };
       };
       /** @description Invalid request (every bad field is listed in `errors`) */
