@@ -333,10 +333,11 @@ describe('console in a browser', () => {
     // So does the label selector (only the first job has team=web).
     await page.getByLabel('Labels').fill('team=web');
     await page.getByLabel('Labels').press('Enter');
-    await page.locator('tr[data-job-id]').nth(1).waitFor({ state: 'detached' });
-    expect(await page.locator('tr[data-job-id] td:nth-child(2)').allTextContents()).toEqual([
-      'console-hello',
-    ]);
+    // The table empties while the new page loads: wait for the answer, not for a row to go.
+    await eventually('only the team=web job listed', async () => {
+      const listed = await page.locator('tr[data-job-id] td:nth-child(2)').allTextContents();
+      return listed.length === 1 && listed[0] === 'console-hello' ? true : undefined;
+    });
     await expectAccessible('jobs');
   });
 
@@ -416,6 +417,18 @@ describe('console in a browser', () => {
     await page.locator('[data-group="console-sweep"] progress').waitFor();
     await expectAccessible('groups');
     await shot('groups');
+
+    // The tenant's arrays, each linked to its page.
+    await page.getByRole('link', { name: 'Arrays', exact: true }).click();
+    await page.getByRole('heading', { name: 'Arrays', exact: true }).waitFor();
+    await page.locator(`[data-array="${arrayId}"] progress`).waitFor();
+    await expectAccessible('arrays');
+    await shot('arrays');
+    await page
+      .locator(`[data-array="${arrayId}"]`)
+      .getByRole('link', { name: 'console-sweep' })
+      .click();
+    await page.getByRole('heading', { name: 'Array console-sweep' }).waitFor();
   }, 120_000);
 
   it('shows usage, issues and revokes an API key, and manages a webhook', async () => {
@@ -429,6 +442,11 @@ describe('console in a browser', () => {
     await page.getByTestId('cpu-chart').locator('canvas').waitFor();
     await page.getByTestId('jobs-chart').getByText('Show the data').click();
     await page.getByRole('region', { name: 'Jobs running and waiting: data' }).waitFor();
+    await page.getByTestId('spend-chart').getByText('Show the data').click();
+    await page
+      .getByRole('region', { name: 'Offload spend against your budget: data' })
+      .getByRole('columnheader', { name: /Offload spend/ })
+      .waitFor();
     await expectAccessible('usage');
     await shot('usage');
 
@@ -565,10 +583,14 @@ describe('console in a browser', () => {
     expect(
       (await h.prisma.tenant.findUniqueOrThrow({ where: { id: tenant } })).maxConcurrentJobs,
     ).toBe(6);
-    await page
-      .getByRole('row', { name: new RegExp(`^${tenant} `) })
-      .getByRole('cell', { name: '6', exact: true })
-      .waitFor();
+    // Usage bars: what the tenant's jobs hold against each limit, the new limit included.
+    const runningBar = page.locator(
+      `meter[aria-label="Running jobs in use by ${tenant}"][max="6"]`,
+    );
+    await runningBar.waitFor();
+    expect(Number(await runningBar.getAttribute('value'))).toBeGreaterThanOrEqual(1);
+    for (const what of ['CPU', 'Memory', 'GPUs'])
+      await page.locator(`meter[aria-label="${what} in use by ${tenant}"]`).waitFor();
     await expectAccessible('tenants');
     await shot('tenants');
 

@@ -3,6 +3,7 @@ import { type ReactNode, useEffect, useRef, useState } from 'react';
 
 import { useEventFeed } from './live.js';
 import { ArrayPage } from './pages/ArrayPage.js';
+import { ArraysPage } from './pages/ArraysPage.js';
 import { ClusterPage } from './pages/ClusterPage.js';
 import { GroupPage, GroupsPage } from './pages/GroupsPage.js';
 import { JobPage } from './pages/JobPage.js';
@@ -86,6 +87,7 @@ function Shell(props: { session: Session; onSignOut: () => void }) {
       ? [
           { to: '/jobs', label: 'Jobs', page: 'jobs' },
           { to: '/groups', label: 'Groups', page: 'groups' },
+          { to: '/arrays', label: 'Arrays', page: 'arrays' },
           { to: '/submit', label: 'Submit', page: 'submit' },
           { to: '/templates', label: 'Templates', page: 'templates' },
           { to: '/usage', label: 'Usage', page: 'usage' },
@@ -152,6 +154,8 @@ function titleOf(route: Route): string {
       return 'Groups';
     case 'group':
       return `Group ${route.name}`;
+    case 'arrays':
+      return 'Arrays';
     case 'array':
       return `Array ${route.id}`;
     case 'submit':
@@ -190,6 +194,8 @@ function Page(props: { route: Route; session: Session }): ReactNode {
       return operator ? <OnlyFor who="tenant" /> : <GroupsPage />;
     case 'group':
       return operator ? <OnlyFor who="tenant" /> : <GroupPage name={route.name} />;
+    case 'arrays':
+      return operator ? <OnlyFor who="tenant" /> : <ArraysPage />;
     case 'array':
       return operator ? <OnlyFor who="tenant" /> : <ArrayPage id={route.id} />;
     case 'submit':

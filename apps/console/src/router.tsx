@@ -8,6 +8,7 @@ export type Route =
   | { page: 'job'; id: string }
   | { page: 'groups' }
   | { page: 'group'; name: string }
+  | { page: 'arrays' }
   | { page: 'array'; id: string }
   | { page: 'submit' }
   | { page: 'templates' }
@@ -28,6 +29,7 @@ export function parseRoute(pathname: string): Route {
   if (parts.length === 1 && parts[0] === 'groups') return { page: 'groups' };
   if (parts.length === 2 && parts[0] === 'groups')
     return { page: 'group', name: decodeURIComponent(parts[1]!) };
+  if (parts.length === 1 && parts[0] === 'arrays') return { page: 'arrays' };
   if (parts.length === 2 && parts[0] === 'arrays') return { page: 'array', id: parts[1]! };
   if (parts.length === 1 && parts[0] === 'submit') return { page: 'submit' };
   if (parts.length === 1 && parts[0] === 'templates') return { page: 'templates' };

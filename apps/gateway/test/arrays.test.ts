@@ -267,6 +267,22 @@ describe('job arrays', () => {
       key,
     );
     const id = mine.body.id as string;
+    // Listed for its tenant, newest first and paged; never for another.
+    const listed = await call(h.url, 'GET', '/api/v1/arrays?limit=1', undefined, key);
+    expect(listed.status).toBe(200);
+    expect(listed.body.items.map((a: { id: string }) => a.id)).toEqual([id]);
+    expect(listed.body.items[0]).toMatchObject({ size: 2, counts: expect.any(Object) });
+    expect(listed.body.next_cursor).toBe(id);
+    const older = await call(h.url, 'GET', `/api/v1/arrays?cursor=${id}`, undefined, key);
+    expect(older.body.items.map((a: { id: string }) => a.id)).not.toContain(id);
+    expect(older.body.items.length).toBeGreaterThan(0);
+    const theirs = await call(h.url, 'GET', '/api/v1/arrays', undefined, other);
+    expect(theirs.status).toBe(200);
+    expect(theirs.body.items.map((a: { id: string }) => a.id)).not.toContain(id);
+    for (const query of ['limit=0', 'limit=501', 'cursor=nope', 'sort=size'])
+      expect((await call(h.url, 'GET', `/api/v1/arrays?${query}`, undefined, key)).status).toBe(
+        400,
+      );
     for (const path of [
       `/api/v1/arrays/${id}`,
       `/api/v1/arrays/${id}/elements`,

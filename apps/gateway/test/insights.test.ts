@@ -69,6 +69,27 @@ describe('usage over time, the queue and offloads', () => {
     expect(JSON.stringify(other.body)).not.toContain('insights-busy');
   });
 
+  it('lists every tenant with what its jobs hold of its quota now (admins only)', async () => {
+    const listed = await call(h.url, 'GET', '/api/v1/tenants?limit=200', undefined, ADMIN_TOKEN);
+    expect(listed.status).toBe(200);
+    const byId = new Map(
+      (listed.body.items as { tenant_id: string; usage: unknown }[]).map((t) => [t.tenant_id, t]),
+    );
+    expect(byId.get('insights-busy')).toMatchObject({
+      max_cpu: 4,
+      max_concurrent_jobs: 1,
+      usage: { cpu: 0.1, memory_gi: 64 / 1024, gpu: 0, running_jobs: 1, pending_jobs: 2 },
+    });
+    expect(byId.get('insights-quiet')?.usage).toEqual({
+      cpu: 0,
+      memory_gi: 0,
+      gpu: 0,
+      running_jobs: 0,
+      pending_jobs: 0,
+    });
+    expect((await call(h.url, 'GET', '/api/v1/tenants', undefined, busy)).status).toBe(403);
+  });
+
   it('answers bad windows with a 400 naming the field, and the operator routes with a 403 for a tenant', async () => {
     for (const [query, field] of [
       ['hours=0', 'hours'],
@@ -140,6 +161,8 @@ describe('usage over time, the queue and offloads', () => {
       state,
       costMicros: state === 'succeeded' ? 1_250_000n : 0n,
       createdAt: new Date(Date.now() - minutesAgo * 60_000),
+      // A pod is charged when it ends: this one 28 minutes ago.
+      endedAt: state === 'succeeded' ? new Date(Date.now() - 28 * 60_000) : null,
     });
     await h.prisma.offload.createMany({
       data: [pod('succeeded', 170_000n, 90), pod('running', 190_000n, 5)],
@@ -168,5 +191,28 @@ describe('usage over time, the queue and offloads', () => {
         running_pods: 1,
       },
     ]);
+
+    // The tenant's spend over time: nothing before the pod ended, its cost after, against budget.
+    const series = await call(
+      h.url,
+      'GET',
+      '/api/v1/usage/series?hours=1&buckets=12',
+      undefined,
+      quiet,
+    );
+    expect(series.status).toBe(200);
+    expect(series.body.limits.offload_budget_micros).toBe(50_000_000);
+    const spend = (series.body.points as { offload_spend_micros: number }[]).map(
+      (point) => point.offload_spend_micros,
+    );
+    expect(spend.slice(0, 6)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(spend.slice(7)).toEqual([1_250_000, 1_250_000, 1_250_000, 1_250_000, 1_250_000]);
+    // Another tenant's pods never show in it.
+    const busySeries = await call(h.url, 'GET', '/api/v1/usage/series', undefined, busy);
+    expect(
+      (busySeries.body.points as { offload_spend_micros: number }[]).every(
+        (point) => point.offload_spend_micros === 0,
+      ),
+    ).toBe(true);
   });
 });

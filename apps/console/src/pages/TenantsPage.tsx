@@ -5,14 +5,17 @@ import { type FormEvent, useState } from 'react';
 import { formatTime } from '../format.js';
 import { describeError, useSession } from '../session.js';
 
-/** Every tenant with its limits and offload spend against its budget (admin keys). */
+/**
+ * Every tenant with what its jobs hold against its limits, and offload spend against its budget
+ * (admin keys).
+ */
 export function TenantsPage() {
   const { client } = useSession();
   const [editing, setEditing] = useState<string | null>(null);
   const tenants = useQuery({
     queryKey: ['tenants'],
     queryFn: async () => {
-      const items: Schemas['Tenant'][] = [];
+      const items: Schemas['TenantWithUsage'][] = [];
       let cursor: string | undefined;
       // Operators have tens of tenants, not thousands; stop at 1,000 all the same.
       do {
@@ -36,7 +39,7 @@ export function TenantsPage() {
         </p>
       ) : null}
       <table className="grid">
-        <caption className="visually-hidden">Tenants and their limits</caption>
+        <caption className="visually-hidden">Tenants: quota in use against their limits</caption>
         <thead>
           <tr>
             <th scope="col">Tenant</th>
@@ -44,7 +47,7 @@ export function TenantsPage() {
             <th scope="col">CPU</th>
             <th scope="col">Memory</th>
             <th scope="col">GPUs</th>
-            <th scope="col">Concurrent jobs</th>
+            <th scope="col">Running jobs</th>
             <th scope="col">Fair-share weight</th>
             <th scope="col">Offload spend</th>
             <th scope="col">Created</th>
@@ -59,10 +62,40 @@ export function TenantsPage() {
                 {tenant.status}
                 {tenant.status_reason ? ` (${tenant.status_reason})` : ''}
               </td>
-              <td>{tenant.max_cpu}</td>
-              <td>{tenant.max_memory_gi} Gi</td>
-              <td>{tenant.max_gpu}</td>
-              <td>{tenant.max_concurrent_jobs}</td>
+              <td>
+                <InUse
+                  tenant={tenant.tenant_id}
+                  what="CPU"
+                  used={tenant.usage.cpu}
+                  limit={tenant.max_cpu}
+                />
+              </td>
+              <td>
+                <InUse
+                  tenant={tenant.tenant_id}
+                  what="Memory"
+                  used={tenant.usage.memory_gi}
+                  limit={tenant.max_memory_gi}
+                  unit=" Gi"
+                />
+              </td>
+              <td>
+                <InUse
+                  tenant={tenant.tenant_id}
+                  what="GPUs"
+                  used={tenant.usage.gpu}
+                  limit={tenant.max_gpu}
+                />
+              </td>
+              <td>
+                <InUse
+                  tenant={tenant.tenant_id}
+                  what="Running jobs"
+                  used={tenant.usage.running_jobs}
+                  limit={tenant.max_concurrent_jobs}
+                />
+                {tenant.usage.pending_jobs > 0 ? ` (${tenant.usage.pending_jobs} waiting)` : ''}
+              </td>
               <td>{tenant.weight}</td>
               <td>
                 <Spend tenant={tenant} />
@@ -208,6 +241,31 @@ function Spend({ tenant }: { tenant: Schemas['Tenant'] }) {
         aria-label={`Offload spend of ${tenant.tenant_id}`}
       />{' '}
       {spent} of ${tenant.offload_budget_usd.toFixed(2)}
+    </>
+  );
+}
+
+/** Quota in use against its limit: a labelled `<meter>` and the figures in words. */
+function InUse(props: {
+  tenant: string;
+  what: string;
+  used: number;
+  limit: number;
+  unit?: string;
+}) {
+  const unit = props.unit ?? '';
+  const max = Math.max(props.limit, 1);
+  return (
+    <>
+      <meter
+        min={0}
+        max={max}
+        value={Math.min(props.used, max)}
+        aria-label={`${props.what} in use by ${props.tenant}`}
+      />{' '}
+      {Number(props.used.toFixed(2))}
+      {unit} of {props.limit}
+      {unit}
     </>
   );
 }

@@ -188,7 +188,18 @@ function OverTime() {
         dashed: true,
       },
     ];
-    return { times, cpu, jobs };
+    const budget = data.limits.offload_budget_micros;
+    const spend: Line[] = [
+      {
+        label: 'Offload spend (USD)',
+        values: data.points.map((point) => point.offload_spend_micros / 1e6),
+        colour: PALETTE[0]!,
+      },
+      ...(budget === null
+        ? []
+        : [{ label: 'Budget', values: flat(budget / 1e6), colour: PALETTE[1]!, dashed: true }]),
+    ];
+    return { times, cpu, jobs, spend };
   }, [data]);
   const standing = data?.fair_share;
   return (
@@ -234,6 +245,13 @@ function OverTime() {
             lines={charts.jobs}
             unit="jobs"
             testId="jobs-chart"
+          />
+          <TimeChart
+            title="Offload spend against your budget"
+            times={charts.times}
+            lines={charts.spend}
+            unit="USD"
+            testId="spend-chart"
           />
         </>
       ) : null}

@@ -80,6 +80,24 @@ export class InsightsRepository {
       ORDER BY b.i`;
   }
 
+  /**
+   * Offload cost charged after each bucket's end: a pod's cost is added to the tenant's spend
+   * when it ends, so the spend at an instant is today's total less what ended since. Only the
+   * tenant's pods that ended inside the window are read.
+   */
+  spendAfter(tenantId: string, window: Window): Promise<{ i: number; later: number }[]> {
+    return this.prisma.$queryRaw<{ i: number; later: number }[]>`
+      WITH b AS (${bucketsSql(window)})
+      SELECT b.i, coalesce(sum(o.cost_micros), 0)::float8 AS later
+      FROM b
+      LEFT JOIN offloads o
+        ON o.tenant_id = ${tenantId}
+        AND o.ended_at >= b.b_end
+        AND o.cost_micros > 0
+      GROUP BY b.i
+      ORDER BY b.i`;
+  }
+
   /** Every tenant's waiting jobs per bucket, and admissions during it. */
   pending(window: Window): Promise<PendingPointRow[]> {
     return this.prisma.$queryRaw<PendingPointRow[]>`
@@ -122,7 +140,14 @@ export class InsightsRepository {
   limits(tenantId: string) {
     return this.prisma.tenant.findUniqueOrThrow({
       where: { id: tenantId },
-      select: { maxCpuMillis: true, maxMemoryBytes: true, maxGpu: true, maxConcurrentJobs: true },
+      select: {
+        maxCpuMillis: true,
+        maxMemoryBytes: true,
+        maxGpu: true,
+        maxConcurrentJobs: true,
+        offloadBudgetMicros: true,
+        offloadSpendMicros: true,
+      },
     });
   }
 

@@ -37,6 +37,11 @@ export const usageSeriesSchema = z
       memory_bytes: z.number().int(),
       gpu: z.number().int(),
       concurrent_jobs: z.number().int(),
+      offload_budget_micros: z
+        .number()
+        .int()
+        .nullable()
+        .describe('RunPod offload budget in micro-dollars (1,000,000 = $1); null: none.'),
     }),
     points: z.array(
       z.object({
@@ -48,6 +53,12 @@ export const usageSeriesSchema = z
         cpu_millis: z.number().int().describe('CPU of those jobs, against `limits.cpu_millis`.'),
         memory_bytes: z.number().int(),
         gpu: z.number().int(),
+        offload_spend_micros: z
+          .number()
+          .int()
+          .describe(
+            'Offload spend so far at `at` (a pod is charged when it ends), against `limits.offload_budget_micros`.',
+          ),
       }),
     ),
     fair_share: z

@@ -31,13 +31,16 @@ export class UsageSeriesService {
 
   async series(tenantId: string, query: SeriesQuery): Promise<UsageSeriesView> {
     const window = windowOf(query);
-    const [rows, limits, holders, nodes] = await Promise.all([
+    const [rows, spendAfter, limits, holders, nodes] = await Promise.all([
       this.insights.usage(tenantId, window),
+      this.insights.spendAfter(tenantId, window),
       this.insights.limits(tenantId),
       this.insights.holders(),
       this.nodes.current(),
     ]);
     const ends = bucketEnds(window);
+    const spent = Number(limits.offloadSpendMicros);
+    const later = new Map(spendAfter.map((row) => [row.i, row.later]));
     const fairShare = fairSharePosition(
       tenantId,
       holders.map((row) => ({
@@ -57,6 +60,8 @@ export class UsageSeriesService {
         memory_bytes: Number(limits.maxMemoryBytes),
         gpu: limits.maxGpu,
         concurrent_jobs: limits.maxConcurrentJobs,
+        offload_budget_micros:
+          limits.offloadBudgetMicros === null ? null : Number(limits.offloadBudgetMicros),
       },
       points: rows.map((row) => ({
         at: ends[row.i - 1]!.toISOString(),
@@ -67,6 +72,7 @@ export class UsageSeriesService {
         cpu_millis: row.cpu_millis,
         memory_bytes: row.memory_bytes,
         gpu: row.gpu,
+        offload_spend_micros: Math.max(0, spent - (later.get(row.i) ?? 0)),
       })),
       fair_share: fairShare,
     };

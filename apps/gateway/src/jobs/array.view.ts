@@ -76,6 +76,17 @@ export const elementPageSchema = z
   })
   .meta({ id: 'JobArrayElementPage' });
 
+/** `GET /api/v1/arrays`: the tenant's arrays, newest first. */
+export const arrayPageSchema = z
+  .object({
+    items: z.array(arrayViewSchema),
+    next_cursor: z
+      .uuid()
+      .nullable()
+      .describe('Pass as `cursor` for the next page (older arrays); null at the end.'),
+  })
+  .meta({ id: 'JobArrayPage' });
+
 export const arrayCancelSchema = z
   .object({
     cancelled: z
@@ -115,3 +126,11 @@ export const listElementsQuery = z
   })
   .strict();
 export type ListElementsQuery = z.output<typeof listElementsQuery>;
+
+export const listArraysQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    cursor: z.uuid().optional().describe('The `next_cursor` of the previous page.'),
+  })
+  .strict();
+export type ListArraysQuery = z.output<typeof listArraysQuery>;

@@ -25,6 +25,7 @@ import {
 import { isMultipart, JobUploadsService } from '../uploads/jobs-upload.service.js';
 import {
   arrayCancelSchema,
+  arrayPageSchema,
   type ArrayCancelView,
   arrayRetrySchema,
   type ArrayRetryView,
@@ -33,6 +34,8 @@ import {
   arrayViewSchema,
   elementIndexParam,
   elementPageSchema,
+  type ListArraysQuery,
+  listArraysQuery,
   type ListElementsQuery,
   listElementsQuery,
 } from './array.view.js';
@@ -101,6 +104,25 @@ export class ArraysController {
     // multipart/form-data: `spec` (this JSON body) + `items` (one ROAM_ARRAY_ITEM per row).
     if (isMultipart(http)) return this.uploads.submit(caller.tenantId, http, response, 'arrays');
     return arrayView(await this.arrays.submitBody(caller.tenantId, body));
+  }
+
+  @ApiOperation({
+    summary: 'List your job arrays, newest first, each with its counts per phase',
+    tags: ['arrays'],
+    query: listArraysQuery,
+    responses: { 200: arrayPageSchema },
+  })
+  @Get('api/v1/arrays')
+  async list(
+    @CurrentTenant() caller: TenantPrincipal,
+    @Query(new ZodPipe(listArraysQuery, 'query')) query: ListArraysQuery,
+  ): Promise<{ items: ArrayView[]; next_cursor: string | null }> {
+    const rows = await this.arrays.list(caller.tenantId, {
+      ...(query.cursor !== undefined ? { before: query.cursor } : {}),
+      limit: query.limit + 1,
+    });
+    const items = rows.slice(0, query.limit).map(arrayView);
+    return { items, next_cursor: rows.length > query.limit ? (items.at(-1)?.id ?? null) : null };
   }
 
   @ApiOperation({

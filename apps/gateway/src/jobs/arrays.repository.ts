@@ -16,6 +16,15 @@ export class ArraysRepository {
     return this.prisma.jobArray.findFirst({ where: { id, tenantId } });
   }
 
+  /** Newest first (ids are UUIDv7), before `before`, through the (tenant_id, id) index. */
+  list(tenantId: string, query: { before?: string; limit: number }): Promise<ArrayRow[]> {
+    return this.prisma.jobArray.findMany({
+      where: { tenantId, ...(query.before !== undefined ? { id: { lt: query.before } } : {}) },
+      orderBy: { id: 'desc' },
+      take: query.limit,
+    });
+  }
+
   element(tenantId: string, arrayId: string, index: number): Promise<JobRow | null> {
     return this.prisma.job.findFirst({ where: { arrayId, arrayIndex: index, tenantId } });
   }

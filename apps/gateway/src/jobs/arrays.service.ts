@@ -208,6 +208,10 @@ export class ArraysService {
     return this.get(tenantId, id);
   }
 
+  list(tenantId: string, query: { before?: string; limit: number }): Promise<ArrayRow[]> {
+    return this.repository.list(tenantId, query);
+  }
+
   async get(tenantId: string, id: string): Promise<ArrayRow> {
     const array = await this.repository.find(tenantId, id);
     if (!array) throw arrayNotFound(id);

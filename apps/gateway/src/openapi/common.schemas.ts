@@ -53,8 +53,24 @@ export const registeredTenantSchema = tenantViewSchema
   })
   .meta({ id: 'RegisteredTenant' });
 
+export const tenantUsageSchema = z
+  .object({
+    cpu: z.number().describe('Cores held by admitted, unfinished jobs (against `max_cpu`).'),
+    memory_gi: z.number().describe('GiB held (against `max_memory_gi`).'),
+    gpu: z.number().int().describe('GPUs held (against `max_gpu`).'),
+    running_jobs: z
+      .number()
+      .int()
+      .describe('Jobs admitted and not finished (against `max_concurrent_jobs`).'),
+    pending_jobs: z.number().int().describe('Jobs waiting for admission.'),
+  })
+  .describe("What the tenant's jobs hold of its quota now.")
+  .meta({ id: 'TenantUsage' });
+
 export const tenantPageSchema = z.object({
-  items: z.array(tenantViewSchema),
+  items: z.array(
+    tenantViewSchema.extend({ usage: tenantUsageSchema }).meta({ id: 'TenantWithUsage' }),
+  ),
   next_cursor: z.string().nullable(),
 });
 

@@ -21,6 +21,39 @@ export interface TenantView {
   updated_at: string;
 }
 
+/** What a tenant's jobs hold of its quota now, in the limits' units. */
+export interface TenantUsageView {
+  cpu: number;
+  memory_gi: number;
+  gpu: number;
+  running_jobs: number;
+  pending_jobs: number;
+}
+
+export const noUsage: TenantUsageView = {
+  cpu: 0,
+  memory_gi: 0,
+  gpu: 0,
+  running_jobs: 0,
+  pending_jobs: 0,
+};
+
+export function tenantUsageView(row: {
+  cpu_millis: number;
+  memory_bytes: number;
+  gpu: number;
+  running: number;
+  pending: number;
+}): TenantUsageView {
+  return {
+    cpu: row.cpu_millis / 1000,
+    memory_gi: row.memory_bytes / GI,
+    gpu: row.gpu,
+    running_jobs: row.running,
+    pending_jobs: row.pending,
+  };
+}
+
 const usd = (micros: bigint) => Number(micros) / 1e6;
 
 export function tenantView(tenant: Tenant): TenantView {

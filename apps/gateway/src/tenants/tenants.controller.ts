@@ -22,7 +22,7 @@ import {
   updateTenantSchema,
 } from './tenant.schemas.js';
 import { notFound, type RegisteredTenant, TenantsService } from './tenants.service.js';
-import { type TenantView, tenantView } from './tenant.view.js';
+import { noUsage, type TenantView, tenantView } from './tenant.view.js';
 import {
   issuedKeySchema,
   keyListSchema,
@@ -61,7 +61,7 @@ export class TenantsController {
   }
 
   @ApiOperation({
-    summary: 'List tenants',
+    summary: 'List tenants, with what each holds of its quota now',
     tags: ['tenants'],
     query: listTenantsQuery,
     responses: { 200: tenantPageSchema },
@@ -71,11 +71,16 @@ export class TenantsController {
   async list(
     @Query(new ZodPipe(listTenantsQuery, 'query')) query: { limit: number; cursor?: string },
   ) {
-    const page = await this.tenants.list(query.limit + 1, query.cursor);
-    const items = page.slice(0, query.limit).map(tenantView);
+    const fetched = await this.tenants.list(query.limit + 1, query.cursor);
+    const page = fetched.slice(0, query.limit);
+    const usage = await this.tenants.usage(page.map((tenant) => tenant.id));
+    const items = page.map((tenant) => ({
+      ...tenantView(tenant),
+      usage: usage.get(tenant.id) ?? noUsage,
+    }));
     return {
       items,
-      next_cursor: page.length > query.limit ? (items.at(-1)?.tenant_id ?? null) : null,
+      next_cursor: fetched.length > query.limit ? (items.at(-1)?.tenant_id ?? null) : null,
     };
   }
 

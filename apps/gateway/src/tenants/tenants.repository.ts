@@ -28,6 +28,15 @@ function limitsData(input: UpdateTenant): Prisma.TenantUpdateInput {
   return data;
 }
 
+export interface UsageRow {
+  tenant_id: string;
+  cpu_millis: number;
+  memory_bytes: number;
+  gpu: number;
+  running: number;
+  pending: number;
+}
+
 @Injectable()
 export class TenantsRepository {
   constructor(@Inject(PRISMA) readonly prisma: PrismaClient) {}
@@ -61,6 +70,24 @@ export class TenantsRepository {
       orderBy: { id: 'asc' },
       take: limit,
     });
+  }
+
+  /**
+   * What each of `ids` holds now (admitted, unfinished jobs) and how many of its jobs wait: one
+   * grouped read over the unfinished jobs of those tenants, whatever their number.
+   */
+  usage(ids: string[]): Promise<UsageRow[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.prisma.$queryRaw<UsageRow[]>`
+      SELECT tenant_id,
+        coalesce(sum(cpu_millis) FILTER (WHERE admitted_at IS NOT NULL), 0)::int AS cpu_millis,
+        coalesce(sum(memory_bytes) FILTER (WHERE admitted_at IS NOT NULL), 0)::float8 AS memory_bytes,
+        coalesce(sum(gpu) FILTER (WHERE admitted_at IS NOT NULL), 0)::int AS gpu,
+        count(*) FILTER (WHERE admitted_at IS NOT NULL)::int AS running,
+        count(*) FILTER (WHERE admitted_at IS NULL)::int AS pending
+      FROM jobs
+      WHERE tenant_id = ANY(${ids}) AND status IN ('pending', 'running')
+      GROUP BY tenant_id`;
   }
 
   /** Applies new limits and bumps `generation` so the scheduler re-provisions the quota. */

@@ -12,7 +12,12 @@ import { SOURCE } from '../source.js';
 import { createWithinCap } from './tenant-caps.js';
 import type { NewTenant, RegisterTenant, UpdateTenant } from './tenant.schemas.js';
 import { TenantsRepository } from './tenants.repository.js';
-import { type TenantView, tenantView } from './tenant.view.js';
+import {
+  type TenantUsageView,
+  tenantUsageView,
+  type TenantView,
+  tenantView,
+} from './tenant.view.js';
 
 export interface RegisteredTenant extends TenantView {
   api_key: string;
@@ -187,6 +192,12 @@ export class TenantsService {
 
   list(limit: number, cursor?: string): Promise<Tenant[]> {
     return this.tenants.list(limit, cursor);
+  }
+
+  /** What each of these tenants' jobs hold now, by tenant id (absent: nothing). */
+  async usage(ids: string[]): Promise<Map<string, TenantUsageView>> {
+    const rows = await this.tenants.usage(ids);
+    return new Map(rows.map((row) => [row.tenant_id, tenantUsageView(row)]));
   }
 
   async update(id: string, input: UpdateTenant): Promise<Tenant> {

@@ -218,6 +218,12 @@ class JobArrayElementPage(TypedDict, total=False):
     next_cursor: Required[Optional[int]]
 
 
+class JobArrayPage(TypedDict, total=False):
+    items: Required[List["JobArray"]]
+    # Pass as `cursor` for the next page (older arrays); null at the end.
+    next_cursor: Required[Optional[str]]
+
+
 class JobArrayRetry(TypedDict, total=False):
     array: Required["JobArray"]
     # Failed elements this request submitted again.
@@ -643,6 +649,39 @@ class TenantDashboard(TypedDict, total=False):
     running_pods: Required[int]
     stats: Required[Dict[str, Any]]
     tenant_id: Required[str]
+
+
+class TenantUsage(TypedDict, total=False):
+    "What the tenant's jobs hold of its quota now."
+    # Cores held by admitted, unfinished jobs (against `max_cpu`).
+    cpu: Required[float]
+    # GPUs held (against `max_gpu`).
+    gpu: Required[int]
+    # GiB held (against `max_memory_gi`).
+    memory_gi: Required[float]
+    # Jobs waiting for admission.
+    pending_jobs: Required[int]
+    # Jobs admitted and not finished (against `max_concurrent_jobs`).
+    running_jobs: Required[int]
+
+
+class TenantWithUsage(TypedDict, total=False):
+    created_at: Required[str]
+    max_concurrent_jobs: Required[int]
+    max_cpu: Required[float]
+    max_gpu: Required[int]
+    max_memory_gi: Required[float]
+    namespace: Required[str]
+    offload_budget_usd: Required[Optional[float]]
+    offload_spend_usd: Required[float]
+    rate_limit_per_second: Required[Optional[float]]
+    results_retention_days: Required[Optional[int]]
+    status: Required[Literal["provisioning", "ready", "error", "deleting"]]
+    status_reason: Required[Optional[str]]
+    tenant_id: Required[str]
+    updated_at: Required[str]
+    usage: Required["TenantUsage"]
+    weight: Required[int]
 
 
 UsageSeries = TypedDict(

@@ -85,6 +85,10 @@ class AsyncOperations:
         "GET /api/v1/arrays/{id}: An array’s summary: elements per phase and progress"
         return await self._call("GET", "/api/v1/arrays/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
 
+    async def arrays_list(self, *, limit: Optional[int] = None, cursor: Optional[str] = None) -> JobArrayPage:
+        "GET /api/v1/arrays: List your job arrays, newest first, each with its counts per phase"
+        return await self._call("GET", "/api/v1/arrays", path_params={}, query={"limit": limit, "cursor": cursor}, headers={}, returns="json")  # type: ignore[no-any-return]
+
     async def arrays_retry(self, id: str, *, idempotency_key: Optional[str] = None) -> JobArrayRetry:
         "POST /api/v1/arrays/{id}/retry: Run an array’s failed elements again"
         return await self._call("POST", "/api/v1/arrays/{id}/retry", path_params={"id": id}, query={}, headers={"Idempotency-Key": idempotency_key}, returns="json")  # type: ignore[no-any-return]
@@ -314,7 +318,7 @@ class AsyncOperations:
         return await self._call("GET", "/api/v1/tenants/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
 
     async def tenants_list(self, *, limit: Optional[int] = None, cursor: Optional[str] = None) -> Dict[str, Any]:
-        "GET /api/v1/tenants: List tenants"
+        "GET /api/v1/tenants: List tenants, with what each holds of its quota now"
         return await self._call("GET", "/api/v1/tenants", path_params={}, query={"limit": limit, "cursor": cursor}, headers={}, returns="json")  # type: ignore[no-any-return]
 
     async def tenants_list_keys(self, id: str) -> Dict[str, Any]:
@@ -459,6 +463,10 @@ class SyncOperations:
     def arrays_get(self, id: str) -> JobArray:
         "GET /api/v1/arrays/{id}: An array’s summary: elements per phase and progress"
         return self._call("GET", "/api/v1/arrays/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+
+    def arrays_list(self, *, limit: Optional[int] = None, cursor: Optional[str] = None) -> JobArrayPage:
+        "GET /api/v1/arrays: List your job arrays, newest first, each with its counts per phase"
+        return self._call("GET", "/api/v1/arrays", path_params={}, query={"limit": limit, "cursor": cursor}, headers={}, returns="json")  # type: ignore[no-any-return]
 
     def arrays_retry(self, id: str, *, idempotency_key: Optional[str] = None) -> JobArrayRetry:
         "POST /api/v1/arrays/{id}/retry: Run an array’s failed elements again"
@@ -689,7 +697,7 @@ class SyncOperations:
         return self._call("GET", "/api/v1/tenants/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
 
     def tenants_list(self, *, limit: Optional[int] = None, cursor: Optional[str] = None) -> Dict[str, Any]:
-        "GET /api/v1/tenants: List tenants"
+        "GET /api/v1/tenants: List tenants, with what each holds of its quota now"
         return self._call("GET", "/api/v1/tenants", path_params={}, query={"limit": limit, "cursor": cursor}, headers={}, returns="json")  # type: ignore[no-any-return]
 
     def tenants_list_keys(self, id: str) -> Dict[str, Any]:

@@ -262,7 +262,11 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get?: never;
+    /**
+     * List your job arrays, newest first, each with its counts per phase
+     * @description Needs a tenant API key.
+     */
+    get: operations['Arrays_list'];
     put?: never;
     /**
      * Submit a job array
@@ -913,7 +917,7 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * List tenants
+     * List tenants, with what each holds of its quota now
      * @description Needs an admin key (`sk-admin-…` or the bootstrap token).
      */
     get: operations['Tenants_list'];
@@ -2045,6 +2049,11 @@ export interface components {
       /** @description Pass as `cursor` for the next page (an index); null at the end. */
       next_cursor: number | null;
     };
+    JobArrayPage: {
+      items: components['schemas']['JobArray'][];
+      /** @description Pass as `cursor` for the next page (older arrays); null at the end. */
+      next_cursor: string | null;
+    };
     JobArrayRetry: {
       array: components['schemas']['JobArray'];
       /** @description Failed elements this request submitted again. */
@@ -2838,6 +2847,40 @@ export interface components {
       };
       tenant_id: string;
     };
+    /** @description What the tenant's jobs hold of its quota now. */
+    TenantUsage: {
+      /** @description Cores held by admitted, unfinished jobs (against `max_cpu`). */
+      cpu: number;
+      /** @description GPUs held (against `max_gpu`). */
+      gpu: number;
+      /** @description GiB held (against `max_memory_gi`). */
+      memory_gi: number;
+      /** @description Jobs waiting for admission. */
+      pending_jobs: number;
+      /** @description Jobs admitted and not finished (against `max_concurrent_jobs`). */
+      running_jobs: number;
+    };
+    TenantWithUsage: {
+      /** Format: date-time */
+      created_at: string;
+      max_concurrent_jobs: number;
+      max_cpu: number;
+      max_gpu: number;
+      max_memory_gi: number;
+      namespace: string;
+      offload_budget_usd: number | null;
+      offload_spend_usd: number;
+      rate_limit_per_second: number | null;
+      results_retention_days: number | null;
+      /** @enum {string} */
+      status: 'provisioning' | 'ready' | 'error' | 'deleting';
+      status_reason: string | null;
+      tenant_id: string;
+      /** Format: date-time */
+      updated_at: string;
+      usage: components['schemas']['TenantUsage'];
+      weight: number;
+    };
     UsageSeries: {
       bucket_seconds: number;
       /** @description Now, not over time. Other tenants are counted, never named. */
@@ -2856,6 +2899,8 @@ export interface components {
         cpu_millis: number;
         gpu: number;
         memory_bytes: number;
+        /** @description RunPod offload budget in micro-dollars (1,000,000 = $1); null: none. */
+        offload_budget_micros: number | null;
       };
       points: {
         /**
@@ -2869,6 +2914,8 @@ export interface components {
         finished: number;
         gpu: number;
         memory_bytes: number;
+        /** @description Offload spend so far at `at` (a pod is charged when it ends), against `limits.offload_budget_micros`. */
+        offload_spend_micros: number;
         /** @description Jobs waiting (not yet admitted) at `at`. */
         pending: number;
         /** @description Jobs admitted and not finished at `at`. */
@@ -3963,6 +4010,75 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['QueueSeries'];
+        };
+      };
+      /** @description Invalid request (every bad field is listed in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  Arrays_list: {
+    parameters: {
+      query?: {
+        /** @description The `next_cursor` of the previous page. */
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JobArrayPage'];
         };
       };
       /** @description Invalid request (every bad field is listed in `errors`) */
@@ -7303,7 +7419,7 @@ export interface operations {
         };
         content: {
           'application/json': {
-            items: components['schemas']['Tenant'][];
+            items: components['schemas']['TenantWithUsage'][];
             next_cursor: string | null;
           };
         };
