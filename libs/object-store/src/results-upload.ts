@@ -8,6 +8,10 @@ export const JOB_RESULTS_DIR = '/roam/results';
 
 /** The init container that fetches a job's inputs, and the native sidecar that uploads its results (simulators know them by name). */
 export const INPUTS_CONTAINER = 'roam-inputs';
+/** The init container that fetches a job's dependencies' results (`inputs_from_dependencies`). */
+export const DEPS_CONTAINER = 'roam-deps';
+/** Where under the inputs directory the dependencies' results land. */
+export const DEPS_INPUTS_SUBDIR = 'deps';
 export const RESULTS_CONTAINER = 'roam-results';
 
 /** S3's longest presigned URL. */
