@@ -138,6 +138,46 @@ describe('a dependent job receives its dependencies’ results (s3rver, simulato
       );
   });
 
+  it('gives a pipeline step the results of the step it depends on', async () => {
+    const submitted = await call(
+      h.url,
+      'POST',
+      '/api/v1/pipelines',
+      {
+        name: 'sumo-sweep',
+        steps: [
+          {
+            name: 'simulate',
+            array: { size: 2 },
+            job: {
+              image: 'ghcr.io/eclipse-sumo/sumo:latest',
+              command: ['sh', '-c', 'echo "run $ROAM_ARRAY_INDEX" > /roam/results/tripinfo.xml'],
+              resources: { cpu: '100m', memory: '64Mi' },
+            },
+          },
+          {
+            name: 'aggregate',
+            depends_on: [{ step: 'simulate', on: 'finished' }],
+            job: {
+              image: 'python:3.12-slim',
+              command: ['sh', '-c', 'echo aggregated > /roam/results/summary.csv'],
+              resources: { cpu: '100m', memory: '64Mi' },
+              inputs_from_dependencies: true,
+            },
+          },
+        ],
+      },
+      key,
+    );
+    expect(submitted.status).toBe(201);
+    const [simulate, aggregateStep] = submitted.body.steps as { id: string }[];
+    await succeeded(h, aggregateStep!.id);
+    const pod = await podOf(aggregateStep!.id);
+    const files = h.sim.files.forPod(namespace, pod.metadata!.name!);
+    expect(files[`/roam/inputs/deps/${simulate!.id}/0/tripinfo.xml`]).toBe('run 0\n');
+    expect(files[`/roam/inputs/deps/${simulate!.id}/1/tripinfo.xml`]).toBe('run 1\n');
+  });
+
   it('fails the attempt, saying why, when the dependencies hold more files than the cap', async () => {
     const arrayId = await sweep();
     const single = await call(

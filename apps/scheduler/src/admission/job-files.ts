@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   DEPS_CONTAINER,
-  DEPS_INPUTS_SUBDIR,
+  DEPS_FETCH_SCRIPT,
   INPUTS_CONTAINER,
   inputsFormatOf,
   JOB_INPUTS_DIR,
@@ -64,22 +64,6 @@ const FETCH_SCRIPT = [
   'if [ -n "${ROAM_INPUTS_FILE:-}" ]; then cp "$ROAM_INPUTS_FILE" /tmp/roam-inputs; else wget -q -O /tmp/roam-inputs "$ROAM_INPUTS_URL"; fi',
   'if [ "$ROAM_INPUTS_FORMAT" = zip ]; then unzip -o -q /tmp/roam-inputs -d "$ROAM_INPUTS_DIR"; else tar -xzf /tmp/roam-inputs -C "$ROAM_INPUTS_DIR"; fi',
   'rm -f /tmp/roam-inputs',
-].join('\n');
-
-/**
- * What the dependencies fetcher runs: each manifest line is a presigned GET and the path under
- * `$ROAM_INPUTS_DIR/deps/` (the rest of the line; results paths were checked when stored).
- */
-const DEPS_FETCH_SCRIPT = [
-  'set -eu',
-  'if [ -n "${ROAM_DEPS_ERROR:-}" ]; then echo "roam-deps: $ROAM_DEPS_ERROR" >&2; exit 1; fi',
-  `dir="$ROAM_INPUTS_DIR/${DEPS_INPUTS_SUBDIR}"`,
-  'mkdir -p "$dir"',
-  'wget -q -O /tmp/roam-deps "$ROAM_DEPS_MANIFEST_URL"',
-  'n=0',
-  'while read -r url path; do mkdir -p "$(dirname "$dir/$path")"; wget -q -O "$dir/$path" "$url"; n=$((n + 1)); done < /tmp/roam-deps',
-  'rm -f /tmp/roam-deps',
-  'echo "roam-deps: fetched $n files into $dir"',
 ].join('\n');
 
 interface PodSpecLike {
