@@ -76,6 +76,24 @@ export const schedulerEnv = workerEnv('scheduler').extend({
     .min(60)
     .default(3600)
     .describe('Lifetime of the presigned URL the roam-inputs init container fetches inputs with.'),
+  DEPENDENCY_INPUTS_MAX_FILES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(10_000)
+    .describe(
+      'Most result files a job with inputs_from_dependencies receives; past it the attempt fails with the count in its roam-deps log.',
+    ),
+  DEPENDENCY_INPUTS_MAX_MB: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_048_576)
+    .default(4096)
+    .describe(
+      'Most bytes (MB) of results a job with inputs_from_dependencies receives; keep it below JOB_WORK_SIZE_LIMIT.',
+    ),
   JOB_WORK_SIZE_LIMIT: z
     .string()
     .regex(BYTES_QUANTITY, 'must be a Kubernetes byte quantity such as 10Gi')

@@ -7,6 +7,8 @@ import { AdmissionService } from './admission/admission.service.js';
 import { ClusterView } from './admission/cluster-view.js';
 import { JobCreator } from './admission/job-creator.js';
 import { JobFilesService } from './admission/job-files.js';
+import { DependencyInputsRepository } from './dependencies/dependency-inputs.repository.js';
+import { DependencyInputsService } from './dependencies/dependency-inputs.service.js';
 import { KueueAdmissionRepository } from './admission/kueue/kueue-admission.repository.js';
 import { KueueAdmissionService } from './admission/kueue/kueue-admission.service.js';
 import { KueueWorkloads } from './admission/kueue/kueue-workloads.js';
@@ -25,6 +27,8 @@ import { TenantProvisioner } from './tenants/tenant-provisioner.service.js';
     objectStoreProvider,
     ClusterView,
     JobFilesService,
+    DependencyInputsRepository,
+    DependencyInputsService,
     AdmissionRepository,
     JobCreator,
     AdmissionService,

@@ -14,6 +14,8 @@ import pino from 'pino';
 
 import { AdmissionRepository, type AdmittedRow } from '../src/admission/admission.repository.js';
 import { JobCreator } from '../src/admission/job-creator.js';
+import { DependencyInputsRepository } from '../src/dependencies/dependency-inputs.repository.js';
+import { DependencyInputsService } from '../src/dependencies/dependency-inputs.service.js';
 import { JobFilesService } from '../src/admission/job-files.js';
 import { schedulerEnv } from '../src/scheduler.config.js';
 
@@ -124,7 +126,11 @@ describe('JobCreator', () => {
     creator = new JobCreator(
       Kube.fromKubeconfig(join(dir, 'kubeconfig'), 'roam-test'),
       new AdmissionRepository(db.prisma),
-      new JobFilesService(null, config),
+      new JobFilesService(
+        null,
+        config,
+        new DependencyInputsService(new DependencyInputsRepository(db.prisma), config),
+      ),
       config,
       pino({ level: 'silent' }),
     );

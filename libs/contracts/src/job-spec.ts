@@ -196,6 +196,11 @@ export const jobSpecSchema = z
     group: groupName.optional(),
     depends_on: dependsOn.optional(),
     on_dependency_failure: onDependencyFailure.optional(),
+    /**
+     * Put the dependencies' result files under `$ROAM_INPUTS_DIR/deps/<dependency id>/…` (an
+     * array's elements under `<array id>/<index>/…`) before the job starts (docs/pipelines.md).
+     */
+    inputs_from_dependencies: z.boolean().optional(),
   })
   .strict();
 

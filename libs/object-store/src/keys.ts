@@ -12,6 +12,13 @@ export const inputsPrefix = (tenantId: string, jobId: string): string =>
 export const inputsKey = (tenantId: string, jobId: string, format: 'zip' | 'tar.gz'): string =>
   `${inputsPrefix(tenantId, jobId)}inputs.${format}`;
 
+/**
+ * The list of the dependencies' result files (presigned GET and path, one a line) an attempt's
+ * `roam-deps` fetcher reads; written by the scheduler when it creates the attempt's Job.
+ */
+export const dependencyInputsKey = (tenantId: string, jobId: string, attempt: number): string =>
+  `${inputsPrefix(tenantId, jobId)}deps-attempt-${attempt}.txt`;
+
 export const resultsPrefix = (tenantId: string, jobId: string): string =>
   `${jobPrefix(tenantId, jobId)}results/`;
 

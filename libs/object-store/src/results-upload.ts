@@ -8,6 +8,29 @@ export const JOB_RESULTS_DIR = '/roam/results';
 
 /** The init container that fetches a job's inputs, and the native sidecar that uploads its results (simulators know them by name). */
 export const INPUTS_CONTAINER = 'roam-inputs';
+/** The init container that fetches a job's dependencies' results (`inputs_from_dependencies`). */
+export const DEPS_CONTAINER = 'roam-deps';
+/** Where under the inputs directory the dependencies' results land. */
+export const DEPS_INPUTS_SUBDIR = 'deps';
+
+/**
+ * What the `roam-deps` init container runs (busybox: sh, wget, mktemp): fails with
+ * ROAM_DEPS_ERROR when set; otherwise reads the manifest at ROAM_DEPS_MANIFEST_URL, one
+ * `<presigned GET> <path>` a line (the path is the rest of the line; result paths were checked
+ * when stored), and fetches each file to `$ROAM_INPUTS_DIR/deps/<path>`.
+ */
+export const DEPS_FETCH_SCRIPT = [
+  'set -eu',
+  'if [ -n "${ROAM_DEPS_ERROR:-}" ]; then echo "roam-deps: $ROAM_DEPS_ERROR" >&2; exit 1; fi',
+  `dir="$ROAM_INPUTS_DIR/${DEPS_INPUTS_SUBDIR}"`,
+  'mkdir -p "$dir"',
+  'list=$(mktemp)',
+  'wget -q -O "$list" "$ROAM_DEPS_MANIFEST_URL"',
+  'n=0',
+  'while read -r url path; do mkdir -p "$(dirname "$dir/$path")"; wget -q -O "$dir/$path" "$url"; n=$((n + 1)); done < "$list"',
+  'rm -f "$list"',
+  'echo "roam-deps: fetched $n files into $dir"',
+].join('\n');
 export const RESULTS_CONTAINER = 'roam-results';
 
 /** S3's longest presigned URL. */

@@ -12,6 +12,7 @@ import { eventually } from '@roam/testing';
 import yazl from 'yazl';
 
 import {
+  DEPS_FETCH_SCRIPT,
   MinioObjectStore,
   packTarGz,
   RESULTS_SIDECAR_SCRIPT,
@@ -110,6 +111,50 @@ async function zip(files: Record<string, string>): Promise<Buffer> {
   for await (const chunk of z.outputStream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
 }
+
+describe('the dependencies fetcher (roam-deps)', () => {
+  it('fetches every file of the manifest to inputs/deps/<path>, spaces and folders kept', async () => {
+    const work = await mkdtemp(join(dir, 'deps-'));
+    const files = { 'a1/0/tripinfo.xml': '<tripinfos run="0"/>', 'j2/out dir/a b.csv': 'x,y\n' };
+    const lines: string[] = [];
+    for (const [path, content] of Object.entries(files)) {
+      const key = `tenants/t/jobs/${path.split('/')[0]}/results/${path}`;
+      await store.put(key, Buffer.from(content), content.length, 'text/plain');
+      lines.push(`${await store.presignGet(key, 600)} ${path}\n`);
+    }
+    const manifest = Buffer.from(lines.join(''));
+    await store.put(
+      'tenants/t/jobs/j3/inputs/deps-attempt-1.txt',
+      manifest,
+      manifest.length,
+      'text/plain',
+    );
+    const manifestUrl = await store.presignGet('tenants/t/jobs/j3/inputs/deps-attempt-1.txt', 600);
+
+    const { done } = run(['-c', DEPS_FETCH_SCRIPT], {
+      ROAM_DEPS_MANIFEST_URL: manifestUrl,
+      ROAM_INPUTS_DIR: join(work, 'inputs'),
+    });
+    const { code, stderr } = await done;
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    for (const [path, content] of Object.entries(files))
+      expect(await readFile(join(work, 'inputs', 'deps', path), 'utf8')).toBe(content);
+  });
+
+  it('fails with the reason it was given, fetching nothing', async () => {
+    const work = await mkdtemp(join(dir, 'deps-'));
+    const { done } = run(['-c', DEPS_FETCH_SCRIPT], {
+      ROAM_DEPS_ERROR:
+        'the dependencies have 5 result files, more than DEPENDENCY_INPUTS_MAX_FILES (4)',
+      ROAM_INPUTS_DIR: join(work, 'inputs'),
+    });
+    const { code, stderr } = await done;
+    expect(code).toBe(1);
+    expect(stderr).toBe(
+      'roam-deps: the dependencies have 5 result files, more than DEPENDENCY_INPUTS_MAX_FILES (4)\n',
+    );
+  });
+});
 
 describe('the RunPod wrapper (sh -c <wrapper> roam-job <command…>)', () => {
   it('fetches the inputs, runs the command, uploads its results and keeps its exit code', async () => {

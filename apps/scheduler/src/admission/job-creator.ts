@@ -65,6 +65,7 @@ export class JobCreator implements OnModuleDestroy {
           attempt: row.attempt,
           deadlineSeconds: deadlineSeconds(row.spec, this.config.DEFAULT_MAX_DURATION_SECONDS),
           inputsKey: row.inputsKey,
+          inputsFromDependencies: row.spec.inputs_from_dependencies === true,
         })),
       );
     } catch (error) {
@@ -75,9 +76,12 @@ export class JobCreator implements OnModuleDestroy {
       for (const row of fresh) this.pending.delete(row.id);
       return 0;
     }
-    for (const row of fresh) this.queue.push({ row, files: files.get(row.id) });
+    // A job whose dependencies' results are not stored yet is left for ensureCreated().
+    const ready = fresh.filter((row) => files.has(row.id));
+    for (const row of fresh) if (!files.has(row.id)) this.pending.delete(row.id);
+    for (const row of ready) this.queue.push({ row, files: files.get(row.id) });
     this.pump();
-    return fresh.length;
+    return ready.length;
   }
 
   /** Resolves once nothing is queued, in flight or waiting to be confirmed. */

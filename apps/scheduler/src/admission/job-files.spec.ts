@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { jobSpecSchema } from '@roam/contracts';
 
-import { INPUTS_CONTAINER, RESULTS_CONTAINER } from '@roam/object-store';
+import { DEPS_CONTAINER, INPUTS_CONTAINER, RESULTS_CONTAINER } from '@roam/object-store';
 
 import { type JobFiles, RESULTS_CLAIM } from './job-files.js';
 import { jobManifest } from './job-manifest.js';
@@ -122,6 +122,29 @@ describe('the files side of the Job manifest', () => {
       name: 'roam-results-volume',
       mountPath: '/roam-volume',
       readOnly: true,
+    });
+  });
+
+  it('runs the dependencies fetcher after the inputs one, with the manifest URL or the reason to fail', () => {
+    const pod = podOf({
+      inputs: { url: 'http://s3/in.zip', format: 'zip', image: 'busybox:1.36' },
+      deps: {
+        manifestUrl: 'http://s3/deps-attempt-1.txt?X-Amz-Signature=abc',
+        image: 'busybox:1.36',
+      },
+    });
+    expect(pod.initContainers!.map((c) => c.name)).toEqual([INPUTS_CONTAINER, DEPS_CONTAINER]);
+    const deps = pod.initContainers![1]!;
+    expect(deps.env).toEqual([
+      { name: 'ROAM_DEPS_MANIFEST_URL', value: 'http://s3/deps-attempt-1.txt?X-Amz-Signature=abc' },
+      { name: 'ROAM_INPUTS_DIR', value: '/roam/inputs' },
+    ]);
+    expect(deps.volumeMounts).toEqual([{ name: 'roam-work', mountPath: '/roam' }]);
+
+    const refused = podOf({ deps: { error: 'too many files', image: 'busybox:1.36' } });
+    expect(refused.initContainers![0]!.env[0]).toEqual({
+      name: 'ROAM_DEPS_ERROR',
+      value: 'too many files',
     });
   });
 });

@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  DEPS_CONTAINER,
+  DEPS_FETCH_SCRIPT,
   INPUTS_CONTAINER,
   inputsFormatOf,
   JOB_INPUTS_DIR,
@@ -11,6 +13,10 @@ import {
 } from '@roam/object-store';
 import { APP_CONFIG, OBJECT_STORE } from '@roam/runtime';
 
+import {
+  type DependencyInputs,
+  DependencyInputsService,
+} from '../dependencies/dependency-inputs.service.js';
 import type { SchedulerConfig } from '../scheduler.config.js';
 
 /** PVC mode: each tenant's results volume. */
@@ -24,6 +30,8 @@ const VOLUME_MOUNT = '/roam-volume';
 export interface JobFiles {
   /** The input archive: a presigned GET (object storage) or a path on the tenant volume (PVC). */
   inputs?: { url?: string; file?: string; format: 'zip' | 'tar.gz'; image: string };
+  /** `inputs_from_dependencies`: the manifest of the dependencies' results, or why it failed. */
+  deps?: DependencyInputs & { image: string };
   /** Object storage: the presigned PUT the results sidecar uploads the results archive to. */
   results?: { uploadUrl: string; image: string };
   /** PVC mode: the tenant's results claim, mounted at JOB_RESULTS_DIR with `results/<job>` as subPath. */
@@ -86,7 +94,7 @@ export function withJobFiles<T extends PodSpecLike>(
     { name: 'ROAM_INPUTS_DIR', value: JOB_INPUTS_DIR },
     { name: 'ROAM_RESULTS_DIR', value: JOB_RESULTS_DIR },
   ];
-  const { inputs, results, claim, disk = DEFAULT_POD_DISK } = files;
+  const { inputs, deps, results, claim, disk = DEFAULT_POD_DISK } = files;
   const volume = { name: CLAIM_VOLUME, mountPath: VOLUME_MOUNT, readOnly: true };
   const initContainers: unknown[] = [...(spec.initContainers ?? [])];
   if (inputs)
@@ -102,6 +110,20 @@ export function withJobFiles<T extends PodSpecLike>(
         { name: 'ROAM_INPUTS_DIR', value: JOB_INPUTS_DIR },
       ],
       volumeMounts: inputs.file && claim ? [work, volume] : [work],
+      resources: helperResources(disk),
+    });
+  if (deps)
+    initContainers.push({
+      name: DEPS_CONTAINER,
+      image: deps.image,
+      command: ['sh', '-c', DEPS_FETCH_SCRIPT],
+      env: [
+        'error' in deps
+          ? { name: 'ROAM_DEPS_ERROR', value: deps.error }
+          : { name: 'ROAM_DEPS_MANIFEST_URL', value: deps.manifestUrl },
+        { name: 'ROAM_INPUTS_DIR', value: JOB_INPUTS_DIR },
+      ],
+      volumeMounts: [work],
       resources: helperResources(disk),
     });
   if (results)
@@ -155,6 +177,8 @@ export interface JobFilesRequest {
   /** The Job's activeDeadlineSeconds: the results URL must outlive the run. */
   deadlineSeconds: number;
   inputsKey: string | null;
+  /** The spec's `inputs_from_dependencies`. */
+  inputsFromDependencies: boolean;
 }
 
 /**
@@ -162,13 +186,16 @@ export interface JobFilesRequest {
  * process has (`OBJECT_STORE`). Object storage: presigned GETs of input archives
  * (INPUTS_URL_TTL_SECONDS: roam admits a job only when it can start, and a retry is a new Job
  * with a fresh URL) and a presigned PUT per attempt for the results archive. PVC mode: the
- * tenant's claim, and the archive's path on it. No store: nothing is kept.
+ * tenant's claim, and the archive's path on it. No store: nothing is kept. A job with
+ * `inputs_from_dependencies` (object storage) also gets its dependencies' results; it is left
+ * out of the answer while those are not stored yet, and offered again later.
  */
 @Injectable()
 export class JobFilesService {
   constructor(
     @Inject(OBJECT_STORE) private readonly store: ObjectStore | null,
     @Inject(APP_CONFIG) private readonly config: SchedulerConfig,
+    private readonly dependencyInputs: DependencyInputsService,
   ) {}
 
   async forJobs(jobs: readonly JobFilesRequest[]): Promise<Map<string, JobFiles>> {
@@ -202,10 +229,16 @@ export class JobFilesService {
         });
         continue;
       }
+      let deps: DependencyInputs | undefined;
+      if (job.inputsFromDependencies) {
+        deps = await this.dependencyInputs.prepare(store, job);
+        if (!deps) continue;
+      }
       const urls = await presignJobFiles(store, job, this.config.INPUTS_URL_TTL_SECONDS);
       found.set(job.id, {
         disk,
         ...(urls.inputs ? { inputs: { ...urls.inputs, image } } : {}),
+        ...(deps ? { deps: { ...deps, image } } : {}),
         ...(urls.resultsUploadUrl
           ? {
               results: {

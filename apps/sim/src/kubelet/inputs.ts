@@ -6,7 +6,13 @@
 // the file store.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { extractArchive, INPUTS_CONTAINER, JOB_INPUTS_DIR } from '@roam/object-store';
+import {
+  DEPS_CONTAINER,
+  DEPS_INPUTS_SUBDIR,
+  extractArchive,
+  INPUTS_CONTAINER,
+  JOB_INPUTS_DIR,
+} from '@roam/object-store';
 
 import type { Container } from '../api/models.js';
 import type { FileStore } from './files.js';
@@ -65,6 +71,45 @@ export async function fetchInputs(
     };
   } catch (error) {
     return { exitCode: 1, lines: [`roam-inputs: ${(error as Error).message}`] };
+  }
+}
+
+/** roam's dependencies fetcher: `roam-deps` with ROAM_DEPS_MANIFEST_URL or ROAM_DEPS_ERROR. */
+export function isDepsFetcher(c: Container): boolean {
+  const env = envOf(c);
+  return (
+    c.name === DEPS_CONTAINER &&
+    (env.ROAM_DEPS_MANIFEST_URL !== undefined || env.ROAM_DEPS_ERROR !== undefined)
+  );
+}
+
+/**
+ * Does what the `roam-deps` script does: fails with ROAM_DEPS_ERROR, or reads the manifest
+ * (`<presigned GET> <path>` a line) and writes each file under `$ROAM_INPUTS_DIR/deps/<path>`.
+ */
+export async function fetchDependencyInputs(
+  c: Container,
+  write: (path: string, content: Buffer) => void,
+): Promise<FetchOutcome> {
+  const env = envOf(c);
+  if (env.ROAM_DEPS_ERROR !== undefined)
+    return { exitCode: 1, lines: [`roam-deps: ${env.ROAM_DEPS_ERROR}`] };
+  const dir = `${(env.ROAM_INPUTS_DIR ?? JOB_INPUTS_DIR).replace(/\/+$/, '')}/${DEPS_INPUTS_SUBDIR}`;
+  try {
+    const manifest = await fetch(env.ROAM_DEPS_MANIFEST_URL!);
+    if (!manifest.ok)
+      return { exitCode: 1, lines: [`wget: server returned error: HTTP ${manifest.status}`] };
+    const lines = (await manifest.text()).split('\n').filter((line) => line.length > 0);
+    for (const line of lines) {
+      const space = line.indexOf(' ');
+      const response = await fetch(line.slice(0, space));
+      if (!response.ok)
+        return { exitCode: 1, lines: [`wget: server returned error: HTTP ${response.status}`] };
+      write(`${dir}/${line.slice(space + 1)}`, Buffer.from(await response.arrayBuffer()));
+    }
+    return { exitCode: 0, lines: [`roam-deps: fetched ${lines.length} files into ${dir}`] };
+  } catch (error) {
+    return { exitCode: 1, lines: [`roam-deps: ${(error as Error).message}`] };
   }
 }
 

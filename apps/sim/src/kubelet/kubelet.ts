@@ -5,7 +5,7 @@ import type { KubeObject } from '../api/registry.js';
 import { type Clock, EventRecorder, nowIso, setCondition } from '../controllers/runtime.js';
 import type { Store, StoredEvent } from '../store/store.js';
 import { type FileStore, parseFilesAnnotation } from './files.js';
-import { fetchInputs, isInputsFetcher } from './inputs.js';
+import { fetchDependencyInputs, fetchInputs, isDepsFetcher, isInputsFetcher } from './inputs.js';
 import type { LogStore } from './logs.js';
 import { isResultsUploader, uploadResults } from './results.js';
 import { type Plan, planContainer, type Step } from './script.js';
@@ -307,6 +307,7 @@ export class Kubelet {
         run.cancels.push(this.clock.after(1, () => this.runInit(run, index)));
     };
     if (isInputsFetcher(c)) this.fetchInputs(run, pod, c, finished);
+    else if (isDepsFetcher(c)) this.fetchDependencyInputs(run, pod, c, finished);
     else this.execute(run, pod, c, finished);
   }
 
@@ -325,6 +326,23 @@ export class Kubelet {
         : this.files.podFiles(run.namespace, run.name).get(path);
     };
     void fetchInputs(c, readFile, (path, content) =>
+      this.files.write(pod, c.name, path, content, false),
+    ).then(({ exitCode, lines }) => {
+      for (const line of lines) this.logs.append(run.uid, c.name, line);
+      this.logs.finish(run.uid, c.name);
+      if (this.current(run)) done(exitCode, exitCode === 0 ? 'Completed' : 'Error');
+    });
+  }
+
+  /** roam's dependencies fetcher (kubelet/inputs.ts): each listed result lands in the store. */
+  private fetchDependencyInputs(
+    run: PodRun,
+    pod: Pod,
+    c: Container,
+    done: (exitCode: number, reason: string) => void,
+  ): void {
+    this.logs.started(run.uid, c.name);
+    void fetchDependencyInputs(c, (path, content) =>
       this.files.write(pod, c.name, path, content, false),
     ).then(({ exitCode, lines }) => {
       for (const line of lines) this.logs.append(run.uid, c.name, line);

@@ -2189,6 +2189,7 @@ export interface components {
       };
       group?: string;
       image: string;
+      inputs_from_dependencies?: boolean;
       labels?: {
         [key: string]: string;
       };
@@ -2267,6 +2268,7 @@ export interface components {
       };
       group?: string;
       image: string;
+      inputs_from_dependencies?: boolean;
       labels?: {
         [key: string]: string;
       };
@@ -2722,6 +2724,7 @@ export interface components {
         inputs?: {
           required: string[];
         };
+        inputs_from_dependencies?: boolean;
         labels?: {
           [key: string]: string;
         };
@@ -4155,6 +4158,7 @@ export interface operations {
               };
               group?: string;
               image: string;
+              inputs_from_dependencies?: boolean;
               labels?: {
                 [key: string]: string;
               };
@@ -6966,6 +6970,7 @@ export interface operations {
             inputs?: {
               required: string[];
             };
+            inputs_from_dependencies?: boolean;
             labels?: {
               [key: string]: string;
             };
@@ -7198,6 +7203,7 @@ export interface operations {
             inputs?: {
               required: string[];
             };
+            inputs_from_dependencies?: boolean;
             labels?: {
               [key: string]: string;
             };
