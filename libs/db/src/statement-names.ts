@@ -20,7 +20,7 @@ export function hasStableResultShape(sql: string): boolean {
 
 /**
  * Names statements for node-postgres, which then parses each named statement once per
- * connection and reuses the plan: Postgres's parse and plan per query were ~40% of its CPU on a
+ * connection and reuses the plan: Postgres's parse and plan per query were ~30% of its CPU on a
  * submit. The name is derived from the SQL text, so the same text gets the same name on every
  * connection and in every process. Only statements with a stable result shape are named, and
  * only the first `capacity` distinct ones: a connection keeps what it prepared until it closes,

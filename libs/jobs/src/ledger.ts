@@ -271,7 +271,8 @@ export class JobLedger {
     const envelopes = planned.flatMap((p) => p.envelopes);
     const rows = await db.$queryRaw<{ id: string }[]>`
       WITH ledger_input AS (
-        SELECT * FROM jsonb_to_recordset(${input}::jsonb) AS r(
+        SELECT id, seq, next_seq, status, phase, reason, message, set
+        FROM jsonb_to_recordset(${input}::jsonb) AS r(
           id uuid, seq int, next_seq int, status text, phase text, reason text, message text,
           set jsonb)
       ), ledger_updated AS (
