@@ -4,6 +4,11 @@
 export * from './generated/prisma/client.js';
 export { createPrismaClient, DEFAULT_POOL_SIZE, type CreatePrismaClientOptions } from './client.js';
 export { isUniqueViolation } from './errors.js';
+export {
+  DEFAULT_NAMED_STATEMENTS,
+  hasStableResultShape,
+  statementNames,
+} from './statement-names.js';
 export * from './admission-snapshot.js';
 export * from './log-archives.js';
 export {

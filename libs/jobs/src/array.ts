@@ -86,7 +86,9 @@ export async function submitJobArray(db: LedgerDb, array: NewJobArray): Promise<
     WITH array_tenant AS (
       SELECT id FROM tenants WHERE id = ${job.tenantId} AND status <> 'deleting' FOR SHARE
     ), array_record AS (
-      SELECT * FROM jsonb_to_record(${record}::jsonb) AS r(
+      SELECT tenant_id, name, queue, priority, spec, labels, cpu_millis, memory_bytes, gpu,
+             offload_preference, max_attempts, template_id, group_name
+      FROM jsonb_to_record(${record}::jsonb) AS r(
         tenant_id text, name text, queue text, priority int, spec jsonb, labels jsonb,
         cpu_millis int, memory_bytes bigint, gpu int, offload_preference text,
         max_attempts int, template_id text, group_name text)

@@ -84,7 +84,8 @@ export async function addDependencies(
     sql`(left(${Prisma.raw(column)}::text, 28) || lpad(to_hex(g.i), 8, '0'))::uuid`;
   const rows = await db.$queryRaw<{ id: string }[]>`
     WITH input AS (
-      SELECT * FROM jsonb_to_recordset(${input}::jsonb) AS r(
+      SELECT job_id, array_id, on_job_id, on_array_id, condition, n_to_n
+      FROM jsonb_to_recordset(${input}::jsonb) AS r(
         job_id uuid, array_id uuid, on_job_id uuid, on_array_id uuid, condition text,
         n_to_n int)
     ), expanded AS (

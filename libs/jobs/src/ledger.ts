@@ -162,6 +162,53 @@ function setJson(set: JobColumns | undefined): Record<string, unknown> {
  * higher `seq` before a lower one there. So a row last written by a younger transaction
  * (`age(xmin) < 0`) is stale too: the caller retries in a new transaction, whose id is younger.
  */
+/**
+ * The `jobs` columns a submit returns with `returnRows`, named one by one: a statement that
+ * returns `*` changes its result shape when a migration adds a column, which a statement
+ * prepared on a pooled connection cannot survive ("cached plan must not change result type").
+ * A new column a caller needs is added here.
+ */
+export const JOB_ROW_COLUMNS = [
+  'id',
+  'tenant_id',
+  'name',
+  'queue',
+  'status',
+  'phase',
+  'reason',
+  'message',
+  'priority',
+  'spec',
+  'labels',
+  'cpu_millis',
+  'memory_bytes',
+  'gpu',
+  'offload_preference',
+  'template_id',
+  'attempt',
+  'max_attempts',
+  'retry_at',
+  'placement',
+  'exit_code',
+  'seq',
+  'seen_at',
+  'cancel_requested_at',
+  'created_at',
+  'admitted_at',
+  'started_at',
+  'finished_at',
+  'inputs_key',
+  'inputs_bytes',
+  'cleanup_at',
+  'group_name',
+  'array_id',
+  'array_index',
+  'deps_unmet',
+  'updated_at',
+] as const;
+
+const JOB_ROW_SQL = Prisma.raw(JOB_ROW_COLUMNS.join(', '));
+
 export class JobLedger {
   constructor(
     private readonly outbox: Pick<Outbox, 'cte'>,
@@ -224,7 +271,8 @@ export class JobLedger {
     const envelopes = planned.flatMap((p) => p.envelopes);
     const rows = await db.$queryRaw<{ id: string }[]>`
       WITH ledger_input AS (
-        SELECT * FROM jsonb_to_recordset(${input}::jsonb) AS r(
+        SELECT id, seq, next_seq, status, phase, reason, message, set
+        FROM jsonb_to_recordset(${input}::jsonb) AS r(
           id uuid, seq int, next_seq int, status text, phase text, reason text, message text,
           set jsonb)
       ), ledger_updated AS (
@@ -266,7 +314,8 @@ export class JobLedger {
   /**
    * Inserts new jobs (state `Submitted`, seq 1) with their first history row, their
    * `submitted` events and `options.messages`, in ONE statement. Returns the inserted rows as
-   * `Row` (raw column names, `SELECT *`), empty when the tenant guard failed.
+   * `Row` (raw column names: `JOB_ROW_COLUMNS` with `returnRows`, else `id`), empty when the
+   * tenant guard failed.
    */
   async submit<Row = { id: string }>(
     db: LedgerDb,
@@ -316,7 +365,7 @@ export class JobLedger {
           ),`;
     const from = guard === undefined ? sql`` : sql`, ledger_tenant`;
     const select = options.returnRows
-      ? sql`SELECT * FROM ledger_inserted`
+      ? sql`SELECT ${JOB_ROW_SQL} FROM ledger_inserted`
       : sql`SELECT id::text AS id FROM ledger_inserted`;
     const rows = await db.$queryRaw<Row[]>`
       WITH ${tenant} ledger_inserted AS (
@@ -332,7 +381,7 @@ export class JobLedger {
           cpu_millis int, memory_bytes bigint, gpu int, offload_preference text,
           max_attempts int, template_id text, inputs_key text, inputs_bytes bigint,
           group_name text)${from}
-        RETURNING *
+        RETURNING ${JOB_ROW_SQL}
       ), ledger_history AS (
         INSERT INTO job_history (job_id, tenant_id, seq, status, phase)
         SELECT id, tenant_id, 1, status, phase FROM ledger_inserted

@@ -58,7 +58,7 @@ export function newJobRecord(job: NewJob): NewJobRecord {
   };
 }
 
-/** A job row as `SELECT *` returns it (the ledger's submit). */
+/** A job row as the ledger's submit returns it (its `JOB_ROW_COLUMNS`). */
 export interface JobRecordRow {
   id: string;
   tenant_id: string;

@@ -121,7 +121,7 @@ export class Outbox {
       })),
     );
     return sql`outbox_input AS (
-        SELECT * FROM jsonb_to_recordset(${rows}::jsonb) AS r(
+        SELECT id, type, tenant_id, subject, time, envelope FROM jsonb_to_recordset(${rows}::jsonb) AS r(
           id uuid, type text, tenant_id text, subject text, time timestamptz, envelope jsonb)
         WHERE ${onlyIf}
       ), outbox_rows AS (
