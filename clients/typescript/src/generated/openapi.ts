@@ -2066,10 +2066,11 @@ export interface components {
       };
       /** Format: date-time */
       created_at: string;
+      /** @description Every one of the elements has finished. */
       done: boolean;
       /** @description Elements succeeded, failed or cancelled. */
       finished: number;
-      /** @description When its last element finished (`array.finished`). */
+      /** @description When the last unfinished one finished (`array.finished`); null while not done. */
       finished_at: string | null;
       group: string | null;
       /** Format: uuid */
@@ -2192,14 +2193,14 @@ export interface components {
       };
       /** Format: date-time */
       created_at: string;
-      /** @description Every job of the group has finished. */
+      /** @description Every one of the jobs has finished. */
       done: boolean;
-      /** @description Succeeded, failed or cancelled. */
+      /** @description Jobs succeeded, failed or cancelled. */
       finished: number;
-      /** @description When its last unfinished job finished (`group.finished`); null while not done. */
+      /** @description When the last unfinished one finished (`group.finished`); null while not done. */
       finished_at: string | null;
       name: string;
-      /** @description Submitted, queued or admitted. */
+      /** @description Jobs submitted, queued or admitted. */
       pending: number;
       running: number;
       /** @description Jobs ever submitted to the group. */
