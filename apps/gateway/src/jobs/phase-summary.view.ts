@@ -15,11 +15,11 @@ export const phaseSummaryShape = (counted: string, finishedEvent: string) => ({
   running: z.number().int(),
   finished: z.number().int().describe(`${counted} succeeded, failed or cancelled.`),
   counts: phaseCounts.describe(`${counted} per phase.`),
-  done: z.boolean().describe(`Every one of the ${counted.toLowerCase()} has finished.`),
+  done: z.boolean().describe(`All ${counted.toLowerCase()} have finished.`),
   created_at: isoTime,
   finished_at: isoTime
     .nullable()
-    .describe(`When the last unfinished one finished (\`${finishedEvent}\`); null while not done.`),
+    .describe(`When the last of them finished (\`${finishedEvent}\`); null while not done.`),
 });
 
 export interface PhaseSummary {

@@ -189,11 +189,11 @@ class JobArray(TypedDict, total=False):
     # Elements per phase.
     counts: Required[Dict[str, Any]]
     created_at: Required[str]
-    # Every one of the elements has finished.
+    # All elements have finished.
     done: Required[bool]
     # Elements succeeded, failed or cancelled.
     finished: Required[int]
-    # When the last unfinished one finished (`array.finished`); null while not done.
+    # When the last of them finished (`array.finished`); null while not done.
     finished_at: Required[Optional[str]]
     group: Required[Optional[str]]
     id: Required[str]
@@ -278,11 +278,11 @@ class JobGroup(TypedDict, total=False):
     # Jobs per phase.
     counts: Required[Dict[str, Any]]
     created_at: Required[str]
-    # Every one of the jobs has finished.
+    # All jobs have finished.
     done: Required[bool]
     # Jobs succeeded, failed or cancelled.
     finished: Required[int]
-    # When the last unfinished one finished (`group.finished`); null while not done.
+    # When the last of them finished (`group.finished`); null while not done.
     finished_at: Required[Optional[str]]
     name: Required[str]
     # Jobs submitted, queued or admitted.

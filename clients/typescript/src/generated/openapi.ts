@@ -2066,11 +2066,11 @@ export interface components {
       };
       /** Format: date-time */
       created_at: string;
-      /** @description Every one of the elements has finished. */
+      /** @description All elements have finished. */
       done: boolean;
       /** @description Elements succeeded, failed or cancelled. */
       finished: number;
-      /** @description When the last unfinished one finished (`array.finished`); null while not done. */
+      /** @description When the last of them finished (`array.finished`); null while not done. */
       finished_at: string | null;
       group: string | null;
       /** Format: uuid */
@@ -2193,11 +2193,11 @@ export interface components {
       };
       /** Format: date-time */
       created_at: string;
-      /** @description Every one of the jobs has finished. */
+      /** @description All jobs have finished. */
       done: boolean;
       /** @description Jobs succeeded, failed or cancelled. */
       finished: number;
-      /** @description When the last unfinished one finished (`group.finished`); null while not done. */
+      /** @description When the last of them finished (`group.finished`); null while not done. */
       finished_at: string | null;
       name: string;
       /** @description Jobs submitted, queued or admitted. */
