@@ -12,74 +12,24 @@
  * The gateway, scheduler and reconciler run as their own processes against the local Postgres
  * and NATS and an in-process Kubernetes simulator. Prints figures; asserts nothing.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-import { startSimulator } from '@roam/sim';
-import {
-  createTestDatabase,
-  deleteTestStreams,
-  testNatsUrl,
-  testSubjectPrefix,
-} from '@roam/testing';
-
-import { type AppProcess, startApp, stopApp } from '../test/support/processes.js';
+import { openBenchStack } from './bench-stack.js';
 import { fmt, percentile, sleep } from './figures.js';
 
-const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef0123456789';
 const SIZE = Number(process.env.BENCH_ARRAY_SIZE ?? 100_000);
 const ADMIT_SECONDS = Number(process.env.BENCH_ADMIT_SECONDS ?? 20);
 
 async function main(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'roam-bench-'));
-  const prefix = testSubjectPrefix();
-  const db = await createTestDatabase('bench_arrays');
-  const sim = await startSimulator({
-    port: 0,
-    speed: 1000,
-    kubeconfigPath: join(dir, 'kubeconfig'),
-    world: {
-      pools: [{ name: 'bench', nodes: 40, capacity: { cpu: '64', memory: '256Gi', pods: '500' } }],
-    },
-    log: () => {},
-  });
-  const env = {
-    DATABASE_URL: db.url,
-    DATABASE_POOL_SIZE: '20',
-    NATS_URL: testNatsUrl(),
-    NATS_SUBJECT_PREFIX: prefix,
-    PORT: '0',
-    LOG_LEVEL: 'warn',
-    KUBECONFIG: sim.kubeconfigPath,
-    ROAM_ADMIN_TOKEN: ADMIN_TOKEN,
-    ADMISSION_INTERVAL_MS: '100',
-    KUBE_CREATE_CONCURRENCY: '64',
-    ARRAY_MAX_SIZE: String(Math.max(SIZE, 1)),
-    MAX_PENDING_JOBS_PER_TENANT: String(Math.max(SIZE, 1)),
-  };
-  const apps: AppProcess[] = [];
+  const stack = await openBenchStack('bench_arrays');
+  const { db } = stack;
   try {
     console.log('starting gateway, scheduler and reconciler…');
-    const ports = { gateway: 18100, scheduler: 18101, reconciler: 18102 };
-    for (const [name, port] of Object.entries(ports))
-      apps.push(await startApp(name, { ...env, PORT: String(port) }));
-    const url = apps[0]!.url;
-    const register = await fetch(`${url}/auth/register`, {
-      method: 'POST',
-      // As an admin: open registration would cap the limits asked for.
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
-      body: JSON.stringify({
-        tenant_id: 'bench',
-        max_cpu: 100000,
-        max_memory_gi: 100000,
-        max_concurrent_jobs: 100000,
-      }),
-    });
-    const { api_key: key } = (await register.json()) as { api_key: string };
-    const headers = { 'content-type': 'application/json', authorization: `Bearer ${key}` };
-    while ((await db.prisma.tenant.findUnique({ where: { id: 'bench' } }))?.status !== 'ready')
-      await sleep(100);
+    const { url, headers } = await stack.start(
+      { gateway: 18100, scheduler: 18101, reconciler: 18102 },
+      {
+        ARRAY_MAX_SIZE: String(Math.max(SIZE, 1)),
+        MAX_PENDING_JOBS_PER_TENANT: String(Math.max(SIZE, 1)),
+      },
+    );
 
     console.log(`submit: one array of ${SIZE} elements…`);
     const t0 = performance.now();
@@ -140,12 +90,7 @@ async function main(): Promise<void> {
       `| cancel of the rest: answer (${cancel.status}) / all cancelled | ${fmt(cancelAnswerMs, 0)} / ${fmt(cancelMs, 0)} ms (${left} left after the request) |`,
     );
   } finally {
-    for (const app of apps) await stopApp(app);
-    await sim.close();
-    if (process.env.BENCH_KEEP_DB) console.log(`kept database: ${db.url}`);
-    else await db.drop();
-    await deleteTestStreams(prefix);
-    await rm(dir, { recursive: true, force: true });
+    await stack.close();
   }
 }
 

@@ -11,19 +11,9 @@
  * Postgres and NATS and an in-process Kubernetes simulator. Prints figures; asserts nothing.
  * BENCH_SUBMIT_SECONDS, BENCH_RATE, BENCH_E2E_JOBS, BENCH_BATCHES tune it.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { testNatsUrl } from '@roam/testing';
 
-import { startSimulator } from '@roam/sim';
-import {
-  createTestDatabase,
-  deleteTestStreams,
-  testNatsUrl,
-  testSubjectPrefix,
-} from '@roam/testing';
-
-import { type AppProcess, startApp, stopApp } from '../test/support/processes.js';
+import { openBenchStack } from './bench-stack.js';
 import { jetstreamFloor, postgresFloor } from './floor.js';
 import { fmt, percentile, sleep } from './figures.js';
 
@@ -33,59 +23,22 @@ const E2E_JOBS = Number(process.env.BENCH_E2E_JOBS ?? 3000);
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 20);
 
 async function main(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'roam-bench-'));
-  const prefix = testSubjectPrefix();
-  const db = await createTestDatabase('bench_jobs');
-  const sim = await startSimulator({
-    port: 0,
-    speed: 1000,
-    kubeconfigPath: join(dir, 'kubeconfig'),
-    world: {
-      pools: [{ name: 'bench', nodes: 40, capacity: { cpu: '64', memory: '256Gi', pods: '500' } }],
-    },
-    log: () => {},
-  });
-  const env = {
-    DATABASE_URL: db.url,
-    DATABASE_POOL_SIZE: '20',
-    NATS_URL: testNatsUrl(),
-    NATS_SUBJECT_PREFIX: prefix,
-    PORT: '0',
-    LOG_LEVEL: 'warn',
-    KUBECONFIG: sim.kubeconfigPath,
-    ROAM_REGISTRATION: 'open',
-    RATE_LIMIT_PER_SECOND: '100000',
-    RATE_LIMIT_BURST: '100000',
-    ADMISSION_INTERVAL_MS: '100',
-    KUBE_CREATE_CONCURRENCY: '64',
-    MAX_BODY_BYTES: String(8 * 1024 * 1024),
-  };
-  const apps: AppProcess[] = [];
+  const stack = await openBenchStack('bench_jobs');
+  const { db, prefix } = stack;
   try {
     console.log('machine floor: Postgres commits…');
     const pgFloor = await postgresFloor(db.url);
     console.log('machine floor: JetStream publishes…');
     const jsFloor = await jetstreamFloor(testNatsUrl(), prefix);
     console.log('starting gateway, scheduler and reconciler…');
-
-    const ports = { gateway: 18000, scheduler: 18001, reconciler: 18002 };
-    for (const [name, port] of Object.entries(ports))
-      apps.push(await startApp(name, { ...env, PORT: String(port) }));
-    const url = apps[0]!.url;
-    const register = await fetch(`${url}/auth/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        tenant_id: 'bench',
-        max_cpu: 100000,
-        max_memory_gi: 100000,
-        max_concurrent_jobs: 100000,
-      }),
-    });
-    const { api_key: key } = (await register.json()) as { api_key: string };
-    const headers = { 'content-type': 'application/json', authorization: `Bearer ${key}` };
-    while ((await db.prisma.tenant.findUnique({ where: { id: 'bench' } }))?.status !== 'ready')
-      await sleep(100);
+    const { url, headers, gateway } = await stack.start(
+      { gateway: 18000, scheduler: 18001, reconciler: 18002 },
+      {
+        RATE_LIMIT_PER_SECOND: '100000',
+        RATE_LIMIT_BURST: '100000',
+        MAX_BODY_BYTES: String(8 * 1024 * 1024),
+      },
+    );
     const spec = { image: 'busybox', command: ['true'], resources: { cpu: '10m', memory: '16Mi' } };
 
     // Submit latency at a fixed rate (open loop: requests leave on schedule, not when the
@@ -125,8 +78,8 @@ async function main(): Promise<void> {
     await Promise.all(requests);
     const submitSeconds = (performance.now() - started) / 1000;
     if (statuses.size > 0) console.log('submit errors:', Object.fromEntries(statuses));
-    if (apps[0]!.child.exitCode !== null)
-      throw new Error(`the gateway died: ${apps[0]!.output.join('')}`);
+    if (gateway.child.exitCode !== null)
+      throw new Error(`the gateway died: ${gateway.output.join('')}`);
     latencies.sort((a, b) => a - b);
 
     // End to end: a burst through the batch endpoint, then wait for every job to succeed.
@@ -195,13 +148,7 @@ async function main(): Promise<void> {
       `| batch endpoint jobs/s | ${fmt(batchRate, 0)} | ${fmt(batchRate / jsFloor, 2)} of publishes/s |`,
     );
   } finally {
-    for (const app of apps) await stopApp(app);
-    await sim.close();
-    // BENCH_KEEP_DB=1 keeps the database for looking at job timelines afterwards.
-    if (process.env.BENCH_KEEP_DB) console.log(`kept database: ${db.url}`);
-    else await db.drop();
-    await deleteTestStreams(prefix);
-    await rm(dir, { recursive: true, force: true });
+    await stack.close();
   }
 }
 

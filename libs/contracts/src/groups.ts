@@ -26,6 +26,17 @@ export const phaseCounts = z.object({
 });
 export type PhaseCounts = z.infer<typeof phaseCounts>;
 
+/** The counts per phase of a row that keeps them among other columns (a group, an array). */
+export const phaseCountsOf = (row: PhaseCounts): PhaseCounts => ({
+  submitted: row.submitted,
+  queued: row.queued,
+  admitted: row.admitted,
+  running: row.running,
+  succeeded: row.succeeded,
+  failed: row.failed,
+  cancelled: row.cancelled,
+});
+
 /** `roam.evt.v1.group.finished`: the last unfinished job of the group has finished. */
 export const groupFinishedEvent = z.object({
   group: z.string(),

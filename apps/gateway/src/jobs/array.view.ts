@@ -1,10 +1,9 @@
-import { jobStatus, phaseCounts } from '@roam/contracts';
+import { jobStatus } from '@roam/contracts';
 import { z } from 'zod';
 
 import { jobViewSchema } from './job.view.js';
 import type { ArrayRow } from './arrays.repository.js';
-
-const isoTime = z.iso.datetime();
+import { phaseSummary, phaseSummaryShape } from './phase-summary.view.js';
 
 /** Above any index `ARRAY_MAX_SIZE` allows; keeps a path or cursor within a Postgres int. */
 const ARRAY_INDEX_MAX = 1_000_000;
@@ -17,50 +16,28 @@ export const arrayViewSchema = z
     size: z.number().int(),
     parallelism: z.number().int().nullable(),
     group: z.string().nullable(),
-    pending: z.number().int().describe('Elements submitted, queued or admitted.'),
-    running: z.number().int(),
-    finished: z.number().int().describe('Elements succeeded, failed or cancelled.'),
     progress: z.number().describe('finished / size, from 0 to 1.'),
-    counts: phaseCounts.describe('Elements per phase.'),
-    done: z.boolean(),
     cancelling: z
       .boolean()
       .describe(
         'A cancel was accepted (202) and is under way: the counts show how far it has got.',
       ),
-    created_at: isoTime,
-    finished_at: isoTime.nullable().describe('When its last element finished (`array.finished`).'),
+    ...phaseSummaryShape('Elements', 'array.finished'),
   })
   .meta({ id: 'JobArray' });
 export type ArrayView = z.output<typeof arrayViewSchema>;
 
 export function arrayView(row: ArrayRow): ArrayView {
-  const counts = {
-    submitted: row.submitted,
-    queued: row.queued,
-    admitted: row.admitted,
-    running: row.running,
-    succeeded: row.succeeded,
-    failed: row.failed,
-    cancelled: row.cancelled,
-  };
-  const pending = counts.submitted + counts.queued + counts.admitted;
-  const finished = counts.succeeded + counts.failed + counts.cancelled;
+  const summary = phaseSummary(row);
   return {
     id: row.id,
     name: row.name,
     size: row.size,
     parallelism: row.parallelism,
     group: row.groupName,
-    pending,
-    running: counts.running,
-    finished,
-    progress: row.size > 0 ? finished / row.size : 1,
-    counts,
-    done: pending + counts.running === 0,
-    cancelling: row.cancelRequestedAt !== null && pending + counts.running > 0,
-    created_at: row.createdAt.toISOString(),
-    finished_at: row.finishedAt?.toISOString() ?? null,
+    progress: row.size > 0 ? summary.finished / row.size : 1,
+    cancelling: row.cancelRequestedAt !== null && !summary.done,
+    ...summary,
   };
 }
 

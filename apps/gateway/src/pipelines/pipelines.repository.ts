@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { PhaseCounts } from '@roam/contracts';
+import { type PhaseCounts, phaseCountsOf } from '@roam/contracts';
 import type { Pipeline, Prisma, PrismaClient } from '@roam/db';
 import { PRISMA } from '@roam/runtime';
 
@@ -98,15 +98,7 @@ export class PipelinesRepository {
         row.status !== null && row.phase !== null
           ? { status: row.status, phase: row.phase, reason: row.reason }
           : null,
-      counts: {
-        submitted: row.submitted,
-        queued: row.queued,
-        admitted: row.admitted,
-        running: row.running,
-        succeeded: row.succeeded,
-        failed: row.failed,
-        cancelled: row.cancelled,
-      },
+      counts: phaseCountsOf(row),
       size: row.size,
     }));
   }

@@ -189,10 +189,11 @@ class JobArray(TypedDict, total=False):
     # Elements per phase.
     counts: Required[Dict[str, Any]]
     created_at: Required[str]
+    # All elements have finished.
     done: Required[bool]
     # Elements succeeded, failed or cancelled.
     finished: Required[int]
-    # When its last element finished (`array.finished`).
+    # When the last of them finished (`array.finished`); null while not done.
     finished_at: Required[Optional[str]]
     group: Required[Optional[str]]
     id: Required[str]
@@ -277,14 +278,14 @@ class JobGroup(TypedDict, total=False):
     # Jobs per phase.
     counts: Required[Dict[str, Any]]
     created_at: Required[str]
-    # Every job of the group has finished.
+    # All jobs have finished.
     done: Required[bool]
-    # Succeeded, failed or cancelled.
+    # Jobs succeeded, failed or cancelled.
     finished: Required[int]
-    # When its last unfinished job finished (`group.finished`); null while not done.
+    # When the last of them finished (`group.finished`); null while not done.
     finished_at: Required[Optional[str]]
     name: Required[str]
-    # Submitted, queued or admitted.
+    # Jobs submitted, queued or admitted.
     pending: Required[int]
     running: Required[int]
     # Jobs ever submitted to the group.

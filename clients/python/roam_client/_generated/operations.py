@@ -161,6 +161,14 @@ class AsyncOperations:
         "GET /api/v1/events/stream: Your events as Server-Sent Events"
         return await self._call("GET", "/api/v1/events/stream", path_params={}, query={"type": type, "group": group, "after": after}, headers={}, returns="response")  # type: ignore[no-any-return]
 
+    async def group_results_index(self, name: str) -> httpx.Response:
+        "GET /api/v1/groups/{name}/index.csv: A group’s jobs as a CSV index"
+        return await self._call("GET", "/api/v1/groups/{name}/index.csv", path_params={"name": name}, query={}, headers={}, returns="response")  # type: ignore[no-any-return]
+
+    async def group_results_zip(self, name: str) -> httpx.Response:
+        "GET /api/v1/groups/{name}/results.zip: Every group job’s results as one zip"
+        return await self._call("GET", "/api/v1/groups/{name}/results.zip", path_params={"name": name}, query={}, headers={}, returns="response")  # type: ignore[no-any-return]
+
     async def groups_cancel(self, name: str) -> JobGroupCancel:
         "DELETE /api/v1/groups/{name}: Cancel every unfinished job of a group"
         return await self._call("DELETE", "/api/v1/groups/{name}", path_params={"name": name}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
@@ -539,6 +547,14 @@ class SyncOperations:
     def events_stream(self, *, type: Optional[Union[str, List[str]]] = None, group: Optional[str] = None, after: Optional[str] = None) -> httpx.Response:
         "GET /api/v1/events/stream: Your events as Server-Sent Events"
         return self._call("GET", "/api/v1/events/stream", path_params={}, query={"type": type, "group": group, "after": after}, headers={}, returns="response")  # type: ignore[no-any-return]
+
+    def group_results_index(self, name: str) -> httpx.Response:
+        "GET /api/v1/groups/{name}/index.csv: A group’s jobs as a CSV index"
+        return self._call("GET", "/api/v1/groups/{name}/index.csv", path_params={"name": name}, query={}, headers={}, returns="response")  # type: ignore[no-any-return]
+
+    def group_results_zip(self, name: str) -> httpx.Response:
+        "GET /api/v1/groups/{name}/results.zip: Every group job’s results as one zip"
+        return self._call("GET", "/api/v1/groups/{name}/results.zip", path_params={"name": name}, query={}, headers={}, returns="response")  # type: ignore[no-any-return]
 
     def groups_cancel(self, name: str) -> JobGroupCancel:
         "DELETE /api/v1/groups/{name}: Cancel every unfinished job of a group"

@@ -384,7 +384,7 @@ export interface paths {
     };
     /**
      * Every element’s results as one zip
-     * @description Each element’s result files under `<index>/<path>`, streamed: files are opened one at a time as the archive is written. 413 above 200,000 files (download per element then).
+     * @description Each element’s result files under `<index>/<path>`, streamed: files are opened one at a time as the archive is written. 413 above 200,000 files (download per job then).
      *
      *     Needs a tenant API key.
      */
@@ -506,6 +506,50 @@ export interface paths {
      *     Needs a tenant API key.
      */
     delete: operations['Groups_cancel'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/groups/{name}/index.csv': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A group’s jobs as a CSV index
+     * @description One row per job of the group, by job id: `name,job_id,status,exit_code,duration_seconds,result_files` (result file paths joined by `;`). Streamed, read 1,000 jobs at a time.
+     *
+     *     Needs a tenant API key.
+     */
+    get: operations['GroupResults_index'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/groups/{name}/results.zip': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Every group job’s results as one zip
+     * @description Each job’s result files under `<job name>-<job id>/<path>`, streamed: files are opened one at a time as the archive is written. 413 above 200,000 files (download per job then).
+     *
+     *     Needs a tenant API key.
+     */
+    get: operations['GroupResults_zip'];
+    put?: never;
+    post?: never;
+    delete?: never;
     options?: never;
     head?: never;
     patch?: never;
@@ -2022,10 +2066,11 @@ export interface components {
       };
       /** Format: date-time */
       created_at: string;
+      /** @description All elements have finished. */
       done: boolean;
       /** @description Elements succeeded, failed or cancelled. */
       finished: number;
-      /** @description When its last element finished (`array.finished`). */
+      /** @description When the last of them finished (`array.finished`); null while not done. */
       finished_at: string | null;
       group: string | null;
       /** Format: uuid */
@@ -2148,14 +2193,14 @@ export interface components {
       };
       /** Format: date-time */
       created_at: string;
-      /** @description Every job of the group has finished. */
+      /** @description All jobs have finished. */
       done: boolean;
-      /** @description Succeeded, failed or cancelled. */
+      /** @description Jobs succeeded, failed or cancelled. */
       finished: number;
-      /** @description When its last unfinished job finished (`group.finished`); null while not done. */
+      /** @description When the last of them finished (`group.finished`); null while not done. */
       finished_at: string | null;
       name: string;
-      /** @description Submitted, queued or admitted. */
+      /** @description Jobs submitted, queued or admitted. */
       pending: number;
       running: number;
       /** @description Jobs ever submitted to the group. */
@@ -5239,6 +5284,176 @@ export interface operations {
       };
       /** @description Rate limited (see `Retry-After`) */
       429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  GroupResults_index: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/csv': string;
+        };
+      };
+      /** @description Invalid request (every bad field is listed in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not found (another tenant’s object is a 404 too) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  GroupResults_zip: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/zip': string;
+        };
+      };
+      /** @description Invalid request (every bad field is listed in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not found (another tenant’s object is a 404 too) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A dependency is unreachable */
+      503: {
         headers: {
           [name: string]: unknown;
         };
