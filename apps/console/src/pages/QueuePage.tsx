@@ -5,13 +5,7 @@ import { useMemo, useState } from 'react';
 import { type Line, PALETTE, TimeChart } from '../components/TimeChart.js';
 import { formatDuration, formatTime } from '../format.js';
 import { describeError, useSession } from '../session.js';
-
-const WINDOWS = [
-  { hours: 1, label: 'Last hour' },
-  { hours: 6, label: 'Last 6 hours' },
-  { hours: 24, label: 'Last 24 hours' },
-  { hours: 168, label: 'Last 7 days' },
-];
+import { WindowSelect } from '../components/WindowSelect.js';
 
 /** The admission queue for operators: waiting jobs per tenant, admission rate, oldest waits. */
 export function QueuePage() {
@@ -50,18 +44,7 @@ export function QueuePage() {
   return (
     <>
       <h1>Queue</h1>
-      <label htmlFor="queue-window">Window</label>{' '}
-      <select
-        id="queue-window"
-        value={hours}
-        onChange={(event) => setHours(Number(event.target.value))}
-      >
-        {WINDOWS.map((window) => (
-          <option key={window.hours} value={window.hours}>
-            {window.label}
-          </option>
-        ))}
-      </select>
+      <WindowSelect id="queue-window" hours={hours} onChange={setHours} />
       {queue.error ? (
         <p role="alert" className="error">
           {describeError(queue.error)}

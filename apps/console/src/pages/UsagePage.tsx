@@ -5,15 +5,9 @@ import { Fragment, useMemo, useState } from 'react';
 import { type Line, PALETTE, TimeChart } from '../components/TimeChart.js';
 import { ordinal } from '../format.js';
 import { describeError, useSession } from '../session.js';
+import { WindowSelect } from '../components/WindowSelect.js';
 
 /** The windows the page offers: hours back, in 48 points. */
-const WINDOWS = [
-  { hours: 1, label: 'Last hour' },
-  { hours: 6, label: 'Last 6 hours' },
-  { hours: 24, label: 'Last 24 hours' },
-  { hours: 168, label: 'Last 7 days' },
-];
-
 /** Kubernetes quantities as numbers: CPU in cores, memory in GiB. */
 function cores(value: string | undefined): number {
   if (!value) return 0;
@@ -205,18 +199,7 @@ function OverTime() {
   return (
     <section aria-labelledby="time-heading">
       <h2 id="time-heading">Over time</h2>
-      <label htmlFor="usage-window">Window</label>{' '}
-      <select
-        id="usage-window"
-        value={hours}
-        onChange={(event) => setHours(Number(event.target.value))}
-      >
-        {WINDOWS.map((window) => (
-          <option key={window.hours} value={window.hours}>
-            {window.label}
-          </option>
-        ))}
-      </select>
+      <WindowSelect id="usage-window" hours={hours} onChange={setHours} />
       {series.error ? (
         <p role="alert" className="error">
           {describeError(series.error)}
