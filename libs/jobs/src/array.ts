@@ -1,7 +1,7 @@
 import { Prisma } from '@roam/db';
 import { SUBMITTED } from '@roam/domain';
 
-import type { LedgerDb, NewJobRecord } from './ledger.js';
+import { jobRecordJson, type LedgerDb, type NewJobRecord } from './ledger.js';
 
 const { sql } = Prisma;
 
@@ -58,21 +58,7 @@ export const arrayElementId = (arrayId: string, index: number): string =>
  */
 export async function submitJobArray(db: LedgerDb, array: NewJobArray): Promise<number> {
   const job = array.element;
-  const record = JSON.stringify({
-    tenant_id: job.tenantId,
-    name: job.name,
-    queue: job.queue,
-    priority: job.priority,
-    spec: job.spec,
-    labels: job.labels,
-    cpu_millis: job.cpuMillis,
-    memory_bytes: job.memoryBytes,
-    gpu: job.gpu,
-    offload_preference: job.offloadPreference,
-    max_attempts: job.maxAttempts,
-    template_id: job.templateId,
-    group_name: job.group ?? null,
-  });
+  const record = JSON.stringify(jobRecordJson(job));
   const prefix = array.id.slice(0, 28);
   // The elements' (index, item) pairs, made by the database: no parameter per element.
   const series =

@@ -209,6 +209,28 @@ export const JOB_ROW_COLUMNS = [
 
 const JOB_ROW_SQL = Prisma.raw(JOB_ROW_COLUMNS.join(', '));
 
+/**
+ * The columns a new job's row takes from its record, as the JSON the submit statements read:
+ * the ledger's submit adds the id and inputs, an array's elements their id and index.
+ */
+export function jobRecordJson(job: NewJobRecord): Record<string, unknown> {
+  return {
+    tenant_id: job.tenantId,
+    name: job.name,
+    queue: job.queue,
+    priority: job.priority,
+    spec: job.spec,
+    labels: job.labels,
+    cpu_millis: job.cpuMillis,
+    memory_bytes: job.memoryBytes,
+    gpu: job.gpu,
+    offload_preference: job.offloadPreference,
+    max_attempts: job.maxAttempts,
+    template_id: job.templateId,
+    group_name: job.group ?? null,
+  };
+}
+
 export class JobLedger {
   constructor(
     private readonly outbox: Pick<Outbox, 'cte'>,
@@ -339,21 +361,9 @@ export class JobLedger {
     const records = JSON.stringify(
       jobs.map((job) => ({
         id: job.id,
-        tenant_id: job.tenantId,
-        name: job.name,
-        queue: job.queue,
-        priority: job.priority,
-        spec: job.spec,
-        labels: job.labels,
-        cpu_millis: job.cpuMillis,
-        memory_bytes: job.memoryBytes,
-        gpu: job.gpu,
-        offload_preference: job.offloadPreference,
-        max_attempts: job.maxAttempts,
-        template_id: job.templateId,
+        ...jobRecordJson(job),
         inputs_key: job.inputsKey,
         inputs_bytes: job.inputsBytes,
-        group_name: job.group ?? null,
       })),
     );
     const guard = options.tenantGuard;
