@@ -1,16 +1,13 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 
 import { Inject, Injectable } from '@nestjs/common';
 import type { GatewayConfig } from '@roam/config';
 import { ARRAY_ITEM_MAX_LENGTH } from '@roam/contracts';
-import { APP_CONFIG, ProblemError, problemTypes } from '@roam/runtime';
+import { APP_CONFIG, ProblemError } from '@roam/runtime';
 
 import type {
   FormFile,
@@ -24,6 +21,7 @@ import {
   ItemsReader,
   ItemsRejected,
 } from './array-items.js';
+import { spoolUpload } from './spool.js';
 
 /** Problem type of a refused items file (`line` names the first bad row). */
 export const INVALID_ITEMS = 'https://roam.dev/problems/invalid-array-items';
@@ -64,14 +62,11 @@ export class ArrayItemsService implements UploadSink {
   constructor(@Inject(APP_CONFIG) private readonly config: GatewayConfig) {}
 
   async accept(context: UploadContext, file: FormFile): Promise<ReceivedFile> {
-    file.stream.on('error', () => undefined);
     const format = CONTENT_TYPES[file.mimeType.toLowerCase()] ?? formatOfFilename(file.filename);
     const reader = new ItemsReader(format, {
       maxLength: ARRAY_ITEM_MAX_LENGTH,
       maxCount: this.config.ARRAY_MAX_SIZE,
     });
-    const dir = await mkdtemp(join(tmpdir(), 'roam-items-'));
-    const path = join(dir, 'items');
     const hash = createHash('sha256');
     let bytes = 0;
     let rejected: ItemsRejected | undefined;
@@ -100,19 +95,9 @@ export class ArrayItemsService implements UploadSink {
         }
       },
     });
-    try {
-      await pipeline(file.stream, check, createWriteStream(path));
-    } catch (error) {
-      await rm(dir, { recursive: true, force: true });
-      throw new ProblemError(
-        400,
-        problemTypes.malformed,
-        'Malformed request body',
-        `the upload "${file.filename}" ended early: ${(error as Error).message}`,
-      );
-    }
+    const { dir, path, discard } = await spoolUpload(file, check, 'items');
     if (rejected) {
-      await rm(dir, { recursive: true, force: true });
+      await discard();
       throw new ProblemError(
         422,
         INVALID_ITEMS,

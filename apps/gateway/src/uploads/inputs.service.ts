@@ -1,10 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { createReadStream } from 'node:fs';
 
 import { Inject, Injectable } from '@nestjs/common';
@@ -20,6 +16,7 @@ import type {
   UploadSink,
 } from '../compat/jobs-form.parser.js';
 import type { TemplateSpec } from '../templates/template.schemas.js';
+import { spoolUpload } from './spool.js';
 import { OBJECT_STORE } from '@roam/runtime';
 
 /** Problem type of a refused input archive (the `code` says which rule). */
@@ -64,11 +61,6 @@ export class InputsService implements UploadSink {
   }
 
   async accept(context: UploadContext, file: FormFile): Promise<ReceivedFile> {
-    // busboy destroys the part with "Unexpected end of form" when the body stops short, maybe
-    // before the pipeline below is attached: the pipeline reports it, this keeps it handled.
-    file.stream.on('error', () => undefined);
-    const dir = await mkdtemp(join(tmpdir(), 'roam-upload-'));
-    const path = join(dir, 'upload');
     const max = this.maxBytes;
     let bytes = 0;
     let over = false;
@@ -82,20 +74,10 @@ export class InputsService implements UploadSink {
         done(null, over ? undefined : chunk);
       },
     });
-    try {
-      await pipeline(file.stream, cap, createWriteStream(path));
-      if ((file.stream as { truncated?: boolean }).truncated) over = true;
-    } catch (error) {
-      await rm(dir, { recursive: true, force: true });
-      throw new ProblemError(
-        400,
-        problemTypes.malformed,
-        'Malformed request body',
-        `the upload "${file.filename}" ended early: ${(error as Error).message}`,
-      );
-    }
+    const { dir, path, discard } = await spoolUpload(file, cap, 'upload');
+    if ((file.stream as { truncated?: boolean }).truncated) over = true;
     if (over) {
-      await rm(dir, { recursive: true, force: true });
+      await discard();
       throw new ProblemError(
         413,
         problemTypes.tooLarge,
