@@ -73,6 +73,22 @@ export interface PendingJob {
   gpuType?: string;
   /** Spot, on-demand or any capacity (`cloud.google.com/gke-spot`); absent means `any`. */
   capacity?: CapacityType;
+  /**
+   * The job's pods when it has more than one (an indexed Job's parallelism, a JobSet's
+   * replicated jobs). Absent: one pod asking for `resources`. A job with pod sets is a gang:
+   * admitted only when every pod of every set is placed, and its quota is the sum of them all.
+   */
+  podSets?: readonly PodSet[];
+}
+
+/** A group of identical pods of one job: an indexed Job's pods, or a JobSet replicated job's. */
+export interface PodSet {
+  /** `main` for a Job; the replicated job's name in a JobSet (`driver`, `workers`). */
+  name: string;
+  /** How many of these pods must run at once (parallelism × replicas). */
+  count: number;
+  /** The requests of one pod. */
+  resources: Resources;
 }
 
 export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
