@@ -1,3 +1,15 @@
+import {
+  describeGang,
+  gangNeverFits,
+  gangReservation,
+  isGang,
+  jobTotal,
+  podOf,
+  roomFor,
+  tryGang,
+  type Room,
+  type SetToPlace,
+} from './gang.js';
 import { MinHeap } from './heap.js';
 import { neverFits, type NeverFitsReason } from './never-fits.js';
 import {
@@ -10,6 +22,7 @@ import {
   isUsable,
   nodeAccepts,
   nodesThatCouldFit,
+  placementOrder,
 } from './nodes.js';
 import {
   dominantShare,
@@ -21,7 +34,7 @@ import {
   type ResourceName,
   type Resources,
 } from './resources.js';
-import type { NodeState, PendingJob, Snapshot, TenantState } from './snapshot.js';
+import type { NodeState, PendingJob, PodSet, Snapshot, TenantState } from './snapshot.js';
 
 /**
  * A job that has waited this long at the head of its tenant's queue is *starving*: it is
@@ -69,22 +82,40 @@ export type Blocker =
       unavailable: string[];
       /** The node this job reserves (it is starving), or the reservation that kept it out. */
       reservation?: Reservation;
+      /** For a gang: how many of each set's pods the cluster has room for now. */
+      gang?: GangRoom;
     }
   | { kind: 'unschedulable'; reasons: NeverFitsReason[] }
   | { kind: 'olderJob'; jobId: string }
   | { kind: 'offload' }
   | { kind: 'unknownTenant' };
 
+/** Room for a gang's pods on the cluster as the cycle leaves it. */
+export interface GangRoom {
+  /** Per pod set, in placement order: its pods, and how many of them first-fit placed. */
+  sets: { name: string; count: number; room: number }[];
+  /** Usable nodes held for this gang (it is starving). */
+  reserved: string[];
+}
+
 export interface Admission {
   jobId: string;
   tenantId: string;
   /**
-   * The node first-fit placed it on. A hint for messages and tests: Kubernetes' scheduler
-   * makes the real binding.
+   * The node first-fit placed it on (a gang's: its first pod's). A hint for messages and
+   * tests: Kubernetes' scheduler makes the real binding.
    */
   node: string;
+  /** A gang's pods: how many of each set went to each node (sets in placement order). */
+  placements?: PodPlacement[];
   /** Admitted ahead of fair share because it had waited past the starvation threshold. */
   starving: boolean;
+}
+
+export interface PodPlacement {
+  podSet: string;
+  node: string;
+  count: number;
 }
 
 export interface QueuePosition {
@@ -139,6 +170,10 @@ interface Entry {
   /** `createdAt` in ms, read once: the sorts and the fair-share heap compare it often. */
   time: number;
   shape: Shape;
+  /** What it asks of the tenant's quota: a gang's pods together (`jobTotal`). */
+  need: Resources;
+  /** A gang placed by `evaluate`, for `admit`: per set, the usable-node index of each pod. */
+  placed?: number[][];
   /** Set when the job is not admitted (the last call to `wait` wins). */
   reason?: WaitReason;
   blocker?: Blocker;
@@ -165,6 +200,8 @@ interface Shape {
   capacity?: Blocker;
   /** Why it can never run on any node, whatever the tenant (`classify`). */
   nodeReasons?: NeverFitsReason[];
+  /** A gang's pod sets, each with the shape of its pod (whose cursor first-fit shares). */
+  gang?: { sets: { set: PodSet; shape: Shape }[]; full: boolean };
 }
 
 /** Limits no request exceeds: asks `neverFits` about the nodes only. */
@@ -273,6 +310,8 @@ class AdmissionCycle {
   /** Reused by node scans that only compare, so a scan allocates nothing per node. */
   private readonly scratchFree: Resources = { cpuMillis: 0, memoryBytes: 0, gpu: 0 };
   private readonly scratchPods = { free: 0, allocatable: 0 };
+  /** The same room, as gang placement (gang.ts) reads and takes it. */
+  private readonly room: Room;
 
   constructor(
     private readonly snapshot: Snapshot,
@@ -295,6 +334,14 @@ class AdmissionCycle {
       this.freeGpu[i] = free.gpu;
       this.slots[i] = freePodSlots(node);
     });
+    this.room = {
+      usable: this.usable,
+      freeCpu: this.freeCpu,
+      freeMemory: this.freeMemory,
+      freeGpu: this.freeGpu,
+      slots: this.slots,
+      reservedFor: (i) => this.reservedAt[i]?.jobId,
+    };
     const sortedTenants = [...snapshot.tenants].sort((a, b) => compareStrings(a.id, b.id));
     sortedTenants.forEach((state, index) => {
       // A zero or negative weight would divide by zero; treat it as the default.
@@ -319,6 +366,7 @@ class AdmissionCycle {
       job,
       time: job.createdAt.getTime(),
       shape: shapes.of(job),
+      need: jobTotal(job),
     }));
     this.ranked.sort(
       (a, b) =>
@@ -356,10 +404,12 @@ class AdmissionCycle {
         if (verdict === undefined) {
           // neverFits' reasons are the tenant's limits' then the nodes'; the nodes' part
           // depends on the shape alone, so it is computed once per shape, not per tenant.
-          entry.shape.nodeReasons ??= neverFits(job.resources, NO_LIMITS, this.nodes, job);
+          entry.shape.nodeReasons ??= entry.shape.gang
+            ? gangNeverFits(job, this.nodes)
+            : neverFits(job.resources, NO_LIMITS, this.nodes, job);
           const reasons = [
-            ...neverFits(job.resources, tenant.state.limits, [], job),
-            ...typeQuotaNeverFits(job, tenant.state),
+            ...neverFits(entry.need, tenant.state.limits, [], job),
+            ...typeQuotaNeverFits(job, entry.need.gpu, tenant.state),
             ...entry.shape.nodeReasons,
           ];
           verdict = reasons.length > 0 ? { kind: 'unschedulable', reasons } : null;
@@ -387,8 +437,12 @@ class AdmissionCycle {
         continue;
       }
       if (result.reason === 'InsufficientCapacity') {
-        const i = this.reservationFor(entry);
-        if (i !== undefined) {
+        const gang = entry.shape.gang;
+        const nodes = gang
+          ? gangReservation(this.room, this.setsToPlace(gang), this.scratchFree)
+          : [this.reservationFor(entry)];
+        for (const i of nodes) {
+          if (i === undefined) continue;
           const reservation = {
             jobId: entry.job.id,
             tenantId: entry.job.tenantId,
@@ -455,7 +509,7 @@ class AdmissionCycle {
     }
     // A dimension the job does not request cannot block it, even if a lowered limit left the
     // tenant over quota there (Kubernetes' ResourceQuota behaves the same way).
-    const r = entry.job.resources;
+    const r = entry.need;
     const used = tenant.used;
     const gpuType = entry.job.gpuType;
     const typeLimit =
@@ -492,13 +546,39 @@ class AdmissionCycle {
       }
       return { reason: 'WaitingForQuota', blocker };
     }
-    const node = this.firstFit(entry);
+    const node = entry.shape.gang ? this.placeGang(entry, entry.shape.gang) : this.firstFit(entry);
     if (node >= 0) return node;
     // Details (closest node, reservations in the way) are filled in by describeCapacity().
     return {
       reason: 'InsufficientCapacity',
       blocker: { kind: 'capacity', needed: r, unavailable: [] },
     };
+  }
+
+  /**
+   * Places every pod of a gang (gang.ts `tryGang`) and keeps the room they take, or takes
+   * nothing and returns -1. Returns the first pod's node; `entry.placed` has them all for
+   * `admit`, which the caller always calls next. The pod shapes' cursors move only when the gang
+   * is placed: the nodes its pods passed then refuse them for good, whereas a failed gang gives
+   * its room back. A gang shape that did not fit will not fit for the rest of the cycle (room
+   * only shrinks), so it is tried once.
+   */
+  private placeGang(entry: Entry, gang: NonNullable<Shape['gang']>): number {
+    if (gang.full) return -1;
+    const trial = tryGang(this.room, entry.job.id, this.setsToPlace(gang), { keep: true });
+    if (!trial.complete) {
+      gang.full = true;
+      return -1;
+    }
+    gang.sets.forEach(({ shape }, s) => {
+      shape.cursor = Math.max(shape.cursor, trial.reached[s] as number);
+    });
+    entry.placed = trial.nodes;
+    return trial.nodes[0]?.[0] ?? -1;
+  }
+
+  private setsToPlace(gang: NonNullable<Shape['gang']>): SetToPlace[] {
+    return gang.sets.map(({ set, shape }) => ({ set, pod: shape.job, from: shape.cursor }));
   }
 
   /** The first usable node (by name) the job fits on now, or -1; see `Shape.cursor`. */
@@ -543,6 +623,7 @@ class AdmissionCycle {
   }
 
   private capacityBlocker(entry: Entry, own: Reservation | undefined): Blocker {
+    if (entry.shape.gang) return this.gangBlocker(entry, entry.shape.gang, own);
     const job = entry.job;
     let best: { i: number; free: Resources; deficit: number } | undefined;
     let blockedBy: Reservation | undefined;
@@ -572,6 +653,55 @@ class AdmissionCycle {
     }
     const reservation = own ?? blockedBy;
     if (reservation) blocker.reservation = reservation;
+    return blocker;
+  }
+
+  /**
+   * A gang's capacity blocker: how many pods of each set first-fit finds room for now (nodes
+   * reserved for other jobs left out, the room given back), the nodes it reserves, and the
+   * nodes that could hold one of its pods but are cordoned, NotReady or tainted.
+   */
+  private gangBlocker(
+    entry: Entry,
+    gang: NonNullable<Shape['gang']>,
+    own: Reservation | undefined,
+  ): Blocker {
+    const trial = tryGang(this.room, entry.job.id, this.setsToPlace(gang), {
+      keep: false,
+      partial: true,
+    });
+    const unavailable = new Set<string>();
+    for (const { shape } of gang.sets) {
+      for (const n of nodesThatCouldFit(shape.job, this.nodes)) {
+        if (!isUsable(n) || !nodeAccepts(shape.job, n)) unavailable.add(n.name);
+      }
+    }
+    const blocker: Blocker = {
+      kind: 'capacity',
+      needed: entry.need,
+      unavailable: [...unavailable].sort(compareStrings),
+      gang: {
+        sets: gang.sets.map(({ set }, s) => ({
+          name: set.name,
+          count: set.count,
+          room: trial.nodes[s]?.length ?? 0,
+        })),
+        reserved: own
+          ? this.reservations.filter((r) => r.jobId === own.jobId).map((r) => r.node)
+          : [],
+      },
+    };
+    if (own) {
+      blocker.reservation = own;
+    } else if (this.reservations.length > 0) {
+      // Kept out by another job's reservation when the gang would fit with its nodes.
+      const unreserved = { ...this.room, reservedFor: () => undefined };
+      const sets = this.setsToPlace(gang);
+      if (tryGang(unreserved, entry.job.id, sets, { keep: false }).complete) {
+        const first = this.reservedAt.find((r) => r !== undefined);
+        if (first) blocker.reservation = first;
+      }
+    }
     return blocker;
   }
 
@@ -610,7 +740,7 @@ class AdmissionCycle {
   }
 
   private admit(entry: Entry, tenant: TenantWork, i: number, starving: boolean): void {
-    const r = entry.job.resources;
+    const r = entry.need;
     const used = tenant.used;
     used.cpuMillis += r.cpuMillis;
     used.memoryBytes += r.memoryBytes;
@@ -622,16 +752,23 @@ class AdmissionCycle {
     if (gpuType !== undefined && r.gpu > 0) {
       tenant.gpuByType.set(gpuType, (tenant.gpuByType.get(gpuType) ?? 0) + r.gpu);
     }
-    this.freeCpu[i] = Math.max(0, (this.freeCpu[i] as number) - r.cpuMillis);
-    this.freeMemory[i] = Math.max(0, (this.freeMemory[i] as number) - r.memoryBytes);
-    this.freeGpu[i] = Math.max(0, (this.freeGpu[i] as number) - r.gpu);
-    this.slots[i] = (this.slots[i] as number) - 1;
-    this.admitted.push({
+    const admission: Admission = {
       jobId: entry.job.id,
       tenantId: entry.job.tenantId,
       node: (this.usable[i] as NodeState).name,
       starving,
-    });
+    };
+    const gang = entry.shape.gang;
+    if (gang && entry.placed) {
+      // placeGang already took its pods' room.
+      admission.placements = placements(gang.sets, entry.placed, this.usable);
+    } else {
+      this.freeCpu[i] = Math.max(0, (this.freeCpu[i] as number) - r.cpuMillis);
+      this.freeMemory[i] = Math.max(0, (this.freeMemory[i] as number) - r.memoryBytes);
+      this.freeGpu[i] = Math.max(0, (this.freeGpu[i] as number) - r.gpu);
+      this.slots[i] = (this.slots[i] as number) - 1;
+    }
+    this.admitted.push(admission);
   }
 
   private wait(entry: Entry, reason: WaitReason, blocker: Blocker): void {
@@ -663,9 +800,10 @@ class AdmissionCycle {
         reason,
         message,
         blocker,
+        // A gang needs its pods together; the offload worker runs one pod.
         offloadCandidate:
           job.offloadPreference === 'required' ||
-          (job.offloadPreference === 'allowed' && clusterBound),
+          (job.offloadPreference === 'allowed' && clusterBound && !isGang(job)),
       };
       if (position) w.position = position;
       waiting.push(w);
@@ -724,7 +862,7 @@ class AdmissionCycle {
     for (const lane of lanes.values()) heap.push(lane);
     for (let lane = heap.pop(); lane; lane = heap.pop()) {
       const head = lane.entries[lane.next++] as Entry;
-      const r = head.job.resources;
+      const r = head.need;
       lane.used.cpuMillis += r.cpuMillis;
       lane.used.memoryBytes += r.memoryBytes;
       lane.used.gpu += r.gpu;
@@ -752,8 +890,10 @@ class AdmissionCycle {
 class ShapeIndex {
   private readonly plain = new Map<number, Map<number, Map<number, Shape>>>();
   private readonly constrained = new Map<string, Shape>();
+  private readonly gangs = new Map<string, Shape>();
 
   of(job: PendingJob): Shape {
+    if (isGang(job)) return this.ofGang(job);
     const r = job.resources;
     if (!job.nodeSelector && !job.tolerations && !hasFlavor(job)) {
       let byMemory = this.plain.get(r.cpuMillis);
@@ -770,22 +910,83 @@ class ShapeIndex {
     if (!shape) this.constrained.set(key, (shape = { job, cursor: 0 }));
     return shape;
   }
+
+  /**
+   * A gang's shape: its pod sets and constraints. Each set's pod is interned as a shape of its
+   * own, so its first-fit cursor is shared with single jobs and other gangs asking the same.
+   */
+  private ofGang(job: PendingJob): Shape {
+    const key = `${JSON.stringify(job.podSets)}/${job.gpuType ?? ''}/${job.capacity ?? 'any'}/${JSON.stringify(job.nodeSelector ?? {})}/${JSON.stringify(job.tolerations ?? [])}`;
+    let shape = this.gangs.get(key);
+    if (!shape) {
+      const sets = placementOrder(job.podSets ?? []).map((set) => ({
+        set,
+        shape: this.of(podOf(job, set)),
+      }));
+      shape = { job, cursor: 0, gang: { sets, full: false } };
+      this.gangs.set(key, shape);
+    }
+    return shape;
+  }
+}
+
+/** A gang's pods per set and node, from the usable-node index of each pod. */
+function placements(
+  sets: readonly { set: PodSet }[],
+  placed: readonly number[][],
+  usable: readonly NodeState[],
+): PodPlacement[] {
+  const result: PodPlacement[] = [];
+  sets.forEach(({ set }, s) => {
+    for (const i of placed[s] ?? []) {
+      const node = (usable[i] as NodeState).name;
+      const last = result[result.length - 1];
+      if (last?.podSet === set.name && last.node === node) last.count += 1;
+      else result.push({ podSet: set.name, node, count: 1 });
+    }
+  });
+  return result;
 }
 
 /** A job asking for more GPUs of its type than the tenant's whole quota for that type. */
-function typeQuotaNeverFits(job: PendingJob, tenant: TenantState): NeverFitsReason[] {
+function typeQuotaNeverFits(job: PendingJob, gpu: number, tenant: TenantState): NeverFitsReason[] {
   const type = job.gpuType;
   const limit = type === undefined ? undefined : tenant.gpuQuotaByType?.[type];
-  if (type === undefined || limit === undefined || job.resources.gpu <= limit) return [];
+  if (type === undefined || limit === undefined || gpu <= limit) return [];
   return [
     {
       kind: 'quota',
       resource: 'gpu',
-      requested: job.resources.gpu,
+      requested: gpu,
       limit,
-      message: `requests ${formatAmount('gpu', job.resources.gpu)} of type ${type} but the tenant's whole ${type} quota is ${formatAmount('gpu', limit)}`,
+      message: `requests ${formatAmount('gpu', gpu)} of type ${type} but the tenant's whole ${type} quota is ${formatAmount('gpu', limit)}`,
     },
   ];
+}
+
+/** "No room for the gang of 16 pods (…) now: room for 9 of 12 workers; …" */
+function describeGangCapacity(
+  job: PendingJob,
+  blocker: Extract<Blocker, { kind: 'capacity' }>,
+  gang: GangRoom,
+  thresholdMs: number,
+): string {
+  const room = roomFor(gang.sets);
+  const parts = [
+    `No room for the ${describeGang(job)} now: ${room || 'room for every pod only on nodes reserved for other jobs'}`,
+  ];
+  if (blocker.unavailable.length > 0) {
+    parts.push(`cordoned, NotReady or tainted: ${blocker.unavailable.join(', ')}`);
+  }
+  const r = blocker.reservation;
+  if (r?.jobId === job.id) {
+    parts.push(
+      `it has waited over ${Math.round(thresholdMs / 60_000)}m, so ${gang.reserved.length === 1 ? 'node' : 'nodes'} ${gang.reserved.join(', ')} ${gang.reserved.length === 1 ? 'is' : 'are'} reserved for it and ${gang.reserved.length === 1 ? 'takes' : 'take'} no new jobs`,
+    );
+  } else if (r) {
+    parts.push(`node ${r.node} has room but is reserved for starving job ${r.jobId}`);
+  }
+  return parts.join('; ');
 }
 
 /** The one-line `message` of a waiting job. */
@@ -801,6 +1002,7 @@ export function describeBlocker(job: PendingJob, blocker: Blocker, thresholdMs: 
         )
         .join(' and ')}`;
     case 'capacity': {
+      if (blocker.gang) return describeGangCapacity(job, blocker, blocker.gang, thresholdMs);
       const parts = [`No usable node has room for ${formatResources(blocker.needed)} now`];
       if (blocker.best) {
         const pods = blocker.best.pods;

@@ -98,7 +98,9 @@ export function explainDecision(
       tenantId: job.tenantId,
       admitted: true,
       node: admission.node,
-      summary: `Admitted in the next cycle (fits on ${admission.node})`,
+      summary: admission.placements
+        ? `Admitted in the next cycle (its pods fit on ${[...new Set(admission.placements.map((p) => p.node))].join(', ')})`
+        : `Admitted in the next cycle (fits on ${admission.node})`,
       unblock: [],
     };
   }
@@ -188,6 +190,16 @@ function unblockers(job: PendingJob, blocker: VisibleBlocker): string[] {
             ? `the starving job of another tenant reserving node ${reservation.node} being admitted`
             : `starving job ${reservation.jobId} being admitted`,
         );
+      }
+      if (blocker.gang) {
+        for (const set of blocker.gang.sets) {
+          if (set.room < set.count)
+            hints.push(`room for ${plural(set.count - set.room, `more ${set.name} pod`)}`);
+        }
+        for (const node of blocker.unavailable) {
+          hints.push(`node ${node} becoming ready and schedulable`);
+        }
+        return hints;
       }
       if (blocker.best) {
         const missing = subtract(blocker.needed, blocker.best.free);

@@ -4,6 +4,7 @@
 export * from './admission.js';
 export * from './explain.js';
 export * from './fair-share.js';
+export * from './gang.js';
 export * from './job-state.js';
 export * from './job-state-table.js';
 export * from './kubernetes.js';

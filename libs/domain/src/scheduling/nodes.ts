@@ -1,5 +1,5 @@
 import { add, fits, RESOURCE_NAMES, subtract, ZERO, type Resources } from './resources.js';
-import type { NodeState, PendingJob, Taint, Toleration } from './snapshot.js';
+import type { NodeState, PendingJob, PodSet, Taint, Toleration } from './snapshot.js';
 
 /** What placement looks at in a job: its requests and the node constraints of its pod. */
 export type JobPlacement = Pick<
@@ -128,25 +128,52 @@ export function compareStrings(a: string, b: string): number {
 }
 
 /**
+ * The sets in the order their pods are placed: largest pods first (GPUs, then CPU, then
+ * memory, then the set's name), first-fit decreasing, so small pods do not take the room a
+ * large one needs. Empty sets are left out.
+ */
+export function placementOrder(sets: readonly PodSet[]): PodSet[] {
+  return sets
+    .filter((set) => set.count > 0)
+    .sort(
+      (a, b) =>
+        b.resources.gpu - a.resources.gpu ||
+        b.resources.cpuMillis - a.resources.cpuMillis ||
+        b.resources.memoryBytes - a.resources.memoryBytes ||
+        compareStrings(a.name, b.name),
+    );
+}
+
+/**
  * The nodes with the requests and pod slots of admitted jobs whose pods are not on a node yet
- * added, each placed first-fit (usable nodes by name) the way admission placed it. Without them
- * a cycle running before the pods are bound would see their room as free and give it out again.
- * A job that fits nowhere now (the cluster changed under it) holds nothing: its pod stays Pending.
+ * added, each placed first-fit (usable nodes by name) the way admission placed it: a gang's
+ * pods one by one, largest first (`placementOrder`), each taking a slot. Without them a cycle
+ * running before the pods are bound would see their room as free and give it out again. A pod
+ * that fits nowhere now (the cluster changed under it) holds nothing: it stays Pending.
  */
 export function withAssumed(
   nodes: readonly NodeState[],
-  assumed: readonly Pick<PendingJob, 'resources'>[],
+  assumed: readonly Pick<PendingJob, 'resources' | 'podSets'>[],
 ): NodeState[] {
   if (assumed.length === 0) return [...nodes];
   const result = nodes.map((node) => ({ ...node }));
   const order = result.filter(isUsable).sort((a, b) => compareStrings(a.name, b.name));
   for (const job of assumed) {
-    const node = order.find(
-      (n) => nodeAccepts(job, n) && fits(job.resources, freeOn(n)) && freePodSlots(n) >= 1,
-    );
-    if (!node) continue;
-    node.requested = add(node.requested, job.resources);
-    if (node.pods) node.pods = { ...node.pods, used: node.pods.used + 1 };
+    const sets = placementOrder(job.podSets ?? []);
+    const pods =
+      sets.length > 0
+        ? sets.flatMap((set) =>
+            Array.from({ length: set.count }, () => ({ ...job, resources: set.resources })),
+          )
+        : [job];
+    for (const pod of pods) {
+      const node = order.find(
+        (n) => nodeAccepts(pod, n) && fits(pod.resources, freeOn(n)) && freePodSlots(n) >= 1,
+      );
+      if (!node) continue;
+      node.requested = add(node.requested, pod.resources);
+      if (node.pods) node.pods = { ...node.pods, used: node.pods.used + 1 };
+    }
   }
   return result;
 }

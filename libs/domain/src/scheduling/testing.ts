@@ -158,6 +158,12 @@ export class JobBuilder {
     return this;
   }
 
+  /** Adds a pod set: `count` pods each asking for `q` (a gang once it has one). */
+  pods(name: string, count: number, q: Quantities): this {
+    this.job.podSets = [...(this.job.podSets ?? []), { name, count, resources: resources(q) }];
+    return this;
+  }
+
   tolerate(toleration: Toleration): this {
     this.job.tolerations = [...(this.job.tolerations ?? []), toleration];
     return this;
