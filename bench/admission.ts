@@ -5,11 +5,25 @@
  * (median CPU time of BENCH_ROUNDS runs after a warm-up, with the wall time beside it), the
  * placements per second of CPU it implies, and the cost per pending job, for a growing backlog and a growing cluster. Asserts nothing.
  *
+ * The mixed scenarios add what issue 18 asks of the scheduler: several flavors (L4 and H100 GPU
+ * nodes, spot and on-demand, jobs naming a GPU type and a capacity) and gangs (one job in ten
+ * has 2–16 pods: indexed CPU jobs, a driver with 8-GPU workers, 1-GPU workers); there a
+ * placement is a pod placed, so placements/s counts pods and the jobs admitted are beside it.
+ *
  * BENCH_ROUNDS (default 7), BENCH_SEED (default 1), BENCH_REFERENCE=1 (time the implementation
  * decide() replaced). Profile one scenario with
- * `node --cpu-prof bench/run.mjs bench/admission.ts` and BENCH_ONLY=<pending>x<nodes>.
+ * `node --cpu-prof bench/run.mjs bench/admission.ts` and BENCH_ONLY=<pending>x<nodes> (or
+ * mixed-<pending>x<nodes>).
  */
-import { decide, type NodeState, type PendingJob, type Snapshot } from '@roam/domain';
+import {
+  decide,
+  type AdmissionDecision,
+  type CapacityType,
+  type NodeState,
+  type PendingJob,
+  type PodSet,
+  type Snapshot,
+} from '@roam/domain';
 
 // The implementation decide() replaced, kept as its test oracle: BENCH_REFERENCE=1 times it
 // instead, for a before/after on the same host under the same load.
@@ -120,17 +134,124 @@ function buildSnapshot(pendingCount: number, nodeCount: number, tenantCount = 20
   return { tenants, pending, nodes, now: NOW };
 }
 
+/** GKE's labels, as the nodes of a flavored pool carry them. */
+const ACCELERATOR = 'cloud.google.com/gke-accelerator';
+const SPOT = 'cloud.google.com/gke-spot';
+const GPU_TYPES = ['nvidia-l4', 'nvidia-h100-80gb'] as const;
+
+/** Gangs as users submit them: an indexed CPU job, a driver and GPU workers, 1-GPU workers. */
+function gangPods(rnd: () => number): PodSet[] {
+  const count = 2 + Math.floor(rnd() * 15); // 2–16 pods
+  const kind = rnd();
+  if (kind < 0.4) {
+    return [{ name: 'main', count, resources: { cpuMillis: 2000, memoryBytes: 4 * GiB, gpu: 0 } }];
+  }
+  if (kind < 0.7) {
+    return [
+      { name: 'driver', count: 1, resources: { cpuMillis: 2000, memoryBytes: 8 * GiB, gpu: 0 } },
+      {
+        name: 'workers',
+        count: count - 1,
+        resources: { cpuMillis: 32_000, memoryBytes: 256 * GiB, gpu: 8 },
+      },
+    ];
+  }
+  return [
+    { name: 'workers', count, resources: { cpuMillis: 4000, memoryBytes: 32 * GiB, gpu: 1 } },
+  ];
+}
+
+/**
+ * The mixed scenario: the tenants of `buildSnapshot`, some with a per-type GPU quota; jobs in
+ * sweeps of one shape, one sweep in ten a gang (`gangPods`), GPU jobs naming a type and, one in
+ * two, spot or on-demand capacity. Nodes: 60% 32-CPU nodes, 25% 8-L4 and 15% 8-H100 nodes,
+ * a third of each on spot, 50–90% full of other work, 1% cordoned.
+ */
+function buildMixedSnapshot(pendingCount: number, nodeCount: number, tenantCount = 20): Snapshot {
+  const base = buildSnapshot(0, 0, tenantCount);
+  const rnd = random(SEED + pendingCount * 13 + nodeCount);
+  const tenants = base.tenants.map((t, i) =>
+    i % 3 === 0 ? { ...t, gpuQuotaByType: { 'nvidia-h100-80gb': 64 } } : t,
+  );
+  const pending: PendingJob[] = [];
+  while (pending.length < pendingCount) {
+    const tenant = pick(rnd, tenants);
+    const podSets = rnd() < 0.1 ? gangPods(rnd) : undefined;
+    const shape = pick(rnd, SHAPES);
+    const usesGpu = podSets ? podSets.some((p) => p.resources.gpu > 0) : shape.gpu > 0;
+    const gpuType = usesGpu ? pick(rnd, GPU_TYPES) : undefined;
+    const capacity: CapacityType = rnd() < 0.5 ? 'any' : rnd() < 0.5 ? 'spot' : 'on-demand';
+    const sweep = 1 + Math.floor(rnd() * (podSets ? 20 : 200));
+    const waitedMs =
+      (podSets || shape.gpu >= 8) && rnd() < 0.05 ? 30 * 60_000 : Math.floor(rnd() * 540_000);
+    for (let j = 0; j < sweep && pending.length < pendingCount; j++) {
+      const job: PendingJob = {
+        id: `job-${String(pending.length).padStart(6, '0')}`,
+        tenantId: tenant.id,
+        priority: rnd() < 0.1 ? 10 : 0,
+        createdAt: new Date(NOW.getTime() - waitedMs + j),
+        resources: { ...shape },
+        queue: 'default',
+        offloadPreference: usesGpu && rnd() < 0.3 ? 'allowed' : 'never',
+        capacity,
+      };
+      if (gpuType) job.gpuType = gpuType;
+      if (podSets) job.podSets = podSets;
+      pending.push(job);
+    }
+  }
+  const nodes: NodeState[] = Array.from({ length: nodeCount }, (_, i) => {
+    const slot = i % 20;
+    const type = slot < 12 ? undefined : slot < 17 ? 'nvidia-l4' : 'nvidia-h100-80gb';
+    const allocatable =
+      type === undefined
+        ? { cpuMillis: 32_000, memoryBytes: 128 * GiB, gpu: 0 }
+        : type === 'nvidia-l4'
+          ? { cpuMillis: 96_000, memoryBytes: 384 * GiB, gpu: 8 }
+          : { cpuMillis: 208_000, memoryBytes: 1872 * GiB, gpu: 8 };
+    const filled = 0.5 + rnd() * 0.4;
+    const labels: Record<string, string> = {};
+    if (type) labels[ACCELERATOR] = type;
+    if (i % 3 === 0) labels[SPOT] = 'true';
+    return {
+      name: `node-${String(i).padStart(5, '0')}`,
+      pool: type ?? 'cpu',
+      allocatable,
+      requested: {
+        cpuMillis: Math.floor(allocatable.cpuMillis * filled),
+        memoryBytes: Math.floor(allocatable.memoryBytes * filled),
+        gpu: type ? Math.floor(rnd() * 9) : 0,
+      },
+      pods: { allocatable: 110, used: Math.floor(rnd() * 60) },
+      schedulable: i % 97 !== 0,
+      ready: true,
+      labels,
+      taints: type ? [{ key: 'nvidia.com/gpu', effect: 'NoSchedule' }] : [],
+    };
+  });
+  return { tenants, pending, nodes, now: NOW };
+}
+
+/** Pods placed: a gang's every pod, one for a single job. */
+const podsPlaced = (decision: AdmissionDecision): number =>
+  decision.admitted.reduce(
+    (n, a) => n + (a.placements ? a.placements.reduce((m, p) => m + p.count, 0) : 1),
+    0,
+  );
+
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? 0;
 };
 
-function measure(pendingCount: number, nodeCount: number): void {
-  const snapshot = buildSnapshot(pendingCount, nodeCount);
+function measure(snapshot: Snapshot, label: string): void {
+  const pendingCount = snapshot.pending.length;
+  const nodeCount = snapshot.nodes.length;
   for (let w = 0; w < 3; w++) run(snapshot); // warm-up: JIT and shapes
   const wall: number[] = [];
   const cpu: number[] = [];
   let admitted = 0;
+  let pods = 0;
   let waiting = 0;
   for (let r = 0; r < ROUNDS; r++) {
     const cpuBefore = process.cpuUsage();
@@ -140,19 +261,22 @@ function measure(pendingCount: number, nodeCount: number): void {
     const used = process.cpuUsage(cpuBefore);
     cpu.push((used.user + used.system) / 1000);
     admitted = decision.admitted.length;
+    pods = podsPlaced(decision);
     waiting = decision.waiting.length;
   }
   // CPU time is what the cycle costs; wall time also counts waiting for a core on a busy host.
   const ms = median(cpu);
   console.log(
     [
+      label.padEnd(6),
       `${String(pendingCount).padStart(6)} pending`,
       `${String(nodeCount).padStart(5)} nodes`,
       `${String(admitted).padStart(6)} admitted`,
+      `${String(pods).padStart(6)} pods`,
       `${String(waiting).padStart(6)} waiting`,
       `${ms.toFixed(1).padStart(7)} CPU ms/cycle`,
       `(wall ${median(wall).toFixed(1)}, min ${Math.min(...wall).toFixed(1)})`,
-      `${Math.round(admitted / (ms / 1000))
+      `${Math.round(pods / (ms / 1000))
         .toLocaleString('en')
         .padStart(9)} placements/s`,
       `${((ms * 1000) / pendingCount).toFixed(2).padStart(6)} µs per pending job`,
@@ -167,10 +291,19 @@ const scenarios: [number, number][] = [
   [10_000, 100],
   [10_000, 5_000],
 ];
+/** Gangs and flavors; the reference implementation knows neither, so it skips these. */
+const mixedScenarios: [number, number][] = [
+  [10_000, 1_000],
+  [50_000, 1_000],
+];
 console.log(
   `${REFERENCE ? 'reference implementation' : 'decide()'}: 20 tenants, ${ROUNDS} rounds per scenario, median; seed ${SEED}`,
 );
 for (const [pendingCount, nodeCount] of scenarios) {
   if (ONLY && ONLY !== `${pendingCount}x${nodeCount}`) continue;
-  measure(pendingCount, nodeCount);
+  measure(buildSnapshot(pendingCount, nodeCount), 'single');
+}
+for (const [pendingCount, nodeCount] of REFERENCE ? [] : mixedScenarios) {
+  if (ONLY && ONLY !== `mixed-${pendingCount}x${nodeCount}`) continue;
+  measure(buildMixedSnapshot(pendingCount, nodeCount), 'mixed');
 }
