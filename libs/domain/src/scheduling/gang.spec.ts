@@ -374,3 +374,52 @@ describe('withAssumed: an admitted gang holds room for all its pods', () => {
     ]);
   });
 });
+
+describe('docs/scheduling.md#gangs: the 8-worker GPU gang', () => {
+  const gang = job('train')
+    .gpuType('nvidia-h100-80gb')
+    .pods('workers', 8, { cpu: 32, memory: '256Gi', gpu: 8 })
+    .pods('driver', 1, { cpu: 2, memory: '8Gi' })
+    .at(0);
+  const nodes = [
+    node('cpu-1').allocatable({ cpu: 16, memory: '64Gi' }),
+    ...Array.from({ length: 6 }, (_, i) => h100(`h100-free-${i}`)),
+    ...Array.from({ length: 4 }, (_, i) => h100(`h100-busy-${i}`).requested({ gpu: 4 + i })),
+  ];
+
+  it('waits with the room each set has', () => {
+    const d = decide(
+      snapshot()
+        .tenants(tenant('a').quota({ memory: '4Ti' }))
+        .jobs(gang)
+        .nodes(...nodes)
+        .at(5)
+        .obj(),
+    );
+    expect(waitingFor(d, 'train').message).toBe(
+      'No room for the gang of 9 pods (8 × workers: 32 CPU, 256Gi memory, 8 GPUs; 1 × driver: 2 CPU, 8Gi memory) now: room for 6 of 8 workers',
+    );
+  });
+
+  it('starving, reserves the eight H100 nodes closest to free and a CPU node for the driver', () => {
+    const d = decide(
+      snapshot()
+        .tenants(tenant('a').quota({ memory: '4Ti' }))
+        .jobs(gang)
+        .nodes(...nodes)
+        .at(20)
+        .obj(),
+    );
+    expect(d.reservations.map((r) => r.node)).toEqual([
+      'cpu-1',
+      'h100-busy-0',
+      'h100-busy-1',
+      'h100-free-0',
+      'h100-free-1',
+      'h100-free-2',
+      'h100-free-3',
+      'h100-free-4',
+      'h100-free-5',
+    ]);
+  });
+});
