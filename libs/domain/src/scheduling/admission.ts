@@ -1,10 +1,12 @@
 import {
   describeGang,
-  gangNeverFits,
+  emptyCluster,
+  gangPackingNeverFits,
   gangReservation,
   isGang,
   jobTotal,
   podOf,
+  podReasons,
   roomFor,
   tryGang,
   type Room,
@@ -312,6 +314,8 @@ class AdmissionCycle {
   private readonly scratchPods = { free: 0, allocatable: 0 };
   /** The same room, as gang placement (gang.ts) reads and takes it. */
   private readonly room: Room;
+  /** Every node emptied, to pack gangs into for never-fits; built at the first gang. */
+  private empty?: Room;
 
   constructor(
     private readonly snapshot: Snapshot,
@@ -405,7 +409,7 @@ class AdmissionCycle {
           // neverFits' reasons are the tenant's limits' then the nodes'; the nodes' part
           // depends on the shape alone, so it is computed once per shape, not per tenant.
           entry.shape.nodeReasons ??= entry.shape.gang
-            ? gangNeverFits(job, this.nodes)
+            ? this.gangNodeReasons(job, entry.shape.gang)
             : neverFits(job.resources, NO_LIMITS, this.nodes, job);
           const reasons = [
             ...neverFits(entry.need, tenant.state.limits, [], job),
@@ -419,6 +423,23 @@ class AdmissionCycle {
         else tenant.queue.push(entry);
       }
     }
+  }
+
+  /**
+   * A gang shape's node part of never-fits: its pods' (each computed once per pod shape, shared
+   * with single jobs of that shape), then packing it into the emptied cluster.
+   */
+  private gangNodeReasons(job: PendingJob, gang: NonNullable<Shape['gang']>): NeverFitsReason[] {
+    const reasons = gang.sets.flatMap(({ set, shape }) =>
+      podReasons(
+        set,
+        (shape.nodeReasons ??= neverFits(set.resources, NO_LIMITS, this.nodes, shape.job)),
+      ),
+    );
+    if (reasons.length > 0 || this.nodes.length === 0) return reasons;
+    this.empty ??= emptyCluster(this.nodes);
+    const sets = gang.sets.map(({ set, shape }) => ({ set, pod: shape.job, from: 0 }));
+    return gangPackingNeverFits(job, sets, this.empty);
   }
 
   private protectStarving(): void {

@@ -210,23 +210,37 @@ function podsThatFit(pod: Resources, room: Resources, slots: number): number {
  */
 export function gangNeverFits(job: PendingJob, nodes: readonly NodeState[]): NeverFitsReason[] {
   if (nodes.length === 0) return [];
-  const sets = placementOrder(job.podSets ?? []);
   const unlimited = {
     cpuMillis: Infinity,
     memoryBytes: Infinity,
     gpu: Infinity,
     maxConcurrentJobs: Infinity,
   };
+  const sets = placementOrder(job.podSets ?? []);
   const reasons = sets.flatMap((set) =>
-    neverFits(set.resources, unlimited, nodes, podOf(job, set)).map((reason) => ({
-      ...reason,
-      message: `a ${set.name} pod ${reason.message}`,
-    })),
+    podReasons(set, neverFits(set.resources, unlimited, nodes, podOf(job, set))),
   );
   if (reasons.length > 0) return reasons;
+  return gangPackingNeverFits(
+    job,
+    sets.map((set) => ({ set, pod: podOf(job, set), from: 0 })),
+    emptyCluster(nodes),
+  );
+}
 
+/** A pod's never-fits reasons, naming its set. */
+export function podReasons(set: PodSet, reasons: readonly NeverFitsReason[]): NeverFitsReason[] {
+  return reasons.map((reason) => ({ ...reason, message: `a ${set.name} pod ${reason.message}` }));
+}
+
+/**
+ * Every node (cordoned and NotReady included) with nothing on it, by name: the room a gang is
+ * packed into to know whether it can ever fit. `tryGang` without `keep` gives back what it
+ * takes, so one serves every gang of a cycle.
+ */
+export function emptyCluster(nodes: readonly NodeState[]): Room {
   const sorted = [...nodes].sort((a, b) => compareStrings(a.name, b.name));
-  const empty: Room = {
+  return {
     usable: sorted,
     freeCpu: Float64Array.from(sorted, (n) => n.allocatable.cpuMillis),
     freeMemory: Float64Array.from(sorted, (n) => n.allocatable.memoryBytes),
@@ -235,15 +249,22 @@ export function gangNeverFits(job: PendingJob, nodes: readonly NodeState[]): Nev
     reservedFor: () => undefined,
     ignoreConditionTaints: true,
   };
-  const toPlace = sets.map((set) => ({ set, pod: podOf(job, set), from: 0 }));
-  const trial = tryGang(empty, job.id, toPlace, { keep: false, partial: true });
+}
+
+/** The gang does not fit on `empty` (`emptyCluster`) by first-fit: why, with the room there is. */
+export function gangPackingNeverFits(
+  job: PendingJob,
+  sets: readonly SetToPlace[],
+  empty: Room,
+): NeverFitsReason[] {
+  const trial = tryGang(empty, job.id, sets, { keep: false, partial: true });
   if (trial.complete) return [];
   return [
     {
       kind: 'noSingleNode',
       requested: jobTotal(job),
       message: `the ${describeGang(job)} does not fit even on the whole cluster emptied: ${roomFor(
-        sets.map((set, s) => ({
+        sets.map(({ set }, s) => ({
           name: set.name,
           count: set.count,
           room: trial.nodes[s]?.length ?? 0,
