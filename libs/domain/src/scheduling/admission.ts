@@ -718,9 +718,10 @@ class AdmissionCycle {
       // Kept out by another job's reservation when the gang would fit with its nodes.
       const unreserved = { ...this.room, reservedFor: () => undefined };
       const sets = this.setsToPlace(gang);
-      if (tryGang(unreserved, entry.job.id, sets, { keep: false }).complete) {
-        const first = this.reservedAt.find((r) => r !== undefined);
-        if (first) blocker.reservation = first;
+      const fit = tryGang(unreserved, entry.job.id, sets, { keep: false });
+      if (fit.complete) {
+        const i = fit.nodes.flat().find((n) => this.reservedAt[n] !== undefined);
+        if (i !== undefined) blocker.reservation = this.reservedAt[i];
       }
     }
     return blocker;
