@@ -200,6 +200,7 @@ describe('OpenAPI document and docs page', () => {
       'attempt',
       'follow',
       'id',
+      'replica',
       'since',
       'tail',
       'timestamps',

@@ -13,6 +13,40 @@ import type { Logger } from 'pino';
 
 type Tracked = KubernetesObject & { metadata?: { labels?: Record<string, string> } };
 
+/** The fields of a jobset.x-k8s.io/v1alpha2 JobSet the reconciler reads. */
+type JobSetObject = Tracked & {
+  status?: {
+    conditions?: {
+      type: string;
+      status: string;
+      reason?: string;
+      message?: string;
+      lastTransitionTime?: string;
+    }[];
+    restarts?: number;
+  };
+};
+
+/**
+ * A JobSet as the Job-shaped object the reconciler's decisions read: its `Completed` condition
+ * is a Job's `Complete`, `Failed` stays `Failed`; its own kind and name stay, so deleting it
+ * deletes the JobSet (and, by ownership, its Jobs and pods).
+ */
+export function jobSetAsJob(object: JobSetObject): KubeJob & Tracked {
+  const conditions = (object.status?.conditions ?? []).flatMap((c) =>
+    c.type === 'Completed' ? [{ ...c, type: 'Complete' }] : c.type === 'Failed' ? [c] : [],
+  );
+  return {
+    apiVersion: JOBSET_API_VERSION,
+    kind: 'JobSet',
+    ...(object.metadata ? { metadata: object.metadata } : {}),
+    spec: { backoffLimit: 0 },
+    status: { conditions },
+  };
+}
+
+export const JOBSET_API_VERSION = 'jobset.x-k8s.io/v1alpha2';
+
 export interface AttemptKey {
   jobId: string;
   attempt: number;
@@ -33,6 +67,8 @@ const keyOf = (object: Tracked): AttemptKey | undefined => {
 export class KubeState implements OnModuleDestroy {
   private jobsInformer?: ResilientInformer<KubeJob & Tracked>;
   private podsInformer?: ResilientInformer<KubePod & Tracked>;
+  private jobSetsInformer?: ResilientInformer<JobSetObject>;
+  /** An attempt's Job, or its JobSet seen as a Job (`jobSetAsJob`). */
   private readonly jobs = new Map<string, KubeJob & Tracked>();
   private readonly pods = new Map<string, Map<string, KubePod & Tracked>>();
 
@@ -43,7 +79,11 @@ export class KubeState implements OnModuleDestroy {
 
   async start(onChange: (jobId: string) => void): Promise<void> {
     // A retry after a failed start replaces the informers of the failed attempt.
-    await Promise.all([this.jobsInformer?.stop(), this.podsInformer?.stop()]);
+    await Promise.all([
+      this.jobsInformer?.stop(),
+      this.podsInformer?.stop(),
+      this.jobSetsInformer?.stop(),
+    ]);
     this.jobsInformer = this.kube.informer<KubeJob & Tracked>(
       '/apis/batch/v1/jobs',
       'batch/v1',
@@ -54,6 +94,14 @@ export class KubeState implements OnModuleDestroy {
       '/api/v1/pods',
       'v1',
       'Pod',
+      MANAGED_BY_ROAM,
+    );
+    // A cluster without the JobSet CRD fails this list and retries on its own: only JobSet
+    // jobs wait for it (`jobSetsSynced`).
+    this.jobSetsInformer = this.kube.informer<JobSetObject>(
+      '/apis/jobset.x-k8s.io/v1alpha2/jobsets',
+      JOBSET_API_VERSION,
+      'JobSet',
       MANAGED_BY_ROAM,
     );
     const track = <T extends Tracked>(index: (object: T, present: boolean) => void) => ({
@@ -80,24 +128,43 @@ export class KubeState implements OnModuleDestroy {
       else this.pods.set(id, set);
       onChange(key.jobId);
     });
+    const jobSets = track<JobSetObject>((object, present) =>
+      jobs[present ? 'put' : 'drop'](jobSetAsJob(object)),
+    );
+    this.jobSetsInformer.on('add', jobSets.put);
+    this.jobSetsInformer.on('update', jobSets.put);
+    this.jobSetsInformer.on('delete', jobSets.drop);
     this.jobsInformer.on('add', jobs.put);
     this.jobsInformer.on('update', jobs.put);
     this.jobsInformer.on('delete', jobs.drop);
     this.podsInformer.on('add', pods.put);
     this.podsInformer.on('update', pods.put);
     this.podsInformer.on('delete', pods.drop);
-    for (const informer of [this.jobsInformer, this.podsInformer]) {
+    for (const informer of [this.jobsInformer, this.podsInformer, this.jobSetsInformer]) {
       informer.on('error', (error: unknown) =>
         this.logger.warn({ err: error }, 'informer error; it re-lists'),
       );
     }
     // Resolves even when a first list failed: the informers then retry on their own, and
     // `isSynced()` stays false until both have listed.
-    await Promise.all([this.jobsInformer.start(), this.podsInformer.start()]);
+    await Promise.all([
+      this.jobsInformer.start(),
+      this.podsInformer.start(),
+      this.jobSetsInformer.start(),
+    ]);
   }
 
   async onModuleDestroy(): Promise<void> {
-    await Promise.all([this.jobsInformer?.stop(), this.podsInformer?.stop()]);
+    await Promise.all([
+      this.jobsInformer?.stop(),
+      this.podsInformer?.stop(),
+      this.jobSetsInformer?.stop(),
+    ]);
+  }
+
+  /** The JobSet cache holds a successful list (false on a cluster without the CRD). */
+  jobSetsSynced(): boolean {
+    return Boolean(this.jobSetsInformer?.hasSynced());
   }
 
   /**

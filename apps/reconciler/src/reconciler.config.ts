@@ -15,6 +15,15 @@ export const reconcilerEnv = workerEnv('reconciler').extend({
     .max(5000)
     .default(500)
     .describe('Jobs reconciled per transaction.'),
+  WAIT_FOR_PODS_READY_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(86_400)
+    .default(300)
+    .describe(
+      'A multi-pod job whose pods are not all running this long after admission is requeued (its wait_for_pods_ready_seconds overrides).',
+    ),
 });
 
 export type ReconcilerConfig = z.infer<typeof reconcilerEnv>;

@@ -167,10 +167,17 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
         {
           kubeJob: this.state.job(record.id, record.attempt),
           pods: this.state.podsOf(record.id, record.attempt),
-          synced: this.state.isSynced(),
+          // A JobSet missing from a cache that never listed is unknown, not gone.
+          synced:
+            this.state.isSynced() && (!record.spec.replicated_jobs || this.state.jobSetsSynced()),
           earlier: this.earlierAttempts(record),
         },
-        { now, lostGraceMs: this.config.LOST_GRACE_MS, storage },
+        {
+          now,
+          lostGraceMs: this.config.LOST_GRACE_MS,
+          storage,
+          waitForPodsReadySeconds: this.config.WAIT_FOR_PODS_READY_SECONDS,
+        },
       );
       if (result.steps.length > 0 || result.set.placement !== undefined)
         changes.push({ record, plan: result });
@@ -233,8 +240,9 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
     try {
       await this.state.kube.delete(
         {
-          apiVersion: 'batch/v1',
-          kind: 'Job',
+          // A JobSet's Jobs and pods go with it (they are its dependents).
+          apiVersion: object.apiVersion ?? 'batch/v1',
+          kind: object.kind ?? 'Job',
           name: object.metadata.name,
           namespace: object.metadata.namespace,
         },
@@ -242,7 +250,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
       );
       this.logger.info(
         { jobId: target.jobId, attempt: target.attempt },
-        'deleted the Kubernetes Job',
+        `deleted the Kubernetes ${object.kind ?? 'Job'}`,
       );
       return true;
     } catch (error) {

@@ -3,6 +3,7 @@ export * from './dependencies.js';
 export * from './envelope.js';
 export * from './groups.js';
 export * from './job-spec.js';
+export * from './multi-pod.js';
 export * from './jobs.js';
 export * from './registry.js';
 export * from './subjects.js';

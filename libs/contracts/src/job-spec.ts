@@ -126,6 +126,62 @@ export type RetryPolicySpec = z.output<typeof retryPolicySchema>;
 
 export const offloadPreference = z.enum(['never', 'allowed', 'required']);
 
+/** Most pods one job may ask for (an indexed Job's parallelism, a JobSet's pods all told). */
+export const MAX_PODS_PER_JOB = 1000;
+/** Most replicated jobs one JobSet-shaped job may have. */
+export const MAX_REPLICATED_JOBS = 16;
+/**
+ * A replicated job's name: a DNS label short enough that `<job>-<name>-<index>-<completion>`
+ * pod names stay within Kubernetes' limits.
+ */
+export const REPLICATED_JOB_NAME_MAX = 20;
+
+const podCount = z.number().int().min(1).max(MAX_PODS_PER_JOB);
+
+/**
+ * One named group of pods of a JobSet-shaped job (`driver`, `workers`): `replicas` child Jobs of
+ * `parallelism` pods each. Image, command, args and resources default to the job's own.
+ */
+export const replicatedJobSchema = z
+  .object({
+    name: z
+      .string()
+      .min(1)
+      .max(REPLICATED_JOB_NAME_MAX)
+      .regex(DNS_LABEL, 'must be a DNS-1123 label: lower-case letters, digits and -'),
+    replicas: podCount.default(1),
+    parallelism: podCount.optional(),
+    completions: podCount.optional(),
+    image: z.string().min(1).max(512).optional(),
+    command: z.array(z.string().max(4096)).min(1).max(256).optional(),
+    args: z.array(z.string().max(4096)).max(256).optional(),
+    resources: resourcesSchema.optional(),
+  })
+  .strict()
+  .refine((rj) => rj.completions === undefined || rj.completions >= (rj.parallelism ?? 1), {
+    message: 'completions must be at least parallelism',
+    path: ['completions'],
+  });
+export type ReplicatedJobSpec = z.output<typeof replicatedJobSchema>;
+
+/** When a JobSet-shaped job has succeeded: all (or any) of its targets' Jobs completed. */
+export const successPolicySchema = z
+  .object({
+    operator: z.enum(['all', 'any']).default('all'),
+    /** Replicated jobs that count; absent means all of them. */
+    target_replicated_jobs: z
+      .array(z.string().max(REPLICATED_JOB_NAME_MAX))
+      .min(1)
+      .max(MAX_REPLICATED_JOBS)
+      .optional(),
+  })
+  .strict();
+
+/** How often a failed JobSet is restarted as a whole before the attempt fails. */
+export const failurePolicySchema = z
+  .object({ max_restarts: z.number().int().min(0).max(100).default(0) })
+  .strict();
+
 /**
  * The ROAM JobSpec, as the ROAM job API defines it. Unknown fields are rejected so a typo
  * ("comand") is an error instead of a silently ignored setting.
@@ -201,6 +257,22 @@ export const jobSpecSchema = z
      * array's elements under `<array id>/<index>/…`) before the job starts (docs/pipelines.md).
      */
     inputs_from_dependencies: z.boolean().optional(),
+    /**
+     * Pods of one indexed Job (`completionMode: Indexed`) that run at once; each gets its index
+     * in `JOB_COMPLETION_INDEX` and `ROAM_REPLICA_INDEX`. Defaults to `completions`.
+     */
+    parallelism: podCount.optional(),
+    /** Indexes the Job must complete; defaults to `parallelism`. */
+    completions: podCount.optional(),
+    /** A JobSet: named groups of pods (a driver and N workers, several slices). */
+    replicated_jobs: z.array(replicatedJobSchema).min(1).max(MAX_REPLICATED_JOBS).optional(),
+    success_policy: successPolicySchema.optional(),
+    failure_policy: failurePolicySchema.optional(),
+    /**
+     * A multi-pod job whose pods are not all running this long after admission is taken down
+     * and requeued with backoff (not a failure); default from the scheduler's config.
+     */
+    wait_for_pods_ready_seconds: z.number().int().min(1).max(86_400).optional(),
   })
   .strict();
 

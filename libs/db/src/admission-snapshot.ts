@@ -1,4 +1,4 @@
-import type { OffloadPreference, PendingJob, TenantState } from '@roam/domain';
+import type { OffloadPreference, PendingJob, PodSet, TenantState } from '@roam/domain';
 
 import type { Prisma, PrismaClient } from './generated/prisma/client.js';
 
@@ -68,6 +68,21 @@ export async function tenantStates(db: Db): Promise<TenantState[]> {
   }));
 }
 
+/** `jobs.pod_sets` as stored: one pod's requests per set. */
+interface StoredPodSetJson {
+  name: string;
+  count: number;
+  cpuMillis: number;
+  memoryBytes: number;
+  gpu: number;
+}
+
+const podSetOf = (set: StoredPodSetJson): PodSet => ({
+  name: set.name,
+  count: set.count,
+  resources: { cpuMillis: set.cpuMillis, memoryBytes: set.memoryBytes, gpu: set.gpu },
+});
+
 /** A pending job with the queue reason it was last given. */
 export type QueuedJob = PendingJob & { phase: string; reason: string | null };
 
@@ -104,6 +119,7 @@ export async function pendingJobs(
       cpu_millis: number;
       memory_bytes: bigint;
       gpu: number;
+      pod_sets: StoredPodSetJson[] | null;
       queue: string;
       offload_preference: OffloadPreference;
       phase: string;
@@ -111,11 +127,11 @@ export async function pendingJobs(
     }[]
   >`
     SELECT j.id, j.tenant_id, j.priority, j.created_at, j.retry_at, j.cpu_millis,
-           j.memory_bytes, j.gpu, j.queue, j.offload_preference, j.phase, j.reason
+           j.memory_bytes, j.gpu, j.pod_sets, j.queue, j.offload_preference, j.phase, j.reason
     FROM tenants t
     CROSS JOIN LATERAL (
       SELECT q.id, q.tenant_id, q.priority, q.created_at, q.retry_at, q.cpu_millis,
-             q.memory_bytes, q.gpu, q.queue, q.offload_preference::text AS offload_preference,
+             q.memory_bytes, q.gpu, q.pod_sets, q.queue, q.offload_preference::text AS offload_preference,
              q.phase, q.reason, row_number() OVER (ORDER BY q.priority DESC, q.id) AS rank
       FROM jobs q
       WHERE q.tenant_id = t.id AND q.status = 'pending' AND q.deps_unmet = 0
@@ -135,7 +151,9 @@ export async function pendingJobs(
     // A retry waits from when it became due, not from its first submission.
     priority: row.priority,
     createdAt: row.retry_at ?? row.created_at,
+    // A gang's columns hold the sum over its pods (its quota); its pod sets say how it splits.
     resources: { cpuMillis: row.cpu_millis, memoryBytes: Number(row.memory_bytes), gpu: row.gpu },
+    ...(row.pod_sets ? { podSets: row.pod_sets.map(podSetOf) } : {}),
     queue: row.queue,
     offloadPreference: row.offload_preference,
     phase: row.phase,
@@ -186,16 +204,38 @@ export interface InFlightJob {
 /**
  * Admitted jobs not yet seen running: between admission and the pod being bound, the cluster's
  * pods do not account for them, so admission must ("assumed" pods, as kube-scheduler and Kueue
- * keep them) or it would hand the same room out twice.
+ * keep them) or it would hand the same room out twice. A gang is one entry per pod, each with
+ * one pod's requests, so each is assumed on a node the way its pod will be placed.
  */
 export async function inFlightJobs(db: Db): Promise<InFlightJob[]> {
   const rows = await db.$queryRaw<
-    { id: string; cpu_millis: number; memory_bytes: bigint; gpu: number }[]
+    {
+      id: string;
+      cpu_millis: number;
+      memory_bytes: bigint;
+      gpu: number;
+      pod_sets: StoredPodSetJson[] | null;
+    }[]
   >`
-    SELECT id, cpu_millis, memory_bytes, gpu FROM jobs
+    SELECT id, cpu_millis, memory_bytes, gpu, pod_sets FROM jobs
     WHERE status = 'pending' AND admitted_at IS NOT NULL`;
-  return rows.map((row) => ({
-    id: row.id,
-    resources: { cpuMillis: row.cpu_millis, memoryBytes: Number(row.memory_bytes), gpu: row.gpu },
-  }));
+  return rows.flatMap((row) =>
+    row.pod_sets
+      ? row.pod_sets.flatMap((set) =>
+          Array.from({ length: set.count }, () => ({
+            id: row.id,
+            resources: podSetOf(set).resources,
+          })),
+        )
+      : [
+          {
+            id: row.id,
+            resources: {
+              cpuMillis: row.cpu_millis,
+              memoryBytes: Number(row.memory_bytes),
+              gpu: row.gpu,
+            },
+          },
+        ],
+  );
 }

@@ -76,6 +76,15 @@ export interface LedgerResult {
 }
 
 /** A new job's columns; its state is always `Submitted` at seq 1. */
+/** One pod set as `jobs.pod_sets` keeps it: a name, how many pods, one pod's requests. */
+export interface StoredPodSet {
+  name: string;
+  count: number;
+  cpuMillis: number;
+  memoryBytes: number;
+  gpu: number;
+}
+
 export interface NewJobRecord {
   id: string;
   tenantId: string;
@@ -87,6 +96,8 @@ export interface NewJobRecord {
   cpuMillis: number;
   memoryBytes: number;
   gpu: number;
+  /** A multi-pod job's pod sets (one pod's requests each); the three above are the gang's sum. */
+  podSets?: readonly StoredPodSet[] | null;
   offloadPreference: 'never' | 'allowed' | 'required';
   maxAttempts: number;
   templateId: string | null;
@@ -183,6 +194,7 @@ export const JOB_ROW_COLUMNS = [
   'cpu_millis',
   'memory_bytes',
   'gpu',
+  'pod_sets',
   'offload_preference',
   'template_id',
   'attempt',
@@ -224,6 +236,7 @@ export function jobRecordJson(job: NewJobRecord): Record<string, unknown> {
     cpu_millis: job.cpuMillis,
     memory_bytes: job.memoryBytes,
     gpu: job.gpu,
+    pod_sets: job.podSets ?? null,
     offload_preference: job.offloadPreference,
     max_attempts: job.maxAttempts,
     template_id: job.templateId,
@@ -380,15 +393,17 @@ export class JobLedger {
     const rows = await db.$queryRaw<Row[]>`
       WITH ${tenant} ledger_inserted AS (
         INSERT INTO jobs (id, tenant_id, name, queue, priority, spec, labels, cpu_millis,
-                          memory_bytes, gpu, offload_preference, max_attempts, template_id,
-                          inputs_key, inputs_bytes, group_name, status, phase, seq, updated_at)
+                          memory_bytes, gpu, pod_sets, offload_preference, max_attempts,
+                          template_id, inputs_key, inputs_bytes, group_name, status, phase, seq,
+                          updated_at)
         SELECT r.id, r.tenant_id, r.name, r.queue, r.priority, r.spec, r.labels, r.cpu_millis,
-               r.memory_bytes, r.gpu, r.offload_preference::"OffloadPreference", r.max_attempts,
+               r.memory_bytes, r.gpu, r.pod_sets, r.offload_preference::"OffloadPreference",
+               r.max_attempts,
                r.template_id, r.inputs_key, r.inputs_bytes, r.group_name,
                ${SUBMITTED.status}::"JobStatus", ${SUBMITTED.phase}, 1, now()
         FROM jsonb_to_recordset(${records}::jsonb) AS r(
           id uuid, tenant_id text, name text, queue text, priority int, spec jsonb, labels jsonb,
-          cpu_millis int, memory_bytes bigint, gpu int, offload_preference text,
+          cpu_millis int, memory_bytes bigint, gpu int, pod_sets jsonb, offload_preference text,
           max_attempts int, template_id text, inputs_key text, inputs_bytes bigint,
           group_name text)${from}
         RETURNING ${JOB_ROW_SQL}

@@ -35,6 +35,13 @@ export const jobLabels = (
 /** One Kubernetes Job per attempt, named from the job id so a second create is an adoption. */
 export const kubeJobName = (jobId: string, attempt: number): string => `roam-${jobId}-${attempt}`;
 
+/**
+ * One JobSet per attempt of a job with replicated jobs, named from the job id (without its
+ * dashes, so `<jobset>-<replicated job>-<index>` child Job names fit in 63 characters).
+ */
+export const kubeJobSetName = (jobId: string, attempt: number): string =>
+  `r${jobId.replaceAll('-', '')}-${attempt}`;
+
 /** The attempt an object's labels name, when they name a valid one. */
 export const attemptOf = (labels: Record<string, string> | undefined): number | undefined => {
   const attempt = Number(labels?.[ROAM_LABELS.attempt]);

@@ -158,7 +158,7 @@ export class ArraysService {
       upload?.columns !== undefined
         ? { ...request.spec, env: { ...request.spec.env, ROAM_ARRAY_COLUMNS: upload.columns } }
         : request.spec;
-    const resources = await this.jobs.assertCanEverRun(tenantId, spec);
+    const { resources } = await this.jobs.assertCanEverRun(tenantId, spec, "an array's elements");
     const id = uuidv7();
     const element = newJobRecord({
       id,

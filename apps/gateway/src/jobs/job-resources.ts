@@ -1,4 +1,4 @@
-import type { JobSpec } from '@roam/contracts';
+import { type JobSpec, multiPodProblems, podSetsOf } from '@roam/contracts';
 import type { OffloadPreference } from '@roam/domain';
 import {
   cpuMillis,
@@ -9,33 +9,74 @@ import {
   type Resources,
   type TenantLimits,
 } from '@roam/domain';
+import type { StoredPodSet } from '@roam/jobs';
 import { type FieldError, ProblemError, problemTypes } from '@roam/runtime';
 
 export const unschedulableProblem = 'https://roam.dev/problems/unschedulable';
+export const invalidMultiPodProblem = 'https://roam.dev/problems/invalid-multi-pod-job';
 
-/** The spec's requests in canonical units, or the field errors that stop it (e.g. "1.5.2"). */
-export function requestsOf(spec: JobSpec): { resources: Resources } | { errors: FieldError[] } {
+/** One pod's requests in canonical units, or the field errors that stop them (e.g. "1.5.2"). */
+function podRequestsOf(
+  resources: JobSpec['resources'],
+  path: string,
+): { resources: Resources } | { errors: FieldError[] } {
   const errors: FieldError[] = [];
   let cpu = 0;
   let memory = 0;
   try {
-    cpu = cpuMillis(spec.resources.cpu);
+    cpu = cpuMillis(resources.cpu);
   } catch (error) {
-    errors.push({ path: 'resources.cpu', message: (error as Error).message });
+    errors.push({ path: `${path}.cpu`, message: (error as Error).message });
   }
   try {
-    memory = memoryBytes(spec.resources.memory);
+    memory = memoryBytes(resources.memory);
   } catch (error) {
-    errors.push({ path: 'resources.memory', message: (error as Error).message });
+    errors.push({ path: `${path}.memory`, message: (error as Error).message });
   }
   if (errors.length > 0) return { errors };
-  return { resources: { cpuMillis: cpu, memoryBytes: memory, gpu: spec.resources.gpu } };
+  return { resources: { cpuMillis: cpu, memoryBytes: memory, gpu: resources.gpu } };
+}
+
+/** What a job asks for: the whole gang's requests, and for a multi-pod job its pod sets. */
+export interface JobRequests {
+  /** Every pod's requests summed (one pod's for a single-pod job): what quota counts. */
+  resources: Resources;
+  podSets?: StoredPodSet[];
+}
+
+/**
+ * The spec's requests in canonical units, or the field errors that stop it (e.g. "1.5.2"). A
+ * multi-pod job's requests are its pod sets', summed over every pod.
+ */
+export function requestsOf(spec: JobSpec): JobRequests | { errors: FieldError[] } {
+  const sets = podSetsOf(spec);
+  if (!sets) return podRequestsOf(spec.resources, 'resources');
+  const errors: FieldError[] = [];
+  const podSets: StoredPodSet[] = [];
+  sets.forEach((set, i) => {
+    const path = spec.replicated_jobs?.[i]?.resources
+      ? `replicated_jobs.${i}.resources`
+      : 'resources';
+    const one = podRequestsOf(set.resources, path);
+    if ('errors' in one) errors.push(...one.errors);
+    else podSets.push({ name: set.name, count: set.count, ...one.resources });
+  });
+  if (errors.length > 0) return { errors };
+  const total = (r: keyof Resources) => podSets.reduce((n, set) => n + set[r] * set.count, 0);
+  return {
+    resources: {
+      cpuMillis: total('cpuMillis'),
+      memoryBytes: total('memoryBytes'),
+      gpu: total('gpu'),
+    },
+    podSets,
+  };
 }
 
 /** 400 for one spec's resources that are not quantities. */
-export function requestsOrThrow(spec: JobSpec): Resources {
+export function requestsOrThrow(spec: JobSpec): JobRequests {
   const result = requestsOf(spec);
-  if ('resources' in result) return result.resources;
+  if ('resources' in result) return result;
   const first = result.errors[0]!;
   throw new ProblemError(
     400,
@@ -43,6 +84,29 @@ export function requestsOrThrow(spec: JobSpec): Resources {
     'Request validation failed',
     `body: ${first.path}: ${first.message}`,
     { errors: result.errors },
+  );
+}
+
+/**
+ * 422 for a multi-pod spec whose fields contradict each other (replicated jobs with an indexed
+ * Job's parallelism, duplicate names, too many pods), or for one where only single-pod jobs
+ * may go (`where`: an array's elements, a batch).
+ */
+export function assertMultiPodCoherent(spec: JobSpec, singlePodOnly?: string): void {
+  const problems = multiPodProblems(spec);
+  if (singlePodOnly && podSetsOf(spec))
+    problems.unshift({
+      path: spec.replicated_jobs ? 'replicated_jobs' : 'parallelism',
+      message: `${singlePodOnly} are single-pod jobs; submit a multi-pod job on its own`,
+    });
+  if (problems.length === 0) return;
+  const first = problems[0]!;
+  throw new ProblemError(
+    422,
+    invalidMultiPodProblem,
+    'Invalid multi-pod job',
+    `${first.path}: ${first.message}`,
+    { errors: problems },
   );
 }
 
@@ -57,8 +121,17 @@ export function neverRuns(
   limits: TenantLimits,
   nodes: readonly NodeState[],
   offload: OffloadPreference,
+  podSets?: readonly StoredPodSet[],
 ): NeverFitsReason[] {
-  const reasons = neverFits(resources, limits, nodes);
+  // A gang's quota is its sum; each of its pods must fit some node on its own.
+  const reasons = podSets
+    ? [
+        ...neverFits(resources, limits, []),
+        ...podSets.flatMap((set) =>
+          neverFits(set, limits, nodes).filter((r) => CLUSTER_ONLY.has(r.kind)),
+        ),
+      ]
+    : neverFits(resources, limits, nodes);
   return offload === 'never' ? reasons : reasons.filter((reason) => !CLUSTER_ONLY.has(reason.kind));
 }
 
@@ -72,8 +145,9 @@ export function assertCanEverRun(
   limits: TenantLimits,
   nodes: readonly NodeState[],
   offload: OffloadPreference = 'never',
+  podSets?: readonly StoredPodSet[],
 ): void {
-  const reasons = neverRuns(resources, limits, nodes, offload);
+  const reasons = neverRuns(resources, limits, nodes, offload, podSets);
   if (reasons.length === 0) return;
   throw new ProblemError(
     422,

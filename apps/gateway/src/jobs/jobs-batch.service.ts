@@ -14,7 +14,13 @@ import { z } from 'zod';
 
 import { SOURCE } from '../source.js';
 import { DependenciesService, requestedOf } from './dependencies.service.js';
-import { neverFitsView, neverRuns, requestsOf, unschedulableProblem } from './job-resources.js';
+import {
+  assertMultiPodCoherent,
+  neverFitsView,
+  neverRuns,
+  requestsOf,
+  unschedulableProblem,
+} from './job-resources.js';
 import { JobsRepository, type NewJob, newJobRecord } from './jobs.repository.js';
 import { defaultJobName } from './jobs.service.js';
 import { NodeCapacityCache } from './node-capacity.cache.js';
@@ -150,6 +156,7 @@ export class JobsBatchService {
         return;
       }
       const spec: JobSpec = parsed.data;
+      assertMultiPodCoherent(spec, 'the jobs of a batch');
       const requests = requestsOf(spec);
       if ('errors' in requests) {
         bad.push({ index, errors: requests.errors });

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { JobSpec, JobStatus } from '@roam/contracts';
 import { type Job, type JobHistory, Prisma, type PrismaClient } from '@roam/db';
 import { jobStateOf, type LabelRequirement, type TenantLimits } from '@roam/domain';
-import type { LedgerJob, NewJobRecord } from '@roam/jobs';
+import type { LedgerJob, NewJobRecord, StoredPodSet } from '@roam/jobs';
 import { PRISMA, ProblemError, problemTypes } from '@roam/runtime';
 
 import { labelSelectorSql } from './label-selector.sql.js';
@@ -17,6 +17,10 @@ export interface NewJob {
   spec: JobSpec;
   cpuMillis: number;
   memoryBytes: number;
+  /** A multi-pod job's GPUs over every pod (default: the spec's one pod's). */
+  gpu?: number;
+  /** A multi-pod job's pod sets; the requests above are then the whole gang's. */
+  podSets?: StoredPodSet[];
   /** The template the spec came from, if any (inputs/results rules live there). */
   templateId?: string;
   /** The job's input archive in object storage (apps/gateway/src/uploads). */
@@ -48,7 +52,8 @@ export function newJobRecord(job: NewJob): NewJobRecord {
     labels: job.spec.labels ?? {},
     cpuMillis: job.cpuMillis,
     memoryBytes: job.memoryBytes,
-    gpu: job.spec.resources.gpu,
+    gpu: job.gpu ?? job.spec.resources.gpu,
+    podSets: job.podSets ?? null,
     offloadPreference: job.spec.offload,
     maxAttempts: job.spec.retry_policy?.max_attempts ?? 1,
     templateId: job.templateId ?? null,
@@ -74,6 +79,7 @@ export interface JobRecordRow {
   cpu_millis: number;
   memory_bytes: bigint;
   gpu: number;
+  pod_sets: Prisma.JsonValue;
   offload_preference: Job['offloadPreference'];
   template_id: string | null;
   attempt: number;
@@ -114,6 +120,7 @@ export function jobOfRow(row: JobRecordRow): JobRow {
     cpuMillis: row.cpu_millis,
     memoryBytes: row.memory_bytes,
     gpu: row.gpu,
+    podSets: row.pod_sets,
     offloadPreference: row.offload_preference,
     templateId: row.template_id,
     attempt: row.attempt,

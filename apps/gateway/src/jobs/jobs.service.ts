@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createEnvelope, type JobSpec, jobSpecSchema, subjects } from '@roam/contracts';
-import { type Resources, type TenantLimits, uuidv7 } from '@roam/domain';
+import { type TenantLimits, uuidv7 } from '@roam/domain';
 import { JobLedger } from '@roam/jobs';
 import { Outbox } from '@roam/messaging';
 import { ProblemError, problemTypes, validationProblem } from '@roam/runtime';
@@ -8,7 +8,12 @@ import { ProblemError, problemTypes, validationProblem } from '@roam/runtime';
 import { SOURCE } from '../source.js';
 import { TemplatesService } from '../templates/templates.service.js';
 import { DependenciesService, requestedOf } from './dependencies.service.js';
-import { assertCanEverRun, requestsOrThrow } from './job-resources.js';
+import {
+  assertCanEverRun,
+  assertMultiPodCoherent,
+  type JobRequests,
+  requestsOrThrow,
+} from './job-resources.js';
 import {
   type JobHistoryRow,
   type JobQuery,
@@ -80,7 +85,7 @@ export class JobsService {
    */
   async submit(tenantId: string, request: SubmitRequest): Promise<JobRow> {
     const { spec, templateId } = request;
-    const resources = await this.assertCanEverRun(tenantId, spec);
+    const { resources, podSets } = await this.assertCanEverRun(tenantId, spec);
     await this.pendingCap.assertRoom(tenantId, 1);
     const id = request.id ?? uuidv7();
     const name = spec.name ?? defaultJobName(id);
@@ -92,6 +97,7 @@ export class JobsService {
       spec,
       cpuMillis: resources.cpuMillis,
       memoryBytes: resources.memoryBytes,
+      ...(podSets ? { gpu: resources.gpu, podSets } : {}),
       ...(templateId ? { templateId } : {}),
       ...(request.inputs ? { inputs: request.inputs } : {}),
     };
@@ -136,12 +142,21 @@ export class JobsService {
     return requested.length === 0 ? jobOfRow(row) : this.get(tenantId, id);
   }
 
-  /** The spec's resources; 422 when it can never run (larger than the quota or any node). */
-  async assertCanEverRun(tenantId: string, spec: JobSpec): Promise<Resources> {
-    const resources = requestsOrThrow(spec);
+  /**
+   * The spec's requests (a gang's summed, with its pod sets); 422 when it can never run (larger
+   * than the quota or any node) or is an incoherent multi-pod job, or a multi-pod job where
+   * only single pods may go (`singlePodOnly` names them: "an array's elements").
+   */
+  async assertCanEverRun(
+    tenantId: string,
+    spec: JobSpec,
+    singlePodOnly?: string,
+  ): Promise<JobRequests> {
+    assertMultiPodCoherent(spec, singlePodOnly);
+    const requests = requestsOrThrow(spec);
     const [nodes, limits] = await Promise.all([this.nodes.current(), this.limitsOf(tenantId)]);
-    if (limits) assertCanEverRun(resources, limits, nodes, spec.offload);
-    return resources;
+    if (limits) assertCanEverRun(requests.resources, limits, nodes, spec.offload, requests.podSets);
+    return requests;
   }
 
   private async limitsOf(tenantId: string): Promise<TenantLimits | undefined> {

@@ -10,6 +10,8 @@ export interface JobForLogs {
   status: JobStatus;
   attempt: number;
   placement: unknown;
+  /** The JobSpec, for a multi-pod job's replicas. */
+  spec: unknown;
 }
 
 /** Read-only; every method takes the tenant id, so another tenant's job is not found. */
@@ -20,7 +22,14 @@ export class JobLogsRepository {
   find(tenantId: string, id: string): Promise<JobForLogs | null> {
     return this.prisma.job.findFirst({
       where: { id, tenantId },
-      select: { id: true, tenantId: true, status: true, attempt: true, placement: true },
+      select: {
+        id: true,
+        tenantId: true,
+        status: true,
+        attempt: true,
+        placement: true,
+        spec: true,
+      },
     });
   }
 

@@ -49,11 +49,11 @@ export class LogsController {
     @Res() response: Response,
   ): Promise<void> {
     if (!query.follow) {
-      const log = await this.logs.locate(caller.tenantId, id, query.attempt);
+      const log = await this.logs.locate(caller.tenantId, id, query.attempt, query.replica);
       return sendLogText(response, this.logs, log, query);
     }
     await inStreamSlot(this.streams, caller.tenantId, authorization, async (slot) => {
-      const log = await this.logs.locate(caller.tenantId, id, query.attempt);
+      const log = await this.logs.locate(caller.tenantId, id, query.attempt, query.replica);
       await followLogText(response, this.logs, log, query, slot);
     });
   }
@@ -79,7 +79,7 @@ export class LogsController {
     @Res() response: Response,
   ): Promise<void> {
     await inStreamSlot(this.streams, caller.tenantId, authorization, async (slot) => {
-      const log = await this.logs.locate(caller.tenantId, id, query.attempt);
+      const log = await this.logs.locate(caller.tenantId, id, query.attempt, query.replica);
       await streamLogEvents(response, this.logs, log, query, slot);
     });
   }

@@ -35,6 +35,18 @@ export const logsQuery = z
       .min(1)
       .optional()
       .describe('Which attempt of a retried job; defaults to the latest.'),
+    replica: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(
+        /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+        'must be a replica: an index (3) or <replicated job>-<index> (worker-3)',
+      )
+      .optional()
+      .describe(
+        "One replica of a multi-pod job: an indexed job's completion index (`3`), or a JobSet's `<replicated job>-<index>` (`worker-3`). 404 when the job has no such replica.",
+      ),
     timestamps: queryFlag.default(false).describe('Prefix every line with its RFC3339 time.'),
     follow: queryFlag
       .default(false)

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { Inject, Injectable } from '@nestjs/common';
-import type { JobStatus } from '@roam/contracts';
+import { type JobSpec, type JobStatus, replicaOf } from '@roam/contracts';
 import { namespaceFor } from '@roam/domain';
 import { isNotFound, Kube, type KubernetesObject, ROAM_LABELS } from '@roam/kube';
 import { APP_CONFIG, ProblemError, problemTypes } from '@roam/runtime';
@@ -47,6 +47,8 @@ export interface LocatedLog {
   status: JobStatus;
   podName: string | null;
   location: LogLocation;
+  /** One replica of a multi-pod job (`?replica=`), when asked for. */
+  replica?: string;
 }
 
 export interface LogEnd {
@@ -65,6 +67,31 @@ function placedPod(placement: unknown): string | undefined {
   if (placement === null || typeof placement !== 'object') return undefined;
   const pod = (placement as { pod?: unknown }).pod;
   return typeof pod === 'string' && pod !== '' ? pod : undefined;
+}
+
+/** Pod labels of an indexed Job's completion index and of a JobSet's child Job. */
+const REPLICA_LABELS = {
+  completionIndex: 'batch.kubernetes.io/job-completion-index',
+  replicatedJob: 'jobset.sigs.k8s.io/replicatedjob-name',
+  jobIndex: 'jobset.sigs.k8s.io/job-index',
+} as const;
+
+/**
+ * The label selector of one replica's pods (`3` of an indexed Job, `worker-1` of a JobSet); 404
+ * when the job has no such replica (a single-pod job has none).
+ */
+function replicaSelector(job: JobForLogs, replica: string): string {
+  const ref = replicaOf(job.spec as JobSpec, replica);
+  if (!ref)
+    throw new ProblemError(
+      404,
+      problemTypes.notFound,
+      'Not found',
+      `job ${job.id} has no replica "${replica}" (an indexed job's replicas are 0, 1, …; a JobSet's <replicated job>-<index>, e.g. worker-0)`,
+    );
+  return ref.kind === 'indexed'
+    ? `${REPLICA_LABELS.completionIndex}=${ref.index}`
+    : `${REPLICA_LABELS.replicatedJob}=${ref.replicatedJob},${REPLICA_LABELS.jobIndex}=${ref.index}`;
 }
 
 /**
@@ -104,9 +131,15 @@ export class LogsService {
     return this.config.LOGS_MAX_BYTES;
   }
 
-  async locate(tenantId: string, jobId: string, attempt?: number): Promise<LocatedLog> {
+  async locate(
+    tenantId: string,
+    jobId: string,
+    attempt?: number,
+    replica?: string,
+  ): Promise<LocatedLog> {
     const job = await this.jobs.find(tenantId, jobId);
     if (!job) throw jobNotFound(jobId);
+    const selector = replica === undefined ? undefined : replicaSelector(job, replica);
     const wanted = attempt ?? job.attempt;
     if (wanted > job.attempt) {
       throw new ProblemError(
@@ -116,10 +149,16 @@ export class LogsService {
         `job ${jobId} has no attempt ${wanted} (latest is ${job.attempt})`,
       );
     }
-    const base = { jobId, tenantId, attempt: wanted, status: job.status };
+    const base = {
+      jobId,
+      tenantId,
+      attempt: wanted,
+      status: job.status,
+      ...(replica !== undefined ? { replica } : {}),
+    };
     // An offloaded run's pod in Kubernetes is only a stand-in: its log is archived by the
     // offload worker when the RunPod pod ends.
-    const pod = offloaded(job.placement) ? undefined : await this.findPod(job, wanted);
+    const pod = offloaded(job.placement) ? undefined : await this.findPod(job, wanted, selector);
     if (pod) {
       return {
         ...base,
@@ -132,7 +171,8 @@ export class LogsService {
         },
       };
     }
-    const storageKey = await this.jobs.archiveKey(tenantId, jobId, wanted);
+    // Archives keep one log per attempt (the job's own pod), not one per replica.
+    const storageKey = selector ? undefined : await this.jobs.archiveKey(tenantId, jobId, wanted);
     if (storageKey) return { ...base, podName: null, location: { kind: 'archive', storageKey } };
     const reason: LogUnavailableReason =
       job.status === 'pending' && wanted === job.attempt
@@ -157,7 +197,7 @@ export class LogsService {
       !signal?.aborted
     ) {
       await delay(FOLLOW_START_POLL_MS);
-      current = await this.locate(log.tenantId, log.jobId, log.attempt);
+      current = await this.locate(log.tenantId, log.jobId, log.attempt, log.replica);
     }
     this.assertFollowable(current);
     return current;
@@ -275,7 +315,8 @@ export class LogsService {
           } catch (error) {
             if (isNotFound(error)) {
               // The pod went away between locating and reading: try the archive.
-              location = (await this.locate(log.tenantId, log.jobId, log.attempt)).location;
+              location = (await this.locate(log.tenantId, log.jobId, log.attempt, log.replica))
+                .location;
               if (location.kind === 'kubernetes') throw error;
               continue;
             }
@@ -284,7 +325,8 @@ export class LogsService {
           }
           await delay(CONTAINER_WAIT_MS, undefined, { signal }).catch(() => undefined);
           if (signal.aborted) return {};
-          location = (await this.locate(log.tenantId, log.jobId, log.attempt)).location;
+          location = (await this.locate(log.tenantId, log.jobId, log.attempt, log.replica))
+            .location;
       }
     }
   }
@@ -294,9 +336,13 @@ export class LogsService {
     return (await this.jobs.status(log.tenantId, log.jobId)) ?? log.status;
   }
 
-  private async findPod(job: JobForLogs, attempt: number): Promise<Pod | undefined> {
+  private async findPod(
+    job: JobForLogs,
+    attempt: number,
+    replica?: string,
+  ): Promise<Pod | undefined> {
     const namespace = namespaceFor(job.tenantId);
-    const placed = attempt === job.attempt ? placedPod(job.placement) : undefined;
+    const placed = attempt === job.attempt && !replica ? placedPod(job.placement) : undefined;
     if (placed) {
       const pod = await this.kube.get<Pod>({
         apiVersion: 'v1',
@@ -309,7 +355,7 @@ export class LogsService {
     }
     const { items } = await this.kube.list<Pod>('v1', 'Pod', {
       namespace,
-      labelSelector: `${ROAM_LABELS.jobId}=${job.id},${ROAM_LABELS.attempt}=${attempt}`,
+      labelSelector: `${ROAM_LABELS.jobId}=${job.id},${ROAM_LABELS.attempt}=${attempt}${replica ? `,${replica}` : ''}`,
     });
     // A Job with retries inside Kubernetes may leave several pods: the newest one is current.
     const created = (pod: Pod) => new Date(pod.metadata?.creationTimestamp ?? 0).getTime();

@@ -77,7 +77,7 @@ export class PipelinesService {
     for (const step of steps) {
       const request = await this.jobs.requestOf(tenantId, step.job);
       const array = step.array === undefined ? undefined : this.arrays.parse(step.array);
-      const resources = await this.jobs.assertCanEverRun(tenantId, request.spec);
+      const { resources, podSets } = await this.jobs.assertCanEverRun(tenantId, request.spec);
       const id = uuidv7();
       planned.push({
         name: step.name,
@@ -89,6 +89,7 @@ export class PipelinesService {
           spec: request.spec,
           cpuMillis: resources.cpuMillis,
           memoryBytes: resources.memoryBytes,
+          ...(podSets ? { gpu: resources.gpu, podSets } : {}),
           ...(request.templateId ? { templateId: request.templateId } : {}),
         }),
         ...(array ? { array } : {}),

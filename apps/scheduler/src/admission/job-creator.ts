@@ -1,12 +1,12 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { Kube, kubeJobName } from '@roam/kube';
+import { Kube } from '@roam/kube';
 import { APP_CONFIG, LOGGER } from '@roam/runtime';
 import type { Logger } from 'pino';
 
 import type { SchedulerConfig } from '../scheduler.config.js';
 import { AdmissionRepository, type AdmittedRow } from './admission.repository.js';
 import { type JobFiles, JobFilesService } from './job-files.js';
-import { deadlineSeconds, jobManifest } from './job-manifest.js';
+import { attemptManifest, attemptObjectName, deadlineSeconds } from './job-manifest.js';
 
 interface Created {
   id: string;
@@ -125,7 +125,7 @@ export class JobCreator implements OnModuleDestroy {
   private async create(row: AdmittedRow, files: JobFiles | undefined): Promise<void> {
     try {
       await this.kube.createOrAdopt(
-        jobManifest({
+        attemptManifest({
           ...row,
           defaultMaxDurationSeconds: this.config.DEFAULT_MAX_DURATION_SECONDS,
           ...(files ? { files } : {}),
@@ -135,7 +135,7 @@ export class JobCreator implements OnModuleDestroy {
         id: row.id,
         attempt: row.attempt,
         namespace: row.namespace,
-        job: kubeJobName(row.id, row.attempt),
+        job: attemptObjectName(row.spec, row.id, row.attempt),
       });
       if (this.confirmations.length >= CONFIRM_BATCH) this.flush();
       else this.confirmTimer ??= setTimeout(() => this.flush(), CONFIRM_DELAY_MS);

@@ -66,8 +66,15 @@ const FETCH_SCRIPT = [
   'rm -f /tmp/roam-inputs',
 ].join('\n');
 
+/** A container's env var: a value, or one read from the pod itself (`valueFrom`). */
+export interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { fieldRef: { fieldPath: string } };
+}
+
 interface PodSpecLike {
-  containers: { env?: { name: string; value: string }[]; volumeMounts?: unknown[] }[];
+  containers: { env?: EnvVar[]; volumeMounts?: unknown[] }[];
   initContainers?: unknown[];
   volumes?: unknown[];
 }

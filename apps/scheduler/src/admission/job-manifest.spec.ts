@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { jobSpecSchema } from '@roam/contracts';
 
-import { kubeJobName } from '@roam/kube';
+import { kubeJobName, kubeJobSetName } from '@roam/kube';
 
-import { jobManifest } from './job-manifest.js';
+import { attemptManifest, jobManifest, jobSetManifest } from './job-manifest.js';
 
 const input = (spec: Record<string, unknown>, attempt = 1) => ({
   id: '01930000-0000-7000-8000-000000000001',
@@ -104,5 +104,73 @@ describe('jobManifest', () => {
       'runpod.io/managed': 'true',
       'runpod.io/offload': 'true',
     });
+  });
+});
+
+describe('attemptManifest for multi-pod jobs', () => {
+  it('makes an indexed Job whose pods read their index from the downward API', () => {
+    expect(attemptManifest(input({ parallelism: 3 })).kind).toBe('Job');
+    const manifest = jobManifest(input({ parallelism: 3, completions: 6 }));
+    expect(manifest.spec).toMatchObject({
+      completionMode: 'Indexed',
+      parallelism: 3,
+      completions: 6,
+      backoffLimit: 0,
+    });
+    const env = manifest.spec.template.spec.containers[0]!.env;
+    expect(env).toContainEqual({
+      name: 'ROAM_REPLICA_INDEX',
+      valueFrom: {
+        fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" },
+      },
+    });
+  });
+
+  it('makes a JobSet named from the job id and attempt, with its policies and groups', () => {
+    const manifest = jobSetManifest(
+      input(
+        {
+          resources: { cpu: '1', memory: '1Gi' },
+          replicated_jobs: [
+            { name: 'driver', replicas: 1 },
+            {
+              name: 'worker',
+              replicas: 4,
+              parallelism: 2,
+              image: 'trainer',
+              resources: { cpu: '2', memory: '4Gi', gpu: 1 },
+            },
+          ],
+          success_policy: { operator: 'any', target_replicated_jobs: ['driver'] },
+          failure_policy: { max_restarts: 3 },
+        },
+        2,
+      ),
+    );
+    expect(manifest.apiVersion).toBe('jobset.x-k8s.io/v1alpha2');
+    expect(manifest.metadata.name).toBe(kubeJobSetName('01930000-0000-7000-8000-000000000001', 2));
+    expect(manifest.metadata.labels).toMatchObject({ 'roam.dev/attempt': '2' });
+    expect(manifest.spec.successPolicy).toEqual({
+      operator: 'Any',
+      targetReplicatedJobs: ['driver'],
+    });
+    expect(manifest.spec.failurePolicy).toEqual({ maxRestarts: 3 });
+    const [driver, worker] = manifest.spec.replicatedJobs;
+    expect(driver!.template.spec.template.spec.containers[0]!.image).toBe('busybox');
+    expect(worker).toMatchObject({ name: 'worker', replicas: 4 });
+    expect(worker!.template.spec).toMatchObject({ parallelism: 2, completions: 2 });
+    const container = worker!.template.spec.template.spec.containers[0]!;
+    expect(container.image).toBe('trainer');
+    expect(container.resources.limits['nvidia.com/gpu']).toBe('1');
+    expect(container.env).toContainEqual({ name: 'ROAM_REPLICATED_JOB', value: 'worker' });
+    // The longest child Job name (`<jobset>-<replicated job>-<index>`) stays a DNS label.
+    const longest = `${manifest.metadata.name}-${'w'.repeat(20)}-999`;
+    expect(longest.length).toBeLessThanOrEqual(63);
+  });
+
+  it('keeps a single-pod job a plain Job', () => {
+    const manifest = attemptManifest(input({}));
+    expect(manifest.kind).toBe('Job');
+    expect(manifest.spec).not.toHaveProperty('completionMode');
   });
 });

@@ -1,7 +1,7 @@
-import { type JobSpec, tenantAnnotationAllowed } from '@roam/contracts';
-import { jobLabels, KUEUE_QUEUE_LABEL, kubeJobName } from '@roam/kube';
+import { indexedShape, type JobSpec, multiPodKind, tenantAnnotationAllowed } from '@roam/contracts';
+import { jobLabels, KUEUE_QUEUE_LABEL, kubeJobName, kubeJobSetName } from '@roam/kube';
 
-import { type JobFiles, withJobFiles } from './job-files.js';
+import { type EnvVar, type JobFiles, withJobFiles } from './job-files.js';
 
 export interface ManifestInput {
   id: string;
@@ -27,25 +27,40 @@ export const DEFAULT_QUEUE = 'user-queue';
 export const deadlineSeconds = (spec: JobSpec, fallback: number): number =>
   spec.max_duration_seconds ?? fallback;
 
-/**
- * The batch/v1 Job for one attempt. `backoffLimit: 0`: roam owns retries (its policy decides,
- * and each retry is a new attempt with its own Job). No `ttlSecondsAfterFinished`: the
- * reconciler deletes the objects once it has recorded the outcome, so Kubernetes never
- * removes a Job whose end roam has not seen.
- */
-export function jobManifest(input: ManifestInput) {
+/** The annotation an indexed Job's controller gives each pod its completion index in. */
+export const COMPLETION_INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
+/** The annotation the JobSet controller gives each pod its child Job's index in. */
+export const JOBSET_JOB_INDEX_ANNOTATION = 'jobset.sigs.k8s.io/job-index';
+
+/** What differs between the pods of one job: a replicated job's own image, command, requests. */
+interface PodShape {
+  image: string;
+  command: string[];
+  args?: string[];
+  resources: JobSpec['resources'];
+  /** roam's replica env beyond the attempt's (`ROAM_REPLICA_INDEX`, `ROAM_REPLICATED_JOB`). */
+  env: EnvVar[];
+}
+
+/** An env var read from one of the pod's own annotations (the downward API). */
+const fromAnnotation = (name: string, annotation: string): EnvVar => ({
+  name,
+  valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${annotation}']` } },
+});
+
+/** The pod template of an attempt's pods (every pod of a Job, or of one replicated job). */
+function podTemplate(input: ManifestInput, shape: PodShape) {
   const { spec } = input;
   const labels = jobLabels(input.id, input.tenantId, input.attempt);
   const requests: Record<string, string> = {
-    cpu: spec.resources.cpu,
-    memory: spec.resources.memory,
+    cpu: shape.resources.cpu,
+    memory: shape.resources.memory,
   };
-  const limits: Record<string, string> = { memory: spec.resources.memory };
-  if (spec.resources.gpu > 0) {
-    requests['nvidia.com/gpu'] = String(spec.resources.gpu);
-    limits['nvidia.com/gpu'] = String(spec.resources.gpu);
+  const limits: Record<string, string> = { memory: shape.resources.memory };
+  if (shape.resources.gpu > 0) {
+    requests['nvidia.com/gpu'] = String(shape.resources.gpu);
+    limits['nvidia.com/gpu'] = String(shape.resources.gpu);
   }
-  const annotations: Record<string, string> = { 'roam.dev/job-name': input.name };
   // The JobSpec schema refuses other keys at submit; a row written before that rule (or by
   // any other path) still never steers the kubelet, the autoscaler or the offload worker.
   const tenantAnnotations = Object.entries(spec.annotations ?? {}).filter(([key]) =>
@@ -53,57 +68,152 @@ export function jobManifest(input: ManifestInput) {
   );
   const podAnnotations: Record<string, string> = {
     ...Object.fromEntries(tenantAnnotations),
-    ...annotations,
+    'roam.dev/job-name': input.name,
   };
+  return {
+    metadata: { labels, annotations: podAnnotations },
+    // Working directories, the inputs fetcher and the results side: owned by job-files.ts.
+    spec: withJobFiles(
+      {
+        restartPolicy: 'Never',
+        ...(shape.resources.gpu > 0
+          ? {
+              tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+            }
+          : {}),
+        containers: [
+          {
+            name: 'main',
+            image: shape.image,
+            command: shape.command,
+            ...(shape.args ? { args: shape.args } : {}),
+            // The job's own env, then roam's (so a job can tell which attempt it is).
+            env: [
+              ...Object.entries(spec.env ?? {}).map(([name, value]): EnvVar => ({ name, value })),
+              { name: 'ROAM_JOB_ID', value: input.id },
+              { name: 'ROAM_TENANT', value: input.tenantId },
+              { name: 'ROAM_ATTEMPT', value: String(input.attempt) },
+              ...shape.env,
+            ],
+            resources: { requests, limits },
+          },
+        ],
+      },
+      input.id,
+      input.files,
+    ),
+  };
+}
+
+function objectMeta(input: ManifestInput, name: string) {
+  const { spec } = input;
+  const labels = jobLabels(input.id, input.tenantId, input.attempt);
+  const annotations: Record<string, string> = { 'roam.dev/job-name': input.name };
   if (spec.offload !== 'never') annotations['runpod.io/managed'] = 'true';
   if (spec.offload === 'required') annotations['runpod.io/offload'] = 'true';
   return {
+    name,
+    namespace: input.namespace,
+    labels: input.kueueQueue ? { ...labels, [KUEUE_QUEUE_LABEL]: input.kueueQueue } : labels,
+    annotations,
+  };
+}
+
+/**
+ * The batch/v1 Job for one attempt. `backoffLimit: 0`: roam owns retries (its policy decides,
+ * and each retry is a new attempt with its own Job). No `ttlSecondsAfterFinished`: the
+ * reconciler deletes the objects once it has recorded the outcome, so Kubernetes never
+ * removes a Job whose end roam has not seen. With `parallelism`/`completions` it is an indexed
+ * Job: each pod reads its index from `JOB_COMPLETION_INDEX` (set by Kubernetes) and
+ * `ROAM_REPLICA_INDEX`.
+ */
+export function jobManifest(input: ManifestInput) {
+  const { spec } = input;
+  const indexed = multiPodKind(spec) === 'indexed';
+  const shape = indexed ? indexedShape(spec) : undefined;
+  return {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: {
-      name: kubeJobName(input.id, input.attempt),
-      namespace: input.namespace,
-      labels: input.kueueQueue ? { ...labels, [KUEUE_QUEUE_LABEL]: input.kueueQueue } : labels,
-      annotations,
-    },
+    metadata: objectMeta(input, kubeJobName(input.id, input.attempt)),
     spec: {
       ...(input.kueueQueue ? { suspend: true } : {}),
+      ...(shape
+        ? {
+            completionMode: 'Indexed',
+            parallelism: shape.parallelism,
+            completions: shape.completions,
+          }
+        : {}),
       backoffLimit: 0,
       activeDeadlineSeconds: deadlineSeconds(spec, input.defaultMaxDurationSeconds),
-      template: {
-        metadata: { labels, annotations: podAnnotations },
-        // Working directories, the inputs fetcher and the results side: owned by job-files.ts.
-        spec: withJobFiles(
-          {
-            restartPolicy: 'Never',
-            ...(spec.resources.gpu > 0
-              ? {
-                  tolerations: [
-                    { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' },
-                  ],
-                }
-              : {}),
-            containers: [
-              {
-                name: 'main',
-                image: spec.image,
-                command: spec.command,
-                ...(spec.args ? { args: spec.args } : {}),
-                // The job's own env, then roam's (so a job can tell which attempt it is).
-                env: [
-                  ...Object.entries(spec.env ?? {}).map(([name, value]) => ({ name, value })),
-                  { name: 'ROAM_JOB_ID', value: input.id },
-                  { name: 'ROAM_TENANT', value: input.tenantId },
-                  { name: 'ROAM_ATTEMPT', value: String(input.attempt) },
-                ],
-                resources: { requests, limits },
-              },
-            ],
-          },
-          input.id,
-          input.files,
-        ),
-      },
+      template: podTemplate(input, {
+        image: spec.image,
+        command: spec.command,
+        ...(spec.args ? { args: spec.args } : {}),
+        resources: spec.resources,
+        env: indexed ? [fromAnnotation('ROAM_REPLICA_INDEX', COMPLETION_INDEX_ANNOTATION)] : [],
+      }),
     },
   };
 }
+
+/**
+ * The jobset.x-k8s.io/v1alpha2 JobSet for one attempt of a job with `replicated_jobs`: one
+ * replicated job each (`replicas` indexed child Jobs of `parallelism` pods), the JobSpec's
+ * success and failure policies. Each pod knows its group (`ROAM_REPLICATED_JOB`) and its child
+ * Job's index in it (`ROAM_REPLICA_INDEX`): `worker-1` is the pods with `worker` and 1.
+ */
+export function jobSetManifest(input: ManifestInput) {
+  const { spec } = input;
+  const success = spec.success_policy;
+  return {
+    apiVersion: 'jobset.x-k8s.io/v1alpha2',
+    kind: 'JobSet',
+    metadata: objectMeta(input, kubeJobSetName(input.id, input.attempt)),
+    spec: {
+      ...(input.kueueQueue ? { suspend: true } : {}),
+      failurePolicy: { maxRestarts: spec.failure_policy?.max_restarts ?? 0 },
+      successPolicy: {
+        operator: success?.operator === 'any' ? 'Any' : 'All',
+        ...(success?.target_replicated_jobs
+          ? { targetReplicatedJobs: success.target_replicated_jobs }
+          : {}),
+      },
+      replicatedJobs: (spec.replicated_jobs ?? []).map((rj) => {
+        const parallelism = rj.parallelism ?? 1;
+        return {
+          name: rj.name,
+          replicas: rj.replicas,
+          template: {
+            spec: {
+              completionMode: 'Indexed',
+              parallelism,
+              completions: rj.completions ?? parallelism,
+              backoffLimit: 0,
+              activeDeadlineSeconds: deadlineSeconds(spec, input.defaultMaxDurationSeconds),
+              template: podTemplate(input, {
+                image: rj.image ?? spec.image,
+                command: rj.command ?? spec.command,
+                ...((rj.args ?? spec.args) ? { args: rj.args ?? spec.args } : {}),
+                resources: rj.resources ?? spec.resources,
+                env: [
+                  { name: 'ROAM_REPLICATED_JOB', value: rj.name },
+                  fromAnnotation('ROAM_REPLICA_INDEX', JOBSET_JOB_INDEX_ANNOTATION),
+                ],
+              }),
+            },
+          },
+        };
+      }),
+    },
+  };
+}
+
+/** The object one attempt is created as: a Job, or a JobSet for a job with replicated jobs. */
+export function attemptManifest(input: ManifestInput) {
+  return multiPodKind(input.spec) === 'jobset' ? jobSetManifest(input) : jobManifest(input);
+}
+
+/** The name of an attempt's object (`attemptManifest`'s). */
+export const attemptObjectName = (spec: JobSpec, id: string, attempt: number): string =>
+  multiPodKind(spec) === 'jobset' ? kubeJobSetName(id, attempt) : kubeJobName(id, attempt);

@@ -373,6 +373,16 @@ export class JobController {
         },
         spec: structuredClone(tpl.spec),
       };
+      // As the Job controller does: each container of an indexed pod reads its index.
+      if (index !== undefined && pod.spec)
+        for (const c of pod.spec.containers ?? [])
+          c.env = [
+            ...(c.env ?? []).filter((e) => e.name !== 'JOB_COMPLETION_INDEX'),
+            {
+              name: 'JOB_COMPLETION_INDEX',
+              valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${INDEX_ANNOTATION}']` } },
+            },
+          ];
       if (index !== undefined && pod.spec?.subdomain && !pod.spec.hostname)
         pod.spec.hostname = `${job.metadata.name}-${index}`;
       try {

@@ -23,6 +23,29 @@ export const ANNOTATIONS = {
 
 const DEFAULT_START_DELAY = 0.5;
 
+/**
+ * The downward API's `valueFrom.fieldRef` for the fields a pod's env reads from itself: its
+ * name, namespace, node and one of its labels or annotations (how an indexed Job's pods get
+ * `JOB_COMPLETION_INDEX`). Undefined for anything else, as an unset variable.
+ */
+export function fieldRefValue(pod: Pod, valueFrom: unknown): string | undefined {
+  const path = (valueFrom as { fieldRef?: { fieldPath?: unknown } } | undefined)?.fieldRef
+    ?.fieldPath;
+  if (typeof path !== 'string') return undefined;
+  const keyed = /^metadata\.(annotations|labels)\['([^']+)'\]$/.exec(path);
+  if (keyed) return pod.metadata[keyed[1] as 'annotations' | 'labels']?.[keyed[2]!];
+  switch (path) {
+    case 'metadata.name':
+      return pod.metadata.name;
+    case 'metadata.namespace':
+      return pod.metadata.namespace;
+    case 'spec.nodeName':
+      return pod.spec?.nodeName;
+    default:
+      return undefined;
+  }
+}
+
 interface PodRun {
   uid: string;
   namespace: string;
@@ -223,7 +246,10 @@ export class Kubelet {
   private planFor(pod: Pod, c: Container): Plan {
     const ann = pod.metadata.annotations ?? {};
     const env = Object.fromEntries(
-      (c.env ?? []).flatMap((e) => (e.value !== undefined ? [[e.name, e.value] as const] : [])),
+      (c.env ?? []).flatMap((e) => {
+        const value = e.value ?? fieldRefValue(pod, e.valueFrom);
+        return value !== undefined ? [[e.name, value] as const] : [];
+      }),
     );
     let plan = planContainer(c.command, c.args, c.image ?? '', env);
     const duration = seconds(ann[ANNOTATIONS.duration]);

@@ -314,9 +314,11 @@ class JobSpec(TypedDict, total=False):
     annotations: NotRequired[Dict[str, str]]
     args: NotRequired[List[str]]
     command: Required[List[str]]
+    completions: NotRequired[int]
     # Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`.
     depends_on: NotRequired[List["Dependency"]]
     env: NotRequired[Dict[str, str]]
+    failure_policy: NotRequired[Dict[str, Any]]
     group: NotRequired[str]
     image: Required[str]
     inputs_from_dependencies: NotRequired[bool]
@@ -326,20 +328,26 @@ class JobSpec(TypedDict, total=False):
     offload: Required[Literal["never", "allowed", "required"]]
     # `cancel` (the default): cancelled with reason DependencyFailed. `keep`: stays queued with reason DependencyNeverSatisfied until you cancel it.
     on_dependency_failure: NotRequired[Literal["cancel", "keep"]]
+    parallelism: NotRequired[int]
     priority: Required[int]
     queue: Required[str]
+    replicated_jobs: NotRequired[List[Dict[str, Any]]]
     resources: Required[Dict[str, Any]]
     retry_policy: NotRequired[Dict[str, Any]]
+    success_policy: NotRequired[Dict[str, Any]]
     ttl_seconds_after_finished: Required[int]
+    wait_for_pods_ready_seconds: NotRequired[int]
 
 
 class JobSpecInput(TypedDict, total=False):
     annotations: NotRequired[Dict[str, str]]
     args: NotRequired[List[str]]
     command: Required[List[str]]
+    completions: NotRequired[int]
     # Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`.
     depends_on: NotRequired[List["Dependency"]]
     env: NotRequired[Dict[str, str]]
+    failure_policy: NotRequired[Dict[str, Any]]
     group: NotRequired[str]
     image: Required[str]
     inputs_from_dependencies: NotRequired[bool]
@@ -349,11 +357,15 @@ class JobSpecInput(TypedDict, total=False):
     offload: NotRequired[Literal["never", "allowed", "required"]]
     # `cancel` (the default): cancelled with reason DependencyFailed. `keep`: stays queued with reason DependencyNeverSatisfied until you cancel it.
     on_dependency_failure: NotRequired[Literal["cancel", "keep"]]
+    parallelism: NotRequired[int]
     priority: NotRequired[int]
     queue: NotRequired[str]
+    replicated_jobs: NotRequired[List[Dict[str, Any]]]
     resources: NotRequired[Dict[str, Any]]
     retry_policy: NotRequired[Dict[str, Any]]
+    success_policy: NotRequired[Dict[str, Any]]
     ttl_seconds_after_finished: NotRequired[int]
+    wait_for_pods_ready_seconds: NotRequired[int]
 
 
 class JobStatus(TypedDict, total=False):

@@ -225,13 +225,13 @@ class AsyncOperations:
         "POST /api/v1/jobs: Submit a job"
         return await self._call("POST", "/api/v1/jobs", path_params={}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
-    async def logs_read(self, id: str, *, tail: Optional[int] = None, since: Optional[str] = None, attempt: Optional[int] = None, timestamps: Optional[Literal["0", "1", "true", "false"]] = None, follow: Optional[Literal["0", "1", "true", "false"]] = None) -> httpx.Response:
+    async def logs_read(self, id: str, *, tail: Optional[int] = None, since: Optional[str] = None, attempt: Optional[int] = None, replica: Optional[str] = None, timestamps: Optional[Literal["0", "1", "true", "false"]] = None, follow: Optional[Literal["0", "1", "true", "false"]] = None) -> httpx.Response:
         "GET /api/v1/jobs/{id}/logs: Read or follow a job's log"
-        return await self._call("GET", "/api/v1/jobs/{id}/logs", path_params={"id": id}, query={"tail": tail, "since": since, "attempt": attempt, "timestamps": timestamps, "follow": follow}, headers={}, returns="response")  # type: ignore[no-any-return]
+        return await self._call("GET", "/api/v1/jobs/{id}/logs", path_params={"id": id}, query={"tail": tail, "since": since, "attempt": attempt, "replica": replica, "timestamps": timestamps, "follow": follow}, headers={}, returns="response")  # type: ignore[no-any-return]
 
-    async def logs_stream(self, id: str, *, tail: Optional[int] = None, since: Optional[str] = None, attempt: Optional[int] = None, timestamps: Optional[Literal["0", "1", "true", "false"]] = None) -> httpx.Response:
+    async def logs_stream(self, id: str, *, tail: Optional[int] = None, since: Optional[str] = None, attempt: Optional[int] = None, replica: Optional[str] = None, timestamps: Optional[Literal["0", "1", "true", "false"]] = None) -> httpx.Response:
         "GET /api/v1/jobs/{id}/logs/stream: Stream a job's log as Server-Sent Events"
-        return await self._call("GET", "/api/v1/jobs/{id}/logs/stream", path_params={"id": id}, query={"tail": tail, "since": since, "attempt": attempt, "timestamps": timestamps}, headers={}, returns="response")  # type: ignore[no-any-return]
+        return await self._call("GET", "/api/v1/jobs/{id}/logs/stream", path_params={"id": id}, query={"tail": tail, "since": since, "attempt": attempt, "replica": replica, "timestamps": timestamps}, headers={}, returns="response")  # type: ignore[no-any-return]
 
     async def metrics_scrape(self) -> httpx.Response:
         "GET /metrics: Prometheus metrics of this process"
@@ -612,13 +612,13 @@ class SyncOperations:
         "POST /api/v1/jobs: Submit a job"
         return self._call("POST", "/api/v1/jobs", path_params={}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
-    def logs_read(self, id: str, *, tail: Optional[int] = None, since: Optional[str] = None, attempt: Optional[int] = None, timestamps: Optional[Literal["0", "1", "true", "false"]] = None, follow: Optional[Literal["0", "1", "true", "false"]] = None) -> httpx.Response:
+    def logs_read(self, id: str, *, tail: Optional[int] = None, since: Optional[str] = None, attempt: Optional[int] = None, replica: Optional[str] = None, timestamps: Optional[Literal["0", "1", "true", "false"]] = None, follow: Optional[Literal["0", "1", "true", "false"]] = None) -> httpx.Response:
         "GET /api/v1/jobs/{id}/logs: Read or follow a job's log"
-        return self._call("GET", "/api/v1/jobs/{id}/logs", path_params={"id": id}, query={"tail": tail, "since": since, "attempt": attempt, "timestamps": timestamps, "follow": follow}, headers={}, returns="response")  # type: ignore[no-any-return]
+        return self._call("GET", "/api/v1/jobs/{id}/logs", path_params={"id": id}, query={"tail": tail, "since": since, "attempt": attempt, "replica": replica, "timestamps": timestamps, "follow": follow}, headers={}, returns="response")  # type: ignore[no-any-return]
 
-    def logs_stream(self, id: str, *, tail: Optional[int] = None, since: Optional[str] = None, attempt: Optional[int] = None, timestamps: Optional[Literal["0", "1", "true", "false"]] = None) -> httpx.Response:
+    def logs_stream(self, id: str, *, tail: Optional[int] = None, since: Optional[str] = None, attempt: Optional[int] = None, replica: Optional[str] = None, timestamps: Optional[Literal["0", "1", "true", "false"]] = None) -> httpx.Response:
         "GET /api/v1/jobs/{id}/logs/stream: Stream a job's log as Server-Sent Events"
-        return self._call("GET", "/api/v1/jobs/{id}/logs/stream", path_params={"id": id}, query={"tail": tail, "since": since, "attempt": attempt, "timestamps": timestamps}, headers={}, returns="response")  # type: ignore[no-any-return]
+        return self._call("GET", "/api/v1/jobs/{id}/logs/stream", path_params={"id": id}, query={"tail": tail, "since": since, "attempt": attempt, "replica": replica, "timestamps": timestamps}, headers={}, returns="response")  # type: ignore[no-any-return]
 
     def metrics_scrape(self) -> httpx.Response:
         "GET /metrics: Prometheus metrics of this process"

@@ -2227,10 +2227,15 @@ export interface components {
       };
       args?: string[];
       command: string[];
+      completions?: number;
       /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
       depends_on?: components['schemas']['Dependency'][];
       env?: {
         [key: string]: string;
+      };
+      failure_policy?: {
+        /** @default 0 */
+        max_restarts: number;
       };
       group?: string;
       image: string;
@@ -2250,10 +2255,28 @@ export interface components {
        * @enum {string}
        */
       on_dependency_failure?: 'cancel' | 'keep';
+      parallelism?: number;
       /** @default 0 */
       priority: number;
       /** @default user-queue */
       queue: string;
+      replicated_jobs?: {
+        args?: string[];
+        command?: string[];
+        completions?: number;
+        image?: string;
+        name: string;
+        parallelism?: number;
+        /** @default 1 */
+        replicas: number;
+        resources?: {
+          /** @default 100m */
+          cpu: unknown;
+          gpu: unknown;
+          /** @default 128Mi */
+          memory: unknown;
+        };
+      }[];
       /**
        * @default {
        *       "cpu": "100m",
@@ -2297,8 +2320,17 @@ export interface components {
           | 'ImagePullBackOff'
         )[];
       };
+      success_policy?: {
+        /**
+         * @default all
+         * @enum {string}
+         */
+        operator: 'all' | 'any';
+        target_replicated_jobs?: string[];
+      };
       /** @default 120 */
       ttl_seconds_after_finished: number;
+      wait_for_pods_ready_seconds?: number;
     };
     JobSpecInput: {
       annotations?: {
@@ -2306,10 +2338,15 @@ export interface components {
       };
       args?: string[];
       command: string[];
+      completions?: number;
       /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
       depends_on?: components['schemas']['Dependency'][];
       env?: {
         [key: string]: string;
+      };
+      failure_policy?: {
+        /** @default 0 */
+        max_restarts?: number;
       };
       group?: string;
       image: string;
@@ -2329,10 +2366,26 @@ export interface components {
        * @enum {string}
        */
       on_dependency_failure?: 'cancel' | 'keep';
+      parallelism?: number;
       /** @default 0 */
       priority?: number;
       /** @default user-queue */
       queue?: string;
+      replicated_jobs?: {
+        args?: string[];
+        command?: string[];
+        completions?: number;
+        image?: string;
+        name: string;
+        parallelism?: number;
+        /** @default 1 */
+        replicas?: number;
+        resources?: {
+          cpu?: string | number;
+          gpu?: number | null;
+          memory?: string | number;
+        };
+      }[];
       resources?: {
         cpu?: string | number;
         gpu?: number | null;
@@ -2367,8 +2420,17 @@ export interface components {
           | 'ImagePullBackOff'
         )[];
       };
+      success_policy?: {
+        /**
+         * @default all
+         * @enum {string}
+         */
+        operator?: 'all' | 'any';
+        target_replicated_jobs?: string[];
+      };
       /** @default 120 */
       ttl_seconds_after_finished?: number;
+      wait_for_pods_ready_seconds?: number;
     };
     JobStatus: {
       attempt: number;
@@ -2759,10 +2821,15 @@ export interface components {
         };
         args?: string[];
         command: string[];
+        completions?: number;
         /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
         depends_on?: components['schemas']['Dependency'][];
         env?: {
           [key: string]: string;
+        };
+        failure_policy?: {
+          /** @default 0 */
+          max_restarts: number;
         };
         group?: string;
         image: string;
@@ -2785,10 +2852,28 @@ export interface components {
          * @enum {string}
          */
         on_dependency_failure?: 'cancel' | 'keep';
+        parallelism?: number;
         /** @default 0 */
         priority: number;
         /** @default user-queue */
         queue: string;
+        replicated_jobs?: {
+          args?: string[];
+          command?: string[];
+          completions?: number;
+          image?: string;
+          name: string;
+          parallelism?: number;
+          /** @default 1 */
+          replicas: number;
+          resources?: {
+            /** @default 100m */
+            cpu: unknown;
+            gpu: unknown;
+            /** @default 128Mi */
+            memory: unknown;
+          };
+        }[];
         /**
          * @default {
          *       "cpu": "100m",
@@ -2835,8 +2920,17 @@ export interface components {
             | 'ImagePullBackOff'
           )[];
         };
+        success_policy?: {
+          /**
+           * @default all
+           * @enum {string}
+           */
+          operator: 'all' | 'any';
+          target_replicated_jobs?: string[];
+        };
         /** @default 120 */
         ttl_seconds_after_finished: number;
+        wait_for_pods_ready_seconds?: number;
       };
       /** Format: date-time */
       updated_at: string;
@@ -4196,10 +4290,15 @@ export interface operations {
               args?: string[];
               array: components['schemas']['ArrayRequest'];
               command: string[];
+              completions?: number;
               /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
               depends_on?: components['schemas']['Dependency'][];
               env?: {
                 [key: string]: string;
+              };
+              failure_policy?: {
+                /** @default 0 */
+                max_restarts?: number;
               };
               group?: string;
               image: string;
@@ -4219,10 +4318,26 @@ export interface operations {
                * @enum {string}
                */
               on_dependency_failure?: 'cancel' | 'keep';
+              parallelism?: number;
               /** @default 0 */
               priority?: number;
               /** @default user-queue */
               queue?: string;
+              replicated_jobs?: {
+                args?: string[];
+                command?: string[];
+                completions?: number;
+                image?: string;
+                name: string;
+                parallelism?: number;
+                /** @default 1 */
+                replicas?: number;
+                resources?: {
+                  cpu?: string | number;
+                  gpu?: number | null;
+                  memory?: string | number;
+                };
+              }[];
               resources?: {
                 cpu?: string | number;
                 gpu?: number | null;
@@ -4257,8 +4372,17 @@ export interface operations {
                   | 'ImagePullBackOff'
                 )[];
               };
+              success_policy?: {
+                /**
+                 * @default all
+                 * @enum {string}
+                 */
+                operator?: 'all' | 'any';
+                target_replicated_jobs?: string[];
+              };
               /** @default 120 */
               ttl_seconds_after_finished?: number;
+              wait_for_pods_ready_seconds?: number;
             }
           | components['schemas']['TemplateSubmit'];
         'multipart/form-data': {
@@ -6217,6 +6341,8 @@ export interface operations {
         attempt?: number;
         /** @description Keep the response open and stream new lines until the pod ends (chunked text/plain). 409 before the job has a pod. */
         follow?: '0' | '1' | 'true' | 'false';
+        /** @description One replica of a multi-pod job: an indexed job's completion index (`3`), or a JobSet's `<replicated job>-<index>` (`worker-3`). 404 when the job has no such replica. */
+        replica?: string;
         /** @description Only lines written since this many seconds ago, or since this RFC3339 instant. */
         since?: string;
         /** @description Only the last N lines (before following). */
@@ -6317,6 +6443,8 @@ export interface operations {
       query?: {
         /** @description Which attempt of a retried job; defaults to the latest. */
         attempt?: number;
+        /** @description One replica of a multi-pod job: an indexed job's completion index (`3`), or a JobSet's `<replicated job>-<index>` (`worker-3`). 404 when the job has no such replica. */
+        replica?: string;
         /** @description Only lines written since this many seconds ago, or since this RFC3339 instant. */
         since?: string;
         /** @description Only the last N lines (before following). */
@@ -7175,10 +7303,15 @@ export interface operations {
             };
             args?: string[];
             command: string[];
+            completions?: number;
             /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
             depends_on?: components['schemas']['Dependency'][];
             env?: {
               [key: string]: string;
+            };
+            failure_policy?: {
+              /** @default 0 */
+              max_restarts?: number;
             };
             group?: string;
             image: string;
@@ -7201,10 +7334,26 @@ export interface operations {
              * @enum {string}
              */
             on_dependency_failure?: 'cancel' | 'keep';
+            parallelism?: number;
             /** @default 0 */
             priority?: number;
             /** @default user-queue */
             queue?: string;
+            replicated_jobs?: {
+              args?: string[];
+              command?: string[];
+              completions?: number;
+              image?: string;
+              name: string;
+              parallelism?: number;
+              /** @default 1 */
+              replicas?: number;
+              resources?: {
+                cpu?: string | number;
+                gpu?: number | null;
+                memory?: string | number;
+              };
+            }[];
             resources?: {
               cpu?: string | number;
               gpu?: number | null;
@@ -7242,8 +7391,17 @@ export interface operations {
                 | 'ImagePullBackOff'
               )[];
             };
+            success_policy?: {
+              /**
+               * @default all
+               * @enum {string}
+               */
+              operator?: 'all' | 'any';
+              target_replicated_jobs?: string[];
+            };
             /** @default 120 */
             ttl_seconds_after_finished?: number;
+            wait_for_pods_ready_seconds?: number;
           };
         };
       };
@@ -7408,10 +7566,15 @@ export interface operations {
             };
             args?: string[];
             command: string[];
+            completions?: number;
             /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
             depends_on?: components['schemas']['Dependency'][];
             env?: {
               [key: string]: string;
+            };
+            failure_policy?: {
+              /** @default 0 */
+              max_restarts?: number;
             };
             group?: string;
             image: string;
@@ -7434,10 +7597,26 @@ export interface operations {
              * @enum {string}
              */
             on_dependency_failure?: 'cancel' | 'keep';
+            parallelism?: number;
             /** @default 0 */
             priority?: number;
             /** @default user-queue */
             queue?: string;
+            replicated_jobs?: {
+              args?: string[];
+              command?: string[];
+              completions?: number;
+              image?: string;
+              name: string;
+              parallelism?: number;
+              /** @default 1 */
+              replicas?: number;
+              resources?: {
+                cpu?: string | number;
+                gpu?: number | null;
+                memory?: string | number;
+              };
+            }[];
             resources?: {
               cpu?: string | number;
               gpu?: number | null;
@@ -7475,8 +7654,17 @@ export interface operations {
                 | 'ImagePullBackOff'
               )[];
             };
+            success_policy?: {
+              /**
+               * @default all
+               * @enum {string}
+               */
+              operator?: 'all' | 'any';
+              target_replicated_jobs?: string[];
+            };
             /** @default 120 */
             ttl_seconds_after_finished?: number;
+            wait_for_pods_ready_seconds?: number;
           };
         };
       };

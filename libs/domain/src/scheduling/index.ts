@@ -11,6 +11,7 @@ export * from './kubernetes.js';
 export * from './never-fits.js';
 export * from './nodes.js';
 export * from './nodes-from-kubernetes.js';
+export * from './pods-ready.js';
 export * from './reconcile.js';
 export * from './resources.js';
 export * from './retry.js';

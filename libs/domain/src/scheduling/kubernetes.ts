@@ -1,5 +1,6 @@
 import type { FailureReason, JobState } from './job-state.js';
 import { compareStrings } from './nodes.js';
+import { podsUp } from './pods-ready.js';
 
 /*
  * The few fields of batch/v1 Job and v1 Pod that roam's state depends on, typed minimally so
@@ -19,6 +20,7 @@ export interface KubeObjectMeta {
   name?: string;
   namespace?: string;
   creationTimestamp?: KubeTime;
+  deletionTimestamp?: KubeTime;
 }
 
 export interface KubeJob {
@@ -204,6 +206,7 @@ function containerStart(pod: KubePod | undefined): Date | undefined {
 export function observeKubernetes(
   kubeJob: KubeJob | null | undefined,
   pods: readonly KubePod[],
+  gangSize = 1,
 ): ObservedJob {
   if (!kubeJob) {
     return {
@@ -309,6 +312,10 @@ export function observeKubernetes(
     );
   }
   const phase = pod.status?.phase;
+  // A gang runs when all of its pods do (gangs are admitted and timed out as a whole).
+  const up = gangSize > 1 ? podsUp(pods) : gangSize;
+  if ((phase === 'Running' || phase === 'Succeeded') && up < gangSize)
+    return admitted(`${up} of ${gangSize} pods running; waiting for the rest of the gang`);
   if (phase === 'Running') return { status: 'running', phase: 'Running', ...times, placement };
   if (phase === 'Succeeded') {
     return {

@@ -1,13 +1,14 @@
 import { type FailureReason, type JobState, transition } from './job-state.js';
 import { jobStateOf } from './job-state-table.js';
 import { type KubeJob, type KubePod, observeKubernetes } from './kubernetes.js';
+import { type GangSpec, gangSizeOf, podsReady, podsUp, requeueAt } from './pods-ready.js';
 import { nextAttempt, type RetryPolicy } from './retry.js';
 
 /**
  * The parts of a submitted JobSpec the reconciler's decisions read, in the spec's own
  * (snake_case, defaults applied) shape, so a parsed JobSpec fits as it is.
  */
-export interface ReconcileSpec {
+export interface ReconcileSpec extends GangSpec {
   retry_policy?: {
     max_attempts?: number;
     on_exit_codes?: number[];
@@ -104,7 +105,12 @@ export interface ReconcileOptions {
    * wait for: Jobs are deleted at their TTL, and logs live only as long as their pods.
    */
   storage: boolean;
+  /** A gang not all running this long after admission is requeued (its spec may say otherwise). */
+  waitForPodsReadySeconds?: number;
 }
+
+/** Kueue's default `waitForPodsReady.timeout`. */
+export const DEFAULT_WAIT_FOR_PODS_READY_SECONDS = 300;
 
 const none = (): ReconcilePlan => ({ steps: [], set: {}, deleteKubeJob: false });
 
@@ -209,9 +215,10 @@ function withEarlier(
       ? new Date(Math.min(plan.recheckAt.getTime(), earlier.recheckAt.getTime()))
       : (plan.recheckAt ?? earlier.recheckAt);
   const { awaitingStorage: _awaiting, recheckAt: _recheck, ...rest } = plan;
+  const deleteAttempts = [...(plan.deleteAttempts ?? []), ...(earlier.deleteAttempts ?? [])];
   return {
     ...rest,
-    ...(earlier.deleteAttempts ? { deleteAttempts: earlier.deleteAttempts } : {}),
+    ...(deleteAttempts.length > 0 ? { deleteAttempts } : {}),
     ...(awaiting.length > 0 ? { awaitingStorage: awaiting.sort((a, b) => a - b) } : {}),
     ...(recheckAt ? { recheckAt } : {}),
   };
@@ -262,7 +269,8 @@ function currentPlan(
     if (record.status !== 'running' && !(confirmed && late)) return none();
   }
 
-  const observed = observeKubernetes(observation.kubeJob ?? null, observation.pods);
+  const gangSize = gangSizeOf(record.spec);
+  const observed = observeKubernetes(observation.kubeJob ?? null, observation.pods, gangSize);
   let state = stateOf(record);
   const steps: ReconcileStep[] = [];
   const apply = (event: ReconcileStep['event'], input: Parameters<typeof transition>[1]) => {
@@ -335,5 +343,47 @@ function currentPlan(
   // Other finished attempts keep their Job (and its logs) until the TTL and until stored; the
   // resync removes old attempts' Jobs then.
   const deleteKubeJob = observation.kubeJob !== undefined && pullFailure && steps.length > 0;
+  if (
+    state.phase === 'Admitted' &&
+    record.admittedAt !== null &&
+    record.placement !== null &&
+    observation.kubeJob !== undefined
+  ) {
+    const verdict = podsReady({
+      admittedAt: record.admittedAt,
+      now,
+      timeoutSeconds:
+        record.spec.wait_for_pods_ready_seconds ??
+        options.waitForPodsReadySeconds ??
+        DEFAULT_WAIT_FOR_PODS_READY_SECONDS,
+      gangSize,
+      up: podsUp(observation.pods),
+    });
+    if (verdict.kind === 'waiting')
+      return { steps, set, deleteKubeJob, recheckAt: verdict.deadline };
+    if (verdict.kind === 'timedOut') {
+      // Not a failure: the attempt's objects go, and the job waits out a backoff and is admitted
+      // again as a whole (a new attempt, so its objects get new names).
+      const at = requeueAt(retryPolicyOf(record.spec), record.attempt, now);
+      apply('retried', {
+        type: 'retry',
+        message: `${verdict.message}; readmitted after ${at.toISOString()}`,
+      });
+      return {
+        steps,
+        set: {
+          attempt: record.attempt + 1,
+          retryAt: at,
+          admittedAt: null,
+          placement: null,
+          startedAt: null,
+          finishedAt: null,
+          exitCode: null,
+        },
+        deleteKubeJob: false,
+        deleteAttempts: [record.attempt],
+      };
+    }
+  }
   return { steps, set, deleteKubeJob };
 }

@@ -335,13 +335,6 @@ export type JsonFilterBase<$PrismaModel = never> = {
   not?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel> | Prisma.JsonNullValueFilter
 }
 
-export type EnumOffloadPreferenceFilter<$PrismaModel = never> = {
-  equals?: $Enums.OffloadPreference | Prisma.EnumOffloadPreferenceFieldRefInput<$PrismaModel>
-  in?: $Enums.OffloadPreference[] | Prisma.ListEnumOffloadPreferenceFieldRefInput<$PrismaModel>
-  notIn?: $Enums.OffloadPreference[] | Prisma.ListEnumOffloadPreferenceFieldRefInput<$PrismaModel>
-  not?: Prisma.NestedEnumOffloadPreferenceFilter<$PrismaModel> | $Enums.OffloadPreference
-}
-
 export type JsonNullableFilter<$PrismaModel = never> =
 | Prisma.PatchUndefined<
     Prisma.Either<Required<JsonNullableFilterBase<$PrismaModel>>, Exclude<keyof Required<JsonNullableFilterBase<$PrismaModel>>, 'path'>>,
@@ -364,6 +357,13 @@ export type JsonNullableFilterBase<$PrismaModel = never> = {
   gt?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel>
   gte?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel>
   not?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel> | Prisma.JsonNullValueFilter
+}
+
+export type EnumOffloadPreferenceFilter<$PrismaModel = never> = {
+  equals?: $Enums.OffloadPreference | Prisma.EnumOffloadPreferenceFieldRefInput<$PrismaModel>
+  in?: $Enums.OffloadPreference[] | Prisma.ListEnumOffloadPreferenceFieldRefInput<$PrismaModel>
+  notIn?: $Enums.OffloadPreference[] | Prisma.ListEnumOffloadPreferenceFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumOffloadPreferenceFilter<$PrismaModel> | $Enums.OffloadPreference
 }
 
 export type UuidNullableFilter<$PrismaModel = never> = {
@@ -415,16 +415,6 @@ export type JsonWithAggregatesFilterBase<$PrismaModel = never> = {
   _max?: Prisma.NestedJsonFilter<$PrismaModel>
 }
 
-export type EnumOffloadPreferenceWithAggregatesFilter<$PrismaModel = never> = {
-  equals?: $Enums.OffloadPreference | Prisma.EnumOffloadPreferenceFieldRefInput<$PrismaModel>
-  in?: $Enums.OffloadPreference[] | Prisma.ListEnumOffloadPreferenceFieldRefInput<$PrismaModel>
-  notIn?: $Enums.OffloadPreference[] | Prisma.ListEnumOffloadPreferenceFieldRefInput<$PrismaModel>
-  not?: Prisma.NestedEnumOffloadPreferenceWithAggregatesFilter<$PrismaModel> | $Enums.OffloadPreference
-  _count?: Prisma.NestedIntFilter<$PrismaModel>
-  _min?: Prisma.NestedEnumOffloadPreferenceFilter<$PrismaModel>
-  _max?: Prisma.NestedEnumOffloadPreferenceFilter<$PrismaModel>
-}
-
 export type JsonNullableWithAggregatesFilter<$PrismaModel = never> =
 | Prisma.PatchUndefined<
     Prisma.Either<Required<JsonNullableWithAggregatesFilterBase<$PrismaModel>>, Exclude<keyof Required<JsonNullableWithAggregatesFilterBase<$PrismaModel>>, 'path'>>,
@@ -450,6 +440,16 @@ export type JsonNullableWithAggregatesFilterBase<$PrismaModel = never> = {
   _count?: Prisma.NestedIntNullableFilter<$PrismaModel>
   _min?: Prisma.NestedJsonNullableFilter<$PrismaModel>
   _max?: Prisma.NestedJsonNullableFilter<$PrismaModel>
+}
+
+export type EnumOffloadPreferenceWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.OffloadPreference | Prisma.EnumOffloadPreferenceFieldRefInput<$PrismaModel>
+  in?: $Enums.OffloadPreference[] | Prisma.ListEnumOffloadPreferenceFieldRefInput<$PrismaModel>
+  notIn?: $Enums.OffloadPreference[] | Prisma.ListEnumOffloadPreferenceFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumOffloadPreferenceWithAggregatesFilter<$PrismaModel> | $Enums.OffloadPreference
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumOffloadPreferenceFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumOffloadPreferenceFilter<$PrismaModel>
 }
 
 export type UuidNullableWithAggregatesFilter<$PrismaModel = never> = {
@@ -908,16 +908,6 @@ export type NestedJsonFilterBase<$PrismaModel = never> = {
   not?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel> | Prisma.JsonNullValueFilter
 }
 
-export type NestedEnumOffloadPreferenceWithAggregatesFilter<$PrismaModel = never> = {
-  equals?: $Enums.OffloadPreference | Prisma.EnumOffloadPreferenceFieldRefInput<$PrismaModel>
-  in?: $Enums.OffloadPreference[] | Prisma.ListEnumOffloadPreferenceFieldRefInput<$PrismaModel>
-  notIn?: $Enums.OffloadPreference[] | Prisma.ListEnumOffloadPreferenceFieldRefInput<$PrismaModel>
-  not?: Prisma.NestedEnumOffloadPreferenceWithAggregatesFilter<$PrismaModel> | $Enums.OffloadPreference
-  _count?: Prisma.NestedIntFilter<$PrismaModel>
-  _min?: Prisma.NestedEnumOffloadPreferenceFilter<$PrismaModel>
-  _max?: Prisma.NestedEnumOffloadPreferenceFilter<$PrismaModel>
-}
-
 export type NestedJsonNullableFilter<$PrismaModel = never> =
 | Prisma.PatchUndefined<
     Prisma.Either<Required<NestedJsonNullableFilterBase<$PrismaModel>>, Exclude<keyof Required<NestedJsonNullableFilterBase<$PrismaModel>>, 'path'>>,
@@ -940,6 +930,16 @@ export type NestedJsonNullableFilterBase<$PrismaModel = never> = {
   gt?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel>
   gte?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel>
   not?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel> | Prisma.JsonNullValueFilter
+}
+
+export type NestedEnumOffloadPreferenceWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.OffloadPreference | Prisma.EnumOffloadPreferenceFieldRefInput<$PrismaModel>
+  in?: $Enums.OffloadPreference[] | Prisma.ListEnumOffloadPreferenceFieldRefInput<$PrismaModel>
+  notIn?: $Enums.OffloadPreference[] | Prisma.ListEnumOffloadPreferenceFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumOffloadPreferenceWithAggregatesFilter<$PrismaModel> | $Enums.OffloadPreference
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumOffloadPreferenceFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumOffloadPreferenceFilter<$PrismaModel>
 }
 
 export type NestedUuidNullableWithAggregatesFilter<$PrismaModel = never> = {

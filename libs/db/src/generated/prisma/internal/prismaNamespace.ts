@@ -2233,6 +2233,7 @@ export const JobScalarFieldEnum = {
   cpuMillis: 'cpuMillis',
   memoryBytes: 'memoryBytes',
   gpu: 'gpu',
+  podSets: 'podSets',
   offloadPreference: 'offloadPreference',
   templateId: 'templateId',
   attempt: 'attempt',

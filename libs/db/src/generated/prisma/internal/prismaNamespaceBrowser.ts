@@ -145,6 +145,7 @@ export const JobScalarFieldEnum = {
   cpuMillis: 'cpuMillis',
   memoryBytes: 'memoryBytes',
   gpu: 'gpu',
+  podSets: 'podSets',
   offloadPreference: 'offloadPreference',
   templateId: 'templateId',
   attempt: 'attempt',

@@ -141,6 +141,7 @@ export type JobCountAggregateOutputType = {
   cpuMillis: number
   memoryBytes: number
   gpu: number
+  podSets: number
   offloadPreference: number
   templateId: number
   attempt: number
@@ -282,6 +283,7 @@ export type JobCountAggregateInputType = {
   cpuMillis?: true
   memoryBytes?: true
   gpu?: true
+  podSets?: true
   offloadPreference?: true
   templateId?: true
   attempt?: true
@@ -408,6 +410,7 @@ export type JobGroupByOutputType = {
   cpuMillis: number
   memoryBytes: bigint
   gpu: number
+  podSets: runtime.JsonValue | null
   offloadPreference: $Enums.OffloadPreference
   templateId: string | null
   attempt: number
@@ -470,6 +473,7 @@ export type JobWhereInput = {
   cpuMillis?: Prisma.IntFilter<"Job"> | number
   memoryBytes?: Prisma.BigIntFilter<"Job"> | bigint | number
   gpu?: Prisma.IntFilter<"Job"> | number
+  podSets?: Prisma.JsonNullableFilter<"Job">
   offloadPreference?: Prisma.EnumOffloadPreferenceFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableFilter<"Job"> | string | null
   attempt?: Prisma.IntFilter<"Job"> | number
@@ -514,6 +518,7 @@ export type JobOrderByWithRelationInput = {
   cpuMillis?: Prisma.SortOrder
   memoryBytes?: Prisma.SortOrder
   gpu?: Prisma.SortOrder
+  podSets?: Prisma.SortOrderInput | Prisma.SortOrder
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrderInput | Prisma.SortOrder
   attempt?: Prisma.SortOrder
@@ -562,6 +567,7 @@ export type JobWhereUniqueInput = Prisma.AtLeast<{
   cpuMillis?: Prisma.IntFilter<"Job"> | number
   memoryBytes?: Prisma.BigIntFilter<"Job"> | bigint | number
   gpu?: Prisma.IntFilter<"Job"> | number
+  podSets?: Prisma.JsonNullableFilter<"Job">
   offloadPreference?: Prisma.EnumOffloadPreferenceFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableFilter<"Job"> | string | null
   attempt?: Prisma.IntFilter<"Job"> | number
@@ -606,6 +612,7 @@ export type JobOrderByWithAggregationInput = {
   cpuMillis?: Prisma.SortOrder
   memoryBytes?: Prisma.SortOrder
   gpu?: Prisma.SortOrder
+  podSets?: Prisma.SortOrderInput | Prisma.SortOrder
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrderInput | Prisma.SortOrder
   attempt?: Prisma.SortOrder
@@ -653,6 +660,7 @@ export type JobScalarWhereWithAggregatesInput = {
   cpuMillis?: Prisma.IntWithAggregatesFilter<"Job"> | number
   memoryBytes?: Prisma.BigIntWithAggregatesFilter<"Job"> | bigint | number
   gpu?: Prisma.IntWithAggregatesFilter<"Job"> | number
+  podSets?: Prisma.JsonNullableWithAggregatesFilter<"Job">
   offloadPreference?: Prisma.EnumOffloadPreferenceWithAggregatesFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
   attempt?: Prisma.IntWithAggregatesFilter<"Job"> | number
@@ -691,6 +699,7 @@ export type JobCreateInput = {
   cpuMillis: number
   memoryBytes: bigint | number
   gpu?: number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -735,6 +744,7 @@ export type JobUncheckedCreateInput = {
   cpuMillis: number
   memoryBytes: bigint | number
   gpu?: number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -777,6 +787,7 @@ export type JobUpdateInput = {
   cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -821,6 +832,7 @@ export type JobUncheckedUpdateInput = {
   cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -864,6 +876,7 @@ export type JobCreateManyInput = {
   cpuMillis: number
   memoryBytes: bigint | number
   gpu?: number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -902,6 +915,7 @@ export type JobUpdateManyMutationInput = {
   cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -941,6 +955,7 @@ export type JobUncheckedUpdateManyInput = {
   cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -995,6 +1010,7 @@ export type JobCountOrderByAggregateInput = {
   cpuMillis?: Prisma.SortOrder
   memoryBytes?: Prisma.SortOrder
   gpu?: Prisma.SortOrder
+  podSets?: Prisma.SortOrder
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrder
   attempt?: Prisma.SortOrder
@@ -1244,6 +1260,7 @@ export type JobCreateWithoutTenantInput = {
   cpuMillis: number
   memoryBytes: bigint | number
   gpu?: number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1286,6 +1303,7 @@ export type JobUncheckedCreateWithoutTenantInput = {
   cpuMillis: number
   memoryBytes: bigint | number
   gpu?: number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1358,6 +1376,7 @@ export type JobScalarWhereInput = {
   cpuMillis?: Prisma.IntFilter<"Job"> | number
   memoryBytes?: Prisma.BigIntFilter<"Job"> | bigint | number
   gpu?: Prisma.IntFilter<"Job"> | number
+  podSets?: Prisma.JsonNullableFilter<"Job">
   offloadPreference?: Prisma.EnumOffloadPreferenceFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableFilter<"Job"> | string | null
   attempt?: Prisma.IntFilter<"Job"> | number
@@ -1396,6 +1415,7 @@ export type JobCreateWithoutHistoryInput = {
   cpuMillis: number
   memoryBytes: bigint | number
   gpu?: number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1439,6 +1459,7 @@ export type JobUncheckedCreateWithoutHistoryInput = {
   cpuMillis: number
   memoryBytes: bigint | number
   gpu?: number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1496,6 +1517,7 @@ export type JobUpdateWithoutHistoryInput = {
   cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1539,6 +1561,7 @@ export type JobUncheckedUpdateWithoutHistoryInput = {
   cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1580,6 +1603,7 @@ export type JobCreateWithoutResultsInput = {
   cpuMillis: number
   memoryBytes: bigint | number
   gpu?: number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1623,6 +1647,7 @@ export type JobUncheckedCreateWithoutResultsInput = {
   cpuMillis: number
   memoryBytes: bigint | number
   gpu?: number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1680,6 +1705,7 @@ export type JobUpdateWithoutResultsInput = {
   cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1723,6 +1749,7 @@ export type JobUncheckedUpdateWithoutResultsInput = {
   cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1764,6 +1791,7 @@ export type JobCreateWithoutLogsInput = {
   cpuMillis: number
   memoryBytes: bigint | number
   gpu?: number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1807,6 +1835,7 @@ export type JobUncheckedCreateWithoutLogsInput = {
   cpuMillis: number
   memoryBytes: bigint | number
   gpu?: number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1864,6 +1893,7 @@ export type JobUpdateWithoutLogsInput = {
   cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1907,6 +1937,7 @@ export type JobUncheckedUpdateWithoutLogsInput = {
   cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1948,6 +1979,7 @@ export type JobCreateWithoutStoredInput = {
   cpuMillis: number
   memoryBytes: bigint | number
   gpu?: number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1991,6 +2023,7 @@ export type JobUncheckedCreateWithoutStoredInput = {
   cpuMillis: number
   memoryBytes: bigint | number
   gpu?: number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -2048,6 +2081,7 @@ export type JobUpdateWithoutStoredInput = {
   cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2091,6 +2125,7 @@ export type JobUncheckedUpdateWithoutStoredInput = {
   cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2132,6 +2167,7 @@ export type JobCreateManyTenantInput = {
   cpuMillis: number
   memoryBytes: bigint | number
   gpu?: number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -2170,6 +2206,7 @@ export type JobUpdateWithoutTenantInput = {
   cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2212,6 +2249,7 @@ export type JobUncheckedUpdateWithoutTenantInput = {
   cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2254,6 +2292,7 @@ export type JobUncheckedUpdateManyWithoutTenantInput = {
   cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2342,6 +2381,7 @@ export type JobSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = ru
   cpuMillis?: boolean
   memoryBytes?: boolean
   gpu?: boolean
+  podSets?: boolean
   offloadPreference?: boolean
   templateId?: boolean
   attempt?: boolean
@@ -2387,6 +2427,7 @@ export type JobSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extension
   cpuMillis?: boolean
   memoryBytes?: boolean
   gpu?: boolean
+  podSets?: boolean
   offloadPreference?: boolean
   templateId?: boolean
   attempt?: boolean
@@ -2427,6 +2468,7 @@ export type JobSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extension
   cpuMillis?: boolean
   memoryBytes?: boolean
   gpu?: boolean
+  podSets?: boolean
   offloadPreference?: boolean
   templateId?: boolean
   attempt?: boolean
@@ -2467,6 +2509,7 @@ export type JobSelectScalar = {
   cpuMillis?: boolean
   memoryBytes?: boolean
   gpu?: boolean
+  podSets?: boolean
   offloadPreference?: boolean
   templateId?: boolean
   attempt?: boolean
@@ -2491,7 +2534,7 @@ export type JobSelectScalar = {
   updatedAt?: boolean
 }
 
-export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "offloadPreference" | "templateId" | "attempt" | "maxAttempts" | "retryAt" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "groupName" | "arrayId" | "arrayIndex" | "depsUnmet" | "updatedAt", ExtArgs["result"]["job"]>
+export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "podSets" | "offloadPreference" | "templateId" | "attempt" | "maxAttempts" | "retryAt" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "groupName" | "arrayId" | "arrayIndex" | "depsUnmet" | "updatedAt", ExtArgs["result"]["job"]>
 export type JobInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   history?: boolean | Prisma.Job$historyArgs<ExtArgs>
@@ -2537,6 +2580,11 @@ export type $JobPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
     cpuMillis: number
     memoryBytes: bigint
     gpu: number
+    /**
+     * A multi-pod job's pods (`[{name, count, cpuMillis, memoryBytes, gpu}]`, one pod's requests
+     * per set); null for a single pod. `cpu_millis`, `memory_bytes` and `gpu` hold the whole gang.
+     */
+    podSets: runtime.JsonValue | null
     offloadPreference: $Enums.OffloadPreference
     templateId: string | null
     /**
@@ -3029,6 +3077,7 @@ export interface JobFieldRefs {
   readonly cpuMillis: Prisma.FieldRef<"Job", 'Int'>
   readonly memoryBytes: Prisma.FieldRef<"Job", 'BigInt'>
   readonly gpu: Prisma.FieldRef<"Job", 'Int'>
+  readonly podSets: Prisma.FieldRef<"Job", 'Json'>
   readonly offloadPreference: Prisma.FieldRef<"Job", 'OffloadPreference'>
   readonly templateId: Prisma.FieldRef<"Job", 'String'>
   readonly attempt: Prisma.FieldRef<"Job", 'Int'>

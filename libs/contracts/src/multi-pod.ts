@@ -1,0 +1,145 @@
+import { type JobSpec, MAX_PODS_PER_JOB } from './job-spec.js';
+
+/** The requests of one pod, in the JobSpec's own quantities. */
+export interface PodRequests {
+  cpu: string;
+  memory: string;
+  gpu: number;
+}
+
+/**
+ * A group of identical pods of one job that must run at once: `main` for an indexed Job
+ * (`parallelism` pods), one per replicated job of a JobSet (`replicas × parallelism` pods).
+ */
+export interface SpecPodSet {
+  name: string;
+  count: number;
+  resources: PodRequests;
+}
+
+/** The name of an indexed Job's one pod set. */
+export const MAIN_POD_SET = 'main';
+
+export type MultiPodKind = 'single' | 'indexed' | 'jobset';
+
+/** Whether the spec is today's single pod, one indexed Job, or a JobSet. */
+export function multiPodKind(
+  spec: Pick<JobSpec, 'parallelism' | 'completions' | 'replicated_jobs'>,
+): MultiPodKind {
+  if (spec.replicated_jobs) return 'jobset';
+  if (spec.parallelism !== undefined || spec.completions !== undefined) return 'indexed';
+  return 'single';
+}
+
+/** An indexed Job's parallelism and completions, each defaulting to the other. */
+export function indexedShape(spec: Pick<JobSpec, 'parallelism' | 'completions'>): {
+  parallelism: number;
+  completions: number;
+} {
+  const parallelism = spec.parallelism ?? spec.completions ?? 1;
+  const completions = spec.completions ?? parallelism;
+  return { parallelism: Math.min(parallelism, completions), completions };
+}
+
+/**
+ * Combinations the schema's field checks cannot see, each as `{ path, message }`: a JobSet's
+ * fields with an indexed Job's, JobSet policies without replicated jobs, duplicate or unknown
+ * replicated job names, and more pods than one job may have. Empty when the spec is coherent.
+ */
+export function multiPodProblems(spec: JobSpec): { path: string; message: string }[] {
+  const problems: { path: string; message: string }[] = [];
+  const jobs = spec.replicated_jobs;
+  if (jobs) {
+    for (const field of ['parallelism', 'completions'] as const)
+      if (spec[field] !== undefined)
+        problems.push({
+          path: field,
+          message: `cannot be combined with replicated_jobs (set it on each replicated job instead)`,
+        });
+    const names = new Set<string>();
+    jobs.forEach((rj, i) => {
+      if (names.has(rj.name))
+        problems.push({
+          path: `replicated_jobs.${i}.name`,
+          message: `"${rj.name}" names two replicated jobs; names must be unique`,
+        });
+      names.add(rj.name);
+    });
+    (spec.success_policy?.target_replicated_jobs ?? []).forEach((target, i) => {
+      if (!names.has(target))
+        problems.push({
+          path: `success_policy.target_replicated_jobs.${i}`,
+          message: `"${target}" is not one of the replicated jobs (${[...names].join(', ')})`,
+        });
+    });
+  } else {
+    for (const field of ['success_policy', 'failure_policy'] as const)
+      if (spec[field] !== undefined)
+        problems.push({ path: field, message: 'applies only to a job with replicated_jobs' });
+    if (
+      spec.parallelism !== undefined &&
+      spec.completions !== undefined &&
+      spec.completions < spec.parallelism
+    )
+      problems.push({ path: 'completions', message: 'must be at least parallelism' });
+  }
+  if (spec.offload !== 'never' && multiPodKind(spec) !== 'single')
+    problems.push({
+      path: 'offload',
+      message: 'a multi-pod job runs on the cluster only; leave offload at "never"',
+    });
+  const pods = (podSetsOf(spec) ?? []).reduce((n, set) => n + set.count, 0);
+  if (pods > MAX_PODS_PER_JOB)
+    problems.push({
+      path: jobs ? 'replicated_jobs' : 'parallelism',
+      message: `asks for ${pods} pods at once; a job may have at most ${MAX_PODS_PER_JOB}`,
+    });
+  return problems;
+}
+
+/** The job's pod sets; undefined for a single-pod job. */
+export function podSetsOf(spec: JobSpec): SpecPodSet[] | undefined {
+  switch (multiPodKind(spec)) {
+    case 'single':
+      return undefined;
+    case 'indexed':
+      return [
+        { name: MAIN_POD_SET, count: indexedShape(spec).parallelism, resources: spec.resources },
+      ];
+    case 'jobset':
+      return (spec.replicated_jobs ?? []).map((rj) => ({
+        name: rj.name,
+        count: rj.replicas * (rj.parallelism ?? 1),
+        resources: rj.resources ?? spec.resources,
+      }));
+  }
+}
+
+/** One replica a caller can name (`?replica=`): an index of an indexed Job, or `<name>-<i>`. */
+export type ReplicaRef =
+  { kind: 'indexed'; index: number } | { kind: 'jobset'; replicatedJob: string; index: number };
+
+/**
+ * What `replica` names in this job, or undefined when the job has no such replica: `3` for an
+ * indexed Job's completion index 3, `worker-1` for replica 1 of the replicated job `worker`.
+ */
+export function replicaOf(spec: JobSpec, replica: string): ReplicaRef | undefined {
+  switch (multiPodKind(spec)) {
+    case 'single':
+      return undefined;
+    case 'indexed': {
+      if (!/^(0|[1-9][0-9]{0,5})$/.test(replica)) return undefined;
+      const index = Number(replica);
+      return index < indexedShape(spec).completions ? { kind: 'indexed', index } : undefined;
+    }
+    case 'jobset': {
+      const match = /^([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)-(0|[1-9][0-9]{0,5})$/.exec(replica);
+      if (!match) return undefined;
+      const rj = spec.replicated_jobs?.find((r) => r.name === match[1]);
+      const index = Number(match[2]);
+      return rj && index < rj.replicas
+        ? { kind: 'jobset', replicatedJob: rj.name, index }
+        : undefined;
+    }
+  }
+}
