@@ -1,7 +1,8 @@
 import { type JobSpec, tenantAnnotationAllowed } from '@roam/contracts';
-import { jobLabels, KUEUE_QUEUE_LABEL, kubeJobName } from '@roam/kube';
+import { jobLabels, kubeJobName } from '@roam/kube';
 
 import { type JobFiles, withJobFiles } from './job-files.js';
+import { kueueJobLabels } from './kueue/kueue-job.js';
 
 export interface ManifestInput {
   id: string;
@@ -63,7 +64,9 @@ export function jobManifest(input: ManifestInput) {
     metadata: {
       name: kubeJobName(input.id, input.attempt),
       namespace: input.namespace,
-      labels: input.kueueQueue ? { ...labels, [KUEUE_QUEUE_LABEL]: input.kueueQueue } : labels,
+      labels: input.kueueQueue
+        ? { ...labels, ...kueueJobLabels(input.kueueQueue, spec.priority) }
+        : labels,
       annotations,
     },
     spec: {
