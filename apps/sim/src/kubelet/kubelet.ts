@@ -5,6 +5,7 @@ import type { KubeObject } from '../api/registry.js';
 import { type Clock, EventRecorder, nowIso, setCondition } from '../controllers/runtime.js';
 import type { Store, StoredEvent } from '../store/store.js';
 import { type FileStore, parseFilesAnnotation } from './files.js';
+import { withDownwardEnv } from './downward.js';
 import { fetchDependencyInputs, fetchInputs, isDepsFetcher, isInputsFetcher } from './inputs.js';
 import type { LogStore } from './logs.js';
 import { isResultsUploader, uploadResults } from './results.js';
@@ -223,7 +224,9 @@ export class Kubelet {
   private planFor(pod: Pod, c: Container): Plan {
     const ann = pod.metadata.annotations ?? {};
     const env = Object.fromEntries(
-      (c.env ?? []).flatMap((e) => (e.value !== undefined ? [[e.name, e.value] as const] : [])),
+      (withDownwardEnv(c, pod).env ?? []).flatMap((e) =>
+        e.value !== undefined ? [[e.name, e.value] as const] : [],
+      ),
     );
     let plan = planContainer(c.command, c.args, c.image ?? '', env);
     const duration = seconds(ann[ANNOTATIONS.duration]);
@@ -254,11 +257,12 @@ export class Kubelet {
     const pod = this.current(run);
     if (!pod) return;
     const inits = pod.spec?.initContainers ?? [];
-    const c = inits[index];
-    if (!c) {
+    const declared = inits[index];
+    if (!declared) {
       this.startMain(run);
       return;
     }
+    const c = withDownwardEnv(declared, pod);
     const now = nowIso();
     const sidecar = c.restartPolicy === 'Always';
     if (sidecar) run.sidecars.set(index, c);
