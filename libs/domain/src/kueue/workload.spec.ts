@@ -74,6 +74,14 @@ describe('kueueEvent', () => {
     expect(kueueEvent(ADMITTED, admitted, now)).toBeUndefined();
   });
 
+  it('leaves a job as it is while its Workload, quota reserved, waits only for admission checks', () => {
+    const checking = workloadVerdict(wl(['QuotaReserved', 'True']));
+    expect(checking).toMatchObject({ kind: 'pending', reason: 'QuotaReserved' });
+    expect(kueueEvent(SUBMITTED, checking, now)).toBeUndefined();
+    expect(kueueEvent(RETRYING, checking, now)).toBeUndefined();
+    expect(kueueEvent(QUEUED, checking, now)).toBeUndefined();
+  });
+
   it("names roam's wait reason: short of pods is the concurrency limit, else quota", () => {
     const short = (resource: string) =>
       workloadVerdict(

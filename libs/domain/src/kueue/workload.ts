@@ -168,6 +168,9 @@ export function kueueEvent(
             admittedAt: now,
           };
     case 'pending':
+      // Quota reserved, only the admission checks (roam's own URL minting) to pass: the job is
+      // not waiting for quota, and is admitted as soon as they answer; it stays as it is.
+      if (verdict.reason === 'QuotaReserved') return undefined;
       return state.phase === 'Admitted'
         ? undefined
         : waiting(`Kueue ${verdict.reason}: ${verdict.message}`, kueueWaitReason(verdict.message));
