@@ -49,6 +49,13 @@ export const schedulerEnv = workerEnv('scheduler').extend({
     .describe(
       "ROAM_ADMISSION=kueue: the ResourceFlavor the per-tenant ClusterQueues' quotas are in.",
     ),
+  KUEUE_ADMISSION_CHECK: z
+    .string()
+    .regex(DNS_SUBDOMAIN, 'must be a DNS-1123 subdomain')
+    .default('roam-inputs')
+    .describe(
+      "ROAM_ADMISSION=kueue: the AdmissionCheck (controllerName roam.dev/inputs) roam answers by minting a job's presigned URLs when Kueue reserves its quota; the per-tenant ClusterQueues list it, an operator's KUEUE_CLUSTER_QUEUE must too.",
+    ),
   ADMISSION_STARVATION_MS: z.coerce
     .number()
     .int()
@@ -73,7 +80,7 @@ export const schedulerEnv = workerEnv('scheduler').extend({
   INPUTS_URL_TTL_SECONDS: z.coerce
     .number()
     .int()
-    .min(60)
+    .min(1)
     .default(3600)
     .describe('Lifetime of the presigned URL the roam-inputs init container fetches inputs with.'),
   DEPENDENCY_INPUTS_MAX_FILES: z.coerce

@@ -11,6 +11,7 @@ import { DependencyInputsRepository } from './dependencies/dependency-inputs.rep
 import { DependencyInputsService } from './dependencies/dependency-inputs.service.js';
 import { KueueAdmissionRepository } from './admission/kueue/kueue-admission.repository.js';
 import { KueueAdmissionService } from './admission/kueue/kueue-admission.service.js';
+import { KueueInputsCheck } from './admission/kueue/kueue-inputs-check.js';
 import { KueueWorkloads } from './admission/kueue/kueue-workloads.js';
 import { DependencyFailuresRepository } from './dependencies/dependency-failures.repository.js';
 import { DependencyFailuresService } from './dependencies/dependency-failures.service.js';
@@ -35,6 +36,7 @@ import { TenantProvisioner } from './tenants/tenant-provisioner.service.js';
     KueueWorkloads,
     KueueAdmissionRepository,
     KueueAdmissionService,
+    KueueInputsCheck,
     DependencyFailuresRepository,
     DependencyFailuresService,
     AdmissionLoop,

@@ -328,4 +328,140 @@ describe('Kueue in the simulator', () => {
       /kq-wait\s+workload\.kueue\.x-k8s\.io\/job-waiter-\w+\s+user-queue\s+cq-wait\s+True/,
     );
   });
+
+  it("admits a Workload only once its ClusterQueue's AdmissionChecks are Ready, and puts their podSetUpdates on the pod template", async () => {
+    const mergeStatus = (path: string, status: unknown) =>
+      fetch(`${sim.url}${path}/status`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/merge-patch+json' },
+        body: JSON.stringify({ status }),
+      });
+    await clusterQueue('cq-check', '2', { admissionChecks: ['sim-check'] });
+    await namespaceWithQueue('kq-check', 'cq-check');
+    await batch.createNamespacedJob({
+      namespace: 'kq-check',
+      body: job('checked', '1', 'echo ok'),
+    });
+    // The check does not exist yet: the ClusterQueue admits nothing.
+    const inactive = await eventually('the Workload held by the inactive queue', async () => {
+      const wl = await workloadOf('kq-check', 'checked');
+      return condition(wl, 'QuotaReserved')?.status === 'False' ? wl : undefined;
+    });
+    expect(condition(inactive, 'QuotaReserved')?.message).toBe('ClusterQueue cq-check is inactive');
+    await custom.createClusterCustomObject({
+      group,
+      version,
+      plural: 'admissionchecks',
+      body: {
+        apiVersion: `${group}/${version}`,
+        kind: 'AdmissionCheck',
+        metadata: { name: 'sim-check' },
+        spec: { controllerName: 'example.com/check' },
+      },
+    });
+    const active = await mergeStatus(`/apis/${group}/${version}/admissionchecks/sim-check`, {
+      conditions: [
+        {
+          type: 'Active',
+          status: 'True',
+          reason: 'Active',
+          message: 'ready',
+          lastTransitionTime: new Date().toISOString(),
+        },
+      ],
+    });
+    expect(active.status).toBe(200);
+
+    // Quota reserved, the check Pending: not admitted, the Job stays suspended.
+    const reserved = await eventually('quota reserved with the check Pending', async () => {
+      const wl = await workloadOf('kq-check', 'checked');
+      return condition(wl, 'QuotaReserved')?.status === 'True' ? wl : undefined;
+    });
+    expect(reserved.status?.admissionChecks).toEqual([
+      expect.objectContaining({ name: 'sim-check', state: 'Pending' }),
+    ]);
+    expect(condition(reserved, 'Admitted')?.status).not.toBe('True');
+    const path = `/apis/${group}/${version}/namespaces/kq-check/workloads/${reserved.metadata.name}`;
+
+    // Retry: evicted, quota given back, the check Pending again once quota is reserved again.
+    await mergeStatus(path, {
+      admissionChecks: [
+        {
+          name: 'sim-check',
+          state: 'Retry',
+          message: 'not yet',
+          lastTransitionTime: new Date().toISOString(),
+        },
+      ],
+    });
+    await eventually('the Workload evicted for the check, then reserved again', async () => {
+      const wl = await workloadOf('kq-check', 'checked');
+      return (
+        // Evicted True (AdmissionCheck), then False once reserved again, its message kept.
+        (condition(wl, 'Evicted')?.message ?? '').includes(
+          'At least one admission check is false',
+        ) &&
+        condition(wl, 'QuotaReserved')?.status === 'True' &&
+        wl?.status?.admissionChecks?.[0]?.state === 'Pending'
+      );
+    });
+    expect(
+      (await batch.readNamespacedJob({ namespace: 'kq-check', name: 'checked' })).spec?.suspend,
+    ).toBe(true);
+
+    // Ready with an annotation: admitted, and the Job starts with it on its pod template.
+    const current = (await workloadOf('kq-check', 'checked'))!;
+    const ready = await mergeStatus(path, {
+      admissionChecks: [
+        {
+          name: 'sim-check',
+          state: 'Ready',
+          message: 'done',
+          lastTransitionTime: new Date().toISOString(),
+          podSetUpdates: [{ name: 'main', annotations: { 'example.com/token': 'abc' } }],
+        },
+      ],
+    });
+    expect(ready.status).toBe(200);
+    const started = await eventually('the Job unsuspended with the update', async () => {
+      const j = await batch.readNamespacedJob({ namespace: 'kq-check', name: 'checked' });
+      return j.spec?.suspend === false ? j : undefined;
+    });
+    expect(started.spec?.template.metadata?.annotations).toMatchObject({
+      'example.com/token': 'abc',
+    });
+    expect(condition(await workloadOf('kq-check', 'checked'), 'Admitted')?.status).toBe('True');
+    expect(current.metadata.name).toBe(reserved.metadata.name);
+
+    // Rejected: a second Job's Workload is evicted and deactivated.
+    await batch.createNamespacedJob({
+      namespace: 'kq-check',
+      body: job('rejected', '1', 'echo no'),
+    });
+    const second = await eventually('the second Workload reserved', async () => {
+      const wl = await workloadOf('kq-check', 'rejected');
+      return condition(wl, 'QuotaReserved')?.status === 'True' ? wl : undefined;
+    });
+    await mergeStatus(
+      `/apis/${group}/${version}/namespaces/kq-check/workloads/${second.metadata.name}`,
+      {
+        admissionChecks: [
+          {
+            name: 'sim-check',
+            state: 'Rejected',
+            message: 'never',
+            lastTransitionTime: new Date().toISOString(),
+          },
+        ],
+      },
+    );
+    const deactivated = await eventually('the second Workload deactivated', async () => {
+      const wl = await workloadOf('kq-check', 'rejected');
+      return wl?.spec?.active === false && condition(wl, 'Evicted')?.status === 'True'
+        ? wl
+        : undefined;
+    });
+    expect(condition(deactivated, 'Evicted')).toMatchObject({ reason: 'Deactivated' });
+    expect(condition(deactivated, 'QuotaReserved')?.status).toBe('False');
+  });
 });

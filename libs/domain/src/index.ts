@@ -9,5 +9,6 @@ export * from './failover/index.js';
 export * from './offload/index.js';
 export * from './kueue/workload.js';
 export * from './kueue/queues.js';
+export * from './kueue/priority.js';
 export * from './dependencies/dependencies.js';
 export * from './dependencies/failure.js';

@@ -268,6 +268,28 @@ export class Kube {
   }
 
   /**
+   * Merge-patches the `status` subresource of a custom object at `path` (its object URL, e.g.
+   * `/apis/kueue.x-k8s.io/v1beta1/namespaces/ns/workloads/wl`). With `resourceVersion` the
+   * patch is refused (409) when the object changed since it was read.
+   */
+  async patchObjectStatus(
+    path: string,
+    target: { kind: string; namespace?: string; name: string },
+    status: unknown,
+    resourceVersion?: string,
+  ): Promise<void> {
+    await this.traced({ verb: 'patch', ...target }, () =>
+      this.request('PATCH', `${path}/status`, {
+        contentType: 'application/merge-patch+json',
+        body: JSON.stringify({
+          ...(resourceVersion ? { metadata: { resourceVersion } } : {}),
+          status,
+        }),
+      }),
+    );
+  }
+
+  /**
    * GETs an API path no typed call covers (an aggregated API such as Kueue's visibility API),
    * parsed as JSON; undefined when it is not found.
    */

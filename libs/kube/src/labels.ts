@@ -12,6 +12,9 @@ export const ROAM_LABELS = {
 /** The label Kueue reads a Job's LocalQueue from (ROAM_ADMISSION=kueue). */
 export const KUEUE_QUEUE_LABEL = 'kueue.x-k8s.io/queue-name';
 
+/** The label Kueue reads a Job's WorkloadPriorityClass from (ROAM_ADMISSION=kueue). */
+export const KUEUE_PRIORITY_CLASS_LABEL = 'kueue.x-k8s.io/priority-class';
+
 /** Label selector for everything roam manages. */
 export const MANAGED_BY_ROAM = `${ROAM_LABELS.managedBy}=roam`;
 

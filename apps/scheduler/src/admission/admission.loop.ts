@@ -12,6 +12,7 @@ import { DependencyFailuresService } from '../dependencies/dependency-failures.s
 import type { SchedulerConfig } from '../scheduler.config.js';
 import { AdmissionService } from './admission.service.js';
 import { KueueAdmissionService } from './kueue/kueue-admission.service.js';
+import { KueueInputsCheck } from './kueue/kueue-inputs-check.js';
 import { KueueWorkloads } from './kueue/kueue-workloads.js';
 
 /**
@@ -27,6 +28,7 @@ export class AdmissionLoop implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     private readonly admission: AdmissionService,
     private readonly kueue: KueueAdmissionService,
+    private readonly inputsCheck: KueueInputsCheck,
     private readonly dependencies: DependencyFailuresService,
     workloads: KueueWorkloads,
     @Inject(APP_CONFIG) private readonly config: SchedulerConfig,
@@ -65,7 +67,9 @@ export class AdmissionLoop implements OnApplicationBootstrap, OnModuleDestroy {
     // Jobs whose dependency failed are settled first: woken by the same finished job.
     await this.dependencies.settle();
     try {
-      // ROAM_ADMISSION=kueue: Kueue decides; the cycle creates Jobs and follows Workloads.
+      // ROAM_ADMISSION=kueue: Kueue decides; the cycle creates Jobs and follows Workloads, and
+      // answers roam's AdmissionCheck on Workloads that reserved quota (without waiting).
+      if (this.config.ROAM_ADMISSION === 'kueue') this.inputsCheck.sweep();
       const result =
         this.config.ROAM_ADMISSION === 'kueue'
           ? await this.kueue.cycle()

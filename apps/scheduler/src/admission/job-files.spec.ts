@@ -39,6 +39,33 @@ describe('the files side of the Job manifest', () => {
     expect(pod.containers[0]!.volumeMounts).toEqual([{ name: 'roam-work', mountPath: '/roam' }]);
   });
 
+  it('in kueue mode reads every URL from the pod annotations the AdmissionCheck fills', () => {
+    const pod = podOf({
+      urlsAtAdmission: true,
+      inputs: { format: 'zip', image: 'busybox:1.36' },
+      deps: { image: 'busybox:1.36' },
+      results: { image: 'curl' },
+    });
+    const fromAnnotation = (annotation: string) => ({
+      fieldRef: { fieldPath: `metadata.annotations['${annotation}']` },
+    });
+    const env = (name: string) =>
+      Object.fromEntries(
+        (pod.initContainers?.find((c) => c.name === name)?.env ?? []).map((e) => [
+          e.name,
+          'value' in e ? e.value : (e as unknown as { valueFrom: unknown }).valueFrom,
+        ]),
+      );
+    expect(env(INPUTS_CONTAINER).ROAM_INPUTS_URL).toEqual(fromAnnotation('roam.dev/inputs-url'));
+    expect(env(DEPS_CONTAINER)).toMatchObject({
+      ROAM_DEPS_ERROR: fromAnnotation('roam.dev/deps-error'),
+      ROAM_DEPS_MANIFEST_URL: fromAnnotation('roam.dev/deps-manifest-url'),
+    });
+    expect(env(RESULTS_CONTAINER).ROAM_RESULTS_UPLOAD_URL).toEqual(
+      fromAnnotation('roam.dev/results-upload-url'),
+    );
+  });
+
   it('unpacks the archive from its presigned URL into ROAM_INPUTS_DIR before main starts', () => {
     const pod = podOf({
       inputs: {

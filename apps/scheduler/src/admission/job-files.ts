@@ -26,14 +26,33 @@ const CLAIM_VOLUME = 'roam-results-volume';
 /** Where the inputs fetcher mounts the tenant volume in PVC mode. */
 const VOLUME_MOUNT = '/roam-volume';
 
+/**
+ * ROAM_ADMISSION=kueue: the pod annotations that carry an attempt's presigned URLs. The roam
+ * AdmissionCheck mints them when Kueue reserves quota and hands them to Kueue as the pod set's
+ * `podSetUpdates`; Kueue puts them on the pod template as it unsuspends the Job, and the helper
+ * containers read them through the downward API. So a URL's lifetime starts at admission, not
+ * when the suspended Job was created.
+ */
+export const FILE_URL_ANNOTATIONS = {
+  inputs: 'roam.dev/inputs-url',
+  results: 'roam.dev/results-upload-url',
+  depsManifest: 'roam.dev/deps-manifest-url',
+  depsError: 'roam.dev/deps-error',
+} as const;
+
 /** How one job's pod gets its inputs and gives back its results. */
 export interface JobFiles {
   /** The input archive: a presigned GET (object storage) or a path on the tenant volume (PVC). */
   inputs?: { url?: string; file?: string; format: 'zip' | 'tar.gz'; image: string };
   /** `inputs_from_dependencies`: the manifest of the dependencies' results, or why it failed. */
-  deps?: DependencyInputs & { image: string };
+  deps?: Partial<{ manifestUrl: string; error: string }> & { image: string };
   /** Object storage: the presigned PUT the results sidecar uploads the results archive to. */
-  results?: { uploadUrl: string; image: string };
+  results?: { uploadUrl?: string; image: string };
+  /**
+   * ROAM_ADMISSION=kueue: no URL is in the spec; each helper reads its URL from the pod's
+   * FILE_URL_ANNOTATIONS (the downward API), filled at admission.
+   */
+  urlsAtAdmission?: boolean;
   /** PVC mode: the tenant's results claim, mounted at JOB_RESULTS_DIR with `results/<job>` as subPath. */
   claim?: string;
   /** Node disk the pod's roam parts may use; `DEFAULT_POD_DISK` when not given. */
@@ -60,6 +79,7 @@ export const DEFAULT_POD_DISK: PodDisk = { workSizeLimit: '10Gi', helperEphemera
  */
 const FETCH_SCRIPT = [
   'set -eu',
+  'if [ -z "${ROAM_INPUTS_FILE:-}" ] && [ -z "${ROAM_INPUTS_URL:-}" ]; then echo "roam-inputs: no inputs URL (the pod has no roam.dev/inputs-url annotation)" >&2; exit 1; fi',
   'mkdir -p "$ROAM_INPUTS_DIR"',
   'if [ -n "${ROAM_INPUTS_FILE:-}" ]; then cp "$ROAM_INPUTS_FILE" /tmp/roam-inputs; else wget -q -O /tmp/roam-inputs "$ROAM_INPUTS_URL"; fi',
   'if [ "$ROAM_INPUTS_FORMAT" = zip ]; then unzip -o -q /tmp/roam-inputs -d "$ROAM_INPUTS_DIR"; else tar -xzf /tmp/roam-inputs -C "$ROAM_INPUTS_DIR"; fi',
@@ -101,7 +121,12 @@ export function withJobFiles<T extends PodSpecLike>(
     { name: 'ROAM_INPUTS_DIR', value: JOB_INPUTS_DIR },
     { name: 'ROAM_RESULTS_DIR', value: JOB_RESULTS_DIR },
   ];
-  const { inputs, deps, results, claim, disk = DEFAULT_POD_DISK } = files;
+  const { inputs, deps, results, claim, disk = DEFAULT_POD_DISK, urlsAtAdmission } = files;
+  /** A URL's env var: its value, or (kueue mode) the downward API's read of its annotation. */
+  const url = (name: string, value: string | undefined, annotation: string) =>
+    urlsAtAdmission
+      ? { name, valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${annotation}']` } } }
+      : { name, value: value ?? '' };
   const volume = { name: CLAIM_VOLUME, mountPath: VOLUME_MOUNT, readOnly: true };
   const initContainers: unknown[] = [...(spec.initContainers ?? [])];
   if (inputs)
@@ -112,7 +137,7 @@ export function withJobFiles<T extends PodSpecLike>(
       env: [
         inputs.file
           ? { name: 'ROAM_INPUTS_FILE', value: `${VOLUME_MOUNT}/${inputs.file}` }
-          : { name: 'ROAM_INPUTS_URL', value: inputs.url ?? '' },
+          : url('ROAM_INPUTS_URL', inputs.url, FILE_URL_ANNOTATIONS.inputs),
         { name: 'ROAM_INPUTS_FORMAT', value: inputs.format },
         { name: 'ROAM_INPUTS_DIR', value: JOB_INPUTS_DIR },
       ],
@@ -125,9 +150,14 @@ export function withJobFiles<T extends PodSpecLike>(
       image: deps.image,
       command: ['sh', '-c', DEPS_FETCH_SCRIPT],
       env: [
-        'error' in deps
-          ? { name: 'ROAM_DEPS_ERROR', value: deps.error }
-          : { name: 'ROAM_DEPS_MANIFEST_URL', value: deps.manifestUrl },
+        ...(urlsAtAdmission
+          ? [
+              url('ROAM_DEPS_ERROR', undefined, FILE_URL_ANNOTATIONS.depsError),
+              url('ROAM_DEPS_MANIFEST_URL', undefined, FILE_URL_ANNOTATIONS.depsManifest),
+            ]
+          : deps.error !== undefined
+            ? [{ name: 'ROAM_DEPS_ERROR', value: deps.error }]
+            : [{ name: 'ROAM_DEPS_MANIFEST_URL', value: deps.manifestUrl ?? '' }]),
         { name: 'ROAM_INPUTS_DIR', value: JOB_INPUTS_DIR },
       ],
       volumeMounts: [work],
@@ -142,7 +172,7 @@ export function withJobFiles<T extends PodSpecLike>(
       // Sleeps until the kubelet's SIGTERM, which comes once main has exited, then uploads.
       command: ['sh', '-c', RESULTS_SIDECAR_SCRIPT],
       env: [
-        { name: 'ROAM_RESULTS_UPLOAD_URL', value: results.uploadUrl },
+        url('ROAM_RESULTS_UPLOAD_URL', results.uploadUrl, FILE_URL_ANNOTATIONS.results),
         { name: 'ROAM_RESULTS_DIR', value: JOB_RESULTS_DIR },
       ],
       volumeMounts: [work],
@@ -236,6 +266,17 @@ export class JobFilesService {
         });
         continue;
       }
+      if (this.config.ROAM_ADMISSION === 'kueue') {
+        // The URLs are minted at admission (urlsAtAdmission): only the helpers are placed now.
+        found.set(job.id, {
+          disk,
+          urlsAtAdmission: true,
+          ...(job.inputsKey ? { inputs: { format: inputsFormatOf(job.inputsKey), image } } : {}),
+          ...(job.inputsFromDependencies ? { deps: { image } } : {}),
+          results: { image: this.config.RESULTS_UPLOADER_IMAGE },
+        });
+        continue;
+      }
       let deps: DependencyInputs | undefined;
       if (job.inputsFromDependencies) {
         deps = await this.dependencyInputs.prepare(store, job);
@@ -257,5 +298,30 @@ export class JobFilesService {
       });
     }
     return found;
+  }
+
+  /**
+   * ROAM_ADMISSION=kueue: the annotations carrying one attempt's URLs, minted now (at
+   * admission), each valid as long as in roam mode from here. Undefined while a dependency's
+   * results are not stored yet (the check stays Pending and is answered later). Nothing to
+   * mint without object storage (PVC mode reads the tenant volume).
+   */
+  async urlAnnotations(job: JobFilesRequest): Promise<Record<string, string> | undefined> {
+    const { store } = this;
+    if (!store || store.kind === 'pvc') return {};
+    let deps: DependencyInputs | undefined;
+    if (job.inputsFromDependencies) {
+      deps = await this.dependencyInputs.prepare(store, job);
+      if (!deps) return undefined;
+    }
+    const urls = await presignJobFiles(store, job, this.config.INPUTS_URL_TTL_SECONDS);
+    return {
+      ...(urls.inputs ? { [FILE_URL_ANNOTATIONS.inputs]: urls.inputs.url } : {}),
+      ...(urls.resultsUploadUrl ? { [FILE_URL_ANNOTATIONS.results]: urls.resultsUploadUrl } : {}),
+      ...(deps && 'error' in deps ? { [FILE_URL_ANNOTATIONS.depsError]: deps.error } : {}),
+      ...(deps && 'manifestUrl' in deps
+        ? { [FILE_URL_ANNOTATIONS.depsManifest]: deps.manifestUrl }
+        : {}),
+    };
   }
 }

@@ -31,6 +31,27 @@ describe('jobManifest', () => {
     expect(manifest.spec.template.metadata.labels).toEqual(labels);
   });
 
+  it('in kueue mode creates the Job suspended in its LocalQueue, in the priority class of its priority', () => {
+    const manifest = jobManifest({ ...input({ priority: 150 }), kueueQueue: 'user-queue' });
+    expect(manifest.spec.suspend).toBe(true);
+    expect(manifest.metadata.labels).toMatchObject({
+      'kueue.x-k8s.io/queue-name': 'user-queue',
+      'kueue.x-k8s.io/priority-class': 'roam-high',
+    });
+    // Kueue reads the Job's labels; the pods do not carry them.
+    expect(manifest.spec.template.metadata.labels).not.toHaveProperty(
+      'kueue.x-k8s.io/priority-class',
+    );
+    expect(
+      jobManifest({ ...input({}), kueueQueue: 'user-queue' }).metadata.labels[
+        'kueue.x-k8s.io/priority-class'
+      ],
+    ).toBe('roam-normal');
+    expect(jobManifest(input({ priority: -5 })).metadata.labels).not.toHaveProperty(
+      'kueue.x-k8s.io/priority-class',
+    );
+  });
+
   it('leaves retries to roam and derives the deadline from max_duration_seconds', () => {
     expect(jobManifest(input({})).spec).toMatchObject({
       backoffLimit: 0,

@@ -1,7 +1,8 @@
 import { indexedShape, type JobSpec, multiPodKind, tenantAnnotationAllowed } from '@roam/contracts';
-import { jobLabels, KUEUE_QUEUE_LABEL, kubeJobName, kubeJobSetName } from '@roam/kube';
+import { jobLabels, kubeJobName, kubeJobSetName } from '@roam/kube';
 
 import { type EnvVar, type JobFiles, withJobFiles } from './job-files.js';
+import { kueueJobLabels } from './kueue/kueue-job.js';
 
 export interface ManifestInput {
   id: string;
@@ -114,7 +115,9 @@ function objectMeta(input: ManifestInput, name: string) {
   return {
     name,
     namespace: input.namespace,
-    labels: input.kueueQueue ? { ...labels, [KUEUE_QUEUE_LABEL]: input.kueueQueue } : labels,
+    labels: input.kueueQueue
+      ? { ...labels, ...kueueJobLabels(input.kueueQueue, spec.priority) }
+      : labels,
     annotations,
   };
 }

@@ -283,6 +283,8 @@ export class TenantProvisioner {
             cohort: this.config.KUEUE_COHORT,
             flavor: this.config.KUEUE_FLAVOR,
             labels,
+            // The presigned URLs of a job's pod are minted when Kueue reserves its quota.
+            admissionChecks: [this.config.KUEUE_ADMISSION_CHECK],
           },
         ),
       );

@@ -30,7 +30,7 @@ export interface Container {
   image?: string;
   command?: string[];
   args?: string[];
-  /** Only literal values are simulated; valueFrom (secrets, fields) is not resolved. */
+  /** Literal values, and `valueFrom.fieldRef` (the downward API, kubelet/downward.ts). */
   env?: { name: string; value?: string; valueFrom?: unknown }[];
   resources?: ResourceRequirements;
   volumeMounts?: VolumeMount[];

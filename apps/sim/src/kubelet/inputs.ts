@@ -57,7 +57,12 @@ export async function fetchInputs(
         return { exitCode: 1, lines: [`cp: can't stat '${env.ROAM_INPUTS_FILE}': No such file`] };
       data = found;
     } else {
-      const response = await fetch(env.ROAM_INPUTS_URL!);
+      if (!env.ROAM_INPUTS_URL)
+        return {
+          exitCode: 1,
+          lines: ['roam-inputs: no inputs URL (the pod has no roam.dev/inputs-url annotation)'],
+        };
+      const response = await fetch(env.ROAM_INPUTS_URL);
       if (!response.ok)
         return { exitCode: 1, lines: [`wget: server returned error: HTTP ${response.status}`] };
       data = Buffer.from(await response.arrayBuffer());
@@ -92,11 +97,11 @@ export async function fetchDependencyInputs(
   write: (path: string, content: Buffer) => void,
 ): Promise<FetchOutcome> {
   const env = envOf(c);
-  if (env.ROAM_DEPS_ERROR !== undefined)
-    return { exitCode: 1, lines: [`roam-deps: ${env.ROAM_DEPS_ERROR}`] };
+  if (env.ROAM_DEPS_ERROR) return { exitCode: 1, lines: [`roam-deps: ${env.ROAM_DEPS_ERROR}`] };
+  if (!env.ROAM_DEPS_MANIFEST_URL) return { exitCode: 1, lines: ['roam-deps: no manifest URL'] };
   const dir = `${(env.ROAM_INPUTS_DIR ?? JOB_INPUTS_DIR).replace(/\/+$/, '')}/${DEPS_INPUTS_SUBDIR}`;
   try {
-    const manifest = await fetch(env.ROAM_DEPS_MANIFEST_URL!);
+    const manifest = await fetch(env.ROAM_DEPS_MANIFEST_URL);
     if (!manifest.ok)
       return { exitCode: 1, lines: [`wget: server returned error: HTTP ${manifest.status}`] };
     const lines = (await manifest.text()).split('\n').filter((line) => line.length > 0);

@@ -5,6 +5,7 @@ import type { KubeObject } from '../api/registry.js';
 import { type Clock, EventRecorder, nowIso, setCondition } from '../controllers/runtime.js';
 import type { Store, StoredEvent } from '../store/store.js';
 import { type FileStore, parseFilesAnnotation } from './files.js';
+import { withDownwardEnv } from './downward.js';
 import { fetchDependencyInputs, fetchInputs, isDepsFetcher, isInputsFetcher } from './inputs.js';
 import type { LogStore } from './logs.js';
 import { isResultsUploader, uploadResults } from './results.js';
@@ -22,29 +23,6 @@ export const ANNOTATIONS = {
 } as const;
 
 const DEFAULT_START_DELAY = 0.5;
-
-/**
- * The downward API's `valueFrom.fieldRef` for the fields a pod's env reads from itself: its
- * name, namespace, node and one of its labels or annotations (how an indexed Job's pods get
- * `JOB_COMPLETION_INDEX`). Undefined for anything else, as an unset variable.
- */
-export function fieldRefValue(pod: Pod, valueFrom: unknown): string | undefined {
-  const path = (valueFrom as { fieldRef?: { fieldPath?: unknown } } | undefined)?.fieldRef
-    ?.fieldPath;
-  if (typeof path !== 'string') return undefined;
-  const keyed = /^metadata\.(annotations|labels)\['([^']+)'\]$/.exec(path);
-  if (keyed) return pod.metadata[keyed[1] as 'annotations' | 'labels']?.[keyed[2]!];
-  switch (path) {
-    case 'metadata.name':
-      return pod.metadata.name;
-    case 'metadata.namespace':
-      return pod.metadata.namespace;
-    case 'spec.nodeName':
-      return pod.spec?.nodeName;
-    default:
-      return undefined;
-  }
-}
 
 interface PodRun {
   uid: string;
@@ -246,10 +224,9 @@ export class Kubelet {
   private planFor(pod: Pod, c: Container): Plan {
     const ann = pod.metadata.annotations ?? {};
     const env = Object.fromEntries(
-      (c.env ?? []).flatMap((e) => {
-        const value = e.value ?? fieldRefValue(pod, e.valueFrom);
-        return value !== undefined ? [[e.name, value] as const] : [];
-      }),
+      (withDownwardEnv(c, pod).env ?? []).flatMap((e) =>
+        e.value !== undefined ? [[e.name, e.value] as const] : [],
+      ),
     );
     let plan = planContainer(c.command, c.args, c.image ?? '', env);
     const duration = seconds(ann[ANNOTATIONS.duration]);
@@ -280,11 +257,12 @@ export class Kubelet {
     const pod = this.current(run);
     if (!pod) return;
     const inits = pod.spec?.initContainers ?? [];
-    const c = inits[index];
-    if (!c) {
+    const declared = inits[index];
+    if (!declared) {
       this.startMain(run);
       return;
     }
+    const c = withDownwardEnv(declared, pod);
     const now = nowIso();
     const sidecar = c.restartPolicy === 'Always';
     if (sidecar) run.sidecars.set(index, c);

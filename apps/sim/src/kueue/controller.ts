@@ -5,7 +5,12 @@
 // deletes the Workload (ownerReference). A workload that does not fit may preempt others, as
 // its ClusterQueue's `preemption` allows (queueing.ts): they are Evicted and Preempted, lose
 // their quota, and their Jobs are suspended (their pods go) until Kueue admits them again.
-import type { Job } from '../api/models.js';
+// AdmissionChecks: in a ClusterQueue that lists checks, a workload that reserves quota gets
+// each check Pending in `status.admissionChecks`, and is Admitted only once every check's
+// controller answered Ready; the checks' `podSetUpdates` go onto the Job's pod template when
+// it is unsuspended (and come off when it is suspended again). Retry evicts the workload (its
+// checks start over when it reserves again); Rejected evicts and deactivates it.
+import type { Job, PodTemplate } from '../api/models.js';
 import { formatQuantity, type ResourceList } from '../api/quantity.js';
 import type { KubeObject, ResourceType } from '../api/registry.js';
 import type { AdmissionPlugin, Operation, ResourceService } from '../api/resources.js';
@@ -30,6 +35,8 @@ import {
   type Usage,
 } from './queueing.js';
 import {
+  type AdmissionCheck,
+  type AdmissionCheckState,
   type ClusterQueue,
   conditionTrue,
   KUEUE_API_VERSION,
@@ -89,6 +96,30 @@ function usageOfAdmission(wl: Workload): { flavors: Record<string, string>; usag
   return { flavors, usage: totalRequests(wl) };
 }
 
+/** Evicted: every check starts over, Pending, without what it gave before. */
+const resetChecks = (
+  checks: AdmissionCheckState[] | undefined,
+): AdmissionCheckState[] | undefined =>
+  checks?.map((c) => ({
+    name: c.name,
+    state: 'Pending',
+    lastTransitionTime: c.state === 'Pending' ? c.lastTransitionTime : new Date().toISOString(),
+    message: '',
+  }));
+
+/** Puts back what admission changed on a suspended Job's pod template (Kueue's restore). */
+function restorePodSetInfo(template: PodTemplate, original: PodTemplate): void {
+  const meta = (template.metadata ??= {});
+  if (original.metadata?.labels) meta.labels = { ...original.metadata.labels };
+  else delete meta.labels;
+  if (original.metadata?.annotations) meta.annotations = { ...original.metadata.annotations };
+  else delete meta.annotations;
+  if (original.spec.nodeSelector) template.spec.nodeSelector = { ...original.spec.nodeSelector };
+  else delete template.spec.nodeSelector;
+  if (original.spec.tolerations) template.spec.tolerations = [...original.spec.tolerations];
+  else delete template.spec.tolerations;
+}
+
 export class KueueController {
   private readonly jobs: WorkQueue;
   private readonly passes: WorkQueue;
@@ -112,7 +143,8 @@ export class KueueController {
         key === KUEUE_KEYS.workloads ||
         key === KUEUE_KEYS.clusterQueues ||
         key === KUEUE_KEYS.localQueues ||
-        key === KUEUE_KEYS.flavors
+        key === KUEUE_KEYS.flavors ||
+        key === KUEUE_KEYS.admissionChecks
       ) {
         if (key === KUEUE_KEYS.workloads && ev.type !== 'DELETED') {
           const owner = ev.object.metadata.ownerReferences?.find((o) => o.kind === 'Job');
@@ -178,14 +210,20 @@ export class KueueController {
     }
     if (conditionTrue(wl, 'Admitted')) {
       if (job.spec.suspend) this.unsuspend(job, wl);
-    } else if (!job.spec.suspend && conditionTrue(wl, 'Evicted')) this.suspend(job);
+    } else if (!job.spec.suspend && conditionTrue(wl, 'Evicted')) this.suspend(job, wl);
   }
 
-  /** An evicted Workload's Job stops: suspended, its pods go, until Kueue admits it again. */
-  private suspend(job: Job): void {
+  /**
+   * An evicted Workload's Job stops: suspended, its pods go, until Kueue admits it again. What
+   * admission put on its pod template (flavors' node labels, checks' podSetUpdates) comes off:
+   * the template's labels, annotations, nodeSelector and tolerations are the Workload's again.
+   */
+  private suspend(job: Job, wl: Workload): void {
+    const original = wl.spec?.podSets[0]?.template;
     this.store.mutate<Job>('jobs.batch', job.metadata.namespace, job.metadata.name ?? '', (o) => {
       if (!o.spec || o.metadata.uid !== job.metadata.uid) return false;
       o.spec.suspend = true;
+      if (original) restorePodSetInfo(o.spec.template, original);
     });
     this.events.record(job, 'Normal', 'Stopped', 'Workload evicted; the Job is suspended');
   }
@@ -250,6 +288,7 @@ export class KueueController {
           nodeSelector,
           this.store.get<ResourceFlavor>(KUEUE_KEYS.flavors, undefined, flavor)?.spec?.nodeLabels,
         );
+    const updates = (wl.status?.admissionChecks ?? []).flatMap((c) => c.podSetUpdates ?? []);
     this.store.mutate<Job>('jobs.batch', job.metadata.namespace, job.metadata.name ?? '', (o) => {
       if (!o.spec || o.metadata.uid !== job.metadata.uid) return false;
       o.spec.suspend = false;
@@ -258,6 +297,18 @@ export class KueueController {
           ...(o.spec.template.spec.nodeSelector ?? {}),
           ...nodeSelector,
         };
+      const template = o.spec.template;
+      for (const u of updates) {
+        // A Job has one pod set, `main`.
+        if (u.name !== 'main') continue;
+        const meta = (template.metadata ??= {});
+        if (u.labels) meta.labels = { ...meta.labels, ...u.labels };
+        if (u.annotations) meta.annotations = { ...meta.annotations, ...u.annotations };
+        if (u.nodeSelector)
+          template.spec.nodeSelector = { ...template.spec.nodeSelector, ...u.nodeSelector };
+        if (u.tolerations)
+          template.spec.tolerations = [...(template.spec.tolerations ?? []), ...u.tolerations];
+      }
     });
   }
 
@@ -265,6 +316,12 @@ export class KueueController {
     const queues = new Map<string, ClusterQueue>();
     for (const cq of this.store.list<ClusterQueue>(KUEUE_KEYS.clusterQueues))
       if (!cq.metadata.deletionTimestamp) queues.set(cq.metadata.name ?? '', cq);
+    const inactive = new Set<string>();
+    for (const [name, cq] of queues)
+      for (const check of cq.spec?.admissionChecks ?? []) {
+        const ac = this.store.get<AdmissionCheck>(KUEUE_KEYS.admissionChecks, undefined, check);
+        if (!ac || !conditionTrue(ac, 'Active')) inactive.add(name);
+      }
     const snapshots: QueueSnapshot[] = [...queues.values()].map((cq) => ({
       name: cq.metadata.name ?? '',
       ...(cq.spec?.cohort ? { cohort: cq.spec.cohort } : {}),
@@ -291,6 +348,8 @@ export class KueueController {
       const lqName = wl.spec?.queueName ?? '';
       const lqKey = `lq:${wl.metadata.namespace}/${lqName}`;
       if (conditionTrue(wl, 'QuotaReserved') && wl.status?.admission) {
+        // A check answered Retry or Rejected: the workload gave its quota back.
+        if (this.followChecks(wl)) continue;
         const cq = wl.status.admission.clusterQueue;
         const { flavors, usage } = usageOfAdmission(wl);
         reserved.push({
@@ -327,6 +386,10 @@ export class KueueController {
         continue;
       }
       count(`cq:${cq.metadata.name}`, 'pending');
+      if (inactive.has(cq.metadata.name ?? '')) {
+        inadmissible.set(key, `ClusterQueue ${cq.metadata.name} is inactive`);
+        continue;
+      }
       if (!this.namespaceMatches(cq, wl.metadata.namespace)) {
         inadmissible.set(key, "Workload namespace doesn't match ClusterQueue selector");
         continue;
@@ -347,6 +410,7 @@ export class KueueController {
       const resourceUsage = Object.fromEntries(
         Object.entries(a.usage).map(([r, v]) => [r, formatQuantity(v, r)]),
       );
+      const checks = queues.get(a.clusterQueue)?.spec?.admissionChecks ?? [];
       this.store.mutate<Workload>(KUEUE_KEYS.workloads, ns, name, (o) => {
         const status = (o.status ??= {});
         status.admission = {
@@ -366,12 +430,23 @@ export class KueueController {
           reason: 'QuotaReserved',
           message: `Quota reserved in ClusterQueue ${a.clusterQueue}`,
         });
-        status.conditions = setCondition(status.conditions, {
-          type: 'Admitted',
-          status: 'True',
-          reason: 'Admitted',
-          message: 'The workload is admitted',
-        });
+        // The queue's checks start Pending; Admitted waits for every one to be Ready.
+        status.admissionChecks = checks.map(
+          (name) =>
+            status.admissionChecks?.find((c) => c.name === name && c.state === 'Pending') ?? {
+              name,
+              state: 'Pending',
+              lastTransitionTime: new Date().toISOString(),
+              message: '',
+            },
+        );
+        if (checks.length === 0)
+          status.conditions = setCondition(status.conditions, {
+            type: 'Admitted',
+            status: 'True',
+            reason: 'Admitted',
+            message: 'The workload is admitted',
+          });
         // Admitted again after an eviction: the eviction is history.
         for (const type of ['Evicted', 'Preempted']) {
           const previous = status.conditions.find((c) => c.type === type && c.status === 'True');
@@ -390,7 +465,8 @@ export class KueueController {
         'QuotaReserved',
         `Quota reserved in ClusterQueue ${a.clusterQueue}`,
       );
-      this.events.record(wl, 'Normal', 'Admitted', `Admitted by ClusterQueue ${a.clusterQueue}`);
+      if (checks.length === 0)
+        this.events.record(wl, 'Normal', 'Admitted', `Admitted by ClusterQueue ${a.clusterQueue}`);
       const cqCounts = counts.get(`cq:${a.clusterQueue}`);
       const lqCounts = counts.get(`lq:${ns}/${wl.spec?.queueName ?? ''}`);
       for (const c of [cqCounts, lqCounts])
@@ -442,8 +518,61 @@ export class KueueController {
         { type: 'Admitted', status: 'False', reason: 'Preempted', message },
       ])
         status.conditions = setCondition(status.conditions, c);
+      status.admissionChecks = resetChecks(status.admissionChecks);
     });
     this.events.record(victim, 'Normal', 'Preempted', message);
+  }
+
+  /**
+   * A workload holding quota, as its admission checks say: all Ready admits it; a Retry evicts
+   * it back to its queue (its checks Pending again); a Rejected evicts and deactivates it.
+   * True when it gave its quota back.
+   */
+  private followChecks(wl: Workload): boolean {
+    const checks = wl.status?.admissionChecks ?? [];
+    if (checks.length === 0) return false;
+    const [ns, name] = splitKey(nsName(wl));
+    const rejected = checks.filter((c) => c.state === 'Rejected').map((c) => c.name);
+    const retry = checks.some((c) => c.state === 'Retry');
+    if (rejected.length > 0 || retry) {
+      const message =
+        rejected.length > 0
+          ? `The workload is deactivated due to Admission check(s): [${rejected.join(', ')}], were rejected`
+          : 'At least one admission check is false';
+      const reason = rejected.length > 0 ? 'Deactivated' : 'AdmissionCheck';
+      this.store.mutate<Workload>(KUEUE_KEYS.workloads, ns, name, (o) => {
+        if (rejected.length > 0 && o.spec) o.spec.active = false;
+        const status = (o.status ??= {});
+        delete status.admission;
+        for (const c of [
+          { type: 'Evicted', status: 'True', reason, message },
+          { type: 'QuotaReserved', status: 'False', reason, message },
+          { type: 'Admitted', status: 'False', reason, message },
+        ])
+          status.conditions = setCondition(status.conditions, c);
+        if (rejected.length === 0) status.admissionChecks = resetChecks(status.admissionChecks);
+      });
+      this.events.record(wl, 'Normal', 'EvictedDueToAdmissionCheck', message);
+      return true;
+    }
+    if (!conditionTrue(wl, 'Admitted') && checks.every((c) => c.state === 'Ready')) {
+      this.store.mutate<Workload>(KUEUE_KEYS.workloads, ns, name, (o) => {
+        const status = (o.status ??= {});
+        status.conditions = setCondition(status.conditions, {
+          type: 'Admitted',
+          status: 'True',
+          reason: 'Admitted',
+          message: 'The workload is admitted',
+        });
+      });
+      this.events.record(
+        wl,
+        'Normal',
+        'Admitted',
+        `Admitted by ClusterQueue ${wl.status?.admission?.clusterQueue ?? ''}`,
+      );
+    }
+    return false;
   }
 
   private namespaceMatches(cq: ClusterQueue, namespace: string | undefined): boolean {

@@ -1,7 +1,8 @@
-// kueue.x-k8s.io/v1beta1: ResourceFlavor, ClusterQueue, LocalQueue and Workload, as the
+// kueue.x-k8s.io/v1beta1: ResourceFlavor, ClusterQueue, LocalQueue, Workload,
+// WorkloadPriorityClass and AdmissionCheck, as the
 // shapes of Kueue's CRDs (config/components/crd/bases) that roam and kubectl read. Served
 // like every other type: one `register` call each.
-import type { Condition, PodTemplate } from '../api/models.js';
+import type { Condition, PodTemplate, Toleration } from '../api/models.js';
 import type { Column, KubeObject, Registry, ResourceType } from '../api/registry.js';
 import { formatAge } from '../api/builtin-types.js';
 import { isQuantity } from '../api/quantity.js';
@@ -21,6 +22,7 @@ export const KUEUE_KEYS = {
   localQueues: `localqueues.${KUEUE_GROUP}`,
   workloads: `workloads.${KUEUE_GROUP}`,
   priorityClasses: `workloadpriorityclasses.${KUEUE_GROUP}`,
+  admissionChecks: `admissionchecks.${KUEUE_GROUP}`,
 } as const;
 
 export interface FlavorQuotas {
@@ -35,6 +37,8 @@ export interface ClusterQueueSpec {
   resourceGroups?: { coveredResources: string[]; flavors: FlavorQuotas[] }[];
   stopPolicy?: 'None' | 'Hold' | 'HoldAndDrain';
   preemption?: PreemptionPolicy;
+  /** AdmissionChecks every workload of the queue must pass before it is Admitted. */
+  admissionChecks?: string[];
 }
 
 /** Which admitted workloads a pending one may evict to fit (Kueue's ClusterQueue `preemption`). */
@@ -45,6 +49,36 @@ export interface PreemptionPolicy {
 
 /** A priority Jobs name with PRIORITY_CLASS_LABEL; `value` is the Workload's priority. */
 export type WorkloadPriorityClass = KubeObject & { value?: number; description?: string };
+
+/**
+ * A check an external controller (`spec.controllerName`) answers for each workload that
+ * reserved quota in a ClusterQueue listing it. The controller marks it `Active`; a ClusterQueue
+ * whose checks are missing or inactive admits nothing.
+ */
+export type AdmissionCheck = KubeObject<
+  { controllerName: string; retryDelayMinutes?: number; parameters?: unknown },
+  { conditions?: Condition[] }
+>;
+
+export type CheckState = 'Pending' | 'Ready' | 'Retry' | 'Rejected';
+
+/** What a check's controller gives the pod set on Ready, applied to the Job at unsuspend. */
+export interface PodSetUpdate {
+  name: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  nodeSelector?: Record<string, string>;
+  tolerations?: Toleration[];
+}
+
+/** One entry of a Workload's `status.admissionChecks` (a list map keyed by name). */
+export interface AdmissionCheckState {
+  name: string;
+  state: CheckState;
+  lastTransitionTime: string;
+  message: string;
+  podSetUpdates?: PodSetUpdate[];
+}
 
 export interface FlavorUsage {
   name: string;
@@ -92,6 +126,7 @@ export type Workload = KubeObject<
   {
     admission?: { clusterQueue: string; podSetAssignments: PodSetAssignment[] };
     conditions?: Condition[];
+    admissionChecks?: AdmissionCheckState[];
   }
 >;
 
@@ -228,6 +263,22 @@ export const kueueTypes: ResourceType[] = [
     columns: [col<WorkloadPriorityClass>('Value', (o) => o.value ?? 0, 'integer'), age],
     validate: (obj) =>
       Number.isInteger(obj.value) ? [] : [invalidValue('value', obj.value, 'must be an integer')],
+  }),
+  kueueType({
+    kind: 'AdmissionCheck',
+    plural: 'admissionchecks',
+    singular: 'admissioncheck',
+    namespaced: false,
+    shortNames: [],
+    columns: [
+      col<AdmissionCheck>('Controller', (o) => o.spec?.controllerName ?? ''),
+      col<AdmissionCheck>('Active', (o) => (conditionTrue(o, 'Active') ? 'True' : 'False')),
+      age,
+    ],
+    validate: (obj) => {
+      const name = spec(obj)?.controllerName;
+      return typeof name === 'string' && name ? [] : [required('spec.controllerName')];
+    },
   }),
   kueueType({
     kind: 'Workload',

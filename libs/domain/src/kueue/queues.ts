@@ -22,6 +22,8 @@ export interface TenantQueues {
   cohort: string;
   flavor: string;
   labels: Record<string, string>;
+  /** AdmissionChecks every workload must pass before Kueue admits it (roam's inputs check). */
+  admissionChecks?: string[];
 }
 
 /** The tenant's ClusterQueue: nominal quota from its limits, only its namespace may use it. */
@@ -47,6 +49,7 @@ export function tenantClusterQueue(
       queueingStrategy: 'BestEffortFIFO',
       // Higher-priority workloads in the tenant's queue (Kueue priority classes) evict lower ones.
       preemption: { withinClusterQueue: 'LowerPriority' },
+      ...(q.admissionChecks?.length ? { admissionChecks: q.admissionChecks } : {}),
       namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': q.namespace } },
       resourceGroups: [
         {

@@ -1,7 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { type JobState, SUBMITTED } from '../scheduling/job-state.js';
-import { kueueEvent, kueueWaitReason, type KueueWorkload, workloadVerdict } from './workload.js';
+import {
+  answerCheck,
+  awaitsCheck,
+  kueueEvent,
+  kueueWaitReason,
+  type KueueWorkload,
+  type WorkloadCheck,
+  workloadVerdict,
+} from './workload.js';
 
 const wl = (...conditions: [string, string, string?, string?][]): KueueWorkload => ({
   status: {
@@ -66,6 +74,14 @@ describe('kueueEvent', () => {
     expect(kueueEvent(ADMITTED, admitted, now)).toBeUndefined();
   });
 
+  it('leaves a job as it is while its Workload, quota reserved, waits only for admission checks', () => {
+    const checking = workloadVerdict(wl(['QuotaReserved', 'True']));
+    expect(checking).toMatchObject({ kind: 'pending', reason: 'QuotaReserved' });
+    expect(kueueEvent(SUBMITTED, checking, now)).toBeUndefined();
+    expect(kueueEvent(RETRYING, checking, now)).toBeUndefined();
+    expect(kueueEvent(QUEUED, checking, now)).toBeUndefined();
+  });
+
   it("names roam's wait reason: short of pods is the concurrency limit, else quota", () => {
     const short = (resource: string) =>
       workloadVerdict(
@@ -125,5 +141,58 @@ describe('kueueEvent', () => {
     expect(kueueEvent(running, admitted, now)).toBeUndefined();
     expect(kueueEvent({ ...running, reason: 'Offloaded' }, evicted, now)).toBeUndefined();
     expect(kueueEvent(ADMITTED, { kind: 'finished', clusterQueue: 'q' }, now)).toBeUndefined();
+  });
+});
+
+describe('awaitsCheck and answerCheck', () => {
+  const checked = (reserved: boolean, ...checks: WorkloadCheck[]): KueueWorkload => ({
+    spec: { podSets: [{ name: 'main' }] },
+    status: {
+      conditions: [{ type: 'QuotaReserved', status: reserved ? 'True' : 'False' }],
+      admissionChecks: checks,
+    },
+  });
+
+  it.each([
+    [checked(true, { name: 'roam-inputs', state: 'Pending' }), true],
+    [checked(false, { name: 'roam-inputs', state: 'Pending' }), false],
+    [checked(true, { name: 'roam-inputs', state: 'Ready' }), false],
+    [checked(true, { name: 'roam-inputs', state: 'Retry' }), false],
+    [checked(true, { name: 'other', state: 'Pending' }), false],
+    [checked(true), false],
+  ])('%j awaits roam-inputs: %s', (w, expected) => {
+    expect(awaitsCheck(w, 'roam-inputs')).toBe(expected);
+  });
+
+  it('answers Ready with the annotations for every pod set, leaving other checks alone', () => {
+    const other: WorkloadCheck = { name: 'provisioning', state: 'Pending', message: '' };
+    const w = checked(true, { name: 'roam-inputs', state: 'Pending' }, other);
+    const now = new Date('2026-01-01T00:00:00Z');
+    expect(
+      answerCheck(w, 'roam-inputs', { state: 'Ready', message: 'minted' }, { a: 'b' }, now),
+    ).toEqual([
+      {
+        name: 'roam-inputs',
+        state: 'Ready',
+        message: 'minted',
+        lastTransitionTime: now.toISOString(),
+        podSetUpdates: [{ name: 'main', annotations: { a: 'b' } }],
+      },
+      other,
+    ]);
+  });
+
+  it('answers Rejected without pod set updates', () => {
+    const w = checked(true, { name: 'roam-inputs', state: 'Pending' });
+    const [answer] = answerCheck(
+      w,
+      'roam-inputs',
+      { state: 'Rejected', message: 'gone' },
+      {
+        a: 'b',
+      },
+    );
+    expect(answer).toMatchObject({ state: 'Rejected', message: 'gone' });
+    expect(answer).not.toHaveProperty('podSetUpdates');
   });
 });

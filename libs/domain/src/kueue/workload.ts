@@ -12,14 +12,64 @@ export interface WorkloadCondition {
   message?: string;
 }
 
+/** One AdmissionCheck's state on a Workload (`status.admissionChecks`). */
+export interface WorkloadCheck {
+  name: string;
+  state: 'Pending' | 'Ready' | 'Retry' | 'Rejected';
+  lastTransitionTime?: string;
+  message?: string;
+  podSetUpdates?: { name: string; annotations?: Record<string, string> }[];
+}
+
 /** The parts of a kueue.x-k8s.io Workload roam reads. */
 export interface KueueWorkload {
-  metadata?: { name?: string; namespace?: string };
-  spec?: { queueName?: string };
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
+  spec?: { queueName?: string; podSets?: { name: string }[] };
   status?: {
     admission?: { clusterQueue?: string };
     conditions?: WorkloadCondition[];
+    admissionChecks?: WorkloadCheck[];
   };
+}
+
+/**
+ * Whether the AdmissionCheck `check` waits for its controller's answer on this Workload: Kueue
+ * reserved quota for it and the check is Pending. Kueue puts a check Pending when the workload
+ * reserves quota, and again after an eviction, so each admission gets its own answer.
+ */
+export function awaitsCheck(w: KueueWorkload, check: string): boolean {
+  return (
+    isTrue(w, 'QuotaReserved') &&
+    !isTrue(w, 'Finished') &&
+    (w.status?.admissionChecks ?? []).some((c) => c.name === check && c.state === 'Pending')
+  );
+}
+
+/**
+ * The Workload's `status.admissionChecks` with `check` answered: its state and message, and
+ * (Ready) the annotations every pod set gets. The other checks are left as they are.
+ */
+export function answerCheck(
+  w: KueueWorkload,
+  check: string,
+  answer: { state: 'Ready' | 'Retry' | 'Rejected'; message: string },
+  annotations: Record<string, string> = {},
+  now: Date = new Date(),
+): WorkloadCheck[] {
+  const podSets = w.spec?.podSets?.length ? w.spec.podSets : [{ name: 'main' }];
+  return (w.status?.admissionChecks ?? []).map((c) =>
+    c.name !== check
+      ? c
+      : {
+          name: c.name,
+          state: answer.state,
+          message: answer.message,
+          lastTransitionTime: now.toISOString(),
+          ...(answer.state === 'Ready' && Object.keys(annotations).length > 0
+            ? { podSetUpdates: podSets.map((p) => ({ name: p.name, annotations })) }
+            : {}),
+        },
+  );
 }
 
 export type WorkloadVerdict =
@@ -118,6 +168,9 @@ export function kueueEvent(
             admittedAt: now,
           };
     case 'pending':
+      // Quota reserved, only the admission checks (roam's own URL minting) to pass: the job is
+      // not waiting for quota, and is admitted as soon as they answer; it stays as it is.
+      if (verdict.reason === 'QuotaReserved') return undefined;
       return state.phase === 'Admitted'
         ? undefined
         : waiting(`Kueue ${verdict.reason}: ${verdict.message}`, kueueWaitReason(verdict.message));

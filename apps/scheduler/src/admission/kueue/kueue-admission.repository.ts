@@ -80,6 +80,15 @@ export class KueueAdmissionRepository {
     return rows.map((row) => this.toRow(row));
   }
 
+  /** What the roam AdmissionCheck needs to mint one attempt's URLs; undefined when gone. */
+  async forCheck(id: string) {
+    const job = await this.prisma.job.findUnique({
+      where: { id },
+      select: { tenantId: true, attempt: true, status: true, spec: true, inputsKey: true },
+    });
+    return job ? { ...job, spec: job.spec as unknown as JobSpec } : undefined;
+  }
+
   private toRow(row: PendingRow): KueueRow {
     return {
       job: {

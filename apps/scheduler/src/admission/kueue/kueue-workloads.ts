@@ -4,24 +4,24 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { type KueueWorkload, workloadVerdict } from '@roam/domain';
+import { awaitsCheck, type KueueWorkload, workloadVerdict } from '@roam/domain';
 import { type Informer, Kube, type KubernetesObject, type ObjectCache } from '@roam/kube';
 import { APP_CONFIG, LOGGER } from '@roam/runtime';
 import type { Logger } from 'pino';
 
 import type { SchedulerConfig } from '../../scheduler.config.js';
 
-type WorkloadObject = KubernetesObject &
+export type WorkloadObject = KubernetesObject &
   KueueWorkload & {
     metadata?: { ownerReferences?: { kind: string; name: string }[] };
   };
 
 /** The Job a Workload was made for: Kueue names it in the Workload's ownerReferences. */
-const ownerJob = (w: WorkloadObject): string | undefined =>
+export const ownerJob = (w: WorkloadObject): string | undefined =>
   w.metadata?.ownerReferences?.find((o) => o.kind === 'Job')?.name;
 
 /** A roam Job's name, `roam-<job id>-<attempt>` (kubeJobName), read back. */
-const ROAM_JOB = /^roam-([0-9a-f-]{36})-(\d+)$/;
+export const ROAM_JOB = /^roam-([0-9a-f-]{36})-(\d+)$/;
 
 /** A Job of roam whose Workload Kueue evicted. */
 export interface EvictedJob {
@@ -40,6 +40,8 @@ export class KueueWorkloads implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly byJob = new Map<string, WorkloadObject>();
   /** Keys (`namespace/job`) of roam Jobs whose Workload is evicted: a running job may be one. */
   private readonly evictedKeys = new Set<string>();
+  /** Workloads (`namespace/name`) whose roam AdmissionCheck waits for an answer. */
+  private readonly checking = new Map<string, WorkloadObject>();
   private stopped = false;
   private listener: () => void = () => undefined;
 
@@ -79,6 +81,11 @@ export class KueueWorkloads implements OnApplicationBootstrap, OnModuleDestroy {
     return out;
   }
 
+  /** Workloads that reserved quota and wait for roam's AdmissionCheck (KUEUE_ADMISSION_CHECK). */
+  awaitingCheck(): WorkloadObject[] {
+    return [...this.checking.values()];
+  }
+
   /** Keeps trying (Kueue's CRDs may be installed after roam): admission waits meanwhile. */
   private async start(delayMs: number): Promise<void> {
     if (this.stopped) return;
@@ -91,6 +98,9 @@ export class KueueWorkloads implements OnApplicationBootstrap, OnModuleDestroy {
       );
       this.informer = informer;
       const put = (w: WorkloadObject) => {
+        const name = `${w.metadata?.namespace}/${w.metadata?.name}`;
+        if (awaitsCheck(w, this.config.KUEUE_ADMISSION_CHECK)) this.checking.set(name, w);
+        else this.checking.delete(name);
         const job = ownerJob(w);
         if (!job) return;
         const key = `${w.metadata?.namespace}/${job}`;
@@ -100,6 +110,7 @@ export class KueueWorkloads implements OnApplicationBootstrap, OnModuleDestroy {
         this.listener();
       };
       const drop = (w: WorkloadObject) => {
+        this.checking.delete(`${w.metadata?.namespace}/${w.metadata?.name}`);
         const job = ownerJob(w);
         if (!job) return;
         const key = `${w.metadata?.namespace}/${job}`;
