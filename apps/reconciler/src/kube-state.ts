@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { KubeJob, KubePod } from '@roam/domain';
+import { GKE_SPOT_LABEL, type KubeJob, type KubePod, type NodeOfPod } from '@roam/domain';
 import {
   attemptOf,
   Kube,
@@ -25,6 +25,9 @@ const keyOf = (object: Tracked): AttemptKey | undefined => {
   return jobId && attempt !== undefined ? { jobId, attempt } : undefined;
 };
 
+/** Deleted nodes remembered for the messages of pods lost with them. */
+const GONE_NODES_KEPT = 1000;
+
 /**
  * roam's Jobs and Pods as the informers last saw them, indexed by job id and attempt. Every
  * change calls `onChange(jobId)`; the reconciler then reads the whole picture from here.
@@ -35,6 +38,13 @@ export class KubeState implements OnModuleDestroy {
   private podsInformer?: ResilientInformer<KubePod & Tracked>;
   private readonly jobs = new Map<string, KubeJob & Tracked>();
   private readonly pods = new Map<string, Map<string, KubePod & Tracked>>();
+  private nodesInformer?: ResilientInformer<Tracked>;
+  /**
+   * Nodes by name, and nodes deleted since (kept so a pod lost with its node can say which kind
+   * of node it was). Deleted ones are forgotten oldest first past `GONE_NODES_KEPT`.
+   */
+  private readonly nodes = new Map<string, NodeOfPod>();
+  private readonly goneNodes: string[] = [];
 
   constructor(
     readonly kube: Kube,
@@ -43,7 +53,11 @@ export class KubeState implements OnModuleDestroy {
 
   async start(onChange: (jobId: string) => void): Promise<void> {
     // A retry after a failed start replaces the informers of the failed attempt.
-    await Promise.all([this.jobsInformer?.stop(), this.podsInformer?.stop()]);
+    await Promise.all([
+      this.jobsInformer?.stop(),
+      this.podsInformer?.stop(),
+      this.nodesInformer?.stop(),
+    ]);
     this.jobsInformer = this.kube.informer<KubeJob & Tracked>(
       '/apis/batch/v1/jobs',
       'batch/v1',
@@ -56,6 +70,32 @@ export class KubeState implements OnModuleDestroy {
       'Pod',
       MANAGED_BY_ROAM,
     );
+    // Nodes: only whether they are spot and their pool, for the message of a capacity loss.
+    this.nodesInformer = this.kube.informer<Tracked>('/api/v1/nodes', 'v1', 'Node');
+    const putNode = (object: Tracked) => {
+      const name = object.metadata?.name;
+      if (!name) return;
+      const labels = object.metadata?.labels ?? {};
+      const pool = labels['cloud.google.com/gke-nodepool'];
+      this.nodes.set(name, {
+        spot: labels[GKE_SPOT_LABEL] === 'true',
+        ...(pool ? { pool } : {}),
+        gone: false,
+      });
+    };
+    this.nodesInformer.on('add', putNode);
+    this.nodesInformer.on('update', putNode);
+    this.nodesInformer.on('delete', (object: Tracked) => {
+      const name = object.metadata?.name;
+      const known = name ? this.nodes.get(name) : undefined;
+      if (!name || !known) return;
+      this.nodes.set(name, { ...known, gone: true });
+      this.goneNodes.push(name);
+      while (this.goneNodes.length > GONE_NODES_KEPT) {
+        const oldest = this.goneNodes.shift()!;
+        if (this.nodes.get(oldest)?.gone) this.nodes.delete(oldest);
+      }
+    });
     const track = <T extends Tracked>(index: (object: T, present: boolean) => void) => ({
       put: (object: T) => index(object, true),
       drop: (object: T) => index(object, false),
@@ -86,18 +126,31 @@ export class KubeState implements OnModuleDestroy {
     this.podsInformer.on('add', pods.put);
     this.podsInformer.on('update', pods.put);
     this.podsInformer.on('delete', pods.drop);
-    for (const informer of [this.jobsInformer, this.podsInformer]) {
+    for (const informer of [this.jobsInformer, this.podsInformer, this.nodesInformer]) {
       informer.on('error', (error: unknown) =>
         this.logger.warn({ err: error }, 'informer error; it re-lists'),
       );
     }
     // Resolves even when a first list failed: the informers then retry on their own, and
     // `isSynced()` stays false until both have listed.
-    await Promise.all([this.jobsInformer.start(), this.podsInformer.start()]);
+    await Promise.all([
+      this.jobsInformer.start(),
+      this.podsInformer.start(),
+      this.nodesInformer.start(),
+    ]);
   }
 
   async onModuleDestroy(): Promise<void> {
-    await Promise.all([this.jobsInformer?.stop(), this.podsInformer?.stop()]);
+    await Promise.all([
+      this.jobsInformer?.stop(),
+      this.podsInformer?.stop(),
+      this.nodesInformer?.stop(),
+    ]);
+  }
+
+  /** The node as last seen (`gone` once deleted); undefined if the informer never saw it. */
+  node(name: string): NodeOfPod | undefined {
+    return this.nodes.get(name);
   }
 
   /**

@@ -2238,6 +2238,7 @@ export const JobScalarFieldEnum = {
   attempt: 'attempt',
   maxAttempts: 'maxAttempts',
   retryAt: 'retryAt',
+  requeues: 'requeues',
   placement: 'placement',
   exitCode: 'exitCode',
   seq: 'seq',

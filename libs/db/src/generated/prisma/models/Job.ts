@@ -33,6 +33,7 @@ export type JobAvgAggregateOutputType = {
   gpu: number | null
   attempt: number | null
   maxAttempts: number | null
+  requeues: number | null
   exitCode: number | null
   seq: number | null
   inputsBytes: number | null
@@ -47,6 +48,7 @@ export type JobSumAggregateOutputType = {
   gpu: number | null
   attempt: number | null
   maxAttempts: number | null
+  requeues: number | null
   exitCode: number | null
   seq: number | null
   inputsBytes: bigint | null
@@ -72,6 +74,7 @@ export type JobMinAggregateOutputType = {
   attempt: number | null
   maxAttempts: number | null
   retryAt: Date | null
+  requeues: number | null
   exitCode: number | null
   seq: number | null
   seenAt: Date | null
@@ -108,6 +111,7 @@ export type JobMaxAggregateOutputType = {
   attempt: number | null
   maxAttempts: number | null
   retryAt: Date | null
+  requeues: number | null
   exitCode: number | null
   seq: number | null
   seenAt: Date | null
@@ -146,6 +150,7 @@ export type JobCountAggregateOutputType = {
   attempt: number
   maxAttempts: number
   retryAt: number
+  requeues: number
   placement: number
   exitCode: number
   seq: number
@@ -174,6 +179,7 @@ export type JobAvgAggregateInputType = {
   gpu?: true
   attempt?: true
   maxAttempts?: true
+  requeues?: true
   exitCode?: true
   seq?: true
   inputsBytes?: true
@@ -188,6 +194,7 @@ export type JobSumAggregateInputType = {
   gpu?: true
   attempt?: true
   maxAttempts?: true
+  requeues?: true
   exitCode?: true
   seq?: true
   inputsBytes?: true
@@ -213,6 +220,7 @@ export type JobMinAggregateInputType = {
   attempt?: true
   maxAttempts?: true
   retryAt?: true
+  requeues?: true
   exitCode?: true
   seq?: true
   seenAt?: true
@@ -249,6 +257,7 @@ export type JobMaxAggregateInputType = {
   attempt?: true
   maxAttempts?: true
   retryAt?: true
+  requeues?: true
   exitCode?: true
   seq?: true
   seenAt?: true
@@ -287,6 +296,7 @@ export type JobCountAggregateInputType = {
   attempt?: true
   maxAttempts?: true
   retryAt?: true
+  requeues?: true
   placement?: true
   exitCode?: true
   seq?: true
@@ -413,6 +423,7 @@ export type JobGroupByOutputType = {
   attempt: number
   maxAttempts: number
   retryAt: Date | null
+  requeues: number
   placement: runtime.JsonValue | null
   exitCode: number | null
   seq: number
@@ -475,6 +486,7 @@ export type JobWhereInput = {
   attempt?: Prisma.IntFilter<"Job"> | number
   maxAttempts?: Prisma.IntFilter<"Job"> | number
   retryAt?: Prisma.DateTimeNullableFilter<"Job"> | Date | string | null
+  requeues?: Prisma.IntFilter<"Job"> | number
   placement?: Prisma.JsonNullableFilter<"Job">
   exitCode?: Prisma.IntNullableFilter<"Job"> | number | null
   seq?: Prisma.IntFilter<"Job"> | number
@@ -519,6 +531,7 @@ export type JobOrderByWithRelationInput = {
   attempt?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
   retryAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  requeues?: Prisma.SortOrder
   placement?: Prisma.SortOrderInput | Prisma.SortOrder
   exitCode?: Prisma.SortOrderInput | Prisma.SortOrder
   seq?: Prisma.SortOrder
@@ -567,6 +580,7 @@ export type JobWhereUniqueInput = Prisma.AtLeast<{
   attempt?: Prisma.IntFilter<"Job"> | number
   maxAttempts?: Prisma.IntFilter<"Job"> | number
   retryAt?: Prisma.DateTimeNullableFilter<"Job"> | Date | string | null
+  requeues?: Prisma.IntFilter<"Job"> | number
   placement?: Prisma.JsonNullableFilter<"Job">
   exitCode?: Prisma.IntNullableFilter<"Job"> | number | null
   seq?: Prisma.IntFilter<"Job"> | number
@@ -611,6 +625,7 @@ export type JobOrderByWithAggregationInput = {
   attempt?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
   retryAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  requeues?: Prisma.SortOrder
   placement?: Prisma.SortOrderInput | Prisma.SortOrder
   exitCode?: Prisma.SortOrderInput | Prisma.SortOrder
   seq?: Prisma.SortOrder
@@ -658,6 +673,7 @@ export type JobScalarWhereWithAggregatesInput = {
   attempt?: Prisma.IntWithAggregatesFilter<"Job"> | number
   maxAttempts?: Prisma.IntWithAggregatesFilter<"Job"> | number
   retryAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Job"> | Date | string | null
+  requeues?: Prisma.IntWithAggregatesFilter<"Job"> | number
   placement?: Prisma.JsonNullableWithAggregatesFilter<"Job">
   exitCode?: Prisma.IntNullableWithAggregatesFilter<"Job"> | number | null
   seq?: Prisma.IntWithAggregatesFilter<"Job"> | number
@@ -696,6 +712,7 @@ export type JobCreateInput = {
   attempt?: number
   maxAttempts?: number
   retryAt?: Date | string | null
+  requeues?: number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -740,6 +757,7 @@ export type JobUncheckedCreateInput = {
   attempt?: number
   maxAttempts?: number
   retryAt?: Date | string | null
+  requeues?: number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -782,6 +800,7 @@ export type JobUpdateInput = {
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -826,6 +845,7 @@ export type JobUncheckedUpdateInput = {
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -869,6 +889,7 @@ export type JobCreateManyInput = {
   attempt?: number
   maxAttempts?: number
   retryAt?: Date | string | null
+  requeues?: number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -907,6 +928,7 @@ export type JobUpdateManyMutationInput = {
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -946,6 +968,7 @@ export type JobUncheckedUpdateManyInput = {
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1000,6 +1023,7 @@ export type JobCountOrderByAggregateInput = {
   attempt?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
   retryAt?: Prisma.SortOrder
+  requeues?: Prisma.SortOrder
   placement?: Prisma.SortOrder
   exitCode?: Prisma.SortOrder
   seq?: Prisma.SortOrder
@@ -1026,6 +1050,7 @@ export type JobAvgOrderByAggregateInput = {
   gpu?: Prisma.SortOrder
   attempt?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
+  requeues?: Prisma.SortOrder
   exitCode?: Prisma.SortOrder
   seq?: Prisma.SortOrder
   inputsBytes?: Prisma.SortOrder
@@ -1051,6 +1076,7 @@ export type JobMaxOrderByAggregateInput = {
   attempt?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
   retryAt?: Prisma.SortOrder
+  requeues?: Prisma.SortOrder
   exitCode?: Prisma.SortOrder
   seq?: Prisma.SortOrder
   seenAt?: Prisma.SortOrder
@@ -1087,6 +1113,7 @@ export type JobMinOrderByAggregateInput = {
   attempt?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
   retryAt?: Prisma.SortOrder
+  requeues?: Prisma.SortOrder
   exitCode?: Prisma.SortOrder
   seq?: Prisma.SortOrder
   seenAt?: Prisma.SortOrder
@@ -1112,6 +1139,7 @@ export type JobSumOrderByAggregateInput = {
   gpu?: Prisma.SortOrder
   attempt?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
+  requeues?: Prisma.SortOrder
   exitCode?: Prisma.SortOrder
   seq?: Prisma.SortOrder
   inputsBytes?: Prisma.SortOrder
@@ -1249,6 +1277,7 @@ export type JobCreateWithoutTenantInput = {
   attempt?: number
   maxAttempts?: number
   retryAt?: Date | string | null
+  requeues?: number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -1291,6 +1320,7 @@ export type JobUncheckedCreateWithoutTenantInput = {
   attempt?: number
   maxAttempts?: number
   retryAt?: Date | string | null
+  requeues?: number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -1363,6 +1393,7 @@ export type JobScalarWhereInput = {
   attempt?: Prisma.IntFilter<"Job"> | number
   maxAttempts?: Prisma.IntFilter<"Job"> | number
   retryAt?: Prisma.DateTimeNullableFilter<"Job"> | Date | string | null
+  requeues?: Prisma.IntFilter<"Job"> | number
   placement?: Prisma.JsonNullableFilter<"Job">
   exitCode?: Prisma.IntNullableFilter<"Job"> | number | null
   seq?: Prisma.IntFilter<"Job"> | number
@@ -1401,6 +1432,7 @@ export type JobCreateWithoutHistoryInput = {
   attempt?: number
   maxAttempts?: number
   retryAt?: Date | string | null
+  requeues?: number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -1444,6 +1476,7 @@ export type JobUncheckedCreateWithoutHistoryInput = {
   attempt?: number
   maxAttempts?: number
   retryAt?: Date | string | null
+  requeues?: number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -1501,6 +1534,7 @@ export type JobUpdateWithoutHistoryInput = {
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1544,6 +1578,7 @@ export type JobUncheckedUpdateWithoutHistoryInput = {
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1585,6 +1620,7 @@ export type JobCreateWithoutResultsInput = {
   attempt?: number
   maxAttempts?: number
   retryAt?: Date | string | null
+  requeues?: number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -1628,6 +1664,7 @@ export type JobUncheckedCreateWithoutResultsInput = {
   attempt?: number
   maxAttempts?: number
   retryAt?: Date | string | null
+  requeues?: number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -1685,6 +1722,7 @@ export type JobUpdateWithoutResultsInput = {
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1728,6 +1766,7 @@ export type JobUncheckedUpdateWithoutResultsInput = {
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1769,6 +1808,7 @@ export type JobCreateWithoutLogsInput = {
   attempt?: number
   maxAttempts?: number
   retryAt?: Date | string | null
+  requeues?: number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -1812,6 +1852,7 @@ export type JobUncheckedCreateWithoutLogsInput = {
   attempt?: number
   maxAttempts?: number
   retryAt?: Date | string | null
+  requeues?: number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -1869,6 +1910,7 @@ export type JobUpdateWithoutLogsInput = {
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1912,6 +1954,7 @@ export type JobUncheckedUpdateWithoutLogsInput = {
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1953,6 +1996,7 @@ export type JobCreateWithoutStoredInput = {
   attempt?: number
   maxAttempts?: number
   retryAt?: Date | string | null
+  requeues?: number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -1996,6 +2040,7 @@ export type JobUncheckedCreateWithoutStoredInput = {
   attempt?: number
   maxAttempts?: number
   retryAt?: Date | string | null
+  requeues?: number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -2053,6 +2098,7 @@ export type JobUpdateWithoutStoredInput = {
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2096,6 +2142,7 @@ export type JobUncheckedUpdateWithoutStoredInput = {
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2137,6 +2184,7 @@ export type JobCreateManyTenantInput = {
   attempt?: number
   maxAttempts?: number
   retryAt?: Date | string | null
+  requeues?: number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -2175,6 +2223,7 @@ export type JobUpdateWithoutTenantInput = {
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2217,6 +2266,7 @@ export type JobUncheckedUpdateWithoutTenantInput = {
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2259,6 +2309,7 @@ export type JobUncheckedUpdateManyWithoutTenantInput = {
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2347,6 +2398,7 @@ export type JobSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = ru
   attempt?: boolean
   maxAttempts?: boolean
   retryAt?: boolean
+  requeues?: boolean
   placement?: boolean
   exitCode?: boolean
   seq?: boolean
@@ -2392,6 +2444,7 @@ export type JobSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extension
   attempt?: boolean
   maxAttempts?: boolean
   retryAt?: boolean
+  requeues?: boolean
   placement?: boolean
   exitCode?: boolean
   seq?: boolean
@@ -2432,6 +2485,7 @@ export type JobSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extension
   attempt?: boolean
   maxAttempts?: boolean
   retryAt?: boolean
+  requeues?: boolean
   placement?: boolean
   exitCode?: boolean
   seq?: boolean
@@ -2472,6 +2526,7 @@ export type JobSelectScalar = {
   attempt?: boolean
   maxAttempts?: boolean
   retryAt?: boolean
+  requeues?: boolean
   placement?: boolean
   exitCode?: boolean
   seq?: boolean
@@ -2491,7 +2546,7 @@ export type JobSelectScalar = {
   updatedAt?: boolean
 }
 
-export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "offloadPreference" | "templateId" | "attempt" | "maxAttempts" | "retryAt" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "groupName" | "arrayId" | "arrayIndex" | "depsUnmet" | "updatedAt", ExtArgs["result"]["job"]>
+export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "offloadPreference" | "templateId" | "attempt" | "maxAttempts" | "retryAt" | "requeues" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "groupName" | "arrayId" | "arrayIndex" | "depsUnmet" | "updatedAt", ExtArgs["result"]["job"]>
 export type JobInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   history?: boolean | Prisma.Job$historyArgs<ExtArgs>
@@ -2545,6 +2600,11 @@ export type $JobPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
     attempt: number
     maxAttempts: number
     retryAt: Date | null
+    /**
+     * Attempts that ended through no fault of the job (capacity lost: its node went away) and
+     * were requeued without using a retry; capped by MAX_REQUEUES (docs/scheduling.md#capacity-loss).
+     */
+    requeues: number
     /**
      * Where it runs: cluster namespace/job/pod/node, or RunPod pod id, GPU type and price.
      */
@@ -3034,6 +3094,7 @@ export interface JobFieldRefs {
   readonly attempt: Prisma.FieldRef<"Job", 'Int'>
   readonly maxAttempts: Prisma.FieldRef<"Job", 'Int'>
   readonly retryAt: Prisma.FieldRef<"Job", 'DateTime'>
+  readonly requeues: Prisma.FieldRef<"Job", 'Int'>
   readonly placement: Prisma.FieldRef<"Job", 'Json'>
   readonly exitCode: Prisma.FieldRef<"Job", 'Int'>
   readonly seq: Prisma.FieldRef<"Job", 'Int'>
