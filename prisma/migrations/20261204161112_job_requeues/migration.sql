@@ -1,9 +1,9 @@
 -- AlterTable
 ALTER TABLE "jobs" ADD COLUMN     "requeues" INTEGER NOT NULL DEFAULT 0;
 
--- The job state a requeue adds (libs/domain/src/scheduling/job-state-table.ts): a job queued
--- again because its node went away, or because no usable node can take it
--- (docs/scheduling.md#capacity-loss).
+-- The job states capacity loss adds (libs/domain/src/scheduling/job-state-table.ts): a job
+-- requeued because its node went away (CapacityLost), and one waiting because every node that
+-- could take it is cordoned or NotReady (CapacityUnavailable) (docs/scheduling.md#capacity-loss).
 CREATE OR REPLACE FUNCTION job_state_is_legal(status text, phase text, reason text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT EXISTS (
@@ -20,6 +20,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
       ('pending', 'Queued', 'WaitingForDependency'),
       ('pending', 'Queued', 'DependencyNeverSatisfied'),
       ('pending', 'Queued', 'CapacityLost'),
+      ('pending', 'Queued', 'CapacityUnavailable'),
       ('pending', 'Admitted', 'ContainerCreating'),
       ('running', 'Running', NULL),
       ('running', 'Running', 'Offloaded'),

@@ -1,14 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
 
+import type { Waiting } from './admission.js';
 import {
   capacityRequeue,
+  withCapacityLoss,
   type NodeOfPod,
   podCapacityLoss,
   waitingCapacityLoss,
 } from './capacity-loss.js';
 import type { KubePod } from './kubernetes.js';
 import type { NodeState } from './snapshot.js';
-import { job, node } from './testing.js';
+import { job, node, resources } from './testing.js';
 
 /** A failed pod on `gke-spot-3`, with the status a node loss (or another failure) leaves. */
 const failedPod = (
@@ -212,5 +214,59 @@ describe('waitingCapacityLoss: is a waiting job blocked by lost capacity, not by
     expect(waitingCapacityLoss(cpuJob, [cpu('cpu-1').notReady().obj()])?.message).toBe(
       'pool cpu NotReady; no other node can take 16 CPU and 8192 MiB',
     );
+  });
+});
+
+describe('withCapacityLoss: admission waits whose capacity is gone, not busy', () => {
+  const gpuPool = [
+    node('a100-1').pool('gpu-a100').accelerator('nvidia-a100', 8).cordoned().obj(),
+    node('cpu-1')
+      .pool('cpu')
+      .allocatable({ cpu: 32, memory: '128Gi' })
+      .requested({ cpu: 32 })
+      .obj(),
+  ];
+  const facts = { cordonedBy: new Map([['a100-1', 'act_9']]) };
+  const wait = (jobId: string, reason: Waiting['reason'], message = 'busy'): Waiting => ({
+    jobId,
+    tenantId: 't',
+    reason,
+    message,
+    blocker: { kind: 'capacity', needed: resources({ gpu: 1 }), unavailable: [] },
+    offloadCandidate: false,
+  });
+  const allowed = job('allowed').gpu(1).offload('allowed').obj();
+  const never = job('never').gpu(1).obj();
+  const cpuJob = job('cpu').cpu(4).obj();
+  const quota = job('quota').gpu(1).offload('allowed').obj();
+
+  it.each<[string, Waiting, string, string]>([
+    [
+      'offload allowed: capacity unavailable, and the message is what the offload will say',
+      wait('allowed', 'InsufficientCapacity'),
+      'CapacityUnavailable',
+      'pool gpu-a100 cordoned by action act_9; no other node can take 1× GPU',
+    ],
+    [
+      'offload never: capacity unavailable, and it says it waits',
+      wait('never', 'InsufficientCapacity'),
+      'CapacityUnavailable',
+      'pool gpu-a100 cordoned by action act_9; no other node can take 1× GPU; offload: never, so it waits until that capacity is back',
+    ],
+    [
+      'a CPU job on a full but usable pool waits for room as before',
+      wait('cpu', 'InsufficientCapacity'),
+      'InsufficientCapacity',
+      'busy',
+    ],
+    [
+      'a job waiting for its quota keeps its reason, whatever the nodes',
+      wait('quota', 'WaitingForQuota', 'quota'),
+      'WaitingForQuota',
+      'quota',
+    ],
+  ])('%s', (_name, w, reason, message) => {
+    const [out] = withCapacityLoss([w], [allowed, never, cpuJob, quota], gpuPool, facts);
+    expect(out).toMatchObject({ jobId: w.jobId, reason, message });
   });
 });

@@ -1,3 +1,5 @@
+import type { Waiting } from './admission.js';
+import type { CapacityWaitReason } from './job-state.js';
 import type { KubePod } from './kubernetes.js';
 import { nodeAccepts, isUsable, compareStrings, GKE_SPOT_LABEL } from './nodes.js';
 import { fits } from './resources.js';
@@ -12,8 +14,8 @@ import type { NodeState, PendingJob } from './snapshot.js';
  *   reconciler requeues it (`requeue` / `CapacityLost`) without using a retry, up to a bound.
  * - `waitingCapacityLoss`: a job admission left waiting for capacity, where every node that
  *   could ever hold it is cordoned or NotReady: capacity is lost, not busy. It waits as
- *   `Queued/CapacityLost`, and, if it may be offloaded, the offload worker offers it to RunPod
- *   at once instead of after the usual delay.
+ *   `Queued/CapacityUnavailable`, and, if it may be offloaded, the offload worker offers it to
+ *   RunPod at once instead of after the usual delay (`withCapacityLoss`).
  */
 
 /** How a node left under a pod. */
@@ -162,4 +164,37 @@ export function waitingCapacityLoss(
     pools,
     message: `${parts.join('; ')}; no other node can take ${describeRequest(job)}`,
   };
+}
+
+/** A wait as admission decided it, or rewritten because the capacity it needs is gone. */
+export type CapacityAwareWaiting = Omit<Waiting, 'reason'> & {
+  reason: Waiting['reason'] | CapacityWaitReason;
+};
+
+/**
+ * Rewrites admission's `InsufficientCapacity` waits whose capacity is gone, not busy
+ * (`waitingCapacityLoss`), as `CapacityUnavailable`. The message says what went and what follows
+ * from the job's offload preference: `allowed` is offered to RunPod at once by the offload
+ * worker (its GPU choice, price cap and budget apply as for any job); `never` waits for the
+ * capacity to come back. `decide()` stays as it is: this runs on its result.
+ */
+export function withCapacityLoss(
+  waiting: readonly Waiting[],
+  pending: readonly PendingJob[],
+  nodes: readonly NodeState[],
+  facts: CordonFacts = {},
+): CapacityAwareWaiting[] {
+  if (!waiting.some((w) => w.reason === 'InsufficientCapacity')) return [...waiting];
+  const jobs = new Map(pending.map((job) => [job.id, job]));
+  return waiting.map((w): CapacityAwareWaiting => {
+    if (w.reason !== 'InsufficientCapacity') return w;
+    const job = jobs.get(w.jobId);
+    const loss = job && waitingCapacityLoss(job, nodes, facts);
+    if (!job || !loss) return w;
+    const then =
+      job.offloadPreference === 'allowed'
+        ? ''
+        : '; offload: never, so it waits until that capacity is back';
+    return { ...w, reason: 'CapacityUnavailable', message: `${loss.message}${then}` };
+  });
 }

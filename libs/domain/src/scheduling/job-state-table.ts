@@ -40,6 +40,7 @@ export const JOB_PHASES: { readonly [P in JobPhase]: PhaseRule<P> } = {
       WaitingForDependency: true,
       DependencyNeverSatisfied: true,
       CapacityLost: true,
+      CapacityUnavailable: true,
     },
     reasonRequired: true,
   },

@@ -30,7 +30,7 @@ describe('transition', () => {
     [running, { type: 'cancel' }, 'Cancelled'],
     [running, { type: 'requeue', reason: 'CapacityLost' }, 'Queued/CapacityLost'],
     [admitted, { type: 'requeue', reason: 'CapacityLost' }, 'Queued/CapacityLost'],
-    [queued, { type: 'queue', reason: 'CapacityLost' }, 'Queued/CapacityLost'],
+    [queued, { type: 'queue', reason: 'CapacityUnavailable' }, 'Queued/CapacityUnavailable'],
     [offloaded, { type: 'fail', reason: 'Lost' }, 'Failed/Lost'],
     [oom, { type: 'rerun' }, 'Submitted'],
   ])('%o + %o → %s', (from, event, to) => {

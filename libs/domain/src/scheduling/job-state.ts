@@ -10,7 +10,15 @@ export type JobPhase = JobState['phase'];
  * Why a job is queued: an admission wait reason, waiting out a retry's backoff, waiting for its
  * dependencies, or kept although one of them can no longer be met (`on_dependency_failure: keep`).
  */
-export type QueuedReason = WaitReason | 'RetryBackoff' | DependencyWaitReason | RequeueReason;
+export type QueuedReason =
+  WaitReason | 'RetryBackoff' | DependencyWaitReason | RequeueReason | CapacityWaitReason;
+
+/**
+ * Admission's finding that the capacity a waiting job needs is gone rather than busy: every node
+ * that could hold it is cordoned or NotReady (docs/scheduling.md#capacity-loss). A job that
+ * allows offload is offered to RunPod at once; one that does not waits, saying so.
+ */
+export type CapacityWaitReason = 'CapacityUnavailable';
 
 /**
  * Why a job went back to the queue through no fault of its own: the attempt ends, the next one
@@ -67,7 +75,7 @@ export type JobReason = NonNullable<JobState['reason']>;
 export type JobEvent = { message?: string } &
   /** Waiting for admission (again), with the reason `decide` gave, or for dependencies. */
   (
-    | { type: 'queue'; reason: WaitReason | DependencyWaitReason | RequeueReason }
+    | { type: 'queue'; reason: WaitReason | DependencyWaitReason | CapacityWaitReason }
     | { type: 'admit' }
     | { type: 'start' }
     /** Placed outside the cluster (RunPod): runs as Running/Offloaded. */
