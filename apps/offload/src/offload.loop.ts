@@ -12,12 +12,19 @@ import type { Logger } from 'pino';
 
 import { isFinished, type KubeJob, POD_NAME_PREFIX, RUNPOD as ANN } from './kube-objects.js';
 import type { OffloadConfig } from './offload.config.js';
-import { OffloadRepository } from './offload.repository.js';
+import { OffloadRepository, type RoamCandidate } from './offload.repository.js';
 import { OffloadService, type OffloadTarget } from './offload.service.js';
 import { roamJob } from './roam-job.js';
 import { RUNPOD } from './runpod.provider.js';
 
 type Job = KubeJob & { apiVersion?: string; kind?: string };
+/** Admission found every node that could take it cordoned or NotReady (docs/scheduling.md#capacity-loss). */
+const capacityGone = (c: RoamCandidate): boolean => c.reason === 'CapacityUnavailable';
+const NOT_OFFLOADED = '; not offloaded: ';
+/** What admission said went (the note of an earlier pass that could not offload it cut off). */
+const capacityLoss = (c: RoamCandidate): string =>
+  (c.message ?? 'no usable node can take it').split(NOT_OFFLOADED)[0]!;
+
 const keyOf = (job: Job) => `${job.metadata?.namespace}/${job.metadata?.name}`;
 
 /**
@@ -190,16 +197,20 @@ export class OffloadLoop implements OnApplicationBootstrap, OnModuleDestroy {
     const triggers = offloadTriggers(
       candidates.map((c) => ({
         key: c.id,
-        forced: c.spec.offload === 'required' || c.waitingInKueue,
+        // Capacity gone (a cordoned pool, NotReady nodes), not busy: no reason to wait for it.
+        forced: c.spec.offload === 'required' || c.waitingInKueue || capacityGone(c),
         pendingSince: c.createdAt,
       })),
       this.policy(),
       now,
-    ).map((t) =>
-      byId.get(t.key)!.waitingInKueue && byId.get(t.key)!.spec.offload !== 'required'
+    ).map((t) => {
+      const c = byId.get(t.key)!;
+      if (c.spec.offload === 'required') return t;
+      if (capacityGone(c)) return { ...t, why: capacityLoss(c) };
+      return c.waitingInKueue
         ? { ...t, why: `Kueue has not admitted it in ${delay} s (KUEUE_OFFLOAD_AFTER_SECONDS)` }
-        : t,
-    );
+        : t;
+    });
     const notes: { jobId: string; seq: number; message: string }[] = [];
     for (const trigger of triggers) {
       const c = byId.get(trigger.key)!;
@@ -225,7 +236,15 @@ export class OffloadLoop implements OnApplicationBootstrap, OnModuleDestroy {
         why: trigger.why,
       };
       const why = await this.offloadOne(target);
-      if (why) notes.push({ jobId: c.id, seq: c.seq, message: `not offloaded: ${why}` });
+      // A job whose capacity is gone keeps saying what went, then why RunPod did not take it.
+      if (why)
+        notes.push({
+          jobId: c.id,
+          seq: c.seq,
+          message: capacityGone(c)
+            ? `${capacityLoss(c)}${NOT_OFFLOADED}${why}`
+            : `not offloaded: ${why}`,
+        });
     }
     await this.repo.noteWaiting(notes);
   }

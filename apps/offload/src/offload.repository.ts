@@ -34,6 +34,7 @@ export interface RoamCandidate {
   status: JobState['status'];
   phase: string;
   reason: string | null;
+  message: string | null;
   spec: JobSpec;
   createdAt: Date;
   /**
@@ -79,7 +80,8 @@ export class OffloadRepository {
 
   /**
    * Roam jobs the cluster cannot take that allow offload: `required` at once, `allowed` ones
-   * the scheduler set aside for capacity, and (ROAM_ADMISSION=kueue) `allowed` GPU jobs whose
+   * the scheduler set aside for capacity (at once when the capacity is gone,
+   * `CapacityUnavailable`, docs/scheduling.md#capacity-loss), and (ROAM_ADMISSION=kueue) `allowed` GPU jobs whose
    * Job has waited in Kueue longer than `kueueDelaySeconds`. Waiting since creation (or since
    * their retry).
    */
@@ -98,13 +100,13 @@ export class OffloadRepository {
         }
       >
     >`
-      SELECT j.id, j.tenant_id, t.namespace, j.name, j.attempt, j.seq, j.status::text AS status, j.phase, j.reason, j.spec,
+      SELECT j.id, j.tenant_id, t.namespace, j.name, j.attempt, j.seq, j.status::text AS status, j.phase, j.reason, j.message, j.spec,
              COALESCE(j.retry_at, j.created_at) AS created_at, j.placement IS NOT NULL AS in_kueue,
              t.offload_budget_micros AS budget, t.offload_spend_micros AS spend
       FROM jobs j JOIN tenants t ON t.id = j.tenant_id AND t.status = 'ready'
       WHERE j.status = 'pending' AND j.admitted_at IS NULL AND j.phase = 'Queued'
         AND (j.offload_preference = 'required'
-             OR (j.offload_preference = 'allowed' AND j.reason IN ('Unschedulable', 'InsufficientCapacity'))
+             OR (j.offload_preference = 'allowed' AND j.reason IN ('Unschedulable', 'InsufficientCapacity', 'CapacityUnavailable'))
              OR (j.offload_preference = 'allowed' AND j.placement IS NOT NULL
                  AND (j.spec->'resources'->>'gpu')::numeric > 0
                  AND COALESCE(j.retry_at, j.created_at) <= now() - make_interval(secs => ${kueueDelaySeconds})))

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { KubeJob, KubePod } from '@roam/domain';
+import { GKE_SPOT_LABEL, type KubeJob, type KubePod, type NodeOfPod } from '@roam/domain';
 import {
   attemptOf,
   Kube,
@@ -59,6 +59,9 @@ const keyOf = (object: Tracked): AttemptKey | undefined => {
   return jobId && attempt !== undefined ? { jobId, attempt } : undefined;
 };
 
+/** Deleted nodes remembered for the messages of pods lost with them. */
+const GONE_NODES_KEPT = 1000;
+
 /**
  * roam's Jobs and Pods as the informers last saw them, indexed by job id and attempt. Every
  * change calls `onChange(jobId)`; the reconciler then reads the whole picture from here.
@@ -71,6 +74,13 @@ export class KubeState implements OnModuleDestroy {
   /** An attempt's Job, or its JobSet seen as a Job (`jobSetAsJob`). */
   private readonly jobs = new Map<string, KubeJob & Tracked>();
   private readonly pods = new Map<string, Map<string, KubePod & Tracked>>();
+  private nodesInformer?: ResilientInformer<Tracked>;
+  /**
+   * Nodes by name, and nodes deleted since (kept so a pod lost with its node can say which kind
+   * of node it was). Deleted ones are forgotten oldest first past `GONE_NODES_KEPT`.
+   */
+  private readonly nodes = new Map<string, NodeOfPod>();
+  private readonly goneNodes: string[] = [];
 
   constructor(
     readonly kube: Kube,
@@ -83,6 +93,7 @@ export class KubeState implements OnModuleDestroy {
       this.jobsInformer?.stop(),
       this.podsInformer?.stop(),
       this.jobSetsInformer?.stop(),
+      this.nodesInformer?.stop(),
     ]);
     this.jobsInformer = this.kube.informer<KubeJob & Tracked>(
       '/apis/batch/v1/jobs',
@@ -104,6 +115,32 @@ export class KubeState implements OnModuleDestroy {
       'JobSet',
       MANAGED_BY_ROAM,
     );
+    // Nodes: only whether they are spot and their pool, for the message of a capacity loss.
+    this.nodesInformer = this.kube.informer<Tracked>('/api/v1/nodes', 'v1', 'Node');
+    const putNode = (object: Tracked) => {
+      const name = object.metadata?.name;
+      if (!name) return;
+      const labels = object.metadata?.labels ?? {};
+      const pool = labels['cloud.google.com/gke-nodepool'];
+      this.nodes.set(name, {
+        spot: labels[GKE_SPOT_LABEL] === 'true',
+        ...(pool ? { pool } : {}),
+        gone: false,
+      });
+    };
+    this.nodesInformer.on('add', putNode);
+    this.nodesInformer.on('update', putNode);
+    this.nodesInformer.on('delete', (object: Tracked) => {
+      const name = object.metadata?.name;
+      const known = name ? this.nodes.get(name) : undefined;
+      if (!name || !known) return;
+      this.nodes.set(name, { ...known, gone: true });
+      this.goneNodes.push(name);
+      while (this.goneNodes.length > GONE_NODES_KEPT) {
+        const oldest = this.goneNodes.shift()!;
+        if (this.nodes.get(oldest)?.gone) this.nodes.delete(oldest);
+      }
+    });
     const track = <T extends Tracked>(index: (object: T, present: boolean) => void) => ({
       put: (object: T) => index(object, true),
       drop: (object: T) => index(object, false),
@@ -140,7 +177,12 @@ export class KubeState implements OnModuleDestroy {
     this.podsInformer.on('add', pods.put);
     this.podsInformer.on('update', pods.put);
     this.podsInformer.on('delete', pods.drop);
-    for (const informer of [this.jobsInformer, this.podsInformer, this.jobSetsInformer]) {
+    for (const informer of [
+      this.jobsInformer,
+      this.podsInformer,
+      this.jobSetsInformer,
+      this.nodesInformer,
+    ]) {
       informer.on('error', (error: unknown) =>
         this.logger.warn({ err: error }, 'informer error; it re-lists'),
       );
@@ -151,6 +193,7 @@ export class KubeState implements OnModuleDestroy {
       this.jobsInformer.start(),
       this.podsInformer.start(),
       this.jobSetsInformer.start(),
+      this.nodesInformer.start(),
     ]);
   }
 
@@ -159,12 +202,18 @@ export class KubeState implements OnModuleDestroy {
       this.jobsInformer?.stop(),
       this.podsInformer?.stop(),
       this.jobSetsInformer?.stop(),
+      this.nodesInformer?.stop(),
     ]);
   }
 
   /** The JobSet cache holds a successful list (false on a cluster without the CRD). */
   jobSetsSynced(): boolean {
     return Boolean(this.jobSetsInformer?.hasSynced());
+  }
+
+  /** The node as last seen (`gone` once deleted); undefined if the informer never saw it. */
+  node(name: string): NodeOfPod | undefined {
+    return this.nodes.get(name);
   }
 
   /**

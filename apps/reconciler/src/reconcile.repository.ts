@@ -24,6 +24,10 @@ function eventOf(step: ReconcileStep): JobEvent {
       return { type: 'succeed', message };
     case 'retried':
       return { type: 'retry', message };
+    case 'requeued':
+      if (step.state.phase !== 'Queued' || step.state.reason !== 'CapacityLost')
+        throw new Error(`a requeued step in ${step.state.phase}/${step.state.reason ?? '-'}`);
+      return { type: 'requeue', reason: step.state.reason, message };
     case 'failed':
       if (step.state.phase !== 'Failed') throw new Error(`a failed step in ${step.state.phase}`);
       return { type: 'fail', reason: step.state.reason, message };
@@ -39,6 +43,7 @@ interface Row {
   reason: string | null;
   message: string | null;
   attempt: number;
+  requeues: number;
   seq: number;
   spec: JobSpec;
   placement: Record<string, unknown> | null;
@@ -72,7 +77,7 @@ export class ReconcileRepository {
     if (ids.length === 0) return [];
     const rows = await this.prisma.$queryRaw<Row[]>`
       SELECT j.id, j.tenant_id, j.name, j.status::text AS status, j.phase, j.reason, j.message,
-             j.attempt, j.seq, j.spec, j.placement, j.admitted_at, j.started_at, j.finished_at,
+             j.attempt, j.requeues, j.seq, j.spec, j.placement, j.admitted_at, j.started_at, j.finished_at,
              j.cleanup_at, s.stored_at, j.updated_at,
              COALESCE((SELECT array_agg(l.attempt) FROM log_archives l WHERE l.job_id = j.id),
                       '{}'::int[]) AS archived
@@ -87,6 +92,7 @@ export class ReconcileRepository {
       reason: row.reason,
       message: row.message,
       attempt: row.attempt,
+      requeues: row.requeues,
       seq: row.seq,
       spec: row.spec,
       placement: row.placement,

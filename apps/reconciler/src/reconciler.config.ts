@@ -8,6 +8,15 @@ export const reconcilerEnv = workerEnv('reconciler').extend({
     .min(0)
     .default(30_000)
     .describe('A created Kubernetes Job missing this long while roam thinks it runs is Lost.'),
+  MAX_REQUEUES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(100)
+    .default(3)
+    .describe(
+      'Times a job may be requeued without using a retry when its node goes away (deleted, spot reclaimed, drained); past it, a lost node is a failure for the retry policy.',
+    ),
   RECONCILE_BATCH: z.coerce
     .number()
     .int()

@@ -4,7 +4,13 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { type EarlierAttempt, planReconcile, type ReconcileRecord } from '@roam/domain';
+import {
+  type EarlierAttempt,
+  latestPod,
+  type NodeOfPod,
+  planReconcile,
+  type ReconcileRecord,
+} from '@roam/domain';
 import { APP_CONFIG, LOGGER, Loop, type LoopHealth } from '@roam/runtime';
 import { metrics, secondsSince } from '@roam/telemetry';
 import type { Logger } from 'pino';
@@ -171,11 +177,13 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
           synced:
             this.state.isSynced() && (!record.spec.replicated_jobs || this.state.jobSetsSynced()),
           earlier: this.earlierAttempts(record),
+          ...this.nodeOf(record),
         },
         {
           now,
           lostGraceMs: this.config.LOST_GRACE_MS,
           storage,
+          maxRequeues: this.config.MAX_REQUEUES,
           waitForPodsReadySeconds: this.config.WAIT_FOR_PODS_READY_SECONDS,
         },
       );
@@ -221,6 +229,13 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
       if ((await this.deleteKubeJob(deletion)) && deletion.current) cleaned.push(deletion.jobId);
     // Recorded after the deletes (recording first could leak a Job whose delete then failed).
     await this.repository.markCleaned(cleaned);
+  }
+
+  /** What the node informer knows of the node the current attempt's newest pod ran on. */
+  private nodeOf(record: ReconcileRecord): { node?: NodeOfPod } {
+    const name = latestPod(this.state.podsOf(record.id, record.attempt))?.spec?.nodeName;
+    const node = name ? this.state.node(name) : undefined;
+    return node ? { node } : {};
   }
 
   /** The Jobs of the job's earlier attempts the informers still hold, and when each ended. */

@@ -19,6 +19,8 @@ export const JOB_EVENT_SUBJECTS = {
   succeed: subjects.job.succeeded,
   fail: subjects.job.failed,
   retry: subjects.job.retried,
+  // Back to the queue through no fault of the job (capacity lost): a `queued` event with the reason.
+  requeue: subjects.job.queued,
   cancel: subjects.job.cancelled,
   // A failed job run again (an array's failed elements): announced as a retry.
   rerun: subjects.job.retried,

@@ -32,6 +32,8 @@ export interface JobColumns {
   retryAt?: Date | null;
   cancelRequestedAt?: Date | null;
   attempt?: number;
+  /** Attempts requeued through no fault of the job (`requeue`), which use no retry. */
+  requeues?: number;
   placement?: Record<string, unknown> | null;
 }
 
@@ -134,6 +136,7 @@ const COLUMN_SQL: { [K in keyof JobColumns]-?: { column: string; type: string } 
   retryAt: { column: 'retry_at', type: 'timestamptz' },
   cancelRequestedAt: { column: 'cancel_requested_at', type: 'timestamptz' },
   attempt: { column: 'attempt', type: 'int' },
+  requeues: { column: 'requeues', type: 'int' },
   placement: { column: 'placement', type: 'jsonb' },
 };
 
@@ -199,6 +202,7 @@ export const JOB_ROW_COLUMNS = [
   'template_id',
   'attempt',
   'max_attempts',
+  'requeues',
   'retry_at',
   'placement',
   'exit_code',

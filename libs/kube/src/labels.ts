@@ -9,6 +9,12 @@ export const ROAM_LABELS = {
   attempt: 'roam.dev/attempt',
 } as const;
 
+/**
+ * On a node a failover action cordoned: the action's id, so admission can say which action took
+ * the capacity a waiting job needs (docs/scheduling.md#capacity-loss). Removed on uncordon.
+ */
+export const CORDONED_BY_ANNOTATION = 'roam.dev/cordoned-by';
+
 /** The label Kueue reads a Job's LocalQueue from (ROAM_ADMISSION=kueue). */
 export const KUEUE_QUEUE_LABEL = 'kueue.x-k8s.io/queue-name';
 

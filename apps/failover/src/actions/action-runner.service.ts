@@ -111,7 +111,7 @@ export class ActionRunner {
       log.info({ step: step.name, index: step.index }, 'action step started');
       let result: Record<string, unknown>;
       try {
-        result = await this.steps.apply(action.nodePool ?? '', planned);
+        result = await this.steps.apply(action.nodePool ?? '', planned, id);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         if (isTransient(error)) {

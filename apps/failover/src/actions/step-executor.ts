@@ -1,7 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ComputeError, type ComputePort } from '@roam/cloud';
 import type { PlannedStep } from '@roam/domain';
-import { isNotFound, Kube, KubeError, type KubernetesObject } from '@roam/kube';
+import {
+  CORDONED_BY_ANNOTATION,
+  isNotFound,
+  Kube,
+  KubeError,
+  type KubernetesObject,
+} from '@roam/kube';
 
 import { COMPUTE } from '../compute.provider.js';
 
@@ -31,12 +37,13 @@ export class StepExecutor {
     @Inject(COMPUTE) private readonly compute: ComputePort,
   ) {}
 
-  async apply(pool: string, step: PlannedStep): Promise<Record<string, unknown>> {
+  /** `actionId` is recorded on the nodes a cordon takes out (`roam.dev/cordoned-by`). */
+  async apply(pool: string, step: PlannedStep, actionId: string): Promise<Record<string, unknown>> {
     switch (step.name) {
       case 'cordon_nodes':
-        return this.setUnschedulable(step.nodes, true);
+        return this.setUnschedulable(step.nodes, actionId);
       case 'uncordon_nodes':
-        return this.setUnschedulable(step.nodes, false);
+        return this.setUnschedulable(step.nodes, undefined);
       case 'restart_jobset':
         return this.deleteLeader(step);
       case 'delete_instance':
@@ -44,7 +51,9 @@ export class StepExecutor {
     }
   }
 
-  private async setUnschedulable(nodes: string[], unschedulable: boolean) {
+  /** Cordons for `actionId`, or uncordons when it is undefined. */
+  private async setUnschedulable(nodes: string[], actionId: string | undefined) {
+    const unschedulable = actionId !== undefined;
     const done: string[] = [];
     const missing: string[] = [];
     for (let i = 0; i < nodes.length; i += PARALLEL) {
@@ -54,7 +63,11 @@ export class StepExecutor {
             // null removes the field: what `kubectl uncordon` does.
             await this.kube.mergePatch(
               { apiVersion: 'v1', kind: 'Node', name },
-              { spec: { unschedulable: unschedulable ? true : null } },
+              {
+                // The name again: the patch's metadata replaces the reference's.
+                metadata: { name, annotations: { [CORDONED_BY_ANNOTATION]: actionId ?? null } },
+                spec: { unschedulable: unschedulable ? true : null },
+              },
             );
             done.push(name);
           } catch (error) {

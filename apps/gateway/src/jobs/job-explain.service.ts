@@ -162,14 +162,24 @@ export class JobExplainService {
             : `tenant ${tenantId} is not ready yet (its namespace is being provisioned)`,
       };
     }
+    // The scheduler found the capacity gone, not busy (docs/scheduling.md#capacity-loss), and
+    // wrote what went, and by which failover action, on the job: say that while the answer agrees.
+    const unavailable =
+      explanation.reason === 'InsufficientCapacity' &&
+      job.reason === 'CapacityUnavailable' &&
+      job.message !== null;
     return {
       ...base,
       pending: true,
       decided_at: decidedAt,
-      summary: explanation.summary,
+      summary: unavailable ? `capacity unavailable: ${job.message}` : explanation.summary,
       admitted: explanation.admitted,
       ...(explanation.node ? { node: explanation.node } : {}),
-      ...(explanation.reason ? { reason: explanation.reason } : {}),
+      ...(unavailable
+        ? { reason: 'CapacityUnavailable' as const }
+        : explanation.reason
+          ? { reason: explanation.reason }
+          : {}),
       ...(explanation.blocker ? { blocker: explanation.blocker } : {}),
       ...(explanation.position ? { position: explanation.position } : {}),
       unblock: explanation.unblock,

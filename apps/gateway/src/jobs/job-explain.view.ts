@@ -99,8 +99,12 @@ export const explainViewSchema = z
         'WaitingForOlderJob',
         'Offload',
         'UnknownTenant',
+        'CapacityUnavailable',
       ])
-      .optional(),
+      .optional()
+      .describe(
+        'Why it waits. CapacityUnavailable: every node that could take it is cordoned or NotReady (a failover action, say); an offload-allowed job is offered to RunPod at once.',
+      ),
     blocker: blocker.optional(),
     position: z
       .object({

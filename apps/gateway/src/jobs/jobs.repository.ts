@@ -84,6 +84,7 @@ export interface JobRecordRow {
   template_id: string | null;
   attempt: number;
   max_attempts: number;
+  requeues: number;
   retry_at: Date | null;
   placement: Prisma.JsonValue;
   exit_code: number | null;
@@ -125,6 +126,7 @@ export function jobOfRow(row: JobRecordRow): JobRow {
     templateId: row.template_id,
     attempt: row.attempt,
     maxAttempts: row.max_attempts,
+    requeues: row.requeues,
     retryAt: row.retry_at,
     placement: row.placement,
     exitCode: row.exit_code,

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Envelope } from '@roam/contracts';
-import { decide, withAssumed } from '@roam/domain';
+import { decide, withAssumed, withCapacityLoss } from '@roam/domain';
 import { type JobChange, JobLedger } from '@roam/jobs';
 import { Outbox } from '@roam/messaging';
 import { APP_CONFIG, LOGGER } from '@roam/runtime';
@@ -86,7 +86,11 @@ export class AdmissionService {
         { tenants, pending, nodes, now },
         { starvationThresholdMs: this.config.ADMISSION_STARVATION_MS },
       );
-      const changed = decision.waiting.filter((w) => {
+      // Capacity that is gone (pools cordoned, nodes NotReady), not busy: said, and offloadable now.
+      const waits = withCapacityLoss(decision.waiting, pending, nodes, {
+        cordonedBy: cluster.cordonedBy,
+      });
+      const changed = waits.filter((w) => {
         const current = state.get(w.jobId);
         return current?.phase !== 'Queued' || current.reason !== w.reason;
       });

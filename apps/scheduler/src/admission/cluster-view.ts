@@ -12,6 +12,7 @@ import {
   type PodJson,
 } from '@roam/domain';
 import {
+  CORDONED_BY_ANNOTATION,
   type Informer,
   Kube,
   type KubernetesObject,
@@ -63,16 +64,23 @@ export class ClusterView implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * The nodes, and the roam jobs whose pods are bound to one (and so counted in its
-   * `requested`): admission adds the admitted jobs missing from that set itself.
+   * The nodes, the roam jobs whose pods are bound to one (and so counted in its `requested`):
+   * admission adds the admitted jobs missing from that set itself; and the failover action that
+   * cordoned each node it cordoned, for the message of a job whose capacity is gone.
    */
-  snapshot(): { nodes: NodeState[]; placed: Set<string> } {
+  snapshot(): { nodes: NodeState[]; placed: Set<string>; cordonedBy: Map<string, string> } {
     const pods = this.pods?.list() ?? [];
     const placed = new Set<string>();
     for (const pod of pods) {
       const jobId = pod.metadata?.labels?.[ROAM_LABELS.jobId];
       if (jobId && holdsNode(pod)) placed.add(jobId);
     }
-    return { nodes: nodeStatesFromKubernetes(this.nodes?.list() ?? [], pods), placed };
+    const nodes = this.nodes?.list() ?? [];
+    const cordonedBy = new Map<string, string>();
+    for (const node of nodes) {
+      const action = node.metadata?.annotations?.[CORDONED_BY_ANNOTATION];
+      if (action && node.metadata?.name) cordonedBy.set(node.metadata.name, action);
+    }
+    return { nodes: nodeStatesFromKubernetes(nodes, pods), placed, cordonedBy };
   }
 }

@@ -266,7 +266,8 @@ class JobExplanation(TypedDict, total=False):
     phase: Required[str]
     # 1-based place in the tenant’s queue and in the global admission order.
     position: NotRequired[Dict[str, Any]]
-    reason: NotRequired[Literal["ConcurrencyLimit", "WaitingForQuota", "InsufficientCapacity", "Unschedulable", "WaitingForOlderJob", "Offload", "UnknownTenant"]]
+    # Why it waits. CapacityUnavailable: every node that could take it is cordoned or NotReady (a failover action, say); an offload-allowed job is offered to RunPod at once.
+    reason: NotRequired[Literal["ConcurrencyLimit", "WaitingForQuota", "InsufficientCapacity", "Unschedulable", "WaitingForOlderJob", "Offload", "UnknownTenant", "CapacityUnavailable"]]
     status: Required[str]
     # One sentence.
     summary: Required[str]

@@ -2165,7 +2165,10 @@ export interface components {
         tenant: number;
         tenantWaiting: number;
       };
-      /** @enum {string} */
+      /**
+       * @description Why it waits. CapacityUnavailable: every node that could take it is cordoned or NotReady (a failover action, say); an offload-allowed job is offered to RunPod at once.
+       * @enum {string}
+       */
       reason?:
         | 'ConcurrencyLimit'
         | 'WaitingForQuota'
@@ -2173,7 +2176,8 @@ export interface components {
         | 'Unschedulable'
         | 'WaitingForOlderJob'
         | 'Offload'
-        | 'UnknownTenant';
+        | 'UnknownTenant'
+        | 'CapacityUnavailable';
       status: string;
       /** @description One sentence. */
       summary: string;

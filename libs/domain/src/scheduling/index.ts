@@ -2,6 +2,7 @@
 // rejection, retries, the job state model and the reconciler's plan. No framework, database or
 // Kubernetes imports.
 export * from './admission.js';
+export * from './capacity-loss.js';
 export * from './explain.js';
 export * from './fair-share.js';
 export * from './gang.js';

@@ -39,6 +39,8 @@ export const JOB_PHASES: { readonly [P in JobPhase]: PhaseRule<P> } = {
       RetryBackoff: true,
       WaitingForDependency: true,
       DependencyNeverSatisfied: true,
+      CapacityLost: true,
+      CapacityUnavailable: true,
     },
     reasonRequired: true,
   },

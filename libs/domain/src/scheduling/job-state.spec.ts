@@ -28,6 +28,9 @@ describe('transition', () => {
     [running, { type: 'retry' }, 'Queued/RetryBackoff'],
     [running, { type: 'queue', reason: 'WaitingForQuota' }, 'Queued/WaitingForQuota'],
     [running, { type: 'cancel' }, 'Cancelled'],
+    [running, { type: 'requeue', reason: 'CapacityLost' }, 'Queued/CapacityLost'],
+    [admitted, { type: 'requeue', reason: 'CapacityLost' }, 'Queued/CapacityLost'],
+    [queued, { type: 'queue', reason: 'CapacityUnavailable' }, 'Queued/CapacityUnavailable'],
     [offloaded, { type: 'fail', reason: 'Lost' }, 'Failed/Lost'],
     [oom, { type: 'rerun' }, 'Submitted'],
   ])('%o + %o → %s', (from, event, to) => {
@@ -50,6 +53,10 @@ describe('transition', () => {
     [cancelled, { type: 'rerun' }],
     [running, { type: 'rerun' }],
     [queued, { type: 'rerun' }],
+    // A requeue ends an attempt: a job with none on the cluster has nothing to requeue.
+    [queued, { type: 'requeue', reason: 'CapacityLost' }],
+    [SUBMITTED, { type: 'requeue', reason: 'CapacityLost' }],
+    [succeeded, { type: 'requeue', reason: 'CapacityLost' }],
   ])('rejects %o + %o', (from, event) => {
     const r = transition(from, event);
     expect(r).toEqual({ ok: false, error: expect.stringMatching(/never changes|cannot/) });

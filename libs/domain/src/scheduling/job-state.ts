@@ -10,7 +10,24 @@ export type JobPhase = JobState['phase'];
  * Why a job is queued: an admission wait reason, waiting out a retry's backoff, waiting for its
  * dependencies, or kept although one of them can no longer be met (`on_dependency_failure: keep`).
  */
-export type QueuedReason = WaitReason | 'RetryBackoff' | DependencyWaitReason;
+export type QueuedReason =
+  WaitReason | 'RetryBackoff' | DependencyWaitReason | RequeueReason | CapacityWaitReason;
+
+/**
+ * Admission's finding that the capacity a waiting job needs is gone rather than busy: every node
+ * that could hold it is cordoned or NotReady (docs/scheduling.md#capacity-loss). A job that
+ * allows offload is offered to RunPod at once; one that does not waits, saying so.
+ */
+export type CapacityWaitReason = 'CapacityUnavailable';
+
+/**
+ * Why a job went back to the queue through no fault of its own: the attempt ends, the next one
+ * is a new Kubernetes Job, and no retry of the job's retry policy is used
+ * (docs/scheduling.md#capacity-loss). `CapacityLost`: the node under it went away (deleted,
+ * spot capacity reclaimed, drained), or no usable node can take it while the nodes that could
+ * are cordoned or NotReady. Other causes that are not the job's fault (a preemption) belong here.
+ */
+export type RequeueReason = 'CapacityLost';
 
 /** Queued by its dependencies rather than by admission. */
 export type DependencyWaitReason = 'WaitingForDependency' | 'DependencyNeverSatisfied';
@@ -58,7 +75,7 @@ export type JobReason = NonNullable<JobState['reason']>;
 export type JobEvent = { message?: string } &
   /** Waiting for admission (again), with the reason `decide` gave, or for dependencies. */
   (
-    | { type: 'queue'; reason: WaitReason | DependencyWaitReason }
+    | { type: 'queue'; reason: WaitReason | DependencyWaitReason | CapacityWaitReason }
     | { type: 'admit' }
     | { type: 'start' }
     /** Placed outside the cluster (RunPod): runs as Running/Offloaded. */
@@ -67,6 +84,11 @@ export type JobEvent = { message?: string } &
     | { type: 'fail'; reason: FailureReason }
     /** The attempt failed and the retry policy retries it: back to the queue until `retryAt`. */
     | { type: 'retry' }
+    /**
+     * The attempt ended for a reason that is not the job's fault (`RequeueReason`): back to the
+     * queue for a new attempt that does not count against the retry policy.
+     */
+    | { type: 'requeue'; reason: RequeueReason }
     | { type: 'cancel'; reason?: CancelReason }
     /** A failed job run again on request (an array's failed elements): submitted anew. */
     | { type: 'rerun' }
@@ -99,9 +121,10 @@ const ACCEPTS: Record<
   Queued: new Set(['queue', 'admit', 'offload', 'fail', 'retry', 'cancel']),
   // queue: admission undone before the pod started (Kubernetes object lost, offload fallback).
   // succeed/fail: an observation may skip Running when the pod was short-lived.
-  Admitted: new Set(['queue', 'start', 'offload', 'succeed', 'fail', 'retry', 'cancel']),
+  Admitted: new Set(['queue', 'start', 'offload', 'succeed', 'fail', 'retry', 'requeue', 'cancel']),
   // queue: Kueue evicted it (ROAM_ADMISSION=kueue); its Job waits, suspended, to be readmitted.
-  Running: new Set(['queue', 'succeed', 'fail', 'retry', 'cancel']),
+  // requeue: the node under it went away (capacity lost); a new attempt, no retry used.
+  Running: new Set(['queue', 'succeed', 'fail', 'retry', 'requeue', 'cancel']),
 };
 
 function withMessage<T extends JobState>(state: T, message: string | undefined): T {
@@ -138,6 +161,11 @@ function target(event: JobEvent): JobState {
     case 'retry':
       return withMessage(
         { status: 'pending', phase: 'Queued', reason: 'RetryBackoff' },
+        event.message,
+      );
+    case 'requeue':
+      return withMessage(
+        { status: 'pending', phase: 'Queued', reason: event.reason },
         event.message,
       );
     case 'cancel':

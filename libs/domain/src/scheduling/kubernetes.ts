@@ -56,7 +56,7 @@ export interface KubeContainerStatus {
 
 export interface KubePod {
   metadata?: KubeObjectMeta;
-  spec?: { nodeName?: string };
+  spec?: { nodeName?: string; nodeSelector?: Record<string, string> };
   status?: {
     phase?: string;
     reason?: string;
@@ -176,7 +176,7 @@ function podFailure(pod: KubePod): { reason: FailureReason; message: string } | 
 }
 
 /** The pod of the current attempt: the newest, by creation time then name. */
-function latestPod(pods: readonly KubePod[]): KubePod | undefined {
+export function latestPod(pods: readonly KubePod[]): KubePod | undefined {
   return [...pods].sort(
     (a, b) =>
       (toDate(b.metadata?.creationTimestamp)?.getTime() ?? 0) -

@@ -113,6 +113,7 @@ describe('planReconcile for a gang', () => {
     reason: 'ContainerCreating',
     message: null,
     attempt: 1,
+    requeues: 0,
     seq: 2,
     spec: { ttl_seconds_after_finished: 3600, parallelism: 2, wait_for_pods_ready_seconds: 30 },
     placement: { namespace: 'roam-a', job: 'roam-j-1' },
@@ -130,7 +131,7 @@ describe('planReconcile for a gang', () => {
     planReconcile(
       record(o),
       { kubeJob: job, pods, synced: true },
-      { now, lostGraceMs: 30_000, storage: false, waitForPodsReadySeconds: 300 },
+      { now, lostGraceMs: 30_000, storage: false, maxRequeues: 3, waitForPodsReadySeconds: 300 },
     );
 
   it('is not running while one of its pods is not', () => {

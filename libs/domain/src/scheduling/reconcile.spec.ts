@@ -40,6 +40,7 @@ const admitted = (o: Partial<ReconcileRecord> = {}): ReconcileRecord => ({
   reason: 'ContainerCreating',
   message: null,
   attempt: 1,
+  requeues: 0,
   seq: 2,
   spec: { ttl_seconds_after_finished: 3600 },
   placement: { namespace: 'roam-a', job: 'roam-j-1' },
@@ -122,7 +123,12 @@ const obs = {
 
 /** Without storage configured: nothing waits for it (the other cases are below). */
 const plan = (record: ReconcileRecord, observation: ReconcileObservation, now = NOW) =>
-  planReconcile(record, observation, { now, lostGraceMs: GRACE_MS, storage: false });
+  planReconcile(record, observation, {
+    now,
+    lostGraceMs: GRACE_MS,
+    storage: false,
+    maxRequeues: 3,
+  });
 /** The steps as `event → phase/reason`, the way the history reads. */
 const stepsOf = (p: ReconcilePlan) => p.steps.map((s) => `${s.event} → ${phaseLabel(s.state)}`);
 const NOTHING: ReconcilePlan = { steps: [], set: {}, deleteKubeJob: false };
@@ -590,7 +596,12 @@ describe('retryPolicyOf', () => {
 
 describe('planReconcile: a Kubernetes Job goes only once what it holds is stored', () => {
   const stored = (record: ReconcileRecord, observation: ReconcileObservation) =>
-    planReconcile(record, observation, { now: NOW, lostGraceMs: GRACE_MS, storage: true });
+    planReconcile(record, observation, {
+      now: NOW,
+      lostGraceMs: GRACE_MS,
+      storage: true,
+      maxRequeues: 3,
+    });
   const ttl = (seconds: number, o: Partial<ReconcileRecord> = {}) => ({
     spec: { ttl_seconds_after_finished: seconds },
     ...o,
@@ -720,5 +731,89 @@ describe('planReconcile: a Kubernetes Job goes only once what it holds is stored
     ],
   ])('with no storage configured nothing waits: %s', (_name, record, observation, want) => {
     expect(pick(plan(record, observation))).toEqual(want);
+  });
+});
+
+describe('planReconcile: an attempt lost with its node is requeued without using a retry', () => {
+  /** The failed Job and pod a deleted node leaves (the simulator and pod GC say NodeLost). */
+  const nodeLost = (facts?: ReconcileObservation['node']): ReconcileObservation => ({
+    ...seen(kubeJob({ type: 'Failed', reason: 'BackoffLimitExceeded' }), {
+      ...pod('Failed', exited(137)),
+      status: {
+        phase: 'Failed',
+        reason: 'NodeLost',
+        message: 'Node node-1 which was running the pod was deleted',
+        containerStatuses: [{ name: 'main', state: exited(137) }],
+      },
+    }),
+    ...(facts ? { node: facts } : {}),
+  });
+  const spot = { spot: true, pool: 'spot-pool', gone: true };
+  const requeuedSet = (attempt: number, requeues: number) => ({
+    attempt,
+    requeues,
+    retryAt: null,
+    admittedAt: null,
+    placement: null,
+    startedAt: null,
+    finishedAt: null,
+    exitCode: 137,
+  });
+
+  it.each<[string, ReconcileRecord, string[], ReconcilePlan['set'], string]>([
+    [
+      'a single-attempt job on a reclaimed spot node: requeued, no retry used',
+      running(),
+      ['requeued → Queued/CapacityLost'],
+      requeuedSet(2, 1),
+      'requeued: node node-1 of pool spot-pool was reclaimed (spot); no retry used (requeue 1 of at most 3)',
+    ],
+    [
+      'a job that already used a retry keeps it counted: requeues go up, not retries',
+      running({ attempt: 2, spec: { ttl_seconds_after_finished: 3600, retry_policy: retries(2) } }),
+      ['requeued → Queued/CapacityLost'],
+      requeuedSet(3, 1),
+      'requeued: node node-1 of pool spot-pool was reclaimed (spot); no retry used (requeue 1 of at most 3)',
+    ],
+    [
+      'an admitted job whose pod started then lost its node: started, then requeued',
+      admitted(),
+      ['started → Running', 'requeued → Queued/CapacityLost'],
+      { ...requeuedSet(2, 1), startedAt: null },
+      'requeued: node node-1 of pool spot-pool was reclaimed (spot); no retry used (requeue 1 of at most 3)',
+    ],
+    [
+      'past MAX_REQUEUES: the loss is a failure, and the single-attempt policy ends it',
+      running({ attempt: 4, requeues: 3 }),
+      ['failed → Failed/Lost'],
+      { placement: PLACEMENT, finishedAt: at(20), exitCode: 137 },
+      'node node-1 of pool spot-pool was reclaimed (spot); already requeued 3 times for lost capacity (MAX_REQUEUES 3), so this counts as a failure; the retry policy allows a single attempt',
+    ],
+  ])('%s', (_name, record, steps, set, message) => {
+    const result = plan(record, nodeLost(spot));
+    expect(stepsOf(result)).toEqual(steps);
+    expect(result.set).toEqual(set);
+    expect(result.steps.at(-1)?.state.message).toBe(message);
+    expect(result.deleteKubeJob).toBe(false);
+  });
+
+  it('past MAX_REQUEUES, retries left are used as for any failure: attempt - requeues counts', () => {
+    const record = running({
+      attempt: 4,
+      requeues: 3,
+      spec: { ttl_seconds_after_finished: 3600, retry_policy: retries(2) },
+    });
+    const result = plan(record, nodeLost(spot));
+    expect(stepsOf(result)).toEqual(['retried → Queued/RetryBackoff']);
+    expect(result.set).toMatchObject({ attempt: 5, retryAt: at(110) });
+    expect(result.set.requeues).toBeUndefined();
+  });
+
+  it('a container that exits non-zero is not a capacity loss: it fails as before', () => {
+    expect(stepsOf(plan(running(), obs.exited3))).toEqual(['failed → Failed/Error']);
+  });
+
+  it('a Kubernetes Job that vanished (cause unknown) is not a capacity loss', () => {
+    expect(stepsOf(plan(running(), obs.gone))).toEqual(['failed → Failed/Lost']);
   });
 });

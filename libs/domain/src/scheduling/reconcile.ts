@@ -1,6 +1,7 @@
+import { capacityRequeue, type NodeOfPod, podCapacityLoss } from './capacity-loss.js';
 import { type FailureReason, type JobState, transition } from './job-state.js';
 import { jobStateOf } from './job-state-table.js';
-import { type KubeJob, type KubePod, observeKubernetes } from './kubernetes.js';
+import { type KubeJob, type KubePod, latestPod, observeKubernetes } from './kubernetes.js';
 import { type GangSpec, gangSizeOf, podsReady, podsUp, requeueAt } from './pods-ready.js';
 import { nextAttempt, type RetryPolicy } from './retry.js';
 
@@ -28,6 +29,11 @@ export interface ReconcileRecord {
   reason: string | null;
   message: string | null;
   attempt: number;
+  /**
+   * Attempts that ended through no fault of the job and were requeued without using a retry
+   * (capacity lost): the retry policy counts `attempt - requeues` attempts.
+   */
+  requeues: number;
   seq: number;
   spec: ReconcileSpec;
   placement: Record<string, unknown> | null;
@@ -64,10 +70,12 @@ export interface ReconcileObservation {
   synced: boolean;
   /** Jobs of the job's earlier attempts still in the cluster. */
   earlier?: readonly EarlierAttempt[];
+  /** What the node informer knows (or last knew) of the node the current pod ran on. */
+  node?: NodeOfPod;
 }
 
 export interface ReconcileStep {
-  event: 'started' | 'succeeded' | 'failed' | 'retried';
+  event: 'started' | 'succeeded' | 'failed' | 'retried' | 'requeued';
   state: JobState;
 }
 
@@ -80,6 +88,7 @@ export interface ReconcilePlan {
     finishedAt?: Date | null;
     placement?: Record<string, unknown> | null;
     attempt?: number;
+    requeues?: number;
     retryAt?: Date | null;
     admittedAt?: null;
   };
@@ -107,6 +116,11 @@ export interface ReconcileOptions {
   storage: boolean;
   /** A gang not all running this long after admission is requeued (its spec may say otherwise). */
   waitForPodsReadySeconds?: number;
+  /**
+   * How many times a job may be requeued for lost capacity without using a retry
+   * (docs/scheduling.md#capacity-loss); past it, a lost node is an ordinary failure.
+   */
+  maxRequeues: number;
 }
 
 /** Kueue's default `waitForPodsReady.timeout`. */
@@ -307,11 +321,29 @@ function currentPlan(
       observed.reason === 'BackoffLimitExceeded' && observed.exitCode !== undefined
         ? 'Error'
         : observed.reason;
-    const message = observed.message ?? reason;
+    let message = observed.message ?? reason;
     pullFailure = reason === 'ImagePullBackOff';
+    // The node went away under the pod: not the job's fault, so no retry is used (bounded).
+    const loss = podCapacityLoss(latestPod(observation.pods), observation.node);
+    const requeue = loss && capacityRequeue(loss, record.requeues, options.maxRequeues);
+    if (requeue?.requeue) {
+      if (apply('requeued', { type: 'requeue', reason: 'CapacityLost', message: requeue.message }))
+        Object.assign(set, {
+          attempt: record.attempt + 1,
+          requeues: record.requeues + 1,
+          retryAt: null,
+          admittedAt: null,
+          placement: null,
+          startedAt: null,
+          finishedAt: null,
+          exitCode: observed.exitCode ?? null,
+        });
+      return { steps, set, deleteKubeJob: false };
+    }
+    if (requeue) message = requeue.message;
     const decision = nextAttempt(
       retryPolicyOf(record.spec),
-      record.attempt,
+      record.attempt - record.requeues,
       { reason, ...(observed.exitCode !== undefined ? { exitCode: observed.exitCode } : {}) },
       now,
     );

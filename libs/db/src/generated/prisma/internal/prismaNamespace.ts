@@ -2239,6 +2239,7 @@ export const JobScalarFieldEnum = {
   attempt: 'attempt',
   maxAttempts: 'maxAttempts',
   retryAt: 'retryAt',
+  requeues: 'requeues',
   placement: 'placement',
   exitCode: 'exitCode',
   seq: 'seq',

@@ -151,6 +151,7 @@ export const JobScalarFieldEnum = {
   attempt: 'attempt',
   maxAttempts: 'maxAttempts',
   retryAt: 'retryAt',
+  requeues: 'requeues',
   placement: 'placement',
   exitCode: 'exitCode',
   seq: 'seq',

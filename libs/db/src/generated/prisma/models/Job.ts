@@ -33,6 +33,7 @@ export type JobAvgAggregateOutputType = {
   gpu: number | null
   attempt: number | null
   maxAttempts: number | null
+  requeues: number | null
   exitCode: number | null
   seq: number | null
   inputsBytes: number | null
@@ -47,6 +48,7 @@ export type JobSumAggregateOutputType = {
   gpu: number | null
   attempt: number | null
   maxAttempts: number | null
+  requeues: number | null
   exitCode: number | null
   seq: number | null
   inputsBytes: bigint | null
@@ -72,6 +74,7 @@ export type JobMinAggregateOutputType = {
   attempt: number | null
   maxAttempts: number | null
   retryAt: Date | null
+  requeues: number | null
   exitCode: number | null
   seq: number | null
   seenAt: Date | null
@@ -108,6 +111,7 @@ export type JobMaxAggregateOutputType = {
   attempt: number | null
   maxAttempts: number | null
   retryAt: Date | null
+  requeues: number | null
   exitCode: number | null
   seq: number | null
   seenAt: Date | null
@@ -147,6 +151,7 @@ export type JobCountAggregateOutputType = {
   attempt: number
   maxAttempts: number
   retryAt: number
+  requeues: number
   placement: number
   exitCode: number
   seq: number
@@ -175,6 +180,7 @@ export type JobAvgAggregateInputType = {
   gpu?: true
   attempt?: true
   maxAttempts?: true
+  requeues?: true
   exitCode?: true
   seq?: true
   inputsBytes?: true
@@ -189,6 +195,7 @@ export type JobSumAggregateInputType = {
   gpu?: true
   attempt?: true
   maxAttempts?: true
+  requeues?: true
   exitCode?: true
   seq?: true
   inputsBytes?: true
@@ -214,6 +221,7 @@ export type JobMinAggregateInputType = {
   attempt?: true
   maxAttempts?: true
   retryAt?: true
+  requeues?: true
   exitCode?: true
   seq?: true
   seenAt?: true
@@ -250,6 +258,7 @@ export type JobMaxAggregateInputType = {
   attempt?: true
   maxAttempts?: true
   retryAt?: true
+  requeues?: true
   exitCode?: true
   seq?: true
   seenAt?: true
@@ -289,6 +298,7 @@ export type JobCountAggregateInputType = {
   attempt?: true
   maxAttempts?: true
   retryAt?: true
+  requeues?: true
   placement?: true
   exitCode?: true
   seq?: true
@@ -416,6 +426,7 @@ export type JobGroupByOutputType = {
   attempt: number
   maxAttempts: number
   retryAt: Date | null
+  requeues: number
   placement: runtime.JsonValue | null
   exitCode: number | null
   seq: number
@@ -479,6 +490,7 @@ export type JobWhereInput = {
   attempt?: Prisma.IntFilter<"Job"> | number
   maxAttempts?: Prisma.IntFilter<"Job"> | number
   retryAt?: Prisma.DateTimeNullableFilter<"Job"> | Date | string | null
+  requeues?: Prisma.IntFilter<"Job"> | number
   placement?: Prisma.JsonNullableFilter<"Job">
   exitCode?: Prisma.IntNullableFilter<"Job"> | number | null
   seq?: Prisma.IntFilter<"Job"> | number
@@ -524,6 +536,7 @@ export type JobOrderByWithRelationInput = {
   attempt?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
   retryAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  requeues?: Prisma.SortOrder
   placement?: Prisma.SortOrderInput | Prisma.SortOrder
   exitCode?: Prisma.SortOrderInput | Prisma.SortOrder
   seq?: Prisma.SortOrder
@@ -573,6 +586,7 @@ export type JobWhereUniqueInput = Prisma.AtLeast<{
   attempt?: Prisma.IntFilter<"Job"> | number
   maxAttempts?: Prisma.IntFilter<"Job"> | number
   retryAt?: Prisma.DateTimeNullableFilter<"Job"> | Date | string | null
+  requeues?: Prisma.IntFilter<"Job"> | number
   placement?: Prisma.JsonNullableFilter<"Job">
   exitCode?: Prisma.IntNullableFilter<"Job"> | number | null
   seq?: Prisma.IntFilter<"Job"> | number
@@ -618,6 +632,7 @@ export type JobOrderByWithAggregationInput = {
   attempt?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
   retryAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  requeues?: Prisma.SortOrder
   placement?: Prisma.SortOrderInput | Prisma.SortOrder
   exitCode?: Prisma.SortOrderInput | Prisma.SortOrder
   seq?: Prisma.SortOrder
@@ -666,6 +681,7 @@ export type JobScalarWhereWithAggregatesInput = {
   attempt?: Prisma.IntWithAggregatesFilter<"Job"> | number
   maxAttempts?: Prisma.IntWithAggregatesFilter<"Job"> | number
   retryAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Job"> | Date | string | null
+  requeues?: Prisma.IntWithAggregatesFilter<"Job"> | number
   placement?: Prisma.JsonNullableWithAggregatesFilter<"Job">
   exitCode?: Prisma.IntNullableWithAggregatesFilter<"Job"> | number | null
   seq?: Prisma.IntWithAggregatesFilter<"Job"> | number
@@ -705,6 +721,7 @@ export type JobCreateInput = {
   attempt?: number
   maxAttempts?: number
   retryAt?: Date | string | null
+  requeues?: number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -750,6 +767,7 @@ export type JobUncheckedCreateInput = {
   attempt?: number
   maxAttempts?: number
   retryAt?: Date | string | null
+  requeues?: number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -793,6 +811,7 @@ export type JobUpdateInput = {
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -838,6 +857,7 @@ export type JobUncheckedUpdateInput = {
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -882,6 +902,7 @@ export type JobCreateManyInput = {
   attempt?: number
   maxAttempts?: number
   retryAt?: Date | string | null
+  requeues?: number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -921,6 +942,7 @@ export type JobUpdateManyMutationInput = {
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -961,6 +983,7 @@ export type JobUncheckedUpdateManyInput = {
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1016,6 +1039,7 @@ export type JobCountOrderByAggregateInput = {
   attempt?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
   retryAt?: Prisma.SortOrder
+  requeues?: Prisma.SortOrder
   placement?: Prisma.SortOrder
   exitCode?: Prisma.SortOrder
   seq?: Prisma.SortOrder
@@ -1042,6 +1066,7 @@ export type JobAvgOrderByAggregateInput = {
   gpu?: Prisma.SortOrder
   attempt?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
+  requeues?: Prisma.SortOrder
   exitCode?: Prisma.SortOrder
   seq?: Prisma.SortOrder
   inputsBytes?: Prisma.SortOrder
@@ -1067,6 +1092,7 @@ export type JobMaxOrderByAggregateInput = {
   attempt?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
   retryAt?: Prisma.SortOrder
+  requeues?: Prisma.SortOrder
   exitCode?: Prisma.SortOrder
   seq?: Prisma.SortOrder
   seenAt?: Prisma.SortOrder
@@ -1103,6 +1129,7 @@ export type JobMinOrderByAggregateInput = {
   attempt?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
   retryAt?: Prisma.SortOrder
+  requeues?: Prisma.SortOrder
   exitCode?: Prisma.SortOrder
   seq?: Prisma.SortOrder
   seenAt?: Prisma.SortOrder
@@ -1128,6 +1155,7 @@ export type JobSumOrderByAggregateInput = {
   gpu?: Prisma.SortOrder
   attempt?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
+  requeues?: Prisma.SortOrder
   exitCode?: Prisma.SortOrder
   seq?: Prisma.SortOrder
   inputsBytes?: Prisma.SortOrder
@@ -1266,6 +1294,7 @@ export type JobCreateWithoutTenantInput = {
   attempt?: number
   maxAttempts?: number
   retryAt?: Date | string | null
+  requeues?: number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -1309,6 +1338,7 @@ export type JobUncheckedCreateWithoutTenantInput = {
   attempt?: number
   maxAttempts?: number
   retryAt?: Date | string | null
+  requeues?: number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -1382,6 +1412,7 @@ export type JobScalarWhereInput = {
   attempt?: Prisma.IntFilter<"Job"> | number
   maxAttempts?: Prisma.IntFilter<"Job"> | number
   retryAt?: Prisma.DateTimeNullableFilter<"Job"> | Date | string | null
+  requeues?: Prisma.IntFilter<"Job"> | number
   placement?: Prisma.JsonNullableFilter<"Job">
   exitCode?: Prisma.IntNullableFilter<"Job"> | number | null
   seq?: Prisma.IntFilter<"Job"> | number
@@ -1421,6 +1452,7 @@ export type JobCreateWithoutHistoryInput = {
   attempt?: number
   maxAttempts?: number
   retryAt?: Date | string | null
+  requeues?: number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -1465,6 +1497,7 @@ export type JobUncheckedCreateWithoutHistoryInput = {
   attempt?: number
   maxAttempts?: number
   retryAt?: Date | string | null
+  requeues?: number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -1523,6 +1556,7 @@ export type JobUpdateWithoutHistoryInput = {
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1567,6 +1601,7 @@ export type JobUncheckedUpdateWithoutHistoryInput = {
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1609,6 +1644,7 @@ export type JobCreateWithoutResultsInput = {
   attempt?: number
   maxAttempts?: number
   retryAt?: Date | string | null
+  requeues?: number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -1653,6 +1689,7 @@ export type JobUncheckedCreateWithoutResultsInput = {
   attempt?: number
   maxAttempts?: number
   retryAt?: Date | string | null
+  requeues?: number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -1711,6 +1748,7 @@ export type JobUpdateWithoutResultsInput = {
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1755,6 +1793,7 @@ export type JobUncheckedUpdateWithoutResultsInput = {
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1797,6 +1836,7 @@ export type JobCreateWithoutLogsInput = {
   attempt?: number
   maxAttempts?: number
   retryAt?: Date | string | null
+  requeues?: number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -1841,6 +1881,7 @@ export type JobUncheckedCreateWithoutLogsInput = {
   attempt?: number
   maxAttempts?: number
   retryAt?: Date | string | null
+  requeues?: number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -1899,6 +1940,7 @@ export type JobUpdateWithoutLogsInput = {
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1943,6 +1985,7 @@ export type JobUncheckedUpdateWithoutLogsInput = {
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1985,6 +2028,7 @@ export type JobCreateWithoutStoredInput = {
   attempt?: number
   maxAttempts?: number
   retryAt?: Date | string | null
+  requeues?: number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -2029,6 +2073,7 @@ export type JobUncheckedCreateWithoutStoredInput = {
   attempt?: number
   maxAttempts?: number
   retryAt?: Date | string | null
+  requeues?: number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -2087,6 +2132,7 @@ export type JobUpdateWithoutStoredInput = {
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2131,6 +2177,7 @@ export type JobUncheckedUpdateWithoutStoredInput = {
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2173,6 +2220,7 @@ export type JobCreateManyTenantInput = {
   attempt?: number
   maxAttempts?: number
   retryAt?: Date | string | null
+  requeues?: number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -2212,6 +2260,7 @@ export type JobUpdateWithoutTenantInput = {
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2255,6 +2304,7 @@ export type JobUncheckedUpdateWithoutTenantInput = {
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2298,6 +2348,7 @@ export type JobUncheckedUpdateManyWithoutTenantInput = {
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2387,6 +2438,7 @@ export type JobSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = ru
   attempt?: boolean
   maxAttempts?: boolean
   retryAt?: boolean
+  requeues?: boolean
   placement?: boolean
   exitCode?: boolean
   seq?: boolean
@@ -2433,6 +2485,7 @@ export type JobSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extension
   attempt?: boolean
   maxAttempts?: boolean
   retryAt?: boolean
+  requeues?: boolean
   placement?: boolean
   exitCode?: boolean
   seq?: boolean
@@ -2474,6 +2527,7 @@ export type JobSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extension
   attempt?: boolean
   maxAttempts?: boolean
   retryAt?: boolean
+  requeues?: boolean
   placement?: boolean
   exitCode?: boolean
   seq?: boolean
@@ -2515,6 +2569,7 @@ export type JobSelectScalar = {
   attempt?: boolean
   maxAttempts?: boolean
   retryAt?: boolean
+  requeues?: boolean
   placement?: boolean
   exitCode?: boolean
   seq?: boolean
@@ -2534,7 +2589,7 @@ export type JobSelectScalar = {
   updatedAt?: boolean
 }
 
-export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "podSets" | "offloadPreference" | "templateId" | "attempt" | "maxAttempts" | "retryAt" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "groupName" | "arrayId" | "arrayIndex" | "depsUnmet" | "updatedAt", ExtArgs["result"]["job"]>
+export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "podSets" | "offloadPreference" | "templateId" | "attempt" | "maxAttempts" | "retryAt" | "requeues" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "groupName" | "arrayId" | "arrayIndex" | "depsUnmet" | "updatedAt", ExtArgs["result"]["job"]>
 export type JobInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   history?: boolean | Prisma.Job$historyArgs<ExtArgs>
@@ -2593,6 +2648,11 @@ export type $JobPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
     attempt: number
     maxAttempts: number
     retryAt: Date | null
+    /**
+     * Attempts that ended through no fault of the job (capacity lost: its node went away) and
+     * were requeued without using a retry; capped by MAX_REQUEUES (docs/scheduling.md#capacity-loss).
+     */
+    requeues: number
     /**
      * Where it runs: cluster namespace/job/pod/node, or RunPod pod id, GPU type and price.
      */
@@ -3083,6 +3143,7 @@ export interface JobFieldRefs {
   readonly attempt: Prisma.FieldRef<"Job", 'Int'>
   readonly maxAttempts: Prisma.FieldRef<"Job", 'Int'>
   readonly retryAt: Prisma.FieldRef<"Job", 'DateTime'>
+  readonly requeues: Prisma.FieldRef<"Job", 'Int'>
   readonly placement: Prisma.FieldRef<"Job", 'Json'>
   readonly exitCode: Prisma.FieldRef<"Job", 'Int'>
   readonly seq: Prisma.FieldRef<"Job", 'Int'>
