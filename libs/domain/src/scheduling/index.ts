@@ -2,6 +2,7 @@
 // rejection, retries, the job state model and the reconciler's plan. No framework, database or
 // Kubernetes imports.
 export * from './admission.js';
+export * from './borrowing.js';
 export * from './explain.js';
 export * from './fair-share.js';
 export * from './job-state.js';
@@ -10,6 +11,8 @@ export * from './kubernetes.js';
 export * from './never-fits.js';
 export * from './nodes.js';
 export * from './nodes-from-kubernetes.js';
+export * from './preemption.js';
+export * from './priority-classes.js';
 export * from './reconcile.js';
 export * from './resources.js';
 export * from './retry.js';

@@ -10,7 +10,7 @@ export type JobPhase = JobState['phase'];
  * Why a job is queued: an admission wait reason, waiting out a retry's backoff, waiting for its
  * dependencies, or kept although one of them can no longer be met (`on_dependency_failure: keep`).
  */
-export type QueuedReason = WaitReason | 'RetryBackoff' | DependencyWaitReason;
+export type QueuedReason = WaitReason | 'RetryBackoff' | 'Preempted' | DependencyWaitReason;
 
 /** Queued by its dependencies rather than by admission. */
 export type DependencyWaitReason = 'WaitingForDependency' | 'DependencyNeverSatisfied';
@@ -70,6 +70,11 @@ export type JobEvent = { message?: string } &
     | { type: 'cancel'; reason?: CancelReason }
     /** A failed job run again on request (an array's failed elements): submitted anew. */
     | { type: 'rerun' }
+    /**
+     * Evicted to make room (a cohort member reclaiming its guarantee, or a higher-priority job
+     * of its tenant): back to the queue as a new attempt that does not count as a retry.
+     */
+    | { type: 'preempt' }
   );
 
 export type TransitionResult =
@@ -99,9 +104,10 @@ const ACCEPTS: Record<
   Queued: new Set(['queue', 'admit', 'offload', 'fail', 'retry', 'cancel']),
   // queue: admission undone before the pod started (Kubernetes object lost, offload fallback).
   // succeed/fail: an observation may skip Running when the pod was short-lived.
-  Admitted: new Set(['queue', 'start', 'offload', 'succeed', 'fail', 'retry', 'cancel']),
+  Admitted: new Set(['queue', 'start', 'offload', 'succeed', 'fail', 'retry', 'cancel', 'preempt']),
   // queue: Kueue evicted it (ROAM_ADMISSION=kueue); its Job waits, suspended, to be readmitted.
-  Running: new Set(['queue', 'succeed', 'fail', 'retry', 'cancel']),
+  // preempt: room for a job that reclaims a guarantee or has higher priority (docs/scheduling.md).
+  Running: new Set(['queue', 'succeed', 'fail', 'retry', 'cancel', 'preempt']),
 };
 
 function withMessage<T extends JobState>(state: T, message: string | undefined): T {
@@ -149,6 +155,11 @@ function target(event: JobEvent): JobState {
       );
     case 'rerun':
       return withMessage(SUBMITTED, event.message);
+    case 'preempt':
+      return withMessage(
+        { status: 'pending', phase: 'Queued', reason: 'Preempted' },
+        event.message,
+      );
   }
 }
 

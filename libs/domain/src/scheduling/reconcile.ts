@@ -27,6 +27,11 @@ export interface ReconcileRecord {
   reason: string | null;
   message: string | null;
   attempt: number;
+  /**
+   * How many of its attempts were preempted (docs/scheduling.md#borrowing): each started a new
+   * attempt, but a preemption is not a failure, so the retry policy does not count them.
+   */
+  preemptions?: number;
   seq: number;
   spec: ReconcileSpec;
   placement: Record<string, unknown> | null;
@@ -303,7 +308,7 @@ function currentPlan(
     pullFailure = reason === 'ImagePullBackOff';
     const decision = nextAttempt(
       retryPolicyOf(record.spec),
-      record.attempt,
+      record.attempt - (record.preemptions ?? 0),
       { reason, ...(observed.exitCode !== undefined ? { exitCode: observed.exitCode } : {}) },
       now,
     );
