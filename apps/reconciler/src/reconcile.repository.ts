@@ -39,6 +39,7 @@ interface Row {
   reason: string | null;
   message: string | null;
   attempt: number;
+  preemptions: number;
   seq: number;
   spec: JobSpec;
   placement: Record<string, unknown> | null;
@@ -72,7 +73,7 @@ export class ReconcileRepository {
     if (ids.length === 0) return [];
     const rows = await this.prisma.$queryRaw<Row[]>`
       SELECT j.id, j.tenant_id, j.name, j.status::text AS status, j.phase, j.reason, j.message,
-             j.attempt, j.seq, j.spec, j.placement, j.admitted_at, j.started_at, j.finished_at,
+             j.attempt, j.preemptions, j.seq, j.spec, j.placement, j.admitted_at, j.started_at, j.finished_at,
              j.cleanup_at, s.stored_at, j.updated_at,
              COALESCE((SELECT array_agg(l.attempt) FROM log_archives l WHERE l.job_id = j.id),
                       '{}'::int[]) AS archived
@@ -87,6 +88,7 @@ export class ReconcileRepository {
       reason: row.reason,
       message: row.message,
       attempt: row.attempt,
+      preemptions: row.preemptions,
       seq: row.seq,
       spec: row.spec,
       placement: row.placement,

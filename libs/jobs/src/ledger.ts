@@ -32,6 +32,8 @@ export interface JobColumns {
   retryAt?: Date | null;
   cancelRequestedAt?: Date | null;
   attempt?: number;
+  /** Attempts ended by a preemption (not counted by the retry policy). */
+  preemptions?: number;
   placement?: Record<string, unknown> | null;
 }
 
@@ -123,6 +125,7 @@ const COLUMN_SQL: { [K in keyof JobColumns]-?: { column: string; type: string } 
   retryAt: { column: 'retry_at', type: 'timestamptz' },
   cancelRequestedAt: { column: 'cancel_requested_at', type: 'timestamptz' },
   attempt: { column: 'attempt', type: 'int' },
+  preemptions: { column: 'preemptions', type: 'int' },
   placement: { column: 'placement', type: 'jsonb' },
 };
 
@@ -186,6 +189,7 @@ export const JOB_ROW_COLUMNS = [
   'offload_preference',
   'template_id',
   'attempt',
+  'preemptions',
   'max_attempts',
   'retry_at',
   'placement',

@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { SOURCE } from '../source.js';
 import { DependenciesService, requestedOf } from './dependencies.service.js';
 import { neverFitsView, neverRuns, requestsOf, unschedulableProblem } from './job-resources.js';
+import { PriorityClassesService } from '../priority-classes/priority-classes.service.js';
 import { JobsRepository, type NewJob, newJobRecord } from './jobs.repository.js';
 import { defaultJobName } from './jobs.service.js';
 import { NodeCapacityCache } from './node-capacity.cache.js';
@@ -52,6 +53,7 @@ export class JobsBatchService {
     @Inject(Outbox) private readonly outbox: Outbox,
     private readonly pendingCap: PendingCap,
     private readonly dependencies: DependenciesService,
+    private readonly priorities: PriorityClassesService,
   ) {
     this.ledger = new JobLedger(outbox, SOURCE);
   }
@@ -60,6 +62,10 @@ export class JobsBatchService {
 
   async submit(tenantId: string, items: readonly unknown[]): Promise<BatchItem[]> {
     const jobs = this.validate(tenantId, items);
+    await this.priorities.apply(
+      jobs.map((job) => job.spec),
+      (index) => `jobs.${index}.`,
+    );
     const nodes = await this.nodes.current();
     // One command wakes the scheduler for the whole batch; subscribers still get an event per job.
     const messages: Envelope[] = [

@@ -8,6 +8,7 @@ import { ProblemError, problemTypes, validationProblem } from '@roam/runtime';
 import { SOURCE } from '../source.js';
 import { TemplatesService } from '../templates/templates.service.js';
 import { DependenciesService, requestedOf } from './dependencies.service.js';
+import { PriorityClassesService } from '../priority-classes/priority-classes.service.js';
 import { assertCanEverRun, requestsOrThrow } from './job-resources.js';
 import {
   type JobHistoryRow,
@@ -52,6 +53,7 @@ export class JobsService {
     @Inject(Outbox) private readonly outbox: Outbox,
     private readonly pendingCap: PendingCap,
     private readonly dependencies: DependenciesService,
+    private readonly priorities: PriorityClassesService,
   ) {
     this.ledger = new JobLedger(outbox, SOURCE);
   }
@@ -139,6 +141,8 @@ export class JobsService {
   /** The spec's resources; 422 when it can never run (larger than the quota or any node). */
   async assertCanEverRun(tenantId: string, spec: JobSpec): Promise<Resources> {
     const resources = requestsOrThrow(spec);
+    // Every submit path comes through here: a priority class becomes the priority now.
+    await this.priorities.apply([spec]);
     const [nodes, limits] = await Promise.all([this.nodes.current(), this.limitsOf(tenantId)]);
     if (limits) assertCanEverRun(resources, limits, nodes, spec.offload);
     return resources;
@@ -160,6 +164,11 @@ export class JobsService {
 
   list(tenantId: string, query: JobQuery): Promise<JobRow[]> {
     return this.repository.list(tenantId, query);
+  }
+
+  /** The job's most recent preemption, if any (for `/explain`). */
+  lastPreemption(tenantId: string, id: string): Promise<JobHistoryRow | null> {
+    return this.repository.lastPreemption(tenantId, id);
   }
 
   /** The job's history rows, oldest first; 404 for a job that is not the tenant's. */

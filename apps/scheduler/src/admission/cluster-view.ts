@@ -66,6 +66,16 @@ export class ClusterView implements OnApplicationBootstrap, OnModuleDestroy {
    * The nodes, and the roam jobs whose pods are bound to one (and so counted in its
    * `requested`): admission adds the admitted jobs missing from that set itself.
    */
+  /** The pods of one attempt of a roam job, as the informer holds them (to preempt it). */
+  podsOf(jobId: string, attempt: number): { namespace: string; name: string }[] {
+    return (this.pods?.list() ?? []).flatMap((pod) => {
+      const labels = pod.metadata?.labels;
+      const { name, namespace } = pod.metadata ?? {};
+      if (labels?.[ROAM_LABELS.jobId] !== jobId || !name || !namespace) return [];
+      return labels[ROAM_LABELS.attempt] === String(attempt) ? [{ namespace, name }] : [];
+    });
+  }
+
   snapshot(): { nodes: NodeState[]; placed: Set<string> } {
     const pods = this.pods?.list() ?? [];
     const placed = new Set<string>();

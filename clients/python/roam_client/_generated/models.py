@@ -327,6 +327,7 @@ class JobSpec(TypedDict, total=False):
     # `cancel` (the default): cancelled with reason DependencyFailed. `keep`: stays queued with reason DependencyNeverSatisfied until you cancel it.
     on_dependency_failure: NotRequired[Literal["cancel", "keep"]]
     priority: Required[int]
+    priority_class: NotRequired[str]
     queue: Required[str]
     resources: Required[Dict[str, Any]]
     retry_policy: NotRequired[Dict[str, Any]]
@@ -350,6 +351,7 @@ class JobSpecInput(TypedDict, total=False):
     # `cancel` (the default): cancelled with reason DependencyFailed. `keep`: stays queued with reason DependencyNeverSatisfied until you cancel it.
     on_dependency_failure: NotRequired[Literal["cancel", "keep"]]
     priority: NotRequired[int]
+    priority_class: NotRequired[str]
     queue: NotRequired[str]
     resources: NotRequired[Dict[str, Any]]
     retry_policy: NotRequired[Dict[str, Any]]
@@ -455,6 +457,10 @@ class PipelineSubmit(TypedDict, total=False):
     steps: Required[List[Dict[str, Any]]]
 
 
+class PriorityClasses(TypedDict, total=False):
+    items: Required[List[Dict[str, Any]]]
+
+
 class Problem(TypedDict, total=False):
     detail: NotRequired[str]
     # Validation problems: every bad field.
@@ -494,6 +500,10 @@ class RegisteredTenant(TypedDict, total=False):
     # Shown once; stored only as a hash.
     api_key: Required[str]
     api_key_id: Required[str]
+    # Borrowing beyond the guarantee per resource; a resource left out is not capped.
+    borrowing_limit: Required[Optional[Dict[str, Any]]]
+    # Cohort sharing idle guaranteed quota; null: the limits are a hard cap.
+    cohort: Required[Optional[str]]
     created_at: Required[str]
     max_concurrent_jobs: Required[int]
     max_cpu: Required[float]
@@ -624,6 +634,10 @@ class TemplateSubmit(TypedDict, total=False):
 
 
 class Tenant(TypedDict, total=False):
+    # Borrowing beyond the guarantee per resource; a resource left out is not capped.
+    borrowing_limit: Required[Optional[Dict[str, Any]]]
+    # Cohort sharing idle guaranteed quota; null: the limits are a hard cap.
+    cohort: Required[Optional[str]]
     created_at: Required[str]
     max_concurrent_jobs: Required[int]
     max_cpu: Required[float]
@@ -669,6 +683,10 @@ class TenantUsage(TypedDict, total=False):
 
 
 class TenantWithUsage(TypedDict, total=False):
+    # Borrowing beyond the guarantee per resource; a resource left out is not capped.
+    borrowing_limit: Required[Optional[Dict[str, Any]]]
+    # Cohort sharing idle guaranteed quota; null: the limits are a hard cap.
+    cohort: Required[Optional[str]]
     created_at: Required[str]
     max_concurrent_jobs: Required[int]
     max_cpu: Required[float]

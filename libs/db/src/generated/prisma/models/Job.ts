@@ -32,6 +32,7 @@ export type JobAvgAggregateOutputType = {
   memoryBytes: number | null
   gpu: number | null
   attempt: number | null
+  preemptions: number | null
   maxAttempts: number | null
   exitCode: number | null
   seq: number | null
@@ -46,6 +47,7 @@ export type JobSumAggregateOutputType = {
   memoryBytes: bigint | null
   gpu: number | null
   attempt: number | null
+  preemptions: number | null
   maxAttempts: number | null
   exitCode: number | null
   seq: number | null
@@ -70,6 +72,7 @@ export type JobMinAggregateOutputType = {
   offloadPreference: $Enums.OffloadPreference | null
   templateId: string | null
   attempt: number | null
+  preemptions: number | null
   maxAttempts: number | null
   retryAt: Date | null
   exitCode: number | null
@@ -106,6 +109,7 @@ export type JobMaxAggregateOutputType = {
   offloadPreference: $Enums.OffloadPreference | null
   templateId: string | null
   attempt: number | null
+  preemptions: number | null
   maxAttempts: number | null
   retryAt: Date | null
   exitCode: number | null
@@ -144,6 +148,7 @@ export type JobCountAggregateOutputType = {
   offloadPreference: number
   templateId: number
   attempt: number
+  preemptions: number
   maxAttempts: number
   retryAt: number
   placement: number
@@ -173,6 +178,7 @@ export type JobAvgAggregateInputType = {
   memoryBytes?: true
   gpu?: true
   attempt?: true
+  preemptions?: true
   maxAttempts?: true
   exitCode?: true
   seq?: true
@@ -187,6 +193,7 @@ export type JobSumAggregateInputType = {
   memoryBytes?: true
   gpu?: true
   attempt?: true
+  preemptions?: true
   maxAttempts?: true
   exitCode?: true
   seq?: true
@@ -211,6 +218,7 @@ export type JobMinAggregateInputType = {
   offloadPreference?: true
   templateId?: true
   attempt?: true
+  preemptions?: true
   maxAttempts?: true
   retryAt?: true
   exitCode?: true
@@ -247,6 +255,7 @@ export type JobMaxAggregateInputType = {
   offloadPreference?: true
   templateId?: true
   attempt?: true
+  preemptions?: true
   maxAttempts?: true
   retryAt?: true
   exitCode?: true
@@ -285,6 +294,7 @@ export type JobCountAggregateInputType = {
   offloadPreference?: true
   templateId?: true
   attempt?: true
+  preemptions?: true
   maxAttempts?: true
   retryAt?: true
   placement?: true
@@ -411,6 +421,7 @@ export type JobGroupByOutputType = {
   offloadPreference: $Enums.OffloadPreference
   templateId: string | null
   attempt: number
+  preemptions: number
   maxAttempts: number
   retryAt: Date | null
   placement: runtime.JsonValue | null
@@ -473,6 +484,7 @@ export type JobWhereInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableFilter<"Job"> | string | null
   attempt?: Prisma.IntFilter<"Job"> | number
+  preemptions?: Prisma.IntFilter<"Job"> | number
   maxAttempts?: Prisma.IntFilter<"Job"> | number
   retryAt?: Prisma.DateTimeNullableFilter<"Job"> | Date | string | null
   placement?: Prisma.JsonNullableFilter<"Job">
@@ -517,6 +529,7 @@ export type JobOrderByWithRelationInput = {
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrderInput | Prisma.SortOrder
   attempt?: Prisma.SortOrder
+  preemptions?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
   retryAt?: Prisma.SortOrderInput | Prisma.SortOrder
   placement?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -565,6 +578,7 @@ export type JobWhereUniqueInput = Prisma.AtLeast<{
   offloadPreference?: Prisma.EnumOffloadPreferenceFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableFilter<"Job"> | string | null
   attempt?: Prisma.IntFilter<"Job"> | number
+  preemptions?: Prisma.IntFilter<"Job"> | number
   maxAttempts?: Prisma.IntFilter<"Job"> | number
   retryAt?: Prisma.DateTimeNullableFilter<"Job"> | Date | string | null
   placement?: Prisma.JsonNullableFilter<"Job">
@@ -609,6 +623,7 @@ export type JobOrderByWithAggregationInput = {
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrderInput | Prisma.SortOrder
   attempt?: Prisma.SortOrder
+  preemptions?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
   retryAt?: Prisma.SortOrderInput | Prisma.SortOrder
   placement?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -656,6 +671,7 @@ export type JobScalarWhereWithAggregatesInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceWithAggregatesFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
   attempt?: Prisma.IntWithAggregatesFilter<"Job"> | number
+  preemptions?: Prisma.IntWithAggregatesFilter<"Job"> | number
   maxAttempts?: Prisma.IntWithAggregatesFilter<"Job"> | number
   retryAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Job"> | Date | string | null
   placement?: Prisma.JsonNullableWithAggregatesFilter<"Job">
@@ -694,6 +710,7 @@ export type JobCreateInput = {
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
+  preemptions?: number
   maxAttempts?: number
   retryAt?: Date | string | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
@@ -738,6 +755,7 @@ export type JobUncheckedCreateInput = {
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
+  preemptions?: number
   maxAttempts?: number
   retryAt?: Date | string | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
@@ -780,6 +798,7 @@ export type JobUpdateInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
@@ -824,6 +843,7 @@ export type JobUncheckedUpdateInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
@@ -867,6 +887,7 @@ export type JobCreateManyInput = {
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
+  preemptions?: number
   maxAttempts?: number
   retryAt?: Date | string | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
@@ -905,6 +926,7 @@ export type JobUpdateManyMutationInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
@@ -944,6 +966,7 @@ export type JobUncheckedUpdateManyInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
@@ -998,6 +1021,7 @@ export type JobCountOrderByAggregateInput = {
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrder
   attempt?: Prisma.SortOrder
+  preemptions?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
   retryAt?: Prisma.SortOrder
   placement?: Prisma.SortOrder
@@ -1025,6 +1049,7 @@ export type JobAvgOrderByAggregateInput = {
   memoryBytes?: Prisma.SortOrder
   gpu?: Prisma.SortOrder
   attempt?: Prisma.SortOrder
+  preemptions?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
   exitCode?: Prisma.SortOrder
   seq?: Prisma.SortOrder
@@ -1049,6 +1074,7 @@ export type JobMaxOrderByAggregateInput = {
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrder
   attempt?: Prisma.SortOrder
+  preemptions?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
   retryAt?: Prisma.SortOrder
   exitCode?: Prisma.SortOrder
@@ -1085,6 +1111,7 @@ export type JobMinOrderByAggregateInput = {
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrder
   attempt?: Prisma.SortOrder
+  preemptions?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
   retryAt?: Prisma.SortOrder
   exitCode?: Prisma.SortOrder
@@ -1111,6 +1138,7 @@ export type JobSumOrderByAggregateInput = {
   memoryBytes?: Prisma.SortOrder
   gpu?: Prisma.SortOrder
   attempt?: Prisma.SortOrder
+  preemptions?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
   exitCode?: Prisma.SortOrder
   seq?: Prisma.SortOrder
@@ -1247,6 +1275,7 @@ export type JobCreateWithoutTenantInput = {
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
+  preemptions?: number
   maxAttempts?: number
   retryAt?: Date | string | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
@@ -1289,6 +1318,7 @@ export type JobUncheckedCreateWithoutTenantInput = {
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
+  preemptions?: number
   maxAttempts?: number
   retryAt?: Date | string | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
@@ -1361,6 +1391,7 @@ export type JobScalarWhereInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableFilter<"Job"> | string | null
   attempt?: Prisma.IntFilter<"Job"> | number
+  preemptions?: Prisma.IntFilter<"Job"> | number
   maxAttempts?: Prisma.IntFilter<"Job"> | number
   retryAt?: Prisma.DateTimeNullableFilter<"Job"> | Date | string | null
   placement?: Prisma.JsonNullableFilter<"Job">
@@ -1399,6 +1430,7 @@ export type JobCreateWithoutHistoryInput = {
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
+  preemptions?: number
   maxAttempts?: number
   retryAt?: Date | string | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
@@ -1442,6 +1474,7 @@ export type JobUncheckedCreateWithoutHistoryInput = {
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
+  preemptions?: number
   maxAttempts?: number
   retryAt?: Date | string | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
@@ -1499,6 +1532,7 @@ export type JobUpdateWithoutHistoryInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
@@ -1542,6 +1576,7 @@ export type JobUncheckedUpdateWithoutHistoryInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
@@ -1583,6 +1618,7 @@ export type JobCreateWithoutResultsInput = {
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
+  preemptions?: number
   maxAttempts?: number
   retryAt?: Date | string | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
@@ -1626,6 +1662,7 @@ export type JobUncheckedCreateWithoutResultsInput = {
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
+  preemptions?: number
   maxAttempts?: number
   retryAt?: Date | string | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
@@ -1683,6 +1720,7 @@ export type JobUpdateWithoutResultsInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
@@ -1726,6 +1764,7 @@ export type JobUncheckedUpdateWithoutResultsInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
@@ -1767,6 +1806,7 @@ export type JobCreateWithoutLogsInput = {
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
+  preemptions?: number
   maxAttempts?: number
   retryAt?: Date | string | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
@@ -1810,6 +1850,7 @@ export type JobUncheckedCreateWithoutLogsInput = {
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
+  preemptions?: number
   maxAttempts?: number
   retryAt?: Date | string | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
@@ -1867,6 +1908,7 @@ export type JobUpdateWithoutLogsInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
@@ -1910,6 +1952,7 @@ export type JobUncheckedUpdateWithoutLogsInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
@@ -1951,6 +1994,7 @@ export type JobCreateWithoutStoredInput = {
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
+  preemptions?: number
   maxAttempts?: number
   retryAt?: Date | string | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
@@ -1994,6 +2038,7 @@ export type JobUncheckedCreateWithoutStoredInput = {
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
+  preemptions?: number
   maxAttempts?: number
   retryAt?: Date | string | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
@@ -2051,6 +2096,7 @@ export type JobUpdateWithoutStoredInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
@@ -2094,6 +2140,7 @@ export type JobUncheckedUpdateWithoutStoredInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
@@ -2135,6 +2182,7 @@ export type JobCreateManyTenantInput = {
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
+  preemptions?: number
   maxAttempts?: number
   retryAt?: Date | string | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
@@ -2173,6 +2221,7 @@ export type JobUpdateWithoutTenantInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
@@ -2215,6 +2264,7 @@ export type JobUncheckedUpdateWithoutTenantInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
@@ -2257,6 +2307,7 @@ export type JobUncheckedUpdateManyWithoutTenantInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
@@ -2345,6 +2396,7 @@ export type JobSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = ru
   offloadPreference?: boolean
   templateId?: boolean
   attempt?: boolean
+  preemptions?: boolean
   maxAttempts?: boolean
   retryAt?: boolean
   placement?: boolean
@@ -2390,6 +2442,7 @@ export type JobSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extension
   offloadPreference?: boolean
   templateId?: boolean
   attempt?: boolean
+  preemptions?: boolean
   maxAttempts?: boolean
   retryAt?: boolean
   placement?: boolean
@@ -2430,6 +2483,7 @@ export type JobSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extension
   offloadPreference?: boolean
   templateId?: boolean
   attempt?: boolean
+  preemptions?: boolean
   maxAttempts?: boolean
   retryAt?: boolean
   placement?: boolean
@@ -2470,6 +2524,7 @@ export type JobSelectScalar = {
   offloadPreference?: boolean
   templateId?: boolean
   attempt?: boolean
+  preemptions?: boolean
   maxAttempts?: boolean
   retryAt?: boolean
   placement?: boolean
@@ -2491,7 +2546,7 @@ export type JobSelectScalar = {
   updatedAt?: boolean
 }
 
-export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "offloadPreference" | "templateId" | "attempt" | "maxAttempts" | "retryAt" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "groupName" | "arrayId" | "arrayIndex" | "depsUnmet" | "updatedAt", ExtArgs["result"]["job"]>
+export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "offloadPreference" | "templateId" | "attempt" | "preemptions" | "maxAttempts" | "retryAt" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "groupName" | "arrayId" | "arrayIndex" | "depsUnmet" | "updatedAt", ExtArgs["result"]["job"]>
 export type JobInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   history?: boolean | Prisma.Job$historyArgs<ExtArgs>
@@ -2543,6 +2598,10 @@ export type $JobPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
      * Attempt number, starting at 1; a retry increments it and creates a new Kubernetes Job.
      */
     attempt: number
+    /**
+     * Attempts that ended in a preemption; the retry policy does not count them.
+     */
+    preemptions: number
     maxAttempts: number
     retryAt: Date | null
     /**
@@ -3032,6 +3091,7 @@ export interface JobFieldRefs {
   readonly offloadPreference: Prisma.FieldRef<"Job", 'OffloadPreference'>
   readonly templateId: Prisma.FieldRef<"Job", 'String'>
   readonly attempt: Prisma.FieldRef<"Job", 'Int'>
+  readonly preemptions: Prisma.FieldRef<"Job", 'Int'>
   readonly maxAttempts: Prisma.FieldRef<"Job", 'Int'>
   readonly retryAt: Prisma.FieldRef<"Job", 'DateTime'>
   readonly placement: Prisma.FieldRef<"Job", 'Json'>
