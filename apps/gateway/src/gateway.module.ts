@@ -42,6 +42,9 @@ import { QueueSeriesService } from './insights/queue-series.service.js';
 import { UsageSeriesService } from './insights/usage-series.service.js';
 import { LogsModule } from './logs/logs.module.js';
 import { OpenApiModule } from './openapi/openapi.module.js';
+import { PriorityClassesController } from './priority-classes/priority-classes.controller.js';
+import { PriorityClassesRepository } from './priority-classes/priority-classes.repository.js';
+import { PriorityClassesService } from './priority-classes/priority-classes.service.js';
 import { ResultsModule } from './results/results.module.js';
 import { CompatHealthController } from './compat-health.controller.js';
 import { CompatJobsFormController } from './compat/jobs-form.controller.js';
@@ -97,6 +100,7 @@ import { WebhooksService } from './webhooks/webhooks.service.js';
     JobDeliveriesController,
     UsageController,
     OperatorInsightsController,
+    PriorityClassesController,
   ],
   providers: [
     // Guards run in this order: who is calling, then whether they are over their rate.
@@ -108,6 +112,8 @@ import { WebhooksService } from './webhooks/webhooks.service.js';
     TenantsService,
     JobsRepository,
     JobsService,
+    PriorityClassesRepository,
+    PriorityClassesService,
     DependenciesService,
     JobsBatchService,
     GroupsRepository,

@@ -44,6 +44,7 @@ interface Row {
   message: string | null;
   attempt: number;
   requeues: number;
+  preemptions: number;
   seq: number;
   spec: JobSpec;
   placement: Record<string, unknown> | null;
@@ -77,7 +78,7 @@ export class ReconcileRepository {
     if (ids.length === 0) return [];
     const rows = await this.prisma.$queryRaw<Row[]>`
       SELECT j.id, j.tenant_id, j.name, j.status::text AS status, j.phase, j.reason, j.message,
-             j.attempt, j.requeues, j.seq, j.spec, j.placement, j.admitted_at, j.started_at, j.finished_at,
+             j.attempt, j.requeues, j.preemptions, j.seq, j.spec, j.placement, j.admitted_at, j.started_at, j.finished_at,
              j.cleanup_at, s.stored_at, j.updated_at,
              COALESCE((SELECT array_agg(l.attempt) FROM log_archives l WHERE l.job_id = j.id),
                       '{}'::int[]) AS archived
@@ -93,6 +94,7 @@ export class ReconcileRepository {
       message: row.message,
       attempt: row.attempt,
       requeues: row.requeues,
+      preemptions: row.preemptions,
       seq: row.seq,
       spec: row.spec,
       placement: row.placement,

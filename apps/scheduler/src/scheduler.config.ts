@@ -62,6 +62,22 @@ export const schedulerEnv = workerEnv('scheduler').extend({
     .min(1000)
     .default(10 * 60_000)
     .describe('A job waiting this long at the head of its queue reserves capacity.'),
+  PREEMPTION_GRACE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(3600)
+    .default(30)
+    .describe(
+      "Seconds a preempted job's pods get between SIGTERM and SIGKILL before its requeued attempt may start.",
+    ),
+  PREEMPTION_MAX_PER_CYCLE: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10_000)
+    .default(64)
+    .describe('Most jobs one admission cycle preempts (0 turns preemption off).'),
   ADMISSION_CREATE_GRACE_MS: z.coerce
     .number()
     .int()

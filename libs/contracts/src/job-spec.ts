@@ -231,6 +231,18 @@ export const jobSpecSchema = z
       )
       .optional(),
     priority: z.number().int().min(-1000).max(1000).default(0),
+    /**
+     * A named priority (`low` -100, `normal` 0, `high` 100, or one an admin defined); sets
+     * `priority` at submit, and an unknown name is a 422 (docs/scheduling.md#borrowing).
+     */
+    priority_class: z
+      .string()
+      .max(32)
+      .regex(
+        /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+        'must be a priority class name (lower-case letters, digits and "-")',
+      )
+      .optional(),
     /** Wall-clock limit of one attempt (Kubernetes `activeDeadlineSeconds`); default from config. */
     max_duration_seconds: z
       .number()

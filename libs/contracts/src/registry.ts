@@ -30,6 +30,7 @@ export const messages = {
   [job.cancelled]: jobEvent,
   [job.offloaded]: jobEvent,
   [job.retried]: jobEvent,
+  [job.preempted]: jobEvent,
   [tenant.provision]: tenantProvisionCommand,
   [tenant.delete]: tenantDeleteCommand,
   [tenant.created]: tenantEvent,

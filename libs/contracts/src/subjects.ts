@@ -29,6 +29,8 @@ export const subjects = {
     cancelled: 'roam.evt.v1.job.cancelled',
     offloaded: 'roam.evt.v1.job.offloaded',
     retried: 'roam.evt.v1.job.retried',
+    /** Evicted for a cohort member reclaiming its guarantee or a higher-priority job; requeued. */
+    preempted: 'roam.evt.v1.job.preempted',
   },
   tenant: {
     provision: 'roam.cmd.v1.tenant.provision',

@@ -1,4 +1,11 @@
-import type { OffloadPreference, PendingJob, PodSet, TenantState } from '@roam/domain';
+import type {
+  OffloadPreference,
+  PendingJob,
+  PodSet,
+  Resources,
+  RunningJob,
+  TenantState,
+} from '@roam/domain';
 
 import type { Prisma, PrismaClient } from './generated/prisma/client.js';
 
@@ -32,6 +39,10 @@ export async function tenantStates(db: Db): Promise<TenantState[]> {
       max_gpu: number;
       max_concurrent_jobs: number;
       weight: number;
+      cohort: string | null;
+      borrow_cpu_millis: number | null;
+      borrow_memory_bytes: bigint | null;
+      borrow_gpu: number | null;
       count: bigint | null;
       cpu: bigint | null;
       memory: bigint | null;
@@ -39,7 +50,7 @@ export async function tenantStates(db: Db): Promise<TenantState[]> {
     }[]
   >`
     SELECT t.id, t.max_cpu_millis, t.max_memory_bytes, t.max_gpu, t.max_concurrent_jobs, t.weight,
-           u.count, u.cpu, u.memory, u.gpu
+           t.cohort, t.borrow_cpu_millis, t.borrow_memory_bytes, t.borrow_gpu, u.count, u.cpu, u.memory, u.gpu
     FROM tenants t
     LEFT JOIN (
       SELECT tenant_id, count(*) AS count, sum(cpu_millis) AS cpu, sum(memory_bytes) AS memory,
@@ -50,6 +61,12 @@ export async function tenantStates(db: Db): Promise<TenantState[]> {
     WHERE t.status = 'ready'`;
   return rows.map((row) => ({
     id: row.id,
+    ...(row.cohort === null
+      ? {}
+      : {
+          cohort: row.cohort,
+          borrowingLimit: borrowingLimitOf(row),
+        }),
     limits: {
       cpuMillis: row.max_cpu_millis,
       memoryBytes: Number(row.max_memory_bytes),
@@ -82,6 +99,55 @@ const podSetOf = (set: StoredPodSetJson): PodSet => ({
   count: set.count,
   resources: { cpuMillis: set.cpuMillis, memoryBytes: set.memoryBytes, gpu: set.gpu },
 });
+/** The per-resource borrowing limit of a cohort member; a null column is no cap. */
+function borrowingLimitOf(row: {
+  borrow_cpu_millis: number | null;
+  borrow_memory_bytes: bigint | null;
+  borrow_gpu: number | null;
+}): Partial<Resources> {
+  const limit: Partial<Resources> = {};
+  if (row.borrow_cpu_millis !== null) limit.cpuMillis = row.borrow_cpu_millis;
+  if (row.borrow_memory_bytes !== null) limit.memoryBytes = Number(row.borrow_memory_bytes);
+  if (row.borrow_gpu !== null) limit.gpu = row.borrow_gpu;
+  return limit;
+}
+
+/**
+ * The admitted, unfinished jobs of ready tenants one by one, by tenant: what `preempt` may
+ * choose from. Their number is bounded by the tenants' concurrency limits. Offloaded jobs run
+ * elsewhere and hold no cluster quota, so they are never preempted.
+ */
+export async function runningJobs(db: Db): Promise<Map<string, RunningJob[]>> {
+  const rows = await db.$queryRaw<
+    {
+      id: string;
+      tenant_id: string;
+      priority: number;
+      admitted_at: Date;
+      cpu_millis: number;
+      memory_bytes: bigint;
+      gpu: number;
+    }[]
+  >`
+    SELECT j.id::text AS id, j.tenant_id, j.priority, j.admitted_at, j.cpu_millis,
+           j.memory_bytes, j.gpu
+    FROM jobs j JOIN tenants t ON t.id = j.tenant_id
+    WHERE j.admitted_at IS NOT NULL AND j.status IN ('pending', 'running')
+      AND j.reason IS DISTINCT FROM 'Offloaded' AND t.status = 'ready'
+    ORDER BY j.tenant_id, j.id`;
+  const byTenant = new Map<string, RunningJob[]>();
+  for (const row of rows) {
+    let jobs = byTenant.get(row.tenant_id);
+    if (!jobs) byTenant.set(row.tenant_id, (jobs = []));
+    jobs.push({
+      id: row.id,
+      priority: row.priority,
+      admittedAt: row.admitted_at,
+      resources: { cpuMillis: row.cpu_millis, memoryBytes: Number(row.memory_bytes), gpu: row.gpu },
+    });
+  }
+  return byTenant;
+}
 
 /** A pending job with the queue reason it was last given. */
 export type QueuedJob = PendingJob & { phase: string; reason: string | null };

@@ -24,6 +24,7 @@ export const JOB_EVENT_SUBJECTS = {
   cancel: subjects.job.cancelled,
   // A failed job run again (an array's failed elements): announced as a retry.
   rerun: subjects.job.retried,
+  preempt: subjects.job.preempted,
 } as const satisfies Record<JobCause, string>;
 
 /** The subject of a job event, `jobs/<id>`: the envelope's `subject` and the outbox key. */

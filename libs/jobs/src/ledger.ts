@@ -34,6 +34,8 @@ export interface JobColumns {
   attempt?: number;
   /** Attempts requeued through no fault of the job (`requeue`), which use no retry. */
   requeues?: number;
+  /** Attempts ended by a preemption (not counted by the retry policy). */
+  preemptions?: number;
   placement?: Record<string, unknown> | null;
 }
 
@@ -137,6 +139,7 @@ const COLUMN_SQL: { [K in keyof JobColumns]-?: { column: string; type: string } 
   cancelRequestedAt: { column: 'cancel_requested_at', type: 'timestamptz' },
   attempt: { column: 'attempt', type: 'int' },
   requeues: { column: 'requeues', type: 'int' },
+  preemptions: { column: 'preemptions', type: 'int' },
   placement: { column: 'placement', type: 'jsonb' },
 };
 
@@ -201,6 +204,7 @@ export const JOB_ROW_COLUMNS = [
   'offload_preference',
   'template_id',
   'attempt',
+  'preemptions',
   'max_attempts',
   'requeues',
   'retry_at',

@@ -492,10 +492,14 @@ export class Kube {
     );
   }
 
-  /** Deletes the object; false when it was already gone (NotFound means done). */
+  /**
+   * Deletes the object; false when it was already gone (NotFound means done). A pod given
+   * `gracePeriodSeconds` gets that long between SIGTERM and SIGKILL instead of its own.
+   */
   async delete(
     object: ObjectRef,
     propagationPolicy: 'Foreground' | 'Background' | 'Orphan' = 'Background',
+    gracePeriodSeconds?: number,
   ): Promise<boolean> {
     try {
       await this.traced(targetOf('delete', object), () =>
@@ -503,7 +507,7 @@ export class Kube {
           ref(object),
           undefined,
           undefined,
-          undefined,
+          gracePeriodSeconds,
           undefined,
           propagationPolicy,
         ),

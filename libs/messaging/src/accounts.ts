@@ -41,6 +41,8 @@ export const busRoles = {
     publishes: [
       subjects.job.queued,
       subjects.job.admitted,
+      // Evicted for a reclaimed guarantee or a higher-priority job (docs/scheduling.md#borrowing).
+      subjects.job.preempted,
       // A job whose dependency can no longer be met (docs/pipelines.md).
       subjects.job.cancelled,
       subjects.tenant.ready,

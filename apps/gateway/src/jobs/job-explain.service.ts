@@ -8,6 +8,7 @@ import { DependenciesService } from './dependencies.service.js';
 import { KueueExplainer } from './job-explain.kueue.js';
 import type { ExplainView } from './job-explain.view.js';
 import { JobsService } from './jobs.service.js';
+import type { JobRow } from './jobs.repository.js';
 import { NodeCapacityCache } from './node-capacity.cache.js';
 
 /**
@@ -108,8 +109,20 @@ export class JobExplainService {
     return `element ${job.arrayIndex} of array ${array.id} waits for its parallelism: at most ${array.parallelism} of its elements are admitted or running at once; ${more} more must finish before it is offered to admission`;
   }
 
+  /** The answer, with the job's last preemption (who preempted it and why) when it had one. */
   async explain(tenantId: string, id: string): Promise<ExplainView> {
     const job = await this.jobs.get(tenantId, id);
+    const view = await this.explainJob(tenantId, job);
+    if (job.preemptions === 0) return view;
+    const last = await this.jobs.lastPreemption(tenantId, id);
+    if (!last) return view;
+    return {
+      ...view,
+      last_preemption: { at: last.at.toISOString(), message: last.message ?? 'preempted' },
+    };
+  }
+
+  private async explainJob(tenantId: string, job: JobRow): Promise<ExplainView> {
     const base = { job_id: job.id, status: job.status, phase: job.phase };
     if (job.status !== 'pending' || job.admittedAt !== null) {
       const state = job.status === 'pending' ? 'admitted and starting' : job.status;

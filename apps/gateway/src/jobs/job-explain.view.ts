@@ -50,6 +50,15 @@ const blocker = z
           used: z.number(),
           limit: z.number(),
           needed: z.number(),
+          gpuType: z.string().optional(),
+          cohort: z
+            .string()
+            .optional()
+            .describe("Set when the limit is the cohort's pool of its members' guarantees."),
+          borrowing: z
+            .number()
+            .optional()
+            .describe("Set when the limit is the tenant's guarantee plus this borrowing limit."),
         }),
       ),
     }),
@@ -88,6 +97,12 @@ export const explainViewSchema = z
         'When the admission decision this answer comes from was taken; one decision answers every caller for EXPLAIN_CACHE_MS.',
       ),
     summary: z.string().describe('One sentence.'),
+    last_preemption: z
+      .object({ at: z.string(), message: z.string() })
+      .optional()
+      .describe(
+        'When the job was last preempted, and by which job and why (docs/scheduling.md#borrowing); it was requeued without using a retry.',
+      ),
     admitted: z.boolean().optional().describe('True when the next scheduler cycle admits it.'),
     node: z.string().optional().describe('Where it would be placed, when admitted.'),
     reason: z

@@ -21,6 +21,7 @@ import {
   requestsOf,
   unschedulableProblem,
 } from './job-resources.js';
+import { PriorityClassesService } from '../priority-classes/priority-classes.service.js';
 import { JobsRepository, type NewJob, newJobRecord } from './jobs.repository.js';
 import { defaultJobName } from './jobs.service.js';
 import { NodeCapacityCache } from './node-capacity.cache.js';
@@ -58,6 +59,7 @@ export class JobsBatchService {
     @Inject(Outbox) private readonly outbox: Outbox,
     private readonly pendingCap: PendingCap,
     private readonly dependencies: DependenciesService,
+    private readonly priorities: PriorityClassesService,
   ) {
     this.ledger = new JobLedger(outbox, SOURCE);
   }
@@ -66,6 +68,10 @@ export class JobsBatchService {
 
   async submit(tenantId: string, items: readonly unknown[]): Promise<BatchItem[]> {
     const jobs = this.validate(tenantId, items);
+    await this.priorities.apply(
+      jobs.map((job) => job.spec),
+      (index) => `jobs.${index}.`,
+    );
     const nodes = await this.nodes.current();
     // One command wakes the scheduler for the whole batch; subscribers still get an event per job.
     const messages: Envelope[] = [

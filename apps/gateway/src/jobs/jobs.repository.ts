@@ -40,6 +40,37 @@ export interface JobQuery {
   cursor?: string;
 }
 
+/**
+ * The most a tenant may ever hold, which is what "can it ever run" is checked against: its
+ * quota, or for a cohort member its guarantee plus borrowing limit within the cohort's pool
+ * (docs/scheduling.md#borrowing). Bigint arithmetic: an absent borrowing limit is no cap.
+ */
+const CEILINGS = Prisma.sql`
+  (SELECT CASE WHEN t.cohort IS NULL THEN t.max_cpu_millis::bigint
+    ELSE LEAST(t.max_cpu_millis::bigint + coalesce(t.borrow_cpu_millis::bigint, sum(c.max_cpu_millis)), sum(c.max_cpu_millis)) END
+   FROM tenants c WHERE c.id = t.id OR c.cohort = t.cohort) AS max_cpu_millis,
+  (SELECT CASE WHEN t.cohort IS NULL THEN t.max_memory_bytes::numeric
+    ELSE LEAST(t.max_memory_bytes::numeric + coalesce(t.borrow_memory_bytes::numeric, sum(c.max_memory_bytes)), sum(c.max_memory_bytes)) END
+   FROM tenants c WHERE c.id = t.id OR c.cohort = t.cohort)::bigint AS max_memory_bytes,
+  (SELECT CASE WHEN t.cohort IS NULL THEN t.max_gpu::bigint
+    ELSE LEAST(t.max_gpu::bigint + coalesce(t.borrow_gpu::bigint, sum(c.max_gpu)), sum(c.max_gpu)) END
+   FROM tenants c WHERE c.id = t.id OR c.cohort = t.cohort) AS max_gpu,
+  t.max_concurrent_jobs`;
+
+interface CeilingRow {
+  max_cpu_millis: bigint;
+  max_memory_bytes: bigint;
+  max_gpu: bigint;
+  max_concurrent_jobs: number;
+}
+
+const limitsOfCeilings = (row: CeilingRow): TenantLimits => ({
+  cpuMillis: Number(row.max_cpu_millis),
+  memoryBytes: Number(row.max_memory_bytes),
+  gpu: Number(row.max_gpu),
+  maxConcurrentJobs: row.max_concurrent_jobs,
+});
+
 /** The ledger's record of a new job (its state is always Submitted at seq 1). */
 export function newJobRecord(job: NewJob): NewJobRecord {
   return {
@@ -83,6 +114,7 @@ export interface JobRecordRow {
   offload_preference: Job['offloadPreference'];
   template_id: string | null;
   attempt: number;
+  preemptions: number;
   max_attempts: number;
   requeues: number;
   retry_at: Date | null;
@@ -125,6 +157,7 @@ export function jobOfRow(row: JobRecordRow): JobRow {
     offloadPreference: row.offload_preference,
     templateId: row.template_id,
     attempt: row.attempt,
+    preemptions: row.preemptions,
     maxAttempts: row.max_attempts,
     requeues: row.requeues,
     retryAt: row.retry_at,
@@ -159,16 +192,9 @@ export class JobsRepository {
    * Returns the tenant's limits, read under that lock.
    */
   async lockTenantForSubmit(tx: Prisma.TransactionClient, tenantId: string): Promise<TenantLimits> {
-    const rows = await tx.$queryRaw<
-      {
-        status: string;
-        max_cpu_millis: number;
-        max_memory_bytes: bigint;
-        max_gpu: number;
-        max_concurrent_jobs: number;
-      }[]
-    >`SELECT status::text AS status, max_cpu_millis, max_memory_bytes, max_gpu, max_concurrent_jobs
-      FROM tenants WHERE id = ${tenantId} FOR SHARE`;
+    const rows = await tx.$queryRaw<(CeilingRow & { status: string })[]>`
+      SELECT status::text AS status, ${CEILINGS}
+      FROM tenants t WHERE id = ${tenantId} FOR SHARE`;
     const tenant = rows[0];
     if (!tenant || tenant.status === 'deleting') {
       throw new ProblemError(
@@ -178,28 +204,14 @@ export class JobsRepository {
         `tenant "${tenantId}" is being deleted`,
       );
     }
-    return {
-      cpuMillis: tenant.max_cpu_millis,
-      memoryBytes: Number(tenant.max_memory_bytes),
-      gpu: tenant.max_gpu,
-      maxConcurrentJobs: tenant.max_concurrent_jobs,
-    };
+    return limitsOfCeilings(tenant);
   }
 
   /** The tenant's limits (for the never-fits check), without locking anything. */
   async limits(tenantId: string): Promise<TenantLimits | undefined> {
-    const tenant = await this.prisma.tenant.findUnique({
-      where: { id: tenantId },
-      select: { maxCpuMillis: true, maxMemoryBytes: true, maxGpu: true, maxConcurrentJobs: true },
-    });
-    return tenant
-      ? {
-          cpuMillis: tenant.maxCpuMillis,
-          memoryBytes: Number(tenant.maxMemoryBytes),
-          gpu: tenant.maxGpu,
-          maxConcurrentJobs: tenant.maxConcurrentJobs,
-        }
-      : undefined;
+    const rows = await this.prisma.$queryRaw<CeilingRow[]>`
+      SELECT ${CEILINGS} FROM tenants t WHERE id = ${tenantId}`;
+    return rows[0] ? limitsOfCeilings(rows[0]) : undefined;
   }
 
   find(tenantId: string, id: string): Promise<JobRow | null> {
@@ -235,6 +247,14 @@ export class JobsRepository {
   }
 
   /** The job's transitions in order (empty for another tenant's job). */
+  /** The job's most recent preemption (its history row), if it was ever preempted. */
+  async lastPreemption(tenantId: string, id: string): Promise<JobHistoryRow | null> {
+    return this.prisma.jobHistory.findFirst({
+      where: { jobId: id, tenantId, phase: 'Queued', reason: 'Preempted' },
+      orderBy: { seq: 'desc' },
+    });
+  }
+
   async history(tenantId: string, id: string): Promise<JobHistoryRow[]> {
     return this.prisma.jobHistory.findMany({
       where: { jobId: id, tenantId },

@@ -14,6 +14,7 @@ import {
   type JobRequests,
   requestsOrThrow,
 } from './job-resources.js';
+import { PriorityClassesService } from '../priority-classes/priority-classes.service.js';
 import {
   type JobHistoryRow,
   type JobQuery,
@@ -57,6 +58,7 @@ export class JobsService {
     @Inject(Outbox) private readonly outbox: Outbox,
     private readonly pendingCap: PendingCap,
     private readonly dependencies: DependenciesService,
+    private readonly priorities: PriorityClassesService,
   ) {
     this.ledger = new JobLedger(outbox, SOURCE);
   }
@@ -153,6 +155,8 @@ export class JobsService {
     singlePodOnly?: string,
   ): Promise<JobRequests> {
     assertMultiPodCoherent(spec, singlePodOnly);
+    // Every submit path comes through here: a priority class becomes the priority now.
+    await this.priorities.apply([spec]);
     const requests = requestsOrThrow(spec);
     const [nodes, limits] = await Promise.all([this.nodes.current(), this.limitsOf(tenantId)]);
     if (limits) assertCanEverRun(requests.resources, limits, nodes, spec.offload, requests.podSets);
@@ -175,6 +179,11 @@ export class JobsService {
 
   list(tenantId: string, query: JobQuery): Promise<JobRow[]> {
     return this.repository.list(tenantId, query);
+  }
+
+  /** The job's most recent preemption, if any (for `/explain`). */
+  lastPreemption(tenantId: string, id: string): Promise<JobHistoryRow | null> {
+    return this.repository.lastPreemption(tenantId, id);
   }
 
   /** The job's history rows, oldest first; 404 for a job that is not the tenant's. */

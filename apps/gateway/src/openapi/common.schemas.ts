@@ -40,6 +40,18 @@ export const tenantViewSchema = z
     offload_budget_usd: z.number().nullable(),
     offload_spend_usd: z.number(),
     weight: z.number().int(),
+    cohort: z
+      .string()
+      .nullable()
+      .describe('Cohort sharing idle guaranteed quota; null: the limits are a hard cap.'),
+    borrowing_limit: z
+      .object({
+        cpu: z.number().optional(),
+        memory_gi: z.number().optional(),
+        gpu: z.number().int().optional(),
+      })
+      .nullable()
+      .describe('Borrowing beyond the guarantee per resource; a resource left out is not capped.'),
     created_at: isoTime,
     updated_at: isoTime,
   })

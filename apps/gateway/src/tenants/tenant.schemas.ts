@@ -16,6 +16,27 @@ const limits = {
   results_retention_days: z.number().int().min(1).max(3650).nullable(),
   offload_budget_usd: z.number().min(0).max(10_000_000).nullable(),
   weight: z.number().int().min(1).max(1000),
+  /** docs/scheduling.md#borrowing: the limits become a guarantee shared with the cohort. */
+  cohort: z
+    .string()
+    .min(1)
+    .max(63)
+    .regex(
+      /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+      'must be a DNS-1123 label: lower-case letters, digits and "-", starting and ending with a letter or digit',
+    )
+    .nullable(),
+  borrowing_limit: z
+    .object({
+      cpu: z.number().min(0).max(100_000).optional(),
+      memory_gi: z.number().min(0).max(1_000_000).optional(),
+      gpu: z.number().int().min(0).max(10_000).optional(),
+    })
+    .strict()
+    .nullable()
+    .describe(
+      'How far beyond its guarantee a cohort member may borrow, per resource; a resource left out (or null for all) may borrow whatever the cohort has idle.',
+    ),
 };
 
 /**
@@ -61,6 +82,8 @@ export const updateTenantSchema = z
     results_retention_days: limits.results_retention_days,
     offload_budget_usd: limits.offload_budget_usd,
     weight: limits.weight,
+    cohort: limits.cohort,
+    borrowing_limit: limits.borrowing_limit,
   })
   .partial()
   .strict()

@@ -17,6 +17,9 @@ export interface TenantView {
   offload_budget_usd: number | null;
   offload_spend_usd: number;
   weight: number;
+  /** docs/scheduling.md#borrowing; null: the limits are a hard cap. */
+  cohort: string | null;
+  borrowing_limit: { cpu?: number; memory_gi?: number; gpu?: number } | null;
   created_at: string;
   updated_at: string;
 }
@@ -56,6 +59,15 @@ export function tenantUsageView(row: {
 
 const usd = (micros: bigint) => Number(micros) / 1e6;
 
+function borrowingLimitView(tenant: Tenant): TenantView['borrowing_limit'] {
+  if (tenant.cohort === null) return null;
+  const view: NonNullable<TenantView['borrowing_limit']> = {};
+  if (tenant.borrowCpuMillis !== null) view.cpu = tenant.borrowCpuMillis / 1000;
+  if (tenant.borrowMemoryBytes !== null) view.memory_gi = Number(tenant.borrowMemoryBytes) / GI;
+  if (tenant.borrowGpu !== null) view.gpu = tenant.borrowGpu;
+  return view;
+}
+
 export function tenantView(tenant: Tenant): TenantView {
   return {
     tenant_id: tenant.id,
@@ -72,6 +84,8 @@ export function tenantView(tenant: Tenant): TenantView {
       tenant.offloadBudgetMicros === null ? null : usd(tenant.offloadBudgetMicros),
     offload_spend_usd: usd(tenant.offloadSpendMicros),
     weight: tenant.weight,
+    cohort: tenant.cohort,
+    borrowing_limit: borrowingLimitView(tenant),
     created_at: tenant.createdAt.toISOString(),
     updated_at: tenant.updatedAt.toISOString(),
   };

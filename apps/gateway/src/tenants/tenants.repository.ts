@@ -25,6 +25,13 @@ function limitsData(input: UpdateTenant): Prisma.TenantUpdateInput {
       input.offload_budget_usd === null ? null : microsOf(input.offload_budget_usd);
   }
   if (input.weight !== undefined) data.weight = input.weight;
+  if (input.cohort !== undefined) data.cohort = input.cohort;
+  if (input.borrowing_limit !== undefined) {
+    const limit = input.borrowing_limit;
+    data.borrowCpuMillis = limit?.cpu === undefined ? null : cpuMillisOf(limit.cpu);
+    data.borrowMemoryBytes = limit?.memory_gi === undefined ? null : memoryBytesOf(limit.memory_gi);
+    data.borrowGpu = limit?.gpu ?? null;
+  }
   return data;
 }
 
@@ -88,6 +95,26 @@ export class TenantsRepository {
       FROM jobs
       WHERE tenant_id = ANY(${ids}) AND status IN ('pending', 'running')
       GROUP BY tenant_id`;
+  }
+
+  /** The members of these cohorts (their namespaces' quotas follow the cohort's pool). */
+  async cohortMembers(db: Db, cohorts: readonly string[]): Promise<string[]> {
+    if (cohorts.length === 0) return [];
+    const rows = await db.tenant.findMany({
+      where: { cohort: { in: [...cohorts] }, status: { not: 'deleting' } },
+      select: { id: true },
+      orderBy: { id: 'asc' },
+    });
+    return rows.map((row) => row.id);
+  }
+
+  /** Bumps `generation` so the scheduler re-provisions the tenant's quota. */
+  async touch(db: Db, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await db.tenant.updateMany({
+      where: { id: { in: [...ids] } },
+      data: { generation: { increment: 1 } },
+    });
   }
 
   /** Applies new limits and bumps `generation` so the scheduler re-provisions the quota. */

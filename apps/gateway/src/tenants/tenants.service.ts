@@ -212,16 +212,17 @@ export class TenantsService {
           `tenant "${id}" is being deleted`,
         );
       }
+      const before = await this.tenants.find(id);
       const tenant = await this.tenants.update(tx, id, input);
+      // A cohort's pool is its members' guarantees: every member's namespace quota follows it.
+      const cohorts = [before?.cohort, tenant.cohort].filter((c): c is string => !!c);
+      const others = (await this.tenants.cohortMembers(tx, cohorts)).filter((m) => m !== id);
+      await this.tenants.touch(tx, others);
       return {
         result: tenant,
-        messages: [
-          createEnvelope(
-            subjects.tenant.provision,
-            { tenantId: id },
-            { source: SOURCE, tenantId: id },
-          ),
-        ],
+        messages: [id, ...others].map((tenantId) =>
+          createEnvelope(subjects.tenant.provision, { tenantId }, { source: SOURCE, tenantId }),
+        ),
       };
     });
     this.keys.forget();

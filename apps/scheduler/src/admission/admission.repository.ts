@@ -7,9 +7,10 @@ import {
   pendingJobs,
   type Prisma,
   type PrismaClient,
+  runningJobs,
   tenantStates,
 } from '@roam/db';
-import { jobStateOf, type PendingJob, type TenantState } from '@roam/domain';
+import { jobStateOf, type PendingJob, type RunningJob, type TenantState } from '@roam/domain';
 import type { LedgerJob } from '@roam/jobs';
 import { PRISMA } from '@roam/runtime';
 
@@ -55,6 +56,13 @@ const toAdmitted = (row: AdmittedSqlRow): AdmittedRow => ({
   inputsKey: row.inputs_key,
 });
 
+/** A job to preempt, as the ledger needs it, with where its Kubernetes objects live. */
+export interface PreemptableRow {
+  job: LedgerJob;
+  namespace: string;
+  preemptions: number;
+}
+
 /** A job admission just decided on, as the ledger needs it, with what its Kubernetes Job needs. */
 export interface DecidedRow {
   job: LedgerJob;
@@ -84,6 +92,53 @@ export class AdmissionRepository {
   /** Ready tenants with what they hold (the reading `explain` uses too). */
   tenants(tx: Tx): Promise<TenantState[]> {
     return tenantStates(tx);
+  }
+
+  /** Admitted and running jobs one by one, by tenant: what preemption chooses from. */
+  running(tx: Tx): Promise<Map<string, RunningJob[]>> {
+    return runningJobs(tx);
+  }
+
+  /**
+   * Jobs a cycle preempts, read again in its transaction for the ledger: only those still
+   * admitted or running (one that finished meanwhile is left alone). One statement.
+   */
+  async preemptable(tx: Tx, ids: readonly string[]): Promise<PreemptableRow[]> {
+    if (ids.length === 0) return [];
+    const rows = await tx.$queryRaw<
+      {
+        id: string;
+        tenant_id: string;
+        namespace: string;
+        name: string;
+        attempt: number;
+        preemptions: number;
+        seq: number;
+        status: string;
+        phase: string;
+        reason: string | null;
+        message: string | null;
+        placement: Record<string, unknown> | null;
+      }[]
+    >`
+      SELECT j.id::text AS id, j.tenant_id, t.namespace, j.name, j.attempt, j.preemptions, j.seq,
+             j.status::text AS status, j.phase, j.reason, j.message, j.placement
+      FROM jobs j JOIN tenants t ON t.id = j.tenant_id
+      WHERE j.id = ANY(${ids}::uuid[]) AND j.status IN ('pending', 'running')
+        AND j.admitted_at IS NOT NULL`;
+    return rows.map((row) => ({
+      job: {
+        id: row.id,
+        tenantId: row.tenant_id,
+        name: row.name,
+        attempt: row.attempt,
+        seq: row.seq,
+        state: jobStateOf(row),
+        placement: row.placement,
+      },
+      namespace: row.namespace,
+      preemptions: row.preemptions,
+    }));
   }
 
   /** Admitted jobs not yet running (their pods may not be bound yet). */

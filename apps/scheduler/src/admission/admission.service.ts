@@ -1,7 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Envelope } from '@roam/contracts';
-import { decide, withAssumed, withCapacityLoss } from '@roam/domain';
+import {
+  type AdmissionDecision,
+  decide,
+  type Preemption,
+  preempt,
+  type Snapshot,
+  withAssumed,
+  withCapacityLoss,
+} from '@roam/domain';
 import { type JobChange, JobLedger } from '@roam/jobs';
+import type { Prisma } from '@roam/db';
 import { Outbox } from '@roam/messaging';
 import { APP_CONFIG, LOGGER } from '@roam/runtime';
 import { metrics } from '@roam/telemetry';
@@ -11,13 +20,18 @@ import type { SchedulerConfig } from '../scheduler.config.js';
 import { SOURCE } from '../source.js';
 import { AdmissionRepository, type AdmittedRow } from './admission.repository.js';
 import { ClusterView } from './cluster-view.js';
+import { type Eviction, Evictor } from './evictor.js';
 import { JobCreator } from './job-creator.js';
+
+type Tx = Prisma.TransactionClient;
 
 export interface CycleResult {
   leader: boolean;
   admitted: number;
   queued: number;
   pending: number;
+  /** Jobs preempted (docs/scheduling.md#borrowing); ROAM_ADMISSION=kueue leaves it to Kueue. */
+  preempted?: number;
 }
 
 /** Queue depth by tenant after this cycle, admitted jobs and how long they waited. */
@@ -51,6 +65,7 @@ export class AdmissionService {
     private readonly repository: AdmissionRepository,
     private readonly cluster: ClusterView,
     private readonly creator: JobCreator,
+    private readonly evictor: Evictor,
     @Inject(Outbox) private readonly outbox: Outbox,
     @Inject(APP_CONFIG) private readonly config: SchedulerConfig,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -64,6 +79,7 @@ export class AdmissionService {
     await this.cluster.ready();
     let admittedRows: AdmittedRow[] = [];
     let messages: Envelope[] = [];
+    let evictions: Eviction[] = [];
     const outcome = await this.repository.withAdmissionLock(async (tx) => {
       const tenants = await this.repository.tenants(tx);
       const { jobs: pending, state } = await this.repository.pending(tx, {
@@ -72,7 +88,7 @@ export class AdmissionService {
       });
       if (pending.length === 0) {
         metrics.queueDepth.reset();
-        return { admitted: 0, queued: 0, pending: 0 };
+        return { admitted: 0, queued: 0, pending: 0, preempted: 0 };
       }
       // Read after the in-flight jobs: a pod bound since then is in `placed`, one not yet is
       // assumed, so no admitted job is ever missing from the room in use.
@@ -82,10 +98,11 @@ export class AdmissionService {
         cluster.nodes,
         inFlight.filter((job) => !cluster.placed.has(job.id)),
       );
-      const decision = decide(
-        { tenants, pending, nodes, now },
-        { starvationThresholdMs: this.config.ADMISSION_STARVATION_MS },
-      );
+      const snapshot: Snapshot = { tenants, pending, nodes, now };
+      const decision = decide(snapshot, {
+        starvationThresholdMs: this.config.ADMISSION_STARVATION_MS,
+      });
+      const preemptions = await this.preemptions(tx, snapshot, decision);
       // Capacity that is gone (pools cordoned, nodes NotReady), not busy: said, and offloadable now.
       const waits = withCapacityLoss(decision.waiting, pending, nodes, {
         cordonedBy: cluster.cordonedBy,
@@ -137,16 +154,27 @@ export class AdmissionService {
         };
       });
       recordAdmission(pending, admittedRows, now);
-      messages = result.envelopes;
+      const evicted = await this.applyPreemptions(tx, preemptions, admittedAt);
+      evictions = evicted.evictions;
+      messages = [...result.envelopes, ...evicted.envelopes];
       const queued = result.written.length - admittedRows.length;
-      return { admitted: admittedRows.length, queued, pending: pending.length };
+      return {
+        admitted: admittedRows.length,
+        queued,
+        pending: pending.length,
+        preempted: evictions.length,
+      };
     });
     if (!outcome) {
       // Only the leader reports a queue, so summing over replicas counts each job once.
       metrics.queueDepth.reset();
-      return { leader: false, admitted: 0, queued: 0, pending: 0 };
+      return { leader: false, admitted: 0, queued: 0, pending: 0, preempted: 0 };
     }
     await this.outbox.dispatch(messages);
+    if (evictions.length > 0) {
+      this.logger.info({ preempted: evictions.length }, 'preempted jobs');
+      await this.evictor.evict(evictions);
+    }
     if (admittedRows.length > 0) {
       this.logger.info(
         { admitted: admittedRows.length, pending: outcome.pending },
@@ -155,6 +183,68 @@ export class AdmissionService {
       await this.creator.enqueue(admittedRows);
     }
     return { leader: true, ...outcome };
+  }
+
+  /**
+   * What the decision leaves waiting for quota that preemption can make room for. The running
+   * jobs are read only when some job waits for quota, in the cycle's transaction.
+   */
+  private async preemptions(
+    tx: Tx,
+    snapshot: Snapshot,
+    decision: AdmissionDecision,
+  ): Promise<Preemption[]> {
+    const max = this.config.PREEMPTION_MAX_PER_CYCLE;
+    if (max === 0 || !decision.waiting.some((w) => w.reason === 'WaitingForQuota')) return [];
+    const running = await this.repository.running(tx);
+    const tenants = snapshot.tenants.map((t) => ({ ...t, runningJobs: running.get(t.id) ?? [] }));
+    return preempt({ ...snapshot, tenants }, decision, { maxPreemptions: max });
+  }
+
+  /**
+   * Requeues the preempted jobs through the ledger (`job.preempted`), each as a new attempt that
+   * the retry policy does not count, waiting from now (so it does not pass for a starving job).
+   * Their Kubernetes objects go after commit (`Evictor`).
+   */
+  private async applyPreemptions(
+    tx: Tx,
+    preemptions: readonly Preemption[],
+    now: Date,
+  ): Promise<{ envelopes: Envelope[]; evictions: Eviction[] }> {
+    if (preemptions.length === 0) return { envelopes: [], evictions: [] };
+    const rows = await this.repository.preemptable(
+      tx,
+      preemptions.map((p) => p.jobId),
+    );
+    const why = new Map(preemptions.map((p) => [p.jobId, p]));
+    const result = await this.ledger.apply(
+      tx,
+      rows.map((row): JobChange => ({
+        job: row.job,
+        events: [{ type: 'preempt', message: why.get(row.job.id)?.message ?? 'preempted' }],
+        set: {
+          admittedAt: null,
+          startedAt: null,
+          placement: null,
+          retryAt: now,
+          attempt: row.job.attempt + 1,
+          preemptions: row.preemptions + 1,
+        },
+      })),
+    );
+    for (const { change, error } of result.rejected)
+      this.logger.warn({ jobId: change.job.id, err: error }, 'preemption refused by the ledger');
+    const byId = new Map(rows.map((row) => [row.job.id, row]));
+    const evictions = result.written.map(({ change }) => {
+      const row = byId.get(change.job.id)!;
+      const p = why.get(row.job.id);
+      this.logger.info(
+        { jobId: row.job.id, tenantId: row.job.tenantId, by: p?.by, reason: p?.reason },
+        'preempting',
+      );
+      return { jobId: row.job.id, namespace: row.namespace, attempt: row.job.attempt };
+    });
+    return { envelopes: result.envelopes, evictions };
   }
 
   /** Creates the Jobs of admitted jobs not yet confirmed created (crash or API error recovery). */

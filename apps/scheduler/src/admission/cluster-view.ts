@@ -68,6 +68,16 @@ export class ClusterView implements OnApplicationBootstrap, OnModuleDestroy {
    * admission adds the admitted jobs missing from that set itself; and the failover action that
    * cordoned each node it cordoned, for the message of a job whose capacity is gone.
    */
+  /** The pods of one attempt of a roam job, as the informer holds them (to preempt it). */
+  podsOf(jobId: string, attempt: number): { namespace: string; name: string }[] {
+    return (this.pods?.list() ?? []).flatMap((pod) => {
+      const labels = pod.metadata?.labels;
+      const { name, namespace } = pod.metadata ?? {};
+      if (labels?.[ROAM_LABELS.jobId] !== jobId || !name || !namespace) return [];
+      return labels[ROAM_LABELS.attempt] === String(attempt) ? [{ namespace, name }] : [];
+    });
+  }
+
   snapshot(): { nodes: NodeState[]; placed: Set<string>; cordonedBy: Map<string, string> } {
     const pods = this.pods?.list() ?? [];
     const placed = new Set<string>();

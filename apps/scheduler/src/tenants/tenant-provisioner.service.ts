@@ -5,7 +5,10 @@ import {
   containerLimits,
   type EphemeralStoragePolicy,
   namespaceOwnershipProblem,
+  ceilingLimits,
   quotaHard,
+  type Resources,
+  type TenantLimits,
   tenantClusterQueue,
   tenantLocalQueue,
 } from '@roam/domain';
@@ -194,6 +197,41 @@ export class TenantProvisioner {
     await this.prisma.webhookEndpoint.deleteMany({ where: { tenantId } });
   }
 
+  /**
+   * What the namespace's ResourceQuota allows: the tenant's limits, or for a cohort member its
+   * guarantee plus borrowing limit within the cohort's pool, so Kubernetes admits the pods of
+   * what roam admits as borrowed (docs/scheduling.md#borrowing). A change to any member's
+   * limits re-provisions every member, so the pool is read fresh here.
+   */
+  private async quotaLimits(tenant: Tenant): Promise<TenantLimits> {
+    const limits: TenantLimits = {
+      cpuMillis: tenant.maxCpuMillis,
+      memoryBytes: Number(tenant.maxMemoryBytes),
+      gpu: tenant.maxGpu,
+      maxConcurrentJobs: tenant.maxConcurrentJobs,
+    };
+    if (tenant.cohort === null) return limits;
+    const pool = await this.prisma.tenant.aggregate({
+      where: { cohort: tenant.cohort },
+      _sum: { maxCpuMillis: true, maxMemoryBytes: true, maxGpu: true },
+    });
+    const borrowingLimit: Partial<Resources> = {};
+    if (tenant.borrowCpuMillis !== null) borrowingLimit.cpuMillis = tenant.borrowCpuMillis;
+    if (tenant.borrowMemoryBytes !== null)
+      borrowingLimit.memoryBytes = Number(tenant.borrowMemoryBytes);
+    if (tenant.borrowGpu !== null) borrowingLimit.gpu = tenant.borrowGpu;
+    return ceilingLimits(
+      { limits, borrowingLimit },
+      {
+        guarantee: {
+          cpuMillis: pool._sum.maxCpuMillis ?? limits.cpuMillis,
+          memoryBytes: Number(pool._sum.maxMemoryBytes ?? limits.memoryBytes),
+          gpu: pool._sum.maxGpu ?? limits.gpu,
+        },
+      },
+    );
+  }
+
   private async apply(tenant: Tenant): Promise<void> {
     const labels = tenantLabels(tenant.id);
     const { object: namespace } = await this.kube.createOrAdopt({
@@ -225,15 +263,7 @@ export class TenantProvisioner {
       kind: 'ResourceQuota',
       metadata: { name: QUOTA_NAME, namespace: tenant.namespace, labels },
       spec: {
-        hard: quotaHard(
-          {
-            cpuMillis: tenant.maxCpuMillis,
-            memoryBytes: Number(tenant.maxMemoryBytes),
-            gpu: tenant.maxGpu,
-            maxConcurrentJobs: tenant.maxConcurrentJobs,
-          },
-          this.disk,
-        ),
+        hard: quotaHard(await this.quotaLimits(tenant), this.disk),
       },
     });
     await this.kube.upsert({

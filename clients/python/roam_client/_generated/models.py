@@ -331,6 +331,7 @@ class JobSpec(TypedDict, total=False):
     on_dependency_failure: NotRequired[Literal["cancel", "keep"]]
     parallelism: NotRequired[int]
     priority: Required[int]
+    priority_class: NotRequired[str]
     queue: Required[str]
     replicated_jobs: NotRequired[List[Dict[str, Any]]]
     resources: Required[Dict[str, Any]]
@@ -360,6 +361,7 @@ class JobSpecInput(TypedDict, total=False):
     on_dependency_failure: NotRequired[Literal["cancel", "keep"]]
     parallelism: NotRequired[int]
     priority: NotRequired[int]
+    priority_class: NotRequired[str]
     queue: NotRequired[str]
     replicated_jobs: NotRequired[List[Dict[str, Any]]]
     resources: NotRequired[Dict[str, Any]]
@@ -468,6 +470,10 @@ class PipelineSubmit(TypedDict, total=False):
     steps: Required[List[Dict[str, Any]]]
 
 
+class PriorityClasses(TypedDict, total=False):
+    items: Required[List[Dict[str, Any]]]
+
+
 class Problem(TypedDict, total=False):
     detail: NotRequired[str]
     # Validation problems: every bad field.
@@ -507,6 +513,10 @@ class RegisteredTenant(TypedDict, total=False):
     # Shown once; stored only as a hash.
     api_key: Required[str]
     api_key_id: Required[str]
+    # Borrowing beyond the guarantee per resource; a resource left out is not capped.
+    borrowing_limit: Required[Optional[Dict[str, Any]]]
+    # Cohort sharing idle guaranteed quota; null: the limits are a hard cap.
+    cohort: Required[Optional[str]]
     created_at: Required[str]
     max_concurrent_jobs: Required[int]
     max_cpu: Required[float]
@@ -637,6 +647,10 @@ class TemplateSubmit(TypedDict, total=False):
 
 
 class Tenant(TypedDict, total=False):
+    # Borrowing beyond the guarantee per resource; a resource left out is not capped.
+    borrowing_limit: Required[Optional[Dict[str, Any]]]
+    # Cohort sharing idle guaranteed quota; null: the limits are a hard cap.
+    cohort: Required[Optional[str]]
     created_at: Required[str]
     max_concurrent_jobs: Required[int]
     max_cpu: Required[float]
@@ -682,6 +696,10 @@ class TenantUsage(TypedDict, total=False):
 
 
 class TenantWithUsage(TypedDict, total=False):
+    # Borrowing beyond the guarantee per resource; a resource left out is not capped.
+    borrowing_limit: Required[Optional[Dict[str, Any]]]
+    # Cohort sharing idle guaranteed quota; null: the limits are a hard cap.
+    cohort: Required[Optional[str]]
     created_at: Required[str]
     max_concurrent_jobs: Required[int]
     max_cpu: Required[float]

@@ -277,6 +277,14 @@ class AsyncOperations:
         "POST /api/v1/pipelines: Submit a pipeline"
         return await self._call("POST", "/api/v1/pipelines", path_params={}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
 
+    async def priority_classes_list(self) -> PriorityClasses:
+        "GET /api/v1/priority-classes: Priority classes a JobSpec may name: the built-in low, normal, high and any defined"
+        return await self._call("GET", "/api/v1/priority-classes", path_params={}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+
+    async def priority_classes_replace(self, body: Dict[str, Any]) -> PriorityClasses:
+        "PUT /api/v1/admin/priority-classes: Replace the admin-defined priority classes (at most 32, values -1000 to 1000)"
+        return await self._call("PUT", "/api/v1/admin/priority-classes", path_params={}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
+
     async def results_file(self, id: str, path: str, *, redirect: Optional[Literal["true", "false"]] = None) -> httpx.Response:
         "GET /api/v1/jobs/{id}/results/{path}: Download one result file"
         return await self._call("GET", "/api/v1/jobs/{id}/results/{path}", path_params={"id": id, "path": path}, query={"redirect": redirect}, headers={}, returns="response")  # type: ignore[no-any-return]
@@ -663,6 +671,14 @@ class SyncOperations:
     def pipelines_submit(self, body: PipelineSubmit, *, idempotency_key: Optional[str] = None) -> Pipeline:
         "POST /api/v1/pipelines: Submit a pipeline"
         return self._call("POST", "/api/v1/pipelines", path_params={}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
+
+    def priority_classes_list(self) -> PriorityClasses:
+        "GET /api/v1/priority-classes: Priority classes a JobSpec may name: the built-in low, normal, high and any defined"
+        return self._call("GET", "/api/v1/priority-classes", path_params={}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+
+    def priority_classes_replace(self, body: Dict[str, Any]) -> PriorityClasses:
+        "PUT /api/v1/admin/priority-classes: Replace the admin-defined priority classes (at most 32, values -1000 to 1000)"
+        return self._call("PUT", "/api/v1/admin/priority-classes", path_params={}, query={}, headers={}, json=body, returns="json")  # type: ignore[no-any-return]
 
     def results_file(self, id: str, path: str, *, redirect: Optional[Literal["true", "false"]] = None) -> httpx.Response:
         "GET /api/v1/jobs/{id}/results/{path}: Download one result file"

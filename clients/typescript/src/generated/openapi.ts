@@ -235,6 +235,28 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/admin/priority-classes': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /**
+     * Replace the admin-defined priority classes (at most 32, values -1000 to 1000)
+     * @description The body is the whole set: classes left out are removed. Jobs already submitted keep the priority their class had. low (-100), normal (0) and high (100) are built in and cannot be redefined.
+     *
+     *     Needs an admin key (`sk-admin-…` or the bootstrap token).
+     */
+    put: operations['PriorityClasses_replace'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/admin/queue': {
     parameters: {
       query?: never;
@@ -890,6 +912,26 @@ export interface paths {
      *     Needs a tenant API key.
      */
     delete: operations['Pipelines_cancel'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/priority-classes': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Priority classes a JobSpec may name: the built-in low, normal, high and any defined
+     * @description Needs a tenant key (for itself) or an admin key.
+     */
+    get: operations['PriorityClasses_list'];
+    put?: never;
+    post?: never;
+    delete?: never;
     options?: never;
     head?: never;
     patch?: never;
@@ -2262,6 +2304,7 @@ export interface components {
       parallelism?: number;
       /** @default 0 */
       priority: number;
+      priority_class?: string;
       /** @default user-queue */
       queue: string;
       replicated_jobs?: {
@@ -2373,6 +2416,7 @@ export interface components {
       parallelism?: number;
       /** @default 0 */
       priority?: number;
+      priority_class?: string;
       /** @default user-queue */
       queue?: string;
       replicated_jobs?: {
@@ -2622,6 +2666,14 @@ export interface components {
         name: string;
       }[];
     };
+    PriorityClasses: {
+      items: {
+        /** @description low, normal and high are built in and cannot change. */
+        builtin: boolean;
+        name: string;
+        value: number;
+      }[];
+    };
     Problem: {
       detail?: string;
       /** @description Validation problems: every bad field. */
@@ -2693,6 +2745,14 @@ export interface components {
       api_key: string;
       /** Format: uuid */
       api_key_id: string;
+      /** @description Borrowing beyond the guarantee per resource; a resource left out is not capped. */
+      borrowing_limit: {
+        cpu?: number;
+        gpu?: number;
+        memory_gi?: number;
+      } | null;
+      /** @description Cohort sharing idle guaranteed quota; null: the limits are a hard cap. */
+      cohort: string | null;
       /** Format: date-time */
       created_at: string;
       max_concurrent_jobs: number;
@@ -2859,6 +2919,7 @@ export interface components {
         parallelism?: number;
         /** @default 0 */
         priority: number;
+        priority_class?: string;
         /** @default user-queue */
         queue: string;
         replicated_jobs?: {
@@ -2947,6 +3008,14 @@ export interface components {
       [key: string]: unknown;
     };
     Tenant: {
+      /** @description Borrowing beyond the guarantee per resource; a resource left out is not capped. */
+      borrowing_limit: {
+        cpu?: number;
+        gpu?: number;
+        memory_gi?: number;
+      } | null;
+      /** @description Cohort sharing idle guaranteed quota; null: the limits are a hard cap. */
+      cohort: string | null;
       /** Format: date-time */
       created_at: string;
       max_concurrent_jobs: number;
@@ -3007,6 +3076,14 @@ export interface components {
       running_jobs: number;
     };
     TenantWithUsage: {
+      /** @description Borrowing beyond the guarantee per resource; a resource left out is not capped. */
+      borrowing_limit: {
+        cpu?: number;
+        gpu?: number;
+        memory_gi?: number;
+      } | null;
+      /** @description Cohort sharing idle guaranteed quota; null: the limits are a hard cap. */
+      cohort: string | null;
       /** Format: date-time */
       created_at: string;
       max_concurrent_jobs: number;
@@ -4135,6 +4212,80 @@ export interface operations {
       };
     };
   };
+  PriorityClasses_replace: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          items: {
+            name: string;
+            value: number;
+          }[];
+        };
+      };
+    };
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PriorityClasses'];
+        };
+      };
+      /** @description Invalid request (every bad field is listed in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   OperatorInsights_getQueue: {
     parameters: {
       query?: {
@@ -4325,6 +4476,7 @@ export interface operations {
               parallelism?: number;
               /** @default 0 */
               priority?: number;
+              priority_class?: string;
               /** @default user-queue */
               queue?: string;
               replicated_jobs?: {
@@ -7229,6 +7381,53 @@ export interface operations {
       };
     };
   };
+  PriorityClasses_list: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PriorityClasses'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   Templates_list: {
     parameters: {
       query?: never;
@@ -7341,6 +7540,7 @@ export interface operations {
             parallelism?: number;
             /** @default 0 */
             priority?: number;
+            priority_class?: string;
             /** @default user-queue */
             queue?: string;
             replicated_jobs?: {
@@ -7604,6 +7804,7 @@ export interface operations {
             parallelism?: number;
             /** @default 0 */
             priority?: number;
+            priority_class?: string;
             /** @default user-queue */
             queue?: string;
             replicated_jobs?: {
@@ -8130,6 +8331,13 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description How far beyond its guarantee a cohort member may borrow, per resource; a resource left out (or null for all) may borrow whatever the cohort has idle. */
+          borrowing_limit?: {
+            cpu?: number;
+            gpu?: number;
+            memory_gi?: number;
+          } | null;
+          cohort?: string | null;
           max_concurrent_jobs?: number;
           max_cpu?: number;
           max_gpu?: number;
@@ -9667,6 +9875,13 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description How far beyond its guarantee a cohort member may borrow, per resource; a resource left out (or null for all) may borrow whatever the cohort has idle. */
+          borrowing_limit?: {
+            cpu?: number;
+            gpu?: number;
+            memory_gi?: number;
+          } | null;
+          cohort?: string | null;
           max_concurrent_jobs?: number;
           max_cpu?: number;
           max_gpu?: number;

@@ -12,6 +12,16 @@ import {
   type Room,
   type SetToPlace,
 } from './gang.js';
+import {
+  bookCohort,
+  borrows,
+  ceilingLimits,
+  cohortShortfalls,
+  cohortsOf,
+  joinCohort,
+  type CohortMember,
+  type CohortWork,
+} from './borrowing.js';
 import { MinHeap } from './heap.js';
 import { neverFits, type NeverFitsReason } from './never-fits.js';
 import {
@@ -66,6 +76,13 @@ export interface QuotaShortfall {
   needed: number;
   /** Set when the limit is the tenant's quota for one accelerator type (`gpuQuotaByType`). */
   gpuType?: string;
+  /**
+   * Set when the limit is the cohort's pool (its members' guarantees summed) and `used` what the
+   * members hold plus the idle guarantee they keep for their own waiting jobs.
+   */
+  cohort?: string;
+  /** Set when the limit is the tenant's guarantee plus this borrowing limit. */
+  borrowing?: number;
 }
 
 /** The constraint that blocks a job, with the numbers explain() turns into advice. */
@@ -112,6 +129,11 @@ export interface Admission {
   placements?: PodPlacement[];
   /** Admitted ahead of fair share because it had waited past the starvation threshold. */
   starving: boolean;
+  /**
+   * Set when the admission takes the tenant beyond its guarantee into its cohort's idle quota:
+   * the job may be preempted when a member reclaims its guarantee (`preempt`).
+   */
+  borrowed?: true;
 }
 
 export interface PodPlacement {
@@ -235,6 +257,8 @@ interface TenantWork {
   quota: Map<Shape, Blocker>;
   /** GPUs held per accelerator type, running and admitted in this cycle. */
   gpuByType: Map<string, number>;
+  /** Its cohort bookkeeping, when it is in one (`joinCohorts`). */
+  member?: CohortMember;
 }
 
 /** A usable node's index, or the reason and blocker a job waits for. */
@@ -309,6 +333,7 @@ class AdmissionCycle {
   private readonly tenants = new Map<string, TenantWork>();
   private readonly admitted: Admission[] = [];
   private readonly ranked: Entry[];
+  private readonly cohorts: Map<string, CohortWork>;
   /** Reused by node scans that only compare, so a scan allocates nothing per node. */
   private readonly scratchFree: Resources = { cpuMillis: 0, memoryBytes: 0, gpu: 0 };
   private readonly scratchPods = { free: 0, allocatable: 0 };
@@ -347,6 +372,7 @@ class AdmissionCycle {
       reservedFor: (i) => this.reservedAt[i]?.jobId,
     };
     const sortedTenants = [...snapshot.tenants].sort((a, b) => compareStrings(a.id, b.id));
+    this.cohorts = cohortsOf(sortedTenants);
     sortedTenants.forEach((state, index) => {
       // A zero or negative weight would divide by zero; treat it as the default.
       const weight = state.weight > 0 ? state.weight : 1;
@@ -383,6 +409,7 @@ class AdmissionCycle {
 
   run(): AdmissionDecision {
     this.classify();
+    if (this.cohorts.size > 0) this.joinCohorts();
     this.protectStarving();
     this.fairShare();
     this.releaseHeld();
@@ -411,8 +438,13 @@ class AdmissionCycle {
           entry.shape.nodeReasons ??= entry.shape.gang
             ? this.gangNodeReasons(job, entry.shape.gang)
             : neverFits(job.resources, NO_LIMITS, this.nodes, job);
+          const cohort = tenant.state.cohort;
+          const limits =
+            cohort === undefined
+              ? tenant.state.limits
+              : ceilingLimits(tenant.state, this.cohorts.get(cohort) as CohortWork);
           const reasons = [
-            ...neverFits(entry.need, tenant.state.limits, [], job),
+            ...neverFits(entry.need, limits, [], job),
             ...typeQuotaNeverFits(job, entry.need.gpu, tenant.state),
             ...entry.shape.nodeReasons,
           ];
@@ -440,6 +472,22 @@ class AdmissionCycle {
     this.empty ??= emptyCluster(this.nodes);
     const sets = gang.sets.map(({ set, shape }) => ({ set, pod: shape.job, from: 0 }));
     return gangPackingNeverFits(job, sets, this.empty);
+  }
+
+  /** Cohort members keep as much of their idle guarantee as their runnable jobs ask for. */
+  private joinCohorts(): void {
+    for (const tenant of this.tenants.values()) {
+      const name = tenant.state.cohort;
+      if (name === undefined) continue;
+      const demand = { cpuMillis: 0, memoryBytes: 0, gpu: 0 };
+      for (const entry of tenant.queue) {
+        demand.cpuMillis += entry.need.cpuMillis;
+        demand.memoryBytes += entry.need.memoryBytes;
+        demand.gpu += entry.need.gpu;
+      }
+      const cohort = this.cohorts.get(name) as CohortWork;
+      tenant.member = joinCohort(tenant.state, tenant.used, cohort, demand);
+    }
   }
 
   private protectStarving(): void {
@@ -537,7 +585,21 @@ class AdmissionCycle {
       gpuType !== undefined && r.gpu > 0 ? tenant.state.gpuQuotaByType?.[gpuType] : undefined;
     const typeUsed = typeLimit === undefined ? 0 : (tenant.gpuByType.get(gpuType ?? '') ?? 0);
     const overType = typeLimit !== undefined && typeUsed + r.gpu > typeLimit;
-    if (
+    if (tenant.member) {
+      // Shared usage changes as other members admit: computed afresh, never cached per shape.
+      const shortfalls = cohortShortfalls(tenant.state, tenant.member, used, r);
+      if (overType)
+        shortfalls.push({
+          resource: 'gpu',
+          used: typeUsed,
+          limit: typeLimit,
+          needed: r.gpu,
+          gpuType,
+        });
+      if (shortfalls.length > 0) {
+        return { reason: 'WaitingForQuota', blocker: { kind: 'quota', shortfalls } };
+      }
+    } else if (
       (r.cpuMillis > 0 && used.cpuMillis + r.cpuMillis > limits.cpuMillis) ||
       (r.memoryBytes > 0 && used.memoryBytes + r.memoryBytes > limits.memoryBytes) ||
       (r.gpu > 0 && used.gpu + r.gpu > limits.gpu) ||
@@ -764,12 +826,14 @@ class AdmissionCycle {
   private admit(entry: Entry, tenant: TenantWork, i: number, starving: boolean): void {
     const r = entry.need;
     const used = tenant.used;
+    const borrowed = tenant.member !== undefined && borrows(tenant.state.limits, used, r);
     used.cpuMillis += r.cpuMillis;
     used.memoryBytes += r.memoryBytes;
     used.gpu += r.gpu;
     tenant.share = weightedShare(used, this.total, tenant.weight);
     tenant.active += 1;
     if (tenant.quota.size > 0) tenant.quota.clear();
+    if (tenant.member) bookCohort(tenant.state, tenant.member, used, r);
     const gpuType = entry.job.gpuType;
     if (gpuType !== undefined && r.gpu > 0) {
       tenant.gpuByType.set(gpuType, (tenant.gpuByType.get(gpuType) ?? 0) + r.gpu);
@@ -790,6 +854,7 @@ class AdmissionCycle {
       this.freeGpu[i] = Math.max(0, (this.freeGpu[i] as number) - r.gpu);
       this.slots[i] = (this.slots[i] as number) - 1;
     }
+    if (borrowed) admission.borrowed = true;
     this.admitted.push(admission);
   }
 
@@ -1016,13 +1081,23 @@ export function describeBlocker(job: PendingJob, blocker: Blocker, thresholdMs: 
   switch (blocker.kind) {
     case 'concurrency':
       return `Tenant ${job.tenantId} is at its concurrency limit (${blocker.active} of ${blocker.limit} jobs admitted or running)`;
-    case 'quota':
-      return `Waiting for tenant ${job.tenantId}'s ${blocker.shortfalls
-        .map(
-          (s) =>
-            `${s.gpuType !== undefined ? `${s.gpuType} ` : ''}${resourceLabel(s.resource)} quota (${formatAmount(s.resource, s.used)} in use + ${formatAmount(s.resource, s.needed)} requested > ${formatAmount(s.resource, s.limit)} limit)`,
-        )
-        .join(' and ')}`;
+    case 'quota': {
+      const parts = blocker.shortfalls.map((s) => {
+        const what = `${s.gpuType !== undefined ? `${s.gpuType} ` : ''}${resourceLabel(s.resource)} quota (${formatAmount(s.resource, s.used)} in use + ${formatAmount(s.resource, s.needed)} requested > ${formatAmount(s.resource, s.limit)} limit`;
+        if (s.cohort !== undefined) {
+          return `cohort ${s.cohort}'s ${what}: its members' guarantees, less what they hold and keep for their waiting jobs)`;
+        }
+        if (s.borrowing !== undefined) {
+          return `${what}: ${formatAmount(s.resource, s.limit - s.borrowing)} guaranteed + ${formatAmount(s.resource, s.borrowing)} borrowing limit)`;
+        }
+        return `${what})`;
+      });
+      // The tenant's own quotas first, then the cohort's, each under its owner's name.
+      const own = parts.filter((_, i) => blocker.shortfalls[i]?.cohort === undefined);
+      const shared = parts.filter((_, i) => blocker.shortfalls[i]?.cohort !== undefined);
+      const clauses = own.length > 0 ? [`tenant ${job.tenantId}'s ${own.join(' and ')}`] : [];
+      return `Waiting for ${[...clauses, ...shared].join(' and ')}`;
+    }
     case 'capacity': {
       if (blocker.gang) return describeGangCapacity(job, blocker, blocker.gang, thresholdMs);
       const parts = [`No usable node has room for ${formatResources(blocker.needed)} now`];

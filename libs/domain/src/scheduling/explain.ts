@@ -177,10 +177,17 @@ function unblockers(job: PendingJob, blocker: VisibleBlocker): string[] {
     case 'quota':
       // used + needed ≤ limit + used always holds here (a job larger than the whole quota is
       // Unschedulable), so the running jobs can always free enough.
-      return blocker.shortfalls.flatMap((s) => [
-        `running jobs of tenant ${tenant} releasing ≥ ${formatAmount(s.resource, s.used + s.needed - s.limit)}`,
-        `raise ${s.gpuType !== undefined ? `${s.gpuType} ` : ''}${resourceLabel(s.resource)} quota to ≥ ${atLeast(s.resource, s.used + s.needed)}`,
-      ]);
+      return blocker.shortfalls.flatMap((s) =>
+        s.cohort !== undefined
+          ? [
+              `jobs of cohort ${s.cohort} releasing ≥ ${formatAmount(s.resource, s.used + s.needed - s.limit)}`,
+              `the cohort's borrowed jobs being preempted, if tenant ${tenant} is within its guarantee`,
+            ]
+          : [
+              `running jobs of tenant ${tenant} releasing ≥ ${formatAmount(s.resource, s.used + s.needed - s.limit)}`,
+              `raise ${s.gpuType !== undefined ? `${s.gpuType} ` : ''}${resourceLabel(s.resource)} quota to ≥ ${atLeast(s.resource, s.used + s.needed)}`,
+            ],
+      );
     case 'capacity': {
       const hints: string[] = [];
       const reservation = blocker.reservation;

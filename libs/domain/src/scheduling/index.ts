@@ -3,6 +3,7 @@
 // Kubernetes imports.
 export * from './admission.js';
 export * from './capacity-loss.js';
+export * from './borrowing.js';
 export * from './explain.js';
 export * from './fair-share.js';
 export * from './gang.js';
@@ -13,6 +14,8 @@ export * from './never-fits.js';
 export * from './nodes.js';
 export * from './nodes-from-kubernetes.js';
 export * from './pods-ready.js';
+export * from './preemption.js';
+export * from './priority-classes.js';
 export * from './reconcile.js';
 export * from './resources.js';
 export * from './retry.js';

@@ -78,7 +78,7 @@ describe('parseJobState', () => {
 
   it('round-trips every legal state', () => {
     const states = legalJobStates();
-    expect(states).toHaveLength(27);
+    expect(states).toHaveLength(28);
     for (const state of states) expect(parseJobState(state)).toEqual({ ok: true, state });
   });
 });

@@ -37,6 +37,7 @@ export const JOB_PHASES: { readonly [P in JobPhase]: PhaseRule<P> } = {
       Offload: true,
       UnknownTenant: true,
       RetryBackoff: true,
+      Preempted: true,
       WaitingForDependency: true,
       DependencyNeverSatisfied: true,
       CapacityLost: true,

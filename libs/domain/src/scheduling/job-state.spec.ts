@@ -33,6 +33,8 @@ describe('transition', () => {
     [queued, { type: 'queue', reason: 'CapacityUnavailable' }, 'Queued/CapacityUnavailable'],
     [offloaded, { type: 'fail', reason: 'Lost' }, 'Failed/Lost'],
     [oom, { type: 'rerun' }, 'Submitted'],
+    [admitted, { type: 'preempt' }, 'Queued/Preempted'],
+    [running, { type: 'preempt' }, 'Queued/Preempted'],
   ])('%o + %o → %s', (from, event, to) => {
     const r = transition(from, event);
     expect(r.ok && phaseLabel(r.state)).toBe(to);
@@ -40,6 +42,9 @@ describe('transition', () => {
   });
 
   it.each<[JobState, JobEvent]>([
+    // Only work that holds quota can be preempted.
+    [queued, { type: 'preempt' }],
+    [SUBMITTED, { type: 'preempt' }],
     [SUBMITTED, { type: 'start' }],
     [SUBMITTED, { type: 'succeed' }],
     [queued, { type: 'succeed' }],

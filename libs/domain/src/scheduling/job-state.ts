@@ -11,7 +11,12 @@ export type JobPhase = JobState['phase'];
  * dependencies, or kept although one of them can no longer be met (`on_dependency_failure: keep`).
  */
 export type QueuedReason =
-  WaitReason | 'RetryBackoff' | DependencyWaitReason | RequeueReason | CapacityWaitReason;
+  | WaitReason
+  | 'RetryBackoff'
+  | 'Preempted'
+  | DependencyWaitReason
+  | RequeueReason
+  | CapacityWaitReason;
 
 /**
  * Admission's finding that the capacity a waiting job needs is gone rather than busy: every node
@@ -92,6 +97,11 @@ export type JobEvent = { message?: string } &
     | { type: 'cancel'; reason?: CancelReason }
     /** A failed job run again on request (an array's failed elements): submitted anew. */
     | { type: 'rerun' }
+    /**
+     * Evicted to make room (a cohort member reclaiming its guarantee, or a higher-priority job
+     * of its tenant): back to the queue as a new attempt that does not count as a retry.
+     */
+    | { type: 'preempt' }
   );
 
 export type TransitionResult =
@@ -121,10 +131,21 @@ const ACCEPTS: Record<
   Queued: new Set(['queue', 'admit', 'offload', 'fail', 'retry', 'cancel']),
   // queue: admission undone before the pod started (Kubernetes object lost, offload fallback).
   // succeed/fail: an observation may skip Running when the pod was short-lived.
-  Admitted: new Set(['queue', 'start', 'offload', 'succeed', 'fail', 'retry', 'requeue', 'cancel']),
+  Admitted: new Set([
+    'queue',
+    'start',
+    'offload',
+    'succeed',
+    'fail',
+    'retry',
+    'requeue',
+    'cancel',
+    'preempt',
+  ]),
   // queue: Kueue evicted it (ROAM_ADMISSION=kueue); its Job waits, suspended, to be readmitted.
   // requeue: the node under it went away (capacity lost); a new attempt, no retry used.
-  Running: new Set(['queue', 'succeed', 'fail', 'retry', 'requeue', 'cancel']),
+  // preempt: room for a job that reclaims a guarantee or has higher priority (docs/scheduling.md).
+  Running: new Set(['queue', 'succeed', 'fail', 'retry', 'requeue', 'cancel', 'preempt']),
 };
 
 function withMessage<T extends JobState>(state: T, message: string | undefined): T {
@@ -177,6 +198,11 @@ function target(event: JobEvent): JobState {
       );
     case 'rerun':
       return withMessage(SUBMITTED, event.message);
+    case 'preempt':
+      return withMessage(
+        { status: 'pending', phase: 'Queued', reason: 'Preempted' },
+        event.message,
+      );
   }
 }
 

@@ -374,6 +374,18 @@ describe('planReconcile: retries', () => {
       requeued(5, 30, 3),
     ],
     [
+      'preempted attempts do not count against the retry policy',
+      // Attempt 3 after two preemptions is the first failure: one of three attempts used.
+      running({
+        attempt: 3,
+        preemptions: 2,
+        spec: { ttl_seconds_after_finished: 3600, retry_policy: retries(2) },
+      }),
+      obs.exited3,
+      ['retried → Queued/RetryBackoff'],
+      requeued(4, 10, 3),
+    ],
+    [
       'an admitted job whose pod ran and failed is started, then retried',
       admitted({ spec: { ttl_seconds_after_finished: 3600, retry_policy: retries(2) } }),
       obs.exited3,

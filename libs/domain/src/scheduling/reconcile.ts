@@ -34,6 +34,11 @@ export interface ReconcileRecord {
    * (capacity lost): the retry policy counts `attempt - requeues` attempts.
    */
   requeues: number;
+  /**
+   * How many of its attempts were preempted (docs/scheduling.md#borrowing): each started a new
+   * attempt, but a preemption is not a failure, so the retry policy does not count them.
+   */
+  preemptions?: number;
   seq: number;
   spec: ReconcileSpec;
   placement: Record<string, unknown> | null;
@@ -343,7 +348,7 @@ function currentPlan(
     if (requeue) message = requeue.message;
     const decision = nextAttempt(
       retryPolicyOf(record.spec),
-      record.attempt - record.requeues,
+      record.attempt - record.requeues - (record.preemptions ?? 0),
       { reason, ...(observed.exitCode !== undefined ? { exitCode: observed.exitCode } : {}) },
       now,
     );

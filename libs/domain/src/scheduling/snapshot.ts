@@ -41,6 +41,31 @@ export interface TenantState {
    * caps all types together. A type without an entry is capped by `limits.gpu` alone.
    */
   gpuQuotaByType?: Readonly<Record<string, number>>;
+  /**
+   * The cohort the tenant lends to and borrows from (docs/scheduling.md#borrowing). Absent: its
+   * `limits` are a hard cap, as they were before cohorts. Present: `limits` are its *guarantee*,
+   * the idle part of which other members may borrow, and which it may reclaim by preemption.
+   */
+  cohort?: string;
+  /**
+   * How far beyond its guarantee a cohort member may go, per resource; a resource without an
+   * entry may borrow whatever the cohort has idle. Ignored without `cohort`.
+   */
+  borrowingLimit?: Readonly<Partial<Resources>>;
+  /**
+   * The jobs `running` counts, one by one: what preemption may choose from. Absent: the adapter
+   * did not read them, and none of this tenant's jobs is preempted.
+   */
+  runningJobs?: readonly RunningJob[];
+}
+
+/** An admitted or running job, as preemption sees it. */
+export interface RunningJob {
+  id: string;
+  priority: number;
+  /** When it was admitted: among equals, the newest is preempted first (it loses least). */
+  admittedAt: Date;
+  resources: Resources;
 }
 
 /**

@@ -87,6 +87,47 @@ export class TenantBuilder {
     return this;
   }
 
+  /** Puts the tenant in a cohort: its quota becomes a guarantee, with this borrowing limit. */
+  cohort(name: string, borrowing?: Quantities): this {
+    this.state.cohort = name;
+    if (borrowing) {
+      const r = resources(borrowing);
+      const limit: Partial<Resources> = {};
+      if (borrowing.cpu !== undefined) limit.cpuMillis = r.cpuMillis;
+      if (borrowing.memory !== undefined) limit.memoryBytes = r.memoryBytes;
+      if (borrowing.gpu !== undefined) limit.gpu = r.gpu;
+      this.state.borrowingLimit = limit;
+    }
+    return this;
+  }
+
+  /**
+   * One admitted or running job, admitted `at` minutes after T0; adds it to `running` too, so
+   * `running(…)` and these never disagree when only these are used.
+   */
+  runningJob(id: string, q: Quantities, options: { priority?: number; at?: number } = {}): this {
+    const r = resources(q);
+    const jobs = [...(this.state.runningJobs ?? [])];
+    jobs.push({
+      id,
+      priority: options.priority ?? 0,
+      admittedAt: minutes(options.at ?? 0),
+      resources: r,
+    });
+    this.state.runningJobs = jobs;
+    const held = this.state.running.resources;
+    this.state.running = {
+      ...this.state.running,
+      count: this.state.running.count + 1,
+      resources: {
+        cpuMillis: held.cpuMillis + r.cpuMillis,
+        memoryBytes: held.memoryBytes + r.memoryBytes,
+        gpu: held.gpu + r.gpu,
+      },
+    };
+    return this;
+  }
+
   obj(): TenantState {
     return structuredClone(this.state);
   }

@@ -47,6 +47,12 @@ export { Prisma }
  */
 export type Tenant = Prisma.TenantModel
 /**
+ * Model PriorityClass
+ * Admin-defined priority classes (`priority_class` in a JobSpec), beside the built-in low,
+ * normal and high (libs/domain/src/scheduling/priority-classes.ts).
+ */
+export type PriorityClass = Prisma.PriorityClassModel
+/**
  * Model ApiKey
  * API keys are stored only as a SHA-256 hash; `prefix` (first characters of the key) is shown
  * to users so they can tell keys apart. Admin keys have no tenant.

@@ -9,6 +9,7 @@
  * 🟢 You can import this file directly.
  */
 export type * from './models/Tenant.js'
+export type * from './models/PriorityClass.js'
 export type * from './models/ApiKey.js'
 export type * from './models/Job.js'
 export type * from './models/JobGroup.js'

@@ -398,6 +398,7 @@ type FieldRefInputType<Model, FieldType> = Model extends never ? never : FieldRe
 
 export const ModelName = {
   Tenant: 'Tenant',
+  PriorityClass: 'PriorityClass',
   ApiKey: 'ApiKey',
   Job: 'Job',
   JobGroup: 'JobGroup',
@@ -435,7 +436,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "tenant" | "apiKey" | "job" | "jobGroup" | "jobArray" | "jobDependency" | "pipeline" | "pipelineStep" | "jobHistory" | "jobTemplate" | "outboxMessage" | "idempotencyKey" | "processedMessage" | "event" | "webhookEndpoint" | "webhookDelivery" | "webhookAttempt" | "action" | "actionStep" | "offload" | "resultFile" | "logArchive" | "storedJob"
+    modelProps: "tenant" | "priorityClass" | "apiKey" | "job" | "jobGroup" | "jobArray" | "jobDependency" | "pipeline" | "pipelineStep" | "jobHistory" | "jobTemplate" | "outboxMessage" | "idempotencyKey" | "processedMessage" | "event" | "webhookEndpoint" | "webhookDelivery" | "webhookAttempt" | "action" | "actionStep" | "offload" | "resultFile" | "logArchive" | "storedJob"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -510,6 +511,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         count: {
           args: Prisma.TenantCountArgs<ExtArgs>
           result: runtime.Types.Utils.Optional<Prisma.TenantCountAggregateOutputType> | number
+        }
+      }
+    }
+    PriorityClass: {
+      payload: Prisma.$PriorityClassPayload<ExtArgs>
+      fields: Prisma.PriorityClassFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.PriorityClassFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriorityClassPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.PriorityClassFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriorityClassPayload>
+        }
+        findFirst: {
+          args: Prisma.PriorityClassFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriorityClassPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.PriorityClassFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriorityClassPayload>
+        }
+        findMany: {
+          args: Prisma.PriorityClassFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriorityClassPayload>[]
+        }
+        create: {
+          args: Prisma.PriorityClassCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriorityClassPayload>
+        }
+        createMany: {
+          args: Prisma.PriorityClassCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.PriorityClassCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriorityClassPayload>[]
+        }
+        delete: {
+          args: Prisma.PriorityClassDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriorityClassPayload>
+        }
+        update: {
+          args: Prisma.PriorityClassUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriorityClassPayload>
+        }
+        deleteMany: {
+          args: Prisma.PriorityClassDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.PriorityClassUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.PriorityClassUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriorityClassPayload>[]
+        }
+        upsert: {
+          args: Prisma.PriorityClassUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriorityClassPayload>
+        }
+        aggregate: {
+          args: Prisma.PriorityClassAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregatePriorityClass>
+        }
+        groupBy: {
+          args: Prisma.PriorityClassGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PriorityClassGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.PriorityClassCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PriorityClassCountAggregateOutputType> | number
         }
       }
     }
@@ -2194,6 +2269,10 @@ export const TenantScalarFieldEnum = {
   offloadBudgetMicros: 'offloadBudgetMicros',
   offloadSpendMicros: 'offloadSpendMicros',
   weight: 'weight',
+  cohort: 'cohort',
+  borrowCpuMillis: 'borrowCpuMillis',
+  borrowMemoryBytes: 'borrowMemoryBytes',
+  borrowGpu: 'borrowGpu',
   generation: 'generation',
   provisionedGeneration: 'provisionedGeneration',
   createdAt: 'createdAt',
@@ -2201,6 +2280,16 @@ export const TenantScalarFieldEnum = {
 } as const
 
 export type TenantScalarFieldEnum = (typeof TenantScalarFieldEnum)[keyof typeof TenantScalarFieldEnum]
+
+
+export const PriorityClassScalarFieldEnum = {
+  name: 'name',
+  value: 'value',
+  createdAt: 'createdAt',
+  updatedAt: 'updatedAt'
+} as const
+
+export type PriorityClassScalarFieldEnum = (typeof PriorityClassScalarFieldEnum)[keyof typeof PriorityClassScalarFieldEnum]
 
 
 export const ApiKeyScalarFieldEnum = {
@@ -2237,6 +2326,7 @@ export const JobScalarFieldEnum = {
   offloadPreference: 'offloadPreference',
   templateId: 'templateId',
   attempt: 'attempt',
+  preemptions: 'preemptions',
   maxAttempts: 'maxAttempts',
   retryAt: 'retryAt',
   requeues: 'requeues',
@@ -2982,6 +3072,7 @@ export interface PrismaClientOptionsWithAdapter extends PrismaClientBaseOptions 
 export type PrismaClientOptions = PrismaClientOptionsWithAccelerateUrl | PrismaClientOptionsWithAdapter
 export type GlobalOmitConfig = {
   tenant?: Prisma.TenantOmit
+  priorityClass?: Prisma.PriorityClassOmit
   apiKey?: Prisma.ApiKeyOmit
   job?: Prisma.JobOmit
   jobGroup?: Prisma.JobGroupOmit

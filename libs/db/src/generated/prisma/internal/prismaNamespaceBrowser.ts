@@ -52,6 +52,7 @@ export const AnyNull = runtime.AnyNull
 
 export const ModelName = {
   Tenant: 'Tenant',
+  PriorityClass: 'PriorityClass',
   ApiKey: 'ApiKey',
   Job: 'Job',
   JobGroup: 'JobGroup',
@@ -106,6 +107,10 @@ export const TenantScalarFieldEnum = {
   offloadBudgetMicros: 'offloadBudgetMicros',
   offloadSpendMicros: 'offloadSpendMicros',
   weight: 'weight',
+  cohort: 'cohort',
+  borrowCpuMillis: 'borrowCpuMillis',
+  borrowMemoryBytes: 'borrowMemoryBytes',
+  borrowGpu: 'borrowGpu',
   generation: 'generation',
   provisionedGeneration: 'provisionedGeneration',
   createdAt: 'createdAt',
@@ -113,6 +118,16 @@ export const TenantScalarFieldEnum = {
 } as const
 
 export type TenantScalarFieldEnum = (typeof TenantScalarFieldEnum)[keyof typeof TenantScalarFieldEnum]
+
+
+export const PriorityClassScalarFieldEnum = {
+  name: 'name',
+  value: 'value',
+  createdAt: 'createdAt',
+  updatedAt: 'updatedAt'
+} as const
+
+export type PriorityClassScalarFieldEnum = (typeof PriorityClassScalarFieldEnum)[keyof typeof PriorityClassScalarFieldEnum]
 
 
 export const ApiKeyScalarFieldEnum = {
@@ -149,6 +164,7 @@ export const JobScalarFieldEnum = {
   offloadPreference: 'offloadPreference',
   templateId: 'templateId',
   attempt: 'attempt',
+  preemptions: 'preemptions',
   maxAttempts: 'maxAttempts',
   retryAt: 'retryAt',
   requeues: 'requeues',

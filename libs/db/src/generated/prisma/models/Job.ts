@@ -32,6 +32,7 @@ export type JobAvgAggregateOutputType = {
   memoryBytes: number | null
   gpu: number | null
   attempt: number | null
+  preemptions: number | null
   maxAttempts: number | null
   requeues: number | null
   exitCode: number | null
@@ -47,6 +48,7 @@ export type JobSumAggregateOutputType = {
   memoryBytes: bigint | null
   gpu: number | null
   attempt: number | null
+  preemptions: number | null
   maxAttempts: number | null
   requeues: number | null
   exitCode: number | null
@@ -72,6 +74,7 @@ export type JobMinAggregateOutputType = {
   offloadPreference: $Enums.OffloadPreference | null
   templateId: string | null
   attempt: number | null
+  preemptions: number | null
   maxAttempts: number | null
   retryAt: Date | null
   requeues: number | null
@@ -109,6 +112,7 @@ export type JobMaxAggregateOutputType = {
   offloadPreference: $Enums.OffloadPreference | null
   templateId: string | null
   attempt: number | null
+  preemptions: number | null
   maxAttempts: number | null
   retryAt: Date | null
   requeues: number | null
@@ -149,6 +153,7 @@ export type JobCountAggregateOutputType = {
   offloadPreference: number
   templateId: number
   attempt: number
+  preemptions: number
   maxAttempts: number
   retryAt: number
   requeues: number
@@ -179,6 +184,7 @@ export type JobAvgAggregateInputType = {
   memoryBytes?: true
   gpu?: true
   attempt?: true
+  preemptions?: true
   maxAttempts?: true
   requeues?: true
   exitCode?: true
@@ -194,6 +200,7 @@ export type JobSumAggregateInputType = {
   memoryBytes?: true
   gpu?: true
   attempt?: true
+  preemptions?: true
   maxAttempts?: true
   requeues?: true
   exitCode?: true
@@ -219,6 +226,7 @@ export type JobMinAggregateInputType = {
   offloadPreference?: true
   templateId?: true
   attempt?: true
+  preemptions?: true
   maxAttempts?: true
   retryAt?: true
   requeues?: true
@@ -256,6 +264,7 @@ export type JobMaxAggregateInputType = {
   offloadPreference?: true
   templateId?: true
   attempt?: true
+  preemptions?: true
   maxAttempts?: true
   retryAt?: true
   requeues?: true
@@ -296,6 +305,7 @@ export type JobCountAggregateInputType = {
   offloadPreference?: true
   templateId?: true
   attempt?: true
+  preemptions?: true
   maxAttempts?: true
   retryAt?: true
   requeues?: true
@@ -424,6 +434,7 @@ export type JobGroupByOutputType = {
   offloadPreference: $Enums.OffloadPreference
   templateId: string | null
   attempt: number
+  preemptions: number
   maxAttempts: number
   retryAt: Date | null
   requeues: number
@@ -488,6 +499,7 @@ export type JobWhereInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableFilter<"Job"> | string | null
   attempt?: Prisma.IntFilter<"Job"> | number
+  preemptions?: Prisma.IntFilter<"Job"> | number
   maxAttempts?: Prisma.IntFilter<"Job"> | number
   retryAt?: Prisma.DateTimeNullableFilter<"Job"> | Date | string | null
   requeues?: Prisma.IntFilter<"Job"> | number
@@ -534,6 +546,7 @@ export type JobOrderByWithRelationInput = {
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrderInput | Prisma.SortOrder
   attempt?: Prisma.SortOrder
+  preemptions?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
   retryAt?: Prisma.SortOrderInput | Prisma.SortOrder
   requeues?: Prisma.SortOrder
@@ -584,6 +597,7 @@ export type JobWhereUniqueInput = Prisma.AtLeast<{
   offloadPreference?: Prisma.EnumOffloadPreferenceFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableFilter<"Job"> | string | null
   attempt?: Prisma.IntFilter<"Job"> | number
+  preemptions?: Prisma.IntFilter<"Job"> | number
   maxAttempts?: Prisma.IntFilter<"Job"> | number
   retryAt?: Prisma.DateTimeNullableFilter<"Job"> | Date | string | null
   requeues?: Prisma.IntFilter<"Job"> | number
@@ -630,6 +644,7 @@ export type JobOrderByWithAggregationInput = {
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrderInput | Prisma.SortOrder
   attempt?: Prisma.SortOrder
+  preemptions?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
   retryAt?: Prisma.SortOrderInput | Prisma.SortOrder
   requeues?: Prisma.SortOrder
@@ -679,6 +694,7 @@ export type JobScalarWhereWithAggregatesInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceWithAggregatesFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
   attempt?: Prisma.IntWithAggregatesFilter<"Job"> | number
+  preemptions?: Prisma.IntWithAggregatesFilter<"Job"> | number
   maxAttempts?: Prisma.IntWithAggregatesFilter<"Job"> | number
   retryAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Job"> | Date | string | null
   requeues?: Prisma.IntWithAggregatesFilter<"Job"> | number
@@ -719,6 +735,7 @@ export type JobCreateInput = {
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
+  preemptions?: number
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
@@ -765,6 +782,7 @@ export type JobUncheckedCreateInput = {
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
+  preemptions?: number
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
@@ -809,6 +827,7 @@ export type JobUpdateInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
@@ -855,6 +874,7 @@ export type JobUncheckedUpdateInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
@@ -900,6 +920,7 @@ export type JobCreateManyInput = {
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
+  preemptions?: number
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
@@ -940,6 +961,7 @@ export type JobUpdateManyMutationInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
@@ -981,6 +1003,7 @@ export type JobUncheckedUpdateManyInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1037,6 +1060,7 @@ export type JobCountOrderByAggregateInput = {
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrder
   attempt?: Prisma.SortOrder
+  preemptions?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
   retryAt?: Prisma.SortOrder
   requeues?: Prisma.SortOrder
@@ -1065,6 +1089,7 @@ export type JobAvgOrderByAggregateInput = {
   memoryBytes?: Prisma.SortOrder
   gpu?: Prisma.SortOrder
   attempt?: Prisma.SortOrder
+  preemptions?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
   requeues?: Prisma.SortOrder
   exitCode?: Prisma.SortOrder
@@ -1090,6 +1115,7 @@ export type JobMaxOrderByAggregateInput = {
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrder
   attempt?: Prisma.SortOrder
+  preemptions?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
   retryAt?: Prisma.SortOrder
   requeues?: Prisma.SortOrder
@@ -1127,6 +1153,7 @@ export type JobMinOrderByAggregateInput = {
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrder
   attempt?: Prisma.SortOrder
+  preemptions?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
   retryAt?: Prisma.SortOrder
   requeues?: Prisma.SortOrder
@@ -1154,6 +1181,7 @@ export type JobSumOrderByAggregateInput = {
   memoryBytes?: Prisma.SortOrder
   gpu?: Prisma.SortOrder
   attempt?: Prisma.SortOrder
+  preemptions?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
   requeues?: Prisma.SortOrder
   exitCode?: Prisma.SortOrder
@@ -1292,6 +1320,7 @@ export type JobCreateWithoutTenantInput = {
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
+  preemptions?: number
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
@@ -1336,6 +1365,7 @@ export type JobUncheckedCreateWithoutTenantInput = {
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
+  preemptions?: number
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
@@ -1410,6 +1440,7 @@ export type JobScalarWhereInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableFilter<"Job"> | string | null
   attempt?: Prisma.IntFilter<"Job"> | number
+  preemptions?: Prisma.IntFilter<"Job"> | number
   maxAttempts?: Prisma.IntFilter<"Job"> | number
   retryAt?: Prisma.DateTimeNullableFilter<"Job"> | Date | string | null
   requeues?: Prisma.IntFilter<"Job"> | number
@@ -1450,6 +1481,7 @@ export type JobCreateWithoutHistoryInput = {
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
+  preemptions?: number
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
@@ -1495,6 +1527,7 @@ export type JobUncheckedCreateWithoutHistoryInput = {
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
+  preemptions?: number
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
@@ -1554,6 +1587,7 @@ export type JobUpdateWithoutHistoryInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1599,6 +1633,7 @@ export type JobUncheckedUpdateWithoutHistoryInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1642,6 +1677,7 @@ export type JobCreateWithoutResultsInput = {
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
+  preemptions?: number
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
@@ -1687,6 +1723,7 @@ export type JobUncheckedCreateWithoutResultsInput = {
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
+  preemptions?: number
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
@@ -1746,6 +1783,7 @@ export type JobUpdateWithoutResultsInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1791,6 +1829,7 @@ export type JobUncheckedUpdateWithoutResultsInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1834,6 +1873,7 @@ export type JobCreateWithoutLogsInput = {
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
+  preemptions?: number
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
@@ -1879,6 +1919,7 @@ export type JobUncheckedCreateWithoutLogsInput = {
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
+  preemptions?: number
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
@@ -1938,6 +1979,7 @@ export type JobUpdateWithoutLogsInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1983,6 +2025,7 @@ export type JobUncheckedUpdateWithoutLogsInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2026,6 +2069,7 @@ export type JobCreateWithoutStoredInput = {
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
+  preemptions?: number
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
@@ -2071,6 +2115,7 @@ export type JobUncheckedCreateWithoutStoredInput = {
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
+  preemptions?: number
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
@@ -2130,6 +2175,7 @@ export type JobUpdateWithoutStoredInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2175,6 +2221,7 @@ export type JobUncheckedUpdateWithoutStoredInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2218,6 +2265,7 @@ export type JobCreateManyTenantInput = {
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
+  preemptions?: number
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
@@ -2258,6 +2306,7 @@ export type JobUpdateWithoutTenantInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2302,6 +2351,7 @@ export type JobUncheckedUpdateWithoutTenantInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2346,6 +2396,7 @@ export type JobUncheckedUpdateManyWithoutTenantInput = {
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2436,6 +2487,7 @@ export type JobSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = ru
   offloadPreference?: boolean
   templateId?: boolean
   attempt?: boolean
+  preemptions?: boolean
   maxAttempts?: boolean
   retryAt?: boolean
   requeues?: boolean
@@ -2483,6 +2535,7 @@ export type JobSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extension
   offloadPreference?: boolean
   templateId?: boolean
   attempt?: boolean
+  preemptions?: boolean
   maxAttempts?: boolean
   retryAt?: boolean
   requeues?: boolean
@@ -2525,6 +2578,7 @@ export type JobSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extension
   offloadPreference?: boolean
   templateId?: boolean
   attempt?: boolean
+  preemptions?: boolean
   maxAttempts?: boolean
   retryAt?: boolean
   requeues?: boolean
@@ -2567,6 +2621,7 @@ export type JobSelectScalar = {
   offloadPreference?: boolean
   templateId?: boolean
   attempt?: boolean
+  preemptions?: boolean
   maxAttempts?: boolean
   retryAt?: boolean
   requeues?: boolean
@@ -2589,7 +2644,7 @@ export type JobSelectScalar = {
   updatedAt?: boolean
 }
 
-export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "podSets" | "offloadPreference" | "templateId" | "attempt" | "maxAttempts" | "retryAt" | "requeues" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "groupName" | "arrayId" | "arrayIndex" | "depsUnmet" | "updatedAt", ExtArgs["result"]["job"]>
+export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "podSets" | "offloadPreference" | "templateId" | "attempt" | "preemptions" | "maxAttempts" | "retryAt" | "requeues" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "groupName" | "arrayId" | "arrayIndex" | "depsUnmet" | "updatedAt", ExtArgs["result"]["job"]>
 export type JobInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   history?: boolean | Prisma.Job$historyArgs<ExtArgs>
@@ -2646,6 +2701,10 @@ export type $JobPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
      * Attempt number, starting at 1; a retry increments it and creates a new Kubernetes Job.
      */
     attempt: number
+    /**
+     * Attempts that ended in a preemption; the retry policy does not count them.
+     */
+    preemptions: number
     maxAttempts: number
     retryAt: Date | null
     /**
@@ -3141,6 +3200,7 @@ export interface JobFieldRefs {
   readonly offloadPreference: Prisma.FieldRef<"Job", 'OffloadPreference'>
   readonly templateId: Prisma.FieldRef<"Job", 'String'>
   readonly attempt: Prisma.FieldRef<"Job", 'Int'>
+  readonly preemptions: Prisma.FieldRef<"Job", 'Int'>
   readonly maxAttempts: Prisma.FieldRef<"Job", 'Int'>
   readonly retryAt: Prisma.FieldRef<"Job", 'DateTime'>
   readonly requeues: Prisma.FieldRef<"Job", 'Int'>

@@ -36,6 +36,9 @@ export type TenantAvgAggregateOutputType = {
   offloadBudgetMicros: number | null
   offloadSpendMicros: number | null
   weight: number | null
+  borrowCpuMillis: number | null
+  borrowMemoryBytes: number | null
+  borrowGpu: number | null
   generation: number | null
   provisionedGeneration: number | null
 }
@@ -50,6 +53,9 @@ export type TenantSumAggregateOutputType = {
   offloadBudgetMicros: bigint | null
   offloadSpendMicros: bigint | null
   weight: number | null
+  borrowCpuMillis: number | null
+  borrowMemoryBytes: bigint | null
+  borrowGpu: number | null
   generation: number | null
   provisionedGeneration: number | null
 }
@@ -68,6 +74,10 @@ export type TenantMinAggregateOutputType = {
   offloadBudgetMicros: bigint | null
   offloadSpendMicros: bigint | null
   weight: number | null
+  cohort: string | null
+  borrowCpuMillis: number | null
+  borrowMemoryBytes: bigint | null
+  borrowGpu: number | null
   generation: number | null
   provisionedGeneration: number | null
   createdAt: Date | null
@@ -88,6 +98,10 @@ export type TenantMaxAggregateOutputType = {
   offloadBudgetMicros: bigint | null
   offloadSpendMicros: bigint | null
   weight: number | null
+  cohort: string | null
+  borrowCpuMillis: number | null
+  borrowMemoryBytes: bigint | null
+  borrowGpu: number | null
   generation: number | null
   provisionedGeneration: number | null
   createdAt: Date | null
@@ -108,6 +122,10 @@ export type TenantCountAggregateOutputType = {
   offloadBudgetMicros: number
   offloadSpendMicros: number
   weight: number
+  cohort: number
+  borrowCpuMillis: number
+  borrowMemoryBytes: number
+  borrowGpu: number
   generation: number
   provisionedGeneration: number
   createdAt: number
@@ -126,6 +144,9 @@ export type TenantAvgAggregateInputType = {
   offloadBudgetMicros?: true
   offloadSpendMicros?: true
   weight?: true
+  borrowCpuMillis?: true
+  borrowMemoryBytes?: true
+  borrowGpu?: true
   generation?: true
   provisionedGeneration?: true
 }
@@ -140,6 +161,9 @@ export type TenantSumAggregateInputType = {
   offloadBudgetMicros?: true
   offloadSpendMicros?: true
   weight?: true
+  borrowCpuMillis?: true
+  borrowMemoryBytes?: true
+  borrowGpu?: true
   generation?: true
   provisionedGeneration?: true
 }
@@ -158,6 +182,10 @@ export type TenantMinAggregateInputType = {
   offloadBudgetMicros?: true
   offloadSpendMicros?: true
   weight?: true
+  cohort?: true
+  borrowCpuMillis?: true
+  borrowMemoryBytes?: true
+  borrowGpu?: true
   generation?: true
   provisionedGeneration?: true
   createdAt?: true
@@ -178,6 +206,10 @@ export type TenantMaxAggregateInputType = {
   offloadBudgetMicros?: true
   offloadSpendMicros?: true
   weight?: true
+  cohort?: true
+  borrowCpuMillis?: true
+  borrowMemoryBytes?: true
+  borrowGpu?: true
   generation?: true
   provisionedGeneration?: true
   createdAt?: true
@@ -198,6 +230,10 @@ export type TenantCountAggregateInputType = {
   offloadBudgetMicros?: true
   offloadSpendMicros?: true
   weight?: true
+  cohort?: true
+  borrowCpuMillis?: true
+  borrowMemoryBytes?: true
+  borrowGpu?: true
   generation?: true
   provisionedGeneration?: true
   createdAt?: true
@@ -305,6 +341,10 @@ export type TenantGroupByOutputType = {
   offloadBudgetMicros: bigint | null
   offloadSpendMicros: bigint
   weight: number
+  cohort: string | null
+  borrowCpuMillis: number | null
+  borrowMemoryBytes: bigint | null
+  borrowGpu: number | null
   generation: number
   provisionedGeneration: number
   createdAt: Date
@@ -348,6 +388,10 @@ export type TenantWhereInput = {
   offloadBudgetMicros?: Prisma.BigIntNullableFilter<"Tenant"> | bigint | number | null
   offloadSpendMicros?: Prisma.BigIntFilter<"Tenant"> | bigint | number
   weight?: Prisma.IntFilter<"Tenant"> | number
+  cohort?: Prisma.StringNullableFilter<"Tenant"> | string | null
+  borrowCpuMillis?: Prisma.IntNullableFilter<"Tenant"> | number | null
+  borrowMemoryBytes?: Prisma.BigIntNullableFilter<"Tenant"> | bigint | number | null
+  borrowGpu?: Prisma.IntNullableFilter<"Tenant"> | number | null
   generation?: Prisma.IntFilter<"Tenant"> | number
   provisionedGeneration?: Prisma.IntFilter<"Tenant"> | number
   createdAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
@@ -379,6 +423,10 @@ export type TenantOrderByWithRelationInput = {
   offloadBudgetMicros?: Prisma.SortOrderInput | Prisma.SortOrder
   offloadSpendMicros?: Prisma.SortOrder
   weight?: Prisma.SortOrder
+  cohort?: Prisma.SortOrderInput | Prisma.SortOrder
+  borrowCpuMillis?: Prisma.SortOrderInput | Prisma.SortOrder
+  borrowMemoryBytes?: Prisma.SortOrderInput | Prisma.SortOrder
+  borrowGpu?: Prisma.SortOrderInput | Prisma.SortOrder
   generation?: Prisma.SortOrder
   provisionedGeneration?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -413,6 +461,10 @@ export type TenantWhereUniqueInput = Prisma.AtLeast<{
   offloadBudgetMicros?: Prisma.BigIntNullableFilter<"Tenant"> | bigint | number | null
   offloadSpendMicros?: Prisma.BigIntFilter<"Tenant"> | bigint | number
   weight?: Prisma.IntFilter<"Tenant"> | number
+  cohort?: Prisma.StringNullableFilter<"Tenant"> | string | null
+  borrowCpuMillis?: Prisma.IntNullableFilter<"Tenant"> | number | null
+  borrowMemoryBytes?: Prisma.BigIntNullableFilter<"Tenant"> | bigint | number | null
+  borrowGpu?: Prisma.IntNullableFilter<"Tenant"> | number | null
   generation?: Prisma.IntFilter<"Tenant"> | number
   provisionedGeneration?: Prisma.IntFilter<"Tenant"> | number
   createdAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
@@ -444,6 +496,10 @@ export type TenantOrderByWithAggregationInput = {
   offloadBudgetMicros?: Prisma.SortOrderInput | Prisma.SortOrder
   offloadSpendMicros?: Prisma.SortOrder
   weight?: Prisma.SortOrder
+  cohort?: Prisma.SortOrderInput | Prisma.SortOrder
+  borrowCpuMillis?: Prisma.SortOrderInput | Prisma.SortOrder
+  borrowMemoryBytes?: Prisma.SortOrderInput | Prisma.SortOrder
+  borrowGpu?: Prisma.SortOrderInput | Prisma.SortOrder
   generation?: Prisma.SortOrder
   provisionedGeneration?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -472,6 +528,10 @@ export type TenantScalarWhereWithAggregatesInput = {
   offloadBudgetMicros?: Prisma.BigIntNullableWithAggregatesFilter<"Tenant"> | bigint | number | null
   offloadSpendMicros?: Prisma.BigIntWithAggregatesFilter<"Tenant"> | bigint | number
   weight?: Prisma.IntWithAggregatesFilter<"Tenant"> | number
+  cohort?: Prisma.StringNullableWithAggregatesFilter<"Tenant"> | string | null
+  borrowCpuMillis?: Prisma.IntNullableWithAggregatesFilter<"Tenant"> | number | null
+  borrowMemoryBytes?: Prisma.BigIntNullableWithAggregatesFilter<"Tenant"> | bigint | number | null
+  borrowGpu?: Prisma.IntNullableWithAggregatesFilter<"Tenant"> | number | null
   generation?: Prisma.IntWithAggregatesFilter<"Tenant"> | number
   provisionedGeneration?: Prisma.IntWithAggregatesFilter<"Tenant"> | number
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Tenant"> | Date | string
@@ -492,6 +552,10 @@ export type TenantCreateInput = {
   offloadBudgetMicros?: bigint | number | null
   offloadSpendMicros?: bigint | number
   weight?: number
+  cohort?: string | null
+  borrowCpuMillis?: number | null
+  borrowMemoryBytes?: bigint | number | null
+  borrowGpu?: number | null
   generation?: number
   provisionedGeneration?: number
   createdAt?: Date | string
@@ -523,6 +587,10 @@ export type TenantUncheckedCreateInput = {
   offloadBudgetMicros?: bigint | number | null
   offloadSpendMicros?: bigint | number
   weight?: number
+  cohort?: string | null
+  borrowCpuMillis?: number | null
+  borrowMemoryBytes?: bigint | number | null
+  borrowGpu?: number | null
   generation?: number
   provisionedGeneration?: number
   createdAt?: Date | string
@@ -554,6 +622,10 @@ export type TenantUpdateInput = {
   offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   weight?: Prisma.IntFieldUpdateOperationsInput | number
+  cohort?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  borrowCpuMillis?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  borrowMemoryBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  borrowGpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   generation?: Prisma.IntFieldUpdateOperationsInput | number
   provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -585,6 +657,10 @@ export type TenantUncheckedUpdateInput = {
   offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   weight?: Prisma.IntFieldUpdateOperationsInput | number
+  cohort?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  borrowCpuMillis?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  borrowMemoryBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  borrowGpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   generation?: Prisma.IntFieldUpdateOperationsInput | number
   provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -616,6 +692,10 @@ export type TenantCreateManyInput = {
   offloadBudgetMicros?: bigint | number | null
   offloadSpendMicros?: bigint | number
   weight?: number
+  cohort?: string | null
+  borrowCpuMillis?: number | null
+  borrowMemoryBytes?: bigint | number | null
+  borrowGpu?: number | null
   generation?: number
   provisionedGeneration?: number
   createdAt?: Date | string
@@ -636,6 +716,10 @@ export type TenantUpdateManyMutationInput = {
   offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   weight?: Prisma.IntFieldUpdateOperationsInput | number
+  cohort?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  borrowCpuMillis?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  borrowMemoryBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  borrowGpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   generation?: Prisma.IntFieldUpdateOperationsInput | number
   provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -656,6 +740,10 @@ export type TenantUncheckedUpdateManyInput = {
   offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   weight?: Prisma.IntFieldUpdateOperationsInput | number
+  cohort?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  borrowCpuMillis?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  borrowMemoryBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  borrowGpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   generation?: Prisma.IntFieldUpdateOperationsInput | number
   provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -676,6 +764,10 @@ export type TenantCountOrderByAggregateInput = {
   offloadBudgetMicros?: Prisma.SortOrder
   offloadSpendMicros?: Prisma.SortOrder
   weight?: Prisma.SortOrder
+  cohort?: Prisma.SortOrder
+  borrowCpuMillis?: Prisma.SortOrder
+  borrowMemoryBytes?: Prisma.SortOrder
+  borrowGpu?: Prisma.SortOrder
   generation?: Prisma.SortOrder
   provisionedGeneration?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -692,6 +784,9 @@ export type TenantAvgOrderByAggregateInput = {
   offloadBudgetMicros?: Prisma.SortOrder
   offloadSpendMicros?: Prisma.SortOrder
   weight?: Prisma.SortOrder
+  borrowCpuMillis?: Prisma.SortOrder
+  borrowMemoryBytes?: Prisma.SortOrder
+  borrowGpu?: Prisma.SortOrder
   generation?: Prisma.SortOrder
   provisionedGeneration?: Prisma.SortOrder
 }
@@ -710,6 +805,10 @@ export type TenantMaxOrderByAggregateInput = {
   offloadBudgetMicros?: Prisma.SortOrder
   offloadSpendMicros?: Prisma.SortOrder
   weight?: Prisma.SortOrder
+  cohort?: Prisma.SortOrder
+  borrowCpuMillis?: Prisma.SortOrder
+  borrowMemoryBytes?: Prisma.SortOrder
+  borrowGpu?: Prisma.SortOrder
   generation?: Prisma.SortOrder
   provisionedGeneration?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -730,6 +829,10 @@ export type TenantMinOrderByAggregateInput = {
   offloadBudgetMicros?: Prisma.SortOrder
   offloadSpendMicros?: Prisma.SortOrder
   weight?: Prisma.SortOrder
+  cohort?: Prisma.SortOrder
+  borrowCpuMillis?: Prisma.SortOrder
+  borrowMemoryBytes?: Prisma.SortOrder
+  borrowGpu?: Prisma.SortOrder
   generation?: Prisma.SortOrder
   provisionedGeneration?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -746,6 +849,9 @@ export type TenantSumOrderByAggregateInput = {
   offloadBudgetMicros?: Prisma.SortOrder
   offloadSpendMicros?: Prisma.SortOrder
   weight?: Prisma.SortOrder
+  borrowCpuMillis?: Prisma.SortOrder
+  borrowMemoryBytes?: Prisma.SortOrder
+  borrowGpu?: Prisma.SortOrder
   generation?: Prisma.SortOrder
   provisionedGeneration?: Prisma.SortOrder
 }
@@ -984,6 +1090,10 @@ export type TenantCreateWithoutApiKeysInput = {
   offloadBudgetMicros?: bigint | number | null
   offloadSpendMicros?: bigint | number
   weight?: number
+  cohort?: string | null
+  borrowCpuMillis?: number | null
+  borrowMemoryBytes?: bigint | number | null
+  borrowGpu?: number | null
   generation?: number
   provisionedGeneration?: number
   createdAt?: Date | string
@@ -1014,6 +1124,10 @@ export type TenantUncheckedCreateWithoutApiKeysInput = {
   offloadBudgetMicros?: bigint | number | null
   offloadSpendMicros?: bigint | number
   weight?: number
+  cohort?: string | null
+  borrowCpuMillis?: number | null
+  borrowMemoryBytes?: bigint | number | null
+  borrowGpu?: number | null
   generation?: number
   provisionedGeneration?: number
   createdAt?: Date | string
@@ -1060,6 +1174,10 @@ export type TenantUpdateWithoutApiKeysInput = {
   offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   weight?: Prisma.IntFieldUpdateOperationsInput | number
+  cohort?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  borrowCpuMillis?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  borrowMemoryBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  borrowGpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   generation?: Prisma.IntFieldUpdateOperationsInput | number
   provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1090,6 +1208,10 @@ export type TenantUncheckedUpdateWithoutApiKeysInput = {
   offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   weight?: Prisma.IntFieldUpdateOperationsInput | number
+  cohort?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  borrowCpuMillis?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  borrowMemoryBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  borrowGpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   generation?: Prisma.IntFieldUpdateOperationsInput | number
   provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1120,6 +1242,10 @@ export type TenantCreateWithoutJobsInput = {
   offloadBudgetMicros?: bigint | number | null
   offloadSpendMicros?: bigint | number
   weight?: number
+  cohort?: string | null
+  borrowCpuMillis?: number | null
+  borrowMemoryBytes?: bigint | number | null
+  borrowGpu?: number | null
   generation?: number
   provisionedGeneration?: number
   createdAt?: Date | string
@@ -1150,6 +1276,10 @@ export type TenantUncheckedCreateWithoutJobsInput = {
   offloadBudgetMicros?: bigint | number | null
   offloadSpendMicros?: bigint | number
   weight?: number
+  cohort?: string | null
+  borrowCpuMillis?: number | null
+  borrowMemoryBytes?: bigint | number | null
+  borrowGpu?: number | null
   generation?: number
   provisionedGeneration?: number
   createdAt?: Date | string
@@ -1196,6 +1326,10 @@ export type TenantUpdateWithoutJobsInput = {
   offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   weight?: Prisma.IntFieldUpdateOperationsInput | number
+  cohort?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  borrowCpuMillis?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  borrowMemoryBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  borrowGpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   generation?: Prisma.IntFieldUpdateOperationsInput | number
   provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1226,6 +1360,10 @@ export type TenantUncheckedUpdateWithoutJobsInput = {
   offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   weight?: Prisma.IntFieldUpdateOperationsInput | number
+  cohort?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  borrowCpuMillis?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  borrowMemoryBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  borrowGpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   generation?: Prisma.IntFieldUpdateOperationsInput | number
   provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1256,6 +1394,10 @@ export type TenantCreateWithoutJobGroupsInput = {
   offloadBudgetMicros?: bigint | number | null
   offloadSpendMicros?: bigint | number
   weight?: number
+  cohort?: string | null
+  borrowCpuMillis?: number | null
+  borrowMemoryBytes?: bigint | number | null
+  borrowGpu?: number | null
   generation?: number
   provisionedGeneration?: number
   createdAt?: Date | string
@@ -1286,6 +1428,10 @@ export type TenantUncheckedCreateWithoutJobGroupsInput = {
   offloadBudgetMicros?: bigint | number | null
   offloadSpendMicros?: bigint | number
   weight?: number
+  cohort?: string | null
+  borrowCpuMillis?: number | null
+  borrowMemoryBytes?: bigint | number | null
+  borrowGpu?: number | null
   generation?: number
   provisionedGeneration?: number
   createdAt?: Date | string
@@ -1332,6 +1478,10 @@ export type TenantUpdateWithoutJobGroupsInput = {
   offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   weight?: Prisma.IntFieldUpdateOperationsInput | number
+  cohort?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  borrowCpuMillis?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  borrowMemoryBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  borrowGpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   generation?: Prisma.IntFieldUpdateOperationsInput | number
   provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1362,6 +1512,10 @@ export type TenantUncheckedUpdateWithoutJobGroupsInput = {
   offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   weight?: Prisma.IntFieldUpdateOperationsInput | number
+  cohort?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  borrowCpuMillis?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  borrowMemoryBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  borrowGpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   generation?: Prisma.IntFieldUpdateOperationsInput | number
   provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1392,6 +1546,10 @@ export type TenantCreateWithoutJobArraysInput = {
   offloadBudgetMicros?: bigint | number | null
   offloadSpendMicros?: bigint | number
   weight?: number
+  cohort?: string | null
+  borrowCpuMillis?: number | null
+  borrowMemoryBytes?: bigint | number | null
+  borrowGpu?: number | null
   generation?: number
   provisionedGeneration?: number
   createdAt?: Date | string
@@ -1422,6 +1580,10 @@ export type TenantUncheckedCreateWithoutJobArraysInput = {
   offloadBudgetMicros?: bigint | number | null
   offloadSpendMicros?: bigint | number
   weight?: number
+  cohort?: string | null
+  borrowCpuMillis?: number | null
+  borrowMemoryBytes?: bigint | number | null
+  borrowGpu?: number | null
   generation?: number
   provisionedGeneration?: number
   createdAt?: Date | string
@@ -1468,6 +1630,10 @@ export type TenantUpdateWithoutJobArraysInput = {
   offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   weight?: Prisma.IntFieldUpdateOperationsInput | number
+  cohort?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  borrowCpuMillis?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  borrowMemoryBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  borrowGpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   generation?: Prisma.IntFieldUpdateOperationsInput | number
   provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1498,6 +1664,10 @@ export type TenantUncheckedUpdateWithoutJobArraysInput = {
   offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   weight?: Prisma.IntFieldUpdateOperationsInput | number
+  cohort?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  borrowCpuMillis?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  borrowMemoryBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  borrowGpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   generation?: Prisma.IntFieldUpdateOperationsInput | number
   provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1528,6 +1698,10 @@ export type TenantCreateWithoutJobDependenciesInput = {
   offloadBudgetMicros?: bigint | number | null
   offloadSpendMicros?: bigint | number
   weight?: number
+  cohort?: string | null
+  borrowCpuMillis?: number | null
+  borrowMemoryBytes?: bigint | number | null
+  borrowGpu?: number | null
   generation?: number
   provisionedGeneration?: number
   createdAt?: Date | string
@@ -1558,6 +1732,10 @@ export type TenantUncheckedCreateWithoutJobDependenciesInput = {
   offloadBudgetMicros?: bigint | number | null
   offloadSpendMicros?: bigint | number
   weight?: number
+  cohort?: string | null
+  borrowCpuMillis?: number | null
+  borrowMemoryBytes?: bigint | number | null
+  borrowGpu?: number | null
   generation?: number
   provisionedGeneration?: number
   createdAt?: Date | string
@@ -1604,6 +1782,10 @@ export type TenantUpdateWithoutJobDependenciesInput = {
   offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   weight?: Prisma.IntFieldUpdateOperationsInput | number
+  cohort?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  borrowCpuMillis?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  borrowMemoryBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  borrowGpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   generation?: Prisma.IntFieldUpdateOperationsInput | number
   provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1634,6 +1816,10 @@ export type TenantUncheckedUpdateWithoutJobDependenciesInput = {
   offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   weight?: Prisma.IntFieldUpdateOperationsInput | number
+  cohort?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  borrowCpuMillis?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  borrowMemoryBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  borrowGpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   generation?: Prisma.IntFieldUpdateOperationsInput | number
   provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1664,6 +1850,10 @@ export type TenantCreateWithoutPipelinesInput = {
   offloadBudgetMicros?: bigint | number | null
   offloadSpendMicros?: bigint | number
   weight?: number
+  cohort?: string | null
+  borrowCpuMillis?: number | null
+  borrowMemoryBytes?: bigint | number | null
+  borrowGpu?: number | null
   generation?: number
   provisionedGeneration?: number
   createdAt?: Date | string
@@ -1694,6 +1884,10 @@ export type TenantUncheckedCreateWithoutPipelinesInput = {
   offloadBudgetMicros?: bigint | number | null
   offloadSpendMicros?: bigint | number
   weight?: number
+  cohort?: string | null
+  borrowCpuMillis?: number | null
+  borrowMemoryBytes?: bigint | number | null
+  borrowGpu?: number | null
   generation?: number
   provisionedGeneration?: number
   createdAt?: Date | string
@@ -1740,6 +1934,10 @@ export type TenantUpdateWithoutPipelinesInput = {
   offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   weight?: Prisma.IntFieldUpdateOperationsInput | number
+  cohort?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  borrowCpuMillis?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  borrowMemoryBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  borrowGpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   generation?: Prisma.IntFieldUpdateOperationsInput | number
   provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1770,6 +1968,10 @@ export type TenantUncheckedUpdateWithoutPipelinesInput = {
   offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   weight?: Prisma.IntFieldUpdateOperationsInput | number
+  cohort?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  borrowCpuMillis?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  borrowMemoryBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  borrowGpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   generation?: Prisma.IntFieldUpdateOperationsInput | number
   provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1800,6 +2002,10 @@ export type TenantCreateWithoutTemplatesInput = {
   offloadBudgetMicros?: bigint | number | null
   offloadSpendMicros?: bigint | number
   weight?: number
+  cohort?: string | null
+  borrowCpuMillis?: number | null
+  borrowMemoryBytes?: bigint | number | null
+  borrowGpu?: number | null
   generation?: number
   provisionedGeneration?: number
   createdAt?: Date | string
@@ -1830,6 +2036,10 @@ export type TenantUncheckedCreateWithoutTemplatesInput = {
   offloadBudgetMicros?: bigint | number | null
   offloadSpendMicros?: bigint | number
   weight?: number
+  cohort?: string | null
+  borrowCpuMillis?: number | null
+  borrowMemoryBytes?: bigint | number | null
+  borrowGpu?: number | null
   generation?: number
   provisionedGeneration?: number
   createdAt?: Date | string
@@ -1876,6 +2086,10 @@ export type TenantUpdateWithoutTemplatesInput = {
   offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   weight?: Prisma.IntFieldUpdateOperationsInput | number
+  cohort?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  borrowCpuMillis?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  borrowMemoryBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  borrowGpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   generation?: Prisma.IntFieldUpdateOperationsInput | number
   provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1906,6 +2120,10 @@ export type TenantUncheckedUpdateWithoutTemplatesInput = {
   offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   weight?: Prisma.IntFieldUpdateOperationsInput | number
+  cohort?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  borrowCpuMillis?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  borrowMemoryBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  borrowGpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   generation?: Prisma.IntFieldUpdateOperationsInput | number
   provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1936,6 +2154,10 @@ export type TenantCreateWithoutEventsInput = {
   offloadBudgetMicros?: bigint | number | null
   offloadSpendMicros?: bigint | number
   weight?: number
+  cohort?: string | null
+  borrowCpuMillis?: number | null
+  borrowMemoryBytes?: bigint | number | null
+  borrowGpu?: number | null
   generation?: number
   provisionedGeneration?: number
   createdAt?: Date | string
@@ -1966,6 +2188,10 @@ export type TenantUncheckedCreateWithoutEventsInput = {
   offloadBudgetMicros?: bigint | number | null
   offloadSpendMicros?: bigint | number
   weight?: number
+  cohort?: string | null
+  borrowCpuMillis?: number | null
+  borrowMemoryBytes?: bigint | number | null
+  borrowGpu?: number | null
   generation?: number
   provisionedGeneration?: number
   createdAt?: Date | string
@@ -2012,6 +2238,10 @@ export type TenantUpdateWithoutEventsInput = {
   offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   weight?: Prisma.IntFieldUpdateOperationsInput | number
+  cohort?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  borrowCpuMillis?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  borrowMemoryBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  borrowGpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   generation?: Prisma.IntFieldUpdateOperationsInput | number
   provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -2042,6 +2272,10 @@ export type TenantUncheckedUpdateWithoutEventsInput = {
   offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   weight?: Prisma.IntFieldUpdateOperationsInput | number
+  cohort?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  borrowCpuMillis?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  borrowMemoryBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  borrowGpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   generation?: Prisma.IntFieldUpdateOperationsInput | number
   provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -2072,6 +2306,10 @@ export type TenantCreateWithoutWebhookEndpointsInput = {
   offloadBudgetMicros?: bigint | number | null
   offloadSpendMicros?: bigint | number
   weight?: number
+  cohort?: string | null
+  borrowCpuMillis?: number | null
+  borrowMemoryBytes?: bigint | number | null
+  borrowGpu?: number | null
   generation?: number
   provisionedGeneration?: number
   createdAt?: Date | string
@@ -2102,6 +2340,10 @@ export type TenantUncheckedCreateWithoutWebhookEndpointsInput = {
   offloadBudgetMicros?: bigint | number | null
   offloadSpendMicros?: bigint | number
   weight?: number
+  cohort?: string | null
+  borrowCpuMillis?: number | null
+  borrowMemoryBytes?: bigint | number | null
+  borrowGpu?: number | null
   generation?: number
   provisionedGeneration?: number
   createdAt?: Date | string
@@ -2148,6 +2390,10 @@ export type TenantUpdateWithoutWebhookEndpointsInput = {
   offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   weight?: Prisma.IntFieldUpdateOperationsInput | number
+  cohort?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  borrowCpuMillis?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  borrowMemoryBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  borrowGpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   generation?: Prisma.IntFieldUpdateOperationsInput | number
   provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -2178,6 +2424,10 @@ export type TenantUncheckedUpdateWithoutWebhookEndpointsInput = {
   offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   weight?: Prisma.IntFieldUpdateOperationsInput | number
+  cohort?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  borrowCpuMillis?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  borrowMemoryBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  borrowGpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   generation?: Prisma.IntFieldUpdateOperationsInput | number
   provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -2208,6 +2458,10 @@ export type TenantCreateWithoutWebhookDeliveriesInput = {
   offloadBudgetMicros?: bigint | number | null
   offloadSpendMicros?: bigint | number
   weight?: number
+  cohort?: string | null
+  borrowCpuMillis?: number | null
+  borrowMemoryBytes?: bigint | number | null
+  borrowGpu?: number | null
   generation?: number
   provisionedGeneration?: number
   createdAt?: Date | string
@@ -2238,6 +2492,10 @@ export type TenantUncheckedCreateWithoutWebhookDeliveriesInput = {
   offloadBudgetMicros?: bigint | number | null
   offloadSpendMicros?: bigint | number
   weight?: number
+  cohort?: string | null
+  borrowCpuMillis?: number | null
+  borrowMemoryBytes?: bigint | number | null
+  borrowGpu?: number | null
   generation?: number
   provisionedGeneration?: number
   createdAt?: Date | string
@@ -2284,6 +2542,10 @@ export type TenantUpdateWithoutWebhookDeliveriesInput = {
   offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   weight?: Prisma.IntFieldUpdateOperationsInput | number
+  cohort?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  borrowCpuMillis?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  borrowMemoryBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  borrowGpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   generation?: Prisma.IntFieldUpdateOperationsInput | number
   provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -2314,6 +2576,10 @@ export type TenantUncheckedUpdateWithoutWebhookDeliveriesInput = {
   offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   weight?: Prisma.IntFieldUpdateOperationsInput | number
+  cohort?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  borrowCpuMillis?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  borrowMemoryBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  borrowGpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   generation?: Prisma.IntFieldUpdateOperationsInput | number
   provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -2344,6 +2610,10 @@ export type TenantCreateWithoutOffloadsInput = {
   offloadBudgetMicros?: bigint | number | null
   offloadSpendMicros?: bigint | number
   weight?: number
+  cohort?: string | null
+  borrowCpuMillis?: number | null
+  borrowMemoryBytes?: bigint | number | null
+  borrowGpu?: number | null
   generation?: number
   provisionedGeneration?: number
   createdAt?: Date | string
@@ -2374,6 +2644,10 @@ export type TenantUncheckedCreateWithoutOffloadsInput = {
   offloadBudgetMicros?: bigint | number | null
   offloadSpendMicros?: bigint | number
   weight?: number
+  cohort?: string | null
+  borrowCpuMillis?: number | null
+  borrowMemoryBytes?: bigint | number | null
+  borrowGpu?: number | null
   generation?: number
   provisionedGeneration?: number
   createdAt?: Date | string
@@ -2420,6 +2694,10 @@ export type TenantUpdateWithoutOffloadsInput = {
   offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   weight?: Prisma.IntFieldUpdateOperationsInput | number
+  cohort?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  borrowCpuMillis?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  borrowMemoryBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  borrowGpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   generation?: Prisma.IntFieldUpdateOperationsInput | number
   provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -2450,6 +2728,10 @@ export type TenantUncheckedUpdateWithoutOffloadsInput = {
   offloadBudgetMicros?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   offloadSpendMicros?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   weight?: Prisma.IntFieldUpdateOperationsInput | number
+  cohort?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  borrowCpuMillis?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  borrowMemoryBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  borrowGpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   generation?: Prisma.IntFieldUpdateOperationsInput | number
   provisionedGeneration?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -2601,6 +2883,10 @@ export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   offloadBudgetMicros?: boolean
   offloadSpendMicros?: boolean
   weight?: boolean
+  cohort?: boolean
+  borrowCpuMillis?: boolean
+  borrowMemoryBytes?: boolean
+  borrowGpu?: boolean
   generation?: boolean
   provisionedGeneration?: boolean
   createdAt?: boolean
@@ -2633,6 +2919,10 @@ export type TenantSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extens
   offloadBudgetMicros?: boolean
   offloadSpendMicros?: boolean
   weight?: boolean
+  cohort?: boolean
+  borrowCpuMillis?: boolean
+  borrowMemoryBytes?: boolean
+  borrowGpu?: boolean
   generation?: boolean
   provisionedGeneration?: boolean
   createdAt?: boolean
@@ -2653,6 +2943,10 @@ export type TenantSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extens
   offloadBudgetMicros?: boolean
   offloadSpendMicros?: boolean
   weight?: boolean
+  cohort?: boolean
+  borrowCpuMillis?: boolean
+  borrowMemoryBytes?: boolean
+  borrowGpu?: boolean
   generation?: boolean
   provisionedGeneration?: boolean
   createdAt?: boolean
@@ -2673,13 +2967,17 @@ export type TenantSelectScalar = {
   offloadBudgetMicros?: boolean
   offloadSpendMicros?: boolean
   weight?: boolean
+  cohort?: boolean
+  borrowCpuMillis?: boolean
+  borrowMemoryBytes?: boolean
+  borrowGpu?: boolean
   generation?: boolean
   provisionedGeneration?: boolean
   createdAt?: boolean
   updatedAt?: boolean
 }
 
-export type TenantOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "namespace" | "status" | "statusReason" | "maxCpuMillis" | "maxMemoryBytes" | "maxGpu" | "maxConcurrentJobs" | "rateLimitPerSecond" | "resultsRetentionDays" | "offloadBudgetMicros" | "offloadSpendMicros" | "weight" | "generation" | "provisionedGeneration" | "createdAt" | "updatedAt", ExtArgs["result"]["tenant"]>
+export type TenantOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "namespace" | "status" | "statusReason" | "maxCpuMillis" | "maxMemoryBytes" | "maxGpu" | "maxConcurrentJobs" | "rateLimitPerSecond" | "resultsRetentionDays" | "offloadBudgetMicros" | "offloadSpendMicros" | "weight" | "cohort" | "borrowCpuMillis" | "borrowMemoryBytes" | "borrowGpu" | "generation" | "provisionedGeneration" | "createdAt" | "updatedAt", ExtArgs["result"]["tenant"]>
 export type TenantInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   apiKeys?: boolean | Prisma.Tenant$apiKeysArgs<ExtArgs>
   jobs?: boolean | Prisma.Tenant$jobsArgs<ExtArgs>
@@ -2735,6 +3033,16 @@ export type $TenantPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
      * Scheduler fair-share weight.
      */
     weight: number
+    /**
+     * Cohort whose members lend each other idle guaranteed quota; null = limits are a hard cap.
+     */
+    cohort: string | null
+    /**
+     * How far beyond its guarantee a cohort member may borrow, per resource; null = no cap.
+     */
+    borrowCpuMillis: number | null
+    borrowMemoryBytes: bigint | null
+    borrowGpu: number | null
     /**
      * Bumped on every change of limits so provisioning converges on the newest one.
      */
@@ -3189,6 +3497,10 @@ export interface TenantFieldRefs {
   readonly offloadBudgetMicros: Prisma.FieldRef<"Tenant", 'BigInt'>
   readonly offloadSpendMicros: Prisma.FieldRef<"Tenant", 'BigInt'>
   readonly weight: Prisma.FieldRef<"Tenant", 'Int'>
+  readonly cohort: Prisma.FieldRef<"Tenant", 'String'>
+  readonly borrowCpuMillis: Prisma.FieldRef<"Tenant", 'Int'>
+  readonly borrowMemoryBytes: Prisma.FieldRef<"Tenant", 'BigInt'>
+  readonly borrowGpu: Prisma.FieldRef<"Tenant", 'Int'>
   readonly generation: Prisma.FieldRef<"Tenant", 'Int'>
   readonly provisionedGeneration: Prisma.FieldRef<"Tenant", 'Int'>
   readonly createdAt: Prisma.FieldRef<"Tenant", 'DateTime'>

@@ -1,0 +1,52 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Kube, kubeJobName } from '@roam/kube';
+import { APP_CONFIG, LOGGER } from '@roam/runtime';
+import type { Logger } from 'pino';
+
+import type { SchedulerConfig } from '../scheduler.config.js';
+import { ClusterView } from './cluster-view.js';
+
+/** A preempted attempt whose Kubernetes objects must go. */
+export interface Eviction {
+  jobId: string;
+  namespace: string;
+  attempt: number;
+}
+
+/**
+ * Stops preempted attempts once the cycle that preempted them has committed: their pods are
+ * deleted with `PREEMPTION_GRACE_SECONDS` between SIGTERM and SIGKILL, then their Job. The job
+ * is already requeued as a new attempt, with a new Job name, so its next run never adopts the
+ * Job being torn down. A failed delete is logged; the reconciler removes an earlier attempt's
+ * Job at its TTL in any case.
+ */
+@Injectable()
+export class Evictor {
+  constructor(
+    private readonly kube: Kube,
+    private readonly cluster: ClusterView,
+    @Inject(APP_CONFIG) private readonly config: SchedulerConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async evict(evictions: readonly Eviction[]): Promise<void> {
+    const grace = this.config.PREEMPTION_GRACE_SECONDS;
+    await Promise.all(
+      evictions.map(async ({ jobId, namespace, attempt }) => {
+        try {
+          for (const pod of this.cluster.podsOf(jobId, attempt)) {
+            await this.kube.delete({ apiVersion: 'v1', kind: 'Pod', ...pod }, 'Background', grace);
+          }
+          await this.kube.delete(
+            { apiVersion: 'batch/v1', kind: 'Job', namespace, name: kubeJobName(jobId, attempt) },
+            'Background',
+            grace,
+          );
+          this.logger.info({ jobId, attempt, graceSeconds: grace }, 'preempted: deleting its Job');
+        } catch (error) {
+          this.logger.warn({ jobId, attempt, err: error }, 'could not delete a preempted Job');
+        }
+      }),
+    );
+  }
+}
