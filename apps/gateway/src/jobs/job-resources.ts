@@ -1,4 +1,4 @@
-import type { JobSpec } from '@roam/contracts';
+import { gpuCount, gpuTypeOf, type JobSpec } from '@roam/contracts';
 import type { OffloadPreference } from '@roam/domain';
 import {
   cpuMillis,
@@ -6,8 +6,10 @@ import {
   neverFits,
   type NeverFitsReason,
   type NodeState,
+  type PlacementConstraints,
   type Resources,
   type TenantLimits,
+  withTpuRequest,
 } from '@roam/domain';
 import { type FieldError, ProblemError, problemTypes } from '@roam/runtime';
 
@@ -29,7 +31,7 @@ export function requestsOf(spec: JobSpec): { resources: Resources } | { errors: 
     errors.push({ path: 'resources.memory', message: (error as Error).message });
   }
   if (errors.length > 0) return { errors };
-  return { resources: { cpuMillis: cpu, memoryBytes: memory, gpu: spec.resources.gpu } };
+  return { resources: { cpuMillis: cpu, memoryBytes: memory, gpu: gpuCount(spec.resources) } };
 }
 
 /** 400 for one spec's resources that are not quantities. */
@@ -46,6 +48,16 @@ export function requestsOrThrow(spec: JobSpec): Resources {
   );
 }
 
+/** The flavor a spec asks for, as placement reads it: GPU type, TPU slice, kind of capacity. */
+export function placementOf(spec: JobSpec): PlacementConstraints {
+  const gpuType = gpuTypeOf(spec.resources);
+  return {
+    ...(gpuType !== undefined ? { gpuType } : {}),
+    ...(spec.capacity !== undefined ? { capacity: spec.capacity } : {}),
+    ...(spec.resources.tpu !== undefined ? { tpu: spec.resources.tpu } : {}),
+  };
+}
+
 export const neverFitsView = (reasons: readonly NeverFitsReason[]) =>
   reasons.map((r) => ({ kind: r.kind, message: r.message }));
 
@@ -57,8 +69,11 @@ export function neverRuns(
   limits: TenantLimits,
   nodes: readonly NodeState[],
   offload: OffloadPreference,
+  constraints: PlacementConstraints = {},
 ): NeverFitsReason[] {
-  const reasons = neverFits(resources, limits, nodes);
+  // A TPU job's pods each ask for one host's chips of its slice (tpu.ts).
+  const requests = withTpuRequest({ resources, tpu: constraints.tpu }, nodes).resources;
+  const reasons = neverFits(requests, limits, nodes, constraints);
   return offload === 'never' ? reasons : reasons.filter((reason) => !CLUSTER_ONLY.has(reason.kind));
 }
 
@@ -72,8 +87,9 @@ export function assertCanEverRun(
   limits: TenantLimits,
   nodes: readonly NodeState[],
   offload: OffloadPreference = 'never',
+  constraints: PlacementConstraints = {},
 ): void {
-  const reasons = neverRuns(resources, limits, nodes, offload);
+  const reasons = neverRuns(resources, limits, nodes, offload, constraints);
   if (reasons.length === 0) return;
   throw new ProblemError(
     422,

@@ -8,7 +8,7 @@ import { ProblemError, problemTypes, validationProblem } from '@roam/runtime';
 import { SOURCE } from '../source.js';
 import { TemplatesService } from '../templates/templates.service.js';
 import { DependenciesService, requestedOf } from './dependencies.service.js';
-import { assertCanEverRun, requestsOrThrow } from './job-resources.js';
+import { assertCanEverRun, placementOf, requestsOrThrow } from './job-resources.js';
 import {
   type JobHistoryRow,
   type JobQuery,
@@ -140,7 +140,7 @@ export class JobsService {
   async assertCanEverRun(tenantId: string, spec: JobSpec): Promise<Resources> {
     const resources = requestsOrThrow(spec);
     const [nodes, limits] = await Promise.all([this.nodes.current(), this.limitsOf(tenantId)]);
-    if (limits) assertCanEverRun(resources, limits, nodes, spec.offload);
+    if (limits) assertCanEverRun(resources, limits, nodes, spec.offload, placementOf(spec));
     return resources;
   }
 

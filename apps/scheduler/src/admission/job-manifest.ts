@@ -1,6 +1,7 @@
 import { type JobSpec, tenantAnnotationAllowed } from '@roam/contracts';
 import { jobLabels, KUEUE_QUEUE_LABEL, kubeJobName } from '@roam/kube';
 
+import { acceleratorRequests, flavorPlacement } from './flavor-placement.js';
 import { type JobFiles, withJobFiles } from './job-files.js';
 
 export interface ManifestInput {
@@ -41,10 +42,8 @@ export function jobManifest(input: ManifestInput) {
     memory: spec.resources.memory,
   };
   const limits: Record<string, string> = { memory: spec.resources.memory };
-  if (spec.resources.gpu > 0) {
-    requests['nvidia.com/gpu'] = String(spec.resources.gpu);
-    limits['nvidia.com/gpu'] = String(spec.resources.gpu);
-  }
+  Object.assign(requests, acceleratorRequests(spec));
+  Object.assign(limits, acceleratorRequests(spec));
   const annotations: Record<string, string> = { 'roam.dev/job-name': input.name };
   // The JobSpec schema refuses other keys at submit; a row written before that rule (or by
   // any other path) still never steers the kubelet, the autoscaler or the offload worker.
@@ -76,13 +75,8 @@ export function jobManifest(input: ManifestInput) {
         spec: withJobFiles(
           {
             restartPolicy: 'Never',
-            ...(spec.resources.gpu > 0
-              ? {
-                  tolerations: [
-                    { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' },
-                  ],
-                }
-              : {}),
+            // Node selector, affinity and tolerations of its GPU/TPU type and capacity.
+            ...flavorPlacement(spec),
             containers: [
               {
                 name: 'main',

@@ -100,6 +100,7 @@ export const TenantScalarFieldEnum = {
   maxCpuMillis: 'maxCpuMillis',
   maxMemoryBytes: 'maxMemoryBytes',
   maxGpu: 'maxGpu',
+  maxGpuByType: 'maxGpuByType',
   maxConcurrentJobs: 'maxConcurrentJobs',
   rateLimitPerSecond: 'rateLimitPerSecond',
   resultsRetentionDays: 'resultsRetentionDays',
@@ -145,6 +146,10 @@ export const JobScalarFieldEnum = {
   cpuMillis: 'cpuMillis',
   memoryBytes: 'memoryBytes',
   gpu: 'gpu',
+  gpuType: 'gpuType',
+  capacity: 'capacity',
+  tpuType: 'tpuType',
+  tpuTopology: 'tpuTopology',
   offloadPreference: 'offloadPreference',
   templateId: 'templateId',
   attempt: 'attempt',
@@ -492,19 +497,19 @@ export const SortOrder = {
 export type SortOrder = (typeof SortOrder)[keyof typeof SortOrder]
 
 
-export const JsonNullValueInput = {
-  JsonNull: JsonNull
-} as const
-
-export type JsonNullValueInput = (typeof JsonNullValueInput)[keyof typeof JsonNullValueInput]
-
-
 export const NullableJsonNullValueInput = {
   DbNull: DbNull,
   JsonNull: JsonNull
 } as const
 
 export type NullableJsonNullValueInput = (typeof NullableJsonNullValueInput)[keyof typeof NullableJsonNullValueInput]
+
+
+export const JsonNullValueInput = {
+  JsonNull: JsonNull
+} as const
+
+export type JsonNullValueInput = (typeof JsonNullValueInput)[keyof typeof JsonNullValueInput]
 
 
 export const QueryMode = {
@@ -515,14 +520,6 @@ export const QueryMode = {
 export type QueryMode = (typeof QueryMode)[keyof typeof QueryMode]
 
 
-export const NullsOrder = {
-  first: 'first',
-  last: 'last'
-} as const
-
-export type NullsOrder = (typeof NullsOrder)[keyof typeof NullsOrder]
-
-
 export const JsonNullValueFilter = {
   DbNull: DbNull,
   JsonNull: JsonNull,
@@ -530,4 +527,12 @@ export const JsonNullValueFilter = {
 } as const
 
 export type JsonNullValueFilter = (typeof JsonNullValueFilter)[keyof typeof JsonNullValueFilter]
+
+
+export const NullsOrder = {
+  first: 'first',
+  last: 'last'
+} as const
+
+export type NullsOrder = (typeof NullsOrder)[keyof typeof NullsOrder]
 

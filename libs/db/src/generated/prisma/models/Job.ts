@@ -67,6 +67,10 @@ export type JobMinAggregateOutputType = {
   cpuMillis: number | null
   memoryBytes: bigint | null
   gpu: number | null
+  gpuType: string | null
+  capacity: string | null
+  tpuType: string | null
+  tpuTopology: string | null
   offloadPreference: $Enums.OffloadPreference | null
   templateId: string | null
   attempt: number | null
@@ -103,6 +107,10 @@ export type JobMaxAggregateOutputType = {
   cpuMillis: number | null
   memoryBytes: bigint | null
   gpu: number | null
+  gpuType: string | null
+  capacity: string | null
+  tpuType: string | null
+  tpuTopology: string | null
   offloadPreference: $Enums.OffloadPreference | null
   templateId: string | null
   attempt: number | null
@@ -141,6 +149,10 @@ export type JobCountAggregateOutputType = {
   cpuMillis: number
   memoryBytes: number
   gpu: number
+  gpuType: number
+  capacity: number
+  tpuType: number
+  tpuTopology: number
   offloadPreference: number
   templateId: number
   attempt: number
@@ -208,6 +220,10 @@ export type JobMinAggregateInputType = {
   cpuMillis?: true
   memoryBytes?: true
   gpu?: true
+  gpuType?: true
+  capacity?: true
+  tpuType?: true
+  tpuTopology?: true
   offloadPreference?: true
   templateId?: true
   attempt?: true
@@ -244,6 +260,10 @@ export type JobMaxAggregateInputType = {
   cpuMillis?: true
   memoryBytes?: true
   gpu?: true
+  gpuType?: true
+  capacity?: true
+  tpuType?: true
+  tpuTopology?: true
   offloadPreference?: true
   templateId?: true
   attempt?: true
@@ -282,6 +302,10 @@ export type JobCountAggregateInputType = {
   cpuMillis?: true
   memoryBytes?: true
   gpu?: true
+  gpuType?: true
+  capacity?: true
+  tpuType?: true
+  tpuTopology?: true
   offloadPreference?: true
   templateId?: true
   attempt?: true
@@ -408,6 +432,10 @@ export type JobGroupByOutputType = {
   cpuMillis: number
   memoryBytes: bigint
   gpu: number
+  gpuType: string | null
+  capacity: string | null
+  tpuType: string | null
+  tpuTopology: string | null
   offloadPreference: $Enums.OffloadPreference
   templateId: string | null
   attempt: number
@@ -470,6 +498,10 @@ export type JobWhereInput = {
   cpuMillis?: Prisma.IntFilter<"Job"> | number
   memoryBytes?: Prisma.BigIntFilter<"Job"> | bigint | number
   gpu?: Prisma.IntFilter<"Job"> | number
+  gpuType?: Prisma.StringNullableFilter<"Job"> | string | null
+  capacity?: Prisma.StringNullableFilter<"Job"> | string | null
+  tpuType?: Prisma.StringNullableFilter<"Job"> | string | null
+  tpuTopology?: Prisma.StringNullableFilter<"Job"> | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableFilter<"Job"> | string | null
   attempt?: Prisma.IntFilter<"Job"> | number
@@ -514,6 +546,10 @@ export type JobOrderByWithRelationInput = {
   cpuMillis?: Prisma.SortOrder
   memoryBytes?: Prisma.SortOrder
   gpu?: Prisma.SortOrder
+  gpuType?: Prisma.SortOrderInput | Prisma.SortOrder
+  capacity?: Prisma.SortOrderInput | Prisma.SortOrder
+  tpuType?: Prisma.SortOrderInput | Prisma.SortOrder
+  tpuTopology?: Prisma.SortOrderInput | Prisma.SortOrder
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrderInput | Prisma.SortOrder
   attempt?: Prisma.SortOrder
@@ -562,6 +598,10 @@ export type JobWhereUniqueInput = Prisma.AtLeast<{
   cpuMillis?: Prisma.IntFilter<"Job"> | number
   memoryBytes?: Prisma.BigIntFilter<"Job"> | bigint | number
   gpu?: Prisma.IntFilter<"Job"> | number
+  gpuType?: Prisma.StringNullableFilter<"Job"> | string | null
+  capacity?: Prisma.StringNullableFilter<"Job"> | string | null
+  tpuType?: Prisma.StringNullableFilter<"Job"> | string | null
+  tpuTopology?: Prisma.StringNullableFilter<"Job"> | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableFilter<"Job"> | string | null
   attempt?: Prisma.IntFilter<"Job"> | number
@@ -606,6 +646,10 @@ export type JobOrderByWithAggregationInput = {
   cpuMillis?: Prisma.SortOrder
   memoryBytes?: Prisma.SortOrder
   gpu?: Prisma.SortOrder
+  gpuType?: Prisma.SortOrderInput | Prisma.SortOrder
+  capacity?: Prisma.SortOrderInput | Prisma.SortOrder
+  tpuType?: Prisma.SortOrderInput | Prisma.SortOrder
+  tpuTopology?: Prisma.SortOrderInput | Prisma.SortOrder
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrderInput | Prisma.SortOrder
   attempt?: Prisma.SortOrder
@@ -653,6 +697,10 @@ export type JobScalarWhereWithAggregatesInput = {
   cpuMillis?: Prisma.IntWithAggregatesFilter<"Job"> | number
   memoryBytes?: Prisma.BigIntWithAggregatesFilter<"Job"> | bigint | number
   gpu?: Prisma.IntWithAggregatesFilter<"Job"> | number
+  gpuType?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
+  capacity?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
+  tpuType?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
+  tpuTopology?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceWithAggregatesFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
   attempt?: Prisma.IntWithAggregatesFilter<"Job"> | number
@@ -691,6 +739,10 @@ export type JobCreateInput = {
   cpuMillis: number
   memoryBytes: bigint | number
   gpu?: number
+  gpuType?: string | null
+  capacity?: string | null
+  tpuType?: string | null
+  tpuTopology?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -735,6 +787,10 @@ export type JobUncheckedCreateInput = {
   cpuMillis: number
   memoryBytes: bigint | number
   gpu?: number
+  gpuType?: string | null
+  capacity?: string | null
+  tpuType?: string | null
+  tpuTopology?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -777,6 +833,10 @@ export type JobUpdateInput = {
   cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -821,6 +881,10 @@ export type JobUncheckedUpdateInput = {
   cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -864,6 +928,10 @@ export type JobCreateManyInput = {
   cpuMillis: number
   memoryBytes: bigint | number
   gpu?: number
+  gpuType?: string | null
+  capacity?: string | null
+  tpuType?: string | null
+  tpuTopology?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -902,6 +970,10 @@ export type JobUpdateManyMutationInput = {
   cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -941,6 +1013,10 @@ export type JobUncheckedUpdateManyInput = {
   cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -995,6 +1071,10 @@ export type JobCountOrderByAggregateInput = {
   cpuMillis?: Prisma.SortOrder
   memoryBytes?: Prisma.SortOrder
   gpu?: Prisma.SortOrder
+  gpuType?: Prisma.SortOrder
+  capacity?: Prisma.SortOrder
+  tpuType?: Prisma.SortOrder
+  tpuTopology?: Prisma.SortOrder
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrder
   attempt?: Prisma.SortOrder
@@ -1046,6 +1126,10 @@ export type JobMaxOrderByAggregateInput = {
   cpuMillis?: Prisma.SortOrder
   memoryBytes?: Prisma.SortOrder
   gpu?: Prisma.SortOrder
+  gpuType?: Prisma.SortOrder
+  capacity?: Prisma.SortOrder
+  tpuType?: Prisma.SortOrder
+  tpuTopology?: Prisma.SortOrder
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrder
   attempt?: Prisma.SortOrder
@@ -1082,6 +1166,10 @@ export type JobMinOrderByAggregateInput = {
   cpuMillis?: Prisma.SortOrder
   memoryBytes?: Prisma.SortOrder
   gpu?: Prisma.SortOrder
+  gpuType?: Prisma.SortOrder
+  capacity?: Prisma.SortOrder
+  tpuType?: Prisma.SortOrder
+  tpuTopology?: Prisma.SortOrder
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrder
   attempt?: Prisma.SortOrder
@@ -1244,6 +1332,10 @@ export type JobCreateWithoutTenantInput = {
   cpuMillis: number
   memoryBytes: bigint | number
   gpu?: number
+  gpuType?: string | null
+  capacity?: string | null
+  tpuType?: string | null
+  tpuTopology?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1286,6 +1378,10 @@ export type JobUncheckedCreateWithoutTenantInput = {
   cpuMillis: number
   memoryBytes: bigint | number
   gpu?: number
+  gpuType?: string | null
+  capacity?: string | null
+  tpuType?: string | null
+  tpuTopology?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1358,6 +1454,10 @@ export type JobScalarWhereInput = {
   cpuMillis?: Prisma.IntFilter<"Job"> | number
   memoryBytes?: Prisma.BigIntFilter<"Job"> | bigint | number
   gpu?: Prisma.IntFilter<"Job"> | number
+  gpuType?: Prisma.StringNullableFilter<"Job"> | string | null
+  capacity?: Prisma.StringNullableFilter<"Job"> | string | null
+  tpuType?: Prisma.StringNullableFilter<"Job"> | string | null
+  tpuTopology?: Prisma.StringNullableFilter<"Job"> | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableFilter<"Job"> | string | null
   attempt?: Prisma.IntFilter<"Job"> | number
@@ -1396,6 +1496,10 @@ export type JobCreateWithoutHistoryInput = {
   cpuMillis: number
   memoryBytes: bigint | number
   gpu?: number
+  gpuType?: string | null
+  capacity?: string | null
+  tpuType?: string | null
+  tpuTopology?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1439,6 +1543,10 @@ export type JobUncheckedCreateWithoutHistoryInput = {
   cpuMillis: number
   memoryBytes: bigint | number
   gpu?: number
+  gpuType?: string | null
+  capacity?: string | null
+  tpuType?: string | null
+  tpuTopology?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1496,6 +1604,10 @@ export type JobUpdateWithoutHistoryInput = {
   cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1539,6 +1651,10 @@ export type JobUncheckedUpdateWithoutHistoryInput = {
   cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1580,6 +1696,10 @@ export type JobCreateWithoutResultsInput = {
   cpuMillis: number
   memoryBytes: bigint | number
   gpu?: number
+  gpuType?: string | null
+  capacity?: string | null
+  tpuType?: string | null
+  tpuTopology?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1623,6 +1743,10 @@ export type JobUncheckedCreateWithoutResultsInput = {
   cpuMillis: number
   memoryBytes: bigint | number
   gpu?: number
+  gpuType?: string | null
+  capacity?: string | null
+  tpuType?: string | null
+  tpuTopology?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1680,6 +1804,10 @@ export type JobUpdateWithoutResultsInput = {
   cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1723,6 +1851,10 @@ export type JobUncheckedUpdateWithoutResultsInput = {
   cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1764,6 +1896,10 @@ export type JobCreateWithoutLogsInput = {
   cpuMillis: number
   memoryBytes: bigint | number
   gpu?: number
+  gpuType?: string | null
+  capacity?: string | null
+  tpuType?: string | null
+  tpuTopology?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1807,6 +1943,10 @@ export type JobUncheckedCreateWithoutLogsInput = {
   cpuMillis: number
   memoryBytes: bigint | number
   gpu?: number
+  gpuType?: string | null
+  capacity?: string | null
+  tpuType?: string | null
+  tpuTopology?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1864,6 +2004,10 @@ export type JobUpdateWithoutLogsInput = {
   cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1907,6 +2051,10 @@ export type JobUncheckedUpdateWithoutLogsInput = {
   cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1948,6 +2096,10 @@ export type JobCreateWithoutStoredInput = {
   cpuMillis: number
   memoryBytes: bigint | number
   gpu?: number
+  gpuType?: string | null
+  capacity?: string | null
+  tpuType?: string | null
+  tpuTopology?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1991,6 +2143,10 @@ export type JobUncheckedCreateWithoutStoredInput = {
   cpuMillis: number
   memoryBytes: bigint | number
   gpu?: number
+  gpuType?: string | null
+  capacity?: string | null
+  tpuType?: string | null
+  tpuTopology?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -2048,6 +2204,10 @@ export type JobUpdateWithoutStoredInput = {
   cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2091,6 +2251,10 @@ export type JobUncheckedUpdateWithoutStoredInput = {
   cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2132,6 +2296,10 @@ export type JobCreateManyTenantInput = {
   cpuMillis: number
   memoryBytes: bigint | number
   gpu?: number
+  gpuType?: string | null
+  capacity?: string | null
+  tpuType?: string | null
+  tpuTopology?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -2170,6 +2338,10 @@ export type JobUpdateWithoutTenantInput = {
   cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2212,6 +2384,10 @@ export type JobUncheckedUpdateWithoutTenantInput = {
   cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2254,6 +2430,10 @@ export type JobUncheckedUpdateManyWithoutTenantInput = {
   cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2342,6 +2522,10 @@ export type JobSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = ru
   cpuMillis?: boolean
   memoryBytes?: boolean
   gpu?: boolean
+  gpuType?: boolean
+  capacity?: boolean
+  tpuType?: boolean
+  tpuTopology?: boolean
   offloadPreference?: boolean
   templateId?: boolean
   attempt?: boolean
@@ -2387,6 +2571,10 @@ export type JobSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extension
   cpuMillis?: boolean
   memoryBytes?: boolean
   gpu?: boolean
+  gpuType?: boolean
+  capacity?: boolean
+  tpuType?: boolean
+  tpuTopology?: boolean
   offloadPreference?: boolean
   templateId?: boolean
   attempt?: boolean
@@ -2427,6 +2615,10 @@ export type JobSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extension
   cpuMillis?: boolean
   memoryBytes?: boolean
   gpu?: boolean
+  gpuType?: boolean
+  capacity?: boolean
+  tpuType?: boolean
+  tpuTopology?: boolean
   offloadPreference?: boolean
   templateId?: boolean
   attempt?: boolean
@@ -2467,6 +2659,10 @@ export type JobSelectScalar = {
   cpuMillis?: boolean
   memoryBytes?: boolean
   gpu?: boolean
+  gpuType?: boolean
+  capacity?: boolean
+  tpuType?: boolean
+  tpuTopology?: boolean
   offloadPreference?: boolean
   templateId?: boolean
   attempt?: boolean
@@ -2491,7 +2687,7 @@ export type JobSelectScalar = {
   updatedAt?: boolean
 }
 
-export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "offloadPreference" | "templateId" | "attempt" | "maxAttempts" | "retryAt" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "groupName" | "arrayId" | "arrayIndex" | "depsUnmet" | "updatedAt", ExtArgs["result"]["job"]>
+export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "gpuType" | "capacity" | "tpuType" | "tpuTopology" | "offloadPreference" | "templateId" | "attempt" | "maxAttempts" | "retryAt" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "groupName" | "arrayId" | "arrayIndex" | "depsUnmet" | "updatedAt", ExtArgs["result"]["job"]>
 export type JobInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   history?: boolean | Prisma.Job$historyArgs<ExtArgs>
@@ -2537,6 +2733,14 @@ export type $JobPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
     cpuMillis: number
     memoryBytes: bigint
     gpu: number
+    /**
+     * The flavor the spec names, kept by the database from `spec` (generated columns, never
+     * written): GPU type, spot/on-demand capacity, TPU type and topology.
+     */
+    gpuType: string | null
+    capacity: string | null
+    tpuType: string | null
+    tpuTopology: string | null
     offloadPreference: $Enums.OffloadPreference
     templateId: string | null
     /**
@@ -3029,6 +3233,10 @@ export interface JobFieldRefs {
   readonly cpuMillis: Prisma.FieldRef<"Job", 'Int'>
   readonly memoryBytes: Prisma.FieldRef<"Job", 'BigInt'>
   readonly gpu: Prisma.FieldRef<"Job", 'Int'>
+  readonly gpuType: Prisma.FieldRef<"Job", 'String'>
+  readonly capacity: Prisma.FieldRef<"Job", 'String'>
+  readonly tpuType: Prisma.FieldRef<"Job", 'String'>
+  readonly tpuTopology: Prisma.FieldRef<"Job", 'String'>
   readonly offloadPreference: Prisma.FieldRef<"Job", 'OffloadPreference'>
   readonly templateId: Prisma.FieldRef<"Job", 'String'>
   readonly attempt: Prisma.FieldRef<"Job", 'Int'>

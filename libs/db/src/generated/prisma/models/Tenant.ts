@@ -102,6 +102,7 @@ export type TenantCountAggregateOutputType = {
   maxCpuMillis: number
   maxMemoryBytes: number
   maxGpu: number
+  maxGpuByType: number
   maxConcurrentJobs: number
   rateLimitPerSecond: number
   resultsRetentionDays: number
@@ -192,6 +193,7 @@ export type TenantCountAggregateInputType = {
   maxCpuMillis?: true
   maxMemoryBytes?: true
   maxGpu?: true
+  maxGpuByType?: true
   maxConcurrentJobs?: true
   rateLimitPerSecond?: true
   resultsRetentionDays?: true
@@ -299,6 +301,7 @@ export type TenantGroupByOutputType = {
   maxCpuMillis: number
   maxMemoryBytes: bigint
   maxGpu: number
+  maxGpuByType: runtime.JsonValue | null
   maxConcurrentJobs: number
   rateLimitPerSecond: number | null
   resultsRetentionDays: number | null
@@ -342,6 +345,7 @@ export type TenantWhereInput = {
   maxCpuMillis?: Prisma.IntFilter<"Tenant"> | number
   maxMemoryBytes?: Prisma.BigIntFilter<"Tenant"> | bigint | number
   maxGpu?: Prisma.IntFilter<"Tenant"> | number
+  maxGpuByType?: Prisma.JsonNullableFilter<"Tenant">
   maxConcurrentJobs?: Prisma.IntFilter<"Tenant"> | number
   rateLimitPerSecond?: Prisma.IntNullableFilter<"Tenant"> | number | null
   resultsRetentionDays?: Prisma.IntNullableFilter<"Tenant"> | number | null
@@ -373,6 +377,7 @@ export type TenantOrderByWithRelationInput = {
   maxCpuMillis?: Prisma.SortOrder
   maxMemoryBytes?: Prisma.SortOrder
   maxGpu?: Prisma.SortOrder
+  maxGpuByType?: Prisma.SortOrderInput | Prisma.SortOrder
   maxConcurrentJobs?: Prisma.SortOrder
   rateLimitPerSecond?: Prisma.SortOrderInput | Prisma.SortOrder
   resultsRetentionDays?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -407,6 +412,7 @@ export type TenantWhereUniqueInput = Prisma.AtLeast<{
   maxCpuMillis?: Prisma.IntFilter<"Tenant"> | number
   maxMemoryBytes?: Prisma.BigIntFilter<"Tenant"> | bigint | number
   maxGpu?: Prisma.IntFilter<"Tenant"> | number
+  maxGpuByType?: Prisma.JsonNullableFilter<"Tenant">
   maxConcurrentJobs?: Prisma.IntFilter<"Tenant"> | number
   rateLimitPerSecond?: Prisma.IntNullableFilter<"Tenant"> | number | null
   resultsRetentionDays?: Prisma.IntNullableFilter<"Tenant"> | number | null
@@ -438,6 +444,7 @@ export type TenantOrderByWithAggregationInput = {
   maxCpuMillis?: Prisma.SortOrder
   maxMemoryBytes?: Prisma.SortOrder
   maxGpu?: Prisma.SortOrder
+  maxGpuByType?: Prisma.SortOrderInput | Prisma.SortOrder
   maxConcurrentJobs?: Prisma.SortOrder
   rateLimitPerSecond?: Prisma.SortOrderInput | Prisma.SortOrder
   resultsRetentionDays?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -466,6 +473,7 @@ export type TenantScalarWhereWithAggregatesInput = {
   maxCpuMillis?: Prisma.IntWithAggregatesFilter<"Tenant"> | number
   maxMemoryBytes?: Prisma.BigIntWithAggregatesFilter<"Tenant"> | bigint | number
   maxGpu?: Prisma.IntWithAggregatesFilter<"Tenant"> | number
+  maxGpuByType?: Prisma.JsonNullableWithAggregatesFilter<"Tenant">
   maxConcurrentJobs?: Prisma.IntWithAggregatesFilter<"Tenant"> | number
   rateLimitPerSecond?: Prisma.IntNullableWithAggregatesFilter<"Tenant"> | number | null
   resultsRetentionDays?: Prisma.IntNullableWithAggregatesFilter<"Tenant"> | number | null
@@ -486,6 +494,7 @@ export type TenantCreateInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -517,6 +526,7 @@ export type TenantUncheckedCreateInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -548,6 +558,7 @@ export type TenantUpdateInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -579,6 +590,7 @@ export type TenantUncheckedUpdateInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -610,6 +622,7 @@ export type TenantCreateManyInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -630,6 +643,7 @@ export type TenantUpdateManyMutationInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -650,6 +664,7 @@ export type TenantUncheckedUpdateManyInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -670,6 +685,7 @@ export type TenantCountOrderByAggregateInput = {
   maxCpuMillis?: Prisma.SortOrder
   maxMemoryBytes?: Prisma.SortOrder
   maxGpu?: Prisma.SortOrder
+  maxGpuByType?: Prisma.SortOrder
   maxConcurrentJobs?: Prisma.SortOrder
   rateLimitPerSecond?: Prisma.SortOrder
   resultsRetentionDays?: Prisma.SortOrder
@@ -978,6 +994,7 @@ export type TenantCreateWithoutApiKeysInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1008,6 +1025,7 @@ export type TenantUncheckedCreateWithoutApiKeysInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1054,6 +1072,7 @@ export type TenantUpdateWithoutApiKeysInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1084,6 +1103,7 @@ export type TenantUncheckedUpdateWithoutApiKeysInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1114,6 +1134,7 @@ export type TenantCreateWithoutJobsInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1144,6 +1165,7 @@ export type TenantUncheckedCreateWithoutJobsInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1190,6 +1212,7 @@ export type TenantUpdateWithoutJobsInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1220,6 +1243,7 @@ export type TenantUncheckedUpdateWithoutJobsInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1250,6 +1274,7 @@ export type TenantCreateWithoutJobGroupsInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1280,6 +1305,7 @@ export type TenantUncheckedCreateWithoutJobGroupsInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1326,6 +1352,7 @@ export type TenantUpdateWithoutJobGroupsInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1356,6 +1383,7 @@ export type TenantUncheckedUpdateWithoutJobGroupsInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1386,6 +1414,7 @@ export type TenantCreateWithoutJobArraysInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1416,6 +1445,7 @@ export type TenantUncheckedCreateWithoutJobArraysInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1462,6 +1492,7 @@ export type TenantUpdateWithoutJobArraysInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1492,6 +1523,7 @@ export type TenantUncheckedUpdateWithoutJobArraysInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1522,6 +1554,7 @@ export type TenantCreateWithoutJobDependenciesInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1552,6 +1585,7 @@ export type TenantUncheckedCreateWithoutJobDependenciesInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1598,6 +1632,7 @@ export type TenantUpdateWithoutJobDependenciesInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1628,6 +1663,7 @@ export type TenantUncheckedUpdateWithoutJobDependenciesInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1658,6 +1694,7 @@ export type TenantCreateWithoutPipelinesInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1688,6 +1725,7 @@ export type TenantUncheckedCreateWithoutPipelinesInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1734,6 +1772,7 @@ export type TenantUpdateWithoutPipelinesInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1764,6 +1803,7 @@ export type TenantUncheckedUpdateWithoutPipelinesInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1794,6 +1834,7 @@ export type TenantCreateWithoutTemplatesInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1824,6 +1865,7 @@ export type TenantUncheckedCreateWithoutTemplatesInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1870,6 +1912,7 @@ export type TenantUpdateWithoutTemplatesInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1900,6 +1943,7 @@ export type TenantUncheckedUpdateWithoutTemplatesInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1930,6 +1974,7 @@ export type TenantCreateWithoutEventsInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1960,6 +2005,7 @@ export type TenantUncheckedCreateWithoutEventsInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -2006,6 +2052,7 @@ export type TenantUpdateWithoutEventsInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -2036,6 +2083,7 @@ export type TenantUncheckedUpdateWithoutEventsInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -2066,6 +2114,7 @@ export type TenantCreateWithoutWebhookEndpointsInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -2096,6 +2145,7 @@ export type TenantUncheckedCreateWithoutWebhookEndpointsInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -2142,6 +2192,7 @@ export type TenantUpdateWithoutWebhookEndpointsInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -2172,6 +2223,7 @@ export type TenantUncheckedUpdateWithoutWebhookEndpointsInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -2202,6 +2254,7 @@ export type TenantCreateWithoutWebhookDeliveriesInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -2232,6 +2285,7 @@ export type TenantUncheckedCreateWithoutWebhookDeliveriesInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -2278,6 +2332,7 @@ export type TenantUpdateWithoutWebhookDeliveriesInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -2308,6 +2363,7 @@ export type TenantUncheckedUpdateWithoutWebhookDeliveriesInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -2338,6 +2394,7 @@ export type TenantCreateWithoutOffloadsInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -2368,6 +2425,7 @@ export type TenantUncheckedCreateWithoutOffloadsInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -2414,6 +2472,7 @@ export type TenantUpdateWithoutOffloadsInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -2444,6 +2503,7 @@ export type TenantUncheckedUpdateWithoutOffloadsInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -2595,6 +2655,7 @@ export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   maxCpuMillis?: boolean
   maxMemoryBytes?: boolean
   maxGpu?: boolean
+  maxGpuByType?: boolean
   maxConcurrentJobs?: boolean
   rateLimitPerSecond?: boolean
   resultsRetentionDays?: boolean
@@ -2627,6 +2688,7 @@ export type TenantSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extens
   maxCpuMillis?: boolean
   maxMemoryBytes?: boolean
   maxGpu?: boolean
+  maxGpuByType?: boolean
   maxConcurrentJobs?: boolean
   rateLimitPerSecond?: boolean
   resultsRetentionDays?: boolean
@@ -2647,6 +2709,7 @@ export type TenantSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extens
   maxCpuMillis?: boolean
   maxMemoryBytes?: boolean
   maxGpu?: boolean
+  maxGpuByType?: boolean
   maxConcurrentJobs?: boolean
   rateLimitPerSecond?: boolean
   resultsRetentionDays?: boolean
@@ -2667,6 +2730,7 @@ export type TenantSelectScalar = {
   maxCpuMillis?: boolean
   maxMemoryBytes?: boolean
   maxGpu?: boolean
+  maxGpuByType?: boolean
   maxConcurrentJobs?: boolean
   rateLimitPerSecond?: boolean
   resultsRetentionDays?: boolean
@@ -2679,7 +2743,7 @@ export type TenantSelectScalar = {
   updatedAt?: boolean
 }
 
-export type TenantOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "namespace" | "status" | "statusReason" | "maxCpuMillis" | "maxMemoryBytes" | "maxGpu" | "maxConcurrentJobs" | "rateLimitPerSecond" | "resultsRetentionDays" | "offloadBudgetMicros" | "offloadSpendMicros" | "weight" | "generation" | "provisionedGeneration" | "createdAt" | "updatedAt", ExtArgs["result"]["tenant"]>
+export type TenantOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "namespace" | "status" | "statusReason" | "maxCpuMillis" | "maxMemoryBytes" | "maxGpu" | "maxGpuByType" | "maxConcurrentJobs" | "rateLimitPerSecond" | "resultsRetentionDays" | "offloadBudgetMicros" | "offloadSpendMicros" | "weight" | "generation" | "provisionedGeneration" | "createdAt" | "updatedAt", ExtArgs["result"]["tenant"]>
 export type TenantInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   apiKeys?: boolean | Prisma.Tenant$apiKeysArgs<ExtArgs>
   jobs?: boolean | Prisma.Tenant$jobsArgs<ExtArgs>
@@ -2720,6 +2784,10 @@ export type $TenantPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
     maxCpuMillis: number
     maxMemoryBytes: bigint
     maxGpu: number
+    /**
+     * GPUs per accelerator type (`{"nvidia-l4": 16}`), each within `max_gpu`; null = none.
+     */
+    maxGpuByType: runtime.JsonValue | null
     maxConcurrentJobs: number
     /**
      * Requests per second refilled into the tenant's API token bucket; null = the global default.
@@ -3183,6 +3251,7 @@ export interface TenantFieldRefs {
   readonly maxCpuMillis: Prisma.FieldRef<"Tenant", 'Int'>
   readonly maxMemoryBytes: Prisma.FieldRef<"Tenant", 'BigInt'>
   readonly maxGpu: Prisma.FieldRef<"Tenant", 'Int'>
+  readonly maxGpuByType: Prisma.FieldRef<"Tenant", 'Json'>
   readonly maxConcurrentJobs: Prisma.FieldRef<"Tenant", 'Int'>
   readonly rateLimitPerSecond: Prisma.FieldRef<"Tenant", 'Int'>
   readonly resultsRetentionDays: Prisma.FieldRef<"Tenant", 'Int'>
