@@ -2734,8 +2734,8 @@ export type $JobPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
     memoryBytes: bigint
     gpu: number
     /**
-     * The flavor the spec names, kept by the database from `spec` (generated columns, never
-     * written): GPU type, spot/on-demand capacity, TPU type and topology.
+     * The flavor the spec names, set by the database from `spec` on every write (trigger
+     * `jobs_flavor_from_spec`): GPU type, spot/on-demand capacity, TPU type and topology.
      */
     gpuType: string | null
     capacity: string | null
