@@ -2226,6 +2226,8 @@ export interface components {
         [key: string]: string;
       };
       args?: string[];
+      /** @enum {string} */
+      capacity?: 'spot' | 'on-demand' | 'any';
       command: string[];
       /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
       depends_on?: components['schemas']['Dependency'][];
@@ -2267,6 +2269,10 @@ export interface components {
         gpu: unknown;
         /** @default 128Mi */
         memory: unknown;
+        tpu?: {
+          topology: string;
+          type: string;
+        };
       };
       retry_policy?: {
         /**
@@ -2305,6 +2311,8 @@ export interface components {
         [key: string]: string;
       };
       args?: string[];
+      /** @enum {string} */
+      capacity?: 'spot' | 'on-demand' | 'any';
       command: string[];
       /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
       depends_on?: components['schemas']['Dependency'][];
@@ -2335,8 +2343,20 @@ export interface components {
       queue?: string;
       resources?: {
         cpu?: string | number;
-        gpu?: number | null;
+        gpu?:
+          | (
+              | number
+              | {
+                  count: number;
+                  type: string;
+                }
+            )
+          | null;
         memory?: string | number;
+        tpu?: {
+          topology: string;
+          type: string;
+        };
       };
       retry_policy?: {
         /**
@@ -2632,6 +2652,10 @@ export interface components {
       max_concurrent_jobs: number;
       max_cpu: number;
       max_gpu: number;
+      /** @description GPUs per accelerator type, when the quota names types; `max_gpu` is their sum. */
+      max_gpu_by_type?: {
+        [key: string]: number;
+      };
       max_memory_gi: number;
       message: string;
       namespace: string;
@@ -2758,6 +2782,8 @@ export interface components {
           [key: string]: string;
         };
         args?: string[];
+        /** @enum {string} */
+        capacity?: 'spot' | 'on-demand' | 'any';
         command: string[];
         /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
         depends_on?: components['schemas']['Dependency'][];
@@ -2802,6 +2828,10 @@ export interface components {
           gpu: unknown;
           /** @default 128Mi */
           memory: unknown;
+          tpu?: {
+            topology: string;
+            type: string;
+          };
         };
         results?: {
           patterns: string[];
@@ -2854,6 +2884,10 @@ export interface components {
       max_concurrent_jobs: number;
       max_cpu: number;
       max_gpu: number;
+      /** @description GPUs per accelerator type, when the quota names types; `max_gpu` is their sum. */
+      max_gpu_by_type?: {
+        [key: string]: number;
+      };
       max_memory_gi: number;
       namespace: string;
       offload_budget_usd: number | null;
@@ -2914,6 +2948,10 @@ export interface components {
       max_concurrent_jobs: number;
       max_cpu: number;
       max_gpu: number;
+      /** @description GPUs per accelerator type, when the quota names types; `max_gpu` is their sum. */
+      max_gpu_by_type?: {
+        [key: string]: number;
+      };
       max_memory_gi: number;
       namespace: string;
       offload_budget_usd: number | null;
@@ -4195,6 +4233,8 @@ export interface operations {
               };
               args?: string[];
               array: components['schemas']['ArrayRequest'];
+              /** @enum {string} */
+              capacity?: 'spot' | 'on-demand' | 'any';
               command: string[];
               /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
               depends_on?: components['schemas']['Dependency'][];
@@ -4225,8 +4265,20 @@ export interface operations {
               queue?: string;
               resources?: {
                 cpu?: string | number;
-                gpu?: number | null;
+                gpu?:
+                  | (
+                      | number
+                      | {
+                          count: number;
+                          type: string;
+                        }
+                    )
+                  | null;
                 memory?: string | number;
+                tpu?: {
+                  topology: string;
+                  type: string;
+                };
               };
               retry_policy?: {
                 /**
@@ -7174,6 +7226,8 @@ export interface operations {
               [key: string]: string;
             };
             args?: string[];
+            /** @enum {string} */
+            capacity?: 'spot' | 'on-demand' | 'any';
             command: string[];
             /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
             depends_on?: components['schemas']['Dependency'][];
@@ -7207,8 +7261,20 @@ export interface operations {
             queue?: string;
             resources?: {
               cpu?: string | number;
-              gpu?: number | null;
+              gpu?:
+                | (
+                    | number
+                    | {
+                        count: number;
+                        type: string;
+                      }
+                  )
+                | null;
               memory?: string | number;
+              tpu?: {
+                topology: string;
+                type: string;
+              };
             };
             results?: {
               patterns: string[];
@@ -7407,6 +7473,8 @@ export interface operations {
               [key: string]: string;
             };
             args?: string[];
+            /** @enum {string} */
+            capacity?: 'spot' | 'on-demand' | 'any';
             command: string[];
             /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
             depends_on?: components['schemas']['Dependency'][];
@@ -7440,8 +7508,20 @@ export interface operations {
             queue?: string;
             resources?: {
               cpu?: string | number;
-              gpu?: number | null;
+              gpu?:
+                | (
+                    | number
+                    | {
+                        count: number;
+                        type: string;
+                      }
+                  )
+                | null;
               memory?: string | number;
+              tpu?: {
+                topology: string;
+                type: string;
+              };
             };
             results?: {
               patterns: string[];
@@ -7940,7 +8020,11 @@ export interface operations {
         'application/json': {
           max_concurrent_jobs?: number;
           max_cpu?: number;
-          max_gpu?: number;
+          max_gpu?:
+            | number
+            | {
+                [key: string]: number;
+              };
           max_memory_gi?: number;
           offload_budget_usd?: number | null;
           rate_limit_per_second?: number | null;
@@ -9477,7 +9561,11 @@ export interface operations {
         'application/json': {
           max_concurrent_jobs?: number;
           max_cpu?: number;
-          max_gpu?: number;
+          max_gpu?:
+            | number
+            | {
+                [key: string]: number;
+              };
           max_memory_gi?: number;
           offload_budget_usd?: number | null;
           rate_limit_per_second?: number | null;
