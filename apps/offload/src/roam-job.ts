@@ -1,4 +1,4 @@
-import type { JobSpec } from '@roam/contracts';
+import { gpuCount, type JobSpec } from '@roam/contracts';
 import { jobLabels, kubeJobName } from '@roam/kube';
 
 import { type KubeJob, RUNPOD } from './kube-objects.js';
@@ -26,7 +26,7 @@ export function roamJob(input: {
   if (spec.offload === 'required') annotations[RUNPOD.offload] = 'true';
   const memory = spec.annotations?.[RUNPOD.requiredGpuMemory];
   if (memory) annotations[RUNPOD.requiredGpuMemory] = memory;
-  const gpu = String(Math.max(1, spec.resources.gpu));
+  const gpu = String(Math.max(1, gpuCount(spec.resources)));
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',

@@ -1,6 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { globPattern, jobSpecSchema, retryPolicySchema } from './job-spec.js';
+import {
+  globPattern,
+  gpuCount,
+  gpuTypeOf,
+  jobSpecSchema,
+  retryPolicySchema,
+  tpuTopologyChips,
+} from './job-spec.js';
 
 describe('retryPolicySchema (API form)', () => {
   it('fills defaults: one attempt, exponential backoff', () => {
@@ -91,6 +98,112 @@ describe('jobSpecSchema', () => {
       annotations,
       labels,
     });
+  });
+});
+
+describe('jobSpecSchema: GPU and TPU flavors', () => {
+  const base = { image: 'x', command: ['x'] };
+  const parse = (extra: Record<string, unknown>) => jobSpecSchema.parse({ ...base, ...extra });
+
+  it('keeps a typed GPU request and a capacity as given, and reads them with gpuCount/gpuTypeOf', () => {
+    const spec = parse({
+      resources: { gpu: { count: 2, type: 'nvidia-l4' } },
+      capacity: 'spot',
+    });
+    expect(spec.resources.gpu).toEqual({ count: 2, type: 'nvidia-l4' });
+    expect(spec.capacity).toBe('spot');
+    expect(gpuCount(spec.resources)).toBe(2);
+    expect(gpuTypeOf(spec.resources)).toBe('nvidia-l4');
+    // What the API returns is accepted again as it is.
+    expect(jobSpecSchema.parse(spec)).toEqual(spec);
+  });
+
+  it('a plain GPU count stays a number with no type, and no capacity means any', () => {
+    const spec = parse({ resources: { gpu: 3 } });
+    expect(spec.resources.gpu).toBe(3);
+    expect(gpuCount(spec.resources)).toBe(3);
+    expect(gpuTypeOf(spec.resources)).toBeUndefined();
+    expect(spec).not.toHaveProperty('capacity');
+  });
+
+  it('accepts a TPU slice and counts its chips', () => {
+    const spec = parse({ resources: { tpu: { type: 'tpu-v5-lite-podslice', topology: '2x4' } } });
+    expect(spec.resources.tpu).toEqual({ type: 'tpu-v5-lite-podslice', topology: '2x4' });
+    expect(tpuTopologyChips('2x4')).toBe(8);
+    expect(tpuTopologyChips('4x4x4')).toBe(64);
+    expect(
+      parse({ resources: { tpu: { type: 'tpu-v5p-slice', topology: '16x16x16' } } }),
+    ).toBeTruthy();
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    [
+      'a GPU type that is not a label',
+      { resources: { gpu: { count: 1, type: 'NVIDIA L4' } } },
+      'resources.gpu',
+    ],
+    [
+      'a GPU type over 63 characters',
+      { resources: { gpu: { count: 1, type: 'a'.repeat(64) } } },
+      'resources.gpu',
+    ],
+    [
+      'a typed GPU count of 0',
+      { resources: { gpu: { count: 0, type: 'nvidia-l4' } } },
+      'resources.gpu',
+    ],
+    [
+      'a typed GPU count over 64',
+      { resources: { gpu: { count: 65, type: 'nvidia-l4' } } },
+      'resources.gpu',
+    ],
+    ['a typed GPU without a type', { resources: { gpu: { count: 1 } } }, 'resources.gpu'],
+    [
+      'an unknown field beside count and type',
+      { resources: { gpu: { count: 1, type: 'nvidia-l4', model: 'x' } } },
+      'resources.gpu',
+    ],
+    ['an unknown capacity', { capacity: 'preemptible' }, 'capacity'],
+    [
+      'a topology of one side',
+      { resources: { tpu: { type: 'tpu-v5-lite-podslice', topology: '8' } } },
+      'resources.tpu.topology',
+    ],
+    [
+      'a topology of four sides',
+      { resources: { tpu: { type: 'tpu-v5-lite-podslice', topology: '2x2x2x2' } } },
+      'resources.tpu.topology',
+    ],
+    [
+      'a topology side of three digits',
+      { resources: { tpu: { type: 'tpu-v5-lite-podslice', topology: '2x100' } } },
+      'resources.tpu.topology',
+    ],
+    [
+      'a topology of zero chips',
+      { resources: { tpu: { type: 'tpu-v5-lite-podslice', topology: '0x4' } } },
+      'resources.tpu.topology',
+    ],
+    [
+      'a slice of more chips than the bound',
+      { resources: { tpu: { type: 'tpu-v5p-slice', topology: '32x32x32' } } },
+      'resources.tpu.topology',
+    ],
+    [
+      'a TPU without a topology',
+      { resources: { tpu: { type: 'tpu-v5-lite-podslice' } } },
+      'resources.tpu.topology',
+    ],
+    [
+      'GPUs and a TPU slice at once',
+      { resources: { gpu: 1, tpu: { type: 'tpu-v5-lite-podslice', topology: '2x4' } } },
+      'resources.tpu',
+    ],
+  ])('rejects %s', (_name, extra, path) => {
+    const result = jobSpecSchema.safeParse({ ...base, ...extra });
+    expect(result.success).toBe(false);
+    const paths = result.error?.issues.map((issue) => issue.path.join('.')) ?? [];
+    expect(paths.filter((p) => p.startsWith(path))).not.toEqual([]);
   });
 });
 

@@ -72,19 +72,75 @@ export const quantity = z
   ])
   .transform(String);
 
+/** An accelerator type as GKE labels nodes with it (`nvidia-l4`, `tpu-v5-lite-podslice`). */
+const acceleratorType = z
+  .string()
+  .max(63)
+  .regex(
+    DNS_LABEL,
+    'must be an accelerator type such as nvidia-l4 (lower-case letters, digits, -)',
+  );
+
+/** Largest TPU slice a job may ask for, in chips (a v5p 16x16x16 slice). */
+export const TPU_MAX_CHIPS = 4096;
+
+/** A TPU topology (`2x4`, `4x4x4`): two or three sides of one or two digits. */
+const tpuTopology = z
+  .string()
+  .regex(/^\d{1,2}(x\d{1,2}){1,2}$/, 'must be a TPU topology such as 2x4 or 4x4x4')
+  .refine(
+    (topology) => {
+      const chips = tpuTopologyChips(topology);
+      return chips >= 1 && chips <= TPU_MAX_CHIPS;
+    },
+    { message: `must have between 1 and ${TPU_MAX_CHIPS} chips` },
+  );
+
+/** Chips in a TPU topology: the product of its sides (`2x4` → 8). */
+export function tpuTopologyChips(topology: string): number {
+  return topology.split('x').reduce((product, side) => product * Number(side), 1);
+}
+
+/** GPUs of one accelerator type: `{ count: 8, type: "nvidia-h100-80gb" }`. */
+const typedGpu = z
+  .object({ count: z.number().int().min(1).max(64), type: acceleratorType })
+  .strict();
+
 export const resourcesSchema = z
   .object({
     cpu: quantity.default('100m'),
     memory: quantity.default('128Mi'),
+    /** A count of any GPU type, or a count of one type. */
     gpu: z
-      .number()
-      .int()
-      .min(0)
-      .max(64)
+      .union([z.number().int().min(0).max(64), typedGpu], {
+        error:
+          'must be a GPU count (0-64) or { count, type } such as { count: 1, type: "nvidia-l4" }',
+      })
       .nullish()
       .transform((gpu) => gpu ?? 0),
+    /** A TPU slice: accelerator type and topology; its chips are the product of the sides. */
+    tpu: z.object({ type: acceleratorType, topology: tpuTopology }).strict().optional(),
   })
-  .strict();
+  .strict()
+  .refine((r) => r.tpu === undefined || r.gpu === 0, {
+    message: 'a job asks for GPUs or a TPU slice, not both',
+    path: ['tpu'],
+  });
+
+export type ResourcesSpec = z.output<typeof resourcesSchema>;
+
+/** The GPUs a spec asks for, whichever form `resources.gpu` has. */
+export function gpuCount(resources: { gpu: ResourcesSpec['gpu'] }): number {
+  return typeof resources.gpu === 'number' ? resources.gpu : resources.gpu.count;
+}
+
+/** The GPU type a spec names, if any. */
+export function gpuTypeOf(resources: { gpu: ResourcesSpec['gpu'] }): string | undefined {
+  return typeof resources.gpu === 'number' ? undefined : resources.gpu.type;
+}
+
+/** Where a job may run by kind of capacity; absent means `any`. */
+export const capacityType = z.enum(['spot', 'on-demand', 'any']);
 
 /** Failure reasons a retry policy can name (the `Failed/<reason>` values of the job model). */
 export const retryReason = z.enum([
@@ -203,6 +259,8 @@ export const jobSpecSchema = z
       )
       .optional(),
     resources: resourcesSchema.default({ cpu: '100m', memory: '128Mi', gpu: 0 }),
+    /** Spot nodes only, on-demand nodes only, or either (absent: either). */
+    capacity: capacityType.optional(),
     queue: z.string().max(63).regex(DNS_LABEL, 'must be a DNS-1123 label').default('user-queue'),
     labels: z
       .record(

@@ -1,11 +1,7 @@
 import { type JobSpec, MAX_PODS_PER_JOB } from './job-spec.js';
 
 /** The requests of one pod, in the JobSpec's own quantities. */
-export interface PodRequests {
-  cpu: string;
-  memory: string;
-  gpu: number;
-}
+export type PodRequests = JobSpec['resources'];
 
 /**
  * A group of identical pods of one job that must run at once: `main` for an indexed Job

@@ -1,4 +1,6 @@
 import type {
+  CapacityType,
+  JobPlacement,
   OffloadPreference,
   PendingJob,
   PodSet,
@@ -37,6 +39,7 @@ export async function tenantStates(db: Db): Promise<TenantState[]> {
       max_cpu_millis: number;
       max_memory_bytes: bigint;
       max_gpu: number;
+      max_gpu_by_type: Prisma.JsonValue;
       max_concurrent_jobs: number;
       weight: number;
       cohort: string | null;
@@ -47,10 +50,12 @@ export async function tenantStates(db: Db): Promise<TenantState[]> {
       cpu: bigint | null;
       memory: bigint | null;
       gpu: bigint | null;
+      gpu_by_type: Prisma.JsonValue;
     }[]
   >`
-    SELECT t.id, t.max_cpu_millis, t.max_memory_bytes, t.max_gpu, t.max_concurrent_jobs, t.weight,
-           t.cohort, t.borrow_cpu_millis, t.borrow_memory_bytes, t.borrow_gpu, u.count, u.cpu, u.memory, u.gpu
+    SELECT t.id, t.max_cpu_millis, t.max_memory_bytes, t.max_gpu, t.max_gpu_by_type,
+           t.max_concurrent_jobs, t.weight, t.cohort, t.borrow_cpu_millis, t.borrow_memory_bytes,
+           t.borrow_gpu, u.count, u.cpu, u.memory, u.gpu, g.gpu_by_type
     FROM tenants t
     LEFT JOIN (
       SELECT tenant_id, count(*) AS count, sum(cpu_millis) AS cpu, sum(memory_bytes) AS memory,
@@ -58,6 +63,16 @@ export async function tenantStates(db: Db): Promise<TenantState[]> {
       FROM jobs WHERE admitted_at IS NOT NULL AND status IN ('pending', 'running')
       GROUP BY tenant_id
     ) u ON u.tenant_id = t.id
+    LEFT JOIN (
+      SELECT tenant_id, jsonb_object_agg(gpu_type, gpu) AS gpu_by_type
+      FROM (
+        SELECT tenant_id, gpu_type, sum(gpu) AS gpu
+        FROM jobs WHERE admitted_at IS NOT NULL AND status IN ('pending', 'running')
+          AND gpu_type IS NOT NULL
+        GROUP BY tenant_id, gpu_type
+      ) typed
+      GROUP BY tenant_id
+    ) g ON g.tenant_id = t.id
     WHERE t.status = 'ready'`;
   return rows.map((row) => ({
     id: row.id,
@@ -81,7 +96,9 @@ export async function tenantStates(db: Db): Promise<TenantState[]> {
         memoryBytes: Number(row.memory ?? 0),
         gpu: Number(row.gpu ?? 0),
       },
+      ...optional('gpuByType', gpuCounts(row.gpu_by_type)),
     },
+    ...optional('gpuQuotaByType', gpuCounts(row.max_gpu_by_type)),
   }));
 }
 
@@ -149,6 +166,43 @@ export async function runningJobs(db: Db): Promise<Map<string, RunningJob[]>> {
   return byTenant;
 }
 
+/** `{ [key]: value }` when the value is set, `{}` otherwise (the snapshot's optional fields). */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+/** GPUs per type from a JSON object; entries that are not whole non-negative numbers are dropped. */
+function gpuCounts(json: Prisma.JsonValue): Record<string, number> | undefined {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return undefined;
+  const entries = Object.entries(json).filter(
+    (entry): entry is [string, number] =>
+      typeof entry[1] === 'number' && Number.isInteger(entry[1]) && entry[1] >= 0,
+  );
+  return entries.length > 0 ? Object.fromEntries(entries) : undefined;
+}
+
+/** The flavor columns of a job row (generated from its spec) as the snapshot's fields. */
+interface FlavorColumns {
+  gpu_type: string | null;
+  capacity: string | null;
+  tpu_type: string | null;
+  tpu_topology: string | null;
+}
+
+const FLAVOR_CAPACITIES: readonly string[] = ['spot', 'on-demand', 'any'] satisfies CapacityType[];
+
+function flavorOf(row: FlavorColumns): Pick<JobPlacement, 'gpuType' | 'capacity' | 'tpu'> {
+  return {
+    ...(row.gpu_type !== null ? { gpuType: row.gpu_type } : {}),
+    ...(row.capacity !== null && FLAVOR_CAPACITIES.includes(row.capacity)
+      ? { capacity: row.capacity as CapacityType }
+      : {}),
+    ...(row.tpu_type !== null && row.tpu_topology !== null
+      ? { tpu: { type: row.tpu_type, topology: row.tpu_topology } }
+      : {}),
+  };
+}
+
 /** A pending job with the queue reason it was last given. */
 export type QueuedJob = PendingJob & { phase: string; reason: string | null };
 
@@ -176,7 +230,7 @@ export async function pendingJobs(
   window: AdmissionWindow = DEFAULT_ADMISSION_WINDOW,
 ): Promise<QueuedJob[]> {
   const rows = await db.$queryRaw<
-    {
+    ({
       id: string;
       tenant_id: string;
       priority: number;
@@ -190,14 +244,16 @@ export async function pendingJobs(
       offload_preference: OffloadPreference;
       phase: string;
       reason: string | null;
-    }[]
+    } & FlavorColumns)[]
   >`
     SELECT j.id, j.tenant_id, j.priority, j.created_at, j.retry_at, j.cpu_millis,
-           j.memory_bytes, j.gpu, j.pod_sets, j.queue, j.offload_preference, j.phase, j.reason
+           j.memory_bytes, j.gpu, j.pod_sets, j.queue, j.offload_preference, j.phase, j.reason,
+           j.gpu_type, j.capacity, j.tpu_type, j.tpu_topology
     FROM tenants t
     CROSS JOIN LATERAL (
       SELECT q.id, q.tenant_id, q.priority, q.created_at, q.retry_at, q.cpu_millis,
              q.memory_bytes, q.gpu, q.pod_sets, q.queue, q.offload_preference::text AS offload_preference,
+             q.gpu_type, q.capacity, q.tpu_type, q.tpu_topology,
              q.phase, q.reason, row_number() OVER (ORDER BY q.priority DESC, q.id) AS rank
       FROM jobs q
       WHERE q.tenant_id = t.id AND q.status = 'pending' AND q.deps_unmet = 0
@@ -222,6 +278,7 @@ export async function pendingJobs(
     ...(row.pod_sets ? { podSets: row.pod_sets.map(podSetOf) } : {}),
     queue: row.queue,
     offloadPreference: row.offload_preference,
+    ...flavorOf(row),
     phase: row.phase,
     reason: row.reason,
   }));
@@ -261,11 +318,14 @@ export async function queueStanding(
   return { position: Number(row.ahead) + 1, waiting: Number(row.waiting), tenantReady: row.ready };
 }
 
-/** An admitted job Kubernetes may not show on a node yet, with what it will request. */
-export interface InFlightJob {
-  id: string;
-  resources: { cpuMillis: number; memoryBytes: number; gpu: number };
-}
+/**
+ * An admitted job Kubernetes may not show on a node yet, with what it will request and the
+ * flavor that decides which nodes it may be bound to.
+ */
+export type InFlightJob = { id: string } & Pick<
+  JobPlacement,
+  'resources' | 'gpuType' | 'capacity' | 'tpu'
+>;
 
 /**
  * Admitted jobs not yet seen running: between admission and the pod being bound, the cluster's
@@ -275,33 +335,39 @@ export interface InFlightJob {
  */
 export async function inFlightJobs(db: Db): Promise<InFlightJob[]> {
   const rows = await db.$queryRaw<
-    {
+    ({
       id: string;
       cpu_millis: number;
       memory_bytes: bigint;
       gpu: number;
       pod_sets: StoredPodSetJson[] | null;
-    }[]
+    } & FlavorColumns)[]
   >`
-    SELECT id, cpu_millis, memory_bytes, gpu, pod_sets FROM jobs
+    SELECT id, cpu_millis, memory_bytes, gpu, pod_sets, gpu_type, capacity, tpu_type, tpu_topology
+    FROM jobs
     WHERE status = 'pending' AND admitted_at IS NOT NULL`;
-  return rows.flatMap((row) =>
-    row.pod_sets
-      ? row.pod_sets.flatMap((set) =>
-          Array.from({ length: set.count }, () => ({
-            id: row.id,
-            resources: podSetOf(set).resources,
-          })),
-        )
-      : [
-          {
-            id: row.id,
-            resources: {
-              cpuMillis: row.cpu_millis,
-              memoryBytes: Number(row.memory_bytes),
-              gpu: row.gpu,
-            },
+  return rows.flatMap((row) => {
+    const flavor = flavorOf(row);
+    if (!row.pod_sets)
+      return [
+        {
+          id: row.id,
+          ...flavor,
+          resources: {
+            cpuMillis: row.cpu_millis,
+            memoryBytes: Number(row.memory_bytes),
+            gpu: row.gpu,
           },
-        ],
-  );
+        },
+      ];
+    // A GPU type binds only the pods that ask for GPUs (a JobSet's CPU driver goes anywhere).
+    const { gpuType: _type, ...cpuPodFlavor } = flavor;
+    return row.pod_sets.flatMap((set) =>
+      Array.from({ length: set.count }, () => ({
+        id: row.id,
+        ...(set.gpu > 0 ? flavor : cpuPodFlavor),
+        resources: podSetOf(set).resources,
+      })),
+    );
+  });
 }

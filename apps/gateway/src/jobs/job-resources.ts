@@ -1,4 +1,4 @@
-import { type JobSpec, multiPodProblems, podSetsOf } from '@roam/contracts';
+import { gpuCount, gpuTypeOf, type JobSpec, multiPodProblems, podSetsOf } from '@roam/contracts';
 import type { OffloadPreference } from '@roam/domain';
 import {
   cpuMillis,
@@ -6,8 +6,11 @@ import {
   neverFits,
   type NeverFitsReason,
   type NodeState,
+  type PlacementConstraints,
+  type ResourceName,
   type Resources,
   type TenantLimits,
+  withTpuRequest,
 } from '@roam/domain';
 import type { StoredPodSet } from '@roam/jobs';
 import { type FieldError, ProblemError, problemTypes } from '@roam/runtime';
@@ -34,7 +37,7 @@ function podRequestsOf(
     errors.push({ path: `${path}.memory`, message: (error as Error).message });
   }
   if (errors.length > 0) return { errors };
-  return { resources: { cpuMillis: cpu, memoryBytes: memory, gpu: resources.gpu } };
+  return { resources: { cpuMillis: cpu, memoryBytes: memory, gpu: gpuCount(resources) } };
 }
 
 /** What a job asks for: the whole gang's requests, and for a multi-pod job its pod sets. */
@@ -62,7 +65,7 @@ export function requestsOf(spec: JobSpec): JobRequests | { errors: FieldError[] 
     else podSets.push({ name: set.name, count: set.count, ...one.resources });
   });
   if (errors.length > 0) return { errors };
-  const total = (r: keyof Resources) => podSets.reduce((n, set) => n + set[r] * set.count, 0);
+  const total = (r: ResourceName) => podSets.reduce((n, set) => n + set[r] * set.count, 0);
   return {
     resources: {
       cpuMillis: total('cpuMillis'),
@@ -110,6 +113,16 @@ export function assertMultiPodCoherent(spec: JobSpec, singlePodOnly?: string): v
   );
 }
 
+/** The flavor a spec asks for, as placement reads it: GPU type, TPU slice, kind of capacity. */
+export function placementOf(spec: JobSpec): PlacementConstraints {
+  const gpuType = gpuTypeOf(spec.resources);
+  return {
+    ...(gpuType !== undefined ? { gpuType } : {}),
+    ...(spec.capacity !== undefined ? { capacity: spec.capacity } : {}),
+    ...(spec.resources.tpu !== undefined ? { tpu: spec.resources.tpu } : {}),
+  };
+}
+
 export const neverFitsView = (reasons: readonly NeverFitsReason[]) =>
   reasons.map((r) => ({ kind: r.kind, message: r.message }));
 
@@ -121,17 +134,27 @@ export function neverRuns(
   limits: TenantLimits,
   nodes: readonly NodeState[],
   offload: OffloadPreference,
+  constraints: PlacementConstraints = {},
   podSets?: readonly StoredPodSet[],
 ): NeverFitsReason[] {
-  // A gang's quota is its sum; each of its pods must fit some node on its own.
-  const reasons = podSets
-    ? [
-        ...neverFits(resources, limits, []),
-        ...podSets.flatMap((set) =>
-          neverFits(set, limits, nodes).filter((r) => CLUSTER_ONLY.has(r.kind)),
+  // A gang's quota is its sum; each of its pods must fit some node on its own (a GPU type binds
+  // only the pods that ask for GPUs, as in admission).
+  if (podSets) {
+    const cpuPod: PlacementConstraints = { ...constraints };
+    delete cpuPod.gpuType;
+    const reasons = [
+      ...neverFits(resources, limits, []),
+      ...podSets.flatMap((set) =>
+        neverFits(set, limits, nodes, set.gpu > 0 ? constraints : cpuPod).filter((r) =>
+          CLUSTER_ONLY.has(r.kind),
         ),
-      ]
-    : neverFits(resources, limits, nodes);
+      ),
+    ];
+    return offload === 'never' ? reasons : reasons.filter((r) => !CLUSTER_ONLY.has(r.kind));
+  }
+  // A TPU job's pods each ask for one host's chips of its slice (tpu.ts).
+  const requests = withTpuRequest({ resources, tpu: constraints.tpu }, nodes).resources;
+  const reasons = neverFits(requests, limits, nodes, constraints);
   return offload === 'never' ? reasons : reasons.filter((reason) => !CLUSTER_ONLY.has(reason.kind));
 }
 
@@ -145,9 +168,10 @@ export function assertCanEverRun(
   limits: TenantLimits,
   nodes: readonly NodeState[],
   offload: OffloadPreference = 'never',
+  constraints: PlacementConstraints = {},
   podSets?: readonly StoredPodSet[],
 ): void {
-  const reasons = neverRuns(resources, limits, nodes, offload, podSets);
+  const reasons = neverRuns(resources, limits, nodes, offload, constraints, podSets);
   if (reasons.length === 0) return;
   throw new ProblemError(
     422,

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   createEnvelope,
   type Envelope,
+  gpuCount,
   type JobSpec,
   jobSpecSchema,
   subjects,
@@ -18,6 +19,7 @@ import {
   assertMultiPodCoherent,
   neverFitsView,
   neverRuns,
+  placementOf,
   requestsOf,
   unschedulableProblem,
 } from './job-resources.js';
@@ -91,12 +93,13 @@ export class JobsBatchService {
           const resources: Resources = {
             cpuMillis: job.cpuMillis,
             memoryBytes: job.memoryBytes,
-            gpu: job.spec.resources.gpu,
+            gpu: gpuCount(job.spec.resources),
           };
-          const key = `${resources.cpuMillis}/${resources.memoryBytes}/${resources.gpu}/${job.spec.offload}`;
+          const placement = placementOf(job.spec);
+          const key = `${resources.cpuMillis}/${resources.memoryBytes}/${resources.gpu}/${job.spec.offload}/${JSON.stringify(placement)}`;
           let reasons = verdicts.get(key);
           if (!reasons) {
-            reasons = neverRuns(resources, limits, nodes, job.spec.offload);
+            reasons = neverRuns(resources, limits, nodes, job.spec.offload, placement);
             verdicts.set(key, reasons);
           }
           if (reasons.length > 0) unschedulable.push({ index, reasons: neverFitsView(reasons) });

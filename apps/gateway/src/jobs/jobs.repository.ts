@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { JobSpec, JobStatus } from '@roam/contracts';
+import { gpuCount, type JobSpec, type JobStatus } from '@roam/contracts';
 import { type Job, type JobHistory, Prisma, type PrismaClient } from '@roam/db';
 import { jobStateOf, type LabelRequirement, type TenantLimits } from '@roam/domain';
 import type { LedgerJob, NewJobRecord, StoredPodSet } from '@roam/jobs';
@@ -7,7 +7,8 @@ import { PRISMA, ProblemError, problemTypes } from '@roam/runtime';
 
 import { labelSelectorSql } from './label-selector.sql.js';
 
-export type JobRow = Job;
+/** A job row; its flavor columns are left out, since the spec they are generated from is in it. */
+export type JobRow = Omit<Job, 'gpuType' | 'capacity' | 'tpuType' | 'tpuTopology'>;
 export type JobHistoryRow = JobHistory;
 
 export interface NewJob {
@@ -83,7 +84,7 @@ export function newJobRecord(job: NewJob): NewJobRecord {
     labels: job.spec.labels ?? {},
     cpuMillis: job.cpuMillis,
     memoryBytes: job.memoryBytes,
-    gpu: job.gpu ?? job.spec.resources.gpu,
+    gpu: job.gpu ?? gpuCount(job.spec.resources),
     podSets: job.podSets ?? null,
     offloadPreference: job.spec.offload,
     maxAttempts: job.spec.retry_policy?.max_attempts ?? 1,

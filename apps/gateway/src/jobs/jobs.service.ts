@@ -12,6 +12,7 @@ import {
   assertCanEverRun,
   assertMultiPodCoherent,
   type JobRequests,
+  placementOf,
   requestsOrThrow,
 } from './job-resources.js';
 import { PriorityClassesService } from '../priority-classes/priority-classes.service.js';
@@ -159,7 +160,15 @@ export class JobsService {
     await this.priorities.apply([spec]);
     const requests = requestsOrThrow(spec);
     const [nodes, limits] = await Promise.all([this.nodes.current(), this.limitsOf(tenantId)]);
-    if (limits) assertCanEverRun(requests.resources, limits, nodes, spec.offload, requests.podSets);
+    if (limits)
+      assertCanEverRun(
+        requests.resources,
+        limits,
+        nodes,
+        spec.offload,
+        placementOf(spec),
+        requests.podSets,
+      );
     return requests;
   }
 

@@ -34,6 +34,10 @@ export const tenantViewSchema = z
     max_cpu: z.number(),
     max_memory_gi: z.number(),
     max_gpu: z.number().int(),
+    max_gpu_by_type: z
+      .record(z.string(), z.number().int())
+      .optional()
+      .describe('GPUs per accelerator type, when the quota names types; `max_gpu` is their sum.'),
     max_concurrent_jobs: z.number().int(),
     rate_limit_per_second: z.number().nullable(),
     results_retention_days: z.number().int().nullable(),

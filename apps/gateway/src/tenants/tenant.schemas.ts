@@ -72,11 +72,34 @@ export interface NewTenant {
   weight: number;
 }
 
+/** Accelerator types a tenant's GPU quota may name, at most. */
+export const MAX_GPU_TYPES = 32;
+
+/**
+ * GPUs per accelerator type (`{ "nvidia-l4": 16, "nvidia-h100-80gb": 8 }`): the tenant's GPU
+ * quota is their sum, and each type is capped at its own count (docs/scheduling.md#flavors).
+ */
+const gpuQuotaByType = z
+  .record(
+    z
+      .string()
+      .max(63)
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be an accelerator type such as nvidia-l4'),
+    limits.max_gpu,
+  )
+  .refine((types) => Object.keys(types).length >= 1 && Object.keys(types).length <= MAX_GPU_TYPES, {
+    message: `must name between 1 and ${MAX_GPU_TYPES} accelerator types`,
+  })
+  .refine((types) => Object.values(types).reduce((sum, n) => sum + n, 0) <= 10_000, {
+    message: 'must total at most 10000 GPUs',
+  });
+
 export const updateTenantSchema = z
   .object({
     max_cpu: limits.max_cpu,
     max_memory_gi: limits.max_memory_gi,
-    max_gpu: limits.max_gpu,
+    /** A number caps all GPUs; an object caps each type, and all together at their sum. */
+    max_gpu: z.union([limits.max_gpu, gpuQuotaByType]),
     max_concurrent_jobs: limits.max_concurrent_jobs,
     rate_limit_per_second: limits.rate_limit_per_second,
     results_retention_days: limits.results_retention_days,

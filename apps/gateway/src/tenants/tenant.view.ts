@@ -11,6 +11,8 @@ export interface TenantView {
   max_cpu: number;
   max_memory_gi: number;
   max_gpu: number;
+  /** Set when the GPU quota is per accelerator type; `max_gpu` is then their sum. */
+  max_gpu_by_type?: Record<string, number>;
   max_concurrent_jobs: number;
   rate_limit_per_second: number | null;
   results_retention_days: number | null;
@@ -57,6 +59,15 @@ export function tenantUsageView(row: {
   };
 }
 
+function isGpuCounts(json: Tenant['maxGpuByType']): json is Record<string, number> {
+  return (
+    json !== null &&
+    typeof json === 'object' &&
+    !Array.isArray(json) &&
+    Object.values(json).every((n) => typeof n === 'number')
+  );
+}
+
 const usd = (micros: bigint) => Number(micros) / 1e6;
 
 function borrowingLimitView(tenant: Tenant): TenantView['borrowing_limit'] {
@@ -77,6 +88,7 @@ export function tenantView(tenant: Tenant): TenantView {
     max_cpu: tenant.maxCpuMillis / 1000,
     max_memory_gi: Number(tenant.maxMemoryBytes) / GI,
     max_gpu: tenant.maxGpu,
+    ...(isGpuCounts(tenant.maxGpuByType) ? { max_gpu_by_type: tenant.maxGpuByType } : {}),
     max_concurrent_jobs: tenant.maxConcurrentJobs,
     rate_limit_per_second: tenant.rateLimitPerSecond,
     results_retention_days: tenant.resultsRetentionDays,

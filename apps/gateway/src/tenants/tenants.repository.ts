@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Prisma, PrismaClient, Tenant } from '@roam/db';
+import { Prisma, type PrismaClient, type Tenant } from '@roam/db';
 import { namespaceFor } from '@roam/domain';
 import { PRISMA } from '@roam/runtime';
 
@@ -12,7 +12,13 @@ function limitsData(input: UpdateTenant): Prisma.TenantUpdateInput {
   const data: Prisma.TenantUpdateInput = {};
   if (input.max_cpu !== undefined) data.maxCpuMillis = cpuMillisOf(input.max_cpu);
   if (input.max_memory_gi !== undefined) data.maxMemoryBytes = memoryBytesOf(input.max_memory_gi);
-  if (input.max_gpu !== undefined) data.maxGpu = input.max_gpu;
+  if (typeof input.max_gpu === 'number') {
+    data.maxGpu = input.max_gpu;
+    data.maxGpuByType = Prisma.DbNull;
+  } else if (input.max_gpu !== undefined) {
+    data.maxGpu = Object.values(input.max_gpu).reduce((sum, n) => sum + n, 0);
+    data.maxGpuByType = input.max_gpu;
+  }
   if (input.max_concurrent_jobs !== undefined) data.maxConcurrentJobs = input.max_concurrent_jobs;
   if (input.rate_limit_per_second !== undefined) {
     data.rateLimitPerSecond =

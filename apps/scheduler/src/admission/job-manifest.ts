@@ -1,6 +1,7 @@
 import { indexedShape, type JobSpec, multiPodKind, tenantAnnotationAllowed } from '@roam/contracts';
 import { jobLabels, kubeJobName, kubeJobSetName } from '@roam/kube';
 
+import { acceleratorRequests, flavorPlacement } from './flavor-placement.js';
 import { type EnvVar, type JobFiles, withJobFiles } from './job-files.js';
 import { kueueJobLabels } from './kueue/kueue-job.js';
 
@@ -58,10 +59,10 @@ function podTemplate(input: ManifestInput, shape: PodShape) {
     memory: shape.resources.memory,
   };
   const limits: Record<string, string> = { memory: shape.resources.memory };
-  if (shape.resources.gpu > 0) {
-    requests['nvidia.com/gpu'] = String(shape.resources.gpu);
-    limits['nvidia.com/gpu'] = String(shape.resources.gpu);
-  }
+  // This pod's accelerators (a replicated job may ask for its own); the job's capacity.
+  const podSpec: JobSpec = { ...spec, resources: shape.resources };
+  Object.assign(requests, acceleratorRequests(podSpec));
+  Object.assign(limits, acceleratorRequests(podSpec));
   // The JobSpec schema refuses other keys at submit; a row written before that rule (or by
   // any other path) still never steers the kubelet, the autoscaler or the offload worker.
   const tenantAnnotations = Object.entries(spec.annotations ?? {}).filter(([key]) =>
@@ -77,11 +78,8 @@ function podTemplate(input: ManifestInput, shape: PodShape) {
     spec: withJobFiles(
       {
         restartPolicy: 'Never',
-        ...(shape.resources.gpu > 0
-          ? {
-              tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
-            }
-          : {}),
+        // Node selector, affinity and tolerations of its GPU/TPU type and capacity.
+        ...flavorPlacement(podSpec),
         containers: [
           {
             name: 'main',

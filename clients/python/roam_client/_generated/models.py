@@ -314,6 +314,7 @@ class JobPage(TypedDict, total=False):
 class JobSpec(TypedDict, total=False):
     annotations: NotRequired[Dict[str, str]]
     args: NotRequired[List[str]]
+    capacity: NotRequired[Literal["spot", "on-demand", "any"]]
     command: Required[List[str]]
     completions: NotRequired[int]
     # Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`.
@@ -344,6 +345,7 @@ class JobSpec(TypedDict, total=False):
 class JobSpecInput(TypedDict, total=False):
     annotations: NotRequired[Dict[str, str]]
     args: NotRequired[List[str]]
+    capacity: NotRequired[Literal["spot", "on-demand", "any"]]
     command: Required[List[str]]
     completions: NotRequired[int]
     # Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`.
@@ -521,6 +523,8 @@ class RegisteredTenant(TypedDict, total=False):
     max_concurrent_jobs: Required[int]
     max_cpu: Required[float]
     max_gpu: Required[int]
+    # GPUs per accelerator type, when the quota names types; `max_gpu` is their sum.
+    max_gpu_by_type: NotRequired[Dict[str, int]]
     max_memory_gi: Required[float]
     message: Required[str]
     namespace: Required[str]
@@ -655,6 +659,8 @@ class Tenant(TypedDict, total=False):
     max_concurrent_jobs: Required[int]
     max_cpu: Required[float]
     max_gpu: Required[int]
+    # GPUs per accelerator type, when the quota names types; `max_gpu` is their sum.
+    max_gpu_by_type: NotRequired[Dict[str, int]]
     max_memory_gi: Required[float]
     namespace: Required[str]
     offload_budget_usd: Required[Optional[float]]
@@ -704,6 +710,8 @@ class TenantWithUsage(TypedDict, total=False):
     max_concurrent_jobs: Required[int]
     max_cpu: Required[float]
     max_gpu: Required[int]
+    # GPUs per accelerator type, when the quota names types; `max_gpu` is their sum.
+    max_gpu_by_type: NotRequired[Dict[str, int]]
     max_memory_gi: Required[float]
     namespace: Required[str]
     offload_budget_usd: Required[Optional[float]]

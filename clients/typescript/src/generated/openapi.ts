@@ -2272,6 +2272,8 @@ export interface components {
         [key: string]: string;
       };
       args?: string[];
+      /** @enum {string} */
+      capacity?: 'spot' | 'on-demand' | 'any';
       command: string[];
       completions?: number;
       /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
@@ -2337,6 +2339,10 @@ export interface components {
         gpu: unknown;
         /** @default 128Mi */
         memory: unknown;
+        tpu?: {
+          topology: string;
+          type: string;
+        };
       };
       retry_policy?: {
         /**
@@ -2384,6 +2390,8 @@ export interface components {
         [key: string]: string;
       };
       args?: string[];
+      /** @enum {string} */
+      capacity?: 'spot' | 'on-demand' | 'any';
       command: string[];
       completions?: number;
       /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
@@ -2436,8 +2444,20 @@ export interface components {
       }[];
       resources?: {
         cpu?: string | number;
-        gpu?: number | null;
+        gpu?:
+          | (
+              | number
+              | {
+                  count: number;
+                  type: string;
+                }
+            )
+          | null;
         memory?: string | number;
+        tpu?: {
+          topology: string;
+          type: string;
+        };
       };
       retry_policy?: {
         /**
@@ -2758,6 +2778,10 @@ export interface components {
       max_concurrent_jobs: number;
       max_cpu: number;
       max_gpu: number;
+      /** @description GPUs per accelerator type, when the quota names types; `max_gpu` is their sum. */
+      max_gpu_by_type?: {
+        [key: string]: number;
+      };
       max_memory_gi: number;
       message: string;
       namespace: string;
@@ -2884,6 +2908,8 @@ export interface components {
           [key: string]: string;
         };
         args?: string[];
+        /** @enum {string} */
+        capacity?: 'spot' | 'on-demand' | 'any';
         command: string[];
         completions?: number;
         /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
@@ -2952,6 +2978,10 @@ export interface components {
           gpu: unknown;
           /** @default 128Mi */
           memory: unknown;
+          tpu?: {
+            topology: string;
+            type: string;
+          };
         };
         results?: {
           patterns: string[];
@@ -3021,6 +3051,10 @@ export interface components {
       max_concurrent_jobs: number;
       max_cpu: number;
       max_gpu: number;
+      /** @description GPUs per accelerator type, when the quota names types; `max_gpu` is their sum. */
+      max_gpu_by_type?: {
+        [key: string]: number;
+      };
       max_memory_gi: number;
       namespace: string;
       offload_budget_usd: number | null;
@@ -3089,6 +3123,10 @@ export interface components {
       max_concurrent_jobs: number;
       max_cpu: number;
       max_gpu: number;
+      /** @description GPUs per accelerator type, when the quota names types; `max_gpu` is their sum. */
+      max_gpu_by_type?: {
+        [key: string]: number;
+      };
       max_memory_gi: number;
       namespace: string;
       offload_budget_usd: number | null;
@@ -4444,6 +4482,8 @@ export interface operations {
               };
               args?: string[];
               array: components['schemas']['ArrayRequest'];
+              /** @enum {string} */
+              capacity?: 'spot' | 'on-demand' | 'any';
               command: string[];
               completions?: number;
               /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
@@ -4496,8 +4536,20 @@ export interface operations {
               }[];
               resources?: {
                 cpu?: string | number;
-                gpu?: number | null;
+                gpu?:
+                  | (
+                      | number
+                      | {
+                          count: number;
+                          type: string;
+                        }
+                    )
+                  | null;
                 memory?: string | number;
+                tpu?: {
+                  topology: string;
+                  type: string;
+                };
               };
               retry_policy?: {
                 /**
@@ -7505,6 +7557,8 @@ export interface operations {
               [key: string]: string;
             };
             args?: string[];
+            /** @enum {string} */
+            capacity?: 'spot' | 'on-demand' | 'any';
             command: string[];
             completions?: number;
             /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
@@ -7560,8 +7614,20 @@ export interface operations {
             }[];
             resources?: {
               cpu?: string | number;
-              gpu?: number | null;
+              gpu?:
+                | (
+                    | number
+                    | {
+                        count: number;
+                        type: string;
+                      }
+                  )
+                | null;
               memory?: string | number;
+              tpu?: {
+                topology: string;
+                type: string;
+              };
             };
             results?: {
               patterns: string[];
@@ -7769,6 +7835,8 @@ export interface operations {
               [key: string]: string;
             };
             args?: string[];
+            /** @enum {string} */
+            capacity?: 'spot' | 'on-demand' | 'any';
             command: string[];
             completions?: number;
             /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
@@ -7824,8 +7892,20 @@ export interface operations {
             }[];
             resources?: {
               cpu?: string | number;
-              gpu?: number | null;
+              gpu?:
+                | (
+                    | number
+                    | {
+                        count: number;
+                        type: string;
+                      }
+                  )
+                | null;
               memory?: string | number;
+              tpu?: {
+                topology: string;
+                type: string;
+              };
             };
             results?: {
               patterns: string[];
@@ -8340,7 +8420,11 @@ export interface operations {
           cohort?: string | null;
           max_concurrent_jobs?: number;
           max_cpu?: number;
-          max_gpu?: number;
+          max_gpu?:
+            | number
+            | {
+                [key: string]: number;
+              };
           max_memory_gi?: number;
           offload_budget_usd?: number | null;
           rate_limit_per_second?: number | null;
@@ -9884,7 +9968,11 @@ export interface operations {
           cohort?: string | null;
           max_concurrent_jobs?: number;
           max_cpu?: number;
-          max_gpu?: number;
+          max_gpu?:
+            | number
+            | {
+                [key: string]: number;
+              };
           max_memory_gi?: number;
           offload_budget_usd?: number | null;
           rate_limit_per_second?: number | null;

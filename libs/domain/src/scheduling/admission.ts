@@ -47,6 +47,7 @@ import {
   type Resources,
 } from './resources.js';
 import type { NodeState, PendingJob, PodSet, Snapshot, TenantState } from './snapshot.js';
+import { withTpuRequests } from './tpu.js';
 
 /**
  * A job that has waited this long at the head of its tenant's queue is *starving*: it is
@@ -313,7 +314,12 @@ function weightedShare(used: Resources, total: Resources, weight: number): numbe
  * are read-only.
  */
 export function decide(snapshot: Snapshot, options: DecideOptions = {}): AdmissionDecision {
-  return new AdmissionCycle(snapshot, options).run();
+  // A TPU job asks for a slice; its pods' chips and hosts depend on the nodes (tpu.ts).
+  const pending = withTpuRequests(snapshot.pending, snapshot.nodes);
+  return new AdmissionCycle(
+    pending === snapshot.pending ? snapshot : { ...snapshot, pending },
+    options,
+  ).run();
 }
 
 class AdmissionCycle {
@@ -325,6 +331,7 @@ class AdmissionCycle {
   private readonly freeCpu: Float64Array;
   private readonly freeMemory: Float64Array;
   private readonly freeGpu: Float64Array;
+  private readonly freeTpu: Float64Array;
   /** Pod slots left per usable node; Infinity when the node reports no pod limit. */
   private readonly slots: Float64Array;
   /** The reservation on each usable node, if any. */
@@ -354,6 +361,7 @@ class AdmissionCycle {
     this.freeCpu = new Float64Array(n);
     this.freeMemory = new Float64Array(n);
     this.freeGpu = new Float64Array(n);
+    this.freeTpu = new Float64Array(n);
     this.slots = new Float64Array(n);
     this.reservedAt = new Array<Reservation | undefined>(n).fill(undefined);
     this.usable.forEach((node, i) => {
@@ -361,6 +369,7 @@ class AdmissionCycle {
       this.freeCpu[i] = free.cpuMillis;
       this.freeMemory[i] = free.memoryBytes;
       this.freeGpu[i] = free.gpu;
+      this.freeTpu[i] = free.tpu ?? 0;
       this.slots[i] = freePodSlots(node);
     });
     this.room = {
@@ -368,6 +377,7 @@ class AdmissionCycle {
       freeCpu: this.freeCpu,
       freeMemory: this.freeMemory,
       freeGpu: this.freeGpu,
+      freeTpu: this.freeTpu,
       slots: this.slots,
       reservedFor: (i) => this.reservedAt[i]?.jobId,
     };
@@ -678,6 +688,7 @@ class AdmissionCycle {
         r.cpuMillis <= (this.freeCpu[i] as number) &&
         r.memoryBytes <= (this.freeMemory[i] as number) &&
         r.gpu <= (this.freeGpu[i] as number) &&
+        (r.tpu === undefined || r.tpu <= (this.freeTpu[i] as number)) &&
         nodeAccepts(shape.job, this.usable[i] as NodeState)
       )
         break;
@@ -794,6 +805,9 @@ class AdmissionCycle {
     into.cpuMillis = this.freeCpu[i] as number;
     into.memoryBytes = this.freeMemory[i] as number;
     into.gpu = this.freeGpu[i] as number;
+    // TPU chips only on nodes that have them, so other nodes' room reads as before.
+    if ((this.usable[i] as NodeState).allocatable.tpu !== undefined) into.tpu = this.freeTpu[i];
+    else if (into.tpu !== undefined) delete into.tpu;
     return into;
   }
 
@@ -852,6 +866,7 @@ class AdmissionCycle {
       this.freeCpu[i] = Math.max(0, (this.freeCpu[i] as number) - r.cpuMillis);
       this.freeMemory[i] = Math.max(0, (this.freeMemory[i] as number) - r.memoryBytes);
       this.freeGpu[i] = Math.max(0, (this.freeGpu[i] as number) - r.gpu);
+      if (r.tpu !== undefined) this.freeTpu[i] = Math.max(0, (this.freeTpu[i] as number) - r.tpu);
       this.slots[i] = (this.slots[i] as number) - 1;
     }
     if (borrowed) admission.borrowed = true;
@@ -992,7 +1007,7 @@ class ShapeIndex {
       if (!shape) byGpu.set(r.gpu, (shape = { job, cursor: 0 }));
       return shape;
     }
-    const key = `${r.cpuMillis}/${r.memoryBytes}/${r.gpu}/${job.gpuType ?? ''}/${job.capacity ?? 'any'}/${JSON.stringify(job.nodeSelector ?? {})}/${JSON.stringify(job.tolerations ?? [])}`;
+    const key = `${r.cpuMillis}/${r.memoryBytes}/${r.gpu}/${job.gpuType ?? ''}/${job.capacity ?? 'any'}/${job.tpu ? `${job.tpu.type}/${job.tpu.topology}` : ''}/${JSON.stringify(job.nodeSelector ?? {})}/${JSON.stringify(job.tolerations ?? [])}`;
     let shape = this.constrained.get(key);
     if (!shape) this.constrained.set(key, (shape = { job, cursor: 0 }));
     return shape;

@@ -1,8 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 
+import { expectedNodesFromLabels } from '../failover/preflight.js';
 import { decide, type AdmissionDecision, type WaitReason } from './admission.js';
+import { withAssumed } from './nodes.js';
 import type { Snapshot } from './snapshot.js';
 import { job, node, snapshot, tenant } from './testing.js';
+import { sliceLayout, withTpuRequest } from './tpu.js';
 
 const placed = (d: AdmissionDecision) => d.admitted.map((a) => [a.jobId, a.node]);
 const waitingFor = (d: AdmissionDecision, id: string) => {
@@ -190,5 +193,174 @@ describe('decide: quota per accelerator type', () => {
     expect(waitingFor(d, 'l4-2').blocker).toMatchObject({
       shortfalls: [{ resource: 'gpu', used: 4, limit: 6, needed: 4 }],
     });
+  });
+});
+
+/** v5e hosts of three slice shapes, named so first-fit by name meets the wrong ones first. */
+const V5E = 'tpu-v5-lite-podslice';
+const tpuPools = [
+  node('a-cpu'),
+  node('b-v5e-2x2').tpuHost(V5E, '2x2', 4),
+  node('c-v5p-2x4').tpuHost('tpu-v5p-slice', '2x4', 4),
+  node('d-v5e-2x4').tpuHost(V5E, '2x4', 8),
+  ...[0, 1, 2, 3].map((i) => node(`e-v5e-4x4-${i}`).tpuHost(V5E, '4x4', 4)),
+];
+
+describe('sliceLayout / withTpuRequest: a slice is chips ÷ chips per host', () => {
+  it.each<[string, string, string, { chips: number; perHost: number; hosts: number }]>([
+    ['single-host v5e 2x4', V5E, '2x4', { chips: 8, perHost: 8, hosts: 1 }],
+    ['single-host v5e 2x2', V5E, '2x2', { chips: 4, perHost: 4, hosts: 1 }],
+    ['multi-host v5e 4x4 on 4-chip hosts', V5E, '4x4', { chips: 16, perHost: 4, hosts: 4 }],
+    ['v5p 2x4 on 4-chip hosts', 'tpu-v5p-slice', '2x4', { chips: 8, perHost: 4, hosts: 2 }],
+    [
+      'no node of the slice: one host of all its chips',
+      V5E,
+      '8x8',
+      { chips: 64, perHost: 64, hosts: 1 },
+    ],
+  ])('%s', (_name, type, topology, layout) => {
+    const nodes = tpuPools.map((n) => n.obj());
+    expect(sliceLayout({ type, topology }, nodes)).toEqual(layout);
+  });
+
+  it('counts hosts as the failover preflight does for the same nodes', () => {
+    const hosts = [0, 1, 2, 3].map((i) =>
+      node(`h-${i}`).tpuHost('tpu-v5p-slice', '2x2x4', 4).obj(),
+    );
+    const preflight = expectedNodesFromLabels(
+      hosts.map((h) => ({
+        name: h.name,
+        labels: { ...h.labels },
+        unschedulable: false,
+        ready: true,
+      })),
+    );
+    expect(preflight).toMatchObject({ expected: 4 });
+    expect(sliceLayout({ type: 'tpu-v5p-slice', topology: '2x2x4' }, hosts).hosts).toBe(4);
+  });
+
+  it('a single-host slice is one pod of all its chips; a multi-host slice a gang of one pod per host', () => {
+    const nodes = tpuPools.map((n) => n.obj());
+    const single = withTpuRequest(job('s').cpu(1).tpu(V5E, '2x4').obj(), nodes);
+    expect(single.resources.tpu).toBe(8);
+    expect(single.podSets).toBeUndefined();
+    const multi = withTpuRequest(job('m').cpu(1).tpu(V5E, '4x4').obj(), nodes);
+    expect(multi.resources.tpu).toBe(4);
+    expect(multi.podSets).toEqual([
+      { name: 'slice', count: 4, resources: { ...job('m').cpu(1).obj().resources, tpu: 4 } },
+    ]);
+    const cpu = job('c').cpu(1).obj();
+    expect(withTpuRequest(cpu, nodes)).toBe(cpu);
+  });
+});
+
+describe('decide: a TPU job runs only on hosts of its slice type and topology', () => {
+  it.each<[string, ReturnType<typeof job>, string]>([
+    ['v5e 2x4 skips the v5e 2x2 and the v5p 2x4 hosts', job('j').tpu(V5E, '2x4'), 'd-v5e-2x4'],
+    ['v5e 2x2', job('j').tpu(V5E, '2x2'), 'b-v5e-2x2'],
+  ])('%s', (_name, j, expected) => {
+    const d = decide(
+      snapshot()
+        .tenants(tenant('a'))
+        .jobs(j)
+        .nodes(...tpuPools)
+        .obj(),
+    );
+    expect(placed(d)).toEqual([['j', expected]]);
+  });
+
+  it('counts chips: a second slice waits for the host the first one took', () => {
+    const d = decide(
+      snapshot()
+        .tenants(tenant('a'))
+        .jobs(job('first').tpu(V5E, '2x4').at(0), job('second').tpu(V5E, '2x4').at(1))
+        .nodes(...tpuPools)
+        .at(2)
+        .obj(),
+    );
+    expect(placed(d)).toEqual([['first', 'd-v5e-2x4']]);
+    expect(waitingFor(d, 'second')).toMatchObject({
+      reason: 'InsufficientCapacity',
+      blocker: { best: { node: 'd-v5e-2x4', free: { tpu: 0 } } },
+    });
+  });
+
+  it('waits while the host is busy with pods roam does not manage', () => {
+    const d = decide(
+      snapshot()
+        .tenants(tenant('a'))
+        .jobs(job('j').tpu(V5E, '2x4'))
+        .nodes(node('d-v5e-2x4').tpuHost(V5E, '2x4', 8).tpuInUse(8))
+        .obj(),
+    );
+    expect(waitingFor(d, 'j').reason).toBe('InsufficientCapacity' satisfies WaitReason);
+  });
+
+  it('an admitted slice not yet bound holds its host (withAssumed)', () => {
+    const nodes = withAssumed(
+      tpuPools.map((n) => n.obj()),
+      [job('in-flight').tpu(V5E, '2x4').obj()],
+    );
+    expect(nodes.find((n) => n.name === 'd-v5e-2x4')?.requested.tpu).toBe(8);
+    const d = decide(
+      snapshot()
+        .tenants(tenant('a'))
+        .jobs(job('j').tpu(V5E, '2x4'))
+        .nodes(...nodes)
+        .obj(),
+    );
+    expect(d.admitted).toEqual([]);
+  });
+
+  it.each<[string, ReturnType<typeof job>, RegExp]>([
+    [
+      'no host of the topology',
+      job('j').tpu(V5E, '8x8'),
+      /no node matches the job's TPU type tpu-v5-lite-podslice with topology 8x8, node selector and tolerations/,
+    ],
+    [
+      'no host of the type',
+      job('j').tpu('tpu-v6e-slice', '2x4'),
+      /no node matches the job's TPU type tpu-v6e-slice with topology 2x4/,
+    ],
+  ])('Unschedulable: %s', (_name, j, message) => {
+    const d = decide(
+      snapshot()
+        .tenants(tenant('a'))
+        .jobs(j)
+        .nodes(...tpuPools)
+        .obj(),
+    );
+    expect(waitingFor(d, 'j')).toMatchObject({
+      reason: 'Unschedulable' satisfies WaitReason,
+      message: expect.stringMatching(message),
+    });
+  });
+
+  it('a job without a TPU never lands on a TPU host (their taint keeps it off)', () => {
+    const d = decide(
+      snapshot()
+        .tenants(tenant('a'))
+        .jobs(job('j').cpu(1))
+        .nodes(node('a-v5e').tpuHost(V5E, '2x4', 8), node('b-cpu'))
+        .obj(),
+    );
+    expect(placed(d)).toEqual([['j', 'b-cpu']]);
+  });
+});
+
+describe('withAssumed: in-flight jobs are placed by their flavor', () => {
+  it('an admitted spot L4 job holds a spot L4 node, not the first GPU node by name', () => {
+    const nodes = withAssumed(
+      [
+        node('a-h100').accelerator('nvidia-h100-80gb').obj(),
+        node('b-l4-spot').accelerator('nvidia-l4').spot().obj(),
+      ],
+      [job('in-flight').gpu(2).gpuType('nvidia-l4').capacity('spot').obj()],
+    );
+    expect(nodes.map((n) => [n.name, n.requested.gpu])).toEqual([
+      ['a-h100', 0],
+      ['b-l4-spot', 2],
+    ]);
   });
 });

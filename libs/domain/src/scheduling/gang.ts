@@ -32,11 +32,13 @@ export function gangPods(job: Pick<PendingJob, 'podSets'>): number {
  */
 export function jobTotal(job: Pick<PendingJob, 'resources' | 'podSets'>): Resources {
   if (!isGang(job)) return job.resources;
-  const total = { cpuMillis: 0, memoryBytes: 0, gpu: 0 };
+  const total: Resources = { cpuMillis: 0, memoryBytes: 0, gpu: 0 };
   for (const set of job.podSets ?? []) {
     total.cpuMillis += set.count * set.resources.cpuMillis;
     total.memoryBytes += set.count * set.resources.memoryBytes;
     total.gpu += set.count * set.resources.gpu;
+    if (set.resources.tpu !== undefined)
+      total.tpu = (total.tpu ?? 0) + set.count * set.resources.tpu;
   }
   return total;
 }
@@ -70,6 +72,8 @@ export interface Room {
   readonly freeCpu: Float64Array;
   readonly freeMemory: Float64Array;
   readonly freeGpu: Float64Array;
+  /** TPU chips (`google.com/tpu`); 0 on a node without them. */
+  readonly freeTpu: Float64Array;
   readonly slots: Float64Array;
   /** The job id a node is reserved for (a starving job), if any. */
   reservedFor(i: number): string | undefined;
@@ -121,6 +125,7 @@ export function tryGang(
           r.cpuMillis <= (room.freeCpu[i] as number) &&
           r.memoryBytes <= (room.freeMemory[i] as number) &&
           r.gpu <= (room.freeGpu[i] as number) &&
+          (r.tpu === undefined || r.tpu <= (room.freeTpu[i] as number)) &&
           nodeAccepts(pod, room.usable[i] as NodeState, room)
         )
           break;
@@ -150,6 +155,7 @@ function take(room: Room, i: number, r: Resources, sign: 1 | -1): void {
   room.freeCpu[i] = (room.freeCpu[i] as number) - sign * r.cpuMillis;
   room.freeMemory[i] = (room.freeMemory[i] as number) - sign * r.memoryBytes;
   room.freeGpu[i] = (room.freeGpu[i] as number) - sign * r.gpu;
+  if (r.tpu !== undefined) room.freeTpu[i] = (room.freeTpu[i] as number) - sign * r.tpu;
   room.slots[i] = (room.slots[i] as number) - sign;
 }
 
@@ -245,6 +251,7 @@ export function emptyCluster(nodes: readonly NodeState[]): Room {
     freeCpu: Float64Array.from(sorted, (n) => n.allocatable.cpuMillis),
     freeMemory: Float64Array.from(sorted, (n) => n.allocatable.memoryBytes),
     freeGpu: Float64Array.from(sorted, (n) => n.allocatable.gpu),
+    freeTpu: Float64Array.from(sorted, (n) => n.allocatable.tpu ?? 0),
     slots: Float64Array.from(sorted, (n) => n.pods?.allocatable ?? Infinity),
     reservedFor: () => undefined,
     ignoreConditionTaints: true,

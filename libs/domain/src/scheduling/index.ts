@@ -20,3 +20,4 @@ export * from './reconcile.js';
 export * from './resources.js';
 export * from './retry.js';
 export * from './snapshot.js';
+export * from './tpu.js';

@@ -37,6 +37,7 @@ export interface PlacementConstraints {
   tolerations?: JobPlacement['tolerations'];
   gpuType?: JobPlacement['gpuType'];
   capacity?: JobPlacement['capacity'];
+  tpu?: JobPlacement['tpu'];
 }
 
 /**
@@ -76,6 +77,7 @@ export function neverFits(
   if (accepting.length === 0) {
     const flavor = [
       job.gpuType !== undefined ? `GPU type ${job.gpuType}` : '',
+      job.tpu !== undefined ? `TPU type ${job.tpu.type} with topology ${job.tpu.topology}` : '',
       job.capacity === 'spot' || job.capacity === 'on-demand' ? `${job.capacity} capacity` : '',
     ].filter(Boolean);
     reasons.push({

@@ -32,6 +32,12 @@ export const POOL_LABELS: readonly string[] = [
 ];
 
 const GPU = 'nvidia.com/gpu';
+const TPU = 'google.com/tpu';
+
+/** `{ tpu }` when the quantity is there, `{}` otherwise: nodes and pods without TPUs omit it. */
+function tpuOf(list: Record<string, string>): Pick<Resources, 'tpu'> {
+  return list[TPU] === undefined ? {} : { tpu: quantity(Number, list[TPU]) };
+}
 
 /** A quantity that is absent or unparseable counts as 0, so one odd object cannot stop a cycle. */
 function quantity(parse: (value: string) => number, value: string | undefined): number {
@@ -59,6 +65,7 @@ export function podRequests(pod: PodJson): Resources {
       cpuMillis: quantity(cpuMillis, requests.cpu),
       memoryBytes: quantity(memoryBytes, requests.memory),
       gpu: quantity(Number, requests[GPU]),
+      ...tpuOf(requests),
     });
   }
   return requested;
@@ -101,6 +108,7 @@ export function nodeStatesFromKubernetes(
         cpuMillis: quantity(cpuMillis, allocatable.cpu),
         memoryBytes: quantity(memoryBytes, allocatable.memory),
         gpu: quantity(Number, allocatable[GPU]),
+        ...tpuOf(allocatable),
       },
       requested: requested.get(name) ?? { ...ZERO },
       ...(podSlots === undefined

@@ -1,27 +1,32 @@
 import { add, fits, RESOURCE_NAMES, subtract, ZERO, type Resources } from './resources.js';
 import type { NodeState, PendingJob, PodSet, Taint, Toleration } from './snapshot.js';
+import { carriesSlice, withTpuRequest } from './tpu.js';
 
 /** What placement looks at in a job: its requests and the node constraints of its pod. */
 export type JobPlacement = Pick<
   PendingJob,
-  'resources' | 'nodeSelector' | 'tolerations' | 'gpuType' | 'capacity'
+  'resources' | 'nodeSelector' | 'tolerations' | 'gpuType' | 'capacity' | 'tpu'
 >;
 
 /** GKE's node labels for the accelerator type and for spot capacity (value `"true"`). */
 export const GKE_ACCELERATOR_LABEL = 'cloud.google.com/gke-accelerator';
 export const GKE_SPOT_LABEL = 'cloud.google.com/gke-spot';
 
-/** True when the job names a flavor (accelerator type or spot/on-demand capacity). */
-export function hasFlavor(job: Pick<PendingJob, 'gpuType' | 'capacity'>): boolean {
-  return job.gpuType !== undefined || (job.capacity !== undefined && job.capacity !== 'any');
+type Flavor = Pick<PendingJob, 'gpuType' | 'capacity' | 'tpu'>;
+
+/** True when the job names a flavor (accelerator type, TPU slice or spot/on-demand capacity). */
+export function hasFlavor(job: Flavor): boolean {
+  return (
+    job.gpuType !== undefined ||
+    job.tpu !== undefined ||
+    (job.capacity !== undefined && job.capacity !== 'any')
+  );
 }
 
-/** The node is of the job's flavor: its accelerator type and its kind of capacity. */
-export function flavorMatches(
-  job: Pick<PendingJob, 'gpuType' | 'capacity'>,
-  node: Pick<NodeState, 'labels'>,
-): boolean {
+/** The node is of the job's flavor: its accelerator type or TPU slice, its kind of capacity. */
+export function flavorMatches(job: Flavor, node: Pick<NodeState, 'labels'>): boolean {
   if (job.gpuType !== undefined && node.labels[GKE_ACCELERATOR_LABEL] !== job.gpuType) return false;
+  if (job.tpu !== undefined && !carriesSlice(node, job.tpu)) return false;
   const spot = node.labels[GKE_SPOT_LABEL] === 'true';
   if (job.capacity === 'spot') return spot;
   if (job.capacity === 'on-demand') return !spot;
@@ -33,6 +38,10 @@ export function flavorMatches(
  * ExtendedResourceToleration admission plugin (and roam's pod template) make it do.
  */
 export const GPU_TAINT_KEY = 'nvidia.com/gpu';
+/** The taint GKE puts on TPU nodes; a TPU job tolerates it implicitly, as GKE makes it do. */
+export const TPU_TAINT_KEY = 'google.com/tpu';
+/** The extended resource TPU nodes offer, one per chip. */
+export const TPU_RESOURCE = 'google.com/tpu';
 
 /**
  * Taints Kubernetes derives from node conditions (not-ready, unreachable, unschedulable,
@@ -52,6 +61,7 @@ function tolerationMatches(toleration: Toleration, taint: Taint): boolean {
 export function toleratesTaint(job: JobPlacement, taint: Taint): boolean {
   if (taint.effect === 'PreferNoSchedule') return true; // soft: never blocks placement
   if (taint.key === GPU_TAINT_KEY && job.resources.gpu > 0) return true;
+  if (taint.key === TPU_TAINT_KEY && job.tpu !== undefined) return true;
   return (job.tolerations ?? []).some((t) => tolerationMatches(t, taint));
 }
 
@@ -109,6 +119,11 @@ export function deficit(
     const missing = request[r] - free[r];
     if (missing > 0) worst = Math.max(worst, allocatable[r] > 0 ? missing / allocatable[r] : 1);
   }
+  const missingTpu = (request.tpu ?? 0) - (free.tpu ?? 0);
+  if (missingTpu > 0) {
+    const chips = allocatable.tpu ?? 0;
+    worst = Math.max(worst, chips > 0 ? missingTpu / chips : 1);
+  }
   if (pods && pods.free < 1)
     worst = Math.max(worst, pods.allocatable > 0 ? 1 / pods.allocatable : 1);
   return worst;
@@ -153,12 +168,13 @@ export function placementOrder(sets: readonly PodSet[]): PodSet[] {
  */
 export function withAssumed(
   nodes: readonly NodeState[],
-  assumed: readonly Pick<PendingJob, 'resources' | 'podSets'>[],
+  assumed: readonly (JobPlacement & Pick<PendingJob, 'podSets'>)[],
 ): NodeState[] {
   if (assumed.length === 0) return [...nodes];
   const result = nodes.map((node) => ({ ...node }));
   const order = result.filter(isUsable).sort((a, b) => compareStrings(a.name, b.name));
-  for (const job of assumed) {
+  for (const assumedJob of assumed) {
+    const job = withTpuRequest(assumedJob, nodes);
     const sets = placementOrder(job.podSets ?? []);
     const pods =
       sets.length > 0

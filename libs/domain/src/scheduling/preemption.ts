@@ -1,7 +1,7 @@
 import type { AdmissionDecision } from './admission.js';
 import { cohortsOf, type CohortWork } from './borrowing.js';
 import { compareStrings } from './nodes.js';
-import { RESOURCE_NAMES, resourceLabel, type Resources } from './resources.js';
+import { RESOURCE_NAMES, type ResourceName, resourceLabel, type Resources } from './resources.js';
 import type { PendingJob, RunningJob, Snapshot, TenantState } from './snapshot.js';
 
 /**
@@ -133,7 +133,7 @@ interface Plan {
   reason: PreemptionReason;
   victims: Candidate[];
   /** The resources that were short (for the message). */
-  short: (keyof Resources)[];
+  short: ResourceName[];
 }
 
 /** Borrowed work of other members, when the job fits its own guarantee and the pool is short. */
@@ -207,7 +207,7 @@ export function preemptionMessage(
   reason: PreemptionReason,
   by: PendingJob,
   victim: RunningJob,
-  short: readonly (keyof Resources)[],
+  short: readonly ResourceName[],
 ): string {
   const quota = `${short.map(resourceLabel).join(' and ')} quota`;
   switch (reason) {

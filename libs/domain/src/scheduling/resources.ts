@@ -10,9 +10,15 @@ export interface Resources {
   cpuMillis: number;
   memoryBytes: number;
   gpu: number;
+  /**
+   * TPU chips (`google.com/tpu`); absent is 0. Placement counts them on nodes; tenants have no
+   * TPU quota, so they are not one of the quota dimensions (`RESOURCE_NAMES`).
+   */
+  tpu?: number;
 }
 
-export type ResourceName = keyof Resources;
+/** The dimensions quota, fair share and messages are counted in. */
+export type ResourceName = 'cpuMillis' | 'memoryBytes' | 'gpu';
 
 /** Iteration order for every per-resource loop, so messages are always in the same order. */
 export const RESOURCE_NAMES: readonly ResourceName[] = ['cpuMillis', 'memoryBytes', 'gpu'];
@@ -20,29 +26,36 @@ export const RESOURCE_NAMES: readonly ResourceName[] = ['cpuMillis', 'memoryByte
 export const ZERO: Readonly<Resources> = Object.freeze({ cpuMillis: 0, memoryBytes: 0, gpu: 0 });
 
 export function add(a: Resources, b: Resources): Resources {
-  return {
+  const sum: Resources = {
     cpuMillis: a.cpuMillis + b.cpuMillis,
     memoryBytes: a.memoryBytes + b.memoryBytes,
     gpu: a.gpu + b.gpu,
   };
+  // TPU chips only where there are any, so resources without TPUs keep their three fields.
+  if (a.tpu !== undefined || b.tpu !== undefined) sum.tpu = (a.tpu ?? 0) + (b.tpu ?? 0);
+  return sum;
 }
 
 /** `a - b`, never below zero (a node can be over-committed by pods roam does not manage). */
 export function subtract(a: Resources, b: Resources): Resources {
-  return {
+  const difference: Resources = {
     cpuMillis: Math.max(0, a.cpuMillis - b.cpuMillis),
     memoryBytes: Math.max(0, a.memoryBytes - b.memoryBytes),
     gpu: Math.max(0, a.gpu - b.gpu),
   };
+  if (a.tpu !== undefined || b.tpu !== undefined)
+    difference.tpu = Math.max(0, (a.tpu ?? 0) - (b.tpu ?? 0));
+  return difference;
 }
 
-/** True when every dimension of `request` fits in `available`. */
+/** True when every dimension of `request` fits in `available`, TPU chips included. */
 export function fits(request: Resources, available: Resources): boolean {
   // Spelled out rather than a loop over RESOURCE_NAMES: admission calls it per node and shape.
   return (
     request.cpuMillis <= available.cpuMillis &&
     request.memoryBytes <= available.memoryBytes &&
-    request.gpu <= available.gpu
+    request.gpu <= available.gpu &&
+    (request.tpu ?? 0) <= (available.tpu ?? 0)
   );
 }
 
@@ -114,9 +127,12 @@ export function formatAmount(r: ResourceName, value: number): string {
   }
 }
 
-/** "2 CPU, 6Gi memory, 1 GPU"; GPUs only when non-zero, since most jobs need none. */
+/** "2 CPU, 6Gi memory, 1 GPU"; GPUs and TPU chips only when non-zero, since most jobs need none. */
 export function formatResources(resources: Resources): string {
-  return RESOURCE_NAMES.filter((r) => r !== 'gpu' || resources.gpu > 0)
-    .map((r) => formatAmount(r, resources[r]))
-    .join(', ');
+  const parts = RESOURCE_NAMES.filter((r) => r !== 'gpu' || resources.gpu > 0).map((r) =>
+    formatAmount(r, resources[r]),
+  );
+  const tpu = resources.tpu ?? 0;
+  if (tpu > 0) parts.push(`${tpu} TPU chip${tpu === 1 ? '' : 's'}`);
+  return parts.join(', ');
 }

@@ -99,11 +99,22 @@ export interface PendingJob {
   /** Spot, on-demand or any capacity (`cloud.google.com/gke-spot`); absent means `any`. */
   capacity?: CapacityType;
   /**
+   * The TPU slice the job runs on: only nodes labelled with its accelerator type and topology
+   * (`cloud.google.com/gke-tpu-accelerator`, `cloud.google.com/gke-tpu-topology`).
+   */
+  tpu?: TpuSlice;
+  /**
    * The job's pods when it has more than one (an indexed Job's parallelism, a JobSet's
    * replicated jobs). Absent: one pod asking for `resources`. A job with pod sets is a gang:
    * admitted only when every pod of every set is placed, and its quota is the sum of them all.
    */
   podSets?: readonly PodSet[];
+}
+
+/** A TPU slice by GKE's names: `{ type: "tpu-v5-lite-podslice", topology: "2x4" }`. */
+export interface TpuSlice {
+  type: string;
+  topology: string;
 }
 
 /** A group of identical pods of one job: an indexed Job's pods, or a JobSet replicated job's. */

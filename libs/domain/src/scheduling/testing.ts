@@ -4,7 +4,9 @@
  * are test helpers, with defaults chosen to stay out of the way (large quotas, 8-CPU nodes).
  */
 import { cpuMillis, memoryBytes } from '../quantity.js';
+import { GKE_LABELS } from '../failover/preflight.js';
 import { GKE_ACCELERATOR_LABEL, GKE_SPOT_LABEL } from './nodes.js';
+import { GKE_TPU_ACCELERATOR_LABEL, GKE_TPU_TOPOLOGY_LABEL } from './tpu.js';
 import type { Resources } from './resources.js';
 import type {
   CapacityType,
@@ -205,6 +207,12 @@ export class JobBuilder {
     return this;
   }
 
+  /** A TPU slice: `tpu('tpu-v5-lite-podslice', '2x4')`. */
+  tpu(type: string, topology: string): this {
+    this.job.tpu = { type, topology };
+    return this;
+  }
+
   tolerate(toleration: Toleration): this {
     this.job.tolerations = [...(this.job.tolerations ?? []), toleration];
     return this;
@@ -266,6 +274,24 @@ export class NodeBuilder {
     return this.allocatable({ cpu: 96, memory: '680Gi', gpu: count })
       .label(GKE_ACCELERATOR_LABEL, type)
       .taint('nvidia.com/gpu');
+  }
+
+  /**
+   * A host of a GKE TPU slice: `chips` TPU chips, the slice's type and topology labels, the
+   * accelerator-count label and the TPU taint.
+   */
+  tpuHost(type: string, topology: string, chips: number): this {
+    this.node.allocatable = { ...resources({ cpu: 224, memory: '192Gi' }), tpu: chips };
+    return this.label(GKE_TPU_ACCELERATOR_LABEL, type)
+      .label(GKE_TPU_TOPOLOGY_LABEL, topology)
+      .label(GKE_LABELS.acceleratorCount, String(chips))
+      .taint('google.com/tpu');
+  }
+
+  /** TPU chips already taken on the node. */
+  tpuInUse(chips: number): this {
+    this.node.requested = { ...this.node.requested, tpu: chips };
+    return this;
   }
 
   /** A GKE spot node. */

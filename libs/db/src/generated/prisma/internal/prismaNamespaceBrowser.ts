@@ -101,6 +101,7 @@ export const TenantScalarFieldEnum = {
   maxCpuMillis: 'maxCpuMillis',
   maxMemoryBytes: 'maxMemoryBytes',
   maxGpu: 'maxGpu',
+  maxGpuByType: 'maxGpuByType',
   maxConcurrentJobs: 'maxConcurrentJobs',
   rateLimitPerSecond: 'rateLimitPerSecond',
   resultsRetentionDays: 'resultsRetentionDays',
@@ -161,6 +162,10 @@ export const JobScalarFieldEnum = {
   memoryBytes: 'memoryBytes',
   gpu: 'gpu',
   podSets: 'podSets',
+  gpuType: 'gpuType',
+  capacity: 'capacity',
+  tpuType: 'tpuType',
+  tpuTopology: 'tpuTopology',
   offloadPreference: 'offloadPreference',
   templateId: 'templateId',
   attempt: 'attempt',
@@ -510,19 +515,19 @@ export const SortOrder = {
 export type SortOrder = (typeof SortOrder)[keyof typeof SortOrder]
 
 
-export const JsonNullValueInput = {
-  JsonNull: JsonNull
-} as const
-
-export type JsonNullValueInput = (typeof JsonNullValueInput)[keyof typeof JsonNullValueInput]
-
-
 export const NullableJsonNullValueInput = {
   DbNull: DbNull,
   JsonNull: JsonNull
 } as const
 
 export type NullableJsonNullValueInput = (typeof NullableJsonNullValueInput)[keyof typeof NullableJsonNullValueInput]
+
+
+export const JsonNullValueInput = {
+  JsonNull: JsonNull
+} as const
+
+export type JsonNullValueInput = (typeof JsonNullValueInput)[keyof typeof JsonNullValueInput]
 
 
 export const QueryMode = {
@@ -533,14 +538,6 @@ export const QueryMode = {
 export type QueryMode = (typeof QueryMode)[keyof typeof QueryMode]
 
 
-export const NullsOrder = {
-  first: 'first',
-  last: 'last'
-} as const
-
-export type NullsOrder = (typeof NullsOrder)[keyof typeof NullsOrder]
-
-
 export const JsonNullValueFilter = {
   DbNull: DbNull,
   JsonNull: JsonNull,
@@ -548,4 +545,12 @@ export const JsonNullValueFilter = {
 } as const
 
 export type JsonNullValueFilter = (typeof JsonNullValueFilter)[keyof typeof JsonNullValueFilter]
+
+
+export const NullsOrder = {
+  first: 'first',
+  last: 'last'
+} as const
+
+export type NullsOrder = (typeof NullsOrder)[keyof typeof NullsOrder]
 

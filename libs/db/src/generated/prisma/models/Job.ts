@@ -71,6 +71,10 @@ export type JobMinAggregateOutputType = {
   cpuMillis: number | null
   memoryBytes: bigint | null
   gpu: number | null
+  gpuType: string | null
+  capacity: string | null
+  tpuType: string | null
+  tpuTopology: string | null
   offloadPreference: $Enums.OffloadPreference | null
   templateId: string | null
   attempt: number | null
@@ -109,6 +113,10 @@ export type JobMaxAggregateOutputType = {
   cpuMillis: number | null
   memoryBytes: bigint | null
   gpu: number | null
+  gpuType: string | null
+  capacity: string | null
+  tpuType: string | null
+  tpuTopology: string | null
   offloadPreference: $Enums.OffloadPreference | null
   templateId: string | null
   attempt: number | null
@@ -150,6 +158,10 @@ export type JobCountAggregateOutputType = {
   memoryBytes: number
   gpu: number
   podSets: number
+  gpuType: number
+  capacity: number
+  tpuType: number
+  tpuTopology: number
   offloadPreference: number
   templateId: number
   attempt: number
@@ -223,6 +235,10 @@ export type JobMinAggregateInputType = {
   cpuMillis?: true
   memoryBytes?: true
   gpu?: true
+  gpuType?: true
+  capacity?: true
+  tpuType?: true
+  tpuTopology?: true
   offloadPreference?: true
   templateId?: true
   attempt?: true
@@ -261,6 +277,10 @@ export type JobMaxAggregateInputType = {
   cpuMillis?: true
   memoryBytes?: true
   gpu?: true
+  gpuType?: true
+  capacity?: true
+  tpuType?: true
+  tpuTopology?: true
   offloadPreference?: true
   templateId?: true
   attempt?: true
@@ -302,6 +322,10 @@ export type JobCountAggregateInputType = {
   memoryBytes?: true
   gpu?: true
   podSets?: true
+  gpuType?: true
+  capacity?: true
+  tpuType?: true
+  tpuTopology?: true
   offloadPreference?: true
   templateId?: true
   attempt?: true
@@ -431,6 +455,10 @@ export type JobGroupByOutputType = {
   memoryBytes: bigint
   gpu: number
   podSets: runtime.JsonValue | null
+  gpuType: string | null
+  capacity: string | null
+  tpuType: string | null
+  tpuTopology: string | null
   offloadPreference: $Enums.OffloadPreference
   templateId: string | null
   attempt: number
@@ -496,6 +524,10 @@ export type JobWhereInput = {
   memoryBytes?: Prisma.BigIntFilter<"Job"> | bigint | number
   gpu?: Prisma.IntFilter<"Job"> | number
   podSets?: Prisma.JsonNullableFilter<"Job">
+  gpuType?: Prisma.StringNullableFilter<"Job"> | string | null
+  capacity?: Prisma.StringNullableFilter<"Job"> | string | null
+  tpuType?: Prisma.StringNullableFilter<"Job"> | string | null
+  tpuTopology?: Prisma.StringNullableFilter<"Job"> | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableFilter<"Job"> | string | null
   attempt?: Prisma.IntFilter<"Job"> | number
@@ -543,6 +575,10 @@ export type JobOrderByWithRelationInput = {
   memoryBytes?: Prisma.SortOrder
   gpu?: Prisma.SortOrder
   podSets?: Prisma.SortOrderInput | Prisma.SortOrder
+  gpuType?: Prisma.SortOrderInput | Prisma.SortOrder
+  capacity?: Prisma.SortOrderInput | Prisma.SortOrder
+  tpuType?: Prisma.SortOrderInput | Prisma.SortOrder
+  tpuTopology?: Prisma.SortOrderInput | Prisma.SortOrder
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrderInput | Prisma.SortOrder
   attempt?: Prisma.SortOrder
@@ -594,6 +630,10 @@ export type JobWhereUniqueInput = Prisma.AtLeast<{
   memoryBytes?: Prisma.BigIntFilter<"Job"> | bigint | number
   gpu?: Prisma.IntFilter<"Job"> | number
   podSets?: Prisma.JsonNullableFilter<"Job">
+  gpuType?: Prisma.StringNullableFilter<"Job"> | string | null
+  capacity?: Prisma.StringNullableFilter<"Job"> | string | null
+  tpuType?: Prisma.StringNullableFilter<"Job"> | string | null
+  tpuTopology?: Prisma.StringNullableFilter<"Job"> | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableFilter<"Job"> | string | null
   attempt?: Prisma.IntFilter<"Job"> | number
@@ -641,6 +681,10 @@ export type JobOrderByWithAggregationInput = {
   memoryBytes?: Prisma.SortOrder
   gpu?: Prisma.SortOrder
   podSets?: Prisma.SortOrderInput | Prisma.SortOrder
+  gpuType?: Prisma.SortOrderInput | Prisma.SortOrder
+  capacity?: Prisma.SortOrderInput | Prisma.SortOrder
+  tpuType?: Prisma.SortOrderInput | Prisma.SortOrder
+  tpuTopology?: Prisma.SortOrderInput | Prisma.SortOrder
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrderInput | Prisma.SortOrder
   attempt?: Prisma.SortOrder
@@ -691,6 +735,10 @@ export type JobScalarWhereWithAggregatesInput = {
   memoryBytes?: Prisma.BigIntWithAggregatesFilter<"Job"> | bigint | number
   gpu?: Prisma.IntWithAggregatesFilter<"Job"> | number
   podSets?: Prisma.JsonNullableWithAggregatesFilter<"Job">
+  gpuType?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
+  capacity?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
+  tpuType?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
+  tpuTopology?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceWithAggregatesFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
   attempt?: Prisma.IntWithAggregatesFilter<"Job"> | number
@@ -732,6 +780,10 @@ export type JobCreateInput = {
   memoryBytes: bigint | number
   gpu?: number
   podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: string | null
+  capacity?: string | null
+  tpuType?: string | null
+  tpuTopology?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -779,6 +831,10 @@ export type JobUncheckedCreateInput = {
   memoryBytes: bigint | number
   gpu?: number
   podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: string | null
+  capacity?: string | null
+  tpuType?: string | null
+  tpuTopology?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -824,6 +880,10 @@ export type JobUpdateInput = {
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
   podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -871,6 +931,10 @@ export type JobUncheckedUpdateInput = {
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
   podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -917,6 +981,10 @@ export type JobCreateManyInput = {
   memoryBytes: bigint | number
   gpu?: number
   podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: string | null
+  capacity?: string | null
+  tpuType?: string | null
+  tpuTopology?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -958,6 +1026,10 @@ export type JobUpdateManyMutationInput = {
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
   podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1000,6 +1072,10 @@ export type JobUncheckedUpdateManyInput = {
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
   podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1057,6 +1133,10 @@ export type JobCountOrderByAggregateInput = {
   memoryBytes?: Prisma.SortOrder
   gpu?: Prisma.SortOrder
   podSets?: Prisma.SortOrder
+  gpuType?: Prisma.SortOrder
+  capacity?: Prisma.SortOrder
+  tpuType?: Prisma.SortOrder
+  tpuTopology?: Prisma.SortOrder
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrder
   attempt?: Prisma.SortOrder
@@ -1112,6 +1192,10 @@ export type JobMaxOrderByAggregateInput = {
   cpuMillis?: Prisma.SortOrder
   memoryBytes?: Prisma.SortOrder
   gpu?: Prisma.SortOrder
+  gpuType?: Prisma.SortOrder
+  capacity?: Prisma.SortOrder
+  tpuType?: Prisma.SortOrder
+  tpuTopology?: Prisma.SortOrder
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrder
   attempt?: Prisma.SortOrder
@@ -1150,6 +1234,10 @@ export type JobMinOrderByAggregateInput = {
   cpuMillis?: Prisma.SortOrder
   memoryBytes?: Prisma.SortOrder
   gpu?: Prisma.SortOrder
+  gpuType?: Prisma.SortOrder
+  capacity?: Prisma.SortOrder
+  tpuType?: Prisma.SortOrder
+  tpuTopology?: Prisma.SortOrder
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrder
   attempt?: Prisma.SortOrder
@@ -1317,6 +1405,10 @@ export type JobCreateWithoutTenantInput = {
   memoryBytes: bigint | number
   gpu?: number
   podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: string | null
+  capacity?: string | null
+  tpuType?: string | null
+  tpuTopology?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1362,6 +1454,10 @@ export type JobUncheckedCreateWithoutTenantInput = {
   memoryBytes: bigint | number
   gpu?: number
   podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: string | null
+  capacity?: string | null
+  tpuType?: string | null
+  tpuTopology?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1437,6 +1533,10 @@ export type JobScalarWhereInput = {
   memoryBytes?: Prisma.BigIntFilter<"Job"> | bigint | number
   gpu?: Prisma.IntFilter<"Job"> | number
   podSets?: Prisma.JsonNullableFilter<"Job">
+  gpuType?: Prisma.StringNullableFilter<"Job"> | string | null
+  capacity?: Prisma.StringNullableFilter<"Job"> | string | null
+  tpuType?: Prisma.StringNullableFilter<"Job"> | string | null
+  tpuTopology?: Prisma.StringNullableFilter<"Job"> | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableFilter<"Job"> | string | null
   attempt?: Prisma.IntFilter<"Job"> | number
@@ -1478,6 +1578,10 @@ export type JobCreateWithoutHistoryInput = {
   memoryBytes: bigint | number
   gpu?: number
   podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: string | null
+  capacity?: string | null
+  tpuType?: string | null
+  tpuTopology?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1524,6 +1628,10 @@ export type JobUncheckedCreateWithoutHistoryInput = {
   memoryBytes: bigint | number
   gpu?: number
   podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: string | null
+  capacity?: string | null
+  tpuType?: string | null
+  tpuTopology?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1584,6 +1692,10 @@ export type JobUpdateWithoutHistoryInput = {
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
   podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1630,6 +1742,10 @@ export type JobUncheckedUpdateWithoutHistoryInput = {
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
   podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1674,6 +1790,10 @@ export type JobCreateWithoutResultsInput = {
   memoryBytes: bigint | number
   gpu?: number
   podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: string | null
+  capacity?: string | null
+  tpuType?: string | null
+  tpuTopology?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1720,6 +1840,10 @@ export type JobUncheckedCreateWithoutResultsInput = {
   memoryBytes: bigint | number
   gpu?: number
   podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: string | null
+  capacity?: string | null
+  tpuType?: string | null
+  tpuTopology?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1780,6 +1904,10 @@ export type JobUpdateWithoutResultsInput = {
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
   podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1826,6 +1954,10 @@ export type JobUncheckedUpdateWithoutResultsInput = {
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
   podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1870,6 +2002,10 @@ export type JobCreateWithoutLogsInput = {
   memoryBytes: bigint | number
   gpu?: number
   podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: string | null
+  capacity?: string | null
+  tpuType?: string | null
+  tpuTopology?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1916,6 +2052,10 @@ export type JobUncheckedCreateWithoutLogsInput = {
   memoryBytes: bigint | number
   gpu?: number
   podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: string | null
+  capacity?: string | null
+  tpuType?: string | null
+  tpuTopology?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1976,6 +2116,10 @@ export type JobUpdateWithoutLogsInput = {
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
   podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2022,6 +2166,10 @@ export type JobUncheckedUpdateWithoutLogsInput = {
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
   podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2066,6 +2214,10 @@ export type JobCreateWithoutStoredInput = {
   memoryBytes: bigint | number
   gpu?: number
   podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: string | null
+  capacity?: string | null
+  tpuType?: string | null
+  tpuTopology?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -2112,6 +2264,10 @@ export type JobUncheckedCreateWithoutStoredInput = {
   memoryBytes: bigint | number
   gpu?: number
   podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: string | null
+  capacity?: string | null
+  tpuType?: string | null
+  tpuTopology?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -2172,6 +2328,10 @@ export type JobUpdateWithoutStoredInput = {
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
   podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2218,6 +2378,10 @@ export type JobUncheckedUpdateWithoutStoredInput = {
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
   podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2262,6 +2426,10 @@ export type JobCreateManyTenantInput = {
   memoryBytes: bigint | number
   gpu?: number
   podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: string | null
+  capacity?: string | null
+  tpuType?: string | null
+  tpuTopology?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -2303,6 +2471,10 @@ export type JobUpdateWithoutTenantInput = {
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
   podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2348,6 +2520,10 @@ export type JobUncheckedUpdateWithoutTenantInput = {
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
   podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2393,6 +2569,10 @@ export type JobUncheckedUpdateManyWithoutTenantInput = {
   memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   gpu?: Prisma.IntFieldUpdateOperationsInput | number
   podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2484,6 +2664,10 @@ export type JobSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = ru
   memoryBytes?: boolean
   gpu?: boolean
   podSets?: boolean
+  gpuType?: boolean
+  capacity?: boolean
+  tpuType?: boolean
+  tpuTopology?: boolean
   offloadPreference?: boolean
   templateId?: boolean
   attempt?: boolean
@@ -2532,6 +2716,10 @@ export type JobSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extension
   memoryBytes?: boolean
   gpu?: boolean
   podSets?: boolean
+  gpuType?: boolean
+  capacity?: boolean
+  tpuType?: boolean
+  tpuTopology?: boolean
   offloadPreference?: boolean
   templateId?: boolean
   attempt?: boolean
@@ -2575,6 +2763,10 @@ export type JobSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extension
   memoryBytes?: boolean
   gpu?: boolean
   podSets?: boolean
+  gpuType?: boolean
+  capacity?: boolean
+  tpuType?: boolean
+  tpuTopology?: boolean
   offloadPreference?: boolean
   templateId?: boolean
   attempt?: boolean
@@ -2618,6 +2810,10 @@ export type JobSelectScalar = {
   memoryBytes?: boolean
   gpu?: boolean
   podSets?: boolean
+  gpuType?: boolean
+  capacity?: boolean
+  tpuType?: boolean
+  tpuTopology?: boolean
   offloadPreference?: boolean
   templateId?: boolean
   attempt?: boolean
@@ -2644,7 +2840,7 @@ export type JobSelectScalar = {
   updatedAt?: boolean
 }
 
-export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "podSets" | "offloadPreference" | "templateId" | "attempt" | "preemptions" | "maxAttempts" | "retryAt" | "requeues" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "groupName" | "arrayId" | "arrayIndex" | "depsUnmet" | "updatedAt", ExtArgs["result"]["job"]>
+export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "podSets" | "gpuType" | "capacity" | "tpuType" | "tpuTopology" | "offloadPreference" | "templateId" | "attempt" | "preemptions" | "maxAttempts" | "retryAt" | "requeues" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "groupName" | "arrayId" | "arrayIndex" | "depsUnmet" | "updatedAt", ExtArgs["result"]["job"]>
 export type JobInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   history?: boolean | Prisma.Job$historyArgs<ExtArgs>
@@ -2695,6 +2891,14 @@ export type $JobPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
      * per set); null for a single pod. `cpu_millis`, `memory_bytes` and `gpu` hold the whole gang.
      */
     podSets: runtime.JsonValue | null
+    /**
+     * The flavor the spec names, set by the database from `spec` on every write (trigger
+     * `jobs_flavor_from_spec`): GPU type, spot/on-demand capacity, TPU type and topology.
+     */
+    gpuType: string | null
+    capacity: string | null
+    tpuType: string | null
+    tpuTopology: string | null
     offloadPreference: $Enums.OffloadPreference
     templateId: string | null
     /**
@@ -3197,6 +3401,10 @@ export interface JobFieldRefs {
   readonly memoryBytes: Prisma.FieldRef<"Job", 'BigInt'>
   readonly gpu: Prisma.FieldRef<"Job", 'Int'>
   readonly podSets: Prisma.FieldRef<"Job", 'Json'>
+  readonly gpuType: Prisma.FieldRef<"Job", 'String'>
+  readonly capacity: Prisma.FieldRef<"Job", 'String'>
+  readonly tpuType: Prisma.FieldRef<"Job", 'String'>
+  readonly tpuTopology: Prisma.FieldRef<"Job", 'String'>
   readonly offloadPreference: Prisma.FieldRef<"Job", 'OffloadPreference'>
   readonly templateId: Prisma.FieldRef<"Job", 'String'>
   readonly attempt: Prisma.FieldRef<"Job", 'Int'>

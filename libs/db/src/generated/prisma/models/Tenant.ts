@@ -116,6 +116,7 @@ export type TenantCountAggregateOutputType = {
   maxCpuMillis: number
   maxMemoryBytes: number
   maxGpu: number
+  maxGpuByType: number
   maxConcurrentJobs: number
   rateLimitPerSecond: number
   resultsRetentionDays: number
@@ -224,6 +225,7 @@ export type TenantCountAggregateInputType = {
   maxCpuMillis?: true
   maxMemoryBytes?: true
   maxGpu?: true
+  maxGpuByType?: true
   maxConcurrentJobs?: true
   rateLimitPerSecond?: true
   resultsRetentionDays?: true
@@ -335,6 +337,7 @@ export type TenantGroupByOutputType = {
   maxCpuMillis: number
   maxMemoryBytes: bigint
   maxGpu: number
+  maxGpuByType: runtime.JsonValue | null
   maxConcurrentJobs: number
   rateLimitPerSecond: number | null
   resultsRetentionDays: number | null
@@ -382,6 +385,7 @@ export type TenantWhereInput = {
   maxCpuMillis?: Prisma.IntFilter<"Tenant"> | number
   maxMemoryBytes?: Prisma.BigIntFilter<"Tenant"> | bigint | number
   maxGpu?: Prisma.IntFilter<"Tenant"> | number
+  maxGpuByType?: Prisma.JsonNullableFilter<"Tenant">
   maxConcurrentJobs?: Prisma.IntFilter<"Tenant"> | number
   rateLimitPerSecond?: Prisma.IntNullableFilter<"Tenant"> | number | null
   resultsRetentionDays?: Prisma.IntNullableFilter<"Tenant"> | number | null
@@ -417,6 +421,7 @@ export type TenantOrderByWithRelationInput = {
   maxCpuMillis?: Prisma.SortOrder
   maxMemoryBytes?: Prisma.SortOrder
   maxGpu?: Prisma.SortOrder
+  maxGpuByType?: Prisma.SortOrderInput | Prisma.SortOrder
   maxConcurrentJobs?: Prisma.SortOrder
   rateLimitPerSecond?: Prisma.SortOrderInput | Prisma.SortOrder
   resultsRetentionDays?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -455,6 +460,7 @@ export type TenantWhereUniqueInput = Prisma.AtLeast<{
   maxCpuMillis?: Prisma.IntFilter<"Tenant"> | number
   maxMemoryBytes?: Prisma.BigIntFilter<"Tenant"> | bigint | number
   maxGpu?: Prisma.IntFilter<"Tenant"> | number
+  maxGpuByType?: Prisma.JsonNullableFilter<"Tenant">
   maxConcurrentJobs?: Prisma.IntFilter<"Tenant"> | number
   rateLimitPerSecond?: Prisma.IntNullableFilter<"Tenant"> | number | null
   resultsRetentionDays?: Prisma.IntNullableFilter<"Tenant"> | number | null
@@ -490,6 +496,7 @@ export type TenantOrderByWithAggregationInput = {
   maxCpuMillis?: Prisma.SortOrder
   maxMemoryBytes?: Prisma.SortOrder
   maxGpu?: Prisma.SortOrder
+  maxGpuByType?: Prisma.SortOrderInput | Prisma.SortOrder
   maxConcurrentJobs?: Prisma.SortOrder
   rateLimitPerSecond?: Prisma.SortOrderInput | Prisma.SortOrder
   resultsRetentionDays?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -522,6 +529,7 @@ export type TenantScalarWhereWithAggregatesInput = {
   maxCpuMillis?: Prisma.IntWithAggregatesFilter<"Tenant"> | number
   maxMemoryBytes?: Prisma.BigIntWithAggregatesFilter<"Tenant"> | bigint | number
   maxGpu?: Prisma.IntWithAggregatesFilter<"Tenant"> | number
+  maxGpuByType?: Prisma.JsonNullableWithAggregatesFilter<"Tenant">
   maxConcurrentJobs?: Prisma.IntWithAggregatesFilter<"Tenant"> | number
   rateLimitPerSecond?: Prisma.IntNullableWithAggregatesFilter<"Tenant"> | number | null
   resultsRetentionDays?: Prisma.IntNullableWithAggregatesFilter<"Tenant"> | number | null
@@ -546,6 +554,7 @@ export type TenantCreateInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -581,6 +590,7 @@ export type TenantUncheckedCreateInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -616,6 +626,7 @@ export type TenantUpdateInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -651,6 +662,7 @@ export type TenantUncheckedUpdateInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -686,6 +698,7 @@ export type TenantCreateManyInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -710,6 +723,7 @@ export type TenantUpdateManyMutationInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -734,6 +748,7 @@ export type TenantUncheckedUpdateManyInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -758,6 +773,7 @@ export type TenantCountOrderByAggregateInput = {
   maxCpuMillis?: Prisma.SortOrder
   maxMemoryBytes?: Prisma.SortOrder
   maxGpu?: Prisma.SortOrder
+  maxGpuByType?: Prisma.SortOrder
   maxConcurrentJobs?: Prisma.SortOrder
   rateLimitPerSecond?: Prisma.SortOrder
   resultsRetentionDays?: Prisma.SortOrder
@@ -1084,6 +1100,7 @@ export type TenantCreateWithoutApiKeysInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1118,6 +1135,7 @@ export type TenantUncheckedCreateWithoutApiKeysInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1168,6 +1186,7 @@ export type TenantUpdateWithoutApiKeysInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1202,6 +1221,7 @@ export type TenantUncheckedUpdateWithoutApiKeysInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1236,6 +1256,7 @@ export type TenantCreateWithoutJobsInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1270,6 +1291,7 @@ export type TenantUncheckedCreateWithoutJobsInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1320,6 +1342,7 @@ export type TenantUpdateWithoutJobsInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1354,6 +1377,7 @@ export type TenantUncheckedUpdateWithoutJobsInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1388,6 +1412,7 @@ export type TenantCreateWithoutJobGroupsInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1422,6 +1447,7 @@ export type TenantUncheckedCreateWithoutJobGroupsInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1472,6 +1498,7 @@ export type TenantUpdateWithoutJobGroupsInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1506,6 +1533,7 @@ export type TenantUncheckedUpdateWithoutJobGroupsInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1540,6 +1568,7 @@ export type TenantCreateWithoutJobArraysInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1574,6 +1603,7 @@ export type TenantUncheckedCreateWithoutJobArraysInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1624,6 +1654,7 @@ export type TenantUpdateWithoutJobArraysInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1658,6 +1689,7 @@ export type TenantUncheckedUpdateWithoutJobArraysInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1692,6 +1724,7 @@ export type TenantCreateWithoutJobDependenciesInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1726,6 +1759,7 @@ export type TenantUncheckedCreateWithoutJobDependenciesInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1776,6 +1810,7 @@ export type TenantUpdateWithoutJobDependenciesInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1810,6 +1845,7 @@ export type TenantUncheckedUpdateWithoutJobDependenciesInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1844,6 +1880,7 @@ export type TenantCreateWithoutPipelinesInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1878,6 +1915,7 @@ export type TenantUncheckedCreateWithoutPipelinesInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1928,6 +1966,7 @@ export type TenantUpdateWithoutPipelinesInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1962,6 +2001,7 @@ export type TenantUncheckedUpdateWithoutPipelinesInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1996,6 +2036,7 @@ export type TenantCreateWithoutTemplatesInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -2030,6 +2071,7 @@ export type TenantUncheckedCreateWithoutTemplatesInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -2080,6 +2122,7 @@ export type TenantUpdateWithoutTemplatesInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -2114,6 +2157,7 @@ export type TenantUncheckedUpdateWithoutTemplatesInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -2148,6 +2192,7 @@ export type TenantCreateWithoutEventsInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -2182,6 +2227,7 @@ export type TenantUncheckedCreateWithoutEventsInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -2232,6 +2278,7 @@ export type TenantUpdateWithoutEventsInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -2266,6 +2313,7 @@ export type TenantUncheckedUpdateWithoutEventsInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -2300,6 +2348,7 @@ export type TenantCreateWithoutWebhookEndpointsInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -2334,6 +2383,7 @@ export type TenantUncheckedCreateWithoutWebhookEndpointsInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -2384,6 +2434,7 @@ export type TenantUpdateWithoutWebhookEndpointsInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -2418,6 +2469,7 @@ export type TenantUncheckedUpdateWithoutWebhookEndpointsInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -2452,6 +2504,7 @@ export type TenantCreateWithoutWebhookDeliveriesInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -2486,6 +2539,7 @@ export type TenantUncheckedCreateWithoutWebhookDeliveriesInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -2536,6 +2590,7 @@ export type TenantUpdateWithoutWebhookDeliveriesInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -2570,6 +2625,7 @@ export type TenantUncheckedUpdateWithoutWebhookDeliveriesInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -2604,6 +2660,7 @@ export type TenantCreateWithoutOffloadsInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -2638,6 +2695,7 @@ export type TenantUncheckedCreateWithoutOffloadsInput = {
   maxCpuMillis?: number
   maxMemoryBytes?: bigint | number
   maxGpu?: number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -2688,6 +2746,7 @@ export type TenantUpdateWithoutOffloadsInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -2722,6 +2781,7 @@ export type TenantUncheckedUpdateWithoutOffloadsInput = {
   maxCpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
+  maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -2877,6 +2937,7 @@ export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   maxCpuMillis?: boolean
   maxMemoryBytes?: boolean
   maxGpu?: boolean
+  maxGpuByType?: boolean
   maxConcurrentJobs?: boolean
   rateLimitPerSecond?: boolean
   resultsRetentionDays?: boolean
@@ -2913,6 +2974,7 @@ export type TenantSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extens
   maxCpuMillis?: boolean
   maxMemoryBytes?: boolean
   maxGpu?: boolean
+  maxGpuByType?: boolean
   maxConcurrentJobs?: boolean
   rateLimitPerSecond?: boolean
   resultsRetentionDays?: boolean
@@ -2937,6 +2999,7 @@ export type TenantSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extens
   maxCpuMillis?: boolean
   maxMemoryBytes?: boolean
   maxGpu?: boolean
+  maxGpuByType?: boolean
   maxConcurrentJobs?: boolean
   rateLimitPerSecond?: boolean
   resultsRetentionDays?: boolean
@@ -2961,6 +3024,7 @@ export type TenantSelectScalar = {
   maxCpuMillis?: boolean
   maxMemoryBytes?: boolean
   maxGpu?: boolean
+  maxGpuByType?: boolean
   maxConcurrentJobs?: boolean
   rateLimitPerSecond?: boolean
   resultsRetentionDays?: boolean
@@ -2977,7 +3041,7 @@ export type TenantSelectScalar = {
   updatedAt?: boolean
 }
 
-export type TenantOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "namespace" | "status" | "statusReason" | "maxCpuMillis" | "maxMemoryBytes" | "maxGpu" | "maxConcurrentJobs" | "rateLimitPerSecond" | "resultsRetentionDays" | "offloadBudgetMicros" | "offloadSpendMicros" | "weight" | "cohort" | "borrowCpuMillis" | "borrowMemoryBytes" | "borrowGpu" | "generation" | "provisionedGeneration" | "createdAt" | "updatedAt", ExtArgs["result"]["tenant"]>
+export type TenantOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "namespace" | "status" | "statusReason" | "maxCpuMillis" | "maxMemoryBytes" | "maxGpu" | "maxGpuByType" | "maxConcurrentJobs" | "rateLimitPerSecond" | "resultsRetentionDays" | "offloadBudgetMicros" | "offloadSpendMicros" | "weight" | "cohort" | "borrowCpuMillis" | "borrowMemoryBytes" | "borrowGpu" | "generation" | "provisionedGeneration" | "createdAt" | "updatedAt", ExtArgs["result"]["tenant"]>
 export type TenantInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   apiKeys?: boolean | Prisma.Tenant$apiKeysArgs<ExtArgs>
   jobs?: boolean | Prisma.Tenant$jobsArgs<ExtArgs>
@@ -3018,6 +3082,10 @@ export type $TenantPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
     maxCpuMillis: number
     maxMemoryBytes: bigint
     maxGpu: number
+    /**
+     * GPUs per accelerator type (`{"nvidia-l4": 16}`), each within `max_gpu`; null = none.
+     */
+    maxGpuByType: runtime.JsonValue | null
     maxConcurrentJobs: number
     /**
      * Requests per second refilled into the tenant's API token bucket; null = the global default.
@@ -3491,6 +3559,7 @@ export interface TenantFieldRefs {
   readonly maxCpuMillis: Prisma.FieldRef<"Tenant", 'Int'>
   readonly maxMemoryBytes: Prisma.FieldRef<"Tenant", 'BigInt'>
   readonly maxGpu: Prisma.FieldRef<"Tenant", 'Int'>
+  readonly maxGpuByType: Prisma.FieldRef<"Tenant", 'Json'>
   readonly maxConcurrentJobs: Prisma.FieldRef<"Tenant", 'Int'>
   readonly rateLimitPerSecond: Prisma.FieldRef<"Tenant", 'Int'>
   readonly resultsRetentionDays: Prisma.FieldRef<"Tenant", 'Int'>
