@@ -135,7 +135,7 @@ export class PipelinesService {
           },
         );
         let inserted = submitted.rows.length === jobSteps.length;
-        for (const step of planned) {
+        for (const [index, step] of planned.entries()) {
           if (!step.array || !inserted) continue;
           inserted =
             (await submitJobArray(tx, {
@@ -144,6 +144,8 @@ export class PipelinesService {
               parallelism: step.array.parallelism ?? null,
               element: step.record,
               items: Array.isArray(step.array.items) ? step.array.items : null,
+              // An N_TO_N dependent's elements each count their dependency: all rows now.
+              allElements: (checked[index] ?? []).some((d) => d.nToN !== undefined),
             })) > 0;
         }
         if (!inserted) {
