@@ -16,8 +16,13 @@ import {
 import { newJobRecord } from '../jobs/jobs.repository.js';
 import { defaultJobName, JobsService } from '../jobs/jobs.service.js';
 import { PendingCap } from '../jobs/pending-cap.js';
-import { pipelineBody, type PipelineView } from './pipeline.schemas.js';
-import { pipelineView } from './pipeline.view.js';
+import {
+  type ListPipelinesQuery,
+  pipelineBody,
+  type PipelineSummary,
+  type PipelineView,
+} from './pipeline.schemas.js';
+import { pipelineSummaryView, pipelineView } from './pipeline.view.js';
 import { PipelinesRepository } from './pipelines.repository.js';
 
 export const pipelineNotFound = (id: string) =>
@@ -177,6 +182,20 @@ export class PipelinesService {
     );
     await this.outbox.dispatch(envelopes);
     return this.get(tenantId, id);
+  }
+
+  /** A page of the tenant's pipelines, newest first, and the cursor of the next. */
+  async list(
+    tenantId: string,
+    query: ListPipelinesQuery,
+  ): Promise<{ items: PipelineSummary[]; next_cursor: string | null }> {
+    const rows = await this.repository.list(tenantId, {
+      ...(query.cursor !== undefined ? { before: query.cursor } : {}),
+      ...(query.state !== undefined ? { state: query.state } : {}),
+      limit: query.limit + 1,
+    });
+    const items = rows.slice(0, query.limit).map(pipelineSummaryView);
+    return { items, next_cursor: rows.length > query.limit ? (items.at(-1)?.id ?? null) : null };
   }
 
   async get(tenantId: string, id: string): Promise<PipelineView> {

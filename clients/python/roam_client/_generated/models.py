@@ -435,6 +435,12 @@ class Pipeline(TypedDict, total=False):
     steps: Required[List["PipelineStep"]]
 
 
+class PipelinePage(TypedDict, total=False):
+    items: Required[List["PipelineSummary"]]
+    # Pass as `cursor` for the next page (older pipelines); null at the end.
+    next_cursor: Required[Optional[str]]
+
+
 class PipelineStep(TypedDict, total=False):
     # Jobs of the step per phase (1 job, or the array’s elements).
     counts: Required[Dict[str, Any]]
@@ -453,6 +459,19 @@ class PipelineStep(TypedDict, total=False):
 class PipelineSubmit(TypedDict, total=False):
     name: Required[str]
     steps: Required[List[Dict[str, Any]]]
+
+
+class PipelineSummary(TypedDict, total=False):
+    created_at: Required[str]
+    done: Required[bool]
+    finished_at: Required[Optional[str]]
+    id: Required[str]
+    name: Required[str]
+    # Finished steps by outcome.
+    outcome: Required[Dict[str, Any]]
+    # `running` until its last step finished; then `failed` if a step failed, else `cancelled` if one was cancelled, else `succeeded`.
+    state: Required[Literal["running", "succeeded", "failed", "cancelled"]]
+    steps_total: Required[int]
 
 
 class Problem(TypedDict, total=False):

@@ -852,7 +852,13 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get?: never;
+    /**
+     * List your pipelines, newest first
+     * @description Each with its state and its finished steps by outcome (`GET /api/v1/pipelines/{id}` has the steps); `state` filters, `cursor` pages.
+     *
+     *     Needs a tenant API key.
+     */
+    get: operations['Pipelines_list'];
     put?: never;
     /**
      * Submit a pipeline
@@ -2515,6 +2521,11 @@ export interface components {
       };
       steps: components['schemas']['PipelineStep'][];
     };
+    PipelinePage: {
+      items: components['schemas']['PipelineSummary'][];
+      /** @description Pass as `cursor` for the next page (older pipelines); null at the end. */
+      next_cursor: string | null;
+    };
     PipelineStep: {
       /** @description Jobs of the step per phase (1 job, or the array’s elements). */
       counts: {
@@ -2555,6 +2566,27 @@ export interface components {
         job: components['schemas']['JobSpecInput'] | components['schemas']['TemplateSubmit'];
         name: string;
       }[];
+    };
+    PipelineSummary: {
+      /** Format: date-time */
+      created_at: string;
+      done: boolean;
+      finished_at: string | null;
+      /** Format: uuid */
+      id: string;
+      name: string;
+      /** @description Finished steps by outcome. */
+      outcome: {
+        cancelled: number;
+        failed: number;
+        succeeded: number;
+      };
+      /**
+       * @description `running` until its last step finished; then `failed` if a step failed, else `cancelled` if one was cancelled, else `succeeded`.
+       * @enum {string}
+       */
+      state: 'running' | 'succeeded' | 'failed' | 'cancelled';
+      steps_total: number;
     };
     Problem: {
       detail?: string;
@@ -6819,6 +6851,77 @@ export interface operations {
       };
       /** @description Not found (another tenant’s object is a 404 too) */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  Pipelines_list: {
+    parameters: {
+      query?: {
+        /** @description The `next_cursor` of the previous page. */
+        cursor?: string;
+        limit?: number;
+        /** @description Only pipelines in this state. */
+        state?: 'running' | 'succeeded' | 'failed' | 'cancelled';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PipelinePage'];
+        };
+      };
+      /** @description Invalid request (every bad field is listed in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
         headers: {
           [name: string]: unknown;
         };
