@@ -66,7 +66,10 @@ describe('pipelines', () => {
       ],
     });
     const id = submitted.body.id as string;
-    await eventually('the pipeline done', async () => (await get(id)).body.done === true);
+    // Six jobs one after another: on a loaded machine that takes more than the default wait.
+    await eventually('the pipeline done', async () => (await get(id)).body.done === true, {
+      timeoutMs: 50_000,
+    });
     const done = (await get(id)).body;
     expect(done).toMatchObject({
       outcome: { succeeded: 3, failed: 0, cancelled: 0 },
