@@ -322,6 +322,55 @@ describe('roam CLI', () => {
   );
 
   it(
+    "lists pipelines by state and shows one pipeline's steps",
+    async () => {
+      const submitted = await fetch(`${h.url}/api/v1/pipelines`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({
+          name: 'cli-pipeline',
+          steps: [
+            { name: 'first', job: { image: 'busybox', command: ['true'] } },
+            {
+              name: 'then',
+              job: { image: 'busybox', command: ['true'] },
+              array: { size: 2 },
+              depends_on: [{ step: 'first', on: 'succeeded' }],
+            },
+          ],
+        }),
+      });
+      expect(submitted.status).toBe(201);
+      const { id } = (await submitted.json()) as { id: string };
+      // Credentials from the environment: this test does not rely on an earlier `roam login`.
+      const as = (args: string[]) => roam(args, { env: { ROAM_URL: h.url, ROAM_API_KEY: key } });
+      await eventually(
+        'the pipeline succeeded',
+        async () =>
+          (await as(['pipelines', 'ls', '--state', 'succeeded', '-o', 'name'])).stdout
+            .split('\n')
+            .includes(id),
+        { timeoutMs: 120_000, intervalMs: 1000 },
+      );
+      const listed = json<{ id: string; state: string; steps_total: number }[]>(
+        await as(['pipelines', 'ls', '-o', 'json']),
+      );
+      expect(listed.find((p) => p.id === id)).toMatchObject({ state: 'succeeded', steps_total: 2 });
+      expect(
+        (await as(['pipelines', 'ls', '--state', 'running', '-o', 'name'])).stdout,
+      ).not.toContain(id);
+      const steps = await as(['pipelines', 'get', id]);
+      expect(steps.code).toBe(0);
+      expect(steps.stdout.split('\n')[0]).toMatch(/^STEP\s+KIND\s+ID\s+STATUS\s+PENDING/);
+      expect(steps.stdout).toMatch(/then\s+array\s+\S+\s+succeeded\s+0\s+0\s+2\s+0\s+0/);
+      expect(json<{ id: string }>(await as(['pipelines', 'get', id, '-o', 'json'])).id).toBe(id);
+      expect((await as(['pipelines', 'ls', '--state', 'bogus'])).code).toBe(2);
+      expect((await as(['pipelines', 'get', '01900000-0000-7000-8000-0000000000ff'])).code).toBe(4);
+    },
+    SPAWNING,
+  );
+
+  it(
     'unpacks results with -d but refuses entries escaping the directory, symlinks and oversize archives',
     async () => {
       const build = async (add: (zip: ZipFile) => void) => {

@@ -66,7 +66,10 @@ describe('pipelines', () => {
       ],
     });
     const id = submitted.body.id as string;
-    await eventually('the pipeline done', async () => (await get(id)).body.done === true);
+    // Six jobs one after another: on a loaded machine that takes more than the default wait.
+    await eventually('the pipeline done', async () => (await get(id)).body.done === true, {
+      timeoutMs: 50_000,
+    });
     const done = (await get(id)).body;
     expect(done).toMatchObject({
       outcome: { succeeded: 3, failed: 0, cancelled: 0 },
@@ -151,6 +154,53 @@ describe('pipelines', () => {
         { status: 'cancelled', reason: 'CancelledByUser' },
       ],
     });
+  });
+
+  it("lists the tenant's pipelines newest first, by state, page by page", async () => {
+    const list = async (query: string, as = key) =>
+      call(h.url, 'GET', `/api/v1/pipelines${query}`, undefined, as);
+    const done = (await post({ name: 'listed-cancelled', steps: [{ name: 'a', job: sleeper() }] }))
+      .body.id as string;
+    await call(h.url, 'DELETE', `/api/v1/pipelines/${done}`, undefined, key);
+    await eventually('the cancelled pipeline done', async () => (await get(done)).body.done);
+    const running = (await post({ name: 'listed-running', steps: [{ name: 'a', job: sleeper() }] }))
+      .body.id as string;
+
+    const all = await list('');
+    expect(all.status).toBe(200);
+    // Newest first: the running one, then the cancelled one.
+    expect(all.body.items.slice(0, 2)).toMatchObject([
+      { id: running, name: 'listed-running', state: 'running', steps_total: 1, done: false },
+      {
+        id: done,
+        state: 'cancelled',
+        outcome: { succeeded: 0, failed: 0, cancelled: 1 },
+        done: true,
+        finished_at: expect.any(String),
+      },
+    ]);
+    const ids = (page: { body: { items: { id: string }[] } }) => page.body.items.map((p) => p.id);
+    expect(ids(await list('?state=running'))).toContain(running);
+    expect(ids(await list('?state=running'))).not.toContain(done);
+    expect(ids(await list('?state=cancelled'))).toContain(done);
+    expect(ids(await list('?state=cancelled'))).not.toContain(running);
+    expect(ids(await list('?state=succeeded'))).not.toContain(done);
+
+    const first = await list('?limit=1');
+    expect(ids(first)).toEqual([running]);
+    expect(first.body.next_cursor).toBe(running);
+    const second = await list(`?limit=1&cursor=${first.body.next_cursor}`);
+    expect(ids(second)).toEqual([done]);
+
+    // Another tenant's list has none of them; bad queries are a 400 problem.
+    expect(ids(await list('', other))).not.toEqual(expect.arrayContaining([running]));
+    expect(ids(await list('', other))).not.toContain(done);
+    for (const bad of ['?state=bogus', '?limit=0', '?limit=501', '?cursor=nope', '?extra=1']) {
+      const answer = await list(bad);
+      expect(answer.status).toBe(400);
+      expect(answer.headers.get('content-type')).toContain('application/problem+json');
+    }
+    await call(h.url, 'DELETE', `/api/v1/pipelines/${running}`, undefined, key);
   });
 
   it('refuses cycles, unknown steps and foreign ids, writing nothing', async () => {

@@ -6,6 +6,7 @@ import { AdmissionRepository } from './admission/admission.repository.js';
 import { AdmissionService } from './admission/admission.service.js';
 import { ClusterView } from './admission/cluster-view.js';
 import { Evictor } from './admission/evictor.js';
+import { ArrayElementsLoop } from './arrays/array-elements.loop.js';
 import { JobCreator } from './admission/job-creator.js';
 import { JobFilesService } from './admission/job-files.js';
 import { DependencyInputsRepository } from './dependencies/dependency-inputs.repository.js';
@@ -42,6 +43,7 @@ import { TenantProvisioner } from './tenants/tenant-provisioner.service.js';
     DependencyFailuresRepository,
     DependencyFailuresService,
     AdmissionLoop,
+    ArrayElementsLoop,
     JobIntakeService,
     TenantProvisioner,
     TenantConvergeLoop,

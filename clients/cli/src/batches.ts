@@ -42,6 +42,44 @@ export const groupView: Printable<JobGroup> = {
   name: (g) => g.name,
 };
 
+type PipelineSummary = Schemas['PipelineSummary'];
+type Pipeline = Schemas['Pipeline'];
+
+export const pipelineView: Printable<PipelineSummary> = {
+  headers: ['ID', 'NAME', 'STATE', 'STEPS', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'AGE'],
+  row: (p) => [
+    p.id,
+    p.name,
+    p.state,
+    String(p.steps_total),
+    String(p.outcome.succeeded),
+    String(p.outcome.failed),
+    String(p.outcome.cancelled),
+    age(p.created_at),
+  ],
+  name: (p) => p.id,
+};
+
+/** One pipeline's steps, a row each. */
+export const pipelineStepView: Printable<Pipeline['steps'][number]> = {
+  headers: ['STEP', 'KIND', 'ID', 'STATUS', ...COUNT_HEADERS],
+  row: (step) => [
+    step.name,
+    step.kind,
+    step.id,
+    step.status,
+    ...countCells({
+      total: 0,
+      pending: step.counts.submitted + step.counts.queued + step.counts.admitted,
+      running: step.counts.running,
+      succeeded: step.counts.succeeded,
+      failed: step.counts.failed,
+      cancelled: step.counts.cancelled,
+    }),
+  ],
+  name: (step) => step.id,
+};
+
 export const batchView: Printable<Schemas['JobBatchResult']['items'][number]> = {
   headers: ['ID', 'NAME', 'STATUS'],
   row: (job) => [job.id, job.name, job.status],

@@ -28,6 +28,8 @@ import {
   batchView,
   groupCounts,
   groupView,
+  pipelineStepView,
+  pipelineView,
   watchCounts,
 } from './batches.js';
 import { completionScript } from './completion.js';
@@ -746,6 +748,67 @@ export function buildProgram(): Command {
         await roam.api.DELETE('/api/v1/arrays/{id}', { params: { path: { id } } }),
       );
       note(`cancelled ${cancelled} elements of ${id}`);
+    });
+
+  const pipelines = program.command('pipelines').description('pipelines: list, steps, cancel');
+  pipelines
+    .command('ls')
+    .description('your pipelines, newest first')
+    .addOption(
+      new Option('-s, --state <state>', 'only pipelines in this state').choices([
+        'running',
+        'succeeded',
+        'failed',
+        'cancelled',
+      ]),
+    )
+    .addOption(outputOption())
+    .action(async (options: { state?: string; output: string }) => {
+      const roam = await client();
+      const page = unwrapData(
+        await roam.api.GET('/api/v1/pipelines', {
+          params: {
+            query: {
+              limit: 200,
+              ...(options.state
+                ? { state: options.state as 'running' | 'succeeded' | 'failed' | 'cancelled' }
+                : {}),
+            },
+          },
+        }),
+      );
+      out(render(format(options), page.items, pipelineView));
+    });
+  pipelines
+    .command('get')
+    .description("a pipeline's steps with their status and counts")
+    .argument('<id>')
+    .addOption(outputOption())
+    .action(async (id: string, options: { output: string }) => {
+      const roam = await client();
+      const pipeline = unwrapData(
+        await roam.api.GET('/api/v1/pipelines/{id}', { params: { path: { id } } }),
+      );
+      // A table of its steps; json, yaml and name give the pipeline as the API does.
+      if (format(options) === 'table') out(render('table', pipeline.steps, pipelineStepView));
+      else
+        out(
+          render(
+            format(options),
+            [pipeline],
+            { headers: [], row: () => [], name: (p) => p.id },
+            true,
+          ),
+        );
+    });
+  pipelines
+    .command('cancel')
+    .description('cancel every step not finished yet')
+    .argument('<id>')
+    .action(async (id: string) => {
+      const roam = await client();
+      unwrapData(await roam.api.DELETE('/api/v1/pipelines/{id}', { params: { path: { id } } }));
+      note(`cancelled pipeline ${id}`);
     });
 
   const groups = program.command('groups').description('job groups (sweeps): progress, cancel');

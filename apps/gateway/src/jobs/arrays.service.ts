@@ -29,6 +29,15 @@ export const arrayNotFound = (id: string) =>
 const elementNotFound = (id: string, index: number) =>
   new ProblemError(404, problemTypes.notFound, 'Not found', `array ${id} has no element ${index}`);
 
+/** An index of a large array whose row the scheduler has not created yet (seconds after submit). */
+const elementNotCreatedYet = (id: string, index: number) =>
+  new ProblemError(
+    404,
+    problemTypes.notFound,
+    'Not found',
+    `element ${index} of array ${id} is not created yet: a large array's elements are created in the seconds after its submit; try again shortly`,
+  );
+
 /** Items from an uploaded file, checked and staged (`ArrayItemsService`). */
 export interface ItemsUpload {
   count: number;
@@ -140,7 +149,8 @@ export class ArraysService {
   }
 
   /**
-   * One array and its `size` elements in one statement (`submitJobArray`). Refused whole, with
+   * One array and its first elements in one statement (`submitJobArray`; the scheduler creates
+   * the rest of a large array's element rows). Refused whole, with
    * nothing written, when the spec can never run (422) or the elements would take the tenant
    * over its pending cap (429).
    */
@@ -187,6 +197,8 @@ export class ArraysService {
           parallelism: array.parallelism ?? null,
           element,
           items: upload ? 'staged' : Array.isArray(array.items) ? array.items : null,
+          // An N_TO_N dependent's elements each count their dependency: all rows now.
+          allElements: checked.some((d) => d.nToN !== undefined),
         });
         // The whole array waits on its dependencies; on an N_TO_N one, element by element.
         if (count > 0 && checked.length > 0)
@@ -221,7 +233,8 @@ export class ArraysService {
   async element(tenantId: string, id: string, index: number): Promise<JobRow> {
     const element = await this.repository.element(tenantId, id, index);
     if (element) return element;
-    await this.get(tenantId, id);
+    const array = await this.get(tenantId, id);
+    if (index < array.size) throw elementNotCreatedYet(id, index);
     throw elementNotFound(id, index);
   }
 
@@ -246,7 +259,8 @@ export class ArraysService {
   ): Promise<{ cancelled: number; accepted: boolean; array: ArrayRow }> {
     const array = await this.get(tenantId, id);
     const unfinished = array.submitted + array.queued + array.admitted + array.running;
-    if (unfinished > JOB_SET_BATCH) {
+    // Element rows still to be created are cancelled by the walk once they exist.
+    if (unfinished > JOB_SET_BATCH || array.materialized < array.size) {
       const requested = await this.repository.requestCancel(tenantId, id);
       return { cancelled: 0, accepted: true, array: requested ?? array };
     }

@@ -43,4 +43,17 @@ export class GroupsRepository {
       limit,
     });
   }
+
+  /** Records a cancel (`cancel_requested_at`) of the group's arrays that lack element rows. */
+  async requestCancelOfLargeArrays(tenantId: string, name: string): Promise<void> {
+    await this.prisma.jobArray.updateMany({
+      where: {
+        tenantId,
+        groupName: name,
+        cancelRequestedAt: null,
+        materialized: { lt: this.prisma.jobArray.fields.size },
+      },
+      data: { cancelRequestedAt: new Date() },
+    });
+  }
 }

@@ -37,6 +37,9 @@ export class GroupsService {
    */
   async cancel(tenantId: string, name: string): Promise<{ cancelled: number; group: GroupRow }> {
     await this.get(tenantId, name);
+    // Arrays of the group whose element rows are not all created yet: the reconciler's
+    // array-cancel walk cancels those rows as they come.
+    await this.repository.requestCancelOfLargeArrays(tenantId, name);
     const cancelled = await cancelInBatches<string>(
       this.outbox,
       this.ledger,

@@ -103,3 +103,50 @@ export const pipelineViewSchema = z
   })
   .meta({ id: 'Pipeline' });
 export type PipelineView = z.output<typeof pipelineViewSchema>;
+
+/** Where a pipeline stands: running until its last step finished, then by its steps' outcomes. */
+export const pipelineState = z.enum(['running', 'succeeded', 'failed', 'cancelled']);
+export type PipelineState = z.output<typeof pipelineState>;
+
+/** A pipeline in a list: its row only (`GET /api/v1/pipelines/{id}` has the steps). */
+export const pipelineSummarySchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    state: pipelineState.describe(
+      '`running` until its last step finished; then `failed` if a step failed, else `cancelled` if one was cancelled, else `succeeded`.',
+    ),
+    steps_total: z.number().int(),
+    outcome: z
+      .object({
+        succeeded: z.number().int(),
+        failed: z.number().int(),
+        cancelled: z.number().int(),
+      })
+      .describe('Finished steps by outcome.'),
+    done: z.boolean(),
+    created_at: isoTime,
+    finished_at: isoTime.nullable(),
+  })
+  .meta({ id: 'PipelineSummary' });
+export type PipelineSummary = z.output<typeof pipelineSummarySchema>;
+
+/** `GET /api/v1/pipelines`: the tenant's pipelines, newest first. */
+export const pipelinePageSchema = z
+  .object({
+    items: z.array(pipelineSummarySchema),
+    next_cursor: z
+      .uuid()
+      .nullable()
+      .describe('Pass as `cursor` for the next page (older pipelines); null at the end.'),
+  })
+  .meta({ id: 'PipelinePage' });
+
+export const listPipelinesQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    cursor: z.uuid().optional().describe('The `next_cursor` of the previous page.'),
+    state: pipelineState.optional().describe('Only pipelines in this state.'),
+  })
+  .strict();
+export type ListPipelinesQuery = z.output<typeof listPipelinesQuery>;

@@ -1,7 +1,7 @@
 import type { PhaseCounts } from '@roam/contracts';
 import type { Pipeline } from '@roam/db';
 
-import type { PipelineView } from './pipeline.schemas.js';
+import type { PipelineState, PipelineSummary, PipelineView } from './pipeline.schemas.js';
 import type { StepRow } from './pipelines.repository.js';
 
 const sum = (rows: readonly PhaseCounts[]): PhaseCounts => {
@@ -51,6 +51,29 @@ export function pipelineView(pipeline: Pipeline, steps: readonly StepRow[]): Pip
       cancelled: pipeline.cancelled,
     },
     counts: sum(steps.map((step) => step.counts)),
+    done: pipeline.finishedAt !== null,
+    created_at: pipeline.createdAt.toISOString(),
+    finished_at: pipeline.finishedAt?.toISOString() ?? null,
+  };
+}
+
+export function pipelineState(pipeline: Pipeline): PipelineState {
+  if (pipeline.finishedAt === null) return 'running';
+  if (pipeline.failed > 0) return 'failed';
+  return pipeline.cancelled > 0 ? 'cancelled' : 'succeeded';
+}
+
+export function pipelineSummaryView(pipeline: Pipeline): PipelineSummary {
+  return {
+    id: pipeline.id,
+    name: pipeline.name,
+    state: pipelineState(pipeline),
+    steps_total: pipeline.steps,
+    outcome: {
+      succeeded: pipeline.succeeded,
+      failed: pipeline.failed,
+      cancelled: pipeline.cancelled,
+    },
     done: pipeline.finishedAt !== null,
     created_at: pipeline.createdAt.toISOString(),
     finished_at: pipeline.finishedAt?.toISOString() ?? null,

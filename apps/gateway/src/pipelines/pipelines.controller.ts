@@ -1,9 +1,17 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ZodPipe } from '@roam/runtime';
 import { z } from 'zod';
 
 import { CurrentTenant, TenantOnly, type TenantPrincipal } from '../auth/principal.js';
-import { pipelineBodyDocument, type PipelineView, pipelineViewSchema } from './pipeline.schemas.js';
+import {
+  type ListPipelinesQuery,
+  listPipelinesQuery,
+  pipelineBodyDocument,
+  pipelinePageSchema,
+  type PipelineSummary,
+  type PipelineView,
+  pipelineViewSchema,
+} from './pipeline.schemas.js';
 import { PipelinesService } from './pipelines.service.js';
 
 const pipelineId = new ZodPipe(z.uuid('must be a pipeline id (UUID)'), 'path');
@@ -30,6 +38,22 @@ export class PipelinesController {
     @Body() body: unknown,
   ): Promise<PipelineView> {
     return this.pipelines.submit(caller.tenantId, body);
+  }
+
+  @ApiOperation({
+    summary: 'List your pipelines, newest first',
+    description:
+      'Each with its state and its finished steps by outcome (`GET /api/v1/pipelines/{id}` has the steps); `state` filters, `cursor` pages.',
+    tags: ['pipelines'],
+    query: listPipelinesQuery,
+    responses: { 200: pipelinePageSchema },
+  })
+  @Get()
+  list(
+    @CurrentTenant() caller: TenantPrincipal,
+    @Query(new ZodPipe(listPipelinesQuery, 'query')) query: ListPipelinesQuery,
+  ): Promise<{ items: PipelineSummary[]; next_cursor: string | null }> {
+    return this.pipelines.list(caller.tenantId, query);
   }
 
   @ApiOperation({

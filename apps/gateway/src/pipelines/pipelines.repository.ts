@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type PhaseCounts, phaseCountsOf } from '@roam/contracts';
 import type { Pipeline, Prisma, PrismaClient } from '@roam/db';
+
+import type { PipelineState } from './pipeline.schemas.js';
 import { PRISMA } from '@roam/runtime';
 
 /** A step as stored, with where its job or array stands. */
@@ -45,6 +47,31 @@ export class PipelinesRepository {
           })),
         },
       },
+    });
+  }
+
+  /**
+   * Newest first (ids are UUIDv7), before `before`, through the (tenant_id, id) index; `state`
+   * filters on the row's own counters (`pipelineState`).
+   */
+  list(
+    tenantId: string,
+    query: { before?: string; state?: PipelineState; limit: number },
+  ): Promise<Pipeline[]> {
+    const state: Record<PipelineState, Prisma.PipelineWhereInput> = {
+      running: { finishedAt: null },
+      failed: { finishedAt: { not: null }, failed: { gt: 0 } },
+      cancelled: { finishedAt: { not: null }, failed: 0, cancelled: { gt: 0 } },
+      succeeded: { finishedAt: { not: null }, failed: 0, cancelled: 0 },
+    };
+    return this.prisma.pipeline.findMany({
+      where: {
+        tenantId,
+        ...(query.before !== undefined ? { id: { lt: query.before } } : {}),
+        ...(query.state !== undefined ? state[query.state] : {}),
+      },
+      orderBy: { id: 'desc' },
+      take: query.limit,
     });
   }
 

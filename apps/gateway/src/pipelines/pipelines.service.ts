@@ -16,8 +16,13 @@ import {
 import { newJobRecord } from '../jobs/jobs.repository.js';
 import { defaultJobName, JobsService } from '../jobs/jobs.service.js';
 import { PendingCap } from '../jobs/pending-cap.js';
-import { pipelineBody, type PipelineView } from './pipeline.schemas.js';
-import { pipelineView } from './pipeline.view.js';
+import {
+  type ListPipelinesQuery,
+  pipelineBody,
+  type PipelineSummary,
+  type PipelineView,
+} from './pipeline.schemas.js';
+import { pipelineSummaryView, pipelineView } from './pipeline.view.js';
 import { PipelinesRepository } from './pipelines.repository.js';
 
 export const pipelineNotFound = (id: string) =>
@@ -136,7 +141,7 @@ export class PipelinesService {
           },
         );
         let inserted = submitted.rows.length === jobSteps.length;
-        for (const step of planned) {
+        for (const [index, step] of planned.entries()) {
           if (!step.array || !inserted) continue;
           inserted =
             (await submitJobArray(tx, {
@@ -145,6 +150,8 @@ export class PipelinesService {
               parallelism: step.array.parallelism ?? null,
               element: step.record,
               items: Array.isArray(step.array.items) ? step.array.items : null,
+              // An N_TO_N dependent's elements each count their dependency: all rows now.
+              allElements: (checked[index] ?? []).some((d) => d.nToN !== undefined),
             })) > 0;
         }
         if (!inserted) {
@@ -176,6 +183,20 @@ export class PipelinesService {
     );
     await this.outbox.dispatch(envelopes);
     return this.get(tenantId, id);
+  }
+
+  /** A page of the tenant's pipelines, newest first, and the cursor of the next. */
+  async list(
+    tenantId: string,
+    query: ListPipelinesQuery,
+  ): Promise<{ items: PipelineSummary[]; next_cursor: string | null }> {
+    const rows = await this.repository.list(tenantId, {
+      ...(query.cursor !== undefined ? { before: query.cursor } : {}),
+      ...(query.state !== undefined ? { state: query.state } : {}),
+      limit: query.limit + 1,
+    });
+    const items = rows.slice(0, query.limit).map(pipelineSummaryView);
+    return { items, next_cursor: rows.length > query.limit ? (items.at(-1)?.id ?? null) : null };
   }
 
   async get(tenantId: string, id: string): Promise<PipelineView> {

@@ -66,6 +66,13 @@ export class DependencyFailuresRepository {
    * Unfinished jobs among `ids`, or (with `arrayId`) up to `limit` unfinished elements of the
    * array, locked for the ledger write.
    */
+  /** Whether every element row of the array exists (a large array's are created after submit). */
+  async allElementsCreated(tx: Tx, arrayId: string): Promise<boolean> {
+    const rows = await tx.$queryRaw<{ created: boolean }[]>`
+      SELECT materialized >= size AS created FROM job_arrays WHERE id = ${arrayId}::uuid`;
+    return rows[0]?.created ?? true;
+  }
+
   async lockUnfinished(
     tx: Tx,
     target: { ids: readonly string[] } | { arrayId: string; limit: number },

@@ -69,8 +69,10 @@ export class DependencyFailuresService {
           }
           const elements = await this.repository.lockUnfinished(tx, { arrayId, limit: BATCH });
           changes.push(...elements.map((job) => this.change(job, first)));
-          // Handled once no element is left; until then the next round cancels the next batch.
-          if (elements.length < BATCH) handled.push(...ids);
+          // Handled once no element is left (nor one still to be created); until then the next
+          // round cancels the next batch.
+          if (elements.length < BATCH && (await this.repository.allElementsCreated(tx, arrayId)))
+            handled.push(...ids);
         }
         const result = await this.ledger.apply(tx, changes);
         // A job another writer changed meanwhile: its dependency stays unhandled, for the next pass.

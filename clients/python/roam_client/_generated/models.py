@@ -259,6 +259,8 @@ class JobExplanation(TypedDict, total=False):
     job_id: Required[str]
     # What the job's Kueue Workload says, when Kueue decides admission.
     kueue: NotRequired[Dict[str, Any]]
+    # When the job was last preempted, and by which job and why (docs/scheduling.md#borrowing); it was requeued without using a retry.
+    last_preemption: NotRequired[Dict[str, Any]]
     # Where it would be placed, when admitted.
     node: NotRequired[str]
     # Whether the job is waiting for admission; the fields below are about that wait.
@@ -452,6 +454,12 @@ class Pipeline(TypedDict, total=False):
     steps: Required[List["PipelineStep"]]
 
 
+class PipelinePage(TypedDict, total=False):
+    items: Required[List["PipelineSummary"]]
+    # Pass as `cursor` for the next page (older pipelines); null at the end.
+    next_cursor: Required[Optional[str]]
+
+
 class PipelineStep(TypedDict, total=False):
     # Jobs of the step per phase (1 job, or the array’s elements).
     counts: Required[Dict[str, Any]]
@@ -470,6 +478,19 @@ class PipelineStep(TypedDict, total=False):
 class PipelineSubmit(TypedDict, total=False):
     name: Required[str]
     steps: Required[List[Dict[str, Any]]]
+
+
+class PipelineSummary(TypedDict, total=False):
+    created_at: Required[str]
+    done: Required[bool]
+    finished_at: Required[Optional[str]]
+    id: Required[str]
+    name: Required[str]
+    # Finished steps by outcome.
+    outcome: Required[Dict[str, Any]]
+    # `running` until its last step finished; then `failed` if a step failed, else `cancelled` if one was cancelled, else `succeeded`.
+    state: Required[Literal["running", "succeeded", "failed", "cancelled"]]
+    steps_total: Required[int]
 
 
 class PriorityClasses(TypedDict, total=False):

@@ -273,6 +273,10 @@ class AsyncOperations:
         "GET /api/v1/pipelines/{id}: A pipeline: its steps with their status and counts"
         return await self._call("GET", "/api/v1/pipelines/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
 
+    async def pipelines_list(self, *, limit: Optional[int] = None, cursor: Optional[str] = None, state: Optional[Literal["running", "succeeded", "failed", "cancelled"]] = None) -> PipelinePage:
+        "GET /api/v1/pipelines: List your pipelines, newest first"
+        return await self._call("GET", "/api/v1/pipelines", path_params={}, query={"limit": limit, "cursor": cursor, "state": state}, headers={}, returns="json")  # type: ignore[no-any-return]
+
     async def pipelines_submit(self, body: PipelineSubmit, *, idempotency_key: Optional[str] = None) -> Pipeline:
         "POST /api/v1/pipelines: Submit a pipeline"
         return await self._call("POST", "/api/v1/pipelines", path_params={}, query={}, headers={"Idempotency-Key": idempotency_key}, json=body, returns="json")  # type: ignore[no-any-return]
@@ -667,6 +671,10 @@ class SyncOperations:
     def pipelines_get(self, id: str) -> Pipeline:
         "GET /api/v1/pipelines/{id}: A pipeline: its steps with their status and counts"
         return self._call("GET", "/api/v1/pipelines/{id}", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
+
+    def pipelines_list(self, *, limit: Optional[int] = None, cursor: Optional[str] = None, state: Optional[Literal["running", "succeeded", "failed", "cancelled"]] = None) -> PipelinePage:
+        "GET /api/v1/pipelines: List your pipelines, newest first"
+        return self._call("GET", "/api/v1/pipelines", path_params={}, query={"limit": limit, "cursor": cursor, "state": state}, headers={}, returns="json")  # type: ignore[no-any-return]
 
     def pipelines_submit(self, body: PipelineSubmit, *, idempotency_key: Optional[str] = None) -> Pipeline:
         "POST /api/v1/pipelines: Submit a pipeline"

@@ -874,7 +874,13 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get?: never;
+    /**
+     * List your pipelines, newest first
+     * @description Each with its state and its finished steps by outcome (`GET /api/v1/pipelines/{id}` has the steps); `state` filters, `cursor` pages.
+     *
+     *     Needs a tenant API key.
+     */
+    get: operations['Pipelines_list'];
     put?: never;
     /**
      * Submit a pipeline
@@ -1886,6 +1892,11 @@ export interface components {
           /** @constant */
           kind: 'quota';
           shortfalls: {
+            /** @description Set when the limit is the tenant's guarantee plus this borrowing limit. */
+            borrowing?: number;
+            /** @description Set when the limit is the cohort's pool of its members' guarantees. */
+            cohort?: string;
+            gpuType?: string;
             limit: number;
             needed: number;
             /** @enum {string} */
@@ -2193,6 +2204,11 @@ export interface components {
         reason: string;
         workload: string;
       };
+      /** @description When the job was last preempted, and by which job and why (docs/scheduling.md#borrowing); it was requeued without using a retry. */
+      last_preemption?: {
+        at: string;
+        message: string;
+      };
       /** @description Where it would be placed, when admitted. */
       node?: string;
       /** @description Whether the job is waiting for admission; the fields below are about that wait. */
@@ -2324,6 +2340,10 @@ export interface components {
           gpu: unknown;
           /** @default 128Mi */
           memory: unknown;
+          tpu?: {
+            topology: string;
+            type: string;
+          };
         };
       }[];
       /**
@@ -2438,8 +2458,20 @@ export interface components {
         replicas?: number;
         resources?: {
           cpu?: string | number;
-          gpu?: number | null;
+          gpu?:
+            | (
+                | number
+                | {
+                    count: number;
+                    type: string;
+                  }
+              )
+            | null;
           memory?: string | number;
+          tpu?: {
+            topology: string;
+            type: string;
+          };
         };
       }[];
       resources?: {
@@ -2645,6 +2677,11 @@ export interface components {
       };
       steps: components['schemas']['PipelineStep'][];
     };
+    PipelinePage: {
+      items: components['schemas']['PipelineSummary'][];
+      /** @description Pass as `cursor` for the next page (older pipelines); null at the end. */
+      next_cursor: string | null;
+    };
     PipelineStep: {
       /** @description Jobs of the step per phase (1 job, or the array’s elements). */
       counts: {
@@ -2685,6 +2722,27 @@ export interface components {
         job: components['schemas']['JobSpecInput'] | components['schemas']['TemplateSubmit'];
         name: string;
       }[];
+    };
+    PipelineSummary: {
+      /** Format: date-time */
+      created_at: string;
+      done: boolean;
+      finished_at: string | null;
+      /** Format: uuid */
+      id: string;
+      name: string;
+      /** @description Finished steps by outcome. */
+      outcome: {
+        cancelled: number;
+        failed: number;
+        succeeded: number;
+      };
+      /**
+       * @description `running` until its last step finished; then `failed` if a step failed, else `cancelled` if one was cancelled, else `succeeded`.
+       * @enum {string}
+       */
+      state: 'running' | 'succeeded' | 'failed' | 'cancelled';
+      steps_total: number;
     };
     PriorityClasses: {
       items: {
@@ -2963,6 +3021,10 @@ export interface components {
             gpu: unknown;
             /** @default 128Mi */
             memory: unknown;
+            tpu?: {
+              topology: string;
+              type: string;
+            };
           };
         }[];
         /**
@@ -4530,8 +4592,20 @@ export interface operations {
                 replicas?: number;
                 resources?: {
                   cpu?: string | number;
-                  gpu?: number | null;
+                  gpu?:
+                    | (
+                        | number
+                        | {
+                            count: number;
+                            type: string;
+                          }
+                      )
+                    | null;
                   memory?: string | number;
+                  tpu?: {
+                    topology: string;
+                    type: string;
+                  };
                 };
               }[];
               resources?: {
@@ -7182,6 +7256,77 @@ export interface operations {
       };
     };
   };
+  Pipelines_list: {
+    parameters: {
+      query?: {
+        /** @description The `next_cursor` of the previous page. */
+        cursor?: string;
+        limit?: number;
+        /** @description Only pipelines in this state. */
+        state?: 'running' | 'succeeded' | 'failed' | 'cancelled';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PipelinePage'];
+        };
+      };
+      /** @description Invalid request (every bad field is listed in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing or invalid API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited (see `Retry-After`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   Pipelines_submit: {
     parameters: {
       query?: never;
@@ -7608,8 +7753,20 @@ export interface operations {
               replicas?: number;
               resources?: {
                 cpu?: string | number;
-                gpu?: number | null;
+                gpu?:
+                  | (
+                      | number
+                      | {
+                          count: number;
+                          type: string;
+                        }
+                    )
+                  | null;
                 memory?: string | number;
+                tpu?: {
+                  topology: string;
+                  type: string;
+                };
               };
             }[];
             resources?: {
@@ -7886,8 +8043,20 @@ export interface operations {
               replicas?: number;
               resources?: {
                 cpu?: string | number;
-                gpu?: number | null;
+                gpu?:
+                  | (
+                      | number
+                      | {
+                          count: number;
+                          type: string;
+                        }
+                    )
+                  | null;
                 memory?: string | number;
+                tpu?: {
+                  topology: string;
+                  type: string;
+                };
               };
             }[];
             resources?: {

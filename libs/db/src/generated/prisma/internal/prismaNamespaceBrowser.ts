@@ -231,6 +231,8 @@ export const JobArrayScalarFieldEnum = {
   finishedAt: 'finishedAt',
   depsUnmet: 'depsUnmet',
   cancelRequestedAt: 'cancelRequestedAt',
+  materialized: 'materialized',
+  elementRecord: 'elementRecord',
   updatedAt: 'updatedAt'
 } as const
 

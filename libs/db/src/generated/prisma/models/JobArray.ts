@@ -39,6 +39,7 @@ export type JobArrayAvgAggregateOutputType = {
   failed: number | null
   cancelled: number | null
   depsUnmet: number | null
+  materialized: number | null
 }
 
 export type JobArraySumAggregateOutputType = {
@@ -52,6 +53,7 @@ export type JobArraySumAggregateOutputType = {
   failed: number | null
   cancelled: number | null
   depsUnmet: number | null
+  materialized: number | null
 }
 
 export type JobArrayMinAggregateOutputType = {
@@ -72,6 +74,7 @@ export type JobArrayMinAggregateOutputType = {
   finishedAt: Date | null
   depsUnmet: number | null
   cancelRequestedAt: Date | null
+  materialized: number | null
   updatedAt: Date | null
 }
 
@@ -93,6 +96,7 @@ export type JobArrayMaxAggregateOutputType = {
   finishedAt: Date | null
   depsUnmet: number | null
   cancelRequestedAt: Date | null
+  materialized: number | null
   updatedAt: Date | null
 }
 
@@ -114,6 +118,8 @@ export type JobArrayCountAggregateOutputType = {
   finishedAt: number
   depsUnmet: number
   cancelRequestedAt: number
+  materialized: number
+  elementRecord: number
   updatedAt: number
   _all: number
 }
@@ -130,6 +136,7 @@ export type JobArrayAvgAggregateInputType = {
   failed?: true
   cancelled?: true
   depsUnmet?: true
+  materialized?: true
 }
 
 export type JobArraySumAggregateInputType = {
@@ -143,6 +150,7 @@ export type JobArraySumAggregateInputType = {
   failed?: true
   cancelled?: true
   depsUnmet?: true
+  materialized?: true
 }
 
 export type JobArrayMinAggregateInputType = {
@@ -163,6 +171,7 @@ export type JobArrayMinAggregateInputType = {
   finishedAt?: true
   depsUnmet?: true
   cancelRequestedAt?: true
+  materialized?: true
   updatedAt?: true
 }
 
@@ -184,6 +193,7 @@ export type JobArrayMaxAggregateInputType = {
   finishedAt?: true
   depsUnmet?: true
   cancelRequestedAt?: true
+  materialized?: true
   updatedAt?: true
 }
 
@@ -205,6 +215,8 @@ export type JobArrayCountAggregateInputType = {
   finishedAt?: true
   depsUnmet?: true
   cancelRequestedAt?: true
+  materialized?: true
+  elementRecord?: true
   updatedAt?: true
   _all?: true
 }
@@ -313,6 +325,8 @@ export type JobArrayGroupByOutputType = {
   finishedAt: Date | null
   depsUnmet: number
   cancelRequestedAt: Date | null
+  materialized: number
+  elementRecord: runtime.JsonValue | null
   updatedAt: Date
   _count: JobArrayCountAggregateOutputType | null
   _avg: JobArrayAvgAggregateOutputType | null
@@ -357,6 +371,8 @@ export type JobArrayWhereInput = {
   finishedAt?: Prisma.DateTimeNullableFilter<"JobArray"> | Date | string | null
   depsUnmet?: Prisma.IntFilter<"JobArray"> | number
   cancelRequestedAt?: Prisma.DateTimeNullableFilter<"JobArray"> | Date | string | null
+  materialized?: Prisma.IntFilter<"JobArray"> | number
+  elementRecord?: Prisma.JsonNullableFilter<"JobArray">
   updatedAt?: Prisma.DateTimeFilter<"JobArray"> | Date | string
   tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
 }
@@ -379,6 +395,8 @@ export type JobArrayOrderByWithRelationInput = {
   finishedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   depsUnmet?: Prisma.SortOrder
   cancelRequestedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  materialized?: Prisma.SortOrder
+  elementRecord?: Prisma.SortOrderInput | Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   tenant?: Prisma.TenantOrderByWithRelationInput
 }
@@ -404,6 +422,8 @@ export type JobArrayWhereUniqueInput = Prisma.AtLeast<{
   finishedAt?: Prisma.DateTimeNullableFilter<"JobArray"> | Date | string | null
   depsUnmet?: Prisma.IntFilter<"JobArray"> | number
   cancelRequestedAt?: Prisma.DateTimeNullableFilter<"JobArray"> | Date | string | null
+  materialized?: Prisma.IntFilter<"JobArray"> | number
+  elementRecord?: Prisma.JsonNullableFilter<"JobArray">
   updatedAt?: Prisma.DateTimeFilter<"JobArray"> | Date | string
   tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
 }, "id">
@@ -426,6 +446,8 @@ export type JobArrayOrderByWithAggregationInput = {
   finishedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   depsUnmet?: Prisma.SortOrder
   cancelRequestedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  materialized?: Prisma.SortOrder
+  elementRecord?: Prisma.SortOrderInput | Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   _count?: Prisma.JobArrayCountOrderByAggregateInput
   _avg?: Prisma.JobArrayAvgOrderByAggregateInput
@@ -455,6 +477,8 @@ export type JobArrayScalarWhereWithAggregatesInput = {
   finishedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"JobArray"> | Date | string | null
   depsUnmet?: Prisma.IntWithAggregatesFilter<"JobArray"> | number
   cancelRequestedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"JobArray"> | Date | string | null
+  materialized?: Prisma.IntWithAggregatesFilter<"JobArray"> | number
+  elementRecord?: Prisma.JsonNullableWithAggregatesFilter<"JobArray">
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"JobArray"> | Date | string
 }
 
@@ -475,6 +499,8 @@ export type JobArrayCreateInput = {
   finishedAt?: Date | string | null
   depsUnmet?: number
   cancelRequestedAt?: Date | string | null
+  materialized?: number
+  elementRecord?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutJobArraysInput
 }
@@ -497,6 +523,8 @@ export type JobArrayUncheckedCreateInput = {
   finishedAt?: Date | string | null
   depsUnmet?: number
   cancelRequestedAt?: Date | string | null
+  materialized?: number
+  elementRecord?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   updatedAt?: Date | string
 }
 
@@ -517,6 +545,8 @@ export type JobArrayUpdateInput = {
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
   cancelRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  materialized?: Prisma.IntFieldUpdateOperationsInput | number
+  elementRecord?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutJobArraysNestedInput
 }
@@ -539,6 +569,8 @@ export type JobArrayUncheckedUpdateInput = {
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
   cancelRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  materialized?: Prisma.IntFieldUpdateOperationsInput | number
+  elementRecord?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -560,6 +592,8 @@ export type JobArrayCreateManyInput = {
   finishedAt?: Date | string | null
   depsUnmet?: number
   cancelRequestedAt?: Date | string | null
+  materialized?: number
+  elementRecord?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   updatedAt?: Date | string
 }
 
@@ -580,6 +614,8 @@ export type JobArrayUpdateManyMutationInput = {
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
   cancelRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  materialized?: Prisma.IntFieldUpdateOperationsInput | number
+  elementRecord?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -601,6 +637,8 @@ export type JobArrayUncheckedUpdateManyInput = {
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
   cancelRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  materialized?: Prisma.IntFieldUpdateOperationsInput | number
+  elementRecord?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -632,6 +670,8 @@ export type JobArrayCountOrderByAggregateInput = {
   finishedAt?: Prisma.SortOrder
   depsUnmet?: Prisma.SortOrder
   cancelRequestedAt?: Prisma.SortOrder
+  materialized?: Prisma.SortOrder
+  elementRecord?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
 
@@ -646,6 +686,7 @@ export type JobArrayAvgOrderByAggregateInput = {
   failed?: Prisma.SortOrder
   cancelled?: Prisma.SortOrder
   depsUnmet?: Prisma.SortOrder
+  materialized?: Prisma.SortOrder
 }
 
 export type JobArrayMaxOrderByAggregateInput = {
@@ -666,6 +707,7 @@ export type JobArrayMaxOrderByAggregateInput = {
   finishedAt?: Prisma.SortOrder
   depsUnmet?: Prisma.SortOrder
   cancelRequestedAt?: Prisma.SortOrder
+  materialized?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
 
@@ -687,6 +729,7 @@ export type JobArrayMinOrderByAggregateInput = {
   finishedAt?: Prisma.SortOrder
   depsUnmet?: Prisma.SortOrder
   cancelRequestedAt?: Prisma.SortOrder
+  materialized?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
 
@@ -701,6 +744,7 @@ export type JobArraySumOrderByAggregateInput = {
   failed?: Prisma.SortOrder
   cancelled?: Prisma.SortOrder
   depsUnmet?: Prisma.SortOrder
+  materialized?: Prisma.SortOrder
 }
 
 export type JobArrayCreateNestedManyWithoutTenantInput = {
@@ -762,6 +806,8 @@ export type JobArrayCreateWithoutTenantInput = {
   finishedAt?: Date | string | null
   depsUnmet?: number
   cancelRequestedAt?: Date | string | null
+  materialized?: number
+  elementRecord?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   updatedAt?: Date | string
 }
 
@@ -782,6 +828,8 @@ export type JobArrayUncheckedCreateWithoutTenantInput = {
   finishedAt?: Date | string | null
   depsUnmet?: number
   cancelRequestedAt?: Date | string | null
+  materialized?: number
+  elementRecord?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   updatedAt?: Date | string
 }
 
@@ -832,6 +880,8 @@ export type JobArrayScalarWhereInput = {
   finishedAt?: Prisma.DateTimeNullableFilter<"JobArray"> | Date | string | null
   depsUnmet?: Prisma.IntFilter<"JobArray"> | number
   cancelRequestedAt?: Prisma.DateTimeNullableFilter<"JobArray"> | Date | string | null
+  materialized?: Prisma.IntFilter<"JobArray"> | number
+  elementRecord?: Prisma.JsonNullableFilter<"JobArray">
   updatedAt?: Prisma.DateTimeFilter<"JobArray"> | Date | string
 }
 
@@ -852,6 +902,8 @@ export type JobArrayCreateManyTenantInput = {
   finishedAt?: Date | string | null
   depsUnmet?: number
   cancelRequestedAt?: Date | string | null
+  materialized?: number
+  elementRecord?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   updatedAt?: Date | string
 }
 
@@ -872,6 +924,8 @@ export type JobArrayUpdateWithoutTenantInput = {
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
   cancelRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  materialized?: Prisma.IntFieldUpdateOperationsInput | number
+  elementRecord?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -892,6 +946,8 @@ export type JobArrayUncheckedUpdateWithoutTenantInput = {
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
   cancelRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  materialized?: Prisma.IntFieldUpdateOperationsInput | number
+  elementRecord?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -912,6 +968,8 @@ export type JobArrayUncheckedUpdateManyWithoutTenantInput = {
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
   cancelRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  materialized?: Prisma.IntFieldUpdateOperationsInput | number
+  elementRecord?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -935,6 +993,8 @@ export type JobArraySelect<ExtArgs extends runtime.Types.Extensions.InternalArgs
   finishedAt?: boolean
   depsUnmet?: boolean
   cancelRequestedAt?: boolean
+  materialized?: boolean
+  elementRecord?: boolean
   updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["jobArray"]>
@@ -957,6 +1017,8 @@ export type JobArraySelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exte
   finishedAt?: boolean
   depsUnmet?: boolean
   cancelRequestedAt?: boolean
+  materialized?: boolean
+  elementRecord?: boolean
   updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["jobArray"]>
@@ -979,6 +1041,8 @@ export type JobArraySelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exte
   finishedAt?: boolean
   depsUnmet?: boolean
   cancelRequestedAt?: boolean
+  materialized?: boolean
+  elementRecord?: boolean
   updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["jobArray"]>
@@ -1001,10 +1065,12 @@ export type JobArraySelectScalar = {
   finishedAt?: boolean
   depsUnmet?: boolean
   cancelRequestedAt?: boolean
+  materialized?: boolean
+  elementRecord?: boolean
   updatedAt?: boolean
 }
 
-export type JobArrayOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "size" | "parallelism" | "groupName" | "submitted" | "queued" | "admitted" | "running" | "succeeded" | "failed" | "cancelled" | "createdAt" | "finishedAt" | "depsUnmet" | "cancelRequestedAt" | "updatedAt", ExtArgs["result"]["jobArray"]>
+export type JobArrayOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "size" | "parallelism" | "groupName" | "submitted" | "queued" | "admitted" | "running" | "succeeded" | "failed" | "cancelled" | "createdAt" | "finishedAt" | "depsUnmet" | "cancelRequestedAt" | "materialized" | "elementRecord" | "updatedAt", ExtArgs["result"]["jobArray"]>
 export type JobArrayInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }
@@ -1047,6 +1113,15 @@ export type $JobArrayPayload<ExtArgs extends runtime.Types.Extensions.InternalAr
      * A cancel too large for one request: the reconciler cancels the rest (docs/api.md#arrays).
      */
     cancelRequestedAt: Date | null
+    /**
+     * Element rows created so far (indexes 0…materialized-1); the scheduler creates the rest in
+     * chunks after the submit (docs/architecture.md#rule-10).
+     */
+    materialized: number
+    /**
+     * The columns every element is made from, kept until the last element row exists.
+     */
+    elementRecord: runtime.JsonValue | null
     updatedAt: Date
   }, ExtArgs["result"]["jobArray"]>
   composites: {}
@@ -1489,6 +1564,8 @@ export interface JobArrayFieldRefs {
   readonly finishedAt: Prisma.FieldRef<"JobArray", 'DateTime'>
   readonly depsUnmet: Prisma.FieldRef<"JobArray", 'Int'>
   readonly cancelRequestedAt: Prisma.FieldRef<"JobArray", 'DateTime'>
+  readonly materialized: Prisma.FieldRef<"JobArray", 'Int'>
+  readonly elementRecord: Prisma.FieldRef<"JobArray", 'Json'>
   readonly updatedAt: Prisma.FieldRef<"JobArray", 'DateTime'>
 }
     
