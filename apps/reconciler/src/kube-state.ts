@@ -7,6 +7,7 @@ import {
   MANAGED_BY_ROAM,
   ROAM_LABELS,
   type ResilientInformer,
+  JOBSET_API_VERSION,
 } from '@roam/kube';
 import { LOGGER } from '@roam/runtime';
 import type { Logger } from 'pino';
@@ -44,8 +45,6 @@ export function jobSetAsJob(object: JobSetObject): KubeJob & Tracked {
     status: { conditions },
   };
 }
-
-export const JOBSET_API_VERSION = 'jobset.x-k8s.io/v1alpha2';
 
 export interface AttemptKey {
   jobId: string;

@@ -44,6 +44,9 @@ export const jobLabels = (
 /** One Kubernetes Job per attempt, named from the job id so a second create is an adoption. */
 export const kubeJobName = (jobId: string, attempt: number): string => `roam-${jobId}-${attempt}`;
 
+/** The JobSet API roam creates (jobset.x-k8s.io). */
+export const JOBSET_API_VERSION = 'jobset.x-k8s.io/v1alpha2';
+
 /**
  * One JobSet per attempt of a job with replicated jobs, named from the job id (without its
  * dashes, so `<jobset>-<replicated job>-<index>` child Job names fit in 63 characters).

@@ -73,6 +73,19 @@ const blocker = z
         .array(z.string())
         .describe('Nodes large enough but cordoned, NotReady or tainted right now.'),
       reservation: reservation.optional(),
+      gang: z
+        .object({
+          sets: z.array(
+            z.object({
+              name: z.string(),
+              count: z.number().describe('Pods of this set the job needs at once.'),
+              room: z.number().describe('How many of them the cluster has room for now.'),
+            }),
+          ),
+          reserved: z.array(z.string()).describe('Nodes held for this gang while it starves.'),
+        })
+        .optional()
+        .describe('For a multi-pod job (a gang): room for each pod set, all pods or none.'),
     }),
     z.object({ kind: z.literal('unschedulable'), reasons: z.array(neverFitsReason) }),
     z.object({ kind: z.literal('olderJob'), jobId: z.string() }),

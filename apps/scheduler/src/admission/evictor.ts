@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Kube, kubeJobName } from '@roam/kube';
+import { JOBSET_API_VERSION, Kube, kubeJobName, kubeJobSetName } from '@roam/kube';
 import { APP_CONFIG, LOGGER } from '@roam/runtime';
 import type { Logger } from 'pino';
 
@@ -15,7 +15,7 @@ export interface Eviction {
 
 /**
  * Stops preempted attempts once the cycle that preempted them has committed: their pods are
- * deleted with `PREEMPTION_GRACE_SECONDS` between SIGTERM and SIGKILL, then their Job. The job
+ * deleted with `PREEMPTION_GRACE_SECONDS` between SIGTERM and SIGKILL, then their Job (or JobSet). The job
  * is already requeued as a new attempt, with a new Job name, so its next run never adopts the
  * Job being torn down. A failed delete is logged; the reconciler removes an earlier attempt's
  * Job at its TTL in any case.
@@ -37,11 +37,24 @@ export class Evictor {
           for (const pod of this.cluster.podsOf(jobId, attempt)) {
             await this.kube.delete({ apiVersion: 'v1', kind: 'Pod', ...pod }, 'Background', grace);
           }
-          await this.kube.delete(
+          const job = await this.kube.delete(
             { apiVersion: 'batch/v1', kind: 'Job', namespace, name: kubeJobName(jobId, attempt) },
             'Background',
             grace,
           );
+          // No Job of that name: a multi-pod job with replicated jobs runs as a JobSet, whose
+          // child Jobs would recreate the pods deleted above.
+          if (!job)
+            await this.kube.delete(
+              {
+                apiVersion: JOBSET_API_VERSION,
+                kind: 'JobSet',
+                namespace,
+                name: kubeJobSetName(jobId, attempt),
+              },
+              'Background',
+              grace,
+            );
           this.logger.info({ jobId, attempt, graceSeconds: grace }, 'preempted: deleting its Job');
         } catch (error) {
           this.logger.warn({ jobId, attempt, err: error }, 'could not delete a preempted Job');

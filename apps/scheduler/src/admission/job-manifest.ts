@@ -1,5 +1,5 @@
 import { indexedShape, type JobSpec, multiPodKind, tenantAnnotationAllowed } from '@roam/contracts';
-import { jobLabels, kubeJobName, kubeJobSetName } from '@roam/kube';
+import { JOBSET_API_VERSION, jobLabels, kubeJobName, kubeJobSetName } from '@roam/kube';
 
 import { acceleratorRequests, flavorPlacement } from './flavor-placement.js';
 import { type EnvVar, type JobFiles, withJobFiles } from './job-files.js';
@@ -168,7 +168,7 @@ export function jobSetManifest(input: ManifestInput) {
   const { spec } = input;
   const success = spec.success_policy;
   return {
-    apiVersion: 'jobset.x-k8s.io/v1alpha2',
+    apiVersion: JOBSET_API_VERSION,
     kind: 'JobSet',
     metadata: objectMeta(input, kubeJobSetName(input.id, input.attempt)),
     spec: {

@@ -1910,6 +1910,18 @@ export interface components {
             free: components['schemas']['SchedulingResources'];
             node: string;
           };
+          /** @description For a multi-pod job (a gang): room for each pod set, all pods or none. */
+          gang?: {
+            /** @description Nodes held for this gang while it starves. */
+            reserved: string[];
+            sets: {
+              /** @description Pods of this set the job needs at once. */
+              count: number;
+              name: string;
+              /** @description How many of them the cluster has room for now. */
+              room: number;
+            }[];
+          };
           /** @constant */
           kind: 'capacity';
           needed: components['schemas']['SchedulingResources'];
