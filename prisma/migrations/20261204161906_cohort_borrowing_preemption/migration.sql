@@ -17,12 +17,31 @@ CREATE TABLE "priority_classes" (
     CONSTRAINT "priority_classes_pkey" PRIMARY KEY ("name")
 );
 
--- Bounds the API enforces, kept by the database too.
-ALTER TABLE "tenants" ADD CONSTRAINT "tenants_borrowing_limit_check" CHECK (
-  coalesce("borrow_cpu_millis", 0) >= 0 AND coalesce("borrow_memory_bytes", 0) >= 0
-  AND coalesce("borrow_gpu", 0) >= 0);
-ALTER TABLE "priority_classes" ADD CONSTRAINT "priority_classes_value_check" CHECK (
-  "value" BETWEEN -1000 AND 1000);
+-- Bounds the API enforces, kept by the database too: by triggers, not CHECK constraints, which
+-- the schema engine cannot describe (see 20261203230000_job_state_check). SQLSTATE 23514 as a
+-- CHECK would raise.
+CREATE FUNCTION tenants_borrowing_limit_check() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF coalesce(NEW."borrow_cpu_millis", 0) < 0 OR coalesce(NEW."borrow_memory_bytes", 0) < 0
+     OR coalesce(NEW."borrow_gpu", 0) < 0 THEN
+    RAISE EXCEPTION 'tenants_borrowing_limit_check: a borrowing limit is negative'
+      USING ERRCODE = '23514';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER "tenants_borrowing_limit_check" BEFORE INSERT OR UPDATE ON "tenants"
+  FOR EACH ROW EXECUTE FUNCTION tenants_borrowing_limit_check();
+
+CREATE FUNCTION priority_classes_value_check() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW."value" NOT BETWEEN -1000 AND 1000 THEN
+    RAISE EXCEPTION 'priority_classes_value_check: value % is outside -1000..1000', NEW."value"
+      USING ERRCODE = '23514';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER "priority_classes_value_check" BEFORE INSERT OR UPDATE ON "priority_classes"
+  FOR EACH ROW EXECUTE FUNCTION priority_classes_value_check();
 
 -- A preempted job goes back to the queue as Queued/Preempted (libs/domain/src/scheduling/job-state-table.ts);
 -- the capacity states of 20261204161112_job_requeues stay legal.
