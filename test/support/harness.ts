@@ -95,22 +95,37 @@ export async function startHarness(
     apps.push(app);
     return app;
   };
-  const main = await gateway({});
-  const scheduler = await createRoamApp({
-    name: 'scheduler',
-    schema: schedulerEnv,
-    module: SchedulerModule,
-    env,
-  });
-  apps.push(scheduler);
-  apps.push(
-    await createRoamApp({
-      name: 'reconciler',
-      schema: reconcilerEnv,
-      module: ReconcilerModule,
+  const release = async () => {
+    for (const app of apps.reverse()) await app.close();
+    await sim.close();
+    await db.drop();
+    await deleteTestStreams(prefix);
+    await rm(dir, { recursive: true, force: true });
+  };
+  let main: RoamApp<unknown>;
+  let scheduler: RoamApp<unknown>;
+  try {
+    main = await gateway({});
+    scheduler = await createRoamApp({
+      name: 'scheduler',
+      schema: schedulerEnv,
+      module: SchedulerModule,
       env,
-    }),
-  );
+    });
+    apps.push(scheduler);
+    apps.push(
+      await createRoamApp({
+        name: 'reconciler',
+        schema: reconcilerEnv,
+        module: ReconcilerModule,
+        env,
+      }),
+    );
+  } catch (error) {
+    // An app that failed to start must not leave the others polling a database being dropped.
+    await release().catch(() => {});
+    throw error;
+  }
   return {
     url: main.url,
     prisma: db.prisma,
@@ -119,13 +134,7 @@ export async function startHarness(
     env,
     scheduler,
     gateway,
-    async close() {
-      for (const app of apps.reverse()) await app.close();
-      await sim.close();
-      await db.drop();
-      await deleteTestStreams(prefix);
-      await rm(dir, { recursive: true, force: true });
-    },
+    close: release,
   };
 }
 

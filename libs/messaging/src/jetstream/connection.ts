@@ -103,8 +103,8 @@ export class JetStreamConnection {
       });
     }
     this.nc = nc;
-    this.js = jetstream(nc);
-    this.jsm = await jetstreamManager(nc);
+    this.js = jetstream(nc, { timeout: this.options.apiTimeoutMs });
+    this.jsm = await jetstreamManager(nc, { timeout: this.options.apiTimeoutMs });
     void this.watchStatus(nc);
     logger.info(
       {

@@ -43,6 +43,11 @@ export interface JetStreamOptions {
   publishTimeoutMs?: number;
   /** Publish attempts on a timeout or an unreachable stream. Default 3. */
   publishAttempts?: number;
+  /**
+   * Budget of one JetStream API request (creating streams and consumers at start-up). Default
+   * 15 s: on a busy server these outlast the client's own 5 s default.
+   */
+  apiTimeoutMs?: number;
   /** Who the connection authenticates as; unset = anonymous (a server without authorization). */
   credentials?: NatsCredentials;
   /** TLS to the server; unset = plain TCP unless the URL says `tls://`. */
@@ -79,6 +84,7 @@ export interface ResolvedJetStreamOptions {
   heartbeatMs: number;
   publishTimeoutMs: number;
   publishAttempts: number;
+  apiTimeoutMs: number;
   credentials?: NatsCredentials;
   tls?: NatsTlsOptions;
 }
@@ -107,6 +113,7 @@ export function resolveOptions(
     heartbeatMs: Math.max(10, Math.floor(ackWaitMs / 3)),
     publishTimeoutMs: options.publishTimeoutMs ?? 5000,
     publishAttempts: options.publishAttempts ?? 3,
+    apiTimeoutMs: options.apiTimeoutMs ?? 15_000,
     credentials: options.credentials,
     tls: options.tls,
   };
