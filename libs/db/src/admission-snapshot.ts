@@ -323,15 +323,15 @@ export async function queueStanding(
  * flavor that decides which nodes it may be bound to.
  */
 export type InFlightJob = { id: string } & Pick<
-  JobPlacement,
-  'resources' | 'gpuType' | 'capacity' | 'tpu'
+  PendingJob,
+  'resources' | 'gpuType' | 'capacity' | 'tpu' | 'podSets'
 >;
 
 /**
  * Admitted jobs not yet seen running: between admission and the pod being bound, the cluster's
  * pods do not account for them, so admission must ("assumed" pods, as kube-scheduler and Kueue
- * keep them) or it would hand the same room out twice. A gang is one entry per pod, each with
- * one pod's requests, so each is assumed on a node the way its pod will be placed.
+ * keep them) or it would hand the same room out twice. A gang keeps its pod sets: `withAssumed`
+ * places each of its pods the way admission placed it.
  */
 export async function inFlightJobs(db: Db): Promise<InFlightJob[]> {
   const rows = await db.$queryRaw<
@@ -346,28 +346,10 @@ export async function inFlightJobs(db: Db): Promise<InFlightJob[]> {
     SELECT id, cpu_millis, memory_bytes, gpu, pod_sets, gpu_type, capacity, tpu_type, tpu_topology
     FROM jobs
     WHERE status = 'pending' AND admitted_at IS NOT NULL`;
-  return rows.flatMap((row) => {
-    const flavor = flavorOf(row);
-    if (!row.pod_sets)
-      return [
-        {
-          id: row.id,
-          ...flavor,
-          resources: {
-            cpuMillis: row.cpu_millis,
-            memoryBytes: Number(row.memory_bytes),
-            gpu: row.gpu,
-          },
-        },
-      ];
-    // A GPU type binds only the pods that ask for GPUs (a JobSet's CPU driver goes anywhere).
-    const { gpuType: _type, ...cpuPodFlavor } = flavor;
-    return row.pod_sets.flatMap((set) =>
-      Array.from({ length: set.count }, () => ({
-        id: row.id,
-        ...(set.gpu > 0 ? flavor : cpuPodFlavor),
-        resources: podSetOf(set).resources,
-      })),
-    );
-  });
+  return rows.map((row) => ({
+    id: row.id,
+    ...flavorOf(row),
+    resources: { cpuMillis: row.cpu_millis, memoryBytes: Number(row.memory_bytes), gpu: row.gpu },
+    ...(row.pod_sets ? { podSets: row.pod_sets.map(podSetOf) } : {}),
+  }));
 }

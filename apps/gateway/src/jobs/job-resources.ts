@@ -7,6 +7,7 @@ import {
   type NeverFitsReason,
   type NodeState,
   type PlacementConstraints,
+  podOf,
   type ResourceName,
   type Resources,
   type TenantLimits,
@@ -137,24 +138,27 @@ export function neverRuns(
   constraints: PlacementConstraints = {},
   podSets?: readonly StoredPodSet[],
 ): NeverFitsReason[] {
-  // A gang's quota is its sum; each of its pods must fit some node on its own (a GPU type binds
-  // only the pods that ask for GPUs, as in admission).
-  if (podSets) {
-    const cpuPod: PlacementConstraints = { ...constraints };
-    delete cpuPod.gpuType;
-    const reasons = [
-      ...neverFits(resources, limits, []),
-      ...podSets.flatMap((set) =>
-        neverFits(set, limits, nodes, set.gpu > 0 ? constraints : cpuPod).filter((r) =>
-          CLUSTER_ONLY.has(r.kind),
+  const reasons = podSets
+    ? [
+        // A gang's quota is its sum; each of its pods must fit some node on its own, with the
+        // constraints admission gives that pod (`podOf`).
+        ...neverFits(resources, limits, []),
+        ...podSets.flatMap((set) =>
+          neverFits(
+            set,
+            limits,
+            nodes,
+            podOf({ ...constraints, resources }, { resources: set }),
+          ).filter((r) => CLUSTER_ONLY.has(r.kind)),
         ),
-      ),
-    ];
-    return offload === 'never' ? reasons : reasons.filter((r) => !CLUSTER_ONLY.has(r.kind));
-  }
-  // A TPU job's pods each ask for one host's chips of its slice (tpu.ts).
-  const requests = withTpuRequest({ resources, tpu: constraints.tpu }, nodes).resources;
-  const reasons = neverFits(requests, limits, nodes, constraints);
+      ]
+    : // A TPU job's pods each ask for one host's chips of its slice (tpu.ts).
+      neverFits(
+        withTpuRequest({ resources, tpu: constraints.tpu }, nodes).resources,
+        limits,
+        nodes,
+        constraints,
+      );
   return offload === 'never' ? reasons : reasons.filter((reason) => !CLUSTER_ONLY.has(reason.kind));
 }
 

@@ -1,12 +1,7 @@
-import {
-  Inject,
-  Injectable,
-  type OnApplicationBootstrap,
-  type OnModuleDestroy,
-} from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { PrismaClient } from '@roam/db';
 import { materializeArrayElements } from '@roam/jobs';
-import { APP_CONFIG, LOGGER, Loop, type LoopHealth, PRISMA } from '@roam/runtime';
+import { APP_CONFIG, LOGGER, PeriodicSweep, PRISMA } from '@roam/runtime';
 import type { Logger } from 'pino';
 
 /** Chunks created per pass at most, so one pass stays short; the next pass goes on. */
@@ -20,36 +15,17 @@ const CHUNKS_PER_PASS = 40;
  * the rows, nothing is read into this process.
  */
 @Injectable()
-export class ArrayElementsLoop implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly loop: Loop;
-
+export class ArrayElementsLoop extends PeriodicSweep<number> {
   constructor(
     @Inject(PRISMA) private readonly prisma: PrismaClient,
     @Inject(APP_CONFIG) config: { ADMISSION_INTERVAL_MS: number },
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
-    this.loop = new Loop({
-      name: 'array elements',
-      intervalMs: config.ADMISSION_INTERVAL_MS,
-      logger,
-      pass: () => this.pass(),
-    });
-  }
-
-  get health(): LoopHealth {
-    return this.loop.health;
-  }
-
-  onApplicationBootstrap(): void {
-    this.loop.start();
-  }
-
-  onModuleDestroy(): Promise<void> {
-    return this.loop.stop();
+    super('array elements', config.ADMISSION_INTERVAL_MS, logger);
   }
 
   /** One pass: chunks until no array lacks element rows. Returns how many rows it created. */
-  async pass(): Promise<number> {
+  async sweep(): Promise<number> {
     let created = 0;
     for (let chunk = 0; chunk < CHUNKS_PER_PASS; chunk++) {
       const step = await materializeArrayElements(this.prisma);

@@ -5,7 +5,6 @@ import {
   gangReservation,
   isGang,
   jobTotal,
-  podOf,
   podReasons,
   roomFor,
   tryGang,
@@ -35,6 +34,7 @@ import {
   nodeAccepts,
   nodesThatCouldFit,
   placementOrder,
+  podOf,
 } from './nodes.js';
 import {
   dominantShare,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { decide, type AdmissionDecision } from './admission.js';
-import { jobTotal, podOf } from './gang.js';
+import { jobTotal } from './gang.js';
 import {
   compareStrings,
   freeOn,
@@ -11,6 +11,7 @@ import {
   isUsable,
   nodeAccepts,
   placementOrder,
+  podOf,
 } from './nodes.js';
 import { fits, type Resources } from './resources.js';
 import type { CapacityType, NodeState, PendingJob, PodSet, Snapshot } from './snapshot.js';

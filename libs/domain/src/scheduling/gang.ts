@@ -4,6 +4,7 @@ import {
   deficit,
   nodeAccepts,
   placementOrder,
+  podOf,
   type JobPlacement,
 } from './nodes.js';
 import { formatResources, RESOURCE_NAMES, type Resources } from './resources.js';
@@ -41,18 +42,6 @@ export function jobTotal(job: Pick<PendingJob, 'resources' | 'podSets'>): Resour
       total.tpu = (total.tpu ?? 0) + set.count * set.resources.tpu;
   }
   return total;
-}
-
-/**
- * One pod of a set, as placement sees it: the set's requests and the job's node constraints.
- * The job's GPU type binds only the pods that ask for GPUs, so a JobSet's CPU driver is not
- * sent to (or kept off by the taint of) an accelerator node.
- */
-export function podOf(job: PendingJob, set: PodSet): PendingJob {
-  const pod: PendingJob = { ...job, resources: set.resources };
-  delete pod.podSets;
-  if (set.resources.gpu === 0) delete pod.gpuType;
-  return pod;
 }
 
 /** "gang of 16 pods (4 × driver: 1 CPU, 2Gi memory; 12 × workers: 8 CPU, 64Gi memory, 8 GPUs)" */

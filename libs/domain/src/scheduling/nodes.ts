@@ -166,6 +166,21 @@ export function placementOrder(sets: readonly PodSet[]): PodSet[] {
  * running before the pods are bound would see their room as free and give it out again. A pod
  * that fits nowhere now (the cluster changed under it) holds nothing: it stays Pending.
  */
+/**
+ * One pod of a set, as placement sees it: the set's requests and the job's node constraints.
+ * The job's GPU type binds only the pods that ask for GPUs, so a JobSet's CPU driver is not
+ * sent to (or kept off by the taint of) an accelerator node.
+ */
+export function podOf<J extends JobPlacement & Pick<PendingJob, 'podSets'>>(
+  job: J,
+  set: Pick<PodSet, 'resources'>,
+): J {
+  const pod: J = { ...job, resources: set.resources };
+  delete pod.podSets;
+  if (set.resources.gpu === 0) delete pod.gpuType;
+  return pod;
+}
+
 export function withAssumed(
   nodes: readonly NodeState[],
   assumed: readonly (JobPlacement & Pick<PendingJob, 'podSets'>)[],
@@ -178,9 +193,7 @@ export function withAssumed(
     const sets = placementOrder(job.podSets ?? []);
     const pods =
       sets.length > 0
-        ? sets.flatMap((set) =>
-            Array.from({ length: set.count }, () => ({ ...job, resources: set.resources })),
-          )
+        ? sets.flatMap((set) => Array.from({ length: set.count }, () => podOf(job, set)))
         : [job];
     for (const pod of pods) {
       const node = order.find(
