@@ -171,7 +171,8 @@ describe('console in a browser', () => {
 
     await page.getByLabel('API key').fill('sk-not-a-real-key');
     await page.getByLabel('API key').press('Enter');
-    await expect(page.getByRole('alert').textContent()).resolves.toMatch(/401/);
+    // The alert region is always on the page (empty until an error), so wait for its text.
+    await page.getByRole('alert').filter({ hasText: /401/ }).waitFor();
 
     await page.getByLabel('API key').fill(key);
     await page.getByLabel('API key').press('Enter');
@@ -224,9 +225,8 @@ describe('console in a browser', () => {
     await page.getByRole('heading', { name: /Job console-hello/ }).waitFor();
     const id = jobId();
     const status = page.getByTestId('job-status');
-    await expect(status.textContent()).resolves.toMatch(/pending|running/);
     // The page never polls the job: the change comes over the event feed.
-    await page.getByTestId('job-status').filter({ hasText: 'running' }).waitFor();
+    await status.filter({ hasText: 'running' }).waitFor();
     await page.getByTestId('log').filter({ hasText: 'hello from the console' }).waitFor();
     await page
       .getByTestId('job-status')
@@ -237,7 +237,10 @@ describe('console in a browser', () => {
 
     // Search narrows the log to the matching lines.
     await page.getByLabel('Search the log').fill('goodbye');
-    expect((await page.getByTestId('log').textContent())?.trim()).toBe('goodbye');
+    await page
+      .getByTestId('log')
+      .filter({ hasText: /^\s*goodbye\s*$/ })
+      .waitFor();
     await page.getByLabel('Search the log').fill('');
     await expectAccessible('job');
     await shot('job');

@@ -83,6 +83,8 @@ async def test_submit_follow_list_results_and_cancel() -> None:
         assert await client.get_logs(job["id"], tail=1) == "two\n"
         listed = await client.list_jobs(label_selector=f"run={tag}")
         assert [j["id"] for j in listed] == [job["id"]]
+        # The log ends when the pod does; the job's own record may follow a moment later.
+        assert (await finished(client, job["id"]))["status"] == "succeeded"
         timeline = [event["phase"] for event in await client.get_job_events(job["id"])]
         assert timeline[0] == "Submitted" and timeline[-1] == "Succeeded"
 
