@@ -39,6 +39,8 @@ export class OffloadLoop implements OnApplicationBootstrap, OnModuleDestroy {
   private informer?: Informer<Job> & ObjectCache<Job>;
   private synced = false;
   private readonly loop: Loop;
+  /** The Jobs of the offloads the last pass followed (`namespace/name`). */
+  private followed = new Set<string>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: OffloadConfig,
@@ -69,7 +71,9 @@ export class OffloadLoop implements OnApplicationBootstrap, OnModuleDestroy {
   async onApplicationBootstrap(): Promise<void> {
     this.informer = this.kube.informer<Job>('/apis/batch/v1/jobs', 'batch/v1', 'Job');
     for (const event of ['add', 'update', 'delete'] as const)
-      this.informer.on(event, () => this.kick());
+      this.informer.on(event, (job: Job) => {
+        if (this.concernsOffload(job)) this.kick();
+      });
     this.informer.on('error', (error: unknown) =>
       this.logger.warn({ err: error }, 'Job informer error; it re-lists'),
     );
@@ -84,6 +88,20 @@ export class OffloadLoop implements OnApplicationBootstrap, OnModuleDestroy {
     await this.informer?.stop();
   }
 
+  /**
+   * Whether a change of this Job is one a pass acts on: a Job carrying the RunPod controller's
+   * annotations (one to offload, or one roam offloaded), or the Job of an offload being
+   * followed (deleted: its pod is terminated). Every other Job, the bulk of what roam runs,
+   * waits for the timer: a pass per Job event cost the offload worker ~1.5 ms of CPU per job
+   * in a burst (docs/architecture.md#rule-3).
+   */
+  private concernsOffload(job: Job): boolean {
+    const annotations = job.metadata?.annotations;
+    if (annotations && Object.keys(annotations).some((key) => key.startsWith('runpod.io/')))
+      return true;
+    return this.followed.has(keyOf(job));
+  }
+
   /** Runs a pass now, or right after the one in progress. */
   kick(): void {
     this.loop.wake();
@@ -93,6 +111,7 @@ export class OffloadLoop implements OnApplicationBootstrap, OnModuleDestroy {
     const now = new Date();
     const jobs = new Map((this.informer?.list() ?? []).map((j) => [keyOf(j), j]));
     const rows = await this.repo.active();
+    this.followed = new Set(rows.map((row) => `${row.kubeNamespace}/${row.kubeJobName}`));
     const tagged = await this.runpod.listPods(POD_NAME_PREFIX);
     const byTag = new Map<string, typeof tagged>();
     for (const pod of tagged) {
