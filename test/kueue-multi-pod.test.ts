@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KubernetesObject } from '@roam/kube';
 import { eventually } from '@roam/testing';
 
+import { renderWithComponents } from './deploy/kustomize-render.js';
+import { allows, rulesOf } from './deploy/rbac-rules.js';
 import { call, type Harness, register, startHarness } from './support/harness.js';
 
 type Condition = { type: string; status: string; reason?: string; message?: string };
@@ -246,4 +248,16 @@ describe('kueue mode: multi-pod jobs', () => {
     });
     await until(next, 'succeeded');
   }, 180_000);
+
+  it("the kueue component's RBAC allows every Kubernetes call roam made for these jobs", () => {
+    const objects = renderWithComponents('deploy/overlays/dev', ['deploy/components/kueue']);
+    const calls = h.sim.calls.list('roam-');
+    expect(calls.some((c) => c.group === 'jobset.x-k8s.io' && c.agent === 'roam-gateway')).toBe(
+      true,
+    );
+    const missing = calls
+      .filter((c) => !allows(rulesOf(objects, c.agent), c))
+      .map((c) => `${c.agent}: ${c.verb} ${c.group ? `${c.group}/` : ''}${c.resource}`);
+    expect([...new Set(missing)].sort()).toEqual([]);
+  });
 });
