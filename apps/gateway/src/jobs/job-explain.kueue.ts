@@ -56,9 +56,10 @@ export class KueueExplainer {
   }
 
   private async fromWorkload(base: Base, job: JobRow, namespace: string): Promise<ExplainView> {
-    const queue = (job.spec as { queue?: string } | null)?.queue ?? 'user-queue';
+    const spec = (job.spec ?? {}) as Parameters<typeof multiPodKind>[0] & { queue?: string };
+    const queue = spec.queue ?? 'user-queue';
     // A job with replicated jobs waits in Kueue as a JobSet, its Workload made for that.
-    const jobSet = multiPodKind(job.spec) === 'jobset';
+    const jobSet = multiPodKind(spec) === 'jobset';
     const waiting = (summary: string, reason: WaitReason = 'WaitingForQuota'): ExplainView => ({
       ...base,
       pending: true,
