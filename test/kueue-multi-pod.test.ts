@@ -249,6 +249,47 @@ describe('kueue mode: multi-pod jobs', () => {
     await until(next, 'succeeded');
   }, 180_000);
 
+  it('follows a running JobSet Kueue preempts back to the queue, same attempt, and runs it again', async () => {
+    const low = await submit({
+      command: ['sh', '-c', 'sleep 3600'],
+      priority: -50,
+      replicated_jobs: [
+        { name: 'driver', replicas: 1 },
+        { name: 'worker', replicas: 2 },
+      ],
+    });
+    await until(low, 'running');
+    // 3 of 4 pods are the low gang's: a higher-priority gang of 2 makes Kueue evict it whole.
+    const high = await submit({
+      command: ['sh', '-c', 'sleep 2; echo urgent'],
+      priority: 100,
+      parallelism: 2,
+    });
+    const preempted = await eventually('the JobSet to be preempted', async () => {
+      const job = await get(low);
+      return job.phase === 'Queued' && job;
+    });
+    expect(preempted).toMatchObject({ status: 'pending', reason: 'WaitingForQuota', attempt: 1 });
+    expect(preempted.message).toMatch(
+      /^Kueue Preempted: Preempted to accommodate a workload \(UID: .+\) due to prioritization in the ClusterQueue; waiting to be admitted again$/,
+    );
+    expect((await jobSet(low))?.spec.suspend).toBe(true);
+    await eventually('its pods gone', async () => (await podsOf(low)).length === 0, {
+      timeoutMs: 45_000,
+    });
+    await until(high, 'succeeded');
+    // The high gang is done: Kueue admits the same JobSet again, and all its pods run.
+    expect(await until(low, 'running')).toMatchObject({ attempt: 1 });
+    expect((await phases(low)).slice(-3)).toEqual([
+      'Queued/WaitingForQuota',
+      'Admitted/ContainerCreating',
+      'Running',
+    ]);
+    expect((await jobSet(low))?.spec.suspend).toBe(false);
+    await call(h.url, 'DELETE', `/api/v1/jobs/${low}`, undefined, key);
+    await until(low, 'cancelled');
+  }, 180_000);
+
   it("the kueue component's RBAC allows every Kubernetes call roam made for these jobs", () => {
     const objects = renderWithComponents('deploy/overlays/dev', ['deploy/components/kueue']);
     const calls = h.sim.calls.list('roam-');

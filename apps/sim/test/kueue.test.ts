@@ -665,4 +665,130 @@ describe('Kueue in the simulator', () => {
       async () => (await workloadOf('kq-jobset', 'big')) === undefined,
     );
   });
+
+  it("resumes an evicted JobSet's child Jobs with the pod set updates of its new admission", async () => {
+    await clusterQueue('cq-readmit', '4', { admissionChecks: ['sim-check'] });
+    await namespaceWithQueue('kq-readmit', 'cq-readmit');
+    const jobSets = { group: 'jobset.x-k8s.io', version: 'v1alpha2', plural: 'jobsets' };
+    const worker = {
+      name: 'workers',
+      replicas: 2,
+      template: {
+        spec: {
+          parallelism: 1,
+          completions: 1,
+          backoffLimit: 0,
+          template: {
+            spec: {
+              restartPolicy: 'Never',
+              containers: [
+                {
+                  name: 'main',
+                  image: 'busybox',
+                  command: ['sleep', '100000'],
+                  resources: { requests: { cpu: '1', memory: '64Mi' } },
+                },
+              ],
+            },
+          },
+        },
+      },
+    };
+    await custom.createNamespacedCustomObject({
+      ...jobSets,
+      namespace: 'kq-readmit',
+      body: {
+        apiVersion: 'jobset.x-k8s.io/v1alpha2',
+        kind: 'JobSet',
+        metadata: { name: 'long', labels: { 'kueue.x-k8s.io/queue-name': 'user-queue' } },
+        spec: { replicatedJobs: [worker] },
+      },
+    });
+    const answer = async (state: string, url: string) => {
+      const wl = await eventually(`the check Pending before ${state}`, async () => {
+        const w = await workloadOf('kq-readmit', 'long');
+        return w?.status?.admissionChecks?.[0]?.state === 'Pending' &&
+          condition(w, 'QuotaReserved')?.status === 'True'
+          ? w
+          : undefined;
+      });
+      const res = await fetch(
+        `${sim.url}/apis/${group}/${version}/namespaces/kq-readmit/workloads/${wl.metadata.name}/status`,
+        {
+          method: 'PATCH',
+          headers: { 'content-type': 'application/merge-patch+json' },
+          body: JSON.stringify({
+            status: {
+              admissionChecks: [
+                {
+                  name: 'sim-check',
+                  state,
+                  message: state,
+                  lastTransitionTime: new Date().toISOString(),
+                  podSetUpdates: [{ name: 'workers', annotations: { 'example.com/url': url } }],
+                },
+              ],
+            },
+          }),
+        },
+      );
+      expect(res.status).toBe(200);
+    };
+    const children = async () =>
+      (await batch.listNamespacedJob({ namespace: 'kq-readmit' })).items.filter(
+        (j) => j.metadata?.labels?.['jobset.sigs.k8s.io/jobset-name'] === 'long',
+      );
+    await answer('Ready', 'first');
+    await eventually('two running child Jobs with the first update', async () => {
+      const jobs = await children();
+      return (
+        jobs.length === 2 &&
+        jobs.every(
+          (j) =>
+            !j.spec?.suspend &&
+            j.spec?.template.metadata?.annotations?.['example.com/url'] === 'first',
+        )
+      );
+    });
+    // The check asks to retry: Kueue evicts the workload and the JobSet's Jobs are suspended.
+    const wl = await workloadOf('kq-readmit', 'long');
+    await fetch(
+      `${sim.url}/apis/${group}/${version}/namespaces/kq-readmit/workloads/${wl!.metadata.name}/status`,
+      {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/merge-patch+json' },
+        body: JSON.stringify({
+          status: {
+            admissionChecks: [
+              {
+                name: 'sim-check',
+                state: 'Retry',
+                message: 'again',
+                lastTransitionTime: new Date().toISOString(),
+              },
+            ],
+          },
+        }),
+      },
+    );
+    await eventually('the child Jobs suspended', async () =>
+      (await children()).every((j) => j.spec?.suspend === true),
+    );
+    await answer('Ready', 'second');
+    const resumed = await eventually('the child Jobs resumed with the second update', async () => {
+      const jobs = await children();
+      return jobs.length === 2 &&
+        jobs.every(
+          (j) =>
+            !j.spec?.suspend &&
+            j.spec?.template.metadata?.annotations?.['example.com/url'] === 'second',
+        )
+        ? jobs
+        : undefined;
+    });
+    // Still the JobSet's own labels: the child Jobs keep what makes them the JobSet's.
+    expect(resumed[0]?.spec?.template.metadata?.labels?.['jobset.sigs.k8s.io/jobset-name']).toBe(
+      'long',
+    );
+  });
 });
