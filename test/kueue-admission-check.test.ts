@@ -210,6 +210,72 @@ describe('kueue mode: URLs minted at admission, priorities as Kueue classes', ()
     expect(listing.files.length).toBeGreaterThan(0);
   }, 180_000);
 
+  it('mints the URLs for every pod of a JobSet: each pod set gets them, every pod fetches its inputs', async () => {
+    // A tenant with room for the gang: its `pods` quota (max_concurrent_jobs) counts every pod.
+    const gangKey = await register(h.url, 'kc-m', {
+      max_cpu: 4,
+      max_memory_gi: 8,
+      max_concurrent_jobs: 4,
+    });
+    await eventually(
+      'the tenant to be ready',
+      async () => (await h.prisma.tenant.findUnique({ where: { id: 'kc-m' } }))?.status === 'ready',
+    );
+    const form = new FormData();
+    form.set(
+      'spec',
+      JSON.stringify({
+        image: 'busybox',
+        command: ['sh', '-c', 'ls "$ROAM_INPUTS_DIR/scenario"'],
+        replicated_jobs: [
+          { name: 'driver', replicas: 1 },
+          { name: 'worker', replicas: 2 },
+        ],
+      }),
+    );
+    form.set('inputs', new Blob([await zipOf(SUMO_SCENARIO)]), 'inputs.zip');
+    const submitted = await fetch(`${h.url}/api/v1/jobs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${gangKey}` },
+      body: form,
+    });
+    expect(submitted.status).toBe(201);
+    const { id } = (await submitted.json()) as { id: string };
+    await eventually(
+      'the JobSet to succeed',
+      async () => {
+        const job = await h.prisma.job.findUniqueOrThrow({ where: { id } });
+        if (job.status === 'failed') throw new Error(`job failed: ${job.reason} ${job.message}`);
+        return job.status === 'succeeded';
+      },
+      { timeoutMs: 60_000 },
+    );
+    const jobSetName = `r${id.replaceAll('-', '')}-1`;
+    const { items } = await h.kube.list<Workload>('kueue.x-k8s.io/v1beta1', 'Workload', {
+      namespace: 'roam-kc-m',
+    });
+    const workload = items.find((w) =>
+      w.metadata?.ownerReferences?.some((o) => o.kind === 'JobSet' && o.name === jobSetName),
+    );
+    const check = workload?.status?.admissionChecks?.find((c) => c.name === 'roam-inputs');
+    expect(check?.state).toBe('Ready');
+    expect(check?.podSetUpdates?.map((u) => u.name)).toEqual(['driver', 'worker']);
+    const url = check?.podSetUpdates?.[0]?.annotations?.['roam.dev/inputs-url'];
+    expect(url).toContain('X-Amz-Signature');
+    expect(check?.podSetUpdates?.[1]?.annotations?.['roam.dev/inputs-url']).toBe(url);
+    const pods = await h.kube.list<KubernetesObject>('v1', 'Pod', {
+      namespace: 'roam-kc-m',
+      labelSelector: `roam.dev/job-id=${id}`,
+    });
+    expect(pods.items).toHaveLength(3);
+    for (const pod of pods.items) {
+      expect(pod.metadata?.annotations?.['roam.dev/inputs-url']).toBe(url);
+      expect(
+        h.sim.files.forPod('roam-kc-m', pod.metadata!.name!)['/roam/inputs/scenario/grid.sumocfg'],
+      ).toBe(SUMO_SCENARIO['scenario/grid.sumocfg']);
+    }
+  }, 120_000);
+
   it('maps priority onto WorkloadPriorityClasses: a high job preempts a low one in the full queue', async () => {
     const classes = await h.kube.list<KubernetesObject & { value: number }>(
       'kueue.x-k8s.io/v1beta1',

@@ -464,4 +464,331 @@ describe('Kueue in the simulator', () => {
     expect(condition(deactivated, 'Evicted')).toMatchObject({ reason: 'Deactivated' });
     expect(condition(deactivated, 'QuotaReserved')?.status).toBe('False');
   });
+
+  it('admits an indexed Job for all its parallel pods, or keeps it pending past the maximum capacity', async () => {
+    await clusterQueue('cq-indexed', '2');
+    await namespaceWithQueue('kq-indexed', 'cq-indexed');
+    const indexed = (name: string, parallelism: number): V1Job => {
+      const base = job(name, '500m', 'echo "$JOB_COMPLETION_INDEX"');
+      return {
+        ...base,
+        spec: { ...base.spec!, completionMode: 'Indexed', parallelism, completions: parallelism },
+      };
+    };
+    await batch.createNamespacedJob({ namespace: 'kq-indexed', body: indexed('three', 3) });
+    const admitted = await eventually('the indexed Job admitted', async () => {
+      const wl = await workloadOf('kq-indexed', 'three');
+      return condition(wl, 'Admitted')?.status === 'True' ? wl : undefined;
+    });
+    expect(admitted.metadata.name).toMatch(/^job-three-[0-9a-f]{5}$/);
+    expect(admitted.spec?.podSets.map((p) => [p.name, p.count])).toEqual([['main', 3]]);
+    expect(admitted.status?.admission?.podSetAssignments).toEqual([
+      {
+        name: 'main',
+        count: 3,
+        flavors: { cpu: 'default', memory: 'default', pods: 'default' },
+        resourceUsage: { cpu: '1500m', memory: '192Mi', pods: '3' },
+      },
+    ]);
+    await eventually('all three pods to complete', async () => {
+      const j = await batch.readNamespacedJob({ namespace: 'kq-indexed', name: 'three' });
+      return j.status?.succeeded === 3;
+    });
+
+    // Five pods of 500m never fit 2 CPU: Kueue says so, and reserves nothing of it.
+    await batch.createNamespacedJob({ namespace: 'kq-indexed', body: indexed('five', 5) });
+    const pending = await eventually('the five-pod Job pending', async () => {
+      const wl = await workloadOf('kq-indexed', 'five');
+      return condition(wl, 'QuotaReserved')?.status === 'False' ? wl : undefined;
+    });
+    expect(condition(pending, 'QuotaReserved')?.message).toBe(
+      "couldn't assign flavors to pod set main: insufficient quota for cpu in flavor default, request > maximum capacity (2500m > 2)",
+    );
+    expect(pending.status?.admission).toBeUndefined();
+    const five = await batch.readNamespacedJob({ namespace: 'kq-indexed', name: 'five' });
+    expect(five.spec?.suspend).toBe(true);
+  });
+
+  it('runs a JobSet as one Workload of a pod set per replicated job, unsuspended on admission with each pod set updated', async () => {
+    await clusterQueue('cq-jobset', '3', { admissionChecks: ['sim-check'] });
+    await namespaceWithQueue('kq-jobset', 'cq-jobset');
+    const replicated = (name: string, replicas: number, parallelism: number, cpu: string) => ({
+      name,
+      replicas,
+      template: {
+        spec: {
+          parallelism,
+          completions: parallelism,
+          backoffLimit: 0,
+          template: {
+            spec: {
+              restartPolicy: 'Never',
+              containers: [
+                {
+                  name: 'main',
+                  image: 'busybox',
+                  command: ['sh', '-c', 'echo "$ROLE"; sleep 2'],
+                  env: [{ name: 'ROLE', value: name }],
+                  resources: { requests: { cpu, memory: '64Mi' } },
+                },
+              ],
+            },
+          },
+        },
+      },
+    });
+    const jobSet = (name: string, workerCpu: string) => ({
+      apiVersion: 'jobset.x-k8s.io/v1alpha2',
+      kind: 'JobSet',
+      metadata: { name, labels: { 'kueue.x-k8s.io/queue-name': 'user-queue' } },
+      spec: {
+        replicatedJobs: [replicated('driver', 1, 1, '1'), replicated('workers', 2, 1, workerCpu)],
+      },
+    });
+    const jobSets = { group: 'jobset.x-k8s.io', version: 'v1alpha2', plural: 'jobsets' };
+    const readJobSet = async (name: string) =>
+      (await custom.getNamespacedCustomObject({ ...jobSets, namespace: 'kq-jobset', name })) as {
+        spec: {
+          suspend?: boolean;
+          replicatedJobs: {
+            name: string;
+            template: {
+              spec: { template: { metadata?: { annotations?: Record<string, string> } } };
+            };
+          }[];
+        };
+        status?: { conditions?: { type: string; status: string }[] };
+      };
+    // Created without `suspend`: Kueue's webhook suspends it.
+    await custom.createNamespacedCustomObject({
+      ...jobSets,
+      namespace: 'kq-jobset',
+      body: jobSet('train', '1'),
+    });
+    expect((await readJobSet('train')).spec.suspend).toBe(true);
+    const reserved = await eventually('quota reserved for the whole JobSet', async () => {
+      const wl = await workloadOf('kq-jobset', 'train');
+      return condition(wl, 'QuotaReserved')?.status === 'True' ? wl : undefined;
+    });
+    expect(reserved.metadata.name).toMatch(/^jobset-train-[0-9a-f]{5}$/);
+    expect(reserved.metadata.ownerReferences?.[0]).toMatchObject({
+      apiVersion: 'jobset.x-k8s.io/v1alpha2',
+      kind: 'JobSet',
+      name: 'train',
+    });
+    expect(reserved.spec?.podSets.map((p) => [p.name, p.count])).toEqual([
+      ['driver', 1],
+      ['workers', 2],
+    ]);
+    expect(
+      reserved.status?.admission?.podSetAssignments.map((a) => [a.name, a.count, a.resourceUsage]),
+    ).toEqual([
+      ['driver', 1, { cpu: '1', memory: '64Mi', pods: '1' }],
+      ['workers', 2, { cpu: '2', memory: '128Mi', pods: '2' }],
+    ]);
+    // Its check is Pending: the JobSet stays suspended and makes no Jobs until it is Ready.
+    expect((await readJobSet('train')).spec.suspend).toBe(true);
+    // The check (made Active by the test above) answers Ready with an update per pod set.
+    const ready = await fetch(
+      `${sim.url}/apis/${group}/${version}/namespaces/kq-jobset/workloads/${reserved.metadata.name}/status`,
+      {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/merge-patch+json' },
+        body: JSON.stringify({
+          status: {
+            admissionChecks: [
+              {
+                name: 'sim-check',
+                state: 'Ready',
+                message: 'ok',
+                lastTransitionTime: new Date().toISOString(),
+                podSetUpdates: ['driver', 'workers'].map((name) => ({
+                  name,
+                  annotations: { 'example.com/pod-set': name },
+                })),
+              },
+            ],
+          },
+        }),
+      },
+    );
+    expect(ready.status).toBe(200);
+    const done = await eventually('the JobSet completes', async () => {
+      const js = await readJobSet('train');
+      return js.status?.conditions?.some((c) => c.type === 'Completed' && c.status === 'True')
+        ? js
+        : undefined;
+    });
+    expect(done.spec.suspend).toBe(false);
+    expect(
+      done.spec.replicatedJobs.map((rj) => [
+        rj.name,
+        rj.template.spec.template.metadata?.annotations?.['example.com/pod-set'],
+      ]),
+    ).toEqual([
+      ['driver', 'driver'],
+      ['workers', 'workers'],
+    ]);
+    const pods = await core.listNamespacedPod({ namespace: 'kq-jobset' });
+    expect(pods.items).toHaveLength(3);
+    const finished = await eventually('the Workload finished', async () => {
+      const wl = await workloadOf('kq-jobset', 'train');
+      return condition(wl, 'Finished')?.status === 'True' ? wl : undefined;
+    });
+    expect(condition(finished, 'Finished')).toMatchObject({
+      reason: 'Succeeded',
+      message: 'JobSet finished successfully',
+    });
+
+    // Two workers of 2 CPU and a driver of 1 never fit 3 CPU; the message names the pod set.
+    await custom.createNamespacedCustomObject({
+      ...jobSets,
+      namespace: 'kq-jobset',
+      body: jobSet('big', '2'),
+    });
+    const pending = await eventually('the big JobSet pending', async () => {
+      const wl = await workloadOf('kq-jobset', 'big');
+      return condition(wl, 'QuotaReserved')?.status === 'False' ? wl : undefined;
+    });
+    expect(condition(pending, 'QuotaReserved')?.message).toBe(
+      "couldn't assign flavors to pod set workers: insufficient quota for cpu in flavor default, request > maximum capacity (5 > 3)",
+    );
+    // Deleting the JobSet takes its Workload with it.
+    await custom.deleteNamespacedCustomObject({
+      ...jobSets,
+      namespace: 'kq-jobset',
+      name: 'big',
+      propagationPolicy: 'Background',
+    });
+    await eventually(
+      'the Workload deleted',
+      async () => (await workloadOf('kq-jobset', 'big')) === undefined,
+    );
+  });
+
+  it("resumes an evicted JobSet's child Jobs with the pod set updates of its new admission", async () => {
+    await clusterQueue('cq-readmit', '4', { admissionChecks: ['sim-check'] });
+    await namespaceWithQueue('kq-readmit', 'cq-readmit');
+    const jobSets = { group: 'jobset.x-k8s.io', version: 'v1alpha2', plural: 'jobsets' };
+    const worker = {
+      name: 'workers',
+      replicas: 2,
+      template: {
+        spec: {
+          parallelism: 1,
+          completions: 1,
+          backoffLimit: 0,
+          template: {
+            spec: {
+              restartPolicy: 'Never',
+              containers: [
+                {
+                  name: 'main',
+                  image: 'busybox',
+                  command: ['sleep', '100000'],
+                  resources: { requests: { cpu: '1', memory: '64Mi' } },
+                },
+              ],
+            },
+          },
+        },
+      },
+    };
+    await custom.createNamespacedCustomObject({
+      ...jobSets,
+      namespace: 'kq-readmit',
+      body: {
+        apiVersion: 'jobset.x-k8s.io/v1alpha2',
+        kind: 'JobSet',
+        metadata: { name: 'long', labels: { 'kueue.x-k8s.io/queue-name': 'user-queue' } },
+        spec: { replicatedJobs: [worker] },
+      },
+    });
+    const answer = async (state: string, url: string) => {
+      const wl = await eventually(`the check Pending before ${state}`, async () => {
+        const w = await workloadOf('kq-readmit', 'long');
+        return w?.status?.admissionChecks?.[0]?.state === 'Pending' &&
+          condition(w, 'QuotaReserved')?.status === 'True'
+          ? w
+          : undefined;
+      });
+      const res = await fetch(
+        `${sim.url}/apis/${group}/${version}/namespaces/kq-readmit/workloads/${wl.metadata.name}/status`,
+        {
+          method: 'PATCH',
+          headers: { 'content-type': 'application/merge-patch+json' },
+          body: JSON.stringify({
+            status: {
+              admissionChecks: [
+                {
+                  name: 'sim-check',
+                  state,
+                  message: state,
+                  lastTransitionTime: new Date().toISOString(),
+                  podSetUpdates: [{ name: 'workers', annotations: { 'example.com/url': url } }],
+                },
+              ],
+            },
+          }),
+        },
+      );
+      expect(res.status).toBe(200);
+    };
+    const children = async () =>
+      (await batch.listNamespacedJob({ namespace: 'kq-readmit' })).items.filter(
+        (j) => j.metadata?.labels?.['jobset.sigs.k8s.io/jobset-name'] === 'long',
+      );
+    await answer('Ready', 'first');
+    await eventually('two running child Jobs with the first update', async () => {
+      const jobs = await children();
+      return (
+        jobs.length === 2 &&
+        jobs.every(
+          (j) =>
+            !j.spec?.suspend &&
+            j.spec?.template.metadata?.annotations?.['example.com/url'] === 'first',
+        )
+      );
+    });
+    // The check asks to retry: Kueue evicts the workload and the JobSet's Jobs are suspended.
+    const wl = await workloadOf('kq-readmit', 'long');
+    await fetch(
+      `${sim.url}/apis/${group}/${version}/namespaces/kq-readmit/workloads/${wl!.metadata.name}/status`,
+      {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/merge-patch+json' },
+        body: JSON.stringify({
+          status: {
+            admissionChecks: [
+              {
+                name: 'sim-check',
+                state: 'Retry',
+                message: 'again',
+                lastTransitionTime: new Date().toISOString(),
+              },
+            ],
+          },
+        }),
+      },
+    );
+    await eventually('the child Jobs suspended', async () =>
+      (await children()).every((j) => j.spec?.suspend === true),
+    );
+    await answer('Ready', 'second');
+    const resumed = await eventually('the child Jobs resumed with the second update', async () => {
+      const jobs = await children();
+      return jobs.length === 2 &&
+        jobs.every(
+          (j) =>
+            !j.spec?.suspend &&
+            j.spec?.template.metadata?.annotations?.['example.com/url'] === 'second',
+        )
+        ? jobs
+        : undefined;
+    });
+    // Still the JobSet's own labels: the child Jobs keep what makes them the JobSet's.
+    expect(resumed[0]?.spec?.template.metadata?.labels?.['jobset.sigs.k8s.io/jobset-name']).toBe(
+      'long',
+    );
+  });
 });

@@ -54,6 +54,20 @@ export const JOBSET_API_VERSION = 'jobset.x-k8s.io/v1alpha2';
 export const kubeJobSetName = (jobId: string, attempt: number): string =>
   `r${jobId.replaceAll('-', '')}-${attempt}`;
 
+/**
+ * The job and attempt an attempt's object name (`kubeJobName` or `kubeJobSetName`) stands for;
+ * undefined for any other name.
+ */
+export function attemptOfObjectName(name: string): { jobId: string; attempt: number } | undefined {
+  const job =
+    /^roam-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})-([1-9]\d*)$/.exec(name);
+  if (job) return { jobId: job[1]!, attempt: Number(job[2]) };
+  const set =
+    /^r([0-9a-f]{8})([0-9a-f]{4})([0-9a-f]{4})([0-9a-f]{4})([0-9a-f]{12})-([1-9]\d*)$/.exec(name);
+  if (!set) return undefined;
+  return { jobId: set.slice(1, 6).join('-'), attempt: Number(set[6]) };
+}
+
 /** The attempt an object's labels name, when they name a valid one. */
 export const attemptOf = (labels: Record<string, string> | undefined): number | undefined => {
   const attempt = Number(labels?.[ROAM_LABELS.attempt]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Kube } from '@roam/kube';
+import { type Kube, kubeJobSetName } from '@roam/kube';
 import pino from 'pino';
 
 import { KueueExplainer } from './job-explain.kueue.js';
@@ -22,7 +22,9 @@ const pending = {
 };
 
 /** A Kube with just the reads the explainer makes. */
-const fakeKube = (reads: Partial<Record<'get' | 'list' | 'getPath', () => Promise<unknown>>>) =>
+const fakeKube = (
+  reads: Partial<Record<'get' | 'list' | 'getPath', (...args: unknown[]) => Promise<unknown>>>,
+) =>
   ({
     get: reads.get ?? (() => Promise.resolve({ metadata: { uid: 'u-1' } })),
     list: reads.list ?? (() => Promise.resolve({ items: [pending] })),
@@ -63,6 +65,31 @@ describe('KueueExplainer', () => {
       reason: 'Pending',
       message: 'no quota',
     });
+  });
+
+  it("follows a JobSet's Workload for a job with replicated jobs", async () => {
+    const reads: unknown[] = [];
+    const jobSetJob = {
+      ...job,
+      spec: { queue: 'user-queue', replicated_jobs: [{ name: 'workers', replicas: 2 }] },
+    } as unknown as JobRow;
+    const answer = await explainer(
+      fakeKube({
+        get: (...args: unknown[]) => {
+          reads.push(args[0]);
+          return Promise.resolve({ metadata: { uid: 'u-2' } });
+        },
+      }),
+    ).explain(base, jobSetJob, 'roam-a');
+    expect(reads).toEqual([
+      {
+        apiVersion: 'jobset.x-k8s.io/v1alpha2',
+        kind: 'JobSet',
+        name: kubeJobSetName(job.id, 1),
+        namespace: 'roam-a',
+      },
+    ]);
+    expect(answer).toMatchObject({ pending: true, kueue: { reason: 'Pending' } });
   });
 
   it('says so, rather than failing, when Kubernetes cannot be read', async () => {

@@ -5,7 +5,8 @@ import {
   type WaitReason,
   workloadVerdict,
 } from '@roam/domain';
-import { Kube, kubeJobName } from '@roam/kube';
+import { multiPodKind } from '@roam/contracts';
+import { JOBSET_API_VERSION, Kube, kubeJobName, kubeJobSetName } from '@roam/kube';
 import { LOGGER } from '@roam/runtime';
 import type { Logger } from 'pino';
 
@@ -55,8 +56,10 @@ export class KueueExplainer {
   }
 
   private async fromWorkload(base: Base, job: JobRow, namespace: string): Promise<ExplainView> {
-    const queue = (job.spec as { queue?: string } | null)?.queue ?? 'user-queue';
-    const jobName = kubeJobName(job.id, job.attempt);
+    const spec = (job.spec ?? {}) as Parameters<typeof multiPodKind>[0] & { queue?: string };
+    const queue = spec.queue ?? 'user-queue';
+    // A job with replicated jobs waits in Kueue as a JobSet, its Workload made for that.
+    const jobSet = multiPodKind(spec) === 'jobset';
     const waiting = (summary: string, reason: WaitReason = 'WaitingForQuota'): ExplainView => ({
       ...base,
       pending: true,
@@ -66,14 +69,15 @@ export class KueueExplainer {
     });
     if (job.retryAt !== null && job.retryAt > new Date())
       return waiting(`waiting to retry until ${job.retryAt.toISOString()}`);
+    const kind = jobSet ? 'JobSet' : 'Job';
     const kubeJob = await this.kube.get<{ metadata?: { uid?: string } }>({
-      apiVersion: 'batch/v1',
-      kind: 'Job',
-      name: jobName,
+      apiVersion: jobSet ? JOBSET_API_VERSION : 'batch/v1',
+      kind,
+      name: jobSet ? kubeJobSetName(job.id, job.attempt) : kubeJobName(job.id, job.attempt),
       namespace,
     });
     if (!kubeJob?.metadata?.uid)
-      return waiting(`its Job is being created in Kueue's LocalQueue ${queue}`);
+      return waiting(`its ${kind} is being created in Kueue's LocalQueue ${queue}`);
     const { items } = await this.kube.list<KueueWorkload & { metadata?: { name?: string } }>(
       KUEUE,
       'Workload',
@@ -81,7 +85,7 @@ export class KueueExplainer {
     );
     const workload = items[0];
     if (!workload?.metadata?.name)
-      return waiting(`Kueue has not made a Workload for its Job yet (LocalQueue ${queue})`);
+      return waiting(`Kueue has not made a Workload for its ${kind} yet (LocalQueue ${queue})`);
     const verdict = workloadVerdict(workload);
     if (verdict.kind === 'admitted' || verdict.kind === 'finished')
       return {

@@ -233,15 +233,28 @@ export class JobSetController {
             },
       );
     });
-    // Propagate suspend to children.
+    // Propagate suspend to children. A child resumed takes its replicated job's pod template
+    // labels, annotations, nodeSelector and tolerations first, as the JobSet controller does:
+    // Kueue changes them on the JobSet when it admits it again.
     for (const j of jobs) {
-      if (j.spec && !!j.spec.suspend !== !!spec.suspend)
-        this.store.mutate<Job>(
-          'jobs.batch',
-          ns,
-          j.metadata.name ?? '',
-          (o) => void (o.spec && (o.spec.suspend = !!spec.suspend)),
-        );
+      if (!j.spec || !!j.spec.suspend === !!spec.suspend) continue;
+      const rj = spec.replicatedJobs.find(
+        (r) => r.name === j.metadata.labels?.[JOBSET_LABELS.replicatedJob],
+      );
+      this.store.mutate<Job>('jobs.batch', ns, j.metadata.name ?? '', (o) => {
+        if (!o.spec) return false;
+        o.spec.suspend = !!spec.suspend;
+        const from = rj?.template.spec.template;
+        if (spec.suspend || !from) return;
+        const to = o.spec.template;
+        const meta = (to.metadata ??= {});
+        meta.labels = { ...meta.labels, ...from.metadata?.labels };
+        meta.annotations = { ...meta.annotations, ...from.metadata?.annotations };
+        if (from.spec.nodeSelector) to.spec.nodeSelector = { ...from.spec.nodeSelector };
+        else delete to.spec.nodeSelector;
+        if (from.spec.tolerations) to.spec.tolerations = [...from.spec.tolerations];
+        else delete to.spec.tolerations;
+      });
     }
   }
 

@@ -1,8 +1,10 @@
-// A Kueue-like controller: a batch/v1 Job labelled `kueue.x-k8s.io/queue-name` (suspended at
-// create by the webhook below) gets a Workload it owns; a scheduling pass reserves quota for
-// pending Workloads (queueing.ts), writes QuotaReserved and Admitted, and unsuspends the Job;
-// the Workload is Finished when its Job ends, which releases its quota. Deleting the Job
-// deletes the Workload (ownerReference). A workload that does not fit may preempt others, as
+// A Kueue-like controller: a batch/v1 Job or a jobset.x-k8s.io JobSet labelled
+// `kueue.x-k8s.io/queue-name` (suspended at create by the webhook below) gets a Workload it
+// owns, with a pod set per group of pods (integrations.ts); a scheduling pass reserves quota for
+// pending Workloads (queueing.ts), all of their pods or none, writes QuotaReserved and
+// Admitted, and unsuspends the owner; the Workload is Finished when its owner ends, which
+// releases its quota. Deleting the owner deletes the Workload (ownerReference). Below, "the
+// Job" is either kind. A workload that does not fit may preempt others, as
 // its ClusterQueue's `preemption` allows (queueing.ts): they are Evicted and Preempted, lose
 // their quota, and their Jobs are suspended (their pods go) until Kueue admits them again.
 // AdmissionChecks: in a ClusterQueue that lists checks, a workload that reserves quota gets
@@ -10,13 +12,12 @@
 // controller answered Ready; the checks' `podSetUpdates` go onto the Job's pod template when
 // it is unsuspended (and come off when it is suspended again). Retry evicts the workload (its
 // checks start over when it reserves again); Rejected evicts and deactivates it.
-import type { Job, PodTemplate } from '../api/models.js';
+import type { PodTemplate } from '../api/models.js';
 import { formatQuantity, type ResourceList } from '../api/quantity.js';
 import type { KubeObject, ResourceType } from '../api/registry.js';
 import type { AdmissionPlugin, Operation, ResourceService } from '../api/resources.js';
 import { ApiError } from '../api/status.js';
 import { podResources } from '../admission/resources.js';
-import { isJobFinished } from '../controllers/job.js';
 import {
   EventRecorder,
   nsName,
@@ -35,6 +36,12 @@ import {
   type Usage,
 } from './queueing.js';
 import {
+  INTEGRATIONS,
+  integrationFor,
+  integrationOfKind,
+  type KueueIntegration,
+} from './integrations.js';
+import {
   type AdmissionCheck,
   type AdmissionCheckState,
   type ClusterQueue,
@@ -51,13 +58,14 @@ import {
 
 export const JOB_UID_LABEL = 'kueue.x-k8s.io/job-uid';
 
-/** Kueue's Job webhook: a Job that names a queue starts suspended, so Kueue decides when it runs. */
+/**
+ * Kueue's Job and JobSet webhooks: one that names a queue starts suspended, so Kueue decides
+ * when it runs.
+ */
 export class KueueJobWebhook implements AdmissionPlugin {
   admit(op: Operation, type: ResourceType, obj: KubeObject): void {
-    if (op !== 'CREATE' || type.group !== 'batch' || type.plural !== 'jobs') return;
-    if (!obj.metadata.labels?.[QUEUE_NAME_LABEL]) return;
-    const spec = obj.spec as Job['spec'];
-    if (spec) spec.suspend = true;
+    if (op !== 'CREATE' || !obj.metadata.labels?.[QUEUE_NAME_LABEL] || !obj.spec) return;
+    integrationFor(`${type.plural}.${type.group}`)?.setSuspended(obj, true);
   }
 }
 
@@ -73,21 +81,34 @@ export interface PendingInfo {
   creationTimestamp: string;
 }
 
-const workloadName = (job: KubeObject) =>
-  `job-${job.metadata.name}-${(job.metadata.uid ?? '').replace(/-/g, '').slice(0, 5)}`.slice(
+const workloadName = (integration: KueueIntegration, owner: KubeObject) =>
+  `${integration.prefix}-${owner.metadata.name}-${(owner.metadata.uid ?? '').replace(/-/g, '').slice(0, 5)}`.slice(
     0,
     253,
   );
 
+type WorkloadPodSet = NonNullable<Workload['spec']>['podSets'][number];
+
+/** What one pod set asks for in all: `count` pods of its template's requests. */
+function podSetRequests(set: WorkloadPodSet): ResourceList {
+  const one = podResources({ metadata: {}, spec: set.template.spec }, 'requests');
+  one.pods = 1;
+  return Object.fromEntries(Object.entries(one).map(([k, v]) => [k, v * (set.count ?? 1)]));
+}
+
 function totalRequests(wl: Workload): ResourceList {
   const total: ResourceList = {};
-  for (const set of wl.spec?.podSets ?? []) {
-    const one = podResources({ metadata: {}, spec: set.template.spec }, 'requests');
-    one.pods = 1;
-    for (const [k, v] of Object.entries(one)) total[k] = (total[k] ?? 0) + v * (set.count ?? 1);
-  }
+  for (const set of wl.spec?.podSets ?? [])
+    for (const [k, v] of Object.entries(podSetRequests(set))) total[k] = (total[k] ?? 0) + v;
   return total;
 }
+
+const quantities = (list: ResourceList): Record<string, string> =>
+  Object.fromEntries(Object.entries(list).map(([r, v]) => [r, formatQuantity(v, r)]));
+
+/** A work-queue key naming the owner's type too: `<store key> <namespace>/<name>`. */
+const ownerKey = (integration: KueueIntegration, obj: KubeObject) =>
+  `${integration.key} ${nsName(obj)}`;
 
 /** What an admitted workload holds: its pod sets' requests, in the flavors it was assigned. */
 function usageOfAdmission(wl: Workload): { flavors: Record<string, string>; usage: ResourceList } {
@@ -130,15 +151,17 @@ export class KueueController {
     private readonly store: Store,
     private readonly resources: ResourceService,
   ) {
-    this.jobs = new WorkQueue((key) => this.reconcileJob(key));
+    this.jobs = new WorkQueue((key) => this.reconcileOwner(key));
     this.passes = new WorkQueue(() => this.schedule());
     this.events = new EventRecorder(store, 'kueue-admission');
   }
 
   start(): void {
     this.store.onChange((key, ev) => {
-      if (key === 'jobs.batch') {
-        if (ev.object.metadata.labels?.[QUEUE_NAME_LABEL]) this.jobs.add(nsName(ev.object));
+      const integration = integrationFor(key);
+      if (integration) {
+        if (ev.object.metadata.labels?.[QUEUE_NAME_LABEL])
+          this.jobs.add(ownerKey(integration, ev.object));
       } else if (
         key === KUEUE_KEYS.workloads ||
         key === KUEUE_KEYS.clusterQueues ||
@@ -147,14 +170,17 @@ export class KueueController {
         key === KUEUE_KEYS.admissionChecks
       ) {
         if (key === KUEUE_KEYS.workloads && ev.type !== 'DELETED') {
-          const owner = ev.object.metadata.ownerReferences?.find((o) => o.kind === 'Job');
-          if (owner) this.jobs.add(`${ev.object.metadata.namespace}/${owner.name}`);
+          for (const o of ev.object.metadata.ownerReferences ?? []) {
+            const owner = integrationOfKind(o.kind);
+            if (owner) this.jobs.add(`${owner.key} ${ev.object.metadata.namespace}/${o.name}`);
+          }
         }
         this.passes.add('schedule');
       }
     });
-    for (const job of this.store.list('jobs.batch'))
-      if (job.metadata.labels?.[QUEUE_NAME_LABEL]) this.jobs.add(nsName(job));
+    for (const integration of INTEGRATIONS)
+      for (const obj of this.store.list(integration.key))
+        if (obj.metadata.labels?.[QUEUE_NAME_LABEL]) this.jobs.add(ownerKey(integration, obj));
     this.passes.add('schedule');
   }
 
@@ -173,8 +199,8 @@ export class KueueController {
     );
   }
 
-  private workloadOf(job: KubeObject): Workload | undefined {
-    for (const d of this.store.dependentsOf(job.metadata.uid ?? '')) {
+  private workloadOf(owner: KubeObject): Workload | undefined {
+    for (const d of this.store.dependentsOf(owner.metadata.uid ?? '')) {
       if (d.key !== KUEUE_KEYS.workloads) continue;
       const wl = this.store.get<Workload>(d.key, d.namespace, d.name);
       if (wl && !wl.metadata.deletionTimestamp) return wl;
@@ -182,54 +208,69 @@ export class KueueController {
     return undefined;
   }
 
-  private reconcileJob(key: string): void {
-    const [ns, name] = splitKey(key);
-    const job = this.store.get<Job>('jobs.batch', ns, name);
+  private reconcileOwner(key: string): void {
+    const space = key.indexOf(' ');
+    const integration = integrationFor(key.slice(0, space));
+    if (!integration) return;
+    const [ns, name] = splitKey(key.slice(space + 1));
+    const job = this.store.get(integration.key, ns, name);
     const queueName = job?.metadata.labels?.[QUEUE_NAME_LABEL];
     if (!job?.spec || !queueName || job.metadata.deletionTimestamp) return;
     const wl = this.workloadOf(job);
-    const finished = isJobFinished(job);
+    const finished = integration.finished(job);
     if (!wl) {
       if (finished) return;
-      this.createWorkload(job, queueName);
+      this.createWorkload(integration, job, queueName);
       return;
     }
     if (finished) {
       if (conditionTrue(wl, 'Finished')) return;
-      const failed = conditionTrue(job, 'Failed');
+      const { failed } = finished;
       this.store.mutate<Workload>(KUEUE_KEYS.workloads, ns, wl.metadata.name ?? '', (o) => {
         const status = (o.status ??= {});
         status.conditions = setCondition(status.conditions, {
           type: 'Finished',
           status: 'True',
           reason: failed ? 'Failed' : 'Succeeded',
-          message: failed ? 'Job failed' : 'Job finished successfully',
+          message: failed
+            ? `${integration.kind} failed`
+            : `${integration.kind} finished successfully`,
         });
       });
       return;
     }
+    const suspended = integration.suspended(job);
     if (conditionTrue(wl, 'Admitted')) {
-      if (job.spec.suspend) this.unsuspend(job, wl);
-    } else if (!job.spec.suspend && conditionTrue(wl, 'Evicted')) this.suspend(job, wl);
+      if (suspended) this.unsuspend(integration, job, wl);
+    } else if (!suspended && conditionTrue(wl, 'Evicted')) this.suspend(integration, job, wl);
   }
 
   /**
    * An evicted Workload's Job stops: suspended, its pods go, until Kueue admits it again. What
-   * admission put on its pod template (flavors' node labels, checks' podSetUpdates) comes off:
-   * the template's labels, annotations, nodeSelector and tolerations are the Workload's again.
+   * admission put on its pod templates (flavors' node labels, checks' podSetUpdates) comes off:
+   * each pod set's template labels, annotations, nodeSelector and tolerations are the
+   * Workload's again.
    */
-  private suspend(job: Job, wl: Workload): void {
-    const original = wl.spec?.podSets[0]?.template;
-    this.store.mutate<Job>('jobs.batch', job.metadata.namespace, job.metadata.name ?? '', (o) => {
+  private suspend(integration: KueueIntegration, job: KubeObject, wl: Workload): void {
+    const originals = new Map((wl.spec?.podSets ?? []).map((p) => [p.name, p.template]));
+    this.store.mutate(integration.key, job.metadata.namespace, job.metadata.name ?? '', (o) => {
       if (!o.spec || o.metadata.uid !== job.metadata.uid) return false;
-      o.spec.suspend = true;
-      if (original) restorePodSetInfo(o.spec.template, original);
+      integration.setSuspended(o, true);
+      for (const [name, template] of integration.templates(o)) {
+        const original = originals.get(name);
+        if (original) restorePodSetInfo(template, original);
+      }
     });
-    this.events.record(job, 'Normal', 'Stopped', 'Workload evicted; the Job is suspended');
+    this.events.record(
+      job,
+      'Normal',
+      'Stopped',
+      `Workload evicted; the ${integration.kind} is suspended`,
+    );
   }
 
   /** The priority a Job's label names (a WorkloadPriorityClass), 0 without one. */
-  private priorityOf(job: Job): number {
+  private priorityOf(job: KubeObject): number {
     const name = job.metadata.labels?.[PRIORITY_CLASS_LABEL];
     if (!name) return 0;
     return (
@@ -237,28 +278,25 @@ export class KueueController {
     );
   }
 
-  private createWorkload(job: Job, queueName: string): void {
-    const spec = job.spec!;
+  private createWorkload(integration: KueueIntegration, job: KubeObject, queueName: string): void {
     const workload: Workload = {
       apiVersion: KUEUE_API_VERSION,
       kind: 'Workload',
       metadata: {
-        name: workloadName(job),
+        name: workloadName(integration, job),
         namespace: job.metadata.namespace,
         labels: { [JOB_UID_LABEL]: job.metadata.uid ?? '' },
-        ownerReferences: [ownerRef(job, 'batch/v1')],
+        ownerReferences: [ownerRef(job, integration.apiVersion)],
       },
       spec: {
         queueName,
         priority: this.priorityOf(job),
         active: true,
-        podSets: [
-          {
-            name: 'main',
-            count: spec.parallelism ?? 1,
-            template: structuredClone(spec.template),
-          },
-        ],
+        podSets: integration.podSets(job).map((p) => ({
+          name: p.name,
+          count: p.count,
+          template: structuredClone(p.template),
+        })),
       },
     };
     try {
@@ -279,35 +317,41 @@ export class KueueController {
     }
   }
 
-  /** Starts an admitted Job, steering its pods to the assigned flavors' nodes. */
-  private unsuspend(job: Job, wl: Workload): void {
-    const nodeSelector: Record<string, string> = {};
-    for (const a of wl.status?.admission?.podSetAssignments ?? [])
+  /**
+   * Starts an admitted Job: each pod set's template gets its assigned flavors' node labels as
+   * its nodeSelector and the admission checks' podSetUpdates for that pod set (Kueue's
+   * `RunWithPodSetsInfo`), then the owner is unsuspended. A JobSet's controller makes its child
+   * Jobs from the updated templates.
+   */
+  private unsuspend(integration: KueueIntegration, job: KubeObject, wl: Workload): void {
+    const nodeSelectors = new Map<string, Record<string, string>>();
+    for (const a of wl.status?.admission?.podSetAssignments ?? []) {
+      const selector: Record<string, string> = {};
       for (const flavor of new Set(Object.values(a.flavors)))
         Object.assign(
-          nodeSelector,
+          selector,
           this.store.get<ResourceFlavor>(KUEUE_KEYS.flavors, undefined, flavor)?.spec?.nodeLabels,
         );
+      nodeSelectors.set(a.name, selector);
+    }
     const updates = (wl.status?.admissionChecks ?? []).flatMap((c) => c.podSetUpdates ?? []);
-    this.store.mutate<Job>('jobs.batch', job.metadata.namespace, job.metadata.name ?? '', (o) => {
+    this.store.mutate(integration.key, job.metadata.namespace, job.metadata.name ?? '', (o) => {
       if (!o.spec || o.metadata.uid !== job.metadata.uid) return false;
-      o.spec.suspend = false;
-      if (Object.keys(nodeSelector).length > 0)
-        o.spec.template.spec.nodeSelector = {
-          ...(o.spec.template.spec.nodeSelector ?? {}),
-          ...nodeSelector,
-        };
-      const template = o.spec.template;
-      for (const u of updates) {
-        // A Job has one pod set, `main`.
-        if (u.name !== 'main') continue;
-        const meta = (template.metadata ??= {});
-        if (u.labels) meta.labels = { ...meta.labels, ...u.labels };
-        if (u.annotations) meta.annotations = { ...meta.annotations, ...u.annotations };
-        if (u.nodeSelector)
-          template.spec.nodeSelector = { ...template.spec.nodeSelector, ...u.nodeSelector };
-        if (u.tolerations)
-          template.spec.tolerations = [...(template.spec.tolerations ?? []), ...u.tolerations];
+      integration.setSuspended(o, false);
+      for (const [name, template] of integration.templates(o)) {
+        const nodeSelector = nodeSelectors.get(name) ?? {};
+        if (Object.keys(nodeSelector).length > 0)
+          template.spec.nodeSelector = { ...(template.spec.nodeSelector ?? {}), ...nodeSelector };
+        for (const u of updates) {
+          if (u.name !== name) continue;
+          const meta = (template.metadata ??= {});
+          if (u.labels) meta.labels = { ...meta.labels, ...u.labels };
+          if (u.annotations) meta.annotations = { ...meta.annotations, ...u.annotations };
+          if (u.nodeSelector)
+            template.spec.nodeSelector = { ...template.spec.nodeSelector, ...u.nodeSelector };
+          if (u.tolerations)
+            template.spec.tolerations = [...(template.spec.tolerations ?? []), ...u.tolerations];
+        }
       }
     });
   }
@@ -400,6 +444,10 @@ export class KueueController {
         priority: wl.spec?.priority ?? 0,
         createdAt: wl.metadata.creationTimestamp ?? '',
         requests: totalRequests(wl),
+        podSets: (wl.spec?.podSets ?? []).map((set) => ({
+          name: set.name,
+          requests: podSetRequests(set),
+        })),
       });
     }
     const decision = assignQuota(snapshots, inUse, pending, reserved);
@@ -407,22 +455,23 @@ export class KueueController {
     for (const a of decision.admitted) {
       const wl = workloads.get(a.key)!;
       const [ns, name] = splitKey(a.key);
-      const resourceUsage = Object.fromEntries(
-        Object.entries(a.usage).map(([r, v]) => [r, formatQuantity(v, r)]),
-      );
       const checks = queues.get(a.clusterQueue)?.spec?.admissionChecks ?? [];
       this.store.mutate<Workload>(KUEUE_KEYS.workloads, ns, name, (o) => {
         const status = (o.status ??= {});
         status.admission = {
           clusterQueue: a.clusterQueue,
-          podSetAssignments: [
-            {
-              name: 'main',
-              flavors: a.flavors,
-              resourceUsage,
-              count: o.spec?.podSets[0]?.count ?? 1,
-            },
-          ],
+          // Every pod set, all of its pods: quota is reserved for the whole workload or none.
+          podSetAssignments: (o.spec?.podSets ?? []).map((set) => {
+            const requests = podSetRequests(set);
+            return {
+              name: set.name,
+              flavors: Object.fromEntries(
+                Object.keys(requests).flatMap((r) => (a.flavors[r] ? [[r, a.flavors[r]]] : [])),
+              ),
+              resourceUsage: quantities(requests),
+              count: set.count ?? 1,
+            };
+          }),
         };
         status.conditions = setCondition(status.conditions, {
           type: 'QuotaReserved',

@@ -55,6 +55,45 @@ describe('assignQuota', () => {
     expect(d.order.get('a')).toEqual(['w2']);
   });
 
+  it('admits a workload of many pod sets whole or not at all, naming the pod set that does not fit', () => {
+    const gang = (key: string, driver: number, workers: number): PendingWorkload => ({
+      ...wl(key, 'a', driver + workers),
+      podSets: [
+        { name: 'driver', requests: { cpu: driver } },
+        { name: 'workers', requests: { cpu: workers } },
+      ],
+    });
+    const d = assignQuota([queue('a', '4')], using('a', 1), [gang('g1', 1, 2), gang('g2', 1, 2)]);
+    expect(d.admitted.map((a) => a.key)).toEqual(['g1']);
+    // g1 leaves 0 CPU: g2's driver already does not fit, and nothing of g2 is reserved.
+    expect(d.waiting.get('g2')).toBe(
+      "couldn't assign flavors to pod set driver: insufficient unused quota for cpu in flavor default, 1 more needed",
+    );
+    const later = assignQuota([queue('a', '4')], using('a', 2), [gang('g3', 1, 2)]);
+    expect(later.waiting.get('g3')).toBe(
+      "couldn't assign flavors to pod set workers: insufficient unused quota for cpu in flavor default, 1 more needed",
+    );
+  });
+
+  it('says a workload larger than the queue could ever hold exceeds its maximum capacity', () => {
+    const d = assignQuota([queue('a', '2')], new Map(), [
+      { ...wl('big', 'a', 3), podSets: [{ name: 'workers', requests: { cpu: 3 } }] },
+    ]);
+    expect(d.waiting.get('big')).toBe(
+      "couldn't assign flavors to pod set workers: insufficient quota for cpu in flavor default, request > maximum capacity (3 > 2)",
+    );
+    // In a cohort, the maximum is the quota plus what it may borrow.
+    const cohort = { cohort: 'shared' };
+    const shared = assignQuota(
+      [queue('a', '1', cohort, '1'), queue('b', '4', cohort)],
+      using('b', 4),
+      [wl('w', 'a', 3)],
+    );
+    expect(shared.waiting.get('w')).toBe(
+      "couldn't assign flavors to pod set main: insufficient quota for cpu in flavor default, request > maximum capacity (3 > 2)",
+    );
+  });
+
   it('borrows what the cohort leaves unused, up to the borrowing limit', () => {
     const cohort = { cohort: 'shared' };
     const free = assignQuota([queue('a', '1', cohort), queue('b', '3', cohort)], using('b', 1), [

@@ -24,6 +24,11 @@ export interface PendingWorkload {
   createdAt: string;
   /** Total requests over the workload's pod sets (count × pod requests). */
   requests: ResourceList;
+  /**
+   * Each pod set's requests (count × pod requests), in the Workload's order: what a message
+   * names when one does not fit. Without them the workload is one pod set `main`.
+   */
+  podSets?: { name: string; requests: ResourceList }[];
 }
 
 /** flavor → resource → amount in use (admitted, not finished). */
@@ -118,6 +123,25 @@ function quotaOf(q: QueueSnapshot, flavor: string, resource: string) {
   return undefined;
 }
 
+/**
+ * The most of `resource` in `flavor` the queue could ever hold, everything else gone: its
+ * nominal quota, plus what it may borrow from its cohort (Kueue's `PotentialAvailable`).
+ */
+function maxCapacity(
+  q: QueueSnapshot,
+  queues: readonly QueueSnapshot[],
+  flavor: string,
+  resource: string,
+): number {
+  const quota = quotaOf(q, flavor, resource);
+  if (!quota) return 0;
+  if (!q.cohort) return quota.nominal;
+  let cohort = 0;
+  for (const member of queues)
+    if (member.cohort === q.cohort) cohort += quotaOf(member, flavor, resource)?.nominal ?? 0;
+  return Math.min(quota.nominal + (quota.borrowingLimit ?? Infinity), cohort);
+}
+
 /** How much of `resource` in `flavor` the queue can still take, borrowing from its cohort. */
 function available(
   q: QueueSnapshot,
@@ -142,35 +166,53 @@ function available(
 
 type Fit = { ok: true; flavors: Record<string, string> } | { ok: false; message: string };
 
+/**
+ * The flavors that fit every pod of the workload, one per resource group, or why none does.
+ * The pod sets are counted in order, each on top of those before it, so a message names the
+ * first pod set that does not fit (Kueue's "couldn't assign flavors to pod set worker"): short
+ * of what is unused now ("insufficient unused quota … more needed"), or larger than the queue
+ * could ever hold ("request > maximum capacity", it never fits as the queue is).
+ */
 function fit(
   q: QueueSnapshot,
   queues: readonly QueueSnapshot[],
   usage: Map<string, Usage>,
-  requests: ResourceList,
+  w: Pick<PendingWorkload, 'requests' | 'podSets'>,
 ): Fit {
-  const wanted = Object.entries(requests).filter(([, v]) => v > 0);
+  const sets = w.podSets?.length ? w.podSets : [{ name: 'main', requests: w.requests }];
   const flavors: Record<string, string> = {};
-  for (const [resource] of wanted) {
-    if (!q.resourceGroups.some((g) => g.coveredResources.includes(resource)))
-      return {
-        ok: false,
-        message: `couldn't assign flavors to pod set main: resource ${resource} unavailable in ClusterQueue`,
-      };
-  }
+  for (const set of sets)
+    for (const [resource, amount] of Object.entries(set.requests))
+      if (amount > 0 && !q.resourceGroups.some((g) => g.coveredResources.includes(resource)))
+        return {
+          ok: false,
+          message: `couldn't assign flavors to pod set ${set.name}: resource ${resource} unavailable in ClusterQueue`,
+        };
   for (const group of q.resourceGroups) {
-    const inGroup = wanted.filter(([r]) => group.coveredResources.includes(r));
-    if (inGroup.length === 0) continue;
+    const covered = (r: string) => group.coveredResources.includes(r);
+    if (!Object.entries(w.requests).some(([r, v]) => v > 0 && covered(r))) continue;
     let why = '';
-    const chosen = group.flavors.find((flavor) =>
-      inGroup.every(([resource, amount]) => {
-        const free = available(q, queues, usage, flavor.name, resource);
-        if (amount <= free) return true;
-        why ||= `insufficient unused quota for ${resource} in flavor ${flavor.name}, ${formatQuantity(amount - Math.max(0, free), resource)} more needed`;
-        return false;
-      }),
-    );
-    if (!chosen) return { ok: false, message: `couldn't assign flavors to pod set main: ${why}` };
-    for (const [resource] of inGroup) flavors[resource] = chosen.name;
+    const chosen = group.flavors.find((flavor) => {
+      const sofar: ResourceList = {};
+      return sets.every((set) =>
+        Object.entries(set.requests).every(([resource, amount]) => {
+          if (amount <= 0 || !covered(resource)) return true;
+          const total = (sofar[resource] = (sofar[resource] ?? 0) + amount);
+          const free = available(q, queues, usage, flavor.name, resource);
+          if (total <= free) return true;
+          const max = maxCapacity(q, queues, flavor.name, resource);
+          why ||=
+            `couldn't assign flavors to pod set ${set.name}: ` +
+            (total > max
+              ? `insufficient quota for ${resource} in flavor ${flavor.name}, request > maximum capacity (${formatQuantity(total, resource)} > ${formatQuantity(max, resource)})`
+              : `insufficient unused quota for ${resource} in flavor ${flavor.name}, ${formatQuantity(total - Math.max(0, free), resource)} more needed`);
+          return false;
+        }),
+      );
+    });
+    if (!chosen) return { ok: false, message: why };
+    for (const [resource, amount] of Object.entries(w.requests))
+      if (amount > 0 && covered(resource)) flavors[resource] = chosen.name;
   }
   return { ok: true, flavors };
 }
@@ -233,7 +275,7 @@ function preemptionFor(
     const c = byKey.get(candidate.key)!;
     removeUsage(left, c.clusterQueue, c.flavors, c.usage);
     chosen.push(candidate);
-    if (fit(q, queues, left, w.requests).ok) return chosen;
+    if (fit(q, queues, left, w).ok) return chosen;
   }
   return [];
 }
@@ -266,7 +308,7 @@ export function assignQuota(
         left.push(w.key);
         continue;
       }
-      const result = fit(q, queues, usage, w.requests);
+      const result = fit(q, queues, usage, w);
       if (result.ok) {
         addUsage(usage, q.name, result.flavors, w.requests);
         admitted.push({

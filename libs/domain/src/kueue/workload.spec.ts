@@ -104,6 +104,23 @@ describe('kueueEvent', () => {
     );
   });
 
+  it('calls a workload larger than its ClusterQueue could ever hold Unschedulable', () => {
+    const message =
+      "couldn't assign flavors to pod set worker: insufficient quota for pods in flavor f, request > maximum capacity (3 > 2)";
+    expect(kueueWaitReason(message)).toBe('Unschedulable');
+    expect(
+      kueueEvent(
+        SUBMITTED,
+        workloadVerdict(wl(['QuotaReserved', 'False', 'Pending', message])),
+        now,
+      )?.event,
+    ).toMatchObject({
+      type: 'queue',
+      reason: 'Unschedulable',
+      message: `Kueue Pending: ${message}`,
+    });
+  });
+
   it('admits a job whose Workload finished before roam saw it admitted', () => {
     const finished = workloadVerdict(wl(['Admitted', 'True'], ['Finished', 'True', 'Succeeded']));
     expect(kueueEvent(QUEUED, finished, now)?.event.type).toBe('admit');

@@ -114,11 +114,14 @@ export function workloadVerdict(w: KueueWorkload): WorkloadVerdict {
 }
 
 /**
- * roam's wait reason for Kueue's pending message: short of `pods` quota is the tenant's
- * concurrency limit (its ClusterQueue's `pods` quota is `max_concurrent_jobs`), as roam mode
- * says; short of anything else is waiting for quota.
+ * roam's wait reason for Kueue's pending message: asking for more than the ClusterQueue could
+ * ever hold ("request > maximum capacity": a gang larger than the tenant's whole quota) never
+ * fits, as roam mode says of such a gang; short of `pods` quota is the tenant's concurrency
+ * limit (its ClusterQueue's `pods` quota is `max_concurrent_jobs`); short of anything else is
+ * waiting for quota.
  */
 export function kueueWaitReason(message: string): WaitReason {
+  if (/request > maximum capacity/.test(message)) return 'Unschedulable';
   return /insufficient unused quota for pods\b/.test(message)
     ? 'ConcurrencyLimit'
     : 'WaitingForQuota';

@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Envelope } from '@roam/contracts';
 import { kueueEvent, workloadVerdict } from '@roam/domain';
 import { type JobChange, JobLedger } from '@roam/jobs';
-import { kubeJobName } from '@roam/kube';
 import { Outbox } from '@roam/messaging';
 import { APP_CONFIG, LOGGER } from '@roam/runtime';
 import type { Logger } from 'pino';
@@ -12,7 +11,7 @@ import { SOURCE } from '../../source.js';
 import { AdmissionRepository, type AdmittedRow } from '../admission.repository.js';
 import type { CycleResult } from '../admission.service.js';
 import { JobCreator } from '../job-creator.js';
-import { DEFAULT_QUEUE } from '../job-manifest.js';
+import { attemptObjectName, DEFAULT_QUEUE } from '../job-manifest.js';
 import { KueueAdmissionRepository } from './kueue-admission.repository.js';
 import { KueueWorkloads } from './kueue-workloads.js';
 
@@ -53,7 +52,10 @@ export class KueueAdmissionService {
       const changes: JobChange[] = [];
       for (const row of [...rows, ...evicted]) {
         if (!row.created) continue;
-        const workload = this.workloads.of(row.namespace, kubeJobName(row.job.id, row.job.attempt));
+        const workload = this.workloads.of(
+          row.namespace,
+          attemptObjectName(row.spec, row.job.id, row.job.attempt),
+        );
         const next = kueueEvent(row.job.state, workload && workloadVerdict(workload), now);
         if (!next) continue;
         const set = {

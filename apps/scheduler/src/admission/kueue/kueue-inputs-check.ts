@@ -5,7 +5,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { answerCheck, KUEUE_PRIORITY_CLASSES, workloadPriorityClass } from '@roam/domain';
-import { isConflict, isNotFound, Kube, ROAM_LABELS } from '@roam/kube';
+import { attemptOfObjectName, isConflict, isNotFound, Kube, ROAM_LABELS } from '@roam/kube';
 import { APP_CONFIG, LOGGER } from '@roam/runtime';
 import type { Logger } from 'pino';
 
@@ -13,7 +13,7 @@ import type { SchedulerConfig } from '../../scheduler.config.js';
 import { JobFilesService } from '../job-files.js';
 import { deadlineSeconds } from '../job-manifest.js';
 import { KueueAdmissionRepository } from './kueue-admission.repository.js';
-import { KueueWorkloads, ownerJob, ROAM_JOB, type WorkloadObject } from './kueue-workloads.js';
+import { KueueWorkloads, ownerJob, type WorkloadObject } from './kueue-workloads.js';
 
 /** The controllerName of roam's AdmissionCheck. */
 export const INPUTS_CHECK_CONTROLLER = 'roam.dev/inputs';
@@ -79,13 +79,12 @@ export class KueueInputsCheck implements OnApplicationBootstrap, OnModuleDestroy
 
   private async answer(w: WorkloadObject): Promise<void> {
     const check = this.config.KUEUE_ADMISSION_CHECK;
-    const match = ROAM_JOB.exec(ownerJob(w) ?? '');
+    const owner = attemptOfObjectName(ownerJob(w) ?? '');
     let answer: { state: 'Ready' | 'Rejected'; message: string };
     let annotations: Record<string, string> = {};
-    if (!match) answer = { state: 'Ready', message: 'not a roam job: nothing to mint' };
+    if (!owner) answer = { state: 'Ready', message: 'not a roam job: nothing to mint' };
     else {
-      const [, id = '', attemptText] = match;
-      const attempt = Number(attemptText);
+      const { jobId: id, attempt } = owner;
       const job = await this.repository.forCheck(id);
       if (!job || job.attempt !== attempt || !['pending', 'running'].includes(job.status))
         answer = {

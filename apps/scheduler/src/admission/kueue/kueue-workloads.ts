@@ -5,7 +5,13 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { awaitsCheck, type KueueWorkload, workloadVerdict } from '@roam/domain';
-import { type Informer, Kube, type KubernetesObject, type ObjectCache } from '@roam/kube';
+import {
+  attemptOfObjectName,
+  type Informer,
+  Kube,
+  type KubernetesObject,
+  type ObjectCache,
+} from '@roam/kube';
 import { APP_CONFIG, LOGGER } from '@roam/runtime';
 import type { Logger } from 'pino';
 
@@ -16,14 +22,14 @@ export type WorkloadObject = KubernetesObject &
     metadata?: { ownerReferences?: { kind: string; name: string }[] };
   };
 
-/** The Job a Workload was made for: Kueue names it in the Workload's ownerReferences. */
+/**
+ * The Job or JobSet a Workload was made for (an attempt's object, whichever kind it is): Kueue
+ * names it in the Workload's ownerReferences.
+ */
 export const ownerJob = (w: WorkloadObject): string | undefined =>
-  w.metadata?.ownerReferences?.find((o) => o.kind === 'Job')?.name;
+  w.metadata?.ownerReferences?.find((o) => o.kind === 'Job' || o.kind === 'JobSet')?.name;
 
-/** A roam Job's name, `roam-<job id>-<attempt>` (kubeJobName), read back. */
-export const ROAM_JOB = /^roam-([0-9a-f-]{36})-(\d+)$/;
-
-/** A Job of roam whose Workload Kueue evicted. */
+/** A Job (or JobSet) of roam whose Workload Kueue evicted. */
 export interface EvictedJob {
   id: string;
   attempt: number;
@@ -38,7 +44,10 @@ export interface EvictedJob {
 export class KueueWorkloads implements OnApplicationBootstrap, OnModuleDestroy {
   private informer?: Informer<WorkloadObject> & ObjectCache<WorkloadObject>;
   private readonly byJob = new Map<string, WorkloadObject>();
-  /** Keys (`namespace/job`) of roam Jobs whose Workload is evicted: a running job may be one. */
+  /**
+   * Keys (`namespace/object`) of roam Jobs and JobSets whose Workload is evicted: a running job
+   * may be one.
+   */
   private readonly evictedKeys = new Set<string>();
   /** Workloads (`namespace/name`) whose roam AdmissionCheck waits for an answer. */
   private readonly checking = new Map<string, WorkloadObject>();
@@ -65,7 +74,7 @@ export class KueueWorkloads implements OnApplicationBootstrap, OnModuleDestroy {
     await this.informer?.stop();
   }
 
-  /** The Workload Kueue made for the Job `namespace/job`, if any. */
+  /** The Workload Kueue made for the Job or JobSet `namespace/job`, if any. */
   of(namespace: string, job: string): KueueWorkload | undefined {
     return this.byJob.get(`${namespace}/${job}`);
   }
@@ -75,8 +84,8 @@ export class KueueWorkloads implements OnApplicationBootstrap, OnModuleDestroy {
     const out: EvictedJob[] = [];
     for (const key of this.evictedKeys) {
       const [namespace = '', job = ''] = key.split('/');
-      const match = ROAM_JOB.exec(job);
-      if (match) out.push({ id: match[1]!, attempt: Number(match[2]), namespace });
+      const attempt = attemptOfObjectName(job);
+      if (attempt) out.push({ id: attempt.jobId, attempt: attempt.attempt, namespace });
     }
     return out;
   }
