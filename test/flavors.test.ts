@@ -385,6 +385,39 @@ describe('GPU and TPU flavors', () => {
     expect(await h.prisma.job.count()).toBe(before);
   });
 
+  it.each<[string, Record<string, unknown>, string]>([
+    [
+      'parallelism',
+      { parallelism: 2, resources: { tpu: { type: 'tpu-v5-lite-podslice', topology: '4x4' } } },
+      'resources.tpu',
+    ],
+    [
+      'replicated_jobs',
+      {
+        replicated_jobs: [
+          {
+            name: 'slices',
+            replicas: 2,
+            resources: { tpu: { type: 'tpu-v5-lite-podslice', topology: '4x4' } },
+          },
+        ],
+      },
+      'replicated_jobs.0.resources.tpu',
+    ],
+  ])(
+    'refuses a multi-host slice with %s with a 422 naming the field, and stores nothing',
+    async (_name, spec, path) => {
+      const before = await h.prisma.job.count();
+      const refused = await submit({ command: ['true'], ...spec });
+      expect(refused.status).toBe(422);
+      expect(refused.body.type).toBe('https://roam.dev/problems/invalid-multi-pod-job');
+      expect(refused.body.detail).toBe(
+        `${path}: a tpu-v5-lite-podslice 4x4 slice spans 4 hosts and runs as one pod per host; leave out parallelism and replicated_jobs (several slices in one job are not supported)`,
+      );
+      expect(await h.prisma.job.count()).toBe(before);
+    },
+  );
+
   it('refuses a malformed flavor with a 400 naming the field', async () => {
     const refused = await submit({
       command: ['true'],

@@ -11,6 +11,7 @@ import { DependenciesService, requestedOf } from './dependencies.service.js';
 import {
   assertCanEverRun,
   assertMultiPodCoherent,
+  assertSliceNotMultiPod,
   type JobRequests,
   placementOf,
   requestsOrThrow,
@@ -160,6 +161,7 @@ export class JobsService {
     await this.priorities.apply([spec]);
     const requests = requestsOrThrow(spec);
     const [nodes, limits] = await Promise.all([this.nodes.current(), this.limitsOf(tenantId)]);
+    assertSliceNotMultiPod(spec, nodes);
     if (limits)
       assertCanEverRun(
         requests.resources,
