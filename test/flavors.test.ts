@@ -267,6 +267,12 @@ describe('GPU and TPU flavors', () => {
       'f-v5e-4x4-3',
     ]);
     expect(pods.every((p) => p.spec.subdomain === kubeJob)).toBe(true);
+    // The row holds every host's pod, so the tenant's usage counts them all once admitted.
+    const row = await h.prisma.job.findUniqueOrThrow({ where: { id } });
+    expect(row.cpuMillis).toBe(4000);
+    expect(row.podSets).toEqual([
+      { name: 'slice', count: 4, cpuMillis: 1000, memoryBytes: 1024 ** 3, gpu: 0 },
+    ]);
 
     const job = (await h.kube.get({
       apiVersion: 'batch/v1',

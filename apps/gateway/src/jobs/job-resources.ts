@@ -116,6 +116,32 @@ export function assertMultiPodCoherent(spec: JobSpec, singlePodOnly?: string): v
 }
 
 /**
+ * A single-pod TPU job's requests once its slice is laid out on these nodes: a slice of several
+ * hosts is a gang of one pod per host (`slice` × hosts, each with the spec's CPU and memory), so
+ * the row holds every host's requests, which the tenant's usage sums once it is admitted.
+ * Anything else is returned as it is.
+ */
+export function withSlicePods(
+  spec: JobSpec,
+  requests: JobRequests,
+  nodes: readonly NodeState[],
+): JobRequests {
+  const tpu = spec.resources.tpu;
+  if (!tpu || requests.podSets) return requests;
+  const { hosts } = sliceLayout(tpu, nodes);
+  if (hosts <= 1) return requests;
+  const one = requests.resources;
+  return {
+    resources: {
+      cpuMillis: one.cpuMillis * hosts,
+      memoryBytes: one.memoryBytes * hosts,
+      gpu: one.gpu * hosts,
+    },
+    podSets: [{ name: 'slice', count: hosts, ...one }],
+  };
+}
+
+/**
  * 422 for a multi-pod job (`parallelism`, `replicated_jobs`) asking for a TPU slice that spans
  * several hosts on this cluster: such a slice runs as one pod per host, which are its pods
  * (docs/scheduling.md#flavors), and several slices in one job are not built.

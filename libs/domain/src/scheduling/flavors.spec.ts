@@ -252,6 +252,16 @@ describe('sliceLayout / withTpuRequest: a slice is chips ÷ chips per host', () 
     const cpu = job('c').cpu(1).obj();
     expect(withTpuRequest(cpu, nodes)).toBe(cpu);
   });
+
+  it('a multi-host slice stored as its hosts’ pods (the sum in resources) keeps one host’s requests per pod', () => {
+    const nodes = tpuPools.map((n) => n.obj());
+    const stored = job('m').cpu(4).tpu(V5E, '4x4').pods('slice', 4, { cpu: 1 }).obj();
+    const multi = withTpuRequest(stored, nodes);
+    const onePod = { ...stored.podSets![0]!.resources, tpu: 4 };
+    expect(onePod.cpuMillis).toBe(1000);
+    expect(multi.resources).toEqual(onePod);
+    expect(multi.podSets).toEqual([{ name: 'slice', count: 4, resources: onePod }]);
+  });
 });
 
 describe('decide: a TPU job runs only on hosts of its slice type and topology', () => {
