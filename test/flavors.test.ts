@@ -66,6 +66,18 @@ describe('GPU and TPU flavors', () => {
               },
               taints: [{ key: 'google.com/tpu', value: 'present', effect: 'NoSchedule' }],
             },
+            {
+              // A multi-host v5e 4x4 slice: 16 chips on four ct5lp-hightpu-4t hosts.
+              name: 'f-v5e-4x4',
+              nodes: 4,
+              capacity: { cpu: '112', memory: '192Gi', pods: '110', 'google.com/tpu': '4' },
+              labels: {
+                'cloud.google.com/gke-tpu-accelerator': 'tpu-v5-lite-podslice',
+                'cloud.google.com/gke-tpu-topology': '4x4',
+                'cloud.google.com/gke-accelerator-count': '4',
+              },
+              taints: [{ key: 'google.com/tpu', value: 'present', effect: 'NoSchedule' }],
+            },
           ],
         },
       },
@@ -112,6 +124,48 @@ describe('GPU and TPU flavors', () => {
   };
   const cancel = async (id: string) =>
     expect((await call(h.url, 'DELETE', `/api/v1/jobs/${id}`, undefined, key)).status).toBe(200);
+  type Pod = {
+    metadata: { name: string; labels?: Record<string, string> };
+    spec: { nodeName?: string; subdomain?: string };
+    status?: { phase?: string };
+  };
+  const podsOf = async (id: string, attempt = 1) =>
+    (
+      await h.kube.list<Pod>('v1', 'Pod', {
+        namespace: 'roam-flavor-a',
+        labelSelector: `roam.dev/job-id=${id},roam.dev/attempt=${attempt}`,
+      })
+    ).items;
+  /** Waits until no unfinished pod is on the node (a cancelled job's pod goes after its row). */
+  const nodeDrained = (node: string) =>
+    eventually(`node ${node} to hold no pod`, async () => {
+      const pods = await h.kube.list<Pod>('v1', 'Pod', { namespace: 'roam-flavor-a' });
+      return !pods.items.some(
+        (p) =>
+          p.spec.nodeName === node &&
+          p.status?.phase !== 'Succeeded' &&
+          p.status?.phase !== 'Failed',
+      );
+    });
+  const logs = async (id: string, replica: string) => {
+    const response = await fetch(`${h.url}/api/v1/jobs/${id}/logs?replica=${replica}`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    return { status: response.status, text: await response.text() };
+  };
+  const ON_DEMAND_AFFINITY = {
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [
+          {
+            matchExpressions: [
+              { key: 'cloud.google.com/gke-spot', operator: 'NotIn', values: ['true'] },
+            ],
+          },
+        ],
+      },
+    },
+  };
 
   it('runs a spot L4 job on the spot L4 node, with the nodeSelector that binds it there', async () => {
     const submitted = await submit({
@@ -146,6 +200,145 @@ describe('GPU and TPU flavors', () => {
     const id = submitted.body.id as string;
     const done = await until(id, 'succeeded');
     expect(done.placement.node).toBe('b-l4-0');
+  });
+
+  it('runs prefer-spot jobs on spot while a spot node has room, then on on-demand', async () => {
+    await nodeDrained('d-l4-spot-0');
+    const preferSpot = {
+      command: ['sleep', '100000'],
+      resources: { cpu: '1', memory: '1Gi', gpu: { count: 4, type: 'nvidia-l4' } },
+      capacity: 'prefer-spot',
+    };
+    // Spot is free: the first one goes there, though the on-demand L4 node comes first by name.
+    const first = await submit(preferSpot);
+    expect(first.status).toBe(201);
+    const firstId = first.body.id as string;
+    expect((await until(firstId, 'running')).placement.node).toBe('d-l4-spot-0');
+    const firstPod = await podTemplate(firstId);
+    expect(firstPod.nodeSelector).toEqual({
+      'cloud.google.com/gke-accelerator': 'nvidia-l4',
+      'cloud.google.com/gke-spot': 'true',
+    });
+    expect(firstPod).not.toHaveProperty('affinity');
+    // Spot is full: the second one goes to on-demand, and its pod may only be bound there.
+    const secondId = (await submit(preferSpot)).body.id as string;
+    const second = await until(secondId, 'running');
+    expect(second.placement.node).toBe('b-l4-0');
+    expect(second.spec.capacity).toBe('prefer-spot');
+    const secondPod = await podTemplate(secondId);
+    expect(secondPod.nodeSelector).toEqual({ 'cloud.google.com/gke-accelerator': 'nvidia-l4' });
+    expect(secondPod.affinity).toEqual(ON_DEMAND_AFFINITY);
+    const rows = await h.prisma.job.findMany({ where: { id: { in: [firstId, secondId] } } });
+    expect(Object.fromEntries(rows.map((r) => [r.id, r.admittedCapacity]))).toEqual({
+      [firstId]: 'spot',
+      [secondId]: 'on-demand',
+    });
+    await cancel(firstId);
+    await cancel(secondId);
+  });
+
+  it('runs a multi-host TPU v5e 4x4 slice as 4 pods on the 4 hosts of the slice; a second one waits for it', async () => {
+    const slice = {
+      resources: {
+        cpu: '1',
+        memory: '1Gi',
+        tpu: { type: 'tpu-v5-lite-podslice', topology: '4x4' },
+      },
+    };
+    const first = await submit({
+      command: [
+        'sh',
+        '-c',
+        'echo "worker $TPU_WORKER_ID replica $ROAM_REPLICA_INDEX index $JOB_COMPLETION_INDEX hosts $TPU_WORKER_HOSTNAMES"; sleep 100000',
+      ],
+      ...slice,
+    });
+    expect(first.status).toBe(201);
+    const id = first.body.id as string;
+    const kubeJob = `roam-${id}-1`;
+    // Running means every host's pod runs (the gang), each on its own host of the slice.
+    await until(id, 'running');
+    const pods = await podsOf(id);
+    expect(pods).toHaveLength(4);
+    expect(pods.map((p) => p.spec.nodeName).sort()).toEqual([
+      'f-v5e-4x4-0',
+      'f-v5e-4x4-1',
+      'f-v5e-4x4-2',
+      'f-v5e-4x4-3',
+    ]);
+    expect(pods.every((p) => p.spec.subdomain === kubeJob)).toBe(true);
+    // The row holds every host's pod, so the tenant's usage counts them all once admitted.
+    const row = await h.prisma.job.findUniqueOrThrow({ where: { id } });
+    expect(row.cpuMillis).toBe(4000);
+    expect(row.podSets).toEqual([
+      { name: 'slice', count: 4, cpuMillis: 1000, memoryBytes: 1024 ** 3, gpu: 0 },
+    ]);
+
+    const job = (await h.kube.get({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      name: kubeJob,
+      namespace: 'roam-flavor-a',
+    })) as {
+      spec: {
+        completionMode: string;
+        parallelism: number;
+        completions: number;
+        template: {
+          spec: {
+            nodeSelector: Record<string, string>;
+            containers: { resources: { requests: Record<string, string> } }[];
+          };
+        };
+      };
+    };
+    expect(job.spec).toMatchObject({ completionMode: 'Indexed', parallelism: 4, completions: 4 });
+    expect(job.spec.template.spec.nodeSelector).toEqual({
+      'cloud.google.com/gke-tpu-accelerator': 'tpu-v5-lite-podslice',
+      'cloud.google.com/gke-tpu-topology': '4x4',
+    });
+    expect(job.spec.template.spec.containers[0]!.resources.requests['google.com/tpu']).toBe('4');
+    // The headless Service the hosts' names resolve under.
+    const service = (await h.kube.get({
+      apiVersion: 'v1',
+      kind: 'Service',
+      name: kubeJob,
+      namespace: 'roam-flavor-a',
+    })) as { spec: { clusterIP: string; selector: Record<string, string> } };
+    expect(service.spec).toMatchObject({
+      clusterIP: 'None',
+      selector: { 'roam.dev/job-id': id, 'roam.dev/attempt': '1' },
+    });
+
+    // Each host's log, by replica.
+    const hostnames = [0, 1, 2, 3].map((i) => `${kubeJob}-${i}.${kubeJob}`).join(',');
+    for (const i of [0, 1, 2, 3]) {
+      const log = await eventually(`replica ${i}'s log`, async () => {
+        const read = await logs(id, String(i));
+        return read.text.includes('worker') && read;
+      });
+      expect(log.status).toBe(200);
+      expect(log.text).toContain(`worker ${i} replica ${i} index ${i} hosts ${hostnames}`);
+    }
+    expect((await logs(id, 'worker-0')).status).toBe(404);
+
+    // The slice's hosts are taken: a second 4x4 job waits for them.
+    const secondId = (
+      await submit({ command: ['sh', '-c', 'echo "second on $TPU_WORKER_ID"'], ...slice })
+    ).body.id as string;
+    const waiting = await eventually('the second slice to wait for capacity', async () => {
+      const second = await get(secondId);
+      return second.reason === 'InsufficientCapacity' && second;
+    });
+    expect(waiting).toMatchObject({ status: 'pending', phase: 'Queued' });
+
+    // The first one ends: the second runs on the same 4 hosts and succeeds.
+    await cancel(id);
+    await until(secondId, 'succeeded');
+    const secondPods = await podsOf(secondId);
+    expect(secondPods.map((p) => p.spec.nodeName).sort()).toEqual(
+      pods.map((p) => p.spec.nodeName).sort(),
+    );
   });
 
   it('runs a single-host TPU v5e 2x4 slice on its host, asking for all 8 chips', async () => {
@@ -197,6 +390,39 @@ describe('GPU and TPU flavors', () => {
     expect(refused.body.detail).toMatch(message);
     expect(await h.prisma.job.count()).toBe(before);
   });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    [
+      'parallelism',
+      { parallelism: 2, resources: { tpu: { type: 'tpu-v5-lite-podslice', topology: '4x4' } } },
+      'resources.tpu',
+    ],
+    [
+      'replicated_jobs',
+      {
+        replicated_jobs: [
+          {
+            name: 'slices',
+            replicas: 2,
+            resources: { tpu: { type: 'tpu-v5-lite-podslice', topology: '4x4' } },
+          },
+        ],
+      },
+      'replicated_jobs.0.resources.tpu',
+    ],
+  ])(
+    'refuses a multi-host slice with %s with a 422 naming the field, and stores nothing',
+    async (_name, spec, path) => {
+      const before = await h.prisma.job.count();
+      const refused = await submit({ command: ['true'], ...spec });
+      expect(refused.status).toBe(422);
+      expect(refused.body.type).toBe('https://roam.dev/problems/invalid-multi-pod-job');
+      expect(refused.body.detail).toBe(
+        `${path}: a tpu-v5-lite-podslice 4x4 slice spans 4 hosts and runs as one pod per host; leave out parallelism and replicated_jobs (several slices in one job are not supported)`,
+      );
+      expect(await h.prisma.job.count()).toBe(before);
+    },
+  );
 
   it('refuses a malformed flavor with a 400 naming the field', async () => {
     const refused = await submit({
@@ -275,5 +501,40 @@ describe('GPU and TPU flavors', () => {
     );
     expect(plain.body.max_gpu).toBe(8);
     expect(plain.body).not.toHaveProperty('max_gpu_by_type');
+  });
+
+  // Last: it takes the spot L4 node away.
+  it('requeues a prefer-spot job whose spot node is reclaimed, and it lands on on-demand', async () => {
+    await nodeDrained('d-l4-spot-0');
+    const id = (
+      await submit({
+        command: ['sleep', '100000'],
+        resources: { cpu: '1', memory: '1Gi', gpu: { count: 1, type: 'nvidia-l4' } },
+        capacity: 'prefer-spot',
+      })
+    ).body.id as string;
+    expect((await until(id, 'running')).placement.node).toBe('d-l4-spot-0');
+
+    // What GKE does when it takes spot capacity back: the node object goes, with its pods.
+    await h.kube.delete({ apiVersion: 'v1', kind: 'Node', name: 'd-l4-spot-0' });
+
+    const requeued = await eventually('attempt 2 to run on on-demand', async () => {
+      const job = await get(id);
+      return job.status === 'running' && job.attempt === 2 && job;
+    });
+    expect(requeued.placement.node).toBe('b-l4-0');
+    const row = await h.prisma.job.findUniqueOrThrow({ where: { id } });
+    expect({ requeues: row.requeues, admittedCapacity: row.admittedCapacity }).toEqual({
+      requeues: 1,
+      admittedCapacity: 'on-demand',
+    });
+    const attempt2 = (await h.kube.get({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      name: `roam-${id}-2`,
+      namespace: 'roam-flavor-a',
+    })) as { spec: { template: { spec: Record<string, unknown> } } };
+    expect(attempt2.spec.template.spec.affinity).toEqual(ON_DEMAND_AFFINITY);
+    await cancel(id);
   });
 });

@@ -139,8 +139,11 @@ export function gpuTypeOf(resources: { gpu: ResourcesSpec['gpu'] }): string | un
   return typeof resources.gpu === 'number' ? undefined : resources.gpu.type;
 }
 
-/** Where a job may run by kind of capacity; absent means `any`. */
-export const capacityType = z.enum(['spot', 'on-demand', 'any']);
+/**
+ * Where a job may run by kind of capacity; absent means `any`. `prefer-spot`: on a spot node
+ * when one has room at admission, else on an on-demand one (docs/scheduling.md#flavors).
+ */
+export const capacityType = z.enum(['spot', 'on-demand', 'any', 'prefer-spot']);
 
 /** Failure reasons a retry policy can name (the `Failed/<reason>` values of the job model). */
 export const retryReason = z.enum([
@@ -259,7 +262,10 @@ export const jobSpecSchema = z
       )
       .optional(),
     resources: resourcesSchema.default({ cpu: '100m', memory: '128Mi', gpu: 0 }),
-    /** Spot nodes only, on-demand nodes only, or either (absent: either). */
+    /**
+     * Spot nodes only, on-demand nodes only, either (absent: either), or spot when a spot node
+     * has room and on-demand otherwise (`prefer-spot`).
+     */
     capacity: capacityType.optional(),
     queue: z.string().max(63).regex(DNS_LABEL, 'must be a DNS-1123 label').default('user-queue'),
     labels: z

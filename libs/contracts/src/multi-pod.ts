@@ -1,4 +1,4 @@
-import { type JobSpec, MAX_PODS_PER_JOB } from './job-spec.js';
+import { type JobSpec, MAX_PODS_PER_JOB, tpuTopologyChips } from './job-spec.js';
 
 /** The requests of one pod, in the JobSpec's own quantities. */
 export type PodRequests = JobSpec['resources'];
@@ -117,17 +117,24 @@ export type ReplicaRef =
 
 /**
  * What `replica` names in this job, or undefined when the job has no such replica: `3` for an
- * indexed Job's completion index 3, `worker-1` for replica 1 of the replicated job `worker`.
+ * indexed Job's completion index 3, `worker-1` for replica 1 of the replicated job `worker`. A
+ * TPU job's pods are the hosts of its slice (an indexed Job when the slice spans several): its
+ * replicas are indexes below the slice's chips, the most hosts it can have (how many it has
+ * depends on the nodes, so an index past them names a pod that never exists).
  */
 export function replicaOf(spec: JobSpec, replica: string): ReplicaRef | undefined {
+  const indexed = (count: number): ReplicaRef | undefined => {
+    if (!/^(0|[1-9][0-9]{0,5})$/.test(replica)) return undefined;
+    const index = Number(replica);
+    return index < count ? { kind: 'indexed', index } : undefined;
+  };
   switch (multiPodKind(spec)) {
     case 'single':
-      return undefined;
-    case 'indexed': {
-      if (!/^(0|[1-9][0-9]{0,5})$/.test(replica)) return undefined;
-      const index = Number(replica);
-      return index < indexedShape(spec).completions ? { kind: 'indexed', index } : undefined;
-    }
+      return spec.resources.tpu
+        ? indexed(tpuTopologyChips(spec.resources.tpu.topology))
+        : undefined;
+    case 'indexed':
+      return indexed(indexedShape(spec).completions);
     case 'jobset': {
       const match = /^([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)-(0|[1-9][0-9]{0,5})$/.exec(replica);
       if (!match) return undefined;

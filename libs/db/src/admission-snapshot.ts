@@ -189,7 +189,12 @@ interface FlavorColumns {
   tpu_topology: string | null;
 }
 
-const FLAVOR_CAPACITIES: readonly string[] = ['spot', 'on-demand', 'any'] satisfies CapacityType[];
+const FLAVOR_CAPACITIES: readonly string[] = [
+  'spot',
+  'on-demand',
+  'any',
+  'prefer-spot',
+] satisfies CapacityType[];
 
 function flavorOf(row: FlavorColumns): Pick<JobPlacement, 'gpuType' | 'capacity' | 'tpu'> {
   return {
@@ -331,7 +336,8 @@ export type InFlightJob = { id: string } & Pick<
  * Admitted jobs not yet seen running: between admission and the pod being bound, the cluster's
  * pods do not account for them, so admission must ("assumed" pods, as kube-scheduler and Kueue
  * keep them) or it would hand the same room out twice. A gang keeps its pod sets: `withAssumed`
- * places each of its pods the way admission placed it.
+ * places each of its pods the way admission placed it. A `prefer-spot` job is read with the
+ * capacity admission chose for it (`admitted_capacity`), so it is assumed on that capacity.
  */
 export async function inFlightJobs(db: Db): Promise<InFlightJob[]> {
   const rows = await db.$queryRaw<
@@ -343,7 +349,8 @@ export async function inFlightJobs(db: Db): Promise<InFlightJob[]> {
       pod_sets: StoredPodSetJson[] | null;
     } & FlavorColumns)[]
   >`
-    SELECT id, cpu_millis, memory_bytes, gpu, pod_sets, gpu_type, capacity, tpu_type, tpu_topology
+    SELECT id, cpu_millis, memory_bytes, gpu, pod_sets, gpu_type,
+           COALESCE(admitted_capacity, capacity) AS capacity, tpu_type, tpu_topology
     FROM jobs
     WHERE status = 'pending' AND admitted_at IS NOT NULL`;
   return rows.map((row) => ({

@@ -37,6 +37,8 @@ export interface JobColumns {
   /** Attempts ended by a preemption (not counted by the retry policy). */
   preemptions?: number;
   placement?: Record<string, unknown> | null;
+  /** The capacity admission placed a `prefer-spot` job on (`spot`/`on-demand`); null otherwise. */
+  admittedCapacity?: 'spot' | 'on-demand' | null;
 }
 
 /**
@@ -141,6 +143,7 @@ const COLUMN_SQL: { [K in keyof JobColumns]-?: { column: string; type: string } 
   requeues: { column: 'requeues', type: 'int' },
   preemptions: { column: 'preemptions', type: 'int' },
   placement: { column: 'placement', type: 'jsonb' },
+  admittedCapacity: { column: 'admitted_capacity', type: 'text' },
 };
 
 /** `set = { exit_code: 1, placement: {...} }` → `exit_code = CASE WHEN … END, …`. */

@@ -10,6 +10,7 @@ import {
   podOf,
   type ResourceName,
   type Resources,
+  sliceLayout,
   type TenantLimits,
   withTpuRequest,
 } from '@roam/domain';
@@ -103,6 +104,68 @@ export function assertMultiPodCoherent(spec: JobSpec, singlePodOnly?: string): v
       path: spec.replicated_jobs ? 'replicated_jobs' : 'parallelism',
       message: `${singlePodOnly} are single-pod jobs; submit a multi-pod job on its own`,
     });
+  if (problems.length === 0) return;
+  const first = problems[0]!;
+  throw new ProblemError(
+    422,
+    invalidMultiPodProblem,
+    'Invalid multi-pod job',
+    `${first.path}: ${first.message}`,
+    { errors: problems },
+  );
+}
+
+/**
+ * A single-pod TPU job's requests once its slice is laid out on these nodes: a slice of several
+ * hosts is a gang of one pod per host (`slice` × hosts, each with the spec's CPU and memory), so
+ * the row holds every host's requests, which the tenant's usage sums once it is admitted.
+ * Anything else is returned as it is.
+ */
+export function withSlicePods(
+  spec: JobSpec,
+  requests: JobRequests,
+  nodes: readonly NodeState[],
+): JobRequests {
+  const tpu = spec.resources.tpu;
+  if (!tpu || requests.podSets) return requests;
+  const { hosts } = sliceLayout(tpu, nodes);
+  if (hosts <= 1) return requests;
+  const one = requests.resources;
+  return {
+    resources: {
+      cpuMillis: one.cpuMillis * hosts,
+      memoryBytes: one.memoryBytes * hosts,
+      gpu: one.gpu * hosts,
+    },
+    podSets: [{ name: 'slice', count: hosts, ...one }],
+  };
+}
+
+/**
+ * 422 for a multi-pod job (`parallelism`, `replicated_jobs`) asking for a TPU slice that spans
+ * several hosts on this cluster: such a slice runs as one pod per host, which are its pods
+ * (docs/scheduling.md#flavors), and several slices in one job are not built.
+ */
+export function assertSliceNotMultiPod(spec: JobSpec, nodes: readonly NodeState[]): void {
+  if (!podSetsOf(spec)) return;
+  const slices = [
+    { path: 'resources.tpu', tpu: spec.resources.tpu },
+    ...(spec.replicated_jobs ?? []).map((rj, i) => ({
+      path: `replicated_jobs.${i}.resources.tpu`,
+      tpu: rj.resources?.tpu,
+    })),
+  ];
+  const problems = slices.flatMap(({ path, tpu }) => {
+    if (!tpu) return [];
+    const { hosts } = sliceLayout(tpu, nodes);
+    if (hosts <= 1) return [];
+    return [
+      {
+        path,
+        message: `a ${tpu.type} ${tpu.topology} slice spans ${hosts} hosts and runs as one pod per host; leave out parallelism and replicated_jobs (several slices in one job are not supported)`,
+      },
+    ];
+  });
   if (problems.length === 0) return;
   const first = problems[0]!;
   throw new ProblemError(

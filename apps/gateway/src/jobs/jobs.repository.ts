@@ -8,7 +8,10 @@ import { PRISMA, ProblemError, problemTypes } from '@roam/runtime';
 import { labelSelectorSql } from './label-selector.sql.js';
 
 /** A job row; its flavor columns are left out, since the spec they are generated from is in it. */
-export type JobRow = Omit<Job, 'gpuType' | 'capacity' | 'tpuType' | 'tpuTopology'>;
+export type JobRow = Omit<
+  Job,
+  'gpuType' | 'capacity' | 'tpuType' | 'tpuTopology' | 'admittedCapacity'
+>;
 export type JobHistoryRow = JobHistory;
 
 export interface NewJob {

@@ -11,9 +11,11 @@ import { DependenciesService, requestedOf } from './dependencies.service.js';
 import {
   assertCanEverRun,
   assertMultiPodCoherent,
+  assertSliceNotMultiPod,
   type JobRequests,
   placementOf,
   requestsOrThrow,
+  withSlicePods,
 } from './job-resources.js';
 import { PriorityClassesService } from '../priority-classes/priority-classes.service.js';
 import {
@@ -158,8 +160,13 @@ export class JobsService {
     assertMultiPodCoherent(spec, singlePodOnly);
     // Every submit path comes through here: a priority class becomes the priority now.
     await this.priorities.apply([spec]);
-    const requests = requestsOrThrow(spec);
     const [nodes, limits] = await Promise.all([this.nodes.current(), this.limitsOf(tenantId)]);
+    assertSliceNotMultiPod(spec, nodes);
+    // An array's elements are single pods by their rows; a lone job's row holds its slice's hosts.
+    const requests =
+      singlePodOnly === undefined
+        ? withSlicePods(spec, requestsOrThrow(spec), nodes)
+        : requestsOrThrow(spec);
     if (limits)
       assertCanEverRun(
         requests.resources,

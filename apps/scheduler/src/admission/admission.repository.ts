@@ -10,9 +10,20 @@ import {
   runningJobs,
   tenantStates,
 } from '@roam/db';
-import { jobStateOf, type PendingJob, type RunningJob, type TenantState } from '@roam/domain';
+import {
+  type AdmittedCapacity,
+  jobStateOf,
+  type NodeState,
+  type PendingJob,
+  type SliceLayout,
+  sliceLayout,
+  type RunningJob,
+  type TenantState,
+} from '@roam/domain';
 import type { LedgerJob } from '@roam/jobs';
 import { PRISMA } from '@roam/runtime';
+
+import { withAdmittedCapacity } from './flavor-placement.js';
 
 type Tx = Prisma.TransactionClient;
 
@@ -31,6 +42,10 @@ export interface AdmittedRow {
   inputsKey: string | null;
   /** ROAM_ADMISSION=kueue: the LocalQueue its Job is created suspended in. */
   kueueQueue?: string;
+  /** The capacity admission placed a `prefer-spot` job on; its pod template binds to it. */
+  admittedCapacity?: AdmittedCapacity;
+  /** A TPU job's slice as it lays out on the cluster's nodes (`withSliceLayouts`). */
+  slice?: SliceLayout;
 }
 
 /** An admitted job as `admit` and `unconfirmed` read it. */
@@ -43,6 +58,22 @@ interface AdmittedSqlRow {
   seq: number;
   spec: JobSpec;
   inputs_key: string | null;
+  admitted_capacity: string | null;
+}
+
+/**
+ * The rows with each TPU job's slice layout on these nodes (hosts, chips per host), which its
+ * Kubernetes objects are built from: the layout admission counted the job by.
+ */
+export function withSliceLayouts(
+  rows: readonly AdmittedRow[],
+  nodes: () => readonly NodeState[],
+): AdmittedRow[] {
+  if (!rows.some((row) => row.spec.resources.tpu)) return [...rows];
+  const all = nodes();
+  return rows.map((row) =>
+    row.spec.resources.tpu ? { ...row, slice: sliceLayout(row.spec.resources.tpu, all) } : row,
+  );
 }
 
 const toAdmitted = (row: AdmittedSqlRow): AdmittedRow => ({
@@ -54,6 +85,7 @@ const toAdmitted = (row: AdmittedSqlRow): AdmittedRow => ({
   seq: row.seq,
   spec: row.spec,
   inputsKey: row.inputs_key,
+  ...withAdmittedCapacity(row.admitted_capacity),
 });
 
 /** A job to preempt, as the ledger needs it, with where its Kubernetes objects live. */
@@ -200,7 +232,8 @@ export class AdmissionRepository {
   /** Admitted jobs whose Kubernetes Job was not confirmed created (a crash, an API error). */
   async unconfirmed(olderThanMs: number, limit: number): Promise<AdmittedRow[]> {
     const rows = await this.prisma.$queryRaw<AdmittedSqlRow[]>`
-      SELECT j.id, j.tenant_id, t.namespace, j.name, j.attempt, j.seq, j.spec, j.inputs_key
+      SELECT j.id, j.tenant_id, t.namespace, j.name, j.attempt, j.seq, j.spec, j.inputs_key,
+             j.admitted_capacity
       FROM jobs j JOIN tenants t ON t.id = j.tenant_id
       WHERE j.status = 'pending' AND j.admitted_at IS NOT NULL AND j.placement IS NULL
         AND j.admitted_at < now() - make_interval(secs => ${olderThanMs / 1000})

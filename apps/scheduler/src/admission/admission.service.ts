@@ -18,10 +18,11 @@ import type { Logger } from 'pino';
 
 import type { SchedulerConfig } from '../scheduler.config.js';
 import { SOURCE } from '../source.js';
-import { AdmissionRepository, type AdmittedRow } from './admission.repository.js';
+import { AdmissionRepository, type AdmittedRow, withSliceLayouts } from './admission.repository.js';
 import { ClusterView } from './cluster-view.js';
 import { type Eviction, Evictor } from './evictor.js';
 import { JobCreator } from './job-creator.js';
+import { withAdmittedCapacity } from './flavor-placement.js';
 
 type Tx = Prisma.TransactionClient;
 
@@ -112,6 +113,8 @@ export class AdmissionService {
         return current?.phase !== 'Queued' || current.reason !== w.reason;
       });
       const admitIds = new Set(decision.admitted.map((a) => a.jobId));
+      // The capacity a prefer-spot job was placed on: its pods are bound to that one.
+      const admittedCapacity = new Map(decision.admitted.map((a) => [a.jobId, a.capacity]));
       const decided = await this.repository.decided(tx, [
         ...admitIds,
         ...changed.map((w) => w.jobId),
@@ -127,7 +130,7 @@ export class AdmissionService {
               {
                 job,
                 events: [{ type: 'admit', message: 'admitted; creating the Kubernetes Job' }],
-                set: { admittedAt },
+                set: { admittedAt, admittedCapacity: admittedCapacity.get(job.id) ?? null },
               },
             ];
           const w = waiting.get(job.id);
@@ -151,6 +154,7 @@ export class AdmissionService {
           seq: w.seq,
           spec: row.spec,
           inputsKey: row.inputsKey,
+          ...withAdmittedCapacity(admittedCapacity.get(row.job.id)),
         };
       });
       recordAdmission(pending, admittedRows, now);
@@ -180,7 +184,9 @@ export class AdmissionService {
         { admitted: admittedRows.length, pending: outcome.pending },
         'admitted jobs',
       );
-      await this.creator.enqueue(admittedRows);
+      await this.creator.enqueue(
+        withSliceLayouts(admittedRows, () => this.cluster.snapshot().nodes),
+      );
     }
     return { leader: true, ...outcome };
   }
@@ -251,7 +257,9 @@ export class AdmissionService {
   async ensureCreated(): Promise<number> {
     const rows = await this.repository.unconfirmed(this.config.ADMISSION_CREATE_GRACE_MS, 500);
     if (rows.length > 0) {
-      const fresh = await this.creator.enqueue(rows);
+      const fresh = await this.creator.enqueue(
+        withSliceLayouts(rows, () => this.cluster.snapshot().nodes),
+      );
       if (fresh > 0)
         this.logger.info({ count: fresh }, 'creating Kubernetes Jobs left unconfirmed');
     }

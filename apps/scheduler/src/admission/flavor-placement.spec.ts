@@ -91,3 +91,44 @@ describe('jobManifest: the pod is bound where admission counted it', () => {
     expect(tpu.requests).not.toHaveProperty('nvidia.com/gpu');
   });
 });
+
+describe('jobManifest: a prefer-spot job is bound to the capacity admission chose', () => {
+  const spec = jobSpecSchema.parse({
+    image: 'busybox',
+    command: ['true'],
+    resources: { gpu: { count: 1, type: 'nvidia-l4' } },
+    capacity: 'prefer-spot',
+  });
+  const pod = (admittedCapacity?: 'spot' | 'on-demand') =>
+    jobManifest({
+      id: '01930000-0000-7000-8000-000000000001',
+      tenantId: 'city-a',
+      namespace: 'roam-city-a',
+      name: 'sweep',
+      attempt: 1,
+      spec,
+      defaultMaxDurationSeconds: 86_400,
+      ...(admittedCapacity ? { admittedCapacity } : {}),
+    }).spec.template.spec;
+
+  it('admitted to spot: the spot selector', () => {
+    const p = pod('spot');
+    expect(p.nodeSelector).toEqual({
+      'cloud.google.com/gke-accelerator': 'nvidia-l4',
+      'cloud.google.com/gke-spot': 'true',
+    });
+    expect(p).not.toHaveProperty('affinity');
+  });
+
+  it('admitted to on-demand: the "not spot" affinity', () => {
+    const p = pod('on-demand');
+    expect(p.nodeSelector).toEqual({ 'cloud.google.com/gke-accelerator': 'nvidia-l4' });
+    expect(p.affinity).toEqual(ON_DEMAND);
+  });
+
+  it('no admitted capacity (Kueue admits it): either capacity', () => {
+    const p = pod();
+    expect(p.nodeSelector).toEqual({ 'cloud.google.com/gke-accelerator': 'nvidia-l4' });
+    expect(p).not.toHaveProperty('affinity');
+  });
+});

@@ -1,12 +1,18 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { Kube } from '@roam/kube';
+import { Kube, type KubernetesObject } from '@roam/kube';
 import { APP_CONFIG, LOGGER } from '@roam/runtime';
 import type { Logger } from 'pino';
 
 import type { SchedulerConfig } from '../scheduler.config.js';
 import { AdmissionRepository, type AdmittedRow } from './admission.repository.js';
 import { type JobFiles, JobFilesService } from './job-files.js';
-import { attemptManifest, attemptObjectName, deadlineSeconds } from './job-manifest.js';
+import {
+  attemptManifest,
+  attemptObjectName,
+  deadlineSeconds,
+  type ManifestInput,
+  sliceServiceManifest,
+} from './job-manifest.js';
 
 interface Created {
   id: string;
@@ -124,13 +130,15 @@ export class JobCreator implements OnModuleDestroy {
 
   private async create(row: AdmittedRow, files: JobFiles | undefined): Promise<void> {
     try {
-      await this.kube.createOrAdopt(
-        attemptManifest({
-          ...row,
-          defaultMaxDurationSeconds: this.config.DEFAULT_MAX_DURATION_SECONDS,
-          ...(files ? { files } : {}),
-        }),
-      );
+      const input: ManifestInput = {
+        ...row,
+        defaultMaxDurationSeconds: this.config.DEFAULT_MAX_DURATION_SECONDS,
+        ...(files ? { files } : {}),
+      };
+      const { object } = await this.kube.createOrAdopt<KubernetesObject>(attemptManifest(input));
+      // A multi-host TPU slice's headless Service, owned by its Job (the pods' DNS names).
+      const service = sliceServiceManifest(input, { uid: object.metadata?.uid ?? '' });
+      if (service) await this.kube.createOrAdopt(service);
       this.confirmations.push({
         id: row.id,
         attempt: row.attempt,

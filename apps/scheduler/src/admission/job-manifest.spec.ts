@@ -3,7 +3,12 @@ import { jobSpecSchema } from '@roam/contracts';
 
 import { kubeJobName, kubeJobSetName } from '@roam/kube';
 
-import { attemptManifest, jobManifest, jobSetManifest } from './job-manifest.js';
+import {
+  attemptManifest,
+  jobManifest,
+  jobSetManifest,
+  sliceServiceManifest,
+} from './job-manifest.js';
 
 const input = (spec: Record<string, unknown>, attempt = 1) => ({
   id: '01930000-0000-7000-8000-000000000001',
@@ -193,5 +198,82 @@ describe('attemptManifest for multi-pod jobs', () => {
     const manifest = attemptManifest(input({}));
     expect(manifest.kind).toBe('Job');
     expect(manifest.spec).not.toHaveProperty('completionMode');
+  });
+});
+
+describe('jobManifest: a multi-host TPU slice is an indexed Job of one pod per host', () => {
+  const id = '01930000-0000-7000-8000-000000000001';
+  const job = kubeJobName(id, 1);
+  const tpu = (topology: string) => ({
+    resources: { cpu: '1', memory: '1Gi', tpu: { type: 'tpu-v5-lite-podslice', topology } },
+  });
+
+  it('v5e 4x4 on 4-chip hosts: 4 pods of 4 chips, the worker env and the headless Service', () => {
+    const manifest = jobManifest({
+      ...input(tpu('4x4')),
+      slice: { chips: 16, perHost: 4, hosts: 4 },
+    });
+    expect(manifest.spec).toMatchObject({
+      completionMode: 'Indexed',
+      parallelism: 4,
+      completions: 4,
+      backoffLimit: 0,
+    });
+    const pod = manifest.spec.template.spec;
+    expect(pod.subdomain).toBe(job);
+    expect(pod.nodeSelector).toEqual({
+      'cloud.google.com/gke-tpu-accelerator': 'tpu-v5-lite-podslice',
+      'cloud.google.com/gke-tpu-topology': '4x4',
+    });
+    expect(pod.tolerations).toEqual([
+      { key: 'google.com/tpu', operator: 'Exists', effect: 'NoSchedule' },
+    ]);
+    const container = pod.containers[0]!;
+    expect(container.resources.requests['google.com/tpu']).toBe('4');
+    expect(container.resources.limits['google.com/tpu']).toBe('4');
+    const env = Object.fromEntries(container.env.map((e) => [e.name, e]));
+    const index = {
+      valueFrom: {
+        fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" },
+      },
+    };
+    expect(env.ROAM_REPLICA_INDEX).toMatchObject(index);
+    expect(env.TPU_WORKER_ID).toMatchObject(index);
+    expect(env.TPU_WORKER_HOSTNAMES?.value).toBe(
+      [0, 1, 2, 3].map((i) => `${job}-${i}.${job}`).join(','),
+    );
+
+    const service = sliceServiceManifest(
+      { ...input(tpu('4x4')), slice: { chips: 16, perHost: 4, hosts: 4 } },
+      { uid: 'u-1' },
+    );
+    expect(service).toEqual({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name: job,
+        namespace: 'roam-city-a',
+        labels: manifest.metadata.labels,
+        ownerReferences: [
+          { apiVersion: 'batch/v1', kind: 'Job', name: job, uid: 'u-1', blockOwnerDeletion: true },
+        ],
+      },
+      spec: {
+        clusterIP: 'None',
+        publishNotReadyAddresses: true,
+        selector: { 'roam.dev/job-id': id, 'roam.dev/attempt': '1' },
+      },
+    });
+  });
+
+  it('a single-host slice stays one pod of every chip, with no Service', () => {
+    const i = { ...input(tpu('2x4')), slice: { chips: 8, perHost: 8, hosts: 1 } };
+    const manifest = jobManifest(i);
+    expect(manifest.spec).not.toHaveProperty('completionMode');
+    expect(manifest.spec.template.spec).not.toHaveProperty('subdomain');
+    expect(manifest.spec.template.spec.containers[0]!.resources.requests['google.com/tpu']).toBe(
+      '8',
+    );
+    expect(sliceServiceManifest(i, { uid: 'u-1' })).toBeUndefined();
   });
 });

@@ -1,5 +1,12 @@
 import { indexedShape, type JobSpec, multiPodKind, tenantAnnotationAllowed } from '@roam/contracts';
-import { JOBSET_API_VERSION, jobLabels, kubeJobName, kubeJobSetName } from '@roam/kube';
+import type { AdmittedCapacity, SliceLayout } from '@roam/domain';
+import {
+  JOBSET_API_VERSION,
+  jobLabels,
+  kubeJobName,
+  kubeJobSetName,
+  ROAM_LABELS,
+} from '@roam/kube';
 
 import { acceleratorRequests, flavorPlacement } from './flavor-placement.js';
 import { type EnvVar, type JobFiles, withJobFiles } from './job-files.js';
@@ -20,6 +27,10 @@ export interface ManifestInput {
    * suspended with the queue-name label; Kueue unsuspends it once its Workload is admitted.
    */
   kueueQueue?: string;
+  /** The capacity admission placed a `prefer-spot` job on: its pods are bound to it. */
+  admittedCapacity?: AdmittedCapacity;
+  /** A TPU job's slice as it lays out on the cluster's nodes (`sliceLayout`). */
+  slice?: SliceLayout;
 }
 
 /** The LocalQueue of a job that names none (the ROAM controller's DEFAULT_QUEUE). */
@@ -42,6 +53,10 @@ interface PodShape {
   resources: JobSpec['resources'];
   /** roam's replica env beyond the attempt's (`ROAM_REPLICA_INDEX`, `ROAM_REPLICATED_JOB`). */
   env: EnvVar[];
+  /** TPU chips each pod asks for: one host's, for a multi-host slice. */
+  chipsPerHost?: number;
+  /** The headless Service the pods' hostnames resolve under (`<hostname>.<subdomain>`). */
+  subdomain?: string;
 }
 
 /** An env var read from one of the pod's own annotations (the downward API). */
@@ -61,8 +76,8 @@ function podTemplate(input: ManifestInput, shape: PodShape) {
   const limits: Record<string, string> = { memory: shape.resources.memory };
   // This pod's accelerators (a replicated job may ask for its own); the job's capacity.
   const podSpec: JobSpec = { ...spec, resources: shape.resources };
-  Object.assign(requests, acceleratorRequests(podSpec));
-  Object.assign(limits, acceleratorRequests(podSpec));
+  Object.assign(requests, acceleratorRequests(podSpec, shape.chipsPerHost));
+  Object.assign(limits, acceleratorRequests(podSpec, shape.chipsPerHost));
   // The JobSpec schema refuses other keys at submit; a row written before that rule (or by
   // any other path) still never steers the kubelet, the autoscaler or the offload worker.
   const tenantAnnotations = Object.entries(spec.annotations ?? {}).filter(([key]) =>
@@ -78,8 +93,9 @@ function podTemplate(input: ManifestInput, shape: PodShape) {
     spec: withJobFiles(
       {
         restartPolicy: 'Never',
+        ...(shape.subdomain ? { subdomain: shape.subdomain } : {}),
         // Node selector, affinity and tolerations of its GPU/TPU type and capacity.
-        ...flavorPlacement(podSpec),
+        ...flavorPlacement(podSpec, input.admittedCapacity),
         containers: [
           {
             name: 'main',
@@ -131,11 +147,22 @@ function objectMeta(input: ManifestInput, name: string) {
 export function jobManifest(input: ManifestInput) {
   const { spec } = input;
   const indexed = multiPodKind(spec) === 'indexed';
-  const shape = indexed ? indexedShape(spec) : undefined;
+  const hosts = sliceHosts(input);
+  const name = kubeJobName(input.id, input.attempt);
+  const shape = indexed
+    ? indexedShape(spec)
+    : hosts > 1
+      ? { parallelism: hosts, completions: hosts }
+      : undefined;
+  const env = indexed
+    ? [fromAnnotation('ROAM_REPLICA_INDEX', COMPLETION_INDEX_ANNOTATION)]
+    : hosts > 1
+      ? sliceEnv(name, hosts)
+      : [];
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: objectMeta(input, kubeJobName(input.id, input.attempt)),
+    metadata: objectMeta(input, name),
     spec: {
       ...(input.kueueQueue ? { suspend: true } : {}),
       ...(shape
@@ -152,8 +179,67 @@ export function jobManifest(input: ManifestInput) {
         command: spec.command,
         ...(spec.args ? { args: spec.args } : {}),
         resources: spec.resources,
-        env: indexed ? [fromAnnotation('ROAM_REPLICA_INDEX', COMPLETION_INDEX_ANNOTATION)] : [],
+        env,
+        ...(hosts > 1 ? { chipsPerHost: input.slice?.perHost, subdomain: name } : {}),
       }),
+    },
+  };
+}
+
+/**
+ * Hosts of the job's multi-host TPU slice; 1 for anything else. A multi-host slice (v5e `4x4`
+ * on 4-chip hosts: 4) runs as an indexed Job of one pod per host (docs/scheduling.md#flavors).
+ * Only a job that names no pods of its own: `parallelism` and `replicated_jobs` say theirs.
+ */
+export function sliceHosts(input: Pick<ManifestInput, 'spec' | 'slice'>): number {
+  if (!input.spec.resources.tpu || multiPodKind(input.spec) !== 'single') return 1;
+  return input.slice?.hosts ?? 1;
+}
+
+/**
+ * What a TPU runtime on GKE reads to find the slice's other hosts: `TPU_WORKER_ID` (this pod's
+ * completion index) and `TPU_WORKER_HOSTNAMES` (every pod's DNS name, in index order: an indexed
+ * Job's pod is `<job>-<index>`, under the headless Service named like the Job), with roam's
+ * `ROAM_REPLICA_INDEX`.
+ */
+function sliceEnv(job: string, hosts: number): EnvVar[] {
+  return [
+    fromAnnotation('ROAM_REPLICA_INDEX', COMPLETION_INDEX_ANNOTATION),
+    fromAnnotation('TPU_WORKER_ID', COMPLETION_INDEX_ANNOTATION),
+    {
+      name: 'TPU_WORKER_HOSTNAMES',
+      value: Array.from({ length: hosts }, (_, i) => `${job}-${i}.${job}`).join(','),
+    },
+  ];
+}
+
+/**
+ * The headless Service of a multi-host slice's Job, which gives its pods the DNS names in
+ * `TPU_WORKER_HOSTNAMES`. Owned by the Job (`owner`: the Job as created), so it goes with it.
+ * Undefined for every other job.
+ */
+export function sliceServiceManifest(
+  input: ManifestInput,
+  owner: { uid: string },
+): Record<string, unknown> | undefined {
+  if (sliceHosts(input) <= 1) return undefined;
+  const name = kubeJobName(input.id, input.attempt);
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name,
+      namespace: input.namespace,
+      labels: jobLabels(input.id, input.tenantId, input.attempt),
+      ownerReferences: [
+        { apiVersion: 'batch/v1', kind: 'Job', name, uid: owner.uid, blockOwnerDeletion: true },
+      ],
+    },
+    spec: {
+      clusterIP: 'None',
+      // The hosts find each other before they are all ready: the slice starts together.
+      publishNotReadyAddresses: true,
+      selector: { [ROAM_LABELS.jobId]: input.id, [ROAM_LABELS.attempt]: String(input.attempt) },
     },
   };
 }

@@ -316,7 +316,7 @@ class JobPage(TypedDict, total=False):
 class JobSpec(TypedDict, total=False):
     annotations: NotRequired[Dict[str, str]]
     args: NotRequired[List[str]]
-    capacity: NotRequired[Literal["spot", "on-demand", "any"]]
+    capacity: NotRequired[Literal["spot", "on-demand", "any", "prefer-spot"]]
     command: Required[List[str]]
     completions: NotRequired[int]
     # Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`.
@@ -347,7 +347,7 @@ class JobSpec(TypedDict, total=False):
 class JobSpecInput(TypedDict, total=False):
     annotations: NotRequired[Dict[str, str]]
     args: NotRequired[List[str]]
-    capacity: NotRequired[Literal["spot", "on-demand", "any"]]
+    capacity: NotRequired[Literal["spot", "on-demand", "any", "prefer-spot"]]
     command: Required[List[str]]
     completions: NotRequired[int]
     # Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`.

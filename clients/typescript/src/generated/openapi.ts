@@ -2301,7 +2301,7 @@ export interface components {
       };
       args?: string[];
       /** @enum {string} */
-      capacity?: 'spot' | 'on-demand' | 'any';
+      capacity?: 'spot' | 'on-demand' | 'any' | 'prefer-spot';
       command: string[];
       completions?: number;
       /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
@@ -2423,7 +2423,7 @@ export interface components {
       };
       args?: string[];
       /** @enum {string} */
-      capacity?: 'spot' | 'on-demand' | 'any';
+      capacity?: 'spot' | 'on-demand' | 'any' | 'prefer-spot';
       command: string[];
       completions?: number;
       /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
@@ -2979,7 +2979,7 @@ export interface components {
         };
         args?: string[];
         /** @enum {string} */
-        capacity?: 'spot' | 'on-demand' | 'any';
+        capacity?: 'spot' | 'on-demand' | 'any' | 'prefer-spot';
         command: string[];
         completions?: number;
         /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
@@ -4557,7 +4557,7 @@ export interface operations {
               args?: string[];
               array: components['schemas']['ArrayRequest'];
               /** @enum {string} */
-              capacity?: 'spot' | 'on-demand' | 'any';
+              capacity?: 'spot' | 'on-demand' | 'any' | 'prefer-spot';
               command: string[];
               completions?: number;
               /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
@@ -7715,7 +7715,7 @@ export interface operations {
             };
             args?: string[];
             /** @enum {string} */
-            capacity?: 'spot' | 'on-demand' | 'any';
+            capacity?: 'spot' | 'on-demand' | 'any' | 'prefer-spot';
             command: string[];
             completions?: number;
             /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */
@@ -8005,7 +8005,7 @@ export interface operations {
             };
             args?: string[];
             /** @enum {string} */
-            capacity?: 'spot' | 'on-demand' | 'any';
+            capacity?: 'spot' | 'on-demand' | 'any' | 'prefer-spot';
             command: string[];
             completions?: number;
             /** @description Jobs or arrays this job waits for; it is not admitted until every one is met. When one can no longer be met the job is cancelled (reason DependencyFailed), unless `on_dependency_failure` is `keep`. */

@@ -29,6 +29,7 @@ import {
   deficit,
   freeOn,
   freePodSlots,
+  capacityChoices,
   hasFlavor,
   isUsable,
   nodeAccepts,
@@ -46,7 +47,14 @@ import {
   type ResourceName,
   type Resources,
 } from './resources.js';
-import type { NodeState, PendingJob, PodSet, Snapshot, TenantState } from './snapshot.js';
+import type {
+  AdmittedCapacity,
+  NodeState,
+  PendingJob,
+  PodSet,
+  Snapshot,
+  TenantState,
+} from './snapshot.js';
 import { withTpuRequests } from './tpu.js';
 
 /**
@@ -131,6 +139,11 @@ export interface Admission {
   /** Admitted ahead of fair share because it had waited past the starvation threshold. */
   starving: boolean;
   /**
+   * The capacity a `prefer-spot` job was placed on: spot when a spot node had room, else
+   * on-demand. Its pods must be bound to that capacity (the pod template says so).
+   */
+  capacity?: AdmittedCapacity;
+  /**
    * Set when the admission takes the tenant beyond its guarantee into its cohort's idle quota:
    * the job may be preempted when a member reclaims its guarantee (`preempt`).
    */
@@ -199,6 +212,10 @@ interface Entry {
   need: Resources;
   /** A gang placed by `evaluate`, for `admit`: per set, the usable-node index of each pod. */
   placed?: number[][];
+  /** The sets `placed` indexes: the gang shape (or its capacity variant) that was placed. */
+  placedSets?: readonly { set: PodSet }[];
+  /** The capacity a `prefer-spot` job was placed on (`evaluate`), for `admit`. */
+  capacity?: AdmittedCapacity;
   /** Set when the job is not admitted (the last call to `wait` wins). */
   reason?: WaitReason;
   blocker?: Blocker;
@@ -227,6 +244,11 @@ interface Shape {
   nodeReasons?: NeverFitsReason[];
   /** A gang's pod sets, each with the shape of its pod (whose cursor first-fit shares). */
   gang?: { sets: { set: PodSet; shape: Shape }[]; full: boolean };
+  /**
+   * A `prefer-spot` shape: its spot and on-demand variants, tried in that order. Each is the
+   * shape of the same job naming that capacity, so its cursor is shared with such jobs.
+   */
+  choices?: { capacity: AdmittedCapacity; shape: Shape }[];
 }
 
 /** Limits no request exceeds: asks `neverFits` about the nodes only. */
@@ -639,13 +661,34 @@ class AdmissionCycle {
       }
       return { reason: 'WaitingForQuota', blocker };
     }
-    const node = entry.shape.gang ? this.placeGang(entry, entry.shape.gang) : this.firstFit(entry);
+    const node = this.place(entry);
     if (node >= 0) return node;
     // Details (closest node, reservations in the way) are filled in by describeCapacity().
     return {
       reason: 'InsufficientCapacity',
       blocker: { kind: 'capacity', needed: r, unavailable: [] },
     };
+  }
+
+  /**
+   * First-fit for the job's shape; for a `prefer-spot` job, its spot variant and then its
+   * on-demand one, recording the capacity that took it (`entry.capacity`).
+   */
+  private place(entry: Entry): number {
+    const choices = entry.shape.choices;
+    if (!choices) return this.placeShape(entry, entry.shape);
+    for (const { capacity, shape } of choices) {
+      const node = this.placeShape(entry, shape);
+      if (node >= 0) {
+        entry.capacity = capacity;
+        return node;
+      }
+    }
+    return -1;
+  }
+
+  private placeShape(entry: Entry, shape: Shape): number {
+    return shape.gang ? this.placeGang(entry, shape.gang) : this.firstFit(entry, shape);
   }
 
   /**
@@ -667,6 +710,7 @@ class AdmissionCycle {
       shape.cursor = Math.max(shape.cursor, trial.reached[s] as number);
     });
     entry.placed = trial.nodes;
+    entry.placedSets = gang.sets;
     return trial.nodes[0]?.[0] ?? -1;
   }
 
@@ -675,8 +719,7 @@ class AdmissionCycle {
   }
 
   /** The first usable node (by name) the job fits on now, or -1; see `Shape.cursor`. */
-  private firstFit(entry: Entry): number {
-    const shape = entry.shape;
+  private firstFit(entry: Entry, shape: Shape): number {
     const r = shape.job.resources;
     const n = this.usable.length;
     let i = shape.cursor;
@@ -858,10 +901,9 @@ class AdmissionCycle {
       node: (this.usable[i] as NodeState).name,
       starving,
     };
-    const gang = entry.shape.gang;
-    if (gang && entry.placed) {
+    if (entry.placedSets && entry.placed) {
       // placeGang already took its pods' room.
-      admission.placements = placements(gang.sets, entry.placed, this.usable);
+      admission.placements = placements(entry.placedSets, entry.placed, this.usable);
     } else {
       this.freeCpu[i] = Math.max(0, (this.freeCpu[i] as number) - r.cpuMillis);
       this.freeMemory[i] = Math.max(0, (this.freeMemory[i] as number) - r.memoryBytes);
@@ -869,6 +911,7 @@ class AdmissionCycle {
       if (r.tpu !== undefined) this.freeTpu[i] = Math.max(0, (this.freeTpu[i] as number) - r.tpu);
       this.slots[i] = (this.slots[i] as number) - 1;
     }
+    if (entry.capacity) admission.capacity = entry.capacity;
     if (borrowed) admission.borrowed = true;
     this.admitted.push(admission);
   }
@@ -1009,8 +1052,19 @@ class ShapeIndex {
     }
     const key = `${r.cpuMillis}/${r.memoryBytes}/${r.gpu}/${job.gpuType ?? ''}/${job.capacity ?? 'any'}/${job.tpu ? `${job.tpu.type}/${job.tpu.topology}` : ''}/${JSON.stringify(job.nodeSelector ?? {})}/${JSON.stringify(job.tolerations ?? [])}`;
     let shape = this.constrained.get(key);
-    if (!shape) this.constrained.set(key, (shape = { job, cursor: 0 }));
+    if (!shape) {
+      this.constrained.set(key, (shape = { job, cursor: 0 }));
+      shape.choices = this.choicesOf(job);
+    }
     return shape;
+  }
+
+  /** A `prefer-spot` job's variants, one per capacity it may be placed on, in order. */
+  private choicesOf(job: PendingJob): Shape['choices'] {
+    if (job.capacity !== 'prefer-spot') return undefined;
+    return capacityChoices(job).flatMap((capacity) =>
+      capacity ? [{ capacity, shape: this.of({ ...job, capacity }) }] : [],
+    );
   }
 
   /**
@@ -1027,6 +1081,7 @@ class ShapeIndex {
       }));
       shape = { job, cursor: 0, gang: { sets, full: false } };
       this.gangs.set(key, shape);
+      shape.choices = this.choicesOf(job);
     }
     return shape;
   }

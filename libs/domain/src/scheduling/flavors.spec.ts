@@ -252,6 +252,16 @@ describe('sliceLayout / withTpuRequest: a slice is chips ÷ chips per host', () 
     const cpu = job('c').cpu(1).obj();
     expect(withTpuRequest(cpu, nodes)).toBe(cpu);
   });
+
+  it('a multi-host slice stored as its hosts’ pods (the sum in resources) keeps one host’s requests per pod', () => {
+    const nodes = tpuPools.map((n) => n.obj());
+    const stored = job('m').cpu(4).tpu(V5E, '4x4').pods('slice', 4, { cpu: 1 }).obj();
+    const multi = withTpuRequest(stored, nodes);
+    const onePod = { ...stored.podSets![0]!.resources, tpu: 4 };
+    expect(onePod.cpuMillis).toBe(1000);
+    expect(multi.resources).toEqual(onePod);
+    expect(multi.podSets).toEqual([{ name: 'slice', count: 4, resources: onePod }]);
+  });
 });
 
 describe('decide: a TPU job runs only on hosts of its slice type and topology', () => {
@@ -361,6 +371,141 @@ describe('withAssumed: in-flight jobs are placed by their flavor', () => {
     expect(nodes.map((n) => [n.name, n.requested.gpu])).toEqual([
       ['a-h100', 0],
       ['b-l4-spot', 2],
+    ]);
+  });
+});
+
+describe('decide: prefer-spot is spot when a spot node has room, else on-demand', () => {
+  // On-demand first by name, so plain first-fit would pick it.
+  const l4 = (spotUsed: number) => [
+    node('a-l4').accelerator('nvidia-l4'),
+    node('b-l4-spot').accelerator('nvidia-l4').spot().requested({ gpu: spotUsed }),
+  ];
+  const admitted = (d: AdmissionDecision) =>
+    d.admitted.map((a) => [a.jobId, a.node, a.capacity, a.placements]);
+
+  it.each<[string, ReturnType<typeof node>[], string, 'spot' | 'on-demand']>([
+    ['spot has room: spot, though on-demand comes first by name', l4(0), 'b-l4-spot', 'spot'],
+    ['spot is full: on-demand', l4(8), 'a-l4', 'on-demand'],
+    ['spot has too little room for the job: on-demand', l4(6), 'a-l4', 'on-demand'],
+    [
+      'no spot node at all: on-demand',
+      [node('a-l4').accelerator('nvidia-l4')],
+      'a-l4',
+      'on-demand',
+    ],
+    [
+      'only spot nodes: spot',
+      [node('b-l4-spot').accelerator('nvidia-l4').spot()],
+      'b-l4-spot',
+      'spot',
+    ],
+  ])('%s', (_name, nodes, expected, capacity) => {
+    const d = decide(
+      snapshot()
+        .tenants(tenant('a'))
+        .jobs(job('j').gpu(4).gpuType('nvidia-l4').capacity('prefer-spot'))
+        .nodes(...nodes)
+        .obj(),
+    );
+    expect(admitted(d)).toEqual([['j', expected, capacity, undefined]]);
+  });
+
+  it('fills spot first, then on-demand, within one cycle', () => {
+    const d = decide(
+      snapshot()
+        .tenants(tenant('a'))
+        .jobs(
+          ...[0, 1, 2].map((i) =>
+            job(`j${i}`).gpu(8).gpuType('nvidia-l4').capacity('prefer-spot').at(i),
+          ),
+        )
+        .nodes(...l4(0))
+        .at(3)
+        .obj(),
+    );
+    expect(admitted(d)).toEqual([
+      ['j0', 'b-l4-spot', 'spot', undefined],
+      ['j1', 'a-l4', 'on-demand', undefined],
+    ]);
+    expect(waitingFor(d, 'j2')).toMatchObject({
+      reason: 'InsufficientCapacity',
+      blocker: { needed: { gpu: 8 } },
+    });
+    expect(d.admitted.find((a) => a.jobId === 'j2')).toBeUndefined();
+  });
+
+  it('a job naming another capacity gets no admitted capacity', () => {
+    const d = decide(
+      snapshot()
+        .tenants(tenant('a'))
+        .jobs(job('spot').gpu(1).capacity('spot'), job('any').gpu(1))
+        .nodes(...l4(0))
+        .obj(),
+    );
+    expect(d.admitted.map((a) => a.capacity)).toEqual([undefined, undefined]);
+  });
+
+  it('a gang goes whole to one capacity: on-demand when spot cannot hold every pod', () => {
+    const d = decide(
+      snapshot()
+        .tenants(tenant('a'))
+        .jobs(job('g').gpuType('nvidia-l4').capacity('prefer-spot').pods('workers', 2, { gpu: 8 }))
+        .nodes(
+          node('a-l4').accelerator('nvidia-l4'),
+          node('b-l4').accelerator('nvidia-l4'),
+          node('c-l4-spot').accelerator('nvidia-l4').spot(),
+        )
+        .obj(),
+    );
+    expect(admitted(d)).toEqual([
+      [
+        'g',
+        'a-l4',
+        'on-demand',
+        [
+          { podSet: 'workers', node: 'a-l4', count: 1 },
+          { podSet: 'workers', node: 'b-l4', count: 1 },
+        ],
+      ],
+    ]);
+  });
+
+  it('a gang that fits on spot goes to spot', () => {
+    const d = decide(
+      snapshot()
+        .tenants(tenant('a'))
+        .jobs(job('g').gpuType('nvidia-l4').capacity('prefer-spot').pods('workers', 2, { gpu: 4 }))
+        .nodes(
+          node('a-l4').accelerator('nvidia-l4'),
+          node('c-l4-spot').accelerator('nvidia-l4').spot(),
+        )
+        .obj(),
+    );
+    expect(admitted(d)).toEqual([
+      ['g', 'c-l4-spot', 'spot', [{ podSet: 'workers', node: 'c-l4-spot', count: 2 }]],
+    ]);
+  });
+
+  it('is Unschedulable only when no node of either capacity could hold it', () => {
+    const d = decide(
+      snapshot()
+        .tenants(tenant('a'))
+        .jobs(job('j').gpu(1).gpuType('nvidia-h100-80gb').capacity('prefer-spot'))
+        .nodes(...l4(0))
+        .obj(),
+    );
+    expect(waitingFor(d, 'j')).toMatchObject({ reason: 'Unschedulable' });
+  });
+
+  it('withAssumed places an admitted prefer-spot job on the capacity it was admitted to', () => {
+    const nodes = withAssumed(
+      l4(0).map((n) => n.obj()),
+      [{ resources: job('x').gpu(8).obj().resources, capacity: 'on-demand', gpuType: 'nvidia-l4' }],
+    );
+    expect(nodes.map((n) => [n.name, n.requested.gpu])).toEqual([
+      ['a-l4', 8],
+      ['b-l4-spot', 0],
     ]);
   });
 });

@@ -25,7 +25,7 @@ export interface KubeObjectMeta {
 
 export interface KubeJob {
   metadata?: KubeObjectMeta;
-  spec?: { backoffLimit?: number; suspend?: boolean };
+  spec?: { backoffLimit?: number; suspend?: boolean; parallelism?: number };
   status?: {
     conditions?: KubeCondition[];
     startTime?: KubeTime;

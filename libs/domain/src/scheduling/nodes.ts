@@ -1,5 +1,12 @@
 import { add, fits, RESOURCE_NAMES, subtract, ZERO, type Resources } from './resources.js';
-import type { NodeState, PendingJob, PodSet, Taint, Toleration } from './snapshot.js';
+import type {
+  AdmittedCapacity,
+  NodeState,
+  PendingJob,
+  PodSet,
+  Taint,
+  Toleration,
+} from './snapshot.js';
 import { carriesSlice, withTpuRequest } from './tpu.js';
 
 /** What placement looks at in a job: its requests and the node constraints of its pod. */
@@ -23,7 +30,11 @@ export function hasFlavor(job: Flavor): boolean {
   );
 }
 
-/** The node is of the job's flavor: its accelerator type or TPU slice, its kind of capacity. */
+/**
+ * The node is of the job's flavor: its accelerator type or TPU slice, its kind of capacity. A
+ * `prefer-spot` job accepts both kinds; admission tries its spot variant first
+ * (`capacityChoices`).
+ */
 export function flavorMatches(job: Flavor, node: Pick<NodeState, 'labels'>): boolean {
   if (job.gpuType !== undefined && node.labels[GKE_ACCELERATOR_LABEL] !== job.gpuType) return false;
   if (job.tpu !== undefined && !carriesSlice(node, job.tpu)) return false;
@@ -32,6 +43,16 @@ export function flavorMatches(job: Flavor, node: Pick<NodeState, 'labels'>): boo
   if (job.capacity === 'on-demand') return !spot;
   return true;
 }
+
+/**
+ * The capacities a job is placed on, in order of preference: `prefer-spot` is spot, then
+ * on-demand; every other job has one, its own (undefined: it names no preference).
+ */
+export function capacityChoices(job: Flavor): readonly (AdmittedCapacity | undefined)[] {
+  return job.capacity === 'prefer-spot' ? PREFER_SPOT : NO_CHOICE;
+}
+const PREFER_SPOT: readonly AdmittedCapacity[] = ['spot', 'on-demand'];
+const NO_CHOICE: readonly undefined[] = [undefined];
 
 /**
  * The taint GPU node pools carry. A job that requests GPUs tolerates it implicitly, as the

@@ -829,3 +829,20 @@ describe('planReconcile: an attempt lost with its node is requeued without using
     expect(stepsOf(plan(running(), obs.gone))).toEqual(['failed → Failed/Lost']);
   });
 });
+
+describe('planReconcile: a multi-host TPU slice runs when every host runs', () => {
+  // The spec names no parallelism; its indexed Job has one pod per host of the slice.
+  const sliceJob: KubeJob = { ...kubeJob(), spec: { backoffLimit: 0, parallelism: 4 } };
+  const up = pod('Running', { running: { startedAt: at(5) } });
+  const waiting = pod('Pending', { waiting: { reason: 'ContainerCreating' } });
+
+  it('stays admitted while some hosts have no running pod', () => {
+    const p = plan(admitted(), seen(sliceJob, up, up, up, waiting));
+    expect(stepsOf(p)).toEqual([]);
+  });
+
+  it('starts once every host runs', () => {
+    const p = plan(admitted(), seen(sliceJob, up, up, up, up));
+    expect(stepsOf(p)).toEqual(['started → Running']);
+  });
+});

@@ -288,7 +288,8 @@ function currentPlan(
     if (record.status !== 'running' && !(confirmed && late)) return none();
   }
 
-  const gangSize = gangSizeOf(record.spec);
+  // A multi-host TPU slice names no parallelism: its Job's pods are its hosts (one each).
+  const gangSize = Math.max(gangSizeOf(record.spec), observation.kubeJob?.spec?.parallelism ?? 1);
   const observed = observeKubernetes(observation.kubeJob ?? null, observation.pods, gangSize);
   let state = stateOf(record);
   const steps: ReconcileStep[] = [];

@@ -70,9 +70,13 @@ export interface RunningJob {
 
 /**
  * Where a job may run by the kind of capacity: only on spot (preemptible) nodes, only on
- * on-demand nodes, or on either (the default).
+ * on-demand nodes, on either (the default), or `prefer-spot`: on a spot node when one has room,
+ * else on an on-demand node (admission says which, `Admission.capacity`).
  */
-export type CapacityType = 'spot' | 'on-demand' | 'any';
+export type CapacityType = 'spot' | 'on-demand' | 'any' | 'prefer-spot';
+
+/** The capacity a `prefer-spot` job was admitted to: the one its pods are bound to. */
+export type AdmittedCapacity = 'spot' | 'on-demand';
 
 export type OffloadPreference = 'never' | 'allowed' | 'required';
 
@@ -96,7 +100,10 @@ export interface PendingJob {
    * `cloud.google.com/gke-accelerator` label says so, and counted in that type's quota.
    */
   gpuType?: string;
-  /** Spot, on-demand or any capacity (`cloud.google.com/gke-spot`); absent means `any`. */
+  /**
+   * Spot, on-demand, any or spot-else-on-demand capacity (`cloud.google.com/gke-spot`); absent
+   * means `any`.
+   */
   capacity?: CapacityType;
   /**
    * The TPU slice the job runs on: only nodes labelled with its accelerator type and topology

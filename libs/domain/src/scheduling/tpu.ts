@@ -58,8 +58,10 @@ export function sliceLayout(tpu: TpuSlice, nodes: readonly NodeState[]): SliceLa
 export function withTpuRequest<J extends TpuJob>(job: J, nodes: readonly NodeState[]): J {
   if (job.tpu === undefined) return job;
   const layout = sliceLayout(job.tpu, nodes);
-  const resources = { ...job.resources, tpu: layout.perHost };
-  if (layout.hosts === 1) return { ...job, resources };
+  if (layout.hosts === 1) return { ...job, resources: { ...job.resources, tpu: layout.perHost } };
+  // A job stored as its slice's pods (one set, one pod per host) holds their sum in `resources`.
+  const pod = job.podSets?.length === 1 ? (job.podSets[0] as PodSet).resources : job.resources;
+  const resources = { ...pod, tpu: layout.perHost };
   const podSets: PodSet[] = [{ name: 'slice', count: layout.hosts, resources }];
   return { ...job, resources, podSets };
 }

@@ -2328,6 +2328,7 @@ export const JobScalarFieldEnum = {
   capacity: 'capacity',
   tpuType: 'tpuType',
   tpuTopology: 'tpuTopology',
+  admittedCapacity: 'admittedCapacity',
   offloadPreference: 'offloadPreference',
   templateId: 'templateId',
   attempt: 'attempt',

@@ -75,6 +75,7 @@ export type JobMinAggregateOutputType = {
   capacity: string | null
   tpuType: string | null
   tpuTopology: string | null
+  admittedCapacity: string | null
   offloadPreference: $Enums.OffloadPreference | null
   templateId: string | null
   attempt: number | null
@@ -117,6 +118,7 @@ export type JobMaxAggregateOutputType = {
   capacity: string | null
   tpuType: string | null
   tpuTopology: string | null
+  admittedCapacity: string | null
   offloadPreference: $Enums.OffloadPreference | null
   templateId: string | null
   attempt: number | null
@@ -162,6 +164,7 @@ export type JobCountAggregateOutputType = {
   capacity: number
   tpuType: number
   tpuTopology: number
+  admittedCapacity: number
   offloadPreference: number
   templateId: number
   attempt: number
@@ -239,6 +242,7 @@ export type JobMinAggregateInputType = {
   capacity?: true
   tpuType?: true
   tpuTopology?: true
+  admittedCapacity?: true
   offloadPreference?: true
   templateId?: true
   attempt?: true
@@ -281,6 +285,7 @@ export type JobMaxAggregateInputType = {
   capacity?: true
   tpuType?: true
   tpuTopology?: true
+  admittedCapacity?: true
   offloadPreference?: true
   templateId?: true
   attempt?: true
@@ -326,6 +331,7 @@ export type JobCountAggregateInputType = {
   capacity?: true
   tpuType?: true
   tpuTopology?: true
+  admittedCapacity?: true
   offloadPreference?: true
   templateId?: true
   attempt?: true
@@ -459,6 +465,7 @@ export type JobGroupByOutputType = {
   capacity: string | null
   tpuType: string | null
   tpuTopology: string | null
+  admittedCapacity: string | null
   offloadPreference: $Enums.OffloadPreference
   templateId: string | null
   attempt: number
@@ -528,6 +535,7 @@ export type JobWhereInput = {
   capacity?: Prisma.StringNullableFilter<"Job"> | string | null
   tpuType?: Prisma.StringNullableFilter<"Job"> | string | null
   tpuTopology?: Prisma.StringNullableFilter<"Job"> | string | null
+  admittedCapacity?: Prisma.StringNullableFilter<"Job"> | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableFilter<"Job"> | string | null
   attempt?: Prisma.IntFilter<"Job"> | number
@@ -579,6 +587,7 @@ export type JobOrderByWithRelationInput = {
   capacity?: Prisma.SortOrderInput | Prisma.SortOrder
   tpuType?: Prisma.SortOrderInput | Prisma.SortOrder
   tpuTopology?: Prisma.SortOrderInput | Prisma.SortOrder
+  admittedCapacity?: Prisma.SortOrderInput | Prisma.SortOrder
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrderInput | Prisma.SortOrder
   attempt?: Prisma.SortOrder
@@ -634,6 +643,7 @@ export type JobWhereUniqueInput = Prisma.AtLeast<{
   capacity?: Prisma.StringNullableFilter<"Job"> | string | null
   tpuType?: Prisma.StringNullableFilter<"Job"> | string | null
   tpuTopology?: Prisma.StringNullableFilter<"Job"> | string | null
+  admittedCapacity?: Prisma.StringNullableFilter<"Job"> | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableFilter<"Job"> | string | null
   attempt?: Prisma.IntFilter<"Job"> | number
@@ -685,6 +695,7 @@ export type JobOrderByWithAggregationInput = {
   capacity?: Prisma.SortOrderInput | Prisma.SortOrder
   tpuType?: Prisma.SortOrderInput | Prisma.SortOrder
   tpuTopology?: Prisma.SortOrderInput | Prisma.SortOrder
+  admittedCapacity?: Prisma.SortOrderInput | Prisma.SortOrder
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrderInput | Prisma.SortOrder
   attempt?: Prisma.SortOrder
@@ -739,6 +750,7 @@ export type JobScalarWhereWithAggregatesInput = {
   capacity?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
   tpuType?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
   tpuTopology?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
+  admittedCapacity?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceWithAggregatesFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
   attempt?: Prisma.IntWithAggregatesFilter<"Job"> | number
@@ -784,6 +796,7 @@ export type JobCreateInput = {
   capacity?: string | null
   tpuType?: string | null
   tpuTopology?: string | null
+  admittedCapacity?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -835,6 +848,7 @@ export type JobUncheckedCreateInput = {
   capacity?: string | null
   tpuType?: string | null
   tpuTopology?: string | null
+  admittedCapacity?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -884,6 +898,7 @@ export type JobUpdateInput = {
   capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -935,6 +950,7 @@ export type JobUncheckedUpdateInput = {
   capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -985,6 +1001,7 @@ export type JobCreateManyInput = {
   capacity?: string | null
   tpuType?: string | null
   tpuTopology?: string | null
+  admittedCapacity?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1030,6 +1047,7 @@ export type JobUpdateManyMutationInput = {
   capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1076,6 +1094,7 @@ export type JobUncheckedUpdateManyInput = {
   capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1137,6 +1156,7 @@ export type JobCountOrderByAggregateInput = {
   capacity?: Prisma.SortOrder
   tpuType?: Prisma.SortOrder
   tpuTopology?: Prisma.SortOrder
+  admittedCapacity?: Prisma.SortOrder
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrder
   attempt?: Prisma.SortOrder
@@ -1196,6 +1216,7 @@ export type JobMaxOrderByAggregateInput = {
   capacity?: Prisma.SortOrder
   tpuType?: Prisma.SortOrder
   tpuTopology?: Prisma.SortOrder
+  admittedCapacity?: Prisma.SortOrder
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrder
   attempt?: Prisma.SortOrder
@@ -1238,6 +1259,7 @@ export type JobMinOrderByAggregateInput = {
   capacity?: Prisma.SortOrder
   tpuType?: Prisma.SortOrder
   tpuTopology?: Prisma.SortOrder
+  admittedCapacity?: Prisma.SortOrder
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrder
   attempt?: Prisma.SortOrder
@@ -1409,6 +1431,7 @@ export type JobCreateWithoutTenantInput = {
   capacity?: string | null
   tpuType?: string | null
   tpuTopology?: string | null
+  admittedCapacity?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1458,6 +1481,7 @@ export type JobUncheckedCreateWithoutTenantInput = {
   capacity?: string | null
   tpuType?: string | null
   tpuTopology?: string | null
+  admittedCapacity?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1537,6 +1561,7 @@ export type JobScalarWhereInput = {
   capacity?: Prisma.StringNullableFilter<"Job"> | string | null
   tpuType?: Prisma.StringNullableFilter<"Job"> | string | null
   tpuTopology?: Prisma.StringNullableFilter<"Job"> | string | null
+  admittedCapacity?: Prisma.StringNullableFilter<"Job"> | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableFilter<"Job"> | string | null
   attempt?: Prisma.IntFilter<"Job"> | number
@@ -1582,6 +1607,7 @@ export type JobCreateWithoutHistoryInput = {
   capacity?: string | null
   tpuType?: string | null
   tpuTopology?: string | null
+  admittedCapacity?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1632,6 +1658,7 @@ export type JobUncheckedCreateWithoutHistoryInput = {
   capacity?: string | null
   tpuType?: string | null
   tpuTopology?: string | null
+  admittedCapacity?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1696,6 +1723,7 @@ export type JobUpdateWithoutHistoryInput = {
   capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1746,6 +1774,7 @@ export type JobUncheckedUpdateWithoutHistoryInput = {
   capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1794,6 +1823,7 @@ export type JobCreateWithoutResultsInput = {
   capacity?: string | null
   tpuType?: string | null
   tpuTopology?: string | null
+  admittedCapacity?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1844,6 +1874,7 @@ export type JobUncheckedCreateWithoutResultsInput = {
   capacity?: string | null
   tpuType?: string | null
   tpuTopology?: string | null
+  admittedCapacity?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1908,6 +1939,7 @@ export type JobUpdateWithoutResultsInput = {
   capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1958,6 +1990,7 @@ export type JobUncheckedUpdateWithoutResultsInput = {
   capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2006,6 +2039,7 @@ export type JobCreateWithoutLogsInput = {
   capacity?: string | null
   tpuType?: string | null
   tpuTopology?: string | null
+  admittedCapacity?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -2056,6 +2090,7 @@ export type JobUncheckedCreateWithoutLogsInput = {
   capacity?: string | null
   tpuType?: string | null
   tpuTopology?: string | null
+  admittedCapacity?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -2120,6 +2155,7 @@ export type JobUpdateWithoutLogsInput = {
   capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2170,6 +2206,7 @@ export type JobUncheckedUpdateWithoutLogsInput = {
   capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2218,6 +2255,7 @@ export type JobCreateWithoutStoredInput = {
   capacity?: string | null
   tpuType?: string | null
   tpuTopology?: string | null
+  admittedCapacity?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -2268,6 +2306,7 @@ export type JobUncheckedCreateWithoutStoredInput = {
   capacity?: string | null
   tpuType?: string | null
   tpuTopology?: string | null
+  admittedCapacity?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -2332,6 +2371,7 @@ export type JobUpdateWithoutStoredInput = {
   capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2382,6 +2422,7 @@ export type JobUncheckedUpdateWithoutStoredInput = {
   capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2430,6 +2471,7 @@ export type JobCreateManyTenantInput = {
   capacity?: string | null
   tpuType?: string | null
   tpuTopology?: string | null
+  admittedCapacity?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -2475,6 +2517,7 @@ export type JobUpdateWithoutTenantInput = {
   capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2524,6 +2567,7 @@ export type JobUncheckedUpdateWithoutTenantInput = {
   capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2573,6 +2617,7 @@ export type JobUncheckedUpdateManyWithoutTenantInput = {
   capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2668,6 +2713,7 @@ export type JobSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = ru
   capacity?: boolean
   tpuType?: boolean
   tpuTopology?: boolean
+  admittedCapacity?: boolean
   offloadPreference?: boolean
   templateId?: boolean
   attempt?: boolean
@@ -2720,6 +2766,7 @@ export type JobSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extension
   capacity?: boolean
   tpuType?: boolean
   tpuTopology?: boolean
+  admittedCapacity?: boolean
   offloadPreference?: boolean
   templateId?: boolean
   attempt?: boolean
@@ -2767,6 +2814,7 @@ export type JobSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extension
   capacity?: boolean
   tpuType?: boolean
   tpuTopology?: boolean
+  admittedCapacity?: boolean
   offloadPreference?: boolean
   templateId?: boolean
   attempt?: boolean
@@ -2814,6 +2862,7 @@ export type JobSelectScalar = {
   capacity?: boolean
   tpuType?: boolean
   tpuTopology?: boolean
+  admittedCapacity?: boolean
   offloadPreference?: boolean
   templateId?: boolean
   attempt?: boolean
@@ -2840,7 +2889,7 @@ export type JobSelectScalar = {
   updatedAt?: boolean
 }
 
-export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "podSets" | "gpuType" | "capacity" | "tpuType" | "tpuTopology" | "offloadPreference" | "templateId" | "attempt" | "preemptions" | "maxAttempts" | "retryAt" | "requeues" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "groupName" | "arrayId" | "arrayIndex" | "depsUnmet" | "updatedAt", ExtArgs["result"]["job"]>
+export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "podSets" | "gpuType" | "capacity" | "tpuType" | "tpuTopology" | "admittedCapacity" | "offloadPreference" | "templateId" | "attempt" | "preemptions" | "maxAttempts" | "retryAt" | "requeues" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "groupName" | "arrayId" | "arrayIndex" | "depsUnmet" | "updatedAt", ExtArgs["result"]["job"]>
 export type JobInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   history?: boolean | Prisma.Job$historyArgs<ExtArgs>
@@ -2899,6 +2948,11 @@ export type $JobPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
     capacity: string | null
     tpuType: string | null
     tpuTopology: string | null
+    /**
+     * The capacity admission placed a `prefer-spot` job on (`spot`/`on-demand`), written with
+     * the admission; null for other jobs (docs/scheduling.md#flavors).
+     */
+    admittedCapacity: string | null
     offloadPreference: $Enums.OffloadPreference
     templateId: string | null
     /**
@@ -3405,6 +3459,7 @@ export interface JobFieldRefs {
   readonly capacity: Prisma.FieldRef<"Job", 'String'>
   readonly tpuType: Prisma.FieldRef<"Job", 'String'>
   readonly tpuTopology: Prisma.FieldRef<"Job", 'String'>
+  readonly admittedCapacity: Prisma.FieldRef<"Job", 'String'>
   readonly offloadPreference: Prisma.FieldRef<"Job", 'OffloadPreference'>
   readonly templateId: Prisma.FieldRef<"Job", 'String'>
   readonly attempt: Prisma.FieldRef<"Job", 'Int'>
