@@ -37,7 +37,7 @@ const KUEUE_FLOWS = [
 export default {
   maxWorkers: 2,
   // Integration suites start real services; a bounded wait inside a test fails first, with its own message.
-  testTimeout: 60_000,
+  testTimeout: 120_000,
   projects: [
     {
       ...common,
