@@ -42,6 +42,8 @@ interface PodShape {
   resources: JobSpec['resources'];
   /** roam's replica env beyond the attempt's (`ROAM_REPLICA_INDEX`, `ROAM_REPLICATED_JOB`). */
   env: EnvVar[];
+  /** How a multi-pod job's results uploader finds its slot (`resultSlotsOf`). */
+  resultsEnv?: EnvVar[];
 }
 
 /** An env var read from one of the pod's own annotations (the downward API). */
@@ -49,6 +51,12 @@ const fromAnnotation = (name: string, annotation: string): EnvVar => ({
   name,
   valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${annotation}']` } },
 });
+
+/** A pod's completion index in its (child) Job, for its results uploader. */
+const completionIndexEnv = fromAnnotation(
+  'ROAM_RESULTS_COMPLETION_INDEX',
+  COMPLETION_INDEX_ANNOTATION,
+);
 
 /** The pod template of an attempt's pods (every pod of a Job, or of one replicated job). */
 function podTemplate(input: ManifestInput, shape: PodShape) {
@@ -99,7 +107,9 @@ function podTemplate(input: ManifestInput, shape: PodShape) {
         ],
       },
       input.id,
-      input.files,
+      input.files?.results && shape.resultsEnv
+        ? { ...input.files, results: { ...input.files.results, slotEnv: shape.resultsEnv } }
+        : input.files,
     ),
   };
 }
@@ -153,6 +163,7 @@ export function jobManifest(input: ManifestInput) {
         ...(spec.args ? { args: spec.args } : {}),
         resources: spec.resources,
         env: indexed ? [fromAnnotation('ROAM_REPLICA_INDEX', COMPLETION_INDEX_ANNOTATION)] : [],
+        ...(indexed ? { resultsEnv: [completionIndexEnv] } : {}),
       }),
     },
   };
@@ -200,6 +211,11 @@ export function jobSetManifest(input: ManifestInput) {
                 env: [
                   { name: 'ROAM_REPLICATED_JOB', value: rj.name },
                   fromAnnotation('ROAM_REPLICA_INDEX', JOBSET_JOB_INDEX_ANNOTATION),
+                ],
+                resultsEnv: [
+                  { name: 'ROAM_REPLICATED_JOB', value: rj.name },
+                  fromAnnotation('ROAM_RESULTS_JOB_INDEX', JOBSET_JOB_INDEX_ANNOTATION),
+                  completionIndexEnv,
                 ],
               }),
             },

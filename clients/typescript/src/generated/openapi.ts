@@ -814,7 +814,9 @@ export interface paths {
     };
     /**
      * Download all of a job's results as one zip
-     * @description Needs a tenant API key.
+     * @description `replica` keeps one replica's files of a multi-pod job (`<replica>/…` in the archive).
+     *
+     *     Needs a tenant API key.
      */
     get: operations['Results_zip'];
     put?: never;
@@ -6841,6 +6843,8 @@ export interface operations {
         cursor?: string;
         /** @description Files per page (default RESULTS_PAGE_SIZE, at most RESULTS_PAGE_MAX). */
         limit?: number;
+        /** @description Only one replica's files of a multi-pod job: an indexed job's completion index (`3`), or a JobSet's `<replicated job>-<index>` (`worker-3`); their names start with `<replica>/`. 404 when the job has no such replica. */
+        replica?: string;
       };
       header?: never;
       path: {
@@ -7013,7 +7017,10 @@ export interface operations {
   };
   Results_zip: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description Only one replica's files of a multi-pod job: an indexed job's completion index (`3`), or a JobSet's `<replicated job>-<index>` (`worker-3`); their names start with `<replica>/`. 404 when the job has no such replica. */
+        replica?: string;
+      };
       header?: never;
       path: {
         id: string;
@@ -10800,6 +10807,8 @@ export interface operations {
         cursor?: string;
         /** @description Files per page (default RESULTS_PAGE_SIZE, at most RESULTS_PAGE_MAX). */
         limit?: number;
+        /** @description Only one replica's files of a multi-pod job: an indexed job's completion index (`3`), or a JobSet's `<replicated job>-<index>` (`worker-3`); their names start with `<replica>/`. 404 when the job has no such replica. */
+        replica?: string;
       };
       header?: never;
       path: {
