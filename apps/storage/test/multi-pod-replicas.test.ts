@@ -256,4 +256,46 @@ describe('multi-pod jobs: results, logs and restarts per replica', () => {
     expect(whole.text).toContain('[driver-0] driver up');
     expect(whole.text).toContain('[worker-0] worker 0 up');
   });
+
+  it("records a JobSet's restarts on the job: its count, /explain and a job.restarted event each, no retry used", async () => {
+    const id = await submit({
+      command: ['sh', '-c', 'sleep 5'],
+      replicated_jobs: [
+        { name: 'driver', replicas: 1 },
+        { name: 'worker', replicas: 1, command: ['sh', '-c', 'exit 3'] },
+      ],
+      failure_policy: { max_restarts: 2 },
+    });
+    const job = await until(id, 'failed');
+    // Two restarts, then the JobSet failed: one attempt, no retry of roam's.
+    expect(job).toMatchObject({ attempt: 1, restarts: 2 });
+
+    const explain = await call(h.url, 'GET', `/api/v1/jobs/${id}/explain`, undefined, key);
+    expect(explain.status).toBe(200);
+    expect(explain.body.restarts.count).toBe(2);
+    expect(explain.body.restarts.message).toContain('at most 2 per attempt');
+
+    const events = await eventually('the restart events', async () => {
+      const found = await h.prisma.event.findMany({
+        where: { subject: `jobs/${id}`, type: 'roam.evt.v1.job.restarted' },
+        orderBy: { position: 'asc' },
+      });
+      return found.length === 2 && found;
+    });
+    expect(
+      events.map((event) => (event.envelope as { data: { restarts: number } }).data.restarts),
+    ).toEqual([1, 2]);
+    const history = await h.prisma.jobHistory.findMany({
+      where: { jobId: id },
+      orderBy: { seq: 'asc' },
+    });
+    const restarts = history.filter((row) =>
+      row.message?.includes('restarted by its failure policy'),
+    );
+    expect(restarts.map((row) => row.phase)).toEqual(
+      restarts.map(() => expect.stringMatching(/^(Admitted|Running)$/)),
+    );
+    expect(restarts).toHaveLength(2);
+    expect(history.at(-1)?.phase).toBe('Failed');
+  });
 });

@@ -2112,6 +2112,8 @@ export interface components {
       priority: number;
       queue: string;
       reason: string | null;
+      /** @description Times a JobSet's own failure policy (`failure_policy.max_restarts`) restarted the job, over all its attempts; each is a `job.restarted` event. Not roam's retries (`attempt`). 0 for other jobs. */
+      restarts: number;
       spec: components['schemas']['JobSpec'];
       started_at: string | null;
       /** @enum {string} */
@@ -2250,6 +2252,11 @@ export interface components {
         | 'Offload'
         | 'UnknownTenant'
         | 'CapacityUnavailable';
+      /** @description For a JobSet its failure policy restarted: how many times over all attempts, and what that means; a restart recreates every pod within the same attempt and uses none of roam's retries. */
+      restarts?: {
+        count: number;
+        message: string;
+      };
       status: string;
       /** @description One sentence. */
       summary: string;

@@ -35,6 +35,9 @@ export type JobAvgAggregateOutputType = {
   preemptions: number | null
   maxAttempts: number | null
   requeues: number | null
+  restarts: number | null
+  attemptRestarts: number | null
+  restartsAttempt: number | null
   exitCode: number | null
   seq: number | null
   inputsBytes: number | null
@@ -51,6 +54,9 @@ export type JobSumAggregateOutputType = {
   preemptions: number | null
   maxAttempts: number | null
   requeues: number | null
+  restarts: number | null
+  attemptRestarts: number | null
+  restartsAttempt: number | null
   exitCode: number | null
   seq: number | null
   inputsBytes: bigint | null
@@ -82,6 +88,9 @@ export type JobMinAggregateOutputType = {
   maxAttempts: number | null
   retryAt: Date | null
   requeues: number | null
+  restarts: number | null
+  attemptRestarts: number | null
+  restartsAttempt: number | null
   exitCode: number | null
   seq: number | null
   seenAt: Date | null
@@ -124,6 +133,9 @@ export type JobMaxAggregateOutputType = {
   maxAttempts: number | null
   retryAt: Date | null
   requeues: number | null
+  restarts: number | null
+  attemptRestarts: number | null
+  restartsAttempt: number | null
   exitCode: number | null
   seq: number | null
   seenAt: Date | null
@@ -169,6 +181,9 @@ export type JobCountAggregateOutputType = {
   maxAttempts: number
   retryAt: number
   requeues: number
+  restarts: number
+  attemptRestarts: number
+  restartsAttempt: number
   placement: number
   exitCode: number
   seq: number
@@ -199,6 +214,9 @@ export type JobAvgAggregateInputType = {
   preemptions?: true
   maxAttempts?: true
   requeues?: true
+  restarts?: true
+  attemptRestarts?: true
+  restartsAttempt?: true
   exitCode?: true
   seq?: true
   inputsBytes?: true
@@ -215,6 +233,9 @@ export type JobSumAggregateInputType = {
   preemptions?: true
   maxAttempts?: true
   requeues?: true
+  restarts?: true
+  attemptRestarts?: true
+  restartsAttempt?: true
   exitCode?: true
   seq?: true
   inputsBytes?: true
@@ -246,6 +267,9 @@ export type JobMinAggregateInputType = {
   maxAttempts?: true
   retryAt?: true
   requeues?: true
+  restarts?: true
+  attemptRestarts?: true
+  restartsAttempt?: true
   exitCode?: true
   seq?: true
   seenAt?: true
@@ -288,6 +312,9 @@ export type JobMaxAggregateInputType = {
   maxAttempts?: true
   retryAt?: true
   requeues?: true
+  restarts?: true
+  attemptRestarts?: true
+  restartsAttempt?: true
   exitCode?: true
   seq?: true
   seenAt?: true
@@ -333,6 +360,9 @@ export type JobCountAggregateInputType = {
   maxAttempts?: true
   retryAt?: true
   requeues?: true
+  restarts?: true
+  attemptRestarts?: true
+  restartsAttempt?: true
   placement?: true
   exitCode?: true
   seq?: true
@@ -466,6 +496,9 @@ export type JobGroupByOutputType = {
   maxAttempts: number
   retryAt: Date | null
   requeues: number
+  restarts: number
+  attemptRestarts: number
+  restartsAttempt: number | null
   placement: runtime.JsonValue | null
   exitCode: number | null
   seq: number
@@ -535,6 +568,9 @@ export type JobWhereInput = {
   maxAttempts?: Prisma.IntFilter<"Job"> | number
   retryAt?: Prisma.DateTimeNullableFilter<"Job"> | Date | string | null
   requeues?: Prisma.IntFilter<"Job"> | number
+  restarts?: Prisma.IntFilter<"Job"> | number
+  attemptRestarts?: Prisma.IntFilter<"Job"> | number
+  restartsAttempt?: Prisma.IntNullableFilter<"Job"> | number | null
   placement?: Prisma.JsonNullableFilter<"Job">
   exitCode?: Prisma.IntNullableFilter<"Job"> | number | null
   seq?: Prisma.IntFilter<"Job"> | number
@@ -586,6 +622,9 @@ export type JobOrderByWithRelationInput = {
   maxAttempts?: Prisma.SortOrder
   retryAt?: Prisma.SortOrderInput | Prisma.SortOrder
   requeues?: Prisma.SortOrder
+  restarts?: Prisma.SortOrder
+  attemptRestarts?: Prisma.SortOrder
+  restartsAttempt?: Prisma.SortOrderInput | Prisma.SortOrder
   placement?: Prisma.SortOrderInput | Prisma.SortOrder
   exitCode?: Prisma.SortOrderInput | Prisma.SortOrder
   seq?: Prisma.SortOrder
@@ -641,6 +680,9 @@ export type JobWhereUniqueInput = Prisma.AtLeast<{
   maxAttempts?: Prisma.IntFilter<"Job"> | number
   retryAt?: Prisma.DateTimeNullableFilter<"Job"> | Date | string | null
   requeues?: Prisma.IntFilter<"Job"> | number
+  restarts?: Prisma.IntFilter<"Job"> | number
+  attemptRestarts?: Prisma.IntFilter<"Job"> | number
+  restartsAttempt?: Prisma.IntNullableFilter<"Job"> | number | null
   placement?: Prisma.JsonNullableFilter<"Job">
   exitCode?: Prisma.IntNullableFilter<"Job"> | number | null
   seq?: Prisma.IntFilter<"Job"> | number
@@ -692,6 +734,9 @@ export type JobOrderByWithAggregationInput = {
   maxAttempts?: Prisma.SortOrder
   retryAt?: Prisma.SortOrderInput | Prisma.SortOrder
   requeues?: Prisma.SortOrder
+  restarts?: Prisma.SortOrder
+  attemptRestarts?: Prisma.SortOrder
+  restartsAttempt?: Prisma.SortOrderInput | Prisma.SortOrder
   placement?: Prisma.SortOrderInput | Prisma.SortOrder
   exitCode?: Prisma.SortOrderInput | Prisma.SortOrder
   seq?: Prisma.SortOrder
@@ -746,6 +791,9 @@ export type JobScalarWhereWithAggregatesInput = {
   maxAttempts?: Prisma.IntWithAggregatesFilter<"Job"> | number
   retryAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Job"> | Date | string | null
   requeues?: Prisma.IntWithAggregatesFilter<"Job"> | number
+  restarts?: Prisma.IntWithAggregatesFilter<"Job"> | number
+  attemptRestarts?: Prisma.IntWithAggregatesFilter<"Job"> | number
+  restartsAttempt?: Prisma.IntNullableWithAggregatesFilter<"Job"> | number | null
   placement?: Prisma.JsonNullableWithAggregatesFilter<"Job">
   exitCode?: Prisma.IntNullableWithAggregatesFilter<"Job"> | number | null
   seq?: Prisma.IntWithAggregatesFilter<"Job"> | number
@@ -791,6 +839,9 @@ export type JobCreateInput = {
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
+  restarts?: number
+  attemptRestarts?: number
+  restartsAttempt?: number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -842,6 +893,9 @@ export type JobUncheckedCreateInput = {
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
+  restarts?: number
+  attemptRestarts?: number
+  restartsAttempt?: number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -891,6 +945,9 @@ export type JobUpdateInput = {
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -942,6 +999,9 @@ export type JobUncheckedUpdateInput = {
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -992,6 +1052,9 @@ export type JobCreateManyInput = {
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
+  restarts?: number
+  attemptRestarts?: number
+  restartsAttempt?: number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -1037,6 +1100,9 @@ export type JobUpdateManyMutationInput = {
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1083,6 +1149,9 @@ export type JobUncheckedUpdateManyInput = {
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1144,6 +1213,9 @@ export type JobCountOrderByAggregateInput = {
   maxAttempts?: Prisma.SortOrder
   retryAt?: Prisma.SortOrder
   requeues?: Prisma.SortOrder
+  restarts?: Prisma.SortOrder
+  attemptRestarts?: Prisma.SortOrder
+  restartsAttempt?: Prisma.SortOrder
   placement?: Prisma.SortOrder
   exitCode?: Prisma.SortOrder
   seq?: Prisma.SortOrder
@@ -1172,6 +1244,9 @@ export type JobAvgOrderByAggregateInput = {
   preemptions?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
   requeues?: Prisma.SortOrder
+  restarts?: Prisma.SortOrder
+  attemptRestarts?: Prisma.SortOrder
+  restartsAttempt?: Prisma.SortOrder
   exitCode?: Prisma.SortOrder
   seq?: Prisma.SortOrder
   inputsBytes?: Prisma.SortOrder
@@ -1203,6 +1278,9 @@ export type JobMaxOrderByAggregateInput = {
   maxAttempts?: Prisma.SortOrder
   retryAt?: Prisma.SortOrder
   requeues?: Prisma.SortOrder
+  restarts?: Prisma.SortOrder
+  attemptRestarts?: Prisma.SortOrder
+  restartsAttempt?: Prisma.SortOrder
   exitCode?: Prisma.SortOrder
   seq?: Prisma.SortOrder
   seenAt?: Prisma.SortOrder
@@ -1245,6 +1323,9 @@ export type JobMinOrderByAggregateInput = {
   maxAttempts?: Prisma.SortOrder
   retryAt?: Prisma.SortOrder
   requeues?: Prisma.SortOrder
+  restarts?: Prisma.SortOrder
+  attemptRestarts?: Prisma.SortOrder
+  restartsAttempt?: Prisma.SortOrder
   exitCode?: Prisma.SortOrder
   seq?: Prisma.SortOrder
   seenAt?: Prisma.SortOrder
@@ -1272,6 +1353,9 @@ export type JobSumOrderByAggregateInput = {
   preemptions?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
   requeues?: Prisma.SortOrder
+  restarts?: Prisma.SortOrder
+  attemptRestarts?: Prisma.SortOrder
+  restartsAttempt?: Prisma.SortOrder
   exitCode?: Prisma.SortOrder
   seq?: Prisma.SortOrder
   inputsBytes?: Prisma.SortOrder
@@ -1416,6 +1500,9 @@ export type JobCreateWithoutTenantInput = {
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
+  restarts?: number
+  attemptRestarts?: number
+  restartsAttempt?: number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -1465,6 +1552,9 @@ export type JobUncheckedCreateWithoutTenantInput = {
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
+  restarts?: number
+  attemptRestarts?: number
+  restartsAttempt?: number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -1544,6 +1634,9 @@ export type JobScalarWhereInput = {
   maxAttempts?: Prisma.IntFilter<"Job"> | number
   retryAt?: Prisma.DateTimeNullableFilter<"Job"> | Date | string | null
   requeues?: Prisma.IntFilter<"Job"> | number
+  restarts?: Prisma.IntFilter<"Job"> | number
+  attemptRestarts?: Prisma.IntFilter<"Job"> | number
+  restartsAttempt?: Prisma.IntNullableFilter<"Job"> | number | null
   placement?: Prisma.JsonNullableFilter<"Job">
   exitCode?: Prisma.IntNullableFilter<"Job"> | number | null
   seq?: Prisma.IntFilter<"Job"> | number
@@ -1589,6 +1682,9 @@ export type JobCreateWithoutHistoryInput = {
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
+  restarts?: number
+  attemptRestarts?: number
+  restartsAttempt?: number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -1639,6 +1735,9 @@ export type JobUncheckedCreateWithoutHistoryInput = {
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
+  restarts?: number
+  attemptRestarts?: number
+  restartsAttempt?: number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -1703,6 +1802,9 @@ export type JobUpdateWithoutHistoryInput = {
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1753,6 +1855,9 @@ export type JobUncheckedUpdateWithoutHistoryInput = {
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1801,6 +1906,9 @@ export type JobCreateWithoutResultsInput = {
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
+  restarts?: number
+  attemptRestarts?: number
+  restartsAttempt?: number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -1851,6 +1959,9 @@ export type JobUncheckedCreateWithoutResultsInput = {
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
+  restarts?: number
+  attemptRestarts?: number
+  restartsAttempt?: number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -1915,6 +2026,9 @@ export type JobUpdateWithoutResultsInput = {
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1965,6 +2079,9 @@ export type JobUncheckedUpdateWithoutResultsInput = {
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2013,6 +2130,9 @@ export type JobCreateWithoutLogsInput = {
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
+  restarts?: number
+  attemptRestarts?: number
+  restartsAttempt?: number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -2063,6 +2183,9 @@ export type JobUncheckedCreateWithoutLogsInput = {
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
+  restarts?: number
+  attemptRestarts?: number
+  restartsAttempt?: number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -2127,6 +2250,9 @@ export type JobUpdateWithoutLogsInput = {
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2177,6 +2303,9 @@ export type JobUncheckedUpdateWithoutLogsInput = {
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2225,6 +2354,9 @@ export type JobCreateWithoutStoredInput = {
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
+  restarts?: number
+  attemptRestarts?: number
+  restartsAttempt?: number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -2275,6 +2407,9 @@ export type JobUncheckedCreateWithoutStoredInput = {
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
+  restarts?: number
+  attemptRestarts?: number
+  restartsAttempt?: number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -2339,6 +2474,9 @@ export type JobUpdateWithoutStoredInput = {
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2389,6 +2527,9 @@ export type JobUncheckedUpdateWithoutStoredInput = {
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2437,6 +2578,9 @@ export type JobCreateManyTenantInput = {
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
+  restarts?: number
+  attemptRestarts?: number
+  restartsAttempt?: number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -2482,6 +2626,9 @@ export type JobUpdateWithoutTenantInput = {
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2531,6 +2678,9 @@ export type JobUncheckedUpdateWithoutTenantInput = {
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2580,6 +2730,9 @@ export type JobUncheckedUpdateManyWithoutTenantInput = {
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2675,6 +2828,9 @@ export type JobSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = ru
   maxAttempts?: boolean
   retryAt?: boolean
   requeues?: boolean
+  restarts?: boolean
+  attemptRestarts?: boolean
+  restartsAttempt?: boolean
   placement?: boolean
   exitCode?: boolean
   seq?: boolean
@@ -2727,6 +2883,9 @@ export type JobSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extension
   maxAttempts?: boolean
   retryAt?: boolean
   requeues?: boolean
+  restarts?: boolean
+  attemptRestarts?: boolean
+  restartsAttempt?: boolean
   placement?: boolean
   exitCode?: boolean
   seq?: boolean
@@ -2774,6 +2933,9 @@ export type JobSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extension
   maxAttempts?: boolean
   retryAt?: boolean
   requeues?: boolean
+  restarts?: boolean
+  attemptRestarts?: boolean
+  restartsAttempt?: boolean
   placement?: boolean
   exitCode?: boolean
   seq?: boolean
@@ -2821,6 +2983,9 @@ export type JobSelectScalar = {
   maxAttempts?: boolean
   retryAt?: boolean
   requeues?: boolean
+  restarts?: boolean
+  attemptRestarts?: boolean
+  restartsAttempt?: boolean
   placement?: boolean
   exitCode?: boolean
   seq?: boolean
@@ -2840,7 +3005,7 @@ export type JobSelectScalar = {
   updatedAt?: boolean
 }
 
-export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "podSets" | "gpuType" | "capacity" | "tpuType" | "tpuTopology" | "offloadPreference" | "templateId" | "attempt" | "preemptions" | "maxAttempts" | "retryAt" | "requeues" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "groupName" | "arrayId" | "arrayIndex" | "depsUnmet" | "updatedAt", ExtArgs["result"]["job"]>
+export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "podSets" | "gpuType" | "capacity" | "tpuType" | "tpuTopology" | "offloadPreference" | "templateId" | "attempt" | "preemptions" | "maxAttempts" | "retryAt" | "requeues" | "restarts" | "attemptRestarts" | "restartsAttempt" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "groupName" | "arrayId" | "arrayIndex" | "depsUnmet" | "updatedAt", ExtArgs["result"]["job"]>
 export type JobInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   history?: boolean | Prisma.Job$historyArgs<ExtArgs>
@@ -2916,6 +3081,16 @@ export type $JobPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
      * were requeued without using a retry; capped by MAX_REQUEUES (docs/scheduling.md#capacity-loss).
      */
     requeues: number
+    /**
+     * Times a JobSet's own failure policy restarted it (all its pods recreated), over all
+     * attempts; not roam's retries (docs/scheduling.md#multi-pod).
+     */
+    restarts: number
+    /**
+     * The JobSet's `status.restarts` last recorded, of attempt `restartsAttempt`.
+     */
+    attemptRestarts: number
+    restartsAttempt: number | null
     /**
      * Where it runs: cluster namespace/job/pod/node, or RunPod pod id, GPU type and price.
      */
@@ -3412,6 +3587,9 @@ export interface JobFieldRefs {
   readonly maxAttempts: Prisma.FieldRef<"Job", 'Int'>
   readonly retryAt: Prisma.FieldRef<"Job", 'DateTime'>
   readonly requeues: Prisma.FieldRef<"Job", 'Int'>
+  readonly restarts: Prisma.FieldRef<"Job", 'Int'>
+  readonly attemptRestarts: Prisma.FieldRef<"Job", 'Int'>
+  readonly restartsAttempt: Prisma.FieldRef<"Job", 'Int'>
   readonly placement: Prisma.FieldRef<"Job", 'Json'>
   readonly exitCode: Prisma.FieldRef<"Job", 'Int'>
   readonly seq: Prisma.FieldRef<"Job", 'Int'>
