@@ -388,7 +388,7 @@ export class StorageService implements OnModuleDestroy {
     }
     const index = (pod: Pod) =>
       Number(pod.metadata?.labels?.[REPLICA_POD_LABELS.completionIndex] ?? 0);
-    const whole: { stamp: string; line: string }[] = [];
+    const whole: { at: number; line: string }[] = [];
     const errors: string[] = [];
     for (const [replica, replicaPods] of byReplica) {
       replicaPods.sort((a, b) => index(a) - index(b));
@@ -416,10 +416,13 @@ export class StorageService implements OnModuleDestroy {
         const space = line.indexOf(' ');
         const stamp = space < 0 ? line : line.slice(0, space);
         const rest = space < 0 ? '' : line.slice(space + 1);
-        whole.push({ stamp, line: `${stamp} [${replica}] ${rest}` });
+        // Kubernetes trims trailing zeros of the fraction, so the stamps are compared as times.
+        const at = Date.parse(stamp);
+        whole.push({ at: Number.isNaN(at) ? 0 : at, line: `${stamp} [${replica}] ${rest}` });
       }
     }
-    whole.sort((a, b) => (a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : 0));
+    // A stable sort: lines of the same millisecond keep their replica's order.
+    whole.sort((a, b) => a.at - b.at);
     const key = logKey(job.tenantId, job.id, attempt);
     const body = Buffer.from(whole.map((entry) => `${entry.line}\n`).join(''), 'utf8');
     await store.put(key, body, body.length, 'text/plain; charset=utf-8');

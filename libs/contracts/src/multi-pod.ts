@@ -91,7 +91,7 @@ export function multiPodProblems(spec: JobSpec): { path: string; message: string
       message: 'a multi-pod job runs on the cluster only; leave offload at "never"',
     });
   const pods = (podSetsOf(spec) ?? []).reduce((n, set) => n + set.count, 0);
-  const completions = resultSlotsOf(spec)?.length ?? 0;
+  const completions = completionsOf(spec);
   if (completions > MAX_COMPLETIONS_PER_JOB)
     problems.push({
       path: jobs ? 'replicated_jobs' : 'completions',
@@ -155,7 +155,7 @@ export function replicaOf(spec: JobSpec, replica: string): ReplicaRef | undefine
 /**
  * One pod's results of a multi-pod job: `slot` is how its results uploader finds its upload
  * URL in the attempt's manifest (`<replicated job or main>/<child Job index>/<completion
- * index>`, all read by the pod from its own labels), `prefix` where its files are kept among
+ * index>`, read by the pod from its own annotations), `prefix` where its files are kept among
  * the job's results: the replica (`3/`, `worker-1/`), and the pod's completion index under it
  * when a replicated job's child Job has more than one pod (`worker-1/0/`).
  */
@@ -164,7 +164,25 @@ export interface ResultSlot {
   prefix: string;
 }
 
-/** Every pod's result slot of a multi-pod job; undefined for a single-pod job. */
+/** How many pods the job runs over its life (every completion of every child Job), counted. */
+export function completionsOf(spec: JobSpec): number {
+  switch (multiPodKind(spec)) {
+    case 'single':
+      return 1;
+    case 'indexed':
+      return indexedShape(spec).completions;
+    case 'jobset':
+      return (spec.replicated_jobs ?? []).reduce(
+        (n, rj) => n + rj.replicas * (rj.completions ?? rj.parallelism ?? 1),
+        0,
+      );
+  }
+}
+
+/**
+ * Every pod's result slot of a multi-pod job; undefined for a single-pod job. At most
+ * MAX_COMPLETIONS_PER_JOB for a spec that passed `multiPodProblems`.
+ */
 export function resultSlotsOf(spec: JobSpec): ResultSlot[] | undefined {
   switch (multiPodKind(spec)) {
     case 'single':
