@@ -30,7 +30,8 @@ type JobSetObject = Tracked & {
 
 /**
  * A JobSet as the Job-shaped object the reconciler's decisions read: its `Completed` condition
- * is a Job's `Complete`, `Failed` stays `Failed`; its own kind and name stay, so deleting it
+ * is a Job's `Complete`, `Failed` stays `Failed`, `restarts` is kept (the reconciler records
+ * each restart on the job); its own kind and name stay, so deleting it
  * deletes the JobSet (and, by ownership, its Jobs and pods).
  */
 export function jobSetAsJob(object: JobSetObject): KubeJob & Tracked {
@@ -42,7 +43,10 @@ export function jobSetAsJob(object: JobSetObject): KubeJob & Tracked {
     kind: 'JobSet',
     ...(object.metadata ? { metadata: object.metadata } : {}),
     spec: { backoffLimit: 0 },
-    status: { conditions },
+    status: {
+      conditions,
+      ...(object.status?.restarts !== undefined ? { restarts: object.status.restarts } : {}),
+    },
   };
 }
 

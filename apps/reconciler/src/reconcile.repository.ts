@@ -31,6 +31,8 @@ function eventOf(step: ReconcileStep): JobEvent {
     case 'failed':
       if (step.state.phase !== 'Failed') throw new Error(`a failed step in ${step.state.phase}`);
       return { type: 'fail', reason: step.state.reason, message };
+    case 'restarted':
+      return { type: 'restart', restarts: step.restarts ?? 1, message };
   }
 }
 
@@ -45,6 +47,9 @@ interface Row {
   attempt: number;
   requeues: number;
   preemptions: number;
+  restarts: number;
+  attempt_restarts: number;
+  restarts_attempt: number | null;
   seq: number;
   spec: JobSpec;
   placement: Record<string, unknown> | null;
@@ -78,7 +83,8 @@ export class ReconcileRepository {
     if (ids.length === 0) return [];
     const rows = await this.prisma.$queryRaw<Row[]>`
       SELECT j.id, j.tenant_id, j.name, j.status::text AS status, j.phase, j.reason, j.message,
-             j.attempt, j.requeues, j.preemptions, j.seq, j.spec, j.placement, j.admitted_at, j.started_at, j.finished_at,
+             j.attempt, j.requeues, j.preemptions, j.restarts, j.attempt_restarts,
+             j.restarts_attempt, j.seq, j.spec, j.placement, j.admitted_at, j.started_at, j.finished_at,
              j.cleanup_at, s.stored_at, j.updated_at,
              COALESCE((SELECT array_agg(l.attempt) FROM log_archives l WHERE l.job_id = j.id),
                       '{}'::int[]) AS archived
@@ -95,6 +101,9 @@ export class ReconcileRepository {
       attempt: row.attempt,
       requeues: row.requeues,
       preemptions: row.preemptions,
+      restarts: row.restarts,
+      attemptRestarts: row.attempt_restarts,
+      restartsAttempt: row.restarts_attempt,
       seq: row.seq,
       spec: row.spec,
       placement: row.placement,

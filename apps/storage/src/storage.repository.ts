@@ -1,6 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { PrismaClient } from '@roam/db';
-import type { JobStatus } from '@roam/contracts';
+import {
+  type JobSpec,
+  type JobStatus,
+  multiPodKind,
+  type ResultSlot,
+  resultSlotsOf,
+} from '@roam/contracts';
 import { PRISMA } from '@roam/runtime';
 
 /** A job as the storage worker needs it: what ran, and what is already kept of it. */
@@ -16,6 +22,10 @@ export interface JobForStorage {
   archived: Set<number>;
   /** When the finished job was stored; null while it is not. */
   storedAt: Date | null;
+  /** A multi-pod job: one archive per pod under its replica's prefix; undefined otherwise. */
+  resultSlots: ResultSlot[] | undefined;
+  /** Whether its attempts have many pods, each archived as its replica's log. */
+  multiPod: boolean;
 }
 
 export interface NewResultFile {
@@ -73,9 +83,11 @@ export class StorageRepository {
         patterns: unknown;
         archived: number[];
         stored_at: Date | null;
+        spec: JobSpec;
       }[]
     >`
       SELECT j.id, j.tenant_id, t.namespace, j.status::text AS status, j.attempt, s.stored_at,
+             j.spec,
              tpl.spec -> 'results' -> 'patterns' AS patterns,
              COALESCE((SELECT array_agg(l.attempt) FROM log_archives l WHERE l.job_id = j.id),
                       '{}'::int[]) AS archived
@@ -95,6 +107,8 @@ export class StorageRepository {
         : [],
       archived: new Set(row.archived),
       storedAt: row.stored_at,
+      resultSlots: resultSlotsOf(row.spec),
+      multiPod: multiPodKind(row.spec) !== 'single',
     }));
   }
 

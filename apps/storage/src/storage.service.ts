@@ -2,7 +2,15 @@ import { createHash } from 'node:crypto';
 import { type Readable, Transform } from 'node:stream';
 
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { attemptOf, Kube, KubeError, type KubernetesObject, ROAM_LABELS } from '@roam/kube';
+import {
+  attemptOf,
+  Kube,
+  KubeError,
+  type KubernetesObject,
+  REPLICA_POD_LABELS,
+  replicaOfPod,
+  ROAM_LABELS,
+} from '@roam/kube';
 import {
   ArchiveRejected,
   globMatcher,
@@ -10,10 +18,13 @@ import {
   logKey,
   ObjectNotFound,
   type ObjectStore,
+  replicaLogKey,
+  replicaResultsUploadKey,
   resultKey,
   resultsPrefix,
   RESULTS_UPLOAD_DIR,
   resultsUploadKey,
+  resultsUploadManifestKey,
   tarGzFiles,
 } from '@roam/object-store';
 import { APP_CONFIG, LOGGER, OBJECT_STORE } from '@roam/runtime';
@@ -32,7 +43,9 @@ import {
 
 const MAIN_CONTAINER = 'main';
 
-type Pod = KubernetesObject & { metadata?: { labels?: Record<string, string> } };
+type Pod = KubernetesObject & {
+  metadata?: { labels?: Record<string, string>; creationTimestamp?: string };
+};
 
 /** Files up to this size are read whole and put concurrently; larger ones stream. */
 const SMALL_FILE_BYTES = 1024 * 1024;
@@ -288,7 +301,11 @@ export class StorageService implements OnModuleDestroy {
       const byAttempt = await this.podsOf(job);
       pods = byAttempt.size;
       for (const attempt of over)
-        outcome.logs.push(await this.archiveLog(store, job, attempt, byAttempt.get(attempt)));
+        outcome.logs.push(
+          job.multiPod
+            ? await this.archiveReplicaLogs(store, job, attempt, byAttempt.get(attempt) ?? [])
+            : await this.archiveLog(store, job, attempt, byAttempt.get(attempt)?.[0]),
+        );
     }
     if (!finished) return;
     let results = 0;
@@ -307,17 +324,117 @@ export class StorageService implements OnModuleDestroy {
   }
 
   /** The job's pods by attempt (one list call). */
-  private async podsOf(job: JobForStorage): Promise<Map<number, Pod>> {
+  private async podsOf(job: JobForStorage): Promise<Map<number, Pod[]>> {
     const page = await this.kube.list<Pod>('v1', 'Pod', {
       namespace: job.namespace,
       labelSelector: `${ROAM_LABELS.jobId}=${job.id}`,
     });
-    const byAttempt = new Map<number, Pod>();
+    const byAttempt = new Map<number, Pod[]>();
     for (const pod of page.items) {
       const attempt = attemptOf(pod.metadata?.labels);
-      if (attempt !== undefined) byAttempt.set(attempt, pod);
+      if (attempt === undefined) continue;
+      const pods = byAttempt.get(attempt) ?? [];
+      pods.push(pod);
+      byAttempt.set(attempt, pods);
     }
     return byAttempt;
+  }
+
+  /** One pod's main log with timestamps; a log that can never be read says why instead. */
+  private async podLog(
+    job: JobForStorage,
+    attempt: number,
+    pod: Pod | undefined,
+    what: string,
+  ): Promise<{ text: string; error: string | null }> {
+    try {
+      if (!pod?.metadata?.name) throw new KubeError(404, 'NotFound', 'the pod no longer exists');
+      const text = await this.kube.logs(job.namespace, pod.metadata.name, {
+        container: MAIN_CONTAINER,
+        timestamps: true,
+      });
+      return { text, error: null };
+    } catch (failure) {
+      if (!(failure instanceof KubeError) || (failure.status !== 404 && failure.status !== 400))
+        throw failure;
+      const error = `the log of ${what} could not be read: ${failure.message}`;
+      this.logger.warn({ jobId: job.id, tenantId: job.tenantId, attempt, reason: error }, error);
+      return { text: `${new Date().toISOString()} roam: ${error}\n`, error };
+    }
+  }
+
+  /**
+   * A multi-pod attempt's logs: each replica's pods (a replicated job's child Job may have
+   * several, in completion-index order) as `logs/attempt-<n>/<replica>.log`, and the attempt's
+   * whole log, every replica's lines merged by time, each after its timestamp marked
+   * `[<replica>]`. Only the current JobSet restart's pods are read (older ones are gone or
+   * replaced). No pods at all is recorded as an unreadable log, as for a single pod.
+   */
+  private async archiveReplicaLogs(
+    store: ObjectStore,
+    job: JobForStorage,
+    attempt: number,
+    pods: readonly Pod[],
+  ): Promise<NewLogArchive> {
+    if (pods.length === 0) return this.archiveLog(store, job, attempt, undefined);
+    const restart = (pod: Pod) =>
+      Number(pod.metadata?.labels?.[REPLICA_POD_LABELS.restartAttempt] ?? 0);
+    const latest = Math.max(...pods.map(restart));
+    const byReplica = new Map<string, Pod[]>();
+    for (const pod of pods) {
+      const replica = replicaOfPod(pod.metadata?.labels);
+      if (replica === undefined || restart(pod) !== latest) continue;
+      byReplica.set(replica, [...(byReplica.get(replica) ?? []), pod]);
+    }
+    const index = (pod: Pod) =>
+      Number(pod.metadata?.labels?.[REPLICA_POD_LABELS.completionIndex] ?? 0);
+    const whole: { at: number; line: string }[] = [];
+    const errors: string[] = [];
+    for (const [replica, replicaPods] of byReplica) {
+      replicaPods.sort((a, b) => index(a) - index(b));
+      const parts: string[] = [];
+      for (const pod of replicaPods) {
+        const read = await this.podLog(
+          job,
+          attempt,
+          pod,
+          `replica ${replica} of attempt ${attempt}`,
+        );
+        if (read.error) errors.push(read.error);
+        parts.push(read.text.endsWith('\n') || read.text === '' ? read.text : `${read.text}\n`);
+      }
+      const text = parts.join('');
+      const body = Buffer.from(text, 'utf8');
+      await store.put(
+        replicaLogKey(job.tenantId, job.id, attempt, replica),
+        body,
+        body.length,
+        'text/plain; charset=utf-8',
+      );
+      for (const line of text.split('\n')) {
+        if (line === '') continue;
+        const space = line.indexOf(' ');
+        const stamp = space < 0 ? line : line.slice(0, space);
+        const rest = space < 0 ? '' : line.slice(space + 1);
+        // Kubernetes trims trailing zeros of the fraction, so the stamps are compared as times.
+        const at = Date.parse(stamp);
+        whole.push({ at: Number.isNaN(at) ? 0 : at, line: `${stamp} [${replica}] ${rest}` });
+      }
+    }
+    // A stable sort: lines of the same millisecond keep their replica's order.
+    whole.sort((a, b) => a.at - b.at);
+    const key = logKey(job.tenantId, job.id, attempt);
+    const body = Buffer.from(whole.map((entry) => `${entry.line}\n`).join(''), 'utf8');
+    await store.put(key, body, body.length, 'text/plain; charset=utf-8');
+    return {
+      jobId: job.id,
+      attempt,
+      tenantId: job.tenantId,
+      storageKey: key,
+      size: body.length,
+      // Recorded as failed only when no replica's log could be read.
+      error: errors.length === byReplica.size && errors.length > 0 ? errors.join('; ') : null,
+    };
   }
 
   /**
@@ -332,21 +449,7 @@ export class StorageService implements OnModuleDestroy {
     pod: Pod | undefined,
   ): Promise<NewLogArchive> {
     const key = logKey(job.tenantId, job.id, attempt);
-    let text: string;
-    let error: string | null = null;
-    try {
-      if (!pod?.metadata?.name) throw new KubeError(404, 'NotFound', 'the pod no longer exists');
-      text = await this.kube.logs(job.namespace, pod.metadata.name, {
-        container: MAIN_CONTAINER,
-        timestamps: true,
-      });
-    } catch (failure) {
-      if (!(failure instanceof KubeError) || (failure.status !== 404 && failure.status !== 400))
-        throw failure;
-      error = `the log of attempt ${attempt} could not be read: ${failure.message}`;
-      text = `${new Date().toISOString()} roam: ${error}\n`;
-      this.logger.warn({ jobId: job.id, tenantId: job.tenantId, attempt, reason: error }, error);
-    }
+    const { text, error } = await this.podLog(job, attempt, pod, `attempt ${attempt}`);
     const body = Buffer.from(text, 'utf8');
     await store.put(key, body, body.length, 'text/plain; charset=utf-8');
     return {
@@ -364,6 +467,9 @@ export class StorageService implements OnModuleDestroy {
     job: JobForStorage,
   ): Promise<{ count: number; error: string | null }> {
     const keep = job.patterns.length > 0 ? globMatcher(job.patterns) : () => true;
+    // PVC mode has no uploads: every pod wrote to the job's one directory on the volume.
+    if (job.resultSlots && store.kind !== 'pvc')
+      return this.collectReplicaResults(store, job, job.resultSlots, keep);
     const upload = resultsUploadKey(job.tenantId, job.id, job.attempt);
     // One request either way: the upload's body, or the sign there is none (PVC mode).
     const body = await store.get(upload).catch((error: unknown) => {
@@ -386,6 +492,7 @@ export class StorageService implements OnModuleDestroy {
     upload: string,
     body: Readable,
     keep: (path: string) => boolean,
+    prefix = '',
   ): Promise<{ count: number; error: string | null }> {
     const limits = {
       maxEntries: this.config.RESULTS_MAX_FILES,
@@ -402,13 +509,14 @@ export class StorageService implements OnModuleDestroy {
           continue;
         }
         kept += 1;
-        if (indexed.get(file.path) === file.size) {
+        const path = `${prefix}${file.path}`;
+        if (indexed.get(path) === file.size) {
           file.content.resume();
           continue;
         }
-        const key = resultKey(job.tenantId, job.id, file.path);
+        const key = resultKey(job.tenantId, job.id, path);
         const contentType = contentTypeOf(file.path);
-        const row = { jobId: job.id, tenantId: job.tenantId, path: file.path, contentType };
+        const row = { jobId: job.id, tenantId: job.tenantId, path, contentType };
         if (file.size <= SMALL_FILE_BYTES) {
           const chunks: Buffer[] = [];
           for await (const chunk of file.content) chunks.push(chunk as Buffer);
@@ -439,6 +547,7 @@ export class StorageService implements OnModuleDestroy {
         error: `the results upload ${upload} could not be unpacked (${error.code}): ${error.message}`,
       };
     }
+    if (prefix !== '') return { count: kept, error: null };
     // Every attempt's upload goes once the last one is unpacked (retries leave theirs too).
     // Their keys are known, so they are removed by name: listing the prefix costs a store
     // like s3rver a walk of every job directory of the tenant, for each job.
@@ -447,6 +556,42 @@ export class StorageService implements OnModuleDestroy {
     );
     await Promise.all(uploads.map((key) => store.remove(key)));
     return { count: kept, error: null };
+  }
+
+  /**
+   * A multi-pod job's results: each pod's upload of the last attempt, unpacked under its
+   * replica's prefix (`0/…`, `worker-1/…`), so pods never overwrite each other. A pod that
+   * uploaded nothing (it never ran: a JobSet that succeeded on its targets alone) adds no
+   * files. Then every attempt's uploads and manifests go, by name.
+   */
+  private async collectReplicaResults(
+    store: ObjectStore,
+    job: JobForStorage,
+    slots: readonly { prefix: string }[],
+    keep: (path: string) => boolean,
+  ): Promise<{ count: number; error: string | null }> {
+    let count = 0;
+    const errors: string[] = [];
+    for (const { prefix } of slots) {
+      const upload = replicaResultsUploadKey(job.tenantId, job.id, job.attempt, prefix);
+      const body = await store.get(upload).catch((error: unknown) => {
+        if (error instanceof ObjectNotFound) return undefined;
+        throw error;
+      });
+      if (!body) continue;
+      const unpacked = await this.unpackUpload(store, job, upload, body, keep, prefix);
+      count += unpacked.count;
+      if (unpacked.error) errors.push(unpacked.error);
+    }
+    if (errors.length > 0) return { count, error: errors.join('; ') };
+    const uploads = Array.from({ length: job.attempt }, (_, i) => [
+      resultsUploadManifestKey(job.tenantId, job.id, i + 1),
+      ...slots.map(({ prefix }) => replicaResultsUploadKey(job.tenantId, job.id, i + 1, prefix)),
+    ]).flat();
+    const removals = new Bounded(PUTS_IN_FLIGHT);
+    for (const key of uploads) await removals.run(() => store.remove(key));
+    await removals.drain();
+    return { count, error: null };
   }
 
   /** Files already under `results/` (PVC mode: the job wrote to its tenant volume). */

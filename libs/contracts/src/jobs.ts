@@ -33,5 +33,7 @@ export const jobEvent = z.object({
   exitCode: z.number().int().nullish(),
   /** Where it ran: namespace/job/pod/node, or RunPod pod id, GPU type and price. */
   placement: z.record(z.string(), z.unknown()).nullish(),
+  /** `job.restarted`: how many times the attempt's JobSet has been restarted by its failure policy. */
+  restarts: z.number().int().min(1).optional(),
 });
 export type JobEvent = z.infer<typeof jobEvent>;

@@ -1,5 +1,11 @@
 import { type JobSpec, MAX_PODS_PER_JOB, tpuTopologyChips } from './job-spec.js';
 
+/**
+ * Most pods one job may run over its life (every completion of every child Job): each gets its
+ * own results upload URL, all minted when the attempt's objects are created.
+ */
+export const MAX_COMPLETIONS_PER_JOB = 10_000;
+
 /** The requests of one pod, in the JobSpec's own quantities. */
 export type PodRequests = JobSpec['resources'];
 
@@ -85,6 +91,12 @@ export function multiPodProblems(spec: JobSpec): { path: string; message: string
       message: 'a multi-pod job runs on the cluster only; leave offload at "never"',
     });
   const pods = (podSetsOf(spec) ?? []).reduce((n, set) => n + set.count, 0);
+  const completions = completionsOf(spec);
+  if (completions > MAX_COMPLETIONS_PER_JOB)
+    problems.push({
+      path: jobs ? 'replicated_jobs' : 'completions',
+      message: `asks for ${completions} pods all told; a job may run at most ${MAX_COMPLETIONS_PER_JOB}`,
+    });
   if (pods > MAX_PODS_PER_JOB)
     problems.push({
       path: jobs ? 'replicated_jobs' : 'parallelism',
@@ -144,5 +156,58 @@ export function replicaOf(spec: JobSpec, replica: string): ReplicaRef | undefine
         ? { kind: 'jobset', replicatedJob: rj.name, index }
         : undefined;
     }
+  }
+}
+
+/**
+ * One pod's results of a multi-pod job: `slot` is how its results uploader finds its upload
+ * URL in the attempt's manifest (`<replicated job or main>/<child Job index>/<completion
+ * index>`, read by the pod from its own annotations), `prefix` where its files are kept among
+ * the job's results: the replica (`3/`, `worker-1/`), and the pod's completion index under it
+ * when a replicated job's child Job has more than one pod (`worker-1/0/`).
+ */
+export interface ResultSlot {
+  slot: string;
+  prefix: string;
+}
+
+/** How many pods the job runs over its life (every completion of every child Job), counted. */
+export function completionsOf(spec: JobSpec): number {
+  switch (multiPodKind(spec)) {
+    case 'single':
+      return 1;
+    case 'indexed':
+      return indexedShape(spec).completions;
+    case 'jobset':
+      return (spec.replicated_jobs ?? []).reduce(
+        (n, rj) => n + rj.replicas * (rj.completions ?? rj.parallelism ?? 1),
+        0,
+      );
+  }
+}
+
+/**
+ * Every pod's result slot of a multi-pod job; undefined for a single-pod job. At most
+ * MAX_COMPLETIONS_PER_JOB for a spec that passed `multiPodProblems`.
+ */
+export function resultSlotsOf(spec: JobSpec): ResultSlot[] | undefined {
+  switch (multiPodKind(spec)) {
+    case 'single':
+      return undefined;
+    case 'indexed':
+      return Array.from({ length: indexedShape(spec).completions }, (_, i) => ({
+        slot: `${MAIN_POD_SET}/0/${i}`,
+        prefix: `${i}/`,
+      }));
+    case 'jobset':
+      return (spec.replicated_jobs ?? []).flatMap((rj) => {
+        const completions = rj.completions ?? rj.parallelism ?? 1;
+        return Array.from({ length: rj.replicas }, (_, j) =>
+          Array.from({ length: completions }, (_, i) => ({
+            slot: `${rj.name}/${j}/${i}`,
+            prefix: completions > 1 ? `${rj.name}-${j}/${i}/` : `${rj.name}-${j}/`,
+          })),
+        ).flat();
+      });
   }
 }

@@ -31,6 +31,7 @@ export const messages = {
   [job.offloaded]: jobEvent,
   [job.retried]: jobEvent,
   [job.preempted]: jobEvent,
+  [job.restarted]: jobEvent,
   [tenant.provision]: tenantProvisionCommand,
   [tenant.delete]: tenantDeleteCommand,
   [tenant.created]: tenantEvent,

@@ -31,6 +31,8 @@ export const subjects = {
     retried: 'roam.evt.v1.job.retried',
     /** Evicted for a cohort member reclaiming its guarantee or a higher-priority job; requeued. */
     preempted: 'roam.evt.v1.job.preempted',
+    /** A JobSet's failure policy recreated its pods (not a roam retry); `restarts` counts them. */
+    restarted: 'roam.evt.v1.job.restarted',
   },
   tenant: {
     provision: 'roam.cmd.v1.tenant.provision',

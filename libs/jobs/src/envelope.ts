@@ -25,6 +25,7 @@ export const JOB_EVENT_SUBJECTS = {
   // A failed job run again (an array's failed elements): announced as a retry.
   rerun: subjects.job.retried,
   preempt: subjects.job.preempted,
+  restart: subjects.job.restarted,
 } as const satisfies Record<JobCause, string>;
 
 /** The subject of a job event, `jobs/<id>`: the envelope's `subject` and the outbox key. */
@@ -40,6 +41,8 @@ export interface JobEventInput {
   job: { id: string; tenantId: string; name: string; attempt: number };
   exitCode?: number | null;
   placement?: Record<string, unknown> | null;
+  /** A `restart`: the JobSet's restart count in the attempt. */
+  restarts?: number;
 }
 
 /**
@@ -61,6 +64,7 @@ export function jobEventEnvelope(input: JobEventInput): Envelope<JobEventData> {
       attempt: job.attempt,
       exitCode: input.exitCode ?? null,
       placement: input.placement ?? null,
+      ...(input.restarts !== undefined ? { restarts: input.restarts } : {}),
     },
     { source: input.source, tenantId: job.tenantId, subject: jobSubject(job.id), seq: input.seq },
   );

@@ -36,6 +36,10 @@ export interface JobColumns {
   requeues?: number;
   /** Attempts ended by a preemption (not counted by the retry policy). */
   preemptions?: number;
+  /** JobSet restarts over all attempts, and the count recorded for attempt `restartsAttempt`. */
+  restarts?: number;
+  attemptRestarts?: number;
+  restartsAttempt?: number;
   placement?: Record<string, unknown> | null;
   /** The capacity admission placed a `prefer-spot` job on (`spot`/`on-demand`); null otherwise. */
   admittedCapacity?: 'spot' | 'on-demand' | null;
@@ -142,6 +146,9 @@ const COLUMN_SQL: { [K in keyof JobColumns]-?: { column: string; type: string } 
   attempt: { column: 'attempt', type: 'int' },
   requeues: { column: 'requeues', type: 'int' },
   preemptions: { column: 'preemptions', type: 'int' },
+  restarts: { column: 'restarts', type: 'int' },
+  attemptRestarts: { column: 'attempt_restarts', type: 'int' },
+  restartsAttempt: { column: 'restarts_attempt', type: 'int' },
   placement: { column: 'placement', type: 'jsonb' },
   admittedCapacity: { column: 'admitted_capacity', type: 'text' },
 };
@@ -210,6 +217,9 @@ export const JOB_ROW_COLUMNS = [
   'preemptions',
   'max_attempts',
   'requeues',
+  'restarts',
+  'attempt_restarts',
+  'restarts_attempt',
   'retry_at',
   'placement',
   'exit_code',
@@ -449,6 +459,7 @@ export class JobLedger {
           job,
           ...(change.set?.exitCode !== undefined ? { exitCode: change.set.exitCode } : {}),
           ...(placement !== undefined ? { placement } : {}),
+          ...(event.type === 'restart' ? { restarts: event.restarts } : {}),
         }),
       );
       steps.push({ cause: event.type, state: next.state, seq });

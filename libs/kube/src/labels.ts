@@ -73,3 +73,23 @@ export const attemptOf = (labels: Record<string, string> | undefined): number | 
   const attempt = Number(labels?.[ROAM_LABELS.attempt]);
   return Number.isInteger(attempt) && attempt >= 1 ? attempt : undefined;
 };
+
+/** Pod labels of an indexed Job's completion index and of a JobSet's child Job. */
+export const REPLICA_POD_LABELS = {
+  completionIndex: 'batch.kubernetes.io/job-completion-index',
+  replicatedJob: 'jobset.sigs.k8s.io/replicatedjob-name',
+  jobIndex: 'jobset.sigs.k8s.io/job-index',
+  restartAttempt: 'jobset.sigs.k8s.io/restart-attempt',
+} as const;
+
+/**
+ * The replica a multi-pod job's pod belongs to, as `?replica=` names it: `<replicated
+ * job>-<index>` for a JobSet's pod (`worker-1`), its completion index for an indexed Job's
+ * (`3`); undefined for a pod with neither.
+ */
+export const replicaOfPod = (labels: Record<string, string> | undefined): string | undefined => {
+  const replicatedJob = labels?.[REPLICA_POD_LABELS.replicatedJob];
+  const jobIndex = labels?.[REPLICA_POD_LABELS.jobIndex];
+  if (replicatedJob && jobIndex !== undefined) return `${replicatedJob}-${jobIndex}`;
+  return labels?.[REPLICA_POD_LABELS.completionIndex];
+};

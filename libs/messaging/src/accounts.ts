@@ -65,6 +65,8 @@ export const busRoles = {
       subjects.job.succeeded,
       subjects.job.failed,
       subjects.job.retried,
+      // A JobSet restarted by its own failure policy (docs/scheduling.md#multi-pod).
+      subjects.job.restarted,
     ],
     consumes: [subjects.job.cancel],
   },

@@ -37,3 +37,32 @@ export const RESULTS_UPLOAD_DIR = '.roam/';
 
 export const resultsUploadKey = (tenantId: string, jobId: string, attempt: number): string =>
   `${resultsPrefix(tenantId, jobId)}${RESULTS_UPLOAD_DIR}attempt-${attempt}.tar.gz`;
+
+/**
+ * A multi-pod attempt's uploads: one archive per pod, under the pod's result prefix
+ * (`resultSlotsOf`), and the manifest of their presigned PUTs the pods' uploaders read.
+ */
+export const replicaResultsUploadKey = (
+  tenantId: string,
+  jobId: string,
+  attempt: number,
+  prefix: string,
+): string =>
+  `${resultsPrefix(tenantId, jobId)}${RESULTS_UPLOAD_DIR}attempt-${attempt}/${prefix}results.tar.gz`;
+
+export const resultsUploadManifestKey = (
+  tenantId: string,
+  jobId: string,
+  attempt: number,
+): string => `${resultsPrefix(tenantId, jobId)}${RESULTS_UPLOAD_DIR}attempt-${attempt}/uploads.txt`;
+
+/**
+ * One replica's archived log of a multi-pod attempt (`3`, `worker-1`), beside the attempt's
+ * whole log, whose lines say which replica wrote them.
+ */
+export const replicaLogKey = (
+  tenantId: string,
+  jobId: string,
+  attempt: number,
+  replica: string,
+): string => `${jobPrefix(tenantId, jobId)}logs/attempt-${attempt}/${replica}.log`;

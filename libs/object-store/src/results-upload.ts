@@ -1,5 +1,5 @@
 import type { ArchiveFormat } from './archive.js';
-import { resultsUploadKey } from './keys.js';
+import { replicaResultsUploadKey, resultsUploadKey, resultsUploadManifestKey } from './keys.js';
 import type { ObjectStore } from './object-store.js';
 
 /** Where a job finds its unpacked inputs and leaves its results, wherever it runs. */
@@ -55,14 +55,28 @@ const UPLOAD = [
 ].join(' && ');
 
 /**
+ * A pod of a multi-pod job has no URL of its own in its spec (every pod of a Job shares one
+ * template): it reads `$ROAM_RESULTS_MANIFEST_URL`, one `<slot> <presigned PUT>` a line, and
+ * takes the line of its slot, `<replicated job or main>/<child Job index>/<completion index>`
+ * (`resultSlotsOf`), from its own labels through the downward API.
+ */
+const PICK_URL = [
+  'if [ -n "${ROAM_RESULTS_MANIFEST_URL:-}" ]; then',
+  'slot="${ROAM_REPLICATED_JOB:-main}/${ROAM_RESULTS_JOB_INDEX:-0}/${ROAM_RESULTS_COMPLETION_INDEX:-0}";',
+  'ROAM_RESULTS_UPLOAD_URL=$(curl -fsS --retry 3 "$ROAM_RESULTS_MANIFEST_URL" | awk -v slot="$slot" \'$1 == slot { print $2 }\');',
+  '[ -n "$ROAM_RESULTS_UPLOAD_URL" ] || { echo "roam-results: no upload URL for $slot" >&2; exit 1; };',
+  'fi;',
+].join(' ');
+
+/**
  * The sidecar: creates the results directory, sleeps until the kubelet's SIGTERM (sent once
- * main has exited), then uploads.
+ * main has exited), then uploads (a multi-pod job's pod first finds its own URL).
  */
 export const RESULTS_SIDECAR_SCRIPT = [
   // Started before main (a native sidecar), so the directory is there when main starts.
   'mkdir -p "$ROAM_RESULTS_DIR"',
   // `kill $!` ends the pending sleep, which would otherwise outlive the shell.
-  `upload() { kill $! 2>/dev/null; ${UPLOAD}; exit $?; }`,
+  `upload() { kill $! 2>/dev/null; ${PICK_URL} ${UPLOAD}; exit $?; }`,
   'trap upload TERM',
   'while true; do sleep 3600 & wait $!; done',
 ].join('\n');
@@ -77,13 +91,13 @@ export const RESULTS_WRAPPER_SCRIPT = [
   '  { mkdir -p "$ROAM_INPUTS_DIR" && curl -fsS --retry 3 -o /tmp/roam-inputs "$ROAM_INPUTS_URL" &&',
   '    if [ "$ROAM_INPUTS_FORMAT" = zip ]; then unzip -o -q /tmp/roam-inputs -d "$ROAM_INPUTS_DIR"; else tar -xzf /tmp/roam-inputs -C "$ROAM_INPUTS_DIR"; fi; } ||',
   '    { echo "roam: could not fetch the inputs" >&2; exit 1; }',
-  'fi',
+  'fi;',
   'mkdir -p "$ROAM_RESULTS_DIR"',
   '"$@"',
   'rc=$?',
   'if [ -n "${ROAM_RESULTS_UPLOAD_URL:-}" ]; then',
   `  { ${UPLOAD}; } || echo "roam: the results upload failed" >&2`,
-  'fi',
+  'fi;',
   'exit $rc',
 ].join('\n');
 
@@ -111,6 +125,8 @@ export const inputsFormatOf = (key: string): ArchiveFormat =>
 export interface PresignedJobFiles {
   inputs?: { url: string; format: ArchiveFormat };
   resultsUploadUrl?: string;
+  /** A multi-pod attempt: a presigned GET of the manifest of its pods' upload URLs. */
+  resultsManifestUrl?: string;
 }
 
 /**
@@ -126,16 +142,34 @@ export async function presignJobFiles(
     attempt: number;
     deadlineSeconds: number | undefined;
     inputsKey: string | null | undefined;
+    /** A multi-pod job's pods (`resultSlotsOf`): each gets its own upload, via a manifest. */
+    resultSlots?: readonly { slot: string; prefix: string }[] | undefined;
   },
   inputsTtlSeconds: number,
 ): Promise<PresignedJobFiles> {
+  const ttl = resultsUploadTtl(job.deadlineSeconds);
+  const url = job.inputsKey ? await store.presignGet(job.inputsKey, inputsTtlSeconds) : undefined;
+  const inputs =
+    url && job.inputsKey ? { inputs: { url, format: inputsFormatOf(job.inputsKey) } } : {};
+  if (job.resultSlots) {
+    const lines: string[] = [];
+    for (const { slot, prefix } of job.resultSlots) {
+      const put = await store.presignPut(
+        replicaResultsUploadKey(job.tenantId, job.id, job.attempt, prefix),
+        ttl,
+      );
+      if (!put) return inputs;
+      lines.push(`${slot} ${put}\n`);
+    }
+    const key = resultsUploadManifestKey(job.tenantId, job.id, job.attempt);
+    const body = Buffer.from(lines.join(''), 'utf8');
+    await store.put(key, body, body.length, 'text/plain; charset=utf-8');
+    const manifest = await store.presignGet(key, ttl);
+    return { ...inputs, ...(manifest ? { resultsManifestUrl: manifest } : {}) };
+  }
   const resultsUploadUrl = await store.presignPut(
     resultsUploadKey(job.tenantId, job.id, job.attempt),
-    resultsUploadTtl(job.deadlineSeconds),
+    ttl,
   );
-  const url = job.inputsKey ? await store.presignGet(job.inputsKey, inputsTtlSeconds) : undefined;
-  return {
-    ...(url && job.inputsKey ? { inputs: { url, format: inputsFormatOf(job.inputsKey) } } : {}),
-    ...(resultsUploadUrl ? { resultsUploadUrl } : {}),
-  };
+  return { ...inputs, ...(resultsUploadUrl ? { resultsUploadUrl } : {}) };
 }

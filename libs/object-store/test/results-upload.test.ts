@@ -15,6 +15,8 @@ import {
   DEPS_FETCH_SCRIPT,
   MinioObjectStore,
   packTarGz,
+  presignJobFiles,
+  replicaResultsUploadKey,
   RESULTS_SIDECAR_SCRIPT,
   resultsUploadKey,
   type RunningS3rver,
@@ -225,6 +227,71 @@ describe('the Kubernetes results sidecar', () => {
     process.kill(sidecar.pid, 'SIGTERM');
     expect((await sidecar.done).code).toBe(0);
     expect(await filesOf(uploadKey)).toEqual({ 'out/tripinfo.xml': '<tripinfos/>' });
+  });
+
+  it("of a multi-pod job's pod finds its own URL in the attempt's manifest and uploads there", async () => {
+    const slots = [
+      { slot: 'worker/0/0', prefix: 'worker-0/' },
+      { slot: 'worker/1/0', prefix: 'worker-1/' },
+    ];
+    const urls = await presignJobFiles(
+      store,
+      {
+        id: 'j3',
+        tenantId: 't',
+        attempt: 1,
+        deadlineSeconds: 60,
+        inputsKey: null,
+        resultSlots: slots,
+      },
+      60,
+    );
+    expect(urls.resultsUploadUrl).toBeUndefined();
+    const results = await mkdtemp(join(dir, 'replica-'));
+    const sidecar = run(['-c', RESULTS_SIDECAR_SCRIPT], {
+      ROAM_RESULTS_DIR: results,
+      ROAM_RESULTS_MANIFEST_URL: urls.resultsManifestUrl!,
+      ROAM_REPLICATED_JOB: 'worker',
+      ROAM_RESULTS_JOB_INDEX: '1',
+      ROAM_RESULTS_COMPLETION_INDEX: '0',
+    });
+    await eventually('the sidecar to wait', async () =>
+      (await childCommands(sidecar.pid)).includes('sleep'),
+    );
+    await writeFile(join(results, 'model.txt'), 'worker 1');
+    process.kill(sidecar.pid, 'SIGTERM');
+    expect((await sidecar.done).code).toBe(0);
+    expect(await filesOf(replicaResultsUploadKey('t', 'j3', 1, 'worker-1/'))).toEqual({
+      'model.txt': 'worker 1',
+    });
+    expect(await store.stat(replicaResultsUploadKey('t', 'j3', 1, 'worker-0/'))).toBeUndefined();
+  });
+
+  it('of a pod whose slot is not in the manifest fails, saying so', async () => {
+    const urls = await presignJobFiles(
+      store,
+      {
+        id: 'j4',
+        tenantId: 't',
+        attempt: 1,
+        deadlineSeconds: 60,
+        inputsKey: null,
+        resultSlots: [{ slot: 'main/0/0', prefix: '0/' }],
+      },
+      60,
+    );
+    const sidecar = run(['-c', RESULTS_SIDECAR_SCRIPT], {
+      ROAM_RESULTS_DIR: await mkdtemp(join(dir, 'replica-')),
+      ROAM_RESULTS_MANIFEST_URL: urls.resultsManifestUrl!,
+      ROAM_RESULTS_COMPLETION_INDEX: '7',
+    });
+    await eventually('the sidecar to wait', async () =>
+      (await childCommands(sidecar.pid)).includes('sleep'),
+    );
+    process.kill(sidecar.pid, 'SIGTERM');
+    const done = await sidecar.done;
+    expect(done.code).toBe(1);
+    expect(done.stderr).toContain('no upload URL for main/0/7');
   });
 });
 

@@ -34,6 +34,17 @@ interface Decided {
  * a job queued after the shared decision was taken). The answer shows only the caller's own
  * jobs; other tenants appear as counts.
  */
+/** What a JobSet's restarts mean, for `/explain`. */
+function restartsOf(job: JobRow): { count: number; message: string } {
+  const max = (job.spec as { failure_policy?: { max_restarts?: number } }).failure_policy
+    ?.max_restarts;
+  const current = job.restartsAttempt === job.attempt ? job.attemptRestarts : 0;
+  return {
+    count: job.restarts,
+    message: `its JobSet was restarted ${job.restarts} time${job.restarts === 1 ? '' : 's'} by its failure policy (${current} in attempt ${job.attempt}, at most ${max ?? 0} per attempt): each restart recreated every pod and used none of roam's retries`,
+  };
+}
+
 @Injectable()
 export class JobExplainService {
   private cached: Decided | undefined;
@@ -112,7 +123,8 @@ export class JobExplainService {
   /** The answer, with the job's last preemption (who preempted it and why) when it had one. */
   async explain(tenantId: string, id: string): Promise<ExplainView> {
     const job = await this.jobs.get(tenantId, id);
-    const view = await this.explainJob(tenantId, job);
+    const explained = await this.explainJob(tenantId, job);
+    const view = job.restarts > 0 ? { ...explained, restarts: restartsOf(job) } : explained;
     if (job.preemptions === 0) return view;
     const last = await this.jobs.lastPreemption(tenantId, id);
     if (!last) return view;

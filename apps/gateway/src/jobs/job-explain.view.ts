@@ -116,6 +116,12 @@ export const explainViewSchema = z
       .describe(
         'When the job was last preempted, and by which job and why (docs/scheduling.md#borrowing); it was requeued without using a retry.',
       ),
+    restarts: z
+      .object({ count: z.number().int(), message: z.string() })
+      .optional()
+      .describe(
+        "For a JobSet its failure policy restarted: how many times over all attempts, and what that means; a restart recreates every pod within the same attempt and uses none of roam's retries.",
+      ),
     admitted: z.boolean().optional().describe('True when the next scheduler cycle admits it.'),
     node: z.string().optional().describe('Where it would be placed, when admitted.'),
     reason: z

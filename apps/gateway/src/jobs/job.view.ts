@@ -34,6 +34,12 @@ export const jobViewSchema = z
       .describe('For an element of a job array: the array and its index (`ROAM_ARRAY_INDEX`).'),
     priority: z.number().int(),
     attempt: z.number().int(),
+    restarts: z
+      .number()
+      .int()
+      .describe(
+        "Times a JobSet's own failure policy (`failure_policy.max_restarts`) restarted the job, over all its attempts; each is a `job.restarted` event. Not roam's retries (`attempt`). 0 for other jobs.",
+      ),
     spec: namedJobSpec,
     placement,
     exit_code: z.number().int().nullable(),
@@ -64,6 +70,7 @@ export function jobView(job: JobRow): JobView {
         : null,
     priority: job.priority,
     attempt: job.attempt,
+    restarts: job.restarts,
     spec: job.spec as JobSpec,
     placement: placementOf(job),
     exit_code: job.exitCode,

@@ -121,6 +121,9 @@ export interface JobRecordRow {
   preemptions: number;
   max_attempts: number;
   requeues: number;
+  restarts: number;
+  attempt_restarts: number;
+  restarts_attempt: number | null;
   retry_at: Date | null;
   placement: Prisma.JsonValue;
   exit_code: number | null;
@@ -162,6 +165,9 @@ export function jobOfRow(row: JobRecordRow): JobRow {
     templateId: row.template_id,
     attempt: row.attempt,
     preemptions: row.preemptions,
+    restarts: row.restarts,
+    attemptRestarts: row.attempt_restarts,
+    restartsAttempt: row.restarts_attempt,
     maxAttempts: row.max_attempts,
     requeues: row.requeues,
     retryAt: row.retry_at,

@@ -14,6 +14,10 @@ import {
 export class ArchiveLogSource implements LogSource<Extract<LogLocation, { kind: 'archive' }>> {
   constructor(@Inject(LOG_ARCHIVE) private readonly archive: LogArchiveReader) {}
 
+  has(storageKey: string): Promise<boolean> {
+    return this.archive.has(storageKey);
+  }
+
   async stream(
     location: { storageKey: string },
     options: LogReadOptions,

@@ -19,4 +19,8 @@ export class ObjectStoreLogArchive implements LogArchiveReader {
     signal.addEventListener('abort', () => body.destroy(), { once: true });
     return body;
   }
+
+  async has(storageKey: string): Promise<boolean> {
+    return (await this.store?.stat(storageKey)) !== undefined;
+  }
 }

@@ -53,11 +53,17 @@ export class ContainerNotStarted extends Error {
  */
 export interface LogArchiveReader {
   open(storageKey: string, signal: AbortSignal): Promise<AsyncIterable<Buffer | string>>;
+  /** Whether the object is there (a replica with no pod in its attempt has no log of its own). */
+  has(storageKey: string): Promise<boolean>;
 }
 
 export const LOG_ARCHIVE = Symbol('LOG_ARCHIVE');
 
 export class NoLogArchive implements LogArchiveReader {
+  has(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+
   open(storageKey: string): Promise<AsyncIterable<Buffer | string>> {
     return Promise.reject(
       new Error(`log archive ${storageKey} exists but no object store is configured`),

@@ -4,6 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { type JobSpec, type JobStatus, replicaOf } from '@roam/contracts';
 import { namespaceFor } from '@roam/domain';
 import { isNotFound, Kube, type KubernetesObject, ROAM_LABELS } from '@roam/kube';
+import { replicaLogKey } from '@roam/object-store';
 import { APP_CONFIG, ProblemError, problemTypes } from '@roam/runtime';
 
 import { ArchiveLogSource } from './archive-log-source.js';
@@ -171,9 +172,15 @@ export class LogsService {
         },
       };
     }
-    // Archives keep one log per attempt (the job's own pod), not one per replica.
-    const storageKey = selector ? undefined : await this.jobs.archiveKey(tenantId, jobId, wanted);
-    if (storageKey) return { ...base, podName: null, location: { kind: 'archive', storageKey } };
+    // A multi-pod attempt's archive keeps each replica's log beside the whole one
+    // (docs/storage.md#logs); a replica that had no pod in the attempt has none.
+    const archived = await this.jobs.archiveKey(tenantId, jobId, wanted);
+    const storageKey =
+      archived && replica !== undefined
+        ? replicaLogKey(tenantId, jobId, wanted, replica)
+        : archived;
+    if (storageKey && (replica === undefined || (await this.archive.has(storageKey))))
+      return { ...base, podName: null, location: { kind: 'archive', storageKey } };
     const reason: LogUnavailableReason =
       job.status === 'pending' && wanted === job.attempt
         ? 'not-started'

@@ -11,6 +11,8 @@ import {
   type ResultList,
   resultListQuery,
   type ResultListQuery,
+  resultZipQuery,
+  type ResultZipQuery,
   resultListSchema,
 } from './results.schemas.js';
 import { ResultsService } from './results.service.js';
@@ -19,6 +21,7 @@ const jobIdSchema = z.uuid('must be a job id (UUID)');
 const jobId = new ZodPipe(jobIdSchema, 'path');
 const fileQuery = new ZodPipe(resultFileQuery, 'query');
 const listQuery = new ZodPipe(resultListQuery, 'query');
+const zipQuery = new ZodPipe(resultZipQuery, 'query');
 const pagedHeaders = {
   Link: 'When more files follow: `<…?cursor=…>; rel="next"`, the next page of the listing.',
 };
@@ -36,6 +39,7 @@ async function listPage(
   if (page.next_cursor !== null) {
     const next = new URLSearchParams({ cursor: page.next_cursor });
     if (query.limit !== undefined) next.set('limit', String(query.limit));
+    if (query.replica !== undefined) next.set('replica', query.replica);
     response.setHeader('Link', `<${route}?${next.toString()}>; rel="next"`);
   }
   return page;
@@ -71,18 +75,22 @@ export class ResultsController {
 
   @ApiOperation({
     summary: "Download all of a job's results as one zip",
+    description:
+      "`replica` keeps one replica's files of a multi-pod job (`<replica>/…` in the archive).",
     tags: ['jobs'],
     params: { id: jobIdSchema },
+    query: resultZipQuery,
     responses: { 200: { schema: binary, contentType: 'application/zip' } },
-    errors: [404, 503],
+    errors: [400, 404, 503],
   })
   @Get(':id/results.zip')
   zip(
     @CurrentTenant() caller: TenantPrincipal,
     @Param('id', jobId) id: string,
+    @Query(zipQuery) query: ResultZipQuery,
     @Res() response: Response,
   ): Promise<void> {
-    return sendResultsZip(this.results, response, caller.tenantId, id);
+    return sendResultsZip(this.results, response, caller.tenantId, id, query.replica);
   }
 
   @ApiOperation({

@@ -45,8 +45,9 @@ export async function sendResultsZip(
   response: Response,
   tenantId: string,
   jobId: string,
+  replica?: string,
 ): Promise<void> {
-  const zip = await service.zip(tenantId, jobId);
+  const zip = await service.zip(tenantId, jobId, replica);
   response.status(200);
   response.setHeader('Content-Type', 'application/zip');
   response.setHeader('Content-Disposition', attachmentDisposition(`results-${jobId}.zip`));

@@ -29,23 +29,48 @@ export class ResultsRepository {
     return (await this.prisma.job.count({ where: { id: jobId, tenantId } })) > 0;
   }
 
-  list(tenantId: string, jobId: string): Promise<ResultRow[]> {
+  /** The job's spec, for the replicas it has; null when the tenant has no such job. */
+  async specOf(tenantId: string, jobId: string): Promise<unknown> {
+    const row = await this.prisma.job.findFirst({
+      where: { id: jobId, tenantId },
+      select: { spec: true },
+    });
+    return row ? row.spec : null;
+  }
+
+  /** Every row, or those under `prefix` (one replica's). */
+  list(tenantId: string, jobId: string, prefix?: string): Promise<ResultRow[]> {
     return this.prisma.resultFile.findMany({
-      where: { tenantId, jobId },
+      where: { tenantId, jobId, ...(prefix === undefined ? {} : { path: { startsWith: prefix } }) },
       orderBy: { path: 'asc' },
       select: columns,
     });
   }
 
-  /** Up to `limit` rows with a path after `after`, in path order (keyset on the primary key). */
+  /**
+   * Up to `limit` rows with a path after `after` (and under `prefix`, one replica's), in path
+   * order (keyset on the primary key).
+   */
   page(
     tenantId: string,
     jobId: string,
     after: string | undefined,
     limit: number,
+    prefix?: string,
   ): Promise<ResultRow[]> {
     return this.prisma.resultFile.findMany({
-      where: { tenantId, jobId, ...(after === undefined ? {} : { path: { gt: after } }) },
+      where: {
+        tenantId,
+        jobId,
+        ...(after === undefined && prefix === undefined
+          ? {}
+          : {
+              path: {
+                ...(after === undefined ? {} : { gt: after }),
+                ...(prefix === undefined ? {} : { startsWith: prefix }),
+              },
+            }),
+      },
       orderBy: { path: 'asc' },
       take: limit,
       select: columns,

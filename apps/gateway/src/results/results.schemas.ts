@@ -34,8 +34,26 @@ export type ResultList = z.output<typeof resultListSchema>;
  * is configuration, this schema only knows the hard ceiling). The cursor is the last path of
  * the previous page, base64url-encoded so a client treats it as opaque.
  */
+/** `?replica=`: one replica's results of a multi-pod job (they are kept under `<replica>/`). */
+export const replicaParam = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(
+    /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+    'must be a replica: an index (3) or <replicated job>-<index> (worker-3)',
+  )
+  .optional()
+  .describe(
+    "Only one replica's files of a multi-pod job: an indexed job's completion index (`3`), or a JobSet's `<replicated job>-<index>` (`worker-3`); their names start with `<replica>/`. 404 when the job has no such replica.",
+  );
+
+export const resultZipQuery = z.object({ replica: replicaParam }).strict();
+export type ResultZipQuery = z.output<typeof resultZipQuery>;
+
 export const resultListQuery = z
   .object({
+    replica: replicaParam,
     limit: z.coerce
       .number()
       .int()

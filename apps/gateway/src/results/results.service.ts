@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 
 import { Inject, Injectable } from '@nestjs/common';
 import type { GatewayConfig } from '@roam/config';
+import { type JobSpec, replicaOf } from '@roam/contracts';
 import { type ObjectStore, resultsPrefix } from '@roam/object-store';
 import { APP_CONFIG, ProblemError, problemTypes } from '@roam/runtime';
 import yazl from 'yazl';
@@ -36,6 +37,25 @@ export class ResultsService {
       throw notFound(`job ${jobId} not found`);
   }
 
+  /**
+   * The prefix of one replica's results (`3/`, `worker-1/`), checked against the job's spec;
+   * undefined for no replica. 404 for a job without that replica, as for its logs.
+   */
+  private async replicaPrefix(
+    tenantId: string,
+    jobId: string,
+    replica: string | undefined,
+  ): Promise<string | undefined> {
+    const spec = await this.repository.specOf(tenantId, jobId);
+    if (spec === null) throw notFound(`job ${jobId} not found`);
+    if (replica === undefined) return undefined;
+    if (!replicaOf(spec as JobSpec, replica))
+      throw notFound(
+        `job ${jobId} has no replica "${replica}" (an indexed job's replicas are 0, 1, …; a JobSet's <replicated job>-<index>, e.g. worker-0)`,
+      );
+    return `${replica}/`;
+  }
+
   private storeOrFail(): ObjectStore {
     if (this.store) return this.store;
     throw new ProblemError(
@@ -68,8 +88,8 @@ export class ResultsService {
         { errors: [{ path: 'limit', message: `must be at most ${max}` }] },
       );
     }
-    await this.assertJob(tenantId, jobId);
-    const fetched = await this.repository.page(tenantId, jobId, query.cursor, limit + 1);
+    const prefix = await this.replicaPrefix(tenantId, jobId, query.replica);
+    const fetched = await this.repository.page(tenantId, jobId, query.cursor, limit + 1, prefix);
     const rows = fetched.slice(0, limit);
     const hasMore = fetched.length > limit;
     const ttl = this.config.RESULTS_URL_TTL_SECONDS;
@@ -126,9 +146,9 @@ export class ResultsService {
    * Every result as one zip, streamed: entries are opened one at a time as the archive is
    * written, so neither the files nor the archive are held in memory.
    */
-  async zip(tenantId: string, jobId: string): Promise<NodeJS.ReadableStream> {
-    await this.assertJob(tenantId, jobId);
-    const rows = await this.repository.list(tenantId, jobId);
+  async zip(tenantId: string, jobId: string, replica?: string): Promise<NodeJS.ReadableStream> {
+    const prefix = await this.replicaPrefix(tenantId, jobId, replica);
+    const rows = await this.repository.list(tenantId, jobId, prefix);
     const store = this.storeOrFail();
     const zip = new yazl.ZipFile();
     for (const row of rows) {

@@ -1,3 +1,4 @@
+import { resultSlotsOf } from '@roam/contracts';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { Kube, type KubernetesObject } from '@roam/kube';
 import { APP_CONFIG, LOGGER } from '@roam/runtime';
@@ -72,6 +73,7 @@ export class JobCreator implements OnModuleDestroy {
           deadlineSeconds: deadlineSeconds(row.spec, this.config.DEFAULT_MAX_DURATION_SECONDS),
           inputsKey: row.inputsKey,
           inputsFromDependencies: row.spec.inputs_from_dependencies === true,
+          resultSlots: resultSlotsOf(row.spec),
         })),
       );
     } catch (error) {

@@ -11,6 +11,7 @@ import {
   RESULTS_CONTAINER,
   RESULTS_SIDECAR_SCRIPT,
 } from '@roam/object-store';
+import type { ResultSlot } from '@roam/contracts';
 import { APP_CONFIG, OBJECT_STORE } from '@roam/runtime';
 
 import {
@@ -36,6 +37,7 @@ const VOLUME_MOUNT = '/roam-volume';
 export const FILE_URL_ANNOTATIONS = {
   inputs: 'roam.dev/inputs-url',
   results: 'roam.dev/results-upload-url',
+  resultsManifest: 'roam.dev/results-manifest-url',
   depsManifest: 'roam.dev/deps-manifest-url',
   depsError: 'roam.dev/deps-error',
 } as const;
@@ -46,8 +48,18 @@ export interface JobFiles {
   inputs?: { url?: string; file?: string; format: 'zip' | 'tar.gz'; image: string };
   /** `inputs_from_dependencies`: the manifest of the dependencies' results, or why it failed. */
   deps?: Partial<{ manifestUrl: string; error: string }> & { image: string };
-  /** Object storage: the presigned PUT the results sidecar uploads the results archive to. */
-  results?: { uploadUrl?: string; image: string };
+  /**
+   * Object storage: the presigned PUT the results sidecar uploads the results archive to; for a
+   * multi-pod job (`multiPod`), the presigned GET of the manifest of every pod's PUT instead,
+   * and `slotEnv`, how this template's pods read their slot in it (`resultSlotsOf`).
+   */
+  results?: {
+    uploadUrl?: string;
+    manifestUrl?: string;
+    multiPod?: boolean;
+    slotEnv?: EnvVar[];
+    image: string;
+  };
   /**
    * ROAM_ADMISSION=kueue: no URL is in the spec; each helper reads its URL from the pod's
    * FILE_URL_ANNOTATIONS (the downward API), filled at admission.
@@ -172,7 +184,14 @@ export function withJobFiles<T extends PodSpecLike>(
       // Sleeps until the kubelet's SIGTERM, which comes once main has exited, then uploads.
       command: ['sh', '-c', RESULTS_SIDECAR_SCRIPT],
       env: [
-        url('ROAM_RESULTS_UPLOAD_URL', results.uploadUrl, FILE_URL_ANNOTATIONS.results),
+        results.multiPod
+          ? url(
+              'ROAM_RESULTS_MANIFEST_URL',
+              results.manifestUrl,
+              FILE_URL_ANNOTATIONS.resultsManifest,
+            )
+          : url('ROAM_RESULTS_UPLOAD_URL', results.uploadUrl, FILE_URL_ANNOTATIONS.results),
+        ...(results.slotEnv ?? []),
         { name: 'ROAM_RESULTS_DIR', value: JOB_RESULTS_DIR },
       ],
       volumeMounts: [work],
@@ -216,6 +235,8 @@ export interface JobFilesRequest {
   inputsKey: string | null;
   /** The spec's `inputs_from_dependencies`. */
   inputsFromDependencies: boolean;
+  /** A multi-pod job's pods (`resultSlotsOf`): each uploads its own results. */
+  resultSlots?: ResultSlot[] | undefined;
 }
 
 /**
@@ -273,7 +294,7 @@ export class JobFilesService {
           urlsAtAdmission: true,
           ...(job.inputsKey ? { inputs: { format: inputsFormatOf(job.inputsKey), image } } : {}),
           ...(job.inputsFromDependencies ? { deps: { image } } : {}),
-          results: { image: this.config.RESULTS_UPLOADER_IMAGE },
+          results: { image: this.config.RESULTS_UPLOADER_IMAGE, multiPod: !!job.resultSlots },
         });
         continue;
       }
@@ -291,6 +312,15 @@ export class JobFilesService {
           ? {
               results: {
                 uploadUrl: urls.resultsUploadUrl,
+                image: this.config.RESULTS_UPLOADER_IMAGE,
+              },
+            }
+          : {}),
+        ...(urls.resultsManifestUrl
+          ? {
+              results: {
+                manifestUrl: urls.resultsManifestUrl,
+                multiPod: true,
                 image: this.config.RESULTS_UPLOADER_IMAGE,
               },
             }
@@ -318,6 +348,9 @@ export class JobFilesService {
     return {
       ...(urls.inputs ? { [FILE_URL_ANNOTATIONS.inputs]: urls.inputs.url } : {}),
       ...(urls.resultsUploadUrl ? { [FILE_URL_ANNOTATIONS.results]: urls.resultsUploadUrl } : {}),
+      ...(urls.resultsManifestUrl
+        ? { [FILE_URL_ANNOTATIONS.resultsManifest]: urls.resultsManifestUrl }
+        : {}),
       ...(deps && 'error' in deps ? { [FILE_URL_ANNOTATIONS.depsError]: deps.error } : {}),
       ...(deps && 'manifestUrl' in deps
         ? { [FILE_URL_ANNOTATIONS.depsManifest]: deps.manifestUrl }

@@ -194,6 +194,46 @@ describe('attemptManifest for multi-pod jobs', () => {
     expect(longest.length).toBeLessThanOrEqual(63);
   });
 
+  it("gives each JobSet pod's results sidecar the manifest and the slot it reads its URL by", () => {
+    const base = input({
+      replicated_jobs: [
+        { name: 'driver', replicas: 1 },
+        { name: 'worker', replicas: 2 },
+      ],
+    });
+    const manifest = jobSetManifest({
+      ...base,
+      files: { results: { manifestUrl: 'https://s3/uploads.txt', multiPod: true, image: 'curl' } },
+    });
+    const worker = manifest.spec.replicatedJobs[1]!.template.spec.template.spec as {
+      initContainers?: { name: string; env: unknown[] }[];
+    };
+    const sidecar = (worker.initContainers ?? []).find((c) => c.name === 'roam-results')!;
+    expect(sidecar.env).toEqual(
+      expect.arrayContaining([
+        { name: 'ROAM_RESULTS_MANIFEST_URL', value: 'https://s3/uploads.txt' },
+        { name: 'ROAM_REPLICATED_JOB', value: 'worker' },
+        {
+          name: 'ROAM_RESULTS_JOB_INDEX',
+          valueFrom: {
+            fieldRef: { fieldPath: "metadata.annotations['jobset.sigs.k8s.io/job-index']" },
+          },
+        },
+        {
+          name: 'ROAM_RESULTS_COMPLETION_INDEX',
+          valueFrom: {
+            fieldRef: {
+              fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']",
+            },
+          },
+        },
+      ]),
+    );
+    expect(sidecar.env).not.toContainEqual(
+      expect.objectContaining({ name: 'ROAM_RESULTS_UPLOAD_URL' }),
+    );
+  });
+
   it('keeps a single-pod job a plain Job', () => {
     const manifest = attemptManifest(input({}));
     expect(manifest.kind).toBe('Job');

@@ -57,6 +57,8 @@ interface PodShape {
   chipsPerHost?: number;
   /** The headless Service the pods' hostnames resolve under (`<hostname>.<subdomain>`). */
   subdomain?: string;
+  /** How a multi-pod job's results uploader finds its slot (`resultSlotsOf`). */
+  resultsEnv?: EnvVar[];
 }
 
 /** An env var read from one of the pod's own annotations (the downward API). */
@@ -64,6 +66,12 @@ const fromAnnotation = (name: string, annotation: string): EnvVar => ({
   name,
   valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${annotation}']` } },
 });
+
+/** A pod's completion index in its (child) Job, for its results uploader. */
+const completionIndexEnv = fromAnnotation(
+  'ROAM_RESULTS_COMPLETION_INDEX',
+  COMPLETION_INDEX_ANNOTATION,
+);
 
 /** The pod template of an attempt's pods (every pod of a Job, or of one replicated job). */
 function podTemplate(input: ManifestInput, shape: PodShape) {
@@ -115,7 +123,9 @@ function podTemplate(input: ManifestInput, shape: PodShape) {
         ],
       },
       input.id,
-      input.files,
+      input.files?.results && shape.resultsEnv
+        ? { ...input.files, results: { ...input.files.results, slotEnv: shape.resultsEnv } }
+        : input.files,
     ),
   };
 }
@@ -181,6 +191,8 @@ export function jobManifest(input: ManifestInput) {
         resources: spec.resources,
         env,
         ...(hosts > 1 ? { chipsPerHost: input.slice?.perHost, subdomain: name } : {}),
+        // A multi-host slice's pods share the attempt's one results upload (docs/storage.md).
+        ...(indexed ? { resultsEnv: [completionIndexEnv] } : {}),
       }),
     },
   };
@@ -286,6 +298,11 @@ export function jobSetManifest(input: ManifestInput) {
                 env: [
                   { name: 'ROAM_REPLICATED_JOB', value: rj.name },
                   fromAnnotation('ROAM_REPLICA_INDEX', JOBSET_JOB_INDEX_ANNOTATION),
+                ],
+                resultsEnv: [
+                  { name: 'ROAM_REPLICATED_JOB', value: rj.name },
+                  fromAnnotation('ROAM_RESULTS_JOB_INDEX', JOBSET_JOB_INDEX_ANNOTATION),
+                  completionIndexEnv,
                 ],
               }),
             },

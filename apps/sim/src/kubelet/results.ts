@@ -2,14 +2,32 @@
 // container with `restartPolicy: Always`) named `roam-results` with ROAM_RESULTS_UPLOAD_URL.
 // On a cluster it waits for SIGTERM, which the kubelet sends once the main containers have
 // exited, then tars ROAM_RESULTS_DIR and PUTs it to the URL. Here the kubelet does the same
-// with the pod's file store before it reports the pod finished.
+// with the pod's file store before it reports the pod finished. A multi-pod job's pod has
+// ROAM_RESULTS_MANIFEST_URL instead: it fetches the manifest and PUTs to its slot's URL.
 import { JOB_RESULTS_DIR, packTarGz, RESULTS_CONTAINER } from '@roam/object-store';
 
 import type { Container } from '../api/models.js';
 import { envOf } from './inputs.js';
 
 export function isResultsUploader(c: Container): boolean {
-  return c.name === RESULTS_CONTAINER && envOf(c).ROAM_RESULTS_UPLOAD_URL !== undefined;
+  const env = envOf(c);
+  return (
+    c.name === RESULTS_CONTAINER &&
+    (env.ROAM_RESULTS_UPLOAD_URL !== undefined || env.ROAM_RESULTS_MANIFEST_URL !== undefined)
+  );
+}
+
+/** The upload URL of the pod's slot in the manifest, as the sidecar script's awk finds it. */
+async function uploadUrlOf(env: Record<string, string>): Promise<string | undefined> {
+  if (env.ROAM_RESULTS_MANIFEST_URL === undefined) return env.ROAM_RESULTS_UPLOAD_URL;
+  const response = await fetch(env.ROAM_RESULTS_MANIFEST_URL);
+  if (!response.ok) return undefined;
+  const slot = `${env.ROAM_REPLICATED_JOB ?? 'main'}/${env.ROAM_RESULTS_JOB_INDEX ?? '0'}/${env.ROAM_RESULTS_COMPLETION_INDEX ?? '0'}`;
+  for (const line of (await response.text()).split('\n')) {
+    const [name, url] = line.split(' ');
+    if (name === slot) return url;
+  }
+  return undefined;
 }
 
 export interface UploadOutcome {
@@ -30,7 +48,9 @@ export async function uploadResults(
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   try {
     const archive = await packTarGz(kept);
-    const response = await fetch(env.ROAM_RESULTS_UPLOAD_URL!, {
+    const url = await uploadUrlOf(env);
+    if (!url) return { exitCode: 1, lines: ['roam-results: no upload URL for this pod'] };
+    const response = await fetch(url, {
       method: 'PUT',
       body: archive,
       headers: { 'Content-Type': 'application/gzip' },

@@ -177,6 +177,8 @@ class Job(TypedDict, total=False):
     priority: Required[int]
     queue: Required[str]
     reason: Required[Optional[str]]
+    # Times a JobSet's own failure policy (`failure_policy.max_restarts`) restarted the job, over all its attempts; each is a `job.restarted` event. Not roam's retries (`attempt`). 0 for other jobs.
+    restarts: Required[int]
     spec: Required["JobSpec"]
     started_at: Required[Optional[str]]
     status: Required[Literal["pending", "running", "succeeded", "failed", "cancelled"]]
@@ -270,6 +272,8 @@ class JobExplanation(TypedDict, total=False):
     position: NotRequired[Dict[str, Any]]
     # Why it waits. CapacityUnavailable: every node that could take it is cordoned or NotReady (a failover action, say); an offload-allowed job is offered to RunPod at once.
     reason: NotRequired[Literal["ConcurrencyLimit", "WaitingForQuota", "InsufficientCapacity", "Unschedulable", "WaitingForOlderJob", "Offload", "UnknownTenant", "CapacityUnavailable"]]
+    # For a JobSet its failure policy restarted: how many times over all attempts, and what that means; a restart recreates every pod within the same attempt and uses none of roam's retries.
+    restarts: NotRequired[Dict[str, Any]]
     status: Required[str]
     # One sentence.
     summary: Required[str]

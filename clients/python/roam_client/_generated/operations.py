@@ -145,9 +145,9 @@ class AsyncOperations:
         "GET /jobs/{job_id}/results/{path}: Download one result file (SUMO-K8)"
         return await self._call("GET", "/jobs/{job_id}/results/{path}", path_params={"job_id": job_id, "path": path}, query={"redirect": redirect}, headers={}, returns="response")  # type: ignore[no-any-return]
 
-    async def compat_results_list(self, job_id: str, *, limit: Optional[int] = None, cursor: Optional[str] = None) -> ResultList:
+    async def compat_results_list(self, job_id: str, *, replica: Optional[str] = None, limit: Optional[int] = None, cursor: Optional[str] = None) -> ResultList:
         "GET /jobs/{job_id}/results: Get a job's result files (SUMO-K8)"
-        return await self._call("GET", "/jobs/{job_id}/results", path_params={"job_id": job_id}, query={"limit": limit, "cursor": cursor}, headers={}, returns="json")  # type: ignore[no-any-return]
+        return await self._call("GET", "/jobs/{job_id}/results", path_params={"job_id": job_id}, query={"replica": replica, "limit": limit, "cursor": cursor}, headers={}, returns="json")  # type: ignore[no-any-return]
 
     async def compat_results_zip(self, job_id: str) -> httpx.Response:
         "GET /jobs/{job_id}/results.zip: Download all of a job's results as one zip (SUMO-K8)"
@@ -293,17 +293,17 @@ class AsyncOperations:
         "GET /api/v1/jobs/{id}/results/{path}: Download one result file"
         return await self._call("GET", "/api/v1/jobs/{id}/results/{path}", path_params={"id": id, "path": path}, query={"redirect": redirect}, headers={}, returns="response")  # type: ignore[no-any-return]
 
-    async def results_list(self, id: str, *, limit: Optional[int] = None, cursor: Optional[str] = None) -> ResultList:
+    async def results_list(self, id: str, *, replica: Optional[str] = None, limit: Optional[int] = None, cursor: Optional[str] = None) -> ResultList:
         "GET /api/v1/jobs/{id}/results: List a job's result files"
-        return await self._call("GET", "/api/v1/jobs/{id}/results", path_params={"id": id}, query={"limit": limit, "cursor": cursor}, headers={}, returns="json")  # type: ignore[no-any-return]
+        return await self._call("GET", "/api/v1/jobs/{id}/results", path_params={"id": id}, query={"replica": replica, "limit": limit, "cursor": cursor}, headers={}, returns="json")  # type: ignore[no-any-return]
 
     async def results_remove(self, id: str) -> DeletedResults:
         "DELETE /api/v1/jobs/{id}/results: Delete a job's results"
         return await self._call("DELETE", "/api/v1/jobs/{id}/results", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
 
-    async def results_zip(self, id: str) -> httpx.Response:
+    async def results_zip(self, id: str, *, replica: Optional[str] = None) -> httpx.Response:
         "GET /api/v1/jobs/{id}/results.zip: Download all of a job's results as one zip"
-        return await self._call("GET", "/api/v1/jobs/{id}/results.zip", path_params={"id": id}, query={}, headers={}, returns="response")  # type: ignore[no-any-return]
+        return await self._call("GET", "/api/v1/jobs/{id}/results.zip", path_params={"id": id}, query={"replica": replica}, headers={}, returns="response")  # type: ignore[no-any-return]
 
     async def templates_create(self, body: Dict[str, Any], *, idempotency_key: Optional[str] = None) -> Template:
         "POST /api/v1/templates: Create a template"
@@ -544,9 +544,9 @@ class SyncOperations:
         "GET /jobs/{job_id}/results/{path}: Download one result file (SUMO-K8)"
         return self._call("GET", "/jobs/{job_id}/results/{path}", path_params={"job_id": job_id, "path": path}, query={"redirect": redirect}, headers={}, returns="response")  # type: ignore[no-any-return]
 
-    def compat_results_list(self, job_id: str, *, limit: Optional[int] = None, cursor: Optional[str] = None) -> ResultList:
+    def compat_results_list(self, job_id: str, *, replica: Optional[str] = None, limit: Optional[int] = None, cursor: Optional[str] = None) -> ResultList:
         "GET /jobs/{job_id}/results: Get a job's result files (SUMO-K8)"
-        return self._call("GET", "/jobs/{job_id}/results", path_params={"job_id": job_id}, query={"limit": limit, "cursor": cursor}, headers={}, returns="json")  # type: ignore[no-any-return]
+        return self._call("GET", "/jobs/{job_id}/results", path_params={"job_id": job_id}, query={"replica": replica, "limit": limit, "cursor": cursor}, headers={}, returns="json")  # type: ignore[no-any-return]
 
     def compat_results_zip(self, job_id: str) -> httpx.Response:
         "GET /jobs/{job_id}/results.zip: Download all of a job's results as one zip (SUMO-K8)"
@@ -692,17 +692,17 @@ class SyncOperations:
         "GET /api/v1/jobs/{id}/results/{path}: Download one result file"
         return self._call("GET", "/api/v1/jobs/{id}/results/{path}", path_params={"id": id, "path": path}, query={"redirect": redirect}, headers={}, returns="response")  # type: ignore[no-any-return]
 
-    def results_list(self, id: str, *, limit: Optional[int] = None, cursor: Optional[str] = None) -> ResultList:
+    def results_list(self, id: str, *, replica: Optional[str] = None, limit: Optional[int] = None, cursor: Optional[str] = None) -> ResultList:
         "GET /api/v1/jobs/{id}/results: List a job's result files"
-        return self._call("GET", "/api/v1/jobs/{id}/results", path_params={"id": id}, query={"limit": limit, "cursor": cursor}, headers={}, returns="json")  # type: ignore[no-any-return]
+        return self._call("GET", "/api/v1/jobs/{id}/results", path_params={"id": id}, query={"replica": replica, "limit": limit, "cursor": cursor}, headers={}, returns="json")  # type: ignore[no-any-return]
 
     def results_remove(self, id: str) -> DeletedResults:
         "DELETE /api/v1/jobs/{id}/results: Delete a job's results"
         return self._call("DELETE", "/api/v1/jobs/{id}/results", path_params={"id": id}, query={}, headers={}, returns="json")  # type: ignore[no-any-return]
 
-    def results_zip(self, id: str) -> httpx.Response:
+    def results_zip(self, id: str, *, replica: Optional[str] = None) -> httpx.Response:
         "GET /api/v1/jobs/{id}/results.zip: Download all of a job's results as one zip"
-        return self._call("GET", "/api/v1/jobs/{id}/results.zip", path_params={"id": id}, query={}, headers={}, returns="response")  # type: ignore[no-any-return]
+        return self._call("GET", "/api/v1/jobs/{id}/results.zip", path_params={"id": id}, query={"replica": replica}, headers={}, returns="response")  # type: ignore[no-any-return]
 
     def templates_create(self, body: Dict[str, Any], *, idempotency_key: Optional[str] = None) -> Template:
         "POST /api/v1/templates: Create a template"

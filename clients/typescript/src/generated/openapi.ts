@@ -814,7 +814,9 @@ export interface paths {
     };
     /**
      * Download all of a job's results as one zip
-     * @description Needs a tenant API key.
+     * @description `replica` keeps one replica's files of a multi-pod job (`<replica>/…` in the archive).
+     *
+     *     Needs a tenant API key.
      */
     get: operations['Results_zip'];
     put?: never;
@@ -2110,6 +2112,8 @@ export interface components {
       priority: number;
       queue: string;
       reason: string | null;
+      /** @description Times a JobSet's own failure policy (`failure_policy.max_restarts`) restarted the job, over all its attempts; each is a `job.restarted` event. Not roam's retries (`attempt`). 0 for other jobs. */
+      restarts: number;
       spec: components['schemas']['JobSpec'];
       started_at: string | null;
       /** @enum {string} */
@@ -2248,6 +2252,11 @@ export interface components {
         | 'Offload'
         | 'UnknownTenant'
         | 'CapacityUnavailable';
+      /** @description For a JobSet its failure policy restarted: how many times over all attempts, and what that means; a restart recreates every pod within the same attempt and uses none of roam's retries. */
+      restarts?: {
+        count: number;
+        message: string;
+      };
       status: string;
       /** @description One sentence. */
       summary: string;
@@ -6841,6 +6850,8 @@ export interface operations {
         cursor?: string;
         /** @description Files per page (default RESULTS_PAGE_SIZE, at most RESULTS_PAGE_MAX). */
         limit?: number;
+        /** @description Only one replica's files of a multi-pod job: an indexed job's completion index (`3`), or a JobSet's `<replicated job>-<index>` (`worker-3`); their names start with `<replica>/`. 404 when the job has no such replica. */
+        replica?: string;
       };
       header?: never;
       path: {
@@ -7013,7 +7024,10 @@ export interface operations {
   };
   Results_zip: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description Only one replica's files of a multi-pod job: an indexed job's completion index (`3`), or a JobSet's `<replicated job>-<index>` (`worker-3`); their names start with `<replica>/`. 404 when the job has no such replica. */
+        replica?: string;
+      };
       header?: never;
       path: {
         id: string;
@@ -10800,6 +10814,8 @@ export interface operations {
         cursor?: string;
         /** @description Files per page (default RESULTS_PAGE_SIZE, at most RESULTS_PAGE_MAX). */
         limit?: number;
+        /** @description Only one replica's files of a multi-pod job: an indexed job's completion index (`3`), or a JobSet's `<replicated job>-<index>` (`worker-3`); their names start with `<replica>/`. 404 when the job has no such replica. */
+        replica?: string;
       };
       header?: never;
       path: {

@@ -118,3 +118,27 @@ describe('transition', () => {
     });
   });
 });
+
+describe('transition: a JobSet restart', () => {
+  const restart: JobEvent = { type: 'restart', restarts: 1, message: 'restart 1' };
+
+  it.each<[JobState]>([
+    [{ status: 'running', phase: 'Running', message: 'the pod is running' }],
+    [{ status: 'pending', phase: 'Admitted', reason: 'ContainerCreating' }],
+  ])('is a step that keeps %j as it is, but for the message', (current) => {
+    const result = transition(current, restart);
+    expect(result).toEqual({
+      ok: true,
+      changed: true,
+      state: { ...current, message: 'restart 1' },
+    });
+  });
+
+  it.each<[JobState]>([
+    [{ status: 'pending', phase: 'Queued', reason: 'WaitingForQuota' }],
+    [{ status: 'failed', phase: 'Failed', reason: 'Error' }],
+    [{ status: 'pending', phase: 'Submitted' }],
+  ])('is refused for %j: only a JobSet that holds its pods restarts', (current) => {
+    expect(transition(current, restart).ok).toBe(false);
+  });
+});

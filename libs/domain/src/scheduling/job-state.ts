@@ -102,6 +102,12 @@ export type JobEvent = { message?: string } &
      * of its tenant): back to the queue as a new attempt that does not count as a retry.
      */
     | { type: 'preempt' }
+    /**
+     * A JobSet's own failure policy recreated its pods (`failure_policy.max_restarts`): the job
+     * keeps its state and attempt, and the step is recorded and announced (`job.restarted`).
+     * `restarts` is the JobSet's count in this attempt. Not a retry of roam's.
+     */
+    | { type: 'restart'; restarts: number }
   );
 
 export type TransitionResult =
@@ -203,7 +209,25 @@ function target(event: JobEvent): JobState {
         { status: 'pending', phase: 'Queued', reason: 'Preempted' },
         event.message,
       );
+    case 'restart':
+      // Keeps whatever state the job is in: `transition` handles it before asking here.
+      throw new Error('a restart keeps the job state; transition() decides it');
   }
+}
+
+/**
+ * A JobSet restart: accepted while the attempt holds its pods (Admitted or Running), always a
+ * step (the count only grows, and the reconciler sends each count once), the state unchanged
+ * but for the message.
+ */
+function restartOf(current: JobState, event: JobEvent): TransitionResult {
+  if (current.phase !== 'Admitted' && current.phase !== 'Running')
+    return {
+      ok: false,
+      error: `cannot restart a job that is ${phaseLabel(current)}: only an admitted or running JobSet restarts`,
+    };
+  const { message: _previous, ...state } = current;
+  return { ok: true, state: withMessage(state as JobState, event.message), changed: true };
 }
 
 /**
@@ -214,6 +238,7 @@ function target(event: JobEvent): JobState {
  * re-admitted.
  */
 export function transition(current: JobState, event: JobEvent): TransitionResult {
+  if (event.type === 'restart') return restartOf(current, event);
   const next = target(event);
   const same = next.phase === current.phase && next.reason === current.reason;
   if (current.phase === 'Failed' && event.type === 'rerun') {

@@ -33,6 +33,8 @@ export interface KubeJob {
     active?: number;
     failed?: number;
     succeeded?: number;
+    /** A JobSet's: how many times its failure policy recreated it in this attempt. */
+    restarts?: number;
   };
 }
 

@@ -846,3 +846,84 @@ describe('planReconcile: a multi-host TPU slice runs when every host runs', () =
     expect(stepsOf(p)).toEqual(['started → Running']);
   });
 });
+
+describe('planReconcile: JobSet restarts (failure_policy.max_restarts)', () => {
+  const jobSetSpec = {
+    ttl_seconds_after_finished: 3600,
+    replicated_jobs: [{ replicas: 1 }],
+    failure_policy: { max_restarts: 3 },
+  };
+  const restarted = (restarts: number, condition?: { type: string; reason?: string }) => {
+    const job = kubeJob(condition);
+    return { ...job, status: { ...job.status, restarts } };
+  };
+  const withRestarts = (restarts: number, condition?: { type: string; reason?: string }) =>
+    seen(restarted(restarts, condition), pod('Running', { running: { startedAt: at(5) } }));
+
+  it.each<[string, ReconcileRecord, ReconcileObservation, string[], ReconcilePlan['set']]>([
+    [
+      'a first restart: one step, the counters of this attempt',
+      running({ spec: jobSetSpec }),
+      withRestarts(1),
+      ['restarted → Running'],
+      { restarts: 1, attemptRestarts: 1, restartsAttempt: 1 },
+    ],
+    [
+      'two restarts seen at once: one step each',
+      running({ spec: jobSetSpec }),
+      withRestarts(2),
+      ['restarted → Running', 'restarted → Running'],
+      { restarts: 2, attemptRestarts: 2, restartsAttempt: 1 },
+    ],
+    [
+      'a restart already recorded for this attempt: nothing',
+      running({ spec: jobSetSpec, restarts: 1, attemptRestarts: 1, restartsAttempt: 1 }),
+      withRestarts(1),
+      [],
+      {},
+    ],
+    [
+      "a new attempt's JobSet counts from 0: the total grows on",
+      running({
+        spec: jobSetSpec,
+        attempt: 2,
+        restarts: 3,
+        attemptRestarts: 3,
+        restartsAttempt: 1,
+      }),
+      withRestarts(1),
+      ['restarted → Running'],
+      { restarts: 4, attemptRestarts: 1, restartsAttempt: 2 },
+    ],
+    [
+      'a restart while admitted (not every pod ran yet) keeps the job Admitted',
+      admitted({ spec: jobSetSpec }),
+      seen(restarted(1), pod('Pending', { waiting: { reason: 'ContainerCreating' } })),
+      ['restarted → Admitted/ContainerCreating'],
+      { restarts: 1, attemptRestarts: 1, restartsAttempt: 1 },
+    ],
+  ])('%s', (_name, record, observation, steps, set) => {
+    const result = plan(record, observation);
+    expect(stepsOf(result)).toEqual(steps);
+    expect(result.set).toMatchObject(set);
+    if (steps.length === 0) expect(result.set.restarts).toBeUndefined();
+    result.steps.forEach((step, i) => {
+      expect(step.restarts).toBe((record.restartsAttempt === record.attempt ? 1 : 0) + i + 1);
+      expect(step.state.message).toContain(`of at most 3`);
+    });
+  });
+
+  it('restarts used up, then failed: the restarts are recorded before the failure, no retry used', () => {
+    const result = plan(
+      running({ spec: jobSetSpec }),
+      seen(restarted(3, { type: 'Failed', reason: 'FailedJobs' })),
+    );
+    expect(stepsOf(result).slice(0, 3)).toEqual([
+      'restarted → Running',
+      'restarted → Running',
+      'restarted → Running',
+    ]);
+    expect(stepsOf(result).at(-1)).toMatch(/^failed → Failed\//);
+    expect(result.set).toMatchObject({ restarts: 3, attemptRestarts: 3, restartsAttempt: 1 });
+  });
+});

@@ -17,6 +17,7 @@ export interface ReconcileSpec extends GangSpec {
     backoff: { initial_seconds: number; factor: number; max_seconds: number };
   };
   ttl_seconds_after_finished: number;
+  failure_policy?: { max_restarts?: number };
 }
 
 /** What the reconciler knows of a job from Postgres. */
@@ -39,6 +40,14 @@ export interface ReconcileRecord {
    * attempt, but a preemption is not a failure, so the retry policy does not count them.
    */
   preemptions?: number;
+  /**
+   * JobSet restarts (its own failure policy, not roam's retries) recorded over all attempts,
+   * and how many of them were of attempt `restartsAttempt` (the JobSet's `status.restarts`
+   * last recorded; a new attempt's JobSet counts from 0 again).
+   */
+  restarts?: number;
+  attemptRestarts?: number;
+  restartsAttempt?: number | null;
   seq: number;
   spec: ReconcileSpec;
   placement: Record<string, unknown> | null;
@@ -80,8 +89,10 @@ export interface ReconcileObservation {
 }
 
 export interface ReconcileStep {
-  event: 'started' | 'succeeded' | 'failed' | 'retried' | 'requeued';
+  event: 'started' | 'succeeded' | 'failed' | 'retried' | 'requeued' | 'restarted';
   state: JobState;
+  /** `restarted`: the JobSet's restart count in this attempt. */
+  restarts?: number;
 }
 
 export interface ReconcilePlan {
@@ -96,6 +107,9 @@ export interface ReconcilePlan {
     requeues?: number;
     retryAt?: Date | null;
     admittedAt?: null;
+    restarts?: number;
+    attemptRestarts?: number;
+    restartsAttempt?: number;
   };
   /** Delete this attempt's Kubernetes Job (cancelled, past its TTL, or an image that never pulls). */
   deleteKubeJob: boolean;
@@ -249,6 +263,34 @@ function withEarlier(
  * of its Kubernetes Jobs may go: one past its TTL (or cancelled) whose log and results are
  * stored. Pure: the reconciler applies the plan in one transaction.
  */
+/**
+ * The restarts of the attempt's JobSet not recorded yet: one `restarted` step each (through
+ * `step`, which says whether the state machine took it), then the counters to write with
+ * them. Nothing when the JobSet shows no more than the row holds for this attempt.
+ */
+function jobSetRestarts(
+  record: ReconcileRecord,
+  kubeJob: KubeJob | undefined,
+  step: (restarts: number, message: string) => boolean,
+): Pick<ReconcilePlan['set'], 'restarts' | 'attemptRestarts' | 'restartsAttempt'> {
+  const seen = kubeJob?.status?.restarts ?? 0;
+  const recorded = record.restartsAttempt === record.attempt ? (record.attemptRestarts ?? 0) : 0;
+  if (seen <= recorded) return {};
+  const max = record.spec.failure_policy?.max_restarts ?? 0;
+  let taken = recorded;
+  for (let n = recorded + 1; n <= seen; n += 1) {
+    const message = `the JobSet of attempt ${record.attempt} was restarted by its failure policy (restart ${n} of at most ${max}): all its pods are recreated; this uses none of roam's retries`;
+    if (!step(n, message)) break;
+    taken = n;
+  }
+  if (taken === recorded) return {};
+  return {
+    restarts: (record.restarts ?? 0) + (taken - recorded),
+    attemptRestarts: taken,
+    restartsAttempt: record.attempt,
+  };
+}
+
 export function planReconcile(
   record: ReconcileRecord,
   observation: ReconcileObservation,
@@ -293,16 +335,26 @@ function currentPlan(
   const observed = observeKubernetes(observation.kubeJob ?? null, observation.pods, gangSize);
   let state = stateOf(record);
   const steps: ReconcileStep[] = [];
-  const apply = (event: ReconcileStep['event'], input: Parameters<typeof transition>[1]) => {
+  const apply = (
+    event: ReconcileStep['event'],
+    input: Parameters<typeof transition>[1],
+    restarts?: number,
+  ) => {
     const result = transition(state, input);
     if (!result.ok || !result.changed) return false;
     state = result.state;
-    steps.push({ event, state });
+    steps.push({ event, state, ...(restarts !== undefined ? { restarts } : {}) });
     return true;
   };
   const set: ReconcilePlan['set'] = {};
   if (observed.placement && Object.keys(observed.placement).length > 0)
     set.placement = { ...observed.placement };
+  Object.assign(
+    set,
+    jobSetRestarts(record, observation.kubeJob, (n, message) =>
+      apply('restarted', { type: 'restart', restarts: n, message }, n),
+    ),
+  );
 
   if (
     observed.phase === 'Running' ||

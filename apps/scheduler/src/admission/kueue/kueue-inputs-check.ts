@@ -1,3 +1,4 @@
+import { resultSlotsOf } from '@roam/contracts';
 import {
   Inject,
   Injectable,
@@ -99,6 +100,7 @@ export class KueueInputsCheck implements OnApplicationBootstrap, OnModuleDestroy
           deadlineSeconds: deadlineSeconds(job.spec, this.config.DEFAULT_MAX_DURATION_SECONDS),
           inputsKey: job.inputsKey,
           inputsFromDependencies: job.spec.inputs_from_dependencies === true,
+          resultSlots: resultSlotsOf(job.spec),
         });
         // A dependency's results are not stored yet: the check stays Pending meanwhile.
         if (!minted) return;

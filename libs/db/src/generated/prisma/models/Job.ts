@@ -35,6 +35,9 @@ export type JobAvgAggregateOutputType = {
   preemptions: number | null
   maxAttempts: number | null
   requeues: number | null
+  restarts: number | null
+  attemptRestarts: number | null
+  restartsAttempt: number | null
   exitCode: number | null
   seq: number | null
   inputsBytes: number | null
@@ -51,6 +54,9 @@ export type JobSumAggregateOutputType = {
   preemptions: number | null
   maxAttempts: number | null
   requeues: number | null
+  restarts: number | null
+  attemptRestarts: number | null
+  restartsAttempt: number | null
   exitCode: number | null
   seq: number | null
   inputsBytes: bigint | null
@@ -83,6 +89,9 @@ export type JobMinAggregateOutputType = {
   maxAttempts: number | null
   retryAt: Date | null
   requeues: number | null
+  restarts: number | null
+  attemptRestarts: number | null
+  restartsAttempt: number | null
   exitCode: number | null
   seq: number | null
   seenAt: Date | null
@@ -126,6 +135,9 @@ export type JobMaxAggregateOutputType = {
   maxAttempts: number | null
   retryAt: Date | null
   requeues: number | null
+  restarts: number | null
+  attemptRestarts: number | null
+  restartsAttempt: number | null
   exitCode: number | null
   seq: number | null
   seenAt: Date | null
@@ -172,6 +184,9 @@ export type JobCountAggregateOutputType = {
   maxAttempts: number
   retryAt: number
   requeues: number
+  restarts: number
+  attemptRestarts: number
+  restartsAttempt: number
   placement: number
   exitCode: number
   seq: number
@@ -202,6 +217,9 @@ export type JobAvgAggregateInputType = {
   preemptions?: true
   maxAttempts?: true
   requeues?: true
+  restarts?: true
+  attemptRestarts?: true
+  restartsAttempt?: true
   exitCode?: true
   seq?: true
   inputsBytes?: true
@@ -218,6 +236,9 @@ export type JobSumAggregateInputType = {
   preemptions?: true
   maxAttempts?: true
   requeues?: true
+  restarts?: true
+  attemptRestarts?: true
+  restartsAttempt?: true
   exitCode?: true
   seq?: true
   inputsBytes?: true
@@ -250,6 +271,9 @@ export type JobMinAggregateInputType = {
   maxAttempts?: true
   retryAt?: true
   requeues?: true
+  restarts?: true
+  attemptRestarts?: true
+  restartsAttempt?: true
   exitCode?: true
   seq?: true
   seenAt?: true
@@ -293,6 +317,9 @@ export type JobMaxAggregateInputType = {
   maxAttempts?: true
   retryAt?: true
   requeues?: true
+  restarts?: true
+  attemptRestarts?: true
+  restartsAttempt?: true
   exitCode?: true
   seq?: true
   seenAt?: true
@@ -339,6 +366,9 @@ export type JobCountAggregateInputType = {
   maxAttempts?: true
   retryAt?: true
   requeues?: true
+  restarts?: true
+  attemptRestarts?: true
+  restartsAttempt?: true
   placement?: true
   exitCode?: true
   seq?: true
@@ -473,6 +503,9 @@ export type JobGroupByOutputType = {
   maxAttempts: number
   retryAt: Date | null
   requeues: number
+  restarts: number
+  attemptRestarts: number
+  restartsAttempt: number | null
   placement: runtime.JsonValue | null
   exitCode: number | null
   seq: number
@@ -543,6 +576,9 @@ export type JobWhereInput = {
   maxAttempts?: Prisma.IntFilter<"Job"> | number
   retryAt?: Prisma.DateTimeNullableFilter<"Job"> | Date | string | null
   requeues?: Prisma.IntFilter<"Job"> | number
+  restarts?: Prisma.IntFilter<"Job"> | number
+  attemptRestarts?: Prisma.IntFilter<"Job"> | number
+  restartsAttempt?: Prisma.IntNullableFilter<"Job"> | number | null
   placement?: Prisma.JsonNullableFilter<"Job">
   exitCode?: Prisma.IntNullableFilter<"Job"> | number | null
   seq?: Prisma.IntFilter<"Job"> | number
@@ -595,6 +631,9 @@ export type JobOrderByWithRelationInput = {
   maxAttempts?: Prisma.SortOrder
   retryAt?: Prisma.SortOrderInput | Prisma.SortOrder
   requeues?: Prisma.SortOrder
+  restarts?: Prisma.SortOrder
+  attemptRestarts?: Prisma.SortOrder
+  restartsAttempt?: Prisma.SortOrderInput | Prisma.SortOrder
   placement?: Prisma.SortOrderInput | Prisma.SortOrder
   exitCode?: Prisma.SortOrderInput | Prisma.SortOrder
   seq?: Prisma.SortOrder
@@ -651,6 +690,9 @@ export type JobWhereUniqueInput = Prisma.AtLeast<{
   maxAttempts?: Prisma.IntFilter<"Job"> | number
   retryAt?: Prisma.DateTimeNullableFilter<"Job"> | Date | string | null
   requeues?: Prisma.IntFilter<"Job"> | number
+  restarts?: Prisma.IntFilter<"Job"> | number
+  attemptRestarts?: Prisma.IntFilter<"Job"> | number
+  restartsAttempt?: Prisma.IntNullableFilter<"Job"> | number | null
   placement?: Prisma.JsonNullableFilter<"Job">
   exitCode?: Prisma.IntNullableFilter<"Job"> | number | null
   seq?: Prisma.IntFilter<"Job"> | number
@@ -703,6 +745,9 @@ export type JobOrderByWithAggregationInput = {
   maxAttempts?: Prisma.SortOrder
   retryAt?: Prisma.SortOrderInput | Prisma.SortOrder
   requeues?: Prisma.SortOrder
+  restarts?: Prisma.SortOrder
+  attemptRestarts?: Prisma.SortOrder
+  restartsAttempt?: Prisma.SortOrderInput | Prisma.SortOrder
   placement?: Prisma.SortOrderInput | Prisma.SortOrder
   exitCode?: Prisma.SortOrderInput | Prisma.SortOrder
   seq?: Prisma.SortOrder
@@ -758,6 +803,9 @@ export type JobScalarWhereWithAggregatesInput = {
   maxAttempts?: Prisma.IntWithAggregatesFilter<"Job"> | number
   retryAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Job"> | Date | string | null
   requeues?: Prisma.IntWithAggregatesFilter<"Job"> | number
+  restarts?: Prisma.IntWithAggregatesFilter<"Job"> | number
+  attemptRestarts?: Prisma.IntWithAggregatesFilter<"Job"> | number
+  restartsAttempt?: Prisma.IntNullableWithAggregatesFilter<"Job"> | number | null
   placement?: Prisma.JsonNullableWithAggregatesFilter<"Job">
   exitCode?: Prisma.IntNullableWithAggregatesFilter<"Job"> | number | null
   seq?: Prisma.IntWithAggregatesFilter<"Job"> | number
@@ -804,6 +852,9 @@ export type JobCreateInput = {
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
+  restarts?: number
+  attemptRestarts?: number
+  restartsAttempt?: number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -856,6 +907,9 @@ export type JobUncheckedCreateInput = {
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
+  restarts?: number
+  attemptRestarts?: number
+  restartsAttempt?: number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -906,6 +960,9 @@ export type JobUpdateInput = {
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -958,6 +1015,9 @@ export type JobUncheckedUpdateInput = {
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1009,6 +1069,9 @@ export type JobCreateManyInput = {
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
+  restarts?: number
+  attemptRestarts?: number
+  restartsAttempt?: number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -1055,6 +1118,9 @@ export type JobUpdateManyMutationInput = {
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1102,6 +1168,9 @@ export type JobUncheckedUpdateManyInput = {
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1164,6 +1233,9 @@ export type JobCountOrderByAggregateInput = {
   maxAttempts?: Prisma.SortOrder
   retryAt?: Prisma.SortOrder
   requeues?: Prisma.SortOrder
+  restarts?: Prisma.SortOrder
+  attemptRestarts?: Prisma.SortOrder
+  restartsAttempt?: Prisma.SortOrder
   placement?: Prisma.SortOrder
   exitCode?: Prisma.SortOrder
   seq?: Prisma.SortOrder
@@ -1192,6 +1264,9 @@ export type JobAvgOrderByAggregateInput = {
   preemptions?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
   requeues?: Prisma.SortOrder
+  restarts?: Prisma.SortOrder
+  attemptRestarts?: Prisma.SortOrder
+  restartsAttempt?: Prisma.SortOrder
   exitCode?: Prisma.SortOrder
   seq?: Prisma.SortOrder
   inputsBytes?: Prisma.SortOrder
@@ -1224,6 +1299,9 @@ export type JobMaxOrderByAggregateInput = {
   maxAttempts?: Prisma.SortOrder
   retryAt?: Prisma.SortOrder
   requeues?: Prisma.SortOrder
+  restarts?: Prisma.SortOrder
+  attemptRestarts?: Prisma.SortOrder
+  restartsAttempt?: Prisma.SortOrder
   exitCode?: Prisma.SortOrder
   seq?: Prisma.SortOrder
   seenAt?: Prisma.SortOrder
@@ -1267,6 +1345,9 @@ export type JobMinOrderByAggregateInput = {
   maxAttempts?: Prisma.SortOrder
   retryAt?: Prisma.SortOrder
   requeues?: Prisma.SortOrder
+  restarts?: Prisma.SortOrder
+  attemptRestarts?: Prisma.SortOrder
+  restartsAttempt?: Prisma.SortOrder
   exitCode?: Prisma.SortOrder
   seq?: Prisma.SortOrder
   seenAt?: Prisma.SortOrder
@@ -1294,6 +1375,9 @@ export type JobSumOrderByAggregateInput = {
   preemptions?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
   requeues?: Prisma.SortOrder
+  restarts?: Prisma.SortOrder
+  attemptRestarts?: Prisma.SortOrder
+  restartsAttempt?: Prisma.SortOrder
   exitCode?: Prisma.SortOrder
   seq?: Prisma.SortOrder
   inputsBytes?: Prisma.SortOrder
@@ -1439,6 +1523,9 @@ export type JobCreateWithoutTenantInput = {
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
+  restarts?: number
+  attemptRestarts?: number
+  restartsAttempt?: number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -1489,6 +1576,9 @@ export type JobUncheckedCreateWithoutTenantInput = {
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
+  restarts?: number
+  attemptRestarts?: number
+  restartsAttempt?: number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -1569,6 +1659,9 @@ export type JobScalarWhereInput = {
   maxAttempts?: Prisma.IntFilter<"Job"> | number
   retryAt?: Prisma.DateTimeNullableFilter<"Job"> | Date | string | null
   requeues?: Prisma.IntFilter<"Job"> | number
+  restarts?: Prisma.IntFilter<"Job"> | number
+  attemptRestarts?: Prisma.IntFilter<"Job"> | number
+  restartsAttempt?: Prisma.IntNullableFilter<"Job"> | number | null
   placement?: Prisma.JsonNullableFilter<"Job">
   exitCode?: Prisma.IntNullableFilter<"Job"> | number | null
   seq?: Prisma.IntFilter<"Job"> | number
@@ -1615,6 +1708,9 @@ export type JobCreateWithoutHistoryInput = {
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
+  restarts?: number
+  attemptRestarts?: number
+  restartsAttempt?: number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -1666,6 +1762,9 @@ export type JobUncheckedCreateWithoutHistoryInput = {
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
+  restarts?: number
+  attemptRestarts?: number
+  restartsAttempt?: number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -1731,6 +1830,9 @@ export type JobUpdateWithoutHistoryInput = {
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1782,6 +1884,9 @@ export type JobUncheckedUpdateWithoutHistoryInput = {
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1831,6 +1936,9 @@ export type JobCreateWithoutResultsInput = {
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
+  restarts?: number
+  attemptRestarts?: number
+  restartsAttempt?: number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -1882,6 +1990,9 @@ export type JobUncheckedCreateWithoutResultsInput = {
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
+  restarts?: number
+  attemptRestarts?: number
+  restartsAttempt?: number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -1947,6 +2058,9 @@ export type JobUpdateWithoutResultsInput = {
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1998,6 +2112,9 @@ export type JobUncheckedUpdateWithoutResultsInput = {
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2047,6 +2164,9 @@ export type JobCreateWithoutLogsInput = {
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
+  restarts?: number
+  attemptRestarts?: number
+  restartsAttempt?: number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -2098,6 +2218,9 @@ export type JobUncheckedCreateWithoutLogsInput = {
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
+  restarts?: number
+  attemptRestarts?: number
+  restartsAttempt?: number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -2163,6 +2286,9 @@ export type JobUpdateWithoutLogsInput = {
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2214,6 +2340,9 @@ export type JobUncheckedUpdateWithoutLogsInput = {
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2263,6 +2392,9 @@ export type JobCreateWithoutStoredInput = {
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
+  restarts?: number
+  attemptRestarts?: number
+  restartsAttempt?: number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -2314,6 +2446,9 @@ export type JobUncheckedCreateWithoutStoredInput = {
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
+  restarts?: number
+  attemptRestarts?: number
+  restartsAttempt?: number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -2379,6 +2514,9 @@ export type JobUpdateWithoutStoredInput = {
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2430,6 +2568,9 @@ export type JobUncheckedUpdateWithoutStoredInput = {
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2479,6 +2620,9 @@ export type JobCreateManyTenantInput = {
   maxAttempts?: number
   retryAt?: Date | string | null
   requeues?: number
+  restarts?: number
+  attemptRestarts?: number
+  restartsAttempt?: number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: number | null
   seq?: number
@@ -2525,6 +2669,9 @@ export type JobUpdateWithoutTenantInput = {
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2575,6 +2722,9 @@ export type JobUncheckedUpdateWithoutTenantInput = {
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2625,6 +2775,9 @@ export type JobUncheckedUpdateManyWithoutTenantInput = {
   maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
   retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2721,6 +2874,9 @@ export type JobSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = ru
   maxAttempts?: boolean
   retryAt?: boolean
   requeues?: boolean
+  restarts?: boolean
+  attemptRestarts?: boolean
+  restartsAttempt?: boolean
   placement?: boolean
   exitCode?: boolean
   seq?: boolean
@@ -2774,6 +2930,9 @@ export type JobSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extension
   maxAttempts?: boolean
   retryAt?: boolean
   requeues?: boolean
+  restarts?: boolean
+  attemptRestarts?: boolean
+  restartsAttempt?: boolean
   placement?: boolean
   exitCode?: boolean
   seq?: boolean
@@ -2822,6 +2981,9 @@ export type JobSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extension
   maxAttempts?: boolean
   retryAt?: boolean
   requeues?: boolean
+  restarts?: boolean
+  attemptRestarts?: boolean
+  restartsAttempt?: boolean
   placement?: boolean
   exitCode?: boolean
   seq?: boolean
@@ -2870,6 +3032,9 @@ export type JobSelectScalar = {
   maxAttempts?: boolean
   retryAt?: boolean
   requeues?: boolean
+  restarts?: boolean
+  attemptRestarts?: boolean
+  restartsAttempt?: boolean
   placement?: boolean
   exitCode?: boolean
   seq?: boolean
@@ -2889,7 +3054,7 @@ export type JobSelectScalar = {
   updatedAt?: boolean
 }
 
-export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "podSets" | "gpuType" | "capacity" | "tpuType" | "tpuTopology" | "admittedCapacity" | "offloadPreference" | "templateId" | "attempt" | "preemptions" | "maxAttempts" | "retryAt" | "requeues" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "groupName" | "arrayId" | "arrayIndex" | "depsUnmet" | "updatedAt", ExtArgs["result"]["job"]>
+export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "podSets" | "gpuType" | "capacity" | "tpuType" | "tpuTopology" | "admittedCapacity" | "offloadPreference" | "templateId" | "attempt" | "preemptions" | "maxAttempts" | "retryAt" | "requeues" | "restarts" | "attemptRestarts" | "restartsAttempt" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "groupName" | "arrayId" | "arrayIndex" | "depsUnmet" | "updatedAt", ExtArgs["result"]["job"]>
 export type JobInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   history?: boolean | Prisma.Job$historyArgs<ExtArgs>
@@ -2970,6 +3135,16 @@ export type $JobPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
      * were requeued without using a retry; capped by MAX_REQUEUES (docs/scheduling.md#capacity-loss).
      */
     requeues: number
+    /**
+     * Times a JobSet's own failure policy restarted it (all its pods recreated), over all
+     * attempts; not roam's retries (docs/scheduling.md#multi-pod).
+     */
+    restarts: number
+    /**
+     * The JobSet's `status.restarts` last recorded, of attempt `restartsAttempt`.
+     */
+    attemptRestarts: number
+    restartsAttempt: number | null
     /**
      * Where it runs: cluster namespace/job/pod/node, or RunPod pod id, GPU type and price.
      */
@@ -3467,6 +3642,9 @@ export interface JobFieldRefs {
   readonly maxAttempts: Prisma.FieldRef<"Job", 'Int'>
   readonly retryAt: Prisma.FieldRef<"Job", 'DateTime'>
   readonly requeues: Prisma.FieldRef<"Job", 'Int'>
+  readonly restarts: Prisma.FieldRef<"Job", 'Int'>
+  readonly attemptRestarts: Prisma.FieldRef<"Job", 'Int'>
+  readonly restartsAttempt: Prisma.FieldRef<"Job", 'Int'>
   readonly placement: Prisma.FieldRef<"Job", 'Json'>
   readonly exitCode: Prisma.FieldRef<"Job", 'Int'>
   readonly seq: Prisma.FieldRef<"Job", 'Int'>
