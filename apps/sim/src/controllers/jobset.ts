@@ -112,6 +112,8 @@ export class JobSetController {
     if (!leader || !deleted) return;
     const js = this.store.get<JobSet>('jobsets.jobset.x-k8s.io', pod.metadata.namespace, name);
     if (!js || cond(js, 'Completed') || cond(js, 'Failed')) return;
+    // A suspended set (Kueue evicted it) loses its pods on purpose: that is no restart.
+    if (js.spec?.suspend) return;
     // Only a leader of the current attempt restarts the set; old attempts' pods die anyway.
     if (labels[JOBSET_LABELS.restartAttempt] !== String(js.status?.restarts ?? 0)) return;
     const attempt = js.status?.restarts ?? 0;

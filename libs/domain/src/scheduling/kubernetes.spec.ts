@@ -70,6 +70,29 @@ const exited = (exitCode: number, reason = 'Error'): KubeContainerState => ({
 });
 
 describe('observeKubernetes', () => {
+  it("leaves a JobSet's failed pod to the JobSet's failure policy, and fails on its Failed condition", () => {
+    const jobSet = (condition?: [string, string?, string?]): KubeJob => ({
+      ...kjob({ condition }),
+      kind: 'JobSet',
+    });
+    const failedPod = pod('p1', 'Failed', exited(3));
+    expect(observeKubernetes(jobSet(), [failedPod])).toMatchObject({
+      status: 'pending',
+      phase: 'Admitted',
+      message: expect.stringMatching(/the JobSet's failure policy decides$/),
+    });
+    // The same pod under a plain Job with no retries left is the failure.
+    expect(observeKubernetes(kjob({ backoffLimit: 0 }), [failedPod])).toMatchObject({
+      phase: 'Failed',
+      exitCode: 3,
+    });
+    expect(observeKubernetes(jobSet(['Failed', 'FailedJobs']), [failedPod])).toMatchObject({
+      status: 'failed',
+      phase: 'Failed',
+      exitCode: 3,
+    });
+  });
+
   it.each<[string, KubeJob | null, KubePod[], Record<string, unknown>]>([
     [
       'Complete',

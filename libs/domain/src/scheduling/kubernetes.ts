@@ -24,6 +24,8 @@ export interface KubeObjectMeta {
 }
 
 export interface KubeJob {
+  /** `JobSet` for a JobSet read as a Job (its failure policy, not its pods, settles it). */
+  kind?: string;
   metadata?: KubeObjectMeta;
   spec?: { backoffLimit?: number; suspend?: boolean; parallelism?: number };
   status?: {
@@ -290,6 +292,13 @@ export function observeKubernetes(
   const cause = podFailure(pod);
   if (cause?.reason === 'ImagePullBackOff') {
     return { status: 'failed', phase: 'Failed', ...cause, ...times, placement };
+  }
+  if (cause && pod.status?.phase === 'Failed' && kubeJob.kind === 'JobSet') {
+    // A JobSet restarts every pod or fails by its own failure policy (`max_restarts`): only
+    // its Failed condition ends the attempt, however many of its pods failed before it.
+    return admitted(
+      `pod ${pod.metadata?.name ?? ''} failed (${cause.reason}: ${cause.message}); the JobSet's failure policy decides`,
+    );
   }
   if (cause && pod.status?.phase === 'Failed') {
     // Without a Failed condition yet, the Job controller either replaces the pod or is about

@@ -258,12 +258,6 @@ function withEarlier(
 }
 
 /**
- * Moves a job forward from what Kubernetes shows (level-triggered: it looks at state, not
- * at which watch event arrived, so a replayed or missed event changes nothing), and says which
- * of its Kubernetes Jobs may go: one past its TTL (or cancelled) whose log and results are
- * stored. Pure: the reconciler applies the plan in one transaction.
- */
-/**
  * The restarts of the attempt's JobSet not recorded yet: one `restarted` step each (through
  * `step`, which says whether the state machine took it), then the counters to write with
  * them. Nothing when the JobSet shows no more than the row holds for this attempt.
@@ -291,6 +285,12 @@ function jobSetRestarts(
   };
 }
 
+/**
+ * Moves a job forward from what Kubernetes shows (level-triggered: it looks at state, not
+ * at which watch event arrived, so a replayed or missed event changes nothing), and says which
+ * of its Kubernetes Jobs may go: one past its TTL (or cancelled) whose log and results are
+ * stored. Pure: the reconciler applies the plan in one transaction.
+ */
 export function planReconcile(
   record: ReconcileRecord,
   observation: ReconcileObservation,
