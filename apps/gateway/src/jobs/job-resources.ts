@@ -92,6 +92,19 @@ export function requestsOrThrow(spec: JobSpec): JobRequests {
   );
 }
 
+/** 422 `invalid-multi-pod-job` listing `problems` (the first in the detail); nothing if none. */
+function refuseMultiPod(problems: readonly { path: string; message: string }[]): void {
+  if (problems.length === 0) return;
+  const first = problems[0]!;
+  throw new ProblemError(
+    422,
+    invalidMultiPodProblem,
+    'Invalid multi-pod job',
+    `${first.path}: ${first.message}`,
+    { errors: problems },
+  );
+}
+
 /**
  * 422 for a multi-pod spec whose fields contradict each other (replicated jobs with an indexed
  * Job's parallelism, duplicate names, too many pods), or for one where only single-pod jobs
@@ -104,15 +117,7 @@ export function assertMultiPodCoherent(spec: JobSpec, singlePodOnly?: string): v
       path: spec.replicated_jobs ? 'replicated_jobs' : 'parallelism',
       message: `${singlePodOnly} are single-pod jobs; submit a multi-pod job on its own`,
     });
-  if (problems.length === 0) return;
-  const first = problems[0]!;
-  throw new ProblemError(
-    422,
-    invalidMultiPodProblem,
-    'Invalid multi-pod job',
-    `${first.path}: ${first.message}`,
-    { errors: problems },
-  );
+  refuseMultiPod(problems);
 }
 
 /**
@@ -166,15 +171,7 @@ export function assertSliceNotMultiPod(spec: JobSpec, nodes: readonly NodeState[
       },
     ];
   });
-  if (problems.length === 0) return;
-  const first = problems[0]!;
-  throw new ProblemError(
-    422,
-    invalidMultiPodProblem,
-    'Invalid multi-pod job',
-    `${first.path}: ${first.message}`,
-    { errors: problems },
-  );
+  refuseMultiPod(problems);
 }
 
 /** The flavor a spec asks for, as placement reads it: GPU type, TPU slice, kind of capacity. */

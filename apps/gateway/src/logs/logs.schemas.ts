@@ -9,6 +9,16 @@ export const queryFlag = z
 
 export const jobIdParam = z.uuid('must be a job id (UUID)');
 
+/** A replica of a multi-pod job, as `?replica=` names it in logs and results. */
+export const replicaName = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(
+    /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+    'must be a replica: an index (3) or <replicated job>-<index> (worker-3)',
+  );
+
 /** `GET /api/v1/jobs/{id}/logs` and `/logs/stream`. */
 export const logsQuery = z
   .object({
@@ -35,14 +45,7 @@ export const logsQuery = z
       .min(1)
       .optional()
       .describe('Which attempt of a retried job; defaults to the latest.'),
-    replica: z
-      .string()
-      .min(1)
-      .max(64)
-      .regex(
-        /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
-        'must be a replica: an index (3) or <replicated job>-<index> (worker-3)',
-      )
+    replica: replicaName
       .optional()
       .describe(
         "One replica of a multi-pod job: an indexed job's completion index (`3`), or a JobSet's `<replicated job>-<index>` (`worker-3`). 404 when the job has no such replica.",

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+import { replicaName } from '../logs/logs.schemas.js';
+
 export const resultFileSchema = z
   .object({
     name: z.string().describe('Path relative to the results directory.'),
@@ -35,14 +37,7 @@ export type ResultList = z.output<typeof resultListSchema>;
  * the previous page, base64url-encoded so a client treats it as opaque.
  */
 /** `?replica=`: one replica's results of a multi-pod job (they are kept under `<replica>/`). */
-export const replicaParam = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(
-    /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
-    'must be a replica: an index (3) or <replicated job>-<index> (worker-3)',
-  )
+export const replicaParam = replicaName
   .optional()
   .describe(
     "Only one replica's files of a multi-pod job: an indexed job's completion index (`3`), or a JobSet's `<replicated job>-<index>` (`worker-3`); their names start with `<replica>/`. 404 when the job has no such replica.",
