@@ -83,7 +83,7 @@ export class OffloadRepository {
    * the scheduler set aside for capacity (at once when the capacity is gone,
    * `CapacityUnavailable`, docs/scheduling.md#capacity-loss), and (ROAM_ADMISSION=kueue) `allowed` GPU jobs whose
    * Job has waited in Kueue longer than `kueueDelaySeconds`. Waiting since creation (or since
-   * their retry).
+   * their retry). Never an element of an array being cancelled (its cancel walk ends it).
    */
   async roamCandidates(limit: number, kueueDelaySeconds: number): Promise<RoamCandidate[]> {
     const rows = await this.prisma.$queryRaw<
@@ -111,6 +111,8 @@ export class OffloadRepository {
                  AND (j.spec->'resources'->>'gpu')::numeric > 0
                  AND COALESCE(j.retry_at, j.created_at) <= now() - make_interval(secs => ${kueueDelaySeconds})))
         AND NOT EXISTS (SELECT 1 FROM offloads o WHERE o.job_id = j.id AND o.state IN ('creating', 'running'))
+        AND (j.array_id IS NULL OR NOT EXISTS (
+          SELECT 1 FROM job_arrays a WHERE a.id = j.array_id AND a.cancel_requested_at IS NOT NULL))
       ORDER BY j.created_at, j.id LIMIT ${limit}`;
     return rows.map((r) => ({
       ...r,
