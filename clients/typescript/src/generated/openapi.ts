@@ -2315,6 +2315,7 @@ export interface components {
       };
       group?: string;
       image: string;
+      /** @description Put the dependencies' result files under `$ROAM_INPUTS_DIR/deps/` before the command starts. Needs object storage and `offload: never`: otherwise the submit is a 422 (`dependency-inputs-unavailable`). */
       inputs_from_dependencies?: boolean;
       labels?: {
         [key: string]: string;
@@ -2437,6 +2438,7 @@ export interface components {
       };
       group?: string;
       image: string;
+      /** @description Put the dependencies' result files under `$ROAM_INPUTS_DIR/deps/` before the command starts. Needs object storage and `offload: never`: otherwise the submit is a 422 (`dependency-inputs-unavailable`). */
       inputs_from_dependencies?: boolean;
       labels?: {
         [key: string]: string;
@@ -2996,6 +2998,7 @@ export interface components {
         inputs?: {
           required: string[];
         };
+        /** @description Put the dependencies' result files under `$ROAM_INPUTS_DIR/deps/` before the command starts. Needs object storage and `offload: never`: otherwise the submit is a 422 (`dependency-inputs-unavailable`). */
         inputs_from_dependencies?: boolean;
         labels?: {
           [key: string]: string;
@@ -4571,6 +4574,7 @@ export interface operations {
               };
               group?: string;
               image: string;
+              /** @description Put the dependencies' result files under `$ROAM_INPUTS_DIR/deps/` before the command starts. Needs object storage and `offload: never`: otherwise the submit is a 422 (`dependency-inputs-unavailable`). */
               inputs_from_dependencies?: boolean;
               labels?: {
                 [key: string]: string;
@@ -7732,6 +7736,7 @@ export interface operations {
             inputs?: {
               required: string[];
             };
+            /** @description Put the dependencies' result files under `$ROAM_INPUTS_DIR/deps/` before the command starts. Needs object storage and `offload: never`: otherwise the submit is a 422 (`dependency-inputs-unavailable`). */
             inputs_from_dependencies?: boolean;
             labels?: {
               [key: string]: string;
@@ -8022,6 +8027,7 @@ export interface operations {
             inputs?: {
               required: string[];
             };
+            /** @description Put the dependencies' result files under `$ROAM_INPUTS_DIR/deps/` before the command starts. Needs object storage and `offload: never`: otherwise the submit is a 422 (`dependency-inputs-unavailable`). */
             inputs_from_dependencies?: boolean;
             labels?: {
               [key: string]: string;
