@@ -157,4 +157,64 @@ describe('job arrays: cancel while element rows are still being written', () => 
       }),
     ).toBe(1);
   });
+
+  it('runs the failed elements again when they are retried after a cancel', async () => {
+    const elements = h.scheduler.app.get(ArrayElementsLoop);
+    const admission = h.scheduler.app.get(AdmissionService);
+    const walk = h.reconciler.app.get(ArrayCancelLoop);
+    // Stopped by the test above already (stopping is idempotent): every pass is this test's.
+    await elements.onModuleDestroy();
+    await h.scheduler.app.get(AdmissionLoop).onModuleDestroy();
+    await walk.onModuleDestroy();
+
+    const submitted = await call(
+      h.url,
+      'POST',
+      '/api/v1/arrays',
+      {
+        ...sleeper({ name: 'some-fail' }),
+        command: ['sh', '-c', 'exit $ROAM_ARRAY_ITEM'],
+        // Elements 0–2 fail (exit 3); the others would succeed but never get to run.
+        array: {
+          size: 1500,
+          items: [...Array(1500).keys()].map((i) => (i < 3 ? '3' : '0')),
+          parallelism: 3,
+        },
+      },
+      key,
+    );
+    expect(submitted.status).toBe(201);
+    const id = submitted.body.id as string;
+    await admission.cycle();
+    expect(await admittedIndexes(id)).toEqual([0, 1, 2]);
+    await eventually('elements 0–2 failed', async () => (await summary(id)).counts.failed === 3);
+
+    // 1,497 unfinished: more than one request's batch, so the cancel is walked in the background.
+    expect((await call(h.url, 'DELETE', `/api/v1/arrays/${id}`, undefined, key)).status).toBe(202);
+    expect(await walk.pass()).toBe(1497);
+    expect(await summary(id)).toMatchObject({
+      done: true,
+      cancelling: false,
+      counts: { failed: 3, cancelled: 1497 },
+    });
+
+    const retried = await call(h.url, 'POST', `/api/v1/arrays/${id}/retry`, undefined, key);
+    expect([retried.status, retried.body.retried]).toEqual([200, 3]);
+    // The cancel is over: the walk leaves the rerun elements alone, and admission takes them.
+    expect(await walk.pass()).toBe(0);
+    await admission.cycle();
+    const rerun = await h.prisma.job.findMany({
+      where: { arrayId: id, arrayIndex: { lt: 3 } },
+      select: { attempt: true, admittedAt: true },
+    });
+    expect(rerun.map((job) => [job.attempt, job.admittedAt !== null])).toEqual([
+      [2, true],
+      [2, true],
+      [2, true],
+    ]);
+    await eventually('the rerun elements failed again', async () => {
+      const now = await summary(id);
+      return now.done === true && now.counts.failed === 3 ? now : undefined;
+    });
+  });
 });
