@@ -68,9 +68,29 @@ describe('job arrays: cancel while element rows are still being written', () => 
     const row = () => h.prisma.jobArray.findUniqueOrThrow({ where: { id } });
     expect((await row()).materialized).toBe(1000);
 
-    // Five elements are admitted (parallelism 5) before the cancel: each has a Kubernetes Job.
+    // Five elements are admitted (parallelism 5) before the cancel: each gets a Kubernetes Job.
     await admission.cycle();
     expect(await admittedIndexes(id)).toEqual([0, 1, 2, 3, 4]);
+    const kubeJobOf = async (index: number) => {
+      const element = await call(
+        h.url,
+        'GET',
+        `/api/v1/jobs/${id}/elements/${index}`,
+        undefined,
+        key,
+      );
+      return h.kube.get({
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        name: `roam-${element.body.id}-1`,
+        namespace: 'roam-cancel-a',
+      });
+    };
+    for (const index of [0, 1, 2, 3, 4])
+      await eventually(
+        `element ${index}'s Job created`,
+        async () => (await kubeJobOf(index)) !== undefined,
+      );
 
     const cancel = await call(h.url, 'DELETE', `/api/v1/arrays/${id}`, undefined, key);
     expect(cancel.status).toBe(202);
@@ -122,24 +142,11 @@ describe('job arrays: cancel while element rows are still being written', () => 
     expect(messages).toEqual({ events: BigInt(SIZE), commands: 5n });
 
     // The admitted elements' Kubernetes Jobs are stopped.
-    for (const index of [0, 1, 2, 3, 4]) {
-      const element = await call(
-        h.url,
-        'GET',
-        `/api/v1/jobs/${id}/elements/${index}`,
-        undefined,
-        key,
+    for (const index of [0, 1, 2, 3, 4])
+      await eventually(
+        `element ${index}'s Job deleted`,
+        async () => (await kubeJobOf(index)) === undefined,
       );
-      await eventually(`element ${index}'s Job deleted`, async () => {
-        const job = await h.kube.get({
-          apiVersion: 'batch/v1',
-          kind: 'Job',
-          name: `roam-${element.body.id}-1`,
-          namespace: 'roam-cancel-a',
-        });
-        return job === undefined;
-      });
-    }
 
     // array.finished once, counting every element cancelled.
     const finished = await eventually('array.finished in the event log', async () => {
