@@ -35,6 +35,8 @@ export interface Harness {
   env: Record<string, string>;
   /** The in-process scheduler, for tests that drive its services (`scheduler.app.get(…)`). */
   scheduler: RoamApp<unknown>;
+  /** The in-process reconciler, likewise (`reconciler.app.get(…)`). */
+  reconciler: RoamApp<unknown>;
   /** Starts another gateway on the same database and NATS prefix with extra settings. */
   gateway(extra: Record<string, string>): Promise<RoamApp<unknown>>;
   close(): Promise<void>;
@@ -104,6 +106,7 @@ export async function startHarness(
   };
   let main: RoamApp<unknown>;
   let scheduler: RoamApp<unknown>;
+  let reconciler: RoamApp<unknown>;
   try {
     main = await gateway({});
     scheduler = await createRoamApp({
@@ -113,14 +116,13 @@ export async function startHarness(
       env,
     });
     apps.push(scheduler);
-    apps.push(
-      await createRoamApp({
-        name: 'reconciler',
-        schema: reconcilerEnv,
-        module: ReconcilerModule,
-        env,
-      }),
-    );
+    reconciler = await createRoamApp({
+      name: 'reconciler',
+      schema: reconcilerEnv,
+      module: ReconcilerModule,
+      env,
+    });
+    apps.push(reconciler);
   } catch (error) {
     // An app that failed to start must not leave the others polling a database being dropped.
     await release().catch(() => {});
@@ -133,6 +135,7 @@ export async function startHarness(
     sim,
     env,
     scheduler,
+    reconciler,
     gateway,
     close: release,
   };

@@ -1,3 +1,7 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eventually } from '@roam/testing';
 
@@ -242,5 +246,67 @@ describe('job dependencies', () => {
     );
     expect(batch.status).toBe(201);
     await finished(batch.body.items[0].id, 'succeeded');
+  });
+
+  it('refuses inputs_from_dependencies with a 422 where no object storage can give the results, writing nothing', async () => {
+    const volumes = await mkdtemp(join(tmpdir(), 'roam-pvc-'));
+    // A gateway in PVC mode beside this suite's, which has no results store at all.
+    const pvc = await h.gateway({ RESULTS_PVC_ROOT: volumes });
+    try {
+      const before = await h.prisma.job.count({ where: { tenantId: 'deps-a' } });
+      const wanting = quick('ls $ROAM_INPUTS_DIR/deps', { inputs_from_dependencies: true });
+      const refusals = [
+        { path: '/api/v1/jobs', body: wanting, field: 'inputs_from_dependencies' },
+        {
+          path: '/api/v1/arrays',
+          body: { ...wanting, array: { size: 3 } },
+          field: 'inputs_from_dependencies',
+        },
+        {
+          path: '/api/v1/jobs:batch',
+          body: { jobs: [quick('true'), wanting] },
+          field: 'jobs.1.inputs_from_dependencies',
+        },
+        {
+          path: '/api/v1/pipelines',
+          body: {
+            name: 'pvc-deps',
+            steps: [
+              { name: 'make', job: quick('true') },
+              {
+                name: 'use',
+                job: wanting,
+                depends_on: [{ step: 'make', on: 'succeeded' }],
+              },
+            ],
+          },
+          field: 'steps.1.job.inputs_from_dependencies',
+        },
+      ];
+      for (const { path, body, field } of refusals) {
+        const refused = await call(pvc.url, 'POST', path, body, key);
+        expect([path, refused.status]).toEqual([path, 422]);
+        expect(refused.headers.get('content-type')).toContain('application/problem+json');
+        expect(refused.body).toMatchObject({
+          type: 'https://roam.dev/problems/dependency-inputs-unavailable',
+          errors: [{ path: field }],
+        });
+        expect(refused.body.detail).toMatch(
+          /PVC mode, RESULTS_PVC_ROOT.*only be given with object storage \(S3_ENDPOINT\)/,
+        );
+      }
+      const none = await submit(wanting);
+      expect(none.status).toBe(422);
+      expect(none.body.detail).toMatch(/keeps no results/);
+      expect(await h.prisma.job.count({ where: { tenantId: 'deps-a' } })).toBe(before);
+      expect(
+        await h.prisma.pipeline.count({ where: { tenantId: 'deps-a', name: 'pvc-deps' } }),
+      ).toBe(0);
+      // Without the flag, the same job is taken in PVC mode.
+      expect((await call(pvc.url, 'POST', '/api/v1/jobs', quick('true'), key)).status).toBe(201);
+    } finally {
+      // The harness closes the extra gateway with the others.
+      await rm(volumes, { recursive: true, force: true });
+    }
   });
 });

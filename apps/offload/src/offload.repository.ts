@@ -83,7 +83,9 @@ export class OffloadRepository {
    * the scheduler set aside for capacity (at once when the capacity is gone,
    * `CapacityUnavailable`, docs/scheduling.md#capacity-loss), and (ROAM_ADMISSION=kueue) `allowed` GPU jobs whose
    * Job has waited in Kueue longer than `kueueDelaySeconds`. Waiting since creation (or since
-   * their retry).
+   * their retry). Never an element of an array being cancelled (its cancel walk ends it), nor
+   * a job that wants its dependencies' results (a RunPod run would not get them; the gateway
+   * refuses that combination at submit, this keeps rows written before it from slipping out).
    */
   async roamCandidates(limit: number, kueueDelaySeconds: number): Promise<RoamCandidate[]> {
     const rows = await this.prisma.$queryRaw<
@@ -111,6 +113,9 @@ export class OffloadRepository {
                  AND (j.spec->'resources'->>'gpu')::numeric > 0
                  AND COALESCE(j.retry_at, j.created_at) <= now() - make_interval(secs => ${kueueDelaySeconds})))
         AND NOT EXISTS (SELECT 1 FROM offloads o WHERE o.job_id = j.id AND o.state IN ('creating', 'running'))
+        AND (j.array_id IS NULL OR NOT EXISTS (
+          SELECT 1 FROM job_arrays a WHERE a.id = j.array_id AND a.cancel_requested_at IS NOT NULL))
+        AND (j.spec ->> 'inputs_from_dependencies') IS DISTINCT FROM 'true'
       ORDER BY j.created_at, j.id LIMIT ${limit}`;
     return rows.map((r) => ({
       ...r,

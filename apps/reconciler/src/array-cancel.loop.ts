@@ -19,10 +19,11 @@ const ARRAYS_PER_PASS = 10;
 /**
  * Does the cancels the gateway accepted (202) for arrays larger than one batch: on a timer
  * (architecture rule 3), every array with `cancel_requested_at` and unfinished elements has
- * them cancelled through the ledger, a batch per transaction, each with its `job.cancel`
- * command. The walk locks each batch's elements, so two replicas on one array wait for each
- * other's batch and skip what it cancelled; a replica that dies mid-walk leaves the rest to
- * the next pass.
+ * them cancelled through the ledger, a batch per transaction, a `job.cancel` command for each
+ * element that has something to stop (`cancelInBatches`). The walk locks each batch's
+ * elements, so two replicas on one array wait for each other's batch and skip what it
+ * cancelled; a replica that dies mid-walk leaves the rest to the next pass. Admission offers
+ * no element of such an array meanwhile, so rows written after the request wait for the walk.
  */
 @Injectable()
 export class ArrayCancelLoop implements OnApplicationBootstrap, OnModuleDestroy {
@@ -66,11 +67,15 @@ export class ArrayCancelLoop implements OnApplicationBootstrap, OnModuleDestroy 
       LIMIT ${ARRAYS_PER_PASS}`;
     let cancelled = 0;
     for (const array of arrays) {
+      const started = performance.now();
       const count = await cancelArrayElements(this.outbox, this.ledger, SOURCE, {
         id: array.id,
         tenantId: array.tenant_id,
       });
-      this.logger.info({ arrayId: array.id, cancelled: count }, 'array cancel walked');
+      this.logger.info(
+        { arrayId: array.id, cancelled: count, ms: Math.round(performance.now() - started) },
+        'array cancel walked',
+      );
       cancelled += count;
     }
     return cancelled;

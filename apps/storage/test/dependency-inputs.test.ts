@@ -253,4 +253,48 @@ describe('a dependent job receives its dependencies’ results (s3rver, simulato
     );
     expect(refused.status).toBe(400);
   });
+
+  it('refuses inputs_from_dependencies on a job that may run on RunPod, with a 422 naming why', async () => {
+    const before = await h.prisma.job.count({ where: { tenantId: tenant } });
+    const wanting = (offload: string) => ({
+      image: 'busybox',
+      command: ['true'],
+      resources: { cpu: '100m', memory: '64Mi' },
+      inputs_from_dependencies: true,
+      offload,
+    });
+    for (const offload of ['allowed', 'required']) {
+      const job = await call(h.url, 'POST', '/api/v1/jobs', wanting(offload), key);
+      expect(job.status).toBe(422);
+      expect(job.body).toMatchObject({
+        type: 'https://roam.dev/problems/dependency-inputs-unavailable',
+        errors: [{ path: 'inputs_from_dependencies' }],
+      });
+      expect(job.body.detail).toContain(
+        `a job that may run on RunPod (offload: ${offload}) would run there without its dependencies' results`,
+      );
+      const array = await call(
+        h.url,
+        'POST',
+        '/api/v1/arrays',
+        { ...wanting(offload), array: { size: 2 } },
+        key,
+      );
+      expect(array.status).toBe(422);
+      const step = await call(
+        h.url,
+        'POST',
+        '/api/v1/pipelines',
+        { name: 'offloaded-deps', steps: [{ name: 'only', job: wanting(offload) }] },
+        key,
+      );
+      expect([step.status, step.body.errors?.[0]?.path]).toEqual([
+        422,
+        'steps.0.job.inputs_from_dependencies',
+      ]);
+    }
+    expect(await h.prisma.job.count({ where: { tenantId: tenant } })).toBe(before);
+    // The flag with object storage and no offload is taken (the flows above).
+    expect((await call(h.url, 'POST', '/api/v1/jobs', wanting('never'), key)).status).toBe(201);
+  });
 });

@@ -332,7 +332,12 @@ export const jobSpecSchema = z
      * Put the dependencies' result files under `$ROAM_INPUTS_DIR/deps/<dependency id>/…` (an
      * array's elements under `<array id>/<index>/…`) before the job starts (docs/pipelines.md).
      */
-    inputs_from_dependencies: z.boolean().optional(),
+    inputs_from_dependencies: z
+      .boolean()
+      .optional()
+      .describe(
+        "Put the dependencies' result files under `$ROAM_INPUTS_DIR/deps/` before the command starts. Needs object storage and `offload: never`: otherwise the submit is a 422 (`dependency-inputs-unavailable`).",
+      ),
     /**
      * Pods of one indexed Job (`completionMode: Indexed`) that run at once; each gets its index
      * in `JOB_COMPLETION_INDEX` and `ROAM_REPLICA_INDEX`. Defaults to `completions`.

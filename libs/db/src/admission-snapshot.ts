@@ -226,6 +226,9 @@ export type QueuedJob = PendingJob & { phase: string; reason: string | null };
  * so at most P are admitted or running, however many the decision admits in one cycle. The bound is one primary-key read
  * of the array's counters (docs/architecture.md#rule-10).
  *
+ * An element of an array whose cancel was requested is never offered: the cancel walk ends it,
+ * and the rows the scheduler writes after the request stay `Submitted` until it does.
+ *
  * A job waiting for dependencies (`deps_unmet > 0`, on the job or on its whole array) is not
  * offered: `jobs_admission_ready_idx` leads with `deps_unmet`, so such jobs are skipped in the
  * index, with no read per job (docs/architecture.md#rule-11).
@@ -265,7 +268,8 @@ export async function pendingJobs(
         AND q.admitted_at IS NULL AND (q.retry_at IS NULL OR q.retry_at <= now())
         AND (q.array_id IS NULL OR q.array_index < (
           SELECT a.succeeded + a.failed + a.cancelled + coalesce(a.parallelism, a.size)
-          FROM job_arrays a WHERE a.id = q.array_id AND a.deps_unmet = 0))
+          FROM job_arrays a
+          WHERE a.id = q.array_id AND a.deps_unmet = 0 AND a.cancel_requested_at IS NULL))
       ORDER BY q.priority DESC, q.id
       LIMIT ${window.perTenant}
     ) j

@@ -12,6 +12,12 @@ export const UNFINISHED: readonly JobStatus[] = ['pending', 'running'];
 export interface LockedJobs<K> {
   jobs: LedgerJob[];
   last: K | undefined;
+  /**
+   * Ids of the jobs that may have something to stop: running, admitted, or with a Kubernetes
+   * Job or an offload (the reconciler's active jobs). A job outside it never left the queue, so
+   * its cancel needs no `job.cancel` command.
+   */
+  active: ReadonlySet<string>;
 }
 
 export interface LockedRow {
@@ -26,6 +32,7 @@ export interface LockedRow {
   message: string | null;
   placement: Record<string, unknown> | null;
   array_index: number | null;
+  active: boolean;
 }
 
 /**
@@ -49,7 +56,8 @@ export async function lockJobs<K>(
   const after = key.after === null ? Prisma.empty : Prisma.sql`AND ${key.column} > ${key.after}`;
   const rows = await tx.$queryRaw<LockedRow[]>`
     SELECT id::text AS id, tenant_id, name, attempt, seq, status::text AS status, phase, reason,
-           message, placement, array_index
+           message, placement, array_index,
+           status = 'running' OR admitted_at IS NOT NULL OR placement IS NOT NULL AS active
     FROM jobs
     WHERE tenant_id = ${query.tenantId} AND ${query.where} ${after}
       AND status = ANY(${[...query.statuses]}::"JobStatus"[])
@@ -68,6 +76,7 @@ export async function lockJobs<K>(
       placement: row.placement,
     })),
     last: last === undefined ? undefined : query.read(last),
+    active: new Set(rows.filter((row) => row.active).map((row) => row.id)),
   };
 }
 
@@ -80,48 +89,67 @@ export const JOB_SET_BATCH = 1000;
  * the last), until `lock` returns none. `messages` are the commands the written changes cause.
  * A batch with a stale job (written meanwhile by a younger transaction) is walked again from
  * the same key in a new transaction. Returns how many jobs were written.
+ *
+ * A batch's events are published while the next batch is written (at most one batch in
+ * flight, all published before this returns): publishing a thousand events to JetStream takes
+ * about as long as writing them, and a job appears in one batch only, so the order of each
+ * job's own events is kept. Whatever is not published stays in the outbox for its relay.
  */
 export async function applyInBatches<K>(
   outbox: Outbox,
   ledger: JobLedger,
   lock: (tx: Tx, after: K | undefined, limit: number) => Promise<LockedJobs<K>>,
   change: (job: JobChange['job'], now: Date) => JobChange,
-  messages: (written: JobChange[]) => Envelope[] = () => [],
+  messages: (written: JobChange[], active: ReadonlySet<string>) => Envelope[] = () => [],
   /** Stop after this many batches (the rest is left for a later walk). */
   maxBatches = Number.POSITIVE_INFINITY,
 ): Promise<number> {
   let written = 0;
   let after: K | undefined;
-  for (let batch = 0; batch < maxBatches; batch++) {
-    const outcome = await outbox.transaction(async (tx) => {
-      const locked = await lock(tx, after, JOB_SET_BATCH);
-      if (locked.jobs.length === 0) return { result: undefined, messages: [] };
-      const now = new Date();
-      const result = await ledger.apply(
-        tx,
-        locked.jobs.map((job) => change(job, now)),
-      );
-      return {
-        result: {
-          events: result.envelopes,
-          count: result.written.length,
-          last: locked.last,
-          stale: result.stale.length > 0,
-        },
-        messages: messages(result.written.map((w) => w.change)),
-      };
-    });
-    if (!outcome) return written;
-    await outbox.dispatch(outcome.events);
-    written += outcome.count;
-    if (!outcome.stale) after = outcome.last;
+  let publishing: Promise<void> = Promise.resolve();
+  try {
+    for (let batch = 0; batch < maxBatches; batch++) {
+      const outcome = await outbox.transaction(async (tx) => {
+        const locked = await lock(tx, after, JOB_SET_BATCH);
+        if (locked.jobs.length === 0) return { result: undefined, messages: [] };
+        const now = new Date();
+        const result = await ledger.apply(
+          tx,
+          locked.jobs.map((job) => change(job, now)),
+        );
+        return {
+          result: {
+            events: result.envelopes,
+            count: result.written.length,
+            last: locked.last,
+            stale: result.stale.length > 0,
+          },
+          messages: messages(
+            result.written.map((w) => w.change),
+            locked.active,
+          ),
+        };
+      });
+      if (!outcome) break;
+      // `dispatch` never throws (a failed publish is left to the relay).
+      await publishing;
+      publishing = outbox.dispatch(outcome.events);
+      written += outcome.count;
+      if (!outcome.stale) after = outcome.last;
+    }
+  } finally {
+    await publishing;
   }
   return written;
 }
 
 /**
- * Cancels, through the ledger, every unfinished job of a set (`applyInBatches`), each with its
- * `job.cancel` command as a single cancel has. Returns how many it cancelled.
+ * Cancels, through the ledger, every unfinished job of a set (`applyInBatches`): each gets its
+ * history row and `job.cancelled` event, and each that may have something to stop (`active`:
+ * admitted, running, a Kubernetes Job or an offload) its `job.cancel` command, as a single
+ * cancel has. A job that never left the queue has nothing to stop: no command, so the
+ * reconciler has no work for it (a stray Job would still be found by its resync,
+ * docs/architecture.md#rule-3). Returns how many it cancelled.
  */
 export function cancelInBatches<K>(
   outbox: Outbox,
@@ -142,14 +170,16 @@ export function cancelInBatches<K>(
       events: [{ type: 'cancel', reason: 'CancelledByUser', message }],
       set: { cancelRequestedAt: now, finishedAt: now },
     }),
-    (written) =>
-      written.map(({ job }) =>
-        createEnvelope(
-          subjects.job.cancel,
-          { jobId: job.id },
-          { source, tenantId, subject: `jobs/${job.id}` },
+    (written, active) =>
+      written
+        .filter(({ job }) => active.has(job.id))
+        .map(({ job }) =>
+          createEnvelope(
+            subjects.job.cancel,
+            { jobId: job.id },
+            { source, tenantId, subject: `jobs/${job.id}` },
+          ),
         ),
-      ),
     maxBatches,
   );
 }
@@ -178,8 +208,8 @@ export function lockArrayElements(
 
 /**
  * Cancels an array's unfinished elements, `JOB_SET_BATCH` per transaction, at most
- * `maxBatches` batches (the gateway does one inline; the reconciler's array-cancel loop walks
- * the rest of an array whose cancel was requested). Returns how many it cancelled.
+ * `maxBatches` batches (the gateway cancels a small array inline; the reconciler's
+ * array-cancel loop walks an array whose cancel was requested). Returns how many it cancelled.
  */
 export function cancelArrayElements(
   outbox: Outbox,

@@ -56,6 +56,17 @@ export class ArraysRepository {
     return this.find(tenantId, id);
   }
 
+  /**
+   * Forgets a cancel that is done (every element has ended; the caller holds the array's lock):
+   * elements run again afterwards (a retry of the failed ones) are neither held back from
+   * admission nor cancelled by the reconciler's walk.
+   */
+  async clearCancel(tx: Prisma.TransactionClient, tenantId: string, id: string): Promise<void> {
+    await tx.$executeRaw`
+      UPDATE job_arrays SET cancel_requested_at = NULL
+      WHERE id = ${id}::uuid AND tenant_id = ${tenantId} AND cancel_requested_at IS NOT NULL`;
+  }
+
   /** The array's row, locked for the rest of the transaction. */
   async lock(tx: Prisma.TransactionClient, tenantId: string, id: string): Promise<ArrayRow | null> {
     const rows = await tx.$queryRaw<{ id: string }[]>`

@@ -288,6 +288,8 @@ export class ArraysService {
           const array = await this.repository.lock(tx, tenantId, id);
           if (!array) throw arrayNotFound(id);
           assertRetryable(array);
+          // A cancel of the array is over (nothing unfinished): the rerun elements must run.
+          await this.repository.clearCancel(tx, tenantId, id);
           checked = true;
         }
         return lockArrayElements(tx, tenantId, id, ['failed'], after, limit);

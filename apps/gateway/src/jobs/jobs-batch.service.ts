@@ -10,11 +10,13 @@ import {
 import { neverFits, type Resources, uuidv7 } from '@roam/domain';
 import { JobLedger } from '@roam/jobs';
 import { Outbox } from '@roam/messaging';
-import { type FieldError, ProblemError, problemTypes } from '@roam/runtime';
+import type { ObjectStore } from '@roam/object-store';
+import { type FieldError, OBJECT_STORE, ProblemError, problemTypes } from '@roam/runtime';
 import { z } from 'zod';
 
 import { SOURCE } from '../source.js';
 import { DependenciesService, requestedOf } from './dependencies.service.js';
+import { assertDependencyInputs } from './dependency-inputs-check.js';
 import {
   assertMultiPodCoherent,
   neverFitsView,
@@ -62,6 +64,7 @@ export class JobsBatchService {
     private readonly pendingCap: PendingCap,
     private readonly dependencies: DependenciesService,
     private readonly priorities: PriorityClassesService,
+    @Inject(OBJECT_STORE) private readonly store: ObjectStore | null,
   ) {
     this.ledger = new JobLedger(outbox, SOURCE);
   }
@@ -166,6 +169,11 @@ export class JobsBatchService {
       }
       const spec: JobSpec = parsed.data;
       assertMultiPodCoherent(spec, 'the jobs of a batch');
+      assertDependencyInputs(
+        spec,
+        this.store?.kind ?? null,
+        `jobs.${index}.inputs_from_dependencies`,
+      );
       const requests = requestsOf(spec);
       if ('errors' in requests) {
         bad.push({ index, errors: requests.errors });

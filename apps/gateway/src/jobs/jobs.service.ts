@@ -3,11 +3,13 @@ import { createEnvelope, type JobSpec, jobSpecSchema, subjects } from '@roam/con
 import { type TenantLimits, uuidv7 } from '@roam/domain';
 import { JobLedger } from '@roam/jobs';
 import { Outbox } from '@roam/messaging';
-import { ProblemError, problemTypes, validationProblem } from '@roam/runtime';
+import type { ObjectStore } from '@roam/object-store';
+import { OBJECT_STORE, ProblemError, problemTypes, validationProblem } from '@roam/runtime';
 
 import { SOURCE } from '../source.js';
 import { TemplatesService } from '../templates/templates.service.js';
 import { DependenciesService, requestedOf } from './dependencies.service.js';
+import { assertDependencyInputs } from './dependency-inputs-check.js';
 import {
   assertCanEverRun,
   assertMultiPodCoherent,
@@ -62,11 +64,17 @@ export class JobsService {
     private readonly pendingCap: PendingCap,
     private readonly dependencies: DependenciesService,
     private readonly priorities: PriorityClassesService,
+    @Inject(OBJECT_STORE) private readonly store: ObjectStore | null,
   ) {
     this.ledger = new JobLedger(outbox, SOURCE);
   }
 
   private readonly ledger: JobLedger;
+
+  /** The results store this process has: what `inputs_from_dependencies` can rely on. */
+  get storeKind(): ObjectStore['kind'] | null {
+    return this.store?.kind ?? null;
+  }
 
   private readonly limitsCache = new Map<
     string,
@@ -150,7 +158,8 @@ export class JobsService {
   /**
    * The spec's requests (a gang's summed, with its pod sets); 422 when it can never run (larger
    * than the quota or any node) or is an incoherent multi-pod job, or a multi-pod job where
-   * only single pods may go (`singlePodOnly` names them: "an array's elements").
+   * only single pods may go (`singlePodOnly` names them: "an array's elements"); 422 too when it
+   * asks for its dependencies' results where they cannot be given (`dependencyInputsIssue`).
    */
   async assertCanEverRun(
     tenantId: string,
@@ -158,6 +167,7 @@ export class JobsService {
     singlePodOnly?: string,
   ): Promise<JobRequests> {
     assertMultiPodCoherent(spec, singlePodOnly);
+    assertDependencyInputs(spec, this.storeKind);
     // Every submit path comes through here: a priority class becomes the priority now.
     await this.priorities.apply([spec]);
     const [nodes, limits] = await Promise.all([this.nodes.current(), this.limitsOf(tenantId)]);

@@ -14,6 +14,7 @@ import {
   requestedOf,
 } from '../jobs/dependencies.service.js';
 import { newJobRecord } from '../jobs/jobs.repository.js';
+import { assertDependencyInputs } from '../jobs/dependency-inputs-check.js';
 import { defaultJobName, JobsService } from '../jobs/jobs.service.js';
 import { PendingCap } from '../jobs/pending-cap.js';
 import {
@@ -79,9 +80,14 @@ export class PipelinesService {
       );
     }
     const planned: PlannedStep[] = [];
-    for (const step of steps) {
+    for (const [index, step] of steps.entries()) {
       const request = await this.jobs.requestOf(tenantId, step.job);
       const array = step.array === undefined ? undefined : this.arrays.parse(step.array);
+      assertDependencyInputs(
+        request.spec,
+        this.jobs.storeKind,
+        `steps.${index}.job.inputs_from_dependencies`,
+      );
       const { resources, podSets } = await this.jobs.assertCanEverRun(tenantId, request.spec);
       const id = uuidv7();
       planned.push({

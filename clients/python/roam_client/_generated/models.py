@@ -329,6 +329,7 @@ class JobSpec(TypedDict, total=False):
     failure_policy: NotRequired[Dict[str, Any]]
     group: NotRequired[str]
     image: Required[str]
+    # Put the dependencies' result files under `$ROAM_INPUTS_DIR/deps/` before the command starts. Needs object storage and `offload: never`: otherwise the submit is a 422 (`dependency-inputs-unavailable`).
     inputs_from_dependencies: NotRequired[bool]
     labels: NotRequired[Dict[str, str]]
     max_duration_seconds: NotRequired[int]
@@ -360,6 +361,7 @@ class JobSpecInput(TypedDict, total=False):
     failure_policy: NotRequired[Dict[str, Any]]
     group: NotRequired[str]
     image: Required[str]
+    # Put the dependencies' result files under `$ROAM_INPUTS_DIR/deps/` before the command starts. Needs object storage and `offload: never`: otherwise the submit is a 422 (`dependency-inputs-unavailable`).
     inputs_from_dependencies: NotRequired[bool]
     labels: NotRequired[Dict[str, str]]
     max_duration_seconds: NotRequired[int]

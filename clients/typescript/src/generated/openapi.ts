@@ -2324,6 +2324,7 @@ export interface components {
       };
       group?: string;
       image: string;
+      /** @description Put the dependencies' result files under `$ROAM_INPUTS_DIR/deps/` before the command starts. Needs object storage and `offload: never`: otherwise the submit is a 422 (`dependency-inputs-unavailable`). */
       inputs_from_dependencies?: boolean;
       labels?: {
         [key: string]: string;
@@ -2446,6 +2447,7 @@ export interface components {
       };
       group?: string;
       image: string;
+      /** @description Put the dependencies' result files under `$ROAM_INPUTS_DIR/deps/` before the command starts. Needs object storage and `offload: never`: otherwise the submit is a 422 (`dependency-inputs-unavailable`). */
       inputs_from_dependencies?: boolean;
       labels?: {
         [key: string]: string;
@@ -3005,6 +3007,7 @@ export interface components {
         inputs?: {
           required: string[];
         };
+        /** @description Put the dependencies' result files under `$ROAM_INPUTS_DIR/deps/` before the command starts. Needs object storage and `offload: never`: otherwise the submit is a 422 (`dependency-inputs-unavailable`). */
         inputs_from_dependencies?: boolean;
         labels?: {
           [key: string]: string;
@@ -4580,6 +4583,7 @@ export interface operations {
               };
               group?: string;
               image: string;
+              /** @description Put the dependencies' result files under `$ROAM_INPUTS_DIR/deps/` before the command starts. Needs object storage and `offload: never`: otherwise the submit is a 422 (`dependency-inputs-unavailable`). */
               inputs_from_dependencies?: boolean;
               labels?: {
                 [key: string]: string;
@@ -7746,6 +7750,7 @@ export interface operations {
             inputs?: {
               required: string[];
             };
+            /** @description Put the dependencies' result files under `$ROAM_INPUTS_DIR/deps/` before the command starts. Needs object storage and `offload: never`: otherwise the submit is a 422 (`dependency-inputs-unavailable`). */
             inputs_from_dependencies?: boolean;
             labels?: {
               [key: string]: string;
@@ -8036,6 +8041,7 @@ export interface operations {
             inputs?: {
               required: string[];
             };
+            /** @description Put the dependencies' result files under `$ROAM_INPUTS_DIR/deps/` before the command starts. Needs object storage and `offload: never`: otherwise the submit is a 422 (`dependency-inputs-unavailable`). */
             inputs_from_dependencies?: boolean;
             labels?: {
               [key: string]: string;

@@ -55,7 +55,8 @@ export class KueueAdmissionRepository {
         WHERE q.tenant_id = t.id AND q.status = 'pending' AND q.deps_unmet = 0
           AND (q.retry_at IS NULL OR q.retry_at <= now())
           AND (q.array_id IS NULL OR EXISTS (
-            SELECT 1 FROM job_arrays a WHERE a.id = q.array_id AND a.deps_unmet = 0))
+            SELECT 1 FROM job_arrays a
+            WHERE a.id = q.array_id AND a.deps_unmet = 0 AND a.cancel_requested_at IS NULL))
         ORDER BY q.created_at, q.id LIMIT ${window.perTenant}
       ) j
       WHERE t.status = 'ready'
