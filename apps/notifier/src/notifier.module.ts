@@ -8,7 +8,6 @@ import { DeliveriesRepository } from './delivery/deliveries.repository.js';
 import { DeliveryLoop, WEBHOOK_SENDER } from './delivery/delivery.loop.js';
 import { HttpWebhookSender } from './delivery/sender.js';
 import { EventsHandler } from './fanout/events.handler.js';
-import { StoredEventsRepository } from './fanout/stored-events.repository.js';
 import { HistoryRetention } from './retention/history-retention.js';
 
 /**
@@ -22,7 +21,6 @@ import { HistoryRetention } from './retention/history-retention.js';
     DeliveriesRepository,
     DeliveryLoop,
     HistoryRetention,
-    StoredEventsRepository,
     // Opens the sealed webhook secrets it signs with (docs/security.md, "Secrets at rest").
     {
       provide: SecretBox,

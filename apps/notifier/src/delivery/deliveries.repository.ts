@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Prisma, PrismaClient } from '@roam/db';
 import { PRISMA } from '@roam/runtime';
+import { EVENT_TYPE_PREFIX, subjects } from '@roam/contracts';
 
 import type { WebhookResponse } from './sender.js';
 
@@ -30,21 +31,27 @@ export interface ClaimRequest {
   leaseMs: number;
 }
 
+/** An event message from the bus: only a pointer to the event roam committed (`events`). */
+export interface BusEvent {
+  id: string;
+  tenantId: string;
+  type: string;
+}
+
+/** What one fan-out did: deliveries created, and the messages that did not match a commit. */
+export interface FanOutResult {
+  created: number;
+  /** Ids on the bus roam never committed: dropped. */
+  unknown: string[];
+  /** Messages whose tenant or type differ from the committed event's (which is delivered). */
+  altered: { id: string; tenantId: string | null; type: string }[];
+}
+
 /**
  * Deliveries and attempts in Postgres. Claims are leases: a claim moves `next_attempt_at`
  * forward by the lease, so a notifier that dies mid-attempt leaves the delivery due again
  * once the lease ends, and another picks it up (at-least-once).
  */
-/** An event to fan out to its tenant's webhook endpoints. */
-export interface FanOutEvent {
-  id: string;
-  tenantId: string;
-  type: string;
-  shortType: string;
-  time: Date;
-  envelope: unknown;
-}
-
 @Injectable()
 export class DeliveriesRepository {
   constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
@@ -196,32 +203,52 @@ export class DeliveriesRepository {
 
   /**
    * Fan-out: one pending delivery per active endpoint of the tenant subscribed to the event,
-   * created after it happened, for many events in one statement. The unique (endpoint, event)
-   * makes a second run a no-op, so a redelivered NATS message creates nothing twice. Returns
-   * how many were created.
+   * created after it happened, for many bus messages in one statement. What is delivered is
+   * the event as committed in `events`, joined there by id: its payload never travels to this
+   * process and back, and an event no endpoint wants costs one index lookup. Events of no
+   * tenant and test events are never fanned out. The unique (endpoint, event) makes a second
+   * run a no-op, so a redelivered NATS message creates nothing twice.
    */
-  async fanOut(events: readonly FanOutEvent[]): Promise<number> {
-    if (events.length === 0) return 0;
-    const ids = events.map((e) => e.id);
-    const tenants = events.map((e) => e.tenantId);
-    const types = events.map((e) => e.type);
-    const shortTypes = events.map((e) => e.shortType);
-    const areas = events.map((e) => `${e.shortType.split('.')[0]}.*`);
-    const times = events.map((e) => e.time.toISOString());
-    const payloads = events.map((e) => JSON.stringify(e.envelope));
-    return this.prisma.$executeRaw`
-      WITH ev AS (
-        SELECT * FROM unnest(${ids}::uuid[], ${tenants}::text[], ${types}::text[],
-          ${shortTypes}::text[], ${areas}::text[], ${times}::timestamptz[], ${payloads}::jsonb[])
-          AS t(id, tenant_id, type, short_type, area, time, payload)
+  async fanOut(messages: readonly BusEvent[]): Promise<FanOutResult> {
+    if (messages.length === 0) return { created: 0, unknown: [], altered: [] };
+    const ids = messages.map((m) => m.id);
+    const tenants = messages.map((m) => m.tenantId);
+    const types = messages.map((m) => m.type);
+    const [row] = await this.prisma.$queryRaw<
+      { created: bigint; unknown: string[]; altered: FanOutResult['altered'] }[]
+    >`
+      WITH msg AS (
+        SELECT * FROM unnest(${ids}::uuid[], ${tenants}::text[], ${types}::text[])
+          AS m(id, tenant_id, type)
+      ), ev AS MATERIALIZED (
+        SELECT m.id AS message_id, m.tenant_id AS message_tenant, m.type AS message_type,
+               e.id, e.tenant_id, e.type, e.time, e.envelope,
+               CASE WHEN starts_with(e.type, ${EVENT_TYPE_PREFIX})
+                    THEN substr(e.type, ${EVENT_TYPE_PREFIX.length + 1}) ELSE e.type END AS short_type
+        FROM msg m LEFT JOIN events e ON e.id = m.id
+      ), ins AS (
+        INSERT INTO webhook_deliveries
+          (id, endpoint_id, tenant_id, event_id, event_type, payload, status, attempts, next_attempt_at)
+        SELECT gen_random_uuid(), w.id, w.tenant_id, ev.id, ev.type, ev.envelope, 'pending', 0, now()
+        FROM ev JOIN webhook_endpoints w
+          ON w.tenant_id = ev.tenant_id AND w.status = 'active' AND w.created_at <= ev.time
+          AND (cardinality(w.events) = 0 OR w.events IS NULL OR ev.short_type = ANY(w.events)
+               OR split_part(ev.short_type, '.', 1) || '.*' = ANY(w.events) OR '*' = ANY(w.events))
+        WHERE ev.type <> ${subjects.webhook.test}
+        ON CONFLICT (endpoint_id, event_id) DO NOTHING
+        RETURNING 1
       )
-      INSERT INTO webhook_deliveries
-        (id, endpoint_id, tenant_id, event_id, event_type, payload, status, attempts, next_attempt_at)
-      SELECT gen_random_uuid(), e.id, e.tenant_id, ev.id, ev.type, ev.payload, 'pending', 0, now()
-      FROM ev JOIN webhook_endpoints e
-        ON e.tenant_id = ev.tenant_id AND e.status = 'active' AND e.created_at <= ev.time
-        AND (cardinality(e.events) = 0 OR e.events IS NULL
-             OR ev.short_type = ANY(e.events) OR ev.area = ANY(e.events) OR '*' = ANY(e.events))
-      ON CONFLICT (endpoint_id, event_id) DO NOTHING`;
+      SELECT (SELECT count(*) FROM ins) AS created,
+             coalesce(array_agg(message_id::text) FILTER (WHERE id IS NULL), '{}') AS unknown,
+             coalesce(json_agg(json_build_object('id', id, 'tenantId', tenant_id, 'type', type))
+               FILTER (WHERE id IS NOT NULL
+                 AND (tenant_id IS DISTINCT FROM message_tenant OR type <> message_type)),
+               '[]') AS altered
+      FROM ev`;
+    return {
+      created: Number(row?.created ?? 0),
+      unknown: row?.unknown ?? [],
+      altered: row?.altered ?? [],
+    };
   }
 }
