@@ -56,8 +56,9 @@ describe('GPU and TPU flavors', () => {
               taints: GPU_TAINT,
             },
             {
+              // Two single-host v5e 2x4 slices: 8 chips on each ct5lp-hightpu-8t host.
               name: 'e-v5e-2x4',
-              nodes: 1,
+              nodes: 2,
               capacity: { cpu: '224', memory: '192Gi', pods: '110', 'google.com/tpu': '8' },
               labels: {
                 'cloud.google.com/gke-tpu-accelerator': 'tpu-v5-lite-podslice',
@@ -364,6 +365,42 @@ describe('GPU and TPU flavors', () => {
     });
     expect(pod.containers[0]!.resources.requests['google.com/tpu']).toBe('8');
     await cancel(id);
+  });
+
+  it('gives each pod of an indexed Job on a single-host slice a host of its own, and waits while one is taken', async () => {
+    const slice = {
+      resources: {
+        cpu: '1',
+        memory: '1Gi',
+        tpu: { type: 'tpu-v5-lite-podslice', topology: '2x4' },
+      },
+    };
+    await nodeDrained('e-v5e-2x4-0');
+    const single = (await submit({ command: ['sleep', '100000'], ...slice })).body.id as string;
+    await until(single, 'running');
+
+    // Two pods of 8 chips each: one host is free, so the gang waits rather than being admitted
+    // with a pod that cannot bind.
+    const submitted = await submit({ command: ['sleep', '100000'], parallelism: 2, ...slice });
+    expect(submitted.status).toBe(201);
+    const gang = submitted.body.id as string;
+    await eventually('the gang to wait for a second host', async () => {
+      const job = await get(gang);
+      return job.reason === 'InsufficientCapacity' && job.status === 'pending';
+    });
+    expect(await podsOf(gang)).toEqual([]);
+
+    // The single-host job ends: the gang takes both hosts, one pod on each.
+    await cancel(single);
+    await until(gang, 'running');
+    const pods = await eventually('both pods bound', async () => {
+      const all = await podsOf(gang);
+      return all.length === 2 && all.every((p) => p.spec.nodeName) && all;
+    });
+    expect(pods.map((p) => p.spec.nodeName).sort()).toEqual(['e-v5e-2x4-0', 'e-v5e-2x4-1']);
+    await cancel(gang);
+    await nodeDrained('e-v5e-2x4-0');
+    await nodeDrained('e-v5e-2x4-1');
   });
 
   it.each<[string, Record<string, unknown>, RegExp]>([

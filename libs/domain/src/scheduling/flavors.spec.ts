@@ -264,6 +264,54 @@ describe('sliceLayout / withTpuRequest: a slice is chips ÷ chips per host', () 
   });
 });
 
+describe('decide: an indexed Job on a single-host slice takes one host per pod', () => {
+  /** Three v5e 2x4 hosts (8 chips each), and a v5e 2x2 host first-fit would meet first. */
+  const hosts = () => [
+    node('a-v5e-2x2').tpuHost(V5E, '2x2', 4),
+    ...[0, 1, 2].map((i) => node(`h-v5e-2x4-${i}`).tpuHost(V5E, '2x4', 8)),
+  ];
+
+  it('each pod asks for the whole host; the job holds their sum', () => {
+    const nodes = hosts().map((n) => n.obj());
+    const j = withTpuRequest(job('j').tpu(V5E, '2x4').pods('main', 2, { cpu: 1 }).obj(), nodes);
+    expect(j.podSets).toEqual([
+      { name: 'main', count: 2, resources: { cpuMillis: 1000, memoryBytes: 0, gpu: 0, tpu: 8 } },
+    ]);
+    expect(j.resources.tpu).toBe(16);
+  });
+
+  it.each<[string, number, number, string[] | WaitReason]>([
+    ['2 pods, 3 free hosts: one pod per host', 2, 0, ['h-v5e-2x4-0', 'h-v5e-2x4-1']],
+    ['3 pods, 3 free hosts: every host', 3, 0, ['h-v5e-2x4-0', 'h-v5e-2x4-1', 'h-v5e-2x4-2']],
+    ['4 pods, 3 hosts: never two pods on one host', 4, 0, 'Unschedulable'],
+    [
+      '2 pods, 2 of 3 hosts busy: waits, not packed onto the free one',
+      2,
+      2,
+      'InsufficientCapacity',
+    ],
+  ])('%s', (_name, pods, busy, expected) => {
+    const nodes = hosts().map((n, i) => (i >= 1 && i <= busy ? n.tpuInUse(8) : n));
+    const d = decide(
+      snapshot()
+        .tenants(tenant('a'))
+        .jobs(job('j').tpu(V5E, '2x4').pods('main', pods, { cpu: 1 }))
+        .nodes(...nodes)
+        .obj(),
+    );
+    if (typeof expected === 'string') {
+      expect(d.admitted).toEqual([]);
+      expect(waitingFor(d, 'j').reason).toBe(expected);
+      return;
+    }
+    const admission = d.admitted.find((a) => a.jobId === 'j');
+    const nodesOf = (admission?.placements ?? []).flatMap((p) =>
+      Array.from({ length: p.count }, () => p.node),
+    );
+    expect(nodesOf).toEqual(expected);
+  });
+});
+
 describe('decide: a TPU job runs only on hosts of its slice type and topology', () => {
   it.each<[string, ReturnType<typeof job>, string]>([
     ['v5e 2x4 skips the v5e 2x2 and the v5p 2x4 hosts', job('j').tpu(V5E, '2x4'), 'd-v5e-2x4'],
