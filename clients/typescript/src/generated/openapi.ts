@@ -1898,11 +1898,12 @@ export interface components {
             borrowing?: number;
             /** @description Set when the limit is the cohort's pool of its members' guarantees. */
             cohort?: string;
+            /** @description Set when the limit is the quota of one GPU type, or with `tpu` one TPU type. */
             gpuType?: string;
             limit: number;
             needed: number;
             /** @enum {string} */
-            resource: 'cpuMillis' | 'memoryBytes' | 'gpu';
+            resource: 'cpuMillis' | 'memoryBytes' | 'gpu' | 'tpu';
             used: number;
           }[];
         }
@@ -1947,7 +1948,7 @@ export interface components {
                 message: string;
                 requested: number;
                 /** @enum {string} */
-                resource: 'cpuMillis' | 'memoryBytes' | 'gpu';
+                resource: 'cpuMillis' | 'memoryBytes' | 'gpu' | 'tpu';
               }
             | {
                 /** @constant */
