@@ -514,6 +514,88 @@ describe('GPU and TPU flavors', () => {
     await cancel(h100);
   });
 
+  it('holds a TPU job over its tenant TPU quota WaitingForQuota, and refuses one over it for ever with a 422', async () => {
+    // A tenant of its own: the gateway caches a tenant's limits briefly, and this one's are set
+    // before its first submit.
+    const tpuKey = await register(h.url, 'flavor-tpu', {
+      max_cpu: 100,
+      max_memory_gi: 100,
+      max_concurrent_jobs: 20,
+    });
+    await eventually('tenant flavor-tpu ready', async () => {
+      const tenant = await h.prisma.tenant.findUnique({ where: { id: 'flavor-tpu' } });
+      return tenant?.status === 'ready';
+    });
+    const patch = (body: Record<string, unknown>) =>
+      call(h.url, 'PATCH', '/api/v1/tenants/flavor-tpu', body, ADMIN_TOKEN);
+    for (const max_tpu of [-1, 1.5, 'eight', {}, { 'TPU v5e': 8 }, { 'tpu-v5-lite-podslice': -8 }])
+      expect((await patch({ max_tpu })).status).toBe(400);
+    expect(
+      (await h.prisma.tenant.findUniqueOrThrow({ where: { id: 'flavor-tpu' } })).maxTpu,
+    ).toBeNull();
+
+    const set = await patch({ max_tpu: { 'tpu-v5-lite-podslice': 8 } });
+    expect(set.status).toBe(200);
+    expect(set.body).toMatchObject({
+      max_tpu: 8,
+      max_tpu_by_type: { 'tpu-v5-lite-podslice': 8 },
+    });
+
+    const submitTpu = (spec: Record<string, unknown>) =>
+      call(
+        h.url,
+        'POST',
+        '/api/v1/jobs',
+        { image: 'busybox', command: ['sleep', '100000'], ...spec },
+        tpuKey,
+      );
+    const slice = {
+      resources: {
+        cpu: '1',
+        memory: '1Gi',
+        tpu: { type: 'tpu-v5-lite-podslice', topology: '2x4' },
+      },
+    };
+    // Two pods of a whole 2x4 host each: 16 chips, more than the tenant may ever hold.
+    const refused = await submitTpu({ parallelism: 2, ...slice });
+    expect(refused.status).toBe(422);
+    expect(refused.body.detail).toMatch(
+      /requests 16 TPU chips of type tpu-v5-lite-podslice but the tenant's whole tpu-v5-lite-podslice tpu quota is 8 TPU chips/,
+    );
+
+    await nodeDrained('e-v5e-2x4-0');
+    await nodeDrained('e-v5e-2x4-1');
+    const getTpu = async (id: string) =>
+      (await call(h.url, 'GET', `/api/v1/jobs/${id}`, undefined, tpuKey)).body;
+    const first = (await submitTpu(slice)).body.id as string;
+    await eventually(
+      'the first slice job running',
+      async () => (await getTpu(first)).status === 'running',
+    );
+    // The second 2x4 host is free, but the tenant's 8 chips are taken.
+    const second = (await submitTpu(slice)).body.id as string;
+    const waiting = await eventually('the second slice job queued for TPU quota', async () => {
+      const job = await getTpu(second);
+      return job.reason === 'WaitingForQuota' && job;
+    });
+    expect(waiting.message).toMatch(
+      /tpu-v5-lite-podslice tpu quota \(8 TPU chips in use \+ 8 TPU chips requested > 8 TPU chips limit\)/,
+    );
+
+    // The first one ends: the second gets the chips.
+    expect((await call(h.url, 'DELETE', `/api/v1/jobs/${first}`, undefined, tpuKey)).status).toBe(
+      200,
+    );
+    await eventually(
+      'the second slice job running',
+      async () => (await getTpu(second)).status === 'running',
+    );
+    expect((await call(h.url, 'DELETE', `/api/v1/jobs/${second}`, undefined, tpuKey)).status).toBe(
+      200,
+    );
+    expect((await patch({ max_tpu: null })).body.max_tpu).toBeNull();
+  });
+
   it('refuses a malformed per-type quota with a 400 and leaves the limits as they were', async () => {
     const before = await h.prisma.tenant.findUniqueOrThrow({ where: { id: 'flavor-a' } });
     for (const max_gpu of [{ 'NVIDIA L4': 1 }, { 'nvidia-l4': -1 }, {}, { 'nvidia-l4': 1.5 }]) {

@@ -2865,6 +2865,12 @@ export interface components {
         [key: string]: number;
       };
       max_memory_gi: number;
+      /** @description TPU chips the tenant may hold, all TPU types together; null: no TPU quota. */
+      max_tpu: number | null;
+      /** @description TPU chips per TPU type, when the quota names types; `max_tpu` is their sum. */
+      max_tpu_by_type?: {
+        [key: string]: number;
+      };
       message: string;
       namespace: string;
       offload_budget_usd: number | null;
@@ -3143,6 +3149,12 @@ export interface components {
         [key: string]: number;
       };
       max_memory_gi: number;
+      /** @description TPU chips the tenant may hold, all TPU types together; null: no TPU quota. */
+      max_tpu: number | null;
+      /** @description TPU chips per TPU type, when the quota names types; `max_tpu` is their sum. */
+      max_tpu_by_type?: {
+        [key: string]: number;
+      };
       namespace: string;
       offload_budget_usd: number | null;
       offload_spend_usd: number;
@@ -3215,6 +3227,12 @@ export interface components {
         [key: string]: number;
       };
       max_memory_gi: number;
+      /** @description TPU chips the tenant may hold, all TPU types together; null: no TPU quota. */
+      max_tpu: number | null;
+      /** @description TPU chips per TPU type, when the quota names types; `max_tpu` is their sum. */
+      max_tpu_by_type?: {
+        [key: string]: number;
+      };
       namespace: string;
       offload_budget_usd: number | null;
       offload_spend_usd: number;
@@ -8628,6 +8646,15 @@ export interface operations {
                 [key: string]: number;
               };
           max_memory_gi?: number;
+          /** @description TPU chips the tenant may hold: a number for all TPU types together, an object per TPU type (capped together at their sum), or null for no TPU quota (the default). */
+          max_tpu?:
+            | (
+                | number
+                | {
+                    [key: string]: number;
+                  }
+              )
+            | null;
           offload_budget_usd?: number | null;
           rate_limit_per_second?: number | null;
           results_retention_days?: number | null;
@@ -10176,6 +10203,15 @@ export interface operations {
                 [key: string]: number;
               };
           max_memory_gi?: number;
+          /** @description TPU chips the tenant may hold: a number for all TPU types together, an object per TPU type (capped together at their sum), or null for no TPU quota (the default). */
+          max_tpu?:
+            | (
+                | number
+                | {
+                    [key: string]: number;
+                  }
+              )
+            | null;
           offload_budget_usd?: number | null;
           rate_limit_per_second?: number | null;
           results_retention_days?: number | null;

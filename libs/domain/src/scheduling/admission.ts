@@ -485,7 +485,7 @@ class AdmissionCycle {
           const reasons = [
             ...neverFits(entry.need, limits, [], job),
             ...typeQuotaNeverFits(job, entry.need.gpu, tenant.state),
-            ...tpuQuotaNeverFits(job, entry.need.tpu ?? 0, tenant.state),
+            ...tpuQuotaNeverFits(job.tpu?.type, entry.need.tpu ?? 0, tenant.state),
             ...entry.shape.nodeReasons,
           ];
           verdict = reasons.length > 0 ? { kind: 'unschedulable', reasons } : null;
@@ -1164,9 +1164,15 @@ function tpuShortfalls(job: PendingJob, chips: number, tenant: TenantWork): Quot
   return shortfalls;
 }
 
-/** A TPU job asking for more chips than the tenant may ever hold, of all types or of its own. */
-function tpuQuotaNeverFits(job: PendingJob, chips: number, tenant: TenantState): NeverFitsReason[] {
-  const type = job.tpu?.type;
+/**
+ * A TPU job of `type` asking for more chips (every pod's) than the tenant may ever hold, of all
+ * types or of its own. The gateway refuses such a job at submit with the same reasons.
+ */
+export function tpuQuotaNeverFits(
+  type: string | undefined,
+  chips: number,
+  tenant: Pick<TenantState, 'tpuQuota' | 'tpuQuotaByType'>,
+): NeverFitsReason[] {
   if (type === undefined || chips <= 0) return [];
   const reasons: NeverFitsReason[] = [];
   const total = tenant.tpuQuota;
