@@ -389,6 +389,8 @@ describe('GPU and TPU flavors', () => {
       return job.reason === 'InsufficientCapacity' && job.status === 'pending';
     });
     expect(await podsOf(gang)).toEqual([]);
+    // Its row holds both pods' chips, which a tenant TPU quota counts.
+    expect((await h.prisma.job.findUniqueOrThrow({ where: { id: gang } })).tpuChips).toBe(16);
 
     // The single-host job ends: the gang takes both hosts, one pod on each.
     await cancel(single);
