@@ -536,6 +536,11 @@ describe('GPU and TPU flavors', () => {
       (await h.prisma.tenant.findUniqueOrThrow({ where: { id: 'flavor-tpu' } })).maxTpu,
     ).toBeNull();
 
+    // The database refuses a negative quota too, whoever writes it.
+    await expect(
+      h.prisma.$executeRaw`UPDATE tenants SET max_tpu = -1 WHERE id = 'flavor-tpu'`,
+    ).rejects.toThrow(/max_tpu must not be negative/);
+
     const set = await patch({ max_tpu: { 'tpu-v5-lite-podslice': 8 } });
     expect(set.status).toBe(200);
     expect(set.body).toMatchObject({
