@@ -56,8 +56,9 @@ describe('GPU and TPU flavors', () => {
               taints: GPU_TAINT,
             },
             {
+              // Two single-host v5e 2x4 slices: 8 chips on each ct5lp-hightpu-8t host.
               name: 'e-v5e-2x4',
-              nodes: 1,
+              nodes: 2,
               capacity: { cpu: '224', memory: '192Gi', pods: '110', 'google.com/tpu': '8' },
               labels: {
                 'cloud.google.com/gke-tpu-accelerator': 'tpu-v5-lite-podslice',
@@ -366,6 +367,44 @@ describe('GPU and TPU flavors', () => {
     await cancel(id);
   });
 
+  it('gives each pod of an indexed Job on a single-host slice a host of its own, and waits while one is taken', async () => {
+    const slice = {
+      resources: {
+        cpu: '1',
+        memory: '1Gi',
+        tpu: { type: 'tpu-v5-lite-podslice', topology: '2x4' },
+      },
+    };
+    await nodeDrained('e-v5e-2x4-0');
+    const single = (await submit({ command: ['sleep', '100000'], ...slice })).body.id as string;
+    await until(single, 'running');
+
+    // Two pods of 8 chips each: one host is free, so the gang waits rather than being admitted
+    // with a pod that cannot bind.
+    const submitted = await submit({ command: ['sleep', '100000'], parallelism: 2, ...slice });
+    expect(submitted.status).toBe(201);
+    const gang = submitted.body.id as string;
+    await eventually('the gang to wait for a second host', async () => {
+      const job = await get(gang);
+      return job.reason === 'InsufficientCapacity' && job.status === 'pending';
+    });
+    expect(await podsOf(gang)).toEqual([]);
+    // Its row holds both pods' chips, which a tenant TPU quota counts.
+    expect((await h.prisma.job.findUniqueOrThrow({ where: { id: gang } })).tpuChips).toBe(16);
+
+    // The single-host job ends: the gang takes both hosts, one pod on each.
+    await cancel(single);
+    await until(gang, 'running');
+    const pods = await eventually('both pods bound', async () => {
+      const all = await podsOf(gang);
+      return all.length === 2 && all.every((p) => p.spec.nodeName) && all;
+    });
+    expect(pods.map((p) => p.spec.nodeName).sort()).toEqual(['e-v5e-2x4-0', 'e-v5e-2x4-1']);
+    await cancel(gang);
+    await nodeDrained('e-v5e-2x4-0');
+    await nodeDrained('e-v5e-2x4-1');
+  });
+
   it.each<[string, Record<string, unknown>, RegExp]>([
     [
       'a GPU type no node has',
@@ -475,6 +514,93 @@ describe('GPU and TPU flavors', () => {
     await until(second, 'running');
     await cancel(second);
     await cancel(h100);
+  });
+
+  it('holds a TPU job over its tenant TPU quota WaitingForQuota, and refuses one over it for ever with a 422', async () => {
+    // A tenant of its own: the gateway caches a tenant's limits briefly, and this one's are set
+    // before its first submit.
+    const tpuKey = await register(h.url, 'flavor-tpu', {
+      max_cpu: 100,
+      max_memory_gi: 100,
+      max_concurrent_jobs: 20,
+    });
+    await eventually('tenant flavor-tpu ready', async () => {
+      const tenant = await h.prisma.tenant.findUnique({ where: { id: 'flavor-tpu' } });
+      return tenant?.status === 'ready';
+    });
+    const patch = (body: Record<string, unknown>) =>
+      call(h.url, 'PATCH', '/api/v1/tenants/flavor-tpu', body, ADMIN_TOKEN);
+    for (const max_tpu of [-1, 1.5, 'eight', {}, { 'TPU v5e': 8 }, { 'tpu-v5-lite-podslice': -8 }])
+      expect((await patch({ max_tpu })).status).toBe(400);
+    expect(
+      (await h.prisma.tenant.findUniqueOrThrow({ where: { id: 'flavor-tpu' } })).maxTpu,
+    ).toBeNull();
+
+    // The database refuses a negative quota too, whoever writes it.
+    await expect(
+      h.prisma.$executeRaw`UPDATE tenants SET max_tpu = -1 WHERE id = 'flavor-tpu'`,
+    ).rejects.toThrow(/max_tpu must not be negative/);
+
+    const set = await patch({ max_tpu: { 'tpu-v5-lite-podslice': 8 } });
+    expect(set.status).toBe(200);
+    expect(set.body).toMatchObject({
+      max_tpu: 8,
+      max_tpu_by_type: { 'tpu-v5-lite-podslice': 8 },
+    });
+
+    const submitTpu = (spec: Record<string, unknown>) =>
+      call(
+        h.url,
+        'POST',
+        '/api/v1/jobs',
+        { image: 'busybox', command: ['sleep', '100000'], ...spec },
+        tpuKey,
+      );
+    const slice = {
+      resources: {
+        cpu: '1',
+        memory: '1Gi',
+        tpu: { type: 'tpu-v5-lite-podslice', topology: '2x4' },
+      },
+    };
+    // Two pods of a whole 2x4 host each: 16 chips, more than the tenant may ever hold.
+    const refused = await submitTpu({ parallelism: 2, ...slice });
+    expect(refused.status).toBe(422);
+    expect(refused.body.detail).toMatch(
+      /requests 16 TPU chips of type tpu-v5-lite-podslice but the tenant's whole tpu-v5-lite-podslice tpu quota is 8 TPU chips/,
+    );
+
+    await nodeDrained('e-v5e-2x4-0');
+    await nodeDrained('e-v5e-2x4-1');
+    const getTpu = async (id: string) =>
+      (await call(h.url, 'GET', `/api/v1/jobs/${id}`, undefined, tpuKey)).body;
+    const first = (await submitTpu(slice)).body.id as string;
+    await eventually(
+      'the first slice job running',
+      async () => (await getTpu(first)).status === 'running',
+    );
+    // The second 2x4 host is free, but the tenant's 8 chips are taken.
+    const second = (await submitTpu(slice)).body.id as string;
+    const waiting = await eventually('the second slice job queued for TPU quota', async () => {
+      const job = await getTpu(second);
+      return job.reason === 'WaitingForQuota' && job;
+    });
+    expect(waiting.message).toMatch(
+      /tpu-v5-lite-podslice tpu quota \(8 TPU chips in use \+ 8 TPU chips requested > 8 TPU chips limit\)/,
+    );
+
+    // The first one ends: the second gets the chips.
+    expect((await call(h.url, 'DELETE', `/api/v1/jobs/${first}`, undefined, tpuKey)).status).toBe(
+      200,
+    );
+    await eventually(
+      'the second slice job running',
+      async () => (await getTpu(second)).status === 'running',
+    );
+    expect((await call(h.url, 'DELETE', `/api/v1/jobs/${second}`, undefined, tpuKey)).status).toBe(
+      200,
+    );
+    expect((await patch({ max_tpu: null })).body.max_tpu).toBeNull();
   });
 
   it('refuses a malformed per-type quota with a 400 and leaves the limits as they were', async () => {

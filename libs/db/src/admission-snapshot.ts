@@ -40,6 +40,8 @@ export async function tenantStates(db: Db): Promise<TenantState[]> {
       max_memory_bytes: bigint;
       max_gpu: number;
       max_gpu_by_type: Prisma.JsonValue;
+      max_tpu: number | null;
+      max_tpu_by_type: Prisma.JsonValue;
       max_concurrent_jobs: number;
       weight: number;
       cohort: string | null;
@@ -51,15 +53,18 @@ export async function tenantStates(db: Db): Promise<TenantState[]> {
       memory: bigint | null;
       gpu: bigint | null;
       gpu_by_type: Prisma.JsonValue;
+      tpu: bigint | null;
+      tpu_by_type: Prisma.JsonValue;
     }[]
   >`
     SELECT t.id, t.max_cpu_millis, t.max_memory_bytes, t.max_gpu, t.max_gpu_by_type,
+           t.max_tpu, t.max_tpu_by_type,
            t.max_concurrent_jobs, t.weight, t.cohort, t.borrow_cpu_millis, t.borrow_memory_bytes,
-           t.borrow_gpu, u.count, u.cpu, u.memory, u.gpu, g.gpu_by_type
+           t.borrow_gpu, u.count, u.cpu, u.memory, u.gpu, u.tpu, g.gpu_by_type, p.tpu_by_type
     FROM tenants t
     LEFT JOIN (
       SELECT tenant_id, count(*) AS count, sum(cpu_millis) AS cpu, sum(memory_bytes) AS memory,
-             sum(gpu) AS gpu
+             sum(gpu) AS gpu, sum(tpu_chips) AS tpu
       FROM jobs WHERE admitted_at IS NOT NULL AND status IN ('pending', 'running')
       GROUP BY tenant_id
     ) u ON u.tenant_id = t.id
@@ -73,6 +78,16 @@ export async function tenantStates(db: Db): Promise<TenantState[]> {
       ) typed
       GROUP BY tenant_id
     ) g ON g.tenant_id = t.id
+    LEFT JOIN (
+      SELECT tenant_id, jsonb_object_agg(tpu_type, tpu) AS tpu_by_type
+      FROM (
+        SELECT tenant_id, tpu_type, sum(tpu_chips) AS tpu
+        FROM jobs WHERE admitted_at IS NOT NULL AND status IN ('pending', 'running')
+          AND tpu_type IS NOT NULL
+        GROUP BY tenant_id, tpu_type
+      ) typed
+      GROUP BY tenant_id
+    ) p ON p.tenant_id = t.id
     WHERE t.status = 'ready'`;
   return rows.map((row) => ({
     id: row.id,
@@ -95,10 +110,15 @@ export async function tenantStates(db: Db): Promise<TenantState[]> {
         cpuMillis: Number(row.cpu ?? 0),
         memoryBytes: Number(row.memory ?? 0),
         gpu: Number(row.gpu ?? 0),
+        // TPU chips only where the tenant holds any, so resources without TPUs keep three fields.
+        ...(Number(row.tpu ?? 0) > 0 ? { tpu: Number(row.tpu) } : {}),
       },
       ...optional('gpuByType', gpuCounts(row.gpu_by_type)),
+      ...optional('tpuByType', gpuCounts(row.tpu_by_type)),
     },
     ...optional('gpuQuotaByType', gpuCounts(row.max_gpu_by_type)),
+    ...(row.max_tpu === null ? {} : { tpuQuota: row.max_tpu }),
+    ...optional('tpuQuotaByType', gpuCounts(row.max_tpu_by_type)),
   }));
 }
 
@@ -171,7 +191,7 @@ function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
-/** GPUs per type from a JSON object; entries that are not whole non-negative numbers are dropped. */
+/** GPUs (or TPU chips) per type from a JSON object; entries that are not whole non-negative numbers are dropped. */
 function gpuCounts(json: Prisma.JsonValue): Record<string, number> | undefined {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) return undefined;
   const entries = Object.entries(json).filter(

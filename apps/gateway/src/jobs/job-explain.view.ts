@@ -11,6 +11,8 @@ const resources = z
   .object({ cpuMillis: z.number(), memoryBytes: z.number(), gpu: z.number() })
   .meta({ id: 'SchedulingResources' });
 const resourceName = z.enum(['cpuMillis', 'memoryBytes', 'gpu']);
+/** A quota may also be of TPU chips (`max_tpu`). */
+const quotaResourceName = z.enum(['cpuMillis', 'memoryBytes', 'gpu', 'tpu']);
 const reservation = z
   .object({
     jobId: z.string().optional(),
@@ -22,7 +24,7 @@ const reservation = z
 const neverFitsReason = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('quota'),
-    resource: resourceName,
+    resource: quotaResourceName,
     requested: z.number(),
     limit: z.number(),
     message: z.string(),
@@ -46,11 +48,16 @@ const blocker = z
       kind: z.literal('quota'),
       shortfalls: z.array(
         z.object({
-          resource: resourceName,
+          resource: quotaResourceName,
           used: z.number(),
           limit: z.number(),
           needed: z.number(),
-          gpuType: z.string().optional(),
+          gpuType: z
+            .string()
+            .optional()
+            .describe(
+              'Set when the limit is the quota of one GPU type, or with `tpu` one TPU type.',
+            ),
           cohort: z
             .string()
             .optional()

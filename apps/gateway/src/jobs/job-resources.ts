@@ -1,4 +1,11 @@
-import { gpuCount, gpuTypeOf, type JobSpec, multiPodProblems, podSetsOf } from '@roam/contracts';
+import {
+  gpuCount,
+  gpuTypeOf,
+  type JobSpec,
+  multiPodProblems,
+  podSetsOf,
+  tpuTopologyChips,
+} from '@roam/contracts';
 import type { OffloadPreference } from '@roam/domain';
 import {
   cpuMillis,
@@ -12,6 +19,8 @@ import {
   type Resources,
   sliceLayout,
   type TenantLimits,
+  type TenantState,
+  tpuQuotaNeverFits,
   withTpuRequest,
 } from '@roam/domain';
 import type { StoredPodSet } from '@roam/jobs';
@@ -220,6 +229,38 @@ export function neverRuns(
         constraints,
       );
   return offload === 'never' ? reasons : reasons.filter((reason) => !CLUSTER_ONLY.has(reason.kind));
+}
+
+/**
+ * The TPU chips a job holds once admitted: its slice's chips, once per pod of a multi-pod job
+ * (each pod takes a whole single-host slice). The database derives the same number for the
+ * tenant's usage (`jobs.tpu_chips`).
+ */
+export function tpuChipsOf(spec: JobSpec): number {
+  const tpu = spec.resources.tpu;
+  if (!tpu) return 0;
+  const pods = (podSetsOf(spec) ?? [{ count: 1 }]).reduce((n, set) => n + set.count, 0);
+  return tpuTopologyChips(tpu.topology) * pods;
+}
+
+/**
+ * 422 when a TPU job asks for more chips than its tenant may ever hold (`max_tpu`, of all TPU
+ * types or of its own), as `decide` would find it `Unschedulable`. Offload does not help: RunPod
+ * has no TPUs.
+ */
+export function assertTpuQuota(
+  spec: JobSpec,
+  quota: Pick<TenantState, 'tpuQuota' | 'tpuQuotaByType'>,
+): void {
+  const reasons = tpuQuotaNeverFits(spec.resources.tpu?.type, tpuChipsOf(spec), quota);
+  if (reasons.length === 0) return;
+  throw new ProblemError(
+    422,
+    unschedulableProblem,
+    'Job can never run',
+    `the job can never run: ${reasons.map((r) => r.message).join('; ')}`,
+    { reasons: neverFitsView(reasons) },
+  );
 }
 
 /**

@@ -10,7 +10,7 @@ import { labelSelectorSql } from './label-selector.sql.js';
 /** A job row; its flavor columns are left out, since the spec they are generated from is in it. */
 export type JobRow = Omit<
   Job,
-  'gpuType' | 'capacity' | 'tpuType' | 'tpuTopology' | 'admittedCapacity'
+  'gpuType' | 'capacity' | 'tpuType' | 'tpuTopology' | 'tpuChips' | 'admittedCapacity'
 >;
 export type JobHistoryRow = JobHistory;
 
@@ -59,21 +59,44 @@ const CEILINGS = Prisma.sql`
   (SELECT CASE WHEN t.cohort IS NULL THEN t.max_gpu::bigint
     ELSE LEAST(t.max_gpu::bigint + coalesce(t.borrow_gpu::bigint, sum(c.max_gpu)), sum(c.max_gpu)) END
    FROM tenants c WHERE c.id = t.id OR c.cohort = t.cohort) AS max_gpu,
-  t.max_concurrent_jobs`;
+  t.max_concurrent_jobs, t.max_tpu, t.max_tpu_by_type`;
 
 interface CeilingRow {
+  max_tpu: number | null;
+  max_tpu_by_type: Prisma.JsonValue;
   max_cpu_millis: bigint;
   max_memory_bytes: bigint;
   max_gpu: bigint;
   max_concurrent_jobs: number;
 }
 
-const limitsOfCeilings = (row: CeilingRow): TenantLimits => ({
-  cpuMillis: Number(row.max_cpu_millis),
-  memoryBytes: Number(row.max_memory_bytes),
-  gpu: Number(row.max_gpu),
-  maxConcurrentJobs: row.max_concurrent_jobs,
-});
+/** What a submit is checked against: the ceilings, and the TPU quota (chips; none if absent). */
+export interface SubmitLimits extends TenantLimits {
+  tpuQuota?: number;
+  tpuQuotaByType?: Record<string, number>;
+}
+
+/** TPU chips per type from the JSON column; anything but whole non-negative counts is dropped. */
+function chipCounts(json: Prisma.JsonValue): Record<string, number> | undefined {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return undefined;
+  const entries = Object.entries(json).filter(
+    (entry): entry is [string, number] =>
+      typeof entry[1] === 'number' && Number.isInteger(entry[1]) && entry[1] >= 0,
+  );
+  return entries.length > 0 ? Object.fromEntries(entries) : undefined;
+}
+
+const limitsOfCeilings = (row: CeilingRow): SubmitLimits => {
+  const byType = chipCounts(row.max_tpu_by_type);
+  return {
+    cpuMillis: Number(row.max_cpu_millis),
+    memoryBytes: Number(row.max_memory_bytes),
+    gpu: Number(row.max_gpu),
+    maxConcurrentJobs: row.max_concurrent_jobs,
+    ...(row.max_tpu === null ? {} : { tpuQuota: row.max_tpu }),
+    ...(byType ? { tpuQuotaByType: byType } : {}),
+  };
+};
 
 /** The ledger's record of a new job (its state is always Submitted at seq 1). */
 export function newJobRecord(job: NewJob): NewJobRecord {
@@ -218,7 +241,7 @@ export class JobsRepository {
   }
 
   /** The tenant's limits (for the never-fits check), without locking anything. */
-  async limits(tenantId: string): Promise<TenantLimits | undefined> {
+  async limits(tenantId: string): Promise<SubmitLimits | undefined> {
     const rows = await this.prisma.$queryRaw<CeilingRow[]>`
       SELECT ${CEILINGS} FROM tenants t WHERE id = ${tenantId}`;
     return rows[0] ? limitsOfCeilings(rows[0]) : undefined;

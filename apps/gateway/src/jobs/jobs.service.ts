@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createEnvelope, type JobSpec, jobSpecSchema, subjects } from '@roam/contracts';
-import { type TenantLimits, uuidv7 } from '@roam/domain';
+import { uuidv7 } from '@roam/domain';
 import { JobLedger } from '@roam/jobs';
 import { Outbox } from '@roam/messaging';
 import type { ObjectStore } from '@roam/object-store';
@@ -12,6 +12,7 @@ import { DependenciesService, requestedOf } from './dependencies.service.js';
 import { assertDependencyInputs } from './dependency-inputs-check.js';
 import {
   assertCanEverRun,
+  assertTpuQuota,
   assertMultiPodCoherent,
   assertSliceNotMultiPod,
   type JobRequests,
@@ -29,6 +30,7 @@ import {
   type JobRow,
   type NewJob,
   newJobRecord,
+  type SubmitLimits,
 } from './jobs.repository.js';
 import { NodeCapacityCache } from './node-capacity.cache.js';
 import { PendingCap } from './pending-cap.js';
@@ -78,7 +80,7 @@ export class JobsService {
 
   private readonly limitsCache = new Map<
     string,
-    { limits: TenantLimits | undefined; expires: number }
+    { limits: SubmitLimits | undefined; expires: number }
   >();
 
   /** A `POST /api/v1/jobs` body: a JobSpec, or `{"template": name, ...overrides}`. */
@@ -177,6 +179,7 @@ export class JobsService {
       singlePodOnly === undefined
         ? withSlicePods(spec, requestsOrThrow(spec), nodes)
         : requestsOrThrow(spec);
+    if (limits) assertTpuQuota(spec, limits);
     if (limits)
       assertCanEverRun(
         requests.resources,
@@ -189,7 +192,7 @@ export class JobsService {
     return requests;
   }
 
-  private async limitsOf(tenantId: string): Promise<TenantLimits | undefined> {
+  private async limitsOf(tenantId: string): Promise<SubmitLimits | undefined> {
     const cached = this.limitsCache.get(tenantId);
     if (cached && cached.expires > Date.now()) return cached.limits;
     const limits = await this.repository.limits(tenantId);

@@ -38,6 +38,15 @@ export const tenantViewSchema = z
       .record(z.string(), z.number().int())
       .optional()
       .describe('GPUs per accelerator type, when the quota names types; `max_gpu` is their sum.'),
+    max_tpu: z
+      .number()
+      .int()
+      .nullable()
+      .describe('TPU chips the tenant may hold, all TPU types together; null: no TPU quota.'),
+    max_tpu_by_type: z
+      .record(z.string(), z.number().int())
+      .optional()
+      .describe('TPU chips per TPU type, when the quota names types; `max_tpu` is their sum.'),
     max_concurrent_jobs: z.number().int(),
     rate_limit_per_second: z.number().nullable(),
     results_retention_days: z.number().int().nullable(),

@@ -94,12 +94,46 @@ const gpuQuotaByType = z
     message: 'must total at most 10000 GPUs',
   });
 
+/** TPU types a tenant's TPU quota may name, at most. */
+export const MAX_TPU_TYPES = 32;
+
+const maxTpu = z.number().int().min(0).max(100_000);
+
+/**
+ * TPU chips per TPU type (`{ "tpu-v5-lite-podslice": 16 }`): the tenant's TPU quota is their
+ * sum, and each type is capped at its own count (docs/scheduling.md#flavors).
+ */
+const tpuQuotaByType = z
+  .record(
+    z
+      .string()
+      .max(63)
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a TPU type such as tpu-v5-lite-podslice'),
+    maxTpu,
+  )
+  .refine((types) => Object.keys(types).length >= 1 && Object.keys(types).length <= MAX_TPU_TYPES, {
+    message: `must name between 1 and ${MAX_TPU_TYPES} TPU types`,
+  })
+  .refine((types) => Object.values(types).reduce((sum, n) => sum + n, 0) <= 100_000, {
+    message: 'must total at most 100000 TPU chips',
+  });
+
 export const updateTenantSchema = z
   .object({
     max_cpu: limits.max_cpu,
     max_memory_gi: limits.max_memory_gi,
     /** A number caps all GPUs; an object caps each type, and all together at their sum. */
     max_gpu: z.union([limits.max_gpu, gpuQuotaByType]),
+    /**
+     * TPU chips: a number caps all TPU types, an object caps each type and all together at their
+     * sum, null removes the TPU quota (any number of chips, the default).
+     */
+    max_tpu: z
+      .union([maxTpu, tpuQuotaByType])
+      .nullable()
+      .describe(
+        'TPU chips the tenant may hold: a number for all TPU types together, an object per TPU type (capped together at their sum), or null for no TPU quota (the default).',
+      ),
     max_concurrent_jobs: limits.max_concurrent_jobs,
     rate_limit_per_second: limits.rate_limit_per_second,
     results_retention_days: limits.results_retention_days,

@@ -13,6 +13,10 @@ export interface TenantView {
   max_gpu: number;
   /** Set when the GPU quota is per accelerator type; `max_gpu` is then their sum. */
   max_gpu_by_type?: Record<string, number>;
+  /** TPU chips, all types together; null: no TPU quota. */
+  max_tpu: number | null;
+  /** Set when the TPU quota is per TPU type; `max_tpu` is then their sum. */
+  max_tpu_by_type?: Record<string, number>;
   max_concurrent_jobs: number;
   rate_limit_per_second: number | null;
   results_retention_days: number | null;
@@ -89,6 +93,8 @@ export function tenantView(tenant: Tenant): TenantView {
     max_memory_gi: Number(tenant.maxMemoryBytes) / GI,
     max_gpu: tenant.maxGpu,
     ...(isGpuCounts(tenant.maxGpuByType) ? { max_gpu_by_type: tenant.maxGpuByType } : {}),
+    max_tpu: tenant.maxTpu,
+    ...(isGpuCounts(tenant.maxTpuByType) ? { max_tpu_by_type: tenant.maxTpuByType } : {}),
     max_concurrent_jobs: tenant.maxConcurrentJobs,
     rate_limit_per_second: tenant.rateLimitPerSecond,
     results_retention_days: tenant.resultsRetentionDays,

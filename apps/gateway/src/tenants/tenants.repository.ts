@@ -19,6 +19,13 @@ function limitsData(input: UpdateTenant): Prisma.TenantUpdateInput {
     data.maxGpu = Object.values(input.max_gpu).reduce((sum, n) => sum + n, 0);
     data.maxGpuByType = input.max_gpu;
   }
+  if (input.max_tpu === null || typeof input.max_tpu === 'number') {
+    data.maxTpu = input.max_tpu;
+    data.maxTpuByType = Prisma.DbNull;
+  } else if (input.max_tpu !== undefined) {
+    data.maxTpu = Object.values(input.max_tpu).reduce((sum, n) => sum + n, 0);
+    data.maxTpuByType = input.max_tpu;
+  }
   if (input.max_concurrent_jobs !== undefined) data.maxConcurrentJobs = input.max_concurrent_jobs;
   if (input.rate_limit_per_second !== undefined) {
     data.rateLimitPerSecond =

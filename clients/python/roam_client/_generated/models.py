@@ -553,6 +553,10 @@ class RegisteredTenant(TypedDict, total=False):
     # GPUs per accelerator type, when the quota names types; `max_gpu` is their sum.
     max_gpu_by_type: NotRequired[Dict[str, int]]
     max_memory_gi: Required[float]
+    # TPU chips the tenant may hold, all TPU types together; null: no TPU quota.
+    max_tpu: Required[Optional[int]]
+    # TPU chips per TPU type, when the quota names types; `max_tpu` is their sum.
+    max_tpu_by_type: NotRequired[Dict[str, int]]
     message: Required[str]
     namespace: Required[str]
     offload_budget_usd: Required[Optional[float]]
@@ -689,6 +693,10 @@ class Tenant(TypedDict, total=False):
     # GPUs per accelerator type, when the quota names types; `max_gpu` is their sum.
     max_gpu_by_type: NotRequired[Dict[str, int]]
     max_memory_gi: Required[float]
+    # TPU chips the tenant may hold, all TPU types together; null: no TPU quota.
+    max_tpu: Required[Optional[int]]
+    # TPU chips per TPU type, when the quota names types; `max_tpu` is their sum.
+    max_tpu_by_type: NotRequired[Dict[str, int]]
     namespace: Required[str]
     offload_budget_usd: Required[Optional[float]]
     offload_spend_usd: Required[float]
@@ -740,6 +748,10 @@ class TenantWithUsage(TypedDict, total=False):
     # GPUs per accelerator type, when the quota names types; `max_gpu` is their sum.
     max_gpu_by_type: NotRequired[Dict[str, int]]
     max_memory_gi: Required[float]
+    # TPU chips the tenant may hold, all TPU types together; null: no TPU quota.
+    max_tpu: Required[Optional[int]]
+    # TPU chips per TPU type, when the quota names types; `max_tpu` is their sum.
+    max_tpu_by_type: NotRequired[Dict[str, int]]
     namespace: Required[str]
     offload_budget_usd: Required[Optional[float]]
     offload_spend_usd: Required[float]

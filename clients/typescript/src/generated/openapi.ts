@@ -1898,11 +1898,12 @@ export interface components {
             borrowing?: number;
             /** @description Set when the limit is the cohort's pool of its members' guarantees. */
             cohort?: string;
+            /** @description Set when the limit is the quota of one GPU type, or with `tpu` one TPU type. */
             gpuType?: string;
             limit: number;
             needed: number;
             /** @enum {string} */
-            resource: 'cpuMillis' | 'memoryBytes' | 'gpu';
+            resource: 'cpuMillis' | 'memoryBytes' | 'gpu' | 'tpu';
             used: number;
           }[];
         }
@@ -1947,7 +1948,7 @@ export interface components {
                 message: string;
                 requested: number;
                 /** @enum {string} */
-                resource: 'cpuMillis' | 'memoryBytes' | 'gpu';
+                resource: 'cpuMillis' | 'memoryBytes' | 'gpu' | 'tpu';
               }
             | {
                 /** @constant */
@@ -2864,6 +2865,12 @@ export interface components {
         [key: string]: number;
       };
       max_memory_gi: number;
+      /** @description TPU chips the tenant may hold, all TPU types together; null: no TPU quota. */
+      max_tpu: number | null;
+      /** @description TPU chips per TPU type, when the quota names types; `max_tpu` is their sum. */
+      max_tpu_by_type?: {
+        [key: string]: number;
+      };
       message: string;
       namespace: string;
       offload_budget_usd: number | null;
@@ -3142,6 +3149,12 @@ export interface components {
         [key: string]: number;
       };
       max_memory_gi: number;
+      /** @description TPU chips the tenant may hold, all TPU types together; null: no TPU quota. */
+      max_tpu: number | null;
+      /** @description TPU chips per TPU type, when the quota names types; `max_tpu` is their sum. */
+      max_tpu_by_type?: {
+        [key: string]: number;
+      };
       namespace: string;
       offload_budget_usd: number | null;
       offload_spend_usd: number;
@@ -3214,6 +3227,12 @@ export interface components {
         [key: string]: number;
       };
       max_memory_gi: number;
+      /** @description TPU chips the tenant may hold, all TPU types together; null: no TPU quota. */
+      max_tpu: number | null;
+      /** @description TPU chips per TPU type, when the quota names types; `max_tpu` is their sum. */
+      max_tpu_by_type?: {
+        [key: string]: number;
+      };
       namespace: string;
       offload_budget_usd: number | null;
       offload_spend_usd: number;
@@ -8627,6 +8646,15 @@ export interface operations {
                 [key: string]: number;
               };
           max_memory_gi?: number;
+          /** @description TPU chips the tenant may hold: a number for all TPU types together, an object per TPU type (capped together at their sum), or null for no TPU quota (the default). */
+          max_tpu?:
+            | (
+                | number
+                | {
+                    [key: string]: number;
+                  }
+              )
+            | null;
           offload_budget_usd?: number | null;
           rate_limit_per_second?: number | null;
           results_retention_days?: number | null;
@@ -10175,6 +10203,15 @@ export interface operations {
                 [key: string]: number;
               };
           max_memory_gi?: number;
+          /** @description TPU chips the tenant may hold: a number for all TPU types together, an object per TPU type (capped together at their sum), or null for no TPU quota (the default). */
+          max_tpu?:
+            | (
+                | number
+                | {
+                    [key: string]: number;
+                  }
+              )
+            | null;
           offload_budget_usd?: number | null;
           rate_limit_per_second?: number | null;
           results_retention_days?: number | null;

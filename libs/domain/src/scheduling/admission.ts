@@ -43,8 +43,8 @@ import {
   formatAmount,
   formatResources,
   RESOURCE_NAMES,
+  type QuotaResource,
   resourceLabel,
-  type ResourceName,
   type Resources,
 } from './resources.js';
 import type {
@@ -78,12 +78,16 @@ export type WaitReason =
   | 'UnknownTenant';
 
 export interface QuotaShortfall {
-  resource: ResourceName;
+  /** `tpu` only for a tenant's TPU quota (`tpuQuota`, `tpuQuotaByType`), never a cohort's. */
+  resource: QuotaResource;
   /** Held by the tenant's running jobs plus those admitted earlier in this cycle. */
   used: number;
   limit: number;
   needed: number;
-  /** Set when the limit is the tenant's quota for one accelerator type (`gpuQuotaByType`). */
+  /**
+   * Set when the limit is the tenant's quota for one accelerator type: GPUs of that type
+   * (`gpuQuotaByType`), or with `resource: 'tpu'` chips of that TPU type (`tpuQuotaByType`).
+   */
   gpuType?: string;
   /**
    * Set when the limit is the cohort's pool (its members' guarantees summed) and `used` what the
@@ -280,6 +284,8 @@ interface TenantWork {
   quota: Map<Shape, Blocker>;
   /** GPUs held per accelerator type, running and admitted in this cycle. */
   gpuByType: Map<string, number>;
+  /** TPU chips held per TPU type, running and admitted in this cycle. */
+  tpuByType: Map<string, number>;
   /** Its cohort bookkeeping, when it is in one (`joinCohorts`). */
   member?: CohortMember;
 }
@@ -421,6 +427,7 @@ class AdmissionCycle {
         verdicts: new Map(),
         quota: new Map(),
         gpuByType: new Map(Object.entries(state.running.gpuByType ?? {})),
+        tpuByType: new Map(Object.entries(state.running.tpuByType ?? {})),
       });
     });
     const shapes = new ShapeIndex();
@@ -478,6 +485,7 @@ class AdmissionCycle {
           const reasons = [
             ...neverFits(entry.need, limits, [], job),
             ...typeQuotaNeverFits(job, entry.need.gpu, tenant.state),
+            ...tpuQuotaNeverFits(job.tpu?.type, entry.need.tpu ?? 0, tenant.state),
             ...entry.shape.nodeReasons,
           ];
           verdict = reasons.length > 0 ? { kind: 'unschedulable', reasons } : null;
@@ -617,6 +625,7 @@ class AdmissionCycle {
       gpuType !== undefined && r.gpu > 0 ? tenant.state.gpuQuotaByType?.[gpuType] : undefined;
     const typeUsed = typeLimit === undefined ? 0 : (tenant.gpuByType.get(gpuType ?? '') ?? 0);
     const overType = typeLimit !== undefined && typeUsed + r.gpu > typeLimit;
+    const tpuShort = tpuShortfalls(entry.job, r.tpu ?? 0, tenant);
     if (tenant.member) {
       // Shared usage changes as other members admit: computed afresh, never cached per shape.
       const shortfalls = cohortShortfalls(tenant.state, tenant.member, used, r);
@@ -628,6 +637,7 @@ class AdmissionCycle {
           needed: r.gpu,
           gpuType,
         });
+      shortfalls.push(...tpuShort);
       if (shortfalls.length > 0) {
         return { reason: 'WaitingForQuota', blocker: { kind: 'quota', shortfalls } };
       }
@@ -635,7 +645,8 @@ class AdmissionCycle {
       (r.cpuMillis > 0 && used.cpuMillis + r.cpuMillis > limits.cpuMillis) ||
       (r.memoryBytes > 0 && used.memoryBytes + r.memoryBytes > limits.memoryBytes) ||
       (r.gpu > 0 && used.gpu + r.gpu > limits.gpu) ||
-      overType
+      overType ||
+      tpuShort.length > 0
     ) {
       let blocker = tenant.quota.get(entry.shape);
       if (!blocker) {
@@ -656,6 +667,7 @@ class AdmissionCycle {
             gpuType,
           });
         }
+        shortfalls.push(...tpuShort);
         blocker = { kind: 'quota', shortfalls };
         tenant.quota.set(entry.shape, blocker);
       }
@@ -895,6 +907,11 @@ class AdmissionCycle {
     if (gpuType !== undefined && r.gpu > 0) {
       tenant.gpuByType.set(gpuType, (tenant.gpuByType.get(gpuType) ?? 0) + r.gpu);
     }
+    const tpuType = entry.job.tpu?.type;
+    if (tpuType !== undefined && (r.tpu ?? 0) > 0) {
+      used.tpu = (used.tpu ?? 0) + (r.tpu as number);
+      tenant.tpuByType.set(tpuType, (tenant.tpuByType.get(tpuType) ?? 0) + (r.tpu as number));
+    }
     const admission: Admission = {
       jobId: entry.job.id,
       tenantId: entry.job.tenantId,
@@ -1072,7 +1089,7 @@ class ShapeIndex {
    * own, so its first-fit cursor is shared with single jobs and other gangs asking the same.
    */
   private ofGang(job: PendingJob): Shape {
-    const key = `${JSON.stringify(job.podSets)}/${job.gpuType ?? ''}/${job.capacity ?? 'any'}/${JSON.stringify(job.nodeSelector ?? {})}/${JSON.stringify(job.tolerations ?? [])}`;
+    const key = `${JSON.stringify(job.podSets)}/${job.gpuType ?? ''}/${job.capacity ?? 'any'}/${job.tpu ? `${job.tpu.type}/${job.tpu.topology}` : ''}/${JSON.stringify(job.nodeSelector ?? {})}/${JSON.stringify(job.tolerations ?? [])}`;
     let shape = this.gangs.get(key);
     if (!shape) {
       const sets = placementOrder(job.podSets ?? []).map((set) => ({
@@ -1119,6 +1136,64 @@ function typeQuotaNeverFits(job: PendingJob, gpu: number, tenant: TenantState): 
       message: `requests ${formatAmount('gpu', gpu)} of type ${type} but the tenant's whole ${type} quota is ${formatAmount('gpu', limit)}`,
     },
   ];
+}
+
+/**
+ * The TPU quotas a job's chips (`chips`: every pod's, `jobTotal`) do not fit now: the tenant's
+ * chips of all types (`tpuQuota`) and of the job's type (`tpuQuotaByType`), each counting what
+ * its admitted and running jobs hold plus those admitted earlier in this cycle.
+ */
+function tpuShortfalls(job: PendingJob, chips: number, tenant: TenantWork): QuotaShortfall[] {
+  const type = job.tpu?.type;
+  if (type === undefined || chips <= 0) return [];
+  const shortfalls: QuotaShortfall[] = [];
+  const total = tenant.state.tpuQuota;
+  const used = tenant.used.tpu ?? 0;
+  if (total !== undefined && used + chips > total)
+    shortfalls.push({ resource: 'tpu', used, limit: total, needed: chips });
+  const typeLimit = tenant.state.tpuQuotaByType?.[type];
+  const typeUsed = tenant.tpuByType.get(type) ?? 0;
+  if (typeLimit !== undefined && typeUsed + chips > typeLimit)
+    shortfalls.push({
+      resource: 'tpu',
+      used: typeUsed,
+      limit: typeLimit,
+      needed: chips,
+      gpuType: type,
+    });
+  return shortfalls;
+}
+
+/**
+ * A TPU job of `type` asking for more chips (every pod's) than the tenant may ever hold, of all
+ * types or of its own. The gateway refuses such a job at submit with the same reasons.
+ */
+export function tpuQuotaNeverFits(
+  type: string | undefined,
+  chips: number,
+  tenant: Pick<TenantState, 'tpuQuota' | 'tpuQuotaByType'>,
+): NeverFitsReason[] {
+  if (type === undefined || chips <= 0) return [];
+  const reasons: NeverFitsReason[] = [];
+  const total = tenant.tpuQuota;
+  if (total !== undefined && chips > total)
+    reasons.push({
+      kind: 'quota',
+      resource: 'tpu',
+      requested: chips,
+      limit: total,
+      message: `requests ${formatAmount('tpu', chips)} but the tenant's whole tpu quota is ${formatAmount('tpu', total)}`,
+    });
+  const limit = tenant.tpuQuotaByType?.[type];
+  if (limit !== undefined && chips > limit)
+    reasons.push({
+      kind: 'quota',
+      resource: 'tpu',
+      requested: chips,
+      limit,
+      message: `requests ${formatAmount('tpu', chips)} of type ${type} but the tenant's whole ${type} tpu quota is ${formatAmount('tpu', limit)}`,
+    });
+  return reasons;
 }
 
 /** "No room for the gang of 16 pods (…) now: room for 9 of 12 workers; …" */

@@ -15,7 +15,7 @@ import {
   RESOURCE_NAMES,
   resourceLabel,
   subtract,
-  type Resources,
+  type QuotaResource,
 } from './resources.js';
 import type { PendingJob, Snapshot } from './snapshot.js';
 
@@ -158,7 +158,7 @@ function plural(n: number, word: string): string {
 }
 
 /** A threshold, rounded up so "≥ X" is always enough. */
-function atLeast(r: keyof Resources, value: number): string {
+function atLeast(r: QuotaResource, value: number): string {
   if (r === 'cpuMillis') return `${formatCpu(value)}`;
   if (r === 'memoryBytes') return formatMemoryForHumans(value);
   return `${value}`;

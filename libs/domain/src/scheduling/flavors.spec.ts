@@ -264,6 +264,159 @@ describe('sliceLayout / withTpuRequest: a slice is chips ÷ chips per host', () 
   });
 });
 
+describe('decide: an indexed Job on a single-host slice takes one host per pod', () => {
+  /** Three v5e 2x4 hosts (8 chips each), and a v5e 2x2 host first-fit would meet first. */
+  const hosts = () => [
+    node('a-v5e-2x2').tpuHost(V5E, '2x2', 4),
+    ...[0, 1, 2].map((i) => node(`h-v5e-2x4-${i}`).tpuHost(V5E, '2x4', 8)),
+  ];
+
+  it('each pod asks for the whole host; the job holds their sum', () => {
+    const nodes = hosts().map((n) => n.obj());
+    const j = withTpuRequest(job('j').tpu(V5E, '2x4').pods('main', 2, { cpu: 1 }).obj(), nodes);
+    expect(j.podSets).toEqual([
+      { name: 'main', count: 2, resources: { cpuMillis: 1000, memoryBytes: 0, gpu: 0, tpu: 8 } },
+    ]);
+    expect(j.resources.tpu).toBe(16);
+  });
+
+  it.each<[string, number, number, string[] | WaitReason]>([
+    ['2 pods, 3 free hosts: one pod per host', 2, 0, ['h-v5e-2x4-0', 'h-v5e-2x4-1']],
+    ['3 pods, 3 free hosts: every host', 3, 0, ['h-v5e-2x4-0', 'h-v5e-2x4-1', 'h-v5e-2x4-2']],
+    ['4 pods, 3 hosts: never two pods on one host', 4, 0, 'Unschedulable'],
+    [
+      '2 pods, 2 of 3 hosts busy: waits, not packed onto the free one',
+      2,
+      2,
+      'InsufficientCapacity',
+    ],
+  ])('%s', (_name, pods, busy, expected) => {
+    const nodes = hosts().map((n, i) => (i >= 1 && i <= busy ? n.tpuInUse(8) : n));
+    const d = decide(
+      snapshot()
+        .tenants(tenant('a'))
+        .jobs(job('j').tpu(V5E, '2x4').pods('main', pods, { cpu: 1 }))
+        .nodes(...nodes)
+        .obj(),
+    );
+    if (typeof expected === 'string') {
+      expect(d.admitted).toEqual([]);
+      expect(waitingFor(d, 'j').reason).toBe(expected);
+      return;
+    }
+    const admission = d.admitted.find((a) => a.jobId === 'j');
+    const nodesOf = (admission?.placements ?? []).flatMap((p) =>
+      Array.from({ length: p.count }, () => p.node),
+    );
+    expect(nodesOf).toEqual(expected);
+  });
+});
+
+describe('decide: a tenant TPU quota in chips, of all types and per type', () => {
+  const V5P = 'tpu-v5p-slice';
+  const hosts = () => [
+    ...[0, 1, 2].map((i) => node(`h-v5e-2x4-${i}`).tpuHost(V5E, '2x4', 8)),
+    node('p-v5p-2x2').tpuHost(V5P, '2x2', 4),
+  ];
+  const slice = (id: string, at = 0) => job(id).cpu(1).tpu(V5E, '2x4').at(at);
+  type Row = [
+    string,
+    ReturnType<typeof tenant>,
+    ReturnType<typeof job>[],
+    string[],
+    [WaitReason, RegExp] | null,
+  ];
+  it.each<Row>([
+    ['no TPU quota: any number of chips', tenant('a'), [slice('j')], ['j'], null],
+    [
+      'within the quota with what runs',
+      tenant('a').tpuQuota(16).running(1, { cpu: 1 }).runningTpus(V5E, 8),
+      [slice('j')],
+      ['j'],
+      null,
+    ],
+    [
+      'over the quota with what runs: WaitingForQuota',
+      tenant('a').tpuQuota(16).running(2, { cpu: 2 }).runningTpus(V5E, 16),
+      [slice('j')],
+      [],
+      [
+        'WaitingForQuota',
+        /^Waiting for tenant a's tpu quota \(16 TPU chips in use \+ 8 TPU chips requested > 16 TPU chips limit\)$/,
+      ],
+    ],
+    [
+      'jobs admitted earlier in the cycle count',
+      tenant('a').tpuQuota(8),
+      [slice('first', 0), slice('j', 1)],
+      ['first'],
+      [
+        'WaitingForQuota',
+        /tpu quota \(8 TPU chips in use \+ 8 TPU chips requested > 8 TPU chips limit\)/,
+      ],
+    ],
+    [
+      'over the quota of its type',
+      tenant('a').tpuQuota(8, V5E).running(1, { cpu: 1 }).runningTpus(V5E, 8),
+      [slice('j')],
+      [],
+      [
+        'WaitingForQuota',
+        /tenant a's tpu-v5-lite-podslice tpu quota \(8 TPU chips in use \+ 8 TPU chips requested > 8 TPU chips limit\)/,
+      ],
+    ],
+    [
+      "another type's chips do not count against the type's quota",
+      tenant('a').tpuQuota(8, V5E).running(1, { cpu: 1 }).runningTpus(V5P, 4),
+      [slice('j')],
+      ['j'],
+      null,
+    ],
+    [
+      'a gang counts every pod: 2 pods of a whole 8-chip host each',
+      tenant('a').tpuQuota(16).running(1, { cpu: 1 }).runningTpus(V5P, 4),
+      [slice('j').pods('main', 2, { cpu: 1 })],
+      [],
+      [
+        'WaitingForQuota',
+        /tpu quota \(4 TPU chips in use \+ 16 TPU chips requested > 16 TPU chips limit\)/,
+      ],
+    ],
+    [
+      'more than the tenant may ever hold: Unschedulable',
+      tenant('a').tpuQuota(16),
+      [slice('j').pods('main', 3, { cpu: 1 })],
+      [],
+      ['Unschedulable', /requests 24 TPU chips but the tenant's whole tpu quota is 16 TPU chips/],
+    ],
+    [
+      "more than its type's quota: Unschedulable",
+      tenant('a').tpuQuota(4, V5E),
+      [slice('j')],
+      [],
+      [
+        'Unschedulable',
+        /requests 8 TPU chips of type tpu-v5-lite-podslice but the tenant's whole tpu-v5-lite-podslice tpu quota is 4 TPU chips/,
+      ],
+    ],
+  ])('%s', (_name, t, jobs, admitted, waiting) => {
+    const d = decide(
+      snapshot()
+        .tenants(t)
+        .jobs(...jobs)
+        .nodes(...hosts())
+        .at(2)
+        .obj(),
+    );
+    expect(d.admitted.map((a) => a.jobId)).toEqual(admitted);
+    if (waiting) {
+      const w = waitingFor(d, 'j');
+      expect(w.reason).toBe(waiting[0]);
+      expect(w.message).toMatch(waiting[1]);
+    }
+  });
+});
+
 describe('decide: a TPU job runs only on hosts of its slice type and topology', () => {
   it.each<[string, ReturnType<typeof job>, string]>([
     ['v5e 2x4 skips the v5e 2x2 and the v5p 2x4 hosts', job('j').tpu(V5E, '2x4'), 'd-v5e-2x4'],

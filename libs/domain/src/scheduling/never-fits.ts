@@ -3,6 +3,7 @@ import {
   fits,
   formatAmount,
   formatResources,
+  type QuotaResource,
   RESOURCE_NAMES,
   resourceLabel,
   type ResourceName,
@@ -16,7 +17,7 @@ import type { NodeState, TenantLimits } from './snapshot.js';
  */
 export type NeverFitsReason =
   /** Larger than the tenant's whole quota in one dimension. */
-  | { kind: 'quota'; resource: ResourceName; requested: number; limit: number; message: string }
+  | { kind: 'quota'; resource: QuotaResource; requested: number; limit: number; message: string }
   /** The tenant may not run any job at all. */
   | { kind: 'concurrency'; limit: number; message: string }
   /** Larger in one dimension than the allocatable of every node that accepts the job. */

@@ -96,7 +96,9 @@ export function preempt(
   const out: Preemption[] = [];
   for (const waiting of decision.waiting) {
     if (waiting.reason !== 'WaitingForQuota' || waiting.blocker.kind !== 'quota') continue;
-    if (waiting.blocker.shortfalls.some((s) => s.gpuType !== undefined)) continue;
+    // Type and TPU quotas are the tenant's own caps, not guarantees: nothing is reclaimed for them.
+    if (waiting.blocker.shortfalls.some((s) => s.gpuType !== undefined || s.resource === 'tpu'))
+      continue;
     const job = pending.get(waiting.jobId);
     const tenant = tenants.get(waiting.tenantId);
     if (!job || !tenant) continue;

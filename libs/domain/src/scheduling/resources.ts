@@ -11,14 +11,18 @@ export interface Resources {
   memoryBytes: number;
   gpu: number;
   /**
-   * TPU chips (`google.com/tpu`); absent is 0. Placement counts them on nodes; tenants have no
-   * TPU quota, so they are not one of the quota dimensions (`RESOURCE_NAMES`).
+   * TPU chips (`google.com/tpu`); absent is 0. Placement counts them on nodes. A tenant's TPU
+   * quota is optional (`TenantState.tpuQuota`), so chips are not one of the dimensions every
+   * tenant has (`RESOURCE_NAMES`), but quota messages may name them (`QuotaResource`).
    */
   tpu?: number;
 }
 
 /** The dimensions quota, fair share and messages are counted in. */
 export type ResourceName = 'cpuMillis' | 'memoryBytes' | 'gpu';
+
+/** What a quota message may be about: the three dimensions, or TPU chips. */
+export type QuotaResource = ResourceName | 'tpu';
 
 /** Iteration order for every per-resource loop, so messages are always in the same order. */
 export const RESOURCE_NAMES: readonly ResourceName[] = ['cpuMillis', 'memoryBytes', 'gpu'];
@@ -83,8 +87,10 @@ export function dominantShare(used: Resources, total: Resources): number {
 }
 
 /** User-facing name of a dimension, as in a JobSpec (`cpu`, `memory`, `gpu`). */
-export function resourceLabel(r: ResourceName): 'cpu' | 'memory' | 'gpu' {
+export function resourceLabel(r: QuotaResource): 'cpu' | 'memory' | 'gpu' | 'tpu' {
   switch (r) {
+    case 'tpu':
+      return 'tpu';
     case 'cpuMillis':
       return 'cpu';
     case 'memoryBytes':
@@ -115,9 +121,11 @@ export function formatMemoryForHumans(bytes: number): string {
   return `${bytes}`;
 }
 
-/** One dimension for messages: "2 CPU", "6Gi memory", "4 GPUs". */
-export function formatAmount(r: ResourceName, value: number): string {
+/** One dimension for messages: "2 CPU", "6Gi memory", "4 GPUs", "8 TPU chips". */
+export function formatAmount(r: QuotaResource, value: number): string {
   switch (r) {
+    case 'tpu':
+      return `${value} TPU chip${value === 1 ? '' : 's'}`;
     case 'cpuMillis':
       return `${formatCpu(value)} CPU`;
     case 'memoryBytes':
@@ -133,6 +141,6 @@ export function formatResources(resources: Resources): string {
     formatAmount(r, resources[r]),
   );
   const tpu = resources.tpu ?? 0;
-  if (tpu > 0) parts.push(`${tpu} TPU chip${tpu === 1 ? '' : 's'}`);
+  if (tpu > 0) parts.push(formatAmount('tpu', tpu));
   return parts.join(', ');
 }

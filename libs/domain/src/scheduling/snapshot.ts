@@ -35,12 +35,24 @@ export interface TenantState {
     resources: Resources;
     /** GPUs held per accelerator type (jobs that named one); counted against `gpuQuotaByType`. */
     gpuByType?: Readonly<Record<string, number>>;
+    /** TPU chips held per TPU type (`resources.tpu` is all types); against `tpuQuotaByType`. */
+    tpuByType?: Readonly<Record<string, number>>;
   };
   /**
    * GPUs the tenant may hold per accelerator type (`nvidia-l4: 16`), within `limits.gpu`, which
    * caps all types together. A type without an entry is capped by `limits.gpu` alone.
    */
   gpuQuotaByType?: Readonly<Record<string, number>>;
+  /**
+   * TPU chips the tenant may hold, all TPU types together (`max_tpu`). Absent: no TPU quota, any
+   * number of chips (CPU and memory of its TPU jobs still count against `limits`).
+   */
+  tpuQuota?: number;
+  /**
+   * TPU chips the tenant may hold per TPU type (`tpu-v5-lite-podslice: 16`), within `tpuQuota`,
+   * which caps all types together. A type without an entry is capped by `tpuQuota` alone.
+   */
+  tpuQuotaByType?: Readonly<Record<string, number>>;
   /**
    * The cohort the tenant lends to and borrows from (docs/scheduling.md#borrowing). Absent: its
    * `limits` are a hard cap, as they were before cohorts. Present: `limits` are its *guarantee*,

@@ -89,6 +89,24 @@ export class TenantBuilder {
     return this;
   }
 
+  /** The tenant's TPU quota in chips: all types together, or with `type` one TPU type's. */
+  tpuQuota(n: number, type?: string): this {
+    if (type === undefined) this.state.tpuQuota = n;
+    else this.state.tpuQuotaByType = { ...this.state.tpuQuotaByType, [type]: n };
+    return this;
+  }
+
+  /** TPU chips of a type its running jobs hold (added to what `running` counts). */
+  runningTpus(type: string, n: number): this {
+    const running = this.state.running;
+    this.state.running = {
+      ...running,
+      resources: { ...running.resources, tpu: (running.resources.tpu ?? 0) + n },
+      tpuByType: { ...running.tpuByType, [type]: (running.tpuByType?.[type] ?? 0) + n },
+    };
+    return this;
+  }
+
   /** Puts the tenant in a cohort: its quota becomes a guarantee, with this borrowing limit. */
   cohort(name: string, borrowing?: Quantities): this {
     this.state.cohort = name;

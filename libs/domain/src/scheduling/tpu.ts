@@ -52,13 +52,23 @@ export function sliceLayout(tpu: TpuSlice, nodes: readonly NodeState[]): SliceLa
 /**
  * A TPU job as placement counts it: each pod asks for the chips of one host
  * (`resources.tpu`), and a slice of more than one host is a gang of one pod per host
- * (`podSets`), admitted only when every host's pod is placed. Jobs without a TPU are returned
- * as they are.
+ * (`podSets`), admitted only when every host's pod is placed. A multi-pod job (`parallelism`)
+ * on a single-host slice is a gang whose every pod asks for that host's chips, so no two of its
+ * pods share a host; its `resources` hold the sum. Jobs without a TPU are returned as they are.
  */
 export function withTpuRequest<J extends TpuJob>(job: J, nodes: readonly NodeState[]): J {
   if (job.tpu === undefined) return job;
   const layout = sliceLayout(job.tpu, nodes);
-  if (layout.hosts === 1) return { ...job, resources: { ...job.resources, tpu: layout.perHost } };
+  if (layout.hosts === 1) {
+    if (job.podSets === undefined)
+      return { ...job, resources: { ...job.resources, tpu: layout.perHost } };
+    const podSets = job.podSets.map((set) => ({
+      ...set,
+      resources: { ...set.resources, tpu: layout.perHost },
+    }));
+    const pods = podSets.reduce((n, set) => n + set.count, 0);
+    return { ...job, resources: { ...job.resources, tpu: layout.perHost * pods }, podSets };
+  }
   // A job stored as its slice's pods (one set, one pod per host) holds their sum in `resources`.
   const pod = job.podSets?.length === 1 ? (job.podSets[0] as PodSet).resources : job.resources;
   const resources = { ...pod, tpu: layout.perHost };

@@ -31,6 +31,7 @@ export type JobAvgAggregateOutputType = {
   cpuMillis: number | null
   memoryBytes: number | null
   gpu: number | null
+  tpuChips: number | null
   attempt: number | null
   preemptions: number | null
   maxAttempts: number | null
@@ -50,6 +51,7 @@ export type JobSumAggregateOutputType = {
   cpuMillis: number | null
   memoryBytes: bigint | null
   gpu: number | null
+  tpuChips: number | null
   attempt: number | null
   preemptions: number | null
   maxAttempts: number | null
@@ -81,6 +83,7 @@ export type JobMinAggregateOutputType = {
   capacity: string | null
   tpuType: string | null
   tpuTopology: string | null
+  tpuChips: number | null
   admittedCapacity: string | null
   offloadPreference: $Enums.OffloadPreference | null
   templateId: string | null
@@ -127,6 +130,7 @@ export type JobMaxAggregateOutputType = {
   capacity: string | null
   tpuType: string | null
   tpuTopology: string | null
+  tpuChips: number | null
   admittedCapacity: string | null
   offloadPreference: $Enums.OffloadPreference | null
   templateId: string | null
@@ -176,6 +180,7 @@ export type JobCountAggregateOutputType = {
   capacity: number
   tpuType: number
   tpuTopology: number
+  tpuChips: number
   admittedCapacity: number
   offloadPreference: number
   templateId: number
@@ -213,6 +218,7 @@ export type JobAvgAggregateInputType = {
   cpuMillis?: true
   memoryBytes?: true
   gpu?: true
+  tpuChips?: true
   attempt?: true
   preemptions?: true
   maxAttempts?: true
@@ -232,6 +238,7 @@ export type JobSumAggregateInputType = {
   cpuMillis?: true
   memoryBytes?: true
   gpu?: true
+  tpuChips?: true
   attempt?: true
   preemptions?: true
   maxAttempts?: true
@@ -263,6 +270,7 @@ export type JobMinAggregateInputType = {
   capacity?: true
   tpuType?: true
   tpuTopology?: true
+  tpuChips?: true
   admittedCapacity?: true
   offloadPreference?: true
   templateId?: true
@@ -309,6 +317,7 @@ export type JobMaxAggregateInputType = {
   capacity?: true
   tpuType?: true
   tpuTopology?: true
+  tpuChips?: true
   admittedCapacity?: true
   offloadPreference?: true
   templateId?: true
@@ -358,6 +367,7 @@ export type JobCountAggregateInputType = {
   capacity?: true
   tpuType?: true
   tpuTopology?: true
+  tpuChips?: true
   admittedCapacity?: true
   offloadPreference?: true
   templateId?: true
@@ -495,6 +505,7 @@ export type JobGroupByOutputType = {
   capacity: string | null
   tpuType: string | null
   tpuTopology: string | null
+  tpuChips: number
   admittedCapacity: string | null
   offloadPreference: $Enums.OffloadPreference
   templateId: string | null
@@ -568,6 +579,7 @@ export type JobWhereInput = {
   capacity?: Prisma.StringNullableFilter<"Job"> | string | null
   tpuType?: Prisma.StringNullableFilter<"Job"> | string | null
   tpuTopology?: Prisma.StringNullableFilter<"Job"> | string | null
+  tpuChips?: Prisma.IntFilter<"Job"> | number
   admittedCapacity?: Prisma.StringNullableFilter<"Job"> | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableFilter<"Job"> | string | null
@@ -623,6 +635,7 @@ export type JobOrderByWithRelationInput = {
   capacity?: Prisma.SortOrderInput | Prisma.SortOrder
   tpuType?: Prisma.SortOrderInput | Prisma.SortOrder
   tpuTopology?: Prisma.SortOrderInput | Prisma.SortOrder
+  tpuChips?: Prisma.SortOrder
   admittedCapacity?: Prisma.SortOrderInput | Prisma.SortOrder
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -682,6 +695,7 @@ export type JobWhereUniqueInput = Prisma.AtLeast<{
   capacity?: Prisma.StringNullableFilter<"Job"> | string | null
   tpuType?: Prisma.StringNullableFilter<"Job"> | string | null
   tpuTopology?: Prisma.StringNullableFilter<"Job"> | string | null
+  tpuChips?: Prisma.IntFilter<"Job"> | number
   admittedCapacity?: Prisma.StringNullableFilter<"Job"> | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableFilter<"Job"> | string | null
@@ -737,6 +751,7 @@ export type JobOrderByWithAggregationInput = {
   capacity?: Prisma.SortOrderInput | Prisma.SortOrder
   tpuType?: Prisma.SortOrderInput | Prisma.SortOrder
   tpuTopology?: Prisma.SortOrderInput | Prisma.SortOrder
+  tpuChips?: Prisma.SortOrder
   admittedCapacity?: Prisma.SortOrderInput | Prisma.SortOrder
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -795,6 +810,7 @@ export type JobScalarWhereWithAggregatesInput = {
   capacity?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
   tpuType?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
   tpuTopology?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
+  tpuChips?: Prisma.IntWithAggregatesFilter<"Job"> | number
   admittedCapacity?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceWithAggregatesFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
@@ -844,6 +860,7 @@ export type JobCreateInput = {
   capacity?: string | null
   tpuType?: string | null
   tpuTopology?: string | null
+  tpuChips?: number
   admittedCapacity?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
@@ -899,6 +916,7 @@ export type JobUncheckedCreateInput = {
   capacity?: string | null
   tpuType?: string | null
   tpuTopology?: string | null
+  tpuChips?: number
   admittedCapacity?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
@@ -952,6 +970,7 @@ export type JobUpdateInput = {
   capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
   admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1007,6 +1026,7 @@ export type JobUncheckedUpdateInput = {
   capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
   admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1061,6 +1081,7 @@ export type JobCreateManyInput = {
   capacity?: string | null
   tpuType?: string | null
   tpuTopology?: string | null
+  tpuChips?: number
   admittedCapacity?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
@@ -1110,6 +1131,7 @@ export type JobUpdateManyMutationInput = {
   capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
   admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1160,6 +1182,7 @@ export type JobUncheckedUpdateManyInput = {
   capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
   admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1225,6 +1248,7 @@ export type JobCountOrderByAggregateInput = {
   capacity?: Prisma.SortOrder
   tpuType?: Prisma.SortOrder
   tpuTopology?: Prisma.SortOrder
+  tpuChips?: Prisma.SortOrder
   admittedCapacity?: Prisma.SortOrder
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrder
@@ -1260,6 +1284,7 @@ export type JobAvgOrderByAggregateInput = {
   cpuMillis?: Prisma.SortOrder
   memoryBytes?: Prisma.SortOrder
   gpu?: Prisma.SortOrder
+  tpuChips?: Prisma.SortOrder
   attempt?: Prisma.SortOrder
   preemptions?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
@@ -1291,6 +1316,7 @@ export type JobMaxOrderByAggregateInput = {
   capacity?: Prisma.SortOrder
   tpuType?: Prisma.SortOrder
   tpuTopology?: Prisma.SortOrder
+  tpuChips?: Prisma.SortOrder
   admittedCapacity?: Prisma.SortOrder
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrder
@@ -1337,6 +1363,7 @@ export type JobMinOrderByAggregateInput = {
   capacity?: Prisma.SortOrder
   tpuType?: Prisma.SortOrder
   tpuTopology?: Prisma.SortOrder
+  tpuChips?: Prisma.SortOrder
   admittedCapacity?: Prisma.SortOrder
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrder
@@ -1371,6 +1398,7 @@ export type JobSumOrderByAggregateInput = {
   cpuMillis?: Prisma.SortOrder
   memoryBytes?: Prisma.SortOrder
   gpu?: Prisma.SortOrder
+  tpuChips?: Prisma.SortOrder
   attempt?: Prisma.SortOrder
   preemptions?: Prisma.SortOrder
   maxAttempts?: Prisma.SortOrder
@@ -1515,6 +1543,7 @@ export type JobCreateWithoutTenantInput = {
   capacity?: string | null
   tpuType?: string | null
   tpuTopology?: string | null
+  tpuChips?: number
   admittedCapacity?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
@@ -1568,6 +1597,7 @@ export type JobUncheckedCreateWithoutTenantInput = {
   capacity?: string | null
   tpuType?: string | null
   tpuTopology?: string | null
+  tpuChips?: number
   admittedCapacity?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
@@ -1651,6 +1681,7 @@ export type JobScalarWhereInput = {
   capacity?: Prisma.StringNullableFilter<"Job"> | string | null
   tpuType?: Prisma.StringNullableFilter<"Job"> | string | null
   tpuTopology?: Prisma.StringNullableFilter<"Job"> | string | null
+  tpuChips?: Prisma.IntFilter<"Job"> | number
   admittedCapacity?: Prisma.StringNullableFilter<"Job"> | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableFilter<"Job"> | string | null
@@ -1700,6 +1731,7 @@ export type JobCreateWithoutHistoryInput = {
   capacity?: string | null
   tpuType?: string | null
   tpuTopology?: string | null
+  tpuChips?: number
   admittedCapacity?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
@@ -1754,6 +1786,7 @@ export type JobUncheckedCreateWithoutHistoryInput = {
   capacity?: string | null
   tpuType?: string | null
   tpuTopology?: string | null
+  tpuChips?: number
   admittedCapacity?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
@@ -1822,6 +1855,7 @@ export type JobUpdateWithoutHistoryInput = {
   capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
   admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1876,6 +1910,7 @@ export type JobUncheckedUpdateWithoutHistoryInput = {
   capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
   admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1928,6 +1963,7 @@ export type JobCreateWithoutResultsInput = {
   capacity?: string | null
   tpuType?: string | null
   tpuTopology?: string | null
+  tpuChips?: number
   admittedCapacity?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
@@ -1982,6 +2018,7 @@ export type JobUncheckedCreateWithoutResultsInput = {
   capacity?: string | null
   tpuType?: string | null
   tpuTopology?: string | null
+  tpuChips?: number
   admittedCapacity?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
@@ -2050,6 +2087,7 @@ export type JobUpdateWithoutResultsInput = {
   capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
   admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -2104,6 +2142,7 @@ export type JobUncheckedUpdateWithoutResultsInput = {
   capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
   admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -2156,6 +2195,7 @@ export type JobCreateWithoutLogsInput = {
   capacity?: string | null
   tpuType?: string | null
   tpuTopology?: string | null
+  tpuChips?: number
   admittedCapacity?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
@@ -2210,6 +2250,7 @@ export type JobUncheckedCreateWithoutLogsInput = {
   capacity?: string | null
   tpuType?: string | null
   tpuTopology?: string | null
+  tpuChips?: number
   admittedCapacity?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
@@ -2278,6 +2319,7 @@ export type JobUpdateWithoutLogsInput = {
   capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
   admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -2332,6 +2374,7 @@ export type JobUncheckedUpdateWithoutLogsInput = {
   capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
   admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -2384,6 +2427,7 @@ export type JobCreateWithoutStoredInput = {
   capacity?: string | null
   tpuType?: string | null
   tpuTopology?: string | null
+  tpuChips?: number
   admittedCapacity?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
@@ -2438,6 +2482,7 @@ export type JobUncheckedCreateWithoutStoredInput = {
   capacity?: string | null
   tpuType?: string | null
   tpuTopology?: string | null
+  tpuChips?: number
   admittedCapacity?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
@@ -2506,6 +2551,7 @@ export type JobUpdateWithoutStoredInput = {
   capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
   admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -2560,6 +2606,7 @@ export type JobUncheckedUpdateWithoutStoredInput = {
   capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
   admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -2612,6 +2659,7 @@ export type JobCreateManyTenantInput = {
   capacity?: string | null
   tpuType?: string | null
   tpuTopology?: string | null
+  tpuChips?: number
   admittedCapacity?: string | null
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
@@ -2661,6 +2709,7 @@ export type JobUpdateWithoutTenantInput = {
   capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
   admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -2714,6 +2763,7 @@ export type JobUncheckedUpdateWithoutTenantInput = {
   capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
   admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -2767,6 +2817,7 @@ export type JobUncheckedUpdateManyWithoutTenantInput = {
   capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
   admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -2866,6 +2917,7 @@ export type JobSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = ru
   capacity?: boolean
   tpuType?: boolean
   tpuTopology?: boolean
+  tpuChips?: boolean
   admittedCapacity?: boolean
   offloadPreference?: boolean
   templateId?: boolean
@@ -2922,6 +2974,7 @@ export type JobSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extension
   capacity?: boolean
   tpuType?: boolean
   tpuTopology?: boolean
+  tpuChips?: boolean
   admittedCapacity?: boolean
   offloadPreference?: boolean
   templateId?: boolean
@@ -2973,6 +3026,7 @@ export type JobSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extension
   capacity?: boolean
   tpuType?: boolean
   tpuTopology?: boolean
+  tpuChips?: boolean
   admittedCapacity?: boolean
   offloadPreference?: boolean
   templateId?: boolean
@@ -3024,6 +3078,7 @@ export type JobSelectScalar = {
   capacity?: boolean
   tpuType?: boolean
   tpuTopology?: boolean
+  tpuChips?: boolean
   admittedCapacity?: boolean
   offloadPreference?: boolean
   templateId?: boolean
@@ -3054,7 +3109,7 @@ export type JobSelectScalar = {
   updatedAt?: boolean
 }
 
-export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "podSets" | "gpuType" | "capacity" | "tpuType" | "tpuTopology" | "admittedCapacity" | "offloadPreference" | "templateId" | "attempt" | "preemptions" | "maxAttempts" | "retryAt" | "requeues" | "restarts" | "attemptRestarts" | "restartsAttempt" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "groupName" | "arrayId" | "arrayIndex" | "depsUnmet" | "updatedAt", ExtArgs["result"]["job"]>
+export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "podSets" | "gpuType" | "capacity" | "tpuType" | "tpuTopology" | "tpuChips" | "admittedCapacity" | "offloadPreference" | "templateId" | "attempt" | "preemptions" | "maxAttempts" | "retryAt" | "requeues" | "restarts" | "attemptRestarts" | "restartsAttempt" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "groupName" | "arrayId" | "arrayIndex" | "depsUnmet" | "updatedAt", ExtArgs["result"]["job"]>
 export type JobInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   history?: boolean | Prisma.Job$historyArgs<ExtArgs>
@@ -3113,6 +3168,11 @@ export type $JobPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
     capacity: string | null
     tpuType: string | null
     tpuTopology: string | null
+    /**
+     * TPU chips the job holds once admitted, set by the database from `spec` and `pod_sets`
+     * (trigger `jobs_tpu_chips_from_spec`): the slice's chips, times the pods of a multi-pod job.
+     */
+    tpuChips: number
     /**
      * The capacity admission placed a `prefer-spot` job on (`spot`/`on-demand`), written with
      * the admission; null for other jobs (docs/scheduling.md#flavors).
@@ -3634,6 +3694,7 @@ export interface JobFieldRefs {
   readonly capacity: Prisma.FieldRef<"Job", 'String'>
   readonly tpuType: Prisma.FieldRef<"Job", 'String'>
   readonly tpuTopology: Prisma.FieldRef<"Job", 'String'>
+  readonly tpuChips: Prisma.FieldRef<"Job", 'Int'>
   readonly admittedCapacity: Prisma.FieldRef<"Job", 'String'>
   readonly offloadPreference: Prisma.FieldRef<"Job", 'OffloadPreference'>
   readonly templateId: Prisma.FieldRef<"Job", 'String'>

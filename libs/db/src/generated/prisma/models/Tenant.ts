@@ -30,6 +30,7 @@ export type TenantAvgAggregateOutputType = {
   maxCpuMillis: number | null
   maxMemoryBytes: number | null
   maxGpu: number | null
+  maxTpu: number | null
   maxConcurrentJobs: number | null
   rateLimitPerSecond: number | null
   resultsRetentionDays: number | null
@@ -47,6 +48,7 @@ export type TenantSumAggregateOutputType = {
   maxCpuMillis: number | null
   maxMemoryBytes: bigint | null
   maxGpu: number | null
+  maxTpu: number | null
   maxConcurrentJobs: number | null
   rateLimitPerSecond: number | null
   resultsRetentionDays: number | null
@@ -68,6 +70,7 @@ export type TenantMinAggregateOutputType = {
   maxCpuMillis: number | null
   maxMemoryBytes: bigint | null
   maxGpu: number | null
+  maxTpu: number | null
   maxConcurrentJobs: number | null
   rateLimitPerSecond: number | null
   resultsRetentionDays: number | null
@@ -92,6 +95,7 @@ export type TenantMaxAggregateOutputType = {
   maxCpuMillis: number | null
   maxMemoryBytes: bigint | null
   maxGpu: number | null
+  maxTpu: number | null
   maxConcurrentJobs: number | null
   rateLimitPerSecond: number | null
   resultsRetentionDays: number | null
@@ -117,6 +121,8 @@ export type TenantCountAggregateOutputType = {
   maxMemoryBytes: number
   maxGpu: number
   maxGpuByType: number
+  maxTpu: number
+  maxTpuByType: number
   maxConcurrentJobs: number
   rateLimitPerSecond: number
   resultsRetentionDays: number
@@ -139,6 +145,7 @@ export type TenantAvgAggregateInputType = {
   maxCpuMillis?: true
   maxMemoryBytes?: true
   maxGpu?: true
+  maxTpu?: true
   maxConcurrentJobs?: true
   rateLimitPerSecond?: true
   resultsRetentionDays?: true
@@ -156,6 +163,7 @@ export type TenantSumAggregateInputType = {
   maxCpuMillis?: true
   maxMemoryBytes?: true
   maxGpu?: true
+  maxTpu?: true
   maxConcurrentJobs?: true
   rateLimitPerSecond?: true
   resultsRetentionDays?: true
@@ -177,6 +185,7 @@ export type TenantMinAggregateInputType = {
   maxCpuMillis?: true
   maxMemoryBytes?: true
   maxGpu?: true
+  maxTpu?: true
   maxConcurrentJobs?: true
   rateLimitPerSecond?: true
   resultsRetentionDays?: true
@@ -201,6 +210,7 @@ export type TenantMaxAggregateInputType = {
   maxCpuMillis?: true
   maxMemoryBytes?: true
   maxGpu?: true
+  maxTpu?: true
   maxConcurrentJobs?: true
   rateLimitPerSecond?: true
   resultsRetentionDays?: true
@@ -226,6 +236,8 @@ export type TenantCountAggregateInputType = {
   maxMemoryBytes?: true
   maxGpu?: true
   maxGpuByType?: true
+  maxTpu?: true
+  maxTpuByType?: true
   maxConcurrentJobs?: true
   rateLimitPerSecond?: true
   resultsRetentionDays?: true
@@ -338,6 +350,8 @@ export type TenantGroupByOutputType = {
   maxMemoryBytes: bigint
   maxGpu: number
   maxGpuByType: runtime.JsonValue | null
+  maxTpu: number | null
+  maxTpuByType: runtime.JsonValue | null
   maxConcurrentJobs: number
   rateLimitPerSecond: number | null
   resultsRetentionDays: number | null
@@ -386,6 +400,8 @@ export type TenantWhereInput = {
   maxMemoryBytes?: Prisma.BigIntFilter<"Tenant"> | bigint | number
   maxGpu?: Prisma.IntFilter<"Tenant"> | number
   maxGpuByType?: Prisma.JsonNullableFilter<"Tenant">
+  maxTpu?: Prisma.IntNullableFilter<"Tenant"> | number | null
+  maxTpuByType?: Prisma.JsonNullableFilter<"Tenant">
   maxConcurrentJobs?: Prisma.IntFilter<"Tenant"> | number
   rateLimitPerSecond?: Prisma.IntNullableFilter<"Tenant"> | number | null
   resultsRetentionDays?: Prisma.IntNullableFilter<"Tenant"> | number | null
@@ -422,6 +438,8 @@ export type TenantOrderByWithRelationInput = {
   maxMemoryBytes?: Prisma.SortOrder
   maxGpu?: Prisma.SortOrder
   maxGpuByType?: Prisma.SortOrderInput | Prisma.SortOrder
+  maxTpu?: Prisma.SortOrderInput | Prisma.SortOrder
+  maxTpuByType?: Prisma.SortOrderInput | Prisma.SortOrder
   maxConcurrentJobs?: Prisma.SortOrder
   rateLimitPerSecond?: Prisma.SortOrderInput | Prisma.SortOrder
   resultsRetentionDays?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -461,6 +479,8 @@ export type TenantWhereUniqueInput = Prisma.AtLeast<{
   maxMemoryBytes?: Prisma.BigIntFilter<"Tenant"> | bigint | number
   maxGpu?: Prisma.IntFilter<"Tenant"> | number
   maxGpuByType?: Prisma.JsonNullableFilter<"Tenant">
+  maxTpu?: Prisma.IntNullableFilter<"Tenant"> | number | null
+  maxTpuByType?: Prisma.JsonNullableFilter<"Tenant">
   maxConcurrentJobs?: Prisma.IntFilter<"Tenant"> | number
   rateLimitPerSecond?: Prisma.IntNullableFilter<"Tenant"> | number | null
   resultsRetentionDays?: Prisma.IntNullableFilter<"Tenant"> | number | null
@@ -497,6 +517,8 @@ export type TenantOrderByWithAggregationInput = {
   maxMemoryBytes?: Prisma.SortOrder
   maxGpu?: Prisma.SortOrder
   maxGpuByType?: Prisma.SortOrderInput | Prisma.SortOrder
+  maxTpu?: Prisma.SortOrderInput | Prisma.SortOrder
+  maxTpuByType?: Prisma.SortOrderInput | Prisma.SortOrder
   maxConcurrentJobs?: Prisma.SortOrder
   rateLimitPerSecond?: Prisma.SortOrderInput | Prisma.SortOrder
   resultsRetentionDays?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -530,6 +552,8 @@ export type TenantScalarWhereWithAggregatesInput = {
   maxMemoryBytes?: Prisma.BigIntWithAggregatesFilter<"Tenant"> | bigint | number
   maxGpu?: Prisma.IntWithAggregatesFilter<"Tenant"> | number
   maxGpuByType?: Prisma.JsonNullableWithAggregatesFilter<"Tenant">
+  maxTpu?: Prisma.IntNullableWithAggregatesFilter<"Tenant"> | number | null
+  maxTpuByType?: Prisma.JsonNullableWithAggregatesFilter<"Tenant">
   maxConcurrentJobs?: Prisma.IntWithAggregatesFilter<"Tenant"> | number
   rateLimitPerSecond?: Prisma.IntNullableWithAggregatesFilter<"Tenant"> | number | null
   resultsRetentionDays?: Prisma.IntNullableWithAggregatesFilter<"Tenant"> | number | null
@@ -555,6 +579,8 @@ export type TenantCreateInput = {
   maxMemoryBytes?: bigint | number
   maxGpu?: number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -591,6 +617,8 @@ export type TenantUncheckedCreateInput = {
   maxMemoryBytes?: bigint | number
   maxGpu?: number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -627,6 +655,8 @@ export type TenantUpdateInput = {
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -663,6 +693,8 @@ export type TenantUncheckedUpdateInput = {
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -699,6 +731,8 @@ export type TenantCreateManyInput = {
   maxMemoryBytes?: bigint | number
   maxGpu?: number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -724,6 +758,8 @@ export type TenantUpdateManyMutationInput = {
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -749,6 +785,8 @@ export type TenantUncheckedUpdateManyInput = {
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -774,6 +812,8 @@ export type TenantCountOrderByAggregateInput = {
   maxMemoryBytes?: Prisma.SortOrder
   maxGpu?: Prisma.SortOrder
   maxGpuByType?: Prisma.SortOrder
+  maxTpu?: Prisma.SortOrder
+  maxTpuByType?: Prisma.SortOrder
   maxConcurrentJobs?: Prisma.SortOrder
   rateLimitPerSecond?: Prisma.SortOrder
   resultsRetentionDays?: Prisma.SortOrder
@@ -794,6 +834,7 @@ export type TenantAvgOrderByAggregateInput = {
   maxCpuMillis?: Prisma.SortOrder
   maxMemoryBytes?: Prisma.SortOrder
   maxGpu?: Prisma.SortOrder
+  maxTpu?: Prisma.SortOrder
   maxConcurrentJobs?: Prisma.SortOrder
   rateLimitPerSecond?: Prisma.SortOrder
   resultsRetentionDays?: Prisma.SortOrder
@@ -815,6 +856,7 @@ export type TenantMaxOrderByAggregateInput = {
   maxCpuMillis?: Prisma.SortOrder
   maxMemoryBytes?: Prisma.SortOrder
   maxGpu?: Prisma.SortOrder
+  maxTpu?: Prisma.SortOrder
   maxConcurrentJobs?: Prisma.SortOrder
   rateLimitPerSecond?: Prisma.SortOrder
   resultsRetentionDays?: Prisma.SortOrder
@@ -839,6 +881,7 @@ export type TenantMinOrderByAggregateInput = {
   maxCpuMillis?: Prisma.SortOrder
   maxMemoryBytes?: Prisma.SortOrder
   maxGpu?: Prisma.SortOrder
+  maxTpu?: Prisma.SortOrder
   maxConcurrentJobs?: Prisma.SortOrder
   rateLimitPerSecond?: Prisma.SortOrder
   resultsRetentionDays?: Prisma.SortOrder
@@ -859,6 +902,7 @@ export type TenantSumOrderByAggregateInput = {
   maxCpuMillis?: Prisma.SortOrder
   maxMemoryBytes?: Prisma.SortOrder
   maxGpu?: Prisma.SortOrder
+  maxTpu?: Prisma.SortOrder
   maxConcurrentJobs?: Prisma.SortOrder
   rateLimitPerSecond?: Prisma.SortOrder
   resultsRetentionDays?: Prisma.SortOrder
@@ -1101,6 +1145,8 @@ export type TenantCreateWithoutApiKeysInput = {
   maxMemoryBytes?: bigint | number
   maxGpu?: number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1136,6 +1182,8 @@ export type TenantUncheckedCreateWithoutApiKeysInput = {
   maxMemoryBytes?: bigint | number
   maxGpu?: number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1187,6 +1235,8 @@ export type TenantUpdateWithoutApiKeysInput = {
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1222,6 +1272,8 @@ export type TenantUncheckedUpdateWithoutApiKeysInput = {
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1257,6 +1309,8 @@ export type TenantCreateWithoutJobsInput = {
   maxMemoryBytes?: bigint | number
   maxGpu?: number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1292,6 +1346,8 @@ export type TenantUncheckedCreateWithoutJobsInput = {
   maxMemoryBytes?: bigint | number
   maxGpu?: number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1343,6 +1399,8 @@ export type TenantUpdateWithoutJobsInput = {
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1378,6 +1436,8 @@ export type TenantUncheckedUpdateWithoutJobsInput = {
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1413,6 +1473,8 @@ export type TenantCreateWithoutJobGroupsInput = {
   maxMemoryBytes?: bigint | number
   maxGpu?: number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1448,6 +1510,8 @@ export type TenantUncheckedCreateWithoutJobGroupsInput = {
   maxMemoryBytes?: bigint | number
   maxGpu?: number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1499,6 +1563,8 @@ export type TenantUpdateWithoutJobGroupsInput = {
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1534,6 +1600,8 @@ export type TenantUncheckedUpdateWithoutJobGroupsInput = {
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1569,6 +1637,8 @@ export type TenantCreateWithoutJobArraysInput = {
   maxMemoryBytes?: bigint | number
   maxGpu?: number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1604,6 +1674,8 @@ export type TenantUncheckedCreateWithoutJobArraysInput = {
   maxMemoryBytes?: bigint | number
   maxGpu?: number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1655,6 +1727,8 @@ export type TenantUpdateWithoutJobArraysInput = {
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1690,6 +1764,8 @@ export type TenantUncheckedUpdateWithoutJobArraysInput = {
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1725,6 +1801,8 @@ export type TenantCreateWithoutJobDependenciesInput = {
   maxMemoryBytes?: bigint | number
   maxGpu?: number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1760,6 +1838,8 @@ export type TenantUncheckedCreateWithoutJobDependenciesInput = {
   maxMemoryBytes?: bigint | number
   maxGpu?: number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1811,6 +1891,8 @@ export type TenantUpdateWithoutJobDependenciesInput = {
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1846,6 +1928,8 @@ export type TenantUncheckedUpdateWithoutJobDependenciesInput = {
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1881,6 +1965,8 @@ export type TenantCreateWithoutPipelinesInput = {
   maxMemoryBytes?: bigint | number
   maxGpu?: number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1916,6 +2002,8 @@ export type TenantUncheckedCreateWithoutPipelinesInput = {
   maxMemoryBytes?: bigint | number
   maxGpu?: number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -1967,6 +2055,8 @@ export type TenantUpdateWithoutPipelinesInput = {
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -2002,6 +2092,8 @@ export type TenantUncheckedUpdateWithoutPipelinesInput = {
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -2037,6 +2129,8 @@ export type TenantCreateWithoutTemplatesInput = {
   maxMemoryBytes?: bigint | number
   maxGpu?: number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -2072,6 +2166,8 @@ export type TenantUncheckedCreateWithoutTemplatesInput = {
   maxMemoryBytes?: bigint | number
   maxGpu?: number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -2123,6 +2219,8 @@ export type TenantUpdateWithoutTemplatesInput = {
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -2158,6 +2256,8 @@ export type TenantUncheckedUpdateWithoutTemplatesInput = {
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -2193,6 +2293,8 @@ export type TenantCreateWithoutEventsInput = {
   maxMemoryBytes?: bigint | number
   maxGpu?: number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -2228,6 +2330,8 @@ export type TenantUncheckedCreateWithoutEventsInput = {
   maxMemoryBytes?: bigint | number
   maxGpu?: number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -2279,6 +2383,8 @@ export type TenantUpdateWithoutEventsInput = {
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -2314,6 +2420,8 @@ export type TenantUncheckedUpdateWithoutEventsInput = {
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -2349,6 +2457,8 @@ export type TenantCreateWithoutWebhookEndpointsInput = {
   maxMemoryBytes?: bigint | number
   maxGpu?: number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -2384,6 +2494,8 @@ export type TenantUncheckedCreateWithoutWebhookEndpointsInput = {
   maxMemoryBytes?: bigint | number
   maxGpu?: number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -2435,6 +2547,8 @@ export type TenantUpdateWithoutWebhookEndpointsInput = {
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -2470,6 +2584,8 @@ export type TenantUncheckedUpdateWithoutWebhookEndpointsInput = {
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -2505,6 +2621,8 @@ export type TenantCreateWithoutWebhookDeliveriesInput = {
   maxMemoryBytes?: bigint | number
   maxGpu?: number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -2540,6 +2658,8 @@ export type TenantUncheckedCreateWithoutWebhookDeliveriesInput = {
   maxMemoryBytes?: bigint | number
   maxGpu?: number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -2591,6 +2711,8 @@ export type TenantUpdateWithoutWebhookDeliveriesInput = {
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -2626,6 +2748,8 @@ export type TenantUncheckedUpdateWithoutWebhookDeliveriesInput = {
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -2661,6 +2785,8 @@ export type TenantCreateWithoutOffloadsInput = {
   maxMemoryBytes?: bigint | number
   maxGpu?: number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -2696,6 +2822,8 @@ export type TenantUncheckedCreateWithoutOffloadsInput = {
   maxMemoryBytes?: bigint | number
   maxGpu?: number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: number
   rateLimitPerSecond?: number | null
   resultsRetentionDays?: number | null
@@ -2747,6 +2875,8 @@ export type TenantUpdateWithoutOffloadsInput = {
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -2782,6 +2912,8 @@ export type TenantUncheckedUpdateWithoutOffloadsInput = {
   maxMemoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   maxGpu?: Prisma.IntFieldUpdateOperationsInput | number
   maxGpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  maxTpu?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  maxTpuByType?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   maxConcurrentJobs?: Prisma.IntFieldUpdateOperationsInput | number
   rateLimitPerSecond?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   resultsRetentionDays?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -2938,6 +3070,8 @@ export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   maxMemoryBytes?: boolean
   maxGpu?: boolean
   maxGpuByType?: boolean
+  maxTpu?: boolean
+  maxTpuByType?: boolean
   maxConcurrentJobs?: boolean
   rateLimitPerSecond?: boolean
   resultsRetentionDays?: boolean
@@ -2975,6 +3109,8 @@ export type TenantSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extens
   maxMemoryBytes?: boolean
   maxGpu?: boolean
   maxGpuByType?: boolean
+  maxTpu?: boolean
+  maxTpuByType?: boolean
   maxConcurrentJobs?: boolean
   rateLimitPerSecond?: boolean
   resultsRetentionDays?: boolean
@@ -3000,6 +3136,8 @@ export type TenantSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extens
   maxMemoryBytes?: boolean
   maxGpu?: boolean
   maxGpuByType?: boolean
+  maxTpu?: boolean
+  maxTpuByType?: boolean
   maxConcurrentJobs?: boolean
   rateLimitPerSecond?: boolean
   resultsRetentionDays?: boolean
@@ -3025,6 +3163,8 @@ export type TenantSelectScalar = {
   maxMemoryBytes?: boolean
   maxGpu?: boolean
   maxGpuByType?: boolean
+  maxTpu?: boolean
+  maxTpuByType?: boolean
   maxConcurrentJobs?: boolean
   rateLimitPerSecond?: boolean
   resultsRetentionDays?: boolean
@@ -3041,7 +3181,7 @@ export type TenantSelectScalar = {
   updatedAt?: boolean
 }
 
-export type TenantOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "namespace" | "status" | "statusReason" | "maxCpuMillis" | "maxMemoryBytes" | "maxGpu" | "maxGpuByType" | "maxConcurrentJobs" | "rateLimitPerSecond" | "resultsRetentionDays" | "offloadBudgetMicros" | "offloadSpendMicros" | "weight" | "cohort" | "borrowCpuMillis" | "borrowMemoryBytes" | "borrowGpu" | "generation" | "provisionedGeneration" | "createdAt" | "updatedAt", ExtArgs["result"]["tenant"]>
+export type TenantOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "namespace" | "status" | "statusReason" | "maxCpuMillis" | "maxMemoryBytes" | "maxGpu" | "maxGpuByType" | "maxTpu" | "maxTpuByType" | "maxConcurrentJobs" | "rateLimitPerSecond" | "resultsRetentionDays" | "offloadBudgetMicros" | "offloadSpendMicros" | "weight" | "cohort" | "borrowCpuMillis" | "borrowMemoryBytes" | "borrowGpu" | "generation" | "provisionedGeneration" | "createdAt" | "updatedAt", ExtArgs["result"]["tenant"]>
 export type TenantInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   apiKeys?: boolean | Prisma.Tenant$apiKeysArgs<ExtArgs>
   jobs?: boolean | Prisma.Tenant$jobsArgs<ExtArgs>
@@ -3086,6 +3226,14 @@ export type $TenantPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
      * GPUs per accelerator type (`{"nvidia-l4": 16}`), each within `max_gpu`; null = none.
      */
     maxGpuByType: runtime.JsonValue | null
+    /**
+     * TPU chips the tenant may hold, all TPU types together; null = no TPU quota.
+     */
+    maxTpu: number | null
+    /**
+     * TPU chips per TPU type (`{"tpu-v5-lite-podslice": 16}`), each within `max_tpu`; null = none.
+     */
+    maxTpuByType: runtime.JsonValue | null
     maxConcurrentJobs: number
     /**
      * Requests per second refilled into the tenant's API token bucket; null = the global default.
@@ -3560,6 +3708,8 @@ export interface TenantFieldRefs {
   readonly maxMemoryBytes: Prisma.FieldRef<"Tenant", 'BigInt'>
   readonly maxGpu: Prisma.FieldRef<"Tenant", 'Int'>
   readonly maxGpuByType: Prisma.FieldRef<"Tenant", 'Json'>
+  readonly maxTpu: Prisma.FieldRef<"Tenant", 'Int'>
+  readonly maxTpuByType: Prisma.FieldRef<"Tenant", 'Json'>
   readonly maxConcurrentJobs: Prisma.FieldRef<"Tenant", 'Int'>
   readonly rateLimitPerSecond: Prisma.FieldRef<"Tenant", 'Int'>
   readonly resultsRetentionDays: Prisma.FieldRef<"Tenant", 'Int'>
