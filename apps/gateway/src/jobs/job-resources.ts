@@ -253,6 +253,11 @@ export function assertTpuQuota(
   quota: Pick<TenantState, 'tpuQuota' | 'tpuQuotaByType'>,
 ): void {
   const reasons = tpuQuotaNeverFits(spec.resources.tpu?.type, tpuChipsOf(spec), quota);
+  refuseNeverRuns(reasons);
+}
+
+/** 422 `unschedulable` with every reason the job can never run; nothing if there is none. */
+function refuseNeverRuns(reasons: Parameters<typeof neverFitsView>[0]): void {
   if (reasons.length === 0) return;
   throw new ProblemError(
     422,
@@ -277,12 +282,5 @@ export function assertCanEverRun(
   podSets?: readonly StoredPodSet[],
 ): void {
   const reasons = neverRuns(resources, limits, nodes, offload, constraints, podSets);
-  if (reasons.length === 0) return;
-  throw new ProblemError(
-    422,
-    unschedulableProblem,
-    'Job can never run',
-    `the job can never run: ${reasons.map((r) => r.message).join('; ')}`,
-    { reasons: neverFitsView(reasons) },
-  );
+  refuseNeverRuns(reasons);
 }
