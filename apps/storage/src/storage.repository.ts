@@ -1,12 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { PrismaClient } from '@roam/db';
-import {
-  type JobSpec,
-  type JobStatus,
-  multiPodKind,
-  type ResultSlot,
-  resultSlotsOf,
-} from '@roam/contracts';
+import { type JobSpec, type JobStatus, type ResultSlot, resultSlotsOf } from '@roam/contracts';
 import { PRISMA } from '@roam/runtime';
 
 /** A job as the storage worker needs it: what ran, and what is already kept of it. */
@@ -22,10 +16,11 @@ export interface JobForStorage {
   archived: Set<number>;
   /** When the finished job was stored; null while it is not. */
   storedAt: Date | null;
-  /** A multi-pod job: one archive per pod under its replica's prefix; undefined otherwise. */
+  /**
+   * A multi-pod job: one archive per pod under its replica's prefix, and each replica's log
+   * archived on its own; undefined otherwise.
+   */
   resultSlots: ResultSlot[] | undefined;
-  /** Whether its attempts have many pods, each archived as its replica's log. */
-  multiPod: boolean;
 }
 
 export interface NewResultFile {
@@ -108,7 +103,6 @@ export class StorageRepository {
       archived: new Set(row.archived),
       storedAt: row.stored_at,
       resultSlots: resultSlotsOf(row.spec),
-      multiPod: multiPodKind(row.spec) !== 'single',
     }));
   }
 

@@ -302,7 +302,7 @@ export class StorageService implements OnModuleDestroy {
       pods = byAttempt.size;
       for (const attempt of over)
         outcome.logs.push(
-          job.multiPod
+          job.resultSlots
             ? await this.archiveReplicaLogs(store, job, attempt, byAttempt.get(attempt) ?? [])
             : await this.archiveLog(store, job, attempt, byAttempt.get(attempt)?.[0]),
         );
@@ -384,12 +384,15 @@ export class StorageService implements OnModuleDestroy {
     for (const pod of pods) {
       const replica = replicaOfPod(pod.metadata?.labels);
       if (replica === undefined || restart(pod) !== latest) continue;
-      byReplica.set(replica, [...(byReplica.get(replica) ?? []), pod]);
+      const list = byReplica.get(replica) ?? [];
+      list.push(pod);
+      byReplica.set(replica, list);
     }
     const index = (pod: Pod) =>
       Number(pod.metadata?.labels?.[REPLICA_POD_LABELS.completionIndex] ?? 0);
     const whole: { at: number; line: string }[] = [];
     const errors: string[] = [];
+    let readPods = 0;
     for (const [replica, replicaPods] of byReplica) {
       replicaPods.sort((a, b) => index(a) - index(b));
       const parts: string[] = [];
@@ -400,6 +403,7 @@ export class StorageService implements OnModuleDestroy {
           pod,
           `replica ${replica} of attempt ${attempt}`,
         );
+        readPods += 1;
         if (read.error) errors.push(read.error);
         parts.push(read.text.endsWith('\n') || read.text === '' ? read.text : `${read.text}\n`);
       }
@@ -432,8 +436,8 @@ export class StorageService implements OnModuleDestroy {
       tenantId: job.tenantId,
       storageKey: key,
       size: body.length,
-      // Recorded as failed only when no replica's log could be read.
-      error: errors.length === byReplica.size && errors.length > 0 ? errors.join('; ') : null,
+      // Recorded as failed only when no pod's log could be read.
+      error: errors.length > 0 && errors.length === readPods ? errors.join('; ') : null,
     };
   }
 
@@ -493,12 +497,14 @@ export class StorageService implements OnModuleDestroy {
     body: Readable,
     keep: (path: string) => boolean,
     prefix = '',
+    /** Sizes of the files already indexed (`resultSizes`), when the caller read them once. */
+    indexedSizes?: Map<string, number>,
   ): Promise<{ count: number; error: string | null }> {
     const limits = {
       maxEntries: this.config.RESULTS_MAX_FILES,
       maxUncompressedBytes: this.config.RESULTS_MAX_UNCOMPRESSED_MB * 1024 * 1024,
     };
-    const indexed = await this.repository.resultSizes(job.id);
+    const indexed = indexedSizes ?? (await this.repository.resultSizes(job.id));
     const rows = new ResultRows(this.repository);
     const puts = new Bounded(PUTS_IN_FLIGHT);
     let kept = 0;
@@ -572,6 +578,8 @@ export class StorageService implements OnModuleDestroy {
   ): Promise<{ count: number; error: string | null }> {
     let count = 0;
     const errors: string[] = [];
+    // Read once: every pod's files lie under its own prefix, so no unpack changes another's.
+    const indexed = await this.repository.resultSizes(job.id);
     for (const { prefix } of slots) {
       const upload = replicaResultsUploadKey(job.tenantId, job.id, job.attempt, prefix);
       const body = await store.get(upload).catch((error: unknown) => {
@@ -579,7 +587,7 @@ export class StorageService implements OnModuleDestroy {
         throw error;
       });
       if (!body) continue;
-      const unpacked = await this.unpackUpload(store, job, upload, body, keep, prefix);
+      const unpacked = await this.unpackUpload(store, job, upload, body, keep, prefix, indexed);
       count += unpacked.count;
       if (unpacked.error) errors.push(unpacked.error);
     }

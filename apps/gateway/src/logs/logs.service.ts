@@ -3,7 +3,13 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import { type JobSpec, type JobStatus, replicaOf } from '@roam/contracts';
 import { namespaceFor } from '@roam/domain';
-import { isNotFound, Kube, type KubernetesObject, ROAM_LABELS } from '@roam/kube';
+import {
+  isNotFound,
+  Kube,
+  type KubernetesObject,
+  REPLICA_POD_LABELS,
+  ROAM_LABELS,
+} from '@roam/kube';
 import { replicaLogKey } from '@roam/object-store';
 import { APP_CONFIG, ProblemError, problemTypes } from '@roam/runtime';
 
@@ -70,29 +76,25 @@ function placedPod(placement: unknown): string | undefined {
   return typeof pod === 'string' && pod !== '' ? pod : undefined;
 }
 
-/** Pod labels of an indexed Job's completion index and of a JobSet's child Job. */
-const REPLICA_LABELS = {
-  completionIndex: 'batch.kubernetes.io/job-completion-index',
-  replicatedJob: 'jobset.sigs.k8s.io/replicatedjob-name',
-  jobIndex: 'jobset.sigs.k8s.io/job-index',
-} as const;
+/** 404 for a `?replica=` the job does not have (logs and results answer alike). */
+export function noSuchReplica(jobId: string, replica: string): never {
+  throw new ProblemError(
+    404,
+    problemTypes.notFound,
+    'Not found',
+    `job ${jobId} has no replica "${replica}" (an indexed job's replicas are 0, 1, …; a JobSet's <replicated job>-<index>, e.g. worker-0)`,
+  );
+}
 
 /**
  * The label selector of one replica's pods (`3` of an indexed Job, `worker-1` of a JobSet); 404
  * when the job has no such replica (a single-pod job has none).
  */
 function replicaSelector(job: JobForLogs, replica: string): string {
-  const ref = replicaOf(job.spec as JobSpec, replica);
-  if (!ref)
-    throw new ProblemError(
-      404,
-      problemTypes.notFound,
-      'Not found',
-      `job ${job.id} has no replica "${replica}" (an indexed job's replicas are 0, 1, …; a JobSet's <replicated job>-<index>, e.g. worker-0)`,
-    );
+  const ref = replicaOf(job.spec as JobSpec, replica) ?? noSuchReplica(job.id, replica);
   return ref.kind === 'indexed'
-    ? `${REPLICA_LABELS.completionIndex}=${ref.index}`
-    : `${REPLICA_LABELS.replicatedJob}=${ref.replicatedJob},${REPLICA_LABELS.jobIndex}=${ref.index}`;
+    ? `${REPLICA_POD_LABELS.completionIndex}=${ref.index}`
+    : `${REPLICA_POD_LABELS.replicatedJob}=${ref.replicatedJob},${REPLICA_POD_LABELS.jobIndex}=${ref.index}`;
 }
 
 /**

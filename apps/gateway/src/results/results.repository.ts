@@ -41,7 +41,7 @@ export class ResultsRepository {
   /** Every row, or those under `prefix` (one replica's). */
   list(tenantId: string, jobId: string, prefix?: string): Promise<ResultRow[]> {
     return this.prisma.resultFile.findMany({
-      where: { tenantId, jobId, ...(prefix === undefined ? {} : { path: { startsWith: prefix } }) },
+      where: { tenantId, jobId, path: { startsWith: prefix } },
       orderBy: { path: 'asc' },
       select: columns,
     });
@@ -59,18 +59,8 @@ export class ResultsRepository {
     prefix?: string,
   ): Promise<ResultRow[]> {
     return this.prisma.resultFile.findMany({
-      where: {
-        tenantId,
-        jobId,
-        ...(after === undefined && prefix === undefined
-          ? {}
-          : {
-              path: {
-                ...(after === undefined ? {} : { gt: after }),
-                ...(prefix === undefined ? {} : { startsWith: prefix }),
-              },
-            }),
-      },
+      // Prisma leaves out a filter whose value is undefined.
+      where: { tenantId, jobId, path: { gt: after, startsWith: prefix } },
       orderBy: { path: 'asc' },
       take: limit,
       select: columns,

@@ -2,12 +2,13 @@ import type { Readable } from 'node:stream';
 
 import { Inject, Injectable } from '@nestjs/common';
 import type { GatewayConfig } from '@roam/config';
-import { type JobSpec, replicaOf } from '@roam/contracts';
+import { type JobSpec, replicaOf, resultSlotsOf } from '@roam/contracts';
 import { type ObjectStore, resultsPrefix } from '@roam/object-store';
 import { APP_CONFIG, ProblemError, problemTypes } from '@roam/runtime';
 import yazl from 'yazl';
 
 import { OBJECT_STORE } from '@roam/runtime';
+import { noSuchReplica } from '../logs/logs.service.js';
 import { type ResultRow, ResultsRepository } from './results.repository.js';
 import { encodeResultCursor, type ResultList, type ResultListQuery } from './results.schemas.js';
 
@@ -39,20 +40,22 @@ export class ResultsService {
 
   /**
    * The prefix of one replica's results (`3/`, `worker-1/`), checked against the job's spec;
-   * undefined for no replica. 404 for a job without that replica, as for its logs.
+   * undefined for no replica (then only the job's existence is checked, not its spec read).
+   * 404 for a job without that replica, as for its logs; a job whose pods share one upload
+   * (a single pod, a multi-host TPU slice) keeps no replica folders.
    */
   private async replicaPrefix(
     tenantId: string,
     jobId: string,
     replica: string | undefined,
   ): Promise<string | undefined> {
-    const spec = await this.repository.specOf(tenantId, jobId);
+    if (replica === undefined) {
+      await this.assertJob(tenantId, jobId);
+      return undefined;
+    }
+    const spec = (await this.repository.specOf(tenantId, jobId)) as JobSpec | null;
     if (spec === null) throw notFound(`job ${jobId} not found`);
-    if (replica === undefined) return undefined;
-    if (!replicaOf(spec as JobSpec, replica))
-      throw notFound(
-        `job ${jobId} has no replica "${replica}" (an indexed job's replicas are 0, 1, …; a JobSet's <replicated job>-<index>, e.g. worker-0)`,
-      );
+    if (!resultSlotsOf(spec) || !replicaOf(spec, replica)) noSuchReplica(jobId, replica);
     return `${replica}/`;
   }
 
