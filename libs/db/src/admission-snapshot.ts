@@ -57,6 +57,11 @@ export async function tenantStates(db: Db): Promise<TenantState[]> {
       tpu_by_type: Prisma.JsonValue;
     }[]
   >`
+    WITH admitted AS MATERIALIZED (
+      -- Read once: the admitted, unfinished jobs every usage below is summed from.
+      SELECT tenant_id, cpu_millis, memory_bytes, gpu, gpu_type, tpu_chips, tpu_type
+      FROM jobs WHERE admitted_at IS NOT NULL AND status IN ('pending', 'running')
+    )
     SELECT t.id, t.max_cpu_millis, t.max_memory_bytes, t.max_gpu, t.max_gpu_by_type,
            t.max_tpu, t.max_tpu_by_type,
            t.max_concurrent_jobs, t.weight, t.cohort, t.borrow_cpu_millis, t.borrow_memory_bytes,
@@ -65,15 +70,13 @@ export async function tenantStates(db: Db): Promise<TenantState[]> {
     LEFT JOIN (
       SELECT tenant_id, count(*) AS count, sum(cpu_millis) AS cpu, sum(memory_bytes) AS memory,
              sum(gpu) AS gpu, sum(tpu_chips) AS tpu
-      FROM jobs WHERE admitted_at IS NOT NULL AND status IN ('pending', 'running')
-      GROUP BY tenant_id
+      FROM admitted GROUP BY tenant_id
     ) u ON u.tenant_id = t.id
     LEFT JOIN (
       SELECT tenant_id, jsonb_object_agg(gpu_type, gpu) AS gpu_by_type
       FROM (
         SELECT tenant_id, gpu_type, sum(gpu) AS gpu
-        FROM jobs WHERE admitted_at IS NOT NULL AND status IN ('pending', 'running')
-          AND gpu_type IS NOT NULL
+        FROM admitted WHERE gpu_type IS NOT NULL
         GROUP BY tenant_id, gpu_type
       ) typed
       GROUP BY tenant_id
@@ -82,8 +85,7 @@ export async function tenantStates(db: Db): Promise<TenantState[]> {
       SELECT tenant_id, jsonb_object_agg(tpu_type, tpu) AS tpu_by_type
       FROM (
         SELECT tenant_id, tpu_type, sum(tpu_chips) AS tpu
-        FROM jobs WHERE admitted_at IS NOT NULL AND status IN ('pending', 'running')
-          AND tpu_type IS NOT NULL
+        FROM admitted WHERE tpu_type IS NOT NULL
         GROUP BY tenant_id, tpu_type
       ) typed
       GROUP BY tenant_id
@@ -113,12 +115,12 @@ export async function tenantStates(db: Db): Promise<TenantState[]> {
         // TPU chips only where the tenant holds any, so resources without TPUs keep three fields.
         ...(Number(row.tpu ?? 0) > 0 ? { tpu: Number(row.tpu) } : {}),
       },
-      ...optional('gpuByType', gpuCounts(row.gpu_by_type)),
-      ...optional('tpuByType', gpuCounts(row.tpu_by_type)),
+      ...optional('gpuByType', countsByType(row.gpu_by_type)),
+      ...optional('tpuByType', countsByType(row.tpu_by_type)),
     },
-    ...optional('gpuQuotaByType', gpuCounts(row.max_gpu_by_type)),
+    ...optional('gpuQuotaByType', countsByType(row.max_gpu_by_type)),
     ...(row.max_tpu === null ? {} : { tpuQuota: row.max_tpu }),
-    ...optional('tpuQuotaByType', gpuCounts(row.max_tpu_by_type)),
+    ...optional('tpuQuotaByType', countsByType(row.max_tpu_by_type)),
   }));
 }
 
@@ -192,7 +194,7 @@ function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]
 }
 
 /** GPUs (or TPU chips) per type from a JSON object; entries that are not whole non-negative numbers are dropped. */
-function gpuCounts(json: Prisma.JsonValue): Record<string, number> | undefined {
+export function countsByType(json: Prisma.JsonValue): Record<string, number> | undefined {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) return undefined;
   const entries = Object.entries(json).filter(
     (entry): entry is [string, number] =>

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { gpuCount, type JobSpec, type JobStatus } from '@roam/contracts';
-import { type Job, type JobHistory, Prisma, type PrismaClient } from '@roam/db';
+import { countsByType, type Job, type JobHistory, Prisma, type PrismaClient } from '@roam/db';
 import { jobStateOf, type LabelRequirement, type TenantLimits } from '@roam/domain';
 import type { LedgerJob, NewJobRecord, StoredPodSet } from '@roam/jobs';
 import { PRISMA, ProblemError, problemTypes } from '@roam/runtime';
@@ -76,18 +76,8 @@ export interface SubmitLimits extends TenantLimits {
   tpuQuotaByType?: Record<string, number>;
 }
 
-/** TPU chips per type from the JSON column; anything but whole non-negative counts is dropped. */
-function chipCounts(json: Prisma.JsonValue): Record<string, number> | undefined {
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) return undefined;
-  const entries = Object.entries(json).filter(
-    (entry): entry is [string, number] =>
-      typeof entry[1] === 'number' && Number.isInteger(entry[1]) && entry[1] >= 0,
-  );
-  return entries.length > 0 ? Object.fromEntries(entries) : undefined;
-}
-
 const limitsOfCeilings = (row: CeilingRow): SubmitLimits => {
-  const byType = chipCounts(row.max_tpu_by_type);
+  const byType = countsByType(row.max_tpu_by_type);
   return {
     cpuMillis: Number(row.max_cpu_millis),
     memoryBytes: Number(row.max_memory_bytes),

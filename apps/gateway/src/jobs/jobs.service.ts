@@ -73,11 +73,6 @@ export class JobsService {
 
   private readonly ledger: JobLedger;
 
-  /** The results store this process has: what `inputs_from_dependencies` can rely on. */
-  get storeKind(): ObjectStore['kind'] | null {
-    return this.store?.kind ?? null;
-  }
-
   private readonly limitsCache = new Map<
     string,
     { limits: SubmitLimits | undefined; expires: number }
@@ -167,9 +162,11 @@ export class JobsService {
     tenantId: string,
     spec: JobSpec,
     singlePodOnly?: string,
+    /** Where the request holds `inputs_from_dependencies`, for the 422 (a pipeline's step). */
+    inputsPath?: string,
   ): Promise<JobRequests> {
     assertMultiPodCoherent(spec, singlePodOnly);
-    assertDependencyInputs(spec, this.storeKind);
+    assertDependencyInputs(spec, this.store?.kind ?? null, inputsPath);
     // Every submit path comes through here: a priority class becomes the priority now.
     await this.priorities.apply([spec]);
     const [nodes, limits] = await Promise.all([this.nodes.current(), this.limitsOf(tenantId)]);

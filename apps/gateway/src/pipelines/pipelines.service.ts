@@ -14,7 +14,6 @@ import {
   requestedOf,
 } from '../jobs/dependencies.service.js';
 import { newJobRecord } from '../jobs/jobs.repository.js';
-import { assertDependencyInputs } from '../jobs/dependency-inputs-check.js';
 import { defaultJobName, JobsService } from '../jobs/jobs.service.js';
 import { PendingCap } from '../jobs/pending-cap.js';
 import {
@@ -83,12 +82,12 @@ export class PipelinesService {
     for (const [index, step] of steps.entries()) {
       const request = await this.jobs.requestOf(tenantId, step.job);
       const array = step.array === undefined ? undefined : this.arrays.parse(step.array);
-      assertDependencyInputs(
+      const { resources, podSets } = await this.jobs.assertCanEverRun(
+        tenantId,
         request.spec,
-        this.jobs.storeKind,
+        undefined,
         `steps.${index}.job.inputs_from_dependencies`,
       );
-      const { resources, podSets } = await this.jobs.assertCanEverRun(tenantId, request.spec);
       const id = uuidv7();
       planned.push({
         name: step.name,

@@ -29,7 +29,6 @@ import {
   deficit,
   freeOn,
   freePodSlots,
-  capacityChoices,
   hasFlavor,
   isUsable,
   nodeAccepts,
@@ -1076,12 +1075,13 @@ class ShapeIndex {
     return shape;
   }
 
-  /** A `prefer-spot` job's variants, one per capacity it may be placed on, in order. */
+  /** A `prefer-spot` job's variants, one per capacity it may be placed on: spot, then on-demand. */
   private choicesOf(job: PendingJob): Shape['choices'] {
     if (job.capacity !== 'prefer-spot') return undefined;
-    return capacityChoices(job).flatMap((capacity) =>
-      capacity ? [{ capacity, shape: this.of({ ...job, capacity }) }] : [],
-    );
+    return (['spot', 'on-demand'] as const).map((capacity) => ({
+      capacity,
+      shape: this.of({ ...job, capacity }),
+    }));
   }
 
   /**

@@ -1,12 +1,5 @@
 import { add, fits, RESOURCE_NAMES, subtract, ZERO, type Resources } from './resources.js';
-import type {
-  AdmittedCapacity,
-  NodeState,
-  PendingJob,
-  PodSet,
-  Taint,
-  Toleration,
-} from './snapshot.js';
+import type { NodeState, PendingJob, PodSet, Taint, Toleration } from './snapshot.js';
 import { carriesSlice, withTpuRequest } from './tpu.js';
 
 /** What placement looks at in a job: its requests and the node constraints of its pod. */
@@ -32,8 +25,7 @@ export function hasFlavor(job: Flavor): boolean {
 
 /**
  * The node is of the job's flavor: its accelerator type or TPU slice, its kind of capacity. A
- * `prefer-spot` job accepts both kinds; admission tries its spot variant first
- * (`capacityChoices`).
+ * `prefer-spot` job accepts both kinds; admission tries its spot variant first.
  */
 export function flavorMatches(job: Flavor, node: Pick<NodeState, 'labels'>): boolean {
   if (job.gpuType !== undefined && node.labels[GKE_ACCELERATOR_LABEL] !== job.gpuType) return false;
@@ -43,16 +35,6 @@ export function flavorMatches(job: Flavor, node: Pick<NodeState, 'labels'>): boo
   if (job.capacity === 'on-demand') return !spot;
   return true;
 }
-
-/**
- * The capacities a job is placed on, in order of preference: `prefer-spot` is spot, then
- * on-demand; every other job has one, its own (undefined: it names no preference).
- */
-export function capacityChoices(job: Flavor): readonly (AdmittedCapacity | undefined)[] {
-  return job.capacity === 'prefer-spot' ? PREFER_SPOT : NO_CHOICE;
-}
-const PREFER_SPOT: readonly AdmittedCapacity[] = ['spot', 'on-demand'];
-const NO_CHOICE: readonly undefined[] = [undefined];
 
 /**
  * The taint GPU node pools carry. A job that requests GPUs tolerates it implicitly, as the
@@ -181,13 +163,6 @@ export function placementOrder(sets: readonly PodSet[]): PodSet[] {
 }
 
 /**
- * The nodes with the requests and pod slots of admitted jobs whose pods are not on a node yet
- * added, each placed first-fit (usable nodes by name) the way admission placed it: a gang's
- * pods one by one, largest first (`placementOrder`), each taking a slot. Without them a cycle
- * running before the pods are bound would see their room as free and give it out again. A pod
- * that fits nowhere now (the cluster changed under it) holds nothing: it stays Pending.
- */
-/**
  * One pod of a set, as placement sees it: the set's requests and the job's node constraints.
  * The job's GPU type binds only the pods that ask for GPUs, so a JobSet's CPU driver is not
  * sent to (or kept off by the taint of) an accelerator node.
@@ -202,6 +177,13 @@ export function podOf<J extends JobPlacement & Pick<PendingJob, 'podSets'>>(
   return pod;
 }
 
+/**
+ * The nodes with the requests and pod slots of admitted jobs whose pods are not on a node yet
+ * added, each placed first-fit (usable nodes by name) the way admission placed it: a gang's
+ * pods one by one, largest first (`placementOrder`), each taking a slot. Without them a cycle
+ * running before the pods are bound would see their room as free and give it out again. A pod
+ * that fits nowhere now (the cluster changed under it) holds nothing: it stays Pending.
+ */
 export function withAssumed(
   nodes: readonly NodeState[],
   assumed: readonly (JobPlacement & Pick<PendingJob, 'podSets'>)[],
