@@ -23,17 +23,6 @@ interface Decided {
   decision: AdmissionDecision;
 }
 
-/**
- * "Why is my job still pending?": builds the snapshot the scheduler would decide on (Postgres
- * for tenants and pending jobs, the node cache for capacity), runs the scheduler's own
- * `decide` on it and explains the caller's job from the result.
- *
- * A decision covers every pending job of every tenant, so it is shared: one decision answers
- * every caller of this replica for EXPLAIN_CACHE_MS, and concurrent callers wait for the same
- * one. However often tenants ask, the cost is at most one decision per interval (plus one for
- * a job queued after the shared decision was taken). The answer shows only the caller's own
- * jobs; other tenants appear as counts.
- */
 /** What a JobSet's restarts mean, for `/explain`. */
 function restartsOf(job: JobRow): { count: number; message: string } {
   const max = (job.spec as { failure_policy?: { max_restarts?: number } }).failure_policy
@@ -45,6 +34,17 @@ function restartsOf(job: JobRow): { count: number; message: string } {
   };
 }
 
+/**
+ * "Why is my job still pending?": builds the snapshot the scheduler would decide on (Postgres
+ * for tenants and pending jobs, the node cache for capacity), runs the scheduler's own
+ * `decide` on it and explains the caller's job from the result.
+ *
+ * A decision covers every pending job of every tenant, so it is shared: one decision answers
+ * every caller of this replica for EXPLAIN_CACHE_MS, and concurrent callers wait for the same
+ * one. However often tenants ask, the cost is at most one decision per interval (plus one for
+ * a job queued after the shared decision was taken). The answer shows only the caller's own
+ * jobs; other tenants appear as counts.
+ */
 @Injectable()
 export class JobExplainService {
   private cached: Decided | undefined;

@@ -133,13 +133,7 @@ function maxCapacity(
   flavor: string,
   resource: string,
 ): number {
-  const quota = quotaOf(q, flavor, resource);
-  if (!quota) return 0;
-  if (!q.cohort) return quota.nominal;
-  let cohort = 0;
-  for (const member of queues)
-    if (member.cohort === q.cohort) cohort += quotaOf(member, flavor, resource)?.nominal ?? 0;
-  return Math.min(quota.nominal + (quota.borrowingLimit ?? Infinity), cohort);
+  return available(q, queues, new Map(), flavor, resource);
 }
 
 /** How much of `resource` in `flavor` the queue can still take, borrowing from its cohort. */
