@@ -55,6 +55,19 @@ export const kubeJobSetName = (jobId: string, attempt: number): string =>
   `r${jobId.replaceAll('-', '')}-${attempt}`;
 
 /**
+ * The object an attempt runs as: its JobSet when the job has replicated jobs (`jobSet`), else
+ * its Job.
+ */
+export const attemptObjectRef = (
+  jobSet: boolean,
+  jobId: string,
+  attempt: number,
+): { apiVersion: string; kind: 'Job' | 'JobSet'; name: string } =>
+  jobSet
+    ? { apiVersion: JOBSET_API_VERSION, kind: 'JobSet', name: kubeJobSetName(jobId, attempt) }
+    : { apiVersion: 'batch/v1', kind: 'Job', name: kubeJobName(jobId, attempt) };
+
+/**
  * The job and attempt an attempt's object name (`kubeJobName` or `kubeJobSetName`) stands for;
  * undefined for any other name.
  */

@@ -6,7 +6,7 @@ import {
   workloadVerdict,
 } from '@roam/domain';
 import { multiPodKind } from '@roam/contracts';
-import { JOBSET_API_VERSION, Kube, kubeJobName, kubeJobSetName } from '@roam/kube';
+import { attemptObjectRef, Kube } from '@roam/kube';
 import { LOGGER } from '@roam/runtime';
 import type { Logger } from 'pino';
 
@@ -69,13 +69,9 @@ export class KueueExplainer {
     });
     if (job.retryAt !== null && job.retryAt > new Date())
       return waiting(`waiting to retry until ${job.retryAt.toISOString()}`);
-    const kind = jobSet ? 'JobSet' : 'Job';
-    const kubeJob = await this.kube.get<{ metadata?: { uid?: string } }>({
-      apiVersion: jobSet ? JOBSET_API_VERSION : 'batch/v1',
-      kind,
-      name: jobSet ? kubeJobSetName(job.id, job.attempt) : kubeJobName(job.id, job.attempt),
-      namespace,
-    });
+    const object = attemptObjectRef(jobSet, job.id, job.attempt);
+    const { kind } = object;
+    const kubeJob = await this.kube.get<{ metadata?: { uid?: string } }>({ ...object, namespace });
     if (!kubeJob?.metadata?.uid)
       return waiting(`its ${kind} is being created in Kueue's LocalQueue ${queue}`);
     const { items } = await this.kube.list<KueueWorkload & { metadata?: { name?: string } }>(

@@ -93,6 +93,8 @@ export interface PreemptableRow {
   job: LedgerJob;
   namespace: string;
   preemptions: number;
+  /** It runs as a JobSet (its spec has replicated jobs), as `attemptManifest` made it. */
+  jobSet: boolean;
 }
 
 /** A job admission just decided on, as the ledger needs it, with what its Kubernetes Job needs. */
@@ -151,10 +153,12 @@ export class AdmissionRepository {
         reason: string | null;
         message: string | null;
         placement: Record<string, unknown> | null;
+        job_set: boolean;
       }[]
     >`
       SELECT j.id::text AS id, j.tenant_id, t.namespace, j.name, j.attempt, j.preemptions, j.seq,
-             j.status::text AS status, j.phase, j.reason, j.message, j.placement
+             j.status::text AS status, j.phase, j.reason, j.message, j.placement,
+             j.spec ? 'replicated_jobs' AS job_set
       FROM jobs j JOIN tenants t ON t.id = j.tenant_id
       WHERE j.id = ANY(${ids}::uuid[]) AND j.status IN ('pending', 'running')
         AND j.admitted_at IS NOT NULL`;
@@ -170,6 +174,7 @@ export class AdmissionRepository {
       },
       namespace: row.namespace,
       preemptions: row.preemptions,
+      jobSet: row.job_set,
     }));
   }
 

@@ -248,7 +248,12 @@ export class AdmissionService {
         { jobId: row.job.id, tenantId: row.job.tenantId, by: p?.by, reason: p?.reason },
         'preempting',
       );
-      return { jobId: row.job.id, namespace: row.namespace, attempt: row.job.attempt };
+      return {
+        jobId: row.job.id,
+        namespace: row.namespace,
+        attempt: row.job.attempt,
+        jobSet: row.jobSet,
+      };
     });
     return { envelopes: result.envelopes, evictions };
   }

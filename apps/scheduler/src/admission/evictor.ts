@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { JOBSET_API_VERSION, Kube, kubeJobName, kubeJobSetName } from '@roam/kube';
+import { attemptObjectRef, Kube } from '@roam/kube';
 import { APP_CONFIG, LOGGER } from '@roam/runtime';
 import type { Logger } from 'pino';
 
@@ -11,6 +11,8 @@ export interface Eviction {
   jobId: string;
   namespace: string;
   attempt: number;
+  /** The attempt runs as a JobSet (the job has replicated jobs), not as a Job. */
+  jobSet: boolean;
 }
 
 /**
@@ -32,29 +34,17 @@ export class Evictor {
   async evict(evictions: readonly Eviction[]): Promise<void> {
     const grace = this.config.PREEMPTION_GRACE_SECONDS;
     await Promise.all(
-      evictions.map(async ({ jobId, namespace, attempt }) => {
+      evictions.map(async ({ jobId, namespace, attempt, jobSet }) => {
         try {
           for (const pod of this.cluster.podsOf(jobId, attempt)) {
             await this.kube.delete({ apiVersion: 'v1', kind: 'Pod', ...pod }, 'Background', grace);
           }
-          const job = await this.kube.delete(
-            { apiVersion: 'batch/v1', kind: 'Job', namespace, name: kubeJobName(jobId, attempt) },
+          // A JobSet goes whole: its child Jobs would recreate the pods deleted above.
+          await this.kube.delete(
+            { ...attemptObjectRef(jobSet, jobId, attempt), namespace },
             'Background',
             grace,
           );
-          // No Job of that name: a multi-pod job with replicated jobs runs as a JobSet, whose
-          // child Jobs would recreate the pods deleted above.
-          if (!job)
-            await this.kube.delete(
-              {
-                apiVersion: JOBSET_API_VERSION,
-                kind: 'JobSet',
-                namespace,
-                name: kubeJobSetName(jobId, attempt),
-              },
-              'Background',
-              grace,
-            );
           this.logger.info({ jobId, attempt, graceSeconds: grace }, 'preempted: deleting its Job');
         } catch (error) {
           this.logger.warn({ jobId, attempt, err: error }, 'could not delete a preempted Job');

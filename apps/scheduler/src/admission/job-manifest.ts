@@ -1,6 +1,7 @@
 import { indexedShape, type JobSpec, multiPodKind, tenantAnnotationAllowed } from '@roam/contracts';
 import type { AdmittedCapacity, SliceLayout } from '@roam/domain';
 import {
+  attemptObjectRef,
   JOBSET_API_VERSION,
   jobLabels,
   kubeJobName,
@@ -320,4 +321,4 @@ export function attemptManifest(input: ManifestInput) {
 
 /** The name of an attempt's object (`attemptManifest`'s). */
 export const attemptObjectName = (spec: JobSpec, id: string, attempt: number): string =>
-  multiPodKind(spec) === 'jobset' ? kubeJobSetName(id, attempt) : kubeJobName(id, attempt);
+  attemptObjectRef(multiPodKind(spec) === 'jobset', id, attempt).name;
