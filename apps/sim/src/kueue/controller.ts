@@ -373,6 +373,15 @@ export class KueueController {
       resourceGroups:
         cq.spec?.stopPolicy && cq.spec.stopPolicy !== 'None' ? [] : (cq.spec?.resourceGroups ?? []),
       ...(cq.spec?.preemption ? { preemption: cq.spec.preemption } : {}),
+      flavorLabels: Object.fromEntries(
+        (cq.spec?.resourceGroups ?? []).flatMap((g) =>
+          g.flavors.map((f) => [
+            f.name,
+            this.store.get<ResourceFlavor>(KUEUE_KEYS.flavors, undefined, f.name)?.spec
+              ?.nodeLabels ?? {},
+          ]),
+        ),
+      ),
     }));
     const reserved: ReservedWorkload[] = [];
     const inUse = new Map<string, Usage>();
@@ -447,6 +456,9 @@ export class KueueController {
         podSets: (wl.spec?.podSets ?? []).map((set) => ({
           name: set.name,
           requests: podSetRequests(set),
+          ...(set.template?.spec?.nodeSelector
+            ? { nodeSelector: set.template.spec.nodeSelector }
+            : {}),
         })),
       });
     }

@@ -191,4 +191,116 @@ describe('assignQuota: preemption', () => {
     const d = assignQuota([q], using('a', 2), [wl('big', 'a', 3, 5)], [reserved('l', 'a', 2)]);
     expect(d.preempted).toEqual([]);
   });
+
+  it('reclaims nothing for a workload that would itself borrow (beyond its nominal quota)', () => {
+    const a = queue('a', '2', { cohort: 'c', preemption: { reclaimWithinCohort: 'Any' } });
+    const b = queue('b', '2', { cohort: 'c' });
+    const inUse = new Map([
+      ['a', new Map([['default', new Map([['cpu', 1]])]])],
+      ['b', new Map([['default', new Map([['cpu', 3]])]])],
+    ]);
+    const d = assignQuota([a, b], inUse, [wl('w', 'a', 2)], [reserved('b1', 'b', 3)]);
+    expect(d.preempted).toEqual([]);
+  });
+});
+
+describe('assignQuota: borrowing comes last', () => {
+  it("gives a lender's own workload its idle quota before another queue's borrower", () => {
+    // 'a' sorts first, but its workload would borrow b's idle 2 CPU, which b's own one needs.
+    const a = queue('a', '2', { cohort: 'c' });
+    const b = queue('b', '2', { cohort: 'c' });
+    const d = assignQuota([a, b], using('a', 2), [wl('borrower', 'a', 2), wl('own', 'b', 2)]);
+    expect(d.admitted.map((x) => x.key)).toEqual(['own']);
+    expect(d.waiting.get('borrower')).toMatch(/insufficient unused quota for cpu/);
+    expect(d.order.get('a')).toEqual(['borrower']);
+  });
+
+  it('still lends what is idle once the lenders are served', () => {
+    const a = queue('a', '2', { cohort: 'c' });
+    const b = queue('b', '2', { cohort: 'c' });
+    const d = assignQuota([a, b], using('a', 2), [wl('borrower', 'a', 2)]);
+    expect(d.admitted.map((x) => x.key)).toEqual(['borrower']);
+    expect(d.order.get('a')).toEqual([]);
+  });
+});
+
+describe('assignQuota: flavors by node labels', () => {
+  const gpuQueue: QueueSnapshot = {
+    name: 'g',
+    strategy: 'BestEffortFIFO',
+    resourceGroups: [
+      {
+        coveredResources: ['nvidia.com/gpu'],
+        flavors: [
+          {
+            name: 'roam-gpu-nvidia-h100',
+            resources: [{ name: 'nvidia.com/gpu', nominalQuota: '1' }],
+          },
+          {
+            name: 'roam-gpu-nvidia-l4',
+            resources: [{ name: 'nvidia.com/gpu', nominalQuota: '2' }],
+          },
+        ],
+      },
+    ],
+    flavorLabels: {
+      'roam-gpu-nvidia-h100': { 'cloud.google.com/gke-accelerator': 'nvidia-h100' },
+      'roam-gpu-nvidia-l4': { 'cloud.google.com/gke-accelerator': 'nvidia-l4' },
+    },
+  };
+  const gpuJob = (key: string, gpus: number, type?: string): PendingWorkload => ({
+    key,
+    clusterQueue: 'g',
+    priority: 0,
+    createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, clock++)).toISOString(),
+    requests: { 'nvidia.com/gpu': gpus },
+    podSets: [
+      {
+        name: 'main',
+        requests: { 'nvidia.com/gpu': gpus },
+        ...(type ? { nodeSelector: { 'cloud.google.com/gke-accelerator': type } } : {}),
+      },
+    ],
+  });
+
+  it.each([
+    // jobs in order, and each one's flavor (or undefined: waits)
+    [[['l1', 1, 'nvidia-l4']], ['roam-gpu-nvidia-l4']],
+    [[['h1', 1, 'nvidia-h100']], ['roam-gpu-nvidia-h100']],
+    // an untyped GPU job takes the first flavor with room
+    [
+      [
+        ['u1', 1, undefined],
+        ['u2', 1, undefined],
+      ],
+      ['roam-gpu-nvidia-h100', 'roam-gpu-nvidia-l4'],
+    ],
+    // a typed job never spills into another type's flavor when its own is full
+    [
+      [
+        ['l1', 2, 'nvidia-l4'],
+        ['l2', 1, 'nvidia-l4'],
+      ],
+      ['roam-gpu-nvidia-l4', undefined],
+    ],
+    [[['x', 1, 'nvidia-a100']], [undefined]],
+  ] as [[string, number, string | undefined][], (string | undefined)[]][])(
+    'assigns %j the flavors %j',
+    (jobs, flavors) => {
+      const d = assignQuota(
+        [gpuQueue],
+        new Map(),
+        jobs.map(([key, n, type]) => gpuJob(key, n, type)),
+      );
+      const byKey = new Map(d.admitted.map((a) => [a.key, a.flavors['nvidia.com/gpu']]));
+      expect(jobs.map(([key]) => byKey.get(key))).toEqual(flavors);
+    },
+  );
+
+  it("says which flavor does not match a pod's accelerator type", () => {
+    const d = assignQuota([gpuQueue], new Map(), [gpuJob('x', 1, 'nvidia-a100')]);
+    expect(d.waiting.get('x')).toBe(
+      "couldn't assign flavors to pod set main: flavor roam-gpu-nvidia-h100 doesn't match node affinity",
+    );
+  });
 });

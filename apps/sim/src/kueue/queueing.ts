@@ -6,6 +6,9 @@
 // `preemption` allows: admitted workloads of lower priority in its own ClusterQueue
 // (`withinClusterQueue`), and workloads of cohort members that borrow (`reclaimWithinCohort`).
 // It waits for them to be evicted (their quota is released) and is admitted in a later pass.
+// A flavor is only for pod sets whose nodeSelector does not contradict its node labels (a GPU
+// pod of type nvidia-l4 never gets the nvidia-h100 flavor), and reclaiming within the cohort is
+// only for a workload that fits its queue's nominal quota, as Kueue's `reclaimWithinCohort`.
 import { formatQuantity, parseQuantity, type ResourceList } from '../api/quantity.js';
 import type { ClusterQueueSpec, PreemptionPolicy } from './types.js';
 
@@ -15,6 +18,8 @@ export interface QueueSnapshot {
   strategy: 'StrictFIFO' | 'BestEffortFIFO';
   resourceGroups: NonNullable<ClusterQueueSpec['resourceGroups']>;
   preemption?: PreemptionPolicy;
+  /** The node labels of the ResourceFlavors it names (flavor → labels); none: matches all. */
+  flavorLabels?: Readonly<Record<string, Record<string, string>>>;
 }
 
 export interface PendingWorkload {
@@ -28,7 +33,7 @@ export interface PendingWorkload {
    * Each pod set's requests (count × pod requests), in the Workload's order: what a message
    * names when one does not fit. Without them the workload is one pod set `main`.
    */
-  podSets?: { name: string; requests: ResourceList }[];
+  podSets?: { name: string; requests: ResourceList; nodeSelector?: Record<string, string> }[];
 }
 
 /** flavor → resource → amount in use (admitted, not finished). */
@@ -158,6 +163,14 @@ function available(
   return Math.min(ceiling, cohortFree);
 }
 
+/** Whether a pod of this nodeSelector may run on the flavor's nodes (Kueue's affinity check). */
+function flavorMatches(q: QueueSnapshot, flavor: string, selector?: Record<string, string>) {
+  const labels = q.flavorLabels?.[flavor] ?? {};
+  return Object.entries(labels).every(
+    ([key, value]) => selector?.[key] === undefined || selector[key] === value,
+  );
+}
+
 type Fit = { ok: true; flavors: Record<string, string> } | { ok: false; message: string };
 
 /**
@@ -187,6 +200,15 @@ function fit(
     if (!Object.entries(w.requests).some(([r, v]) => v > 0 && covered(r))) continue;
     let why = '';
     const chosen = group.flavors.find((flavor) => {
+      const mismatch = sets.find(
+        (set) =>
+          Object.entries(set.requests).some(([r, v]) => v > 0 && covered(r)) &&
+          !flavorMatches(q, flavor.name, set.nodeSelector),
+      );
+      if (mismatch) {
+        why ||= `couldn't assign flavors to pod set ${mismatch.name}: flavor ${flavor.name} doesn't match node affinity`;
+        return false;
+      }
       const sofar: ResourceList = {};
       return sets.every((set) =>
         Object.entries(set.requests).every(([resource, amount]) => {
@@ -210,6 +232,12 @@ function fit(
   }
   return { ok: true, flavors };
 }
+
+/** The queue as if it had no cohort: what fits its nominal quota alone. */
+const alone = (q: QueueSnapshot): QueueSnapshot => {
+  const { cohort: _cohort, ...rest } = q;
+  return rest;
+};
 
 /** Whether the queue uses more than its nominal quota of something the workload holds. */
 function borrowing(q: QueueSnapshot, usage: Map<string, Usage>, w: ReservedWorkload): boolean {
@@ -235,7 +263,10 @@ function preemptionFor(
   taken: ReadonlySet<string>,
 ): Preemption[] {
   const within = q.preemption?.withinClusterQueue ?? 'Never';
-  const reclaim = q.preemption?.reclaimWithinCohort ?? 'Never';
+  // Reclaim is for a workload within its queue's nominal quota: one that would borrow waits.
+  const reclaim = fit(alone(q), queues, usage, w).ok
+    ? (q.preemption?.reclaimWithinCohort ?? 'Never')
+    : 'Never';
   const byName = new Map(queues.map((m) => [m.name, m]));
   const candidates: Preemption[] = [];
   const ordered = [...reserved].sort(
@@ -289,6 +320,7 @@ export function assignQuota(
   const taken = new Set<string>();
   const waiting = new Map<string, string>();
   const order = new Map<string, string[]>();
+  const borrowers: PendingWorkload[] = [];
   for (const q of [...queues].sort((a, b) => a.name.localeCompare(b.name))) {
     const mine = pending.filter((w) => w.clusterQueue === q.name).sort(byQueueOrder);
     let blockedBy: string | undefined;
@@ -303,6 +335,14 @@ export function assignQuota(
         continue;
       }
       const result = fit(q, queues, usage, w);
+      // One that fits only by borrowing goes after every queue's non-borrowing ones (Kueue
+      // orders a cycle's heads so): a lender's own workload is never beaten to its idle quota.
+      if (result.ok && q.cohort && !fit(alone(q), queues, usage, w).ok) {
+        borrowers.push(w);
+        left.push(w.key);
+        if (q.strategy === 'StrictFIFO') blockedBy = w.key;
+        continue;
+      }
       if (result.ok) {
         addUsage(usage, q.name, result.flavors, w.requests);
         admitted.push({
@@ -327,6 +367,20 @@ export function assignQuota(
       if (q.strategy === 'StrictFIFO') blockedBy = w.key;
     }
     order.set(q.name, left);
+  }
+  for (const w of borrowers) {
+    const q = queues.find((m) => m.name === w.clusterQueue)!;
+    const result = fit(q, queues, usage, w);
+    if (!result.ok) {
+      waiting.set(w.key, result.message);
+      continue;
+    }
+    addUsage(usage, q.name, result.flavors, w.requests);
+    admitted.push({ key: w.key, clusterQueue: q.name, flavors: result.flavors, usage: w.requests });
+    order.set(
+      q.name,
+      (order.get(q.name) ?? []).filter((key) => key !== w.key),
+    );
   }
   return { admitted, preempted, waiting, order };
 }

@@ -45,6 +45,8 @@ export interface ClusterQueueSpec {
 export interface PreemptionPolicy {
   withinClusterQueue?: 'Never' | 'LowerPriority' | 'LowerOrNewerEqualPriority';
   reclaimWithinCohort?: 'Never' | 'LowerPriority' | 'Any';
+  /** Stored and validated; the simulator never preempts for a borrowing workload (Never). */
+  borrowWithinCohort?: { policy?: 'Never' | 'LowerPriority'; maxPriorityThreshold?: number };
 }
 
 /** A priority Jobs name with PRIORITY_CLASS_LABEL; `value` is the Workload's priority. */
@@ -189,6 +191,15 @@ function validateClusterQueue(obj: KubeObject): StatusCause[] {
     withinClusterQueue: ['Never', 'LowerPriority', 'LowerOrNewerEqualPriority'],
     reclaimWithinCohort: ['Never', 'LowerPriority', 'Any'],
   };
+  const borrow = preemption?.borrowWithinCohort as Record<string, unknown> | undefined;
+  if (borrow?.policy !== undefined && !['Never', 'LowerPriority'].includes(borrow.policy as string))
+    out.push(
+      invalidValue(
+        'spec.preemption.borrowWithinCohort.policy',
+        borrow.policy,
+        'supported values: Never, LowerPriority',
+      ),
+    );
   for (const [field, values] of Object.entries(allowed)) {
     const value = preemption?.[field];
     if (value !== undefined && !values.includes(value as string))
