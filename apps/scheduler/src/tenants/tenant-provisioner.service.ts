@@ -1,15 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createEnvelope, subjects } from '@roam/contracts';
-import type { PrismaClient, Tenant } from '@roam/db';
+import { countsByType, type PrismaClient, type Tenant } from '@roam/db';
 import {
   containerLimits,
   type EphemeralStoragePolicy,
   namespaceOwnershipProblem,
   ceilingLimits,
+  type KueueTenant,
   quotaHard,
+  resourceFlavor,
   type Resources,
   type TenantLimits,
   tenantClusterQueue,
+  tenantFlavors,
   tenantLocalQueue,
 } from '@roam/domain';
 import { Kube, ROAM_LABELS, tenantLabels } from '@roam/kube';
@@ -31,6 +34,8 @@ import {
 } from './tenant-isolation.js';
 
 export const QUOTA_NAME = 'roam-quota';
+/** Cluster-scoped objects roam writes for all tenants (ResourceFlavors). */
+const MANAGED = { [ROAM_LABELS.managedBy]: 'roam' };
 export const LIMIT_RANGE_NAME = 'roam-limits';
 
 export type ProvisionOutcome = 'ready' | 'stale' | 'gone' | 'deleting' | 'failed';
@@ -45,6 +50,28 @@ const DELETE_BATCH = 1000;
 function forClientNode<T extends { default: unknown }>(item: T) {
   const { default: limits, ...rest } = item;
   return { ...rest, _default: limits };
+}
+
+/** What of a tenant row its Kueue ClusterQueue is made of. */
+export function kueueTenantOf(tenant: Tenant): KueueTenant {
+  const borrowingLimit: Partial<Resources> = {};
+  if (tenant.borrowCpuMillis !== null) borrowingLimit.cpuMillis = tenant.borrowCpuMillis;
+  if (tenant.borrowMemoryBytes !== null)
+    borrowingLimit.memoryBytes = Number(tenant.borrowMemoryBytes);
+  if (tenant.borrowGpu !== null) borrowingLimit.gpu = tenant.borrowGpu;
+  return {
+    limits: {
+      cpuMillis: tenant.maxCpuMillis,
+      memoryBytes: Number(tenant.maxMemoryBytes),
+      gpu: tenant.maxGpu,
+      maxConcurrentJobs: tenant.maxConcurrentJobs,
+    },
+    gpuByType: countsByType(tenant.maxGpuByType) ?? null,
+    tpu: tenant.maxTpu,
+    tpuByType: countsByType(tenant.maxTpuByType) ?? null,
+    cohort: tenant.cohort,
+    borrowingLimit,
+  };
 }
 
 /** Provisioning cannot go on until an admin acts: retrying would change nothing. */
@@ -291,33 +318,31 @@ export class TenantProvisioner {
   }
 
   /**
-   * ROAM_ADMISSION=kueue: the tenant's ClusterQueue (its limits as nominal quota, in the shared
-   * cohort), unless the operator maps every tenant onto KUEUE_CLUSTER_QUEUE, and the LocalQueue
-   * its jobs are queued in. Merge-patched on every pass, so changed limits converge.
+   * ROAM_ADMISSION=kueue: the tenant's ClusterQueue (its limits as nominal quota; in its roam
+   * cohort's Kueue cohort with its borrowing limit, or capped in the shared cohort; per-type
+   * GPU and TPU quotas in their flavors, docs/scheduling.md#kueue-quota), unless the operator
+   * maps every tenant onto KUEUE_CLUSTER_QUEUE, and the LocalQueue its jobs are queued in. The
+   * ResourceFlavors it names are written first (shared by tenants, labelled as roam's, never
+   * removed: another tenant may name them). Merge-patched on every pass, so changes converge.
    */
   private async applyKueue(tenant: Tenant, labels: Record<string, string>): Promise<void> {
     const clusterQueue = this.config.KUEUE_CLUSTER_QUEUE ?? tenant.namespace;
-    if (!this.config.KUEUE_CLUSTER_QUEUE)
+    if (!this.config.KUEUE_CLUSTER_QUEUE) {
+      const kueueTenant = kueueTenantOf(tenant);
+      for (const flavor of tenantFlavors(kueueTenant))
+        await this.kube.upsert(resourceFlavor(flavor, MANAGED));
       await this.kube.upsert(
-        tenantClusterQueue(
-          {
-            cpuMillis: tenant.maxCpuMillis,
-            memoryBytes: Number(tenant.maxMemoryBytes),
-            gpu: tenant.maxGpu,
-            maxConcurrentJobs: tenant.maxConcurrentJobs,
-          },
-          this.disk,
-          {
-            name: clusterQueue,
-            namespace: tenant.namespace,
-            cohort: this.config.KUEUE_COHORT,
-            flavor: this.config.KUEUE_FLAVOR,
-            labels,
-            // The presigned URLs of a job's pod are minted when Kueue reserves its quota.
-            admissionChecks: [this.config.KUEUE_ADMISSION_CHECK],
-          },
-        ),
+        tenantClusterQueue(kueueTenant, this.disk, {
+          name: clusterQueue,
+          namespace: tenant.namespace,
+          cohort: this.config.KUEUE_COHORT,
+          flavor: this.config.KUEUE_FLAVOR,
+          labels,
+          // The presigned URLs of a job's pod are minted when Kueue reserves its quota.
+          admissionChecks: [this.config.KUEUE_ADMISSION_CHECK],
+        }),
       );
+    }
     await this.kube.upsert(tenantLocalQueue(DEFAULT_QUEUE, tenant.namespace, clusterQueue, labels));
   }
 
