@@ -14,6 +14,7 @@ import { DependencyInputsService } from './dependencies/dependency-inputs.servic
 import { KueueAdmissionRepository } from './admission/kueue/kueue-admission.repository.js';
 import { KueueAdmissionService } from './admission/kueue/kueue-admission.service.js';
 import { KueueInputsCheck } from './admission/kueue/kueue-inputs-check.js';
+import { KueuePriorityClasses } from './admission/kueue/kueue-priority-classes.js';
 import { KueueWorkloads } from './admission/kueue/kueue-workloads.js';
 import { DependencyFailuresRepository } from './dependencies/dependency-failures.repository.js';
 import { DependencyFailuresService } from './dependencies/dependency-failures.service.js';
@@ -40,6 +41,7 @@ import { TenantProvisioner } from './tenants/tenant-provisioner.service.js';
     KueueAdmissionRepository,
     KueueAdmissionService,
     KueueInputsCheck,
+    KueuePriorityClasses,
     DependencyFailuresRepository,
     DependencyFailuresService,
     AdmissionLoop,

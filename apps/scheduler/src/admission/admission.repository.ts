@@ -42,6 +42,8 @@ export interface AdmittedRow {
   inputsKey: string | null;
   /** ROAM_ADMISSION=kueue: the LocalQueue its Job is created suspended in. */
   kueueQueue?: string;
+  /** ROAM_ADMISSION=kueue: the WorkloadPriorityClass its Job names. */
+  kueuePriorityClass?: string;
   /** The capacity admission placed a `prefer-spot` job on; its pod template binds to it. */
   admittedCapacity?: AdmittedCapacity;
   /** A TPU job's slice as it lays out on the cluster's nodes (`withSliceLayouts`). */

@@ -28,6 +28,8 @@ export interface ManifestInput {
    * suspended with the queue-name label; Kueue unsuspends it once its Workload is admitted.
    */
   kueueQueue?: string;
+  /** ROAM_ADMISSION=kueue: the WorkloadPriorityClass its Job names (kueue-job.ts). */
+  kueuePriorityClass?: string;
   /** The capacity admission placed a `prefer-spot` job on: its pods are bound to it. */
   admittedCapacity?: AdmittedCapacity;
   /** A TPU job's slice as it lays out on the cluster's nodes (`sliceLayout`). */
@@ -141,7 +143,7 @@ function objectMeta(input: ManifestInput, name: string) {
     name,
     namespace: input.namespace,
     labels: input.kueueQueue
-      ? { ...labels, ...kueueJobLabels(input.kueueQueue, spec.priority) }
+      ? { ...labels, ...kueueJobLabels(input.kueueQueue, spec.priority, input.kueuePriorityClass) }
       : labels,
     annotations,
   };

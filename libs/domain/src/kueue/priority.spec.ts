@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { KUEUE_PRIORITY_CLASSES, kueuePriorityClass } from './priority.js';
+import { KUEUE_PRIORITY_CLASSES, kueuePriorityClass, kueuePriorityClasses } from './priority.js';
 
 describe('kueuePriorityClass', () => {
   it.each([
@@ -20,5 +20,37 @@ describe('kueuePriorityClass', () => {
     const values = KUEUE_PRIORITY_CLASSES.map((c) => c.value);
     expect(values).toEqual([...values].sort((a, b) => a - b));
     expect(new Set(values).size).toBe(values.length);
+  });
+});
+
+describe('kueuePriorityClasses and admin classes', () => {
+  const classes = kueuePriorityClasses({ urgent: 500, batch: -50, zero: 0 });
+
+  it('adds one roam-pc-<name> class per admin class, ordered by value, bands first on a tie', () => {
+    expect(classes.map((c) => [c.name, c.value])).toEqual([
+      ['roam-low', -100],
+      ['roam-pc-batch', -50],
+      ['roam-normal', 0],
+      ['roam-pc-zero', 0],
+      ['roam-high', 100],
+      ['roam-pc-urgent', 500],
+    ]);
+  });
+
+  it.each([
+    // priority, the class the spec named, the WorkloadPriorityClass
+    [500, 'urgent', 'roam-pc-urgent'],
+    [-50, 'batch', 'roam-pc-batch'],
+    [0, 'zero', 'roam-pc-zero'],
+    [0, undefined, 'roam-normal'],
+    [600, undefined, 'roam-pc-urgent'],
+    [-60, undefined, 'roam-low'],
+    [-50, undefined, 'roam-pc-batch'],
+    // the named class was deleted, or changed value since submit: the nearest below
+    [300, 'gone', 'roam-high'],
+    [300, 'urgent', 'roam-high'],
+    [-1000, undefined, 'roam-low'],
+  ])('priority %i named %s maps to %s', (priority, named, name) => {
+    expect(kueuePriorityClass(priority, classes, named).name).toBe(name);
   });
 });

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Envelope } from '@roam/contracts';
-import { kueueEvent, workloadVerdict } from '@roam/domain';
+import { kueueEvent, kueuePriorityClass, workloadVerdict } from '@roam/domain';
 import { type JobChange, JobLedger } from '@roam/jobs';
 import { Outbox } from '@roam/messaging';
 import { APP_CONFIG, LOGGER } from '@roam/runtime';
@@ -8,11 +8,17 @@ import type { Logger } from 'pino';
 
 import type { SchedulerConfig } from '../../scheduler.config.js';
 import { SOURCE } from '../../source.js';
-import { AdmissionRepository, type AdmittedRow } from '../admission.repository.js';
+import {
+  AdmissionRepository,
+  type AdmittedRow,
+  withSliceLayouts,
+} from '../admission.repository.js';
 import type { CycleResult } from '../admission.service.js';
+import { ClusterView } from '../cluster-view.js';
 import { JobCreator } from '../job-creator.js';
 import { attemptObjectName, DEFAULT_QUEUE } from '../job-manifest.js';
 import { KueueAdmissionRepository } from './kueue-admission.repository.js';
+import { KueuePriorityClasses } from './kueue-priority-classes.js';
 import { KueueWorkloads } from './kueue-workloads.js';
 
 /**
@@ -32,6 +38,8 @@ export class KueueAdmissionService {
     private readonly repository: KueueAdmissionRepository,
     private readonly workloads: KueueWorkloads,
     private readonly creator: JobCreator,
+    private readonly priorityClasses: KueuePriorityClasses,
+    private readonly cluster: ClusterView,
     @Inject(Outbox) private readonly outbox: Outbox,
     @Inject(APP_CONFIG) private readonly config: SchedulerConfig,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -42,6 +50,8 @@ export class KueueAdmissionService {
   async cycle(now = new Date()): Promise<CycleResult> {
     let messages: Envelope[] = [];
     let create: AdmittedRow[] = [];
+    // Written before any Job names one (a Workload of a missing class is never created).
+    const classes = await this.priorityClasses.current(now.getTime());
     const outcome = await this.admission.withAdmissionLock(async (tx) => {
       const rows = await this.repository.pending(tx, {
         perTenant: this.config.ADMISSION_MAX_PENDING_PER_TENANT,
@@ -84,13 +94,21 @@ export class KueueAdmissionService {
           spec: row.spec,
           inputsKey: row.inputsKey,
           kueueQueue: row.spec.queue ?? DEFAULT_QUEUE,
+          kueuePriorityClass: kueuePriorityClass(
+            row.spec.priority ?? 0,
+            classes,
+            row.spec.priority_class,
+          ).name,
         }));
       const admitted = result.written.filter((w) => w.state.phase === 'Admitted').length;
       return { admitted, queued: result.written.length - admitted, pending: rows.length };
     });
     if (!outcome) return { leader: false, admitted: 0, queued: 0, pending: 0 };
     await this.outbox.dispatch(messages);
-    if (create.length > 0) await this.creator.enqueue(create);
+    // A multi-host TPU slice is built from its layout on the nodes, with its headless Service.
+    if (create.some((row) => row.spec.resources.tpu)) await this.cluster.ready();
+    if (create.length > 0)
+      await this.creator.enqueue(withSliceLayouts(create, () => this.cluster.snapshot().nodes));
     if (outcome.admitted > 0)
       this.logger.info(
         { admitted: outcome.admitted, pending: outcome.pending },
