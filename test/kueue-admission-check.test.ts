@@ -295,16 +295,17 @@ describe('kueue mode: URLs minted at admission, priorities as Kueue classes', ()
     const high = await submit({ command: ['echo', 'urgent'], priority: 100 });
     const preempted = await eventually('the low job to be preempted', async () => {
       const job = await get(low);
-      return job.phase === 'Queued' && job;
+      return job.reason === 'Preempted' && job;
     });
-    expect(preempted).toMatchObject({ status: 'pending', reason: 'WaitingForQuota', attempt: 1 });
+    // A roam preemption: a new attempt, no retry used.
+    expect(preempted).toMatchObject({ status: 'pending', phase: 'Queued', attempt: 2 });
     expect(preempted.message).toContain('due to prioritization in the ClusterQueue');
     expect((await kubeJob(high))?.metadata?.labels?.['kueue.x-k8s.io/priority-class']).toBe(
       'roam-high',
     );
     await until(high, 'succeeded');
-    // The high job is done: Kueue admits the low one again, same attempt.
-    expect(await until(low, 'running')).toMatchObject({ attempt: 1 });
+    // The high job is done: Kueue admits the low one's second attempt.
+    expect(await until(low, 'running')).toMatchObject({ attempt: 2 });
     await call(h.url, 'DELETE', `/api/v1/jobs/${low}`, undefined, key);
     await until(low, 'cancelled');
   }, 180_000);

@@ -254,7 +254,7 @@ describe('kueue mode', () => {
     expect(await until(retried, 'succeeded')).toMatchObject({ attempt: 2 });
   });
 
-  it('follows a running job Kueue preempts back to the queue, same attempt, and runs it again', async () => {
+  it('preempts a running job Kueue preempts, as roam mode does, and runs its next attempt', async () => {
     const sleepers = [
       await submit({ command: ['sleep', '100000'] }),
       await submit({ command: ['sleep', '100000'] }),
@@ -303,42 +303,44 @@ describe('kueue mode', () => {
     const queued = await eventually('one of the jobs to be preempted', async () => {
       for (const id of sleepers) {
         const job = await get(id);
-        if (job.phase === 'Queued') return job;
+        if (job.reason === 'Preempted') return job;
       }
       return false;
     });
     const preempted = queued.id as string;
     const other = sleepers.find((id) => id !== preempted)!;
-    expect(queued).toMatchObject({ status: 'pending', reason: 'WaitingForQuota', attempt: 1 });
+    // roam's ledger: Queued/Preempted, a new attempt that uses no retry, job.preempted.
+    expect(queued).toMatchObject({ status: 'pending', phase: 'Queued', attempt: 2 });
     expect(queued.message).toMatch(
-      /^Kueue Preempted: Preempted to accommodate a workload \(UID: .+\) due to prioritization in the ClusterQueue; waiting to be admitted again$/,
+      /^Kueue Preempted: Preempted to accommodate a workload \(UID: .+\) due to prioritization in the ClusterQueue$/,
+    );
+    expect((await h.prisma.job.findUniqueOrThrow({ where: { id: preempted } })).preemptions).toBe(
+      1,
     );
     expect((await get(other)).status).toBe('running');
-    expect((await kubeJob(preempted))?.spec.suspend).toBe(true);
+    // The preempted attempt's Job goes, and Kueue's Workload with it: Kueue never readmits it.
+    await eventually(
+      "the first attempt's Job to be deleted",
+      async () => (await kubeJob(preempted)) === undefined,
+    );
     const explained = await call(h.url, 'GET', `/api/v1/jobs/${preempted}/explain`, undefined, key);
-    expect(explained.body).toMatchObject({
-      pending: true,
-      admission: 'kueue',
-      kueue: { reason: 'Preempted' },
-    });
-    expect(explained.body.summary).toContain('due to prioritization in the ClusterQueue');
+    expect(explained.body.last_preemption?.message).toBe(queued.message);
     const events = await h.prisma.event.findMany({
       where: { subject: `jobs/${preempted}` },
       orderBy: { position: 'asc' },
     });
-    expect(events.map((e) => e.type).at(-1)).toBe(subjects.job.queued);
+    expect(events.map((e) => e.type)).toContain(subjects.job.preempted);
 
-    // The urgent work ends: Kueue admits the same Job again and it runs, attempt 1 still.
+    // The urgent work ends: Kueue admits the second attempt's Job and it runs.
     await h.kube.delete(
       { apiVersion: 'batch/v1', kind: 'Job', name: 'urgent', namespace: 'roam-kq-a' },
       'Background',
     );
-    expect(await until(preempted, 'running')).toMatchObject({ attempt: 1 });
-    expect((await phases(preempted)).slice(-3)).toEqual([
-      'Queued/WaitingForQuota',
-      'Admitted/ContainerCreating',
-      'Running',
-    ]);
+    expect(await until(preempted, 'running')).toMatchObject({ attempt: 2 });
+    const history = await phases(preempted);
+    expect(history).toContain('Queued/Preempted');
+    expect(history).not.toContain('Queued/RetryBackoff');
+    expect(history.slice(-2)).toEqual(['Admitted/ContainerCreating', 'Running']);
     for (const id of sleepers) await call(h.url, 'DELETE', `/api/v1/jobs/${id}`, undefined, key);
     for (const id of sleepers) await until(id, 'cancelled');
   });

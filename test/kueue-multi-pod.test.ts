@@ -249,7 +249,7 @@ describe('kueue mode: multi-pod jobs', () => {
     await until(next, 'succeeded');
   }, 180_000);
 
-  it('follows a running JobSet Kueue preempts back to the queue, same attempt, and runs it again', async () => {
+  it('preempts a running JobSet Kueue preempts, whole, and runs its next attempt', async () => {
     const low = await submit({
       command: ['sh', '-c', 'sleep 3600'],
       priority: -50,
@@ -267,25 +267,29 @@ describe('kueue mode: multi-pod jobs', () => {
     });
     const preempted = await eventually('the JobSet to be preempted', async () => {
       const job = await get(low);
-      return job.phase === 'Queued' && job;
+      return job.reason === 'Preempted' && job;
     });
-    expect(preempted).toMatchObject({ status: 'pending', reason: 'WaitingForQuota', attempt: 1 });
+    expect(preempted).toMatchObject({ status: 'pending', phase: 'Queued', attempt: 2 });
     expect(preempted.message).toMatch(
-      /^Kueue Preempted: Preempted to accommodate a workload \(UID: .+\) due to prioritization in the ClusterQueue; waiting to be admitted again$/,
+      /^Kueue Preempted: Preempted to accommodate a workload \(UID: .+\) due to prioritization in the ClusterQueue$/,
     );
-    expect((await jobSet(low))?.spec.suspend).toBe(true);
+    // The first attempt's JobSet goes whole, with every pod of the gang.
+    await eventually('its first JobSet gone', async () => (await jobSet(low)) === undefined);
     await eventually('its pods gone', async () => (await podsOf(low)).length === 0, {
       timeoutMs: 45_000,
     });
     await until(high, 'succeeded');
-    // The high gang is done: Kueue admits the same JobSet again, and all its pods run.
-    expect(await until(low, 'running')).toMatchObject({ attempt: 1 });
-    expect((await phases(low)).slice(-3)).toEqual([
-      'Queued/WaitingForQuota',
-      'Admitted/ContainerCreating',
-      'Running',
-    ]);
-    expect((await jobSet(low))?.spec.suspend).toBe(false);
+    // The high gang is done: Kueue admits the second attempt's JobSet, and all its pods run.
+    expect(await until(low, 'running')).toMatchObject({ attempt: 2 });
+    const history = await phases(low);
+    expect(history).toContain('Queued/Preempted');
+    expect(history.slice(-2)).toEqual(['Admitted/ContainerCreating', 'Running']);
+    const second = await h.kube.get<KubernetesObject & { spec: { suspend?: boolean } }>({
+      ...JOBSET,
+      name: jobSetName(low, 2),
+      namespace: NAMESPACE,
+    });
+    expect(second?.spec.suspend).toBe(false);
     await call(h.url, 'DELETE', `/api/v1/jobs/${low}`, undefined, key);
     await until(low, 'cancelled');
   }, 180_000);

@@ -127,26 +127,57 @@ describe('kueueEvent', () => {
     expect(kueueEvent(SUBMITTED, finished, now)?.admittedAt).toBe(now);
   });
 
-  it('puts an admitted job back in the queue when Kueue evicts it', () => {
-    expect(kueueEvent(ADMITTED, evicted, now)).toEqual({
-      event: { type: 'queue', reason: 'WaitingForQuota', message: 'Kueue Preempted: preempted' },
-      admittedAt: null,
-    });
+  it.each([
+    // state before, eviction reason, the ledger event
+    [ADMITTED, 'Preempted', 'preempt'],
+    [{ status: 'running', phase: 'Running' }, 'Preempted', 'preempt'],
+    // not a preemption: back in the queue in the same attempt, as Kueue readmits the same Job
+    [ADMITTED, 'PodsReadyTimeout', 'queue'],
+    [{ status: 'running', phase: 'Running' }, 'InactiveWorkload', 'queue'],
+    [ADMITTED, 'AdmissionCheck', 'queue'],
+  ] as [JobState, string, string][])('%j evicted for %s: %s', (state, reason, type) => {
+    const verdict = workloadVerdict(
+      wl(['Evicted', 'True', reason, 'Preempted to accommodate a workload (UID: u)']),
+    );
+    expect(kueueEvent(state, verdict, now)?.event.type).toBe(type);
   });
 
-  it('puts a running job Kueue preempted back in the queue, same attempt, not started', () => {
+  it("preempts an admitted or running job Kueue preempted, with Kueue's message", () => {
     const preempted = workloadVerdict(
       wl(
-        ['Evicted', 'True', 'Preempted', 'Preempted to accommodate a workload (UID: u)'],
-        ['Preempted', 'True', 'InClusterQueue', 'Preempted to accommodate a workload (UID: u)'],
+        [
+          'Evicted',
+          'True',
+          'Preempted',
+          'Preempted to accommodate a workload (UID: u) due to reclamation within the cohort',
+        ],
+        ['Preempted', 'True', 'InCohortReclamation', 'Preempted to accommodate a workload'],
       ),
     );
     expect(kueueEvent({ status: 'running', phase: 'Running' }, preempted, now)).toEqual({
       event: {
+        type: 'preempt',
+        message:
+          'Kueue Preempted: Preempted to accommodate a workload (UID: u) due to reclamation within the cohort',
+      },
+      admittedAt: null,
+      startedAt: null,
+      preempted: true,
+    });
+    // Evicted before roam saw it admitted: it waits, as Kueue readmits the same Job.
+    expect(kueueEvent(SUBMITTED, preempted, now)?.event.type).toBe('queue');
+  });
+
+  it('puts a running job Kueue evicted for another reason back in the queue, same attempt', () => {
+    const evictedOther = workloadVerdict(
+      wl(['Evicted', 'True', 'PodsReadyTimeout', 'Exceeded the PodsReady timeout']),
+    );
+    expect(kueueEvent({ status: 'running', phase: 'Running' }, evictedOther, now)).toEqual({
+      event: {
         type: 'queue',
         reason: 'WaitingForQuota',
         message:
-          'Kueue Preempted: Preempted to accommodate a workload (UID: u); waiting to be admitted again',
+          'Kueue PodsReadyTimeout: Exceeded the PodsReady timeout; waiting to be admitted again',
       },
       admittedAt: null,
       startedAt: null,

@@ -128,7 +128,9 @@ export function kueueWaitReason(message: string): WaitReason {
 }
 
 /**
- * The ledger event for a job given its Workload, or undefined when nothing changes. A job not
+ * The ledger event for a job given its Workload, or undefined when nothing changes. An admitted
+ * or running job Kueue preempted (`Evicted`, reason `Preempted`) is preempted in roam's ledger
+ * (`preempted`: the caller starts a new attempt and removes the old one's Job). A job not
  * yet admitted in roam (or admitted and not yet running): until Kueue has a verdict (no Job,
  * no Workload, or a Workload Kueue has not looked at), the job stays as it is; the first
  * verdict queues it with Kueue's own reason, or admits it. A running job Kueue evicts
@@ -140,11 +142,25 @@ export function kueueEvent(
   state: JobState,
   verdict: WorkloadVerdict | undefined,
   now: Date,
-): { event: JobEvent; admittedAt?: Date | null; startedAt?: null } | undefined {
+): { event: JobEvent; admittedAt?: Date | null; startedAt?: null; preempted?: true } | undefined {
   const waiting = (message: string, reason: WaitReason = 'WaitingForQuota') =>
     state.phase === 'Queued' && state.reason === reason
       ? undefined
       : { event: { type: 'queue', reason, message } as JobEvent };
+  // Kueue preempted it (a cohort member reclaiming its guarantee, or a higher priority in the
+  // tenant's queue): a roam preemption, as in roam mode (docs/scheduling.md#kueue-quota).
+  if (
+    (state.phase === 'Running' || state.phase === 'Admitted') &&
+    state.reason !== 'Offloaded' &&
+    verdict?.kind === 'evicted' &&
+    verdict.reason === 'Preempted'
+  )
+    return {
+      event: { type: 'preempt', message: `Kueue Preempted: ${verdict.message}` },
+      admittedAt: null,
+      startedAt: null,
+      preempted: true,
+    };
   if (state.phase === 'Running' && state.reason !== 'Offloaded' && verdict?.kind === 'evicted')
     return {
       event: {

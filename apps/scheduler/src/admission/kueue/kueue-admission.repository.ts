@@ -15,6 +15,10 @@ export interface KueueRow {
   inputsKey: string | null;
   /** Set once its (suspended) Kubernetes Job was confirmed created. */
   created: boolean;
+  /** Preemptions so far (a Kueue preemption adds one). */
+  preemptions: number;
+  /** Its attempt is a JobSet (`replicated_jobs`), not a Job. */
+  jobSet: boolean;
 }
 
 interface PendingRow {
@@ -30,6 +34,8 @@ interface PendingRow {
   spec: JobSpec;
   inputs_key: string | null;
   created: boolean;
+  preemptions: number;
+  job_set: boolean;
 }
 
 @Injectable()
@@ -47,10 +53,11 @@ export class KueueAdmissionRepository {
     const rows = await tx.$queryRaw<PendingRow[]>`
       SELECT j.id::text AS id, t.id AS tenant_id, t.namespace, j.name, j.attempt, j.seq,
              j.status::text AS status, j.phase, j.reason, j.spec, j.inputs_key,
-             j.placement IS NOT NULL AS created
+             j.placement IS NOT NULL AS created, j.preemptions,
+             j.spec ? 'replicated_jobs' AS job_set
       FROM tenants t CROSS JOIN LATERAL (
         SELECT q.id, q.name, q.attempt, q.seq, q.status, q.phase, q.reason, q.spec,
-               q.inputs_key, q.placement, q.created_at
+               q.inputs_key, q.placement, q.created_at, q.preemptions
         FROM jobs q
         WHERE q.tenant_id = t.id AND q.status = 'pending' AND q.deps_unmet = 0
           AND (q.retry_at IS NULL OR q.retry_at <= now())
@@ -73,7 +80,8 @@ export class KueueAdmissionRepository {
     const rows = await tx.$queryRaw<PendingRow[]>`
       SELECT j.id::text AS id, t.id AS tenant_id, t.namespace, j.name, j.attempt, j.seq,
              j.status::text AS status, j.phase, j.reason, j.spec, j.inputs_key,
-             j.placement IS NOT NULL AS created
+             j.placement IS NOT NULL AS created, j.preemptions,
+             j.spec ? 'replicated_jobs' AS job_set
       FROM jobs j JOIN tenants t ON t.id = j.tenant_id
       JOIN unnest(${jobs.map((j) => j.id)}::uuid[], ${jobs.map((j) => j.attempt)}::int[])
         AS v(id, attempt) ON v.id = j.id AND v.attempt = j.attempt
@@ -104,6 +112,8 @@ export class KueueAdmissionRepository {
       spec: row.spec,
       inputsKey: row.inputs_key,
       created: row.created,
+      preemptions: row.preemptions,
+      jobSet: row.job_set,
     };
   }
 }

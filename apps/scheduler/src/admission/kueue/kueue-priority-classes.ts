@@ -33,9 +33,18 @@ export class KueuePriorityClasses {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  /** The classes now provisioned, brought up to date first (every REFRESH_MS at most). */
-  async current(now = Date.now()): Promise<readonly KueuePriorityClass[]> {
-    if (now - this.readAt < REFRESH_MS && this.applied !== undefined) return this.classes;
+  /**
+   * The classes now provisioned, brought up to date first: every REFRESH_MS at most, or at once
+   * when a job about to be created names an admin class (`named`) not written yet.
+   */
+  async current(
+    now = Date.now(),
+    named: readonly string[] = [],
+  ): Promise<readonly KueuePriorityClass[]> {
+    const known = new Set(this.classes.map((c) => c.name));
+    const missing = named.some((name) => !known.has(`${KUEUE_ADMIN_CLASS_PREFIX}${name}`));
+    if (!missing && now - this.readAt < REFRESH_MS && this.applied !== undefined)
+      return this.classes;
     const rows = await this.prisma.priorityClass.findMany({
       orderBy: { name: 'asc' },
       take: MAX_PRIORITY_CLASSES,
