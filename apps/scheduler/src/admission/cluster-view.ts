@@ -97,7 +97,8 @@ export class ClusterView implements OnApplicationBootstrap, OnModuleDestroy {
     const placed = new Set<string>();
     const bound = new Map<string, BoundPod[]>();
     for (const pod of pods) {
-      const jobId = pod.metadata?.labels?.[ROAM_LABELS.jobId];
+      const labels: Record<string, string> | undefined = pod.metadata?.labels;
+      const jobId = labels?.[ROAM_LABELS.jobId];
       if (!jobId || !holdsNode(pod)) continue;
       placed.add(jobId);
       let list = bound.get(jobId);
@@ -105,7 +106,7 @@ export class ClusterView implements OnApplicationBootstrap, OnModuleDestroy {
       list.push({
         node: pod.spec.nodeName,
         resources: podRequests(pod),
-        attempt: Number(pod.metadata?.labels?.[ROAM_LABELS.attempt]),
+        attempt: Number(labels?.[ROAM_LABELS.attempt]),
       });
     }
     const nodes = this.nodes?.list() ?? [];

@@ -127,8 +127,20 @@ export function preempt(
     const tenant = tenants.get(admission.tenantId);
     if (job && tenant) book(tenant, jobTotal(job), job.gpuType, 1);
   }
+  const byTenant = new Map<string, Candidate[]>();
+  const sorted = (t: TenantState): readonly Candidate[] => {
+    let list = byTenant.get(t.id);
+    if (!list) {
+      list = (t.runningJobs ?? []).map((j) => ({ tenant: t, job: j })).sort(victimOrder);
+      byTenant.set(t.id, list);
+    }
+    return list;
+  };
   // The nodes' room, built when the first job waiting for capacity is searched.
   let room: NodeRoom | undefined;
+  // Node searches that found nothing, by the job's shape: an identical job finds nothing
+  // either until some victim is taken (then the room has changed and this is cleared).
+  const fruitless = new Set<string>();
   const taken = new Set<string>();
   const out: Preemption[] = [];
   for (const waiting of decision.waiting) {
@@ -137,7 +149,7 @@ export function preempt(
     const tenant = tenants.get(waiting.tenantId);
     if (!job || !tenant) continue;
     const cohort = tenant.cohort === undefined ? undefined : cohorts.get(tenant.cohort);
-    const ctx: Context = { snapshot, used, usedByType, taken, job, tenant, cohort };
+    const ctx: Context = { snapshot, sorted, used, usedByType, taken, job, tenant, cohort };
     let plan: Plan | undefined;
     if (waiting.reason === 'WaitingForQuota' && waiting.blocker.kind === 'quota') {
       const shortfalls = waiting.blocker.shortfalls;
@@ -154,11 +166,15 @@ export function preempt(
     ) {
       const eligible = nodeCandidates(ctx);
       if (eligible.length === 0) continue; // only jobs that can preempt are searched
+      const key = searchKey(job);
+      if (fruitless.has(key)) continue;
       searches--;
       room ??= nodeRoom(snapshot, decision, pending);
       plan = byNode(ctx, room, eligible);
+      if (!plan) fruitless.add(key);
     }
     if (!plan || out.length + plan.victims.length > max) continue;
+    fruitless.clear();
     for (const victim of plan.victims) {
       taken.add(victim.job.id);
       book(victim.tenant, victim.job.resources, victim.job.gpuType, -1);
@@ -184,6 +200,20 @@ export function preempt(
   return out;
 }
 
+/** What a node search depends on in a job, besides the cycle's room and victims. */
+const searchKey = (j: PendingJob): string =>
+  JSON.stringify([
+    j.tenantId,
+    j.priority,
+    j.resources,
+    j.podSets,
+    j.gpuType,
+    j.capacity,
+    j.tpu,
+    j.nodeSelector,
+    j.tolerations,
+  ]);
+
 const isTypeShortfall = (s: QuotaShortfall): boolean =>
   s.gpuType !== undefined && s.resource === 'gpu';
 
@@ -193,6 +223,8 @@ const reasonOf = (victim: Candidate, by: TenantState): PreemptionReason =>
 
 interface Context {
   snapshot: Snapshot;
+  /** A tenant's running jobs in victim order (sorted once per cycle). */
+  sorted: (tenant: TenantState) => readonly Candidate[];
   used: Map<string, Resources>;
   usedByType: Map<string, Map<string, number>>;
   taken: Set<string>;
@@ -212,7 +244,15 @@ interface Plan {
 }
 
 /** Borrowed work of other members, when the job fits its own guarantee and the pool is short. */
-function reclaim({ snapshot, used, taken, job, tenant, cohort }: Context): Plan | undefined {
+function reclaim({
+  snapshot,
+  sorted,
+  used,
+  taken,
+  job,
+  tenant,
+  cohort,
+}: Context): Plan | undefined {
   if (!cohort) return undefined;
   const r = jobTotal(job);
   const mine = used.get(tenant.id) as Resources;
@@ -226,7 +266,7 @@ function reclaim({ snapshot, used, taken, job, tenant, cohort }: Context): Plan 
   const members = snapshot.tenants.filter((t) => t.cohort === cohort.name && t.id !== tenant.id);
   const left = new Map(members.map((t) => [t.id, copy(used.get(t.id) as Resources)]));
   const candidates = members
-    .flatMap((t) => (t.runningJobs ?? []).map((j) => ({ tenant: t, job: j })))
+    .flatMap((t) => sorted(t))
     .filter((c) => !taken.has(c.job.id))
     .sort(victimOrder);
   const victims: Candidate[] = [];
@@ -250,12 +290,12 @@ function reclaim({ snapshot, used, taken, job, tenant, cohort }: Context): Plan 
  * The tenant's own lower-priority jobs, when its quota (or its cohort's pool, or its quota for
  * the job's GPU type) is short. For the type's quota only jobs holding GPUs of that type help.
  */
-function withinTenant({ used, usedByType, taken, job, tenant, cohort }: Context): Plan | undefined {
-  const candidates = (tenant.runningJobs ?? [])
-    .filter((j) => j.priority < job.priority && !taken.has(j.id))
-    .map((j) => ({ tenant, job: j }))
-    .sort(victimOrder);
-  if (candidates.length === 0) return undefined;
+function withinTenant(ctx: Context): Plan | undefined {
+  const { used, usedByType, taken, job, tenant, cohort } = ctx;
+  const candidates = ctx.sorted(tenant);
+  // Lowest priority first: none below the job's means none at all.
+  if (candidates.length === 0 || (candidates[0] as Candidate).job.priority >= job.priority)
+    return undefined;
   const r = jobTotal(job);
   const mine = used.get(tenant.id) as Resources;
   const need = { cpuMillis: 0, memoryBytes: 0, gpu: 0 };
@@ -279,6 +319,8 @@ function withinTenant({ used, usedByType, taken, job, tenant, cohort }: Context)
   const victims: Candidate[] = [];
   for (const candidate of candidates) {
     const v = candidate.job;
+    if (v.priority >= job.priority) break;
+    if (taken.has(v.id)) continue;
     const freesType = needType > 0 && v.gpuType === type && v.resources.gpu > 0;
     if (!freesType && !RESOURCE_NAMES.some((d) => need[d] > 0 && v.resources[d] > 0)) continue;
     victims.push(candidate);
@@ -376,11 +418,19 @@ const fitsIn = (r: Resources, free: Resources, slots: number): boolean =>
  * lower priority, and, when the job fits its tenant's own guarantee, other members' while their
  * tenant is beyond its guarantee. Only jobs with pods on some node.
  */
-function nodeCandidates({ snapshot, used, taken, job, tenant, cohort }: Context): Candidate[] {
+function nodeCandidates({
+  snapshot,
+  sorted,
+  used,
+  taken,
+  job,
+  tenant,
+  cohort,
+}: Context): Candidate[] {
   const out: Candidate[] = [];
-  for (const j of tenant.runningJobs ?? []) {
-    if (j.priority < job.priority && !taken.has(j.id) && (j.pods?.length ?? 0) > 0)
-      out.push({ tenant, job: j });
+  for (const c of sorted(tenant)) {
+    if (c.job.priority >= job.priority) break;
+    if (!taken.has(c.job.id) && (c.job.pods?.length ?? 0) > 0) out.push(c);
   }
   if (cohort) {
     const r = jobTotal(job);
@@ -393,13 +443,14 @@ function nodeCandidates({ snapshot, used, taken, job, tenant, cohort }: Context)
         if (t.cohort !== cohort.name || t.id === tenant.id) continue;
         const holds = used.get(t.id) as Resources;
         if (!RESOURCE_NAMES.some((d) => holds[d] > t.limits[d])) continue;
-        for (const j of t.runningJobs ?? []) {
-          if (!taken.has(j.id) && (j.pods?.length ?? 0) > 0) out.push({ tenant: t, job: j });
+        for (const c of sorted(t)) {
+          if (!taken.has(c.job.id) && (c.job.pods?.length ?? 0) > 0) out.push(c);
         }
       }
+      return out.sort(victimOrder);
     }
   }
-  return out.sort(victimOrder);
+  return out; // already in victim order
 }
 
 /**
@@ -431,14 +482,26 @@ class Borrowed {
 function byNode(ctx: Context, room: NodeRoom, eligible: readonly Candidate[]): Plan | undefined {
   const job = withTpuRequest(ctx.job, ctx.snapshot.nodes);
   const sets = placementOrder(job.podSets ?? []);
+  // One pod object per set, so that what a node accepts is asked once per set.
   const pods = isGang(job)
-    ? sets.flatMap((set) => Array.from({ length: set.count }, () => podOf(job, set)))
+    ? sets.flatMap((set) => {
+        const pod = podOf(job, set);
+        return Array.from({ length: set.count }, () => pod);
+      })
     : [job];
+  const asked = new Map<PendingJob, Map<number, boolean>>();
   // Nodes the job could use: usable, of its flavor, selector and taints, not held for another.
   const accepts = (pod: PendingJob, i: number): boolean => {
-    const node = room.usable[i] as NodeState;
-    const reserved = room.reservedFor.get(node.name);
-    return (reserved === undefined || reserved === job.id) && nodeAccepts(pod, node);
+    let answers = asked.get(pod);
+    if (!answers) asked.set(pod, (answers = new Map<number, boolean>()));
+    let ok = answers.get(i);
+    if (ok === undefined) {
+      const node = room.usable[i] as NodeState;
+      const reserved = room.reservedFor.get(node.name);
+      ok = (reserved === undefined || reserved === job.id) && nodeAccepts(pod, node);
+      answers.set(i, ok);
+    }
+    return ok;
   };
   const plan =
     pods.length === 1
@@ -534,32 +597,46 @@ function gang(
       }),
     )
     .slice(0, MAX_GANG_CANDIDATES);
+  const nodes = room.usable.map((_, i) => i).filter(anyPod);
+  // The victims in order as they keep their rule, then the shortest prefix of them that lets
+  // every pod fit (more room never hurts first-fit here but for its order: a binary search).
   const borrowed = new Borrowed(ctx.used, ctx.tenant);
-  let victims: Candidate[] = [];
-  let placed: PlacedPod[] | undefined;
+  const order: Candidate[] = [];
   for (const c of useful) {
     if (!borrowed.mayTake(c)) continue;
     borrowed.take(c);
-    victims.push(c);
-    placed = placeGang(room, victims, pods, accepts);
-    if (placed) break;
+    order.push(c);
   }
-  if (!placed) return undefined;
+  if (!placeGang(room, order, pods, accepts, nodes)) return undefined;
+  let lo = 1;
+  let hi = order.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (placeGang(room, order.slice(0, mid), pods, accepts, nodes)) hi = mid;
+    else lo = mid + 1;
+  }
+  let victims = order.slice(0, lo);
+  let placed = placeGang(room, victims, pods, accepts, nodes);
+  if (!placed) {
+    victims = order;
+    placed = placeGang(room, victims, pods, accepts, nodes);
+    if (!placed) return undefined;
+  }
   for (let k = victims.length - 1; k >= 0 && victims.length > 1; k--) {
     const without = victims.filter((_, j) => j !== k);
-    const fits = placeGang(room, without, pods, accepts);
+    const fits = placeGang(room, without, pods, accepts, nodes);
     if (fits) {
       victims = without;
       placed = fits;
     }
   }
-  const nodes = [...new Set(placed.map((p) => p.node))]
+  const madeRoom = [...new Set(placed.map((p) => p.node))]
     .filter((i) =>
       victims.some((v) => (v.job.pods ?? []).some((p) => room.index.get(p.node) === i)),
     )
     .sort((a, b) => a - b)
     .map((i) => (room.usable[i] as NodeState).name);
-  return { reason: 'HigherPriority', victims, short: [], nodes, placed };
+  return { reason: 'HigherPriority', victims, short: [], nodes: madeRoom, placed };
 }
 
 /** First-fit of every pod on the room with the victims gone; undefined when one does not fit. */
@@ -568,6 +645,7 @@ function placeGang(
   victims: readonly Candidate[],
   pods: readonly PendingJob[],
   accepts: (pod: PendingJob, i: number) => boolean,
+  nodes: readonly number[],
 ): PlacedPod[] | undefined {
   const free = new Map<number, { free: Resources; slots: number }>();
   const at = (i: number) => {
@@ -592,7 +670,8 @@ function placeGang(
   const placed: PlacedPod[] = [];
   for (const pod of pods) {
     let done = false;
-    for (let i = 0; i < room.usable.length && !done; i++) {
+    for (let k = 0; k < nodes.length && !done; k++) {
+      const i = nodes[k] as number;
       const f = free.get(i) ?? { free: room.free[i] as Resources, slots: room.slots[i] as number };
       if (!fitsIn(pod.resources, f.free, f.slots) || !accepts(pod, i)) continue;
       const g = at(i);
