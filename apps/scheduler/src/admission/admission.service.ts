@@ -258,7 +258,13 @@ export class AdmissionService {
       const row = byId.get(change.job.id)!;
       const p = why.get(row.job.id);
       this.logger.info(
-        { jobId: row.job.id, tenantId: row.job.tenantId, by: p?.by, reason: p?.reason },
+        {
+          jobId: row.job.id,
+          tenantId: row.job.tenantId,
+          by: p?.by,
+          reason: p?.reason,
+          nodes: p?.nodes,
+        },
         'preempting',
       );
       return {
