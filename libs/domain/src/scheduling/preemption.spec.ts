@@ -603,3 +603,47 @@ describe('preempt: GPU type quotas', () => {
     );
   });
 });
+
+describe('preempt: room on nodes, TPU slices and reclaim messages', () => {
+  it("a TPU job evicts only on a host of its slice's type and topology", () => {
+    const s = snapshot()
+      .tenants(
+        tenant('a')
+          .quota({ cpu: 64 })
+          .runningJob('a-2x2', { cpu: 1 }, { at: 0, priority: -100, on: 'host-2x2' })
+          .runningJob('a-2x4', { cpu: 1 }, { at: 5, priority: -200, on: 'host-2x4' }),
+      )
+      .jobs(job('a-high').priority(100).cpu(1).tpu('tpu-v5-lite-podslice', '2x2'))
+      .nodes(
+        node('host-2x2').tpuHost('tpu-v5-lite-podslice', '2x2', 4).tpuInUse(4),
+        node('host-2x4').tpuHost('tpu-v5-lite-podslice', '2x4', 8).tpuInUse(8),
+      )
+      .at(10)
+      .obj();
+    // The running jobs' pods hold the hosts' chips.
+    for (const j of s.tenants[0]?.runningJobs ?? []) {
+      const pod = j.pods?.[0];
+      if (pod) pod.resources.tpu = j.id === 'a-2x2' ? 4 : 8;
+    }
+    expect(withNodes(s)).toEqual(['a-2x2:HigherPriority:by a-high on host-2x2']);
+  });
+
+  it('says a reclaim by node was for room on which node', () => {
+    const s = snapshot()
+      .tenants(
+        tenant('a')
+          .quota({ cpu: 2 })
+          .cohort('c')
+          .runningJob('a-old', { cpu: 2 }, { at: 0, on: 'x' })
+          .runningJob('a-new', { cpu: 2 }, { at: 1, on: 'x' }),
+        tenant('b').quota({ cpu: 6 }).cohort('c'),
+      )
+      .jobs(job('b1').of('b').cpu(2).selector({ zone: 'x' }))
+      .nodes(small('x', 4).label('zone', 'x'), small('y', 0).label('zone', 'y'))
+      .at(10)
+      .obj();
+    expect(preempt(s, decide(s)).map((p) => p.message)).toEqual([
+      "Preempted to make room on node x for job b1 of tenant b, within its tenant's guaranteed quota, while this job ran on borrowed quota: its quota had room but those nodes were full; requeued without using a retry",
+    ]);
+  });
+});
