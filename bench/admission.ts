@@ -10,6 +10,11 @@
  * has 2–16 pods: indexed CPU jobs, a driver with 8-GPU workers, 1-GPU workers); there a
  * placement is a pod placed, so placements/s counts pods and the jobs admitted are beside it.
  *
+ * The preempt scenarios time a whole cycle's pure part, `decide()` then `preempt()`, on the
+ * mixed snapshot where every tenant also has 200 running jobs of lower priority bound to the
+ * nodes (docs/scheduling.md#borrowing): jobs waiting for capacity with priority 10 may make
+ * room on nodes; the default bound on node searches per cycle, and no bound, side by side.
+ *
  * BENCH_ROUNDS (default 7), BENCH_SEED (default 1), BENCH_REFERENCE=1 (time the implementation
  * decide() replaced). Profile one scenario with
  * `node --cpu-prof bench/run.mjs bench/admission.ts` and BENCH_ONLY=<pending>x<nodes> (or
@@ -17,11 +22,13 @@
  */
 import {
   decide,
+  preempt,
   type AdmissionDecision,
   type CapacityType,
   type NodeState,
   type PendingJob,
   type PodSet,
+  type RunningJob,
   type Snapshot,
 } from '@roam/domain';
 
@@ -284,6 +291,70 @@ function measure(snapshot: Snapshot, label: string): void {
   );
 }
 
+/**
+ * The mixed snapshot with `perTenant` running jobs per tenant, priority -100 to 0, each one pod
+ * on a random node of its kind (CPU shapes on CPU nodes, GPU shapes on GPU nodes of their type).
+ */
+function withRunningJobs(snapshot: Snapshot, perTenant: number): Snapshot {
+  const rnd = random(SEED + 99);
+  const cpuNodes = snapshot.nodes.filter((n) => n.allocatable.gpu === 0);
+  const gpuNodes = snapshot.nodes.filter((n) => n.allocatable.gpu > 0);
+  const tenants = snapshot.tenants.map((t, ti) => {
+    const runningJobs: RunningJob[] = Array.from({ length: perTenant }, (_, j) => {
+      const shape = pick(rnd, SHAPES);
+      const node = pick(rnd, shape.gpu > 0 ? gpuNodes : cpuNodes);
+      const gpuType = node.labels[ACCELERATOR];
+      return {
+        id: `run-${ti}-${j}`,
+        priority: -Math.floor(rnd() * 101),
+        admittedAt: new Date(NOW.getTime() - Math.floor(rnd() * 3_600_000)),
+        resources: { ...shape },
+        ...(gpuType ? { gpuType } : {}),
+        pods: [{ node: node.name, resources: { ...shape } }],
+      };
+    });
+    return { ...t, runningJobs };
+  });
+  return { ...snapshot, tenants };
+}
+
+function measurePreempt(snapshot: Snapshot, label: string, maxNodeSearches?: number): void {
+  const cycle = () => {
+    const cpuBefore = process.cpuUsage();
+    const decision = decide(snapshot);
+    const mid = process.cpuUsage(cpuBefore);
+    const preemptions = preempt(
+      snapshot,
+      decision,
+      maxNodeSearches === undefined ? {} : { maxNodeSearches },
+    );
+    const all = process.cpuUsage(cpuBefore);
+    return {
+      decideMs: (mid.user + mid.system) / 1000,
+      preemptMs: (all.user + all.system - mid.user - mid.system) / 1000,
+      pods: podsPlaced(decision),
+      preempted: preemptions.length,
+    };
+  };
+  for (let w = 0; w < 3; w++) cycle();
+  const rounds = Array.from({ length: ROUNDS }, cycle);
+  const decideMs = median(rounds.map((r) => r.decideMs));
+  const preemptMs = median(rounds.map((r) => r.preemptMs));
+  const { pods, preempted } = rounds[0]!;
+  console.log(
+    [
+      label.padEnd(16),
+      `${String(snapshot.pending.length).padStart(6)} pending`,
+      `${String(snapshot.nodes.length).padStart(5)} nodes`,
+      `${String(preempted).padStart(4)} preempted`,
+      `decide ${decideMs.toFixed(1)} + preempt ${preemptMs.toFixed(1)} CPU ms/cycle`,
+      `${Math.round(pods / ((decideMs + preemptMs) / 1000))
+        .toLocaleString('en')
+        .padStart(9)} placements/s`,
+    ].join('  '),
+  );
+}
+
 const scenarios: [number, number][] = [
   [10_000, 1_000],
   [1_000, 1_000],
@@ -306,4 +377,10 @@ for (const [pendingCount, nodeCount] of scenarios) {
 for (const [pendingCount, nodeCount] of REFERENCE ? [] : mixedScenarios) {
   if (ONLY && ONLY !== `mixed-${pendingCount}x${nodeCount}`) continue;
   measure(buildMixedSnapshot(pendingCount, nodeCount), 'mixed');
+}
+for (const [pendingCount, nodeCount] of REFERENCE ? [] : mixedScenarios) {
+  if (ONLY && ONLY !== `preempt-${pendingCount}x${nodeCount}`) continue;
+  const snapshot = withRunningJobs(buildMixedSnapshot(pendingCount, nodeCount), 200);
+  measurePreempt(snapshot, 'preempt (16)');
+  measurePreempt(snapshot, 'preempt (no cap)', Infinity);
 }

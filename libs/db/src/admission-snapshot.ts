@@ -154,9 +154,12 @@ function borrowingLimitOf(row: {
 /**
  * The admitted, unfinished jobs of ready tenants one by one, by tenant: what `preempt` may
  * choose from. Their number is bounded by the tenants' concurrency limits. Offloaded jobs run
- * elsewhere and hold no cluster quota, so they are never preempted.
+ * elsewhere and hold no cluster quota, so they are never preempted. Each with its attempt, so
+ * the scheduler can add the pods of that attempt (`RunningJob.pods`) from its cluster view.
  */
-export async function runningJobs(db: Db): Promise<Map<string, RunningJob[]>> {
+export async function runningJobs(
+  db: Db,
+): Promise<Map<string, (RunningJob & { attempt: number })[]>> {
   const rows = await db.$queryRaw<
     {
       id: string;
@@ -166,15 +169,17 @@ export async function runningJobs(db: Db): Promise<Map<string, RunningJob[]>> {
       cpu_millis: number;
       memory_bytes: bigint;
       gpu: number;
+      gpu_type: string | null;
+      attempt: number;
     }[]
   >`
     SELECT j.id::text AS id, j.tenant_id, j.priority, j.admitted_at, j.cpu_millis,
-           j.memory_bytes, j.gpu
+           j.memory_bytes, j.gpu, j.gpu_type, j.attempt
     FROM jobs j JOIN tenants t ON t.id = j.tenant_id
     WHERE j.admitted_at IS NOT NULL AND j.status IN ('pending', 'running')
       AND j.reason IS DISTINCT FROM 'Offloaded' AND t.status = 'ready'
     ORDER BY j.tenant_id, j.id`;
-  const byTenant = new Map<string, RunningJob[]>();
+  const byTenant = new Map<string, (RunningJob & { attempt: number })[]>();
   for (const row of rows) {
     let jobs = byTenant.get(row.tenant_id);
     if (!jobs) byTenant.set(row.tenant_id, (jobs = []));
@@ -183,6 +188,8 @@ export async function runningJobs(db: Db): Promise<Map<string, RunningJob[]>> {
       priority: row.priority,
       admittedAt: row.admitted_at,
       resources: { cpuMillis: row.cpu_millis, memoryBytes: Number(row.memory_bytes), gpu: row.gpu },
+      attempt: row.attempt,
+      ...(row.gpu_type !== null ? { gpuType: row.gpu_type } : {}),
     });
   }
   return byTenant;

@@ -131,7 +131,7 @@ export class AdmissionRepository {
   }
 
   /** Admitted and running jobs one by one, by tenant: what preemption chooses from. */
-  running(tx: Tx): Promise<Map<string, RunningJob[]>> {
+  running(tx: Tx): Promise<Map<string, (RunningJob & { attempt: number })[]>> {
     return runningJobs(tx);
   }
 

@@ -19,7 +19,7 @@ import type { Logger } from 'pino';
 import type { SchedulerConfig } from '../scheduler.config.js';
 import { SOURCE } from '../source.js';
 import { AdmissionRepository, type AdmittedRow, withSliceLayouts } from './admission.repository.js';
-import { ClusterView } from './cluster-view.js';
+import { type BoundPod, ClusterView } from './cluster-view.js';
 import { type Eviction, Evictor } from './evictor.js';
 import { JobCreator } from './job-creator.js';
 import { withAdmittedCapacity } from './flavor-placement.js';
@@ -103,7 +103,7 @@ export class AdmissionService {
       const decision = decide(snapshot, {
         starvationThresholdMs: this.config.ADMISSION_STARVATION_MS,
       });
-      const preemptions = await this.preemptions(tx, snapshot, decision);
+      const preemptions = await this.preemptions(tx, snapshot, decision, cluster.bound);
       // Capacity that is gone (pools cordoned, nodes NotReady), not busy: said, and offloadable now.
       const waits = withCapacityLoss(decision.waiting, pending, nodes, {
         cordonedBy: cluster.cordonedBy,
@@ -192,18 +192,31 @@ export class AdmissionService {
   }
 
   /**
-   * What the decision leaves waiting for quota that preemption can make room for. The running
-   * jobs are read only when some job waits for quota, in the cycle's transaction.
+   * What the decision leaves waiting for quota or for capacity that preemption can make room
+   * for. The running jobs are read only when some job waits for either, in the cycle's
+   * transaction, each with the pods of its current attempt bound to a node (from the cluster
+   * view: where evicting it makes room).
    */
   private async preemptions(
     tx: Tx,
     snapshot: Snapshot,
     decision: AdmissionDecision,
+    bound: ReadonlyMap<string, readonly BoundPod[]>,
   ): Promise<Preemption[]> {
     const max = this.config.PREEMPTION_MAX_PER_CYCLE;
-    if (max === 0 || !decision.waiting.some((w) => w.reason === 'WaitingForQuota')) return [];
+    const preemptable = (w: AdmissionDecision['waiting'][number]) =>
+      w.reason === 'WaitingForQuota' || w.reason === 'InsufficientCapacity';
+    if (max === 0 || !decision.waiting.some(preemptable)) return [];
     const running = await this.repository.running(tx);
-    const tenants = snapshot.tenants.map((t) => ({ ...t, runningJobs: running.get(t.id) ?? [] }));
+    const tenants = snapshot.tenants.map((t) => ({
+      ...t,
+      runningJobs: (running.get(t.id) ?? []).map(({ attempt, ...job }) => {
+        const pods = (bound.get(job.id) ?? [])
+          .filter((pod) => pod.attempt === attempt)
+          .map(({ node, resources }) => ({ node, resources }));
+        return pods.length > 0 ? { ...job, pods } : job;
+      }),
+    }));
     return preempt({ ...snapshot, tenants }, decision, { maxPreemptions: max });
   }
 
@@ -245,7 +258,13 @@ export class AdmissionService {
       const row = byId.get(change.job.id)!;
       const p = why.get(row.job.id);
       this.logger.info(
-        { jobId: row.job.id, tenantId: row.job.tenantId, by: p?.by, reason: p?.reason },
+        {
+          jobId: row.job.id,
+          tenantId: row.job.tenantId,
+          by: p?.by,
+          reason: p?.reason,
+          nodes: p?.nodes,
+        },
         'preempting',
       );
       return {

@@ -10,6 +10,8 @@ import {
   type NodeState,
   nodeStatesFromKubernetes,
   type PodJson,
+  podRequests,
+  type RunningPod,
 } from '@roam/domain';
 import {
   CORDONED_BY_ANNOTATION,
@@ -24,6 +26,12 @@ import type { Logger } from 'pino';
 
 type NodeObject = KubernetesObject & NodeJson;
 type PodObject = KubernetesObject & PodJson & { metadata?: { labels?: Record<string, string> } };
+
+/** A roam pod bound to a node: where its job holds room, for preemption by node. */
+export interface BoundPod extends RunningPod {
+  /** Its `roam.dev/attempt` label: a preempted attempt's pods may linger while they stop. */
+  attempt: number;
+}
 
 /**
  * Informer caches of nodes and pods: the capacity half of the admission snapshot, kept
@@ -63,11 +71,6 @@ export class ClusterView implements OnApplicationBootstrap, OnModuleDestroy {
     await this.started;
   }
 
-  /**
-   * The nodes, the roam jobs whose pods are bound to one (and so counted in its `requested`):
-   * admission adds the admitted jobs missing from that set itself; and the failover action that
-   * cordoned each node it cordoned, for the message of a job whose capacity is gone.
-   */
   /** The pods of one attempt of a roam job, as the informer holds them (to preempt it). */
   podsOf(jobId: string, attempt: number): { namespace: string; name: string }[] {
     return (this.pods?.list() ?? []).flatMap((pod) => {
@@ -78,12 +81,33 @@ export class ClusterView implements OnApplicationBootstrap, OnModuleDestroy {
     });
   }
 
-  snapshot(): { nodes: NodeState[]; placed: Set<string>; cordonedBy: Map<string, string> } {
+  /**
+   * The nodes, the roam jobs whose pods are bound to one (and so counted in its `requested`):
+   * admission adds the admitted jobs missing from that set itself; those pods by job (where a
+   * preemption by node makes room); and the failover action that cordoned each node it
+   * cordoned, for the message of a job whose capacity is gone.
+   */
+  snapshot(): {
+    nodes: NodeState[];
+    placed: Set<string>;
+    cordonedBy: Map<string, string>;
+    bound: Map<string, BoundPod[]>;
+  } {
     const pods = this.pods?.list() ?? [];
     const placed = new Set<string>();
+    const bound = new Map<string, BoundPod[]>();
     for (const pod of pods) {
-      const jobId = pod.metadata?.labels?.[ROAM_LABELS.jobId];
-      if (jobId && holdsNode(pod)) placed.add(jobId);
+      const labels: Record<string, string> | undefined = pod.metadata?.labels;
+      const jobId = labels?.[ROAM_LABELS.jobId];
+      if (!jobId || !holdsNode(pod)) continue;
+      placed.add(jobId);
+      let list = bound.get(jobId);
+      if (!list) bound.set(jobId, (list = []));
+      list.push({
+        node: pod.spec.nodeName,
+        resources: podRequests(pod),
+        attempt: Number(labels?.[ROAM_LABELS.attempt]),
+      });
     }
     const nodes = this.nodes?.list() ?? [];
     const cordonedBy = new Map<string, string>();
@@ -91,6 +115,6 @@ export class ClusterView implements OnApplicationBootstrap, OnModuleDestroy {
       const action = node.metadata?.annotations?.[CORDONED_BY_ANNOTATION];
       if (action && node.metadata?.name) cordonedBy.set(node.metadata.name, action);
     }
-    return { nodes: nodeStatesFromKubernetes(nodes, pods), placed, cordonedBy };
+    return { nodes: nodeStatesFromKubernetes(nodes, pods), placed, cordonedBy, bound };
   }
 }

@@ -78,6 +78,20 @@ export interface RunningJob {
   /** When it was admitted: among equals, the newest is preempted first (it loses least). */
   admittedAt: Date;
   resources: Resources;
+  /** The accelerator type of its GPUs, if it named one: what it holds of `gpuQuotaByType`. */
+  gpuType?: string;
+  /**
+   * Its pods bound to a node now (the cluster's view), each with its requests: where evicting it
+   * makes room. Absent or empty (admitted, not yet bound): it is never chosen to make room on a
+   * node, only to free quota.
+   */
+  pods?: readonly RunningPod[];
+}
+
+/** One bound pod of a running job: its node and what it requests there. */
+export interface RunningPod {
+  node: string;
+  resources: Resources;
 }
 
 /**

@@ -123,21 +123,41 @@ export class TenantBuilder {
 
   /**
    * One admitted or running job, admitted `at` minutes after T0; adds it to `running` too, so
-   * `running(…)` and these never disagree when only these are used.
+   * `running(…)` and these never disagree when only these are used. `on`: its pods are bound,
+   * one per node named, each with an equal part of `q` (the nodes' `requested` is the test's
+   * to set). `gpuType`: its GPUs are of that type (added to `running.gpuByType`).
    */
-  runningJob(id: string, q: Quantities, options: { priority?: number; at?: number } = {}): this {
+  runningJob(
+    id: string,
+    q: Quantities,
+    options: { priority?: number; at?: number; on?: string | string[]; gpuType?: string } = {},
+  ): this {
     const r = resources(q);
     const jobs = [...(this.state.runningJobs ?? [])];
+    const on = options.on === undefined ? [] : [options.on].flat();
+    const pod = {
+      cpuMillis: r.cpuMillis / Math.max(1, on.length),
+      memoryBytes: r.memoryBytes / Math.max(1, on.length),
+      gpu: r.gpu / Math.max(1, on.length),
+    };
     jobs.push({
       id,
       priority: options.priority ?? 0,
       admittedAt: minutes(options.at ?? 0),
       resources: r,
+      ...(options.gpuType === undefined ? {} : { gpuType: options.gpuType }),
+      ...(on.length === 0 ? {} : { pods: on.map((node) => ({ node, resources: { ...pod } })) }),
     });
     this.state.runningJobs = jobs;
     const held = this.state.running.resources;
+    const byType = this.state.running.gpuByType;
     this.state.running = {
       ...this.state.running,
+      ...(options.gpuType === undefined
+        ? {}
+        : {
+            gpuByType: { ...byType, [options.gpuType]: (byType?.[options.gpuType] ?? 0) + r.gpu },
+          }),
       count: this.state.running.count + 1,
       resources: {
         cpuMillis: held.cpuMillis + r.cpuMillis,
