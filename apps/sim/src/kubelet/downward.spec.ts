@@ -6,7 +6,7 @@ import { withDownwardEnv } from './downward.js';
 const pod: Pod = {
   metadata: { name: 'p', annotations: { 'jobset.sigs.k8s.io/job-index': '1' } },
   spec: { containers: [] },
-} as unknown as Pod;
+};
 
 const fromAnnotation = (name: string, key: string) => ({
   name,
@@ -42,7 +42,7 @@ describe('withDownwardEnv: fieldRefs, then $(VAR) expanded as the kubelet does',
     ],
     ['no reference: unchanged', [{ name: 'A', value: 'plain' }], { A: 'plain' }],
   ])('%s', (_name, env, expected) => {
-    const out = withDownwardEnv({ name: 'main', image: 'busybox', env } as Container, pod);
+    const out = withDownwardEnv({ name: 'main', image: 'busybox', env }, pod);
     expect(Object.fromEntries((out.env ?? []).map((e) => [e.name, e.value]))).toEqual(expected);
   });
 });

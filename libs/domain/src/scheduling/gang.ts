@@ -112,8 +112,21 @@ export function tryGang(
       pools ??= new Set();
       placeSlices(room, jobId, set, pod, from, pools, placed);
     } else {
+      // Inline first-fit (not `fitFrom`): this loop is admission's hot path for gangs.
       while (placed.length < set.count) {
-        i = fitFrom(room, jobId, pod, i, undefined);
+        for (; i < n; i++) {
+          const reserved = room.reservedFor(i);
+          if (reserved !== undefined && reserved !== jobId) continue;
+          if (
+            (room.slots[i] as number) >= 1 &&
+            r.cpuMillis <= (room.freeCpu[i] as number) &&
+            r.memoryBytes <= (room.freeMemory[i] as number) &&
+            r.gpu <= (room.freeGpu[i] as number) &&
+            (r.tpu === undefined || r.tpu <= (room.freeTpu[i] as number)) &&
+            nodeAccepts(pod, room.usable[i] as NodeState, room)
+          )
+            break;
+        }
         if (i >= n) break;
         take(room, i, r, 1);
         placed.push(i);
