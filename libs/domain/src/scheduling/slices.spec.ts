@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 
 import { decide, type AdmissionDecision, type WaitReason } from './admission.js';
 import { gangNeverFits } from './gang.js';
+import { withAssumed } from './nodes.js';
 import { job, node, snapshot, tenant } from './testing.js';
 import { slicePoolCount, slicesNeverFit, withTpuRequest } from './tpu.js';
 
@@ -197,5 +198,51 @@ describe('slicesNeverFit: fewer pools holding a whole slice than slices', () => 
     expect(reasons.map((r) => r.message)).toEqual([
       expect.stringContaining('needs 2 slices of tpu-v5-lite-podslice 4x4, the cluster has 1'),
     ]);
+  });
+});
+
+describe('withAssumed: an admitted slice not yet bound holds a whole pool', () => {
+  it.each<[string, ReturnType<typeof node>[], ReturnType<typeof job>, string[]]>([
+    [
+      'one slice, first pool has a busy host: held on the second pool, not split',
+      [...pool('a', [1]), ...pool('b')],
+      oneSlice('in-flight'),
+      ['b-0', 'b-1', 'b-2', 'b-3'],
+    ],
+    [
+      'two slices: one pool each',
+      [...pool('a'), ...pool('b'), ...pool('c')],
+      slices('in-flight', 2),
+      ['a-0', 'a-1', 'a-2', 'a-3', 'b-0', 'b-1', 'b-2', 'b-3'],
+    ],
+    [
+      'two slices, one free pool: the slice that fits holds it',
+      [...pool('a'), ...pool('b', [0])],
+      slices('in-flight', 2),
+      ['a-0', 'a-1', 'a-2', 'a-3'],
+    ],
+  ])('%s', (_name, nodes, inFlight, held) => {
+    const all = nodes.map((n) => n.obj());
+    const after = withAssumed(all, [inFlight.obj()]);
+    const before = new Map(all.map((n) => [n.name, n.requested.tpu ?? 0]));
+    const taken = after
+      .filter((n) => (n.requested.tpu ?? 0) > (before.get(n.name) ?? 0))
+      .map((n) => n.name);
+    expect(taken).toEqual(held);
+  });
+
+  it('the next cycle admits a second slice job on the pool left', () => {
+    const nodes = withAssumed(
+      [...pool('a', [1]), ...pool('b'), ...pool('c')].map((n) => n.obj()),
+      [oneSlice('in-flight').obj()],
+    );
+    const d = decide(
+      snapshot()
+        .tenants(tenant('a'))
+        .jobs(oneSlice('j'))
+        .nodes(...nodes)
+        .obj(),
+    );
+    expect(d.admitted.map((a) => a.slicePools)).toEqual([['c']]);
   });
 });
