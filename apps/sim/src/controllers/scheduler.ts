@@ -172,7 +172,7 @@ export class Scheduler {
    * JobSet exclusive placement (`alpha.jobset.sigs.k8s.io/exclusive-topology: <label>` on the
    * pod): the topology domains (values of that node label) the pod may go to. Its child Job's
    * domain once one of its pods is bound there; otherwise any domain no other child Job's pod
-   * holds. Undefined for a pod without the annotation.
+   * (in its namespace) holds. Undefined for a pod without the annotation.
    */
   private exclusiveDomains(pod: Pod): ((node: KubeObject) => boolean) | undefined {
     const topology = pod.metadata.annotations?.[EXCLUSIVE_TOPOLOGY];
@@ -184,7 +184,8 @@ export class Scheduler {
         : undefined;
     let own: string | undefined;
     const taken = new Set<string>();
-    for (const other of this.store.list<Pod>('pods')) {
+    // JobSet's pod (anti-)affinity terms name no namespaces: they apply within the pod's own.
+    for (const other of this.store.list<Pod>('pods', pod.metadata.namespace)) {
       const otherKey = other.metadata.labels?.[JOBSET_LABELS.jobKey];
       if (!otherKey || !other.spec?.nodeName || isTerminal(other)) continue;
       const domain = domainOf(other.spec.nodeName);
