@@ -539,6 +539,96 @@ describe('jobset controller', () => {
   });
 });
 
+describe('JobSet exclusive placement', () => {
+  it('puts each child Job in one node pool and no two in the same one; one more than pools waits', async () => {
+    const n = await ns('js-exclusive');
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    // The default world has three pools (cpu, gpu, tpu); the pods tolerate every taint.
+    await custom.createNamespacedCustomObject({
+      group: 'jobset.x-k8s.io',
+      version: 'v1alpha2',
+      namespace: n,
+      plural: 'jobsets',
+      body: {
+        apiVersion: 'jobset.x-k8s.io/v1alpha2',
+        kind: 'JobSet',
+        metadata: {
+          name: 'slices',
+          annotations: {
+            'alpha.jobset.sigs.k8s.io/exclusive-topology': 'cloud.google.com/gke-nodepool',
+          },
+        },
+        spec: {
+          replicatedJobs: [
+            {
+              name: 'slice',
+              replicas: 4,
+              template: {
+                spec: {
+                  parallelism: 2,
+                  completions: 2,
+                  backoffLimit: 0,
+                  template: {
+                    spec: {
+                      restartPolicy: 'Never',
+                      tolerations: [{ operator: 'Exists' }],
+                      containers: [
+                        {
+                          name: 'w',
+                          image: 'jax',
+                          command: ['sleep', '100000'],
+                          resources: { requests: { cpu: '100m', memory: '64Mi' } },
+                        },
+                      ],
+                    },
+                  },
+                },
+              },
+            },
+          ],
+        },
+      },
+    });
+    const list = async () =>
+      (
+        await core.listNamespacedPod({
+          namespace: n,
+          labelSelector: 'jobset.sigs.k8s.io/jobset-name=slices',
+        })
+      ).items;
+    const pods = await eventually('6 running pods and 2 unschedulable', async () => {
+      const items = await list();
+      const running = items.filter((p) => p.status?.phase === 'Running');
+      const unschedulable = items.filter((p) =>
+        (p.status?.conditions ?? []).some(
+          (c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable',
+        ),
+      );
+      return running.length === 6 && unschedulable.length === 2 && items;
+    });
+    const nodes = new Map(
+      (await core.listNode()).items.map((node) => [
+        node.metadata!.name!,
+        node.metadata!.labels!['cloud.google.com/gke-nodepool'],
+      ]),
+    );
+    const poolsByJob = new Map<string, Set<string | undefined>>();
+    for (const p of pods.filter((x) => x.spec?.nodeName)) {
+      const index = p.metadata!.labels!['jobset.sigs.k8s.io/job-index']!;
+      const set = poolsByJob.get(index) ?? new Set();
+      set.add(nodes.get(p.spec!.nodeName!));
+      poolsByJob.set(index, set);
+    }
+    expect(poolsByJob.size).toBe(3);
+    for (const set of poolsByJob.values()) expect(set.size).toBe(1);
+    expect(new Set([...poolsByJob.values()].map((set) => [...set][0])).size).toBe(3);
+    const waiting = pods.find((p) => !p.spec?.nodeName);
+    expect(waiting?.status?.conditions?.find((c) => c.type === 'PodScheduled')?.message).toContain(
+      "didn't match the JobSet's exclusive topology",
+    );
+  });
+});
+
 describe('pods API', () => {
   it('filters pods by spec.nodeName and status.phase, and watches a selector view change', async () => {
     const n = await ns('papi1');

@@ -131,12 +131,17 @@ interface StoredPodSetJson {
   cpuMillis: number;
   memoryBytes: number;
   gpu: number;
+  /** A job of several TPU slices: its pods' chips (re-derived from the nodes by `withTpuRequest`). */
+  tpu?: number;
+  /** How many TPU slices the set is, each on a node pool of its own. */
+  slices?: number;
 }
 
 const podSetOf = (set: StoredPodSetJson): PodSet => ({
   name: set.name,
   count: set.count,
   resources: { cpuMillis: set.cpuMillis, memoryBytes: set.memoryBytes, gpu: set.gpu },
+  ...(typeof set.slices === 'number' && set.slices > 0 ? { slices: set.slices } : {}),
 });
 /** The per-resource borrowing limit of a cohort member; a null column is no cap. */
 function borrowingLimitOf(row: {

@@ -43,6 +43,8 @@ export interface JobColumns {
   placement?: Record<string, unknown> | null;
   /** The capacity admission placed a `prefer-spot` job on (`spot`/`on-demand`); null otherwise. */
   admittedCapacity?: 'spot' | 'on-demand' | null;
+  /** The node pool of each TPU slice admission placed, in slice order; null otherwise. */
+  admittedPools?: string[] | null;
 }
 
 /**
@@ -93,6 +95,13 @@ export interface StoredPodSet {
   cpuMillis: number;
   memoryBytes: number;
   gpu: number;
+  /** TPU chips of one pod (one host of its slice): set for a job of several TPU slices. */
+  tpu?: number;
+  /**
+   * The set is this many multi-host TPU slices of `count / slices` pods each, every slice on a
+   * node pool of its own (docs/scheduling.md#flavors). Absent: not a set of slices.
+   */
+  slices?: number;
 }
 
 export interface NewJobRecord {
@@ -151,6 +160,7 @@ const COLUMN_SQL: { [K in keyof JobColumns]-?: { column: string; type: string } 
   restartsAttempt: { column: 'restarts_attempt', type: 'int' },
   placement: { column: 'placement', type: 'jsonb' },
   admittedCapacity: { column: 'admitted_capacity', type: 'text' },
+  admittedPools: { column: 'admitted_pools', type: 'jsonb' },
 };
 
 /** `set = { exit_code: 1, placement: {...} }` → `exit_code = CASE WHEN … END, …`. */

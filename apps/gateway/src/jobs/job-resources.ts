@@ -2,6 +2,7 @@ import {
   gpuCount,
   gpuTypeOf,
   type JobSpec,
+  MAX_PODS_PER_JOB,
   multiPodProblems,
   podSetsOf,
   tpuTopologyChips,
@@ -18,6 +19,7 @@ import {
   type ResourceName,
   type Resources,
   sliceLayout,
+  slicesNeverFit,
   type TenantLimits,
   type TenantState,
   tpuQuotaNeverFits,
@@ -129,17 +131,39 @@ export function assertMultiPodCoherent(spec: JobSpec, singlePodOnly?: string): v
   refuseMultiPod(problems);
 }
 
+/** How a job of several multi-host TPU slices lays out (`settleSlices`). */
+export interface SliceSet {
+  /** Slices: the replicated job's `replicas`. */
+  slices: number;
+  /** Hosts of one slice: pods of one child Job. */
+  hosts: number;
+  /** TPU chips of one host: what each pod asks for. */
+  perHost: number;
+}
+
 /**
- * A single-pod TPU job's requests once its slice is laid out on these nodes: a slice of several
- * hosts is a gang of one pod per host (`slice` × hosts, each with the spec's CPU and memory), so
- * the row holds every host's requests, which the tenant's usage sums once it is admitted.
- * Anything else is returned as it is.
+ * A job's requests once its slice is laid out on these nodes. A single-pod TPU job whose slice
+ * spans several hosts is a gang of one pod per host (`slice` × hosts, each with the spec's CPU
+ * and memory); a JobSet of several slices (`slices`, from `settleSlices`) is its replicated
+ * job's pods, `slices` × hosts of them, each asking for one host's chips. The row then holds
+ * every host's requests, which the tenant's usage sums once it is admitted. Anything else is
+ * returned as it is.
  */
 export function withSlicePods(
   spec: JobSpec,
   requests: JobRequests,
   nodes: readonly NodeState[],
+  slices?: SliceSet,
 ): JobRequests {
+  if (slices && requests.podSets)
+    return {
+      ...requests,
+      podSets: requests.podSets.map((set) => ({
+        ...set,
+        tpu: slices.perHost,
+        slices: slices.slices,
+      })),
+    };
   const tpu = spec.resources.tpu;
   if (!tpu || requests.podSets) return requests;
   const { hosts } = sliceLayout(tpu, nodes);
@@ -155,32 +179,85 @@ export function withSlicePods(
   };
 }
 
+const sameSlice = (a: JobSpec['resources']['tpu'], b: JobSpec['resources']['tpu']) =>
+  a !== undefined && b !== undefined && a.type === b.type && a.topology === b.topology;
+
 /**
- * 422 for a multi-pod job (`parallelism`, `replicated_jobs`) asking for a TPU slice that spans
- * several hosts on this cluster: such a slice runs as one pod per host, which are its pods
- * (docs/scheduling.md#flavors), and several slices in one job are not built.
+ * Several TPU slices in one job (docs/scheduling.md#flavors): a JobSet whose one replicated job
+ * runs on the job's slice (`resources.tpu`), which spans several hosts on this cluster, is
+ * `replicas` slices, each a child Job of one pod per host. Its `parallelism` is therefore the
+ * slice's hosts: left out, it is set to them in the spec (which is stored so, and every count of
+ * pods, completions and result slots follows); any other value, or `completions` other than it,
+ * is a 422, as are an indexed Job on such a slice (its pods would be hosts of one slice, or
+ * several slices, undecidably), several replicated jobs, a replicated job with a slice of its own
+ * other than the job's, and more pods than a job may have. Returns the slices' layout, or
+ * undefined when the job is not made of multi-host slices (single-host slices in any multi-pod
+ * job work as before).
  */
-export function assertSliceNotMultiPod(spec: JobSpec, nodes: readonly NodeState[]): void {
-  if (!podSetsOf(spec)) return;
-  const slices = [
+export function settleSlices(spec: JobSpec, nodes: readonly NodeState[]): SliceSet | undefined {
+  if (!podSetsOf(spec)) return undefined;
+  const jobs = spec.replicated_jobs ?? [];
+  const candidates = [
     { path: 'resources.tpu', tpu: spec.resources.tpu },
-    ...(spec.replicated_jobs ?? []).map((rj, i) => ({
+    ...jobs.map((rj, i) => ({
       path: `replicated_jobs.${i}.resources.tpu`,
       tpu: rj.resources?.tpu,
     })),
   ];
-  const problems = slices.flatMap(({ path, tpu }) => {
+  const multiHost = candidates.flatMap(({ path, tpu }) => {
     if (!tpu) return [];
-    const { hosts } = sliceLayout(tpu, nodes);
-    if (hosts <= 1) return [];
-    return [
+    const layout = sliceLayout(tpu, nodes);
+    return layout.hosts > 1 ? [{ path, tpu, layout }] : [];
+  });
+  const first = multiHost[0];
+  if (!first) return undefined;
+  const { tpu, layout } = first;
+  const spans = `a ${tpu.type} ${tpu.topology} slice spans ${layout.hosts} hosts`;
+  if (!spec.replicated_jobs) {
+    refuseMultiPod([
       {
-        path,
-        message: `a ${tpu.type} ${tpu.topology} slice spans ${hosts} hosts and runs as one pod per host; leave out parallelism and replicated_jobs (several slices in one job are not supported)`,
+        path: first.path,
+        message: `${spans} and runs as one pod per host; leave out parallelism and completions, or for several slices use one replicated job with replicas = slices`,
       },
-    ];
+    ]);
+    return undefined;
+  }
+  const problems: { path: string; message: string }[] = [];
+  const jobTpu = spec.resources.tpu;
+  if (!jobTpu)
+    problems.push({
+      path: first.path,
+      message: `${spans}: name it in the job's resources.tpu (the job's slices are all of one type and topology)`,
+    });
+  if (jobs.length !== 1)
+    problems.push({
+      path: 'replicated_jobs',
+      message: `${spans}: a job of multi-host slices has exactly one replicated job, whose replicas are its slices (it has ${jobs.length})`,
+    });
+  jobs.forEach((rj, i) => {
+    if (rj.resources && !sameSlice(rj.resources.tpu, jobTpu))
+      problems.push({
+        path: `replicated_jobs.${i}.resources.tpu`,
+        message: `must be the job's slice (${jobTpu ? `${jobTpu.type} ${jobTpu.topology}` : 'none'}) or its resources left out`,
+      });
+    for (const field of ['parallelism', 'completions'] as const) {
+      const value = rj[field];
+      if (value !== undefined && value !== layout.hosts)
+        problems.push({
+          path: `replicated_jobs.${i}.${field}`,
+          message: `${spans} and each replica is one slice of one pod per host: leave ${field} out or set it to ${layout.hosts}`,
+        });
+    }
+    if (rj.replicas * layout.hosts > MAX_PODS_PER_JOB)
+      problems.push({
+        path: `replicated_jobs.${i}.replicas`,
+        message: `${rj.replicas} slices of ${layout.hosts} hosts are ${rj.replicas * layout.hosts} pods; a job may have at most ${MAX_PODS_PER_JOB}`,
+      });
   });
   refuseMultiPod(problems);
+  const rj = jobs[0]!;
+  rj.parallelism = layout.hosts;
+  return { slices: rj.replicas, hosts: layout.hosts, perHost: layout.perHost };
 }
 
 /** The flavor a spec asks for, as placement reads it: GPU type, TPU slice, kind of capacity. */
@@ -220,6 +297,10 @@ export function neverRuns(
             podOf({ ...constraints, resources }, { resources: set }),
           ).filter((r) => CLUSTER_ONLY.has(r.kind)),
         ),
+        // Each TPU slice takes a node pool of its own (docs/scheduling.md#flavors).
+        ...podSets.flatMap((set) =>
+          slicesNeverFit(podOf({ ...constraints, resources }, { resources: set }), set, nodes),
+        ),
       ]
     : // A TPU job's pods each ask for one host's chips of its slice (tpu.ts).
       neverFits(
@@ -236,9 +317,12 @@ export function neverRuns(
  * (each pod takes a whole single-host slice). The database derives the same number for the
  * tenant's usage (`jobs.tpu_chips`).
  */
-export function tpuChipsOf(spec: JobSpec): number {
+export function tpuChipsOf(spec: JobSpec, podSets?: readonly StoredPodSet[]): number {
   const tpu = spec.resources.tpu;
   if (!tpu) return 0;
+  // Several multi-host slices: each pod holds one host's chips.
+  if (podSets?.some((set) => set.tpu !== undefined))
+    return podSets.reduce((n, set) => n + set.count * (set.tpu ?? 0), 0);
   const pods = (podSetsOf(spec) ?? [{ count: 1 }]).reduce((n, set) => n + set.count, 0);
   return tpuTopologyChips(tpu.topology) * pods;
 }
@@ -251,8 +335,9 @@ export function tpuChipsOf(spec: JobSpec): number {
 export function assertTpuQuota(
   spec: JobSpec,
   quota: Pick<TenantState, 'tpuQuota' | 'tpuQuotaByType'>,
+  podSets?: readonly StoredPodSet[],
 ): void {
-  const reasons = tpuQuotaNeverFits(spec.resources.tpu?.type, tpuChipsOf(spec), quota);
+  const reasons = tpuQuotaNeverFits(spec.resources.tpu?.type, tpuChipsOf(spec, podSets), quota);
   refuseNeverRuns(reasons);
 }
 

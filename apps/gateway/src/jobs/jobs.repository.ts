@@ -10,7 +10,13 @@ import { labelSelectorSql } from './label-selector.sql.js';
 /** A job row; its flavor columns are left out, since the spec they are generated from is in it. */
 export type JobRow = Omit<
   Job,
-  'gpuType' | 'capacity' | 'tpuType' | 'tpuTopology' | 'tpuChips' | 'admittedCapacity'
+  | 'gpuType'
+  | 'capacity'
+  | 'tpuType'
+  | 'tpuTopology'
+  | 'tpuChips'
+  | 'admittedCapacity'
+  | 'admittedPools'
 >;
 export type JobHistoryRow = JobHistory;
 

@@ -14,10 +14,10 @@ import {
   assertCanEverRun,
   assertTpuQuota,
   assertMultiPodCoherent,
-  assertSliceNotMultiPod,
   type JobRequests,
   placementOf,
   requestsOrThrow,
+  settleSlices,
   withSlicePods,
 } from './job-resources.js';
 import { PriorityClassesService } from '../priority-classes/priority-classes.service.js';
@@ -170,13 +170,14 @@ export class JobsService {
     // Every submit path comes through here: a priority class becomes the priority now.
     await this.priorities.apply([spec]);
     const [nodes, limits] = await Promise.all([this.nodes.current(), this.limitsOf(tenantId)]);
-    assertSliceNotMultiPod(spec, nodes);
-    // An array's elements are single pods by their rows; a lone job's row holds its slice's hosts.
+    // A JobSet of multi-host TPU slices gets its parallelism (the slice's hosts) here.
+    const slices = settleSlices(spec, nodes);
+    // An array's elements are single pods by their rows; a lone job's row holds its slices' hosts.
     const requests =
       singlePodOnly === undefined
-        ? withSlicePods(spec, requestsOrThrow(spec), nodes)
+        ? withSlicePods(spec, requestsOrThrow(spec), nodes, slices)
         : requestsOrThrow(spec);
-    if (limits) assertTpuQuota(spec, limits);
+    if (limits) assertTpuQuota(spec, limits, requests.podSets);
     if (limits)
       assertCanEverRun(
         requests.resources,

@@ -23,7 +23,7 @@ import {
 import type { LedgerJob } from '@roam/jobs';
 import { PRISMA } from '@roam/runtime';
 
-import { withAdmittedCapacity } from './flavor-placement.js';
+import { withAdmittedCapacity, withAdmittedPools } from './flavor-placement.js';
 
 type Tx = Prisma.TransactionClient;
 
@@ -46,6 +46,8 @@ export interface AdmittedRow {
   kueuePriorityClass?: string;
   /** The capacity admission placed a `prefer-spot` job on; its pod template binds to it. */
   admittedCapacity?: AdmittedCapacity;
+  /** The node pool admission placed each TPU slice on, in slice order; its pods bind to it. */
+  admittedPools?: string[];
   /** A TPU job's slice as it lays out on the cluster's nodes (`withSliceLayouts`). */
   slice?: SliceLayout;
 }
@@ -61,6 +63,7 @@ interface AdmittedSqlRow {
   spec: JobSpec;
   inputs_key: string | null;
   admitted_capacity: string | null;
+  admitted_pools: unknown;
 }
 
 /**
@@ -88,6 +91,7 @@ const toAdmitted = (row: AdmittedSqlRow): AdmittedRow => ({
   spec: row.spec,
   inputsKey: row.inputs_key,
   ...withAdmittedCapacity(row.admitted_capacity),
+  ...withAdmittedPools(row.admitted_pools),
 });
 
 /** A job to preempt, as the ledger needs it, with where its Kubernetes objects live. */
@@ -240,7 +244,7 @@ export class AdmissionRepository {
   async unconfirmed(olderThanMs: number, limit: number): Promise<AdmittedRow[]> {
     const rows = await this.prisma.$queryRaw<AdmittedSqlRow[]>`
       SELECT j.id, j.tenant_id, t.namespace, j.name, j.attempt, j.seq, j.spec, j.inputs_key,
-             j.admitted_capacity
+             j.admitted_capacity, j.admitted_pools
       FROM jobs j JOIN tenants t ON t.id = j.tenant_id
       WHERE j.status = 'pending' AND j.admitted_at IS NOT NULL AND j.placement IS NULL
         AND j.admitted_at < now() - make_interval(secs => ${olderThanMs / 1000})

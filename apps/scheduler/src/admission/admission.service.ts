@@ -22,7 +22,7 @@ import { AdmissionRepository, type AdmittedRow, withSliceLayouts } from './admis
 import { type BoundPod, ClusterView } from './cluster-view.js';
 import { type Eviction, Evictor } from './evictor.js';
 import { JobCreator } from './job-creator.js';
-import { withAdmittedCapacity } from './flavor-placement.js';
+import { withAdmittedCapacity, withAdmittedPools } from './flavor-placement.js';
 
 type Tx = Prisma.TransactionClient;
 
@@ -115,6 +115,8 @@ export class AdmissionService {
       const admitIds = new Set(decision.admitted.map((a) => a.jobId));
       // The capacity a prefer-spot job was placed on: its pods are bound to that one.
       const admittedCapacity = new Map(decision.admitted.map((a) => [a.jobId, a.capacity]));
+      // The node pool of each TPU slice: its pods are bound to that one.
+      const slicePools = new Map(decision.admitted.map((a) => [a.jobId, a.slicePools]));
       const decided = await this.repository.decided(tx, [
         ...admitIds,
         ...changed.map((w) => w.jobId),
@@ -130,7 +132,11 @@ export class AdmissionService {
               {
                 job,
                 events: [{ type: 'admit', message: 'admitted; creating the Kubernetes Job' }],
-                set: { admittedAt, admittedCapacity: admittedCapacity.get(job.id) ?? null },
+                set: {
+                  admittedAt,
+                  admittedCapacity: admittedCapacity.get(job.id) ?? null,
+                  admittedPools: slicePools.get(job.id) ?? null,
+                },
               },
             ];
           const w = waiting.get(job.id);
@@ -155,6 +161,7 @@ export class AdmissionService {
           spec: row.spec,
           inputsKey: row.inputsKey,
           ...withAdmittedCapacity(admittedCapacity.get(row.job.id)),
+          ...withAdmittedPools(slicePools.get(row.job.id)),
         };
       });
       recordAdmission(pending, admittedRows, now);

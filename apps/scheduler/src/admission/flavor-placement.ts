@@ -17,7 +17,7 @@ export interface FlavorPlacement {
     nodeAffinity: {
       requiredDuringSchedulingIgnoredDuringExecution: {
         nodeSelectorTerms: {
-          matchExpressions: { key: string; operator: 'NotIn'; values: string[] }[];
+          matchExpressions: { key: string; operator: 'NotIn' | 'In'; values: string[] }[];
         }[];
       };
     };
@@ -30,6 +30,13 @@ export function withAdmittedCapacity(value: string | null | undefined): {
   admittedCapacity?: AdmittedCapacity;
 } {
   return value === 'spot' || value === 'on-demand' ? { admittedCapacity: value } : {};
+}
+
+/** `{ admittedPools }` when a stored value is a list of pool names, else nothing. */
+export function withAdmittedPools(value: unknown): { admittedPools?: string[] } {
+  return Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string')
+    ? { admittedPools: value }
+    : {};
 }
 
 /**

@@ -317,3 +317,121 @@ describe('jobManifest: a multi-host TPU slice is an indexed Job of one pod per h
     expect(sliceServiceManifest(i, { uid: 'u-1' })).toBeUndefined();
   });
 });
+
+describe('jobSetManifest: several multi-host TPU slices, one child Job per slice', () => {
+  const id = '01930000-0000-7000-8000-000000000001';
+  const js = kubeJobSetName(id, 1);
+  const V5E = { type: 'tpu-v5-lite-podslice', topology: '4x4' };
+  const slices = (replicas: number) =>
+    input({
+      resources: { cpu: '1', memory: '1Gi', tpu: V5E },
+      // As the gateway stores it: parallelism set to the slice's hosts (settleSlices).
+      replicated_jobs: [{ name: 'slice', replicas, parallelism: 4 }],
+    });
+  const envOf = (manifest: ReturnType<typeof jobSetManifest>) =>
+    Object.fromEntries(
+      manifest.spec.replicatedJobs[0]!.template.spec.template.spec.containers[0]!.env.map((e) => [
+        e.name,
+        e,
+      ]),
+    );
+  const annotation = (key: string) => ({
+    valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${key}']` } },
+  });
+
+  it('2 × v5e 4x4: child Jobs of 4 pods of 4 chips, exclusive pools, the admitted pools, the worker and megascale env', () => {
+    const manifest = jobSetManifest({
+      ...slices(2),
+      slice: { chips: 16, perHost: 4, hosts: 4 },
+      admittedPools: ['pool-a', 'pool-b'],
+    });
+    expect(manifest.metadata.annotations).toMatchObject({
+      'alpha.jobset.sigs.k8s.io/exclusive-topology': 'cloud.google.com/gke-nodepool',
+    });
+    expect(manifest.spec).toMatchObject({ network: { enableDNSHostnames: true } });
+    const rj = manifest.spec.replicatedJobs[0]!;
+    expect(rj).toMatchObject({
+      name: 'slice',
+      replicas: 2,
+      template: { spec: { completionMode: 'Indexed', parallelism: 4, completions: 4 } },
+    });
+    const pod = rj.template.spec.template.spec;
+    expect(pod.nodeSelector).toEqual({
+      'cloud.google.com/gke-tpu-accelerator': 'tpu-v5-lite-podslice',
+      'cloud.google.com/gke-tpu-topology': '4x4',
+    });
+    expect(pod.affinity).toEqual({
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [
+            {
+              matchExpressions: [
+                {
+                  key: 'cloud.google.com/gke-nodepool',
+                  operator: 'In',
+                  values: ['pool-a', 'pool-b'],
+                },
+              ],
+            },
+          ],
+        },
+      },
+    });
+    expect(pod.containers[0]!.resources.requests['google.com/tpu']).toBe('4');
+    const env = envOf(manifest);
+    const names = pod.containers[0]!.env.map((e) => e.name);
+    // The slice id is defined before the host names that refer to it.
+    expect(names.indexOf('MEGASCALE_SLICE_ID')).toBeLessThan(names.indexOf('TPU_WORKER_HOSTNAMES'));
+    expect(env.MEGASCALE_SLICE_ID).toMatchObject(annotation('jobset.sigs.k8s.io/job-index'));
+    expect(env.MEGASCALE_NUM_SLICES).toEqual({ name: 'MEGASCALE_NUM_SLICES', value: '2' });
+    expect(env.MEGASCALE_COORDINATOR_ADDRESS?.value).toBe(`${js}-slice-0-0.${js}`);
+    expect(env.TPU_WORKER_ID).toMatchObject(annotation('batch.kubernetes.io/job-completion-index'));
+    expect(env.TPU_WORKER_HOSTNAMES?.value).toBe(
+      [0, 1, 2, 3].map((i) => `${js}-slice-$(MEGASCALE_SLICE_ID)-${i}.${js}`).join(','),
+    );
+    expect(env.ROAM_REPLICA_INDEX).toMatchObject(annotation('jobset.sigs.k8s.io/job-index'));
+  });
+
+  it('one slice: no megascale env, host names of slice 0; on-demand keeps its term, the pools added to it', () => {
+    const manifest = jobSetManifest({
+      ...slices(1),
+      spec: { ...slices(1).spec, capacity: 'on-demand' },
+      slice: { chips: 16, perHost: 4, hosts: 4 },
+      admittedPools: ['pool-a'],
+    });
+    const env = envOf(manifest);
+    expect(env).not.toHaveProperty('MEGASCALE_NUM_SLICES');
+    expect(env.TPU_WORKER_HOSTNAMES?.value).toBe(
+      [0, 1, 2, 3].map((i) => `${js}-slice-0-${i}.${js}`).join(','),
+    );
+    const terms =
+      manifest.spec.replicatedJobs[0]!.template.spec.template.spec.affinity?.nodeAffinity
+        .requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms;
+    expect(terms).toEqual([
+      {
+        matchExpressions: [
+          { key: 'cloud.google.com/gke-spot', operator: 'NotIn', values: ['true'] },
+          { key: 'cloud.google.com/gke-nodepool', operator: 'In', values: ['pool-a'] },
+        ],
+      },
+    ]);
+  });
+
+  it('single-host slices in a JobSet stay as they were: no slice env, no exclusive placement', () => {
+    const manifest = jobSetManifest({
+      ...input({
+        resources: { cpu: '1', memory: '1Gi', tpu: { ...V5E, topology: '2x4' } },
+        replicated_jobs: [{ name: 'w', replicas: 2 }],
+      }),
+      slice: { chips: 8, perHost: 8, hosts: 1 },
+    });
+    expect(manifest.metadata.annotations).not.toHaveProperty(
+      'alpha.jobset.sigs.k8s.io/exclusive-topology',
+    );
+    expect(envOf(manifest)).not.toHaveProperty('TPU_WORKER_HOSTNAMES');
+    expect(
+      manifest.spec.replicatedJobs[0]!.template.spec.template.spec.containers[0]!.resources
+        .requests['google.com/tpu'],
+    ).toBe('8');
+  });
+});

@@ -9,7 +9,7 @@ import {
   ROAM_LABELS,
 } from '@roam/kube';
 
-import { acceleratorRequests, flavorPlacement } from './flavor-placement.js';
+import { acceleratorRequests, type FlavorPlacement, flavorPlacement } from './flavor-placement.js';
 import { type EnvVar, type JobFiles, withJobFiles } from './job-files.js';
 import { kueueJobLabels } from './kueue/kueue-job.js';
 
@@ -34,7 +34,17 @@ export interface ManifestInput {
   admittedCapacity?: AdmittedCapacity;
   /** A TPU job's slice as it lays out on the cluster's nodes (`sliceLayout`). */
   slice?: SliceLayout;
+  /** The node pools admission placed a job's TPU slices on (`Admission.slicePools`). */
+  admittedPools?: string[];
 }
+
+/** The node label a TPU slice's pool is named by on GKE, which slices are bound with. */
+export const NODE_POOL_LABEL = 'cloud.google.com/gke-nodepool';
+/**
+ * JobSet's exclusive placement: each child Job's pods go to one value of this node label (one
+ * node pool), and no two child Jobs share one.
+ */
+export const EXCLUSIVE_TOPOLOGY_ANNOTATION = 'alpha.jobset.sigs.k8s.io/exclusive-topology';
 
 /** The LocalQueue of a job that names none (the ROAM controller's DEFAULT_QUEUE). */
 export const DEFAULT_QUEUE = 'user-queue';
@@ -62,6 +72,8 @@ interface PodShape {
   subdomain?: string;
   /** How a multi-pod job's results uploader finds its slot (`resultSlotsOf`). */
   resultsEnv?: EnvVar[];
+  /** Node pools the pods may go to (`NODE_POOL_LABEL` In these): a job's TPU slices' pools. */
+  pools?: string[];
 }
 
 /** An env var read from one of the pod's own annotations (the downward API). */
@@ -106,7 +118,7 @@ function podTemplate(input: ManifestInput, shape: PodShape) {
         restartPolicy: 'Never',
         ...(shape.subdomain ? { subdomain: shape.subdomain } : {}),
         // Node selector, affinity and tolerations of its GPU/TPU type and capacity.
-        ...flavorPlacement(podSpec, input.admittedCapacity),
+        ...withPools(flavorPlacement(podSpec, input.admittedCapacity), shape.pools),
         containers: [
           {
             name: 'main',
@@ -130,6 +142,29 @@ function podTemplate(input: ManifestInput, shape: PodShape) {
         ? { ...input.files, results: { ...input.files.results, slotEnv: shape.resultsEnv } }
         : input.files,
     ),
+  };
+}
+
+/**
+ * The placement with a required node affinity to `pools` (`NODE_POOL_LABEL` In them), added to
+ * the on-demand term when there is one: both must hold.
+ */
+function withPools(placement: FlavorPlacement, pools: string[] | undefined): FlavorPlacement {
+  if (!pools || pools.length === 0) return placement;
+  const expression = { key: NODE_POOL_LABEL, operator: 'In' as const, values: pools };
+  const terms =
+    placement.affinity?.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution
+      .nodeSelectorTerms ?? [];
+  const merged = terms.length
+    ? terms.map((t) => ({ matchExpressions: [...t.matchExpressions, expression] }))
+    : [{ matchExpressions: [expression] }];
+  return {
+    ...placement,
+    affinity: {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: merged },
+      },
+    },
   };
 }
 
@@ -268,11 +303,20 @@ export function sliceServiceManifest(
 export function jobSetManifest(input: ManifestInput) {
   const { spec } = input;
   const success = spec.success_policy;
+  const name = kubeJobSetName(input.id, input.attempt);
+  const slices = slicesOf(input);
+  const metadata = objectMeta(input, name);
+  if (slices)
+    // Each slice (child Job) on a node pool of its own, as GKE's multislice JobSets are written.
+    metadata.annotations[EXCLUSIVE_TOPOLOGY_ANNOTATION] = NODE_POOL_LABEL;
   return {
     apiVersion: JOBSET_API_VERSION,
     kind: 'JobSet',
-    metadata: objectMeta(input, kubeJobSetName(input.id, input.attempt)),
+    metadata,
     spec: {
+      // Pods get DNS names `<jobset>-<replicated job>-<slice>-<host>.<jobset>` (a headless
+      // Service the JobSet controller makes), which TPU_WORKER_HOSTNAMES lists.
+      ...(slices ? { network: { enableDNSHostnames: true } } : {}),
       ...(input.kueueQueue ? { suspend: true } : {}),
       failurePolicy: { maxRestarts: spec.failure_policy?.max_restarts ?? 0 },
       successPolicy: {
@@ -301,7 +345,14 @@ export function jobSetManifest(input: ManifestInput) {
                 env: [
                   { name: 'ROAM_REPLICATED_JOB', value: rj.name },
                   fromAnnotation('ROAM_REPLICA_INDEX', JOBSET_JOB_INDEX_ANNOTATION),
+                  ...(slices ? slicesEnv(name, rj.name, rj.replicas, slices.hosts) : []),
                 ],
+                ...(slices
+                  ? {
+                      chipsPerHost: slices.perHost,
+                      ...(input.admittedPools ? { pools: input.admittedPools } : {}),
+                    }
+                  : {}),
                 resultsEnv: [
                   { name: 'ROAM_REPLICATED_JOB', value: rj.name },
                   fromAnnotation('ROAM_RESULTS_JOB_INDEX', JOBSET_JOB_INDEX_ANNOTATION),
@@ -314,6 +365,50 @@ export function jobSetManifest(input: ManifestInput) {
       }),
     },
   };
+}
+
+/**
+ * The layout of a JobSet of multi-host TPU slices (docs/scheduling.md#flavors): the job's slice
+ * spans several hosts, and its one replicated job's `replicas` are the slices (the gateway set
+ * its `parallelism` to the hosts). Undefined for any other job.
+ */
+export function slicesOf(
+  input: Pick<ManifestInput, 'spec' | 'slice'>,
+): { hosts: number; perHost: number } | undefined {
+  const { spec, slice } = input;
+  if (!spec.resources.tpu || multiPodKind(spec) !== 'jobset' || !slice || slice.hosts <= 1)
+    return undefined;
+  return { hosts: slice.hosts, perHost: slice.perHost };
+}
+
+/**
+ * What a TPU runtime reads in a JobSet of slices: `TPU_WORKER_ID` (the pod's index in its
+ * slice), `TPU_WORKER_HOSTNAMES` (its slice's hosts, in index order, by the DNS names JobSet
+ * gives them: `<jobset>-<replicated job>-<slice>-<host>.<jobset>`), and with several slices
+ * the multislice (megascale) ones: `MEGASCALE_NUM_SLICES`, `MEGASCALE_SLICE_ID` (the child
+ * Job's index) and `MEGASCALE_COORDINATOR_ADDRESS` (host 0 of slice 0). The slice's index is
+ * known to the pod only, so the host names refer to it as `$(MEGASCALE_SLICE_ID)`, which the
+ * kubelet expands (it is defined first).
+ */
+function slicesEnv(jobSet: string, rj: string, slices: number, hosts: number): EnvVar[] {
+  const slice = slices > 1 ? '$(MEGASCALE_SLICE_ID)' : '0';
+  return [
+    ...(slices > 1
+      ? [
+          fromAnnotation('MEGASCALE_SLICE_ID', JOBSET_JOB_INDEX_ANNOTATION),
+          { name: 'MEGASCALE_NUM_SLICES', value: String(slices) },
+          { name: 'MEGASCALE_COORDINATOR_ADDRESS', value: `${jobSet}-${rj}-0-0.${jobSet}` },
+        ]
+      : []),
+    fromAnnotation('TPU_WORKER_ID', COMPLETION_INDEX_ANNOTATION),
+    {
+      name: 'TPU_WORKER_HOSTNAMES',
+      value: Array.from(
+        { length: hosts },
+        (_, i) => `${jobSet}-${rj}-${slice}-${i}.${jobSet}`,
+      ).join(','),
+    },
+  ];
 }
 
 /** The object one attempt is created as: a Job, or a JobSet for a job with replicated jobs. */

@@ -19,6 +19,13 @@ export const JOBSET_LABELS = {
   restartAttempt: 'jobset.sigs.k8s.io/restart-attempt',
 } as const;
 
+/**
+ * JobSet's exclusive placement (on the JobSet): each child Job's pods go to one value of the
+ * node label it names (one node pool), no two child Jobs to the same one. Copied onto the pods,
+ * where the scheduler reads it.
+ */
+export const EXCLUSIVE_TOPOLOGY = 'alpha.jobset.sigs.k8s.io/exclusive-topology';
+
 const cond = (o: KubeObject, type: string) =>
   ((o as JobSet | Job).status?.conditions ?? []).some(
     (c) => c.type === type && c.status === 'True',
@@ -308,7 +315,13 @@ export class JobSetController {
         podTpl.metadata = {
           ...(podTpl.metadata ?? {}),
           labels: { ...(podTpl.metadata?.labels ?? {}), ...labels },
-          annotations: { ...(podTpl.metadata?.annotations ?? {}), ...labels },
+          annotations: {
+            ...(podTpl.metadata?.annotations ?? {}),
+            ...labels,
+            ...(js.metadata.annotations?.[EXCLUSIVE_TOPOLOGY]
+              ? { [EXCLUSIVE_TOPOLOGY]: js.metadata.annotations[EXCLUSIVE_TOPOLOGY] }
+              : {}),
+          },
         };
         if (spec.network?.enableDNSHostnames !== false)
           podTpl.spec.subdomain ??= spec.network?.subdomain ?? js.metadata.name;

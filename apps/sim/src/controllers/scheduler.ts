@@ -6,6 +6,7 @@ import { parseResourceList, type ResourceList } from '../api/quantity.js';
 import type { KubeObject } from '../api/registry.js';
 import { isTerminal, podResources } from '../admission/resources.js';
 import type { Store, StoredEvent } from '../store/store.js';
+import { EXCLUSIVE_TOPOLOGY, JOBSET_LABELS } from './jobset.js';
 import { EventRecorder, nowIso, nsName, setCondition, splitKey, WorkQueue } from './runtime.js';
 
 interface NodeView {
@@ -167,13 +168,49 @@ export class Scheduler {
     }
   }
 
+  /**
+   * JobSet exclusive placement (`alpha.jobset.sigs.k8s.io/exclusive-topology: <label>` on the
+   * pod): the topology domains (values of that node label) the pod may go to. Its child Job's
+   * domain once one of its pods is bound there; otherwise any domain no other child Job's pod
+   * (in its namespace) holds. Undefined for a pod without the annotation.
+   */
+  private exclusiveDomains(pod: Pod): ((node: KubeObject) => boolean) | undefined {
+    const topology = pod.metadata.annotations?.[EXCLUSIVE_TOPOLOGY];
+    const jobKey = pod.metadata.labels?.[JOBSET_LABELS.jobKey];
+    if (!topology || !jobKey) return undefined;
+    const domainOf = (nodeName: string | undefined) =>
+      nodeName
+        ? this.store.get<Node>('nodes', '', nodeName)?.metadata.labels?.[topology]
+        : undefined;
+    let own: string | undefined;
+    const taken = new Set<string>();
+    // JobSet's pod (anti-)affinity terms name no namespaces: they apply within the pod's own.
+    for (const other of this.store.list<Pod>('pods', pod.metadata.namespace)) {
+      const otherKey = other.metadata.labels?.[JOBSET_LABELS.jobKey];
+      if (!otherKey || !other.spec?.nodeName || isTerminal(other)) continue;
+      const domain = domainOf(other.spec.nodeName);
+      if (domain === undefined) continue;
+      if (otherKey === jobKey) own = domain;
+      else taken.add(domain);
+    }
+    return (node) => {
+      const domain = node.metadata.labels?.[topology];
+      if (domain === undefined) return false;
+      return own !== undefined ? domain === own : !taken.has(domain);
+    };
+  }
+
   private scheduleOne(pod: Pod, nodes: NodeView[], key: string): void {
     const req = podResources(pod, 'requests');
     const reasons = new Map<string, number>();
     const note = (r: string) => reasons.set(r, (reasons.get(r) ?? 0) + 1);
+    const exclusive = this.exclusiveDomains(pod);
     for (let i = 0; i < nodes.length; i += 1) {
       const view = nodes[(this.cursor + i) % nodes.length]!;
-      const why = this.unfit(pod, view, req);
+      const why =
+        exclusive && !exclusive(view.node)
+          ? "node(s) didn't match the JobSet's exclusive topology"
+          : this.unfit(pod, view, req);
       if (why) {
         note(why);
         continue;

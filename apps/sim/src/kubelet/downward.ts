@@ -25,16 +25,31 @@ export function fieldValue(pod: Pod, path: string): string | undefined {
   }
 }
 
-/** The container with each `fieldRef` env var given its value from the pod. */
+/** `$(NAME)` (a variable defined earlier in the list) or `$$` (a literal `$`), as the kubelet expands them. */
+const REFERENCE = /\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g;
+
+/**
+ * The container with each `fieldRef` env var given its value from the pod, and every value's
+ * `$(NAME)` references to variables defined before it expanded, as the kubelet does (a
+ * reference to an unknown variable stays as written).
+ */
 export function withDownwardEnv(c: Container, pod: Pod): Container {
-  if (!c.env?.some((e) => e.valueFrom !== undefined)) return c;
+  if (!c.env?.some((e) => e.valueFrom !== undefined || e.value?.includes('$'))) return c;
+  const defined = new Map<string, string>();
   return {
     ...c,
     env: c.env.map((e) => {
       const path = (e.valueFrom as { fieldRef?: { fieldPath?: string } } | undefined)?.fieldRef
         ?.fieldPath;
-      const value = path === undefined ? undefined : fieldValue(pod, path);
-      return value === undefined ? e : { name: e.name, value };
+      const resolved = path === undefined ? undefined : fieldValue(pod, path);
+      let value = resolved ?? e.value;
+      if (resolved === undefined && value !== undefined)
+        value = value.replace(REFERENCE, (match, name: string | undefined) =>
+          name === undefined ? '$' : (defined.get(name) ?? match),
+        );
+      if (value !== undefined) defined.set(e.name, value);
+      if (value === undefined) return e;
+      return resolved === undefined && value === e.value ? e : { name: e.name, value };
     }),
   };
 }

@@ -54,7 +54,7 @@ import type {
   Snapshot,
   TenantState,
 } from './snapshot.js';
-import { withTpuRequests } from './tpu.js';
+import { poolOf, slicesNeverFit, withTpuRequests } from './tpu.js';
 
 /**
  * A job that has waited this long at the head of its tenant's queue is *starving*: it is
@@ -139,6 +139,11 @@ export interface Admission {
   node: string;
   /** A gang's pods: how many of each set went to each node (sets in placement order). */
   placements?: PodPlacement[];
+  /**
+   * A TPU gang's node pools, one per slice in slice order (`PodSet.slices`): all hosts of slice
+   * `k` were placed on pool `slicePools[k]`, and the scheduler binds that slice's pods to it.
+   */
+  slicePools?: string[];
   /** Admitted ahead of fair share because it had waited past the starvation threshold. */
   starving: boolean;
   /**
@@ -501,12 +506,14 @@ class AdmissionCycle {
    * with single jobs of that shape), then packing it into the emptied cluster.
    */
   private gangNodeReasons(job: PendingJob, gang: NonNullable<Shape['gang']>): NeverFitsReason[] {
-    const reasons = gang.sets.flatMap(({ set, shape }) =>
-      podReasons(
+    const reasons = gang.sets.flatMap(({ set, shape }) => [
+      ...podReasons(
         set,
         (shape.nodeReasons ??= neverFits(set.resources, NO_LIMITS, this.nodes, shape.job)),
       ),
-    );
+      // Fewer node pools of its slice than it has slices (tpu.ts).
+      ...slicesNeverFit(shape.job, set, this.nodes),
+    ]);
     if (reasons.length > 0 || this.nodes.length === 0) return reasons;
     this.empty ??= emptyCluster(this.nodes);
     const sets = gang.sets.map(({ set, shape }) => ({ set, pod: shape.job, from: 0 }));
@@ -920,6 +927,8 @@ class AdmissionCycle {
     if (entry.placedSets && entry.placed) {
       // placeGang already took its pods' room.
       admission.placements = placements(entry.placedSets, entry.placed, this.usable);
+      const pools = slicePools(entry.placedSets, entry.placed, this.usable);
+      if (pools.length > 0) admission.slicePools = pools;
     } else {
       this.freeCpu[i] = Math.max(0, (this.freeCpu[i] as number) - r.cpuMillis);
       this.freeMemory[i] = Math.max(0, (this.freeMemory[i] as number) - r.memoryBytes);
@@ -1120,6 +1129,23 @@ function placements(
     }
   });
   return result;
+}
+
+/** The pool of each TPU slice placed (its first host's), slice after slice, set after set. */
+function slicePools(
+  sets: readonly { set: PodSet }[],
+  placed: readonly number[][],
+  usable: readonly NodeState[],
+): string[] {
+  const pools: string[] = [];
+  sets.forEach(({ set }, s) => {
+    if (set.slices === undefined || set.slices < 1) return;
+    const hosts = Math.ceil(set.count / set.slices);
+    const nodes = placed[s] ?? [];
+    for (let k = 0; k < nodes.length; k += hosts)
+      pools.push(poolOf(usable[nodes[k] as number] as NodeState));
+  });
+  return pools;
 }
 
 /** A job asking for more GPUs of its type than the tenant's whole quota for that type. */

@@ -247,7 +247,12 @@ describe('sliceLayout / withTpuRequest: a slice is chips ÷ chips per host', () 
     const multi = withTpuRequest(job('m').cpu(1).tpu(V5E, '4x4').obj(), nodes);
     expect(multi.resources.tpu).toBe(4);
     expect(multi.podSets).toEqual([
-      { name: 'slice', count: 4, resources: { ...job('m').cpu(1).obj().resources, tpu: 4 } },
+      {
+        name: 'slice',
+        count: 4,
+        resources: { ...job('m').cpu(1).obj().resources, tpu: 4 },
+        slices: 1,
+      },
     ]);
     const cpu = job('c').cpu(1).obj();
     expect(withTpuRequest(cpu, nodes)).toBe(cpu);
@@ -260,7 +265,7 @@ describe('sliceLayout / withTpuRequest: a slice is chips ÷ chips per host', () 
     const onePod = { ...stored.podSets![0]!.resources, tpu: 4 };
     expect(onePod.cpuMillis).toBe(1000);
     expect(multi.resources).toEqual(onePod);
-    expect(multi.podSets).toEqual([{ name: 'slice', count: 4, resources: onePod }]);
+    expect(multi.podSets).toEqual([{ name: 'slice', count: 4, resources: onePod, slices: 1 }]);
   });
 });
 

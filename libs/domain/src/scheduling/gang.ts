@@ -9,6 +9,7 @@ import {
 } from './nodes.js';
 import { formatResources, RESOURCE_NAMES, type Resources } from './resources.js';
 import type { NodeState, PendingJob, PodSet } from './snapshot.js';
+import { poolOf, slicesNeverFit } from './tpu.js';
 
 /*
  * Gangs (docs/scheduling.md#gangs): a job with pod sets is admitted only when every one of its
@@ -101,27 +102,35 @@ export function tryGang(
 ): GangTrial {
   const n = room.usable.length;
   const trial: GangTrial = { complete: true, nodes: [], reached: [] };
+  // Pools holding one of this gang's TPU slices: a slice takes a pool of its own.
+  let pools: Set<string> | undefined;
   for (const { set, pod, from } of sets) {
     const r = pod.resources;
     const placed: number[] = [];
     let i = from;
-    while (placed.length < set.count) {
-      for (; i < n; i++) {
-        const reserved = room.reservedFor(i);
-        if (reserved !== undefined && reserved !== jobId) continue;
-        if (
-          (room.slots[i] as number) >= 1 &&
-          r.cpuMillis <= (room.freeCpu[i] as number) &&
-          r.memoryBytes <= (room.freeMemory[i] as number) &&
-          r.gpu <= (room.freeGpu[i] as number) &&
-          (r.tpu === undefined || r.tpu <= (room.freeTpu[i] as number)) &&
-          nodeAccepts(pod, room.usable[i] as NodeState, room)
-        )
-          break;
+    if (set.slices !== undefined && set.slices > 0) {
+      pools ??= new Set();
+      placeSlices(room, jobId, set, pod, from, pools, placed);
+    } else {
+      // Inline first-fit (not `fitFrom`): this loop is admission's hot path for gangs.
+      while (placed.length < set.count) {
+        for (; i < n; i++) {
+          const reserved = room.reservedFor(i);
+          if (reserved !== undefined && reserved !== jobId) continue;
+          if (
+            (room.slots[i] as number) >= 1 &&
+            r.cpuMillis <= (room.freeCpu[i] as number) &&
+            r.memoryBytes <= (room.freeMemory[i] as number) &&
+            r.gpu <= (room.freeGpu[i] as number) &&
+            (r.tpu === undefined || r.tpu <= (room.freeTpu[i] as number)) &&
+            nodeAccepts(pod, room.usable[i] as NodeState, room)
+          )
+            break;
+        }
+        if (i >= n) break;
+        take(room, i, r, 1);
+        placed.push(i);
       }
-      if (i >= n) break;
-      take(room, i, r, 1);
-      placed.push(i);
     }
     trial.nodes.push(placed);
     trial.reached.push(i);
@@ -137,6 +146,86 @@ export function tryGang(
     });
   }
   return trial;
+}
+
+/**
+ * The first usable node from `i` (of `pool` when given) with room for `pod` now, not reserved
+ * for another job; `room.usable.length` when there is none.
+ */
+function fitFrom(
+  room: Room,
+  jobId: string,
+  pod: JobPlacement,
+  i: number,
+  pool: string | undefined,
+): number {
+  const n = room.usable.length;
+  const r = pod.resources;
+  for (; i < n; i++) {
+    const reserved = room.reservedFor(i);
+    if (reserved !== undefined && reserved !== jobId) continue;
+    if (
+      (room.slots[i] as number) >= 1 &&
+      r.cpuMillis <= (room.freeCpu[i] as number) &&
+      r.memoryBytes <= (room.freeMemory[i] as number) &&
+      r.gpu <= (room.freeGpu[i] as number) &&
+      (r.tpu === undefined || r.tpu <= (room.freeTpu[i] as number)) &&
+      (pool === undefined || poolOf(room.usable[i] as NodeState) === pool) &&
+      nodeAccepts(pod, room.usable[i] as NodeState, room)
+    )
+      return i;
+  }
+  return n;
+}
+
+/**
+ * Places a set of TPU slices (`PodSet.slices`) slice by slice, each slice's hosts first-fit on
+ * the nodes of ONE node pool, the first pool (by its first node with room, from `from`) not
+ * already holding a slice of this gang (`pools`) that has room for all of them: a slice's hosts
+ * talk over the pool's interconnect, so a slice is never split across pools, and two slices
+ * never share one (docs/scheduling.md#flavors). A pool that cannot hold the slice gives back
+ * what it took and the next is tried. Pushes the node of every pod placed onto `placed`, slice
+ * after slice, and adds each pool taken to `pools`; stops at the first slice no pool holds.
+ */
+function placeSlices(
+  room: Room,
+  jobId: string,
+  set: PodSet,
+  pod: JobPlacement,
+  from: number,
+  pools: Set<string>,
+  placed: number[],
+): void {
+  const n = room.usable.length;
+  const slices = set.slices as number;
+  const hosts = Math.ceil(set.count / slices);
+  for (let s = 0; s < slices && placed.length < set.count; s++) {
+    const want = Math.min(hosts, set.count - placed.length);
+    const tried = new Set<string>();
+    let done = false;
+    for (let start = fitFrom(room, jobId, pod, from, undefined); start < n && !done;) {
+      const pool = poolOf(room.usable[start] as NodeState);
+      if (!pools.has(pool) && !tried.has(pool)) {
+        tried.add(pool);
+        const slice: number[] = [];
+        for (let i = start; slice.length < want; i++) {
+          i = fitFrom(room, jobId, pod, i, pool);
+          if (i >= n) break;
+          take(room, i, pod.resources, 1);
+          slice.push(i);
+        }
+        if (slice.length === want) {
+          pools.add(pool);
+          placed.push(...slice);
+          done = true;
+        } else {
+          for (const i of slice) take(room, i, pod.resources, -1);
+        }
+      }
+      if (!done) start = fitFrom(room, jobId, pod, start + 1, undefined);
+    }
+    if (!done) return;
+  }
 }
 
 /** Takes (`sign` 1) or gives back (-1) one pod's requests and slot on usable node `i`. */
@@ -212,9 +301,10 @@ export function gangNeverFits(job: PendingJob, nodes: readonly NodeState[]): Nev
     maxConcurrentJobs: Infinity,
   };
   const sets = placementOrder(job.podSets ?? []);
-  const reasons = sets.flatMap((set) =>
-    podReasons(set, neverFits(set.resources, unlimited, nodes, podOf(job, set))),
-  );
+  const reasons = sets.flatMap((set) => [
+    ...podReasons(set, neverFits(set.resources, unlimited, nodes, podOf(job, set))),
+    ...slicesNeverFit(podOf(job, set), set, nodes),
+  ]);
   if (reasons.length > 0) return reasons;
   return gangPackingNeverFits(
     job,

@@ -1,6 +1,6 @@
 import { add, fits, RESOURCE_NAMES, subtract, ZERO, type Resources } from './resources.js';
 import type { NodeState, PendingJob, PodSet, Taint, Toleration } from './snapshot.js';
-import { carriesSlice, withTpuRequest } from './tpu.js';
+import { carriesSlice, poolOf, withTpuRequest } from './tpu.js';
 
 /** What placement looks at in a job: its requests and the node constraints of its pod. */
 export type JobPlacement = Pick<
@@ -191,21 +191,59 @@ export function withAssumed(
   if (assumed.length === 0) return [...nodes];
   const result = nodes.map((node) => ({ ...node }));
   const order = result.filter(isUsable).sort((a, b) => compareStrings(a.name, b.name));
+  const room = (pod: JobPlacement) => (n: NodeState) =>
+    nodeAccepts(pod, n) && fits(pod.resources, freeOn(n)) && freePodSlots(n) >= 1;
+  const hold = (node: NodeState, pod: JobPlacement) => {
+    node.requested = add(node.requested, pod.resources);
+    if (node.pods) node.pods = { ...node.pods, used: node.pods.used + 1 };
+  };
   for (const assumedJob of assumed) {
     const job = withTpuRequest(assumedJob, nodes);
     const sets = placementOrder(job.podSets ?? []);
-    const pods =
-      sets.length > 0
-        ? sets.flatMap((set) => Array.from({ length: set.count }, () => podOf(job, set)))
-        : [job];
-    for (const pod of pods) {
-      const node = order.find(
-        (n) => nodeAccepts(pod, n) && fits(pod.resources, freeOn(n)) && freePodSlots(n) >= 1,
-      );
-      if (!node) continue;
-      node.requested = add(node.requested, pod.resources);
-      if (node.pods) node.pods = { ...node.pods, used: node.pods.used + 1 };
+    // TPU slices go one per node pool, as admission placed them (gang.ts `placeSlices`).
+    const pools = new Set<string>();
+    for (const set of sets.length > 0 ? sets : [undefined]) {
+      const pod = set ? podOf(job, set) : job;
+      if (set?.slices !== undefined && set.slices > 0) {
+        assumeSlices(order, pod, set, pools, room(pod), hold);
+        continue;
+      }
+      for (let k = 0; k < (set?.count ?? 1); k++) {
+        const node = order.find(room(pod));
+        if (node) hold(node, pod);
+      }
     }
   }
   return result;
+}
+
+/**
+ * An admitted job's TPU slices held as admission placed them: each slice's pods on the first
+ * pool (by its first node with room) not already holding one of its slices where every host
+ * has room, one pod per node. A slice no pool holds now holds nothing (its pods stay Pending).
+ */
+function assumeSlices(
+  order: readonly NodeState[],
+  pod: JobPlacement,
+  set: PodSet,
+  pools: Set<string>,
+  hasRoom: (node: NodeState) => boolean,
+  hold: (node: NodeState, pod: JobPlacement) => void,
+): void {
+  const slices = set.slices as number;
+  const hosts = Math.ceil(set.count / slices);
+  for (let s = 0; s < slices; s++) {
+    const byPool = new Map<string, NodeState[]>();
+    for (const node of order) {
+      const pool = poolOf(node);
+      if (pools.has(pool) || !hasRoom(node)) continue;
+      const list = byPool.get(pool) ?? [];
+      list.push(node);
+      byPool.set(pool, list);
+    }
+    const found = [...byPool].find(([, list]) => list.length >= hosts);
+    if (!found) return;
+    pools.add(found[0]);
+    for (const node of found[1].slice(0, hosts)) hold(node, pod);
+  }
 }

@@ -158,6 +158,13 @@ export interface PodSet {
   count: number;
   /** The requests of one pod. */
   resources: Resources;
+  /**
+   * TPU slices (docs/scheduling.md#flavors): the set is `slices` multi-host slices of
+   * `count / slices` pods each, one pod per host. All hosts of one slice go on nodes of one node
+   * pool (`NodeState.pool`), and every slice of the job on a pool of its own. Absent: its pods go
+   * wherever they fit.
+   */
+  slices?: number;
 }
 
 export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';

@@ -245,6 +245,15 @@ export class JobBuilder {
     return this;
   }
 
+  /** The last pod set is `n` TPU slices, each on a node pool of its own (`PodSet.slices`). */
+  slices(n: number): this {
+    const sets = [...(this.job.podSets ?? [])];
+    const last = sets.pop();
+    if (!last) throw new Error('slices() after pods()');
+    this.job.podSets = [...sets, { ...last, slices: n }];
+    return this;
+  }
+
   /** A TPU slice: `tpu('tpu-v5-lite-podslice', '2x4')`. */
   tpu(type: string, topology: string): this {
     this.job.tpu = { type, topology };

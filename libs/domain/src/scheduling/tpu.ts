@@ -1,4 +1,6 @@
 import { GKE_LABELS, topologyChips } from '../failover/preflight.js';
+import type { NeverFitsReason } from './never-fits.js';
+import { nodeAccepts, type JobPlacement } from './nodes.js';
 import type { NodeState, PendingJob, PodSet, TpuSlice } from './snapshot.js';
 
 /** GKE's node labels for a TPU slice's accelerator type and topology. */
@@ -69,11 +71,66 @@ export function withTpuRequest<J extends TpuJob>(job: J, nodes: readonly NodeSta
     const pods = podSets.reduce((n, set) => n + set.count, 0);
     return { ...job, resources: { ...job.resources, tpu: layout.perHost * pods }, podSets };
   }
-  // A job stored as its slice's pods (one set, one pod per host) holds their sum in `resources`.
-  const pod = job.podSets?.length === 1 ? (job.podSets[0] as PodSet).resources : job.resources;
+  // A job stored as its slices' pods (one set: `slices` × hosts pods, one per host) holds their
+  // sum in `resources`; each slice's hosts go on one node pool (`PodSet.slices`, gang.ts).
+  const stored = job.podSets?.length === 1 ? (job.podSets[0] as PodSet) : undefined;
+  const pod = stored ? stored.resources : job.resources;
+  const slices = stored?.slices ?? 1;
   const resources = { ...pod, tpu: layout.perHost };
-  const podSets: PodSet[] = [{ name: 'slice', count: layout.hosts, resources }];
+  const podSets: PodSet[] = [
+    { name: stored?.name ?? 'slice', count: layout.hosts * slices, resources, slices },
+  ];
   return { ...job, resources, podSets };
+}
+
+/** The node pool a node belongs to for slice placement; nodes without a pool label share one. */
+export function poolOf(node: Pick<NodeState, 'pool'>): string {
+  return node.pool ?? '';
+}
+
+/**
+ * How many node pools can each hold a whole slice of `hosts` hosts for `pod` (its slice's
+ * labels, its selector and tolerations): pools with at least that many accepting nodes. Every
+ * node counts, cordoned and NotReady included, since they can come back.
+ */
+export function slicePoolCount(
+  pod: JobPlacement,
+  hosts: number,
+  nodes: readonly NodeState[],
+): number {
+  const perPool = new Map<string, number>();
+  for (const node of nodes) {
+    if (!nodeAccepts(pod, node, { ignoreConditionTaints: true })) continue;
+    perPool.set(poolOf(node), (perPool.get(poolOf(node)) ?? 0) + 1);
+  }
+  let pools = 0;
+  for (const count of perPool.values()) if (count >= hosts) pools += 1;
+  return pools;
+}
+
+/**
+ * The job's slices can never all run: each slice takes a node pool of its own and the cluster
+ * has fewer pools that hold one than the job has slices ("needs 2 slices of
+ * tpu-v5-lite-podslice 4x4, the cluster has 1"). Empty when no node carries the slice at all
+ * (the "no node matches" reason says so) or when there are pools enough.
+ */
+export function slicesNeverFit(
+  pod: JobPlacement,
+  set: Pick<PodSet, 'count' | 'slices'>,
+  nodes: readonly NodeState[],
+): NeverFitsReason[] {
+  const slices = set.slices;
+  const tpu = pod.tpu;
+  if (slices === undefined || slices < 1 || tpu === undefined) return [];
+  if (!nodes.some((node) => carriesSlice(node, tpu))) return [];
+  const pools = slicePoolCount(pod, Math.ceil(set.count / slices), nodes);
+  if (pools >= slices) return [];
+  return [
+    {
+      kind: 'noMatchingNode',
+      message: `needs ${slices} ${slices === 1 ? 'slice' : 'slices'} of ${tpu.type} ${tpu.topology}, the cluster has ${pools} (each slice runs on a node pool of its own)`,
+    },
+  ];
 }
 
 /** `withTpuRequest` over a list; the same array when none of its jobs asks for a TPU. */

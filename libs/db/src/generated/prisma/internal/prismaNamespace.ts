@@ -2332,6 +2332,7 @@ export const JobScalarFieldEnum = {
   tpuTopology: 'tpuTopology',
   tpuChips: 'tpuChips',
   admittedCapacity: 'admittedCapacity',
+  admittedPools: 'admittedPools',
   offloadPreference: 'offloadPreference',
   templateId: 'templateId',
   attempt: 'attempt',

@@ -170,6 +170,7 @@ export const JobScalarFieldEnum = {
   tpuTopology: 'tpuTopology',
   tpuChips: 'tpuChips',
   admittedCapacity: 'admittedCapacity',
+  admittedPools: 'admittedPools',
   offloadPreference: 'offloadPreference',
   templateId: 'templateId',
   attempt: 'attempt',

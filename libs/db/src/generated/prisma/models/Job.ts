@@ -182,6 +182,7 @@ export type JobCountAggregateOutputType = {
   tpuTopology: number
   tpuChips: number
   admittedCapacity: number
+  admittedPools: number
   offloadPreference: number
   templateId: number
   attempt: number
@@ -369,6 +370,7 @@ export type JobCountAggregateInputType = {
   tpuTopology?: true
   tpuChips?: true
   admittedCapacity?: true
+  admittedPools?: true
   offloadPreference?: true
   templateId?: true
   attempt?: true
@@ -507,6 +509,7 @@ export type JobGroupByOutputType = {
   tpuTopology: string | null
   tpuChips: number
   admittedCapacity: string | null
+  admittedPools: runtime.JsonValue | null
   offloadPreference: $Enums.OffloadPreference
   templateId: string | null
   attempt: number
@@ -581,6 +584,7 @@ export type JobWhereInput = {
   tpuTopology?: Prisma.StringNullableFilter<"Job"> | string | null
   tpuChips?: Prisma.IntFilter<"Job"> | number
   admittedCapacity?: Prisma.StringNullableFilter<"Job"> | string | null
+  admittedPools?: Prisma.JsonNullableFilter<"Job">
   offloadPreference?: Prisma.EnumOffloadPreferenceFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableFilter<"Job"> | string | null
   attempt?: Prisma.IntFilter<"Job"> | number
@@ -637,6 +641,7 @@ export type JobOrderByWithRelationInput = {
   tpuTopology?: Prisma.SortOrderInput | Prisma.SortOrder
   tpuChips?: Prisma.SortOrder
   admittedCapacity?: Prisma.SortOrderInput | Prisma.SortOrder
+  admittedPools?: Prisma.SortOrderInput | Prisma.SortOrder
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrderInput | Prisma.SortOrder
   attempt?: Prisma.SortOrder
@@ -697,6 +702,7 @@ export type JobWhereUniqueInput = Prisma.AtLeast<{
   tpuTopology?: Prisma.StringNullableFilter<"Job"> | string | null
   tpuChips?: Prisma.IntFilter<"Job"> | number
   admittedCapacity?: Prisma.StringNullableFilter<"Job"> | string | null
+  admittedPools?: Prisma.JsonNullableFilter<"Job">
   offloadPreference?: Prisma.EnumOffloadPreferenceFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableFilter<"Job"> | string | null
   attempt?: Prisma.IntFilter<"Job"> | number
@@ -753,6 +759,7 @@ export type JobOrderByWithAggregationInput = {
   tpuTopology?: Prisma.SortOrderInput | Prisma.SortOrder
   tpuChips?: Prisma.SortOrder
   admittedCapacity?: Prisma.SortOrderInput | Prisma.SortOrder
+  admittedPools?: Prisma.SortOrderInput | Prisma.SortOrder
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrderInput | Prisma.SortOrder
   attempt?: Prisma.SortOrder
@@ -812,6 +819,7 @@ export type JobScalarWhereWithAggregatesInput = {
   tpuTopology?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
   tpuChips?: Prisma.IntWithAggregatesFilter<"Job"> | number
   admittedCapacity?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
+  admittedPools?: Prisma.JsonNullableWithAggregatesFilter<"Job">
   offloadPreference?: Prisma.EnumOffloadPreferenceWithAggregatesFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableWithAggregatesFilter<"Job"> | string | null
   attempt?: Prisma.IntWithAggregatesFilter<"Job"> | number
@@ -862,6 +870,7 @@ export type JobCreateInput = {
   tpuTopology?: string | null
   tpuChips?: number
   admittedCapacity?: string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -918,6 +927,7 @@ export type JobUncheckedCreateInput = {
   tpuTopology?: string | null
   tpuChips?: number
   admittedCapacity?: string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -972,6 +982,7 @@ export type JobUpdateInput = {
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
   admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1028,6 +1039,7 @@ export type JobUncheckedUpdateInput = {
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
   admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1083,6 +1095,7 @@ export type JobCreateManyInput = {
   tpuTopology?: string | null
   tpuChips?: number
   admittedCapacity?: string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1133,6 +1146,7 @@ export type JobUpdateManyMutationInput = {
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
   admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1184,6 +1198,7 @@ export type JobUncheckedUpdateManyInput = {
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
   admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1250,6 +1265,7 @@ export type JobCountOrderByAggregateInput = {
   tpuTopology?: Prisma.SortOrder
   tpuChips?: Prisma.SortOrder
   admittedCapacity?: Prisma.SortOrder
+  admittedPools?: Prisma.SortOrder
   offloadPreference?: Prisma.SortOrder
   templateId?: Prisma.SortOrder
   attempt?: Prisma.SortOrder
@@ -1545,6 +1561,7 @@ export type JobCreateWithoutTenantInput = {
   tpuTopology?: string | null
   tpuChips?: number
   admittedCapacity?: string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1599,6 +1616,7 @@ export type JobUncheckedCreateWithoutTenantInput = {
   tpuTopology?: string | null
   tpuChips?: number
   admittedCapacity?: string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1683,6 +1701,7 @@ export type JobScalarWhereInput = {
   tpuTopology?: Prisma.StringNullableFilter<"Job"> | string | null
   tpuChips?: Prisma.IntFilter<"Job"> | number
   admittedCapacity?: Prisma.StringNullableFilter<"Job"> | string | null
+  admittedPools?: Prisma.JsonNullableFilter<"Job">
   offloadPreference?: Prisma.EnumOffloadPreferenceFilter<"Job"> | $Enums.OffloadPreference
   templateId?: Prisma.StringNullableFilter<"Job"> | string | null
   attempt?: Prisma.IntFilter<"Job"> | number
@@ -1733,6 +1752,7 @@ export type JobCreateWithoutHistoryInput = {
   tpuTopology?: string | null
   tpuChips?: number
   admittedCapacity?: string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1788,6 +1808,7 @@ export type JobUncheckedCreateWithoutHistoryInput = {
   tpuTopology?: string | null
   tpuChips?: number
   admittedCapacity?: string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -1857,6 +1878,7 @@ export type JobUpdateWithoutHistoryInput = {
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
   admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1912,6 +1934,7 @@ export type JobUncheckedUpdateWithoutHistoryInput = {
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
   admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1965,6 +1988,7 @@ export type JobCreateWithoutResultsInput = {
   tpuTopology?: string | null
   tpuChips?: number
   admittedCapacity?: string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -2020,6 +2044,7 @@ export type JobUncheckedCreateWithoutResultsInput = {
   tpuTopology?: string | null
   tpuChips?: number
   admittedCapacity?: string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -2089,6 +2114,7 @@ export type JobUpdateWithoutResultsInput = {
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
   admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2144,6 +2170,7 @@ export type JobUncheckedUpdateWithoutResultsInput = {
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
   admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2197,6 +2224,7 @@ export type JobCreateWithoutLogsInput = {
   tpuTopology?: string | null
   tpuChips?: number
   admittedCapacity?: string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -2252,6 +2280,7 @@ export type JobUncheckedCreateWithoutLogsInput = {
   tpuTopology?: string | null
   tpuChips?: number
   admittedCapacity?: string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -2321,6 +2350,7 @@ export type JobUpdateWithoutLogsInput = {
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
   admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2376,6 +2406,7 @@ export type JobUncheckedUpdateWithoutLogsInput = {
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
   admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2429,6 +2460,7 @@ export type JobCreateWithoutStoredInput = {
   tpuTopology?: string | null
   tpuChips?: number
   admittedCapacity?: string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -2484,6 +2516,7 @@ export type JobUncheckedCreateWithoutStoredInput = {
   tpuTopology?: string | null
   tpuChips?: number
   admittedCapacity?: string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -2553,6 +2586,7 @@ export type JobUpdateWithoutStoredInput = {
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
   admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2608,6 +2642,7 @@ export type JobUncheckedUpdateWithoutStoredInput = {
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
   admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2661,6 +2696,7 @@ export type JobCreateManyTenantInput = {
   tpuTopology?: string | null
   tpuChips?: number
   admittedCapacity?: string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: $Enums.OffloadPreference
   templateId?: string | null
   attempt?: number
@@ -2711,6 +2747,7 @@ export type JobUpdateWithoutTenantInput = {
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
   admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2765,6 +2802,7 @@ export type JobUncheckedUpdateWithoutTenantInput = {
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
   admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2819,6 +2857,7 @@ export type JobUncheckedUpdateManyWithoutTenantInput = {
   tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
   admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
   templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attempt?: Prisma.IntFieldUpdateOperationsInput | number
@@ -2919,6 +2958,7 @@ export type JobSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = ru
   tpuTopology?: boolean
   tpuChips?: boolean
   admittedCapacity?: boolean
+  admittedPools?: boolean
   offloadPreference?: boolean
   templateId?: boolean
   attempt?: boolean
@@ -2976,6 +3016,7 @@ export type JobSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extension
   tpuTopology?: boolean
   tpuChips?: boolean
   admittedCapacity?: boolean
+  admittedPools?: boolean
   offloadPreference?: boolean
   templateId?: boolean
   attempt?: boolean
@@ -3028,6 +3069,7 @@ export type JobSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extension
   tpuTopology?: boolean
   tpuChips?: boolean
   admittedCapacity?: boolean
+  admittedPools?: boolean
   offloadPreference?: boolean
   templateId?: boolean
   attempt?: boolean
@@ -3080,6 +3122,7 @@ export type JobSelectScalar = {
   tpuTopology?: boolean
   tpuChips?: boolean
   admittedCapacity?: boolean
+  admittedPools?: boolean
   offloadPreference?: boolean
   templateId?: boolean
   attempt?: boolean
@@ -3109,7 +3152,7 @@ export type JobSelectScalar = {
   updatedAt?: boolean
 }
 
-export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "podSets" | "gpuType" | "capacity" | "tpuType" | "tpuTopology" | "tpuChips" | "admittedCapacity" | "offloadPreference" | "templateId" | "attempt" | "preemptions" | "maxAttempts" | "retryAt" | "requeues" | "restarts" | "attemptRestarts" | "restartsAttempt" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "groupName" | "arrayId" | "arrayIndex" | "depsUnmet" | "updatedAt", ExtArgs["result"]["job"]>
+export type JobOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "queue" | "status" | "phase" | "reason" | "message" | "priority" | "spec" | "labels" | "cpuMillis" | "memoryBytes" | "gpu" | "podSets" | "gpuType" | "capacity" | "tpuType" | "tpuTopology" | "tpuChips" | "admittedCapacity" | "admittedPools" | "offloadPreference" | "templateId" | "attempt" | "preemptions" | "maxAttempts" | "retryAt" | "requeues" | "restarts" | "attemptRestarts" | "restartsAttempt" | "placement" | "exitCode" | "seq" | "seenAt" | "cancelRequestedAt" | "createdAt" | "admittedAt" | "startedAt" | "finishedAt" | "inputsKey" | "inputsBytes" | "cleanupAt" | "groupName" | "arrayId" | "arrayIndex" | "depsUnmet" | "updatedAt", ExtArgs["result"]["job"]>
 export type JobInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   history?: boolean | Prisma.Job$historyArgs<ExtArgs>
@@ -3178,6 +3221,10 @@ export type $JobPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
      * the admission; null for other jobs (docs/scheduling.md#flavors).
      */
     admittedCapacity: string | null
+    /**
+     * The node pool of each TPU slice admission placed, in slice order (docs/scheduling.md#flavors).
+     */
+    admittedPools: runtime.JsonValue | null
     offloadPreference: $Enums.OffloadPreference
     templateId: string | null
     /**
@@ -3696,6 +3743,7 @@ export interface JobFieldRefs {
   readonly tpuTopology: Prisma.FieldRef<"Job", 'String'>
   readonly tpuChips: Prisma.FieldRef<"Job", 'Int'>
   readonly admittedCapacity: Prisma.FieldRef<"Job", 'String'>
+  readonly admittedPools: Prisma.FieldRef<"Job", 'Json'>
   readonly offloadPreference: Prisma.FieldRef<"Job", 'OffloadPreference'>
   readonly templateId: Prisma.FieldRef<"Job", 'String'>
   readonly attempt: Prisma.FieldRef<"Job", 'Int'>
