@@ -11,14 +11,11 @@ import { TemplatesService } from '../templates/templates.service.js';
 import { DependenciesService, requestedOf } from './dependencies.service.js';
 import { assertDependencyInputs } from './dependency-inputs-check.js';
 import {
-  assertCanEverRun,
-  assertTpuQuota,
   assertMultiPodCoherent,
-  assertSliceNotMultiPod,
   type JobRequests,
-  placementOf,
+  refuseNeverRuns,
   requestsOrThrow,
-  withSlicePods,
+  submitVerdict,
 } from './job-resources.js';
 import { PriorityClassesService } from '../priority-classes/priority-classes.service.js';
 import {
@@ -170,22 +167,8 @@ export class JobsService {
     // Every submit path comes through here: a priority class becomes the priority now.
     await this.priorities.apply([spec]);
     const [nodes, limits] = await Promise.all([this.nodes.current(), this.limitsOf(tenantId)]);
-    assertSliceNotMultiPod(spec, nodes);
-    // An array's elements are single pods by their rows; a lone job's row holds its slice's hosts.
-    const requests =
-      singlePodOnly === undefined
-        ? withSlicePods(spec, requestsOrThrow(spec), nodes)
-        : requestsOrThrow(spec);
-    if (limits) assertTpuQuota(spec, limits);
-    if (limits)
-      assertCanEverRun(
-        requests.resources,
-        limits,
-        nodes,
-        spec.offload,
-        placementOf(spec),
-        requests.podSets,
-      );
+    const { requests, reasons } = submitVerdict(spec, requestsOrThrow(spec), nodes, limits);
+    refuseNeverRuns(reasons);
     return requests;
   }
 
