@@ -471,7 +471,7 @@ export class StorageService implements OnModuleDestroy {
     job: JobForStorage,
   ): Promise<{ count: number; error: string | null }> {
     const keep = job.patterns.length > 0 ? globMatcher(job.patterns) : () => true;
-    // PVC mode has no uploads: every pod wrote to the job's one directory on the volume.
+    // PVC mode has no uploads: each pod wrote to its replica's folder of the job's directory.
     if (job.resultSlots && store.kind !== 'pvc')
       return this.collectReplicaResults(store, job, job.resultSlots, keep);
     const upload = resultsUploadKey(job.tenantId, job.id, job.attempt);
@@ -610,9 +610,13 @@ export class StorageService implements OnModuleDestroy {
   ): Promise<number> {
     const rows = new ResultRows(this.repository);
     const prefix = resultsPrefix(job.tenantId, job.id);
+    // A multi-pod job's pods each wrote under their replica's folder (`0/`, `worker-1/`): the
+    // patterns match the path a pod wrote, as they do on an upload (collectReplicaResults).
+    const inPod = (path: string) =>
+      path.slice(job.resultSlots?.find((slot) => path.startsWith(slot.prefix))?.prefix.length ?? 0);
     for await (const object of listAll(store, prefix)) {
       const path = object.key.slice(prefix.length);
-      if (path.startsWith(RESULTS_UPLOAD_DIR) || !keep(path)) continue;
+      if (path.startsWith(RESULTS_UPLOAD_DIR) || !keep(inPod(path))) continue;
       const hash = createHash('sha256');
       for await (const chunk of await store.get(object.key)) hash.update(chunk as Buffer);
       await rows.add({
