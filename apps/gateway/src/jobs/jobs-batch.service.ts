@@ -19,6 +19,7 @@ import { assertDependencyInputs } from './dependency-inputs-check.js';
 import {
   assertMultiPodCoherent,
   neverFitsView,
+  placementOf,
   requestsOf,
   type SubmitVerdict,
   submitVerdict,
@@ -93,7 +94,8 @@ export class JobsBatchService {
         const verdicts = new Map<string, SubmitVerdict>();
         const unschedulable: { index: number; reasons: ReturnType<typeof neverFitsView> }[] = [];
         jobs.forEach((job, index) => {
-          const key = JSON.stringify([job.spec.resources, job.spec.offload, job.spec.capacity]);
+          // What the verdict reads of a (single-pod) spec: its requests, offload and flavor.
+          const key = `${job.cpuMillis}/${job.memoryBytes}/${job.gpu}/${job.spec.offload}/${JSON.stringify(placementOf(job.spec))}`;
           let verdict = verdicts.get(key);
           if (!verdict) {
             const one = {
