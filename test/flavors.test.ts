@@ -627,6 +627,101 @@ describe('GPU and TPU flavors', () => {
     expect(plain.body).not.toHaveProperty('max_gpu_by_type');
   });
 
+  it("stores a multi-host slice as its hosts' pods through a batch and an array as through a single submit, refuses a batch item over the TPU quota, and lists the chips in the tenant's usage", async () => {
+    const batchKey = await register(h.url, 'flavor-batch', {
+      max_cpu: 100,
+      max_memory_gi: 100,
+      max_concurrent_jobs: 20,
+    });
+    await eventually('tenant flavor-batch ready', async () => {
+      const tenant = await h.prisma.tenant.findUnique({ where: { id: 'flavor-batch' } });
+      return tenant?.status === 'ready';
+    });
+    const patch = (body: Record<string, unknown>) =>
+      call(h.url, 'PATCH', '/api/v1/tenants/flavor-batch', body, ADMIN_TOKEN);
+    const batch = (jobs: Record<string, unknown>[]) =>
+      call(h.url, 'POST', '/api/v1/jobs:batch', { jobs }, batchKey);
+    const small = { image: 'busybox', command: ['true'], resources: { cpu: '1', memory: '1Gi' } };
+    const slice = {
+      image: 'busybox',
+      command: ['sleep', '100000'],
+      resources: {
+        cpu: '1',
+        memory: '1Gi',
+        tpu: { type: 'tpu-v5-lite-podslice', topology: '4x4' },
+      },
+    };
+    const rows = () => h.prisma.job.count({ where: { tenantId: 'flavor-batch' } });
+
+    // The 4x4 slice's 16 chips are over an 8-chip quota: that item is named, nothing is written.
+    expect((await patch({ max_tpu: 8 })).status).toBe(200);
+    const refused = await batch([small, slice]);
+    expect(refused.status).toBe(422);
+    expect(refused.body.items).toEqual([
+      {
+        index: 1,
+        reasons: [
+          expect.objectContaining({
+            kind: 'quota',
+            message: expect.stringMatching(/requests 16 TPU chips/),
+          }),
+        ],
+      },
+    ]);
+    expect(await rows()).toBe(0);
+
+    expect((await patch({ max_tpu: 16 })).status).toBe(200);
+    for (let i = 0; i < 4; i += 1) await nodeDrained(`f-v5e-4x4-${i}`);
+    const accepted = await batch([small, slice]);
+    expect(accepted.status).toBe(201);
+    const [plain, sliced] = accepted.body.items as { id: string }[];
+    // The slice's row holds its four hosts' pods, as a single submit's (first test) does.
+    const slicedRow = await h.prisma.job.findUniqueOrThrow({ where: { id: sliced!.id } });
+    expect(slicedRow).toMatchObject({ cpuMillis: 4000, tpuChips: 16 });
+    expect(slicedRow.podSets).toEqual([
+      { name: 'slice', count: 4, cpuMillis: 1000, memoryBytes: 1024 ** 3, gpu: 0 },
+    ]);
+    const plainRow = await h.prisma.job.findUniqueOrThrow({ where: { id: plain!.id } });
+    expect(plainRow).toMatchObject({ cpuMillis: 1000, podSets: null, tpuChips: 0 });
+
+    const usage = async () => {
+      const listed = await call(h.url, 'GET', '/api/v1/tenants?limit=200', undefined, ADMIN_TOKEN);
+      const tenants = listed.body.items as { tenant_id: string; usage: Record<string, number> }[];
+      return tenants.find((t) => t.tenant_id === 'flavor-batch')!.usage;
+    };
+    await eventually('the batch slice running', async () => {
+      const job = await call(h.url, 'GET', `/api/v1/jobs/${sliced!.id}`, undefined, batchKey);
+      return job.body.status === 'running';
+    });
+    expect((await usage()).tpu).toBe(16);
+    expect(
+      (await call(h.url, 'DELETE', `/api/v1/jobs/${sliced!.id}`, undefined, batchKey)).status,
+    ).toBe(200);
+    await eventually('the slice chips released', async () => (await usage()).tpu === 0);
+
+    // An array's elements of that slice are each their hosts' pods too.
+    const array = await call(
+      h.url,
+      'POST',
+      '/api/v1/jobs',
+      { ...slice, array: { size: 2 } },
+      batchKey,
+    );
+    expect(array.status).toBe(201);
+    const elements = await h.prisma.job.findMany({ where: { arrayId: array.body.id as string } });
+    expect(elements).toHaveLength(2);
+    for (const element of elements) {
+      expect(element).toMatchObject({ cpuMillis: 4000, tpuChips: 16 });
+      expect(element.podSets).toEqual([
+        { name: 'slice', count: 4, cpuMillis: 1000, memoryBytes: 1024 ** 3, gpu: 0 },
+      ]);
+    }
+    expect(
+      (await call(h.url, 'DELETE', `/api/v1/arrays/${array.body.id}`, undefined, batchKey)).status,
+    ).toBe(200);
+    for (let i = 0; i < 4; i += 1) await nodeDrained(`f-v5e-4x4-${i}`);
+  });
+
   // Last: it takes the spot L4 node away.
   it('requeues a prefer-spot job whose spot node is reclaimed, and it lands on on-demand', async () => {
     await nodeDrained('d-l4-spot-0');

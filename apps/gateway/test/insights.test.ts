@@ -78,12 +78,13 @@ describe('usage over time, the queue and offloads', () => {
     expect(byId.get('insights-busy')).toMatchObject({
       max_cpu: 4,
       max_concurrent_jobs: 1,
-      usage: { cpu: 0.1, memory_gi: 64 / 1024, gpu: 0, running_jobs: 1, pending_jobs: 2 },
+      usage: { cpu: 0.1, memory_gi: 64 / 1024, gpu: 0, tpu: 0, running_jobs: 1, pending_jobs: 2 },
     });
     expect(byId.get('insights-quiet')?.usage).toEqual({
       cpu: 0,
       memory_gi: 0,
       gpu: 0,
+      tpu: 0,
       running_jobs: 0,
       pending_jobs: 0,
     });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Readable, Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import {
@@ -32,6 +32,7 @@ import { metrics, secondsSince } from '@roam/telemetry';
 import type { Logger } from 'pino';
 
 import { contentTypeOf } from './content-types.js';
+import { linesOf, type LogSource, mergeByTime, wholeLogLine } from './replica-logs.js';
 import type { StorageConfig } from './storage.config.js';
 import {
   type JobForStorage,
@@ -50,6 +51,8 @@ type Pod = KubernetesObject & {
 /** Files up to this size are read whole and put concurrently; larger ones stream. */
 const SMALL_FILE_BYTES = 1024 * 1024;
 const PUTS_IN_FLIGHT = 16;
+/** Replicas whose pods' logs are read (and their replica log written) at once. */
+const LOG_READS_IN_FLIGHT = 8;
 const ROWS_PER_STATEMENT = 500;
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -369,6 +372,9 @@ export class StorageService implements OnModuleDestroy {
    * whole log, every replica's lines merged by time, each after its timestamp marked
    * `[<replica>]`. Only the current JobSet restart's pods are read (older ones are gone or
    * replaced). No pods at all is recorded as an unreadable log, as for a single pod.
+   * Bounded for a gang of hundreds of pods: LOG_READS_IN_FLIGHT replicas are read at once, each
+   * held only until its log is stored, and the whole log is a k-way merge over the stored
+   * replica logs (`mergeByTime`), so memory holds one line per pod, not every line.
    */
   private async archiveReplicaLogs(
     store: ObjectStore,
@@ -390,54 +396,79 @@ export class StorageService implements OnModuleDestroy {
     }
     const index = (pod: Pod) =>
       Number(pod.metadata?.labels?.[REPLICA_POD_LABELS.completionIndex] ?? 0);
-    const whole: { at: number; line: string }[] = [];
-    const errors: string[] = [];
+    const replicas = [...byReplica];
+    // Per replica, in order: its errors, and where each of its pods' lines lie in its log.
+    const errors: string[][] = replicas.map(() => []);
+    const sources: Omit<LogSource, 'lines'>[][] = replicas.map(() => []);
+    const ranges: { start: number; bytes: number }[][] = replicas.map(() => []);
     let readPods = 0;
-    for (const [replica, replicaPods] of byReplica) {
-      replicaPods.sort((a, b) => index(a) - index(b));
-      const parts: string[] = [];
-      for (const pod of replicaPods) {
-        const read = await this.podLog(
-          job,
-          attempt,
-          pod,
-          `replica ${replica} of attempt ${attempt}`,
+    let wholeBytes = 0;
+    const reads = new Bounded(LOG_READS_IN_FLIGHT);
+    for (const [order, [replica, replicaPods]] of replicas.entries()) {
+      await reads.run(async () => {
+        replicaPods.sort((a, b) => index(a) - index(b));
+        const parts: Buffer[] = [];
+        let offset = 0;
+        let lines = 0;
+        for (const pod of replicaPods) {
+          const read = await this.podLog(
+            job,
+            attempt,
+            pod,
+            `replica ${replica} of attempt ${attempt}`,
+          );
+          readPods += 1;
+          if (read.error) errors[order]!.push(read.error);
+          const text = read.text.endsWith('\n') || read.text === '' ? read.text : `${read.text}\n`;
+          const part = Buffer.from(text, 'utf8');
+          parts.push(part);
+          sources[order]!.push({ replica, order, firstLine: lines });
+          ranges[order]!.push({ start: offset, bytes: part.length });
+          offset += part.length;
+          for (const line of text.split('\n')) {
+            if (line === '') continue;
+            lines += 1;
+            wholeBytes += Buffer.byteLength(wholeLogLine(line, replica).text);
+          }
+        }
+        await store.put(
+          replicaLogKey(job.tenantId, job.id, attempt, replica),
+          Readable.from(parts, { objectMode: false }),
+          offset,
+          'text/plain; charset=utf-8',
         );
-        readPods += 1;
-        if (read.error) errors.push(read.error);
-        parts.push(read.text.endsWith('\n') || read.text === '' ? read.text : `${read.text}\n`);
-      }
-      const text = parts.join('');
-      const body = Buffer.from(text, 'utf8');
-      await store.put(
-        replicaLogKey(job.tenantId, job.id, attempt, replica),
-        body,
-        body.length,
-        'text/plain; charset=utf-8',
-      );
-      for (const line of text.split('\n')) {
-        if (line === '') continue;
-        const space = line.indexOf(' ');
-        const stamp = space < 0 ? line : line.slice(0, space);
-        const rest = space < 0 ? '' : line.slice(space + 1);
-        // Kubernetes trims trailing zeros of the fraction, so the stamps are compared as times.
-        const at = Date.parse(stamp);
-        whole.push({ at: Number.isNaN(at) ? 0 : at, line: `${stamp} [${replica}] ${rest}` });
-      }
+      });
     }
-    // A stable sort: lines of the same millisecond keep their replica's order.
-    whole.sort((a, b) => a.at - b.at);
+    await reads.drain();
+    // The whole log: a k-way merge by time over every pod's lines, read back from the replica
+    // logs just stored (one line per pod in memory), written as it is merged.
+    const merged = sources.flatMap((replicaSources, order) =>
+      replicaSources.flatMap((source, i) => {
+        const { start, bytes } = ranges[order]![i]!;
+        if (bytes === 0) return [];
+        const replicaKey = replicaLogKey(job.tenantId, job.id, attempt, source.replica);
+        const lines = (async function* () {
+          yield* linesOf(await store.get(replicaKey, { start, end: start + bytes - 1 }));
+        })();
+        return [{ ...source, lines }];
+      }),
+    );
     const key = logKey(job.tenantId, job.id, attempt);
-    const body = Buffer.from(whole.map((entry) => `${entry.line}\n`).join(''), 'utf8');
-    await store.put(key, body, body.length, 'text/plain; charset=utf-8');
+    await store.put(
+      key,
+      Readable.from(mergeByTime(merged), { objectMode: false }),
+      wholeBytes,
+      'text/plain; charset=utf-8',
+    );
+    const failed = errors.flat();
     return {
       jobId: job.id,
       attempt,
       tenantId: job.tenantId,
       storageKey: key,
-      size: body.length,
+      size: wholeBytes,
       // Recorded as failed only when no pod's log could be read.
-      error: errors.length > 0 && errors.length === readPods ? errors.join('; ') : null,
+      error: failed.length > 0 && failed.length === readPods ? failed.join('; ') : null,
     };
   }
 
@@ -471,7 +502,7 @@ export class StorageService implements OnModuleDestroy {
     job: JobForStorage,
   ): Promise<{ count: number; error: string | null }> {
     const keep = job.patterns.length > 0 ? globMatcher(job.patterns) : () => true;
-    // PVC mode has no uploads: every pod wrote to the job's one directory on the volume.
+    // PVC mode has no uploads: each pod wrote to its replica's folder of the job's directory.
     if (job.resultSlots && store.kind !== 'pvc')
       return this.collectReplicaResults(store, job, job.resultSlots, keep);
     const upload = resultsUploadKey(job.tenantId, job.id, job.attempt);
@@ -610,9 +641,13 @@ export class StorageService implements OnModuleDestroy {
   ): Promise<number> {
     const rows = new ResultRows(this.repository);
     const prefix = resultsPrefix(job.tenantId, job.id);
+    // A multi-pod job's pods each wrote under their replica's folder (`0/`, `worker-1/`): the
+    // patterns match the path a pod wrote, as they do on an upload (collectReplicaResults).
+    const inPod = (path: string) =>
+      path.slice(job.resultSlots?.find((slot) => path.startsWith(slot.prefix))?.prefix.length ?? 0);
     for await (const object of listAll(store, prefix)) {
       const path = object.key.slice(prefix.length);
-      if (path.startsWith(RESULTS_UPLOAD_DIR) || !keep(path)) continue;
+      if (path.startsWith(RESULTS_UPLOAD_DIR) || !keep(inPod(path))) continue;
       const hash = createHash('sha256');
       for await (const chunk of await store.get(object.key)) hash.update(chunk as Buffer);
       await rows.add({

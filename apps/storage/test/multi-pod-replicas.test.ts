@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { listAll, MinioObjectStore, type RunningS3rver, startS3rver } from '@roam/object-store';
+import {
+  listAll,
+  logKey,
+  MinioObjectStore,
+  replicaLogKey,
+  type RunningS3rver,
+  startS3rver,
+} from '@roam/object-store';
 import { createRoamApp, type RoamApp } from '@roam/runtime';
 import { eventually } from '@roam/testing';
 import yauzl from 'yauzl';
@@ -204,6 +211,67 @@ describe('multi-pod jobs: results, logs and restarts per replica', () => {
     expect(whole.response.headers.get('roam-log-source')).toBe('archive');
     for (const index of [0, 1, 2]) expect(whole.text).toContain(`[${index}] pod ${index} done`);
     expect((await raw(`/api/v1/jobs/${id}/logs?replica=3`)).response.status).toBe(404);
+  });
+
+  it("archives a 40-pod gang's logs: each replica's own, and the whole log merged by time as a stable sort of every line", async () => {
+    const id = await submit({
+      command: [
+        'sh',
+        '-c',
+        'echo "pod $JOB_COMPLETION_INDEX first"; echo "pod $JOB_COMPLETION_INDEX second"; echo "pod $JOB_COMPLETION_INDEX third"',
+      ],
+      resources: { cpu: '100m', memory: '64Mi' },
+      parallelism: 40,
+    });
+    await until(id, 'succeeded');
+    await eventually(
+      'the attempt log archived',
+      async () =>
+        (await h.prisma.logArchive.findFirst({ where: { jobId: id, attempt: 1 } })) !== null,
+      { timeoutMs: 60_000 },
+    );
+    const read = async (objectKey: string) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of await store.get(objectKey)) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    };
+    const replicas = Array.from({ length: 40 }, (_, i) => String(i));
+    const perReplica = await Promise.all(
+      replicas.map((replica) => read(replicaLogKey(TENANT, id, 1, replica))),
+    );
+    perReplica.forEach((text, i) => {
+      const lines = text.split('\n').filter((line) => line !== '');
+      expect(lines.map((line) => line.slice(line.indexOf(' ') + 1))).toEqual([
+        `pod ${i} first`,
+        `pod ${i} second`,
+        `pod ${i} third`,
+      ]);
+    });
+    // What the whole log was when it was built in memory: every line, a stable sort by time.
+    const expected = perReplica
+      .flatMap((text, i) =>
+        text
+          .split('\n')
+          .filter((line) => line !== '')
+          .map((line) => {
+            const space = line.indexOf(' ');
+            return {
+              at: Date.parse(line.slice(0, space)),
+              line: `${line.slice(0, space)} [${i}] ${line.slice(space + 1)}\n`,
+            };
+          }),
+      )
+      .sort((a, b) => a.at - b.at)
+      .map((entry) => entry.line)
+      .join('');
+    const whole = await read(logKey(TENANT, id, 1));
+    expect(whole.split('\n')).toHaveLength(40 * 3 + 1);
+    expect(whole).toBe(expected);
+    const archived = await h.prisma.logArchive.findFirstOrThrow({
+      where: { jobId: id, attempt: 1 },
+    });
+    expect(Number(archived.size)).toBe(Buffer.byteLength(whole));
+    expect(archived.error).toBeNull();
   });
 
   it('keeps a JobSet replica’s results and log apart after its pods are gone', async () => {

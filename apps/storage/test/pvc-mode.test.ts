@@ -106,4 +106,83 @@ describe('inputs, results and logs on the tenant PVC (no object storage)', () =>
     const logs = await logsAfterPodsGone(h, key, namespace, jobId);
     expect(logs.logs).toContain('Starting SUMO simulation corridor');
   });
+
+  it('keeps each pod of a multi-pod job its own folder on the claim, listed and zipped per replica as in S3 mode', async () => {
+    const tenant = `pvc-${randomBytes(3).toString('hex')}`;
+    const key = await register(h.url, tenant, { max_cpu: 8, max_memory_gi: 8 });
+    const namespace = `roam-${tenant}`;
+    await eventually('the tenant results claim', () =>
+      h.kube.get({
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        namespace,
+        name: 'roam-results',
+      }),
+    );
+    const submit = async (spec: Record<string, unknown>) => {
+      const response = await call(
+        h.url,
+        'POST',
+        '/api/v1/jobs',
+        { image: 'busybox', resources: { cpu: '100m', memory: '64Mi' }, ...spec },
+        key,
+      );
+      expect(response.status).toBe(201);
+      return response.body.id as string;
+    };
+    const names = async (path: string) => {
+      const res = await call(h.url, 'GET', path, undefined, key);
+      return res.status === 200 ? (res.body.files as { name: string }[]).map((f) => f.name) : [];
+    };
+    const volume = join(volumes, namespace, 'roam-results');
+
+    // Every pod writes the same name: each lands in its replica's folder, none overwritten.
+    const indexed = await submit({
+      command: ['sh', '-c', 'echo "from $JOB_COMPLETION_INDEX" > /roam/results/out.txt'],
+      parallelism: 3,
+    });
+    const jobSet = await submit({
+      command: [
+        'sh',
+        '-c',
+        'echo "from $ROAM_REPLICATED_JOB $ROAM_REPLICA_INDEX" > /roam/results/out.txt',
+      ],
+      replicated_jobs: [{ name: 'worker', replicas: 2 }],
+    });
+    await succeeded(h, indexed);
+    await succeeded(h, jobSet);
+    for (const index of [0, 1, 2])
+      expect(
+        await readFile(join(volume, 'results', indexed, String(index), 'out.txt'), 'utf8'),
+      ).toBe(`from ${index}\n`);
+    for (const index of [0, 1])
+      expect(
+        await readFile(join(volume, 'results', jobSet, `worker-${index}`, 'out.txt'), 'utf8'),
+      ).toBe(`from worker ${index}\n`);
+
+    const listed = await eventually('the indexed results listed', async () => {
+      const files = await names(`/api/v1/jobs/${indexed}/results`);
+      return files.length === 3 ? files : undefined;
+    });
+    expect(listed).toEqual(['0/out.txt', '1/out.txt', '2/out.txt']);
+    expect(await names(`/api/v1/jobs/${indexed}/results?replica=1`)).toEqual(['1/out.txt']);
+    const file = await fetch(`${h.url}/api/v1/jobs/${indexed}/results/2/out.txt`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(await file.text()).toBe('from 2\n');
+    const zip = await fetch(`${h.url}/api/v1/jobs/${indexed}/results.zip?replica=0`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(zip.status).toBe(200);
+    expect(Buffer.from(await zip.arrayBuffer()).includes(Buffer.from('0/out.txt'))).toBe(true);
+
+    const workers = await eventually('the JobSet results listed', async () => {
+      const files = await names(`/api/v1/jobs/${jobSet}/results`);
+      return files.length === 2 ? files : undefined;
+    });
+    expect(workers).toEqual(['worker-0/out.txt', 'worker-1/out.txt']);
+    expect(await names(`/api/v1/jobs/${jobSet}/results?replica=worker-1`)).toEqual([
+      'worker-1/out.txt',
+    ]);
+  });
 });

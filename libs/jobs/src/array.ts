@@ -69,8 +69,8 @@ export const arrayElementId = (arrayId: string, index: number): string =>
 /** The columns of an element record (`jobRecordJson`) as `jsonb_to_record` reads them. */
 const RECORD_COLUMNS = sql`r(
   tenant_id text, name text, queue text, priority int, spec jsonb, labels jsonb, cpu_millis int,
-  memory_bytes bigint, gpu int, offload_preference text, max_attempts int, template_id text,
-  group_name text)`;
+  memory_bytes bigint, gpu int, pod_sets jsonb, offload_preference text, max_attempts int,
+  template_id text, group_name text)`;
 
 /**
  * The element rows of `source` (`array_id`, `size`, `i`, `item` and the record's
@@ -82,8 +82,8 @@ const RECORD_COLUMNS = sql`r(
 const elementInserts = (source: Prisma.Sql) => sql`
   array_elements AS (
     INSERT INTO jobs (id, tenant_id, name, queue, priority, spec, labels, cpu_millis,
-                      memory_bytes, gpu, offload_preference, max_attempts, template_id,
-                      group_name, array_id, array_index, status, phase, seq, updated_at)
+                      memory_bytes, gpu, pod_sets, offload_preference, max_attempts,
+                      template_id, group_name, array_id, array_index, status, phase, seq, updated_at)
     SELECT (left(s.array_id::text, 28) || lpad(to_hex(s.i), 8, '0'))::uuid, s.tenant_id,
            left(s.name, 55) || '-' || s.i, s.queue, s.priority,
            jsonb_set(s.spec, '{env}', coalesce(s.spec -> 'env', '{}'::jsonb)
@@ -91,7 +91,7 @@ const elementInserts = (source: Prisma.Sql) => sql`
                                    'ROAM_ARRAY_SIZE', s.size::text)
              || CASE WHEN s.item IS NULL THEN '{}'::jsonb
                      ELSE jsonb_build_object('ROAM_ARRAY_ITEM', s.item) END),
-           s.labels, s.cpu_millis, s.memory_bytes, s.gpu,
+           s.labels, s.cpu_millis, s.memory_bytes, s.gpu, s.pod_sets,
            s.offload_preference::"OffloadPreference", s.max_attempts, s.template_id,
            s.group_name, s.array_id, s.i, ${SUBMITTED.status}::"JobStatus", ${SUBMITTED.phase},
            1, now()

@@ -47,6 +47,7 @@ export function TenantsPage() {
             <th scope="col">CPU</th>
             <th scope="col">Memory</th>
             <th scope="col">GPUs</th>
+            <th scope="col">TPU chips</th>
             <th scope="col">Running jobs</th>
             <th scope="col">Fair-share weight</th>
             <th scope="col">Offload spend</th>
@@ -86,6 +87,18 @@ export function TenantsPage() {
                   used={tenant.usage.gpu}
                   limit={tenant.max_gpu}
                 />
+              </td>
+              <td>
+                {tenant.max_tpu === null ? (
+                  `${tenant.usage.tpu} (no TPU quota)`
+                ) : (
+                  <InUse
+                    tenant={tenant.tenant_id}
+                    what="TPU chips"
+                    used={tenant.usage.tpu}
+                    limit={tenant.max_tpu}
+                  />
+                )}
               </td>
               <td>
                 <InUse

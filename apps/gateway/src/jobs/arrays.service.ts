@@ -168,7 +168,12 @@ export class ArraysService {
       upload?.columns !== undefined
         ? { ...request.spec, env: { ...request.spec.env, ROAM_ARRAY_COLUMNS: upload.columns } }
         : request.spec;
-    const { resources } = await this.jobs.assertCanEverRun(tenantId, spec, "an array's elements");
+    // An element of multi-host TPU slices is its hosts' pods, as a lone job is (submitVerdict).
+    const { resources, podSets } = await this.jobs.assertCanEverRun(
+      tenantId,
+      spec,
+      "an array's elements",
+    );
     const id = uuidv7();
     const element = newJobRecord({
       id,
@@ -177,6 +182,7 @@ export class ArraysService {
       spec,
       cpuMillis: resources.cpuMillis,
       memoryBytes: resources.memoryBytes,
+      ...(podSets ? { gpu: resources.gpu, podSets } : {}),
       ...(request.templateId ? { templateId: request.templateId } : {}),
     });
     const inserted = await this.repository.prisma.$transaction(

@@ -327,22 +327,51 @@ export function tpuChipsOf(spec: JobSpec, podSets?: readonly StoredPodSet[]): nu
   return tpuTopologyChips(tpu.topology) * pods;
 }
 
+/** What one spec is stored as, and every reason it can never run (none: it may be submitted). */
+export interface SubmitVerdict {
+  /** The requests its row holds: a multi-host TPU slice's are its hosts' pods (`withSlicePods`). */
+  requests: JobRequests;
+  reasons: NeverFitsReason[];
+}
+
 /**
- * 422 when a TPU job asks for more chips than its tenant may ever hold (`max_tpu`, of all TPU
- * types or of its own), as `decide` would find it `Unschedulable`. Offload does not help: RunPod
- * has no TPUs.
+ * Every submit-time check of one spec against the nodes and its tenant's limits, in one place
+ * for every submit path (a job, a batch's items, an array's element, a pipeline's steps), so
+ * none stores a slice as one pod or accepts what can never run: an incoherent job of slices is
+ * refused (422 thrown, `settleSlices`), the slices' hosts become the row's pods, and the TPU quota, the
+ * quota and the nodes give the reasons it can never run (docs/scheduling.md#multi-pod). The
+ * caller reads the nodes and limits once (a batch once for all its items) and decides
+ * whether the reasons refuse one job or name a batch's item.
  */
-export function assertTpuQuota(
+export function submitVerdict(
   spec: JobSpec,
-  quota: Pick<TenantState, 'tpuQuota' | 'tpuQuotaByType'>,
-  podSets?: readonly StoredPodSet[],
-): void {
-  const reasons = tpuQuotaNeverFits(spec.resources.tpu?.type, tpuChipsOf(spec, podSets), quota);
-  refuseNeverRuns(reasons);
+  /** The spec's requests, read once a JobSet of multi-host slices has its parallelism. */
+  requestsOf: () => JobRequests,
+  nodes: readonly NodeState[],
+  limits: (TenantLimits & Partial<Pick<TenantState, 'tpuQuota' | 'tpuQuotaByType'>>) | undefined,
+): SubmitVerdict {
+  // A JobSet of multi-host TPU slices gets its parallelism (the slice's hosts) here.
+  const slices = settleSlices(spec, nodes);
+  const stored = withSlicePods(spec, requestsOf(), nodes, slices);
+  if (!limits) return { requests: stored, reasons: [] };
+  return {
+    requests: stored,
+    reasons: [
+      ...tpuQuotaNeverFits(spec.resources.tpu?.type, tpuChipsOf(spec, stored.podSets), limits),
+      ...neverRuns(
+        stored.resources,
+        limits,
+        nodes,
+        spec.offload,
+        placementOf(spec),
+        stored.podSets,
+      ),
+    ],
+  };
 }
 
 /** 422 `unschedulable` with every reason the job can never run; nothing if there is none. */
-function refuseNeverRuns(reasons: Parameters<typeof neverFitsView>[0]): void {
+export function refuseNeverRuns(reasons: Parameters<typeof neverFitsView>[0]): void {
   if (reasons.length === 0) return;
   throw new ProblemError(
     422,
@@ -351,21 +380,4 @@ function refuseNeverRuns(reasons: Parameters<typeof neverFitsView>[0]): void {
     `the job can never run: ${reasons.map((r) => r.message).join('; ')}`,
     { reasons: neverFitsView(reasons) },
   );
-}
-
-/**
- * 422 when the job can never run: larger than the tenant's whole quota, or than any node
- * unless it may be offloaded to RunPod. A job that is merely too big *now* is accepted and
- * waits (explain says why).
- */
-export function assertCanEverRun(
-  resources: Resources,
-  limits: TenantLimits,
-  nodes: readonly NodeState[],
-  offload: OffloadPreference = 'never',
-  constraints: PlacementConstraints = {},
-  podSets?: readonly StoredPodSet[],
-): void {
-  const reasons = neverRuns(resources, limits, nodes, offload, constraints, podSets);
-  refuseNeverRuns(reasons);
 }

@@ -2,12 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   createEnvelope,
   type Envelope,
-  gpuCount,
   type JobSpec,
   jobSpecSchema,
   subjects,
 } from '@roam/contracts';
-import { neverFits, type Resources, uuidv7 } from '@roam/domain';
+import { uuidv7 } from '@roam/domain';
 import { JobLedger } from '@roam/jobs';
 import { Outbox } from '@roam/messaging';
 import type { ObjectStore } from '@roam/object-store';
@@ -20,9 +19,10 @@ import { assertDependencyInputs } from './dependency-inputs-check.js';
 import {
   assertMultiPodCoherent,
   neverFitsView,
-  neverRuns,
   placementOf,
   requestsOf,
+  type SubmitVerdict,
+  submitVerdict,
   unschedulableProblem,
 } from './job-resources.js';
 import { PriorityClassesService } from '../priority-classes/priority-classes.service.js';
@@ -89,23 +89,33 @@ export class JobsBatchService {
     const written = await this.repository.prisma.$transaction(
       async (tx) => {
         const limits = await this.repository.lockTenantForSubmit(tx, tenantId);
-        // Jobs of a batch are usually alike: check each distinct request once.
-        const verdicts = new Map<string, ReturnType<typeof neverFits>>();
+        // Jobs of a batch are usually alike: judge each distinct request once, with the same
+        // checks as a single submit (`submitVerdict`): the nodes read once for the batch.
+        const verdicts = new Map<string, SubmitVerdict>();
         const unschedulable: { index: number; reasons: ReturnType<typeof neverFitsView> }[] = [];
         jobs.forEach((job, index) => {
-          const resources: Resources = {
-            cpuMillis: job.cpuMillis,
-            memoryBytes: job.memoryBytes,
-            gpu: gpuCount(job.spec.resources),
-          };
-          const placement = placementOf(job.spec);
-          const key = `${resources.cpuMillis}/${resources.memoryBytes}/${resources.gpu}/${job.spec.offload}/${JSON.stringify(placement)}`;
-          let reasons = verdicts.get(key);
-          if (!reasons) {
-            reasons = neverRuns(resources, limits, nodes, job.spec.offload, placement);
-            verdicts.set(key, reasons);
+          // What the verdict reads of a (single-pod) spec: its requests, offload and flavor.
+          const key = `${job.cpuMillis}/${job.memoryBytes}/${job.gpu}/${job.spec.offload}/${JSON.stringify(placementOf(job.spec))}`;
+          let verdict = verdicts.get(key);
+          if (!verdict) {
+            const one = {
+              cpuMillis: job.cpuMillis,
+              memoryBytes: job.memoryBytes,
+              gpu: job.gpu ?? 0,
+            };
+            verdict = submitVerdict(job.spec, () => ({ resources: one }), nodes, limits);
+            verdicts.set(key, verdict);
           }
-          if (reasons.length > 0) unschedulable.push({ index, reasons: neverFitsView(reasons) });
+          if (verdict.reasons.length > 0)
+            unschedulable.push({ index, reasons: neverFitsView(verdict.reasons) });
+          // A multi-host TPU slice is stored as its hosts' pods, as a single submit stores it.
+          const { resources, podSets } = verdict.requests;
+          if (podSets) {
+            job.cpuMillis = resources.cpuMillis;
+            job.memoryBytes = resources.memoryBytes;
+            job.gpu = resources.gpu;
+            job.podSets = podSets;
+          }
         });
         if (unschedulable.length > 0) {
           throw new ProblemError(
@@ -187,6 +197,7 @@ export class JobsBatchService {
         spec,
         cpuMillis: requests.resources.cpuMillis,
         memoryBytes: requests.resources.memoryBytes,
+        gpu: requests.resources.gpu,
       });
     });
     if (bad.length === 0) return jobs;

@@ -220,7 +220,7 @@ export class JobsRepository {
    * locks it for update and then counts unfinished jobs) cannot interleave with a submission.
    * Returns the tenant's limits, read under that lock.
    */
-  async lockTenantForSubmit(tx: Prisma.TransactionClient, tenantId: string): Promise<TenantLimits> {
+  async lockTenantForSubmit(tx: Prisma.TransactionClient, tenantId: string): Promise<SubmitLimits> {
     const rows = await tx.$queryRaw<(CeilingRow & { status: string })[]>`
       SELECT status::text AS status, ${CEILINGS}
       FROM tenants t WHERE id = ${tenantId} FOR SHARE`;

@@ -11,14 +11,11 @@ import { TemplatesService } from '../templates/templates.service.js';
 import { DependenciesService, requestedOf } from './dependencies.service.js';
 import { assertDependencyInputs } from './dependency-inputs-check.js';
 import {
-  assertCanEverRun,
-  assertTpuQuota,
   assertMultiPodCoherent,
   type JobRequests,
-  placementOf,
+  refuseNeverRuns,
   requestsOrThrow,
-  settleSlices,
-  withSlicePods,
+  submitVerdict,
 } from './job-resources.js';
 import { PriorityClassesService } from '../priority-classes/priority-classes.service.js';
 import {
@@ -170,23 +167,8 @@ export class JobsService {
     // Every submit path comes through here: a priority class becomes the priority now.
     await this.priorities.apply([spec]);
     const [nodes, limits] = await Promise.all([this.nodes.current(), this.limitsOf(tenantId)]);
-    // A JobSet of multi-host TPU slices gets its parallelism (the slice's hosts) here.
-    const slices = settleSlices(spec, nodes);
-    // An array's elements are single pods by their rows; a lone job's row holds its slices' hosts.
-    const requests =
-      singlePodOnly === undefined
-        ? withSlicePods(spec, requestsOrThrow(spec), nodes, slices)
-        : requestsOrThrow(spec);
-    if (limits) assertTpuQuota(spec, limits, requests.podSets);
-    if (limits)
-      assertCanEverRun(
-        requests.resources,
-        limits,
-        nodes,
-        spec.offload,
-        placementOf(spec),
-        requests.podSets,
-      );
+    const { requests, reasons } = submitVerdict(spec, () => requestsOrThrow(spec), nodes, limits);
+    refuseNeverRuns(reasons);
     return requests;
   }
 

@@ -83,6 +83,12 @@ export const tenantUsageSchema = z
     cpu: z.number().describe('Cores held by admitted, unfinished jobs (against `max_cpu`).'),
     memory_gi: z.number().describe('GiB held (against `max_memory_gi`).'),
     gpu: z.number().int().describe('GPUs held (against `max_gpu`).'),
+    tpu: z
+      .number()
+      .int()
+      .describe(
+        'TPU chips held, of every type (against `max_tpu`); a multi-host slice counts all its hosts.',
+      ),
     running_jobs: z
       .number()
       .int()

@@ -35,6 +35,8 @@ export interface TenantUsageView {
   cpu: number;
   memory_gi: number;
   gpu: number;
+  /** TPU chips of every type (`jobs.tpu_chips`), against `max_tpu`. */
+  tpu: number;
   running_jobs: number;
   pending_jobs: number;
 }
@@ -43,6 +45,7 @@ export const noUsage: TenantUsageView = {
   cpu: 0,
   memory_gi: 0,
   gpu: 0,
+  tpu: 0,
   running_jobs: 0,
   pending_jobs: 0,
 };
@@ -51,6 +54,7 @@ export function tenantUsageView(row: {
   cpu_millis: number;
   memory_bytes: number;
   gpu: number;
+  tpu_chips: number;
   running: number;
   pending: number;
 }): TenantUsageView {
@@ -58,6 +62,7 @@ export function tenantUsageView(row: {
     cpu: row.cpu_millis / 1000,
     memory_gi: row.memory_bytes / GI,
     gpu: row.gpu,
+    tpu: row.tpu_chips,
     running_jobs: row.running,
     pending_jobs: row.pending,
   };

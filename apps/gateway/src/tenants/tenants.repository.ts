@@ -53,6 +53,7 @@ export interface UsageRow {
   cpu_millis: number;
   memory_bytes: number;
   gpu: number;
+  tpu_chips: number;
   running: number;
   pending: number;
 }
@@ -103,6 +104,7 @@ export class TenantsRepository {
         coalesce(sum(cpu_millis) FILTER (WHERE admitted_at IS NOT NULL), 0)::int AS cpu_millis,
         coalesce(sum(memory_bytes) FILTER (WHERE admitted_at IS NOT NULL), 0)::float8 AS memory_bytes,
         coalesce(sum(gpu) FILTER (WHERE admitted_at IS NOT NULL), 0)::int AS gpu,
+        coalesce(sum(tpu_chips) FILTER (WHERE admitted_at IS NOT NULL), 0)::int AS tpu_chips,
         count(*) FILTER (WHERE admitted_at IS NOT NULL)::int AS running,
         count(*) FILTER (WHERE admitted_at IS NULL)::int AS pending
       FROM jobs

@@ -67,6 +67,13 @@ export interface JobFiles {
   urlsAtAdmission?: boolean;
   /** PVC mode: the tenant's results claim, mounted at JOB_RESULTS_DIR with `results/<job>` as subPath. */
   claim?: string;
+  /**
+   * PVC mode, a pod of a multi-pod job: its own folder under `results/<job>/`, the prefix its
+   * upload has in object storage (`resultSlotsOf`: `3`, `worker-1`), as a `subPathExpr` over
+   * `env` (the downward API's reads of the pod's indexes), so pods never overwrite each other
+   * (docs/storage.md#results-and-logs-of-multi-pod-jobs).
+   */
+  replicaDir?: { expr: string; env: EnvVar[] };
   /** Node disk the pod's roam parts may use; `DEFAULT_POD_DISK` when not given. */
   disk?: PodDisk;
 }
@@ -202,9 +209,21 @@ export function withJobFiles<T extends PodSpecLike>(
         limits: { memory: '256Mi', 'ephemeral-storage': disk.helperEphemeralStorage },
       },
     });
-  const resultsMount = claim
-    ? [{ name: CLAIM_VOLUME, mountPath: JOB_RESULTS_DIR, subPath: `results/${jobId}` }]
-    : [];
+  const { replicaDir } = files;
+  const resultsMount = !claim
+    ? []
+    : replicaDir
+      ? [
+          {
+            name: CLAIM_VOLUME,
+            mountPath: JOB_RESULTS_DIR,
+            subPathExpr: `results/${jobId}/${replicaDir.expr}`,
+          },
+        ]
+      : [{ name: CLAIM_VOLUME, mountPath: JOB_RESULTS_DIR, subPath: `results/${jobId}` }];
+  // The subPathExpr reads the main container's env: add what it lacks of the replica's vars.
+  const replicaEnv = (env: EnvVar[]) =>
+    claim && replicaDir ? replicaDir.env.filter((v) => !env.some((e) => e.name === v.name)) : [];
   return {
     ...spec,
     volumes: [
@@ -217,7 +236,7 @@ export function withJobFiles<T extends PodSpecLike>(
       i === 0
         ? {
             ...c,
-            env: [...(c.env ?? []), ...dirs],
+            env: [...(c.env ?? []), ...dirs, ...replicaEnv(c.env ?? [])],
             volumeMounts: [...(c.volumeMounts ?? []), work, ...resultsMount],
           }
         : c,

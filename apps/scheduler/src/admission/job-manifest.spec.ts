@@ -234,6 +234,76 @@ describe('attemptManifest for multi-pod jobs', () => {
     );
   });
 
+  it("in PVC mode mounts each pod's own replica folder of the results (subPathExpr), a single pod's and a slice's the job's one folder", () => {
+    const id = '01930000-0000-7000-8000-000000000001';
+    const files = { claim: 'roam-results' };
+    type Spec = {
+      containers: {
+        env: { name: string }[];
+        volumeMounts?: Record<string, unknown>[];
+      }[];
+    };
+    const mountOf = (spec: Spec) =>
+      spec.containers[0]!.volumeMounts?.find((m) => m.name === 'roam-results-volume');
+    const envNames = (spec: Spec) => spec.containers[0]!.env.map((e) => e.name);
+
+    const indexed = jobManifest({ ...input({ parallelism: 3 }), files }).spec.template.spec as Spec;
+    expect(mountOf(indexed)).toEqual({
+      name: 'roam-results-volume',
+      mountPath: '/roam/results',
+      subPathExpr: `results/${id}/$(ROAM_RESULTS_COMPLETION_INDEX)`,
+    });
+    expect(envNames(indexed)).toContain('ROAM_RESULTS_COMPLETION_INDEX');
+
+    const jobSet = jobSetManifest({
+      ...input({
+        replicated_jobs: [
+          { name: 'driver', replicas: 1 },
+          { name: 'worker', replicas: 2, parallelism: 2 },
+        ],
+      }),
+      files,
+    });
+    const [driver, worker] = jobSet.spec.replicatedJobs.map(
+      (rj) => rj.template.spec.template.spec as Spec,
+    );
+    expect(mountOf(driver!)).toMatchObject({
+      subPathExpr: `results/${id}/driver-$(ROAM_RESULTS_JOB_INDEX)`,
+    });
+    expect(mountOf(worker!)).toMatchObject({
+      subPathExpr: `results/${id}/worker-$(ROAM_RESULTS_JOB_INDEX)/$(ROAM_RESULTS_COMPLETION_INDEX)`,
+    });
+    // Each var the expression reads is in the main container's env, once.
+    const names = envNames(worker!);
+    for (const name of [
+      'ROAM_REPLICATED_JOB',
+      'ROAM_RESULTS_JOB_INDEX',
+      'ROAM_RESULTS_COMPLETION_INDEX',
+    ])
+      expect(names.filter((n) => n === name)).toHaveLength(1);
+
+    // A single pod keeps today's layout; a multi-host slice's hosts share the job's folder.
+    const single = jobManifest({ ...input({}), files }).spec.template.spec as Spec;
+    expect(mountOf(single)).toEqual({
+      name: 'roam-results-volume',
+      mountPath: '/roam/results',
+      subPath: `results/${id}`,
+    });
+    const slice = jobManifest({
+      ...input({
+        resources: {
+          cpu: '1',
+          memory: '1Gi',
+          tpu: { type: 'tpu-v5-lite-podslice', topology: '4x4' },
+        },
+      }),
+      slice: { chips: 16, perHost: 4, hosts: 4 },
+      files,
+    }).spec.template.spec as Spec;
+    expect(mountOf(slice)).toMatchObject({ subPath: `results/${id}` });
+    expect(mountOf(slice)).not.toHaveProperty('subPathExpr');
+  });
+
   it('keeps a single-pod job a plain Job', () => {
     const manifest = attemptManifest(input({}));
     expect(manifest.kind).toBe('Job');

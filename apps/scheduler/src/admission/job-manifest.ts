@@ -74,6 +74,8 @@ interface PodShape {
   resultsEnv?: EnvVar[];
   /** Node pools the pods may go to (`NODE_POOL_LABEL` In these): a job's TPU slices' pools. */
   pools?: string[];
+  /** PVC mode: the pod's results folder, its slot's prefix over `resultsEnv` (`subPathExpr`). */
+  resultsDir?: string;
 }
 
 /** An env var read from one of the pod's own annotations (the downward API). */
@@ -140,7 +142,9 @@ function podTemplate(input: ManifestInput, shape: PodShape) {
       input.id,
       input.files?.results && shape.resultsEnv
         ? { ...input.files, results: { ...input.files.results, slotEnv: shape.resultsEnv } }
-        : input.files,
+        : input.files?.claim && shape.resultsEnv && shape.resultsDir
+          ? { ...input.files, replicaDir: { expr: shape.resultsDir, env: shape.resultsEnv } }
+          : input.files,
     ),
   };
 }
@@ -230,7 +234,9 @@ export function jobManifest(input: ManifestInput) {
         env,
         ...(hosts > 1 ? { chipsPerHost: input.slice?.perHost, subdomain: name } : {}),
         // A multi-host slice's pods share the attempt's one results upload (docs/storage.md).
-        ...(indexed ? { resultsEnv: [completionIndexEnv] } : {}),
+        ...(indexed
+          ? { resultsEnv: [completionIndexEnv], resultsDir: `$(${completionIndexEnv.name})` }
+          : {}),
       }),
     },
   };
@@ -358,6 +364,11 @@ export function jobSetManifest(input: ManifestInput) {
                   fromAnnotation('ROAM_RESULTS_JOB_INDEX', JOBSET_JOB_INDEX_ANNOTATION),
                   completionIndexEnv,
                 ],
+                // The slot's prefix (`resultSlotsOf`): `worker-1`, `worker-1/0` with several pods.
+                resultsDir:
+                  (rj.completions ?? parallelism) > 1
+                    ? `${rj.name}-$(ROAM_RESULTS_JOB_INDEX)/$(${completionIndexEnv.name})`
+                    : `${rj.name}-$(ROAM_RESULTS_JOB_INDEX)`,
               }),
             },
           },

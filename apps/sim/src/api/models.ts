@@ -23,6 +23,8 @@ export interface VolumeMount {
   name: string;
   mountPath: string;
   subPath?: string;
+  /** `subPath` with `$(VAR)` references to the container's env, expanded as the pod starts. */
+  subPathExpr?: string;
 }
 
 export interface Container {

@@ -7,6 +7,8 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 
 import type { Container, Pod } from '../api/models.js';
+import { withDownwardEnv } from './downward.js';
+import { envOf } from './inputs.js';
 
 const bytes = (content: string | Buffer): Buffer =>
   Buffer.isBuffer(content) ? content : Buffer.from(content, 'utf8');
@@ -34,6 +36,17 @@ export function parseFilesAnnotation(json: string): Record<string, string> | und
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A mount's `subPathExpr` expanded as the kubelet does: each `$(VAR)` becomes the container's
+ * env var (a downward API one resolved against the pod); a reference to a var the container
+ * lacks is left as it is, and `$$` is a literal `$`.
+ */
+export function expandSubPathExpr(expr: string, env: Record<string, string>): string {
+  return expr.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (ref, name?: string) =>
+    name === undefined ? '$' : (env[name] ?? ref),
+  );
 }
 
 /** A path inside a claim: the claim, and the path relative to the volume root. */
@@ -73,7 +86,12 @@ export class FileStore {
       const mount = m.mountPath.replace(/\/+$/, '');
       if (claim && (path === mount || path.startsWith(`${mount}/`))) {
         const rel = path.slice(mount.length).replace(/^\/+/, '');
-        return { claim, path: m.subPath ? `${m.subPath}/${rel}` : rel };
+        const sub =
+          m.subPath ??
+          (m.subPathExpr !== undefined && spec
+            ? expandSubPathExpr(m.subPathExpr, envOf(withDownwardEnv(spec, pod)))
+            : undefined);
+        return { claim, path: sub ? `${sub}/${rel}` : rel };
       }
     }
     return undefined;

@@ -734,6 +734,8 @@ class TenantUsage(TypedDict, total=False):
     pending_jobs: Required[int]
     # Jobs admitted and not finished (against `max_concurrent_jobs`).
     running_jobs: Required[int]
+    # TPU chips held, of every type (against `max_tpu`); a multi-host slice counts all its hosts.
+    tpu: Required[int]
 
 
 class TenantWithUsage(TypedDict, total=False):

@@ -3207,6 +3207,8 @@ export interface components {
       pending_jobs: number;
       /** @description Jobs admitted and not finished (against `max_concurrent_jobs`). */
       running_jobs: number;
+      /** @description TPU chips held, of every type (against `max_tpu`); a multi-host slice counts all its hosts. */
+      tpu: number;
     };
     TenantWithUsage: {
       /** @description Borrowing beyond the guarantee per resource; a resource left out is not capped. */
