@@ -81,6 +81,21 @@ function poolDispatchers(kc: KubeConfig): KubeConfig {
 }
 
 /**
+ * Object calls go through `Kube.request` with the agent client-node builds once per cluster;
+ * it builds it without keep-alive, so every call would open (and close) a connection of its
+ * own. Kept alive, calls reuse the agent's connections, as watches reuse the dispatcher's.
+ */
+function keepAlive(kc: KubeConfig): KubeConfig {
+  // createAgent is private in client-node's typings, public at run time.
+  const target = kc as unknown as {
+    createAgent(cluster: unknown, options: Record<string, unknown>): unknown;
+  };
+  const create = target.createAgent.bind(kc);
+  target.createAgent = (cluster, options) => create(cluster, { ...options, keepAlive: true });
+  return kc;
+}
+
+/**
  * Every request (API calls, watches, logs all pass through applySecurityAuthentication) says
  * which roam app made it, in the User-Agent, as kubectl does: audit logs and the simulator's
  * RBAC check tell the workers apart by it.
@@ -96,7 +111,7 @@ function identify(kc: KubeConfig, agent: string): KubeConfig {
 
 /** Where to find the cluster: an explicit kubeconfig file, `KUBECONFIG`, in-cluster, or ~/.kube/config. */
 export function loadKubeConfig(kubeconfigPath?: string, agent = 'roam'): KubeConfig {
-  const kc = identify(poolDispatchers(new KubeConfig()), agent);
+  const kc = identify(keepAlive(poolDispatchers(new KubeConfig())), agent);
   const path = kubeconfigPath ?? process.env.KUBECONFIG;
   if (path) kc.loadFromFile(path);
   else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
