@@ -15,7 +15,7 @@ type LimitRange = KubernetesObject & {
   spec: {
     limits: {
       defaultRequest: Record<string, string>;
-      _default: Record<string, string>;
+      default: Record<string, string>;
       max: Record<string, string>;
     }[];
   };
@@ -77,10 +77,10 @@ describe('tenants, keys and per-tenant namespaces', () => {
         namespace: 'roam-city-a',
       });
       // Node disk is bounded too: a container that sets nothing gets a default, none gets more than the max.
-      // (client-node reads the item's `default` back as `_default`.)
+      // (Kube reads objects as the API server sends them: the item's field is `default`.)
       expect(limits?.spec.limits[0]).toMatchObject({
         defaultRequest: { cpu: '100m', memory: '128Mi', 'ephemeral-storage': '256Mi' },
-        _default: { cpu: '1', memory: '1Gi', 'ephemeral-storage': '2Gi' },
+        default: { cpu: '1', memory: '1Gi', 'ephemeral-storage': '2Gi' },
         max: { 'ephemeral-storage': '10Gi' },
       });
       const ready = await eventually('the tenant to be ready', async () => {

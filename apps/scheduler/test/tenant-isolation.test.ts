@@ -15,7 +15,7 @@ type Policy = KubernetesObject & {
   spec: {
     podSelector: object;
     policyTypes: string[];
-    ingress: { _from: object[] }[];
+    ingress: { from: object[] }[];
     egress: { to: { ipBlock?: { cidr: string; except?: string[] } }[]; ports?: object[] }[];
   };
 };
@@ -63,9 +63,9 @@ describe('tenant namespaces are isolated', () => {
     const policy = await h.kube.get<Policy>(policyOf('roam-walled'));
     expect(policy?.spec.podSelector).toEqual({});
     expect(policy?.spec.policyTypes).toEqual(['Ingress', 'Egress']);
-    // Ingress only from the namespace's own pods: no namespaceSelector, no ipBlock. (client-node
-    // names the `from` field `_from`, a reserved word.)
-    expect(policy?.spec.ingress).toEqual([{ _from: [{ podSelector: {} }] }]);
+    // Ingress only from the namespace's own pods: no namespaceSelector, no ipBlock. (Written
+    // through client-node's model as `_from`; read back as the API server sends it, `from`.)
+    expect(policy?.spec.ingress).toEqual([{ from: [{ podSelector: {} }] }]);
     const blocks = policy!.spec.egress.flatMap((rule) => rule.to.map((peer) => peer.ipBlock));
     expect(blocks).toContainEqual({
       cidr: '0.0.0.0/0',

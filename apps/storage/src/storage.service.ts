@@ -512,6 +512,11 @@ export class StorageService implements OnModuleDestroy {
       throw error;
     });
     if (body) return this.unpackUpload(store, job, upload, body, keep);
+    // With object storage, results only ever arrive as an upload (docs/storage.md): none means
+    // the pod uploaded nothing, or an earlier pass indexed every file before removing it. So
+    // there is nothing to list, and a listing costs a store like s3rver a walk of the tenant's
+    // job directories, for every job that has no results.
+    if (store.kind !== 'pvc') return { count: 0, error: null };
     return { count: await this.indexStored(store, job, keep), error: null };
   }
 

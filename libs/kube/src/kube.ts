@@ -6,10 +6,13 @@ import {
   KubeConfig,
   KubernetesObjectApi,
   Log,
-  PatchStrategy,
   Watch,
+  type KubernetesListObject,
   type KubernetesObject,
 } from '@kubernetes/client-node';
+// Not re-exported by the package's index; the package has no exports map, so these resolve.
+import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
+import { getSerializationType } from '@kubernetes/client-node/dist/util.js';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 
 import { isAlreadyExists, isNotFound, KubeError, toKubeError } from './errors.js';
@@ -78,6 +81,21 @@ function poolDispatchers(kc: KubeConfig): KubeConfig {
 }
 
 /**
+ * Object calls go through `Kube.request` with the agent client-node builds once per cluster;
+ * it builds it without keep-alive, so every call would open (and close) a connection of its
+ * own. Kept alive, calls reuse the agent's connections, as watches reuse the dispatcher's.
+ */
+function keepAlive(kc: KubeConfig): KubeConfig {
+  // createAgent is private in client-node's typings, public at run time.
+  const target = kc as unknown as {
+    createAgent(cluster: unknown, options: Record<string, unknown>): unknown;
+  };
+  const create = target.createAgent.bind(kc);
+  target.createAgent = (cluster, options) => create(cluster, { ...options, keepAlive: true });
+  return kc;
+}
+
+/**
  * Every request (API calls, watches, logs all pass through applySecurityAuthentication) says
  * which roam app made it, in the User-Agent, as kubectl does: audit logs and the simulator's
  * RBAC check tell the workers apart by it.
@@ -93,13 +111,21 @@ function identify(kc: KubeConfig, agent: string): KubeConfig {
 
 /** Where to find the cluster: an explicit kubeconfig file, `KUBECONFIG`, in-cluster, or ~/.kube/config. */
 export function loadKubeConfig(kubeconfigPath?: string, agent = 'roam'): KubeConfig {
-  const kc = identify(poolDispatchers(new KubeConfig()), agent);
+  const kc = identify(keepAlive(poolDispatchers(new KubeConfig())), agent);
   const path = kubeconfigPath ?? process.env.KUBECONFIG;
   if (path) kc.loadFromFile(path);
   else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
   else kc.loadFromDefault();
   return kc;
 }
+
+/**
+ * The object as client-node's object API sends it: a built-in kind through its model, which
+ * maps the model's field names to the wire's (a LimitRange item's `_default` is sent as
+ * `default`) and leaves out fields the model does not know; any other kind as it is.
+ */
+const toWire = (object: KubernetesObject): unknown =>
+  ObjectSerializer.serialize(object, getSerializationType(object.apiVersion, object.kind), '');
 
 const ref = (object: ObjectRef) => ({
   apiVersion: object.apiVersion,
@@ -376,8 +402,54 @@ export class Kube {
     return this.config.getCurrentCluster()?.server ?? 'unknown';
   }
 
+  /**
+   * The object's API path (`/apis/batch/v1/namespaces/ns/jobs[/name]`), from client-node's
+   * discovery of the kind's resource (cached per API version after the first call).
+   */
+  private pathOf(
+    object: KubernetesObject,
+    action: 'create' | 'read' | 'list' | 'patch' | 'delete',
+  ): Promise<string> {
+    // specUriPath is protected in client-node's typings, public at run time.
+    const objects = this.objects as unknown as {
+      specUriPath(spec: KubernetesObject, action: string): Promise<string>;
+    };
+    return objects.specUriPath(object, action);
+  }
+
+  /**
+   * One object call with its answer as plain JSON. client-node's object API serialises the
+   * request and deserialises the answer through its generated models (a walk of every field,
+   * dates turned into `Date`s) over fetch and web streams: that was most of the scheduler's
+   * cost of creating a Job. Objects from watches were always plain JSON, so callers already
+   * read dates as strings.
+   */
+  private async json<T>(
+    method: string,
+    path: string,
+    query: Record<string, string | number | undefined> = {},
+    body?: { contentType: string; value: unknown },
+  ): Promise<T> {
+    const search = new URLSearchParams();
+    for (const [key, value] of Object.entries(query))
+      if (value !== undefined) search.set(key, String(value));
+    const text = await this.request(
+      method,
+      search.toString() ? `${path}?${search.toString()}` : path,
+      body ? { contentType: body.contentType, body: JSON.stringify(body.value) } : {},
+    );
+    return JSON.parse(text) as T;
+  }
+
   create<T extends KubernetesObject>(object: T): Promise<T> {
-    return this.traced(targetOf('create', object), () => this.objects.create(object));
+    return this.traced(targetOf('create', object), async () =>
+      this.json<T>(
+        'POST',
+        await this.pathOf(object, 'create'),
+        {},
+        { contentType: 'application/json', value: toWire(object) },
+      ),
+    );
   }
 
   /** Creates, or returns the existing object of that name. */
@@ -406,16 +478,7 @@ export class Kube {
       return 'created';
     } catch (error) {
       if (!isAlreadyExists(error)) throw error;
-      await this.traced(targetOf('patch', object), () =>
-        this.objects.patch(
-          object,
-          undefined,
-          undefined,
-          'roam',
-          undefined,
-          PatchStrategy.MergePatch,
-        ),
-      );
+      await this.traced(targetOf('patch', object), () => this.mergePatchObject(object));
       return 'updated';
     }
   }
@@ -423,8 +486,8 @@ export class Kube {
   /** The object, or undefined when it does not exist. */
   async get<T extends KubernetesObject>(object: ObjectRef): Promise<T | undefined> {
     try {
-      return await this.traced(targetOf('get', object), () =>
-        this.objects.read<T>(ref(object) as never),
+      return await this.traced(targetOf('get', object), async () =>
+        this.json<T>('GET', await this.pathOf(ref(object), 'read')),
       );
     } catch (error) {
       if (isNotFound(error)) return undefined;
@@ -438,24 +501,42 @@ export class Kube {
     options: ListOptions = {},
   ): Promise<ListPage<T>> {
     const page = await this.traced({ verb: 'list', kind, namespace: options.namespace }, () =>
-      this.objects.list<T>(
-        apiVersion,
-        kind,
-        options.namespace,
-        undefined,
-        undefined,
-        undefined,
-        options.fieldSelector,
-        options.labelSelector,
-        options.limit,
-        options.continue,
-      ),
+      this.listObjects<T>(apiVersion, kind, options),
     );
     return {
       items: page.items,
-      continue: page.metadata?._continue,
+      // The wire name; client-node's models call it `_continue`.
+      continue: (page.metadata as { continue?: string } | undefined)?.continue,
       resourceVersion: page.metadata?.resourceVersion,
     };
+  }
+
+  /** One page of a list, as plain JSON (see `json`). */
+  private async listObjects<T extends KubernetesObject>(
+    apiVersion: string,
+    kind: string,
+    options: ListOptions = {},
+  ): Promise<KubernetesListObject<T>> {
+    const path = await this.pathOf(
+      { apiVersion, kind, metadata: { namespace: options.namespace } },
+      'list',
+    );
+    return this.json<KubernetesListObject<T>>('GET', path, {
+      fieldSelector: options.fieldSelector,
+      labelSelector: options.labelSelector,
+      limit: options.limit,
+      continue: options.continue,
+    });
+  }
+
+  /** A JSON merge patch of the object (its fields as the patch), as field manager `roam`. */
+  private async mergePatchObject<T extends KubernetesObject>(object: KubernetesObject): Promise<T> {
+    return this.json<T>(
+      'PATCH',
+      await this.pathOf(object, 'patch'),
+      { fieldManager: 'roam' },
+      { contentType: 'application/merge-patch+json', value: toWire(object) },
+    );
   }
 
   /** Every item, following `continue` tokens page by page. */
@@ -481,14 +562,7 @@ export class Kube {
     patch: Record<string, unknown>,
   ): Promise<T> {
     return this.traced(targetOf('patch', object), () =>
-      this.objects.patch<T>(
-        { ...ref(object), ...patch } as T,
-        undefined,
-        undefined,
-        'roam',
-        undefined,
-        PatchStrategy.MergePatch,
-      ),
+      this.mergePatchObject<T>({ ...ref(object), ...patch }),
     );
   }
 
@@ -502,15 +576,11 @@ export class Kube {
     gracePeriodSeconds?: number,
   ): Promise<boolean> {
     try {
-      await this.traced(targetOf('delete', object), () =>
-        this.objects.delete(
-          ref(object),
-          undefined,
-          undefined,
+      await this.traced(targetOf('delete', object), async () =>
+        this.json('DELETE', await this.pathOf(ref(object), 'delete'), {
           gracePeriodSeconds,
-          undefined,
           propagationPolicy,
-        ),
+        }),
       );
       return true;
     } catch (error) {
@@ -530,17 +600,7 @@ export class Kube {
     kind: string,
     labelSelector?: string,
   ): ResilientInformer<T> {
-    const list = () =>
-      this.objects.list<T>(
-        apiVersion,
-        kind,
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        labelSelector,
-      );
+    const list = () => this.listObjects<T>(apiVersion, kind, { labelSelector });
     return resilientInformer<T>(this.config, path, list, labelSelector);
   }
 
