@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 
 import { describe, expect, it } from '@jest/globals';
 
-import { linesOf, MinHeap, mergeByTime, wholeLogLine } from './replica-logs.js';
+import { linesOf, mergeByTime, wholeLogLine } from './replica-logs.js';
 
 const collect = async <T>(source: AsyncIterable<T>): Promise<T[]> => {
   const out: T[] = [];
@@ -61,18 +61,6 @@ describe('linesOf', () => {
     const bytes = Buffer.from('é€\n', 'utf8');
     const parts = [...bytes].map((b) => Buffer.from([b]));
     expect((await collect(linesOf(chunks(...parts)))).flat()).toEqual(['é€']);
-  });
-});
-
-describe('MinHeap', () => {
-  it('pops in order whatever the pushes', () => {
-    const heap = new MinHeap<number>((a, b) => a < b);
-    const values = [5, 3, 9, 1, 1, 8, 2, 7, 0, 6, 4];
-    for (const v of values) heap.push(v);
-    const out: number[] = [];
-    for (let v = heap.pop(); v !== undefined; v = heap.pop()) out.push(v);
-    expect(out).toEqual([...values].sort((a, b) => a - b));
-    expect(heap.size).toBe(0);
   });
 });
 

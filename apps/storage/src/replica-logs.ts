@@ -2,6 +2,8 @@
 // a k-way merge by time over one line stream per pod (docs/storage.md#results-and-logs-of-multi-pod-jobs).
 import { StringDecoder } from 'node:string_decoder';
 
+import { MinHeap } from '@roam/domain';
+
 /**
  * The whole log's line for one line of a replica's log (`<stamp> [<replica>] <rest>\n`), and
  * its time. Kubernetes trims trailing zeros of the fraction, so stamps are compared as times;
@@ -32,48 +34,6 @@ export async function* linesOf(stream: AsyncIterable<Buffer | string>): AsyncGen
   }
   rest += decoder.end();
   if (rest !== '') yield [rest];
-}
-
-/** A binary min-heap under `less`. */
-export class MinHeap<T> {
-  private readonly items: T[] = [];
-
-  constructor(private readonly less: (a: T, b: T) => boolean) {}
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  push(item: T): void {
-    const items = this.items;
-    items.push(item);
-    let i = items.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.less(items[i]!, items[parent]!)) break;
-      [items[i], items[parent]] = [items[parent]!, items[i]!];
-      i = parent;
-    }
-  }
-
-  pop(): T | undefined {
-    const items = this.items;
-    const top = items[0];
-    const last = items.pop();
-    if (items.length === 0 || last === undefined) return top;
-    items[0] = last;
-    for (let i = 0; ;) {
-      const left = 2 * i + 1;
-      const right = left + 1;
-      let least = i;
-      if (left < items.length && this.less(items[left]!, items[least]!)) least = left;
-      if (right < items.length && this.less(items[right]!, items[least]!)) least = right;
-      if (least === i) break;
-      [items[i], items[least]] = [items[least]!, items[i]!];
-      i = least;
-    }
-    return top;
-  }
 }
 
 /** One pod's lines of its replica's log, in time order. */

@@ -1,6 +1,7 @@
 /**
  * A binary min-heap under a strict total order `less`. Admission keeps one entry per tenant in
- * it, so picking the tenant with the lowest share costs O(log tenants) instead of a scan.
+ * it, so picking the tenant with the lowest share costs O(log tenants) instead of a scan; the
+ * storage worker's merge of a gang's logs keeps one line per pod in it.
  */
 export class MinHeap<T> {
   private readonly items: T[] = [];

@@ -7,6 +7,7 @@ export * from './borrowing.js';
 export * from './explain.js';
 export * from './fair-share.js';
 export * from './gang.js';
+export * from './heap.js';
 export * from './job-state.js';
 export * from './job-state-table.js';
 export * from './kubernetes.js';
