@@ -192,7 +192,10 @@ describe('a noisy tenant beside a quiet one', () => {
   });
 
   it('fills the cluster, then is refused whole at its pending cap despite priority 1000', async () => {
-    const fill = await batch(POD_SLOTS, 0);
+    // The cluster is filled at priority 1000 too: higher-priority jobs of the same tenant would
+    // preempt its running ones to make room on the nodes (docs/scheduling.md#borrowing), while
+    // equal priority never preempts, so the backlog below stays pending, as counted.
+    const fill = await batch(POD_SLOTS, 1000);
     expect(fill.status).toBe(201);
     await eventually('the noisy tenant to run on every pod slot', async () => {
       const running = await h.prisma.job.count({ where: { tenantId: 'noisy', status: 'running' } });

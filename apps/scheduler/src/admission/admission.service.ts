@@ -215,16 +215,25 @@ export class AdmissionService {
       w.reason === 'WaitingForQuota' || w.reason === 'InsufficientCapacity';
     if (max === 0 || !decision.waiting.some(preemptable)) return [];
     const running = await this.repository.running(tx);
+    const current = new Map<string, number>();
     const tenants = snapshot.tenants.map((t) => ({
       ...t,
       runningJobs: (running.get(t.id) ?? []).map(({ attempt, ...job }) => {
+        current.set(job.id, attempt);
         const pods = (bound.get(job.id) ?? [])
           .filter((pod) => pod.attempt === attempt)
           .map(({ node, resources }) => ({ node, resources }));
         return pods.length > 0 ? { ...job, pods } : job;
       }),
     }));
-    return preempt({ ...snapshot, tenants }, decision, { maxPreemptions: max });
+    // Pods of an attempt no job holds any more (an earlier preemption's victims, still in their
+    // grace period): their room is on its way back, so nothing else is evicted for it.
+    const releasing = [...bound].flatMap(([jobId, pods]) =>
+      pods
+        .filter((pod) => pod.attempt !== current.get(jobId))
+        .map(({ node, resources }) => ({ node, resources })),
+    );
+    return preempt({ ...snapshot, tenants, releasing }, decision, { maxPreemptions: max });
   }
 
   /**

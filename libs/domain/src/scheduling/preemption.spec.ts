@@ -276,6 +276,8 @@ describe('preempt: reclaiming a guarantee and priority within a tenant', () => {
 const small = (name: string, cpu: number) =>
   node(name).allocatable({ cpu: 4, memory: '16Gi' }).requested({ cpu });
 
+const cpuOnly = (cpu: number) => ({ cpuMillis: cpu * 1000, memoryBytes: 0, gpu: 0 });
+
 const withNodes = (s: Snapshot): string[] =>
   preempt(s, decide(s)).map(
     (p) => `${p.jobId}:${p.reason}:by ${p.by.jobId} on ${(p.nodes ?? []).join(',')}`,
@@ -645,5 +647,57 @@ describe('preempt: room on nodes, TPU slices and reclaim messages', () => {
     expect(preempt(s, decide(s)).map((p) => p.message)).toEqual([
       "Preempted to make room on node x for job b1 of tenant b, within its tenant's guaranteed quota, while this job ran on borrowed quota: its quota had room but those nodes were full; requeued without using a retry",
     ]);
+  });
+
+  it('evicts nothing more while an earlier victim’s pods are on their way out of the node', () => {
+    const base = snapshot()
+      .tenants(
+        tenant('a')
+          .quota({ cpu: 16 })
+          .runningJob('a-low', { cpu: 2 }, { at: 0, priority: -100, on: 'n1' }),
+      )
+      .jobs(job('a-high').priority(100).cpu(2))
+      // 4 CPU requested: a-low's 2 and 2 of a job preempted last cycle, still terminating.
+      .nodes(small('n1', 4))
+      .at(10)
+      .obj();
+    expect(withNodes(base)).toEqual(['a-low:HigherPriority:by a-high on n1']);
+    const releasing = { ...base, releasing: [{ node: 'n1', resources: cpuOnly(2) }] };
+    expect(withNodes(releasing)).toEqual([]);
+  });
+
+  it('a gang evicts nothing when the room on its way back is enough', () => {
+    const base = snapshot()
+      .tenants(
+        tenant('a')
+          .quota({ cpu: 16 })
+          .runningJob('a-low', { cpu: 2 }, { at: 0, priority: -100, on: 'n1' }),
+      )
+      .jobs(job('a-gang').priority(100).pods('w', 2, { cpu: 1 }))
+      .nodes(small('n1', 4))
+      .at(10)
+      .obj();
+    expect(withNodes(base)).toEqual(['a-low:HigherPriority:by a-gang on n1']);
+    const releasing = { ...base, releasing: [{ node: 'n1', resources: cpuOnly(2) }] };
+    expect(withNodes(releasing)).toEqual([]);
+  });
+
+  it("takes another member's job only for borrowing of a resource the waiting job needs", () => {
+    // b is beyond its guarantee in GPUs only; a's job asks for CPU alone.
+    const s = snapshot()
+      .tenants(
+        tenant('a').quota({ cpu: 4 }).cohort('c'),
+        tenant('b')
+          .quota({ cpu: 4, gpu: 1 })
+          .cohort('c')
+          .runningJob('b-gpu', { cpu: 2, gpu: 2 }, { at: 0, on: 'g' }),
+      )
+      .jobs(job('a1').of('a').cpu(2))
+      .nodes(
+        node('g').allocatable({ cpu: 2, memory: '16Gi', gpu: 2 }).requested({ cpu: 2, gpu: 2 }),
+      )
+      .at(10)
+      .obj();
+    expect(withNodes(s)).toEqual([]);
   });
 });

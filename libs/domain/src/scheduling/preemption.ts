@@ -371,6 +371,11 @@ function nodeRoom(
     slots: usable.map((n) => (n.pods ? n.pods.allocatable - n.pods.used : Infinity)),
     reservedFor: new Map(decision.reservations.map((r) => [r.node, r.jobId])),
   };
+  // Pods on their way out (an earlier preemption's victims): their room is coming back.
+  for (const pod of snapshot.releasing ?? []) {
+    const i = room.index.get(pod.node);
+    if (i !== undefined) take(room, i, pod.resources, -1);
+  }
   for (const admission of decision.admitted) {
     const found = pending.get(admission.jobId);
     if (!found) continue;
@@ -442,7 +447,7 @@ function nodeCandidates({
       for (const t of snapshot.tenants) {
         if (t.cohort !== cohort.name || t.id === tenant.id) continue;
         const holds = used.get(t.id) as Resources;
-        if (!RESOURCE_NAMES.some((d) => holds[d] > t.limits[d])) continue;
+        if (!RESOURCE_NAMES.some((d) => r[d] > 0 && holds[d] > t.limits[d])) continue;
         for (const c of sorted(t)) {
           if (!taken.has(c.job.id) && (c.job.pods?.length ?? 0) > 0) out.push(c);
         }
@@ -455,19 +460,24 @@ function nodeCandidates({
 
 /**
  * Picks victims from `eligible` (cheapest first) as they keep their rule: another member's job
- * only while its tenant is still beyond its guarantee in a resource the job holds.
+ * only while its tenant is still beyond its guarantee in a resource that job holds and the
+ * waiting job needs.
  */
 class Borrowed {
   private readonly left = new Map<string, Resources>();
   constructor(
     private readonly used: Map<string, Resources>,
     private readonly by: TenantState,
+    /** What the waiting job asks for: only borrowing of those resources is reclaimed. */
+    private readonly needs: Resources,
   ) {}
 
   mayTake(c: Candidate): boolean {
     if (c.tenant.id === this.by.id) return true;
     const holds = this.left.get(c.tenant.id) ?? copy(this.used.get(c.tenant.id) as Resources);
-    return RESOURCE_NAMES.some((d) => c.job.resources[d] > 0 && holds[d] > c.tenant.limits[d]);
+    return RESOURCE_NAMES.some(
+      (d) => this.needs[d] > 0 && c.job.resources[d] > 0 && holds[d] > c.tenant.limits[d],
+    );
   }
 
   take(c: Candidate): void {
@@ -481,6 +491,9 @@ class Borrowed {
 /** Rule 3 for one waiting job: the victims that let it fit on nodes, or nothing. */
 function byNode(ctx: Context, room: NodeRoom, eligible: readonly Candidate[]): Plan | undefined {
   const job = withTpuRequest(ctx.job, ctx.snapshot.nodes);
+  // A multi-host TPU slice takes a whole pool of its own (gang.ts), which first-fit over the
+  // freed room does not model: such a job waits for capacity (docs/scheduling.md#borrowing).
+  if (job.podSets?.some((set) => set.name === 'slice' || (set.slices ?? 0) > 0)) return undefined;
   const sets = placementOrder(job.podSets ?? []);
   // One pod object per set, so that what a node accepts is asked once per set.
   const pods = isGang(job)
@@ -528,12 +541,20 @@ function onOneNode(
       list.push(c); // eligible is in victim order, so each list is too
     }
   }
+  // Room it can use already (or once the pods on their way out are gone): nothing to evict.
+  for (let i = 0; i < room.usable.length; i++) {
+    if (
+      fitsIn(pod.resources, room.free[i] as Resources, room.slots[i] as number) &&
+      accepts(pod, i)
+    )
+      return undefined;
+  }
   let best: { i: number; victims: Candidate[] } | undefined;
   for (const [i, candidates] of onNode) {
     if (!accepts(pod, i)) continue;
     const free = { ...(room.free[i] as Resources) };
     let slots = room.slots[i] as number;
-    const borrowed = new Borrowed(ctx.used, ctx.tenant);
+    const borrowed = new Borrowed(ctx.used, ctx.tenant, jobTotal(ctx.job));
     const victims: Candidate[] = [];
     for (const c of candidates) {
       if (fitsIn(pod.resources, free, slots)) break;
@@ -600,13 +621,15 @@ function gang(
   const nodes = room.usable.map((_, i) => i).filter(anyPod);
   // The victims in order as they keep their rule, then the shortest prefix of them that lets
   // every pod fit (more room never hurts first-fit here but for its order: a binary search).
-  const borrowed = new Borrowed(ctx.used, ctx.tenant);
+  const borrowed = new Borrowed(ctx.used, ctx.tenant, jobTotal(ctx.job));
   const order: Candidate[] = [];
   for (const c of useful) {
     if (!borrowed.mayTake(c)) continue;
     borrowed.take(c);
     order.push(c);
   }
+  // The gang fits without victims (once the pods on their way out are gone): nothing to evict.
+  if (placeGang(room, [], pods, accepts, nodes)) return undefined;
   if (!placeGang(room, order, pods, accepts, nodes)) return undefined;
   let lo = 1;
   let hi = order.length;

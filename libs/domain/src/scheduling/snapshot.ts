@@ -17,6 +17,13 @@ export interface Snapshot {
   /** Every node the cluster reports, including cordoned and NotReady ones. */
   nodes: readonly NodeState[];
   now: Date;
+  /**
+   * Pods still bound to a node whose job no longer holds it (a preempted, cancelled or
+   * requeued attempt's pods on their way out, within their grace period). Only `preempt` reads
+   * it: their room is as good as free for a job waiting for capacity, so no further job is
+   * evicted for it while they go.
+   */
+  releasing?: readonly RunningPod[];
 }
 
 export interface TenantState {
