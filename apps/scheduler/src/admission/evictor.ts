@@ -20,7 +20,7 @@ export interface Eviction {
  * deleted with `PREEMPTION_GRACE_SECONDS` between SIGTERM and SIGKILL, then their Job (or JobSet). The job
  * is already requeued as a new attempt, with a new Job name, so its next run never adopts the
  * Job being torn down. A failed delete is logged; the reconciler removes an earlier attempt's
- * Job at its TTL in any case.
+ * Job that never finished in any case, once its log is stored (`planReconcile`).
  */
 @Injectable()
 export class Evictor {

@@ -706,10 +706,16 @@ describe('planReconcile: a Kubernetes Job goes only once what it holds is stored
       expected({ recheckAt: at(110) }),
     ],
     [
-      'an earlier attempt with no recorded end: the TTL counts from now',
-      running(ttl(0, { attempt: 2 })),
+      'an earlier attempt that never finished (superseded): no TTL, it waits for its log only',
+      running(ttl(3600, { attempt: 2 })),
       withEarlier(obs.running, [1, undefined]),
       expected({ awaitingStorage: [1] }),
+    ],
+    [
+      'an earlier attempt that never finished, its log archived: deleted at once',
+      running(ttl(3600, { attempt: 2, archivedAttempts: [1] })),
+      withEarlier(obs.running, [1, undefined]),
+      expected({ deleteAttempts: [1] }),
     ],
     [
       'a finished retried job: each Job waits for its own log, the last one for the results',

@@ -204,7 +204,7 @@ function finishedPlan(
 
 /**
  * Earlier attempts' Jobs are kept (with their logs) until the TTL after they finished, and
- * then until their log is archived.
+ * then until their log is archived; one that never finished, only until its log is archived.
  */
 function earlierAttempts(
   record: ReconcileRecord,
@@ -217,8 +217,11 @@ function earlierAttempts(
   let recheckAt: Date | undefined;
   for (const earlier of observation.earlier ?? []) {
     if (earlier.attempt >= record.attempt) continue;
-    const ended = earlier.finishedAt ?? now;
-    const due = new Date(ended.getTime() + record.spec.ttl_seconds_after_finished * 1000);
+    // An earlier attempt that never finished was superseded (preempted, its pods never ready,
+    // requeued): no TTL keeps it, it goes once its log is stored. Kueue could readmit it else.
+    const due = earlier.finishedAt
+      ? new Date(earlier.finishedAt.getTime() + record.spec.ttl_seconds_after_finished * 1000)
+      : now;
     if (due > now) {
       if (!recheckAt || due < recheckAt) recheckAt = due;
     } else if (attemptStored(record, earlier.attempt, options)) {

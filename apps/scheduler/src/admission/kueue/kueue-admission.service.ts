@@ -132,6 +132,12 @@ export class KueueAdmissionService {
       return { admitted, queued: result.written.length - admitted, pending: rows.length };
     });
     if (!outcome) return { leader: false, admitted: 0, queued: 0, pending: 0 };
+    // First, before anything else after commit can fail: the preempted attempts' objects (the
+    // reconciler deletes an unfinished earlier attempt's Job too, should this not get there).
+    if (evictions.length > 0) {
+      this.logger.info({ jobs: evictions.map((e) => e.jobId) }, 'Kueue preempted jobs');
+      await this.evictor.evict(evictions);
+    }
     // Written before any Job names one (a Workload of a missing class is never created); read
     // afresh when a job names an admin class not written yet.
     const classes = await this.priorityClasses.current(
@@ -150,10 +156,6 @@ export class KueueAdmissionService {
       ).name,
     }));
     await this.outbox.dispatch(messages);
-    if (evictions.length > 0) {
-      this.logger.info({ jobs: evictions.map((e) => e.jobId) }, 'Kueue preempted jobs');
-      await this.evictor.evict(evictions);
-    }
     // A multi-host TPU slice is built from its layout on the nodes, with its headless Service.
     if (create.some((row) => row.spec.resources.tpu)) await this.cluster.ready();
     if (create.length > 0)
