@@ -221,9 +221,12 @@ export function withJobFiles<T extends PodSpecLike>(
           },
         ]
       : [{ name: CLAIM_VOLUME, mountPath: JOB_RESULTS_DIR, subPath: `results/${jobId}` }];
-  // The subPathExpr reads the main container's env: add what it lacks of the replica's vars.
-  const replicaEnv = (env: EnvVar[]) =>
-    claim && replicaDir ? replicaDir.env.filter((v) => !env.some((e) => e.name === v.name)) : [];
+  // The subPathExpr reads the main container's env: roam's replica vars, in place of any of
+  // the same name (a tenant's `env` must not point its pods at one folder, or another's).
+  const replicaVars = claim && replicaDir ? replicaDir.env : [];
+  const ownNames = new Set(replicaVars.map((v) => v.name));
+  const withReplicaEnv = (env: EnvVar[]) =>
+    replicaVars.length === 0 ? env : [...env.filter((e) => !ownNames.has(e.name)), ...replicaVars];
   return {
     ...spec,
     volumes: [
@@ -236,7 +239,7 @@ export function withJobFiles<T extends PodSpecLike>(
       i === 0
         ? {
             ...c,
-            env: [...(c.env ?? []), ...dirs, ...replicaEnv(c.env ?? [])],
+            env: withReplicaEnv([...(c.env ?? []), ...dirs]),
             volumeMounts: [...(c.volumeMounts ?? []), work, ...resultsMount],
           }
         : c,

@@ -254,6 +254,16 @@ describe('attemptManifest for multi-pod jobs', () => {
       subPathExpr: `results/${id}/$(ROAM_RESULTS_COMPLETION_INDEX)`,
     });
     expect(envNames(indexed)).toContain('ROAM_RESULTS_COMPLETION_INDEX');
+    // A tenant's env cannot point every pod at one folder: roam's var replaces one of its name.
+    const hostile = jobManifest({
+      ...input({ parallelism: 3, env: { ROAM_RESULTS_COMPLETION_INDEX: 'x' } }),
+      files,
+    }).spec.template.spec as Spec;
+    const vars = (hostile.containers[0]!.env as { name: string; value?: string }[]).filter(
+      (e) => e.name === 'ROAM_RESULTS_COMPLETION_INDEX',
+    );
+    expect(vars).toHaveLength(1);
+    expect(vars[0]).not.toHaveProperty('value');
 
     const jobSet = jobSetManifest({
       ...input({
