@@ -371,7 +371,13 @@ export class Kube {
           // 'close' before 'end': the server dropped the connection mid-answer.
           response.on('close', () => {
             if (!response.complete)
-              fail(new Error(`${method} ${path}: the connection closed before the answer ended`));
+              fail(
+                // A reset connection, as the socket's own error would say: retried (isTransient).
+                Object.assign(
+                  new Error(`${method} ${path}: the connection closed before the answer ended`),
+                  { code: 'ECONNRESET' },
+                ),
+              );
           });
           response.on('end', () => {
             if (settled) return;

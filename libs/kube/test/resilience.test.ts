@@ -137,6 +137,26 @@ describe('Kube client against a misbehaving API server', () => {
     expect(seen).toHaveLength(3);
   });
 
+  it('retries an answer whose connection closes halfway through its body', async () => {
+    answer = (request, response, n) => {
+      if (n === 0) {
+        response.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+        response.write('{"apiVersion":"v1",', () => request.socket.destroy());
+      } else {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(configMap));
+      }
+    };
+    const read = await kube().get({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      name: 'cm',
+      namespace: 'default',
+    });
+    expect(read?.metadata?.name).toBe('cm');
+    expect(seen).toHaveLength(2);
+  });
+
   it('fails a call the server never answers with a timeout, retrying it first', async () => {
     answer = () => {};
     const error = await kube({ requestTimeoutMs: 200, retries: 1 })
