@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 
 import { describe, expect, it } from '@jest/globals';
 
-import { linesOf, mergeByTime, wholeLogLine } from './replica-logs.js';
+import { inWindows, linesOf, mergeByTime, wholeLogLine } from './replica-logs.js';
 
 const collect = async <T>(source: AsyncIterable<T>): Promise<T[]> => {
   const out: T[] = [];
@@ -61,6 +61,46 @@ describe('linesOf', () => {
     const bytes = Buffer.from('é€\n', 'utf8');
     const parts = [...bytes].map((b) => Buffer.from([b]));
     expect((await collect(linesOf(chunks(...parts)))).flat()).toEqual(['é€']);
+  });
+});
+
+describe('inWindows', () => {
+  it('reads a byte range a window at a time, each request read whole before the next', async () => {
+    const object = Buffer.from('0123456789abcdefghij', 'utf8');
+    const requests: [number, number][] = [];
+    let open = 0;
+    const read = (start: number, end: number) => {
+      requests.push([start, end]);
+      return Promise.resolve(
+        Readable.from(
+          (function* () {
+            open += 1;
+            for (let i = start; i <= end; i += 2)
+              yield object.subarray(i, Math.min(i + 2, end + 1));
+            open -= 1;
+          })(),
+        ),
+      );
+    };
+    const windows: string[] = [];
+    for await (const window of inWindows(read, 3, 12, 5)) {
+      expect(open).toBe(0); // nothing left open while the consumer holds a window
+      windows.push(window.toString('utf8'));
+    }
+    expect(windows).toEqual(['34567', '89abc', 'de']);
+    expect(requests).toEqual([
+      [3, 7],
+      [8, 12],
+      [13, 14],
+    ]);
+  });
+
+  it('gives linesOf a character split between windows whole', async () => {
+    const object = Buffer.from('aé\nb€\n', 'utf8');
+    const read = (start: number, end: number) =>
+      Promise.resolve(Readable.from([object.subarray(start, end + 1)]));
+    const lines = (await collect(linesOf(inWindows(read, 0, object.length, 2)))).flat();
+    expect(lines).toEqual(['aé', 'b€']);
   });
 });
 

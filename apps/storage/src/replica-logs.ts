@@ -17,6 +17,28 @@ export function wholeLogLine(line: string, replica: string): { at: number; text:
   return { at: Number.isNaN(at) ? 0 : at, text: `${stamp} [${replica}] ${rest}\n` };
 }
 
+/** Bytes of a pod's part of a replica log read by one request while the logs are merged. */
+export const MERGE_WINDOW_BYTES = 256 * 1024;
+
+/**
+ * `bytes` bytes from `start` of a stored object, a window at a time, each window read whole by
+ * a request of its own before it is given out: while the merge waits on other pods, nothing of
+ * this one stays open (no idle connection to time out, no file held), and it holds one window.
+ */
+export async function* inWindows(
+  read: (start: number, end: number) => Promise<AsyncIterable<Buffer | string>>,
+  start: number,
+  bytes: number,
+  window = MERGE_WINDOW_BYTES,
+): AsyncGenerator<Buffer> {
+  for (let at = start; at < start + bytes; at += window) {
+    const parts: Buffer[] = [];
+    for await (const chunk of await read(at, Math.min(start + bytes, at + window) - 1))
+      parts.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+    yield Buffer.concat(parts);
+  }
+}
+
 /**
  * The non-empty lines of a stream, a batch per chunk read (one await per chunk, not per line),
  * split on `\n` only (a `\r` of a progress bar stays in its line, as `text.split('\n')`

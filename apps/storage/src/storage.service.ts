@@ -32,7 +32,7 @@ import { metrics, secondsSince } from '@roam/telemetry';
 import type { Logger } from 'pino';
 
 import { contentTypeOf } from './content-types.js';
-import { linesOf, type LogSource, mergeByTime, wholeLogLine } from './replica-logs.js';
+import { inWindows, linesOf, type LogSource, mergeByTime, wholeLogLine } from './replica-logs.js';
 import type { StorageConfig } from './storage.config.js';
 import {
   type JobForStorage,
@@ -447,9 +447,9 @@ export class StorageService implements OnModuleDestroy {
         const { start, bytes } = ranges[order]![i]!;
         if (bytes === 0) return [];
         const replicaKey = replicaLogKey(job.tenantId, job.id, attempt, source.replica);
-        const lines = (async function* () {
-          yield* linesOf(await store.get(replicaKey, { start, end: start + bytes - 1 }));
-        })();
+        const lines = linesOf(
+          inWindows((from, to) => store.get(replicaKey, { start: from, end: to }), start, bytes),
+        );
         return [{ ...source, lines }];
       }),
     );
