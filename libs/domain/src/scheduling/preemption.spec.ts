@@ -700,4 +700,21 @@ describe('preempt: room on nodes, TPU slices and reclaim messages', () => {
       .obj();
     expect(withNodes(s)).toEqual([]);
   });
+
+  it('does not search room on nodes for a multi-host TPU slice (a slice takes a pool of its own)', () => {
+    const host = (name: string) => node(name).tpuHost('tpu-v5-lite-podslice', '4x4', 4).pool('p1');
+    const s = snapshot()
+      .tenants(
+        tenant('a')
+          .quota({ cpu: 64 })
+          .runningJob('a-low', { cpu: 1 }, { at: 0, priority: -100, on: 'p1-0' }),
+      )
+      .jobs(job('a-high').priority(100).cpu(1).tpu('tpu-v5-lite-podslice', '4x4'))
+      .nodes(host('p1-0').tpuInUse(4), host('p1-1'), host('p1-2'), host('p1-3'))
+      .at(10)
+      .obj();
+    const low = s.tenants[0]?.runningJobs?.[0]?.pods?.[0];
+    if (low) low.resources.tpu = 4;
+    expect(withNodes(s)).toEqual([]);
+  });
 });
