@@ -68,6 +68,12 @@ function addTo(into: Resources, r: Resources, sign: 1 | -1): void {
   into.gpu += sign * r.gpu;
 }
 
+/** `addTo` for room on a node, which counts TPU chips too. */
+function addRoom(into: Resources, r: Resources, sign: 1 | -1): void {
+  addTo(into, r, sign);
+  into.tpu = (into.tpu ?? 0) + sign * (r.tpu ?? 0);
+}
+
 /**
  * The preemptions that follow from an admission decision (docs/scheduling.md#borrowing). Pure,
  * and separate from `decide` so that a cycle without cohorts or priorities costs nothing more:
@@ -394,8 +400,7 @@ function nodeRoom(
 
 function take(room: NodeRoom, i: number, r: Resources, sign: 1 | -1): void {
   const free = room.free[i] as Resources;
-  addTo(free, r, -sign as 1 | -1);
-  free.tpu = (free.tpu ?? 0) - sign * (r.tpu ?? 0);
+  addRoom(free, r, -sign as 1 | -1);
   room.slots[i] = (room.slots[i] as number) - sign;
 }
 
@@ -564,8 +569,7 @@ function onOneNode(
       victims.push(c);
       for (const p of c.job.pods ?? []) {
         if (p.node !== (room.usable[i] as NodeState).name) continue;
-        addTo(free, p.resources, 1);
-        free.tpu = (free.tpu ?? 0) + (p.resources.tpu ?? 0);
+        addRoom(free, p.resources, 1);
         slots++;
       }
     }
@@ -685,8 +689,7 @@ function placeGang(
       const i = room.index.get(p.node);
       if (i === undefined) continue;
       const f = at(i);
-      addTo(f.free, p.resources, 1);
-      f.free.tpu = (f.free.tpu ?? 0) + (p.resources.tpu ?? 0);
+      addRoom(f.free, p.resources, 1);
       f.slots++;
     }
   }
@@ -698,8 +701,7 @@ function placeGang(
       const f = free.get(i) ?? { free: room.free[i] as Resources, slots: room.slots[i] as number };
       if (!fitsIn(pod.resources, f.free, f.slots) || !accepts(pod, i)) continue;
       const g = at(i);
-      addTo(g.free, pod.resources, -1);
-      g.free.tpu = (g.free.tpu ?? 0) - (pod.resources.tpu ?? 0);
+      addRoom(g.free, pod.resources, -1);
       g.slots--;
       placed.push({ node: i, resources: pod.resources });
       done = true;
