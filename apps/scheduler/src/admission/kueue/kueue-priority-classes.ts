@@ -26,6 +26,8 @@ export class KueuePriorityClasses {
   private applied: string | undefined;
   private classes: KueuePriorityClass[] = kueuePriorityClasses({});
   private readAt = 0;
+  /** Names jobs asked for that the last read did not find (deleted since): not re-read early. */
+  private absent: ReadonlySet<string> = new Set();
 
   constructor(
     @Inject(PRISMA) private readonly prisma: PrismaClient,
@@ -35,14 +37,17 @@ export class KueuePriorityClasses {
 
   /**
    * The classes now provisioned, brought up to date first: every REFRESH_MS at most, or at once
-   * when a job about to be created names an admin class (`named`) not written yet.
+   * when a job about to be created names an admin class (`named`) not written yet (once: a
+   * class the last read did not find either waits for the next refresh).
    */
   async current(
     now = Date.now(),
     named: readonly string[] = [],
   ): Promise<readonly KueuePriorityClass[]> {
     const known = new Set(this.classes.map((c) => c.name));
-    const missing = named.some((name) => !known.has(`${KUEUE_ADMIN_CLASS_PREFIX}${name}`));
+    const unknown = (names: ReadonlySet<string>, name: string) =>
+      !names.has(`${KUEUE_ADMIN_CLASS_PREFIX}${name}`);
+    const missing = named.some((name) => unknown(known, name) && !this.absent.has(name));
     if (!missing && now - this.readAt < REFRESH_MS && this.applied !== undefined)
       return this.classes;
     const rows = await this.prisma.priorityClass.findMany({
@@ -59,6 +64,8 @@ export class KueuePriorityClasses {
     }
     this.classes = classes;
     this.readAt = now;
+    const written = new Set(classes.map((c) => c.name));
+    this.absent = new Set(named.filter((name) => unknown(written, name)));
     return classes;
   }
 
