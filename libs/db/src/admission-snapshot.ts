@@ -55,21 +55,23 @@ export async function tenantStates(db: Db): Promise<TenantState[]> {
       gpu_by_type: Prisma.JsonValue;
       tpu: bigint | null;
       tpu_by_type: Prisma.JsonValue;
+      min_priority: number | null;
     }[]
   >`
     WITH admitted AS MATERIALIZED (
       -- Read once: the admitted, unfinished jobs every usage below is summed from.
-      SELECT tenant_id, cpu_millis, memory_bytes, gpu, gpu_type, tpu_chips, tpu_type
+      SELECT tenant_id, cpu_millis, memory_bytes, gpu, gpu_type, tpu_chips, tpu_type, priority
       FROM jobs WHERE admitted_at IS NOT NULL AND status IN ('pending', 'running')
     )
     SELECT t.id, t.max_cpu_millis, t.max_memory_bytes, t.max_gpu, t.max_gpu_by_type,
            t.max_tpu, t.max_tpu_by_type,
            t.max_concurrent_jobs, t.weight, t.cohort, t.borrow_cpu_millis, t.borrow_memory_bytes,
-           t.borrow_gpu, u.count, u.cpu, u.memory, u.gpu, u.tpu, g.gpu_by_type, p.tpu_by_type
+           t.borrow_gpu, u.count, u.cpu, u.memory, u.gpu, u.tpu, u.min_priority, g.gpu_by_type,
+           p.tpu_by_type
     FROM tenants t
     LEFT JOIN (
       SELECT tenant_id, count(*) AS count, sum(cpu_millis) AS cpu, sum(memory_bytes) AS memory,
-             sum(gpu) AS gpu, sum(tpu_chips) AS tpu
+             sum(gpu) AS gpu, sum(tpu_chips) AS tpu, min(priority) AS min_priority
       FROM admitted GROUP BY tenant_id
     ) u ON u.tenant_id = t.id
     LEFT JOIN (
@@ -117,6 +119,7 @@ export async function tenantStates(db: Db): Promise<TenantState[]> {
       },
       ...optional('gpuByType', countsByType(row.gpu_by_type)),
       ...optional('tpuByType', countsByType(row.tpu_by_type)),
+      ...(row.min_priority === null ? {} : { minPriority: row.min_priority }),
     },
     ...optional('gpuQuotaByType', countsByType(row.max_gpu_by_type)),
     ...(row.max_tpu === null ? {} : { tpuQuota: row.max_tpu }),

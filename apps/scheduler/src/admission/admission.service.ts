@@ -211,9 +211,23 @@ export class AdmissionService {
     bound: ReadonlyMap<string, readonly BoundPod[]>,
   ): Promise<Preemption[]> {
     const max = this.config.PREEMPTION_MAX_PER_CYCLE;
+    if (max === 0) return [];
+    const tenantsById = new Map(snapshot.tenants.map((t) => [t.id, t]));
+    let priorities: Map<string, number> | undefined;
+    // Waiting for capacity, a job may evict only borrowed work (its tenant in a cohort) or its
+    // tenant's jobs of lower priority: without either, the running jobs are not read at all.
+    const canMakeRoom = (w: AdmissionDecision['waiting'][number]) => {
+      const tenant = tenantsById.get(w.tenantId);
+      if (!tenant) return false;
+      if (tenant.cohort !== undefined) return true;
+      const lowest = tenant.running.minPriority;
+      if (lowest === undefined) return false;
+      priorities ??= new Map(snapshot.pending.map((job) => [job.id, job.priority]));
+      return (priorities.get(w.jobId) ?? 0) > lowest;
+    };
     const preemptable = (w: AdmissionDecision['waiting'][number]) =>
-      w.reason === 'WaitingForQuota' || w.reason === 'InsufficientCapacity';
-    if (max === 0 || !decision.waiting.some(preemptable)) return [];
+      w.reason === 'WaitingForQuota' || (w.reason === 'InsufficientCapacity' && canMakeRoom(w));
+    if (!decision.waiting.some(preemptable)) return [];
     const running = await this.repository.running(tx);
     const current = new Map<string, number>();
     const tenants = snapshot.tenants.map((t) => ({

@@ -44,6 +44,11 @@ export interface TenantState {
     gpuByType?: Readonly<Record<string, number>>;
     /** TPU chips held per TPU type (`resources.tpu` is all types); against `tpuQuotaByType`. */
     tpuByType?: Readonly<Record<string, number>>;
+    /**
+     * The lowest priority among the jobs held (absent: none). A job outside a cohort whose
+     * priority is not above it has nothing to preempt, so its wait reads no running jobs.
+     */
+    minPriority?: number;
   };
   /**
    * GPUs the tenant may hold per accelerator type (`nvidia-l4: 16`), within `limits.gpu`, which
