@@ -58,7 +58,9 @@ describe('notifier: only committed events are delivered', () => {
   });
 
   it("delivers the committed event, not a message's altered tenant", async () => {
-    const victim = await w.endpoint(victimKey, '/victim', []);
+    // Subscribed to the job event only: the victim tenant's own `tenant.ready`, which the
+    // scheduler emits whenever it has provisioned the tenant, is not what this test is about.
+    const victim = await w.endpoint(victimKey, '/victim', ['job.failed']);
     const before = await untrusted('altered');
     const real = await w.emit('target', subjects.job.failed);
     // The same id re-sent with another tenant (JetStream would deduplicate a republish within
