@@ -54,6 +54,11 @@ const PUTS_IN_FLIGHT = 16;
 /** Replicas whose pods' logs are read (and their replica log written) at once. */
 const LOG_READS_IN_FLIGHT = 8;
 const ROWS_PER_STATEMENT = 500;
+/**
+ * Jobs whose pods one list call asks for (`job-id in (…)`): one call for many jobs of a
+ * namespace instead of one each, with a selector of a few kB.
+ */
+const JOBS_PER_POD_LIST = 50;
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -149,6 +154,15 @@ interface Waiter {
 }
 
 const FINISHED = new Set(['succeeded', 'failed', 'cancelled']);
+
+/** The job's attempts whose log is still to archive: over (a later one exists, or the job has finished), with no row. */
+function attemptsOver(job: JobForStorage): number[] {
+  const finished = FINISHED.has(job.status);
+  const over: number[] = [];
+  for (let attempt = 1; attempt <= job.attempt; attempt += 1)
+    if ((attempt < job.attempt || finished) && !job.archived.has(attempt)) over.push(attempt);
+  return over;
+}
 
 /**
  * Keeps what a job's pods hold before the reconciler deletes them (docs/storage.md):
@@ -254,12 +268,13 @@ export class StorageService implements OnModuleDestroy {
     settle([...batch.keys()].filter((id) => !found.has(id)));
     const outcomes = new Map<string, Outcome>();
     const failures = new Map<string, unknown>();
+    const pods = this.podsOfJobs(jobs);
     const work = new Bounded(this.config.STORAGE_CONCURRENCY);
     for (const job of jobs) {
       await work.run(async () => {
         const outcome: Outcome = { logs: [] };
         try {
-          await this.storeOne(job, outcome);
+          await this.storeOne(job, outcome, pods);
         } catch (error) {
           failures.set(job.id, error);
           this.logger.warn(
@@ -290,18 +305,22 @@ export class StorageService implements OnModuleDestroy {
   }
 
   /** One job: the logs of its attempts that are over, then (finished) its results. */
-  private async storeOne(job: JobForStorage, outcome: Outcome): Promise<void> {
+  private async storeOne(
+    job: JobForStorage,
+    outcome: Outcome,
+    podsOfJobs: Map<string, Promise<Map<number, Pod[]>>>,
+  ): Promise<void> {
     const store = this.store!;
     const started = performance.now();
     const finished = FINISHED.has(job.status);
     if (finished && job.storedAt) return;
-    // An attempt is over once a later one exists, or the job has finished.
-    const over: number[] = [];
-    for (let attempt = 1; attempt <= job.attempt; attempt += 1)
-      if ((attempt < job.attempt || finished) && !job.archived.has(attempt)) over.push(attempt);
+    const over = attemptsOver(job);
     let pods = 0;
     if (over.length > 0) {
-      const byAttempt = await this.podsOf(job);
+      const byAttempt =
+        (await podsOfJobs.get(job.id)) ??
+        (await this.podsByJob(job.namespace, [job.id])).get(job.id) ??
+        new Map<number, Pod[]>();
       pods = byAttempt.size;
       for (const attempt of over)
         outcome.logs.push(
@@ -326,21 +345,58 @@ export class StorageService implements OnModuleDestroy {
     );
   }
 
-  /** The job's pods by attempt (one list call). */
-  private async podsOf(job: JobForStorage): Promise<Map<number, Pod[]>> {
-    const page = await this.kube.list<Pod>('v1', 'Pod', {
-      namespace: job.namespace,
-      labelSelector: `${ROAM_LABELS.jobId}=${job.id}`,
-    });
-    const byAttempt = new Map<number, Pod[]>();
-    for (const pod of page.items) {
+  /**
+   * The pods by attempt of the batch's single-pod jobs with a log to archive: one list call per
+   * JOBS_PER_POD_LIST jobs of a namespace (`job-id in (…)`), not one per job, started at once.
+   * A job's entry fails when its call does (the job is then tried again). A multi-pod job lists
+   * its own pods when its turn comes (there may be hundreds), so a batch never holds many
+   * gangs' pods at once.
+   */
+  private podsOfJobs(jobs: readonly JobForStorage[]): Map<string, Promise<Map<number, Pod[]>>> {
+    const byNamespace = new Map<string, string[]>();
+    for (const job of jobs) {
+      if (job.resultSlots || (FINISHED.has(job.status) && job.storedAt)) continue;
+      if (attemptsOver(job).length === 0) continue;
+      const ids = byNamespace.get(job.namespace) ?? [];
+      ids.push(job.id);
+      byNamespace.set(job.namespace, ids);
+    }
+    const result = new Map<string, Promise<Map<number, Pod[]>>>();
+    for (const [namespace, ids] of byNamespace)
+      for (let i = 0; i < ids.length; i += JOBS_PER_POD_LIST) {
+        const chunk = ids.slice(i, i + JOBS_PER_POD_LIST);
+        const listed = this.podsByJob(namespace, chunk);
+        for (const id of chunk) {
+          const pods = listed.then((byJob) => byJob.get(id) ?? new Map<number, Pod[]>());
+          // Awaited by the job's turn; not an unhandled rejection while it waits for it.
+          pods.catch(() => undefined);
+          result.set(id, pods);
+        }
+      }
+    return result;
+  }
+
+  /** The pods of the jobs by job, then attempt (every page of one selector). */
+  private async podsByJob(
+    namespace: string,
+    jobIds: readonly string[],
+  ): Promise<Map<string, Map<number, Pod[]>>> {
+    const byJob = new Map<string, Map<number, Pod[]>>();
+    const labelSelector =
+      jobIds.length === 1
+        ? `${ROAM_LABELS.jobId}=${jobIds[0]}`
+        : `${ROAM_LABELS.jobId} in (${jobIds.join(',')})`;
+    for await (const pod of this.kube.listAll<Pod>('v1', 'Pod', { namespace, labelSelector })) {
+      const jobId = pod.metadata?.labels?.[ROAM_LABELS.jobId];
       const attempt = attemptOf(pod.metadata?.labels);
-      if (attempt === undefined) continue;
+      if (jobId === undefined || attempt === undefined) continue;
+      const byAttempt = byJob.get(jobId) ?? new Map<number, Pod[]>();
       const pods = byAttempt.get(attempt) ?? [];
       pods.push(pod);
       byAttempt.set(attempt, pods);
+      byJob.set(jobId, byAttempt);
     }
-    return byAttempt;
+    return byJob;
   }
 
   /** One pod's main log with timestamps; a log that can never be read says why instead. */
