@@ -28,6 +28,10 @@ export async function startS3rver(options: {
     silent: true,
     vhostBuckets: false,
   });
+  // `silent` only mutes the output: s3rver's koa-logger still formats two coloured lines per
+  // request and hands them to a muted logger. Nothing reads them, so the middleware goes.
+  const logger = server.middleware.findIndex((middleware) => middleware.name === 'logger');
+  if (logger >= 0) server.middleware.splice(logger, 1);
   const address = (await server.run()) as AddressInfo;
   return {
     endpoint: `http://${host}:${address.port}`,

@@ -11,5 +11,7 @@ declare module 's3rver' {
     constructor(options: S3rverOptions);
     run(): Promise<unknown>;
     close(): Promise<void>;
+    /** Koa's middleware stack; the first is s3rver's request logger (koa-logger). */
+    middleware: ((...args: unknown[]) => unknown)[];
   }
 }
