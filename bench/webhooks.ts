@@ -57,6 +57,7 @@ const db = await createTestDatabase('bench_webhooks');
 const prefix = testSubjectPrefix();
 const tenants = Array.from({ length: ENDPOINTS }, (_, i) => `bench-${i}`);
 for (const id of tenants) {
+  await db.prisma.tenant.create({ data: { id, namespace: `roam-${id}`, status: 'ready' } });
   await db.prisma.webhookEndpoint.create({
     data: {
       id: crypto.randomUUID(),

@@ -103,6 +103,14 @@ export class DeliveriesRepository {
         e.failing_since AS "failingSince"`;
   }
 
+  /** Ends the lease of claimed deliveries that were never started: due again at once. */
+  async release(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.prisma.$executeRaw`
+      UPDATE webhook_deliveries SET next_attempt_at = now()
+      WHERE id = ANY(${[...ids]}::uuid[]) AND status = 'pending'`;
+  }
+
   /**
    * Records one attempt and the delivery's new state in the caller's transaction. The update
    * is conditional on the delivery still being pending: if a redelivery or another notifier

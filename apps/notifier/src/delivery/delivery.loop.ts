@@ -24,11 +24,20 @@ export const WEBHOOK_SENDER = Symbol('WEBHOOK_SENDER');
  * Claims due deliveries and POSTs them, with at most WEBHOOK_MAX_CONCURRENCY requests in
  * flight in total and WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT per endpoint, so a slow or dead
  * endpoint only ever holds its own slots (each bounded by the timeout). It runs on a short
- * timer and is woken at once by the fan-out and whenever a slot frees up.
+ * timer and is woken at once by the fan-out and whenever an endpoint has nothing left queued.
+ *
+ * A claim takes up to one round more than the free slots (per endpoint and in total): those
+ * wait here, and a freed slot starts the next one without a claim statement of its own. The
+ * lease covers the wait (at most one attempt) and the attempt; a queued delivery whose lease
+ * could run out during its attempt is left to a later claim instead.
  */
 @Injectable()
 export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly inFlight = new Map<string, number>();
+  /** Claimed, not started yet, by endpoint in claim order; `claimedAt` bounds their wait. */
+  private readonly queued = new Map<string, { delivery: ClaimedDelivery; claimedAt: number }[]>();
+  private queuedTotal = 0;
+  private stopping = false;
   private readonly tasks = new Set<Promise<void>>();
   private total = 0;
   private readonly loop: Loop;
@@ -43,9 +52,9 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly box: SecretBox,
   ) {
-    // Long enough for one attempt to time out and be recorded; a dead notifier's claim
-    // comes due again after this.
-    this.leaseMs = config.WEBHOOK_TIMEOUT_MS * 2 + 1000;
+    // Long enough to wait for one attempt (claimed ahead), then for its own to time out and be
+    // recorded; a dead notifier's claim comes due again after this.
+    this.leaseMs = config.WEBHOOK_TIMEOUT_MS * 3 + 1000;
     // First-time successes, the common case, are recorded together (one statement each turn).
     this.successes = new Batcher((items) => this.repository.recordSuccesses(items));
     this.loop = new Loop({
@@ -66,7 +75,15 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     await this.loop.stop();
+    // Claimed but not started: due again at once for another notifier, not after the lease.
+    const unstarted = [...this.queued.values()].flatMap((queue) => queue.map((q) => q.delivery.id));
+    this.queued.clear();
+    this.queuedTotal = 0;
+    await this.repository.release(unstarted).catch((error: unknown) => {
+      this.logger.warn({ err: error }, 'could not release queued webhook deliveries');
+    });
     // In-flight attempts finish (bounded by the timeout) and are recorded before exit.
     await Promise.all([...this.tasks]);
   }
@@ -77,25 +94,68 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   private async claimPass(): Promise<void> {
-    const claimed = await this.claimAndStart();
-    // A full batch means more may be due: go again at once if there is room.
-    if (claimed > 0 && this.total < this.config.WEBHOOK_MAX_CONCURRENCY) this.loop.wake();
+    const { claimed, limit } = await this.claimAndStart();
+    // A full batch means more may be due: go again at once. Fewer than asked means every
+    // endpoint got all it may take (an endpoint is claimed for again once its queue runs dry).
+    if (claimed > 0 && claimed >= limit) this.loop.wake();
   }
 
-  private async claimAndStart(): Promise<number> {
-    const limit = this.config.WEBHOOK_MAX_CONCURRENCY - this.total;
-    if (limit <= 0) return 0;
-    const perEndpoint = this.config.WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT;
+  private async claimAndStart(): Promise<{ claimed: number; limit: number }> {
+    // Slots in flight, and as many again claimed ahead.
+    const limit = this.config.WEBHOOK_MAX_CONCURRENCY * 2 - this.total - this.queuedTotal;
+    if (limit <= 0) return { claimed: 0, limit };
+    const perEndpoint = this.config.WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT * 2;
     const partial = new Map<string, number>();
-    for (const [endpointId, count] of this.inFlight) partial.set(endpointId, perEndpoint - count);
+    for (const endpointId of new Set([...this.inFlight.keys(), ...this.queued.keys()])) {
+      const held =
+        (this.inFlight.get(endpointId) ?? 0) + (this.queued.get(endpointId)?.length ?? 0);
+      partial.set(endpointId, perEndpoint - held);
+    }
+    const claimedAt = Date.now();
     const deliveries = await this.repository.claim({
       limit,
       perEndpoint,
       partial,
       leaseMs: this.leaseMs,
     });
-    for (const delivery of deliveries) this.start(delivery);
-    return deliveries.length;
+    for (const delivery of deliveries) {
+      const queue = this.queued.get(delivery.endpointId);
+      if (queue) queue.push({ delivery, claimedAt });
+      else this.queued.set(delivery.endpointId, [{ delivery, claimedAt }]);
+    }
+    this.queuedTotal += deliveries.length;
+    this.pump();
+    return { claimed: deliveries.length, limit };
+  }
+
+  /**
+   * Starts queued deliveries while there are free slots, one endpoint after the other (one
+   * each per round, as the claim ranks them), and drops any whose lease is too short for an
+   * attempt: a later claim takes it again once the lease has run out.
+   */
+  private pump(): void {
+    if (this.stopping) return;
+    const max = this.config.WEBHOOK_MAX_CONCURRENCY;
+    const perEndpoint = this.config.WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT;
+    const latestStart = this.leaseMs - this.config.WEBHOOK_TIMEOUT_MS - 1000;
+    let started = true;
+    while (started && this.total < max && this.queued.size > 0) {
+      started = false;
+      for (const [endpointId, queue] of this.queued) {
+        if (this.total >= max) break;
+        if ((this.inFlight.get(endpointId) ?? 0) >= perEndpoint) continue;
+        const next = queue.shift()!;
+        this.queuedTotal -= 1;
+        if (queue.length === 0) this.queued.delete(endpointId);
+        if (Date.now() - next.claimedAt > latestStart) {
+          this.logger.debug(
+            { deliveryId: next.delivery.id, endpointId },
+            'queued webhook delivery left to a later claim: its lease is too short for an attempt',
+          );
+        } else this.start(next.delivery);
+        started = true;
+      }
+    }
   }
 
   private start(delivery: ClaimedDelivery): void {
@@ -123,7 +183,10 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
         if (left <= 0) this.inFlight.delete(delivery.endpointId);
         else this.inFlight.set(delivery.endpointId, left);
         this.tasks.delete(task);
-        this.wake();
+        this.pump();
+        // Claim again when this endpoint has nothing left queued (others are woken by the
+        // fan-out, their own completions or the timer).
+        if (!this.queued.has(delivery.endpointId)) this.wake();
       });
     this.tasks.add(task);
   }

@@ -19,6 +19,9 @@ import { DeliveryLoop } from '../delivery/delivery.loop.js';
  * published), joined by id in the fan-out statement. A message whose id was never committed is
  * dropped, so whoever can publish on the bus cannot make roam sign a forged event for a tenant.
  */
+/** Most events fanned out in one statement, and so most in flight on the consumer. */
+const FAN_OUT_BATCH = 200;
+
 @Controller()
 export class EventsHandler {
   /**
@@ -43,10 +46,13 @@ export class EventsHandler {
         'webhook deliveries created',
       );
       this.loop.wake();
-    });
+    }, FAN_OUT_BATCH);
   }
 
-  @JetStreamEventPattern(wildcards.eventsV1)
+  // As many in flight as one fan-out batch holds: each pull, fan-out statement and flush of
+  // acks then serves up to that many events. `data` is not checked here: it is never read (what
+  // is delivered is the committed event, joined by id).
+  @JetStreamEventPattern(wildcards.eventsV1, { concurrency: FAN_OUT_BATCH, validateData: false })
   async onEvent(@Payload() envelope: Envelope): Promise<void> {
     // Events about no tenant (platform events) have no subscriber; test events are sent
     // directly to their one endpoint and never fanned out.

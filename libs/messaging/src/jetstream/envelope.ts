@@ -16,11 +16,14 @@ function describe(issues: readonly Issue[]): string {
 /**
  * The one check publisher and consumer share: the envelope schema, then the registry's
  * schema for `subject` over `data`. Returns the parsed envelope (zod strips and defaults).
+ * With `data: false` the subject must still have a schema, but `data` is left unchecked
+ * and as it came, for a consumer that never reads it.
  */
 export function checkEnvelope(
   value: unknown,
   subject: string,
   registry: MessageRegistry,
+  options: { data?: boolean } = {},
 ): EnvelopeCheck {
   const envelope = envelopeSchema.safeParse(value);
   if (!envelope.success)
@@ -33,6 +36,7 @@ export function checkEnvelope(
   }
   const schema = registry.schemaFor(subject);
   if (!schema) return { ok: false, error: `unknown subject "${subject}": no schema registered` };
+  if (options.data === false) return { ok: true, envelope: envelope.data };
   const data = schema.safeParse(envelope.data.data);
   if (!data.success)
     return { ok: false, error: `invalid data for ${subject}: ${describe(data.error.issues)}` };

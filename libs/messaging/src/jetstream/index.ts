@@ -13,6 +13,7 @@ export {
 } from './publisher.js';
 export {
   type ConsumerHealth,
+  type ConsumerOptions,
   durableName,
   JETSTREAM_TRANSPORT,
   JetStreamEventPattern,

@@ -25,6 +25,10 @@ export interface ConsumerBinding {
   stream: string;
   durable: string;
   invoke: InvokeHandler;
+  /** Messages in flight at once on this consumer. */
+  concurrency: number;
+  /** Check `data` against the subject's schema (false: the handler never reads it). */
+  validateData: boolean;
 }
 
 /** How a delivery was settled: the `outcome` label of `roam_messages_handled_total`. */
@@ -64,7 +68,7 @@ export class MessageProcessor {
         message: `payload is not JSON: ${(err as Error).message}`,
       });
     }
-    const check = checkEnvelope(decoded, subject, registry);
+    const check = checkEnvelope(decoded, subject, registry, { data: binding.validateData });
     if (!check.ok) return this.deadLetter(msg, binding, subject, { message: check.error });
     const envelope = check.envelope;
     const log = {

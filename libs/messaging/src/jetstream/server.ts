@@ -34,13 +34,32 @@ export const JETSTREAM_TRANSPORT = Symbol.for('roam.jetstream');
 const DEAD_LETTER_MARGIN = 3;
 const MS_TO_NS = 1_000_000;
 
+/** What one handler may set for its own consumer (`@JetStreamEventPattern(subject, options)`). */
+export interface ConsumerOptions {
+  /**
+   * Messages of this consumer in flight at once (pulled and handled together), instead of the
+   * transport's `concurrency`. A handler that batches its work (one statement for every message
+   * handled together) takes more, so each pull, statement and flush of acks serves more messages.
+   */
+  concurrency?: number;
+  /**
+   * `false`: check the envelope and that the subject has a registered schema, but not `data`
+   * against it, for a handler that never reads `data` (the notifier delivers the event as
+   * committed in Postgres, found by the envelope's id). Default true.
+   */
+  validateData?: boolean;
+}
+
 /**
  * `@EventPattern` for this transport. Nest 12's typed `@EventPattern(literal)` overload
  * rejects a handler whose second parameter is typed (`@Ctx() ctx: JetStreamContext`); this
  * wrapper avoids it and pins the handler to JetStream in a hybrid app.
  */
-export function JetStreamEventPattern(subject: string): MethodDecorator {
-  return EventPattern<string>(subject, JETSTREAM_TRANSPORT);
+export function JetStreamEventPattern(
+  subject: string,
+  options: ConsumerOptions = {},
+): MethodDecorator {
+  return EventPattern<string>(subject, JETSTREAM_TRANSPORT, { ...options });
 }
 
 /** `name` + subject, made a legal durable name: `scheduler_roam_cmd_v1_job_submit`. */
@@ -199,8 +218,22 @@ export class JetStreamServer
         `no schema registered for "${pattern}": every message would be dead-lettered`,
       );
     }
+    const options = (handler.extras ?? {}) as ConsumerOptions;
+    const concurrency = options.concurrency ?? this.connection.options.concurrency;
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new Error(
+        `consumer option "concurrency" of "${pattern}" must be a positive integer, got ${concurrency}`,
+      );
+    }
     const stream = this.connection.options.subjects.streamName(streamOf(pattern));
-    return { pattern, stream, durable: durableName(name, pattern), invoke: this.invoker(handler) };
+    return {
+      pattern,
+      stream,
+      durable: durableName(name, pattern),
+      invoke: this.invoker(handler),
+      concurrency,
+      validateData: options.validateData ?? true,
+    };
   }
 
   private async ensureConsumer(binding: ConsumerBinding): Promise<void> {
@@ -209,7 +242,7 @@ export class JetStreamServer
     const mutable: Partial<ConsumerConfig> = {
       ack_wait: ackWaitMs * MS_TO_NS,
       max_deliver: maxDeliver + DEAD_LETTER_MARGIN,
-      max_ack_pending: Math.max(1000, this.connection.options.concurrency * 4),
+      max_ack_pending: Math.max(1000, binding.concurrency * 4),
     };
     try {
       await jsm.consumers.info(binding.stream, binding.durable);
@@ -263,7 +296,7 @@ export class JetStreamServer
     // Abort, rather than wait forever, when the consumer or stream disappears: the supervisor
     // then recreates it. Left to itself the client would wait for someone else to restore it.
     const messages = await consumer.consume({
-      max_messages: this.connection.options.concurrency,
+      max_messages: binding.concurrency,
       abort_on_missing_resource: true,
     });
     this.subscriptions.add(messages);
@@ -325,7 +358,7 @@ export class JetStreamServer
 
   /** Pulls until the iterator ends (returns) or fails (throws). */
   private async run(binding: ConsumerBinding, messages: ConsumerMessages): Promise<void> {
-    const slots = new Slots(this.connection.options.concurrency);
+    const slots = new Slots(binding.concurrency);
     for await (const msg of messages) {
       if (!this.closing) await slots.acquire();
       if (this.closing) {
