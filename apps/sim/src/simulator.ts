@@ -105,7 +105,7 @@ export async function startSimulator(partial: Partial<SimOptions> = {}): Promise
   const resources = new ResourceService(store, [
     new LimitRangeAdmission(store),
     new ExtendedResourceTolerationAdmission(),
-    new QuotaAdmission(store, registry),
+    new QuotaAdmission(store),
     new KueueJobWebhook(),
   ]);
   const logs = new LogStore();
@@ -119,7 +119,7 @@ export async function startSimulator(partial: Partial<SimOptions> = {}): Promise
     new JobSetController(store, registry, resources),
     new GarbageCollector(store),
     new NamespaceController(store, registry),
-    new QuotaStatusController(store, registry),
+    new QuotaStatusController(store),
   ];
   for (const c of controllers) c.start();
   new VolumeBinder(store).start();

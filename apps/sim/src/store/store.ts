@@ -60,6 +60,7 @@ export class Store {
   private rv = 0;
   private readonly types = new Map<string, TypeState>();
   private readonly listeners: StoreListener[] = [];
+  private readonly indexes: StoreListener[] = [];
   /** owner uid → "typeKey\0namespace\0name" of dependents. */
   private readonly dependents = new Map<string, Set<string>>();
 
@@ -87,6 +88,14 @@ export class Store {
 
   onChange(listener: StoreListener): void {
     this.listeners.push(listener);
+  }
+
+  /**
+   * Like `onChange`, but called before every watcher and listener of the change: an index kept
+   * from the changes is up to date whatever a listener does next (e.g. an admission reading it).
+   */
+  addIndex(index: StoreListener): void {
+    this.indexes.push(index);
   }
 
   /** `T` is the caller's typed view of the stored JSON (e.g. Pod for 'pods'). */
@@ -297,6 +306,13 @@ export class Store {
     if (s.history.length > HISTORY_LIMIT) {
       const dropped = s.history.splice(0, HISTORY_LIMIT / 4);
       s.compactedRv = dropped[dropped.length - 1]!.rv;
+    }
+    for (const index of this.indexes) {
+      try {
+        index(key, ev);
+      } catch (err) {
+        logError('store index failed', err);
+      }
     }
     const ns = ev.object.metadata.namespace;
     for (const w of s.watchers) {
