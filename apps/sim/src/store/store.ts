@@ -33,8 +33,37 @@ export class StoredEvent {
 
 export interface Watcher {
   namespace?: string;
+  /**
+   * Names `matches` (e.g. its selector strings): watchers of one type with the same filter
+   * share one match per event instead of matching the object each.
+   */
+  filter?: string;
   matches(obj: KubeObject): boolean;
-  send(ev: StoredEvent): void;
+  /**
+   * An event for the watcher: `now` is whether the object matches, `before` whether its old
+   * version did (MODIFIED only), as the store found them: the watcher need not match again.
+   */
+  send(ev: StoredEvent, now: boolean, before: boolean | undefined): void;
+}
+
+/**
+ * Offers `ev` to `w`: sent when the object matches the watcher now or did before (a replay
+ * from history also sends a DELETED whose old version matched).
+ */
+function offer(w: Watcher, ev: StoredEvent, replay = false): void {
+  const [now, before] = judge(w, ev, replay);
+  if (now || before) w.send(ev, now, before);
+}
+
+type Verdict = readonly [now: boolean, before: boolean | undefined];
+
+function judge(w: Watcher, ev: StoredEvent, replay = false): Verdict {
+  const now = w.matches(ev.object);
+  const before =
+    ev.old !== undefined && (ev.type === 'MODIFIED' || (replay && !now))
+      ? w.matches(ev.old)
+      : undefined;
+  return [now, before];
 }
 
 export type StoreListener = (key: string, ev: StoredEvent) => void;
@@ -315,13 +344,17 @@ export class Store {
       }
     }
     const ns = ev.object.metadata.namespace;
+    let verdicts: Map<string, Verdict> | undefined;
     for (const w of s.watchers) {
       if (w.namespace !== undefined && w.namespace !== ns) continue;
-      if (
-        w.matches(ev.object) ||
-        (ev.old !== undefined && ev.type === 'MODIFIED' && w.matches(ev.old))
-      )
-        w.send(ev);
+      if (w.filter === undefined) {
+        offer(w, ev);
+        continue;
+      }
+      verdicts ??= new Map();
+      let verdict = verdicts.get(w.filter);
+      if (!verdict) verdicts.set(w.filter, (verdict = judge(w, ev)));
+      if (verdict[0] || verdict[1]) w.send(ev, verdict[0], verdict[1]);
     }
     for (const l of this.listeners) {
       try {
@@ -341,7 +374,11 @@ export class Store {
     if (fromRv === undefined || fromRv === 0) {
       for (const obj of this.list(key, w.namespace)) {
         if (w.matches(obj))
-          w.send(new StoredEvent(Number(obj.metadata.resourceVersion), 'ADDED', obj, undefined));
+          w.send(
+            new StoredEvent(Number(obj.metadata.resourceVersion), 'ADDED', obj, undefined),
+            true,
+            undefined,
+          );
       }
     } else {
       if (fromRv < s.compactedRv) {
@@ -353,7 +390,7 @@ export class Store {
       }
       for (const ev of this.historyAfter(s, fromRv)) {
         if (w.namespace !== undefined && w.namespace !== ev.object.metadata.namespace) continue;
-        if (w.matches(ev.object) || (ev.old && w.matches(ev.old))) w.send(ev);
+        offer(w, ev, true);
       }
     }
     s.watchers.add(w);
