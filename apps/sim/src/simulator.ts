@@ -197,12 +197,18 @@ export async function startSimulator(partial: Partial<SimOptions> = {}): Promise
   });
   const computeUrl = await compute.start();
 
+  // The resourceVersion the file holds: every change bumps it, so an unchanged one means the
+  // file already is the state and serialising the whole store again would write the same bytes.
+  let savedRv: number | undefined;
   const saveSnapshot = async () => {
     if (!options.snapshotFile) return;
+    const rv = store.resourceVersion;
+    if (rv === savedRv) return;
     await mkdir(dirname(options.snapshotFile), { recursive: true });
     const tmp = `${options.snapshotFile}.tmp`;
     await writeFile(tmp, JSON.stringify(store.snapshot()));
     await rename(tmp, options.snapshotFile);
+    savedRv = rv;
   };
   const snapshotTimer = options.snapshotFile
     ? setInterval(() => {
