@@ -105,7 +105,7 @@ export async function startSimulator(partial: Partial<SimOptions> = {}): Promise
   const resources = new ResourceService(store, [
     new LimitRangeAdmission(store),
     new ExtendedResourceTolerationAdmission(),
-    new QuotaAdmission(store, registry),
+    new QuotaAdmission(store),
     new KueueJobWebhook(),
   ]);
   const logs = new LogStore();
@@ -119,7 +119,7 @@ export async function startSimulator(partial: Partial<SimOptions> = {}): Promise
     new JobSetController(store, registry, resources),
     new GarbageCollector(store),
     new NamespaceController(store, registry),
-    new QuotaStatusController(store, registry),
+    new QuotaStatusController(store),
   ];
   for (const c of controllers) c.start();
   new VolumeBinder(store).start();
@@ -197,12 +197,18 @@ export async function startSimulator(partial: Partial<SimOptions> = {}): Promise
   });
   const computeUrl = await compute.start();
 
+  // The resourceVersion the file holds: every change bumps it, so an unchanged one means the
+  // file already is the state and serialising the whole store again would write the same bytes.
+  let savedRv: number | undefined;
   const saveSnapshot = async () => {
     if (!options.snapshotFile) return;
+    const rv = store.resourceVersion;
+    if (rv === savedRv) return;
     await mkdir(dirname(options.snapshotFile), { recursive: true });
     const tmp = `${options.snapshotFile}.tmp`;
     await writeFile(tmp, JSON.stringify(store.snapshot()));
     await rename(tmp, options.snapshotFile);
+    savedRv = rv;
   };
   const snapshotTimer = options.snapshotFile
     ? setInterval(() => {

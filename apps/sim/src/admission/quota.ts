@@ -1,5 +1,6 @@
-// ResourceQuota admission and usage. Usage is computed from the store on each check so
-// concurrent creates can never both slip under the limit.
+// ResourceQuota admission and usage. Usage is read from the store's current state on each
+// check (kept incrementally, see QuotaUsageIndex) so concurrent creates can never both slip
+// under the limit.
 import type { PersistentVolumeClaim, ResourceQuota } from '../api/models.js';
 import { formatQuantity, parseResourceList, type ResourceList } from '../api/quantity.js';
 import type { KubeObject, ResourceType } from '../api/registry.js';
@@ -62,7 +63,22 @@ function tracked(hard: ResourceList): boolean {
   return Object.keys(hard).length > 0;
 }
 
-export function namespaceUsage(
+/** The usage keys `type` can add to (its count, and the core resources it is quoted by). */
+function countsTowards(type: ResourceType, wanted: Set<string>): boolean {
+  return (
+    wanted.has(`count/${typeKey(type)}`) ||
+    (type.group === '' &&
+      ((COUNTED_CORE[type.plural] !== undefined && wanted.has(COUNTED_CORE[type.plural]!)) ||
+        type.plural === 'pods' ||
+        type.plural === 'persistentvolumeclaims'))
+  );
+}
+
+/**
+ * A namespace's usage summed from scratch over its stored objects: what `namespaceUsage`
+ * keeps incrementally (tests compare the two).
+ */
+export function recomputeNamespaceUsage(
   store: Store,
   registry: { all(): ResourceType[] },
   namespace: string,
@@ -72,15 +88,7 @@ export function namespaceUsage(
   for (const k of keys) used[k] = 0;
   const wanted = new Set(keys);
   for (const type of registry.all()) {
-    if (!type.namespaced) continue;
-    const counted = `count/${typeKey(type)}`;
-    const relevant =
-      wanted.has(counted) ||
-      (type.group === '' &&
-        ((COUNTED_CORE[type.plural] && wanted.has(COUNTED_CORE[type.plural]!)) ||
-          type.plural === 'pods' ||
-          type.plural === 'persistentvolumeclaims'));
-    if (!relevant) continue;
+    if (!type.namespaced || !countsTowards(type, wanted)) continue;
     for (const obj of store.list(typeKey(type), namespace)) {
       for (const [k, v] of Object.entries(usageOfStored(type, obj)))
         if (wanted.has(k)) used[k] = (used[k] ?? 0) + v;
@@ -89,11 +97,94 @@ export function namespaceUsage(
   return used;
 }
 
+/**
+ * A running sum of quantities that stays exact however many are added and taken away: whole
+ * base units and the nano-units below them (the finest quantity suffix) are both integers, so
+ * subtracting what was added gives back exactly what was there (a float sum would drift).
+ */
+class ExactSum {
+  whole = 0;
+  nano = 0;
+
+  add(v: number, sign: 1 | -1): void {
+    const whole = Math.trunc(v);
+    this.whole += sign * whole;
+    this.nano += sign * Math.round((v - whole) * 1e9);
+    if (this.nano >= 1e9 || this.nano < 0) {
+      const carry = Math.floor(this.nano / 1e9);
+      this.whole += carry;
+      this.nano -= carry * 1e9;
+    }
+  }
+
+  get value(): number {
+    return this.whole + this.nano / 1e9;
+  }
+}
+
+/**
+ * Per-namespace quota usage kept from the store's changes, so an admission or a quota status
+ * costs the same however many pods the namespace holds (summing them on every pod create made
+ * the simulator's cost per Job grow with the backlog). A namespace is summed once, the first
+ * time it is asked for, then follows every create, update and delete in it; it is dropped with
+ * its Namespace. Kept as a store index, so it is current before any listener of a change runs.
+ */
+class QuotaUsageIndex {
+  private readonly byNamespace = new Map<string, Map<string, ExactSum>>();
+
+  constructor(private readonly store: Store) {
+    store.addIndex((key, ev) => {
+      if (key === 'namespaces' && ev.type === 'DELETED') {
+        this.byNamespace.delete(ev.object.metadata.name ?? '');
+        return;
+      }
+      const ns = ev.object.metadata.namespace;
+      if (ns === undefined) return;
+      const totals = this.byNamespace.get(ns);
+      if (!totals) return;
+      const type = store.registry.get(key);
+      if (!type.namespaced) return;
+      if (ev.type !== 'DELETED') this.add(totals, usageOfStored(type, ev.object), 1);
+      if (ev.type !== 'ADDED' && ev.old) this.add(totals, usageOfStored(type, ev.old), -1);
+    });
+  }
+
+  private add(totals: Map<string, ExactSum>, usage: Readonly<ResourceList>, sign: 1 | -1): void {
+    for (const k in usage) {
+      let sum = totals.get(k);
+      if (!sum) totals.set(k, (sum = new ExactSum()));
+      sum.add(usage[k]!, sign);
+    }
+  }
+
+  usage(namespace: string, keys: string[]): ResourceList {
+    let totals = this.byNamespace.get(namespace);
+    if (!totals) {
+      totals = new Map();
+      for (const type of this.store.registry.all()) {
+        if (!type.namespaced) continue;
+        for (const obj of this.store.list(typeKey(type), namespace))
+          this.add(totals, usageOfStored(type, obj), 1);
+      }
+      this.byNamespace.set(namespace, totals);
+    }
+    const used: ResourceList = {};
+    for (const k of keys) used[k] = totals.get(k)?.value ?? 0;
+    return used;
+  }
+}
+
+const indexes = new WeakMap<Store, QuotaUsageIndex>();
+
+/** What the objects of `namespace` use of each quota resource in `keys`. */
+export function namespaceUsage(store: Store, namespace: string, keys: string[]): ResourceList {
+  let index = indexes.get(store);
+  if (!index) indexes.set(store, (index = new QuotaUsageIndex(store)));
+  return index.usage(namespace, keys);
+}
+
 export class QuotaAdmission implements AdmissionPlugin {
-  constructor(
-    private readonly store: Store,
-    private readonly registry: { all(): ResourceType[] },
-  ) {}
+  constructor(private readonly store: Store) {}
 
   admit(op: Operation, type: ResourceType, obj: KubeObject, old: KubeObject | undefined): void {
     if (!type.namespaced) return;
@@ -125,7 +216,7 @@ export class QuotaAdmission implements AdmissionPlugin {
       }
       const relevant = Object.keys(hard).filter((k) => (delta[k] ?? 0) > 0);
       if (relevant.length === 0) continue;
-      const used = namespaceUsage(this.store, this.registry, ns, relevant);
+      const used = namespaceUsage(this.store, ns, relevant);
       const exceeded = relevant.filter((k) => (used[k] ?? 0) + (delta[k] ?? 0) > hard[k]! + 1e-9);
       if (exceeded.length) {
         const fmt = (src: ResourceList) =>

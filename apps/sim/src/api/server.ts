@@ -114,12 +114,31 @@ function intParam(q: URLSearchParams, name: string): number | undefined {
 export class ApiServer {
   readonly http: Server;
   private readonly openWatches = new Set<ServerResponse>();
+  /** Watch streams written to in this turn of the event loop, uncorked at its end. */
+  private readonly corked = new Set<ServerResponse>();
 
   constructor(private readonly deps: ApiServerDeps) {
     this.http = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => this.fail(res, err));
     });
     this.http.keepAliveTimeout = 60_000;
+  }
+
+  /**
+   * Holds a watch stream's writes until the end of this turn of the event loop: the events of
+   * every request and timer the turn handles (a burst of creates, a pod's status and its
+   * Job's) then reach each watcher in one socket write instead of one write per event.
+   */
+  private cork(res: ServerResponse): void {
+    if (this.corked.has(res)) return;
+    if (this.corked.size === 0) setImmediate(() => this.uncorkAll());
+    this.corked.add(res);
+    res.cork();
+  }
+
+  private uncorkAll(): void {
+    for (const res of this.corked) res.uncork();
+    this.corked.clear();
   }
 
   /** Ends every watch and log stream so `server.close()` can finish. */
@@ -393,7 +412,9 @@ export class ApiServer {
     fieldSelector: string | undefined,
     accept: string | undefined,
   ): void {
-    const matches = objectFilter(type, q.get('labelSelector') ?? undefined, fieldSelector);
+    const labelSelector = q.get('labelSelector') ?? undefined;
+    const matches = objectFilter(type, labelSelector, fieldSelector);
+    const filter = `${labelSelector ?? ''}\0${fieldSelector ?? ''}`;
     const rvParam = q.get('resourceVersion');
     const fromRv = rvParam ? Number(rvParam) : undefined;
     if (fromRv !== undefined && !Number.isFinite(fromRv))
@@ -406,31 +427,21 @@ export class ApiServer {
       'Cache-Control': 'no-cache',
     });
     res.flushHeaders();
-    let corked = false;
     const write = (line: string) => {
       if (res.writableLength > 64 * 1024 * 1024) {
         // A watcher this far behind would only grow memory; the client re-watches.
         res.end();
         return;
       }
-      // Events of one store change (a pod's status, its Job's) arrive in the same tick: cork
-      // so each watcher gets them in one socket write instead of one write per event.
-      if (!corked) {
-        corked = true;
-        res.cork();
-        process.nextTick(() => {
-          corked = false;
-          res.uncork();
-        });
-      }
+      this.cork(res);
       res.write(line);
     };
-    const render = (ev: StoredEvent): string => {
+    const render = (ev: StoredEvent, now: boolean, before: boolean | undefined): string => {
       // Selector views: an object that stops matching leaves as DELETED, one that starts
       // matching arrives as ADDED, as the apiserver's filtered watch does.
       let kind: string = ev.type;
-      if (ev.type === 'MODIFIED' && !matches(ev.object)) kind = 'DELETED';
-      else if (ev.type === 'MODIFIED' && ev.old && !matches(ev.old)) kind = 'ADDED';
+      if (ev.type === 'MODIFIED' && !now) kind = 'DELETED';
+      else if (ev.type === 'MODIFIED' && before === false) kind = 'ADDED';
       if (!table && kind === ev.type) return ev.line;
       const obj = table
         ? toTable(type, [ev.object], ev.object.metadata.resourceVersion ?? '', includeObject)
@@ -441,7 +452,12 @@ export class ApiServer {
     try {
       unsubscribe = this.deps.store.watch(
         typeKey(type),
-        { namespace, matches, send: (ev) => write(render(ev)) },
+        {
+          namespace,
+          filter,
+          matches,
+          send: (ev, now, before) => write(render(ev, now, before)),
+        },
         fromRv,
       );
     } catch (err) {

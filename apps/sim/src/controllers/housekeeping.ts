@@ -224,10 +224,7 @@ const QUOTA_INPUTS = new Set([
 export class QuotaStatusController {
   private readonly queue: WorkQueue;
 
-  constructor(
-    private readonly store: Store,
-    private readonly registry: Registry,
-  ) {
+  constructor(private readonly store: Store) {
     this.queue = new WorkQueue((ns) => this.reconcile(ns));
   }
 
@@ -246,7 +243,7 @@ export class QuotaStatusController {
     for (const q of [...this.store.list<ResourceQuota>('resourcequotas', ns)]) {
       const hard = q.spec?.hard ?? {};
       const keys = Object.keys(parseResourceList(hard));
-      const used = namespaceUsage(this.store, this.registry, ns, keys);
+      const used = namespaceUsage(this.store, ns, keys);
       const status = {
         hard: { ...hard },
         used: Object.fromEntries(keys.map((k) => [k, formatQuantity(used[k] ?? 0, k)])),

@@ -30,6 +30,21 @@ async function uploadUrlOf(env: Record<string, string>): Promise<string | undefi
   return undefined;
 }
 
+/**
+ * The archive of no files, packed once: most pods leave no results, and gzipping the same
+ * empty tar for each of them was the simulator's only compression on a Job's path.
+ */
+let emptyArchive: Promise<Buffer> | undefined;
+
+function pack(files: ReadonlyArray<readonly [string, Buffer]>): Promise<Buffer> {
+  if (files.length > 0) return packTarGz(files);
+  emptyArchive ??= packTarGz([]).catch((error: unknown) => {
+    emptyArchive = undefined;
+    throw error;
+  });
+  return emptyArchive;
+}
+
 export interface UploadOutcome {
   exitCode: number;
   lines: string[];
@@ -47,7 +62,7 @@ export async function uploadResults(
     .map(([path, data]) => [path.slice(dir.length), data] as const)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   try {
-    const archive = await packTarGz(kept);
+    const archive = await pack(kept);
     const url = await uploadUrlOf(env);
     if (!url) return { exitCode: 1, lines: ['roam-results: no upload URL for this pod'] };
     const response = await fetch(url, {

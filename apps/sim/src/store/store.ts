@@ -33,8 +33,37 @@ export class StoredEvent {
 
 export interface Watcher {
   namespace?: string;
+  /**
+   * Names `matches` (e.g. its selector strings): watchers of one type with the same filter
+   * share one match per event instead of matching the object each.
+   */
+  filter?: string;
   matches(obj: KubeObject): boolean;
-  send(ev: StoredEvent): void;
+  /**
+   * An event for the watcher: `now` is whether the object matches, `before` whether its old
+   * version did (MODIFIED only), as the store found them: the watcher need not match again.
+   */
+  send(ev: StoredEvent, now: boolean, before: boolean | undefined): void;
+}
+
+/**
+ * Offers `ev` to `w`: sent when the object matches the watcher now or did before (a replay
+ * from history also sends a DELETED whose old version matched).
+ */
+function offer(w: Watcher, ev: StoredEvent, replay = false): void {
+  const [now, before] = judge(w, ev, replay);
+  if (now || before) w.send(ev, now, before);
+}
+
+type Verdict = readonly [now: boolean, before: boolean | undefined];
+
+function judge(w: Watcher, ev: StoredEvent, replay = false): Verdict {
+  const now = w.matches(ev.object);
+  const before =
+    ev.old !== undefined && (ev.type === 'MODIFIED' || (replay && !now))
+      ? w.matches(ev.old)
+      : undefined;
+  return [now, before];
 }
 
 export type StoreListener = (key: string, ev: StoredEvent) => void;
@@ -60,6 +89,7 @@ export class Store {
   private rv = 0;
   private readonly types = new Map<string, TypeState>();
   private readonly listeners: StoreListener[] = [];
+  private readonly indexes: StoreListener[] = [];
   /** owner uid → "typeKey\0namespace\0name" of dependents. */
   private readonly dependents = new Map<string, Set<string>>();
 
@@ -87,6 +117,14 @@ export class Store {
 
   onChange(listener: StoreListener): void {
     this.listeners.push(listener);
+  }
+
+  /**
+   * Like `onChange`, but called before every watcher and listener of the change: an index kept
+   * from the changes is up to date whatever a listener does next (e.g. an admission reading it).
+   */
+  addIndex(index: StoreListener): void {
+    this.indexes.push(index);
   }
 
   /** `T` is the caller's typed view of the stored JSON (e.g. Pod for 'pods'). */
@@ -298,14 +336,25 @@ export class Store {
       const dropped = s.history.splice(0, HISTORY_LIMIT / 4);
       s.compactedRv = dropped[dropped.length - 1]!.rv;
     }
+    for (const index of this.indexes) {
+      try {
+        index(key, ev);
+      } catch (err) {
+        logError('store index failed', err);
+      }
+    }
     const ns = ev.object.metadata.namespace;
+    let verdicts: Map<string, Verdict> | undefined;
     for (const w of s.watchers) {
       if (w.namespace !== undefined && w.namespace !== ns) continue;
-      if (
-        w.matches(ev.object) ||
-        (ev.old !== undefined && ev.type === 'MODIFIED' && w.matches(ev.old))
-      )
-        w.send(ev);
+      if (w.filter === undefined) {
+        offer(w, ev);
+        continue;
+      }
+      verdicts ??= new Map();
+      let verdict = verdicts.get(w.filter);
+      if (!verdict) verdicts.set(w.filter, (verdict = judge(w, ev)));
+      if (verdict[0] || verdict[1]) w.send(ev, verdict[0], verdict[1]);
     }
     for (const l of this.listeners) {
       try {
@@ -325,7 +374,11 @@ export class Store {
     if (fromRv === undefined || fromRv === 0) {
       for (const obj of this.list(key, w.namespace)) {
         if (w.matches(obj))
-          w.send(new StoredEvent(Number(obj.metadata.resourceVersion), 'ADDED', obj, undefined));
+          w.send(
+            new StoredEvent(Number(obj.metadata.resourceVersion), 'ADDED', obj, undefined),
+            true,
+            undefined,
+          );
       }
     } else {
       if (fromRv < s.compactedRv) {
@@ -337,7 +390,7 @@ export class Store {
       }
       for (const ev of this.historyAfter(s, fromRv)) {
         if (w.namespace !== undefined && w.namespace !== ev.object.metadata.namespace) continue;
-        if (w.matches(ev.object) || (ev.old && w.matches(ev.old))) w.send(ev);
+        offer(w, ev, true);
       }
     }
     s.watchers.add(w);
