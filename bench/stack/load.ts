@@ -182,6 +182,9 @@ export async function waitForDrain(options: {
       finished >= options.expected && archived >= options.expected && delivered >= options.expected;
     if (done || Date.now() - lastProgress > stallMs)
       return { finished, lastFinishedAt: rows[0]?.last?.getTime() ?? NaN, archived, delivered };
-    await sleep(250);
+    // Once a second: the count reads every job and log archive of the tenant, and Postgres' CPU
+    // per job is measured over this wait (polled 4 times a second, it was ~20% of Postgres'
+    // buffer reads in a 3,000-job run).
+    await sleep(1000);
   }
 }

@@ -217,14 +217,19 @@ export class Outbox {
     return published.length;
   }
 
+  /**
+   * `attempts > 0` (implied by `attempts >= maxAttempts`, which is at least 1) states the
+   * predicate of `outbox_messages_claimed_idx`, so the sweep reads only rows the relay claimed,
+   * not every row written and not yet marked published.
+   */
   private async parkAbandoned(): Promise<void> {
     const parked = await this.prisma.$executeRaw`
       UPDATE outbox_messages
       SET parked_at = now(), next_attempt_at = NULL,
           last_error = left(coalesce(last_error || '; ', '') ||
             'attempt ' || attempts || ' had no outcome within the claim lease (publish hung, or the relay died)', 500)
-      WHERE published_at IS NULL AND parked_at IS NULL AND attempts >= ${this.maxAttempts}
-        AND next_attempt_at <= now()`;
+      WHERE published_at IS NULL AND parked_at IS NULL AND attempts > 0
+        AND attempts >= ${this.maxAttempts} AND next_attempt_at <= now()`;
     if (parked > 0) {
       metrics.outboxPublishFailures.inc({ path: 'relay' }, parked);
       this.logger.error(
