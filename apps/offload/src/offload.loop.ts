@@ -5,7 +5,15 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { offloadTriggers, type PendingCandidate } from '@roam/domain';
-import { type Informer, Kube, type ObjectCache, ROAM_LABELS } from '@roam/kube';
+import {
+  type Informer,
+  Kube,
+  NOT_MANAGED_BY_ROAM,
+  type ObjectCache,
+  OFFLOADED_BY_ROAM,
+  OFFLOADED_LABEL,
+  ROAM_LABELS,
+} from '@roam/kube';
 import { APP_CONFIG, LOGGER, Loop, type LoopHealth } from '@roam/runtime';
 import type { RunPod } from '@roam/runpod';
 import type { Logger } from 'pino';
@@ -36,7 +44,12 @@ const keyOf = (job: Job) => `${job.metadata?.namespace}/${job.metadata?.name}`;
  */
 @Injectable()
 export class OffloadLoop implements OnApplicationBootstrap, OnModuleDestroy {
-  private informer?: Informer<Job> & ObjectCache<Job>;
+  /**
+   * The Jobs a pass acts on, from two informers: Jobs roam does not manage (any may carry the
+   * RunPod controller's annotations, which no selector can pick) and roam's offloaded Jobs
+   * (`OFFLOADED_LABEL`). roam's other Jobs, the bulk of a burst, never reach this worker.
+   */
+  private informers: (Informer<Job> & ObjectCache<Job>)[] = [];
   private synced = false;
   private readonly loop: Loop;
   /** The Jobs of the offloads the last pass followed (`namespace/name`). */
@@ -69,15 +82,19 @@ export class OffloadLoop implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.informer = this.kube.informer<Job>('/apis/batch/v1/jobs', 'batch/v1', 'Job');
-    for (const event of ['add', 'update', 'delete'] as const)
-      this.informer.on(event, (job: Job) => {
-        if (this.concernsOffload(job)) this.kick();
-      });
-    this.informer.on('error', (error: unknown) =>
-      this.logger.warn({ err: error }, 'Job informer error; it re-lists'),
+    this.informers = [NOT_MANAGED_BY_ROAM, OFFLOADED_BY_ROAM].map((selector) =>
+      this.kube.informer<Job>('/apis/batch/v1/jobs', 'batch/v1', 'Job', selector),
     );
-    await this.informer.start();
+    for (const informer of this.informers) {
+      for (const event of ['add', 'update', 'delete'] as const)
+        informer.on(event, (job: Job) => {
+          if (this.concernsOffload(job)) this.kick();
+        });
+      informer.on('error', (error: unknown) =>
+        this.logger.warn({ err: error }, 'Job informer error; it re-lists'),
+      );
+    }
+    await Promise.all(this.informers.map((informer) => informer.start()));
     this.synced = true;
     // Events of the first list, before this, are covered by the pass the start runs.
     this.loop.start();
@@ -85,7 +102,7 @@ export class OffloadLoop implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     await this.loop.stop();
-    await this.informer?.stop();
+    await Promise.all(this.informers.map((informer) => informer.stop()));
   }
 
   /**
@@ -109,9 +126,12 @@ export class OffloadLoop implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async pass(): Promise<void> {
     const now = new Date();
-    const jobs = new Map((this.informer?.list() ?? []).map((j) => [keyOf(j), j]));
+    const jobs = new Map(
+      this.informers.flatMap((informer) => informer.list()).map((j) => [keyOf(j), j]),
+    );
     const rows = await this.repo.active();
     this.followed = new Set(rows.map((row) => `${row.kubeNamespace}/${row.kubeJobName}`));
+    for (const row of rows) await this.lookUpUnwatched(row, jobs);
     const tagged = await this.runpod.listPods(POD_NAME_PREFIX);
     const byTag = new Map<string, typeof tagged>();
     for (const pod of tagged) {
@@ -142,6 +162,38 @@ export class OffloadLoop implements OnApplicationBootstrap, OnModuleDestroy {
     await this.sweepOrphans(tagged, now);
     await this.offloadKubeJobs([...jobs.values()], rows, now);
     if (this.config.OFFLOAD_ROAM_JOBS) await this.offloadRoamJobs(now);
+  }
+
+  /**
+   * The Job of an offload the informers do not hold: not made yet, gone, not seen yet, or one of
+   * roam's without `OFFLOADED_LABEL` (adopted, or offloaded by a version that did not label it).
+   * One read says which; a roam Job found gets the label, so the informer holds it from then on.
+   * A failed read fails the pass (retried): a Job not known to be gone is never taken for gone.
+   */
+  private async lookUpUnwatched(
+    row: { kubeNamespace: string; kubeJobName: string },
+    jobs: Map<string, Job>,
+  ): Promise<void> {
+    const key = `${row.kubeNamespace}/${row.kubeJobName}`;
+    if (jobs.has(key)) return;
+    const ref = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      namespace: row.kubeNamespace,
+      name: row.kubeJobName,
+    };
+    const job = await this.kube.get<Job>(ref);
+    if (!job) return;
+    jobs.set(key, job);
+    const labels = job.metadata?.labels ?? {};
+    if (labels[ROAM_LABELS.managedBy] === 'roam' && labels[OFFLOADED_LABEL] !== 'true')
+      await this.kube.mergePatch(ref, {
+        metadata: {
+          name: ref.name,
+          namespace: ref.namespace,
+          labels: { [OFFLOADED_LABEL]: 'true' },
+        },
+      });
   }
 
   /** Tagged RunPod pods with no Offload row: a roam worker made them and nobody will follow them. */

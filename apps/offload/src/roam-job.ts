@@ -1,12 +1,13 @@
 import { gpuCount, type JobSpec } from '@roam/contracts';
-import { jobLabels, kubeJobName } from '@roam/kube';
+import { jobLabels, kubeJobName, OFFLOADED_LABEL } from '@roam/kube';
 
 import { type KubeJob, RUNPOD } from './kube-objects.js';
 
 /**
  * The Kubernetes Job that stands for an offloaded roam job. The scheduler never created one
  * (the job was not admitted), so the offload worker does: same name and labels as the
- * scheduler's (`kubeJobName`, `jobLabels` from @roam/kube), born
+ * scheduler's (`kubeJobName`, `jobLabels` from @roam/kube) plus `OFFLOADED_LABEL` (what the
+ * offload worker's informer selects), born
  * suspended so the cluster never runs it, annotated as the scheduler would have.
  */
 export function roamJob(input: {
@@ -18,7 +19,10 @@ export function roamJob(input: {
   spec: JobSpec;
 }): KubeJob & { apiVersion: string; kind: string } {
   const { spec } = input;
-  const labels = jobLabels(input.id, input.tenantId, input.attempt);
+  const labels = {
+    ...jobLabels(input.id, input.tenantId, input.attempt),
+    [OFFLOADED_LABEL]: 'true',
+  };
   const annotations: Record<string, string> = {
     'roam.dev/job-name': input.name,
     [RUNPOD.managed]: 'true',

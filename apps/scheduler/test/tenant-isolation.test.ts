@@ -63,8 +63,7 @@ describe('tenant namespaces are isolated', () => {
     const policy = await h.kube.get<Policy>(policyOf('roam-walled'));
     expect(policy?.spec.podSelector).toEqual({});
     expect(policy?.spec.policyTypes).toEqual(['Ingress', 'Egress']);
-    // Ingress only from the namespace's own pods: no namespaceSelector, no ipBlock. (Written
-    // through client-node's model as `_from`; read back as the API server sends it, `from`.)
+    // Ingress only from the namespace's own pods: no namespaceSelector, no ipBlock.
     expect(policy?.spec.ingress).toEqual([{ from: [{ podSelector: {} }] }]);
     const blocks = policy!.spec.egress.flatMap((rule) => rule.to.map((peer) => peer.ipBlock));
     expect(blocks).toContainEqual({

@@ -5,8 +5,10 @@ import {
   type KubernetesObject,
   ListWatch,
   type ObjectCache,
-  Watch,
+  type Watch,
 } from '@kubernetes/client-node';
+
+import { JsonWatch, type WatchCallback } from './watch.js';
 
 /** Bounds of the delay before an informer that failed starts again (doubling in between). */
 export const INFORMER_RESTART_MS = { initial: 250, max: 5_000 } as const;
@@ -16,18 +18,19 @@ export const INFORMER_RESTART_MS = { initial: 250, max: 5_000 } as const;
  * dropped watch is. The client's ListWatch awaits `watch()` inside its own done handler, where a
  * rejection would be unhandled and leave the informer stopped for good.
  */
-class ReportingWatch extends Watch {
+class ReportingWatch extends JsonWatch {
   constructor(
     config: KubeConfig,
+    agent: string,
     private readonly onWatch: () => void,
   ) {
-    super(config);
+    super(config, agent);
   }
 
   override async watch(
     path: string,
     params: Record<string, string | number | boolean | undefined>,
-    callback: (phase: string, object: unknown, watchObject?: unknown) => void,
+    callback: WatchCallback,
     done: (error: unknown) => void,
   ): Promise<AbortController> {
     this.onWatch();
@@ -64,12 +67,13 @@ export function resilientInformer<T extends KubernetesObject>(
   path: string,
   list: () => Promise<KubernetesListObject<T>>,
   labelSelector?: string,
+  agent = 'roam',
 ): ResilientInformer<T> {
   let synced = false;
   // ListWatch opens its first watch only after a list succeeded and its items were applied;
-  // every later watch follows that one.
-  const watch = new ReportingWatch(config, () => (synced = true));
-  const informer = new ListWatch<T>(path, watch, list, false, labelSelector);
+  // every later watch follows that one. It calls only `watch()` of the Watch it is given.
+  const watch = new ReportingWatch(config, agent, () => (synced = true));
+  const informer = new ListWatch<T>(path, watch as unknown as Watch, list, false, labelSelector);
   let stopped = true;
   let delayMs = 0;
   let failedAt = 0;

@@ -6,13 +6,9 @@ import {
   KubeConfig,
   KubernetesObjectApi,
   Log,
-  Watch,
   type KubernetesListObject,
   type KubernetesObject,
 } from '@kubernetes/client-node';
-// Not re-exported by the package's index; the package has no exports map, so these resolve.
-import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
-import { getSerializationType } from '@kubernetes/client-node/dist/util.js';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 
 import { isAlreadyExists, isNotFound, KubeError, toKubeError } from './errors.js';
@@ -24,6 +20,7 @@ import {
   throttled,
   TokenBucket,
 } from './throttle.js';
+import { JsonWatch } from './watch.js';
 
 export type { Informer, KubernetesObject, ObjectCache } from '@kubernetes/client-node';
 export type { ResilientInformer } from './informer.js';
@@ -118,14 +115,6 @@ export function loadKubeConfig(kubeconfigPath?: string, agent = 'roam'): KubeCon
   else kc.loadFromDefault();
   return kc;
 }
-
-/**
- * The object as client-node's object API sends it: a built-in kind through its model, which
- * maps the model's field names to the wire's (a LimitRange item's `_default` is sent as
- * `default`) and leaves out fields the model does not know; any other kind as it is.
- */
-const toWire = (object: KubernetesObject): unknown =>
-  ObjectSerializer.serialize(object, getSerializationType(object.apiVersion, object.kind), '');
 
 const ref = (object: ObjectRef) => ({
   apiVersion: object.apiVersion,
@@ -453,7 +442,7 @@ export class Kube {
         'POST',
         await this.pathOf(object, 'create'),
         {},
-        { contentType: 'application/json', value: toWire(object) },
+        { contentType: 'application/json', value: object },
       ),
     );
   }
@@ -541,7 +530,7 @@ export class Kube {
       'PATCH',
       await this.pathOf(object, 'patch'),
       { fieldManager: 'roam' },
-      { contentType: 'application/merge-patch+json', value: toWire(object) },
+      { contentType: 'application/merge-patch+json', value: object },
     );
   }
 
@@ -607,17 +596,20 @@ export class Kube {
     labelSelector?: string,
   ): ResilientInformer<T> {
     const list = () => this.listObjects<T>(apiVersion, kind, { labelSelector });
-    return resilientInformer<T>(this.config, path, list, labelSelector);
+    return resilientInformer<T>(this.config, path, list, labelSelector, this.agent);
   }
 
-  /** Watches `path` (e.g. `/apis/batch/v1/jobs`) from `resourceVersion`; call `abort()` to stop. */
+  /**
+   * Watches `path` (e.g. `/apis/batch/v1/jobs`) from `resourceVersion`, bookmarks included;
+   * call `abort()` to stop (then `onDone` is not called).
+   */
   watch<T>(
     path: string,
     params: Record<string, string | number | boolean | undefined>,
     onEvent: (event: WatchEvent<T>) => void,
     onDone: (error?: unknown) => void,
   ): Promise<AbortController> {
-    return new Watch(this.config).watch(
+    return new JsonWatch(this.config, this.agent).watch(
       path,
       params,
       (type, object) => onEvent({ type: type as WatchEvent<T>['type'], object: object as T }),

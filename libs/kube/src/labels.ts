@@ -24,6 +24,18 @@ export const KUEUE_PRIORITY_CLASS_LABEL = 'kueue.x-k8s.io/priority-class';
 /** Label selector for everything roam manages. */
 export const MANAGED_BY_ROAM = `${ROAM_LABELS.managedBy}=roam`;
 
+/** Label selector for what roam does not manage (a kubectl-applied Job, …). */
+export const NOT_MANAGED_BY_ROAM = `${ROAM_LABELS.managedBy}!=roam`;
+
+/**
+ * On the Job of a roam job the offload worker runs on RunPod: the offload worker watches only
+ * these among roam's Jobs (the rest, the bulk of them, are none of its business).
+ */
+export const OFFLOADED_LABEL = 'roam.dev/offloaded';
+
+/** Label selector for roam's offloaded Jobs. */
+export const OFFLOADED_BY_ROAM = `${MANAGED_BY_ROAM},${OFFLOADED_LABEL}=true`;
+
 /** Labels on a tenant's objects (namespace, quota, limit range). */
 export const tenantLabels = (tenantId: string): Record<string, string> => ({
   [ROAM_LABELS.managedBy]: 'roam',

