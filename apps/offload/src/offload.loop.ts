@@ -131,7 +131,17 @@ export class OffloadLoop implements OnApplicationBootstrap, OnModuleDestroy {
     );
     const rows = await this.repo.active();
     this.followed = new Set(rows.map((row) => `${row.kubeNamespace}/${row.kubeJobName}`));
-    for (const row of rows) await this.lookUpUnwatched(row, jobs);
+    // A Job whose read failed is neither followed nor taken for gone this pass; the rest go on.
+    const unknown = new Set<string>();
+    for (const row of rows) {
+      await this.lookUpUnwatched(row, jobs).catch((error: unknown) => {
+        unknown.add(`${row.kubeNamespace}/${row.kubeJobName}`);
+        this.logger.warn(
+          { err: error, offloadId: row.id },
+          'could not read the Job of an offload; retried next pass',
+        );
+      });
+    }
     const tagged = await this.runpod.listPods(POD_NAME_PREFIX);
     const byTag = new Map<string, typeof tagged>();
     for (const pod of tagged) {
@@ -139,6 +149,7 @@ export class OffloadLoop implements OnApplicationBootstrap, OnModuleDestroy {
       byTag.set(tag, [...(byTag.get(tag) ?? []), pod]);
     }
     for (const row of rows) {
+      if (unknown.has(`${row.kubeNamespace}/${row.kubeJobName}`)) continue;
       const job = jobs.get(`${row.kubeNamespace}/${row.kubeJobName}`);
       const step = async () => {
         if (row.state === 'creating') {
@@ -168,10 +179,11 @@ export class OffloadLoop implements OnApplicationBootstrap, OnModuleDestroy {
    * The Job of an offload the informers do not hold: not made yet, gone, not seen yet, or one of
    * roam's without `OFFLOADED_LABEL` (adopted, or offloaded by a version that did not label it).
    * One read says which; a roam Job found gets the label, so the informer holds it from then on.
-   * A failed read fails the pass (retried): a Job not known to be gone is never taken for gone.
+   * A failed read throws (the caller skips that offload this pass): a Job not known to be gone
+   * is never taken for gone. A failed label patch is only logged: the next pass patches again.
    */
   private async lookUpUnwatched(
-    row: { kubeNamespace: string; kubeJobName: string },
+    row: { id: string; kubeNamespace: string; kubeJobName: string },
     jobs: Map<string, Job>,
   ): Promise<void> {
     const key = `${row.kubeNamespace}/${row.kubeJobName}`;
@@ -187,13 +199,20 @@ export class OffloadLoop implements OnApplicationBootstrap, OnModuleDestroy {
     jobs.set(key, job);
     const labels = job.metadata?.labels ?? {};
     if (labels[ROAM_LABELS.managedBy] === 'roam' && labels[OFFLOADED_LABEL] !== 'true')
-      await this.kube.mergePatch(ref, {
-        metadata: {
-          name: ref.name,
-          namespace: ref.namespace,
-          labels: { [OFFLOADED_LABEL]: 'true' },
-        },
-      });
+      await this.kube
+        .mergePatch(ref, {
+          metadata: {
+            name: ref.name,
+            namespace: ref.namespace,
+            labels: { [OFFLOADED_LABEL]: 'true' },
+          },
+        })
+        .catch((error: unknown) =>
+          this.logger.warn(
+            { err: error, offloadId: row.id },
+            'could not label the Job of an offload; tried again next pass',
+          ),
+        );
   }
 
   /** Tagged RunPod pods with no Offload row: a roam worker made them and nobody will follow them. */

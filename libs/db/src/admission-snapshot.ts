@@ -62,6 +62,9 @@ export async function tenantStates(db: Db): Promise<TenantState[]> {
       -- Read once: the admitted, unfinished jobs every usage below is summed from.
       SELECT tenant_id, cpu_millis, memory_bytes, gpu, gpu_type, tpu_chips, tpu_type, priority
       FROM jobs WHERE admitted_at IS NOT NULL AND status IN ('pending', 'running')
+        -- jobs_active_idx's predicate, spelled out so the planner can use that index.
+        AND ((status = 'pending' AND (admitted_at IS NOT NULL OR placement IS NOT NULL))
+             OR status = 'running')
     )
     SELECT t.id, t.max_cpu_millis, t.max_memory_bytes, t.max_gpu, t.max_gpu_by_type,
            t.max_tpu, t.max_tpu_by_type,
@@ -185,6 +188,9 @@ export async function runningJobs(
            j.memory_bytes, j.gpu, j.gpu_type, j.attempt
     FROM jobs j JOIN tenants t ON t.id = j.tenant_id
     WHERE j.admitted_at IS NOT NULL AND j.status IN ('pending', 'running')
+      -- jobs_active_idx's predicate, spelled out so the planner can use that index.
+      AND ((j.status = 'pending' AND (j.admitted_at IS NOT NULL OR j.placement IS NOT NULL))
+           OR j.status = 'running')
       AND j.reason IS DISTINCT FROM 'Offloaded' AND t.status = 'ready'
     ORDER BY j.tenant_id, j.id`;
   const byTenant = new Map<string, (RunningJob & { attempt: number })[]>();

@@ -99,7 +99,13 @@ export class JsonWatch {
           return; // Not an event (an empty line): ignored, as client-node's watch does.
         }
         if (typeof event?.type !== 'string') return;
-        callback(event.type, event.object, event);
+        try {
+          callback(event.type, event.object, event);
+        } catch (error) {
+          // A throwing handler ends this watch (the informer lists again), not the process.
+          finish(error instanceof Error ? error : new Error(String(error)));
+          return;
+        }
         // An ERROR event (410 Gone, …) is the last of a watch: the server closes it next.
         if (event.type === 'ERROR') finish(null);
       };

@@ -42,6 +42,7 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
   private total = 0;
   private readonly loop: Loop;
   private readonly leaseMs: number;
+  private readonly latestStartMs: number;
   private readonly successes: Batcher<{ deliveryId: string; response: WebhookResponse }>;
 
   constructor(
@@ -55,6 +56,9 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
     // Long enough to wait for one attempt (claimed ahead), then for its own to time out and be
     // recorded; a dead notifier's claim comes due again after this.
     this.leaseMs = config.WEBHOOK_TIMEOUT_MS * 3 + 1000;
+    // A queued delivery starts within one timeout of its claim or not at all, so its attempt
+    // ends, and is recorded, well inside the lease: no other notifier takes it over meanwhile.
+    this.latestStartMs = config.WEBHOOK_TIMEOUT_MS;
     // First-time successes, the common case, are recorded together (one statement each turn).
     this.successes = new Batcher((items) => this.repository.recordSuccesses(items));
     this.loop = new Loop({
@@ -78,7 +82,11 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
     this.stopping = true;
     await this.loop.stop();
     // Claimed but not started: due again at once for another notifier, not after the lease.
-    const unstarted = [...this.queued.values()].flatMap((queue) => queue.map((q) => q.delivery.id));
+    // Only claims still young enough to start are ours to release (see latestStartMs).
+    const now = Date.now();
+    const unstarted = [...this.queued.values()].flatMap((queue) =>
+      queue.filter((q) => now - q.claimedAt <= this.latestStartMs).map((q) => q.delivery.id),
+    );
     this.queued.clear();
     this.queuedTotal = 0;
     await this.repository.release(unstarted).catch((error: unknown) => {
@@ -137,7 +145,6 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
     if (this.stopping) return;
     const max = this.config.WEBHOOK_MAX_CONCURRENCY;
     const perEndpoint = this.config.WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT;
-    const latestStart = this.leaseMs - this.config.WEBHOOK_TIMEOUT_MS - 1000;
     let started = true;
     while (started && this.total < max && this.queued.size > 0) {
       started = false;
@@ -147,7 +154,7 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
         const next = queue.shift()!;
         this.queuedTotal -= 1;
         if (queue.length === 0) this.queued.delete(endpointId);
-        if (Date.now() - next.claimedAt > latestStart) {
+        if (Date.now() - next.claimedAt > this.latestStartMs) {
           this.logger.debug(
             { deliveryId: next.delivery.id, endpointId },
             'queued webhook delivery left to a later claim: its lease is too short for an attempt',
