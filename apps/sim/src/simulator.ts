@@ -200,15 +200,24 @@ export async function startSimulator(partial: Partial<SimOptions> = {}): Promise
   // The resourceVersion the file holds: every change bumps it, so an unchanged one means the
   // file already is the state and serialising the whole store again would write the same bytes.
   let savedRv: number | undefined;
-  const saveSnapshot = async () => {
-    if (!options.snapshotFile) return;
+  const writeSnapshot = async (file: string) => {
     const rv = store.resourceVersion;
     if (rv === savedRv) return;
-    await mkdir(dirname(options.snapshotFile), { recursive: true });
-    const tmp = `${options.snapshotFile}.tmp`;
+    await mkdir(dirname(file), { recursive: true });
+    const tmp = `${file}.tmp`;
     await writeFile(tmp, JSON.stringify(store.snapshot()));
-    await rename(tmp, options.snapshotFile);
+    await rename(tmp, file);
     savedRv = rv;
+  };
+  // One save at a time: a periodic save still writing when shutdown saves again would share the
+  // temporary file, and the second rename would find it gone.
+  let saving: Promise<void> = Promise.resolve();
+  const saveSnapshot = (): Promise<void> => {
+    const file = options.snapshotFile;
+    if (!file) return Promise.resolve();
+    const next = saving.catch(() => undefined).then(() => writeSnapshot(file));
+    saving = next;
+    return next;
   };
   const snapshotTimer = options.snapshotFile
     ? setInterval(() => {
