@@ -156,10 +156,19 @@ async function drain(db: pg.Pool, receiver: WebhookReceiver, tenant: Tenant, exp
     expected,
     delivered: () => receiver.count(tenant.id),
   });
-  if (result.finished < expected || result.archived < expected || result.delivered < expected)
+  if (result.finished < expected || result.archived < expected || result.delivered < expected) {
     log(
       `${tenant.id}: stalled at ${result.finished}/${expected} finished, ${result.archived} logs archived, ${result.delivered} events delivered`,
     );
+    // What the jobs that did not succeed are doing, so a stall can be told apart from failures.
+    const { rows } = await db.query<{ state: string; count: string }>(
+      `SELECT concat_ws(' / ', status, phase, reason, left(message, 160)) AS state, count(*)
+         FROM jobs WHERE tenant_id = $1 AND status <> 'succeeded'
+        GROUP BY 1 ORDER BY 2 DESC LIMIT 10`,
+      [tenant.id],
+    );
+    for (const row of rows) log(`  ${row.count}× ${row.state}`);
+  }
   return result;
 }
 
