@@ -79,6 +79,22 @@ describe('/api/v1/events', () => {
 
   let gatewayRepository: () => EventsRepository;
 
+  /**
+   * Waits until the feed may read an event: its transaction is below the oldest one still open
+   * in the cluster (another suite's open transaction, in any database, holds the feed back).
+   */
+  const readable = (id: string) =>
+    eventually(
+      `event ${id} below the feed's horizon`,
+      async () => {
+        const [row] = await h.prisma.$queryRaw<{ readable: boolean }[]>`
+        SELECT xid < pg_snapshot_xmin(pg_current_snapshot()) AS readable
+        FROM events WHERE id = ${id}::uuid`;
+        return row?.readable === true;
+      },
+      { timeoutMs: 60_000 },
+    );
+
   beforeAll(async () => {
     h = await startHarness('gateway_events', { EVENTS_POLL_INTERVAL_MS: '50' });
     const gateway = await h.gateway({});
@@ -95,10 +111,13 @@ describe('/api/v1/events', () => {
 
   it('pages through the caller’s own events by position, with a type filter', async () => {
     const emitted = [];
+    let last = '';
     for (let i = 1; i <= 5; i += 1) {
       emitted.push(await emit('watcher', i % 2 ? subjects.job.started : subjects.job.succeeded, i));
-      await emit('bystander', subjects.job.started, i);
+      last = (await emit('bystander', subjects.job.started, i)).id;
     }
+    // Written one after another: once the last is readable, so are the others.
+    await readable(last);
     const first = await call(h.url, 'GET', '/api/v1/events?limit=2', undefined, key);
     expect(first.status).toBe(200);
     expect(first.body.has_more).toBe(true);
