@@ -16,7 +16,8 @@ function handledSubjects(dir: string): string[] {
     if (!entry.isFile() || !entry.name.endsWith('.ts') || entry.name.endsWith('.spec.ts')) continue;
     const source = readFileSync(join(entry.parentPath, entry.name), 'utf8');
     for (const match of source.matchAll(
-      /JetStreamEventPattern\((subjects|wildcards)\.([\w.]+)\)/g,
+      // The subject, then the handler's consumer options if any.
+      /JetStreamEventPattern\((subjects|wildcards)\.([\w.]+)[,)]/g,
     )) {
       const [, root = '', path = ''] = match;
       const value = path

@@ -28,7 +28,9 @@ describe('notifier crash safety', () => {
     const endpoint = await w.endpoint(key, '/crash', ['job.succeeded']);
 
     child = spawn(process.execPath, [builtApp('notifier')], {
-      env: { ...process.env, ...w.h.env, ...FAST_NOTIFIER, PORT: '0' },
+      // Killed mid-delivery means before its attempt times out and is recorded: a timeout long
+      // enough for a loaded machine to deliver the kill first (the claim lasts 3 timeouts + 1 s).
+      env: { ...process.env, ...w.h.env, ...FAST_NOTIFIER, WEBHOOK_TIMEOUT_MS: '2500', PORT: '0' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
