@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { subjects } from '@roam/contracts';
 import { eventually } from '@roam/testing';
 
-import { call, type Harness, register, startHarness } from './support/harness.js';
+import { call, type Harness, kubeJobDeleted, register, startHarness } from './support/harness.js';
 
 /**
  * Jobs end to end through the HTTP API, with real Postgres, NATS and the Kubernetes
@@ -259,16 +259,7 @@ describe('job lifecycle', () => {
       expect(cancelled.body.status).toBe('cancelled');
       // In Kueue mode a waiting job already has its (suspended) Job; the reconciler deletes it
       // on the job.cancel command, after the answer. In roam mode there never was one.
-      await eventually(
-        'no Kubernetes Job left for the cancelled job',
-        async () =>
-          (await h.kube.get({
-            apiVersion: 'batch/v1',
-            kind: 'Job',
-            name: `roam-${second}-1`,
-            namespace: 'roam-life-b',
-          })) === undefined,
-      );
+      await kubeJobDeleted(h, 'roam-life-b', `roam-${second}-1`);
       await call(h.url, 'DELETE', `/api/v1/jobs/${first}`, undefined, small);
       await until(first, 'cancelled', small);
     });

@@ -3,7 +3,14 @@ import { subjects } from '@roam/contracts';
 import type { KubernetesObject } from '@roam/kube';
 import { eventually } from '@roam/testing';
 
-import { ADMIN_TOKEN, call, type Harness, register, startHarness } from './support/harness.js';
+import {
+  ADMIN_TOKEN,
+  call,
+  type Harness,
+  kubeJobDeleted,
+  register,
+  startHarness,
+} from './support/harness.js';
 
 type Condition = { type: string; status: string; reason?: string; message?: string };
 type Workload = KubernetesObject & {
@@ -172,16 +179,7 @@ describe('kueue mode: cohorts, borrowing, reclaim and GPU flavors', () => {
     const explained = await call(h.url, 'GET', `/api/v1/jobs/${a2}/explain`, undefined, a);
     expect(explained.body.last_preemption?.message).toBe(preempted.message);
     // Its first attempt's Job goes (and Kueue's Workload with it): Kueue never readmits it.
-    await eventually(
-      "a2's first Job to be deleted",
-      async () =>
-        (await h.kube.get({
-          apiVersion: 'batch/v1',
-          kind: 'Job',
-          name: `roam-${a2}-1`,
-          namespace: 'roam-kc-a',
-        })) === undefined,
-    );
+    await kubeJobDeleted(h, 'roam-kc-a', `roam-${a2}-1`);
     await eventually(
       'b1 to succeed',
       async () => {

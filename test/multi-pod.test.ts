@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KubernetesObject } from '@roam/kube';
 import { eventually } from '@roam/testing';
 
-import { call, type Harness, register, startHarness } from './support/harness.js';
+import { call, type Harness, kubeJobDeleted, register, startHarness } from './support/harness.js';
 
 const JOBSET = { apiVersion: 'jobset.x-k8s.io/v1alpha2', kind: 'JobSet' };
 const NAMESPACE = 'roam-multi-a';
@@ -202,16 +202,7 @@ describe('multi-pod jobs', () => {
     });
     const retry = history.find((row) => row.reason === 'RetryBackoff');
     expect(retry?.message).toContain('wait_for_pods_ready_seconds');
-    await eventually(
-      "attempt 1's Job to be deleted",
-      async () =>
-        (await h.kube.get({
-          apiVersion: 'batch/v1',
-          kind: 'Job',
-          name: `roam-${id}-1`,
-          namespace: NAMESPACE,
-        })) === undefined,
-    );
+    await kubeJobDeleted(h, NAMESPACE, `roam-${id}-1`);
     await call(h.url, 'DELETE', `/api/v1/jobs/${id}`, undefined, key);
   });
 

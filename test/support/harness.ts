@@ -11,6 +11,7 @@ import { type RunningSimulator, startSimulator } from '@roam/sim';
 import {
   createTestDatabase,
   deleteTestStreams,
+  eventually,
   testNatsUrl,
   testSubjectPrefix,
 } from '@roam/testing';
@@ -191,4 +192,13 @@ export async function register(
       `register ${tenantId}: ${created.response.status} ${JSON.stringify(created.error)}`,
     );
   return created.data.api_key;
+}
+
+/** Waits until the Kubernetes Job `namespace/name` is gone (deletion is the reconciler's, after the answer). */
+export function kubeJobDeleted(h: Harness, namespace: string, name: string): Promise<true> {
+  return eventually(
+    `Job ${namespace}/${name} to be deleted`,
+    async () =>
+      (await h.kube.get({ apiVersion: 'batch/v1', kind: 'Job', name, namespace })) === undefined,
+  );
 }

@@ -30,6 +30,14 @@ const discovery = {
   ],
 };
 
+const cmRef = { apiVersion: 'v1', kind: 'ConfigMap', name: 'cm', namespace: 'default' };
+
+/** Answers with the ConfigMap. */
+const answerConfigMap = (response: http.ServerResponse) => {
+  response.writeHead(200, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(configMap));
+};
+
 const status = (code: number, reason: string) =>
   JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, code });
 
@@ -123,16 +131,10 @@ describe('Kube client against a misbehaving API server', () => {
         response.end(status(503, 'ServiceUnavailable'));
       } else if (n === 1) request.socket.destroy();
       else {
-        response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(JSON.stringify(configMap));
+        answerConfigMap(response);
       }
     };
-    const read = await kube().get({
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      name: 'cm',
-      namespace: 'default',
-    });
+    const read = await kube().get(cmRef);
     expect(read?.metadata?.name).toBe('cm');
     expect(seen).toHaveLength(3);
   });
@@ -143,16 +145,10 @@ describe('Kube client against a misbehaving API server', () => {
         response.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
         response.write('{"apiVersion":"v1",', () => request.socket.destroy());
       } else {
-        response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(JSON.stringify(configMap));
+        answerConfigMap(response);
       }
     };
-    const read = await kube().get({
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      name: 'cm',
-      namespace: 'default',
-    });
+    const read = await kube().get(cmRef);
     expect(read?.metadata?.name).toBe('cm');
     expect(seen).toHaveLength(2);
   });
@@ -160,7 +156,7 @@ describe('Kube client against a misbehaving API server', () => {
   it('fails a call the server never answers with a timeout, retrying it first', async () => {
     answer = () => {};
     const error = await kube({ requestTimeoutMs: 200, retries: 1 })
-      .get({ apiVersion: 'v1', kind: 'ConfigMap', name: 'cm', namespace: 'default' })
+      .get(cmRef)
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KubeTimeoutError);
     expect(seen).toHaveLength(2);
@@ -172,7 +168,7 @@ describe('Kube client against a misbehaving API server', () => {
       response.write('{"apiVersion":"v1",');
     };
     const error = await kube({ requestTimeoutMs: 200, retries: 0 })
-      .get({ apiVersion: 'v1', kind: 'ConfigMap', name: 'cm', namespace: 'default' })
+      .get(cmRef)
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KubeTimeoutError);
   });
