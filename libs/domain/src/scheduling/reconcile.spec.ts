@@ -261,6 +261,13 @@ describe('planReconcile: a missing Kubernetes Job is Lost only when it is surely
       { ...lost, set: { finishedAt: at(GRACE_MS / 1000 + 1), exitCode: null } },
     ],
     [
+      'admitted long ago but confirmed within the grace period (a slow create): not yet',
+      admitted({ changedAt: at(5) }),
+      obs.gone,
+      at(GRACE_MS / 1000 + 1),
+      null,
+    ],
+    [
       'confirmed and missing exactly the grace period: not yet',
       admitted(),
       obs.gone,

@@ -63,8 +63,8 @@ export interface ReconcileRecord {
   storedAt: Date | null;
   archivedAttempts: readonly number[];
   /**
-   * When the row last changed. A job waiting in Kueue (its Job created suspended, not
-   * admitted) had its Job confirmed at or before this: its Lost grace counts from here.
+   * When the row last changed. An admitted job, or one waiting in Kueue (its Job created
+   * suspended), had its Job confirmed at or before this: its Lost grace counts from here.
    */
   changedAt: Date;
 }
@@ -328,8 +328,10 @@ function currentPlan(
   // Other queued jobs belong to the scheduler; admitted ones wait for their Job to be confirmed.
   else if (record.admittedAt === null) return none();
   else if (!observation.kubeJob) {
+    // The grace counts from the confirmation (it sets `changedAt`), not from admission: under
+    // load a Job may be created long after its admission, and the informers see it later still.
     const confirmed = record.placement !== null;
-    const late = now.getTime() - record.admittedAt.getTime() > options.lostGraceMs;
+    const late = now.getTime() - record.changedAt.getTime() > options.lostGraceMs;
     if (record.status !== 'running' && !(confirmed && late)) return none();
   }
 
