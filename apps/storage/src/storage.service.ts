@@ -569,11 +569,25 @@ export class StorageService implements OnModuleDestroy {
     });
     if (body) return this.unpackUpload(store, job, upload, body, keep);
     // With object storage, results only ever arrive as an upload (docs/storage.md): none means
-    // the pod uploaded nothing, or an earlier pass indexed every file before removing it. So
-    // there is nothing to list, and a listing costs a store like s3rver a walk of the tenant's
-    // job directories, for every job that has no results.
-    if (store.kind !== 'pvc') return { count: 0, error: null };
+    // the pod left no results (its sidecar uploads nothing then), or an earlier pass indexed
+    // every file before removing it. So there is nothing to list, and a listing costs a store
+    // like s3rver a walk of the tenant's job directories, for every job that has no results.
+    // Earlier attempts of a retried job may have left theirs: they go.
+    if (store.kind !== 'pvc') {
+      await this.removeUploads(store, job, job.attempt - 1);
+      return { count: 0, error: null };
+    }
     return { count: await this.indexStored(store, job, keep), error: null };
+  }
+
+  /** Removes the first `attempts` attempts' uploads by name (a missing one is no error). */
+  private async removeUploads(store: ObjectStore, job: JobForStorage, attempts: number) {
+    // Their keys are known, so they are removed by name: listing the prefix costs a store
+    // like s3rver a walk of every job directory of the tenant, for each job.
+    const uploads = Array.from({ length: attempts }, (_, i) =>
+      resultsUploadKey(job.tenantId, job.id, i + 1),
+    );
+    await Promise.all(uploads.map((key) => store.remove(key)));
   }
 
   /**
@@ -647,12 +661,7 @@ export class StorageService implements OnModuleDestroy {
     }
     if (prefix !== '') return { count: kept, error: null };
     // Every attempt's upload goes once the last one is unpacked (retries leave theirs too).
-    // Their keys are known, so they are removed by name: listing the prefix costs a store
-    // like s3rver a walk of every job directory of the tenant, for each job.
-    const uploads = Array.from({ length: job.attempt }, (_, i) =>
-      resultsUploadKey(job.tenantId, job.id, i + 1),
-    );
-    await Promise.all(uploads.map((key) => store.remove(key)));
+    await this.removeUploads(store, job, job.attempt);
     return { count: kept, error: null };
   }
 

@@ -247,6 +247,50 @@ describe('inputs, results and logs in object storage (s3rver)', () => {
     await store.remove(upload);
   });
 
+  it("removes a failed attempt's upload when the last attempt left no results (and so uploaded nothing)", async () => {
+    const tenant = `retry-${randomBytes(3).toString('hex')}`;
+    const key = await register(h.url, tenant, { max_cpu: 4, max_memory_gi: 8 });
+    const res = await call(
+      h.url,
+      'POST',
+      '/api/v1/jobs',
+      {
+        image: 'busybox',
+        resources: { cpu: '250m', memory: '64Mi' },
+        command: [
+          'sh',
+          '-c',
+          'test "$ROAM_ATTEMPT" = 1 && echo partial > /roam/results/partial.txt; test "$ROAM_ATTEMPT" = 1 && exit 9; echo ok',
+        ],
+        retry_policy: {
+          max_attempts: 2,
+          // Room to see the first attempt's upload before the second attempt runs.
+          backoff: { initial_seconds: 3, factor: 1, max_seconds: 3 },
+        },
+      },
+      key,
+    );
+    expect(res.status).toBe(201);
+    const jobId = res.body.id as string;
+    // The first attempt's upload stays until the job is stored after its last attempt.
+    await eventually('the first attempt to upload its results', async () =>
+      Boolean(await store.stat(resultsUploadKey(tenant, jobId, 1))),
+    );
+    const stored = await eventually(
+      'the job to be stored',
+      async () => (await h.prisma.storedJob.findUnique({ where: { jobId } })) ?? undefined,
+      { timeoutMs: 30_000 },
+    );
+    expect(stored.resultsError).toBeNull();
+    expect(await h.prisma.job.findUniqueOrThrow({ where: { id: jobId } })).toMatchObject({
+      status: 'succeeded',
+      attempt: 2,
+    });
+    // Results are the last attempt's: none, and no upload is left behind.
+    expect(await h.prisma.resultFile.count({ where: { jobId } })).toBe(0);
+    expect(await objectsUnder(`tenants/${tenant}/jobs/${jobId}/results/`)).toEqual([]);
+  });
+
   it('takes multipart POST /api/v1/jobs, keeps only files matching the result patterns, deletes results, and applies retention', async () => {
     const tenant = `api-${randomBytes(3).toString('hex')}`;
     const key = await register(h.url, tenant, { max_cpu: 4, max_memory_gi: 8 });

@@ -186,6 +186,17 @@ describe('the RunPod wrapper (sh -c <wrapper> roam-job <command…>)', () => {
     });
   });
 
+  it('uploads nothing when the command left no results, and keeps its exit code', async () => {
+    const work = await mkdtemp(join(dir, 'wrapper-'));
+    const uploadKey = resultsUploadKey('t', 'j5', 1);
+    const { done } = run(wrapForResults(['sh', '-c', 'exit 4']).slice(1), {
+      ROAM_RESULTS_DIR: join(work, 'results'),
+      ROAM_RESULTS_UPLOAD_URL: await store.presignPut(uploadKey, 60),
+    });
+    expect(await done).toEqual({ code: 4, stderr: '' });
+    expect(await store.stat(uploadKey)).toBeUndefined();
+  });
+
   it('fails the job, before running it, when the inputs cannot be fetched', async () => {
     const work = await mkdtemp(join(dir, 'wrapper-'));
     const marker = join(work, 'ran');
@@ -227,6 +238,21 @@ describe('the Kubernetes results sidecar', () => {
     process.kill(sidecar.pid, 'SIGTERM');
     expect((await sidecar.done).code).toBe(0);
     expect(await filesOf(uploadKey)).toEqual({ 'out/tripinfo.xml': '<tripinfos/>' });
+  });
+
+  it('uploads nothing when the results directory is empty, and exits 0', async () => {
+    const results = await mkdtemp(join(dir, 'sidecar-'));
+    const uploadKey = resultsUploadKey('t', 'j6', 1);
+    const sidecar = run(['-c', RESULTS_SIDECAR_SCRIPT], {
+      ROAM_RESULTS_DIR: results,
+      ROAM_RESULTS_UPLOAD_URL: await store.presignPut(uploadKey, 60),
+    });
+    await eventually('the sidecar to wait', async () =>
+      (await childCommands(sidecar.pid)).includes('sleep'),
+    );
+    process.kill(sidecar.pid, 'SIGTERM');
+    expect(await sidecar.done).toEqual({ code: 0, stderr: '' });
+    expect(await store.stat(uploadKey)).toBeUndefined();
   });
 
   it("of a multi-pod job's pod finds its own URL in the attempt's manifest and uploads there", async () => {
@@ -280,14 +306,16 @@ describe('the Kubernetes results sidecar', () => {
       },
       60,
     );
+    const results = await mkdtemp(join(dir, 'replica-'));
     const sidecar = run(['-c', RESULTS_SIDECAR_SCRIPT], {
-      ROAM_RESULTS_DIR: await mkdtemp(join(dir, 'replica-')),
+      ROAM_RESULTS_DIR: results,
       ROAM_RESULTS_MANIFEST_URL: urls.resultsManifestUrl!,
       ROAM_RESULTS_COMPLETION_INDEX: '7',
     });
     await eventually('the sidecar to wait', async () =>
       (await childCommands(sidecar.pid)).includes('sleep'),
     );
+    await writeFile(join(results, 'model.txt'), 'worker 7');
     process.kill(sidecar.pid, 'SIGTERM');
     const done = await sidecar.done;
     expect(done.code).toBe(1);

@@ -1,7 +1,8 @@
 // The roam results contract, as the simulated kubelet honours it: a native sidecar (an init
 // container with `restartPolicy: Always`) named `roam-results` with ROAM_RESULTS_UPLOAD_URL.
 // On a cluster it waits for SIGTERM, which the kubelet sends once the main containers have
-// exited, then tars ROAM_RESULTS_DIR and PUTs it to the URL. Here the kubelet does the same
+// exited, then tars ROAM_RESULTS_DIR and PUTs it to the URL (nothing when the directory is
+// empty). Here the kubelet does the same
 // with the pod's file store before it reports the pod finished. A multi-pod job's pod has
 // ROAM_RESULTS_MANIFEST_URL instead: it fetches the manifest and PUTs to its slot's URL.
 import { JOB_RESULTS_DIR, packTarGz, RESULTS_CONTAINER } from '@roam/object-store';
@@ -30,21 +31,6 @@ async function uploadUrlOf(env: Record<string, string>): Promise<string | undefi
   return undefined;
 }
 
-/**
- * The archive of no files, packed once: most pods leave no results, and gzipping the same
- * empty tar for each of them was the simulator's only compression on a Job's path.
- */
-let emptyArchive: Promise<Buffer> | undefined;
-
-function pack(files: ReadonlyArray<readonly [string, Buffer]>): Promise<Buffer> {
-  if (files.length > 0) return packTarGz(files);
-  emptyArchive ??= packTarGz([]).catch((error: unknown) => {
-    emptyArchive = undefined;
-    throw error;
-  });
-  return emptyArchive;
-}
-
 export interface UploadOutcome {
   exitCode: number;
   lines: string[];
@@ -61,8 +47,10 @@ export async function uploadResults(
     .filter(([path]) => path.startsWith(dir))
     .map(([path, data]) => [path.slice(dir.length), data] as const)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  // The sidecar's script uploads nothing when the directory is empty (`NO_RESULTS`).
+  if (kept.length === 0) return { exitCode: 0, lines: ['roam-results: no results to upload'] };
   try {
-    const archive = await pack(kept);
+    const archive = await packTarGz(kept);
     const url = await uploadUrlOf(env);
     if (!url) return { exitCode: 1, lines: ['roam-results: no upload URL for this pod'] };
     const response = await fetch(url, {
