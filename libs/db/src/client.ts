@@ -6,6 +6,11 @@ export interface CreatePrismaClientOptions {
   databaseUrl: string;
   /** Connections in the pg pool. Prisma's own default (5 on 2 cores) starves concurrent workers. */
   poolSize?: number;
+  /**
+   * The connections' `application_name` (`roam-scheduler`): what `pg_stat_activity`, the
+   * server's logs and lock waits name them by. An `application_name` in the URL wins.
+   */
+  applicationName?: string;
 }
 
 export const DEFAULT_POOL_SIZE = 10;
@@ -15,8 +20,15 @@ export const DEFAULT_POOL_SIZE = 10;
  * the connection). The caller owns it and must `$disconnect()` it, which also ends the pool.
  */
 export function createPrismaClient(options: CreatePrismaClientOptions): PrismaClient {
+  const named =
+    options.applicationName !== undefined &&
+    !new URL(options.databaseUrl).searchParams.has('application_name');
   const adapter = new PrismaPg(
-    { connectionString: options.databaseUrl, max: options.poolSize ?? DEFAULT_POOL_SIZE },
+    {
+      connectionString: options.databaseUrl,
+      max: options.poolSize ?? DEFAULT_POOL_SIZE,
+      ...(named ? { application_name: options.applicationName } : {}),
+    },
     // Prepared once per connection, only statements whose result shape no migration can change.
     { statementNameGenerator: statementNames() },
   );

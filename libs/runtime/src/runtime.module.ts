@@ -82,6 +82,7 @@ export class RuntimeModule {
             createPrismaClient({
               databaseUrl: config.DATABASE_URL,
               poolSize: config.DATABASE_POOL_SIZE,
+              applicationName: `roam-${context.app}`,
             }),
         },
         { provide: JetStreamConnection, useValue: connection },
