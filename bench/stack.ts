@@ -14,7 +14,14 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 
 import { jetstreamFloorOwnServer, postgresFloor } from './floor.js';
-import { cpuDelta, type CpuSnapshot, snapshotCpu, TEST_BED } from './stack/cpu.js';
+import {
+  backendDelta,
+  cpuDelta,
+  type CpuSnapshot,
+  snapshotBackends,
+  snapshotCpu,
+  TEST_BED,
+} from './stack/cpu.js';
 import { percentile } from './figures.js';
 import {
   registerTenant,
@@ -100,6 +107,8 @@ interface PassResult {
   burstDone: number;
   stages: StageDelay[];
   cpuPerJob: Map<string, number>;
+  /** Postgres CPU per job by the client app its backends served (`bench`: this bench). */
+  postgresPerJob: Map<string, number>;
 }
 
 const describeErrors = (errors: Map<string, number>) =>
@@ -122,15 +131,18 @@ async function pass(
   const singleE2e = single.finished / ((single.lastFinishedAt - submitStart) / 1000);
 
   log(`${label}: burst of ${JOBS} jobs through the batch endpoint…`);
+  const backendsBefore = await snapshotBackends(db);
   const before = snapshot(stack);
   const burstStart = Date.now();
   const batch = await submitBatches(stack.gatewayUrl, burstTenant, JOBS);
   if (batch.errors.size) log(`batch errors: ${describeErrors(batch.errors)}`);
   const burst = await drain(db, receiver, burstTenant, batch.accepted);
   const after = snapshot(stack);
-  const cpuPerJob = new Map(
-    [...cpuDelta(before, after)].map(([name, ms]) => [name, ms / Math.max(1, batch.accepted)]),
-  );
+  const backendsAfter = await snapshotBackends(db);
+  const perJob = (ms: Map<string, number>) =>
+    new Map([...ms].map(([name, total]) => [name, total / Math.max(1, batch.accepted)]));
+  const cpuPerJob = perJob(cpuDelta(before, after));
+  const postgresPerJob = perJob(backendDelta(backendsBefore, backendsAfter));
   return {
     submit: {
       p50: percentile(submit.latencies, 50),
@@ -146,6 +158,7 @@ async function pass(
     burstDone: burst.finished,
     stages: await stageDelays(db, burstTenant.id, watch.created, receiver.delivered),
     cpuPerJob,
+    postgresPerJob,
   };
 }
 
@@ -364,6 +377,16 @@ function printTable(r: {
       `CPU ms per job (burst): ${name}${TEST_BED.has(name) ? ' (test bed)' : ''}`,
       each((p) => fmt(p.cpuPerJob.get(name) ?? NaN, 2)),
     );
+  row(
+    'Postgres CPU ms per job, by the client its backends served',
+    each((p) => {
+      const byClient = [...p.postgresPerJob].sort(([, a], [, b]) => b - a);
+      const rest = (p.cpuPerJob.get('postgres') ?? 0) - byClient.reduce((s, [, ms]) => s + ms, 0);
+      return [...byClient, ['other (server processes, backends that came and went)', rest] as const]
+        .map(([name, ms]) => `${name} ${fmt(ms, 2)}`)
+        .join(' · ');
+    }),
+  );
   const sum = (p: PassResult, keep: (name: string) => boolean) =>
     [...p.cpuPerJob].filter(([n]) => keep(n)).reduce((s, [, ms]) => s + ms, 0);
   row(

@@ -99,3 +99,41 @@ export function cpuDelta(before: CpuSnapshot, after: CpuSnapshot): Map<string, n
 
 /** The processes that are roam itself (not the test bed: simulator, s3 server, launcher). */
 export const TEST_BED = new Set(['simulator', 's3 server', 'launcher']);
+
+/** Milliseconds of CPU each Postgres client backend has used, by backend pid. */
+export interface BackendCpu {
+  ms: Map<number, { app: string; ms: number }>;
+}
+
+/**
+ * CPU of every client backend now connected, named by its `application_name` (`roam-<app>`;
+ * this bench's own connections have none). Read from pg_stat_activity and /proc.
+ */
+export async function snapshotBackends(db: {
+  query(text: string): Promise<{ rows: { pid: number; app: string }[] }>;
+}): Promise<BackendCpu> {
+  const { rows } = await db.query(
+    `SELECT pid, application_name AS app FROM pg_stat_activity WHERE backend_type = 'client backend'`,
+  );
+  const ms = new Map<number, { app: string; ms: number }>();
+  for (const { pid, app } of rows) {
+    const stat = readStat(pid);
+    if (stat)
+      ms.set(pid, {
+        app: app.replace(/^roam-/, '') || 'bench',
+        ms: (stat.self * 1000) / TICKS_PER_SECOND,
+      });
+  }
+  return { ms };
+}
+
+/**
+ * Postgres CPU used between two snapshots by the backends of each client app. A backend that
+ * ended in between is not in `after` (its time is the rest of the postgres figure).
+ */
+export function backendDelta(before: BackendCpu, after: BackendCpu): Map<string, number> {
+  const delta = new Map<string, number>();
+  for (const [pid, { app, ms }] of after.ms)
+    delta.set(app, (delta.get(app) ?? 0) + ms - (before.ms.get(pid)?.ms ?? 0));
+  return delta;
+}
