@@ -145,36 +145,45 @@ export class StorageRepository {
       WHERE excluded.error IS NULL OR log_archives.error IS NOT NULL`;
   }
 
-  /** Marks finished jobs stored, in one statement; a job already stored keeps its first mark. */
+  /**
+   * Marks finished jobs stored, in one statement; a job already stored keeps its first mark.
+   * They leave `storage_backlog` in the same statement.
+   */
   async markStored(jobs: readonly StoredJob[]): Promise<void> {
     if (jobs.length === 0) return;
+    const ids = jobs.map((job) => job.jobId);
     await this.prisma.$executeRaw`
+      WITH done AS (DELETE FROM storage_backlog WHERE job_id = ANY(${ids}::uuid[]))
       INSERT INTO stored_jobs (job_id, tenant_id, results_error)
       SELECT s.id, j.tenant_id, s.results_error
-      FROM unnest(${jobs.map((job) => job.jobId)}::uuid[],
+      FROM unnest(${ids}::uuid[],
                   ${jobs.map((job) => job.resultsError)}::text[]) AS s(id, results_error)
       JOIN jobs j ON j.id = s.id
       ON CONFLICT (job_id) DO NOTHING`;
   }
 
+  /**
+   * How many finished jobs wait to be stored, and since when: read from `storage_backlog`
+   * (as large as the backlog, whatever the history). A job rerun since it was added (an
+   * array's failed element) is not finished: it waits until it is.
+   */
   async backlog(): Promise<StorageBacklog> {
     const [row] = await this.prisma.$queryRaw<{ jobs: bigint; oldest: Date | null }[]>`
-      SELECT count(*) AS jobs, min(j.finished_at) AS oldest FROM jobs j
-      WHERE j.status = ANY(${FINISHED}::"JobStatus"[])
-        AND NOT EXISTS (SELECT 1 FROM stored_jobs s WHERE s.job_id = j.id)`;
+      SELECT count(*) AS jobs, min(b.finished_at) AS oldest
+      FROM storage_backlog b JOIN jobs j ON j.id = b.job_id
+      WHERE j.status = ANY(${FINISHED}::"JobStatus"[])`;
     return { jobs: Number(row?.jobs ?? 0), oldestFinishedAt: row?.oldest ?? null };
   }
 
   /**
-   * Jobs with something to store, oldest first: finished and not stored, or running again
-   * after a retry with an earlier attempt's log not archived (a bounded batch).
+   * Jobs with something to store, oldest first: finished and not stored (`storage_backlog`),
+   * or running again after a retry with an earlier attempt's log not archived (a bounded batch).
    */
   async unstored(limit: number): Promise<string[]> {
     const rows = await this.prisma.$queryRaw<{ id: string }[]>`
-      (SELECT j.id FROM jobs j
+      (SELECT j.id FROM storage_backlog b JOIN jobs j ON j.id = b.job_id
        WHERE j.status = ANY(${FINISHED}::"JobStatus"[])
-         AND NOT EXISTS (SELECT 1 FROM stored_jobs s WHERE s.job_id = j.id)
-       ORDER BY j.finished_at NULLS FIRST LIMIT ${limit})
+       ORDER BY b.finished_at LIMIT ${limit})
       UNION
       (SELECT j.id FROM jobs j
        WHERE j.status IN ('pending', 'running') AND j.attempt > 1

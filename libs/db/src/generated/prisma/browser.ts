@@ -157,3 +157,11 @@ export type LogArchive = Prisma.LogArchiveModel
  * reconciler keeps the job's Kubernetes Job (docs/storage.md). Written by the storage worker.
  */
 export type StoredJob = Prisma.StoredJobModel
+/**
+ * Model StorageBacklog
+ * Finished jobs the storage worker has not stored yet, kept by the database: a trigger on
+ * `jobs` adds a job as it finishes (unless it was stored before), the storage worker removes
+ * it in the statement that marks it stored. Its sweep and backlog read this, never every
+ * finished job there ever was.
+ */
+export type StorageBacklog = Prisma.StorageBacklogModel

@@ -420,7 +420,8 @@ export const ModelName = {
   Offload: 'Offload',
   ResultFile: 'ResultFile',
   LogArchive: 'LogArchive',
-  StoredJob: 'StoredJob'
+  StoredJob: 'StoredJob',
+  StorageBacklog: 'StorageBacklog'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -436,7 +437,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "tenant" | "priorityClass" | "apiKey" | "job" | "jobGroup" | "jobArray" | "jobDependency" | "pipeline" | "pipelineStep" | "jobHistory" | "jobTemplate" | "outboxMessage" | "idempotencyKey" | "processedMessage" | "event" | "webhookEndpoint" | "webhookDelivery" | "webhookAttempt" | "action" | "actionStep" | "offload" | "resultFile" | "logArchive" | "storedJob"
+    modelProps: "tenant" | "priorityClass" | "apiKey" | "job" | "jobGroup" | "jobArray" | "jobDependency" | "pipeline" | "pipelineStep" | "jobHistory" | "jobTemplate" | "outboxMessage" | "idempotencyKey" | "processedMessage" | "event" | "webhookEndpoint" | "webhookDelivery" | "webhookAttempt" | "action" | "actionStep" | "offload" | "resultFile" | "logArchive" | "storedJob" | "storageBacklog"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -2216,6 +2217,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    StorageBacklog: {
+      payload: Prisma.$StorageBacklogPayload<ExtArgs>
+      fields: Prisma.StorageBacklogFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.StorageBacklogFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StorageBacklogPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.StorageBacklogFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StorageBacklogPayload>
+        }
+        findFirst: {
+          args: Prisma.StorageBacklogFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StorageBacklogPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.StorageBacklogFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StorageBacklogPayload>
+        }
+        findMany: {
+          args: Prisma.StorageBacklogFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StorageBacklogPayload>[]
+        }
+        create: {
+          args: Prisma.StorageBacklogCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StorageBacklogPayload>
+        }
+        createMany: {
+          args: Prisma.StorageBacklogCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.StorageBacklogCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StorageBacklogPayload>[]
+        }
+        delete: {
+          args: Prisma.StorageBacklogDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StorageBacklogPayload>
+        }
+        update: {
+          args: Prisma.StorageBacklogUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StorageBacklogPayload>
+        }
+        deleteMany: {
+          args: Prisma.StorageBacklogDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.StorageBacklogUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.StorageBacklogUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StorageBacklogPayload>[]
+        }
+        upsert: {
+          args: Prisma.StorageBacklogUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StorageBacklogPayload>
+        }
+        aggregate: {
+          args: Prisma.StorageBacklogAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateStorageBacklog>
+        }
+        groupBy: {
+          args: Prisma.StorageBacklogGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.StorageBacklogGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.StorageBacklogCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.StorageBacklogCountAggregateOutputType> | number
+        }
+      }
+    }
   }
 } & {
   other: {
@@ -2679,6 +2754,14 @@ export const StoredJobScalarFieldEnum = {
 export type StoredJobScalarFieldEnum = (typeof StoredJobScalarFieldEnum)[keyof typeof StoredJobScalarFieldEnum]
 
 
+export const StorageBacklogScalarFieldEnum = {
+  jobId: 'jobId',
+  finishedAt: 'finishedAt'
+} as const
+
+export type StorageBacklogScalarFieldEnum = (typeof StorageBacklogScalarFieldEnum)[keyof typeof StorageBacklogScalarFieldEnum]
+
+
 export const SortOrder = {
   asc: 'asc',
   desc: 'desc'
@@ -3110,6 +3193,7 @@ export type GlobalOmitConfig = {
   resultFile?: Prisma.ResultFileOmit
   logArchive?: Prisma.LogArchiveOmit
   storedJob?: Prisma.StoredJobOmit
+  storageBacklog?: Prisma.StorageBacklogOmit
 }
 
 /* Types for Logging */

@@ -74,7 +74,8 @@ export const ModelName = {
   Offload: 'Offload',
   ResultFile: 'ResultFile',
   LogArchive: 'LogArchive',
-  StoredJob: 'StoredJob'
+  StoredJob: 'StoredJob',
+  StorageBacklog: 'StorageBacklog'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -515,6 +516,14 @@ export const StoredJobScalarFieldEnum = {
 } as const
 
 export type StoredJobScalarFieldEnum = (typeof StoredJobScalarFieldEnum)[keyof typeof StoredJobScalarFieldEnum]
+
+
+export const StorageBacklogScalarFieldEnum = {
+  jobId: 'jobId',
+  finishedAt: 'finishedAt'
+} as const
+
+export type StorageBacklogScalarFieldEnum = (typeof StorageBacklogScalarFieldEnum)[keyof typeof StorageBacklogScalarFieldEnum]
 
 
 export const SortOrder = {

@@ -617,6 +617,7 @@ export type JobWhereInput = {
   results?: Prisma.ResultFileListRelationFilter
   logs?: Prisma.LogArchiveListRelationFilter
   stored?: Prisma.XOR<Prisma.StoredJobNullableScalarRelationFilter, Prisma.StoredJobWhereInput> | null
+  storageBacklog?: Prisma.XOR<Prisma.StorageBacklogNullableScalarRelationFilter, Prisma.StorageBacklogWhereInput> | null
 }
 
 export type JobOrderByWithRelationInput = {
@@ -674,6 +675,7 @@ export type JobOrderByWithRelationInput = {
   results?: Prisma.ResultFileOrderByRelationAggregateInput
   logs?: Prisma.LogArchiveOrderByRelationAggregateInput
   stored?: Prisma.StoredJobOrderByWithRelationInput
+  storageBacklog?: Prisma.StorageBacklogOrderByWithRelationInput
 }
 
 export type JobWhereUniqueInput = Prisma.AtLeast<{
@@ -735,6 +737,7 @@ export type JobWhereUniqueInput = Prisma.AtLeast<{
   results?: Prisma.ResultFileListRelationFilter
   logs?: Prisma.LogArchiveListRelationFilter
   stored?: Prisma.XOR<Prisma.StoredJobNullableScalarRelationFilter, Prisma.StoredJobWhereInput> | null
+  storageBacklog?: Prisma.XOR<Prisma.StorageBacklogNullableScalarRelationFilter, Prisma.StorageBacklogWhereInput> | null
 }, "id" | "arrayId_arrayIndex">
 
 export type JobOrderByWithAggregationInput = {
@@ -903,6 +906,7 @@ export type JobCreateInput = {
   results?: Prisma.ResultFileCreateNestedManyWithoutJobInput
   logs?: Prisma.LogArchiveCreateNestedManyWithoutJobInput
   stored?: Prisma.StoredJobCreateNestedOneWithoutJobInput
+  storageBacklog?: Prisma.StorageBacklogCreateNestedOneWithoutJobInput
 }
 
 export type JobUncheckedCreateInput = {
@@ -959,6 +963,7 @@ export type JobUncheckedCreateInput = {
   results?: Prisma.ResultFileUncheckedCreateNestedManyWithoutJobInput
   logs?: Prisma.LogArchiveUncheckedCreateNestedManyWithoutJobInput
   stored?: Prisma.StoredJobUncheckedCreateNestedOneWithoutJobInput
+  storageBacklog?: Prisma.StorageBacklogUncheckedCreateNestedOneWithoutJobInput
 }
 
 export type JobUpdateInput = {
@@ -1015,6 +1020,7 @@ export type JobUpdateInput = {
   results?: Prisma.ResultFileUpdateManyWithoutJobNestedInput
   logs?: Prisma.LogArchiveUpdateManyWithoutJobNestedInput
   stored?: Prisma.StoredJobUpdateOneWithoutJobNestedInput
+  storageBacklog?: Prisma.StorageBacklogUpdateOneWithoutJobNestedInput
 }
 
 export type JobUncheckedUpdateInput = {
@@ -1071,6 +1077,7 @@ export type JobUncheckedUpdateInput = {
   results?: Prisma.ResultFileUncheckedUpdateManyWithoutJobNestedInput
   logs?: Prisma.LogArchiveUncheckedUpdateManyWithoutJobNestedInput
   stored?: Prisma.StoredJobUncheckedUpdateOneWithoutJobNestedInput
+  storageBacklog?: Prisma.StorageBacklogUncheckedUpdateOneWithoutJobNestedInput
 }
 
 export type JobCreateManyInput = {
@@ -1540,6 +1547,20 @@ export type JobUpdateOneRequiredWithoutStoredNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.JobUpdateToOneWithWhereWithoutStoredInput, Prisma.JobUpdateWithoutStoredInput>, Prisma.JobUncheckedUpdateWithoutStoredInput>
 }
 
+export type JobCreateNestedOneWithoutStorageBacklogInput = {
+  create?: Prisma.XOR<Prisma.JobCreateWithoutStorageBacklogInput, Prisma.JobUncheckedCreateWithoutStorageBacklogInput>
+  connectOrCreate?: Prisma.JobCreateOrConnectWithoutStorageBacklogInput
+  connect?: Prisma.JobWhereUniqueInput
+}
+
+export type JobUpdateOneRequiredWithoutStorageBacklogNestedInput = {
+  create?: Prisma.XOR<Prisma.JobCreateWithoutStorageBacklogInput, Prisma.JobUncheckedCreateWithoutStorageBacklogInput>
+  connectOrCreate?: Prisma.JobCreateOrConnectWithoutStorageBacklogInput
+  upsert?: Prisma.JobUpsertWithoutStorageBacklogInput
+  connect?: Prisma.JobWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.JobUpdateToOneWithWhereWithoutStorageBacklogInput, Prisma.JobUpdateWithoutStorageBacklogInput>, Prisma.JobUncheckedUpdateWithoutStorageBacklogInput>
+}
+
 export type JobCreateWithoutTenantInput = {
   id: string
   name: string
@@ -1593,6 +1614,7 @@ export type JobCreateWithoutTenantInput = {
   results?: Prisma.ResultFileCreateNestedManyWithoutJobInput
   logs?: Prisma.LogArchiveCreateNestedManyWithoutJobInput
   stored?: Prisma.StoredJobCreateNestedOneWithoutJobInput
+  storageBacklog?: Prisma.StorageBacklogCreateNestedOneWithoutJobInput
 }
 
 export type JobUncheckedCreateWithoutTenantInput = {
@@ -1648,6 +1670,7 @@ export type JobUncheckedCreateWithoutTenantInput = {
   results?: Prisma.ResultFileUncheckedCreateNestedManyWithoutJobInput
   logs?: Prisma.LogArchiveUncheckedCreateNestedManyWithoutJobInput
   stored?: Prisma.StoredJobUncheckedCreateNestedOneWithoutJobInput
+  storageBacklog?: Prisma.StorageBacklogUncheckedCreateNestedOneWithoutJobInput
 }
 
 export type JobCreateOrConnectWithoutTenantInput = {
@@ -1784,6 +1807,7 @@ export type JobCreateWithoutHistoryInput = {
   results?: Prisma.ResultFileCreateNestedManyWithoutJobInput
   logs?: Prisma.LogArchiveCreateNestedManyWithoutJobInput
   stored?: Prisma.StoredJobCreateNestedOneWithoutJobInput
+  storageBacklog?: Prisma.StorageBacklogCreateNestedOneWithoutJobInput
 }
 
 export type JobUncheckedCreateWithoutHistoryInput = {
@@ -1839,6 +1863,7 @@ export type JobUncheckedCreateWithoutHistoryInput = {
   results?: Prisma.ResultFileUncheckedCreateNestedManyWithoutJobInput
   logs?: Prisma.LogArchiveUncheckedCreateNestedManyWithoutJobInput
   stored?: Prisma.StoredJobUncheckedCreateNestedOneWithoutJobInput
+  storageBacklog?: Prisma.StorageBacklogUncheckedCreateNestedOneWithoutJobInput
 }
 
 export type JobCreateOrConnectWithoutHistoryInput = {
@@ -1910,6 +1935,7 @@ export type JobUpdateWithoutHistoryInput = {
   results?: Prisma.ResultFileUpdateManyWithoutJobNestedInput
   logs?: Prisma.LogArchiveUpdateManyWithoutJobNestedInput
   stored?: Prisma.StoredJobUpdateOneWithoutJobNestedInput
+  storageBacklog?: Prisma.StorageBacklogUpdateOneWithoutJobNestedInput
 }
 
 export type JobUncheckedUpdateWithoutHistoryInput = {
@@ -1965,6 +1991,7 @@ export type JobUncheckedUpdateWithoutHistoryInput = {
   results?: Prisma.ResultFileUncheckedUpdateManyWithoutJobNestedInput
   logs?: Prisma.LogArchiveUncheckedUpdateManyWithoutJobNestedInput
   stored?: Prisma.StoredJobUncheckedUpdateOneWithoutJobNestedInput
+  storageBacklog?: Prisma.StorageBacklogUncheckedUpdateOneWithoutJobNestedInput
 }
 
 export type JobCreateWithoutResultsInput = {
@@ -2020,6 +2047,7 @@ export type JobCreateWithoutResultsInput = {
   history?: Prisma.JobHistoryCreateNestedManyWithoutJobInput
   logs?: Prisma.LogArchiveCreateNestedManyWithoutJobInput
   stored?: Prisma.StoredJobCreateNestedOneWithoutJobInput
+  storageBacklog?: Prisma.StorageBacklogCreateNestedOneWithoutJobInput
 }
 
 export type JobUncheckedCreateWithoutResultsInput = {
@@ -2075,6 +2103,7 @@ export type JobUncheckedCreateWithoutResultsInput = {
   history?: Prisma.JobHistoryUncheckedCreateNestedManyWithoutJobInput
   logs?: Prisma.LogArchiveUncheckedCreateNestedManyWithoutJobInput
   stored?: Prisma.StoredJobUncheckedCreateNestedOneWithoutJobInput
+  storageBacklog?: Prisma.StorageBacklogUncheckedCreateNestedOneWithoutJobInput
 }
 
 export type JobCreateOrConnectWithoutResultsInput = {
@@ -2146,6 +2175,7 @@ export type JobUpdateWithoutResultsInput = {
   history?: Prisma.JobHistoryUpdateManyWithoutJobNestedInput
   logs?: Prisma.LogArchiveUpdateManyWithoutJobNestedInput
   stored?: Prisma.StoredJobUpdateOneWithoutJobNestedInput
+  storageBacklog?: Prisma.StorageBacklogUpdateOneWithoutJobNestedInput
 }
 
 export type JobUncheckedUpdateWithoutResultsInput = {
@@ -2201,6 +2231,7 @@ export type JobUncheckedUpdateWithoutResultsInput = {
   history?: Prisma.JobHistoryUncheckedUpdateManyWithoutJobNestedInput
   logs?: Prisma.LogArchiveUncheckedUpdateManyWithoutJobNestedInput
   stored?: Prisma.StoredJobUncheckedUpdateOneWithoutJobNestedInput
+  storageBacklog?: Prisma.StorageBacklogUncheckedUpdateOneWithoutJobNestedInput
 }
 
 export type JobCreateWithoutLogsInput = {
@@ -2256,6 +2287,7 @@ export type JobCreateWithoutLogsInput = {
   history?: Prisma.JobHistoryCreateNestedManyWithoutJobInput
   results?: Prisma.ResultFileCreateNestedManyWithoutJobInput
   stored?: Prisma.StoredJobCreateNestedOneWithoutJobInput
+  storageBacklog?: Prisma.StorageBacklogCreateNestedOneWithoutJobInput
 }
 
 export type JobUncheckedCreateWithoutLogsInput = {
@@ -2311,6 +2343,7 @@ export type JobUncheckedCreateWithoutLogsInput = {
   history?: Prisma.JobHistoryUncheckedCreateNestedManyWithoutJobInput
   results?: Prisma.ResultFileUncheckedCreateNestedManyWithoutJobInput
   stored?: Prisma.StoredJobUncheckedCreateNestedOneWithoutJobInput
+  storageBacklog?: Prisma.StorageBacklogUncheckedCreateNestedOneWithoutJobInput
 }
 
 export type JobCreateOrConnectWithoutLogsInput = {
@@ -2382,6 +2415,7 @@ export type JobUpdateWithoutLogsInput = {
   history?: Prisma.JobHistoryUpdateManyWithoutJobNestedInput
   results?: Prisma.ResultFileUpdateManyWithoutJobNestedInput
   stored?: Prisma.StoredJobUpdateOneWithoutJobNestedInput
+  storageBacklog?: Prisma.StorageBacklogUpdateOneWithoutJobNestedInput
 }
 
 export type JobUncheckedUpdateWithoutLogsInput = {
@@ -2437,6 +2471,7 @@ export type JobUncheckedUpdateWithoutLogsInput = {
   history?: Prisma.JobHistoryUncheckedUpdateManyWithoutJobNestedInput
   results?: Prisma.ResultFileUncheckedUpdateManyWithoutJobNestedInput
   stored?: Prisma.StoredJobUncheckedUpdateOneWithoutJobNestedInput
+  storageBacklog?: Prisma.StorageBacklogUncheckedUpdateOneWithoutJobNestedInput
 }
 
 export type JobCreateWithoutStoredInput = {
@@ -2492,6 +2527,7 @@ export type JobCreateWithoutStoredInput = {
   history?: Prisma.JobHistoryCreateNestedManyWithoutJobInput
   results?: Prisma.ResultFileCreateNestedManyWithoutJobInput
   logs?: Prisma.LogArchiveCreateNestedManyWithoutJobInput
+  storageBacklog?: Prisma.StorageBacklogCreateNestedOneWithoutJobInput
 }
 
 export type JobUncheckedCreateWithoutStoredInput = {
@@ -2547,6 +2583,7 @@ export type JobUncheckedCreateWithoutStoredInput = {
   history?: Prisma.JobHistoryUncheckedCreateNestedManyWithoutJobInput
   results?: Prisma.ResultFileUncheckedCreateNestedManyWithoutJobInput
   logs?: Prisma.LogArchiveUncheckedCreateNestedManyWithoutJobInput
+  storageBacklog?: Prisma.StorageBacklogUncheckedCreateNestedOneWithoutJobInput
 }
 
 export type JobCreateOrConnectWithoutStoredInput = {
@@ -2618,6 +2655,7 @@ export type JobUpdateWithoutStoredInput = {
   history?: Prisma.JobHistoryUpdateManyWithoutJobNestedInput
   results?: Prisma.ResultFileUpdateManyWithoutJobNestedInput
   logs?: Prisma.LogArchiveUpdateManyWithoutJobNestedInput
+  storageBacklog?: Prisma.StorageBacklogUpdateOneWithoutJobNestedInput
 }
 
 export type JobUncheckedUpdateWithoutStoredInput = {
@@ -2673,6 +2711,247 @@ export type JobUncheckedUpdateWithoutStoredInput = {
   history?: Prisma.JobHistoryUncheckedUpdateManyWithoutJobNestedInput
   results?: Prisma.ResultFileUncheckedUpdateManyWithoutJobNestedInput
   logs?: Prisma.LogArchiveUncheckedUpdateManyWithoutJobNestedInput
+  storageBacklog?: Prisma.StorageBacklogUncheckedUpdateOneWithoutJobNestedInput
+}
+
+export type JobCreateWithoutStorageBacklogInput = {
+  id: string
+  name: string
+  queue?: string
+  status?: $Enums.JobStatus
+  phase?: string
+  reason?: string | null
+  message?: string | null
+  priority?: number
+  spec: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  labels?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  cpuMillis: number
+  memoryBytes: bigint | number
+  gpu?: number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: string | null
+  capacity?: string | null
+  tpuType?: string | null
+  tpuTopology?: string | null
+  tpuChips?: number
+  admittedCapacity?: string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  offloadPreference?: $Enums.OffloadPreference
+  templateId?: string | null
+  attempt?: number
+  preemptions?: number
+  maxAttempts?: number
+  retryAt?: Date | string | null
+  requeues?: number
+  restarts?: number
+  attemptRestarts?: number
+  restartsAttempt?: number | null
+  placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  exitCode?: number | null
+  seq?: number
+  seenAt?: Date | string | null
+  cancelRequestedAt?: Date | string | null
+  createdAt?: Date | string
+  admittedAt?: Date | string | null
+  startedAt?: Date | string | null
+  finishedAt?: Date | string | null
+  inputsKey?: string | null
+  inputsBytes?: bigint | number | null
+  cleanupAt?: Date | string | null
+  groupName?: string | null
+  arrayId?: string | null
+  arrayIndex?: number | null
+  depsUnmet?: number
+  updatedAt?: Date | string
+  tenant: Prisma.TenantCreateNestedOneWithoutJobsInput
+  history?: Prisma.JobHistoryCreateNestedManyWithoutJobInput
+  results?: Prisma.ResultFileCreateNestedManyWithoutJobInput
+  logs?: Prisma.LogArchiveCreateNestedManyWithoutJobInput
+  stored?: Prisma.StoredJobCreateNestedOneWithoutJobInput
+}
+
+export type JobUncheckedCreateWithoutStorageBacklogInput = {
+  id: string
+  tenantId: string
+  name: string
+  queue?: string
+  status?: $Enums.JobStatus
+  phase?: string
+  reason?: string | null
+  message?: string | null
+  priority?: number
+  spec: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  labels?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  cpuMillis: number
+  memoryBytes: bigint | number
+  gpu?: number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: string | null
+  capacity?: string | null
+  tpuType?: string | null
+  tpuTopology?: string | null
+  tpuChips?: number
+  admittedCapacity?: string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  offloadPreference?: $Enums.OffloadPreference
+  templateId?: string | null
+  attempt?: number
+  preemptions?: number
+  maxAttempts?: number
+  retryAt?: Date | string | null
+  requeues?: number
+  restarts?: number
+  attemptRestarts?: number
+  restartsAttempt?: number | null
+  placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  exitCode?: number | null
+  seq?: number
+  seenAt?: Date | string | null
+  cancelRequestedAt?: Date | string | null
+  createdAt?: Date | string
+  admittedAt?: Date | string | null
+  startedAt?: Date | string | null
+  finishedAt?: Date | string | null
+  inputsKey?: string | null
+  inputsBytes?: bigint | number | null
+  cleanupAt?: Date | string | null
+  groupName?: string | null
+  arrayId?: string | null
+  arrayIndex?: number | null
+  depsUnmet?: number
+  updatedAt?: Date | string
+  history?: Prisma.JobHistoryUncheckedCreateNestedManyWithoutJobInput
+  results?: Prisma.ResultFileUncheckedCreateNestedManyWithoutJobInput
+  logs?: Prisma.LogArchiveUncheckedCreateNestedManyWithoutJobInput
+  stored?: Prisma.StoredJobUncheckedCreateNestedOneWithoutJobInput
+}
+
+export type JobCreateOrConnectWithoutStorageBacklogInput = {
+  where: Prisma.JobWhereUniqueInput
+  create: Prisma.XOR<Prisma.JobCreateWithoutStorageBacklogInput, Prisma.JobUncheckedCreateWithoutStorageBacklogInput>
+}
+
+export type JobUpsertWithoutStorageBacklogInput = {
+  update: Prisma.XOR<Prisma.JobUpdateWithoutStorageBacklogInput, Prisma.JobUncheckedUpdateWithoutStorageBacklogInput>
+  create: Prisma.XOR<Prisma.JobCreateWithoutStorageBacklogInput, Prisma.JobUncheckedCreateWithoutStorageBacklogInput>
+  where?: Prisma.JobWhereInput
+}
+
+export type JobUpdateToOneWithWhereWithoutStorageBacklogInput = {
+  where?: Prisma.JobWhereInput
+  data: Prisma.XOR<Prisma.JobUpdateWithoutStorageBacklogInput, Prisma.JobUncheckedUpdateWithoutStorageBacklogInput>
+}
+
+export type JobUpdateWithoutStorageBacklogInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  queue?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumJobStatusFieldUpdateOperationsInput | $Enums.JobStatus
+  phase?: Prisma.StringFieldUpdateOperationsInput | string
+  reason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  priority?: Prisma.IntFieldUpdateOperationsInput | number
+  spec?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  labels?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
+  memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
+  admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
+  templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
+  maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
+  retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  seq?: Prisma.IntFieldUpdateOperationsInput | number
+  seenAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  cancelRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  admittedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  startedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  tenant?: Prisma.TenantUpdateOneRequiredWithoutJobsNestedInput
+  history?: Prisma.JobHistoryUpdateManyWithoutJobNestedInput
+  results?: Prisma.ResultFileUpdateManyWithoutJobNestedInput
+  logs?: Prisma.LogArchiveUpdateManyWithoutJobNestedInput
+  stored?: Prisma.StoredJobUpdateOneWithoutJobNestedInput
+}
+
+export type JobUncheckedUpdateWithoutStorageBacklogInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  tenantId?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  queue?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumJobStatusFieldUpdateOperationsInput | $Enums.JobStatus
+  phase?: Prisma.StringFieldUpdateOperationsInput | string
+  reason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  priority?: Prisma.IntFieldUpdateOperationsInput | number
+  spec?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  labels?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  cpuMillis?: Prisma.IntFieldUpdateOperationsInput | number
+  memoryBytes?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  gpu?: Prisma.IntFieldUpdateOperationsInput | number
+  podSets?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  gpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  capacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuType?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuTopology?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tpuChips?: Prisma.IntFieldUpdateOperationsInput | number
+  admittedCapacity?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  admittedPools?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  offloadPreference?: Prisma.EnumOffloadPreferenceFieldUpdateOperationsInput | $Enums.OffloadPreference
+  templateId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  preemptions?: Prisma.IntFieldUpdateOperationsInput | number
+  maxAttempts?: Prisma.IntFieldUpdateOperationsInput | number
+  retryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  requeues?: Prisma.IntFieldUpdateOperationsInput | number
+  restarts?: Prisma.IntFieldUpdateOperationsInput | number
+  attemptRestarts?: Prisma.IntFieldUpdateOperationsInput | number
+  restartsAttempt?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  placement?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  exitCode?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  seq?: Prisma.IntFieldUpdateOperationsInput | number
+  seenAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  cancelRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  admittedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  startedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  inputsKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  inputsBytes?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  cleanupAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  groupName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  arrayIndex?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  depsUnmet?: Prisma.IntFieldUpdateOperationsInput | number
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  history?: Prisma.JobHistoryUncheckedUpdateManyWithoutJobNestedInput
+  results?: Prisma.ResultFileUncheckedUpdateManyWithoutJobNestedInput
+  logs?: Prisma.LogArchiveUncheckedUpdateManyWithoutJobNestedInput
+  stored?: Prisma.StoredJobUncheckedUpdateOneWithoutJobNestedInput
 }
 
 export type JobCreateManyTenantInput = {
@@ -2779,6 +3058,7 @@ export type JobUpdateWithoutTenantInput = {
   results?: Prisma.ResultFileUpdateManyWithoutJobNestedInput
   logs?: Prisma.LogArchiveUpdateManyWithoutJobNestedInput
   stored?: Prisma.StoredJobUpdateOneWithoutJobNestedInput
+  storageBacklog?: Prisma.StorageBacklogUpdateOneWithoutJobNestedInput
 }
 
 export type JobUncheckedUpdateWithoutTenantInput = {
@@ -2834,6 +3114,7 @@ export type JobUncheckedUpdateWithoutTenantInput = {
   results?: Prisma.ResultFileUncheckedUpdateManyWithoutJobNestedInput
   logs?: Prisma.LogArchiveUncheckedUpdateManyWithoutJobNestedInput
   stored?: Prisma.StoredJobUncheckedUpdateOneWithoutJobNestedInput
+  storageBacklog?: Prisma.StorageBacklogUncheckedUpdateOneWithoutJobNestedInput
 }
 
 export type JobUncheckedUpdateManyWithoutTenantInput = {
@@ -2991,6 +3272,7 @@ export type JobSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = ru
   results?: boolean | Prisma.Job$resultsArgs<ExtArgs>
   logs?: boolean | Prisma.Job$logsArgs<ExtArgs>
   stored?: boolean | Prisma.Job$storedArgs<ExtArgs>
+  storageBacklog?: boolean | Prisma.Job$storageBacklogArgs<ExtArgs>
   _count?: boolean | Prisma.JobCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["job"]>
 
@@ -3159,6 +3441,7 @@ export type JobInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = r
   results?: boolean | Prisma.Job$resultsArgs<ExtArgs>
   logs?: boolean | Prisma.Job$logsArgs<ExtArgs>
   stored?: boolean | Prisma.Job$storedArgs<ExtArgs>
+  storageBacklog?: boolean | Prisma.Job$storageBacklogArgs<ExtArgs>
   _count?: boolean | Prisma.JobCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type JobIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -3176,6 +3459,7 @@ export type $JobPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
     results: Prisma.$ResultFilePayload<ExtArgs>[]
     logs: Prisma.$LogArchivePayload<ExtArgs>[]
     stored: Prisma.$StoredJobPayload<ExtArgs> | null
+    storageBacklog: Prisma.$StorageBacklogPayload<ExtArgs> | null
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     /**
@@ -3693,6 +3977,7 @@ export interface Prisma__JobClient<T, Null = never, ExtArgs extends runtime.Type
   results<T extends Prisma.Job$resultsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Job$resultsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ResultFilePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   logs<T extends Prisma.Job$logsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Job$logsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$LogArchivePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   stored<T extends Prisma.Job$storedArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Job$storedArgs<ExtArgs>>): Prisma.Prisma__StoredJobClient<runtime.Types.Result.GetResult<Prisma.$StoredJobPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | null, null, ExtArgs, GlobalOmitOptions>
+  storageBacklog<T extends Prisma.Job$storageBacklogArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Job$storageBacklogArgs<ExtArgs>>): Prisma.Prisma__StorageBacklogClient<runtime.Types.Result.GetResult<Prisma.$StorageBacklogPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | null, null, ExtArgs, GlobalOmitOptions>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -4260,6 +4545,25 @@ export type Job$storedArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs
    */
   include?: Prisma.StoredJobInclude<ExtArgs> | null
   where?: Prisma.StoredJobWhereInput
+}
+
+/**
+ * Job.storageBacklog
+ */
+export type Job$storageBacklogArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the StorageBacklog
+   */
+  select?: Prisma.StorageBacklogSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the StorageBacklog
+   */
+  omit?: Prisma.StorageBacklogOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.StorageBacklogInclude<ExtArgs> | null
+  where?: Prisma.StorageBacklogWhereInput
 }
 
 /**
