@@ -109,6 +109,10 @@ interface PassResult {
   cpuPerJob: Map<string, number>;
   /** Postgres CPU per job by the client app its backends served (`bench`: this bench). */
   postgresPerJob: Map<string, number>;
+  /** Postgres sessions opened during the burst (each one a new backend process). */
+  postgresSessions: number;
+  /** Autovacuum and autoanalyze time during the burst, ms per job (wall). */
+  vacuumMsPerJob: number;
 }
 
 const describeErrors = (errors: Map<string, number>) =>
@@ -143,6 +147,11 @@ async function pass(
     new Map([...ms].map(([name, total]) => [name, total / Math.max(1, batch.accepted)]));
   const cpuPerJob = perJob(cpuDelta(before, after));
   const postgresPerJob = perJob(backendDelta(backendsBefore, backendsAfter));
+  const postgresSessions = backendsAfter.sessions - backendsBefore.sessions;
+  const vacuumMsPerJob =
+    backendsAfter.vacuumMs !== undefined && backendsBefore.vacuumMs !== undefined
+      ? (backendsAfter.vacuumMs - backendsBefore.vacuumMs) / Math.max(1, batch.accepted)
+      : NaN;
   return {
     submit: {
       p50: percentile(submit.latencies, 50),
@@ -159,6 +168,8 @@ async function pass(
     stages: await stageDelays(db, burstTenant.id, watch.created, receiver.delivered),
     cpuPerJob,
     postgresPerJob,
+    postgresSessions,
+    vacuumMsPerJob,
   };
 }
 
@@ -378,11 +389,21 @@ function printTable(r: {
       each((p) => fmt(p.cpuPerJob.get(name) ?? NaN, 2)),
     );
   row(
-    'Postgres CPU ms per job, by the client its backends served',
+    'Postgres during the burst: sessions opened; autovacuum + autoanalyze ms per job (wall)',
+    each((p) => `${p.postgresSessions}; ${fmt(p.vacuumMsPerJob, 2)}`),
+  );
+  row(
+    'Postgres CPU ms per job, by the client its backends served (or server process)',
     each((p) => {
       const byClient = [...p.postgresPerJob].sort(([, a], [, b]) => b - a);
       const rest = (p.cpuPerJob.get('postgres') ?? 0) - byClient.reduce((s, [, ms]) => s + ms, 0);
-      return [...byClient, ['other (server processes, backends that came and went)', rest] as const]
+      return [
+        ...byClient,
+        [
+          'other (processes that came and went: autovacuum workers, closed sessions)',
+          rest,
+        ] as const,
+      ]
         .map(([name, ms]) => `${name} ${fmt(ms, 2)}`)
         .join(' · ');
     }),

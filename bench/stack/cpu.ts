@@ -100,36 +100,57 @@ export function cpuDelta(before: CpuSnapshot, after: CpuSnapshot): Map<string, n
 /** The processes that are roam itself (not the test bed: simulator, s3 server, launcher). */
 export const TEST_BED = new Set(['simulator', 's3 server', 'launcher']);
 
-/** Milliseconds of CPU each Postgres client backend has used, by backend pid. */
+/** What Postgres's own statistics say of its processes at one moment. */
 export interface BackendCpu {
+  /** CPU of each live backend, by pid: client backends named by their app, others by type. */
   ms: Map<number, { app: string; ms: number }>;
+  /** Sessions ever opened on the stack's database (`pg_stat_database.sessions`). */
+  sessions: number;
+  /** Autovacuum and autoanalyze time of every table so far (ms, wall; PostgreSQL 18). */
+  vacuumMs: number | undefined;
+}
+
+interface Queryable {
+  query(text: string): Promise<{ rows: Record<string, unknown>[] }>;
 }
 
 /**
- * CPU of every client backend now connected, named by its `application_name` (`roam-<app>`;
- * this bench's own connections have none). Read from pg_stat_activity and /proc.
+ * CPU of every backend now alive, named by its `application_name` (`roam-<app>`; this bench's
+ * own connections have none) or, for the server's own processes, by its type. Read from
+ * pg_stat_activity and /proc, with the database's session count and autovacuum time.
  */
-export async function snapshotBackends(db: {
-  query(text: string): Promise<{ rows: { pid: number; app: string }[] }>;
-}): Promise<BackendCpu> {
+export async function snapshotBackends(db: Queryable): Promise<BackendCpu> {
   const { rows } = await db.query(
-    `SELECT pid, application_name AS app FROM pg_stat_activity WHERE backend_type = 'client backend'`,
+    `SELECT pid, backend_type AS type, application_name AS app FROM pg_stat_activity`,
   );
   const ms = new Map<number, { app: string; ms: number }>();
-  for (const { pid, app } of rows) {
-    const stat = readStat(pid);
-    if (stat)
-      ms.set(pid, {
-        app: app.replace(/^roam-/, '') || 'bench',
-        ms: (stat.self * 1000) / TICKS_PER_SECOND,
-      });
+  for (const row of rows) {
+    const stat = readStat(Number(row.pid));
+    if (!stat) continue;
+    const app =
+      row.type === 'client backend'
+        ? (typeof row.app === 'string' ? row.app : '').replace(/^roam-/, '') || 'bench'
+        : String(row.type);
+    ms.set(stat.pid, { app, ms: (stat.self * 1000) / TICKS_PER_SECOND });
   }
-  return { ms };
+  const sessions = await db.query(
+    `SELECT sessions FROM pg_stat_database WHERE datname = current_database()`,
+  );
+  const vacuum = await db
+    .query(
+      `SELECT sum(total_autovacuum_time + total_autoanalyze_time) AS ms FROM pg_stat_all_tables`,
+    )
+    .then(
+      (result) => Number(result.rows[0]?.ms ?? 0),
+      () => undefined,
+    );
+  return { ms, sessions: Number(sessions.rows[0]?.sessions ?? 0), vacuumMs: vacuum };
 }
 
 /**
- * Postgres CPU used between two snapshots by the backends of each client app. A backend that
- * ended in between is not in `after` (its time is the rest of the postgres figure).
+ * Postgres CPU used between two snapshots by the backends of each client app (and each kind
+ * of server process). A backend that ended in between is not in `after` (its time is the rest
+ * of the postgres figure).
  */
 export function backendDelta(before: BackendCpu, after: BackendCpu): Map<string, number> {
   const delta = new Map<string, number>();
