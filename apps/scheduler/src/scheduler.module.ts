@@ -19,7 +19,6 @@ import { KueueWorkloads } from './admission/kueue/kueue-workloads.js';
 import { DependencyFailuresRepository } from './dependencies/dependency-failures.repository.js';
 import { DependencyFailuresService } from './dependencies/dependency-failures.service.js';
 import { JobIntakeHandler } from './jobs/job-intake.handler.js';
-import { JobIntakeService } from './jobs/job-intake.service.js';
 import { TenantCommandsHandler } from './tenants/tenant-commands.handler.js';
 import { TenantConvergeLoop } from './tenants/tenant-converge.loop.js';
 import { TenantProvisioner } from './tenants/tenant-provisioner.service.js';
@@ -46,7 +45,6 @@ import { TenantProvisioner } from './tenants/tenant-provisioner.service.js';
     DependencyFailuresService,
     AdmissionLoop,
     ArrayElementsLoop,
-    JobIntakeService,
     TenantProvisioner,
     TenantConvergeLoop,
   ],

@@ -234,7 +234,6 @@ export const JOB_ROW_COLUMNS = [
   'placement',
   'exit_code',
   'seq',
-  'seen_at',
   'cancel_requested_at',
   'created_at',
   'admitted_at',

@@ -7,7 +7,10 @@ import { PRISMA, ProblemError, problemTypes } from '@roam/runtime';
 
 import { labelSelectorSql } from './label-selector.sql.js';
 
-/** A job row; its flavor columns are left out, since the spec they are generated from is in it. */
+/**
+ * A job row; its flavor columns are left out, since the spec they are generated from is in it,
+ * and so is `seen_at`, which nothing writes any more.
+ */
 export type JobRow = Omit<
   Job,
   | 'gpuType'
@@ -17,6 +20,7 @@ export type JobRow = Omit<
   | 'tpuChips'
   | 'admittedCapacity'
   | 'admittedPools'
+  | 'seenAt'
 >;
 export type JobHistoryRow = JobHistory;
 
@@ -147,7 +151,6 @@ export interface JobRecordRow {
   placement: Prisma.JsonValue;
   exit_code: number | null;
   seq: number;
-  seen_at: Date | null;
   cancel_requested_at: Date | null;
   created_at: Date;
   admitted_at: Date | null;
@@ -193,7 +196,6 @@ export function jobOfRow(row: JobRecordRow): JobRow {
     placement: row.placement,
     exitCode: row.exit_code,
     seq: row.seq,
-    seenAt: row.seen_at,
     cancelRequestedAt: row.cancel_requested_at,
     createdAt: row.created_at,
     admittedAt: row.admitted_at,

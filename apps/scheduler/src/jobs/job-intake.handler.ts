@@ -1,5 +1,5 @@
 import { Controller } from '@nestjs/common';
-import { Ctx, Payload } from '@nestjs/microservices';
+import { Payload } from '@nestjs/microservices';
 import {
   type Envelope,
   type JobEvent,
@@ -7,40 +7,33 @@ import {
   type JobSubmitCommand,
   subjects,
 } from '@roam/contracts';
-import { type JetStreamContext, JetStreamEventPattern } from '@roam/messaging';
+import { JetStreamEventPattern } from '@roam/messaging';
 
 import { AdmissionLoop } from '../admission/admission.loop.js';
-import { JobIntakeService } from './job-intake.service.js';
 
 /**
  * A wake-up only reads that the message came: its data goes unchecked (the envelope still is),
- * and a deep window of them is in flight, so a burst's finishes cost few pulls.
+ * and a deep window of them is in flight, so a burst's submits and finishes cost few pulls.
  */
 const WAKE = { concurrency: 256, validateData: false } as const;
 
 /**
- * Takes submitted jobs in (one or a batch per command) and wakes admission whenever a job
- * arrives or a finished one frees quota, so the next cycle does not wait for its timer.
+ * Wakes admission whenever a job arrives (one or a batch per command) or a finished one frees
+ * quota, so the next cycle does not wait for its timer. Admission reads the pending jobs from
+ * Postgres (docs/architecture.md#rule-3): a lost or repeated message changes nothing but when
+ * that cycle runs, so nothing is written here.
  */
 @Controller()
 export class JobIntakeHandler {
-  constructor(
-    private readonly intake: JobIntakeService,
-    private readonly admission: AdmissionLoop,
-  ) {}
+  constructor(private readonly admission: AdmissionLoop) {}
 
-  @JetStreamEventPattern(subjects.job.submit)
-  async onSubmit(
-    @Payload() envelope: Envelope<JobSubmitCommand>,
-    @Ctx() context: JetStreamContext,
-  ): Promise<void> {
-    await this.intake.receive(envelope.data.jobId, context.deliveryCount);
+  @JetStreamEventPattern(subjects.job.submit, WAKE)
+  onSubmit(@Payload() _envelope: Envelope<JobSubmitCommand>): void {
     this.admission.wake();
   }
 
-  @JetStreamEventPattern(subjects.job.submitBatch)
-  async onSubmitBatch(@Payload() envelope: Envelope<JobSubmitBatchCommand>): Promise<void> {
-    await this.intake.receiveMany(envelope.data.jobIds);
+  @JetStreamEventPattern(subjects.job.submitBatch, WAKE)
+  onSubmitBatch(@Payload() _envelope: Envelope<JobSubmitBatchCommand>): void {
     this.admission.wake();
   }
 

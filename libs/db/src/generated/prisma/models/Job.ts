@@ -3546,7 +3546,9 @@ export type $JobPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
      */
     seq: number
     /**
-     * Set when the scheduler first saw the job's submit command.
+     * No longer written (admission reads pending jobs; a submit command only wakes it). Kept so
+     * that a scheduler of the previous release still runs during an upgrade; a later migration
+     * drops it.
      */
     seenAt: Date | null
     cancelRequestedAt: Date | null
