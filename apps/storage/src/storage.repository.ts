@@ -165,13 +165,18 @@ export class StorageRepository {
   /**
    * How many finished jobs wait to be stored, and since when: read from `storage_backlog`
    * (as large as the backlog, whatever the history). A job rerun since it was added (an
-   * array's failed element) is not finished: it waits until it is.
+   * array's failed element) is not finished: it waits until it is. Rows of jobs stored
+   * meanwhile (a finish racing the stored mark) are skipped, and deleted in the same statement.
    */
   async backlog(): Promise<StorageBacklog> {
     const [row] = await this.prisma.$queryRaw<{ jobs: bigint; oldest: Date | null }[]>`
+      WITH stale AS (
+        DELETE FROM storage_backlog b USING stored_jobs s WHERE s.job_id = b.job_id
+      )
       SELECT count(*) AS jobs, min(b.finished_at) AS oldest
       FROM storage_backlog b JOIN jobs j ON j.id = b.job_id
-      WHERE j.status = ANY(${FINISHED}::"JobStatus"[])`;
+      WHERE j.status = ANY(${FINISHED}::"JobStatus"[])
+        AND NOT EXISTS (SELECT 1 FROM stored_jobs s WHERE s.job_id = b.job_id)`;
     return { jobs: Number(row?.jobs ?? 0), oldestFinishedAt: row?.oldest ?? null };
   }
 
@@ -183,7 +188,8 @@ export class StorageRepository {
     const rows = await this.prisma.$queryRaw<{ id: string }[]>`
       (SELECT j.id FROM storage_backlog b JOIN jobs j ON j.id = b.job_id
        WHERE j.status = ANY(${FINISHED}::"JobStatus"[])
-       ORDER BY b.finished_at LIMIT ${limit})
+         AND NOT EXISTS (SELECT 1 FROM stored_jobs s WHERE s.job_id = b.job_id)
+       ORDER BY b.finished_at NULLS FIRST LIMIT ${limit})
       UNION
       (SELECT j.id FROM jobs j
        WHERE j.status IN ('pending', 'running') AND j.attempt > 1

@@ -42,11 +42,12 @@ describe('storage_backlog (Postgres)', () => {
     return ids;
   };
   /** Moves jobs to a phase in one statement, as the ledger's batched form does. */
-  const move = (ids: string[], status: string, phase: string) =>
+  const move = (ids: string[], status: string, phase: string, at = new Date()) =>
     db.prisma.$executeRaw`
       UPDATE jobs SET status = ${status}::"JobStatus", phase = ${phase},
         reason = CASE WHEN ${status} = 'failed' THEN 'Error' END,
-        finished_at = CASE WHEN ${status} IN ('succeeded', 'failed', 'cancelled') THEN now() END
+        finished_at = CASE WHEN ${status} IN ('succeeded', 'failed', 'cancelled')
+                           THEN ${at}::timestamptz END
       WHERE id = ANY(${ids}::uuid[])`;
   const backlogIds = async () =>
     (await db.prisma.storageBacklog.findMany({ orderBy: { jobId: 'asc' } })).map((r) => r.jobId);
@@ -88,14 +89,36 @@ describe('storage_backlog (Postgres)', () => {
     expect(await repository.unstored(10)).toEqual([]);
   });
 
-  it('counts a job rerun while it waited only once it has finished again', async () => {
+  it('counts a job rerun while it waited only once it has finished again, from then', async () => {
     const [job] = await newJobs(1);
-    await move([job!], 'failed', 'Failed');
+    const first = new Date('2030-01-01T00:00:00Z');
+    const second = new Date('2030-01-01T01:00:00Z');
+    await move([job!], 'failed', 'Failed', first);
     await move([job!], 'pending', 'Submitted');
     expect(await backlogIds()).toEqual([job]);
     expect(await repository.backlog()).toEqual({ jobs: 0, oldestFinishedAt: null });
     expect(await repository.unstored(10)).toEqual([]);
-    await move([job!], 'succeeded', 'Succeeded');
+    await move([job!], 'succeeded', 'Succeeded', second);
     expect(await repository.unstored(10)).toEqual([job]);
+    expect(await repository.backlog()).toEqual({ jobs: 1, oldestFinishedAt: second });
+    await repository.markStored([{ jobId: job!, resultsError: null }]);
+  });
+
+  it('loses a job stored by any writer, and forgets rows of stored jobs as it measures', async () => {
+    const [one, two] = await newJobs(2);
+    await move([one!, two!], 'succeeded', 'Succeeded');
+    // A storage worker of the previous release writes stored_jobs alone.
+    await db.prisma.$executeRaw`
+      INSERT INTO stored_jobs (job_id, tenant_id) VALUES (${one}::uuid, 'acme')`;
+    expect(await backlogIds()).toEqual([two]);
+    // A row left for a stored job (a finish racing the stored mark) is neither counted nor
+    // offered, and the measure deletes it.
+    await db.prisma.$executeRaw`
+      INSERT INTO stored_jobs (job_id, tenant_id) VALUES (${two}::uuid, 'acme')`;
+    await db.prisma.$executeRaw`
+      INSERT INTO storage_backlog (job_id, finished_at) VALUES (${two}::uuid, now())`;
+    expect(await repository.unstored(10)).toEqual([]);
+    expect(await repository.backlog()).toEqual({ jobs: 0, oldestFinishedAt: null });
+    expect(await backlogIds()).toEqual([]);
   });
 });

@@ -32,11 +32,12 @@ BEGIN
   ) THEN
     RETURN NULL;
   END IF;
+  -- A job rerun while it waited (an array's failed element) counts from its latest finish.
   INSERT INTO storage_backlog (job_id, finished_at)
   SELECT n.id, n.finished_at FROM new_rows n JOIN old_rows o ON o.id = n.id
   WHERE n.phase IN ('Succeeded', 'Failed', 'Cancelled') AND n.phase IS DISTINCT FROM o.phase
     AND NOT EXISTS (SELECT 1 FROM stored_jobs s WHERE s.job_id = n.id)
-  ON CONFLICT (job_id) DO NOTHING;
+  ON CONFLICT (job_id) DO UPDATE SET finished_at = excluded.finished_at;
 
   WITH done AS (
     SELECT n.id, n.phase FROM new_rows n JOIN old_rows o ON o.id = n.id
@@ -81,6 +82,22 @@ $$;
 CREATE TRIGGER jobs_storage_backlog_insert AFTER INSERT ON "jobs"
   REFERENCING NEW TABLE AS new_rows
   FOR EACH STATEMENT EXECUTE FUNCTION jobs_storage_backlog_insert();
+
+-- Whatever writes a stored_jobs row takes the job out of the backlog: the storage worker does
+-- it in the same statement, and this covers a worker of the previous release during an upgrade.
+-- (A job that finishes again after it was stored, racing that write, may still leave a row: the
+-- readers skip stored jobs, and each sweep deletes such rows.)
+CREATE FUNCTION stored_jobs_leave_backlog() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM storage_backlog b USING new_rows n WHERE b.job_id = n.job_id;
+  RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER stored_jobs_leave_backlog AFTER INSERT ON "stored_jobs"
+  REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION stored_jobs_leave_backlog();
 
 -- The jobs finished and not stored when this migration runs.
 INSERT INTO storage_backlog (job_id, finished_at)
