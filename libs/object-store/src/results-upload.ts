@@ -41,17 +41,18 @@ const resultsUploadTtl = (deadlineSeconds: number | undefined): number =>
   Math.min(MAX_PRESIGN_SECONDS, (deadlineSeconds ?? MAX_PRESIGN_SECONDS) + 3600);
 
 /**
- * True (exit 0) when the job left nothing in `$ROAM_RESULTS_DIR`: then there is no upload at
- * all, which the storage worker reads as no results (most jobs leave none, and an empty archive
- * cost the store a PUT, a GET and a DELETE per job).
+ * `has_results`: whether the job left anything in `$ROAM_RESULTS_DIR` (hidden files too), in
+ * plain sh (globs and `test`, nothing an image might lack). Without results there is no upload
+ * at all, which the storage worker reads as no results: most jobs leave none, and an empty
+ * archive cost the store a PUT, a GET and a DELETE per job.
  */
-const NO_RESULTS = '[ -z "$(ls -A "$ROAM_RESULTS_DIR" 2>/dev/null)" ]';
-const SAY_NO_RESULTS = 'echo "roam-results: no results to upload"';
+const HAS_RESULTS =
+  'has_results() { for f in "$ROAM_RESULTS_DIR"/* "$ROAM_RESULTS_DIR"/.[!.]* "$ROAM_RESULTS_DIR"/..?*; do if [ -e "$f" ] || [ -L "$f" ]; then return 0; fi; done; return 1; }';
 
 /**
  * How a job's results leave wherever it ran (docs/storage.md): pack `$ROAM_RESULTS_DIR` as a
  * tar.gz and PUT it to `$ROAM_RESULTS_UPLOAD_URL`, a presigned URL for
- * `resultsUploadKey(tenant, job, attempt)`, unless the directory is empty (`NO_RESULTS`). On
+ * `resultsUploadKey(tenant, job, attempt)`, unless the directory is empty (`HAS_RESULTS`). On
  * Kubernetes a native sidecar does it once main has exited; on RunPod, where there are no
  * sidecars, a wrapper around the job's command does. The storage worker unpacks the archive;
  * the simulators recognise both scripts. Needs sh, tar and curl (curl's own image has all three).
@@ -83,8 +84,9 @@ const PICK_URL = [
 export const RESULTS_SIDECAR_SCRIPT = [
   // Started before main (a native sidecar), so the directory is there when main starts.
   'mkdir -p "$ROAM_RESULTS_DIR"',
+  HAS_RESULTS,
   // `kill $!` ends the pending sleep, which would otherwise outlive the shell.
-  `upload() { kill $! 2>/dev/null; if ${NO_RESULTS}; then ${SAY_NO_RESULTS}; exit 0; fi; ${PICK_URL} ${UPLOAD}; exit $?; }`,
+  `upload() { kill $! 2>/dev/null; if ! has_results; then echo "roam-results: no results to upload"; exit 0; fi; ${PICK_URL} ${UPLOAD}; exit $?; }`,
   'trap upload TERM',
   'while true; do sleep 3600 & wait $!; done',
 ].join('\n');
@@ -103,8 +105,10 @@ export const RESULTS_WRAPPER_SCRIPT = [
   'mkdir -p "$ROAM_RESULTS_DIR"',
   '"$@"',
   'rc=$?',
-  'if [ -n "${ROAM_RESULTS_UPLOAD_URL:-}" ]; then',
-  `  if ${NO_RESULTS}; then ${SAY_NO_RESULTS}; else { ${UPLOAD}; } || echo "roam: the results upload failed" >&2; fi`,
+  HAS_RESULTS,
+  // Nothing left, nothing to upload (and nothing said: this is the job's own log).
+  'if [ -n "${ROAM_RESULTS_UPLOAD_URL:-}" ] && has_results; then',
+  `  { ${UPLOAD}; } || echo "roam: the results upload failed" >&2`,
   'fi;',
   'exit $rc',
 ].join('\n');

@@ -33,7 +33,10 @@ async function uploadUrlOf(env: Record<string, string>): Promise<string | undefi
 
 export interface UploadOutcome {
   exitCode: number;
+  /** What the sidecar prints (to its own log). */
   lines: string[];
+  /** Nothing to upload: the wrapper, which prints to the job's log, says nothing then. */
+  empty?: true;
 }
 
 /** Packs the files under the container's ROAM_RESULTS_DIR and PUTs the archive. */
@@ -47,8 +50,9 @@ export async function uploadResults(
     .filter(([path]) => path.startsWith(dir))
     .map(([path, data]) => [path.slice(dir.length), data] as const)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  // The sidecar's script uploads nothing when the directory is empty (`NO_RESULTS`).
-  if (kept.length === 0) return { exitCode: 0, lines: ['roam-results: no results to upload'] };
+  // The scripts upload nothing when the directory is empty (`has_results`).
+  if (kept.length === 0)
+    return { exitCode: 0, lines: ['roam-results: no results to upload'], empty: true };
   try {
     const archive = await packTarGz(kept);
     const url = await uploadUrlOf(env);

@@ -315,7 +315,7 @@ export class RunPodSimulator {
           putFile(files, path, content, false);
       }
       const uploaded = await uploadResults(container, files);
-      pod.logs.push(...uploaded.lines);
+      if (!uploaded.empty) pod.logs.push(...uploaded.lines);
       if (uploaded.exitCode !== 0) pod.logs.push('roam: the results upload failed');
     });
   }
