@@ -17,6 +17,8 @@ interface Stat {
   self: number;
   /** cutime + cstime: reaped children, in ticks. */
   reaped: number;
+  /** When the process started, in ticks after boot: with the pid, which process this is. */
+  started: number;
 }
 
 function readStat(pid: number): Stat | undefined {
@@ -34,6 +36,7 @@ function readStat(pid: number): Stat | undefined {
     ppid: Number(fields[1]),
     self: Number(fields[11]) + Number(fields[12]),
     reaped: Number(fields[13]) + Number(fields[14]),
+    started: Number(fields[19]),
   };
 }
 
@@ -102,8 +105,11 @@ export const TEST_BED = new Set(['simulator', 's3 server', 'launcher']);
 
 /** What Postgres's own statistics say of its processes at one moment. */
 export interface BackendCpu {
-  /** CPU of each live backend, by pid: client backends named by their app, others by type. */
-  ms: Map<number, { app: string; ms: number }>;
+  /**
+   * CPU of each live backend, by `<pid>:<start time>` (a pid reused during a burst is another
+   * backend): client backends named by their app, others by type.
+   */
+  ms: Map<string, { app: string; ms: number }>;
   /** Sessions ever opened on the stack's database (`pg_stat_database.sessions`). */
   sessions: number;
   /** Autovacuum and autoanalyze time of every table so far (ms, wall; PostgreSQL 18). */
@@ -123,7 +129,7 @@ export async function snapshotBackends(db: Queryable): Promise<BackendCpu> {
   const { rows } = await db.query(
     `SELECT pid, backend_type AS type, application_name AS app FROM pg_stat_activity`,
   );
-  const ms = new Map<number, { app: string; ms: number }>();
+  const ms = new Map<string, { app: string; ms: number }>();
   for (const row of rows) {
     const stat = readStat(Number(row.pid));
     if (!stat) continue;
@@ -131,7 +137,7 @@ export async function snapshotBackends(db: Queryable): Promise<BackendCpu> {
       row.type === 'client backend'
         ? (typeof row.app === 'string' ? row.app : '').replace(/^roam-/, '') || 'bench'
         : String(row.type);
-    ms.set(stat.pid, { app, ms: (stat.self * 1000) / TICKS_PER_SECOND });
+    ms.set(`${stat.pid}:${stat.started}`, { app, ms: (stat.self * 1000) / TICKS_PER_SECOND });
   }
   const sessions = await db.query(
     `SELECT sessions FROM pg_stat_database WHERE datname = current_database()`,
@@ -154,7 +160,7 @@ export async function snapshotBackends(db: Queryable): Promise<BackendCpu> {
  */
 export function backendDelta(before: BackendCpu, after: BackendCpu): Map<string, number> {
   const delta = new Map<string, number>();
-  for (const [pid, { app, ms }] of after.ms)
-    delta.set(app, (delta.get(app) ?? 0) + ms - (before.ms.get(pid)?.ms ?? 0));
+  for (const [key, { app, ms }] of after.ms)
+    delta.set(app, (delta.get(app) ?? 0) + ms - (before.ms.get(key)?.ms ?? 0));
   return delta;
 }
