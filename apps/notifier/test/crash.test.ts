@@ -24,13 +24,19 @@ describe('notifier crash safety', () => {
 
   it('delivers an event whose notifier was killed -9 mid-delivery', async () => {
     const key = await register(w.h.url, 'crashy');
-    w.receiver.on('/crash', (_request, count) => (count === 1 ? hang() : 200));
+    // Killed the moment its request arrives, from the receiver itself: mid-delivery, before its
+    // attempt can time out and be recorded, however late the test's own code would run.
+    w.receiver.on('/crash', (_request, count) => {
+      if (count !== 1) return 200;
+      child?.kill('SIGKILL');
+      return hang();
+    });
     const endpoint = await w.endpoint(key, '/crash', ['job.succeeded']);
 
     child = spawn(process.execPath, [builtApp('notifier')], {
-      // Killed mid-delivery means before its attempt times out and is recorded: a timeout long
-      // enough for a loaded machine to deliver the kill first (the claim lasts 3 timeouts + 1 s).
-      env: { ...process.env, ...w.h.env, ...FAST_NOTIFIER, WEBHOOK_TIMEOUT_MS: '2500', PORT: '0' },
+      // A timeout that leaves a loaded machine room to deliver the kill first (the claim lasts
+      // 3 timeouts + 1 s, which the new notifier waits out below).
+      env: { ...process.env, ...w.h.env, ...FAST_NOTIFIER, WEBHOOK_TIMEOUT_MS: '4000', PORT: '0' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
@@ -43,7 +49,6 @@ describe('notifier crash safety', () => {
     const [first] = await w.receiver.received('/crash').catch((error: unknown) => {
       throw new Error(`${String(error)}; notifier stderr: ${stderr}`);
     });
-    child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
     const claimed = await w.h.prisma.webhookDelivery.findFirstOrThrow({
       where: { eventId: event.id, endpointId: endpoint.id },
