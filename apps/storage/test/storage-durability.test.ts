@@ -115,9 +115,12 @@ describe('nothing lost at any rate: Jobs are deleted only once their logs and re
       storageKey: `tenants/${tenant}/jobs/${id}/logs/attempt-1.log`,
       error: null,
     });
-    expect(await h.prisma.storedJob.findUnique({ where: { jobId: id } })).toMatchObject({
-      resultsError: null,
-    });
+    // The stored mark follows the batch's log rows, in a statement of its own.
+    const stored = await eventually(
+      'the job to be recorded stored',
+      async () => (await h.prisma.storedJob.findUnique({ where: { jobId: id } })) ?? undefined,
+    );
+    expect(stored).toMatchObject({ resultsError: null });
     await eventually('the Job to be deleted once stored', async () => !(await kubeJob(id)));
     await eventually(
       'the cleanup to be recorded',
