@@ -147,13 +147,12 @@ export class StorageRepository {
 
   /**
    * Marks finished jobs stored, in one statement; a job already stored keeps its first mark.
-   * They leave `storage_backlog` in the same statement.
+   * The insert's trigger (`stored_jobs_leave_backlog`) takes them out of `storage_backlog`.
    */
   async markStored(jobs: readonly StoredJob[]): Promise<void> {
     if (jobs.length === 0) return;
     const ids = jobs.map((job) => job.jobId);
     await this.prisma.$executeRaw`
-      WITH done AS (DELETE FROM storage_backlog WHERE job_id = ANY(${ids}::uuid[]))
       INSERT INTO stored_jobs (job_id, tenant_id, results_error)
       SELECT s.id, j.tenant_id, s.results_error
       FROM unnest(${ids}::uuid[],

@@ -20,14 +20,14 @@ export const DEFAULT_POOL_SIZE = 10;
  * the connection). The caller owns it and must `$disconnect()` it, which also ends the pool.
  */
 export function createPrismaClient(options: CreatePrismaClientOptions): PrismaClient {
-  const named =
-    options.applicationName !== undefined &&
-    !new URL(options.databaseUrl).searchParams.has('application_name');
   const adapter = new PrismaPg(
     {
       connectionString: options.databaseUrl,
       max: options.poolSize ?? DEFAULT_POOL_SIZE,
-      ...(named ? { application_name: options.applicationName } : {}),
+      // node-postgres lets an `application_name` in the connection string win over this one.
+      ...(options.applicationName !== undefined
+        ? { application_name: options.applicationName }
+        : {}),
     },
     // Prepared once per connection, only statements whose result shape no migration can change.
     { statementNameGenerator: statementNames() },
