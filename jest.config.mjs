@@ -36,6 +36,10 @@ const KUEUE_FLOWS = [
 
 export default {
   maxWorkers: 2,
+  // Every suite's ESM module graph stays in its worker's heap (~35 MB a suite); past a few
+  // dozen suites the worker spends its time in GC (a 2 s suite took 65 s). A worker above this
+  // after a suite is replaced.
+  workerIdleMemoryLimit: '800MB',
   // Integration suites start real services; a bounded wait inside a test fails first, with its own message.
   testTimeout: 120_000,
   projects: [
