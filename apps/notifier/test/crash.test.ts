@@ -53,7 +53,10 @@ describe('notifier crash safety', () => {
     const claimed = await w.h.prisma.webhookDelivery.findFirstOrThrow({
       where: { eventId: event.id, endpointId: endpoint.id },
     });
-    expect(claimed).toMatchObject({ status: 'pending', attempts: 0 });
+    // Not delivered. Usually no attempt is recorded yet; on a loaded machine the receiver (in
+    // this process) may take the request only after the notifier's own timeout has counted one.
+    expect(claimed.status).toBe('pending');
+    expect(claimed.attempts).toBeLessThanOrEqual(1);
 
     // A new notifier takes the delivery over once the dead one's claim has expired.
     await w.startNotifier();
@@ -66,6 +69,7 @@ describe('notifier crash safety', () => {
       const row = await w.h.prisma.webhookDelivery.findUniqueOrThrow({ where: { id: claimed.id } });
       return row.status === 'succeeded' ? row : undefined;
     });
-    expect(done.attempts).toBe(1);
+    // Exactly one more attempt: the one that succeeded.
+    expect(done.attempts).toBe(claimed.attempts + 1);
   });
 });
