@@ -1,5 +1,6 @@
 // The four patch flavours the apiserver accepts. Strategic merge keys are looked up by field
 // name, which is exact for every built-in list the simulator's clients touch.
+import { cloneJson } from '../store/json-equal.js';
 import { errors } from './status.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -10,7 +11,7 @@ function isObject(v: unknown): v is JsonObject {
 }
 
 export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (!isObject(patch)) return structuredClone(patch);
+  if (!isObject(patch)) return cloneJson(patch);
   const out: JsonObject = isObject(target) ? { ...target } : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete out[key];
@@ -41,7 +42,7 @@ const MERGE_KEYS: Record<string, string> = {
 const SET_LISTS = new Set(['finalizers']);
 
 export function strategicMergePatch(target: unknown, patch: unknown): unknown {
-  if (!isObject(patch)) return structuredClone(patch);
+  if (!isObject(patch)) return cloneJson(patch);
   if (patch['$patch'] === 'replace') {
     const copy = { ...patch };
     delete copy['$patch'];
@@ -172,21 +173,21 @@ function removeAt(doc: unknown, parts: string[]): unknown {
 }
 
 function addAt(doc: unknown, parts: string[], value: unknown, replace: boolean): unknown {
-  if (parts.length === 0) return structuredClone(value);
+  if (parts.length === 0) return cloneJson(value);
   const { parent, key } = resolveParent(doc, parts);
   if (Array.isArray(parent)) {
     const i = key === '-' ? parent.length : Number(key);
     if (!(i >= 0 && i <= parent.length))
       throw errors.badRequest(`jsonpatch: index out of range: ${key}`);
-    if (replace) parent[i] = structuredClone(value) as Json;
-    else parent.splice(i, 0, structuredClone(value) as Json);
+    if (replace) parent[i] = cloneJson(value) as Json;
+    else parent.splice(i, 0, cloneJson(value) as Json);
   } else if (isObject(parent)) {
     if (replace && !(key in parent)) {
       throw errors.badRequest(
         `jsonpatch replace operation does not apply: doc is missing key: /${parts.join('/')}`,
       );
     }
-    parent[key] = structuredClone(value) as Json;
+    parent[key] = cloneJson(value) as Json;
   } else {
     throw errors.badRequest(`jsonpatch: parent of /${parts.join('/')} is not a container`);
   }
@@ -195,7 +196,7 @@ function addAt(doc: unknown, parts: string[], value: unknown, replace: boolean):
 
 export function jsonPatch(target: unknown, ops: unknown): unknown {
   if (!Array.isArray(ops)) throw errors.badRequest('json patch must be an array of operations');
-  let doc = structuredClone(target);
+  let doc = cloneJson(target);
   for (const raw of ops as JsonPatchOp[]) {
     if (!isObject(raw) || typeof raw.op !== 'string' || typeof raw.path !== 'string') {
       throw errors.badRequest('invalid json patch operation');

@@ -1,6 +1,7 @@
 // The verbs on one resource type: get, list, create, update, patch, delete, deletecollection.
 // Every write goes validate → default → admission → store, as in the apiserver.
 import { randomUUID } from 'node:crypto';
+import { cloneJson } from '../store/json-equal.js';
 import type { Store } from '../store/store.js';
 import type { Namespace, Pod } from './models.js';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
@@ -97,7 +98,7 @@ export class ResourceService {
 
   private prepareNew(type: ResourceType, namespace: string | undefined, body: unknown): KubeObject {
     if (!isObject(body)) throw errors.badRequest('the body of the request must be a JSON object');
-    const obj = structuredClone(body) as KubeObject;
+    const obj = cloneJson(body) as KubeObject;
     if (!isObject(obj.metadata)) obj.metadata = {};
     const meta = obj.metadata;
     if (type.namespaced) {
@@ -229,10 +230,10 @@ export class ResourceService {
     }
     let next: KubeObject;
     if (subresource === 'status') {
-      next = structuredClone(old);
+      next = cloneJson(old);
       next.status = obj.status;
     } else if (subresource === 'finalize' && type.plural === 'namespaces') {
-      next = structuredClone(old);
+      next = cloneJson(old);
       next.spec = {
         ...(old as Namespace).spec,
         finalizers: (obj as Namespace).spec?.finalizers ?? [],
@@ -286,7 +287,7 @@ export class ResourceService {
       }
       throw errors.notFound(type, name);
     }
-    const base = structuredClone(old);
+    const base = cloneJson(old);
     let next: unknown;
     switch (ct) {
       case 'application/merge-patch+json':

@@ -5,6 +5,7 @@ import type { Condition, Job, JobSpec, JobStatus, Pod } from '../api/models.js';
 import type { KubeObject, Registry } from '../api/registry.js';
 import type { ResourceService } from '../api/resources.js';
 import { ApiError } from '../api/status.js';
+import { cloneJson } from '../store/json-equal.js';
 import type { Store, StoredEvent } from '../store/store.js';
 import {
   type Clock,
@@ -120,7 +121,7 @@ export class JobController {
     const spec = job.spec;
     const indexed = spec.completionMode === 'Indexed';
     const status: JobStatus & { succeeded: number; failed: number } = {
-      ...structuredClone(job.status ?? {}),
+      ...cloneJson(job.status ?? {}),
       succeeded: job.status?.succeeded ?? 0,
       failed: job.status?.failed ?? 0,
     };
@@ -371,7 +372,7 @@ export class JobController {
           ownerReferences: [ownerRef(job, 'batch/v1')],
           finalizers: [TRACKING_FINALIZER],
         },
-        spec: structuredClone(tpl.spec),
+        spec: cloneJson(tpl.spec),
       };
       // As the Job controller does: each container of an indexed pod reads its index.
       if (index !== undefined && pod.spec)

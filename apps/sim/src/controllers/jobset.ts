@@ -6,6 +6,7 @@ import type { KubeObject, Registry, ResourceType } from '../api/registry.js';
 import type { ResourceService } from '../api/resources.js';
 import { ApiError, required, type StatusCause } from '../api/status.js';
 import { formatAge } from '../api/builtin-types.js';
+import { cloneJson } from '../store/json-equal.js';
 import type { Store, StoredEvent } from '../store/store.js';
 import { isJobFinished } from './job.js';
 import { EventRecorder, nsName, ownerRef, setCondition, splitKey, WorkQueue } from './runtime.js';
@@ -310,7 +311,7 @@ export class JobSetController {
           [JOBSET_LABELS.jobKey]: `${js.metadata.namespace}-${jobName}`,
           [JOBSET_LABELS.restartAttempt]: attempt,
         };
-        const tpl = structuredClone(rj.template);
+        const tpl = cloneJson(rj.template);
         const podTpl = tpl.spec.template;
         podTpl.metadata = {
           ...(podTpl.metadata ?? {}),

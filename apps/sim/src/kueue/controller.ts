@@ -26,6 +26,7 @@ import {
   splitKey,
   WorkQueue,
 } from '../controllers/runtime.js';
+import { cloneJson } from '../store/json-equal.js';
 import type { Store } from '../store/store.js';
 import {
   assignQuota,
@@ -295,7 +296,7 @@ export class KueueController {
         podSets: integration.podSets(job).map((p) => ({
           name: p.name,
           count: p.count,
-          template: structuredClone(p.template),
+          template: cloneJson(p.template),
         })),
       },
     };

@@ -20,6 +20,7 @@ import { parseFilesAnnotation, putFile } from '../kubelet/files.js';
 import { fetchInputs } from '../kubelet/inputs.js';
 import { uploadResults } from '../kubelet/results.js';
 import { type Plan, planContainer, planDuration } from '../kubelet/script.js';
+import { cloneJson } from '../store/json-equal.js';
 import { CatalogSchema, DEFAULT_CATALOG, type GpuOffer } from './catalog.js';
 
 const CreateSchema = z.object({
@@ -93,7 +94,7 @@ export class RunPodSimulator {
   url = '';
 
   constructor(private readonly options: RunPodSimOptions) {
-    this.catalog = structuredClone(CatalogSchema.parse(options.catalog ?? DEFAULT_CATALOG));
+    this.catalog = cloneJson(CatalogSchema.parse(options.catalog ?? DEFAULT_CATALOG));
     this.http = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) =>
         send(res, error instanceof SyntaxError || error instanceof z.ZodError ? 400 : 500, {
@@ -117,7 +118,7 @@ export class RunPodSimulator {
 
   /** Every pod ever created, terminated ones included (assertions). */
   allPods(): SimRunPodPod[] {
-    return [...this.pods.values()].map((p) => structuredClone(p));
+    return [...this.pods.values()].map((p) => cloneJson(p));
   }
 
   /** Pods that still exist on RunPod (would bill): not terminated. */

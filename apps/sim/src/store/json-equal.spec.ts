@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { jsonEqual } from './json-equal.js';
+import { cloneJson, jsonEqual } from './json-equal.js';
 
 describe('jsonEqual', () => {
   const cases: [string, unknown, unknown][] = [
@@ -33,5 +33,36 @@ describe('jsonEqual', () => {
     const expected = JSON.stringify(sorted(a)) === JSON.stringify(sorted(b));
     expect(jsonEqual(a, b)).toBe(expected);
     expect(jsonEqual(b, a)).toBe(expected);
+  });
+});
+
+describe('cloneJson', () => {
+  it('copies every level: the copy is equal and changing it leaves the original alone', () => {
+    const original = {
+      metadata: { name: 'p', labels: { a: '1' }, finalizers: ['f'] },
+      spec: { containers: [{ name: 'main', command: ['sh', '-c', 'true'], env: [] }] },
+      status: { phase: 'Running', ready: true, restarts: 0, startedAt: null },
+    };
+    const copy = cloneJson(original);
+    expect(copy).toEqual(original);
+    copy.metadata.labels.a = '2';
+    copy.metadata.finalizers.push('g');
+    copy.spec.containers[0]!.command[2] = 'false';
+    expect(original.metadata.labels.a).toBe('1');
+    expect(original.metadata.finalizers).toEqual(['f']);
+    expect(original.spec.containers[0]!.command).toEqual(['sh', '-c', 'true']);
+  });
+
+  it('copies a Date as a Date, not as the same object', () => {
+    const original = { at: new Date(0) };
+    const copy = cloneJson(original);
+    // (structuredClone makes it in Node's own realm, not the test's: checked by its tag.)
+    expect(Object.prototype.toString.call(copy.at)).toBe('[object Date]');
+    expect(copy.at).not.toBe(original.at);
+    expect(copy.at.getTime()).toBe(0);
+  });
+
+  it('returns scalars as they are', () => {
+    for (const value of [null, 1, 'x', true, undefined]) expect(cloneJson(value)).toBe(value);
   });
 });

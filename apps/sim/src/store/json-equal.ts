@@ -32,3 +32,23 @@ function special(value: unknown): boolean {
   const proto: unknown = Object.getPrototypeOf(value);
   return proto !== Object.prototype && proto !== null;
 }
+
+/**
+ * A deep copy of a JSON-shaped value (what every stored object is): plain objects and arrays
+ * are copied member by member, anything else non-plain (a Date) goes through `structuredClone`.
+ * About ten times faster than `structuredClone` on a pod, which serialises and deserialises;
+ * every store write copies the object it changes.
+ */
+export function cloneJson<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const out = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i += 1) out[i] = cloneJson(value[i]);
+    return out as T;
+  }
+  if (special(value)) return structuredClone(value);
+  const out: Record<string, unknown> = {};
+  const source = value as Record<string, unknown>;
+  for (const key in source) out[key] = cloneJson(source[key]);
+  return out as T;
+}

@@ -2,7 +2,7 @@
 // for watch resume, an owner index for garbage collection and a node index for pods.
 // Stored objects are shared with readers: never mutate one, use `mutate` or `update`.
 import { logError } from '../log.js';
-import { jsonEqual } from './json-equal.js';
+import { cloneJson, jsonEqual } from './json-equal.js';
 import { randomUUID } from 'node:crypto';
 import { ApiError, errors } from '../api/status.js';
 import {
@@ -246,7 +246,7 @@ export class Store {
   ): T | undefined {
     const cur = this.get<T>(key, namespace, name);
     if (!cur) return undefined;
-    const next = structuredClone(cur);
+    const next = cloneJson(cur);
     if (fn(next) === false) return cur;
     if (jsonEqual(next, cur)) return cur;
     return this.update(key, next) as T;
@@ -289,7 +289,7 @@ export class Store {
     if (finalizers.length === 0 && !opts.terminate)
       return { object: this.remove(key, s, obj, obj), gone: true };
     if (obj.metadata.deletionTimestamp) return { object: obj, gone: false };
-    const next = structuredClone(obj);
+    const next = cloneJson(obj);
     if (finalizers.length) next.metadata.finalizers = finalizers;
     opts.terminate?.(next);
     next.metadata.deletionTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
