@@ -66,14 +66,21 @@ export function resilientInformer<T extends KubernetesObject>(
   config: KubeConfig,
   path: string,
   list: () => Promise<KubernetesListObject<T>>,
-  labelSelector?: string,
+  selectors: { labelSelector?: string | undefined; fieldSelector?: string | undefined } = {},
   agent = 'roam',
 ): ResilientInformer<T> {
   let synced = false;
   // ListWatch opens its first watch only after a list succeeded and its items were applied;
   // every later watch follows that one. It calls only `watch()` of the Watch it is given.
   const watch = new ReportingWatch(config, agent, () => (synced = true));
-  const informer = new ListWatch<T>(path, watch as unknown as Watch, list, false, labelSelector);
+  const informer = new ListWatch<T>(
+    path,
+    watch as unknown as Watch,
+    list,
+    false,
+    selectors.labelSelector,
+    selectors.fieldSelector,
+  );
   let stopped = true;
   let delayMs = 0;
   let failedAt = 0;

@@ -594,9 +594,16 @@ export class Kube {
     apiVersion: string,
     kind: string,
     labelSelector?: string,
+    fieldSelector?: string,
   ): ResilientInformer<T> {
-    const list = () => this.listObjects<T>(apiVersion, kind, { labelSelector });
-    return resilientInformer<T>(this.config, path, list, labelSelector, this.agent);
+    const list = () => this.listObjects<T>(apiVersion, kind, { labelSelector, fieldSelector });
+    return resilientInformer<T>(
+      this.config,
+      path,
+      list,
+      { labelSelector, fieldSelector },
+      this.agent,
+    );
   }
 
   /**

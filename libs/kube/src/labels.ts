@@ -24,6 +24,13 @@ export const KUEUE_PRIORITY_CLASS_LABEL = 'kueue.x-k8s.io/priority-class';
 /** Label selector for everything roam manages. */
 export const MANAGED_BY_ROAM = `${ROAM_LABELS.managedBy}=roam`;
 
+/**
+ * Field selector for pods that still hold their node (neither Succeeded nor Failed): what
+ * capacity counts, as kube-scheduler counts it. A watch with it sees a pod that finishes as
+ * DELETED and none of its later changes.
+ */
+export const UNFINISHED_PODS = 'status.phase!=Succeeded,status.phase!=Failed';
+
 /** Label selector for what roam does not manage (a kubectl-applied Job, …). */
 export const NOT_MANAGED_BY_ROAM = `${ROAM_LABELS.managedBy}!=roam`;
 

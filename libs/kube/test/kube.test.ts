@@ -8,6 +8,7 @@ import { eventually } from '@roam/testing';
 
 import { isForbidden, KubeError } from '../src/errors.js';
 import { Kube, type KubernetesObject } from '../src/kube.js';
+import { UNFINISHED_PODS } from '../src/labels.js';
 
 interface Job extends KubernetesObject {
   status?: { succeeded?: number; conditions?: { type: string; status: string }[] };
@@ -170,5 +171,59 @@ describe('Kube port against the simulator', () => {
       'cm-5',
       'cm-6',
     ]);
+  });
+
+  it('keeps a pod in an informer of unfinished pods while it runs, and drops it once it finished', async () => {
+    const informer = kube.informer<KubernetesObject & { status?: { phase?: string } }>(
+      '/api/v1/pods',
+      'v1',
+      'Pod',
+      'test=unfinished',
+      UNFINISHED_PODS,
+    );
+    const seen: string[] = [];
+    informer.on('add', (pod) => seen.push(`add ${pod.status?.phase ?? '-'}`));
+    informer.on('delete', () => seen.push('delete'));
+    await informer.start();
+    try {
+      await kube.create({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'brief', namespace: 'roam-a', labels: { test: 'unfinished' } },
+        spec: {
+          restartPolicy: 'Never',
+          containers: [
+            {
+              name: 'main',
+              image: 'busybox',
+              command: ['sh', '-c', 'sleep 2'],
+              resources: { requests: { cpu: '100m' } },
+            },
+          ],
+        },
+      });
+      await eventually('the informer to hold the pod', () =>
+        Promise.resolve(informer.list().length === 1),
+      );
+      await eventually('the pod to finish and leave the informer', async () => {
+        const pod = await kube.get<KubernetesObject & { status?: { phase?: string } }>({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          name: 'brief',
+          namespace: 'roam-a',
+        });
+        return pod?.status?.phase === 'Succeeded' && informer.list().length === 0;
+      });
+      expect(seen.at(-1)).toBe('delete');
+      // A fresh list agrees: the finished pod is not in it.
+      const listed = await kube.list('v1', 'Pod', {
+        namespace: 'roam-a',
+        labelSelector: 'test=unfinished',
+        fieldSelector: UNFINISHED_PODS,
+      });
+      expect(listed.items).toEqual([]);
+    } finally {
+      await informer.stop();
+    }
   });
 });

@@ -10,7 +10,7 @@ import {
   nodeStatesFromKubernetes,
   type PodJson,
 } from '@roam/domain';
-import { Kube, type KubernetesObject } from '@roam/kube';
+import { Kube, type KubernetesObject, UNFINISHED_PODS } from '@roam/kube';
 import { LOGGER, Loop, type LoopHealth } from '@roam/runtime';
 import type { Logger } from 'pino';
 
@@ -85,7 +85,11 @@ export class NodeCapacityCache implements OnApplicationBootstrap, OnModuleDestro
     const nodes: NodeObject[] = [];
     for await (const node of this.kube.listAll<NodeObject>('v1', 'Node')) nodes.push(node);
     const pods: PodObject[] = [];
-    for await (const pod of this.kube.listAll<PodObject>('v1', 'Pod')) pods.push(pod);
+    // Finished pods hold no room (and are most of a busy cluster's pods).
+    for await (const pod of this.kube.listAll<PodObject>('v1', 'Pod', {
+      fieldSelector: UNFINISHED_PODS,
+    }))
+      pods.push(pod);
     this.nodes = nodeStatesFromKubernetes(nodes, pods);
   }
 }

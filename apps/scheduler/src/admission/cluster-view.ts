@@ -20,6 +20,7 @@ import {
   type KubernetesObject,
   type ObjectCache,
   ROAM_LABELS,
+  UNFINISHED_PODS,
 } from '@roam/kube';
 import { LOGGER } from '@roam/runtime';
 import type { Logger } from 'pino';
@@ -50,7 +51,15 @@ export class ClusterView implements OnApplicationBootstrap, OnModuleDestroy {
 
   onApplicationBootstrap(): void {
     this.nodes = this.kube.informer<NodeObject>('/api/v1/nodes', 'v1', 'Node');
-    this.pods = this.kube.informer<PodObject>('/api/v1/pods', 'v1', 'Pod');
+    // Finished pods hold no room: left out, the cache keeps only what counts, and a finished
+    // pod's later changes (its finalizer, its deletion) are never sent here.
+    this.pods = this.kube.informer<PodObject>(
+      '/api/v1/pods',
+      'v1',
+      'Pod',
+      undefined,
+      UNFINISHED_PODS,
+    );
     for (const informer of [this.nodes, this.pods]) {
       informer.on('error', (error: unknown) =>
         this.logger.warn({ err: error }, 'cluster informer error; it re-lists'),
