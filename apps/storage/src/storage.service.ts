@@ -33,6 +33,7 @@ import type { Logger } from 'pino';
 
 import { contentTypeOf } from './content-types.js';
 import { inWindows, linesOf, type LogSource, mergeByTime, wholeLogLine } from './replica-logs.js';
+import { leftNoResults, type SidecarStatuses } from './results-sidecar.js';
 import type { StorageConfig } from './storage.config.js';
 import {
   type JobForStorage,
@@ -44,9 +45,10 @@ import {
 
 const MAIN_CONTAINER = 'main';
 
-type Pod = KubernetesObject & {
-  metadata?: { labels?: Record<string, string>; creationTimestamp?: string };
-};
+type Pod = KubernetesObject &
+  SidecarStatuses & {
+    metadata?: { labels?: Record<string, string>; creationTimestamp?: string };
+  };
 
 /** Files up to this size are read whole and put concurrently; larger ones stream. */
 const SMALL_FILE_BYTES = 1024 * 1024;
@@ -316,12 +318,15 @@ export class StorageService implements OnModuleDestroy {
     if (finished && job.storedAt) return;
     const over = attemptsOver(job);
     let pods = 0;
+    // Read from the last attempt's pod when its log is archived now (the pod is at hand).
+    let noResults = false;
     if (over.length > 0) {
       const byAttempt =
         (await podsOfJobs.get(job.id)) ??
         (await this.podsByJob(job.namespace, [job.id])).get(job.id) ??
         new Map<number, Pod[]>();
       pods = byAttempt.size;
+      noResults = !job.resultSlots && leftNoResults(byAttempt.get(job.attempt)?.[0]);
       for (const attempt of over)
         outcome.logs.push(
           job.resultSlots
@@ -333,7 +338,7 @@ export class StorageService implements OnModuleDestroy {
     let results = 0;
     let resultsError: string | null = null;
     if (job.status !== 'cancelled') {
-      const collected = await this.unpacking.use(() => this.collectResults(store, job));
+      const collected = await this.unpacking.use(() => this.collectResults(store, job, noResults));
       results = collected.count;
       resultsError = collected.error;
     }
@@ -553,9 +558,14 @@ export class StorageService implements OnModuleDestroy {
     };
   }
 
+  /**
+   * `noResults`: the last attempt's results sidecar said it uploaded nothing, so the store is
+   * not asked for the upload (one request less for most jobs).
+   */
   private async collectResults(
     store: ObjectStore,
     job: JobForStorage,
+    noResults: boolean,
   ): Promise<{ count: number; error: string | null }> {
     const keep = job.patterns.length > 0 ? globMatcher(job.patterns) : () => true;
     // PVC mode has no uploads: each pod wrote to its replica's folder of the job's directory.
@@ -563,10 +573,13 @@ export class StorageService implements OnModuleDestroy {
       return this.collectReplicaResults(store, job, job.resultSlots, keep);
     const upload = resultsUploadKey(job.tenantId, job.id, job.attempt);
     // One request either way: the upload's body, or the sign there is none (PVC mode).
-    const body = await store.get(upload).catch((error: unknown) => {
-      if (error instanceof ObjectNotFound) return undefined;
-      throw error;
-    });
+    const body =
+      noResults && store.kind !== 'pvc'
+        ? undefined
+        : await store.get(upload).catch((error: unknown) => {
+            if (error instanceof ObjectNotFound) return undefined;
+            throw error;
+          });
     if (body) return this.unpackUpload(store, job, upload, body, keep);
     // With object storage, results only ever arrive as an upload (docs/storage.md): none means
     // the pod left no results (its sidecar uploads nothing then), or an earlier pass indexed

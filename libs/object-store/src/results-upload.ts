@@ -33,6 +33,15 @@ export const DEPS_FETCH_SCRIPT = [
 ].join('\n');
 export const RESULTS_CONTAINER = 'roam-results';
 
+/**
+ * What the results sidecar leaves as its termination message (`/dev/termination-log`, which
+ * the kubelet copies into the container's status; `$ROAM_TERMINATION_LOG` elsewhere, as in
+ * its tests) when the job left no results: the storage
+ * worker, which reads the pod anyway for its log, then knows there is no upload without
+ * asking the store. Any other message (or none: an older sidecar) means "look".
+ */
+export const NO_RESULTS_MESSAGE = 'roam-results: none';
+
 /** S3's longest presigned URL. */
 const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
 
@@ -86,7 +95,7 @@ export const RESULTS_SIDECAR_SCRIPT = [
   'mkdir -p "$ROAM_RESULTS_DIR"',
   HAS_RESULTS,
   // `kill $!` ends the pending sleep, which would otherwise outlive the shell.
-  `upload() { kill $! 2>/dev/null; if ! has_results; then echo "roam-results: no results to upload"; exit 0; fi; ${PICK_URL} ${UPLOAD}; exit $?; }`,
+  `upload() { kill $! 2>/dev/null; if ! has_results; then echo "roam-results: no results to upload"; printf '%s' '${NO_RESULTS_MESSAGE}' > "\${ROAM_TERMINATION_LOG:-/dev/termination-log}" 2>/dev/null; exit 0; fi; ${PICK_URL} ${UPLOAD}; exit $?; }`,
   'trap upload TERM',
   'while true; do sleep 3600 & wait $!; done',
 ].join('\n');

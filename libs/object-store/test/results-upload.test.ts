@@ -14,6 +14,7 @@ import yazl from 'yazl';
 import {
   DEPS_FETCH_SCRIPT,
   MinioObjectStore,
+  NO_RESULTS_MESSAGE,
   packTarGz,
   presignJobFiles,
   replicaResultsUploadKey,
@@ -223,10 +224,12 @@ describe('the RunPod wrapper (sh -c <wrapper> roam-job <command…>)', () => {
 describe('the Kubernetes results sidecar', () => {
   it('waits for SIGTERM, then uploads the results directory and exits 0', async () => {
     const results = await mkdtemp(join(dir, 'sidecar-'));
+    const terminationLog = join(await mkdtemp(join(dir, 'termination-')), 'termination-log');
     const uploadKey = resultsUploadKey('t', 'j2', 2);
     const sidecar = run(['-c', RESULTS_SIDECAR_SCRIPT], {
       ROAM_RESULTS_DIR: results,
       ROAM_RESULTS_UPLOAD_URL: await store.presignPut(uploadKey, 60),
+      ROAM_TERMINATION_LOG: terminationLog,
     });
     // The trap is set once the loop's `sleep` child runs (`mkdir` comes before it).
     await eventually('the sidecar to wait', async () =>
@@ -238,14 +241,18 @@ describe('the Kubernetes results sidecar', () => {
     process.kill(sidecar.pid, 'SIGTERM');
     expect((await sidecar.done).code).toBe(0);
     expect(await filesOf(uploadKey)).toEqual({ 'out/tripinfo.xml': '<tripinfos/>' });
+    // An upload leaves no "none" message for the storage worker to trust.
+    await expect(readFile(terminationLog)).rejects.toThrow(/ENOENT/);
   });
 
-  it('uploads nothing when the results directory is empty, and exits 0', async () => {
+  it('uploads nothing when the results directory is empty, says so in its termination message, and exits 0', async () => {
     const results = await mkdtemp(join(dir, 'sidecar-'));
+    const terminationLog = join(await mkdtemp(join(dir, 'termination-')), 'termination-log');
     const uploadKey = resultsUploadKey('t', 'j6', 1);
     const sidecar = run(['-c', RESULTS_SIDECAR_SCRIPT], {
       ROAM_RESULTS_DIR: results,
       ROAM_RESULTS_UPLOAD_URL: await store.presignPut(uploadKey, 60),
+      ROAM_TERMINATION_LOG: terminationLog,
     });
     await eventually('the sidecar to wait', async () =>
       (await childCommands(sidecar.pid)).includes('sleep'),
@@ -253,6 +260,7 @@ describe('the Kubernetes results sidecar', () => {
     process.kill(sidecar.pid, 'SIGTERM');
     expect(await sidecar.done).toEqual({ code: 0, stderr: '' });
     expect(await store.stat(uploadKey)).toBeUndefined();
+    expect(await readFile(terminationLog, 'utf8')).toBe(NO_RESULTS_MESSAGE);
   });
 
   it("of a multi-pod job's pod finds its own URL in the attempt's manifest and uploads there", async () => {

@@ -547,14 +547,14 @@ export class Kubelet {
         : { exitCode: 0, lines: [] };
       for (const line of outcome.lines) this.logs.append(run.uid, c.name, line);
       this.logs.finish(run.uid, c.name);
-      return { index, exitCode: outcome.exitCode };
+      return { index, exitCode: outcome.exitCode, message: outcome.message };
     });
     void Promise.all(outcomes).then((ended) => {
       if (!this.current(run)) return;
       this.mutate(run.namespace, run.name, (_p, status) => {
         if (status.phase === 'Succeeded' || status.phase === 'Failed') return false;
         const finishedAt = nowIso();
-        for (const { index, exitCode } of ended) {
+        for (const { index, exitCode, message } of ended) {
           const st = status.initContainerStatuses?.[index];
           if (!st) continue;
           st.ready = false;
@@ -565,6 +565,7 @@ export class Kubelet {
               reason: exitCode === 0 ? 'Completed' : 'Error',
               startedAt: st.state?.running?.startedAt ?? finishedAt,
               finishedAt,
+              ...(message ? { message } : {}),
             },
           };
         }
