@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { NO_RESULTS_MESSAGE, RESULTS_CONTAINER } from '@roam/object-store';
 
-import { leftNoResults } from './results-sidecar.js';
+import { attemptLeftNoResults, leftNoResults } from './results-sidecar.js';
 
 const pod = (name: string, message?: string) => ({
   status: {
@@ -25,5 +25,18 @@ describe('leftNoResults', () => {
     expect(leftNoResults(pod('main', 'something'))).toBe(false);
     expect(leftNoResults({ status: {} })).toBe(false);
     expect(leftNoResults(undefined)).toBe(false);
+  });
+});
+
+describe('attemptLeftNoResults', () => {
+  it('needs every pod of the attempt to say so: a slice host that uploaded may be any of them', () => {
+    const none = pod(RESULTS_CONTAINER, NO_RESULTS_MESSAGE);
+    const uploaded = pod(RESULTS_CONTAINER);
+    expect(attemptLeftNoResults([none])).toBe(true);
+    expect(attemptLeftNoResults([none, none])).toBe(true);
+    expect(attemptLeftNoResults([none, uploaded])).toBe(false);
+    expect(attemptLeftNoResults([uploaded, none])).toBe(false);
+    expect(attemptLeftNoResults([])).toBe(false);
+    expect(attemptLeftNoResults(undefined)).toBe(false);
   });
 });

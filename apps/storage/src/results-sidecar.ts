@@ -16,3 +16,11 @@ export function leftNoResults(pod: SidecarStatuses | undefined): boolean {
   const sidecar = pod?.status?.initContainerStatuses?.find((c) => c.name === RESULTS_CONTAINER);
   return sidecar?.state?.terminated?.message?.trim() === NO_RESULTS_MESSAGE;
 }
+
+/**
+ * Every pod of the attempt ended saying it uploaded nothing. One pod is not enough: the hosts
+ * of a multi-host TPU slice share one upload, and any of them may be the one that made it.
+ */
+export function attemptLeftNoResults(pods: readonly SidecarStatuses[] | undefined): boolean {
+  return pods !== undefined && pods.length > 0 && pods.every(leftNoResults);
+}

@@ -33,7 +33,7 @@ import type { Logger } from 'pino';
 
 import { contentTypeOf } from './content-types.js';
 import { inWindows, linesOf, type LogSource, mergeByTime, wholeLogLine } from './replica-logs.js';
-import { leftNoResults, type SidecarStatuses } from './results-sidecar.js';
+import { attemptLeftNoResults, type SidecarStatuses } from './results-sidecar.js';
 import type { StorageConfig } from './storage.config.js';
 import {
   type JobForStorage,
@@ -326,7 +326,7 @@ export class StorageService implements OnModuleDestroy {
         (await this.podsByJob(job.namespace, [job.id])).get(job.id) ??
         new Map<number, Pod[]>();
       pods = byAttempt.size;
-      noResults = !job.resultSlots && leftNoResults(byAttempt.get(job.attempt)?.[0]);
+      noResults = !job.resultSlots && attemptLeftNoResults(byAttempt.get(job.attempt));
       for (const attempt of over)
         outcome.logs.push(
           job.resultSlots
@@ -572,7 +572,8 @@ export class StorageService implements OnModuleDestroy {
     if (job.resultSlots && store.kind !== 'pvc')
       return this.collectReplicaResults(store, job, job.resultSlots, keep);
     const upload = resultsUploadKey(job.tenantId, job.id, job.attempt);
-    // One request either way: the upload's body, or the sign there is none (PVC mode).
+    // At most one request: the upload's body, or the sign there is none; none at all when every
+    // pod of the attempt said it uploaded nothing.
     const body =
       noResults && store.kind !== 'pvc'
         ? undefined

@@ -224,6 +224,7 @@ describe('Kube port against the simulator', () => {
       expect(listed.items).toEqual([]);
     } finally {
       await informer.stop();
+      await kube.delete({ apiVersion: 'v1', kind: 'Pod', name: 'brief', namespace: 'roam-a' });
     }
   });
 });

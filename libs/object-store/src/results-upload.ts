@@ -95,7 +95,7 @@ export const RESULTS_SIDECAR_SCRIPT = [
   'mkdir -p "$ROAM_RESULTS_DIR"',
   HAS_RESULTS,
   // `kill $!` ends the pending sleep, which would otherwise outlive the shell.
-  `upload() { kill $! 2>/dev/null; if ! has_results; then echo "roam-results: no results to upload"; printf '%s' '${NO_RESULTS_MESSAGE}' > "\${ROAM_TERMINATION_LOG:-/dev/termination-log}" 2>/dev/null; exit 0; fi; ${PICK_URL} ${UPLOAD}; exit $?; }`,
+  `upload() { kill $! 2>/dev/null; if ! has_results; then echo "roam-results: no results to upload"; printf '%s' '${NO_RESULTS_MESSAGE}' 2>/dev/null >"\${ROAM_TERMINATION_LOG:-/dev/termination-log}"; exit 0; fi; ${PICK_URL} ${UPLOAD}; exit $?; }`,
   'trap upload TERM',
   'while true; do sleep 3600 & wait $!; done',
 ].join('\n');

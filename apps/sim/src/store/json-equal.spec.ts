@@ -62,6 +62,16 @@ describe('cloneJson', () => {
     expect(copy.at.getTime()).toBe(0);
   });
 
+  it('keeps a "__proto__" key of parsed JSON as data, not as the prototype', () => {
+    const parsed = JSON.parse('{"data":{"__proto__":{"uid":"forged"},"a":"b"}}') as {
+      data: Record<string, unknown>;
+    };
+    const copy = cloneJson(parsed);
+    expect(Object.getPrototypeOf(copy.data)).toBe(Object.prototype);
+    expect((copy.data as { uid?: string }).uid).toBeUndefined();
+    expect(JSON.stringify(copy)).toBe(JSON.stringify(parsed));
+  });
+
   it('returns scalars as they are', () => {
     for (const value of [null, 1, 'x', true, undefined]) expect(cloneJson(value)).toBe(value);
   });

@@ -49,6 +49,16 @@ export function cloneJson<T>(value: T): T {
   if (special(value)) return structuredClone(value);
   const out: Record<string, unknown> = {};
   const source = value as Record<string, unknown>;
-  for (const key in source) out[key] = cloneJson(source[key]);
+  for (const key of Object.keys(source)) {
+    // JSON.parse makes `__proto__` an own property; assigning it would set the prototype.
+    if (key === '__proto__')
+      Object.defineProperty(out, key, {
+        value: cloneJson(source[key]),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    else out[key] = cloneJson(source[key]);
+  }
   return out as T;
 }
