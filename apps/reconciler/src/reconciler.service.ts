@@ -47,6 +47,13 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
   private readonly rechecks = new Map<string, NodeJS.Timeout>();
   /** When a watch event about the job first arrived since its last reconcile (reconcile lag). */
   private readonly eventAt = new Map<string, number>();
+  /**
+   * When each job was last read and planned. The resync skips a job looked at within the last
+   * interval (its events keep it current): in a burst most active jobs have just been, and
+   * reading each again every interval was most of the reconciler's Postgres reads. A job with
+   * no events is still looked at within two intervals.
+   */
+  private readonly lookedAt = new Map<string, number>();
   private readonly resyncs: Loop;
   private stopped = false;
 
@@ -111,16 +118,28 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
     );
   }
 
-  /** Enqueues every active job (keyset pages) and every Job roam created. */
+  /**
+   * Enqueues every active job (keyset pages) and every Job roam created, except those looked
+   * at within the last interval; forgets when it looked at the others.
+   */
   async resync(): Promise<void> {
+    const fresh = performance.now() - this.config.RECONCILE_INTERVAL_MS;
+    const seen = new Set<string>();
+    const visit = (id: string) => {
+      if (seen.has(id)) return;
+      seen.add(id);
+      if ((this.lookedAt.get(id) ?? -Infinity) <= fresh) this.enqueue(id);
+    };
     let after: string | undefined;
     for (;;) {
       const ids = await this.repository.activeIds(after, 1000);
-      for (const id of ids) this.enqueue(id);
+      for (const id of ids) visit(id);
       if (ids.length < 1000) break;
       after = ids.at(-1);
     }
-    for (const { jobId } of this.state.allJobs()) this.enqueue(jobId);
+    for (const { jobId } of this.state.allJobs()) visit(jobId);
+    // Neither active nor holding a Job: nothing left to look at (an event brings it back).
+    for (const id of this.lookedAt.keys()) if (!seen.has(id)) this.lookedAt.delete(id);
   }
 
   private async drain(): Promise<void> {
@@ -156,6 +175,8 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
       this.eventAt.delete(id);
     }
     const records = await this.repository.load(ids);
+    const lookedAt = performance.now();
+    for (const id of ids) this.lookedAt.set(id, lookedAt);
     const known = new Set(records.map((record) => record.id));
     const deletions: Deletion[] = [];
     // Object storage or a results volume: Jobs wait for their logs and results to be stored.
