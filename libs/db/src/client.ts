@@ -15,6 +15,9 @@ export interface CreatePrismaClientOptions {
 
 export const DEFAULT_POOL_SIZE = 10;
 
+/** How long a pooled connection may sit idle before it is closed. */
+export const IDLE_CONNECTION_MS = 60_000;
+
 /**
  * A PrismaClient over node-postgres (Prisma 7 has no native query engine: the driver adapter is
  * the connection). The caller owns it and must `$disconnect()` it, which also ends the pool.
@@ -24,6 +27,10 @@ export function createPrismaClient(options: CreatePrismaClientOptions): PrismaCl
     {
       connectionString: options.databaseUrl,
       max: options.poolSize ?? DEFAULT_POOL_SIZE,
+      // node-postgres closes a connection idle for 10 s; between a burst's waves the pools
+      // shrank and opened sessions again, each paying SCRAM authentication and warming its
+      // plans, prepared statements and trigger functions anew.
+      idleTimeoutMillis: IDLE_CONNECTION_MS,
       // node-postgres lets an `application_name` in the connection string win over this one.
       ...(options.applicationName !== undefined
         ? { application_name: options.applicationName }
