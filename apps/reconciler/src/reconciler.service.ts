@@ -35,6 +35,9 @@ function finishedAt(object: {
 
 type Deletion = { jobId: string; attempt: number; current: boolean };
 
+/** Kubernetes Jobs deleted at once (each call never throws: a failure is rechecked later). */
+const DELETES_IN_FLIGHT = 16;
+
 /**
  * Moves jobs forward from what Kubernetes shows: watch events enqueue the job, a drain loop
  * reconciles up to RECONCILE_BATCH jobs per transaction, and a periodic resync enqueues every
@@ -246,8 +249,14 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
       }
     }
     const cleaned: string[] = [];
-    for (const deletion of deletions)
-      if ((await this.deleteKubeJob(deletion)) && deletion.current) cleaned.push(deletion.jobId);
+    // A few at a time: one by one, a burst's deletions held up the next batch's transitions.
+    for (let i = 0; i < deletions.length; i += DELETES_IN_FLIGHT) {
+      const chunk = deletions.slice(i, i + DELETES_IN_FLIGHT);
+      const gone = await Promise.all(chunk.map((deletion) => this.deleteKubeJob(deletion)));
+      chunk.forEach((deletion, j) => {
+        if (gone[j] && deletion.current) cleaned.push(deletion.jobId);
+      });
+    }
     // Recorded after the deletes (recording first could leak a Job whose delete then failed).
     await this.repository.markCleaned(cleaned);
   }
