@@ -181,11 +181,19 @@ export class ReconcileRepository {
     return { applied, stale };
   }
 
-  /** Records that the current attempts' Jobs were deleted: one statement for the batch. */
-  async markCleaned(jobIds: readonly string[]): Promise<void> {
-    if (jobIds.length === 0) return;
+  /**
+   * Records that the current attempts' Jobs were deleted: one statement for the batch. Only
+   * where that attempt is still the job's: a failed attempt whose retry the same pass started
+   * (an image pull that failed, say) leaves the new attempt's Job to be cleaned in its turn.
+   */
+  async markCleaned(deleted: readonly { jobId: string; attempt: number }[]): Promise<void> {
+    if (deleted.length === 0) return;
+    const ids = deleted.map((d) => d.jobId);
+    const attempts = deleted.map((d) => d.attempt);
     await this.prisma.$executeRaw`
-      UPDATE jobs SET cleanup_at = now() WHERE id = ANY(${jobIds}::uuid[]) AND cleanup_at IS NULL`;
+      UPDATE jobs j SET cleanup_at = now()
+      FROM unnest(${ids}::uuid[], ${attempts}::int[]) AS d(id, attempt)
+      WHERE j.id = d.id AND j.attempt = d.attempt AND j.cleanup_at IS NULL`;
   }
 }
 

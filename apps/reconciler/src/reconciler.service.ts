@@ -51,10 +51,10 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
   /** When a watch event about the job first arrived since its last reconcile (reconcile lag). */
   private readonly eventAt = new Map<string, number>();
   /**
-   * When each job was last read and planned. The resync skips a job looked at within the last
-   * interval (its events keep it current): in a burst most active jobs have just been, and
-   * reading each again every interval was most of the reconciler's Postgres reads. A job with
-   * no events is still looked at within two intervals.
+   * When a watch event last made the reconciler read and plan each job (successfully). The
+   * resync skips a job an event made it look at within the last interval: in a burst most
+   * active jobs have just been, and reading each again every interval was most of the
+   * reconciler's Postgres reads. A job without events is looked at by every resync, as before.
    */
   private readonly lookedAt = new Map<string, number>();
   private readonly resyncs: Loop;
@@ -87,10 +87,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
   private async startWatching(delayMs: number): Promise<void> {
     if (this.stopped) return;
     try {
-      await this.state.start((jobId) => {
-        if (!this.eventAt.has(jobId)) this.eventAt.set(jobId, performance.now());
-        this.enqueue(jobId);
-      });
+      await this.state.start((jobId) => this.observed(jobId));
       this.logger.info(
         { server: this.state.kube.server, synced: this.state.isSynced() },
         'watching roam Jobs and Pods',
@@ -113,6 +110,12 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
     await this.draining;
   }
 
+  /** A watch event about the job: look at it soon. */
+  observed(jobId: string): void {
+    if (!this.eventAt.has(jobId)) this.eventAt.set(jobId, performance.now());
+    this.enqueue(jobId);
+  }
+
   enqueue(jobId: string): void {
     if (this.stopped) return;
     this.queue.add(jobId);
@@ -122,8 +125,8 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   /**
-   * Enqueues every active job (keyset pages) and every Job roam created, except those looked
-   * at within the last interval; forgets when it looked at the others.
+   * Enqueues every active job (keyset pages) and every Job roam created, except those an event
+   * made it look at within the last interval; forgets the looks of jobs it no longer sees.
    */
   async resync(): Promise<void> {
     const fresh = performance.now() - this.config.RECONCILE_INTERVAL_MS;
@@ -178,8 +181,6 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
       this.eventAt.delete(id);
     }
     const records = await this.repository.load(ids);
-    const lookedAt = performance.now();
-    for (const id of ids) this.lookedAt.set(id, lookedAt);
     const known = new Set(records.map((record) => record.id));
     const deletions: Deletion[] = [];
     // Object storage or a results volume: Jobs wait for their logs and results to be stored.
@@ -218,7 +219,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
       for (const attempt of result.deleteAttempts ?? [])
         deletions.push({ jobId: record.id, attempt, current: false });
       if (result.awaitingStorage) {
-        // The resync looks again (every Job roam created is enqueued): no timer needed.
+        // A resync looks again within two intervals (every Job roam created is enqueued).
         metrics.kubeJobDeletionsDeferred.inc(result.awaitingStorage.length);
         this.logger.debug(
           { jobId: record.id, tenantId: record.tenantId, attempts: result.awaitingStorage },
@@ -248,17 +249,19 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
           );
       }
     }
-    const cleaned: string[] = [];
+    const cleaned: { jobId: string; attempt: number }[] = [];
     // A few at a time: one by one, a burst's deletions held up the next batch's transitions.
     for (let i = 0; i < deletions.length; i += DELETES_IN_FLIGHT) {
       const chunk = deletions.slice(i, i + DELETES_IN_FLIGHT);
       const gone = await Promise.all(chunk.map((deletion) => this.deleteKubeJob(deletion)));
       chunk.forEach((deletion, j) => {
-        if (gone[j] && deletion.current) cleaned.push(deletion.jobId);
+        if (gone[j] && deletion.current) cleaned.push(deletion);
       });
     }
     // Recorded after the deletes (recording first could leak a Job whose delete then failed).
     await this.repository.markCleaned(cleaned);
+    // Looked at, all the way through: a pass that failed is retried, not skipped by the resync.
+    for (const id of seenAt.keys()) this.lookedAt.set(id, performance.now());
   }
 
   /** What the node informer knows of the node the current attempt's newest pod ran on. */
