@@ -83,7 +83,9 @@ export class OffloadLoop implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onApplicationBootstrap(): Promise<void> {
     this.informers = [NOT_MANAGED_BY_ROAM, OFFLOADED_BY_ROAM].map((selector) =>
-      this.kube.informer<Job>('/apis/batch/v1/jobs', 'batch/v1', 'Job', selector),
+      this.kube.informer<Job>('/apis/batch/v1/jobs', 'batch/v1', 'Job', {
+        labelSelector: selector,
+      }),
     );
     for (const informer of this.informers) {
       for (const event of ['add', 'update', 'delete'] as const)

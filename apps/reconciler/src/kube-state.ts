@@ -102,21 +102,18 @@ export class KubeState implements OnModuleDestroy {
       '/apis/batch/v1/jobs',
       'batch/v1',
       'Job',
-      MANAGED_BY_ROAM,
+      { labelSelector: MANAGED_BY_ROAM },
     );
-    this.podsInformer = this.kube.informer<KubePod & Tracked>(
-      '/api/v1/pods',
-      'v1',
-      'Pod',
-      MANAGED_BY_ROAM,
-    );
+    this.podsInformer = this.kube.informer<KubePod & Tracked>('/api/v1/pods', 'v1', 'Pod', {
+      labelSelector: MANAGED_BY_ROAM,
+    });
     // A cluster without the JobSet CRD fails this list and retries on its own: only JobSet
     // jobs wait for it (`jobSetsSynced`).
     this.jobSetsInformer = this.kube.informer<JobSetObject>(
       '/apis/jobset.x-k8s.io/v1alpha2/jobsets',
       JOBSET_API_VERSION,
       'JobSet',
-      MANAGED_BY_ROAM,
+      { labelSelector: MANAGED_BY_ROAM },
     );
     // Nodes: only whether they are spot and their pool, for the message of a capacity loss.
     this.nodesInformer = this.kube.informer<Tracked>('/api/v1/nodes', 'v1', 'Node');

@@ -261,7 +261,8 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
     // Recorded after the deletes (recording first could leak a Job whose delete then failed).
     await this.repository.markCleaned(cleaned);
     // Looked at, all the way through: a pass that failed is retried, not skipped by the resync.
-    for (const id of seenAt.keys()) this.lookedAt.set(id, performance.now());
+    const lookedAt = performance.now();
+    for (const id of seenAt.keys()) this.lookedAt.set(id, lookedAt);
   }
 
   /** What the node informer knows of the node the current attempt's newest pod ran on. */

@@ -318,7 +318,8 @@ export class StorageService implements OnModuleDestroy {
     if (finished && job.storedAt) return;
     const over = attemptsOver(job);
     let pods = 0;
-    // Read from the last attempt's pod when its log is archived now (the pod is at hand).
+    // Read from the last attempt's pods when its log is archived now (they are at hand). PVC
+    // mode has no uploads and so no sidecar to say so.
     let noResults = false;
     if (over.length > 0) {
       const byAttempt =
@@ -326,7 +327,7 @@ export class StorageService implements OnModuleDestroy {
         (await this.podsByJob(job.namespace, [job.id])).get(job.id) ??
         new Map<number, Pod[]>();
       pods = byAttempt.size;
-      noResults = !job.resultSlots && attemptLeftNoResults(byAttempt.get(job.attempt));
+      noResults = store.kind !== 'pvc' && attemptLeftNoResults(byAttempt.get(job.attempt));
       for (const attempt of over)
         outcome.logs.push(
           job.resultSlots
@@ -574,13 +575,12 @@ export class StorageService implements OnModuleDestroy {
     const upload = resultsUploadKey(job.tenantId, job.id, job.attempt);
     // At most one request: the upload's body, or the sign there is none; none at all when every
     // pod of the attempt said it uploaded nothing.
-    const body =
-      noResults && store.kind !== 'pvc'
-        ? undefined
-        : await store.get(upload).catch((error: unknown) => {
-            if (error instanceof ObjectNotFound) return undefined;
-            throw error;
-          });
+    const body = noResults
+      ? undefined
+      : await store.get(upload).catch((error: unknown) => {
+          if (error instanceof ObjectNotFound) return undefined;
+          throw error;
+        });
     if (body) return this.unpackUpload(store, job, upload, body, keep);
     // With object storage, results only ever arrive as an upload (docs/storage.md): none means
     // the pod left no results (its sidecar uploads nothing then), or an earlier pass indexed

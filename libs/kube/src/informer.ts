@@ -10,6 +10,12 @@ import {
 
 import { JsonWatch, type WatchCallback } from './watch.js';
 
+/** What an informer's list and its watches both select by. */
+export interface InformerSelectors {
+  labelSelector?: string | undefined;
+  fieldSelector?: string | undefined;
+}
+
 /** Bounds of the delay before an informer that failed starts again (doubling in between). */
 export const INFORMER_RESTART_MS = { initial: 250, max: 5_000 } as const;
 
@@ -66,7 +72,7 @@ export function resilientInformer<T extends KubernetesObject>(
   config: KubeConfig,
   path: string,
   list: () => Promise<KubernetesListObject<T>>,
-  selectors: { labelSelector?: string | undefined; fieldSelector?: string | undefined } = {},
+  selectors: InformerSelectors = {},
   agent = 'roam',
 ): ResilientInformer<T> {
   let synced = false;

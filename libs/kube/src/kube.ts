@@ -12,7 +12,7 @@ import {
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 
 import { isAlreadyExists, isNotFound, KubeError, toKubeError } from './errors.js';
-import { type ResilientInformer, resilientInformer } from './informer.js';
+import { type InformerSelectors, type ResilientInformer, resilientInformer } from './informer.js';
 import {
   DEFAULT_KUBE_CLIENT,
   type KubeClientOptions,
@@ -23,7 +23,7 @@ import {
 import { JsonWatch } from './watch.js';
 
 export type { Informer, KubernetesObject, ObjectCache } from '@kubernetes/client-node';
-export type { ResilientInformer } from './informer.js';
+export type { InformerSelectors, ResilientInformer } from './informer.js';
 
 /** Identifies one object: enough for get/patch/delete. */
 export interface ObjectRef {
@@ -593,17 +593,10 @@ export class Kube {
     path: string,
     apiVersion: string,
     kind: string,
-    labelSelector?: string,
-    fieldSelector?: string,
+    selectors: InformerSelectors = {},
   ): ResilientInformer<T> {
-    const list = () => this.listObjects<T>(apiVersion, kind, { labelSelector, fieldSelector });
-    return resilientInformer<T>(
-      this.config,
-      path,
-      list,
-      { labelSelector, fieldSelector },
-      this.agent,
-    );
+    const list = () => this.listObjects<T>(apiVersion, kind, selectors);
+    return resilientInformer<T>(this.config, path, list, selectors, this.agent);
   }
 
   /**

@@ -178,8 +178,7 @@ describe('Kube port against the simulator', () => {
       '/api/v1/pods',
       'v1',
       'Pod',
-      'test=unfinished',
-      UNFINISHED_PODS,
+      { labelSelector: 'test=unfinished', fieldSelector: UNFINISHED_PODS },
     );
     const seen: string[] = [];
     informer.on('add', (pod) => seen.push(`add ${pod.status?.phase ?? '-'}`));

@@ -35,10 +35,10 @@ export const RESULTS_CONTAINER = 'roam-results';
 
 /**
  * What the results sidecar leaves as its termination message (`/dev/termination-log`, which
- * the kubelet copies into the container's status; `$ROAM_TERMINATION_LOG` elsewhere, as in
- * its tests) when the job left no results: the storage
- * worker, which reads the pod anyway for its log, then knows there is no upload without
- * asking the store. Any other message (or none: an older sidecar) means "look".
+ * the kubelet copies into the container's status; `$ROAM_TERMINATION_LOG` elsewhere, as in its
+ * tests) when the job left no results: the storage worker, which reads the pod anyway for its
+ * log, then knows there is no upload without asking the store. Any other message (or none: an
+ * older sidecar) means "look".
  */
 export const NO_RESULTS_MESSAGE = 'roam-results: none';
 

@@ -53,13 +53,9 @@ export class ClusterView implements OnApplicationBootstrap, OnModuleDestroy {
     this.nodes = this.kube.informer<NodeObject>('/api/v1/nodes', 'v1', 'Node');
     // Finished pods hold no room: left out, the cache keeps only what counts, and a finished
     // pod's later changes (its finalizer, its deletion) are never sent here.
-    this.pods = this.kube.informer<PodObject>(
-      '/api/v1/pods',
-      'v1',
-      'Pod',
-      undefined,
-      UNFINISHED_PODS,
-    );
+    this.pods = this.kube.informer<PodObject>('/api/v1/pods', 'v1', 'Pod', {
+      fieldSelector: UNFINISHED_PODS,
+    });
     for (const informer of [this.nodes, this.pods]) {
       informer.on('error', (error: unknown) =>
         this.logger.warn({ err: error }, 'cluster informer error; it re-lists'),

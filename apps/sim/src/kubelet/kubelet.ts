@@ -1,5 +1,7 @@
 // The simulated kubelet of every node: runs bound pods through Pending → Running →
 // Succeeded/Failed on the scaled clock, writing container statuses, logs and files.
+import { NO_RESULTS_MESSAGE } from '@roam/object-store';
+
 import type { Container, ContainerStatus, Node, Pod, PodStatus } from '../api/models.js';
 import type { KubeObject } from '../api/registry.js';
 import { type Clock, EventRecorder, nowIso, setCondition } from '../controllers/runtime.js';
@@ -8,7 +10,7 @@ import { type FileStore, parseFilesAnnotation } from './files.js';
 import { withDownwardEnv } from './downward.js';
 import { fetchDependencyInputs, fetchInputs, isDepsFetcher, isInputsFetcher } from './inputs.js';
 import type { LogStore } from './logs.js';
-import { isResultsUploader, uploadResults } from './results.js';
+import { isResultsUploader, type UploadOutcome, uploadResults } from './results.js';
 import { type Plan, planContainer, type Step } from './script.js';
 
 /** Pod annotations the simulated kubelet understands (documented in the README). */
@@ -542,12 +544,14 @@ export class Kubelet {
     const pod = this.current(run);
     if (!pod) return;
     const outcomes = [...run.sidecars].map(async ([index, c]) => {
-      const outcome = isResultsUploader(c)
+      const outcome: UploadOutcome = isResultsUploader(c)
         ? await uploadResults(c, this.files.podFiles(run.namespace, run.name))
         : { exitCode: 0, lines: [] };
       for (const line of outcome.lines) this.logs.append(run.uid, c.name, line);
       this.logs.finish(run.uid, c.name);
-      return { index, exitCode: outcome.exitCode, message: outcome.message };
+      // The uploader's script writes this to its termination log when it uploads nothing.
+      const message = outcome.empty ? NO_RESULTS_MESSAGE : undefined;
+      return { index, exitCode: outcome.exitCode, message };
     });
     void Promise.all(outcomes).then((ended) => {
       if (!this.current(run)) return;

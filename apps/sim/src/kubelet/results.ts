@@ -5,12 +5,7 @@
 // empty). Here the kubelet does the same
 // with the pod's file store before it reports the pod finished. A multi-pod job's pod has
 // ROAM_RESULTS_MANIFEST_URL instead: it fetches the manifest and PUTs to its slot's URL.
-import {
-  JOB_RESULTS_DIR,
-  NO_RESULTS_MESSAGE,
-  packTarGz,
-  RESULTS_CONTAINER,
-} from '@roam/object-store';
+import { JOB_RESULTS_DIR, packTarGz, RESULTS_CONTAINER } from '@roam/object-store';
 
 import type { Container } from '../api/models.js';
 import { envOf } from './inputs.js';
@@ -40,10 +35,11 @@ export interface UploadOutcome {
   exitCode: number;
   /** What the sidecar prints (to its own log). */
   lines: string[];
-  /** Nothing to upload: the wrapper, which prints to the job's log, says nothing then. */
+  /**
+   * Nothing to upload: the wrapper, which prints to the job's log, says nothing then; the
+   * sidecar says `NO_RESULTS_MESSAGE` in its termination message.
+   */
   empty?: true;
-  /** What the script writes to /dev/termination-log (the container status's `message`). */
-  message?: string;
 }
 
 /** Packs the files under the container's ROAM_RESULTS_DIR and PUTs the archive. */
@@ -59,12 +55,7 @@ export async function uploadResults(
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   // The scripts upload nothing when the directory is empty (`has_results`).
   if (kept.length === 0)
-    return {
-      exitCode: 0,
-      lines: ['roam-results: no results to upload'],
-      empty: true,
-      message: NO_RESULTS_MESSAGE,
-    };
+    return { exitCode: 0, lines: ['roam-results: no results to upload'], empty: true };
   try {
     const archive = await packTarGz(kept);
     const url = await uploadUrlOf(env);
