@@ -11,6 +11,9 @@ import { type RevocationListener, type Revocation, Revocations } from './revocat
 
 const CHALLENGE = 'Bearer realm="roam"';
 
+/** Why a key of a tenant under deletion is refused, and why that tenant's streams end. */
+export const TENANT_DELETING = 'the tenant of this key is being deleted';
+
 export function unauthorized(detail: string, invalidToken: boolean): ProblemError {
   return new ProblemError(
     401,
@@ -79,8 +82,7 @@ export class AuthService {
     if (!key) throw this.failed(client, 'invalid or revoked API key');
     this.keys.markUsed(key.id);
     if (key.role === 'admin') return { kind: 'admin', keyId: key.id };
-    if (!key.tenantId || key.tenantStatus === 'deleting')
-      throw unauthorized('the tenant of this key is being deleted', true);
+    if (!key.tenantId || key.tenantStatus === 'deleting') throw unauthorized(TENANT_DELETING, true);
     return {
       kind: 'tenant',
       tenantId: key.tenantId,

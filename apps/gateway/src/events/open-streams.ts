@@ -122,6 +122,18 @@ export class OpenStreams implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
+   * Ends every open stream of a tenant at once, with `reason`. Used when the tenant's deletion
+   * committed on this replica: its keys may be gone before a re-check would run, and the
+   * stream should say why it ended, not that its key is unknown.
+   */
+  closeTenant(tenantId: string, reason: string): void {
+    for (const slot of this.byTenant.get(tenantId) ?? []) {
+      this.logger.info({ tenantId, reason }, 'closing stream');
+      slot.close(reason);
+    }
+  }
+
+  /**
    * Re-checks every open stream's key now. A check under way is followed by another, so a
    * revocation committed while one runs is still seen.
    */

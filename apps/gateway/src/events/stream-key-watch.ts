@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { ProblemError } from '@roam/runtime';
 
-import { AuthService } from '../auth/auth.service.js';
+import { AuthService, TENANT_DELETING } from '../auth/auth.service.js';
 import { OpenStreams } from './open-streams.js';
 
 /**
@@ -29,7 +29,13 @@ export class StreamKeyWatch implements OnModuleInit, OnModuleDestroy {
         throw error;
       }
     });
-    this.unsubscribe = this.auth.onRevocation(() => this.streams.recheck());
+    this.unsubscribe = this.auth.onRevocation((revocation) => {
+      if (revocation.kind === 'tenant') {
+        this.streams.closeTenant(revocation.tenantId, TENANT_DELETING);
+      } else {
+        this.streams.recheck();
+      }
+    });
   }
 
   onModuleDestroy(): void {
