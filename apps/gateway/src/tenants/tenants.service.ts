@@ -231,33 +231,39 @@ export class TenantsService {
 
   /** Deletion is refused while the tenant has pending or running jobs. */
   async remove(id: string): Promise<Tenant> {
-    const tenant = await this.outbox.transaction(async (tx) => {
-      const locked = await this.tenants.lock(tx, id);
-      if (!locked) throw notFound(`tenant "${id}"`);
-      const unfinished = await this.tenants.countUnfinishedJobs(tx, id);
-      if (unfinished > 0) {
-        throw new ProblemError(
-          409,
-          problemTypes.conflict,
-          'Conflict',
-          `tenant "${id}" has ${unfinished} pending or running job(s); cancel them or wait for them to finish`,
-          { unfinished_jobs: unfinished },
-        );
-      }
-      const tenant = await this.tenants.markDeleting(tx, id);
-      return {
-        result: tenant,
-        messages: [
-          createEnvelope(
-            subjects.tenant.delete,
-            { tenantId: id },
-            { source: SOURCE, tenantId: id },
-          ),
-        ],
-      };
-    });
-    this.keys.forget();
-    this.auth.revoked({ kind: 'tenant', tenantId: id });
+    const tenant = await this.outbox.transaction(
+      async (tx) => {
+        const locked = await this.tenants.lock(tx, id);
+        if (!locked) throw notFound(`tenant "${id}"`);
+        const unfinished = await this.tenants.countUnfinishedJobs(tx, id);
+        if (unfinished > 0) {
+          throw new ProblemError(
+            409,
+            problemTypes.conflict,
+            'Conflict',
+            `tenant "${id}" has ${unfinished} pending or running job(s); cancel them or wait for them to finish`,
+            { unfinished_jobs: unfinished },
+          );
+        }
+        const tenant = await this.tenants.markDeleting(tx, id);
+        return {
+          result: tenant,
+          messages: [
+            createEnvelope(
+              subjects.tenant.delete,
+              { tenantId: id },
+              { source: SOURCE, tenantId: id },
+            ),
+          ],
+        };
+      },
+      () => {
+        // Before the deletion is published: its streams here end saying why, before the worker
+        // removes the keys they were opened with.
+        this.keys.forget();
+        this.auth.revoked({ kind: 'tenant', tenantId: id });
+      },
+    );
     return tenant;
   }
 

@@ -136,9 +136,13 @@ export class Outbox {
 
   /**
    * Runs `work` in a transaction, writes the envelopes it returns in that same transaction, and
-   * dispatches them after commit.
+   * dispatches them after commit. `committed` runs between the two: what this process must
+   * know before any consumer can act on the messages (e.g. streams to end on a revocation).
    */
-  async transaction<T>(work: (tx: Tx) => Promise<{ result: T; messages: Envelope[] }>): Promise<T> {
+  async transaction<T>(
+    work: (tx: Tx) => Promise<{ result: T; messages: Envelope[] }>,
+    committed?: (result: T) => void,
+  ): Promise<T> {
     // Prisma runs the callback outside the caller's async context: bind it, so the work's
     // spans and the envelopes' `traceparent` belong to the request or handler that wrote them.
     const { result, messages } = await this.prisma.$transaction(
@@ -148,6 +152,7 @@ export class Outbox {
         return outcome;
       }),
     );
+    committed?.(result);
     await this.dispatch(messages);
     return result;
   }
