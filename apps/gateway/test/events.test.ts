@@ -20,11 +20,14 @@ function openStream(url: string, key: string, headers: Record<string, string> = 
   const controller = new AbortController();
   const frames: SseFrame[] = [];
   const waiters: (() => void)[] = [];
+  let answered!: () => void;
+  const opened = new Promise<void>((resolve) => (answered = resolve));
   const done = fetch(url, {
     headers: { authorization: `Bearer ${key}`, accept: 'text/event-stream', ...headers },
     signal: controller.signal,
   }).then(async (response) => {
     if (response.status !== 200) throw new Error(`stream answered ${response.status}`);
+    answered();
     const decoder = new TextDecoder();
     let buffer = '';
     for await (const chunk of response.body!) {
@@ -49,6 +52,11 @@ function openStream(url: string, key: string, headers: Record<string, string> = 
   done.catch(() => {});
   let read = 0;
   return {
+    /**
+     * Resolves once the stream has answered: a stream without a starting point starts from
+     * what was committed when it opened, so a test emits what it expects to see after this.
+     */
+    opened: Promise.race([opened, done]),
     async next(count: number): Promise<SseFrame[]> {
       while (frames.length < read + count)
         await new Promise<void>((resolve) => waiters.push(resolve));
@@ -164,6 +172,7 @@ describe('/api/v1/events', () => {
 
   it('streams events as SSE and resumes after Last-Event-ID without repeats', async () => {
     const stream = openStream(`${h.url}/api/v1/events/stream?type=job.succeeded`, key);
+    await stream.opened;
     const a = await emit('watcher', subjects.job.succeeded, 10);
     await emit('bystander', subjects.job.succeeded, 10);
     await emit('watcher', subjects.job.started, 11);
@@ -200,6 +209,7 @@ describe('/api/v1/events', () => {
       (await h.prisma.event.findUniqueOrThrow({ where: { id }, select: { position: true } }))
         .position;
     const live = openStream(`${h.url}/api/v1/events/stream`, key);
+    await live.opened;
     const before = await emit('watcher', subjects.job.started, 20);
     const [first] = await live.next(1);
     expect(idOf(first!)).toBe(before.id);

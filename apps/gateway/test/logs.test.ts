@@ -114,11 +114,12 @@ describe('job logs', () => {
     const { id, pod } = await placeJob(
       h,
       'logs-a',
-      'echo one; sleep 300; echo two; sleep 300; echo three',
+      // 5 s between the first two lines at the simulator's speed (200), so the pod is still
+      // running when the follow opens, however busy the machine.
+      'echo one; sleep 1000; echo two; sleep 300; echo three',
     );
-    await eventually(
-      'the first line',
-      async () => (await get(`/api/v1/jobs/${id}/logs`)).body === 'one\n',
+    await eventually('the first line', async () =>
+      (await get(`/api/v1/jobs/${id}/logs`)).body.startsWith('one\n'),
     );
     const response = await fetch(`${h.url}/api/v1/jobs/${id}/logs?follow=true`, {
       headers: { authorization: `Bearer ${key}` },

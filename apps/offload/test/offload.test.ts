@@ -31,7 +31,7 @@ spec:
       containers:
       - name: my-container
         image: my-gpu-image:latest
-        command: ["sh", "-c", "echo hello from runpod; sleep 600"]
+        command: ["sh", "-c", "echo hello from runpod; sleep 100000"]
         resources:
           requests:
             nvidia.com/gpu: 1

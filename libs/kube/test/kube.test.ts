@@ -201,8 +201,9 @@ describe('Kube port against the simulator', () => {
           ],
         },
       });
-      await eventually('the informer to hold the pod', () =>
-        Promise.resolve(informer.list().length === 1),
+      // Recorded as it happens: the pod may hold the informer only briefly.
+      await eventually('the informer to add the pod', () =>
+        Promise.resolve(seen.some((event) => event.startsWith('add'))),
       );
       await eventually('the pod to finish and leave the informer', async () => {
         const pod = await kube.get<KubernetesObject & { status?: { phase?: string } }>({

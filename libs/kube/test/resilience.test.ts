@@ -155,7 +155,9 @@ describe('Kube client against a misbehaving API server', () => {
 
   it('fails a call the server never answers with a timeout, retrying it first', async () => {
     answer = () => {};
-    const error = await kube({ requestTimeoutMs: 200, retries: 1 })
+    // Long enough that the server, in this process, has read both requests before the client
+    // gives up on them, even on a busy machine.
+    const error = await kube({ requestTimeoutMs: 1000, retries: 1 })
       .get(cmRef)
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KubeTimeoutError);

@@ -38,8 +38,11 @@ const S = {
 const registry = registryOf({ [S.long]: jobSubmitCommand, [S.stuck]: jobSubmitCommand });
 const prefix = uniquePrefix();
 // An ack wait far shorter than the handlers below run: without heartbeats they would be
-// redelivered while still running.
-const ACK_WAIT_MS = 600;
+// redelivered while still running. Long enough that a busy test process (a heartbeat every
+// 500 ms) does not miss it by a stall.
+const ACK_WAIT_MS = 1500;
+/** Longer than the four heartbeats the first test waits for (2 s). */
+const MAX_HANDLER_MS = 4000;
 
 const options = (name: string, extra: Partial<JetStreamOptions> = {}): JetStreamOptions => ({
   servers: natsUrl(),
@@ -125,7 +128,7 @@ beforeAll(async () => {
       if (!err && msg.string() === '+WPI') heartbeats.push(msg.subject.split('.')[3] ?? '');
     },
   });
-  const server = new JetStreamServer(options('longworker', { maxHandlerMs: 2000 }));
+  const server = new JetStreamServer(options('longworker', { maxHandlerMs: MAX_HANDLER_MS }));
   app = await NestFactory.createMicroservice(LongModule as never, {
     strategy: server,
     logger: false,
@@ -180,7 +183,7 @@ describe('handler heartbeats', () => {
       'the overrunning message to be dead-lettered',
       (l) => l.originalSubject === S.stuck && l.payload.includes(envelope.data.jobId),
     );
-    expect(letter.error.message).toMatch(/maxHandlerMs \(2000 ms\)/);
+    expect(letter.error.message).toContain(`maxHandlerMs (${MAX_HANDLER_MS} ms)`);
     stuckRelease.open();
     await finished.waitFor('the parked handler to end', (id) => id === envelope.data.jobId);
     const info = await settled(S.stuck);
