@@ -2,8 +2,10 @@
  * `pnpm bench:sim-jobs`: the simulator's cost per zero-duration Kubernetes Job in a tenant
  * namespace shaped as roam provisions it (a ResourceQuota and a LimitRange), as the stack's
  * Job creation feels it: `BENCH_JOBS` (default 2,000) Jobs created over HTTP, `BENCH_CONCURRENCY`
- * (16, the scheduler's default) at a time, until every one has succeeded. Prints the create rate,
- * the time until all succeeded and the process's CPU ms per Job (client included: simulator and
+ * (16, the scheduler's default) at a time, until every one has succeeded, with the watches
+ * roam's workers hold open (`BENCH_WATCHERS`, default 3: the reconciler's Jobs and pods, the
+ * scheduler's unfinished pods; each only counts the bytes it gets). Prints the create rate, the
+ * time until all succeeded and the process's CPU ms per Job (client included: simulator and
  * client share the process). Asserts nothing.
  */
 import { Agent, request } from 'node:http';
@@ -14,6 +16,12 @@ import { fmt } from './figures.js';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const WATCHERS = Number(process.env.BENCH_WATCHERS ?? 3);
+const WATCHES = [
+  `/apis/batch/v1/jobs?watch=true`,
+  `/api/v1/pods?watch=true`,
+  `/api/v1/pods?watch=true&fieldSelector=${encodeURIComponent('status.phase!=Succeeded,status.phase!=Failed')}`,
+];
 const NAMESPACE = 'roam-bench';
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 
@@ -101,6 +109,12 @@ try {
       ],
     },
   });
+  let watched = 0;
+  const watches = Array.from({ length: WATCHERS }, (_, i) =>
+    request(`${base}${WATCHES[i % WATCHES.length]!}`, (res) =>
+      res.on('data', (chunk: Buffer) => (watched += chunk.length)),
+    ).end(),
+  );
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let next = 0;
@@ -128,9 +142,11 @@ try {
   );
   console.log(`created in ${fmt(created, 2)} s (${fmt(JOBS / created, 0)}/s)`);
   console.log(`all succeeded after ${fmt(done, 2)} s`);
+  console.log(`watch bytes per Job, over ${WATCHERS} watches: ${fmt(watched / JOBS, 0)}`);
   console.log(
     `CPU ms per Job (simulator and client): ${fmt((cpu.user + cpu.system) / 1000 / JOBS, 2)}`,
   );
+  for (const watch of watches) watch.destroy();
 } finally {
   await sim.close();
 }
