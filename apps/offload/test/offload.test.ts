@@ -321,7 +321,7 @@ describe('offload to RunPod', () => {
               {
                 name: 'c',
                 image: 'x',
-                command: ['sleep', '600'],
+                command: ['sleep', '100000'], // outlives the worker's restart, however slow
                 resources: { limits: { 'nvidia.com/gpu': '1' } },
               },
             ],
