@@ -152,6 +152,23 @@ describe('attemptManifest for multi-pod jobs', () => {
     });
   });
 
+  it("mounts no Kubernetes API token in a job's pods, single or in a JobSet", () => {
+    expect(jobManifest(input({})).spec.template.spec.automountServiceAccountToken).toBe(false);
+    const jobSet = jobSetManifest(
+      input({
+        replicated_jobs: [
+          { name: 'driver', replicas: 1 },
+          { name: 'worker', replicas: 2 },
+        ],
+      }),
+    );
+    expect(
+      jobSet.spec.replicatedJobs.map(
+        (r) => r.template.spec.template.spec.automountServiceAccountToken,
+      ),
+    ).toEqual([false, false]);
+  });
+
   it('makes a JobSet named from the job id and attempt, with its policies and groups', () => {
     const manifest = jobSetManifest(
       input(

@@ -118,6 +118,9 @@ function podTemplate(input: ManifestInput, shape: PodShape) {
     spec: withJobFiles(
       {
         restartPolicy: 'Never',
+        // A tenant's code gets no Kubernetes API token: the namespace's service account is
+        // roam's to provision, not the job's to use (docs/security.md).
+        automountServiceAccountToken: false,
         ...(shape.subdomain ? { subdomain: shape.subdomain } : {}),
         // Node selector, affinity and tolerations of its GPU/TPU type and capacity.
         ...withPools(flavorPlacement(podSpec, input.admittedCapacity), shape.pools),
