@@ -50,13 +50,16 @@ function openStream(url: string, key: string, headers: Record<string, string> = 
     }
   });
   done.catch(() => {});
+  // Awaited only by tests that need it; a stream that fails first must not reject unheard.
+  const answeredOrDone = Promise.race([opened, done]);
+  answeredOrDone.catch(() => {});
   let read = 0;
   return {
     /**
      * Resolves once the stream has answered: a stream without a starting point starts from
      * what was committed when it opened, so a test emits what it expects to see after this.
      */
-    opened: Promise.race([opened, done]),
+    opened: answeredOrDone,
     async next(count: number): Promise<SseFrame[]> {
       while (frames.length < read + count)
         await new Promise<void>((resolve) => waiters.push(resolve));

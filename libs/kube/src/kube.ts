@@ -447,6 +447,26 @@ export class Kube {
     );
   }
 
+  /**
+   * Creates the object unless one of that name exists; true when this call created it. The
+   * answer is not read: a caller that needs the object back (its uid) uses `createOrAdopt`.
+   * Parsing a created Job was a tenth of the scheduler's own CPU for each one it made.
+   */
+  async createIfAbsent(object: KubernetesObject): Promise<boolean> {
+    try {
+      await this.traced(targetOf('create', object), async () =>
+        this.request('POST', await this.pathOf(object, 'create'), {
+          contentType: 'application/json',
+          body: JSON.stringify(object),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!isAlreadyExists(error)) throw error;
+      return false;
+    }
+  }
+
   /** Creates, or returns the existing object of that name. */
   async createOrAdopt<T extends KubernetesObject>(
     object: T,
@@ -468,14 +488,9 @@ export class Kube {
 
   /** Creates the object, or merge-patches the existing one to match it. */
   async upsert<T extends KubernetesObject>(object: T): Promise<'created' | 'updated'> {
-    try {
-      await this.create(object);
-      return 'created';
-    } catch (error) {
-      if (!isAlreadyExists(error)) throw error;
-      await this.traced(targetOf('patch', object), () => this.mergePatchObject(object));
-      return 'updated';
-    }
+    if (await this.createIfAbsent(object)) return 'created';
+    await this.traced(targetOf('patch', object), () => this.mergePatchObject(object));
+    return 'updated';
   }
 
   /** The object, or undefined when it does not exist. */

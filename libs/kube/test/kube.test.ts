@@ -48,6 +48,30 @@ describe('Kube port against the simulator', () => {
     expect(again.object.metadata?.name).toBe('roam-a');
   });
 
+  it('creates if absent: true once, false while one of that name exists, and errors as they are', async () => {
+    const configMap = (name: string, value: string) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name, namespace: 'roam-a' },
+      data: { value },
+    });
+    expect(await kube.createIfAbsent(configMap('once', 'first'))).toBe(true);
+    expect(await kube.createIfAbsent(configMap('once', 'second'))).toBe(false);
+    // The existing object is left as it was.
+    const read = await kube.get<KubernetesObject & { data: { value: string } }>({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      name: 'once',
+      namespace: 'roam-a',
+    });
+    expect(read?.data.value).toBe('first');
+    const error = await kube
+      .createIfAbsent(configMap('Bad_Name', 'x'))
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(KubeError);
+    expect((error as KubeError).status).toBe(422);
+  });
+
   it('upserts: creates, then merge-patches to the new spec', async () => {
     const quota = (cpu: string) => ({
       apiVersion: 'v1',
@@ -205,6 +229,8 @@ describe('Kube port against the simulator', () => {
       await eventually('the informer to add the pod', () =>
         Promise.resolve(seen.some((event) => event.startsWith('add'))),
       );
+      // Added while it had not finished (the view holds unfinished pods only).
+      expect(seen[0]).toMatch(/^add (Pending|Running)$/);
       await eventually('the pod to finish and leave the informer', async () => {
         const pod = await kube.get<KubernetesObject & { status?: { phase?: string } }>({
           apiVersion: 'v1',

@@ -41,6 +41,9 @@ export async function startS3rver(options: {
   };
 }
 
+/** Bucket settings kept at most (each a small object). */
+const MAX_REMEMBERED_SETTINGS = 1000;
+
 /** The part of s3rver's filesystem store that reads and writes buckets and their settings. */
 interface BucketStore {
   getBucket(bucket: string): Promise<unknown>;
@@ -117,9 +120,12 @@ function rememberBuckets(store: BucketStore): void {
   store.putBucket = (bucket) => thenForget(disk.putBucket(bucket), () => forgetBucket(bucket));
   store.deleteBucket = (bucket) =>
     thenForget(disk.deleteBucket(bucket), () => forgetBucket(bucket));
-  // A bucket's own settings (no key); an object's are read from disk as before.
-  store.getSubresource = (bucket, key, type) =>
-    key === undefined
+  // A bucket's own settings (no key); an object's are read from disk as before. A request may
+  // name any bucket (its settings are read before the bucket's existence is checked), so the
+  // answers kept are bounded: past the bound they start over.
+  store.getSubresource = (bucket, key, type) => {
+    if (settings.size >= MAX_REMEMBERED_SETTINGS) settings.clear();
+    return key === undefined
       ? remembered(
           settings,
           settingKey(bucket, type),
@@ -127,6 +133,7 @@ function rememberBuckets(store: BucketStore): void {
           () => true,
         )
       : disk.getSubresource(bucket, key, type);
+  };
   store.putSubresource = (bucket, key, resource) =>
     thenForget(disk.putSubresource(bucket, key, resource), () =>
       settings.delete(settingKey(bucket, resource.type)),

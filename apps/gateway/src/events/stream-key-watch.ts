@@ -30,11 +30,11 @@ export class StreamKeyWatch implements OnModuleInit, OnModuleDestroy {
       }
     });
     this.unsubscribe = this.auth.onRevocation((revocation) => {
-      if (revocation.kind === 'tenant') {
+      // A tenant's streams end at once saying why; the re-check catches one that was opening
+      // as the deletion committed (its key read as active a moment before).
+      if (revocation.kind === 'tenant')
         this.streams.closeTenant(revocation.tenantId, TENANT_DELETING);
-      } else {
-        this.streams.recheck();
-      }
+      this.streams.recheck();
     });
   }
 

@@ -12,6 +12,7 @@ import {
   attemptObjectName,
   deadlineSeconds,
   type ManifestInput,
+  sliceHosts,
   sliceServiceManifest,
 } from './job-manifest.js';
 
@@ -137,10 +138,15 @@ export class JobCreator implements OnModuleDestroy {
         defaultMaxDurationSeconds: this.config.DEFAULT_MAX_DURATION_SECONDS,
         ...(files ? { files } : {}),
       };
-      const { object } = await this.kube.createOrAdopt<KubernetesObject>(attemptManifest(input));
-      // A multi-host TPU slice's headless Service, owned by its Job (the pods' DNS names).
-      const service = sliceServiceManifest(input, { uid: object.metadata?.uid ?? '' });
-      if (service) await this.kube.createOrAdopt(service);
+      if (sliceHosts(input) > 1) {
+        const { object } = await this.kube.createOrAdopt<KubernetesObject>(attemptManifest(input));
+        // A multi-host TPU slice's headless Service, owned by its Job (the pods' DNS names).
+        const service = sliceServiceManifest(input, { uid: object.metadata?.uid ?? '' });
+        if (service) await this.kube.createIfAbsent(service);
+      } else {
+        // Nothing is read back: the Job's name is all the confirmation needs.
+        await this.kube.createIfAbsent(attemptManifest(input));
+      }
       this.confirmations.push({
         id: row.id,
         attempt: row.attempt,

@@ -434,6 +434,8 @@ export class ApiServer {
     });
     res.flushHeaders();
     const write = (line: string) => {
+      // Ended (timeout, a fault, a watcher cut off below) but not closed yet: nothing more.
+      if (res.writableEnded) return;
       if (res.writableLength > 64 * 1024 * 1024) {
         // A watcher this far behind would only grow memory; the client re-watches.
         res.end();

@@ -152,7 +152,12 @@ export class Outbox {
         return outcome;
       }),
     );
-    committed?.(result);
+    try {
+      committed?.(result);
+    } catch (error) {
+      // The change has committed: the caller gets its result and the messages still go.
+      this.logger.error({ err: error }, 'outbox: a committed callback failed');
+    }
     await this.dispatch(messages);
     return result;
   }
