@@ -450,7 +450,8 @@ export class Kube {
   /**
    * Creates the object unless one of that name exists; true when this call created it. The
    * answer is not read: a caller that needs the object back (its uid) uses `createOrAdopt`.
-   * Parsing a created Job was a tenth of the scheduler's own CPU for each one it made.
+   * Skipping it: 0.43–0.46 → 0.39–0.43 ms of the client's CPU per Job created (a 1 kB command,
+   * against the simulator).
    */
   async createIfAbsent(object: KubernetesObject): Promise<boolean> {
     try {
