@@ -50,6 +50,16 @@ export interface RoamApp<C> {
  * for the module's `@EventPattern` handlers), the outbox relay, health routes and problem+json
  * errors. Used by every `main.ts` and by tests that run apps in-process.
  */
+/**
+ * Connections the kernel holds for an app that has not accepted them yet. Node's default (511)
+ * overflowed under a submit burst: the gateway alone, offered 600 submits/s for 10 s
+ * (`pnpm bench:submit --apps gateway --rate 600`), refused 560 of 6,000 (connect timeouts and
+ * resets); with 4096 it accepted all 6,000, queueing them instead (p50 10 s).
+ */
+const LISTEN_BACKLOG = 4096;
+
+type ListenWithBacklog = (port: number, host: string, backlog: number) => Promise<unknown>;
+
 export async function createRoamApp<S extends z.ZodObject>(
   options: AppOptions<S>,
 ): Promise<RoamApp<z.infer<S>>> {
@@ -115,7 +125,10 @@ export async function createRoamApp<S extends z.ZodObject>(
   );
   app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
   await app.startAllMicroservices();
-  await app.listen(config.PORT, config.HOST);
+  // Nest hands extra arguments on to Node's server.listen(port, host, backlog), which passes the
+  // backlog to listen(2); the kernel caps it at net.core.somaxconn.
+  const listen = app.listen.bind(app) as unknown as ListenWithBacklog;
+  await listen(config.PORT, config.HOST, LISTEN_BACKLOG);
   const address = app.getHttpServer().address() as { port: number } | string;
   const port = typeof address === 'string' ? config.PORT : address.port;
   const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
