@@ -46,11 +46,6 @@ export interface RoamApp<C> {
 }
 
 /**
- * Builds and starts one roam app: validated config, JSON logs, Postgres, JetStream (consumers
- * for the module's `@EventPattern` handlers), the outbox relay, health routes and problem+json
- * errors. Used by every `main.ts` and by tests that run apps in-process.
- */
-/**
  * Connections the kernel holds for an app that has not accepted them yet. Node's default (511)
  * overflowed under a submit burst: the gateway alone, offered 600 submits/s for 10 s
  * (`pnpm bench:submit --apps gateway --rate 600`), refused 560 of 6,000 (connect timeouts and
@@ -60,6 +55,11 @@ const LISTEN_BACKLOG = 4096;
 
 type ListenWithBacklog = (port: number, host: string, backlog: number) => Promise<unknown>;
 
+/**
+ * Builds and starts one roam app: validated config, JSON logs, Postgres, JetStream (consumers
+ * for the module's `@EventPattern` handlers), the outbox relay, health routes and problem+json
+ * errors. Used by every `main.ts` and by tests that run apps in-process.
+ */
 export async function createRoamApp<S extends z.ZodObject>(
   options: AppOptions<S>,
 ): Promise<RoamApp<z.infer<S>>> {
