@@ -118,14 +118,18 @@ export class ReconcileRepository {
   }
 
   /**
-   * Ids of jobs admitted or running, or with a Job created while they wait in Kueue, a page at a
-   * time (keyset on id).
+   * Ids of the jobs a resync looks at, a page at a time (keyset on id): running, admitted with
+   * their Job confirmed, or with a Job created while they wait in Kueue. An admitted job whose
+   * Job is not confirmed yet is left out: until its Job exists there is nothing to reconcile
+   * (`planReconcile` does nothing for it), and a Job the informers hold brings its job in
+   * anyway. In a burst thousands wait for their Job, and each resync read them all again.
    */
   async activeIds(after: string | undefined, limit: number): Promise<string[]> {
     const rows = await this.prisma.$queryRaw<{ id: string }[]>`
       SELECT id FROM jobs
       WHERE ((status = 'pending' AND (admitted_at IS NOT NULL OR placement IS NOT NULL))
              OR status = 'running')
+        AND NOT (status = 'pending' AND placement IS NULL)
         AND id > ${after ?? '00000000-0000-0000-0000-000000000000'}::uuid
       ORDER BY id LIMIT ${limit}`;
     return rows.map((row) => row.id);
