@@ -437,14 +437,18 @@ export class Kube {
   }
 
   create<T extends KubernetesObject>(object: T): Promise<T> {
-    return this.traced(targetOf('create', object), async () =>
-      this.json<T>(
-        'POST',
-        await this.pathOf(object, 'create'),
-        {},
-        { contentType: 'application/json', value: object },
-      ),
+    return this.traced(
+      targetOf('create', object),
+      async () => JSON.parse(await this.post(object)) as T,
     );
+  }
+
+  /** POSTs the object to its collection; the answer (the created object) as text. */
+  private async post(object: KubernetesObject): Promise<string> {
+    return this.request('POST', await this.pathOf(object, 'create'), {
+      contentType: 'application/json',
+      body: JSON.stringify(object),
+    });
   }
 
   /**
@@ -455,12 +459,7 @@ export class Kube {
    */
   async createIfAbsent(object: KubernetesObject): Promise<boolean> {
     try {
-      await this.traced(targetOf('create', object), async () =>
-        this.request('POST', await this.pathOf(object, 'create'), {
-          contentType: 'application/json',
-          body: JSON.stringify(object),
-        }),
-      );
+      await this.traced(targetOf('create', object), () => this.post(object));
       return true;
     } catch (error) {
       if (!isAlreadyExists(error)) throw error;
