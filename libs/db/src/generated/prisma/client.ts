@@ -98,7 +98,8 @@ export type Pipeline = Prisma.PipelineModel
 export type PipelineStep = Prisma.PipelineStepModel
 /**
  * Model JobHistory
- * Append-only: one row per transition of a job, in `seq` order.
+ * Append-only: one row per transition of a job, in `seq` order. Keyed by (job, seq): every
+ * ledger step writes a row, so it carries no surrogate id (one index and one sequence less).
  */
 export type JobHistory = Prisma.JobHistoryModel
 /**

@@ -2531,7 +2531,6 @@ export type PipelineStepScalarFieldEnum = (typeof PipelineStepScalarFieldEnum)[k
 
 
 export const JobHistoryScalarFieldEnum = {
-  id: 'id',
   jobId: 'jobId',
   tenantId: 'tenantId',
   seq: 'seq',

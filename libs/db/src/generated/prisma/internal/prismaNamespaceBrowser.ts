@@ -295,7 +295,6 @@ export type PipelineStepScalarFieldEnum = (typeof PipelineStepScalarFieldEnum)[k
 
 
 export const JobHistoryScalarFieldEnum = {
-  id: 'id',
   jobId: 'jobId',
   tenantId: 'tenantId',
   seq: 'seq',

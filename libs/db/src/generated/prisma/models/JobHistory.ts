@@ -14,7 +14,8 @@ import type * as Prisma from "../internal/prismaNamespace.js"
 
 /**
  * Model JobHistory
- * Append-only: one row per transition of a job, in `seq` order.
+ * Append-only: one row per transition of a job, in `seq` order. Keyed by (job, seq): every
+ * ledger step writes a row, so it carries no surrogate id (one index and one sequence less).
  */
 export type JobHistoryModel = runtime.Types.Result.DefaultSelection<Prisma.$JobHistoryPayload>
 
@@ -27,17 +28,14 @@ export type AggregateJobHistory = {
 }
 
 export type JobHistoryAvgAggregateOutputType = {
-  id: number | null
   seq: number | null
 }
 
 export type JobHistorySumAggregateOutputType = {
-  id: bigint | null
   seq: number | null
 }
 
 export type JobHistoryMinAggregateOutputType = {
-  id: bigint | null
   jobId: string | null
   tenantId: string | null
   seq: number | null
@@ -49,7 +47,6 @@ export type JobHistoryMinAggregateOutputType = {
 }
 
 export type JobHistoryMaxAggregateOutputType = {
-  id: bigint | null
   jobId: string | null
   tenantId: string | null
   seq: number | null
@@ -61,7 +58,6 @@ export type JobHistoryMaxAggregateOutputType = {
 }
 
 export type JobHistoryCountAggregateOutputType = {
-  id: number
   jobId: number
   tenantId: number
   seq: number
@@ -76,17 +72,14 @@ export type JobHistoryCountAggregateOutputType = {
 
 
 export type JobHistoryAvgAggregateInputType = {
-  id?: true
   seq?: true
 }
 
 export type JobHistorySumAggregateInputType = {
-  id?: true
   seq?: true
 }
 
 export type JobHistoryMinAggregateInputType = {
-  id?: true
   jobId?: true
   tenantId?: true
   seq?: true
@@ -98,7 +91,6 @@ export type JobHistoryMinAggregateInputType = {
 }
 
 export type JobHistoryMaxAggregateInputType = {
-  id?: true
   jobId?: true
   tenantId?: true
   seq?: true
@@ -110,7 +102,6 @@ export type JobHistoryMaxAggregateInputType = {
 }
 
 export type JobHistoryCountAggregateInputType = {
-  id?: true
   jobId?: true
   tenantId?: true
   seq?: true
@@ -210,7 +201,6 @@ export type JobHistoryGroupByArgs<ExtArgs extends runtime.Types.Extensions.Inter
 }
 
 export type JobHistoryGroupByOutputType = {
-  id: bigint
   jobId: string
   tenantId: string
   seq: number
@@ -246,7 +236,6 @@ export type JobHistoryWhereInput = {
   AND?: Prisma.JobHistoryWhereInput | Prisma.JobHistoryWhereInput[]
   OR?: Prisma.JobHistoryWhereInput[]
   NOT?: Prisma.JobHistoryWhereInput | Prisma.JobHistoryWhereInput[]
-  id?: Prisma.BigIntFilter<"JobHistory"> | bigint | number
   jobId?: Prisma.UuidFilter<"JobHistory"> | string
   tenantId?: Prisma.StringFilter<"JobHistory"> | string
   seq?: Prisma.IntFilter<"JobHistory"> | number
@@ -260,7 +249,6 @@ export type JobHistoryWhereInput = {
 }
 
 export type JobHistoryOrderByWithRelationInput = {
-  id?: Prisma.SortOrder
   jobId?: Prisma.SortOrder
   tenantId?: Prisma.SortOrder
   seq?: Prisma.SortOrder
@@ -274,7 +262,6 @@ export type JobHistoryOrderByWithRelationInput = {
 }
 
 export type JobHistoryWhereUniqueInput = Prisma.AtLeast<{
-  id?: bigint | number
   jobId_seq?: Prisma.JobHistoryJobIdSeqCompoundUniqueInput
   AND?: Prisma.JobHistoryWhereInput | Prisma.JobHistoryWhereInput[]
   OR?: Prisma.JobHistoryWhereInput[]
@@ -289,10 +276,9 @@ export type JobHistoryWhereUniqueInput = Prisma.AtLeast<{
   data?: Prisma.JsonNullableFilter<"JobHistory">
   at?: Prisma.DateTimeFilter<"JobHistory"> | Date | string
   job?: Prisma.XOR<Prisma.JobScalarRelationFilter, Prisma.JobWhereInput>
-}, "id" | "jobId_seq">
+}, "jobId_seq">
 
 export type JobHistoryOrderByWithAggregationInput = {
-  id?: Prisma.SortOrder
   jobId?: Prisma.SortOrder
   tenantId?: Prisma.SortOrder
   seq?: Prisma.SortOrder
@@ -313,7 +299,6 @@ export type JobHistoryScalarWhereWithAggregatesInput = {
   AND?: Prisma.JobHistoryScalarWhereWithAggregatesInput | Prisma.JobHistoryScalarWhereWithAggregatesInput[]
   OR?: Prisma.JobHistoryScalarWhereWithAggregatesInput[]
   NOT?: Prisma.JobHistoryScalarWhereWithAggregatesInput | Prisma.JobHistoryScalarWhereWithAggregatesInput[]
-  id?: Prisma.BigIntWithAggregatesFilter<"JobHistory"> | bigint | number
   jobId?: Prisma.UuidWithAggregatesFilter<"JobHistory"> | string
   tenantId?: Prisma.StringWithAggregatesFilter<"JobHistory"> | string
   seq?: Prisma.IntWithAggregatesFilter<"JobHistory"> | number
@@ -326,7 +311,6 @@ export type JobHistoryScalarWhereWithAggregatesInput = {
 }
 
 export type JobHistoryCreateInput = {
-  id?: bigint | number
   tenantId: string
   seq: number
   status: $Enums.JobStatus
@@ -339,7 +323,6 @@ export type JobHistoryCreateInput = {
 }
 
 export type JobHistoryUncheckedCreateInput = {
-  id?: bigint | number
   jobId: string
   tenantId: string
   seq: number
@@ -352,7 +335,6 @@ export type JobHistoryUncheckedCreateInput = {
 }
 
 export type JobHistoryUpdateInput = {
-  id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   tenantId?: Prisma.StringFieldUpdateOperationsInput | string
   seq?: Prisma.IntFieldUpdateOperationsInput | number
   status?: Prisma.EnumJobStatusFieldUpdateOperationsInput | $Enums.JobStatus
@@ -365,7 +347,6 @@ export type JobHistoryUpdateInput = {
 }
 
 export type JobHistoryUncheckedUpdateInput = {
-  id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   jobId?: Prisma.StringFieldUpdateOperationsInput | string
   tenantId?: Prisma.StringFieldUpdateOperationsInput | string
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -378,7 +359,6 @@ export type JobHistoryUncheckedUpdateInput = {
 }
 
 export type JobHistoryCreateManyInput = {
-  id?: bigint | number
   jobId: string
   tenantId: string
   seq: number
@@ -391,7 +371,6 @@ export type JobHistoryCreateManyInput = {
 }
 
 export type JobHistoryUpdateManyMutationInput = {
-  id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   tenantId?: Prisma.StringFieldUpdateOperationsInput | string
   seq?: Prisma.IntFieldUpdateOperationsInput | number
   status?: Prisma.EnumJobStatusFieldUpdateOperationsInput | $Enums.JobStatus
@@ -403,7 +382,6 @@ export type JobHistoryUpdateManyMutationInput = {
 }
 
 export type JobHistoryUncheckedUpdateManyInput = {
-  id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   jobId?: Prisma.StringFieldUpdateOperationsInput | string
   tenantId?: Prisma.StringFieldUpdateOperationsInput | string
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -431,7 +409,6 @@ export type JobHistoryJobIdSeqCompoundUniqueInput = {
 }
 
 export type JobHistoryCountOrderByAggregateInput = {
-  id?: Prisma.SortOrder
   jobId?: Prisma.SortOrder
   tenantId?: Prisma.SortOrder
   seq?: Prisma.SortOrder
@@ -444,12 +421,10 @@ export type JobHistoryCountOrderByAggregateInput = {
 }
 
 export type JobHistoryAvgOrderByAggregateInput = {
-  id?: Prisma.SortOrder
   seq?: Prisma.SortOrder
 }
 
 export type JobHistoryMaxOrderByAggregateInput = {
-  id?: Prisma.SortOrder
   jobId?: Prisma.SortOrder
   tenantId?: Prisma.SortOrder
   seq?: Prisma.SortOrder
@@ -461,7 +436,6 @@ export type JobHistoryMaxOrderByAggregateInput = {
 }
 
 export type JobHistoryMinOrderByAggregateInput = {
-  id?: Prisma.SortOrder
   jobId?: Prisma.SortOrder
   tenantId?: Prisma.SortOrder
   seq?: Prisma.SortOrder
@@ -473,7 +447,6 @@ export type JobHistoryMinOrderByAggregateInput = {
 }
 
 export type JobHistorySumOrderByAggregateInput = {
-  id?: Prisma.SortOrder
   seq?: Prisma.SortOrder
 }
 
@@ -520,7 +493,6 @@ export type JobHistoryUncheckedUpdateManyWithoutJobNestedInput = {
 }
 
 export type JobHistoryCreateWithoutJobInput = {
-  id?: bigint | number
   tenantId: string
   seq: number
   status: $Enums.JobStatus
@@ -532,7 +504,6 @@ export type JobHistoryCreateWithoutJobInput = {
 }
 
 export type JobHistoryUncheckedCreateWithoutJobInput = {
-  id?: bigint | number
   tenantId: string
   seq: number
   status: $Enums.JobStatus
@@ -573,7 +544,6 @@ export type JobHistoryScalarWhereInput = {
   AND?: Prisma.JobHistoryScalarWhereInput | Prisma.JobHistoryScalarWhereInput[]
   OR?: Prisma.JobHistoryScalarWhereInput[]
   NOT?: Prisma.JobHistoryScalarWhereInput | Prisma.JobHistoryScalarWhereInput[]
-  id?: Prisma.BigIntFilter<"JobHistory"> | bigint | number
   jobId?: Prisma.UuidFilter<"JobHistory"> | string
   tenantId?: Prisma.StringFilter<"JobHistory"> | string
   seq?: Prisma.IntFilter<"JobHistory"> | number
@@ -586,7 +556,6 @@ export type JobHistoryScalarWhereInput = {
 }
 
 export type JobHistoryCreateManyJobInput = {
-  id?: bigint | number
   tenantId: string
   seq: number
   status: $Enums.JobStatus
@@ -598,7 +567,6 @@ export type JobHistoryCreateManyJobInput = {
 }
 
 export type JobHistoryUpdateWithoutJobInput = {
-  id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   tenantId?: Prisma.StringFieldUpdateOperationsInput | string
   seq?: Prisma.IntFieldUpdateOperationsInput | number
   status?: Prisma.EnumJobStatusFieldUpdateOperationsInput | $Enums.JobStatus
@@ -610,7 +578,6 @@ export type JobHistoryUpdateWithoutJobInput = {
 }
 
 export type JobHistoryUncheckedUpdateWithoutJobInput = {
-  id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   tenantId?: Prisma.StringFieldUpdateOperationsInput | string
   seq?: Prisma.IntFieldUpdateOperationsInput | number
   status?: Prisma.EnumJobStatusFieldUpdateOperationsInput | $Enums.JobStatus
@@ -622,7 +589,6 @@ export type JobHistoryUncheckedUpdateWithoutJobInput = {
 }
 
 export type JobHistoryUncheckedUpdateManyWithoutJobInput = {
-  id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   tenantId?: Prisma.StringFieldUpdateOperationsInput | string
   seq?: Prisma.IntFieldUpdateOperationsInput | number
   status?: Prisma.EnumJobStatusFieldUpdateOperationsInput | $Enums.JobStatus
@@ -636,7 +602,6 @@ export type JobHistoryUncheckedUpdateManyWithoutJobInput = {
 
 
 export type JobHistorySelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
-  id?: boolean
   jobId?: boolean
   tenantId?: boolean
   seq?: boolean
@@ -650,7 +615,6 @@ export type JobHistorySelect<ExtArgs extends runtime.Types.Extensions.InternalAr
 }, ExtArgs["result"]["jobHistory"]>
 
 export type JobHistorySelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
-  id?: boolean
   jobId?: boolean
   tenantId?: boolean
   seq?: boolean
@@ -664,7 +628,6 @@ export type JobHistorySelectCreateManyAndReturn<ExtArgs extends runtime.Types.Ex
 }, ExtArgs["result"]["jobHistory"]>
 
 export type JobHistorySelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
-  id?: boolean
   jobId?: boolean
   tenantId?: boolean
   seq?: boolean
@@ -678,7 +641,6 @@ export type JobHistorySelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Ex
 }, ExtArgs["result"]["jobHistory"]>
 
 export type JobHistorySelectScalar = {
-  id?: boolean
   jobId?: boolean
   tenantId?: boolean
   seq?: boolean
@@ -690,7 +652,7 @@ export type JobHistorySelectScalar = {
   at?: boolean
 }
 
-export type JobHistoryOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "jobId" | "tenantId" | "seq" | "status" | "phase" | "reason" | "message" | "data" | "at", ExtArgs["result"]["jobHistory"]>
+export type JobHistoryOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"jobId" | "tenantId" | "seq" | "status" | "phase" | "reason" | "message" | "data" | "at", ExtArgs["result"]["jobHistory"]>
 export type JobHistoryInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   job?: boolean | Prisma.JobDefaultArgs<ExtArgs>
 }
@@ -707,7 +669,6 @@ export type $JobHistoryPayload<ExtArgs extends runtime.Types.Extensions.Internal
     job: Prisma.$JobPayload<ExtArgs>
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
-    id: bigint
     jobId: string
     tenantId: string
     seq: number
@@ -800,8 +761,8 @@ export interface JobHistoryDelegate<ExtArgs extends runtime.Types.Extensions.Int
    * // Get first 10 JobHistories
    * const jobHistories = await prisma.jobHistory.findMany({ take: 10 })
    * 
-   * // Only select the `id`
-   * const jobHistoryWithIdOnly = await prisma.jobHistory.findMany({ select: { id: true } })
+   * // Only select the `jobId`
+   * const jobHistoryWithJobIdOnly = await prisma.jobHistory.findMany({ select: { jobId: true } })
    * 
    */
   findMany<T extends JobHistoryFindManyArgs>(args?: Prisma.SelectSubset<T, JobHistoryFindManyArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$JobHistoryPayload<ExtArgs>, T, "findMany", GlobalOmitOptions>>
@@ -845,9 +806,9 @@ export interface JobHistoryDelegate<ExtArgs extends runtime.Types.Extensions.Int
    *   ]
    * })
    * 
-   * // Create many JobHistories and only return the `id`
-   * const jobHistoryWithIdOnly = await prisma.jobHistory.createManyAndReturn({
-   *   select: { id: true },
+   * // Create many JobHistories and only return the `jobId`
+   * const jobHistoryWithJobIdOnly = await prisma.jobHistory.createManyAndReturn({
+   *   select: { jobId: true },
    *   data: [
    *     // ... provide data here
    *   ]
@@ -936,9 +897,9 @@ export interface JobHistoryDelegate<ExtArgs extends runtime.Types.Extensions.Int
    *   ]
    * })
    * 
-   * // Update zero or more JobHistories and only return the `id`
-   * const jobHistoryWithIdOnly = await prisma.jobHistory.updateManyAndReturn({
-   *   select: { id: true },
+   * // Update zero or more JobHistories and only return the `jobId`
+   * const jobHistoryWithJobIdOnly = await prisma.jobHistory.updateManyAndReturn({
+   *   select: { jobId: true },
    *   where: {
    *     // ... provide filter here
    *   },
@@ -1141,7 +1102,6 @@ export interface Prisma__JobHistoryClient<T, Null = never, ExtArgs extends runti
  * Fields of the JobHistory model
  */
 export interface JobHistoryFieldRefs {
-  readonly id: Prisma.FieldRef<"JobHistory", 'BigInt'>
   readonly jobId: Prisma.FieldRef<"JobHistory", 'String'>
   readonly tenantId: Prisma.FieldRef<"JobHistory", 'String'>
   readonly seq: Prisma.FieldRef<"JobHistory", 'Int'>
