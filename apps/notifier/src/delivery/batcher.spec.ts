@@ -2,6 +2,11 @@ import { describe, expect, it } from '@jest/globals';
 
 import { Batcher } from './batcher.js';
 
+/** Lets `n` turns of the event loop pass (a write ending schedules the next for a later turn). */
+async function turns(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
 describe('Batcher', () => {
   it('writes items added in the same turn as one batch, and settles each add with it', async () => {
     const writes: number[][] = [];
@@ -22,6 +27,57 @@ describe('Batcher', () => {
     }, 2);
     await Promise.all([1, 2, 3, 4, 5].map((n) => batcher.add(n)));
     expect(writes).toEqual([[1, 2], [3, 4], [5]]);
+  });
+
+  it('holds what arrives during a write for one batch after it, one write at a time', async () => {
+    const writes: number[][] = [];
+    const ends: (() => void)[] = [];
+    const batcher = new Batcher<number>((items) => {
+      writes.push(items);
+      return new Promise<void>((resolve) => ends.push(resolve));
+    });
+    const first = batcher.add(1);
+    await turns(1);
+    expect(writes).toEqual([[1]]);
+    const rest = [2, 3, 4].map((n) => batcher.add(n));
+    await turns(2);
+    expect(writes).toEqual([[1]]);
+    ends[0]!();
+    await first;
+    await turns(2);
+    expect(writes).toEqual([[1], [2, 3, 4]]);
+    ends[1]!();
+    await Promise.all(rest);
+  });
+
+  it('runs up to `concurrency` writes at once', async () => {
+    const writes: number[][] = [];
+    const ends: (() => void)[] = [];
+    const batcher = new Batcher<number>(
+      (items) => {
+        writes.push(items);
+        return new Promise<void>((resolve) => ends.push(resolve));
+      },
+      1,
+      2,
+    );
+    const adds = [1, 2, 3].map((n) => batcher.add(n));
+    expect(writes).toEqual([[1], [2]]);
+    ends[0]!();
+    await adds[0];
+    await turns(2);
+    expect(writes).toEqual([[1], [2], [3]]);
+    ends[1]!();
+    ends[2]!();
+    await Promise.all(adds);
+  });
+
+  it('rejects the adds of a write that throws instead of returning a promise', async () => {
+    const batcher = new Batcher<number>(() => {
+      throw new Error('bad input');
+    });
+    await expect(batcher.add(1)).rejects.toThrow('bad input');
+    await expect(batcher.add(2)).rejects.toThrow('bad input');
   });
 
   it('rejects every add of a batch whose write failed, and goes on with the next', async () => {

@@ -1,42 +1,62 @@
+interface Waiting<T> {
+  item: T;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
 /**
  * Coalesces writes that arrive together into one: an item waits for the next turn of the
  * event loop (or until `max` are waiting), then the whole batch is written at once. Each
  * `add` settles with its batch's write, so a caller still learns whether its item landed.
+ *
+ * At most `concurrency` writes are in flight: what arrives meanwhile waits for one to end and
+ * goes in the next batch (group commit). An idle batcher writes on the next turn as before;
+ * under load the batches grow with the rate instead of the statements.
  */
 export class Batcher<T> {
-  private items: T[] = [];
-  private waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+  private waiting: Waiting<T>[] = [];
   private scheduled = false;
+  private inFlight = 0;
 
   constructor(
     private readonly write: (items: T[]) => Promise<void>,
     private readonly max = 200,
+    private readonly concurrency = 1,
   ) {}
 
   add(item: T): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.items.push(item);
-      this.waiters.push({ resolve, reject });
-      if (this.items.length >= this.max) this.flush();
-      else if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => {
-          this.scheduled = false;
-          this.flush();
-        });
-      }
+      this.waiting.push({ item, resolve, reject });
+      this.schedule();
     });
   }
 
+  private schedule(): void {
+    // A write in flight schedules the next batch when it ends.
+    if (this.inFlight >= this.concurrency || this.waiting.length === 0) return;
+    if (this.waiting.length >= this.max) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        this.flush();
+      });
+    }
+  }
+
   private flush(): void {
-    if (this.items.length === 0) return;
-    const items = this.items;
-    const waiters = this.waiters;
-    this.items = [];
-    this.waiters = [];
-    this.write(items).then(
-      () => waiters.forEach((w) => w.resolve()),
-      (error: unknown) => waiters.forEach((w) => w.reject(error)),
-    );
+    while (this.inFlight < this.concurrency && this.waiting.length > 0) {
+      const batch = this.waiting.splice(0, this.max);
+      this.inFlight += 1;
+      new Promise<void>((resolve) => resolve(this.write(batch.map((w) => w.item))))
+        .then(
+          () => batch.forEach((w) => w.resolve()),
+          (error: unknown) => batch.forEach((w) => w.reject(error)),
+        )
+        .finally(() => {
+          this.inFlight -= 1;
+          this.schedule();
+        });
+    }
   }
 }
