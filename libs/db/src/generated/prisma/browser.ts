@@ -75,7 +75,7 @@ export type PipelineStep = Prisma.PipelineStepModel
 /**
  * Model JobHistory
  * Append-only: one row per transition of a job, in `seq` order. Keyed by (job, seq): every
- * ledger step writes a row, so it carries no surrogate id (one index and one sequence less).
+ * ledger step writes a row, and a surrogate key cost each one an index entry.
  */
 export type JobHistory = Prisma.JobHistoryModel
 /**

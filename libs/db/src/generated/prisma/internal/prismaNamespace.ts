@@ -2531,6 +2531,7 @@ export type PipelineStepScalarFieldEnum = (typeof PipelineStepScalarFieldEnum)[k
 
 
 export const JobHistoryScalarFieldEnum = {
+  id: 'id',
   jobId: 'jobId',
   tenantId: 'tenantId',
   seq: 'seq',

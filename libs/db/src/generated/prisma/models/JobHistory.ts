@@ -15,7 +15,7 @@ import type * as Prisma from "../internal/prismaNamespace.js"
 /**
  * Model JobHistory
  * Append-only: one row per transition of a job, in `seq` order. Keyed by (job, seq): every
- * ledger step writes a row, so it carries no surrogate id (one index and one sequence less).
+ * ledger step writes a row, and a surrogate key cost each one an index entry.
  */
 export type JobHistoryModel = runtime.Types.Result.DefaultSelection<Prisma.$JobHistoryPayload>
 
@@ -28,14 +28,17 @@ export type AggregateJobHistory = {
 }
 
 export type JobHistoryAvgAggregateOutputType = {
+  id: number | null
   seq: number | null
 }
 
 export type JobHistorySumAggregateOutputType = {
+  id: bigint | null
   seq: number | null
 }
 
 export type JobHistoryMinAggregateOutputType = {
+  id: bigint | null
   jobId: string | null
   tenantId: string | null
   seq: number | null
@@ -47,6 +50,7 @@ export type JobHistoryMinAggregateOutputType = {
 }
 
 export type JobHistoryMaxAggregateOutputType = {
+  id: bigint | null
   jobId: string | null
   tenantId: string | null
   seq: number | null
@@ -58,6 +62,7 @@ export type JobHistoryMaxAggregateOutputType = {
 }
 
 export type JobHistoryCountAggregateOutputType = {
+  id: number
   jobId: number
   tenantId: number
   seq: number
@@ -72,14 +77,17 @@ export type JobHistoryCountAggregateOutputType = {
 
 
 export type JobHistoryAvgAggregateInputType = {
+  id?: true
   seq?: true
 }
 
 export type JobHistorySumAggregateInputType = {
+  id?: true
   seq?: true
 }
 
 export type JobHistoryMinAggregateInputType = {
+  id?: true
   jobId?: true
   tenantId?: true
   seq?: true
@@ -91,6 +99,7 @@ export type JobHistoryMinAggregateInputType = {
 }
 
 export type JobHistoryMaxAggregateInputType = {
+  id?: true
   jobId?: true
   tenantId?: true
   seq?: true
@@ -102,6 +111,7 @@ export type JobHistoryMaxAggregateInputType = {
 }
 
 export type JobHistoryCountAggregateInputType = {
+  id?: true
   jobId?: true
   tenantId?: true
   seq?: true
@@ -201,6 +211,7 @@ export type JobHistoryGroupByArgs<ExtArgs extends runtime.Types.Extensions.Inter
 }
 
 export type JobHistoryGroupByOutputType = {
+  id: bigint
   jobId: string
   tenantId: string
   seq: number
@@ -236,6 +247,7 @@ export type JobHistoryWhereInput = {
   AND?: Prisma.JobHistoryWhereInput | Prisma.JobHistoryWhereInput[]
   OR?: Prisma.JobHistoryWhereInput[]
   NOT?: Prisma.JobHistoryWhereInput | Prisma.JobHistoryWhereInput[]
+  id?: Prisma.BigIntFilter<"JobHistory"> | bigint | number
   jobId?: Prisma.UuidFilter<"JobHistory"> | string
   tenantId?: Prisma.StringFilter<"JobHistory"> | string
   seq?: Prisma.IntFilter<"JobHistory"> | number
@@ -249,6 +261,7 @@ export type JobHistoryWhereInput = {
 }
 
 export type JobHistoryOrderByWithRelationInput = {
+  id?: Prisma.SortOrder
   jobId?: Prisma.SortOrder
   tenantId?: Prisma.SortOrder
   seq?: Prisma.SortOrder
@@ -266,6 +279,7 @@ export type JobHistoryWhereUniqueInput = Prisma.AtLeast<{
   AND?: Prisma.JobHistoryWhereInput | Prisma.JobHistoryWhereInput[]
   OR?: Prisma.JobHistoryWhereInput[]
   NOT?: Prisma.JobHistoryWhereInput | Prisma.JobHistoryWhereInput[]
+  id?: Prisma.BigIntFilter<"JobHistory"> | bigint | number
   jobId?: Prisma.UuidFilter<"JobHistory"> | string
   tenantId?: Prisma.StringFilter<"JobHistory"> | string
   seq?: Prisma.IntFilter<"JobHistory"> | number
@@ -279,6 +293,7 @@ export type JobHistoryWhereUniqueInput = Prisma.AtLeast<{
 }, "jobId_seq">
 
 export type JobHistoryOrderByWithAggregationInput = {
+  id?: Prisma.SortOrder
   jobId?: Prisma.SortOrder
   tenantId?: Prisma.SortOrder
   seq?: Prisma.SortOrder
@@ -299,6 +314,7 @@ export type JobHistoryScalarWhereWithAggregatesInput = {
   AND?: Prisma.JobHistoryScalarWhereWithAggregatesInput | Prisma.JobHistoryScalarWhereWithAggregatesInput[]
   OR?: Prisma.JobHistoryScalarWhereWithAggregatesInput[]
   NOT?: Prisma.JobHistoryScalarWhereWithAggregatesInput | Prisma.JobHistoryScalarWhereWithAggregatesInput[]
+  id?: Prisma.BigIntWithAggregatesFilter<"JobHistory"> | bigint | number
   jobId?: Prisma.UuidWithAggregatesFilter<"JobHistory"> | string
   tenantId?: Prisma.StringWithAggregatesFilter<"JobHistory"> | string
   seq?: Prisma.IntWithAggregatesFilter<"JobHistory"> | number
@@ -311,6 +327,7 @@ export type JobHistoryScalarWhereWithAggregatesInput = {
 }
 
 export type JobHistoryCreateInput = {
+  id?: bigint | number
   tenantId: string
   seq: number
   status: $Enums.JobStatus
@@ -323,6 +340,7 @@ export type JobHistoryCreateInput = {
 }
 
 export type JobHistoryUncheckedCreateInput = {
+  id?: bigint | number
   jobId: string
   tenantId: string
   seq: number
@@ -335,6 +353,7 @@ export type JobHistoryUncheckedCreateInput = {
 }
 
 export type JobHistoryUpdateInput = {
+  id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   tenantId?: Prisma.StringFieldUpdateOperationsInput | string
   seq?: Prisma.IntFieldUpdateOperationsInput | number
   status?: Prisma.EnumJobStatusFieldUpdateOperationsInput | $Enums.JobStatus
@@ -347,6 +366,7 @@ export type JobHistoryUpdateInput = {
 }
 
 export type JobHistoryUncheckedUpdateInput = {
+  id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   jobId?: Prisma.StringFieldUpdateOperationsInput | string
   tenantId?: Prisma.StringFieldUpdateOperationsInput | string
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -359,6 +379,7 @@ export type JobHistoryUncheckedUpdateInput = {
 }
 
 export type JobHistoryCreateManyInput = {
+  id?: bigint | number
   jobId: string
   tenantId: string
   seq: number
@@ -371,6 +392,7 @@ export type JobHistoryCreateManyInput = {
 }
 
 export type JobHistoryUpdateManyMutationInput = {
+  id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   tenantId?: Prisma.StringFieldUpdateOperationsInput | string
   seq?: Prisma.IntFieldUpdateOperationsInput | number
   status?: Prisma.EnumJobStatusFieldUpdateOperationsInput | $Enums.JobStatus
@@ -382,6 +404,7 @@ export type JobHistoryUpdateManyMutationInput = {
 }
 
 export type JobHistoryUncheckedUpdateManyInput = {
+  id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   jobId?: Prisma.StringFieldUpdateOperationsInput | string
   tenantId?: Prisma.StringFieldUpdateOperationsInput | string
   seq?: Prisma.IntFieldUpdateOperationsInput | number
@@ -409,6 +432,7 @@ export type JobHistoryJobIdSeqCompoundUniqueInput = {
 }
 
 export type JobHistoryCountOrderByAggregateInput = {
+  id?: Prisma.SortOrder
   jobId?: Prisma.SortOrder
   tenantId?: Prisma.SortOrder
   seq?: Prisma.SortOrder
@@ -421,10 +445,12 @@ export type JobHistoryCountOrderByAggregateInput = {
 }
 
 export type JobHistoryAvgOrderByAggregateInput = {
+  id?: Prisma.SortOrder
   seq?: Prisma.SortOrder
 }
 
 export type JobHistoryMaxOrderByAggregateInput = {
+  id?: Prisma.SortOrder
   jobId?: Prisma.SortOrder
   tenantId?: Prisma.SortOrder
   seq?: Prisma.SortOrder
@@ -436,6 +462,7 @@ export type JobHistoryMaxOrderByAggregateInput = {
 }
 
 export type JobHistoryMinOrderByAggregateInput = {
+  id?: Prisma.SortOrder
   jobId?: Prisma.SortOrder
   tenantId?: Prisma.SortOrder
   seq?: Prisma.SortOrder
@@ -447,6 +474,7 @@ export type JobHistoryMinOrderByAggregateInput = {
 }
 
 export type JobHistorySumOrderByAggregateInput = {
+  id?: Prisma.SortOrder
   seq?: Prisma.SortOrder
 }
 
@@ -493,6 +521,7 @@ export type JobHistoryUncheckedUpdateManyWithoutJobNestedInput = {
 }
 
 export type JobHistoryCreateWithoutJobInput = {
+  id?: bigint | number
   tenantId: string
   seq: number
   status: $Enums.JobStatus
@@ -504,6 +533,7 @@ export type JobHistoryCreateWithoutJobInput = {
 }
 
 export type JobHistoryUncheckedCreateWithoutJobInput = {
+  id?: bigint | number
   tenantId: string
   seq: number
   status: $Enums.JobStatus
@@ -544,6 +574,7 @@ export type JobHistoryScalarWhereInput = {
   AND?: Prisma.JobHistoryScalarWhereInput | Prisma.JobHistoryScalarWhereInput[]
   OR?: Prisma.JobHistoryScalarWhereInput[]
   NOT?: Prisma.JobHistoryScalarWhereInput | Prisma.JobHistoryScalarWhereInput[]
+  id?: Prisma.BigIntFilter<"JobHistory"> | bigint | number
   jobId?: Prisma.UuidFilter<"JobHistory"> | string
   tenantId?: Prisma.StringFilter<"JobHistory"> | string
   seq?: Prisma.IntFilter<"JobHistory"> | number
@@ -556,6 +587,7 @@ export type JobHistoryScalarWhereInput = {
 }
 
 export type JobHistoryCreateManyJobInput = {
+  id?: bigint | number
   tenantId: string
   seq: number
   status: $Enums.JobStatus
@@ -567,6 +599,7 @@ export type JobHistoryCreateManyJobInput = {
 }
 
 export type JobHistoryUpdateWithoutJobInput = {
+  id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   tenantId?: Prisma.StringFieldUpdateOperationsInput | string
   seq?: Prisma.IntFieldUpdateOperationsInput | number
   status?: Prisma.EnumJobStatusFieldUpdateOperationsInput | $Enums.JobStatus
@@ -578,6 +611,7 @@ export type JobHistoryUpdateWithoutJobInput = {
 }
 
 export type JobHistoryUncheckedUpdateWithoutJobInput = {
+  id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   tenantId?: Prisma.StringFieldUpdateOperationsInput | string
   seq?: Prisma.IntFieldUpdateOperationsInput | number
   status?: Prisma.EnumJobStatusFieldUpdateOperationsInput | $Enums.JobStatus
@@ -589,6 +623,7 @@ export type JobHistoryUncheckedUpdateWithoutJobInput = {
 }
 
 export type JobHistoryUncheckedUpdateManyWithoutJobInput = {
+  id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   tenantId?: Prisma.StringFieldUpdateOperationsInput | string
   seq?: Prisma.IntFieldUpdateOperationsInput | number
   status?: Prisma.EnumJobStatusFieldUpdateOperationsInput | $Enums.JobStatus
@@ -602,6 +637,7 @@ export type JobHistoryUncheckedUpdateManyWithoutJobInput = {
 
 
 export type JobHistorySelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
+  id?: boolean
   jobId?: boolean
   tenantId?: boolean
   seq?: boolean
@@ -615,6 +651,7 @@ export type JobHistorySelect<ExtArgs extends runtime.Types.Extensions.InternalAr
 }, ExtArgs["result"]["jobHistory"]>
 
 export type JobHistorySelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
+  id?: boolean
   jobId?: boolean
   tenantId?: boolean
   seq?: boolean
@@ -628,6 +665,7 @@ export type JobHistorySelectCreateManyAndReturn<ExtArgs extends runtime.Types.Ex
 }, ExtArgs["result"]["jobHistory"]>
 
 export type JobHistorySelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
+  id?: boolean
   jobId?: boolean
   tenantId?: boolean
   seq?: boolean
@@ -641,6 +679,7 @@ export type JobHistorySelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Ex
 }, ExtArgs["result"]["jobHistory"]>
 
 export type JobHistorySelectScalar = {
+  id?: boolean
   jobId?: boolean
   tenantId?: boolean
   seq?: boolean
@@ -652,7 +691,7 @@ export type JobHistorySelectScalar = {
   at?: boolean
 }
 
-export type JobHistoryOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"jobId" | "tenantId" | "seq" | "status" | "phase" | "reason" | "message" | "data" | "at", ExtArgs["result"]["jobHistory"]>
+export type JobHistoryOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "jobId" | "tenantId" | "seq" | "status" | "phase" | "reason" | "message" | "data" | "at", ExtArgs["result"]["jobHistory"]>
 export type JobHistoryInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   job?: boolean | Prisma.JobDefaultArgs<ExtArgs>
 }
@@ -669,6 +708,11 @@ export type $JobHistoryPayload<ExtArgs extends runtime.Types.Extensions.Internal
     job: Prisma.$JobPayload<ExtArgs>
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
+    /**
+     * No longer read, nor indexed. Kept (filled by its sequence) so that a gateway of the
+     * previous release still reads history during an upgrade; a later migration drops it.
+     */
+    id: bigint
     jobId: string
     tenantId: string
     seq: number
@@ -761,8 +805,8 @@ export interface JobHistoryDelegate<ExtArgs extends runtime.Types.Extensions.Int
    * // Get first 10 JobHistories
    * const jobHistories = await prisma.jobHistory.findMany({ take: 10 })
    * 
-   * // Only select the `jobId`
-   * const jobHistoryWithJobIdOnly = await prisma.jobHistory.findMany({ select: { jobId: true } })
+   * // Only select the `id`
+   * const jobHistoryWithIdOnly = await prisma.jobHistory.findMany({ select: { id: true } })
    * 
    */
   findMany<T extends JobHistoryFindManyArgs>(args?: Prisma.SelectSubset<T, JobHistoryFindManyArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$JobHistoryPayload<ExtArgs>, T, "findMany", GlobalOmitOptions>>
@@ -806,9 +850,9 @@ export interface JobHistoryDelegate<ExtArgs extends runtime.Types.Extensions.Int
    *   ]
    * })
    * 
-   * // Create many JobHistories and only return the `jobId`
-   * const jobHistoryWithJobIdOnly = await prisma.jobHistory.createManyAndReturn({
-   *   select: { jobId: true },
+   * // Create many JobHistories and only return the `id`
+   * const jobHistoryWithIdOnly = await prisma.jobHistory.createManyAndReturn({
+   *   select: { id: true },
    *   data: [
    *     // ... provide data here
    *   ]
@@ -897,9 +941,9 @@ export interface JobHistoryDelegate<ExtArgs extends runtime.Types.Extensions.Int
    *   ]
    * })
    * 
-   * // Update zero or more JobHistories and only return the `jobId`
-   * const jobHistoryWithJobIdOnly = await prisma.jobHistory.updateManyAndReturn({
-   *   select: { jobId: true },
+   * // Update zero or more JobHistories and only return the `id`
+   * const jobHistoryWithIdOnly = await prisma.jobHistory.updateManyAndReturn({
+   *   select: { id: true },
    *   where: {
    *     // ... provide filter here
    *   },
@@ -1102,6 +1146,7 @@ export interface Prisma__JobHistoryClient<T, Null = never, ExtArgs extends runti
  * Fields of the JobHistory model
  */
 export interface JobHistoryFieldRefs {
+  readonly id: Prisma.FieldRef<"JobHistory", 'BigInt'>
   readonly jobId: Prisma.FieldRef<"JobHistory", 'String'>
   readonly tenantId: Prisma.FieldRef<"JobHistory", 'String'>
   readonly seq: Prisma.FieldRef<"JobHistory", 'Int'>
