@@ -72,6 +72,30 @@ describe('Batcher', () => {
     await Promise.all(adds);
   });
 
+  it('lets the next batch go when a write stalls, and still settles the stalled one', async () => {
+    const writes: number[][] = [];
+    const ends: (() => void)[] = [];
+    const batcher = new Batcher<number>(
+      (items) => {
+        writes.push(items);
+        return new Promise<void>((resolve) => ends.push(resolve));
+      },
+      200,
+      1,
+      0,
+    );
+    const stuck = batcher.add(1);
+    await turns(1);
+    expect(writes).toEqual([[1]]);
+    const next = batcher.add(2);
+    while (writes.length < 2) await turns(1);
+    expect(writes).toEqual([[1], [2]]);
+    ends[1]!();
+    await next;
+    ends[0]!();
+    await stuck;
+  });
+
   it('rejects the adds of a write that throws instead of returning a promise', async () => {
     const batcher = new Batcher<number>(() => {
       throw new Error('bad input');

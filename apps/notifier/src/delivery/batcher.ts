@@ -11,7 +11,9 @@ interface Waiting<T> {
  *
  * At most `concurrency` writes are in flight: what arrives meanwhile waits for one to end and
  * goes in the next batch (group commit). An idle batcher writes on the next turn as before;
- * under load the batches grow with the rate instead of the statements.
+ * under load the batches grow with the rate instead of the statements. A write still running
+ * after `stallMs` (a hung connection, a lock wait) gives its turn up, so it holds back only its
+ * own items, never every batch after it.
  */
 export class Batcher<T> {
   private waiting: Waiting<T>[] = [];
@@ -22,6 +24,7 @@ export class Batcher<T> {
     private readonly write: (items: T[]) => Promise<void>,
     private readonly max = 200,
     private readonly concurrency = 1,
+    private readonly stallMs = 5000,
   ) {}
 
   add(item: T): Promise<void> {
@@ -48,15 +51,21 @@ export class Batcher<T> {
     while (this.inFlight < this.concurrency && this.waiting.length > 0) {
       const batch = this.waiting.splice(0, this.max);
       this.inFlight += 1;
+      let holding = true;
+      const giveUpTurn = () => {
+        if (!holding) return;
+        holding = false;
+        clearTimeout(stalled);
+        this.inFlight -= 1;
+        this.schedule();
+      };
+      const stalled = setTimeout(giveUpTurn, this.stallMs);
       new Promise<void>((resolve) => resolve(this.write(batch.map((w) => w.item))))
         .then(
           () => batch.forEach((w) => w.resolve()),
           (error: unknown) => batch.forEach((w) => w.reject(error)),
         )
-        .finally(() => {
-          this.inFlight -= 1;
-          this.schedule();
-        });
+        .finally(giveUpTurn);
     }
   }
 }

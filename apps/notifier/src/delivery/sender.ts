@@ -28,6 +28,15 @@ export interface WebhookSender {
 export const RESPONSE_BODY_LIMIT = 1024;
 
 /**
+ * What a receiver answered, as Postgres `text` can hold it: without NUL characters, which it
+ * refuses. One endpoint's odd answer must not fail the batch recording other tenants'
+ * deliveries.
+ */
+function storable(text: string): string {
+  return text.includes('\u0000') ? text.replaceAll('\u0000', '') : text;
+}
+
+/**
  * POSTs with node:http: no redirect is followed (a 3xx is a failed attempt), the whole
  * exchange is bounded by `timeoutMs`, and the socket only ever connects to an address that
  * passed the destination policy (checked at connect time: DNS rebinding).
@@ -92,7 +101,7 @@ export class HttpWebhookSender implements WebhookSender {
         const done = () =>
           finish({
             statusCode: res.statusCode ?? 0,
-            body: Buffer.concat(chunks).toString('utf8').slice(0, RESPONSE_BODY_LIMIT),
+            body: storable(Buffer.concat(chunks).toString('utf8').slice(0, RESPONSE_BODY_LIMIT)),
           });
         res.on('end', done);
         res.on('error', done);
