@@ -59,7 +59,8 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
     // A queued delivery starts within one timeout of its claim or not at all, so its attempt
     // ends, and is recorded, well inside the lease: no other notifier takes it over meanwhile.
     this.latestStartMs = config.WEBHOOK_TIMEOUT_MS;
-    // First-time successes, the common case, are recorded together (one statement each turn).
+    // First-time successes, the common case, are recorded together (one statement at a time,
+    // holding what finishes meanwhile for the next).
     this.successes = new Batcher((items) => this.repository.recordSuccesses(items));
     this.loop = new Loop({
       name: 'webhook claim',
