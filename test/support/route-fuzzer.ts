@@ -232,13 +232,24 @@ async function fingerprint(h: Harness): Promise<string> {
 }
 
 const junk = fc.oneof(
-  fc.constantFrom('..', '%2e%2e', '%FF', 'me', 'admin', '00000000-0000-7000-8000-000000000000'),
+  fc.constantFrom(
+    '..',
+    '%2e%2e',
+    '%FF',
+    '%00',
+    'a%00b',
+    'me',
+    'admin',
+    '00000000-0000-7000-8000-000000000000',
+  ),
   fc.uuid(),
   fc.string({ maxLength: 80 }).map(encodeURIComponent),
 );
 
 const fieldValue = fc.oneof(
   fc.string(),
+  // Postgres text and jsonb cannot hold NUL: it must be refused, not fail a write.
+  fc.constantFrom('\u0000', 'a\u0000b'),
   fc.integer(),
   fc.double(),
   fc.boolean(),

@@ -104,6 +104,9 @@ describe('job arrays: items from a file, retry of failed elements', () => {
       [{}, { text: 'a\n"open\n', name: 'x.csv' }, 422, /line 2: a quoted field is not closed/],
       [{}, { text: '{"a":1}\n{nope\n', name: 'x.jsonl' }, 422, /line 2: not JSON/],
       [{}, { text: 'x\n'.repeat(2501), name: 'x.txt' }, 422, /more than 2500 items/],
+      [{}, { text: 'a\nb\u0000c\n', name: 'x.txt' }, 422, /line 2: holds a NUL character/],
+      [{}, { text: 'a\n"b\u0000"\n', name: 'x.csv' }, 422, /line 2: holds a NUL character/],
+      [{}, { text: '{"a":1}\n{"a":"\\u0000"}\n', name: 'x.jsonl' }, 422, /line 2: holds a NUL/],
       [{ items: ['a'] }, { text: 'a\n', name: 'x.txt' }, 400, /array/],
       [{ parallelism: 0 }, { text: 'a\n', name: 'x.txt' }, 400, /array\.parallelism/],
     ];
@@ -114,6 +117,13 @@ describe('job arrays: items from a file, retry of failed elements', () => {
         expect.stringMatching(message),
       ]);
     }
+    // A NUL character in the spec itself.
+    const nul = await upload(
+      '/api/v1/arrays',
+      { ...sleeper(), command: ['echo', 'a\u0000b'], array: {} },
+      { text: 'a\n', name: 'x.txt' },
+    );
+    expect([nul.status, nul.body.detail]).toEqual([400, expect.stringMatching(/NUL character/)]);
     // An items file without `array`.
     const single = await upload('/api/v1/jobs', sleeper(), { text: 'a\n', name: 'x.txt' });
     expect(single.status).toBe(400);

@@ -93,6 +93,19 @@ describe('seed POST /jobs (SUMO-K8 form)', () => {
     expect(await h.prisma.job.count({ where: { tenantId: 'sumo-city' } })).toBe(before);
   });
 
+  it('answers a form field holding a NUL character with 400 and creates nothing', async () => {
+    const before = await h.prisma.job.count({ where: { tenantId: 'sumo-city' } });
+    const urlencoded = await post(new URLSearchParams({ scenario_id: 'a\u0000b' }));
+    const form = new FormData();
+    form.set('scenario_id', 'a\u0000b');
+    const multipart = await post(form);
+    for (const response of [urlencoded, multipart]) {
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { detail: string }).detail).toMatch(/NUL character/);
+    }
+    expect(await h.prisma.job.count({ where: { tenantId: 'sumo-city' } })).toBe(before);
+  });
+
   it('replays a form resubmitted with the same Idempotency-Key', async () => {
     const form = () => new URLSearchParams({ scenario_id: 'again', cpu_request: '1' });
     const first = await post(form(), { 'idempotency-key': 'form-1' });

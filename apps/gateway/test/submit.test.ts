@@ -83,6 +83,33 @@ describe('POST /api/v1/jobs → scheduler', () => {
     expect(await h.prisma.job.count()).toBe(before);
   });
 
+  it('refuses a NUL character in any string with 400, writing nothing; an escaped backslash is text', async () => {
+    const before = await h.prisma.job.count();
+    const job = { image: 'busybox', resources: { cpu: '100m', memory: '64Mi' } };
+    const response = await post(JSON.stringify({ ...job, command: ['echo', 'a\u0000b'] }));
+    expect(response.status).toBe(400);
+    expect((await response.json()) as { type: string; detail: string }).toMatchObject({
+      type: 'https://roam.dev/problems/malformed-request',
+      detail: expect.stringContaining('NUL character'),
+    });
+    expect(await h.prisma.job.count()).toBe(before);
+
+    // In a query string too (a filter reaching a statement would fail it).
+    const listed = await fetch(`${h.url}/api/v1/jobs?queue=a%00b`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(listed.status).toBe(400);
+    expect(((await listed.json()) as { detail: string }).detail).toContain('NUL character');
+
+    // `\\u0000` in JSON is a backslash and "u0000": six characters, stored as they are.
+    const text = await post(JSON.stringify({ ...job, command: ['echo', '\\u0000'] }));
+    expect(text.status).toBe(201);
+    expect(((await text.json()) as { spec: { command: string[] } }).spec.command).toEqual([
+      'echo',
+      '\\u0000',
+    ]);
+  });
+
   it('rejects unknown fields by name', async () => {
     const response = await post(
       JSON.stringify({ image: 'busybox', comand: ['x'], command: ['x'] }),

@@ -23,7 +23,7 @@ import {
 import type { z } from 'zod';
 
 import { MetricsModule } from './metrics.controller.js';
-import { ProblemDetailsFilter } from './problem.js';
+import { ProblemDetailsFilter, refuseNulCharacters, refuseNulInUrl } from './problem.js';
 import { RuntimeModule } from './runtime.module.js';
 
 export interface AppOptions<S extends z.ZodObject> {
@@ -107,7 +107,15 @@ export async function createRoamApp<S extends z.ZodObject>(
     // Throw instead of process.exit(1), so the cause reaches runApp's log (and a test's output).
     abortOnError: false,
   });
-  app.useBodyParser('json', { limit: config.MAX_BODY_BYTES });
+  app.use(refuseNulInUrl);
+  // `verify` refuses a NUL character before any handler sees the body. Nest's type leaves the
+  // option out (its `rawBody` setting installs a verify of its own); this app does not set
+  // `rawBody`, so body-parser gets the option as given.
+  const json = {
+    limit: config.MAX_BODY_BYTES,
+    verify: (_request: unknown, _response: unknown, body: Buffer) => refuseNulCharacters(body),
+  };
+  app.useBodyParser('json', json);
   // After the body parser, whose stream callbacks would lose the request span's context.
   app.use(httpTelemetry());
   app.useGlobalFilters(new ProblemDetailsFilter(logger));

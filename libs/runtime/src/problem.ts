@@ -49,6 +49,51 @@ export class ProblemError extends Error {
   }
 }
 
+/**
+ * A `\u0000` escape in JSON text, unless its backslash is itself escaped (`\\u0000` is the
+ * six characters, not NUL).
+ */
+const NUL_ESCAPE = /(?<!\\)(?:\\\\)*\\u0000/;
+
+/**
+ * Refuses JSON text that holds a NUL character in a string: Postgres `text` and `jsonb` cannot
+ * store one, so it would fail the write (a 500) instead of the request (a 400). A raw NUL byte is
+ * not JSON at all and fails the parse. The scan is a byte search that finds nothing in the
+ * common case.
+ */
+export function refuseNulCharacters(text: string | Buffer): void {
+  if (escapesNul(text))
+    throw new ProblemError(
+      400,
+      problemTypes.malformed,
+      'Malformed request body',
+      'a string holds a NUL character (\\u0000), which roam cannot store',
+    );
+}
+
+/** The same for a request's path and query string (`%00`), as an Express middleware. */
+export function refuseNulInUrl(
+  request: { url: string },
+  _response: unknown,
+  next: (error?: unknown) => void,
+): void {
+  if (!request.url.includes('%00')) return next();
+  next(
+    new ProblemError(
+      400,
+      problemTypes.malformed,
+      'Malformed request',
+      'the path or query string holds a NUL character (%00), which roam cannot store',
+    ),
+  );
+}
+
+/** Whether JSON text holds a NUL character in a string (see `refuseNulCharacters`). */
+export function escapesNul(text: string | Buffer): boolean {
+  if (!text.includes('\\u0000')) return false;
+  return NUL_ESCAPE.test(typeof text === 'string' ? text : text.toString('utf8'));
+}
+
 export interface FieldError {
   path: string;
   message: string;
@@ -108,6 +153,8 @@ function toProblem(exception: unknown): Problem & { headers?: Record<string, str
   const parser = (
     exception instanceof HttpException ? (exception.cause ?? exception) : exception
   ) as BodyParserError;
+  // Thrown by the parser's `verify` (`refuseNulCharacters`).
+  if (parser instanceof ProblemError) return toProblem(parser);
   if (parser?.type === 'entity.too.large') {
     return {
       type: problemTypes.tooLarge,

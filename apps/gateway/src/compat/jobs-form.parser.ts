@@ -114,9 +114,19 @@ export function parseForm(
         fail(tooLarge(`form field "${name}" exceeds ${limits.fieldBytes} bytes`));
         return;
       }
+      // Fields end up in Postgres text and jsonb, which cannot hold NUL.
+      if (name.includes('\u0000') || value.includes('\u0000')) {
+        fail(holdsNul(`form field "${name.replaceAll('\u0000', '')}"`));
+        return;
+      }
       fields[name] = value;
     });
     parser.on('file', (field, stream, info) => {
+      if (field.includes('\u0000') || info.filename?.includes('\u0000')) {
+        stream.resume();
+        fail(holdsNul("an uploaded file's field or file name"));
+        return;
+      }
       stream.once('limit', () =>
         fail(tooLarge(`uploaded file "${info.filename}" exceeds ${limits.fileBytes} bytes`)),
       );
@@ -170,4 +180,13 @@ export function parseForm(
     });
     request.pipe(parser);
   });
+}
+
+function holdsNul(what: string): ProblemError {
+  return new ProblemError(
+    400,
+    problemTypes.malformed,
+    'Malformed request body',
+    `${what} holds a NUL character, which roam cannot store`,
+  );
 }

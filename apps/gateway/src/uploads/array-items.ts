@@ -1,4 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
+import { escapesNul } from '@roam/runtime';
 
 /** How an uploaded items file holds one element's `ROAM_ARRAY_ITEM` per row. */
 export type ArrayItemsFormat = 'lines' | 'csv' | 'jsonl';
@@ -139,6 +140,9 @@ export class ItemsReader {
         throw new ItemsRejected(`not JSON (${(error as Error).message})`, this.line);
       }
     }
+    // Items are stored as text, which cannot hold NUL (raw in a CSV row, escaped in JSON).
+    if (row.includes('\u0000') || escapesNul(row))
+      throw new ItemsRejected('holds a NUL character, which roam cannot store', this.line);
     this.count++;
     if (this.count > this.limits.maxCount)
       throw new ItemsRejected(`more than ${this.limits.maxCount} items (ARRAY_MAX_SIZE)`);

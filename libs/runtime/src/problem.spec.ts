@@ -1,0 +1,25 @@
+import { describe, expect, it } from '@jest/globals';
+
+import { escapesNul, ProblemError, refuseNulCharacters, refuseNulInUrl } from './problem.js';
+
+describe('NUL characters', () => {
+  it('finds a JSON escape of NUL, not the escaped backslash before "u0000"', () => {
+    const nul = JSON.stringify({ command: ['a\u0000b'] });
+    expect(escapesNul(nul)).toBe(true);
+    expect(escapesNul(Buffer.from(nul))).toBe(true);
+    // A backslash, then "u0000": text, not NUL.
+    expect(escapesNul(JSON.stringify({ command: ['\\u0000'] }))).toBe(false);
+    // An escaped backslash, then NUL.
+    expect(escapesNul(JSON.stringify({ command: ['\\\u0000'] }))).toBe(true);
+    expect(escapesNul('{"a": "b"}')).toBe(false);
+  });
+
+  it('refuses with a 400 problem', () => {
+    expect(() => refuseNulCharacters('["\\u0000"]')).toThrow(ProblemError);
+    expect(() => refuseNulCharacters('["\\\\u0000"]')).not.toThrow();
+    const passed: unknown[] = [];
+    refuseNulInUrl({ url: '/api/v1/jobs?queue=a%00b' }, undefined, (error) => passed.push(error));
+    refuseNulInUrl({ url: '/api/v1/jobs?queue=a' }, undefined, (error) => passed.push(error));
+    expect(passed).toEqual([expect.objectContaining({ status: 400 }), undefined]);
+  });
+});
