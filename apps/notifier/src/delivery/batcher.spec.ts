@@ -2,6 +2,22 @@ import { describe, expect, it } from '@jest/globals';
 
 import { Batcher } from './batcher.js';
 
+/** A batcher whose writes are recorded and held until the test ends them (`ends[i]()`). */
+function held(max?: number, concurrency?: number, stallMs?: number) {
+  const writes: number[][] = [];
+  const ends: (() => void)[] = [];
+  const batcher = new Batcher<number>(
+    (items) => {
+      writes.push(items);
+      return new Promise<void>((resolve) => ends.push(resolve));
+    },
+    max,
+    concurrency,
+    stallMs,
+  );
+  return { batcher, writes, ends };
+}
+
 /** Lets `n` turns of the event loop pass (a write ending schedules the next for a later turn). */
 async function turns(n: number): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
@@ -30,12 +46,7 @@ describe('Batcher', () => {
   });
 
   it('holds what arrives during a write for one batch after it, one write at a time', async () => {
-    const writes: number[][] = [];
-    const ends: (() => void)[] = [];
-    const batcher = new Batcher<number>((items) => {
-      writes.push(items);
-      return new Promise<void>((resolve) => ends.push(resolve));
-    });
+    const { batcher, writes, ends } = held();
     const first = batcher.add(1);
     await turns(1);
     expect(writes).toEqual([[1]]);
@@ -51,16 +62,7 @@ describe('Batcher', () => {
   });
 
   it('runs up to `concurrency` writes at once', async () => {
-    const writes: number[][] = [];
-    const ends: (() => void)[] = [];
-    const batcher = new Batcher<number>(
-      (items) => {
-        writes.push(items);
-        return new Promise<void>((resolve) => ends.push(resolve));
-      },
-      1,
-      2,
-    );
+    const { batcher, writes, ends } = held(1, 2);
     const adds = [1, 2, 3].map((n) => batcher.add(n));
     expect(writes).toEqual([[1], [2]]);
     ends[0]!();
@@ -73,17 +75,7 @@ describe('Batcher', () => {
   });
 
   it('lets the next batch go when a write stalls, and still settles the stalled one', async () => {
-    const writes: number[][] = [];
-    const ends: (() => void)[] = [];
-    const batcher = new Batcher<number>(
-      (items) => {
-        writes.push(items);
-        return new Promise<void>((resolve) => ends.push(resolve));
-      },
-      200,
-      1,
-      0,
-    );
+    const { batcher, writes, ends } = held(200, 1, 0);
     const stuck = batcher.add(1);
     await turns(1);
     expect(writes).toEqual([[1]]);
