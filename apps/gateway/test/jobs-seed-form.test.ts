@@ -99,7 +99,11 @@ describe('seed POST /jobs (SUMO-K8 form)', () => {
     const form = new FormData();
     form.set('scenario_id', 'a\u0000b');
     const multipart = await post(form);
-    for (const response of [urlencoded, multipart]) {
+    // The seed's JSON sent as a form: the NUL is an escape inside the one field's name.
+    const json = await post('{"scenario_id": "a\\u0000b"}', {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
+    for (const response of [urlencoded, multipart, json]) {
       expect(response.status).toBe(400);
       expect(((await response.json()) as { detail: string }).detail).toMatch(/NUL character/);
     }

@@ -114,6 +114,8 @@ describe('result listings are paged', () => {
     expect(tooMany.body.detail).toMatch(/limit: must be at most 120/);
     expect((await get(`/api/v1/jobs/${id}/results?limit=0`)).status).toBe(400);
     expect((await get(`/api/v1/jobs/${id}/results?cursor=not%20a%20cursor`)).status).toBe(400);
+    // `AA` decodes to a NUL byte, which no path holds and Postgres text cannot.
+    expect((await get(`/api/v1/jobs/${id}/results?cursor=AA`)).status).toBe(400);
   });
 
   it("another tenant's job is not found, whatever the cursor", async () => {

@@ -94,6 +94,23 @@ describe('POST /api/v1/jobs → scheduler', () => {
     });
     expect(await h.prisma.job.count()).toBe(before);
 
+    // Half of a surrogate pair, which jsonb refuses; a whole pair is a character like any other.
+    const lone = await post(`{"image":"busybox","command":["echo","\\ud800"]}`);
+    expect([lone.status, ((await lone.json()) as { detail: string }).detail]).toEqual([
+      400,
+      expect.stringContaining('surrogate'),
+    ]);
+    // A body in another charset than UTF-8, which these checks could not read.
+    const utf16 = await post(JSON.stringify({ ...job, command: ['echo', 'a\u0000b'] }), {
+      'content-type': 'application/json; charset=utf-16le',
+    });
+    expect(utf16.status).toBe(415);
+    expect(await h.prisma.job.count()).toBe(before);
+    const pair = await post(
+      `{"image":"busybox","command":["echo","\\ud83d\\ude00"],"resources":{"cpu":"100m","memory":"64Mi"}}`,
+    );
+    expect(pair.status).toBe(201);
+
     // In a query string too (a filter reaching a statement would fail it).
     const listed = await fetch(`${h.url}/api/v1/jobs?queue=a%00b`, {
       headers: { authorization: `Bearer ${key}` },

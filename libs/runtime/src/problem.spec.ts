@@ -1,6 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { escapesNul, ProblemError, refuseNulCharacters, refuseNulInUrl } from './problem.js';
+import {
+  escapesNul,
+  ProblemError,
+  refuseNulCharacters,
+  refuseNulInUrl,
+  refuseUnstorableJson,
+} from './problem.js';
 
 describe('NUL characters', () => {
   it('finds a JSON escape of NUL, not the escaped backslash before "u0000"', () => {
@@ -21,5 +27,14 @@ describe('NUL characters', () => {
     refuseNulInUrl({ url: '/api/v1/jobs?queue=a%00b' }, undefined, (error) => passed.push(error));
     refuseNulInUrl({ url: '/api/v1/jobs?queue=a' }, undefined, (error) => passed.push(error));
     expect(passed).toEqual([expect.objectContaining({ status: 400 }), undefined]);
+  });
+
+  it('refuses half of a surrogate pair in a value or a key, not a whole pair, nor text that is not JSON', () => {
+    expect(() => refuseUnstorableJson('["\\ud800"]')).toThrow(/surrogate/);
+    expect(() => refuseUnstorableJson('["x\\udc00"]')).toThrow(/surrogate/);
+    expect(() => refuseUnstorableJson('{"\\ud800": 1}')).toThrow(/surrogate/);
+    expect(() => refuseUnstorableJson('["\\ud83d\\ude00"]')).not.toThrow();
+    expect(() => refuseUnstorableJson('["\\ud800"')).not.toThrow();
+    expect(() => refuseUnstorableJson('["\\u0000"]')).toThrow(/NUL/);
   });
 });

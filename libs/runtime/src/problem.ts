@@ -88,6 +88,40 @@ export function refuseNulInUrl(
   );
 }
 
+/** A `\u` escape of a UTF-16 surrogate: the JSON text may hold half of a pair. */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+/** Whether a string is well-formed UTF-16 (no half of a surrogate pair alone). */
+const wellFormed = (text: string): boolean =>
+  (text as string & { isWellFormed(): boolean }).isWellFormed();
+
+/**
+ * Refuses JSON text Postgres cannot store once parsed: a NUL character (see
+ * `refuseNulCharacters`), or a lone UTF-16 surrogate (`"\ud800"`), which `jsonb` rejects. Text
+ * that is not JSON is left to the parse that follows. Surrogate escapes are rare (a client that
+ * escapes every non-ASCII character sends pairs), and only then is the text parsed here.
+ */
+export function refuseUnstorableJson(text: string): void {
+  refuseNulCharacters(text);
+  if (!SURROGATE_ESCAPE.test(text)) return;
+  let lone = false;
+  try {
+    JSON.parse(text, (key: string, value: unknown) => {
+      if (!wellFormed(key) || (typeof value === 'string' && !wellFormed(value))) lone = true;
+      return value;
+    });
+  } catch {
+    return;
+  }
+  if (lone)
+    throw new ProblemError(
+      400,
+      problemTypes.malformed,
+      'Malformed request body',
+      'a string holds half of a UTF-16 surrogate pair (e.g. "\\ud800" alone), which roam cannot store',
+    );
+}
+
 /** Whether JSON text holds a NUL character in a string (see `refuseNulCharacters`). */
 export function escapesNul(text: string | Buffer): boolean {
   if (!text.includes('\\u0000')) return false;

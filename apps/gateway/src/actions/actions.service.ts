@@ -43,7 +43,8 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
       string,
     ];
     const date = new Date(createdAt);
-    if (typeof id !== 'string' || Number.isNaN(date.getTime())) throw new Error('bad cursor');
+    if (typeof id !== 'string' || id.includes('\u0000') || Number.isNaN(date.getTime()))
+      throw new Error('bad cursor');
     return { createdAt: date, id };
   } catch {
     throw new ProblemError(

@@ -1,6 +1,12 @@
 import { Controller, HttpCode, Inject, Optional, Post, Req, Res } from '@nestjs/common';
 import { uuidv7 } from '@roam/domain';
-import { ApiOperation, ProblemError, problemTypes, validationProblem } from '@roam/runtime';
+import {
+  ApiOperation,
+  ProblemError,
+  problemTypes,
+  refuseUnstorableJson,
+  validationProblem,
+} from '@roam/runtime';
 import type { Response } from 'express';
 import { z } from 'zod';
 
@@ -87,6 +93,7 @@ function jsonSentAsForm(fields: Record<string, string>): unknown {
   if (names.length !== 1 || fields[names[0]!] !== '' || !names[0]!.trimStart().startsWith('{')) {
     return undefined;
   }
+  refuseUnstorableJson(names[0]!);
   try {
     return JSON.parse(names[0]!);
   } catch {

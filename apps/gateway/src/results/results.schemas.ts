@@ -61,6 +61,8 @@ export const resultListQuery = z
       .max(4096)
       .regex(/^[A-Za-z0-9_-]+$/, 'must be the next_cursor of a previous page')
       .transform((value) => Buffer.from(value, 'base64url').toString('utf8'))
+      // A path never holds NUL, and Postgres text cannot.
+      .refine((path) => !path.includes('\u0000'), 'must be the next_cursor of a previous page')
       .optional()
       .describe('The `next_cursor` of the previous page.'),
   })

@@ -1,5 +1,4 @@
 import { StringDecoder } from 'node:string_decoder';
-import { escapesNul } from '@roam/runtime';
 
 /** How an uploaded items file holds one element's `ROAM_ARRAY_ITEM` per row. */
 export type ArrayItemsFormat = 'lines' | 'csv' | 'jsonl';
@@ -140,8 +139,8 @@ export class ItemsReader {
         throw new ItemsRejected(`not JSON (${(error as Error).message})`, this.line);
       }
     }
-    // Items are stored as text, which cannot hold NUL (raw in a CSV row, escaped in JSON).
-    if (row.includes('\u0000') || escapesNul(row))
+    // Items are stored as text, as written (a JSON escape of NUL is six characters of text).
+    if (row.includes('\u0000'))
       throw new ItemsRejected('holds a NUL character, which roam cannot store', this.line);
     this.count++;
     if (this.count > this.limits.maxCount)

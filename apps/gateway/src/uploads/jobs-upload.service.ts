@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { uuidv7 } from '@roam/domain';
-import { ProblemError, problemTypes, refuseNulCharacters } from '@roam/runtime';
+import { ProblemError, problemTypes, refuseUnstorableJson } from '@roam/runtime';
 import type { Response } from 'express';
 
 import type { AuthenticatedRequest } from '../auth/principal.js';
@@ -80,7 +80,7 @@ export class JobUploadsService {
           'Request validation failed',
           'form: spec: required (the job as JSON)',
         );
-      refuseNulCharacters(text);
+      refuseUnstorableJson(text);
       let body: unknown;
       try {
         body = JSON.parse(text);
