@@ -23,14 +23,9 @@ import {
 import type { z } from 'zod';
 
 import { MetricsModule } from './metrics.controller.js';
-import {
-  ProblemDetailsFilter,
-  ProblemError,
-  problemTypes,
-  refuseNulInUrl,
-  refuseUnstorableJson,
-} from './problem.js';
+import { ProblemDetailsFilter } from './problem.js';
 import { RuntimeModule } from './runtime.module.js';
+import { refuseNulInUrl, verifyJsonBody } from './unstorable.js';
 
 export interface AppOptions<S extends z.ZodObject> {
   /** The app's name: log field, durable-consumer prefix, `source` of its messages. */
@@ -114,23 +109,9 @@ export async function createRoamApp<S extends z.ZodObject>(
     abortOnError: false,
   });
   app.use(refuseNulInUrl);
-  // `verify` refuses what Postgres cannot store before any handler sees the body, and a body
-  // in another charset than UTF-8 (RFC 8259), which the checks could not read. Nest's type
-  // leaves the option out (its `rawBody` setting installs a verify of its own); this app does
-  // not set `rawBody`, so body-parser gets the option as given.
-  const json = {
-    limit: config.MAX_BODY_BYTES,
-    verify: (_request: unknown, _response: unknown, body: Buffer, encoding: string) => {
-      if (encoding.toLowerCase() !== 'utf-8' && encoding.toLowerCase() !== 'utf8')
-        throw new ProblemError(
-          415,
-          problemTypes.unsupportedMediaType,
-          'Unsupported encoding',
-          `send JSON as UTF-8, not ${encoding}`,
-        );
-      if (body.includes('\\u')) refuseUnstorableJson(body.toString('utf8'));
-    },
-  };
+  // Nest's type leaves `verify` out (its `rawBody` setting installs one of its own); this app
+  // does not set `rawBody`, so body-parser gets the option as given.
+  const json = { limit: config.MAX_BODY_BYTES, verify: verifyJsonBody };
   app.useBodyParser('json', json);
   // After the body parser, whose stream callbacks would lose the request span's context.
   app.use(httpTelemetry());

@@ -1,6 +1,7 @@
 export * from './bootstrap.js';
 export * from './health.controller.js';
 export * from './problem.js';
+export * from './unstorable.js';
 export * from './runtime.module.js';
 export * from './tokens.js';
 export * from './public.js';

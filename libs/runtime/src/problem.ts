@@ -49,85 +49,6 @@ export class ProblemError extends Error {
   }
 }
 
-/**
- * A `\u0000` escape in JSON text, unless its backslash is itself escaped (`\\u0000` is the
- * six characters, not NUL).
- */
-const NUL_ESCAPE = /(?<!\\)(?:\\\\)*\\u0000/;
-
-/**
- * Refuses JSON text that holds a NUL character in a string: Postgres `text` and `jsonb` cannot
- * store one, so it would fail the write (a 500) instead of the request (a 400). A raw NUL byte is
- * not JSON at all and fails the parse. The scan is a byte search that finds nothing in the
- * common case.
- */
-export function refuseNulCharacters(text: string | Buffer): void {
-  if (escapesNul(text))
-    throw new ProblemError(
-      400,
-      problemTypes.malformed,
-      'Malformed request body',
-      'a string holds a NUL character (\\u0000), which roam cannot store',
-    );
-}
-
-/** The same for a request's path and query string (`%00`), as an Express middleware. */
-export function refuseNulInUrl(
-  request: { url: string },
-  _response: unknown,
-  next: (error?: unknown) => void,
-): void {
-  if (!request.url.includes('%00')) return next();
-  next(
-    new ProblemError(
-      400,
-      problemTypes.malformed,
-      'Malformed request',
-      'the path or query string holds a NUL character (%00), which roam cannot store',
-    ),
-  );
-}
-
-/** A `\u` escape of a UTF-16 surrogate: the JSON text may hold half of a pair. */
-const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
-
-/** Whether a string is well-formed UTF-16 (no half of a surrogate pair alone). */
-const wellFormed = (text: string): boolean =>
-  (text as string & { isWellFormed(): boolean }).isWellFormed();
-
-/**
- * Refuses JSON text Postgres cannot store once parsed: a NUL character (see
- * `refuseNulCharacters`), or a lone UTF-16 surrogate (`"\ud800"`), which `jsonb` rejects. Text
- * that is not JSON is left to the parse that follows. Surrogate escapes are rare (a client that
- * escapes every non-ASCII character sends pairs), and only then is the text parsed here.
- */
-export function refuseUnstorableJson(text: string): void {
-  refuseNulCharacters(text);
-  if (!SURROGATE_ESCAPE.test(text)) return;
-  let lone = false;
-  try {
-    JSON.parse(text, (key: string, value: unknown) => {
-      if (!wellFormed(key) || (typeof value === 'string' && !wellFormed(value))) lone = true;
-      return value;
-    });
-  } catch {
-    return;
-  }
-  if (lone)
-    throw new ProblemError(
-      400,
-      problemTypes.malformed,
-      'Malformed request body',
-      'a string holds half of a UTF-16 surrogate pair (e.g. "\\ud800" alone), which roam cannot store',
-    );
-}
-
-/** Whether JSON text holds a NUL character in a string (see `refuseNulCharacters`). */
-export function escapesNul(text: string | Buffer): boolean {
-  if (!text.includes('\\u0000')) return false;
-  return NUL_ESCAPE.test(typeof text === 'string' ? text : text.toString('utf8'));
-}
-
 export interface FieldError {
   path: string;
   message: string;
@@ -187,7 +108,7 @@ function toProblem(exception: unknown): Problem & { headers?: Record<string, str
   const parser = (
     exception instanceof HttpException ? (exception.cause ?? exception) : exception
   ) as BodyParserError;
-  // Thrown by the parser's `verify` (`refuseNulCharacters`).
+  // Thrown by the parser's `verify` (`verifyJsonBody`).
   if (parser instanceof ProblemError) return toProblem(parser);
   if (parser?.type === 'entity.too.large') {
     return {

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 
-import { ProblemError, problemTypes } from '@roam/runtime';
+import { ProblemError, problemTypes, unstorable } from '@roam/runtime';
 import busboy from 'busboy';
 import type { Request } from 'express';
 
@@ -116,7 +116,7 @@ export function parseForm(
       }
       // Fields end up in Postgres text and jsonb, which cannot hold NUL.
       if (name.includes('\u0000') || value.includes('\u0000')) {
-        fail(holdsNul(`form field "${name.replaceAll('\u0000', '')}"`));
+        fail(unstorable(`form field "${name.replaceAll('\u0000', '')}" holds a NUL character`));
         return;
       }
       fields[name] = value;
@@ -124,7 +124,7 @@ export function parseForm(
     parser.on('file', (field, stream, info) => {
       if (field.includes('\u0000') || info.filename?.includes('\u0000')) {
         stream.resume();
-        fail(holdsNul("an uploaded file's field or file name"));
+        fail(unstorable("an uploaded file's field or file name holds a NUL character"));
         return;
       }
       stream.once('limit', () =>
@@ -180,13 +180,4 @@ export function parseForm(
     });
     request.pipe(parser);
   });
-}
-
-function holdsNul(what: string): ProblemError {
-  return new ProblemError(
-    400,
-    problemTypes.malformed,
-    'Malformed request body',
-    `${what} holds a NUL character, which roam cannot store`,
-  );
 }

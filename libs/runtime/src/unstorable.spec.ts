@@ -1,12 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 
-import {
-  escapesNul,
-  ProblemError,
-  refuseNulCharacters,
-  refuseNulInUrl,
-  refuseUnstorableJson,
-} from './problem.js';
+import { ProblemError } from './problem.js';
+import { escapesNul, refuseNulInUrl, refuseUnstorableJson } from './unstorable.js';
 
 describe('NUL characters', () => {
   it('finds a JSON escape of NUL, not the escaped backslash before "u0000"', () => {
@@ -21,8 +16,8 @@ describe('NUL characters', () => {
   });
 
   it('refuses with a 400 problem', () => {
-    expect(() => refuseNulCharacters('["\\u0000"]')).toThrow(ProblemError);
-    expect(() => refuseNulCharacters('["\\\\u0000"]')).not.toThrow();
+    expect(() => refuseUnstorableJson('["\\u0000"]')).toThrow(ProblemError);
+    expect(() => refuseUnstorableJson('["\\\\u0000"]')).not.toThrow();
     const passed: unknown[] = [];
     refuseNulInUrl({ url: '/api/v1/jobs?queue=a%00b' }, undefined, (error) => passed.push(error));
     refuseNulInUrl({ url: '/api/v1/jobs?queue=a' }, undefined, (error) => passed.push(error));
