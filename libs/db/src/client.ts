@@ -1,4 +1,7 @@
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+
+import { registerConnection } from './direct-sql.js';
 import { PrismaClient } from './generated/prisma/client.js';
 import { statementNames } from './statement-names.js';
 
@@ -23,24 +26,28 @@ export const IDLE_CONNECTION_MS = 60_000;
  * the connection). The caller owns it and must `$disconnect()` it, which also ends the pool.
  */
 export function createPrismaClient(options: CreatePrismaClientOptions): PrismaClient {
-  const adapter = new PrismaPg(
-    {
-      connectionString: options.databaseUrl,
-      max: options.poolSize ?? DEFAULT_POOL_SIZE,
-      // node-postgres closes a connection idle for 10 s; between a burst's waves the pools
-      // shrank and opened sessions again, each paying SCRAM authentication and warming its
-      // plans, prepared statements and trigger functions anew.
-      idleTimeoutMillis: IDLE_CONNECTION_MS,
-      // node-postgres lets an `application_name` in the connection string win over this one.
-      ...(options.applicationName !== undefined
-        ? { application_name: options.applicationName }
-        : {}),
-    },
-    // Prepared once per connection, only statements whose result shape no migration can change.
-    { statementNameGenerator: statementNames() },
-  );
+  // The pool is made here, not by the adapter, so `directSql()` can run statements on it too.
+  const pool = new pg.Pool({
+    connectionString: options.databaseUrl,
+    max: options.poolSize ?? DEFAULT_POOL_SIZE,
+    // node-postgres closes a connection idle for 10 s; between a burst's waves the pools
+    // shrank and opened sessions again, each paying SCRAM authentication and warming its
+    // plans, prepared statements and trigger functions anew.
+    idleTimeoutMillis: IDLE_CONNECTION_MS,
+    // node-postgres lets an `application_name` in the connection string win over this one.
+    ...(options.applicationName !== undefined ? { application_name: options.applicationName } : {}),
+  });
+  // Prepared once per connection, only statements whose result shape no migration can change.
+  const statementName = statementNames();
+  const adapter = new PrismaPg(pool, {
+    statementNameGenerator: statementName,
+    // `$disconnect()` ends the pool, as it did when the adapter made it.
+    disposeExternalPool: true,
+  });
   // 'minimal': the default formats capture a `new Error()` call site on every query, only to
   // quote the caller's source line in a failed query's message; that was ~1.3% of the gateway's
   // CPU per submit. Errors keep their code, message and (async) stack.
-  return new PrismaClient({ adapter, errorFormat: 'minimal' });
+  const client = new PrismaClient({ adapter, errorFormat: 'minimal' });
+  registerConnection(client, { pool, statementName, connect: () => client.$connect() });
+  return client;
 }
