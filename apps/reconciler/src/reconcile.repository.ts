@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { JobSpec } from '@roam/contracts';
-import type { PrismaClient } from '@roam/db';
+import { directSql, type PrismaClient, type RawStatements } from '@roam/db';
 import {
   type JobEvent,
   jobStateOf,
@@ -74,14 +74,17 @@ export class ReconcileRepository {
     @Inject(Outbox) private readonly outbox: Outbox,
   ) {
     this.ledger = new JobLedger(outbox, SOURCE);
+    this.sql = directSql(prisma);
   }
 
   private readonly ledger: JobLedger;
+  /** Its statements run outside Prisma's query pipeline (docs/architecture.md#direct-sql). */
+  private readonly sql: RawStatements;
 
   /** The jobs, with what the storage worker has kept of them (archived attempts, stored_at). */
   async load(ids: readonly string[]): Promise<ReconcileRecord[]> {
     if (ids.length === 0) return [];
-    const rows = await this.prisma.$queryRaw<Row[]>`
+    const rows = await this.sql.$queryRaw<Row[]>`
       SELECT j.id, j.tenant_id, j.name, j.status::text AS status, j.phase, j.reason, j.message,
              j.attempt, j.requeues, j.preemptions, j.restarts, j.attempt_restarts,
              j.restarts_attempt, j.seq, j.spec, j.placement, j.admitted_at, j.started_at, j.finished_at,
@@ -126,7 +129,7 @@ export class ReconcileRepository {
    * The condition is a part of `jobs_active_idx`'s, which the read goes through.
    */
   async activeIds(after: string | undefined, limit: number): Promise<string[]> {
-    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
+    const rows = await this.sql.$queryRaw<{ id: string }[]>`
       SELECT id FROM jobs
       WHERE ((status = 'pending' AND placement IS NOT NULL) OR status = 'running')
         AND id > ${after ?? '00000000-0000-0000-0000-000000000000'}::uuid
@@ -170,10 +173,8 @@ export class ReconcileRepository {
       });
     }
     if (writes.length === 0) return { applied, stale: [] };
-    const result = await this.prisma.$transaction((tx) => this.ledger.apply(tx, writes), {
-      timeout: 60_000,
-      maxWait: 10_000,
-    });
+    // One statement, atomic by itself: no interactive transaction around it.
+    const result = await this.ledger.apply(this.sql, writes);
     await this.outbox.dispatch(result.envelopes);
     for (const written of [...result.written, ...result.unchanged.map((change) => ({ change }))])
       applied.push(byId.get(written.change.job.id)!);
@@ -193,7 +194,7 @@ export class ReconcileRepository {
     if (deleted.length === 0) return;
     const ids = deleted.map((d) => d.jobId);
     const attempts = deleted.map((d) => d.attempt);
-    await this.prisma.$executeRaw`
+    await this.sql.$executeRaw`
       UPDATE jobs j SET cleanup_at = now()
       FROM unnest(${ids}::uuid[], ${attempts}::int[]) AS d(id, attempt)
       WHERE j.id = d.id AND j.attempt = d.attempt AND j.cleanup_at IS NULL`;

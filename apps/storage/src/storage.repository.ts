@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { PrismaClient } from '@roam/db';
+import { directSql, type PrismaClient, type RawStatements } from '@roam/db';
 import { type JobSpec, type JobStatus, type ResultSlot, resultSlotsOf } from '@roam/contracts';
 import { PRISMA } from '@roam/runtime';
 
@@ -63,12 +63,17 @@ const FINISHED: JobStatus[] = ['succeeded', 'failed', 'cancelled'];
  */
 @Injectable()
 export class StorageRepository {
-  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
+  /** Its statements run outside Prisma's query pipeline (docs/architecture.md#direct-sql). */
+  private readonly sql: RawStatements;
+
+  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {
+    this.sql = directSql(prisma);
+  }
 
   /** The jobs with their namespace, result patterns and archived attempts, in one query. */
   async jobs(ids: readonly string[]): Promise<JobForStorage[]> {
     if (ids.length === 0) return [];
-    const rows = await this.prisma.$queryRaw<
+    const rows = await this.sql.$queryRaw<
       {
         id: string;
         tenant_id: string;
@@ -110,7 +115,7 @@ export class StorageRepository {
   async saveResults(files: readonly NewResultFile[]): Promise<void> {
     if (files.length === 0) return;
     const column = <K extends keyof NewResultFile>(key: K) => files.map((file) => file[key]);
-    await this.prisma.$executeRaw`
+    await this.sql.$executeRaw`
       INSERT INTO result_files (job_id, tenant_id, path, size, checksum, content_type, storage_key)
       SELECT * FROM unnest(${column('jobId')}::uuid[], ${column('tenantId')}::text[],
         ${column('path')}::text[], ${column('size')}::bigint[], ${column('checksum')}::text[],
@@ -135,7 +140,7 @@ export class StorageRepository {
   async saveLogArchives(rows: readonly NewLogArchive[]): Promise<void> {
     if (rows.length === 0) return;
     const column = <K extends keyof NewLogArchive>(key: K) => rows.map((row) => row[key]);
-    await this.prisma.$executeRaw`
+    await this.sql.$executeRaw`
       INSERT INTO log_archives (job_id, attempt, tenant_id, storage_key, size, error)
       SELECT * FROM unnest(${column('jobId')}::uuid[], ${column('attempt')}::int[],
         ${column('tenantId')}::text[], ${column('storageKey')}::text[], ${column('size')}::bigint[],
@@ -152,7 +157,7 @@ export class StorageRepository {
   async markStored(jobs: readonly StoredJob[]): Promise<void> {
     if (jobs.length === 0) return;
     const ids = jobs.map((job) => job.jobId);
-    await this.prisma.$executeRaw`
+    await this.sql.$executeRaw`
       INSERT INTO stored_jobs (job_id, tenant_id, results_error)
       SELECT s.id, j.tenant_id, s.results_error
       FROM unnest(${ids}::uuid[],
@@ -168,7 +173,7 @@ export class StorageRepository {
    * meanwhile (a finish racing the stored mark) are skipped, and deleted in the same statement.
    */
   async backlog(): Promise<StorageBacklog> {
-    const [row] = await this.prisma.$queryRaw<{ jobs: bigint; oldest: Date | null }[]>`
+    const [row] = await this.sql.$queryRaw<{ jobs: bigint; oldest: Date | null }[]>`
       WITH stale AS (
         DELETE FROM storage_backlog b USING stored_jobs s WHERE s.job_id = b.job_id
       )
@@ -184,7 +189,7 @@ export class StorageRepository {
    * or running again after a retry with an earlier attempt's log not archived (a bounded batch).
    */
   async unstored(limit: number): Promise<string[]> {
-    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
+    const rows = await this.sql.$queryRaw<{ id: string }[]>`
       (SELECT j.id FROM storage_backlog b JOIN jobs j ON j.id = b.job_id
        WHERE j.status = ANY(${FINISHED}::"JobStatus"[])
          AND NOT EXISTS (SELECT 1 FROM stored_jobs s WHERE s.job_id = b.job_id)
@@ -206,7 +211,7 @@ export class StorageRepository {
     now: Date,
     limit: number,
   ): Promise<{ jobId: string; tenantId: string; path: string; storageKey: string }[]> {
-    return this.prisma.$queryRaw`
+    return this.sql.$queryRaw`
       SELECT r.job_id AS "jobId", r.tenant_id AS "tenantId", r.path, r.storage_key AS "storageKey"
       FROM result_files r JOIN tenants t ON t.id = r.tenant_id
       WHERE t.results_retention_days IS NOT NULL

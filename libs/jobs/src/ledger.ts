@@ -1,5 +1,5 @@
 import type { Envelope, JobSpec } from '@roam/contracts';
-import { Prisma } from '@roam/db';
+import { Prisma, type RawStatements } from '@roam/db';
 import { type JobEvent, type JobState, SUBMITTED, transition } from '@roam/domain';
 import type { Outbox } from '@roam/messaging';
 
@@ -7,8 +7,11 @@ import { jobEventEnvelope } from './envelope.js';
 
 const { sql } = Prisma;
 
-/** What the ledger needs of a Prisma client or transaction: raw queries. */
-export type LedgerDb = Pick<Prisma.TransactionClient, '$queryRaw'>;
+/**
+ * What the ledger needs of a database: raw queries, from a transaction's client, or from
+ * `directSql(prisma)` for a write that is one statement (docs/architecture.md#direct-sql).
+ */
+export type LedgerDb = Pick<RawStatements, '$queryRaw'>;
 
 /** A job as its caller read it: the ledger writes only if `seq` is still the row's. */
 export interface LedgerJob {

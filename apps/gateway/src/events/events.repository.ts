@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Prisma, type PrismaClient } from '@roam/db';
+import { directSql, Prisma, type PrismaClient, type RawStatements } from '@roam/db';
 import { PRISMA } from '@roam/runtime';
 
 /**
@@ -75,7 +75,12 @@ function groupCondition(tenantId: string, group: string | undefined): Prisma.Sql
 /** The `events` log written by the outbox. Tenant reads take the tenant id. */
 @Injectable()
 export class EventsRepository {
-  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
+  /** Its reads run outside Prisma's query pipeline (docs/architecture.md#direct-sql). */
+  private readonly sql: RawStatements;
+
+  constructor(@Inject(PRISMA) prisma: PrismaClient) {
+    this.sql = directSql(prisma);
+  }
 
   /** One tenant's events with `after < (xid, position) ≤ upto`, in read order. */
   async list(
@@ -88,7 +93,7 @@ export class EventsRepository {
       group?: string | undefined;
     },
   ): Promise<EventRow[]> {
-    const rows = await this.prisma.$queryRaw<RawRow[]>`
+    const rows = await this.sql.$queryRaw<RawRow[]>`
       SELECT ${columns} FROM events
       WHERE tenant_id = ${tenantId}
         AND (xid, position) > (${query.after.xid.toString()}::xid8, ${query.after.position})
@@ -105,7 +110,7 @@ export class EventsRepository {
    * oldest one still open): what the shared feed polls.
    */
   async after(after: FeedCursor, limit: number): Promise<EventRow[]> {
-    const rows = await this.prisma.$queryRaw<RawRow[]>`
+    const rows = await this.sql.$queryRaw<RawRow[]>`
       SELECT ${columns} FROM events
       WHERE (xid, position) > (${after.xid.toString()}::xid8, ${after.position})
         AND xid < pg_snapshot_xmin(pg_current_snapshot())
@@ -116,7 +121,7 @@ export class EventsRepository {
 
   /** The last event the feed may read now: where a feed starting now begins. */
   async end(): Promise<FeedCursor> {
-    const rows = await this.prisma.$queryRaw<{ position: bigint; xid: string }[]>`
+    const rows = await this.sql.$queryRaw<{ position: bigint; xid: string }[]>`
       SELECT position, xid::text AS xid FROM events
       WHERE xid < pg_snapshot_xmin(pg_current_snapshot())
       ORDER BY events.xid DESC, events.position DESC
@@ -132,7 +137,7 @@ export class EventsRepository {
    */
   async cursorAt(position: bigint): Promise<FeedCursor | undefined> {
     if (position === 0n) return FEED_START;
-    const rows = await this.prisma.$queryRaw<{ xid: string | null }[]>`
+    const rows = await this.sql.$queryRaw<{ xid: string | null }[]>`
       SELECT coalesce(
         (SELECT xid FROM events WHERE position = ${position}),
         (SELECT min(xid) FROM events WHERE position > ${position}))::text AS xid`;
@@ -147,7 +152,7 @@ export class EventsRepository {
    * as a scan of every event when none waits, the usual answer.
    */
   async waiting(): Promise<{ horizon: bigint; waiting: boolean }> {
-    const rows = await this.prisma.$queryRaw<{ horizon: string; waiting: boolean }[]>`
+    const rows = await this.sql.$queryRaw<{ horizon: string; waiting: boolean }[]>`
       SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS horizon,
         coalesce((SELECT max(xid) FROM events) >= pg_snapshot_xmin(pg_current_snapshot()), false)
           AS waiting`;

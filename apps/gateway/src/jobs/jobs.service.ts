@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createEnvelope, type JobSpec, jobSpecSchema, subjects } from '@roam/contracts';
+import { directSql } from '@roam/db';
 import { uuidv7 } from '@roam/domain';
 import { JobLedger } from '@roam/jobs';
 import { Outbox } from '@roam/messaging';
@@ -113,7 +114,8 @@ export class JobsService {
     const requested = requestedOf(spec);
     const { rows, envelopes } =
       requested.length === 0
-        ? await this.ledger.submit<JobRecordRow>(this.repository.prisma, [record], {
+        ? // One statement: straight to the pool (docs/architecture.md#direct-sql).
+          await this.ledger.submit<JobRecordRow>(directSql(this.repository.prisma), [record], {
             tenantGuard: tenantId,
             messages,
             returnRows: true,

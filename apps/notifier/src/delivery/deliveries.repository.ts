@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Prisma, PrismaClient } from '@roam/db';
+import { directSql, type Prisma, type PrismaClient, type RawStatements } from '@roam/db';
 import { PRISMA } from '@roam/runtime';
 import { EVENT_TYPE_PREFIX, subjects } from '@roam/contracts';
 
@@ -54,7 +54,12 @@ export interface FanOutResult {
  */
 @Injectable()
 export class DeliveriesRepository {
-  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
+  /** Its statements run outside Prisma's query pipeline (docs/architecture.md#direct-sql). */
+  private readonly sql: RawStatements;
+
+  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {
+    this.sql = directSql(prisma);
+  }
 
   /**
    * Claims due deliveries round-robin over active endpoints: at most `perEndpoint` (or the
@@ -66,7 +71,7 @@ export class DeliveriesRepository {
     if (request.limit <= 0) return [];
     const ids = [...request.partial.keys()];
     const free = ids.map((id) => request.partial.get(id) ?? 0);
-    return this.prisma.$queryRaw<ClaimedDelivery[]>`
+    return this.sql.$queryRaw<ClaimedDelivery[]>`
       WITH candidates AS (
         SELECT d.id, d.endpoint_id, d.next_attempt_at
         FROM webhook_endpoints e
@@ -106,7 +111,7 @@ export class DeliveriesRepository {
   /** Ends the lease of claimed deliveries that were never started: due again at once. */
   async release(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.prisma.$executeRaw`
+    await this.sql.$executeRaw`
       UPDATE webhook_deliveries SET next_attempt_at = now()
       WHERE id = ANY(${[...ids]}::uuid[]) AND status = 'pending'`;
   }
@@ -158,7 +163,7 @@ export class DeliveriesRepository {
     const durations = successes.map((s) => s.response.durationMs);
     const codes = successes.map((s) => s.response.statusCode ?? null);
     const bodies = successes.map((s) => s.response.body ?? null);
-    await this.prisma.$executeRaw`
+    await this.sql.$executeRaw`
       WITH input AS (
         SELECT * FROM unnest(${ids}::uuid[], ${durations}::int[], ${codes}::int[], ${bodies}::text[])
           AS t(id, duration_ms, status_code, response_body)
@@ -222,7 +227,7 @@ export class DeliveriesRepository {
     const ids = messages.map((m) => m.id);
     const tenants = messages.map((m) => m.tenantId);
     const types = messages.map((m) => m.type);
-    const [row] = await this.prisma.$queryRaw<
+    const [row] = await this.sql.$queryRaw<
       { created: bigint; unknown: string[]; altered: FanOutResult['altered'] }[]
     >`
       WITH msg AS (

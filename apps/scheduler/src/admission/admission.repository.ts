@@ -2,11 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { JobSpec } from '@roam/contracts';
 import {
   type AdmissionWindow,
+  directSql,
   type InFlightJob,
   inFlightJobs,
   pendingJobs,
   type Prisma,
   type PrismaClient,
+  type RawStatements,
   runningJobs,
   tenantStates,
 } from '@roam/db';
@@ -113,7 +115,12 @@ export interface DecidedRow {
 
 @Injectable()
 export class AdmissionRepository {
-  constructor(@Inject(PRISMA) readonly prisma: PrismaClient) {}
+  /** Its statements run outside Prisma's query pipeline (docs/architecture.md#direct-sql). */
+  private readonly sql: RawStatements;
+
+  constructor(@Inject(PRISMA) readonly prisma: PrismaClient) {
+    this.sql = directSql(prisma);
+  }
 
   /** Runs `work` holding the admission lock; undefined when another scheduler holds it. */
   async withAdmissionLock<T>(work: (tx: Tx) => Promise<T>): Promise<T | undefined> {
@@ -242,7 +249,7 @@ export class AdmissionRepository {
 
   /** Admitted jobs whose Kubernetes Job was not confirmed created (a crash, an API error). */
   async unconfirmed(olderThanMs: number, limit: number): Promise<AdmittedRow[]> {
-    const rows = await this.prisma.$queryRaw<AdmittedSqlRow[]>`
+    const rows = await this.sql.$queryRaw<AdmittedSqlRow[]>`
       SELECT j.id, j.tenant_id, t.namespace, j.name, j.attempt, j.seq, j.spec, j.inputs_key,
              j.admitted_capacity, j.admitted_pools
       FROM jobs j JOIN tenants t ON t.id = j.tenant_id
@@ -257,7 +264,7 @@ export class AdmissionRepository {
     created: readonly { id: string; attempt: number; namespace: string; job: string }[],
   ): Promise<void> {
     if (created.length === 0) return;
-    await this.prisma.$executeRaw`
+    await this.sql.$executeRaw`
       UPDATE jobs j SET placement = jsonb_build_object('namespace', v.namespace, 'job', v.job), updated_at = now()
       FROM (SELECT unnest(${created.map((c) => c.id)}::uuid[]) AS id,
                    unnest(${created.map((c) => c.attempt)}::int[]) AS attempt,

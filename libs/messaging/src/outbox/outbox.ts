@@ -1,5 +1,5 @@
 import { EVENT_SUBJECT_LIKE, type Envelope } from '@roam/contracts';
-import { Prisma, type PrismaClient } from '@roam/db';
+import { directSql, Prisma, type PrismaClient, type RawStatements } from '@roam/db';
 import { bindToActiveContext, currentTraceparent, metrics } from '@roam/telemetry';
 import type { Logger } from 'pino';
 
@@ -71,6 +71,8 @@ export class Outbox {
   private readonly maxAttempts: number;
   private readonly claimLeaseMs: number;
   private readonly retryBackoffMs: number;
+  /** The relay's and the marks' statements, outside Prisma's pipeline (docs/architecture.md#direct-sql). */
+  private readonly sql: RawStatements;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -85,6 +87,7 @@ export class Outbox {
     this.maxAttempts = Math.max(1, options.maxAttempts ?? MAX_RELAY_ATTEMPTS);
     this.claimLeaseMs = options.claimLeaseMs ?? 60_000;
     this.retryBackoffMs = options.retryBackoffMs ?? 1000;
+    this.sql = directSql(prisma);
   }
 
   /**
@@ -217,10 +220,9 @@ export class Outbox {
     }
     if (published.length > 0) {
       metrics.outboxRelayed.inc(published.length);
-      await this.prisma.outboxMessage.updateMany({
-        where: { id: { in: published } },
-        data: { publishedAt: new Date(), nextAttemptAt: null },
-      });
+      await this.sql.$executeRaw`
+        UPDATE outbox_messages SET published_at = now(), next_attempt_at = NULL
+        WHERE id = ANY(${published}::uuid[])`;
       this.logger.info({ count: published.length }, 'outbox relay published messages left behind');
     }
     for (const { row, error } of failed) await this.recordFailure(row, error);
@@ -233,7 +235,7 @@ export class Outbox {
    * not every row written and not yet marked published.
    */
   private async parkAbandoned(): Promise<void> {
-    const parked = await this.prisma.$executeRaw`
+    const parked = await this.sql.$executeRaw`
       UPDATE outbox_messages
       SET parked_at = now(), next_attempt_at = NULL,
           last_error = left(coalesce(last_error || '; ', '') ||
@@ -250,7 +252,7 @@ export class Outbox {
   }
 
   private async claim(graceMs: number): Promise<ClaimedRow[]> {
-    const rows = await this.prisma.$queryRaw<ClaimedRow[]>`
+    const rows = await this.sql.$queryRaw<ClaimedRow[]>`
       UPDATE outbox_messages o
       SET attempts = o.attempts + 1,
           next_attempt_at = now() + make_interval(secs => ${this.claimLeaseMs / 1000})
@@ -347,10 +349,9 @@ export class Outbox {
     this.marking = previous.then(async () => {
       if (ids.length === 0) return;
       try {
-        await this.prisma.outboxMessage.updateMany({
-          where: { id: { in: ids } },
-          data: { publishedAt: new Date() },
-        });
+        // One statement text whatever the count, so it is prepared once per connection.
+        await this.sql.$executeRaw`
+          UPDATE outbox_messages SET published_at = now() WHERE id = ANY(${ids}::uuid[])`;
       } catch (error) {
         // Unmarked rows are republished by the relay and deduplicated by JetStream.
         this.logger.warn({ err: error, count: ids.length }, 'could not mark outbox rows published');
