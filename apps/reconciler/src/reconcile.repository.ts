@@ -138,7 +138,7 @@ export class ReconcileRepository {
   }
 
   /**
-   * Applies every change in one transaction, through the ledger: one statement for the batch.
+   * Applies every change through the ledger: one statement for the batch, atomic by itself.
    * Each write is conditional on the job's `seq` (which moves with every attempt), so a change
    * computed from a stale read (another reconciler, a cancel in between) is skipped; the
    * skipped jobs are returned to be looked at again.
@@ -173,7 +173,6 @@ export class ReconcileRepository {
       });
     }
     if (writes.length === 0) return { applied, stale: [] };
-    // One statement, atomic by itself: no interactive transaction around it.
     const result = await this.ledger.apply(this.sql, writes);
     await this.outbox.dispatch(result.envelopes);
     for (const written of [...result.written, ...result.unchanged.map((change) => ({ change }))])

@@ -73,6 +73,9 @@ describe('directSql (Postgres)', () => {
     expect(row?.['num']).toBeInstanceOf(Prisma.Decimal);
     expect(row?.['tstz']).toBeInstanceOf(Date);
     expect(row?.['i8s']).toEqual([1n, null, 3n]);
+    // bytea as Prisma gives it: a plain Uint8Array, not node-postgres' Buffer.
+    expect(Object.getPrototypeOf(row?.['bytea'])).toBe(Uint8Array.prototype);
+    expect(Object.getPrototypeOf(viaPrisma[0]?.['bytea'])).toBe(Uint8Array.prototype);
   });
 
   it('sends parameters as Prisma does: dates, decimals, bigints, arrays, JSON, nested SQL', async () => {
@@ -145,6 +148,32 @@ describe('directSql (Postgres)', () => {
     await client.$disconnect();
     // Ended, not left with an idle connection holding the process open.
     await expect(runner.$queryRaw`SELECT 1 AS one`).rejects.toThrow(/pool after calling end/);
+  });
+
+  it('reads and writes times as Prisma does in a database whose TimeZone is not UTC', async () => {
+    const database = new URL(db.url).pathname.slice(1);
+    await db.prisma.$executeRawUnsafe(
+      `ALTER DATABASE "${database}" SET timezone = 'America/New_York'`,
+    );
+    const client = createPrismaClient({ databaseUrl: db.url, poolSize: 1 });
+    try {
+      const at = new Date('2026-01-02T05:00:00.000Z');
+      await client.$executeRaw`CREATE TABLE direct_sql_tz (id int PRIMARY KEY, at timestamptz)`;
+      await client.$executeRaw`INSERT INTO direct_sql_tz VALUES (1, ${at})`;
+      await directSql(client).$executeRaw`INSERT INTO direct_sql_tz VALUES (2, ${at})`;
+      const read = sql`SELECT id, at FROM direct_sql_tz ORDER BY id`;
+      const expected = [
+        { id: 1, at },
+        { id: 2, at },
+      ];
+      expect(await client.$queryRaw(read)).toEqual(expected);
+      expect(await directSql(client).$queryRaw(read)).toEqual(expected);
+      expect(await directSql(client).$queryRaw`SELECT current_setting('TimeZone') AS tz`).toEqual([
+        { tz: 'UTC' },
+      ]);
+    } finally {
+      await client.$disconnect();
+    }
   });
 
   it('hands back a client it did not make as it is', () => {
