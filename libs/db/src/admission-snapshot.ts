@@ -9,9 +9,11 @@ import type {
   TenantState,
 } from '@roam/domain';
 
-import type { Prisma, PrismaClient } from './generated/prisma/client.js';
+import type { RawStatements } from './direct-sql.js';
+import type { Prisma } from './generated/prisma/client.js';
 
-type Db = Prisma.TransactionClient | PrismaClient;
+/** A client, a transaction's client, or a `directSql`/`directTransaction` runner. */
+type Db = RawStatements;
 
 /**
  * How many pending jobs one decision reads: each tenant's first `perTenant` in its own queue

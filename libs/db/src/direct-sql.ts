@@ -48,17 +48,33 @@ export function directSql(client: RawStatements): RawStatements {
   if (!connection) return client;
   let runner = runners.get(client);
   if (!runner) {
-    runner = new DirectSql(connection);
+    runner = new DirectSql(connection.pool, connection.statementName, ready(client, connection));
     runners.set(client, runner);
   }
   return runner;
 }
 
-class DirectSql implements RawStatements {
-  private connected: Promise<void> | undefined;
-  private isConnected = false;
+const readiness = new WeakMap<object, () => Promise<void>>();
 
-  constructor(private readonly connection: Connection) {}
+/** The client's one `connectOnce`, shared by its runner and its transactions. */
+function ready(client: object, connection: Connection): () => Promise<void> {
+  let once = readiness.get(client);
+  if (!once) {
+    once = connectOnce(connection);
+    readiness.set(client, once);
+  }
+  return once;
+}
+
+/** Where a runner's statements go: the pool, or one connection of it in a transaction. */
+type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
+
+class DirectSql implements RawStatements {
+  constructor(
+    private readonly target: Queryable,
+    private readonly statementName: Connection['statementName'],
+    private readonly ready: () => Promise<void> = () => Promise.resolve(),
+  ) {}
 
   async $queryRaw<T = unknown>(
     query: TemplateStringsArray | Prisma.Sql,
@@ -81,18 +97,10 @@ class DirectSql implements RawStatements {
     const statement =
       query instanceof Prisma.Sql ? query : Prisma.sql(query, ...(values as Prisma.Sql[]));
     const text = statement.text;
-    if (!this.isConnected) {
-      this.connected ??= this.connection.connect().then(() => {
-        this.isConnected = true;
-      });
-      await this.connected.catch((error: unknown) => {
-        this.connected = undefined; // the next statement tries again
-        throw error;
-      });
-    }
+    await this.ready();
     try {
-      return await this.connection.pool.query({
-        name: this.connection.statementName({ sql: text }) || undefined,
+      return await this.target.query({
+        name: this.statementName({ sql: text }) || undefined,
         text,
         values: statement.values.map(parameter),
         types: PRISMA_TYPES,
@@ -100,6 +108,72 @@ class DirectSql implements RawStatements {
     } catch (error) {
       throw asPrismaError(error);
     }
+  }
+}
+
+/** Runs the client's `$connect()` once, before the first statement (see `Connection.connect`). */
+function connectOnce(connection: Connection): () => Promise<void> {
+  let connected: Promise<void> | undefined;
+  let done = false;
+  return async () => {
+    if (done) return;
+    connected ??= connection.connect().then(() => {
+      done = true;
+    });
+    await connected.catch((error: unknown) => {
+      connected = undefined; // the next statement tries again
+      throw error;
+    });
+  };
+}
+
+export interface DirectTransactionOptions {
+  /**
+   * Longest one statement, or a pause between two, may take; past it Postgres cancels the
+   * statement or ends the session, and the transaction rolls back. Bounds what a stuck caller
+   * holds (its locks, a pooled connection), as Prisma's interactive-transaction timeout does.
+   */
+  timeoutMs: number;
+}
+
+/**
+ * `work` in one transaction on one connection of the client's pool, its statements straight
+ * through node-postgres as `directSql` runs them: committed when `work` resolves, rolled back
+ * when it throws. For a transaction whose statements are all raw (Prisma's interactive
+ * transaction costs ~0.5 ms of CPU more; docs/architecture.md#direct-sql). A client made
+ * elsewhere (a test's stub) runs it through its own `$transaction`.
+ */
+export async function directTransaction<T>(
+  client: RawStatements & {
+    $transaction<R>(
+      work: (tx: Prisma.TransactionClient) => Promise<R>,
+      options?: { timeout?: number; maxWait?: number },
+    ): Promise<R>;
+  },
+  work: (tx: RawStatements) => Promise<T>,
+  options: DirectTransactionOptions,
+): Promise<T> {
+  const connection = connections.get(client);
+  if (!connection) return client.$transaction(work, { timeout: options.timeoutMs });
+  await ready(client, connection)();
+  const session = await connection.pool.connect();
+  let broken: Error | undefined;
+  try {
+    const ms = Math.max(1, Math.round(options.timeoutMs));
+    await session.query(
+      `BEGIN; SET LOCAL statement_timeout = ${ms}; SET LOCAL idle_in_transaction_session_timeout = ${ms}`,
+    );
+    const result = await work(new DirectSql(session, connection.statementName));
+    await session.query('COMMIT');
+    return result;
+  } catch (error) {
+    await session.query('ROLLBACK').catch((rollbackError: unknown) => {
+      // The session is gone or unusable: the pool must not hand it out again.
+      broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+    });
+    throw asPrismaError(error);
+  } finally {
+    session.release(broken);
   }
 }
 
@@ -114,7 +188,8 @@ function parameter(value: unknown): unknown {
 /**
  * node-postgres' parsers, changed where Prisma's raw results differ: `bigint` for int8 (and
  * `count(*)`), `Decimal` for numeric, `timestamp` and `date` read as UTC, `time` as a Date on
- * 1970-01-01 UTC, bytea as a plain Uint8Array. `directSql.spec` holds the two to the same values.
+ * 1970-01-01 UTC, bytea as a plain Uint8Array. `libs/db/test/direct-sql.test.ts`
+ * holds the two to the same values.
  */
 const OID = {
   int8: 20,

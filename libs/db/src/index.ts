@@ -3,7 +3,12 @@
 // wiring lives in the apps.
 export * from './generated/prisma/client.js';
 export { createPrismaClient, DEFAULT_POOL_SIZE, type CreatePrismaClientOptions } from './client.js';
-export { directSql, type RawStatements } from './direct-sql.js';
+export {
+  directSql,
+  directTransaction,
+  type DirectTransactionOptions,
+  type RawStatements,
+} from './direct-sql.js';
 export { isUniqueViolation } from './errors.js';
 export {
   DEFAULT_NAMED_STATEMENTS,

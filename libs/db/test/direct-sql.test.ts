@@ -4,7 +4,9 @@ import { createTestDatabase, type TestDatabase } from '@roam/testing';
 import {
   createPrismaClient,
   directSql,
+  directTransaction,
   Prisma,
+  type PrismaClient,
   type RawStatements,
   statementNames,
 } from '../src/index.js';
@@ -174,6 +176,102 @@ describe('directSql (Postgres)', () => {
     } finally {
       await client.$disconnect();
     }
+  });
+
+  describe('directTransaction', () => {
+    let single: PrismaClient;
+
+    beforeAll(async () => {
+      single = createPrismaClient({ databaseUrl: db.url, poolSize: 1 });
+      await direct.$executeRaw`CREATE TABLE direct_tx_t (id int PRIMARY KEY)`;
+    });
+
+    afterAll(async () => {
+      await single?.$disconnect();
+    });
+
+    const ids = () => direct.$queryRaw<{ id: number }[]>`SELECT id FROM direct_tx_t ORDER BY id`;
+
+    it('commits what the work wrote when it resolves, on one connection', async () => {
+      const result = await directTransaction(
+        single,
+        async (tx) => {
+          await tx.$executeRaw`INSERT INTO direct_tx_t (id) VALUES (1)`;
+          // Inside, the work sees its own write; outside, nobody does yet.
+          const inside = await tx.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM direct_tx_t`;
+          expect(await ids()).toEqual([]);
+          const [xact] = await tx.$queryRaw<{ open: boolean }[]>`
+            SELECT transaction_timestamp() <> statement_timestamp() AS open`;
+          return { inside: inside[0]?.n, open: xact?.open };
+        },
+        { timeoutMs: 10_000 },
+      );
+      expect(result).toEqual({ inside: 1n, open: true });
+      expect(await ids()).toEqual([{ id: 1 }]);
+    });
+
+    it('rolls back when the work throws, and gives the connection back', async () => {
+      const failed = await directTransaction(
+        single,
+        async (tx) => {
+          await tx.$executeRaw`INSERT INTO direct_tx_t (id) VALUES (2)`;
+          throw new Error('changed my mind');
+        },
+        { timeoutMs: 10_000 },
+      ).catch((error: unknown) => error);
+      expect(failed).toEqual(new Error('changed my mind'));
+      expect(await ids()).toEqual([{ id: 1 }]);
+      // The pool's one connection is free again, and out of the aborted transaction.
+      expect(await directSql(single).$queryRaw`SELECT 1 AS one`).toEqual([{ one: 1 }]);
+    });
+
+    it('rolls back a statement that fails, with the error Prisma would give', async () => {
+      const failed = await directTransaction(
+        single,
+        async (tx) => {
+          await tx.$executeRaw`INSERT INTO direct_tx_t (id) VALUES (3)`;
+          await tx.$executeRaw`INSERT INTO direct_tx_t (id) VALUES (1)`;
+        },
+        { timeoutMs: 10_000 },
+      ).catch((error: unknown) => error);
+      expect(failed).toMatchObject({
+        code: 'P2010',
+        meta: { driverAdapterError: { cause: { originalCode: '23505' } } },
+      });
+      expect(await ids()).toEqual([{ id: 1 }]);
+    });
+
+    it('bounds a statement by its timeout: cancelled and rolled back', async () => {
+      const failed = await directTransaction(
+        single,
+        async (tx) => {
+          await tx.$executeRaw`INSERT INTO direct_tx_t (id) VALUES (4)`;
+          await tx.$queryRaw`SELECT pg_sleep(5)`;
+        },
+        { timeoutMs: 100 },
+      ).catch((error: unknown) => error);
+      // 57014: canceling statement due to statement timeout.
+      expect(failed).toMatchObject({
+        meta: { driverAdapterError: { cause: { originalCode: '57014' } } },
+      });
+      expect(await ids()).toEqual([{ id: 1 }]);
+    });
+
+    it('runs the work through $transaction on a client it did not make', async () => {
+      const calls: unknown[] = [];
+      const stub = {
+        $queryRaw: <T>() => Promise.resolve([] as T),
+        $executeRaw: () => Promise.resolve(0),
+        $transaction: <R>(work: (tx: never) => Promise<R>, options?: unknown) => {
+          calls.push(options);
+          return work(stub as never);
+        },
+      };
+      expect(
+        await directTransaction(stub, () => Promise.resolve('done'), { timeoutMs: 1234 }),
+      ).toBe('done');
+      expect(calls).toEqual([{ timeout: 1234 }]);
+    });
   });
 
   it('hands back a client it did not make as it is', () => {

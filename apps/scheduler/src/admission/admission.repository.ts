@@ -3,10 +3,10 @@ import type { JobSpec } from '@roam/contracts';
 import {
   type AdmissionWindow,
   directSql,
+  directTransaction,
   type InFlightJob,
   inFlightJobs,
   pendingJobs,
-  type Prisma,
   type PrismaClient,
   type RawStatements,
   runningJobs,
@@ -27,7 +27,8 @@ import { PRISMA } from '@roam/runtime';
 
 import { withAdmittedCapacity, withAdmittedPools } from './flavor-placement.js';
 
-type Tx = Prisma.TransactionClient;
+/** The admission cycle's transaction: raw statements on one connection (`directTransaction`). */
+type Tx = RawStatements;
 
 /** Admission decisions are made by one scheduler at a time (docs/architecture.md#rule-4). */
 const ADMISSION_LOCK = 7_261_001;
@@ -124,7 +125,8 @@ export class AdmissionRepository {
 
   /** Runs `work` holding the admission lock; undefined when another scheduler holds it. */
   async withAdmissionLock<T>(work: (tx: Tx) => Promise<T>): Promise<T | undefined> {
-    return this.prisma.$transaction(
+    return directTransaction(
+      this.prisma,
       async (tx) => {
         const [row] = await tx.$queryRaw<
           { locked: boolean }[]
@@ -132,7 +134,7 @@ export class AdmissionRepository {
         if (!row?.locked) return undefined;
         return work(tx);
       },
-      { timeout: 60_000, maxWait: 10_000 },
+      { timeoutMs: 60_000 },
     );
   }
 

@@ -10,7 +10,7 @@ import {
   withCapacityLoss,
 } from '@roam/domain';
 import { type JobChange, JobLedger } from '@roam/jobs';
-import type { Prisma } from '@roam/db';
+import type { RawStatements } from '@roam/db';
 import { Outbox } from '@roam/messaging';
 import { APP_CONFIG, LOGGER } from '@roam/runtime';
 import { metrics } from '@roam/telemetry';
@@ -24,7 +24,7 @@ import { type Eviction, Evictor } from './evictor.js';
 import { JobCreator } from './job-creator.js';
 import { withAdmittedCapacity, withAdmittedPools } from './flavor-placement.js';
 
-type Tx = Prisma.TransactionClient;
+type Tx = RawStatements;
 
 export interface CycleResult {
   leader: boolean;

@@ -1,11 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { JobSpec } from '@roam/contracts';
-import type { AdmissionWindow, Prisma, PrismaClient } from '@roam/db';
+import type { AdmissionWindow, PrismaClient, RawStatements } from '@roam/db';
 import { jobStateOf } from '@roam/domain';
 import type { LedgerJob } from '@roam/jobs';
 import { PRISMA } from '@roam/runtime';
 
-type Tx = Prisma.TransactionClient;
+/** The admission cycle's transaction (`AdmissionRepository.withAdmissionLock`). */
+type Tx = RawStatements;
 
 /** A job Kueue has still to admit or start, with what its Kubernetes Job needs. */
 export interface KueueRow {
