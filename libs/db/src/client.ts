@@ -36,13 +36,13 @@ export function createPrismaClient(options: CreatePrismaClientOptions): PrismaCl
     idleTimeoutMillis: IDLE_CONNECTION_MS,
     // node-postgres lets an `application_name` in the connection string win over this one.
     ...(options.applicationName !== undefined ? { application_name: options.applicationName } : {}),
-  });
-  // Every session in UTC, whatever the server's or the database's TimeZone: Prisma's adapter
-  // sends a Date without an offset and reads a timestamptz without its offset, so its times are
-  // right only in a UTC session (and directSql's agree with them only there). Queued before any
-  // other statement of the new connection; if it fails, so does that statement.
-  pool.on('connect', (connection) => {
-    connection.query("SET TIME ZONE 'UTC'").catch(() => undefined);
+    // Every session in UTC, whatever the server's or the database's TimeZone: Prisma's adapter
+    // sends a Date without an offset and reads a timestamptz without its offset, so its times
+    // are right only in a UTC session (and directSql's agree with them only there). The pool
+    // hands a new connection out only once this has run; when it fails, the connection is
+    // closed and the statement that asked for it fails.
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- pg-pool awaits the promise (@types/pg says void)
+    onConnect: (connection) => connection.query("SET TIME ZONE 'UTC'"),
   });
   // Prepared once per connection, only statements whose result shape no migration can change.
   const statementName = statementNames();

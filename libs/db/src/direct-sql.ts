@@ -131,7 +131,8 @@ export interface DirectTransactionOptions {
   /**
    * Longest one statement, or a pause between two, may take; past it Postgres cancels the
    * statement or ends the session, and the transaction rolls back. Bounds what a stuck caller
-   * holds (its locks, a pooled connection), as Prisma's interactive-transaction timeout does.
+   * holds (its locks, a pooled connection). Unlike Prisma's interactive-transaction timeout, it
+   * does not bound the whole transaction, and waiting for a pooled connection is not bounded.
    */
   timeoutMs: number;
 }
@@ -157,22 +158,37 @@ export async function directTransaction<T>(
   if (!connection) return client.$transaction(work, { timeout: options.timeoutMs });
   await ready(client, connection)();
   const session = await connection.pool.connect();
+  // The server may end the session between two statements (the idle timeout below, a
+  // terminated backend, a failover). The pool listens only to idle connections: without a
+  // listener here, that 'error' event would be an uncaught exception. The statement waiting
+  // next fails on the closed connection; the connection is never handed out again.
   let broken: Error | undefined;
+  const onError = (error: Error) => {
+    broken ??= error;
+  };
+  session.on('error', onError);
   try {
     const ms = Math.max(1, Math.round(options.timeoutMs));
     await session.query(
       `BEGIN; SET LOCAL statement_timeout = ${ms}; SET LOCAL idle_in_transaction_session_timeout = ${ms}`,
     );
     const result = await work(new DirectSql(session, connection.statementName));
-    await session.query('COMMIT');
+    // A transaction a failed statement aborted answers COMMIT with ROLLBACK, and no error:
+    // work that caught that statement's error must not be reported as committed.
+    const commit = await session.query('COMMIT');
+    if (commit.command === 'ROLLBACK')
+      throw new Error('the transaction was rolled back: one of its statements failed');
     return result;
   } catch (error) {
-    await session.query('ROLLBACK').catch((rollbackError: unknown) => {
-      // The session is gone or unusable: the pool must not hand it out again.
-      broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
-    });
+    if (!broken)
+      await session.query('ROLLBACK').catch((rollbackError: unknown) => {
+        // The session is gone or unusable: the pool must not hand it out again.
+        broken ??=
+          rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+      });
     throw asPrismaError(error);
   } finally {
+    session.off('error', onError);
     session.release(broken);
   }
 }

@@ -257,6 +257,44 @@ describe('directSql (Postgres)', () => {
       expect(await ids()).toEqual([{ id: 1 }]);
     });
 
+    it('does not report as committed a transaction a caught failure rolled back', async () => {
+      const failed = await directTransaction(
+        single,
+        async (tx) => {
+          await tx.$executeRaw`INSERT INTO direct_tx_t (id) VALUES (5)`;
+          await tx.$executeRaw`INSERT INTO direct_tx_t (id) VALUES (1)`.catch(() => undefined);
+          return 'carried on';
+        },
+        { timeoutMs: 10_000 },
+      ).catch((error: unknown) => error);
+      expect(failed).toEqual(
+        new Error('the transaction was rolled back: one of its statements failed'),
+      );
+      expect(await ids()).toEqual([{ id: 1 }]);
+    });
+
+    it('fails, and does not crash the process, when the server ends its session mid-way', async () => {
+      const failed = await directTransaction(
+        single,
+        async (tx) => {
+          const [self] = await tx.$queryRaw<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
+          await direct.$queryRaw`SELECT pg_terminate_backend(${self?.pid}::int)`;
+          // Until the backend is gone, so its end reaches the idle connection first.
+          for (let i = 0; i < 400; i += 1) {
+            const [alive] = await direct.$queryRaw<{ n: bigint }[]>`
+              SELECT count(*) AS n FROM pg_stat_activity WHERE pid = ${self?.pid}::int`;
+            if (alive?.n === 0n) break;
+          }
+          await tx.$executeRaw`INSERT INTO direct_tx_t (id) VALUES (6)`;
+        },
+        { timeoutMs: 10_000 },
+      ).catch((error: unknown) => error);
+      expect(failed).toBeInstanceOf(Error);
+      expect(await ids()).toEqual([{ id: 1 }]);
+      // The dead connection was dropped: the pool opens a new one.
+      expect(await directSql(single).$queryRaw`SELECT 1 AS one`).toEqual([{ one: 1 }]);
+    });
+
     it('runs the work through $transaction on a client it did not make', async () => {
       const calls: unknown[] = [];
       const stub = {
