@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Prisma, type PrismaClient } from '@roam/db';
+import { directSql, Prisma, type PrismaClient } from '@roam/db';
 import { type DependencyFailurePolicy, jobStateOf } from '@roam/domain';
 import type { LedgerJob } from '@roam/jobs';
 import { PRISMA } from '@roam/runtime';
@@ -25,6 +25,17 @@ const policyOf = (value: string | null): DependencyFailurePolicy | undefined =>
 @Injectable()
 export class DependencyFailuresRepository {
   constructor(@Inject(PRISMA) readonly prisma: PrismaClient) {}
+
+  /**
+   * Whether any failed dependency waits to be handled: read outside a transaction, so a pass
+   * with nothing to do (nearly every pass) opens none (docs/architecture.md#direct-sql). A
+   * dependency failing just after is the next pass's.
+   */
+  async anyFailed(): Promise<boolean> {
+    const [row] = await directSql(this.prisma).$queryRaw<{ waiting: boolean }[]>`
+      SELECT EXISTS (SELECT 1 FROM job_dependencies WHERE state = 'failed' AND NOT handled) AS waiting`;
+    return row?.waiting ?? false;
+  }
 
   /**
    * Failed dependencies not handled yet, oldest first, read through the (state, handled) index;

@@ -41,6 +41,7 @@ export class DependencyFailuresService {
   async settle(): Promise<number> {
     let changed = 0;
     for (let round = 0; round < MAX_ROUNDS; round++) {
+      if (!(await this.repository.anyFailed())) break;
       const outcome = await this.outbox.transaction(async (tx) => {
         const failed = await this.repository.failed(tx, BATCH);
         if (failed.length === 0) return { result: undefined, messages: [] };
