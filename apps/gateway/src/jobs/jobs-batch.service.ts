@@ -6,6 +6,7 @@ import {
   jobSpecSchema,
   subjects,
 } from '@roam/contracts';
+import { directTransaction } from '@roam/db';
 import { uuidv7 } from '@roam/domain';
 import { JobLedger } from '@roam/jobs';
 import { Outbox } from '@roam/messaging';
@@ -86,7 +87,10 @@ export class JobsBatchService {
         { source: SOURCE, tenantId },
       ),
     ];
-    const written = await this.repository.prisma.$transaction(
+    // Raw statements only: one pooled connection, outside Prisma's pipeline
+    // (docs/architecture.md#direct-sql).
+    const written = await directTransaction(
+      this.repository.prisma,
       async (tx) => {
         const limits = await this.repository.lockTenantForSubmit(tx, tenantId);
         // Jobs of a batch are usually alike: judge each distinct request once, with the same
@@ -153,7 +157,7 @@ export class JobsBatchService {
         );
         return [...envelopes, ...queued];
       },
-      { timeout: 30_000 },
+      { timeoutMs: 30_000 },
     );
     // After the response is on its way: encoding thousands of messages is CPU the client
     // need not wait for.

@@ -1,6 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { gpuCount, type JobSpec, type JobStatus } from '@roam/contracts';
-import { countsByType, type Job, type JobHistory, Prisma, type PrismaClient } from '@roam/db';
+import {
+  countsByType,
+  type Job,
+  type JobHistory,
+  Prisma,
+  type PrismaClient,
+  type RawStatements,
+} from '@roam/db';
 import { jobStateOf, type LabelRequirement, type TenantLimits } from '@roam/domain';
 import type { LedgerJob, NewJobRecord, StoredPodSet } from '@roam/jobs';
 import { PRISMA, ProblemError, problemTypes } from '@roam/runtime';
@@ -222,7 +229,7 @@ export class JobsRepository {
    * locks it for update and then counts unfinished jobs) cannot interleave with a submission.
    * Returns the tenant's limits, read under that lock.
    */
-  async lockTenantForSubmit(tx: Prisma.TransactionClient, tenantId: string): Promise<SubmitLimits> {
+  async lockTenantForSubmit(tx: RawStatements, tenantId: string): Promise<SubmitLimits> {
     const rows = await tx.$queryRaw<(CeilingRow & { status: string })[]>`
       SELECT status::text AS status, ${CEILINGS}
       FROM tenants t WHERE id = ${tenantId} FOR SHARE`;

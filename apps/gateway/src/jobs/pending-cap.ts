@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { GatewayConfig } from '@roam/config';
-import type { Prisma, PrismaClient } from '@roam/db';
+import type { PrismaClient, RawStatements } from '@roam/db';
 import { APP_CONFIG, PRISMA, ProblemError } from '@roam/runtime';
 
 export const pendingCapProblem = 'https://roam.dev/problems/too-many-pending-jobs';
@@ -54,7 +54,7 @@ export class PendingCap {
    * until it commits, so a concurrent batch of the same tenant counts this one's jobs.
    */
   async assertRoomInTransaction(
-    tx: Prisma.TransactionClient,
+    tx: RawStatements,
     tenantId: string,
     incoming: number,
   ): Promise<void> {
@@ -64,7 +64,7 @@ export class PendingCap {
     this.counts.set(tenantId, { pending: pending + incoming, at: Date.now() });
   }
 
-  private async count(db: Prisma.TransactionClient | PrismaClient, tenantId: string) {
+  private async count(db: RawStatements, tenantId: string) {
     const [row] = await db.$queryRaw<{ pending: number }[]>`
       SELECT count(*)::int AS pending FROM (
         SELECT 1 FROM jobs WHERE tenant_id = ${tenantId} AND status = 'pending'
