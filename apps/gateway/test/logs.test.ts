@@ -181,7 +181,14 @@ describe('job logs', () => {
   });
 
   it('reads an earlier attempt with ?attempt=, the latest by default, and 404s a future one', async () => {
+    // Attempt 2 starts once attempt 1 has ended, as a retry does: an earlier attempt still
+    // running when a later one exists was superseded, and the reconciler deletes its Job as soon
+    // as its log is stored, which can be before its pod ends.
     const first = await placeJob(h, 'logs-a', 'echo from-attempt-1');
+    await eventually(
+      'the first pod to end',
+      async () => (await podPhase(h, first.pod)) === 'Succeeded',
+    );
     const second = await placeJob(h, 'logs-a', 'echo from-attempt-2', { id: first.id, attempt: 2 });
     await eventually(
       'both pods to end',
