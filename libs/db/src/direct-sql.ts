@@ -27,12 +27,23 @@ interface Connection {
   connect: () => Promise<void>;
 }
 
-const connections = new WeakMap<object, Connection>();
-const runners = new WeakMap<object, RawStatements>();
+/** What a registered client runs its direct statements with. */
+interface Registered extends Connection {
+  /** Runs `connect` once, before the client's first direct statement or transaction. */
+  ready: () => Promise<void>;
+  runner: RawStatements;
+}
+
+const registered = new WeakMap<object, Registered>();
 
 /** `createPrismaClient` registers the pool behind each client it makes. */
 export function registerConnection(client: object, connection: Connection): void {
-  connections.set(client, connection);
+  const ready = connectOnce(connection);
+  registered.set(client, {
+    ...connection,
+    ready,
+    runner: new DirectSql(connection.pool, connection.statementName, ready),
+  });
 }
 
 /**
@@ -44,26 +55,7 @@ export function registerConnection(client: object, connection: Connection): void
  * (a test's stub) is returned as it is.
  */
 export function directSql(client: RawStatements): RawStatements {
-  const connection = connections.get(client);
-  if (!connection) return client;
-  let runner = runners.get(client);
-  if (!runner) {
-    runner = new DirectSql(connection.pool, connection.statementName, ready(client, connection));
-    runners.set(client, runner);
-  }
-  return runner;
-}
-
-const readiness = new WeakMap<object, () => Promise<void>>();
-
-/** The client's one `connectOnce`, shared by its runner and its transactions. */
-function ready(client: object, connection: Connection): () => Promise<void> {
-  let once = readiness.get(client);
-  if (!once) {
-    once = connectOnce(connection);
-    readiness.set(client, once);
-  }
-  return once;
+  return registered.get(client)?.runner ?? client;
 }
 
 /** Where a runner's statements go: the pool, or one connection of it in a transaction. */
@@ -154,9 +146,9 @@ export async function directTransaction<T>(
   work: (tx: RawStatements) => Promise<T>,
   options: DirectTransactionOptions,
 ): Promise<T> {
-  const connection = connections.get(client);
+  const connection = registered.get(client);
   if (!connection) return client.$transaction(work, { timeout: options.timeoutMs });
-  await ready(client, connection)();
+  await connection.ready();
   const session = await connection.pool.connect();
   // The server may end the session between two statements (the idle timeout below, a
   // terminated backend, a failover). The pool listens only to idle connections: without a
@@ -221,13 +213,13 @@ const OID = {
   bytea: 17,
 } as const;
 
-/** node-postgres' own text-format parser of a type (its types name builtin scalars only). */
-function parserOf(oid: number): (text: string) => unknown {
-  return (pg.types.getTypeParser as (oid: number, format: 'text') => (text: string) => unknown)(
-    oid,
-    'text',
-  );
-}
+/** node-postgres' own parser of a type (its typings name builtin scalars only). */
+const builtinParser = pg.types.getTypeParser as (
+  oid: number,
+  format?: 'text' | 'binary',
+) => (text: string) => unknown;
+
+const parserOf = (oid: number) => builtinParser(oid, 'text');
 
 /** node-postgres' parser of a text[] literal: the elements as strings, NULL as null. */
 const textArray = parserOf(1009);
@@ -259,13 +251,9 @@ const PARSERS = new Map<number, (text: string) => unknown>([
 ]);
 
 const PRISMA_TYPES = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    (format ?? 'text') === 'text' && PARSERS.has(oid)
-      ? PARSERS.get(oid)
-      : (pg.types.getTypeParser as (oid: number, format: string) => unknown)(
-          oid,
-          format ?? 'text',
-        )) as pg.CustomTypesConfig['getTypeParser'],
+  getTypeParser: ((oid: number, format: 'text' | 'binary' = 'text') =>
+    (format === 'text' && PARSERS.get(oid)) ||
+    builtinParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
 };
 
 /**

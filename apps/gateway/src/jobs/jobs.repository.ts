@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { gpuCount, type JobSpec, type JobStatus } from '@roam/contracts';
 import {
   countsByType,
+  directSql,
   type Job,
   type JobHistory,
   Prisma,
@@ -222,7 +223,12 @@ export function jobOfRow(row: JobRecordRow): JobRow {
 /** Every method takes the tenant id: another tenant's job is simply not found. */
 @Injectable()
 export class JobsRepository {
-  constructor(@Inject(PRISMA) readonly prisma: PrismaClient) {}
+  /** Statements that stand alone, outside Prisma's pipeline (docs/architecture.md#direct-sql). */
+  readonly sql: RawStatements;
+
+  constructor(@Inject(PRISMA) readonly prisma: PrismaClient) {
+    this.sql = directSql(prisma);
+  }
 
   /**
    * Locks the tenant row in share mode for the rest of the transaction, so a deletion (which

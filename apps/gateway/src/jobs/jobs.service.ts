@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createEnvelope, type JobSpec, jobSpecSchema, subjects } from '@roam/contracts';
-import { directSql } from '@roam/db';
 import { uuidv7 } from '@roam/domain';
 import { JobLedger } from '@roam/jobs';
 import { Outbox } from '@roam/messaging';
@@ -115,7 +114,7 @@ export class JobsService {
     const { rows, envelopes } =
       requested.length === 0
         ? // One statement: straight to the pool (docs/architecture.md#direct-sql).
-          await this.ledger.submit<JobRecordRow>(directSql(this.repository.prisma), [record], {
+          await this.ledger.submit<JobRecordRow>(this.repository.sql, [record], {
             tenantGuard: tenantId,
             messages,
             returnRows: true,

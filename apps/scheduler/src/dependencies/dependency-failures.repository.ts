@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { directSql, Prisma, type PrismaClient } from '@roam/db';
+import { directSql, Prisma, type PrismaClient, type RawStatements } from '@roam/db';
 import { type DependencyFailurePolicy, jobStateOf } from '@roam/domain';
 import type { LedgerJob } from '@roam/jobs';
 import { PRISMA } from '@roam/runtime';
@@ -24,7 +24,11 @@ const policyOf = (value: string | null): DependencyFailurePolicy | undefined =>
 /** The scheduler's reads and writes for dependencies that failed (docs/pipelines.md). */
 @Injectable()
 export class DependencyFailuresRepository {
-  constructor(@Inject(PRISMA) readonly prisma: PrismaClient) {}
+  private readonly sql: RawStatements;
+
+  constructor(@Inject(PRISMA) readonly prisma: PrismaClient) {
+    this.sql = directSql(prisma);
+  }
 
   /**
    * Whether any failed dependency waits to be handled: read outside a transaction, so a pass
@@ -32,7 +36,7 @@ export class DependencyFailuresRepository {
    * dependency failing just after is the next pass's.
    */
   async anyFailed(): Promise<boolean> {
-    const [row] = await directSql(this.prisma).$queryRaw<{ waiting: boolean }[]>`
+    const [row] = await this.sql.$queryRaw<{ waiting: boolean }[]>`
       SELECT EXISTS (SELECT 1 FROM job_dependencies WHERE state = 'failed' AND NOT handled) AS waiting`;
     return row?.waiting ?? false;
   }

@@ -220,9 +220,7 @@ export class Outbox {
     }
     if (published.length > 0) {
       metrics.outboxRelayed.inc(published.length);
-      await this.sql.$executeRaw`
-        UPDATE outbox_messages SET published_at = now(), next_attempt_at = NULL
-        WHERE id = ANY(${published}::uuid[])`;
+      await this.markPublished(published);
       this.logger.info({ count: published.length }, 'outbox relay published messages left behind');
     }
     for (const { row, error } of failed) await this.recordFailure(row, error);
@@ -349,15 +347,24 @@ export class Outbox {
     this.marking = previous.then(async () => {
       if (ids.length === 0) return;
       try {
-        // One statement text whatever the count, so it is prepared once per connection.
-        await this.sql.$executeRaw`
-          UPDATE outbox_messages SET published_at = now() WHERE id = ANY(${ids}::uuid[])`;
+        await this.markPublished(ids);
       } catch (error) {
         // Unmarked rows are republished by the relay and deduplicated by JetStream.
         this.logger.warn({ err: error, count: ids.length }, 'could not mark outbox rows published');
       }
     });
     await this.marking;
+  }
+
+  /**
+   * Marks rows published, the relay's and the dispatched ones alike (a dispatched row a relay
+   * had claimed meanwhile loses its lease too): one statement text whatever the count, so it
+   * is prepared once per connection.
+   */
+  private async markPublished(ids: readonly string[]): Promise<void> {
+    await this.sql.$executeRaw`
+      UPDATE outbox_messages SET published_at = now(), next_attempt_at = NULL
+      WHERE id = ANY(${[...ids]}::uuid[])`;
   }
 
   private scheduleMark(): void {
