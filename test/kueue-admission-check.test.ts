@@ -14,6 +14,7 @@ import { StorageModule } from '../apps/storage/src/storage.module.js';
 import { compatForm } from '../apps/storage/test/compat-flow.js';
 import { SUMO_SCENARIO, zipOf } from '../apps/storage/test/zip-fixtures.js';
 import { call, type Harness, register, startHarness } from './support/harness.js';
+import { preemptedStep } from './support/jobs-api.js';
 
 type Check = {
   name: string;
@@ -293,12 +294,10 @@ describe('kueue mode: URLs minted at admission, priorities as Kueue classes', ()
     expect((await workloadOf(low))?.spec.priority).toBe(-100);
 
     const high = await submit({ command: ['echo', 'urgent'], priority: 100 });
-    const preempted = await eventually('the low job to be preempted', async () => {
-      const job = await get(low);
-      return job.reason === 'Preempted' && job;
-    });
+    const preempted = await preemptedStep(h.prisma, [low]);
     // A roam preemption: a new attempt, no retry used.
-    expect(preempted).toMatchObject({ status: 'pending', phase: 'Queued', attempt: 2 });
+    expect(preempted).toMatchObject({ status: 'pending', phase: 'Queued' });
+    expect(await get(low)).toMatchObject({ attempt: 2 });
     expect(preempted.message).toContain('due to prioritization in the ClusterQueue');
     expect((await kubeJob(high))?.metadata?.labels?.['kueue.x-k8s.io/priority-class']).toBe(
       'roam-high',

@@ -10,6 +10,7 @@ import { OffloadModule } from '../apps/offload/src/offload.module.js';
 import { renderWithComponents } from './deploy/kustomize-render.js';
 import { allows, rulesOf } from './deploy/rbac-rules.js';
 import { ADMIN_TOKEN, call, type Harness, register, startHarness } from './support/harness.js';
+import { preemptedStep } from './support/jobs-api.js';
 
 type Condition = { type: string; status: string; reason?: string; message?: string };
 type Workload = KubernetesObject & {
@@ -300,14 +301,7 @@ describe('kueue mode', () => {
       },
     };
     await h.kube.create(urgent);
-    // Read from the ledger's history, not the job's current state: the new attempt moves on
-    // (Queued/ConcurrencyLimit as it waits in Kueue) within one poll when the stack is quick.
-    const queued = await eventually('one of the jobs to be preempted', async () => {
-      const [step] = await h.prisma.jobHistory.findMany({
-        where: { jobId: { in: sleepers }, reason: 'Preempted' },
-      });
-      return step ?? false;
-    });
+    const queued = await preemptedStep(h.prisma, sleepers);
     const preempted = queued.jobId;
     const other = sleepers.find((id) => id !== preempted)!;
     // roam's ledger: Queued/Preempted, a new attempt that uses no retry, job.preempted.

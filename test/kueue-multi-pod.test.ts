@@ -5,6 +5,7 @@ import { eventually } from '@roam/testing';
 import { renderWithComponents } from './deploy/kustomize-render.js';
 import { allows, rulesOf } from './deploy/rbac-rules.js';
 import { call, type Harness, register, startHarness } from './support/harness.js';
+import { preemptedStep } from './support/jobs-api.js';
 
 type Condition = { type: string; status: string; reason?: string; message?: string };
 type Workload = KubernetesObject & {
@@ -84,11 +85,12 @@ describe('kueue mode: multi-pod jobs', () => {
     });
     return items.find((w) => w.metadata?.ownerReferences?.some((o) => o.name === owner));
   };
-  const podsOf = async (id: string) =>
+  /** A job's pods, or one attempt's. */
+  const podsOf = async (id: string, attempt?: number) =>
     (
       await h.kube.list<KubernetesObject>('v1', 'Pod', {
         namespace: NAMESPACE,
-        labelSelector: `roam.dev/job-id=${id}`,
+        labelSelector: `roam.dev/job-id=${id}${attempt ? `,roam.dev/attempt=${attempt}` : ''}`,
       })
     ).items;
   const jobSet = (id: string) =>
@@ -265,17 +267,17 @@ describe('kueue mode: multi-pod jobs', () => {
       priority: 100,
       parallelism: 2,
     });
-    const preempted = await eventually('the JobSet to be preempted', async () => {
-      const job = await get(low);
-      return job.reason === 'Preempted' && job;
-    });
-    expect(preempted).toMatchObject({ status: 'pending', phase: 'Queued', attempt: 2 });
+    const preempted = await preemptedStep(h.prisma, [low]);
+    expect(preempted).toMatchObject({ status: 'pending', phase: 'Queued' });
+    expect(await get(low)).toMatchObject({ attempt: 2 });
     expect(preempted.message).toMatch(
       /^Kueue Preempted: Preempted to accommodate a workload \(UID: .+\) due to prioritization in the ClusterQueue$/,
     );
     // The first attempt's JobSet goes whole, with every pod of the gang.
     await eventually('its first JobSet gone', async () => (await jobSet(low)) === undefined);
-    await eventually('its pods gone', async () => (await podsOf(low)).length === 0, {
+    // The first attempt's: once the high gang is done, the second attempt's pods may start
+    // before this looks.
+    await eventually('its pods gone', async () => (await podsOf(low, 1)).length === 0, {
       timeoutMs: 45_000,
     });
     await until(high, 'succeeded');

@@ -41,3 +41,16 @@ export const tenantReady = (prisma: PrismaClient, tenant: string) =>
     const row = await prisma.tenant.findUnique({ where: { id: tenant } });
     return row?.status === 'ready';
   });
+
+/**
+ * The `Queued/Preempted` step of whichever of `jobIds` is preempted first, from the ledger's
+ * history: a job's current state moves on as its new attempt waits in Kueue, often within one
+ * poll, so polling `GET /jobs/{id}` for it races the stack.
+ */
+export const preemptedStep = (prisma: PrismaClient, jobIds: readonly string[]) =>
+  eventually('a job to be preempted', async () => {
+    const [step] = await prisma.jobHistory.findMany({
+      where: { jobId: { in: [...jobIds] }, reason: 'Preempted' },
+    });
+    return step ?? false;
+  });
