@@ -52,6 +52,22 @@ export default tseslint.config(
     },
   },
   {
+    // A statement with a `*` in it is never prepared: it is parsed and planned on every call
+    // (docs/architecture.md#direct-sql). Name the columns.
+    files: ['apps/*/src/**/*.ts', 'libs/*/src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            'TaggedTemplateExpression TemplateElement[value.raw=/\\b(SELECT|RETURNING)\\s+\\*|\\b[a-z_]+\\.\\*\\s*(,|FROM\\b|$)/i]',
+          message:
+            'Name the columns: a statement with `*` is never prepared, so it is parsed and planned on every call (docs/architecture.md#direct-sql).',
+        },
+      ],
+    },
+  },
+  {
     // libs/domain holds the decisions as pure functions over a snapshot: no framework, no I/O.
     // Whatever reads or writes the world (database, NATS, Kubernetes, object storage, files,
     // sockets, processes, the environment) lives in an app or an adapter and passes its

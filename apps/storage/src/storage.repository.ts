@@ -117,9 +117,11 @@ export class StorageRepository {
     const column = <K extends keyof NewResultFile>(key: K) => files.map((file) => file[key]);
     await this.sql.$executeRaw`
       INSERT INTO result_files (job_id, tenant_id, path, size, checksum, content_type, storage_key)
-      SELECT * FROM unnest(${column('jobId')}::uuid[], ${column('tenantId')}::text[],
+      SELECT job_id, tenant_id, path, size, checksum, content_type, storage_key
+      FROM unnest(${column('jobId')}::uuid[], ${column('tenantId')}::text[],
         ${column('path')}::text[], ${column('size')}::bigint[], ${column('checksum')}::text[],
         ${column('contentType')}::text[], ${column('storageKey')}::text[])
+        AS f(job_id, tenant_id, path, size, checksum, content_type, storage_key)
       ON CONFLICT (job_id, path) DO UPDATE SET size = excluded.size, checksum = excluded.checksum,
         content_type = excluded.content_type, storage_key = excluded.storage_key`;
   }
@@ -142,9 +144,10 @@ export class StorageRepository {
     const column = <K extends keyof NewLogArchive>(key: K) => rows.map((row) => row[key]);
     await this.sql.$executeRaw`
       INSERT INTO log_archives (job_id, attempt, tenant_id, storage_key, size, error)
-      SELECT * FROM unnest(${column('jobId')}::uuid[], ${column('attempt')}::int[],
+      SELECT job_id, attempt, tenant_id, storage_key, size, error
+      FROM unnest(${column('jobId')}::uuid[], ${column('attempt')}::int[],
         ${column('tenantId')}::text[], ${column('storageKey')}::text[], ${column('size')}::bigint[],
-        ${column('error')}::text[])
+        ${column('error')}::text[]) AS l(job_id, attempt, tenant_id, storage_key, size, error)
       ON CONFLICT (job_id, attempt) DO UPDATE SET storage_key = excluded.storage_key,
         size = excluded.size, error = excluded.error
       WHERE excluded.error IS NULL OR log_archives.error IS NOT NULL`;

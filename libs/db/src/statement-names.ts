@@ -6,16 +6,19 @@ export const DEFAULT_NAMED_STATEMENTS = 500;
 /** A `*` that is not `count(*)`: a result shape that follows the table's columns. */
 const STAR = /\*/g;
 const COUNT_STAR = /\bcount\s*\(\s*\*\s*\)/gi;
+/** String literals and comments: a `*` there is not SQL (`'*' = ANY(events)`, `/* a note *\/`). */
+const LITERALS_AND_COMMENTS = /'(?:[^']|'')*'|--[^\n]*|\/\*[\s\S]*?\*\//g;
 
 /**
  * Whether a statement may be prepared once per connection and reused across migrations.
  * Postgres re-plans a prepared statement after DDL on its tables, but refuses ("cached plan
  * must not change result type") when its result columns changed: `SELECT *`, `RETURNING *` or
  * `t.*` change when a migration adds a column. Any `*` other than `count(*)` disqualifies the
- * statement (a multiplication too: erring toward not naming only costs a parse).
+ * statement (a multiplication too: erring toward not naming only costs a parse and a plan on
+ * every call); one in a string literal or a comment does not.
  */
 export function hasStableResultShape(sql: string): boolean {
-  return sql.replace(COUNT_STAR, '').search(STAR) === -1;
+  return sql.replace(LITERALS_AND_COMMENTS, ' ').replace(COUNT_STAR, '').search(STAR) === -1;
 }
 
 /**

@@ -13,6 +13,15 @@ describe('statement names', () => {
     expect(hasStableResultShape('INSERT INTO jobs (id) VALUES ($1) RETURNING *')).toBe(false);
     expect(hasStableResultShape('SELECT j.* FROM jobs j')).toBe(false);
     expect(hasStableResultShape('SELECT count(*), * FROM jobs GROUP BY id')).toBe(false);
+    // A `*` in a string literal or a comment is not SQL; one after them still counts.
+    expect(hasStableResultShape("SELECT id FROM w WHERE '*' = ANY(events) OR 'a.*' = x")).toBe(
+      true,
+    );
+    expect(hasStableResultShape("SELECT id FROM w WHERE 'it''s *' = x -- or *\n/* * */")).toBe(
+      true,
+    );
+    expect(hasStableResultShape("SELECT '*' AS star, * FROM jobs")).toBe(false);
+    expect(hasStableResultShape('SELECT id -- note\n, * FROM jobs')).toBe(false);
   });
 
   it('gives the same text the same name everywhere, distinct texts distinct names', () => {

@@ -71,6 +71,13 @@ const RECORD_COLUMNS = sql`r(
   tenant_id text, name text, queue text, priority int, spec jsonb, labels jsonb, cpu_millis int,
   memory_bytes bigint, gpu int, pod_sets jsonb, offload_preference text, max_attempts int,
   template_id text, group_name text)`;
+/**
+ * The record's columns by name: a statement with `*` in it is never prepared (it is parsed and
+ * planned on every call, docs/architecture.md#direct-sql).
+ */
+const RECORD_FIELDS = sql`r.tenant_id, r.name, r.queue, r.priority, r.spec, r.labels,
+  r.cpu_millis, r.memory_bytes, r.gpu, r.pod_sets, r.offload_preference, r.max_attempts,
+  r.template_id, r.group_name`;
 
 /**
  * The element rows of `source` (`array_id`, `size`, `i`, `item` and the record's
@@ -138,7 +145,7 @@ export async function submitJobArray(db: LedgerDb, array: NewJobArray): Promise<
       FROM jsonb_to_record(${record}::jsonb) AS ${RECORD_COLUMNS}, array_tenant
       RETURNING id
     ), ${elementInserts(sql`
-      SELECT a.id AS array_id, ${array.size}::int AS size, s.i, s.item, r.*
+      SELECT a.id AS array_id, ${array.size}::int AS size, s.i, s.item, ${RECORD_FIELDS}
       FROM array_inserted a, jsonb_to_record(${record}::jsonb) AS ${RECORD_COLUMNS},
            (${series}) AS s`)}
     SELECT count(*) AS count FROM array_elements`;
@@ -178,7 +185,7 @@ export async function materializeArrayElements(
       FROM next n, array_tenant
       WHERE a.id = n.id
     ), ${elementInserts(sql`
-      SELECT n.id AS array_id, n.size, s.i, NULL::text AS item, r.*
+      SELECT n.id AS array_id, n.size, s.i, NULL::text AS item, ${RECORD_FIELDS}
       FROM next n, array_tenant, jsonb_to_record(n.element_record) AS ${RECORD_COLUMNS},
            generate_series(n.materialized, n.upto - 1) AS s(i)`)}
     SELECT (SELECT id::text FROM next) AS id, (SELECT count(*) FROM array_elements) AS count`;

@@ -165,7 +165,8 @@ export class DeliveriesRepository {
     const bodies = successes.map((s) => s.response.body ?? null);
     await this.sql.$executeRaw`
       WITH input AS (
-        SELECT * FROM unnest(${ids}::uuid[], ${durations}::int[], ${codes}::int[], ${bodies}::text[])
+        SELECT id, duration_ms, status_code, response_body
+        FROM unnest(${ids}::uuid[], ${durations}::int[], ${codes}::int[], ${bodies}::text[])
           AS t(id, duration_ms, status_code, response_body)
       ),
       attempt AS (
@@ -231,8 +232,8 @@ export class DeliveriesRepository {
       { created: bigint; unknown: string[]; altered: FanOutResult['altered'] }[]
     >`
       WITH msg AS (
-        SELECT * FROM unnest(${ids}::uuid[], ${tenants}::text[], ${types}::text[])
-          AS m(id, tenant_id, type)
+        SELECT id, tenant_id, type
+        FROM unnest(${ids}::uuid[], ${tenants}::text[], ${types}::text[]) AS m(id, tenant_id, type)
       ), ev AS MATERIALIZED (
         SELECT m.id AS message_id, m.tenant_id AS message_tenant, m.type AS message_type,
                e.id, e.tenant_id, e.type, e.time, e.envelope,
