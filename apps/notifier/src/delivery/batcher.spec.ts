@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 
 import { Batcher } from './batcher.js';
 
@@ -86,6 +86,39 @@ describe('Batcher', () => {
     await next;
     ends[0]!();
     await stuck;
+  });
+
+  it('with a linger, holds what arrives within it for one write, and writes at `max` at once', async () => {
+    jest.useFakeTimers();
+    try {
+      const writes: number[][] = [];
+      const batcher = new Batcher<number>(
+        (items) => {
+          writes.push(items);
+          return Promise.resolve();
+        },
+        3,
+        1,
+        5000,
+        50,
+      );
+      const first = [batcher.add(1)];
+      jest.advanceTimersByTime(49);
+      first.push(batcher.add(2));
+      expect(writes).toEqual([]);
+      jest.advanceTimersByTime(1);
+      expect(writes).toEqual([[1, 2]]);
+      await Promise.all(first);
+      // A full batch does not wait for the linger.
+      const full = [3, 4, 5].map((n) => batcher.add(n));
+      expect(writes).toEqual([
+        [1, 2],
+        [3, 4, 5],
+      ]);
+      await Promise.all(full);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('rejects the adds of a write that throws instead of returning a promise', async () => {

@@ -6,8 +6,10 @@ interface Waiting<T> {
 
 /**
  * Coalesces writes that arrive together into one: an item waits for the next turn of the
- * event loop (or until `max` are waiting), then the whole batch is written at once. Each
- * `add` settles with its batch's write, so a caller still learns whether its item landed.
+ * event loop, or `lingerMs` when given (or until `max` are waiting), then the whole batch is
+ * written at once. Each `add` settles with its batch's write, so a caller still learns whether
+ * its item landed. A linger trades that much delay for fewer, larger writes: for writes nobody
+ * waits on (a record of what already happened), whose rate alone keeps batches small.
  *
  * At most `concurrency` writes are in flight: what arrives meanwhile waits for one to end and
  * goes in the next batch (group commit). An idle batcher writes on the next turn as before;
@@ -25,6 +27,7 @@ export class Batcher<T> {
     private readonly max = 200,
     private readonly concurrency = 1,
     private readonly stallMs = 5000,
+    private readonly lingerMs = 0,
   ) {}
 
   add(item: T): Promise<void> {
@@ -40,10 +43,12 @@ export class Batcher<T> {
     if (this.waiting.length >= this.max) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => {
+      const run = () => {
         this.scheduled = false;
         this.flush();
-      });
+      };
+      if (this.lingerMs > 0) setTimeout(run, this.lingerMs);
+      else setImmediate(run);
     }
   }
 

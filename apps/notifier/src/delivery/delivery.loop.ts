@@ -21,6 +21,13 @@ import type { WebhookResponse, WebhookSender } from './sender.js';
 export const WEBHOOK_SENDER = Symbol('WEBHOOK_SENDER');
 
 /**
+ * How long a first-time success waits for others to be recorded with. Nobody waits on that
+ * record (the endpoint has its answer, the slot is free again), and deliveries finish at the
+ * rate they are created, so without it a burst recorded one or two per statement.
+ */
+const SUCCESS_RECORD_LINGER_MS = 50;
+
+/**
  * Claims due deliveries and POSTs them, with at most WEBHOOK_MAX_CONCURRENCY requests in
  * flight in total and WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT per endpoint, so a slow or dead
  * endpoint only ever holds its own slots (each bounded by the timeout). It runs on a short
@@ -39,6 +46,8 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
   private queuedTotal = 0;
   private stopping = false;
   private readonly tasks = new Set<Promise<void>>();
+  /** Success records queued or being written (shutdown waits for them). */
+  private readonly records = new Set<Promise<void>>();
   private total = 0;
   private readonly loop: Loop;
   private readonly leaseMs: number;
@@ -59,9 +68,15 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
     // A queued delivery starts within one timeout of its claim or not at all, so its attempt
     // ends, and is recorded, well inside the lease: no other notifier takes it over meanwhile.
     this.latestStartMs = config.WEBHOOK_TIMEOUT_MS;
-    // First-time successes, the common case, are recorded together (one statement at a time,
-    // holding what finishes meanwhile for the next).
-    this.successes = new Batcher((items) => this.repository.recordSuccesses(items));
+    // First-time successes, the common case, are recorded together: one statement at a time,
+    // holding what finishes meanwhile (and within the linger) for the next.
+    this.successes = new Batcher(
+      (items) => this.repository.recordSuccesses(items),
+      200,
+      1,
+      5000,
+      SUCCESS_RECORD_LINGER_MS,
+    );
     this.loop = new Loop({
       name: 'webhook claim',
       intervalMs: config.WEBHOOK_POLL_INTERVAL_MS,
@@ -95,6 +110,7 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
     });
     // In-flight attempts finish (bounded by the timeout) and are recorded before exit.
     await Promise.all([...this.tasks]);
+    await Promise.all([...this.records]);
   }
 
   /** Something may be due now (new deliveries, a freed slot). */
@@ -248,7 +264,19 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
       durationMs: response.durationMs,
     };
     if (decision.delivery.status === 'succeeded' && delivery.failingSince === null) {
-      await this.successes.add({ deliveryId: delivery.id, response });
+      // Recorded in the background: the endpoint's slot is free once it has answered. Should
+      // the record fail (or the process die first), the lease runs out and the delivery is
+      // sent again: at least once, as always.
+      const record = this.successes
+        .add({ deliveryId: delivery.id, response })
+        .catch((error: unknown) => {
+          this.logger.error(
+            { err: error, deliveryId: delivery.id, tenantId: delivery.tenantId },
+            'webhook attempt could not be recorded',
+          );
+        })
+        .finally(() => this.records.delete(record));
+      this.records.add(record);
       this.logger.debug(log, 'webhook delivered');
       return;
     }
