@@ -97,11 +97,15 @@ class HeldSender implements WebhookSender {
   }
 }
 
-function loopWith(repository: FakeRepository, sender: HeldSender): DeliveryLoop {
+function loopWith(
+  repository: FakeRepository,
+  sender: HeldSender,
+  maxConcurrency = 128,
+): DeliveryLoop {
   const config = {
     WEBHOOK_TIMEOUT_MS: 10_000,
     WEBHOOK_POLL_INTERVAL_MS: 60_000,
-    WEBHOOK_MAX_CONCURRENCY: 128,
+    WEBHOOK_MAX_CONCURRENCY: maxConcurrency,
     WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT: PER_ENDPOINT,
     WEBHOOK_RETRY_SCALE: 1,
     WEBHOOK_DISABLE_AFTER_HOURS: 120,
@@ -150,6 +154,33 @@ describe('DeliveryLoop', () => {
     expect(sender.most.get('http://127.0.0.1/a')).toBe(PER_ENDPOINT);
     // Fewer claims than deliveries (before: one claim per freed slot).
     expect(repository.claims.length).toBeLessThan(due.length);
+  });
+
+  it('claims less while successes wait to be recorded: a slow database holds the sending back', async () => {
+    const writes: (() => void)[] = [];
+    class SlowRecords extends FakeRepository {
+      override recordSuccesses(items: readonly { deliveryId: string }[]): Promise<void> {
+        return new Promise<void>((resolve) => writes.push(resolve)).then(() =>
+          super.recordSuccesses(items),
+        );
+      }
+    }
+    const repository = new SlowRecords([delivery(0, 'a'), delivery(0, 'b')]);
+    const sender = new HeldSender();
+    // Two in flight in total: four claimed at most.
+    const loop = loopWith(repository, sender, 2);
+    loop.onApplicationBootstrap();
+    await sender.waitFor(2);
+    expect(repository.claims[0]!.limit).toBe(4);
+    for (const held of sender.waiting.splice(0)) held.answer();
+    // Both answered, neither recorded yet: the next claim leaves room for them.
+    while (repository.claims.length < 2) await new Promise((resolve) => setImmediate(resolve));
+    expect(repository.claims[1]!.limit).toBe(2);
+    const stopped = loop.onApplicationShutdown();
+    while (writes.length < 1) await new Promise((resolve) => setImmediate(resolve));
+    for (const write of writes.splice(0)) write();
+    await stopped;
+    expect(repository.succeeded.sort()).toEqual(['d-a-0', 'd-b-0']);
   });
 
   it('releases claimed deliveries it never started at shutdown', async () => {

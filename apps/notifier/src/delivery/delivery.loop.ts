@@ -67,6 +67,8 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
     this.leaseMs = config.WEBHOOK_TIMEOUT_MS * 3 + 1000;
     // A queued delivery starts within one timeout of its claim or not at all, so its attempt
     // ends, and is recorded, well inside the lease: no other notifier takes it over meanwhile.
+    // (A success is recorded within the linger of its batch, while the database keeps up; when
+    // it does not, claims wait for it: see `claimAndStart`.)
     this.latestStartMs = config.WEBHOOK_TIMEOUT_MS;
     // First-time successes, the common case, are recorded together: one statement at a time,
     // holding what finishes meanwhile (and within the linger) for the next.
@@ -126,8 +128,10 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   private async claimAndStart(): Promise<{ claimed: number; limit: number }> {
-    // Slots in flight, and as many again claimed ahead.
-    const limit = this.config.WEBHOOK_MAX_CONCURRENCY * 2 - this.total - this.queuedTotal;
+    // Slots in flight, and as many again claimed ahead. Successes not recorded yet count too:
+    // while the database is slow to take them, no more is claimed (and sent) than it keeps up with.
+    const limit =
+      this.config.WEBHOOK_MAX_CONCURRENCY * 2 - this.total - this.queuedTotal - this.records.size;
     if (limit <= 0) return { claimed: 0, limit };
     const perEndpoint = this.config.WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT * 2;
     const partial = new Map<string, number>();
