@@ -101,7 +101,13 @@ export class HttpWebhookSender implements WebhookSender {
         const done = () =>
           finish({
             statusCode: res.statusCode ?? 0,
-            body: storable(Buffer.concat(chunks).toString('utf8').slice(0, RESPONSE_BODY_LIMIT)),
+            // Only the bytes the kept characters can span are decoded (at most 4 each): the
+            // kept text then holds no larger string alive while it waits to be recorded.
+            body: storable(
+              Buffer.concat(chunks)
+                .toString('utf8', 0, RESPONSE_BODY_LIMIT * 4 + 4)
+                .slice(0, RESPONSE_BODY_LIMIT),
+            ),
           });
         res.on('end', done);
         res.on('error', done);
