@@ -121,6 +121,38 @@ describe('Batcher', () => {
     }
   });
 
+  it('with a linger, writes at once what has waited through a write for longer', async () => {
+    jest.useFakeTimers();
+    try {
+      const writes: number[][] = [];
+      const ends: (() => void)[] = [];
+      const batcher = new Batcher<number>(
+        (items) => {
+          writes.push(items);
+          return new Promise<void>((resolve) => ends.push(resolve));
+        },
+        200,
+        1,
+        5000,
+        50,
+      );
+      const first = batcher.add(1);
+      jest.advanceTimersByTime(50);
+      expect(writes).toEqual([[1]]);
+      const second = batcher.add(2);
+      // The first write takes 80 ms: the second item has waited longer than the linger.
+      jest.advanceTimersByTime(80);
+      ends[0]!();
+      await first;
+      await jest.advanceTimersByTimeAsync(0);
+      expect(writes).toEqual([[1], [2]]);
+      ends[1]!();
+      await second;
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('rejects the adds of a write that throws instead of returning a promise', async () => {
     const batcher = new Batcher<number>(() => {
       throw new Error('bad input');

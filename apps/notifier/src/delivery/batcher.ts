@@ -6,7 +6,7 @@ interface Waiting<T> {
 
 /**
  * Coalesces writes that arrive together into one: an item waits for the next turn of the
- * event loop, or `lingerMs` when given (or until `max` are waiting), then the whole batch is
+ * event loop, or `lingerMs` after the oldest arrived (or until `max` wait), then the batch is
  * written at once. Each `add` settles with its batch's write, so a caller still learns whether
  * its item landed. A linger trades that much delay for fewer, larger writes: for writes nobody
  * waits on (a record of what already happened), whose rate alone keeps batches small.
@@ -19,6 +19,8 @@ interface Waiting<T> {
  */
 export class Batcher<T> {
   private waiting: Waiting<T>[] = [];
+  /** When the oldest waiting item arrived: the linger counts from there. */
+  private oldestAt = 0;
   private scheduled = false;
   private inFlight = 0;
 
@@ -32,6 +34,7 @@ export class Batcher<T> {
 
   add(item: T): Promise<void> {
     return new Promise<void>((resolve, reject) => {
+      if (this.waiting.length === 0) this.oldestAt = Date.now();
       this.waiting.push({ item, resolve, reject });
       this.schedule();
     });
@@ -47,7 +50,9 @@ export class Batcher<T> {
         this.scheduled = false;
         this.flush();
       };
-      if (this.lingerMs > 0) setTimeout(run, this.lingerMs);
+      // What waited through a write has lingered already: it goes on the next turn.
+      const linger = this.oldestAt + this.lingerMs - Date.now();
+      if (linger > 0) setTimeout(run, linger);
       else setImmediate(run);
     }
   }
