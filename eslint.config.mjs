@@ -60,7 +60,7 @@ export default tseslint.config(
         'error',
         {
           selector:
-            'TaggedTemplateExpression TemplateElement[value.raw=/\\b(SELECT|RETURNING)\\s+\\*|\\b[a-z_]+\\.\\*\\s*(,|FROM\\b|$)/i]',
+            'TaggedTemplateExpression TemplateElement[value.raw=/(\\b(SELECT(\\s+(DISTINCT|ALL))?|RETURNING)|,)\\s*\\*|\\b[a-z_][a-z_0-9]*\\.\\*\\s*(,|FROM\\b|$)/i]',
           message:
             'Name the columns: a statement with `*` is never prepared, so it is parsed and planned on every call (docs/architecture.md#direct-sql).',
         },

@@ -6,8 +6,14 @@ export const DEFAULT_NAMED_STATEMENTS = 500;
 /** A `*` that is not `count(*)`: a result shape that follows the table's columns. */
 const STAR = /\*/g;
 const COUNT_STAR = /\bcount\s*\(\s*\*\s*\)/gi;
-/** String literals and comments: a `*` there is not SQL (`'*' = ANY(events)`, `/* a note *\/`). */
-const LITERALS_AND_COMMENTS = /'(?:[^']|'')*'|--[^\n]*|\/\*[\s\S]*?\*\//g;
+/**
+ * Quoted text and comments, whose `*` is not SQL (`'*' = ANY(events)`, `/* a note *\/`): in one
+ * pass, so each starts where the SQL around it says (a `'` in a quoted identifier or in a
+ * dollar-quoted string opens nothing). Dollar quotes, escape strings, quoted identifiers,
+ * strings, line and block comments. What is left unterminated stays, `*` and all: not named.
+ */
+const QUOTED_AND_COMMENTS =
+  /\$([A-Za-z_][A-Za-z_0-9]*)?\$[\s\S]*?\$\1\$|[Ee]'(?:[^'\\]|\\[\s\S]|'')*'|"(?:[^"]|"")*"|'(?:[^']|'')*'|--[^\n]*|\/\*[\s\S]*?\*\//g;
 
 /**
  * Whether a statement may be prepared once per connection and reused across migrations.
@@ -15,10 +21,10 @@ const LITERALS_AND_COMMENTS = /'(?:[^']|'')*'|--[^\n]*|\/\*[\s\S]*?\*\//g;
  * must not change result type") when its result columns changed: `SELECT *`, `RETURNING *` or
  * `t.*` change when a migration adds a column. Any `*` other than `count(*)` disqualifies the
  * statement (a multiplication too: erring toward not naming only costs a parse and a plan on
- * every call); one in a string literal or a comment does not.
+ * every call); one in quoted text or a comment does not.
  */
 export function hasStableResultShape(sql: string): boolean {
-  return sql.replace(LITERALS_AND_COMMENTS, ' ').replace(COUNT_STAR, '').search(STAR) === -1;
+  return sql.replace(QUOTED_AND_COMMENTS, ' ').replace(COUNT_STAR, '').search(STAR) === -1;
 }
 
 /**

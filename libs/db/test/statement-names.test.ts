@@ -22,6 +22,18 @@ describe('statement names', () => {
     );
     expect(hasStableResultShape("SELECT '*' AS star, * FROM jobs")).toBe(false);
     expect(hasStableResultShape('SELECT id -- note\n, * FROM jobs')).toBe(false);
+    // Quotes of every kind end where Postgres ends them: a star after one still counts.
+    for (const sql of [
+      "SELECT E'\\'', * FROM jobs WHERE a = 'x'",
+      "SELECT $$it's$$, * FROM jobs WHERE a = 'x'",
+      "SELECT $q$it's$q$, * FROM jobs WHERE a = 'x'",
+      `SELECT "o'k", * FROM jobs WHERE a = 'x'`,
+      'SELECT "a--b", * FROM jobs',
+      'SELECT 1 AS "/*", * FROM jobs -- */',
+      "SELECT 'unterminated, * FROM jobs",
+    ])
+      expect([sql, hasStableResultShape(sql)]).toEqual([sql, false]);
+    expect(hasStableResultShape(`SELECT "a*b", $$*$$, E'\\'*' FROM t WHERE x = $1`)).toBe(true);
   });
 
   it('gives the same text the same name everywhere, distinct texts distinct names', () => {
