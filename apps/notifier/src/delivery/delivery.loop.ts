@@ -73,7 +73,19 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
     // First-time successes, the common case, are recorded together: one statement at a time,
     // holding what finishes meanwhile (and within the linger) for the next.
     this.successes = new Batcher(
-      (items) => this.repository.recordSuccesses(items),
+      (items) =>
+        this.repository.recordSuccesses(items).catch((error: unknown) => {
+          // One line for the batch (each of its adds is rejected too, and says nothing more).
+          this.logger.error(
+            {
+              err: error,
+              deliveries: items.length,
+              deliveryIds: items.slice(0, 10).map((item) => item.deliveryId),
+            },
+            'webhook successes could not be recorded: each is sent again once its lease ends',
+          );
+          throw error;
+        }),
       200,
       1,
       5000,
@@ -269,16 +281,11 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
     };
     if (decision.delivery.status === 'succeeded' && delivery.failingSince === null) {
       // Recorded in the background: the endpoint's slot is free once it has answered. Should
-      // the record fail (or the process die first), the lease runs out and the delivery is
-      // sent again: at least once, as always.
+      // the record fail (logged once per batch) or the process die first, the lease runs out
+      // and the delivery is sent again: at least once, as always.
       const record = this.successes
         .add({ deliveryId: delivery.id, response })
-        .catch((error: unknown) => {
-          this.logger.error(
-            { err: error, deliveryId: delivery.id, tenantId: delivery.tenantId },
-            'webhook attempt could not be recorded',
-          );
-        })
+        .catch(() => undefined)
         .finally(() => this.records.delete(record));
       this.records.add(record);
       this.logger.debug(log, 'webhook delivered');
