@@ -3,7 +3,7 @@ import { describe, expect, it, jest } from '@jest/globals';
 import { Batcher } from './batcher.js';
 
 /** A batcher whose writes are recorded and held until the test ends them (`ends[i]()`). */
-function held(max?: number, concurrency?: number, stallMs?: number) {
+function held(max?: number, concurrency?: number, stallMs?: number, lingerMs?: number) {
   const writes: number[][] = [];
   const ends: (() => void)[] = [];
   const batcher = new Batcher<number>(
@@ -14,6 +14,7 @@ function held(max?: number, concurrency?: number, stallMs?: number) {
     max,
     concurrency,
     stallMs,
+    lingerMs,
   );
   return { batcher, writes, ends };
 }
@@ -124,18 +125,7 @@ describe('Batcher', () => {
   it('with a linger, writes at once what has waited through a write for longer', async () => {
     jest.useFakeTimers();
     try {
-      const writes: number[][] = [];
-      const ends: (() => void)[] = [];
-      const batcher = new Batcher<number>(
-        (items) => {
-          writes.push(items);
-          return new Promise<void>((resolve) => ends.push(resolve));
-        },
-        200,
-        1,
-        5000,
-        50,
-      );
+      const { batcher, writes, ends } = held(200, 1, 5000, 50);
       const first = batcher.add(1);
       jest.advanceTimersByTime(50);
       expect(writes).toEqual([[1]]);
