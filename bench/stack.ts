@@ -57,6 +57,7 @@ const { values: args } = parseArgs({
     port: { type: 'string', default: process.env.BENCH_STACK_PORT ?? '8600' },
     'cpu-prof': { type: 'string' },
     'print-profiles': { type: 'string' },
+    'pg-statements': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -74,6 +75,8 @@ if (args.help) {
   --port P            first of 14 consecutive ports the stack uses (default 8600)
   --cpu-prof DIR      run every Node process with --cpu-prof into DIR; print top self time
   --print-profiles DIR  only print the top self time of the profiles already in DIR
+  --pg-statements     load pg_stat_statements into the embedded Postgres; print each burst's
+                      top statements (calls, rows, execution and planning ms per job)
   --keep              keep the state directory (database, logs) afterwards
 Environment: BENCH_STACK_JOBS, BENCH_STACK_RATE, BENCH_STACK_SECONDS, BENCH_STACK_BACKLOG,
 BENCH_STACK_PORT.
@@ -86,6 +89,9 @@ const SECONDS = Number(args.seconds);
 const BACKLOG = args['skip-backlog'] ? 0 : Number(args.backlog);
 const ports = portsFrom(Number(args.port));
 const cpuProfDir = args['cpu-prof'] ? resolve(args['cpu-prof']) : undefined;
+const PG_STATEMENTS = args['pg-statements'];
+/** The statements `--pg-statements` prints for each burst. */
+const TOP_STATEMENTS = 25;
 
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 const log = (message: string) => console.error(`[bench] ${message}`);
@@ -113,6 +119,48 @@ interface PassResult {
   postgresSessions: number;
   /** Autovacuum and autoanalyze time during the burst, ms per job (wall). */
   vacuumMsPerJob: number;
+  /** `--pg-statements`: the burst's costliest statements. */
+  statements: StatementCost[];
+}
+
+interface StatementCost {
+  calls: number;
+  rows: number;
+  execMs: number;
+  planMs: number;
+  query: string;
+}
+
+/** Starts counting the burst's statements afresh (`--pg-statements`). */
+async function resetStatements(db: pg.Pool): Promise<void> {
+  if (!PG_STATEMENTS) return;
+  await db.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+  await db.query('SELECT pg_stat_statements_reset()');
+}
+
+/** The statements that took the most time (execution and planning, wall) since the reset. */
+async function topStatements(db: pg.Pool): Promise<StatementCost[]> {
+  if (!PG_STATEMENTS) return [];
+  const { rows } = await db.query<{
+    calls: string;
+    rows: string;
+    exec_ms: number;
+    plan_ms: number;
+    query: string;
+  }>(
+    `SELECT calls, rows, total_exec_time AS exec_ms, total_plan_time AS plan_ms,
+            left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query
+     FROM pg_stat_statements
+     ORDER BY total_exec_time + total_plan_time DESC LIMIT $1`,
+    [TOP_STATEMENTS],
+  );
+  return rows.map((row) => ({
+    calls: Number(row.calls),
+    rows: Number(row.rows),
+    execMs: row.exec_ms,
+    planMs: row.plan_ms,
+    query: row.query,
+  }));
 }
 
 const describeErrors = (errors: Map<string, number>) =>
@@ -135,6 +183,7 @@ async function pass(
   const singleE2e = single.finished / ((single.lastFinishedAt - submitStart) / 1000);
 
   log(`${label}: burst of ${JOBS} jobs through the batch endpoint…`);
+  await resetStatements(db);
   const backendsBefore = await snapshotBackends(db);
   const before = snapshot(stack);
   const burstStart = Date.now();
@@ -143,6 +192,7 @@ async function pass(
   const burst = await drain(db, receiver, burstTenant, batch.accepted);
   const after = snapshot(stack);
   const backendsAfter = await snapshotBackends(db);
+  const statements = await topStatements(db);
   const perJob = (ms: Map<string, number>) =>
     new Map([...ms].map(([name, total]) => [name, total / Math.max(1, batch.accepted)]));
   const cpuPerJob = perJob(cpuDelta(before, after));
@@ -170,6 +220,7 @@ async function pass(
     postgresPerJob,
     postgresSessions,
     vacuumMsPerJob,
+    statements,
   };
 }
 
@@ -232,6 +283,7 @@ async function main(): Promise<void> {
     podsPerNode: Number(args['pods-per-node']),
     simSpeed: Number(args['sim-speed']),
     cpuProfDir,
+    pgStatements: PG_STATEMENTS,
   };
   const receiver = new WebhookReceiver();
   await receiver.start();
@@ -312,6 +364,7 @@ async function main(): Promise<void> {
     }
 
     printTable({ pgFloor, jsFloor, firstStartSeconds, passes, cold, load });
+    for (const { label, result } of passes) printStatements(label, result);
   } finally {
     await watch?.close();
     await db?.end();
@@ -436,6 +489,22 @@ function printTable(r: {
     row(
       `cold restart with ${r.cold.live.toLocaleString('en')} live jobs: ready / draining again (s)`,
       [...cols.slice(0, -1).map(() => ''), `${fmt(r.cold.ready, 1)} / ${fmt(r.cold.draining, 1)}`],
+    );
+}
+
+/** `--pg-statements`: where Postgres spent the burst, statement by statement, per job. */
+function printStatements(label: string, result: PassResult): void {
+  if (result.statements.length === 0) return;
+  const jobs = Math.max(1, result.burstDone);
+  console.log(
+    `\nPostgres statements of the burst (${label}), by execution + planning time (wall):`,
+  );
+  console.log('| calls/job | rows/call | exec ms/job | plan ms/job | statement |');
+  console.log('|---|---|---|---|---|');
+  for (const st of result.statements)
+    console.log(
+      `| ${fmt(st.calls / jobs, 2)} | ${fmt(st.rows / Math.max(1, st.calls), 1)} | ` +
+        `${fmt(st.execMs / jobs, 3)} | ${fmt(st.planMs / jobs, 3)} | \`${st.query.replaceAll('|', '¦')}\` |`,
     );
 }
 

@@ -35,7 +35,16 @@ export interface StackOptions {
   cpuProfDir?: string | undefined;
   /** Only these apps (`ROAM_STACK_APPS`, gateway first); default every app. */
   apps?: string[] | undefined;
+  /** Load pg_stat_statements (with planning times) into the embedded Postgres. */
+  pgStatements?: boolean | undefined;
 }
+
+/** What `pgStatements` asks of the embedded Postgres (`ROAM_STACK_PG_SETTINGS`). */
+const PG_STATEMENTS_SETTINGS = [
+  'shared_preload_libraries=pg_stat_statements',
+  'pg_stat_statements.track=all',
+  'pg_stat_statements.track_planning=on',
+];
 
 export interface RunningStack {
   child: ChildProcess;
@@ -59,6 +68,7 @@ const INHERITED_SERVICES = [
   'S3_ENDPOINT',
   'NODE_OPTIONS',
   'ROAM_STACK_APPS',
+  'ROAM_STACK_PG_SETTINGS',
 ];
 
 export async function startStack(options: StackOptions, attempt: string): Promise<RunningStack> {
@@ -104,6 +114,7 @@ export async function startStack(options: StackOptions, attempt: string): Promis
     // Node refuses --cpu-prof in NODE_OPTIONS: the launcher passes it to its Node children.
     ...(options.cpuProfDir ? { ROAM_STACK_NODE_ARGS: profArgs(options.cpuProfDir).join(' ') } : {}),
     ...(options.apps ? { ROAM_STACK_APPS: options.apps.join(',') } : {}),
+    ...(options.pgStatements ? { ROAM_STACK_PG_SETTINGS: PG_STATEMENTS_SETTINGS.join(' ') } : {}),
   });
   const logFile = join(stateDir, `stack-${attempt}.log`);
   const fd = openSync(logFile, 'a');

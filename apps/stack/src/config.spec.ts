@@ -70,6 +70,24 @@ describe('loadStackConfig', () => {
     expect(config.DATABASE_URL).toBeUndefined();
   });
 
+  it('reads the embedded Postgres settings as name=value pairs, and refuses anything else', () => {
+    expect(loadStackConfig({}, root).ROAM_STACK_PG_SETTINGS).toEqual([]);
+    expect(
+      loadStackConfig(
+        {
+          ROAM_STACK_PG_SETTINGS:
+            ' shared_preload_libraries=pg_stat_statements  pg_stat_statements.track=all ',
+        },
+        root,
+      ).ROAM_STACK_PG_SETTINGS,
+    ).toEqual(['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=all']);
+    // Each becomes one `-c` option: no stray argument can reach the server's command line.
+    for (const bad of ['-D /elsewhere', 'work_mem', '=1', 'a=1 --single'])
+      expect([
+        ...new Set(errorOf({ ROAM_STACK_PG_SETTINGS: bad }).issues.map((i) => i.variable)),
+      ]).toEqual(['ROAM_STACK_PG_SETTINGS']);
+  });
+
   it('resolves a relative state dir against the working directory', () => {
     expect(loadStackConfig({ ROAM_STACK_STATE_DIR: '/tmp/x' }, root).stateDir).toBe('/tmp/x');
   });

@@ -102,6 +102,14 @@ export const stackEnvSchema = z.object({
     .describe(
       'Extra node arguments (space-separated) for every Node child: the apps, the simulator and s3rver; e.g. "--cpu-prof --cpu-prof-dir=prof" (Node refuses --cpu-prof in NODE_OPTIONS).',
     ),
+  ROAM_STACK_PG_SETTINGS: optionalString
+    .transform((value) => (value ? value.split(/\s+/).filter(Boolean) : []))
+    .pipe(
+      z.array(z.string().regex(/^[a-z_][a-z0-9_.]*=[^\s]+$/i, 'each setting must read name=value')),
+    )
+    .describe(
+      'Extra settings (space-separated name=value) for the embedded PostgreSQL, passed as -c options; e.g. "shared_preload_libraries=pg_stat_statements" (pnpm bench:stack --pg-statements).',
+    ),
   ROAM_STACK_GRACE_MS: millis
     .default(15_000)
     .describe('On shutdown, how long a process gets after SIGTERM before SIGKILL.'),

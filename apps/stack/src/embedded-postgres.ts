@@ -15,6 +15,8 @@ export interface EmbeddedPostgresOptions {
   dataDir: string;
   port: number;
   log: (message: string) => void;
+  /** Extra server settings (`name=value`), each passed as `-c name=value`. */
+  settings?: readonly string[];
 }
 
 export interface EmbeddedPostgres {
@@ -80,6 +82,7 @@ export async function prepareEmbeddedPostgres(
         // No Unix socket: it would collide with a system Postgres' socket in /tmp or /var/run.
         '-c',
         'unix_socket_directories=',
+        ...(options.settings ?? []).flatMap((setting) => ['-c', setting]),
       ],
       cwd: dataDir,
       env: { ...process.env, LC_MESSAGES: 'C' },

@@ -192,6 +192,7 @@ export class Stack {
         dataDir: join(config.stateDir, 'postgres'),
         port: plan.postgres.port,
         log: (m) => output.info(m),
+        settings: config.ROAM_STACK_PG_SETTINGS,
       });
       this.supervisor.start(pg.spec);
       await this.waitFor(
