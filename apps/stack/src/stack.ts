@@ -184,6 +184,10 @@ export class Stack {
     const { config, output } = this.deps;
     const timeoutMs = config.ROAM_STACK_SERVICE_TIMEOUT_MS;
 
+    if (plan.postgres.kind !== 'embedded' && config.ROAM_STACK_PG_SETTINGS.length > 0)
+      output.info(
+        'ROAM_STACK_PG_SETTINGS applies to the embedded PostgreSQL only: not used with this one',
+      );
     if (plan.postgres.kind === 'embedded') {
       output.info(
         `starting embedded PostgreSQL on port ${plan.postgres.port} (${plan.postgres.reason})`,

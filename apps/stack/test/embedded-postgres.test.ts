@@ -38,10 +38,15 @@ afterAll(async () => {
 });
 
 describe('embedded PostgreSQL', () => {
-  it('initialises in a temp dir, serves select 1 on a free port, and stops cleanly', async () => {
+  it('initialises in a temp dir, serves select 1 on a free port with the settings given, and stops cleanly', async () => {
     const port = await freePort();
     const dataDir = join(dir, 'data');
-    const embedded = await prepareEmbeddedPostgres({ dataDir, port, log: (m) => logs.push(m) });
+    const embedded = await prepareEmbeddedPostgres({
+      dataDir,
+      port,
+      log: (m) => logs.push(m),
+      settings: ['work_mem=7MB'],
+    });
     expect(embedded.dataDir).toBe(dataDir);
     expect((await stat(join(dataDir, 'PG_VERSION'))).isFile()).toBe(true);
 
@@ -71,6 +76,8 @@ describe('embedded PostgreSQL', () => {
       try {
         const result = await client.query<{ one: number }>('select 1 as one');
         expect(result.rows).toEqual([{ one: 1 }]);
+        const setting = await client.query<{ work_mem: string }>('SHOW work_mem');
+        expect(setting.rows[0]?.work_mem).toBe('7MB');
       } finally {
         await client.end();
       }
