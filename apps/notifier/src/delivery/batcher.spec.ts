@@ -11,10 +11,7 @@ function held(max?: number, concurrency?: number, stallMs?: number, lingerMs?: n
       writes.push(items);
       return new Promise<void>((resolve) => ends.push(resolve));
     },
-    max,
-    concurrency,
-    stallMs,
-    lingerMs,
+    { max, concurrency, stallMs, lingerMs },
   );
   return { batcher, writes, ends };
 }
@@ -38,10 +35,13 @@ describe('Batcher', () => {
 
   it('writes as soon as `max` items wait', async () => {
     const writes: number[][] = [];
-    const batcher = new Batcher<number>((items) => {
-      writes.push(items);
-      return Promise.resolve();
-    }, 2);
+    const batcher = new Batcher<number>(
+      (items) => {
+        writes.push(items);
+        return Promise.resolve();
+      },
+      { max: 2 },
+    );
     await Promise.all([1, 2, 3, 4, 5].map((n) => batcher.add(n)));
     expect(writes).toEqual([[1, 2], [3, 4], [5]]);
   });
@@ -98,10 +98,7 @@ describe('Batcher', () => {
           writes.push(items);
           return Promise.resolve();
         },
-        3,
-        1,
-        5000,
-        50,
+        { max: 3, lingerMs: 50 },
       );
       const first = [batcher.add(1)];
       jest.advanceTimersByTime(49);
@@ -141,6 +138,23 @@ describe('Batcher', () => {
     } finally {
       jest.useRealTimers();
     }
+  });
+
+  it('counts items as pending until their write settles, and says when none are', async () => {
+    const { batcher, writes, ends } = held();
+    const adds = [batcher.add(1), batcher.add(2)];
+    expect(batcher.pending).toBe(2);
+    let settled = false;
+    const whenSettled = batcher.settled().then(() => (settled = true));
+    await turns(1);
+    expect(writes).toEqual([[1, 2]]);
+    expect(batcher.pending).toBe(2);
+    expect(settled).toBe(false);
+    ends[0]!();
+    await Promise.all(adds);
+    await whenSettled;
+    expect(batcher.pending).toBe(0);
+    await batcher.settled();
   });
 
   it('rejects the adds of a write that throws instead of returning a promise', async () => {

@@ -1,3 +1,14 @@
+export interface BatcherOptions {
+  /** Most items in one write (and, waiting, the number that writes at once). Default 200. */
+  max?: number | undefined;
+  /** Writes in flight at once. Default 1. */
+  concurrency?: number | undefined;
+  /** How long a write holds its turn before the next batch may go. Default 5 s. */
+  stallMs?: number | undefined;
+  /** How long the oldest item may wait for others; default 0 (the next turn). */
+  lingerMs?: number | undefined;
+}
+
 interface Waiting<T> {
   item: T;
   resolve: () => void;
@@ -23,14 +34,34 @@ export class Batcher<T> {
   private oldestAt = 0;
   private scheduled = false;
   private inFlight = 0;
+  /** Items in writes that have not settled yet (a stalled write's too). */
+  private writing = 0;
+  private settledWaiters: (() => void)[] = [];
+  private readonly max: number;
+  private readonly concurrency: number;
+  private readonly stallMs: number;
+  private readonly lingerMs: number;
 
   constructor(
     private readonly write: (items: T[]) => Promise<void>,
-    private readonly max = 200,
-    private readonly concurrency = 1,
-    private readonly stallMs = 5000,
-    private readonly lingerMs = 0,
-  ) {}
+    options: BatcherOptions = {},
+  ) {
+    this.max = options.max ?? 200;
+    this.concurrency = options.concurrency ?? 1;
+    this.stallMs = options.stallMs ?? 5000;
+    this.lingerMs = options.lingerMs ?? 0;
+  }
+
+  /** Items added and not written yet: waiting, or in a write that has not settled. */
+  get pending(): number {
+    return this.waiting.length + this.writing;
+  }
+
+  /** Resolves once nothing is pending: every item added so far written, or its write failed. */
+  settled(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.settledWaiters.push(resolve));
+  }
 
   add(item: T): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -61,6 +92,7 @@ export class Batcher<T> {
     while (this.inFlight < this.concurrency && this.waiting.length > 0) {
       const batch = this.waiting.splice(0, this.max);
       this.inFlight += 1;
+      this.writing += batch.length;
       let holding = true;
       const giveUpTurn = () => {
         if (!holding) return;
@@ -75,7 +107,12 @@ export class Batcher<T> {
           () => batch.forEach((w) => w.resolve()),
           (error: unknown) => batch.forEach((w) => w.reject(error)),
         )
-        .finally(giveUpTurn);
+        .finally(() => {
+          this.writing -= batch.length;
+          giveUpTurn();
+          if (this.pending > 0) return;
+          for (const resolve of this.settledWaiters.splice(0)) resolve();
+        });
     }
   }
 }

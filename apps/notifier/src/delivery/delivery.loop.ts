@@ -46,8 +46,6 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
   private queuedTotal = 0;
   private stopping = false;
   private readonly tasks = new Set<Promise<void>>();
-  /** Success records queued or being written (shutdown waits for them). */
-  private readonly records = new Set<Promise<void>>();
   private total = 0;
   private readonly loop: Loop;
   private readonly leaseMs: number;
@@ -86,10 +84,7 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
           );
           throw error;
         }),
-      200,
-      1,
-      5000,
-      SUCCESS_RECORD_LINGER_MS,
+      { lingerMs: SUCCESS_RECORD_LINGER_MS },
     );
     this.loop = new Loop({
       name: 'webhook claim',
@@ -124,7 +119,7 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
     });
     // In-flight attempts finish (bounded by the timeout) and are recorded before exit.
     await Promise.all([...this.tasks]);
-    await Promise.all([...this.records]);
+    await this.successes.settled();
   }
 
   /** Something may be due now (new deliveries, a freed slot). */
@@ -143,7 +138,10 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
     // Slots in flight, and as many again claimed ahead. Successes not recorded yet count too:
     // while the database is slow to take them, no more is claimed (and sent) than it keeps up with.
     const limit =
-      this.config.WEBHOOK_MAX_CONCURRENCY * 2 - this.total - this.queuedTotal - this.records.size;
+      this.config.WEBHOOK_MAX_CONCURRENCY * 2 -
+      this.total -
+      this.queuedTotal -
+      this.successes.pending;
     if (limit <= 0) return { claimed: 0, limit };
     const perEndpoint = this.config.WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT * 2;
     const partial = new Map<string, number>();
@@ -283,11 +281,7 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
       // Recorded in the background: the endpoint's slot is free once it has answered. Should
       // the record fail (logged once per batch) or the process die first, the lease runs out
       // and the delivery is sent again: at least once, as always.
-      const record = this.successes
-        .add({ deliveryId: delivery.id, response })
-        .catch(() => undefined)
-        .finally(() => this.records.delete(record));
-      this.records.add(record);
+      this.successes.add({ deliveryId: delivery.id, response }).catch(() => undefined);
       this.logger.debug(log, 'webhook delivered');
       return;
     }

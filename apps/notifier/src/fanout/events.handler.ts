@@ -35,18 +35,21 @@ export class EventsHandler {
     private readonly loop: DeliveryLoop,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
-    this.batch = new Batcher(async (envelopes) => {
-      const result = await this.repository.fanOut(
-        envelopes.map((e) => ({ id: e.id, tenantId: e.tenantId ?? '', type: e.type })),
-      );
-      this.report(envelopes, result);
-      if (result.created === 0) return;
-      this.logger.debug(
-        { events: envelopes.length, created: result.created },
-        'webhook deliveries created',
-      );
-      this.loop.wake();
-    }, FAN_OUT_BATCH);
+    this.batch = new Batcher(
+      async (envelopes) => {
+        const result = await this.repository.fanOut(
+          envelopes.map((e) => ({ id: e.id, tenantId: e.tenantId ?? '', type: e.type })),
+        );
+        this.report(envelopes, result);
+        if (result.created === 0) return;
+        this.logger.debug(
+          { events: envelopes.length, created: result.created },
+          'webhook deliveries created',
+        );
+        this.loop.wake();
+      },
+      { max: FAN_OUT_BATCH },
+    );
   }
 
   // As many in flight as one fan-out batch holds: each pull, fan-out statement and flush of
