@@ -192,6 +192,10 @@ describe('directSql (Postgres)', () => {
 
     const ids = () => direct.$queryRaw<{ id: number }[]>`SELECT id FROM direct_tx_t ORDER BY id`;
 
+    /** What a transaction on the one-connection client that is expected to fail fails with. */
+    const failureOf = (work: (tx: RawStatements) => Promise<unknown>, timeoutMs = 10_000) =>
+      directTransaction(single, work, { timeoutMs }).catch((error: unknown) => error);
+
     it('commits what the work wrote when it resolves, on one connection', async () => {
       const result = await directTransaction(
         single,
@@ -211,14 +215,10 @@ describe('directSql (Postgres)', () => {
     });
 
     it('rolls back when the work throws, and gives the connection back', async () => {
-      const failed = await directTransaction(
-        single,
-        async (tx) => {
-          await tx.$executeRaw`INSERT INTO direct_tx_t (id) VALUES (2)`;
-          throw new Error('changed my mind');
-        },
-        { timeoutMs: 10_000 },
-      ).catch((error: unknown) => error);
+      const failed = await failureOf(async (tx) => {
+        await tx.$executeRaw`INSERT INTO direct_tx_t (id) VALUES (2)`;
+        throw new Error('changed my mind');
+      });
       expect(failed).toEqual(new Error('changed my mind'));
       expect(await ids()).toEqual([{ id: 1 }]);
       // The pool's one connection is free again, and out of the aborted transaction.
@@ -226,14 +226,10 @@ describe('directSql (Postgres)', () => {
     });
 
     it('rolls back a statement that fails, with the error Prisma would give', async () => {
-      const failed = await directTransaction(
-        single,
-        async (tx) => {
-          await tx.$executeRaw`INSERT INTO direct_tx_t (id) VALUES (3)`;
-          await tx.$executeRaw`INSERT INTO direct_tx_t (id) VALUES (1)`;
-        },
-        { timeoutMs: 10_000 },
-      ).catch((error: unknown) => error);
+      const failed = await failureOf(async (tx) => {
+        await tx.$executeRaw`INSERT INTO direct_tx_t (id) VALUES (3)`;
+        await tx.$executeRaw`INSERT INTO direct_tx_t (id) VALUES (1)`;
+      });
       expect(failed).toMatchObject({
         code: 'P2010',
         meta: { driverAdapterError: { cause: { originalCode: '23505' } } },
@@ -242,14 +238,10 @@ describe('directSql (Postgres)', () => {
     });
 
     it('bounds a statement by its timeout: cancelled and rolled back', async () => {
-      const failed = await directTransaction(
-        single,
-        async (tx) => {
-          await tx.$executeRaw`INSERT INTO direct_tx_t (id) VALUES (4)`;
-          await tx.$queryRaw`SELECT pg_sleep(5)`;
-        },
-        { timeoutMs: 100 },
-      ).catch((error: unknown) => error);
+      const failed = await failureOf(async (tx) => {
+        await tx.$executeRaw`INSERT INTO direct_tx_t (id) VALUES (4)`;
+        await tx.$queryRaw`SELECT pg_sleep(5)`;
+      }, 100);
       // 57014: canceling statement due to statement timeout.
       expect(failed).toMatchObject({
         meta: { driverAdapterError: { cause: { originalCode: '57014' } } },
@@ -258,15 +250,11 @@ describe('directSql (Postgres)', () => {
     });
 
     it('does not report as committed a transaction a caught failure rolled back', async () => {
-      const failed = await directTransaction(
-        single,
-        async (tx) => {
-          await tx.$executeRaw`INSERT INTO direct_tx_t (id) VALUES (5)`;
-          await tx.$executeRaw`INSERT INTO direct_tx_t (id) VALUES (1)`.catch(() => undefined);
-          return 'carried on';
-        },
-        { timeoutMs: 10_000 },
-      ).catch((error: unknown) => error);
+      const failed = await failureOf(async (tx) => {
+        await tx.$executeRaw`INSERT INTO direct_tx_t (id) VALUES (5)`;
+        await tx.$executeRaw`INSERT INTO direct_tx_t (id) VALUES (1)`.catch(() => undefined);
+        return 'carried on';
+      });
       expect(failed).toEqual(
         new Error('the transaction was rolled back: one of its statements failed'),
       );
@@ -274,21 +262,17 @@ describe('directSql (Postgres)', () => {
     });
 
     it('fails, and does not crash the process, when the server ends its session mid-way', async () => {
-      const failed = await directTransaction(
-        single,
-        async (tx) => {
-          const [self] = await tx.$queryRaw<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
-          await direct.$queryRaw`SELECT pg_terminate_backend(${self?.pid}::int)`;
-          // Until the backend is gone, so its end reaches the idle connection first.
-          for (let i = 0; i < 400; i += 1) {
-            const [alive] = await direct.$queryRaw<{ n: bigint }[]>`
-              SELECT count(*) AS n FROM pg_stat_activity WHERE pid = ${self?.pid}::int`;
-            if (alive?.n === 0n) break;
-          }
-          await tx.$executeRaw`INSERT INTO direct_tx_t (id) VALUES (6)`;
-        },
-        { timeoutMs: 10_000 },
-      ).catch((error: unknown) => error);
+      const failed = await failureOf(async (tx) => {
+        const [self] = await tx.$queryRaw<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
+        await direct.$queryRaw`SELECT pg_terminate_backend(${self?.pid}::int)`;
+        // Until the backend is gone, so its end reaches the idle connection first.
+        for (let i = 0; i < 400; i += 1) {
+          const [alive] = await direct.$queryRaw<{ n: bigint }[]>`
+            SELECT count(*) AS n FROM pg_stat_activity WHERE pid = ${self?.pid}::int`;
+          if (alive?.n === 0n) break;
+        }
+        await tx.$executeRaw`INSERT INTO direct_tx_t (id) VALUES (6)`;
+      });
       expect(failed).toBeInstanceOf(Error);
       expect(await ids()).toEqual([{ id: 1 }]);
       // The dead connection was dropped: the pool opens a new one.
